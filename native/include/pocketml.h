@@ -1,0 +1,153 @@
+/*
+ * pocketml.h — the one public header of the pocketml C runtime.
+ *
+ * The runtime loads a .pml model (from a file or a memory buffer), verifies it
+ * completely before trusting any offset in it, and runs it with a fixed arena
+ * planned at session creation: nothing is allocated while a model runs.
+ * Depends only on libc, libm and pthreads.
+ *
+ * Usage:
+ *
+ *     pml_model *model = NULL;
+ *     pml_session *session = NULL;
+ *     if (pml_model_load_file("model.pml", &model) != PML_OK) {
+ *         fprintf(stderr, "%s\n", pml_last_error());
+ *         return 1;
+ *     }
+ *     pml_session_options opts;
+ *     pml_session_options_init(&opts);
+ *     opts.num_threads = 2;
+ *     if (pml_session_create(model, &opts, &session) != PML_OK) { ... }
+ *     printf("arena: %zu bytes\n", pml_session_arena_size(session));
+ *
+ *     pml_tensor_info in;
+ *     pml_session_input_info(session, 0, &in);          // name, dtype, shape
+ *     pml_session_set_input(session, 0, pixels, nbytes); // copied into the arena
+ *     if (pml_session_run(session) != PML_OK) { ... }
+ *
+ *     const void *out; size_t out_bytes; pml_tensor_info oi;
+ *     pml_session_output_info(session, 0, &oi);
+ *     pml_session_output_data(session, 0, &out, &out_bytes); // valid until next run
+ *
+ *     pml_session_free(session);   // sessions must be freed before their model
+ *     pml_model_free(model);
+ *
+ * Errors: every function that can fail returns a pml_status; on failure a
+ * readable message (naming the node, op, dtype or shape involved) is
+ * available from pml_last_error() in the calling thread until the next
+ * failing call in that thread.
+ *
+ * Thread safety: a model may be shared by several sessions; one session must
+ * be used by one thread at a time (it owns a thread pool of its own).
+ */
+#ifndef POCKETML_H
+#define POCKETML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define PML_API __declspec(dllexport)
+#else
+#define PML_API __attribute__((visibility("default")))
+#endif
+
+#define PML_MAX_RANK 8
+
+typedef enum pml_status {
+    PML_OK = 0,
+    PML_ERR_INVALID_ARGUMENT = 1, /* bad argument to an API call (NULL, index out of range) */
+    PML_ERR_IO = 2,               /* file could not be opened or read */
+    PML_ERR_INVALID_MODEL = 3,    /* malformed, truncated, corrupted or hostile model file */
+    PML_ERR_UNSUPPORTED = 4,      /* op, dtype or attribute this build does not support */
+    PML_ERR_SHAPE = 5,            /* wrong or inconsistent shape */
+    PML_ERR_DTYPE = 6,            /* wrong dtype */
+    PML_ERR_NOT_FOUND = 7,        /* no input/output of that name */
+    PML_ERR_OUT_OF_MEMORY = 8,
+    PML_ERR_RUNTIME = 9,          /* data-dependent failure while running (e.g. index out of range) */
+    PML_ERR_INTERNAL = 10
+} pml_status;
+
+/* Element types. The numbering is part of the .pml format. */
+typedef enum pml_dtype {
+    PML_DTYPE_UNDEFINED = 0,
+    PML_FLOAT32 = 1,
+    PML_FLOAT16 = 2,
+    PML_INT8 = 3,
+    PML_UINT8 = 4,
+    PML_INT32 = 5,
+    PML_INT64 = 6,
+    PML_BOOL = 7
+} pml_dtype;
+
+typedef struct pml_model pml_model;     /* immutable loaded model (graph + weights) */
+typedef struct pml_session pml_session; /* planned arena, kernels, thread pool */
+
+typedef struct pml_tensor_info {
+    const char *name; /* owned by the session; valid while it lives */
+    pml_dtype dtype;
+    int rank;
+    int64_t dims[PML_MAX_RANK];
+    size_t nbytes;
+} pml_tensor_info;
+
+typedef struct pml_session_options {
+    int num_threads;   /* total threads running kernels, including the caller; <= 0 means 1 */
+    int scalar_only;   /* 1: use the scalar reference kernels even where SIMD ones exist */
+} pml_session_options;
+
+/* Version string of the runtime, and the highest .pml format version it reads. */
+PML_API const char *pml_version(void);
+PML_API uint32_t pml_format_version(void);
+
+/* Message of the last failed call in this thread ("" if none). */
+PML_API const char *pml_last_error(void);
+PML_API const char *pml_status_string(pml_status status);
+
+/* Load and fully verify a model. The buffer variant copies the bytes, so the
+ * caller may free its buffer as soon as the call returns. */
+PML_API pml_status pml_model_load_file(const char *path, pml_model **out_model);
+PML_API pml_status pml_model_load_buffer(const void *data, size_t size, pml_model **out_model);
+PML_API void pml_model_free(pml_model *model);
+
+/* How many times this model's weights have been read from file/buffer (1 after
+ * load). Sessions and re-plans never re-read them. */
+PML_API int pml_model_weight_loads(const pml_model *model);
+
+PML_API void pml_session_options_init(pml_session_options *options);
+/* Infers every shape, checks every node, packs weights, plans the arena. */
+PML_API pml_status pml_session_create(const pml_model *model, const pml_session_options *options,
+                                      pml_session **out_session);
+PML_API void pml_session_free(pml_session *session);
+
+PML_API int pml_session_input_count(const pml_session *session);
+PML_API int pml_session_output_count(const pml_session *session);
+PML_API pml_status pml_session_input_info(const pml_session *session, int index, pml_tensor_info *info);
+PML_API pml_status pml_session_output_info(const pml_session *session, int index, pml_tensor_info *info);
+PML_API pml_status pml_session_find_input(const pml_session *session, const char *name, int *index);
+PML_API pml_status pml_session_find_output(const pml_session *session, const char *name, int *index);
+
+/* Copy one input into the arena. nbytes must equal the input's byte size. */
+PML_API pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes);
+/* Run the whole graph. All inputs must have been set. No allocation. */
+PML_API pml_status pml_session_run(pml_session *session);
+/* Pointer to an output inside the session (valid until the next run or free). */
+PML_API pml_status pml_session_output_data(const pml_session *session, int index, const void **data,
+                                           size_t *nbytes);
+
+/* Bytes of the activation arena planned for this session (inputs, outputs and
+ * intermediates), and bytes of session-owned packed weights and kernel state. */
+PML_API size_t pml_session_arena_size(const pml_session *session);
+PML_API size_t pml_session_state_size(const pml_session *session);
+PML_API int pml_session_num_threads(const pml_session *session);
+/* Name of the ISA the session's kernels were chosen for ("avx2_fma", "scalar"). */
+PML_API const char *pml_session_isa(const pml_session *session);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* POCKETML_H */

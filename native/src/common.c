@@ -1,0 +1,209 @@
+/*
+ * common.c — services shared by the runtime and every kernel family:
+ * thread-local error messages, dtype sizes/names, aligned allocation,
+ * attribute lookup, shape helpers and the scalar fused-activation reference.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+static _Thread_local char g_last_error[1024];
+
+const char *pml_last_error(void) { return g_last_error; }
+
+pml_status pml_set_errorv(pml_status status, const char *fmt, va_list ap) {
+    vsnprintf(g_last_error, sizeof g_last_error, fmt, ap);
+    return status;
+}
+
+pml_status pml_set_error(pml_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    pml_set_errorv(status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+pml_status pml_node_error(const pml_kernel_ctx *ctx, pml_status status, const char *fmt, ...) {
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *name = ctx && ctx->node && ctx->node->name ? ctx->node->name : "?";
+    const char *op = ctx && ctx->op_name ? ctx->op_name : "?";
+    return pml_set_error(status, "node '%s' (%s): %s", name, op, msg);
+}
+
+const char *pml_status_string(pml_status status) {
+    switch (status) {
+    case PML_OK: return "ok";
+    case PML_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case PML_ERR_IO: return "I/O error";
+    case PML_ERR_INVALID_MODEL: return "invalid model";
+    case PML_ERR_UNSUPPORTED: return "unsupported";
+    case PML_ERR_SHAPE: return "shape error";
+    case PML_ERR_DTYPE: return "dtype error";
+    case PML_ERR_NOT_FOUND: return "not found";
+    case PML_ERR_OUT_OF_MEMORY: return "out of memory";
+    case PML_ERR_RUNTIME: return "runtime error";
+    case PML_ERR_INTERNAL: return "internal error";
+    }
+    return "unknown status";
+}
+
+/* ---- dtypes and memory ------------------------------------------------------------ */
+
+const char *pml_dtype_name(pml_dtype dtype) {
+    switch (dtype) {
+    case PML_FLOAT32: return "float32";
+    case PML_FLOAT16: return "float16";
+    case PML_INT8: return "int8";
+    case PML_UINT8: return "uint8";
+    case PML_INT32: return "int32";
+    case PML_INT64: return "int64";
+    case PML_BOOL: return "bool";
+    default: return "undefined";
+    }
+}
+
+size_t pml_dtype_size(pml_dtype dtype) {
+    switch (dtype) {
+    case PML_FLOAT32: case PML_INT32: return 4;
+    case PML_FLOAT16: return 2;
+    case PML_INT8: case PML_UINT8: case PML_BOOL: return 1;
+    case PML_INT64: return 8;
+    default: return 0;
+    }
+}
+
+int64_t pml_shape_numel(int rank, const int64_t *dims) {
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    return n;
+}
+
+void *pml_aligned_alloc(size_t size) {
+    void *p = NULL;
+    if (size == 0) size = PML_ALIGN;
+    size = (size + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN;
+    if (posix_memalign(&p, PML_ALIGN, size) != 0) return NULL;
+    memset(p, 0, size);
+    return p;
+}
+
+void pml_aligned_free(void *p) { free(p); }
+
+/* ---- attributes ------------------------------------------------------------------- */
+
+const pml_attr *pml_attr_find(const pml_node *node, const char *name) {
+    for (int i = 0; i < node->n_attrs; i++)
+        if (node->attrs[i].name && strcmp(node->attrs[i].name, name) == 0) return &node->attrs[i];
+    return NULL;
+}
+
+int64_t pml_attr_int(const pml_node *node, const char *name, int64_t def) {
+    const pml_attr *a = pml_attr_find(node, name);
+    return a && a->type == PML_ATTR_INT ? a->i : def;
+}
+
+float pml_attr_float(const pml_node *node, const char *name, float def) {
+    const pml_attr *a = pml_attr_find(node, name);
+    if (!a) return def;
+    if (a->type == PML_ATTR_FLOAT) return a->f;
+    if (a->type == PML_ATTR_INT) return (float)a->i;
+    return def;
+}
+
+int pml_attr_ints(const pml_node *node, const char *name, const int64_t **values) {
+    const pml_attr *a = pml_attr_find(node, name);
+    if (!a || a->type != PML_ATTR_INTS) return -1;
+    *values = a->ints;
+    return a->n_ints;
+}
+
+int pml_attr_floats(const pml_node *node, const char *name, const float **values) {
+    const pml_attr *a = pml_attr_find(node, name);
+    if (!a || a->type != PML_ATTR_FLOATS) return -1;
+    *values = a->floats;
+    return a->n_floats;
+}
+
+/* ---- shapes --------------------------------------------------------------------------- */
+
+int pml_broadcast_shapes(int rank_a, const int64_t *a, int rank_b, const int64_t *b, int *rank_out,
+                         int64_t *out) {
+    int r = rank_a > rank_b ? rank_a : rank_b;
+    if (r > PML_MAX_RANK) return -1;
+    for (int i = 0; i < r; i++) {
+        int64_t da = i < r - rank_a ? 1 : a[i - (r - rank_a)];
+        int64_t db = i < r - rank_b ? 1 : b[i - (r - rank_b)];
+        if (da == db || db == 1) out[i] = da;
+        else if (da == 1) out[i] = db;
+        else return -1;
+    }
+    *rank_out = r;
+    return 0;
+}
+
+void pml_tensor_set_shape(pml_tensor *t, pml_dtype dtype, int rank, const int64_t *dims) {
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    for (int i = rank; i < PML_MAX_RANK; i++) t->dims[i] = 0;
+    t->nbytes = (size_t)pml_shape_numel(rank, dims) * pml_dtype_size(dtype);
+}
+
+const char *pml_shape_str(int rank, const int64_t *dims, char *buf, size_t cap) {
+    size_t n = 0;
+    if (cap == 0) return buf;
+    n += (size_t)snprintf(buf + n, cap - n, "[");
+    for (int i = 0; i < rank && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, i ? ",%lld" : "%lld", (long long)dims[i]);
+    if (n < cap) snprintf(buf + n, cap - n, "]");
+    return buf;
+}
+
+/* ---- fused activations (scalar reference) ----------------------------------------------- */
+
+pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *act) {
+    act->kind = (int)pml_attr_int(ctx->node, "act", PML_ACT_NONE);
+    act->alpha = pml_attr_float(ctx->node, "act_alpha", 0.0f);
+    act->beta = pml_attr_float(ctx->node, "act_beta", 0.0f);
+    if (act->kind < PML_ACT_NONE || act->kind > PML_ACT_HARDSIGMOID)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                              "fused activation kind %d is not supported (supported: 0..%d: none, relu, clip, "
+                              "sigmoid, hardswish, leaky_relu, tanh, hardsigmoid)",
+                              act->kind, PML_ACT_HARDSIGMOID);
+    return PML_OK;
+}
+
+float pml_activation_scalar(const pml_activation *act, float x) {
+    switch (act->kind) {
+    case PML_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case PML_ACT_CLIP: return x < act->alpha ? act->alpha : (x > act->beta ? act->beta : x);
+    case PML_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case PML_ACT_HARDSWISH: {
+        float t = x + 3.0f;
+        t = t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t);
+        return x * t * (1.0f / 6.0f);
+    }
+    case PML_ACT_LEAKY_RELU: return x >= 0.0f ? x : act->alpha * x;
+    case PML_ACT_TANH: return tanhf(x);
+    case PML_ACT_HARDSIGMOID: {
+        float t = act->alpha * x + act->beta;
+        return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+    }
+    default: return x;
+    }
+}
+
+void pml_activation_apply_ref(const pml_activation *act, float *x, size_t n) {
+    if (act->kind == PML_ACT_NONE) return;
+    for (size_t i = 0; i < n; i++) x[i] = pml_activation_scalar(act, x[i]);
+}

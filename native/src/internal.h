@@ -1,0 +1,176 @@
+/*
+ * internal.h — shared internal types of the runtime: the decoded model
+ * (tensors, nodes, attributes), the op interface every kernel family
+ * implements, and the services kernels use (errors, threads, CPU features,
+ * activation helpers). Nothing here is public API.
+ *
+ * Lifecycle of an op inside a session (see session.c):
+ *   infer   : compute output dtype/shape from input dtypes/shapes/attributes,
+ *             validating everything (a hostile file must not get past it).
+ *   prepare : choose the kernel for the session's ISA, pack constant weights
+ *             into op-owned state (malloc'ed here, freed by release), and ask
+ *             for scratch bytes (ctx->scratch_size); the planner places the
+ *             scratch in the arena.
+ *   run     : compute; no allocation, no shape checks beyond what prepare did.
+ *   release : free what prepare allocated.
+ */
+#ifndef PML_INTERNAL_H
+#define PML_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pocketml.h"
+#include "op_codes.h" /* generated from the Python op registry: PML_OP_* */
+
+#define PML_ALIGN 64
+
+/* ---- decoded model ------------------------------------------------------ */
+
+typedef enum pml_attr_type {
+    PML_ATTR_INT = 1,
+    PML_ATTR_FLOAT = 2,
+    PML_ATTR_INTS = 3,
+    PML_ATTR_FLOATS = 4,
+    PML_ATTR_STRING = 5
+} pml_attr_type;
+
+typedef struct pml_attr {
+    const char *name;
+    pml_attr_type type;
+    int64_t i;
+    float f;
+    const int64_t *ints; /* owned by the model; aligned copies */
+    int n_ints;
+    const float *floats;
+    int n_floats;
+    const char *s;
+} pml_attr;
+
+typedef struct pml_tensor {
+    const char *name;
+    pml_dtype dtype;
+    int rank;
+    int64_t dims[PML_MAX_RANK];
+    size_t nbytes;          /* element count * dtype size */
+    int is_const;           /* constant: data points at the model's weights */
+    void *data;             /* constants: model weights; others: arena + offset (set by planner) */
+} pml_tensor;
+
+typedef struct pml_node {
+    const char *name;
+    int op;               /* PML_OP_* */
+    int n_inputs;
+    int n_outputs;
+    const int *inputs;    /* tensor indices into the graph; -1 = absent optional input */
+    const int *outputs;
+    int n_attrs;
+    const pml_attr *attrs;
+} pml_node;
+
+/* ---- services for kernels -------------------------------------------------- */
+
+typedef struct pml_cpu {
+    int avx2, fma, f16c, avx512f;
+} pml_cpu;
+void pml_cpu_detect(pml_cpu *cpu);
+
+/* Thread pool: runs fn(arg, task, thread) for task in [0, n_tasks), spread
+ * over the pool's threads including the caller; returns when all are done.
+ * thread is in [0, pml_threadpool_size(pool)) so tasks can use per-thread
+ * scratch. A NULL pool runs everything on the caller. */
+typedef struct pml_threadpool pml_threadpool;
+typedef void (*pml_task_fn)(void *arg, int64_t task, int thread);
+pml_threadpool *pml_threadpool_create(int num_threads);
+void pml_threadpool_destroy(pml_threadpool *pool);
+int pml_threadpool_size(const pml_threadpool *pool);
+void pml_parallel_for(pml_threadpool *pool, int64_t n_tasks, pml_task_fn fn, void *arg);
+
+/* Errors: set the thread-local message returned by pml_last_error(). */
+pml_status pml_set_error(pml_status status, const char *fmt, ...);
+pml_status pml_set_errorv(pml_status status, const char *fmt, va_list ap);
+
+const char *pml_dtype_name(pml_dtype dtype);
+size_t pml_dtype_size(pml_dtype dtype); /* 0 for undefined/unknown */
+int64_t pml_shape_numel(int rank, const int64_t *dims);
+void *pml_aligned_alloc(size_t size); /* 64-byte aligned, zeroed; free with pml_aligned_free */
+void pml_aligned_free(void *p);
+
+/* ---- the op interface -------------------------------------------------------- */
+
+typedef struct pml_kernel_ctx {
+    const pml_node *node;
+    const char *op_name;
+    pml_tensor **in;   /* n_in entries; NULL for an absent optional input */
+    int n_in;
+    pml_tensor **out;
+    int n_out;
+    void *state;       /* op-owned, set by prepare, freed by release */
+    size_t state_size; /* bytes of state, for pml_session_state_size */
+    size_t scratch_size; /* bytes of arena scratch requested by prepare */
+    void *scratch;     /* 64-aligned arena scratch valid during run */
+    const pml_cpu *cpu;
+    int scalar_only;   /* session asked for reference kernels */
+    pml_threadpool *pool;
+} pml_kernel_ctx;
+
+typedef struct pml_op_def {
+    int op;
+    const char *name;
+    int min_inputs, max_inputs;
+    int min_outputs, max_outputs;
+    pml_status (*infer)(pml_kernel_ctx *ctx);
+    pml_status (*prepare)(pml_kernel_ctx *ctx); /* may be NULL */
+    pml_status (*run)(pml_kernel_ctx *ctx);
+    void (*release)(pml_kernel_ctx *ctx);       /* may be NULL */
+} pml_op_def;
+
+/* The op table (ops_table.c): NULL if the op code is not implemented. */
+const pml_op_def *pml_op_lookup(int op);
+
+/* Error for a node: prefixes "node 'name' (Op): ". Returns status. */
+pml_status pml_node_error(const pml_kernel_ctx *ctx, pml_status status, const char *fmt, ...);
+
+/* Attribute access (NULL/default when absent; type mismatches count as absent
+ * for the getters, use pml_attr_find to check). */
+const pml_attr *pml_attr_find(const pml_node *node, const char *name);
+int64_t pml_attr_int(const pml_node *node, const char *name, int64_t def);
+float pml_attr_float(const pml_node *node, const char *name, float def);
+/* Returns the count and sets *values, or -1 if absent. */
+int pml_attr_ints(const pml_node *node, const char *name, const int64_t **values);
+int pml_attr_floats(const pml_node *node, const char *name, const float **values);
+
+/* Shape helpers shared by infer functions. */
+int pml_broadcast_shapes(int rank_a, const int64_t *a, int rank_b, const int64_t *b, int *rank_out,
+                         int64_t *out); /* 0 ok, -1 incompatible */
+void pml_tensor_set_shape(pml_tensor *t, pml_dtype dtype, int rank, const int64_t *dims);
+/* "[1,3,224,224]" into buf */
+const char *pml_shape_str(int rank, const int64_t *dims, char *buf, size_t cap);
+
+/* ---- fused activations ---------------------------------------------------------
+ * Conv, ConvTranspose, Gemm, MatMul, ScaleShift and the binary elementwise ops
+ * carry attributes act (pml_act_kind), act_alpha, act_beta. */
+typedef enum pml_act_kind {
+    PML_ACT_NONE = 0,
+    PML_ACT_RELU = 1,
+    PML_ACT_CLIP = 2,       /* min = alpha, max = beta (Relu6 = clip 0..6) */
+    PML_ACT_SIGMOID = 3,
+    PML_ACT_HARDSWISH = 4,
+    PML_ACT_LEAKY_RELU = 5, /* alpha */
+    PML_ACT_TANH = 6,
+    PML_ACT_HARDSIGMOID = 7 /* max(0, min(1, alpha*x + beta)) */
+} pml_act_kind;
+
+typedef struct pml_activation {
+    int kind;
+    float alpha, beta;
+} pml_activation;
+
+/* Reads act/act_alpha/act_beta; returns PML_ERR_UNSUPPORTED (with a node error) for unknown kinds. */
+pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *act);
+/* Applies an activation in place over n floats (scalar reference; kernels may fuse their own). */
+void pml_activation_apply_ref(const pml_activation *act, float *x, size_t n);
+float pml_activation_scalar(const pml_activation *act, float x);
+
+#endif /* PML_INTERNAL_H */

@@ -1,0 +1,162 @@
+"""Convolutions, NHWC inside the engine.
+
+Conv:          x [N,H,W,Cin], w [Cout,KH,KW,Cin/group] (OHWI), b [Cout]? -> [N,OH,OW,Cout]
+ConvTranspose: x [N,H,W,Cin], w [Cin,KH,KW,Cout/group],        b [Cout]? -> [N,OH,OW,Cout]
+strides/dilations are [sh,sw]; pads are [top,left,bottom,right] (explicit:
+converters resolve auto_pad). ConvTranspose output size is
+  (H-1)*sh - pad_top - pad_bottom + dilation*(KH-1) + 1 + output_padding_h.
+Both carry fused activations. 1-D convolutions are expressed by converters
+as 2-D with H = 1.
+
+The references are vectorised (a strided window view contracted with the
+weights by BLAS, i.e. im2col + matmul) because the import tests run whole
+networks such as ResNet-50 through them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import FUSED_ACT_ATTRS, Attr, define
+from ._common import (FLOAT, apply_activation, attrs_of, check_act, check_dtype, check_rank, fail, is_sym, known, static_dim,
+                      window_out, window_view)
+
+_COMMON = {
+    "strides": Attr("ints", [1, 1]),
+    "pads": Attr("ints", [0, 0, 0, 0]),
+    "dilations": Attr("ints", [1, 1]),
+    "group": Attr("int", 1),
+    **FUSED_ACT_ATTRS,
+}
+
+
+def _geometry(node, attrs, has_output_padding=False):
+    """Validate strides/pads/dilations/group/output_padding lengths and values."""
+    strides, pads, dil = list(attrs["strides"]), list(attrs["pads"]), list(attrs["dilations"])
+    if len(strides) != 2 or len(dil) != 2 or len(pads) != 4:
+        raise fail(node, f"strides/dilations need 2 values and pads 4 (NHWC 2-D), got strides={strides} "
+                         f"dilations={dil} pads={pads}")
+    if min(strides) < 1 or min(dil) < 1 or min(pads) < 0 or attrs["group"] < 1:
+        raise fail(node, f"invalid strides={strides} dilations={dil} pads={pads} group={attrs['group']}")
+    if has_output_padding:
+        op = list(attrs["output_padding"])
+        if len(op) != 2 or min(op) < 0 or any(o >= max(s, d) for o, s, d in zip(op, strides, dil)):
+            raise fail(node, f"output_padding={op} must be 2 values, each < its stride or dilation")
+    return strides, pads, dil
+
+
+def _check_bias(node, ins, cout):
+    if len(ins) > 2 and ins[2] is not None:
+        tb, sb = known(node, ins[2], "b")
+        check_dtype(node, tb, FLOAT, "b")
+        if len(sb) != 1 or not (is_sym(cout) or is_sym(sb[0]) or sb[0] == cout):
+            raise fail(node, f"bias shape {sb} must be [{cout}]")
+
+
+def _conv_infer(node, ins):
+    attrs = attrs_of(node)
+    (tx, sx), (tw, sw) = known(node, ins[0], "x"), known(node, ins[1], "w")
+    check_dtype(node, tx, FLOAT, "x")
+    check_dtype(node, tw, FLOAT, "w")
+    check_rank(node, sx, 4, "x")
+    check_rank(node, sw, 4, "w")
+    check_act(node, attrs)
+    strides, pads, dil = _geometry(node, attrs)
+    g = attrs["group"]
+    cout, kh, kw = (static_dim(node, d, "weight dim") for d in sw[:3])
+    cin = static_dim(node, sx[3], "input channels (NHWC last axis)")
+    if cin % g or cout % g or sw[3] != cin // g:
+        raise fail(node, f"x has {cin} channels, group={g}, weight OHWI {list(sw)}: need Cin%group==0, "
+                         f"Cout%group==0 and weight last dim Cin/group={cin // g if cin % g == 0 else '?'}")
+    _check_bias(node, ins, cout)
+    oh = window_out(node, sx[1], kh, strides[0], dil[0], pads[0], pads[2], what="height")
+    ow = window_out(node, sx[2], kw, strides[1], dil[1], pads[1], pads[3], what="width")
+    return [(tx, (sx[0], oh, ow, cout))]
+
+
+def _conv_reference(inputs, attrs):
+    x, w = inputs[0], inputs[1]
+    b = inputs[2] if len(inputs) > 2 else None
+    (sh, sw), (dh, dw), (pt, pl, pb, pr), g = attrs["strides"], attrs["dilations"], attrs["pads"], attrs["group"]
+    cout, kh, kw, cg = w.shape
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    oh = (xp.shape[1] - dh * (kh - 1) - 1) // sh + 1
+    ow = (xp.shape[2] - dw * (kw - 1) - 1) // sw + 1
+    win = window_view(xp, (kh, kw), (sh, sw), (dh, dw), (oh, ow))  # [N,OH,OW,KH,KW,Cin]
+    m = cout // g
+    if g == 1:
+        y = np.tensordot(win, w, axes=([3, 4, 5], [1, 2, 3]))
+    elif cg == 1:
+        # depthwise-like: one input channel per group, so multiply-accumulate
+        # over the taps instead of running one tiny matmul per group
+        wg = w.reshape(g, m, kh, kw)
+        y = np.zeros(win.shape[:3] + (g, m), dtype=np.float32)
+        for i in range(kh):
+            for j in range(kw):
+                y += win[:, :, :, i, j, :, None] * wg[:, :, i, j]
+        y = y.reshape(win.shape[:3] + (cout,))
+    else:
+        y = np.concatenate([np.tensordot(win[..., k * cg:(k + 1) * cg], w[k * m:(k + 1) * m],
+                                         axes=([3, 4, 5], [1, 2, 3])) for k in range(g)], axis=-1)
+    if b is not None:
+        y = y + b
+    return [apply_activation(y.astype(x.dtype), attrs)]
+
+
+def _conv_transpose_infer(node, ins):
+    attrs = attrs_of(node)
+    (tx, sx), (tw, sw) = known(node, ins[0], "x"), known(node, ins[1], "w")
+    check_dtype(node, tx, FLOAT, "x")
+    check_dtype(node, tw, FLOAT, "w")
+    check_rank(node, sx, 4, "x")
+    check_rank(node, sw, 4, "w")
+    check_act(node, attrs)
+    strides, pads, dil = _geometry(node, attrs, has_output_padding=True)
+    g = attrs["group"]
+    wcin, kh, kw, coutg = (static_dim(node, d, "weight dim") for d in sw)
+    cin = static_dim(node, sx[3], "input channels (NHWC last axis)")
+    if cin % g or wcin != cin:
+        raise fail(node, f"x has {cin} channels, group={g}, weight [Cin,KH,KW,Cout/group] {list(sw)}: "
+                         "need weight dim 0 == Cin and Cin%group==0")
+    cout = coutg * g
+    _check_bias(node, ins, cout)
+    out = []
+    for axis, (size, k) in enumerate(zip(sx[1:3], (kh, kw))):
+        extra = dil[axis] * (k - 1) + 1 + attrs["output_padding"][axis] - pads[axis] - pads[axis + 2]
+        if is_sym(size):
+            out.append(f"({size}-1)*{strides[axis]}+{extra}")
+        else:
+            o = (size - 1) * strides[axis] + extra
+            if o < 1:
+                raise fail(node, f"output spatial size {o} < 1 (pads {pads} too large)")
+            out.append(o)
+    return [(tx, (sx[0], out[0], out[1], cout))]
+
+
+def _conv_transpose_reference(inputs, attrs):
+    x, w = inputs[0], inputs[1]
+    b = inputs[2] if len(inputs) > 2 else None
+    (sh, sw), (dh, dw), (pt, pl, pb, pr), g = attrs["strides"], attrs["dilations"], attrs["pads"], attrs["group"]
+    oph, opw = attrs["output_padding"]
+    n, h, wd, cin = x.shape
+    _, kh, kw, m = w.shape
+    cg = cin // g
+    # every input pixel scatters a KHxKW patch: compute all patches with one
+    # matmul per group, then overlap-add them onto an uncropped canvas
+    cols = np.stack([np.tensordot(x[..., k * cg:(k + 1) * cg], w[k * cg:(k + 1) * cg], axes=([3], [0]))
+                     for k in range(g)], axis=-2)  # [N,H,W,KH,KW,G,M]
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
+    canvas = np.zeros((n, full_h, full_w, g, m), dtype=np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            canvas[:, i * dh:i * dh + (h - 1) * sh + 1:sh, j * dw:j * dw + (wd - 1) * sw + 1:sw] += cols[:, :, :, i, j]
+    y = canvas[:, pt:full_h - pb, pl:full_w - pr].reshape(n, full_h - pt - pb, full_w - pl - pr, g * m)
+    if b is not None:
+        y = y + b
+    return [apply_activation(y.astype(x.dtype), attrs)]
+
+
+define("Conv", 50, "conv", ("x", "w", "b?"), ("y",), dict(_COMMON), infer=_conv_infer, reference=_conv_reference)
+define("ConvTranspose", 51, "conv", ("x", "w", "b?"), ("y",),
+       {**_COMMON, "output_padding": Attr("ints", [0, 0])},
+       infer=_conv_transpose_infer, reference=_conv_transpose_reference)
