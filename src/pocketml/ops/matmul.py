@@ -5,10 +5,65 @@ Gemm:   y = alpha * op(a) @ op(b) + beta * c, a/b 2-D, c broadcast to [M,N]; fus
 """
 from __future__ import annotations
 
-from . import FUSED_ACT_ATTRS, Attr, define
+import numpy as np
 
-define("MatMul", 60, "matmul", ("a", "b"), ("y",), dict(FUSED_ACT_ATTRS))
+from . import FUSED_ACT_ATTRS, Attr, define
+from ._common import (FLOAT, apply_activation, attrs_of, broadcast_shapes, check_act, check_dtype, check_rank,
+                      dims_equal, fail, known, shape_str)
+
+
+def _inner(node, k1, k2, sa, sb):
+    if not dims_equal(k1, k2) and not (isinstance(k1, str) or isinstance(k2, str)):
+        raise fail(node, f"inner dimensions differ: a {shape_str(sa)} @ b {shape_str(sb)}")
+
+
+def _matmul_infer(node, ins):
+    (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
+    check_dtype(node, ta, FLOAT, "a")
+    check_dtype(node, tb, FLOAT, "b")
+    check_act(node, node.attrs)
+    if not sa or not sb:
+        raise fail(node, "MatMul inputs must have rank >= 1")
+    a2 = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)  # numpy 1-D promotion
+    b2 = tuple(sb) + (1,) if len(sb) == 1 else tuple(sb)
+    _inner(node, a2[-1], b2[-2], sa, sb)
+    out = broadcast_shapes(node, a2[:-2], b2[:-2]) + ((a2[-2],) if len(sa) > 1 else ()) + \
+        ((b2[-1],) if len(sb) > 1 else ())
+    return [(ta, out)]
+
+
+def _gemm_infer(node, ins):
+    at = attrs_of(node)
+    (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
+    check_dtype(node, ta, FLOAT, "a")
+    check_dtype(node, tb, FLOAT, "b")
+    check_rank(node, sa, 2, "a")
+    check_rank(node, sb, 2, "b")
+    check_act(node, at)
+    m, k1 = sa[::-1] if at["transA"] else sa
+    k2, n = sb[::-1] if at["transB"] else sb
+    _inner(node, k1, k2, sa, sb)
+    if len(ins) > 2 and ins[2] is not None:
+        tc, sc = known(node, ins[2], "c")
+        check_dtype(node, tc, FLOAT, "c")
+        if len(sc) > 2 or broadcast_shapes(node, (m, n), sc) != (m, n):
+            raise fail(node, f"c shape {shape_str(sc)} does not broadcast to [M,N] = [{m},{n}]")
+    return [(ta, (m, n))]
+
+
+def _gemm_reference(inputs, attrs):
+    a, b = inputs[0], inputs[1]
+    a = a.T if attrs["transA"] else a
+    b = b.T if attrs["transB"] else b
+    y = np.float32(attrs["alpha"]) * (a @ b)
+    if len(inputs) > 2 and inputs[2] is not None:
+        y = y + np.float32(attrs["beta"]) * inputs[2]
+    return [apply_activation(y.astype(a.dtype), attrs)]
+
+
+define("MatMul", 60, "matmul", ("a", "b"), ("y",), dict(FUSED_ACT_ATTRS), infer=_matmul_infer,
+       reference=lambda ins, attrs: [apply_activation(np.matmul(ins[0], ins[1]), attrs)])
 define("Gemm", 61, "matmul", ("a", "b", "c?"), ("y",), {
     "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0),
     "transA": Attr("int", 0), "transB": Attr("int", 0), **FUSED_ACT_ATTRS,
-})
+}, infer=_gemm_infer, reference=_gemm_reference)

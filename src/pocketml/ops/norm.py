@@ -4,18 +4,88 @@ ScaleShift:         y = act(x * scale[c] + shift[c]), c = last axis (NHWC channe
                     Inference BatchNormalization folds to this when its statistics are constant.
 BatchNormalization: inference form, c = last axis; inputs x, scale, bias, mean, var.
 LRN:                across channels, c = last axis (NHWC); ONNX formula
-                    y = x / (bias + alpha/size * sum(x^2 over window))^beta.
+                    y = x / (bias + alpha/size * sum(x^2 over window))^beta,
+                    window = channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
 Softmax/LogSoftmax: over one axis.
 """
 from __future__ import annotations
 
-from . import FUSED_ACT_ATTRS, Attr, define
+import numpy as np
 
-define("ScaleShift", 80, "norm", ("x", "scale", "shift"), ("y",), dict(FUSED_ACT_ATTRS))
+from . import FUSED_ACT_ATTRS, Attr, define
+from ._common import FLOAT, apply_activation, attrs_of, check_act, check_dtype, dims_equal, fail, known, is_sym, \
+    normalize_axis
+
+
+def _per_channel_infer(roles):
+    """x of rank >= 1 plus 1-D per-channel vectors matching x's last axis."""
+    def infer(node, ins):
+        t, s = known(node, ins[0], "x")
+        check_dtype(node, t, FLOAT, "x")
+        check_act(node, node.attrs)
+        if not s:
+            raise fail(node, "x must have rank >= 1 (channels on the last axis)")
+        for role, v in zip(roles, ins[1:]):
+            tv, sv = known(node, v, role)
+            check_dtype(node, tv, FLOAT, role)
+            if len(sv) != 1 or not (is_sym(s[-1]) or dims_equal(sv[0], s[-1])):
+                raise fail(node, f"{role} shape {list(sv)} must be [C] with C = x's last dim {s[-1]}")
+        return [(t, s)]
+    return infer
+
+
+def _batch_norm_reference(inputs, attrs):
+    x, scale, bias, mean, var = inputs
+    y = (x - mean) / np.sqrt(var + np.float32(attrs["epsilon"])) * scale + bias
+    return [y.astype(x.dtype)]
+
+
+def _lrn_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, FLOAT, "x")
+    if len(s) < 2 or attrs_of(node)["size"] < 1:
+        raise fail(node, f"needs rank >= 2 (got {len(s)}) and size >= 1 (got {attrs_of(node)['size']})")
+    return [(t, s)]
+
+
+def _lrn_reference(inputs, attrs):
+    x, size = inputs[0], attrs["size"]
+    before, after = (size - 1) // 2, size - 1 - (size - 1) // 2
+    sq = np.pad(np.square(x), [(0, 0)] * (x.ndim - 1) + [(before, after)])
+    c = x.shape[-1]
+    window_sum = sum(sq[..., i:i + c] for i in range(size))
+    return [(x / (attrs["bias"] + attrs["alpha"] / size * window_sum) ** attrs["beta"]).astype(x.dtype)]
+
+
+def _softmax_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, FLOAT, "x")
+    normalize_axis(node, attrs_of(node)["axis"], len(s))
+    return [(t, s)]
+
+
+def _softmax_reference(inputs, attrs):
+    x = inputs[0]
+    e = np.exp(x - x.max(axis=attrs["axis"], keepdims=True))
+    return [(e / e.sum(axis=attrs["axis"], keepdims=True)).astype(x.dtype)]
+
+
+def _log_softmax_reference(inputs, attrs):
+    x = inputs[0]
+    z = x - x.max(axis=attrs["axis"], keepdims=True)
+    return [(z - np.log(np.exp(z).sum(axis=attrs["axis"], keepdims=True))).astype(x.dtype)]
+
+
+define("ScaleShift", 80, "norm", ("x", "scale", "shift"), ("y",), dict(FUSED_ACT_ATTRS),
+       infer=_per_channel_infer(("scale", "shift")),
+       reference=lambda ins, attrs: [apply_activation((ins[0] * ins[1] + ins[2]).astype(ins[0].dtype), attrs)])
 define("LRN", 81, "norm", ("x",), ("y",), {
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
-})
-define("Softmax", 82, "norm", ("x",), ("y",), {"axis": Attr("int", -1)})
-define("LogSoftmax", 83, "norm", ("x",), ("y",), {"axis": Attr("int", -1)})
+}, infer=_lrn_infer, reference=_lrn_reference)
+define("Softmax", 82, "norm", ("x",), ("y",), {"axis": Attr("int", -1)},
+       infer=_softmax_infer, reference=_softmax_reference)
+define("LogSoftmax", 83, "norm", ("x",), ("y",), {"axis": Attr("int", -1)},
+       infer=_softmax_infer, reference=_log_softmax_reference)
 define("BatchNormalization", 84, "norm", ("x", "scale", "bias", "mean", "var"), ("y",),
-       {"epsilon": Attr("float", 1e-5)})
+       {"epsilon": Attr("float", 1e-5)}, infer=_per_channel_infer(("scale", "bias", "mean", "var")),
+       reference=_batch_norm_reference)

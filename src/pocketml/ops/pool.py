@@ -5,10 +5,17 @@ ceil_mode rounds the output size up (a window must start inside the input or
 its left padding, as in ONNX). AveragePool divides by the window size including
 padding when count_include_pad=1, else by the number of real elements.
 Global pools reduce H and W to 1.
+
+With ceil_mode a last window may run past the bottom/right padding; that part
+is never counted (as onnxruntime does), so the divisor with count_include_pad=1
+is the window clipped to the explicitly padded input.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import Attr, define
+from ._common import FLOAT, attrs_of, check_dtype, check_rank, fail, known, window_out, window_view
 
 _WINDOW = {
     "kernel": Attr("ints"),
@@ -17,7 +24,74 @@ _WINDOW = {
     "dilations": Attr("ints", [1, 1]),
     "ceil_mode": Attr("int", 0),
 }
-define("MaxPool", 70, "pool", ("x",), ("y",), dict(_WINDOW))
-define("AveragePool", 71, "pool", ("x",), ("y",), {**_WINDOW, "count_include_pad": Attr("int", 0)})
-define("GlobalAveragePool", 72, "pool", ("x",), ("y",))
-define("GlobalMaxPool", 73, "pool", ("x",), ("y",))
+
+
+def _pool_infer(node, ins):
+    at = attrs_of(node)
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, FLOAT, "x")
+    check_rank(node, s, 4, "x")
+    k, st, p, d = list(at["kernel"]), list(at["strides"]), list(at["pads"]), list(at["dilations"])
+    if len(k) != 2 or len(st) != 2 or len(d) != 2 or len(p) != 4 or min(k + st + d) < 1 or min(p) < 0:
+        raise fail(node, f"need kernel/strides/dilations of 2 positive values and pads of 4 non-negative: "
+                         f"kernel={k} strides={st} dilations={d} pads={p}")
+    if p[0] >= d[0] * (k[0] - 1) + 1 or p[1] >= d[1] * (k[1] - 1) + 1 or \
+            p[2] >= d[0] * (k[0] - 1) + 1 or p[3] >= d[1] * (k[1] - 1) + 1:
+        raise fail(node, f"pads {p} must be smaller than the window {k} (dilations {d})")
+    oh = window_out(node, s[1], k[0], st[0], d[0], p[0], p[2], bool(at["ceil_mode"]), "height")
+    ow = window_out(node, s[2], k[1], st[1], d[1], p[1], p[3], bool(at["ceil_mode"]), "width")
+    return [(t, (s[0], oh, ow, s[3]))]
+
+
+def _windows(x, attrs, fill):
+    """Pad x (explicit pads + whatever ceil_mode's last window needs) with
+    ``fill`` and return the [N,OH,OW,KH,KW,C] window view and the padded array."""
+    (kh, kw), (sh, sw), (dh, dw) = attrs["kernel"], attrs["strides"], attrs["dilations"]
+    pt, pl, pb, pr = attrs["pads"]
+    _, h, w, _ = x.shape
+    outs = []
+    for size, k, s, d, p0, p1 in ((h, kh, sh, dh, pt, pb), (w, kw, sw, dw, pl, pr)):
+        span = size + p0 + p1 - d * (k - 1) - 1
+        o = -(-span // s) + 1 if attrs["ceil_mode"] else span // s + 1
+        if attrs["ceil_mode"] and (o - 1) * s >= size + p0:
+            o -= 1
+        outs.append(o)
+    extra_h = max(0, (outs[0] - 1) * sh + dh * (kh - 1) + 1 - (h + pt + pb))
+    extra_w = max(0, (outs[1] - 1) * sw + dw * (kw - 1) + 1 - (w + pl + pr))
+    xp = np.pad(x, ((0, 0), (pt, pb + extra_h), (pl, pr + extra_w), (0, 0)), constant_values=fill)
+    return window_view(xp, (kh, kw), (sh, sw), (dh, dw), outs), (extra_h, extra_w)
+
+
+def _max_pool_reference(inputs, attrs):
+    win, _ = _windows(inputs[0], attrs, -np.inf)
+    return [win.max(axis=(3, 4))]
+
+
+def _average_pool_reference(inputs, attrs):
+    x = inputs[0]
+    win, (eh, ew) = _windows(x, attrs, 0.0)
+    # the divisor is the same pooling applied to a mask of the counted cells
+    if attrs["count_include_pad"]:
+        pt, pl, pb, pr = attrs["pads"]
+        mask = np.ones((1, x.shape[1] + pt + pb, x.shape[2] + pl + pr, 1), np.float32)
+        mask = np.pad(mask, ((0, 0), (0, eh), (0, ew), (0, 0)))
+        mwin = window_view(mask, attrs["kernel"], attrs["strides"], attrs["dilations"], win.shape[1:3])
+    else:
+        mwin, _ = _windows(np.ones((1,) + x.shape[1:3] + (1,), np.float32), attrs, 0.0)
+    return [(win.sum(axis=(3, 4)) / mwin.sum(axis=(3, 4))).astype(x.dtype)]
+
+
+def _global_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, FLOAT, "x")
+    check_rank(node, s, 4, "x")
+    return [(t, (s[0], 1, 1, s[3]))]
+
+
+define("MaxPool", 70, "pool", ("x",), ("y",), dict(_WINDOW), infer=_pool_infer, reference=_max_pool_reference)
+define("AveragePool", 71, "pool", ("x",), ("y",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
+       infer=_pool_infer, reference=_average_pool_reference)
+define("GlobalAveragePool", 72, "pool", ("x",), ("y",), infer=_global_infer,
+       reference=lambda ins, attrs: [ins[0].mean(axis=(1, 2), keepdims=True, dtype=np.float32).astype(ins[0].dtype)])
+define("GlobalMaxPool", 73, "pool", ("x",), ("y",), infer=_global_infer,
+       reference=lambda ins, attrs: [ins[0].max(axis=(1, 2), keepdims=True)])

@@ -1,0 +1,50 @@
+/*
+ * elementwise_util.h — helpers shared by the elementwise, norm, tensor and
+ * reduce op families: input validation for infer (a hostile model reaches
+ * infer, so every shape, dtype and attribute is checked there and run may
+ * trust them), axis normalisation, and a range-splitting wrapper over
+ * pml_parallel_for.
+ */
+#ifndef PML_ELEMENTWISE_UTIL_H
+#define PML_ELEMENTWISE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../internal.h"
+
+/* Largest element count any tensor may have: keeps every byte offset and
+ * product of dims far from int64/size_t overflow (2^40 elements = 8 TB f64). */
+#define PML_EW_MAX_NUMEL ((int64_t)1 << 40)
+
+/* Below this many elements a kernel runs on the caller only: the pool's
+ * wake-up costs more than the work. */
+#define PML_EW_PARALLEL_MIN 16384
+
+/* Input i as a tensor with a known dtype and a sane shape (rank <= PML_MAX_RANK,
+ * dims >= 0, element count <= PML_EW_MAX_NUMEL). role names it in errors. */
+pml_status pml_ew_input(const pml_kernel_ctx *ctx, int i, const char *role, const pml_tensor **out);
+
+/* Validates an output shape computed by infer (rank, dims >= 0, numel bound). */
+pml_status pml_ew_check_shape(const pml_kernel_ctx *ctx, int rank, const int64_t *dims, const char *what);
+
+/* Sets output i's dtype and shape after pml_ew_check_shape. */
+pml_status pml_ew_set_output(const pml_kernel_ctx *ctx, int i, pml_dtype dtype, int rank, const int64_t *dims);
+
+/* axis in [-rank, rank) -> [0, rank); error naming what otherwise. */
+pml_status pml_ew_axis(const pml_kernel_ctx *ctx, int64_t axis, int rank, const char *what, int *out);
+
+/* dtype must be one of the n listed; error lists them otherwise. */
+pml_status pml_ew_check_dtype(const pml_kernel_ctx *ctx, const pml_tensor *t, const char *role,
+                              const pml_dtype *allowed, int n);
+
+/* Runs fn(arg, begin, end) over [0, n) split into chunks of at least
+ * min_chunk items, spread over the session's pool. Small n runs inline. */
+typedef void (*pml_range_fn)(void *arg, int64_t begin, int64_t end);
+void pml_ew_parallel(const pml_kernel_ctx *ctx, int64_t n, int64_t min_chunk, pml_range_fn fn, void *arg);
+
+/* malloc'ed op state of size bytes, recorded in ctx (freed by pml_ew_release). */
+void *pml_ew_alloc_state(pml_kernel_ctx *ctx, size_t size);
+void pml_ew_release(pml_kernel_ctx *ctx);
+
+#endif /* PML_ELEMENTWISE_UTIL_H */

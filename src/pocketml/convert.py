@@ -1,0 +1,58 @@
+"""convert(): source model file -> optimized pocketml Model.
+
+Picks the importer by file content (ONNX protobuf today; TFLite next), runs
+the default optimization pipeline (constant folding, dead code, identity
+removal, BatchNorm folding, activation fusion, NHWC layout with transposes
+eliminated) and records where the model came from in its metadata.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+from .errors import ConversionError
+from .model import Model
+
+PathLike = Union[str, os.PathLike]
+
+
+def _detect_format(path: PathLike) -> str:
+    name = os.fspath(path).lower()
+    if name.endswith(".onnx"):
+        return "onnx"
+    if name.endswith(".tflite"):
+        return "tflite"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[4:8] == b"TFL3":
+        return "tflite"
+    if head.startswith(b"POCKETML"):
+        return "pml"
+    return "onnx"  # protobuf has no magic; let the ONNX parser judge
+
+
+def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, optimize: bool = True) -> Model:
+    """Convert a source model (path to .onnx, or an onnx.ModelProto) to a pocketml Model.
+
+    input_shapes maps input names to concrete shapes, fixing symbolic dims
+    (e.g. {"input": (1, 3, 224, 224)}).
+    """
+    from . import passes
+
+    if not isinstance(path, (str, os.PathLike)):
+        fmt, source = "onnx", "<onnx.ModelProto>"
+    else:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no such model file: {path}")
+        fmt, source = _detect_format(path), os.path.abspath(path)
+    if fmt == "onnx":
+        from .converters.onnx import import_onnx
+
+        graph = import_onnx(path, input_shapes=input_shapes)
+    elif fmt == "pml":
+        return Model.load(path)
+    else:
+        raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx)")
+    if optimize:
+        graph = passes.optimize(graph)
+    return Model(graph, {"source": source, "source_format": fmt, "producer": "pocketml"})

@@ -1,0 +1,118 @@
+"""Model: an optimized IR graph plus metadata, as produced by a converter or
+read from a .pml file. It serialises to .pml (``save``/``to_bytes``) and
+summarises itself (ops by type, parameters, file size, arena size) for reports.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+from typing import Optional
+
+import numpy as np
+
+from . import ir
+
+
+@dataclasses.dataclass
+class Summary:
+    ops: dict  # op name -> count, most frequent first
+    nodes: int
+    parameters: int  # elements in constant tensors
+    weight_bytes: int
+    file_size: int
+    arena_size: Optional[int]  # bytes of the activation arena planned by the C runtime
+    inputs: list  # (name, dtype, shape)
+    outputs: list
+
+    def format(self) -> str:
+        def fmt_bytes(n):
+            if n is None:
+                return "?"
+            for unit in ("B", "KiB", "MiB", "GiB"):
+                if n < 1024 or unit == "GiB":
+                    return f"{n:.1f} {unit}" if unit != "B" else f"{n} B"
+                n /= 1024
+
+        lines = []
+        for title, vals in (("inputs", self.inputs), ("outputs", self.outputs)):
+            for name, dtype, shape in vals:
+                lines.append(f"  {title[:-1]:<7} {name}: {dtype}{list(shape)}")
+        lines.append(f"  nodes       {self.nodes}")
+        lines.append(f"  parameters  {self.parameters:,} ({fmt_bytes(self.weight_bytes)})")
+        lines.append(f"  file size   {fmt_bytes(self.file_size)}")
+        lines.append(f"  arena size  {fmt_bytes(self.arena_size)}")
+        width = max((len(k) for k in self.ops), default=4)
+        lines.append("  ops by type:")
+        for op, count in self.ops.items():
+            lines.append(f"    {op:<{width}}  {count:>5}")
+        return "\n".join(lines)
+
+
+class Model:
+    """A converted model. Run it with ``pocketml.Session(model)``."""
+
+    def __init__(self, graph: ir.Graph, metadata: Optional[dict] = None):
+        self.graph = graph
+        self.metadata = dict(metadata or {})
+        self._bytes: Optional[bytes] = None
+
+    # ---- inputs and outputs ---------------------------------------------------------------
+    def _describe(self, names):
+        return [(n, self.graph.values[n].dtype, tuple(self.graph.values[n].shape or ())) for n in names]
+
+    @property
+    def inputs(self) -> list:
+        """[(name, dtype, shape)] of the graph inputs."""
+        return self._describe(self.graph.inputs)
+
+    @property
+    def outputs(self) -> list:
+        return self._describe(self.graph.outputs)
+
+    # ---- serialisation ------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The model as a .pml file image (cached; the graph must not change afterwards)."""
+        if self._bytes is None:
+            from .format import write_pml
+
+            self._bytes = write_pml(self.graph, None, metadata=self.metadata)
+        return self._bytes
+
+    def save(self, path: "str | os.PathLike") -> int:
+        """Write the .pml file; returns its size in bytes."""
+        data = self.to_bytes()
+        with open(path, "wb") as f:
+            f.write(data)
+        return len(data)
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike | bytes") -> "Model":
+        from .format import read_pml
+
+        graph, metadata = read_pml(path)
+        return cls(graph, metadata)
+
+    # ---- reports --------------------------------------------------------------------------
+    def summary(self, with_arena: bool = True) -> Summary:
+        ops = collections.Counter(n.op for n in self.graph.nodes)
+        consts = [v.const for v in self.graph.values.values() if v.const is not None]
+        arena = None
+        if with_arena:
+            from .runtime import Session
+
+            with Session(self) as s:
+                arena = s.arena_size
+        return Summary(
+            ops=dict(ops.most_common()),
+            nodes=len(self.graph.nodes),
+            parameters=int(sum(np.asarray(c).size for c in consts)),
+            weight_bytes=int(sum(np.asarray(c).nbytes for c in consts)),
+            file_size=len(self.to_bytes()),
+            arena_size=arena,
+            inputs=self.inputs,
+            outputs=self.outputs,
+        )
+
+    def __repr__(self) -> str:
+        return f"Model(inputs={self.inputs}, outputs={self.outputs}, nodes={len(self.graph.nodes)})"

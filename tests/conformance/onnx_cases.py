@@ -1,0 +1,77 @@
+"""Shared helpers for the ONNX conformance tests: which ONNX backend test
+cases cover the ops pocketml supports, and how to load their data."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+from onnx.backend.test.loader import load_model_tests
+
+# The ONNX ops pocketml imports (issue 2's list). A node test case is selected
+# when every op in its model (including the expanded function bodies) is here.
+SUPPORTED_ONNX_OPS = {
+    "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip",
+    "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus", "Add", "Sub", "Mul", "Div",
+    "Sum", "Max", "Min", "Pow", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "MaxPool", "AveragePool",
+    "GlobalAveragePool", "GlobalMaxPool", "LRN", "Softmax", "LogSoftmax", "Concat", "Reshape", "Flatten",
+    "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Pad", "Resize", "Upsample", "Identity", "Dropout",
+    "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "ReduceMean", "ReduceSum", "ReduceMax",
+}
+
+
+def model_ops(model: onnx.ModelProto) -> set:
+    ops = set()
+
+    def visit(graph):
+        for n in graph.node:
+            ops.add(n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}")
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    visit(a.g)
+                for g in a.graphs:
+                    visit(g)
+
+    visit(model.graph)
+    return ops
+
+
+# Tolerances of onnx.backend.test's runner for node tests.
+NODE_RTOL, NODE_ATOL = 1e-3, 1e-7
+
+
+def supported_node_cases() -> dict:
+    """name -> TestCase for the ONNX node tests whose ops are all supported.
+
+    The onnx wheel generates node test cases in code (model and data sets in
+    memory), exactly what onnx.backend.test.BackendTest runs."""
+    selected = {}
+    for case in load_model_tests(kind="node"):
+        if case.model is not None and model_ops(case.model) <= SUPPORTED_ONNX_OPS:
+            selected[case.name] = case
+    return dict(sorted(selected.items()))
+
+
+def _to_array(item):
+    if isinstance(item, onnx.TensorProto):
+        return numpy_helper.to_array(item)
+    return np.asarray(item)
+
+
+def data_sets(case):
+    """Yield (inputs list, expected outputs list) for a node test case."""
+    for inputs, outputs in case.data_sets:
+        yield [_to_array(i) for i in inputs], [_to_array(o) for o in outputs]
+
+
+def assert_outputs_match(outputs, expected, rtol: float, atol: float, what: str):
+    assert len(outputs) == len(expected), f"{what}: {len(outputs)} outputs, expected {len(expected)}"
+    for i, (got, ref) in enumerate(zip(outputs, expected)):
+        got = np.asarray(got)
+        assert got.dtype == ref.dtype, f"{what}: output {i} dtype {got.dtype}, expected {ref.dtype}"
+        assert got.shape == ref.shape, f"{what}: output {i} shape {got.shape}, expected {ref.shape}"
+        if ref.dtype.kind in "fc":
+            np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=f"{what}: output {i}")
+        else:
+            np.testing.assert_array_equal(got, ref, err_msg=f"{what}: output {i}")

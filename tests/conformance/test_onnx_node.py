@@ -1,0 +1,61 @@
+"""ONNX backend node tests, run through pocketml.onnx_backend (import ->
+optimize -> .pml -> C runtime) for every case whose ops are all in the
+supported list (onnx_cases.SUPPORTED_ONNX_OPS, issue 2's op list).
+
+Cases that exercise something pocketml does not support (a dtype outside
+float32/float16/int8/uint8/int32/int64/bool, training-mode outputs, 3-D
+pooling...) are listed in UNSUPPORTED with the reason. They still run: they
+must fail with a clear pocketml error (never a crash, never a wrong answer),
+and a listed case that starts passing fails the test so the list stays honest.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pocketml import PocketMLError
+from pocketml.onnx_backend import PocketMLBackend
+
+from .onnx_cases import NODE_ATOL, NODE_RTOL, assert_outputs_match, data_sets, supported_node_cases
+
+CASES = supported_node_cases()
+
+# regex (full match on the case name) -> reason. Reviewed list; keep it short and specific.
+UNSUPPORTED = {
+}
+
+
+def unsupported_reason(name: str):
+    for pattern, reason in UNSUPPORTED.items():
+        if re.fullmatch(pattern, name):
+            return reason
+    return None
+
+
+def run_case(name: str):
+    case = CASES[name]
+    rep = PocketMLBackend.prepare(case.model, "CPU")
+    for inputs, expected in data_sets(case):
+        outputs = rep.run(inputs)
+        assert_outputs_match(outputs, expected, case.rtol if case.rtol else NODE_RTOL,
+                             case.atol if case.atol else NODE_ATOL, name)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_onnx_node(name):
+    reason = unsupported_reason(name)
+    if reason is None:
+        run_case(name)
+        return
+    try:
+        run_case(name)
+    except PocketMLError as e:
+        assert str(e), "error without a message"
+        return
+    pytest.fail(f"{name} is listed as unsupported ({reason}) but now passes: remove it from UNSUPPORTED")
+
+
+def test_unsupported_list_is_used():
+    stale = [p for p in UNSUPPORTED if not any(re.fullmatch(p, n) for n in CASES)]
+    assert not stale, f"UNSUPPORTED patterns matching no case: {stale}"

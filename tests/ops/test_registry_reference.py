@@ -1,0 +1,432 @@
+"""The op registry's numpy references and shape inference, checked against
+onnx's own reference implementation (onnx.reference.ReferenceEvaluator) as
+the independent oracle. Spatial ops run NHWC in pocketml and NCHW in ONNX, so
+those cases transpose data (and weights) on the way in and out. Every case
+also checks that infer() predicts the reference output's dtype and shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+from onnx.reference import ReferenceEvaluator
+
+from pocketml import ir, ops
+from pocketml.ops import ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH
+from pocketml.ops._common import apply_activation
+from pocketml.reference import run_node
+
+RNG = np.random.default_rng(0)
+ONNX_DTYPE = {np.dtype(np.float32): onnx.TensorProto.FLOAT, np.dtype(np.int32): onnx.TensorProto.INT32,
+              np.dtype(np.int64): onnx.TensorProto.INT64, np.dtype(np.bool_): onnx.TensorProto.BOOL}
+NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
+
+
+def rand(*shape, dtype=np.float32, low=-1.0, high=1.0):
+    if np.dtype(dtype).kind == "i":
+        return RNG.integers(-9, 10, size=shape).astype(dtype)
+    return RNG.uniform(low, high, size=shape).astype(dtype)
+
+
+def onnx_ref(op_type, inputs, attrs=None, n_out=1, opset=19, engine="onnx"):
+    """Run one ONNX node with the onnx reference evaluator (or onnxruntime where
+    that evaluator lacks a feature); None inputs are absent."""
+    names = [f"i{k}" if a is not None else "" for k, a in enumerate(inputs)]
+    outs = [f"o{k}" for k in range(n_out)]
+    node = helper.make_node(op_type, names, outs, **(attrs or {}))
+    graph = helper.make_graph(
+        [node], "t",
+        [helper.make_tensor_value_info(n, ONNX_DTYPE[a.dtype], a.shape) for n, a in zip(names, inputs) if n],
+        [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in outs])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=9)
+    if engine == "ort":
+        import onnxruntime as ort
+
+        sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        return sess.run(None, {n: a for n, a in zip(names, inputs) if n})
+    return ReferenceEvaluator(model).run(None, {n: a for n, a in zip(names, inputs) if n})
+
+
+def ours(op, inputs, attrs=None, n_out=1):
+    """Run the registry reference, checking infer() agrees with its outputs."""
+    names = [f"i{k}" if a is not None else "" for k, a in enumerate(inputs)]
+    node = ir.Node(op, names, [f"o{k}" for k in range(n_out)], dict(attrs or {}), name="test_node")
+    values = [ir.Value(n, ir.dtype_name(a.dtype), a.shape, np.asarray(a)) if a is not None else None
+              for n, a in zip(names, inputs)]
+    inferred = ops.get(op).infer(node, values)
+    outs = run_node(node, inputs)
+    assert len(inferred) == len(outs) == n_out
+    for (dtype, shape), out in zip(inferred, outs):
+        assert (dtype, tuple(shape)) == (ir.dtype_name(out.dtype), out.shape), (op, inferred, out.shape)
+    return outs
+
+
+def close(a, b, rtol=1e-5, atol=1e-5):
+    assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, a.shape, b.dtype, b.shape)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def nhwc(x):
+    return np.ascontiguousarray(x.transpose(NCHW_TO_NHWC))
+
+
+def nchw(x):
+    return np.ascontiguousarray(x.transpose(NHWC_TO_NCHW))
+
+
+# ---- elementwise ---------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+def test_binary(op, dtype):
+    if op == "Pow" and dtype != np.float32:
+        pytest.skip("Pow is float32 only")
+    a, b = rand(2, 3, 4, dtype=dtype), rand(3, 1, dtype=dtype)
+    if op == "Div":
+        b[b == 0] = 3
+    if op == "Pow":
+        a = np.abs(a) + 0.1
+    close(ours(op, [a, b])[0], onnx_ref(op, [a, b])[0])
+
+
+@pytest.mark.parametrize("act,alpha,beta,onnx_op,onnx_attrs", [
+    (ACT_RELU, 0, 0, "Relu", {}),
+    (ACT_CLIP, -0.3, 0.4, "Clip", {}),
+    (ACT_SIGMOID, 0, 0, "Sigmoid", {}),
+    (ACT_HARDSWISH, 0, 0, "HardSwish", {}),
+    (ACT_LEAKY_RELU, 0.1, 0, "LeakyRelu", {"alpha": 0.1}),
+    (ACT_TANH, 0, 0, "Tanh", {}),
+    (ACT_HARDSIGMOID, 0.3, 0.6, "HardSigmoid", {"alpha": 0.3, "beta": 0.6}),
+])
+def test_fused_activation(act, alpha, beta, onnx_op, onnx_attrs):
+    a, b = rand(4, 5, low=-4, high=4), rand(5, low=-4, high=4)
+    y = ours("Add", [a, b], {"act": act, "act_alpha": alpha, "act_beta": beta})[0]
+    extra = [np.float32(alpha), np.float32(beta)] if onnx_op == "Clip" else []
+    close(y, onnx_ref(onnx_op, [a + b] + [np.array(e) for e in extra], onnx_attrs)[0])
+    # the helper itself is what Conv/Gemm/ScaleShift use
+    close(apply_activation(a + b, {"act": act, "act_alpha": alpha, "act_beta": beta}), y)
+
+
+def test_prelu_unidirectional():
+    x, slope = rand(2, 3, 4), rand(3, 1)
+    close(ours("PRelu", [x, slope])[0], onnx_ref("PRelu", [x, slope])[0])
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("Relu", {}), ("LeakyRelu", {"alpha": 0.2}), ("Sigmoid", {}), ("Tanh", {}),
+    ("HardSigmoid", {"alpha": 0.25, "beta": 0.4}), ("HardSwish", {}), ("Elu", {"alpha": 0.7}), ("Selu", {}),
+    ("Softplus", {}), ("Sqrt", {}), ("Exp", {}), ("Log", {}), ("Abs", {}), ("Neg", {}), ("Reciprocal", {}),
+    ("Identity", {}),
+])
+def test_unary(op, attrs):
+    x = rand(3, 7, low=-5, high=5)
+    if op in ("Sqrt", "Log", "Reciprocal"):
+        x = np.abs(x) + 0.05
+    close(ours(op, [x], attrs)[0], onnx_ref(op, [x], attrs)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_clip_attrs_vs_onnx_inputs():
+    x = rand(10, low=-3, high=3)
+    y = ours("Clip", [x], {"min": -1.0, "max": 0.5})[0]
+    close(y, onnx_ref("Clip", [x, np.array(-1.0, np.float32), np.array(0.5, np.float32)])[0])
+
+
+@pytest.mark.parametrize("op", ["Abs", "Neg"])
+def test_unary_int(op):
+    x = rand(4, 3, dtype=np.int64)
+    close(ours(op, [x])[0], onnx_ref(op, [x])[0])
+
+
+@pytest.mark.parametrize("to,onnx_to", [(6, onnx.TensorProto.INT64), (5, onnx.TensorProto.INT32),
+                                        (1, onnx.TensorProto.FLOAT), (7, onnx.TensorProto.BOOL)])
+def test_cast(to, onnx_to):
+    x = rand(3, 4, low=-5, high=5)
+    close(ours("Cast", [x], {"to": to})[0], onnx_ref("Cast", [x], {"to": onnx_to})[0])
+
+
+# ---- conv ------------------------------------------------------------------------------
+CONV_CASES = [
+    # (N,Cin,H,W), Cout, (kh,kw), group, strides, pads [t,l,b,r], dilations
+    ((1, 3, 9, 8), 4, (3, 3), 1, (1, 1), (1, 1, 1, 1), (1, 1)),
+    ((2, 4, 10, 7), 6, (3, 2), 2, (2, 1), (0, 1, 2, 0), (1, 2)),
+    ((1, 6, 8, 8), 6, (3, 3), 6, (2, 2), (1, 1, 1, 1), (1, 1)),   # depthwise
+    ((1, 4, 7, 9), 8, (5, 3), 4, (1, 2), (2, 1, 2, 1), (2, 1)),   # depthwise, multiplier 2
+    ((1, 3, 1, 13), 5, (1, 3), 1, (1, 2), (0, 1, 0, 1), (1, 1)),  # 1-D as H=1
+]
+
+
+@pytest.mark.parametrize("xs,cout,k,g,s,p,d", CONV_CASES)
+@pytest.mark.parametrize("bias", [False, True])
+def test_conv_vs_onnx_nchw(xs, cout, k, g, s, p, d, bias):
+    x, w = rand(*xs), rand(cout, xs[1] // g, *k)
+    b = rand(cout) if bias else None
+    onnx_attrs = {"group": g, "strides": list(s), "pads": [p[0], p[1], p[2], p[3]], "dilations": list(d),
+                  "kernel_shape": list(k)}
+    expect = onnx_ref("Conv", [x, w] + ([b] if bias else []), onnx_attrs)[0]
+    attrs = {"group": g, "strides": list(s), "pads": list(p), "dilations": list(d)}
+    got = ours("Conv", [nhwc(x), nhwc(w)] + ([b] if bias else []), attrs)[0]
+    close(nchw(got), expect, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_fused_relu():
+    x, w = rand(1, 3, 6, 6), rand(4, 3, 3, 3)
+    expect = np.maximum(onnx_ref("Conv", [x, w], {"pads": [1, 1, 1, 1]})[0], 0)
+    got = ours("Conv", [nhwc(x), nhwc(w)], {"pads": [1, 1, 1, 1], "act": ACT_RELU})[0]
+    close(nchw(got), expect, rtol=1e-4, atol=1e-5)
+
+
+CONV_T_CASES = [
+    # (N,Cin,H,W), Cout/g, (kh,kw), group, strides, pads, dilations, output_padding
+    ((1, 3, 4, 5), 2, (3, 3), 1, (1, 1), (0, 0, 0, 0), (1, 1), (0, 0)),
+    ((2, 4, 3, 4), 3, (3, 2), 2, (2, 3), (1, 0, 0, 1), (1, 1), (1, 2)),
+    ((1, 2, 5, 3), 2, (2, 3), 1, (2, 2), (1, 1, 1, 1), (2, 1), (1, 0)),
+    ((1, 4, 4, 4), 1, (4, 4), 4, (2, 2), (1, 1, 1, 1), (1, 1), (0, 0)),
+]
+
+
+@pytest.mark.parametrize("xs,coutg,k,g,s,p,d,op", CONV_T_CASES)
+def test_conv_transpose_vs_onnx_nchw(xs, coutg, k, g, s, p, d, op):
+    x, w, b = rand(*xs), rand(xs[1], coutg, *k), rand(coutg * g)
+    onnx_attrs = {"group": g, "strides": list(s), "pads": list(p), "dilations": list(d),
+                  "output_padding": list(op), "kernel_shape": list(k)}
+    # onnx's evaluator does not implement grouped/dilated ConvTranspose: use onnxruntime there
+    engine = "onnx" if g == 1 and d == (1, 1) else "ort"
+    expect = onnx_ref("ConvTranspose", [x, w, b], onnx_attrs, engine=engine)[0]
+    attrs = {"group": g, "strides": list(s), "pads": list(p), "dilations": list(d), "output_padding": list(op)}
+    got = ours("ConvTranspose", [nhwc(x), nhwc(w), b], attrs)[0]  # [Cin,Cout/g,kh,kw] -> [Cin,kh,kw,Cout/g]
+    close(nchw(got), expect, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_infer_errors():
+    x = ir.Value("x", "float32", (1, 8, 8, 3))
+    w = ir.Value("w", "float32", (4, 3, 3, 2))
+    node = ir.Node("Conv", ["x", "w"], ["y"], {}, name="conv7")
+    with pytest.raises(ValueError, match=r"conv7.*Conv.*Cin/group"):
+        ops.get("Conv").infer(node, [x, w])
+    big = ir.Node("Conv", ["x", "w"], ["y"], {"group": 1}, name="conv8")
+    with pytest.raises(ValueError, match=r"conv8.*larger than the padded"):
+        ops.get("Conv").infer(big, [ir.Value("x", "float32", (1, 2, 8, 2)), w])
+
+
+def test_conv_infer_symbolic_batch_and_width():
+    node = ir.Node("Conv", ["x", "w"], ["y"], {"pads": [0, 1, 0, 1]}, name="c")
+    out = ops.get("Conv").infer(node, [ir.Value("x", "float32", ("N", 1, "T", 4)),
+                                       ir.Value("w", "float32", (5, 1, 3, 4))])
+    assert out[0][1][0] == "N" and isinstance(out[0][1][2], str) and out[0][1][3] == 5
+
+
+# ---- matmul -----------------------------------------------------------------------------
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2)),
+                                   ((4,), (4,))])
+def test_matmul(sa, sb):
+    a, b = rand(*sa), rand(*sb)
+    close(ours("MatMul", [a, b])[0], onnx_ref("MatMul", [a, b])[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("ta,tb,cshape", [(0, 0, (5,)), (1, 0, (3, 5)), (0, 1, (3, 1)), (1, 1, None), (0, 0, ())])
+def test_gemm(ta, tb, cshape):
+    a = rand(4, 3) if ta else rand(3, 4)
+    b = rand(5, 4) if tb else rand(4, 5)
+    c = rand(*cshape) if cshape is not None else None
+    attrs = {"alpha": 0.5, "beta": 2.0, "transA": ta, "transB": tb}
+    ins = [a, b] + ([c] if c is not None else [])
+    close(ours("Gemm", ins, attrs)[0], onnx_ref("Gemm", ins, attrs)[0], rtol=1e-5)
+
+
+def test_gemm_infer_error_names_node():
+    node = ir.Node("Gemm", ["a", "b"], ["y"], {}, name="fc1")
+    with pytest.raises(ValueError, match=r"'fc1' \(Gemm\): inner dimensions"):
+        ops.get("Gemm").infer(node, [ir.Value("a", "float32", (2, 3)), ir.Value("b", "float32", (4, 5))])
+
+
+# ---- pool ------------------------------------------------------------------------------
+POOL_CASES = [
+    # kernel, strides, pads, dilations, ceil_mode, count_include_pad
+    ((2, 2), (2, 2), (0, 0, 0, 0), (1, 1), 0, 0),
+    ((3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 0, 0),
+    ((3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 0, 1),
+    ((3, 2), (2, 3), (1, 0, 0, 1), (1, 1), 1, 0),
+    ((3, 3), (2, 2), (0, 0, 0, 0), (1, 1), 1, 0),
+    ((3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 1, 1),
+    ((2, 2), (1, 1), (0, 0, 0, 0), (2, 2), 0, 0),
+]
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+@pytest.mark.parametrize("k,s,p,d,ceil,cip", POOL_CASES)
+def test_pool_vs_onnx_nchw(op, k, s, p, d, ceil, cip):
+    x = rand(2, 3, 9, 8)
+    onnx_attrs = {"kernel_shape": list(k), "strides": list(s), "pads": list(p), "ceil_mode": ceil}
+    attrs = {"kernel": list(k), "strides": list(s), "pads": list(p), "ceil_mode": ceil}
+    if d != (1, 1):
+        onnx_attrs["dilations"] = attrs["dilations"] = list(d)
+    if op == "AveragePool":
+        onnx_attrs["count_include_pad"] = attrs["count_include_pad"] = cip
+    elif cip:
+        pytest.skip("count_include_pad is an AveragePool attribute")
+    expect = onnx_ref(op, [x], onnx_attrs)[0]
+    close(nchw(ours(op, [nhwc(x)], attrs)[0]), expect)
+
+
+@pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
+def test_global_pool(op):
+    x = rand(2, 5, 4, 3)
+    close(nchw(ours(op, [nhwc(x)])[0]), onnx_ref(op, [x])[0])
+
+
+# ---- norm ------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [1, 3, 4, 5])
+def test_lrn_vs_onnx_nchw(size):
+    x = rand(2, 7, 3, 4)
+    attrs = {"size": size, "alpha": 0.01, "beta": 0.6, "bias": 1.5}
+    # onnx's evaluator sums the window over the batch axis instead of channels: use onnxruntime
+    close(nchw(ours("LRN", [nhwc(x)], attrs)[0]), onnx_ref("LRN", [x], attrs, engine="ort")[0])
+
+
+def test_batch_norm_and_scale_shift_vs_onnx_nchw():
+    x, scale, bias, mean = rand(2, 4, 3, 3), rand(4), rand(4), rand(4)
+    var = rand(4, low=0.1, high=2)
+    expect = onnx_ref("BatchNormalization", [x, scale, bias, mean, var], {"epsilon": 1e-3})[0]
+    close(nchw(ours("BatchNormalization", [nhwc(x), scale, bias, mean, var], {"epsilon": 1e-3})[0]), expect)
+    s = (scale / np.sqrt(var + 1e-3)).astype(np.float32)
+    got = ours("ScaleShift", [nhwc(x), s, (bias - mean * s).astype(np.float32)], {"act": ACT_RELU})[0]
+    close(nchw(got), np.maximum(expect, 0))
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_softmax(op, axis):
+    x = rand(3, 4, 5, low=-10, high=10)
+    close(ours(op, [x], {"axis": axis})[0], onnx_ref(op, [x], {"axis": axis}, opset=13)[0])
+
+
+# ---- tensor ---------------------------------------------------------------------------
+def test_concat():
+    a, b, c = rand(2, 3), rand(2, 1), rand(2, 4)
+    close(ours("Concat", [a, b, c], {"axis": -1})[0], onnx_ref("Concat", [a, b, c], {"axis": -1})[0])
+
+
+@pytest.mark.parametrize("shape,allowzero", [([0, -1], 0), ([6, 4], 0), ([-1], 0), ([2, 0, 2, 2], 0), ([4, 6], 1)])
+def test_reshape(shape, allowzero):
+    x = rand(2, 3, 4)
+    expect = onnx_ref("Reshape", [x, np.array(shape, np.int64)], {"allowzero": allowzero})[0]
+    close(ours("Reshape", [x], {"shape": shape, "allowzero": allowzero})[0], expect)
+
+
+def test_reshape_symbolic():
+    node = ir.Node("Reshape", ["x"], ["y"], {"shape": [0, -1]}, name="r")
+    assert ops.get("Reshape").infer(node, [ir.Value("x", "float32", ("N", 3, 4))]) == [("float32", ("N", 12))]
+    node = ir.Node("Reshape", ["x"], ["y"], {"shape": [-1, 4]}, name="r")
+    assert ops.get("Reshape").infer(node, [ir.Value("x", "float32", ("N", 3, 4))]) == [("float32", ("N*3", 4))]
+    node = ir.Node("Reshape", ["x"], ["y"], {"shape": [5, -1]}, name="r2")
+    with pytest.raises(ValueError, match=r"'r2' \(Reshape\).*cannot reshape"):
+        ops.get("Reshape").infer(node, [ir.Value("x", "float32", (2, 3, 4))])
+
+
+def test_transpose():
+    x = rand(2, 3, 4, 5)
+    close(ours("Transpose", [x], {"perm": [0, 2, 3, 1]})[0], onnx_ref("Transpose", [x], {"perm": [0, 2, 3, 1]})[0])
+
+
+@pytest.mark.parametrize("starts,ends,axes,steps", [
+    ([1], [3], [0], [1]), ([0, -3], [100, -1], [1, 2], [2, 1]), ([-1], [-100], [2], [-1]),
+    ([5, 0], [0, 10], [2, 0], [-2, 1]), ([2], [2], [1], [1]), ([10], [-10], [1], [-3]),
+])
+def test_slice(starts, ends, axes, steps):
+    x = rand(4, 5, 6)
+    ins = [x] + [np.array(v, np.int64) for v in (starts, ends, axes, steps)]
+    expect = onnx_ref("Slice", ins)[0]
+    close(ours("Slice", [x], {"starts": starts, "ends": ends, "axes": axes, "steps": steps})[0], expect)
+
+
+def test_split():
+    x = rand(3, 7)
+    expect = onnx_ref("Split", [x, np.array([2, 4, 1], np.int64)], {"axis": 1}, n_out=3)
+    for got, exp in zip(ours("Split", [x], {"axis": 1, "split": [2, 4, 1]}, n_out=3), expect):
+        close(got, exp)
+
+
+@pytest.mark.parametrize("mode,pads", [(0, [1, 0, 2, 2, 1, 0]), (1, [2, 1, 0, 1, 2, 3]), (2, [0, 3, 1, 2, 0, 1]),
+                                       (0, [-1, 1, 0, 0, -2, 1])])
+def test_pad(mode, pads):
+    x = rand(3, 4, 5)
+    name = ["constant", "reflect", "edge"][mode]
+    expect = onnx_ref("Pad", [x, np.array(pads, np.int64), np.array(0.5, np.float32)], {"mode": name})[0]
+    close(ours("Pad", [x], {"pads": pads, "mode": mode, "value": 0.5})[0], expect)
+
+
+RESIZE_COORD = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric",
+                "tf_half_pixel_for_nn"]
+RESIZE_NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+def _resize_case(x, mode, coord, nearest, sizes, exclude_outside=0):
+    scales = [o / i for o, i in zip(sizes, x.shape)]
+    onnx_attrs = {"mode": ["nearest", "linear", "cubic"][mode], "coordinate_transformation_mode": RESIZE_COORD[coord],
+                  "nearest_mode": RESIZE_NEAREST[nearest], "exclude_outside": exclude_outside}
+    # onnx's evaluator lacks tf_half_pixel_for_nn: use onnxruntime there
+    engine = "ort" if RESIZE_COORD[coord] == "tf_half_pixel_for_nn" else "onnx"
+    expect = onnx_ref("Resize", [x, np.zeros(0, np.float32), np.zeros(0, np.float32), np.array(sizes, np.int64)],
+                      onnx_attrs, engine=engine)[0]
+    attrs = {"mode": mode, "coordinate_transformation_mode": coord, "nearest_mode": nearest,
+             "exclude_outside": exclude_outside, "scales": scales, "sizes": list(sizes)}
+    close(ours("Resize", [x], attrs)[0], expect, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("coord", range(6))
+@pytest.mark.parametrize("nearest", range(4))
+@pytest.mark.parametrize("sizes", [(1, 2, 8, 9), (1, 2, 3, 2), (1, 2, 7, 1)])
+def test_resize_nearest(coord, nearest, sizes):
+    _resize_case(rand(1, 2, 4, 5), 0, coord, nearest, sizes)
+
+
+@pytest.mark.parametrize("mode", [1, 2])
+@pytest.mark.parametrize("coord", range(5))
+@pytest.mark.parametrize("sizes", [(1, 2, 8, 10), (1, 2, 3, 2), (2, 2, 7, 13)])
+@pytest.mark.parametrize("exclude_outside", [0, 1])
+def test_resize_linear_cubic(mode, coord, sizes, exclude_outside):
+    if mode == 1 and exclude_outside:
+        pytest.skip("exclude_outside only changes cubic")
+    _resize_case(rand(1, 2, 4, 5), mode, coord, 0, sizes, exclude_outside)
+
+
+@pytest.mark.parametrize("axis,ishape", [(0, (2, 3)), (1, (4,)), (-1, ())])
+def test_gather(axis, ishape):
+    x = rand(5, 6, 7)
+    n = x.shape[axis]
+    idx = RNG.integers(-n, n, size=ishape).astype(np.int64)
+    close(ours("Gather", [x, idx], {"axis": axis})[0], onnx_ref("Gather", [x, idx], {"axis": axis})[0])
+
+
+@pytest.mark.parametrize("start,end", [(0, 2**62), (1, 3), (-2, 2**62), (-10, 10), (3, 1)])
+def test_shape(start, end):
+    x = rand(2, 3, 4, 5)
+    close(ours("Shape", [x], {"start": start, "end": end})[0],
+          onnx_ref("Shape", [x], {"start": start, "end": min(end, 2**62)})[0])
+
+
+def test_constant_of_shape():
+    shape = np.array([2, 3], np.int64)
+    t = helper.make_tensor("v", onnx.TensorProto.INT64, [1], [7])
+    close(ours("ConstantOfShape", [shape], {"value": [7.0], "dtype": 6})[0],
+          onnx_ref("ConstantOfShape", [shape], {"value": t})[0])
+
+
+# ---- reduce ---------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["ReduceMean", "ReduceSum", "ReduceMax"])
+@pytest.mark.parametrize("axes,keepdims", [([1], 1), ([0, -1], 0), ([], 1), ([], 0)])
+def test_reduce(op, axes, keepdims):
+    x = rand(3, 4, 5)
+    ins = [x] + ([np.array(axes, np.int64)] if axes else [])
+    expect = onnx_ref(op, ins, {"keepdims": keepdims}, opset=18)[0]
+    close(ours(op, [x], {"axes": axes, "keepdims": keepdims})[0], expect)
+
+
+def test_reduce_noop_with_empty_axes():
+    x = rand(3, 4)
+    close(ours("ReduceSum", [x], {"noop_with_empty_axes": 1})[0], x)
+
+
+def test_every_op_has_infer_and_reference():
+    missing = [n for n, d in ops.REGISTRY.items() if d.infer is None or d.reference is None]
+    assert not missing
