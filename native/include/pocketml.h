@@ -131,7 +131,9 @@ PML_API pml_status pml_session_output_info(const pml_session *session, int index
 PML_API pml_status pml_session_find_input(const pml_session *session, const char *name, int *index);
 PML_API pml_status pml_session_find_output(const pml_session *session, const char *name, int *index);
 
-/* Copy one input into the arena. nbytes must equal the input's byte size. */
+/* Copy one input into the arena. nbytes must equal the input's byte size.
+ * A run consumes the inputs (their arena bytes are reused once their last
+ * consumer has run), so set every input before each run. */
 PML_API pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes);
 /* Run the whole graph. All inputs must have been set. No allocation. */
 PML_API pml_status pml_session_run(pml_session *session);

@@ -185,7 +185,7 @@ pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *a
 
 float pml_activation_scalar(const pml_activation *act, float x) {
     switch (act->kind) {
-    case PML_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case PML_ACT_RELU: return x < 0.0f ? 0.0f : x; /* NaN propagates, as in the SIMD kernels */
     case PML_ACT_CLIP: return x < act->alpha ? act->alpha : (x > act->beta ? act->beta : x);
     case PML_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
     case PML_ACT_HARDSWISH: {

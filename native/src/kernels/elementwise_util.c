@@ -4,6 +4,7 @@
  */
 #include "elementwise_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 pml_status pml_ew_check_shape(const pml_kernel_ctx *ctx, int rank, const int64_t *dims, const char *what) {

@@ -1,4 +1,323 @@
-/* ops/conv.c — conv op family (placeholder until its kernels land). */
-#include "../internal.h"
+/*
+ * ops/conv.c — the conv op family: Conv and ConvTranspose (NHWC, fused
+ * activation). Semantics: src/pocketml/ops/conv.py.
+ *
+ * infer validates every shape and attribute (conv_parse) so that no kernel
+ * index can leave its tensor. prepare picks one path per node:
+ *   reference  scalar_only sessions: direct loops (kernels/conv_ref.c)
+ *   depthwise  group == Cin == Cout: direct NHWC kernel over channels
+ *   gemm       everything else: per group, y[M = N*OH*OW, Cout/g] =
+ *              patches[M, KH*KW*Cin/g] @ W; 1x1/stride-1/unpadded convs read x
+ *              in place, the rest im2col one M x K block at a time into
+ *              per-thread scratch (the GEMM driver's pack_a)
+ *   transpose  ConvTranspose: per group cols = x @ W[Cin/g, KH*KW*Cout/g] on a
+ *              chunk of input rows, overlap-added (col2im) into y, then one
+ *              bias + activation pass
+ * Weights (and bias) are packed in prepare when constant; otherwise they are
+ * packed into arena scratch at the start of every run.
+ */
+#include <string.h>
 
-const pml_op_def *const pml_conv_ops[] = {NULL};
+#include "../internal.h"
+#include "../kernels/conv.h"
+#include "../kernels/gemm.h"
+
+enum { PATH_REF, PATH_DW, PATH_GEMM, PATH_T_REF, PATH_T_GEMM };
+
+/* Floats of ConvTranspose's cols buffer per chunk (4 MiB). */
+#define CONVT_COLS_FLOATS ((int64_t)1 << 20)
+
+typedef struct conv_state {
+    pml_conv_geom g;
+    pml_activation act;
+    int path;
+    const pml_f32_kernels *kern;
+    int direct;             /* gemm path reads x in place (1x1, stride 1, no pads) */
+    float *packed;          /* weights packed in prepare; NULL: packed per run into scratch */
+    size_t group_floats;    /* packed floats of one group (multiple of 16: keeps 64-byte alignment) */
+    size_t packed_floats;
+    size_t gemm_scratch;    /* floats per thread */
+    int threads;
+    int64_t chunk_rows;     /* transpose: input rows per cols chunk */
+    size_t off_gemm, off_cols; /* scratch offsets in floats; packed weights (if any) at 0 */
+} conv_state;
+
+/* ---- validation ------------------------------------------------------------------ */
+
+static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g) {
+    static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0}, zero2[2] = {0, 0};
+    char bx[160], bw[160];
+    pml_status s;
+    if ((s = pml_check_f32_input(ctx, 0, "x", 4)) || (s = pml_check_f32_input(ctx, 1, "w", 4))) return s;
+    const pml_tensor *x = ctx->in[0], *w = ctx->in[1];
+    const pml_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    pml_activation act;
+    if ((s = pml_activation_from_node(ctx, &act))) return s;
+    int64_t st[2], dil[2], pads[4], opad[2] = {0, 0}, group;
+    if ((s = pml_attr_ints_checked(ctx, "strides", 2, one2, 1, PML_MAX_WINDOW_ATTR, st)) ||
+        (s = pml_attr_ints_checked(ctx, "dilations", 2, one2, 1, PML_MAX_WINDOW_ATTR, dil)) ||
+        (s = pml_attr_ints_checked(ctx, "pads", 4, zero4, 0, PML_MAX_WINDOW_ATTR, pads)) ||
+        (s = pml_attr_int_checked(ctx, "group", 1, 1, PML_MAX_DIM, &group)))
+        return s;
+    if (transpose && (s = pml_attr_ints_checked(ctx, "output_padding", 2, zero2, 0, PML_MAX_WINDOW_ATTR, opad)))
+        return s;
+    memset(g, 0, sizeof *g);
+    g->n = x->dims[0], g->h = x->dims[1], g->w = x->dims[2], g->cin = x->dims[3];
+    g->sh = st[0], g->sw = st[1], g->dh = dil[0], g->dw = dil[1];
+    g->pt = pads[0], g->pl = pads[1], g->pb = pads[2], g->pr = pads[3];
+    g->oph = opad[0], g->opw = opad[1];
+    g->group = group;
+    g->kh = w->dims[1], g->kw = w->dims[2];
+    pml_shape_str(x->rank, x->dims, bx, sizeof bx);
+    pml_shape_str(w->rank, w->dims, bw, sizeof bw);
+    if (g->h < 1 || g->w < 1 || g->cin < 1)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "x %s (NHWC) needs H, W and C >= 1", bx);
+    if (g->kh < 1 || g->kw < 1 || w->dims[0] < 1 || w->dims[3] < 1)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "weight %s has an empty dimension", bw);
+    if (g->cin % group)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "x %s has %lld channels, not divisible by group=%lld", bx,
+                              (long long)g->cin, (long long)group);
+    g->cg = g->cin / group;
+    if (!transpose) {
+        g->cout = w->dims[0];
+        if (g->cout % group || w->dims[3] != g->cg)
+            return pml_node_error(ctx, PML_ERR_SHAPE,
+                                  "x %s, group=%lld, weight OHWI %s: need Cout%%group==0 and weight last dim "
+                                  "Cin/group=%lld",
+                                  bx, (long long)group, bw, (long long)g->cg);
+        g->coutg = g->cout / group;
+        g->oh = pml_window_out(g->h, g->kh, g->sh, g->dh, g->pt, g->pb, 0);
+        g->ow = pml_window_out(g->w, g->kw, g->sw, g->dw, g->pl, g->pr, 0);
+        if (g->oh < 1 || g->ow < 1) return pml_window_too_large(ctx, x, g->kh, g->kw, g->dh, g->dw, pads);
+    } else {
+        if (w->dims[0] != g->cin)
+            return pml_node_error(ctx, PML_ERR_SHAPE,
+                                  "x %s, weight [Cin,KH,KW,Cout/group] %s: weight dim 0 must equal Cin=%lld", bx, bw,
+                                  (long long)g->cin);
+        g->coutg = w->dims[3];
+        g->cout = g->coutg * group;
+        for (int i = 0; i < 2; i++)
+            if (opad[i] >= (st[i] > dil[i] ? st[i] : dil[i]))
+                return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
+                                      "output_padding [%lld,%lld] must be smaller than stride or dilation",
+                                      (long long)opad[0], (long long)opad[1]);
+        g->oh = (g->h - 1) * g->sh - g->pt - g->pb + g->dh * (g->kh - 1) + 1 + g->oph;
+        g->ow = (g->w - 1) * g->sw - g->pl - g->pr + g->dw * (g->kw - 1) + 1 + g->opw;
+        if (g->oh < 1 || g->ow < 1)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "output spatial size %lldx%lld < 1 (x %s, pads too large)",
+                                  (long long)g->oh, (long long)g->ow, bx);
+    }
+    if (b) {
+        if ((s = pml_check_f32_input(ctx, 2, "b", 1))) return s;
+        if (b->dims[0] != g->cout)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "bias shape [%lld] must be [%lld] (Cout)",
+                                  (long long)b->dims[0], (long long)g->cout);
+    }
+    return PML_OK;
+}
+
+static pml_status conv_infer_common(pml_kernel_ctx *ctx, int transpose) {
+    pml_conv_geom g;
+    pml_status s = conv_parse(ctx, transpose, &g);
+    if (s) return s;
+    const int64_t dims[4] = {g.n, g.oh, g.ow, g.cout};
+    return pml_set_f32_output(ctx, 4, dims);
+}
+
+static pml_status conv_infer(pml_kernel_ctx *ctx) { return conv_infer_common(ctx, 0); }
+static pml_status conv_transpose_infer(pml_kernel_ctx *ctx) { return conv_infer_common(ctx, 1); }
+
+/* ---- packing ------------------------------------------------------------------------- */
+
+static void conv_pack(const conv_state *st, const float *w, const float *b, float *out) {
+    const pml_conv_geom *g = &st->g;
+    if (st->path == PATH_DW) {
+        pml_dwconv_pack(g, w, b, out);
+        return;
+    }
+    for (int64_t grp = 0; grp < g->group; grp++) {
+        float *dst = out + (size_t)grp * st->group_floats;
+        if (st->path == PATH_GEMM) {
+            /* B[k = (kh,kw,ci)][n = co] = w[grp*coutg + co][kh][kw][ci] */
+            const int64_t k = g->kh * g->kw * g->cg;
+            pml_gemm_pack_b(w + grp * g->coutg * k, k, g->coutg, 1, k, 1.0f, b ? b + grp * g->coutg : NULL, 1, 1.0f,
+                            dst);
+        } else {
+            /* B[k = ci][n = (kh,kw,co)] = w[grp*cg + ci][kh][kw][co]; bias comes later */
+            const int64_t ng = g->kh * g->kw * g->coutg;
+            pml_gemm_pack_b(w + grp * g->cg * ng, g->cg, ng, ng, 1, 1.0f, NULL, 0, 0.0f, dst);
+        }
+    }
+}
+
+/* ---- prepare / release ------------------------------------------------------------------ */
+
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+static void conv_pack_a(const void *arg, int64_t grp, int64_t m0, int64_t mb, int64_t k0, int64_t kcb, float *dst,
+                        int64_t ld);
+
+static pml_status conv_prepare_common(pml_kernel_ctx *ctx, int transpose) {
+    conv_state *st = (conv_state *)pml_aligned_alloc(sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for conv state");
+    ctx->state = st;
+    ctx->state_size = sizeof *st;
+    pml_status s = conv_parse(ctx, transpose, &st->g);
+    if (s || (s = pml_activation_from_node(ctx, &st->act))) return s;
+    const pml_conv_geom *g = &st->g;
+    st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    st->threads = pml_threadpool_size(ctx->pool);
+    if (!st->kern) {
+        st->path = transpose ? PATH_T_REF : PATH_REF;
+        return PML_OK;
+    }
+    size_t cols = 0;
+    if (transpose) {
+        st->path = PATH_T_GEMM;
+        st->group_floats = pml_gemm_packed_floats(g->cg, g->kh * g->kw * g->coutg);
+        const int64_t row_floats = g->w * g->kh * g->kw * g->coutg;
+        st->chunk_rows = CONVT_COLS_FLOATS / row_floats;
+        if (st->chunk_rows < 1) st->chunk_rows = 1;
+        if (st->chunk_rows > g->h) st->chunk_rows = g->h;
+        cols = round16((size_t)(st->chunk_rows * row_floats));
+    } else if (g->cg == 1 && g->coutg == 1 && st->kern->dwconv) {
+        st->path = PATH_DW;
+        st->group_floats = (size_t)((g->kh * g->kw + 1) * pml_dwconv_c_pad(g->cout));
+    } else {
+        st->path = PATH_GEMM;
+        st->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && !g->pt && !g->pl && !g->pb && !g->pr;
+        const int64_t k = g->kh * g->kw * g->cg;
+        st->group_floats = pml_gemm_packed_floats(k, g->coutg);
+        if (!st->direct) {
+            pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = k, .batch = g->group,
+                                  .pack_a = conv_pack_a};
+            st->gemm_scratch = pml_gemm_scratch_floats(st->kern, &p);
+        }
+    }
+    st->packed_floats = st->path == PATH_DW ? st->group_floats : st->group_floats * (size_t)g->group;
+
+    const pml_tensor *w = ctx->in[1], *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    /* ConvTranspose adds its bias after col2im, so only Conv packs b */
+    const int pack_now = w->is_const && (transpose || !b || b->is_const);
+    size_t packed_scratch = 0;
+    if (pack_now) {
+        st->packed = (float *)pml_aligned_alloc(st->packed_floats * sizeof(float));
+        if (!st->packed) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing conv weights");
+        conv_pack(st, (const float *)w->data, b ? (const float *)b->data : NULL, st->packed);
+        ctx->state_size += st->packed_floats * sizeof(float);
+    } else {
+        packed_scratch = round16(st->packed_floats);
+    }
+    st->off_gemm = packed_scratch;
+    st->off_cols = st->off_gemm + st->gemm_scratch * (size_t)st->threads;
+    ctx->scratch_size = (st->off_cols + cols) * sizeof(float);
+    return PML_OK;
+}
+
+static pml_status conv_prepare(pml_kernel_ctx *ctx) { return conv_prepare_common(ctx, 0); }
+static pml_status conv_transpose_prepare(pml_kernel_ctx *ctx) { return conv_prepare_common(ctx, 1); }
+
+static void conv_release(pml_kernel_ctx *ctx) {
+    conv_state *st = (conv_state *)ctx->state;
+    if (st) pml_aligned_free(st->packed);
+    pml_aligned_free(st);
+    ctx->state = NULL;
+    ctx->state_size = 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------ */
+
+typedef struct conv_run_ctx {
+    const conv_state *st;
+    const float *x, *packed;
+    float *y;
+} conv_run_ctx;
+
+static void conv_batch_ptrs(const void *arg, int64_t grp, const float **a, const float **b, float **c) {
+    const conv_run_ctx *rc = (const conv_run_ctx *)arg;
+    const pml_conv_geom *g = &rc->st->g;
+    *a = rc->x + grp * g->cg;
+    *b = rc->packed + (size_t)grp * rc->st->group_floats;
+    *c = rc->y + grp * g->coutg;
+}
+
+static void conv_pack_a(const void *arg, int64_t grp, int64_t m0, int64_t mb, int64_t k0, int64_t kcb, float *dst,
+                        int64_t ld) {
+    const conv_run_ctx *rc = (const conv_run_ctx *)arg;
+    pml_f32_im2col(&rc->st->g, rc->x, grp, m0, mb, k0, kcb, dst, ld);
+}
+
+static void dw_task(void *arg, int64_t task, int thread) {
+    const conv_run_ctx *rc = (const conv_run_ctx *)arg;
+    const pml_conv_geom *g = &rc->st->g;
+    const int64_t rows = g->n * g->oh, per = (rows + 4 * rc->st->threads - 1) / (4 * rc->st->threads);
+    const int64_t r0 = task * per, r1 = r0 + per < rows ? r0 + per : rows;
+    (void)thread;
+    if (r0 < r1) rc->st->kern->dwconv(g, rc->x, rc->packed, rc->y, r0, r1, &rc->st->act);
+}
+
+static void conv_transpose_gemm(const conv_state *st, const float *x, const float *packed, float *y, float *scratch,
+                                pml_threadpool *pool, const float *bias) {
+    const pml_conv_geom *g = &st->g;
+    float *cols = scratch + st->off_cols;
+    memset(y, 0, (size_t)(g->n * g->oh * g->ow * g->cout) * sizeof(float));
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t ih0 = 0; ih0 < g->h; ih0 += st->chunk_rows) {
+            const int64_t ih1 = ih0 + st->chunk_rows < g->h ? ih0 + st->chunk_rows : g->h;
+            for (int64_t grp = 0; grp < g->group; grp++) {
+                pml_gemm_problem p = {.m = (ih1 - ih0) * g->w, .n = g->kh * g->kw * g->coutg, .k = g->cg, .batch = 1,
+                                      .a = x + ((n * g->h + ih0) * g->w) * g->cin + grp * g->cg, .lda = g->cin,
+                                      .packed_b = packed + (size_t)grp * st->group_floats, .c = cols,
+                                      .ldc = g->kh * g->kw * g->coutg};
+                pml_gemm_run(st->kern, &p, pool, NULL);
+                pml_f32_col2im_add(g, cols, n, ih0, ih1, grp, y);
+            }
+        }
+    if (bias || st->act.kind != PML_ACT_NONE)
+        st->kern->bias_act(y, g->n * g->oh * g->ow, g->cout, g->cout, bias, &st->act);
+}
+
+static pml_status conv_run(pml_kernel_ctx *ctx) {
+    const conv_state *st = (const conv_state *)ctx->state;
+    const pml_conv_geom *g = &st->g;
+    const float *x = (const float *)ctx->in[0]->data, *w = (const float *)ctx->in[1]->data;
+    const float *b = ctx->n_in > 2 && ctx->in[2] ? (const float *)ctx->in[2]->data : NULL;
+    float *y = (float *)ctx->out[0]->data;
+    float *scratch = (float *)ctx->scratch;
+    if (g->n == 0) return PML_OK;
+    if (pml_threadpool_size(ctx->pool) > st->threads) /* per-thread scratch was sized in prepare */
+        return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
+                              pml_threadpool_size(ctx->pool), st->threads);
+    if (st->path == PATH_REF) {
+        pml_f32_conv_ref(g, x, w, b, &st->act, y);
+        return PML_OK;
+    }
+    if (st->path == PATH_T_REF) {
+        pml_f32_conv_transpose_ref(g, x, w, b, &st->act, y);
+        return PML_OK;
+    }
+    const float *packed = st->packed;
+    if (!packed) {
+        conv_pack(st, w, b, scratch);
+        packed = scratch;
+    }
+    conv_run_ctx rc = {st, x, packed, y};
+    if (st->path == PATH_DW) {
+        pml_parallel_for(ctx->pool, 4 * (int64_t)st->threads, dw_task, &rc);
+    } else if (st->path == PATH_GEMM) {
+        pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = g->kh * g->kw * g->cg,
+                              .batch = g->group, .a = x, .lda = g->cin, .packed_b = packed, .c = y, .ldc = g->cout,
+                              .batch_ptrs = conv_batch_ptrs, .pack_a = st->direct ? NULL : conv_pack_a, .cb_ctx = &rc,
+                              .act = st->act};
+        pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
+    } else {
+        conv_transpose_gemm(st, x, packed, y, scratch, ctx->pool, b);
+    }
+    return PML_OK;
+}
+
+static const pml_op_def k_conv = {PML_OP_CONV, "Conv", 2, 3, 1, 1, conv_infer, conv_prepare, conv_run, conv_release};
+static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, "ConvTranspose", 2, 3, 1, 1, conv_transpose_infer,
+                                            conv_transpose_prepare, conv_run, conv_release};
+
+const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, NULL};

@@ -1,4 +1,270 @@
-/* ops/elementwise.c — elementwise op family (placeholder until its kernels land). */
-#include "../internal.h"
+/*
+ * ops/elementwise.c — binary elementwise ops with numpy broadcasting (Add,
+ * Sub, Mul, Div, Pow, Max, Min, PRelu) and the family's op list.
+ *
+ * prepare turns the broadcast into a plan: the output shape with size-1 dims
+ * dropped and neighbouring dims merged whenever both inputs broadcast them
+ * the same way, plus per-input element strides (0 = broadcast). After
+ * collapsing, the innermost dim is contiguous in the output and either
+ * contiguous (stride 1) or constant (stride 0) in each input, so the inner
+ * loop is always one of three kernels: vector-vector (same shape),
+ * vector-scalar or scalar-vector (scalar or per-channel broadcasts such as
+ * [N,C,H,W] * [C,1,1]). A last-axis bias ([N,H,W,C] + [C]) becomes rows of
+ * vector-vector calls. run splits the flat output range over the pool.
+ *
+ * Integer Add/Sub/Mul wrap (two's complement, no UB); integer Div truncates
+ * toward zero, INT_MIN / -1 wraps to INT_MIN, and division by zero fails the
+ * run with PML_ERR_RUNTIME. Fused activations apply to float outputs only,
+ * on blocks of at most PML_BIN_BLOCK elements while they are still in L1.
+ */
+#include <string.h>
 
-const pml_op_def *const pml_elementwise_ops[] = {NULL};
+#include "../internal.h"
+#include "../kernels/elementwise_kernels.h"
+#include "../kernels/elementwise_util.h"
+
+#define PML_BIN_BLOCK 4096
+
+typedef struct binary_state {
+    const pml_ew_kernels *k;
+    int op; /* PML_BIN_* */
+    pml_dtype dtype;
+    int rank; /* of the collapsed plan, >= 1 */
+    int64_t dims[PML_MAX_RANK];
+    int64_t sa[PML_MAX_RANK], sb[PML_MAX_RANK]; /* element strides, 0 where broadcast */
+    int act;                                    /* PML_UN_* of the fused activation, -1 for none */
+    pml_unary_params act_params;
+} binary_state;
+
+static int bin_index(int op) {
+    switch (op) {
+    case PML_OP_ADD: return PML_BIN_ADD;
+    case PML_OP_SUB: return PML_BIN_SUB;
+    case PML_OP_MUL: return PML_BIN_MUL;
+    case PML_OP_DIV: return PML_BIN_DIV;
+    case PML_OP_POW: return PML_BIN_POW;
+    case PML_OP_MAX: return PML_BIN_MAX;
+    case PML_OP_MIN: return PML_BIN_MIN;
+    default: return PML_BIN_PRELU;
+    }
+}
+
+/* ---- infer ------------------------------------------------------------------------------- */
+
+static pml_status binary_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *a, *b;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "a", &a)) != PML_OK || (s = pml_ew_input(ctx, 1, "b", &b)) != PML_OK) return s;
+    static const pml_dtype numeric[] = {PML_FLOAT32, PML_INT32, PML_INT64};
+    int n_allowed = ctx->node->op == PML_OP_POW ? 1 : 3;
+    if ((s = pml_ew_check_dtype(ctx, a, "a", numeric, n_allowed)) != PML_OK) return s;
+    if (b->dtype != a->dtype)
+        return pml_node_error(ctx, PML_ERR_DTYPE, "inputs have different dtypes %s and %s", pml_dtype_name(a->dtype),
+                              pml_dtype_name(b->dtype));
+    pml_activation act;
+    if ((s = pml_activation_from_node(ctx, &act)) != PML_OK) return s;
+    if (act.kind != PML_ACT_NONE && a->dtype != PML_FLOAT32)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "fused activation %d on %s (supported on float32 only)",
+                              act.kind, pml_dtype_name(a->dtype));
+    int rank;
+    int64_t dims[PML_MAX_RANK];
+    if (pml_broadcast_shapes(a->rank, a->dims, b->rank, b->dims, &rank, dims) != 0) {
+        char sa[160], sb[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "shapes %s and %s do not broadcast",
+                              pml_shape_str(a->rank, a->dims, sa, sizeof sa),
+                              pml_shape_str(b->rank, b->dims, sb, sizeof sb));
+    }
+    return pml_ew_set_output(ctx, 0, a->dtype, rank, dims);
+}
+
+static pml_status prelu_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x, *slope;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_ew_input(ctx, 1, "slope", &slope)) != PML_OK)
+        return s;
+    static const pml_dtype f32[] = {PML_FLOAT32};
+    if ((s = pml_ew_check_dtype(ctx, x, "x", f32, 1)) != PML_OK ||
+        (s = pml_ew_check_dtype(ctx, slope, "slope", f32, 1)) != PML_OK)
+        return s;
+    int rank;
+    int64_t dims[PML_MAX_RANK];
+    int ok = slope->rank <= x->rank && pml_broadcast_shapes(x->rank, x->dims, slope->rank, slope->dims, &rank, dims) == 0;
+    for (int i = 0; ok && i < rank; i++) ok = dims[i] == x->dims[i];
+    if (!ok) {
+        char sx[160], ss[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "slope shape %s does not broadcast to x shape %s (unidirectional)",
+                              pml_shape_str(slope->rank, slope->dims, ss, sizeof ss),
+                              pml_shape_str(x->rank, x->dims, sx, sizeof sx));
+    }
+    return pml_ew_set_output(ctx, 0, PML_FLOAT32, x->rank, x->dims);
+}
+
+/* ---- prepare: the broadcast plan ---------------------------------------------------------------- */
+
+static void plan_broadcast(binary_state *st, const pml_tensor *a, const pml_tensor *b, const pml_tensor *y) {
+    int r = y->rank, n = 0;
+    int64_t da[PML_MAX_RANK], db[PML_MAX_RANK], dy[PML_MAX_RANK];
+    for (int i = 0; i < r; i++) {
+        int64_t ea = i < r - a->rank ? 1 : a->dims[i - (r - a->rank)];
+        int64_t eb = i < r - b->rank ? 1 : b->dims[i - (r - b->rank)];
+        if (y->dims[i] == 1) continue; /* size-1 output dims carry no iteration */
+        int fa = ea != 1, fb = eb != 1; /* input is full (not broadcast) along this dim */
+        if (n > 0 && fa == (da[n - 1] != 1) && fb == (db[n - 1] != 1)) {
+            dy[n - 1] *= y->dims[i];
+            da[n - 1] *= ea;
+            db[n - 1] *= eb;
+        } else {
+            dy[n] = y->dims[i], da[n] = ea, db[n] = eb;
+            n++;
+        }
+    }
+    if (n == 0) { /* single element: both inputs have exactly one, read with stride 1 */
+        st->rank = 1;
+        st->dims[0] = 1;
+        st->sa[0] = st->sb[0] = 1;
+        return;
+    }
+    int64_t ta = 1, tb = 1;
+    for (int i = n - 1; i >= 0; i--) {
+        st->dims[i] = dy[i];
+        st->sa[i] = da[i] == 1 ? 0 : ta;
+        st->sb[i] = db[i] == 1 ? 0 : tb;
+        ta *= da[i];
+        tb *= db[i];
+    }
+    st->rank = n;
+}
+
+static pml_status binary_prepare(pml_kernel_ctx *ctx) {
+    binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    st->k = pml_ew_kernels_select(ctx);
+    st->op = bin_index(ctx->node->op);
+    st->dtype = ctx->out[0]->dtype;
+    pml_activation act;
+    pml_status s = pml_activation_from_node(ctx, &act);
+    if (s != PML_OK) return s;
+    st->act = pml_ew_act_to_unary(&act, &st->act_params);
+    plan_broadcast(st, ctx->in[0], ctx->in[1], ctx->out[0]);
+    return PML_OK;
+}
+
+/* ---- run ----------------------------------------------------------------------------------------- */
+
+/* Integer kernels: sa/sb are 0 or 1. Return 1 on division by zero. */
+#define PML_INT_BINARY(T, U)                                                                           \
+    static int binary_##T(int op, size_t n, const T *a, size_t sa, const T *b, size_t sb, T *y) {            \
+        size_t i;                                                                                            \
+        switch (op) {                                                                                        \
+        case PML_BIN_ADD: for (i = 0; i < n; i++) y[i] = (T)((U)a[i * sa] + (U)b[i * sb]); break;            \
+        case PML_BIN_SUB: for (i = 0; i < n; i++) y[i] = (T)((U)a[i * sa] - (U)b[i * sb]); break;            \
+        case PML_BIN_MUL: for (i = 0; i < n; i++) y[i] = (T)((U)a[i * sa] * (U)b[i * sb]); break;            \
+        case PML_BIN_MAX: for (i = 0; i < n; i++) y[i] = a[i * sa] > b[i * sb] ? a[i * sa] : b[i * sb]; break; \
+        case PML_BIN_MIN: for (i = 0; i < n; i++) y[i] = a[i * sa] < b[i * sb] ? a[i * sa] : b[i * sb]; break; \
+        case PML_BIN_DIV:                                                                                    \
+            for (i = 0; i < n; i++) {                                                                        \
+                T A = a[i * sa], B = b[i * sb];                                                              \
+                if (B == 0) return 1;                                                                        \
+                y[i] = (B == -1) ? (T)(0u - (U)A) : A / B; /* MIN / -1 wraps instead of trapping */          \
+            }                                                                                                \
+            break;                                                                                           \
+        }                                                                                                    \
+        return 0;                                                                                            \
+    }
+PML_INT_BINARY(int32_t, uint32_t)
+PML_INT_BINARY(int64_t, uint64_t)
+
+typedef struct binary_job {
+    const binary_state *st;
+    const char *a, *b;
+    char *y;
+    int div_by_zero; /* written by any task that saw one (benign race: only ever set to 1) */
+} binary_job;
+
+static void binary_inner(binary_job *j, int64_t ao, int64_t bo, int64_t yo, int64_t n) {
+    const binary_state *st = j->st;
+    size_t sa = (size_t)st->sa[st->rank - 1], sb = (size_t)st->sb[st->rank - 1];
+    if (st->dtype == PML_FLOAT32) {
+        const float *a = (const float *)j->a + ao, *b = (const float *)j->b + bo;
+        float *y = (float *)j->y + yo;
+        for (int64_t i = 0; i < n; i += PML_BIN_BLOCK) {
+            size_t m = (size_t)(n - i < PML_BIN_BLOCK ? n - i : PML_BIN_BLOCK);
+            if (sa && sb) st->k->vv[st->op](m, a + i, b + i, y + i);
+            else if (sa) st->k->vs[st->op](m, a + i, b[0], y + i);
+            else st->k->sv[st->op](m, a[0], b + i, y + i);
+            if (st->act >= 0) st->k->unary[st->act](m, y + i, y + i, &st->act_params);
+        }
+    } else if (st->dtype == PML_INT32) {
+        if (binary_int32_t(st->op, (size_t)n, (const int32_t *)j->a + ao, sa, (const int32_t *)j->b + bo, sb,
+                           (int32_t *)j->y + yo))
+            __atomic_store_n(&j->div_by_zero, 1, __ATOMIC_RELAXED);
+    } else {
+        if (binary_int64_t(st->op, (size_t)n, (const int64_t *)j->a + ao, sa, (const int64_t *)j->b + bo, sb,
+                           (int64_t *)j->y + yo))
+            __atomic_store_n(&j->div_by_zero, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* Output elements [s, e): walk rows of the collapsed plan, keeping the
+ * input offsets of the current row in step with a multi-index. */
+static void binary_range(void *arg, int64_t s, int64_t e) {
+    binary_job *j = (binary_job *)arg;
+    const binary_state *st = j->st;
+    const int r = st->rank;
+    const int64_t inner = st->dims[r - 1];
+    int64_t idx[PML_MAX_RANK] = {0};
+    int64_t ao = 0, bo = 0, row = s / inner, col = s % inner;
+    for (int d = r - 2; d >= 0; d--) {
+        idx[d] = row % st->dims[d];
+        row /= st->dims[d];
+        ao += idx[d] * st->sa[d];
+        bo += idx[d] * st->sb[d];
+    }
+    for (int64_t pos = s; pos < e;) {
+        int64_t n = inner - col < e - pos ? inner - col : e - pos;
+        binary_inner(j, ao + col * st->sa[r - 1], bo + col * st->sb[r - 1], pos, n);
+        pos += n;
+        col = 0;
+        for (int d = r - 2; d >= 0; d--) {
+            ao += st->sa[d];
+            bo += st->sb[d];
+            if (++idx[d] < st->dims[d]) break;
+            ao -= st->sa[d] * st->dims[d];
+            bo -= st->sb[d] * st->dims[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+static pml_status binary_run(pml_kernel_ctx *ctx) {
+    const binary_state *st = (const binary_state *)ctx->state;
+    binary_job j = {st, (const char *)ctx->in[0]->data, (const char *)ctx->in[1]->data, (char *)ctx->out[0]->data, 0};
+    int64_t n = pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims);
+    pml_ew_parallel(ctx, n, PML_EW_PARALLEL_MIN, binary_range, &j);
+    if (j.div_by_zero) return pml_node_error(ctx, PML_ERR_RUNTIME, "integer division by zero");
+    return PML_OK;
+}
+
+#define PML_BINARY_DEF(var, code, name, infer)                                                          \
+    static const pml_op_def var = {code, name, 2, 2, 1, 1, infer, binary_prepare, binary_run, pml_ew_release};
+
+PML_BINARY_DEF(g_add, PML_OP_ADD, "Add", binary_infer)
+PML_BINARY_DEF(g_sub, PML_OP_SUB, "Sub", binary_infer)
+PML_BINARY_DEF(g_mul, PML_OP_MUL, "Mul", binary_infer)
+PML_BINARY_DEF(g_div, PML_OP_DIV, "Div", binary_infer)
+PML_BINARY_DEF(g_pow, PML_OP_POW, "Pow", binary_infer)
+PML_BINARY_DEF(g_max, PML_OP_MAX, "Max", binary_infer)
+PML_BINARY_DEF(g_min, PML_OP_MIN, "Min", binary_infer)
+PML_BINARY_DEF(g_prelu, PML_OP_PRELU, "PRelu", prelu_infer)
+
+/* unary ops, Identity and Cast live in ops/elementwise_unary.c */
+#define PML_EW_N_UNARY_DEFS 18
+extern const pml_op_def pml_ew_unary_defs[PML_EW_N_UNARY_DEFS];
+
+const pml_op_def *const pml_elementwise_ops[] = {
+    &g_add, &g_sub, &g_mul, &g_div, &g_pow, &g_max, &g_min, &g_prelu,
+    &pml_ew_unary_defs[0], &pml_ew_unary_defs[1], &pml_ew_unary_defs[2], &pml_ew_unary_defs[3],
+    &pml_ew_unary_defs[4], &pml_ew_unary_defs[5], &pml_ew_unary_defs[6], &pml_ew_unary_defs[7],
+    &pml_ew_unary_defs[8], &pml_ew_unary_defs[9], &pml_ew_unary_defs[10], &pml_ew_unary_defs[11],
+    &pml_ew_unary_defs[12], &pml_ew_unary_defs[13], &pml_ew_unary_defs[14], &pml_ew_unary_defs[15],
+    &pml_ew_unary_defs[16], &pml_ew_unary_defs[17], NULL};

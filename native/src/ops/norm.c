@@ -1,4 +1,273 @@
-/* ops/norm.c — norm op family (placeholder until its kernels land). */
-#include "../internal.h"
+/*
+ * ops/norm.c — the norm family: ScaleShift, BatchNormalization (inference),
+ * LRN and Softmax/LogSoftmax. Channels are the last axis (NHWC inside the
+ * engine), so ScaleShift/BatchNormalization are rows of
+ * y = x * scale[c] + shift[c] and LRN windows run along contiguous memory.
+ *
+ * BatchNormalization folds its four vectors into scale/shift in run (into
+ * arena scratch: they may be graph inputs, not constants) and then shares
+ * ScaleShift's kernel. Softmax over the last axis runs one contiguous row at a
+ * time; over an inner axis it walks [len, inner] blocks with stride inner so
+ * the SIMD kernel vectorises across the inner positions.
+ */
+#include <math.h>
+#include <string.h>
 
-const pml_op_def *const pml_norm_ops[] = {NULL};
+#include "../internal.h"
+#include "../kernels/elementwise_kernels.h"
+#include "../kernels/elementwise_util.h"
+
+#define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
+
+typedef struct norm_state {
+    const pml_ew_kernels *k;
+    int64_t outer, len, inner; /* rows x channels (ScaleShift/BN/LRN) or softmax's outer x axis x inner */
+    int act;
+    pml_unary_params act_params;
+    float alpha, beta, bias; /* LRN */
+    float eps;               /* BatchNormalization */
+    int size_lo, size_hi;    /* LRN window [c - lo, c + hi] */
+} norm_state;
+
+static const pml_dtype g_f32[] = {PML_FLOAT32};
+
+/* A per-channel vector of C floats: shape [C] or [1,..,1,C] (C may also be 1). */
+static pml_status channel_vector(pml_kernel_ctx *ctx, int i, const char *role, int64_t c) {
+    const pml_tensor *t;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, i, role, &t)) != PML_OK || (s = pml_ew_check_dtype(ctx, t, role, g_f32, 1)) != PML_OK)
+        return s;
+    int ok = pml_shape_numel(t->rank, t->dims) == c;
+    for (int d = 0; ok && d + 1 < t->rank; d++) ok = t->dims[d] == 1;
+    if (!ok) {
+        char buf[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "input '%s' has shape %s; expected [%lld] (channels = last axis of x)",
+                              role, pml_shape_str(t->rank, t->dims, buf, sizeof buf), (long long)c);
+    }
+    return PML_OK;
+}
+
+/* x: float32 with rank >= 1; output has its shape. */
+static pml_status float_x(pml_kernel_ctx *ctx, const pml_tensor **x) {
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", x)) != PML_OK || (s = pml_ew_check_dtype(ctx, *x, "x", g_f32, 1)) != PML_OK)
+        return s;
+    if ((*x)->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank >= 1, got a scalar");
+    return PML_OK;
+}
+
+static norm_state *norm_state_new(pml_kernel_ctx *ctx) {
+    norm_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) {
+        pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    st->k = pml_ew_kernels_select(ctx);
+    st->act = -1;
+    const pml_tensor *x = ctx->in[0];
+    st->len = x->dims[x->rank - 1];
+    st->outer = st->len ? pml_shape_numel(x->rank, x->dims) / st->len : 0;
+    st->inner = 1;
+    return st;
+}
+
+/* ---- ScaleShift / BatchNormalization ----------------------------------------------------------------- */
+
+static pml_status scale_shift_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    if ((s = float_x(ctx, &x)) != PML_OK) return s;
+    int64_t c = x->dims[x->rank - 1];
+    if ((s = channel_vector(ctx, 1, "scale", c)) != PML_OK || (s = channel_vector(ctx, 2, "shift", c)) != PML_OK)
+        return s;
+    pml_activation act;
+    if ((s = pml_activation_from_node(ctx, &act)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, PML_FLOAT32, x->rank, x->dims);
+}
+
+static pml_status scale_shift_prepare(pml_kernel_ctx *ctx) {
+    norm_state *st = norm_state_new(ctx);
+    if (!st) return PML_ERR_OUT_OF_MEMORY;
+    pml_activation act;
+    pml_status s = pml_activation_from_node(ctx, &act);
+    st->act = pml_ew_act_to_unary(&act, &st->act_params);
+    return s;
+}
+
+typedef struct ss_job {
+    const norm_state *st;
+    const float *x, *scale, *shift;
+    float *y;
+} ss_job;
+
+static void scale_shift_range(void *arg, int64_t r0, int64_t r1) {
+    const ss_job *j = (const ss_job *)arg;
+    const norm_state *st = j->st;
+    size_t c = (size_t)st->len;
+    int64_t step = PML_NORM_BLOCK / (int64_t)c > 0 ? PML_NORM_BLOCK / (int64_t)c : 1;
+    for (int64_t r = r0; r < r1; r += step) {
+        size_t rows = (size_t)(r1 - r < step ? r1 - r : step);
+        float *y = j->y + (size_t)r * c;
+        st->k->scale_shift(rows, c, j->x + (size_t)r * c, j->scale, j->shift, y);
+        if (st->act >= 0) st->k->unary[st->act](rows * c, y, y, &st->act_params);
+    }
+}
+
+static void scale_shift_apply(pml_kernel_ctx *ctx, const float *scale, const float *shift) {
+    const norm_state *st = (const norm_state *)ctx->state;
+    ss_job j = {st, (const float *)ctx->in[0]->data, scale, shift, (float *)ctx->out[0]->data};
+    int64_t min_rows = st->len ? PML_EW_PARALLEL_MIN / st->len + 1 : 1;
+    pml_ew_parallel(ctx, st->outer, min_rows, scale_shift_range, &j);
+}
+
+static pml_status scale_shift_run(pml_kernel_ctx *ctx) {
+    scale_shift_apply(ctx, (const float *)ctx->in[1]->data, (const float *)ctx->in[2]->data);
+    return PML_OK;
+}
+
+static pml_status batchnorm_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    if ((s = float_x(ctx, &x)) != PML_OK) return s;
+    int64_t c = x->dims[x->rank - 1];
+    static const char *roles[] = {"scale", "bias", "mean", "var"};
+    for (int i = 0; i < 4; i++)
+        if ((s = channel_vector(ctx, i + 1, roles[i], c)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, PML_FLOAT32, x->rank, x->dims);
+}
+
+static pml_status batchnorm_prepare(pml_kernel_ctx *ctx) {
+    norm_state *st = norm_state_new(ctx);
+    if (!st) return PML_ERR_OUT_OF_MEMORY;
+    st->eps = pml_attr_float(ctx->node, "epsilon", 1e-5f);
+    ctx->scratch_size = 2 * (size_t)st->len * sizeof(float);
+    return PML_OK;
+}
+
+static pml_status batchnorm_run(pml_kernel_ctx *ctx) {
+    const norm_state *st = (const norm_state *)ctx->state;
+    const float *scale = (const float *)ctx->in[1]->data, *bias = (const float *)ctx->in[2]->data;
+    const float *mean = (const float *)ctx->in[3]->data, *var = (const float *)ctx->in[4]->data;
+    float *s = (float *)ctx->scratch, *b = s + st->len;
+    /* y = (x - mean) / sqrt(var + eps) * scale + bias = x * s + b */
+    for (int64_t c = 0; c < st->len; c++) {
+        s[c] = scale[c] / sqrtf(var[c] + st->eps);
+        b[c] = bias[c] - mean[c] * s[c];
+    }
+    scale_shift_apply(ctx, s, b);
+    return PML_OK;
+}
+
+/* ---- LRN ---------------------------------------------------------------------------------------------- */
+
+static pml_status lrn_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    if ((s = float_x(ctx, &x)) != PML_OK) return s;
+    const pml_attr *size = pml_attr_find(ctx->node, "size");
+    if (!size || size->type != PML_ATTR_INT || size->i < 1 || size->i > 65535)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute 'size' must be an int in 1..65535");
+    return pml_ew_set_output(ctx, 0, PML_FLOAT32, x->rank, x->dims);
+}
+
+static pml_status lrn_prepare(pml_kernel_ctx *ctx) {
+    norm_state *st = norm_state_new(ctx);
+    if (!st) return PML_ERR_OUT_OF_MEMORY;
+    int size = (int)pml_attr_int(ctx->node, "size", 1);
+    st->alpha = pml_attr_float(ctx->node, "alpha", 1e-4f) / (float)size;
+    st->beta = pml_attr_float(ctx->node, "beta", 0.75f);
+    st->bias = pml_attr_float(ctx->node, "bias", 1.0f);
+    st->size_lo = (size - 1) / 2; /* ONNX: [c - floor((size-1)/2), c + ceil((size-1)/2)] */
+    st->size_hi = size / 2;
+    return PML_OK;
+}
+
+typedef struct rows_job {
+    const norm_state *st;
+    const float *x;
+    float *y;
+    int is_log;
+} rows_job;
+
+static void lrn_range(void *arg, int64_t r0, int64_t r1) {
+    const rows_job *j = (const rows_job *)arg;
+    const norm_state *st = j->st;
+    const int64_t c = st->len;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = j->x + r * c;
+        float *y = j->y + r * c;
+        for (int64_t k = 0; k < c; k++) {
+            int64_t lo = k - st->size_lo < 0 ? 0 : k - st->size_lo;
+            int64_t hi = k + st->size_hi > c - 1 ? c - 1 : k + st->size_hi;
+            float sq = 0.0f;
+            for (int64_t t = lo; t <= hi; t++) sq += x[t] * x[t];
+            y[k] = x[k] / powf(st->bias + st->alpha * sq, st->beta);
+        }
+    }
+}
+
+static pml_status lrn_run(pml_kernel_ctx *ctx) {
+    const norm_state *st = (const norm_state *)ctx->state;
+    rows_job j = {st, (const float *)ctx->in[0]->data, (float *)ctx->out[0]->data, 0};
+    pml_ew_parallel(ctx, st->outer, st->len ? PML_EW_PARALLEL_MIN / (4 * st->len) + 1 : 1, lrn_range, &j);
+    return PML_OK;
+}
+
+/* ---- Softmax / LogSoftmax ------------------------------------------------------------------------------- */
+
+static pml_status softmax_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    int axis;
+    if ((s = float_x(ctx, &x)) != PML_OK ||
+        (s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis)) != PML_OK)
+        return s;
+    return pml_ew_set_output(ctx, 0, PML_FLOAT32, x->rank, x->dims);
+}
+
+static pml_status softmax_prepare(pml_kernel_ctx *ctx) {
+    norm_state *st = norm_state_new(ctx);
+    if (!st) return PML_ERR_OUT_OF_MEMORY;
+    const pml_tensor *x = ctx->in[0];
+    int axis;
+    pml_status s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis);
+    if (s != PML_OK) return s;
+    st->outer = pml_shape_numel(axis, x->dims);
+    st->len = x->dims[axis];
+    st->inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
+    return PML_OK;
+}
+
+static void softmax_range(void *arg, int64_t r0, int64_t r1) {
+    const rows_job *j = (const rows_job *)arg;
+    const norm_state *st = j->st;
+    size_t block = (size_t)(st->len * st->inner);
+    for (int64_t r = r0; r < r1; r++) {
+        if (st->inner == 1)
+            st->k->softmax_row(block, j->x + r * block, j->y + r * block, j->is_log);
+        else
+            st->k->softmax_strided((size_t)st->len, (size_t)st->inner, j->x + r * block, j->y + r * block, j->is_log);
+    }
+}
+
+static pml_status softmax_run(pml_kernel_ctx *ctx) {
+    const norm_state *st = (const norm_state *)ctx->state;
+    rows_job j = {st, (const float *)ctx->in[0]->data, (float *)ctx->out[0]->data,
+                  ctx->node->op == PML_OP_LOGSOFTMAX};
+    int64_t block = st->len * st->inner;
+    if (block == 0) return PML_OK;
+    pml_ew_parallel(ctx, st->outer, PML_EW_PARALLEL_MIN / (4 * block) + 1, softmax_range, &j);
+    return PML_OK;
+}
+
+static const pml_op_def g_scale_shift = {PML_OP_SCALESHIFT, "ScaleShift", 3, 3, 1, 1, scale_shift_infer,
+                                         scale_shift_prepare, scale_shift_run, pml_ew_release};
+static const pml_op_def g_batchnorm = {PML_OP_BATCHNORMALIZATION, "BatchNormalization", 5, 5, 1, 1, batchnorm_infer,
+                                       batchnorm_prepare, batchnorm_run, pml_ew_release};
+static const pml_op_def g_lrn = {PML_OP_LRN, "LRN", 1, 1, 1, 1, lrn_infer, lrn_prepare, lrn_run, pml_ew_release};
+static const pml_op_def g_softmax = {PML_OP_SOFTMAX, "Softmax", 1, 1, 1, 1, softmax_infer, softmax_prepare,
+                                     softmax_run, pml_ew_release};
+static const pml_op_def g_log_softmax = {PML_OP_LOGSOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax_infer, softmax_prepare,
+                                         softmax_run, pml_ew_release};
+
+const pml_op_def *const pml_norm_ops[] = {&g_scale_shift, &g_batchnorm, &g_lrn, &g_softmax, &g_log_softmax, NULL};

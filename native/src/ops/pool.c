@@ -1,4 +1,142 @@
-/* ops/pool.c — pool op family (placeholder until its kernels land). */
-#include "../internal.h"
+/*
+ * ops/pool.c — the pool op family (NHWC): MaxPool, AveragePool,
+ * GlobalAveragePool, GlobalMaxPool. Semantics: src/pocketml/ops/pool.py.
+ *
+ * infer validates the window attributes, computes the ONNX output size
+ * (ceil_mode included) and rejects windows that would cover no input element
+ * (possible with large pads or dilations), so every window a kernel reduces
+ * is non-empty. Global pools are windows of H x W. run splits output rows
+ * over the thread pool; the kernel is the AVX2 one or the reference,
+ * chosen once in prepare.
+ */
+#include <string.h>
 
-const pml_op_def *const pml_pool_ops[] = {NULL};
+#include "../internal.h"
+#include "../kernels/conv_common.h"
+#include "../kernels/gemm.h" /* kernel dispatch table */
+#include "../kernels/pool.h"
+
+typedef struct pool_state {
+    pml_pool_geom g;
+    pml_f32_pool_fn fn;
+    int threads;
+} pool_state;
+
+/* 1 when every output position along one axis has at least one input tap. */
+static int axis_windows_nonempty(int64_t out, int64_t stride, int64_t pad, int64_t dil, int64_t k, int64_t n) {
+    for (int64_t o = 0; o < out; o++) {
+        int64_t k0, k1;
+        pml_window_taps(o * stride - pad, dil, k, n, &k0, &k1);
+        if (k0 == k1) return 0;
+    }
+    return 1;
+}
+
+static pml_status pool_parse(const pml_kernel_ctx *ctx, pml_pool_geom *g) {
+    static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
+    char bx[160];
+    pml_status s;
+    if ((s = pml_check_f32_input(ctx, 0, "x", 4))) return s;
+    const pml_tensor *x = ctx->in[0];
+    pml_shape_str(x->rank, x->dims, bx, sizeof bx);
+    memset(g, 0, sizeof *g);
+    g->n = x->dims[0], g->h = x->dims[1], g->w = x->dims[2], g->c = x->dims[3];
+    if (g->h < 1 || g->w < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x %s (NHWC) needs H and W >= 1", bx);
+    const int op = ctx->node->op;
+    if (op == PML_OP_GLOBALAVERAGEPOOL || op == PML_OP_GLOBALMAXPOOL) {
+        g->kh = g->h, g->kw = g->w;
+        g->sh = g->sw = g->dh = g->dw = 1;
+        g->oh = g->ow = 1;
+        return PML_OK;
+    }
+    int64_t k[2], st[2], dil[2], pads[4], ceil_mode, cip = 0;
+    const pml_attr *ka = pml_attr_find(ctx->node, "kernel");
+    if (!ka) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required attribute 'kernel' is missing");
+    if ((s = pml_attr_ints_checked(ctx, "kernel", 2, one2, 1, PML_MAX_WINDOW_ATTR, k)) ||
+        (s = pml_attr_ints_checked(ctx, "strides", 2, one2, 1, PML_MAX_WINDOW_ATTR, st)) ||
+        (s = pml_attr_ints_checked(ctx, "dilations", 2, one2, 1, PML_MAX_WINDOW_ATTR, dil)) ||
+        (s = pml_attr_ints_checked(ctx, "pads", 4, zero4, 0, PML_MAX_WINDOW_ATTR, pads)) ||
+        (s = pml_attr_int_checked(ctx, "ceil_mode", 0, 0, 1, &ceil_mode)))
+        return s;
+    if (op == PML_OP_AVERAGEPOOL && (s = pml_attr_int_checked(ctx, "count_include_pad", 0, 0, 1, &cip))) return s;
+    g->kh = k[0], g->kw = k[1], g->sh = st[0], g->sw = st[1], g->dh = dil[0], g->dw = dil[1];
+    g->pt = pads[0], g->pl = pads[1], g->pb = pads[2], g->pr = pads[3];
+    g->count_include_pad = (int)cip;
+    g->oh = pml_window_out(g->h, g->kh, g->sh, g->dh, g->pt, g->pb, (int)ceil_mode);
+    g->ow = pml_window_out(g->w, g->kw, g->sw, g->dw, g->pl, g->pr, (int)ceil_mode);
+    if (g->oh < 1 || g->ow < 1) return pml_window_too_large(ctx, x, g->kh, g->kw, g->dh, g->dw, pads);
+    if (!axis_windows_nonempty(g->oh, g->sh, g->pt, g->dh, g->kh, g->h) ||
+        !axis_windows_nonempty(g->ow, g->sw, g->pl, g->dw, g->kw, g->w))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
+                              "some pooling windows cover only padding (x %s, kernel %lldx%lld, pads "
+                              "[%lld,%lld,%lld,%lld], dilations [%lld,%lld])",
+                              bx, (long long)g->kh, (long long)g->kw, (long long)g->pt, (long long)g->pl,
+                              (long long)g->pb, (long long)g->pr, (long long)g->dh, (long long)g->dw);
+    return PML_OK;
+}
+
+static pml_status pool_infer(pml_kernel_ctx *ctx) {
+    pml_pool_geom g;
+    pml_status s = pool_parse(ctx, &g);
+    if (s) return s;
+    const int64_t dims[4] = {g.n, g.oh, g.ow, g.c};
+    return pml_set_f32_output(ctx, 4, dims);
+}
+
+static pml_status pool_prepare(pml_kernel_ctx *ctx) {
+    pool_state *st = (pool_state *)pml_aligned_alloc(sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for pool state");
+    ctx->state = st;
+    ctx->state_size = sizeof *st;
+    pml_status s = pool_parse(ctx, &st->g);
+    if (s) return s;
+    const int is_max = ctx->node->op == PML_OP_MAXPOOL || ctx->node->op == PML_OP_GLOBALMAXPOOL;
+    const pml_f32_kernels *kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    if (kern) st->fn = is_max ? kern->maxpool : kern->avgpool;
+    else st->fn = is_max ? pml_f32_maxpool_ref : pml_f32_avgpool_ref;
+    st->threads = pml_threadpool_size(ctx->pool);
+    return PML_OK;
+}
+
+static void pool_release(pml_kernel_ctx *ctx) {
+    pml_aligned_free(ctx->state);
+    ctx->state = NULL;
+    ctx->state_size = 0;
+}
+
+typedef struct pool_run_ctx {
+    const pool_state *st;
+    const float *x;
+    float *y;
+    int64_t rows_per_task;
+} pool_run_ctx;
+
+static void pool_task(void *arg, int64_t task, int thread) {
+    const pool_run_ctx *rc = (const pool_run_ctx *)arg;
+    const int64_t rows = rc->st->g.n * rc->st->g.oh;
+    const int64_t r0 = task * rc->rows_per_task, r1 = r0 + rc->rows_per_task < rows ? r0 + rc->rows_per_task : rows;
+    (void)thread;
+    rc->st->fn(&rc->st->g, rc->x, rc->y, r0, r1);
+}
+
+static pml_status pool_run(pml_kernel_ctx *ctx) {
+    const pool_state *st = (const pool_state *)ctx->state;
+    const int64_t rows = st->g.n * st->g.oh;
+    if (rows == 0 || st->g.c == 0) return PML_OK;
+    pool_run_ctx rc = {st, (const float *)ctx->in[0]->data, (float *)ctx->out[0]->data, 0};
+    const int64_t tasks = rows < 4 * (int64_t)st->threads ? rows : 4 * (int64_t)st->threads;
+    rc.rows_per_task = (rows + tasks - 1) / tasks;
+    pml_parallel_for(ctx->pool, (rows + rc.rows_per_task - 1) / rc.rows_per_task, pool_task, &rc);
+    return PML_OK;
+}
+
+static const pml_op_def k_maxpool = {PML_OP_MAXPOOL, "MaxPool", 1, 1, 1, 1, pool_infer, pool_prepare, pool_run,
+                                     pool_release};
+static const pml_op_def k_avgpool = {PML_OP_AVERAGEPOOL, "AveragePool", 1, 1, 1, 1, pool_infer, pool_prepare, pool_run,
+                                     pool_release};
+static const pml_op_def k_gavgpool = {PML_OP_GLOBALAVERAGEPOOL, "GlobalAveragePool", 1, 1, 1, 1, pool_infer,
+                                      pool_prepare, pool_run, pool_release};
+static const pml_op_def k_gmaxpool = {PML_OP_GLOBALMAXPOOL, "GlobalMaxPool", 1, 1, 1, 1, pool_infer, pool_prepare,
+                                      pool_run, pool_release};
+
+const pml_op_def *const pml_pool_ops[] = {&k_maxpool, &k_avgpool, &k_gavgpool, &k_gmaxpool, NULL};

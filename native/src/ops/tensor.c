@@ -1,4 +1,718 @@
-/* ops/tensor.c — tensor op family (placeholder until its kernels land). */
-#include "../internal.h"
+/*
+ * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose, Slice,
+ * Split, Pad, Gather (Resize lives in ops/resize.c). All work on any dtype by
+ * moving elements of dtype-size bytes.
+ *
+ * Transpose first drops size-1 axes and merges runs of axes that stay
+ * adjacent, so NCHW<->NHWC on [N,C,H,W] becomes a batched 2-D transpose of
+ * [N, C, H*W] that runs through the cache-blocked (AVX2 for 4-byte)
+ * kernels of kernels/transpose.c; other permutations, and Slice, go through
+ * one strided row copier (memcpy when the innermost source stride is 1).
+ * Slice clamps starts/ends exactly as ONNX does, including negative steps.
+ * Pad maps each output coordinate back to the input (constant / reflect /
+ * edge, negative pads crop), copying the in-range middle of every row with
+ * memcpy. Gather checks every index before copying: an out-of-range index is
+ * a PML_ERR_RUNTIME error naming the index and the bound.
+ */
+#include <string.h>
 
-const pml_op_def *const pml_tensor_ops[] = {NULL};
+#include "../internal.h"
+#include "../kernels/elementwise_kernels.h"
+#include "../kernels/elementwise_util.h"
+#include "../kernels/transpose.h"
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* ---- strided row copy (Transpose generic path, Slice) --------------------------------------------------- */
+
+/* Output is contiguous with dims; element i of output axis d comes from
+ * offset + sum(i_d * stride[d]) in the source (element units). */
+typedef struct strided_copy {
+    int rank; /* >= 1 */
+    int64_t dims[PML_MAX_RANK];
+    int64_t stride[PML_MAX_RANK];
+    int64_t offset;
+    size_t esize;
+    const char *x;
+    char *y;
+} strided_copy;
+
+static void strided_rows(void *arg, int64_t r0, int64_t r1) {
+    const strided_copy *p = (const strided_copy *)arg;
+    const int r = p->rank;
+    const int64_t inner = p->dims[r - 1], st = p->stride[r - 1];
+    const size_t es = p->esize;
+    for (int64_t row = r0; row < r1; row++) {
+        int64_t t = row, src = p->offset;
+        for (int d = r - 2; d >= 0; d--) {
+            src += (t % p->dims[d]) * p->stride[d];
+            t /= p->dims[d];
+        }
+        const char *x = p->x + src * (int64_t)es;
+        char *y = p->y + row * inner * (int64_t)es;
+        if (st == 1) {
+            memcpy(y, x, (size_t)inner * es);
+            continue;
+        }
+        switch (es) {
+        case 1: for (int64_t i = 0; i < inner; i++) y[i] = x[i * st]; break;
+        case 2: for (int64_t i = 0; i < inner; i++) ((uint16_t *)y)[i] = ((const uint16_t *)x)[i * st]; break;
+        case 4: for (int64_t i = 0; i < inner; i++) ((uint32_t *)y)[i] = ((const uint32_t *)x)[i * st]; break;
+        default: for (int64_t i = 0; i < inner; i++) ((uint64_t *)y)[i] = ((const uint64_t *)x)[i * st]; break;
+        }
+    }
+}
+
+static void strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void *x, void *y) {
+    p->x = (const char *)x;
+    p->y = (char *)y;
+    int64_t inner = p->dims[p->rank - 1];
+    if (inner == 0) return;
+    int64_t rows = pml_shape_numel(p->rank - 1, p->dims);
+    pml_ew_parallel(ctx, rows, PML_EW_PARALLEL_MIN / inner + 1, strided_rows, p);
+}
+
+static void copy_whole(pml_kernel_ctx *ctx) {
+    if (ctx->out[0]->data != ctx->in[0]->data && ctx->out[0]->nbytes)
+        memcpy(ctx->out[0]->data, ctx->in[0]->data, ctx->out[0]->nbytes);
+}
+
+/* ---- Concat / Split: rows of per-input chunks ----------------------------------------------------------- */
+
+typedef struct chunks_job {
+    int n;
+    const int64_t *chunk; /* bytes per outer row of each part */
+    int64_t row;          /* bytes per outer row of the whole */
+    char *const *parts;   /* the n split parts */
+    char *whole;
+    int gather; /* 1: whole <- parts (Concat), 0: parts <- whole (Split) */
+} chunks_job;
+
+static void chunks_range(void *arg, int64_t o0, int64_t o1) {
+    const chunks_job *j = (const chunks_job *)arg;
+    for (int64_t o = o0; o < o1; o++) {
+        int64_t off = o * j->row;
+        for (int i = 0; i < j->n; i++) {
+            size_t c = (size_t)j->chunk[i];
+            if (c) {
+                if (j->gather) memcpy(j->whole + off, j->parts[i] + o * j->chunk[i], c);
+                else memcpy(j->parts[i] + o * j->chunk[i], j->whole + off, c);
+            }
+            off += j->chunk[i];
+        }
+    }
+}
+
+typedef struct parts_state {
+    int axis, n;
+    int64_t outer, row;
+    int64_t chunk[];
+} parts_state;
+
+static pml_status parts_prepare(pml_kernel_ctx *ctx, const pml_tensor *whole, int n, pml_tensor *const *parts) {
+    parts_state *st = pml_ew_alloc_state(ctx, sizeof *st + (size_t)n * sizeof(int64_t));
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    int axis;
+    pml_status s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), whole->rank, "axis", &axis);
+    if (s != PML_OK) return s;
+    int64_t inner = pml_shape_numel(whole->rank - axis - 1, whole->dims + axis + 1) * (int64_t)pml_dtype_size(whole->dtype);
+    st->n = n;
+    st->outer = pml_shape_numel(axis, whole->dims);
+    st->row = whole->dims[axis] * inner;
+    for (int i = 0; i < n; i++) st->chunk[i] = parts[i]->dims[axis] * inner;
+    return PML_OK;
+}
+
+static pml_status parts_run(pml_kernel_ctx *ctx, int gather, char *whole, char *const *parts) {
+    const parts_state *st = (const parts_state *)ctx->state;
+    chunks_job j = {st->n, st->chunk, st->row, parts, whole, gather};
+    if (st->row == 0) return PML_OK;
+    pml_ew_parallel(ctx, st->outer, 4 * PML_EW_PARALLEL_MIN / st->row + 1, chunks_range, &j);
+    return PML_OK;
+}
+
+static pml_status concat_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *first, *t;
+    pml_status s;
+    int axis;
+    if (ctx->n_in < 1) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "Concat needs at least one input");
+    if ((s = pml_ew_input(ctx, 0, "inputs[0]", &first)) != PML_OK) return s;
+    if (first->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "cannot concatenate scalars (rank 0)");
+    const pml_attr *axis_attr = pml_attr_find(ctx->node, "axis");
+    if (!axis_attr || axis_attr->type != PML_ATTR_INT)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'axis' is missing");
+    if ((s = pml_ew_axis(ctx, axis_attr->i, first->rank, "axis", &axis)) != PML_OK) return s;
+    int64_t dims[PML_MAX_RANK];
+    memcpy(dims, first->dims, sizeof dims);
+    dims[axis] = 0;
+    for (int i = 0; i < ctx->n_in; i++) {
+        if ((s = pml_ew_input(ctx, i, "inputs[i]", &t)) != PML_OK) return s;
+        if (t->dtype != first->dtype)
+            return pml_node_error(ctx, PML_ERR_DTYPE, "input %d has dtype %s, input 0 has %s", i,
+                                  pml_dtype_name(t->dtype), pml_dtype_name(first->dtype));
+        int ok = t->rank == first->rank;
+        for (int d = 0; ok && d < t->rank; d++) ok = d == axis || t->dims[d] == first->dims[d];
+        if (!ok) {
+            char a[160], b[160];
+            return pml_node_error(ctx, PML_ERR_SHAPE, "input %d shape %s does not match input 0 shape %s except on axis %d",
+                                  i, pml_shape_str(t->rank, t->dims, a, sizeof a),
+                                  pml_shape_str(first->rank, first->dims, b, sizeof b), axis);
+        }
+        dims[axis] += t->dims[axis]; /* each <= 2^40 and at most 255 inputs: no overflow */
+    }
+    return pml_ew_set_output(ctx, 0, first->dtype, first->rank, dims);
+}
+
+static pml_status concat_prepare(pml_kernel_ctx *ctx) { return parts_prepare(ctx, ctx->out[0], ctx->n_in, ctx->in); }
+
+static pml_status concat_run(pml_kernel_ctx *ctx) {
+    char *parts[256];
+    for (int i = 0; i < ctx->n_in && i < 256; i++) parts[i] = (char *)ctx->in[i]->data;
+    return parts_run(ctx, 1, (char *)ctx->out[0]->data, parts);
+}
+
+static pml_status split_sizes(pml_kernel_ctx *ctx, const pml_tensor *x, int axis, int64_t *sizes) {
+    const int64_t *split;
+    int n = pml_attr_ints(ctx->node, "split", &split);
+    int64_t d = x->dims[axis], sum = 0;
+    if (n < 0) { /* no split: equal parts, the last one smaller if needed (ONNX 18 num_outputs) */
+        int64_t part = (d + ctx->n_out - 1) / ctx->n_out;
+        for (int i = 0; i < ctx->n_out; i++) {
+            sizes[i] = clamp64(d - part * i, 0, part);
+            sum += sizes[i];
+        }
+        if (ctx->n_out > 1 && sizes[ctx->n_out - 1] == 0 && d % ctx->n_out)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "axis %d of size %lld cannot be split into %d parts", axis,
+                                  (long long)d, ctx->n_out);
+        return PML_OK;
+    }
+    if (n != ctx->n_out)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'split' has %d entries for %d outputs", n, ctx->n_out);
+    for (int i = 0; i < n; i++) {
+        if (split[i] < 0 || split[i] > d)
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "split[%d] = %lld is out of range 0..%lld", i,
+                                  (long long)split[i], (long long)d);
+        sizes[i] = split[i];
+        sum += split[i];
+    }
+    if (sum != d)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "split sizes sum to %lld but axis %d has size %lld", (long long)sum,
+                              axis, (long long)d);
+    return PML_OK;
+}
+
+static pml_status split_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    int axis;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
+    if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "cannot split a scalar (rank 0)");
+    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &axis)) != PML_OK) return s;
+    if (ctx->n_out < 1 || ctx->n_out > 256)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "Split has %d outputs (supported: 1..256)", ctx->n_out);
+    int64_t sizes[256];
+    if ((s = split_sizes(ctx, x, axis, sizes)) != PML_OK) return s;
+    for (int i = 0; i < ctx->n_out; i++) {
+        int64_t dims[PML_MAX_RANK];
+        memcpy(dims, x->dims, sizeof dims);
+        dims[axis] = sizes[i];
+        if ((s = pml_ew_set_output(ctx, i, x->dtype, x->rank, dims)) != PML_OK) return s;
+    }
+    return PML_OK;
+}
+
+static pml_status split_prepare(pml_kernel_ctx *ctx) { return parts_prepare(ctx, ctx->in[0], ctx->n_out, ctx->out); }
+
+static pml_status split_run(pml_kernel_ctx *ctx) {
+    char *parts[256];
+    for (int i = 0; i < ctx->n_out && i < 256; i++) parts[i] = (char *)ctx->out[i]->data;
+    return parts_run(ctx, 0, (char *)ctx->in[0]->data, parts);
+}
+
+/* ---- Reshape -------------------------------------------------------------------------------------------- */
+
+static pml_status reshape_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    const int64_t *shape;
+    int n = pml_attr_ints(ctx->node, "shape", &shape);
+    if (n < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required ints attribute 'shape' is missing");
+    if (n > PML_MAX_RANK)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "target rank %d exceeds the maximum %d", n, PML_MAX_RANK);
+    int allowzero = pml_attr_int(ctx->node, "allowzero", 0) != 0;
+    int64_t dims[PML_MAX_RANK], known = 1;
+    int infer_at = -1, has_zero = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t v = shape[i];
+        if (v == -1) {
+            if (infer_at >= 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "shape has more than one -1");
+            infer_at = i;
+            dims[i] = 1;
+            continue;
+        }
+        if (v < -1) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "shape[%d] = %lld is invalid", i, (long long)v);
+        if (v == 0) {
+            has_zero = 1;
+            if (!allowzero) {
+                if (i >= x->rank)
+                    return pml_node_error(ctx, PML_ERR_SHAPE, "shape[%d] = 0 copies a dim the rank-%d input lacks", i,
+                                          x->rank);
+                v = x->dims[i];
+            }
+        }
+        if (v > PML_EW_MAX_NUMEL || (v > 0 && known > PML_EW_MAX_NUMEL / v))
+            return pml_node_error(ctx, PML_ERR_SHAPE, "target shape is too large");
+        dims[i] = v;
+        known *= v;
+    }
+    if (allowzero && has_zero && infer_at >= 0)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "shape has both 0 and -1 with allowzero=1");
+    int64_t numel = pml_shape_numel(x->rank, x->dims);
+    if (infer_at >= 0) {
+        if (known == 0 || numel % known != 0) {
+            char a[160];
+            return pml_node_error(ctx, PML_ERR_SHAPE, "cannot infer the -1 dim: input %s has %lld elements, the other dims %lld",
+                                  pml_shape_str(x->rank, x->dims, a, sizeof a), (long long)numel, (long long)known);
+        }
+        dims[infer_at] = numel / known;
+        known = numel;
+    }
+    if (known != numel) {
+        char a[160], b[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s",
+                              pml_shape_str(x->rank, x->dims, a, sizeof a), (long long)numel,
+                              pml_shape_str(n, dims, b, sizeof b));
+    }
+    return pml_ew_set_output(ctx, 0, x->dtype, n, dims);
+}
+
+static pml_status reshape_run(pml_kernel_ctx *ctx) {
+    copy_whole(ctx);
+    return PML_OK;
+}
+
+/* ---- Transpose ------------------------------------------------------------------------------------------ */
+
+enum { TR_COPY, TR_2D, TR_GENERIC };
+
+typedef struct transpose_state {
+    int kind;
+    int64_t batch, rows, cols; /* TR_2D: [batch, rows, cols] -> [batch, cols, rows] */
+    pml_transpose2d_fn tr;
+    size_t esize;
+    strided_copy gen;
+} transpose_state;
+
+static pml_status transpose_perm(pml_kernel_ctx *ctx, int rank, int *perm) {
+    const int64_t *p;
+    int n = pml_attr_ints(ctx->node, "perm", &p);
+    if (n < 0) { /* ONNX default: reverse the axes */
+        for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
+        return PML_OK;
+    }
+    if (n != rank)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "perm has %d entries for a rank-%d input", n, rank);
+    int seen[PML_MAX_RANK] = {0};
+    for (int i = 0; i < n; i++) {
+        if (p[i] < 0 || p[i] >= rank || seen[p[i]])
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "perm is not a permutation of 0..%d (entry %d = %lld)",
+                                  rank - 1, i, (long long)p[i]);
+        seen[p[i]] = 1;
+        perm[i] = (int)p[i];
+    }
+    return PML_OK;
+}
+
+static pml_status transpose_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    int perm[PML_MAX_RANK];
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = transpose_perm(ctx, x->rank, perm)) != PML_OK) return s;
+    int64_t dims[PML_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) dims[i] = x->dims[perm[i]];
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, dims);
+}
+
+static pml_status transpose_prepare(pml_kernel_ctx *ctx) {
+    transpose_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0];
+    int perm[PML_MAX_RANK], r = x->rank;
+    pml_status s = transpose_perm(ctx, r, perm);
+    if (s != PML_OK) return s;
+    st->esize = pml_dtype_size(x->dtype);
+    /* 1. drop size-1 axes */
+    int newidx[PML_MAX_RANK] = {0}, m = 0, p2[PML_MAX_RANK] = {0}, k = 0;
+    int64_t d2[PML_MAX_RANK];
+    for (int a = 0; a < r; a++)
+        if (x->dims[a] != 1) newidx[a] = m, d2[m++] = x->dims[a];
+    for (int i = 0; i < r; i++)
+        if (x->dims[perm[i]] != 1) p2[k++] = newidx[perm[i]];
+    /* 2. merge runs of output axes whose input axes are consecutive */
+    int gstart[PML_MAX_RANK], gend[PML_MAX_RANK], g = 0;
+    for (int i = 0; i < m; i++) {
+        if (g > 0 && p2[i] == gend[g - 1] + 1) gend[g - 1] = p2[i];
+        else gstart[g] = gend[g] = p2[i], g++;
+    }
+    /* merged input axes are the groups ordered by where they start in the input */
+    int64_t d3[PML_MAX_RANK];
+    int p3[PML_MAX_RANK];
+    for (int i = 0; i < g; i++) {
+        int rank_in = 0;
+        for (int j = 0; j < g; j++) rank_in += gstart[j] < gstart[i];
+        p3[i] = rank_in;
+        int64_t dim = 1;
+        for (int a = gstart[i]; a <= gend[i]; a++) dim *= d2[a];
+        d3[rank_in] = dim;
+    }
+    if (g <= 1 || pml_shape_numel(r, x->dims) == 0) {
+        st->kind = TR_COPY;
+    } else if (g == 2 || (g == 3 && p3[0] == 0 && p3[1] == 2 && p3[2] == 1)) {
+        st->kind = TR_2D;
+        st->batch = g == 2 ? 1 : d3[0];
+        st->rows = d3[g - 2];
+        st->cols = d3[g - 1];
+        st->tr = pml_transpose2d_select(ctx, st->esize);
+    } else {
+        st->kind = TR_GENERIC;
+        int64_t in_stride[PML_MAX_RANK], t = 1;
+        for (int a = g - 1; a >= 0; a--) in_stride[a] = t, t *= d3[a];
+        st->gen.rank = g;
+        st->gen.esize = st->esize;
+        for (int i = 0; i < g; i++) st->gen.dims[i] = d3[p3[i]], st->gen.stride[i] = in_stride[p3[i]];
+    }
+    return PML_OK;
+}
+
+typedef struct tr2d_job {
+    const transpose_state *st;
+    const char *x;
+    char *y;
+    int64_t bands; /* bands of 32 source rows per batch item */
+} tr2d_job;
+
+static void tr2d_range(void *arg, int64_t t0, int64_t t1) {
+    const tr2d_job *j = (const tr2d_job *)arg;
+    const transpose_state *st = j->st;
+    int64_t plane = st->rows * st->cols * (int64_t)st->esize;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t b = t / j->bands, band = t % j->bands;
+        size_t r0 = (size_t)(band * 32), r1 = (size_t)(band * 32 + 32 < st->rows ? band * 32 + 32 : st->rows);
+        st->tr((size_t)st->rows, (size_t)st->cols, r0, r1, j->x + b * plane, j->y + b * plane);
+    }
+}
+
+static pml_status transpose_run(pml_kernel_ctx *ctx) {
+    transpose_state *st = (transpose_state *)ctx->state;
+    if (st->kind == TR_COPY) {
+        copy_whole(ctx);
+    } else if (st->kind == TR_2D) {
+        tr2d_job j = {st, (const char *)ctx->in[0]->data, (char *)ctx->out[0]->data, (st->rows + 31) / 32};
+        pml_ew_parallel(ctx, st->batch * j.bands, PML_EW_PARALLEL_MIN / (32 * st->cols) + 1, tr2d_range, &j);
+    } else {
+        strided_copy_run(ctx, &st->gen, ctx->in[0]->data, ctx->out[0]->data);
+    }
+    return PML_OK;
+}
+
+/* ---- Slice ---------------------------------------------------------------------------------------------- */
+
+/* Per-axis start, step and output length after ONNX clamping. */
+static pml_status slice_plan(pml_kernel_ctx *ctx, const pml_tensor *x, int64_t *start, int64_t *step, int64_t *len) {
+    const int64_t *starts, *ends, *axes = NULL, *steps = NULL;
+    int n = pml_attr_ints(ctx->node, "starts", &starts);
+    int ne = pml_attr_ints(ctx->node, "ends", &ends);
+    int na = pml_attr_ints(ctx->node, "axes", &axes);
+    int ns = pml_attr_ints(ctx->node, "steps", &steps);
+    if (n < 0 || ne < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required attributes 'starts'/'ends' missing");
+    if (ne != n || (na > 0 && na != n) || (ns > 0 && ns != n) || n > x->rank)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
+                              "starts/ends/axes/steps have %d/%d/%d/%d entries for a rank-%d input", n, ne, na, ns,
+                              x->rank);
+    int seen[PML_MAX_RANK] = {0};
+    for (int a = 0; a < x->rank; a++) start[a] = 0, step[a] = 1, len[a] = x->dims[a];
+    for (int k = 0; k < n; k++) {
+        int axis;
+        pml_status s = pml_ew_axis(ctx, na > 0 ? axes[k] : k, x->rank, "slice axis", &axis);
+        if (s != PML_OK) return s;
+        if (seen[axis]) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "axis %d is sliced twice", axis);
+        seen[axis] = 1;
+        int64_t st = ns > 0 ? steps[k] : 1, d = x->dims[axis], b = starts[k], e = ends[k];
+        if (st == 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "step 0 on axis %d", axis);
+        /* a step longer than the axis takes one element: clamp so the arithmetic below cannot overflow */
+        st = clamp64(st, -PML_EW_MAX_NUMEL - 1, PML_EW_MAX_NUMEL + 1);
+        if (b < 0) b += d; /* d >= 0, so adding it to a negative value cannot overflow */
+        if (e < 0) e += d;
+        int64_t n_out;
+        if (st > 0) {
+            b = clamp64(b, 0, d);
+            e = clamp64(e, 0, d);
+            n_out = e > b ? (e - b + st - 1) / st : 0;
+        } else {
+            b = clamp64(b, 0, d - 1);
+            e = clamp64(e, -1, d - 1);
+            n_out = d > 0 && b > e ? (b - e - st - 1) / -st : 0;
+        }
+        start[axis] = n_out ? b : 0;
+        step[axis] = st;
+        len[axis] = n_out;
+    }
+    return PML_OK;
+}
+
+static pml_status slice_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    int64_t start[PML_MAX_RANK], step[PML_MAX_RANK], len[PML_MAX_RANK];
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = slice_plan(ctx, x, start, step, len)) != PML_OK)
+        return s;
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, len);
+}
+
+static pml_status slice_prepare(pml_kernel_ctx *ctx) {
+    strided_copy *p = pml_ew_alloc_state(ctx, sizeof *p);
+    if (!p) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0];
+    int64_t start[PML_MAX_RANK], step[PML_MAX_RANK];
+    pml_status s = slice_plan(ctx, x, start, step, p->dims);
+    if (s != PML_OK) return s;
+    p->esize = pml_dtype_size(x->dtype);
+    p->rank = x->rank;
+    int64_t t = 1;
+    for (int a = x->rank - 1; a >= 0; a--) {
+        p->offset += start[a] * t;
+        p->stride[a] = step[a] * t;
+        t *= x->dims[a];
+    }
+    if (x->rank == 0) p->rank = 1, p->dims[0] = 1, p->stride[0] = 1;
+    return PML_OK;
+}
+
+static pml_status slice_run(pml_kernel_ctx *ctx) {
+    strided_copy *p = (strided_copy *)ctx->state;
+    if (ctx->out[0]->nbytes) strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
+    return PML_OK;
+}
+
+/* ---- Pad -------------------------------------------------------------------------------------------------- */
+
+typedef struct pad_state {
+    int rank, mode; /* 0 constant, 1 reflect, 2 edge */
+    size_t esize;
+    int64_t in[PML_MAX_RANK], out[PML_MAX_RANK], begin[PML_MAX_RANK], stride[PML_MAX_RANK];
+    unsigned char value[8]; /* the constant as one element of the dtype */
+    const char *x;
+    char *y;
+} pad_state;
+
+static pml_status pad_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
+    const int64_t *pads;
+    int n = pml_attr_ints(ctx->node, "pads", &pads), r = x->rank;
+    if (n != 2 * r)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "pads has %d entries; a rank-%d input needs %d", n < 0 ? 0 : n,
+                              r, 2 * r);
+    int64_t mode = pml_attr_int(ctx->node, "mode", 0);
+    if (mode < 0 || mode > 2)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mode %lld (supported: 0 constant, 1 reflect, 2 edge)",
+                              (long long)mode);
+    int64_t dims[PML_MAX_RANK];
+    for (int a = 0; a < r; a++) {
+        int64_t b = pads[a], e = pads[a + r];
+        if (b < -PML_EW_MAX_NUMEL || b > PML_EW_MAX_NUMEL || e < -PML_EW_MAX_NUMEL || e > PML_EW_MAX_NUMEL ||
+            x->dims[a] + b + e < 0)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "pads %lld/%lld on axis %d of size %lld give a negative size",
+                                  (long long)b, (long long)e, a, (long long)x->dims[a]);
+        dims[a] = x->dims[a] + b + e;
+        if (mode != 0 && x->dims[a] == 0 && dims[a] > 0)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "%s padding of the empty axis %d", mode == 1 ? "reflect" : "edge",
+                                  a);
+    }
+    return pml_ew_set_output(ctx, 0, x->dtype, r, dims);
+}
+
+static void value_bytes(pml_dtype dtype, float v, unsigned char *out) {
+    int64_t i = v != v ? 0 : (v >= 9.2e18f ? INT64_MAX : (v <= -9.2e18f ? INT64_MIN : (int64_t)v));
+    switch (dtype) {
+    case PML_FLOAT32: memcpy(out, &v, 4); break;
+    case PML_FLOAT16: {
+        uint16_t h = pml_f32_to_f16_scalar(v);
+        memcpy(out, &h, 2);
+        break;
+    }
+    case PML_INT8: case PML_UINT8: out[0] = (unsigned char)i; break;
+    case PML_BOOL: out[0] = v != 0.0f; break;
+    case PML_INT32: {
+        int32_t t = (int32_t)(uint32_t)i;
+        memcpy(out, &t, 4);
+        break;
+    }
+    default: memcpy(out, &i, 8); break;
+    }
+}
+
+static pml_status pad_prepare(pml_kernel_ctx *ctx) {
+    pad_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0];
+    const int64_t *pads = NULL;
+    pml_attr_ints(ctx->node, "pads", &pads);
+    st->mode = (int)pml_attr_int(ctx->node, "mode", 0);
+    st->esize = pml_dtype_size(x->dtype);
+    st->rank = x->rank;
+    value_bytes(x->dtype, pml_attr_float(ctx->node, "value", 0.0f), st->value);
+    int64_t t = 1;
+    for (int a = x->rank - 1; a >= 0; a--) {
+        st->in[a] = x->dims[a];
+        st->out[a] = ctx->out[0]->dims[a];
+        st->begin[a] = pads[a];
+        st->stride[a] = t;
+        t *= x->dims[a];
+    }
+    if (x->rank == 0) st->rank = 1, st->in[0] = st->out[0] = 1, st->stride[0] = 1;
+    return PML_OK;
+}
+
+/* Input index for output index o on an axis, or -1 for the constant. */
+static inline int64_t pad_map(const pad_state *st, int a, int64_t o) {
+    int64_t d = st->in[a], i = o - st->begin[a];
+    if (i >= 0 && i < d) return i;
+    if (st->mode == 0) return -1;
+    if (st->mode == 2 || d == 1) return i < 0 ? 0 : d - 1;
+    int64_t p = 2 * (d - 1), m = i % p; /* reflect is periodic with period 2(d-1) */
+    if (m < 0) m += p;
+    return m >= d ? p - m : m;
+}
+
+static void pad_rows(void *arg, int64_t r0, int64_t r1) {
+    const pad_state *st = (const pad_state *)arg;
+    const int r = st->rank;
+    const size_t es = st->esize;
+    const int64_t out = st->out[r - 1], b = st->begin[r - 1], d = st->in[r - 1];
+    /* output positions [lo, hi) of the last axis read the input row contiguously */
+    const int64_t lo = clamp64(b, 0, out), hi = clamp64(b + d, lo, out);
+    for (int64_t row = r0; row < r1; row++) {
+        char *y = st->y + row * out * (int64_t)es;
+        int64_t t = row, src = 0;
+        int outside = 0;
+        for (int a = r - 2; a >= 0 && !outside; a--) {
+            int64_t i = pad_map(st, a, t % st->out[a]);
+            t /= st->out[a];
+            if (i < 0) outside = 1;
+            else src += i * st->stride[a];
+        }
+        if (outside) {
+            for (int64_t o = 0; o < out; o++) memcpy(y + o * (int64_t)es, st->value, es);
+            continue;
+        }
+        const char *x = st->x + src * (int64_t)es;
+        for (int64_t o = 0; o < out; o++) {
+            if (o == lo && hi > lo) {
+                memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
+                o = hi - 1;
+                continue;
+            }
+            int64_t i = pad_map(st, r - 1, o);
+            memcpy(y + o * (int64_t)es, i < 0 ? (const char *)st->value : x + i * (int64_t)es, es);
+        }
+    }
+}
+
+static pml_status pad_run(pml_kernel_ctx *ctx) {
+    pad_state *st = (pad_state *)ctx->state;
+    st->x = (const char *)ctx->in[0]->data;
+    st->y = (char *)ctx->out[0]->data;
+    int64_t inner = st->out[st->rank - 1];
+    if (ctx->out[0]->nbytes == 0) return PML_OK;
+    pml_ew_parallel(ctx, pml_shape_numel(st->rank - 1, st->out), PML_EW_PARALLEL_MIN / inner + 1, pad_rows, st);
+    return PML_OK;
+}
+
+/* ---- Gather --------------------------------------------------------------------------------------------- */
+
+typedef struct gather_state {
+    int64_t outer, axis_dim, n_idx, inner_bytes;
+    int axis;
+} gather_state;
+
+static pml_status gather_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x, *idx;
+    pml_status s;
+    int axis;
+    if ((s = pml_ew_input(ctx, 0, "data", &x)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK)
+        return s;
+    static const pml_dtype index_types[] = {PML_INT32, PML_INT64};
+    if ((s = pml_ew_check_dtype(ctx, idx, "indices", index_types, 2)) != PML_OK) return s;
+    if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "data must have rank >= 1");
+    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &axis)) != PML_OK) return s;
+    int rank = x->rank - 1 + idx->rank;
+    if (rank > PML_MAX_RANK)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "output rank %d exceeds the maximum %d", rank, PML_MAX_RANK);
+    int64_t dims[PML_MAX_RANK];
+    int k = 0;
+    for (int a = 0; a < axis; a++) dims[k++] = x->dims[a];
+    for (int a = 0; a < idx->rank; a++) dims[k++] = idx->dims[a];
+    for (int a = axis + 1; a < x->rank; a++) dims[k++] = x->dims[a];
+    return pml_ew_set_output(ctx, 0, x->dtype, rank, dims);
+}
+
+static pml_status gather_prepare(pml_kernel_ctx *ctx) {
+    gather_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0], *idx = ctx->in[1];
+    pml_status s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &st->axis);
+    if (s != PML_OK) return s;
+    st->outer = pml_shape_numel(st->axis, x->dims);
+    st->axis_dim = x->dims[st->axis];
+    st->n_idx = pml_shape_numel(idx->rank, idx->dims);
+    st->inner_bytes = pml_shape_numel(x->rank - st->axis - 1, x->dims + st->axis + 1) * (int64_t)pml_dtype_size(x->dtype);
+    return PML_OK;
+}
+
+static pml_status gather_run(pml_kernel_ctx *ctx) {
+    const gather_state *st = (const gather_state *)ctx->state;
+    const pml_tensor *ti = ctx->in[1];
+    const char *x = (const char *)ctx->in[0]->data;
+    char *y = (char *)ctx->out[0]->data;
+    const int64_t d = st->axis_dim, n = st->n_idx, ib = st->inner_bytes;
+    /* validate every index first so a bad one fails the run before any copy */
+    for (int64_t k = 0; k < n; k++) {
+        int64_t v = ti->dtype == PML_INT32 ? ((const int32_t *)ti->data)[k] : ((const int64_t *)ti->data)[k];
+        if (v < -d || v >= d)
+            return pml_node_error(ctx, PML_ERR_RUNTIME,
+                                  "index %lld (at position %lld of indices) is out of range for axis %d of size %lld "
+                                  "(valid: %lld..%lld)",
+                                  (long long)v, (long long)k, st->axis, (long long)d, (long long)-d, (long long)d - 1);
+    }
+    if (ib == 0) return PML_OK;
+    for (int64_t o = 0; o < st->outer; o++)
+        for (int64_t k = 0; k < n; k++) {
+            int64_t v = ti->dtype == PML_INT32 ? ((const int32_t *)ti->data)[k] : ((const int64_t *)ti->data)[k];
+            if (v < 0) v += d;
+            memcpy(y + (o * n + k) * ib, x + (o * d + v) * ib, (size_t)ib);
+        }
+    return PML_OK;
+}
+
+/* ---- definitions ------------------------------------------------------------------------------------------ */
+
+static const pml_op_def g_concat = {PML_OP_CONCAT, "Concat", 1, 255, 1, 1, concat_infer, concat_prepare, concat_run,
+                                    pml_ew_release};
+static const pml_op_def g_reshape = {PML_OP_RESHAPE, "Reshape", 1, 1, 1, 1, reshape_infer, NULL, reshape_run, NULL};
+static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, "Transpose", 1, 1, 1, 1, transpose_infer, transpose_prepare,
+                                       transpose_run, pml_ew_release};
+static const pml_op_def g_slice = {PML_OP_SLICE, "Slice", 1, 1, 1, 1, slice_infer, slice_prepare, slice_run,
+                                   pml_ew_release};
+static const pml_op_def g_split = {PML_OP_SPLIT, "Split", 1, 1, 1, 255, split_infer, split_prepare, split_run,
+                                   pml_ew_release};
+static const pml_op_def g_pad = {PML_OP_PAD, "Pad", 1, 1, 1, 1, pad_infer, pad_prepare, pad_run, pml_ew_release};
+static const pml_op_def g_gather = {PML_OP_GATHER, "Gather", 2, 2, 1, 1, gather_infer, gather_prepare, gather_run,
+                                    pml_ew_release};
+
+extern const pml_op_def pml_resize_def; /* ops/resize.c */
+
+const pml_op_def *const pml_tensor_ops[] = {&g_concat, &g_reshape, &g_transpose, &g_slice, &g_split,
+                                            &g_pad,    &g_gather,  &pml_resize_def, NULL};

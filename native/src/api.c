@@ -1,0 +1,185 @@
+/*
+ * api.c — the public C API (pocketml.h). Every entry point validates its
+ * arguments (NULL pointers, index ranges) and reports failures through
+ * pml_last_error before handing over to model.c / session.c, so those can
+ * assume valid arguments. Functions that return a count or size return 0
+ * (and set the error message) for a NULL handle.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+#include "session.h"
+
+#define PML_VERSION_STRING "0.1.0"
+
+static pml_status null_arg(const char *fn, const char *arg) {
+    return pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, arg);
+}
+
+const char *pml_version(void) { return PML_VERSION_STRING; }
+uint32_t pml_format_version(void) { return PML_FORMAT_VERSION; }
+
+/* ---- models --------------------------------------------------------------------- */
+
+pml_status pml_model_load_file(const char *path, pml_model **out_model) {
+    if (!out_model) return null_arg(__func__, "out_model");
+    *out_model = NULL;
+    if (!path) return null_arg(__func__, "path");
+    return pml_model_open_file(path, out_model);
+}
+
+pml_status pml_model_load_buffer(const void *data, size_t size, pml_model **out_model) {
+    if (!out_model) return null_arg(__func__, "out_model");
+    *out_model = NULL;
+    if (!data && size) return null_arg(__func__, "data");
+    return pml_model_open_buffer(data, size, out_model);
+}
+
+void pml_model_free(pml_model *model) { pml_model_destroy(model); }
+
+int pml_model_weight_loads(const pml_model *model) {
+    if (!model) {
+        null_arg(__func__, "model");
+        return 0;
+    }
+    return model->weight_loads;
+}
+
+/* ---- sessions ----------------------------------------------------------------------- */
+
+void pml_session_options_init(pml_session_options *options) {
+    if (!options) return;
+    memset(options, 0, sizeof *options);
+    options->num_threads = 1;
+}
+
+pml_status pml_session_create(const pml_model *model, const pml_session_options *options,
+                              pml_session **out_session) {
+    if (!out_session) return null_arg(__func__, "out_session");
+    *out_session = NULL;
+    if (!model) return null_arg(__func__, "model");
+    return pml_session_build(model, options, out_session);
+}
+
+void pml_session_free(pml_session *session) { pml_session_destroy(session); }
+
+int pml_session_input_count(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->model->n_inputs;
+}
+
+int pml_session_output_count(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->model->n_outputs;
+}
+
+/* Graph input/output `index` as a tensor, or NULL with the error set. */
+static const pml_tensor *io_tensor(const pml_session *s, int index, int output, const char *fn) {
+    if (!s) return null_arg(fn, "session"), NULL;
+    int n = output ? s->model->n_outputs : s->model->n_inputs;
+    if (index < 0 || index >= n) {
+        pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: %s index %d is out of range (the model has %d %s)", fn,
+                      output ? "output" : "input", index, n, output ? "outputs" : "inputs");
+        return NULL;
+    }
+    return &s->tensors[output ? s->model->outputs[index] : s->model->inputs[index]];
+}
+
+static pml_status tensor_info(const pml_session *s, int index, int output, pml_tensor_info *info, const char *fn) {
+    if (!info) return null_arg(fn, "info");
+    const pml_tensor *t = io_tensor(s, index, output, fn);
+    if (!t) return PML_ERR_INVALID_ARGUMENT;
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->dtype = t->dtype;
+    info->rank = t->rank;
+    for (int i = 0; i < t->rank; i++) info->dims[i] = t->dims[i];
+    info->nbytes = t->nbytes;
+    return PML_OK;
+}
+
+pml_status pml_session_input_info(const pml_session *session, int index, pml_tensor_info *info) {
+    return tensor_info(session, index, 0, info, __func__);
+}
+
+pml_status pml_session_output_info(const pml_session *session, int index, pml_tensor_info *info) {
+    return tensor_info(session, index, 1, info, __func__);
+}
+
+static pml_status find_io(const pml_session *s, const char *name, int output, int *index, const char *fn) {
+    if (!s) return null_arg(fn, "session");
+    if (!name) return null_arg(fn, "name");
+    if (!index) return null_arg(fn, "index");
+    const pml_model *m = s->model;
+    int n = output ? m->n_outputs : m->n_inputs;
+    const int *ids = output ? m->outputs : m->inputs;
+    for (int i = 0; i < n; i++)
+        if (strcmp(m->tensors[ids[i]].name, name) == 0) {
+            *index = i;
+            return PML_OK;
+        }
+    char names[512];
+    size_t len = 0;
+    names[0] = 0;
+    for (int i = 0; i < n && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s'%s'", i ? ", " : "", m->tensors[ids[i]].name);
+    return pml_set_error(PML_ERR_NOT_FOUND, "the model has no %s named '%s' (%s: %s)", output ? "output" : "input",
+                         name, output ? "outputs" : "inputs", n ? names : "none");
+}
+
+pml_status pml_session_find_input(const pml_session *session, const char *name, int *index) {
+    return find_io(session, name, 0, index, __func__);
+}
+
+pml_status pml_session_find_output(const pml_session *session, const char *name, int *index) {
+    return find_io(session, name, 1, index, __func__);
+}
+
+pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes) {
+    if (!io_tensor(session, index, 0, __func__)) return PML_ERR_INVALID_ARGUMENT;
+    if (!data && nbytes) return null_arg(__func__, "data");
+    return pml_session_copy_input(session, index, data, nbytes);
+}
+
+pml_status pml_session_run(pml_session *session) {
+    if (!session) return null_arg(__func__, "session");
+    return pml_session_execute(session);
+}
+
+pml_status pml_session_output_data(const pml_session *session, int index, const void **data, size_t *nbytes) {
+    if (!data) return null_arg(__func__, "data");
+    if (!nbytes) return null_arg(__func__, "nbytes");
+    *data = NULL;
+    *nbytes = 0;
+    const pml_tensor *t = io_tensor(session, index, 1, __func__);
+    if (!t) return PML_ERR_INVALID_ARGUMENT;
+    if (!session->outputs_valid)
+        return pml_set_error(PML_ERR_INVALID_ARGUMENT,
+                             "output '%s' is not available: the session has not completed a run since it was created "
+                             "or since its last failed run",
+                             t->name);
+    *data = t->data;
+    *nbytes = t->nbytes;
+    return PML_OK;
+}
+
+size_t pml_session_arena_size(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->arena_size;
+}
+
+size_t pml_session_state_size(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->state_size;
+}
+
+int pml_session_num_threads(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->num_threads;
+}
+
+const char *pml_session_isa(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), "";
+    return session->isa;
+}

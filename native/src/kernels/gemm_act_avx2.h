@@ -1,0 +1,109 @@
+/*
+ * kernels/gemm_act_avx2.h — fused activations on 8 floats for the AVX2/FMA
+ * kernels of the conv, matmul and pool families (included only by *_avx2.c
+ * files). pml_act8 matches pml_activation_scalar to a few ulp: exp is a
+ * range-reduced degree-6 polynomial, tanh switches to its odd Taylor series
+ * near 0 where 1 - 2/(e^2x + 1) would lose relative precision.
+ *
+ * Kernels resolve an activation once into pml_act_avx2: relu/clip become a
+ * clamp [lo, hi] (two instructions; the operand order lets NaN through, as
+ * numpy's maximum/clip do), the rest go through pml_act8_other's switch.
+ */
+#ifndef PML_GEMM_ACT_AVX2_H
+#define PML_GEMM_ACT_AVX2_H
+
+#include <immintrin.h>
+#include <math.h>
+
+#include "../internal.h"
+
+static inline __m256 pml_exp8(__m256 x) {
+    /* e^x = 2^n * e^r, n = round(x/ln2), |r| <= ln2/2; the clamp keeps
+     * 2^n a normal float */
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static inline __m256 pml_tanh8(__m256 x) {
+    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+    const __m256 t = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    const __m256 e = pml_exp8(_mm256_add_ps(t, t));
+    const __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f),
+                                     _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+    /* |x| < 0.3: x - x^3/3 + 2x^5/15 - 17x^7/315 + 62x^9/2835 (error < 1e-7 relative) */
+    const __m256 t2 = _mm256_mul_ps(t, t);
+    __m256 q = _mm256_set1_ps(62.0f / 2835.0f);
+    q = _mm256_fmadd_ps(q, t2, _mm256_set1_ps(-17.0f / 315.0f));
+    q = _mm256_fmadd_ps(q, t2, _mm256_set1_ps(2.0f / 15.0f));
+    q = _mm256_fmadd_ps(q, t2, _mm256_set1_ps(-1.0f / 3.0f));
+    const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(q, t2), t, t);
+    const __m256 r = _mm256_blendv_ps(big, small, _mm256_cmp_ps(t, _mm256_set1_ps(0.3f), _CMP_LT_OQ));
+    return _mm256_or_ps(r, sign);
+}
+
+typedef struct pml_act_avx2 {
+    int kind;           /* PML_ACT_NONE for none, relu and clip */
+    int clamp;          /* relu/clip: apply [lo, hi] */
+    float alpha, beta;
+    __m256 lo, hi;      /* clamp bounds for none/relu/clip */
+} pml_act_avx2;
+
+static inline void pml_act_avx2_init(pml_act_avx2 *s, const pml_activation *act) {
+    float lo = -INFINITY, hi = INFINITY;
+    s->kind = act ? act->kind : PML_ACT_NONE;
+    s->alpha = act ? act->alpha : 0.0f;
+    s->beta = act ? act->beta : 0.0f;
+    if (s->kind == PML_ACT_RELU) lo = 0.0f;
+    if (s->kind == PML_ACT_CLIP) lo = s->alpha, hi = s->beta;
+    s->clamp = s->kind == PML_ACT_RELU || s->kind == PML_ACT_CLIP;
+    if (s->clamp) s->kind = PML_ACT_NONE;
+    s->lo = _mm256_set1_ps(lo);
+    s->hi = _mm256_set1_ps(hi);
+}
+
+/* The activations that are not a clamp. */
+static inline __m256 pml_act8_other(const pml_act_avx2 *s, __m256 x) {
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    switch (s->kind) {
+    case PML_ACT_SIGMOID:
+        return _mm256_div_ps(one, _mm256_add_ps(one, pml_exp8(_mm256_sub_ps(zero, x))));
+    case PML_ACT_HARDSWISH: {
+        __m256 t = _mm256_add_ps(x, _mm256_set1_ps(3.0f));
+        t = _mm256_min_ps(_mm256_max_ps(t, zero), _mm256_set1_ps(6.0f));
+        return _mm256_mul_ps(_mm256_mul_ps(x, t), _mm256_set1_ps(1.0f / 6.0f));
+    }
+    case PML_ACT_LEAKY_RELU:
+        return _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(s->alpha)), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+    case PML_ACT_TANH: return pml_tanh8(x);
+    case PML_ACT_HARDSIGMOID: {
+        const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(s->alpha), _mm256_set1_ps(s->beta));
+        return _mm256_min_ps(_mm256_max_ps(t, zero), one);
+    }
+    default: return x;
+    }
+}
+
+static inline __m256 pml_act8(const pml_act_avx2 *s, __m256 x) {
+    if (s->clamp) return _mm256_min_ps(s->hi, _mm256_max_ps(s->lo, x));
+    if (s->kind == PML_ACT_NONE) return x;
+    return pml_act8_other(s, x);
+}
+
+/* Lane mask for the first n (0..8) floats of a vector. */
+static inline __m256i pml_mask8(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#endif /* PML_GEMM_ACT_AVX2_H */

@@ -1,0 +1,67 @@
+/*
+ * model.h — the loaded model (struct pml_model) and the .pml file header.
+ *
+ * Ownership: a model owns one 64-byte-aligned copy of the whole file
+ * (`file`); constant tensors point into its weights section in place, and
+ * strings (names, attribute strings) point into its graph section in place
+ * (they were verified NUL-terminated inside it). Every decoded array
+ * (tensors, nodes, attributes, index lists, attribute values) lives in the
+ * model's pool. A model is immutable after load, so sessions on several
+ * threads may share it.
+ */
+#ifndef PML_MODEL_H
+#define PML_MODEL_H
+
+#include "internal.h"
+
+#define PML_FORMAT_VERSION 1u
+#define PML_HEADER_SIZE 64u
+#define PML_MAGIC "POCKETML"
+#define PML_CHECKSUM_OFFSET 60u
+
+/* The 64-byte header (docs/format.md), decoded field by field (little-endian). */
+typedef struct pml_file_header {
+    uint32_t format_version, header_size;
+    uint64_t file_size, graph_offset, graph_size, weights_offset, weights_size;
+    uint32_t flags, checksum;
+} pml_file_header;
+
+typedef struct pml_metadata_entry {
+    const char *key, *value;
+} pml_metadata_entry;
+
+typedef struct pml_pool_chunk pml_pool_chunk;
+
+struct pml_model {
+    uint8_t *file; /* 64-aligned copy of the file */
+    size_t file_size;
+    pml_file_header header;
+    const uint8_t *weights; /* file + weights_offset (64-aligned) */
+    const char *producer, *graph_name;
+
+    int n_tensors, n_nodes, n_inputs, n_outputs, n_metadata;
+    pml_tensor *tensors; /* constants: data -> weights; others: data NULL (sessions copy these) */
+    pml_node *nodes;     /* topologically sorted, verified */
+    int *inputs, *outputs;
+    pml_metadata_entry *metadata;
+
+    int weight_loads;
+    pml_pool_chunk *pool; /* owns every decoded array */
+    size_t copy_budget;   /* bytes of attribute/index arrays still allowed to be copied */
+};
+
+/* CRC-32 of bytes [0,60) and [64,size) — the value stored at offset 60. */
+uint32_t pml_file_checksum(const uint8_t *buf, size_t size);
+
+/* Decode and check the header against the real size, then the checksum. */
+pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_header *header);
+
+/* Loaders behind the public API (arguments already validated by api.c). */
+pml_status pml_model_open_file(const char *path, pml_model **out);
+pml_status pml_model_open_buffer(const void *data, size_t size, pml_model **out);
+void pml_model_destroy(pml_model *model);
+
+/* Op name for a code ("?" for unknown codes). */
+const char *pml_op_name(int op);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * ops/elementwise_unary.c — unary float ops (activations and math), Abs/Neg
+ * on integers, Identity (any dtype) and Cast. Their definitions are exported
+ * as pml_ew_unary_defs and listed in the family table in ops/elementwise.c.
+ *
+ * Cast semantics (x86 onnxruntime/numpy behaviour, made well-defined here):
+ *   float -> int32/int64: truncate toward zero; NaN and out-of-range values
+ *     give the type's minimum (what cvttss2si produces on x86);
+ *   float -> int8/uint8: through int32 as above, then keep the low 8 bits;
+ *   int -> narrower int: keep the low bits (two's complement wrap);
+ *   anything -> bool: x != 0 (NaN -> true); bool -> anything: 0 or 1
+ *     (any nonzero byte counts as true);
+ *   -> float16: IEEE round to nearest even (F16C in the AVX2 path), overflow
+ *     to inf; int64 -> float16 rounds through float32.
+ * Conversion runs in blocks of PML_CAST_BLOCK elements through a stack
+ * buffer of float or int64, so every pair of dtypes needs only one loader
+ * and one storer per dtype.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../internal.h"
+#include "../kernels/elementwise_kernels.h"
+#include "../kernels/elementwise_util.h"
+
+#define PML_CAST_BLOCK 256
+
+typedef struct unary_state {
+    const pml_ew_kernels *k;
+    pml_f32_unary_fn fn;
+    pml_unary_params p;
+    pml_dtype dtype;
+} unary_state;
+
+static int unary_index(int op) {
+    switch (op) {
+    case PML_OP_RELU: return PML_UN_RELU;
+    case PML_OP_LEAKYRELU: return PML_UN_LEAKY_RELU;
+    case PML_OP_CLIP: return PML_UN_CLIP;
+    case PML_OP_SIGMOID: return PML_UN_SIGMOID;
+    case PML_OP_TANH: return PML_UN_TANH;
+    case PML_OP_HARDSIGMOID: return PML_UN_HARDSIGMOID;
+    case PML_OP_HARDSWISH: return PML_UN_HARDSWISH;
+    case PML_OP_ELU: return PML_UN_ELU;
+    case PML_OP_SELU: return PML_UN_SELU;
+    case PML_OP_SOFTPLUS: return PML_UN_SOFTPLUS;
+    case PML_OP_SQRT: return PML_UN_SQRT;
+    case PML_OP_EXP: return PML_UN_EXP;
+    case PML_OP_LOG: return PML_UN_LOG;
+    case PML_OP_ABS: return PML_UN_ABS;
+    case PML_OP_NEG: return PML_UN_NEG;
+    default: return PML_UN_RECIPROCAL;
+    }
+}
+
+/* ---- float unary (+ integer Abs/Neg) ----------------------------------------------------------- */
+
+static pml_status unary_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    static const pml_dtype numeric[] = {PML_FLOAT32, PML_INT32, PML_INT64};
+    int op = ctx->node->op;
+    int n_allowed = op == PML_OP_ABS || op == PML_OP_NEG ? 3 : 1;
+    if ((s = pml_ew_check_dtype(ctx, x, "x", numeric, n_allowed)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+}
+
+static pml_status unary_prepare(pml_kernel_ctx *ctx) {
+    unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_node *node = ctx->node;
+    st->k = pml_ew_kernels_select(ctx);
+    st->dtype = ctx->in[0]->dtype;
+    st->fn = st->k->unary[unary_index(node->op)];
+    switch (node->op) {
+    case PML_OP_LEAKYRELU: st->p.alpha = pml_attr_float(node, "alpha", 0.01f); break;
+    case PML_OP_CLIP:
+        st->p.alpha = pml_attr_float(node, "min", -INFINITY);
+        st->p.beta = pml_attr_float(node, "max", INFINITY);
+        break;
+    case PML_OP_HARDSIGMOID:
+        st->p.alpha = pml_attr_float(node, "alpha", 0.2f);
+        st->p.beta = pml_attr_float(node, "beta", 0.5f);
+        break;
+    case PML_OP_ELU: st->p.alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_SELU:
+        st->p.alpha = pml_attr_float(node, "alpha", 1.67326319217681884765625f);
+        st->p.gamma = pml_attr_float(node, "gamma", 1.05070102214813232421875f);
+        break;
+    default: break;
+    }
+    return PML_OK;
+}
+
+typedef struct unary_job {
+    const unary_state *st;
+    int op;
+    const void *x;
+    void *y;
+} unary_job;
+
+/* Integer Abs/Neg negate through unsigned, so the minimum wraps instead of being UB. */
+#define PML_INT_ABS_NEG(T, U)                                                      \
+    static void abs_neg_##T(int op, size_t n, const T *x, T *y) {                  \
+        if (op == PML_OP_NEG)                                                      \
+            for (size_t i = 0; i < n; i++) y[i] = (T)(0u - (U)x[i]);               \
+        else                                                                       \
+            for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i]; \
+    }
+PML_INT_ABS_NEG(int32_t, uint32_t)
+PML_INT_ABS_NEG(int64_t, uint64_t)
+
+static void unary_range(void *arg, int64_t s, int64_t e) {
+    const unary_job *j = (const unary_job *)arg;
+    size_t n = (size_t)(e - s);
+    switch (j->st->dtype) {
+    case PML_INT32: abs_neg_int32_t(j->op, n, (const int32_t *)j->x + s, (int32_t *)j->y + s); break;
+    case PML_INT64: abs_neg_int64_t(j->op, n, (const int64_t *)j->x + s, (int64_t *)j->y + s); break;
+    default: j->st->fn(n, (const float *)j->x + s, (float *)j->y + s, &j->st->p); break;
+    }
+}
+
+static pml_status unary_run(pml_kernel_ctx *ctx) {
+    unary_job j = {(const unary_state *)ctx->state, ctx->node->op, ctx->in[0]->data, ctx->out[0]->data};
+    pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, unary_range, &j);
+    return PML_OK;
+}
+
+/* ---- Identity ---------------------------------------------------------------------------------- */
+
+static pml_status identity_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+}
+
+static pml_status identity_run(pml_kernel_ctx *ctx) {
+    if (ctx->out[0]->data != ctx->in[0]->data && ctx->out[0]->nbytes)
+        memcpy(ctx->out[0]->data, ctx->in[0]->data, ctx->out[0]->nbytes);
+    return PML_OK;
+}
+
+/* ---- Cast -------------------------------------------------------------------------------------- */
+
+static pml_status cast_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    const pml_attr *to = pml_attr_find(ctx->node, "to");
+    if (!to || to->type != PML_ATTR_INT)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'to' is missing");
+    if (to->i < PML_FLOAT32 || to->i > PML_BOOL)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                              "attribute to=%lld is not a supported dtype code (1 float32, 2 float16, 3 int8, "
+                              "4 uint8, 5 int32, 6 int64, 7 bool)",
+                              (long long)to->i);
+    return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
+}
+
+static pml_status cast_prepare(pml_kernel_ctx *ctx) {
+    unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    st->k = pml_ew_kernels_select(ctx);
+    st->dtype = ctx->in[0]->dtype;
+    return PML_OK;
+}
+
+static inline int32_t f32_to_i32(float x) {
+    return x >= -2147483648.0f && x < 2147483648.0f ? (int32_t)x : INT32_MIN; /* NaN fails both tests */
+}
+static inline int64_t f32_to_i64(float x) {
+    return x >= -9223372036854775808.0f && x < 9223372036854775808.0f ? (int64_t)x : INT64_MIN;
+}
+
+typedef struct cast_job {
+    const pml_ew_kernels *k;
+    pml_dtype from, to;
+    const void *x;
+    void *y;
+} cast_job;
+
+static void store_floats(const cast_job *j, const float *f, size_t n, size_t at) {
+    switch (j->to) {
+    case PML_FLOAT32: memcpy((float *)j->y + at, f, n * sizeof(float)); break;
+    case PML_FLOAT16: j->k->f32_to_f16(n, f, (uint16_t *)j->y + at); break;
+    case PML_INT8:
+        for (size_t i = 0; i < n; i++) ((int8_t *)j->y)[at + i] = (int8_t)(uint8_t)(uint32_t)f32_to_i32(f[i]);
+        break;
+    case PML_UINT8:
+        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = (uint8_t)(uint32_t)f32_to_i32(f[i]);
+        break;
+    case PML_INT32:
+        for (size_t i = 0; i < n; i++) ((int32_t *)j->y)[at + i] = f32_to_i32(f[i]);
+        break;
+    case PML_INT64:
+        for (size_t i = 0; i < n; i++) ((int64_t *)j->y)[at + i] = f32_to_i64(f[i]);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = f[i] != 0.0f;
+        break;
+    }
+}
+
+static void store_ints(const cast_job *j, const int64_t *v, size_t n, size_t at) {
+    switch (j->to) {
+    case PML_FLOAT32:
+        for (size_t i = 0; i < n; i++) ((float *)j->y)[at + i] = (float)v[i];
+        break;
+    case PML_FLOAT16:
+        for (size_t i = 0; i < n; i++) ((uint16_t *)j->y)[at + i] = pml_f32_to_f16_scalar((float)v[i]);
+        break;
+    case PML_INT8:
+        for (size_t i = 0; i < n; i++) ((int8_t *)j->y)[at + i] = (int8_t)(uint8_t)v[i];
+        break;
+    case PML_UINT8:
+        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = (uint8_t)v[i];
+        break;
+    case PML_INT32:
+        for (size_t i = 0; i < n; i++) ((int32_t *)j->y)[at + i] = (int32_t)(uint32_t)v[i];
+        break;
+    case PML_INT64: memcpy((int64_t *)j->y + at, v, n * sizeof(int64_t)); break;
+    default:
+        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = v[i] != 0;
+        break;
+    }
+}
+
+static void cast_range(void *arg, int64_t s, int64_t e) {
+    const cast_job *j = (const cast_job *)arg;
+    float f[PML_CAST_BLOCK];
+    int64_t v[PML_CAST_BLOCK];
+    for (int64_t b = s; b < e; b += PML_CAST_BLOCK) {
+        size_t n = (size_t)(e - b < PML_CAST_BLOCK ? e - b : PML_CAST_BLOCK), at = (size_t)b;
+        switch (j->from) {
+        case PML_FLOAT32: store_floats(j, (const float *)j->x + at, n, at); continue;
+        case PML_FLOAT16:
+            j->k->f16_to_f32(n, (const uint16_t *)j->x + at, f);
+            store_floats(j, f, n, at);
+            continue;
+        case PML_INT8:
+            for (size_t i = 0; i < n; i++) v[i] = ((const int8_t *)j->x)[at + i];
+            break;
+        case PML_UINT8:
+            for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)j->x)[at + i];
+            break;
+        case PML_INT32:
+            for (size_t i = 0; i < n; i++) v[i] = ((const int32_t *)j->x)[at + i];
+            break;
+        case PML_INT64: memcpy(v, (const int64_t *)j->x + at, n * sizeof(int64_t)); break;
+        default:
+            for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)j->x)[at + i] != 0;
+            break;
+        }
+        store_ints(j, v, n, at);
+    }
+}
+
+static pml_status cast_run(pml_kernel_ctx *ctx) {
+    const unary_state *st = (const unary_state *)ctx->state;
+    cast_job j = {st->k, ctx->in[0]->dtype, ctx->out[0]->dtype, ctx->in[0]->data, ctx->out[0]->data};
+    if (j.from == j.to) return identity_run(ctx);
+    pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, cast_range, &j);
+    return PML_OK;
+}
+
+/* ---- definitions --------------------------------------------------------------------------------- */
+
+#define PML_UNARY_DEF(code, name) {code, name, 1, 1, 1, 1, unary_infer, unary_prepare, unary_run, pml_ew_release}
+
+const pml_op_def pml_ew_unary_defs[18] = {
+    PML_UNARY_DEF(PML_OP_RELU, "Relu"),
+    PML_UNARY_DEF(PML_OP_LEAKYRELU, "LeakyRelu"),
+    PML_UNARY_DEF(PML_OP_CLIP, "Clip"),
+    PML_UNARY_DEF(PML_OP_SIGMOID, "Sigmoid"),
+    PML_UNARY_DEF(PML_OP_TANH, "Tanh"),
+    PML_UNARY_DEF(PML_OP_HARDSIGMOID, "HardSigmoid"),
+    PML_UNARY_DEF(PML_OP_HARDSWISH, "HardSwish"),
+    PML_UNARY_DEF(PML_OP_ELU, "Elu"),
+    PML_UNARY_DEF(PML_OP_SELU, "Selu"),
+    PML_UNARY_DEF(PML_OP_SOFTPLUS, "Softplus"),
+    PML_UNARY_DEF(PML_OP_SQRT, "Sqrt"),
+    PML_UNARY_DEF(PML_OP_EXP, "Exp"),
+    PML_UNARY_DEF(PML_OP_LOG, "Log"),
+    PML_UNARY_DEF(PML_OP_ABS, "Abs"),
+    PML_UNARY_DEF(PML_OP_NEG, "Neg"),
+    PML_UNARY_DEF(PML_OP_RECIPROCAL, "Reciprocal"),
+    {PML_OP_IDENTITY, "Identity", 1, 1, 1, 1, identity_infer, NULL, identity_run, NULL},
+    {PML_OP_CAST, "Cast", 1, 1, 1, 1, cast_infer, cast_prepare, cast_run, pml_ew_release},
+};

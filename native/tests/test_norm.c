@@ -1,0 +1,172 @@
+/*
+ * test_norm.c — ScaleShift (with fused activations), BatchNormalization,
+ * LRN (odd and even sizes) and Softmax/LogSoftmax (last, middle and first
+ * axis): reference kernels against naive double-precision loops, AVX2 and
+ * 2 threads against the reference at awkward sizes, and the error paths.
+ */
+#include "ew_testutil.h"
+
+static const int64_t g_channels[] = {1, 3, 7, 8, 9, 13, 127, 1000};
+#define N_CH (int)(sizeof g_channels / sizeof g_channels[0])
+
+static void test_scale_shift(void) {
+    for (int k = 0; k < N_CH; k++)
+        for (int act = 0; act <= 7; act++) {
+            int64_t c = g_channels[k], xd[3] = {2, 37, c}, cd[1] = {c};
+            pml_tensor x = tt_rand(3, xd, -4, 4), s = tt_rand(1, cd, -2, 2), b = tt_rand(1, cd, -1, 1), y;
+            pml_tensor *in[3] = {&x, &s, &b};
+            pml_attr attrs[3] = {attr_int("act", act), attr_float("act_alpha", act == 2 ? -1.0f : 0.1f),
+                                 attr_float("act_beta", act == 2 ? 1.5f : 0.5f)};
+            pml_activation pa = {act, attrs[1].f, attrs[2].f};
+            char what[64];
+            snprintf(what, sizeof what, "ScaleShift c=%lld act=%d", (long long)c, act);
+            tt_check_isa(what, PML_OP_SCALESHIFT, attrs, 3, in, 3, 2e-6f, 1e-6f, &y);
+            int64_t n = 2 * 37 * c;
+            float *e = malloc((size_t)n * sizeof(float));
+            for (int64_t i = 0; i < n; i++)
+                e[i] = pml_activation_scalar(&pa, ((float *)x.data)[i] * ((float *)s.data)[i % c] +
+                                                      ((float *)b.data)[i % c]);
+            CHECK(y.data && test_allclose(y.data, e, (size_t)n, 1e-5f, 1e-6f, what));
+            free(e);
+            tt_free(&y), tt_free(&x), tt_free(&s), tt_free(&b);
+        }
+    /* threaded size */
+    int64_t xd[4] = {1, 64, 64, 24}, cd[1] = {24};
+    pml_tensor x = tt_rand(4, xd, -4, 4), s = tt_rand(1, cd, -2, 2), b = tt_rand(1, cd, -1, 1);
+    pml_tensor *in[3] = {&x, &s, &b};
+    tt_check_isa("ScaleShift large", PML_OP_SCALESHIFT, NULL, 0, in, 3, 2e-6f, 1e-6f, NULL);
+    tt_free(&s);
+    int64_t bad[1] = {23};
+    s = tt_rand(1, bad, 0, 1);
+    tt_expect_error("ScaleShift wrong C", PML_ERR_SHAPE, PML_OP_SCALESHIFT, NULL, 0, in, 3, 1);
+    tt_free(&x), tt_free(&s), tt_free(&b);
+}
+
+static void test_batchnorm(void) {
+    int64_t xd[4] = {2, 5, 3, 13}, cd[1] = {13};
+    pml_tensor x = tt_rand(4, xd, -4, 4), sc = tt_rand(1, cd, 0.5f, 2), bi = tt_rand(1, cd, -1, 1),
+               mu = tt_rand(1, cd, -1, 1), var = tt_rand(1, cd, 0.1f, 3), y;
+    pml_tensor *in[5] = {&x, &sc, &bi, &mu, &var};
+    pml_attr eps = attr_float("epsilon", 1e-3f);
+    tt_check_isa("BatchNormalization", PML_OP_BATCHNORMALIZATION, &eps, 1, in, 5, 2e-6f, 1e-6f, &y);
+    int n = 2 * 5 * 3 * 13, ok = y.data != NULL;
+    for (int i = 0; i < n && ok; i++) {
+        int c = i % 13;
+        double e = ((double)((float *)x.data)[i] - ((float *)mu.data)[c]) /
+                       sqrt((double)((float *)var.data)[c] + 1e-3) * ((float *)sc.data)[c] +
+                   ((float *)bi.data)[c];
+        ok &= fabs(((float *)y.data)[i] - e) <= 1e-5 + 1e-5 * fabs(e);
+    }
+    CHECK(ok);
+    tt_free(&y);
+    tt_free(&var);
+    int64_t bad[2] = {2, 13};
+    var = tt_rand(2, bad, 0.1f, 1);
+    tt_expect_error("BN var not a vector", PML_ERR_SHAPE, PML_OP_BATCHNORMALIZATION, &eps, 1, in, 5, 1);
+    tt_free(&x), tt_free(&sc), tt_free(&bi), tt_free(&mu), tt_free(&var);
+}
+
+static void test_lrn(void) {
+    static const int sizes[] = {1, 2, 3, 4, 5};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int k = 0; k < 5; k++) {
+            int size = sizes[si];
+            int64_t c = g_channels[k], xd[3] = {2, 3, c};
+            pml_tensor x = tt_rand(3, xd, -3, 3), y;
+            pml_tensor *in[1] = {&x};
+            pml_attr attrs[4] = {attr_int("size", size), attr_float("alpha", 0.3f), attr_float("beta", 0.6f),
+                                 attr_float("bias", 1.5f)};
+            CHECK_OK(tt_ref(PML_OP_LRN, attrs, 4, in, 1, &y));
+            tt_check_isa("LRN", PML_OP_LRN, attrs, 4, in, 1, 1e-6f, 1e-7f, NULL);
+            int ok = y.data != NULL;
+            const float *xv = x.data;
+            for (int64_t r = 0; r < 6 && ok; r++)
+                for (int64_t ch = 0; ch < c; ch++) {
+                    double sq = 0;
+                    /* ONNX window: [c - floor((size-1)/2), c + ceil((size-1)/2)] */
+                    for (int64_t t = ch - (size - 1) / 2; t <= ch + (size - 1 + 1) / 2; t++)
+                        if (t >= 0 && t < c) sq += (double)xv[r * c + t] * xv[r * c + t];
+                    double e = xv[r * c + ch] / pow(1.5 + 0.3 / size * sq, 0.6);
+                    ok &= fabs(((float *)y.data)[r * c + ch] - e) <= 1e-5 * fabs(e) + 1e-6;
+                }
+            CHECK(ok);
+            tt_free(&y), tt_free(&x);
+        }
+    int64_t xd[2] = {2, 3};
+    pml_tensor x = tt_rand(2, xd, 0, 1);
+    pml_tensor *in[1] = {&x};
+    tt_expect_error("LRN without size", PML_ERR_INVALID_MODEL, PML_OP_LRN, NULL, 0, in, 1, 1);
+    pml_attr zero = attr_int("size", 0);
+    tt_expect_error("LRN size 0", PML_ERR_INVALID_MODEL, PML_OP_LRN, &zero, 1, in, 1, 1);
+    tt_free(&x);
+}
+
+static void naive_softmax(const float *x, float *y, int64_t outer, int64_t len, int64_t inner, int is_log) {
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            const float *xs = x + o * len * inner + j;
+            float *ys = y + o * len * inner + j;
+            double m = -INFINITY, s = 0;
+            for (int64_t k = 0; k < len; k++) m = xs[k * inner] > m ? xs[k * inner] : m;
+            for (int64_t k = 0; k < len; k++) s += exp(xs[k * inner] - m);
+            for (int64_t k = 0; k < len; k++)
+                ys[k * inner] = (float)(is_log ? xs[k * inner] - m - log(s) : exp(xs[k * inner] - m) / s);
+        }
+}
+
+static void test_softmax(void) {
+    for (int is_log = 0; is_log < 2; is_log++) {
+        int op = is_log ? PML_OP_LOGSOFTMAX : PML_OP_SOFTMAX;
+        for (int k = 0; k < N_CH; k++)
+            for (int axis = -3; axis < 3; axis++) {
+                int64_t d[3] = {3, g_channels[k], 5};
+                if (axis == 0 || axis == -3) d[0] = 11;
+                pml_tensor x = tt_rand(3, d, -20, 20), y;
+                pml_tensor *in[1] = {&x};
+                pml_attr a = attr_int("axis", axis);
+                char what[64];
+                snprintf(what, sizeof what, "%s axis=%d c=%lld", is_log ? "LogSoftmax" : "Softmax", axis,
+                         (long long)d[1]);
+                tt_check_isa(what, op, &a, 1, in, 1, 1e-5f, 1e-6f, &y);
+                int ax = axis < 0 ? axis + 3 : axis;
+                int64_t outer = 1, inner = 1, n = d[0] * d[1] * d[2];
+                for (int i = 0; i < ax; i++) outer *= d[i];
+                for (int i = ax + 1; i < 3; i++) inner *= d[i];
+                float *e = malloc((size_t)n * sizeof(float));
+                naive_softmax(x.data, e, outer, d[ax], inner, is_log);
+                CHECK(y.data && test_allclose(y.data, e, (size_t)n, 1e-5f, 1e-6f, what));
+                free(e);
+                tt_free(&y), tt_free(&x);
+            }
+        /* large threaded last-axis case and a default axis */
+        int64_t d[2] = {400, 1000};
+        pml_tensor x = tt_rand(2, d, -50, 50);
+        pml_tensor *in[1] = {&x};
+        tt_check_isa("softmax large", op, NULL, 0, in, 1, 1e-5f, 1e-6f, NULL);
+        pml_attr bad = attr_int("axis", 2);
+        tt_expect_error("softmax bad axis", PML_ERR_INVALID_MODEL, op, &bad, 1, in, 1, 1);
+        tt_free(&x);
+    }
+    /* huge logits do not overflow: softmax([1000, 0]) = [1, 0] */
+    float v[2] = {1000, 0};
+    int64_t d[1] = {2};
+    pml_tensor x = tt_make(PML_FLOAT32, 1, d, v), y;
+    pml_tensor *in[1] = {&x};
+    for (int best = 0; best < 2; best++) {
+        CHECK_OK(pml_test_op(PML_OP_SOFTMAX, NULL, 0, in, 1, &y, 1, !best, 1));
+        CHECK(y.data && ((float *)y.data)[0] == 1.0f && ((float *)y.data)[1] == 0.0f);
+        tt_free(&y);
+        CHECK_OK(pml_test_op(PML_OP_LOGSOFTMAX, NULL, 0, in, 1, &y, 1, !best, 1));
+        CHECK(y.data && ((float *)y.data)[0] == 0.0f && ((float *)y.data)[1] == -1000.0f);
+        tt_free(&y);
+    }
+    tt_free(&x);
+}
+
+int main(void) {
+    test_scale_shift();
+    test_batchnorm();
+    test_lrn();
+    test_softmax();
+    return test_finish("test_norm");
+}

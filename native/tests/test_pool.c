@@ -1,0 +1,245 @@
+/*
+ * test_pool.c — MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (NHWC).
+ *  - hand cases, including ceil_mode + count_include_pad values checked
+ *    against onnxruntime 1.31 (the window past the padding does not count);
+ *  - the reference against an oracle written here that pads x with NaN up
+ *    to the padded extent (as onnx's reference does) and skips NaN taps;
+ *  - AVX2 vs reference at channels 1, 3, 8, 17, 33, 64, every window option,
+ *    threads 1 and 2; NaN propagation of max;
+ *  - infer errors (windows covering only padding, bad attributes).
+ */
+#include "testutil.h"
+
+typedef struct pool_cfg {
+    int op;
+    int64_t n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+    int ceil_mode, cip;
+} pool_cfg;
+
+static int64_t pool_out(int64_t size, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1, int ceil_mode) {
+    const int64_t span = size + p0 + p1 - d * (k - 1) - 1;
+    if (span < 0) return -1;
+    if (!ceil_mode) return span / s + 1;
+    int64_t o = (span + s - 1) / s + 1;
+    return (o - 1) * s >= size + p0 ? o - 1 : o;
+}
+
+static int is_global(const pool_cfg *p) { return p->op == PML_OP_GLOBALAVERAGEPOOL || p->op == PML_OP_GLOBALMAXPOOL; }
+static int64_t cfg_oh(const pool_cfg *p) {
+    return is_global(p) ? 1 : pool_out(p->h, p->kh, p->sh, p->dh, p->pt, p->pb, p->ceil_mode);
+}
+static int64_t cfg_ow(const pool_cfg *p) {
+    return is_global(p) ? 1 : pool_out(p->w, p->kw, p->sw, p->dw, p->pl, p->pr, p->ceil_mode);
+}
+
+static pml_tensor run_pool(const pool_cfg *p, const float *x, int scalar_only, int threads, pml_status *st) {
+    const int64_t xd[4] = {p->n, p->h, p->w, p->c};
+    pml_tensor tx = test_tensor(PML_FLOAT32, 4, xd, 0);
+    memcpy(tx.data, x, tx.nbytes);
+    const int64_t k[2] = {p->kh, p->kw}, s[2] = {p->sh, p->sw}, d[2] = {p->dh, p->dw}, pads[4] = {p->pt, p->pl, p->pb, p->pr};
+    pml_attr attrs[6] = {attr_ints("kernel", k, 2), attr_ints("strides", s, 2), attr_ints("dilations", d, 2),
+                         attr_ints("pads", pads, 4), attr_int("ceil_mode", p->ceil_mode),
+                         attr_int("count_include_pad", p->cip)};
+    const int n_attrs = is_global(p) ? 0 : p->op == PML_OP_AVERAGEPOOL ? 6 : 5;
+    pml_tensor *in[1] = {&tx};
+    pml_tensor out;
+    *st = pml_test_op(p->op, attrs, n_attrs, in, 1, &out, 1, scalar_only, threads);
+    pml_aligned_free(tx.data);
+    if (*st != PML_OK) pml_aligned_free(out.data), out.data = NULL;
+    return out;
+}
+
+/* Oracle: NaN-padded copy of x over [-pt, H+pb) x [-pl, W+pr); taps past
+ * that extent (ceil_mode) are outside the window; NaN taps are padding. */
+static void oracle_pool(const pool_cfg *p, const float *x, float *y) {
+    int64_t kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, dh = p->dh, dw = p->dw;
+    int64_t pt = p->pt, pl = p->pl, pb = p->pb, pr = p->pr;
+    if (is_global(p)) kh = p->h, kw = p->w, sh = sw = dh = dw = 1, pt = pl = pb = pr = 0;
+    const int64_t hp = p->h + pt + pb, wp = p->w + pl + pr, oh = cfg_oh(p), ow = cfg_ow(p);
+    const int is_max = p->op == PML_OP_MAXPOOL || p->op == PML_OP_GLOBALMAXPOOL;
+    for (int64_t n = 0; n < p->n; n++)
+        for (int64_t ch = 0; ch < p->c; ch++) {
+            float *xp = (float *)malloc((size_t)(hp * wp) * sizeof(float));
+            for (int64_t i = 0; i < hp * wp; i++) xp[i] = NAN;
+            for (int64_t i = 0; i < p->h; i++)
+                for (int64_t j = 0; j < p->w; j++) xp[(i + pt) * wp + j + pl] = x[((n * p->h + i) * p->w + j) * p->c + ch];
+            for (int64_t i = 0; i < oh; i++)
+                for (int64_t j = 0; j < ow; j++) {
+                    double sum = 0, mx = -INFINITY;
+                    int64_t real = 0, in_extent = 0;
+                    for (int64_t u = 0; u < kh; u++)
+                        for (int64_t v = 0; v < kw; v++) {
+                            const int64_t r = i * sh + u * dh, q = j * sw + v * dw;
+                            if (r >= hp || q >= wp) continue;
+                            in_extent++;
+                            const float val = xp[r * wp + q];
+                            if (isnan(val)) continue;
+                            real++;
+                            sum += val;
+                            if (val > mx) mx = val;
+                        }
+                    float out = is_max ? (float)mx : (float)(sum / (double)(p->cip ? in_extent : real));
+                    y[((n * oh + i) * ow + j) * p->c + ch] = out;
+                }
+            free(xp);
+        }
+}
+
+static void check_pool(const pool_cfg *p, int check_oracle) {
+    const size_t nx = (size_t)(p->n * p->h * p->w * p->c), ny = (size_t)(p->n * cfg_oh(p) * cfg_ow(p) * p->c);
+    float *x = (float *)malloc(nx * sizeof(float) + 4), *want = (float *)malloc(ny * sizeof(float) + 4);
+    test_fill(x, nx, -2, 2);
+    char what[200];
+    snprintf(what, sizeof what, "op%d n%lld %lldx%lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld p%lld,%lld,%lld,%lld ceil%d cip%d",
+             p->op, (long long)p->n, (long long)p->h, (long long)p->w, (long long)p->c, (long long)p->kh,
+             (long long)p->kw, (long long)p->sh, (long long)p->sw, (long long)p->dh, (long long)p->dw,
+             (long long)p->pt, (long long)p->pl, (long long)p->pb, (long long)p->pr, p->ceil_mode, p->cip);
+    pml_status s;
+    pml_tensor ref = run_pool(p, x, 1, 1, &s);
+    CHECK_OK(s);
+    if (!ref.data) {
+        fprintf(stderr, "  in %s\n", what);
+        free(x), free(want);
+        return;
+    }
+    CHECK(ref.dims[1] == cfg_oh(p) && ref.dims[2] == cfg_ow(p) && ref.dims[3] == p->c);
+    if (check_oracle) {
+        oracle_pool(p, x, want);
+        CHECK(test_allclose((const float *)ref.data, want, ny, 1e-5f, 1e-6f, what));
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+        pml_tensor y = run_pool(p, x, 0, threads, &s);
+        CHECK_OK(s);
+        if (y.data) CHECK(test_allclose((const float *)y.data, (const float *)ref.data, ny, 1e-5f, 1e-6f, what));
+        pml_aligned_free(y.data);
+    }
+    pml_aligned_free(ref.data);
+    free(x), free(want);
+}
+
+static pool_cfg pcfg(int op, int64_t h, int64_t w, int64_t c, int64_t k, int64_t s, int64_t p) {
+    pool_cfg q;
+    memset(&q, 0, sizeof q);
+    q.op = op, q.n = 1, q.h = h, q.w = w, q.c = c, q.kh = q.kw = k, q.sh = q.sw = s, q.dh = q.dw = 1;
+    q.pt = q.pl = q.pb = q.pr = p;
+    return q;
+}
+
+static void test_hand(void) {
+    /* onnxruntime 1.31: x = 1..36 as 6x6, AveragePool k3 s2 p1 ceil_mode=1 count_include_pad=1, last output row */
+    float x[36];
+    for (int i = 0; i < 36; i++) x[i] = (float)(i + 1);
+    pool_cfg p = pcfg(PML_OP_AVERAGEPOOL, 6, 6, 1, 3, 2, 1);
+    p.ceil_mode = 1, p.cip = 1;
+    pml_status s;
+    pml_tensor y = run_pool(&p, x, 1, 1, &s);
+    CHECK_OK(s);
+    const float want[4] = {10.5f, 16.5f, 17.5f, 9.0f};
+    if (y.data) CHECK(y.dims[1] == 4 && y.dims[2] == 4 &&
+                      test_allclose((const float *)y.data + 12, want, 4, 1e-6f, 1e-6f, "avgpool ceil cip (ort)"));
+    pml_aligned_free(y.data);
+    /* onnxruntime 1.31: 5x5, same attributes, last row */
+    p.h = p.w = 5;
+    y = run_pool(&p, x, 0, 1, &s);
+    CHECK_OK(s);
+    const float want5[3] = {8.444445f, 13.666667f, 9.777778f};
+    if (y.data) CHECK(y.dims[1] == 3 && test_allclose((const float *)y.data + 6, want5, 3, 1e-6f, 1e-6f, "avgpool 5x5 (ort)"));
+    pml_aligned_free(y.data);
+    /* MaxPool 2x2 s2 on 4x4 = 1..16 -> [6,8;14,16]; GlobalAveragePool of 1..16 = 8.5 */
+    p = pcfg(PML_OP_MAXPOOL, 4, 4, 1, 2, 2, 0);
+    y = run_pool(&p, x, 1, 1, &s);
+    CHECK_OK(s);
+    const float wmax[4] = {6, 8, 14, 16};
+    if (y.data) CHECK(test_allclose((const float *)y.data, wmax, 4, 0, 0, "maxpool hand"));
+    pml_aligned_free(y.data);
+    p.op = PML_OP_GLOBALAVERAGEPOOL;
+    y = run_pool(&p, x, 0, 1, &s);
+    CHECK_OK(s);
+    if (y.data) CHECK(y.dims[1] == 1 && y.dims[2] == 1 && ((const float *)y.data)[0] == 8.5f);
+    pml_aligned_free(y.data);
+}
+
+static void test_random(void) {
+    const int64_t chans[] = {1, 3, 8, 17, 33, 64};
+    const int ops[2] = {PML_OP_MAXPOOL, PML_OP_AVERAGEPOOL};
+    for (int i = 0; i < 96; i++) {
+        pool_cfg p = pcfg(ops[i % 2], 4 + i % 9, 3 + (i / 2) % 8, chans[(i / 3) % 6], 1 + i % 4, 1 + (i / 4) % 3, 0);
+        p.n = 1 + i % 2;
+        p.kw = 1 + (i / 5) % 4;
+        p.sw = 1 + (i / 7) % 3;
+        p.dh = 1 + (i / 11) % 2, p.dw = 1 + (i / 13) % 2;
+        p.pt = (i / 3) % 2, p.pl = (i / 5) % 2, p.pb = (i / 7) % 3, p.pr = (i / 2) % 2;
+        if (p.pt >= p.kh) p.pt = 0;
+        if (p.pb >= p.kh) p.pb = 0;
+        if (p.pl >= p.kw) p.pl = 0;
+        if (p.pr >= p.kw) p.pr = 0;
+        p.ceil_mode = (i / 6) % 2;
+        p.cip = (i / 8) % 2;
+        if (cfg_oh(&p) < 1 || cfg_ow(&p) < 1) p.h += 6, p.w += 6;
+        /* skip windows covering only padding (rejected by infer, tested below) */
+        check_pool(&p, i < 48);
+    }
+    for (int i = 0; i < 12; i++) {
+        pool_cfg p = pcfg(i % 2 ? PML_OP_GLOBALMAXPOOL : PML_OP_GLOBALAVERAGEPOOL, 1 + i % 7, 1 + i % 5, chans[i % 6], 1, 1, 0);
+        p.n = 1 + i % 3;
+        check_pool(&p, 1);
+    }
+    pool_cfg p = pcfg(PML_OP_MAXPOOL, 112, 112, 64, 3, 2, 1); /* ResNet stem pool */
+    check_pool(&p, 0);
+}
+
+static void test_nan(void) {
+    float x[2 * 2 * 9];
+    for (int i = 0; i < 36; i++) x[i] = (float)i;
+    x[4] = NAN; /* pixel 0, channel 4 */
+    pool_cfg p = pcfg(PML_OP_MAXPOOL, 2, 2, 9, 2, 1, 0);
+    for (int scalar = 0; scalar < 2; scalar++) {
+        pml_status s;
+        pml_tensor y = run_pool(&p, x, scalar, 1, &s);
+        CHECK_OK(s);
+        if (y.data) CHECK(isnan(((const float *)y.data)[4]) && ((const float *)y.data)[3] == 30.0f);
+        pml_aligned_free(y.data);
+    }
+}
+
+static void expect_error(pool_cfg p, const pml_attr *attrs, int n_attrs, const char *needle) {
+    const int64_t xd[4] = {p.n, p.h, p.w, p.c};
+    pml_tensor tx = test_tensor(PML_FLOAT32, 4, xd, 0);
+    pml_tensor *in[1] = {&tx};
+    pml_tensor out;
+    pml_status s = pml_test_op(p.op, attrs, n_attrs, in, 1, &out, 1, 0, 1);
+    CHECK(s != PML_OK && strstr(pml_last_error(), needle) != NULL);
+    if (s == PML_OK || !strstr(pml_last_error(), needle))
+        fprintf(stderr, "  expected error containing '%s', got '%s'\n", needle, pml_last_error());
+    pml_aligned_free(out.data);
+    pml_aligned_free(tx.data);
+}
+
+static void test_errors(void) {
+    pool_cfg p = pcfg(PML_OP_MAXPOOL, 5, 5, 3, 2, 1, 0);
+    const int64_t k2[2] = {2, 2}, k3[3] = {2, 2, 2}, k0[2] = {0, 2}, big[2] = {9, 9};
+    const int64_t pads_big[4] = {3, 0, 0, 0}, dil3[2] = {3, 3}, pads_dil[4] = {2, 2, 1, 1};
+    expect_error(p, NULL, 0, "'kernel' is missing");
+    pml_attr a1[1] = {attr_ints("kernel", k3, 3)};
+    expect_error(p, a1, 1, "'kernel'");
+    pml_attr a2[1] = {attr_ints("kernel", k0, 2)};
+    expect_error(p, a2, 1, "out of range");
+    pml_attr a3[1] = {attr_ints("kernel", big, 2)};
+    expect_error(p, a3, 1, "larger than the padded input");
+    pml_attr a4[2] = {attr_ints("kernel", k2, 2), attr_ints("pads", pads_big, 4)};
+    expect_error(p, a4, 2, "only padding");
+    /* dilation 3 on a 1-pixel-wide input with pads: taps at -2 and 1 both miss */
+    pool_cfg q = pcfg(PML_OP_AVERAGEPOOL, 1, 1, 2, 2, 1, 0);
+    pml_attr a5[3] = {attr_ints("kernel", k2, 2), attr_ints("dilations", dil3, 2), attr_ints("pads", pads_dil, 4)};
+    expect_error(q, a5, 3, "only padding");
+    pml_attr a6[2] = {attr_ints("kernel", k2, 2), attr_int("ceil_mode", 2)};
+    expect_error(p, a6, 2, "ceil_mode");
+}
+
+int main(void) {
+    test_hand();
+    test_random();
+    test_nan();
+    test_errors();
+    return test_finish("test_pool");
+}

@@ -1,0 +1,170 @@
+/*
+ * test_reduce.c — ReduceMean/Sum/Max over every subset of axes of small
+ * tensors (negative axes, keepdims on and off), empty axes with and
+ * without noop_with_empty_axes, zero-size reductions, against a naive
+ * double-precision reduction; AVX2 and 2 threads against the reference at
+ * awkward sizes; integer Sum/Max; error paths.
+ */
+#include "ew_testutil.h"
+
+static void naive_reduce(int op, const pml_tensor *x, int mask, float *out) {
+    int r = x->rank;
+    int64_t od[PML_MAX_RANK], n = pml_shape_numel(r, x->dims), n_out = 1, count = 1;
+    for (int a = 0; a < r; a++) {
+        od[a] = (mask >> a) & 1 ? 1 : x->dims[a];
+        n_out *= od[a];
+        if ((mask >> a) & 1) count *= x->dims[a];
+    }
+    double *acc = malloc(sizeof(double) * (size_t)(n_out + 1));
+    for (int64_t i = 0; i < n_out; i++) acc[i] = op == PML_OP_REDUCEMAX ? -INFINITY : 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = i, o = 0, stride = 1;
+        for (int a = r - 1; a >= 0; a--) {
+            int64_t c = t % x->dims[a];
+            t /= x->dims[a];
+            if (!((mask >> a) & 1)) o += c * stride;
+            stride *= od[a];
+        }
+        double v = ((const float *)x->data)[i];
+        if (op == PML_OP_REDUCEMAX) acc[o] = v > acc[o] ? v : acc[o];
+        else acc[o] += v;
+    }
+    for (int64_t i = 0; i < n_out; i++) out[i] = (float)(op == PML_OP_REDUCEMEAN ? acc[i] / (double)count : acc[i]);
+    free(acc);
+}
+
+static void check_reduce(int op, int rank, const int64_t *dims, int mask, int keepdims, int negative) {
+    pml_tensor x = tt_rand(rank, dims, -2, 2), y;
+    pml_tensor *in[1] = {&x};
+    int64_t axes[PML_MAX_RANK];
+    int n = 0;
+    for (int a = 0; a < rank; a++)
+        if ((mask >> a) & 1) axes[n++] = negative ? a - rank : a;
+    pml_attr at[2] = {attr_int("keepdims", keepdims), attr_ints("axes", axes, n)};
+    char what[96];
+    snprintf(what, sizeof what, "reduce op %d rank %d mask %x keepdims %d", op, rank, mask, keepdims);
+    tt_check_isa(what, op, at, n ? 2 : 1, in, 1, 1e-5f, 1e-5f, &y);
+    int64_t od[PML_MAX_RANK];
+    int r = 0;
+    int full = n ? mask : (1 << rank) - 1; /* no axes: reduce all */
+    for (int a = 0; a < rank; a++) {
+        if (!((full >> a) & 1)) od[r++] = dims[a];
+        else if (keepdims) od[r++] = 1;
+    }
+    CHECK(tt_shape_is(&y, r, od));
+    int64_t n_out = pml_shape_numel(r, od);
+    float *e = malloc(sizeof(float) * (size_t)(n_out + 1));
+    naive_reduce(op, &x, full, e);
+    CHECK(y.data || n_out == 0);
+    if (y.data) CHECK(test_allclose(y.data, e, (size_t)n_out, 1e-5f, 1e-5f, what));
+    free(e);
+    tt_free(&y), tt_free(&x);
+}
+
+int main(void) {
+    static const int ops[] = {PML_OP_REDUCEMEAN, PML_OP_REDUCESUM, PML_OP_REDUCEMAX};
+    for (size_t o = 0; o < 3; o++) {
+        int op = ops[o];
+        int64_t d4[4] = {2, 3, 5, 7};
+        for (int mask = 0; mask < 16; mask++)
+            for (int keep = 0; keep < 2; keep++) check_reduce(op, 4, d4, mask, keep, mask & 1);
+        int64_t d3[3] = {4, 1, 13};
+        for (int mask = 1; mask < 8; mask++) check_reduce(op, 3, d3, mask, 1, 0);
+        static const int64_t sizes[] = {1, 7, 8, 9, 13, 127, 1000};
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            int64_t d2[2] = {5, sizes[s]};
+            check_reduce(op, 2, d2, 1, 0, 0);
+            check_reduce(op, 2, d2, 2, 0, 1);
+            check_reduce(op, 2, d2, 3, 1, 0);
+        }
+        int64_t big[3] = {16, 3000, 3}, wide[2] = {4, 100000};
+        check_reduce(op, 3, big, 2, 0, 0); /* threaded over the kept first axis */
+        check_reduce(op, 3, big, 5, 1, 0);
+        check_reduce(op, 2, wide, 2, 1, 0);
+
+        /* noop_with_empty_axes copies; rank-0 input */
+        int64_t d[2] = {3, 4};
+        pml_tensor x = tt_rand(2, d, -1, 1), y;
+        pml_tensor *in[1] = {&x};
+        pml_attr noop = attr_int("noop_with_empty_axes", 1);
+        CHECK_OK(tt_ref(op, &noop, 1, in, 1, &y));
+        CHECK(tt_same_bytes(&y, &x));
+        tt_free(&y);
+        /* errors: axis out of range, duplicate axis, int input */
+        int64_t bad[1] = {2}, dup[2] = {1, -1};
+        pml_attr ab = attr_ints("axes", bad, 1);
+        tt_expect_error("reduce bad axis", PML_ERR_INVALID_MODEL, op, &ab, 1, in, 1, 1);
+        pml_attr ad = attr_ints("axes", dup, 2);
+        tt_expect_error("reduce duplicate axis", PML_ERR_INVALID_MODEL, op, &ad, 1, in, 1, 1);
+        pml_tensor xi = tt_make(PML_UINT8, 2, d, NULL);
+        in[0] = &xi;
+        tt_expect_error("reduce uint8", PML_ERR_DTYPE, op, NULL, 0, in, 1, 1);
+        tt_free(&xi), tt_free(&x);
+
+        /* reducing a zero-size axis: sum 0, mean NaN, max -inf */
+        int64_t dz[2] = {3, 0};
+        x = tt_make(PML_FLOAT32, 2, dz, NULL);
+        in[0] = &x;
+        int64_t ax1[1] = {1};
+        pml_attr az = attr_ints("axes", ax1, 1);
+        CHECK_OK(tt_ref(op, &az, 1, in, 1, &y));
+        float v = y.data ? ((float *)y.data)[2] : 0;
+        CHECK(y.rank == 2 && y.dims[0] == 3 && y.dims[1] == 1);
+        CHECK(op == PML_OP_REDUCESUM ? v == 0.0f : (op == PML_OP_REDUCEMAX ? v == -INFINITY : isnan(v)));
+        tt_free(&y), tt_free(&x);
+    }
+    /* integer ReduceSum/ReduceMax: exact, sums wrap, an empty max is the type minimum */
+    for (int is_max = 0; is_max < 2; is_max++) {
+        int op = is_max ? PML_OP_REDUCEMAX : PML_OP_REDUCESUM;
+        int64_t d[3] = {3, 4, 5};
+        int32_t v32[60];
+        int64_t v64[60];
+        for (int i = 0; i < 60; i++) v32[i] = (int32_t)((i * 7919) % 201 - 100), v64[i] = (int64_t)v32[i] << 33;
+        pml_tensor x32 = tt_make(PML_INT32, 3, d, v32), x64 = tt_make(PML_INT64, 3, d, v64), y;
+        int64_t axes[2] = {0, 2};
+        pml_attr at[2] = {attr_ints("axes", axes, 2), attr_int("keepdims", 0)};
+        pml_tensor *in[1] = {&x32};
+        tt_check_isa("int32 reduce", op, at, 2, in, 1, -1, 0, &y);
+        int ok = y.dtype == PML_INT32 && y.rank == 1 && y.dims[0] == 4;
+        for (int j = 0; j < 4 && ok; j++) {
+            int64_t e = is_max ? INT64_MIN : 0;
+            for (int i = 0; i < 3; i++)
+                for (int k = 0; k < 5; k++) {
+                    int64_t v = v32[(i * 4 + j) * 5 + k];
+                    e = is_max ? (v > e ? v : e) : e + v;
+                }
+            ok &= ((int32_t *)y.data)[j] == (int32_t)e && ((int32_t *)y.data)[j] == (int32_t)e;
+        }
+        CHECK(ok);
+        tt_free(&y);
+        in[0] = &x64;
+        CHECK_OK(tt_ref(op, at, 2, in, 1, &y));
+        ok = y.dtype == PML_INT64;
+        for (int j = 0; j < 4 && ok; j++) {
+            int64_t e = is_max ? INT64_MIN : 0;
+            for (int i = 0; i < 3; i++)
+                for (int k = 0; k < 5; k++) {
+                    int64_t v = v64[(i * 4 + j) * 5 + k];
+                    e = is_max ? (v > e ? v : e) : e + v;
+                }
+            ok &= ((int64_t *)y.data)[j] == e;
+        }
+        CHECK(ok);
+        tt_free(&y);
+        int32_t big[2] = {INT32_MAX, 1};
+        int64_t d2[1] = {2}, dz[2] = {2, 0};
+        pml_tensor xb = tt_make(PML_INT32, 1, d2, big), xz = tt_make(PML_INT32, 2, dz, NULL);
+        in[0] = &xb;
+        CHECK_OK(tt_ref(op, NULL, 0, in, 1, &y));
+        CHECK(y.data && ((int32_t *)y.data)[0] == (is_max ? INT32_MAX : INT32_MIN));
+        tt_free(&y);
+        in[0] = &xz;
+        int64_t ax1[1] = {1};
+        pml_attr a1 = attr_ints("axes", ax1, 1);
+        CHECK_OK(tt_ref(op, &a1, 1, in, 1, &y));
+        CHECK(y.data && ((int32_t *)y.data)[1] == (is_max ? INT32_MIN : 0));
+        tt_free(&y);
+        tt_free(&xb), tt_free(&xz), tt_free(&x32), tt_free(&x64);
+    }
+    return test_finish("test_reduce");
+}

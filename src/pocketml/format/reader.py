@@ -1,0 +1,109 @@
+"""Read a .pml file back into an IR graph (tooling, tests, inspection).
+
+The header and checksum are verified first (header.verify_header, same
+checks as the C loader); the graph section is then decoded and rebuilt as an
+ir.Graph with numpy constants and attributes typed by the op registry. This
+is not how models run (the C runtime loads files itself); any malformed
+content raises pocketml.errors.ModelLoadError.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from typing import Union
+
+import numpy as np
+
+from .. import ir, ops
+from ..errors import ModelLoadError
+from .header import FileHeader, verify_header
+from .records import ATTR_KINDS, ATTR_TYPES, ModelRecord, parse_flatbuffer
+
+
+def _load(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    try:
+        with open(os.fspath(source), "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ModelLoadError(f"cannot read model file {os.fspath(source)!r}: {e.strerror or e}") from e
+
+
+def read_records(source) -> tuple:
+    """-> (FileHeader, ModelRecord, weights memoryview), header and checksum verified."""
+    data = _load(source)
+    header: FileHeader = verify_header(data)
+    graph = data[header.graph_offset:header.graph_offset + header.graph_size]
+    try:
+        record = parse_flatbuffer(graph)
+    except (ValueError, IndexError, struct.error, UnicodeDecodeError, TypeError) as e:
+        raise ModelLoadError(f"graph section is malformed: {e}") from e
+    return header, record, memoryview(data)[header.weights_offset:]
+
+
+def _attr(node_name: str, op: str, kinds: dict, a) -> tuple:
+    kind = kinds.get(a.name, ATTR_KINDS.get(a.type))
+    if kind is None or ATTR_TYPES[kind] != a.type:
+        raise ModelLoadError(f"node {node_name!r} ({op}): attribute {a.name!r} has type {a.type}, expected "
+                             f"{kind or 'a known type'}")
+    return a.name, a.value
+
+
+def records_to_graph(record: ModelRecord, weights: memoryview) -> ir.Graph:
+    g = ir.Graph(record.graph_name or "main")
+    names = []
+    for i, t in enumerate(record.tensors):
+        if t.dtype not in ir.DTYPE_BY_CODE:
+            raise ModelLoadError(f"tensor {i} ({t.name!r}) has unknown dtype code {t.dtype}")
+        if not t.name or t.name in g.values:
+            raise ModelLoadError(f"tensor {i} has {'no name' if not t.name else f'the duplicate name {t.name!r}'}")
+        dtype = ir.DTYPE_BY_CODE[t.dtype]
+        shape = tuple(d if d >= 0 else ((t.dim_names or [""] * len(t.shape))[k] or f"d{k}")
+                      for k, d in enumerate(t.shape))
+        const = None
+        if t.buffer >= 0:
+            if t.buffer >= len(record.buffers):
+                raise ModelLoadError(f"tensor {t.name!r} refers to buffer {t.buffer} of {len(record.buffers)}")
+            b = record.buffers[t.buffer]
+            if b.offset + b.size > len(weights) or not ir.is_static(shape):
+                raise ModelLoadError(f"tensor {t.name!r}: buffer {t.buffer} [{b.offset}, +{b.size}) lies outside "
+                                     f"the {len(weights)}-byte weights section")
+            dt = ir.np_dtype(dtype).newbyteorder("<")
+            if b.size != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
+                raise ModelLoadError(f"tensor {t.name!r}: buffer {t.buffer} has {b.size} bytes for {dtype} "
+                                     f"{list(shape)}")
+            const = np.frombuffer(weights[b.offset:b.offset + b.size], dtype=dt).reshape(shape)
+            const = const.astype(ir.np_dtype(dtype), copy=True)
+        g.add_value(t.name, dtype, shape, const)
+        names.append(t.name)
+
+    def name_of(idx: int, where: str) -> str:
+        if idx == -1:
+            return ""
+        if not 0 <= idx < len(names):
+            raise ModelLoadError(f"{where} refers to tensor {idx} but the graph has {len(names)} tensors")
+        return names[idx]
+
+    for n in record.nodes:
+        try:
+            opdef = ops.by_code(n.op)
+        except KeyError:
+            raise ModelLoadError(f"node {n.name!r}: op code {n.op} is not in the op registry") from None
+        where = f"node {n.name!r} ({opdef.name})"
+        kinds = {k: a.kind for k, a in opdef.attrs.items()}
+        attrs = dict(_attr(n.name, opdef.name, kinds, a) for a in n.attrs)
+        g.add_node(opdef.name, [name_of(i, where) for i in n.inputs], [name_of(i, where) for i in n.outputs],
+                   attrs, name=n.name)
+    g.inputs = [name_of(i, "graph input") for i in record.inputs]
+    g.outputs = [name_of(i, "graph output") for i in record.outputs]
+    return g
+
+
+def read_pml(source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]) -> tuple:
+    """Read a .pml file (path or bytes) -> (ir.Graph, metadata dict)."""
+    _, record, weights = read_records(source)
+    return records_to_graph(record, weights), dict(record.metadata)
+
+
+__all__ = ["read_pml", "read_records", "records_to_graph"]

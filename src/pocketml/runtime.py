@@ -1,0 +1,321 @@
+"""Run .pml models with the pocketml C runtime (ctypes binding of native/include/pocketml.h).
+
+    with Session("model.pml", threads=2) as s:
+        print(s.inputs, s.arena_size, s.isa)
+        outputs = s.run({"x": x})            # dict name -> numpy array
+
+The library is found through the POCKETML_LIBRARY environment variable, else
+as lib/libpocketml.so inside the installed pocketml package. Inputs are
+checked in Python first (name, dtype, shape: no silent casting) so mistakes
+get a friendly InputError; everything else is the C runtime's own error
+message, raised as ModelLoadError (loading) or RuntimeFailure (session
+creation, running). Python never computes an op: ``run`` calls pml_session_run.
+
+``LoadedModel`` loads a file once; several Sessions can share it (and its
+weights) — a Session given a path or bytes loads a model of its own.
+"""
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import os
+import sys
+import weakref
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import ir
+from .errors import InputError, ModelLoadError, RuntimeFailure
+
+PML_MAX_RANK = 8
+PML_OK = 0
+
+
+class _TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int), ("rank", ctypes.c_int),
+                ("dims", ctypes.c_int64 * PML_MAX_RANK), ("nbytes", ctypes.c_size_t)]
+
+
+class _Options(ctypes.Structure):
+    _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int)]
+
+
+_P = ctypes.c_void_p
+_STATUS = ctypes.c_int
+# name: (restype, argtypes) for every function of pocketml.h
+_API = {
+    "pml_version": (ctypes.c_char_p, []),
+    "pml_format_version": (ctypes.c_uint32, []),
+    "pml_last_error": (ctypes.c_char_p, []),
+    "pml_status_string": (ctypes.c_char_p, [_STATUS]),
+    "pml_model_load_file": (_STATUS, [ctypes.c_char_p, ctypes.POINTER(_P)]),
+    "pml_model_load_buffer": (_STATUS, [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_P)]),
+    "pml_model_free": (None, [_P]),
+    "pml_model_weight_loads": (ctypes.c_int, [_P]),
+    "pml_session_options_init": (None, [ctypes.POINTER(_Options)]),
+    "pml_session_create": (_STATUS, [_P, ctypes.POINTER(_Options), ctypes.POINTER(_P)]),
+    "pml_session_free": (None, [_P]),
+    "pml_session_input_count": (ctypes.c_int, [_P]),
+    "pml_session_output_count": (ctypes.c_int, [_P]),
+    "pml_session_input_info": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_TensorInfo)]),
+    "pml_session_output_info": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_TensorInfo)]),
+    "pml_session_find_input": (_STATUS, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
+    "pml_session_find_output": (_STATUS, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
+    "pml_session_set_input": (_STATUS, [_P, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]),
+    "pml_session_run": (_STATUS, [_P]),
+    "pml_session_output_data": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
+                                          ctypes.POINTER(ctypes.c_size_t)]),
+    "pml_session_arena_size": (ctypes.c_size_t, [_P]),
+    "pml_session_state_size": (ctypes.c_size_t, [_P]),
+    "pml_session_num_threads": (ctypes.c_int, [_P]),
+    "pml_session_isa": (ctypes.c_char_p, [_P]),
+}
+
+_lib: Optional[ctypes.CDLL] = None
+
+
+def library_path() -> str:
+    """Path of libpocketml: $POCKETML_LIBRARY, else lib/libpocketml.so in the pocketml package."""
+    env = os.environ.get("POCKETML_LIBRARY")
+    if env:
+        return env
+    import pocketml
+
+    name = {"darwin": "libpocketml.dylib", "win32": "pocketml.dll"}.get(sys.platform, "libpocketml.so")
+    candidates = [os.path.join(p, "lib", name) for p in pocketml.__path__]
+    for path in candidates:
+        if os.path.exists(path):
+            return path
+    raise RuntimeFailure(f"the pocketml C runtime ({name}) was not found in {candidates}; build it with "
+                         "`pip install -e .` or point POCKETML_LIBRARY at it")
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded C library with every API function's signature declared."""
+    global _lib
+    if _lib is None:
+        cdll = ctypes.CDLL(library_path())
+        for name, (restype, argtypes) in _API.items():
+            fn = getattr(cdll, name)
+            fn.restype, fn.argtypes = restype, argtypes
+        _lib = cdll
+    return _lib
+
+
+def version() -> str:
+    return lib().pml_version().decode()
+
+
+def _error_text() -> str:
+    return lib().pml_last_error().decode("utf-8", "replace")
+
+
+def _check(status: int, exc: type, what: str) -> None:
+    if status != PML_OK:
+        kind = lib().pml_status_string(status).decode()
+        raise exc(f"{what}: {_error_text()} [{kind}]")
+
+
+_DTYPES = {code: ir.np_dtype(name) for code, name in ir.DTYPE_BY_CODE.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    dtype: np.dtype
+    shape: tuple
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+class LoadedModel:
+    """A model loaded and verified by the C runtime; Sessions may share it."""
+
+    def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]):
+        self._handle = _P()
+        self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
+        if hasattr(source, "to_bytes") and not isinstance(source, (bytes, bytearray, memoryview, int)):
+            source = source.to_bytes()
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            buf = bytes(source) if not isinstance(source, bytes) else source
+            status = lib().pml_model_load_buffer(buf, len(buf), ctypes.byref(self._handle))
+            what = f"cannot load model from a {len(buf)}-byte buffer"
+        elif isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            status = lib().pml_model_load_file(os.fsencode(path), ctypes.byref(self._handle))
+            what = f"cannot load model {path!r}"
+        else:
+            raise TypeError(f"model must be a path, bytes or an object with to_bytes(), got {type(source).__name__}")
+        _check(status, ModelLoadError, what)
+
+    @property
+    def weight_loads(self) -> int:
+        return lib().pml_model_weight_loads(self._require())
+
+    def _require(self) -> _P:
+        if not self._handle:
+            raise RuntimeFailure("the model has been closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Free the C model. Sessions must be closed first (they use its weights in place)."""
+        if any(s._handle for s in self._sessions):
+            raise RuntimeFailure("cannot close a model while sessions use it: close the sessions first")
+        if self._handle:
+            lib().pml_model_free(self._handle)
+            self._handle = _P()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Session:
+    """A planned, runnable instance of a model (C pml_session)."""
+
+    def __init__(self, model, threads: int = 1, scalar_only: bool = False):
+        self._handle = _P()
+        self._owns_model = not isinstance(model, LoadedModel)
+        self._model = LoadedModel(model) if self._owns_model else model
+        opts = _Options()
+        lib().pml_session_options_init(ctypes.byref(opts))
+        opts.num_threads = int(threads)
+        opts.scalar_only = int(bool(scalar_only))
+        _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),
+               RuntimeFailure, "cannot create a session")
+        self._model._sessions.add(self)
+        self._inputs = [self._info(lib().pml_session_input_info, i)
+                        for i in range(lib().pml_session_input_count(self._handle))]
+        self._outputs = [self._info(lib().pml_session_output_info, i)
+                         for i in range(lib().pml_session_output_count(self._handle))]
+        self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
+        self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
+
+    def _info(self, fn, index: int) -> TensorInfo:
+        info = _TensorInfo()
+        _check(fn(self._handle, index, ctypes.byref(info)), RuntimeFailure, "cannot read tensor info")
+        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(info.dims[:info.rank]))
+
+    def _require(self) -> _P:
+        if not self._handle:
+            raise RuntimeFailure("the session has been closed")
+        return self._handle
+
+    # ---- description ------------------------------------------------------------------
+    @property
+    def inputs(self) -> list:
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._outputs)
+
+    @property
+    def input_names(self) -> list:
+        return [t.name for t in self._inputs]
+
+    @property
+    def output_names(self) -> list:
+        return [t.name for t in self._outputs]
+
+    @property
+    def arena_size(self) -> int:
+        """Bytes of the activation arena (inputs, outputs, intermediates, scratch)."""
+        return lib().pml_session_arena_size(self._require())
+
+    @property
+    def state_size(self) -> int:
+        """Bytes of session-owned packed weights and kernel state."""
+        return lib().pml_session_state_size(self._require())
+
+    @property
+    def isa(self) -> str:
+        return lib().pml_session_isa(self._require()).decode()
+
+    @property
+    def num_threads(self) -> int:
+        return lib().pml_session_num_threads(self._require())
+
+    @property
+    def model(self) -> LoadedModel:
+        return self._model
+
+    # ---- running --------------------------------------------------------------------------
+    def _check_feeds(self, feeds: dict) -> list:
+        expected = ", ".join(f"{t.name} ({t.dtype} {list(t.shape)})" for t in self._inputs) or "none"
+        unknown = [k for k in feeds if k not in self._input_index]
+        if unknown:
+            raise InputError(f"unknown input(s) {unknown}; the model's inputs are: {expected}")
+        missing = [t.name for t in self._inputs if t.name not in feeds]
+        if missing:
+            raise InputError(f"missing input(s) {missing}; the model's inputs are: {expected}")
+        arrays = []
+        for t in self._inputs:
+            a = feeds[t.name]
+            if not isinstance(a, np.ndarray):
+                raise InputError(f"input {t.name!r} must be a numpy array, got {type(a).__name__}")
+            if a.dtype != t.dtype:
+                raise InputError(f"input {t.name!r} has dtype {a.dtype}, expected {t.dtype} (inputs are never cast: "
+                                 f"convert with .astype(np.{t.dtype.name}))")
+            if tuple(a.shape) != t.shape:
+                raise InputError(f"input {t.name!r} has shape {list(a.shape)}, expected {list(t.shape)}")
+            arrays.append(np.ascontiguousarray(a))
+        return arrays
+
+    def run(self, feeds: dict, output_names: Optional[list] = None) -> dict:
+        """Run the model; returns {output name: array} (copies, owned by the caller)."""
+        handle = self._require()
+        names = self.output_names if output_names is None else list(output_names)
+        bad = [n for n in names if n not in self._output_index]
+        if bad:
+            raise InputError(f"unknown output(s) {bad}; the model's outputs are: {', '.join(self.output_names)}")
+        arrays = self._check_feeds(feeds)
+        for i, a in enumerate(arrays):
+            _check(lib().pml_session_set_input(handle, i, a.ctypes.data_as(ctypes.c_void_p), a.nbytes),
+                   RuntimeFailure, f"cannot set input {self._inputs[i].name!r}")
+        _check(lib().pml_session_run(handle), RuntimeFailure, "run failed")
+        result = {}
+        for name in names:
+            i = self._output_index[name]
+            info = self._outputs[i]
+            ptr, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
+            _check(lib().pml_session_output_data(handle, i, ctypes.byref(ptr), ctypes.byref(nbytes)),
+                   RuntimeFailure, f"cannot read output {name!r}")
+            out = np.empty(info.shape, dtype=info.dtype)
+            if nbytes.value:
+                ctypes.memmove(out.ctypes.data, ptr.value, nbytes.value)
+            result[name] = out
+        return result
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free the C session, and its model if the session loaded it itself."""
+        if self._handle:
+            lib().pml_session_free(self._handle)
+            self._handle = _P()
+        if getattr(self, "_owns_model", False):
+            self._model.close()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if not self._handle else f"arena={self.arena_size} isa={self.isa}"
+        return f"Session(inputs={self.input_names}, outputs={self.output_names}, {state})"
+
+
+__all__ = ["Session", "LoadedModel", "TensorInfo", "library_path", "version"]

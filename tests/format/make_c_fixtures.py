@@ -1,0 +1,190 @@
+"""Generate the .pml fixtures of the C tests (native/tests/data/).
+
+    python tests/format/make_c_fixtures.py           # (re)write the fixtures
+    python tests/format/make_c_fixtures.py --check   # exit 1 if the committed ones are stale
+
+Valid models use only elementwise ops (Add, Mul, Relu, Sigmoid, Sub). Each
+invalid model is the small valid one with exactly one thing broken, encoded
+with the real writer (records layer), so the C verifier's semantic checks are
+tested on otherwise well-formed files. invalid_cases.txt lists, one per line,
+tab-separated: file, stage where it must fail (load | session), the
+pml_status_string of the expected status, and a substring of the expected
+message. The Python tests read the same cases (``invalid_cases()``).
+"""
+from __future__ import annotations
+
+import copy
+import pathlib
+import sys
+
+import numpy as np
+
+from pocketml import ir
+from pocketml.format.header import pack_file
+from pocketml.format.records import AttrRecord, ModelRecord, TensorRecord, build_flatbuffer
+from pocketml.format.writer import graph_to_records, write_pml
+
+DATA = pathlib.Path(__file__).resolve().parents[2] / "native" / "tests" / "data"
+INVALID_MODEL, UNSUPPORTED = "invalid model", "unsupported"
+
+
+def add_relu_graph() -> ir.Graph:
+    """z = relu(x + bias), x float32 [2,3]."""
+    g = ir.Graph("add_relu")
+    g.add_value("x", "float32", (2, 3))
+    g.inputs = ["x"]
+    g.add_value("bias", const=np.array([1.0, -2.0, 0.5], np.float32))
+    g.add_node("Add", ["x", "bias"], ["y"], name="add")
+    g.add_node("Relu", ["y"], ["z"], name="relu")
+    g.outputs = ["z"]
+    g.infer_shapes()
+    return g
+
+
+def chain_graph() -> ir.Graph:
+    """Two inputs, two outputs, three constants, eight nodes: for lifetimes and fuzzing."""
+    g = ir.Graph("chain")
+    g.add_value("a", "float32", (4, 8))
+    g.add_value("b", "float32", (4, 8))
+    g.inputs = ["a", "b"]
+    rng = np.random.default_rng(7)
+    g.add_value("w0", const=rng.standard_normal((4, 8)).astype(np.float32))
+    g.add_value("w1", const=rng.standard_normal((8,)).astype(np.float32))
+    g.add_value("w2", const=rng.standard_normal((1, 8)).astype(np.float32))
+    g.add_node("Add", ["a", "b"], ["s0"], name="add0")
+    g.add_node("Mul", ["s0", "w0"], ["s1"], name="mul1")
+    g.add_node("Relu", ["s1"], ["s2"], name="relu2")
+    g.add_node("Add", ["s2", "w1"], ["s3"], {"act": 1}, name="add3")
+    g.add_node("Sigmoid", ["s3"], ["s4"], name="sigmoid4")
+    g.add_node("Sub", ["s4", "a"], ["s5"], name="sub5")
+    g.add_node("Mul", ["s5", "w2"], ["s6"], name="mul6")
+    g.add_node("Relu", ["s0"], ["s7"], name="relu7")
+    g.outputs = ["s6", "s7"]
+    g.infer_shapes()
+    return g
+
+
+def _records():
+    rec, weights = graph_to_records(add_relu_graph())
+    return rec, weights
+
+
+def _tensor(rec: ModelRecord, name: str) -> int:
+    return next(i for i, t in enumerate(rec.tensors) if t.name == name)
+
+
+def _case(mutate):
+    """File bytes of the add_relu model with `mutate(record)` applied."""
+    rec, weights = _records()
+    rec = copy.deepcopy(rec)
+    mutate(rec)
+    return pack_file(build_flatbuffer(rec), weights)
+
+
+def _set(obj, **kw):
+    for k, v in kw.items():
+        setattr(obj, k, v)
+
+
+def _dangling(rec: ModelRecord) -> int:
+    rec.tensors.append(TensorRecord("dangling", 1, [2, 3]))
+    return len(rec.tensors) - 1
+
+
+def invalid_cases() -> list:
+    """[(file name, stage, status string, message substring, file bytes)]"""
+    x, bias, y, z = "x", "bias", "y", "z"
+    cases = [
+        ("node_input_range", "load", INVALID_MODEL, "node 'add' (Add): input 1 refers to tensor 9999 but the graph has 4 tensors",
+         lambda r: r.nodes[0].inputs.__setitem__(1, 9999)),
+        ("node_output_range", "load", INVALID_MODEL, "output 0 refers to tensor -1",
+         lambda r: r.nodes[1].outputs.__setitem__(0, -1)),
+        ("tensor_dtype", "load", INVALID_MODEL, "unknown dtype code 99",
+         lambda r: _set(r.tensors[_tensor(r, y)], dtype=99)),
+        ("tensor_rank", "load", INVALID_MODEL, "has rank 9",
+         lambda r: _set(r.tensors[_tensor(r, y)], shape=[1] * 9)),
+        ("tensor_negative_dim", "load", INVALID_MODEL, "dim 1 is -5",
+         lambda r: _set(r.tensors[_tensor(r, y)], shape=[2, -5])),
+        ("tensor_symbolic_dim", "load", UNSUPPORTED, "symbolic dims are not supported by this runtime yet",
+         lambda r: _set(r.tensors[_tensor(r, x)], shape=[-1, 3], dim_names=["batch", ""])),
+        ("tensor_too_large", "load", INVALID_MODEL, "is larger than",
+         lambda r: _set(r.tensors[_tensor(r, y)], shape=[2**40, 2**40, 2**40])),
+        ("tensor_no_name", "load", INVALID_MODEL, "has no name",
+         lambda r: _set(r.tensors[_tensor(r, y)], name="")),
+        ("buffer_misaligned", "load", INVALID_MODEL, "not a multiple of 64",
+         lambda r: _set(r.buffers[0], offset=32)),
+        ("buffer_outside", "load", INVALID_MODEL, "outside the",
+         lambda r: _set(r.buffers[0], offset=6400)),
+        ("buffer_size", "load", INVALID_MODEL, "has 8 bytes but constant tensor 'bias' (float32 [3]) needs 12",
+         lambda r: _set(r.buffers[0], size=8)),
+        ("buffer_index", "load", INVALID_MODEL, "refers to buffer 7 but the model has 1 buffers",
+         lambda r: _set(r.tensors[_tensor(r, bias)], buffer=7)),
+        ("op_unknown", "load", INVALID_MODEL, "op code 999 is not a known op",
+         lambda r: _set(r.nodes[1], op=999)),
+        ("op_unimplemented", "load", UNSUPPORTED, "op Shape (code 108) is not implemented",
+         lambda r: _set(r.nodes[1], op=108)),
+        ("op_arity", "load", INVALID_MODEL, "node 'relu' (Relu): has 2 inputs; Relu takes 1 to 1",
+         lambda r: r.nodes[1].inputs.append(_tensor(r, x))),
+        ("input_absent", "load", INVALID_MODEL, "required input 1 is absent",
+         lambda r: r.nodes[0].inputs.__setitem__(1, -1)),
+        ("double_producer", "load", INVALID_MODEL, "output 0 ('y') is also produced by node 'add'",
+         lambda r: r.nodes[1].outputs.__setitem__(0, _tensor(r, y))),
+        ("not_topological", "load", INVALID_MODEL, "is produced later by node 'add' (#1): nodes are not in topological order",
+         lambda r: r.nodes.reverse()),
+        ("never_produced", "load", INVALID_MODEL, "input 0 ('dangling') is never produced",
+         lambda r: r.nodes[1].inputs.__setitem__(0, _dangling(r))),
+        ("const_graph_input", "load", INVALID_MODEL, "graph input 0 ('bias') is a constant",
+         lambda r: r.inputs.__setitem__(0, _tensor(r, bias))),
+        ("output_not_produced", "load", INVALID_MODEL, "graph output 0 ('dangling') is never produced",
+         lambda r: r.outputs.__setitem__(0, _dangling(r))),
+        ("const_output", "load", INVALID_MODEL, "node 'relu' (Relu): output 0 ('bias') is a constant tensor",
+         lambda r: r.nodes[1].outputs.__setitem__(0, _tensor(r, bias))),
+        ("no_outputs", "load", INVALID_MODEL, "the graph has no outputs", lambda r: r.outputs.clear()),
+        ("duplicate_input", "load", INVALID_MODEL, "listed twice among the graph inputs",
+         lambda r: r.inputs.append(r.inputs[0])),
+        ("attr_duplicate", "load", INVALID_MODEL, "attribute 'act' appears twice",
+         lambda r: r.nodes[0].attrs.append(AttrRecord("act", 1, 0))),
+        ("attr_type", "load", INVALID_MODEL, "attribute 'act' has unknown type 9",
+         lambda r: _set(r.nodes[0].attrs[0], type=9)),
+        ("version_mismatch", "load", INVALID_MODEL, "the graph says format version 7 but the header says 1",
+         lambda r: _set(r, format_version=7)),
+        ("shape_mismatch", "session", INVALID_MODEL,
+         "node 'relu' (Relu): output 0 ('z') is declared as float32 [2,4] in the file but infers as float32 [2,3]",
+         lambda r: _set(r.tensors[_tensor(r, z)], shape=[2, 4])),
+    ]
+    return [(f"invalid_{name}.pml", stage, status, msg, _case(mutate)) for name, stage, status, msg, mutate in cases]
+
+
+def fixtures() -> dict:
+    """file name -> bytes of every fixture (valid models, invalid models, the case list)."""
+    files = {
+        "add_relu.pml": write_pml(add_relu_graph(), metadata={"purpose": "C loader tests"}),
+        "chain.pml": write_pml(chain_graph(), metadata={"purpose": "C loader/fuzz tests"}),
+    }
+    lines = []
+    for name, stage, status, msg, data in invalid_cases():
+        files[name] = data
+        lines.append(f"{name}\t{stage}\t{status}\t{msg}\n")
+    files["invalid_cases.txt"] = "".join(lines).encode()
+    return files
+
+
+def main(argv=None) -> int:
+    check = "--check" in (argv if argv is not None else sys.argv[1:])
+    files = fixtures()
+    stale = [n for n, d in files.items() if not (DATA / n).exists() or (DATA / n).read_bytes() != d]
+    if check:
+        if stale:
+            print(f"stale C test fixtures in {DATA}: {stale}; run python tests/format/make_c_fixtures.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    DATA.mkdir(parents=True, exist_ok=True)
+    for name in stale:
+        (DATA / name).write_bytes(files[name])
+    print(f"{len(stale)} of {len(files)} fixtures written to {DATA}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
