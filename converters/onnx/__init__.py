@@ -1,1 +1,10 @@
+"""ONNX importer: ``import_onnx(model, input_shapes=None, const_inputs=None) -> pocketml.ir.Graph``.
 
+importer.py walks the graph; context.py holds the per-import state, the
+handler table and the emit/fold machinery; ops_<family>.py map each ONNX op
+type to IR ops (see ``supported_ops()``); layout.py wraps NCHW spatial ops
+into the IR's NHWC ones.
+"""
+from .importer import import_onnx, supported_ops
+
+__all__ = ["import_onnx", "supported_ops"]

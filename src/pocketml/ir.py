@@ -90,7 +90,7 @@ class Graph:
     def add_value(self, name: str, dtype: Optional[str] = None, shape: Optional[Shape] = None,
                   const: Optional[np.ndarray] = None) -> Value:
         if const is not None:
-            const = np.ascontiguousarray(const)
+            const = np.asarray(const, order="C")  # keeps 0-d scalars 0-d (ascontiguousarray would not)
             dtype = dtype_name(const.dtype)
             shape = tuple(int(d) for d in const.shape)
         v = Value(name, dtype, None if shape is None else tuple(shape), const)

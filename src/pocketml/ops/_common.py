@@ -13,8 +13,7 @@ import math
 
 import numpy as np
 
-from . import (ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU, ACT_SIGMOID,
-               ACT_TANH)
+from . import ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH
 
 FLOAT = ("float32",)
 NUMERIC = ("float32", "int32", "int64")

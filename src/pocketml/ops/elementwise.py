@@ -11,10 +11,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH, FUSED_ACT_ATTRS, Attr, REGISTRY, define
-from ._common import (ACTIVATIONS, FLOAT, NUMERIC, apply_activation, broadcast_shapes, check_act, check_dtype,
-                      fail, known)
 from ..ir import DTYPE_BY_CODE, np_dtype
+from . import (
+    ACT_HARDSIGMOID,
+    ACT_HARDSWISH,
+    ACT_LEAKY_RELU,
+    ACT_RELU,
+    ACT_SIGMOID,
+    ACT_TANH,
+    FUSED_ACT_ATTRS,
+    REGISTRY,
+    Attr,
+    define,
+)
+from ._common import (
+    ACTIVATIONS,
+    FLOAT,
+    NUMERIC,
+    apply_activation,
+    broadcast_shapes,
+    check_act,
+    check_dtype,
+    fail,
+    known,
+)
 
 
 # ---- binary ---------------------------------------------------------------------

@@ -8,8 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 from . import FUSED_ACT_ATTRS, Attr, define
-from ._common import (FLOAT, apply_activation, attrs_of, broadcast_shapes, check_act, check_dtype, check_rank,
-                      dims_equal, fail, known, shape_str)
+from ._common import (
+    FLOAT,
+    apply_activation,
+    attrs_of,
+    broadcast_shapes,
+    check_act,
+    check_dtype,
+    check_rank,
+    dims_equal,
+    fail,
+    known,
+    shape_str,
+)
 
 
 def _inner(node, k1, k2, sa, sb):
@@ -52,17 +63,23 @@ def _gemm_infer(node, ins):
 
 
 def _gemm_reference(inputs, attrs):
-    a, b = inputs[0], inputs[1]
+    # float64 accumulation, one rounding (see conv.py)
+    a, b = inputs[0].astype(np.float64), inputs[1].astype(np.float64)
     a = a.T if attrs["transA"] else a
     b = b.T if attrs["transB"] else b
-    y = np.float32(attrs["alpha"]) * (a @ b)
+    y = attrs["alpha"] * (a @ b)
     if len(inputs) > 2 and inputs[2] is not None:
-        y = y + np.float32(attrs["beta"]) * inputs[2]
-    return [apply_activation(y.astype(a.dtype), attrs)]
+        y = y + attrs["beta"] * inputs[2].astype(np.float64)
+    return [apply_activation(y.astype(inputs[0].dtype), attrs)]
+
+
+def _matmul_reference(inputs, attrs):
+    y = np.matmul(inputs[0].astype(np.float64), inputs[1].astype(np.float64))
+    return [apply_activation(y.astype(inputs[0].dtype), attrs)]
 
 
 define("MatMul", 60, "matmul", ("a", "b"), ("y",), dict(FUSED_ACT_ATTRS), infer=_matmul_infer,
-       reference=lambda ins, attrs: [apply_activation(np.matmul(ins[0], ins[1]), attrs)])
+       reference=_matmul_reference)
 define("Gemm", 61, "matmul", ("a", "b", "c?"), ("y",), {
     "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0),
     "transA": Attr("int", 0), "transB": Attr("int", 0), **FUSED_ACT_ATTRS,

@@ -13,8 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from . import FUSED_ACT_ATTRS, Attr, define
-from ._common import FLOAT, apply_activation, attrs_of, check_act, check_dtype, dims_equal, fail, known, is_sym, \
-    normalize_axis
+from ._common import (
+    FLOAT,
+    apply_activation,
+    attrs_of,
+    check_act,
+    check_dtype,
+    dims_equal,
+    fail,
+    is_sym,
+    known,
+    normalize_axis,
+)
 
 
 def _per_channel_infer(roles):
@@ -65,15 +75,15 @@ def _softmax_infer(node, ins):
 
 
 def _softmax_reference(inputs, attrs):
-    x = inputs[0]
+    x = inputs[0].astype(np.float64)  # float64 sums, one rounding
     e = np.exp(x - x.max(axis=attrs["axis"], keepdims=True))
-    return [(e / e.sum(axis=attrs["axis"], keepdims=True)).astype(x.dtype)]
+    return [(e / e.sum(axis=attrs["axis"], keepdims=True)).astype(inputs[0].dtype)]
 
 
 def _log_softmax_reference(inputs, attrs):
-    x = inputs[0]
+    x = inputs[0].astype(np.float64)
     z = x - x.max(axis=attrs["axis"], keepdims=True)
-    return [(z - np.log(np.exp(z).sum(axis=attrs["axis"], keepdims=True))).astype(x.dtype)]
+    return [(z - np.log(np.exp(z).sum(axis=attrs["axis"], keepdims=True))).astype(inputs[0].dtype)]
 
 
 define("ScaleShift", 80, "norm", ("x", "scale", "shift"), ("y",), dict(FUSED_ACT_ATTRS),

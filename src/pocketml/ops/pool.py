@@ -78,7 +78,7 @@ def _average_pool_reference(inputs, attrs):
         mwin = window_view(mask, attrs["kernel"], attrs["strides"], attrs["dilations"], win.shape[1:3])
     else:
         mwin, _ = _windows(np.ones((1,) + x.shape[1:3] + (1,), np.float32), attrs, 0.0)
-    return [(win.sum(axis=(3, 4)) / mwin.sum(axis=(3, 4))).astype(x.dtype)]
+    return [(win.sum(axis=(3, 4), dtype=np.float64) / mwin.sum(axis=(3, 4))).astype(x.dtype)]
 
 
 def _global_infer(node, ins):
@@ -92,6 +92,6 @@ define("MaxPool", 70, "pool", ("x",), ("y",), dict(_WINDOW), infer=_pool_infer, 
 define("AveragePool", 71, "pool", ("x",), ("y",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
        infer=_pool_infer, reference=_average_pool_reference)
 define("GlobalAveragePool", 72, "pool", ("x",), ("y",), infer=_global_infer,
-       reference=lambda ins, attrs: [ins[0].mean(axis=(1, 2), keepdims=True, dtype=np.float32).astype(ins[0].dtype)])
+       reference=lambda ins, attrs: [ins[0].mean(axis=(1, 2), keepdims=True, dtype=np.float64).astype(ins[0].dtype)])
 define("GlobalMaxPool", 73, "pool", ("x",), ("y",), infer=_global_infer,
        reference=lambda ins, attrs: [ins[0].max(axis=(1, 2), keepdims=True)])

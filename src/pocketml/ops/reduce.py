@@ -32,13 +32,23 @@ def _reduce_infer(allowed):
     return infer
 
 
-def _reduce_reference(fn):
+def _lowest(dtype):
+    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+
+
+def _reduce_reference(fn, **identity):
     def reference(inputs, attrs):
         x = inputs[0]
         axes = _axes(x.ndim, attrs)
         if axes is None:
             return [x.copy()]
-        return [np.asarray(fn(x, axis=axes, keepdims=bool(attrs["keepdims"]))).astype(x.dtype)]
+        # float sums accumulate in float64 and round once
+        wide = x.astype(np.float64) if x.dtype.kind == "f" else x
+        # an empty reduction gives the op's identity (ONNX: -inf for max, 0 for sum)
+        extra = {k: f(x.dtype) for k, f in identity.items()}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = fn(wide, axis=axes, keepdims=bool(attrs["keepdims"]), **extra)
+        return [np.asarray(y).astype(x.dtype)]
     return reference
 
 
@@ -47,4 +57,4 @@ define("ReduceMean", 120, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce
 define("ReduceSum", 121, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
        reference=_reduce_reference(np.sum))
 define("ReduceMax", 122, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
-       reference=_reduce_reference(np.max))
+       reference=_reduce_reference(np.max, initial=_lowest))

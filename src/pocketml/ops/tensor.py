@@ -23,10 +23,21 @@ import math
 
 import numpy as np
 
-from . import Attr, define
-from ._common import (INDEX, attrs_of, check_dtype, dims_equal, fail, is_sym, known, normalize_axis, prod,
-                      shape_str, static_dim)
 from ..ir import DTYPE_BY_CODE, np_dtype
+from . import Attr, define
+from ._common import (
+    INDEX,
+    attrs_of,
+    check_dtype,
+    dims_equal,
+    fail,
+    is_sym,
+    known,
+    normalize_axis,
+    prod,
+    shape_str,
+    static_dim,
+)
 
 
 # ---- Concat ------------------------------------------------------------------------
@@ -127,7 +138,7 @@ def _slice_params(node, rank, attrs):
     return list(zip(axes, starts, ends, steps))
 
 
-def _clamp_slice(dim, start, end, step):
+def clamp_slice(dim, start, end, step):
     """ONNX Slice clamping -> (start, stop-or-None, step, length) for Python slicing."""
     start = start + dim if start < 0 else start
     end = end + dim if end < 0 else end
@@ -148,7 +159,7 @@ def _slice_infer(node, ins):
             if start == 0 and step == 1 and end >= 2**31 - 1:
                 continue  # whole axis: the symbolic dim passes through
             raise fail(node, f"slicing symbolic dim {s[axis]!r} (axis {axis}) needs a static size")
-        out[axis] = _clamp_slice(int(s[axis]), start, end, step)[3]
+        out[axis] = clamp_slice(int(s[axis]), start, end, step)[3]
     return [(t, tuple(out))]
 
 
@@ -158,7 +169,7 @@ def _slice_reference(inputs, attrs):
     for axis, start, end, step in zip(attrs["axes"] or range(len(attrs["starts"])), attrs["starts"],
                                       attrs["ends"], attrs["steps"] or [1] * len(attrs["starts"])):
         axis %= x.ndim
-        index[axis] = slice(*_clamp_slice(x.shape[axis], start, end, step)[:3])
+        index[axis] = slice(*clamp_slice(x.shape[axis], start, end, step)[:3])
     return [x[tuple(index)]]
 
 
@@ -324,7 +335,7 @@ def _gather_reference(inputs, attrs):
     return [np.take(data, idx.astype(np.int64), axis=attrs["axis"])]
 
 
-def _shape_range(rank, attrs):
+def shape_range(rank, attrs):
     start, end = attrs["start"], attrs["end"]
     start = min(max(start + rank if start < 0 else start, 0), rank)
     end = min(max(end + rank if end < 0 else end, 0), rank)
@@ -333,12 +344,12 @@ def _shape_range(rank, attrs):
 
 def _shape_infer(node, ins):
     _, s = known(node, ins[0], "x")
-    start, end = _shape_range(len(s), attrs_of(node))
+    start, end = shape_range(len(s), attrs_of(node))
     return [("int64", (end - start,))]
 
 
 def _shape_reference(inputs, attrs):
-    start, end = _shape_range(inputs[0].ndim, attrs)
+    start, end = shape_range(inputs[0].ndim, attrs)
     return [np.array(inputs[0].shape[start:end], dtype=np.int64)]
 
 
@@ -366,7 +377,7 @@ define("Concat", 100, "tensor", ("inputs*",), ("y",), {"axis": Attr("int")}, inf
 define("Reshape", 101, "tensor", ("x",), ("y",), {"shape": Attr("ints"), "allowzero": Attr("int", 0)},
        infer=_reshape_infer, reference=_reshape_reference)
 define("Transpose", 102, "tensor", ("x",), ("y",), {"perm": Attr("ints")}, infer=_transpose_infer,
-       reference=lambda ins, attrs: [np.ascontiguousarray(np.transpose(ins[0], attrs["perm"]))])
+       reference=lambda ins, attrs: [np.asarray(np.transpose(ins[0], attrs["perm"]), order="C")])
 define("Slice", 103, "tensor", ("x",), ("y",), {
     "starts": Attr("ints"), "ends": Attr("ints"), "axes": Attr("ints", []), "steps": Attr("ints", []),
 }, infer=_slice_infer, reference=_slice_reference)

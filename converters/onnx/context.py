@@ -1,0 +1,296 @@
+"""Shared state of one ONNX import: the IR graph being built, the handler
+table, and the helpers every op handler uses.
+
+A handler is ``fn(ctx, node)`` registered with ``@handler("OpType", ...)`` in
+its family module (ops_*.py); ``HANDLERS`` is the one table from ONNX op type
+to handler. Handlers call ``ctx.emit`` to add IR nodes: emit runs the op
+registry's shape inference at once and, when every input is a constant,
+folds the node with its numpy reference instead of adding it, so shape
+subgraphs (Shape -> Gather -> Concat -> Reshape) and weight transposes
+resolve during import. Parameters the IR keeps as attributes (Reshape's
+shape, Slice's bounds, ...) are read with ``ctx.param``, which insists on a
+constant and names the node, op, opset and input when it is not.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from pocketml import ir, ops
+from pocketml.errors import ConversionError, UnsupportedOpError
+
+HANDLERS: dict = {}  # ONNX op type -> handler(ctx, node)
+
+# ONNX TensorProto data type -> IR dtype name (what the IR can hold)
+ONNX_TO_DTYPE = {
+    onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.INT8: "int8",
+    onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64",
+    onnx.TensorProto.BOOL: "bool",
+}
+
+
+def handler(*op_types: str, shape_aware: bool = False) -> Callable:
+    """Register fn as the converter of the given ONNX op types. shape_aware
+    handlers accept symbolic shape tensors (Context.shape_values) as inputs."""
+    def register(fn):
+        fn.shape_aware = shape_aware
+        for t in op_types:
+            assert t not in HANDLERS, f"ONNX op {t} has two handlers"
+            HANDLERS[t] = fn
+        return fn
+    return register
+
+
+def onnx_dtype_name(elem_type: int) -> str:
+    return onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() \
+        else str(elem_type)
+
+
+@dataclasses.dataclass
+class OnnxNode:
+    """An ONNX node with its attributes decoded and its position in the model."""
+    proto: onnx.NodeProto
+    name: str
+    op_type: str
+    domain: str
+    opset: int
+    inputs: list  # "" marks an absent optional input
+    outputs: list
+    attrs: dict
+
+    @classmethod
+    def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int) -> "OnnxNode":
+        attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
+        for k, v in attrs.items():
+            if isinstance(v, bytes):
+                attrs[k] = v.decode("utf-8")
+        return cls(proto, proto.name or f"{proto.op_type}_{index}", proto.op_type, proto.domain or "",
+                   opset, list(proto.input), list(proto.output), attrs)
+
+    def input(self, i: int) -> str:
+        return self.inputs[i] if i < len(self.inputs) else ""
+
+    def output(self, i: int) -> str:
+        return self.outputs[i] if i < len(self.outputs) else ""
+
+    def where(self) -> str:
+        return f"ONNX node {self.name!r} ({self.op_type}, opset {self.opset})"
+
+
+class Context:
+    def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
+        self.graph = graph
+        self.reserved = reserved  # every name in the ONNX model: generated names avoid them
+        self.consumed = consumed  # names some node or graph output reads
+        self.node: Optional[OnnxNode] = None  # the ONNX node being converted
+        self.node_names: set = set()  # IR node names in use
+        # Shape-of-a-symbolic-tensor values: name -> (dims list of int|str, is_scalar).
+        # They never become IR values; the shape-aware handlers (Shape, Gather,
+        # Slice, Concat, (Un)Squeeze, Cast, Reshape) pass them along so that
+        # x.view(x.size(0), -1) style subgraphs resolve with a symbolic batch.
+        self.shape_values: dict = {}
+
+    # ---- errors ---------------------------------------------------------------
+    def error(self, msg: str) -> ConversionError:
+        return ConversionError(f"{self.node.where()}: {msg}")
+
+    def unsupported(self, msg: str) -> UnsupportedOpError:
+        """An attribute value or input form the converter does not handle (msg says what is)."""
+        return UnsupportedOpError(f"{self.node.where()}, domain 'ai.onnx': {msg}")
+
+    # ---- values ---------------------------------------------------------------
+    def shape(self, name: str) -> tuple:
+        v = self.graph.values[name]
+        if v.shape is None:
+            raise self.error(f"input {name!r} has unknown rank")
+        return tuple(v.shape)
+
+    def rank(self, name: str) -> int:
+        return len(self.shape(name))
+
+    def dtype(self, name: str) -> str:
+        return self.graph.values[name].dtype
+
+    def const(self, name: str) -> Optional[np.ndarray]:
+        return self.graph.values[name].const if name else None
+
+    def param(self, index: int, what: str, required: bool = False) -> Optional[np.ndarray]:
+        """Constant value of input ``index`` of the current node (None if absent).
+        The IR keeps such inputs as attributes, so they must be known now."""
+        name = self.node.input(index)
+        if not name:
+            if required:
+                raise self.error(f"input {index} ({what}) is required")
+            return None
+        if name in self.shape_values:
+            raise self.error(f"input {index} ({what}, tensor {name!r}) depends on symbolic dims "
+                             f"{self.shape_values[name][0]}; fix them with input_shapes")
+        data = self.const(name)
+        if data is None:
+            raise self.error(
+                f"input {index} ({what}, tensor {name!r}) must be a constant at conversion time, but it is "
+                f"computed at run time; fold it (e.g. fix symbolic dims with input_shapes) or bind it with "
+                f"const_inputs")
+        return data
+
+    def shape_value(self, name: str):
+        """(dims, is_scalar) of an int shape tensor: a tracked symbolic one or a
+        constant int 0-D/1-D tensor; None otherwise."""
+        if name in self.shape_values:
+            return self.shape_values[name]
+        data = self.const(name)
+        if data is not None and data.dtype.kind == "i" and data.ndim <= 1:
+            return [int(d) for d in data.reshape(-1)], data.ndim == 0
+        return None
+
+    def set_shape_value(self, out: str, dims: list, scalar: bool = False) -> None:
+        """Record a shape tensor: a constant when every dim is static."""
+        if all(not isinstance(d, str) for d in dims):
+            arr = np.asarray(dims, np.int64)
+            self.graph.add_value(out, const=arr.reshape(()) if scalar else arr)
+        else:
+            self.shape_values[out] = (list(dims), scalar)
+
+    def static_shape(self, name: str, what: str) -> tuple:
+        s = self.shape(name)
+        if not ir.is_static(s):
+            raise self.error(f"{what} needs a static shape, but {name!r} has shape {list(s)}; "
+                             f"fix symbolic dims with input_shapes")
+        return tuple(int(d) for d in s)
+
+    def new_name(self, hint: str) -> str:
+        while True:
+            name = self.graph.unique_name(hint)
+            if name not in self.reserved:
+                return name
+
+    def add_const(self, array: np.ndarray, hint: str = "const") -> str:
+        name = self.new_name(f"{self.node.name}/{hint}" if self.node else hint)
+        self.graph.add_value(name, const=np.asarray(array))
+        return name
+
+    def is_consumed(self, name: str) -> bool:
+        return bool(name) and name in self.consumed
+
+    # ---- emitting IR nodes ----------------------------------------------------
+    def emit(self, op: str, inputs: list, outputs=None, attrs: Optional[dict] = None, hint: str = "") -> list:
+        """Add IR op ``op`` (or fold it) and return its output names.
+
+        outputs: names (None or an int count: fresh names). Shape inference runs
+        now, so an invalid node fails here with the ONNX node named."""
+        opdef = ops.get(op)
+        if outputs is None or isinstance(outputs, int):
+            outputs = [self.new_name(f"{self.node.name}/{hint or op}") for _ in range(outputs or 1)]
+        attrs = dict(attrs or {})
+        inputs = list(inputs)
+        while inputs and not inputs[-1]:
+            inputs.pop()  # absent trailing optional inputs are simply left out
+        values = [self.graph.values[i] if i else None for i in inputs]
+        name = self.node.name if not hint and self.node.name not in self.node_names else \
+            self.new_name(f"{self.node.name}/{hint or op}")
+        inode = ir.Node(op, list(inputs), list(outputs), attrs, name)
+        try:
+            inferred = opdef.infer(inode, values)
+        except ValueError as e:
+            raise self.error(f"{op}: {e}") from None
+        live = [v for v in values if v is not None]
+        foldable = bool(live) and all(v.is_const for v in live)
+        if op == "Shape" and ir.is_static(values[0].shape):
+            foldable = True  # only the shape is needed, not the data
+        if foldable:
+            from pocketml.reference import run_node
+
+            data_ins = [v.const if v is not None else None for v in values]
+            if op == "Shape":
+                data_ins = [np.empty(values[0].shape, ir.np_dtype(values[0].dtype))]
+            try:
+                results = run_node(inode, data_ins)
+            except (ValueError, IndexError, ZeroDivisionError) as e:  # e.g. a Gather index out of range
+                raise self.error(f"folding {op} on constant inputs failed: {e}") from None
+            for out, (dtype, shape), arr in zip(outputs, inferred, results):
+                if out:
+                    if (ir.dtype_name(arr.dtype), tuple(arr.shape)) != (dtype, tuple(shape)):
+                        raise self.error(f"internal: {op} folded to {arr.dtype}{list(arr.shape)}, "
+                                         f"inferred {dtype}{list(shape)}")
+                    self.graph.add_value(out, const=arr)
+            return outputs
+        if not opdef.runtime:
+            raise self.error(f"{op} can only be evaluated at conversion time, but its input is not constant "
+                             f"(shape {values[0].shape}); fix symbolic dims with input_shapes")
+        self.graph.nodes.append(inode)
+        self.node_names.add(name)
+        for out, (dtype, shape) in zip(outputs, inferred):
+            if out:
+                self.graph.add_value(out, dtype, shape)
+        return outputs
+
+    def emit1(self, op: str, inputs: list, out: Optional[str] = None, attrs: Optional[dict] = None,
+              hint: str = "") -> str:
+        return self.emit(op, inputs, [out] if out else None, attrs, hint)[0]
+
+    # ---- common rewrites --------------------------------------------------------
+    def reshape_attrs(self, src: tuple, dims, onnx_zero: bool = False) -> dict:
+        """IR Reshape attributes taking shape ``src`` to ``dims`` (ints and
+        symbolic names). A symbolic dim is written as 0 (copy) when it sits at
+        the same index in src, else as the one -1. onnx_zero: dims follow ONNX
+        Reshape (0 copies, -1 infers) instead of being literal sizes."""
+        dims = [d if isinstance(d, str) else int(d) for d in dims]
+        literal_zero = not onnx_zero and 0 in dims
+        if literal_zero and any(isinstance(d, str) for d in dims):
+            raise self.error(f"cannot reshape {list(src)} to {dims}: a 0-size dim with symbolic dims")
+        target, minus = [], -1 in dims
+        for i, d in enumerate(dims):
+            if not isinstance(d, str):
+                target.append(d)
+            elif i < len(src) and src[i] == d:
+                target.append(0)
+            elif not minus:
+                target.append(-1)
+                minus = True
+            else:
+                raise self.error(f"cannot express reshape of {list(src)} to {dims} with symbolic dims; "
+                                 f"fix them with input_shapes")
+        return {"shape": target, "allowzero": int(literal_zero)}
+
+    def reshape(self, x: str, dims, out: Optional[str] = None, hint: str = "reshape") -> str:
+        """Reshape x to ``dims`` (ints and symbolic names), see reshape_attrs."""
+        if tuple(dims) == tuple(self.shape(x)):
+            return self.emit1("Identity", [x], out, hint=hint) if out else x
+        return self.emit1("Reshape", [x], out, self.reshape_attrs(self.shape(x), dims), hint=hint)
+
+    def flatten_2d(self, x: str, axis: int, out: Optional[str] = None) -> str:
+        """ONNX Flatten: [d0..d(axis-1), d(axis)..] -> [prod(head), prod(tail)]."""
+        shape = self.shape(x)
+        axis = axis + len(shape) if axis < 0 else axis
+        if not 0 <= axis <= len(shape):
+            raise self.error(f"axis {axis} out of range for input shape {list(shape)}")
+        dims = []  # [head, tail] sizes: an int, one symbolic name, or None (a product with symbols)
+        for part in (shape[:axis], shape[axis:]):
+            sym = [d for d in part if isinstance(d, str)]
+            static = int(np.prod([d for d in part if not isinstance(d, str)], dtype=np.int64))
+            dims.append(static if not sym else (sym[0] if len(sym) == 1 and static == 1 else None))
+        if None not in dims:
+            return self.reshape(x, dims, out, hint="flatten")
+        if dims.count(None) == 1:  # Reshape infers the mixed side as -1
+            attrs = self.reshape_attrs(shape, [-1 if d is None else d for d in dims], onnx_zero=True)
+            return self.emit1("Reshape", [x], out, attrs, hint="flatten")
+        raise self.error(f"cannot flatten {list(shape)} at axis {axis}: both sides mix symbolic dims; "
+                         f"fix them with input_shapes")
+
+    def transpose(self, x: str, perm, out: Optional[str] = None, hint: str = "transpose") -> str:
+        perm = [int(p) for p in perm]
+        if perm == list(range(len(perm))) and out is None:
+            return x
+        return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
+
+
+def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
+    """An ONNX tensor as a numpy array of an IR dtype (error naming it otherwise)."""
+    if t.data_type not in ONNX_TO_DTYPE:
+        raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
+                                 f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
+    return np.asarray(numpy_helper.to_array(t), order="C").astype(ir.np_dtype(ONNX_TO_DTYPE[t.data_type]))

@@ -1,0 +1,188 @@
+"""ONNX -> pocketml IR: the graph walk.
+
+import_onnx loads and validates the model, turns graph inputs into IR inputs
+(or constants: initializers listed as inputs, and inputs bound by
+const_inputs), then converts node by node in ONNX order through the handler
+table (context.HANDLERS, filled by the ops_* family modules). Each handler
+emits IR ops, which are shape-inferred and constant-folded as they are added.
+Graph inputs and outputs keep their ONNX names, dtypes and NCHW layout.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+import numpy as np
+import onnx
+
+from pocketml import ir
+from pocketml.errors import ConversionError, UnsupportedOpError
+
+from . import ops_conv, ops_elementwise, ops_matmul, ops_norm, ops_pool, ops_reduce, ops_tensor  # noqa: F401
+from .context import HANDLERS, ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
+
+MIN_OPSET = 7
+DEFAULT_DOMAINS = ("", "ai.onnx")
+
+
+def supported_ops() -> list:
+    return sorted(HANDLERS)
+
+
+def _load(model) -> onnx.ModelProto:
+    if isinstance(model, onnx.ModelProto):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        if not os.path.exists(model):
+            raise FileNotFoundError(f"no such ONNX model file: {os.fspath(model)}")
+        try:
+            return onnx.load(os.fspath(model))
+        except Exception as e:  # protobuf raises DecodeError and friends
+            raise ConversionError(f"{os.fspath(model)}: not a readable ONNX model ({e})") from None
+    raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
+
+
+def _default_opset(model: onnx.ModelProto) -> int:
+    versions = [o.version for o in model.opset_import if o.domain in DEFAULT_DOMAINS]
+    if not versions:
+        raise UnsupportedOpError("model imports no default-domain (ai.onnx) opset; supported opsets: "
+                                 f"{MIN_OPSET}..{onnx.defs.onnx_opset_version()}")
+    opset = max(versions)
+    if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise UnsupportedOpError(f"model uses ai.onnx opset {opset}; supported opsets: "
+                                 f"{MIN_OPSET}..{onnx.defs.onnx_opset_version()}")
+    return opset
+
+
+def _validate(model: onnx.ModelProto) -> None:
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        if "Field 'shape' of 'type' is required" in str(e):
+            return  # a graph output without a declared shape: onnxruntime accepts it, and so do we
+        raise ConversionError(f"the model is not valid ONNX: {str(e).strip().splitlines()[0]}") from None
+    except ValueError as e:
+        if "2GB" not in str(e):  # protos over 2 GB can only be checked from a path: skip
+            raise
+
+
+def _input_shape(vi: onnx.ValueInfoProto) -> Optional[tuple]:
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    dims = []
+    for i, d in enumerate(t.shape.dim):
+        if d.HasField("dim_value"):
+            dims.append(int(d.dim_value))
+        else:
+            dims.append(d.dim_param or f"{vi.name}_dim{i}")  # an anonymous dim gets a stable name
+    return tuple(dims)
+
+
+def _fixed_shape(name: str, declared: Optional[tuple], given) -> tuple:
+    """input_shapes entry checked against the declared shape (rank, static dims)."""
+    given = tuple(d if isinstance(d, str) or d is None else int(d) for d in given)
+    if declared is not None:
+        if len(given) != len(declared):
+            raise ConversionError(f"input_shapes[{name!r}] = {list(given)} has rank {len(given)}, "
+                                  f"the model declares {list(declared)}")
+        for g, d in zip(given, declared):
+            if isinstance(g, int) and isinstance(d, int) and g != d:
+                raise ConversionError(f"input_shapes[{name!r}] = {list(given)} conflicts with the model's "
+                                      f"static shape {list(declared)}")
+        given = tuple(d if g is None else g for g, d in zip(given, declared))
+    if any(g is None for g in given):
+        raise ConversionError(f"input_shapes[{name!r}] = {list(given)} leaves dims unknown")
+    return given
+
+
+def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: Optional[dict] = None,
+                const_inputs: Optional[dict] = None) -> ir.Graph:
+    """Convert an ONNX model (default domain, opsets 7..latest) to a pocketml IR graph.
+
+    input_shapes fixes symbolic (or confirms static) input dims, e.g. {"x": (1, 3, 224, 224)}.
+    const_inputs binds graph inputs to constants (they stop being graph inputs),
+    e.g. a shape-like parameter input that the IR needs at conversion time.
+    """
+    model = _load(model)
+    opset = _default_opset(model)
+    _validate(model)
+    g = model.graph
+    input_shapes, const_inputs = dict(input_shapes or {}), dict(const_inputs or {})
+    initializers = {t.name: t for t in g.initializer}
+    declared_inputs = [vi.name for vi in g.input]
+    for what, table in (("input_shapes", input_shapes), ("const_inputs", const_inputs)):
+        unknown = sorted(set(table) - set(declared_inputs))
+        if unknown:
+            raise ConversionError(f"{what} names {unknown}, which are not graph inputs; inputs: "
+                                  f"{[n for n in declared_inputs if n not in initializers]}")
+
+    graph = ir.Graph(g.name or "main")
+    reserved = set(declared_inputs) | set(initializers) | {o for n in g.node for o in n.output} | \
+        {o.name for o in g.output}
+    consumed = {i for n in g.node for i in n.input if i} | {o.name for o in g.output}
+    ctx = Context(graph, reserved, consumed)
+
+    for vi in g.input:
+        name = vi.name
+        if name in const_inputs or name in initializers:
+            data = const_inputs.get(name)
+            arr = tensor_to_array(initializers[name], f"initializer {name!r}") if data is None else np.asarray(data)
+            try:
+                graph.add_value(name, const=arr)
+            except TypeError as e:
+                raise UnsupportedOpError(f"const_inputs[{name!r}]: {e}") from None
+            continue
+        elem = vi.type.tensor_type.elem_type
+        if not vi.type.HasField("tensor_type") or elem not in ONNX_TO_DTYPE:
+            kind = onnx_dtype_name(elem) if vi.type.HasField("tensor_type") else vi.type.WhichOneof("value")
+            raise UnsupportedOpError(f"graph input {name!r} has type {kind}; supported tensor dtypes: "
+                                     f"{', '.join(ONNX_TO_DTYPE.values())}")
+        shape = _input_shape(vi)
+        if name in input_shapes:
+            shape = _fixed_shape(name, shape, input_shapes[name])
+        elif shape is None:
+            raise ConversionError(f"graph input {name!r} has no declared shape; give it with input_shapes")
+        graph.add_value(name, ONNX_TO_DTYPE[elem], shape)
+        graph.inputs.append(name)
+    for name, t in initializers.items():
+        if name not in graph.values and name in consumed:
+            graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
+
+    for index, proto in enumerate(g.node):
+        node = OnnxNode.from_proto(proto, index, opset)
+        ctx.node = node
+        if node.domain not in DEFAULT_DOMAINS:
+            raise UnsupportedOpError(f"{node.where()}: domain {node.domain!r} is not supported (only the "
+                                     f"default ai.onnx domain); supported ops: {', '.join(supported_ops())}")
+        fn = HANDLERS.get(node.op_type)
+        if fn is None:
+            raise UnsupportedOpError(f"{node.where()}, domain 'ai.onnx': op {node.op_type} is not supported; "
+                                     f"supported ops: {', '.join(supported_ops())}")
+        for i in node.inputs:
+            if i in ctx.shape_values and not fn.shape_aware:
+                raise ConversionError(f"{node.where()}: input {i!r} is a shape computed from symbolic dims "
+                                      f"{ctx.shape_values[i][0]}, which {node.op_type} cannot take; fix the "
+                                      f"dims with input_shapes")
+            if i and i not in graph.values and i not in ctx.shape_values:
+                raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
+        fn(ctx, node)
+        for out in node.outputs:
+            if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values:
+                raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
+
+    ctx.node = None
+    for vo in g.output:
+        if vo.name in ctx.shape_values:
+            raise ConversionError(f"graph output {vo.name!r} is a shape computed from symbolic dims "
+                                  f"{ctx.shape_values[vo.name][0]}; fix them with input_shapes")
+        if vo.name not in graph.values:
+            raise ConversionError(f"graph output {vo.name!r} is not produced by any node")
+        got = graph.values[vo.name].dtype
+        declared = vo.type.tensor_type.elem_type
+        if declared and ONNX_TO_DTYPE.get(declared) != got:
+            raise ConversionError(f"graph output {vo.name!r}: converted dtype {got} differs from the declared "
+                                  f"{onnx_dtype_name(declared)}")
+        graph.outputs.append(vo.name)
+    graph.remove_unused_values()
+    return graph

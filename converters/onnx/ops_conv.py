@@ -1,0 +1,74 @@
+"""ONNX Conv / ConvTranspose -> IR Conv / ConvTranspose (NHWC, OHWI weights).
+
+The data input is wrapped NCHW->NHWC and back (layout.py). Weights get their
+own Transpose (OIHW -> OHWI; ConvTranspose [Cin,Cout/g,kh,kw] -> [Cin,kh,kw,Cout/g]),
+which folds away at once when the weights are constant. 1-D convolutions
+become 2-D with H = 1; 3-D ones are rejected.
+"""
+from __future__ import annotations
+
+from .context import Context, OnnxNode, handler
+from .layout import as_2d, from_nhwc, spatial_rank, to_nhwc, window_geometry
+
+
+def _kernel(ctx: Context, node: OnnxNode, w: str, nd: int) -> list:
+    wshape = ctx.shape(w)
+    if len(wshape) != nd + 2:
+        raise ctx.error(f"weight shape {list(wshape)} does not match a {nd}-D input")
+    kernel = list(node.attrs.get("kernel_shape", wshape[2:]))
+    if any(isinstance(k, str) for k in kernel) or list(kernel) != list(wshape[2:]):
+        raise ctx.error(f"kernel_shape {kernel} does not match the weight's spatial dims {list(wshape[2:])}")
+    return [int(k) for k in kernel]
+
+
+def _weights_hwc(ctx: Context, w: str, nd: int) -> str:
+    """[A,B,k...] -> [A,kh,kw,B] (1-D kernels get kh = 1)."""
+    if nd == 1:
+        a, b, k = ctx.shape(w)
+        w = ctx.reshape(w, [a, b, 1, k], hint="weights_2d")
+    return ctx.transpose(w, [0, 2, 3, 1], hint="weights_hwc")
+
+
+@handler("Conv")
+def conv(ctx: Context, node: OnnxNode) -> None:
+    x, w, b = node.input(0), node.input(1), node.input(2)
+    nd = spatial_rank(ctx, x, "Conv")
+    kernel = _kernel(ctx, node, w, nd)
+    strides, dilations, pads = window_geometry(ctx, node, x, kernel, nd)
+    attrs = {"strides": strides, "dilations": dilations, "pads": pads, "group": int(node.attrs.get("group", 1))}
+    y = ctx.emit1("Conv", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
+    from_nhwc(ctx, y, node.output(0), nd + 2)
+
+
+@handler("ConvTranspose")
+def conv_transpose(ctx: Context, node: OnnxNode) -> None:
+    x, w, b = node.input(0), node.input(1), node.input(2)
+    nd = spatial_rank(ctx, x, "ConvTranspose")
+    kernel = _kernel(ctx, node, w, nd)
+    group = int(node.attrs.get("group", 1))
+    out_pad = [int(p) for p in node.attrs.get("output_padding", [0] * nd)]
+    if len(out_pad) != nd:
+        raise ctx.error(f"output_padding {out_pad} needs {nd} values")
+    strides, dilations, pads = window_geometry(ctx, node, x, kernel, nd, transpose_conv=True)
+    if "output_shape" in node.attrs:
+        out_shape = [int(d) for d in node.attrs["output_shape"]][-nd:]  # some exporters give N,C too
+        begin, end = [], []
+        for axis, (d, k, o) in enumerate(zip(ctx.shape(x)[2:], kernel, out_shape)):
+            if isinstance(d, str):
+                raise ctx.error(f"output_shape needs static spatial dims, got {list(ctx.shape(x))}")
+            s, dl = strides[axis + 2 - nd], dilations[axis + 2 - nd]
+            total = (d - 1) * s + out_pad[axis] + (k - 1) * dl + 1 - o
+            if total < 0:  # a larger output than the transposed conv covers: the rest is bias only
+                out_pad[axis] -= total
+                total = 0
+            # the spec's split (onnxruntime agrees): SAME_UPPER puts the odd pixel of padding at
+            # the end, every other mode at the start
+            small, big = total // 2, total - total // 2
+            b0, e0 = (small, big) if node.attrs.get("auto_pad") == "SAME_UPPER" else (big, small)
+            begin.append(b0)
+            end.append(e0)
+        pads = begin + end if nd == 2 else [0, begin[0], 0, end[0]]
+    attrs = {"strides": strides, "dilations": dilations, "pads": pads, "group": group,
+             "output_padding": as_2d(out_pad, nd, 0)}
+    y = ctx.emit1("ConvTranspose", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
+    from_nhwc(ctx, y, node.output(0), nd + 2)

@@ -1,0 +1,1 @@
+"""Tests of the op registry (references, shape inference)."""
