@@ -1,0 +1,68 @@
+"""Graph passes: rewrites of an ir.Graph that keep its outputs (up to float rounding).
+
+Each pass is ``pass(graph) -> bool`` (True if it changed the graph), lives in a
+module of its own, and expects shapes inferred (``graph.infer_shapes()``).
+``optimize`` runs the default pipeline in place until nothing changes,
+re-sorting and re-inferring shapes after every pass that changed something:
+
+  identity         Identity / no-op Cast, Reshape, Transpose... removed   (identity.py)
+  fold             constant folding, Shape of static shapes               (fold.py)
+  layout           transposes around NHWC ops eliminated                  (layout.py)
+  fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
+  fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
+  dce              dead nodes and values dropped                          (dce.py)
+
+The order matters once: layout first puts per-channel constants on the last
+axis so fold_bn can see them, and fold_bn runs before fuse_activation because
+a Conv that already carries an activation can no longer absorb a ScaleShift.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import ir
+from .dce import eliminate_dead_code
+from .fold import fold_constants
+from .fold_bn import fold_scale_shift
+from .fuse_activation import fuse_activations
+from .identity import remove_identities
+from .layout import optimize_layout
+
+PIPELINE: list = [
+    ("identity", remove_identities),
+    ("fold", fold_constants),
+    ("dce", eliminate_dead_code),
+    ("layout", optimize_layout),
+    ("fold_bn", fold_scale_shift),
+    ("fuse_activation", fuse_activations),
+    ("dce", eliminate_dead_code),
+]
+PASS_NAMES: list = list(dict.fromkeys(name for name, _ in PIPELINE))
+MAX_ROUNDS = 16
+
+
+def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
+    """Run the default pipeline to a fixed point, in place; returns the graph.
+
+    If ``log`` is a list, the name of every pass that changed something is
+    appended to it in order (for conversion reports).
+    """
+    graph.toposort()
+    fold_constants(graph)  # infers as it goes: shape subgraphs must fold before the whole graph infers
+    graph.infer_shapes()
+    for _ in range(MAX_ROUNDS):
+        changed = False
+        for name, run in PIPELINE:
+            if run(graph):
+                changed = True
+                graph.toposort()
+                graph.infer_shapes()
+                if log is not None:
+                    log.append(name)
+        if not changed:
+            break
+    return graph
+
+
+__all__ = ["optimize", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
+           "fuse_activations", "remove_identities", "optimize_layout"]

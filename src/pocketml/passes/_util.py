@@ -1,0 +1,164 @@
+"""Graph-editing helpers shared by the passes.
+
+Nodes are dataclasses compared by value, so every lookup here goes by identity
+(``is``/``id``), never ``==`` or ``list.remove``. Graph outputs and inputs are
+part of the model's interface: a helper that cannot keep their names refuses
+(returns False) instead of renaming them. Passes read shapes from
+``graph.values`` and so expect ``graph.infer_shapes()`` to have run.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from .. import ir, ops
+
+FLOAT_DTYPES = ("float32",)
+
+
+def attr(node: ir.Node, name: str):
+    """Attribute of a node with the registry default filled in."""
+    return ops.get(node.op).attr(node, name)
+
+
+def const(graph: ir.Graph, name: str) -> Optional[np.ndarray]:
+    """Constant data of a value, or None (absent input, activation or graph input)."""
+    if not name or name in graph.inputs:
+        return None
+    return graph.values[name].const
+
+
+def shape(graph: ir.Graph, name: str) -> Optional[tuple]:
+    return graph.values[name].shape if name in graph.values else None
+
+
+def rank(graph: ir.Graph, name: str) -> Optional[int]:
+    s = shape(graph, name)
+    return None if s is None else len(s)
+
+
+def is_float(graph: ir.Graph, name: str) -> bool:
+    return graph.values[name].dtype in FLOAT_DTYPES
+
+
+def is_one(d) -> bool:
+    """A static size-1 dim (a symbolic dim is never assumed to be 1)."""
+    return isinstance(d, (int, np.integer)) and int(d) == 1
+
+
+def node_index(graph: ir.Graph, node: ir.Node) -> int:
+    for i, n in enumerate(graph.nodes):
+        if n is node:
+            return i
+    raise ValueError(f"node {node.name!r} is not in graph {graph.name!r}")
+
+
+def remove_nodes(graph: ir.Graph, dead) -> None:
+    ids = {id(n) for n in dead}
+    graph.nodes = [n for n in graph.nodes if id(n) not in ids]
+
+
+def sole_consumer(graph: ir.Graph, uses: dict, name: str) -> Optional[ir.Node]:
+    """The node that alone reads ``name`` (once or more), if ``name`` is not a graph output."""
+    readers = uses.get(name, [])
+    if not readers or name in graph.outputs or any(r is not readers[0] for r in readers):
+        return None
+    return readers[0]
+
+
+def new_value(graph: ir.Graph, prefix: str, like: str, shape=None) -> str:
+    """A fresh intermediate value with the dtype of ``like`` (and its shape unless given)."""
+    src = graph.values[like]
+    name = graph.unique_name(prefix)
+    graph.add_value(name, src.dtype, src.shape if shape is None else tuple(shape))
+    return name
+
+
+def take_output(graph: ir.Graph, src: ir.Node, dst: ir.Node) -> None:
+    """Make ``src`` produce ``dst``'s (single) output name, dropping src's old output.
+
+    Used when ``dst`` is folded into its only producer ``src``: consumers and
+    graph outputs keep reading the same name.
+    """
+    old = src.outputs[0]
+    src.outputs[0] = dst.outputs[0]
+    graph.values.pop(old, None)
+
+
+def bypass(graph: ir.Graph, node: ir.Node, src: str) -> bool:
+    """Remove ``node``, whose single output carries the same data as value ``src``.
+
+    Consumers are rewired to ``src``. If the output is a graph output its name
+    must survive, so ``src``'s producer is made to produce it instead; when that
+    is impossible (``src`` is a graph input/output or a constant) the node stays
+    and False is returned.
+    """
+    dst = node.outputs[0]
+    if dst not in graph.outputs:
+        remove_nodes(graph, [node])
+        graph.replace_uses(dst, src)
+        return True
+    if src in graph.inputs or src in graph.outputs or graph.is_const(src):
+        return False
+    producer = graph.producers().get(src)
+    if producer is None:
+        return False
+    remove_nodes(graph, [node])
+    producer.outputs = [dst if o == src else o for o in producer.outputs]
+    for n in graph.nodes:
+        n.inputs = [dst if i == src else i for i in n.inputs]
+    graph.values.pop(src, None)
+    return True
+
+
+def reshape_spec(in_shape, out_shape) -> Optional[list]:
+    """The Reshape ``shape`` attribute turning in_shape into out_shape, or None.
+
+    Static dims are written out, a symbolic dim equal to the input dim at the
+    same index is copied (0), and at most one other dim may be inferred (-1).
+    Zero-size dims are refused (0 means "copy" in the attribute).
+    """
+    if in_shape is None or out_shape is None:
+        return None
+    spec, inferred = [], 0
+    for i, d in enumerate(out_shape):
+        if isinstance(d, (int, np.integer)):
+            if int(d) <= 0:
+                return None
+            spec.append(int(d))
+        elif i < len(in_shape) and in_shape[i] == d:
+            spec.append(0)
+        else:
+            spec.append(-1)
+            inferred += 1
+    if inferred > 1 or any(isinstance(d, (int, np.integer)) and int(d) <= 0 for d in in_shape):
+        return None
+    return spec
+
+
+def same_shape(a, b) -> bool:
+    """Shapes provably equal: identical, and at most one symbolic dim (so element counts pin it down)."""
+    return a is not None and b is not None and tuple(a) == tuple(b) and sum(isinstance(d, str) for d in a) <= 1
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """Enough of a graph to undo a pass: nodes, value records (sharing constant data) and interface."""
+    nodes: list
+    values: dict
+    inputs: list
+    outputs: list
+
+
+def snapshot(graph: ir.Graph) -> Snapshot:
+    nodes = [dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs), attrs=dict(n.attrs))
+             for n in graph.nodes]
+    values = {k: dataclasses.replace(v) for k, v in graph.values.items()}
+    return Snapshot(nodes, values, list(graph.inputs), list(graph.outputs))
+
+
+def restore(graph: ir.Graph, snap: Snapshot) -> None:
+    graph.nodes, graph.values = snap.nodes, snap.values
+    graph.inputs, graph.outputs = snap.inputs, snap.outputs

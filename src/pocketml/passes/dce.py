@@ -1,0 +1,30 @@
+"""Dead-code elimination: drop nodes whose outputs reach no graph output.
+
+Liveness is a backward walk from the graph outputs through producers, so it
+does not depend on node order. A node with several outputs lives if any output
+does. Values no node or interface references any more (folded-away constants,
+outputs of removed nodes) are dropped too; graph inputs always stay.
+"""
+from __future__ import annotations
+
+from .. import ir
+
+
+def eliminate_dead_code(graph: ir.Graph) -> bool:
+    producers = graph.producers()
+    live_nodes: set = set()
+    seen = set(graph.outputs)
+    stack = list(graph.outputs)
+    while stack:
+        node = producers.get(stack.pop())
+        if node is None or id(node) in live_nodes:
+            continue
+        live_nodes.add(id(node))
+        for i in node.inputs:
+            if i and i not in seen:
+                seen.add(i)
+                stack.append(i)
+    before = (len(graph.nodes), len(graph.values))
+    graph.nodes = [n for n in graph.nodes if id(n) in live_nodes]
+    graph.remove_unused_values()
+    return (len(graph.nodes), len(graph.values)) != before

@@ -1,0 +1,119 @@
+"""Constant folding: evaluate nodes whose inputs are all constants.
+
+A node whose inputs are constants is run once with its op's numpy reference
+(pocketml.reference.run_node) and its outputs become constants. ``Shape`` of a
+value whose (sliced) shape is static folds too, so shape subgraphs
+(Shape -> Gather -> Concat -> ...) collapse once input shapes are known.
+Folding walks the nodes in topological order, inferring each node's output
+shapes just before looking at it, so chains fold in one sweep even when the
+graph as a whole cannot be inferred yet (ConstantOfShape needs its shape
+input to be a constant before its output shape is known).
+
+Graph outputs fold too (ops with runtime=False must never reach the runtime),
+but the runtime requires every graph output to be computed by a node, so a
+constant graph output -- folded here, or already by the importer -- is
+materialised as Identity(constant), which is never folded again. Left alone:
+runtime ops whose result would be much larger than their inputs (folding an
+expanding op would bloat the file; runtime=False ops are exempt), and nodes
+whose reference fails (the error is left for the runtime / verifier to report,
+with a warning here).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Optional
+
+import numpy as np
+
+from .. import ir, ops, reference
+from ._util import attr, const
+
+# A folded result may exceed its inputs by this many bytes before folding is refused.
+GROWTH_ALLOWANCE = 1 << 20
+
+
+def fold_constants(graph: ir.Graph) -> bool:
+    outputs = set(graph.outputs)
+    keep, changed = [], False
+    for node in graph.nodes:
+        _infer(graph, node)
+        materialised = node.op == "Identity" and node.outputs[0] in outputs
+        results = None if materialised else _evaluate(graph, node)
+        if results is None:
+            keep.append(node)
+            continue
+        for name, array in zip(node.outputs, results):
+            if name:
+                graph.add_value(name, const=array)
+        changed = True
+    graph.nodes = keep
+    return _materialise_constant_outputs(graph) or changed
+
+
+def _materialise_constant_outputs(graph: ir.Graph) -> bool:
+    """Give every constant graph output an Identity(constant) producer."""
+    changed = False
+    for name in dict.fromkeys(graph.outputs):
+        value = graph.values[name]
+        if value.const is None or name in graph.inputs:
+            continue
+        data = graph.add_const(value.const, f"{name}_value")
+        value.const = None
+        graph.add_node("Identity", [data], [name], name=graph.unique_name(f"{name}_materialise"))
+        changed = True
+    return changed
+
+
+def _infer(graph: ir.Graph, node: ir.Node) -> None:
+    """Refresh one node's output dtypes/shapes; a node that cannot be inferred yet keeps its old ones."""
+    ins = [graph.values[i] if i else None for i in node.inputs]
+    try:
+        results = ops.get(node.op).infer(node, ins)
+    except ValueError:
+        return  # reported by graph.infer_shapes() after folding, if it still fails then
+    for name, (dtype, out_shape) in zip(node.outputs, results):
+        if name:
+            graph.values[name].dtype = dtype
+            graph.values[name].shape = None if out_shape is None else tuple(out_shape)
+
+
+def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
+    """The node's outputs as arrays (in their inferred dtypes), or None when it should not fold."""
+    if node.op == "Shape":
+        dims = _shape_slice(graph, node)
+        return None if dims is None else [np.array(dims, dtype=np.int64)]
+    opdef = ops.get(node.op)
+    present = [i for i in node.inputs if i]
+    if opdef.reference is None or not present or any(const(graph, i) is None for i in present):
+        return None
+    inputs = [const(graph, i) if i else None for i in node.inputs]
+    try:
+        results = reference.run_node(node, inputs)
+    except Exception as exc:  # noqa: BLE001 - any reference failure means "do not fold"
+        warnings.warn(f"constant folding skipped node {node.name!r} ({node.op}): {exc}", stacklevel=2)
+        return None
+    if opdef.runtime and sum(r.nbytes for r in results) > sum(x.nbytes for x in inputs if x is not None) \
+            + GROWTH_ALLOWANCE:
+        return None
+    out = []
+    for name, array in zip(node.outputs, results):
+        dtype = graph.values[name].dtype if name in graph.values else None
+        if dtype is None and array.dtype.name not in ir.DTYPES:
+            return None
+        out.append(np.ascontiguousarray(array if dtype is None else array.astype(ir.np_dtype(dtype), copy=False)))
+    return out
+
+
+def _shape_slice(graph: ir.Graph, node: ir.Node) -> Optional[list]:
+    """Shape(x)[start:end] with ONNX clamping, when those dims are static."""
+    shape = graph.values[node.inputs[0]].shape
+    if shape is None:
+        return None
+    r = len(shape)
+    start, end = (int(attr(node, k)) for k in ("start", "end"))
+    start = min(max(start + r if start < 0 else start, 0), r)
+    end = min(max(end + r if end < 0 else end, 0), r)
+    dims = list(shape[start:end])
+    if not all(isinstance(d, (int, np.integer)) for d in dims):
+        return None
+    return [int(d) for d in dims]

@@ -1,0 +1,225 @@
+"""BatchNorm / ScaleShift folding: per-channel affine ops melt into weights.
+
+ScaleShift (y = x * scale[c] + shift[c], c = last axis) is the one per-channel
+affine form. This pass
+  1. rewrites inference BatchNormalization with constant statistics, and a
+     Mul / Add / Sub by a constant that broadcasts purely along x's last axis
+     (shape [], [C] or [1,..,1,C], never growing x), as ScaleShift;
+  2. merges ScaleShift -> ScaleShift (the first without activation);
+  3. folds a constant ScaleShift into the Conv / ConvTranspose / Gemm / MatMul
+     (constant 2-D weights) producing its input, when that producer has no
+     activation yet and nothing else reads its output: weights are scaled per
+     output channel and the bias becomes bias*scale + shift (created if absent).
+The ScaleShift's own activation moves with it. Arithmetic is done in float64
+and stored in the weights' dtype; constants are never modified in place (they
+may be shared), new ones are created and dead ones left to DCE.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .. import ir, ops
+from ._util import (
+    attr,
+    const,
+    is_float,
+    remove_nodes,
+    shape,
+    sole_consumer,
+    take_output,
+)
+
+
+def fold_scale_shift(graph: ir.Graph) -> bool:
+    changed = False
+    for rule in (_batchnorm_to_scaleshift, _binary_to_scaleshift, _merge_scaleshifts, _fold_into_producer):
+        while _apply_once(graph, rule):
+            changed = True
+    return changed
+
+
+def _apply_once(graph: ir.Graph, rule) -> bool:
+    producers, uses = graph.producers(), graph.consumers()
+    return any(rule(graph, node, producers, uses) for node in list(graph.nodes))
+
+
+def _act_attrs(node: ir.Node) -> dict:
+    return {k: attr(node, k) for k in ops.FUSED_ACT_ATTRS}
+
+
+def _to_scaleshift(graph: ir.Graph, node: ir.Node, x: str, scale, shift, act: dict) -> None:
+    dtype = ir.np_dtype(graph.values[x].dtype)
+    node.op = "ScaleShift"
+    node.inputs = [x, graph.add_const(np.asarray(scale, dtype), f"{node.name}_scale"),
+                   graph.add_const(np.asarray(shift, dtype), f"{node.name}_shift")]
+    node.attrs = dict(act)
+
+
+# ---- 1. per-channel affine ops -> ScaleShift ------------------------------------
+def _batchnorm_to_scaleshift(graph, node, producers, uses) -> bool:
+    if node.op != "BatchNormalization" or not is_float(graph, node.inputs[0]):
+        return False
+    params = [const(graph, i) for i in node.inputs[1:5]]
+    if any(p is None for p in params):
+        return False
+    gamma, beta, mean, var = (p.astype(np.float64) for p in params)
+    scale = gamma / np.sqrt(var + float(attr(node, "epsilon")))
+    _to_scaleshift(graph, node, node.inputs[0], scale, beta - mean * scale, {})
+    return True
+
+
+def channel_vector(c: np.ndarray, x_shape) -> Optional[np.ndarray]:
+    """c as a [C] vector if it broadcasts against x purely along x's last axis
+    (shape [], [C], [1,..,1,C] or all ones, rank <= x's) and x's C is static."""
+    if x_shape is None or not x_shape or not isinstance(x_shape[-1], (int, np.integer)):
+        return None
+    channels = int(x_shape[-1])
+    if c.ndim > len(x_shape) or any(d != 1 for d in c.shape[:-1]) or (c.ndim and c.shape[-1] not in (1, channels)):
+        return None
+    return np.broadcast_to(c.reshape(-1)[: channels], (channels,)).astype(np.float64)
+
+
+def _binary_to_scaleshift(graph, node, producers, uses) -> bool:
+    if node.op not in ("Mul", "Add", "Sub"):
+        return False
+    a, b = node.inputs
+    if const(graph, b) is not None and const(graph, a) is None:
+        x, c = a, const(graph, b)
+    elif node.op != "Sub" and const(graph, a) is not None and const(graph, b) is None:
+        x, c = b, const(graph, a)
+    else:
+        return False
+    vec = channel_vector(c, shape(graph, x)) if is_float(graph, x) else None
+    if vec is None:
+        return False
+    ones, zeros = np.ones_like(vec), np.zeros_like(vec)
+    scale, shift = {"Mul": (vec, zeros), "Add": (ones, vec), "Sub": (ones, -vec)}[node.op]
+    _to_scaleshift(graph, node, x, scale, shift, _act_attrs(node))
+    return True
+
+
+# ---- 2. ScaleShift -> ScaleShift ------------------------------------------------------
+def _affine(graph, node) -> Optional[tuple]:
+    """(scale, shift) in float64 of a ScaleShift with constant parameters."""
+    if node.op != "ScaleShift":
+        return None
+    s, t = const(graph, node.inputs[1]), const(graph, node.inputs[2])
+    return None if s is None or t is None else (s.astype(np.float64), t.astype(np.float64))
+
+
+def _merge_scaleshifts(graph, node, producers, uses) -> bool:
+    second = _affine(graph, node)
+    first_node = producers.get(node.inputs[0])
+    first = _affine(graph, first_node) if first_node is not None else None
+    if second is None or first is None or attr(first_node, "act") != ops.ACT_NONE:
+        return False
+    if sole_consumer(graph, uses, first_node.outputs[0]) is not node:
+        return False
+    (s1, t1), (s2, t2) = first, second
+    _to_scaleshift(graph, node, first_node.inputs[0], s1 * s2, t1 * s2 + t2, _act_attrs(node))
+    remove_nodes(graph, [first_node])
+    return True
+
+
+# ---- 3. ScaleShift into the producer's weights ------------------------------------
+def _fold_into_producer(graph, node, producers, uses) -> bool:
+    affine = _affine(graph, node)
+    producer = producers.get(node.inputs[0])
+    if affine is None or producer is None or producer.op not in _WEIGHT_FOLDERS:
+        return False
+    if attr(producer, "act") != ops.ACT_NONE or sole_consumer(graph, uses, producer.outputs[0]) is not node:
+        return False
+    if not _WEIGHT_FOLDERS[producer.op](graph, producer, *affine):
+        return False
+    producer.attrs.update(_act_attrs(node))
+    take_output(graph, producer, node)
+    remove_nodes(graph, [node])
+    return True
+
+
+def _float_const(graph, name) -> Optional[np.ndarray]:
+    c = const(graph, name)
+    return c if c is not None and c.dtype == np.float32 else None
+
+
+def _new_bias(graph, node, index: int, bias, scale, shift) -> Optional[str]:
+    """Name of a new constant bias*scale + shift ([C]); None if the old bias is not a constant."""
+    if len(node.inputs) > index and node.inputs[index]:
+        b = _float_const(graph, node.inputs[index])
+        if b is None:
+            return None
+        shift = b.astype(np.float64) * scale + shift
+    return graph.add_const(shift.astype(np.float32), f"{node.name}_{bias}")
+
+
+def _set_input(node, index: int, name: str) -> None:
+    node.inputs += [""] * (index + 1 - len(node.inputs))
+    node.inputs[index] = name
+
+
+def _fold_conv(graph, node, scale, shift) -> bool:
+    w = _float_const(graph, node.inputs[1])
+    if w is None or w.ndim != 4 or w.shape[0] != scale.size:
+        return False
+    bias = _new_bias(graph, node, 2, "bias", scale, shift)
+    if bias is None:
+        return False
+    node.inputs[1] = graph.add_const((w * scale[:, None, None, None]).astype(w.dtype), f"{node.name}_w")
+    _set_input(node, 2, bias)
+    return True
+
+
+def _fold_conv_transpose(graph, node, scale, shift) -> bool:
+    # w [Cin,KH,KW,Cout/g]: input channel ci belongs to group ci // (Cin/g), whose
+    # output channels are g*(Cout/g) + j, so the factor for w[ci,:,:,j] is
+    # scale[(ci // (Cin/g)) * (Cout/g) + j].
+    w = _float_const(graph, node.inputs[1])
+    groups = int(attr(node, "group"))
+    if w is None or w.ndim != 4 or w.shape[3] * groups != scale.size or w.shape[0] % groups:
+        return False
+    bias = _new_bias(graph, node, 2, "bias", scale, shift)
+    if bias is None:
+        return False
+    factor = np.repeat(scale.reshape(groups, w.shape[3]), w.shape[0] // groups, axis=0)  # [Cin, Cout/g]
+    node.inputs[1] = graph.add_const((w * factor[:, None, None, :]).astype(w.dtype), f"{node.name}_w")
+    _set_input(node, 2, bias)
+    return True
+
+
+def _fold_gemm(graph, node, scale, shift) -> bool:
+    b = _float_const(graph, node.inputs[1])
+    trans_b = int(attr(node, "transB"))
+    if b is None or b.ndim != 2 or b.shape[0 if trans_b else 1] != scale.size:
+        return False
+    if len(node.inputs) > 2 and node.inputs[2]:
+        c = _float_const(graph, node.inputs[2])
+        if c is None:
+            return False
+        c_new = float(attr(node, "beta")) * c.astype(np.float64) * scale + shift
+    else:
+        c_new = shift
+    factor = scale[:, None] if trans_b else scale[None, :]
+    node.inputs[1] = graph.add_const((b * factor).astype(b.dtype), f"{node.name}_b")
+    _set_input(node, 2, graph.add_const(c_new.astype(np.float32), f"{node.name}_c"))
+    node.attrs["beta"] = 1.0
+    return True
+
+
+def _fold_matmul(graph, node, scale, shift) -> bool:
+    # MatMul has no bias: a shift needs a 2-D a, so the node can become a Gemm.
+    b = _float_const(graph, node.inputs[1])
+    if b is None or b.ndim != 2 or b.shape[1] != scale.size:
+        return False
+    if np.any(shift) and (shape(graph, node.inputs[0]) is None or len(shape(graph, node.inputs[0])) != 2):
+        return False
+    node.inputs[1] = graph.add_const((b * scale[None, :]).astype(b.dtype), f"{node.name}_b")
+    if np.any(shift):
+        node.op = "Gemm"
+        node.inputs.append(graph.add_const(shift.astype(np.float32), f"{node.name}_c"))
+    return True
+
+
+_WEIGHT_FOLDERS = {"Conv": _fold_conv, "ConvTranspose": _fold_conv_transpose, "Gemm": _fold_gemm,
+                   "MatMul": _fold_matmul}

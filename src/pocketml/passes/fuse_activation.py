@@ -1,0 +1,62 @@
+"""Activation fusion: fold a Relu/Clip/Sigmoid/... into the node producing its input.
+
+Conv, ConvTranspose, Gemm, MatMul, ScaleShift and the binary elementwise ops
+carry act/act_alpha/act_beta (kinds in pocketml.ops). An activation whose input
+comes from such a node with act == 0, read by nothing else and not a graph
+output (the pre-activation value must stay observable), becomes that node's
+act; the producer takes over the activation's output name. Only float32
+values fuse (the C kernels apply fused activations in float).
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from .. import ir, ops
+from ._util import attr, is_float, remove_nodes, sole_consumer, take_output
+
+PRODUCERS = ("Conv", "ConvTranspose", "Gemm", "MatMul", "ScaleShift", "Add", "Sub", "Mul", "Div", "Max", "Min")
+
+
+def activation_of(node: ir.Node) -> Optional[tuple]:
+    """(act, act_alpha, act_beta) equivalent to a unary activation node, or None."""
+    op = node.op
+    if op == "Relu":
+        return ops.ACT_RELU, 0.0, 0.0
+    if op == "Clip":
+        lo, hi = float(attr(node, "min")), float(attr(node, "max"))
+        if lo == 0.0 and hi == math.inf:
+            return ops.ACT_RELU, 0.0, 0.0
+        return ops.ACT_CLIP, lo, hi
+    if op == "Sigmoid":
+        return ops.ACT_SIGMOID, 0.0, 0.0
+    if op == "HardSwish":
+        return ops.ACT_HARDSWISH, 0.0, 0.0
+    if op == "LeakyRelu":
+        return ops.ACT_LEAKY_RELU, float(attr(node, "alpha")), 0.0
+    if op == "Tanh":
+        return ops.ACT_TANH, 0.0, 0.0
+    if op == "HardSigmoid":
+        return ops.ACT_HARDSIGMOID, float(attr(node, "alpha")), float(attr(node, "beta"))
+    return None
+
+
+def fuse_activations(graph: ir.Graph) -> bool:
+    producers, uses = graph.producers(), graph.consumers()
+    dead = []
+    for node in graph.nodes:
+        act = activation_of(node)
+        if act is None:
+            continue
+        x = node.inputs[0]
+        producer = producers.get(x)
+        if producer is None or producer.op not in PRODUCERS or attr(producer, "act") != ops.ACT_NONE:
+            continue
+        if sole_consumer(graph, uses, x) is not node or not is_float(graph, x):
+            continue
+        producer.attrs.update(act=act[0], act_alpha=act[1], act_beta=act[2])
+        take_output(graph, producer, node)
+        producers[node.outputs[0]] = producer
+        dead.append(node)
+    remove_nodes(graph, dead)
+    return bool(dead)
