@@ -21,19 +21,27 @@ from onnx.backend.base import Backend, BackendRep
 PARAMETER_INPUTS = {
     "Reshape": {1}, "Slice": {1, 2, 3, 4}, "Pad": {1, 2, 3}, "Clip": {1, 2}, "Split": {1},
     "Squeeze": {1}, "Unsqueeze": {1}, "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1},
-    "Resize": {1, 2, 3}, "Upsample": {1}, "ConstantOfShape": {0}, "Expand": {1}, "Tile": {1},
-    "TopK": {1}, "OneHot": {1},
+    "Resize": {1, 2, 3}, "Upsample": {1}, "ConstantOfShape": {0},
 }
 
 
 def parameter_inputs(model: onnx.ModelProto) -> set:
-    """Names of graph inputs consumed at a parameter position."""
+    """Names of graph inputs whose values reach a parameter position, directly
+    or through a subgraph computing it (e.g. pads computed from a shape input)."""
     graph_inputs = {i.name for i in model.graph.input} - {t.name for t in model.graph.initializer}
-    names = set()
-    for node in model.graph.node:
-        for pos in PARAMETER_INPUTS.get(node.op_type, ()):
-            if pos < len(node.input) and node.input[pos] in graph_inputs:
-                names.add(node.input[pos])
+    producer = {out: node for node in model.graph.node for out in node.output}
+    pending = [node.input[pos] for node in model.graph.node for pos in PARAMETER_INPUTS.get(node.op_type, ())
+               if pos < len(node.input) and node.input[pos]]
+    seen, names = set(), set()
+    while pending:
+        value = pending.pop()
+        if value in seen:
+            continue
+        seen.add(value)
+        if value in graph_inputs:
+            names.add(value)
+        elif value in producer:
+            pending.extend(i for i in producer[value].input if i)
     return names
 
 
