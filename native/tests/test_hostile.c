@@ -119,7 +119,8 @@ int main(void) {
     const char *env = getenv("PML_FUZZ_ITERS");
     int iterations = env ? atoi(env) : 100000;
     if (iterations < 100) iterations = 100;
-    fuzz("add_relu.pml", iterations / 2);
-    fuzz("chain.pml", iterations / 2);
+    fuzz("add_relu.pml", iterations / 4);
+    fuzz("chain.pml", iterations / 4);
+    fuzz("every_family.pml", iterations / 2);
     return test_finish("test_hostile");
 }

@@ -25,6 +25,13 @@ def _status(msg: str) -> None:
         print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
 
 
+def _session(path: str, threads: int):
+    """A Session straight from a .pml file (the C loader verifies it), or from a converted source model."""
+    import pocketml
+
+    return pocketml.Session(path if _is_pml(path) else _load_model(path), threads=threads)
+
+
 def _done_status() -> None:
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -47,13 +54,16 @@ def _parse_input(text: str):
     return name, path
 
 
+def _is_pml(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(8) == b"POCKETML"
+
+
 def _load_model(path: str, input_shapes=None):
     """A .pml is loaded; a source model (.onnx) is converted in memory."""
     import pocketml
 
-    with open(path, "rb") as f:
-        is_pml = f.read(8) == b"POCKETML"
-    if is_pml:
+    if _is_pml(path):
         return pocketml.load(path)
     _status(f"converting {path} ...")
     model = pocketml.convert(path, input_shapes=input_shapes)
@@ -85,10 +95,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_run(args) -> int:
-    import pocketml
-
-    model = _load_model(args.model)
-    session = pocketml.Session(model, threads=args.threads)
+    session = _session(args.model, args.threads)
     feeds = {}
     for name, path in args.input or []:
         feeds[name] = np.load(path)
@@ -119,16 +126,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    import pocketml
-
     from .benchmark import interleaved, onnxruntime_session, random_feeds
 
-    model = _load_model(args.model)
-    session = pocketml.Session(model, threads=args.threads)
+    session = _session(args.model, args.threads)
     feeds = random_feeds([(i.name, i.dtype, i.shape) for i in session.inputs])
     fns = {"pocketml": lambda: session.run(feeds)}
     if args.compare == "onnxruntime":
-        src = args.onnx or model.metadata.get("source")
+        src = args.onnx or (_load_model(args.model).metadata.get("source") if _is_pml(args.model) else args.model)
         if not src or not os.path.exists(src):
             print("error: --compare onnxruntime needs the source .onnx (pass --onnx PATH)", file=sys.stderr)
             return 2

@@ -64,6 +64,48 @@ def chain_graph() -> ir.Graph:
     return g
 
 
+def every_family_graph() -> ir.Graph:
+    """A tiny NHWC conv net touching every kernel family (conv, depthwise conv,
+    transposed conv, pools, gemm, matmul, softmax, concat, slice, pad, resize,
+    transpose, gather, reduce, cast): fuzzing it sends mutated attributes and
+    shapes into every family's infer/prepare."""
+    g = ir.Graph("every_family")
+    g.add_value("x", "float32", (1, 6, 6, 3))
+    g.inputs = ["x"]
+    rng = np.random.default_rng(11)
+
+    def const(name, shape, dtype=np.float32):
+        g.add_value(name, const=rng.standard_normal(shape).astype(dtype))
+        return name
+
+    g.add_node("Conv", ["x", const("w_conv", (8, 3, 3, 3)), const("b_conv", (8,))], ["c0"],
+               {"pads": [1, 1, 1, 1], "act": 1}, name="conv")
+    g.add_node("Conv", ["c0", const("w_dw", (8, 3, 3, 1))], ["c1"],
+               {"pads": [1, 1, 1, 1], "group": 8, "strides": [2, 2]}, name="depthwise")
+    g.add_node("ConvTranspose", ["c1", const("w_ct", (8, 2, 2, 4))], ["c2"], {"strides": [2, 2]}, name="deconv")
+    g.add_node("MaxPool", ["c2"], ["p0"], {"kernel": [2, 2], "strides": [2, 2]}, name="maxpool")
+    g.add_node("AveragePool", ["c2"], ["p1"], {"kernel": [3, 3], "pads": [1, 1, 1, 1], "strides": [2, 2]},
+               name="avgpool")
+    g.add_node("Concat", ["p0", "p1"], ["cat"], {"axis": 3}, name="concat")
+    g.add_node("Pad", ["cat"], ["pad"], {"pads": [0, 1, 1, 0, 0, 0, 0, 0], "mode": 1}, name="pad")
+    g.add_node("Slice", ["pad"], ["sl"], {"starts": [0, 0], "ends": [3, 3], "axes": [1, 2]}, name="slice")
+    g.add_node("Resize", ["sl"], ["rs"], {"mode": 1, "scales": [1.0, 2.0, 2.0, 1.0], "sizes": [1, 6, 6, 8]},
+               name="resize")
+    g.add_node("Transpose", ["rs"], ["tr"], {"perm": [0, 3, 1, 2]}, name="transpose")
+    g.add_node("ReduceMean", ["tr"], ["rm"], {"axes": [3], "keepdims": 0}, name="reduce")
+    g.add_node("GlobalAveragePool", ["c0"], ["gp"], name="globalpool")
+    g.add_node("Reshape", ["gp"], ["flat"], {"shape": [1, 8]}, name="reshape")
+    g.add_node("Gemm", ["flat", const("w_fc", (8, 5)), const("b_fc", (5,))], ["fc"], name="gemm")
+    g.add_node("MatMul", ["rm", const("w_mm", (6, 5))], ["mm"], name="matmul")
+    g.add_node("Softmax", ["fc"], ["prob"], {"axis": -1}, name="softmax")
+    g.add_value("idx", const=np.array([2, 0], np.int64))
+    g.add_node("Gather", ["mm", "idx"], ["gat"], {"axis": 2}, name="gather")
+    g.add_node("Cast", ["gat"], ["gat16"], {"to": 2}, name="cast")
+    g.outputs = ["prob", "gat16"]
+    g.infer_shapes()
+    return g
+
+
 def _records():
     rec, weights = graph_to_records(add_relu_graph())
     return rec, weights
@@ -160,6 +202,7 @@ def fixtures() -> dict:
     files = {
         "add_relu.pml": write_pml(add_relu_graph(), metadata={"purpose": "C loader tests"}),
         "chain.pml": write_pml(chain_graph(), metadata={"purpose": "C loader/fuzz tests"}),
+        "every_family.pml": write_pml(every_family_graph(), metadata={"purpose": "C fuzz tests of every op family"}),
     }
     lines = []
     for name, stage, status, msg, data in invalid_cases():
