@@ -88,3 +88,13 @@ def test_corrupt_file_is_a_clear_error(squeezenet_pml, tmp_path):
     bad.write_bytes(bytes(data))
     proc = cli("run", bad, "--random", check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "checksum" in proc.stderr.lower()
+
+
+def test_symbolic_input_without_shape_says_how_to_fix(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y])
+    src = tmp_path / "sym.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), src)
+    proc = cli("convert", src, "-o", tmp_path / "sym.pml", check=False)
+    assert proc.returncode == 1 and "--input-shape x=1,4" in proc.stderr and "Traceback" not in proc.stderr

@@ -119,7 +119,7 @@ int main(void) {
         int64_t d[3] = {3, 4, 5};
         int32_t v32[60];
         int64_t v64[60];
-        for (int i = 0; i < 60; i++) v32[i] = (int32_t)((i * 7919) % 201 - 100), v64[i] = (int64_t)v32[i] << 33;
+        for (int i = 0; i < 60; i++) v32[i] = (int32_t)((i * 7919) % 201 - 100), v64[i] = (int64_t)v32[i] * ((int64_t)1 << 33);
         pml_tensor x32 = tt_make(PML_INT32, 3, d, v32), x64 = tt_make(PML_INT64, 3, d, v64), y;
         int64_t axes[2] = {0, 2};
         pml_attr at[2] = {attr_ints("axes", axes, 2), attr_int("keepdims", 0)};
