@@ -55,6 +55,13 @@ typedef struct pml_tensor {
     int64_t dims[PML_MAX_RANK];
     size_t nbytes;          /* element count * dtype size */
     int is_const;           /* constant: data points at the model's weights */
+    /* The value is known while planning: constants, and small shape tensors
+     * (Shape -> Gather -> Concat ...) that the session computes at plan time
+     * because some op's infer needs them (Reshape's target, Expand's shape,
+     * Range's bounds...). An op's infer may read data only when this is set
+     * (see pml_tensor_known_value); nodes producing such tensors are run at
+     * plan time and skipped at run time. */
+    int value_known;
     void *data;             /* constants: model weights; others: arena + offset (set by planner) */
 } pml_tensor;
 
@@ -140,6 +147,12 @@ float pml_attr_float(const pml_node *node, const char *name, float def);
 /* Returns the count and sets *values, or -1 if absent. */
 int pml_attr_ints(const pml_node *node, const char *name, const int64_t **values);
 int pml_attr_floats(const pml_node *node, const char *name, const float **values);
+
+/* Data of a tensor whose value is known at infer time (constant or computed
+ * while planning), else NULL: ops needing it return a clear error then. */
+static inline const void *pml_tensor_known_value(const pml_tensor *t) {
+    return t && (t->is_const || t->value_known) ? t->data : NULL;
+}
 
 /* Shape helpers shared by infer functions. */
 int pml_broadcast_shapes(int rank_a, const int64_t *a, int rank_b, const int64_t *b, int *rank_out,

@@ -103,4 +103,4 @@ def by_code(code: int) -> OpDef:
 
 
 # Importing the families registers their ops.
-from . import elementwise, conv, matmul, pool, norm, tensor, reduce  # noqa: E402,F401
+from . import elementwise, conv, matmul, pool, norm, tensor, reduce, recurrent, attention  # noqa: E402,F401

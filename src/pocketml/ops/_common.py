@@ -182,5 +182,11 @@ def check_act(node, attrs: dict) -> None:
         raise fail(node, f"unknown fused activation kind {attrs.get('act')} (known: {sorted(ACTIVATIONS)})")
 
 
+def fresh_dim(node, index: int, what: str = "d") -> str:
+    """A new symbolic dim for an output size known only at run time
+    (e.g. Reshape to a computed shape, Range, TopK with a run-time k)."""
+    return f"{node.name}:{what}{index}"
+
+
 def prod(dims):
     return math.prod(int(d) for d in dims)
