@@ -3,7 +3,8 @@
  *
  * The runtime loads a .pml model (from a file or a memory buffer), verifies it
  * completely before trusting any offset in it, and runs it with a fixed arena
- * planned at session creation: nothing is allocated while a model runs.
+ * planned at session creation (or, for symbolic input dims, when their sizes
+ * are first given): nothing is allocated while a model runs.
  * Depends only on libc, libm and pthreads.
  *
  * Usage:
@@ -31,6 +32,25 @@
  *
  *     pml_session_free(session);   // sessions must be freed before their model
  *     pml_model_free(model);
+ *
+ * Dynamic shapes: a model may declare symbolic input dims (batch, sequence).
+ * pml_session_input_info reports them as -1 (pml_session_input_dim_name gives
+ * their names) until a shape is given; give the concrete shape of each such
+ * input, then set the inputs and run as above:
+ *
+ *     int64_t dims[2] = {batch, seq};
+ *     pml_session_set_input_shape(session, 0, 2, dims); // fixed dims must match the model
+ *     pml_session_set_input(session, 0, ids, batch * seq * sizeof(int64_t));
+ *     pml_session_run(session);
+ *     pml_session_output_info(session, 0, &oi);         // concrete output shape of this run
+ *
+ * A new combination of input shapes re-plans the session (shape inference,
+ * kernel preparation, arena) on the next set_input or run; plans are cached
+ * per shape combination (options.plan_cache_size, default 8), so returning
+ * to a shape seen before costs no planning. Weights are never re-read
+ * (pml_model_weight_loads stays 1; pml_session_plan_count counts plans).
+ * Set every input after changing shapes. Models without symbolic input dims
+ * are planned once, at pml_session_create.
  *
  * Errors: every function that can fail returns a pml_status; on failure a
  * readable message (naming the node, op, dtype or shape involved) is
@@ -98,6 +118,8 @@ typedef struct pml_tensor_info {
 typedef struct pml_session_options {
     int num_threads;   /* total threads running kernels, including the caller; <= 0 means 1 */
     int scalar_only;   /* 1: use the scalar reference kernels even where SIMD ones exist */
+    int plan_cache_size; /* plans kept for different input shapes; <= 0 means 8. Each cached plan
+                          * holds its own packed weights/kernel state (see pml_session_state_size) */
 } pml_session_options;
 
 /* Version string of the runtime, and the highest .pml format version it reads. */
@@ -119,7 +141,8 @@ PML_API void pml_model_free(pml_model *model);
 PML_API int pml_model_weight_loads(const pml_model *model);
 
 PML_API void pml_session_options_init(pml_session_options *options);
-/* Infers every shape, checks every node, packs weights, plans the arena. */
+/* Infers every shape, checks every node, packs weights, plans the arena
+ * (deferred until pml_session_set_input_shape when inputs have symbolic dims). */
 PML_API pml_status pml_session_create(const pml_model *model, const pml_session_options *options,
                                       pml_session **out_session);
 PML_API void pml_session_free(pml_session *session);
@@ -130,6 +153,20 @@ PML_API pml_status pml_session_input_info(const pml_session *session, int index,
 PML_API pml_status pml_session_output_info(const pml_session *session, int index, pml_tensor_info *info);
 PML_API pml_status pml_session_find_input(const pml_session *session, const char *name, int *index);
 PML_API pml_status pml_session_find_output(const pml_session *session, const char *name, int *index);
+
+/* Dynamic shapes. Give the concrete shape of input `index`: rank must be the
+ * model's, fixed dims must equal the model's (else PML_ERR_SHAPE naming the
+ * input, dim and sizes), symbolic ones may be any size >= 0. Takes effect at
+ * the next set_input or run (which then plans or re-uses a cached plan, and
+ * reports shape errors of the whole graph naming the node). After it,
+ * pml_session_input_info reports the given shape. */
+PML_API pml_status pml_session_set_input_shape(pml_session *session, int index, int rank, const int64_t *dims);
+/* Name of a symbolic dim of an input/output as declared in the model (""
+ * when unnamed); NULL when that dim is fixed or the arguments are out of range. */
+PML_API const char *pml_session_input_dim_name(const pml_session *session, int index, int dim);
+PML_API const char *pml_session_output_dim_name(const pml_session *session, int index, int dim);
+/* Plans computed so far (1 for a static model; a cached shape does not count). */
+PML_API int pml_session_plan_count(const pml_session *session);
 
 /* Copy one input into the arena. nbytes must equal the input's byte size.
  * A run consumes the inputs (their arena bytes are reused once their last
@@ -142,7 +179,9 @@ PML_API pml_status pml_session_output_data(const pml_session *session, int index
                                            size_t *nbytes);
 
 /* Bytes of the activation arena planned for this session (inputs, outputs and
- * intermediates), and bytes of session-owned packed weights and kernel state. */
+ * intermediates), and bytes of session-owned packed weights and kernel state,
+ * for the current input shapes (0 before a model with symbolic inputs is
+ * planned). */
 PML_API size_t pml_session_arena_size(const pml_session *session);
 PML_API size_t pml_session_state_size(const pml_session *session);
 PML_API int pml_session_num_threads(const pml_session *session);

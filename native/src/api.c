@@ -52,6 +52,7 @@ void pml_session_options_init(pml_session_options *options) {
     if (!options) return;
     memset(options, 0, sizeof *options);
     options->num_threads = 1;
+    options->plan_cache_size = 8;
 }
 
 pml_status pml_session_create(const pml_model *model, const pml_session_options *options,
@@ -90,6 +91,11 @@ static pml_status tensor_info(const pml_session *s, int index, int output, pml_t
     if (!info) return null_arg(fn, "info");
     const pml_tensor *t = io_tensor(s, index, output, fn);
     if (!t) return PML_ERR_INVALID_ARGUMENT;
+    pml_tensor requested;
+    if (!output) { /* the shape set_input expects now */
+        pml_session_requested_shape(s, index, &requested);
+        t = &requested;
+    }
     memset(info, 0, sizeof *info);
     info->name = t->name;
     info->dtype = t->dtype;
@@ -134,6 +140,40 @@ pml_status pml_session_find_input(const pml_session *session, const char *name, 
 
 pml_status pml_session_find_output(const pml_session *session, const char *name, int *index) {
     return find_io(session, name, 1, index, __func__);
+}
+
+pml_status pml_session_set_input_shape(pml_session *session, int index, int rank, const int64_t *dims) {
+    if (!io_tensor(session, index, 0, __func__)) return PML_ERR_INVALID_ARGUMENT;
+    if (!dims && rank > 0) return null_arg(__func__, "dims");
+    return pml_session_set_shape(session, index, rank, dims);
+}
+
+static const char *dim_name(const pml_session *s, int index, int dim, int output, const char *fn) {
+    const pml_tensor *t = io_tensor(s, index, output, fn);
+    if (!t) return NULL;
+    int id = output ? s->model->outputs[index] : s->model->inputs[index];
+    const pml_tensor *declared = &s->model->tensors[id];
+    if (dim < 0 || dim >= declared->rank) {
+        pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: dim %d is out of range (%s '%s' has rank %d)", fn, dim,
+                      output ? "output" : "input", declared->name, declared->rank);
+        return NULL;
+    }
+    if (declared->dims[dim] >= 0) return NULL;
+    const char *const *names = s->model->dim_names[id];
+    return names && names[dim] ? names[dim] : "";
+}
+
+const char *pml_session_input_dim_name(const pml_session *session, int index, int dim) {
+    return dim_name(session, index, dim, 0, __func__);
+}
+
+const char *pml_session_output_dim_name(const pml_session *session, int index, int dim) {
+    return dim_name(session, index, dim, 1, __func__);
+}
+
+int pml_session_plan_count(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->plan_count;
 }
 
 pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes) {

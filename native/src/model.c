@@ -226,20 +226,21 @@ static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
         return model_error("tensor %d ('%s') has rank %u; this runtime supports rank <= %d", index, name, rank,
                            PML_MAX_RANK);
     tensor->rank = (int)rank;
-    int empty = 0;
+    int empty = 0, symbolic = 0;
     for (uint32_t i = 0; i < rank; i++) {
         int64_t dim = pml_fb_vec_i64(fb, &shape, i);
-        if (dim == -1)
-            return pml_set_error(PML_ERR_UNSUPPORTED,
-                                 "tensor %d ('%s'): dim %u is symbolic (-1); symbolic dims are not supported by this "
-                                 "runtime yet (give the model static input shapes before export)",
-                                 index, name, i);
-        if (dim < 0) return model_error("tensor %d ('%s'): dim %u is %lld (must be >= 0)", index, name, i, (long long)dim);
+        if (dim < -1) return model_error("tensor %d ('%s'): dim %u is %lld (must be >= 0, or -1 for a symbolic dim)",
+                                         index, name, i, (long long)dim);
         tensor->dims[i] = dim;
         empty |= dim == 0;
+        symbolic |= dim == -1;
     }
-    /* numel * esize <= 2^48, checked before each multiplication so nothing wraps */
-    uint64_t numel = empty ? 0 : 1, limit = PML_MAX_TENSOR_BYTES / esize;
+    if (symbolic && buffer != -1)
+        return model_error("constant tensor %d ('%s') has a symbolic dim (-1); constants must have static shapes",
+                           index, name);
+    /* numel * esize <= 2^48, checked before each multiplication so nothing wraps;
+     * a tensor with symbolic dims has no size until a session plans concrete shapes */
+    uint64_t numel = empty || symbolic ? 0 : 1, limit = PML_MAX_TENSOR_BYTES / esize;
     for (uint32_t i = 0; i < rank && numel; i++) {
         if ((uint64_t)tensor->dims[i] > limit / numel) {
             char buf[256];
@@ -257,6 +258,13 @@ static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
                                dim_names.len, rank, rank);
         for (uint32_t i = 0; i < dim_names.len; i++)
             if (!pml_fb_vec_string(fb, &dim_names, i)) return fb->status;
+        if (symbolic && dim_names.len) {
+            /* names of symbolic dims ("" for fixed ones), kept for pml_session_input_dim_name */
+            const char **names = pool_array(m, rank, sizeof(char *));
+            if (!names) return oom("dim names");
+            for (uint32_t i = 0; i < rank; i++) names[i] = pml_fb_vec_string(fb, &dim_names, i);
+            m->dim_names[index] = names;
+        }
     }
     if (buffer == -1) return PML_OK;
     if (buffer < -1 || buffer >= d->n_buffers)
@@ -553,8 +561,9 @@ static pml_status decode_graph(pml_model *m) {
     m->n_tensors = (int)tensors.len;
     m->n_nodes = (int)nodes.len;
     m->tensors = pool_array(m, tensors.len, sizeof(pml_tensor));
+    m->dim_names = pool_array(m, tensors.len, sizeof(const char **));
     m->nodes = pool_array(m, nodes.len, sizeof(pml_node));
-    if (!m->tensors || !m->nodes) return oom("tensors and nodes");
+    if (!m->tensors || !m->dim_names || !m->nodes) return oom("tensors and nodes");
 
     pml_status s = PML_OK;
     for (uint32_t i = 0; i < tensors.len && s == PML_OK; i++) {

@@ -40,7 +40,10 @@ struct pml_model {
     const char *producer, *graph_name;
 
     int n_tensors, n_nodes, n_inputs, n_outputs, n_metadata;
-    pml_tensor *tensors; /* constants: data -> weights; others: data NULL (sessions copy these) */
+    pml_tensor *tensors; /* constants: data -> weights; others: data NULL (sessions copy these).
+                          * A symbolic dim is -1 (never in constants); such tensors have nbytes 0. */
+    const char *const **dim_names; /* per tensor: NULL, or rank names ("" = fixed or unnamed dim) when
+                                    * the tensor has symbolic dims and the file names them */
     pml_node *nodes;     /* topologically sorted, verified */
     int *inputs, *outputs;
     pml_metadata_entry *metadata;

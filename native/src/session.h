@@ -2,36 +2,56 @@
  * session.h — struct pml_session and the session lifecycle behind the public
  * API (api.c validates arguments, then calls these).
  *
- * Ownership: a session borrows its model (which must outlive it), owns a copy
- * of the model's tensor table (shapes re-inferred; non-constant data points
- * into the arena), one kernel context per node (with op-owned state from
- * prepare), the arena and the thread pool. Constant tensors keep pointing
- * into the model's weights.
+ * Ownership: a session borrows its model (which must outlive it), owns a live
+ * copy of the model's tensor table and one kernel context per node (what the
+ * executor reads), a small LRU cache of plans (one per input-shape
+ * signature: inferred shapes, op state from prepare, values computed at plan
+ * time, arena offsets), one arena sized for the largest cached plan, and the
+ * thread pool. Activating a plan copies its shapes, offsets and op state into
+ * the live tables; constant tensors keep pointing into the model's weights.
  */
 #ifndef PML_SESSION_H
 #define PML_SESSION_H
 
 #include "model.h"
 
+#define PML_DEFAULT_PLAN_CACHE 8
+
+typedef struct pml_plan pml_plan;
+
 struct pml_session {
     const pml_model *model;
-    pml_tensor *tensors;        /* n = model->n_tensors */
-    pml_kernel_ctx *ctx;        /* one per node */
+    pml_tensor *tensors;        /* live table, n = model->n_tensors (the active plan's shapes/data) */
+    pml_kernel_ctx *ctx;        /* one per node (the active plan's state/scratch) */
     const pml_op_def **defs;    /* one per node */
     pml_tensor **slots;         /* backing store of every ctx's in/out arrays */
-    int n_started;              /* nodes whose infer ran: their release must run */
+    const uint8_t *skip;        /* per node: computed at plan time, not run (active plan's) */
     uint8_t *arena;
-    size_t arena_size, state_size;
+    size_t arena_cap;           /* bytes allocated: the largest cached plan's arena */
+    size_t arena_size, state_size; /* of the active plan */
     char *input_set;            /* per graph input: set since the last run */
     int outputs_valid;          /* the last run completed */
     pml_cpu cpu;
     int scalar_only, num_threads;
     pml_threadpool *pool;       /* NULL when running on the caller only */
     const char *isa;
+
+    /* input shapes: what the caller asked for (symbolic dims -1 until set) */
+    int *in_offset;             /* per graph input: start of its dims in req */
+    int64_t *req;               /* concatenated dims of every graph input */
+    int sig_len;                /* total dims of all inputs */
+    int shape_dirty;            /* req differs from the active plan's signature */
+    pml_plan **plans;           /* cached plans, most recently used first */
+    int n_plans, plan_cap;
+    pml_plan *active;           /* NULL until the input shapes are known */
+    int plan_count;             /* plans computed (cache misses) */
 };
 
 pml_status pml_session_build(const pml_model *model, const pml_session_options *options, pml_session **out);
 void pml_session_destroy(pml_session *s);
+pml_status pml_session_set_shape(pml_session *s, int index, int rank, const int64_t *dims);
+/* Shape the next set_input expects for input `index` (-1 for symbolic dims not set yet). */
+void pml_session_requested_shape(const pml_session *s, int index, pml_tensor *out);
 pml_status pml_session_copy_input(pml_session *s, int index, const void *data, size_t nbytes);
 pml_status pml_session_execute(pml_session *s);
 

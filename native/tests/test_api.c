@@ -3,8 +3,9 @@
  * with readable errors, tensor info, find by name, set_input size checks,
  * run/output lifecycle, numerics of the fixtures against a hand-written
  * reference, scalar vs SIMD sessions, thread counts, one model shared by
- * sessions on two threads, and that set_input/run/output_data allocate
- * nothing (malloc is interposed in this executable on glibc without ASan).
+ * sessions on two threads, and that set_input/run/output_data (and switching
+ * between cached input-shape plans) allocate nothing (malloc is interposed
+ * in this executable on glibc without ASan).
  */
 #include <pthread.h>
 
@@ -271,10 +272,38 @@ static void test_no_allocation_while_running(void) {
 #endif
 }
 
+/* Switching between input shapes whose plans are cached allocates nothing either. */
+static void test_no_allocation_switching_cached_shapes(void) {
+#ifdef PML_COUNT_ALLOCS
+    pml_model *m = load("symbolic.pml");
+    pml_session *s = NULL;
+    CHECK_OK(pml_session_create(m, NULL, &s));
+    if (s) {
+        float x[12] = {0}, y[3] = {0};
+        int64_t batches[] = {1, 3};
+        for (int it = 0; it < 12; it++) {
+            if (it == 2) g_allocs = 0, g_counting = 1; /* both plans exist from here on */
+            int64_t b = batches[it % 2], dx[2] = {b, 4}, dy[2] = {b, 1};
+            pml_session_set_input_shape(s, 0, 2, dx);
+            pml_session_set_input_shape(s, 1, 2, dy);
+            pml_session_set_input(s, 0, x, (size_t)b * 4 * sizeof(float));
+            pml_session_set_input(s, 1, y, (size_t)b * sizeof(float));
+            CHECK_OK(pml_session_run(s));
+        }
+        g_counting = 0;
+        CHECK(g_allocs == 0 && pml_session_plan_count(s) == 2);
+        if (g_allocs) fprintf(stderr, "%d allocations switching between cached plans\n", g_allocs);
+    }
+    pml_session_free(s);
+    pml_model_free(m);
+#endif
+}
+
 int main(void) {
     test_null_arguments();
     test_add_relu();
     test_chain_sessions();
     test_no_allocation_while_running();
+    test_no_allocation_switching_cached_shapes();
     return test_finish("test_api");
 }

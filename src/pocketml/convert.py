@@ -31,25 +31,23 @@ def _detect_format(path: PathLike) -> str:
     return "onnx"  # protobuf has no magic; let the ONNX parser judge
 
 
-def _require_static_inputs(graph) -> None:
-    """The runtime plans memory for concrete shapes: symbolic input dims must be fixed at conversion."""
-    from . import ir
-
-    symbolic = {n: graph.values[n].shape for n in graph.inputs if not ir.is_static(graph.values[n].shape)}
-    if not symbolic:
-        return
-    example = {n: tuple(d if isinstance(d, int) else 1 for d in (shape or ())) for n, shape in symbolic.items()}
-    cli = " ".join(f"--input-shape {n}={','.join(map(str, s))}" for n, s in example.items())
-    described = ", ".join(f"{n} {list(s) if s is not None else '(unknown rank)'}" for n, s in symbolic.items())
-    raise ConversionError(f"input(s) with symbolic or unknown dims: {described}; give concrete shapes with "
-                          f"input_shapes={example} (CLI: {cli})")
+def _require_known_ranks(graph) -> None:
+    """Symbolic dims are fine (the runtime plans each concrete shape it is given), unknown ranks are not."""
+    unknown = [n for n in graph.inputs if graph.values[n].shape is None]
+    if unknown:
+        example = {n: (1, 3, 224, 224) for n in unknown}
+        cli = " ".join(f"--input-shape {n}=1,3,224,224" for n in unknown)
+        raise ConversionError(f"input(s) {unknown} have no shape (unknown rank); give their shapes with "
+                              f"input_shapes={example} (CLI: {cli}); dims may stay symbolic only when the rank "
+                              "is known")
 
 
 def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, optimize: bool = True) -> Model:
     """Convert a source model (path to .onnx, or an onnx.ModelProto) to a pocketml Model.
 
-    input_shapes maps input names to concrete shapes, fixing symbolic dims
-    (e.g. {"input": (1, 3, 224, 224)}).
+    Symbolic input dims (batch, sequence) stay symbolic: the runtime plans
+    each concrete shape it is given at run time. input_shapes maps input
+    names to concrete shapes to pin them instead (e.g. {"input": (1, 3, 224, 224)}).
     """
     from . import passes
 
@@ -67,7 +65,7 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
         return Model.load(path)
     else:
         raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx)")
-    _require_static_inputs(graph)
+    _require_known_ranks(graph)
     if optimize:
         graph = passes.optimize(graph)
     return Model(graph, {"source": source, "source_format": fmt, "producer": "pocketml"})

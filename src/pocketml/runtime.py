@@ -4,6 +4,11 @@
         print(s.inputs, s.arena_size, s.isa)
         outputs = s.run({"x": x})            # dict name -> numpy array
 
+Models with symbolic dims (``s.inputs[0].shape == ("batch", 128)``) run at
+any size of those dims: ``run`` gives the C runtime the arrays' shapes, which
+re-plans the session for a new combination of shapes (cached per
+combination; ``plan_count`` counts plans, ``model.weight_loads`` stays 1).
+
 The library is found through the POCKETML_LIBRARY environment variable, else
 as lib/libpocketml.so inside the installed pocketml package. Inputs are
 checked in Python first (name, dtype, shape: no silent casting) so mistakes
@@ -38,7 +43,7 @@ class _TensorInfo(ctypes.Structure):
 
 
 class _Options(ctypes.Structure):
-    _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int)]
+    _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int), ("plan_cache_size", ctypes.c_int)]
 
 
 _P = ctypes.c_void_p
@@ -62,6 +67,10 @@ _API = {
     "pml_session_output_info": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_TensorInfo)]),
     "pml_session_find_input": (_STATUS, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
     "pml_session_find_output": (_STATUS, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
+    "pml_session_set_input_shape": (_STATUS, [_P, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int64)]),
+    "pml_session_input_dim_name": (ctypes.c_char_p, [_P, ctypes.c_int, ctypes.c_int]),
+    "pml_session_output_dim_name": (ctypes.c_char_p, [_P, ctypes.c_int, ctypes.c_int]),
+    "pml_session_plan_count": (ctypes.c_int, [_P]),
     "pml_session_set_input": (_STATUS, [_P, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]),
     "pml_session_run": (_STATUS, [_P]),
     "pml_session_output_data": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
@@ -122,12 +131,21 @@ _DTYPES = {code: ir.np_dtype(name) for code, name in ir.DTYPE_BY_CODE.items()}
 
 @dataclasses.dataclass(frozen=True)
 class TensorInfo:
+    """An input or output: shape dims are ints, or for symbolic dims the dim's
+    name (str) or None when the model does not name it."""
     name: str
     dtype: np.dtype
     shape: tuple
 
     @property
-    def nbytes(self) -> int:
+    def is_static(self) -> bool:
+        return all(isinstance(d, int) for d in self.shape)
+
+    @property
+    def nbytes(self) -> Optional[int]:
+        """Bytes of the tensor; None while it has symbolic dims."""
+        if not self.is_static:
+            return None
         return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
 
@@ -178,7 +196,8 @@ class LoadedModel:
 class Session:
     """A planned, runnable instance of a model (C pml_session)."""
 
-    def __init__(self, model, threads: int = 1, scalar_only: bool = False):
+    def __init__(self, model, threads: int = 1, scalar_only: bool = False, plan_cache_size: int = 8):
+        """``plan_cache_size``: plans kept for different input shapes (each holds its own packed weights)."""
         self._handle = _P()
         self._owns_model = not isinstance(model, LoadedModel)
         self._model = LoadedModel(model) if self._owns_model else model
@@ -186,20 +205,32 @@ class Session:
         lib().pml_session_options_init(ctypes.byref(opts))
         opts.num_threads = int(threads)
         opts.scalar_only = int(bool(scalar_only))
+        opts.plan_cache_size = int(plan_cache_size)
         _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),
                RuntimeFailure, "cannot create a session")
         self._model._sessions.add(self)
-        self._inputs = [self._info(lib().pml_session_input_info, i)
+        self._inputs = [self._info(lib().pml_session_input_info, i, lib().pml_session_input_dim_name)
                         for i in range(lib().pml_session_input_count(self._handle))]
-        self._outputs = [self._info(lib().pml_session_output_info, i)
+        self._outputs = [self._info(lib().pml_session_output_info, i, lib().pml_session_output_dim_name)
                          for i in range(lib().pml_session_output_count(self._handle))]
+        # shapes the C session is set for (static models: the model's own)
+        self._fed_shapes = [t.shape if t.is_static else None for t in self._inputs]
+        self._out_shapes: Optional[list] = None if any(not t.is_static for t in self._outputs) else \
+            [t.shape for t in self._outputs]
         self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
         self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
 
-    def _info(self, fn, index: int) -> TensorInfo:
+    def _info(self, fn, index: int, dim_name_fn=None) -> TensorInfo:
         info = _TensorInfo()
         _check(fn(self._handle, index, ctypes.byref(info)), RuntimeFailure, "cannot read tensor info")
-        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(info.dims[:info.rank]))
+        dims = []
+        for d, size in enumerate(info.dims[:info.rank]):
+            if size >= 0:
+                dims.append(int(size))
+            else:  # symbolic: its name (inputs), else None
+                name = dim_name_fn(self._handle, index, d) if dim_name_fn else None
+                dims.append(name.decode() or None if name is not None else None)
+        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(dims))
 
     def _require(self) -> _P:
         if not self._handle:
@@ -242,12 +273,18 @@ class Session:
         return lib().pml_session_num_threads(self._require())
 
     @property
+    def plan_count(self) -> int:
+        """Plans computed so far: 1 for a static model; +1 per new combination of input shapes
+        (a shape seen before re-uses its cached plan)."""
+        return lib().pml_session_plan_count(self._require())
+
+    @property
     def model(self) -> LoadedModel:
         return self._model
 
     # ---- running --------------------------------------------------------------------------
     def _check_feeds(self, feeds: dict) -> list:
-        expected = ", ".join(f"{t.name} ({t.dtype} {list(t.shape)})" for t in self._inputs) or "none"
+        expected = ", ".join(f"{t.name} ({t.dtype} {_shape_str(t.shape)})" for t in self._inputs) or "none"
         unknown = [k for k in feeds if k not in self._input_index]
         if unknown:
             raise InputError(f"unknown input(s) {unknown}; the model's inputs are: {expected}")
@@ -262,10 +299,27 @@ class Session:
             if a.dtype != t.dtype:
                 raise InputError(f"input {t.name!r} has dtype {a.dtype}, expected {t.dtype} (inputs are never cast: "
                                  f"convert with .astype(np.{t.dtype.name}))")
-            if tuple(a.shape) != t.shape:
-                raise InputError(f"input {t.name!r} has shape {list(a.shape)}, expected {list(t.shape)}")
-            arrays.append(np.ascontiguousarray(a))
+            if a.ndim != len(t.shape) or any(isinstance(d, int) and d != n for d, n in zip(t.shape, a.shape)):
+                fixed = [i for i, d in enumerate(t.shape) if isinstance(d, int)]
+                why = f"rank {len(t.shape)}" if a.ndim != len(t.shape) else \
+                    f"dim {next(i for i in fixed if a.shape[i] != t.shape[i])} fixed"
+                raise InputError(f"input {t.name!r} has shape {list(a.shape)}, expected {_shape_str(t.shape)} "
+                                 f"({why}; only symbolic dims may vary)")
+            arrays.append(np.require(a, requirements="C"))  # not ascontiguousarray: it makes 0-d arrays 1-d
         return arrays
+
+    def _set_shapes(self, handle: _P, arrays: list) -> None:
+        """Give the C session the arrays' shapes where they changed (it re-plans at set_input)."""
+        changed = False
+        for i, a in enumerate(arrays):
+            if self._fed_shapes[i] != a.shape:
+                dims = (ctypes.c_int64 * max(a.ndim, 1))(*a.shape)
+                _check(lib().pml_session_set_input_shape(handle, i, a.ndim, dims), InputError,
+                       f"input {self._inputs[i].name!r} with shape {list(a.shape)}")
+                self._fed_shapes[i] = a.shape
+                changed = True
+        if changed:
+            self._out_shapes = None
 
     def run(self, feeds: dict, output_names: Optional[list] = None) -> dict:
         """Run the model; returns {output name: array} (copies, owned by the caller)."""
@@ -275,10 +329,13 @@ class Session:
         if bad:
             raise InputError(f"unknown output(s) {bad}; the model's outputs are: {', '.join(self.output_names)}")
         arrays = self._check_feeds(feeds)
+        self._set_shapes(handle, arrays)
         for i, a in enumerate(arrays):
             _check(lib().pml_session_set_input(handle, i, a.ctypes.data_as(ctypes.c_void_p), a.nbytes),
                    RuntimeFailure, f"cannot set input {self._inputs[i].name!r}")
         _check(lib().pml_session_run(handle), RuntimeFailure, "run failed")
+        if self._out_shapes is None:  # new input shapes: read the concrete output shapes of this plan
+            self._out_shapes = [self._info(lib().pml_session_output_info, i).shape for i in range(len(self._outputs))]
         result = {}
         for name in names:
             i = self._output_index[name]
@@ -286,7 +343,7 @@ class Session:
             ptr, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
             _check(lib().pml_session_output_data(handle, i, ctypes.byref(ptr), ctypes.byref(nbytes)),
                    RuntimeFailure, f"cannot read output {name!r}")
-            out = np.empty(info.shape, dtype=info.dtype)
+            out = np.empty(self._out_shapes[i], dtype=info.dtype)
             if nbytes.value:
                 ctypes.memmove(out.ctypes.data, ptr.value, nbytes.value)
             result[name] = out
@@ -316,6 +373,10 @@ class Session:
     def __repr__(self) -> str:
         state = "closed" if not self._handle else f"arena={self.arena_size} isa={self.isa}"
         return f"Session(inputs={self.input_names}, outputs={self.output_names}, {state})"
+
+
+def _shape_str(shape: tuple) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 __all__ = ["Session", "LoadedModel", "TensorInfo", "library_path", "version"]

@@ -3,7 +3,9 @@
     python tests/format/make_c_fixtures.py           # (re)write the fixtures
     python tests/format/make_c_fixtures.py --check   # exit 1 if the committed ones are stale
 
-Valid models use only elementwise ops (Add, Mul, Relu, Sigmoid, Sub). Each
+Valid models use only elementwise ops (Add, Mul, Relu, Sigmoid, Sub), plus
+every_family.pml (one node of each kernel family) and the models with
+symbolic dims of the dynamic-shape tests (symbolic*.pml). Each
 invalid model is the small valid one with exactly one thing broken, encoded
 with the real writer (records layer), so the C verifier's semantic checks are
 tested on otherwise well-formed files. invalid_cases.txt lists, one per line,
@@ -106,6 +108,47 @@ def every_family_graph() -> ir.Graph:
     return g
 
 
+def symbolic_graph() -> ir.Graph:
+    """Dynamic shapes: x float32 [batch, 4], y float32 [batch, 1];
+    z = relu(x + (c1 + c2)) and p = x * y, both [batch, 4]. c1 + c2 has only
+    constant inputs, so the session computes it at plan time and skips it."""
+    g = ir.Graph("symbolic")
+    g.add_value("x", "float32", ("batch", 4))
+    g.add_value("y", "float32", ("batch", 1))
+    g.inputs = ["x", "y"]
+    g.add_value("c1", const=np.array([1.0, -2.0, 0.5, 3.0], np.float32))
+    g.add_value("c2", const=np.array([0.25, 0.5, -1.0, -4.0], np.float32))
+    g.add_node("Add", ["c1", "c2"], ["c"], name="const_add")
+    g.add_node("Add", ["x", "c"], ["s"], name="add")
+    g.add_node("Relu", ["s"], ["z"], name="relu")
+    g.add_node("Mul", ["x", "y"], ["p"], name="mul")
+    g.outputs = ["z", "p"]
+    g.infer_shapes()
+    return g
+
+
+def symbolic_shape_chain_graph() -> ir.Graph:
+    """Shape arithmetic as exporters write it, with x float32 [batch, seq, 4]:
+    y = x.reshape(shape(x)[0:1] ++ [-1]) through Shape -> Gather -> Concat ->
+    Reshape, and z = x + expand(bias, shape(x)). The session computes the
+    shape tensors at plan time for each input shape."""
+    g = ir.Graph("symbolic_shape_chain")
+    g.add_value("x", "float32", ("batch", "seq", 4))
+    g.inputs = ["x"]
+    g.add_value("idx0", const=np.array([0], np.int64))
+    g.add_value("minus1", const=np.array([-1], np.int64))
+    g.add_value("bias", const=np.array([1.0, 2.0, 3.0, 4.0], np.float32))
+    g.add_node("Shape", ["x"], ["s"], name="shape")
+    g.add_node("Gather", ["s", "idx0"], ["b"], {"axis": 0}, name="gather")
+    g.add_node("Concat", ["b", "minus1"], ["t"], {"axis": 0}, name="concat")
+    g.add_node("Reshape", ["x", "t"], ["y"], name="reshape")
+    g.add_node("Expand", ["bias", "s"], ["e"], name="expand")
+    g.add_node("Add", ["x", "e"], ["z"], name="add")
+    g.outputs = ["y", "z"]
+    g.infer_shapes()
+    return g
+
+
 def _records():
     rec, weights = graph_to_records(add_relu_graph())
     return rec, weights
@@ -147,8 +190,8 @@ def invalid_cases() -> list:
          lambda r: _set(r.tensors[_tensor(r, y)], shape=[1] * 9)),
         ("tensor_negative_dim", "load", INVALID_MODEL, "dim 1 is -5",
          lambda r: _set(r.tensors[_tensor(r, y)], shape=[2, -5])),
-        ("tensor_symbolic_dim", "load", UNSUPPORTED, "symbolic dims are not supported by this runtime yet",
-         lambda r: _set(r.tensors[_tensor(r, x)], shape=[-1, 3], dim_names=["batch", ""])),
+        ("const_symbolic_dim", "load", INVALID_MODEL, "constants must have static shapes",
+         lambda r: _set(r.tensors[_tensor(r, bias)], shape=[-1], dim_names=["n"])),
         ("tensor_too_large", "load", INVALID_MODEL, "is larger than",
          lambda r: _set(r.tensors[_tensor(r, y)], shape=[2**40, 2**40, 2**40])),
         ("tensor_no_name", "load", INVALID_MODEL, "has no name",
@@ -163,8 +206,6 @@ def invalid_cases() -> list:
          lambda r: _set(r.tensors[_tensor(r, bias)], buffer=7)),
         ("op_unknown", "load", INVALID_MODEL, "op code 999 is not a known op",
          lambda r: _set(r.nodes[1], op=999)),
-        ("op_unimplemented", "load", UNSUPPORTED, "op Shape (code 108) is not implemented",
-         lambda r: _set(r.nodes[1], op=108)),
         ("op_arity", "load", INVALID_MODEL, "node 'relu' (Relu): has 2 inputs; Relu takes 1 to 1",
          lambda r: r.nodes[1].inputs.append(_tensor(r, x))),
         ("input_absent", "load", INVALID_MODEL, "required input 1 is absent",
@@ -203,6 +244,9 @@ def fixtures() -> dict:
         "add_relu.pml": write_pml(add_relu_graph(), metadata={"purpose": "C loader tests"}),
         "chain.pml": write_pml(chain_graph(), metadata={"purpose": "C loader/fuzz tests"}),
         "every_family.pml": write_pml(every_family_graph(), metadata={"purpose": "C fuzz tests of every op family"}),
+        "symbolic.pml": write_pml(symbolic_graph(), metadata={"purpose": "C dynamic-shape tests"}),
+        "symbolic_shape_chain.pml": write_pml(symbolic_shape_chain_graph(),
+                                              metadata={"purpose": "C plan-time shape evaluation tests"}),
     }
     lines = []
     for name, stage, status, msg, data in invalid_cases():

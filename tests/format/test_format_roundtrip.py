@@ -112,10 +112,13 @@ def test_constant_dtypes(dtype):
 def test_symbolic_dims():
     g = fx.add_relu_graph()
     g.values["x"].shape = ("batch", 3)
-    with pytest.raises(ConversionError, match="'x' has shape \\['batch', 3\\] with symbolic dims"):
-        write_pml(g)
-    g2, _ = read_pml(write_pml(g, allow_symbolic=True))
+    g2, _ = read_pml(write_pml(g))  # symbolic dims are written as -1 with their names
     assert g2.values["x"].shape == ("batch", 3)
+    with pytest.raises(ConversionError, match="'x' has shape \\['batch', 3\\] with symbolic dims"):
+        write_pml(g, allow_symbolic=False)
+    g.values["bias"].shape = ("n",)
+    with pytest.raises(ConversionError, match="constant .bias."):
+        write_pml(g)
 
 
 def _graph_with(op, attrs, inputs=("x",)):

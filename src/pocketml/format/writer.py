@@ -94,9 +94,12 @@ def _tensor(value: ir.Value, buffer: int, allow_symbolic: bool) -> TensorRecord:
             symbolic = True
             shape.append(-1)
             names.append(str(d))
+    if symbolic and value.is_const:
+        raise ConversionError(f"constant {value.name!r} has shape {list(value.shape)} with symbolic dims; constants "
+                              "must have static shapes")
     if symbolic and not allow_symbolic:
-        raise ConversionError(f"value {value.name!r} has shape {list(value.shape)} with symbolic dims; the pocketml "
-                              "runtime needs static shapes: fix the input shapes (e.g. batch=1) before writing")
+        raise ConversionError(f"value {value.name!r} has shape {list(value.shape)} with symbolic dims, and "
+                              "allow_symbolic=False asked for static shapes only: fix the input shapes (e.g. batch=1)")
     return TensorRecord(value.name, ir.dtype_code(value.dtype), shape, names if symbolic else None, buffer)
 
 
@@ -109,7 +112,7 @@ def _const_bytes(value: ir.Value) -> bytes:
 
 
 def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer: str = "pocketml",
-                     allow_symbolic: bool = False) -> tuple:
+                     allow_symbolic: bool = True) -> tuple:
     """IR graph -> (ModelRecord, weights section bytes)."""
     order: dict = {}
 
@@ -160,12 +163,13 @@ def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer:
 
 
 def write_pml(graph: ir.Graph, path: Optional[PathLike] = None, metadata: Optional[dict] = None,
-              producer: str = "pocketml", *, allow_symbolic: bool = False) -> bytes:
+              producer: str = "pocketml", *, allow_symbolic: bool = True) -> bytes:
     """Serialise ``graph`` as .pml bytes; also write them to ``path`` when given.
 
-    Every non-constant value needs a dtype and a static shape (ConversionError
-    otherwise); ``allow_symbolic=True`` writes symbolic dims as -1 with their
-    names (valid in the format, not yet accepted by the C runtime).
+    Every value needs a dtype and a shape (ConversionError otherwise).
+    Symbolic dims (strings such as "batch") are written as -1 with their names;
+    the C runtime plans them when the caller gives concrete input shapes.
+    ``allow_symbolic=False`` insists on static shapes instead.
     """
     record, weights = graph_to_records(graph, metadata, producer, allow_symbolic)
     data = pack_file(build_flatbuffer(record), weights)
