@@ -18,7 +18,8 @@ import onnx
 from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
 
-from . import ops_conv, ops_elementwise, ops_matmul, ops_norm, ops_pool, ops_reduce, ops_tensor  # noqa: F401
+from . import ops_attention  # noqa: F401
+from . import ops_conv, ops_elementwise, ops_matmul, ops_norm, ops_pool, ops_recurrent, ops_reduce, ops_tensor  # noqa: F401
 from .context import HANDLERS, ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
 
 MIN_OPSET = 7
@@ -131,7 +132,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             try:
                 graph.add_value(name, const=arr)
             except TypeError as e:
-                raise UnsupportedOpError(f"const_inputs[{name!r}]: {e}") from None
+                raise UnsupportedOpError(f"graph input {name!r} (bound by const_inputs): {e}") from None
             continue
         elem = vi.type.tensor_type.elem_type
         if not vi.type.HasField("tensor_type") or elem not in ONNX_TO_DTYPE:
@@ -161,9 +162,9 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
                                      f"supported ops: {', '.join(supported_ops())}")
         for i in node.inputs:
             if i in ctx.shape_values and not fn.shape_aware:
-                raise ConversionError(f"{node.where()}: input {i!r} is a shape computed from symbolic dims "
-                                      f"{ctx.shape_values[i][0]}, which {node.op_type} cannot take; fix the "
-                                      f"dims with input_shapes")
+                # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
+                # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
+                ops_tensor.materialize(ctx, i, in_place=True)
             if i and i not in graph.values and i not in ctx.shape_values:
                 raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
         fn(ctx, node)

@@ -3,14 +3,19 @@ the NCHW tensors as they are).
 
 n-ary Sum/Max/Min become chains of binary ops; Dropout (inference) and
 Identity become Identity; Clip's limits are attributes before opset 11 and
-constant inputs from 11.
+constant inputs from 11; CastLike becomes a Cast to the like-input's dtype.
+Where onnxruntime accepts a dtype the IR op does not compute in, the input
+is widened exactly and the result narrowed back: float16 through float32
+(comparisons, IsNaN/IsInf, Mod and the rounding/trigonometric/erf ops; the
+float32 result rounds to the nearest half as a float16 kernel would) and
+int8/uint8 through int32 (Mod: the remainder always fits the narrow type).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from pocketml import ir
-from pocketml.ops.elementwise import BINARY
+from pocketml.ops.elementwise import BINARY, COMPARE, LOGICAL
 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
 
@@ -111,16 +116,86 @@ def dropout(ctx: Context, node: OnnxNode) -> None:
         ctx.graph.add_value(mask, const=fill(shape, dtype=dtype))
 
 
+def _cast_to(ctx: Context, node: OnnxNode, dtype: str) -> None:
+    if node.input(0) in ctx.shape_values:
+        if dtype not in ("int32", "int64"):
+            raise ctx.error(f"cast of a shape with symbolic dims {ctx.shape_values[node.input(0)][0]} to "
+                            f"{dtype}; fix the dims with input_shapes")
+        ctx.set_shape_value(node.output(0), *ctx.shape_values[node.input(0)])
+        return
+    ctx.emit1("Cast", [node.input(0)], node.output(0), {"to": ir.dtype_code(dtype)})
+
+
 @handler("Cast", shape_aware=True)
 def cast(ctx: Context, node: OnnxNode) -> None:
+    # saturate (opset 19+) only concerns float8 targets, which the IR does not have
     to = int(node.attrs["to"])
     if to not in ONNX_TO_DTYPE:
         raise ctx.unsupported(f"cast to {onnx_dtype_name(to)} is not supported; supported: "
                               f"{', '.join(ONNX_TO_DTYPE.values())}")
-    if node.input(0) in ctx.shape_values:
-        if ONNX_TO_DTYPE[to] not in ("int32", "int64"):
-            raise ctx.error(f"cast of a shape with symbolic dims {ctx.shape_values[node.input(0)][0]} to "
-                            f"{ONNX_TO_DTYPE[to]}; fix the dims with input_shapes")
-        ctx.set_shape_value(node.output(0), *ctx.shape_values[node.input(0)])
+    _cast_to(ctx, node, ONNX_TO_DTYPE[to])
+
+
+@handler("CastLike", shape_aware=True)
+def cast_like(ctx: Context, node: OnnxNode) -> None:
+    _cast_to(ctx, node, ctx.dtype(node.input(1)))
+
+
+# ---- comparisons, logic, Mod, Where, predicates and math added for transformer graphs -------------
+def _widen(ctx: Context, names: list, widen: dict) -> tuple:
+    """Cast inputs whose dtype is a key of ``widen`` to its value (exactly
+    representable there); returns (new names, original dtype or None)."""
+    dtype = ctx.dtype(names[0])
+    if dtype not in widen:
+        return names, None
+    return [ctx.emit1("Cast", [n], attrs={"to": ir.dtype_code(widen[dtype])}, hint=f"{widen[dtype]}_in{i}")
+            for i, n in enumerate(names)], dtype
+
+
+def _emit_widened(ctx: Context, node: OnnxNode, op: str, names: list, widen: dict, attrs=None,
+                  narrow_back: bool = True) -> None:
+    names, orig = _widen(ctx, names, widen)
+    if orig is None or not narrow_back:
+        ctx.emit1(op, names, node.output(0), attrs)
         return
-    ctx.emit1("Cast", [node.input(0)], node.output(0), {"to": ir.dtype_code(ONNX_TO_DTYPE[to])})
+    wide = ctx.emit1(op, names, None, attrs, hint=f"{op.lower()}_{widen[orig]}")
+    ctx.emit1("Cast", [wide], node.output(0), {"to": ir.dtype_code(orig)}, hint=orig)
+
+
+_F16 = {"float16": "float32"}
+
+
+@handler(*COMPARE)
+def compare(ctx: Context, node: OnnxNode) -> None:
+    _emit_widened(ctx, node, node.op_type, [node.input(0), node.input(1)], _F16, narrow_back=False)
+
+
+@handler(*LOGICAL, "Not", "Where")
+def logic(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1(node.op_type, [i for i in node.inputs], node.output(0))
+
+
+@handler("IsNaN", "IsInf")
+def predicate(ctx: Context, node: OnnxNode) -> None:
+    attrs = {k: int(node.attrs.get(k, 1)) for k in ("detect_positive", "detect_negative")} \
+        if node.op_type == "IsInf" else None
+    _emit_widened(ctx, node, node.op_type, [node.input(0)], _F16, attrs, narrow_back=False)
+
+
+@handler("Mod")
+def mod(ctx: Context, node: OnnxNode) -> None:
+    widen = {"float16": "float32", "int8": "int32", "uint8": "int32"}
+    _emit_widened(ctx, node, "Mod", [node.input(0), node.input(1)], widen, {"fmod": int(node.attrs.get("fmod", 0))})
+
+
+@handler("Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf")
+def math_unary(ctx: Context, node: OnnxNode) -> None:
+    _emit_widened(ctx, node, node.op_type, [node.input(0)], _F16)
+
+
+@handler("Gelu")
+def gelu(ctx: Context, node: OnnxNode) -> None:
+    approximate = node.attrs.get("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        raise ctx.unsupported(f"approximate={approximate!r} is not supported (supported: none, tanh)")
+    _emit_widened(ctx, node, "Gelu", [node.input(0)], _F16, {"approximate": approximate})

@@ -74,3 +74,25 @@ def softmax(ctx: Context, node: OnnxNode) -> None:
     # opset < 13: softmax over the flattened trailing dims [axis:]
     y = ctx.emit1(node.op_type, [ctx.flatten_2d(x, axis)], attrs={"axis": -1})
     ctx.reshape(y, list(shape), node.output(0), hint="unflatten")
+
+
+@handler("LayerNormalization")
+def layer_norm(ctx: Context, node: OnnxNode) -> None:
+    if int(node.attrs.get("stash_type", 1)) != 1:
+        raise ctx.unsupported(f"stash_type {node.attrs['stash_type']} (statistics are computed in float32 only)")
+    attrs = {"axis": int(node.attrs.get("axis", -1)), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
+    # unused Mean/InvStdDev outputs are dropped; a used later one needs its predecessors named
+    outs = [o if ctx.is_consumed(o) else "" for o in node.outputs[:3]]
+    outs[0] = node.output(0)
+    while len(outs) > 1 and not outs[-1]:
+        outs.pop()
+    outs = [o or ctx.new_name(f"{node.name}/unused") for o in outs]
+    ctx.emit("LayerNormalization", [node.input(0), node.input(1), node.input(2)], outs, attrs)
+
+
+@handler("RMSNormalization")
+def rms_norm(ctx: Context, node: OnnxNode) -> None:
+    if int(node.attrs.get("stash_type", 1)) != 1:
+        raise ctx.unsupported(f"stash_type {node.attrs['stash_type']} (statistics are computed in float32 only)")
+    attrs = {"axis": int(node.attrs.get("axis", -1)), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
+    ctx.emit1("RMSNormalization", [node.input(0), node.input(1)], node.output(0), attrs)

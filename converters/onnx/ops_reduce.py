@@ -1,13 +1,16 @@
-"""ONNX ReduceMean/ReduceSum/ReduceMax -> IR reductions.
+"""ONNX reductions -> IR reductions; ArgMax/ArgMin.
 
 axes are an attribute up to opset 12 (ReduceSum) / 17 (the others) and a
-constant input after; noop_with_empty_axes exists from those same opsets.
+constant input after (the IR keeps them as an attribute); noop_with_empty_axes
+exists from those same opsets. ArgMax/ArgMin keep their attributes
+(select_last_index from opset 12).
 """
 from __future__ import annotations
 
 from .context import Context, OnnxNode, handler
 
-_AXES_INPUT_FROM = {"ReduceSum": 13, "ReduceMean": 18, "ReduceMax": 18}
+_AXES_INPUT_FROM = {"ReduceSum": 13, "ReduceMean": 18, "ReduceMax": 18, "ReduceMin": 18, "ReduceProd": 18,
+                    "ReduceL1": 18, "ReduceL2": 18, "ReduceSumSquare": 18, "ReduceLogSumExp": 18}
 
 
 @handler(*_AXES_INPUT_FROM)
@@ -20,3 +23,10 @@ def reduce(ctx: Context, node: OnnxNode) -> None:
     attrs = {"axes": axes, "keepdims": int(node.attrs.get("keepdims", 1)),
              "noop_with_empty_axes": int(node.attrs.get("noop_with_empty_axes", 0))}
     ctx.emit1(node.op_type, [node.input(0)], node.output(0), attrs)
+
+
+@handler("ArgMax", "ArgMin")
+def arg(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1(node.op_type, [node.input(0)], node.output(0), {
+        "axis": int(node.attrs.get("axis", 0)), "keepdims": int(node.attrs.get("keepdims", 1)),
+        "select_last_index": int(node.attrs.get("select_last_index", 0))})

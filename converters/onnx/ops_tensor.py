@@ -2,11 +2,17 @@
 
 Parameters that ONNX moved from attributes to inputs over the opsets
 (Reshape's shape at 5, Slice's bounds at 10, Pad's pads at 11, Split's and
-Squeeze/Unsqueeze's at 13, Resize's scales/sizes) become IR attributes, so an
-input form must be constant at conversion time (ctx.param). Flatten, Squeeze
-and Unsqueeze become Reshape; Constant becomes a constant value; Upsample and
-every Resize version become one IR Resize with explicit per-axis scales and
-sizes.
+Squeeze/Unsqueeze's at 13, Resize's scales/sizes) become IR attributes when
+they are constants at conversion time. Reshape, Slice, Split, Expand, Tile,
+Range, ConstantOfShape, TopK, OneHot, CumSum and Trilu also accept them
+computed at run time: the IR node then takes the value as an input (the
+runtime evaluates such shape subgraphs while planning). A shape tensor built
+from symbolic dims (Context.shape_values) is materialised for them as
+Shape/Concat nodes on the values that carry those dims (materialize).
+Pad and Resize parameters must still be constants (ctx.param). Flatten,
+Squeeze and Unsqueeze become Reshape; Constant becomes a constant value;
+Upsample and every Resize version become one IR Resize with explicit
+per-axis scales and sizes.
 """
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ from onnx import numpy_helper
 
 from pocketml import ir
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES, clamp_slice, shape_range
+
+from pocketml.errors import ConversionError
 
 from .context import Context, OnnxNode, handler, tensor_to_array
 
@@ -34,6 +42,75 @@ def _norm_axes(ctx: Context, axes, rank: int, what: str = "axes") -> list:
     if len(set(out)) != len(out):
         raise ctx.error(f"{what} {list(axes)} repeat an axis")
     return out
+
+
+# ---- parameters that may be computed at run time ------------------------------------------
+def materialize(ctx: Context, name: str, in_place: bool = False) -> str:
+    """An IR int64 tensor holding the tracked symbolic shape tensor ``name``:
+    each run of symbolic dims becomes a Shape(start, end) of a value that has
+    them, static runs become constants, all concatenated. in_place: the IR
+    value takes the name itself (it stops being a tracked shape tensor), for
+    ops that are not shape-aware (arithmetic on shapes, Equal, Cast...)."""
+    cache = ctx.__dict__.setdefault("_materialized", {})
+    if name in cache and not in_place:
+        return cache[name]
+    dims, scalar = ctx.shape_values[name]
+    runs = []  # ("const", [ints]) or (source value, start axis, end axis)
+    for d in dims:
+        if not isinstance(d, str):
+            if runs and runs[-1][0] == "const":
+                runs[-1][1].append(int(d))
+            else:
+                runs.append(("const", [int(d)]))
+            continue
+        src, axis = _dim_source(ctx, d)
+        if runs and runs[-1][0] == src and runs[-1][2] == axis:  # next dim of the same value: one Shape
+            runs[-1] = (src, runs[-1][1], axis + 1)
+        else:
+            runs.append((src, axis, axis + 1))
+    parts = [ctx.add_const(np.asarray(r[1], np.int64), "dims") if r[0] == "const" else
+             ctx.emit1("Shape", [r[0]], attrs={"start": r[1], "end": r[2]}, hint="dims") for r in runs]
+    out = parts[0] if len(parts) == 1 else ctx.emit1("Concat", parts, attrs={"axis": 0}, hint="shape")
+    if scalar:
+        out = ctx.emit1("Reshape", [out], attrs={"shape": [], "allowzero": 0}, hint="scalar")
+    if in_place:
+        out = ctx.emit1("Identity", [out], name)
+        del ctx.shape_values[name]
+    cache[name] = out
+    return out
+
+
+def _dim_source(ctx: Context, dim: str) -> tuple:
+    """(value, axis) of a non-constant IR value whose shape has the symbolic dim (graph inputs first)."""
+    names = list(ctx.graph.inputs) + [n for n in ctx.graph.values if n not in ctx.graph.inputs]
+    for n in names:
+        v = ctx.graph.values[n]
+        if v.const is None and v.shape is not None and dim in v.shape:
+            return n, list(v.shape).index(dim)
+    raise ctx.error(f"no tensor carries the symbolic dim {dim!r} to compute it from at run time; fix it with "
+                    f"input_shapes")
+
+
+def runtime_param(ctx: Context, index: int, what: str, required: bool = False):
+    """Input ``index`` as (list of ints, None) when it is a constant, or (None, IR value name)
+    when it is computed at run time (symbolic shape tensors are materialised)."""
+    name = ctx.node.input(index)
+    if not name:
+        if required:
+            raise ctx.error(f"input {index} ({what}) is required")
+        return None, None
+    if name in ctx.shape_values:
+        return None, materialize(ctx, name)
+    data = ctx.const(name)
+    if data is None:
+        return None, name
+    return _ints(data), None
+
+
+def _const_or_name(ctx: Context, index: int) -> str:
+    """Input ``index`` as an IR value name (materialising a symbolic shape tensor)."""
+    name = ctx.node.input(index)
+    return materialize(ctx, name) if name in ctx.shape_values else name
 
 
 # ---- constants -------------------------------------------------------------------------
@@ -61,9 +138,9 @@ def constant(ctx: Context, node: OnnxNode) -> None:
     ctx.graph.add_value(node.output(0), const=arr)
 
 
-@handler("ConstantOfShape")
+@handler("ConstantOfShape", shape_aware=True)
 def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
-    shape = ctx.param(0, "shape", required=True)
+    shape, runtime = runtime_param(ctx, 0, "shape", required=True)
     if "value" in node.attrs:
         value = tensor_to_array(node.attrs["value"], node.where()).reshape(-1)
         if value.size != 1:
@@ -71,13 +148,29 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
         dtype, number = ir.dtype_name(value.dtype), float(value[0])
     else:
         dtype, number = "float32", 0.0
-    ctx.emit1("ConstantOfShape", [ctx.add_const(np.asarray(shape, np.int64), "shape")], node.output(0),
+    if runtime is not None and ctx.dtype(runtime) != "int64":
+        runtime = ctx.emit1("Cast", [runtime], attrs={"to": ir.dtype_code("int64")}, hint="shape")
+    ctx.emit1("ConstantOfShape", [runtime or ctx.add_const(np.asarray(shape, np.int64), "shape")], node.output(0),
               {"value": [number], "dtype": ir.dtype_code(dtype)})
 
 
-@handler("Shape")
+@handler("Size")
+def size(ctx: Context, node: OnnxNode) -> None:
+    shape = ctx.shape(node.input(0))
+    if ir.is_static(shape):
+        ctx.graph.add_value(node.output(0), const=np.array(int(np.prod(shape, dtype=np.int64)), np.int64))
+    else:
+        ctx.emit1("Size", [node.input(0)], node.output(0))
+
+
+@handler("Shape", shape_aware=True)
 def shape_(ctx: Context, node: OnnxNode) -> None:
     attrs = {"start": int(node.attrs.get("start", 0)), "end": int(node.attrs.get("end", 2**62))}
+    if node.input(0) in ctx.shape_values:  # the shape of a shape tensor is static: [n] or []
+        dims, scalar = ctx.shape_values[node.input(0)]
+        shape = () if scalar else (len(dims),)
+        ctx.set_shape_value(node.output(0), list(shape[slice(*shape_range(len(shape), attrs))]))
+        return
     shape = ctx.shape(node.input(0))
     if ir.is_static(shape):
         ctx.emit1("Shape", [node.input(0)], node.output(0), attrs)  # folds to a constant
@@ -89,12 +182,29 @@ def shape_(ctx: Context, node: OnnxNode) -> None:
 @handler("Reshape", shape_aware=True)
 def reshape(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
+    allowzero = int(node.attrs.get("allowzero", 0))
+    if x in ctx.shape_values:  # a symbolic shape tensor reshaped: [d] <-> scalar, or 1-D to 1-D
+        dims, scalar = ctx.shape_values[x]
+        target = ctx.const(node.input(1))
+        if target is not None and target.size <= 1 and (target.size == 1 or len(dims) == 1):
+            if target.size == 0 or int(target.reshape(-1)[0]) in (-1, len(dims)):
+                ctx.set_shape_value(node.output(0), dims, scalar=target.size == 0)
+                return
+        x = materialize(ctx, x)
     if node.input(1) in ctx.shape_values:
-        _reshape_symbolic(ctx, node, x, ctx.shape_values[node.input(1)][0])
+        try:  # expressible with 0 (copy) and one -1: no run-time shape computation needed
+            _reshape_symbolic(ctx, node, x, ctx.shape_values[node.input(1)][0])
+            return
+        except ConversionError:
+            pass
+    if node.opset < 5:
+        shape, runtime = node.attrs["shape"], None
+    else:
+        shape, runtime = runtime_param(ctx, 1, "shape", required=True)
+    if runtime is not None:
+        ctx.emit1("Reshape", [x, runtime], node.output(0), {"allowzero": allowzero})
         return
-    shape = _ints(ctx.param(1, "shape", required=True))  # an input since opset 5
-    ctx.emit1("Reshape", [node.input(0)], node.output(0),
-              {"shape": [int(d) for d in shape], "allowzero": int(node.attrs.get("allowzero", 0))})
+    ctx.emit1("Reshape", [x], node.output(0), {"shape": [int(d) for d in shape], "allowzero": allowzero})
 
 
 def _reshape_symbolic(ctx: Context, node: OnnxNode, x: str, target: list) -> None:
@@ -189,6 +299,11 @@ def slice_(ctx: Context, node: OnnxNode) -> None:
         starts, ends = list(node.attrs["starts"]), list(node.attrs["ends"])
         axes, steps = list(node.attrs.get("axes", range(len(starts)))), [1] * len(starts)
     else:
+        if not tracked and any(node.input(i) in ctx.shape_values or (node.input(i) and ctx.const(node.input(i)) is None)
+                               for i in range(1, 5)):
+            # bounds computed at run time: every parameter goes in as an input
+            ctx.emit1("Slice", [node.input(0)] + [_const_or_name(ctx, i) for i in range(1, 5)], node.output(0))
+            return
         starts = _ints(ctx.param(1, "starts", required=True))
         ends = _ints(ctx.param(2, "ends", required=True))
         axes_t, steps_t = ctx.param(3, "axes"), ctx.param(4, "steps")
@@ -206,15 +321,17 @@ def slice_(ctx: Context, node: OnnxNode) -> None:
         "axes": _norm_axes(ctx, [int(a) for a in axes], rank), "steps": [int(s) for s in steps]})
 
 
-@handler("Split")
+@handler("Split", shape_aware=True)
 def split(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)
     axis = _norm_axes(ctx, [int(node.attrs.get("axis", 0))], len(shape), "axis")[0]
     n = len(node.outputs)
     if node.opset >= 13:
-        sizes = ctx.param(1, "split")
-        sizes = _ints(sizes) if sizes is not None else None
+        sizes, runtime = runtime_param(ctx, 1, "split")
+        if runtime is not None:
+            ctx.emit("Split", [x, runtime], list(node.outputs), {"axis": axis})
+            return
     else:
         sizes = node.attrs.get("split")
     if not sizes:
@@ -360,3 +477,113 @@ def resize(ctx: Context, node: OnnxNode) -> None:
              "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0)),
              "scales": full_scales, "sizes": full_sizes}
     ctx.emit1("Resize", [x], node.output(0), attrs)
+
+
+# ---- Expand, Tile, Range -------------------------------------------------------------------------
+def _param_op(ctx: Context, node: OnnxNode, op: str, param: str) -> None:
+    """op(x, param): the parameter as an attribute when constant, else as a run-time input."""
+    values, runtime = runtime_param(ctx, 1, param, required=True)
+    x = _const_or_name(ctx, 0)
+    if runtime is not None:
+        ctx.emit1(op, [x, runtime], node.output(0))
+    else:
+        ctx.emit1(op, [x], node.output(0), {param: values})
+
+
+@handler("Expand", shape_aware=True)
+def expand(ctx: Context, node: OnnxNode) -> None:
+    _param_op(ctx, node, "Expand", "shape")
+
+
+@handler("Tile", shape_aware=True)
+def tile(ctx: Context, node: OnnxNode) -> None:
+    _param_op(ctx, node, "Tile", "repeats")
+
+
+@handler("Range", shape_aware=True)
+def range_(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("Range", [_const_or_name(ctx, i) for i in range(3)], node.output(0))
+
+
+# ---- index ops ------------------------------------------------------------------------------------
+_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+def _reduction(ctx: Context, node: OnnxNode) -> int:
+    red = node.attrs.get("reduction", "none")
+    if red not in _REDUCTIONS:
+        raise ctx.unsupported(f"reduction={red!r} is not supported; supported: {', '.join(_REDUCTIONS)}")
+    return _REDUCTIONS.index(red)
+
+
+@handler("GatherElements")
+def gather_elements(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("GatherElements", [node.input(0), node.input(1)], node.output(0),
+              {"axis": int(node.attrs.get("axis", 0))})
+
+
+@handler("GatherND")
+def gather_nd(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("GatherND", [node.input(0), node.input(1)], node.output(0),
+              {"batch_dims": int(node.attrs.get("batch_dims", 0))})
+
+
+@handler("ScatterElements", "Scatter")
+def scatter_elements(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("ScatterElements", [node.input(0), node.input(1), node.input(2)], node.output(0),
+              {"axis": int(node.attrs.get("axis", 0)), "reduction": _reduction(ctx, node)})
+
+
+@handler("ScatterND")
+def scatter_nd(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("ScatterND", [node.input(0), node.input(1), node.input(2)], node.output(0),
+              {"reduction": _reduction(ctx, node)})
+
+
+@handler("OneHot", shape_aware=True)
+def onehot(ctx: Context, node: OnnxNode) -> None:
+    depth = ctx.const(node.input(1)) if node.input(1) not in ctx.shape_values else None
+    attrs = {"axis": int(node.attrs.get("axis", -1))}
+    if depth is not None:  # ONNX allows any numeric type: the value is truncated to an integer
+        attrs["depth"] = int(np.asarray(depth).reshape(-1)[0])
+        ctx.emit1("OneHot", [node.input(0), node.input(2)], node.output(0), attrs)
+    else:
+        ctx.emit1("OneHot", [node.input(0), node.input(2), _const_or_name(ctx, 1)], node.output(0), attrs)
+
+
+@handler("TopK", shape_aware=True)
+def topk(ctx: Context, node: OnnxNode) -> None:
+    attrs = {"axis": int(node.attrs.get("axis", -1)), "largest": int(node.attrs.get("largest", 1)),
+             "sorted": int(node.attrs.get("sorted", 1))}
+    outs = list(node.outputs) + [""] * (2 - len(node.outputs))
+    if node.opset < 10:
+        attrs["k"] = int(node.attrs["k"])
+        ctx.emit("TopK", [node.input(0)], outs, attrs)
+        return
+    k, runtime = runtime_param(ctx, 1, "k", required=True)
+    if runtime is not None:
+        ctx.emit("TopK", [node.input(0), runtime], outs, attrs)
+    else:
+        if len(k) != 1:
+            raise ctx.error(f"k must hold one value, got {k}")
+        ctx.emit("TopK", [node.input(0)], outs, {**attrs, "k": k[0]})
+
+
+@handler("Trilu", shape_aware=True)
+def trilu(ctx: Context, node: OnnxNode) -> None:
+    k, runtime = runtime_param(ctx, 1, "k")
+    attrs = {"upper": int(node.attrs.get("upper", 1))}
+    if runtime is not None:
+        ctx.emit1("Trilu", [node.input(0), runtime], node.output(0), attrs)
+    else:
+        ctx.emit1("Trilu", [node.input(0)], node.output(0), {**attrs, "k": k[0] if k else 0})
+
+
+@handler("CumSum", shape_aware=True)
+def cumsum(ctx: Context, node: OnnxNode) -> None:
+    axis, runtime = runtime_param(ctx, 1, "axis", required=True)
+    attrs = {"exclusive": int(node.attrs.get("exclusive", 0)), "reverse": int(node.attrs.get("reverse", 0))}
+    if runtime is not None:
+        ctx.emit1("CumSum", [node.input(0), runtime], node.output(0), attrs)
+    else:
+        ctx.emit1("CumSum", [node.input(0)], node.output(0), {**attrs, "axis": axis[0]})

@@ -175,12 +175,24 @@ pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *a
     act->kind = (int)pml_attr_int(ctx->node, "act", PML_ACT_NONE);
     act->alpha = pml_attr_float(ctx->node, "act_alpha", 0.0f);
     act->beta = pml_attr_float(ctx->node, "act_beta", 0.0f);
-    if (act->kind < PML_ACT_NONE || act->kind > PML_ACT_HARDSIGMOID)
+    if (act->kind < PML_ACT_NONE || act->kind > PML_ACT_LAST)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
                               "fused activation kind %d is not supported (supported: 0..%d: none, relu, clip, "
-                              "sigmoid, hardswish, leaky_relu, tanh, hardsigmoid)",
-                              act->kind, PML_ACT_HARDSIGMOID);
+                              "sigmoid, hardswish, leaky_relu, tanh, hardsigmoid, gelu_erf, gelu_tanh)",
+                              act->kind, PML_ACT_LAST);
     return PML_OK;
+}
+
+float pml_gelu_erf_ref(float x) {
+    /* for x < 0, 1 + erf(x/sqrt2) = erfc(-x/sqrt2): no cancellation in the negative tail */
+    const float z = x * 0.70710678118654752f;
+    return 0.5f * x * (z < 0.0f ? erfcf(-z) : 1.0f + erff(z));
+}
+
+float pml_gelu_tanh_ref(float x) {
+    /* x/2 * (1 + tanh(u)) = x / (1 + e^(-2u)), exact in both tails */
+    const float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+    return x / (1.0f + expf(-2.0f * u));
 }
 
 float pml_activation_scalar(const pml_activation *act, float x) {
@@ -199,6 +211,8 @@ float pml_activation_scalar(const pml_activation *act, float x) {
         float t = act->alpha * x + act->beta;
         return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
     }
+    case PML_ACT_GELU_ERF: return pml_gelu_erf_ref(x);
+    case PML_ACT_GELU_TANH: return pml_gelu_tanh_ref(x);
     default: return x;
     }
 }

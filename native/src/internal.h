@@ -172,7 +172,10 @@ typedef enum pml_act_kind {
     PML_ACT_HARDSWISH = 4,
     PML_ACT_LEAKY_RELU = 5, /* alpha */
     PML_ACT_TANH = 6,
-    PML_ACT_HARDSIGMOID = 7 /* max(0, min(1, alpha*x + beta)) */
+    PML_ACT_HARDSIGMOID = 7, /* max(0, min(1, alpha*x + beta)) */
+    PML_ACT_GELU_ERF = 8,    /* x/2 * (1 + erf(x/sqrt2)), ONNX Gelu approximate="none" */
+    PML_ACT_GELU_TANH = 9,   /* x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), approximate="tanh" */
+    PML_ACT_LAST = PML_ACT_GELU_TANH
 } pml_act_kind;
 
 typedef struct pml_activation {
@@ -185,5 +188,9 @@ pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *a
 /* Applies an activation in place over n floats (scalar reference; kernels may fuse their own). */
 void pml_activation_apply_ref(const pml_activation *act, float *x, size_t n);
 float pml_activation_scalar(const pml_activation *act, float x);
+/* The two Gelus in float, accurate in both tails (the scalar reference of
+ * the Gelu op and of the fused activations). */
+float pml_gelu_erf_ref(float x);
+float pml_gelu_tanh_ref(float x);
 
 #endif /* PML_INTERNAL_H */

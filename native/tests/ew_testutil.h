@@ -83,6 +83,22 @@ static void tt_expect_error(const char *what, pml_status want, int op, const pml
     for (int i = 0; i < n_out; i++) pml_aligned_free(out[i].data);
 }
 
+/* Element offset of flat output index i in an input of rank ra (dims da)
+ * broadcast to the output (ry, dy): the naive oracle of broadcasting tests. */
+static int64_t tt_bcast_offset(int64_t i, int ry, const int64_t *dy, int ra, const int64_t *da) {
+    int64_t off = 0, stride = 1;
+    for (int d = ry - 1; d >= 0; d--) {
+        int64_t c = i % dy[d];
+        i /= dy[d];
+        int k = d - (ry - ra);
+        if (k >= 0) {
+            if (da[k] != 1) off += c * stride;
+            stride *= da[k];
+        }
+    }
+    return off;
+}
+
 static int tt_shape_is(const pml_tensor *t, int rank, const int64_t *dims) {
     if (t->rank != rank) return 0;
     for (int i = 0; i < rank; i++)

@@ -27,21 +27,6 @@ static double naive_bin(int op, double a, double b) {
     }
 }
 
-/* element offset of flat output index i in an input of rank ra broadcast to (ry, dy) */
-static int64_t bcast_offset(int64_t i, int ry, const int64_t *dy, int ra, const int64_t *da) {
-    int64_t off = 0, stride = 1;
-    for (int d = ry - 1; d >= 0; d--) {
-        int64_t c = i % dy[d];
-        i /= dy[d];
-        int k = d - (ry - ra);
-        if (k >= 0) {
-            if (da[k] != 1) off += c * stride;
-            stride *= da[k];
-        }
-    }
-    return off;
-}
-
 static void check_binary_f32(int op, int ra, const int64_t *da, int rb, const int64_t *db) {
     pml_tensor a = tt_rand(ra, da, -3, 3), b = tt_rand(rb, db, op == PML_OP_POW ? 0.5f : -3, 3), y;
     if (op == PML_OP_POW) test_fill(a.data, a.nbytes / 4, 0.1f, 3.0f);
@@ -56,8 +41,8 @@ static void check_binary_f32(int op, int ra, const int64_t *da, int rb, const in
         int64_t n = pml_shape_numel(y.rank, y.dims);
         float *expect = malloc((size_t)n * sizeof(float) + 4);
         for (int64_t i = 0; i < n; i++) {
-            double va = ((float *)a.data)[bcast_offset(i, y.rank, y.dims, ra, da)];
-            double vb = ((float *)b.data)[bcast_offset(i, y.rank, y.dims, rb, db)];
+            double va = ((float *)a.data)[tt_bcast_offset(i, y.rank, y.dims, ra, da)];
+            double vb = ((float *)b.data)[tt_bcast_offset(i, y.rank, y.dims, rb, db)];
             expect[i] = (float)naive_bin(op, va, vb);
         }
         CHECK(test_allclose(y.data, expect, (size_t)n, 1e-5f, 1e-6f, what));

@@ -1,8 +1,10 @@
 /*
  * test_norm.c — ScaleShift (with fused activations), BatchNormalization,
  * LRN (odd and even sizes) and Softmax/LogSoftmax (last, middle and first
- * axis): reference kernels against naive double-precision loops, AVX2 and
- * 2 threads against the reference at awkward sizes, and the error paths.
+ * axis), LayerNormalization/RMSNormalization (several axes, broadcast
+ * scale/bias, Mean/InvStdDev outputs): reference kernels against naive
+ * double-precision loops, AVX2 and 2 threads against the reference at awkward
+ * sizes, and the error paths.
  */
 #include "ew_testutil.h"
 
@@ -163,7 +165,77 @@ static void test_softmax(void) {
     tt_free(&x);
 }
 
+/* naive LayerNorm/RMSNorm over rows of n with scale/bias already expanded */
+static void naive_lnorm(const float *x, const float *sc, const float *bi, int64_t outer, int64_t n, float eps, int rms,
+                        float *y, float *mean, float *inv) {
+    for (int64_t r = 0; r < outer; r++) {
+        const float *xr = x + r * n;
+        double m = 0, v = 0;
+        if (!rms) {
+            for (int64_t i = 0; i < n; i++) m += xr[i];
+            m /= (double)n;
+        }
+        for (int64_t i = 0; i < n; i++) v += (xr[i] - m) * (xr[i] - m);
+        const double iv = 1.0 / sqrt(v / (double)n + eps);
+        for (int64_t i = 0; i < n; i++) y[r * n + i] = (float)((xr[i] - m) * iv * sc[i] + (bi ? bi[i] : 0.0f));
+        mean[r] = (float)m, inv[r] = (float)iv;
+    }
+}
+
+static void test_layer_norm(void) {
+    for (int rms = 0; rms < 2; rms++)
+        for (int k = 0; k < N_CH; k++)
+            for (int axis = 1; axis <= 2; axis++)
+                for (int bcast = 0; bcast < 2; bcast++) {
+                    const int64_t c = g_channels[k], xd[3] = {3, 5, c};
+                    /* scale: full normalised shape, or broadcast [1, c] / [c] over axis 1 */
+                    int64_t sd[2] = {axis == 1 && !bcast ? 5 : 1, c};
+                    const int srank = axis == 2 ? 1 : 2;
+                    const int64_t *sdims = axis == 2 ? sd + 1 : sd;
+                    pml_tensor x = tt_rand(3, xd, -3, 5), sc = tt_rand(srank, sdims, 0.5f, 2),
+                               bi = tt_rand(srank, sdims, -1, 1), out[3], ref[3];
+                    pml_attr at[2] = {attr_int("axis", axis), attr_float("epsilon", 1e-3f)};
+                    pml_tensor *ins[3] = {&x, &sc, rms ? NULL : &bi};
+                    const int op = rms ? PML_OP_RMSNORMALIZATION : PML_OP_LAYERNORMALIZATION;
+                    const int n_in = rms ? 2 : 3, n_out = rms ? 1 : 3;
+                    CHECK_OK(pml_test_op(op, at, 2, ins, n_in, ref, n_out, 1, 1));
+                    CHECK_OK(pml_test_op(op, at, 2, ins, n_in, out, n_out, 0, 2));
+                    const int64_t n = axis == 1 ? 5 * c : c, outer = 15 / (axis == 1 ? 5 : 1);
+                    float *esc = malloc((size_t)n * 4), *ebi = malloc((size_t)n * 4), *y = malloc((size_t)(15 * c) * 4);
+                    float mean[15], inv[15];
+                    for (int64_t i = 0; i < n; i++) {
+                        const int64_t src = sc.nbytes / 4 == (size_t)n ? i : i % c;
+                        esc[i] = ((float *)sc.data)[src], ebi[i] = ((float *)bi.data)[src];
+                    }
+                    naive_lnorm((float *)x.data, esc, rms ? NULL : ebi, outer, n, 1e-3f, rms, y, mean, inv);
+                    CHECK(test_allclose((float *)ref[0].data, y, (size_t)(15 * c), 1e-5f, 1e-5f, "lnorm ref"));
+                    CHECK(test_allclose((float *)out[0].data, y, (size_t)(15 * c), 1e-4f, 1e-4f, "lnorm avx2"));
+                    if (!rms) {
+                        CHECK(ref[1].rank == 3 && ref[1].dims[axis] == 1 && ref[1].dims[0] == 3);
+                        CHECK(test_allclose((float *)ref[1].data, mean, (size_t)outer, 1e-5f, 1e-5f, "mean ref"));
+                        CHECK(test_allclose((float *)out[1].data, mean, (size_t)outer, 1e-4f, 1e-5f, "mean avx2"));
+                        CHECK(test_allclose((float *)out[2].data, inv, (size_t)outer, 1e-4f, 1e-5f, "inv avx2"));
+                    }
+                    for (int o = 0; o < n_out; o++) tt_free(&out[o]), tt_free(&ref[o]);
+                    free(esc), free(ebi), free(y);
+                    tt_free(&x), tt_free(&sc), tt_free(&bi);
+                }
+    /* errors: scale that does not broadcast, axis out of range, int input */
+    int64_t xd[2] = {4, 6}, bad[1] = {5}, good[1] = {6};
+    pml_tensor x = tt_rand(2, xd, -1, 1), sc = tt_rand(1, bad, 1, 2), sg = tt_rand(1, good, 1, 2), y;
+    pml_attr ax = attr_int("axis", -1), ax_bad = attr_int("axis", 2);
+    pml_tensor *ins[2] = {&x, &sc};
+    CHECK(pml_test_op(PML_OP_LAYERNORMALIZATION, &ax, 1, ins, 2, &y, 1, 1, 1) == PML_ERR_SHAPE);
+    CHECK(strstr(pml_last_error(), "scale") != NULL);
+    ins[1] = &sg;
+    CHECK(pml_test_op(PML_OP_RMSNORMALIZATION, &ax_bad, 1, ins, 2, &y, 1, 1, 1) != PML_OK);
+    CHECK_OK(pml_test_op(PML_OP_RMSNORMALIZATION, &ax, 1, ins, 2, &y, 1, 0, 1));
+    tt_free(&y);
+    tt_free(&x), tt_free(&sc), tt_free(&sg);
+}
+
 int main(void) {
+    test_layer_norm();
     test_scale_shift();
     test_batchnorm();
     test_lrn();

@@ -19,6 +19,18 @@ SUPPORTED_ONNX_OPS = {
     "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Pad", "Resize", "Upsample", "Identity", "Dropout",
     "Constant", "ConstantOfShape", "Shape", "Gather", "Cast", "ReduceMean", "ReduceSum", "ReduceMax",
 }
+# issue 3: recurrent layers
+SUPPORTED_ONNX_OPS |= {"LSTM", "GRU", "RNN"}
+# issue 3: normalisation, einsum and attention
+SUPPORTED_ONNX_OPS |= {"LayerNormalization", "RMSNormalization", "Einsum", "Attention", "RotaryEmbedding"}
+# issue 3: shape, index and reduction ops
+SUPPORTED_ONNX_OPS |= {"Size", "Range", "Expand", "Tile", "GatherElements", "GatherND", "ScatterElements", "Scatter",
+                       "ScatterND", "Trilu", "CumSum", "OneHot", "TopK", "ArgMax", "ArgMin", "ReduceMin",
+                       "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp"}
+# issue 3: comparisons, logic, Where, Mod and math for transformer graphs
+SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not",
+                       "IsNaN", "IsInf", "Where", "Mod", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf",
+                       "Gelu", "CastLike"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

@@ -1,10 +1,12 @@
 /*
  * elementwise_avx2.c — AVX2/FMA/F16C kernels of the float32 kernel table
  * (elementwise_kernels.h): binary ops (vector-vector, vector-scalar,
- * scalar-vector), the hot activations, scale-shift, softmax, reductions and
- * half conversions. Ops without a vector kernel here point at the scalar
- * reference. Loop tails use masked loads/stores, so there is no scalar tail
- * loop to drift from the vector semantics.
+ * scalar-vector), the hot activations (erf and Gelu come from
+ * gemm_act_avx2.h), comparisons, 4-byte Where, scale-shift, softmax,
+ * reductions and half conversions. Ops without a vector kernel here point at
+ * the scalar reference. Float loop tails use masked loads/stores, so there is
+ * no scalar tail loop to drift from the vector semantics; compare and select,
+ * whose results are exact, finish with the scalar expression.
  *
  * exp uses the Cephes polynomial (relative error ~1e-7 on the reduced range)
  * with 2^n applied as two factors so results stay exact down to the float
@@ -16,6 +18,7 @@
 #include <math.h>
 
 #include "elementwise_kernels.h"
+#include "gemm_act_avx2.h" /* erf/Gelu, shared with the fused activations of GEMM and conv */
 
 static const int32_t g_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
@@ -176,6 +179,13 @@ PML_BINARY_AVX2(prelu)
         }                                                                                           \
     }
 
+/* -1, 1, or x itself for 0, -0 and NaN */
+static inline __m256 sign_v(__m256 x) {
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 r = _mm256_blendv_ps(x, _mm256_set1_ps(1.0f), _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
+    return _mm256_blendv_ps(r, _mm256_set1_ps(-1.0f), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+}
+
 static inline __m256 clamp01_v(__m256 t) {
     return _mm256_min_ps(_mm256_set1_ps(1.0f), _mm256_max_ps(_mm256_setzero_ps(), t));
 }
@@ -194,6 +204,82 @@ PML_UNARY_AVX2(exp, exp_full(v))
 PML_UNARY_AVX2(abs, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v))
 PML_UNARY_AVX2(neg, _mm256_xor_ps(_mm256_set1_ps(-0.0f), v))
 PML_UNARY_AVX2(reciprocal, _mm256_div_ps(_mm256_set1_ps(1.0f), v))
+PML_UNARY_AVX2(floor, _mm256_floor_ps(v))
+PML_UNARY_AVX2(ceil, _mm256_ceil_ps(v))
+PML_UNARY_AVX2(round, _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)) /* ties to even */
+PML_UNARY_AVX2(sign, sign_v(v))
+PML_UNARY_AVX2(erf, pml_erf8(v))
+PML_UNARY_AVX2(gelu_erf, pml_gelu_erf8(v))
+PML_UNARY_AVX2(gelu_tanh, pml_gelu_tanh8(v))
+
+/* ---- compare / select --------------------------------------------------------------------- */
+
+/* 32 compare masks (4 vectors of -1/0 lanes) -> 32 bytes 0/1 in order */
+static inline void store_mask32(uint8_t *y, __m256 m0, __m256 m1, __m256 m2, __m256 m3) {
+    __m256i ab = _mm256_packs_epi32(_mm256_castps_si256(m0), _mm256_castps_si256(m1));
+    __m256i cd = _mm256_packs_epi32(_mm256_castps_si256(m2), _mm256_castps_si256(m3));
+    __m256i abcd = _mm256_packs_epi16(ab, cd); /* packs work per 128-bit half: fix the dword order */
+    abcd = _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)y, _mm256_and_si256(abcd, _mm256_set1_epi8(1)));
+}
+
+/* One loop per predicate (the vcmpps predicate is an immediate). Inputs with
+ * stride 0 are broadcast once; the tail (< 32 elements) is the scalar
+ * expression, which gives the same exact result. */
+#define PML_COMPARE_AVX2(name, PRED, OP)                                                                    \
+    static void compare_##name##__avx2(size_t n, const float *a, size_t sa, const float *b, size_t sb,       \
+                                       uint8_t *y) {                                                        \
+        const __m256 ca = _mm256_set1_ps(a[0]), cb = _mm256_set1_ps(b[0]);                                  \
+        size_t i = 0;                                                                                       \
+        for (; i + 32 <= n; i += 32) {                                                                      \
+            __m256 m[4];                                                                                    \
+            for (int k = 0; k < 4; k++) {                                                                   \
+                __m256 va = sa ? _mm256_loadu_ps(a + i + 8 * k) : ca;                                       \
+                __m256 vb = sb ? _mm256_loadu_ps(b + i + 8 * k) : cb;                                       \
+                m[k] = _mm256_cmp_ps(va, vb, PRED);                                                         \
+            }                                                                                               \
+            store_mask32(y + i, m[0], m[1], m[2], m[3]);                                                    \
+        }                                                                                                   \
+        for (; i < n; i++) y[i] = a[i * sa] OP b[i * sb];                                                   \
+    }
+PML_COMPARE_AVX2(eq, _CMP_EQ_OQ, ==)
+PML_COMPARE_AVX2(lt, _CMP_LT_OQ, <)
+PML_COMPARE_AVX2(le, _CMP_LE_OQ, <=)
+PML_COMPARE_AVX2(gt, _CMP_GT_OQ, >)
+PML_COMPARE_AVX2(ge, _CMP_GE_OQ, >=)
+
+static void pml_f32_compare__avx2(int cmp, size_t n, const float *a, size_t sa, const float *b, size_t sb,
+                                  uint8_t *y) {
+    switch (cmp) {
+    case PML_CMP_EQ: compare_eq__avx2(n, a, sa, b, sb, y); break;
+    case PML_CMP_LT: compare_lt__avx2(n, a, sa, b, sb, y); break;
+    case PML_CMP_LE: compare_le__avx2(n, a, sa, b, sb, y); break;
+    case PML_CMP_GT: compare_gt__avx2(n, a, sa, b, sb, y); break;
+    default: compare_ge__avx2(n, a, sa, b, sb, y); break;
+    }
+}
+
+/* condition bytes -> lane masks (any nonzero byte is true), then a blend */
+static void pml_x32_select__avx2(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx,
+                                 const uint32_t *z, size_t sz, uint32_t *y) {
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i cc = _mm256_set1_epi32(c[0] ? -1 : 0);
+    const __m256i cx = _mm256_set1_epi32((int32_t)x[0]), cz = _mm256_set1_epi32((int32_t)z[0]);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i m = cc;
+        if (sc) {
+            __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(c + i)));
+            m = _mm256_xor_si256(_mm256_cmpeq_epi32(b, zero), _mm256_set1_epi32(-1));
+        }
+        __m256i vx = sx ? _mm256_loadu_si256((const __m256i *)(x + i)) : cx;
+        __m256i vz = sz ? _mm256_loadu_si256((const __m256i *)(z + i)) : cz;
+        _mm256_storeu_si256((__m256i *)(y + i),
+                            _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(vz), _mm256_castsi256_ps(vx),
+                                                                 _mm256_castsi256_ps(m))));
+    }
+    for (; i < n; i++) y[i] = c[i * sc] ? x[i * sx] : z[i * sz];
+}
 
 /* ---- scale-shift, reductions, softmax ---------------------------------------------------------- */
 
@@ -366,7 +452,12 @@ static const pml_ew_kernels g_avx2 = {
     .unary = {pml_f32_relu__avx2, pml_f32_leaky_relu__avx2, pml_f32_clip__avx2, pml_f32_sigmoid__avx2,
               pml_f32_tanh__avx2, pml_f32_hardsigmoid__avx2, pml_f32_hardswish__avx2, pml_f32_elu__scalar,
               pml_f32_selu__scalar, pml_f32_softplus__scalar, pml_f32_sqrt__avx2, pml_f32_exp__avx2,
-              pml_f32_log__scalar, pml_f32_abs__avx2, pml_f32_neg__avx2, pml_f32_reciprocal__avx2},
+              pml_f32_log__scalar, pml_f32_abs__avx2, pml_f32_neg__avx2, pml_f32_reciprocal__avx2,
+              pml_f32_floor__avx2, pml_f32_ceil__avx2, pml_f32_round__avx2, pml_f32_sign__avx2,
+              pml_f32_sin__scalar, pml_f32_cos__scalar, pml_f32_erf__avx2, pml_f32_gelu_erf__avx2,
+              pml_f32_gelu_tanh__avx2},
+    .compare = pml_f32_compare__avx2,
+    .select32 = pml_x32_select__avx2,
     .scale_shift = pml_f32_scale_shift__avx2,
     .softmax_row = pml_f32_softmax_row__avx2,
     .softmax_strided = pml_f32_softmax_strided__avx2,

@@ -10,7 +10,8 @@
  * Names follow <dtype>_<op>__<isa>.
  *
  * Aliasing: y may equal x (or a) exactly for the streaming kernels (unary,
- * binary, scale_shift, softmax); partial overlap is not allowed.
+ * binary, scale_shift, softmax); partial overlap is not allowed. compare and
+ * select32 write a different dtype and must not alias their inputs.
  */
 #ifndef PML_ELEMENTWISE_KERNELS_H
 #define PML_ELEMENTWISE_KERNELS_H
@@ -30,8 +31,12 @@ enum {
 enum {
     PML_UN_RELU, PML_UN_LEAKY_RELU, PML_UN_CLIP, PML_UN_SIGMOID, PML_UN_TANH, PML_UN_HARDSIGMOID,
     PML_UN_HARDSWISH, PML_UN_ELU, PML_UN_SELU, PML_UN_SOFTPLUS, PML_UN_SQRT, PML_UN_EXP, PML_UN_LOG,
-    PML_UN_ABS, PML_UN_NEG, PML_UN_RECIPROCAL, PML_UN_COUNT
+    PML_UN_ABS, PML_UN_NEG, PML_UN_RECIPROCAL, PML_UN_FLOOR, PML_UN_CEIL, PML_UN_ROUND, PML_UN_SIGN,
+    PML_UN_SIN, PML_UN_COS, PML_UN_ERF, PML_UN_GELU_ERF, PML_UN_GELU_TANH, PML_UN_COUNT
 };
+
+/* comparisons, output bytes 0/1 (anything against NaN is false, as in C and numpy) */
+enum { PML_CMP_EQ, PML_CMP_LT, PML_CMP_LE, PML_CMP_GT, PML_CMP_GE, PML_CMP_COUNT };
 
 /* alpha/beta/gamma as the op defines them (Clip: alpha = min, beta = max) */
 typedef struct pml_unary_params {
@@ -61,6 +66,11 @@ typedef struct pml_ew_kernels {
     float (*max)(size_t n, const float *x);
     void (*acc_add)(size_t n, const float *x, double *acc);
     void (*acc_max)(size_t n, const float *x, float *acc);
+    /* y[i] = a[i*sa] cmp b[i*sb] as 0/1 bytes; sa, sb are 0 (broadcast) or 1 */
+    void (*compare)(int cmp, size_t n, const float *a, size_t sa, const float *b, size_t sb, uint8_t *y);
+    /* Where on 4-byte elements: y[i] = c[i*sc] ? x[i*sx] : z[i*sz]; strides 0 or 1 */
+    void (*select32)(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx, const uint32_t *z,
+                     size_t sz, uint32_t *y);
     /* IEEE half <-> float, round to nearest even */
     void (*f32_to_f16)(size_t n, const float *x, uint16_t *y);
     void (*f16_to_f32)(size_t n, const uint16_t *x, float *y);
@@ -86,6 +96,8 @@ void pml_f32_softplus__scalar(size_t n, const float *x, float *y, const pml_unar
 void pml_f32_log__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
 void pml_f32_elu__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
 void pml_f32_selu__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
+void pml_f32_sin__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
+void pml_f32_cos__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
 
 #if defined(PML_HAVE_X86)
 const pml_ew_kernels *pml_ew_kernels_avx2(void);

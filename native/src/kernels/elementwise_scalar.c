@@ -73,6 +73,12 @@ static inline float sigmoid_ref(float x) {
     float e = expf(x);
     return e / (1.0f + e);
 }
+/* ONNX Round: ties to even, whatever the FPU rounding mode is */
+static inline float round_half_even(float x) {
+    float r = roundf(x); /* ties away from zero */
+    if (fabsf(r - x) == 0.5f) r = 2.0f * roundf(0.5f * x);
+    return r;
+}
 static inline float clamp01(float t) { return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t); }
 static inline float clip_ref(float x, float lo, float hi) {
     float t = x < lo ? lo : x;
@@ -96,6 +102,15 @@ PML_UNARY_SCALAR(log, logf(X))
 PML_UNARY_SCALAR(abs, fabsf(X))
 PML_UNARY_SCALAR(neg, -X)
 PML_UNARY_SCALAR(reciprocal, 1.0f / X)
+PML_UNARY_SCALAR(floor, floorf(X))
+PML_UNARY_SCALAR(ceil, ceilf(X))
+PML_UNARY_SCALAR(round, round_half_even(X))
+PML_UNARY_SCALAR(sign, X > 0.0f ? 1.0f : (X < 0.0f ? -1.0f : X)) /* 0, -0 and NaN map to themselves */
+PML_UNARY_SCALAR(sin, sinf(X))
+PML_UNARY_SCALAR(cos, cosf(X))
+PML_UNARY_SCALAR(erf, erff(X))
+PML_UNARY_SCALAR(gelu_erf, pml_gelu_erf_ref(X))
+PML_UNARY_SCALAR(gelu_tanh, pml_gelu_tanh_ref(X))
 
 void pml_f32_softplus__scalar(size_t n, const float *x, float *y, const pml_unary_params *p) {
     pml_f32_softplus__scalar_impl(n, x, y, p);
@@ -108,6 +123,30 @@ void pml_f32_elu__scalar(size_t n, const float *x, float *y, const pml_unary_par
 }
 void pml_f32_selu__scalar(size_t n, const float *x, float *y, const pml_unary_params *p) {
     pml_f32_selu__scalar_impl(n, x, y, p);
+}
+void pml_f32_sin__scalar(size_t n, const float *x, float *y, const pml_unary_params *p) {
+    pml_f32_sin__scalar_impl(n, x, y, p);
+}
+void pml_f32_cos__scalar(size_t n, const float *x, float *y, const pml_unary_params *p) {
+    pml_f32_cos__scalar_impl(n, x, y, p);
+}
+
+/* ---- compare / select -------------------------------------------------------------------- */
+
+static void pml_f32_compare__scalar(int cmp, size_t n, const float *a, size_t sa, const float *b, size_t sb,
+                                    uint8_t *y) {
+    switch (cmp) {
+    case PML_CMP_EQ: for (size_t i = 0; i < n; i++) y[i] = a[i * sa] == b[i * sb]; break;
+    case PML_CMP_LT: for (size_t i = 0; i < n; i++) y[i] = a[i * sa] < b[i * sb]; break;
+    case PML_CMP_LE: for (size_t i = 0; i < n; i++) y[i] = a[i * sa] <= b[i * sb]; break;
+    case PML_CMP_GT: for (size_t i = 0; i < n; i++) y[i] = a[i * sa] > b[i * sb]; break;
+    default: for (size_t i = 0; i < n; i++) y[i] = a[i * sa] >= b[i * sb]; break;
+    }
+}
+
+static void pml_x32_select__scalar(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx,
+                                   const uint32_t *z, size_t sz, uint32_t *y) {
+    for (size_t i = 0; i < n; i++) y[i] = c[i * sc] ? x[i * sx] : z[i * sz];
 }
 
 /* ---- norm / softmax / reductions ------------------------------------------------------ */
@@ -236,7 +275,12 @@ static const pml_ew_kernels g_scalar = {
               pml_f32_hardswish__scalar_impl, pml_f32_elu__scalar_impl, pml_f32_selu__scalar_impl,
               pml_f32_softplus__scalar_impl, pml_f32_sqrt__scalar_impl, pml_f32_exp__scalar_impl,
               pml_f32_log__scalar_impl, pml_f32_abs__scalar_impl, pml_f32_neg__scalar_impl,
-              pml_f32_reciprocal__scalar_impl},
+              pml_f32_reciprocal__scalar_impl, pml_f32_floor__scalar_impl, pml_f32_ceil__scalar_impl,
+              pml_f32_round__scalar_impl, pml_f32_sign__scalar_impl, pml_f32_sin__scalar_impl,
+              pml_f32_cos__scalar_impl, pml_f32_erf__scalar_impl, pml_f32_gelu_erf__scalar_impl,
+              pml_f32_gelu_tanh__scalar_impl},
+    .compare = pml_f32_compare__scalar,
+    .select32 = pml_x32_select__scalar,
     .scale_shift = pml_f32_scale_shift__scalar,
     .softmax_row = pml_f32_softmax_row__scalar,
     .softmax_strided = pml_f32_softmax_strided__scalar,
@@ -270,6 +314,8 @@ int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p) {
     case PML_ACT_LEAKY_RELU: return PML_UN_LEAKY_RELU;
     case PML_ACT_TANH: return PML_UN_TANH;
     case PML_ACT_HARDSIGMOID: return PML_UN_HARDSIGMOID;
+    case PML_ACT_GELU_ERF: return PML_UN_GELU_ERF;
+    case PML_ACT_GELU_TANH: return PML_UN_GELU_TANH;
     default: return -1;
     }
 }

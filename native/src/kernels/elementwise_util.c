@@ -96,6 +96,73 @@ void pml_ew_parallel(const pml_kernel_ctx *ctx, int64_t n, int64_t min_chunk, pm
     pml_parallel_for(ctx->pool, (n + chunk - 1) / chunk, range_task, &j);
 }
 
+void pml_bcast_plan_init(pml_bcast_plan *p, int n_in, const pml_tensor *const *in, const pml_tensor *y) {
+    const int r = y->rank;
+    int n = 0;
+    int64_t din[PML_BCAST_MAX_IN][PML_MAX_RANK], dy[PML_MAX_RANK];
+    p->n_in = n_in;
+    for (int i = 0; i < r; i++) {
+        if (y->dims[i] == 1) continue; /* size-1 output dims carry no iteration */
+        int64_t e[PML_BCAST_MAX_IN];
+        int same = n > 0; /* every input is full (not broadcast) here iff it was along the previous kept dim */
+        for (int k = 0; k < n_in; k++) {
+            const pml_tensor *t = in[k];
+            e[k] = i < r - t->rank ? 1 : t->dims[i - (r - t->rank)];
+            if (n > 0 && (e[k] != 1) != (din[k][n - 1] != 1)) same = 0;
+        }
+        if (same) {
+            dy[n - 1] *= y->dims[i];
+            for (int k = 0; k < n_in; k++) din[k][n - 1] *= e[k];
+        } else {
+            dy[n] = y->dims[i];
+            for (int k = 0; k < n_in; k++) din[k][n] = e[k];
+            n++;
+        }
+    }
+    if (n == 0) { /* single element: every input has exactly one, read with stride 1 */
+        p->rank = 1;
+        p->dims[0] = 1;
+        for (int k = 0; k < n_in; k++) p->strides[k][0] = 1;
+        return;
+    }
+    for (int k = 0; k < n_in; k++) {
+        int64_t t = 1;
+        for (int i = n - 1; i >= 0; i--) {
+            p->strides[k][i] = din[k][i] == 1 ? 0 : t;
+            t *= din[k][i];
+        }
+    }
+    for (int i = 0; i < n; i++) p->dims[i] = dy[i];
+    p->rank = n;
+}
+
+/* Walks rows of the collapsed plan, keeping the input offsets of the current
+ * row in step with a multi-index. */
+void pml_bcast_walk(const pml_bcast_plan *p, int64_t s, int64_t e, pml_bcast_row_fn row, void *arg) {
+    const int r = p->rank, nk = p->n_in;
+    const int64_t inner = p->dims[r - 1];
+    int64_t idx[PML_MAX_RANK] = {0}, base[PML_BCAST_MAX_IN] = {0}, off[PML_BCAST_MAX_IN];
+    int64_t rowi = s / inner, col = s % inner;
+    for (int d = r - 2; d >= 0; d--) {
+        idx[d] = rowi % p->dims[d];
+        rowi /= p->dims[d];
+        for (int k = 0; k < nk; k++) base[k] += idx[d] * p->strides[k][d];
+    }
+    for (int64_t pos = s; pos < e;) {
+        int64_t n = inner - col < e - pos ? inner - col : e - pos;
+        for (int k = 0; k < nk; k++) off[k] = base[k] + col * p->strides[k][r - 1];
+        row(arg, off, pos, n);
+        pos += n;
+        col = 0;
+        for (int d = r - 2; d >= 0; d--) {
+            for (int k = 0; k < nk; k++) base[k] += p->strides[k][d];
+            if (++idx[d] < p->dims[d]) break;
+            for (int k = 0; k < nk; k++) base[k] -= p->strides[k][d] * p->dims[d];
+            idx[d] = 0;
+        }
+    }
+}
+
 void *pml_ew_alloc_state(pml_kernel_ctx *ctx, size_t size) {
     void *p = calloc(1, size ? size : 1);
     if (p) {

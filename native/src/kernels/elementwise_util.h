@@ -2,8 +2,8 @@
  * elementwise_util.h — helpers shared by the elementwise, norm, tensor and
  * reduce op families: input validation for infer (a hostile model reaches
  * infer, so every shape, dtype and attribute is checked there and run may
- * trust them), axis normalisation, and a range-splitting wrapper over
- * pml_parallel_for.
+ * trust them), axis normalisation, n-ary broadcast plans, and a
+ * range-splitting wrapper over pml_parallel_for.
  */
 #ifndef PML_ELEMENTWISE_UTIL_H
 #define PML_ELEMENTWISE_UTIL_H
@@ -42,6 +42,32 @@ pml_status pml_ew_check_dtype(const pml_kernel_ctx *ctx, const pml_tensor *t, co
  * min_chunk items, spread over the session's pool. Small n runs inline. */
 typedef void (*pml_range_fn)(void *arg, int64_t begin, int64_t end);
 void pml_ew_parallel(const pml_kernel_ctx *ctx, int64_t n, int64_t min_chunk, pml_range_fn fn, void *arg);
+
+/*
+ * Broadcast plan of an n-ary elementwise op (n <= PML_BCAST_MAX_IN): the
+ * output shape with size-1 dims dropped and neighbouring dims merged whenever
+ * every input broadcasts them the same way, plus per-input element strides
+ * (0 = broadcast). After collapsing, the innermost dim is contiguous in the
+ * output and either contiguous (stride 1) or constant (stride 0) in each
+ * input, so inner loops only ever see strides 0 and 1.
+ */
+#define PML_BCAST_MAX_IN 3
+typedef struct pml_bcast_plan {
+    int n_in;
+    int rank; /* of the collapsed plan, >= 1 */
+    int64_t dims[PML_MAX_RANK];
+    int64_t strides[PML_BCAST_MAX_IN][PML_MAX_RANK];
+} pml_bcast_plan;
+
+/* in[k] must broadcast to y (checked by infer). */
+void pml_bcast_plan_init(pml_bcast_plan *p, int n_in, const pml_tensor *const *in, const pml_tensor *y);
+
+/* Calls row(arg, off, pos, n) for each run of output elements inside [s, e)
+ * that is contiguous in the innermost plan dim: output elements
+ * [pos, pos + n), input k starting at element off[k] with stride
+ * p->strides[k][p->rank - 1]. */
+typedef void (*pml_bcast_row_fn)(void *arg, const int64_t *off, int64_t pos, int64_t n);
+void pml_bcast_walk(const pml_bcast_plan *p, int64_t s, int64_t e, pml_bcast_row_fn row, void *arg);
 
 /* malloc'ed op state of size bytes, recorded in ctx (freed by pml_ew_release). */
 void *pml_ew_alloc_state(pml_kernel_ctx *ctx, size_t size);

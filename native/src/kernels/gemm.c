@@ -22,6 +22,8 @@ static const pml_f32_kernels g_portable = {
     .dwconv = NULL,
     .maxpool = pml_f32_maxpool_ref,
     .avgpool = pml_f32_avgpool_ref,
+    .norm_row = pml_f32_norm_row__scalar,
+    .attn_row = pml_f32_attn_row__scalar,
 };
 
 #ifdef PML_HAVE_X86
@@ -34,6 +36,8 @@ static const pml_f32_kernels g_avx2_fma = {
     .dwconv = pml_f32_dwconv__avx2_fma,
     .maxpool = pml_f32_maxpool__avx2,
     .avgpool = pml_f32_avgpool__avx2,
+    .norm_row = pml_f32_norm_row__avx2_fma,
+    .attn_row = pml_f32_attn_row__avx2_fma,
 };
 #endif
 

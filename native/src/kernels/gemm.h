@@ -62,6 +62,18 @@ typedef void (*pml_f32_dwconv_fn)(const struct pml_conv_geom *g, const float *x,
 typedef void (*pml_f32_pool_fn)(const struct pml_pool_geom *g, const float *x, float *y, int64_t row0,
                                 int64_t row1);
 
+/* One row of LayerNormalization (rms = 0: y = (x - mean) * inv * scale + bias,
+ * inv = 1/sqrt(var + eps)) or RMSNormalization (rms = 1: y = x * inv * scale,
+ * inv = 1/sqrt(mean(x^2) + eps)) over n floats; bias may be NULL; mean and
+ * inv_std (may be NULL) receive the row's statistics. */
+typedef void (*pml_f32_norm_row_fn)(size_t n, const float *x, const float *scale, const float *bias, float eps,
+                                    int rms, float *y, float *mean, float *inv_std);
+/* One attention row in place (s holds already-scaled logits for n keys):
+ * s[j] = softmax over j < n_live of (cap(s[j]) + mask[j]), 0 for j >= n_live,
+ * cap(x) = softcap * tanh(x / softcap) when softcap > 0; mask may be NULL.
+ * A row without a finite logit (everything masked) becomes all zeros. */
+typedef void (*pml_f32_attn_row_fn)(size_t n, size_t n_live, float *s, float softcap, const float *mask);
+
 /* The kernels one session uses for the conv, matmul and pool families. */
 typedef struct pml_f32_kernels {
     const char *isa;
@@ -71,6 +83,8 @@ typedef struct pml_f32_kernels {
     pml_f32_bias_act_fn bias_act;
     pml_f32_dwconv_fn dwconv;      /* NULL: depthwise runs the reference conv */
     pml_f32_pool_fn maxpool, avgpool;
+    pml_f32_norm_row_fn norm_row;  /* LayerNormalization / RMSNormalization */
+    pml_f32_attn_row_fn attn_row;  /* fused Attention's masked softmax */
 } pml_f32_kernels;
 
 /* The single ISA dispatch point for these families: NULL when the session
@@ -143,5 +157,13 @@ void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
 void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
                                 const pml_activation *act);
+
+/* Row kernels of the norm and attention families (attention_ref.c, f32_attention_avx2.c). */
+void pml_f32_norm_row__scalar(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
+                              float *y, float *mean, float *inv_std);
+void pml_f32_attn_row__scalar(size_t n, size_t n_live, float *s, float softcap, const float *mask);
+void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
+                                float *y, float *mean, float *inv_std);
+void pml_f32_attn_row__avx2_fma(size_t n, size_t n_live, float *s, float softcap, const float *mask);
 
 #endif /* PML_KERNELS_GEMM_H */

@@ -1,9 +1,10 @@
 /*
  * kernels/gemm_act_avx2.h — fused activations on 8 floats for the AVX2/FMA
- * kernels of the conv, matmul and pool families (included only by *_avx2.c
- * files). pml_act8 matches pml_activation_scalar to a few ulp: exp is a
- * range-reduced degree-6 polynomial, tanh switches to its odd Taylor series
- * near 0 where 1 - 2/(e^2x + 1) would lose relative precision.
+ * kernels of the conv, matmul, pool and elementwise families (included only
+ * by *_avx2.c files). pml_act8 matches pml_activation_scalar to a few ulp:
+ * exp is a range-reduced degree-6 polynomial, tanh switches to its odd
+ * Taylor series near 0 where 1 - 2/(e^2x + 1) would lose relative precision;
+ * erf (for Gelu) is a polynomial near 0 and e^(polynomial) in the tail.
  *
  * Kernels resolve an activation once into pml_act_avx2: relu/clip become a
  * clamp [lo, hi] (two instructions; the operand order lets NaN through, as
@@ -53,6 +54,69 @@ static inline __m256 pml_tanh8(__m256 x) {
     return _mm256_or_ps(r, sign);
 }
 
+/* erf(|z|) and erfc(|z|) for |z| = az >= 0, both to a few 1e-7 relative:
+ *   |z| < 1:      erf = z * P(z^2)                       (degree-5 fit of erf(z)/z)
+ *   1 <= |z| < 4: erfc = e^(-z^2 + Q(t)), t = (|z|-2.5)/1.5 (degree-8 fit of log erfc(z) + z^2)
+ *   |z| >= 4:     erfc = 0 (erfc(4) = 1.5e-8 is below float resolution next to 1)
+ * z^2 is split exactly into hi + lo with an FMA so the exponent keeps its
+ * precision. Returning erfc separately lets Gelu use it for x < 0, where
+ * 1 + erf(z) = erfc(|z|) would otherwise cancel. NaN lanes are not handled here. */
+static inline void pml_erf_parts8(__m256 az, __m256 *erf_abs, __m256 *erfc_abs) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 s = _mm256_mul_ps(az, az);
+    __m256 p = _mm256_set1_ps(-5.696713342e-04f);
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(4.934519064e-03f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(-2.672698908e-02f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(1.128078923e-01f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(-3.761241436e-01f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(1.128379107e+00f));
+    const __m256 e1 = _mm256_mul_ps(az, p);
+
+    const __m256 zc = _mm256_min_ps(_mm256_set1_ps(4.0f), _mm256_max_ps(one, az));
+    const __m256 t = _mm256_mul_ps(_mm256_sub_ps(zc, _mm256_set1_ps(2.5f)), _mm256_set1_ps(1.0f / 1.5f));
+    __m256 q = _mm256_set1_ps(4.1366634832229465e-05f);
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-2.2740341955795884e-04f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(8.815708570182323e-04f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-3.190472722053528e-03f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(1.0961123742163181e-02f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-3.66474948823452e-02f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(1.2623931467533112e-01f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-5.290210247039795e-01f));
+    q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-1.556815266609192f));
+    const __m256 hi = _mm256_mul_ps(zc, zc), lo = _mm256_fmsub_ps(zc, zc, hi);
+    __m256 e2 = pml_exp8(_mm256_sub_ps(_mm256_sub_ps(q, lo), hi));
+    e2 = _mm256_andnot_ps(_mm256_cmp_ps(az, _mm256_set1_ps(4.0f), _CMP_GE_OQ), e2);
+
+    const __m256 small = _mm256_cmp_ps(az, one, _CMP_LT_OQ);
+    *erf_abs = _mm256_blendv_ps(_mm256_sub_ps(one, e2), e1, small);
+    *erfc_abs = _mm256_blendv_ps(e2, _mm256_sub_ps(one, e1), small);
+}
+
+static inline __m256 pml_erf8(__m256 z) {
+    const __m256 sign = _mm256_and_ps(z, _mm256_set1_ps(-0.0f));
+    __m256 e, c;
+    pml_erf_parts8(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), z), &e, &c);
+    return _mm256_blendv_ps(_mm256_or_ps(e, sign), z, _mm256_cmp_ps(z, z, _CMP_UNORD_Q)); /* NaN stays NaN */
+}
+
+/* x/2 * (1 + erf(x/sqrt2)), with 1 + erf = erfc(|z|) for x < 0 (NaN propagates through the product) */
+static inline __m256 pml_gelu_erf8(__m256 x) {
+    const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
+    __m256 e, c;
+    pml_erf_parts8(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), z), &e, &c);
+    const __m256 onep = _mm256_blendv_ps(c, _mm256_add_ps(_mm256_set1_ps(1.0f), e),
+                                         _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
+    return _mm256_mul_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.5f)), onep);
+}
+
+/* x/2 * (1 + tanh(u)) = x / (1 + e^(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
+static inline __m256 pml_gelu_tanh8(__m256 x) {
+    const __m256 x2 = _mm256_mul_ps(x, x);
+    const __m256 m2u = _mm256_mul_ps(x, _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.0f * 0.7978845608028654f * 0.044715f),
+                                                       _mm256_set1_ps(-2.0f * 0.7978845608028654f)));
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), pml_exp8(m2u)));
+}
+
 typedef struct pml_act_avx2 {
     int kind;           /* PML_ACT_NONE for none, relu and clip */
     int clamp;          /* relu/clip: apply [lo, hi] */
@@ -87,6 +151,8 @@ static inline __m256 pml_act8_other(const pml_act_avx2 *s, __m256 x) {
     case PML_ACT_LEAKY_RELU:
         return _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(s->alpha)), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
     case PML_ACT_TANH: return pml_tanh8(x);
+    case PML_ACT_GELU_ERF: return pml_gelu_erf8(x);
+    case PML_ACT_GELU_TANH: return pml_gelu_tanh8(x);
     case PML_ACT_HARDSIGMOID: {
         const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(s->alpha), _mm256_set1_ps(s->beta));
         return _mm256_min_ps(_mm256_max_ps(t, zero), one);

@@ -1,4 +1,372 @@
-/* ops/attention.c — Attention: the fused scaled-dot-product Attention op and RotaryEmbedding. */
-#include "../internal.h"
+/*
+ * ops/attention.c — the attention family: the fused scaled-dot-product
+ * Attention op and RotaryEmbedding. Semantics: src/pocketml/ops/attention.py.
+ *
+ * Attention runs one task per (batch, query head, block of query rows) on the
+ * session's pool. A task packs its K (as the B operand of Q K^T, with the
+ * scale folded in) and V into per-thread arena scratch, then for each block
+ * of up to `rows` query rows: scores = Q_blk K^T (GEMM engine, on the task's
+ * thread), the attn_row kernel caps/masks/softmaxes each row in place
+ * (bool or broadcast masks are first expanded into a row of floats), and
+ * Y_blk = P V (GEMM engine). The score block is rows x L floats, sized to stay
+ * in L2; nothing is allocated in run. Causal rows only keep keys
+ * j <= i + causal_offset (n_live), a mask with Lm < L keys masks the rest.
+ * scalar_only sessions run the same loop on the reference GEMM and row kernel.
+ *
+ * RotaryEmbedding rotates pairs of features per (batch, position, head) with
+ * cos/sin read from caches (indexed by position_ids, checked in run: they are
+ * data) and copies the unrotated tail.
+ */
+#include <math.h>
+#include <string.h>
 
-const pml_op_def *const pml_attention_ops[] = {NULL};
+#include "../internal.h"
+#include "../kernels/conv_common.h"
+#include "../kernels/gemm.h"
+
+/* Score block budget (floats): rows x L stays around 64 KiB. */
+#define ATTN_BLOCK_FLOATS 16384
+
+typedef struct attn_state {
+    int64_t b, hq, hkv, s, l, d, dv;
+    int k_transposed;
+    float scale, softcap;
+    int causal;
+    int64_t causal_offset;
+    /* mask: element strides over [B, Hq, S, key] (0: broadcast); mask_keys keys covered */
+    int has_mask, mask_bool;
+    int64_t mstr[4], mask_keys;
+    const pml_f32_kernels *kern; /* NULL: reference GEMM */
+    pml_f32_attn_row_fn row;
+    int64_t rows;                /* query rows per block */
+    int64_t chunks;              /* row blocks split across tasks per (b, h) */
+    size_t pk_floats, pv_floats, thread_floats;
+    int threads;
+} attn_state;
+
+static pml_status attn_parse(const pml_kernel_ctx *ctx, attn_state *st) {
+    pml_status s;
+    int64_t kt, causal;
+    if ((s = pml_check_f32_input(ctx, 0, "q", 4)) || (s = pml_check_f32_input(ctx, 1, "k", 4)) ||
+        (s = pml_check_f32_input(ctx, 2, "v", 4)) ||
+        (s = pml_attr_int_checked(ctx, "k_transposed", 0, 0, 1, &kt)) ||
+        (s = pml_attr_int_checked(ctx, "is_causal", 0, 0, 1, &causal)))
+        return s;
+    const pml_tensor *q = ctx->in[0], *k = ctx->in[1], *v = ctx->in[2];
+    char bq[160], bk[160], bv[160];
+    pml_shape_str(4, q->dims, bq, sizeof bq);
+    pml_shape_str(4, k->dims, bk, sizeof bk);
+    pml_shape_str(4, v->dims, bv, sizeof bv);
+    st->b = q->dims[0], st->hq = q->dims[1], st->s = q->dims[2], st->d = q->dims[3];
+    st->hkv = k->dims[1];
+    st->k_transposed = (int)kt;
+    st->l = kt ? k->dims[3] : k->dims[2];
+    const int64_t kd = kt ? k->dims[2] : k->dims[3];
+    st->dv = v->dims[3];
+    if (k->dims[0] != st->b || v->dims[0] != st->b || v->dims[1] != st->hkv || v->dims[2] != st->l || kd != st->d)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "q %s, k %s (k_transposed=%d), v %s do not agree on batch, heads, "
+                              "head size or key count", bq, bk, (int)kt, bv);
+    if (st->hkv < 1 || st->hq % st->hkv)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "q heads (%lld) must be a multiple of k/v heads (%lld)",
+                              (long long)st->hq, (long long)st->hkv);
+    st->scale = pml_attr_float(ctx->node, "scale", 0.0f);
+    st->softcap = pml_attr_float(ctx->node, "softcap", 0.0f);
+    if (!isfinite(st->scale) || !isfinite(st->softcap) || st->softcap < 0.0f)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "scale %g must be finite and softcap %g finite and >= 0",
+                              (double)st->scale, (double)st->softcap);
+    if (st->scale == 0.0f) st->scale = st->d > 0 ? 1.0f / sqrtf((float)st->d) : 1.0f;
+    st->causal = (int)causal;
+    /* offsets beyond +-(S + L) mean "everything" / "nothing": clamp so i + offset cannot overflow */
+    int64_t off = pml_attr_int(ctx->node, "causal_offset", 0), lim = st->s + st->l + 1;
+    st->causal_offset = off > lim ? lim : off < -lim ? -lim : off;
+
+    st->has_mask = ctx->n_in > 3 && ctx->in[3];
+    if (st->has_mask) {
+        const pml_tensor *m = ctx->in[3];
+        char bm[160];
+        pml_shape_str(m->rank, m->dims, bm, sizeof bm);
+        if (m->dtype != PML_FLOAT32 && m->dtype != PML_BOOL)
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mask has dtype %s; supported: float32, bool",
+                                  pml_dtype_name(m->dtype));
+        if (m->rank > 4) return pml_node_error(ctx, PML_ERR_SHAPE, "mask %s has rank > 4", bm);
+        st->mask_bool = m->dtype == PML_BOOL;
+        const int64_t full[4] = {st->b, st->hq, st->s, st->l};
+        int64_t stride = 1;
+        for (int d = 3; d >= 0; d--) {
+            const int md = d - (4 - m->rank);
+            const int64_t size = md >= 0 ? m->dims[md] : 1;
+            if (size < 0 || (d < 3 && size != 1 && size != full[d]) || (d == 3 && size > st->l && size != 1))
+                return pml_node_error(ctx, PML_ERR_SHAPE, "mask %s does not broadcast to [%lld,%lld,%lld,<=%lld]", bm,
+                                      (long long)st->b, (long long)st->hq, (long long)st->s, (long long)st->l);
+            st->mstr[d] = size == 1 ? 0 : stride;
+            if (d == 3) st->mask_keys = size == 1 ? st->l : size;
+            stride *= size;
+        }
+    }
+    return PML_OK;
+}
+
+static pml_status attn_infer(pml_kernel_ctx *ctx) {
+    attn_state st;
+    memset(&st, 0, sizeof st);
+    pml_status s = attn_parse(ctx, &st);
+    if (s) return s;
+    const int64_t dims[4] = {st.b, st.hq, st.s, st.dv};
+    return pml_set_f32_output(ctx, 4, dims);
+}
+
+static pml_status attn_prepare(pml_kernel_ctx *ctx) {
+    attn_state *st = (attn_state *)pml_aligned_alloc(sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for attention state");
+    ctx->state = st;
+    ctx->state_size = sizeof *st;
+    pml_status s = attn_parse(ctx, st);
+    if (s) return s;
+    st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    st->row = st->kern ? st->kern->attn_row : pml_f32_attn_row__scalar;
+    st->threads = pml_threadpool_size(ctx->pool);
+    const int64_t l1 = st->l > 0 ? st->l : 1;
+    st->rows = ATTN_BLOCK_FLOATS / l1;
+    st->rows = st->rows < 6 ? 6 : st->rows / 6 * 6;
+    if (st->rows > st->s) st->rows = st->s > 0 ? st->s : 1;
+    /* enough tasks to keep every thread busy when B*Hq is small */
+    const int64_t blocks = (st->s + st->rows - 1) / st->rows, bh = st->b * st->hq;
+    st->chunks = 1;
+    if (st->threads > 1 && bh > 0 && bh < 2 * st->threads) {
+        st->chunks = (2 * st->threads + bh - 1) / bh;
+        if (st->chunks > blocks) st->chunks = blocks > 0 ? blocks : 1;
+    }
+    st->pk_floats = st->kern ? pml_gemm_packed_floats(st->d, st->l) : 0;
+    st->pv_floats = st->kern ? pml_gemm_packed_floats(st->l, st->dv) : 0;
+    const size_t row_floats = ((size_t)l1 + 15) / 16 * 16;
+    st->thread_floats = st->pk_floats + st->pv_floats + (size_t)st->rows * row_floats + row_floats;
+    if (st->thread_floats > ((size_t)1 << 36) / (size_t)(st->threads > 0 ? st->threads : 1))
+        return pml_node_error(ctx, PML_ERR_SHAPE, "attention over %lld keys x head sizes %lld/%lld needs too much "
+                              "scratch", (long long)st->l, (long long)st->d, (long long)st->dv);
+    ctx->scratch_size = st->thread_floats * (size_t)st->threads * sizeof(float);
+    return PML_OK;
+}
+
+static void attn_release(pml_kernel_ctx *ctx) {
+    pml_aligned_free(ctx->state);
+    ctx->state = NULL;
+    ctx->state_size = 0;
+}
+
+typedef struct attn_job {
+    const attn_state *st;
+    const float *q, *k, *v;
+    const void *mask;
+    float *y, *scratch;
+} attn_job;
+
+/* The mask row of (b, h, i) as floats: in place when float and contiguous
+ * over keys, else expanded into buf. NULL without a mask. */
+static const float *mask_row(const attn_job *j, int64_t b, int64_t h, int64_t i, float *buf) {
+    const attn_state *st = j->st;
+    if (!st->has_mask) return NULL;
+    const int64_t off = b * st->mstr[0] + h * st->mstr[1] + i * st->mstr[2];
+    if (!st->mask_bool && st->mstr[3] == 1) return (const float *)j->mask + off;
+    for (int64_t t = 0; t < st->mask_keys; t++) {
+        const int64_t e = off + t * st->mstr[3];
+        buf[t] = st->mask_bool ? (((const uint8_t *)j->mask)[e] ? 0.0f : -INFINITY) : ((const float *)j->mask)[e];
+    }
+    return buf;
+}
+
+static void attn_task(void *arg, int64_t task, int thread) {
+    const attn_job *j = (const attn_job *)arg;
+    const attn_state *st = j->st;
+    const int64_t bh = task / st->chunks, chunk = task % st->chunks;
+    const int64_t b = bh / st->hq, h = bh % st->hq, hk = h / (st->hq / st->hkv);
+    const int64_t blocks = (st->s + st->rows - 1) / st->rows;
+    const int64_t blk0 = blocks * chunk / st->chunks, blk1 = blocks * (chunk + 1) / st->chunks;
+    if (blk0 >= blk1) return;
+    const float *q = j->q + bh * st->s * st->d;
+    const float *k = j->k + (b * st->hkv + hk) * st->l * st->d;
+    const float *v = j->v + (b * st->hkv + hk) * st->l * st->dv;
+    float *y = j->y + bh * st->s * st->dv;
+    float *pk = j->scratch + (size_t)thread * st->thread_floats, *pv = pk + st->pk_floats, *sc = pv + st->pv_floats;
+    const size_t ld = ((size_t)(st->l > 0 ? st->l : 1) + 15) / 16 * 16;
+    float *mbuf = sc + (size_t)st->rows * ld;
+    /* K as the B operand [D, L] of Q K^T: element (d, j) */
+    const int64_t kd_stride = st->k_transposed ? st->l : 1, kl_stride = st->k_transposed ? 1 : st->d;
+    if (st->kern) {
+        pml_gemm_pack_b(k, st->d, st->l, kd_stride, kl_stride, st->scale, NULL, 0, 0.0f, pk);
+        pml_gemm_pack_b(v, st->l, st->dv, st->dv, 1, 1.0f, NULL, 0, 0.0f, pv);
+    }
+    for (int64_t blk = blk0; blk < blk1; blk++) {
+        const int64_t i0 = blk * st->rows, nr = st->s - i0 < st->rows ? st->s - i0 : st->rows;
+        if (st->kern) {
+            pml_gemm_problem p = {.m = nr, .n = st->l, .k = st->d, .batch = 1, .a = q + i0 * st->d, .lda = st->d,
+                                  .packed_b = pk, .c = sc, .ldc = (int64_t)ld};
+            pml_gemm_run(st->kern, &p, NULL, NULL);
+        } else {
+            pml_f32_gemm_ref(nr, st->l, st->d, q + i0 * st->d, st->d, 1, k, kd_stride, kl_stride, st->scale, NULL, 0,
+                             sc, (int64_t)ld, NULL);
+        }
+        for (int64_t r = 0; r < nr; r++) {
+            const int64_t i = i0 + r;
+            int64_t live = st->has_mask ? st->mask_keys : st->l;
+            if (st->causal) {
+                const int64_t c = i + st->causal_offset + 1;
+                live = c < 0 ? 0 : c < live ? c : live;
+            }
+            st->row((size_t)st->l, (size_t)live, sc + r * (int64_t)ld, st->softcap, mask_row(j, b, h, i, mbuf));
+        }
+        if (st->kern) {
+            pml_gemm_problem p = {.m = nr, .n = st->dv, .k = st->l, .batch = 1, .a = sc, .lda = (int64_t)ld,
+                                  .packed_b = pv, .c = y + i0 * st->dv, .ldc = st->dv};
+            pml_gemm_run(st->kern, &p, NULL, NULL);
+        } else {
+            pml_f32_gemm_ref(nr, st->dv, st->l, sc, (int64_t)ld, 1, v, st->dv, 1, 1.0f, NULL, 0, y + i0 * st->dv,
+                             st->dv, NULL);
+        }
+    }
+}
+
+static pml_status attn_run(pml_kernel_ctx *ctx) {
+    const attn_state *st = (const attn_state *)ctx->state;
+    if (pml_threadpool_size(ctx->pool) > st->threads)
+        return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
+                              pml_threadpool_size(ctx->pool), st->threads);
+    float *y = (float *)ctx->out[0]->data;
+    if (st->b * st->hq * st->s * st->dv == 0) return PML_OK;
+    if (st->l == 0) { /* no keys: every row is fully masked */
+        memset(y, 0, ctx->out[0]->nbytes);
+        return PML_OK;
+    }
+    attn_job j = {st, (const float *)ctx->in[0]->data, (const float *)ctx->in[1]->data,
+                  (const float *)ctx->in[2]->data, st->has_mask ? ctx->in[3]->data : NULL, y, (float *)ctx->scratch};
+    pml_parallel_for(ctx->pool, st->b * st->hq * st->chunks, attn_task, &j);
+    return PML_OK;
+}
+
+/* ---- RotaryEmbedding ----------------------------------------------------------------------------- */
+
+typedef struct rope_state {
+    int64_t b, s, h, dh, rd;  /* x viewed as [B, S, H, Dh] (4-D inputs: [B, H, S, Dh]) */
+    int four_d, interleaved, has_pos;
+    int64_t max_pos;          /* rows of the caches when indexed by position_ids */
+} rope_state;
+
+static pml_status rope_parse(const pml_kernel_ctx *ctx, rope_state *st) {
+    pml_status s;
+    int64_t inter, rd, heads;
+    if ((s = pml_check_f32_input(ctx, 0, "x", -1)) || (s = pml_check_f32_input(ctx, 1, "cos_cache", -1)) ||
+        (s = pml_check_f32_input(ctx, 2, "sin_cache", -1)) ||
+        (s = pml_attr_int_checked(ctx, "interleaved", 0, 0, 1, &inter)) ||
+        (s = pml_attr_int_checked(ctx, "rotary_embedding_dim", 0, 0, PML_MAX_DIM, &rd)) ||
+        (s = pml_attr_int_checked(ctx, "num_heads", 0, 0, PML_MAX_DIM, &heads)))
+        return s;
+    const pml_tensor *x = ctx->in[0], *cs = ctx->in[1], *sn = ctx->in[2];
+    const pml_tensor *pos = ctx->n_in > 3 ? ctx->in[3] : NULL;
+    char bx[160], bc[160], bs[160];
+    pml_shape_str(x->rank, x->dims, bx, sizeof bx);
+    pml_shape_str(cs->rank, cs->dims, bc, sizeof bc);
+    pml_shape_str(sn->rank, sn->dims, bs, sizeof bs);
+    st->interleaved = (int)inter;
+    st->b = x->rank >= 1 ? x->dims[0] : 0;
+    if (x->rank == 4) {
+        st->four_d = 1;
+        st->h = x->dims[1], st->s = x->dims[2], st->dh = x->dims[3];
+    } else if (x->rank == 3) {
+        if (heads < 1 || x->dims[2] % heads)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "3-D x %s needs num_heads (%lld) dividing its hidden size", bx,
+                                  (long long)heads);
+        st->four_d = 0;
+        st->s = x->dims[1], st->h = heads, st->dh = x->dims[2] / heads;
+    } else {
+        return pml_node_error(ctx, PML_ERR_SHAPE, "x %s must have rank 3 or 4", bx);
+    }
+    st->rd = rd ? rd : st->dh;
+    if (st->rd % 2 || st->rd > st->dh)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "rotary_embedding_dim %lld must be even and <= head size %lld",
+                              (long long)st->rd, (long long)st->dh);
+    st->has_pos = pos != NULL;
+    const int crank = st->has_pos ? 2 : 3;
+    int ok = cs->rank == crank && sn->rank == crank && cs->dims[crank - 1] * 2 == st->rd;
+    for (int d = 0; ok && d < crank; d++) ok = cs->dims[d] == sn->dims[d];
+    if (ok && !st->has_pos) ok = cs->dims[0] == st->b && cs->dims[1] == st->s;
+    if (!ok)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "cos_cache %s / sin_cache %s must both be %s with last dim "
+                              "rotary_embedding_dim/2 = %lld (x %s)", bc, bs,
+                              st->has_pos ? "[max_position, rd/2]" : "[B, S, rd/2]", (long long)(st->rd / 2), bx);
+    if (st->has_pos) {
+        if (pos->dtype != PML_INT64 && pos->dtype != PML_INT32)
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "position_ids has dtype %s; supported: int64, int32",
+                                  pml_dtype_name(pos->dtype));
+        if (pos->rank != 2 || pos->dims[0] != st->b || pos->dims[1] != st->s) {
+            char bp[160];
+            return pml_node_error(ctx, PML_ERR_SHAPE, "position_ids %s must be [B, S] = [%lld, %lld]",
+                                  pml_shape_str(pos->rank, pos->dims, bp, sizeof bp), (long long)st->b,
+                                  (long long)st->s);
+        }
+        st->max_pos = cs->dims[0];
+    }
+    return PML_OK;
+}
+
+static pml_status rope_infer(pml_kernel_ctx *ctx) {
+    rope_state st;
+    pml_status s = rope_parse(ctx, &st);
+    return s ? s : pml_set_f32_output(ctx, ctx->in[0]->rank, ctx->in[0]->dims);
+}
+
+static pml_status rope_prepare(pml_kernel_ctx *ctx) {
+    rope_state *st = (rope_state *)pml_aligned_alloc(sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    ctx->state = st;
+    ctx->state_size = sizeof *st;
+    return rope_parse(ctx, st);
+}
+
+static pml_status rope_run(pml_kernel_ctx *ctx) {
+    const rope_state *st = (const rope_state *)ctx->state;
+    const float *x = (const float *)ctx->in[0]->data, *cs = (const float *)ctx->in[1]->data;
+    const float *sn = (const float *)ctx->in[2]->data;
+    const pml_tensor *pos = st->has_pos ? ctx->in[3] : NULL;
+    float *y = (float *)ctx->out[0]->data;
+    const int64_t half = st->rd / 2;
+    for (int64_t b = 0; b < st->b; b++)
+        for (int64_t i = 0; i < st->s; i++) {
+            int64_t row = b * st->s + i; /* cache row */
+            if (pos) {
+                const int64_t p = pos->dtype == PML_INT64 ? ((const int64_t *)pos->data)[row]
+                                                          : ((const int32_t *)pos->data)[row];
+                if (p < 0 || p >= st->max_pos)
+                    return pml_node_error(ctx, PML_ERR_RUNTIME, "position_ids[%lld][%lld] = %lld is out of "
+                                          "range [0, %lld) of the cos/sin caches", (long long)b, (long long)i,
+                                          (long long)p, (long long)st->max_pos);
+                row = p;
+            }
+            const float *c = cs + row * half, *s = sn + row * half;
+            for (int64_t h = 0; h < st->h; h++) {
+                const int64_t off = st->four_d ? ((b * st->h + h) * st->s + i) * st->dh
+                                               : ((b * st->s + i) * st->h + h) * st->dh;
+                const float *xr = x + off;
+                float *yr = y + off;
+                for (int64_t t = 0; t < half; t++) {
+                    const int64_t i1 = st->interleaved ? 2 * t : t, i2 = st->interleaved ? 2 * t + 1 : t + half;
+                    const float x1 = xr[i1], x2 = xr[i2];
+                    yr[i1] = c[t] * x1 - s[t] * x2;
+                    yr[i2] = s[t] * x1 + c[t] * x2;
+                }
+                for (int64_t t = st->rd; t < st->dh; t++) yr[t] = xr[t];
+            }
+        }
+    return PML_OK;
+}
+
+static void rope_release(pml_kernel_ctx *ctx) {
+    pml_aligned_free(ctx->state);
+    ctx->state = NULL;
+    ctx->state_size = 0;
+}
+
+static const pml_op_def k_attention = {PML_OP_ATTENTION, "Attention", 3, 4, 1, 1, attn_infer, attn_prepare, attn_run,
+                                       attn_release};
+static const pml_op_def k_rotary = {PML_OP_ROTARYEMBEDDING, "RotaryEmbedding", 3, 4, 1, 1, rope_infer, rope_prepare,
+                                    rope_run, rope_release};
+
+const pml_op_def *const pml_attention_ops[] = {&k_attention, &k_rotary, NULL};

@@ -1,22 +1,23 @@
 /*
  * ops/elementwise.c — binary elementwise ops with numpy broadcasting (Add,
- * Sub, Mul, Div, Pow, Max, Min, PRelu) and the family's op list.
+ * Sub, Mul, Div, Pow, Max, Min, Mod, PRelu) and the family's op list.
  *
- * prepare turns the broadcast into a plan: the output shape with size-1 dims
- * dropped and neighbouring dims merged whenever both inputs broadcast them
- * the same way, plus per-input element strides (0 = broadcast). After
- * collapsing, the innermost dim is contiguous in the output and either
- * contiguous (stride 1) or constant (stride 0) in each input, so the inner
- * loop is always one of three kernels: vector-vector (same shape),
- * vector-scalar or scalar-vector (scalar or per-channel broadcasts such as
+ * prepare turns the broadcast into a plan (pml_bcast_plan_init: size-1 dims
+ * dropped, dims merged where both inputs broadcast alike), so the inner loop
+ * is always one of three kernels: vector-vector (same shape), vector-scalar
+ * or scalar-vector (scalar or per-channel broadcasts such as
  * [N,C,H,W] * [C,1,1]). A last-axis bias ([N,H,W,C] + [C]) becomes rows of
  * vector-vector calls. run splits the flat output range over the pool.
  *
  * Integer Add/Sub/Mul wrap (two's complement, no UB); integer Div truncates
- * toward zero, INT_MIN / -1 wraps to INT_MIN, and division by zero fails the
- * run with PML_ERR_RUNTIME. Fused activations apply to float outputs only,
- * on blocks of at most PML_BIN_BLOCK elements while they are still in L1.
+ * toward zero, INT_MIN / -1 wraps to INT_MIN, and division (or Mod) by zero
+ * fails the run with PML_ERR_RUNTIME. Mod follows ONNX's fmod attribute:
+ * fmod=1 is C's remainder (sign of the dividend), fmod=0 takes the divisor's
+ * sign (Python/numpy, for floats too as onnx's reference does). Fused
+ * activations apply to float outputs only, on blocks of at most
+ * PML_BIN_BLOCK elements while they are still in L1.
  */
+#include <math.h>
 #include <string.h>
 
 #include "../internal.h"
@@ -25,14 +26,16 @@
 
 #define PML_BIN_BLOCK 4096
 
+/* integer/float Mod has no entry in the float kernel table: it runs here */
+#define PML_BIN_MOD PML_BIN_COUNT
+
 typedef struct binary_state {
     const pml_ew_kernels *k;
-    int op; /* PML_BIN_* */
+    int op; /* PML_BIN_* or PML_BIN_MOD */
+    int fmod; /* Mod: 1 = C fmod (dividend's sign), 0 = the divisor's sign */
     pml_dtype dtype;
-    int rank; /* of the collapsed plan, >= 1 */
-    int64_t dims[PML_MAX_RANK];
-    int64_t sa[PML_MAX_RANK], sb[PML_MAX_RANK]; /* element strides, 0 where broadcast */
-    int act;                                    /* PML_UN_* of the fused activation, -1 for none */
+    pml_bcast_plan plan;
+    int act; /* PML_UN_* of the fused activation, -1 for none */
     pml_unary_params act_params;
 } binary_state;
 
@@ -45,6 +48,7 @@ static int bin_index(int op) {
     case PML_OP_POW: return PML_BIN_POW;
     case PML_OP_MAX: return PML_BIN_MAX;
     case PML_OP_MIN: return PML_BIN_MIN;
+    case PML_OP_MOD: return PML_BIN_MOD;
     default: return PML_BIN_PRELU;
     }
 }
@@ -77,6 +81,13 @@ static pml_status binary_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, a->dtype, rank, dims);
 }
 
+static pml_status mod_infer(pml_kernel_ctx *ctx) {
+    int64_t fmod = pml_attr_int(ctx->node, "fmod", 0);
+    if (fmod != 0 && fmod != 1)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute fmod=%lld must be 0 or 1", (long long)fmod);
+    return binary_infer(ctx);
+}
+
 static pml_status prelu_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x, *slope;
     pml_status s;
@@ -99,41 +110,7 @@ static pml_status prelu_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, PML_FLOAT32, x->rank, x->dims);
 }
 
-/* ---- prepare: the broadcast plan ---------------------------------------------------------------- */
-
-static void plan_broadcast(binary_state *st, const pml_tensor *a, const pml_tensor *b, const pml_tensor *y) {
-    int r = y->rank, n = 0;
-    int64_t da[PML_MAX_RANK], db[PML_MAX_RANK], dy[PML_MAX_RANK];
-    for (int i = 0; i < r; i++) {
-        int64_t ea = i < r - a->rank ? 1 : a->dims[i - (r - a->rank)];
-        int64_t eb = i < r - b->rank ? 1 : b->dims[i - (r - b->rank)];
-        if (y->dims[i] == 1) continue; /* size-1 output dims carry no iteration */
-        int fa = ea != 1, fb = eb != 1; /* input is full (not broadcast) along this dim */
-        if (n > 0 && fa == (da[n - 1] != 1) && fb == (db[n - 1] != 1)) {
-            dy[n - 1] *= y->dims[i];
-            da[n - 1] *= ea;
-            db[n - 1] *= eb;
-        } else {
-            dy[n] = y->dims[i], da[n] = ea, db[n] = eb;
-            n++;
-        }
-    }
-    if (n == 0) { /* single element: both inputs have exactly one, read with stride 1 */
-        st->rank = 1;
-        st->dims[0] = 1;
-        st->sa[0] = st->sb[0] = 1;
-        return;
-    }
-    int64_t ta = 1, tb = 1;
-    for (int i = n - 1; i >= 0; i--) {
-        st->dims[i] = dy[i];
-        st->sa[i] = da[i] == 1 ? 0 : ta;
-        st->sb[i] = db[i] == 1 ? 0 : tb;
-        ta *= da[i];
-        tb *= db[i];
-    }
-    st->rank = n;
-}
+/* ---- prepare ------------------------------------------------------------------------------------ */
 
 static pml_status binary_prepare(pml_kernel_ctx *ctx) {
     binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
@@ -141,11 +118,12 @@ static pml_status binary_prepare(pml_kernel_ctx *ctx) {
     st->k = pml_ew_kernels_select(ctx);
     st->op = bin_index(ctx->node->op);
     st->dtype = ctx->out[0]->dtype;
+    st->fmod = (int)pml_attr_int(ctx->node, "fmod", 0);
     pml_activation act;
     pml_status s = pml_activation_from_node(ctx, &act);
     if (s != PML_OK) return s;
     st->act = pml_ew_act_to_unary(&act, &st->act_params);
-    plan_broadcast(st, ctx->in[0], ctx->in[1], ctx->out[0]);
+    pml_bcast_plan_init(&st->plan, 2, (const pml_tensor *const *)ctx->in, ctx->out[0]);
     return PML_OK;
 }
 
@@ -153,7 +131,7 @@ static pml_status binary_prepare(pml_kernel_ctx *ctx) {
 
 /* Integer kernels: sa/sb are 0 or 1. Return 1 on division by zero. */
 #define PML_INT_BINARY(T, U)                                                                           \
-    static int binary_##T(int op, size_t n, const T *a, size_t sa, const T *b, size_t sb, T *y) {            \
+    static int binary_##T(int op, int fmod, size_t n, const T *a, size_t sa, const T *b, size_t sb, T *y) { \
         size_t i;                                                                                            \
         switch (op) {                                                                                        \
         case PML_BIN_ADD: for (i = 0; i < n; i++) y[i] = (T)((U)a[i * sa] + (U)b[i * sb]); break;            \
@@ -168,11 +146,39 @@ static pml_status binary_prepare(pml_kernel_ctx *ctx) {
                 y[i] = (B == -1) ? (T)(0u - (U)A) : A / B; /* MIN / -1 wraps instead of trapping */          \
             }                                                                                                \
             break;                                                                                           \
+        case PML_BIN_MOD:                                                                                    \
+            for (i = 0; i < n; i++) {                                                                        \
+                T A = a[i * sa], B = b[i * sb];                                                              \
+                if (B == 0) return 1;                                                                        \
+                T r = B == -1 ? 0 : A % B; /* MIN % -1 traps on x86 */                                       \
+                /* fmod=0: move the remainder to the divisor's sign; r + B cannot overflow (opposite signs) */ \
+                if (!fmod && r != 0 && ((r < 0) != (B < 0))) r += B;                                         \
+                y[i] = r;                                                                                    \
+            }                                                                                                \
+            break;                                                                                           \
         }                                                                                                    \
         return 0;                                                                                            \
     }
 PML_INT_BINARY(int32_t, uint32_t)
 PML_INT_BINARY(int64_t, uint64_t)
+
+/* numpy's float remainder: the divisor's sign, a zero result signed like the divisor */
+static inline float mod_floor_f32(float a, float b) {
+    float r = fmodf(a, b);
+    if (r != 0.0f) { /* also NaN */
+        if ((r < 0.0f) != (b < 0.0f)) r += b;
+    } else {
+        r = copysignf(0.0f, b);
+    }
+    return r;
+}
+
+static void mod_f32(int fmod, size_t n, const float *a, size_t sa, const float *b, size_t sb, float *y) {
+    if (fmod)
+        for (size_t i = 0; i < n; i++) y[i] = fmodf(a[i * sa], b[i * sb]);
+    else
+        for (size_t i = 0; i < n; i++) y[i] = mod_floor_f32(a[i * sa], b[i * sb]);
+}
 
 typedef struct binary_job {
     const binary_state *st;
@@ -181,12 +187,18 @@ typedef struct binary_job {
     int div_by_zero; /* written by any task that saw one (benign race: only ever set to 1) */
 } binary_job;
 
-static void binary_inner(binary_job *j, int64_t ao, int64_t bo, int64_t yo, int64_t n) {
+static void binary_row(void *arg, const int64_t *off, int64_t yo, int64_t n) {
+    binary_job *j = (binary_job *)arg;
     const binary_state *st = j->st;
-    size_t sa = (size_t)st->sa[st->rank - 1], sb = (size_t)st->sb[st->rank - 1];
+    const int64_t ao = off[0], bo = off[1];
+    size_t sa = (size_t)st->plan.strides[0][st->plan.rank - 1], sb = (size_t)st->plan.strides[1][st->plan.rank - 1];
     if (st->dtype == PML_FLOAT32) {
         const float *a = (const float *)j->a + ao, *b = (const float *)j->b + bo;
         float *y = (float *)j->y + yo;
+        if (st->op == PML_BIN_MOD) {
+            mod_f32(st->fmod, (size_t)n, a, sa, b, sb, y);
+            return;
+        }
         for (int64_t i = 0; i < n; i += PML_BIN_BLOCK) {
             size_t m = (size_t)(n - i < PML_BIN_BLOCK ? n - i : PML_BIN_BLOCK);
             if (sa && sb) st->k->vv[st->op](m, a + i, b + i, y + i);
@@ -195,45 +207,19 @@ static void binary_inner(binary_job *j, int64_t ao, int64_t bo, int64_t yo, int6
             if (st->act >= 0) st->k->unary[st->act](m, y + i, y + i, &st->act_params);
         }
     } else if (st->dtype == PML_INT32) {
-        if (binary_int32_t(st->op, (size_t)n, (const int32_t *)j->a + ao, sa, (const int32_t *)j->b + bo, sb,
-                           (int32_t *)j->y + yo))
+        if (binary_int32_t(st->op, st->fmod, (size_t)n, (const int32_t *)j->a + ao, sa, (const int32_t *)j->b + bo,
+                           sb, (int32_t *)j->y + yo))
             __atomic_store_n(&j->div_by_zero, 1, __ATOMIC_RELAXED);
     } else {
-        if (binary_int64_t(st->op, (size_t)n, (const int64_t *)j->a + ao, sa, (const int64_t *)j->b + bo, sb,
-                           (int64_t *)j->y + yo))
+        if (binary_int64_t(st->op, st->fmod, (size_t)n, (const int64_t *)j->a + ao, sa, (const int64_t *)j->b + bo,
+                           sb, (int64_t *)j->y + yo))
             __atomic_store_n(&j->div_by_zero, 1, __ATOMIC_RELAXED);
     }
 }
 
-/* Output elements [s, e): walk rows of the collapsed plan, keeping the
- * input offsets of the current row in step with a multi-index. */
 static void binary_range(void *arg, int64_t s, int64_t e) {
     binary_job *j = (binary_job *)arg;
-    const binary_state *st = j->st;
-    const int r = st->rank;
-    const int64_t inner = st->dims[r - 1];
-    int64_t idx[PML_MAX_RANK] = {0};
-    int64_t ao = 0, bo = 0, row = s / inner, col = s % inner;
-    for (int d = r - 2; d >= 0; d--) {
-        idx[d] = row % st->dims[d];
-        row /= st->dims[d];
-        ao += idx[d] * st->sa[d];
-        bo += idx[d] * st->sb[d];
-    }
-    for (int64_t pos = s; pos < e;) {
-        int64_t n = inner - col < e - pos ? inner - col : e - pos;
-        binary_inner(j, ao + col * st->sa[r - 1], bo + col * st->sb[r - 1], pos, n);
-        pos += n;
-        col = 0;
-        for (int d = r - 2; d >= 0; d--) {
-            ao += st->sa[d];
-            bo += st->sb[d];
-            if (++idx[d] < st->dims[d]) break;
-            ao -= st->sa[d] * st->dims[d];
-            bo -= st->sb[d] * st->dims[d];
-            idx[d] = 0;
-        }
-    }
+    pml_bcast_walk(&j->st->plan, s, e, binary_row, j);
 }
 
 static pml_status binary_run(pml_kernel_ctx *ctx) {
@@ -241,7 +227,9 @@ static pml_status binary_run(pml_kernel_ctx *ctx) {
     binary_job j = {st, (const char *)ctx->in[0]->data, (const char *)ctx->in[1]->data, (char *)ctx->out[0]->data, 0};
     int64_t n = pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims);
     pml_ew_parallel(ctx, n, PML_EW_PARALLEL_MIN, binary_range, &j);
-    if (j.div_by_zero) return pml_node_error(ctx, PML_ERR_RUNTIME, "integer division by zero");
+    if (j.div_by_zero)
+        return pml_node_error(ctx, PML_ERR_RUNTIME, "integer %s by zero",
+                              ctx->node->op == PML_OP_MOD ? "modulo" : "division");
     return PML_OK;
 }
 
@@ -256,15 +244,9 @@ PML_BINARY_DEF(g_pow, PML_OP_POW, "Pow", binary_infer)
 PML_BINARY_DEF(g_max, PML_OP_MAX, "Max", binary_infer)
 PML_BINARY_DEF(g_min, PML_OP_MIN, "Min", binary_infer)
 PML_BINARY_DEF(g_prelu, PML_OP_PRELU, "PRelu", prelu_infer)
+PML_BINARY_DEF(g_mod, PML_OP_MOD, "Mod", mod_infer)
 
-/* unary ops, Identity and Cast live in ops/elementwise_unary.c */
-#define PML_EW_N_UNARY_DEFS 18
-extern const pml_op_def pml_ew_unary_defs[PML_EW_N_UNARY_DEFS];
-
-const pml_op_def *const pml_elementwise_ops[] = {
-    &g_add, &g_sub, &g_mul, &g_div, &g_pow, &g_max, &g_min, &g_prelu,
-    &pml_ew_unary_defs[0], &pml_ew_unary_defs[1], &pml_ew_unary_defs[2], &pml_ew_unary_defs[3],
-    &pml_ew_unary_defs[4], &pml_ew_unary_defs[5], &pml_ew_unary_defs[6], &pml_ew_unary_defs[7],
-    &pml_ew_unary_defs[8], &pml_ew_unary_defs[9], &pml_ew_unary_defs[10], &pml_ew_unary_defs[11],
-    &pml_ew_unary_defs[12], &pml_ew_unary_defs[13], &pml_ew_unary_defs[14], &pml_ew_unary_defs[15],
-    &pml_ew_unary_defs[16], &pml_ew_unary_defs[17], NULL};
+/* unary ops, Identity and Cast: ops/elementwise_unary.c (pml_elementwise_unary_ops);
+ * comparisons, logic and Where: ops/elementwise_logic.c (pml_elementwise_logic_ops) */
+const pml_op_def *const pml_elementwise_ops[] = {&g_add, &g_sub, &g_mul, &g_div, &g_pow,
+                                                 &g_max, &g_min, &g_mod, &g_prelu, NULL};

@@ -1,7 +1,8 @@
 /*
- * ops/elementwise_unary.c — unary float ops (activations and math), Abs/Neg
- * on integers, Identity (any dtype) and Cast. Their definitions are exported
- * as pml_ew_unary_defs and listed in the family table in ops/elementwise.c.
+ * ops/elementwise_unary.c — unary float ops (activations, rounding,
+ * trigonometry, erf, Gelu), Abs/Neg/Sign on integers, the bool-valued
+ * predicates Not/IsNaN/IsInf, Identity (any dtype) and Cast. Exported as
+ * pml_elementwise_unary_ops for the op table.
  *
  * Cast semantics (x86 onnxruntime/numpy behaviour, made well-defined here):
  *   float -> int32/int64: truncate toward zero; NaN and out-of-range values
@@ -49,8 +50,26 @@ static int unary_index(int op) {
     case PML_OP_LOG: return PML_UN_LOG;
     case PML_OP_ABS: return PML_UN_ABS;
     case PML_OP_NEG: return PML_UN_NEG;
+    case PML_OP_FLOOR: return PML_UN_FLOOR;
+    case PML_OP_CEIL: return PML_UN_CEIL;
+    case PML_OP_ROUND: return PML_UN_ROUND;
+    case PML_OP_SIGN: return PML_UN_SIGN;
+    case PML_OP_SIN: return PML_UN_SIN;
+    case PML_OP_COS: return PML_UN_COS;
+    case PML_OP_ERF: return PML_UN_ERF;
+    case PML_OP_GELU: return PML_UN_GELU_ERF; /* or GELU_TANH, see gelu_kind */
     default: return PML_UN_RECIPROCAL;
     }
+}
+
+/* Gelu's approximate attribute: PML_UN_GELU_ERF ("none", the default), PML_UN_GELU_TANH, or -1 */
+static int gelu_kind(const pml_node *node) {
+    const pml_attr *a = pml_attr_find(node, "approximate");
+    if (!a) return PML_UN_GELU_ERF;
+    if (a->type != PML_ATTR_STRING || !a->s) return -1;
+    if (strcmp(a->s, "none") == 0) return PML_UN_GELU_ERF;
+    if (strcmp(a->s, "tanh") == 0) return PML_UN_GELU_TANH;
+    return -1;
 }
 
 /* ---- float unary (+ integer Abs/Neg) ----------------------------------------------------------- */
@@ -61,8 +80,10 @@ static pml_status unary_infer(pml_kernel_ctx *ctx) {
     if (s != PML_OK) return s;
     static const pml_dtype numeric[] = {PML_FLOAT32, PML_INT32, PML_INT64};
     int op = ctx->node->op;
-    int n_allowed = op == PML_OP_ABS || op == PML_OP_NEG ? 3 : 1;
+    int n_allowed = op == PML_OP_ABS || op == PML_OP_NEG || op == PML_OP_SIGN ? 3 : 1;
     if ((s = pml_ew_check_dtype(ctx, x, "x", numeric, n_allowed)) != PML_OK) return s;
+    if (op == PML_OP_GELU && gelu_kind(ctx->node) < 0)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute approximate must be the string 'none' or 'tanh'");
     return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
 }
 
@@ -72,7 +93,7 @@ static pml_status unary_prepare(pml_kernel_ctx *ctx) {
     const pml_node *node = ctx->node;
     st->k = pml_ew_kernels_select(ctx);
     st->dtype = ctx->in[0]->dtype;
-    st->fn = st->k->unary[unary_index(node->op)];
+    st->fn = st->k->unary[node->op == PML_OP_GELU ? gelu_kind(node) : unary_index(node->op)];
     switch (node->op) {
     case PML_OP_LEAKYRELU: st->p.alpha = pml_attr_float(node, "alpha", 0.01f); break;
     case PML_OP_CLIP:
@@ -105,6 +126,8 @@ typedef struct unary_job {
     static void abs_neg_##T(int op, size_t n, const T *x, T *y) {                  \
         if (op == PML_OP_NEG)                                                      \
             for (size_t i = 0; i < n; i++) y[i] = (T)(0u - (U)x[i]);               \
+        else if (op == PML_OP_SIGN)                                                \
+            for (size_t i = 0; i < n; i++) y[i] = (T)((x[i] > 0) - (x[i] < 0));    \
         else                                                                       \
             for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i]; \
     }
@@ -139,6 +162,50 @@ static pml_status identity_infer(pml_kernel_ctx *ctx) {
 static pml_status identity_run(pml_kernel_ctx *ctx) {
     if (ctx->out[0]->data != ctx->in[0]->data && ctx->out[0]->nbytes)
         memcpy(ctx->out[0]->data, ctx->in[0]->data, ctx->out[0]->nbytes);
+    return PML_OK;
+}
+
+/* ---- predicates: Not (bool), IsNaN and IsInf (float32), bool output ---------------------------------- */
+
+static pml_status predicate_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    static const pml_dtype f32[] = {PML_FLOAT32}, boolean[] = {PML_BOOL};
+    if ((s = pml_ew_check_dtype(ctx, x, "x", ctx->node->op == PML_OP_NOT ? boolean : f32, 1)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
+}
+
+typedef struct predicate_job {
+    int op;
+    int pos, neg; /* IsInf: detect +inf / -inf */
+    const void *x;
+    uint8_t *y;
+} predicate_job;
+
+static void predicate_range(void *arg, int64_t s, int64_t e) {
+    const predicate_job *j = (const predicate_job *)arg;
+    const float *x = (const float *)j->x;
+    uint8_t *y = j->y;
+    switch (j->op) {
+    case PML_OP_NOT:
+        for (int64_t i = s; i < e; i++) y[i] = ((const uint8_t *)j->x)[i] == 0;
+        break;
+    case PML_OP_ISNAN:
+        for (int64_t i = s; i < e; i++) y[i] = x[i] != x[i];
+        break;
+    default:
+        for (int64_t i = s; i < e; i++) y[i] = (j->pos && x[i] == INFINITY) || (j->neg && x[i] == -INFINITY);
+        break;
+    }
+}
+
+static pml_status predicate_run(pml_kernel_ctx *ctx) {
+    predicate_job j = {ctx->node->op, (int)pml_attr_int(ctx->node, "detect_positive", 1) != 0,
+                       (int)pml_attr_int(ctx->node, "detect_negative", 1) != 0, ctx->in[0]->data,
+                       (uint8_t *)ctx->out[0]->data};
+    pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, predicate_range,
+                    &j);
     return PML_OK;
 }
 
@@ -267,25 +334,42 @@ static pml_status cast_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions --------------------------------------------------------------------------------- */
 
-#define PML_UNARY_DEF(code, name) {code, name, 1, 1, 1, 1, unary_infer, unary_prepare, unary_run, pml_ew_release}
+#define PML_UNARY_DEF(var, code, name) \
+    static const pml_op_def var = {code, name, 1, 1, 1, 1, unary_infer, unary_prepare, unary_run, pml_ew_release};
+#define PML_PREDICATE_DEF(var, code, name) \
+    static const pml_op_def var = {code, name, 1, 1, 1, 1, predicate_infer, NULL, predicate_run, NULL};
 
-const pml_op_def pml_ew_unary_defs[18] = {
-    PML_UNARY_DEF(PML_OP_RELU, "Relu"),
-    PML_UNARY_DEF(PML_OP_LEAKYRELU, "LeakyRelu"),
-    PML_UNARY_DEF(PML_OP_CLIP, "Clip"),
-    PML_UNARY_DEF(PML_OP_SIGMOID, "Sigmoid"),
-    PML_UNARY_DEF(PML_OP_TANH, "Tanh"),
-    PML_UNARY_DEF(PML_OP_HARDSIGMOID, "HardSigmoid"),
-    PML_UNARY_DEF(PML_OP_HARDSWISH, "HardSwish"),
-    PML_UNARY_DEF(PML_OP_ELU, "Elu"),
-    PML_UNARY_DEF(PML_OP_SELU, "Selu"),
-    PML_UNARY_DEF(PML_OP_SOFTPLUS, "Softplus"),
-    PML_UNARY_DEF(PML_OP_SQRT, "Sqrt"),
-    PML_UNARY_DEF(PML_OP_EXP, "Exp"),
-    PML_UNARY_DEF(PML_OP_LOG, "Log"),
-    PML_UNARY_DEF(PML_OP_ABS, "Abs"),
-    PML_UNARY_DEF(PML_OP_NEG, "Neg"),
-    PML_UNARY_DEF(PML_OP_RECIPROCAL, "Reciprocal"),
-    {PML_OP_IDENTITY, "Identity", 1, 1, 1, 1, identity_infer, NULL, identity_run, NULL},
-    {PML_OP_CAST, "Cast", 1, 1, 1, 1, cast_infer, cast_prepare, cast_run, pml_ew_release},
-};
+PML_UNARY_DEF(g_relu, PML_OP_RELU, "Relu")
+PML_UNARY_DEF(g_leaky_relu, PML_OP_LEAKYRELU, "LeakyRelu")
+PML_UNARY_DEF(g_clip, PML_OP_CLIP, "Clip")
+PML_UNARY_DEF(g_sigmoid, PML_OP_SIGMOID, "Sigmoid")
+PML_UNARY_DEF(g_tanh, PML_OP_TANH, "Tanh")
+PML_UNARY_DEF(g_hardsigmoid, PML_OP_HARDSIGMOID, "HardSigmoid")
+PML_UNARY_DEF(g_hardswish, PML_OP_HARDSWISH, "HardSwish")
+PML_UNARY_DEF(g_elu, PML_OP_ELU, "Elu")
+PML_UNARY_DEF(g_selu, PML_OP_SELU, "Selu")
+PML_UNARY_DEF(g_softplus, PML_OP_SOFTPLUS, "Softplus")
+PML_UNARY_DEF(g_sqrt, PML_OP_SQRT, "Sqrt")
+PML_UNARY_DEF(g_exp, PML_OP_EXP, "Exp")
+PML_UNARY_DEF(g_log, PML_OP_LOG, "Log")
+PML_UNARY_DEF(g_abs, PML_OP_ABS, "Abs")
+PML_UNARY_DEF(g_neg, PML_OP_NEG, "Neg")
+PML_UNARY_DEF(g_reciprocal, PML_OP_RECIPROCAL, "Reciprocal")
+PML_UNARY_DEF(g_floor, PML_OP_FLOOR, "Floor")
+PML_UNARY_DEF(g_ceil, PML_OP_CEIL, "Ceil")
+PML_UNARY_DEF(g_round, PML_OP_ROUND, "Round")
+PML_UNARY_DEF(g_sign, PML_OP_SIGN, "Sign")
+PML_UNARY_DEF(g_sin, PML_OP_SIN, "Sin")
+PML_UNARY_DEF(g_cos, PML_OP_COS, "Cos")
+PML_UNARY_DEF(g_erf, PML_OP_ERF, "Erf")
+PML_UNARY_DEF(g_gelu, PML_OP_GELU, "Gelu")
+PML_PREDICATE_DEF(g_not, PML_OP_NOT, "Not")
+PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN, "IsNaN")
+PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF, "IsInf")
+static const pml_op_def g_identity = {PML_OP_IDENTITY, "Identity", 1, 1, 1, 1, identity_infer, NULL, identity_run, NULL};
+static const pml_op_def g_cast = {PML_OP_CAST, "Cast", 1, 1, 1, 1, cast_infer, cast_prepare, cast_run, pml_ew_release};
+
+const pml_op_def *const pml_elementwise_unary_ops[] = {
+    &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
+    &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
+    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_not, &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};

@@ -9,12 +9,18 @@
  * ScaleShift's kernel. Softmax over the last axis runs one contiguous row at a
  * time; over an inner axis it walks [len, inner] blocks with stride inner so
  * the SIMD kernel vectorises across the inner positions.
+ *
+ * LayerNormalization / RMSNormalization normalise rows of n = prod(x.shape[axis:])
+ * contiguous floats with the norm_row kernel of the GEMM engine's dispatch
+ * table (kernels/gemm.h); scale/bias that broadcast to fewer than n values are
+ * expanded into arena scratch once per run.
  */
 #include <math.h>
 #include <string.h>
 
 #include "../internal.h"
 #include "../kernels/elementwise_kernels.h"
+#include "../kernels/gemm.h"
 #include "../kernels/elementwise_util.h"
 
 #define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
@@ -260,6 +266,148 @@ static pml_status softmax_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* ---- LayerNormalization / RMSNormalization --------------------------------------------------------------- */
+
+typedef struct lnorm_state {
+    pml_f32_norm_row_fn row;
+    int64_t outer, n;
+    int rms;
+    float eps;
+    int nd;                      /* normalised dims x.shape[axis:] */
+    int64_t dims[PML_MAX_RANK];
+    int expand[2];               /* scale, bias need broadcasting into scratch */
+} lnorm_state;
+
+/* A vector broadcasting (right-aligned, dims 1 or equal) to the normalised dims. */
+static pml_status norm_vector(pml_kernel_ctx *ctx, int i, const char *role, int nd, const int64_t *nd_dims) {
+    const pml_tensor *t;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, i, role, &t)) != PML_OK || (s = pml_ew_check_dtype(ctx, t, role, g_f32, 1)) != PML_OK)
+        return s;
+    int ok = t->rank <= nd;
+    for (int d = 0; ok && d < t->rank; d++) {
+        const int64_t td = t->dims[t->rank - 1 - d], xd = nd_dims[nd - 1 - d];
+        ok = td == 1 || td == xd;
+    }
+    if (!ok) {
+        char b1[160], b2[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE,
+                              "input '%s' has shape %s; it must broadcast to the normalised dims %s", role,
+                              pml_shape_str(t->rank, t->dims, b1, sizeof b1),
+                              pml_shape_str(nd, nd_dims, b2, sizeof b2));
+    }
+    return PML_OK;
+}
+
+static pml_status lnorm_parse(pml_kernel_ctx *ctx, int *axis) {
+    const pml_tensor *x;
+    pml_status s;
+    if ((s = float_x(ctx, &x)) != PML_OK ||
+        (s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", axis)) != PML_OK)
+        return s;
+    const int nd = x->rank - *axis;
+    if ((s = norm_vector(ctx, 1, "scale", nd, x->dims + *axis)) != PML_OK) return s;
+    if (ctx->n_in > 2 && ctx->in[2] && (s = norm_vector(ctx, 2, "bias", nd, x->dims + *axis)) != PML_OK) return s;
+    const float eps = pml_attr_float(ctx->node, "epsilon", 1e-5f);
+    if (!(eps >= 0.0f) || isinf(eps))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "epsilon %g must be finite and >= 0", (double)eps);
+    return PML_OK;
+}
+
+static pml_status lnorm_infer(pml_kernel_ctx *ctx) {
+    int axis;
+    pml_status s = lnorm_parse(ctx, &axis);
+    if (s != PML_OK) return s;
+    const pml_tensor *x = ctx->in[0];
+    int64_t stats[PML_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) stats[d] = d < axis ? x->dims[d] : 1;
+    for (int o = 0; o < ctx->n_out && s == PML_OK; o++)
+        s = pml_ew_set_output(ctx, o, PML_FLOAT32, x->rank, o == 0 ? x->dims : stats);
+    return s;
+}
+
+static pml_status lnorm_prepare(pml_kernel_ctx *ctx) {
+    int axis;
+    pml_status s = lnorm_parse(ctx, &axis);
+    if (s != PML_OK) return s;
+    lnorm_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0];
+    const pml_f32_kernels *k = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    st->row = k ? k->norm_row : pml_f32_norm_row__scalar;
+    st->rms = ctx->node->op == PML_OP_RMSNORMALIZATION;
+    st->eps = pml_attr_float(ctx->node, "epsilon", 1e-5f);
+    st->nd = x->rank - axis;
+    memcpy(st->dims, x->dims + axis, (size_t)st->nd * sizeof(int64_t));
+    st->n = pml_shape_numel(st->nd, st->dims);
+    st->outer = pml_shape_numel(axis, x->dims);
+    size_t floats = 0;
+    for (int i = 0; i < 2; i++) {
+        const pml_tensor *v = ctx->n_in > i + 1 ? ctx->in[i + 1] : NULL;
+        st->expand[i] = v && pml_shape_numel(v->rank, v->dims) != st->n;
+        if (st->expand[i]) floats += (size_t)st->n;
+    }
+    ctx->scratch_size = floats * sizeof(float);
+    return PML_OK;
+}
+
+/* dst[n] = v broadcast (right-aligned) to the normalised dims. */
+static void lnorm_expand(const lnorm_state *st, const pml_tensor *v, float *dst) {
+    int64_t vstr[PML_MAX_RANK], stride = 1;
+    for (int d = st->nd - 1; d >= 0; d--) {
+        const int vd = d - (st->nd - v->rank);
+        const int64_t size = vd >= 0 ? v->dims[vd] : 1;
+        vstr[d] = size == 1 ? 0 : stride;
+        stride *= size;
+    }
+    const float *src = (const float *)v->data;
+    for (int64_t t = 0; t < st->n; t++) {
+        int64_t rest = t, off = 0;
+        for (int d = st->nd - 1; d >= 0; d--) {
+            off += rest % st->dims[d] * vstr[d];
+            rest /= st->dims[d];
+        }
+        dst[t] = src[off];
+    }
+}
+
+typedef struct lnorm_job {
+    const lnorm_state *st;
+    const float *x, *scale, *bias;
+    float *y, *mean, *inv;
+} lnorm_job;
+
+static void lnorm_range(void *arg, int64_t r0, int64_t r1) {
+    const lnorm_job *j = (const lnorm_job *)arg;
+    const lnorm_state *st = j->st;
+    for (int64_t r = r0; r < r1; r++)
+        st->row((size_t)st->n, j->x + r * st->n, j->scale, j->bias, st->eps, st->rms, j->y + r * st->n,
+                j->mean ? j->mean + r : NULL, j->inv ? j->inv + r : NULL);
+}
+
+static pml_status lnorm_run(pml_kernel_ctx *ctx) {
+    const lnorm_state *st = (const lnorm_state *)ctx->state;
+    float *scratch = (float *)ctx->scratch;
+    const float *vec[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        const pml_tensor *v = ctx->n_in > i + 1 ? ctx->in[i + 1] : NULL;
+        if (!v) continue;
+        if (st->expand[i]) {
+            lnorm_expand(st, v, scratch);
+            vec[i] = scratch;
+            scratch += st->n;
+        } else {
+            vec[i] = (const float *)v->data;
+        }
+    }
+    lnorm_job j = {st, (const float *)ctx->in[0]->data, vec[0], vec[1], (float *)ctx->out[0]->data,
+                   ctx->n_out > 1 ? (float *)ctx->out[1]->data : NULL,
+                   ctx->n_out > 2 ? (float *)ctx->out[2]->data : NULL};
+    if (st->outer == 0) return PML_OK;
+    pml_ew_parallel(ctx, st->outer, st->n ? PML_EW_PARALLEL_MIN / st->n + 1 : st->outer, lnorm_range, &j);
+    return PML_OK;
+}
+
 static const pml_op_def g_scale_shift = {PML_OP_SCALESHIFT, "ScaleShift", 3, 3, 1, 1, scale_shift_infer,
                                          scale_shift_prepare, scale_shift_run, pml_ew_release};
 static const pml_op_def g_batchnorm = {PML_OP_BATCHNORMALIZATION, "BatchNormalization", 5, 5, 1, 1, batchnorm_infer,
@@ -270,4 +418,10 @@ static const pml_op_def g_softmax = {PML_OP_SOFTMAX, "Softmax", 1, 1, 1, 1, soft
 static const pml_op_def g_log_softmax = {PML_OP_LOGSOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax_infer, softmax_prepare,
                                          softmax_run, pml_ew_release};
 
-const pml_op_def *const pml_norm_ops[] = {&g_scale_shift, &g_batchnorm, &g_lrn, &g_softmax, &g_log_softmax, NULL};
+static const pml_op_def g_layer_norm = {PML_OP_LAYERNORMALIZATION, "LayerNormalization", 2, 3, 1, 3, lnorm_infer,
+                                        lnorm_prepare, lnorm_run, pml_ew_release};
+static const pml_op_def g_rms_norm = {PML_OP_RMSNORMALIZATION, "RMSNormalization", 2, 2, 1, 1, lnorm_infer,
+                                      lnorm_prepare, lnorm_run, pml_ew_release};
+
+const pml_op_def *const pml_norm_ops[] = {&g_scale_shift, &g_batchnorm, &g_lrn, &g_softmax, &g_log_softmax,
+                                          &g_layer_norm, &g_rms_norm, NULL};

@@ -15,6 +15,14 @@
  * int64 accumulator per output (sums wrap like the output type; an empty
  * max gives the type's minimum, as numpy's initial=iinfo.min).
  * Threads split the first group when it is kept (disjoint outputs).
+ *
+ * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare and
+ * ReduceLogSumExp share the axis grouping but run one scalar reference loop
+ * (generic_run): floats accumulate in double, integers in int64 (wrapping
+ * like the output type). LogSumExp takes the max first and sums exp(x - max)
+ * so it never overflows. With noop_with_empty_axes they apply the op to each
+ * element alone (|x| for L1/L2, x*x for SumSquare). ArgMax/ArgMin scan one
+ * axis (first or last extreme; NaN wins, as numpy's argmax/argmin).
  */
 #include <math.h>
 #include <string.h>
@@ -31,6 +39,7 @@ typedef struct reduce_state {
     int64_t ostride[PML_MAX_RANK]; /* output element stride of each group (0 if reduced) */
     int64_t count;                /* elements folded into each output (for mean) */
     int is_max, is_mean, copy;
+    int generic; /* Min/Prod/L1/L2/SumSquare/LogSumExp: generic_run */
     pml_dtype dtype;
     const float *x;
     float *y;   /* max: the output itself */
@@ -66,7 +75,8 @@ static pml_status reduce_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s;
     int mask[PML_MAX_RANK], noop;
-    int n_types = ctx->node->op == PML_OP_REDUCEMEAN ? 1 : 3;
+    int op = ctx->node->op;
+    int n_types = op == PML_OP_REDUCEMEAN || op == PML_OP_REDUCEL2 || op == PML_OP_REDUCELOGSUMEXP ? 1 : 3;
     if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_ew_check_dtype(ctx, x, "x", g_types, n_types)) != PML_OK ||
         (s = reduce_axes(ctx, x, mask, &noop)) != PML_OK)
         return s;
@@ -91,11 +101,14 @@ static pml_status reduce_prepare(pml_kernel_ctx *ctx) {
     st->is_mean = ctx->node->op == PML_OP_REDUCEMEAN;
     st->dtype = x->dtype;
     st->count = 1;
+    int op = ctx->node->op;
+    st->generic = op != PML_OP_REDUCEMEAN && op != PML_OP_REDUCESUM && op != PML_OP_REDUCEMAX;
     for (int a = 0; a < x->rank; a++)
         if (mask[a]) st->count *= x->dims[a];
     if (noop) {
         st->copy = 1;
-        return PML_OK;
+        if (!st->generic) return PML_OK;
+        memset(mask, 0, sizeof(int) * PML_MAX_RANK); /* the op on each element alone */
     }
     int m = 0;
     for (int a = 0; a < x->rank; a++) {
@@ -110,7 +123,11 @@ static pml_status reduce_prepare(pml_kernel_ctx *ctx) {
     }
     st->m = m;
     st->copy = m == 0 || pml_shape_numel(x->rank, x->dims) == pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims);
-    if (!st->copy && (!st->is_max || st->dtype != PML_FLOAT32))
+    if (st->generic) { /* no shortcut: L1/L2/SumSquare transform even single elements */
+        st->copy = 0;
+        if (m == 0) st->m = m = 1, st->dims[0] = pml_shape_numel(x->rank, x->dims), st->reduced[0] = 1;
+        ctx->scratch_size = (size_t)pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims) * 2 * sizeof(double);
+    } else if (!st->copy && (!st->is_max || st->dtype != PML_FLOAT32))
         ctx->scratch_size = (size_t)pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims) * sizeof(double);
     int64_t t = 1;
     for (int g = m - 1; g >= 0; g--) {
@@ -170,9 +187,88 @@ static void reduce_range(void *arg, int64_t g0, int64_t g1) {
     }
 }
 
+/* ---- Min / Prod / L1 / L2 / SumSquare / LogSumExp: one scalar loop --------------------------------------- */
+
+/* Calls body(o, v) for every input element: o its output index, v its value as
+ * double (float inputs) or int64 (integer inputs, in iv). */
+#define PML_REDUCE_WALK(st, body)                                                                 \
+    do {                                                                                          \
+        const int m_ = (st)->m;                                                                   \
+        const int64_t inner_ = (st)->dims[m_ - 1], rows_ = pml_shape_numel(m_ - 1, (st)->dims);   \
+        const int last_red_ = (st)->reduced[m_ - 1];                                              \
+        for (int64_t row_ = 0; row_ < rows_; row_++) {                                            \
+            int64_t t_ = row_, off_ = 0;                                                          \
+            for (int g_ = m_ - 2; g_ >= 0; g_--) {                                                \
+                off_ += (t_ % (st)->dims[g_]) * (st)->ostride[g_];                                \
+                t_ /= (st)->dims[g_];                                                             \
+            }                                                                                     \
+            for (int64_t i_ = 0; i_ < inner_; i_++) {                                             \
+                int64_t o = off_ + (last_red_ ? 0 : i_), e_ = row_ * inner_ + i_;                 \
+                double v = 0;                                                                     \
+                int64_t iv = 0;                                                                   \
+                if ((st)->dtype == PML_FLOAT32) v = ((const float *)xd)[e_];                      \
+                else if ((st)->dtype == PML_INT32) iv = ((const int32_t *)xd)[e_];                \
+                else iv = ((const int64_t *)xd)[e_];                                              \
+                (void)v, (void)iv;                                                                \
+                body;                                                                             \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+
+static pml_status generic_run(pml_kernel_ctx *ctx, reduce_state *st) {
+    const pml_tensor *x = ctx->in[0], *yt = ctx->out[0];
+    const void *xd = x->data;
+    const int op = ctx->node->op, is_float = st->dtype == PML_FLOAT32;
+    int64_t n_out = pml_shape_numel(yt->rank, yt->dims);
+    double *acc = (double *)ctx->scratch, *acc2 = acc + n_out;
+    int64_t *iacc = (int64_t *)ctx->scratch;
+    for (int64_t o = 0; o < n_out; o++) {
+        double init = op == PML_OP_REDUCEMIN ? INFINITY : op == PML_OP_REDUCEPROD ? 1.0
+                      : op == PML_OP_REDUCELOGSUMEXP ? -INFINITY : 0.0;
+        if (is_float) acc[o] = init, acc2[o] = 0.0;
+        else iacc[o] = op == PML_OP_REDUCEMIN ? (st->dtype == PML_INT32 ? INT32_MAX : INT64_MAX) : op == PML_OP_REDUCEPROD;
+    }
+    if (pml_shape_numel(x->rank, x->dims) > 0) {
+        if (is_float) {
+            switch (op) {
+            case PML_OP_REDUCEMIN: PML_REDUCE_WALK(st, acc[o] = v < acc[o] || v != v ? v : acc[o]); break;
+            case PML_OP_REDUCEPROD: PML_REDUCE_WALK(st, acc[o] *= v); break;
+            case PML_OP_REDUCEL1: PML_REDUCE_WALK(st, acc[o] += fabs(v)); break;
+            case PML_OP_REDUCELOGSUMEXP:
+                PML_REDUCE_WALK(st, acc[o] = v > acc[o] || v != v ? v : acc[o]);
+                PML_REDUCE_WALK(st, acc2[o] += isfinite(acc[o]) ? exp(v - acc[o]) : 0.0);
+                break;
+            default: PML_REDUCE_WALK(st, acc[o] += v * v); break; /* L2, SumSquare */
+            }
+        } else {
+            switch (op) {
+            case PML_OP_REDUCEMIN: PML_REDUCE_WALK(st, iacc[o] = iv < iacc[o] ? iv : iacc[o]); break;
+            case PML_OP_REDUCEPROD: PML_REDUCE_WALK(st, iacc[o] = (int64_t)((uint64_t)iacc[o] * (uint64_t)iv)); break;
+            case PML_OP_REDUCEL1:
+                PML_REDUCE_WALK(st, iacc[o] = (int64_t)((uint64_t)iacc[o] + (iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv)));
+                break;
+            default: PML_REDUCE_WALK(st, iacc[o] = (int64_t)((uint64_t)iacc[o] + (uint64_t)iv * (uint64_t)iv)); break;
+            }
+        }
+    }
+    for (int64_t o = 0; o < n_out; o++) {
+        if (st->dtype == PML_INT32) ((int32_t *)yt->data)[o] = (int32_t)(uint32_t)(uint64_t)iacc[o];
+        else if (st->dtype == PML_INT64) ((int64_t *)yt->data)[o] = iacc[o];
+        else {
+            double r = acc[o];
+            if (op == PML_OP_REDUCEL2) r = sqrt(r);
+            /* all -inf or empty: -inf; +inf or NaN max: itself */
+            else if (op == PML_OP_REDUCELOGSUMEXP && isfinite(r)) r += log(acc2[o]);
+            ((float *)yt->data)[o] = (float)r;
+        }
+    }
+    return PML_OK;
+}
+
 static pml_status reduce_run(pml_kernel_ctx *ctx) {
     reduce_state *st = (reduce_state *)ctx->state;
     const pml_tensor *x = ctx->in[0], *yt = ctx->out[0];
+    if (st->generic) return generic_run(ctx, st);
     if (st->copy) {
         if (yt->data != x->data && yt->nbytes) memcpy(yt->data, x->data, yt->nbytes);
         return PML_OK;
@@ -215,4 +311,71 @@ static const pml_op_def g_reduce_sum = {PML_OP_REDUCESUM, "ReduceSum", 1, 1, 1, 
 static const pml_op_def g_reduce_max = {PML_OP_REDUCEMAX, "ReduceMax", 1, 1, 1, 1, reduce_infer, reduce_prepare,
                                         reduce_run, pml_ew_release};
 
-const pml_op_def *const pml_reduce_ops[] = {&g_reduce_mean, &g_reduce_sum, &g_reduce_max, NULL};
+#define PML_REDUCE_DEF(code, name)                                                                          \
+    static const pml_op_def g_##code = {PML_OP_##code, name, 1, 1, 1, 1, reduce_infer, reduce_prepare, reduce_run, \
+                                        pml_ew_release}
+PML_REDUCE_DEF(REDUCEMIN, "ReduceMin");
+PML_REDUCE_DEF(REDUCEPROD, "ReduceProd");
+PML_REDUCE_DEF(REDUCEL1, "ReduceL1");
+PML_REDUCE_DEF(REDUCEL2, "ReduceL2");
+PML_REDUCE_DEF(REDUCESUMSQUARE, "ReduceSumSquare");
+PML_REDUCE_DEF(REDUCELOGSUMEXP, "ReduceLogSumExp");
+
+/* ---- ArgMax / ArgMin ------------------------------------------------------------------------------------ */
+
+static pml_status arg_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    int axis;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_ew_check_dtype(ctx, x, "x", g_types, 3)) != PML_OK)
+        return s;
+    if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank >= 1");
+    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &axis)) != PML_OK) return s;
+    if (x->dims[axis] == 0) return pml_node_error(ctx, PML_ERR_SHAPE, "axis %d has size 0: no index to return", axis);
+    int keep = pml_attr_int(ctx->node, "keepdims", 1) != 0, r = 0;
+    int64_t dims[PML_MAX_RANK];
+    for (int a = 0; a < x->rank; a++)
+        if (a != axis) dims[r++] = x->dims[a];
+        else if (keep) dims[r++] = 1;
+    return pml_ew_set_output(ctx, 0, PML_INT64, r, dims);
+}
+
+static pml_status arg_run(pml_kernel_ctx *ctx) {
+    const pml_tensor *x = ctx->in[0];
+    int axis;
+    pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &axis);
+    const int is_max = ctx->node->op == PML_OP_ARGMAX, last = pml_attr_int(ctx->node, "select_last_index", 0) != 0;
+    int64_t n = x->dims[axis], outer = pml_shape_numel(axis, x->dims);
+    int64_t inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
+    int64_t *y = (int64_t *)ctx->out[0]->data;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * n * inner + i, best = 0;
+            for (int64_t k = 1; k < n; k++) {
+                int64_t a = base + k * inner, b = base + best * inner;
+                int better, equal;
+                if (x->dtype == PML_FLOAT32) {
+                    float va = ((const float *)x->data)[a], vb = ((const float *)x->data)[b];
+                    if (vb != vb) continue; /* a NaN is kept once found */
+                    better = va != va || (is_max ? va > vb : va < vb);
+                    equal = va == vb;
+                } else if (x->dtype == PML_INT32) {
+                    int32_t va = ((const int32_t *)x->data)[a], vb = ((const int32_t *)x->data)[b];
+                    better = is_max ? va > vb : va < vb, equal = va == vb;
+                } else {
+                    int64_t va = ((const int64_t *)x->data)[a], vb = ((const int64_t *)x->data)[b];
+                    better = is_max ? va > vb : va < vb, equal = va == vb;
+                }
+                if (better || (last && equal)) best = k;
+            }
+            y[o * inner + i] = best;
+        }
+    return PML_OK;
+}
+
+static const pml_op_def g_argmax = {PML_OP_ARGMAX, "ArgMax", 1, 1, 1, 1, arg_infer, NULL, arg_run, NULL};
+static const pml_op_def g_argmin = {PML_OP_ARGMIN, "ArgMin", 1, 1, 1, 1, arg_infer, NULL, arg_run, NULL};
+
+const pml_op_def *const pml_reduce_ops[] = {&g_reduce_mean, &g_reduce_sum, &g_reduce_max, &g_REDUCEMIN, &g_REDUCEPROD,
+                                            &g_REDUCEL1, &g_REDUCEL2, &g_REDUCESUMSQUARE, &g_REDUCELOGSUMEXP,
+                                            &g_argmax, &g_argmin, NULL};

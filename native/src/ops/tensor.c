@@ -1,7 +1,11 @@
 /*
  * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose, Slice,
- * Split, Pad, Gather (Resize lives in ops/resize.c). All work on any dtype by
- * moving elements of dtype-size bytes.
+ * Split, Pad, Gather, Expand, Tile, and the shape ops Shape, Size and
+ * ConstantOfShape (Resize lives in ops/resize.c; Range, Trilu, CumSum and the
+ * index ops in ops/index.c). All work on any dtype by moving elements of
+ * dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
+ * shape and ConstantOfShape's shape come from an attribute or from an input
+ * known while planning (ops/params.h).
  *
  * Transpose first drops size-1 axes and merges runs of axes that stay
  * adjacent, so NCHW<->NHWC on [N,C,H,W] becomes a batched 2-D transpose of
@@ -11,7 +15,9 @@
  * Slice clamps starts/ends exactly as ONNX does, including negative steps.
  * Pad maps each output coordinate back to the input (constant / reflect /
  * edge, negative pads crop), copying the in-range middle of every row with
- * memcpy. Gather checks every index before copying: an out-of-range index is
+ * memcpy. Expand and Tile are strided copies too: a broadcast axis has
+ * source stride 0, and Tile views each axis as [repeats, dim] with the
+ * repeats at stride 0. Gather checks every index before copying: an out-of-range index is
  * a PML_ERR_RUNTIME error naming the index and the bound.
  */
 #include <string.h>
@@ -20,6 +26,7 @@
 #include "../kernels/elementwise_kernels.h"
 #include "../kernels/elementwise_util.h"
 #include "../kernels/transpose.h"
+#include "params.h"
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -28,9 +35,9 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo :
 /* Output is contiguous with dims; element i of output axis d comes from
  * offset + sum(i_d * stride[d]) in the source (element units). */
 typedef struct strided_copy {
-    int rank; /* >= 1 */
-    int64_t dims[PML_MAX_RANK];
-    int64_t stride[PML_MAX_RANK];
+    int rank; /* >= 1; up to 2*PML_MAX_RANK for Tile's [repeats, dim] pairs */
+    int64_t dims[2 * PML_MAX_RANK];
+    int64_t stride[2 * PML_MAX_RANK];
     int64_t offset;
     size_t esize;
     const char *x;
@@ -172,10 +179,12 @@ static pml_status concat_run(pml_kernel_ctx *ctx) {
 }
 
 static pml_status split_sizes(pml_kernel_ctx *ctx, const pml_tensor *x, int axis, int64_t *sizes) {
-    const int64_t *split;
-    int n = pml_attr_ints(ctx->node, "split", &split);
+    int64_t split[256];
+    int n;
+    pml_status s = pml_param_ints(ctx, 1, "split", 0, split, 256, &n);
+    if (s != PML_OK) return s;
     int64_t d = x->dims[axis], sum = 0;
-    if (n < 0) { /* no split: equal parts, the last one smaller if needed (ONNX 18 num_outputs) */
+    if (n <= 0) { /* no split: equal parts, the last one smaller if needed (ONNX 18 num_outputs) */
         int64_t part = (d + ctx->n_out - 1) / ctx->n_out;
         for (int i = 0; i < ctx->n_out; i++) {
             sizes[i] = clamp64(d - part * i, 0, part);
@@ -235,11 +244,10 @@ static pml_status reshape_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    const int64_t *shape;
-    int n = pml_attr_ints(ctx->node, "shape", &shape);
-    if (n < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required ints attribute 'shape' is missing");
-    if (n > PML_MAX_RANK)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "target rank %d exceeds the maximum %d", n, PML_MAX_RANK);
+    int64_t shape[PML_MAX_RANK];
+    int n;
+    if ((s = pml_param_ints(ctx, 1, "shape", 0, shape, PML_MAX_RANK, &n)) != PML_OK) return s;
+    if (n < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "the target shape (attribute or input 'shape') is missing");
     int allowzero = pml_attr_int(ctx->node, "allowzero", 0) != 0;
     int64_t dims[PML_MAX_RANK], known = 1;
     int infer_at = -1, has_zero = 0;
@@ -420,11 +428,14 @@ static pml_status transpose_run(pml_kernel_ctx *ctx) {
 
 /* Per-axis start, step and output length after ONNX clamping. */
 static pml_status slice_plan(pml_kernel_ctx *ctx, const pml_tensor *x, int64_t *start, int64_t *step, int64_t *len) {
-    const int64_t *starts, *ends, *axes = NULL, *steps = NULL;
-    int n = pml_attr_ints(ctx->node, "starts", &starts);
-    int ne = pml_attr_ints(ctx->node, "ends", &ends);
-    int na = pml_attr_ints(ctx->node, "axes", &axes);
-    int ns = pml_attr_ints(ctx->node, "steps", &steps);
+    int64_t starts[PML_MAX_RANK], ends[PML_MAX_RANK], axes[PML_MAX_RANK], steps[PML_MAX_RANK];
+    int n, ne, na, ns;
+    pml_status ps;
+    if ((ps = pml_param_ints(ctx, 1, "starts", 0, starts, PML_MAX_RANK, &n)) != PML_OK ||
+        (ps = pml_param_ints(ctx, 2, "ends", 0, ends, PML_MAX_RANK, &ne)) != PML_OK ||
+        (ps = pml_param_ints(ctx, 3, "axes", 0, axes, PML_MAX_RANK, &na)) != PML_OK ||
+        (ps = pml_param_ints(ctx, 4, "steps", 0, steps, PML_MAX_RANK, &ns)) != PML_OK)
+        return ps;
     if (n < 0 || ne < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required attributes 'starts'/'ends' missing");
     if (ne != n || (na > 0 && na != n) || (ns > 0 && ns != n) || n > x->rank)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
@@ -697,22 +708,195 @@ static pml_status gather_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* ---- Shape, Size, ConstantOfShape ----------------------------------------------------------------------- */
+
+/* Shape's [start, end) after ONNX clamping (negative values count from the end). */
+static void shape_range(const pml_kernel_ctx *ctx, int rank, int64_t *start, int64_t *end) {
+    int64_t b = pml_attr_int(ctx->node, "start", 0), e = pml_attr_int(ctx->node, "end", INT64_MAX);
+    if (b < 0) b = b < -(int64_t)rank ? 0 : b + rank;
+    if (e < 0) e = e < -(int64_t)rank ? 0 : e + rank;
+    *start = clamp64(b, 0, rank);
+    *end = clamp64(e, *start, rank);
+}
+
+static pml_status shape_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    int64_t b, e;
+    shape_range(ctx, x->rank, &b, &e);
+    int64_t n = e - b;
+    return pml_ew_set_output(ctx, 0, PML_INT64, 1, &n);
+}
+
+static pml_status shape_run(pml_kernel_ctx *ctx) {
+    int64_t b, e;
+    shape_range(ctx, ctx->in[0]->rank, &b, &e);
+    for (int64_t a = b; a < e; a++) ((int64_t *)ctx->out[0]->data)[a - b] = ctx->in[0]->dims[a];
+    return PML_OK;
+}
+
+static pml_status size_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    return s != PML_OK ? s : pml_ew_set_output(ctx, 0, PML_INT64, 0, NULL);
+}
+
+static pml_status size_run(pml_kernel_ctx *ctx) {
+    *(int64_t *)ctx->out[0]->data = pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims);
+    return PML_OK;
+}
+
+static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
+    int64_t dims[PML_MAX_RANK];
+    int n;
+    pml_status s = pml_param_ints(ctx, 0, "shape", 0, dims, PML_MAX_RANK, &n);
+    if (s != PML_OK) return s;
+    if (ctx->in[0]->rank != 1 || ctx->in[0]->dtype != PML_INT64)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "input 'shape' must be a 1-D int64 tensor");
+    int64_t code = pml_attr_int(ctx->node, "dtype", PML_FLOAT32);
+    if (code < PML_FLOAT32 || code > PML_BOOL)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: 1 float32 .. 7 bool)",
+                              (long long)code);
+    const float *value;
+    if (pml_attr_floats(ctx->node, "value", &value) > 1)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'value' must hold one number");
+    return pml_ew_set_output(ctx, 0, (pml_dtype)code, n, dims); /* checks dims >= 0 and the size bound */
+}
+
+static void value_bytes(pml_dtype dtype, float v, unsigned char *out);
+
+static pml_status constant_of_shape_run(pml_kernel_ctx *ctx) {
+    const float *value;
+    float v = pml_attr_floats(ctx->node, "value", &value) == 1 ? value[0] : 0.0f;
+    const pml_tensor *y = ctx->out[0];
+    size_t es = pml_dtype_size(y->dtype);
+    unsigned char bytes[8];
+    value_bytes(y->dtype, v, bytes);
+    char *p = (char *)y->data;
+    for (size_t off = 0; off < y->nbytes; off += es) memcpy(p + off, bytes, es);
+    return PML_OK;
+}
+
+/* ---- Expand, Tile ---------------------------------------------------------------------------------------- */
+
+static pml_status expand_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    int64_t shape[PML_MAX_RANK], dims[PML_MAX_RANK];
+    int n, rank;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK ||
+        (s = pml_param_ints(ctx, 1, "shape", 0, shape, PML_MAX_RANK, &n)) != PML_OK)
+        return s;
+    if (n < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "the target shape (attribute or input 'shape') is missing");
+    for (int i = 0; i < n; i++)
+        if (shape[i] < 0 || shape[i] > PML_EW_MAX_NUMEL)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "shape[%d] = %lld is invalid", i, (long long)shape[i]);
+    if (pml_broadcast_shapes(x->rank, x->dims, n, shape, &rank, dims) != 0) {
+        char a[160], b[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "x %s does not broadcast to shape %s",
+                              pml_shape_str(x->rank, x->dims, a, sizeof a), pml_shape_str(n, shape, b, sizeof b));
+    }
+    return pml_ew_set_output(ctx, 0, x->dtype, rank, dims);
+}
+
+/* Strided copy reading x (dims xd, rank xr, right-aligned) broadcast to the output. */
+static pml_status expand_prepare(pml_kernel_ctx *ctx) {
+    strided_copy *p = pml_ew_alloc_state(ctx, sizeof *p);
+    if (!p) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0], *y = ctx->out[0];
+    p->esize = pml_dtype_size(x->dtype);
+    int64_t t = 1;
+    p->rank = 0;
+    int64_t stride[PML_MAX_RANK];
+    for (int a = y->rank - 1; a >= 0; a--) {
+        int xa = a - (y->rank - x->rank);
+        int64_t xd = xa >= 0 ? x->dims[xa] : 1;
+        stride[a] = xd == 1 ? 0 : t;
+        t *= xd;
+    }
+    for (int a = 0; a < y->rank; a++) {
+        if (y->dims[a] == 1) continue; /* size-1 axes move nothing */
+        p->dims[p->rank] = y->dims[a];
+        p->stride[p->rank++] = stride[a];
+    }
+    if (p->rank == 0) p->rank = 1, p->dims[0] = 1, p->stride[0] = 1;
+    return PML_OK;
+}
+
+static pml_status strided_run(pml_kernel_ctx *ctx) {
+    strided_copy *p = (strided_copy *)ctx->state;
+    if (ctx->out[0]->nbytes) strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
+    return PML_OK;
+}
+
+static pml_status tile_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    int64_t reps[PML_MAX_RANK], dims[PML_MAX_RANK];
+    int n;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK ||
+        (s = pml_param_ints(ctx, 1, "repeats", 0, reps, PML_MAX_RANK, &n)) != PML_OK)
+        return s;
+    if (n != x->rank)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "repeats has %d values for a rank-%d input", n < 0 ? 0 : n, x->rank);
+    for (int a = 0; a < n; a++) {
+        if (reps[a] < 0 || reps[a] > PML_EW_MAX_NUMEL || (x->dims[a] && reps[a] > PML_EW_MAX_NUMEL / x->dims[a]))
+            return pml_node_error(ctx, PML_ERR_SHAPE, "repeats[%d] = %lld is invalid for dim %lld", a,
+                                  (long long)reps[a], (long long)x->dims[a]);
+        dims[a] = x->dims[a] * reps[a];
+    }
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, dims);
+}
+
+/* Each axis is [repeat, dim]: the repeat index has source stride 0. */
+static pml_status tile_prepare(pml_kernel_ctx *ctx) {
+    strided_copy *p = pml_ew_alloc_state(ctx, sizeof *p);
+    if (!p) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0], *y = ctx->out[0];
+    p->esize = pml_dtype_size(x->dtype);
+    int64_t stride[PML_MAX_RANK], t = 1;
+    for (int a = x->rank - 1; a >= 0; a--) stride[a] = t, t *= x->dims[a];
+    for (int a = 0; a < x->rank; a++) {
+        int64_t rep = x->dims[a] ? y->dims[a] / x->dims[a] : 0;
+        if (rep != 1) p->dims[p->rank] = rep, p->stride[p->rank++] = 0;
+        if (x->dims[a] != 1) p->dims[p->rank] = x->dims[a], p->stride[p->rank++] = stride[a];
+    }
+    if (p->rank == 0) p->rank = 1, p->dims[0] = 1, p->stride[0] = 1;
+    return PML_OK;
+}
+
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
 static const pml_op_def g_concat = {PML_OP_CONCAT, "Concat", 1, 255, 1, 1, concat_infer, concat_prepare, concat_run,
                                     pml_ew_release};
-static const pml_op_def g_reshape = {PML_OP_RESHAPE, "Reshape", 1, 1, 1, 1, reshape_infer, NULL, reshape_run, NULL};
+static const pml_op_def g_reshape = {PML_OP_RESHAPE, "Reshape", 1, 2, 1, 1, reshape_infer, NULL, reshape_run, NULL};
 static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, "Transpose", 1, 1, 1, 1, transpose_infer, transpose_prepare,
                                        transpose_run, pml_ew_release};
-static const pml_op_def g_slice = {PML_OP_SLICE, "Slice", 1, 1, 1, 1, slice_infer, slice_prepare, slice_run,
+static const pml_op_def g_slice = {PML_OP_SLICE, "Slice", 1, 5, 1, 1, slice_infer, slice_prepare, slice_run,
                                    pml_ew_release};
-static const pml_op_def g_split = {PML_OP_SPLIT, "Split", 1, 1, 1, 255, split_infer, split_prepare, split_run,
+static const pml_op_def g_split = {PML_OP_SPLIT, "Split", 1, 2, 1, 255, split_infer, split_prepare, split_run,
                                    pml_ew_release};
 static const pml_op_def g_pad = {PML_OP_PAD, "Pad", 1, 1, 1, 1, pad_infer, pad_prepare, pad_run, pml_ew_release};
 static const pml_op_def g_gather = {PML_OP_GATHER, "Gather", 2, 2, 1, 1, gather_infer, gather_prepare, gather_run,
                                     pml_ew_release};
 
-extern const pml_op_def pml_resize_def; /* ops/resize.c */
+static const pml_op_def g_shape = {PML_OP_SHAPE, "Shape", 1, 1, 1, 1, shape_infer, NULL, shape_run, NULL};
+static const pml_op_def g_size = {PML_OP_SIZE, "Size", 1, 1, 1, 1, size_infer, NULL, size_run, NULL};
+static const pml_op_def g_constant_of_shape = {PML_OP_CONSTANTOFSHAPE, "ConstantOfShape", 1, 1, 1, 1,
+                                               constant_of_shape_infer, NULL, constant_of_shape_run, NULL};
+static const pml_op_def g_expand = {PML_OP_EXPAND, "Expand", 1, 2, 1, 1, expand_infer, expand_prepare, strided_run,
+                                    pml_ew_release};
+static const pml_op_def g_tile = {PML_OP_TILE, "Tile", 1, 2, 1, 1, tile_infer, tile_prepare, strided_run,
+                                  pml_ew_release};
 
-const pml_op_def *const pml_tensor_ops[] = {&g_concat, &g_reshape, &g_transpose, &g_slice, &g_split,
-                                            &g_pad,    &g_gather,  &pml_resize_def, NULL};
+extern const pml_op_def pml_resize_def; /* ops/resize.c */
+/* ops/index.c */
+extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_gather_elements_def, pml_gather_nd_def,
+    pml_scatter_elements_def, pml_scatter_nd_def, pml_onehot_def, pml_topk_def;
+
+const pml_op_def *const pml_tensor_ops[] = {
+    &g_concat, &g_reshape, &g_transpose, &g_slice, &g_split, &g_pad, &g_gather, &pml_resize_def, &g_shape, &g_size,
+    &g_constant_of_shape, &g_expand, &g_tile, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
+    &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
+    &pml_topk_def, NULL};

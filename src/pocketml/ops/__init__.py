@@ -32,7 +32,8 @@ class Attr:
 
 # Fused activation attributes carried by Conv, ConvTranspose, Gemm, MatMul,
 # ScaleShift and binary elementwise ops. Kinds match pml_act_kind in C.
-ACT_NONE, ACT_RELU, ACT_CLIP, ACT_SIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_TANH, ACT_HARDSIGMOID = range(8)
+(ACT_NONE, ACT_RELU, ACT_CLIP, ACT_SIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_TANH, ACT_HARDSIGMOID,
+ ACT_GELU_ERF, ACT_GELU_TANH) = range(10)
 FUSED_ACT_ATTRS = {
     "act": Attr("int", ACT_NONE),
     "act_alpha": Attr("float", 0.0),

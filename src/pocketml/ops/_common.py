@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from . import ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH
+from . import (ACT_CLIP, ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE,
+               ACT_RELU, ACT_SIGMOID, ACT_TANH)
 
 FLOAT = ("float32",)
 NUMERIC = ("float32", "int32", "int64")
@@ -152,8 +153,32 @@ def hard_sigmoid(x, alpha, beta):
     return np.clip(alpha * x + beta, 0, 1).astype(x.dtype)
 
 
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def erf(x):
+    """erf in float64 (numpy has none), returned in x's dtype."""
+    return _erf(np.asarray(x, np.float64)).astype(np.asarray(x).dtype)
+
+
+def gelu_erf(x):
+    # x/2 * (1 + erf(x/sqrt2)); for x < 0, 1 + erf(x/sqrt2) = erfc(-x/sqrt2) keeps the tail exact
+    z = np.asarray(x, np.float64) / math.sqrt(2.0)
+    return (0.5 * np.asarray(x, np.float64) * np.where(z < 0, _erfc(-z), 1.0 + _erf(z))).astype(np.asarray(x).dtype)
+
+
+def gelu_tanh(x):
+    # x/2 * (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) * (x + 0.044715 x^3)
+    xd = np.asarray(x, np.float64)
+    u = math.sqrt(2.0 / math.pi) * (xd + 0.044715 * xd ** 3)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (0.5 * xd * (1.0 + np.tanh(u))).astype(np.asarray(x).dtype)
+
+
 # act kind -> f(x, alpha, beta). Clip: alpha = min, beta = max.
-# LeakyRelu: alpha = slope. HardSigmoid: alpha, beta as ONNX.
+# LeakyRelu: alpha = slope. HardSigmoid: alpha, beta as ONNX. Gelu: ONNX's
+# approximate="none" (erf) and "tanh".
 ACTIVATIONS = {
     ACT_NONE: lambda x, a, b: x,
     ACT_RELU: lambda x, a, b: np.maximum(x, 0).astype(x.dtype),
@@ -163,6 +188,8 @@ ACTIVATIONS = {
     ACT_LEAKY_RELU: lambda x, a, b: np.where(x < 0, x * np.asarray(a, x.dtype), x),
     ACT_TANH: lambda x, a, b: np.tanh(x),
     ACT_HARDSIGMOID: lambda x, a, b: hard_sigmoid(x, a, b),
+    ACT_GELU_ERF: lambda x, a, b: gelu_erf(x),
+    ACT_GELU_TANH: lambda x, a, b: gelu_tanh(x),
 }
 
 

@@ -1,4 +1,169 @@
-"""Attention: the fused scaled-dot-product Attention op and RotaryEmbedding."""
+"""Attention: the fused scaled-dot-product Attention op and RotaryEmbedding.
+
+Attention (the engine's fused op; ONNX Attention and the MatMul/Softmax/MatMul
+subgraphs of torch exporters both become it):
+    q [B,Hq,S,D], k [B,Hkv,L,D] ([B,Hkv,D,L] when k_transposed), v [B,Hkv,L,Dv],
+    mask (optional, float32 additive or bool keep-mask) broadcasting to [B,Hq,S,Lm], Lm <= L
+    (keys j >= Lm are masked, as ONNX pads a short mask with -inf);
+    query head h reads kv head h // (Hq/Hkv) (grouped-query attention).
+    s = q k^T * scale (scale 0: 1/sqrt(D)); s = softcap*tanh(s/softcap) if softcap > 0;
+    s += mask; is_causal masks keys j > i + causal_offset; y = softmax(s) v.
+    A query row whose mask/causal bias is -inf everywhere gives y = 0 (ONNX's rule).
+RotaryEmbedding (ONNX opset 23): x [B,H,S,Dh] or [B,S,H*Dh] (num_heads), rotates the first
+    rotary_embedding_dim (0: Dh) features of each head by cos/sin caches, either indexed by
+    position_ids [B,S] (caches [max_pos, rd/2]) or given per position (caches [B,S,rd/2]);
+    interleaved pairs (x0,x1),(x2,x3).. or halves (x[:rd/2], x[rd/2:rd]).
+"""
 from __future__ import annotations
 
-from . import Attr, define  # noqa: F401
+import numpy as np
+
+from . import Attr, define
+from ._common import (
+    FLOAT,
+    INDEX,
+    attrs_of,
+    check_dtype,
+    check_rank,
+    dims_equal,
+    fail,
+    is_sym,
+    known,
+    shape_str,
+)
+
+
+def _static(d):
+    return not is_sym(d)
+
+
+def _attention_infer(node, ins):
+    at = attrs_of(node)
+    (tq, sq), (tk, sk), (tv, sv) = (known(node, v, r) for v, r in zip(ins[:3], ("q", "k", "v")))
+    for t, s, role in ((tq, sq, "q"), (tk, sk, "k"), (tv, sv, "v")):
+        check_dtype(node, t, FLOAT, role)
+        check_rank(node, s, 4, role)
+    kd, kl = (sk[2], sk[3]) if at["k_transposed"] else (sk[3], sk[2])
+    b, hq, s_len, d = sq
+    if not (dims_equal(sk[0], b) and dims_equal(sv[0], b)) and all(_static(x) for x in (b, sk[0], sv[0])):
+        raise fail(node, f"batch dims differ: q {shape_str(sq)}, k {shape_str(sk)}, v {shape_str(sv)}")
+    hkv = sk[1]
+    if _static(hkv) and _static(sv[1]) and int(hkv) != int(sv[1]):
+        raise fail(node, f"k and v head counts differ: k {shape_str(sk)}, v {shape_str(sv)}")
+    if _static(hq) and _static(hkv) and (int(hkv) < 1 or int(hq) % int(hkv)):
+        raise fail(node, f"q heads {hq} must be a multiple of k/v heads {hkv}")
+    if _static(kd) and _static(d) and int(kd) != int(d):
+        raise fail(node, f"q and k head sizes differ: q {shape_str(sq)}, k {shape_str(sk)}")
+    if _static(kl) and _static(sv[2]) and int(kl) != int(sv[2]):
+        raise fail(node, f"k and v sequence lengths differ: k {shape_str(sk)}, v {shape_str(sv)}")
+    if len(ins) > 3 and ins[3] is not None:
+        tm, sm = known(node, ins[3], "mask")
+        check_dtype(node, tm, ("float32", "bool"), "mask")
+        full = (b, hq, s_len, kl)
+        if len(sm) > 4:
+            raise fail(node, f"mask {shape_str(sm)} has rank > 4")
+        for i, (m, f) in enumerate(zip(sm[::-1], full[::-1])):
+            if not (_static(m) and _static(f)):
+                continue
+            if i == 0 and int(m) > int(f):
+                raise fail(node, f"mask {shape_str(sm)} has more keys than k/v ({f})")
+            if i > 0 and int(m) not in (1, int(f)):
+                raise fail(node, f"mask {shape_str(sm)} does not broadcast to {shape_str(full)}")
+    if at["softcap"] < 0:
+        raise fail(node, f"softcap {at['softcap']} must be >= 0")
+    return [(tq, (b, hq, s_len, sv[3]))]
+
+
+def _attention_reference(inputs, attrs):
+    q, k, v = (a.astype(np.float64) for a in inputs[:3])
+    mask = inputs[3] if len(inputs) > 3 else None
+    if attrs["k_transposed"]:
+        k = np.swapaxes(k, -1, -2)
+    rep = q.shape[1] // k.shape[1]
+    k, v = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
+    s_len, l_len = q.shape[2], k.shape[2]
+    scale = attrs["scale"] or 1.0 / np.sqrt(q.shape[3])
+    s = q @ np.swapaxes(k, -1, -2) * scale
+    if attrs["softcap"] > 0:
+        s = attrs["softcap"] * np.tanh(s / attrs["softcap"])
+    bias = np.zeros((s_len, l_len))
+    if mask is not None:
+        m = np.where(mask, 0.0, -np.inf) if mask.dtype == np.bool_ else mask.astype(np.float64)
+        pad = [(0, 0)] * (m.ndim - 1) + [(0, l_len - m.shape[-1])]
+        bias = bias + np.pad(m, pad, constant_values=-np.inf)
+    if attrs["is_causal"]:
+        i, j = np.arange(s_len)[:, None], np.arange(l_len)[None, :]
+        bias = bias + np.where(j <= i + attrs["causal_offset"], 0.0, -np.inf)
+    s = s + bias
+    dead = np.isneginf(np.max(bias + np.zeros_like(s), axis=-1, keepdims=True))
+    top = np.where(dead, 0.0, np.max(s, axis=-1, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        e = np.where(dead, 0.0, np.exp(s - top))
+    p = e / np.where(dead, 1.0, e.sum(axis=-1, keepdims=True))
+    return [(p @ v).astype(inputs[0].dtype)]
+
+
+def _rotary_geometry(node, s, at):
+    """(heads, head_size, rotary_dim) of x's shape."""
+    if len(s) == 4:
+        heads, dh = s[1], s[3]
+    elif len(s) == 3:
+        heads = at["num_heads"]
+        if heads <= 0:
+            raise fail(node, f"3-D input {shape_str(s)} needs num_heads > 0")
+        if is_sym(s[2]) or int(s[2]) % heads:
+            raise fail(node, f"hidden size {s[2]} must be a static multiple of num_heads {heads}")
+        dh = int(s[2]) // heads
+    else:
+        raise fail(node, f"input must have rank 3 or 4, got {shape_str(s)}")
+    rd = at["rotary_embedding_dim"] or dh
+    if _static(dh) and (rd < 0 or rd % 2 or int(rd) > int(dh)):
+        raise fail(node, f"rotary_embedding_dim {rd} must be even and <= head size {dh}")
+    return heads, dh, rd
+
+
+def _rotary_infer(node, ins):
+    at = attrs_of(node)
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, FLOAT, "x")
+    _, _, rd = _rotary_geometry(node, s, at)
+    pos = ins[3] if len(ins) > 3 else None
+    for role, v in (("cos_cache", ins[1]), ("sin_cache", ins[2])):
+        tc, sc = known(node, v, role)
+        check_dtype(node, tc, FLOAT, role)
+        check_rank(node, sc, 2 if pos is not None else 3, role)
+        if _static(rd) and _static(sc[-1]) and int(sc[-1]) * 2 != int(rd):
+            raise fail(node, f"{role} {shape_str(sc)}: last dim must be rotary_embedding_dim/2 = {rd // 2}")
+    if pos is not None:
+        tp, sp = known(node, pos, "position_ids")
+        check_dtype(node, tp, INDEX, "position_ids")
+        check_rank(node, sp, 2, "position_ids")
+    return [(t, s)]
+
+
+def _rotary_reference(inputs, attrs):
+    x, cos, sin = inputs[:3]
+    pos = inputs[3] if len(inputs) > 3 else None
+    x4 = x.transpose(0, 2, 1, 3) if x.ndim == 4 else x.reshape(x.shape[0], x.shape[1], attrs["num_heads"], -1)
+    rd = attrs["rotary_embedding_dim"] or x4.shape[3]
+    if pos is not None:
+        if pos.size and (pos.min() < 0 or pos.max() >= cos.shape[0]):
+            raise ValueError(f"position_ids out of range [0, {cos.shape[0]})")
+        cos, sin = cos[pos], sin[pos]
+    cos, sin = cos[:, :, None, :], sin[:, :, None, :]  # [B,S,1,rd/2]
+    rot = x4[..., :rd]
+    x1, x2 = (rot[..., 0::2], rot[..., 1::2]) if attrs["interleaved"] else np.split(rot, 2, axis=-1)
+    real, imag = cos * x1 - sin * x2, sin * x1 + cos * x2
+    rot = np.stack([real, imag], -1).reshape(rot.shape) if attrs["interleaved"] else np.concatenate([real, imag], -1)
+    y = np.concatenate([rot, x4[..., rd:]], -1)
+    y = y.transpose(0, 2, 1, 3) if x.ndim == 4 else y.reshape(x.shape)
+    return [np.ascontiguousarray(y).astype(x.dtype)]
+
+
+define("Attention", 64, "attention", ("q", "k", "v", "mask?"), ("y",), {
+    "scale": Attr("float", 0.0), "is_causal": Attr("int", 0), "causal_offset": Attr("int", 0),
+    "softcap": Attr("float", 0.0), "k_transposed": Attr("int", 0),
+}, infer=_attention_infer, reference=_attention_reference)
+define("RotaryEmbedding", 65, "attention", ("x", "cos_cache", "sin_cache", "position_ids?"), ("y",), {
+    "interleaved": Attr("int", 0), "rotary_embedding_dim": Attr("int", 0), "num_heads": Attr("int", 0),
+}, infer=_rotary_infer, reference=_rotary_reference)

@@ -7,6 +7,10 @@ LRN:                across channels, c = last axis (NHWC); ONNX formula
                     y = x / (bias + alpha/size * sum(x^2 over window))^beta,
                     window = channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
 Softmax/LogSoftmax: over one axis.
+LayerNormalization: normalise over the trailing dims x.shape[axis:] (ONNX), y = (x - mean) * inv_std * scale
+                    + bias with scale/bias broadcast to those dims; optional outputs mean and inv_std_dev
+                    (shape x.shape[:axis] + [1] * (rank - axis)). Statistics are float32 (stash_type 1).
+RMSNormalization:   y = x / sqrt(mean(x^2 over x.shape[axis:]) + epsilon) * scale (ONNX opset 23).
 """
 from __future__ import annotations
 
@@ -99,3 +103,54 @@ define("LogSoftmax", 83, "norm", ("x",), ("y",), {"axis": Attr("int", -1)},
 define("BatchNormalization", 84, "norm", ("x", "scale", "bias", "mean", "var"), ("y",),
        {"epsilon": Attr("float", 1e-5)}, infer=_per_channel_infer(("scale", "bias", "mean", "var")),
        reference=_batch_norm_reference)
+
+
+def _normalized_infer(roles, n_stats):
+    """x float32, per-normalised-slice vectors (scale, bias) that broadcast to x.shape[axis:]."""
+    def infer(node, ins):
+        t, s = known(node, ins[0], "x")
+        check_dtype(node, t, FLOAT, "x")
+        if not s:
+            raise fail(node, "x must have rank >= 1")
+        axis = normalize_axis(node, attrs_of(node)["axis"], len(s))
+        norm_shape = s[axis:]
+        for role, v in zip(roles, ins[1:]):
+            if v is None:
+                continue
+            tv, sv = known(node, v, role)
+            check_dtype(node, tv, FLOAT, role)
+            if len(sv) > len(norm_shape) or not all(
+                    (not is_sym(d) and int(d) == 1) or is_sym(e) or dims_equal(d, e)
+                    for d, e in zip(sv[::-1], norm_shape[::-1])):
+                raise fail(node, f"{role} shape {list(sv)} does not broadcast to the normalised dims "
+                                 f"{list(norm_shape)} (x.shape[axis:], axis {axis})")
+        stats = tuple(s[:axis]) + (1,) * (len(s) - axis)
+        return [(t, s)] + [("float32", stats)] * n_stats
+    return infer
+
+
+def _layer_norm_reference(inputs, attrs):
+    x, scale = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+    axes = tuple(range(attrs["axis"] % x.ndim, x.ndim))
+    xd = x.astype(np.float64)
+    mean = xd.mean(axis=axes, keepdims=True)
+    inv_std = 1.0 / np.sqrt(((xd - mean) ** 2).mean(axis=axes, keepdims=True) + np.float32(attrs["epsilon"]))
+    y = (xd - mean) * inv_std * scale + (0.0 if bias is None else bias)
+    return [y.astype(x.dtype), mean.astype(np.float32), inv_std.astype(np.float32)]
+
+
+def _rms_norm_reference(inputs, attrs):
+    x, scale = inputs
+    axes = tuple(range(attrs["axis"] % x.ndim, x.ndim))
+    xd = x.astype(np.float64)
+    rms = np.sqrt((xd * xd).mean(axis=axes, keepdims=True) + np.float32(attrs["epsilon"]))
+    return [(xd / rms * scale).astype(x.dtype)]
+
+
+define("LayerNormalization", 62, "norm", ("x", "scale", "bias?"), ("y", "mean?", "inv_std_dev?"),
+       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)},
+       infer=_normalized_infer(("scale", "bias"), 2), reference=_layer_norm_reference)
+define("RMSNormalization", 63, "norm", ("x", "scale"), ("y",),
+       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, infer=_normalized_infer(("scale",), 0),
+       reference=_rms_norm_reference)

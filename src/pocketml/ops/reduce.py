@@ -1,4 +1,12 @@
-"""Reductions over a set of axes (empty axes = all axes unless noop_with_empty_axes)."""
+"""Reductions over a set of axes (empty axes = all axes unless noop_with_empty_axes).
+
+ReduceMean/Sum/Max/Min/Prod/L1/L2/SumSquare/LogSumExp take axes as an
+attribute (the importer folds ONNX's constant axes input into it). An empty
+reduction gives the op's identity: 0 for sums, 1 for Prod, -inf/+inf (floats)
+or the dtype's min/max (integers) for Max/Min, -inf for LogSumExp.
+ArgMax/ArgMin reduce one axis to int64 indices (first occurrence, or the last
+with select_last_index).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -36,12 +44,49 @@ def _lowest(dtype):
     return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
 
 
-def _reduce_reference(fn, **identity):
+def _highest(dtype):
+    return np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).max
+
+
+def _log_sum_exp(x, axis, keepdims):
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or empty): log(0) = -inf, no inf - inf
+    y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return y if keepdims else np.squeeze(y, axis=axis)
+
+
+def _arg_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, NUMERIC, "x")
+    at = attrs_of(node)
+    if not s:
+        raise fail(node, "x must have rank >= 1")
+    axis = normalize_axis(node, at["axis"], len(s))
+    if not isinstance(s[axis], str) and int(s[axis]) == 0:
+        raise fail(node, f"axis {axis} of x has size 0: no index to return")
+    return [("int64", tuple(1 if i == axis else d for i, d in enumerate(s) if at["keepdims"] or i != axis))]
+
+
+def _arg_reference(fn):
+    def reference(inputs, attrs):
+        x = inputs[0]
+        axis = attrs["axis"] % x.ndim
+        if attrs["select_last_index"]:  # search the flipped axis, map back
+            y = x.shape[axis] - 1 - fn(np.flip(x, axis), axis=axis)
+        else:
+            y = fn(x, axis=axis)
+        y = y.astype(np.int64)
+        return [np.expand_dims(y, axis) if attrs["keepdims"] else y]
+    return reference
+
+
+def _reduce_reference(fn, single=None, **identity):
+    """single: the op on one element, what noop_with_empty_axes gives (|x| for L1...)."""
     def reference(inputs, attrs):
         x = inputs[0]
         axes = _axes(x.ndim, attrs)
         if axes is None:
-            return [x.copy()]
+            return [x.copy() if single is None else np.asarray(single(x)).astype(x.dtype)]
         # float sums accumulate in float64 and round once
         wide = x.astype(np.float64) if x.dtype.kind == "f" else x
         # an empty reduction gives the op's identity (ONNX: -inf for max, 0 for sum)
@@ -58,3 +103,21 @@ define("ReduceSum", 121, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_
        reference=_reduce_reference(np.sum))
 define("ReduceMax", 122, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
        reference=_reduce_reference(np.max, initial=_lowest))
+define("ReduceMin", 123, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+       reference=_reduce_reference(np.min, initial=_highest))
+define("ReduceProd", 124, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+       reference=_reduce_reference(np.prod))
+define("ReduceL1", 125, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+       reference=_reduce_reference(lambda x, axis, keepdims: np.sum(np.abs(x), axis=axis, keepdims=keepdims),
+                                   single=np.abs))
+define("ReduceL2", 126, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(FLOAT),
+       reference=_reduce_reference(lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+                                   single=np.abs))
+define("ReduceSumSquare", 127, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+       reference=_reduce_reference(lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims),
+                                   single=lambda x: x * x))
+define("ReduceLogSumExp", 128, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(FLOAT),
+       reference=_reduce_reference(_log_sum_exp))
+_ARG = {"axis": Attr("int", 0), "keepdims": Attr("int", 1), "select_last_index": Attr("int", 0)}
+define("ArgMax", 152, "reduce", ("x",), ("y",), dict(_ARG), infer=_arg_infer, reference=_arg_reference(np.argmax))
+define("ArgMin", 153, "reduce", ("x",), ("y",), dict(_ARG), infer=_arg_infer, reference=_arg_reference(np.argmin))

@@ -5,7 +5,19 @@ Transpose(perm); Slice(starts, ends, axes, steps: ONNX clamping, negative steps)
 Split(axis, split sizes) -> n outputs; Pad(pads [begin..., end...], mode 0 constant /
 1 reflect / 2 edge, value; negative pads crop); Resize (see below); Gather(axis) with
 int32/int64 indices (negative wrap; out of range is a runtime error);
-Shape(start, end) and ConstantOfShape(value) exist for constant folding only.
+Shape(start, end), Size and ConstantOfShape(value, dtype); Range, Expand, Tile;
+index ops GatherElements, GatherND(batch_dims), ScatterElements and ScatterND
+(reduction 0 none, 1 add, 2 mul, 3 max, 4 min), OneHot(depth, axis), TopK(k,
+axis, largest, sorted; ties keep the lower index first), Trilu(upper, k),
+CumSum(axis, exclusive, reverse). Every index is checked: out of range (after
+negative indices wrap) is an error naming the op, the index and the bound.
+
+Parameters that ONNX passes as inputs (Reshape's shape, Slice's bounds, Split's
+sizes, ConstantOfShape's shape) are attributes when they are constants at
+conversion; when they are computed at run time the node takes them as an
+extra input instead, which takes precedence over the attribute. The runtime
+must then know the value while planning (a shape subgraph it evaluates
+then); the Python infer gives the sizes that depend on it fresh symbolic dims.
 
 Resize: out[i] along each axis from input coordinate
   x = transform(i, scale, in_size, out_size) with
@@ -28,9 +40,11 @@ from . import Attr, define
 from ._common import (
     INDEX,
     attrs_of,
+    broadcast_shapes,
     check_dtype,
     dims_equal,
     fail,
+    fresh_dim,
     is_sym,
     known,
     normalize_axis,
@@ -38,6 +52,36 @@ from ._common import (
     shape_str,
     static_dim,
 )
+
+
+# ---- parameters given as attributes or as (run-time) inputs ---------------------------
+def param_ints(node, ins, index: int, name: str, role: str = ""):
+    """A parameter given as input ``index`` (which wins) or attribute ``name``:
+    a list of ints, or None when the input's value is known only at run time."""
+    v = ins[index] if index < len(ins) else None
+    if v is None:
+        value = attrs_of(node)[name]
+        return None if value is None else [int(a) for a in np.asarray(value).reshape(-1)]
+    t, s = known(node, v, role or name)
+    check_dtype(node, t, INDEX, role or name)
+    if len(s) > 1:
+        raise fail(node, f"input {role or name!r} must be a scalar or 1-D, got shape {shape_str(s)}")
+    if v.const is None:
+        return None
+    return [int(a) for a in np.asarray(v.const).reshape(-1)]
+
+
+def param_len(node, ins, index: int, role: str) -> int:
+    """Static element count of a 1-D parameter input whose value is not known yet."""
+    _, s = known(node, ins[index], role)
+    return 1 if not s else static_dim(node, s[0], f"length of input {role!r}")
+
+
+def input_ints(inputs, index: int, attrs, name: str) -> list:
+    """Reference side of param_ints: the input's values if given, else the attribute."""
+    if index < len(inputs) and inputs[index] is not None:
+        return [int(a) for a in np.asarray(inputs[index]).reshape(-1)]
+    return [int(a) for a in np.asarray(attrs[name]).reshape(-1)]
 
 
 # ---- Concat ------------------------------------------------------------------------
@@ -66,7 +110,13 @@ def _concat_infer(node, ins):
 def _reshape_infer(node, ins):
     t, s = known(node, ins[0], "x")
     at = attrs_of(node)
-    target, allowzero = list(at["shape"]), at["allowzero"]
+    if len(ins) < 2 or ins[1] is None:
+        if "shape" not in node.attrs:
+            raise fail(node, "needs the target shape as attribute 'shape' or as input 'shape'")
+    target = param_ints(node, ins, 1, "shape")
+    if target is None:  # computed at run time: only the rank is known now
+        return [(t, tuple(fresh_dim(node, i) for i in range(param_len(node, ins, 1, "shape"))))]
+    allowzero = at["allowzero"]
     out, infer_at = [], None
     for i, d in enumerate(target):
         if d == 0 and not allowzero:
@@ -111,7 +161,8 @@ def _reshape_infer(node, ins):
 
 def _reshape_reference(inputs, attrs):
     x = inputs[0]
-    shape = [x.shape[i] if d == 0 and not attrs["allowzero"] else d for i, d in enumerate(attrs["shape"])]
+    target = input_ints(inputs, 1, attrs, "shape")
+    shape = [x.shape[i] if d == 0 and not attrs["allowzero"] else d for i, d in enumerate(target)]
     return [x.reshape(shape)]
 
 
@@ -125,11 +176,14 @@ def _transpose_infer(node, ins):
 
 
 # ---- Slice -------------------------------------------------------------------------
-def _slice_params(node, rank, attrs):
-    """Per sliced axis: (axis, start, end, step), validated (ends are unclamped)."""
-    starts, ends = list(attrs["starts"]), list(attrs["ends"])
-    axes = list(attrs["axes"]) or list(range(len(starts)))
-    steps = list(attrs["steps"]) or [1] * len(starts)
+def _slice_params(node, rank, attrs, given=None):
+    """Per sliced axis: (axis, start, end, step), validated (ends are unclamped).
+    given: (starts, ends, axes, steps) read from inputs or attributes."""
+    starts, ends, axes, steps = given if given is not None else (attrs["starts"], attrs["ends"], attrs["axes"],
+                                                                  attrs["steps"])
+    starts, ends = list(starts), list(ends)
+    axes = list(axes) or list(range(len(starts)))
+    steps = list(steps) or [1] * len(starts)
     if not len(starts) == len(ends) == len(axes) == len(steps):
         raise fail(node, f"starts {starts}, ends {ends}, axes {axes}, steps {steps} differ in length")
     axes = [normalize_axis(node, a, rank, "slice axis") for a in axes]
@@ -151,14 +205,30 @@ def clamp_slice(dim, start, end, step):
     return start, (None if end < 0 else end), step, length
 
 
+_SLICE_PARAMS = ("starts", "ends", "axes", "steps")
+
+
 def _slice_infer(node, ins):
     t, s = known(node, ins[0], "x")
     out = list(s)
-    for axis, start, end, step in _slice_params(node, len(s), attrs_of(node)):
+    given = [param_ints(node, ins, i + 1, p) for i, p in enumerate(_SLICE_PARAMS)]
+    for i, p in enumerate(_SLICE_PARAMS[:2]):
+        if i + 1 >= len(ins) or ins[i + 1] is None:
+            if p not in node.attrs:
+                raise fail(node, f"needs {p!r} as an attribute or an input")
+    if any(g is None for g in given):  # some bound is computed at run time
+        if given[2] is None:
+            return [(t, tuple(fresh_dim(node, a) for a in range(len(s))))]
+        axes = given[2] or list(range(param_len(node, ins, 1, "starts") if given[0] is None else len(given[0])))
+        for a in axes:
+            a = normalize_axis(node, a, len(s), "slice axis")
+            out[a] = fresh_dim(node, a)
+        return [(t, tuple(out))]
+    for axis, start, end, step in _slice_params(node, len(s), attrs_of(node), given):
         if is_sym(s[axis]):
-            if start == 0 and step == 1 and end >= 2**31 - 1:
-                continue  # whole axis: the symbolic dim passes through
-            raise fail(node, f"slicing symbolic dim {s[axis]!r} (axis {axis}) needs a static size")
+            if not (start == 0 and step == 1 and end >= 2**31 - 1):  # else the whole axis: the dim passes through
+                out[axis] = fresh_dim(node, axis)  # known once the runtime plans the input shapes
+            continue
         out[axis] = clamp_slice(int(s[axis]), start, end, step)[3]
     return [(t, tuple(out))]
 
@@ -166,8 +236,8 @@ def _slice_infer(node, ins):
 def _slice_reference(inputs, attrs):
     x = inputs[0]
     index = [slice(None)] * x.ndim
-    for axis, start, end, step in zip(attrs["axes"] or range(len(attrs["starts"])), attrs["starts"],
-                                      attrs["ends"], attrs["steps"] or [1] * len(attrs["starts"])):
+    starts, ends, axes, steps = (input_ints(inputs, i + 1, attrs, p) for i, p in enumerate(_SLICE_PARAMS))
+    for axis, start, end, step in zip(axes or range(len(starts)), starts, ends, steps or [1] * len(starts)):
         axis %= x.ndim
         index[axis] = slice(*clamp_slice(x.shape[axis], start, end, step)[:3])
     return [x[tuple(index)]]
@@ -178,7 +248,9 @@ def _split_infer(node, ins):
     t, s = known(node, ins[0], "x")
     at = attrs_of(node)
     axis = normalize_axis(node, at["axis"], len(s))
-    split = list(at["split"])
+    split = param_ints(node, ins, 1, "split")
+    if split is None:  # sizes computed at run time
+        return [(t, s[:axis] + (fresh_dim(node, i, "split"),) + s[axis + 1:]) for i in range(len(node.outputs))]
     dim = static_dim(node, s[axis], f"split axis {axis}")
     if len(split) != len(node.outputs) or sum(split) != dim or min(split) < 0:
         raise fail(node, f"split {split} must have one size per output ({len(node.outputs)}) summing to "
@@ -187,7 +259,7 @@ def _split_infer(node, ins):
 
 
 def _split_reference(inputs, attrs):
-    return np.split(inputs[0], np.cumsum(attrs["split"])[:-1], axis=attrs["axis"])
+    return np.split(inputs[0], np.cumsum(input_ints(inputs, 1, attrs, "split"))[:-1], axis=attrs["axis"])
 
 
 # ---- Pad ---------------------------------------------------------------------------
@@ -353,14 +425,21 @@ def _shape_reference(inputs, attrs):
     return [np.array(inputs[0].shape[start:end], dtype=np.int64)]
 
 
+def _size_infer(node, ins):
+    known(node, ins[0], "x")
+    return [("int64", ())]
+
+
 def _constant_of_shape_infer(node, ins):
     t, s = known(node, ins[0], "shape")
     at = attrs_of(node)
-    if t != "int64" or len(s) != 1 or not ins[0].is_const:
-        raise fail(node, f"input 'shape' must be a constant 1-D int64 tensor (got {t}{shape_str(s)}, "
-                         f"{'constant' if ins[0].is_const else 'not constant'})")
+    if t != "int64" or len(s) != 1:
+        raise fail(node, f"input 'shape' must be a 1-D int64 tensor (got {t}{shape_str(s)})")
     if at["dtype"] not in DTYPE_BY_CODE or len(at["value"]) != 1:
         raise fail(node, f"dtype code {at['dtype']} unknown or value {at['value']} is not one number")
+    if not ins[0].is_const:  # computed at run time (the runtime knows it while planning)
+        n = static_dim(node, s[0], "length of input 'shape'")
+        return [(DTYPE_BY_CODE[at["dtype"]], tuple(fresh_dim(node, i) for i in range(n)))]
     dims = [int(d) for d in ins[0].const]
     if min(dims, default=0) < 0:
         raise fail(node, f"shape {dims} has a negative dim")
@@ -374,14 +453,14 @@ def _constant_of_shape_reference(inputs, attrs):
 
 define("Concat", 100, "tensor", ("inputs*",), ("y",), {"axis": Attr("int")}, infer=_concat_infer,
        reference=lambda ins, attrs: [np.concatenate(ins, axis=attrs["axis"])])
-define("Reshape", 101, "tensor", ("x",), ("y",), {"shape": Attr("ints"), "allowzero": Attr("int", 0)},
+define("Reshape", 101, "tensor", ("x", "shape?"), ("y",), {"shape": Attr("ints", []), "allowzero": Attr("int", 0)},
        infer=_reshape_infer, reference=_reshape_reference)
 define("Transpose", 102, "tensor", ("x",), ("y",), {"perm": Attr("ints")}, infer=_transpose_infer,
        reference=lambda ins, attrs: [np.asarray(np.transpose(ins[0], attrs["perm"]), order="C")])
-define("Slice", 103, "tensor", ("x",), ("y",), {
-    "starts": Attr("ints"), "ends": Attr("ints"), "axes": Attr("ints", []), "steps": Attr("ints", []),
+define("Slice", 103, "tensor", ("x", "starts?", "ends?", "axes?", "steps?"), ("y",), {
+    "starts": Attr("ints", []), "ends": Attr("ints", []), "axes": Attr("ints", []), "steps": Attr("ints", []),
 }, infer=_slice_infer, reference=_slice_reference)
-define("Split", 104, "tensor", ("x",), ("outputs*",), {"axis": Attr("int", 0), "split": Attr("ints")},
+define("Split", 104, "tensor", ("x", "split?"), ("outputs*",), {"axis": Attr("int", 0), "split": Attr("ints", [])},
        infer=_split_infer, reference=_split_reference)
 define("Pad", 105, "tensor", ("x",), ("y",), {
     "pads": Attr("ints"), "mode": Attr("int", 0), "value": Attr("float", 0.0),
@@ -394,7 +473,334 @@ define("Resize", 106, "tensor", ("x",), ("y",), {
 define("Gather", 107, "tensor", ("data", "indices"), ("y",), {"axis": Attr("int", 0)}, infer=_gather_infer,
        reference=_gather_reference)
 define("Shape", 108, "tensor", ("x",), ("y",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
-       runtime=False, infer=_shape_infer, reference=_shape_reference)
+       infer=_shape_infer, reference=_shape_reference)
 define("ConstantOfShape", 109, "tensor", ("shape",), ("y",), {"value": Attr("floats", [0.0]),
-                                                              "dtype": Attr("int", 1)}, runtime=False,
+                                                              "dtype": Attr("int", 1)},
        infer=_constant_of_shape_infer, reference=_constant_of_shape_reference)
+define("Size", 110, "tensor", ("x",), ("y",), infer=_size_infer,
+       reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
+
+
+# ---- Range, Expand, Tile ------------------------------------------------------------------------
+def _scalar_param(node, v, role):
+    t, s = known(node, v, role)
+    if len(s) > 1 or (len(s) == 1 and s[0] != 1):
+        raise fail(node, f"input {role!r} must be a scalar, got shape {shape_str(s)}")
+    return t, (None if v.const is None else np.asarray(v.const).reshape(-1)[0])
+
+
+def range_length(start, limit, delta) -> int:
+    """ONNX Range: max(ceil((limit - start) / delta), 0) elements."""
+    if delta == 0:
+        raise ValueError("Range delta is 0")
+    return max(int(math.ceil((float(limit) - float(start)) / float(delta))), 0) if isinstance(
+        start, (float, np.floating)) else max(-(-(int(limit) - int(start)) // int(delta)), 0)
+
+
+def _range_infer(node, ins):
+    typed = [_scalar_param(node, v, r) for v, r in zip(ins, ("start", "limit", "delta"))]
+    t = typed[0][0]
+    if t not in ("float32", "int32", "int64") or any(tt != t for tt, _ in typed):
+        raise fail(node, f"start/limit/delta must share one dtype of float32, int32, int64; got "
+                         f"{[tt for tt, _ in typed]}")
+    values = [v for _, v in typed]
+    if any(v is None for v in values):
+        return [(t, (fresh_dim(node, 0, "n"),))]
+    if values[2] == 0:
+        raise fail(node, "delta is 0")
+    return [(t, (range_length(*values),))]
+
+
+def _range_reference(inputs, attrs):
+    start, limit, delta = (np.asarray(a).reshape(-1)[0] for a in inputs)
+    n = range_length(start, limit, delta)
+    return [(start + np.arange(n, dtype=np.float64 if start.dtype.kind == "f" else np.int64) * delta)
+            .astype(inputs[0].dtype)]
+
+
+def _expand_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    if (len(ins) < 2 or ins[1] is None) and "shape" not in node.attrs:
+        raise fail(node, "needs the target shape as attribute 'shape' or as input 'shape'")
+    target = param_ints(node, ins, 1, "shape")
+    if target is None:
+        n = max(param_len(node, ins, 1, "shape"), len(s))
+        return [(t, tuple(fresh_dim(node, i) for i in range(n)))]
+    if min(target, default=0) < 0:
+        raise fail(node, f"shape {target} has a negative dim")
+    return [(t, broadcast_shapes(node, s, tuple(target)))]
+
+
+def _expand_reference(inputs, attrs):
+    x = inputs[0]
+    shape = np.broadcast_shapes(x.shape, tuple(input_ints(inputs, 1, attrs, "shape")))
+    return [np.ascontiguousarray(np.broadcast_to(x, shape))]
+
+
+def _tile_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    reps = param_ints(node, ins, 1, "repeats")
+    if reps is None:
+        return [(t, tuple(fresh_dim(node, i) for i in range(len(s))))]
+    if len(reps) != len(s) or min(reps, default=0) < 0:
+        raise fail(node, f"repeats {reps} must have one value >= 0 per axis of x {shape_str(s)}")
+    return [(t, tuple(d if r == 1 else (f"{d}*{r}" if is_sym(d) else int(d) * r) for d, r in zip(s, reps)))]
+
+
+# ---- GatherElements, GatherND, ScatterElements, ScatterND ---------------------------------------
+REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+def _wrap_indices(op, idx, bound):
+    """Negative indices wrap once; anything else outside [0, bound) is an IndexError."""
+    idx = np.asarray(idx).astype(np.int64)
+    bad = (idx < -bound) | (idx >= bound)
+    if np.any(bad):
+        raise IndexError(f"{op}: index {int(idx[bad].ravel()[0])} is out of range [-{bound}, {bound})")
+    return np.where(idx < 0, idx + bound, idx)
+
+
+def _index_input(node, ins, k, role):
+    t, s = known(node, ins[k], role)
+    check_dtype(node, t, INDEX, role)
+    return s
+
+
+def _gather_elements_infer(node, ins):
+    t, s = known(node, ins[0], "data")
+    si = _index_input(node, ins, 1, "indices")
+    if len(si) != len(s) or not s:
+        raise fail(node, f"indices {shape_str(si)} must have the rank of data {shape_str(s)} (>= 1)")
+    normalize_axis(node, attrs_of(node)["axis"], len(s))
+    return [(t, tuple(si))]
+
+
+def _gather_elements_reference(inputs, attrs):
+    data, idx = inputs
+    axis = attrs["axis"] % data.ndim
+    return [np.take_along_axis(data, _wrap_indices("GatherElements", idx, data.shape[axis]), axis=axis)]
+
+
+def _gather_nd_infer(node, ins):
+    t, s = known(node, ins[0], "data")
+    si = _index_input(node, ins, 1, "indices")
+    b = attrs_of(node)["batch_dims"]
+    if not si or b < 0 or b >= min(len(s), len(si)):
+        raise fail(node, f"batch_dims {b} must be < rank of data {shape_str(s)} and of indices {shape_str(si)}")
+    k = static_dim(node, si[-1], "last dim of indices")
+    if not 1 <= k <= len(s) - b:
+        raise fail(node, f"last dim of indices {shape_str(si)} must be in 1..{len(s) - b}")
+    return [(t, tuple(si[:-1]) + tuple(s[b + k:]))]
+
+
+def _gather_nd_reference(inputs, attrs):
+    data, idx = inputs
+    b = attrs["batch_dims"]
+    k = idx.shape[-1]
+    batch = data.shape[:b]
+    nb = prod(batch)
+    d = data.reshape((nb,) + data.shape[b:])
+    ix = idx.reshape((nb, -1, k)).astype(np.int64)
+    out = np.empty((nb, ix.shape[1]) + data.shape[b + k:], data.dtype)
+    for a in range(k):
+        ix[..., a] = _wrap_indices("GatherND", ix[..., a], data.shape[b + a])
+    for n in range(nb):
+        for j in range(ix.shape[1]):
+            out[n, j] = d[n][tuple(ix[n, j])]
+    return [out.reshape(idx.shape[:-1] + data.shape[b + k:])]
+
+
+def _scatter_check(node):
+    red = attrs_of(node)["reduction"]
+    if red not in range(len(REDUCTIONS)):
+        raise fail(node, f"reduction {red} unknown (0 none, 1 add, 2 mul, 3 max, 4 min)")
+
+
+def _scatter_elements_infer(node, ins):
+    t, s = known(node, ins[0], "data")
+    si = _index_input(node, ins, 1, "indices")
+    tu, su = known(node, ins[2], "updates")
+    _scatter_check(node)
+    if tu != t or len(si) != len(s) or not s or not all(dims_equal(a, b) for a, b in zip(si, su)) or \
+            len(su) != len(si):
+        raise fail(node, f"data {t}{shape_str(s)}, indices {shape_str(si)} and updates {tu}{shape_str(su)} must "
+                         f"share rank (indices and updates also shape, data and updates dtype)")
+    normalize_axis(node, attrs_of(node)["axis"], len(s))
+    return [(t, tuple(s))]
+
+
+def _combine(red, old, new):
+    return {"none": lambda: new, "add": lambda: old + new, "mul": lambda: old * new,
+            "max": lambda: np.maximum(old, new), "min": lambda: np.minimum(old, new)}[red]()
+
+
+def _scatter_elements_reference(inputs, attrs):
+    data, idx, upd = inputs
+    axis, red = attrs["axis"] % data.ndim, REDUCTIONS[attrs["reduction"]]
+    idx = _wrap_indices("ScatterElements", idx, data.shape[axis])
+    out = data.copy()
+    for pos in np.ndindex(*idx.shape):  # in order: later duplicates win / accumulate
+        at = list(pos)
+        at[axis] = idx[pos]
+        out[tuple(at)] = _combine(red, out[tuple(at)], upd[pos])
+    return [out]
+
+
+def _scatter_nd_infer(node, ins):
+    t, s = known(node, ins[0], "data")
+    si = _index_input(node, ins, 1, "indices")
+    tu, su = known(node, ins[2], "updates")
+    _scatter_check(node)
+    k = static_dim(node, si[-1], "last dim of indices") if si else 0
+    want = tuple(si[:-1]) + tuple(s[k:])
+    if tu != t or not si or not 1 <= k <= len(s) or len(su) != len(want) or \
+            not all(dims_equal(a, b) or is_sym(a) or is_sym(b) for a, b in zip(su, want)):
+        raise fail(node, f"updates {tu}{shape_str(su)} must be {t}{shape_str(want)} for data {shape_str(s)} and "
+                         f"indices {shape_str(si)}")
+    return [(t, tuple(s))]
+
+
+def _scatter_nd_reference(inputs, attrs):
+    data, idx, upd = inputs
+    red = REDUCTIONS[attrs["reduction"]]
+    k = idx.shape[-1]
+    ix = idx.reshape(-1, k).astype(np.int64)
+    for a in range(k):
+        ix[:, a] = _wrap_indices("ScatterND", ix[:, a], data.shape[a])
+    u = upd.reshape((ix.shape[0],) + data.shape[k:])
+    out = data.copy()
+    for j in range(ix.shape[0]):
+        out[tuple(ix[j])] = _combine(red, out[tuple(ix[j])], u[j])
+    return [out]
+
+
+# ---- OneHot, TopK, Trilu, CumSum ----------------------------------------------------------------
+def _onehot_infer(node, ins):
+    ti, si = known(node, ins[0], "indices")
+    check_dtype(node, ti, ("int32", "int64", "float32"), "indices")  # ONNX allows float indices (truncated)
+    tv, sv = known(node, ins[1], "values")
+    if len(sv) != 1 or sv[0] != 2:
+        raise fail(node, f"values must be [off, on] (shape [2]), got {shape_str(sv)}")
+    axis = normalize_axis(node, attrs_of(node)["axis"], len(si) + 1)
+    if len(ins) > 2 and ins[2] is not None:
+        td, _ = _scalar_param(node, ins[2], "depth")
+        depth = ins[2].const
+        depth = fresh_dim(node, 0, "depth") if depth is None else int(np.asarray(depth).reshape(-1)[0])
+    else:
+        depth = attrs_of(node)["depth"]
+    if not is_sym(depth) and depth < 1:
+        raise fail(node, f"depth {depth} must be >= 1")
+    return [(tv, tuple(si[:axis]) + (depth,) + tuple(si[axis:]))]
+
+
+def _onehot_reference(inputs, attrs):
+    idx, values = inputs[0], inputs[1]
+    depth = int(np.asarray(inputs[2]).reshape(-1)[0]) if len(inputs) > 2 and inputs[2] is not None \
+        else attrs["depth"]
+    axis = attrs["axis"] % (idx.ndim + 1)
+    idx = idx.astype(np.int64)
+    idx = np.where(idx < 0, idx + depth, idx)  # still out of range: an all-off row, as ONNX says
+    hot = np.expand_dims(idx, axis) == np.arange(depth).reshape((-1,) + (1,) * (idx.ndim - axis))
+    return [np.where(hot, values[1], values[0]).astype(values.dtype)]
+
+
+def _topk_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, ("float32", "int32", "int64"), "x")
+    if not s:
+        raise fail(node, "x must have rank >= 1")
+    axis = normalize_axis(node, attrs_of(node)["axis"], len(s))
+    if len(ins) > 1 and ins[1] is not None:
+        _, k = _scalar_param(node, ins[1], "k")
+    else:
+        k = attrs_of(node)["k"]
+    if k is None:
+        k = fresh_dim(node, 0, "k")
+    else:
+        k = int(k)
+        if k < 0 or (not is_sym(s[axis]) and k > int(s[axis])):
+            raise fail(node, f"k {k} must be in 0..{s[axis]} (axis {axis} of x {shape_str(s)})")
+    out = tuple(s[:axis]) + (k,) + tuple(s[axis + 1:])
+    return [(t, out), ("int64", out)]
+
+
+def _topk_reference(inputs, attrs):
+    x = inputs[0]
+    k = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None else attrs["k"]
+    axis = attrs["axis"] % x.ndim
+    # a stable sort of -x (largest) keeps equal values in index order, as onnxruntime does
+    key = -x.astype(np.float64) if attrs["largest"] else x.astype(np.float64)
+    order = np.argsort(key, axis=axis, kind="stable")
+    idx = np.take(order, np.arange(k), axis=axis)
+    return [np.take_along_axis(x, idx, axis=axis), idx.astype(np.int64)]
+
+
+def _trilu_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    if len(s) < 2:
+        raise fail(node, f"x must have rank >= 2, got {shape_str(s)}")
+    if len(ins) > 1 and ins[1] is not None:
+        _scalar_param(node, ins[1], "k")
+    return [(t, tuple(s))]
+
+
+def _trilu_reference(inputs, attrs):
+    x = inputs[0]
+    k = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None else attrs["k"]
+    return [np.triu(x, k) if attrs["upper"] else np.tril(x, k)]
+
+
+def _cumsum_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    check_dtype(node, t, ("float32", "int32", "int64"), "x")
+    if not s:
+        raise fail(node, "x must have rank >= 1")
+    if len(ins) > 1 and ins[1] is not None:
+        _, axis = _scalar_param(node, ins[1], "axis")
+        check_dtype(node, ins[1].dtype, INDEX, "axis")
+    else:
+        axis = attrs_of(node)["axis"]
+    if axis is not None:
+        normalize_axis(node, int(axis), len(s))
+    return [(t, tuple(s))]
+
+
+def _cumsum_reference(inputs, attrs):
+    x = inputs[0]
+    axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None \
+        else attrs["axis"]
+    axis %= x.ndim
+    y = np.flip(x, axis) if attrs["reverse"] else x
+    wide = y.astype(np.float64) if y.dtype.kind == "f" else y
+    c = np.cumsum(wide, axis=axis)
+    if attrs["exclusive"]:
+        c = c - wide
+    c = c.astype(x.dtype)
+    return [np.ascontiguousarray(np.flip(c, axis) if attrs["reverse"] else c)]
+
+
+define("Range", 111, "tensor", ("start", "limit", "delta"), ("y",), infer=_range_infer, reference=_range_reference)
+define("Expand", 112, "tensor", ("x", "shape?"), ("y",), {"shape": Attr("ints", [])}, infer=_expand_infer,
+       reference=_expand_reference)
+define("Tile", 113, "tensor", ("x", "repeats?"), ("y",), {"repeats": Attr("ints", [])}, infer=_tile_infer,
+       reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
+define("GatherElements", 114, "tensor", ("data", "indices"), ("y",), {"axis": Attr("int", 0)},
+       infer=_gather_elements_infer, reference=_gather_elements_reference)
+define("GatherND", 115, "tensor", ("data", "indices"), ("y",), {"batch_dims": Attr("int", 0)},
+       infer=_gather_nd_infer, reference=_gather_nd_reference)
+define("ScatterElements", 116, "tensor", ("data", "indices", "updates"), ("y",), {
+    "axis": Attr("int", 0), "reduction": Attr("int", 0)}, infer=_scatter_elements_infer,
+       reference=_scatter_elements_reference)
+define("ScatterND", 117, "tensor", ("data", "indices", "updates"), ("y",), {"reduction": Attr("int", 0)},
+       infer=_scatter_nd_infer, reference=_scatter_nd_reference)
+define("Trilu", 118, "tensor", ("x", "k?"), ("y",), {"upper": Attr("int", 1), "k": Attr("int", 0)},
+       infer=_trilu_infer, reference=_trilu_reference)
+define("CumSum", 119, "tensor", ("x", "axis?"), ("y",), {
+    "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)}, infer=_cumsum_infer,
+       reference=_cumsum_reference)
+define("OneHot", 150, "tensor", ("indices", "values", "depth?"), ("y",), {"depth": Attr("int", 0),
+                                                                          "axis": Attr("int", -1)},
+       infer=_onehot_infer, reference=_onehot_reference)
+define("TopK", 151, "tensor", ("x", "k?"), ("values", "indices"), {
+    "k": Attr("int", 0), "axis": Attr("int", -1), "largest": Attr("int", 1), "sorted": Attr("int", 1)},
+       infer=_topk_infer, reference=_topk_reference)

@@ -9,6 +9,7 @@ re-sorting and re-inferring shapes after every pass that changed something:
   fold             constant folding, Shape of static shapes               (fold.py)
   layout           transposes around NHWC ops eliminated                  (layout.py)
   fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
+  fuse_attention   softmax(Q K^T * scale + mask) V -> Attention            (fuse_attention.py)
   fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
   dce              dead nodes and values dropped                          (dce.py)
 
@@ -25,6 +26,7 @@ from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .fold_bn import fold_scale_shift
 from .fuse_activation import fuse_activations
+from .fuse_attention import fuse_attention
 from .identity import remove_identities
 from .layout import optimize_layout
 
@@ -34,6 +36,7 @@ PIPELINE: list = [
     ("dce", eliminate_dead_code),
     ("layout", optimize_layout),
     ("fold_bn", fold_scale_shift),
+    ("fuse_attention", fuse_attention),
     ("fuse_activation", fuse_activations),
     ("dce", eliminate_dead_code),
 ]
@@ -65,4 +68,4 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
 
 
 __all__ = ["optimize", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
-           "fuse_activations", "remove_identities", "optimize_layout"]
+           "fuse_activations", "fuse_attention", "remove_identities", "optimize_layout"]

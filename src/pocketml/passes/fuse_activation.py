@@ -1,4 +1,4 @@
-"""Activation fusion: fold a Relu/Clip/Sigmoid/... into the node producing its input.
+"""Activation fusion: fold a Relu/Clip/Sigmoid/Gelu/... into the node producing its input.
 
 Conv, ConvTranspose, Gemm, MatMul, ScaleShift and the binary elementwise ops
 carry act/act_alpha/act_beta (kinds in pocketml.ops). An activation whose input
@@ -38,6 +38,8 @@ def activation_of(node: ir.Node) -> Optional[tuple]:
         return ops.ACT_TANH, 0.0, 0.0
     if op == "HardSigmoid":
         return ops.ACT_HARDSIGMOID, float(attr(node, "alpha")), float(attr(node, "beta"))
+    if op == "Gelu":  # transformer MLPs: MatMul/Gemm (+ bias Add) -> Gelu
+        return (ops.ACT_GELU_TANH if attr(node, "approximate") == "tanh" else ops.ACT_GELU_ERF), 0.0, 0.0
     return None
 
 

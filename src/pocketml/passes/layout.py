@@ -144,6 +144,8 @@ def _split(s, node, p):
 
 
 def _slice(s, node, p):
+    if len(node.inputs) > 1:  # bounds computed at run time: their axes cannot be remapped here
+        return None
     axes = list(attr(node, "axes")) or list(range(len(attr(node, "starts"))))
     mapped = [_axis(a, len(p)) for a in axes]
     return None if None in mapped else Plan([0], {"axes": [p[a] for a in mapped]}, [p])
@@ -243,6 +245,8 @@ def _group_order(groups: list, position) -> list:
 
 
 def _reshape(s, node, p):
+    if len(node.inputs) > 1:  # target shape computed at run time
+        return None
     # Sinkable when every merged/split group of dims is contiguous and in order in
     # the untransposed data; the new Reshape lays the groups out in that order.
     v_shape, out_shape = shape(s.graph, node.inputs[0]), shape(s.graph, node.outputs[0])
@@ -581,7 +585,7 @@ def _dedupe(graph: ir.Graph) -> bool:
     for node in list(graph.nodes):
         if node.op not in ("Transpose", "Reshape"):
             continue
-        key = (node.op, node.inputs[0], repr(sorted(node.attrs.items())))
+        key = (node.op, tuple(node.inputs), repr(sorted(node.attrs.items())))
         if key not in first:
             first[key] = node
         elif node.outputs[0] not in graph.outputs:
@@ -606,7 +610,7 @@ def _unit_transposes_to_reshapes(graph: ir.Graph) -> bool:
 def _merge_reshapes(graph: ir.Graph) -> bool:
     producers, changed = graph.producers(), False
     for node in graph.nodes:
-        first = producers.get(node.inputs[0]) if node.op == "Reshape" else None
+        first = producers.get(node.inputs[0]) if node.op == "Reshape" and len(node.inputs) == 1 else None
         if first is None or first.op != "Reshape":
             continue
         spec = reshape_spec(shape(graph, first.inputs[0]), shape(graph, node.outputs[0]))
@@ -653,7 +657,8 @@ def _pull_transposes_above_reshapes(graph: ir.Graph) -> bool:
     producers, uses, changed = graph.producers(), graph.consumers(), False
     for node in list(graph.nodes):
         reshape = producers.get(node.inputs[0]) if node.op == "Transpose" else None
-        if reshape is None or reshape.op != "Reshape" or sole_consumer(graph, uses, reshape.outputs[0]) is not node:
+        if reshape is None or reshape.op != "Reshape" or len(reshape.inputs) > 1 or \
+                sole_consumer(graph, uses, reshape.outputs[0]) is not node:
             continue
         inner = producers.get(reshape.inputs[0])
         z, v = reshape.inputs[0], reshape.outputs[0]
@@ -701,7 +706,8 @@ def _absorb_flatten_transpose(graph: ir.Graph) -> bool:
     producers, uses, changed = graph.producers(), graph.consumers(), False
     for fc in graph.nodes:
         reshape = producers.get(fc.inputs[0]) if fc.op in ("Gemm", "MatMul") else None
-        t = producers.get(reshape.inputs[0]) if reshape is not None and reshape.op == "Reshape" else None
+        t = producers.get(reshape.inputs[0]) if reshape is not None and reshape.op == "Reshape" and \
+            len(reshape.inputs) == 1 else None
         if t is None or t.op != "Transpose" or sole_consumer(graph, uses, reshape.outputs[0]) is not fc \
                 or sole_consumer(graph, uses, t.outputs[0]) is not reshape:
             continue

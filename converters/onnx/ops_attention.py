@@ -1,0 +1,75 @@
+"""ONNX Attention / RotaryEmbedding (opset 23+) -> IR Attention / RotaryEmbedding.
+
+Attention: 3-D inputs [B,S,H*D] are split into heads (Reshape + Transpose to
+[B,H,S,D]) around the engine's 4-D fused op, and the output is merged back;
+past_key/past_value are concatenated in front of K/V on the sequence axis
+(the concatenation is also the present_key/present_value output), and the
+causal frontier then sits past_len keys to the right (causal_offset). Not
+supported, with a clear error: the qk_matmul_output output,
+nonpad_kv_seqlen (opset 24's external KV cache) and sliding windows (opset 25).
+"""
+from __future__ import annotations
+
+from .context import Context, OnnxNode, handler
+
+
+def _split_heads(ctx: Context, x: str, heads: int, role: str) -> str:
+    b, s, hidden = ctx.shape(x)
+    if isinstance(hidden, str) or heads <= 0 or hidden % heads:
+        raise ctx.error(f"{role} hidden size {hidden} is not a static multiple of its head count {heads}")
+    x4 = ctx.reshape(x, [b, s, heads, hidden // heads], hint=f"{role}_heads")
+    return ctx.transpose(x4, [0, 2, 1, 3], hint=f"{role}_bhsd")
+
+
+@handler("Attention")
+def attention(ctx: Context, node: OnnxNode) -> None:
+    a = node.attrs
+    if ctx.is_consumed(node.output(3)):
+        raise ctx.unsupported("the qk_matmul_output output (output 3) is not supported")
+    if node.input(6):
+        raise ctx.unsupported("nonpad_kv_seqlen (external KV cache) is not supported")
+    if int(a.get("left_window_size", -1)) != -1 or int(a.get("right_window_size", -1)) != -1:
+        raise ctx.unsupported("sliding-window attention (left/right_window_size) is not supported")
+    q, k, v, mask, past_k, past_v = (node.input(i) for i in range(6))
+    rank = ctx.rank(q)
+    if rank not in (3, 4) or ctx.rank(k) != rank or ctx.rank(v) != rank:
+        raise ctx.error(f"Q, K, V must all be 3-D or all 4-D, got shapes {list(ctx.shape(q))}, "
+                        f"{list(ctx.shape(k))}, {list(ctx.shape(v))}")
+    if rank == 3:
+        qh, kvh = int(a.get("q_num_heads", 0)), int(a.get("kv_num_heads", 0))
+        q, k, v = (_split_heads(ctx, x, h, r) for x, h, r in ((q, qh, "q"), (k, kvh, "k"), (v, kvh, "v")))
+    if bool(past_k) != bool(past_v):
+        raise ctx.error("past_key and past_value must be given together")
+    offset = 0
+    if past_k:
+        offset = ctx.shape(past_k)[2]
+        if isinstance(offset, str) and int(a.get("is_causal", 0)):
+            raise ctx.unsupported(f"causal attention with a symbolic past length {offset!r}")
+        present_k = node.output(1) if ctx.is_consumed(node.output(1)) else None
+        present_v = node.output(2) if ctx.is_consumed(node.output(2)) else None
+        k = ctx.emit1("Concat", [past_k, k], present_k, {"axis": 2}, hint="present_key")
+        v = ctx.emit1("Concat", [past_v, v], present_v, {"axis": 2}, hint="present_value")
+    elif ctx.is_consumed(node.output(1)) or ctx.is_consumed(node.output(2)):
+        # without a cache, present_key/value are K and V themselves
+        for src, out in ((k, node.output(1)), (v, node.output(2))):
+            if ctx.is_consumed(out):
+                ctx.emit1("Identity", [src], out, hint="present")
+    attrs = {"is_causal": int(a.get("is_causal", 0)), "causal_offset": int(offset) if not isinstance(offset, str)
+             else 0, "softcap": float(a.get("softcap", 0.0))}
+    if "scale" in a:
+        attrs["scale"] = float(a["scale"])
+        if attrs["scale"] == 0.0:
+            raise ctx.unsupported("scale 0 (pocketml reads scale 0 as the default 1/sqrt(head_size))")
+    if rank == 4:
+        ctx.emit1("Attention", [q, k, v, mask], node.output(0), attrs)
+        return
+    y = ctx.emit1("Attention", [q, k, v, mask], attrs=attrs)
+    b, h, s, dv = ctx.shape(y)
+    yt = ctx.transpose(y, [0, 2, 1, 3], hint="y_bshd")
+    ctx.reshape(yt, [b, s, h * dv], node.output(0), hint="y_merge_heads")
+
+
+@handler("RotaryEmbedding")
+def rotary_embedding(ctx: Context, node: OnnxNode) -> None:
+    attrs = {k: int(node.attrs.get(k, 0)) for k in ("interleaved", "rotary_embedding_dim", "num_heads")}
+    ctx.emit1("RotaryEmbedding", [node.input(i) for i in range(4)], node.output(0), attrs)

@@ -1,0 +1,125 @@
+/*
+ * kernels/f32_attention_avx2.c — AVX2/FMA row kernels of the norm and
+ * attention families (scalar versions and contracts: attention_ref.c, gemm.h).
+ *
+ * norm_row: two accumulators per pass; the variance is the second pass over
+ * (x - mean)^2 (not E[x^2] - mean^2, which cancels badly for rows with a large
+ * mean), then one fused pass writes (x - mean) * (inv * scale) + bias.
+ * attn_row: pass 1 caps, adds the mask and finds the max; pass 2 writes
+ * exp(x - max) and sums it; pass 3 scales by 1/sum. Masked (-inf) logits
+ * give exactly 0 (pml_exp8 clamps its input, so they are zeroed explicitly).
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <math.h>
+
+#include "gemm.h"
+#include "gemm_act_avx2.h"
+
+static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float hmax8(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
+                                float *y, float *mean_out, float *inv_out) {
+    const size_t nv = n & ~(size_t)7, rem = n - nv;
+    const __m256i k = pml_mask8((int64_t)rem);
+    float mean = 0.0f;
+    if (!rms) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        size_t i = 0;
+        for (; i + 16 <= nv; i += 16) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
+        }
+        if (i < nv) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+        if (rem) a1 = _mm256_add_ps(a1, _mm256_maskload_ps(x + nv, k));
+        mean = hsum8(_mm256_add_ps(a0, a1)) / (float)n;
+    }
+    const __m256 vm = _mm256_set1_ps(mean);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    size_t i = 0;
+    for (; i + 16 <= nv; i += 16) {
+        const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm), d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+        a0 = _mm256_fmadd_ps(d0, d0, a0);
+        a1 = _mm256_fmadd_ps(d1, d1, a1);
+    }
+    if (i < nv) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+        a0 = _mm256_fmadd_ps(d, d, a0);
+    }
+    if (rem) { /* masked-off lanes load 0: 0 - mean must not count */
+        const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm), _mm256_castsi256_ps(k));
+        a1 = _mm256_fmadd_ps(d, d, a1);
+    }
+    const float inv = 1.0f / sqrtf(hsum8(_mm256_add_ps(a0, a1)) / (float)n + eps);
+    const __m256 vi = _mm256_set1_ps(inv);
+    for (i = 0; i < nv; i += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+        const __m256 b = bias ? _mm256_loadu_ps(bias + i) : _mm256_setzero_ps();
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(d, _mm256_mul_ps(vi, _mm256_loadu_ps(scale + i)), b));
+    }
+    if (rem) {
+        const __m256 d = _mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm);
+        const __m256 b = bias ? _mm256_maskload_ps(bias + nv, k) : _mm256_setzero_ps();
+        _mm256_maskstore_ps(y + nv, k, _mm256_fmadd_ps(d, _mm256_mul_ps(vi, _mm256_maskload_ps(scale + nv, k)), b));
+    }
+    if (mean_out) *mean_out = mean;
+    if (inv_out) *inv_out = inv;
+}
+
+void pml_f32_attn_row__avx2_fma(size_t n, size_t n_live, float *s, float softcap, const float *mask) {
+    const size_t nv = n_live & ~(size_t)7, rem = n_live - nv;
+    const __m256i k = pml_mask8((int64_t)rem);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256 cap = _mm256_set1_ps(softcap), rcap = _mm256_set1_ps(softcap > 0.0f ? 1.0f / softcap : 0.0f);
+    __m256 vmax = ninf;
+    for (size_t j = 0; j < n_live; j += 8) {
+        const int tail = j == nv;
+        __m256 v = tail ? _mm256_maskload_ps(s + j, k) : _mm256_loadu_ps(s + j);
+        if (softcap > 0.0f) v = _mm256_mul_ps(cap, pml_tanh8(_mm256_mul_ps(v, rcap)));
+        if (mask) v = _mm256_add_ps(v, tail ? _mm256_maskload_ps(mask + j, k) : _mm256_loadu_ps(mask + j));
+        if (tail) {
+            v = _mm256_blendv_ps(ninf, v, _mm256_castsi256_ps(k));
+            _mm256_maskstore_ps(s + j, k, v);
+        } else {
+            _mm256_storeu_ps(s + j, v);
+        }
+        vmax = _mm256_max_ps(vmax, v);
+    }
+    const float top = hmax8(vmax);
+    if (top == -INFINITY || n_live == 0) {
+        for (size_t j = 0; j < n; j++) s[j] = 0.0f;
+        return;
+    }
+    const __m256 vt = _mm256_set1_ps(top);
+    __m256 sum = _mm256_setzero_ps();
+    for (size_t j = 0; j < n_live; j += 8) {
+        const int tail = j == nv;
+        const __m256 v = tail ? _mm256_maskload_ps(s + j, k) : _mm256_loadu_ps(s + j);
+        __m256 e = pml_exp8(_mm256_sub_ps(v, vt));
+        e = _mm256_andnot_ps(_mm256_cmp_ps(v, ninf, _CMP_EQ_OQ), e);
+        if (tail) {
+            e = _mm256_and_ps(e, _mm256_castsi256_ps(k));
+            _mm256_maskstore_ps(s + j, k, e);
+        } else {
+            _mm256_storeu_ps(s + j, e);
+        }
+        sum = _mm256_add_ps(sum, e);
+    }
+    const __m256 r = _mm256_set1_ps(1.0f / hsum8(sum));
+    for (size_t j = 0; j < nv; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), r));
+    if (rem) _mm256_maskstore_ps(s + nv, k, _mm256_mul_ps(_mm256_maskload_ps(s + nv, k), r));
+    for (size_t j = n_live; j < n; j++) s[j] = 0.0f;
+}
+#endif

@@ -1,0 +1,257 @@
+/*
+ * test_attention.c — the fused Attention op (scale, softcap, float/bool/
+ * broadcast/short masks, causal with offsets, grouped-query heads,
+ * k_transposed) against a naive double-precision loop, AVX2 and 2 threads
+ * against the reference kernels at awkward sizes (1, 7, 8, 9, 13, 127 keys
+ * and head sizes), RotaryEmbedding (halves/interleaved, partial rotary dim,
+ * 3-D and 4-D, with and without position_ids) and the error paths, including
+ * out-of-range position_ids at run time.
+ */
+#include "testutil.h"
+
+static pml_tensor rand_t(int rank, const int64_t *dims, float lo, float hi) {
+    pml_tensor t = test_tensor(PML_FLOAT32, rank, dims, 0);
+    test_fill((float *)t.data, t.nbytes / 4, lo, hi);
+    return t;
+}
+
+typedef struct attn_case {
+    int64_t b, hq, hkv, s, l, d, dv;
+    int mask_kind;   /* 0 none, 1 float [S, Lm], 2 bool [B,1,S,L], 3 float [B,Hq,S,1] */
+    int64_t lm;      /* mask keys (kind 1) */
+    int causal;
+    int64_t offset;
+    float scale, softcap;
+    int k_transposed;
+} attn_case;
+
+/* naive attention in double: y[b,h,i,:] */
+static void naive_attention(const attn_case *c, const float *q, const float *k, const float *v, const void *mask,
+                            const int64_t *mstr, float *y) {
+    const int64_t rep = c->hq / c->hkv;
+    const double scale = c->scale > 0 ? c->scale : 1.0 / sqrt((double)c->d);
+    double *s = malloc((size_t)c->l * sizeof(double));
+    for (int64_t b = 0; b < c->b; b++)
+        for (int64_t h = 0; h < c->hq; h++)
+            for (int64_t i = 0; i < c->s; i++) {
+                const int64_t hk = h / rep;
+                double top = -INFINITY;
+                for (int64_t j = 0; j < c->l; j++) {
+                    double dot = 0;
+                    for (int64_t t = 0; t < c->d; t++) {
+                        const int64_t ki = c->k_transposed ? ((b * c->hkv + hk) * c->d + t) * c->l + j
+                                                           : ((b * c->hkv + hk) * c->l + j) * c->d + t;
+                        dot += (double)q[((b * c->hq + h) * c->s + i) * c->d + t] * k[ki];
+                    }
+                    double x = dot * scale;
+                    if (c->softcap > 0) x = c->softcap * tanh(x / c->softcap);
+                    double bias = 0;
+                    if (c->mask_kind) {
+                        const int64_t keys = c->mask_kind == 1 ? c->lm : c->l;
+                        if (j >= keys) {
+                            bias = -INFINITY;
+                        } else {
+                            const int64_t e = b * mstr[0] + h * mstr[1] + i * mstr[2] + j * mstr[3];
+                            bias = c->mask_kind == 2 ? (((const uint8_t *)mask)[e] ? 0.0 : -INFINITY)
+                                                     : ((const float *)mask)[e];
+                        }
+                    }
+                    if (c->causal && j > i + c->offset) bias = -INFINITY;
+                    s[j] = x + bias;
+                    if (s[j] > top) top = s[j];
+                }
+                float *yr = y + ((b * c->hq + h) * c->s + i) * c->dv;
+                double sum = 0;
+                for (int64_t j = 0; j < c->l; j++) sum += top == -INFINITY ? 0 : exp(s[j] - top);
+                for (int64_t t = 0; t < c->dv; t++) {
+                    double acc = 0;
+                    for (int64_t j = 0; j < c->l && top != -INFINITY; j++)
+                        acc += exp(s[j] - top) / sum * v[((b * c->hkv + hk) * c->l + j) * c->dv + t];
+                    yr[t] = (float)acc;
+                }
+            }
+    free(s);
+}
+
+static void run_case(const attn_case *c) {
+    const int64_t qd[4] = {c->b, c->hq, c->s, c->d}, vd[4] = {c->b, c->hkv, c->l, c->dv};
+    const int64_t kd[4] = {c->b, c->hkv, c->k_transposed ? c->d : c->l, c->k_transposed ? c->l : c->d};
+    pml_tensor q = rand_t(4, qd, -1, 1), k = rand_t(4, kd, -1, 1), v = rand_t(4, vd, -1, 1), m;
+    int64_t mstr[4] = {0, 0, 0, 0};
+    pml_tensor *ins[4] = {&q, &k, &v, NULL};
+    if (c->mask_kind == 1) {
+        const int64_t md[2] = {c->s, c->lm};
+        m = rand_t(2, md, -2, 1);
+        for (int64_t e = 0; e < c->s * c->lm; e += 5) ((float *)m.data)[e] = -INFINITY;
+        mstr[2] = c->lm, mstr[3] = 1;
+    } else if (c->mask_kind == 2) {
+        const int64_t md[4] = {c->b, 1, c->s, c->l};
+        m = test_tensor(PML_BOOL, 4, md, 0);
+        for (size_t e = 0; e < m.nbytes; e++) ((uint8_t *)m.data)[e] = test_randf(0, 1) < 0.7f;
+        mstr[0] = c->s * c->l, mstr[2] = c->l, mstr[3] = 1;
+    } else if (c->mask_kind == 3) {
+        const int64_t md[4] = {c->b, c->hq, c->s, 1};
+        m = rand_t(4, md, -1, 1);
+        mstr[0] = c->hq * c->s, mstr[1] = c->s, mstr[2] = 1;
+    }
+    if (c->mask_kind) ins[3] = &m;
+    pml_attr at[5] = {attr_float("scale", c->scale), attr_float("softcap", c->softcap),
+                      attr_int("is_causal", c->causal), attr_int("causal_offset", c->offset),
+                      attr_int("k_transposed", c->k_transposed)};
+    pml_tensor ref, avx, avx2t;
+    const int n_in = c->mask_kind ? 4 : 3;
+    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 5, ins, n_in, &ref, 1, 1, 1));
+    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 5, ins, n_in, &avx, 1, 0, 1));
+    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 5, ins, n_in, &avx2t, 1, 0, 2));
+    const size_t n = (size_t)(c->b * c->hq * c->s * c->dv);
+    float *want = malloc(n * sizeof(float) + 4);
+    naive_attention(c, (float *)q.data, (float *)k.data, (float *)v.data, c->mask_kind ? m.data : NULL, mstr, want);
+    char what[160];
+    snprintf(what, sizeof what, "attention b%lld hq%lld hkv%lld s%lld l%lld d%lld dv%lld mask%d causal%d/%lld kt%d",
+             (long long)c->b, (long long)c->hq, (long long)c->hkv, (long long)c->s, (long long)c->l, (long long)c->d,
+             (long long)c->dv, c->mask_kind, c->causal, (long long)c->offset, c->k_transposed);
+    CHECK(ref.dims[3] == c->dv && ref.dims[1] == c->hq);
+    CHECK(test_allclose((float *)ref.data, want, n, 1e-4f, 1e-5f, what));
+    CHECK(test_allclose((float *)avx.data, want, n, 1e-4f, 1e-5f, what));
+    CHECK(test_allclose((float *)avx2t.data, want, n, 1e-4f, 1e-5f, what));
+    free(want);
+    pml_aligned_free(ref.data), pml_aligned_free(avx.data), pml_aligned_free(avx2t.data);
+    pml_aligned_free(q.data), pml_aligned_free(k.data), pml_aligned_free(v.data);
+    if (c->mask_kind) pml_aligned_free(m.data);
+}
+
+static void test_attention(void) {
+    static const int64_t sizes[] = {1, 7, 8, 9, 13, 127};
+    const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+    for (int a = 0; a < ns; a++)
+        for (int b = 0; b < ns; b += 2) {
+            attn_case c = {1, 2, 2, sizes[a], sizes[(a + b) % ns], sizes[b], sizes[(b + 1) % ns], 0, 0, 0, 0, 0, 0, 0};
+            run_case(&c);
+            c.k_transposed = 1, c.mask_kind = 1, c.lm = c.l > 3 ? c.l - 2 : c.l;
+            run_case(&c);
+            c.k_transposed = 0, c.mask_kind = 2, c.causal = 1, c.offset = c.l - c.s;
+            run_case(&c);
+            c.mask_kind = 3, c.causal = 1, c.offset = 0, c.softcap = 2.0f, c.scale = 0.3f;
+            run_case(&c);
+        }
+    /* grouped-query heads, batch 2, long sequence (several row blocks, tasks split by rows) */
+    attn_case g = {2, 6, 2, 200, 150, 16, 24, 1, 150, 1, 5, 0, 0, 0};
+    run_case(&g);
+    attn_case one_head = {1, 1, 1, 300, 300, 64, 64, 0, 0, 1, 0, 0.125f, 0, 1};
+    run_case(&one_head);
+    /* a negative offset masks whole rows: they must come out 0 */
+    attn_case dead = {1, 1, 1, 5, 4, 8, 8, 0, 0, 1, -2, 0, 0, 0};
+    run_case(&dead);
+}
+
+static void test_attention_errors(void) {
+    const int64_t qd[4] = {1, 3, 4, 8}, kd[4] = {1, 2, 5, 8}, kd_bad[4] = {1, 3, 5, 7}, vd[4] = {1, 2, 5, 8};
+    pml_tensor q = rand_t(4, qd, -1, 1), k = rand_t(4, kd, -1, 1), kb = rand_t(4, kd_bad, -1, 1);
+    pml_tensor v = rand_t(4, vd, -1, 1);
+    pml_tensor y;
+    pml_tensor *ins[4] = {&q, &k, &v, NULL};
+    CHECK(pml_test_op(PML_OP_ATTENTION, NULL, 0, ins, 3, &y, 1, 1, 1) == PML_ERR_SHAPE); /* 3 heads vs 2 */
+    CHECK(strstr(pml_last_error(), "multiple") != NULL);
+    ins[1] = &kb;
+    CHECK(pml_test_op(PML_OP_ATTENTION, NULL, 0, ins, 3, &y, 1, 1, 1) == PML_ERR_SHAPE);
+    /* mask wider than the keys, and an int mask */
+    const int64_t qd2[4] = {1, 2, 4, 8}, md[2] = {4, 6};
+    pml_tensor q2 = rand_t(4, qd2, -1, 1), m = rand_t(2, md, -1, 1), mi = test_tensor(PML_INT32, 2, md, 0);
+    const int64_t md_ok[2] = {4, 5};
+    pml_tensor mi_ok = test_tensor(PML_INT32, 2, md_ok, 0);
+    pml_tensor *ins2[4] = {&q2, &k, &v, &m};
+    CHECK(pml_test_op(PML_OP_ATTENTION, NULL, 0, ins2, 4, &y, 1, 1, 1) == PML_ERR_SHAPE);
+    ins2[3] = &mi_ok;
+    CHECK(pml_test_op(PML_OP_ATTENTION, NULL, 0, ins2, 4, &y, 1, 1, 1) == PML_ERR_UNSUPPORTED);
+    pml_attr bad_cap = attr_float("softcap", -1.0f);
+    ins2[3] = NULL;
+    CHECK(pml_test_op(PML_OP_ATTENTION, &bad_cap, 1, ins2, 3, &y, 1, 1, 1) == PML_ERR_INVALID_MODEL);
+    pml_attr bad_kt = attr_int("k_transposed", 2);
+    CHECK(pml_test_op(PML_OP_ATTENTION, &bad_kt, 1, ins2, 3, &y, 1, 1, 1) == PML_ERR_INVALID_MODEL);
+    pml_aligned_free(q.data), pml_aligned_free(k.data), pml_aligned_free(kb.data), pml_aligned_free(v.data);
+    pml_aligned_free(q2.data), pml_aligned_free(m.data), pml_aligned_free(mi.data), pml_aligned_free(mi_ok.data);
+}
+
+/* RotaryEmbedding vs a naive loop over every layout/option combination */
+static void test_rotary(void) {
+    static const int64_t heads_dims[][2] = {{1, 2}, {2, 8}, {3, 14}, {2, 16}};
+    for (int hc = 0; hc < 4; hc++)
+        for (int four_d = 0; four_d < 2; four_d++)
+            for (int inter = 0; inter < 2; inter++)
+                for (int partial = 0; partial < 2; partial++)
+                    for (int with_pos = 0; with_pos < 2; with_pos++) {
+                        const int64_t B = 2, S = 7, H = heads_dims[hc][0], Dh = heads_dims[hc][1];
+                        const int64_t rd = partial && Dh >= 4 ? Dh / 2 / 2 * 2 : Dh, half = rd / 2, P = 11;
+                        int64_t xd4[4] = {B, H, S, Dh}, xd3[3] = {B, S, H * Dh};
+                        pml_tensor x = four_d ? rand_t(4, xd4, -1, 1) : rand_t(3, xd3, -1, 1);
+                        int64_t cd2[2] = {P, half}, cd3[3] = {B, S, half}, pd[2] = {B, S};
+                        pml_tensor cs = with_pos ? rand_t(2, cd2, -1, 1) : rand_t(3, cd3, -1, 1);
+                        pml_tensor sn = with_pos ? rand_t(2, cd2, -1, 1) : rand_t(3, cd3, -1, 1);
+                        pml_tensor pos = test_tensor(PML_INT64, 2, pd, 0);
+                        for (int64_t e = 0; e < B * S; e++) ((int64_t *)pos.data)[e] = (e * 7) % P;
+                        pml_attr at[3] = {attr_int("interleaved", inter),
+                                          attr_int("rotary_embedding_dim", partial ? rd : 0),
+                                          attr_int("num_heads", four_d ? 0 : H)};
+                        pml_tensor *ins[4] = {&x, &cs, &sn, with_pos ? &pos : NULL};
+                        pml_tensor y;
+                        CHECK_OK(pml_test_op(PML_OP_ROTARYEMBEDDING, at, 3, ins, with_pos ? 4 : 3, &y, 1, 0, 1));
+                        const float *xp = (const float *)x.data, *yp = (const float *)y.data;
+                        int ok = 1;
+                        for (int64_t b = 0; b < B; b++)
+                            for (int64_t i = 0; i < S; i++)
+                                for (int64_t h = 0; h < H; h++) {
+                                    const int64_t off = four_d ? ((b * H + h) * S + i) * Dh
+                                                               : ((b * S + i) * H + h) * Dh;
+                                    const int64_t row = with_pos ? ((int64_t *)pos.data)[b * S + i] : b * S + i;
+                                    for (int64_t t = 0; t < Dh; t++) {
+                                        double want = xp[off + t];
+                                        if (t < rd) {
+                                            const int64_t pr = inter ? t / 2 : t % half;
+                                            const int first = inter ? t % 2 == 0 : t < half;
+                                            const int64_t i1 = inter ? 2 * pr : pr, i2 = inter ? 2 * pr + 1 : pr + half;
+                                            const double c = ((float *)cs.data)[row * half + pr],
+                                                         s = ((float *)sn.data)[row * half + pr];
+                                            want = first ? c * xp[off + i1] - s * xp[off + i2]
+                                                         : s * xp[off + i1] + c * xp[off + i2];
+                                        }
+                                        if (fabs(want - yp[off + t]) > 1e-5) ok = 0;
+                                    }
+                                }
+                        CHECK(ok);
+                        pml_aligned_free(y.data);
+                        pml_aligned_free(x.data), pml_aligned_free(cs.data), pml_aligned_free(sn.data);
+                        pml_aligned_free(pos.data);
+                    }
+    /* position_ids out of range: a clear run-time error, no read outside the caches */
+    int64_t xd[4] = {1, 1, 2, 4}, cd[2] = {3, 2}, pd[2] = {1, 2};
+    pml_tensor x = rand_t(4, xd, -1, 1), cs = rand_t(2, cd, -1, 1), sn = rand_t(2, cd, -1, 1);
+    pml_tensor pos = test_tensor(PML_INT64, 2, pd, 0), y;
+    ((int64_t *)pos.data)[0] = 0, ((int64_t *)pos.data)[1] = 3;
+    pml_tensor *ins[4] = {&x, &cs, &sn, &pos};
+    CHECK(pml_test_op(PML_OP_ROTARYEMBEDDING, NULL, 0, ins, 4, &y, 1, 0, 1) == PML_ERR_RUNTIME);
+    CHECK(strstr(pml_last_error(), "out of range") != NULL);
+    pml_aligned_free(y.data);
+    ((int64_t *)pos.data)[1] = -1;
+    CHECK(pml_test_op(PML_OP_ROTARYEMBEDDING, NULL, 0, ins, 4, &y, 1, 0, 1) == PML_ERR_RUNTIME);
+    pml_aligned_free(y.data);
+    /* odd rotary dim, wrong cache width, 3-D without num_heads */
+    pml_attr odd = attr_int("rotary_embedding_dim", 3);
+    CHECK(pml_test_op(PML_OP_ROTARYEMBEDDING, &odd, 1, ins, 4, &y, 1, 0, 1) == PML_ERR_SHAPE);
+    int64_t cd_bad[2] = {3, 3};
+    pml_tensor cb = rand_t(2, cd_bad, -1, 1);
+    ins[1] = &cb;
+    CHECK(pml_test_op(PML_OP_ROTARYEMBEDDING, NULL, 0, ins, 4, &y, 1, 0, 1) == PML_ERR_SHAPE);
+    int64_t xd3[3] = {1, 2, 4};
+    pml_tensor x3 = rand_t(3, xd3, -1, 1);
+    ins[0] = &x3, ins[1] = &cs;
+    CHECK(pml_test_op(PML_OP_ROTARYEMBEDDING, NULL, 0, ins, 4, &y, 1, 0, 1) == PML_ERR_SHAPE);
+    pml_aligned_free(x.data), pml_aligned_free(cs.data), pml_aligned_free(sn.data), pml_aligned_free(pos.data);
+    pml_aligned_free(cb.data), pml_aligned_free(x3.data);
+}
+
+int main(void) {
+    test_attention();
+    test_attention_errors();
+    test_rotary();
+    return test_finish("test_attention");
+}

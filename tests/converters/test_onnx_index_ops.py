@@ -1,0 +1,109 @@
+"""Index ops end to end (ONNX -> pocketml.convert -> C runtime) against
+onnxruntime, and the acceptance point "int64 index inputs that are out of
+range give a clear error, not a crash": Gather, GatherElements, GatherND,
+ScatterElements and ScatterND fed an out-of-range index through Session fail
+with a RuntimeFailure naming the node, the op, the index value and the valid
+range. OneHot is the op ONNX defines differently: an out-of-range index gives
+an all-off row (checked against onnxruntime)."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper
+
+import pocketml
+from pocketml.errors import PocketMLError
+
+F, I64 = TensorProto.FLOAT, TensorProto.INT64
+RNG = np.random.default_rng(3)
+
+
+def model_of(op, inputs, out_shape, attrs=None, opset=18, out_type=F):
+    names = list(inputs)
+    node = helper.make_node(op, names, ["y"], **(attrs or {}))
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, t, s) for n, (t, s) in inputs.items()],
+                              [helper.make_tensor_value_info("y", out_type, out_shape)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=9)
+
+
+def run_both(model, feeds):
+    session = pocketml.Session(pocketml.convert(model))
+    ours = session.run(feeds)["y"]
+    ref = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    return session, ours, ref
+
+
+CASES = {
+    # op: (inputs, output shape, attrs, good index, bad index, the bound in the message)
+    "Gather": ({"data": (F, [4, 3]), "idx": (I64, [2])}, [2, 3], {"axis": 0},
+               np.array([3, -4], np.int64), np.array([1, 4], np.int64), "size 4"),
+    "GatherElements": ({"data": (F, [4, 3]), "idx": (I64, [2, 3])}, [2, 3], {"axis": 0},
+                       np.array([[0, 3, -1], [2, -4, 1]], np.int64), np.array([[0, 3, -1], [2, -5, 1]], np.int64),
+                       "size 4"),
+    "GatherND": ({"data": (F, [4, 3]), "idx": (I64, [2, 2])}, [2], {},
+                 np.array([[3, 2], [-1, 0]], np.int64), np.array([[3, 3], [0, 0]], np.int64), "size 3"),
+}
+SCATTER = {
+    "ScatterElements": ({"data": (F, [4, 3]), "idx": (I64, [1, 3]), "upd": (F, [1, 3])}, {"axis": 0},
+                        np.array([[3, -4, 1]], np.int64), np.array([[3, 7, 1]], np.int64), "index 7"),
+    "ScatterND": ({"data": (F, [4, 3]), "idx": (I64, [2, 1]), "upd": (F, [2, 3])}, {"reduction": "add"},
+                  np.array([[3], [-2]], np.int64), np.array([[3], [-5]], np.int64), "index -5"),
+}
+
+
+@pytest.mark.parametrize("op", list(CASES))
+def test_gather_family_matches_ort_and_rejects_bad_index(op):
+    inputs, out_shape, attrs, good, bad, bound = CASES[op]
+    data = RNG.standard_normal((4, 3)).astype(np.float32)
+    session, ours, ref = run_both(model_of(op, inputs, out_shape, attrs), {"data": data, "idx": good})
+    np.testing.assert_array_equal(ours, ref)
+    with pytest.raises(PocketMLError) as e:
+        session.run({"data": data, "idx": bad})
+    msg = str(e.value)
+    assert op in msg and "out of range" in msg and bound in msg, msg
+    # the session is still usable after the failed run
+    np.testing.assert_array_equal(session.run({"data": data, "idx": good})["y"], ref)
+
+
+@pytest.mark.parametrize("op", list(SCATTER))
+def test_scatter_family_matches_ort_and_rejects_bad_index(op):
+    inputs, attrs, good, bad, needle = SCATTER[op]
+    data = RNG.standard_normal((4, 3)).astype(np.float32)
+    upd = RNG.standard_normal(inputs["upd"][1]).astype(np.float32)
+    session, ours, ref = run_both(model_of(op, inputs, [4, 3], attrs), {"data": data, "idx": good, "upd": upd})
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
+    with pytest.raises(PocketMLError) as e:
+        session.run({"data": data, "idx": bad, "upd": upd})
+    msg = str(e.value)
+    assert op in msg and "out of range" in msg and needle in msg, msg
+
+
+def test_onehot_out_of_range_is_an_off_row():
+    depth = helper.make_tensor("depth", I64, [], [4])
+    node = helper.make_node("OneHot", ["idx", "depth", "values"], ["y"], axis=-1)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("idx", I64, [5]),
+                                            helper.make_tensor_value_info("values", F, [2])],
+                              [helper.make_tensor_value_info("y", F, [5, 4])], [depth])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], ir_version=8)
+    feeds = {"idx": np.array([0, 3, -1, 4, -5], np.int64), "values": np.array([-1, 9], np.float32)}
+    _, ours, ref = run_both(model, feeds)
+    np.testing.assert_array_equal(ours, ref)
+    assert np.all(ours[3:] == -1)
+
+
+def test_topk_and_argmax_match_ort():
+    x = np.array([[3, 1, 3, 2, 5, 5], [0, 0, 1, 1, -2, 7]], np.float32)
+    k = helper.make_tensor("k", I64, [1], [3])
+    nodes = [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=1), helper.make_node("ArgMax", ["x"], ["a"], axis=1,
+                                                                                        select_last_index=1)]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", F, [2, 6])],
+                              [helper.make_tensor_value_info("v", F, [2, 3]),
+                               helper.make_tensor_value_info("i", I64, [2, 3]),
+                               helper.make_tensor_value_info("a", I64, [2, 1])], [k])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    ours = pocketml.Session(pocketml.convert(model)).run({"x": x})
+    ref = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    for name, r in zip(("v", "i", "a"), ref):
+        np.testing.assert_array_equal(ours[name], r)

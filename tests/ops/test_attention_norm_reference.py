@@ -1,0 +1,70 @@
+"""Registry references and shape inference of LayerNormalization,
+RMSNormalization, Attention (incl. k_transposed and GQA) and RotaryEmbedding,
+checked against onnx's reference evaluator, plus infer errors and symbolic dims."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pocketml import ir, ops
+
+from .test_registry_reference import close, onnx_ref, ours, rand
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, 2])
+def test_layer_and_rms_norm(axis):
+    x = rand(2, 3, 4, 5)
+    w, b = rand(*x.shape[axis % 4:]), rand(*x.shape[axis % 4:])
+    ref = onnx_ref("LayerNormalization", [x, w, b], {"axis": axis}, n_out=3, opset=17)
+    for got, want in zip(ours("LayerNormalization", [x, w, b], {"axis": axis}, n_out=3), ref):
+        close(got, want)
+    close(ours("RMSNormalization", [x, w], {"axis": axis})[0],
+          onnx_ref("RMSNormalization", [x, w], {"axis": axis}, opset=23)[0])
+
+
+def test_layer_norm_broadcast_scale_and_errors():
+    x, w = rand(2, 3, 4), rand(1, 4)
+    close(ours("LayerNormalization", [x, w], {"axis": 1}, n_out=3)[0],
+          onnx_ref("LayerNormalization", [x, w], {"axis": 1}, n_out=3, opset=17)[0])
+    node = ir.Node("LayerNormalization", ["x", "w"], ["y"], {"axis": -1}, name="ln")
+    vals = [ir.Value("x", "float32", (2, "seq", 4)), ir.Value("w", "float32", (5,))]
+    with pytest.raises(ValueError, match="'ln'.*does not broadcast"):
+        ops.get("LayerNormalization").infer(node, vals)
+    vals[1] = ir.Value("w", "float32", (4,))
+    assert ops.get("LayerNormalization").infer(node, vals)[1] == ("float32", (2, "seq", 1))
+
+
+@pytest.mark.parametrize("attrs,mask", [({}, None), ({"is_causal": 1}, None), ({"softcap": 2.0, "scale": 0.3}, None),
+                                        ({}, "float"), ({}, "bool"), ({"is_causal": 1}, "float4")])
+def test_attention_vs_onnx(attrs, mask):
+    rng = np.random.default_rng(2)
+    q, k, v = rand(2, 6, 4, 8), rand(2, 3, 7, 8), rand(2, 3, 7, 5)
+    m = {None: None, "float": rand(4, 7), "bool": rng.random((2, 1, 4, 7)) > 0.3, "float4": rand(2, 6, 4, 7)}[mask]
+    want = onnx_ref("Attention", [q, k, v, m], attrs, opset=23)[0]
+    close(ours("Attention", [q, k, v, m], attrs)[0], want)
+    kt = np.ascontiguousarray(k.swapaxes(-1, -2))
+    close(ours("Attention", [q, kt, v, m], dict(attrs, k_transposed=1))[0], want)
+
+
+def test_attention_infer_errors_and_symbolic():
+    def infer(shapes, attrs=None):
+        node = ir.Node("Attention", ["q", "k", "v"], ["y"], attrs or {}, name="att")
+        vals = [ir.Value(n, "float32", s) for n, s in zip("qkv", shapes)]
+        return ops.get("Attention").infer(node, vals)
+    assert infer([("b", 4, "s", 8), ("b", 2, "l", 8), ("b", 2, "l", 6)]) == [("float32", ("b", 4, "s", 6))]
+    with pytest.raises(ValueError, match="multiple"):
+        infer([(1, 3, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)])
+    with pytest.raises(ValueError, match="head sizes"):
+        infer([(1, 2, 4, 8), (1, 2, 5, 7), (1, 2, 5, 8)])
+
+
+@pytest.mark.parametrize("attrs", [{}, {"interleaved": 1}, {"rotary_embedding_dim": 4}])
+def test_rotary_embedding(attrs):
+    rng = np.random.default_rng(3)
+    x, cos, sin = rand(2, 4, 3, 8), rand(50, 2 if attrs.get("rotary_embedding_dim") else 4), None
+    sin = rand(*cos.shape)
+    pos = rng.integers(0, 50, (2, 3)).astype(np.int64)
+    close(ours("RotaryEmbedding", [x, cos, sin, pos], attrs)[0],
+          onnx_ref("RotaryEmbedding", [x, cos, sin, pos], attrs, opset=23)[0])
+    with pytest.raises(ValueError, match="out of range"):
+        ours("RotaryEmbedding", [x, cos, sin, pos + 50], attrs)
