@@ -49,10 +49,28 @@ def _default_opset(model: onnx.ModelProto) -> int:
         raise UnsupportedOpError("model imports no default-domain (ai.onnx) opset; supported opsets: "
                                  f"{MIN_OPSET}..{onnx.defs.onnx_opset_version()}")
     opset = max(versions)
+    if opset < MIN_OPSET and _same_ops_as_min_opset(model, opset):
+        return MIN_OPSET
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise UnsupportedOpError(f"model uses ai.onnx opset {opset}; supported opsets: "
                                  f"{MIN_OPSET}..{onnx.defs.onnx_opset_version()}")
     return opset
+
+
+def _same_ops_as_min_opset(model: onnx.ModelProto, opset: int) -> bool:
+    """True when every op of an older-opset model has the same definition at
+    MIN_OPSET (e.g. Not, unchanged since opset 1), so it imports as MIN_OPSET."""
+    for node in model.graph.node:
+        if node.domain not in DEFAULT_DOMAINS:
+            return False
+        try:
+            old = onnx.defs.get_schema(node.op_type, opset, "").since_version
+            new = onnx.defs.get_schema(node.op_type, MIN_OPSET, "").since_version
+        except onnx.defs.SchemaError:
+            return False
+        if old != new:
+            return False
+    return True
 
 
 def _validate(model: onnx.ModelProto) -> None:

@@ -693,8 +693,15 @@ def test_custom_domain_is_unsupported():
 
 
 def test_too_old_opset_is_unsupported():
+    # Add changed at opset 7 (broadcasting): an opset-6 Add cannot be read as opset 7
     with pytest.raises(UnsupportedOpError, match=r"opset 6; supported opsets: 7\.\."):
-        import_onnx(one_node("Relu", {"x": rand(2)}, opset=6))
+        import_onnx(one_node("Add", {"a": rand(2), "b": rand(2)}, opset=6))
+
+
+def test_older_opset_with_ops_unchanged_since_imports():
+    # Relu is unchanged since opset 6, so an opset-6 model means the same at opset 7
+    g = import_onnx(one_node("Relu", {"x": rand(2)}, opset=6))
+    assert [n.op for n in g.nodes] == ["Relu"]
 
 
 def test_bad_auto_pad_and_file_errors(tmp_path):
