@@ -96,7 +96,8 @@ def test_symbolic_model_converts_and_runs_at_two_shapes(tmp_path):
     g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y])
     src = tmp_path / "sym.onnx"
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), src)
-    cli("convert", src, "-o", tmp_path / "sym.pml")
+    summary = cli("convert", src, "-o", tmp_path / "sym.pml").stdout
+    assert "planned per input shape (symbolic dims: batch)" in summary
     for batch in (1, 3):
         a = np.random.default_rng(batch).standard_normal((batch, 4)).astype(np.float32)
         np.save(tmp_path / "x.npy", a)

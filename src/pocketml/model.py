@@ -24,6 +24,7 @@ class Summary:
     arena_size: Optional[int]  # bytes of the activation arena planned by the C runtime
     inputs: list  # (name, dtype, shape)
     outputs: list
+    symbolic_dims: list = dataclasses.field(default_factory=list)  # names of symbolic input dims
 
     def format(self) -> str:
         def fmt_bytes(n):
@@ -41,7 +42,10 @@ class Summary:
         lines.append(f"  nodes       {self.nodes}")
         lines.append(f"  parameters  {self.parameters:,} ({fmt_bytes(self.weight_bytes)})")
         lines.append(f"  file size   {fmt_bytes(self.file_size)}")
-        lines.append(f"  arena size  {fmt_bytes(self.arena_size)}")
+        if self.arena_size is None and self.symbolic_dims:
+            lines.append(f"  arena size  planned per input shape (symbolic dims: {', '.join(self.symbolic_dims)})")
+        else:
+            lines.append(f"  arena size  {fmt_bytes(self.arena_size)}")
         width = max((len(k) for k in self.ops), default=4)
         lines.append("  ops by type:")
         for op, count in self.ops.items():
@@ -98,7 +102,8 @@ class Model:
         ops = collections.Counter(n.op for n in self.graph.nodes)
         consts = [v.const for v in self.graph.values.values() if v.const is not None]
         arena = None
-        if with_arena:
+        symbolic = sorted({str(d) for _, _, shape in self.inputs for d in shape if not isinstance(d, (int, np.integer))})
+        if with_arena and not symbolic:
             from .runtime import Session
 
             with Session(self) as s:
@@ -110,6 +115,7 @@ class Model:
             weight_bytes=int(sum(np.asarray(c).nbytes for c in consts)),
             file_size=len(self.to_bytes()),
             arena_size=arena,
+            symbolic_dims=symbolic,
             inputs=self.inputs,
             outputs=self.outputs,
         )
