@@ -8,6 +8,7 @@ re-sorting and re-inferring shapes after every pass that changed something:
   identity         Identity / no-op Cast, Reshape, Transpose... removed   (identity.py)
   fold             constant folding, Shape of static shapes               (fold.py)
   layout           transposes around NHWC ops eliminated                  (layout.py)
+  fuse_gelu        exported erf/tanh GELU subgraphs -> one Gelu node       (fuse_gelu.py)
   fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
   fuse_attention   softmax(Q K^T * scale + mask) V -> Attention            (fuse_attention.py)
   fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
@@ -16,6 +17,9 @@ re-sorting and re-inferring shapes after every pass that changed something:
 The order matters once: layout first puts per-channel constants on the last
 axis so fold_bn can see them, and fold_bn runs before fuse_activation because
 a Conv that already carries an activation can no longer absorb a ScaleShift.
+fuse_gelu runs before fold_bn (which would turn the GELU's scalar Mul/Add/Div
+into ScaleShifts it cannot see through) and so before fuse_activation, which
+then folds the new Gelu into the MatMul/Gemm/Add producing its input.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from .fold import fold_constants
 from .fold_bn import fold_scale_shift
 from .fuse_activation import fuse_activations
 from .fuse_attention import fuse_attention
+from .fuse_gelu import fuse_gelu
 from .identity import remove_identities
 from .layout import optimize_layout
 
@@ -35,6 +40,7 @@ PIPELINE: list = [
     ("fold", fold_constants),
     ("dce", eliminate_dead_code),
     ("layout", optimize_layout),
+    ("fuse_gelu", fuse_gelu),
     ("fold_bn", fold_scale_shift),
     ("fuse_attention", fuse_attention),
     ("fuse_activation", fuse_activations),
@@ -68,4 +74,4 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
 
 
 __all__ = ["optimize", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
-           "fuse_activations", "fuse_attention", "remove_identities", "optimize_layout"]
+           "fuse_activations", "fuse_attention", "fuse_gelu", "remove_identities", "optimize_layout"]
