@@ -118,8 +118,9 @@ typedef struct pml_tensor_info {
 typedef struct pml_session_options {
     int num_threads;   /* total threads running kernels, including the caller; <= 0 means 1 */
     int scalar_only;   /* 1: use the scalar reference kernels even where SIMD ones exist */
-    int plan_cache_size; /* plans kept for different input shapes; <= 0 means 8. Each cached plan
-                          * holds its own packed weights/kernel state (see pml_session_state_size) */
+    int plan_cache_size; /* plans kept for different input shapes; <= 0 means 8. Packed weights
+                          * are shared by all plans; each plan keeps only its shape-dependent
+                          * kernel state and arena offsets (see pml_session_state_size) */
 } pml_session_options;
 
 /* Version string of the runtime, and the highest .pml format version it reads. */

@@ -5,14 +5,26 @@
  * activation helpers). Nothing here is public API.
  *
  * Lifecycle of an op inside a session (see session.c):
+ *   pack    : (optional) once per session per node, before any plan: pack
+ *             constant weights into shape-independent storage (ctx->packed,
+ *             ctx->packed_size bytes). It may read only constant inputs
+ *             (is_const) and attributes, never the shapes or data of
+ *             non-constant tensors (those are not known yet). It must not
+ *             fail for a malformed node: it leaves ctx->packed NULL and infer
+ *             reports the problem. ctx->packed is then shared read-only by
+ *             every plan's infer/prepare/run/release; prepare must check that
+ *             it matches the layout it chose (falling back to packing per
+ *             run otherwise). pack sees ctx->cpu and ctx->scalar_only, so it
+ *             picks the same ISA and layout as prepare.
  *   infer   : compute output dtype/shape from input dtypes/shapes/attributes,
  *             validating everything (a hostile file must not get past it).
- *   prepare : choose the kernel for the session's ISA, pack constant weights
- *             into op-owned state (malloc'ed here, freed by release), and ask
- *             for scratch bytes (ctx->scratch_size); the planner places the
- *             scratch in the arena.
+ *   prepare : choose the kernel for the session's ISA, build shape-specific
+ *             op state (malloc'ed here, freed by release; it may point into
+ *             ctx->packed but never owns it), and ask for scratch bytes
+ *             (ctx->scratch_size); the planner places the scratch in the arena.
  *   run     : compute; no allocation, no shape checks beyond what prepare did.
  *   release : free what prepare allocated.
+ *   unpack  : (optional) free ctx->packed, at session destroy.
  */
 #ifndef PML_INTERNAL_H
 #define PML_INTERNAL_H
@@ -120,6 +132,11 @@ typedef struct pml_kernel_ctx {
     const pml_cpu *cpu;
     int scalar_only;   /* session asked for reference kernels */
     pml_threadpool *pool;
+    /* Shape-independent packed constants from pack (NULL if none), owned by
+     * the session (one per node, shared read-only by every plan), freed by
+     * unpack. packed_size: its bytes, counted once in pml_session_state_size. */
+    void *packed;
+    size_t packed_size;
 } pml_kernel_ctx;
 
 typedef struct pml_op_def {
@@ -131,6 +148,8 @@ typedef struct pml_op_def {
     pml_status (*prepare)(pml_kernel_ctx *ctx); /* may be NULL */
     pml_status (*run)(pml_kernel_ctx *ctx);
     void (*release)(pml_kernel_ctx *ctx);       /* may be NULL */
+    pml_status (*pack)(pml_kernel_ctx *ctx);    /* may be NULL; see the lifecycle above */
+    void (*unpack)(pml_kernel_ctx *ctx);        /* may be NULL; frees ctx->packed */
 } pml_op_def;
 
 /* The op table (ops_table.c): NULL if the op code is not implemented. */

@@ -7,7 +7,7 @@
  * op's infer (which validates everything an op needs) and check the result
  * against what the file declares (dtype and rank always, each dim unless the
  * file marks it symbolic with -1), then prepare (kernel choice for the
- * session's ISA, weight packing, scratch request). A node whose outputs are
+ * session's ISA, shape-specific state, scratch request). A node whose outputs are
  * small (<= PML_PLAN_EVAL_MAX bytes in all) and whose inputs are all known at
  * plan time (constants or outputs of such nodes), or that reads only its
  * input's shape (Shape, Size), is run right there into plan-owned memory:
@@ -21,12 +21,15 @@
  * entries, default 8): switching back to a cached shape just re-activates it
  * (copies its shapes, arena offsets and op state into the live tables, O(tensors
  * + nodes)) without running infer or prepare again. Memory trade-off: each
- * cached plan owns its op state (packed weights included, since prepare may
- * specialise them for the shapes), so a session holding k plans holds up to k
- * copies of the packed weights (pml_session_state_size reports the active
- * plan's); plan_cache_size = 1 keeps one. The model's weights themselves are
- * never re-read or copied. One arena serves every plan: it is sized for the
- * largest cached plan, since only one plan runs at a time.
+ * cached plan owns its shape-specific op state (geometry, kernel choice:
+ * small), while constant weights are packed once per session by the ops'
+ * shape-independent pack stage (run for every node whose op has one, at
+ * creation, before the first plan) and shared read-only by every plan: a
+ * session holding k plans holds one copy of the packed weights, not k.
+ * pml_session_state_size reports the packed weights (counted once) plus the
+ * active plan's op state. The model's weights themselves are never re-read
+ * or copied. One arena serves every plan: it is sized for the largest cached
+ * plan, since only one plan runs at a time.
  *
  * Static models (no symbolic input dims) are planned once at creation and
  * never re-planned: a run costs exactly the node loop. Models with symbolic
@@ -107,7 +110,8 @@ static int matches_declared(const pml_tensor *t, const pml_tensor *want) {
 }
 
 /* Infer and prepare node i into the live tables (its state from an earlier
- * plan stays with that plan); the declared output shapes must survive inference. */
+ * plan stays with that plan; ctx->packed is the session's, shared by every
+ * plan); the declared output shapes must survive inference. */
 static pml_status start_node(pml_session *s, int i) {
     const pml_node *n = &s->model->nodes[i];
     pml_kernel_ctx *ctx = &s->ctx[i];
@@ -280,7 +284,7 @@ static void activate(pml_session *s, pml_plan *p) {
     }
     s->skip = p->skip;
     s->arena_size = p->arena_size;
-    s->state_size = p->state_size;
+    s->state_size = s->packed_size + p->state_size;
     s->active = p;
     s->shape_dirty = s->sig_len && memcmp(s->req, p->sig, sizeof *s->req * (size_t)s->sig_len) != 0;
     memset(s->input_set, 0, (size_t)m->n_inputs); /* offsets may have moved */
@@ -472,6 +476,19 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
         ctx->scalar_only = s->scalar_only;
         ctx->pool = s->pool;
     }
+    /* shape-independent packing of constant weights: once per node, shared by every plan */
+    for (int i = 0; i < m->n_nodes; i++) {
+        pml_kernel_ctx *ctx = &s->ctx[i];
+        if (!s->defs[i]->pack) continue;
+        pml_status st = s->defs[i]->pack(ctx);
+        if (st != PML_OK) {
+            node_failed(ctx, st, "pack");
+            pml_session_destroy(s);
+            return st;
+        }
+        s->packed_size += ctx->packed_size;
+    }
+    s->state_size = s->packed_size;
     s->shape_dirty = 1;
     if (!symbolic) { /* static: plan now, once */
         pml_status st = build_plan(s);
@@ -487,6 +504,9 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
 void pml_session_destroy(pml_session *s) {
     if (!s) return;
     for (int i = 0; i < s->n_plans; i++) plan_free(s, s->plans[i]);
+    if (s->ctx && s->defs)
+        for (int i = 0; i < s->model->n_nodes; i++)
+            if (s->defs[i] && s->defs[i]->unpack && s->ctx[i].packed) s->defs[i]->unpack(&s->ctx[i]);
     pml_threadpool_destroy(s->pool);
     pml_aligned_free(s->arena);
     free(s->tensors);

@@ -7,8 +7,10 @@
  * executor reads), a small LRU cache of plans (one per input-shape
  * signature: inferred shapes, op state from prepare, values computed at plan
  * time, arena offsets), one arena sized for the largest cached plan, and the
- * thread pool. Activating a plan copies its shapes, offsets and op state into
- * the live tables; constant tensors keep pointing into the model's weights.
+ * thread pool, and per node the weights packed once by the op's pack stage
+ * (ctx[i].packed: shared read-only by every plan, freed at destroy).
+ * Activating a plan copies its shapes, offsets and op state into the live
+ * tables; constant tensors keep pointing into the model's weights.
  */
 #ifndef PML_SESSION_H
 #define PML_SESSION_H
@@ -28,7 +30,9 @@ struct pml_session {
     const uint8_t *skip;        /* per node: computed at plan time, not run (active plan's) */
     uint8_t *arena;
     size_t arena_cap;           /* bytes allocated: the largest cached plan's arena */
-    size_t arena_size, state_size; /* of the active plan */
+    size_t arena_size;          /* of the active plan */
+    size_t state_size;          /* packed_size + the active plan's op state */
+    size_t packed_size;         /* bytes packed by the ops' pack stage (ctx[i].packed), shared by every plan */
     char *input_set;            /* per graph input: set since the last run */
     int outputs_valid;          /* the last run completed */
     pml_cpu cpu;

@@ -9,7 +9,10 @@
  * that fails inference, plan-time evaluation of the constant-only node, and
  * that static models plan exactly once. symbolic_shape_chain.pml checks
  * plan-time evaluation of shape arithmetic (Shape -> Gather -> Concat ->
- * Reshape, Expand to shape(x)) at several shapes.
+ * Reshape, Expand to shape(x)) at several shapes. A hand-built model with
+ * constant-weight MatMul and Gemm at three batch sizes checks that packed
+ * weights are shared by every cached plan: pml_session_state_size is the
+ * same after one and after three plans.
  */
 #include "fixtures.h"
 #include "session.h"
@@ -243,6 +246,83 @@ static void test_shape_chain(void) {
     pml_model_free(m);
 }
 
+/* A model built in memory (no file): x [batch,8] -> MatMul(W [8,16]) -> y
+ * [batch,16] -> Gemm(W2 [16,5], c [5], transB=0) -> z [batch,5]; W, W2, c
+ * constant. Driven through the internal session calls. */
+static void test_packed_weights_shared_across_plans(int scalar_only, int threads) {
+    static float w[8 * 16], w2[16 * 5], c[5];
+    test_fill(w, 8 * 16, -1.0f, 1.0f);
+    test_fill(w2, 16 * 5, -1.0f, 1.0f);
+    test_fill(c, 5, -1.0f, 1.0f);
+    pml_tensor t[6];
+    memset(t, 0, sizeof t);
+    const int64_t dx[2] = {-1, 8}, dw[2] = {8, 16}, dy[2] = {-1, 16}, dw2[2] = {16, 5}, dc[1] = {5}, dz[2] = {-1, 5};
+    const char *names[6] = {"x", "W", "y", "W2", "c", "z"};
+    const int64_t *dims[6] = {dx, dw, dy, dw2, dc, dz};
+    const int ranks[6] = {2, 2, 2, 2, 1, 2};
+    void *data[6] = {NULL, w, NULL, w2, c, NULL};
+    for (int i = 0; i < 6; i++) {
+        pml_tensor_set_shape(&t[i], PML_FLOAT32, ranks[i], dims[i]);
+        t[i].name = names[i];
+        t[i].is_const = data[i] != NULL;
+        t[i].data = data[i];
+        if (!t[i].is_const) t[i].nbytes = 0; /* symbolic */
+    }
+    static const int mm_in[2] = {0, 1}, mm_out[1] = {2}, gemm_in[3] = {2, 3, 4}, gemm_out[1] = {5};
+    static const int inputs[1] = {0}, outputs[2] = {2, 5};
+    pml_node nodes[2];
+    memset(nodes, 0, sizeof nodes);
+    nodes[0] = (pml_node){"mm", PML_OP_MATMUL, 2, 1, mm_in, mm_out, 0, NULL};
+    nodes[1] = (pml_node){"gemm", PML_OP_GEMM, 3, 1, gemm_in, gemm_out, 0, NULL};
+    pml_model m;
+    memset(&m, 0, sizeof m);
+    m.n_tensors = 6, m.n_nodes = 2, m.n_inputs = 1, m.n_outputs = 2;
+    m.tensors = t, m.nodes = nodes, m.inputs = (int *)inputs, m.outputs = (int *)outputs;
+    pml_session_options o;
+    pml_session_options_init(&o);
+    o.scalar_only = scalar_only;
+    o.num_threads = threads;
+    pml_session *s = NULL;
+    CHECK_OK(pml_session_build(&m, &o, &s));
+    if (!s) return;
+    /* packed once at creation, before any plan (reference kernels pack nothing) */
+    CHECK(scalar_only ? s->packed_size == 0 : s->packed_size >= (size_t)(8 * 16 + 16 * 5) * sizeof(float));
+    CHECK(pml_session_state_size(s) == s->packed_size);
+    size_t state1 = 0;
+    static const int64_t batches[] = {1, 4, 7, 4, 1};
+    for (int r = 0; r < 5; r++) {
+        const int64_t b = batches[r], shape[2] = {b, 8};
+        float x[7 * 8], y[7 * 16], z[7 * 5];
+        test_fill(x, (size_t)(b * 8), -1.0f, 1.0f);
+        CHECK_OK(pml_session_set_shape(s, 0, 2, shape));
+        CHECK_OK(pml_session_copy_input(s, 0, x, (size_t)(b * 8) * sizeof(float)));
+        CHECK_OK(pml_session_execute(s));
+        for (int64_t i = 0; i < b; i++) {
+            for (int j = 0; j < 16; j++) {
+                float acc = 0.0f;
+                for (int k = 0; k < 8; k++) acc += x[i * 8 + k] * w[k * 16 + j];
+                y[i * 16 + j] = acc;
+            }
+            for (int j = 0; j < 5; j++) {
+                float acc = c[j];
+                for (int k = 0; k < 16; k++) acc += y[i * 16 + k] * w2[k * 5 + j];
+                z[i * 5 + j] = acc;
+            }
+        }
+        CHECK(test_allclose(s->tensors[2].data, y, (size_t)(b * 16), 1e-5f, 1e-5f, "y"));
+        CHECK(test_allclose(s->tensors[5].data, z, (size_t)(b * 5), 1e-5f, 1e-5f, "z"));
+        if (r == 0) state1 = pml_session_state_size(s);
+    }
+    CHECK(s->n_plans == 3 && pml_session_plan_count(s) == 3);
+    /* three cached plans, one copy of the packed weights */
+    CHECK(state1 > 0 && pml_session_state_size(s) == state1);
+    CHECK(state1 < 2 * s->packed_size || scalar_only);
+    /* prepare used the shared packing: no per-run packing scratch (Gemm's
+     * would be 17 x 16 floats = 1088 bytes, more than every tensor together) */
+    CHECK(s->arena_cap < 1024);
+    pml_session_destroy(s);
+}
+
 int main(void) {
     test_symbolic_info_and_errors();
     test_replan_and_cache(1);
@@ -251,5 +331,8 @@ int main(void) {
     test_failed_plan_keeps_session_usable();
     test_static_model_plans_once();
     test_shape_chain();
+    test_packed_weights_shared_across_plans(0, 1);
+    test_packed_weights_shared_across_plans(0, 2);
+    test_packed_weights_shared_across_plans(1, 1);
     return test_finish("test_dynamic");
 }

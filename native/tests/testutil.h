@@ -1,7 +1,8 @@
 /*
  * testutil.h — helpers for the C tests: a tiny check framework, random data,
  * tolerance comparison, and pml_test_op, which runs one op through its
- * infer -> prepare -> run -> release lifecycle exactly as a session does, with
+ * pack -> infer -> prepare -> run -> release -> unpack lifecycle exactly as a
+ * session does, with
  * either the scalar reference kernels or the session's best ISA. Kernel tests
  * use it to compare SIMD kernels with the reference at awkward sizes.
  * Header-only so each test is one self-contained executable.
@@ -144,7 +145,9 @@ static pml_status pml_test_op(int op, const pml_attr *attrs, int n_attrs, pml_te
     ctx.cpu = &cpu;
     ctx.scalar_only = scalar_only;
     ctx.pool = pool;
-    pml_status s = def->infer(&ctx);
+    /* shape-independent packing first, as a session does at creation */
+    pml_status s = def->pack ? def->pack(&ctx) : PML_OK;
+    if (s == PML_OK) s = def->infer(&ctx);
     if (s == PML_OK) {
         for (int i = 0; i < n_out; i++) outputs[i].data = pml_aligned_alloc(outputs[i].nbytes);
         if (def->prepare) s = def->prepare(&ctx);
@@ -155,6 +158,7 @@ static pml_status pml_test_op(int op, const pml_attr *attrs, int n_attrs, pml_te
         pml_aligned_free(ctx.scratch);
     }
     if (def->release) def->release(&ctx);
+    if (def->unpack && ctx.packed) def->unpack(&ctx);
     pml_threadpool_destroy(pool);
     return s;
 }

@@ -197,7 +197,7 @@ class Session:
     """A planned, runnable instance of a model (C pml_session)."""
 
     def __init__(self, model, threads: int = 1, scalar_only: bool = False, plan_cache_size: int = 8):
-        """``plan_cache_size``: plans kept for different input shapes (each holds its own packed weights)."""
+        """``plan_cache_size``: plans kept for different input shapes (packed weights are shared by all of them)."""
         self._handle = _P()
         self._owns_model = not isinstance(model, LoadedModel)
         self._model = LoadedModel(model) if self._owns_model else model

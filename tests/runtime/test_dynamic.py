@@ -157,3 +157,39 @@ def test_converted_onnx_model_matches_onnxruntime_at_every_shape():
             np.testing.assert_allclose(got["y"], want[0], rtol=1e-4, atol=1e-5)
             np.testing.assert_allclose(got["p"], want[1], rtol=1e-4, atol=1e-5)
             assert s.plan_count == plans and s.model.weight_loads == 1
+
+
+def _dense_graph(w, w2, c):
+    g = ir.Graph("dense")
+    g.add_value("x", "float32", ("batch", w.shape[0]))
+    g.inputs = ["x"]
+    g.add_value("W", const=w)
+    g.add_value("W2", const=w2)
+    g.add_value("c", const=c)
+    g.add_node("MatMul", ["x", "W"], ["h"], name="mm")
+    g.add_node("Gemm", ["h", "W2", "c"], ["y"], name="gemm")
+    g.outputs = ["y"]
+    g.infer_shapes()
+    return g
+
+
+@pytest.mark.parametrize("scalar_only", [False, True])
+def test_packed_weights_are_shared_by_every_cached_plan(scalar_only):
+    """Constant MatMul/Gemm weights are packed once per session: state_size
+    does not grow with the number of cached plans."""
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((32, 64)).astype(np.float32)
+    w2 = rng.standard_normal((64, 24)).astype(np.float32)
+    c = rng.standard_normal(24).astype(np.float32)
+    with Session(write_pml(_dense_graph(w, w2, c)), scalar_only=scalar_only) as s:
+        sizes = []
+        for batch in (1, 5, 9, 5, 1):
+            x = rng.standard_normal((batch, 32)).astype(np.float32)
+            got = s.run({"x": x})["y"]
+            np.testing.assert_allclose(got, (x @ w) @ w2 + c, rtol=1e-4, atol=1e-4)
+            sizes.append(s.state_size)
+        assert s.plan_count == 3
+        assert sizes[0] > 0 and len(set(sizes)) == 1
+        if not scalar_only:  # one copy of the packed weights, not three
+            packed = (w.size + w2.size) * 4
+            assert packed <= sizes[0] < 2 * packed

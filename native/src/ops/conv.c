@@ -13,8 +13,10 @@
  *   transpose  ConvTranspose: per group cols = x @ W[Cin/g, KH*KW*Cout/g] on a
  *              chunk of input rows, overlap-added (col2im) into y, then one
  *              bias + activation pass
- * Weights (and bias) are packed in prepare when constant; otherwise they are
- * packed into arena scratch at the start of every run.
+ * Constant weights (and bias) are packed once per session by pack, which
+ * reads only the weights, bias and attributes (the layout depends on them
+ * and the ISA, never on x's shape), and every plan shares them; otherwise
+ * they are packed into arena scratch at the start of every run.
  */
 #include <string.h>
 
@@ -33,7 +35,7 @@ typedef struct conv_state {
     int path;
     const pml_f32_kernels *kern;
     int direct;             /* gemm path reads x in place (1x1, stride 1, no pads) */
-    float *packed;          /* weights packed in prepare; NULL: packed per run into scratch */
+    const float *packed;    /* weights packed by pack (ctx->packed, not owned); NULL: per run into scratch */
     size_t group_floats;    /* packed floats of one group (multiple of 16: keeps 64-byte alignment) */
     size_t packed_floats;
     size_t gemm_scratch;    /* floats per thread */
@@ -150,6 +152,90 @@ static void conv_pack(const conv_state *st, const float *w, const float *b, floa
     }
 }
 
+/* Path and packed layout from the kernel table and the weight-derived
+ * geometry (group, cg, coutg, cout, kh, kw): shared by pack and prepare. */
+static void conv_layout(conv_state *st, int transpose) {
+    const pml_conv_geom *g = &st->g;
+    if (transpose) {
+        st->path = PATH_T_GEMM;
+        st->group_floats = pml_gemm_packed_floats(g->cg, g->kh * g->kw * g->coutg);
+    } else if (g->cg == 1 && g->coutg == 1 && st->kern->dwconv) {
+        st->path = PATH_DW;
+        st->group_floats = (size_t)((g->kh * g->kw + 1) * pml_dwconv_c_pad(g->cout));
+    } else {
+        st->path = PATH_GEMM;
+        st->group_floats = pml_gemm_packed_floats(g->kh * g->kw * g->cg, g->coutg);
+    }
+    st->packed_floats = st->path == PATH_DW ? st->group_floats : st->group_floats * (size_t)g->group;
+}
+
+/* ctx->packed: the weights packed by conv_pack, with what they were packed for. */
+typedef struct conv_packed {
+    int path, has_bias;
+    int64_t group, cg, coutg, cout, kh, kw;
+    size_t group_floats, packed_floats;
+    float *data; /* 64-aligned, inside the same block */
+} conv_packed;
+
+#define CONV_PACKED_HEADER ((sizeof(conv_packed) + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN)
+
+static int f32_const(const pml_tensor *t, int rank) {
+    return t && t->is_const && t->data && t->dtype == PML_FLOAT32 && t->rank == rank;
+}
+
+/* Shape-independent: packs constant weights (and Conv's constant bias) from
+ * the weight shape and attributes only. Anything unusual is left to
+ * infer/prepare (no packing). */
+static pml_status conv_pack_common(pml_kernel_ctx *ctx, int transpose) {
+    conv_state st;
+    memset(&st, 0, sizeof st);
+    st.kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    if (!st.kern) return PML_OK; /* reference reads the weights in place */
+    const pml_tensor *w = ctx->n_in > 1 ? ctx->in[1] : NULL, *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    if (!f32_const(w, 4)) return PML_OK;
+    /* ConvTranspose adds its bias after col2im, so only Conv packs b */
+    const int has_bias = !transpose && b;
+    if (has_bias && !f32_const(b, 1)) return PML_OK;
+    pml_conv_geom *g = &st.g;
+    g->group = pml_attr_int(ctx->node, "group", 1);
+    g->kh = w->dims[1], g->kw = w->dims[2];
+    if (g->group < 1 || g->group > PML_MAX_DIM || w->dims[0] < 1 || g->kh < 1 || g->kw < 1 || w->dims[3] < 1)
+        return PML_OK;
+    if (!transpose) {
+        g->cout = w->dims[0], g->cg = w->dims[3];
+        if (g->cout % g->group) return PML_OK;
+        g->coutg = g->cout / g->group;
+        g->cin = g->cg * g->group;
+        if (has_bias && b->dims[0] != g->cout) return PML_OK;
+    } else {
+        g->cin = w->dims[0];
+        if (g->cin % g->group) return PML_OK;
+        g->cg = g->cin / g->group;
+        g->coutg = w->dims[3];
+        g->cout = g->coutg * g->group;
+    }
+    conv_layout(&st, transpose);
+    conv_packed *pk = (conv_packed *)pml_aligned_alloc(CONV_PACKED_HEADER + st.packed_floats * sizeof(float));
+    if (!pk) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing conv weights");
+    pk->path = st.path, pk->has_bias = has_bias;
+    pk->group = g->group, pk->cg = g->cg, pk->coutg = g->coutg, pk->cout = g->cout, pk->kh = g->kh, pk->kw = g->kw;
+    pk->group_floats = st.group_floats, pk->packed_floats = st.packed_floats;
+    pk->data = (float *)((char *)pk + CONV_PACKED_HEADER);
+    conv_pack(&st, (const float *)w->data, has_bias ? (const float *)b->data : NULL, pk->data);
+    ctx->packed = pk;
+    ctx->packed_size = CONV_PACKED_HEADER + st.packed_floats * sizeof(float);
+    return PML_OK;
+}
+
+static pml_status conv_pack_op(pml_kernel_ctx *ctx) { return conv_pack_common(ctx, 0); }
+static pml_status conv_transpose_pack(pml_kernel_ctx *ctx) { return conv_pack_common(ctx, 1); }
+
+static void conv_unpack(pml_kernel_ctx *ctx) {
+    pml_aligned_free(ctx->packed);
+    ctx->packed = NULL;
+    ctx->packed_size = 0;
+}
+
 /* ---- prepare / release ------------------------------------------------------------------ */
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
@@ -172,39 +258,31 @@ static pml_status conv_prepare_common(pml_kernel_ctx *ctx, int transpose) {
         return PML_OK;
     }
     size_t cols = 0;
-    if (transpose) {
-        st->path = PATH_T_GEMM;
-        st->group_floats = pml_gemm_packed_floats(g->cg, g->kh * g->kw * g->coutg);
+    conv_layout(st, transpose);
+    if (st->path == PATH_T_GEMM) {
         const int64_t row_floats = g->w * g->kh * g->kw * g->coutg;
         st->chunk_rows = CONVT_COLS_FLOATS / row_floats;
         if (st->chunk_rows < 1) st->chunk_rows = 1;
         if (st->chunk_rows > g->h) st->chunk_rows = g->h;
         cols = round16((size_t)(st->chunk_rows * row_floats));
-    } else if (g->cg == 1 && g->coutg == 1 && st->kern->dwconv) {
-        st->path = PATH_DW;
-        st->group_floats = (size_t)((g->kh * g->kw + 1) * pml_dwconv_c_pad(g->cout));
-    } else {
-        st->path = PATH_GEMM;
+    } else if (st->path == PATH_GEMM) {
         st->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && !g->pt && !g->pl && !g->pb && !g->pr;
         const int64_t k = g->kh * g->kw * g->cg;
-        st->group_floats = pml_gemm_packed_floats(k, g->coutg);
         if (!st->direct) {
             pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = k, .batch = g->group,
                                   .pack_a = conv_pack_a};
             st->gemm_scratch = pml_gemm_scratch_floats(st->kern, &p);
         }
     }
-    st->packed_floats = st->path == PATH_DW ? st->group_floats : st->group_floats * (size_t)g->group;
 
-    const pml_tensor *w = ctx->in[1], *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    /* ConvTranspose adds its bias after col2im, so only Conv packs b */
-    const int pack_now = w->is_const && (transpose || !b || b->is_const);
+    /* constant weights packed once per session by pack, shared by every plan */
+    const conv_packed *pk = (const conv_packed *)ctx->packed;
+    const int has_bias = !transpose && ctx->n_in > 2 && ctx->in[2];
     size_t packed_scratch = 0;
-    if (pack_now) {
-        st->packed = (float *)pml_aligned_alloc(st->packed_floats * sizeof(float));
-        if (!st->packed) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing conv weights");
-        conv_pack(st, (const float *)w->data, b ? (const float *)b->data : NULL, st->packed);
-        ctx->state_size += st->packed_floats * sizeof(float);
+    if (pk && pk->path == st->path && pk->has_bias == has_bias && pk->group == g->group && pk->cg == g->cg &&
+        pk->coutg == g->coutg && pk->cout == g->cout && pk->kh == g->kh && pk->kw == g->kw &&
+        pk->group_floats == st->group_floats && pk->packed_floats == st->packed_floats) {
+        st->packed = pk->data;
     } else {
         packed_scratch = round16(st->packed_floats);
     }
@@ -219,8 +297,7 @@ static pml_status conv_transpose_prepare(pml_kernel_ctx *ctx) { return conv_prep
 
 static void conv_release(pml_kernel_ctx *ctx) {
     conv_state *st = (conv_state *)ctx->state;
-    if (st) pml_aligned_free(st->packed);
-    pml_aligned_free(st);
+    pml_aligned_free(st); /* st->packed belongs to ctx->packed */
     ctx->state = NULL;
     ctx->state_size = 0;
 }
@@ -316,8 +393,10 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_conv = {PML_OP_CONV, "Conv", 2, 3, 1, 1, conv_infer, conv_prepare, conv_run, conv_release};
+static const pml_op_def k_conv = {PML_OP_CONV, "Conv", 2, 3, 1, 1, conv_infer, conv_prepare, conv_run, conv_release,
+                                  conv_pack_op, conv_unpack};
 static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, "ConvTranspose", 2, 3, 1, 1, conv_transpose_infer,
-                                            conv_transpose_prepare, conv_run, conv_release};
+                                            conv_transpose_prepare, conv_run, conv_release, conv_transpose_pack,
+                                            conv_unpack};
 
 const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, NULL};

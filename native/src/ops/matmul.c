@@ -5,10 +5,11 @@
  * Semantics: src/pocketml/ops/matmul.py.
  *
  * Both run on the blocked GEMM engine (kernels/gemm.h):
- *  - a constant, unbatched B (weights) is packed once in prepare, with
+ *  - a constant, unbatched B (weights) is packed once per session by pack
+ *    (shape-independent: it reads only B, c and the attributes), with
  *    Gemm's alpha folded into it and a row-broadcast beta*c folded into the
- *    packed bias; every batch of A then shares it, so MatMul flattens A's
- *    batch dims into M and runs one GEMM;
+ *    packed bias; every plan and every batch of A then share it, so MatMul
+ *    flattens A's batch dims into M and runs one GEMM;
  *  - a batched or non-constant B is packed into arena scratch per run, a
  *    bounded chunk of batches at a time;
  *  - Gemm with transA packs A^T blocks through the driver's pack_a; a c with
@@ -43,7 +44,7 @@ typedef struct mm_state {
     int64_t c_rs, c_cs;             /* element strides of c over [M,N] (0: broadcast) */
     pml_activation act;
     const pml_f32_kernels *kern;
-    float *packed;                  /* B packed in prepare, or NULL */
+    const float *packed;            /* B packed by pack (ctx->packed, not owned), or NULL */
     size_t packed_floats;           /* one packed B */
     int64_t chunk;                  /* batches packed per run-time chunk */
     size_t gemm_scratch;            /* floats per thread */
@@ -158,13 +159,101 @@ static pml_status matmul_infer_common(pml_kernel_ctx *ctx, int is_gemm) {
 static pml_status matmul_infer(pml_kernel_ctx *ctx) { return matmul_infer_common(ctx, 0); }
 static pml_status gemm_infer(pml_kernel_ctx *ctx) { return matmul_infer_common(ctx, 1); }
 
-/* ---- prepare ------------------------------------------------------------------------ */
+/* ---- pack / prepare ------------------------------------------------------------------ */
 
 /* Pack one B matrix (Gemm: alpha folded in, row-broadcast beta*c as bias). */
 static void mm_pack(const mm_state *st, const float *b, const float *c, float *out) {
     const int bias = st->is_gemm && st->c_mode == C_BIAS;
     pml_gemm_pack_b(b, st->k, st->n, st->b_stride_k, st->b_stride_n, st->is_gemm ? st->alpha : 1.0f,
                     bias ? c : NULL, st->c_cs, st->beta, out);
+}
+
+/* ctx->packed: one B packed by mm_pack, with what it was packed for. */
+typedef struct mm_packed {
+    int64_t k, n, b_stride_k, b_stride_n, c_cs;
+    float alpha, beta;  /* alpha as folded (1 for MatMul); beta only with bias */
+    int bias;           /* beta*c folded into the packed bias (Gemm, C_BIAS) */
+    float *data;        /* pml_gemm_packed_floats(k, n), 64-aligned, inside the same block */
+} mm_packed;
+
+#define MM_PACKED_HEADER ((sizeof(mm_packed) + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN)
+
+static int f32_const(const pml_tensor *t, int rank) {
+    return t && t->is_const && t->data && t->dtype == PML_FLOAT32 && t->rank >= 1 && (rank < 0 || t->rank == rank);
+}
+
+/* Shape-independent: packs a constant, unbatched B (reads only B, a constant
+ * c and attributes). Anything unusual is left to infer/prepare (no packing). */
+static pml_status matmul_pack_common(pml_kernel_ctx *ctx, int is_gemm) {
+    if (!pml_f32_kernels_select(ctx->cpu, ctx->scalar_only)) return PML_OK; /* reference reads B in place */
+    const pml_tensor *b = ctx->n_in > 1 ? ctx->in[1] : NULL, *c = is_gemm && ctx->n_in > 2 ? ctx->in[2] : NULL;
+    if (!f32_const(b, is_gemm ? 2 : -1)) return PML_OK;
+    mm_state st;
+    memset(&st, 0, sizeof st);
+    st.is_gemm = is_gemm;
+    const int rb = b->rank;
+    if (!is_gemm) {
+        for (int i = 0; i < rb - 2; i++)
+            if (b->dims[i] != 1) return PML_OK; /* batched B: packed per run */
+        st.k = rb >= 2 ? b->dims[rb - 2] : b->dims[0];
+        st.n = rb >= 2 ? b->dims[rb - 1] : 1;
+        st.b_stride_k = rb >= 2 ? st.n : 1;
+        st.b_stride_n = rb >= 2 ? 1 : 0;
+    } else {
+        const int64_t tb = pml_attr_int(ctx->node, "transB", 0);
+        if (tb != 0 && tb != 1) return PML_OK;
+        st.k = tb ? b->dims[1] : b->dims[0];
+        st.n = tb ? b->dims[0] : b->dims[1];
+        st.b_stride_k = tb ? 1 : st.n;
+        st.b_stride_n = tb ? st.k : 1;
+        st.alpha = pml_attr_float(ctx->node, "alpha", 1.0f);
+        st.beta = pml_attr_float(ctx->node, "beta", 1.0f);
+        st.c_mode = C_NONE;
+        if (c && c->is_const) {
+            if (c->dtype != PML_FLOAT32 || c->rank > 2 || !c->data) return PML_OK;
+            const int64_t c0 = c->rank == 2 ? c->dims[0] : 1, c1 = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+            if (c1 != 1 && c1 != st.n) return PML_OK;
+            st.c_cs = c1 == 1 ? 0 : 1;
+            st.c_mode = c0 != 1 ? C_FULL : C_BIAS;
+        } else if (c) {
+            st.c_mode = C_FULL; /* not constant: never folded (prepare packs per run if it needs it) */
+        }
+    }
+    const size_t floats = pml_gemm_packed_floats(st.k, st.n);
+    if (!floats) return PML_OK;
+    mm_packed *pk = (mm_packed *)pml_aligned_alloc(MM_PACKED_HEADER + floats * sizeof(float));
+    if (!pk) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing matmul weights");
+    pk->k = st.k, pk->n = st.n, pk->b_stride_k = st.b_stride_k, pk->b_stride_n = st.b_stride_n;
+    pk->bias = is_gemm && st.c_mode == C_BIAS;
+    pk->alpha = is_gemm ? st.alpha : 1.0f;
+    pk->beta = pk->bias ? st.beta : 0.0f;
+    pk->c_cs = pk->bias ? st.c_cs : 0;
+    pk->data = (float *)((char *)pk + MM_PACKED_HEADER);
+    mm_pack(&st, (const float *)b->data, pk->bias ? (const float *)c->data : NULL, pk->data);
+    ctx->packed = pk;
+    ctx->packed_size = MM_PACKED_HEADER + floats * sizeof(float);
+    return PML_OK;
+}
+
+static pml_status matmul_pack(pml_kernel_ctx *ctx) { return matmul_pack_common(ctx, 0); }
+static pml_status gemm_pack(pml_kernel_ctx *ctx) { return matmul_pack_common(ctx, 1); }
+
+static void matmul_unpack(pml_kernel_ctx *ctx) {
+    pml_aligned_free(ctx->packed);
+    ctx->packed = NULL;
+    ctx->packed_size = 0;
+}
+
+/* ctx->packed if it holds exactly the B this plan would pack, else NULL. */
+static const float *mm_shared_packed(const pml_kernel_ctx *ctx, const mm_state *st) {
+    const mm_packed *pk = (const mm_packed *)ctx->packed;
+    const int bias = st->is_gemm && st->c_mode == C_BIAS;
+    if (!pk || st->b_batched) return NULL;
+    if (pk->k != st->k || pk->n != st->n || pk->b_stride_k != st->b_stride_k || pk->b_stride_n != st->b_stride_n ||
+        pk->alpha != (st->is_gemm ? st->alpha : 1.0f) || pk->bias != bias ||
+        (bias && (pk->beta != st->beta || pk->c_cs != st->c_cs)))
+        return NULL;
+    return pk->data;
 }
 
 static void gemm_pack_a_t(const void *arg, int64_t batch, int64_t m0, int64_t mb, int64_t k0, int64_t kcb,
@@ -183,15 +272,10 @@ static pml_status matmul_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     st->threads = pml_threadpool_size(ctx->pool);
     if (!st->kern) return PML_OK;
     st->packed_floats = pml_gemm_packed_floats(st->k, st->n);
-    const pml_tensor *b = ctx->in[1], *c = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    const int c_const = !(is_gemm && st->c_mode == C_BIAS) || c->is_const;
     size_t chunk_floats = 0;
-    if (b->is_const && c_const && !st->b_batched) {
-        st->packed = (float *)pml_aligned_alloc(st->packed_floats * sizeof(float));
-        if (!st->packed) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing matmul weights");
-        mm_pack(st, (const float *)b->data, c ? (const float *)c->data : NULL, st->packed);
-        ctx->state_size += st->packed_floats * sizeof(float);
-    } else {
+    /* constant B packed once per session by pack, shared by every plan */
+    st->packed = mm_shared_packed(ctx, st);
+    if (!st->packed) {
         /* packed B per run: all batches' B in chunks of bounded size */
         st->chunk = st->b_batched ? (int64_t)(MM_PACK_CHUNK_FLOATS / st->packed_floats) : 1;
         if (st->chunk < 1) st->chunk = 1;
@@ -212,8 +296,7 @@ static pml_status gemm_prepare(pml_kernel_ctx *ctx) { return matmul_prepare_comm
 
 static void matmul_release(pml_kernel_ctx *ctx) {
     mm_state *st = (mm_state *)ctx->state;
-    if (st) pml_aligned_free(st->packed);
-    pml_aligned_free(st);
+    pml_aligned_free(st); /* st->packed belongs to ctx->packed */
     ctx->state = NULL;
     ctx->state_size = 0;
 }
@@ -339,8 +422,8 @@ static pml_status matmul_run(pml_kernel_ctx *ctx) {
 }
 
 static const pml_op_def k_matmul = {PML_OP_MATMUL, "MatMul", 2, 2, 1, 1, matmul_infer, matmul_prepare, matmul_run,
-                                    matmul_release};
+                                    matmul_release, matmul_pack, matmul_unpack};
 static const pml_op_def k_gemm = {PML_OP_GEMM, "Gemm", 2, 3, 1, 1, gemm_infer, gemm_prepare, matmul_run,
-                                  matmul_release};
+                                  matmul_release, gemm_pack, matmul_unpack};
 
 const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, NULL};

@@ -12,8 +12,10 @@
  * elementwise family's vector sigmoid/tanh. Per-row time indices make
  * sequence_lens and the reverse direction the same code path.
  *
- * W, R, B are packed in prepare when constant, else into arena scratch at
- * every run (ONNX allows them as graph inputs). Bidirectional nodes run their
+ * W, R, B are packed once per session by pack when constant (the layout
+ * depends only on their shapes and the attributes, never on X's; every plan
+ * shares them), else into arena scratch at every run (ONNX allows them as
+ * graph inputs). Bidirectional nodes run their
  * two directions on two threads; otherwise the per-step GEMM uses the pool
  * when it is big enough to pay for the fork. scalar_only sessions run the
  * reference (kernels/recurrent_ref.c).
@@ -41,7 +43,7 @@ typedef struct rnn_state {
      * direction R panels [H -> G*H] (GRU: [H -> 2H] then [H -> H]), then the
      * D*G*H bias staging buffer */
     size_t off_rzr, off_rh, r_floats, off_bias, pack_floats;
-    float *packed;               /* in state when W, R, B are constant, else NULL */
+    const float *packed;         /* ctx->packed's (not owned) when W, R, B are constant, else NULL */
     /* scratch (floats) */
     size_t off_pack, off_xw, off_dir, dir_floats, ref_floats;
     int threads;
@@ -204,9 +206,89 @@ static void rnn_pack(const rnn_state *st, const float *w, const float *r, const 
     }
 }
 
-/* ---- prepare ------------------------------------------------------------------------ */
+/* The packed region's layout from g's cell, gates, dirs, hidden, input. */
+static void rnn_layout(rnn_state *st) {
+    const pml_rnn_geom *g = &st->g;
+    const int64_t H = g->hidden, GH = g->gates * H, D = g->dirs;
+    const size_t w_floats = pml_gemm_packed_floats(g->input, D * GH);
+    if (g->cell == PML_RNN_CELL_GRU) {
+        const size_t zr = pml_gemm_packed_floats(H, 2 * H), hh = pml_gemm_packed_floats(H, H);
+        st->r_floats = zr + hh;
+        st->off_rzr = w_floats;
+        st->off_rh = w_floats + zr; /* of direction 0; direction d adds d * r_floats */
+    } else {
+        st->r_floats = pml_gemm_packed_floats(H, GH);
+        st->off_rzr = st->off_rh = w_floats;
+    }
+    st->off_bias = round16(st->off_rzr + (size_t)D * st->r_floats);
+    st->pack_floats = round16(st->off_bias + (size_t)(D * GH));
+}
 
-static int is_const_or_absent(const pml_tensor *t) { return !t || t->is_const; }
+/* ctx->packed: W, R, B packed by rnn_pack, with what they were packed for. */
+typedef struct rnn_packed {
+    int cell, dirs, linear_before_reset;
+    int64_t input, hidden;
+    size_t pack_floats;
+    float *data; /* 64-aligned, inside the same block */
+} rnn_packed;
+
+#define RNN_PACKED_HEADER ((sizeof(rnn_packed) + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN)
+
+static int f32_const_dims(const pml_tensor *t, int rank, const int64_t *dims) {
+    if (!t || !t->is_const || !t->data || t->dtype != PML_FLOAT32 || t->rank != rank) return 0;
+    for (int i = 0; i < rank; i++)
+        if (t->dims[i] != dims[i]) return 0;
+    return 1;
+}
+
+/* Shape-independent: packs constant W, R, B from their shapes and the
+ * attributes only. Anything unusual is left to infer/prepare (no packing). */
+static pml_status rnn_pack_common(pml_kernel_ctx *ctx, int cell) {
+    rnn_state st;
+    memset(&st, 0, sizeof st);
+    if (!pml_f32_kernels_select(ctx->cpu, ctx->scalar_only)) return PML_OK; /* reference reads W, R, B in place */
+    const pml_tensor *w = opt_in(ctx, IN_W), *r = opt_in(ctx, IN_R), *b = opt_in(ctx, IN_B);
+    pml_rnn_geom *g = &st.g;
+    const int64_t dir = pml_attr_int(ctx->node, "direction", 0), hid = pml_attr_int(ctx->node, "hidden_size", 0);
+    const int64_t lbr = cell == PML_RNN_CELL_GRU ? pml_attr_int(ctx->node, "linear_before_reset", 0) : 0;
+    if (dir < 0 || dir > 2 || hid < 1 || hid > PML_MAX_DIM / 4 || (lbr != 0 && lbr != 1) || !w || w->rank != 3)
+        return PML_OK;
+    g->cell = cell;
+    g->gates = cell == PML_RNN_CELL_LSTM ? 4 : cell == PML_RNN_CELL_GRU ? 3 : 1;
+    g->dirs = dir == 2 ? 2 : 1;
+    g->hidden = hid;
+    g->linear_before_reset = (int)lbr;
+    g->input = w->dims[2];
+    const int64_t D = g->dirs, GH = g->gates * hid;
+    const int64_t w_dims[] = {D, GH, g->input}, r_dims[] = {D, GH, hid}, b_dims[] = {D, 2 * GH};
+    if (!f32_const_dims(w, 3, w_dims) || !f32_const_dims(r, 3, r_dims) || (b && !f32_const_dims(b, 2, b_dims)))
+        return PML_OK;
+    const int64_t sizes[][4] = {{g->input + 1, D * GH + 16, 1, 1}, {D, hid + 1, GH + 32, 1}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (product_capped(sizes[i], 4) > PML_MAX_NUMEL / 4) return PML_OK;
+    rnn_layout(&st);
+    rnn_packed *pk = (rnn_packed *)pml_aligned_alloc(RNN_PACKED_HEADER + st.pack_floats * sizeof(float));
+    if (!pk) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing recurrent weights");
+    pk->cell = cell, pk->dirs = g->dirs, pk->linear_before_reset = g->linear_before_reset;
+    pk->input = g->input, pk->hidden = g->hidden, pk->pack_floats = st.pack_floats;
+    pk->data = (float *)((char *)pk + RNN_PACKED_HEADER);
+    rnn_pack(&st, (const float *)w->data, (const float *)r->data, b ? (const float *)b->data : NULL, pk->data);
+    ctx->packed = pk;
+    ctx->packed_size = RNN_PACKED_HEADER + st.pack_floats * sizeof(float);
+    return PML_OK;
+}
+
+static pml_status lstm_pack(pml_kernel_ctx *ctx) { return rnn_pack_common(ctx, PML_RNN_CELL_LSTM); }
+static pml_status gru_pack(pml_kernel_ctx *ctx) { return rnn_pack_common(ctx, PML_RNN_CELL_GRU); }
+static pml_status rnn_pack_op(pml_kernel_ctx *ctx) { return rnn_pack_common(ctx, PML_RNN_CELL_RNN); }
+
+static void rnn_unpack(pml_kernel_ctx *ctx) {
+    pml_aligned_free(ctx->packed);
+    ctx->packed = NULL;
+    ctx->packed_size = 0;
+}
+
+/* ---- prepare ------------------------------------------------------------------------ */
 
 static pml_status rnn_prepare_common(pml_kernel_ctx *ctx, int cell) {
     rnn_state *st = (rnn_state *)pml_aligned_alloc(sizeof *st);
@@ -225,28 +307,13 @@ static pml_status rnn_prepare_common(pml_kernel_ctx *ctx, int cell) {
     }
     st->ew = pml_ew_kernels_select(ctx);
     const int64_t H = g->hidden, GH = g->gates * H, D = g->dirs, B = g->batch;
-    /* packed region */
-    const size_t w_floats = pml_gemm_packed_floats(g->input, D * GH);
-    if (cell == PML_RNN_CELL_GRU) {
-        const size_t zr = pml_gemm_packed_floats(H, 2 * H), hh = pml_gemm_packed_floats(H, H);
-        st->r_floats = zr + hh;
-        st->off_rzr = w_floats;
-        st->off_rh = w_floats + zr; /* of direction 0; direction d adds d * r_floats */
-    } else {
-        st->r_floats = pml_gemm_packed_floats(H, GH);
-        st->off_rzr = st->off_rh = w_floats;
-    }
-    st->off_bias = round16(st->off_rzr + (size_t)D * st->r_floats);
-    st->pack_floats = round16(st->off_bias + (size_t)(D * GH));
-    const int consts = ctx->in[IN_W]->is_const && ctx->in[IN_R]->is_const && is_const_or_absent(opt_in(ctx, IN_B));
-    if (consts) {
-        st->packed = (float *)pml_aligned_alloc(st->pack_floats * sizeof(float));
-        if (!st->packed) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing recurrent weights");
-        const pml_tensor *b = opt_in(ctx, IN_B);
-        rnn_pack(st, (const float *)ctx->in[IN_W]->data, (const float *)ctx->in[IN_R]->data,
-                 b ? (const float *)b->data : NULL, st->packed);
-        ctx->state_size += st->pack_floats * sizeof(float);
-    }
+    rnn_layout(st);
+    /* constant W, R, B packed once per session by pack, shared by every plan */
+    const rnn_packed *pk = (const rnn_packed *)ctx->packed;
+    const int consts = pk && pk->cell == cell && pk->dirs == g->dirs &&
+                       pk->linear_before_reset == g->linear_before_reset && pk->input == g->input &&
+                       pk->hidden == g->hidden && pk->pack_floats == st->pack_floats;
+    if (consts) st->packed = pk->data;
     /* scratch: [packed (run-time weights)] [XW] [per direction: h, c, gates, rh] */
     st->off_pack = 0;
     st->off_xw = consts ? 0 : st->pack_floats;
@@ -263,8 +330,7 @@ static pml_status rnn_prepare(pml_kernel_ctx *ctx) { return rnn_prepare_common(c
 
 static void rnn_release(pml_kernel_ctx *ctx) {
     rnn_state *st = (rnn_state *)ctx->state;
-    if (st) pml_aligned_free(st->packed);
-    pml_aligned_free(st);
+    pml_aligned_free(st); /* st->packed belongs to ctx->packed */
     ctx->state = NULL;
     ctx->state_size = 0;
 }
@@ -501,8 +567,11 @@ static pml_status rnn_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_lstm = {PML_OP_LSTM, "LSTM", 3, 8, 3, 3, lstm_infer, lstm_prepare, rnn_run, rnn_release};
-static const pml_op_def k_gru = {PML_OP_GRU, "GRU", 3, 6, 2, 2, gru_infer, gru_prepare, rnn_run, rnn_release};
-static const pml_op_def k_rnn = {PML_OP_RNN, "RNN", 3, 6, 2, 2, rnn_infer, rnn_prepare, rnn_run, rnn_release};
+static const pml_op_def k_lstm = {PML_OP_LSTM, "LSTM", 3, 8, 3, 3, lstm_infer, lstm_prepare, rnn_run, rnn_release,
+                                  lstm_pack, rnn_unpack};
+static const pml_op_def k_gru = {PML_OP_GRU, "GRU", 3, 6, 2, 2, gru_infer, gru_prepare, rnn_run, rnn_release,
+                                 gru_pack, rnn_unpack};
+static const pml_op_def k_rnn = {PML_OP_RNN, "RNN", 3, 6, 2, 2, rnn_infer, rnn_prepare, rnn_run, rnn_release,
+                                 rnn_pack_op, rnn_unpack};
 
 const pml_op_def *const pml_recurrent_ops[] = {&k_lstm, &k_gru, &k_rnn, NULL};
