@@ -1,6 +1,6 @@
 """convert(): source model file -> optimized pocketml Model.
 
-Picks the importer by file content (ONNX protobuf today; TFLite next), runs
+Picks the importer by file content (ONNX protobuf, TFLite FlatBuffer), runs
 the default optimization pipeline (constant folding, dead code, identity
 removal, BatchNorm folding, activation fusion, NHWC layout with transposes
 eliminated) and records where the model came from in its metadata.
@@ -61,10 +61,14 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
         from .converters.onnx import import_onnx
 
         graph = import_onnx(path, input_shapes=input_shapes)
+    elif fmt == "tflite":
+        from .converters.tflite import import_tflite
+
+        graph = import_tflite(path, input_shapes=input_shapes)
     elif fmt == "pml":
         return Model.load(path)
     else:
-        raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx)")
+        raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx, tflite)")
     _require_known_ranks(graph)
     if optimize:
         graph = passes.optimize(graph)

@@ -1,0 +1,161 @@
+"""TFLite convolutions, pools and FULLY_CONNECTED -> IR (already NHWC, no transposes).
+
+CONV_2D weights are OHWI [Cout,KH,KW,Cin/g] as in the IR. DEPTHWISE_CONV_2D
+weights [1,KH,KW,Cin*M] become [Cin*M,KH,KW,1] with group=Cin (output channel
+c*M+m reads input channel c, as TFLite's depth multiplier does).
+TRANSPOSE_CONV weights [Cout,KH,KW,Cin] become [Cin,KH,KW,Cout]. SAME padding
+becomes explicit pads as TFLite computes them (total = max((out-1)*stride +
+eff_k - in, 0), the odd pixel at the end). Average pools divide by the
+number of real elements (count_include_pad=0), max pools ignore the padding.
+"""
+from __future__ import annotations
+
+import tflite
+
+from .context import Context, handler
+
+
+def _hw(ctx: Context, x: str, what: str) -> tuple:
+    s = ctx.shape(x)
+    if len(s) != 4:
+        raise ctx.error(f"{what} expects a 4-D NHWC input, got shape {list(s)}")
+    return s[1], s[2]
+
+
+@handler("CONV_2D")
+def conv_2d(ctx: Context, op) -> None:
+    o = ctx.options(tflite.Conv2DOptions)
+    x, w, b = ctx.input(0), ctx.input(1), ctx.input(2, required=False)
+    ws = ctx.shape(w)
+    if len(ws) != 4:
+        raise ctx.error(f"weights must be [Cout,KH,KW,Cin], got {list(ws)}")
+    strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor() or 1, o.DilationWFactor() or 1]
+    pads = ctx.same_pads(_hw(ctx, x, "CONV_2D"), ws[1:3], strides, dil, o.Padding())
+    cin = ctx.shape(x)[3]
+    group = cin // ws[3] if isinstance(cin, int) and ws[3] and cin % ws[3] == 0 else 1
+    attrs = {"strides": strides, "dilations": dil, "pads": pads, "group": group, **ctx.fused_act(o.FusedActivationFunction())}
+    ctx.emit("Conv", [x, w, b], ctx.out(0), attrs)
+
+
+@handler("DEPTHWISE_CONV_2D")
+def depthwise_conv_2d(ctx: Context, op) -> None:
+    o = ctx.options(tflite.DepthwiseConv2DOptions)
+    x, w, b = ctx.input(0), ctx.input(1), ctx.input(2, required=False)
+    ws, xs = ctx.shape(w), ctx.shape(x)
+    if len(ws) != 4 or ws[0] != 1:
+        raise ctx.error(f"depthwise weights must be [1,KH,KW,Cin*M], got {list(ws)}")
+    cin = xs[3] if len(xs) == 4 else None
+    if not isinstance(cin, int) or cin < 1 or ws[3] % cin:
+        raise ctx.error(f"input channels {cin} do not divide the weight channels {ws[3]}")
+    mult = o.DepthMultiplier()
+    if mult and mult * cin != ws[3]:
+        raise ctx.error(f"depth_multiplier {mult} * Cin {cin} != weight channels {ws[3]}")
+    strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor() or 1, o.DilationWFactor() or 1]
+    pads = ctx.same_pads(_hw(ctx, x, "DEPTHWISE_CONV_2D"), ws[1:3], strides, dil, o.Padding())
+    w = ctx.transpose(w, [3, 1, 2, 0], hint="weights_ohwi")
+    attrs = {"strides": strides, "dilations": dil, "pads": pads, "group": cin,
+             **ctx.fused_act(o.FusedActivationFunction())}
+    ctx.emit("Conv", [x, w, b], ctx.out(0), attrs)
+
+
+@handler("TRANSPOSE_CONV")
+def transpose_conv(ctx: Context, op) -> None:
+    o = ctx.options(tflite.TransposeConvOptions)
+    out_shape = [int(d) for d in ctx.param(0, "output_shape").reshape(-1)]
+    w, x, b = ctx.input(1), ctx.input(2), ctx.input(3, required=False)
+    ws = ctx.shape(w)
+    h, wd = _hw(ctx, x, "TRANSPOSE_CONV")
+    if len(ws) != 4 or len(out_shape) != 4 or not isinstance(h, int) or not isinstance(wd, int):
+        raise ctx.error(f"need weights [Cout,KH,KW,Cin], a 4-D output_shape and static H/W; got weights "
+                        f"{list(ws)}, output_shape {out_shape}, input {list(ctx.shape(x))}")
+    strides = [o.StrideH(), o.StrideW()]
+    if min(strides) < 1:
+        raise ctx.error(f"invalid strides {strides}")
+    begin, end, extra = [], [], []
+    for size, k, s, out in zip((h, wd), ws[1:3], strides, out_shape[1:3]):
+        if o.Padding() == tflite.Padding.SAME:
+            total = max((size - 1) * s + k - out, 0)
+        else:
+            total = 0
+        full = (size - 1) * s + k - total
+        begin.append(total // 2)
+        end.append(total - total // 2)
+        extra.append(out - full)
+    if min(extra) < 0:
+        # VALID with an output smaller than the full transposed conv: crop at the end
+        for i in range(2):
+            if extra[i] < 0:
+                end[i] -= extra[i]
+                extra[i] = 0
+    w = ctx.transpose(w, [3, 1, 2, 0], hint="weights_ihwo")
+    attrs = {"strides": strides, "pads": [begin[0], begin[1], end[0], end[1]], "output_padding": extra}
+    try:
+        attrs.update(ctx.fused_act(o.FusedActivationFunction()))
+    except AttributeError:  # older schema without a fused activation here
+        pass
+    ctx.emit("ConvTranspose", [x, w, b], ctx.out(0), attrs)
+
+
+def _pool(ctx: Context, op: str, extra: dict) -> None:
+    o = ctx.options(tflite.Pool2DOptions)
+    x = ctx.input(0)
+    kernel, strides = [o.FilterHeight(), o.FilterWidth()], [o.StrideH(), o.StrideW()]
+    if min(kernel + strides) < 1:
+        raise ctx.error(f"invalid filter {kernel} / strides {strides}")
+    pads = ctx.same_pads(_hw(ctx, x, op), kernel, strides, [1, 1], o.Padding())
+    y = ctx.emit(op, [x], None if o.FusedActivationFunction() else ctx.out(0),
+                 {"kernel": kernel, "strides": strides, "pads": pads, **extra})
+    act = ctx.fused_act(o.FusedActivationFunction())
+    if act:
+        _standalone_act(ctx, y, act, ctx.out(0))
+
+
+def _standalone_act(ctx: Context, y: str, act: dict, out: str) -> str:
+    from pocketml.ops import ACT_CLIP, ACT_RELU, ACT_TANH
+
+    kind = act["act"]
+    if kind == ACT_RELU:
+        return ctx.emit("Relu", [y], out)
+    if kind == ACT_TANH:
+        return ctx.emit("Tanh", [y], out)
+    if kind == ACT_CLIP:
+        return ctx.emit("Clip", [y], out, {"min": act["act_alpha"], "max": act["act_beta"]})
+    raise ctx.unsupported(f"fused activation {act}")
+
+
+@handler("MAX_POOL_2D")
+def max_pool_2d(ctx: Context, op) -> None:
+    _pool(ctx, "MaxPool", {})
+
+
+@handler("AVERAGE_POOL_2D")
+def average_pool_2d(ctx: Context, op) -> None:
+    _pool(ctx, "AveragePool", {"count_include_pad": 0})
+
+
+@handler("FULLY_CONNECTED")
+def fully_connected(ctx: Context, op) -> None:
+    o = ctx.options(tflite.FullyConnectedOptions, required=False)
+    x, w, b = ctx.input(0), ctx.input(1), ctx.input(2, required=False)
+    xs, ws = ctx.shape(x), ctx.shape(w)
+    if len(ws) != 2:
+        raise ctx.error(f"weights must be [out, in], got {list(ws)}")
+    if o is not None and o.WeightsFormat() != 0:
+        raise ctx.unsupported("shuffled weights formats are not supported (supported: DEFAULT)")
+    n_in, n_out = ws[1], ws[0]
+    if any(isinstance(d, str) for d in xs):
+        raise ctx.unsupported(f"FULLY_CONNECTED needs a static input shape, got {list(xs)}")
+    total = 1
+    for d in xs:
+        total *= d
+    if total % n_in:
+        raise ctx.error(f"input of shape {list(xs)} cannot be flattened to rows of {n_in}")
+    keep = bool(o.KeepNumDims()) if o is not None else False
+    act = ctx.fused_act(o.FusedActivationFunction()) if o is not None else {}
+    x2 = ctx.reshape(x, [total // n_in, n_in], hint="flatten")
+    out_shape = list(xs[:-1]) + [n_out] if keep else [total // n_in, n_out]
+    final = ctx.out(0)
+    y = ctx.emit("Gemm", [x2, w, b], final if out_shape == [total // n_in, n_out] else None,
+                 {"transB": 1, **act})
+    if y != final:
+        ctx.reshape(y, out_shape, out=final)
