@@ -159,3 +159,18 @@ def fully_connected(ctx: Context, op) -> None:
                  {"transB": 1, **act})
     if y != final:
         ctx.reshape(y, out_shape, out=final)
+
+
+@handler("BATCH_MATMUL")
+def batch_matmul(ctx: Context, op) -> None:
+    o = ctx.options(tflite.BatchMatMulOptions, required=False)
+    a, b = ctx.input(0), ctx.input(1)
+    for name, adj in ((0, o.AdjX() if o is not None else False), (1, o.AdjY() if o is not None else False)):
+        if adj:
+            v = a if name == 0 else b
+            r = len(ctx.shape(v))
+            if r < 2:
+                raise ctx.error(f"adj on a rank-{r} operand")
+            v = ctx.transpose(v, list(range(r - 2)) + [r - 1, r - 2], hint=f"adj{'xy'[name]}")
+            a, b = (v, b) if name == 0 else (a, v)
+    ctx.emit("MatMul", [a, b], ctx.out(0))

@@ -7,6 +7,11 @@ activation applied after), RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR
 (DCR: reshape, transpose, reshape), DEQUANTIZE of constant FP16/int8 weights
 (widened to float32 at conversion) and DENSIFY of sparse constant weights
 (decoded from the TFLite sparsity parameters into a dense array).
+
+TRANSPOSE, STRIDED_SLICE (TFLite's start/stop logic resolved at conversion into one Slice
+plus a Reshape for shrink_axis_mask; ellipsis/new_axis masks are unsupported), SQUEEZE,
+EXPAND_DIMS, PACK (Reshape + Concat), UNPACK/SPLIT/SPLIT_V (one Slice per output), GATHER,
+TILE, MIRROR_PAD (REFLECT only).
 """
 from __future__ import annotations
 
@@ -257,3 +262,227 @@ def densify(ctx: Context, op) -> None:
     except ACCESSOR_ERRORS as e:
         raise ctx.error(f"corrupted sparsity parameters: {type(e).__name__}: {e}") from None
     ctx.graph.add_value(ctx.out(0), const=arr)
+
+
+# ---- shape ops ----------------------------------------------------------------------------------
+def _ints(ctx: Context, i: int, what: str) -> list:
+    return [int(v) for v in np.asarray(ctx.param(i, what)).reshape(-1)]
+
+
+def _reshape_to(ctx: Context, x: str, dims, out=None, hint: str = "reshape") -> str:
+    """Reshape to ``dims`` (which may hold one symbolic dim: it becomes -1)."""
+    sym = [d for d in dims if isinstance(d, str)]
+    if len(sym) > 1:
+        raise ctx.unsupported(f"reshape to {list(dims)} with more than one symbolic dim")
+    dims = [-1 if isinstance(d, str) else int(d) for d in dims]
+    if sym:
+        return ctx.emit("Reshape", [x], out, {"shape": dims, "allowzero": 0}, hint=hint)
+    return ctx.reshape(x, dims, out=out, hint=hint)
+
+
+def _static(ctx: Context, x: str) -> tuple:
+    s = ctx.shape(x)
+    if not all(isinstance(d, int) for d in s):
+        raise ctx.unsupported(f"{ctx.op.name} needs a static input shape, got {list(s)}")
+    return s
+
+
+@handler("TRANSPOSE")
+def transpose(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    perm = _ints(ctx, 1, "perm")
+    if sorted(perm) != list(range(len(ctx.shape(x)))):
+        raise ctx.error(f"perm {perm} is not a permutation of the {len(ctx.shape(x))} input axes")
+    ctx.emit("Transpose", [x], ctx.out(0), {"perm": perm})
+
+
+@handler("STRIDED_SLICE")
+def strided_slice(ctx: Context, op) -> None:
+    o = ctx.options(tflite.StridedSliceOptions, required=False)
+    bm, em, elm, nam, sam = ((int(o.BeginMask()), int(o.EndMask()), int(o.EllipsisMask()), int(o.NewAxisMask()),
+                              int(o.ShrinkAxisMask())) if o is not None else (0, 0, 0, 0, 0))
+    offset = bool(o.Offset()) if o is not None else False
+    x = ctx.input(0)
+    xs = _static(ctx, x)
+    rank = len(xs)
+    begin, end, strides = _ints(ctx, 1, "begin"), _ints(ctx, 2, "end"), _ints(ctx, 3, "strides")
+    n = len(begin)
+    if len(end) != n or len(strides) != n:
+        raise ctx.error(f"begin {begin}, end {end} and strides {strides} differ in length")
+    if elm or nam:
+        raise ctx.unsupported(f"STRIDED_SLICE with ellipsis_mask {elm} / new_axis_mask {nam} is not supported")
+    if n > rank:
+        raise ctx.error(f"{n} slice dims for a rank-{rank} input")
+    if any(s == 0 for s in strides):
+        raise ctx.error(f"strides {strides} contain 0")
+    starts, ends, axes, steps, out_shape = [], [], [], [], []
+    for i in range(rank):
+        dim = xs[i]
+        if i >= n:  # unspecified trailing dims are kept whole
+            out_shape.append(dim)
+            continue
+        stride = strides[i]
+        # StartForAxis (strided_slice_logic.h)
+        start = begin[i]
+        if bm >> i & 1:
+            start = 0 if stride > 0 else dim - 1
+        else:
+            start = start + dim if start < 0 else start
+            start = min(max(start, 0), dim) if stride > 0 else min(max(start, -1), dim - 1)
+        if sam >> i & 1:
+            stop = start + 1
+            if stride < 0:
+                raise ctx.unsupported("STRIDED_SLICE shrinking an axis with a negative stride")
+        else:
+            stop = end[i] + (begin[i] if offset else 0)
+            if em >> i & 1 and not offset:
+                stop = dim if stride > 0 else -1
+            else:
+                stop = stop + dim if stop < 0 else stop
+                stop = min(max(stop, 0), dim) if stride > 0 else min(max(stop, -1), dim - 1)
+        length = max(0, -(-(stop - start) // stride)) if stride > 0 else max(0, -(-(start - stop) // -stride))
+        if length == 0 or not 0 <= start < dim:
+            raise ctx.unsupported(f"STRIDED_SLICE with an empty result on axis {i}")
+        if not (start == 0 and stride == 1 and stop == dim):
+            starts.append(start)
+            ends.append(stop if stop >= 0 else -(2 ** 31))
+            axes.append(i)
+            steps.append(stride)
+        if not sam >> i & 1:
+            out_shape.append(length)
+    y = x
+    if axes:
+        y = ctx.emit("Slice", [x], None, {"starts": starts, "ends": ends, "axes": axes, "steps": steps}, hint="slice")
+    if y == x or list(ctx.shape(y)) != out_shape:
+        ctx.emit("Reshape", [y], ctx.out(0), {"shape": out_shape, "allowzero": int(0 in out_shape)})
+    else:
+        ctx.emit("Identity", [y], ctx.out(0))
+
+
+@handler("SQUEEZE")
+def squeeze(ctx: Context, op) -> None:
+    o = ctx.options(tflite.SqueezeOptions, required=False)
+    x = ctx.input(0)
+    xs = ctx.shape(x)
+    dims = [int(o.SqueezeDims(i)) for i in range(o.SqueezeDimsLength())] if o is not None else []
+    if any(not -len(xs) <= d < len(xs) for d in dims):
+        raise ctx.error(f"squeeze_dims {dims} out of range for rank {len(xs)}")
+    dims = {d % len(xs) for d in dims} or {i for i, d in enumerate(xs) if d == 1}
+    if any(xs[d] != 1 for d in dims):
+        raise ctx.error(f"cannot squeeze dims {sorted(dims)} of shape {list(xs)}")
+    _reshape_to(ctx, x, [d for i, d in enumerate(xs) if i not in dims], out=ctx.out(0))
+
+
+@handler("EXPAND_DIMS")
+def expand_dims(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    xs = list(ctx.shape(x))
+    axis = _ints(ctx, 1, "axis")
+    if len(axis) != 1 or not -len(xs) - 1 <= axis[0] <= len(xs):
+        raise ctx.error(f"axis {axis} out of range for rank {len(xs)}")
+    a = axis[0] % (len(xs) + 1)
+    _reshape_to(ctx, x, xs[:a] + [1] + xs[a:], out=ctx.out(0))
+
+
+@handler("GATHER")
+def gather(ctx: Context, op) -> None:
+    o = ctx.options(tflite.GatherOptions, required=False)
+    axis = int(o.Axis()) if o is not None else 0
+    if o is not None and int(o.BatchDims()):
+        raise ctx.unsupported(f"GATHER with batch_dims {int(o.BatchDims())}")
+    ctx.emit("Gather", [ctx.input(0), ctx.input(1)], ctx.out(0), {"axis": axis})
+
+
+@handler("TILE")
+def tile(ctx: Context, op) -> None:
+    ctx.emit("Tile", [ctx.input(0)], ctx.out(0), {"repeats": _ints(ctx, 1, "multiples")})
+
+
+@handler("MIRROR_PAD")
+def mirror_pad(ctx: Context, op) -> None:
+    o = ctx.options(tflite.MirrorPadOptions, required=False)
+    mode = int(o.Mode()) if o is not None else 0
+    if mode != tflite.MirrorPadMode.REFLECT:
+        raise ctx.unsupported("MIRROR_PAD in SYMMETRIC mode (only REFLECT is supported)")
+    x = ctx.input(0)
+    p = np.asarray(ctx.param(1, "paddings"), np.int64)
+    r = len(ctx.shape(x))
+    if p.shape != (r, 2) or p.min(initial=0) < 0:
+        raise ctx.error(f"paddings must be a non-negative [{r},2] tensor, got {p.tolist()}")
+    ctx.emit("Pad", [x], ctx.out(0), {"pads": p[:, 0].tolist() + p[:, 1].tolist(), "mode": 1})
+
+
+def _axis(ctx: Context, axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise ctx.error(f"axis {axis} out of range for rank {rank}")
+    return axis % rank
+
+
+def _slices(ctx: Context, x: str, axis: int, sizes: list, squeeze: bool) -> None:
+    xs = ctx.shape(x)
+    if len(ctx.op.outputs) != len(sizes):
+        raise ctx.error(f"{len(sizes)} pieces but {len(ctx.op.outputs)} outputs")
+    pos = 0
+    for i, size in enumerate(sizes):
+        piece = ctx.emit("Slice", [x], None if squeeze else ctx.out(i),
+                         {"starts": [pos], "ends": [pos + size], "axes": [axis], "steps": [1]}, hint=f"piece{i}")
+        if squeeze:
+            _reshape_to(ctx, piece, list(xs[:axis]) + list(xs[axis + 1:]), out=ctx.out(i))
+        pos += size
+
+
+@handler("SPLIT")
+def split(ctx: Context, op) -> None:
+    x = ctx.input(1)
+    xs = ctx.shape(x)
+    axis = _ints(ctx, 0, "axis")
+    if len(axis) != 1:
+        raise ctx.error(f"axis {axis} is not a scalar")
+    axis = _axis(ctx, axis[0], len(xs))
+    k = len(op.outputs)
+    if not isinstance(xs[axis], int) or k < 1 or xs[axis] % k:
+        raise ctx.error(f"dim {xs[axis]} of axis {axis} does not split into {k} equal pieces")
+    _slices(ctx, x, axis, [xs[axis] // k] * k, False)
+
+
+@handler("SPLIT_V")
+def split_v(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    xs = ctx.shape(x)
+    sizes = _ints(ctx, 1, "size_splits")
+    axis = _ints(ctx, 2, "axis")
+    if len(axis) != 1:
+        raise ctx.error(f"axis {axis} is not a scalar")
+    axis = _axis(ctx, axis[0], len(xs))
+    dim = xs[axis]
+    if not isinstance(dim, int):
+        raise ctx.unsupported(f"SPLIT_V of a symbolic dim {dim!r}")
+    if sizes.count(-1) == 1:
+        sizes[sizes.index(-1)] = dim - sum(s for s in sizes if s != -1)
+    if min(sizes, default=0) < 0 or sum(sizes) != dim:
+        raise ctx.error(f"size_splits {sizes} do not add up to dim {dim}")
+    _slices(ctx, x, axis, sizes, False)
+
+
+@handler("UNPACK")
+def unpack(ctx: Context, op) -> None:
+    o = ctx.options(tflite.UnpackOptions, required=False)
+    x = ctx.input(0)
+    xs = ctx.shape(x)
+    axis = _axis(ctx, int(o.Axis()) if o is not None else 0, len(xs))
+    if not isinstance(xs[axis], int):
+        raise ctx.unsupported(f"UNPACK of a symbolic dim {xs[axis]!r}")
+    _slices(ctx, x, axis, [1] * xs[axis], True)
+
+
+@handler("PACK")
+def pack(ctx: Context, op) -> None:
+    o = ctx.options(tflite.PackOptions, required=False)
+    ins = [ctx.input(i) for i in range(len(op.inputs))]
+    xs = list(ctx.shape(ins[0]))
+    axis = int(o.Axis()) if o is not None else 0
+    if not -len(xs) - 1 <= axis <= len(xs):
+        raise ctx.error(f"axis {axis} out of range for rank {len(xs)} inputs")
+    axis %= len(xs) + 1
+    parts = [_reshape_to(ctx, v, xs[:axis] + [1] + xs[axis:], hint=f"unsqueeze{i}") for i, v in enumerate(ins)]
+    ctx.emit("Concat", parts, ctx.out(0), {"axis": axis})

@@ -253,6 +253,88 @@ def _cases():
                                {"perm": np.array(perm, np.int32)})
         add(f"transpose-{''.join(map(str, perm))}", data, [x], y)
 
+    # more STRIDED_SLICE: shrink on two axes with end_mask, fewer spec dims than rank, offset
+    x = rand(3, 5, 6)
+    for i, (opts, begin, end, strides, y) in enumerate([
+            ({"shrink_axis_mask": 0b101, "end_mask": 0b010}, [-1, 2, 4], [0, 0, 0], [1, 1, 1], x[-1, 2:, 4]),
+            ({}, [1, -4], [3, 5], [1, 2], x[1:3, -4:5:2]),
+            ({"begin_mask": 0b10, "end_mask": 0b100}, [0, 9, 1], [2, -9, 0], [2, -1, 1], x[0:2:2, ::-1, 1:])]):
+        data = single_op_model("STRIDED_SLICE", {"x": (F32, x.shape)}, {"y": (F32, y.shape)}, opts,
+                               {"begin": np.array(begin, np.int32), "end": np.array(end, np.int32),
+                                "strides": np.array(strides, np.int32)})
+        add(f"strided_slice-more-{i}", data, [x], y)
+
+    # LOG_SOFTMAX, REDUCE_MAX / REDUCE_MIN
+    x = rand(2, 4, 5, low=-3, high=3)
+    z = x.astype(np.float64) - x.max(-1, keepdims=True)
+    data = single_op_model("LOG_SOFTMAX", {"x": (F32, x.shape)}, {"y": (F32, x.shape)})
+    add("log_softmax", data, [x], (z - np.log(np.exp(z).sum(-1, keepdims=True))).astype(np.float32))
+    for op, fn in (("REDUCE_MAX", np.max), ("REDUCE_MIN", np.min)):
+        for keep in (True, False):
+            y = fn(x, axis=(0, 2), keepdims=keep)
+            data = single_op_model(op, {"x": (F32, x.shape)}, {"y": (F32, y.shape)}, {"keep_dims": keep},
+                                   {"axes": np.array([0, -1], np.int32)})
+            add(f"{op.lower()}-keep{keep}", data, [x], y)
+
+    # SQUEEZE, EXPAND_DIMS, TILE, MIRROR_PAD, GATHER
+    x = rand(1, 3, 1, 4)
+    data = single_op_model("SQUEEZE", {"x": (F32, x.shape)}, {"y": (F32, (3, 1, 4))}, {"squeeze_dims": [0]})
+    add("squeeze-dim0", data, [x], x.reshape(3, 1, 4))
+    data = single_op_model("SQUEEZE", {"x": (F32, x.shape)}, {"y": (F32, (3, 4))}, {})
+    add("squeeze-all", data, [x], x.reshape(3, 4))
+    data = single_op_model("EXPAND_DIMS", {"x": (F32, x.shape)}, {"y": (F32, (1, 3, 1, 4, 1))}, None,
+                           {"axis": np.array([-1], np.int32)})
+    add("expand_dims-last", data, [x], x[..., None])
+    x = rand(2, 1, 3)
+    data = single_op_model("TILE", {"x": (F32, x.shape)}, {"y": (F32, (4, 3, 3))}, None,
+                           {"m": np.array([2, 3, 1], np.int32)})
+    add("tile", data, [x], np.tile(x, (2, 3, 1)))
+    x = rand(1, 4, 5, 2)
+    pads = np.array([[0, 0], [1, 2], [2, 1], [0, 0]], np.int32)
+    data = single_op_model("MIRROR_PAD", {"x": (F32, x.shape)}, {"y": (F32, (1, 7, 8, 2))}, {"mode": "REFLECT"},
+                           {"p": pads})
+    add("mirror_pad-reflect", data, [x], np.pad(x, pads, mode="reflect"))
+    x = rand(5, 4, 3)
+    idx = np.array([[3, 0], [2, 2]], np.int32)
+    data = single_op_model("GATHER", {"x": (F32, x.shape)}, {"y": (F32, (5, 2, 2, 3))}, {"axis": 1}, {"i": idx})
+    add("gather-axis1", data, [x], np.take(x, idx, axis=1))
+
+    # SPLIT, SPLIT_V, PACK, UNPACK (multi-output ops: the first output is checked against numpy)
+    x = rand(2, 6, 3)
+    data = build_model([("SPLIT", ["a", "x"], ["y0", "y1", "y2"], {"num_splits": 3})],
+                       {"a": ("int32", (), np.array(1, np.int32)), "x": (F32, x.shape, None),
+                        **{f"y{i}": (F32, (2, 2, 3), None) for i in range(3)}}, ["x"], ["y0", "y1", "y2"])
+    add("split-axis1", data, [x], x[:, 0:2])
+    data = build_model([("SPLIT_V", ["x", "s", "a"], ["y0", "y1"], {"_options": "SplitVOptions", "num_splits": 2})],
+                       {"x": (F32, x.shape, None), "s": ("int32", (2,), np.array([-1, 2], np.int32)),
+                        "a": ("int32", (), np.array(-2, np.int32)), "y0": (F32, (2, 4, 3), None),
+                        "y1": (F32, (2, 2, 3), None)}, ["x"], ["y0", "y1"])
+    add("split_v", data, [x], x[:, :4])
+    a, c = rand(2, 3), rand(2, 3)
+    data = build_model([("PACK", ["a", "c"], ["y"], {"_options": "PackOptions", "values_count": 2, "axis": 1})],
+                       {"a": (F32, a.shape, None), "c": (F32, c.shape, None), "y": (F32, (2, 2, 3), None)},
+                       ["a", "c"], ["y"])
+    add("pack-axis1", data, [a, c], np.stack([a, c], 1))
+    data = build_model([("UNPACK", ["x"], ["y0", "y1"], {"_options": "UnpackOptions", "num": 2, "axis": 0})],
+                       {"x": (F32, (2, 6, 3), None), "y0": (F32, (6, 3), None), "y1": (F32, (6, 3), None)},
+                       ["x"], ["y0", "y1"])
+    add("unpack-axis0", data, [x], x[0])
+
+    # BATCH_MATMUL (adj_y, broadcast batch), SQUARED_DIFFERENCE, RSQRT, POW
+    a, c = rand(2, 3, 4), rand(1, 5, 4)
+    data = single_op_model("BATCH_MATMUL", {"a": (F32, a.shape), "c": (F32, c.shape)}, {"y": (F32, (2, 3, 5))},
+                           {"adj_y": True})
+    add("batch_matmul-adj_y", data, [a, c], (a @ c.transpose(0, 2, 1)).astype(np.float32), 1e-5)
+    a, c = rand(2, 3, 4), rand(4)
+    data = single_op_model("SQUARED_DIFFERENCE", {"a": (F32, a.shape)}, {"y": (F32, a.shape)}, None, {"c": c})
+    add("squared_difference", data, [a], np.square(a - c))
+    x = rand(3, 4, low=0.5, high=2)
+    data = single_op_model("RSQRT", {"x": (F32, x.shape)}, {"y": (F32, x.shape)})
+    add("rsqrt", data, [x], (1 / np.sqrt(x)).astype(np.float32), 1e-5)
+    data = single_op_model("POW", {"x": (F32, x.shape)}, {"y": (F32, x.shape)}, None,
+                           {"e": np.array([1.5, 2.0, -1.0, 0.5], np.float32)})
+    add("pow", data, [x], np.power(x, np.array([1.5, 2.0, -1.0, 0.5], np.float32)), 1e-5)
+
     # RESIZE_BILINEAR: default, align_corners, half_pixel_centers; up and down
     x = rand(1, 4, 5, 3)
     for size, opts in [((8, 10), {}), ((7, 9), {"align_corners": True}), ((8, 10), {"half_pixel_centers": True}),
@@ -274,7 +356,7 @@ def _cases():
 @pytest.mark.parametrize("data,feeds,expected,tol", _cases())
 def test_litert_matches_numpy(data, feeds, expected, tol):
     assert data[4:8] == b"TFL3"
-    (got,) = run_litert(data, feeds)
+    got = run_litert(data, feeds)[0]
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
 
