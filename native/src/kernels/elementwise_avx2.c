@@ -27,62 +27,6 @@ static inline __m256i tail_mask(size_t r) { return _mm256_loadu_si256((const __m
 
 /* ---- vector math ---------------------------------------------------------------------- */
 
-/* exp without the overflow-to-inf fix-up: x above ~88.72 gives ~FLT_MAX.
- * Used where the argument is known to be <= 0 or where saturation is harmless. */
-static inline __m256 exp_core(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.72283935f), lo = _mm256_set1_ps(-103.972076f);
-    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ); /* below lo the true result rounds to 0 */
-    x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));            /* operand order keeps NaN */
-    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
-    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    /* n in [-150, 128]: 2^n = 2^(n/2) * 2^(n - n/2), both factors normal floats */
-    __m256i n = _mm256_cvttps_epi32(fx);
-    __m256i n1 = _mm256_srai_epi32(n, 1), n2 = _mm256_sub_epi32(n, n1);
-    __m256i bias = _mm256_set1_epi32(127);
-    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
-    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-    return _mm256_andnot_ps(under, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
-}
-
-static inline __m256 exp_full(__m256 x) {
-    __m256 y = exp_core(x);
-    __m256 over = _mm256_cmp_ps(x, _mm256_set1_ps(88.72283935f), _CMP_GT_OQ);
-    return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), over);
-}
-
-/* 1/(1+e^-x): e^-x saturates at ~FLT_MAX for very negative x, giving ~0 */
-static inline __m256 sigmoid_v(__m256 x) {
-    const __m256 one = _mm256_set1_ps(1.0f);
-    __m256 e = exp_core(_mm256_sub_ps(_mm256_setzero_ps(), x));
-    return _mm256_div_ps(one, _mm256_add_ps(one, e));
-}
-
-/* Cephes tanhf: odd polynomial below 0.625, 1 - 2/(e^2|x| + 1) above */
-static inline __m256 tanh_v(__m256 x) {
-    const __m256 sign_bit = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
-    __m256 sign = _mm256_and_ps(x, sign_bit);
-    __m256 ax = _mm256_andnot_ps(sign_bit, x);
-    __m256 e = exp_core(_mm256_add_ps(ax, ax));
-    __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
-    __m256 s = _mm256_mul_ps(ax, ax);
-    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
-    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(2.06390887954e-2f));
-    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(-5.37397155531e-2f));
-    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(1.33314422036e-1f));
-    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(-3.33332819422e-1f));
-    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, s), ax, ax);
-    __m256 r = _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
-    return _mm256_or_ps(r, sign);
-}
-
 /* max/min that return NaN if either operand is NaN (vmaxps returns its
  * second operand when either is NaN, so patch lanes where a is NaN) */
 static inline __m256 max_nan_v(__m256 a, __m256 b) {
@@ -194,13 +138,13 @@ PML_UNARY_AVX2(relu, _mm256_max_ps(_mm256_setzero_ps(), v))
 PML_UNARY_AVX2(leaky_relu, _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(P->alpha)),
                                              _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ)))
 PML_UNARY_AVX2(clip, _mm256_min_ps(_mm256_set1_ps(P->beta), _mm256_max_ps(_mm256_set1_ps(P->alpha), v)))
-PML_UNARY_AVX2(sigmoid, sigmoid_v(v))
-PML_UNARY_AVX2(tanh, tanh_v(v))
+PML_UNARY_AVX2(sigmoid, pml_sigmoid8(v))
+PML_UNARY_AVX2(tanh, pml_tanh8(v))
 PML_UNARY_AVX2(hardsigmoid, clamp01_v(_mm256_fmadd_ps(v, _mm256_set1_ps(P->alpha), _mm256_set1_ps(P->beta))))
 PML_UNARY_AVX2(hardswish,
                _mm256_mul_ps(v, clamp01_v(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f), _mm256_set1_ps(0.5f)))))
 PML_UNARY_AVX2(sqrt, _mm256_sqrt_ps(v))
-PML_UNARY_AVX2(exp, exp_full(v))
+PML_UNARY_AVX2(exp, pml_exp8_inf(v))
 PML_UNARY_AVX2(abs, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v))
 PML_UNARY_AVX2(neg, _mm256_xor_ps(_mm256_set1_ps(-0.0f), v))
 PML_UNARY_AVX2(reciprocal, _mm256_div_ps(_mm256_set1_ps(1.0f), v))
@@ -298,12 +242,6 @@ static void pml_f32_scale_shift__avx2(size_t rows, size_t c, const float *x, con
     }
 }
 
-static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 static inline float hmax(__m256 v) {
     float t[8];
@@ -326,7 +264,7 @@ static double pml_f32_sum__avx2(size_t n, const float *x) {
         }
         for (; i + 8 <= e; i += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
         if (i < e) s1 = _mm256_add_ps(s1, _mm256_maskload_ps(x + i, tail_mask(e - i)));
-        total += hsum(_mm256_add_ps(s0, s1));
+        total += pml_hsum8(_mm256_add_ps(s0, s1));
     }
     return total;
 }
@@ -370,29 +308,29 @@ static void pml_f32_softmax_row__avx2(size_t n, const float *x, float *y, int is
     __m256i k = rem ? tail_mask(rem) : _mm256_setzero_si256();
     __m256 s = _mm256_setzero_ps();
     if (is_log) {
-        for (size_t i = 0; i < nv; i += 8) s = _mm256_add_ps(s, exp_core(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
+        for (size_t i = 0; i < nv; i += 8) s = _mm256_add_ps(s, pml_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
         if (rem) {
-            __m256 e = exp_core(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm));
+            __m256 e = pml_exp8(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm));
             s = _mm256_add_ps(s, _mm256_and_ps(e, _mm256_castsi256_ps(k)));
         }
         /* (x - m) - log(s): x - m is exact near the max, where the result is small */
-        const __m256 ls = _mm256_set1_ps(logf(hsum(s)));
+        const __m256 ls = _mm256_set1_ps(logf(pml_hsum8(s)));
         for (size_t i = 0; i < nv; i += 8)
             _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), ls));
         if (rem) _mm256_maskstore_ps(y + nv, k, _mm256_sub_ps(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm), ls));
         return;
     }
     for (size_t i = 0; i < nv; i += 8) {
-        __m256 e = exp_core(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        __m256 e = pml_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
         _mm256_storeu_ps(y + i, e);
         s = _mm256_add_ps(s, e);
     }
     if (rem) {
-        __m256 e = _mm256_and_ps(exp_core(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm)), _mm256_castsi256_ps(k));
+        __m256 e = _mm256_and_ps(pml_exp8(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm)), _mm256_castsi256_ps(k));
         _mm256_maskstore_ps(y + nv, k, e);
         s = _mm256_add_ps(s, e);
     }
-    const __m256 r = _mm256_set1_ps(1.0f / hsum(s));
+    const __m256 r = _mm256_set1_ps(1.0f / pml_hsum8(s));
     for (size_t i = 0; i < nv; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), r));
     if (rem) _mm256_maskstore_ps(y + nv, k, _mm256_mul_ps(_mm256_maskload_ps(y + nv, k), r));
 }
@@ -405,7 +343,7 @@ static void pml_f32_softmax_strided__avx2(size_t len, size_t inner, const float 
         for (size_t a = 0; a < len; a++) m = max_nan_v(_mm256_maskload_ps(x + a * inner + j, k), m);
         if (is_log) {
             for (size_t a = 0; a < len; a++)
-                s = _mm256_add_ps(s, exp_core(_mm256_sub_ps(_mm256_maskload_ps(x + a * inner + j, k), m)));
+                s = _mm256_add_ps(s, pml_exp8(_mm256_sub_ps(_mm256_maskload_ps(x + a * inner + j, k), m)));
             float ts[8];
             _mm256_storeu_ps(ts, s);
             for (int t = 0; t < 8; t++) ts[t] = logf(ts[t]);
@@ -415,7 +353,7 @@ static void pml_f32_softmax_strided__avx2(size_t len, size_t inner, const float 
                                     _mm256_sub_ps(_mm256_sub_ps(_mm256_maskload_ps(x + a * inner + j, k), m), ls));
         } else {
             for (size_t a = 0; a < len; a++) {
-                __m256 e = exp_core(_mm256_sub_ps(_mm256_maskload_ps(x + a * inner + j, k), m));
+                __m256 e = pml_exp8(_mm256_sub_ps(_mm256_maskload_ps(x + a * inner + j, k), m));
                 _mm256_maskstore_ps(y + a * inner + j, k, e);
                 s = _mm256_add_ps(s, e);
             }

@@ -7,7 +7,7 @@
  * mean), then one fused pass writes (x - mean) * (inv * scale) + bias.
  * attn_row: pass 1 caps, adds the mask and finds the max; pass 2 writes
  * exp(x - max) and sums it; pass 3 scales by 1/sum. Masked (-inf) logits
- * give exactly 0 (pml_exp8 clamps its input, so they are zeroed explicitly).
+ * give exactly 0 (zeroed explicitly, also when the whole row is masked).
  */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -16,12 +16,6 @@
 #include "gemm.h"
 #include "gemm_act_avx2.h"
 
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 static inline float hmax8(__m256 v) {
     __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -44,7 +38,7 @@ void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, co
         }
         if (i < nv) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
         if (rem) a1 = _mm256_add_ps(a1, _mm256_maskload_ps(x + nv, k));
-        mean = hsum8(_mm256_add_ps(a0, a1)) / (float)n;
+        mean = pml_hsum8(_mm256_add_ps(a0, a1)) / (float)n;
     }
     const __m256 vm = _mm256_set1_ps(mean);
     __m256 a0 = _mm256_setzero_ps(), a1 = a0;
@@ -62,7 +56,7 @@ void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, co
         const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + nv, k), vm), _mm256_castsi256_ps(k));
         a1 = _mm256_fmadd_ps(d, d, a1);
     }
-    const float inv = 1.0f / sqrtf(hsum8(_mm256_add_ps(a0, a1)) / (float)n + eps);
+    const float inv = 1.0f / sqrtf(pml_hsum8(_mm256_add_ps(a0, a1)) / (float)n + eps);
     const __m256 vi = _mm256_set1_ps(inv);
     for (i = 0; i < nv; i += 8) {
         const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
@@ -117,7 +111,7 @@ void pml_f32_attn_row__avx2_fma(size_t n, size_t n_live, float *s, float softcap
         }
         sum = _mm256_add_ps(sum, e);
     }
-    const __m256 r = _mm256_set1_ps(1.0f / hsum8(sum));
+    const __m256 r = _mm256_set1_ps(1.0f / pml_hsum8(sum));
     for (size_t j = 0; j < nv; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), r));
     if (rem) _mm256_maskstore_ps(s + nv, k, _mm256_mul_ps(_mm256_maskload_ps(s + nv, k), r));
     for (size_t j = n_live; j < n; j++) s[j] = 0.0f;

@@ -2,8 +2,10 @@
  * kernels/gemm_act_avx2.h — fused activations on 8 floats for the AVX2/FMA
  * kernels of the conv, matmul, pool and elementwise families (included only
  * by *_avx2.c files). pml_act8 matches pml_activation_scalar to a few ulp:
- * exp is a range-reduced degree-6 polynomial, tanh switches to its odd
- * Taylor series near 0 where 1 - 2/(e^2x + 1) would lose relative precision;
+ * exp is the Cephes range-reduced polynomial (NaN propagates, results down to
+ * subnormals), tanh is Cephes tanhf (odd polynomial below 0.625, where
+ * 1 - 2/(e^2x + 1) would lose relative precision); these are the one vector
+ * exp/tanh/sigmoid of the engine, shared with the elementwise family;
  * erf (for Gelu) is a polynomial near 0 and e^(polynomial) in the tail.
  *
  * Kernels resolve an activation once into pml_act_avx2: relu/clip become a
@@ -18,40 +20,68 @@
 
 #include "../internal.h"
 
+/* exp without the overflow-to-inf fix-up: x above ~88.72 gives ~FLT_MAX.
+ * Used where the argument is known to be <= 0 or where saturation is harmless. */
 static inline __m256 pml_exp8(__m256 x) {
-    /* e^x = 2^n * e^r, n = round(x/ln2), |r| <= ln2/2; the clamp keeps
-     * 2^n a normal float */
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    const __m256 hi = _mm256_set1_ps(88.72283935f), lo = _mm256_set1_ps(-103.972076f);
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ); /* below lo the true result rounds to 0 */
+    x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));            /* operand order keeps NaN */
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* n in [-150, 128]: 2^n = 2^(n/2) * 2^(n - n/2), both factors normal floats */
+    __m256i n = _mm256_cvttps_epi32(fx);
+    __m256i n1 = _mm256_srai_epi32(n, 1), n2 = _mm256_sub_epi32(n, n1);
+    __m256i bias = _mm256_set1_epi32(127);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_andnot_ps(under, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
 }
 
+static inline __m256 pml_exp8_inf(__m256 x) {
+    __m256 y = pml_exp8(x);
+    __m256 over = _mm256_cmp_ps(x, _mm256_set1_ps(88.72283935f), _CMP_GT_OQ);
+    return _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), over);
+}
+
+/* 1/(1+e^-x): e^-x saturates at ~FLT_MAX for very negative x, giving ~0 */
+static inline __m256 pml_sigmoid8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = pml_exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    return _mm256_div_ps(one, _mm256_add_ps(one, e));
+}
+
+/* Cephes tanhf: odd polynomial below 0.625, 1 - 2/(e^2|x| + 1) above */
 static inline __m256 pml_tanh8(__m256 x) {
-    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
-    const __m256 t = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    const __m256 e = pml_exp8(_mm256_add_ps(t, t));
-    const __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f),
-                                     _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
-    /* |x| < 0.3: x - x^3/3 + 2x^5/15 - 17x^7/315 + 62x^9/2835 (error < 1e-7 relative) */
-    const __m256 t2 = _mm256_mul_ps(t, t);
-    __m256 q = _mm256_set1_ps(62.0f / 2835.0f);
-    q = _mm256_fmadd_ps(q, t2, _mm256_set1_ps(-17.0f / 315.0f));
-    q = _mm256_fmadd_ps(q, t2, _mm256_set1_ps(2.0f / 15.0f));
-    q = _mm256_fmadd_ps(q, t2, _mm256_set1_ps(-1.0f / 3.0f));
-    const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(q, t2), t, t);
-    const __m256 r = _mm256_blendv_ps(big, small, _mm256_cmp_ps(t, _mm256_set1_ps(0.3f), _CMP_LT_OQ));
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    __m256 sign = _mm256_and_ps(x, sign_bit);
+    __m256 ax = _mm256_andnot_ps(sign_bit, x);
+    __m256 e = pml_exp8(_mm256_add_ps(ax, ax));
+    __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    __m256 s = _mm256_mul_ps(ax, ax);
+    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(2.06390887954e-2f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(-5.37397155531e-2f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(1.33314422036e-1f));
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(-3.33332819422e-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, s), ax, ax);
+    __m256 r = _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
     return _mm256_or_ps(r, sign);
+}
+
+/* sum of the 8 lanes */
+static inline float pml_hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
 }
 
 /* erf(|z|) and erfc(|z|) for |z| = az >= 0, both to a few 1e-7 relative:
@@ -142,7 +172,7 @@ static inline __m256 pml_act8_other(const pml_act_avx2 *s, __m256 x) {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     switch (s->kind) {
     case PML_ACT_SIGMOID:
-        return _mm256_div_ps(one, _mm256_add_ps(one, pml_exp8(_mm256_sub_ps(zero, x))));
+        return pml_sigmoid8(x);
     case PML_ACT_HARDSWISH: {
         __m256 t = _mm256_add_ps(x, _mm256_set1_ps(3.0f));
         t = _mm256_min_ps(_mm256_max_ps(t, zero), _mm256_set1_ps(6.0f));
