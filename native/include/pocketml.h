@@ -189,6 +189,23 @@ PML_API int pml_session_num_threads(const pml_session *session);
 /* Name of the ISA the session's kernels were chosen for ("avx2_fma", "scalar"). */
 PML_API const char *pml_session_isa(const pml_session *session);
 
+/* ---- per-node profiling ---------------------------------------------------
+ * pml_session_enable_profiling(s, 1) times every node of each following run
+ * (totals start at zero; calling it again resets them); 0 switches it off.
+ * Off by default, and then runs take no timestamps at all. Times are wall
+ * clock per node (kernels that use the thread pool count once). */
+typedef struct pml_node_profile {
+    const char *name;     /* node name (owned by the model) */
+    const char *op;       /* op name, e.g. "Conv" */
+    uint64_t total_ns;    /* summed over the profiled runs */
+    int plan_time;        /* 1: computed while planning for the current shapes, so it costs no run time */
+} pml_node_profile;
+PML_API pml_status pml_session_enable_profiling(pml_session *session, int enable);
+/* Runs completed since profiling was enabled. */
+PML_API uint64_t pml_session_profiled_runs(const pml_session *session);
+PML_API int pml_session_node_count(const pml_session *session);
+PML_API pml_status pml_session_node_profile(const pml_session *session, int index, pml_node_profile *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -223,3 +223,31 @@ const char *pml_session_isa(const pml_session *session) {
     if (!session) return null_arg(__func__, "session"), "";
     return session->isa;
 }
+
+pml_status pml_session_enable_profiling(pml_session *session, int enable) {
+    if (!session) return null_arg(__func__, "session");
+    return pml_session_profiling(session, enable);
+}
+
+uint64_t pml_session_profiled_runs(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->profile_runs;
+}
+
+int pml_session_node_count(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->model->n_nodes;
+}
+
+pml_status pml_session_node_profile(const pml_session *session, int index, pml_node_profile *out) {
+    if (!session) return null_arg(__func__, "session");
+    if (!out) return null_arg(__func__, "out");
+    if (index < 0 || index >= session->model->n_nodes)
+        return pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: node index %d is out of range (the model has %d nodes)",
+                             __func__, index, session->model->n_nodes);
+    out->name = session->model->nodes[index].name;
+    out->op = session->defs[index]->name;
+    out->total_ns = session->profile_ns ? session->profile_ns[index] : 0;
+    out->plan_time = session->skip ? session->skip[index] != 0 : 0;
+    return PML_OK;
+}

@@ -49,6 +49,8 @@ struct pml_session {
     int n_plans, plan_cap;
     pml_plan *active;           /* NULL until the input shapes are known */
     int plan_count;             /* plans computed (cache misses) */
+    uint64_t *profile_ns;       /* per node: run time summed over profiled runs; NULL when profiling is off */
+    uint64_t profile_runs;      /* completed runs since profiling was switched on */
 };
 
 pml_status pml_session_build(const pml_model *model, const pml_session_options *options, pml_session **out);
@@ -58,5 +60,6 @@ pml_status pml_session_set_shape(pml_session *s, int index, int rank, const int6
 void pml_session_requested_shape(const pml_session *s, int index, pml_tensor *out);
 pml_status pml_session_copy_input(pml_session *s, int index, const void *data, size_t nbytes);
 pml_status pml_session_execute(pml_session *s);
+pml_status pml_session_profiling(pml_session *s, int enable);
 
 #endif

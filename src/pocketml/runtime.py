@@ -42,6 +42,19 @@ class _TensorInfo(ctypes.Structure):
                 ("dims", ctypes.c_int64 * PML_MAX_RANK), ("nbytes", ctypes.c_size_t)]
 
 
+@dataclasses.dataclass(frozen=True)
+class NodeProfile:
+    name: str
+    op: str
+    mean_ms: float
+    plan_time: bool
+
+
+class _NodeProfile(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("op", ctypes.c_char_p), ("total_ns", ctypes.c_uint64),
+                ("plan_time", ctypes.c_int)]
+
+
 class _Options(ctypes.Structure):
     _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int), ("plan_cache_size", ctypes.c_int)]
 
@@ -79,6 +92,10 @@ _API = {
     "pml_session_state_size": (ctypes.c_size_t, [_P]),
     "pml_session_num_threads": (ctypes.c_int, [_P]),
     "pml_session_isa": (ctypes.c_char_p, [_P]),
+    "pml_session_enable_profiling": (_STATUS, [_P, ctypes.c_int]),
+    "pml_session_profiled_runs": (ctypes.c_uint64, [_P]),
+    "pml_session_node_count": (ctypes.c_int, [_P]),
+    "pml_session_node_profile": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_NodeProfile)]),
 }
 
 _lib: Optional[ctypes.CDLL] = None
@@ -281,6 +298,26 @@ class Session:
     @property
     def model(self) -> LoadedModel:
         return self._model
+
+    # ---- profiling ------------------------------------------------------------------------
+    def enable_profiling(self, enable: bool = True) -> None:
+        """Time every node of the following runs (totals restart at zero); False switches it off."""
+        _check(lib().pml_session_enable_profiling(self._require(), 1 if enable else 0), RuntimeFailure,
+               "cannot switch profiling")
+
+    def profile(self) -> list:
+        """Per-node timings since enable_profiling(), in graph order: a list of NodeProfile
+        (name, op, mean_ms per run, plan_time: computed while planning, so free at run time)."""
+        handle = self._require()
+        runs = lib().pml_session_profiled_runs(handle)
+        out = []
+        info = _NodeProfile()
+        for i in range(lib().pml_session_node_count(handle)):
+            _check(lib().pml_session_node_profile(handle, i, ctypes.byref(info)), RuntimeFailure,
+                   "cannot read the profile")
+            out.append(NodeProfile(info.name.decode(), info.op.decode(),
+                                   info.total_ns / 1e6 / runs if runs else 0.0, bool(info.plan_time)))
+        return out
 
     # ---- running --------------------------------------------------------------------------
     def _check_feeds(self, feeds: dict) -> list:
