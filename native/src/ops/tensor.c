@@ -598,6 +598,23 @@ static inline int64_t pad_map(const pad_state *st, int a, int64_t o) {
     return m >= d ? p - m : m;
 }
 
+/* n elements of the pad constant (a zero constant is one memset) */
+static void fill_value(char *y, int64_t n, const pad_state *st) {
+    const size_t es = st->esize;
+    if (n <= 0) return;
+    int zero = 1;
+    for (size_t k = 0; k < es; k++) zero &= st->value[k] == 0;
+    if (zero) {
+        memset(y, 0, (size_t)n * es);
+    } else if (es == 4) {
+        uint32_t v;
+        memcpy(&v, st->value, 4);
+        for (int64_t o = 0; o < n; o++) memcpy(y + o * 4, &v, 4);
+    } else {
+        for (int64_t o = 0; o < n; o++) memcpy(y + o * (int64_t)es, st->value, es);
+    }
+}
+
 static void pad_rows(void *arg, int64_t r0, int64_t r1) {
     const pad_state *st = (const pad_state *)arg;
     const int r = st->rank;
@@ -605,21 +622,38 @@ static void pad_rows(void *arg, int64_t r0, int64_t r1) {
     const int64_t out = st->out[r - 1], b = st->begin[r - 1], d = st->in[r - 1];
     /* output positions [lo, hi) of the last axis read the input row contiguously */
     const int64_t lo = clamp64(b, 0, out), hi = clamp64(b + d, lo, out);
+    /* output index of row r0 on the outer axes, then advanced like an odometer
+     * (no divisions per row: rows of a channel pad are short) */
+    int64_t idx[PML_MAX_RANK];
+    int64_t t = r0;
+    for (int a = r - 2; a >= 0; a--) {
+        idx[a] = t % st->out[a];
+        t /= st->out[a];
+    }
     for (int64_t row = r0; row < r1; row++) {
         char *y = st->y + row * out * (int64_t)es;
-        int64_t t = row, src = 0;
+        int64_t src = 0;
         int outside = 0;
         for (int a = r - 2; a >= 0 && !outside; a--) {
-            int64_t i = pad_map(st, a, t % st->out[a]);
-            t /= st->out[a];
+            int64_t i = pad_map(st, a, idx[a]);
             if (i < 0) outside = 1;
             else src += i * st->stride[a];
         }
+        for (int a = r - 2; a >= 0; a--) {
+            if (++idx[a] < st->out[a]) break;
+            idx[a] = 0;
+        }
         if (outside) {
-            for (int64_t o = 0; o < out; o++) memcpy(y + o * (int64_t)es, st->value, es);
+            fill_value(y, out, st);
             continue;
         }
         const char *x = st->x + src * (int64_t)es;
+        if (st->mode == 0) {
+            fill_value(y, lo, st);
+            if (hi > lo) memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
+            fill_value(y + hi * (int64_t)es, out - hi, st);
+            continue;
+        }
         for (int64_t o = 0; o < out; o++) {
             if (o == lo && hi > lo) {
                 memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
@@ -627,7 +661,7 @@ static void pad_rows(void *arg, int64_t r0, int64_t r1) {
                 continue;
             }
             int64_t i = pad_map(st, r - 1, o);
-            memcpy(y + o * (int64_t)es, i < 0 ? (const char *)st->value : x + i * (int64_t)es, es);
+            memcpy(y + o * (int64_t)es, x + i * (int64_t)es, es);
         }
     }
 }
