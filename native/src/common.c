@@ -175,6 +175,11 @@ pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *a
     act->kind = (int)pml_attr_int(ctx->node, "act", PML_ACT_NONE);
     act->alpha = pml_attr_float(ctx->node, "act_alpha", 0.0f);
     act->beta = pml_attr_float(ctx->node, "act_beta", 0.0f);
+    act->slope = NULL;
+    if (act->kind == PML_ACT_PRELU)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                              "fused activation kind %d (prelu) needs a per-channel slope input: only Conv has one",
+                              act->kind);
     if (act->kind < PML_ACT_NONE || act->kind > PML_ACT_LAST)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
                               "fused activation kind %d is not supported (supported: 0..%d: none, relu, clip, "

@@ -194,12 +194,16 @@ typedef enum pml_act_kind {
     PML_ACT_HARDSIGMOID = 7, /* max(0, min(1, alpha*x + beta)) */
     PML_ACT_GELU_ERF = 8,    /* x/2 * (1 + erf(x/sqrt2)), ONNX Gelu approximate="none" */
     PML_ACT_GELU_TANH = 9,   /* x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), approximate="tanh" */
-    PML_ACT_LAST = PML_ACT_GELU_TANH
+    PML_ACT_LAST = PML_ACT_GELU_TANH,
+    /* Conv only (not accepted by pml_activation_from_node): x < 0 ? x * slope[c] : x
+     * with one slope per output channel, from the node's slope input */
+    PML_ACT_PRELU = 10
 } pml_act_kind;
 
 typedef struct pml_activation {
     int kind;
     float alpha, beta;
+    const float *slope; /* PML_ACT_PRELU: slope of the first column the kernel sees; NULL otherwise */
 } pml_activation;
 
 /* Reads act/act_alpha/act_beta; returns PML_ERR_UNSUPPORTED (with a node error) for unknown kinds. */

@@ -67,7 +67,7 @@ def chain_graph() -> ir.Graph:
 
 
 def every_family_graph() -> ir.Graph:
-    """A tiny NHWC conv net touching every kernel family (conv, depthwise conv,
+    """A tiny NHWC conv net touching every kernel family (conv, conv with residual + PRelu, depthwise conv,
     transposed conv, pools, gemm, matmul, softmax, concat, slice, pad, resize,
     transpose, gather, reduce, cast): fuzzing it sends mutated attributes and
     shapes into every family's infer/prepare."""
@@ -82,7 +82,10 @@ def every_family_graph() -> ir.Graph:
 
     g.add_node("Conv", ["x", const("w_conv", (8, 3, 3, 3)), const("b_conv", (8,))], ["c0"],
                {"pads": [1, 1, 1, 1], "act": 1}, name="conv")
-    g.add_node("Conv", ["c0", const("w_dw", (8, 3, 3, 1))], ["c1"],
+    # residual + per-channel PRelu epilogue (Conv's optional sum and slope inputs)
+    g.add_node("Conv", ["c0", const("w_res", (8, 1, 1, 8)), const("b_res", (8,)), "c0", const("slope", (8,))],
+               ["c0r"], {"act": 10}, name="conv_residual")
+    g.add_node("Conv", ["c0r", const("w_dw", (8, 3, 3, 1))], ["c1"],
                {"pads": [1, 1, 1, 1], "group": 8, "strides": [2, 2]}, name="depthwise")
     g.add_node("ConvTranspose", ["c1", const("w_ct", (8, 2, 2, 4))], ["c2"], {"strides": [2, 2]}, name="deconv")
     g.add_node("MaxPool", ["c2"], ["p0"], {"kernel": [2, 2], "strides": [2, 2]}, name="maxpool")

@@ -14,6 +14,9 @@
  *
  * 1x16: four k-interleaved accumulator pairs hide the FMA latency when only
  * one row is available (GEMV-like shapes: batch-1 fully connected layers).
+ *
+ * conv 6x16: the same tile with A rows gathered from conv patches in place
+ * (see kernels/conv_direct.c); sum_act: Conv's residual + activation epilogue.
  */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -53,6 +56,34 @@ static inline void load_c_row(size_t nr, const float *c, __m256 *lo, __m256 *hi)
     }
 }
 
+/* One k step of the 6x16 tile: the packed B row at w (advanced by 16), the A
+ * element k of rows a0..a5 broadcast, 12 FMAs into v00..v51 (all locals of
+ * the kernel using it). */
+#define TILE_6X16_STEP(k)                                  \
+    do {                                                   \
+        const __m256 b0 = _mm256_load_ps(w);               \
+        const __m256 b1 = _mm256_load_ps(w + 8);           \
+        w += 16;                                           \
+        __m256 va = _mm256_broadcast_ss(a0 + (k));         \
+        v00 = _mm256_fmadd_ps(va, b0, v00);                \
+        v01 = _mm256_fmadd_ps(va, b1, v01);                \
+        va = _mm256_broadcast_ss(a1 + (k));                \
+        v10 = _mm256_fmadd_ps(va, b0, v10);                \
+        v11 = _mm256_fmadd_ps(va, b1, v11);                \
+        va = _mm256_broadcast_ss(a2 + (k));                \
+        v20 = _mm256_fmadd_ps(va, b0, v20);                \
+        v21 = _mm256_fmadd_ps(va, b1, v21);                \
+        va = _mm256_broadcast_ss(a3 + (k));                \
+        v30 = _mm256_fmadd_ps(va, b0, v30);                \
+        v31 = _mm256_fmadd_ps(va, b1, v31);                \
+        va = _mm256_broadcast_ss(a4 + (k));                \
+        v40 = _mm256_fmadd_ps(va, b0, v40);                \
+        v41 = _mm256_fmadd_ps(va, b1, v41);                \
+        va = _mm256_broadcast_ss(a5 + (k));                \
+        v50 = _mm256_fmadd_ps(va, b0, v50);                \
+        v51 = _mm256_fmadd_ps(va, b1, v51);                \
+    } while (0)
+
 void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
                                  const float *init, float *c, size_t ldc, const pml_activation *act) {
     const float *a0 = a, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda, *a5 = a4 + lda;
@@ -79,27 +110,7 @@ void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
     }
 
     for (size_t k = 0; k < kc; k++) {
-        const __m256 b0 = _mm256_load_ps(w);
-        const __m256 b1 = _mm256_load_ps(w + 8);
-        w += 16;
-        __m256 va = _mm256_broadcast_ss(a0 + k);
-        v00 = _mm256_fmadd_ps(va, b0, v00);
-        v01 = _mm256_fmadd_ps(va, b1, v01);
-        va = _mm256_broadcast_ss(a1 + k);
-        v10 = _mm256_fmadd_ps(va, b0, v10);
-        v11 = _mm256_fmadd_ps(va, b1, v11);
-        va = _mm256_broadcast_ss(a2 + k);
-        v20 = _mm256_fmadd_ps(va, b0, v20);
-        v21 = _mm256_fmadd_ps(va, b1, v21);
-        va = _mm256_broadcast_ss(a3 + k);
-        v30 = _mm256_fmadd_ps(va, b0, v30);
-        v31 = _mm256_fmadd_ps(va, b1, v31);
-        va = _mm256_broadcast_ss(a4 + k);
-        v40 = _mm256_fmadd_ps(va, b0, v40);
-        v41 = _mm256_fmadd_ps(va, b1, v41);
-        va = _mm256_broadcast_ss(a5 + k);
-        v50 = _mm256_fmadd_ps(va, b0, v50);
-        v51 = _mm256_fmadd_ps(va, b1, v51);
+        TILE_6X16_STEP(k);
     }
 
     /* aliased rows (mr < 6) hold the same values as the row they alias, so
@@ -166,6 +177,60 @@ void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ld
             __m256 v = _mm256_maskload_ps(yr + j, m);
             if (bias) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, m));
             _mm256_maskstore_ps(yr + j, m, pml_act8(&s, v));
+        }
+    }
+}
+
+/* Implicit-GEMM conv tile: like the 6x16 GEMM kernel, but row r of A is not
+ * one contiguous run: it is nseg segments of seglen floats, segment s at
+ * rows[r] + s * row_stride[r] (a conv patch: one segment per kernel row,
+ * read straight from the NHWC input, or from a zero-padded copy at borders). */
+void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
+                                 const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
+                                 const pml_activation *act) {
+    const float *a[6];
+    int64_t st[6];
+    for (size_t r = 0; r < 6; r++) {
+        const size_t q = r < mr ? r : mr - 1; /* rows beyond mr alias the last real row */
+        a[r] = rows[q], st[r] = row_stride[q];
+    }
+    __m256 v00 = _mm256_load_ps(init), v01 = _mm256_load_ps(init + 8);
+    __m256 v10 = v00, v11 = v01, v20 = v00, v21 = v01, v30 = v00, v31 = v01, v40 = v00, v41 = v01, v50 = v00,
+           v51 = v01;
+    for (size_t s = 0; s < nseg; s++) {
+        const float *a0 = a[0] + (int64_t)s * st[0], *a1 = a[1] + (int64_t)s * st[1], *a2 = a[2] + (int64_t)s * st[2];
+        const float *a3 = a[3] + (int64_t)s * st[3], *a4 = a[4] + (int64_t)s * st[4], *a5 = a[5] + (int64_t)s * st[5];
+        for (size_t k = 0; k < seglen; k++) {
+            TILE_6X16_STEP(k);
+        }
+    }
+    __m256 v[12] = {v00, v01, v10, v11, v20, v21, v30, v31, v40, v41, v50, v51};
+    store_tile(mr, nr, v, c, ldc, act && act->kind != PML_ACT_NONE ? act : NULL);
+}
+
+void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
+                               const pml_activation *act) {
+    const int prelu = act->kind == PML_ACT_PRELU;
+    pml_act_avx2 s;
+    pml_act_avx2_init(&s, prelu ? NULL : act);
+    const __m256 zero = _mm256_setzero_ps();
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * ldy;
+        const float *sr = sum ? sum + r * lds : NULL;
+        for (int64_t j = 0; j < cols; j += 8) {
+            const int full = j + 8 <= cols;
+            const __m256i m = full ? _mm256_set1_epi32(-1) : pml_mask8(cols - j);
+            __m256 v = full ? _mm256_loadu_ps(yr + j) : _mm256_maskload_ps(yr + j, m);
+            if (sr) v = _mm256_add_ps(v, full ? _mm256_loadu_ps(sr + j) : _mm256_maskload_ps(sr + j, m));
+            if (prelu) {
+                /* v < 0 is false for NaN: NaN passes through unscaled */
+                const __m256 k = full ? _mm256_loadu_ps(act->slope + j) : _mm256_maskload_ps(act->slope + j, m);
+                v = _mm256_blendv_ps(v, _mm256_mul_ps(v, k), _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+            } else {
+                v = pml_act8(&s, v);
+            }
+            if (full) _mm256_storeu_ps(yr + j, v);
+            else _mm256_maskstore_ps(yr + j, m, v);
         }
     }
 }

@@ -19,6 +19,7 @@ static const pml_f32_kernels g_portable = {
     .gemm = pml_f32_gemm_4x16__scalar,
     .gemm_1 = pml_f32_gemm_4x16__scalar,
     .bias_act = pml_f32_bias_act__scalar,
+    .sum_act = pml_f32_sum_act__scalar,
     .dwconv = NULL,
     .maxpool = pml_f32_maxpool_ref,
     .avgpool = pml_f32_avgpool_ref,
@@ -32,7 +33,9 @@ static const pml_f32_kernels g_avx2_fma = {
     .gemm_mr = 6,
     .gemm = pml_f32_gemm_6x16__avx2_fma,
     .gemm_1 = pml_f32_gemm_1x16__avx2_fma,
+    .conv = pml_f32_conv_6x16__avx2_fma,
     .bias_act = pml_f32_bias_act__avx2_fma,
+    .sum_act = pml_f32_sum_act__avx2_fma,
     .dwconv = pml_f32_dwconv__avx2_fma,
     .maxpool = pml_f32_maxpool__avx2,
     .avgpool = pml_f32_avgpool__avx2,
@@ -187,6 +190,10 @@ static void gemm_task(void *arg, int64_t task, int thread) {
                    last ? act : NULL);
             }
         }
+    }
+    if (p->epilogue) {
+        const int64_t n1 = p1 * PML_GEMM_NR < p->n ? p1 * PML_GEMM_NR : p->n;
+        p->epilogue(p->cb_ctx, batch, m0, mb, p0 * PML_GEMM_NR, n1);
     }
 }
 

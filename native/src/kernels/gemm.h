@@ -51,6 +51,18 @@ typedef void (*pml_f32_gemm_ukernel)(size_t mr, size_t nr, size_t kc, const floa
 typedef void (*pml_f32_bias_act_fn)(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
                                     const pml_activation *act);
 
+/* Implicit-GEMM conv tile (kernels/conv_direct.c): C[mr x nr] = act(init + A @ W)
+ * where A row r is nseg segments of seglen floats at rows[r] + s*row_stride[r]
+ * and W is one packed panel of nseg*seglen rows; init is never NULL. */
+typedef void (*pml_f32_conv_ukernel)(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
+                                     const int64_t *row_stride, const float *w, const float *init, float *c,
+                                     size_t ldc, const pml_activation *act);
+
+/* y[r*ldy + j] = act(y[...] + sum[r*lds + j]) for r < rows, j < cols; sum may be
+ * NULL; act may be PML_ACT_PRELU with act->slope[j] the slope of column j. */
+typedef void (*pml_f32_sum_act_fn)(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
+                                   const pml_activation *act);
+
 struct pml_conv_geom;
 struct pml_pool_geom;
 /* Depthwise conv (group == Cin, multiplier 1) over output rows [row0, row1) of
@@ -80,7 +92,9 @@ typedef struct pml_f32_kernels {
     size_t gemm_mr;                /* rows of gemm's tile */
     pml_f32_gemm_ukernel gemm;     /* gemm_mr x 16 */
     pml_f32_gemm_ukernel gemm_1;   /* 1 x 16, for single-row tiles (GEMV-like shapes) */
+    pml_f32_conv_ukernel conv;     /* gemm_mr x 16 implicit-GEMM conv tile; NULL: convs use im2col */
     pml_f32_bias_act_fn bias_act;
+    pml_f32_sum_act_fn sum_act;    /* Conv's residual + activation epilogue */
     pml_f32_dwconv_fn dwconv;      /* NULL: depthwise runs the reference conv */
     pml_f32_pool_fn maxpool, avgpool;
     pml_f32_norm_row_fn norm_row;  /* LayerNormalization / RMSNormalization */
@@ -119,6 +133,10 @@ typedef void (*pml_gemm_pack_a_fn)(const void *ctx, int64_t batch, int64_t m0, i
 typedef void (*pml_gemm_batch_fn)(const void *ctx, int64_t batch, const float **a, const float **packed_b,
                                   float **c);
 
+/* Called by the task that computed rows [m0, m0+mb) x columns [n0, n1) of batch
+ * item `batch` (after its last K block, while the block is in cache). */
+typedef void (*pml_gemm_epilogue_fn)(const void *ctx, int64_t batch, int64_t m0, int64_t mb, int64_t n0, int64_t n1);
+
 typedef struct pml_gemm_problem {
     int64_t m, n, k;
     int64_t batch;            /* independent GEMMs of this shape (groups, matmul batches); >= 1 */
@@ -132,6 +150,7 @@ typedef struct pml_gemm_problem {
     const void *cb_ctx;
     int accumulate;           /* 1: start from the values in C instead of the packed bias */
     pml_activation act;
+    pml_gemm_epilogue_fn epilogue; /* NULL: none */
 } pml_gemm_problem;
 
 /* Floats of scratch one thread needs for a problem (0 unless pack_a is set). */
@@ -155,6 +174,13 @@ void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
 void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
+void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
+                             const pml_activation *act);
+void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
+                                 const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
+                                 const pml_activation *act);
+void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
+                               const pml_activation *act);
 void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
                                 const pml_activation *act);
 

@@ -8,11 +8,18 @@
  *   depthwise  group == Cin == Cout: direct NHWC kernel over channels
  *   gemm       everything else: per group, y[M = N*OH*OW, Cout/g] =
  *              patches[M, KH*KW*Cin/g] @ W; 1x1/stride-1/unpadded convs read x
- *              in place, the rest im2col one M x K block at a time into
- *              per-thread scratch (the GEMM driver's pack_a)
+ *              in place; one-group convs whose patch fits one K block (stems,
+ *              strided 1x1) run implicit-GEMM tiles that read patches in place
+ *              (kernels/conv_direct.c); the rest im2col one M x K block at a
+ *              time into per-thread scratch (the GEMM driver's pack_a)
  *   transpose  ConvTranspose: per group cols = x @ W[Cin/g, KH*KW*Cout/g] on a
  *              chunk of input rows, overlap-added (col2im) into y, then one
  *              bias + activation pass
+ * Conv also takes an optional residual `sum` (y's shape, added before the
+ * activation, like onnxruntime's FusedConv Z) and a per-channel PRelu slope
+ * (act = prelu): both are applied by one epilogue pass over each block of y
+ * right after the GEMM/depthwise kernel wrote it, while it is still in cache,
+ * so Conv -> Add -> PRelu costs one write of y instead of three passes.
  * Constant weights (and bias) are packed once per session by pack, which
  * reads only the weights, bias and attributes (the layout depends on them
  * and the ISA, never on x's shape), and every plan shares them; otherwise
@@ -22,6 +29,7 @@
 
 #include "../internal.h"
 #include "../kernels/conv.h"
+#include "../kernels/conv_direct.h"
 #include "../kernels/gemm.h"
 
 enum { PATH_REF, PATH_DW, PATH_GEMM, PATH_T_REF, PATH_T_GEMM };
@@ -35,6 +43,9 @@ typedef struct conv_state {
     int path;
     const pml_f32_kernels *kern;
     int direct;             /* gemm path reads x in place (1x1, stride 1, no pads) */
+    int implicit;           /* gemm path runs implicit-GEMM conv tiles (kernels/conv_direct.c) */
+    int epilogue;           /* sum input or prelu: act applied by the sum_act pass, kernels store raw y */
+    pml_activation kernel_act; /* what the GEMM/depthwise kernels apply (none when epilogue) */
     const float *packed;    /* weights packed by pack (ctx->packed, not owned); NULL: per run into scratch */
     size_t group_floats;    /* packed floats of one group (multiple of 16: keeps 64-byte alignment) */
     size_t packed_floats;
@@ -46,6 +57,42 @@ typedef struct conv_state {
 
 /* ---- validation ------------------------------------------------------------------ */
 
+/* The node's fused activation; Conv alone may use prelu (slope = input 4, set at run time). */
+static pml_status conv_activation(const pml_kernel_ctx *ctx, int transpose, pml_activation *act) {
+    if (!transpose && pml_attr_int(ctx->node, "act", PML_ACT_NONE) == PML_ACT_PRELU) {
+        memset(act, 0, sizeof *act);
+        act->kind = PML_ACT_PRELU;
+        if (ctx->n_in < 5 || !ctx->in[4])
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "act=prelu needs the slope input (input 4)");
+        return PML_OK;
+    }
+    return pml_activation_from_node(ctx, act);
+}
+
+/* The optional residual (input 3, y's shape) and prelu slope (input 4, [Cout]). */
+static pml_status conv_check_extras(const pml_kernel_ctx *ctx, const pml_conv_geom *g, const pml_activation *act) {
+    char buf[160];
+    pml_status s;
+    if (ctx->n_in > 3 && ctx->in[3]) {
+        if ((s = pml_check_f32_input(ctx, 3, "sum", 4))) return s;
+        const int64_t *d = ctx->in[3]->dims;
+        if (d[0] != g->n || d[1] != g->oh || d[2] != g->ow || d[3] != g->cout)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "sum %s must have the output's shape [%lld,%lld,%lld,%lld]",
+                                  pml_shape_str(4, d, buf, sizeof buf), (long long)g->n, (long long)g->oh,
+                                  (long long)g->ow, (long long)g->cout);
+    }
+    if (ctx->n_in > 4 && ctx->in[4]) {
+        if (act->kind != PML_ACT_PRELU)
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "a slope input (4) needs act=prelu (%d), got act=%d",
+                                  PML_ACT_PRELU, act->kind);
+        if ((s = pml_check_f32_input(ctx, 4, "slope", 1))) return s;
+        if (ctx->in[4]->dims[0] != g->cout)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "slope shape [%lld] must be [%lld] (Cout)",
+                                  (long long)ctx->in[4]->dims[0], (long long)g->cout);
+    }
+    return PML_OK;
+}
+
 static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g) {
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0}, zero2[2] = {0, 0};
     char bx[160], bw[160];
@@ -54,7 +101,7 @@ static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_
     const pml_tensor *x = ctx->in[0], *w = ctx->in[1];
     const pml_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
     pml_activation act;
-    if ((s = pml_activation_from_node(ctx, &act))) return s;
+    if ((s = conv_activation(ctx, transpose, &act))) return s;
     int64_t st[2], dil[2], pads[4], opad[2] = {0, 0}, group;
     if ((s = pml_attr_ints_checked(ctx, "strides", 2, one2, 1, PML_MAX_WINDOW_ATTR, st)) ||
         (s = pml_attr_ints_checked(ctx, "dilations", 2, one2, 1, PML_MAX_WINDOW_ATTR, dil)) ||
@@ -115,7 +162,7 @@ static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_
             return pml_node_error(ctx, PML_ERR_SHAPE, "bias shape [%lld] must be [%lld] (Cout)",
                                   (long long)b->dims[0], (long long)g->cout);
     }
-    return PML_OK;
+    return transpose ? PML_OK : conv_check_extras(ctx, g, &act);
 }
 
 static pml_status conv_infer_common(pml_kernel_ctx *ctx, int transpose) {
@@ -249,8 +296,11 @@ static pml_status conv_prepare_common(pml_kernel_ctx *ctx, int transpose) {
     ctx->state = st;
     ctx->state_size = sizeof *st;
     pml_status s = conv_parse(ctx, transpose, &st->g);
-    if (s || (s = pml_activation_from_node(ctx, &st->act))) return s;
+    if (s || (s = conv_activation(ctx, transpose, &st->act))) return s;
     const pml_conv_geom *g = &st->g;
+    st->epilogue = !transpose && ((ctx->n_in > 3 && ctx->in[3]) || st->act.kind == PML_ACT_PRELU);
+    st->kernel_act = st->act;
+    if (st->epilogue) memset(&st->kernel_act, 0, sizeof st->kernel_act);
     st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
     st->threads = pml_threadpool_size(ctx->pool);
     if (!st->kern) {
@@ -268,7 +318,10 @@ static pml_status conv_prepare_common(pml_kernel_ctx *ctx, int transpose) {
     } else if (st->path == PATH_GEMM) {
         st->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && !g->pt && !g->pl && !g->pb && !g->pr;
         const int64_t k = g->kh * g->kw * g->cg;
-        if (!st->direct) {
+        st->implicit = !st->direct && pml_conv_direct_eligible(st->kern, g);
+        if (st->implicit) {
+            st->gemm_scratch = pml_conv_direct_scratch_floats(st->kern, g);
+        } else if (!st->direct) {
             pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = k, .batch = g->group,
                                   .pack_a = conv_pack_a};
             st->gemm_scratch = pml_gemm_scratch_floats(st->kern, &p);
@@ -308,7 +361,26 @@ typedef struct conv_run_ctx {
     const conv_state *st;
     const float *x, *packed;
     float *y;
+    const float *sum;   /* residual added before the activation, or NULL */
+    float *scratch;     /* the node's arena scratch */
+    pml_activation act; /* the epilogue's activation (prelu: slope of channel 0) */
 } conv_run_ctx;
+
+/* act(y + sum) over rows [m0, m0 + rows) x channels [c0, c1) of y viewed as [N*OH*OW, Cout]. */
+static void conv_epilogue_block(const conv_run_ctx *rc, int64_t m0, int64_t rows, int64_t c0, int64_t c1) {
+    const int64_t ld = rc->st->g.cout;
+    pml_activation act = rc->act;
+    if (act.slope) act.slope += c0;
+    rc->st->kern->sum_act(rc->y + m0 * ld + c0, rows, c1 - c0, ld, rc->sum ? rc->sum + m0 * ld + c0 : NULL, ld,
+                          &act);
+}
+
+/* GEMM driver hook: a task finished rows [m0, m0+mb) x columns [n0, n1) of group grp. */
+static void conv_gemm_epilogue(const void *arg, int64_t grp, int64_t m0, int64_t mb, int64_t n0, int64_t n1) {
+    const conv_run_ctx *rc = (const conv_run_ctx *)arg;
+    const int64_t c0 = grp * rc->st->g.coutg;
+    conv_epilogue_block(rc, m0, mb, c0 + n0, c0 + n1);
+}
 
 static void conv_batch_ptrs(const void *arg, int64_t grp, const float **a, const float **b, float **c) {
     const conv_run_ctx *rc = (const conv_run_ctx *)arg;
@@ -330,7 +402,21 @@ static void dw_task(void *arg, int64_t task, int thread) {
     const int64_t rows = g->n * g->oh, per = (rows + 4 * rc->st->threads - 1) / (4 * rc->st->threads);
     const int64_t r0 = task * per, r1 = r0 + per < rows ? r0 + per : rows;
     (void)thread;
-    if (r0 < r1) rc->st->kern->dwconv(g, rc->x, rc->packed, rc->y, r0, r1, &rc->st->act);
+    if (r0 >= r1) return;
+    rc->st->kern->dwconv(g, rc->x, rc->packed, rc->y, r0, r1, &rc->st->kernel_act);
+    if (rc->st->epilogue) conv_epilogue_block(rc, r0 * g->ow, (r1 - r0) * g->ow, 0, g->cout);
+}
+
+static void implicit_task(void *arg, int64_t task, int thread) {
+    const conv_run_ctx *rc = (const conv_run_ctx *)arg;
+    const conv_state *st = rc->st;
+    const pml_conv_geom *g = &st->g;
+    const int64_t rows = g->n * g->oh, per = (rows + 4 * st->threads - 1) / (4 * st->threads);
+    const int64_t r0 = task * per, r1 = r0 + per < rows ? r0 + per : rows;
+    if (r0 >= r1) return;
+    pml_f32_conv_direct_rows(st->kern, g, rc->x, rc->packed, rc->y, r0, r1,
+                             rc->scratch + st->off_gemm + (size_t)thread * st->gemm_scratch, &st->kernel_act);
+    if (st->epilogue) conv_epilogue_block(rc, r0 * g->ow, (r1 - r0) * g->ow, 0, g->cout);
 }
 
 static void conv_transpose_gemm(const conv_state *st, const float *x, const float *packed, float *y, float *scratch,
@@ -365,8 +451,12 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     if (pml_threadpool_size(ctx->pool) > st->threads) /* per-thread scratch was sized in prepare */
         return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
                               pml_threadpool_size(ctx->pool), st->threads);
+    conv_run_ctx rc = {st, x, NULL, y, ctx->n_in > 3 && ctx->in[3] ? (const float *)ctx->in[3]->data : NULL,
+                       scratch, st->act};
+    if (st->act.kind == PML_ACT_PRELU) rc.act.slope = (const float *)ctx->in[4]->data;
     if (st->path == PATH_REF) {
-        pml_f32_conv_ref(g, x, w, b, &st->act, y);
+        pml_f32_conv_ref(g, x, w, b, &st->kernel_act, y);
+        if (st->epilogue) pml_f32_sum_act__scalar(y, g->n * g->oh * g->ow, g->cout, g->cout, rc.sum, g->cout, &rc.act);
         return PML_OK;
     }
     if (st->path == PATH_T_REF) {
@@ -378,14 +468,16 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
         conv_pack(st, w, b, scratch);
         packed = scratch;
     }
-    conv_run_ctx rc = {st, x, packed, y};
+    rc.packed = packed;
     if (st->path == PATH_DW) {
         pml_parallel_for(ctx->pool, 4 * (int64_t)st->threads, dw_task, &rc);
+    } else if (st->implicit) {
+        pml_parallel_for(ctx->pool, 4 * (int64_t)st->threads, implicit_task, &rc);
     } else if (st->path == PATH_GEMM) {
         pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = g->kh * g->kw * g->cg,
                               .batch = g->group, .a = x, .lda = g->cin, .packed_b = packed, .c = y, .ldc = g->cout,
                               .batch_ptrs = conv_batch_ptrs, .pack_a = st->direct ? NULL : conv_pack_a, .cb_ctx = &rc,
-                              .act = st->act};
+                              .act = st->kernel_act, .epilogue = st->epilogue ? conv_gemm_epilogue : NULL};
         pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
     } else {
         conv_transpose_gemm(st, x, packed, y, scratch, ctx->pool, b);
@@ -393,7 +485,7 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_conv = {PML_OP_CONV, "Conv", 2, 3, 1, 1, conv_infer, conv_prepare, conv_run, conv_release,
+static const pml_op_def k_conv = {PML_OP_CONV, "Conv", 2, 5, 1, 1, conv_infer, conv_prepare, conv_run, conv_release,
                                   conv_pack_op, conv_unpack};
 static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, "ConvTranspose", 2, 3, 1, 1, conv_transpose_infer,
                                             conv_transpose_prepare, conv_run, conv_release, conv_transpose_pack,

@@ -34,6 +34,8 @@ class Attr:
 # ScaleShift and binary elementwise ops. Kinds match pml_act_kind in C.
 (ACT_NONE, ACT_RELU, ACT_CLIP, ACT_SIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_TANH, ACT_HARDSIGMOID,
  ACT_GELU_ERF, ACT_GELU_TANH) = range(10)
+# Conv only: x < 0 ? x * slope[c] : x with the per-channel slope from Conv's "slope" input
+ACT_PRELU = 10
 FUSED_ACT_ATTRS = {
     "act": Attr("int", ACT_NONE),
     "act_alpha": Attr("float", 0.0),

@@ -1,11 +1,16 @@
 """Convolutions, NHWC inside the engine.
 
-Conv:          x [N,H,W,Cin], w [Cout,KH,KW,Cin/group] (OHWI), b [Cout]? -> [N,OH,OW,Cout]
+Conv:          x [N,H,W,Cin], w [Cout,KH,KW,Cin/group] (OHWI), b [Cout]?, sum [N,OH,OW,Cout]?,
+               slope [Cout]? -> [N,OH,OW,Cout]
 ConvTranspose: x [N,H,W,Cin], w [Cin,KH,KW,Cout/group],        b [Cout]? -> [N,OH,OW,Cout]
 strides/dilations are [sh,sw]; pads are [top,left,bottom,right] (explicit:
 converters resolve auto_pad). ConvTranspose output size is
   (H-1)*sh - pad_top - pad_bottom + dilation*(KH-1) + 1 + output_padding_h.
-Both carry fused activations. 1-D convolutions are expressed by converters
+Both carry fused activations. Conv also takes a residual ``sum`` added before
+the activation (passes/fuse_conv_residual.py folds Conv -> Add into it) and
+act=ACT_PRELU with a per-channel ``slope`` (Conv -> PRelu):
+  y = act(conv(x, w) + b + sum).
+1-D convolutions are expressed by converters
 as 2-D with H = 1.
 
 The references are vectorised (a strided window view contracted with the
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import FUSED_ACT_ATTRS, Attr, define
+from . import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     FLOAT,
     apply_activation,
@@ -74,7 +79,8 @@ def _conv_infer(node, ins):
     check_dtype(node, tw, FLOAT, "w")
     check_rank(node, sx, 4, "x")
     check_rank(node, sw, 4, "w")
-    check_act(node, attrs)
+    if attrs.get("act") != ACT_PRELU:
+        check_act(node, attrs)
     strides, pads, dil = _geometry(node, attrs)
     g = attrs["group"]
     cout, kh, kw = (static_dim(node, d, "weight dim") for d in sw[:3])
@@ -85,7 +91,35 @@ def _conv_infer(node, ins):
     _check_bias(node, ins, cout)
     oh = window_out(node, sx[1], kh, strides[0], dil[0], pads[0], pads[2], what="height")
     ow = window_out(node, sx[2], kw, strides[1], dil[1], pads[1], pads[3], what="width")
+    _check_residual_and_slope(node, ins, attrs, (sx[0], oh, ow, cout))
     return [(tx, (sx[0], oh, ow, cout))]
+
+
+def _check_residual_and_slope(node, ins, attrs, out_shape):
+    if len(ins) > 3 and ins[3] is not None:
+        ts, ss = known(node, ins[3], "sum")
+        check_dtype(node, ts, FLOAT, "sum")
+        if tuple(ss) != tuple(out_shape):
+            raise fail(node, f"sum shape {tuple(ss)} must equal the output shape {tuple(out_shape)}")
+    has_slope = len(ins) > 4 and ins[4] is not None
+    if (attrs.get("act") == ACT_PRELU) != has_slope:
+        raise fail(node, f"act=prelu ({ACT_PRELU}) and the slope input go together (act={attrs.get('act')}, "
+                         f"slope {'given' if has_slope else 'absent'})")
+    if has_slope:
+        tk, sk = known(node, ins[4], "slope")
+        check_dtype(node, tk, FLOAT, "slope")
+        if tuple(sk) != (out_shape[3],):
+            raise fail(node, f"slope shape {tuple(sk)} must be [{out_shape[3]}] (Cout)")
+
+
+def _sum_and_activation(y, inputs, attrs):
+    """Conv's epilogue: + sum, then the fused activation (prelu with the slope input)."""
+    if len(inputs) > 3 and inputs[3] is not None:
+        y = y + inputs[3].astype(np.float64)
+    y = y.astype(np.float32)
+    if attrs.get("act") == ACT_PRELU:
+        return np.where(y < 0, y * inputs[4], y).astype(np.float32)
+    return apply_activation(y, attrs)
 
 
 def _conv_reference(inputs, attrs):
@@ -115,7 +149,7 @@ def _conv_reference(inputs, attrs):
                                          axes=([3, 4, 5], [1, 2, 3])) for k in range(g)], axis=-1)
     if b is not None:
         y = y + b
-    return [apply_activation(y.astype(np.float32), attrs)]
+    return [_sum_and_activation(y, inputs, attrs)]
 
 
 def _conv_transpose_infer(node, ins):
@@ -173,7 +207,7 @@ def _conv_transpose_reference(inputs, attrs):
     return [apply_activation(y.astype(np.float32), attrs)]
 
 
-define("Conv", 50, "conv", ("x", "w", "b?"), ("y",), dict(_COMMON), infer=_conv_infer, reference=_conv_reference)
+define("Conv", 50, "conv", ("x", "w", "b?", "sum?", "slope?"), ("y",), dict(_COMMON), infer=_conv_infer, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x", "w", "b?"), ("y",),
        {**_COMMON, "output_padding": Attr("ints", [0, 0])},
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)

@@ -11,6 +11,7 @@ re-sorting and re-inferring shapes after every pass that changed something:
   fuse_gelu        exported erf/tanh GELU subgraphs -> one Gelu node       (fuse_gelu.py)
   fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
   fuse_attention   softmax(Q K^T * scale + mask) V -> Attention            (fuse_attention.py)
+  fuse_conv_residual Conv -> Add (residual) / PRelu folded into the Conv  (fuse_conv_residual.py)
   fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
   dce              dead nodes and values dropped                          (dce.py)
 
@@ -31,6 +32,7 @@ from .fold import fold_constants
 from .fold_bn import fold_scale_shift
 from .fuse_activation import fuse_activations
 from .fuse_attention import fuse_attention
+from .fuse_conv_residual import fuse_conv_residual
 from .fuse_gelu import fuse_gelu
 from .identity import remove_identities
 from .layout import optimize_layout
@@ -43,6 +45,7 @@ PIPELINE: list = [
     ("fuse_gelu", fuse_gelu),
     ("fold_bn", fold_scale_shift),
     ("fuse_attention", fuse_attention),
+    ("fuse_conv_residual", fuse_conv_residual),
     ("fuse_activation", fuse_activations),
     ("dce", eliminate_dead_code),
 ]
@@ -74,4 +77,4 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
 
 
 __all__ = ["optimize", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
-           "fuse_activations", "fuse_attention", "fuse_gelu", "remove_identities", "optimize_layout"]
+           "fuse_activations", "fuse_attention", "fuse_conv_residual", "fuse_gelu", "remove_identities", "optimize_layout"]

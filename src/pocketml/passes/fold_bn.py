@@ -131,6 +131,8 @@ def _fold_into_producer(graph, node, producers, uses) -> bool:
         return False
     if attr(producer, "act") != ops.ACT_NONE or sole_consumer(graph, uses, producer.outputs[0]) is not node:
         return False
+    if len(producer.inputs) > 3 and any(producer.inputs[3:]):  # a residual sum is not scaled by the weights
+        return False
     if not _WEIGHT_FOLDERS[producer.op](graph, producer, *affine):
         return False
     producer.attrs.update(_act_attrs(node))
