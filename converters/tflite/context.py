@@ -19,7 +19,7 @@ from tflite.Padding import Padding
 
 from pocketml import ir, ops
 from pocketml.errors import ConversionError, UnsupportedOpError
-from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU, ACT_TANH
+from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU
 
 from .reader import NP_TYPES, OpInfo, TFLiteModel, buffer_bytes
 
@@ -35,13 +35,16 @@ def handler(*names: str) -> Callable:
     return register
 
 
-# TFLite fused activation -> (act, alpha, beta)
+# TFLite fused activation -> (act, alpha, beta). TANH and SIGN_BIT are not
+# here on purpose: LiteRT's float kernels clamp to an activation range that
+# only RELU, RELU6 and RELU_N1_TO_1 define, so they silently skip a fused TANH;
+# applying it would disagree with LiteRT and ignoring it would disagree with
+# the file, so such models are refused.
 FUSED_ACTS = {
     AF.NONE: (ACT_NONE, 0.0, 0.0),
     AF.RELU: (ACT_RELU, 0.0, 0.0),
     AF.RELU_N1_TO_1: (ACT_CLIP, -1.0, 1.0),
     AF.RELU6: (ACT_CLIP, 0.0, 6.0),
-    AF.TANH: (ACT_TANH, 0.0, 0.0),
 }
 
 
@@ -176,8 +179,9 @@ class Context:
 
     def fused_act(self, code: int) -> dict:
         if code not in FUSED_ACTS:
-            raise self.unsupported(f"fused activation {code} is not supported (supported: NONE, RELU, "
-                                   "RELU_N1_TO_1, RELU6, TANH)")
+            name = {AF.TANH: "TANH", AF.SIGN_BIT: "SIGN_BIT"}.get(code, str(code))
+            raise self.unsupported(f"fused activation {name} is not supported (LiteRT's float kernels ignore it, "
+                                   "so the model's intent is ambiguous; supported: NONE, RELU, RELU_N1_TO_1, RELU6)")
         act, a, b = FUSED_ACTS[code]
         return {"act": act, "act_alpha": a, "act_beta": b} if act != ACT_NONE else {}
 

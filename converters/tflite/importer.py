@@ -5,6 +5,7 @@ graph's inputs and outputs keep their TFLite tensor names and layouts.
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Optional, Union
 
@@ -88,5 +89,44 @@ def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
         where = f"TFLite operator {ctx.op.index} ({ctx.op.name})" if ctx.op is not None else "the graph"
         raise ConversionError(f"{source}: corrupted or truncated model while converting {where}: "
                               f"{type(e).__name__}: {e}") from None
-    graph.tflite_signature = m.signature  # input/output names of signature runners (tensor names kept)
+    graph.source_metadata = source_metadata(m, ctx.names, graph)
     return graph
+
+
+def _printable(raw: bytes) -> Optional[str]:
+    """A metadata value as text if it is short UTF-8 without control characters."""
+    text = raw.rstrip(b"\0")
+    if len(text) > 256:
+        return None
+    try:
+        s = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return s if s.isprintable() else None
+
+
+def source_metadata(m, names: dict, graph: ir.Graph) -> dict:
+    """What the .pml keeps of the TFLite file besides the graph (strings, in Model.metadata):
+
+    tflite.version, tflite.description, tflite.metadata.<name> (text values such as
+    min_runtime_version verbatim, binary ones as "<N bytes>"), and tflite.signature:
+    JSON {"key", "inputs": {signature name: graph input}, "outputs": {signature name: graph
+    output}} so callers of a signature runner find their tensors by the names they know.
+    """
+    out = {"tflite.version": str(m.version)}
+    if m.description:
+        out["tflite.description"] = m.description
+    for name, raw in m.metadata.items():
+        text = _printable(raw)
+        out[f"tflite.metadata.{name}"] = text if text is not None else f"<{len(raw)} bytes>"
+    if m.signature:
+        produced = {v: v for v in graph.outputs}
+        for node in graph.nodes:  # constant outputs are re-emitted through an Identity of a new name
+            if node.op == "Identity" and node.outputs[0] in produced and node.inputs[0] not in produced:
+                produced[node.inputs[0]] = node.outputs[0]
+        sig = {"key": m.signature["key"],
+               "inputs": {k: names.get(t, "") for k, t in m.signature["inputs"].items()},
+               "outputs": {k: produced.get(names.get(t, ""), names.get(t, "")) for k, t in
+                           m.signature["outputs"].items()}}
+        out["tflite.signature"] = json.dumps(sig, sort_keys=True)
+    return out

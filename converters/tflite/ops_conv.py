@@ -7,6 +7,8 @@ TRANSPOSE_CONV weights [Cout,KH,KW,Cin] become [Cin,KH,KW,Cout]. SAME padding
 becomes explicit pads as TFLite computes them (total = max((out-1)*stride +
 eff_k - in, 0), the odd pixel at the end). Average pools divide by the
 number of real elements (count_include_pad=0), max pools ignore the padding.
+L2_POOL_2D is sqrt(mean of squares over the in-bounds window): Mul(x, x),
+AveragePool (count_include_pad=0), Sqrt.
 """
 from __future__ import annotations
 
@@ -96,28 +98,29 @@ def transpose_conv(ctx: Context, op) -> None:
     ctx.emit("ConvTranspose", [x, w, b], ctx.out(0), attrs)
 
 
-def _pool(ctx: Context, op: str, extra: dict) -> None:
+def _pool(ctx: Context, op: str, extra: dict, x: str = "", post: str = "") -> None:
+    """A pool of ctx.input(0) (or of x), then the op `post` (if any), then the fused activation."""
     o = ctx.options(tflite.Pool2DOptions)
-    x = ctx.input(0)
+    x = x or ctx.input(0)
     kernel, strides = [o.FilterHeight(), o.FilterWidth()], [o.StrideH(), o.StrideW()]
     if min(kernel + strides) < 1:
         raise ctx.error(f"invalid filter {kernel} / strides {strides}")
     pads = ctx.same_pads(_hw(ctx, x, op), kernel, strides, [1, 1], o.Padding())
-    y = ctx.emit(op, [x], None if o.FusedActivationFunction() else ctx.out(0),
-                 {"kernel": kernel, "strides": strides, "pads": pads, **extra})
     act = ctx.fused_act(o.FusedActivationFunction())
+    y = ctx.emit(op, [x], None if act or post else ctx.out(0),
+                 {"kernel": kernel, "strides": strides, "pads": pads, **extra})
+    if post:
+        y = ctx.emit(post, [y], None if act else ctx.out(0), hint=post.lower())
     if act:
         _standalone_act(ctx, y, act, ctx.out(0))
 
 
 def _standalone_act(ctx: Context, y: str, act: dict, out: str) -> str:
-    from pocketml.ops import ACT_CLIP, ACT_RELU, ACT_TANH
+    from pocketml.ops import ACT_CLIP, ACT_RELU
 
     kind = act["act"]
     if kind == ACT_RELU:
         return ctx.emit("Relu", [y], out)
-    if kind == ACT_TANH:
-        return ctx.emit("Tanh", [y], out)
     if kind == ACT_CLIP:
         return ctx.emit("Clip", [y], out, {"min": act["act_alpha"], "max": act["act_beta"]})
     raise ctx.unsupported(f"fused activation {act}")
@@ -131,6 +134,12 @@ def max_pool_2d(ctx: Context, op) -> None:
 @handler("AVERAGE_POOL_2D")
 def average_pool_2d(ctx: Context, op) -> None:
     _pool(ctx, "AveragePool", {"count_include_pad": 0})
+
+
+@handler("L2_POOL_2D")
+def l2_pool_2d(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    _pool(ctx, "AveragePool", {"count_include_pad": 0}, x=ctx.emit("Mul", [x, x], hint="square"), post="Sqrt")
 
 
 @handler("FULLY_CONNECTED")

@@ -8,10 +8,13 @@ activation applied after), RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR
 (widened to float32 at conversion) and DENSIFY of sparse constant weights
 (decoded from the TFLite sparsity parameters into a dense array).
 
-TRANSPOSE, STRIDED_SLICE (TFLite's start/stop logic resolved at conversion into one Slice
-plus a Reshape for shrink_axis_mask; ellipsis/new_axis masks are unsupported), SQUEEZE,
-EXPAND_DIMS, PACK (Reshape + Concat), UNPACK/SPLIT/SPLIT_V (one Slice per output), GATHER,
-TILE, MIRROR_PAD (REFLECT only).
+TRANSPOSE, SLICE (begin/size, size -1 = to the end) and STRIDED_SLICE (TFLite's
+ellipsis/new_axis expansion and start/stop logic resolved at conversion into one Slice plus
+a Reshape that drops shrunk axes and inserts new ones), SQUEEZE, EXPAND_DIMS, PACK
+(Reshape + Concat), UNPACK/SPLIT/SPLIT_V (one Slice per output), GATHER, GATHER_ND, TILE,
+BROADCAST_TO (Expand to the constant shape), MIRROR_PAD (REFLECT is Pad mode 1;
+SYMMETRIC, which the IR's Pad lacks, is per padded axis a Concat of two reversed Slices
+around the input).
 """
 from __future__ import annotations
 
@@ -296,6 +299,36 @@ def transpose(ctx: Context, op) -> None:
     ctx.emit("Transpose", [x], ctx.out(0), {"perm": perm})
 
 
+def _strided_layout(ctx: Context, rank: int, n: int, elm: int, nam: int) -> list:
+    """Dims of TFLite's effective input (the input plus new axes), as the kernel expands
+    ellipsis_mask and new_axis_mask: ("new",) a new size-1 axis, ("whole", axis) an input axis kept
+    whole (covered by the ellipsis or past the spec), ("spec", axis, j) input axis sliced by spec j.
+    The ellipsis spans the input dims the other specs leave over (at least one dim; a new_axis bit
+    on the ellipsis is ignored)."""
+    if elm & (elm - 1):
+        raise ctx.error(f"ellipsis_mask {elm:#b} has more than one bit set")
+    if (elm | nam) >> n:
+        raise ctx.error(f"ellipsis_mask {elm:#b} / new_axis_mask {nam:#b} name specs past the {n} given")
+    n_new = sum(1 for j in range(n) if nam >> j & 1 and not elm >> j & 1)
+    eff = rank + n_new
+    e = elm.bit_length() - 1 if elm else eff  # spec index (= effective index) of the ellipsis
+    span = max(1, min(1 + n_new + rank - n, eff - e)) if e < eff else 0
+    dims, axis = [], 0
+    for i in range(eff):
+        j = i if i < e else i - (span - 1)  # the spec behind effective dim i
+        if e <= i < e + span or j >= n:
+            dims.append(("whole", axis))
+        elif nam >> j & 1:
+            dims.append(("new",))
+            continue
+        else:
+            dims.append(("spec", axis, j))
+        axis += 1
+    if axis != rank:
+        raise ctx.error(f"masks ellipsis {elm:#b} / new_axis {nam:#b} with {n} specs do not fit a rank-{rank} input")
+    return dims
+
+
 @handler("STRIDED_SLICE")
 def strided_slice(ctx: Context, op) -> None:
     o = ctx.options(tflite.StridedSliceOptions, required=False)
@@ -309,33 +342,38 @@ def strided_slice(ctx: Context, op) -> None:
     n = len(begin)
     if len(end) != n or len(strides) != n:
         raise ctx.error(f"begin {begin}, end {end} and strides {strides} differ in length")
-    if elm or nam:
-        raise ctx.unsupported(f"STRIDED_SLICE with ellipsis_mask {elm} / new_axis_mask {nam} is not supported")
-    if n > rank:
-        raise ctx.error(f"{n} slice dims for a rank-{rank} input")
-    if any(s == 0 for s in strides):
-        raise ctx.error(f"strides {strides} contain 0")
+    if offset and (elm or nam):
+        raise ctx.unsupported("STRIDED_SLICE with offset together with ellipsis_mask / new_axis_mask")
+    if n - bin(nam & ~elm).count("1") > rank:  # (an ellipsis left no dims: TFLite would drop a spec)
+        raise ctx.unsupported(f"{n} slice specs (new_axis_mask {nam:#b}, ellipsis_mask {elm:#b}) for a "
+                              f"rank-{rank} input")
     starts, ends, axes, steps, out_shape = [], [], [], [], []
-    for i in range(rank):
-        dim = xs[i]
-        if i >= n:  # unspecified trailing dims are kept whole
+    for d in _strided_layout(ctx, rank, n, elm, nam):
+        if d[0] == "new":
+            out_shape.append(1)
+            continue
+        dim = xs[d[1]]
+        if d[0] == "whole":
             out_shape.append(dim)
             continue
-        stride = strides[i]
-        # StartForAxis (strided_slice_logic.h)
-        start = begin[i]
-        if bm >> i & 1:
+        i, j = d[1], d[2]
+        stride = strides[j]
+        if stride == 0:
+            raise ctx.error(f"strides {strides} contain 0")
+        # StridedSliceStartForAxis / EndForAxis (strided_slice_logic.h)
+        start = begin[j]
+        if bm >> j & 1:
             start = 0 if stride > 0 else dim - 1
         else:
             start = start + dim if start < 0 else start
             start = min(max(start, 0), dim) if stride > 0 else min(max(start, -1), dim - 1)
-        if sam >> i & 1:
+        if sam >> j & 1:
             stop = start + 1
             if stride < 0:
                 raise ctx.unsupported("STRIDED_SLICE shrinking an axis with a negative stride")
         else:
-            stop = end[i] + (begin[i] if offset else 0)
-            if em >> i & 1 and not offset:
+            stop = end[j] + (begin[j] if offset else 0)
+            if em >> j & 1 and not offset:
                 stop = dim if stride > 0 else -1
             else:
                 stop = stop + dim if stop < 0 else stop
@@ -348,7 +386,7 @@ def strided_slice(ctx: Context, op) -> None:
             ends.append(stop if stop >= 0 else -(2 ** 31))
             axes.append(i)
             steps.append(stride)
-        if not sam >> i & 1:
+        if not sam >> j & 1:
             out_shape.append(length)
     y = x
     if axes:
@@ -357,6 +395,30 @@ def strided_slice(ctx: Context, op) -> None:
         ctx.emit("Reshape", [y], ctx.out(0), {"shape": out_shape, "allowzero": int(0 in out_shape)})
     else:
         ctx.emit("Identity", [y], ctx.out(0))
+
+
+@handler("SLICE")
+def slice_(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    xs = _static(ctx, x)
+    begin, size = _ints(ctx, 1, "begin"), _ints(ctx, 2, "size")
+    if len(begin) != len(xs) or len(size) != len(xs):
+        raise ctx.error(f"begin {begin} and size {size} need one value per axis of the rank-{len(xs)} input")
+    starts, ends, axes = [], [], []
+    for i, (b, n, dim) in enumerate(zip(begin, size, xs)):
+        n = dim - b if n == -1 else n
+        if b < 0 or n < 0 or b + n > dim:
+            raise ctx.error(f"begin {begin} / size {size} out of range for input shape {list(xs)}")
+        if n == 0:
+            raise ctx.unsupported(f"SLICE with an empty result on axis {i}")
+        if n != dim:
+            starts.append(b)
+            ends.append(b + n)
+            axes.append(i)
+    if not axes:
+        ctx.emit("Identity", [x], ctx.out(0))
+        return
+    ctx.emit("Slice", [x], ctx.out(0), {"starts": starts, "ends": ends, "axes": axes, "steps": [1] * len(axes)})
 
 
 @handler("SQUEEZE")
@@ -393,23 +455,64 @@ def gather(ctx: Context, op) -> None:
     ctx.emit("Gather", [ctx.input(0), ctx.input(1)], ctx.out(0), {"axis": axis})
 
 
+@handler("GATHER_ND")
+def gather_nd(ctx: Context, op) -> None:
+    ctx.emit("GatherND", [ctx.input(0), ctx.input(1)], ctx.out(0), {"batch_dims": 0})
+
+
 @handler("TILE")
 def tile(ctx: Context, op) -> None:
     ctx.emit("Tile", [ctx.input(0)], ctx.out(0), {"repeats": _ints(ctx, 1, "multiples")})
 
 
+@handler("BROADCAST_TO")
+def broadcast_to(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    xs = _static(ctx, x)
+    shape = _ints(ctx, 1, "shape")
+    # unlike the IR's (ONNX) Expand, the result is exactly `shape`: x must broadcast to it
+    lead = len(shape) - len(xs)
+    if lead < 0 or any(d not in (1, t) for d, t in zip(xs, shape[lead:])) or min(shape, default=1) < 1:
+        raise ctx.error(f"input of shape {list(xs)} does not broadcast to {shape}")
+    if list(xs) == shape:
+        ctx.emit("Identity", [x], ctx.out(0))
+        return
+    ctx.emit("Expand", [x], ctx.out(0), {"shape": shape})
+
+
+def _reversed_slice(ctx: Context, x: str, axis: int, first: int, count: int, hint: str) -> str:
+    """x[first], x[first-1], ... (count elements) along axis."""
+    stop = first - count
+    return ctx.emit("Slice", [x], None, {"starts": [first], "ends": [stop if stop >= 0 else -(2 ** 31)],
+                                         "axes": [axis], "steps": [-1]}, hint=hint)
+
+
 @handler("MIRROR_PAD")
 def mirror_pad(ctx: Context, op) -> None:
     o = ctx.options(tflite.MirrorPadOptions, required=False)
-    mode = int(o.Mode()) if o is not None else 0
-    if mode != tflite.MirrorPadMode.REFLECT:
-        raise ctx.unsupported("MIRROR_PAD in SYMMETRIC mode (only REFLECT is supported)")
+    symmetric = (int(o.Mode()) if o is not None else 0) == tflite.MirrorPadMode.SYMMETRIC
     x = ctx.input(0)
+    xs = _static(ctx, x)
     p = np.asarray(ctx.param(1, "paddings"), np.int64)
-    r = len(ctx.shape(x))
+    r = len(xs)
     if p.shape != (r, 2) or p.min(initial=0) < 0:
         raise ctx.error(f"paddings must be a non-negative [{r},2] tensor, got {p.tolist()}")
-    ctx.emit("Pad", [x], ctx.out(0), {"pads": p[:, 0].tolist() + p[:, 1].tolist(), "mode": 1})
+    limit = [d if symmetric else d - 1 for d in xs]  # SYMMETRIC repeats the edge, REFLECT does not
+    if any(p[i].max() > limit[i] for i in range(r)):
+        raise ctx.error(f"paddings {p.tolist()} exceed {'' if symmetric else 'dim - 1 of '}the input dims {list(xs)}")
+    if not symmetric:
+        ctx.emit("Pad", [x], ctx.out(0), {"pads": p[:, 0].tolist() + p[:, 1].tolist(), "mode": 1})
+        return
+    padded = [i for i in range(r) if p[i].any()]
+    y = x
+    for k, i in enumerate(padded):
+        dim = ctx.shape(y)[i]
+        parts = ([_reversed_slice(ctx, y, i, int(p[i, 0]) - 1, int(p[i, 0]), f"before{i}")] if p[i, 0] else []) + [y]
+        if p[i, 1]:
+            parts.append(_reversed_slice(ctx, y, i, dim - 1, int(p[i, 1]), f"after{i}"))
+        y = ctx.emit("Concat", parts, ctx.out(0) if k == len(padded) - 1 else None, {"axis": i}, hint=f"axis{i}")
+    if not padded:
+        ctx.emit("Identity", [x], ctx.out(0))
 
 
 def _axis(ctx: Context, axis: int, rank: int) -> int:

@@ -73,6 +73,7 @@ class TFLiteModel:
     buffers: list  # (offset into data, size) per buffer; size 0 = no data
     signature: Optional[dict]  # {"key", "inputs": {name: tensor}, "outputs": {...}} of subgraph 0
     description: str
+    metadata: dict  # model metadata entry name -> its buffer's bytes (b"" if it has none)
 
 
 class Reader:
@@ -212,7 +213,16 @@ def _read(r: Reader) -> TFLiteModel:
         break
     r.what = "model description"
     desc = r.string(m.Description())
-    return TFLiteModel(data, version, tensors, ops, inputs, outputs, buffers, signature, desc)
+    metadata = {}
+    r.what = "model metadata"
+    for k in range(r.count(m.MetadataLength(), 8)):
+        entry = m.Metadata(k)
+        b = int(entry.Buffer())
+        if not 0 <= b < len(buffers):
+            raise r.fail(f"metadata entry {k} points at buffer {b}, but the model has {len(buffers)} buffers")
+        off, size = buffers[b]
+        metadata[r.string(entry.Name())] = bytes(data[off:off + size])
+    return TFLiteModel(data, version, tensors, ops, inputs, outputs, buffers, signature, desc, metadata)
 
 
 def buffer_bytes(model: TFLiteModel, index: int) -> Optional[memoryview]:

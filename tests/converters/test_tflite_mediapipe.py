@@ -163,3 +163,29 @@ def test_unsupported_op_is_named():
     first = next(op.index for op in m.ops if op.name == "PRELU")
     with pytest.raises(UnsupportedOpError, match=rf"operator {first}: builtin op SVDF .*supported builtin ops: .*CONV_2D"):
         import_tflite(bytes(data))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cli_convert_prints_op_summary(name, tmp_path):
+    """`pocketml convert model.tflite` writes the .pml and prints the ops by type (issue 4 acceptance)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / f"{name}.pml"
+    proc = subprocess.run([sys.executable, "-m", "pocketml.cli", "convert", _path(name), "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "ops by type" in proc.stdout and "Conv" in proc.stdout and "parameters" in proc.stdout
+    assert pocketml.Model.load(str(out)).metadata["source_format"] == "tflite"
+
+
+def test_cli_bench_compares_with_litert_and_profiles():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pocketml.cli", "bench", _path("iris_landmark"), "--compare",
+                           "litert", "--profile", "5", "--seconds", "0.2", "--rounds", "2", "--warmup", "1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "ratio pocketml/litert" in proc.stdout
+    assert "profile: mean over 5 runs" in proc.stdout and "slowest" in proc.stdout and "Conv" in proc.stdout

@@ -25,7 +25,15 @@ Builtin options are a dict of the options table's fields in snake_case
 Enum fields take the enum's name (``"SAME"``, ``"RELU6"``) or its value; list
 values become int32 vectors. The options table follows from the op
 (``OPTIONS_TABLE``); pass ``"_options": "XxxOptions"`` in the dict for an op
-not listed there.
+not listed there. ``"_version": N`` sets the operator code's version (default
+``DEFAULT_VERSIONS`` or 1: LiteRT looks a kernel up by (op, version) and has
+none for e.g. BROADCAST_TO version 1); one operator code is written per
+distinct (op, version).
+
+A tensor entry may carry a fourth element, TFLite ``SparsityParameters`` as a
+dict (``traversal_order``, ``block_map``, ``dim_metadata``: a list of
+``("DENSE", size)`` or ``("SPARSE_CSR", segments, indices)``); its data is
+then the stored values (1-D). ``csr_sparsity(dense)`` encodes a 2-D matrix.
 
 ``opcode_style`` chooses how operator codes are written:
 
@@ -90,7 +98,22 @@ OPTIONS_TABLE = {
     "MAXIMUM": "MaximumMinimumOptions",
     "MINIMUM": "MaximumMinimumOptions",
     "HARD_SWISH": "HardSwishOptions",
+    "L2_NORMALIZATION": "L2NormOptions",
+    "LOCAL_RESPONSE_NORMALIZATION": "LocalResponseNormalizationOptions",
+    "BROADCAST_TO": "BroadcastToOptions",
+    "GATHER_ND": "GatherNdOptions",
+    "DEPTH_TO_SPACE": "DepthToSpaceOptions",
+    "SPACE_TO_DEPTH": "SpaceToDepthOptions",
+    "ARG_MAX": "ArgMaxOptions",
+    "ARG_MIN": "ArgMinOptions",
+    "SPLIT_V": "SplitVOptions",
+    "PACK": "PackOptions",
+    "UNPACK": "UnpackOptions",
+    "TILE": "TileOptions",
 }
+
+# operator-code versions LiteRT needs (it has no kernel registered for version 1 of these)
+DEFAULT_VERSIONS = {"BROADCAST_TO": 2}
 
 # enum-valued option fields -> the generated enum class
 _ENUM_FIELDS = {
@@ -100,6 +123,7 @@ _ENUM_FIELDS = {
     "mode": tflite.MirrorPadMode,
     "in_data_type": tflite.TensorType,
     "out_data_type": tflite.TensorType,
+    "output_type": tflite.TensorType,
 }
 
 _STRIDED_TABLES = ("Conv2DOptions", "DepthwiseConv2DOptions", "Pool2DOptions", "TransposeConvOptions")
@@ -169,6 +193,54 @@ def _options(b: flatbuffers.Builder, table: str, fields: dict) -> int:
     return getattr(tflite, f"{table}End")(b)
 
 
+def _sparsity(b: flatbuffers.Builder, sp: dict) -> int:
+    """Write a SparsityParameters table (index vectors as Int32Vector)."""
+    metas = []
+    for meta in sp["dim_metadata"]:
+        if meta[0] == "DENSE":
+            tflite.DimensionMetadataStart(b)
+            tflite.DimensionMetadataAddFormat(b, tflite.DimensionType.DENSE)
+            tflite.DimensionMetadataAddDenseSize(b, int(meta[1]))
+            metas.append(tflite.DimensionMetadataEnd(b))
+            continue
+        vecs = []
+        for values in meta[1:3]:
+            inner = _int_vector(b, tflite.Int32VectorStartValuesVector, values)
+            tflite.Int32VectorStart(b)
+            tflite.Int32VectorAddValues(b, inner)
+            vecs.append(tflite.Int32VectorEnd(b))
+        tflite.DimensionMetadataStart(b)
+        tflite.DimensionMetadataAddFormat(b, tflite.DimensionType.SPARSE_CSR)
+        tflite.DimensionMetadataAddArraySegmentsType(b, tflite.SparseIndexVector.Int32Vector)
+        tflite.DimensionMetadataAddArraySegments(b, vecs[0])
+        tflite.DimensionMetadataAddArrayIndicesType(b, tflite.SparseIndexVector.Int32Vector)
+        tflite.DimensionMetadataAddArrayIndices(b, vecs[1])
+        metas.append(tflite.DimensionMetadataEnd(b))
+    order = _int_vector(b, tflite.SparsityParametersStartTraversalOrderVector, sp["traversal_order"])
+    block_map = sp.get("block_map")
+    bm = _int_vector(b, tflite.SparsityParametersStartBlockMapVector, block_map) if block_map else None
+    tflite.SparsityParametersStartDimMetadataVector(b, len(metas))
+    for off in reversed(metas):
+        b.PrependUOffsetTRelative(off)
+    dm = b.EndVector()
+    tflite.SparsityParametersStart(b)
+    tflite.SparsityParametersAddTraversalOrder(b, order)
+    if bm is not None:
+        tflite.SparsityParametersAddBlockMap(b, bm)
+    tflite.SparsityParametersAddDimMetadata(b, dm)
+    return tflite.SparsityParametersEnd(b)
+
+
+def csr_sparsity(dense: np.ndarray) -> tuple:
+    """(stored values, sparsity dict) of a 2-D matrix: rows dense, columns CSR (zeros dropped)."""
+    dense = np.asarray(dense)
+    rows, cols = np.nonzero(dense)
+    segments = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=dense.shape[0]))])
+    sparsity = {"traversal_order": [0, 1],
+                "dim_metadata": [("DENSE", dense.shape[0]), ("SPARSE_CSR", segments.tolist(), cols.tolist())]}
+    return dense[rows, cols], sparsity
+
+
 def op_code(name: str) -> int:
     try:
         return getattr(tflite.BuiltinOperator, name.upper())
@@ -178,15 +250,21 @@ def op_code(name: str) -> int:
 
 def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outputs: Sequence[str],
                 opcode_style: str = "both", description: str = "pocketml test model",
-                subgraph_name: str = "main", version: int = 3) -> bytes:
+                subgraph_name: str = "main", version: int = 3, signature: Optional[tuple] = None,
+                metadata: Optional[dict] = None) -> bytes:
     """Serialize a one-subgraph float model; see the module docstring.
 
     ops: [(builtin_op_name, input_names, output_names, options_dict_or_None)]; an
     input name of None or "" writes -1 (an omitted optional input).
+    signature: (key, {signature input name: tensor name}, {signature output name: tensor name})
+    written as the SignatureDef of subgraph 0; metadata: {name: bytes}, each entry
+    pointing at a buffer of its own (as min_runtime_version is stored).
     """
     if opcode_style not in ("both", "deprecated", "extended"):
         raise ValueError(f"opcode_style must be 'both', 'deprecated' or 'extended', not {opcode_style!r}")
     ops = [tuple(op) + (None,) * (4 - len(op)) for op in ops]
+    op_versions = [int((opts or {}).get("_version", DEFAULT_VERSIONS.get(n.upper(), 1))) for n, _, _, opts in ops]
+    ops = [(n, i, o, {k: v for k, v in opts.items() if k != "_version"} if opts else opts) for n, i, o, opts in ops]
     # strides default to 0 in the schema, which TFLite rejects; converters always write them
     ops = [(n, i, o, ({**_STRIDE_DEFAULTS, **(opts or {})} if (opts or {}).get("_options", OPTIONS_TABLE.get(n.upper()))
                       in _STRIDED_TABLES else opts)) for n, i, o, opts in ops]
@@ -197,13 +275,19 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
     # buffers: 0 = empty sentinel, then one per constant tensor
     buffer_of, datas = {}, []
     for n in names:
-        dtype, shape, data = tensors[n]
+        dtype, shape, data = tensors[n][:3]
         if data is not None:
             arr = np.asarray(data, dtype=np.dtype(dtype))
-            if tuple(arr.shape) != tuple(shape):
+            if len(tensors[n]) > 3 and tensors[n][3]:  # sparse: the buffer holds the stored values
+                arr = arr.reshape(-1)
+            elif tuple(arr.shape) != tuple(shape):
                 arr = arr.reshape(shape)
             buffer_of[n] = len(datas) + 1
             datas.append(np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
+    metadata_buffer = {}
+    for key, raw in (metadata or {}).items():
+        metadata_buffer[key] = len(datas) + 1
+        datas.append(bytes(raw))
     buffer_offsets = []
     for raw in [None] + datas:
         vec = _aligned_bytes(b, raw) if raw else None
@@ -215,7 +299,9 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
     # tensors
     tensor_offsets = []
     for n in names:
-        dtype, shape, _ = tensors[n]
+        dtype, shape, _ = tensors[n][:3]
+        sparsity = tensors[n][3] if len(tensors[n]) > 3 else None
+        sp_off = _sparsity(b, sparsity) if sparsity else None
         shape = [int(d) for d in shape]
         name_off = b.CreateString(n)
         shape_off = _int_vector(b, tflite.TensorStartShapeVector, [d if d >= 0 else 1 for d in shape])
@@ -227,15 +313,17 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         tflite.TensorAddType(b, _DTYPES[np.dtype(dtype).name])
         tflite.TensorAddBuffer(b, buffer_of.get(n, 0))
         tflite.TensorAddName(b, name_off)
+        if sp_off is not None:
+            tflite.TensorAddSparsity(b, sp_off)
         tensor_offsets.append(tflite.TensorEnd(b))
 
     # operator codes (one per distinct op) and operators
     codes = []
-    for op in ops:
-        if op[0].upper() not in codes:
-            codes.append(op[0].upper())
+    for op, op_version in zip(ops, op_versions):
+        if (op[0].upper(), op_version) not in codes:
+            codes.append((op[0].upper(), op_version))
     operator_offsets = []
-    for name, op_inputs, op_outputs, options in ops:
+    for (name, op_inputs, op_outputs, options), op_version in zip(ops, op_versions):
         options = dict(options or {})
         table = options.pop("_options", None) or OPTIONS_TABLE.get(name.upper())
         opt_off = _options(b, table, options) if table else None
@@ -244,7 +332,7 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         in_off = _int_vector(b, tflite.OperatorStartInputsVector, [index[t] if t else -1 for t in op_inputs])
         out_off = _int_vector(b, tflite.OperatorStartOutputsVector, [index[t] for t in op_outputs])
         tflite.OperatorStart(b)
-        tflite.OperatorAddOpcodeIndex(b, codes.index(name.upper()))
+        tflite.OperatorAddOpcodeIndex(b, codes.index((name.upper(), op_version)))
         tflite.OperatorAddInputs(b, in_off)
         tflite.OperatorAddOutputs(b, out_off)
         if opt_off is not None:
@@ -253,7 +341,7 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         operator_offsets.append(tflite.OperatorEnd(b))
 
     code_offsets = []
-    for name in codes:
+    for name, op_version in codes:
         code = op_code(name)
         tflite.OperatorCodeStart(b)
         if opcode_style == "both":
@@ -267,7 +355,7 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
             if code >= PLACEHOLDER_FOR_GREATER_OP_CODES:
                 tflite.OperatorCodeAddDeprecatedBuiltinCode(b, PLACEHOLDER_FOR_GREATER_OP_CODES)
             tflite.OperatorCodeAddBuiltinCode(b, code)
-        tflite.OperatorCodeAddVersion(b, 1)
+        tflite.OperatorCodeAddVersion(b, op_version)
         code_offsets.append(tflite.OperatorCodeEnd(b))
 
     def vector_of(start_fn, offsets):
@@ -293,15 +381,55 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
     codes_vec = vector_of(tflite.ModelStartOperatorCodesVector, code_offsets)
     buffers_vec = vector_of(tflite.ModelStartBuffersVector, buffer_offsets)
     desc = b.CreateString(description)
+    sig_vec = _signature_defs(b, signature, index, vector_of) if signature else None
+    meta_vec = None
+    if metadata:
+        entries = []
+        for key, buf in metadata_buffer.items():
+            name_off = b.CreateString(key)
+            tflite.MetadataStart(b)
+            tflite.MetadataAddName(b, name_off)
+            tflite.MetadataAddBuffer(b, buf)
+            entries.append(tflite.MetadataEnd(b))
+        meta_vec = vector_of(tflite.ModelStartMetadataVector, entries)
     tflite.ModelStart(b)
     tflite.ModelAddVersion(b, version)
     tflite.ModelAddOperatorCodes(b, codes_vec)
     tflite.ModelAddSubgraphs(b, subgraphs_vec)
     tflite.ModelAddDescription(b, desc)
     tflite.ModelAddBuffers(b, buffers_vec)
+    if sig_vec is not None:
+        tflite.ModelAddSignatureDefs(b, sig_vec)
+    if meta_vec is not None:
+        tflite.ModelAddMetadata(b, meta_vec)
     model = tflite.ModelEnd(b)
     b.Finish(model, file_identifier=b"TFL3")
     return bytes(b.Output())
+
+
+def _signature_defs(b, signature: tuple, index: dict, vector_of):
+    key, ins, outs = signature
+
+    def tensor_maps(mapping: dict) -> list:
+        maps = []
+        for name, tensor in mapping.items():
+            name_off = b.CreateString(name)
+            tflite.TensorMapStart(b)
+            tflite.TensorMapAddName(b, name_off)
+            tflite.TensorMapAddTensorIndex(b, index[tensor])
+            maps.append(tflite.TensorMapEnd(b))
+        return maps
+
+    in_vec = vector_of(tflite.SignatureDefStartInputsVector, tensor_maps(ins))
+    out_vec = vector_of(tflite.SignatureDefStartOutputsVector, tensor_maps(outs))
+    key_off = b.CreateString(key)
+    tflite.SignatureDefStart(b)
+    tflite.SignatureDefAddInputs(b, in_vec)
+    tflite.SignatureDefAddOutputs(b, out_vec)
+    tflite.SignatureDefAddSignatureKey(b, key_off)
+    tflite.SignatureDefAddSubgraphIndex(b, 0)
+    sig = tflite.SignatureDefEnd(b)
+    return vector_of(tflite.ModelStartSignatureDefsVector, [sig])
 
 
 def single_op_model(op: str, inputs: dict, outputs: dict, options: Optional[dict] = None,
