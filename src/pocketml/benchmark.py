@@ -75,3 +75,24 @@ def onnxruntime_session(onnx_path: str, threads: int):
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+
+
+def litert_runner(tflite_path: str, threads: int, feeds: dict):
+    """A no-argument function running the LiteRT interpreter (ai_edge_litert, its default
+    XNNPACK CPU setup) on ``feeds`` (matched by input name, else by position)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=tflite_path, num_threads=threads)
+    it.allocate_tensors()
+    details = it.get_input_details()
+    values = list(feeds.values())
+    ins = [(d["index"], feeds.get(d["name"], values[k] if k < len(values) else None)) for k, d in enumerate(details)]
+    outs = [d["index"] for d in it.get_output_details()]
+
+    def run():
+        for index, x in ins:
+            it.set_tensor(index, x)
+        it.invoke()
+        return [it.get_tensor(o) for o in outs]
+
+    return run

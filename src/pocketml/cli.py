@@ -17,6 +17,8 @@ EPILOG = """examples:
   pocketml info resnet50.pml
   pocketml run resnet50.pml --input data=image.npy -o out.npz
   pocketml bench resnet50.pml --threads 1 --compare onnxruntime
+  pocketml convert face_landmark.tflite -o face_landmark.pml
+  pocketml bench face_landmark.tflite --compare litert --profile
 """
 
 
@@ -131,6 +133,14 @@ def cmd_bench(args) -> int:
     session = _session(args.model, args.threads)
     feeds = random_feeds([(i.name, i.dtype, i.shape) for i in session.inputs])
     fns = {"pocketml": lambda: session.run(feeds)}
+    if args.compare == "litert":
+        src = args.model if not _is_pml(args.model) else _load_model(args.model).metadata.get("source")
+        if not src or not src.endswith(".tflite") or not os.path.exists(src):
+            print("error: --compare litert needs the source .tflite model (bench the .tflite itself)", file=sys.stderr)
+            return 2
+        from .benchmark import litert_runner
+
+        fns["litert"] = litert_runner(src, args.threads, feeds)
     if args.compare == "onnxruntime":
         src = args.onnx or (_load_model(args.model).metadata.get("source") if _is_pml(args.model) else args.model)
         if not src or not os.path.exists(src):
@@ -145,10 +155,34 @@ def cmd_bench(args) -> int:
     print(f"  {'runtime':<12} {'median ms':>10} {'min ms':>9} {'runs':>6}")
     for name, t in results.items():
         print(f"  {name:<12} {t.median_ms:>10.3f} {t.min_ms:>9.3f} {len(t.times):>6}")
-    if "onnxruntime" in results:
-        ratio = results["pocketml"].median_ms / results["onnxruntime"].median_ms
-        print(f"  ratio pocketml/onnxruntime (median): {ratio:.2f}x")
+    for other in ("onnxruntime", "litert"):
+        if other in results:
+            ratio = results["pocketml"].median_ms / results[other].median_ms
+            print(f"  ratio pocketml/{other} (median): {ratio:.2f}x")
+    if args.profile:
+        _print_profile(session, feeds, args.profile)
     return 0
+
+
+def _print_profile(session, feeds: dict, runs: int, top: int = 10) -> None:
+    """Per-op-type and slowest-node tables from the C runtime's per-node timers."""
+    session.enable_profiling()
+    for _ in range(runs):
+        session.run(feeds)
+    prof = session.profile()
+    session.enable_profiling(False)
+    total = sum(p.mean_ms for p in prof) or 1.0
+    by_op: dict = {}
+    for p in prof:
+        ms, n = by_op.get(p.op, (0.0, 0))
+        by_op[p.op] = (ms + p.mean_ms, n + 1)
+    print(f"\nprofile: mean over {runs} runs, wall time per node (sum {total:.3f} ms)")
+    print(f"  {'op':<22} {'nodes':>5} {'ms':>9} {'share':>7}")
+    for op, (ms, n) in sorted(by_op.items(), key=lambda kv: -kv[1][0]):
+        print(f"  {op:<22} {n:>5} {ms:>9.3f} {ms / total:>6.1%}")
+    print(f"  slowest {min(top, len(prof))} nodes:")
+    for p in sorted(prof, key=lambda p: -p.mean_ms)[:top]:
+        print(f"  {p.name[:48]:<48} {p.op:<16} {p.mean_ms:>8.3f} ms")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,13 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser("convert", help="convert an ONNX model to .pml and print a summary",
-                       description="Import a model (ONNX), optimize it (constant folding, BatchNorm folding, "
+    c = sub.add_parser("convert", help="convert an ONNX or TFLite model to .pml and print a summary",
+                       description="Import a model (ONNX or TFLite), optimize it (constant folding, BatchNorm folding, "
                                    "activation fusion, NHWC layout) and write a verified .pml file. Prints ops by "
                                    "type, parameter count, file size and the activation arena size.",
                        epilog="example: pocketml convert model.onnx -o model.pml --input-shape input=1,3,224,224",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("src", help="source model (.onnx)")
+    c.add_argument("src", help="source model (.onnx or .tflite)")
     c.add_argument("-o", "--output", required=True, help="output .pml path")
     c.add_argument("--input-shape", action="append", type=_parse_shape, metavar="NAME=D0,D1,...",
                    help="fix an input's shape (symbolic dims such as batch); repeatable")
@@ -190,15 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top", type=int, default=5, help="how many top values to print per output")
     r.set_defaults(fn=cmd_run)
 
-    b = sub.add_parser("bench", help="measure latency (optionally against onnxruntime)",
-                       description="Median latency of a model on random inputs. With --compare onnxruntime the "
-                                   "source ONNX model runs in the same process, interleaved, and the ratio of "
-                                   "medians is printed.",
-                       epilog="example: pocketml bench model.pml --threads 1 --compare onnxruntime",
+    b = sub.add_parser("bench", help="measure latency (optionally against onnxruntime or LiteRT), profile ops",
+                       description="Median latency of a model on random inputs. With --compare onnxruntime (or "
+                                   "litert for a .tflite) the source model runs in the same process, interleaved, "
+                                   "and the ratio of medians is printed. --profile N then times every node over N "
+                                   "runs and prints where the time goes, by op type and slowest nodes.",
+                       epilog="examples:\n  pocketml bench model.pml --threads 1 --compare onnxruntime\n"
+                              "  pocketml bench face_landmark.tflite --compare litert --profile 200",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("model", help=".pml or .onnx")
+    b.add_argument("model", help=".pml, .onnx or .tflite")
     b.add_argument("--threads", type=int, default=1)
-    b.add_argument("--compare", choices=["onnxruntime"], help="also time this runtime on the source model")
+    b.add_argument("--compare", choices=["onnxruntime", "litert"], help="also time this runtime on the source model")
+    b.add_argument("--profile", type=int, nargs="?", const=100, default=0, metavar="RUNS",
+                   help="after timing, profile every node over RUNS runs (default 100)")
     b.add_argument("--onnx", help="source .onnx for --compare (default: the path recorded at conversion)")
     b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--rounds", type=int, default=5)

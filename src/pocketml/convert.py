@@ -72,4 +72,6 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
     _require_known_ranks(graph)
     if optimize:
         graph = passes.optimize(graph)
-    return Model(graph, {"source": source, "source_format": fmt, "producer": "pocketml"})
+    # importers may leave what the source file says about itself (TFLite signatures, metadata)
+    extra = getattr(graph, "source_metadata", None) or {}
+    return Model(graph, {"source": source, "source_format": fmt, "producer": "pocketml", **extra})
