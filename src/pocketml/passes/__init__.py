@@ -12,6 +12,7 @@ re-sorting and re-inferring shapes after every pass that changed something:
   fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
   fuse_attention   softmax(Q K^T * scale + mask) V -> Attention            (fuse_attention.py)
   fuse_conv_residual Conv -> Add (residual) / PRelu folded into the Conv  (fuse_conv_residual.py)
+  fold_pad         zero spatial Pad -> Conv's own pads                    (fold_pad.py)
   fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
   dce              dead nodes and values dropped                          (dce.py)
 
@@ -30,6 +31,7 @@ from .. import ir
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .fold_bn import fold_scale_shift
+from .fold_pad import fold_pad_into_conv
 from .fuse_activation import fuse_activations
 from .fuse_attention import fuse_attention
 from .fuse_conv_residual import fuse_conv_residual
@@ -46,6 +48,7 @@ PIPELINE: list = [
     ("fold_bn", fold_scale_shift),
     ("fuse_attention", fuse_attention),
     ("fuse_conv_residual", fuse_conv_residual),
+    ("fold_pad", fold_pad_into_conv),
     ("fuse_activation", fuse_activations),
     ("dce", eliminate_dead_code),
 ]
@@ -77,4 +80,4 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
 
 
 __all__ = ["optimize", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
-           "fuse_activations", "fuse_attention", "fuse_conv_residual", "fuse_gelu", "remove_identities", "optimize_layout"]
+           "fuse_activations", "fuse_attention", "fuse_conv_residual", "fold_pad_into_conv", "fuse_gelu", "remove_identities", "optimize_layout"]
