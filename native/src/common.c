@@ -176,6 +176,8 @@ pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *a
     act->alpha = pml_attr_float(ctx->node, "act_alpha", 0.0f);
     act->beta = pml_attr_float(ctx->node, "act_beta", 0.0f);
     act->slope = NULL;
+    act->has_sum = 0;
+    act->sum_offset = 0;
     if (act->kind == PML_ACT_PRELU)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
                               "fused activation kind %d (prelu) needs a per-channel slope input: only Conv has one",

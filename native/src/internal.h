@@ -203,7 +203,11 @@ typedef enum pml_act_kind {
 typedef struct pml_activation {
     int kind;
     float alpha, beta;
-    const float *slope; /* PML_ACT_PRELU: slope of the first column the kernel sees; NULL otherwise */
+    const float *slope;   /* PML_ACT_PRELU: slope of the first column the kernel sees; NULL otherwise */
+    /* Conv's residual: kernels add the element sum_offset floats away from
+     * each output element before the activation (sum and y share a layout) */
+    int has_sum;
+    ptrdiff_t sum_offset;
 } pml_activation;
 
 /* Reads act/act_alpha/act_beta; returns PML_ERR_UNSUPPORTED (with a node error) for unknown kinds. */

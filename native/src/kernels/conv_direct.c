@@ -76,8 +76,11 @@ void pml_f32_conv_direct_rows(const pml_f32_kernels *kern, const pml_conv_geom *
             }
             for (int64_t p = 0; p * PML_GEMM_NR < g->cout; p++) {
                 const int64_t nr = g->cout - p * PML_GEMM_NR < PML_GEMM_NR ? g->cout - p * PML_GEMM_NR : PML_GEMM_NR;
+                pml_activation panel_act = *act; /* PRelu slopes of this panel's columns */
+                if (panel_act.slope) panel_act.slope += p * PML_GEMM_NR;
                 kern->conv((size_t)mr, (size_t)nr, (size_t)g->kh, (size_t)run, rows, stride, packed + p * k * PML_GEMM_NR,
-                           bias + p * PML_GEMM_NR, yrow + ow0 * g->cout + p * PML_GEMM_NR, (size_t)g->cout, act);
+                           bias + p * PML_GEMM_NR, yrow + ow0 * g->cout + p * PML_GEMM_NR, (size_t)g->cout,
+                           act->kind != PML_ACT_NONE || act->has_sum ? &panel_act : NULL);
             }
         }
     }

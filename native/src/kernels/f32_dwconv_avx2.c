@@ -71,7 +71,7 @@ static void dw_pixel(const dw_row *r, int64_t iw0, int64_t kw0, int64_t kw1, flo
                 a = _mm256_fmadd_ps(xv, _mm256_load_ps(r->w + (kh * g->kw + kw) * r->c_pad + c), a);
             }
         if (full) _mm256_storeu_ps(yp + c, pml_act8(r->act, a));
-        else _mm256_maskstore_ps(yp + c, m, pml_act8(r->act, a));
+        else pml_store_partial8(yp + c, pml_act8(r->act, a), (size_t)(C - c));
     }
 }
 
@@ -124,7 +124,7 @@ static void dw_interior4(const dw_row *r, int64_t ow, float *yrow) {
             }
         for (int p = 0; p < 4; p++) {
             if (full) _mm256_storeu_ps(yp + p * C + c, pml_act8(r->act, a[p]));
-            else _mm256_maskstore_ps(yp + p * C + c, m, pml_act8(r->act, a[p]));
+            else pml_store_partial8(yp + p * C + c, pml_act8(r->act, a[p]), (size_t)(C - c));
         }
     }
 }

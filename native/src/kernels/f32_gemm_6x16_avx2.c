@@ -24,27 +24,85 @@
 #include "gemm.h"
 #include "gemm_act_avx2.h"
 
-/* Applies the activation (if any) to an mr x 16 tile in registers' image and
- * stores its first nr columns to C. */
-static inline void store_tile(size_t mr, size_t nr, __m256 *v, float *c, size_t ldc, const pml_activation *act) {
-    if (act) {
-        pml_act_avx2 s;
-        pml_act_avx2_init(&s, act);
-        for (size_t i = 0; i < 2 * mr; i++) v[i] = pml_act8(&s, v[i]);
-    }
-    if (nr == 16) {
-        for (size_t r = 0; r < mr; r++) {
-            _mm256_storeu_ps(c + r * ldc, v[2 * r]);
-            _mm256_storeu_ps(c + r * ldc + 8, v[2 * r + 1]);
-        }
+/* The epilogue of one micro-kernel call, set up once: Conv's residual (read
+ * sum_offset floats away from each output element), then the activation or
+ * the per-column PRelu (slopes of the tile's 16 columns in k0, k1). */
+typedef struct tile_epi {
+    pml_act_avx2 s;
+    int prelu, has_sum, full;
+    ptrdiff_t sum_offset;
+    __m256i m0, m1; /* lanes of columns < nr, for the residual's loads */
+    __m256 k0, k1;
+} tile_epi;
+
+static inline void tile_epi_init(tile_epi *e, const pml_activation *act, size_t nr) {
+    e->prelu = act->kind == PML_ACT_PRELU;
+    e->has_sum = act->has_sum;
+    e->sum_offset = act->sum_offset;
+    e->full = nr == 16;
+    pml_act_avx2_init(&e->s, e->prelu ? NULL : act);
+    /* called once per tile: set up only what this epilogue reads */
+    if (e->prelu || (e->has_sum && !e->full)) {
+        e->m0 = pml_mask8((int64_t)nr);
+        e->m1 = pml_mask8((int64_t)nr - 8);
     } else {
-        const __m256i m0 = pml_mask8((int64_t)nr), m1 = pml_mask8((int64_t)nr - 8);
-        for (size_t r = 0; r < mr; r++) {
-            _mm256_maskstore_ps(c + r * ldc, m0, v[2 * r]);
-            _mm256_maskstore_ps(c + r * ldc + 8, m1, v[2 * r + 1]);
-        }
+        e->m0 = e->m1 = _mm256_setzero_si256();
+    }
+    if (e->prelu) {
+        e->k0 = _mm256_maskload_ps(act->slope, e->m0);
+        e->k1 = _mm256_maskload_ps(act->slope + 8, e->m1);
+    } else {
+        e->k0 = e->k1 = _mm256_setzero_ps();
     }
 }
+
+/* v: columns half*8 .. half*8+7 of a tile row whose output starts at c. */
+static inline __attribute__((always_inline)) __m256 tile_epi8(const tile_epi *e, __m256 v, const float *c, int half) {
+    if (e->has_sum) {
+        const float *sp = c + e->sum_offset + half * 8;
+        v = _mm256_add_ps(v, e->full ? _mm256_loadu_ps(sp) : _mm256_maskload_ps(sp, half ? e->m1 : e->m0));
+    }
+    if (e->prelu) /* v < 0 is false for NaN: NaN passes through unscaled */
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, half ? e->k1 : e->k0),
+                                _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+    return pml_act8(&e->s, v);
+}
+
+/* One tile row (columns 0..15 in lo, hi) through the epilogue (e may be NULL)
+ * into its first nr columns at c. */
+static inline __attribute__((always_inline)) void store_row(float *c, __m256 lo, __m256 hi, size_t nr, const tile_epi *e) {
+    if (e) {
+        lo = tile_epi8(e, lo, c, 0);
+        hi = tile_epi8(e, hi, c, 1);
+    }
+    if (nr == 16) {
+        _mm256_storeu_ps(c, lo);
+        _mm256_storeu_ps(c + 8, hi);
+    } else if (nr > 8) {
+        _mm256_storeu_ps(c, lo);
+        pml_store_partial8(c + 8, hi, nr - 8);
+    } else {
+        pml_store_partial8(c, lo, nr);
+    }
+}
+
+/* The six rows of a 6x16 tile; rows beyond mr alias a real row (same C, same
+ * values), so storing them again is harmless. */
+#define STORE_TILE_6X16(c0, c1, c2, c3, c4, c5, nr, act)  \
+    do {                                                  \
+        tile_epi e_;                                      \
+        const tile_epi *ep_ = NULL;                       \
+        if (act) {                                        \
+            tile_epi_init(&e_, act, nr);                  \
+            ep_ = &e_;                                    \
+        }                                                 \
+        store_row(c5, v50, v51, nr, ep_);                 \
+        store_row(c4, v40, v41, nr, ep_);                 \
+        store_row(c3, v30, v31, nr, ep_);                 \
+        store_row(c2, v20, v21, nr, ep_);                 \
+        store_row(c1, v10, v11, nr, ep_);                 \
+        store_row(c0, v00, v01, nr, ep_);                 \
+    } while (0)
 
 static inline void load_c_row(size_t nr, const float *c, __m256 *lo, __m256 *hi) {
     if (nr == 16) {
@@ -113,20 +171,7 @@ void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
         TILE_6X16_STEP(k);
     }
 
-    /* aliased rows (mr < 6) hold the same values as the row they alias, so
-     * storing them again is harmless */
-    if (!act && nr == 16) {
-        _mm256_storeu_ps(c5, v50), _mm256_storeu_ps(c5 + 8, v51);
-        _mm256_storeu_ps(c4, v40), _mm256_storeu_ps(c4 + 8, v41);
-        _mm256_storeu_ps(c3, v30), _mm256_storeu_ps(c3 + 8, v31);
-        _mm256_storeu_ps(c2, v20), _mm256_storeu_ps(c2 + 8, v21);
-        _mm256_storeu_ps(c1, v10), _mm256_storeu_ps(c1 + 8, v11);
-        _mm256_storeu_ps(c0, v00), _mm256_storeu_ps(c0 + 8, v01);
-        return;
-    }
-    __m256 v[12] = {v00, v01, v10, v11, v20, v21, v30, v31, v40, v41, v50, v51};
-    /* v[2r], v[2r+1] is real row r for r < mr */
-    store_tile(mr, nr, v, c, ldc, act);
+    STORE_TILE_6X16(c0, c1, c2, c3, c4, c5, nr, act);
 }
 
 void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
@@ -155,9 +200,10 @@ void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
         lo0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + k), _mm256_load_ps(w), lo0);
         hi0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + k), _mm256_load_ps(w + 8), hi0);
     }
-    __m256 v[2] = {_mm256_add_ps(_mm256_add_ps(lo0, lo1), _mm256_add_ps(lo2, lo3)),
-                   _mm256_add_ps(_mm256_add_ps(hi0, hi1), _mm256_add_ps(hi2, hi3))};
-    store_tile(1, nr, v, c, 0, act);
+    tile_epi e;
+    if (act) tile_epi_init(&e, act, nr);
+    store_row(c, _mm256_add_ps(_mm256_add_ps(lo0, lo1), _mm256_add_ps(lo2, lo3)),
+              _mm256_add_ps(_mm256_add_ps(hi0, hi1), _mm256_add_ps(hi2, hi3)), nr, act ? &e : NULL);
 }
 
 void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
@@ -204,8 +250,10 @@ void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t segle
             TILE_6X16_STEP(k);
         }
     }
-    __m256 v[12] = {v00, v01, v10, v11, v20, v21, v30, v31, v40, v41, v50, v51};
-    store_tile(mr, nr, v, c, ldc, act && act->kind != PML_ACT_NONE ? act : NULL);
+    float *c0 = c, *c1 = mr > 1 ? c0 + ldc : c0, *c2 = mr > 2 ? c1 + ldc : c1, *c3 = mr > 3 ? c2 + ldc : c2;
+    float *c4 = mr > 4 ? c3 + ldc : c3, *c5 = mr > 5 ? c4 + ldc : c4;
+    if (act && act->kind == PML_ACT_NONE && !act->has_sum) act = NULL;
+    STORE_TILE_6X16(c0, c1, c2, c3, c4, c5, nr, act);
 }
 
 void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
@@ -230,7 +278,7 @@ void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy
                 v = pml_act8(&s, v);
             }
             if (full) _mm256_storeu_ps(yr + j, v);
-            else _mm256_maskstore_ps(yr + j, m, v);
+            else pml_store_partial8(yr + j, v, (size_t)(cols - j));
         }
     }
 }

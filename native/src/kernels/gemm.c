@@ -162,7 +162,7 @@ static void gemm_task(void *arg, int64_t task, int thread) {
     float *c = p->c;
     if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, batch, &a, &b, &c);
     const float *bias = b + p->k * pl->n_pad;
-    const pml_activation *act = p->act.kind != PML_ACT_NONE ? &p->act : NULL;
+    const pml_activation *act = p->act.kind != PML_ACT_NONE || p->act.has_sum ? &p->act : NULL;
     float *abuf = job->scratch + (size_t)thread * pl->scratch_floats;
 
     for (int64_t kb = 0; kb < pl->nkb; kb++) {
@@ -183,17 +183,20 @@ static void gemm_task(void *arg, int64_t task, int thread) {
             const size_t nr = (size_t)(p->n - pn * PML_GEMM_NR < PML_GEMM_NR ? p->n - pn * PML_GEMM_NR : PML_GEMM_NR);
             const float *init = first && !p->accumulate ? bias + pn * PML_GEMM_NR : NULL;
             float *cp = c + m0 * p->ldc + pn * PML_GEMM_NR;
+            pml_activation panel_act; /* PRelu slopes of this panel's columns */
+            const pml_activation *pact = act;
+            if (act && act->slope) {
+                panel_act = *act;
+                panel_act.slope += batch * p->batch_cols + pn * PML_GEMM_NR;
+                pact = &panel_act;
+            }
             for (int64_t i = 0; i < mb; i += (int64_t)mr_max) {
                 const size_t mr = (size_t)(mb - i) < mr_max ? (size_t)(mb - i) : mr_max;
                 pml_f32_gemm_ukernel uk = mr == 1 ? job->kern->gemm_1 : job->kern->gemm;
                 uk(mr, nr, (size_t)kcb, ablk + i * lda, (size_t)lda, w, init, cp + i * p->ldc, (size_t)p->ldc,
-                   last ? act : NULL);
+                   last ? pact : NULL);
             }
         }
-    }
-    if (p->epilogue) {
-        const int64_t n1 = p1 * PML_GEMM_NR < p->n ? p1 * PML_GEMM_NR : p->n;
-        p->epilogue(p->cb_ctx, batch, m0, mb, p0 * PML_GEMM_NR, n1);
     }
 }
 

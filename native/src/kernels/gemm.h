@@ -40,7 +40,9 @@
  *   a    : row r at a + r*lda, k contiguous (no alignment required)
  *   w    : one packed panel (64-byte aligned, 16 floats per k)
  *   init : 16 floats (bias panel) to start from, or NULL to accumulate onto C
- *   act  : activation applied before the store, or NULL (not the last K block)
+ *   act  : epilogue applied before the store, or NULL (not the last K block):
+ *          optional residual (act->has_sum), then the activation (PRelu with
+ *          act->slope[j] for column j of this tile)
  * 1 <= mr <= the kernel's MR, 1 <= nr <= 16; kc may be 0. Only the mr x nr
  * corner of C is read or written.
  */
@@ -133,10 +135,6 @@ typedef void (*pml_gemm_pack_a_fn)(const void *ctx, int64_t batch, int64_t m0, i
 typedef void (*pml_gemm_batch_fn)(const void *ctx, int64_t batch, const float **a, const float **packed_b,
                                   float **c);
 
-/* Called by the task that computed rows [m0, m0+mb) x columns [n0, n1) of batch
- * item `batch` (after its last K block, while the block is in cache). */
-typedef void (*pml_gemm_epilogue_fn)(const void *ctx, int64_t batch, int64_t m0, int64_t mb, int64_t n0, int64_t n1);
-
 typedef struct pml_gemm_problem {
     int64_t m, n, k;
     int64_t batch;            /* independent GEMMs of this shape (groups, matmul batches); >= 1 */
@@ -149,9 +147,17 @@ typedef struct pml_gemm_problem {
     pml_gemm_pack_a_fn pack_a;     /* NULL: A read in place */
     const void *cb_ctx;
     int accumulate;           /* 1: start from the values in C instead of the packed bias */
-    pml_activation act;
-    pml_gemm_epilogue_fn epilogue; /* NULL: none */
+    pml_activation act;       /* may carry Conv's residual (has_sum) and PRelu slopes of batch 0's columns */
+    int64_t batch_cols;       /* act.slope: batch item b's columns start at slope + b * batch_cols */
 } pml_gemm_problem;
+
+/* One output element's epilogue in scalar code: act(v + residual at c + sum_offset),
+ * PRelu with the slope of column j (act->slope is the tile's first column). */
+static inline float pml_epilogue_scalar(const pml_activation *act, float v, const float *c, size_t j) {
+    if (act->has_sum) v += c[act->sum_offset];
+    if (act->kind == PML_ACT_PRELU) return v < 0.0f ? v * act->slope[j] : v;
+    return pml_activation_scalar(act, v);
+}
 
 /* Floats of scratch one thread needs for a problem (0 unless pack_a is set). */
 size_t pml_gemm_scratch_floats(const pml_f32_kernels *kern, const pml_gemm_problem *p);

@@ -202,4 +202,25 @@ static inline __m256i pml_mask8(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* Stores the first n (0..8, more = 8) floats of v. Plain 16/8/4-byte stores: AMD cores
+ * run vmaskmovps stores as slow microcode. */
+static inline __attribute__((always_inline)) void pml_store_partial8(float *p, __m256 v, size_t n) {
+    if (n >= 8) {
+        _mm256_storeu_ps(p, v);
+        return;
+    }
+    __m128 q = _mm256_castps256_ps128(v);
+    if (n >= 4) {
+        _mm_storeu_ps(p, q);
+        q = _mm256_extractf128_ps(v, 1);
+        p += 4, n -= 4;
+    }
+    if (n >= 2) {
+        _mm_storel_pi((__m64 *)p, q);
+        q = _mm_movehl_ps(q, q);
+        p += 2, n -= 2;
+    }
+    if (n) _mm_store_ss(p, q);
+}
+
 #endif /* PML_GEMM_ACT_AVX2_H */

@@ -33,7 +33,8 @@ void pml_f32_gemm_4x16__scalar(size_t mr, size_t nr, size_t kc, const float *a, 
         }
     }
     for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = act ? pml_activation_scalar(act, acc[r][j]) : acc[r][j];
+        for (size_t j = 0; j < nr; j++)
+            c[r * ldc + j] = act ? pml_epilogue_scalar(act, acc[r][j], &c[r * ldc + j], j) : acc[r][j];
 }
 
 void pml_f32_bias_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,

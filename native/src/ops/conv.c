@@ -17,9 +17,10 @@
  *              bias + activation pass
  * Conv also takes an optional residual `sum` (y's shape, added before the
  * activation, like onnxruntime's FusedConv Z) and a per-channel PRelu slope
- * (act = prelu): both are applied by one epilogue pass over each block of y
- * right after the GEMM/depthwise kernel wrote it, while it is still in cache,
- * so Conv -> Add -> PRelu costs one write of y instead of three passes.
+ * (act = prelu). The GEMM and implicit-GEMM micro-kernels apply both to each
+ * tile in registers before storing it (pml_activation's has_sum/slope), so
+ * Conv -> Add -> PRelu writes y once; the depthwise and reference paths run
+ * one sum_act pass over each block of rows right after computing it.
  * Constant weights (and bias) are packed once per session by pack, which
  * reads only the weights, bias and attributes (the layout depends on them
  * and the ISA, never on x's shape), and every plan shares them; otherwise
@@ -44,8 +45,8 @@ typedef struct conv_state {
     const pml_f32_kernels *kern;
     int direct;             /* gemm path reads x in place (1x1, stride 1, no pads) */
     int implicit;           /* gemm path runs implicit-GEMM conv tiles (kernels/conv_direct.c) */
-    int epilogue;           /* sum input or prelu: act applied by the sum_act pass, kernels store raw y */
-    pml_activation kernel_act; /* what the GEMM/depthwise kernels apply (none when epilogue) */
+    int epilogue;           /* sum input or prelu */
+    pml_activation kernel_act; /* depthwise/reference kernels: none when epilogue (a sum_act pass follows) */
     const float *packed;    /* weights packed by pack (ctx->packed, not owned); NULL: per run into scratch */
     size_t group_floats;    /* packed floats of one group (multiple of 16: keeps 64-byte alignment) */
     size_t packed_floats;
@@ -363,24 +364,15 @@ typedef struct conv_run_ctx {
     float *y;
     const float *sum;   /* residual added before the activation, or NULL */
     float *scratch;     /* the node's arena scratch */
-    pml_activation act; /* the epilogue's activation (prelu: slope of channel 0) */
+    pml_activation act; /* the full epilogue (prelu: slope of channel 0; has_sum) for the tile kernels */
 } conv_run_ctx;
 
-/* act(y + sum) over rows [m0, m0 + rows) x channels [c0, c1) of y viewed as [N*OH*OW, Cout]. */
-static void conv_epilogue_block(const conv_run_ctx *rc, int64_t m0, int64_t rows, int64_t c0, int64_t c1) {
+/* act(y + sum) over rows [m0, m0 + rows) of y viewed as [N*OH*OW, Cout] (depthwise path). */
+static void conv_epilogue_rows(const conv_run_ctx *rc, int64_t m0, int64_t rows) {
     const int64_t ld = rc->st->g.cout;
-    pml_activation act = rc->act;
-    if (act.slope) act.slope += c0;
-    rc->st->kern->sum_act(rc->y + m0 * ld + c0, rows, c1 - c0, ld, rc->sum ? rc->sum + m0 * ld + c0 : NULL, ld,
-                          &act);
+    rc->st->kern->sum_act(rc->y + m0 * ld, rows, ld, ld, rc->sum ? rc->sum + m0 * ld : NULL, ld, &rc->act);
 }
 
-/* GEMM driver hook: a task finished rows [m0, m0+mb) x columns [n0, n1) of group grp. */
-static void conv_gemm_epilogue(const void *arg, int64_t grp, int64_t m0, int64_t mb, int64_t n0, int64_t n1) {
-    const conv_run_ctx *rc = (const conv_run_ctx *)arg;
-    const int64_t c0 = grp * rc->st->g.coutg;
-    conv_epilogue_block(rc, m0, mb, c0 + n0, c0 + n1);
-}
 
 static void conv_batch_ptrs(const void *arg, int64_t grp, const float **a, const float **b, float **c) {
     const conv_run_ctx *rc = (const conv_run_ctx *)arg;
@@ -404,7 +396,7 @@ static void dw_task(void *arg, int64_t task, int thread) {
     (void)thread;
     if (r0 >= r1) return;
     rc->st->kern->dwconv(g, rc->x, rc->packed, rc->y, r0, r1, &rc->st->kernel_act);
-    if (rc->st->epilogue) conv_epilogue_block(rc, r0 * g->ow, (r1 - r0) * g->ow, 0, g->cout);
+    if (rc->st->epilogue) conv_epilogue_rows(rc, r0 * g->ow, (r1 - r0) * g->ow);
 }
 
 static void implicit_task(void *arg, int64_t task, int thread) {
@@ -415,8 +407,7 @@ static void implicit_task(void *arg, int64_t task, int thread) {
     const int64_t r0 = task * per, r1 = r0 + per < rows ? r0 + per : rows;
     if (r0 >= r1) return;
     pml_f32_conv_direct_rows(st->kern, g, rc->x, rc->packed, rc->y, r0, r1,
-                             rc->scratch + st->off_gemm + (size_t)thread * st->gemm_scratch, &st->kernel_act);
-    if (st->epilogue) conv_epilogue_block(rc, r0 * g->ow, (r1 - r0) * g->ow, 0, g->cout);
+                             rc->scratch + st->off_gemm + (size_t)thread * st->gemm_scratch, &rc->act);
 }
 
 static void conv_transpose_gemm(const conv_state *st, const float *x, const float *packed, float *y, float *scratch,
@@ -454,6 +445,7 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     conv_run_ctx rc = {st, x, NULL, y, ctx->n_in > 3 && ctx->in[3] ? (const float *)ctx->in[3]->data : NULL,
                        scratch, st->act};
     if (st->act.kind == PML_ACT_PRELU) rc.act.slope = (const float *)ctx->in[4]->data;
+    if (rc.sum) rc.act.has_sum = 1, rc.act.sum_offset = rc.sum - y; /* the tile kernels' in-register residual */
     if (st->path == PATH_REF) {
         pml_f32_conv_ref(g, x, w, b, &st->kernel_act, y);
         if (st->epilogue) pml_f32_sum_act__scalar(y, g->n * g->oh * g->ow, g->cout, g->cout, rc.sum, g->cout, &rc.act);
@@ -477,7 +469,7 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
         pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = g->kh * g->kw * g->cg,
                               .batch = g->group, .a = x, .lda = g->cin, .packed_b = packed, .c = y, .ldc = g->cout,
                               .batch_ptrs = conv_batch_ptrs, .pack_a = st->direct ? NULL : conv_pack_a, .cb_ctx = &rc,
-                              .act = st->kernel_act, .epilogue = st->epilogue ? conv_gemm_epilogue : NULL};
+                              .act = rc.act, .batch_cols = g->coutg};
         pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
     } else {
         conv_transpose_gemm(st, x, packed, y, scratch, ctx->pool, b);
