@@ -29,21 +29,22 @@ size_t pml_conv_direct_scratch_floats(const pml_f32_kernels *kern, const pml_con
     return (kern->gemm_mr * (size_t)(g->kh * g->kw * g->cin) + 15) / 16 * 16;
 }
 
-/* Zero-padded patch of output pixel (oh, ow) of image n: KH runs of KW*Cin. */
+/* Zero-padded patch of output pixel (oh, ow) of image n: KH runs of KW*Cin,
+ * each the in-bounds taps [kw0, kw1) copied in one piece between zeros. */
 static void copy_patch(const pml_conv_geom *g, const float *ximg, int64_t ih0, int64_t iw0, float *dst) {
     const int64_t run = g->kw * g->cin;
+    int64_t kw0, kw1;
+    pml_window_taps(iw0, 1, g->kw, g->w, &kw0, &kw1);
     for (int64_t kh = 0; kh < g->kh; kh++) {
         float *d = dst + kh * run;
         const int64_t ih = ih0 + kh * g->dh;
-        if (ih < 0 || ih >= g->h) {
+        if (ih < 0 || ih >= g->h || kw1 <= kw0) {
             memset(d, 0, (size_t)run * sizeof(float));
             continue;
         }
-        for (int64_t kw = 0; kw < g->kw; kw++) {
-            const int64_t iw = iw0 + kw;
-            if (iw < 0 || iw >= g->w) memset(d + kw * g->cin, 0, (size_t)g->cin * sizeof(float));
-            else memcpy(d + kw * g->cin, ximg + (ih * g->w + iw) * g->cin, (size_t)g->cin * sizeof(float));
-        }
+        memset(d, 0, (size_t)(kw0 * g->cin) * sizeof(float));
+        memcpy(d + kw0 * g->cin, ximg + (ih * g->w + iw0 + kw0) * g->cin, (size_t)((kw1 - kw0) * g->cin) * sizeof(float));
+        memset(d + kw1 * g->cin, 0, (size_t)((g->kw - kw1) * g->cin) * sizeof(float));
     }
 }
 

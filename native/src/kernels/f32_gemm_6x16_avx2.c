@@ -142,6 +142,20 @@ static inline void load_c_row(size_t nr, const float *c, __m256 *lo, __m256 *hi)
         v51 = _mm256_fmadd_ps(va, b1, v51);                \
     } while (0)
 
+/* The same step for a panel whose columns 8..15 are all beyond nr (the tail
+ * of Cout = 24, 40, 72...): half the loads and FMAs; v*1 keep their start. */
+#define TILE_6X8_STEP(k)                                   \
+    do {                                                   \
+        const __m256 b0 = _mm256_load_ps(w);               \
+        w += 16;                                           \
+        v00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + (k)), b0, v00); \
+        v10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + (k)), b0, v10); \
+        v20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + (k)), b0, v20); \
+        v30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + (k)), b0, v30); \
+        v40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + (k)), b0, v40); \
+        v50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + (k)), b0, v50); \
+    } while (0)
+
 void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
                                  const float *init, float *c, size_t ldc, const pml_activation *act) {
     const float *a0 = a, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda, *a5 = a4 + lda;
@@ -167,9 +181,10 @@ void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
         load_c_row(nr, c5, &v50, &v51);
     }
 
-    for (size_t k = 0; k < kc; k++) {
-        TILE_6X16_STEP(k);
-    }
+    if (nr <= 8)
+        for (size_t k = 0; k < kc; k++) TILE_6X8_STEP(k);
+    else
+        for (size_t k = 0; k < kc; k++) TILE_6X16_STEP(k);
 
     STORE_TILE_6X16(c0, c1, c2, c3, c4, c5, nr, act);
 }
@@ -246,9 +261,10 @@ void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t segle
     for (size_t s = 0; s < nseg; s++) {
         const float *a0 = a[0] + (int64_t)s * st[0], *a1 = a[1] + (int64_t)s * st[1], *a2 = a[2] + (int64_t)s * st[2];
         const float *a3 = a[3] + (int64_t)s * st[3], *a4 = a[4] + (int64_t)s * st[4], *a5 = a[5] + (int64_t)s * st[5];
-        for (size_t k = 0; k < seglen; k++) {
-            TILE_6X16_STEP(k);
-        }
+        if (nr <= 8)
+            for (size_t k = 0; k < seglen; k++) TILE_6X8_STEP(k);
+        else
+            for (size_t k = 0; k < seglen; k++) TILE_6X16_STEP(k);
     }
     float *c0 = c, *c1 = mr > 1 ? c0 + ldc : c0, *c2 = mr > 2 ? c1 + ldc : c1, *c3 = mr > 3 ? c2 + ldc : c2;
     float *c4 = mr > 4 ? c3 + ldc : c3, *c5 = mr > 5 ? c4 + ldc : c4;
