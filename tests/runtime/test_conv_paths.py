@@ -6,8 +6,8 @@ tiles for one-group convs whose patch fits one K block (stems, strided 1x1;
 border pixels through zero-padded patch copies), im2col + GEMM for the rest
 (large K, horizontal dilation, groups), the depthwise kernel, and the scalar
 reference for scalar_only sessions. Geometries below put tile tails (OW not a
-multiple of 6, Cout not a multiple of 16), asymmetric pads and vertical
-dilation on each path.
+multiple of 6, Cout not a multiple of 16, channel counts not a multiple of
+8 for depthwise), asymmetric pads and vertical dilation on each path.
 """
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ GEOMETRIES = {
     "grouped": (1, 9, 9, 8, 12, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 4),
     "pointwise": (2, 6, 7, 16, 24, 1, 1, [1, 1], [0, 0, 0, 0], [1, 1], 1),
     "depthwise": (1, 11, 10, 24, 24, 3, 3, [2, 2], [0, 0, 1, 1], [1, 1], 24),
+    # 3x3 stride 1: weights-in-registers row kernel on interior pixels, masked channel tails
+    "depthwise_3x3s1_c20": (2, 9, 13, 20, 20, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 20),
+    "depthwise_3x3s1_nopad_c8": (1, 7, 11, 8, 8, 3, 3, [1, 1], [0, 0, 0, 0], [1, 1], 8),
+    "depthwise_3x3s1_asym_c37": (1, 6, 6, 37, 37, 3, 3, [1, 1], [0, 1, 2, 0], [1, 1], 37),
+    "depthwise_3x3s1_narrow": (1, 5, 3, 16, 16, 3, 3, [1, 1], [1, 1, 1, 1], [1, 1], 16),
 }
 EPILOGUES = ["none", "sum", "prelu", "sum_prelu", "sum_relu"]
 
