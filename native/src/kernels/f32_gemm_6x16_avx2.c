@@ -272,29 +272,20 @@ void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t segle
     STORE_TILE_6X16(c0, c1, c2, c3, c4, c5, nr, act);
 }
 
-void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
-                               const pml_activation *act) {
-    const int prelu = act->kind == PML_ACT_PRELU;
-    pml_act_avx2 s;
-    pml_act_avx2_init(&s, prelu ? NULL : act);
-    const __m256 zero = _mm256_setzero_ps();
-    for (int64_t r = 0; r < rows; r++) {
-        float *yr = y + r * ldy;
-        const float *sr = sum ? sum + r * lds : NULL;
-        for (int64_t j = 0; j < cols; j += 8) {
-            const int full = j + 8 <= cols;
-            const __m256i m = full ? _mm256_set1_epi32(-1) : pml_mask8(cols - j);
-            __m256 v = full ? _mm256_loadu_ps(yr + j) : _mm256_maskload_ps(yr + j, m);
-            if (sr) v = _mm256_add_ps(v, full ? _mm256_loadu_ps(sr + j) : _mm256_maskload_ps(sr + j, m));
-            if (prelu) {
-                /* v < 0 is false for NaN: NaN passes through unscaled */
-                const __m256 k = full ? _mm256_loadu_ps(act->slope + j) : _mm256_maskload_ps(act->slope + j, m);
-                v = _mm256_blendv_ps(v, _mm256_mul_ps(v, k), _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-            } else {
-                v = pml_act8(&s, v);
-            }
-            if (full) _mm256_storeu_ps(yr + j, v);
-            else pml_store_partial8(yr + j, v, (size_t)(cols - j));
+void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act) {
+    /* 16-column blocks through the tile epilogue, so the residual/PRelu/
+     * activation code is the micro-kernels' own */
+    for (int64_t j = 0; j < cols; j += 16) {
+        const size_t nr = (size_t)(cols - j < 16 ? cols - j : 16);
+        pml_activation block = *act;
+        if (block.slope) block.slope += j;
+        tile_epi e;
+        tile_epi_init(&e, &block, nr);
+        for (int64_t r = 0; r < rows; r++) {
+            float *c = y + r * ldy + j;
+            __m256 lo, hi;
+            load_c_row(nr, c, &lo, &hi);
+            store_row(c, lo, hi, nr, &e);
         }
     }
 }

@@ -60,10 +60,10 @@ typedef void (*pml_f32_conv_ukernel)(size_t mr, size_t nr, size_t nseg, size_t s
                                      const int64_t *row_stride, const float *w, const float *init, float *c,
                                      size_t ldc, const pml_activation *act);
 
-/* y[r*ldy + j] = act(y[...] + sum[r*lds + j]) for r < rows, j < cols; sum may be
- * NULL; act may be PML_ACT_PRELU with act->slope[j] the slope of column j. */
-typedef void (*pml_f32_sum_act_fn)(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
-                                   const pml_activation *act);
+/* The tile epilogue as a pass over y (r < rows, j < cols): y[r*ldy + j] =
+ * act(y + the residual at act->sum_offset if act->has_sum), PRelu with
+ * act->slope[j] for column j. */
+typedef void (*pml_f32_sum_act_fn)(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
 
 struct pml_conv_geom;
 struct pml_pool_geom;
@@ -180,13 +180,11 @@ void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
 void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
-                             const pml_activation *act);
+void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
 void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
                                  const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
                                  const pml_activation *act);
-void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
-                               const pml_activation *act);
+void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
 void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
                                 const pml_activation *act);
 

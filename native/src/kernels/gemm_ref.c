@@ -46,13 +46,7 @@ void pml_f32_bias_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy,
         }
 }
 
-void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *sum, int64_t lds,
-                             const pml_activation *act) {
+void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act) {
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < cols; j++) {
-            float v = y[r * ldy + j] + (sum ? sum[r * lds + j] : 0.0f);
-            if (act->kind == PML_ACT_PRELU) v = v < 0.0f ? v * act->slope[j] : v;
-            else v = pml_activation_scalar(act, v);
-            y[r * ldy + j] = v;
-        }
+        for (int64_t j = 0; j < cols; j++) y[r * ldy + j] = pml_epilogue_scalar(act, y[r * ldy + j], &y[r * ldy + j], (size_t)j);
 }

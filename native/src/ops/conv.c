@@ -362,17 +362,18 @@ typedef struct conv_run_ctx {
     const conv_state *st;
     const float *x, *packed;
     float *y;
-    const float *sum;   /* residual added before the activation, or NULL */
     float *scratch;     /* the node's arena scratch */
     pml_activation act; /* the full epilogue (prelu: slope of channel 0; has_sum) for the tile kernels */
 } conv_run_ctx;
 
-/* act(y + sum) over rows [m0, m0 + rows) of y viewed as [N*OH*OW, Cout] (depthwise path). */
-static void conv_epilogue_rows(const conv_run_ctx *rc, int64_t m0, int64_t rows) {
-    const int64_t ld = rc->st->g.cout;
-    rc->st->kern->sum_act(rc->y + m0 * ld, rows, ld, ld, rc->sum ? rc->sum + m0 * ld : NULL, ld, &rc->act);
+/* Output rows [r0, r1) of the flattened [N*OH] space that pool task `task` of
+ * 4 per thread computes; 0 if the task has none. */
+static int task_rows(const conv_state *st, int64_t task, int64_t *r0, int64_t *r1) {
+    const int64_t rows = st->g.n * st->g.oh, per = (rows + 4 * st->threads - 1) / (4 * st->threads);
+    *r0 = task * per;
+    *r1 = *r0 + per < rows ? *r0 + per : rows;
+    return *r0 < *r1;
 }
-
 
 static void conv_batch_ptrs(const void *arg, int64_t grp, const float **a, const float **b, float **c) {
     const conv_run_ctx *rc = (const conv_run_ctx *)arg;
@@ -391,21 +392,20 @@ static void conv_pack_a(const void *arg, int64_t grp, int64_t m0, int64_t mb, in
 static void dw_task(void *arg, int64_t task, int thread) {
     const conv_run_ctx *rc = (const conv_run_ctx *)arg;
     const pml_conv_geom *g = &rc->st->g;
-    const int64_t rows = g->n * g->oh, per = (rows + 4 * rc->st->threads - 1) / (4 * rc->st->threads);
-    const int64_t r0 = task * per, r1 = r0 + per < rows ? r0 + per : rows;
+    int64_t r0, r1;
     (void)thread;
-    if (r0 >= r1) return;
+    if (!task_rows(rc->st, task, &r0, &r1)) return;
     rc->st->kern->dwconv(g, rc->x, rc->packed, rc->y, r0, r1, &rc->st->kernel_act);
-    if (rc->st->epilogue) conv_epilogue_rows(rc, r0 * g->ow, (r1 - r0) * g->ow);
+    if (rc->st->epilogue) /* residual/PRelu over these rows while they are in cache */
+        rc->st->kern->sum_act(rc->y + r0 * g->ow * g->cout, (r1 - r0) * g->ow, g->cout, g->cout, &rc->act);
 }
 
 static void implicit_task(void *arg, int64_t task, int thread) {
     const conv_run_ctx *rc = (const conv_run_ctx *)arg;
     const conv_state *st = rc->st;
     const pml_conv_geom *g = &st->g;
-    const int64_t rows = g->n * g->oh, per = (rows + 4 * st->threads - 1) / (4 * st->threads);
-    const int64_t r0 = task * per, r1 = r0 + per < rows ? r0 + per : rows;
-    if (r0 >= r1) return;
+    int64_t r0, r1;
+    if (!task_rows(st, task, &r0, &r1)) return;
     pml_f32_conv_direct_rows(st->kern, g, rc->x, rc->packed, rc->y, r0, r1,
                              rc->scratch + st->off_gemm + (size_t)thread * st->gemm_scratch, &rc->act);
 }
@@ -442,13 +442,15 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     if (pml_threadpool_size(ctx->pool) > st->threads) /* per-thread scratch was sized in prepare */
         return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
                               pml_threadpool_size(ctx->pool), st->threads);
-    conv_run_ctx rc = {st, x, NULL, y, ctx->n_in > 3 && ctx->in[3] ? (const float *)ctx->in[3]->data : NULL,
-                       scratch, st->act};
+    conv_run_ctx rc = {st, x, NULL, y, scratch, st->act};
     if (st->act.kind == PML_ACT_PRELU) rc.act.slope = (const float *)ctx->in[4]->data;
-    if (rc.sum) rc.act.has_sum = 1, rc.act.sum_offset = rc.sum - y; /* the tile kernels' in-register residual */
+    if (ctx->n_in > 3 && ctx->in[3]) { /* the residual, read at a fixed offset from each output element */
+        rc.act.has_sum = 1;
+        rc.act.sum_offset = (const float *)ctx->in[3]->data - y;
+    }
     if (st->path == PATH_REF) {
         pml_f32_conv_ref(g, x, w, b, &st->kernel_act, y);
-        if (st->epilogue) pml_f32_sum_act__scalar(y, g->n * g->oh * g->ow, g->cout, g->cout, rc.sum, g->cout, &rc.act);
+        if (st->epilogue) pml_f32_sum_act__scalar(y, g->n * g->oh * g->ow, g->cout, g->cout, &rc.act);
         return PML_OK;
     }
     if (st->path == PATH_T_REF) {
