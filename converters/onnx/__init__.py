@@ -2,8 +2,10 @@
 
 importer.py walks the graph; context.py holds the per-import state, the
 handler table and the emit/fold machinery; ops_<family>.py map each ONNX op
-type to IR ops (see ``supported_ops()``); layout.py wraps NCHW spatial ops
-into the IR's NHWC ones.
+type to IR ops of that registry family (see ``supported_ops()``); layout.py
+wraps NCHW spatial ops into the IR's NHWC ones; params.py reads parameters
+that may be computed at run time; widen.py computes narrow dtypes in a
+wider one where the IR op lacks them.
 """
 from .importer import import_onnx, supported_ops
 

@@ -18,9 +18,10 @@ import onnx
 from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
 
-from . import ops_attention  # noqa: F401
-from . import ops_conv, ops_elementwise, ops_matmul, ops_norm, ops_pool, ops_recurrent, ops_reduce, ops_tensor  # noqa: F401
+from . import (ops_attention, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
+               ops_norm, ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_tensor, ops_unary)
 from .context import HANDLERS, ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
+from .params import materialize
 
 MIN_OPSET = 7
 DEFAULT_DOMAINS = ("", "ai.onnx")
@@ -182,7 +183,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             if i in ctx.shape_values and not fn.shape_aware:
                 # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
                 # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
-                ops_tensor.materialize(ctx, i, in_place=True)
+                materialize(ctx, i, in_place=True)
             if i and i not in graph.values and i not in ctx.shape_values:
                 raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
         fn(ctx, node)

@@ -1,0 +1,105 @@
+"""ONNX Resize and Upsample -> one IR Resize with explicit per-axis scales
+and sizes.
+
+Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
+are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
+coordinate_transformation_mode, nearest_mode, cubic_coeff_a,
+exclude_outside, extrapolation_value, axes and keep_aspect_ratio_policy.
+Scales and sizes must be constants (ctx.param).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
+
+from .context import Context, OnnxNode, handler
+from .params import ints, norm_axes
+
+
+def _legacy_nearest_mode(ctx: Context, scales) -> int:
+    """Upsample and Resize-10 pick the source pixel as onnxruntime does (the
+    oracle): floor when enlarging, ceil when shrinking, per axis."""
+    up = any(s > 1 for s in scales)
+    down = any(s < 1 for s in scales)
+    if up and down:
+        raise ctx.unsupported(f"nearest resize that enlarges some axes and shrinks others (scales {scales}) "
+                              f"before opset 11")
+    return NEAREST_MODES.index("ceil" if down else "floor")
+
+
+@handler("Resize", "Upsample")
+def resize(ctx: Context, node: OnnxNode) -> None:
+    x = node.input(0)
+    shape = ctx.shape(x)
+    rank = len(shape)
+    mode = node.attrs.get("mode", "nearest")
+    mode = "linear" if mode == "bilinear" else mode  # Upsample-7 spelling
+    legacy = node.op_type == "Upsample" or node.opset < 11
+    if mode not in RESIZE_MODES or (legacy and mode == "cubic"):
+        raise ctx.unsupported(f"mode={mode!r} is not supported; supported: nearest, linear" +
+                              ("" if legacy else ", cubic"))
+    sizes = None
+    policy = "stretch"
+    if legacy:
+        if node.op_type == "Upsample" and node.opset < 9:
+            scales = [float(s) for s in node.attrs["scales"]]
+        else:
+            scales = [float(s) for s in ctx.param(1, "scales", required=True).reshape(-1)]
+        coord, axes = "asymmetric", list(range(rank))
+    else:
+        coord = node.attrs.get("coordinate_transformation_mode", "half_pixel")
+        if coord not in COORD_MODES:
+            raise ctx.unsupported(f"coordinate_transformation_mode={coord!r} is not supported; supported: "
+                                  f"{', '.join(COORD_MODES)}")
+        if int(node.attrs.get("antialias", 0)):
+            raise ctx.unsupported("antialias=1 is not supported")
+        policy = node.attrs.get("keep_aspect_ratio_policy", "stretch")
+        if policy not in ("stretch", "not_larger", "not_smaller"):
+            raise ctx.unsupported(f"keep_aspect_ratio_policy={policy!r}")
+        axes = norm_axes(ctx, [int(a) for a in node.attrs.get("axes", range(rank))], rank)
+        scales_t, sizes_t = ctx.param(2, "scales"), ctx.param(3, "sizes")
+        scales = [float(s) for s in scales_t.reshape(-1)] if scales_t is not None and scales_t.size else None
+        sizes = ints(sizes_t) if sizes_t is not None and sizes_t.size else None
+        if (scales is None) == (sizes is None):
+            raise ctx.error("exactly one of scales and sizes must be given")
+    given = scales if sizes is None else sizes
+    if len(given) != len(axes):
+        raise ctx.error(f"{'scales' if sizes is None else 'sizes'} {given} need one value per axis in {axes}")
+    full_scales, full_sizes = [1.0] * rank, [-1 if isinstance(d, str) else int(d) for d in shape]
+    if sizes is not None:
+        for a, size in zip(axes, sizes):
+            if isinstance(shape[a], str):
+                raise ctx.error(f"sizes on symbolic axis {a} ({shape[a]!r}) need a static input dim")
+            full_scales[a] = size / shape[a]
+        if policy != "stretch":
+            pick = min if policy == "not_larger" else max
+            scale = pick(full_scales[a] for a in axes)
+            for a in axes:
+                full_scales[a] = scale
+                sizes[axes.index(a)] = int(scale * shape[a] + 0.5)  # round half up, as the spec says
+        for a, size in zip(axes, sizes):
+            full_sizes[a] = size
+    else:
+        for a, scale in zip(axes, scales):
+            if scale <= 0:
+                raise ctx.error(f"scales {scales} must be positive")
+            full_scales[a] = scale
+            if isinstance(shape[a], str):
+                if scale != 1.0:
+                    raise ctx.error(f"scale {scale} on symbolic axis {a} ({shape[a]!r}); fix it with input_shapes")
+            else:  # float32 product, floored, as the runtimes compute it
+                full_sizes[a] = int(np.floor(np.float32(scale) * np.float32(shape[a])))
+    nearest = node.attrs.get("nearest_mode", "round_prefer_floor")
+    if legacy:
+        nearest_code = _legacy_nearest_mode(ctx, [full_scales[a] for a in axes]) if mode == "nearest" else 0
+    elif nearest not in NEAREST_MODES:
+        raise ctx.unsupported(f"nearest_mode={nearest!r} is not supported; supported: {', '.join(NEAREST_MODES)}")
+    else:
+        nearest_code = NEAREST_MODES.index(nearest)
+    attrs = {"mode": RESIZE_MODES.index(mode), "coordinate_transformation_mode": COORD_MODES.index(coord),
+             "nearest_mode": nearest_code, "cubic_coeff_a": float(node.attrs.get("cubic_coeff_a", -0.75)),
+             "exclude_outside": int(node.attrs.get("exclude_outside", 0)),
+             "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0)),
+             "scales": full_scales, "sizes": full_sizes}
+    ctx.emit1("Resize", [x], node.output(0), attrs)
