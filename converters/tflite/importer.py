@@ -12,7 +12,8 @@ from typing import Optional, Union
 from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
 
-from . import ops_conv, ops_elementwise, ops_tensor  # noqa: F401  (register handlers)
+from . import (ops_conv, ops_elementwise, ops_index, ops_matmul, ops_norm, ops_pool,  # noqa: F401  (register handlers)
+               ops_reduce, ops_resize, ops_tensor, ops_unary, weights)
 from .context import HANDLERS, Context
 from .reader import ACCESSOR_ERRORS, read_model
 

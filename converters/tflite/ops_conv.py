@@ -1,14 +1,11 @@
-"""TFLite convolutions, pools and FULLY_CONNECTED -> IR (already NHWC, no transposes).
+"""TFLite convolutions -> IR Conv / ConvTranspose (already NHWC, no transposes).
 
 CONV_2D weights are OHWI [Cout,KH,KW,Cin/g] as in the IR. DEPTHWISE_CONV_2D
 weights [1,KH,KW,Cin*M] become [Cin*M,KH,KW,1] with group=Cin (output channel
 c*M+m reads input channel c, as TFLite's depth multiplier does).
 TRANSPOSE_CONV weights [Cout,KH,KW,Cin] become [Cin,KH,KW,Cout]. SAME padding
 becomes explicit pads as TFLite computes them (total = max((out-1)*stride +
-eff_k - in, 0), the odd pixel at the end). Average pools divide by the
-number of real elements (count_include_pad=0), max pools ignore the padding.
-L2_POOL_2D is sqrt(mean of squares over the in-bounds window): Mul(x, x),
-AveragePool (count_include_pad=0), Sqrt.
+eff_k - in, 0), the odd pixel at the end).
 """
 from __future__ import annotations
 
@@ -17,7 +14,7 @@ import tflite
 from .context import Context, handler
 
 
-def _hw(ctx: Context, x: str, what: str) -> tuple:
+def nhwc_hw(ctx: Context, x: str, what: str) -> tuple:
     s = ctx.shape(x)
     if len(s) != 4:
         raise ctx.error(f"{what} expects a 4-D NHWC input, got shape {list(s)}")
@@ -32,7 +29,7 @@ def conv_2d(ctx: Context, op) -> None:
     if len(ws) != 4:
         raise ctx.error(f"weights must be [Cout,KH,KW,Cin], got {list(ws)}")
     strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor() or 1, o.DilationWFactor() or 1]
-    pads = ctx.same_pads(_hw(ctx, x, "CONV_2D"), ws[1:3], strides, dil, o.Padding())
+    pads = ctx.same_pads(nhwc_hw(ctx, x, "CONV_2D"), ws[1:3], strides, dil, o.Padding())
     cin = ctx.shape(x)[3]
     group = cin // ws[3] if isinstance(cin, int) and ws[3] and cin % ws[3] == 0 else 1
     attrs = {"strides": strides, "dilations": dil, "pads": pads, "group": group, **ctx.fused_act(o.FusedActivationFunction())}
@@ -53,7 +50,7 @@ def depthwise_conv_2d(ctx: Context, op) -> None:
     if mult and mult * cin != ws[3]:
         raise ctx.error(f"depth_multiplier {mult} * Cin {cin} != weight channels {ws[3]}")
     strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor() or 1, o.DilationWFactor() or 1]
-    pads = ctx.same_pads(_hw(ctx, x, "DEPTHWISE_CONV_2D"), ws[1:3], strides, dil, o.Padding())
+    pads = ctx.same_pads(nhwc_hw(ctx, x, "DEPTHWISE_CONV_2D"), ws[1:3], strides, dil, o.Padding())
     w = ctx.transpose(w, [3, 1, 2, 0], hint="weights_ohwi")
     attrs = {"strides": strides, "dilations": dil, "pads": pads, "group": cin,
              **ctx.fused_act(o.FusedActivationFunction())}
@@ -66,7 +63,7 @@ def transpose_conv(ctx: Context, op) -> None:
     out_shape = [int(d) for d in ctx.param(0, "output_shape").reshape(-1)]
     w, x, b = ctx.input(1), ctx.input(2), ctx.input(3, required=False)
     ws = ctx.shape(w)
-    h, wd = _hw(ctx, x, "TRANSPOSE_CONV")
+    h, wd = nhwc_hw(ctx, x, "TRANSPOSE_CONV")
     if len(ws) != 4 or len(out_shape) != 4 or not isinstance(h, int) or not isinstance(wd, int):
         raise ctx.error(f"need weights [Cout,KH,KW,Cin], a 4-D output_shape and static H/W; got weights "
                         f"{list(ws)}, output_shape {out_shape}, input {list(ctx.shape(x))}")
@@ -96,90 +93,3 @@ def transpose_conv(ctx: Context, op) -> None:
     except AttributeError:  # older schema without a fused activation here
         pass
     ctx.emit("ConvTranspose", [x, w, b], ctx.out(0), attrs)
-
-
-def _pool(ctx: Context, op: str, extra: dict, x: str = "", post: str = "") -> None:
-    """A pool of ctx.input(0) (or of x), then the op `post` (if any), then the fused activation."""
-    o = ctx.options(tflite.Pool2DOptions)
-    x = x or ctx.input(0)
-    kernel, strides = [o.FilterHeight(), o.FilterWidth()], [o.StrideH(), o.StrideW()]
-    if min(kernel + strides) < 1:
-        raise ctx.error(f"invalid filter {kernel} / strides {strides}")
-    pads = ctx.same_pads(_hw(ctx, x, op), kernel, strides, [1, 1], o.Padding())
-    act = ctx.fused_act(o.FusedActivationFunction())
-    y = ctx.emit(op, [x], None if act or post else ctx.out(0),
-                 {"kernel": kernel, "strides": strides, "pads": pads, **extra})
-    if post:
-        y = ctx.emit(post, [y], None if act else ctx.out(0), hint=post.lower())
-    if act:
-        _standalone_act(ctx, y, act, ctx.out(0))
-
-
-def _standalone_act(ctx: Context, y: str, act: dict, out: str) -> str:
-    from pocketml.ops import ACT_CLIP, ACT_RELU
-
-    kind = act["act"]
-    if kind == ACT_RELU:
-        return ctx.emit("Relu", [y], out)
-    if kind == ACT_CLIP:
-        return ctx.emit("Clip", [y], out, {"min": act["act_alpha"], "max": act["act_beta"]})
-    raise ctx.unsupported(f"fused activation {act}")
-
-
-@handler("MAX_POOL_2D")
-def max_pool_2d(ctx: Context, op) -> None:
-    _pool(ctx, "MaxPool", {})
-
-
-@handler("AVERAGE_POOL_2D")
-def average_pool_2d(ctx: Context, op) -> None:
-    _pool(ctx, "AveragePool", {"count_include_pad": 0})
-
-
-@handler("L2_POOL_2D")
-def l2_pool_2d(ctx: Context, op) -> None:
-    x = ctx.input(0)
-    _pool(ctx, "AveragePool", {"count_include_pad": 0}, x=ctx.emit("Mul", [x, x], hint="square"), post="Sqrt")
-
-
-@handler("FULLY_CONNECTED")
-def fully_connected(ctx: Context, op) -> None:
-    o = ctx.options(tflite.FullyConnectedOptions, required=False)
-    x, w, b = ctx.input(0), ctx.input(1), ctx.input(2, required=False)
-    xs, ws = ctx.shape(x), ctx.shape(w)
-    if len(ws) != 2:
-        raise ctx.error(f"weights must be [out, in], got {list(ws)}")
-    if o is not None and o.WeightsFormat() != 0:
-        raise ctx.unsupported("shuffled weights formats are not supported (supported: DEFAULT)")
-    n_in, n_out = ws[1], ws[0]
-    if any(isinstance(d, str) for d in xs):
-        raise ctx.unsupported(f"FULLY_CONNECTED needs a static input shape, got {list(xs)}")
-    total = 1
-    for d in xs:
-        total *= d
-    if total % n_in:
-        raise ctx.error(f"input of shape {list(xs)} cannot be flattened to rows of {n_in}")
-    keep = bool(o.KeepNumDims()) if o is not None else False
-    act = ctx.fused_act(o.FusedActivationFunction()) if o is not None else {}
-    x2 = ctx.reshape(x, [total // n_in, n_in], hint="flatten")
-    out_shape = list(xs[:-1]) + [n_out] if keep else [total // n_in, n_out]
-    final = ctx.out(0)
-    y = ctx.emit("Gemm", [x2, w, b], final if out_shape == [total // n_in, n_out] else None,
-                 {"transB": 1, **act})
-    if y != final:
-        ctx.reshape(y, out_shape, out=final)
-
-
-@handler("BATCH_MATMUL")
-def batch_matmul(ctx: Context, op) -> None:
-    o = ctx.options(tflite.BatchMatMulOptions, required=False)
-    a, b = ctx.input(0), ctx.input(1)
-    for name, adj in ((0, o.AdjX() if o is not None else False), (1, o.AdjY() if o is not None else False)):
-        if adj:
-            v = a if name == 0 else b
-            r = len(ctx.shape(v))
-            if r < 2:
-                raise ctx.error(f"adj on a rank-{r} operand")
-            v = ctx.transpose(v, list(range(r - 2)) + [r - 1, r - 2], hint=f"adj{'xy'[name]}")
-            a, b = (v, b) if name == 0 else (a, v)
-    ctx.emit("MatMul", [a, b], ctx.out(0))
