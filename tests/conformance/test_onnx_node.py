@@ -48,7 +48,7 @@ UNSUPPORTED = {
     r"test_flexattention_(double|fp16)_expanded_ver26": "float64 / float16 arithmetic (the expanded graph runs in "
                                                         "the input's dtype)",
     r"test_einsum_\w+": "the ONNX Einsum cases feed float64/bfloat16 (Einsum is checked against onnxruntime in "
-                        "tests/converters/test_onnx_einsum_attention.py)",
+                        "tests/converters/onnx/test_attention.py)",
     r"test_attention_\w*(fp16|bf16|float16)\w*": "Attention runs on float32 only",
     # (?<!_expanded): the function-expanded graphs of these cases compute in plain ops and pass
     r"test_attention_\w*qk_matmul\w*(?<!_expanded)": "Attention's qk_matmul_output output (output 3)",

@@ -4,7 +4,8 @@ range give a clear error, not a crash": Gather, GatherElements, GatherND,
 ScatterElements and ScatterND fed an out-of-range index through Session fail
 with a RuntimeFailure naming the node, the op, the index value and the valid
 range. OneHot is the op ONNX defines differently: an out-of-range index gives
-an all-off row (checked against onnxruntime)."""
+an all-off row (checked against onnxruntime). Gather of constants folds at
+import (helpers.check: the IR's numpy references against onnxruntime)."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,6 +16,8 @@ from onnx import TensorProto, helper
 
 import pocketml
 from pocketml.errors import PocketMLError
+
+from .helpers import check, i64, one_node, rand
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
 RNG = np.random.default_rng(3)
@@ -107,3 +110,9 @@ def test_topk_and_argmax_match_ort():
     ref = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
     for name, r in zip(("v", "i", "a"), ref):
         np.testing.assert_array_equal(ours[name], r)
+
+
+def test_gather_and_cast_fold():
+    x = rand(5, 4)
+    check(one_node("Gather", {"x": x}, {"axis": 0}, {"i": i64(3, -1, 0)}), {"x": x})
+    check(one_node("Gather", {"x": x}, {"axis": 1}, {"i": np.array(2, np.int64)}), {"x": x})

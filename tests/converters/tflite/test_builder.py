@@ -1,23 +1,20 @@
-"""tests/converters/tflite_builder.py writes valid .tflite models.
+"""tests/converters/tflite/tflite_builder.py writes valid .tflite models.
 
 Every built model is loaded and run by the LiteRT interpreter and its result
 compared with a numpy computation of the op, so these tests prove the builder
 (not pocketml). The last tests convert built models with pocketml's TFLite
 importer and compare pocketml.Session with LiteRT; they skip while the
 importer (pocketml.converters.tflite) does not exist. More per-op cases (and
-the check that every promised op has one) are in test_tflite_ops.py.
+the check that every promised op has one) are in test_ops.py.
 """
 from __future__ import annotations
 
 import math
-import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from tflite_builder import build_model, read_opcodes, single_op_model  # noqa: E402
+from .tflite_builder import build_model, read_opcodes, single_op_model
 
 litert = pytest.importorskip("ai_edge_litert.interpreter")
 

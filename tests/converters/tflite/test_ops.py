@@ -8,23 +8,20 @@ checked against it, so the oracle's semantics are the ones we assume.
 
 ``OP_LIST`` is the importer's promised op list: a test asserts every op in it is
 supported and exercised by at least one pocketml-vs-LiteRT case (here or in
-test_tflite_builder.py), so neither can silently rot.
+test_builder.py), so neither can silently rot.
 """
 from __future__ import annotations
 
 import math
-import os
-import sys
 
 import numpy as np
 import pytest
 import tflite
 
-sys.path.insert(0, os.path.dirname(__file__))
-from tflite_builder import build_model, csr_sparsity, read_opcodes, single_op_model  # noqa: E402
+from .tflite_builder import build_model, csr_sparsity, read_opcodes, single_op_model
 
 litert = pytest.importorskip("ai_edge_litert.interpreter")
-from .test_tflite_builder import _pocketml_vs_litert_cases, run_litert  # noqa: E402
+from .test_builder import _pocketml_vs_litert_cases, run_litert  # noqa: E402
 
 F32 = "float32"
 RNG = np.random.default_rng(4321)

@@ -1,0 +1,88 @@
+"""ONNX Conv / ConvTranspose import: the NCHW<->NHWC wrapping, weights folded to OHWI, auto_pad, groups, 1-D as 2-D.
+
+Imported graphs run with the registry's numpy references and are compared with onnxruntime
+(helpers.check).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pocketml.converters.onnx import import_onnx
+
+from pocketml.errors import UnsupportedOpError
+
+from .helpers import check, one_node, ops_of, rand
+
+
+def test_conv_is_wrapped_in_transposes_and_weights_fold_to_ohwi():
+    x, w, b = rand(1, 3, 8, 8), rand(5, 3, 3, 3), rand(5)
+    graph = check(one_node("Conv", {"x": x}, {"pads": [1, 1, 1, 1]}, {"w": w, "b": b}), {"x": x})
+    assert ops_of(graph) == ["Transpose", "Conv", "Transpose"]
+    conv = graph.nodes[1]
+    assert graph.nodes[0].attrs["perm"] == [0, 2, 3, 1] and graph.nodes[2].attrs["perm"] == [0, 3, 1, 2]
+    assert graph.values[conv.inputs[1]].const.shape == (5, 3, 3, 3)  # OHWI, folded
+    np.testing.assert_array_equal(graph.values[conv.inputs[1]].const, w.transpose(0, 2, 3, 1))
+    assert graph.values["x"].shape == (1, 3, 8, 8) and graph.values["y0"].shape == (1, 5, 8, 8)
+    assert graph.inputs == ["x"]
+
+
+@pytest.mark.parametrize("auto_pad", ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"])
+@pytest.mark.parametrize("hw,k,s,d", [((9, 8), (3, 3), (2, 2), (1, 1)), ((7, 10), (4, 2), (3, 1), (1, 2)),
+                                      ((6, 6), (2, 2), (1, 1), (1, 1))])
+def test_conv_auto_pad(auto_pad, hw, k, s, d):
+    if auto_pad.startswith("SAME"):
+        d = (1, 1)  # onnxruntime rejects dilated SAME convolutions
+    x, w = rand(2, 4, *hw), rand(6, 4, *k)
+    attrs = {"strides": list(s), "dilations": list(d), "auto_pad": auto_pad}
+    if auto_pad == "NOTSET":
+        attrs["pads"] = [1, 0, 0, 1]
+    check(one_node("Conv", {"x": x}, attrs, {"w": w}), {"x": x})
+
+
+@pytest.mark.parametrize("group,cin,cout", [(2, 4, 6), (4, 4, 4), (4, 4, 8)])
+def test_conv_groups_and_depthwise(group, cin, cout):
+    x, w, b = rand(1, cin, 7, 9), rand(cout, cin // group, 3, 3), rand(cout)
+    check(one_node("Conv", {"x": x}, {"group": group, "pads": [1, 1, 1, 1], "strides": [2, 1]}, {"w": w, "b": b}),
+          {"x": x})
+
+
+def test_conv_1d_as_2d():
+    x, w = rand(2, 3, 11), rand(4, 3, 3)
+    graph = check(one_node("Conv", {"x": x}, {"pads": [2, 1], "strides": [2], "dilations": [2]}, {"w": w}), {"x": x})
+    conv = next(n for n in graph.nodes if n.op == "Conv")
+    assert graph.values[conv.inputs[0]].shape == (2, 1, 11, 3)
+
+
+def test_conv_runtime_weights():
+    x, w = rand(1, 2, 5, 5), rand(3, 2, 3, 3)
+    graph = check(one_node("Conv", {"x": x, "w": w}), {"x": x, "w": w})
+    assert ops_of(graph).count("Transpose") == 3  # data in, weights, data out
+
+
+def test_conv_3d_is_unsupported():
+    x, w = rand(1, 2, 3, 4, 5), rand(3, 2, 1, 1, 1)
+    with pytest.raises(UnsupportedOpError, match=r"'my_conv' \(Conv, opset 17\).*3 spatial dims.*1-D and 2-D"):
+        import_onnx(one_node("Conv", {"x": x}, {}, {"w": w}))
+
+
+@pytest.mark.parametrize("attrs", [
+    {},
+    {"strides": [2, 2], "output_padding": [1, 0]},
+    {"strides": [2, 3], "pads": [1, 0, 2, 1], "dilations": [1, 2]},
+    {"strides": [2, 2], "output_shape": [10, 9]},
+    {"strides": [2, 2], "output_shape": [9, 12]},
+    {"strides": [3, 2], "output_shape": [10, 11]},
+    {"strides": [2, 2], "auto_pad": "SAME_UPPER"},
+    {"strides": [2, 2], "auto_pad": "SAME_LOWER"},
+    {"strides": [3, 2], "auto_pad": "SAME_UPPER", "output_shape": [12, 9]},
+    {"auto_pad": "VALID", "group": 2},
+])
+def test_conv_transpose(attrs):
+    g = attrs.get("group", 1)
+    x, w, b = rand(1, 4, 4, 5), rand(4, 3, 3, 4), rand(3 * g)
+    check(one_node("ConvTranspose", {"x": x}, attrs, {"w": w, "b": b}), {"x": x})
+
+
+def test_conv_transpose_1d():
+    x, w = rand(1, 2, 6), rand(2, 3, 4)
+    check(one_node("ConvTranspose", {"x": x}, {"strides": [2], "pads": [1, 0]}, {"w": w}), {"x": x})

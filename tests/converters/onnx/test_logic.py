@@ -1,0 +1,43 @@
+"""ONNX comparisons, And/Or/Xor/Not and Where (attention-mask broadcasting) end to end.
+
+End-to-end cases convert with pocketml.convert and run the C runtime at one and two threads
+against onnxruntime, or onnx's reference evaluator where onnxruntime has no kernel
+(runtime_check.check_runtime).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+from .runtime_check import check_runtime, model_of, values
+
+
+MASK_SHAPES = [((2, 1, 1, 33), (2, 4, 33, 33)), ((5, 9), (9,)), ((), (1000,)), ((3, 1), (1, 70001))]
+
+
+@pytest.mark.parametrize("op", ["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.int8, np.uint8, np.float16])
+def test_comparisons(op, dtype):
+    for sa, sb in MASK_SHAPES[:3]:
+        feeds = {"a": values(sa, dtype), "b": values(sb, dtype)}
+        check_runtime(model_of(op, feeds), feeds)
+
+
+@pytest.mark.parametrize("op", ["And", "Or", "Xor"])
+def test_logical(op):
+    for sa, sb in MASK_SHAPES:
+        feeds = {"a": values(sa, np.bool_), "b": values(sb, np.bool_)}
+        check_runtime(model_of(op, feeds), feeds)
+    feeds = {"x": values((4, 77), np.bool_)}
+    check_runtime(model_of("Not", feeds), feeds)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_, np.float16, np.int32])
+def test_where_attention_mask(dtype):
+    # scores.masked_fill(mask == 0, -inf) style: [B,1,1,S] condition, [B,H,S,S] x, scalar y
+    for sc, sx in MASK_SHAPES:
+        feeds = {"c": values(sc, np.bool_), "x": values(sx, dtype), "z": values((), dtype)}
+        check_runtime(model_of("Where", feeds), feeds)
+    feeds = {"c": values((2, 1, 6), np.bool_), "x": values((3, 1), dtype), "z": values((2, 3, 6), dtype)}
+    check_runtime(model_of("Where", feeds), feeds)

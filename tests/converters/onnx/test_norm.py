@@ -1,0 +1,60 @@
+"""ONNX BatchNormalization (constant stats -> ScaleShift), LRN and Softmax/LogSoftmax across opsets.
+
+Imported graphs run with the registry's numpy references and are compared with onnxruntime
+(helpers.check).
+"""
+from __future__ import annotations
+
+import pytest
+from onnx import helper
+from pocketml.converters.onnx import import_onnx
+
+from pocketml.errors import UnsupportedOpError
+
+from .helpers import F, check, make, one_node, ops_of, rand
+
+
+def _bn_stats(c):
+    return {"s": rand(c), "bias": rand(c), "mean": rand(c), "var": rand(c, low=0.2, high=2.0)}
+
+
+@pytest.mark.parametrize("opset", [7, 9, 14, 15])
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (2, 3), (2, 3, 7)])
+def test_batch_norm_constant_stats_become_scale_shift(opset, shape):
+    x = rand(*shape)
+    graph = check(one_node("BatchNormalization", {"x": x}, {"epsilon": 1e-3}, _bn_stats(shape[1]), opset), {"x": x})
+    assert "ScaleShift" in ops_of(graph) and "BatchNormalization" not in ops_of(graph)
+
+
+def test_batch_norm_runtime_stats_stay_batch_norm():
+    x = rand(2, 3, 4, 4)
+    stats = _bn_stats(3)
+    feeds = {"x": x, **stats}
+    graph = check(one_node("BatchNormalization", feeds), feeds)
+    assert ops_of(graph) == ["Transpose", "BatchNormalization", "Transpose"]
+
+
+def test_batch_norm_training_outputs_are_rejected():
+    x = rand(2, 3, 4, 4)
+    node = helper.make_node("BatchNormalization", ["x", "s", "bias", "mean", "var"], ["y", "rm", "rv"],
+                            name="bn1", training_mode=1)
+    model = make([node], {"x": (F, x.shape)}, {"y": (F, None), "rm": (F, None)}, _bn_stats(3), opset=15)
+    with pytest.raises(UnsupportedOpError, match=r"'bn1' \(BatchNormalization, opset 15\).*training"):
+        import_onnx(model)
+
+
+@pytest.mark.parametrize("size", [1, 3, 5])
+def test_lrn(size):
+    x = rand(2, 6, 3, 4)
+    graph = check(one_node("LRN", {"x": x}, {"size": size, "alpha": 0.02, "beta": 0.7, "bias": 1.2}), {"x": x})
+    assert ops_of(graph) == ["Transpose", "LRN", "Transpose"]
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("opset,axis", [(11, 1), (11, -1), (11, 0), (13, 1), (13, -1), (9, None)])
+def test_softmax_opsets(op, opset, axis):
+    x = rand(2, 3, 4, low=-3, high=3)
+    attrs = {} if axis is None else {"axis": axis}
+    graph = check(one_node(op, {"x": x}, attrs, opset=opset), {"x": x})
+    if opset < 13 and axis in (1, 0, None):
+        assert ops_of(graph) == ["Reshape", op, "Reshape"]  # the coerce-to-2D semantics

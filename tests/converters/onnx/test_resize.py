@@ -1,0 +1,87 @@
+"""ONNX Resize (opsets 10..19) and Upsample import: modes, coordinate transforms, sizes, keep_aspect_ratio.
+
+Imported graphs run with the registry's numpy references and are compared with onnxruntime
+(helpers.check).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pocketml.converters.onnx import import_onnx
+
+from pocketml.errors import UnsupportedOpError
+
+from .helpers import check, i64, one_node, rand
+
+
+RESIZE_COORDS = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn"]
+
+
+@pytest.mark.parametrize("mode,coord", [(m, c) for m in ("nearest", "linear", "cubic") for c in RESIZE_COORDS
+                                        if m == "nearest" or c != "tf_half_pixel_for_nn"])
+@pytest.mark.parametrize("scales", [(1, 1, 2, 2), (1, 1, 0.5, 0.75), (1, 1, 1.5, 3)])
+def test_resize_11_scales(mode, coord, scales):
+    x = rand(1, 2, 4, 6)
+    attrs = {"mode": mode, "coordinate_transformation_mode": coord}
+    model = one_node("Resize", {"x": x}, attrs,
+                     {"roi": np.zeros(0, np.float32), "scales": np.array(scales, np.float32)}, 11)
+    check(model, {"x": x})
+
+
+@pytest.mark.parametrize("nearest_mode", ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"])
+@pytest.mark.parametrize("sizes", [(1, 2, 7, 11), (1, 2, 3, 4)])
+def test_resize_13_sizes_nearest_modes(nearest_mode, sizes):
+    x = rand(1, 2, 5, 6)
+    model = one_node("Resize", {"x": x}, {"mode": "nearest", "nearest_mode": nearest_mode},
+                     {"sizes": i64(*sizes)}, 13, extra_inputs=["", ""])
+    check(model, {"x": x})
+
+
+@pytest.mark.parametrize("exclude_outside,a", [(0, -0.75), (1, -0.5)])
+def test_resize_cubic_options(exclude_outside, a):
+    x = rand(1, 1, 5, 5)
+    model = one_node("Resize", {"x": x}, {"mode": "cubic", "exclude_outside": exclude_outside, "cubic_coeff_a": a},
+                     {"sizes": i64(1, 1, 9, 7)}, 13, extra_inputs=["", ""])
+    check(model, {"x": x})
+
+
+@pytest.mark.parametrize("policy", ["stretch", "not_larger", "not_smaller"])
+def test_resize_18_axes_and_keep_aspect_ratio(policy):
+    x = rand(1, 2, 4, 6)
+    model = one_node("Resize", {"x": x}, {"mode": "linear", "axes": [2, 3], "keep_aspect_ratio_policy": policy},
+                     {"sizes": i64(8, 9)}, 18, extra_inputs=["", ""])
+    check(model, {"x": x})
+
+
+def test_resize_19_half_pixel_symmetric():
+    x = rand(1, 2, 4, 6)
+    model = one_node("Resize", {"x": x}, {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"},
+                     {"scales": np.array([1, 1, 1.7, 0.6], np.float32)}, 19, extra_inputs=[""])
+    check(model, {"x": x})
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+@pytest.mark.parametrize("scales", [(1, 1, 2, 3), (1, 1, 0.5, 0.5)])
+def test_resize_10(mode, scales):
+    x = rand(1, 2, 4, 6)
+    check(one_node("Resize", {"x": x}, {"mode": mode}, {"scales": np.array(scales, np.float32)}, 10), {"x": x})
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+@pytest.mark.parametrize("opset", [7, 9])
+def test_upsample(mode, opset):
+    x = rand(1, 2, 3, 4)
+    scales = [1.0, 1.0, 2.0, 1.5]
+    if opset == 7:
+        model = one_node("Upsample", {"x": x}, {"mode": mode, "scales": scales}, opset=7)
+    else:
+        model = one_node("Upsample", {"x": x}, {"mode": mode}, {"s": np.array(scales, np.float32)}, 9)
+    check(model, {"x": x})
+
+
+def test_resize_antialias_is_unsupported():
+    x = rand(1, 2, 4, 6)
+    model = one_node("Resize", {"x": x}, {"mode": "linear", "antialias": 1},
+                     {"scales": np.array([1, 1, 0.5, 0.5], np.float32)}, 18, extra_inputs=[""])
+    with pytest.raises(UnsupportedOpError, match=r"'my_resize' \(Resize, opset 18\).*antialias"):
+        import_onnx(model)

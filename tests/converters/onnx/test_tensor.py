@@ -1,0 +1,135 @@
+"""ONNX shape and data-movement ops import: Concat, Transpose, Reshape, Flatten, (Un)Squeeze, Slice, Split, Pad,
+Constant and ConstantOfShape/Shape, across the attribute-vs-input opsets.
+
+Imported graphs run with the registry's numpy references and are compared with onnxruntime
+(helpers.check).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import helper, numpy_helper
+from pocketml.converters.onnx import import_onnx
+
+from pocketml.errors import UnsupportedOpError
+
+from .helpers import F, I64, check, i64, make, one_node, ops_of, rand
+
+
+def test_concat_and_transpose_default_perm():
+    feeds = {"a": rand(2, 3, 4), "b": rand(2, 1, 4)}
+    check(one_node("Concat", feeds, {"axis": -2}), feeds)
+    x = rand(2, 3, 4)
+    check(one_node("Transpose", {"x": x}), {"x": x})
+
+
+@pytest.mark.parametrize("opset,shape,allowzero", [(7, [0, -1], 0), (13, [4, 6], 0), (14, [2, 0, 12], 1),
+                                                   (14, [-1, 2], 0)])
+def test_reshape(opset, shape, allowzero):
+    x = rand(2, 3, 4) if shape != [2, 0, 12] else np.zeros((2, 0, 3), np.float32)
+    attrs = {"allowzero": allowzero} if opset >= 14 else {}
+    check(one_node("Reshape", {"x": x}, attrs, {"shape": i64(*shape)}, opset), {"x": x})
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, 3])
+def test_flatten(axis):
+    x = rand(2, 3, 4)
+    if axis == 3:
+        axis = 3  # == rank: everything in the first dim
+    graph = check(one_node("Flatten", {"x": x}, {"axis": axis}, opset=13), {"x": x})
+    assert ops_of(graph) == ["Reshape"]
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+def test_squeeze_unsqueeze(opset):
+    x = rand(1, 3, 1, 4)
+    axes = [0, -2]
+    if opset < 13:
+        m1 = one_node("Squeeze", {"x": x}, {"axes": axes}, opset=opset)
+        m2 = one_node("Unsqueeze", {"x": x}, {"axes": [1, -1]}, opset=opset)
+    else:
+        m1 = one_node("Squeeze", {"x": x}, {}, {"axes": i64(*axes)}, opset)
+        m2 = one_node("Unsqueeze", {"x": x}, {}, {"axes": i64(1, -1)}, opset)
+    assert ops_of(check(m1, {"x": x})) == ["Reshape"]
+    assert ops_of(check(m2, {"x": x})) == ["Reshape"]
+    check(one_node("Squeeze", {"x": x}, opset=opset), {"x": x})  # no axes: all size-1 dims
+
+
+@pytest.mark.parametrize("opset,starts,ends,axes,steps", [
+    (9, [1, 0], [3, -1], [0, 2], None),
+    (10, [1], [1000], [1], None),
+    (13, [-1, 4], [-1000, 0], [0, 2], [-1, -2]),
+    (13, [0, 1, 0], [2, 3, 5], None, [1, 1, 2]),
+])
+def test_slice(opset, starts, ends, axes, steps):
+    x = rand(3, 4, 5)
+    if opset < 10:
+        model = one_node("Slice", {"x": x}, {"starts": starts, "ends": ends, "axes": axes}, opset=opset)
+    else:
+        params = [("s", i64(*starts)), ("e", i64(*ends)), ("a", None if axes is None else i64(*axes)),
+                  ("st", None if steps is None else i64(*steps))]
+        while params[-1][1] is None:
+            params.pop()
+        node = helper.make_node("Slice", ["x"] + [n if a is not None else "" for n, a in params], ["y"])
+        model = make([node], {"x": (F, x.shape)}, {"y": (F, None)}, {n: a for n, a in params if a is not None},
+                     opset)
+    assert ops_of(check(model, {"x": x})) == ["Slice"]
+
+
+@pytest.mark.parametrize("opset,attrs,inits,n", [
+    (11, {"axis": 1, "split": [1, 3]}, {}, 2),
+    (13, {"axis": 1}, {"split": i64(2, 1, 1)}, 3),
+    (13, {"axis": -1}, {}, 2),
+    (18, {"axis": 2, "num_outputs": 2}, {}, 2),
+])
+def test_split(opset, attrs, inits, n):
+    x = rand(2, 4, 5) if opset != 13 or inits else rand(2, 4, 6)
+    check(one_node("Split", {"x": x}, attrs, inits, opset, n_out=n), {"x": x})
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "edge"])
+@pytest.mark.parametrize("opset", [7, 11, 18])
+def test_pad(mode, opset):
+    x = rand(1, 2, 4, 5)
+    pads = [0, 0, 1, 2, 0, 1, 2, 1]
+    if opset < 11:
+        model = one_node("Pad", {"x": x}, {"mode": mode, "pads": pads, "value": 0.5}, opset=opset)
+    elif opset < 18:
+        model = one_node("Pad", {"x": x}, {"mode": mode}, {"p": i64(*pads), "v": np.array(0.5, np.float32)}, opset)
+    else:  # axes input: pads for H and W only
+        model = one_node("Pad", {"x": x}, {"mode": mode},
+                         {"p": i64(1, 2, 2, 1), "v": np.array(0.5, np.float32), "ax": i64(2, 3)}, opset)
+    check(model, {"x": x})
+
+
+def test_pad_wrap_is_unsupported():
+    x = rand(1, 2, 4, 5)
+    model = one_node("Pad", {"x": x}, {"mode": "wrap"}, {"p": i64(0, 0, 1, 1, 0, 0, 1, 1)}, 19)
+    with pytest.raises(UnsupportedOpError, match=r"'my_pad' \(Pad, opset 19\).*wrap.*constant, reflect, edge"):
+        import_onnx(model)
+
+
+@pytest.mark.parametrize("key,value", [
+    ("value", numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3))),
+    ("value_float", 2.5), ("value_floats", [1.0, 2.0]), ("value_int", 7), ("value_ints", [1, 2, 3]),
+    ("sparse_value", helper.make_sparse_tensor(numpy_helper.from_array(np.array([5.0, 6.0], np.float32)),
+                                               numpy_helper.from_array(i64(1, 4)), [2, 3])),
+])
+def test_constant_forms(key, value):
+    node = helper.make_node("Constant", [], ["c"], name="k", **{key: value})
+    add = helper.make_node("Identity", ["c"], ["y"])
+    dtype = I64 if key.startswith("value_int") else F
+    model = make([node, add], {}, {"y": (dtype, None)}, opset=13)
+    graph = check(model, {})
+    assert graph.values["y"].is_const and graph.nodes == []
+
+
+def test_constant_of_shape_and_shape_start_end():
+    x = rand(2, 3, 4, 5)
+    shape = helper.make_node("Shape", ["x"], ["s"], start=1, end=-1)
+    cos = helper.make_node("ConstantOfShape", ["s"], ["c"],
+                           value=numpy_helper.from_array(np.array([1.5], np.float32)))
+    add = helper.make_node("Add", ["c", "c"], ["y"])
+    model = make([shape, cos, add], {"x": (F, x.shape)}, {"y": (F, None)}, opset=15)
+    graph = check(model, {"x": x})
+    assert graph.values["y"].const.shape == (3, 4)
