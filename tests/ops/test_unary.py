@@ -1,0 +1,46 @@
+"""Registry references of the unary ops added for transformer graphs
+(IsNaN/IsInf, Floor/Ceil/Round/Sign, Sin/Cos, Erf, Gelu) checked against
+onnx's reference evaluator (onnxruntime for Gelu), plus the Gelu fused
+activations against the Gelu op's reference."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pocketml import ops
+from pocketml.ops._common import apply_activation
+
+from .test_registry_reference import close, onnx_ref, ours
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("attrs", [{}, {"detect_negative": 0}, {"detect_positive": 0}])
+def test_isinf_isnan(attrs):
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -1.5, 3e38], np.float32)
+    np.testing.assert_array_equal(ours("IsInf", [x], attrs)[0], onnx_ref("IsInf", [x], attrs)[0])
+    np.testing.assert_array_equal(ours("IsNaN", [x])[0], onnx_ref("IsNaN", [x])[0])
+
+
+@pytest.mark.parametrize("op", ["Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf"])
+def test_unary_math(op):
+    x = RNG.uniform(-6, 6, size=(5, 13)).astype(np.float32)
+    x[0, :6] = [0.5, 1.5, 2.5, -0.5, -2.5, 0.0]  # Round: ties go to even
+    close(ours(op, [x])[0], onnx_ref(op, [x])[0], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_sign_int(dtype):
+    x = np.array([-5, 0, 7, np.iinfo(dtype).min], dtype)
+    np.testing.assert_array_equal(ours("Sign", [x])[0], onnx_ref("Sign", [x])[0])
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu(approximate):
+    x = np.concatenate([RNG.uniform(-8, 8, 200), [-30.0, 0.0, 30.0]]).astype(np.float32)
+    (got,) = ours("Gelu", [x], {"approximate": approximate})
+    (want,) = onnx_ref("Gelu", [x], {"approximate": approximate}, opset=20, engine="ort")
+    # atol: onnxruntime's float 0.5x(1 + tanh(u)) cancels in the negative tail; ours is computed in float64
+    close(got, want, rtol=1e-5, atol=1e-6)
+    kind = ops.ACT_GELU_TANH if approximate == "tanh" else ops.ACT_GELU_ERF
+    close(apply_activation(x, {"act": kind}), got, rtol=0, atol=0)
