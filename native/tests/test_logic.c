@@ -1,5 +1,5 @@
 /*
- * test_elementwise_logic.c — the ops added for transformer graphs:
+ * test_logic.c — the ops added for transformer graphs:
  * comparisons, And/Or/Xor, Where (3-way broadcasting, every element size),
  * Mod (both fmod modes, integer edge cases), Not/IsNaN/IsInf, the rounding,
  * sign and trigonometric ops, Erf and both Gelus (standalone and as a fused
@@ -496,5 +496,5 @@ int main(void) {
     test_predicates();
     test_fused_gelu();
     test_errors();
-    return test_finish("test_elementwise_logic");
+    return test_finish("test_logic");
 }
