@@ -1,15 +1,29 @@
 /*
- * test_index.c — the shape, index and extra reduction ops of issue 3:
- * Shape, Size, ConstantOfShape, Range, Expand, Tile, parameters read from
- * inputs known while planning (Reshape, Slice, Split: value_known set by
- * hand, as the session does for shape subgraphs, and a clear error when the
- * value is unknown), GatherElements, GatherND, ScatterElements, ScatterND,
- * OneHot, TopK, Trilu, CumSum, ArgMax/ArgMin and ReduceMin/Prod/L1/L2/
- * SumSquare/LogSumExp against naive loops at awkward sizes, with the
- * best ISA and two threads against the reference, and every out-of-range
- * index as a PML_ERR_RUNTIME error naming the value and the bound.
+ * test_index.c — Gather, GatherElements, GatherND, ScatterElements,
+ * ScatterND, OneHot, TopK, Trilu and CumSum against naive loops at awkward
+ * sizes, with the best ISA and two threads against the reference, and every
+ * out-of-range index as a PML_ERR_RUNTIME error naming the value and the
+ * bound.
  */
 #include "ew_testutil.h"
+
+static int64_t numel(int r, const int64_t *d) { return pml_shape_numel(r, d); }
+
+/* fills 4-byte elements with their own index (float or int) */
+static pml_tensor iota(pml_dtype dt, int rank, const int64_t *dims) {
+    pml_tensor t = tt_make(dt, rank, dims, NULL);
+    int64_t n = numel(rank, dims);
+    for (int64_t i = 0; i < n; i++) {
+        switch (dt) {
+        case PML_FLOAT32: ((float *)t.data)[i] = (float)i; break;
+        case PML_INT64: ((int64_t *)t.data)[i] = i * 1000003; break;
+        case PML_INT32: ((int32_t *)t.data)[i] = (int32_t)i; break;
+        case PML_FLOAT16: ((uint16_t *)t.data)[i] = (uint16_t)i; break;
+        default: ((uint8_t *)t.data)[i] = (uint8_t)(i * 7); break;
+        }
+    }
+    return t;
+}
 
 static pml_tensor t_i64(int rank, const int64_t *dims, const int64_t *vals, int known) {
     pml_tensor t = tt_make(PML_INT64, rank, dims, vals);
@@ -30,154 +44,67 @@ static void expect_runtime_error(const char *what, int op, const pml_attr *at, i
     pml_aligned_free(out[0].data);
 }
 
-/* ---- shape ops and parameters known while planning ---------------------------------------------------- */
+/* ---- Gather ----------------------------------------------------------------------------------------------- */
 
-static void test_shape_size_constant_of_shape(void) {
-    int64_t d[3] = {2, 7, 13}, n3 = 3;
-    pml_tensor x = tt_rand(3, d, -1, 1), y;
-    pml_tensor *in[1] = {&x};
-    pml_attr at[2] = {attr_int("start", 1), attr_int("end", -0)};
-    CHECK_OK(tt_ref(PML_OP_SHAPE, at, 1, in, 1, &y));
-    CHECK(y.rank == 1 && y.dims[0] == 2 && as_i64(&y)[0] == 7 && as_i64(&y)[1] == 13);
+static void test_gather(void) {
+    int64_t d[3] = {4, 5, 3};
+    pml_tensor x = iota(PML_FLOAT32, 3, d), y;
+    int64_t id[2] = {2, 2};
+    int64_t iv64[4] = {0, -1, 2, 1};
+    int32_t iv32[4] = {4, 0, -5, 2};
+    for (int axis = 0; axis < 3; axis++)
+        for (int w = 0; w < 2; w++) {
+            pml_tensor idx = w ? tt_make(PML_INT32, 2, id, iv32) : tt_make(PML_INT64, 2, id, iv64);
+            if (w && axis != 1) ((int32_t *)idx.data)[0] = 1, ((int32_t *)idx.data)[2] = -2;
+            pml_tensor *in[2] = {&x, &idx};
+            pml_attr a = attr_int("axis", axis - (w ? 3 : 0)); /* negative axis on the int32 runs */
+            CHECK_OK(tt_ref(PML_OP_GATHER, &a, 1, in, 2, &y));
+            int ok = y.rank == 4;
+            for (int64_t o = 0; o < numel(y.rank, y.dims) && ok; o++) {
+                /* output [d0.., 2, 2, ..d2] with the gathered axis replaced by the 2x2 indices */
+                int64_t od[4], k = 0;
+                for (int i = 0; i < axis; i++) od[k++] = d[i];
+                od[k++] = 2, od[k++] = 2;
+                for (int i = axis + 1; i < 3; i++) od[k++] = d[i];
+                int64_t t = o, c[4];
+                for (int i = 3; i >= 0; i--) c[i] = t % od[i], t /= od[i];
+                int64_t src[3], j = 0;
+                for (int i = 0; i < axis; i++) src[i] = c[j++];
+                int64_t ii = c[j] * 2 + c[j + 1];
+                int64_t v = w ? ((int32_t *)idx.data)[ii] : ((int64_t *)idx.data)[ii];
+                src[axis] = v < 0 ? v + d[axis] : v;
+                j += 2;
+                for (int i = axis + 1; i < 3; i++) src[i] = c[j++];
+                ok &= ((float *)y.data)[o] == (float)((src[0] * 5 + src[1]) * 3 + src[2]);
+            }
+            if (!ok) fprintf(stderr, "gather axis %d %s indices differs from naive\n", axis, w ? "int32" : "int64");
+            CHECK(ok);
+            tt_free(&y);
+            tt_free(&idx);
+        }
+    /* scalar index drops the axis */
+    int64_t sv = 2;
+    pml_tensor sidx = tt_make(PML_INT64, 0, NULL, &sv);
+    pml_tensor *sin[2] = {&x, &sidx};
+    pml_attr a1 = attr_int("axis", 1);
+    CHECK_OK(tt_ref(PML_OP_GATHER, &a1, 1, sin, 2, &y));
+    int64_t wd[2] = {4, 3};
+    CHECK(tt_shape_is(&y, 2, wd) && ((float *)y.data)[4] == (float)((1 * 5 + 2) * 3 + 1));
     tt_free(&y);
-    CHECK_OK(tt_ref(PML_OP_SHAPE, at + 1, 1, in, 1, &y)); /* end 0: empty */
-    CHECK(y.rank == 1 && y.dims[0] == 0);
-    tt_free(&y);
-    CHECK_OK(tt_ref(PML_OP_SIZE, NULL, 0, in, 1, &y));
-    CHECK(y.rank == 0 && as_i64(&y)[0] == 2 * 7 * 13);
-    tt_free(&y);
-
-    int64_t dims[3] = {3, 1, 9};
-    pml_tensor shape = t_i64(1, &n3, dims, 1);
-    pml_tensor *sin[1] = {&shape};
-    float v = 2.5f;
-    pml_attr cat[2] = {attr_floats("value", &v, 1), attr_int("dtype", PML_INT32)};
-    CHECK_OK(tt_ref(PML_OP_CONSTANTOFSHAPE, cat, 2, sin, 1, &y));
-    CHECK(tt_shape_is(&y, 3, dims) && y.dtype == PML_INT32 && ((int32_t *)y.data)[26] == 2);
-    tt_free(&y);
-    shape.value_known = 0; /* computed only at run time: a clear error in infer */
-    tt_expect_error("ConstantOfShape unknown shape", PML_ERR_UNSUPPORTED, PML_OP_CONSTANTOFSHAPE, cat, 2, sin, 1, 1);
-    CHECK(strstr(pml_last_error(), "known while planning") != NULL);
-    int64_t neg[3] = {3, -1, 2};
-    pml_tensor bad = t_i64(1, &n3, neg, 1);
-    pml_tensor *bin[1] = {&bad};
-    tt_expect_error("ConstantOfShape negative dim", PML_ERR_SHAPE, PML_OP_CONSTANTOFSHAPE, cat, 2, bin, 1, 1);
-    tt_free(&bad), tt_free(&shape), tt_free(&x);
-}
-
-static void test_params_from_inputs(void) {
-    int64_t d[2] = {6, 4}, n2 = 2, n1 = 1;
-    pml_tensor x = tt_rand(2, d, -1, 1), y;
-    /* Reshape to [-1, 3] given as an input */
-    int64_t target[2] = {-1, 3};
-    pml_tensor shape = t_i64(1, &n2, target, 1);
-    pml_tensor *in[2] = {&x, &shape};
-    CHECK_OK(tt_ref(PML_OP_RESHAPE, NULL, 0, in, 2, &y));
-    int64_t want[2] = {8, 3};
-    CHECK(tt_shape_is(&y, 2, want) && memcmp(y.data, x.data, x.nbytes) == 0);
-    tt_free(&y);
-    shape.value_known = 0;
-    tt_expect_error("Reshape unknown shape", PML_ERR_UNSUPPORTED, PML_OP_RESHAPE, NULL, 0, in, 2, 1);
-    CHECK(strstr(pml_last_error(), "Reshape") != NULL);
-
-    /* Slice x[1:5:2, -1:] with bounds as inputs */
-    int64_t st[2] = {1, -1}, en[2] = {5, 100}, ax[2] = {0, 1}, sp[2] = {2, 1};
-    pml_tensor ts = t_i64(1, &n2, st, 1), te = t_i64(1, &n2, en, 1), ta = t_i64(1, &n2, ax, 1),
-               tp = t_i64(1, &n2, sp, 1);
-    pml_tensor *sin[5] = {&x, &ts, &te, &ta, &tp};
-    CHECK_OK(tt_ref(PML_OP_SLICE, NULL, 0, sin, 5, &y));
-    int64_t sw[2] = {2, 1};
-    CHECK(tt_shape_is(&y, 2, sw) && as_f32(&y)[0] == as_f32(&x)[1 * 4 + 3] && as_f32(&y)[1] == as_f32(&x)[3 * 4 + 3]);
-    tt_free(&y);
-    te.value_known = 0;
-    tt_expect_error("Slice unknown ends", PML_ERR_UNSUPPORTED, PML_OP_SLICE, NULL, 0, sin, 5, 1);
-
-    /* Split [6,4] on axis 0 into sizes {1, 5} from an input */
-    int64_t sizes[2] = {1, 5};
-    pml_tensor tsz = t_i64(1, &n2, sizes, 1);
-    pml_tensor *pin[2] = {&x, &tsz}, outs[2];
-    pml_attr at[1] = {attr_int("axis", 0)};
-    CHECK_OK(pml_test_op(PML_OP_SPLIT, at, 1, pin, 2, outs, 2, 1, 1));
-    CHECK(outs[0].dims[0] == 1 && outs[1].dims[0] == 5 && as_f32(&outs[1])[0] == as_f32(&x)[4]);
-    tt_free(&outs[0]), tt_free(&outs[1]);
-
-    /* Range: int64 and float32, bounds known while planning */
-    int64_t r0 = 10, r1 = -3, r2 = -4;
-    pml_tensor a = t_i64(0, NULL, &r0, 1), b = t_i64(0, NULL, &r1, 1), c = t_i64(0, NULL, &r2, 1);
-    pml_tensor *rin[3] = {&a, &b, &c};
-    CHECK_OK(tt_ref(PML_OP_RANGE, NULL, 0, rin, 3, &y));
-    CHECK(y.dims[0] == 4 && as_i64(&y)[3] == -2);
-    tt_free(&y);
-    as_i64(&c)[0] = 0;
-    tt_expect_error("Range delta 0", PML_ERR_INVALID_MODEL, PML_OP_RANGE, NULL, 0, rin, 3, 1);
-    as_i64(&c)[0] = -4;
-    b.value_known = 0;
-    tt_expect_error("Range unknown limit", PML_ERR_UNSUPPORTED, PML_OP_RANGE, NULL, 0, rin, 3, 1);
-    float f0 = 0.5f, f1 = 3.2f, f2 = 0.7f;
-    pml_tensor fa = tt_make(PML_FLOAT32, 1, &n1, &f0), fb = tt_make(PML_FLOAT32, 1, &n1, &f1),
-               fc = tt_make(PML_FLOAT32, 1, &n1, &f2);
-    fa.value_known = fb.value_known = fc.value_known = 1;
-    pml_tensor *fin[3] = {&fa, &fb, &fc};
-    CHECK_OK(tt_ref(PML_OP_RANGE, NULL, 0, fin, 3, &y));
-    CHECK(y.dims[0] == 4 && fabsf(as_f32(&y)[3] - 2.6f) < 1e-6f);
-    tt_free(&y);
-    tt_free(&fa), tt_free(&fb), tt_free(&fc), tt_free(&a), tt_free(&b), tt_free(&c);
-    tt_free(&tsz), tt_free(&ts), tt_free(&te), tt_free(&ta), tt_free(&tp), tt_free(&shape), tt_free(&x);
-}
-
-/* ---- Expand, Tile --------------------------------------------------------------------------------------- */
-
-static void test_expand_tile(void) {
-    static const int64_t sizes[] = {1, 7, 8, 9, 13, 127};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        int64_t n = sizes[i], xd[3] = {n, 1, 3}, shape[2] = {5, 1}, n2 = 2;
-        pml_tensor x = tt_rand(3, xd, -1, 1), y, sh = t_i64(1, &n2, shape, 1);
-        pml_tensor *in[2] = {&x, &sh};
-        tt_check_isa("Expand", PML_OP_EXPAND, NULL, 0, in, 2, 0, 0, &y);
-        int64_t want[3] = {n, 5, 3};
-        CHECK(tt_shape_is(&y, 3, want));
-        int ok = 1;
-        for (int64_t a = 0; a < n; a++)
-            for (int64_t b = 0; b < 5; b++)
-                for (int64_t c = 0; c < 3; c++) ok &= as_f32(&y)[(a * 5 + b) * 3 + c] == as_f32(&x)[a * 3 + c];
-        CHECK(ok);
-        tt_free(&y), tt_free(&x), tt_free(&sh);
-    }
-    /* Expand that only broadcasts: [n] -> [4, n] */
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        int64_t n = sizes[i], shape[2] = {4, n};
-        pml_tensor x = tt_rand(1, &n, -1, 1), y;
-        pml_tensor *in[1] = {&x};
-        pml_attr at[1] = {attr_ints("shape", shape, 2)};
-        tt_check_isa("Expand row", PML_OP_EXPAND, at, 1, in, 1, 0, 0, &y);
-        CHECK(tt_shape_is(&y, 2, shape) && memcmp(as_f32(&y) + 3 * n, x.data, x.nbytes) == 0);
-        tt_free(&y), tt_free(&x);
-    }
-    int64_t bad_shape[2] = {3, 5};
-    int64_t xd[2] = {2, 5};
-    pml_tensor x = tt_rand(2, xd, -1, 1);
-    pml_tensor *in[1] = {&x};
-    pml_attr at[1] = {attr_ints("shape", bad_shape, 2)};
-    tt_expect_error("Expand not broadcastable", PML_ERR_SHAPE, PML_OP_EXPAND, at, 1, in, 1, 1);
-
-    /* Tile [2,5] by {3, 1}, {1, 2}, {0, 4} */
-    static const int64_t reps[][2] = {{3, 1}, {1, 2}, {2, 3}, {0, 4}};
-    for (int r = 0; r < 4; r++) {
-        pml_tensor y;
-        pml_attr ta[1] = {attr_ints("repeats", reps[r], 2)};
-        tt_check_isa("Tile", PML_OP_TILE, ta, 1, in, 1, 0, 0, &y);
-        int64_t want[2] = {2 * reps[r][0], 5 * reps[r][1]};
-        CHECK(tt_shape_is(&y, 2, want));
-        int ok = 1;
-        for (int64_t a = 0; a < want[0]; a++)
-            for (int64_t b = 0; b < want[1]; b++) ok &= as_f32(&y)[a * want[1] + b] == as_f32(&x)[(a % 2) * 5 + b % 5];
-        CHECK(ok);
-        tt_free(&y);
-    }
-    int64_t wrong[1] = {2};
-    pml_attr ta[1] = {attr_ints("repeats", wrong, 1)};
-    tt_expect_error("Tile repeats rank", PML_ERR_SHAPE, PML_OP_TILE, ta, 1, in, 1, 1);
-    tt_free(&x);
+    /* out of range -> runtime error naming the index and the bound */
+    ((int64_t *)sidx.data)[0] = 5;
+    tt_expect_error("gather index 5 of 5", PML_ERR_RUNTIME, PML_OP_GATHER, &a1, 1, sin, 2, 1);
+    CHECK(strstr(pml_last_error(), "index 5") != NULL && strstr(pml_last_error(), "size 5") != NULL);
+    ((int64_t *)sidx.data)[0] = -6;
+    tt_expect_error("gather index -6 of 5", PML_ERR_RUNTIME, PML_OP_GATHER, &a1, 1, sin, 2, 1);
+    ((int64_t *)sidx.data)[0] = INT64_MIN;
+    tt_expect_error("gather index INT64_MIN", PML_ERR_RUNTIME, PML_OP_GATHER, &a1, 1, sin, 2, 1);
+    pml_attr a3 = attr_int("axis", 3);
+    tt_expect_error("gather bad axis", PML_ERR_INVALID_MODEL, PML_OP_GATHER, &a3, 1, sin, 2, 1);
+    pml_tensor fidx = tt_make(PML_FLOAT32, 0, NULL, NULL);
+    sin[1] = &fidx;
+    tt_expect_error("gather float indices", PML_ERR_DTYPE, PML_OP_GATHER, &a1, 1, sin, 2, 1);
+    tt_free(&fidx), tt_free(&sidx), tt_free(&x);
 }
 
 /* ---- gathers and scatters -------------------------------------------------------------------------------- */
@@ -390,99 +317,11 @@ static void test_trilu_cumsum(void) {
     }
 }
 
-/* ---- reductions ---------------------------------------------------------------------------------------- */
-
-static double naive_one(int op, const float *x, int64_t n, int64_t stride) {
-    double acc = op == PML_OP_REDUCEMIN ? INFINITY : op == PML_OP_REDUCEPROD ? 1.0 : 0.0, m = -INFINITY;
-    for (int64_t i = 0; i < n; i++) m = fmax(m, x[i * stride]);
-    for (int64_t i = 0; i < n; i++) {
-        double v = x[i * stride];
-        switch (op) {
-        case PML_OP_REDUCEMIN: acc = fmin(acc, v); break;
-        case PML_OP_REDUCEPROD: acc *= v; break;
-        case PML_OP_REDUCEL1: acc += fabs(v); break;
-        case PML_OP_REDUCELOGSUMEXP: acc += exp(v - m); break;
-        default: acc += v * v; break;
-        }
-    }
-    if (op == PML_OP_REDUCEL2) return sqrt(acc);
-    if (op == PML_OP_REDUCELOGSUMEXP) return n ? log(acc) + m : -INFINITY;
-    return acc;
-}
-
-static void test_reductions(void) {
-    static const int ops[] = {PML_OP_REDUCEMIN, PML_OP_REDUCEPROD, PML_OP_REDUCEL1, PML_OP_REDUCEL2,
-                              PML_OP_REDUCESUMSQUARE, PML_OP_REDUCELOGSUMEXP};
-    static const int64_t sizes[] = {0, 1, 7, 8, 9, 13, 127};
-    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
-        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-            for (int axis = 0; axis < 2; axis++) {
-                int64_t n = sizes[i], xd[2] = {3, n}, ax = axis;
-                pml_tensor x = tt_rand(2, xd, 0.5f, 1.5f), y;
-                pml_tensor *in[1] = {&x};
-                pml_attr at[2] = {attr_ints("axes", &ax, 1), attr_int("keepdims", 0)};
-                tt_check_isa("reduce", ops[o], at, 2, in, 1, -1, 0, &y); /* one scalar kernel: bit-exact */
-                int64_t n_out = axis ? 3 : n;
-                int ok = y.rank == 1 && y.dims[0] == n_out;
-                for (int64_t j = 0; ok && j < n_out; j++) {
-                    double e = axis ? naive_one(ops[o], as_f32(&x) + j * n, n, 1) : naive_one(ops[o], as_f32(&x) + j, 3, n);
-                    float got = as_f32(&y)[j];
-                    ok &= isinf(e) ? got == (float)e : fabs(got - e) <= 1e-5 * (1 + fabs(e));
-                }
-                if (!ok) fprintf(stderr, "reduce op %d n %lld axis %d mismatch\n", ops[o], (long long)n, axis);
-                CHECK(ok);
-                tt_free(&y), tt_free(&x);
-            }
-    /* integer Min/Prod/L1/SumSquare */
-    int64_t xd[2] = {2, 3}, iv[6] = {3, -2, 5, 4, 4, -7};
-    pml_tensor xi = tt_make(PML_INT64, 2, xd, iv), y;
-    pml_tensor *in[1] = {&xi};
-    int64_t ax = 1;
-    pml_attr at[2] = {attr_ints("axes", &ax, 1), attr_int("keepdims", 1)};
-    static const int iops[] = {PML_OP_REDUCEMIN, PML_OP_REDUCEPROD, PML_OP_REDUCEL1, PML_OP_REDUCESUMSQUARE};
-    static const int64_t want[4][2] = {{-2, -7}, {-30, -112}, {10, 15}, {38, 81}};
-    for (int k = 0; k < 4; k++) {
-        CHECK_OK(tt_ref(iops[k], at, 2, in, 1, &y));
-        CHECK(y.rank == 2 && y.dims[1] == 1 && as_i64(&y)[0] == want[k][0] && as_i64(&y)[1] == want[k][1]);
-        tt_free(&y);
-    }
-    tt_expect_error("ReduceL2 on int64", PML_ERR_DTYPE, PML_OP_REDUCEL2, at, 2, in, 1, 1);
-    /* noop_with_empty_axes: the op on each element alone */
-    pml_attr noop[1] = {attr_int("noop_with_empty_axes", 1)};
-    CHECK_OK(tt_ref(PML_OP_REDUCEL1, noop, 1, in, 1, &y));
-    CHECK(tt_shape_is(&y, 2, xd) && as_i64(&y)[1] == 2 && as_i64(&y)[5] == 7);
-    tt_free(&y);
-
-    /* ArgMax / ArgMin with ties, first and last index */
-    float av[8] = {1, 3, 3, 0, 5, 5, -1, -1};
-    int64_t ad[2] = {2, 4};
-    pml_tensor xa = tt_make(PML_FLOAT32, 2, ad, av);
-    pml_tensor *ain[1] = {&xa};
-    for (int last = 0; last < 2; last++) {
-        pml_attr aa[3] = {attr_int("axis", 1), attr_int("keepdims", 0), attr_int("select_last_index", last)};
-        CHECK_OK(tt_ref(PML_OP_ARGMAX, aa, 3, ain, 1, &y));
-        CHECK(y.rank == 1 && as_i64(&y)[0] == (last ? 2 : 1) && as_i64(&y)[1] == (last ? 1 : 0));
-        tt_free(&y);
-        CHECK_OK(tt_ref(PML_OP_ARGMIN, aa, 3, ain, 1, &y));
-        CHECK(as_i64(&y)[0] == 3 && as_i64(&y)[1] == (last ? 3 : 2));
-        tt_free(&y);
-    }
-    int64_t zd[2] = {2, 0};
-    pml_tensor xz = tt_make(PML_FLOAT32, 2, zd, NULL);
-    pml_tensor *zin[1] = {&xz};
-    pml_attr za[1] = {attr_int("axis", 1)};
-    tt_expect_error("ArgMax over an empty axis", PML_ERR_SHAPE, PML_OP_ARGMAX, za, 1, zin, 1, 1);
-    tt_free(&xz), tt_free(&xa), tt_free(&xi);
-}
-
 int main(void) {
-    test_shape_size_constant_of_shape();
-    test_params_from_inputs();
-    test_expand_tile();
+    test_gather();
     test_gather_scatter_elements();
     test_gather_scatter_nd();
     test_onehot_topk();
     test_trilu_cumsum();
-    test_reductions();
     return test_finish("test_index");
 }

@@ -3,9 +3,14 @@
  * tensors (negative axes, keepdims on and off), empty axes with and
  * without noop_with_empty_axes, zero-size reductions, against a naive
  * double-precision reduction; AVX2 and 2 threads against the reference at
- * awkward sizes; integer Sum/Max; error paths.
+ * awkward sizes; integer Sum/Max; error paths. ArgMax/ArgMin and
+ * ReduceMin/Prod/L1/L2/SumSquare/LogSumExp against naive loops at awkward
+ * sizes, with the best ISA and two threads against the reference.
  */
 #include "ew_testutil.h"
+
+static int64_t *as_i64(const pml_tensor *t) { return (int64_t *)t->data; }
+static float *as_f32(const pml_tensor *t) { return (float *)t->data; }
 
 static void naive_reduce(int op, const pml_tensor *x, int mask, float *out) {
     int r = x->rank;
@@ -59,6 +64,91 @@ static void check_reduce(int op, int rank, const int64_t *dims, int mask, int ke
     if (y.data) CHECK(test_allclose(y.data, e, (size_t)n_out, 1e-5f, 1e-5f, what));
     free(e);
     tt_free(&y), tt_free(&x);
+}
+
+/* ---- reductions ---------------------------------------------------------------------------------------- */
+
+static double naive_one(int op, const float *x, int64_t n, int64_t stride) {
+    double acc = op == PML_OP_REDUCEMIN ? INFINITY : op == PML_OP_REDUCEPROD ? 1.0 : 0.0, m = -INFINITY;
+    for (int64_t i = 0; i < n; i++) m = fmax(m, x[i * stride]);
+    for (int64_t i = 0; i < n; i++) {
+        double v = x[i * stride];
+        switch (op) {
+        case PML_OP_REDUCEMIN: acc = fmin(acc, v); break;
+        case PML_OP_REDUCEPROD: acc *= v; break;
+        case PML_OP_REDUCEL1: acc += fabs(v); break;
+        case PML_OP_REDUCELOGSUMEXP: acc += exp(v - m); break;
+        default: acc += v * v; break;
+        }
+    }
+    if (op == PML_OP_REDUCEL2) return sqrt(acc);
+    if (op == PML_OP_REDUCELOGSUMEXP) return n ? log(acc) + m : -INFINITY;
+    return acc;
+}
+
+static void test_reductions(void) {
+    static const int ops[] = {PML_OP_REDUCEMIN, PML_OP_REDUCEPROD, PML_OP_REDUCEL1, PML_OP_REDUCEL2,
+                              PML_OP_REDUCESUMSQUARE, PML_OP_REDUCELOGSUMEXP};
+    static const int64_t sizes[] = {0, 1, 7, 8, 9, 13, 127};
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            for (int axis = 0; axis < 2; axis++) {
+                int64_t n = sizes[i], xd[2] = {3, n}, ax = axis;
+                pml_tensor x = tt_rand(2, xd, 0.5f, 1.5f), y;
+                pml_tensor *in[1] = {&x};
+                pml_attr at[2] = {attr_ints("axes", &ax, 1), attr_int("keepdims", 0)};
+                tt_check_isa("reduce", ops[o], at, 2, in, 1, -1, 0, &y); /* one scalar kernel: bit-exact */
+                int64_t n_out = axis ? 3 : n;
+                int ok = y.rank == 1 && y.dims[0] == n_out;
+                for (int64_t j = 0; ok && j < n_out; j++) {
+                    double e = axis ? naive_one(ops[o], as_f32(&x) + j * n, n, 1) : naive_one(ops[o], as_f32(&x) + j, 3, n);
+                    float got = as_f32(&y)[j];
+                    ok &= isinf(e) ? got == (float)e : fabs(got - e) <= 1e-5 * (1 + fabs(e));
+                }
+                if (!ok) fprintf(stderr, "reduce op %d n %lld axis %d mismatch\n", ops[o], (long long)n, axis);
+                CHECK(ok);
+                tt_free(&y), tt_free(&x);
+            }
+    /* integer Min/Prod/L1/SumSquare */
+    int64_t xd[2] = {2, 3}, iv[6] = {3, -2, 5, 4, 4, -7};
+    pml_tensor xi = tt_make(PML_INT64, 2, xd, iv), y;
+    pml_tensor *in[1] = {&xi};
+    int64_t ax = 1;
+    pml_attr at[2] = {attr_ints("axes", &ax, 1), attr_int("keepdims", 1)};
+    static const int iops[] = {PML_OP_REDUCEMIN, PML_OP_REDUCEPROD, PML_OP_REDUCEL1, PML_OP_REDUCESUMSQUARE};
+    static const int64_t want[4][2] = {{-2, -7}, {-30, -112}, {10, 15}, {38, 81}};
+    for (int k = 0; k < 4; k++) {
+        CHECK_OK(tt_ref(iops[k], at, 2, in, 1, &y));
+        CHECK(y.rank == 2 && y.dims[1] == 1 && as_i64(&y)[0] == want[k][0] && as_i64(&y)[1] == want[k][1]);
+        tt_free(&y);
+    }
+    tt_expect_error("ReduceL2 on int64", PML_ERR_DTYPE, PML_OP_REDUCEL2, at, 2, in, 1, 1);
+    /* noop_with_empty_axes: the op on each element alone */
+    pml_attr noop[1] = {attr_int("noop_with_empty_axes", 1)};
+    CHECK_OK(tt_ref(PML_OP_REDUCEL1, noop, 1, in, 1, &y));
+    CHECK(tt_shape_is(&y, 2, xd) && as_i64(&y)[1] == 2 && as_i64(&y)[5] == 7);
+    tt_free(&y);
+
+    /* ArgMax / ArgMin with ties, first and last index */
+    float av[8] = {1, 3, 3, 0, 5, 5, -1, -1};
+    int64_t ad[2] = {2, 4};
+    pml_tensor xa = tt_make(PML_FLOAT32, 2, ad, av);
+    pml_tensor *ain[1] = {&xa};
+    for (int last = 0; last < 2; last++) {
+        pml_attr aa[3] = {attr_int("axis", 1), attr_int("keepdims", 0), attr_int("select_last_index", last)};
+        CHECK_OK(tt_ref(PML_OP_ARGMAX, aa, 3, ain, 1, &y));
+        CHECK(y.rank == 1 && as_i64(&y)[0] == (last ? 2 : 1) && as_i64(&y)[1] == (last ? 1 : 0));
+        tt_free(&y);
+        CHECK_OK(tt_ref(PML_OP_ARGMIN, aa, 3, ain, 1, &y));
+        CHECK(as_i64(&y)[0] == 3 && as_i64(&y)[1] == (last ? 3 : 2));
+        tt_free(&y);
+    }
+    int64_t zd[2] = {2, 0};
+    pml_tensor xz = tt_make(PML_FLOAT32, 2, zd, NULL);
+    pml_tensor *zin[1] = {&xz};
+    pml_attr za[1] = {attr_int("axis", 1)};
+    tt_expect_error("ArgMax over an empty axis", PML_ERR_SHAPE, PML_OP_ARGMAX, za, 1, zin, 1, 1);
+    tt_free(&xz), tt_free(&xa), tt_free(&xi);
 }
 
 int main(void) {
@@ -166,5 +256,6 @@ int main(void) {
         tt_free(&y);
         tt_free(&xb), tt_free(&xz), tt_free(&x32), tt_free(&x64);
     }
+    test_reductions();
     return test_finish("test_reduce");
 }

@@ -1,9 +1,11 @@
 /*
- * test_tensor.c — Concat, Reshape, Transpose, Slice, Split, Pad, Resize and
- * Gather: reference kernels against naive index arithmetic and (Resize)
- * values produced by the ONNX reference implementation, the AVX2 transpose
- * and 2 threads against the reference, several dtypes, and the error paths
- * (bad axes, mismatched shapes, Gather index out of range).
+ * test_tensor.c — Concat, Reshape, Transpose, Slice, Split, Pad, Shape,
+ * Size, ConstantOfShape, Expand, Tile and the parameters read from inputs
+ * known while planning (Reshape, Slice, Split, Range: value_known set by
+ * hand, as the session does for shape subgraphs, and a clear error when the
+ * value is unknown): reference kernels against naive index arithmetic, the
+ * AVX2 transpose and 2 threads against the reference, several dtypes, and
+ * the error paths (bad axes, mismatched shapes).
  */
 #include "ew_testutil.h"
 
@@ -24,6 +26,16 @@ static pml_tensor iota(pml_dtype dt, int rank, const int64_t *dims) {
     }
     return t;
 }
+
+static pml_tensor t_i64(int rank, const int64_t *dims, const int64_t *vals, int known) {
+    pml_tensor t = tt_make(PML_INT64, rank, dims, vals);
+    t.value_known = known;
+    return t;
+}
+
+static int64_t *as_i64(const pml_tensor *t) { return (int64_t *)t->data; }
+static float *as_f32(const pml_tensor *t) { return (float *)t->data; }
+
 
 /* ---- Concat / Split ------------------------------------------------------------------------------------- */
 
@@ -368,187 +380,154 @@ static void test_pad(void) {
     tt_free(&x);
 }
 
-/* ---- Resize ----------------------------------------------------------------------------------------------- */
+/* ---- shape ops and parameters known while planning ---------------------------------------------------- */
 
-typedef struct resize_case {
-    int rank;
-    int64_t in[4], out[4];
-    float scales[4];
-    int mode, ctm, nearest;
-    float cubic_a;
-    int exclude;
-    const float *expect;
-} resize_case;
-
-/*
- * Expected outputs from onnx.reference.ReferenceEvaluator (onnx 1.23, opset
- * 19 Resize) for x[i] = (0.37 i - 1.5)^2 in float32, with the listed scales
- * (or, for the sizes cases, scales = out/in).
- */
-static const float rs0_y[] = {1.29745567f, 0.557866693f, 2.53736639f, 4.83999968f};
-static const float rs1_y[] = {2.25f, 0.516814351f};
-static const float rs2_y[] = {2.60207677f, 2.26926994f, 1.73122799f, 1.11825335f, 0.787237167f, 0.375334382f, 0.136761129f, -0.0142252687f, 1.74592245f, 1.50964093f, 1.12654722f, 0.718053639f, 0.519124448f, 0.311702698f, 0.228077859f, 0.173616692f, 0.310774952f, 0.229441836f, 0.0950810984f, 0.0148332827f, 0.0279386099f, 0.148762718f, 0.313870817f, 0.41435805f, -0.0301195513f, 0.0930282697f, 0.286913276f, 0.639842272f, 0.932763755f, 1.48676491f, 1.98011899f, 2.28508735f, 0.788754821f, 1.04398966f, 1.44990909f, 2.08265424f, 2.55632663f, 3.39014387f, 4.09553242f, 4.53258801f, 3.66501045f, 4.1247263f, 4.85889101f, 5.92481327f, 6.67830229f, 7.94529676f, 8.97893143f, 9.62046719f, 7.02136326f, 7.63602734f, 8.61892509f, 10.013093f, 10.9786177f, 12.5738583f, 13.856225f, 14.652709f, 9.07433414f, 9.78552341f, 10.9233694f, 12.5220184f, 13.6196299f, 15.4193516f, 16.8566666f, 17.7496758f};
-static const float rs3_y[] = {1.98829877f, 0.899242043f, 0.285549492f, 0.323666394f, 1.089414f, 2.3910439f, 6.77907848f, 9.46014786f, 12.7395935f};
-static const float rs4_y[] = {2.25f, 1.82900929f, 1.27689993f, 0.875912488f, 0.577600002f, 0.299290627f, 0.152099982f, 0.112209357f, 0.925399959f, 0.68516016f, 0.397225022f, 0.218699992f, 0.142849997f, 0.128714889f, 0.162275106f, 0.164096221f, 0.000399999233f, 0.0243343841f, 0.122500017f, 0.269112498f, 0.518400013f, 0.890365779f, 1.18810034f, 1.25088477f, 0.244600043f, 0.490996808f, 0.914299846f, 1.33471227f, 1.85779989f, 2.55490327f, 3.07510042f, 3.18922234f, 2.13160014f, 2.6004591f, 3.3488996f, 4.04311228f, 4.84000015f, 5.86224127f, 6.60490084f, 6.77036047f, 5.58740044f, 6.32043314f, 7.45497465f, 8.47432518f, 9.59635162f, 11.004693f, 12.0115261f, 12.2379494f, 8.64360046f, 9.55738449f, 10.9560995f, 12.1979132f, 13.5424023f, 15.2149181f, 16.4025021f, 16.6706371f, 9.2541008f, 10.2095957f, 11.6692743f, 12.9624262f, 14.3582525f, 16.091732f, 17.3210278f, 17.5987873f};
-static const float rs5_y[] = {2.25f, 1.27689993f, 1.27689993f, 0.577600002f, 0.577600002f, 0.152099982f, 0.152099982f, 0.152099982f, 0.000399999233f, 0.122500017f, 0.122500017f, 0.518400013f, 0.518400013f, 1.18810034f, 1.18810034f, 1.18810034f, 0.000399999233f, 0.122500017f, 0.122500017f, 0.518400013f, 0.518400013f, 1.18810034f, 1.18810034f, 1.18810034f, 2.13160014f, 3.3488996f, 3.3488996f, 4.84000015f, 4.84000015f, 6.60490084f, 6.60490084f, 6.60490084f, 2.13160014f, 3.3488996f, 3.3488996f, 4.84000015f, 4.84000015f, 6.60490084f, 6.60490084f, 6.60490084f, 8.64360046f, 10.9560995f, 10.9560995f, 13.5424023f, 13.5424023f, 16.4025021f, 16.4025021f, 16.4025021f, 8.64360046f, 10.9560995f, 10.9560995f, 13.5424023f, 13.5424023f, 16.4025021f, 16.4025021f, 16.4025021f};
-static const float rs6_y[] = {2.25f, 0.577600002f, 0.000399999233f, 0.518400013f, 8.64360046f, 13.5424023f};
-static const float rs7_y[] = {2.25f, 2.25f, 2.25f, 1.27689993f, 1.27689993f, 0.577600002f, 0.577600002f, 0.152099982f, 2.25f, 2.25f, 2.25f, 1.27689993f, 1.27689993f, 0.577600002f, 0.577600002f, 0.152099982f, 2.25f, 2.25f, 2.25f, 1.27689993f, 1.27689993f, 0.577600002f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.000399999233f, 0.000399999233f, 0.122500017f, 0.122500017f, 0.518400013f, 0.518400013f, 1.18810034f, 0.000399999233f, 0.000399999233f, 0.000399999233f, 0.122500017f, 0.122500017f, 0.518400013f, 0.518400013f, 1.18810034f, 2.13160014f, 2.13160014f, 2.13160014f, 3.3488996f, 3.3488996f, 4.84000015f, 4.84000015f, 6.60490084f, 2.13160014f, 2.13160014f, 2.13160014f, 3.3488996f, 3.3488996f, 4.84000015f, 4.84000015f, 6.60490084f, 8.64360046f, 8.64360046f, 8.64360046f, 10.9560995f, 10.9560995f, 13.5424023f, 13.5424023f, 16.4025021f};
-static const float rs8_y[] = {2.25f, 1.27689993f, 1.27689993f, 0.577600002f, 0.577600002f, 0.152099982f, 0.152099982f, 0.152099982f, 0.000399999233f, 0.122500017f, 0.122500017f, 0.518400013f, 0.518400013f, 1.18810034f, 1.18810034f, 1.18810034f, 0.000399999233f, 0.122500017f, 0.122500017f, 0.518400013f, 0.518400013f, 1.18810034f, 1.18810034f, 1.18810034f, 2.13160014f, 3.3488996f, 3.3488996f, 4.84000015f, 4.84000015f, 6.60490084f, 6.60490084f, 6.60490084f, 2.13160014f, 3.3488996f, 3.3488996f, 4.84000015f, 4.84000015f, 6.60490084f, 6.60490084f, 6.60490084f, 8.64360046f, 10.9560995f, 10.9560995f, 13.5424023f, 13.5424023f, 16.4025021f, 16.4025021f, 16.4025021f, 8.64360046f, 10.9560995f, 10.9560995f, 13.5424023f, 13.5424023f, 16.4025021f, 16.4025021f, 16.4025021f, 8.64360046f, 10.9560995f, 10.9560995f, 13.5424023f, 13.5424023f, 16.4025021f, 16.4025021f, 16.4025021f};
-static const float rs9_y[] = {1.87506664f, 1.0660001f, 7.55826712f};
-static const float rs10_y[] = {2.22137928f, 1.64896762f, 1.13292646f, 0.721573532f, 0.414908826f, 0.164614707f, 1.11268532f, 0.862391174f, 0.668467641f, 0.579232335f, 0.594685376f, 0.666508973f, 0.364559829f, 0.543755889f, 0.779322505f, 1.11957741f, 1.56452072f, 2.06583476f, 1.80683446f, 2.41552043f, 3.08057714f, 3.85032248f, 4.72475624f, 5.65556049f, 5.43950939f, 6.47768497f, 7.57223225f, 8.77146816f, 10.0753927f, 11.4356871f, 8.71161556f, 10.071909f, 11.488574f, 13.0099277f, 14.6359701f, 16.3183823f};
-static const float rs11_y[] = {2.25f, 1.27689993f, 1.4138f, 0.71449995f, 0.481400013f, 0.147166654f, 0.0965999961f, 0.127433345f, 1.81710005f, 1.25470006f, 1.39160001f, 1.10299993f, 1.00680006f, 1.08326662f, 1.16960001f, 1.61113346f, 0.951300025f, 1.21030021f, 1.34720004f, 1.88f, 2.05760002f, 2.95546651f, 3.31560016f, 4.57853365f, 2.54970002f, 3.63010025f, 3.76700044f, 5.12120008f, 5.57260036f, 7.29186678f, 7.92580032f, 10.0101337f, 6.6123004f, 8.51410007f, 8.65100098f, 10.826601f, 11.5518017f, 14.0924683f, 15.0002003f, 17.9059334f, 8.64360046f, 10.9560995f, 11.0930014f, 13.6793003f, 14.5414019f, 17.4927673f, 18.5373993f, 21.8538322f};
-static const float rs12_y[] = {2.25f, 1.75882769f, 1.1212728f, 0.766074777f, 0.395512253f, 0.206348807f, 0.0437535718f, 0.000399595272f, 0.122500017f, 0.281902164f, 0.618213892f, 0.925561607f, 1.45702636f, 1.93040872f, 2.741678f, 3.3488996f};
-static const float rs13_y[] = {2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f};
-static const resize_case g_resize_cases[] = {
-    {4, {1, 1, 4, 4}, {1, 1, 2, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 0, 0, -0.75f, 0, rs0_y},
-    {4, {1, 1, 2, 4}, {1, 1, 1, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 2, 0, -0.75f, 0, rs1_y},
-    {4, {1, 1, 4, 4}, {1, 1, 8, 8}, {1.0f, 1.0f, 2.0f, 2.0f}, 2, 0, 0, -0.75f, 0, rs2_y},
-    {4, {1, 1, 4, 4}, {1, 1, 3, 3}, {1.0f, 1.0f, 0.800000012f, 0.800000012f}, 2, 0, 0, -0.5f, 1, rs3_y},
-    {4, {1, 1, 4, 4}, {1, 1, 8, 8}, {1.0f, 1.0f, 2.0f, 2.0f}, 2, 1, 0, -0.75f, 0, rs4_y},
-    {4, {1, 1, 4, 4}, {1, 1, 7, 8}, {1.0f, 1.0f, 1.75f, 2.0f}, 0, 1, 1, -0.75f, 0, rs5_y},
-    {4, {1, 1, 4, 4}, {1, 1, 3, 2}, {1.0f, 1.0f, 0.75f, 0.5f}, 0, 0, 0, -0.75f, 0, rs6_y},
-    {4, {1, 1, 4, 4}, {1, 1, 8, 8}, {1.0f, 1.0f, 2.0f, 2.0f}, 0, 2, 2, -0.75f, 0, rs7_y},
-    {4, {1, 1, 4, 4}, {1, 1, 8, 8}, {1.0f, 1.0f, 2.0f, 2.0f}, 0, 0, 3, -0.75f, 0, rs8_y},
-    {4, {1, 1, 4, 4}, {1, 1, 3, 1}, {1.0f, 1.0f, 0.75f, 0.25f}, 1, 3, 0, -0.75f, 0, rs9_y},
-    {4, {1, 1, 4, 4}, {1, 1, 6, 6}, {1.0f, 1.0f, 1.5f, 1.70000005f}, 1, 4, 0, -0.75f, 0, rs10_y},
-    {4, {1, 3, 3, 2}, {1, 6, 4, 2}, {1.0f, 2.0f, 1.5f, 1.0f}, 1, 0, 0, -0.75f, 0, rs11_y},
-    {2, {2, 5}, {2, 8}, {1.0f, 1.60000002f}, 2, 2, 0, -0.75f, 0, rs12_y},
-    {4, {1, 3, 3, 2}, {1, 6, 4, 2}, {1.0f, 2.0f, 1.5f, 1.0f}, 0, 1, 0, -0.75f, 0, rs13_y},
-};
-
-
-static void test_resize(void) {
-    for (size_t c = 0; c < sizeof g_resize_cases / sizeof g_resize_cases[0]; c++) {
-        const resize_case *rc = &g_resize_cases[c];
-        pml_tensor x = tt_make(PML_FLOAT32, rc->rank, rc->in, NULL), y;
-        for (int64_t i = 0; i < numel(rc->rank, rc->in); i++) {
-            float v = (float)i * 0.37f - 1.5f;
-            ((float *)x.data)[i] = v * v;
-        }
-        pml_tensor *in[1] = {&x};
-        pml_attr at[7] = {attr_floats("scales", rc->scales, rc->rank), attr_ints("sizes", rc->out, rc->rank),
-                          attr_int("mode", rc->mode), attr_int("coordinate_transformation_mode", rc->ctm),
-                          attr_int("nearest_mode", rc->nearest), attr_float("cubic_coeff_a", rc->cubic_a),
-                          attr_int("exclude_outside", rc->exclude)};
-        char what[64];
-        snprintf(what, sizeof what, "resize case %zu", c);
-        tt_check_isa(what, PML_OP_RESIZE, at, 7, in, 1, 1e-6f, 1e-6f, &y);
-        CHECK(tt_shape_is(&y, rc->rank, rc->out));
-        CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, 1e-5f, what));
-        tt_free(&y);
-        /* sizes only (scale = out/in in double): the same result when the scales were exactly out/in */
-        int exact = 1;
-        for (int a = 0; a < rc->rank; a++) exact &= (double)rc->scales[a] * (double)rc->in[a] == (double)rc->out[a];
-        if (exact) {
-            CHECK_OK(tt_ref(PML_OP_RESIZE, at + 1, 6, in, 1, &y));
-            CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, 1e-5f, what));
-            tt_free(&y);
-        }
-        tt_free(&x);
-    }
-    /* nearest on int64, tf_half_pixel_for_nn: x_in = (i + 0.5) / 2 -> floor -> 0,0,1,1,2,2 */
-    int64_t d[1] = {3}, o[1] = {6};
-    int64_t v[3] = {10, 20, 30};
-    float s2[1] = {2.0f};
-    pml_tensor x = tt_make(PML_INT64, 1, d, v), y;
+static void test_shape_size_constant_of_shape(void) {
+    int64_t d[3] = {2, 7, 13}, n3 = 3;
+    pml_tensor x = tt_rand(3, d, -1, 1), y;
     pml_tensor *in[1] = {&x};
-    pml_attr at[4] = {attr_floats("scales", s2, 1), attr_ints("sizes", o, 1),
-                      attr_int("coordinate_transformation_mode", 5), attr_int("nearest_mode", 2)};
-    CHECK_OK(tt_ref(PML_OP_RESIZE, at, 4, in, 1, &y));
-    int64_t want[6] = {10, 10, 20, 20, 30, 30};
-    CHECK(y.data && memcmp(y.data, want, sizeof want) == 0);
+    pml_attr at[2] = {attr_int("start", 1), attr_int("end", -0)};
+    CHECK_OK(tt_ref(PML_OP_SHAPE, at, 1, in, 1, &y));
+    CHECK(y.rank == 1 && y.dims[0] == 2 && as_i64(&y)[0] == 7 && as_i64(&y)[1] == 13);
     tt_free(&y);
-    /* sizes -1 keeps a (formerly symbolic) axis */
-    int64_t keep[1] = {-1};
-    float one[1] = {1.0f};
-    pml_attr kat[2] = {attr_floats("scales", one, 1), attr_ints("sizes", keep, 1)};
-    CHECK_OK(tt_ref(PML_OP_RESIZE, kat, 2, in, 1, &y));
-    CHECK(y.data && y.dims[0] == 3 && memcmp(y.data, v, sizeof v) == 0);
+    CHECK_OK(tt_ref(PML_OP_SHAPE, at + 1, 1, in, 1, &y)); /* end 0: empty */
+    CHECK(y.rank == 1 && y.dims[0] == 0);
     tt_free(&y);
-    /* errors */
-    pml_attr lin[3] = {attr_floats("scales", s2, 1), attr_ints("sizes", o, 1), attr_int("mode", 1)};
-    tt_expect_error("linear on int64", PML_ERR_DTYPE, PML_OP_RESIZE, lin, 3, in, 1, 1);
-    int64_t o9[1] = {9};
-    pml_attr inc[2] = {attr_floats("scales", s2, 1), attr_ints("sizes", o9, 1)};
-    tt_expect_error("sizes vs scales", PML_ERR_SHAPE, PML_OP_RESIZE, inc, 2, in, 1, 1);
-    float neg[1] = {-1.0f};
-    pml_attr ng = attr_floats("scales", neg, 1);
-    tt_expect_error("negative scale", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, &ng, 1, in, 1, 1);
-    tt_expect_error("no scales or sizes", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, NULL, 0, in, 1, 1);
-    pml_attr ctm[2] = {attr_floats("scales", s2, 1), attr_int("coordinate_transformation_mode", 6)};
-    tt_expect_error("tf_crop_and_resize", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, ctm, 2, in, 1, 1);
-    tt_free(&x);
-    /* large NHWC bilinear, threaded */
-    int64_t bd[4] = {1, 40, 40, 16}, bo[4] = {1, 80, 80, 16};
-    float bs[4] = {1, 2, 2, 1};
-    pml_tensor b = tt_rand(4, bd, -1, 1);
-    pml_tensor *bin[1] = {&b};
-    pml_attr bat[3] = {attr_floats("scales", bs, 4), attr_ints("sizes", bo, 4), attr_int("mode", 1)};
-    tt_check_isa("resize large", PML_OP_RESIZE, bat, 3, bin, 1, 0, 0, NULL);
-    tt_free(&b);
+    CHECK_OK(tt_ref(PML_OP_SIZE, NULL, 0, in, 1, &y));
+    CHECK(y.rank == 0 && as_i64(&y)[0] == 2 * 7 * 13);
+    tt_free(&y);
+
+    int64_t dims[3] = {3, 1, 9};
+    pml_tensor shape = t_i64(1, &n3, dims, 1);
+    pml_tensor *sin[1] = {&shape};
+    float v = 2.5f;
+    pml_attr cat[2] = {attr_floats("value", &v, 1), attr_int("dtype", PML_INT32)};
+    CHECK_OK(tt_ref(PML_OP_CONSTANTOFSHAPE, cat, 2, sin, 1, &y));
+    CHECK(tt_shape_is(&y, 3, dims) && y.dtype == PML_INT32 && ((int32_t *)y.data)[26] == 2);
+    tt_free(&y);
+    shape.value_known = 0; /* computed only at run time: a clear error in infer */
+    tt_expect_error("ConstantOfShape unknown shape", PML_ERR_UNSUPPORTED, PML_OP_CONSTANTOFSHAPE, cat, 2, sin, 1, 1);
+    CHECK(strstr(pml_last_error(), "known while planning") != NULL);
+    int64_t neg[3] = {3, -1, 2};
+    pml_tensor bad = t_i64(1, &n3, neg, 1);
+    pml_tensor *bin[1] = {&bad};
+    tt_expect_error("ConstantOfShape negative dim", PML_ERR_SHAPE, PML_OP_CONSTANTOFSHAPE, cat, 2, bin, 1, 1);
+    tt_free(&bad), tt_free(&shape), tt_free(&x);
 }
 
-/* ---- Gather ----------------------------------------------------------------------------------------------- */
-
-static void test_gather(void) {
-    int64_t d[3] = {4, 5, 3};
-    pml_tensor x = iota(PML_FLOAT32, 3, d), y;
-    int64_t id[2] = {2, 2};
-    int64_t iv64[4] = {0, -1, 2, 1};
-    int32_t iv32[4] = {4, 0, -5, 2};
-    for (int axis = 0; axis < 3; axis++)
-        for (int w = 0; w < 2; w++) {
-            pml_tensor idx = w ? tt_make(PML_INT32, 2, id, iv32) : tt_make(PML_INT64, 2, id, iv64);
-            if (w && axis != 1) ((int32_t *)idx.data)[0] = 1, ((int32_t *)idx.data)[2] = -2;
-            pml_tensor *in[2] = {&x, &idx};
-            pml_attr a = attr_int("axis", axis - (w ? 3 : 0)); /* negative axis on the int32 runs */
-            CHECK_OK(tt_ref(PML_OP_GATHER, &a, 1, in, 2, &y));
-            int ok = y.rank == 4;
-            for (int64_t o = 0; o < numel(y.rank, y.dims) && ok; o++) {
-                /* output [d0.., 2, 2, ..d2] with the gathered axis replaced by the 2x2 indices */
-                int64_t od[4], k = 0;
-                for (int i = 0; i < axis; i++) od[k++] = d[i];
-                od[k++] = 2, od[k++] = 2;
-                for (int i = axis + 1; i < 3; i++) od[k++] = d[i];
-                int64_t t = o, c[4];
-                for (int i = 3; i >= 0; i--) c[i] = t % od[i], t /= od[i];
-                int64_t src[3], j = 0;
-                for (int i = 0; i < axis; i++) src[i] = c[j++];
-                int64_t ii = c[j] * 2 + c[j + 1];
-                int64_t v = w ? ((int32_t *)idx.data)[ii] : ((int64_t *)idx.data)[ii];
-                src[axis] = v < 0 ? v + d[axis] : v;
-                j += 2;
-                for (int i = axis + 1; i < 3; i++) src[i] = c[j++];
-                ok &= ((float *)y.data)[o] == (float)((src[0] * 5 + src[1]) * 3 + src[2]);
-            }
-            if (!ok) fprintf(stderr, "gather axis %d %s indices differs from naive\n", axis, w ? "int32" : "int64");
-            CHECK(ok);
-            tt_free(&y);
-            tt_free(&idx);
-        }
-    /* scalar index drops the axis */
-    int64_t sv = 2;
-    pml_tensor sidx = tt_make(PML_INT64, 0, NULL, &sv);
-    pml_tensor *sin[2] = {&x, &sidx};
-    pml_attr a1 = attr_int("axis", 1);
-    CHECK_OK(tt_ref(PML_OP_GATHER, &a1, 1, sin, 2, &y));
-    int64_t wd[2] = {4, 3};
-    CHECK(tt_shape_is(&y, 2, wd) && ((float *)y.data)[4] == (float)((1 * 5 + 2) * 3 + 1));
+static void test_params_from_inputs(void) {
+    int64_t d[2] = {6, 4}, n2 = 2, n1 = 1;
+    pml_tensor x = tt_rand(2, d, -1, 1), y;
+    /* Reshape to [-1, 3] given as an input */
+    int64_t target[2] = {-1, 3};
+    pml_tensor shape = t_i64(1, &n2, target, 1);
+    pml_tensor *in[2] = {&x, &shape};
+    CHECK_OK(tt_ref(PML_OP_RESHAPE, NULL, 0, in, 2, &y));
+    int64_t want[2] = {8, 3};
+    CHECK(tt_shape_is(&y, 2, want) && memcmp(y.data, x.data, x.nbytes) == 0);
     tt_free(&y);
-    /* out of range -> runtime error naming the index and the bound */
-    ((int64_t *)sidx.data)[0] = 5;
-    tt_expect_error("gather index 5 of 5", PML_ERR_RUNTIME, PML_OP_GATHER, &a1, 1, sin, 2, 1);
-    CHECK(strstr(pml_last_error(), "index 5") != NULL && strstr(pml_last_error(), "size 5") != NULL);
-    ((int64_t *)sidx.data)[0] = -6;
-    tt_expect_error("gather index -6 of 5", PML_ERR_RUNTIME, PML_OP_GATHER, &a1, 1, sin, 2, 1);
-    ((int64_t *)sidx.data)[0] = INT64_MIN;
-    tt_expect_error("gather index INT64_MIN", PML_ERR_RUNTIME, PML_OP_GATHER, &a1, 1, sin, 2, 1);
-    pml_attr a3 = attr_int("axis", 3);
-    tt_expect_error("gather bad axis", PML_ERR_INVALID_MODEL, PML_OP_GATHER, &a3, 1, sin, 2, 1);
-    pml_tensor fidx = tt_make(PML_FLOAT32, 0, NULL, NULL);
-    sin[1] = &fidx;
-    tt_expect_error("gather float indices", PML_ERR_DTYPE, PML_OP_GATHER, &a1, 1, sin, 2, 1);
-    tt_free(&fidx), tt_free(&sidx), tt_free(&x);
+    shape.value_known = 0;
+    tt_expect_error("Reshape unknown shape", PML_ERR_UNSUPPORTED, PML_OP_RESHAPE, NULL, 0, in, 2, 1);
+    CHECK(strstr(pml_last_error(), "Reshape") != NULL);
+
+    /* Slice x[1:5:2, -1:] with bounds as inputs */
+    int64_t st[2] = {1, -1}, en[2] = {5, 100}, ax[2] = {0, 1}, sp[2] = {2, 1};
+    pml_tensor ts = t_i64(1, &n2, st, 1), te = t_i64(1, &n2, en, 1), ta = t_i64(1, &n2, ax, 1),
+               tp = t_i64(1, &n2, sp, 1);
+    pml_tensor *sin[5] = {&x, &ts, &te, &ta, &tp};
+    CHECK_OK(tt_ref(PML_OP_SLICE, NULL, 0, sin, 5, &y));
+    int64_t sw[2] = {2, 1};
+    CHECK(tt_shape_is(&y, 2, sw) && as_f32(&y)[0] == as_f32(&x)[1 * 4 + 3] && as_f32(&y)[1] == as_f32(&x)[3 * 4 + 3]);
+    tt_free(&y);
+    te.value_known = 0;
+    tt_expect_error("Slice unknown ends", PML_ERR_UNSUPPORTED, PML_OP_SLICE, NULL, 0, sin, 5, 1);
+
+    /* Split [6,4] on axis 0 into sizes {1, 5} from an input */
+    int64_t sizes[2] = {1, 5};
+    pml_tensor tsz = t_i64(1, &n2, sizes, 1);
+    pml_tensor *pin[2] = {&x, &tsz}, outs[2];
+    pml_attr at[1] = {attr_int("axis", 0)};
+    CHECK_OK(pml_test_op(PML_OP_SPLIT, at, 1, pin, 2, outs, 2, 1, 1));
+    CHECK(outs[0].dims[0] == 1 && outs[1].dims[0] == 5 && as_f32(&outs[1])[0] == as_f32(&x)[4]);
+    tt_free(&outs[0]), tt_free(&outs[1]);
+
+    /* Range: int64 and float32, bounds known while planning */
+    int64_t r0 = 10, r1 = -3, r2 = -4;
+    pml_tensor a = t_i64(0, NULL, &r0, 1), b = t_i64(0, NULL, &r1, 1), c = t_i64(0, NULL, &r2, 1);
+    pml_tensor *rin[3] = {&a, &b, &c};
+    CHECK_OK(tt_ref(PML_OP_RANGE, NULL, 0, rin, 3, &y));
+    CHECK(y.dims[0] == 4 && as_i64(&y)[3] == -2);
+    tt_free(&y);
+    as_i64(&c)[0] = 0;
+    tt_expect_error("Range delta 0", PML_ERR_INVALID_MODEL, PML_OP_RANGE, NULL, 0, rin, 3, 1);
+    as_i64(&c)[0] = -4;
+    b.value_known = 0;
+    tt_expect_error("Range unknown limit", PML_ERR_UNSUPPORTED, PML_OP_RANGE, NULL, 0, rin, 3, 1);
+    float f0 = 0.5f, f1 = 3.2f, f2 = 0.7f;
+    pml_tensor fa = tt_make(PML_FLOAT32, 1, &n1, &f0), fb = tt_make(PML_FLOAT32, 1, &n1, &f1),
+               fc = tt_make(PML_FLOAT32, 1, &n1, &f2);
+    fa.value_known = fb.value_known = fc.value_known = 1;
+    pml_tensor *fin[3] = {&fa, &fb, &fc};
+    CHECK_OK(tt_ref(PML_OP_RANGE, NULL, 0, fin, 3, &y));
+    CHECK(y.dims[0] == 4 && fabsf(as_f32(&y)[3] - 2.6f) < 1e-6f);
+    tt_free(&y);
+    tt_free(&fa), tt_free(&fb), tt_free(&fc), tt_free(&a), tt_free(&b), tt_free(&c);
+    tt_free(&tsz), tt_free(&ts), tt_free(&te), tt_free(&ta), tt_free(&tp), tt_free(&shape), tt_free(&x);
+}
+
+/* ---- Expand, Tile --------------------------------------------------------------------------------------- */
+
+static void test_expand_tile(void) {
+    static const int64_t sizes[] = {1, 7, 8, 9, 13, 127};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int64_t n = sizes[i], xd[3] = {n, 1, 3}, shape[2] = {5, 1}, n2 = 2;
+        pml_tensor x = tt_rand(3, xd, -1, 1), y, sh = t_i64(1, &n2, shape, 1);
+        pml_tensor *in[2] = {&x, &sh};
+        tt_check_isa("Expand", PML_OP_EXPAND, NULL, 0, in, 2, 0, 0, &y);
+        int64_t want[3] = {n, 5, 3};
+        CHECK(tt_shape_is(&y, 3, want));
+        int ok = 1;
+        for (int64_t a = 0; a < n; a++)
+            for (int64_t b = 0; b < 5; b++)
+                for (int64_t c = 0; c < 3; c++) ok &= as_f32(&y)[(a * 5 + b) * 3 + c] == as_f32(&x)[a * 3 + c];
+        CHECK(ok);
+        tt_free(&y), tt_free(&x), tt_free(&sh);
+    }
+    /* Expand that only broadcasts: [n] -> [4, n] */
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int64_t n = sizes[i], shape[2] = {4, n};
+        pml_tensor x = tt_rand(1, &n, -1, 1), y;
+        pml_tensor *in[1] = {&x};
+        pml_attr at[1] = {attr_ints("shape", shape, 2)};
+        tt_check_isa("Expand row", PML_OP_EXPAND, at, 1, in, 1, 0, 0, &y);
+        CHECK(tt_shape_is(&y, 2, shape) && memcmp(as_f32(&y) + 3 * n, x.data, x.nbytes) == 0);
+        tt_free(&y), tt_free(&x);
+    }
+    int64_t bad_shape[2] = {3, 5};
+    int64_t xd[2] = {2, 5};
+    pml_tensor x = tt_rand(2, xd, -1, 1);
+    pml_tensor *in[1] = {&x};
+    pml_attr at[1] = {attr_ints("shape", bad_shape, 2)};
+    tt_expect_error("Expand not broadcastable", PML_ERR_SHAPE, PML_OP_EXPAND, at, 1, in, 1, 1);
+
+    /* Tile [2,5] by {3, 1}, {1, 2}, {0, 4} */
+    static const int64_t reps[][2] = {{3, 1}, {1, 2}, {2, 3}, {0, 4}};
+    for (int r = 0; r < 4; r++) {
+        pml_tensor y;
+        pml_attr ta[1] = {attr_ints("repeats", reps[r], 2)};
+        tt_check_isa("Tile", PML_OP_TILE, ta, 1, in, 1, 0, 0, &y);
+        int64_t want[2] = {2 * reps[r][0], 5 * reps[r][1]};
+        CHECK(tt_shape_is(&y, 2, want));
+        int ok = 1;
+        for (int64_t a = 0; a < want[0]; a++)
+            for (int64_t b = 0; b < want[1]; b++) ok &= as_f32(&y)[a * want[1] + b] == as_f32(&x)[(a % 2) * 5 + b % 5];
+        CHECK(ok);
+        tt_free(&y);
+    }
+    int64_t wrong[1] = {2};
+    pml_attr ta[1] = {attr_ints("repeats", wrong, 1)};
+    tt_expect_error("Tile repeats rank", PML_ERR_SHAPE, PML_OP_TILE, ta, 1, in, 1, 1);
+    tt_free(&x);
 }
 
 int main(void) {
@@ -557,7 +536,8 @@ int main(void) {
     test_transpose();
     test_slice();
     test_pad();
-    test_resize();
-    test_gather();
+    test_shape_size_constant_of_shape();
+    test_params_from_inputs();
+    test_expand_tile();
     return test_finish("test_tensor");
 }
