@@ -1,6 +1,8 @@
-"""Helpers of the ONNX end-to-end tests: a one-node model of given feeds, converted with
-pocketml.convert and run by the C runtime (one and two threads), compared with onnxruntime or,
-where onnxruntime has no kernel for a type/attribute, onnx's reference evaluator."""
+"""Helpers of the ONNX end-to-end tests: one-node models converted with pocketml.convert and
+run by the C runtime, compared with onnxruntime or, where onnxruntime has no kernel for a
+type/attribute, onnx's reference evaluator. model_of/check_runtime name the feeds themselves
+and run one and two threads; op_model/run_both/close_all take positional inputs i0, i1...
+(None: an absent optional input)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +13,8 @@ from onnx.reference import ReferenceEvaluator
 import pocketml
 
 RNG = np.random.default_rng(11)
+RNG_N = np.random.default_rng(5)  # randn's stream (also the attention tests' RNG)
+F = TensorProto.FLOAT
 T = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float16): TensorProto.FLOAT16,
      np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8,
      np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int64): TensorProto.INT64,
@@ -55,3 +59,39 @@ def values(shape, dtype, low=-3, high=4):
         return np.asarray(RNG.integers(0, 2, size=shape)).astype(np.bool_)
     v = np.asarray(RNG.integers(low, high, size=shape))
     return np.asarray(v + (3 if dtype.kind == "u" else 0), dtype)  # 0-d stays an array
+
+
+def op_model(op, inputs, n_out=1, opset=23, out_names=None, **attrs):
+    """One node of op over inputs i0, i1... (None: an absent optional input), float outputs o0, o1..."""
+    names = [f"i{k}" if a is not None else "" for k, a in enumerate(inputs)]
+    outs = out_names or [f"o{k}" for k in range(n_out)]
+    dt = {np.dtype(np.float32): F, np.dtype(np.int64): TensorProto.INT64, np.dtype(np.bool_): TensorProto.BOOL}
+    node = helper.make_node(op, names, outs, **attrs)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, dt[a.dtype], a.shape)
+                                            for n, a in zip(names, inputs) if n],
+                              [helper.make_tensor_value_info(o, F, None) for o in outs if o])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+def run_both(model, inputs, threads=1, oracle="ort"):
+    """(pocketml outputs, oracle outputs, converted model) for the inputs of an op_model."""
+    feeds = {f"i{k}": a for k, a in enumerate(inputs) if a is not None}
+    if oracle == "ort":
+        ref = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    else:  # onnx's reference evaluator, for what onnxruntime does not implement
+        ref = ReferenceEvaluator(model).run(None, feeds)
+    converted = pocketml.convert(model)
+    out = pocketml.Session(converted, threads=threads).run(feeds)
+    got = list(out.values()) if isinstance(out, dict) else list(out)
+    return got, ref, converted
+
+
+def close_all(got, ref, rtol=1e-4, atol=1e-5):
+    assert len(got) == len(ref)
+    for g, r in zip(got, ref):
+        assert g.shape == r.shape
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=atol)
+
+
+def randn(*shape):
+    return RNG_N.standard_normal(shape).astype(np.float32)

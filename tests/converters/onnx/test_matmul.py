@@ -1,4 +1,5 @@
-"""ONNX Gemm / MatMul import, and MatMul (+ bias) -> Gelu fused into one node by the optimizer.
+"""ONNX Gemm / MatMul import, MatMul (+ bias) -> Gelu fused into one node by the optimizer, and Einsum
+(decomposed at import into ReduceSum/Transpose/Reshape/MatMul) against onnxruntime.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check).
@@ -14,9 +15,10 @@ from onnx import TensorProto, helper
 
 import pocketml
 from pocketml import ops
+from pocketml.errors import UnsupportedOpError
 
 from .helpers import check, one_node, rand
-from .runtime_check import RNG, check_runtime
+from .runtime_check import RNG, check_runtime, close_all, op_model, randn, run_both
 
 
 @pytest.mark.parametrize("opset,ta,tb,with_c", [(7, 0, 0, True), (9, 1, 0, True), (11, 0, 1, False),
@@ -53,3 +55,34 @@ def test_matmul_gelu_fuses(approximate, kind, with_bias):
     assert [n.attrs.get("act") for n in converted.graph.nodes if n.attrs.get("act")] == [kind]
     x = RNG.normal(0, 1, size=(8, 32, 64)).astype(np.float32)
     check_runtime(model, {"x": x})
+
+
+@pytest.mark.parametrize("eq,shapes", [
+    ("bhid,bhjd->bhij", [(2, 3, 5, 8), (2, 3, 7, 8)]),
+    ("bhij,bhjd->bhid", [(2, 3, 5, 7), (2, 3, 7, 8)]),
+    ("bij,bjk->bik", [(4, 5, 6), (4, 6, 3)]),
+    ("ij,jk->ik", [(5, 6), (6, 7)]),
+    ("bid,jd->bij", [(2, 5, 8), (9, 8)]),
+    ("...ij,...jk->...ik", [(2, 3, 4, 5), (2, 3, 5, 6)]),
+    ("bsh,hd->bsd", [(2, 3, 16), (16, 9)]),
+    ("i,i", [(7,), (7,)]),
+    ("i,j->ij", [(4,), (5,)]),
+    ("ij,kj->ik", [(3, 5), (4, 5)]),
+    ("bqhd,bkhd->bhqk", [(2, 5, 3, 4), (2, 6, 3, 4)]),
+    ("abc,cd", [(2, 3, 4), (4, 5)]),
+    ("ij->ji", [(3, 4)]),
+    ("ijk->ik", [(3, 4, 5)]),
+    ("ij,jk->", [(3, 4), (4, 5)]),
+    ("ijk,jl->il", [(2, 3, 4), (3, 5)]),  # k summed in the first operand alone
+])
+def test_einsum_vs_onnxruntime(eq, shapes):
+    inputs = [randn(*s) for s in shapes]
+    got, ref, converted = run_both(op_model("Einsum", inputs, opset=12, equation=eq), inputs)
+    close_all(got, ref)
+    assert "Einsum" not in {n.op for n in converted.graph.nodes}
+
+
+def test_einsum_diagonal_is_a_clear_error():
+    x = randn(3, 3)
+    with pytest.raises(UnsupportedOpError, match="repeated labels"):
+        pocketml.convert(op_model("Einsum", [x], opset=12, equation="ii->i"))

@@ -1,7 +1,9 @@
-"""ONNX BatchNormalization (constant stats -> ScaleShift), LRN and Softmax/LogSoftmax across opsets.
+"""ONNX BatchNormalization (constant stats -> ScaleShift), LRN and Softmax/LogSoftmax across opsets,
+LayerNormalization (optional outputs, no bias) and RMSNormalization.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
-(helpers.check).
+(helpers.check); LayerNormalization/RMSNormalization convert and run the C runtime against
+onnxruntime (runtime_check.run_both).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pocketml.converters.onnx import import_onnx
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, check, make, one_node, ops_of, rand
+from .runtime_check import close_all, op_model, randn, run_both
 
 
 def _bn_stats(c):
@@ -58,3 +61,20 @@ def test_softmax_opsets(op, opset, axis):
     graph = check(one_node(op, {"x": x}, attrs, opset=opset), {"x": x})
     if opset < 13 and axis in (1, 0, None):
         assert ops_of(graph) == ["Reshape", op, "Reshape"]  # the coerce-to-2D semantics
+
+
+@pytest.mark.parametrize("outs", [["o0"], ["o0", "o1", "o2"], ["o0", "", "o2"]])
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_layer_normalization_optional_outputs(outs, axis):
+    x = randn(2, 3, 17)
+    w, b = randn(*x.shape[axis % 3:]), randn(*x.shape[axis % 3:])
+    got, ref, _ = run_both(op_model("LayerNormalization", [x, w, b], opset=17, out_names=outs, axis=axis), [x, w, b])
+    close_all(got, ref)
+
+
+def test_layer_normalization_without_bias_and_rms_norm():
+    x, w = randn(3, 4, 33), randn(33)
+    got, ref, _ = run_both(op_model("LayerNormalization", [x, w], opset=17, epsilon=1e-3), [x, w])
+    close_all(got, ref)
+    got, ref, _ = run_both(op_model("RMSNormalization", [x, w], opset=23, epsilon=1e-3), [x, w])
+    close_all(got, ref)
