@@ -167,7 +167,7 @@ def test_unsupported_op_is_named():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_cli_convert_prints_op_summary(name, tmp_path):
-    """`pocketml convert model.tflite` writes the .pml and prints the ops by type (issue 4 acceptance)."""
+    """`pocketml convert model.tflite` writes the .pml and prints the ops by type."""
     import subprocess
     import sys
 
