@@ -218,8 +218,8 @@ static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
     tensor->name = name;
     size_t esize = pml_dtype_size((pml_dtype)dtype);
     if (esize == 0)
-        return model_error("tensor %d ('%s') has unknown dtype code %u (known: 1 float32 .. 7 bool)", index, name,
-                           dtype);
+        return model_error("tensor %d ('%s') has unknown dtype code %u (known: 1 float32 .. %d %s)", index, name,
+                           dtype, PML_DTYPE_COUNT - 1, pml_dtype_name((pml_dtype)(PML_DTYPE_COUNT - 1)));
     tensor->dtype = (pml_dtype)dtype;
     uint32_t rank = has_shape ? shape.len : 0;
     if (rank > PML_MAX_RANK)
