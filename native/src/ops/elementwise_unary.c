@@ -334,40 +334,40 @@ static pml_status cast_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions --------------------------------------------------------------------------------- */
 
-#define PML_UNARY_DEF(var, code, name) \
-    static const pml_op_def var = {code, name, 1, 1, 1, 1, unary_infer, unary_prepare, unary_run, pml_ew_release};
-#define PML_PREDICATE_DEF(var, code, name) \
-    static const pml_op_def var = {code, name, 1, 1, 1, 1, predicate_infer, NULL, predicate_run, NULL};
+#define PML_UNARY_DEF(var, code) \
+    static const pml_op_def var = {code, unary_infer, unary_prepare, unary_run, pml_ew_release};
+#define PML_PREDICATE_DEF(var, code) \
+    static const pml_op_def var = {code, predicate_infer, NULL, predicate_run, NULL};
 
-PML_UNARY_DEF(g_relu, PML_OP_RELU, "Relu")
-PML_UNARY_DEF(g_leaky_relu, PML_OP_LEAKYRELU, "LeakyRelu")
-PML_UNARY_DEF(g_clip, PML_OP_CLIP, "Clip")
-PML_UNARY_DEF(g_sigmoid, PML_OP_SIGMOID, "Sigmoid")
-PML_UNARY_DEF(g_tanh, PML_OP_TANH, "Tanh")
-PML_UNARY_DEF(g_hardsigmoid, PML_OP_HARDSIGMOID, "HardSigmoid")
-PML_UNARY_DEF(g_hardswish, PML_OP_HARDSWISH, "HardSwish")
-PML_UNARY_DEF(g_elu, PML_OP_ELU, "Elu")
-PML_UNARY_DEF(g_selu, PML_OP_SELU, "Selu")
-PML_UNARY_DEF(g_softplus, PML_OP_SOFTPLUS, "Softplus")
-PML_UNARY_DEF(g_sqrt, PML_OP_SQRT, "Sqrt")
-PML_UNARY_DEF(g_exp, PML_OP_EXP, "Exp")
-PML_UNARY_DEF(g_log, PML_OP_LOG, "Log")
-PML_UNARY_DEF(g_abs, PML_OP_ABS, "Abs")
-PML_UNARY_DEF(g_neg, PML_OP_NEG, "Neg")
-PML_UNARY_DEF(g_reciprocal, PML_OP_RECIPROCAL, "Reciprocal")
-PML_UNARY_DEF(g_floor, PML_OP_FLOOR, "Floor")
-PML_UNARY_DEF(g_ceil, PML_OP_CEIL, "Ceil")
-PML_UNARY_DEF(g_round, PML_OP_ROUND, "Round")
-PML_UNARY_DEF(g_sign, PML_OP_SIGN, "Sign")
-PML_UNARY_DEF(g_sin, PML_OP_SIN, "Sin")
-PML_UNARY_DEF(g_cos, PML_OP_COS, "Cos")
-PML_UNARY_DEF(g_erf, PML_OP_ERF, "Erf")
-PML_UNARY_DEF(g_gelu, PML_OP_GELU, "Gelu")
-PML_PREDICATE_DEF(g_not, PML_OP_NOT, "Not")
-PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN, "IsNaN")
-PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF, "IsInf")
-static const pml_op_def g_identity = {PML_OP_IDENTITY, "Identity", 1, 1, 1, 1, identity_infer, NULL, identity_run, NULL};
-static const pml_op_def g_cast = {PML_OP_CAST, "Cast", 1, 1, 1, 1, cast_infer, cast_prepare, cast_run, pml_ew_release};
+PML_UNARY_DEF(g_relu, PML_OP_RELU)
+PML_UNARY_DEF(g_leaky_relu, PML_OP_LEAKYRELU)
+PML_UNARY_DEF(g_clip, PML_OP_CLIP)
+PML_UNARY_DEF(g_sigmoid, PML_OP_SIGMOID)
+PML_UNARY_DEF(g_tanh, PML_OP_TANH)
+PML_UNARY_DEF(g_hardsigmoid, PML_OP_HARDSIGMOID)
+PML_UNARY_DEF(g_hardswish, PML_OP_HARDSWISH)
+PML_UNARY_DEF(g_elu, PML_OP_ELU)
+PML_UNARY_DEF(g_selu, PML_OP_SELU)
+PML_UNARY_DEF(g_softplus, PML_OP_SOFTPLUS)
+PML_UNARY_DEF(g_sqrt, PML_OP_SQRT)
+PML_UNARY_DEF(g_exp, PML_OP_EXP)
+PML_UNARY_DEF(g_log, PML_OP_LOG)
+PML_UNARY_DEF(g_abs, PML_OP_ABS)
+PML_UNARY_DEF(g_neg, PML_OP_NEG)
+PML_UNARY_DEF(g_reciprocal, PML_OP_RECIPROCAL)
+PML_UNARY_DEF(g_floor, PML_OP_FLOOR)
+PML_UNARY_DEF(g_ceil, PML_OP_CEIL)
+PML_UNARY_DEF(g_round, PML_OP_ROUND)
+PML_UNARY_DEF(g_sign, PML_OP_SIGN)
+PML_UNARY_DEF(g_sin, PML_OP_SIN)
+PML_UNARY_DEF(g_cos, PML_OP_COS)
+PML_UNARY_DEF(g_erf, PML_OP_ERF)
+PML_UNARY_DEF(g_gelu, PML_OP_GELU)
+PML_PREDICATE_DEF(g_not, PML_OP_NOT)
+PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
+PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
+static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
+static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_run, pml_ew_release};
 
 const pml_op_def *const pml_elementwise_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,

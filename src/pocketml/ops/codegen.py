@@ -78,6 +78,122 @@ def op_codes_h() -> str:
     return "\n".join(lines)
 
 
+# ---- op schema ----------------------------------------------------------------------
+def _mask(names) -> str:
+    bits = sorted(dtypes.BY_NAME[n].code for n in names)
+    return " | ".join(f"PML_DT({dtypes.BY_CODE[c].c_enum})" for c in bits) or "0"
+
+
+def _trait_macro(trait: str) -> str:
+    return f"PML_TRAIT_{trait.upper()}"
+
+
+def op_schema_h() -> str:
+    from . import TRAITS
+
+    traits = "\n".join(f"#define {_trait_macro(t)} (1u << {i}) /* {doc} */" for i, (t, doc) in enumerate(TRAITS.items()))
+    return f"""{_banner('op_schema.h —')}
+#ifndef PML_OP_SCHEMA_H
+#define PML_OP_SCHEMA_H
+
+#include <stdint.h>
+
+#include "pocketml.h"
+#include "op_codes.h"
+
+/* Bit of a dtype in an allowed-dtype mask. */
+#define PML_DT(dtype) (1u << (dtype))
+
+{traits}
+
+/* One input or output of an op: its allowed dtypes and, for ports sharing a
+ * type variable, the first input port with that variable (-1: none). A
+ * variadic port is the last one and covers every further input/output. */
+typedef struct pml_port_schema {{
+    const char *name;
+    uint32_t dtypes;  /* PML_DT(...) bits */
+    int8_t same_as;   /* input port index, -1 if none */
+    uint8_t optional, variadic;
+}} pml_port_schema;
+
+typedef struct pml_op_schema {{
+    const char *name; /* NULL: no op has this code */
+    uint8_t min_inputs, max_inputs, min_outputs, max_outputs;
+    uint8_t n_in_ports, n_out_ports;
+    const pml_port_schema *in, *out;
+    uint32_t traits; /* PML_TRAIT_* bits */
+}} pml_op_schema;
+
+/* Indexed by op code, PML_OP_MAX_CODE + 1 entries. */
+extern const pml_op_schema pml_op_schemas[];
+
+/* The schema of an op code, NULL for an unknown code. */
+static inline const pml_op_schema *pml_op_schema_get(int op) {{
+    return op >= 0 && op <= PML_OP_MAX_CODE && pml_op_schemas[op].name ? &pml_op_schemas[op] : 0;
+}}
+
+/* The port that input/output k uses (a variadic last port repeats), or NULL. */
+static inline const pml_port_schema *pml_schema_port(const pml_port_schema *ports, int n_ports, int k) {{
+    if (k < n_ports) return &ports[k];
+    return n_ports && ports[n_ports - 1].variadic ? &ports[n_ports - 1] : 0;
+}}
+
+#endif
+"""
+
+
+def op_schema_c() -> str:
+    from . import REGISTRY
+
+    ops = sorted(REGISTRY.values(), key=lambda o: o.code)
+    port_tables, entries = [], []
+    for op in ops:
+        first = {}
+        for k, p in enumerate(op.inputs):
+            first.setdefault(p.type, k)
+        ident = op.name.lower()
+        in_rows = []
+        for i, p in enumerate(op.inputs):
+            same = first[p.type] if first[p.type] < i else -1
+            in_rows.append(f'{{"{p.name}", {_mask(op.types[p.type])}, {same}, {int(p.optional)}, {int(p.variadic)}}}')
+        out_rows = [f'{{"{p.name}", {_mask(op.types[p.type])}, {first.get(p.type, -1)}, {int(p.optional)}, '
+                    f'{int(p.variadic)}}}' for p in op.outputs]
+        sep = ",\n    "
+        port_tables.append(f"static const pml_port_schema k_{ident}_in[] = {{\n    {sep.join(in_rows)}}};\n"
+                           f"static const pml_port_schema k_{ident}_out[] = {{\n    {sep.join(out_rows)}}};")
+        traits = " | ".join(_trait_macro(t) for t in sorted(op.traits)) or "0"
+        entries.append(f'    [PML_OP_{op.name.upper()}] = {{"{op.name}", {op.min_inputs}, {op.max_inputs}, '
+                       f'{op.min_outputs}, {op.max_outputs}, {len(op.inputs)}, {len(op.outputs)}, k_{ident}_in, '
+                       f'k_{ident}_out, {traits}}},')
+    return (f"{_banner('op_schema.c —')}\n#include \"op_schema.h\"\n\n" + "\n".join(port_tables) +
+            "\n\nconst pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {\n" + "\n".join(entries) + "\n};\n")
+
+
+# ---- activation kinds -----------------------------------------------------------------
+def act_kinds_h() -> str:
+    from . import ACT_LAST_GENERIC, ACTIVATION_KINDS
+
+    rows = []
+    for i, (name, comment) in enumerate(ACTIVATION_KINDS):
+        rows.append(f"    PML_ACT_{name} = {i},{f' /* {comment} */' if comment else ''}")
+    rows.insert(ACT_LAST_GENERIC + 1, f"    PML_ACT_LAST = PML_ACT_{ACTIVATION_KINDS[ACT_LAST_GENERIC][0]}, "
+                                      "/* last kind any fusing op accepts (pml_activation_from_node) */")
+    rows[-1] = rows[-1].replace(",", "", 1) if rows[-1].endswith(",") else rows[-1].replace(", /*", " /*", 1)
+    body = "\n".join(rows)
+    return f"""{_banner('act_kinds.h —')}
+#ifndef PML_ACT_KINDS_H
+#define PML_ACT_KINDS_H
+
+/* Fused activation kinds: attribute act of Conv, ConvTranspose, Gemm, MatMul,
+ * ScaleShift and the binary elementwise ops (with act_alpha, act_beta). */
+typedef enum pml_act_kind {{
+{body}
+}} pml_act_kind;
+
+#endif
+"""
+
+
 # ---- blocks inside hand-written files ------------------------------------------------------
 def _replace_block(text: str, path: str, body: str, comment: str) -> str:
     begin, end = f"{comment} BEGIN GENERATED: dtypes", "END GENERATED"
@@ -96,6 +212,9 @@ BLOCKS = {  # path: (function of the block body, comment marker)
 }
 FILES = {  # path: function of the whole text
     "native/src/op_codes.h": op_codes_h,
+    "native/src/op_schema.h": op_schema_h,
+    "native/src/op_schema.c": op_schema_c,
+    "native/src/act_kinds.h": act_kinds_h,
     "native/src/dtype_table.c": dtype_table_c,
 }
 
