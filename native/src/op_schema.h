@@ -12,13 +12,13 @@
 #define PML_DT(dtype) (1u << (dtype))
 
 #define PML_TRAIT_ELEMENTWISE (1u << 0) /* output element i depends only on input elements at i (after broadcasting) */
-#define PML_TRAIT_LAYOUT_AGNOSTIC (1u << 1) /* works on any axis order unchanged: an NCHW->NHWC layout change passes through */
-#define PML_TRAIT_PER_CHANNEL (1u << 2) /* has per-channel operands on the channel axis; works in NHWC when they follow the channel */
-#define PML_TRAIT_FUSABLE_PRODUCER (1u << 3) /* carries act/act_alpha/act_beta: a following activation can be fused into it */
-#define PML_TRAIT_ACTIVATION (1u << 4) /* a unary op that maps to a fused activation kind (absorbed by a fusable_producer) */
+#define PML_TRAIT_LAYOUT_AGNOSTIC (1u << 1) /* elementwise and indifferent to axis order: the layout pass moves transposes through it (one input: as is; two: broadcast operands are permuted too) */
+#define PML_TRAIT_CHANNEL_LAST (1u << 2) /* computes along the channel axis with per-channel operands; the layout pass keeps it on the channels, which NHWC puts last */
+#define PML_TRAIT_FUSABLE_PRODUCER (1u << 3) /* carries act/act_alpha/act_beta, and the fusion pass folds a following activation into it */
+#define PML_TRAIT_ACTIVATION (1u << 4) /* a unary op equal to a fused activation kind (fuse_activation.activation_of maps it) */
 #define PML_TRAIT_COMMUTATIVE (1u << 5) /* binary op whose two inputs can be swapped */
-#define PML_TRAIT_QUANTIZABLE (1u << 6) /* has (or will have) an int8 kernel; the quantizer may keep it in int8 */
-#define PML_TRAIT_SHAPE_ONLY (1u << 7) /* reads only its input's shape, never its data */
+#define PML_TRAIT_QUANTIZABLE (1u << 6) /* an int8 kernel is planned for it: the quantizer may keep it in int8 */
+#define PML_TRAIT_SHAPE_ONLY (1u << 7) /* reads only its input's shape, never its data (the runtime can evaluate it while planning) */
 
 /* One input or output of an op: its allowed dtypes and, for ports sharing a
  * type variable, the first input port with that variable (-1: none). A

@@ -70,13 +70,15 @@ FUSED_ACT_ATTRS = {
 # Traits: facts about an op that passes and the C schema use (ops.with_trait).
 TRAITS = {
     "elementwise": "output element i depends only on input elements at i (after broadcasting)",
-    "layout_agnostic": "works on any axis order unchanged: an NCHW->NHWC layout change passes through",
-    "per_channel": "has per-channel operands on the channel axis; works in NHWC when they follow the channel",
-    "fusable_producer": "carries act/act_alpha/act_beta: a following activation can be fused into it",
-    "activation": "a unary op that maps to a fused activation kind (absorbed by a fusable_producer)",
+    "layout_agnostic": "elementwise and indifferent to axis order: the layout pass moves transposes through it "
+                       "(one input: as is; two: broadcast operands are permuted too)",
+    "channel_last": "computes along the channel axis with per-channel operands; the layout pass keeps it on "
+                    "the channels, which NHWC puts last",
+    "fusable_producer": "carries act/act_alpha/act_beta, and the fusion pass folds a following activation into it",
+    "activation": "a unary op equal to a fused activation kind (fuse_activation.activation_of maps it)",
     "commutative": "binary op whose two inputs can be swapped",
-    "quantizable": "has (or will have) an int8 kernel; the quantizer may keep it in int8",
-    "shape_only": "reads only its input's shape, never its data",
+    "quantizable": "an int8 kernel is planned for it: the quantizer may keep it in int8",
+    "shape_only": "reads only its input's shape, never its data (the runtime can evaluate it while planning)",
 }
 
 
@@ -162,9 +164,6 @@ class OpDef:
         if k < len(ports):
             return ports[k]
         return ports[-1] if ports and ports[-1].variadic else None
-
-    def allowed(self, port: Port) -> tuple:
-        return self.types[port.type]
 
     def check_input_dtypes(self, node, values) -> None:
         """Raise the registry's error when an input's dtype is outside its

@@ -24,16 +24,18 @@ def _int_div(a, b):
     return (np.sign(a) * np.sign(b) * q).astype(np.result_type(a, b))
 
 
+# Pow carries the act attributes too but the fusion pass does not fuse into it (no fusable_producer).
+_FUSE = ("fusable_producer",)
 BINARY = {  # name: (code, numpy function, dtypes, traits)
-    "Add": (1, np.add, NUMERIC, ("commutative", "quantizable")),
-    "Sub": (2, np.subtract, NUMERIC, ()),
-    "Mul": (3, np.multiply, NUMERIC, ("commutative", "quantizable")),
-    "Div": (4, lambda a, b: _int_div(a, b) if a.dtype.kind == "i" else np.divide(a, b), NUMERIC, ()),
+    "Add": (1, np.add, NUMERIC, _FUSE + ("commutative", "quantizable")),
+    "Sub": (2, np.subtract, NUMERIC, _FUSE),
+    "Mul": (3, np.multiply, NUMERIC, _FUSE + ("commutative", "quantizable")),
+    "Div": (4, lambda a, b: _int_div(a, b) if a.dtype.kind == "i" else np.divide(a, b), NUMERIC, _FUSE),
     "Pow": (5, np.power, FLOAT, ()),
-    "Max": (6, np.maximum, NUMERIC, ("commutative",)),
-    "Min": (7, np.minimum, NUMERIC, ("commutative",)),
+    "Max": (6, np.maximum, NUMERIC, _FUSE + ("commutative",)),
+    "Min": (7, np.minimum, NUMERIC, _FUSE + ("commutative",)),
 }
-BINARY_TRAITS = ("elementwise", "layout_agnostic", "fusable_producer")
+BINARY_TRAITS = ("elementwise", "layout_agnostic")
 
 
 def _binary_reference(fn):
@@ -67,7 +69,7 @@ def _mod(inputs, attrs):
 
 
 define("Mod", 17, "elementwise", ("a: T", "b: T"), ("y: T",), {"fmod": Attr("int", 0)}, types={"T": NUMERIC},
-       traits=("elementwise", "layout_agnostic"), infer=_mod_infer, reference=_mod)
+       traits=("elementwise",), infer=_mod_infer, reference=_mod)
 
 
 def _prelu_infer(node, ins):

@@ -19,7 +19,7 @@ COMPARE = {  # name: (code, numpy function); output bool
     "GreaterOrEqual": (13, np.greater_equal),
 }
 LOGICAL = {"And": (14, np.logical_and), "Or": (15, np.logical_or), "Xor": (16, np.logical_xor)}
-_TRAITS = ("elementwise", "layout_agnostic")
+_TRAITS = ("elementwise",)
 
 for _name, (_code, _fn) in COMPARE.items():
     define(_name, _code, "logic", ("a: T", "b: T"), ("y: B",), types={"T": COMPARABLE, "B": BOOL},

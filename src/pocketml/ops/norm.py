@@ -86,10 +86,10 @@ def _log_softmax_reference(inputs, attrs):
 
 
 define("ScaleShift", 80, "norm", ("x: T", "scale: T", "shift: T"), ("y: T",), dict(FUSED_ACT_ATTRS), types={"T": FLOAT},
-       traits=("fusable_producer", "per_channel"),
+       traits=("fusable_producer", "channel_last", "quantizable"),
        infer=_per_channel_infer(("scale", "shift")),
        reference=lambda ins, attrs: [apply_activation((ins[0] * ins[1] + ins[2]).astype(ins[0].dtype), attrs)])
-define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, attrs={
+define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("channel_last",), attrs={
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
 }, infer=_lrn_infer, reference=_lrn_reference)
 define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
@@ -97,7 +97,7 @@ define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, t
 define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
        infer=_softmax_infer, reference=_log_softmax_reference)
 define("BatchNormalization", 84, "norm", ("x: T", "scale: T", "bias: T", "mean: T", "var: T"), ("y: T",),
-       {"epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, traits=("per_channel",), infer=_per_channel_infer(("scale", "bias", "mean", "var")),
+       {"epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, traits=("channel_last",), infer=_per_channel_infer(("scale", "bias", "mean", "var")),
        reference=_batch_norm_reference)
 
 

@@ -359,7 +359,6 @@ def _tile_infer(node, ins):
 
 # Data movement: T is any dtype; I: int32/int64 parameter inputs (shape, starts, sizes...)
 _MOVE = {"T": ANY, "I": INDEX}
-_LA = ("layout_agnostic",)  # (the layout pass rewrites their axis attributes itself)
 define("Concat", 100, "tensor", ("inputs*: T",), ("y: T",), {"axis": Attr("int")}, types=_MOVE,
        infer=_concat_infer, reference=lambda ins, attrs: [np.concatenate(ins, axis=attrs["axis"])])
 define("Reshape", 101, "tensor", ("x: T", "shape?: I"), ("y: T",),

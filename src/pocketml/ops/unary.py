@@ -69,6 +69,9 @@ UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
 ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu")
+# unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
+LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
+                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity")
 
 
 def _unary_infer(node, ins):
@@ -87,7 +90,8 @@ def _unary_reference(fn):
 
 
 for _name, (_code, _attrs, _fn, _dtypes) in UNARY.items():
-    _traits = ("elementwise", "layout_agnostic") + (("activation",) if _name in ACTIVATION_OPS else ())
+    _traits = ("elementwise",) + (("activation",) if _name in ACTIVATION_OPS else ()) + \
+        (("layout_agnostic",) if _name in LAYOUT_AGNOSTIC else ())
     define(_name, _code, "unary", ("x: T",), ("y: T",), _attrs, types={"T": _dtypes}, traits=_traits,
            infer=_unary_infer, reference=_unary_reference(_fn))
 
@@ -102,10 +106,10 @@ def _isinf(x, at):
 
 
 define("IsNaN", 40, "unary", ("x: T",), ("y: B",), types={"T": FLOAT, "B": BOOL},
-       traits=("elementwise", "layout_agnostic"), infer=_predicate_infer, reference=lambda ins, at: [np.isnan(ins[0])])
+       traits=("elementwise",), infer=_predicate_infer, reference=lambda ins, at: [np.isnan(ins[0])])
 define("IsInf", 41, "unary", ("x: T",), ("y: B",),
        {"detect_positive": Attr("int", 1), "detect_negative": Attr("int", 1)}, types={"T": FLOAT, "B": BOOL},
-       traits=("elementwise", "layout_agnostic"), infer=_predicate_infer,
+       traits=("elementwise",), infer=_predicate_infer,
        reference=lambda ins, at: [np.asarray(_isinf(ins[0], at))])
 
 
