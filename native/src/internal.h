@@ -160,6 +160,11 @@ const pml_op_def *pml_op_lookup(int op);
 /* Checks the node's input dtypes against its op's schema (type constraints),
  * with an error naming node, op, input, dtype and the allowed dtypes. */
 pml_status pml_schema_check_inputs(const pml_kernel_ctx *ctx);
+/* Whether output k of the node's op may have dtype code `code` (ops whose
+ * output dtype is an attribute: Cast's to, ConstantOfShape's dtype). */
+int pml_schema_output_allows(const pml_kernel_ctx *ctx, int k, int64_t code);
+/* "1 float32, 2 float16, ..." for a PML_DT mask, into buf. */
+const char *pml_schema_dtype_codes(uint32_t mask, char *buf, size_t cap);
 
 /* Error for a node: prefixes "node 'name' (Op): ". Returns status. */
 pml_status pml_node_error(const pml_kernel_ctx *ctx, pml_status status, const char *fmt, ...);

@@ -17,6 +17,21 @@ static const char *dtype_list(uint32_t mask, char *buf, size_t cap) {
     return buf;
 }
 
+int pml_schema_output_allows(const pml_kernel_ctx *ctx, int k, int64_t code) {
+    const pml_op_schema *s = pml_op_schema_get(ctx->node->op);
+    const pml_port_schema *p = s ? pml_schema_port(s->out, s->n_out_ports, k) : NULL;
+    return p && code > 0 && code < PML_DTYPE_COUNT && (p->dtypes & PML_DT(code));
+}
+
+const char *pml_schema_dtype_codes(uint32_t mask, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int d = 1; d < PML_DTYPE_COUNT && len < cap; d++)
+        if (mask & PML_DT(d))
+            len += (size_t)snprintf(buf + len, cap - len, len ? ", %d %s" : "%d %s", d, pml_dtype_name((pml_dtype)d));
+    return buf;
+}
+
 /* Port index of input k (a variadic last port covers the rest), -1 if none. */
 static int port_of(const pml_op_schema *s, int k) {
     if (k < s->n_in_ports) return k;

@@ -36,3 +36,26 @@ def test_every_dtype_runs_through_a_session(dtype):
         assert s.inputs[0].dtype == np.dtype(dtype)
         y = s.run({"x": x})["y"]
     assert y.dtype == np.dtype(dtype) and np.array_equal(y, x)
+
+
+def _graph(op, dtype, attrs=None, n_in=2):
+    g = ir.Graph("g")
+    names = [f"x{i}" for i in range(n_in)]
+    for n in names:
+        g.add_value(n, dtype, (2, 3))
+    g.inputs = names
+    g.add_node(op, names, ["y"], attrs or {}, name="node")
+    g.values["y"].dtype, g.values["y"].shape = dtype, (2, 3)
+    g.outputs = ["y"]
+    return g
+
+
+@pytest.mark.parametrize("op, dtype, attrs, n_in, message", [
+    ("Add", "int16", {}, 2, r"node 'node' \(Add\): input 'a' has dtype int16; supported: float32, int32, int64"),
+    ("Cast", "uint32", {"to": 1}, 1, "input 'x' has dtype uint32; supported: float32, float16, int8, uint8, int32, "
+                                     "int64, bool"),
+    ("Cast", "float32", {"to": 8}, 1, r"to=8 is not a supported dtype code \(1 float32, 2 float16, .* 7 bool\)"),
+])
+def test_the_runtime_checks_dtypes_against_the_schema(op, dtype, attrs, n_in, message):
+    with pytest.raises(Exception, match=message):
+        Session(write_pml(_graph(op, dtype, attrs, n_in)))

@@ -218,11 +218,12 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
     const pml_attr *to = pml_attr_find(ctx->node, "to");
     if (!to || to->type != PML_ATTR_INT)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'to' is missing");
-    if (to->i < PML_FLOAT32 || to->i > PML_BOOL)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
-                              "attribute to=%lld is not a supported dtype code (1 float32, 2 float16, 3 int8, "
-                              "4 uint8, 5 int32, 6 int64, 7 bool)",
-                              (long long)to->i);
+    if (!pml_schema_output_allows(ctx, 0, to->i)) { /* the registry's T2 */
+        char list[160];
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute to=%lld is not a supported dtype code (%s)",
+                              (long long)to->i, pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CAST)->out[0].dtypes,
+                                                                       list, sizeof list));
+    }
     return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
 }
 

@@ -817,9 +817,12 @@ static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
     if (ctx->in[0]->rank != 1 || ctx->in[0]->dtype != PML_INT64)
         return pml_node_error(ctx, PML_ERR_SHAPE, "input 'shape' must be a 1-D int64 tensor");
     int64_t code = pml_attr_int(ctx->node, "dtype", PML_FLOAT32);
-    if (code < PML_FLOAT32 || code > PML_BOOL)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: 1 float32 .. 7 bool)",
-                              (long long)code);
+    if (!pml_schema_output_allows(ctx, 0, code)) { /* the registry's output type variable */
+        char list[160];
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: %s)", (long long)code,
+                              pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CONSTANTOFSHAPE)->out[0].dtypes, list,
+                                                     sizeof list));
+    }
     const float *value;
     if (pml_attr_floats(ctx->node, "value", &value) > 1)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'value' must hold one number");
