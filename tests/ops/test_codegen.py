@@ -123,8 +123,8 @@ def _split_decl(decl: str):
     return m.group(1), m.group(2), m.group(3)
 
 
-@pytest.mark.parametrize("struct", sorted(STRUCTS))
-def test_ctypes_structs_match_the_header(struct):
+def _struct_mismatches(struct: str, cls) -> list:
+    """Differences between a ctypes Structure and the header's struct (empty: equal)."""
     body = re.search(rf"typedef struct {struct} \{{(.*?)\}} {struct};", _header_text(), re.S)
     assert body, f"struct {struct} not in pocketml.h"
     want = []
@@ -134,10 +134,26 @@ def test_ctypes_structs_match_the_header(struct):
         if length:
             t = t * (runtime.PML_MAX_RANK if length == "PML_MAX_RANK" else int(length))
         want.append((name, t))
-    got = list(STRUCTS[struct]._fields_)
-    assert [n for n, _ in got] == [n for n, _ in want], f"{struct}: fields differ from pocketml.h"
-    for (name, t), (_, w) in zip(got, want):
-        assert _same(t, w), f"{struct}.{name}: binding has {t}, header says {w}"
+    got = list(cls._fields_)
+    if [n for n, _ in got] != [n for n, _ in want]:
+        return [f"{struct}: fields {[n for n, _ in got]}, header says {[n for n, _ in want]}"]
+    return [f"{struct}.{n}: binding has {t}, header says {w}" for (n, t), (_, w) in zip(got, want) if not _same(t, w)]
+
+
+@pytest.mark.parametrize("struct", sorted(STRUCTS))
+def test_ctypes_structs_match_the_header(struct):
+    assert _struct_mismatches(struct, STRUCTS[struct]) == []
+
+
+def test_the_binding_check_can_fail():
+    class Reordered(ctypes.Structure):
+        _fields_ = list(reversed(runtime._Options._fields_))
+
+    class Narrow(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_int32 if n == "nbytes" else t) for n, t in runtime._TensorInfo._fields_]
+
+    assert _struct_mismatches("pml_session_options", Reordered)
+    assert _struct_mismatches("pml_tensor_info", Narrow)
 
 
 def test_ctypes_function_table_matches_the_header():
