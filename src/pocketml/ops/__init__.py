@@ -232,5 +232,5 @@ def with_trait(trait: str) -> frozenset:
 
 
 # Importing the families registers their ops.
-from . import (attention, conv, elementwise, index, logic, matmul, norm, pool, recurrent, reduce, resize,  # noqa: E402,F401
-               tensor, unary)
+from . import (attention, conv, elementwise, index, logic, matmul, norm, pool,  # noqa: E402,F401
+               recurrent, reduce, resize, tensor, unary)

@@ -199,8 +199,8 @@ def _conv_transpose_reference(inputs, attrs):
     return [apply_activation(y.astype(np.float32), attrs)]
 
 
-define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), dict(_COMMON), types={"T": FLOAT},
-       traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
+define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), dict(_COMMON),
+       types={"T": FLOAT}, traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
        {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOAT}, traits=("fusable_producer",),
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)

@@ -97,7 +97,8 @@ define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, t
 define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
        infer=_softmax_infer, reference=_log_softmax_reference)
 define("BatchNormalization", 84, "norm", ("x: T", "scale: T", "bias: T", "mean: T", "var: T"), ("y: T",),
-       {"epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, traits=("channel_last",), infer=_per_channel_infer(("scale", "bias", "mean", "var")),
+       {"epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, traits=("channel_last",),
+       infer=_per_channel_infer(("scale", "bias", "mean", "var")),
        reference=_batch_norm_reference)
 
 
@@ -146,5 +147,6 @@ define("LayerNormalization", 62, "norm", ("x: T", "scale: T", "bias?: T"), ("y: 
        {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, types={"T": FLOAT},
        infer=_normalized_infer(("scale", "bias"), 2), reference=_layer_norm_reference)
 define("RMSNormalization", 63, "norm", ("x: T", "scale: T"), ("y: T",),
-       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, infer=_normalized_infer(("scale",), 0),
+       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, types={"T": FLOAT},
+       infer=_normalized_infer(("scale",), 0),
        reference=_rms_norm_reference)

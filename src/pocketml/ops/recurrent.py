@@ -212,12 +212,13 @@ def _reference(op):
     return reference
 
 
-define("LSTM", 180, "recurrent", ("X: T", "W: T", "R: T", "B?: T", "sequence_lens?: I", "initial_h?: T", "initial_c?: T",
-                                  "P?: T"),
-       ("Y: T", "Y_h: T", "Y_c: T"), {**_ATTRS, "input_forget": Attr("int", 0)}, _infer, _reference("LSTM"), types={"T": FLOAT, "I": ("int32",)},
+_TYPES = {"T": FLOAT, "I": ("int32",)}  # sequence_lens is int32 (ONNX)
+_STATE_IN = ("X: T", "W: T", "R: T", "B?: T", "sequence_lens?: I", "initial_h?: T")
+define("LSTM", 180, "recurrent", _STATE_IN + ("initial_c?: T", "P?: T"), ("Y: T", "Y_h: T", "Y_c: T"),
+       {**_ATTRS, "input_forget": Attr("int", 0)}, _infer, _reference("LSTM"), types=_TYPES,
        doc="LSTM, ONNX semantics, time-major")
-define("GRU", 181, "recurrent", ("X: T", "W: T", "R: T", "B?: T", "sequence_lens?: I", "initial_h?: T"), ("Y: T", "Y_h: T"),
-       {**_ATTRS, "linear_before_reset": Attr("int", 0)}, _infer, _reference("GRU"), types={"T": FLOAT, "I": ("int32",)},
+define("GRU", 181, "recurrent", _STATE_IN, ("Y: T", "Y_h: T"),
+       {**_ATTRS, "linear_before_reset": Attr("int", 0)}, _infer, _reference("GRU"), types=_TYPES,
        doc="GRU, ONNX semantics, time-major")
-define("RNN", 182, "recurrent", ("X: T", "W: T", "R: T", "B?: T", "sequence_lens?: I", "initial_h?: T"), ("Y: T", "Y_h: T"),
-       _ATTRS, _infer, _reference("RNN"), types={"T": FLOAT, "I": ("int32",)}, doc="simple RNN, ONNX semantics, time-major")
+define("RNN", 182, "recurrent", _STATE_IN, ("Y: T", "Y_h: T"), _ATTRS, _infer, _reference("RNN"), types=_TYPES,
+       doc="simple RNN, ONNX semantics, time-major")

@@ -127,5 +127,7 @@ define("ReduceLogSumExp", 128, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), ty
        reference=_reduce_reference(_log_sum_exp))
 _ARG_TYPES = {"T": NUMERIC, "I64": ("int64",)}
 _ARG = {"axis": Attr("int", 0), "keepdims": Attr("int", 1), "select_last_index": Attr("int", 0)}
-define("ArgMax", 152, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer, reference=_arg_reference(np.argmax))
-define("ArgMin", 153, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer, reference=_arg_reference(np.argmin))
+define("ArgMax", 152, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer,
+       reference=_arg_reference(np.argmax))
+define("ArgMin", 153, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer,
+       reference=_arg_reference(np.argmin))
