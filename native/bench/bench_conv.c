@@ -63,7 +63,7 @@ static double bench_op(const bench_opts *o, int op, const pml_attr *attrs, int n
     pml_kernel_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.node = &node;
-    ctx.op_name = def->name;
+    ctx.op_name = pml_op_schema_get(op)->name;
     ctx.in = in;
     ctx.n_in = n_in;
     ctx.out = outs;

@@ -92,6 +92,7 @@ typedef enum pml_status {
     PML_ERR_INTERNAL = 10
 } pml_status;
 
+/* BEGIN GENERATED: dtypes (`python -m pocketml.ops.codegen`; do not edit inside) */
 /* Element types. The numbering is part of the .pml format. */
 typedef enum pml_dtype {
     PML_DTYPE_UNDEFINED = 0,
@@ -101,8 +102,14 @@ typedef enum pml_dtype {
     PML_UINT8 = 4,
     PML_INT32 = 5,
     PML_INT64 = 6,
-    PML_BOOL = 7
+    PML_BOOL = 7,
+    PML_INT16 = 8,
+    PML_UINT16 = 9,
+    PML_UINT32 = 10,
+    PML_UINT64 = 11
 } pml_dtype;
+#define PML_DTYPE_COUNT 12
+/* END GENERATED */
 
 typedef struct pml_model pml_model;     /* immutable loaded model (graph + weights) */
 typedef struct pml_session pml_session; /* planned arena, kernels, thread pool */

@@ -246,7 +246,7 @@ pml_status pml_session_node_profile(const pml_session *session, int index, pml_n
         return pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: node index %d is out of range (the model has %d nodes)",
                              __func__, index, session->model->n_nodes);
     out->name = session->model->nodes[index].name;
-    out->op = session->defs[index]->name;
+    out->op = pml_op_schema_get(session->model->nodes[index].op)->name;
     out->total_ns = session->profile_ns ? session->profile_ns[index] : 0;
     out->plan_time = session->skip ? session->skip[index] != 0 : 0;
     return PML_OK;

@@ -59,28 +59,7 @@ const char *pml_status_string(pml_status status) {
 
 /* ---- dtypes and memory ------------------------------------------------------------ */
 
-const char *pml_dtype_name(pml_dtype dtype) {
-    switch (dtype) {
-    case PML_FLOAT32: return "float32";
-    case PML_FLOAT16: return "float16";
-    case PML_INT8: return "int8";
-    case PML_UINT8: return "uint8";
-    case PML_INT32: return "int32";
-    case PML_INT64: return "int64";
-    case PML_BOOL: return "bool";
-    default: return "undefined";
-    }
-}
-
-size_t pml_dtype_size(pml_dtype dtype) {
-    switch (dtype) {
-    case PML_FLOAT32: case PML_INT32: return 4;
-    case PML_FLOAT16: return 2;
-    case PML_INT8: case PML_UINT8: case PML_BOOL: return 1;
-    case PML_INT64: return 8;
-    default: return 0;
-    }
-}
+/* pml_dtype_name and pml_dtype_size: generated, in dtype_table.c */
 
 int64_t pml_shape_numel(int rank, const int64_t *dims) {
     int64_t n = 1;

@@ -34,7 +34,9 @@
 #include <stdint.h>
 
 #include "pocketml.h"
+#include "act_kinds.h" /* generated from the Python op registry: pml_act_kind */
 #include "op_codes.h" /* generated from the Python op registry: PML_OP_* */
+#include "op_schema.h" /* generated: per op arity, allowed dtypes, traits */
 
 #define PML_ALIGN 64
 
@@ -139,11 +141,11 @@ typedef struct pml_kernel_ctx {
     size_t packed_size;
 } pml_kernel_ctx;
 
+/* The functions of an op. Its name, arity and allowed dtypes are in the
+ * generated schema (op_schema.h, pml_op_schema_get(op)): the loader checks
+ * arity and the session checks input dtypes before infer is called. */
 typedef struct pml_op_def {
     int op;
-    const char *name;
-    int min_inputs, max_inputs;
-    int min_outputs, max_outputs;
     pml_status (*infer)(pml_kernel_ctx *ctx);
     pml_status (*prepare)(pml_kernel_ctx *ctx); /* may be NULL */
     pml_status (*run)(pml_kernel_ctx *ctx);
@@ -154,6 +156,15 @@ typedef struct pml_op_def {
 
 /* The op table (ops_table.c): NULL if the op code is not implemented. */
 const pml_op_def *pml_op_lookup(int op);
+
+/* Checks the node's input dtypes against its op's schema (type constraints),
+ * with an error naming node, op, input, dtype and the allowed dtypes. */
+pml_status pml_schema_check_inputs(const pml_kernel_ctx *ctx);
+/* Whether output k of the node's op may have dtype code `code` (ops whose
+ * output dtype is an attribute: Cast's to, ConstantOfShape's dtype). */
+int pml_schema_output_allows(const pml_kernel_ctx *ctx, int k, int64_t code);
+/* "1 float32, 2 float16, ..." for a PML_DT mask, into buf. */
+const char *pml_schema_dtype_codes(uint32_t mask, char *buf, size_t cap);
 
 /* Error for a node: prefixes "node 'name' (Op): ". Returns status. */
 pml_status pml_node_error(const pml_kernel_ctx *ctx, pml_status status, const char *fmt, ...);
@@ -183,22 +194,7 @@ const char *pml_shape_str(int rank, const int64_t *dims, char *buf, size_t cap);
 /* ---- fused activations ---------------------------------------------------------
  * Conv, ConvTranspose, Gemm, MatMul, ScaleShift and the binary elementwise ops
  * carry attributes act (pml_act_kind), act_alpha, act_beta. */
-typedef enum pml_act_kind {
-    PML_ACT_NONE = 0,
-    PML_ACT_RELU = 1,
-    PML_ACT_CLIP = 2,       /* min = alpha, max = beta (Relu6 = clip 0..6) */
-    PML_ACT_SIGMOID = 3,
-    PML_ACT_HARDSWISH = 4,
-    PML_ACT_LEAKY_RELU = 5, /* alpha */
-    PML_ACT_TANH = 6,
-    PML_ACT_HARDSIGMOID = 7, /* max(0, min(1, alpha*x + beta)) */
-    PML_ACT_GELU_ERF = 8,    /* x/2 * (1 + erf(x/sqrt2)), ONNX Gelu approximate="none" */
-    PML_ACT_GELU_TANH = 9,   /* x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), approximate="tanh" */
-    PML_ACT_LAST = PML_ACT_GELU_TANH,
-    /* Conv only (not accepted by pml_activation_from_node): x < 0 ? x * slope[c] : x
-     * with one slope per output channel, from the node's slope input */
-    PML_ACT_PRELU = 10
-} pml_act_kind;
+/* pml_act_kind: generated, in act_kinds.h */
 
 typedef struct pml_activation {
     int kind;

@@ -218,8 +218,8 @@ static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
     tensor->name = name;
     size_t esize = pml_dtype_size((pml_dtype)dtype);
     if (esize == 0)
-        return model_error("tensor %d ('%s') has unknown dtype code %u (known: 1 float32 .. 7 bool)", index, name,
-                           dtype);
+        return model_error("tensor %d ('%s') has unknown dtype code %u (known: 1 float32 .. %d %s)", index, name,
+                           dtype, PML_DTYPE_COUNT - 1, pml_dtype_name((pml_dtype)(PML_DTYPE_COUNT - 1)));
     tensor->dtype = (pml_dtype)dtype;
     uint32_t rank = has_shape ? shape.len : 0;
     if (rank > PML_MAX_RANK)
@@ -487,24 +487,24 @@ done:
     return s;
 }
 
-/* Every op implemented by this build, with an arity its definition accepts. */
+/* Every op implemented by this build, with an arity its schema accepts. */
 static pml_status check_ops(pml_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         const pml_node *n = &m->nodes[i];
-        const pml_op_def *def = pml_op_lookup(n->op);
-        if (!def)
+        const pml_op_schema *op = pml_op_schema_get(n->op);
+        if (!op || !pml_op_lookup(n->op))
             return node_error(n, PML_ERR_UNSUPPORTED, "op %s (code %d) is not implemented by this runtime build",
                               pml_op_name(n->op), n->op);
-        if (n->n_inputs < def->min_inputs || n->n_inputs > def->max_inputs)
-            return node_error(n, PML_ERR_INVALID_MODEL, "has %d inputs; %s takes %d to %d", n->n_inputs, def->name,
-                              def->min_inputs, def->max_inputs);
-        if (n->n_outputs < def->min_outputs || n->n_outputs > def->max_outputs)
+        if (n->n_inputs < op->min_inputs || n->n_inputs > op->max_inputs)
+            return node_error(n, PML_ERR_INVALID_MODEL, "has %d inputs; %s takes %d to %d", n->n_inputs, op->name,
+                              op->min_inputs, op->max_inputs);
+        if (n->n_outputs < op->min_outputs || n->n_outputs > op->max_outputs)
             return node_error(n, PML_ERR_INVALID_MODEL, "has %d outputs; %s produces %d to %d", n->n_outputs,
-                              def->name, def->min_outputs, def->max_outputs);
-        for (int k = 0; k < def->min_inputs; k++)
+                              op->name, op->min_outputs, op->max_outputs);
+        for (int k = 0; k < op->min_inputs; k++)
             if (n->inputs[k] < 0)
                 return node_error(n, PML_ERR_INVALID_MODEL, "required input %d is absent (%s requires inputs 0..%d)", k,
-                                  def->name, def->min_inputs - 1);
+                                  op->name, op->min_inputs - 1);
     }
     return PML_OK;
 }

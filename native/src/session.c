@@ -131,7 +131,8 @@ static pml_status start_node(pml_session *s, int i) {
         t->value_known = 0;
         t->data = NULL;
     }
-    pml_status st = def->infer(ctx);
+    pml_status st = pml_schema_check_inputs(ctx);
+    if (st == PML_OK) st = def->infer(ctx);
     if (st != PML_OK) return node_failed(ctx, st, "shape inference");
     for (int k = 0; k < n->n_outputs; k++) {
         pml_tensor *t = ctx->out[k];
@@ -156,7 +157,7 @@ static pml_status start_node(pml_session *s, int i) {
 
 /* Ops whose output depends only on their input's shape, never its data. */
 static int reads_shape_only(const pml_op_def *def) {
-    return strcmp(def->name, "Shape") == 0 || strcmp(def->name, "Size") == 0;
+    return (pml_op_schema_get(def->op)->traits & PML_TRAIT_SHAPE_ONLY) != 0;
 }
 
 /* Should node i be computed while planning (see the header comment)? */
@@ -467,7 +468,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
             return pml_set_error(PML_ERR_INTERNAL, "node '%s': op code %d vanished from the op table", n->name, n->op);
         }
         ctx->node = n;
-        ctx->op_name = s->defs[i]->name;
+        ctx->op_name = pml_op_schema_get(n->op)->name;
         ctx->in = slot;
         ctx->n_in = n->n_inputs;
         for (int k = 0; k < n->n_inputs; k++) *slot++ = n->inputs[k] >= 0 ? &s->tensors[n->inputs[k]] : NULL;

@@ -169,7 +169,7 @@ static void test_errors(void) {
     CHECK(try_gru(good, ok, 1, 4, PML_INT32) == PML_ERR_RUNTIME);    /* length > seq */
     CHECK(strstr(pml_last_error(), "sequence_lens") != NULL);
     CHECK(try_gru(good, ok, 1, -1, PML_INT32) == PML_ERR_RUNTIME);
-    CHECK(try_gru(good, ok, 1, 3, PML_FLOAT32) == PML_ERR_SHAPE);
+    CHECK(try_gru(good, ok, 1, 3, PML_FLOAT32) == PML_ERR_DTYPE); /* sequence_lens must be int32 (schema) */
     CHECK(try_gru(good, NULL, 0, 3, PML_INT32) == PML_ERR_INVALID_MODEL); /* no hidden_size */
     pml_attr bad_dir[] = {attr_int("hidden_size", 2), attr_int("direction", 3)};
     CHECK(try_gru(good, bad_dir, 2, 3, PML_INT32) == PML_ERR_INVALID_MODEL);

@@ -137,7 +137,7 @@ static pml_status pml_test_op(int op, const pml_attr *attrs, int n_attrs, pml_te
     pml_kernel_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.node = &node;
-    ctx.op_name = def->name;
+    ctx.op_name = pml_op_schema_get(op)->name;
     ctx.in = inputs;
     ctx.n_in = n_in;
     ctx.out = outs;
@@ -147,6 +147,7 @@ static pml_status pml_test_op(int op, const pml_attr *attrs, int n_attrs, pml_te
     ctx.pool = pool;
     /* shape-independent packing first, as a session does at creation */
     pml_status s = def->pack ? def->pack(&ctx) : PML_OK;
+    if (s == PML_OK) s = pml_schema_check_inputs(&ctx); /* as the session does before infer */
     if (s == PML_OK) s = def->infer(&ctx);
     if (s == PML_OK) {
         for (int i = 0; i < n_out; i++) outputs[i].data = pml_aligned_alloc(outputs[i].nbytes);

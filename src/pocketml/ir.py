@@ -17,33 +17,8 @@ import numpy as np
 Dim = Union[int, str]
 Shape = tuple
 
-# dtype name -> (code in the .pml format / C enum, numpy dtype)
-DTYPES = {
-    "float32": (1, np.dtype(np.float32)),
-    "float16": (2, np.dtype(np.float16)),
-    "int8": (3, np.dtype(np.int8)),
-    "uint8": (4, np.dtype(np.uint8)),
-    "int32": (5, np.dtype(np.int32)),
-    "int64": (6, np.dtype(np.int64)),
-    "bool": (7, np.dtype(np.bool_)),
-}
-DTYPE_BY_CODE = {code: name for name, (code, _) in DTYPES.items()}
-
-
-def dtype_name(dtype: Any) -> str:
-    """Normalise a numpy dtype / type / name to one of DTYPES' names."""
-    name = np.dtype(dtype).name
-    if name not in DTYPES:
-        raise TypeError(f"dtype {name} is not supported (supported: {', '.join(DTYPES)})")
-    return name
-
-
-def dtype_code(dtype: Any) -> int:
-    return DTYPES[dtype_name(dtype)][0]
-
-
-def np_dtype(name: str) -> np.dtype:
-    return DTYPES[name][1]
+# Element types live in the leaf module pocketml.dtypes; re-exported here.
+from .dtypes import DTYPE_BY_CODE, DTYPES, dtype_code, dtype_name, np_dtype  # noqa: E402,F401
 
 
 def is_static(shape: Optional[Shape]) -> bool:

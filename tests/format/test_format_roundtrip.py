@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from pocketml import ir, ops
+from pocketml import dtypes, ir, ops
 from pocketml.errors import ConversionError, ModelLoadError
 from pocketml.format import HEADER_SIZE, checksum, read_pml, verify_header, write_pml
 from pocketml.format.header import pack_file
@@ -90,7 +90,7 @@ def test_layout_and_alignment():
     assert not any(data[64 + h.graph_size:h.weights_offset])  # zero padding
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16", "int8", "uint8", "int32", "int64", "bool"])
+@pytest.mark.parametrize("dtype", [d.name for d in dtypes.ALL])
 def test_constant_dtypes(dtype):
     g = ir.Graph()
     g.add_value("x", dtype, (2, 2))

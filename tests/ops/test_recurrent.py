@@ -125,7 +125,7 @@ def test_infer_symbolic_and_errors():
         ops.get("GRU").infer(node, vals)
     lens = ir.Value("l", "int64", ("batch",))
     node2 = ir.Node("RNN", ["x", "w", "r", "", "l"], ["y", "yh"], {"hidden_size": 4, "direction": 2}, "r")
-    with pytest.raises(ValueError, match="sequence_lens must be int32"):
+    with pytest.raises(ValueError, match="sequence_lens.*int32"):
         ops.get("RNN").infer(node2, [vals[0], ir.Value("w", "float32", (2, 4, 3)),
                                      ir.Value("r", "float32", (2, 4, 4)), None, lens])
 

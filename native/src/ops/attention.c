@@ -364,9 +364,9 @@ static void rope_release(pml_kernel_ctx *ctx) {
     ctx->state_size = 0;
 }
 
-static const pml_op_def k_attention = {PML_OP_ATTENTION, "Attention", 3, 4, 1, 1, attn_infer, attn_prepare, attn_run,
+static const pml_op_def k_attention = {PML_OP_ATTENTION, attn_infer, attn_prepare, attn_run,
                                        attn_release};
-static const pml_op_def k_rotary = {PML_OP_ROTARYEMBEDDING, "RotaryEmbedding", 3, 4, 1, 1, rope_infer, rope_prepare,
+static const pml_op_def k_rotary = {PML_OP_ROTARYEMBEDDING, rope_infer, rope_prepare,
                                     rope_run, rope_release};
 
 const pml_op_def *const pml_attention_ops[] = {&k_attention, &k_rotary, NULL};

@@ -479,9 +479,9 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_conv = {PML_OP_CONV, "Conv", 2, 5, 1, 1, conv_infer, conv_prepare, conv_run, conv_release,
+static const pml_op_def k_conv = {PML_OP_CONV, conv_infer, conv_prepare, conv_run, conv_release,
                                   conv_pack_op, conv_unpack};
-static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, "ConvTranspose", 2, 3, 1, 1, conv_transpose_infer,
+static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, conv_transpose_infer,
                                             conv_transpose_prepare, conv_run, conv_release, conv_transpose_pack,
                                             conv_unpack};
 

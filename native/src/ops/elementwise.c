@@ -233,18 +233,18 @@ static pml_status binary_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-#define PML_BINARY_DEF(var, code, name, infer)                                                          \
-    static const pml_op_def var = {code, name, 2, 2, 1, 1, infer, binary_prepare, binary_run, pml_ew_release};
+#define PML_BINARY_DEF(var, code, infer) \
+    static const pml_op_def var = {code, infer, binary_prepare, binary_run, pml_ew_release};
 
-PML_BINARY_DEF(g_add, PML_OP_ADD, "Add", binary_infer)
-PML_BINARY_DEF(g_sub, PML_OP_SUB, "Sub", binary_infer)
-PML_BINARY_DEF(g_mul, PML_OP_MUL, "Mul", binary_infer)
-PML_BINARY_DEF(g_div, PML_OP_DIV, "Div", binary_infer)
-PML_BINARY_DEF(g_pow, PML_OP_POW, "Pow", binary_infer)
-PML_BINARY_DEF(g_max, PML_OP_MAX, "Max", binary_infer)
-PML_BINARY_DEF(g_min, PML_OP_MIN, "Min", binary_infer)
-PML_BINARY_DEF(g_prelu, PML_OP_PRELU, "PRelu", prelu_infer)
-PML_BINARY_DEF(g_mod, PML_OP_MOD, "Mod", mod_infer)
+PML_BINARY_DEF(g_add, PML_OP_ADD, binary_infer)
+PML_BINARY_DEF(g_sub, PML_OP_SUB, binary_infer)
+PML_BINARY_DEF(g_mul, PML_OP_MUL, binary_infer)
+PML_BINARY_DEF(g_div, PML_OP_DIV, binary_infer)
+PML_BINARY_DEF(g_pow, PML_OP_POW, binary_infer)
+PML_BINARY_DEF(g_max, PML_OP_MAX, binary_infer)
+PML_BINARY_DEF(g_min, PML_OP_MIN, binary_infer)
+PML_BINARY_DEF(g_prelu, PML_OP_PRELU, prelu_infer)
+PML_BINARY_DEF(g_mod, PML_OP_MOD, mod_infer)
 
 /* unary ops, Identity and Cast: ops/elementwise_unary.c (pml_elementwise_unary_ops);
  * comparisons, logic and Where: ops/elementwise_logic.c (pml_elementwise_logic_ops) */

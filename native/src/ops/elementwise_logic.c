@@ -191,18 +191,18 @@ static pml_status logic_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions ----------------------------------------------------------------------------------- */
 
-#define PML_LOGIC_DEF(var, code, name, n, infer) \
-    static const pml_op_def var = {code, name, n, n, 1, 1, infer, logic_prepare, logic_run, pml_ew_release};
+#define PML_LOGIC_DEF(var, code, infer) \
+    static const pml_op_def var = {code, infer, logic_prepare, logic_run, pml_ew_release};
 
-PML_LOGIC_DEF(g_equal, PML_OP_EQUAL, "Equal", 2, predicate2_infer)
-PML_LOGIC_DEF(g_less, PML_OP_LESS, "Less", 2, predicate2_infer)
-PML_LOGIC_DEF(g_less_equal, PML_OP_LESSOREQUAL, "LessOrEqual", 2, predicate2_infer)
-PML_LOGIC_DEF(g_greater, PML_OP_GREATER, "Greater", 2, predicate2_infer)
-PML_LOGIC_DEF(g_greater_equal, PML_OP_GREATEROREQUAL, "GreaterOrEqual", 2, predicate2_infer)
-PML_LOGIC_DEF(g_and, PML_OP_AND, "And", 2, predicate2_infer)
-PML_LOGIC_DEF(g_or, PML_OP_OR, "Or", 2, predicate2_infer)
-PML_LOGIC_DEF(g_xor, PML_OP_XOR, "Xor", 2, predicate2_infer)
-PML_LOGIC_DEF(g_where, PML_OP_WHERE, "Where", 3, where_infer)
+PML_LOGIC_DEF(g_equal, PML_OP_EQUAL, predicate2_infer)
+PML_LOGIC_DEF(g_less, PML_OP_LESS, predicate2_infer)
+PML_LOGIC_DEF(g_less_equal, PML_OP_LESSOREQUAL, predicate2_infer)
+PML_LOGIC_DEF(g_greater, PML_OP_GREATER, predicate2_infer)
+PML_LOGIC_DEF(g_greater_equal, PML_OP_GREATEROREQUAL, predicate2_infer)
+PML_LOGIC_DEF(g_and, PML_OP_AND, predicate2_infer)
+PML_LOGIC_DEF(g_or, PML_OP_OR, predicate2_infer)
+PML_LOGIC_DEF(g_xor, PML_OP_XOR, predicate2_infer)
+PML_LOGIC_DEF(g_where, PML_OP_WHERE, where_infer)
 
 const pml_op_def *const pml_elementwise_logic_ops[] = {&g_equal, &g_less, &g_less_equal, &g_greater,
                                                        &g_greater_equal, &g_and, &g_or, &g_xor, &g_where, NULL};

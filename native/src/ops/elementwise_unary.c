@@ -218,11 +218,12 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
     const pml_attr *to = pml_attr_find(ctx->node, "to");
     if (!to || to->type != PML_ATTR_INT)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'to' is missing");
-    if (to->i < PML_FLOAT32 || to->i > PML_BOOL)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
-                              "attribute to=%lld is not a supported dtype code (1 float32, 2 float16, 3 int8, "
-                              "4 uint8, 5 int32, 6 int64, 7 bool)",
-                              (long long)to->i);
+    if (!pml_schema_output_allows(ctx, 0, to->i)) { /* the registry's T2 */
+        char list[160];
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute to=%lld is not a supported dtype code (%s)",
+                              (long long)to->i, pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CAST)->out[0].dtypes,
+                                                                       list, sizeof list));
+    }
     return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
 }
 
@@ -334,40 +335,40 @@ static pml_status cast_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions --------------------------------------------------------------------------------- */
 
-#define PML_UNARY_DEF(var, code, name) \
-    static const pml_op_def var = {code, name, 1, 1, 1, 1, unary_infer, unary_prepare, unary_run, pml_ew_release};
-#define PML_PREDICATE_DEF(var, code, name) \
-    static const pml_op_def var = {code, name, 1, 1, 1, 1, predicate_infer, NULL, predicate_run, NULL};
+#define PML_UNARY_DEF(var, code) \
+    static const pml_op_def var = {code, unary_infer, unary_prepare, unary_run, pml_ew_release};
+#define PML_PREDICATE_DEF(var, code) \
+    static const pml_op_def var = {code, predicate_infer, NULL, predicate_run, NULL};
 
-PML_UNARY_DEF(g_relu, PML_OP_RELU, "Relu")
-PML_UNARY_DEF(g_leaky_relu, PML_OP_LEAKYRELU, "LeakyRelu")
-PML_UNARY_DEF(g_clip, PML_OP_CLIP, "Clip")
-PML_UNARY_DEF(g_sigmoid, PML_OP_SIGMOID, "Sigmoid")
-PML_UNARY_DEF(g_tanh, PML_OP_TANH, "Tanh")
-PML_UNARY_DEF(g_hardsigmoid, PML_OP_HARDSIGMOID, "HardSigmoid")
-PML_UNARY_DEF(g_hardswish, PML_OP_HARDSWISH, "HardSwish")
-PML_UNARY_DEF(g_elu, PML_OP_ELU, "Elu")
-PML_UNARY_DEF(g_selu, PML_OP_SELU, "Selu")
-PML_UNARY_DEF(g_softplus, PML_OP_SOFTPLUS, "Softplus")
-PML_UNARY_DEF(g_sqrt, PML_OP_SQRT, "Sqrt")
-PML_UNARY_DEF(g_exp, PML_OP_EXP, "Exp")
-PML_UNARY_DEF(g_log, PML_OP_LOG, "Log")
-PML_UNARY_DEF(g_abs, PML_OP_ABS, "Abs")
-PML_UNARY_DEF(g_neg, PML_OP_NEG, "Neg")
-PML_UNARY_DEF(g_reciprocal, PML_OP_RECIPROCAL, "Reciprocal")
-PML_UNARY_DEF(g_floor, PML_OP_FLOOR, "Floor")
-PML_UNARY_DEF(g_ceil, PML_OP_CEIL, "Ceil")
-PML_UNARY_DEF(g_round, PML_OP_ROUND, "Round")
-PML_UNARY_DEF(g_sign, PML_OP_SIGN, "Sign")
-PML_UNARY_DEF(g_sin, PML_OP_SIN, "Sin")
-PML_UNARY_DEF(g_cos, PML_OP_COS, "Cos")
-PML_UNARY_DEF(g_erf, PML_OP_ERF, "Erf")
-PML_UNARY_DEF(g_gelu, PML_OP_GELU, "Gelu")
-PML_PREDICATE_DEF(g_not, PML_OP_NOT, "Not")
-PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN, "IsNaN")
-PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF, "IsInf")
-static const pml_op_def g_identity = {PML_OP_IDENTITY, "Identity", 1, 1, 1, 1, identity_infer, NULL, identity_run, NULL};
-static const pml_op_def g_cast = {PML_OP_CAST, "Cast", 1, 1, 1, 1, cast_infer, cast_prepare, cast_run, pml_ew_release};
+PML_UNARY_DEF(g_relu, PML_OP_RELU)
+PML_UNARY_DEF(g_leaky_relu, PML_OP_LEAKYRELU)
+PML_UNARY_DEF(g_clip, PML_OP_CLIP)
+PML_UNARY_DEF(g_sigmoid, PML_OP_SIGMOID)
+PML_UNARY_DEF(g_tanh, PML_OP_TANH)
+PML_UNARY_DEF(g_hardsigmoid, PML_OP_HARDSIGMOID)
+PML_UNARY_DEF(g_hardswish, PML_OP_HARDSWISH)
+PML_UNARY_DEF(g_elu, PML_OP_ELU)
+PML_UNARY_DEF(g_selu, PML_OP_SELU)
+PML_UNARY_DEF(g_softplus, PML_OP_SOFTPLUS)
+PML_UNARY_DEF(g_sqrt, PML_OP_SQRT)
+PML_UNARY_DEF(g_exp, PML_OP_EXP)
+PML_UNARY_DEF(g_log, PML_OP_LOG)
+PML_UNARY_DEF(g_abs, PML_OP_ABS)
+PML_UNARY_DEF(g_neg, PML_OP_NEG)
+PML_UNARY_DEF(g_reciprocal, PML_OP_RECIPROCAL)
+PML_UNARY_DEF(g_floor, PML_OP_FLOOR)
+PML_UNARY_DEF(g_ceil, PML_OP_CEIL)
+PML_UNARY_DEF(g_round, PML_OP_ROUND)
+PML_UNARY_DEF(g_sign, PML_OP_SIGN)
+PML_UNARY_DEF(g_sin, PML_OP_SIN)
+PML_UNARY_DEF(g_cos, PML_OP_COS)
+PML_UNARY_DEF(g_erf, PML_OP_ERF)
+PML_UNARY_DEF(g_gelu, PML_OP_GELU)
+PML_PREDICATE_DEF(g_not, PML_OP_NOT)
+PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
+PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
+static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
+static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_run, pml_ew_release};
 
 const pml_op_def *const pml_elementwise_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,

@@ -631,16 +631,16 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
-const pml_op_def pml_range_def = {PML_OP_RANGE, "Range", 3, 3, 1, 1, range_infer, NULL, range_run, NULL};
-const pml_op_def pml_trilu_def = {PML_OP_TRILU, "Trilu", 1, 2, 1, 1, trilu_infer, NULL, trilu_run, NULL};
-const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, "CumSum", 1, 2, 1, 1, cumsum_infer, NULL, cumsum_run, NULL};
-const pml_op_def pml_gather_elements_def = {PML_OP_GATHERELEMENTS, "GatherElements", 2, 2, 1, 1,
+const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, NULL, range_run, NULL};
+const pml_op_def pml_trilu_def = {PML_OP_TRILU, trilu_infer, NULL, trilu_run, NULL};
+const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, NULL, cumsum_run, NULL};
+const pml_op_def pml_gather_elements_def = {PML_OP_GATHERELEMENTS,
                                             gather_elements_infer, elements_prepare, gather_elements_run, NULL};
-const pml_op_def pml_gather_nd_def = {PML_OP_GATHERND, "GatherND", 2, 2, 1, 1, gather_nd_infer, nd_prepare,
+const pml_op_def pml_gather_nd_def = {PML_OP_GATHERND, gather_nd_infer, nd_prepare,
                                       gather_nd_run, NULL};
-const pml_op_def pml_scatter_elements_def = {PML_OP_SCATTERELEMENTS, "ScatterElements", 3, 3, 1, 1,
+const pml_op_def pml_scatter_elements_def = {PML_OP_SCATTERELEMENTS,
                                              scatter_elements_infer, elements_prepare, scatter_elements_run, NULL};
-const pml_op_def pml_scatter_nd_def = {PML_OP_SCATTERND, "ScatterND", 3, 3, 1, 1, scatter_nd_infer, nd_prepare,
+const pml_op_def pml_scatter_nd_def = {PML_OP_SCATTERND, scatter_nd_infer, nd_prepare,
                                        scatter_nd_run, NULL};
-const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, "OneHot", 2, 3, 1, 1, onehot_infer, NULL, onehot_run, NULL};
-const pml_op_def pml_topk_def = {PML_OP_TOPK, "TopK", 1, 2, 1, 2, topk_infer, topk_prepare, topk_run, NULL};
+const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, NULL, onehot_run, NULL};
+const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, NULL};

@@ -421,9 +421,9 @@ static pml_status matmul_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_matmul = {PML_OP_MATMUL, "MatMul", 2, 2, 1, 1, matmul_infer, matmul_prepare, matmul_run,
+static const pml_op_def k_matmul = {PML_OP_MATMUL, matmul_infer, matmul_prepare, matmul_run,
                                     matmul_release, matmul_pack, matmul_unpack};
-static const pml_op_def k_gemm = {PML_OP_GEMM, "Gemm", 2, 3, 1, 1, gemm_infer, gemm_prepare, matmul_run,
+static const pml_op_def k_gemm = {PML_OP_GEMM, gemm_infer, gemm_prepare, matmul_run,
                                   matmul_release, gemm_pack, matmul_unpack};
 
 const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, NULL};

@@ -408,19 +408,19 @@ static pml_status lnorm_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def g_scale_shift = {PML_OP_SCALESHIFT, "ScaleShift", 3, 3, 1, 1, scale_shift_infer,
+static const pml_op_def g_scale_shift = {PML_OP_SCALESHIFT, scale_shift_infer,
                                          scale_shift_prepare, scale_shift_run, pml_ew_release};
-static const pml_op_def g_batchnorm = {PML_OP_BATCHNORMALIZATION, "BatchNormalization", 5, 5, 1, 1, batchnorm_infer,
+static const pml_op_def g_batchnorm = {PML_OP_BATCHNORMALIZATION, batchnorm_infer,
                                        batchnorm_prepare, batchnorm_run, pml_ew_release};
-static const pml_op_def g_lrn = {PML_OP_LRN, "LRN", 1, 1, 1, 1, lrn_infer, lrn_prepare, lrn_run, pml_ew_release};
-static const pml_op_def g_softmax = {PML_OP_SOFTMAX, "Softmax", 1, 1, 1, 1, softmax_infer, softmax_prepare,
+static const pml_op_def g_lrn = {PML_OP_LRN, lrn_infer, lrn_prepare, lrn_run, pml_ew_release};
+static const pml_op_def g_softmax = {PML_OP_SOFTMAX, softmax_infer, softmax_prepare,
                                      softmax_run, pml_ew_release};
-static const pml_op_def g_log_softmax = {PML_OP_LOGSOFTMAX, "LogSoftmax", 1, 1, 1, 1, softmax_infer, softmax_prepare,
+static const pml_op_def g_log_softmax = {PML_OP_LOGSOFTMAX, softmax_infer, softmax_prepare,
                                          softmax_run, pml_ew_release};
 
-static const pml_op_def g_layer_norm = {PML_OP_LAYERNORMALIZATION, "LayerNormalization", 2, 3, 1, 3, lnorm_infer,
+static const pml_op_def g_layer_norm = {PML_OP_LAYERNORMALIZATION, lnorm_infer,
                                         lnorm_prepare, lnorm_run, pml_ew_release};
-static const pml_op_def g_rms_norm = {PML_OP_RMSNORMALIZATION, "RMSNormalization", 2, 2, 1, 1, lnorm_infer,
+static const pml_op_def g_rms_norm = {PML_OP_RMSNORMALIZATION, lnorm_infer,
                                       lnorm_prepare, lnorm_run, pml_ew_release};
 
 const pml_op_def *const pml_norm_ops[] = {&g_scale_shift, &g_batchnorm, &g_lrn, &g_softmax, &g_log_softmax,

@@ -130,13 +130,13 @@ static pml_status pool_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_maxpool = {PML_OP_MAXPOOL, "MaxPool", 1, 1, 1, 1, pool_infer, pool_prepare, pool_run,
+static const pml_op_def k_maxpool = {PML_OP_MAXPOOL, pool_infer, pool_prepare, pool_run,
                                      pool_release};
-static const pml_op_def k_avgpool = {PML_OP_AVERAGEPOOL, "AveragePool", 1, 1, 1, 1, pool_infer, pool_prepare, pool_run,
+static const pml_op_def k_avgpool = {PML_OP_AVERAGEPOOL, pool_infer, pool_prepare, pool_run,
                                      pool_release};
-static const pml_op_def k_gavgpool = {PML_OP_GLOBALAVERAGEPOOL, "GlobalAveragePool", 1, 1, 1, 1, pool_infer,
+static const pml_op_def k_gavgpool = {PML_OP_GLOBALAVERAGEPOOL, pool_infer,
                                       pool_prepare, pool_run, pool_release};
-static const pml_op_def k_gmaxpool = {PML_OP_GLOBALMAXPOOL, "GlobalMaxPool", 1, 1, 1, 1, pool_infer, pool_prepare,
+static const pml_op_def k_gmaxpool = {PML_OP_GLOBALMAXPOOL, pool_infer, pool_prepare,
                                       pool_run, pool_release};
 
 const pml_op_def *const pml_pool_ops[] = {&k_maxpool, &k_avgpool, &k_gavgpool, &k_gmaxpool, NULL};

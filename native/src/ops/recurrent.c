@@ -567,11 +567,11 @@ static pml_status rnn_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_lstm = {PML_OP_LSTM, "LSTM", 3, 8, 3, 3, lstm_infer, lstm_prepare, rnn_run, rnn_release,
+static const pml_op_def k_lstm = {PML_OP_LSTM, lstm_infer, lstm_prepare, rnn_run, rnn_release,
                                   lstm_pack, rnn_unpack};
-static const pml_op_def k_gru = {PML_OP_GRU, "GRU", 3, 6, 2, 2, gru_infer, gru_prepare, rnn_run, rnn_release,
+static const pml_op_def k_gru = {PML_OP_GRU, gru_infer, gru_prepare, rnn_run, rnn_release,
                                  gru_pack, rnn_unpack};
-static const pml_op_def k_rnn = {PML_OP_RNN, "RNN", 3, 6, 2, 2, rnn_infer, rnn_prepare, rnn_run, rnn_release,
+static const pml_op_def k_rnn = {PML_OP_RNN, rnn_infer, rnn_prepare, rnn_run, rnn_release,
                                  rnn_pack_op, rnn_unpack};
 
 const pml_op_def *const pml_recurrent_ops[] = {&k_lstm, &k_gru, &k_rnn, NULL};

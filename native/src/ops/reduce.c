@@ -304,22 +304,21 @@ static pml_status reduce_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def g_reduce_mean = {PML_OP_REDUCEMEAN, "ReduceMean", 1, 1, 1, 1, reduce_infer, reduce_prepare,
+static const pml_op_def g_reduce_mean = {PML_OP_REDUCEMEAN, reduce_infer, reduce_prepare,
                                          reduce_run, pml_ew_release};
-static const pml_op_def g_reduce_sum = {PML_OP_REDUCESUM, "ReduceSum", 1, 1, 1, 1, reduce_infer, reduce_prepare,
+static const pml_op_def g_reduce_sum = {PML_OP_REDUCESUM, reduce_infer, reduce_prepare,
                                         reduce_run, pml_ew_release};
-static const pml_op_def g_reduce_max = {PML_OP_REDUCEMAX, "ReduceMax", 1, 1, 1, 1, reduce_infer, reduce_prepare,
+static const pml_op_def g_reduce_max = {PML_OP_REDUCEMAX, reduce_infer, reduce_prepare,
                                         reduce_run, pml_ew_release};
 
-#define PML_REDUCE_DEF(code, name)                                                                          \
-    static const pml_op_def g_##code = {PML_OP_##code, name, 1, 1, 1, 1, reduce_infer, reduce_prepare, reduce_run, \
-                                        pml_ew_release}
-PML_REDUCE_DEF(REDUCEMIN, "ReduceMin");
-PML_REDUCE_DEF(REDUCEPROD, "ReduceProd");
-PML_REDUCE_DEF(REDUCEL1, "ReduceL1");
-PML_REDUCE_DEF(REDUCEL2, "ReduceL2");
-PML_REDUCE_DEF(REDUCESUMSQUARE, "ReduceSumSquare");
-PML_REDUCE_DEF(REDUCELOGSUMEXP, "ReduceLogSumExp");
+#define PML_REDUCE_DEF(code) \
+    static const pml_op_def g_##code = {PML_OP_##code, reduce_infer, reduce_prepare, reduce_run, pml_ew_release}
+PML_REDUCE_DEF(REDUCEMIN);
+PML_REDUCE_DEF(REDUCEPROD);
+PML_REDUCE_DEF(REDUCEL1);
+PML_REDUCE_DEF(REDUCEL2);
+PML_REDUCE_DEF(REDUCESUMSQUARE);
+PML_REDUCE_DEF(REDUCELOGSUMEXP);
 
 /* ---- ArgMax / ArgMin ------------------------------------------------------------------------------------ */
 
@@ -373,8 +372,8 @@ static pml_status arg_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def g_argmax = {PML_OP_ARGMAX, "ArgMax", 1, 1, 1, 1, arg_infer, NULL, arg_run, NULL};
-static const pml_op_def g_argmin = {PML_OP_ARGMIN, "ArgMin", 1, 1, 1, 1, arg_infer, NULL, arg_run, NULL};
+static const pml_op_def g_argmax = {PML_OP_ARGMAX, arg_infer, NULL, arg_run, NULL};
+static const pml_op_def g_argmin = {PML_OP_ARGMIN, arg_infer, NULL, arg_run, NULL};
 
 const pml_op_def *const pml_reduce_ops[] = {&g_reduce_mean, &g_reduce_sum, &g_reduce_max, &g_REDUCEMIN, &g_REDUCEPROD,
                                             &g_REDUCEL1, &g_REDUCEL2, &g_REDUCESUMSQUARE, &g_REDUCELOGSUMEXP,

@@ -330,5 +330,5 @@ static pml_status resize_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-const pml_op_def pml_resize_def = {PML_OP_RESIZE, "Resize", 1, 1, 1, 1, resize_infer, resize_prepare, resize_run,
+const pml_op_def pml_resize_def = {PML_OP_RESIZE, resize_infer, resize_prepare, resize_run,
                                    pml_ew_release};

@@ -817,9 +817,12 @@ static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
     if (ctx->in[0]->rank != 1 || ctx->in[0]->dtype != PML_INT64)
         return pml_node_error(ctx, PML_ERR_SHAPE, "input 'shape' must be a 1-D int64 tensor");
     int64_t code = pml_attr_int(ctx->node, "dtype", PML_FLOAT32);
-    if (code < PML_FLOAT32 || code > PML_BOOL)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: 1 float32 .. 7 bool)",
-                              (long long)code);
+    if (!pml_schema_output_allows(ctx, 0, code)) { /* the registry's output type variable */
+        char list[160];
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: %s)", (long long)code,
+                              pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CONSTANTOFSHAPE)->out[0].dtypes, list,
+                                                     sizeof list));
+    }
     const float *value;
     if (pml_attr_floats(ctx->node, "value", &value) > 1)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'value' must hold one number");
@@ -930,26 +933,26 @@ static pml_status tile_prepare(pml_kernel_ctx *ctx) {
 
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
-static const pml_op_def g_concat = {PML_OP_CONCAT, "Concat", 1, 255, 1, 1, concat_infer, concat_prepare, concat_run,
+static const pml_op_def g_concat = {PML_OP_CONCAT, concat_infer, concat_prepare, concat_run,
                                     pml_ew_release};
-static const pml_op_def g_reshape = {PML_OP_RESHAPE, "Reshape", 1, 2, 1, 1, reshape_infer, NULL, reshape_run, NULL};
-static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, "Transpose", 1, 1, 1, 1, transpose_infer, transpose_prepare,
+static const pml_op_def g_reshape = {PML_OP_RESHAPE, reshape_infer, NULL, reshape_run, NULL};
+static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, transpose_infer, transpose_prepare,
                                        transpose_run, pml_ew_release};
-static const pml_op_def g_slice = {PML_OP_SLICE, "Slice", 1, 5, 1, 1, slice_infer, slice_prepare, slice_run,
+static const pml_op_def g_slice = {PML_OP_SLICE, slice_infer, slice_prepare, slice_run,
                                    pml_ew_release};
-static const pml_op_def g_split = {PML_OP_SPLIT, "Split", 1, 2, 1, 255, split_infer, split_prepare, split_run,
+static const pml_op_def g_split = {PML_OP_SPLIT, split_infer, split_prepare, split_run,
                                    pml_ew_release};
-static const pml_op_def g_pad = {PML_OP_PAD, "Pad", 1, 1, 1, 1, pad_infer, pad_prepare, pad_run, pml_ew_release};
-static const pml_op_def g_gather = {PML_OP_GATHER, "Gather", 2, 2, 1, 1, gather_infer, gather_prepare, gather_run,
+static const pml_op_def g_pad = {PML_OP_PAD, pad_infer, pad_prepare, pad_run, pml_ew_release};
+static const pml_op_def g_gather = {PML_OP_GATHER, gather_infer, gather_prepare, gather_run,
                                     pml_ew_release};
 
-static const pml_op_def g_shape = {PML_OP_SHAPE, "Shape", 1, 1, 1, 1, shape_infer, NULL, shape_run, NULL};
-static const pml_op_def g_size = {PML_OP_SIZE, "Size", 1, 1, 1, 1, size_infer, NULL, size_run, NULL};
-static const pml_op_def g_constant_of_shape = {PML_OP_CONSTANTOFSHAPE, "ConstantOfShape", 1, 1, 1, 1,
+static const pml_op_def g_shape = {PML_OP_SHAPE, shape_infer, NULL, shape_run, NULL};
+static const pml_op_def g_size = {PML_OP_SIZE, size_infer, NULL, size_run, NULL};
+static const pml_op_def g_constant_of_shape = {PML_OP_CONSTANTOFSHAPE,
                                                constant_of_shape_infer, NULL, constant_of_shape_run, NULL};
-static const pml_op_def g_expand = {PML_OP_EXPAND, "Expand", 1, 2, 1, 1, expand_infer, expand_prepare, strided_run,
+static const pml_op_def g_expand = {PML_OP_EXPAND, expand_infer, expand_prepare, strided_run,
                                     pml_ew_release};
-static const pml_op_def g_tile = {PML_OP_TILE, "Tile", 1, 2, 1, 1, tile_infer, tile_prepare, strided_run,
+static const pml_op_def g_tile = {PML_OP_TILE, tile_infer, tile_prepare, strided_run,
                                   pml_ew_release};
 
 extern const pml_op_def pml_resize_def; /* ops/resize.c */

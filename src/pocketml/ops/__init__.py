@@ -1,22 +1,32 @@
 """The op registry: one definition per op, the single source of truth.
 
 Every op the IR knows is declared once, in the module of its family
-(elementwise, conv, matmul, pool, norm, tensor, reduce), with
+(elementwise, unary, logic, conv, matmul, pool, norm, tensor, index, resize,
+reduce, recurrent, attention), with
   - a stable numeric code (part of the .pml format and the C enum; never reuse one),
-  - its inputs and outputs (a trailing "?" marks an optional input, "*" a variadic one),
+  - its inputs and outputs, ONNX style: "name: T" binds the port to the type
+    variable T; a trailing "?" on the name marks an optional port, "*" a
+    variadic one (one or more),
+  - its type variables: ``types={"T": dtypes.NUMERIC, "I": ("int32", "int64")}``,
+    the dtypes each variable allows; ports sharing a variable must have the
+    same dtype,
+  - its traits (``TRAITS``): facts passes match on instead of keeping op lists,
   - its attributes with kinds and defaults,
   - shape/dtype inference:  infer(node, input_values) -> [(dtype, shape), ...]
+    (the registry checks input dtypes against the type variables first),
   - a numpy reference:      reference(inputs, attrs) -> [ndarray, ...]
     (test oracle and constant folder, never used to run a model).
-``runtime`` says whether the C runtime implements the op; ops that exist only to
-be folded away at conversion (Shape, ConstantOfShape...) have runtime=False.
-The C header native/src/op_codes.h is generated from this registry
-(python -m pocketml.ops.gen_c_header) and checked for freshness by the tests.
+The C files that restate the registry (op codes, the op schema with arity,
+allowed dtypes and traits, the activation kinds, the dtype enum) are generated
+by ``python -m pocketml.ops.codegen``; tests/ops/test_codegen.py fails when one
+is stale.
 """
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, Callable, Optional
+
+from .. import dtypes as _dtypes
 
 ATTR_KINDS = ("int", "float", "ints", "floats", "string")
 
@@ -30,17 +40,74 @@ class Attr:
         assert self.kind in ATTR_KINDS, self.kind
 
 
-# Fused activation attributes carried by Conv, ConvTranspose, Gemm, MatMul,
-# ScaleShift and binary elementwise ops. Kinds match pml_act_kind in C.
+# Fused activation kinds carried by Conv, ConvTranspose, Gemm, MatMul,
+# ScaleShift and binary elementwise ops (attributes act, act_alpha, act_beta).
+# The C enum pml_act_kind (native/src/act_kinds.h) is generated from this table.
+ACTIVATION_KINDS = (  # (name, C comment); the index is the kind
+    ("NONE", ""),
+    ("RELU", ""),
+    ("CLIP", "min = alpha, max = beta (Relu6 = clip 0..6)"),
+    ("SIGMOID", ""),
+    ("HARDSWISH", ""),
+    ("LEAKY_RELU", "slope alpha"),
+    ("TANH", ""),
+    ("HARDSIGMOID", "max(0, min(1, alpha*x + beta))"),
+    ("GELU_ERF", "x/2 * (1 + erf(x/sqrt2)), ONNX Gelu approximate=\"none\""),
+    ("GELU_TANH", "x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), approximate=\"tanh\""),
+    # Conv only (not a generic fused activation): x < 0 ? x * slope[c] : x with
+    # the per-channel slope from Conv's "slope" input
+    ("PRELU", "Conv only: x < 0 ? x * slope[c] : x, slope from the node's slope input"),
+)
+ACT_LAST_GENERIC = 9  # kinds 0..9 apply to any fusing op; PRELU needs Conv's slope input
 (ACT_NONE, ACT_RELU, ACT_CLIP, ACT_SIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_TANH, ACT_HARDSIGMOID,
- ACT_GELU_ERF, ACT_GELU_TANH) = range(10)
-# Conv only: x < 0 ? x * slope[c] : x with the per-channel slope from Conv's "slope" input
-ACT_PRELU = 10
+ ACT_GELU_ERF, ACT_GELU_TANH, ACT_PRELU) = range(len(ACTIVATION_KINDS))
 FUSED_ACT_ATTRS = {
     "act": Attr("int", ACT_NONE),
     "act_alpha": Attr("float", 0.0),
     "act_beta": Attr("float", 0.0),
 }
+
+# Traits: facts about an op that passes and the C schema use (ops.with_trait).
+TRAITS = {
+    "elementwise": "output element i depends only on input elements at i (after broadcasting)",
+    "layout_agnostic": "elementwise and indifferent to axis order: the layout pass moves transposes through it "
+                       "(one input: as is; two: broadcast operands are permuted too)",
+    "channel_last": "computes along the channel axis with per-channel operands; the layout pass keeps it on "
+                    "the channels, which NHWC puts last",
+    "fusable_producer": "carries act/act_alpha/act_beta, and the fusion pass folds a following activation into it",
+    "activation": "a unary op equal to a fused activation kind (fuse_activation.activation_of maps it)",
+    "commutative": "binary op whose two inputs can be swapped",
+    "quantizable": "an int8 kernel is planned for it: the quantizer may keep it in int8",
+    "shape_only": "reads only its input's shape, never its data (the runtime can evaluate it while planning)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    """One input or output: name, type variable, optional/variadic."""
+    name: str
+    type: str
+    optional: bool = False
+    variadic: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> "Port":
+        name, _, tv = spec.partition(":")
+        name, tv = name.strip(), tv.strip()
+        assert tv, f"port {spec!r} has no type variable (write 'name: T')"
+        return cls(name.rstrip("?*"), tv, name.endswith("?"), name.endswith("*"))
+
+    def __str__(self) -> str:
+        return f"{self.name}{'?' if self.optional else '*' if self.variadic else ''}: {self.type}"
+
+
+def _min_count(ports) -> int:
+    # a variadic port takes one or more (ONNX), an optional one zero or one
+    return sum(1 for p in ports if not p.optional)
+
+
+def _max_count(ports) -> int:
+    return 255 if any(p.variadic for p in ports) else len(ports)
 
 
 @dataclasses.dataclass
@@ -48,12 +115,13 @@ class OpDef:
     name: str
     code: int
     family: str
-    inputs: tuple
-    outputs: tuple
+    inputs: tuple   # of Port
+    outputs: tuple  # of Port
+    types: dict     # type variable -> tuple of dtype names
     attrs: dict
-    infer: Optional[Callable] = None
+    infer: Optional[Callable] = None  # checks input dtypes, then runs the family's infer
     reference: Optional[Callable] = None
-    runtime: bool = True
+    traits: frozenset = frozenset()
     doc: str = ""
 
     def attr(self, node, name):
@@ -73,22 +141,74 @@ class OpDef:
 
     @property
     def min_inputs(self) -> int:
-        return sum(1 for i in self.inputs if not i.endswith(("?", "*")))
+        return _min_count(self.inputs)
 
     @property
     def max_inputs(self) -> int:
-        return 255 if any(i.endswith("*") for i in self.inputs) else len(self.inputs)
+        return _max_count(self.inputs)
+
+    @property
+    def min_outputs(self) -> int:
+        return _min_count(self.outputs)
+
+    @property
+    def max_outputs(self) -> int:
+        return _max_count(self.outputs)
+
+    def has(self, trait: str) -> bool:
+        return trait in self.traits
+
+    @staticmethod
+    def port_at(ports, k: int):
+        """The port of the k-th input/output (a variadic last port repeats), or None."""
+        if k < len(ports):
+            return ports[k]
+        return ports[-1] if ports and ports[-1].variadic else None
+
+    def check_input_dtypes(self, node, values) -> None:
+        """Raise the registry's error when an input's dtype is outside its
+        type variable, or two inputs bound to one variable differ."""
+        bound = {}
+        for k, v in enumerate(values):
+            port = self.port_at(self.inputs, k)
+            if v is None or port is None or v.dtype is None:
+                continue
+            role = port.name if not port.variadic else f"{port.name}[{k - len(self.inputs) + 1}]"
+            allowed = self.types[port.type]
+            if v.dtype not in allowed:
+                raise ValueError(f"node {node.name!r} ({self.name}): input {role!r} has dtype {v.dtype}; "
+                                 f"supported: {', '.join(allowed)}")
+            if port.type in bound and bound[port.type][1] != v.dtype:
+                first, dt = bound[port.type]
+                raise ValueError(f"node {node.name!r} ({self.name}): inputs {first!r} and {role!r} have different "
+                                 f"dtypes {dt} and {v.dtype} (both are {port.type})")
+            bound.setdefault(port.type, (role, v.dtype))
 
 
 REGISTRY: dict = {}
 _BY_CODE: dict = {}
 
 
+def _checked(op: OpDef, infer: Callable) -> Callable:
+    def checked_infer(node, ins):
+        op.check_input_dtypes(node, ins)
+        return infer(node, ins)
+    checked_infer.__wrapped__ = infer
+    return checked_infer
+
+
 def define(name: str, code: int, family: str, inputs, outputs, attrs=None, infer=None, reference=None,
-           runtime: bool = True, doc: str = "") -> OpDef:
+           types=None, traits=(), doc: str = "") -> OpDef:
     assert name not in REGISTRY, f"op {name} defined twice"
     assert code not in _BY_CODE, f"op code {code} reused by {name} and {_BY_CODE.get(code)}"
-    op = OpDef(name, code, family, tuple(inputs), tuple(outputs), dict(attrs or {}), infer, reference, runtime, doc)
+    ins, outs = tuple(Port.parse(i) for i in inputs), tuple(Port.parse(o) for o in outputs)
+    types = {k: tuple(v) for k, v in (types or {}).items()}
+    for p in ins + outs:
+        assert p.type in types, f"{name}: port {p.name} uses undeclared type variable {p.type}"
+        assert all(t in _dtypes.BY_NAME for t in types[p.type]), f"{name}: unknown dtype in {p.type}"
+    assert all(t in TRAITS for t in traits), f"{name}: unknown trait in {traits}"
+    op = OpDef(name, code, family, ins, outs, types, dict(attrs or {}), None, reference, frozenset(traits), doc)
+    op.infer = _checked(op, infer) if infer else None
     REGISTRY[name] = op
     _BY_CODE[code] = op
     return op
@@ -105,5 +225,12 @@ def by_code(code: int) -> OpDef:
     return _BY_CODE[code]
 
 
+def with_trait(trait: str) -> frozenset:
+    """Names of the ops that have a trait."""
+    assert trait in TRAITS, trait
+    return frozenset(n for n, op in REGISTRY.items() if trait in op.traits)
+
+
 # Importing the families registers their ops.
-from . import elementwise, conv, matmul, pool, norm, tensor, reduce, recurrent, attention  # noqa: E402,F401
+from . import (attention, conv, elementwise, index, logic, matmul, norm, pool,  # noqa: E402,F401
+               recurrent, reduce, resize, tensor, unary)

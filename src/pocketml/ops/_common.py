@@ -16,9 +16,18 @@ import numpy as np
 from . import (ACT_CLIP, ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE,
                ACT_RELU, ACT_SIGMOID, ACT_TANH)
 
+from .. import dtypes
+
+# Dtype sets the runtime's kernels support today (type variables in the
+# registry are built from these; widen them as kernels gain dtypes).
 FLOAT = ("float32",)
 NUMERIC = ("float32", "int32", "int64")
 INDEX = ("int32", "int64")
+BOOL = ("bool",)
+COMPARABLE = ("float32", "int8", "uint8", "int32", "int64", "bool")
+# dtypes before int16/uint16/uint32/uint64 were added (Cast's loaders know these)
+CLASSIC = ("float32", "float16", "int8", "uint8", "int32", "int64", "bool")
+ANY = dtypes.ANY  # data movement: any dtype, moved by element size
 
 
 # ---- errors and checks ------------------------------------------------------------
@@ -67,6 +76,17 @@ def normalize_axis(node, axis: int, rank: int, what: str = "axis") -> int:
 
 def shape_str(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def binary_infer(out_dtype=None, fused_act=True):
+    """Both inputs broadcast (their dtypes are checked by the registry's type
+    constraints); the output has out_dtype (default: the inputs')."""
+    def infer(node, ins):
+        (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
+        if fused_act:
+            check_act(node, node.attrs)
+        return [(out_dtype or ta, broadcast_shapes(node, sa, sb))]
+    return infer
 
 
 # ---- symbolic dims --------------------------------------------------------------

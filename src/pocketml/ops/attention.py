@@ -23,7 +23,6 @@ from ._common import (
     FLOAT,
     INDEX,
     attrs_of,
-    check_dtype,
     check_rank,
     dims_equal,
     fail,
@@ -41,7 +40,6 @@ def _attention_infer(node, ins):
     at = attrs_of(node)
     (tq, sq), (tk, sk), (tv, sv) = (known(node, v, r) for v, r in zip(ins[:3], ("q", "k", "v")))
     for t, s, role in ((tq, sq, "q"), (tk, sk, "k"), (tv, sv, "v")):
-        check_dtype(node, t, FLOAT, role)
         check_rank(node, s, 4, role)
     kd, kl = (sk[2], sk[3]) if at["k_transposed"] else (sk[3], sk[2])
     b, hq, s_len, d = sq
@@ -58,7 +56,6 @@ def _attention_infer(node, ins):
         raise fail(node, f"k and v sequence lengths differ: k {shape_str(sk)}, v {shape_str(sv)}")
     if len(ins) > 3 and ins[3] is not None:
         tm, sm = known(node, ins[3], "mask")
-        check_dtype(node, tm, ("float32", "bool"), "mask")
         full = (b, hq, s_len, kl)
         if len(sm) > 4:
             raise fail(node, f"mask {shape_str(sm)} has rank > 4")
@@ -125,18 +122,15 @@ def _rotary_geometry(node, s, at):
 def _rotary_infer(node, ins):
     at = attrs_of(node)
     t, s = known(node, ins[0], "x")
-    check_dtype(node, t, FLOAT, "x")
     _, _, rd = _rotary_geometry(node, s, at)
     pos = ins[3] if len(ins) > 3 else None
     for role, v in (("cos_cache", ins[1]), ("sin_cache", ins[2])):
         tc, sc = known(node, v, role)
-        check_dtype(node, tc, FLOAT, role)
         check_rank(node, sc, 2 if pos is not None else 3, role)
         if _static(rd) and _static(sc[-1]) and int(sc[-1]) * 2 != int(rd):
             raise fail(node, f"{role} {shape_str(sc)}: last dim must be rotary_embedding_dim/2 = {rd // 2}")
     if pos is not None:
         tp, sp = known(node, pos, "position_ids")
-        check_dtype(node, tp, INDEX, "position_ids")
         check_rank(node, sp, 2, "position_ids")
     return [(t, s)]
 
@@ -160,10 +154,12 @@ def _rotary_reference(inputs, attrs):
     return [np.ascontiguousarray(y).astype(x.dtype)]
 
 
-define("Attention", 64, "attention", ("q", "k", "v", "mask?"), ("y",), {
+define("Attention", 64, "attention", ("q: T", "k: T", "v: T", "mask?: M"), ("y: T",),
+       types={"T": FLOAT, "M": ("float32", "bool")}, attrs={
     "scale": Attr("float", 0.0), "is_causal": Attr("int", 0), "causal_offset": Attr("int", 0),
     "softcap": Attr("float", 0.0), "k_transposed": Attr("int", 0),
 }, infer=_attention_infer, reference=_attention_reference)
-define("RotaryEmbedding", 65, "attention", ("x", "cos_cache", "sin_cache", "position_ids?"), ("y",), {
+define("RotaryEmbedding", 65, "attention", ("x: T", "cos_cache: T", "sin_cache: T", "position_ids?: I"), ("y: T",),
+       types={"T": FLOAT, "I": INDEX}, attrs={
     "interleaved": Attr("int", 0), "rotary_embedding_dim": Attr("int", 0), "num_heads": Attr("int", 0),
 }, infer=_rotary_infer, reference=_rotary_reference)

@@ -29,7 +29,6 @@ from ._common import (
     apply_activation,
     attrs_of,
     check_act,
-    check_dtype,
     check_rank,
     fail,
     is_sym,
@@ -67,7 +66,6 @@ def _geometry(node, attrs, has_output_padding=False):
 def _check_bias(node, ins, cout):
     if len(ins) > 2 and ins[2] is not None:
         tb, sb = known(node, ins[2], "b")
-        check_dtype(node, tb, FLOAT, "b")
         if len(sb) != 1 or not (is_sym(cout) or is_sym(sb[0]) or sb[0] == cout):
             raise fail(node, f"bias shape {sb} must be [{cout}]")
 
@@ -75,8 +73,6 @@ def _check_bias(node, ins, cout):
 def _conv_infer(node, ins):
     attrs = attrs_of(node)
     (tx, sx), (tw, sw) = known(node, ins[0], "x"), known(node, ins[1], "w")
-    check_dtype(node, tx, FLOAT, "x")
-    check_dtype(node, tw, FLOAT, "w")
     check_rank(node, sx, 4, "x")
     check_rank(node, sw, 4, "w")
     if attrs.get("act") != ACT_PRELU:
@@ -98,7 +94,6 @@ def _conv_infer(node, ins):
 def _check_residual_and_slope(node, ins, attrs, out_shape):
     if len(ins) > 3 and ins[3] is not None:
         ts, ss = known(node, ins[3], "sum")
-        check_dtype(node, ts, FLOAT, "sum")
         if tuple(ss) != tuple(out_shape):
             raise fail(node, f"sum shape {tuple(ss)} must equal the output shape {tuple(out_shape)}")
     has_slope = len(ins) > 4 and ins[4] is not None
@@ -107,7 +102,6 @@ def _check_residual_and_slope(node, ins, attrs, out_shape):
                          f"slope {'given' if has_slope else 'absent'})")
     if has_slope:
         tk, sk = known(node, ins[4], "slope")
-        check_dtype(node, tk, FLOAT, "slope")
         if tuple(sk) != (out_shape[3],):
             raise fail(node, f"slope shape {tuple(sk)} must be [{out_shape[3]}] (Cout)")
 
@@ -155,8 +149,6 @@ def _conv_reference(inputs, attrs):
 def _conv_transpose_infer(node, ins):
     attrs = attrs_of(node)
     (tx, sx), (tw, sw) = known(node, ins[0], "x"), known(node, ins[1], "w")
-    check_dtype(node, tx, FLOAT, "x")
-    check_dtype(node, tw, FLOAT, "w")
     check_rank(node, sx, 4, "x")
     check_rank(node, sw, 4, "w")
     check_act(node, attrs)
@@ -207,7 +199,8 @@ def _conv_transpose_reference(inputs, attrs):
     return [apply_activation(y.astype(np.float32), attrs)]
 
 
-define("Conv", 50, "conv", ("x", "w", "b?", "sum?", "slope?"), ("y",), dict(_COMMON), infer=_conv_infer, reference=_conv_reference)
-define("ConvTranspose", 51, "conv", ("x", "w", "b?"), ("y",),
-       {**_COMMON, "output_padding": Attr("ints", [0, 0])},
+define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), dict(_COMMON),
+       types={"T": FLOAT}, traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
+define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
+       {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOAT}, traits=("fusable_producer",),
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)

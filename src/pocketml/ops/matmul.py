@@ -14,7 +14,6 @@ from ._common import (
     attrs_of,
     broadcast_shapes,
     check_act,
-    check_dtype,
     check_rank,
     dims_equal,
     fail,
@@ -30,8 +29,6 @@ def _inner(node, k1, k2, sa, sb):
 
 def _matmul_infer(node, ins):
     (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
-    check_dtype(node, ta, FLOAT, "a")
-    check_dtype(node, tb, FLOAT, "b")
     check_act(node, node.attrs)
     if not sa or not sb:
         raise fail(node, "MatMul inputs must have rank >= 1")
@@ -46,8 +43,6 @@ def _matmul_infer(node, ins):
 def _gemm_infer(node, ins):
     at = attrs_of(node)
     (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
-    check_dtype(node, ta, FLOAT, "a")
-    check_dtype(node, tb, FLOAT, "b")
     check_rank(node, sa, 2, "a")
     check_rank(node, sb, 2, "b")
     check_act(node, at)
@@ -56,7 +51,6 @@ def _gemm_infer(node, ins):
     _inner(node, k1, k2, sa, sb)
     if len(ins) > 2 and ins[2] is not None:
         tc, sc = known(node, ins[2], "c")
-        check_dtype(node, tc, FLOAT, "c")
         if len(sc) > 2 or broadcast_shapes(node, (m, n), sc) != (m, n):
             raise fail(node, f"c shape {shape_str(sc)} does not broadcast to [M,N] = [{m},{n}]")
     return [(ta, (m, n))]
@@ -78,9 +72,11 @@ def _matmul_reference(inputs, attrs):
     return [apply_activation(y.astype(inputs[0].dtype), attrs)]
 
 
-define("MatMul", 60, "matmul", ("a", "b"), ("y",), dict(FUSED_ACT_ATTRS), infer=_matmul_infer,
+define("MatMul", 60, "matmul", ("a: T", "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS), types={"T": FLOAT},
+       traits=("fusable_producer", "quantizable"), infer=_matmul_infer,
        reference=_matmul_reference)
-define("Gemm", 61, "matmul", ("a", "b", "c?"), ("y",), {
+define("Gemm", 61, "matmul", ("a: T", "b: T", "c?: T"), ("y: T",), types={"T": FLOAT},
+       traits=("fusable_producer", "quantizable"), attrs={
     "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0),
     "transA": Attr("int", 0), "transB": Attr("int", 0), **FUSED_ACT_ATTRS,
 }, infer=_gemm_infer, reference=_gemm_reference)

@@ -22,7 +22,6 @@ from ._common import (
     apply_activation,
     attrs_of,
     check_act,
-    check_dtype,
     dims_equal,
     fail,
     is_sym,
@@ -35,13 +34,11 @@ def _per_channel_infer(roles):
     """x of rank >= 1 plus 1-D per-channel vectors matching x's last axis."""
     def infer(node, ins):
         t, s = known(node, ins[0], "x")
-        check_dtype(node, t, FLOAT, "x")
         check_act(node, node.attrs)
         if not s:
             raise fail(node, "x must have rank >= 1 (channels on the last axis)")
         for role, v in zip(roles, ins[1:]):
             tv, sv = known(node, v, role)
-            check_dtype(node, tv, FLOAT, role)
             if len(sv) != 1 or not (is_sym(s[-1]) or dims_equal(sv[0], s[-1])):
                 raise fail(node, f"{role} shape {list(sv)} must be [C] with C = x's last dim {s[-1]}")
         return [(t, s)]
@@ -56,7 +53,6 @@ def _batch_norm_reference(inputs, attrs):
 
 def _lrn_infer(node, ins):
     t, s = known(node, ins[0], "x")
-    check_dtype(node, t, FLOAT, "x")
     if len(s) < 2 or attrs_of(node)["size"] < 1:
         raise fail(node, f"needs rank >= 2 (got {len(s)}) and size >= 1 (got {attrs_of(node)['size']})")
     return [(t, s)]
@@ -73,7 +69,6 @@ def _lrn_reference(inputs, attrs):
 
 def _softmax_infer(node, ins):
     t, s = known(node, ins[0], "x")
-    check_dtype(node, t, FLOAT, "x")
     normalize_axis(node, attrs_of(node)["axis"], len(s))
     return [(t, s)]
 
@@ -90,18 +85,20 @@ def _log_softmax_reference(inputs, attrs):
     return [(z - np.log(np.exp(z).sum(axis=attrs["axis"], keepdims=True))).astype(inputs[0].dtype)]
 
 
-define("ScaleShift", 80, "norm", ("x", "scale", "shift"), ("y",), dict(FUSED_ACT_ATTRS),
+define("ScaleShift", 80, "norm", ("x: T", "scale: T", "shift: T"), ("y: T",), dict(FUSED_ACT_ATTRS), types={"T": FLOAT},
+       traits=("fusable_producer", "channel_last", "quantizable"),
        infer=_per_channel_infer(("scale", "shift")),
        reference=lambda ins, attrs: [apply_activation((ins[0] * ins[1] + ins[2]).astype(ins[0].dtype), attrs)])
-define("LRN", 81, "norm", ("x",), ("y",), {
+define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("channel_last",), attrs={
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
 }, infer=_lrn_infer, reference=_lrn_reference)
-define("Softmax", 82, "norm", ("x",), ("y",), {"axis": Attr("int", -1)},
+define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
        infer=_softmax_infer, reference=_softmax_reference)
-define("LogSoftmax", 83, "norm", ("x",), ("y",), {"axis": Attr("int", -1)},
+define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
        infer=_softmax_infer, reference=_log_softmax_reference)
-define("BatchNormalization", 84, "norm", ("x", "scale", "bias", "mean", "var"), ("y",),
-       {"epsilon": Attr("float", 1e-5)}, infer=_per_channel_infer(("scale", "bias", "mean", "var")),
+define("BatchNormalization", 84, "norm", ("x: T", "scale: T", "bias: T", "mean: T", "var: T"), ("y: T",),
+       {"epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, traits=("channel_last",),
+       infer=_per_channel_infer(("scale", "bias", "mean", "var")),
        reference=_batch_norm_reference)
 
 
@@ -109,7 +106,6 @@ def _normalized_infer(roles, n_stats):
     """x float32, per-normalised-slice vectors (scale, bias) that broadcast to x.shape[axis:]."""
     def infer(node, ins):
         t, s = known(node, ins[0], "x")
-        check_dtype(node, t, FLOAT, "x")
         if not s:
             raise fail(node, "x must have rank >= 1")
         axis = normalize_axis(node, attrs_of(node)["axis"], len(s))
@@ -118,7 +114,6 @@ def _normalized_infer(roles, n_stats):
             if v is None:
                 continue
             tv, sv = known(node, v, role)
-            check_dtype(node, tv, FLOAT, role)
             if len(sv) > len(norm_shape) or not all(
                     (not is_sym(d) and int(d) == 1) or is_sym(e) or dims_equal(d, e)
                     for d, e in zip(sv[::-1], norm_shape[::-1])):
@@ -148,9 +143,10 @@ def _rms_norm_reference(inputs, attrs):
     return [(xd / rms * scale).astype(x.dtype)]
 
 
-define("LayerNormalization", 62, "norm", ("x", "scale", "bias?"), ("y", "mean?", "inv_std_dev?"),
-       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)},
+define("LayerNormalization", 62, "norm", ("x: T", "scale: T", "bias?: T"), ("y: T", "mean?: T", "inv_std_dev?: T"),
+       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, types={"T": FLOAT},
        infer=_normalized_infer(("scale", "bias"), 2), reference=_layer_norm_reference)
-define("RMSNormalization", 63, "norm", ("x", "scale"), ("y",),
-       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, infer=_normalized_infer(("scale",), 0),
+define("RMSNormalization", 63, "norm", ("x: T", "scale: T"), ("y: T",),
+       {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, types={"T": FLOAT},
+       infer=_normalized_infer(("scale",), 0),
        reference=_rms_norm_reference)

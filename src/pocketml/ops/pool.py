@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Attr, define
-from ._common import FLOAT, attrs_of, check_dtype, check_rank, fail, known, window_out, window_view
+from ._common import FLOAT, attrs_of, check_rank, fail, known, window_out, window_view
 
 _WINDOW = {
     "kernel": Attr("ints"),
@@ -29,7 +29,6 @@ _WINDOW = {
 def _pool_infer(node, ins):
     at = attrs_of(node)
     t, s = known(node, ins[0], "x")
-    check_dtype(node, t, FLOAT, "x")
     check_rank(node, s, 4, "x")
     k, st, p, d = list(at["kernel"]), list(at["strides"]), list(at["pads"]), list(at["dilations"])
     if len(k) != 2 or len(st) != 2 or len(d) != 2 or len(p) != 4 or min(k + st + d) < 1 or min(p) < 0:
@@ -83,15 +82,17 @@ def _average_pool_reference(inputs, attrs):
 
 def _global_infer(node, ins):
     t, s = known(node, ins[0], "x")
-    check_dtype(node, t, FLOAT, "x")
     check_rank(node, s, 4, "x")
     return [(t, (s[0], 1, 1, s[3]))]
 
 
-define("MaxPool", 70, "pool", ("x",), ("y",), dict(_WINDOW), infer=_pool_infer, reference=_max_pool_reference)
-define("AveragePool", 71, "pool", ("x",), ("y",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
+define("MaxPool", 70, "pool", ("x: T",), ("y: T",), dict(_WINDOW), types={"T": FLOAT}, traits=("quantizable",),
+       infer=_pool_infer, reference=_max_pool_reference)
+define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
+       types={"T": FLOAT}, traits=("quantizable",),
        infer=_pool_infer, reference=_average_pool_reference)
-define("GlobalAveragePool", 72, "pool", ("x",), ("y",), infer=_global_infer,
+define("GlobalAveragePool", 72, "pool", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("quantizable",),
+       infer=_global_infer,
        reference=lambda ins, attrs: [ins[0].mean(axis=(1, 2), keepdims=True, dtype=np.float64).astype(ins[0].dtype)])
-define("GlobalMaxPool", 73, "pool", ("x",), ("y",), infer=_global_infer,
+define("GlobalMaxPool", 73, "pool", ("x: T",), ("y: T",), types={"T": FLOAT}, infer=_global_infer,
        reference=lambda ins, attrs: [ins[0].max(axis=(1, 2), keepdims=True)])

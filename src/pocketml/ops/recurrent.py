@@ -28,7 +28,6 @@ from . import Attr, define
 from ._common import (
     FLOAT,
     _sigmoid,
-    check_dtype,
     dims_equal,
     fail,
     is_sym,
@@ -108,7 +107,6 @@ def _infer(node, ins):
     if float(attrs["clip"]) < 0:
         raise fail(node, f"clip {attrs['clip']} must be >= 0 (0: no clip)")
     t, xs = known(node, ins[0], "X")
-    check_dtype(node, t, FLOAT, "X")
     if len(xs) != 3:
         raise fail(node, f"X must be [seq, batch, input], got {shape_str(xs)}")
     seq, batch, isz = xs
@@ -130,7 +128,6 @@ def _infer(node, ins):
             raise fail(node, f"has {len(ins)} inputs; {node.op} takes at most {max(expect) + 1}")
         role, want = expect[i]
         tv, sv = known(node, v, role)
-        check_dtype(node, tv, FLOAT, role)
         if len(sv) != len(want) or not all(is_sym(a) or is_sym(b) or dims_equal(a, b) for a, b in zip(sv, want)):
             raise fail(node, f"{role} shape {shape_str(sv)} must be {shape_str(want)} (directions {nd}, "
                              f"hidden_size {hidden}, input size {isz})")
@@ -215,11 +212,13 @@ def _reference(op):
     return reference
 
 
-define("LSTM", 180, "recurrent", ("X", "W", "R", "B?", "sequence_lens?", "initial_h?", "initial_c?", "P?"),
-       ("Y", "Y_h", "Y_c"), {**_ATTRS, "input_forget": Attr("int", 0)}, _infer, _reference("LSTM"),
+_TYPES = {"T": FLOAT, "I": ("int32",)}  # sequence_lens is int32 (ONNX)
+_STATE_IN = ("X: T", "W: T", "R: T", "B?: T", "sequence_lens?: I", "initial_h?: T")
+define("LSTM", 180, "recurrent", _STATE_IN + ("initial_c?: T", "P?: T"), ("Y: T", "Y_h: T", "Y_c: T"),
+       {**_ATTRS, "input_forget": Attr("int", 0)}, _infer, _reference("LSTM"), types=_TYPES,
        doc="LSTM, ONNX semantics, time-major")
-define("GRU", 181, "recurrent", ("X", "W", "R", "B?", "sequence_lens?", "initial_h?"), ("Y", "Y_h"),
-       {**_ATTRS, "linear_before_reset": Attr("int", 0)}, _infer, _reference("GRU"),
+define("GRU", 181, "recurrent", _STATE_IN, ("Y: T", "Y_h: T"),
+       {**_ATTRS, "linear_before_reset": Attr("int", 0)}, _infer, _reference("GRU"), types=_TYPES,
        doc="GRU, ONNX semantics, time-major")
-define("RNN", 182, "recurrent", ("X", "W", "R", "B?", "sequence_lens?", "initial_h?"), ("Y", "Y_h"), _ATTRS,
-       _infer, _reference("RNN"), doc="simple RNN, ONNX semantics, time-major")
+define("RNN", 182, "recurrent", _STATE_IN, ("Y: T", "Y_h: T"), _ATTRS, _infer, _reference("RNN"), types=_TYPES,
+       doc="simple RNN, ONNX semantics, time-major")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Attr, define
-from ._common import FLOAT, NUMERIC, attrs_of, check_dtype, fail, known, normalize_axis
+from ._common import FLOAT, NUMERIC, attrs_of, fail, known, normalize_axis
 
 _REDUCE = {"axes": Attr("ints", []), "keepdims": Attr("int", 1), "noop_with_empty_axes": Attr("int", 0)}
 
@@ -24,10 +24,9 @@ def _axes(rank, attrs):
     return tuple(sorted(a % rank for a in attrs["axes"]))
 
 
-def _reduce_infer(allowed):
+def _reduce_infer():
     def infer(node, ins):
         t, s = known(node, ins[0], "x")
-        check_dtype(node, t, allowed, "x")
         at = attrs_of(node)
         axes = [normalize_axis(node, a, len(s), "reduce axis") for a in at["axes"]]
         if len(set(axes)) != len(axes):
@@ -57,7 +56,6 @@ def _log_sum_exp(x, axis, keepdims):
 
 def _arg_infer(node, ins):
     t, s = known(node, ins[0], "x")
-    check_dtype(node, t, NUMERIC, "x")
     at = attrs_of(node)
     if not s:
         raise fail(node, "x must have rank >= 1")
@@ -97,27 +95,39 @@ def _reduce_reference(fn, single=None, **identity):
     return reference
 
 
-define("ReduceMean", 120, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(FLOAT),
+define("ReduceMean", 120, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": FLOAT},
+       infer=_reduce_infer(),
        reference=_reduce_reference(np.mean))
-define("ReduceSum", 121, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+define("ReduceSum", 121, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+       infer=_reduce_infer(),
        reference=_reduce_reference(np.sum))
-define("ReduceMax", 122, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+define("ReduceMax", 122, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+       infer=_reduce_infer(),
        reference=_reduce_reference(np.max, initial=_lowest))
-define("ReduceMin", 123, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+define("ReduceMin", 123, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+       infer=_reduce_infer(),
        reference=_reduce_reference(np.min, initial=_highest))
-define("ReduceProd", 124, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+define("ReduceProd", 124, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+       infer=_reduce_infer(),
        reference=_reduce_reference(np.prod))
-define("ReduceL1", 125, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+define("ReduceL1", 125, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+       infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sum(np.abs(x), axis=axis, keepdims=keepdims),
                                    single=np.abs))
-define("ReduceL2", 126, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(FLOAT),
+define("ReduceL2", 126, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": FLOAT},
+       infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
                                    single=np.abs))
-define("ReduceSumSquare", 127, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(NUMERIC),
+define("ReduceSumSquare", 127, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+       infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims),
                                    single=lambda x: x * x))
-define("ReduceLogSumExp", 128, "reduce", ("x",), ("y",), dict(_REDUCE), infer=_reduce_infer(FLOAT),
+define("ReduceLogSumExp", 128, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": FLOAT},
+       infer=_reduce_infer(),
        reference=_reduce_reference(_log_sum_exp))
+_ARG_TYPES = {"T": NUMERIC, "I64": ("int64",)}
 _ARG = {"axis": Attr("int", 0), "keepdims": Attr("int", 1), "select_last_index": Attr("int", 0)}
-define("ArgMax", 152, "reduce", ("x",), ("y",), dict(_ARG), infer=_arg_infer, reference=_arg_reference(np.argmax))
-define("ArgMin", 153, "reduce", ("x",), ("y",), dict(_ARG), infer=_arg_infer, reference=_arg_reference(np.argmin))
+define("ArgMax", 152, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer,
+       reference=_arg_reference(np.argmax))
+define("ArgMin", 153, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer,
+       reference=_arg_reference(np.argmin))

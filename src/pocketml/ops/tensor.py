@@ -1,16 +1,10 @@
-"""Shape and data-movement ops (layout-agnostic: they work on any axes).
+"""Shape and data-movement ops (they move elements by size: any dtype).
 
 Concat(axis); Reshape(shape: ONNX semantics, 0 copies the input dim, one -1 is inferred);
 Transpose(perm); Slice(starts, ends, axes, steps: ONNX clamping, negative steps);
 Split(axis, split sizes) -> n outputs; Pad(pads [begin..., end...], mode 0 constant /
-1 reflect / 2 edge, value; negative pads crop); Resize (see below); Gather(axis) with
-int32/int64 indices (negative wrap; out of range is a runtime error);
-Shape(start, end), Size and ConstantOfShape(value, dtype); Range, Expand, Tile;
-index ops GatherElements, GatherND(batch_dims), ScatterElements and ScatterND
-(reduction 0 none, 1 add, 2 mul, 3 max, 4 min), OneHot(depth, axis), TopK(k,
-axis, largest, sorted; ties keep the lower index first), Trilu(upper, k),
-CumSum(axis, exclusive, reverse). Every index is checked: out of range (after
-negative indices wrap) is an error naming the op, the index and the bound.
+1 reflect / 2 edge, value; negative pads crop); Shape(start, end), Size and
+ConstantOfShape(value, dtype); Expand, Tile.
 
 Parameters that ONNX passes as inputs (Reshape's shape, Slice's bounds, Split's
 sizes, ConstantOfShape's shape) are attributes when they are constants at
@@ -18,26 +12,16 @@ conversion; when they are computed at run time the node takes them as an
 extra input instead, which takes precedence over the attribute. The runtime
 must then know the value while planning (a shape subgraph it evaluates
 then); the Python infer gives the sizes that depend on it fresh symbolic dims.
-
-Resize: out[i] along each axis from input coordinate
-  x = transform(i, scale, in_size, out_size) with
-  coordinate_transformation_mode 0 half_pixel, 1 asymmetric, 2 align_corners,
-  3 pytorch_half_pixel, 4 half_pixel_symmetric, 5 tf_half_pixel_for_nn;
-  mode 0 nearest (nearest_mode 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil),
-  mode 1 linear (separable over every axis whose size changes), 2 cubic (cubic_coeff_a,
-  exclude_outside). scales has one float per axis (as ONNX: out/in if sizes were given),
-  sizes the output shape. A symbolic input dim must have scale 1 and stays symbolic
-  (its sizes entry is then ignored; converters write -1 there).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..ir import DTYPE_BY_CODE, np_dtype
+from ..dtypes import DTYPE_BY_CODE, np_dtype
 from . import Attr, define
 from ._common import (
+    ANY,
+    CLASSIC,
     INDEX,
     attrs_of,
     broadcast_shapes,
@@ -52,6 +36,7 @@ from ._common import (
     shape_str,
     static_dim,
 )
+from .resize import COORD_MODES, NEAREST_MODES, RESIZE_MODES  # noqa: F401  (re-exported for the importers)
 
 
 # ---- parameters given as attributes or as (run-time) inputs ---------------------------
@@ -297,116 +282,7 @@ def _pad_reference(inputs, attrs):
     return [np.pad(x, width, mode=mode, **kw)]
 
 
-# ---- Resize ------------------------------------------------------------------------
-COORD_MODES = ("half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric",
-               "tf_half_pixel_for_nn")
-RESIZE_MODES = ("nearest", "linear", "cubic")
-NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
-
-
-def _resize_infer(node, ins):
-    t, s = known(node, ins[0], "x")
-    at = attrs_of(node)
-    scales, sizes = list(at["scales"]), list(at["sizes"])
-    if at["mode"] not in range(3) or at["coordinate_transformation_mode"] not in range(6) or \
-            at["nearest_mode"] not in range(4):
-        raise fail(node, f"mode {at['mode']}, coordinate_transformation_mode "
-                         f"{at['coordinate_transformation_mode']} or nearest_mode {at['nearest_mode']} unknown")
-    if len(scales) != len(s) or len(sizes) != len(s) or min(scales, default=1) <= 0:
-        raise fail(node, f"scales {scales} and sizes {sizes} need one positive value per axis of x {shape_str(s)}")
-    out = []
-    for axis, (d, scale, size) in enumerate(zip(s, scales, sizes)):
-        if is_sym(d):
-            if scale != 1.0:
-                raise fail(node, f"axis {axis} is symbolic ({d!r}); only scale 1 is supported there")
-            out.append(d)
-        elif size < 1:
-            raise fail(node, f"output size {size} on axis {axis} must be >= 1")
-        else:
-            out.append(int(size))
-    return [(t, tuple(out))]
-
-
-def _source_coords(mode, i, scale, n_in, n_out):
-    """Input coordinate of each output index i (float64) for one axis."""
-    if mode == "half_pixel":
-        return (i + 0.5) / scale - 0.5
-    if mode == "asymmetric":
-        return i / scale
-    if mode == "align_corners":
-        return np.zeros_like(i) if n_out == 1 else i * (n_in - 1) / (n_out - 1)
-    if mode == "pytorch_half_pixel":
-        return (i + 0.5) / scale - 0.5 if n_out > 1 else np.zeros_like(i)
-    if mode == "half_pixel_symmetric":
-        # centres the (possibly rounded) output on the input
-        offset = n_in / 2 * (1 - n_out / (scale * n_in))
-        return offset + (i + 0.5) / scale - 0.5
-    return (i + 0.5) / scale  # tf_half_pixel_for_nn
-
-
-def _cubic_coeffs(t, a):
-    """Keys cubic weights of the 4 taps at offsets -1, 0, 1, 2 from floor(x)."""
-    d = np.stack([t + 1, t, 1 - t, 2 - t], axis=-1)
-    near = ((a + 2) * d - (a + 3)) * d * d + 1
-    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
-    return np.where(d <= 1, near, far)
-
-
-def _resize_matrix(n_in, n_out, scale, at):
-    """[n_out, n_in] interpolation matrix of one axis (edge taps clamp to the border)."""
-    x = _source_coords(COORD_MODES[at["coordinate_transformation_mode"]], np.arange(n_out, dtype=np.float64),
-                       scale, n_in, n_out)
-    mode = RESIZE_MODES[at["mode"]]
-    if mode == "nearest":
-        rnd = NEAREST_MODES[at["nearest_mode"]]
-        idx = {"round_prefer_floor": np.ceil(x - 0.5), "round_prefer_ceil": np.floor(x + 0.5),
-               "floor": np.floor(x), "ceil": np.ceil(x)}[rnd]
-        taps, coeffs = idx[:, None], np.ones((n_out, 1))
-    elif mode == "linear":
-        x = np.clip(x, 0, n_in - 1)
-        base = np.floor(x)
-        taps, coeffs = base[:, None] + [0, 1], np.stack([1 - (x - base), x - base], axis=-1)
-    else:
-        base = np.floor(x)
-        taps, coeffs = base[:, None] + [-1, 0, 1, 2], _cubic_coeffs(x - base, at["cubic_coeff_a"])
-        if at["exclude_outside"]:
-            coeffs = np.where((taps < 0) | (taps >= n_in), 0.0, coeffs)
-            coeffs = coeffs / coeffs.sum(axis=1, keepdims=True)
-    m = np.zeros((n_out, n_in))
-    np.add.at(m, (np.repeat(np.arange(n_out), taps.shape[1]), np.clip(taps, 0, n_in - 1).astype(int).ravel()),
-              coeffs.ravel())
-    return m
-
-
-def _resize_reference(inputs, attrs):
-    x = inputs[0]
-    y = x.astype(np.float64)
-    for axis, (n_in, scale, n_out) in enumerate(zip(x.shape, attrs["scales"], attrs["sizes"])):
-        n_out = n_in if n_out < 0 else n_out
-        if n_out == n_in and math.isclose(scale, 1.0):
-            continue  # identity along this axis for every mode
-        y = np.moveaxis(np.tensordot(_resize_matrix(n_in, n_out, scale, attrs), y, axes=([1], [axis])), 0, axis)
-    return [y.astype(x.dtype)]
-
-
-# ---- Gather, Shape, ConstantOfShape ----------------------------------------------------
-def _gather_infer(node, ins):
-    (t, s), (ti, si) = known(node, ins[0], "data"), known(node, ins[1], "indices")
-    check_dtype(node, ti, INDEX, "indices")
-    if not s:
-        raise fail(node, "data must have rank >= 1")
-    axis = normalize_axis(node, attrs_of(node)["axis"], len(s))
-    return [(t, s[:axis] + tuple(si) + s[axis + 1:])]
-
-
-def _gather_reference(inputs, attrs):
-    data, idx = inputs
-    n = data.shape[attrs["axis"]]
-    if np.any((idx < -n) | (idx >= n)):
-        raise IndexError(f"Gather index out of range [-{n}, {n}): {idx.ravel()[:8]}")
-    return [np.take(data, idx.astype(np.int64), axis=attrs["axis"])]
-
-
+# ---- Shape, Size, ConstantOfShape ----------------------------------------------------
 def shape_range(rank, attrs):
     start, end = attrs["start"], attrs["end"]
     start = min(max(start + rank if start < 0 else start, 0), rank)
@@ -435,7 +311,7 @@ def _constant_of_shape_infer(node, ins):
     at = attrs_of(node)
     if t != "int64" or len(s) != 1:
         raise fail(node, f"input 'shape' must be a 1-D int64 tensor (got {t}{shape_str(s)})")
-    if at["dtype"] not in DTYPE_BY_CODE or len(at["value"]) != 1:
+    if DTYPE_BY_CODE.get(at["dtype"]) not in CLASSIC or len(at["value"]) != 1:
         raise fail(node, f"dtype code {at['dtype']} unknown or value {at['value']} is not one number")
     if not ins[0].is_const:  # computed at run time (the runtime knows it while planning)
         n = static_dim(node, s[0], "length of input 'shape'")
@@ -451,73 +327,7 @@ def _constant_of_shape_reference(inputs, attrs):
     return [np.full(tuple(int(d) for d in inputs[0]), attrs["value"][0]).astype(dtype)]
 
 
-define("Concat", 100, "tensor", ("inputs*",), ("y",), {"axis": Attr("int")}, infer=_concat_infer,
-       reference=lambda ins, attrs: [np.concatenate(ins, axis=attrs["axis"])])
-define("Reshape", 101, "tensor", ("x", "shape?"), ("y",), {"shape": Attr("ints", []), "allowzero": Attr("int", 0)},
-       infer=_reshape_infer, reference=_reshape_reference)
-define("Transpose", 102, "tensor", ("x",), ("y",), {"perm": Attr("ints")}, infer=_transpose_infer,
-       reference=lambda ins, attrs: [np.asarray(np.transpose(ins[0], attrs["perm"]), order="C")])
-define("Slice", 103, "tensor", ("x", "starts?", "ends?", "axes?", "steps?"), ("y",), {
-    "starts": Attr("ints", []), "ends": Attr("ints", []), "axes": Attr("ints", []), "steps": Attr("ints", []),
-}, infer=_slice_infer, reference=_slice_reference)
-define("Split", 104, "tensor", ("x", "split?"), ("outputs*",), {"axis": Attr("int", 0), "split": Attr("ints", [])},
-       infer=_split_infer, reference=_split_reference)
-define("Pad", 105, "tensor", ("x",), ("y",), {
-    "pads": Attr("ints"), "mode": Attr("int", 0), "value": Attr("float", 0.0),
-}, infer=_pad_infer, reference=_pad_reference)
-define("Resize", 106, "tensor", ("x",), ("y",), {
-    "mode": Attr("int", 0), "coordinate_transformation_mode": Attr("int", 0), "nearest_mode": Attr("int", 0),
-    "cubic_coeff_a": Attr("float", -0.75), "exclude_outside": Attr("int", 0),
-    "extrapolation_value": Attr("float", 0.0), "scales": Attr("floats"), "sizes": Attr("ints"),
-}, infer=_resize_infer, reference=_resize_reference)
-define("Gather", 107, "tensor", ("data", "indices"), ("y",), {"axis": Attr("int", 0)}, infer=_gather_infer,
-       reference=_gather_reference)
-define("Shape", 108, "tensor", ("x",), ("y",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
-       infer=_shape_infer, reference=_shape_reference)
-define("ConstantOfShape", 109, "tensor", ("shape",), ("y",), {"value": Attr("floats", [0.0]),
-                                                              "dtype": Attr("int", 1)},
-       infer=_constant_of_shape_infer, reference=_constant_of_shape_reference)
-define("Size", 110, "tensor", ("x",), ("y",), infer=_size_infer,
-       reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
-
-
-# ---- Range, Expand, Tile ------------------------------------------------------------------------
-def _scalar_param(node, v, role):
-    t, s = known(node, v, role)
-    if len(s) > 1 or (len(s) == 1 and s[0] != 1):
-        raise fail(node, f"input {role!r} must be a scalar, got shape {shape_str(s)}")
-    return t, (None if v.const is None else np.asarray(v.const).reshape(-1)[0])
-
-
-def range_length(start, limit, delta) -> int:
-    """ONNX Range: max(ceil((limit - start) / delta), 0) elements."""
-    if delta == 0:
-        raise ValueError("Range delta is 0")
-    return max(int(math.ceil((float(limit) - float(start)) / float(delta))), 0) if isinstance(
-        start, (float, np.floating)) else max(-(-(int(limit) - int(start)) // int(delta)), 0)
-
-
-def _range_infer(node, ins):
-    typed = [_scalar_param(node, v, r) for v, r in zip(ins, ("start", "limit", "delta"))]
-    t = typed[0][0]
-    if t not in ("float32", "int32", "int64") or any(tt != t for tt, _ in typed):
-        raise fail(node, f"start/limit/delta must share one dtype of float32, int32, int64; got "
-                         f"{[tt for tt, _ in typed]}")
-    values = [v for _, v in typed]
-    if any(v is None for v in values):
-        return [(t, (fresh_dim(node, 0, "n"),))]
-    if values[2] == 0:
-        raise fail(node, "delta is 0")
-    return [(t, (range_length(*values),))]
-
-
-def _range_reference(inputs, attrs):
-    start, limit, delta = (np.asarray(a).reshape(-1)[0] for a in inputs)
-    n = range_length(start, limit, delta)
-    return [(start + np.arange(n, dtype=np.float64 if start.dtype.kind == "f" else np.int64) * delta)
-            .astype(inputs[0].dtype)]
-
-
+# ---- Expand, Tile ------------------------------------------------------------------------
 def _expand_infer(node, ins):
     t, s = known(node, ins[0], "x")
     if (len(ins) < 2 or ins[1] is None) and "shape" not in node.attrs:
@@ -547,260 +357,35 @@ def _tile_infer(node, ins):
     return [(t, tuple(d if r == 1 else (f"{d}*{r}" if is_sym(d) else int(d) * r) for d, r in zip(s, reps)))]
 
 
-# ---- GatherElements, GatherND, ScatterElements, ScatterND ---------------------------------------
-REDUCTIONS = ("none", "add", "mul", "max", "min")
-
-
-def _wrap_indices(op, idx, bound):
-    """Negative indices wrap once; anything else outside [0, bound) is an IndexError."""
-    idx = np.asarray(idx).astype(np.int64)
-    bad = (idx < -bound) | (idx >= bound)
-    if np.any(bad):
-        raise IndexError(f"{op}: index {int(idx[bad].ravel()[0])} is out of range [-{bound}, {bound})")
-    return np.where(idx < 0, idx + bound, idx)
-
-
-def _index_input(node, ins, k, role):
-    t, s = known(node, ins[k], role)
-    check_dtype(node, t, INDEX, role)
-    return s
-
-
-def _gather_elements_infer(node, ins):
-    t, s = known(node, ins[0], "data")
-    si = _index_input(node, ins, 1, "indices")
-    if len(si) != len(s) or not s:
-        raise fail(node, f"indices {shape_str(si)} must have the rank of data {shape_str(s)} (>= 1)")
-    normalize_axis(node, attrs_of(node)["axis"], len(s))
-    return [(t, tuple(si))]
-
-
-def _gather_elements_reference(inputs, attrs):
-    data, idx = inputs
-    axis = attrs["axis"] % data.ndim
-    return [np.take_along_axis(data, _wrap_indices("GatherElements", idx, data.shape[axis]), axis=axis)]
-
-
-def _gather_nd_infer(node, ins):
-    t, s = known(node, ins[0], "data")
-    si = _index_input(node, ins, 1, "indices")
-    b = attrs_of(node)["batch_dims"]
-    if not si or b < 0 or b >= min(len(s), len(si)):
-        raise fail(node, f"batch_dims {b} must be < rank of data {shape_str(s)} and of indices {shape_str(si)}")
-    k = static_dim(node, si[-1], "last dim of indices")
-    if not 1 <= k <= len(s) - b:
-        raise fail(node, f"last dim of indices {shape_str(si)} must be in 1..{len(s) - b}")
-    return [(t, tuple(si[:-1]) + tuple(s[b + k:]))]
-
-
-def _gather_nd_reference(inputs, attrs):
-    data, idx = inputs
-    b = attrs["batch_dims"]
-    k = idx.shape[-1]
-    batch = data.shape[:b]
-    nb = prod(batch)
-    d = data.reshape((nb,) + data.shape[b:])
-    ix = idx.reshape((nb, -1, k)).astype(np.int64)
-    out = np.empty((nb, ix.shape[1]) + data.shape[b + k:], data.dtype)
-    for a in range(k):
-        ix[..., a] = _wrap_indices("GatherND", ix[..., a], data.shape[b + a])
-    for n in range(nb):
-        for j in range(ix.shape[1]):
-            out[n, j] = d[n][tuple(ix[n, j])]
-    return [out.reshape(idx.shape[:-1] + data.shape[b + k:])]
-
-
-def _scatter_check(node):
-    red = attrs_of(node)["reduction"]
-    if red not in range(len(REDUCTIONS)):
-        raise fail(node, f"reduction {red} unknown (0 none, 1 add, 2 mul, 3 max, 4 min)")
-
-
-def _scatter_elements_infer(node, ins):
-    t, s = known(node, ins[0], "data")
-    si = _index_input(node, ins, 1, "indices")
-    tu, su = known(node, ins[2], "updates")
-    _scatter_check(node)
-    if tu != t or len(si) != len(s) or not s or not all(dims_equal(a, b) for a, b in zip(si, su)) or \
-            len(su) != len(si):
-        raise fail(node, f"data {t}{shape_str(s)}, indices {shape_str(si)} and updates {tu}{shape_str(su)} must "
-                         f"share rank (indices and updates also shape, data and updates dtype)")
-    normalize_axis(node, attrs_of(node)["axis"], len(s))
-    return [(t, tuple(s))]
-
-
-def _combine(red, old, new):
-    return {"none": lambda: new, "add": lambda: old + new, "mul": lambda: old * new,
-            "max": lambda: np.maximum(old, new), "min": lambda: np.minimum(old, new)}[red]()
-
-
-def _scatter_elements_reference(inputs, attrs):
-    data, idx, upd = inputs
-    axis, red = attrs["axis"] % data.ndim, REDUCTIONS[attrs["reduction"]]
-    idx = _wrap_indices("ScatterElements", idx, data.shape[axis])
-    out = data.copy()
-    for pos in np.ndindex(*idx.shape):  # in order: later duplicates win / accumulate
-        at = list(pos)
-        at[axis] = idx[pos]
-        out[tuple(at)] = _combine(red, out[tuple(at)], upd[pos])
-    return [out]
-
-
-def _scatter_nd_infer(node, ins):
-    t, s = known(node, ins[0], "data")
-    si = _index_input(node, ins, 1, "indices")
-    tu, su = known(node, ins[2], "updates")
-    _scatter_check(node)
-    k = static_dim(node, si[-1], "last dim of indices") if si else 0
-    want = tuple(si[:-1]) + tuple(s[k:])
-    if tu != t or not si or not 1 <= k <= len(s) or len(su) != len(want) or \
-            not all(dims_equal(a, b) or is_sym(a) or is_sym(b) for a, b in zip(su, want)):
-        raise fail(node, f"updates {tu}{shape_str(su)} must be {t}{shape_str(want)} for data {shape_str(s)} and "
-                         f"indices {shape_str(si)}")
-    return [(t, tuple(s))]
-
-
-def _scatter_nd_reference(inputs, attrs):
-    data, idx, upd = inputs
-    red = REDUCTIONS[attrs["reduction"]]
-    k = idx.shape[-1]
-    ix = idx.reshape(-1, k).astype(np.int64)
-    for a in range(k):
-        ix[:, a] = _wrap_indices("ScatterND", ix[:, a], data.shape[a])
-    u = upd.reshape((ix.shape[0],) + data.shape[k:])
-    out = data.copy()
-    for j in range(ix.shape[0]):
-        out[tuple(ix[j])] = _combine(red, out[tuple(ix[j])], u[j])
-    return [out]
-
-
-# ---- OneHot, TopK, Trilu, CumSum ----------------------------------------------------------------
-def _onehot_infer(node, ins):
-    ti, si = known(node, ins[0], "indices")
-    check_dtype(node, ti, ("int32", "int64", "float32"), "indices")  # ONNX allows float indices (truncated)
-    tv, sv = known(node, ins[1], "values")
-    if len(sv) != 1 or sv[0] != 2:
-        raise fail(node, f"values must be [off, on] (shape [2]), got {shape_str(sv)}")
-    axis = normalize_axis(node, attrs_of(node)["axis"], len(si) + 1)
-    if len(ins) > 2 and ins[2] is not None:
-        td, _ = _scalar_param(node, ins[2], "depth")
-        depth = ins[2].const
-        depth = fresh_dim(node, 0, "depth") if depth is None else int(np.asarray(depth).reshape(-1)[0])
-    else:
-        depth = attrs_of(node)["depth"]
-    if not is_sym(depth) and depth < 1:
-        raise fail(node, f"depth {depth} must be >= 1")
-    return [(tv, tuple(si[:axis]) + (depth,) + tuple(si[axis:]))]
-
-
-def _onehot_reference(inputs, attrs):
-    idx, values = inputs[0], inputs[1]
-    depth = int(np.asarray(inputs[2]).reshape(-1)[0]) if len(inputs) > 2 and inputs[2] is not None \
-        else attrs["depth"]
-    axis = attrs["axis"] % (idx.ndim + 1)
-    idx = idx.astype(np.int64)
-    idx = np.where(idx < 0, idx + depth, idx)  # still out of range: an all-off row, as ONNX says
-    hot = np.expand_dims(idx, axis) == np.arange(depth).reshape((-1,) + (1,) * (idx.ndim - axis))
-    return [np.where(hot, values[1], values[0]).astype(values.dtype)]
-
-
-def _topk_infer(node, ins):
-    t, s = known(node, ins[0], "x")
-    check_dtype(node, t, ("float32", "int32", "int64"), "x")
-    if not s:
-        raise fail(node, "x must have rank >= 1")
-    axis = normalize_axis(node, attrs_of(node)["axis"], len(s))
-    if len(ins) > 1 and ins[1] is not None:
-        _, k = _scalar_param(node, ins[1], "k")
-    else:
-        k = attrs_of(node)["k"]
-    if k is None:
-        k = fresh_dim(node, 0, "k")
-    else:
-        k = int(k)
-        if k < 0 or (not is_sym(s[axis]) and k > int(s[axis])):
-            raise fail(node, f"k {k} must be in 0..{s[axis]} (axis {axis} of x {shape_str(s)})")
-    out = tuple(s[:axis]) + (k,) + tuple(s[axis + 1:])
-    return [(t, out), ("int64", out)]
-
-
-def _topk_reference(inputs, attrs):
-    x = inputs[0]
-    k = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None else attrs["k"]
-    axis = attrs["axis"] % x.ndim
-    # a stable sort of -x (largest) keeps equal values in index order, as onnxruntime does
-    key = -x.astype(np.float64) if attrs["largest"] else x.astype(np.float64)
-    order = np.argsort(key, axis=axis, kind="stable")
-    idx = np.take(order, np.arange(k), axis=axis)
-    return [np.take_along_axis(x, idx, axis=axis), idx.astype(np.int64)]
-
-
-def _trilu_infer(node, ins):
-    t, s = known(node, ins[0], "x")
-    if len(s) < 2:
-        raise fail(node, f"x must have rank >= 2, got {shape_str(s)}")
-    if len(ins) > 1 and ins[1] is not None:
-        _scalar_param(node, ins[1], "k")
-    return [(t, tuple(s))]
-
-
-def _trilu_reference(inputs, attrs):
-    x = inputs[0]
-    k = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None else attrs["k"]
-    return [np.triu(x, k) if attrs["upper"] else np.tril(x, k)]
-
-
-def _cumsum_infer(node, ins):
-    t, s = known(node, ins[0], "x")
-    check_dtype(node, t, ("float32", "int32", "int64"), "x")
-    if not s:
-        raise fail(node, "x must have rank >= 1")
-    if len(ins) > 1 and ins[1] is not None:
-        _, axis = _scalar_param(node, ins[1], "axis")
-        check_dtype(node, ins[1].dtype, INDEX, "axis")
-    else:
-        axis = attrs_of(node)["axis"]
-    if axis is not None:
-        normalize_axis(node, int(axis), len(s))
-    return [(t, tuple(s))]
-
-
-def _cumsum_reference(inputs, attrs):
-    x = inputs[0]
-    axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None \
-        else attrs["axis"]
-    axis %= x.ndim
-    y = np.flip(x, axis) if attrs["reverse"] else x
-    wide = y.astype(np.float64) if y.dtype.kind == "f" else y
-    c = np.cumsum(wide, axis=axis)
-    if attrs["exclusive"]:
-        c = c - wide
-    c = c.astype(x.dtype)
-    return [np.ascontiguousarray(np.flip(c, axis) if attrs["reverse"] else c)]
-
-
-define("Range", 111, "tensor", ("start", "limit", "delta"), ("y",), infer=_range_infer, reference=_range_reference)
-define("Expand", 112, "tensor", ("x", "shape?"), ("y",), {"shape": Attr("ints", [])}, infer=_expand_infer,
-       reference=_expand_reference)
-define("Tile", 113, "tensor", ("x", "repeats?"), ("y",), {"repeats": Attr("ints", [])}, infer=_tile_infer,
-       reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
-define("GatherElements", 114, "tensor", ("data", "indices"), ("y",), {"axis": Attr("int", 0)},
-       infer=_gather_elements_infer, reference=_gather_elements_reference)
-define("GatherND", 115, "tensor", ("data", "indices"), ("y",), {"batch_dims": Attr("int", 0)},
-       infer=_gather_nd_infer, reference=_gather_nd_reference)
-define("ScatterElements", 116, "tensor", ("data", "indices", "updates"), ("y",), {
-    "axis": Attr("int", 0), "reduction": Attr("int", 0)}, infer=_scatter_elements_infer,
-       reference=_scatter_elements_reference)
-define("ScatterND", 117, "tensor", ("data", "indices", "updates"), ("y",), {"reduction": Attr("int", 0)},
-       infer=_scatter_nd_infer, reference=_scatter_nd_reference)
-define("Trilu", 118, "tensor", ("x", "k?"), ("y",), {"upper": Attr("int", 1), "k": Attr("int", 0)},
-       infer=_trilu_infer, reference=_trilu_reference)
-define("CumSum", 119, "tensor", ("x", "axis?"), ("y",), {
-    "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)}, infer=_cumsum_infer,
-       reference=_cumsum_reference)
-define("OneHot", 150, "tensor", ("indices", "values", "depth?"), ("y",), {"depth": Attr("int", 0),
-                                                                          "axis": Attr("int", -1)},
-       infer=_onehot_infer, reference=_onehot_reference)
-define("TopK", 151, "tensor", ("x", "k?"), ("values", "indices"), {
-    "k": Attr("int", 0), "axis": Attr("int", -1), "largest": Attr("int", 1), "sorted": Attr("int", 1)},
-       infer=_topk_infer, reference=_topk_reference)
+# Data movement: T is any dtype; I: int32/int64 parameter inputs (shape, starts, sizes...)
+_MOVE = {"T": ANY, "I": INDEX}
+define("Concat", 100, "tensor", ("inputs*: T",), ("y: T",), {"axis": Attr("int")}, types=_MOVE,
+       infer=_concat_infer, reference=lambda ins, attrs: [np.concatenate(ins, axis=attrs["axis"])])
+define("Reshape", 101, "tensor", ("x: T", "shape?: I"), ("y: T",),
+       {"shape": Attr("ints", []), "allowzero": Attr("int", 0)}, types=_MOVE,
+       infer=_reshape_infer, reference=_reshape_reference)
+define("Transpose", 102, "tensor", ("x: T",), ("y: T",), {"perm": Attr("ints")}, types=_MOVE,
+       infer=_transpose_infer,
+       reference=lambda ins, attrs: [np.asarray(np.transpose(ins[0], attrs["perm"]), order="C")])
+define("Slice", 103, "tensor", ("x: T", "starts?: I", "ends?: I", "axes?: I", "steps?: I"), ("y: T",), {
+    "starts": Attr("ints", []), "ends": Attr("ints", []), "axes": Attr("ints", []), "steps": Attr("ints", []),
+}, types=_MOVE, infer=_slice_infer, reference=_slice_reference)
+define("Split", 104, "tensor", ("x: T", "split?: I"), ("outputs*: T",),
+       {"axis": Attr("int", 0), "split": Attr("ints", [])}, types=_MOVE,
+       infer=_split_infer, reference=_split_reference)
+define("Pad", 105, "tensor", ("x: T",), ("y: T",), {
+    "pads": Attr("ints"), "mode": Attr("int", 0), "value": Attr("float", 0.0),
+}, types=_MOVE, infer=_pad_infer, reference=_pad_reference)
+define("Shape", 108, "tensor", ("x: T",), ("y: I64",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
+       types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",), infer=_shape_infer, reference=_shape_reference)
+# ConstantOfShape's output dtype is its dtype attribute (one of CLASSIC, as the runtime checks)
+define("ConstantOfShape", 109, "tensor", ("shape: I64",), ("y: T",), {"value": Attr("floats", [0.0]),
+                                                                      "dtype": Attr("int", 1)},
+       types={"I64": ("int64",), "T": CLASSIC}, infer=_constant_of_shape_infer,
+       reference=_constant_of_shape_reference)
+define("Size", 110, "tensor", ("x: T",), ("y: I64",), types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",),
+       infer=_size_infer, reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
+define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr("ints", [])}, types=_MOVE,
+       infer=_expand_infer, reference=_expand_reference)
+define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE,
+       infer=_tile_infer, reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])

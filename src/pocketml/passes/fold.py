@@ -92,7 +92,7 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
     except Exception as exc:  # noqa: BLE001 - any reference failure means "do not fold"
         warnings.warn(f"constant folding skipped node {node.name!r} ({node.op}): {exc}", stacklevel=2)
         return None
-    if opdef.runtime and sum(r.nbytes for r in results) > sum(x.nbytes for x in inputs if x is not None) \
+    if sum(r.nbytes for r in results) > sum(x.nbytes for x in inputs if x is not None) \
             + GROWTH_ALLOWANCE:
         return None
     out = []

@@ -15,12 +15,15 @@ from typing import Optional
 from .. import ir, ops
 from ._util import attr, is_float, remove_nodes, sole_consumer, take_output
 
-PRODUCERS = ("Conv", "ConvTranspose", "Gemm", "MatMul", "ScaleShift", "Add", "Sub", "Mul", "Div", "Max", "Min")
+PRODUCERS = ops.with_trait("fusable_producer")  # ops carrying act/act_alpha/act_beta that fusion targets
+ACTIVATIONS = ops.with_trait("activation")  # unary ops activation_of maps to a fused kind
 
 
 def activation_of(node: ir.Node) -> Optional[tuple]:
     """(act, act_alpha, act_beta) equivalent to a unary activation node, or None."""
     op = node.op
+    if op not in ACTIVATIONS:
+        return None
     if op == "Relu":
         return ops.ACT_RELU, 0.0, 0.0
     if op == "Clip":

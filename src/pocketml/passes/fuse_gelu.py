@@ -30,7 +30,7 @@ RTOL = 1e-6
 SQRT2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 TANH_CUBIC = 0.044715
-COMMUTATIVE = ("Add", "Mul")
+COMMUTATIVE = ops.with_trait("commutative")
 
 
 def _scalar(graph: ir.Graph, name: str) -> Optional[float]:

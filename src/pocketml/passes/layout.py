@@ -40,7 +40,7 @@ from typing import Optional
 
 import numpy as np
 
-from .. import ir
+from .. import ir, ops
 from ._util import (
     attr,
     bypass,
@@ -260,11 +260,10 @@ def _reshape(s, node, p):
 
 
 HANDLERS: dict = {
-    **{op: _unary for op in ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu",
-                             "Selu", "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity",
-                             "Cast")},
-    **{op: _broadcast for op in ("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu")},
-    **{op: _channel_last for op in ("ScaleShift", "LRN", "BatchNormalization")},
+    # the op lists come from the registry's traits
+    **{op: _unary for op in ops.with_trait("layout_agnostic") if ops.get(op).max_inputs == 1},
+    **{op: _broadcast for op in ops.with_trait("layout_agnostic") if ops.get(op).max_inputs == 2},
+    **{op: _channel_last for op in ops.with_trait("channel_last")},
     "Concat": _concat, "Softmax": _softmax, "LogSoftmax": _softmax, "Split": _split, "Slice": _slice,
     "Pad": _pad, "Resize": _resize, "ReduceMean": _reduce, "ReduceSum": _reduce, "ReduceMax": _reduce,
     "Gather": _gather, "Reshape": _reshape,

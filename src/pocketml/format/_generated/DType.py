@@ -11,3 +11,7 @@ class DType(object):
     INT32 = 5
     INT64 = 6
     BOOL = 7
+    INT16 = 8
+    UINT16 = 9
+    UINT32 = 10
+    UINT64 = 11

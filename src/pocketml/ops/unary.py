@@ -1,0 +1,135 @@
+"""Unary ops: activations and math (one input, same shape out), the
+predicates IsNaN/IsInf (bool out), Identity and Cast.
+
+Dtypes: float32; Abs/Neg/Sign also int32/int64; Identity takes any dtype;
+Cast converts between the dtypes its loaders know (CLASSIC).
+The activations that a producer can absorb (trait ``activation``) share their
+numpy code with the fused activations (_common.ACTIVATIONS).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dtypes import DTYPE_BY_CODE, np_dtype
+from . import (ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
+               ACT_TANH, REGISTRY, Attr, define)
+from ._common import ACTIVATIONS, ANY, BOOL, CLASSIC, FLOAT, NUMERIC, erf, fail, known
+
+
+def _act(kind, alpha=None, beta=None):
+    """A unary op that is one of the fusable activations (same numpy code)."""
+    return lambda x, at: ACTIVATIONS[kind](x, at.get(alpha, 0.0) if alpha else 0.0, at.get(beta, 0.0) if beta else 0.0)
+
+
+def _softplus(x, at):
+    # log(1 + e^x) without overflow for large x
+    return np.logaddexp(np.zeros_like(x), x)
+
+
+def _elu(x, at):
+    return np.where(x < 0, at["alpha"] * np.expm1(np.minimum(x, 0)), x)
+
+
+def _selu(x, at):
+    return at["gamma"] * np.where(x <= 0, at["alpha"] * np.expm1(np.minimum(x, 0)), x)
+
+
+UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
+    "Relu": (20, {}, _act(ACT_RELU), FLOAT),
+    "LeakyRelu": (21, {"alpha": Attr("float", 0.01)}, _act(ACT_LEAKY_RELU, "alpha"), FLOAT),
+    "Clip": (22, {"min": Attr("float", float("-inf")), "max": Attr("float", float("inf"))},
+             lambda x, at: np.minimum(np.maximum(x, at["min"]), at["max"]), FLOAT),
+    "Sigmoid": (23, {}, _act(ACT_SIGMOID), FLOAT),
+    "Tanh": (24, {}, _act(ACT_TANH), FLOAT),
+    "HardSigmoid": (25, {"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)},
+                    _act(ACT_HARDSIGMOID, "alpha", "beta"), FLOAT),
+    "HardSwish": (26, {}, _act(ACT_HARDSWISH), FLOAT),
+    "Elu": (27, {"alpha": Attr("float", 1.0)}, _elu, FLOAT),
+    "Selu": (28, {"alpha": Attr("float", 1.67326319217681884765625),
+                  "gamma": Attr("float", 1.05070102214813232421875)}, _selu, FLOAT),
+    "Softplus": (29, {}, _softplus, FLOAT),
+    "Sqrt": (30, {}, lambda x, at: np.sqrt(x), FLOAT),
+    "Exp": (31, {}, lambda x, at: np.exp(x), FLOAT),
+    "Log": (32, {}, lambda x, at: np.log(x), FLOAT),
+    "Abs": (33, {}, lambda x, at: np.abs(x), NUMERIC),
+    "Neg": (34, {}, lambda x, at: np.negative(x), NUMERIC),
+    "Reciprocal": (35, {}, lambda x, at: np.reciprocal(x), FLOAT),
+    "Identity": (36, {}, lambda x, at: x.copy(), ANY),
+    "Floor": (42, {}, lambda x, at: np.floor(x), FLOAT),
+    "Ceil": (43, {}, lambda x, at: np.ceil(x), FLOAT),
+    "Round": (44, {}, lambda x, at: np.round(x), FLOAT),  # half to even, as ONNX
+    "Sign": (45, {}, lambda x, at: np.sign(x), NUMERIC),
+    "Sin": (46, {}, lambda x, at: np.sin(x), FLOAT),
+    "Cos": (47, {}, lambda x, at: np.cos(x), FLOAT),
+    "Erf": (48, {}, lambda x, at: erf(x), FLOAT),
+    # approximate: "none" (x/2 (1 + erf(x/sqrt2))) or "tanh", as ONNX Gelu (opset 20)
+    "Gelu": (49, {"approximate": Attr("string", "none")},
+             lambda x, at: ACTIVATIONS[GELU_ACT[at["approximate"]]](x, 0.0, 0.0), FLOAT),
+}
+GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
+# unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
+ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu")
+# unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
+LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
+                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity")
+
+
+def _unary_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    if node.op == "Gelu" and REGISTRY["Gelu"].attr(node, "approximate") not in GELU_ACT:
+        raise fail(node, f"approximate={node.attrs['approximate']!r} is not supported (supported: none, tanh)")
+    return [(t, s)]
+
+
+def _unary_reference(fn):
+    def reference(inputs, attrs):
+        x = np.asarray(inputs[0])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return [np.asarray(fn(x, attrs)).astype(x.dtype)]
+    return reference
+
+
+for _name, (_code, _attrs, _fn, _dtypes) in UNARY.items():
+    _traits = ("elementwise",) + (("activation",) if _name in ACTIVATION_OPS else ()) + \
+        (("layout_agnostic",) if _name in LAYOUT_AGNOSTIC else ())
+    define(_name, _code, "unary", ("x: T",), ("y: T",), _attrs, types={"T": _dtypes}, traits=_traits,
+           infer=_unary_infer, reference=_unary_reference(_fn))
+
+
+# ---- predicates: bool output -----------------------------------------------------------
+def _predicate_infer(node, ins):
+    return [("bool", known(node, ins[0], "x")[1])]
+
+
+def _isinf(x, at):
+    return (np.isposinf(x) & bool(at["detect_positive"])) | (np.isneginf(x) & bool(at["detect_negative"]))
+
+
+define("IsNaN", 40, "unary", ("x: T",), ("y: B",), types={"T": FLOAT, "B": BOOL},
+       traits=("elementwise",), infer=_predicate_infer, reference=lambda ins, at: [np.isnan(ins[0])])
+define("IsInf", 41, "unary", ("x: T",), ("y: B",),
+       {"detect_positive": Attr("int", 1), "detect_negative": Attr("int", 1)}, types={"T": FLOAT, "B": BOOL},
+       traits=("elementwise",), infer=_predicate_infer,
+       reference=lambda ins, at: [np.asarray(_isinf(ins[0], at))])
+
+
+# ---- Cast ------------------------------------------------------------------------------
+def _cast_infer(node, ins):
+    _, s = known(node, ins[0], "x")
+    op = REGISTRY["Cast"]
+    to = op.attr(node, "to")
+    allowed = {c: n for c, n in DTYPE_BY_CODE.items() if n in op.types["T2"]}
+    if to not in allowed:
+        raise fail(node, f"attribute to={to} is not a supported dtype code (supported: {allowed})")
+    return [(DTYPE_BY_CODE[to], s)]
+
+
+def _cast_reference(inputs, attrs):
+    # float -> int truncates toward zero (numpy astype and C casts agree)
+    with np.errstate(invalid="ignore"):
+        return [np.asarray(inputs[0]).astype(np_dtype(DTYPE_BY_CODE[attrs["to"]]))]
+
+
+# to: a dtype code (pocketml.dtypes)
+define("Cast", 38, "unary", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={"T1": CLASSIC, "T2": CLASSIC},
+       traits=("elementwise", "layout_agnostic"), infer=_cast_infer, reference=_cast_reference)
