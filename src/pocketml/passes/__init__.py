@@ -1,7 +1,7 @@
 """Graph passes: rewrites of an ir.Graph that keep its outputs (up to float rounding).
 
 Each pass is ``pass(graph) -> bool`` (True if it changed the graph), lives in a
-module of its own, and expects shapes inferred (``graph.infer_shapes()``).
+module of its own, and expects shapes inferred (``shape_inference.infer_shapes(graph)``).
 ``optimize`` runs the default pipeline in place until nothing changes,
 re-sorting and re-inferring shapes after every pass that changed something:
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import ir
+from ..shape_inference import infer_shapes
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .fold_bn import fold_scale_shift
@@ -64,14 +65,14 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
     """
     graph.toposort()
     fold_constants(graph)  # infers as it goes: shape subgraphs must fold before the whole graph infers
-    graph.infer_shapes()
+    infer_shapes(graph)
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, run in PIPELINE:
             if run(graph):
                 changed = True
-                graph.toposort()
-                graph.infer_shapes()
+                graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                infer_shapes(graph)
                 if log is not None:
                     log.append(name)
         if not changed:

@@ -4,7 +4,7 @@ Nodes are dataclasses compared by value, so every lookup here goes by identity
 (``is``/``id``), never ``==`` or ``list.remove``. Graph outputs and inputs are
 part of the model's interface: a helper that cannot keep their names refuses
 (returns False) instead of renaming them. Passes read shapes from
-``graph.values`` and so expect ``graph.infer_shapes()`` to have run.
+``graph.values`` and so expect ``shape_inference.infer_shapes(graph)`` to have run.
 """
 from __future__ import annotations
 
@@ -56,8 +56,7 @@ def node_index(graph: ir.Graph, node: ir.Node) -> int:
 
 
 def remove_nodes(graph: ir.Graph, dead) -> None:
-    ids = {id(n) for n in dead}
-    graph.nodes = [n for n in graph.nodes if id(n) not in ids]
+    graph.remove_nodes(dead)
 
 
 def sole_consumer(graph: ir.Graph, uses: dict, name: str) -> Optional[ir.Node]:
@@ -102,12 +101,12 @@ def bypass(graph: ir.Graph, node: ir.Node, src: str) -> bool:
         return True
     if src in graph.inputs or src in graph.outputs or graph.is_const(src):
         return False
-    producer = graph.producers().get(src)
+    producer = graph.producer(src)
     if producer is None:
         return False
     remove_nodes(graph, [node])
     producer.outputs = [dst if o == src else o for o in producer.outputs]
-    for n in graph.nodes:
+    for n in graph.consumers_of(src):
         n.inputs = [dst if i == src else i for i in n.inputs]
     graph.values.pop(src, None)
     return True
@@ -153,8 +152,7 @@ class Snapshot:
 
 
 def snapshot(graph: ir.Graph) -> Snapshot:
-    nodes = [dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs), attrs=dict(n.attrs))
-             for n in graph.nodes]
+    nodes = [ir.Node(n.op, list(n.inputs), list(n.outputs), dict(n.attrs), n.name) for n in graph.nodes]
     values = {k: dataclasses.replace(v) for k, v in graph.values.items()}
     return Snapshot(nodes, values, list(graph.inputs), list(graph.outputs))
 

@@ -16,6 +16,7 @@ may be shared), new ones are created and dead ones left to DCE.
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Optional
 
 import numpy as np
@@ -34,15 +35,35 @@ from ._util import (
 
 def fold_scale_shift(graph: ir.Graph) -> bool:
     changed = False
-    for rule in (_batchnorm_to_scaleshift, _binary_to_scaleshift, _merge_scaleshifts, _fold_into_producer):
-        while _apply_once(graph, rule):
-            changed = True
+    for rule, matches in RULES:
+        changed = _run_worklist(graph, rule, matches) or changed
     return changed
 
 
-def _apply_once(graph: ir.Graph, rule) -> bool:
+def _run_worklist(graph: ir.Graph, rule, matches) -> bool:
+    """Apply ``rule`` to a fixed point, visiting only nodes whose op it matches: first all
+    of them in order, then again only the neighbours of each rewrite (the rewritten node,
+    the producers of its inputs and the readers of its outputs), never the whole graph."""
     producers, uses = graph.producers(), graph.consumers()
-    return any(rule(graph, node, producers, uses) for node in list(graph.nodes))
+    work = deque(n for n in graph.nodes if n.op in matches)
+    queued = {id(n) for n in work}
+    changed = False
+    while work:
+        node = work.popleft()
+        queued.discard(id(node))
+        if node not in graph:
+            continue
+        names = [v for v in list(node.inputs) + list(node.outputs) if v]
+        if not rule(graph, node, producers, uses):
+            continue
+        changed = True
+        names += [v for v in list(node.inputs) + list(node.outputs) if v]
+        touched = [node] + [graph.producer(v) for v in names] + [c for v in names for c in graph.consumers_of(v)]
+        for n in touched:
+            if n is not None and n in graph and n.op in matches and id(n) not in queued:
+                queued.add(id(n))
+                work.append(n)
+    return changed
 
 
 def _act_attrs(node: ir.Node) -> dict:
@@ -225,3 +246,12 @@ def _fold_matmul(graph, node, scale, shift) -> bool:
 
 _WEIGHT_FOLDERS = {"Conv": _fold_conv, "ConvTranspose": _fold_conv_transpose, "Gemm": _fold_gemm,
                    "MatMul": _fold_matmul}
+
+
+# each rule with the ops it rewrites, run in this order, each to its fixed point
+RULES = (
+    (_batchnorm_to_scaleshift, frozenset({"BatchNormalization"})),
+    (_binary_to_scaleshift, frozenset({"Mul", "Add", "Sub"})),
+    (_merge_scaleshifts, frozenset({"ScaleShift"})),
+    (_fold_into_producer, frozenset({"ScaleShift"})),
+)
