@@ -53,17 +53,22 @@ def _run_worklist(graph: ir.Graph, rule, matches) -> bool:
         queued.discard(id(node))
         if node not in graph:
             continue
-        names = [v for v in list(node.inputs) + list(node.outputs) if v]
+        names = _activations(graph, node)
         if not rule(graph, node, producers, uses):
             continue
         changed = True
-        names += [v for v in list(node.inputs) + list(node.outputs) if v]
+        names += _activations(graph, node)
         touched = [node] + [graph.producer(v) for v in names] + [c for v in names for c in graph.consumers_of(v)]
         for n in touched:
             if n is not None and n in graph and n.op in matches and id(n) not in queued:
                 queued.add(id(n))
                 work.append(n)
     return changed
+
+
+def _activations(graph: ir.Graph, node: ir.Node) -> list:
+    """Non-constant values a node touches (a shared weight's other readers are not neighbours)."""
+    return [v for v in list(node.inputs) + list(node.outputs) if v and v in graph.values and not graph.is_const(v)]
 
 
 def _act_attrs(node: ir.Node) -> dict:
