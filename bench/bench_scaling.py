@@ -39,9 +39,10 @@ OPSET = 17  # LayerNormalization
 
 
 def _model(nodes, inits, x_shape, out_name, out_shape) -> onnx.ModelProto:
+    weights = [numpy_helper.from_array(np.asarray(a, np.float32), k) for k, a in inits.items()]
     graph = helper.make_graph(nodes, "scaling", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
                               [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_shape)],
-                              initializer=[numpy_helper.from_array(np.asarray(a, np.float32), k) for k, a in inits.items()])
+                              initializer=weights)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
@@ -82,7 +83,10 @@ def encoder_stack(n: int, d: int = 16, seq: int = 8) -> onnx.ModelProto:
     nodes, prev, layer = [], "x", 0
     while len(nodes) < n:
         p = f"L{layer}_"
-        mk = lambda op, ins, out, **kw: nodes.append(helper.make_node(op, ins, [p + out], name=p + out, **kw)) or p + out  # noqa: E731
+
+        def mk(op, ins, out, p=p, **kw):
+            nodes.append(helper.make_node(op, ins, [p + out], name=p + out, **kw))
+            return p + out
         h = mk("LayerNormalization", [prev, "g", "be"], "ln1", axis=-1)
         q = mk("Add", [mk("MatMul", [h, "Wq"], "q0"), "bq"], "q")
         k = mk("MatMul", [h, "Wk"], "k")
@@ -142,7 +146,6 @@ HEADER = ["case", "nodes", "convert ms", "conv us/node", "session ms", "sess us/
 
 def main(argv=None) -> int:
     ap = bench_arguments(__doc__, KINDS, "kinds to run: addmul mixed encoder light")
-    ap.set_defaults(kinds=None)
     ap.add_argument("--sizes", nargs="+", type=int, default=[1000, 4000, 16000, 64000])
     ap.add_argument("--quick", action="store_true", help="sizes 1k and 4k only")
     ap.add_argument("--max-seconds", type=float, default=120.0,

@@ -221,7 +221,7 @@ class Context:
         if not opdef.runtime:
             raise self.error(f"{op} can only be evaluated at conversion time, but its input is not constant "
                              f"(shape {values[0].shape}); fix symbolic dims with input_shapes")
-        self.graph.nodes.append(inode)
+        self.graph.append_node(inode)
         self.node_names.add(name)
         for out, (dtype, shape) in zip(outputs, inferred):
             if out:

@@ -380,6 +380,31 @@ class Graph:
             self._nodes.insert(index, node)
         return node
 
+    def append_node(self, node: Node) -> Node:
+        """Add an existing (detached) Node at the end; toposort places it later if needed."""
+        self._nodes.append(node)
+        return node
+
+    def insert_node(self, index: int, node: Node) -> Node:
+        self.nodes.insert(index, node)
+        return node
+
+    def replace_node(self, old: Node, new: Node) -> None:
+        """Put ``new`` where ``old`` stands in the order (old leaves the graph). O(n)."""
+        nodes = self.nodes
+        for k, n in enumerate(nodes):
+            if n is old:
+                nodes[k] = new
+                return
+        raise ValueError(f"node {old.name!r} is not in graph {self.name!r}")
+
+    def index_of(self, node: Node) -> int:
+        """Position of ``node`` in the order. O(n): passes call it only when they insert."""
+        for k, n in enumerate(self.nodes):
+            if n is node:
+                return k
+        raise ValueError(f"node {node.name!r} is not in graph {self.name!r}")
+
     def remove_nodes(self, dead: Iterable[Node]) -> None:
         """Drop nodes: O(1) each; the node list is compacted once, when next read."""
         for n in dead:
@@ -391,10 +416,19 @@ class Graph:
         self.remove_nodes([node])
 
     def set_input(self, node: Node, index: int, name: str) -> None:
+        """Rewire one input (the index grows with "" when ``index`` is past the end)."""
+        if index >= len(node.inputs):
+            node.inputs = list(node.inputs) + [""] * (index + 1 - len(node.inputs))
         node.inputs[index] = name
+
+    def set_inputs(self, node: Node, names: Iterable[str]) -> None:
+        node.inputs = list(names)
 
     def set_output(self, node: Node, index: int, name: str) -> None:
         node.outputs[index] = name
+
+    def set_outputs(self, node: Node, names: Iterable[str]) -> None:
+        node.outputs = list(names)
 
     # ---- queries ----------------------------------------------------------------
     def producers(self) -> Mapping:

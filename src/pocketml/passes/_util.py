@@ -1,7 +1,8 @@
 """Graph-editing helpers shared by the passes.
 
-Nodes are dataclasses compared by value, so every lookup here goes by identity
-(``is``/``id``), never ``==`` or ``list.remove``. Graph outputs and inputs are
+Nodes compare by value, so every lookup here goes by identity (``is``/``id``),
+never ``==`` or ``list.remove``; edits go through the Graph methods, which keep
+the producer/consumer indexes live. Graph outputs and inputs are
 part of the model's interface: a helper that cannot keep their names refuses
 (returns False) instead of renaming them. Passes read shapes from
 ``graph.values`` and so expect ``shape_inference.infer_shapes(graph)`` to have run.
@@ -49,10 +50,7 @@ def is_one(d) -> bool:
 
 
 def node_index(graph: ir.Graph, node: ir.Node) -> int:
-    for i, n in enumerate(graph.nodes):
-        if n is node:
-            return i
-    raise ValueError(f"node {node.name!r} is not in graph {graph.name!r}")
+    return graph.index_of(node)
 
 
 def remove_nodes(graph: ir.Graph, dead) -> None:
@@ -82,7 +80,7 @@ def take_output(graph: ir.Graph, src: ir.Node, dst: ir.Node) -> None:
     graph outputs keep reading the same name.
     """
     old = src.outputs[0]
-    src.outputs[0] = dst.outputs[0]
+    graph.set_output(src, 0, dst.outputs[0])
     graph.values.pop(old, None)
 
 
@@ -105,9 +103,8 @@ def bypass(graph: ir.Graph, node: ir.Node, src: str) -> bool:
     if producer is None:
         return False
     remove_nodes(graph, [node])
-    producer.outputs = [dst if o == src else o for o in producer.outputs]
-    for n in graph.consumers_of(src):
-        n.inputs = [dst if i == src else i for i in n.inputs]
+    graph.set_outputs(producer, [dst if o == src else o for o in producer.outputs])
+    graph.replace_uses(src, dst)
     graph.values.pop(src, None)
     return True
 

@@ -78,8 +78,8 @@ def _act_attrs(node: ir.Node) -> dict:
 def _to_scaleshift(graph: ir.Graph, node: ir.Node, x: str, scale, shift, act: dict) -> None:
     dtype = ir.np_dtype(graph.values[x].dtype)
     node.op = "ScaleShift"
-    node.inputs = [x, graph.add_const(np.asarray(scale, dtype), f"{node.name}_scale"),
-                   graph.add_const(np.asarray(shift, dtype), f"{node.name}_shift")]
+    graph.set_inputs(node, [x, graph.add_const(np.asarray(scale, dtype), f"{node.name}_scale"),
+                            graph.add_const(np.asarray(shift, dtype), f"{node.name}_shift")])
     node.attrs = dict(act)
 
 
@@ -182,11 +182,6 @@ def _new_bias(graph, node, index: int, bias, scale, shift) -> Optional[str]:
     return graph.add_const(shift.astype(np.float32), f"{node.name}_{bias}")
 
 
-def _set_input(node, index: int, name: str) -> None:
-    node.inputs += [""] * (index + 1 - len(node.inputs))
-    node.inputs[index] = name
-
-
 def _fold_conv(graph, node, scale, shift) -> bool:
     w = _float_const(graph, node.inputs[1])
     if w is None or w.ndim != 4 or w.shape[0] != scale.size:
@@ -194,8 +189,8 @@ def _fold_conv(graph, node, scale, shift) -> bool:
     bias = _new_bias(graph, node, 2, "bias", scale, shift)
     if bias is None:
         return False
-    node.inputs[1] = graph.add_const((w * scale[:, None, None, None]).astype(w.dtype), f"{node.name}_w")
-    _set_input(node, 2, bias)
+    graph.set_input(node, 1, graph.add_const((w * scale[:, None, None, None]).astype(w.dtype), f"{node.name}_w"))
+    graph.set_input(node, 2, bias)
     return True
 
 
@@ -211,8 +206,8 @@ def _fold_conv_transpose(graph, node, scale, shift) -> bool:
     if bias is None:
         return False
     factor = np.repeat(scale.reshape(groups, w.shape[3]), w.shape[0] // groups, axis=0)  # [Cin, Cout/g]
-    node.inputs[1] = graph.add_const((w * factor[:, None, None, :]).astype(w.dtype), f"{node.name}_w")
-    _set_input(node, 2, bias)
+    graph.set_input(node, 1, graph.add_const((w * factor[:, None, None, :]).astype(w.dtype), f"{node.name}_w"))
+    graph.set_input(node, 2, bias)
     return True
 
 
@@ -229,8 +224,8 @@ def _fold_gemm(graph, node, scale, shift) -> bool:
     else:
         c_new = shift
     factor = scale[:, None] if trans_b else scale[None, :]
-    node.inputs[1] = graph.add_const((b * factor).astype(b.dtype), f"{node.name}_b")
-    _set_input(node, 2, graph.add_const(c_new.astype(np.float32), f"{node.name}_c"))
+    graph.set_input(node, 1, graph.add_const((b * factor).astype(b.dtype), f"{node.name}_b"))
+    graph.set_input(node, 2, graph.add_const(c_new.astype(np.float32), f"{node.name}_c"))
     node.attrs["beta"] = 1.0
     return True
 
@@ -242,7 +237,7 @@ def _fold_matmul(graph, node, scale, shift) -> bool:
         return False
     if np.any(shift) and (shape(graph, node.inputs[0]) is None or len(shape(graph, node.inputs[0])) != 2):
         return False
-    node.inputs[1] = graph.add_const((b * scale[None, :]).astype(b.dtype), f"{node.name}_b")
+    graph.set_input(node, 1, graph.add_const((b * scale[None, :]).astype(b.dtype), f"{node.name}_b"))
     if np.any(shift):
         node.op = "Gemm"
         node.inputs.append(graph.add_const(shift.astype(np.float32), f"{node.name}_c"))

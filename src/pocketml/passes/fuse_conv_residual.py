@@ -36,11 +36,6 @@ def _fusable_conv(graph: ir.Graph, producers: dict, uses: dict, value: str, read
     return conv
 
 
-def _pad_inputs(conv: ir.Node, n: int) -> None:
-    while len(conv.inputs) < n:
-        conv.inputs.append("")
-
-
 def _fuse_add(graph: ir.Graph, node: ir.Node, producers, uses, order: dict) -> bool:
     y = graph.values[node.outputs[0]].shape
     candidates = []
@@ -54,8 +49,7 @@ def _fuse_add(graph: ir.Graph, node: ir.Node, producers, uses, order: dict) -> b
         return False
     # both operands may be convs: fuse the later one, so the residual is already computed
     conv, other = max(candidates, key=lambda c: order[id(c[0])])
-    _pad_inputs(conv, 4)
-    conv.inputs[3] = other
+    graph.set_input(conv, 3, other)
     conv.attrs.update(act=attr(node, "act"), act_alpha=attr(node, "act_alpha"), act_beta=attr(node, "act_beta"))
     take_output(graph, conv, node)
     return True
@@ -78,8 +72,7 @@ def _fuse_prelu(graph: ir.Graph, node: ir.Node, producers: dict, uses: dict) -> 
     slope = _channel_slope(graph, node.inputs[1], graph.values[node.outputs[0]].shape)
     if slope is None:
         return False
-    _pad_inputs(conv, 5)
-    conv.inputs[4] = graph.add_const(slope, f"{conv.name}_prelu_slope")
+    graph.set_input(conv, 4, graph.add_const(slope, f"{conv.name}_prelu_slope"))
     conv.attrs.update(act=ops.ACT_PRELU, act_alpha=0.0, act_beta=0.0)
     take_output(graph, conv, node)
     return True

@@ -173,7 +173,7 @@ def fuse_gelu(graph: ir.Graph) -> bool:
         replacements.append((nodes, ir.Node("Gelu", [x], [y], {"approximate": approximate},
                                             graph.unique_name(f"{nodes[-1].name}/gelu"))))
     for nodes, gelu in replacements:  # each Gelu stands where its subgraph's last node stood
-        graph.nodes[next(i for i, n in enumerate(graph.nodes) if n is nodes[-1])] = gelu
+        graph.replace_node(nodes[-1], gelu)
         for n in nodes[:-1]:
             graph.values.pop(n.outputs[0], None)
     remove_nodes(graph, dead)

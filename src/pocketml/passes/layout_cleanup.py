@@ -8,7 +8,8 @@ import numpy as np
 from .. import ir
 from ._util import attr, bypass, const, new_value, node_index, remove_nodes, reshape_spec, shape, sole_consumer
 from .identity import noop_source
-from .layout_perm import _axis, _consecutive, _group_order, compose, inverse, perm_of, permuted, reshape_groups, unit_only
+from .layout_perm import (_axis, _consecutive, _group_order, compose, inverse, perm_of, permuted, reshape_groups,
+                          unit_only)
 
 
 def _compose_transposes(graph: ir.Graph) -> bool:
@@ -18,7 +19,7 @@ def _compose_transposes(graph: ir.Graph) -> bool:
         if first is None or first.op != "Transpose":
             continue
         node.attrs["perm"] = list(compose(perm_of(first), perm_of(node)))
-        node.inputs[0] = first.inputs[0]
+        graph.set_input(node, 0, first.inputs[0])
         changed = True
     return changed
 
@@ -101,7 +102,7 @@ def _flatten_concats(graph: ir.Graph) -> bool:
                 changed = True
             else:
                 merged.append(name)
-        node.inputs = merged
+        graph.set_inputs(node, merged)
     return changed
 
 
@@ -133,8 +134,9 @@ def _pull_transposes_above_reshapes(graph: ir.Graph) -> bool:
             continue
         moved = new_value(graph, f"{z}_t", z, permuted(shape(graph, z), z_perm))
         graph.add_node("Transpose", [z], [moved], {"perm": list(z_perm)}, index=node_index(graph, reshape))
-        reshape.inputs[0], reshape.attrs["shape"] = moved, spec
-        reshape.outputs[0] = node.outputs[0]
+        graph.set_input(reshape, 0, moved)
+        reshape.attrs["shape"] = spec
+        graph.set_output(reshape, 0, node.outputs[0])
         remove_nodes(graph, [node])
         graph.values.pop(v, None)
         producers, uses, changed = graph.producers(), graph.consumers(), True
@@ -150,7 +152,7 @@ def _gemm_transposed_operands(graph: ir.Graph) -> bool:
         for i, flag in ((0, "transA"), (1, "transB")):
             t = producers.get(node.inputs[i])
             if t is not None and t.op == "Transpose" and perm_of(t) == (1, 0):
-                node.inputs[i] = t.inputs[0]
+                graph.set_input(node, i, t.inputs[0])
                 node.attrs[flag] = 1 - int(attr(node, flag))
                 changed = True
     return changed
@@ -183,7 +185,7 @@ def _absorb_flatten_transpose(graph: ir.Graph) -> bool:
         q = inverse(p)
         rows = rows.reshape(tuple(v_dims) + (rows.shape[1],))
         rows = rows.transpose([q[j] - 1 for j in range(1, len(p))] + [len(p) - 1]).reshape(k, -1)
-        fc.inputs[1] = graph.add_const(np.ascontiguousarray(rows.T if trans_b else rows), f"{fc.name}_w")
+        graph.set_input(fc, 1, graph.add_const(np.ascontiguousarray(rows.T if trans_b else rows), f"{fc.name}_w"))
         reshape.inputs[0], reshape.attrs = t.inputs[0], {"shape": spec}
         changed = True
     return changed

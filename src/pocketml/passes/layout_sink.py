@@ -223,7 +223,7 @@ class _Sinker:
     def sink_into(self, node: ir.Node, transpose: ir.Node) -> None:
         g, t, p = self.graph, transpose.outputs[0], perm_of(transpose)
         if node.op == "Transpose":
-            node.inputs[0] = transpose.inputs[0]
+            g.set_input(node, 0, transpose.inputs[0])
             node.attrs["perm"] = list(compose(p, perm_of(node)))
             if is_identity(perm_of(node)) and not bypass(g, node, node.inputs[0]):
                 node.op, node.attrs = "Identity", {}
@@ -233,7 +233,7 @@ class _Sinker:
             return
         q = inverse(p)
         for i in plan.inputs:
-            node.inputs[i] = self.transposed_input(node, node.inputs[i], q)
+            g.set_input(node, i, self.transposed_input(node, node.inputs[i], q))
             self.refresh()
         node.attrs.update(plan.attrs)
         at = node_index(g, node) + 1
@@ -243,7 +243,7 @@ class _Sinker:
             out_shape = shape(g, out)
             inner_shape = None if out_shape is None else permuted(out_shape, inverse(r))
             inner = new_value(g, f"{out}_nhwc", out, inner_shape)
-            node.outputs[j] = inner
+            g.set_output(node, j, inner)
             g.add_node("Transpose", [inner], [out], {"perm": list(r)}, index=at)
             at += 1
 
@@ -263,7 +263,7 @@ class _Sinker:
             existing = self.existing_transpose(name, q)
             if node_index(g, existing) > node_index(g, node):  # its input precedes node: move it up
                 remove_nodes(g, [existing])
-                g.nodes.insert(node_index(g, node), existing)
+                g.insert_node(node_index(g, node), existing)
             return existing.outputs[0]
         lifted = (1,) * (r - self.rank(name)) + tuple(shape(g, name))
         if kind == "compose":
