@@ -181,12 +181,18 @@ def _absorb_flatten_transpose(graph: ir.Graph) -> bool:
         spec = reshape_spec(x_shape, flat)
         if rows.shape[0] != k or flat[1] != k or spec is None:
             continue
-        v_dims = permuted(x_shape, p)[1:]
+        v_dims = tuple(permuted(x_shape, p)[1:])
         q = inverse(p)
-        rows = rows.reshape(tuple(v_dims) + (rows.shape[1],))
-        rows = rows.transpose([q[j] - 1 for j in range(1, len(p))] + [len(p) - 1]).reshape(k, -1)
-        graph.set_input(fc, 1, graph.add_const(np.ascontiguousarray(rows.T if trans_b else rows), f"{fc.name}_w"))
-        reshape.inputs[0], reshape.attrs = t.inputs[0], {"shape": spec}
+        # permute the K axis in the weights' own layout: one copy (these can be 100s of MB)
+        if trans_b:  # w is [N, K]
+            moved = w.reshape((w.shape[0],) + v_dims).transpose([0] + [q[j] for j in range(1, len(p))])
+            moved = moved.reshape(w.shape[0], k)
+        else:  # w is [K, N]
+            moved = w.reshape(v_dims + (w.shape[1],)).transpose([q[j] - 1 for j in range(1, len(p))] + [len(p) - 1])
+            moved = moved.reshape(k, -1)
+        graph.set_input(fc, 1, graph.add_const(np.ascontiguousarray(moved), f"{fc.name}_w"))
+        graph.set_input(reshape, 0, t.inputs[0])
+        reshape.attrs = {"shape": spec}
         changed = True
     return changed
 
