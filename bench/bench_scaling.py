@@ -115,7 +115,7 @@ def _best(fn, repeat: int):
     return best, result
 
 
-def measure(label: str, src: str, tmp: str, quick_repeat: bool) -> dict:
+def measure(label: str, src: str, tmp: str, quick_repeat: bool, run_ort: bool = True) -> dict:
     pml = os.path.join(tmp, os.path.basename(src) + ".pml")
     nodes = len(onnx.load(src, load_external_data=False).graph.node)
     t_conv, _ = _best(lambda: pocketml.convert(src).save(pml), 1)
@@ -125,7 +125,7 @@ def measure(label: str, src: str, tmp: str, quick_repeat: bool) -> dict:
     t_sess, sess = _best(lambda: pocketml.Session(pml, threads=1), repeat)
     arena = sess.arena_size
     del sess
-    t_ort, _ = _best(lambda: onnxruntime_session(src, 1), repeat)
+    t_ort = _best(lambda: onnxruntime_session(src, 1), repeat)[0] if run_ort else float("nan")
     return {"case": label, "nodes": nodes, "convert": t_conv, "session": t_sess, "ort": t_ort, "arena": arena}
 
 
@@ -150,6 +150,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="sizes 1k and 4k only")
     ap.add_argument("--max-seconds", type=float, default=120.0,
                     help="stop growing a kind once one conversion takes longer than this")
+    ap.add_argument("--ort-max-seconds", type=float, default=120.0,
+                    help="skip onnxruntime at a size where its previous time, grown quadratically, would exceed this")
     args = ap.parse_args(argv)
     sizes = [1000, 4000] if args.quick else args.sizes
     kinds = args.models
@@ -171,8 +173,12 @@ def main(argv=None) -> int:
                     path = os.path.join(tmp, f"{kind}_{size}.onnx")
                     onnx.save(BUILDERS[kind](size), path)
                     cases.append((f"{kind} {size // 1000}k", path))
+            prev = None
             for label, path in cases:
-                r = measure(label, path, tmp, quick_repeat=True)
+                nodes = len(onnx.load(path, load_external_data=False).graph.node)
+                run_ort = prev is None or prev["ort"] * (nodes / prev["nodes"]) ** 2 <= args.ort_max_seconds
+                r = measure(label, path, tmp, quick_repeat=True, run_ort=run_ort)
+                prev = r if run_ort else prev
                 rows.append(r)
                 print(_row(r, args.markdown), flush=True)
                 if kind != "light" and r["convert"] > args.max_seconds:
@@ -186,7 +192,7 @@ def main(argv=None) -> int:
             print(f"light: worst convert/ort ratio {worst:.2f}")
             continue
         mine = [r for r in rows if r["case"].startswith(kind + " ")]
-        if len(mine) >= 2:
+        if len(mine) >= 2:  # (ort nan when skipped)
             a, b = mine[0], mine[-1]
             g = lambda key: (b[key] / b["nodes"]) / (a[key] / a["nodes"])  # noqa: E731
             print(f"{kind}: per-node growth {a['case']} -> {b['case']}: convert {g('convert'):.2f}x, "

@@ -267,6 +267,7 @@ class Graph:
         self._uses: dict = {}  # value -> {id(node): [node, count]} (insertion ordered)
         self._nodes = _NodeList(self)
         self._stale = False  # _nodes still holds removed nodes (compacted on the next read)
+        self._touched: Optional[dict] = None  # id -> node (re)wired since track_changes()
         self.values: dict[str, Value] = {}
         self.inputs: list[str] = []
         self.outputs: list[str] = []
@@ -274,6 +275,8 @@ class Graph:
 
     # ---- index maintenance (O(inputs + outputs) of the node touched) ----------------
     def _wire(self, node: Node) -> None:
+        if self._touched is not None:
+            self._touched[id(node)] = node
         for o in node.outputs:
             if o:
                 self._producer[o] = node
@@ -429,6 +432,15 @@ class Graph:
 
     def set_outputs(self, node: Node, names: Iterable[str]) -> None:
         node.outputs = list(names)
+
+    def track_changes(self) -> None:
+        """Start recording the nodes added or rewired (inputs/outputs changed) from now on."""
+        self._touched = {}
+
+    def take_changes(self) -> list:
+        """Nodes added or rewired since the last call (still in the graph), and reset the record."""
+        touched, self._touched = self._touched or {}, {}
+        return [n for n in touched.values() if n._graph is self]
 
     # ---- queries ----------------------------------------------------------------
     def producers(self) -> Mapping:

@@ -3,7 +3,8 @@
 Each pass is ``pass(graph) -> bool`` (True if it changed the graph), lives in a
 module of its own, and expects shapes inferred (``shape_inference.infer_shapes(graph)``).
 ``optimize`` runs the default pipeline in place until nothing changes,
-re-sorting and re-inferring shapes after every pass that changed something:
+re-sorting after every pass that changed something and re-inferring the nodes
+it added or rewired (and downstream of them, where a shape changed):
 
   identity         Identity / no-op Cast, Reshape, Transpose... removed   (identity.py)
   fold             constant folding, Shape of static shapes               (fold.py)
@@ -66,13 +67,15 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
     graph.toposort()
     fold_constants(graph)  # infers as it goes: shape subgraphs must fold before the whole graph infers
     infer_shapes(graph)
+    graph.track_changes()
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, run in PIPELINE:
             if run(graph):
                 changed = True
                 graph.toposort()  # O(n log n); passes append new nodes and rely on the order
-                infer_shapes(graph)
+                # re-infer the nodes the pass added or rewired, and downstream only where a shape changed
+                infer_shapes(graph, graph.take_changes())
                 if log is not None:
                     log.append(name)
         if not changed:
