@@ -393,13 +393,22 @@ class Graph:
         return node
 
     def replace_node(self, old: Node, new: Node) -> None:
-        """Put ``new`` where ``old`` stands in the order (old leaves the graph). O(n)."""
-        nodes = self.nodes
+        """Put ``new`` where ``old`` stands in the order (old leaves the graph). O(n):
+        use ``replace_nodes`` for a batch."""
+        self.replace_nodes([(old, new)])
+
+    def replace_nodes(self, pairs: Iterable[tuple]) -> None:
+        """Put each new node where its old node stands, in one O(n) pass over the order."""
+        by_old = {id(old): (old, new) for old, new in pairs}
+        if not by_old:
+            return
+        nodes, found = self.nodes, 0
         for k, n in enumerate(nodes):
-            if n is old:
-                nodes[k] = new
-                return
-        raise ValueError(f"node {old.name!r} is not in graph {self.name!r}")
+            if id(n) in by_old:
+                nodes[k] = by_old[id(n)][1]
+                found += 1
+        if found != len(by_old):
+            raise ValueError(f"replace_nodes: {len(by_old) - found} node(s) are not in graph {self.name!r}")
 
     def index_of(self, node: Node) -> int:
         """Position of ``node`` in the order. O(n): passes call it only when they insert."""
