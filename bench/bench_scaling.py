@@ -15,7 +15,8 @@ plus the onnx wheel's light_*.onnx models ("light"). For each file it times
 ``pocketml.convert`` (import + passes + writing the .pml), ``pocketml.Session``
 creation on that .pml (C load + verify + plan) and ``onnxruntime.InferenceSession``
 creation (default graph optimisations, one thread) on the same .onnx file, and
-prints the time per node and the ratios. Small cases are timed best-of-3. A kind
+prints the time per node and the ratios. Each time is the best of 3 when one call
+takes under a second (two for session creation), else one call. A kind
 stops growing once one conversion takes longer than --max-seconds.
 """
 from __future__ import annotations
@@ -106,26 +107,27 @@ def encoder_stack(n: int, d: int = 16, seq: int = 8) -> onnx.ModelProto:
 BUILDERS = {"addmul": addmul_chain, "mixed": mixed_chain, "encoder": encoder_stack}
 
 
-def _best(fn, repeat: int):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
+def _best(fn, budget: float = 1.0):
+    """Best of 3 if one call takes under ``budget`` seconds, else the single time; and the result."""
+    t0 = time.perf_counter()
+    result = fn()
+    best = time.perf_counter() - t0
+    if best < budget:
+        for _ in range(2):
+            t0 = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - t0)
     return best, result
 
 
-def measure(label: str, src: str, tmp: str, quick_repeat: bool, run_ort: bool = True) -> dict:
+def measure(label: str, src: str, tmp: str, run_ort: bool = True) -> dict:
     pml = os.path.join(tmp, os.path.basename(src) + ".pml")
     nodes = len(onnx.load(src, load_external_data=False).graph.node)
-    t_conv, _ = _best(lambda: pocketml.convert(src).save(pml), 1)
-    repeat = 3 if quick_repeat and t_conv < 1.0 else 1
-    if repeat > 1:
-        t_conv = min(t_conv, _best(lambda: pocketml.convert(src).save(pml), repeat - 1)[0])
-    t_sess, sess = _best(lambda: pocketml.Session(pml, threads=1), repeat)
+    t_conv, _ = _best(lambda: pocketml.convert(src).save(pml))
+    t_sess, sess = _best(lambda: pocketml.Session(pml, threads=1), budget=2.0)
     arena = sess.arena_size
     del sess
-    t_ort = _best(lambda: onnxruntime_session(src, 1), repeat)[0] if run_ort else float("nan")
+    t_ort = _best(lambda: onnxruntime_session(src, 1))[0] if run_ort else float("nan")
     return {"case": label, "nodes": nodes, "convert": t_conv, "session": t_sess, "ort": t_ort, "arena": arena}
 
 
@@ -178,7 +180,7 @@ def main(argv=None) -> int:
                 nodes = len(onnx.load(path, load_external_data=False).graph.node)
                 run_ort = kind == "light" or prev is None or \
                     prev["ort"] * (nodes / prev["nodes"]) ** 2 <= args.ort_max_seconds
-                r = measure(label, path, tmp, quick_repeat=True, run_ort=run_ort)
+                r = measure(label, path, tmp, run_ort=run_ort)
                 prev = r if run_ort else prev
                 rows.append(r)
                 print(_row(r, args.markdown), flush=True)
