@@ -8,6 +8,7 @@ registry (ops/) imports the IR.
 """
 from __future__ import annotations
 
+import heapq
 from typing import Iterable, Optional
 
 from . import ir, ops
@@ -35,8 +36,6 @@ def infer_shapes(graph: ir.Graph, nodes: Optional[Iterable[ir.Node]] = None) -> 
             _infer_node(graph, n)
         return
     order = {id(n): k for k, n in enumerate(graph.nodes)}
-    import heapq
-
     heap = [(order[id(n)], id(n), n) for n in nodes if id(n) in order]
     heapq.heapify(heap)
     seen = {entry[1] for entry in heap}

@@ -17,6 +17,10 @@ it added or rewired (and downstream of them, where a shape changed):
   fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
   dce              dead nodes and values dropped                          (dce.py)
 
+Passes visit only the nodes of the ops they match (and, after a rewrite, the
+neighbours it touched), asking the graph's live producer/consumer indexes;
+none rescans the whole graph per rewrite.
+
 The order matters once: layout first puts per-channel constants on the last
 axis so fold_bn can see them, and fold_bn runs before fuse_activation because
 a Conv that already carries an activation can no longer absorb a ScaleShift.
