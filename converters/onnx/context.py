@@ -218,7 +218,7 @@ class Context:
                                          f"inferred {dtype}{list(shape)}")
                     self.graph.add_value(out, const=arr)
             return outputs
-        self.graph.nodes.append(inode)
+        self.graph.append_node(inode)
         self.node_names.add(name)
         for out, (dtype, shape) in zip(outputs, inferred):
             if out:

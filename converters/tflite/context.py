@@ -241,7 +241,7 @@ class Context:
                 raise self.error(f"folding {op} on constant inputs failed: {e}") from None
             self.graph.add_value(out, const=arr)
             return out
-        self.graph.nodes.append(node)
+        self.graph.append_node(node)
         self.node_names.add(name)
         self.graph.add_value(out, dtype, shape)
         return out

@@ -407,20 +407,23 @@ static pml_status decode_node(decoder *d, const pml_fb_table *t, int index) {
     return PML_OK;
 }
 
-/* Graph inputs/outputs: index lists checked for range and duplicates. */
+/* Graph inputs/outputs: index lists checked for range and duplicates (one mark per
+ * tensor, so a graph with many outputs is still linear). */
 static pml_status decode_io(decoder *d, const pml_fb_table *g, int id, const char *what, int **out, int *count) {
     pml_status s = decode_indices(d, g, id, what, out, count);
     if (s != PML_OK) return s;
-    for (int i = 0; i < *count; i++) {
+    char *seen = calloc((size_t)(d->m->n_tensors ? d->m->n_tensors : 1), 1);
+    if (!seen) return oom("graph interface");
+    for (int i = 0; i < *count && s == PML_OK; i++) {
         int t = (*out)[i];
         if (t < 0 || t >= d->m->n_tensors)
-            return model_error("graph %s %d refers to tensor %d but the graph has %d tensors", what, i, t,
-                               d->m->n_tensors);
-        for (int j = 0; j < i; j++)
-            if ((*out)[j] == t)
-                return model_error("tensor '%s' is listed twice among the graph %s", d->m->tensors[t].name, what);
+            s = model_error("graph %s %d refers to tensor %d but the graph has %d tensors", what, i, t,
+                            d->m->n_tensors);
+        else if (seen[t]++)
+            s = model_error("tensor '%s' is listed twice among the graph %s", d->m->tensors[t].name, what);
     }
-    return PML_OK;
+    free(seen);
+    return s;
 }
 
 /* Meaning of the graph: producers, topological order, inputs and outputs. */

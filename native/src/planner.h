@@ -13,8 +13,9 @@
  * first because they are the hardest to fit; small ones then fill the holes
  * that large ones leave behind. The result is not always optimal (the
  * problem is NP-hard) but is usually within a few percent of the lower
- * bound: the largest total size live at any one step. Cost: O(n^2) for n
- * buffers, done once per session.
+ * bound: the largest total size live at any one step. The overlapping
+ * buffers come from an interval index over steps, so the cost is
+ * O(n log n) plus the number of overlapping pairs, done once per plan.
  *
  * Every size is rounded up to PML_ALIGN and every offset is a multiple of it.
  * A pure function: no session state, so tests can drive it directly.

@@ -5,11 +5,21 @@ A Graph holds Values (name, dtype, shape, optional constant data) and Nodes
 are tuples of ints or strings (symbolic dims such as "batch"). Converters build
 graphs, passes rewrite them in place, and the format writer serialises them.
 Nodes are kept in topological order by ``Graph.toposort``.
+
+The graph keeps two indexes live: value -> producing node and value -> consuming
+nodes. Every change to a node's inputs/outputs or to the node list (through the
+Graph methods, or directly on ``node.inputs``/``graph.nodes``, whose lists report
+their changes) updates them in time proportional to the node touched, so passes
+ask ``graph.producer(v)`` / ``graph.consumers_of(v)`` after each rewrite without
+rescanning the graph. Shape inference lives in ``shape_inference`` (it needs the
+op registry, which itself imports this module).
 """
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
+from collections.abc import Mapping
 from typing import Any, Iterable, Optional, Union
 
 import numpy as np
@@ -37,26 +47,277 @@ class Value:
         return self.const is not None
 
 
-@dataclasses.dataclass
+class _Wired(list):
+    """A node's inputs or outputs: a list that unwires and rewires its node in the
+    graph's indexes around every in-place change (so direct edits stay indexed)."""
+    __slots__ = ("_node",)
+
+    def __init__(self, node: "Node", items=()):
+        super().__init__(items)
+        self._node = node
+
+    def __reduce__(self):
+        return (list, (list(self),))
+
+
+
+def _wired_mutator(name: str):
+    base = getattr(list, name)
+
+    def method(self, *args):
+        graph = self._node._graph
+        if graph is None:
+            return base(self, *args)
+        graph._unwire(self._node)
+        try:
+            return base(self, *args)
+        finally:
+            graph._wire(self._node)
+    method.__name__ = name
+    return method
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "append", "extend", "insert", "pop", "remove", "clear",
+              "sort", "reverse"):
+    setattr(_Wired, _name, _wired_mutator(_name))
+del _name
+
+
 class Node:
-    op: str
-    inputs: list  # value names; "" for an absent optional input
-    outputs: list
-    attrs: dict = dataclasses.field(default_factory=dict)
-    name: str = ""
+    """One op application. ``inputs``/``outputs`` are value names ("" = absent optional)."""
+    __slots__ = ("op", "_inputs", "_outputs", "attrs", "name", "_graph")
+
+    def __init__(self, op: str, inputs: Iterable[str], outputs: Iterable[str], attrs: Optional[dict] = None,
+                 name: str = ""):
+        self._graph: Optional[Graph] = None
+        self.op = op
+        self._inputs = _Wired(self, inputs)
+        self._outputs = _Wired(self, outputs)
+        self.attrs = {} if attrs is None else attrs
+        self.name = name
+
+    def _set(self, slot: str, names) -> None:
+        graph = self._graph
+        if graph is not None:
+            graph._unwire(self)
+        setattr(self, slot, _Wired(self, names))
+        if graph is not None:
+            graph._wire(self)
+
+    @property
+    def inputs(self) -> list:
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, names) -> None:
+        self._set("_inputs", names)
+
+    @property
+    def outputs(self) -> list:
+        return self._outputs
+
+    @outputs.setter
+    def outputs(self, names) -> None:
+        self._set("_outputs", names)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Node):
+            return NotImplemented
+        return (self.op, list(self.inputs), list(self.outputs), self.attrs, self.name) == \
+            (other.op, list(other.inputs), list(other.outputs), other.attrs, other.name)
+
+    __hash__ = None  # compared by value, like the dataclass it replaces; index by id()
+
+    def __reduce__(self):
+        return (Node, (self.op, list(self.inputs), list(self.outputs), self.attrs, self.name))
 
     def __repr__(self) -> str:
-        return f"Node({self.op} {self.name!r} {self.inputs} -> {self.outputs} {self.attrs})"
+        return f"Node({self.op} {self.name!r} {list(self.inputs)} -> {list(self.outputs)} {self.attrs})"
+
+
+class _NodeList(list):
+    """Graph.nodes: insertions attach nodes to the graph's indexes, removals detach them."""
+    __slots__ = ("_graph",)
+
+    def __init__(self, graph: "Graph", items=()):
+        super().__init__(items)
+        self._graph = graph
+
+    def __reduce__(self):
+        return (list, (list(self),))
+
+    def append(self, node):
+        self._graph._attach(node)
+        super().append(node)
+
+    def extend(self, nodes):
+        nodes = list(nodes)
+        for n in nodes:
+            self._graph._attach(n)
+        super().extend(nodes)
+
+    def __iadd__(self, nodes):
+        self.extend(nodes)
+        return self
+
+    def insert(self, index, node):
+        self._graph._attach(node)
+        super().insert(index, node)
+
+    def __setitem__(self, index, node):
+        if isinstance(index, slice):
+            old, new = list(self[index]), list(node)
+        else:
+            old, new = [self[index]], [node]
+        for n in old:
+            self._graph._detach(n)
+        for n in new:
+            self._graph._attach(n)
+        super().__setitem__(index, node if isinstance(index, slice) else new[0])
+
+    def __delitem__(self, index):
+        for n in (self[index] if isinstance(index, slice) else [self[index]]):
+            self._graph._detach(n)
+        super().__delitem__(index)
+
+    def pop(self, index=-1):
+        node = super().pop(index)
+        self._graph._detach(node)
+        return node
+
+    def remove(self, node):
+        for i, n in enumerate(self):
+            if n is node:
+                del self[i]
+                return
+        raise ValueError("node not in graph")
+
+    def clear(self):
+        for n in self:
+            self._graph._detach(n)
+        super().clear()
+
+
+class _ProducerView(Mapping):
+    """Read-only live view: value name -> producing node."""
+    __slots__ = ("_graph",)
+
+    def __init__(self, graph):
+        self._graph = graph
+
+    def __getitem__(self, name):
+        return self._graph._producer[name]
+
+    def __iter__(self):
+        return iter(self._graph._producer)
+
+    def __len__(self):
+        return len(self._graph._producer)
+
+
+class _ConsumerView(Mapping):
+    """Read-only live view: value name -> list of consuming nodes (one entry per use)."""
+    __slots__ = ("_graph",)
+
+    def __init__(self, graph):
+        self._graph = graph
+
+    def __getitem__(self, name):
+        uses = self._graph._uses.get(name)
+        if not uses:
+            raise KeyError(name)
+        return [n for n, count in uses.values() for _ in range(count)]
+
+    def __iter__(self):
+        return (k for k, v in self._graph._uses.items() if v)
+
+    def __len__(self):
+        return sum(1 for v in self._graph._uses.values() if v)
 
 
 class Graph:
     def __init__(self, name: str = "main"):
         self.name = name
-        self.nodes: list[Node] = []
+        self._producer: dict = {}  # value -> node
+        self._uses: dict = {}  # value -> {id(node): [node, count]} (insertion ordered)
+        self._nodes = _NodeList(self)
+        self._stale = False  # _nodes still holds removed nodes (compacted on the next read)
+        self._touched: Optional[dict] = None  # id -> node (re)wired since track_changes()
         self.values: dict[str, Value] = {}
         self.inputs: list[str] = []
         self.outputs: list[str] = []
         self._counter = itertools.count()
+
+    # ---- index maintenance (O(inputs + outputs) of the node touched) ----------------
+    def _wire(self, node: Node) -> None:
+        if self._touched is not None:
+            self._touched[id(node)] = node
+        for o in node.outputs:
+            if o:
+                self._producer[o] = node
+        for i in node.inputs:
+            if i:
+                entry = self._uses.setdefault(i, {}).setdefault(id(node), [node, 0])
+                entry[1] += 1
+
+    def _unwire(self, node: Node) -> None:
+        for o in node.outputs:
+            if o and self._producer.get(o) is node:
+                del self._producer[o]
+        for i in node.inputs:
+            if i:
+                uses = self._uses.get(i)
+                entry = uses.get(id(node)) if uses else None
+                if entry is not None:
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        del uses[id(node)]
+                        if not uses:
+                            del self._uses[i]
+
+    def _attach(self, node: Node) -> None:
+        if node._graph is self:
+            raise ValueError(f"node {node.name!r} is already in graph {self.name!r}")
+        if node._graph is not None:
+            node._graph._nodes.remove(node)
+        node._graph = self
+        self._wire(node)
+
+    def _detach(self, node: Node) -> None:
+        if node._graph is self:
+            self._unwire(node)
+            node._graph = None
+
+    def _compact(self) -> None:
+        if self._stale:
+            kept = [n for n in self._nodes if n._graph is self]
+            list.clear(self._nodes)
+            list.extend(self._nodes, kept)
+            self._stale = False
+
+    @property
+    def nodes(self) -> list:
+        """Nodes in order (a list whose insertions/removals keep the indexes live)."""
+        self._compact()
+        return self._nodes
+
+    def __contains__(self, node: Node) -> bool:
+        return isinstance(node, Node) and node._graph is self
+
+    @nodes.setter
+    def nodes(self, nodes) -> None:
+        nodes = list(nodes)
+        self._compact()
+        keep = {id(n) for n in nodes}
+        for n in self._nodes:
+            if id(n) not in keep:
+                self._detach(n)
+        fresh = _NodeList(self)
+        for n in nodes:
+            if n._graph is not self:
+                self._attach(n)
+            list.append(fresh, n)
+        self._nodes = fresh
 
     # ---- construction -------------------------------------------------------
     def value(self, name: str) -> Value:
@@ -85,29 +346,107 @@ class Graph:
 
     def add_node(self, op: str, inputs: Iterable[str], outputs: Iterable[str], attrs: Optional[dict] = None,
                  name: str = "", index: Optional[int] = None) -> Node:
+        """Create a node (outputs get Values if new). ``index`` inserts at a position (O(n));
+        appending and calling ``toposort`` once after a batch of rewrites is cheaper."""
         node = Node(op, list(inputs), list(outputs), dict(attrs or {}), name or self.unique_name(op))
         for out in node.outputs:
             if out and out not in self.values:
                 self.add_value(out)
         if index is None:
-            self.nodes.append(node)
+            self._nodes.append(node)
         else:
-            self.nodes.insert(index, node)
+            self._nodes.insert(index, node)
         return node
 
-    # ---- queries ----------------------------------------------------------------
-    def producers(self) -> dict:
-        """value name -> node producing it."""
-        return {o: n for n in self.nodes for o in n.outputs if o}
+    def append_node(self, node: Node) -> Node:
+        """Add an existing (detached) Node at the end; toposort places it later if needed."""
+        self._nodes.append(node)
+        return node
 
-    def consumers(self) -> dict:
-        """value name -> list of nodes consuming it (graph outputs not included)."""
-        uses: dict[str, list] = {}
-        for n in self.nodes:
-            for i in n.inputs:
-                if i:
-                    uses.setdefault(i, []).append(n)
-        return uses
+    def insert_node(self, index: int, node: Node) -> Node:
+        self.nodes.insert(index, node)
+        return node
+
+    def replace_node(self, old: Node, new: Node) -> None:
+        """Put ``new`` where ``old`` stands in the order (old leaves the graph). O(n):
+        use ``replace_nodes`` for a batch."""
+        self.replace_nodes([(old, new)])
+
+    def replace_nodes(self, pairs: Iterable[tuple]) -> None:
+        """Put each new node where its old node stands, in one O(n) pass over the order."""
+        by_old = {id(old): (old, new) for old, new in pairs}
+        if not by_old:
+            return
+        nodes, found = self.nodes, 0
+        for k, n in enumerate(nodes):
+            if id(n) in by_old:
+                nodes[k] = by_old[id(n)][1]
+                found += 1
+        if found != len(by_old):
+            raise ValueError(f"replace_nodes: {len(by_old) - found} node(s) are not in graph {self.name!r}")
+
+    def index_of(self, node: Node) -> int:
+        """Position of ``node`` in the order. O(n): passes call it only when they insert."""
+        for k, n in enumerate(self.nodes):
+            if n is node:
+                return k
+        raise ValueError(f"node {node.name!r} is not in graph {self.name!r}")
+
+    def remove_nodes(self, dead: Iterable[Node]) -> None:
+        """Drop nodes: O(1) each; the node list is compacted once, when next read."""
+        for n in dead:
+            if n._graph is self:
+                self._detach(n)
+                self._stale = True
+
+    def remove_node(self, node: Node) -> None:
+        self.remove_nodes([node])
+
+    def set_input(self, node: Node, index: int, name: str) -> None:
+        """Rewire one input (the index grows with "" when ``index`` is past the end)."""
+        if index >= len(node.inputs):
+            node.inputs = list(node.inputs) + [""] * (index + 1 - len(node.inputs))
+        node.inputs[index] = name
+
+    def set_inputs(self, node: Node, names: Iterable[str]) -> None:
+        node.inputs = list(names)
+
+    def set_output(self, node: Node, index: int, name: str) -> None:
+        node.outputs[index] = name
+
+    def set_outputs(self, node: Node, names: Iterable[str]) -> None:
+        node.outputs = list(names)
+
+    def track_changes(self) -> None:
+        """Start recording the nodes added or rewired (inputs/outputs changed) from now on."""
+        self._touched = {}
+
+    def take_changes(self) -> list:
+        """Nodes added or rewired since the last call (still in the graph), and reset the record."""
+        touched, self._touched = self._touched or {}, {}
+        return [n for n in touched.values() if n._graph is self]
+
+    # ---- queries ----------------------------------------------------------------
+    def producers(self) -> Mapping:
+        """value name -> node producing it (a live read-only view)."""
+        return _ProducerView(self)
+
+    def consumers(self) -> Mapping:
+        """value name -> list of nodes consuming it, one entry per use (live read-only view;
+        graph outputs not included)."""
+        return _ConsumerView(self)
+
+    def producer(self, name: str) -> Optional[Node]:
+        return self._producer.get(name) if name else None
+
+    def consumers_of(self, name: str) -> list:
+        """Nodes reading ``name`` (each once), in the order they started reading it."""
+        uses = self._uses.get(name)
+        return [n for n, _ in uses.values()] if uses else []
+
+    def num_uses(self, name: str) -> int:
+        uses = self._uses.get(name)
+        return sum(c for _, c in uses.values()) if uses else 0
 
     def is_const(self, name: str) -> bool:
         return bool(name) and self.values[name].const is not None
@@ -115,56 +454,69 @@ class Graph:
     # ---- rewriting ----------------------------------------------------------------
     def replace_uses(self, old: str, new: str) -> None:
         """Point every consumer (and graph output) of ``old`` at ``new``."""
-        for n in self.nodes:
+        for n in self.consumers_of(old):
             n.inputs = [new if i == old else i for i in n.inputs]
-        self.outputs = [new if o == old else o for o in self.outputs]
+        if old in self.outputs:
+            self.outputs = [new if o == old else o for o in self.outputs]
 
     def remove_unused_values(self) -> None:
-        used = set(self.inputs) | set(self.outputs)
-        for n in self.nodes:
-            used.update(i for i in n.inputs if i)
-            used.update(o for o in n.outputs if o)
+        used = set(self.inputs) | set(self.outputs) | set(self._producer) | {k for k, v in self._uses.items() if v}
         self.values = {k: v for k, v in self.values.items() if k in used}
 
     def toposort(self) -> None:
-        """Order nodes so every input is produced before use (stable for already-sorted graphs)."""
-        available = set(self.inputs) | {k for k, v in self.values.items() if v.const is not None}
-        pending = list(self.nodes)
+        """Order nodes so every input is produced before use: Kahn's algorithm, O(n log n),
+        taking the earliest node in the current order first (stable for sorted graphs)."""
+        self._compact()
+        available = set(self.inputs)
+        order = list(self._nodes)
+        position = {id(n): k for k, n in enumerate(order)}
+        waiting = [0] * len(order)
+        missing = set()
+        for k, n in enumerate(order):
+            for i in n.inputs:
+                if not i or i in available:
+                    continue
+                p = self._producer.get(i)
+                if p is not None and id(p) in position:
+                    waiting[k] += 1
+                elif i not in self.values or self.values[i].const is None:
+                    missing.add(i)
+        if missing:
+            raise ValueError(f"graph has a cycle or undefined values: {sorted(missing)[:10]}")
+        ready = [k for k, w in enumerate(waiting) if w == 0]
+        heapq.heapify(ready)
         ordered = []
-        while pending:
-            progressed = False
-            rest = []
-            for n in pending:
-                if all((not i) or i in available for i in n.inputs):
-                    ordered.append(n)
-                    available.update(o for o in n.outputs if o)
-                    progressed = True
-                else:
-                    rest.append(n)
-            if not progressed:
-                missing = sorted({i for n in rest for i in n.inputs if i and i not in available})
-                raise ValueError(f"graph has a cycle or undefined values: {missing[:10]}")
-            pending = rest
-        self.nodes = ordered
-
-    def infer_shapes(self) -> None:
-        """Run the registry's shape/dtype inference over every node in order."""
-        from . import ops
-
-        for n in self.nodes:
-            opdef = ops.get(n.op)
-            ins = [self.values[i] if i else None for i in n.inputs]
-            results = opdef.infer(n, ins)
-            for out, (dtype, shape) in zip(n.outputs, results):
-                if out:
-                    v = self.values[out]
-                    v.dtype = dtype
-                    v.shape = None if shape is None else tuple(shape)
+        while ready:
+            k = heapq.heappop(ready)
+            n = order[k]
+            ordered.append(n)
+            for o in n.outputs:
+                if not o or o in available:
+                    continue
+                for c, count in (self._uses.get(o) or {}).values():
+                    j = position[id(c)]
+                    waiting[j] -= count
+                    if waiting[j] == 0:
+                        heapq.heappush(ready, j)
+        if len(ordered) != len(order):
+            stuck = sorted({i for k, n in enumerate(order) if waiting[k] > 0 for i in n.inputs if i})
+            raise ValueError(f"graph has a cycle or undefined values: {stuck[:10]}")
+        list.clear(self._nodes)
+        list.extend(self._nodes, ordered)
 
     def copy(self) -> "Graph":
         import copy
 
-        return copy.deepcopy(self)
+        g = Graph(self.name)
+        g.values = copy.deepcopy(self.values)
+        g.inputs, g.outputs = list(self.inputs), list(self.outputs)
+        g._counter = copy.deepcopy(self._counter)
+        for n in self.nodes:
+            g._nodes.append(Node(n.op, list(n.inputs), list(n.outputs), copy.deepcopy(n.attrs), n.name))
+        for k, v in self.__dict__.items():  # importer extras (source_metadata...)
+            if k not in g.__dict__:
+                setattr(g, k, copy.deepcopy(v))
+        return g
 
     def __repr__(self) -> str:
         lines = [f"Graph {self.name}: inputs={self.inputs} outputs={self.outputs}"]

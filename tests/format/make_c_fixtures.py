@@ -25,6 +25,7 @@ from pocketml import ir
 from pocketml.format.header import pack_file
 from pocketml.format.records import AttrRecord, ModelRecord, TensorRecord, build_flatbuffer
 from pocketml.format.writer import graph_to_records, write_pml
+from pocketml.shape_inference import infer_shapes
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "native" / "tests" / "data"
 INVALID_MODEL, UNSUPPORTED = "invalid model", "unsupported"
@@ -39,7 +40,7 @@ def add_relu_graph() -> ir.Graph:
     g.add_node("Add", ["x", "bias"], ["y"], name="add")
     g.add_node("Relu", ["y"], ["z"], name="relu")
     g.outputs = ["z"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 
@@ -62,7 +63,7 @@ def chain_graph() -> ir.Graph:
     g.add_node("Mul", ["s5", "w2"], ["s6"], name="mul6")
     g.add_node("Relu", ["s0"], ["s7"], name="relu7")
     g.outputs = ["s6", "s7"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 
@@ -107,7 +108,7 @@ def every_family_graph() -> ir.Graph:
     g.add_node("Gather", ["mm", "idx"], ["gat"], {"axis": 2}, name="gather")
     g.add_node("Cast", ["gat"], ["gat16"], {"to": 2}, name="cast")
     g.outputs = ["prob", "gat16"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 
@@ -126,7 +127,7 @@ def symbolic_graph() -> ir.Graph:
     g.add_node("Relu", ["s"], ["z"], name="relu")
     g.add_node("Mul", ["x", "y"], ["p"], name="mul")
     g.outputs = ["z", "p"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 
@@ -148,7 +149,7 @@ def symbolic_shape_chain_graph() -> ir.Graph:
     g.add_node("Expand", ["bias", "s"], ["e"], name="expand")
     g.add_node("Add", ["x", "e"], ["z"], name="add")
     g.outputs = ["y", "z"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 

@@ -15,6 +15,7 @@ from pocketml.format import fix_checksum, read_pml, verify_header, write_pml
 from pocketml.runtime import LoadedModel, Session
 
 from . import make_c_fixtures as fx
+from pocketml.shape_inference import infer_shapes
 
 
 def big_graph() -> ir.Graph:
@@ -29,7 +30,7 @@ def big_graph() -> ir.Graph:
         g.add_node("Mul" if i % 2 else "Add", [prev, w], [f"h{i}"], name=f"n{i}")
         prev = f"h{i}"
     g.outputs = [prev]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from pocketml import ir
 from pocketml.reference import run_graph
+from pocketml.shape_inference import infer_shapes
 
 RNG = np.random.default_rng(0)
 NCHW_TO_NHWC, NHWC_TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
@@ -47,7 +48,7 @@ class Builder:
     def output(self, *names: str, infer: bool = True) -> ir.Graph:
         self.g.outputs.extend(names)
         if infer:
-            self.g.infer_shapes()
+            infer_shapes(self.g)
         return self.g
 
 
@@ -69,7 +70,7 @@ def check(graph: ir.Graph, run_pass, feeds: Optional[dict] = None, expect_change
     changed = run_pass(after_graph)
     assert expect_change is None or changed == expect_change
     after_graph.toposort()
-    after_graph.infer_shapes()
+    infer_shapes(after_graph)
     assert after_graph.inputs == graph.inputs and after_graph.outputs == graph.outputs
     for name in graph.outputs:
         old, new = graph.values[name], after_graph.values[name]

@@ -17,6 +17,7 @@ import pytest
 from pocketml import ir, ops, reference
 from pocketml.format import write_pml
 from pocketml.runtime import Session
+from pocketml.shape_inference import infer_shapes
 
 RNG = np.random.default_rng(7)
 
@@ -66,7 +67,7 @@ def conv_graph(geom, epilogue):
         attrs["act"] = ops.ACT_RELU
     g.add_node("Conv", inputs, ["y"], attrs, name="conv")
     g.outputs = ["y"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 
@@ -96,8 +97,8 @@ def test_conv_rejects_bad_residual_and_slope():
     g = conv_graph(GEOMETRIES["pointwise"], "sum_prelu")
     g.values["r"].shape = (2, 6, 7, 23)
     with pytest.raises(ValueError, match="sum shape"):
-        g.infer_shapes()
+        infer_shapes(g)
     g = conv_graph(GEOMETRIES["pointwise"], "prelu")
     g.nodes[0].attrs["act"] = ops.ACT_NONE
     with pytest.raises(ValueError, match="slope"):
-        g.infer_shapes()
+        infer_shapes(g)

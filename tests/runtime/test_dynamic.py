@@ -17,6 +17,7 @@ from pocketml.format import write_pml
 from pocketml.runtime import LoadedModel, Session
 
 from ..format import make_c_fixtures as fx
+from pocketml.shape_inference import infer_shapes
 
 C = np.array([1.25, -1.5, -0.5, -1.0], np.float32)  # c1 + c2 of the symbolic fixture
 
@@ -117,7 +118,7 @@ def test_positions_from_range_of_sequence_length():
     g.add_node("Gather", ["pos", "positions"], ["pe"], {"axis": 0}, name="pos_embed")
     g.add_node("Add", ["te", "pe"], ["out"], name="add")
     g.outputs = ["out"]
-    g.infer_shapes()
+    infer_shapes(g)
     with Session(write_pml(g)) as s:
         for batch, seq in [(1, 3), (2, 7), (1, 3), (3, 16)]:
             ids = rng.integers(0, 10, (batch, seq)).astype(np.int64)
@@ -169,7 +170,7 @@ def _dense_graph(w, w2, c):
     g.add_node("MatMul", ["x", "W"], ["h"], name="mm")
     g.add_node("Gemm", ["h", "W2", "c"], ["y"], name="gemm")
     g.outputs = ["y"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 

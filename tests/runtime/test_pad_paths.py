@@ -8,6 +8,7 @@ import pytest
 from pocketml import ir
 from pocketml.format import write_pml
 from pocketml.runtime import Session
+from pocketml.shape_inference import infer_shapes
 
 CASES = [
     # name, shape, pads (begin..., end...), mode, value, dtype
@@ -41,7 +42,7 @@ def test_pad_matches_numpy(name, shape, pads, mode, value, dtype, threads):
     g.inputs = ["x"]
     g.add_node("Pad", ["x"], ["y"], {"pads": pads, "mode": mode, "value": value}, name="pad")
     g.outputs = ["y"]
-    g.infer_shapes()
+    infer_shapes(g)
     rng = np.random.default_rng(1)
     x = (rng.standard_normal(shape) * 10).astype(dtype)
     got = Session(write_pml(g), threads=threads).run({"x": x})["y"]

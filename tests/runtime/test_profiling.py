@@ -8,6 +8,7 @@ import numpy as np
 from pocketml import ir
 from pocketml.format import write_pml
 from pocketml.runtime import Session, _NodeProfile, lib
+from pocketml.shape_inference import infer_shapes
 
 
 def small_graph():
@@ -20,7 +21,7 @@ def small_graph():
     g.add_node("Shape", ["r"], ["s"], name="shape")  # computed while planning: no run time
     g.add_node("Reshape", ["r", "s"], ["y"], name="reshape")
     g.outputs = ["y"]
-    g.infer_shapes()
+    infer_shapes(g)
     return g
 
 

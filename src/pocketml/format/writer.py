@@ -82,7 +82,7 @@ def _node_attrs(node: ir.Node, opdef: ops.OpDef) -> list:
 def _tensor(value: ir.Value, buffer: int, allow_symbolic: bool) -> TensorRecord:
     if value.dtype is None or value.shape is None:
         raise ConversionError(f"value {value.name!r} has no {'dtype' if value.dtype is None else 'shape'}: run shape "
-                              "inference (graph.infer_shapes()) before writing")
+                              "inference (shape_inference.infer_shapes(graph)) before writing")
     if value.dtype not in ir.DTYPES:
         raise ConversionError(f"value {value.name!r} has dtype {value.dtype}; the format supports {', '.join(ir.DTYPES)}")
     shape, names, symbolic = [], [], False

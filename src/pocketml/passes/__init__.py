@@ -1,9 +1,10 @@
 """Graph passes: rewrites of an ir.Graph that keep its outputs (up to float rounding).
 
 Each pass is ``pass(graph) -> bool`` (True if it changed the graph), lives in a
-module of its own, and expects shapes inferred (``graph.infer_shapes()``).
+module of its own, and expects shapes inferred (``shape_inference.infer_shapes(graph)``).
 ``optimize`` runs the default pipeline in place until nothing changes,
-re-sorting and re-inferring shapes after every pass that changed something:
+re-sorting after every pass that changed something and re-inferring the nodes
+it added or rewired (and downstream of them, where a shape changed):
 
   identity         Identity / no-op Cast, Reshape, Transpose... removed   (identity.py)
   fold             constant folding, Shape of static shapes               (fold.py)
@@ -15,6 +16,10 @@ re-sorting and re-inferring shapes after every pass that changed something:
   fold_pad         zero spatial Pad -> Conv's own pads                    (fold_pad.py)
   fuse_activation  Relu/Clip/... fused into the producing node            (fuse_activation.py)
   dce              dead nodes and values dropped                          (dce.py)
+
+Passes visit only the nodes of the ops they match (and, after a rewrite, the
+neighbours it touched), asking the graph's live producer/consumer indexes;
+none rescans the whole graph per rewrite.
 
 The order matters once: layout first puts per-channel constants on the last
 axis so fold_bn can see them, and fold_bn runs before fuse_activation because
@@ -28,6 +33,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import ir
+from ..shape_inference import infer_shapes
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .fold_bn import fold_scale_shift
@@ -64,14 +70,16 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
     """
     graph.toposort()
     fold_constants(graph)  # infers as it goes: shape subgraphs must fold before the whole graph infers
-    graph.infer_shapes()
+    infer_shapes(graph)
+    graph.track_changes()
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, run in PIPELINE:
             if run(graph):
                 changed = True
-                graph.toposort()
-                graph.infer_shapes()
+                graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                # re-infer the nodes the pass added or rewired, and downstream only where a shape changed
+                infer_shapes(graph, graph.take_changes())
                 if log is not None:
                     log.append(name)
         if not changed:

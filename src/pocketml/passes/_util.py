@@ -1,10 +1,11 @@
 """Graph-editing helpers shared by the passes.
 
-Nodes are dataclasses compared by value, so every lookup here goes by identity
-(``is``/``id``), never ``==`` or ``list.remove``. Graph outputs and inputs are
+Nodes compare by value, so every lookup here goes by identity (``is``/``id``),
+never ``==`` or ``list.remove``; edits go through the Graph methods, which keep
+the producer/consumer indexes live. Graph outputs and inputs are
 part of the model's interface: a helper that cannot keep their names refuses
 (returns False) instead of renaming them. Passes read shapes from
-``graph.values`` and so expect ``graph.infer_shapes()`` to have run.
+``graph.values`` and so expect ``shape_inference.infer_shapes(graph)`` to have run.
 """
 from __future__ import annotations
 
@@ -49,15 +50,11 @@ def is_one(d) -> bool:
 
 
 def node_index(graph: ir.Graph, node: ir.Node) -> int:
-    for i, n in enumerate(graph.nodes):
-        if n is node:
-            return i
-    raise ValueError(f"node {node.name!r} is not in graph {graph.name!r}")
+    return graph.index_of(node)
 
 
 def remove_nodes(graph: ir.Graph, dead) -> None:
-    ids = {id(n) for n in dead}
-    graph.nodes = [n for n in graph.nodes if id(n) not in ids]
+    graph.remove_nodes(dead)
 
 
 def sole_consumer(graph: ir.Graph, uses: dict, name: str) -> Optional[ir.Node]:
@@ -83,7 +80,7 @@ def take_output(graph: ir.Graph, src: ir.Node, dst: ir.Node) -> None:
     graph outputs keep reading the same name.
     """
     old = src.outputs[0]
-    src.outputs[0] = dst.outputs[0]
+    graph.set_output(src, 0, dst.outputs[0])
     graph.values.pop(old, None)
 
 
@@ -102,13 +99,12 @@ def bypass(graph: ir.Graph, node: ir.Node, src: str) -> bool:
         return True
     if src in graph.inputs or src in graph.outputs or graph.is_const(src):
         return False
-    producer = graph.producers().get(src)
+    producer = graph.producer(src)
     if producer is None:
         return False
     remove_nodes(graph, [node])
-    producer.outputs = [dst if o == src else o for o in producer.outputs]
-    for n in graph.nodes:
-        n.inputs = [dst if i == src else i for i in n.inputs]
+    graph.set_outputs(producer, [dst if o == src else o for o in producer.outputs])
+    graph.replace_uses(src, dst)
     graph.values.pop(src, None)
     return True
 
@@ -153,8 +149,7 @@ class Snapshot:
 
 
 def snapshot(graph: ir.Graph) -> Snapshot:
-    nodes = [dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs), attrs=dict(n.attrs))
-             for n in graph.nodes]
+    nodes = [ir.Node(n.op, list(n.inputs), list(n.outputs), dict(n.attrs), n.name) for n in graph.nodes]
     values = {k: dataclasses.replace(v) for k, v in graph.values.items()}
     return Snapshot(nodes, values, list(graph.inputs), list(graph.outputs))
 

@@ -70,7 +70,7 @@ def _infer(graph: ir.Graph, node: ir.Node) -> None:
     try:
         results = ops.get(node.op).infer(node, ins)
     except ValueError:
-        return  # reported by graph.infer_shapes() after folding, if it still fails then
+        return  # reported by shape_inference.infer_shapes(graph) after folding, if it still fails then
     for name, (dtype, out_shape) in zip(node.outputs, results):
         if name:
             graph.values[name].dtype = dtype

@@ -16,6 +16,7 @@ may be shared), new ones are created and dead ones left to DCE.
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Optional
 
 import numpy as np
@@ -34,15 +35,40 @@ from ._util import (
 
 def fold_scale_shift(graph: ir.Graph) -> bool:
     changed = False
-    for rule in (_batchnorm_to_scaleshift, _binary_to_scaleshift, _merge_scaleshifts, _fold_into_producer):
-        while _apply_once(graph, rule):
-            changed = True
+    for rule, matches in RULES:
+        changed = _run_worklist(graph, rule, matches) or changed
     return changed
 
 
-def _apply_once(graph: ir.Graph, rule) -> bool:
+def _run_worklist(graph: ir.Graph, rule, matches) -> bool:
+    """Apply ``rule`` to a fixed point, visiting only nodes whose op it matches: first all
+    of them in order, then again only the neighbours of each rewrite (the rewritten node,
+    the producers of its inputs and the readers of its outputs), never the whole graph."""
     producers, uses = graph.producers(), graph.consumers()
-    return any(rule(graph, node, producers, uses) for node in list(graph.nodes))
+    work = deque(n for n in graph.nodes if n.op in matches)
+    queued = {id(n) for n in work}
+    changed = False
+    while work:
+        node = work.popleft()
+        queued.discard(id(node))
+        if node not in graph:
+            continue
+        names = _activations(graph, node)
+        if not rule(graph, node, producers, uses):
+            continue
+        changed = True
+        names += _activations(graph, node)
+        touched = [node] + [graph.producer(v) for v in names] + [c for v in names for c in graph.consumers_of(v)]
+        for n in touched:
+            if n is not None and n in graph and n.op in matches and id(n) not in queued:
+                queued.add(id(n))
+                work.append(n)
+    return changed
+
+
+def _activations(graph: ir.Graph, node: ir.Node) -> list:
+    """Non-constant values a node touches (a shared weight's other readers are not neighbours)."""
+    return [v for v in list(node.inputs) + list(node.outputs) if v and v in graph.values and not graph.is_const(v)]
 
 
 def _act_attrs(node: ir.Node) -> dict:
@@ -52,8 +78,8 @@ def _act_attrs(node: ir.Node) -> dict:
 def _to_scaleshift(graph: ir.Graph, node: ir.Node, x: str, scale, shift, act: dict) -> None:
     dtype = ir.np_dtype(graph.values[x].dtype)
     node.op = "ScaleShift"
-    node.inputs = [x, graph.add_const(np.asarray(scale, dtype), f"{node.name}_scale"),
-                   graph.add_const(np.asarray(shift, dtype), f"{node.name}_shift")]
+    graph.set_inputs(node, [x, graph.add_const(np.asarray(scale, dtype), f"{node.name}_scale"),
+                            graph.add_const(np.asarray(shift, dtype), f"{node.name}_shift")])
     node.attrs = dict(act)
 
 
@@ -156,11 +182,6 @@ def _new_bias(graph, node, index: int, bias, scale, shift) -> Optional[str]:
     return graph.add_const(shift.astype(np.float32), f"{node.name}_{bias}")
 
 
-def _set_input(node, index: int, name: str) -> None:
-    node.inputs += [""] * (index + 1 - len(node.inputs))
-    node.inputs[index] = name
-
-
 def _fold_conv(graph, node, scale, shift) -> bool:
     w = _float_const(graph, node.inputs[1])
     if w is None or w.ndim != 4 or w.shape[0] != scale.size:
@@ -168,8 +189,8 @@ def _fold_conv(graph, node, scale, shift) -> bool:
     bias = _new_bias(graph, node, 2, "bias", scale, shift)
     if bias is None:
         return False
-    node.inputs[1] = graph.add_const((w * scale[:, None, None, None]).astype(w.dtype), f"{node.name}_w")
-    _set_input(node, 2, bias)
+    graph.set_input(node, 1, graph.add_const((w * scale[:, None, None, None]).astype(w.dtype), f"{node.name}_w"))
+    graph.set_input(node, 2, bias)
     return True
 
 
@@ -185,8 +206,8 @@ def _fold_conv_transpose(graph, node, scale, shift) -> bool:
     if bias is None:
         return False
     factor = np.repeat(scale.reshape(groups, w.shape[3]), w.shape[0] // groups, axis=0)  # [Cin, Cout/g]
-    node.inputs[1] = graph.add_const((w * factor[:, None, None, :]).astype(w.dtype), f"{node.name}_w")
-    _set_input(node, 2, bias)
+    graph.set_input(node, 1, graph.add_const((w * factor[:, None, None, :]).astype(w.dtype), f"{node.name}_w"))
+    graph.set_input(node, 2, bias)
     return True
 
 
@@ -203,8 +224,8 @@ def _fold_gemm(graph, node, scale, shift) -> bool:
     else:
         c_new = shift
     factor = scale[:, None] if trans_b else scale[None, :]
-    node.inputs[1] = graph.add_const((b * factor).astype(b.dtype), f"{node.name}_b")
-    _set_input(node, 2, graph.add_const(c_new.astype(np.float32), f"{node.name}_c"))
+    graph.set_input(node, 1, graph.add_const((b * factor).astype(b.dtype), f"{node.name}_b"))
+    graph.set_input(node, 2, graph.add_const(c_new.astype(np.float32), f"{node.name}_c"))
     node.attrs["beta"] = 1.0
     return True
 
@@ -216,7 +237,7 @@ def _fold_matmul(graph, node, scale, shift) -> bool:
         return False
     if np.any(shift) and (shape(graph, node.inputs[0]) is None or len(shape(graph, node.inputs[0])) != 2):
         return False
-    node.inputs[1] = graph.add_const((b * scale[None, :]).astype(b.dtype), f"{node.name}_b")
+    graph.set_input(node, 1, graph.add_const((b * scale[None, :]).astype(b.dtype), f"{node.name}_b"))
     if np.any(shift):
         node.op = "Gemm"
         node.inputs.append(graph.add_const(shift.astype(np.float32), f"{node.name}_c"))
@@ -225,3 +246,12 @@ def _fold_matmul(graph, node, scale, shift) -> bool:
 
 _WEIGHT_FOLDERS = {"Conv": _fold_conv, "ConvTranspose": _fold_conv_transpose, "Gemm": _fold_gemm,
                    "MatMul": _fold_matmul}
+
+
+# each rule with the ops it rewrites, run in this order, each to its fixed point
+RULES = (
+    (_batchnorm_to_scaleshift, frozenset({"BatchNormalization"})),
+    (_binary_to_scaleshift, frozenset({"Mul", "Add", "Sub"})),
+    (_merge_scaleshifts, frozenset({"ScaleShift"})),
+    (_fold_into_producer, frozenset({"ScaleShift"})),
+)

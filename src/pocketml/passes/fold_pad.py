@@ -45,7 +45,7 @@ def fold_pad_into_conv(graph: ir.Graph) -> bool:
         for conv in {id(r): r for r in readers}.values():
             pads = list(attr(conv, "pads"))
             conv.attrs["pads"] = [p + e for p, e in zip(pads, extra)]
-            conv.inputs[0] = node.inputs[0]
+            graph.set_input(conv, 0, node.inputs[0])
         dead.append(node)
     remove_nodes(graph, dead)
     return bool(dead)

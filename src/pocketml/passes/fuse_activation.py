@@ -61,7 +61,6 @@ def fuse_activations(graph: ir.Graph) -> bool:
             continue
         producer.attrs.update(act=act[0], act_alpha=act[1], act_beta=act[2])
         take_output(graph, producer, node)
-        producers[node.outputs[0]] = producer
         dead.append(node)
     remove_nodes(graph, dead)
     return bool(dead)

@@ -136,11 +136,14 @@ def _match(graph: ir.Graph, out_mm: ir.Node, producers: dict, uses: dict) -> tup
 
 
 def fuse_attention(graph: ir.Graph) -> bool:
-    changed = False
-    while True:
-        producers, uses = graph.producers(), graph.consumers()
-        for node in graph.nodes:
-            if node.op != "MatMul" or attr(node, "act") != 0:
+    """Sweeps over the MatMul nodes (the softmax(...) V product a match starts from) until a
+    sweep fuses nothing; a fusion removes nodes, so later candidates are checked live."""
+    changed, progress = False, True
+    producers, uses = graph.producers(), graph.consumers()
+    while progress:
+        progress = False
+        for node in [n for n in graph.nodes if n.op == "MatMul"]:
+            if node not in graph or attr(node, "act") != 0:
                 continue
             m = _match(graph, node, producers, uses)
             if m is None:
@@ -148,15 +151,12 @@ def fuse_attention(graph: ir.Graph) -> bool:
             inputs, attrs, nodes = m
             out = node.outputs[0]
             remove_nodes(graph, nodes)
-            fused = ir.Node("Attention", [i for i in inputs], [out], attrs, graph.unique_name(f"{node.name}/attention"))
-            if not inputs[3]:
-                fused.inputs = fused.inputs[:3]
-            graph.nodes.append(fused)
+            fused = ir.Node("Attention", inputs if inputs[3] else inputs[:3], [out], attrs,
+                            graph.unique_name(f"{node.name}/attention"))
+            graph.append_node(fused)  # optimize() re-sorts after the pass
             for n in nodes:
                 for o in n.outputs:
                     if o != out:
                         graph.values.pop(o, None)
-            changed = True
-            break
-        else:
-            return changed
+            changed = progress = True
+    return changed

@@ -36,12 +36,7 @@ def _fusable_conv(graph: ir.Graph, producers: dict, uses: dict, value: str, read
     return conv
 
 
-def _pad_inputs(conv: ir.Node, n: int) -> None:
-    while len(conv.inputs) < n:
-        conv.inputs.append("")
-
-
-def _fuse_add(graph: ir.Graph, node: ir.Node, producers: dict, uses: dict) -> bool:
+def _fuse_add(graph: ir.Graph, node: ir.Node, producers, uses, order: dict) -> bool:
     y = graph.values[node.outputs[0]].shape
     candidates = []
     for i in (0, 1):
@@ -53,13 +48,10 @@ def _fuse_add(graph: ir.Graph, node: ir.Node, producers: dict, uses: dict) -> bo
     if not candidates:
         return False
     # both operands may be convs: fuse the later one, so the residual is already computed
-    order = {id(n): k for k, n in enumerate(graph.nodes)}
     conv, other = max(candidates, key=lambda c: order[id(c[0])])
-    _pad_inputs(conv, 4)
-    conv.inputs[3] = other
+    graph.set_input(conv, 3, other)
     conv.attrs.update(act=attr(node, "act"), act_alpha=attr(node, "act_alpha"), act_beta=attr(node, "act_beta"))
     take_output(graph, conv, node)
-    producers[node.outputs[0]] = conv
     return True
 
 
@@ -80,19 +72,18 @@ def _fuse_prelu(graph: ir.Graph, node: ir.Node, producers: dict, uses: dict) -> 
     slope = _channel_slope(graph, node.inputs[1], graph.values[node.outputs[0]].shape)
     if slope is None:
         return False
-    _pad_inputs(conv, 5)
-    conv.inputs[4] = graph.add_const(slope, f"{conv.name}_prelu_slope")
+    graph.set_input(conv, 4, graph.add_const(slope, f"{conv.name}_prelu_slope"))
     conv.attrs.update(act=ops.ACT_PRELU, act_alpha=0.0, act_beta=0.0)
     take_output(graph, conv, node)
-    producers[node.outputs[0]] = conv
     return True
 
 
 def fuse_conv_residual(graph: ir.Graph) -> bool:
     producers, uses = graph.producers(), graph.consumers()
     dead = []
+    order = {id(n): k for k, n in enumerate(graph.nodes)}  # fusing moves no node
     for node in graph.nodes:
-        if node.op == "Add" and _fuse_add(graph, node, producers, uses):
+        if node.op == "Add" and _fuse_add(graph, node, producers, uses, order):
             dead.append(node)
         elif node.op == "PRelu" and _fuse_prelu(graph, node, producers, uses):
             dead.append(node)
