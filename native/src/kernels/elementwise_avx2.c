@@ -379,7 +379,7 @@ static void pml_f16_to_f32__f16c(size_t n, const uint16_t *x, float *y) {
     for (; i < n; i++) y[i] = pml_f16_to_f32_scalar(x[i]);
 }
 
-static const pml_ew_kernels g_avx2 = {
+const pml_ew_kernels pml_f32_ew__avx2 = {
     .isa = "avx2_fma",
     .vv = {pml_f32_vadd__avx2, pml_f32_vsub__avx2, pml_f32_vmul__avx2, pml_f32_vdiv__avx2, pml_f32_vpow__scalar,
            pml_f32_vmax__avx2, pml_f32_vmin__avx2, pml_f32_vprelu__avx2},
@@ -407,4 +407,3 @@ static const pml_ew_kernels g_avx2 = {
     .f16_to_f32 = pml_f16_to_f32__f16c,
 };
 
-const pml_ew_kernels *pml_ew_kernels_avx2(void) { return &g_avx2; }

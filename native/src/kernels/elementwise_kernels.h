@@ -1,12 +1,13 @@
 /*
  * elementwise_kernels.h — the float32 kernel table of the elementwise, norm,
- * softmax and reduce families, and the one place that picks its ISA.
+ * softmax and reduce families.
  *
  * Every entry has a scalar reference (kernels/elementwise_scalar.c), which is
  * both the fallback and the oracle the SIMD kernels are tested against;
  * kernels/elementwise_avx2.c fills the same table with AVX2/FMA/F16C kernels
- * where they pay off and points the rest at the reference. Ops call
- * pml_ew_kernels_select once in prepare and keep the pointer in their state.
+ * where they pay off and points the rest at the reference. Ops take the
+ * table from their session's configuration (ctx->config->f32.ew, see
+ * kernels/config.h) in prepare and keep the pointer in their state.
  * Names follow <dtype>_<op>__<isa>.
  *
  * Aliasing: y may equal x (or a) exactly for the streaming kernels (unary,
@@ -76,10 +77,9 @@ typedef struct pml_ew_kernels {
     void (*f16_to_f32)(size_t n, const uint16_t *x, float *y);
 } pml_ew_kernels;
 
-/* The reference table, and the best table for this session (the only ISA
- * dispatch of these families: AVX2 needs avx2 && fma && f16c && !scalar_only). */
-const pml_ew_kernels *pml_ew_kernels_scalar(void);
-const pml_ew_kernels *pml_ew_kernels_select(const pml_kernel_ctx *ctx);
+/* The reference table and the AVX2/FMA/F16C one (kernels/config.c picks). */
+extern const pml_ew_kernels pml_f32_ew__scalar;
+extern const pml_ew_kernels pml_f32_ew__avx2;
 
 /* Fused activation -> unary kernel index and params; returns -1 for none. */
 int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p);
@@ -99,8 +99,5 @@ void pml_f32_selu__scalar(size_t n, const float *x, float *y, const pml_unary_pa
 void pml_f32_sin__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
 void pml_f32_cos__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
 
-#if defined(PML_HAVE_X86)
-const pml_ew_kernels *pml_ew_kernels_avx2(void);
-#endif
 
 #endif /* PML_ELEMENTWISE_KERNELS_H */

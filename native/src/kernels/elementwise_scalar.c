@@ -262,7 +262,7 @@ static void pml_f16_to_f32__scalar(size_t n, const uint16_t *x, float *y) {
 
 /* ---- tables and dispatch ------------------------------------------------------------------ */
 
-static const pml_ew_kernels g_scalar = {
+const pml_ew_kernels pml_f32_ew__scalar = {
     .isa = "scalar",
     .vv = {pml_f32_vadd__scalar, pml_f32_vsub__scalar, pml_f32_vmul__scalar, pml_f32_vdiv__scalar,
            pml_f32_vpow__scalar, pml_f32_vmax__scalar, pml_f32_vmin__scalar, pml_f32_vprelu__scalar},
@@ -292,15 +292,6 @@ static const pml_ew_kernels g_scalar = {
     .f16_to_f32 = pml_f16_to_f32__scalar,
 };
 
-const pml_ew_kernels *pml_ew_kernels_scalar(void) { return &g_scalar; }
-
-const pml_ew_kernels *pml_ew_kernels_select(const pml_kernel_ctx *ctx) {
-#if defined(PML_HAVE_X86)
-    if (!ctx->scalar_only && ctx->cpu && ctx->cpu->avx2 && ctx->cpu->fma && ctx->cpu->f16c)
-        return pml_ew_kernels_avx2();
-#endif
-    return &g_scalar;
-}
 
 int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p) {
     p->alpha = act->alpha;

@@ -1,59 +1,12 @@
 /*
  * kernels/gemm.c — the ISA-independent half of the f32 GEMM engine: B
- * packing, the blocked/threaded driver that calls a micro-kernel, and the
- * dispatch table of the conv/matmul/pool kernels (pml_f32_kernels_select),
- * the one place where an ISA is chosen for these families. The packed layout
- * and the blocking are described in gemm.h.
+ * packing and the blocked/threaded driver that calls a micro-kernel (the
+ * kernel table comes from the session's configuration, kernels/config.c).
+ * The packed layout and the blocking are described in gemm.h.
  */
 #include <string.h>
 
-#include "conv.h"
 #include "gemm.h"
-#include "pool.h"
-
-/* ---- dispatch ------------------------------------------------------------------------ */
-
-static const pml_f32_kernels g_portable = {
-    .isa = "portable",
-    .gemm_mr = 4,
-    .gemm = pml_f32_gemm_4x16__scalar,
-    .gemm_1 = pml_f32_gemm_4x16__scalar,
-    .bias_act = pml_f32_bias_act__scalar,
-    .sum_act = pml_f32_sum_act__scalar,
-    .dwconv = NULL,
-    .maxpool = pml_f32_maxpool_ref,
-    .avgpool = pml_f32_avgpool_ref,
-    .norm_row = pml_f32_norm_row__scalar,
-    .attn_row = pml_f32_attn_row__scalar,
-};
-
-#ifdef PML_HAVE_X86
-static const pml_f32_kernels g_avx2_fma = {
-    .isa = "avx2_fma",
-    .gemm_mr = 6,
-    .gemm = pml_f32_gemm_6x16__avx2_fma,
-    .gemm_1 = pml_f32_gemm_1x16__avx2_fma,
-    .conv = pml_f32_conv_6x16__avx2_fma,
-    .bias_act = pml_f32_bias_act__avx2_fma,
-    .sum_act = pml_f32_sum_act__avx2_fma,
-    .dwconv = pml_f32_dwconv__avx2_fma,
-    .maxpool = pml_f32_maxpool__avx2,
-    .avgpool = pml_f32_avgpool__avx2,
-    .norm_row = pml_f32_norm_row__avx2_fma,
-    .attn_row = pml_f32_attn_row__avx2_fma,
-};
-#endif
-
-const pml_f32_kernels *pml_f32_kernels_portable(void) { return &g_portable; }
-
-const pml_f32_kernels *pml_f32_kernels_select(const pml_cpu *cpu, int scalar_only) {
-    if (scalar_only) return NULL;
-#ifdef PML_HAVE_X86
-    if (cpu && cpu->avx2 && cpu->fma) return &g_avx2_fma;
-#endif
-    (void)cpu;
-    return &g_portable;
-}
 
 /* ---- packing ---------------------------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
  * kernels/gemm.h — the f32 GEMM engine shared by the conv and matmul families,
- * and the one dispatch table of the conv/matmul/pool kernels.
+ * and the kernel table of the conv/matmul/pool/norm/attention families
+ * (one per configuration, kernels/config.c).
  *
  * C[M,N] = act(A[M,K] @ B[K,N] + bias) is computed from B packed once
  * (weights: in prepare) into 16-column panels, K-blocked:
@@ -94,20 +95,14 @@ typedef struct pml_f32_kernels {
     size_t gemm_mr;                /* rows of gemm's tile */
     pml_f32_gemm_ukernel gemm;     /* gemm_mr x 16 */
     pml_f32_gemm_ukernel gemm_1;   /* 1 x 16, for single-row tiles (GEMV-like shapes) */
-    pml_f32_conv_ukernel conv;     /* gemm_mr x 16 implicit-GEMM conv tile; NULL: convs use im2col */
+    pml_f32_conv_ukernel conv;     /* gemm_mr x 16 implicit-GEMM conv tile */
     pml_f32_bias_act_fn bias_act;
     pml_f32_sum_act_fn sum_act;    /* Conv's residual + activation epilogue */
-    pml_f32_dwconv_fn dwconv;      /* NULL: depthwise runs the reference conv */
+    pml_f32_dwconv_fn dwconv;      /* depthwise conv (group == Cin == Cout) */
     pml_f32_pool_fn maxpool, avgpool;
     pml_f32_norm_row_fn norm_row;  /* LayerNormalization / RMSNormalization */
     pml_f32_attn_row_fn attn_row;  /* fused Attention's masked softmax */
 } pml_f32_kernels;
-
-/* The single ISA dispatch point for these families: NULL when the session
- * asked for the scalar reference kernels (callers then run the *_ref
- * functions); otherwise the best table for the CPU (AVX2/FMA, or portable C). */
-const pml_f32_kernels *pml_f32_kernels_select(const pml_cpu *cpu, int scalar_only);
-const pml_f32_kernels *pml_f32_kernels_portable(void);
 
 /* ---- packing B ------------------------------------------------------------------ */
 
@@ -180,6 +175,9 @@ void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
 void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
                                  const float *init, float *c, size_t ldc, const pml_activation *act);
+void pml_f32_conv_4x16__scalar(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
+                               const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
+                               const pml_activation *act);
 void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
 void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
                                  const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,

@@ -15,11 +15,10 @@
  * source band [r0, r1); callers split bands across threads). */
 typedef void (*pml_transpose2d_fn)(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
 
-/* Kernel for elements of esize bytes (1, 2, 4 or 8) for this session's ISA. */
-pml_transpose2d_fn pml_transpose2d_select(const pml_kernel_ctx *ctx, size_t esize);
-
-#if defined(PML_HAVE_X86)
+void pml_x8_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
+void pml_x16_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
+void pml_x32_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
+void pml_x64_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
 void pml_x32_transpose2d__avx2(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
-#endif
 
 #endif /* PML_TRANSPOSE_H */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../kernels/config.h"
 #include "../kernels/elementwise_kernels.h"
 #include "../kernels/elementwise_util.h"
 
@@ -115,7 +116,7 @@ static pml_status prelu_infer(pml_kernel_ctx *ctx) {
 static pml_status binary_prepare(pml_kernel_ctx *ctx) {
     binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->op = bin_index(ctx->node->op);
     st->dtype = ctx->out[0]->dtype;
     st->fmod = (int)pml_attr_int(ctx->node, "fmod", 0);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../kernels/config.h"
 #include "../kernels/elementwise_kernels.h"
 #include "../kernels/elementwise_util.h"
 
@@ -90,7 +91,7 @@ static pml_status logic_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const int op = ctx->node->op;
     const int n_in = op == PML_OP_WHERE ? 3 : 2;
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->kind = cmp_index(op) >= 0 ? cmp_index(op) : op;
     st->dtype = ctx->in[op == PML_OP_WHERE ? 1 : 0]->dtype;
     st->elsize = pml_dtype_size(st->dtype);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../kernels/config.h"
 #include "../kernels/elementwise_kernels.h"
 #include "../kernels/elementwise_util.h"
 
@@ -91,7 +92,7 @@ static pml_status unary_prepare(pml_kernel_ctx *ctx) {
     unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_node *node = ctx->node;
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->dtype = ctx->in[0]->dtype;
     st->fn = st->k->unary[node->op == PML_OP_GELU ? gelu_kind(node) : unary_index(node->op)];
     switch (node->op) {
@@ -229,7 +230,7 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
 static pml_status cast_prepare(pml_kernel_ctx *ctx) {
     unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->dtype = ctx->in[0]->dtype;
     return PML_OK;
 }

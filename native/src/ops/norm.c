@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../kernels/config.h"
 #include "../kernels/elementwise_kernels.h"
 #include "../kernels/gemm.h"
 #include "../kernels/elementwise_util.h"
@@ -68,7 +69,7 @@ static norm_state *norm_state_new(pml_kernel_ctx *ctx) {
         pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->act = -1;
     const pml_tensor *x = ctx->in[0];
     st->len = x->dims[x->rank - 1];
@@ -333,8 +334,7 @@ static pml_status lnorm_prepare(pml_kernel_ctx *ctx) {
     lnorm_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_tensor *x = ctx->in[0];
-    const pml_f32_kernels *k = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
-    st->row = k ? k->norm_row : pml_f32_norm_row__scalar;
+    st->row = ctx->config->f32.mm->norm_row;
     st->rms = ctx->node->op == PML_OP_RMSNORMALIZATION;
     st->eps = pml_attr_float(ctx->node, "epsilon", 1e-5f);
     st->nd = x->rank - axis;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../kernels/config.h"
 #include "../kernels/elementwise_kernels.h"
 #include "../kernels/elementwise_util.h"
 #include "../kernels/transpose.h"
@@ -381,7 +382,7 @@ static pml_status transpose_prepare(pml_kernel_ctx *ctx) {
         st->batch = g == 2 ? 1 : d3[0];
         st->rows = d3[g - 2];
         st->cols = d3[g - 1];
-        st->tr = pml_transpose2d_select(ctx, st->esize);
+        st->tr = pml_config_transpose(ctx->config, st->esize);
     } else {
         st->kind = TR_GENERIC;
         int64_t in_stride[PML_MAX_RANK], t = 1;
