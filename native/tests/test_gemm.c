@@ -10,7 +10,7 @@
 #include "testutil.h"
 
 #include "kernels/config.h"
-#include "kernels/gemm.h"
+#include "kernels/matmul/gemm.h"
 
 #define CANARY 12345.0f
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "conv.h"
-#include "pool.h"
+#include "kernels/config.h"
+#include "kernels/conv/conv.h"
+#include "kernels/pool/pool.h"
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */
 

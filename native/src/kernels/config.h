@@ -20,9 +20,9 @@
 
 #include <stddef.h>
 
-#include "elementwise_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
-#include "gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
-#include "transpose.h"           /* pml_transpose2d_fn */
+#include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
+#include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
+#include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
 
 /* float32: every family the engine runs on floats today. */
 typedef struct pml_f32_config {

@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "conv_common.h"
+#include "kernels/conv_common.h"
 
 pml_status pml_attr_ints_checked(const pml_kernel_ctx *ctx, const char *name, int n, const int64_t *def, int64_t lo,
                                  int64_t hi, int64_t *out) {

@@ -2,7 +2,7 @@
  * elementwise_util.c — validation and threading helpers shared by the
  * elementwise, norm, tensor and reduce families (see elementwise_util.h).
  */
-#include "elementwise_util.h"
+#include "kernels/elementwise_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

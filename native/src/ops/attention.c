@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/gemm.h"
+#include "kernels/config.h"
+#include "kernels/conv_common.h"
+#include "kernels/matmul/gemm.h"
 
 /* Score block budget (floats): rows x L stays around 64 KiB. */
 #define ATTN_BLOCK_FLOATS 16384

@@ -9,7 +9,7 @@
  *              patches[M, KH*KW*Cin/g] @ W; 1x1/stride-1/unpadded convs read x
  *              in place; one-group convs whose patch fits one K block (stems,
  *              strided 1x1) run implicit-GEMM tiles that read patches in place
- *              (kernels/conv_direct.c); the rest im2col one M x K block at a
+ *              (kernels/conv/conv_direct.c); the rest im2col one M x K block at a
  *              time into per-thread scratch (the GEMM driver's pack_a)
  *   transpose  ConvTranspose: per group cols = x @ W[Cin/g, KH*KW*Cout/g] on a
  *              chunk of input rows, overlap-added (col2im) into y, then one
@@ -28,10 +28,10 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/conv.h"
-#include "../kernels/conv_direct.h"
-#include "../kernels/gemm.h"
+#include "kernels/config.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/conv_direct.h"
+#include "kernels/matmul/gemm.h"
 
 enum { PATH_DW, PATH_GEMM, PATH_T_GEMM };
 
@@ -44,7 +44,7 @@ typedef struct conv_state {
     int path;
     const pml_f32_kernels *kern;
     int direct;             /* gemm path reads x in place (1x1, stride 1, no pads) */
-    int implicit;           /* gemm path runs implicit-GEMM conv tiles (kernels/conv_direct.c) */
+    int implicit;           /* gemm path runs implicit-GEMM conv tiles (kernels/conv/conv_direct.c) */
     int epilogue;           /* sum input or prelu */
     pml_activation kernel_act; /* depthwise/reference kernels: none when epilogue (a sum_act pass follows) */
     const float *packed;    /* weights packed by pack (ctx->packed, not owned); NULL: per run into scratch */

@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/elementwise_util.h"
 
 #define PML_BIN_BLOCK 4096
 

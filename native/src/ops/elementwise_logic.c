@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/elementwise_util.h"
 
 typedef struct logic_state {
     const pml_ew_kernels *k;

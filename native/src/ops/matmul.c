@@ -4,7 +4,7 @@
  * c unidirectionally broadcast to [M,N]), both with a fused activation.
  * Semantics: src/pocketml/ops/matmul.py.
  *
- * Both run on the blocked GEMM engine (kernels/gemm.h):
+ * Both run on the blocked GEMM engine (kernels/matmul/gemm.h):
  *  - a constant, unbatched B (weights) is packed once per session by pack
  *    (shape-independent: it reads only B, c and the attributes), with
  *    Gemm's alpha folded into it and a row-broadcast beta*c folded into the
@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/gemm.h"
+#include "kernels/config.h"
+#include "kernels/conv_common.h"
+#include "kernels/matmul/gemm.h"
 
 /* Bound on the run-time packed-B chunk (floats, 8 MiB). */
 #define MM_PACK_CHUNK_FLOATS ((size_t)2 << 20)

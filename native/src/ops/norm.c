@@ -12,17 +12,17 @@
  *
  * LayerNormalization / RMSNormalization normalise rows of n = prod(x.shape[axis:])
  * contiguous floats with the norm_row kernel of the GEMM engine's dispatch
- * table (kernels/gemm.h); scale/bias that broadcast to fewer than n values are
+ * table (kernels/matmul/gemm.h); scale/bias that broadcast to fewer than n values are
  * expanded into arena scratch once per run.
  */
 #include <math.h>
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/gemm.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/matmul/gemm.h"
+#include "kernels/elementwise_util.h"
 
 #define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
 

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/gemm.h" /* kernel dispatch table */
-#include "../kernels/pool.h"
+#include "kernels/config.h"
+#include "kernels/conv_common.h"
+#include "kernels/matmul/gemm.h" /* kernel dispatch table */
+#include "kernels/pool/pool.h"
 
 typedef struct pool_state {
     pml_pool_geom g;

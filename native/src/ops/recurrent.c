@@ -18,16 +18,16 @@
  * graph inputs). Bidirectional nodes run their
  * two directions on two threads; otherwise the per-step GEMM uses the pool
  * when it is big enough to pay for the fork. The reference
- * (kernels/recurrent_ref.c) is the oracle of the tests.
+ * (kernels/recurrent/rnn_ref.c) is the oracle of the tests.
  */
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/gemm.h"
-#include "../kernels/recurrent.h"
+#include "kernels/config.h"
+#include "kernels/conv_common.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/matmul/gemm.h"
+#include "kernels/recurrent/recurrent.h"
 
 /* Per-step GEMMs smaller than this many multiply-adds run on one thread: a
  * fork/join per time step costs more than it saves below it (measured: an

@@ -28,9 +28,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/elementwise_util.h"
 
 typedef struct reduce_state {
     const pml_ew_kernels *k;

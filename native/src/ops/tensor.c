@@ -10,7 +10,7 @@
  * Transpose first drops size-1 axes and merges runs of axes that stay
  * adjacent, so NCHW<->NHWC on [N,C,H,W] becomes a batched 2-D transpose of
  * [N, C, H*W] that runs through the cache-blocked (AVX2 for 4-byte)
- * kernels of kernels/transpose.c; other permutations, and Slice, go through
+ * kernels of kernels/tensor/x_transpose_32x32__scalar.c; other permutations, and Slice, go through
  * one strided row copier (memcpy when the innermost source stride is 1).
  * Slice clamps starts/ends exactly as ONNX does, including negative steps.
  * Pad maps each output coordinate back to the input (constant / reflect /
@@ -23,10 +23,10 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/config.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
-#include "../kernels/transpose.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/elementwise_util.h"
+#include "kernels/tensor/transpose.h"
 #include "params.h"
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }

@@ -1,12 +1,12 @@
 /*
- * kernels/conv_pack.c — data movement of the conv family, ISA-independent:
+ * kernels/conv/conv_pack.c — data movement of the conv family, ISA-independent:
  * im2col (one M block x K block of the patch matrix at a time, into per-thread
  * scratch, for the GEMM driver's pack_a), col2im (ConvTranspose's overlap-add)
  * and the depthwise weight packing.
  */
 #include <string.h>
 
-#include "conv.h"
+#include "kernels/conv/conv.h"
 
 static void zero_floats(float *d, int64_t n) {
     if (n > 0) memset(d, 0, (size_t)n * sizeof(float));

@@ -6,8 +6,8 @@
 #ifndef PML_KERNELS_CONV_DIRECT_H
 #define PML_KERNELS_CONV_DIRECT_H
 
-#include "conv.h"
-#include "gemm.h"
+#include "kernels/conv/conv.h"
+#include "kernels/matmul/gemm.h"
 
 /* 1 if the direct path can run this geometry with this kernel table. */
 int pml_conv_direct_eligible(const pml_f32_kernels *kern, const pml_conv_geom *g);

@@ -1,12 +1,12 @@
 /*
- * kernels/gemm.c — the ISA-independent half of the f32 GEMM engine: B
+ * kernels/matmul/gemm_driver.c — the ISA-independent half of the f32 GEMM engine: B
  * packing and the blocked/threaded driver that calls a micro-kernel (the
  * kernel table comes from the session's configuration, kernels/config.c).
  * The packed layout and the blocking are described in gemm.h.
  */
 #include <string.h>
 
-#include "gemm.h"
+#include "kernels/matmul/gemm.h"
 
 /* ---- packing ---------------------------------------------------------------------------- */
 

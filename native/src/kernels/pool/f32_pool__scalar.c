@@ -1,12 +1,12 @@
 /*
- * kernels/pool_ref.c — scalar reference kernels of the pool family (NHWC):
+ * kernels/pool/f32_pool__scalar.c — scalar reference kernels of the pool family (NHWC):
  * window max/average (global pools are windows of H x W), plus the average divisor rule
  * shared with the SIMD kernels. Oracles for the SIMD kernels, kernels of
  * scalar_only sessions, and the portable fallback.
  */
 #include <math.h>
 
-#include "pool.h"
+#include "kernels/pool/pool.h"
 
 int64_t pml_pool_avg_count(const pml_pool_geom *g, int64_t oh, int64_t ow, int64_t kh0, int64_t kh1, int64_t kw0,
                            int64_t kw1) {

@@ -1,5 +1,5 @@
 /*
- * kernels/f32_gemm_6x16_avx2.c — AVX2/FMA GEMM micro-kernels (6x16 and 1x16)
+ * kernels/matmul/f32_gemm_6x16__avx2_fma.c — AVX2/FMA GEMM micro-kernels (6x16 and 1x16)
  * and the bias+activation epilogue pass.
  *
  * 6x16: twelve ymm accumulators (6 rows x 2 vectors of 8 columns), two for
@@ -16,13 +16,12 @@
  * one row is available (GEMV-like shapes: batch-1 fully connected layers).
  *
  * conv 6x16: the same tile with A rows gathered from conv patches in place
- * (see kernels/conv_direct.c); sum_act: Conv's residual + activation epilogue.
+ * (see kernels/conv/conv_direct.c); sum_act: Conv's residual + activation epilogue.
  */
-#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#include "gemm.h"
-#include "gemm_act_avx2.h"
+#include "kernels/matmul/gemm.h"
+#include "kernels/matmul/f32_act__avx2.h"
 
 /* The epilogue of one micro-kernel call, set up once: Conv's residual (read
  * sum_offset floats away from each output element), then the activation or
@@ -289,4 +288,3 @@ void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy
         }
     }
 }
-#endif

@@ -5,12 +5,11 @@
  * never read past C). Max propagates NaN like the reference: max_ps keeps its
  * second operand when either is NaN, and a NaN input is OR-ed in explicitly.
  */
-#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <math.h>
 
-#include "gemm_act_avx2.h" /* pml_mask8 */
-#include "pool.h"
+#include "kernels/matmul/f32_act__avx2.h" /* pml_mask8 */
+#include "kernels/pool/pool.h"
 
 static inline __m256 max_nan(__m256 acc, __m256 v) {
     return _mm256_or_ps(_mm256_max_ps(v, acc), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
@@ -85,5 +84,3 @@ void pml_f32_maxpool__avx2(const pml_pool_geom *g, const float *x, float *y, int
 void pml_f32_avgpool__avx2(const pml_pool_geom *g, const float *x, float *y, int64_t row0, int64_t row1) {
     pool_rows(g, x, y, row0, row1, 0);
 }
-
-#endif

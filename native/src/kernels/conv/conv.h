@@ -1,5 +1,5 @@
 /*
- * kernels/conv.h — geometry and kernels of the conv family (NHWC).
+ * kernels/conv/conv.h — geometry and kernels of the conv family (NHWC).
  *
  * Conv:          x [N,H,W,Cin], w [Cout,KH,KW,Cin/group] (OHWI), b [Cout]
  * ConvTranspose: x [N,H,W,Cin], w [Cin,KH,KW,Cout/group],        b [Cout]
@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "../internal.h"
-#include "conv_common.h"
+#include "internal.h"
+#include "kernels/conv_common.h"
 
 typedef struct pml_conv_geom {
     int64_t n, h, w, cin;       /* input */

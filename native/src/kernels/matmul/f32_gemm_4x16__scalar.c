@@ -1,10 +1,10 @@
 /*
- * kernels/gemm_ref.c — scalar GEMM code: the naive reference GEMM (the
+ * kernels/matmul/f32_gemm_4x16__scalar.c — scalar GEMM code: the naive reference GEMM (the
  * oracle and scalar_only kernel of MatMul/Gemm), and the portable 4x16
  * micro-kernel and bias+activation epilogue that the blocked driver uses on
  * CPUs without AVX2/FMA (plain C the compiler may auto-vectorise).
  */
-#include "gemm.h"
+#include "kernels/matmul/gemm.h"
 
 void pml_f32_gemm_ref(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda_m, int64_t lda_k,
                       const float *b, int64_t ldb_k, int64_t ldb_n, float alpha, const float *bias, int accumulate,

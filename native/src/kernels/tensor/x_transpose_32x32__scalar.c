@@ -1,12 +1,12 @@
 /*
- * transpose.c — scalar blocked 2-D transpose kernels (x8/x16/x32/x64).
+ * kernels/tensor/x_transpose_32x32__scalar.c — scalar blocked 2-D transpose kernels (x8/x16/x32/x64).
  * Tiles of PML_TR_TILE x PML_TR_TILE keep both the source rows and the
  * destination columns of a tile in L1, so neither side streams through the
  * cache with a large stride.
  */
 #include <stdint.h>
 
-#include "transpose.h"
+#include "kernels/tensor/transpose.h"
 
 #define PML_TR_TILE 32
 

@@ -1,5 +1,5 @@
 /*
- * kernels/f32_dwconv_avx2.c — depthwise conv (group == Cin == Cout), NHWC,
+ * kernels/conv/f32_dwconv__avx2_fma.c — depthwise conv (group == Cin == Cout), NHWC,
  * AVX2/FMA, vectorised over channels.
  *
  * Weights are packed by pml_dwconv_pack as [KH*KW][c_pad] followed by c_pad
@@ -18,11 +18,10 @@
  * loads and stores (only there: masked stores are slow on AMD), so nothing
  * past C is read or written.
  */
-#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#include "conv.h"
-#include "gemm_act_avx2.h"
+#include "kernels/conv/conv.h"
+#include "kernels/matmul/f32_act__avx2.h"
 
 typedef struct dw_row {
     const pml_conv_geom *g;
@@ -241,4 +240,3 @@ void pml_f32_dwconv__avx2_fma(const pml_conv_geom *g, const float *x, const floa
         }
     }
 }
-#endif

@@ -1,5 +1,5 @@
 /*
- * kernels/conv_direct.c — implicit-GEMM convolution: the conv GEMM without
+ * kernels/conv/conv_direct.c — implicit-GEMM convolution: the conv GEMM without
  * im2col, for convs whose patch (K = KH*KW*Cin) fits one K block.
  *
  * A patch row of the GEMM is KH runs of KW*Cin contiguous floats in the NHWC
@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "conv_direct.h"
+#include "kernels/conv/conv_direct.h"
 
 #define DIRECT_MR_MAX 8
 

@@ -1,10 +1,10 @@
 /*
- * kernels/conv_ref.c — scalar reference kernels of the conv family: direct
+ * kernels/conv/conv_ref.c — scalar reference kernels of the conv family: direct
  * Conv and ConvTranspose, written as the definitions read (one output element
  * at a time, a sum over its taps). They are the test oracles of the SIMD
  * paths and the kernels of scalar_only sessions; speed is not their job.
  */
-#include "conv.h"
+#include "kernels/conv/conv.h"
 
 void pml_f32_conv_ref(const pml_conv_geom *g, const float *x, const float *w, const float *b,
                       const pml_activation *act, float *y) {

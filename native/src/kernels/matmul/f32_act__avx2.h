@@ -1,7 +1,7 @@
 /*
- * kernels/gemm_act_avx2.h — fused activations on 8 floats for the AVX2/FMA
+ * kernels/matmul/f32_act__avx2.h — fused activations on 8 floats for the AVX2/FMA
  * kernels of the conv, matmul, pool and elementwise families (included only
- * by *_avx2.c files). pml_act8 matches pml_activation_scalar to a few ulp:
+ * by *__avx2*.c files). pml_act8 matches pml_activation_scalar to a few ulp:
  * exp is the Cephes range-reduced polynomial (NaN propagates, results down to
  * subnormals), tanh is Cephes tanhf (odd polynomial below 0.625, where
  * 1 - 2/(e^2x + 1) would lose relative precision); these are the one vector
@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "../internal.h"
+#include "internal.h"
 
 /* exp without the overflow-to-inf fix-up: x above ~88.72 gives ~FLT_MAX.
  * Used where the argument is known to be <= 0 or where saturation is harmless. */

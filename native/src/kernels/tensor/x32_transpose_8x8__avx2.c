@@ -1,5 +1,5 @@
 /*
- * transpose_avx2.c — 2-D transpose of 4-byte elements with AVX2: full 8x8
+ * kernels/tensor/x32_transpose_8x8__avx2.c — 2-D transpose of 4-byte elements with AVX2: full 8x8
  * blocks are transposed in registers (unpack/shuffle/permute), edges of the
  * matrix that do not fill a block fall back to element copies. Blocks are
  * visited in 32-row x 32-column tiles like the scalar kernel.
@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "transpose.h"
+#include "kernels/tensor/transpose.h"
 
 static inline void transpose8x8(const float *x, size_t ldx, float *y, size_t ldy) {
     __m256 r0 = _mm256_loadu_ps(x + 0 * ldx), r1 = _mm256_loadu_ps(x + 1 * ldx);

@@ -1,8 +1,8 @@
 /*
- * elementwise_avx2.c — AVX2/FMA/F16C kernels of the float32 kernel table
- * (elementwise_kernels.h): binary ops (vector-vector, vector-scalar,
+ * kernels/elementwise/f32_ew__avx2.c — AVX2/FMA/F16C kernels of the float32 kernel table
+ * (ew_kernels.h): binary ops (vector-vector, vector-scalar,
  * scalar-vector), the hot activations (erf and Gelu come from
- * gemm_act_avx2.h), comparisons, 4-byte Where, scale-shift, softmax,
+ * kernels/matmul/f32_act__avx2.h), comparisons, 4-byte Where, scale-shift, softmax,
  * reductions and half conversions. Ops without a vector kernel here point at
  * the scalar reference. Float loop tails use masked loads/stores, so there is
  * no scalar tail loop to drift from the vector semantics; compare and select,
@@ -17,8 +17,8 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "elementwise_kernels.h"
-#include "gemm_act_avx2.h" /* erf/Gelu, shared with the fused activations of GEMM and conv */
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/matmul/f32_act__avx2.h" /* erf/Gelu, shared with the fused activations of GEMM and conv */
 
 static const int32_t g_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 

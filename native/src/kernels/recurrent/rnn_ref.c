@@ -1,5 +1,5 @@
 /*
- * kernels/recurrent_ref.c — the scalar reference of LSTM, GRU and RNN: a
+ * kernels/recurrent/rnn_ref.c — the scalar reference of LSTM, GRU and RNN: a
  * direct transcription of the ONNX equations, one batch row and direction
  * at a time, with plain dot products against the unpacked W and R. It is the
  * oracle the optimized path (ops/recurrent.c) is tested against and what
@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "recurrent.h"
+#include "kernels/recurrent/recurrent.h"
 
 float pml_rnn_act_scalar(const pml_rnn_act *a, float x) {
     switch (a->code) {

@@ -1,7 +1,7 @@
 /*
- * elementwise_scalar.c — scalar reference kernels of the float32 kernel
- * table (see elementwise_kernels.h), the fused-activation mapping and the
- * ISA dispatch. These kernels define the semantics the SIMD ones must match:
+ * kernels/elementwise/f32_ew__scalar.c — scalar reference kernels of the float32 kernel
+ * table (see ew_kernels.h) and the fused-activation mapping.
+ * These kernels define the semantics the SIMD ones must match:
  *   - Max/Min/Clip/Relu/HardSigmoid propagate NaN (as numpy does);
  *   - Sigmoid/Softplus are evaluated so exp never overflows to a wrong value;
  *   - softmax subtracts the row max before exponentiating.
@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "elementwise_kernels.h"
+#include "kernels/elementwise/ew_kernels.h"
 
 /* ---- binary --------------------------------------------------------------------- */
 

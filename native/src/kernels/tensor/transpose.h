@@ -1,5 +1,5 @@
 /*
- * transpose.h — data-movement kernels for Transpose (and any op that needs
+ * kernels/tensor/transpose.h — data-movement kernels for Transpose (and any op that needs
  * a layout change): a batched, cache-blocked 2-D transpose for 1/2/4/8-byte
  * elements (the shape every NCHW<->NHWC permutation collapses to), with an
  * AVX2 8x8 register-transpose version for 4-byte elements.
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "../internal.h"
+#include "internal.h"
 
 /* y[c * rows + r] = x[r * cols + c] for r in [r0, r1), all c (rows of the
  * source band [r0, r1); callers split bands across threads). */

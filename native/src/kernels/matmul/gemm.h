@@ -1,5 +1,5 @@
 /*
- * kernels/gemm.h — the f32 GEMM engine shared by the conv and matmul families,
+ * kernels/matmul/gemm.h — the f32 GEMM engine shared by the conv and matmul families,
  * and the kernel table of the conv/matmul/pool/norm/attention families
  * (one per configuration, kernels/config.c).
  *
@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../internal.h"
+#include "internal.h"
 
 #define PML_GEMM_NR 16
 #define PML_GEMM_KC_MAX 256
@@ -54,7 +54,7 @@ typedef void (*pml_f32_gemm_ukernel)(size_t mr, size_t nr, size_t kc, const floa
 typedef void (*pml_f32_bias_act_fn)(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
                                     const pml_activation *act);
 
-/* Implicit-GEMM conv tile (kernels/conv_direct.c): C[mr x nr] = act(init + A @ W)
+/* Implicit-GEMM conv tile (kernels/conv/conv_direct.c): C[mr x nr] = act(init + A @ W)
  * where A row r is nseg segments of seglen floats at rows[r] + s*row_stride[r]
  * and W is one packed panel of nseg*seglen rows; init is never NULL. */
 typedef void (*pml_f32_conv_ukernel)(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
@@ -166,7 +166,7 @@ void pml_f32_gemm_ref(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                       const float *b, int64_t ldb_k, int64_t ldb_n, float alpha, const float *bias, int accumulate,
                       float *c, int64_t ldc, const pml_activation *act);
 
-/* Portable micro-kernels and epilogue (gemm_ref.c) and the AVX2/FMA ones. */
+/* Portable micro-kernels and epilogue (f32_gemm_4x16__scalar.c, f32_gemm_6x16__avx2_fma.c) and the AVX2/FMA ones. */
 void pml_f32_gemm_4x16__scalar(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
                                const float *init, float *c, size_t ldc, const pml_activation *act);
 void pml_f32_bias_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
@@ -186,7 +186,7 @@ void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy
 void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
                                 const pml_activation *act);
 
-/* Row kernels of the norm and attention families (attention_ref.c, f32_attention_avx2.c). */
+/* Row kernels of the norm and attention families (kernels/norm/, kernels/attention/). */
 void pml_f32_norm_row__scalar(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
                               float *y, float *mean, float *inv_std);
 void pml_f32_attn_row__scalar(size_t n, size_t n_live, float *s, float softcap, const float *mask);

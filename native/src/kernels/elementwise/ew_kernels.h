@@ -1,10 +1,10 @@
 /*
- * elementwise_kernels.h — the float32 kernel table of the elementwise, norm,
+ * kernels/elementwise/ew_kernels.h — the float32 kernel table of the elementwise, norm,
  * softmax and reduce families.
  *
- * Every entry has a scalar reference (kernels/elementwise_scalar.c), which is
+ * Every entry has a scalar reference (kernels/elementwise/f32_ew__scalar.c), which is
  * both the fallback and the oracle the SIMD kernels are tested against;
- * kernels/elementwise_avx2.c fills the same table with AVX2/FMA/F16C kernels
+ * kernels/elementwise/f32_ew__avx2.c fills the same table with AVX2/FMA/F16C kernels
  * where they pay off and points the rest at the reference. Ops take the
  * table from their session's configuration (ctx->config->f32.ew, see
  * kernels/config.h) in prepare and keep the pointer in their state.
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../internal.h"
+#include "internal.h"
 
 /* binary ops with a float kernel; PRelu is y = a < 0 ? a*b : a */
 enum {
