@@ -247,7 +247,7 @@ PML_BINARY_DEF(g_min, PML_OP_MIN, "Min", binary_infer)
 PML_BINARY_DEF(g_prelu, PML_OP_PRELU, "PRelu", prelu_infer)
 PML_BINARY_DEF(g_mod, PML_OP_MOD, "Mod", mod_infer)
 
-/* unary ops, Identity and Cast: ops/elementwise_unary.c (pml_elementwise_unary_ops);
- * comparisons, logic and Where: ops/elementwise_logic.c (pml_elementwise_logic_ops) */
+/* unary ops, Identity and Cast: ops/unary.c (pml_unary_ops);
+ * comparisons, logic, Not and Where: ops/logic.c (pml_logic_ops) */
 const pml_op_def *const pml_elementwise_ops[] = {&g_add, &g_sub, &g_mul, &g_div, &g_pow,
                                                  &g_max, &g_min, &g_mod, &g_prelu, NULL};

@@ -1,5 +1,5 @@
 /*
- * ops/elementwise_logic.c — comparisons (Equal, Less, LessOrEqual, Greater,
+ * ops/logic.c — comparisons (Equal, Less, LessOrEqual, Greater,
  * GreaterOrEqual), logical And/Or/Xor and Where, all with numpy broadcasting
  * through a pml_bcast_plan (inner loops see input strides 0 or 1 only).
  *
@@ -9,7 +9,7 @@
  * inputs (here and in And/Or/Xor) count any nonzero byte as true. Where picks
  * elements of any dtype by size (1, 2, 4 or 8 bytes); the 4-byte case
  * (float32/int32: attention masks) goes through the kernel table.
- * Exported as pml_elementwise_logic_ops for the op table.
+ * Not (bool). Exported as pml_logic_ops for the op table.
  */
 #include <string.h>
 
@@ -192,6 +192,35 @@ static pml_status logic_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions ----------------------------------------------------------------------------------- */
 
+/* ---- Not: bool -> bool, any nonzero byte is true --------------------------------------------- */
+
+static pml_status not_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    static const pml_dtype boolean[] = {PML_BOOL};
+    if ((s = pml_ew_check_dtype(ctx, x, "x", boolean, 1)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
+}
+
+typedef struct not_job {
+    const uint8_t *x;
+    uint8_t *y;
+} not_job;
+
+static void not_range(void *arg, int64_t s, int64_t e) {
+    const not_job *j = (const not_job *)arg;
+    for (int64_t i = s; i < e; i++) j->y[i] = j->x[i] == 0;
+}
+
+static pml_status not_run(pml_kernel_ctx *ctx) {
+    not_job j = {(const uint8_t *)ctx->in[0]->data, (uint8_t *)ctx->out[0]->data};
+    pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, not_range, &j);
+    return PML_OK;
+}
+
+static const pml_op_def g_not = {PML_OP_NOT, "Not", 1, 1, 1, 1, not_infer, NULL, not_run, NULL};
+
 #define PML_LOGIC_DEF(var, code, name, n, infer) \
     static const pml_op_def var = {code, name, n, n, 1, 1, infer, logic_prepare, logic_run, pml_ew_release};
 
@@ -205,5 +234,5 @@ PML_LOGIC_DEF(g_or, PML_OP_OR, "Or", 2, predicate2_infer)
 PML_LOGIC_DEF(g_xor, PML_OP_XOR, "Xor", 2, predicate2_infer)
 PML_LOGIC_DEF(g_where, PML_OP_WHERE, "Where", 3, where_infer)
 
-const pml_op_def *const pml_elementwise_logic_ops[] = {&g_equal, &g_less, &g_less_equal, &g_greater,
-                                                       &g_greater_equal, &g_and, &g_or, &g_xor, &g_where, NULL};
+const pml_op_def *const pml_logic_ops[] = {&g_equal, &g_less, &g_less_equal, &g_greater, &g_greater_equal,
+                                           &g_and, &g_or, &g_xor, &g_not, &g_where, NULL};

@@ -1,8 +1,8 @@
 /*
- * ops/elementwise_unary.c — unary float ops (activations, rounding,
- * trigonometry, erf, Gelu), Abs/Neg/Sign on integers, the bool-valued
- * predicates Not/IsNaN/IsInf, Identity (any dtype) and Cast. Exported as
- * pml_elementwise_unary_ops for the op table.
+ * ops/unary.c — unary float ops (activations, rounding, trigonometry, erf,
+ * Gelu), Abs/Neg/Sign on integers, the bool-valued predicates IsNaN/IsInf,
+ * Identity (any dtype) and Cast. Exported as pml_unary_ops for the op table
+ * (Not is in ops/logic.c).
  *
  * Cast semantics (x86 onnxruntime/numpy behaviour, made well-defined here):
  *   float -> int32/int64: truncate toward zero; NaN and out-of-range values
@@ -166,14 +166,14 @@ static pml_status identity_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* ---- predicates: Not (bool), IsNaN and IsInf (float32), bool output ---------------------------------- */
+/* ---- predicates: IsNaN and IsInf (float32), bool output ---------------------------------- */
 
 static pml_status predicate_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    static const pml_dtype f32[] = {PML_FLOAT32}, boolean[] = {PML_BOOL};
-    if ((s = pml_ew_check_dtype(ctx, x, "x", ctx->node->op == PML_OP_NOT ? boolean : f32, 1)) != PML_OK) return s;
+    static const pml_dtype f32[] = {PML_FLOAT32};
+    if ((s = pml_ew_check_dtype(ctx, x, "x", f32, 1)) != PML_OK) return s;
     return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
 }
 
@@ -189,9 +189,6 @@ static void predicate_range(void *arg, int64_t s, int64_t e) {
     const float *x = (const float *)j->x;
     uint8_t *y = j->y;
     switch (j->op) {
-    case PML_OP_NOT:
-        for (int64_t i = s; i < e; i++) y[i] = ((const uint8_t *)j->x)[i] == 0;
-        break;
     case PML_OP_ISNAN:
         for (int64_t i = s; i < e; i++) y[i] = x[i] != x[i];
         break;
@@ -364,13 +361,12 @@ PML_UNARY_DEF(g_sin, PML_OP_SIN, "Sin")
 PML_UNARY_DEF(g_cos, PML_OP_COS, "Cos")
 PML_UNARY_DEF(g_erf, PML_OP_ERF, "Erf")
 PML_UNARY_DEF(g_gelu, PML_OP_GELU, "Gelu")
-PML_PREDICATE_DEF(g_not, PML_OP_NOT, "Not")
 PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN, "IsNaN")
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF, "IsInf")
 static const pml_op_def g_identity = {PML_OP_IDENTITY, "Identity", 1, 1, 1, 1, identity_infer, NULL, identity_run, NULL};
 static const pml_op_def g_cast = {PML_OP_CAST, "Cast", 1, 1, 1, 1, cast_infer, cast_prepare, cast_run, pml_ew_release};
 
-const pml_op_def *const pml_elementwise_unary_ops[] = {
+const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
-    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_not, &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};
+    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};
