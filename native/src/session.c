@@ -61,7 +61,7 @@
  * other small index arithmetic, never activations. */
 #define PML_PLAN_EVAL_MAX (64 * 1024)
 /* Same bound as the loader's: keeps every size computation far from overflow. */
-#define PML_MAX_TENSOR_BYTES ((uint64_t)1 << 48)
+#include "pml_limits.h" /* PML_MAX_TENSOR_BYTES */
 #define PML_NO_OFFSET SIZE_MAX
 
 typedef struct plan_node {
@@ -401,11 +401,8 @@ static pml_status ensure_plan(pml_session *s) {
 }
 
 pml_status pml_session_build(const pml_model *m, const pml_session_options *options, pml_session **out) {
-    pml_session_options defaults;
-    if (!options) {
-        pml_session_options_init(&defaults);
-        options = &defaults;
-    }
+    static const pml_session_options defaults = {.num_threads = 1, .plan_cache_size = PML_DEFAULT_PLAN_CACHE};
+    if (!options) options = &defaults; /* what pml_session_options_init gives (api.c calls us, not back) */
     int threads = options->num_threads <= 0 ? 1 : options->num_threads;
     if (threads > PML_MAX_THREADS)
         return pml_set_error(PML_ERR_INVALID_ARGUMENT, "num_threads is %d; at most %d are supported", threads,

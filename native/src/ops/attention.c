@@ -22,7 +22,7 @@
 
 #include "../internal.h"
 #include "kernels/config.h"
-#include "kernels/conv_common.h"
+#include "validate.h"
 #include "kernels/matmul/gemm.h"
 
 /* Score block budget (floats): rows x L stays around 64 KiB. */

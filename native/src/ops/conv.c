@@ -30,6 +30,7 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/conv/conv.h"
+#include "validate.h"
 #include "kernels/conv/conv_direct.h"
 #include "kernels/matmul/gemm.h"
 

@@ -23,7 +23,7 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 
 #define PML_BIN_BLOCK 4096
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 
 typedef struct gather_state {
     int64_t outer, axis_dim, n_idx, inner_bytes;

@@ -20,7 +20,7 @@
 
 #include "../internal.h"
 #include "kernels/config.h"
-#include "kernels/conv_common.h"
+#include "validate.h"
 #include "kernels/matmul/gemm.h"
 
 /* Bound on the run-time packed-B chunk (floats, 8 MiB). */

@@ -22,7 +22,7 @@
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/matmul/gemm.h"
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 
 #define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
 

@@ -13,7 +13,7 @@
 
 #include "../internal.h"
 #include "kernels/config.h"
-#include "kernels/conv_common.h"
+#include "validate.h"
 #include "kernels/matmul/gemm.h" /* kernel dispatch table */
 #include "kernels/pool/pool.h"
 

@@ -24,7 +24,7 @@
 
 #include "../internal.h"
 #include "kernels/config.h"
-#include "kernels/conv_common.h"
+#include "validate.h"
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/matmul/gemm.h"
 #include "kernels/recurrent/recurrent.h"

@@ -30,7 +30,7 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 
 typedef struct reduce_state {
     const pml_ew_kernels *k;

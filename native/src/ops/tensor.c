@@ -26,7 +26,7 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 #include "kernels/tensor/transpose.h"
 #include "params.h"
 #include "tensor.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 #include "params.h"
 #include "tensor.h"
 

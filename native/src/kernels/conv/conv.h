@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "internal.h"
-#include "kernels/conv_common.h"
+#include "kernels/conv/window.h"
 
 typedef struct pml_conv_geom {
     int64_t n, h, w, cin;       /* input */

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "kernels/conv_common.h" /* pml_window_taps */
+#include "kernels/conv/window.h" /* pml_window_taps */
 
 typedef struct pml_pool_geom {
     int64_t n, h, w, c;

@@ -1,21 +1,20 @@
 /*
- * elementwise_util.h — helpers shared by the elementwise, norm, tensor and
- * reduce op families: input validation for infer (a hostile model reaches
- * infer, so every shape, dtype and attribute is checked there and run may
- * trust them), axis normalisation, n-ary broadcast plans, and a
- * range-splitting wrapper over pml_parallel_for.
+ * ops/validate.h — what ops share to validate and prepare: input, dtype,
+ * shape and attribute validation for infer (a hostile model reaches infer,
+ * so every shape, dtype and attribute is checked there and run may trust
+ * them; implementations in validate.c and validate_attrs.c), axis
+ * normalisation, n-ary broadcast plans, and a range-splitting wrapper over
+ * pml_parallel_for. Kernels never include it: they take plain pointers and
+ * parameter structs.
  */
-#ifndef PML_ELEMENTWISE_UTIL_H
-#define PML_ELEMENTWISE_UTIL_H
+#ifndef PML_OPS_VALIDATE_H
+#define PML_OPS_VALIDATE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../internal.h"
-
-/* Largest element count any tensor may have: keeps every byte offset and
- * product of dims far from int64/size_t overflow (2^40 elements = 8 TB f64). */
-#define PML_EW_MAX_NUMEL ((int64_t)1 << 40)
+#include "../pml_limits.h"
 
 /* Below this many elements a kernel runs on the caller only: the pool's
  * wake-up costs more than the work. */
@@ -73,4 +72,23 @@ void pml_bcast_walk(const pml_bcast_plan *p, int64_t s, int64_t e, pml_bcast_row
 void *pml_ew_alloc_state(pml_kernel_ctx *ctx, size_t size);
 void pml_ew_release(pml_kernel_ctx *ctx);
 
-#endif /* PML_ELEMENTWISE_UTIL_H */
+/* ---- attributes and windows (validate_attrs.c) ---- */
+
+/* INTS attribute `name` with exactly n values, each in [lo, hi]; def (n
+ * values) when absent. Errors (PML_ERR_INVALID_MODEL) name node, attribute
+ * and values. */
+pml_status pml_attr_ints_checked(const pml_kernel_ctx *ctx, const char *name, int n, const int64_t *def, int64_t lo,
+                                 int64_t hi, int64_t *out);
+/* INT attribute in [lo, hi], def when absent. */
+pml_status pml_attr_int_checked(const pml_kernel_ctx *ctx, const char *name, int64_t def, int64_t lo, int64_t hi,
+                                int64_t *out);
+/* Input `index` (role names it in errors) must be present, float32, of the
+ * given rank (-1: any), with every dim in [0, PML_MAX_DIM). */
+pml_status pml_check_f32_input(const pml_kernel_ctx *ctx, int index, const char *role, int rank);
+/* Sets out[0] to float32 dims after checking the element count stays <= PML_MAX_NUMEL. */
+pml_status pml_set_f32_output(const pml_kernel_ctx *ctx, int rank, const int64_t *dims);
+/* The error for a window (kh x kw, dilations dh, dw) that does not fit x padded by pads[4]. */
+pml_status pml_window_too_large(const pml_kernel_ctx *ctx, const pml_tensor *x, int64_t kh, int64_t kw, int64_t dh,
+                                int64_t dw, const int64_t *pads);
+
+#endif /* PML_OPS_VALIDATE_H */

@@ -1,11 +1,11 @@
 /*
- * kernels/conv_common.c — attribute and shape validation shared by the conv,
- * pool and matmul families' infer functions (see conv_common.h); the caps
- * there keep all index arithmetic far from int64 overflow.
+ * ops/validate_attrs.c — attribute and shape validation shared by the conv,
+ * pool and matmul families' infer functions (see validate.h); the caps in
+ * pml_limits.h keep all index arithmetic far from int64 overflow.
  */
 #include <stdio.h>
 
-#include "kernels/conv_common.h"
+#include "validate.h"
 
 pml_status pml_attr_ints_checked(const pml_kernel_ctx *ctx, const char *name, int n, const int64_t *def, int64_t lo,
                                  int64_t hi, int64_t *out) {
@@ -84,13 +84,4 @@ pml_status pml_window_too_large(const pml_kernel_ctx *ctx, const pml_tensor *x, 
                           (long long)kh, (long long)kw, (long long)dh, (long long)dw,
                           pml_shape_str(x->rank, x->dims, bx, sizeof bx), (long long)pads[0], (long long)pads[1],
                           (long long)pads[2], (long long)pads[3]);
-}
-
-int64_t pml_window_out(int64_t size, int64_t k, int64_t stride, int64_t dil, int64_t pad0, int64_t pad1, int ceil_mode) {
-    const int64_t span = size + pad0 + pad1 - (dil * (k - 1) + 1);
-    if (span < 0) return -1;
-    if (!ceil_mode) return span / stride + 1;
-    int64_t out = (span + stride - 1) / stride + 1;
-    if ((out - 1) * stride >= size + pad0) out--; /* last window must start inside input or leading pad */
-    return out;
 }

@@ -1,8 +1,8 @@
 /*
- * elementwise_util.c — validation and threading helpers shared by the
- * elementwise, norm, tensor and reduce families (see elementwise_util.h).
+ * ops/validate.c — input/shape/dtype validation and the threading and
+ * broadcast helpers shared by the op families (see validate.h).
  */
-#include "kernels/elementwise_util.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
