@@ -380,7 +380,7 @@ static void pml_f16_to_f32__f16c(size_t n, const uint16_t *x, float *y) {
 }
 
 const pml_ew_kernels pml_f32_ew__avx2 = {
-    .isa = "avx2_fma",
+    .isa = "avx2",
     .vv = {pml_f32_vadd__avx2, pml_f32_vsub__avx2, pml_f32_vmul__avx2, pml_f32_vdiv__avx2, pml_f32_vpow__scalar,
            pml_f32_vmax__avx2, pml_f32_vmin__avx2, pml_f32_vprelu__avx2},
     .vs = {pml_f32_vadds__avx2, pml_f32_vsubs__avx2, pml_f32_vmuls__avx2, pml_f32_vdivs__avx2, pml_f32_vpows__scalar,
