@@ -124,10 +124,14 @@ typedef struct pml_tensor_info {
 
 typedef struct pml_session_options {
     int num_threads;   /* total threads running kernels, including the caller; <= 0 means 1 */
-    int scalar_only;   /* 1: use the scalar reference kernels even where SIMD ones exist */
+    int scalar_only;   /* 1: same as isa = "scalar" (kept for existing callers) */
     int plan_cache_size; /* plans kept for different input shapes; <= 0 means 8. Packed weights
                           * are shared by all plans; each plan keeps only its shape-dependent
                           * kernel state and arena offsets (see pml_session_state_size) */
+    const char *isa;   /* kernel configuration: NULL or "" = the environment variable
+                        * POCKETML_ISA if set, else the best one for this CPU; "scalar",
+                        * "avx2", ... (see pml_available_isas). An unknown name, or one this
+                        * CPU cannot run, fails with PML_ERR_UNSUPPORTED */
 } pml_session_options;
 
 /* Version string of the runtime, and the highest .pml format version it reads. */
@@ -193,8 +197,11 @@ PML_API pml_status pml_session_output_data(const pml_session *session, int index
 PML_API size_t pml_session_arena_size(const pml_session *session);
 PML_API size_t pml_session_state_size(const pml_session *session);
 PML_API int pml_session_num_threads(const pml_session *session);
-/* Name of the ISA the session's kernels were chosen for ("avx2_fma", "scalar"). */
+/* Name of the session's kernel configuration ("avx2", "scalar"). */
 PML_API const char *pml_session_isa(const pml_session *session);
+/* Kernel configurations this CPU can run, best first, comma separated
+ * ("avx2,scalar"); the values pml_session_options.isa accepts. Static string. */
+PML_API const char *pml_available_isas(void);
 
 /* ---- per-node profiling ---------------------------------------------------
  * pml_session_enable_profiling(s, 1) times every node of each following run

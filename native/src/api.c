@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "kernels/config.h"
 #include "session.h"
 
 #define PML_VERSION_STRING "0.1.0"
@@ -221,7 +222,13 @@ int pml_session_num_threads(const pml_session *session) {
 
 const char *pml_session_isa(const pml_session *session) {
     if (!session) return null_arg(__func__, "session"), "";
-    return session->isa;
+    return session->config->name;
+}
+
+const char *pml_available_isas(void) {
+    pml_cpu cpu;
+    pml_cpu_detect(&cpu);
+    return pml_kernel_config_available(&cpu);
 }
 
 pml_status pml_session_enable_profiling(pml_session *session, int enable) {

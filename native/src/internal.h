@@ -14,11 +14,11 @@
  *             reports the problem. ctx->packed is then shared read-only by
  *             every plan's infer/prepare/run/release; prepare must check that
  *             it matches the layout it chose (falling back to packing per
- *             run otherwise). pack sees ctx->cpu and ctx->scalar_only, so it
+ *             run otherwise). pack sees ctx->config, so it
  *             picks the same ISA and layout as prepare.
  *   infer   : compute output dtype/shape from input dtypes/shapes/attributes,
  *             validating everything (a hostile file must not get past it).
- *   prepare : choose the kernel for the session's ISA, build shape-specific
+ *   prepare : take its kernels from ctx->config, build shape-specific
  *             op state (malloc'ed here, freed by release; it may point into
  *             ctx->packed but never owns it), and ask for scratch bytes
  *             (ctx->scratch_size); the planner places the scratch in the arena.
@@ -131,8 +131,7 @@ typedef struct pml_kernel_ctx {
     size_t state_size; /* bytes of state, for pml_session_state_size */
     size_t scratch_size; /* bytes of arena scratch requested by prepare */
     void *scratch;     /* 64-aligned arena scratch valid during run */
-    const pml_cpu *cpu;
-    int scalar_only;   /* session asked for reference kernels */
+    const struct pml_kernel_config *config; /* the session's kernels (kernels/config.h) */
     pml_threadpool *pool;
     /* Shape-independent packed constants from pack (NULL if none), owned by
      * the session (one per node, shared read-only by every plan), freed by

@@ -31,9 +31,7 @@
 #include "fb_reader.h"
 
 /* Limits that keep every later size computation far from overflow. */
-#define PML_MAX_TENSORS (1 << 24)
-#define PML_MAX_NODES (1 << 24)
-#define PML_MAX_TENSOR_BYTES ((uint64_t)1 << 48)
+#include "pml_limits.h" /* PML_MAX_TENSORS, PML_MAX_NODES, PML_MAX_TENSOR_BYTES */
 
 /* FlatBuffers field ids (schema order in native/schema/pml.fbs). */
 enum { F_MODEL_VERSION, F_MODEL_PRODUCER, F_MODEL_GRAPH, F_MODEL_BUFFERS, F_MODEL_METADATA };

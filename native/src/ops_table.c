@@ -8,8 +8,8 @@
 #include "internal.h"
 
 extern const pml_op_def *const pml_elementwise_ops[];
-extern const pml_op_def *const pml_elementwise_unary_ops[];
-extern const pml_op_def *const pml_elementwise_logic_ops[];
+extern const pml_op_def *const pml_unary_ops[];
+extern const pml_op_def *const pml_logic_ops[];
 extern const pml_op_def *const pml_conv_ops[];
 extern const pml_op_def *const pml_matmul_ops[];
 extern const pml_op_def *const pml_pool_ops[];
@@ -23,7 +23,7 @@ static const pml_op_def *g_table[PML_OP_MAX_CODE + 1];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void build_table(void) {
-    const pml_op_def *const *families[] = {pml_elementwise_ops, pml_elementwise_unary_ops, pml_elementwise_logic_ops,
+    const pml_op_def *const *families[] = {pml_elementwise_ops, pml_unary_ops, pml_logic_ops,
                                            pml_conv_ops, pml_matmul_ops, pml_pool_ops,
                                            pml_norm_ops,        pml_tensor_ops, pml_reduce_ops, pml_recurrent_ops,
                                            pml_attention_ops};

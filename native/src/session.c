@@ -52,6 +52,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/config.h"
 #include "planner.h"
 
 #define PML_MAX_THREADS 1024
@@ -60,7 +61,7 @@
  * other small index arithmetic, never activations. */
 #define PML_PLAN_EVAL_MAX (64 * 1024)
 /* Same bound as the loader's: keeps every size computation far from overflow. */
-#define PML_MAX_TENSOR_BYTES ((uint64_t)1 << 48)
+#include "pml_limits.h" /* PML_MAX_TENSOR_BYTES */
 #define PML_NO_OFFSET SIZE_MAX
 
 typedef struct plan_node {
@@ -401,11 +402,8 @@ static pml_status ensure_plan(pml_session *s) {
 }
 
 pml_status pml_session_build(const pml_model *m, const pml_session_options *options, pml_session **out) {
-    pml_session_options defaults;
-    if (!options) {
-        pml_session_options_init(&defaults);
-        options = &defaults;
-    }
+    static const pml_session_options defaults = {.num_threads = 1, .plan_cache_size = PML_DEFAULT_PLAN_CACHE};
+    if (!options) options = &defaults; /* what pml_session_options_init gives (api.c calls us, not back) */
     int threads = options->num_threads <= 0 ? 1 : options->num_threads;
     if (threads > PML_MAX_THREADS)
         return pml_set_error(PML_ERR_INVALID_ARGUMENT, "num_threads is %d; at most %d are supported", threads,
@@ -414,13 +412,17 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     if (cache > PML_MAX_PLAN_CACHE)
         return pml_set_error(PML_ERR_INVALID_ARGUMENT, "plan_cache_size is %d; at most %d are supported", cache,
                              PML_MAX_PLAN_CACHE);
+    pml_cpu cpu;
+    const pml_kernel_config *config;
+    pml_cpu_detect(&cpu);
+    pml_status cs = pml_kernel_config_for_session(&cpu, options->isa, options->scalar_only, &config);
+    if (cs) return cs;
     pml_session *s = calloc(1, sizeof *s);
     if (!s) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");
     s->model = m;
-    s->scalar_only = options->scalar_only != 0;
     s->plan_cap = cache;
-    pml_cpu_detect(&s->cpu);
-    s->isa = s->cpu.avx2 && s->cpu.fma && !s->scalar_only ? "avx2_fma" : "scalar";
+    s->cpu = cpu;
+    s->config = config;
 
     size_t n_slots = 0;
     for (int i = 0; i < m->n_nodes; i++) n_slots += (size_t)m->nodes[i].n_inputs + (size_t)m->nodes[i].n_outputs;
@@ -475,8 +477,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
         ctx->out = slot;
         ctx->n_out = n->n_outputs;
         for (int k = 0; k < n->n_outputs; k++) *slot++ = &s->tensors[n->outputs[k]];
-        ctx->cpu = &s->cpu;
-        ctx->scalar_only = s->scalar_only;
+        ctx->config = s->config;
         ctx->pool = s->pool;
     }
     /* shape-independent packing of constant weights: once per node, shared by every plan */

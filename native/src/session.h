@@ -36,9 +36,9 @@ struct pml_session {
     char *input_set;            /* per graph input: set since the last run */
     int outputs_valid;          /* the last run completed */
     pml_cpu cpu;
-    int scalar_only, num_threads;
+    const struct pml_kernel_config *config; /* the kernels every op uses (kernels/config.h) */
+    int num_threads;
     pml_threadpool *pool;       /* NULL when running on the caller only */
-    const char *isa;
 
     /* input shapes: what the caller asked for (symbolic dims -1 until set) */
     int *in_offset;             /* per graph input: start of its dims in req */

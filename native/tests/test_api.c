@@ -205,6 +205,49 @@ static void *run_chain(void *p) {
     return NULL;
 }
 
+/* Forcing a kernel configuration: by option, by POCKETML_ISA, scalar_only as
+ * an alias; unknown names fail and name what this CPU offers. */
+static void test_isa_forcing(void) {
+    pml_model *m = load("chain.pml");
+    if (!m) return;
+    const char *avail = pml_available_isas();
+    printf("available isas: %s\n", avail);
+    CHECK(strstr(avail, "scalar") != NULL);
+    pml_session_options o;
+    pml_session_options_init(&o);
+    CHECK(o.isa == NULL);
+    pml_session *s = NULL;
+    o.isa = "scalar";
+    CHECK_OK(pml_session_create(m, &o, &s));
+    if (s) CHECK(strcmp(pml_session_isa(s), "scalar") == 0);
+    pml_session_free(s);
+    s = NULL;
+    o.isa = "no-such-isa";
+    CHECK(pml_session_create(m, &o, &s) == PML_ERR_UNSUPPORTED && s == NULL);
+    CHECK(strstr(pml_last_error(), "no-such-isa") && strstr(pml_last_error(), avail));
+    o.isa = "avx2";
+    o.scalar_only = 1;
+    CHECK(pml_session_create(m, &o, &s) == PML_ERR_INVALID_ARGUMENT && s == NULL);
+    o.isa = NULL;
+    const char *env = getenv("POCKETML_ISA");
+    char saved[64];
+    snprintf(saved, sizeof saved, "%s", env ? env : "");
+    setenv("POCKETML_ISA", "scalar", 1);
+    o.scalar_only = 0;
+    CHECK_OK(pml_session_create(m, &o, &s));
+    if (s) CHECK(strcmp(pml_session_isa(s), "scalar") == 0);
+    pml_session_free(s);
+    s = NULL;
+    setenv("POCKETML_ISA", "no-such-isa", 1);
+    CHECK(pml_session_create(m, &o, &s) == PML_ERR_UNSUPPORTED);
+    o.isa = "scalar"; /* the option wins over the environment */
+    CHECK_OK(pml_session_create(m, &o, &s));
+    pml_session_free(s);
+    if (env) setenv("POCKETML_ISA", saved, 1); /* as the caller had it */
+    else unsetenv("POCKETML_ISA");
+    pml_model_free(m);
+}
+
 static void test_chain_sessions(void) {
     pml_model *m = load("chain.pml");
     if (!m) return;
@@ -221,7 +264,8 @@ static void test_chain_sessions(void) {
     if (simd && scalar && threaded) {
         pml_cpu cpu;
         pml_cpu_detect(&cpu);
-        CHECK(strcmp(pml_session_isa(simd), cpu.avx2 && cpu.fma ? "avx2_fma" : "scalar") == 0);
+        const char *forced = getenv("POCKETML_ISA"); /* the suites may run with a configuration forced */
+        CHECK(strcmp(pml_session_isa(simd), forced && *forced ? forced : cpu.avx2 && cpu.fma && cpu.f16c ? "avx2" : "scalar") == 0);
         CHECK(strcmp(pml_session_isa(scalar), "scalar") == 0);
         CHECK(pml_session_num_threads(threaded) == 2);
         /* 9 float32 [4,8] activations (128 B each): at most 4 live at once (a, s0, and two in flight) */
@@ -303,6 +347,7 @@ int main(void) {
     test_null_arguments();
     test_add_relu();
     test_chain_sessions();
+    test_isa_forcing();
     test_no_allocation_while_running();
     test_no_allocation_switching_cached_shapes();
     return test_finish("test_api");

@@ -9,7 +9,8 @@
  */
 #include "testutil.h"
 
-#include "kernels/gemm.h"
+#include "kernels/config.h"
+#include "kernels/matmul/gemm.h"
 
 #define CANARY 12345.0f
 
@@ -169,8 +170,10 @@ int main(void) {
     test_ref_hand();
     pml_cpu cpu;
     pml_cpu_detect(&cpu);
-    const pml_f32_kernels *tables[2] = {pml_f32_kernels_portable(), pml_f32_kernels_select(&cpu, 0)};
-    CHECK(pml_f32_kernels_select(&cpu, 1) == NULL);
+    const pml_kernel_config *best = NULL;
+    CHECK_OK(pml_kernel_config_select(&cpu, NULL, &best));
+    if (!best) return test_finish("test_gemm");
+    const pml_f32_kernels *tables[2] = {pml_kernel_config_scalar()->f32.mm, best->f32.mm};
     const int n_tables = tables[1] != tables[0] ? 2 : 1;
     for (int t = 0; t < n_tables; t++) {
         printf("kernels: %s\n", tables[t]->isa);

@@ -7,7 +7,7 @@
  * the reference against hand-computed values, and the error paths a hostile
  * model or input can reach.
  */
-#include "kernels/recurrent.h"
+#include "kernels/recurrent/recurrent.h"
 #include "testutil.h"
 
 typedef struct rnn_case {

@@ -68,6 +68,9 @@ static void check_reduce(int op, int rank, const int64_t *dims, int mask, int ke
 
 /* ---- reductions ---------------------------------------------------------------------------------------- */
 
+/* noinline + no loop vectorisation: gcc 12 for aarch64 crashes (ICE in
+ * vect_transform_reduction) vectorising this switch-in-loop reduction at -O3. */
+__attribute__((noinline, optimize("no-tree-loop-vectorize")))
 static double naive_one(int op, const float *x, int64_t n, int64_t stride) {
     double acc = op == PML_OP_REDUCEMIN ? INFINITY : op == PML_OP_REDUCEPROD ? 1.0 : 0.0, m = -INFINITY;
     for (int64_t i = 0; i < n; i++) m = fmax(m, x[i * stride]);

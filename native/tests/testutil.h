@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kernels/config.h"
 
 static int g_failures = 0;
 static int g_checks = 0;
@@ -133,6 +134,8 @@ static pml_status pml_test_op(int op, const pml_attr *attrs, int n_attrs, pml_te
     }
     pml_cpu cpu;
     pml_cpu_detect(&cpu);
+    const pml_kernel_config *config = NULL; /* scalar_only: the scalar configuration, else the best */
+    if (pml_kernel_config_select(&cpu, scalar_only ? "scalar" : NULL, &config)) return PML_ERR_INTERNAL;
     pml_threadpool *pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
     pml_kernel_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -142,8 +145,7 @@ static pml_status pml_test_op(int op, const pml_attr *attrs, int n_attrs, pml_te
     ctx.n_in = n_in;
     ctx.out = outs;
     ctx.n_out = n_out;
-    ctx.cpu = &cpu;
-    ctx.scalar_only = scalar_only;
+    ctx.config = config;
     ctx.pool = pool;
     /* shape-independent packing first, as a session does at creation */
     pml_status s = def->pack ? def->pack(&ctx) : PML_OK;

@@ -13,7 +13,8 @@ from .errors import ConversionError, InputError, ModelLoadError, PocketMLError, 
 
 __version__ = "0.1.0"
 
-_LAZY = {"convert": ("convert", "convert"), "Model": ("model", "Model"), "Session": ("runtime", "Session")}
+_LAZY = {"convert": ("convert", "convert"), "Model": ("model", "Model"), "Session": ("runtime", "Session"),
+         "available_isas": ("runtime", "available_isas")}
 
 
 def __getattr__(name):
@@ -35,6 +36,6 @@ def load(path):
 
 
 __all__ = [
-    "convert", "load", "Model", "Session", "PocketMLError", "ConversionError", "UnsupportedOpError",
+    "convert", "load", "Model", "Session", "available_isas", "PocketMLError", "ConversionError", "UnsupportedOpError",
     "ModelLoadError", "InputError", "RuntimeFailure", "__version__",
 ]

@@ -56,7 +56,8 @@ class _NodeProfile(ctypes.Structure):
 
 
 class _Options(ctypes.Structure):
-    _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int), ("plan_cache_size", ctypes.c_int)]
+    _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int), ("plan_cache_size", ctypes.c_int),
+                ("isa", ctypes.c_char_p)]
 
 
 _P = ctypes.c_void_p
@@ -92,6 +93,7 @@ _API = {
     "pml_session_state_size": (ctypes.c_size_t, [_P]),
     "pml_session_num_threads": (ctypes.c_int, [_P]),
     "pml_session_isa": (ctypes.c_char_p, [_P]),
+    "pml_available_isas": (ctypes.c_char_p, []),
     "pml_session_enable_profiling": (_STATUS, [_P, ctypes.c_int]),
     "pml_session_profiled_runs": (ctypes.c_uint64, [_P]),
     "pml_session_node_count": (ctypes.c_int, [_P]),
@@ -131,6 +133,12 @@ def lib() -> ctypes.CDLL:
 
 def version() -> str:
     return lib().pml_version().decode()
+
+
+def available_isas() -> list:
+    """Kernel configurations this CPU can run, best first (e.g. ``["avx2", "scalar"]``):
+    the values ``Session(..., isa=...)`` and the ``POCKETML_ISA`` environment variable accept."""
+    return lib().pml_available_isas().decode().split(",")
 
 
 def _error_text() -> str:
@@ -213,8 +221,11 @@ class LoadedModel:
 class Session:
     """A planned, runnable instance of a model (C pml_session)."""
 
-    def __init__(self, model, threads: int = 1, scalar_only: bool = False, plan_cache_size: int = 8):
-        """``plan_cache_size``: plans kept for different input shapes (packed weights are shared by all of them)."""
+    def __init__(self, model, threads: int = 1, scalar_only: bool = False, plan_cache_size: int = 8,
+                 isa: Optional[str] = None):
+        """``plan_cache_size``: plans kept for different input shapes (packed weights are shared by all of them).
+        ``isa``: kernel configuration (see :func:`available_isas`); None means ``POCKETML_ISA`` if set, else the
+        best for this CPU. ``scalar_only=True`` is the same as ``isa="scalar"``."""
         self._handle = _P()
         self._owns_model = not isinstance(model, LoadedModel)
         self._model = LoadedModel(model) if self._owns_model else model
@@ -223,6 +234,8 @@ class Session:
         opts.num_threads = int(threads)
         opts.scalar_only = int(bool(scalar_only))
         opts.plan_cache_size = int(plan_cache_size)
+        isa_bytes = isa.encode() if isa else None  # kept alive until pml_session_create returns
+        opts.isa = isa_bytes
         _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),
                RuntimeFailure, "cannot create a session")
         self._model._sessions.add(self)

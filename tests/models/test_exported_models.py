@@ -142,12 +142,13 @@ def test_fixture_file_is_small_dynamic_and_matches_stored_references(name):
 
 
 # ---- pocketml on the fixtures ------------------------------------------------------------------
+@pytest.mark.parametrize("isa", pocketml.available_isas())
 @pytest.mark.parametrize("name", FIXTURES)
-def test_matches_onnxruntime_across_shape_changes_without_reloading(name):
+def test_matches_onnxruntime_across_shape_changes_without_reloading(name, isa):
     model = converted(name)
     shapes, inputs, outputs = stored(name)
     seen = set()
-    with pocketml.Session(model) as session:
+    with pocketml.Session(model, isa=isa) as session:
         assert session.model.weight_loads == 1
         for shape in run_order(shapes):
             plans = session.plan_count

@@ -4,15 +4,17 @@ model sources, shared models and object lifetimes."""
 from __future__ import annotations
 
 import gc
+import os
 import threading
 
 import numpy as np
 import pytest
 
+import pocketml
 from pocketml import reference, runtime
 from pocketml.errors import InputError, ModelLoadError, RuntimeFailure
 from pocketml.format import write_pml
-from pocketml.runtime import LoadedModel, Session, TensorInfo
+from pocketml.runtime import LoadedModel, Session, TensorInfo, available_isas
 
 from ..format import make_c_fixtures as fx
 
@@ -36,16 +38,17 @@ def test_describes_model(chain):
         assert s.outputs[1].shape == (4, 8) and s.outputs[1].nbytes == 128
         assert 4 * 128 <= s.arena_size <= 5 * 128  # 9 activations of 128 B, at most 4 live at once
         assert s.state_size >= 0 and s.num_threads == 1
-        assert s.isa in ("avx2_fma", "scalar")
+        assert s.isa == (os.environ.get("POCKETML_ISA") or available_isas()[0])  # suites may force one
         assert "arena=" in repr(s)
     with Session(data, threads=2, scalar_only=True) as s:
         assert s.num_threads == 2 and s.isa == "scalar"
 
 
-@pytest.mark.parametrize("threads, scalar_only", [(1, False), (2, False), (1, True)])
-def test_matches_reference(chain, threads, scalar_only):
+@pytest.mark.parametrize("threads, scalar_only, isa", [(1, False, None), (2, False, None), (1, True, None)] +
+                         [(t, False, isa) for isa in available_isas() for t in (1, 2)])
+def test_matches_reference(chain, threads, scalar_only, isa):
     g, data = chain
-    with Session(data, threads=threads, scalar_only=scalar_only) as s:
+    with Session(data, threads=threads, scalar_only=scalar_only, isa=isa) as s:
         for seed in range(3):
             feeds = feeds_for(s, seed)
             got = s.run(feeds)
@@ -55,6 +58,52 @@ def test_matches_reference(chain, threads, scalar_only):
                 np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6)
         only = s.run(feeds, output_names=["s7"])
         assert list(only) == ["s7"]
+
+
+def test_available_isas():
+    isas = available_isas()
+    assert isas[-1] == "scalar" and len(set(isas)) == len(isas)
+    assert pocketml.available_isas() == isas
+
+
+@pytest.mark.parametrize("isa", available_isas())
+def test_isa_forced_by_option(chain, isa):
+    with Session(chain[1], isa=isa) as s:
+        assert s.isa == isa
+    with Session(chain[1], isa="scalar", scalar_only=True) as s:
+        assert s.isa == "scalar"
+
+
+@pytest.mark.parametrize("isa", available_isas())
+def test_isa_forced_by_environment(chain, monkeypatch, isa):
+    monkeypatch.setenv("POCKETML_ISA", isa)
+    with Session(chain[1]) as s:
+        assert s.isa == isa
+    with Session(chain[1], isa="scalar") as s:  # the option wins over the environment
+        assert s.isa == "scalar"
+    monkeypatch.setenv("POCKETML_ISA", "")  # empty: the best configuration
+    with Session(chain[1]) as s:
+        assert s.isa == available_isas()[0]
+
+
+@pytest.mark.parametrize("name", ["avx512", "neon", "AVX2", "no such isa"])
+def test_unknown_or_unsupported_isa_is_an_error(chain, monkeypatch, name):
+    monkeypatch.delenv("POCKETML_ISA", raising=False)
+    if name in available_isas():
+        pytest.skip(f"{name} is available on this CPU")
+    with pytest.raises(RuntimeFailure, match=f"'{name}' is not available on this CPU; available: " +
+                       ",".join(available_isas())):
+        Session(chain[1], isa=name)
+    monkeypatch.setenv("POCKETML_ISA", name)
+    with pytest.raises(RuntimeFailure, match="not available on this CPU"):
+        Session(chain[1])
+
+
+def test_scalar_only_conflicts_with_another_isa(chain):
+    if "avx2" not in available_isas():
+        pytest.skip("needs a second configuration")
+    with pytest.raises(RuntimeFailure, match="scalar_only and isa 'avx2'"):
+        Session(chain[1], isa="avx2", scalar_only=True)
 
 
 def test_outputs_are_copies(chain):

@@ -11,7 +11,7 @@
  * Y_blk = P V (GEMM engine). The score block is rows x L floats, sized to stay
  * in L2; nothing is allocated in run. Causal rows only keep keys
  * j <= i + causal_offset (n_live), a mask with Lm < L keys masks the rest.
- * scalar_only sessions run the same loop on the reference GEMM and row kernel.
+ * The scalar configuration runs the same loop on its portable kernels.
  *
  * RotaryEmbedding rotates pairs of features per (batch, position, head) with
  * cos/sin read from caches (indexed by position_ids, checked in run: they are
@@ -21,8 +21,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/gemm.h"
+#include "kernels/config.h"
+#include "validate.h"
+#include "kernels/matmul/gemm.h"
 
 /* Score block budget (floats): rows x L stays around 64 KiB. */
 #define ATTN_BLOCK_FLOATS 16384
@@ -122,8 +123,8 @@ static pml_status attn_prepare(pml_kernel_ctx *ctx) {
     ctx->state_size = sizeof *st;
     pml_status s = attn_parse(ctx, st);
     if (s) return s;
-    st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
-    st->row = st->kern ? st->kern->attn_row : pml_f32_attn_row__scalar;
+    st->kern = ctx->config->f32.mm;
+    st->row = st->kern->attn_row;
     st->threads = pml_threadpool_size(ctx->pool);
     const int64_t l1 = st->l > 0 ? st->l : 1;
     st->rows = ATTN_BLOCK_FLOATS / l1;
@@ -136,8 +137,8 @@ static pml_status attn_prepare(pml_kernel_ctx *ctx) {
         st->chunks = (2 * st->threads + bh - 1) / bh;
         if (st->chunks > blocks) st->chunks = blocks > 0 ? blocks : 1;
     }
-    st->pk_floats = st->kern ? pml_gemm_packed_floats(st->d, st->l) : 0;
-    st->pv_floats = st->kern ? pml_gemm_packed_floats(st->l, st->dv) : 0;
+    st->pk_floats = pml_gemm_packed_floats(st->d, st->l);
+    st->pv_floats = pml_gemm_packed_floats(st->l, st->dv);
     const size_t row_floats = ((size_t)l1 + 15) / 16 * 16;
     st->thread_floats = st->pk_floats + st->pv_floats + (size_t)st->rows * row_floats + row_floats;
     if (st->thread_floats > ((size_t)1 << 36) / (size_t)(st->threads > 0 ? st->threads : 1))
@@ -191,20 +192,13 @@ static void attn_task(void *arg, int64_t task, int thread) {
     float *mbuf = sc + (size_t)st->rows * ld;
     /* K as the B operand [D, L] of Q K^T: element (d, j) */
     const int64_t kd_stride = st->k_transposed ? st->l : 1, kl_stride = st->k_transposed ? 1 : st->d;
-    if (st->kern) {
-        pml_gemm_pack_b(k, st->d, st->l, kd_stride, kl_stride, st->scale, NULL, 0, 0.0f, pk);
-        pml_gemm_pack_b(v, st->l, st->dv, st->dv, 1, 1.0f, NULL, 0, 0.0f, pv);
-    }
+    pml_gemm_pack_b(k, st->d, st->l, kd_stride, kl_stride, st->scale, NULL, 0, 0.0f, pk);
+    pml_gemm_pack_b(v, st->l, st->dv, st->dv, 1, 1.0f, NULL, 0, 0.0f, pv);
     for (int64_t blk = blk0; blk < blk1; blk++) {
         const int64_t i0 = blk * st->rows, nr = st->s - i0 < st->rows ? st->s - i0 : st->rows;
-        if (st->kern) {
-            pml_gemm_problem p = {.m = nr, .n = st->l, .k = st->d, .batch = 1, .a = q + i0 * st->d, .lda = st->d,
-                                  .packed_b = pk, .c = sc, .ldc = (int64_t)ld};
-            pml_gemm_run(st->kern, &p, NULL, NULL);
-        } else {
-            pml_f32_gemm_ref(nr, st->l, st->d, q + i0 * st->d, st->d, 1, k, kd_stride, kl_stride, st->scale, NULL, 0,
-                             sc, (int64_t)ld, NULL);
-        }
+        pml_gemm_problem p = {.m = nr, .n = st->l, .k = st->d, .batch = 1, .a = q + i0 * st->d, .lda = st->d,
+                              .packed_b = pk, .c = sc, .ldc = (int64_t)ld};
+        pml_gemm_run(st->kern, &p, NULL, NULL);
         for (int64_t r = 0; r < nr; r++) {
             const int64_t i = i0 + r;
             int64_t live = st->has_mask ? st->mask_keys : st->l;
@@ -214,14 +208,9 @@ static void attn_task(void *arg, int64_t task, int thread) {
             }
             st->row((size_t)st->l, (size_t)live, sc + r * (int64_t)ld, st->softcap, mask_row(j, b, h, i, mbuf));
         }
-        if (st->kern) {
-            pml_gemm_problem p = {.m = nr, .n = st->dv, .k = st->l, .batch = 1, .a = sc, .lda = (int64_t)ld,
-                                  .packed_b = pv, .c = y + i0 * st->dv, .ldc = st->dv};
-            pml_gemm_run(st->kern, &p, NULL, NULL);
-        } else {
-            pml_f32_gemm_ref(nr, st->dv, st->l, sc, (int64_t)ld, 1, v, st->dv, 1, 1.0f, NULL, 0, y + i0 * st->dv,
-                             st->dv, NULL);
-        }
+        pml_gemm_problem p2 = {.m = nr, .n = st->dv, .k = st->l, .batch = 1, .a = sc, .lda = (int64_t)ld,
+                               .packed_b = pv, .c = y + i0 * st->dv, .ldc = st->dv};
+        pml_gemm_run(st->kern, &p2, NULL, NULL);
     }
 }
 

@@ -4,13 +4,12 @@
  *
  * infer validates every shape and attribute (conv_parse) so that no kernel
  * index can leave its tensor. prepare picks one path per node:
- *   reference  scalar_only sessions: direct loops (kernels/conv_ref.c)
  *   depthwise  group == Cin == Cout: direct NHWC kernel over channels
  *   gemm       everything else: per group, y[M = N*OH*OW, Cout/g] =
  *              patches[M, KH*KW*Cin/g] @ W; 1x1/stride-1/unpadded convs read x
  *              in place; one-group convs whose patch fits one K block (stems,
  *              strided 1x1) run implicit-GEMM tiles that read patches in place
- *              (kernels/conv_direct.c); the rest im2col one M x K block at a
+ *              (kernels/conv/conv_direct.c); the rest im2col one M x K block at a
  *              time into per-thread scratch (the GEMM driver's pack_a)
  *   transpose  ConvTranspose: per group cols = x @ W[Cin/g, KH*KW*Cout/g] on a
  *              chunk of input rows, overlap-added (col2im) into y, then one
@@ -19,21 +18,23 @@
  * activation, like onnxruntime's FusedConv Z) and a per-channel PRelu slope
  * (act = prelu). The GEMM and implicit-GEMM micro-kernels apply both to each
  * tile in registers before storing it (pml_activation's has_sum/slope), so
- * Conv -> Add -> PRelu writes y once; the depthwise and reference paths run
+ * Conv -> Add -> PRelu writes y once; the depthwise path runs
  * one sum_act pass over each block of rows right after computing it.
  * Constant weights (and bias) are packed once per session by pack, which
  * reads only the weights, bias and attributes (the layout depends on them
- * and the ISA, never on x's shape), and every plan shares them; otherwise
+ * and the configuration, never on x's shape), and every plan shares them; otherwise
  * they are packed into arena scratch at the start of every run.
  */
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/conv.h"
-#include "../kernels/conv_direct.h"
-#include "../kernels/gemm.h"
+#include "kernels/config.h"
+#include "kernels/conv/conv.h"
+#include "validate.h"
+#include "kernels/conv/conv_direct.h"
+#include "kernels/matmul/gemm.h"
 
-enum { PATH_REF, PATH_DW, PATH_GEMM, PATH_T_REF, PATH_T_GEMM };
+enum { PATH_DW, PATH_GEMM, PATH_T_GEMM };
 
 /* Floats of ConvTranspose's cols buffer per chunk (4 MiB). */
 #define CONVT_COLS_FLOATS ((int64_t)1 << 20)
@@ -44,7 +45,7 @@ typedef struct conv_state {
     int path;
     const pml_f32_kernels *kern;
     int direct;             /* gemm path reads x in place (1x1, stride 1, no pads) */
-    int implicit;           /* gemm path runs implicit-GEMM conv tiles (kernels/conv_direct.c) */
+    int implicit;           /* gemm path runs implicit-GEMM conv tiles (kernels/conv/conv_direct.c) */
     int epilogue;           /* sum input or prelu */
     pml_activation kernel_act; /* depthwise/reference kernels: none when epilogue (a sum_act pass follows) */
     const float *packed;    /* weights packed by pack (ctx->packed, not owned); NULL: per run into scratch */
@@ -237,8 +238,7 @@ static int f32_const(const pml_tensor *t, int rank) {
 static pml_status conv_pack_common(pml_kernel_ctx *ctx, int transpose) {
     conv_state st;
     memset(&st, 0, sizeof st);
-    st.kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
-    if (!st.kern) return PML_OK; /* reference reads the weights in place */
+    st.kern = ctx->config->f32.mm;
     const pml_tensor *w = ctx->n_in > 1 ? ctx->in[1] : NULL, *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
     if (!f32_const(w, 4)) return PML_OK;
     /* ConvTranspose adds its bias after col2im, so only Conv packs b */
@@ -302,12 +302,8 @@ static pml_status conv_prepare_common(pml_kernel_ctx *ctx, int transpose) {
     st->epilogue = !transpose && ((ctx->n_in > 3 && ctx->in[3]) || st->act.kind == PML_ACT_PRELU);
     st->kernel_act = st->act;
     if (st->epilogue) memset(&st->kernel_act, 0, sizeof st->kernel_act);
-    st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    st->kern = ctx->config->f32.mm;
     st->threads = pml_threadpool_size(ctx->pool);
-    if (!st->kern) {
-        st->path = transpose ? PATH_T_REF : PATH_REF;
-        return PML_OK;
-    }
     size_t cols = 0;
     conv_layout(st, transpose);
     if (st->path == PATH_T_GEMM) {
@@ -447,15 +443,6 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     if (ctx->n_in > 3 && ctx->in[3]) { /* the residual, read at a fixed offset from each output element */
         rc.act.has_sum = 1;
         rc.act.sum_offset = (const float *)ctx->in[3]->data - y;
-    }
-    if (st->path == PATH_REF) {
-        pml_f32_conv_ref(g, x, w, b, &st->kernel_act, y);
-        if (st->epilogue) pml_f32_sum_act__scalar(y, g->n * g->oh * g->ow, g->cout, g->cout, &rc.act);
-        return PML_OK;
-    }
-    if (st->path == PATH_T_REF) {
-        pml_f32_conv_transpose_ref(g, x, w, b, &st->act, y);
-        return PML_OK;
     }
     const float *packed = st->packed;
     if (!packed) {

@@ -21,8 +21,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "validate.h"
 
 #define PML_BIN_BLOCK 4096
 
@@ -115,7 +116,7 @@ static pml_status prelu_infer(pml_kernel_ctx *ctx) {
 static pml_status binary_prepare(pml_kernel_ctx *ctx) {
     binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->op = bin_index(ctx->node->op);
     st->dtype = ctx->out[0]->dtype;
     st->fmod = (int)pml_attr_int(ctx->node, "fmod", 0);
@@ -246,7 +247,7 @@ PML_BINARY_DEF(g_min, PML_OP_MIN, binary_infer)
 PML_BINARY_DEF(g_prelu, PML_OP_PRELU, prelu_infer)
 PML_BINARY_DEF(g_mod, PML_OP_MOD, mod_infer)
 
-/* unary ops, Identity and Cast: ops/elementwise_unary.c (pml_elementwise_unary_ops);
- * comparisons, logic and Where: ops/elementwise_logic.c (pml_elementwise_logic_ops) */
+/* unary ops, Identity and Cast: ops/unary.c (pml_unary_ops);
+ * comparisons, logic, Not and Where: ops/logic.c (pml_logic_ops) */
 const pml_op_def *const pml_elementwise_ops[] = {&g_add, &g_sub, &g_mul, &g_div, &g_pow,
                                                  &g_max, &g_min, &g_mod, &g_prelu, NULL};

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/elementwise_util.h"
+#include "validate.h"
 #include "params.h"
 
 static const pml_dtype g_index_types[] = {PML_INT32, PML_INT64};

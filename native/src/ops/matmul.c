@@ -4,7 +4,7 @@
  * c unidirectionally broadcast to [M,N]), both with a fused activation.
  * Semantics: src/pocketml/ops/matmul.py.
  *
- * Both run on the blocked GEMM engine (kernels/gemm.h):
+ * Both run on the blocked GEMM engine (kernels/matmul/gemm.h):
  *  - a constant, unbatched B (weights) is packed once per session by pack
  *    (shape-independent: it reads only B, c and the attributes), with
  *    Gemm's alpha folded into it and a row-broadcast beta*c folded into the
@@ -14,13 +14,14 @@
  *    bounded chunk of batches at a time;
  *  - Gemm with transA packs A^T blocks through the driver's pack_a; a c with
  *    distinct rows is written to y first (beta*c) and the GEMM accumulates.
- * scalar_only sessions run the naive reference (pml_f32_gemm_ref).
+ * The naive pml_f32_gemm_ref is the oracle of the tests, not a run path.
  */
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/gemm.h"
+#include "kernels/config.h"
+#include "validate.h"
+#include "kernels/matmul/gemm.h"
 
 /* Bound on the run-time packed-B chunk (floats, 8 MiB). */
 #define MM_PACK_CHUNK_FLOATS ((size_t)2 << 20)
@@ -185,7 +186,6 @@ static int f32_const(const pml_tensor *t, int rank) {
 /* Shape-independent: packs a constant, unbatched B (reads only B, a constant
  * c and attributes). Anything unusual is left to infer/prepare (no packing). */
 static pml_status matmul_pack_common(pml_kernel_ctx *ctx, int is_gemm) {
-    if (!pml_f32_kernels_select(ctx->cpu, ctx->scalar_only)) return PML_OK; /* reference reads B in place */
     const pml_tensor *b = ctx->n_in > 1 ? ctx->in[1] : NULL, *c = is_gemm && ctx->n_in > 2 ? ctx->in[2] : NULL;
     if (!f32_const(b, is_gemm ? 2 : -1)) return PML_OK;
     mm_state st;
@@ -268,9 +268,8 @@ static pml_status matmul_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     int64_t dims[PML_MAX_RANK];
     pml_status s = mm_parse(ctx, is_gemm, st, &rank, dims);
     if (s) return s;
-    st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
+    st->kern = ctx->config->f32.mm;
     st->threads = pml_threadpool_size(ctx->pool);
-    if (!st->kern) return PML_OK;
     st->packed_floats = pml_gemm_packed_floats(st->k, st->n);
     size_t chunk_floats = 0;
     /* constant B packed once per session by pack, shared by every plan */
@@ -361,22 +360,6 @@ static void gemm_fill_c(const mm_state *st, const float *c, float *y) {
             y[i * st->n + j] = c ? st->beta * c[i * st->c_rs + j * st->c_cs] : 0.0f;
 }
 
-static void mm_run_ref(const mm_state *st, const float *a, const float *b, const float *c, float *y) {
-    if (st->is_gemm) {
-        gemm_fill_c(st, c, y);
-        const int64_t lda_m = st->trans_a ? 1 : st->k, lda_k = st->trans_a ? st->m : 1;
-        pml_f32_gemm_ref(st->m, st->n, st->k, a, lda_m, lda_k, b, st->b_stride_k, st->b_stride_n, st->alpha, NULL, 1,
-                         y, st->n, &st->act);
-        return;
-    }
-    for (int64_t i = 0; i < st->batch; i++) {
-        int64_t ia, ib;
-        batch_index(st, i, &ia, &ib);
-        pml_f32_gemm_ref(st->m, st->n, st->k, a + ia * st->m * st->k, st->k, 1, b + ib * st->k * st->n,
-                         st->b_stride_k, st->b_stride_n, 1.0f, NULL, 0, y + i * st->m * st->n, st->n, &st->act);
-    }
-}
-
 static pml_status matmul_run(pml_kernel_ctx *ctx) {
     const mm_state *st = (const mm_state *)ctx->state;
     const float *a = (const float *)ctx->in[0]->data, *b = (const float *)ctx->in[1]->data;
@@ -387,10 +370,6 @@ static pml_status matmul_run(pml_kernel_ctx *ctx) {
     if (pml_threadpool_size(ctx->pool) > st->threads) /* per-thread scratch was sized in prepare */
         return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
                               pml_threadpool_size(ctx->pool), st->threads);
-    if (!st->kern) {
-        mm_run_ref(st, a, b, c, y);
-        return PML_OK;
-    }
     mm_run_ctx rc = {st, a, b, c, y, scratch, 0};
     pml_gemm_problem p = {.m = st->m, .n = st->n, .k = st->k, .batch = 1, .a = a, .lda = st->k, .c = y,
                           .ldc = st->n, .cb_ctx = &rc, .act = st->act};

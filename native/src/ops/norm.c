@@ -12,16 +12,17 @@
  *
  * LayerNormalization / RMSNormalization normalise rows of n = prod(x.shape[axis:])
  * contiguous floats with the norm_row kernel of the GEMM engine's dispatch
- * table (kernels/gemm.h); scale/bias that broadcast to fewer than n values are
+ * table (kernels/matmul/gemm.h); scale/bias that broadcast to fewer than n values are
  * expanded into arena scratch once per run.
  */
 #include <math.h>
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/gemm.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/matmul/gemm.h"
+#include "validate.h"
 
 #define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
 
@@ -68,7 +69,7 @@ static norm_state *norm_state_new(pml_kernel_ctx *ctx) {
         pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->act = -1;
     const pml_tensor *x = ctx->in[0];
     st->len = x->dims[x->rank - 1];
@@ -333,8 +334,7 @@ static pml_status lnorm_prepare(pml_kernel_ctx *ctx) {
     lnorm_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_tensor *x = ctx->in[0];
-    const pml_f32_kernels *k = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
-    st->row = k ? k->norm_row : pml_f32_norm_row__scalar;
+    st->row = ctx->config->f32.mm->norm_row;
     st->rms = ctx->node->op == PML_OP_RMSNORMALIZATION;
     st->eps = pml_attr_float(ctx->node, "epsilon", 1e-5f);
     st->nd = x->rank - axis;

@@ -6,7 +6,7 @@
 
 #include <math.h>
 
-#include "../kernels/elementwise_util.h"
+#include "validate.h"
 
 static pml_status input_values(const pml_kernel_ctx *ctx, int input, const char *name, int allow_float, int64_t *vals,
                                int cap, int *n) {

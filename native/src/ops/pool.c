@@ -12,9 +12,10 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/gemm.h" /* kernel dispatch table */
-#include "../kernels/pool.h"
+#include "kernels/config.h"
+#include "validate.h"
+#include "kernels/matmul/gemm.h" /* kernel dispatch table */
+#include "kernels/pool/pool.h"
 
 typedef struct pool_state {
     pml_pool_geom g;
@@ -91,9 +92,8 @@ static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     pml_status s = pool_parse(ctx, &st->g);
     if (s) return s;
     const int is_max = ctx->node->op == PML_OP_MAXPOOL || ctx->node->op == PML_OP_GLOBALMAXPOOL;
-    const pml_f32_kernels *kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
-    if (kern) st->fn = is_max ? kern->maxpool : kern->avgpool;
-    else st->fn = is_max ? pml_f32_maxpool_ref : pml_f32_avgpool_ref;
+    const pml_f32_kernels *kern = ctx->config->f32.mm;
+    st->fn = is_max ? kern->maxpool : kern->avgpool;
     st->threads = pml_threadpool_size(ctx->pool);
     return PML_OK;
 }

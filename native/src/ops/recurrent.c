@@ -17,16 +17,17 @@
  * shares them), else into arena scratch at every run (ONNX allows them as
  * graph inputs). Bidirectional nodes run their
  * two directions on two threads; otherwise the per-step GEMM uses the pool
- * when it is big enough to pay for the fork. scalar_only sessions run the
- * reference (kernels/recurrent_ref.c).
+ * when it is big enough to pay for the fork. The reference
+ * (kernels/recurrent/rnn_ref.c) is the oracle of the tests.
  */
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/conv_common.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/gemm.h"
-#include "../kernels/recurrent.h"
+#include "kernels/config.h"
+#include "validate.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/matmul/gemm.h"
+#include "kernels/recurrent/recurrent.h"
 
 /* Per-step GEMMs smaller than this many multiply-adds run on one thread: a
  * fork/join per time step costs more than it saves below it (measured: an
@@ -45,7 +46,7 @@ typedef struct rnn_state {
     size_t off_rzr, off_rh, r_floats, off_bias, pack_floats;
     const float *packed;         /* ctx->packed's (not owned) when W, R, B are constant, else NULL */
     /* scratch (floats) */
-    size_t off_pack, off_xw, off_dir, dir_floats, ref_floats;
+    size_t off_pack, off_xw, off_dir, dir_floats;
     int threads;
 } rnn_state;
 
@@ -246,7 +247,6 @@ static int f32_const_dims(const pml_tensor *t, int rank, const int64_t *dims) {
 static pml_status rnn_pack_common(pml_kernel_ctx *ctx, int cell) {
     rnn_state st;
     memset(&st, 0, sizeof st);
-    if (!pml_f32_kernels_select(ctx->cpu, ctx->scalar_only)) return PML_OK; /* reference reads W, R, B in place */
     const pml_tensor *w = opt_in(ctx, IN_W), *r = opt_in(ctx, IN_R), *b = opt_in(ctx, IN_B);
     pml_rnn_geom *g = &st.g;
     const int64_t dir = pml_attr_int(ctx->node, "direction", 0), hid = pml_attr_int(ctx->node, "hidden_size", 0);
@@ -299,13 +299,8 @@ static pml_status rnn_prepare_common(pml_kernel_ctx *ctx, int cell) {
     if (s) return s;
     const pml_rnn_geom *g = &st->g;
     st->threads = pml_threadpool_size(ctx->pool);
-    st->kern = pml_f32_kernels_select(ctx->cpu, ctx->scalar_only);
-    if (!st->kern) {
-        st->ref_floats = pml_rnn_ref_scratch_floats(g);
-        ctx->scratch_size = st->ref_floats * sizeof(float);
-        return PML_OK;
-    }
-    st->ew = pml_ew_kernels_select(ctx);
+    st->kern = ctx->config->f32.mm;
+    st->ew = ctx->config->f32.ew;
     const int64_t H = g->hidden, GH = g->gates * H, D = g->dirs, B = g->batch;
     rnn_layout(st);
     /* constant W, R, B packed once per session by pack, shared by every plan */
@@ -540,10 +535,6 @@ static pml_status rnn_run(pml_kernel_ctx *ctx) {
                 return pml_node_error(ctx, PML_ERR_RUNTIME, "sequence_lens[%lld] = %d is outside [0, %lld]",
                                       (long long)n, (int)io->lens[n], (long long)g->seq);
     float *scratch = (float *)ctx->scratch;
-    if (!st->kern) {
-        pml_f32_rnn_ref(g, io, scratch);
-        return PML_OK;
-    }
     const int64_t B = g->batch, H = g->hidden, GH = g->gates * H, D = g->dirs;
     if (io->lens) memset(io->y, 0, (size_t)(g->seq * D * B * H) * sizeof(float));
     rc.scratch = scratch;

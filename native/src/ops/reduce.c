@@ -28,8 +28,9 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "validate.h"
 
 typedef struct reduce_state {
     const pml_ew_kernels *k;
@@ -96,7 +97,7 @@ static pml_status reduce_prepare(pml_kernel_ctx *ctx) {
     int mask[PML_MAX_RANK], noop;
     pml_status s = reduce_axes(ctx, x, mask, &noop);
     if (s != PML_OK) return s;
-    st->k = pml_ew_kernels_select(ctx);
+    st->k = ctx->config->f32.ew;
     st->is_max = ctx->node->op == PML_OP_REDUCEMAX;
     st->is_mean = ctx->node->op == PML_OP_REDUCEMEAN;
     st->dtype = x->dtype;

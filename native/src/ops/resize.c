@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/elementwise_util.h"
+#include "validate.h"
 
 enum { RS_NEAREST, RS_LINEAR, RS_CUBIC };
 

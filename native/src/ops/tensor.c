@@ -1,8 +1,9 @@
 /*
- * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose, Slice,
- * Split, Pad, Gather, Expand, Tile, and the shape ops Shape, Size and
- * ConstantOfShape (Resize lives in ops/resize.c; Range, Trilu, CumSum and the
- * index ops in ops/index.c). All work on any dtype by moving elements of
+ * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose, Split,
+ * Expand, Tile, and the shape ops Shape, Size and ConstantOfShape (Slice in
+ * ops/tensor_slice.c, Pad in ops/tensor_pad.c, Resize in ops/resize.c; Gather
+ * in ops/index_gather.c, Range, Trilu, CumSum and the other index ops in
+ * ops/index.c). All work on any dtype by moving elements of
  * dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
  * shape and ConstantOfShape's shape come from an attribute or from an input
  * known while planning (ops/params.h).
@@ -10,7 +11,7 @@
  * Transpose first drops size-1 axes and merges runs of axes that stay
  * adjacent, so NCHW<->NHWC on [N,C,H,W] becomes a batched 2-D transpose of
  * [N, C, H*W] that runs through the cache-blocked (AVX2 for 4-byte)
- * kernels of kernels/transpose.c; other permutations, and Slice, go through
+ * kernels of kernels/tensor/x_transpose_32x32__scalar.c; other permutations, and Slice, go through
  * one strided row copier (memcpy when the innermost source stride is 1).
  * Slice clamps starts/ends exactly as ONNX does, including negative steps.
  * Pad maps each output coordinate back to the input (constant / reflect /
@@ -23,26 +24,15 @@
 #include <string.h>
 
 #include "../internal.h"
-#include "../kernels/elementwise_kernels.h"
-#include "../kernels/elementwise_util.h"
-#include "../kernels/transpose.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "validate.h"
+#include "kernels/tensor/transpose.h"
 #include "params.h"
-
-static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+#include "tensor.h"
 
 /* ---- strided row copy (Transpose generic path, Slice) --------------------------------------------------- */
 
-/* Output is contiguous with dims; element i of output axis d comes from
- * offset + sum(i_d * stride[d]) in the source (element units). */
-typedef struct strided_copy {
-    int rank; /* >= 1; up to 2*PML_MAX_RANK for Tile's [repeats, dim] pairs */
-    int64_t dims[2 * PML_MAX_RANK];
-    int64_t stride[2 * PML_MAX_RANK];
-    int64_t offset;
-    size_t esize;
-    const char *x;
-    char *y;
-} strided_copy;
 
 static void strided_rows(void *arg, int64_t r0, int64_t r1) {
     const strided_copy *p = (const strided_copy *)arg;
@@ -70,7 +60,7 @@ static void strided_rows(void *arg, int64_t r0, int64_t r1) {
     }
 }
 
-static void strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void *x, void *y) {
+void pml_strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void *x, void *y) {
     p->x = (const char *)x;
     p->y = (char *)y;
     int64_t inner = p->dims[p->rank - 1];
@@ -381,7 +371,7 @@ static pml_status transpose_prepare(pml_kernel_ctx *ctx) {
         st->batch = g == 2 ? 1 : d3[0];
         st->rows = d3[g - 2];
         st->cols = d3[g - 1];
-        st->tr = pml_transpose2d_select(ctx, st->esize);
+        st->tr = pml_config_transpose(ctx->config, st->esize);
     } else {
         st->kind = TR_GENERIC;
         int64_t in_stride[PML_MAX_RANK], t = 1;
@@ -419,133 +409,13 @@ static pml_status transpose_run(pml_kernel_ctx *ctx) {
         tr2d_job j = {st, (const char *)ctx->in[0]->data, (char *)ctx->out[0]->data, (st->rows + 31) / 32};
         pml_ew_parallel(ctx, st->batch * j.bands, PML_EW_PARALLEL_MIN / (32 * st->cols) + 1, tr2d_range, &j);
     } else {
-        strided_copy_run(ctx, &st->gen, ctx->in[0]->data, ctx->out[0]->data);
+        pml_strided_copy_run(ctx, &st->gen, ctx->in[0]->data, ctx->out[0]->data);
     }
     return PML_OK;
 }
 
-/* ---- Slice ---------------------------------------------------------------------------------------------- */
-
-/* Per-axis start, step and output length after ONNX clamping. */
-static pml_status slice_plan(pml_kernel_ctx *ctx, const pml_tensor *x, int64_t *start, int64_t *step, int64_t *len) {
-    int64_t starts[PML_MAX_RANK], ends[PML_MAX_RANK], axes[PML_MAX_RANK], steps[PML_MAX_RANK];
-    int n, ne, na, ns;
-    pml_status ps;
-    if ((ps = pml_param_ints(ctx, 1, "starts", 0, starts, PML_MAX_RANK, &n)) != PML_OK ||
-        (ps = pml_param_ints(ctx, 2, "ends", 0, ends, PML_MAX_RANK, &ne)) != PML_OK ||
-        (ps = pml_param_ints(ctx, 3, "axes", 0, axes, PML_MAX_RANK, &na)) != PML_OK ||
-        (ps = pml_param_ints(ctx, 4, "steps", 0, steps, PML_MAX_RANK, &ns)) != PML_OK)
-        return ps;
-    if (n < 0 || ne < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required attributes 'starts'/'ends' missing");
-    if (ne != n || (na > 0 && na != n) || (ns > 0 && ns != n) || n > x->rank)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
-                              "starts/ends/axes/steps have %d/%d/%d/%d entries for a rank-%d input", n, ne, na, ns,
-                              x->rank);
-    int seen[PML_MAX_RANK] = {0};
-    for (int a = 0; a < x->rank; a++) start[a] = 0, step[a] = 1, len[a] = x->dims[a];
-    for (int k = 0; k < n; k++) {
-        int axis;
-        pml_status s = pml_ew_axis(ctx, na > 0 ? axes[k] : k, x->rank, "slice axis", &axis);
-        if (s != PML_OK) return s;
-        if (seen[axis]) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "axis %d is sliced twice", axis);
-        seen[axis] = 1;
-        int64_t st = ns > 0 ? steps[k] : 1, d = x->dims[axis], b = starts[k], e = ends[k];
-        if (st == 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "step 0 on axis %d", axis);
-        /* a step longer than the axis takes one element: clamp so the arithmetic below cannot overflow */
-        st = clamp64(st, -PML_EW_MAX_NUMEL - 1, PML_EW_MAX_NUMEL + 1);
-        if (b < 0) b += d; /* d >= 0, so adding it to a negative value cannot overflow */
-        if (e < 0) e += d;
-        int64_t n_out;
-        if (st > 0) {
-            b = clamp64(b, 0, d);
-            e = clamp64(e, 0, d);
-            n_out = e > b ? (e - b + st - 1) / st : 0;
-        } else {
-            b = clamp64(b, 0, d - 1);
-            e = clamp64(e, -1, d - 1);
-            n_out = d > 0 && b > e ? (b - e - st - 1) / -st : 0;
-        }
-        start[axis] = n_out ? b : 0;
-        step[axis] = st;
-        len[axis] = n_out;
-    }
-    return PML_OK;
-}
-
-static pml_status slice_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x;
-    int64_t start[PML_MAX_RANK], step[PML_MAX_RANK], len[PML_MAX_RANK];
-    pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = slice_plan(ctx, x, start, step, len)) != PML_OK)
-        return s;
-    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, len);
-}
-
-static pml_status slice_prepare(pml_kernel_ctx *ctx) {
-    strided_copy *p = pml_ew_alloc_state(ctx, sizeof *p);
-    if (!p) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    const pml_tensor *x = ctx->in[0];
-    int64_t start[PML_MAX_RANK], step[PML_MAX_RANK];
-    pml_status s = slice_plan(ctx, x, start, step, p->dims);
-    if (s != PML_OK) return s;
-    p->esize = pml_dtype_size(x->dtype);
-    p->rank = x->rank;
-    int64_t t = 1;
-    for (int a = x->rank - 1; a >= 0; a--) {
-        p->offset += start[a] * t;
-        p->stride[a] = step[a] * t;
-        t *= x->dims[a];
-    }
-    if (x->rank == 0) p->rank = 1, p->dims[0] = 1, p->stride[0] = 1;
-    return PML_OK;
-}
-
-static pml_status slice_run(pml_kernel_ctx *ctx) {
-    strided_copy *p = (strided_copy *)ctx->state;
-    if (ctx->out[0]->nbytes) strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
-    return PML_OK;
-}
-
-/* ---- Pad -------------------------------------------------------------------------------------------------- */
-
-typedef struct pad_state {
-    int rank, mode; /* 0 constant, 1 reflect, 2 edge */
-    size_t esize;
-    int64_t in[PML_MAX_RANK], out[PML_MAX_RANK], begin[PML_MAX_RANK], stride[PML_MAX_RANK];
-    unsigned char value[8]; /* the constant as one element of the dtype */
-    const char *x;
-    char *y;
-} pad_state;
-
-static pml_status pad_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x;
-    pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
-    const int64_t *pads;
-    int n = pml_attr_ints(ctx->node, "pads", &pads), r = x->rank;
-    if (n != 2 * r)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "pads has %d entries; a rank-%d input needs %d", n < 0 ? 0 : n,
-                              r, 2 * r);
-    int64_t mode = pml_attr_int(ctx->node, "mode", 0);
-    if (mode < 0 || mode > 2)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mode %lld (supported: 0 constant, 1 reflect, 2 edge)",
-                              (long long)mode);
-    int64_t dims[PML_MAX_RANK];
-    for (int a = 0; a < r; a++) {
-        int64_t b = pads[a], e = pads[a + r];
-        if (b < -PML_EW_MAX_NUMEL || b > PML_EW_MAX_NUMEL || e < -PML_EW_MAX_NUMEL || e > PML_EW_MAX_NUMEL ||
-            x->dims[a] + b + e < 0)
-            return pml_node_error(ctx, PML_ERR_SHAPE, "pads %lld/%lld on axis %d of size %lld give a negative size",
-                                  (long long)b, (long long)e, a, (long long)x->dims[a]);
-        dims[a] = x->dims[a] + b + e;
-        if (mode != 0 && x->dims[a] == 0 && dims[a] > 0)
-            return pml_node_error(ctx, PML_ERR_SHAPE, "%s padding of the empty axis %d", mode == 1 ? "reflect" : "edge",
-                                  a);
-    }
-    return pml_ew_set_output(ctx, 0, x->dtype, r, dims);
-}
-
-static void value_bytes(pml_dtype dtype, float v, unsigned char *out) {
+/* One element of dtype holding v (Pad and ConstantOfShape values). */
+void pml_tensor_value_bytes(pml_dtype dtype, float v, unsigned char *out) {
     int64_t i = v != v ? 0 : (v >= 9.2e18f ? INT64_MAX : (v <= -9.2e18f ? INT64_MIN : (int64_t)v));
     switch (dtype) {
     case PML_FLOAT32: memcpy(out, &v, 4); break;
@@ -563,211 +433,6 @@ static void value_bytes(pml_dtype dtype, float v, unsigned char *out) {
     }
     default: memcpy(out, &i, 8); break;
     }
-}
-
-static pml_status pad_prepare(pml_kernel_ctx *ctx) {
-    pad_state *st = pml_ew_alloc_state(ctx, sizeof *st);
-    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    const pml_tensor *x = ctx->in[0];
-    const int64_t *pads = NULL;
-    pml_attr_ints(ctx->node, "pads", &pads);
-    st->mode = (int)pml_attr_int(ctx->node, "mode", 0);
-    st->esize = pml_dtype_size(x->dtype);
-    st->rank = x->rank;
-    value_bytes(x->dtype, pml_attr_float(ctx->node, "value", 0.0f), st->value);
-    int64_t t = 1;
-    for (int a = x->rank - 1; a >= 0; a--) {
-        st->in[a] = x->dims[a];
-        st->out[a] = ctx->out[0]->dims[a];
-        st->begin[a] = pads[a];
-        st->stride[a] = t;
-        t *= x->dims[a];
-    }
-    if (x->rank == 0) st->rank = 1, st->in[0] = st->out[0] = 1, st->stride[0] = 1;
-    return PML_OK;
-}
-
-/* Input index for output index o on an axis, or -1 for the constant. */
-static inline int64_t pad_map(const pad_state *st, int a, int64_t o) {
-    int64_t d = st->in[a], i = o - st->begin[a];
-    if (i >= 0 && i < d) return i;
-    if (st->mode == 0) return -1;
-    if (st->mode == 2 || d == 1) return i < 0 ? 0 : d - 1;
-    int64_t p = 2 * (d - 1), m = i % p; /* reflect is periodic with period 2(d-1) */
-    if (m < 0) m += p;
-    return m >= d ? p - m : m;
-}
-
-/* n elements of the pad constant (a zero constant is one memset) */
-static void fill_value(char *y, int64_t n, const pad_state *st) {
-    const size_t es = st->esize;
-    if (n <= 0) return;
-    int zero = 1;
-    for (size_t k = 0; k < es; k++) zero &= st->value[k] == 0;
-    if (zero) {
-        memset(y, 0, (size_t)n * es);
-    } else if (es == 4) {
-        uint32_t v;
-        memcpy(&v, st->value, 4);
-        for (int64_t o = 0; o < n; o++) memcpy(y + o * 4, &v, 4);
-    } else {
-        for (int64_t o = 0; o < n; o++) memcpy(y + o * (int64_t)es, st->value, es);
-    }
-}
-
-static void pad_rows(void *arg, int64_t r0, int64_t r1) {
-    const pad_state *st = (const pad_state *)arg;
-    const int r = st->rank;
-    const size_t es = st->esize;
-    const int64_t out = st->out[r - 1], b = st->begin[r - 1], d = st->in[r - 1];
-    /* output positions [lo, hi) of the last axis read the input row contiguously */
-    const int64_t lo = clamp64(b, 0, out), hi = clamp64(b + d, lo, out);
-    /* output index of row r0 on the outer axes, then advanced like an odometer
-     * (no divisions per row: rows of a channel pad are short) */
-    int64_t idx[PML_MAX_RANK];
-    int64_t t = r0;
-    for (int a = r - 2; a >= 0; a--) {
-        idx[a] = t % st->out[a];
-        t /= st->out[a];
-    }
-    for (int64_t row = r0; row < r1; row++) {
-        char *y = st->y + row * out * (int64_t)es;
-        int64_t src = 0;
-        int outside = 0;
-        for (int a = r - 2; a >= 0 && !outside; a--) {
-            int64_t i = pad_map(st, a, idx[a]);
-            if (i < 0) outside = 1;
-            else src += i * st->stride[a];
-        }
-        for (int a = r - 2; a >= 0; a--) {
-            if (++idx[a] < st->out[a]) break;
-            idx[a] = 0;
-        }
-        if (outside) {
-            fill_value(y, out, st);
-            continue;
-        }
-        const char *x = st->x + src * (int64_t)es;
-        if (st->mode == 0) {
-            fill_value(y, lo, st);
-            if (hi > lo) memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
-            fill_value(y + hi * (int64_t)es, out - hi, st);
-            continue;
-        }
-        for (int64_t o = 0; o < out; o++) {
-            if (o == lo && hi > lo) {
-                memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
-                o = hi - 1;
-                continue;
-            }
-            int64_t i = pad_map(st, r - 1, o);
-            memcpy(y + o * (int64_t)es, x + i * (int64_t)es, es);
-        }
-    }
-}
-
-/* Constant padding of the last axis only, 4-byte elements (channel pads in
- * front of residual Adds in MobileNet/BlazeFace-style NHWC nets): every row
- * is the input row plus constants; plain loops the compiler vectorises
- * instead of two short libc calls per row. */
-static int pad_is_channel_only(const pad_state *st) {
-    const int r = st->rank;
-    if (st->mode != 0 || st->esize != 4 || st->begin[r - 1] < 0 || st->out[r - 1] < st->begin[r - 1] + st->in[r - 1])
-        return 0;
-    for (int a = 0; a < r - 1; a++)
-        if (st->begin[a] != 0 || st->out[a] != st->in[a]) return 0;
-    return 1;
-}
-
-static void pad_channel_rows(void *arg, int64_t r0, int64_t r1) {
-    const pad_state *st = (const pad_state *)arg;
-    const int64_t d = st->in[st->rank - 1], out = st->out[st->rank - 1], b = st->begin[st->rank - 1];
-    uint32_t v;
-    memcpy(&v, st->value, 4);
-    for (int64_t row = r0; row < r1; row++) {
-        const uint32_t *x = (const uint32_t *)st->x + row * d;
-        uint32_t *y = (uint32_t *)st->y + row * out;
-        for (int64_t o = 0; o < b; o++) y[o] = v;
-        for (int64_t i = 0; i < d; i++) y[b + i] = x[i];
-        for (int64_t o = b + d; o < out; o++) y[o] = v;
-    }
-}
-
-static pml_status pad_run(pml_kernel_ctx *ctx) {
-    pad_state *st = (pad_state *)ctx->state;
-    st->x = (const char *)ctx->in[0]->data;
-    st->y = (char *)ctx->out[0]->data;
-    int64_t inner = st->out[st->rank - 1];
-    if (ctx->out[0]->nbytes == 0) return PML_OK;
-    pml_ew_parallel(ctx, pml_shape_numel(st->rank - 1, st->out), PML_EW_PARALLEL_MIN / inner + 1,
-                    pad_is_channel_only(st) ? pad_channel_rows : pad_rows, st);
-    return PML_OK;
-}
-
-/* ---- Gather --------------------------------------------------------------------------------------------- */
-
-typedef struct gather_state {
-    int64_t outer, axis_dim, n_idx, inner_bytes;
-    int axis;
-} gather_state;
-
-static pml_status gather_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x, *idx;
-    pml_status s;
-    int axis;
-    if ((s = pml_ew_input(ctx, 0, "data", &x)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK)
-        return s;
-    static const pml_dtype index_types[] = {PML_INT32, PML_INT64};
-    if ((s = pml_ew_check_dtype(ctx, idx, "indices", index_types, 2)) != PML_OK) return s;
-    if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "data must have rank >= 1");
-    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &axis)) != PML_OK) return s;
-    int rank = x->rank - 1 + idx->rank;
-    if (rank > PML_MAX_RANK)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "output rank %d exceeds the maximum %d", rank, PML_MAX_RANK);
-    int64_t dims[PML_MAX_RANK];
-    int k = 0;
-    for (int a = 0; a < axis; a++) dims[k++] = x->dims[a];
-    for (int a = 0; a < idx->rank; a++) dims[k++] = idx->dims[a];
-    for (int a = axis + 1; a < x->rank; a++) dims[k++] = x->dims[a];
-    return pml_ew_set_output(ctx, 0, x->dtype, rank, dims);
-}
-
-static pml_status gather_prepare(pml_kernel_ctx *ctx) {
-    gather_state *st = pml_ew_alloc_state(ctx, sizeof *st);
-    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    const pml_tensor *x = ctx->in[0], *idx = ctx->in[1];
-    pml_status s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &st->axis);
-    if (s != PML_OK) return s;
-    st->outer = pml_shape_numel(st->axis, x->dims);
-    st->axis_dim = x->dims[st->axis];
-    st->n_idx = pml_shape_numel(idx->rank, idx->dims);
-    st->inner_bytes = pml_shape_numel(x->rank - st->axis - 1, x->dims + st->axis + 1) * (int64_t)pml_dtype_size(x->dtype);
-    return PML_OK;
-}
-
-static pml_status gather_run(pml_kernel_ctx *ctx) {
-    const gather_state *st = (const gather_state *)ctx->state;
-    const pml_tensor *ti = ctx->in[1];
-    const char *x = (const char *)ctx->in[0]->data;
-    char *y = (char *)ctx->out[0]->data;
-    const int64_t d = st->axis_dim, n = st->n_idx, ib = st->inner_bytes;
-    /* validate every index first so a bad one fails the run before any copy */
-    for (int64_t k = 0; k < n; k++) {
-        int64_t v = ti->dtype == PML_INT32 ? ((const int32_t *)ti->data)[k] : ((const int64_t *)ti->data)[k];
-        if (v < -d || v >= d)
-            return pml_node_error(ctx, PML_ERR_RUNTIME,
-                                  "index %lld (at position %lld of indices) is out of range for axis %d of size %lld "
-                                  "(valid: %lld..%lld)",
-                                  (long long)v, (long long)k, st->axis, (long long)d, (long long)-d, (long long)d - 1);
-    }
-    if (ib == 0) return PML_OK;
-    for (int64_t o = 0; o < st->outer; o++)
-        for (int64_t k = 0; k < n; k++) {
-            int64_t v = ti->dtype == PML_INT32 ? ((const int32_t *)ti->data)[k] : ((const int64_t *)ti->data)[k];
-            if (v < 0) v += d;
-            memcpy(y + (o * n + k) * ib, x + (o * d + v) * ib, (size_t)ib);
-        }
-    return PML_OK;
 }
 
 /* ---- Shape, Size, ConstantOfShape ----------------------------------------------------------------------- */
@@ -829,7 +494,6 @@ static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, (pml_dtype)code, n, dims); /* checks dims >= 0 and the size bound */
 }
 
-static void value_bytes(pml_dtype dtype, float v, unsigned char *out);
 
 static pml_status constant_of_shape_run(pml_kernel_ctx *ctx) {
     const float *value;
@@ -837,7 +501,7 @@ static pml_status constant_of_shape_run(pml_kernel_ctx *ctx) {
     const pml_tensor *y = ctx->out[0];
     size_t es = pml_dtype_size(y->dtype);
     unsigned char bytes[8];
-    value_bytes(y->dtype, v, bytes);
+    pml_tensor_value_bytes(y->dtype, v, bytes);
     char *p = (char *)y->data;
     for (size_t off = 0; off < y->nbytes; off += es) memcpy(p + off, bytes, es);
     return PML_OK;
@@ -891,7 +555,7 @@ static pml_status expand_prepare(pml_kernel_ctx *ctx) {
 
 static pml_status strided_run(pml_kernel_ctx *ctx) {
     strided_copy *p = (strided_copy *)ctx->state;
-    if (ctx->out[0]->nbytes) strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
+    if (ctx->out[0]->nbytes) pml_strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
     return PML_OK;
 }
 
@@ -938,13 +602,7 @@ static const pml_op_def g_concat = {PML_OP_CONCAT, concat_infer, concat_prepare,
 static const pml_op_def g_reshape = {PML_OP_RESHAPE, reshape_infer, NULL, reshape_run, NULL};
 static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, transpose_infer, transpose_prepare,
                                        transpose_run, pml_ew_release};
-static const pml_op_def g_slice = {PML_OP_SLICE, slice_infer, slice_prepare, slice_run,
-                                   pml_ew_release};
-static const pml_op_def g_split = {PML_OP_SPLIT, split_infer, split_prepare, split_run,
-                                   pml_ew_release};
-static const pml_op_def g_pad = {PML_OP_PAD, pad_infer, pad_prepare, pad_run, pml_ew_release};
-static const pml_op_def g_gather = {PML_OP_GATHER, gather_infer, gather_prepare, gather_run,
-                                    pml_ew_release};
+static const pml_op_def g_split = {PML_OP_SPLIT, split_infer, split_prepare, split_run, pml_ew_release};
 
 static const pml_op_def g_shape = {PML_OP_SHAPE, shape_infer, NULL, shape_run, NULL};
 static const pml_op_def g_size = {PML_OP_SIZE, size_infer, NULL, size_run, NULL};
@@ -956,12 +614,15 @@ static const pml_op_def g_tile = {PML_OP_TILE, tile_infer, tile_prepare, strided
                                   pml_ew_release};
 
 extern const pml_op_def pml_resize_def; /* ops/resize.c */
+extern const pml_op_def pml_slice_def; /* ops/tensor_slice.c */
+extern const pml_op_def pml_pad_def;   /* ops/tensor_pad.c */
+extern const pml_op_def pml_gather_def; /* ops/index_gather.c */
 /* ops/index.c */
 extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_gather_elements_def, pml_gather_nd_def,
     pml_scatter_elements_def, pml_scatter_nd_def, pml_onehot_def, pml_topk_def;
 
 const pml_op_def *const pml_tensor_ops[] = {
-    &g_concat, &g_reshape, &g_transpose, &g_slice, &g_split, &g_pad, &g_gather, &pml_resize_def, &g_shape, &g_size,
+    &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &g_shape, &g_size,
     &g_constant_of_shape, &g_expand, &g_tile, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
     &pml_topk_def, NULL};

@@ -34,8 +34,9 @@ def interpreter_cls():
     return litert.Interpreter
 
 
+@pytest.mark.parametrize("isa", pocketml.available_isas())
 @pytest.mark.parametrize("name", NAMES)
-def test_model_matches_litert(name, interpreter_cls):
+def test_model_matches_litert(name, isa, interpreter_cls):
     if not os.path.exists(_path(name)):
         pytest.skip(f"{name}.tflite not installed")
     model = pocketml.convert(_path(name))
@@ -45,7 +46,7 @@ def test_model_matches_litert(name, interpreter_cls):
     assert [d["name"] for d in ins] == [t[0] for t in model.inputs]
     assert [d["name"] for d in outs] == [t[0] for t in model.outputs]
     rng = np.random.default_rng(0)
-    with pocketml.Session(model.to_bytes(), threads=1) as sess:
+    with pocketml.Session(model.to_bytes(), threads=1, isa=isa) as sess:
         for _ in range(3):
             feeds = {d["name"]: rng.uniform(-1, 1, d["shape"]).astype(np.float32) for d in ins}
             for d in ins:

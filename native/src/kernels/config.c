@@ -1,0 +1,121 @@
+/*
+ * kernels/config.c — the kernel configurations and the choice between them,
+ * made once per session (see config.h). This file and cpu.c are the only
+ * places that know about CPU features; this file is the only one that names
+ * ISA-specific kernels, under one architecture #if.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/config.h"
+#include "kernels/conv/conv.h"
+#include "kernels/pool/pool.h"
+
+/* ---- scalar: portable C, complete ---------------------------------------------------- */
+
+static const pml_f32_kernels g_f32_scalar = {
+    .isa = "scalar",
+    .gemm_mr = 4,
+    .gemm = pml_f32_gemm_4x16__scalar,
+    .gemm_1 = pml_f32_gemm_4x16__scalar,
+    .conv = pml_f32_conv_4x16__scalar,
+    .bias_act = pml_f32_bias_act__scalar,
+    .sum_act = pml_f32_sum_act__scalar,
+    .dwconv = pml_f32_dwconv__scalar,
+    .maxpool = pml_f32_maxpool_ref,
+    .avgpool = pml_f32_avgpool_ref,
+    .norm_row = pml_f32_norm_row__scalar,
+    .attn_row = pml_f32_attn_row__scalar,
+};
+
+static const pml_kernel_config g_scalar = {
+    .name = "scalar",
+    .f32 = {.mm = &g_f32_scalar, .ew = &pml_f32_ew__scalar},
+    .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
+                        pml_x64_transpose2d__scalar}},
+};
+
+/* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
+
+#if defined(__x86_64__) || defined(__i386__)
+#define PML_CONFIG_X86 1
+static const pml_f32_kernels g_f32_avx2 = {
+    .isa = "avx2",
+    .gemm_mr = 6,
+    .gemm = pml_f32_gemm_6x16__avx2_fma,
+    .gemm_1 = pml_f32_gemm_1x16__avx2_fma,
+    .conv = pml_f32_conv_6x16__avx2_fma,
+    .bias_act = pml_f32_bias_act__avx2_fma,
+    .sum_act = pml_f32_sum_act__avx2_fma,
+    .dwconv = pml_f32_dwconv__avx2_fma,
+    .maxpool = pml_f32_maxpool__avx2,
+    .avgpool = pml_f32_avgpool__avx2,
+    .norm_row = pml_f32_norm_row__avx2_fma,
+    .attn_row = pml_f32_attn_row__avx2_fma,
+};
+
+static const pml_kernel_config g_avx2 = {
+    .name = "avx2",
+    .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},
+    .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
+                        pml_x64_transpose2d__scalar}},
+};
+
+static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }
+#endif
+
+/* ---- the list, best first ---------------------------------------------------------------- */
+
+typedef struct config_entry {
+    const pml_kernel_config *config;
+    int (*supported)(const pml_cpu *cpu); /* NULL: always */
+} config_entry;
+
+static const config_entry g_configs[] = {
+#ifdef PML_CONFIG_X86
+    {&g_avx2, avx2_supported},
+#endif
+    {&g_scalar, NULL},
+};
+#define N_CONFIGS (sizeof g_configs / sizeof g_configs[0])
+
+static int supported(const config_entry *e, const pml_cpu *cpu) { return !e->supported || e->supported(cpu); }
+
+const pml_kernel_config *pml_kernel_config_scalar(void) { return &g_scalar; }
+
+const char *pml_kernel_config_available(const pml_cpu *cpu) {
+    static _Thread_local char names[128]; /* thread-local: sessions may be created concurrently */
+    names[0] = '\0';
+    for (size_t i = 0; i < N_CONFIGS; i++) {
+        if (!supported(&g_configs[i], cpu)) continue;
+        if (names[0]) strncat(names, ",", sizeof names - strlen(names) - 1);
+        strncat(names, g_configs[i].config->name, sizeof names - strlen(names) - 1);
+    }
+    return names;
+}
+
+pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const pml_kernel_config **out) {
+    *out = NULL;
+    for (size_t i = 0; i < N_CONFIGS; i++) {
+        const config_entry *e = &g_configs[i];
+        if (!supported(e, cpu)) continue;
+        if (!name || !*name || strcmp(name, e->config->name) == 0) {
+            *out = e->config;
+            return PML_OK;
+        }
+    }
+    return pml_set_error(PML_ERR_UNSUPPORTED, "kernel configuration '%s' is not available on this CPU; available: %s",
+                         name, pml_kernel_config_available(cpu));
+}
+
+pml_status pml_kernel_config_for_session(const pml_cpu *cpu, const char *isa, int scalar_only,
+                                         const pml_kernel_config **out) {
+    *out = NULL;
+    const int set = isa && *isa;
+    if (scalar_only && set && strcmp(isa, "scalar") != 0)
+        return pml_set_error(PML_ERR_INVALID_ARGUMENT, "options ask for scalar_only and isa '%s'", isa);
+    if (scalar_only) isa = "scalar";
+    else if (!set) isa = getenv("POCKETML_ISA"); /* NULL or "": the best configuration */
+    return pml_kernel_config_select(cpu, isa, out);
+}

@@ -1,0 +1,78 @@
+/*
+ * kernels/config.h — the kernel configuration: every microkernel a session
+ * may call, chosen once at session creation from the CPU's features (or a
+ * forced name), and the only place where an ISA is chosen.
+ *
+ * A configuration is a set of per-dtype sub-tables. Ops read the one of their
+ * session through ctx->config in prepare and keep the pointers they need; no
+ * op tests CPU features or forks on a missing kernel: every entry of every
+ * configuration is set (the scalar configuration is complete, and an ISA
+ * configuration points the kernels it does not vectorise at the scalar ones).
+ *
+ *   scalar  portable C, every architecture (the oracle of the others)
+ *   avx2    x86-64 with AVX2 + FMA + F16C
+ *
+ * Adding an ISA: a new static configuration in config.c, its availability
+ * test there, and its kernel files (see docs/adding-a-kernel.md).
+ */
+#ifndef PML_KERNELS_CONFIG_H
+#define PML_KERNELS_CONFIG_H
+
+#include <stddef.h>
+
+#include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
+#include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
+#include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
+
+/* float32: every family the engine runs on floats today. */
+typedef struct pml_f32_config {
+    const pml_f32_kernels *mm;  /* matmul/conv/pool/norm/attention: gemm ukernels, mr, epilogues,
+                                   implicit-GEMM conv tile, dwconv, pools, norm row, attention row */
+    const pml_ew_kernels *ew;   /* unary, binary vv/vs/sv, compare, select, scale_shift, softmax
+                                   row/strided, sum/max/acc reductions, f16<->f32 conversion */
+} pml_f32_config;
+
+/* Data movement by element size only (x8/x16/x32/x64). */
+typedef struct pml_x_config {
+    pml_transpose2d_fn transpose[4]; /* index: log2 of the element size */
+} pml_x_config;
+
+/* Sub-tables that later issues fill; NULL in every configuration today
+ * (no op asks for them yet). */
+struct pml_f16_config; /* float16 arithmetic kernels (NEON-fp16, F16C-widening) */
+struct pml_qs8_config; /* signed int8 (quantized) kernels: gemm, dwconv, requantize */
+struct pml_qu8_config; /* unsigned int8 (quantized) kernels */
+
+typedef struct pml_kernel_config {
+    const char *name;                 /* "scalar", "avx2": what pml_session_isa reports */
+    pml_f32_config f32;
+    pml_x_config x;
+    const struct pml_f16_config *f16; /* NULL until float16 kernels exist */
+    const struct pml_qs8_config *qs8; /* NULL until int8 kernels exist */
+    const struct pml_qu8_config *qu8; /* NULL until uint8 kernels exist */
+} pml_kernel_config;
+
+/* The scalar configuration (always available). */
+const pml_kernel_config *pml_kernel_config_scalar(void);
+
+/* The configuration for this CPU: the best available when name is NULL or
+ * "", else the named one. Unknown or unsupported names fail with
+ * PML_ERR_UNSUPPORTED and a message listing the available configurations. */
+pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const pml_kernel_config **out);
+
+/* The configuration a session asked for: options isa (NULL/"": the
+ * environment variable POCKETML_ISA, then the best); scalar_only is an alias
+ * of isa = "scalar" (a different isa with it is PML_ERR_INVALID_ARGUMENT). */
+pml_status pml_kernel_config_for_session(const pml_cpu *cpu, const char *isa, int scalar_only,
+                                         const pml_kernel_config **out);
+
+/* Names of the configurations this CPU can run, best first, comma separated
+ * ("avx2,scalar"); a static string. */
+const char *pml_kernel_config_available(const pml_cpu *cpu);
+
+/* Transpose kernel for elements of esize bytes (1, 2, 4 or 8). */
+static inline pml_transpose2d_fn pml_config_transpose(const pml_kernel_config *c, size_t esize) {
+    return c->x.transpose[esize == 1 ? 0 : esize == 2 ? 1 : esize == 4 ? 2 : 3];
+}
+
+#endif /* PML_KERNELS_CONFIG_H */

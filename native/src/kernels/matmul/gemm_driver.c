@@ -1,0 +1,164 @@
+/*
+ * kernels/matmul/gemm_driver.c — the ISA-independent half of the f32 GEMM engine: B
+ * packing and the blocked/threaded driver that calls a micro-kernel (the
+ * kernel table comes from the session's configuration, kernels/config.c).
+ * The packed layout and the blocking are described in gemm.h.
+ */
+#include <string.h>
+
+#include "kernels/matmul/gemm.h"
+
+/* ---- packing ---------------------------------------------------------------------------- */
+
+int64_t pml_gemm_kc(int64_t k) {
+    if (k <= PML_GEMM_KC_MAX) return k > 0 ? k : 1;
+    /* equal blocks, so no K block is a sliver */
+    int64_t nkb = (k + PML_GEMM_KC_MAX - 1) / PML_GEMM_KC_MAX;
+    return (k + nkb - 1) / nkb;
+}
+
+void pml_gemm_pack_b(const float *b, int64_t k, int64_t n, int64_t stride_k, int64_t stride_n, float alpha,
+                     const float *bias, int64_t bias_stride, float bias_scale, float *out) {
+    const int64_t kc = pml_gemm_kc(k), n_pad = pml_gemm_n_pad(n);
+    for (int64_t k0 = 0; k0 < k; k0 += kc) {
+        const int64_t kcb = k - k0 < kc ? k - k0 : kc;
+        for (int64_t p = 0; p < n_pad / PML_GEMM_NR; p++) {
+            float *dst = out + k0 * n_pad + p * kcb * PML_GEMM_NR;
+            for (int64_t kk = 0; kk < kcb; kk++)
+                for (int64_t j = 0; j < PML_GEMM_NR; j++) {
+                    const int64_t col = p * PML_GEMM_NR + j;
+                    dst[kk * PML_GEMM_NR + j] = col < n ? alpha * b[(k0 + kk) * stride_k + col * stride_n] : 0.0f;
+                }
+        }
+    }
+    float *pb = out + k * n_pad;
+    for (int64_t j = 0; j < n_pad; j++) pb[j] = bias && j < n ? bias_scale * bias[j * bias_stride] : 0.0f;
+}
+
+/* ---- driver ------------------------------------------------------------------------------ */
+
+/* Rows of A per M block: the block (mb x kc floats) is what a task keeps in
+ * L2 while every B panel of the K block passes over it. */
+#define PML_GEMM_A_BLOCK_BYTES (96 * 1024)
+
+typedef struct gemm_plan {
+    int64_t kc, nkb, n_pad, n_panels;
+    int64_t mb, m_blocks;       /* rows per M block (multiple of MR) */
+    int64_t ppt, n_blocks;      /* panels per N block */
+    size_t scratch_floats;      /* per thread */
+} gemm_plan;
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static void gemm_plan_make(const pml_f32_kernels *kern, const pml_gemm_problem *p, int threads, gemm_plan *pl) {
+    const int64_t mr = (int64_t)kern->gemm_mr;
+    pl->kc = pml_gemm_kc(p->k);
+    pl->nkb = p->k > 0 ? ceil_div(p->k, pl->kc) : 1;
+    pl->n_pad = pml_gemm_n_pad(p->n);
+    pl->n_panels = pl->n_pad / PML_GEMM_NR;
+    int64_t mb = PML_GEMM_A_BLOCK_BYTES / (pl->kc * (int64_t)sizeof(float)) / mr * mr;
+    if (mb < 4 * mr) mb = 4 * mr;
+    /* scratch is sized for the largest block any thread count would use */
+    pl->scratch_floats = p->pack_a ? (size_t)(mb * pl->kc + 15) / 16 * 16 : 0;
+    if (mb > p->m) mb = p->m > 0 ? p->m : 1;
+    pl->mb = mb;
+    pl->m_blocks = ceil_div(p->m, mb);
+    pl->ppt = pl->n_panels;
+    pl->n_blocks = 1;
+    if (threads > 1) {
+        /* enough tasks for dynamic load balancing: first smaller M blocks
+         * (down to 4 tiles), then split N */
+        const int64_t target = 4 * (int64_t)threads;
+        if (p->batch * pl->m_blocks < target) {
+            int64_t want = ceil_div(target, p->batch);
+            int64_t mb2 = ceil_div(ceil_div(p->m, want), mr) * mr;
+            if (mb2 < 4 * mr) mb2 = 4 * mr;
+            if (mb2 < pl->mb) {
+                pl->mb = mb2;
+                pl->m_blocks = ceil_div(p->m, mb2);
+            }
+        }
+        if (p->batch * pl->m_blocks < target) {
+            int64_t nb = ceil_div(target, p->batch * pl->m_blocks);
+            if (nb > pl->n_panels) nb = pl->n_panels;
+            pl->ppt = ceil_div(pl->n_panels, nb);
+            pl->n_blocks = ceil_div(pl->n_panels, pl->ppt);
+        }
+    }
+}
+
+size_t pml_gemm_scratch_floats(const pml_f32_kernels *kern, const pml_gemm_problem *p) {
+    gemm_plan pl;
+    gemm_plan_make(kern, p, 1, &pl);
+    return pl.scratch_floats;
+}
+
+typedef struct gemm_job {
+    const pml_f32_kernels *kern;
+    const pml_gemm_problem *p;
+    gemm_plan pl;
+    float *scratch;
+} gemm_job;
+
+static void gemm_task(void *arg, int64_t task, int thread) {
+    const gemm_job *job = (const gemm_job *)arg;
+    const pml_gemm_problem *p = job->p;
+    const gemm_plan *pl = &job->pl;
+    const size_t mr_max = job->kern->gemm_mr;
+    const int64_t per_batch = pl->m_blocks * pl->n_blocks;
+    const int64_t batch = task / per_batch;
+    const int64_t mblk = task % per_batch / pl->n_blocks, nblk = task % pl->n_blocks;
+    const int64_t m0 = mblk * pl->mb, mb = p->m - m0 < pl->mb ? p->m - m0 : pl->mb;
+    const int64_t p0 = nblk * pl->ppt, p1 = p0 + pl->ppt < pl->n_panels ? p0 + pl->ppt : pl->n_panels;
+
+    const float *a = p->a, *b = p->packed_b;
+    float *c = p->c;
+    if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, batch, &a, &b, &c);
+    const float *bias = b + p->k * pl->n_pad;
+    const pml_activation *act = p->act.kind != PML_ACT_NONE || p->act.has_sum ? &p->act : NULL;
+    float *abuf = job->scratch + (size_t)thread * pl->scratch_floats;
+
+    for (int64_t kb = 0; kb < pl->nkb; kb++) {
+        const int64_t k0 = kb * pl->kc, kcb = p->k - k0 < pl->kc ? p->k - k0 : pl->kc;
+        const float *ablk;
+        int64_t lda;
+        if (p->pack_a) {
+            p->pack_a(p->cb_ctx, batch, m0, mb, k0, kcb, abuf, pl->kc);
+            ablk = abuf;
+            lda = pl->kc;
+        } else {
+            ablk = a + m0 * p->lda + k0;
+            lda = p->lda;
+        }
+        const int first = kb == 0, last = kb == pl->nkb - 1;
+        for (int64_t pn = p0; pn < p1; pn++) {
+            const float *w = b + k0 * pl->n_pad + pn * kcb * PML_GEMM_NR;
+            const size_t nr = (size_t)(p->n - pn * PML_GEMM_NR < PML_GEMM_NR ? p->n - pn * PML_GEMM_NR : PML_GEMM_NR);
+            const float *init = first && !p->accumulate ? bias + pn * PML_GEMM_NR : NULL;
+            float *cp = c + m0 * p->ldc + pn * PML_GEMM_NR;
+            pml_activation panel_act; /* PRelu slopes of this panel's columns */
+            const pml_activation *pact = act;
+            if (act && act->slope) {
+                panel_act = *act;
+                panel_act.slope += batch * p->batch_cols + pn * PML_GEMM_NR;
+                pact = &panel_act;
+            }
+            for (int64_t i = 0; i < mb; i += (int64_t)mr_max) {
+                const size_t mr = (size_t)(mb - i) < mr_max ? (size_t)(mb - i) : mr_max;
+                pml_f32_gemm_ukernel uk = mr == 1 ? job->kern->gemm_1 : job->kern->gemm;
+                uk(mr, nr, (size_t)kcb, ablk + i * lda, (size_t)lda, w, init, cp + i * p->ldc, (size_t)p->ldc,
+                   last ? pact : NULL);
+            }
+        }
+    }
+}
+
+void pml_gemm_run(const pml_f32_kernels *kern, const pml_gemm_problem *p, pml_threadpool *pool, float *scratch) {
+    if (p->m <= 0 || p->n <= 0 || p->batch <= 0) return;
+    gemm_job job;
+    job.kern = kern;
+    job.p = p;
+    job.scratch = scratch;
+    gemm_plan_make(kern, p, pool ? pml_threadpool_size(pool) : 1, &job.pl);
+    pml_parallel_for(pool, p->batch * job.pl.m_blocks * job.pl.n_blocks, gemm_task, &job);
+}

@@ -1,0 +1,238 @@
+/*
+ * ops/logic.c — comparisons (Equal, Less, LessOrEqual, Greater,
+ * GreaterOrEqual), logical And/Or/Xor and Where, all with numpy broadcasting
+ * through a pml_bcast_plan (inner loops see input strides 0 or 1 only).
+ *
+ * Comparisons take float32, int8, uint8, int32, int64 or bool (both inputs
+ * alike; float16 is widened by the importer) and write bool bytes 0/1;
+ * every comparison with a NaN is false, as in C and numpy. Bool
+ * inputs (here and in And/Or/Xor) count any nonzero byte as true. Where picks
+ * elements of any dtype by size (1, 2, 4 or 8 bytes); the 4-byte case
+ * (float32/int32: attention masks) goes through the kernel table.
+ * Not (bool). Exported as pml_logic_ops for the op table.
+ */
+#include <string.h>
+
+#include "../internal.h"
+#include "kernels/config.h"
+#include "kernels/elementwise/ew_kernels.h"
+#include "validate.h"
+
+typedef struct logic_state {
+    const pml_ew_kernels *k;
+    int kind;        /* PML_CMP_* for comparisons, the op code for And/Or/Xor/Where */
+    pml_dtype dtype; /* comparisons: of the inputs; Where: of x and y */
+    size_t elsize;
+    pml_bcast_plan plan;
+} logic_state;
+
+static int cmp_index(int op) {
+    switch (op) {
+    case PML_OP_EQUAL: return PML_CMP_EQ;
+    case PML_OP_LESS: return PML_CMP_LT;
+    case PML_OP_LESSOREQUAL: return PML_CMP_LE;
+    case PML_OP_GREATER: return PML_CMP_GT;
+    case PML_OP_GREATEROREQUAL: return PML_CMP_GE;
+    default: return -1;
+    }
+}
+
+/* ---- infer ------------------------------------------------------------------------------------- */
+
+static pml_status broadcast_output(pml_kernel_ctx *ctx, int n, const pml_tensor *const *in, pml_dtype dtype) {
+    int rank = 0;
+    int64_t dims[PML_MAX_RANK], prev[PML_MAX_RANK];
+    for (int k = 0; k < n; k++) {
+        memcpy(prev, dims, sizeof prev); /* pml_broadcast_shapes' inputs must not alias its output */
+        if (pml_broadcast_shapes(rank, prev, in[k]->rank, in[k]->dims, &rank, dims) != 0) {
+            char buf[3][160];
+            for (int j = 0; j < n; j++) pml_shape_str(in[j]->rank, in[j]->dims, buf[j], sizeof buf[j]);
+            return pml_node_error(ctx, PML_ERR_SHAPE, "input shapes %s, %s%s%s do not broadcast", buf[0], buf[1],
+                                  n > 2 ? ", " : "", n > 2 ? buf[2] : "");
+        }
+    }
+    return pml_ew_set_output(ctx, 0, dtype, rank, dims);
+}
+
+static pml_status predicate2_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *in[2];
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "a", &in[0])) != PML_OK || (s = pml_ew_input(ctx, 1, "b", &in[1])) != PML_OK)
+        return s;
+    static const pml_dtype comparable[] = {PML_FLOAT32, PML_INT8, PML_UINT8, PML_INT32, PML_INT64, PML_BOOL};
+    static const pml_dtype boolean[] = {PML_BOOL};
+    if (cmp_index(ctx->node->op) >= 0) s = pml_ew_check_dtype(ctx, in[0], "a", comparable, 6);
+    else s = pml_ew_check_dtype(ctx, in[0], "a", boolean, 1);
+    if (s != PML_OK) return s;
+    if (in[1]->dtype != in[0]->dtype)
+        return pml_node_error(ctx, PML_ERR_DTYPE, "inputs have different dtypes %s and %s",
+                              pml_dtype_name(in[0]->dtype), pml_dtype_name(in[1]->dtype));
+    return broadcast_output(ctx, 2, in, PML_BOOL);
+}
+
+static pml_status where_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *in[3];
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "condition", &in[0])) != PML_OK || (s = pml_ew_input(ctx, 1, "x", &in[1])) != PML_OK ||
+        (s = pml_ew_input(ctx, 2, "y", &in[2])) != PML_OK)
+        return s;
+    static const pml_dtype boolean[] = {PML_BOOL};
+    if ((s = pml_ew_check_dtype(ctx, in[0], "condition", boolean, 1)) != PML_OK) return s;
+    if (in[2]->dtype != in[1]->dtype)
+        return pml_node_error(ctx, PML_ERR_DTYPE, "x and y have different dtypes %s and %s",
+                              pml_dtype_name(in[1]->dtype), pml_dtype_name(in[2]->dtype));
+    return broadcast_output(ctx, 3, in, in[1]->dtype);
+}
+
+/* ---- prepare ------------------------------------------------------------------------------------ */
+
+static pml_status logic_prepare(pml_kernel_ctx *ctx) {
+    logic_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const int op = ctx->node->op;
+    const int n_in = op == PML_OP_WHERE ? 3 : 2;
+    st->k = ctx->config->f32.ew;
+    st->kind = cmp_index(op) >= 0 ? cmp_index(op) : op;
+    st->dtype = ctx->in[op == PML_OP_WHERE ? 1 : 0]->dtype;
+    st->elsize = pml_dtype_size(st->dtype);
+    pml_bcast_plan_init(&st->plan, n_in, (const pml_tensor *const *)ctx->in, ctx->out[0]);
+    return PML_OK;
+}
+
+/* ---- run ---------------------------------------------------------------------------------------- */
+
+/* V normalises an element before comparing (bool: any nonzero byte is 1) */
+#define PML_COMPARE_ROW(name, T, V)                                                                           \
+    static void compare_##name(int cmp, size_t n, const T *a, size_t sa, const T *b, size_t sb, uint8_t *y) { \
+        switch (cmp) {                                                                                        \
+        case PML_CMP_EQ: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) == V(b[i * sb]); break;          \
+        case PML_CMP_LT: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) < V(b[i * sb]); break;           \
+        case PML_CMP_LE: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) <= V(b[i * sb]); break;          \
+        case PML_CMP_GT: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) > V(b[i * sb]); break;           \
+        default: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) >= V(b[i * sb]); break;                  \
+        }                                                                                                     \
+    }
+#define PML_AS_IS(x) (x)
+#define PML_TRUTH(x) ((x) != 0)
+PML_COMPARE_ROW(i8, int8_t, PML_AS_IS)
+PML_COMPARE_ROW(u8, uint8_t, PML_AS_IS)
+PML_COMPARE_ROW(i32, int32_t, PML_AS_IS)
+PML_COMPARE_ROW(i64, int64_t, PML_AS_IS)
+PML_COMPARE_ROW(bool, uint8_t, PML_TRUTH)
+
+static void logical_row(int op, size_t n, const uint8_t *a, size_t sa, const uint8_t *b, size_t sb, uint8_t *y) {
+    switch (op) {
+    case PML_OP_AND: for (size_t i = 0; i < n; i++) y[i] = (a[i * sa] != 0) & (b[i * sb] != 0); break;
+    case PML_OP_OR: for (size_t i = 0; i < n; i++) y[i] = (a[i * sa] != 0) | (b[i * sb] != 0); break;
+    default: for (size_t i = 0; i < n; i++) y[i] = (a[i * sa] != 0) ^ (b[i * sb] != 0); break;
+    }
+}
+
+#define PML_SELECT_ROW(T)                                                                                     \
+    static void select_##T(size_t n, const uint8_t *c, size_t sc, const T *x, size_t sx, const T *z, size_t sz, \
+                           T *y) {                                                                            \
+        for (size_t i = 0; i < n; i++) y[i] = c[i * sc] ? x[i * sx] : z[i * sz];                              \
+    }
+PML_SELECT_ROW(uint8_t)
+PML_SELECT_ROW(uint16_t)
+PML_SELECT_ROW(uint64_t)
+
+typedef struct logic_job {
+    const logic_state *st;
+    const char *in[3];
+    char *y;
+} logic_job;
+
+static void logic_row(void *arg, const int64_t *off, int64_t pos, int64_t n64) {
+    const logic_job *j = (const logic_job *)arg;
+    const logic_state *st = j->st;
+    const int last = st->plan.rank - 1;
+    const size_t n = (size_t)n64, sa = (size_t)st->plan.strides[0][last], sb = (size_t)st->plan.strides[1][last];
+    if (st->kind == PML_OP_WHERE) {
+        const size_t sz = (size_t)st->plan.strides[2][last], es = st->elsize;
+        const uint8_t *c = (const uint8_t *)j->in[0] + off[0];
+        const void *x = j->in[1] + (size_t)off[1] * es, *z = j->in[2] + (size_t)off[2] * es;
+        void *y = j->y + (size_t)pos * es;
+        switch (es) {
+        case 1: select_uint8_t(n, c, sa, x, sb, z, sz, y); break;
+        case 2: select_uint16_t(n, c, sa, x, sb, z, sz, y); break;
+        case 4: st->k->select32(n, c, sa, x, sb, z, sz, y); break;
+        default: select_uint64_t(n, c, sa, x, sb, z, sz, y); break;
+        }
+        return;
+    }
+    uint8_t *y = (uint8_t *)j->y + pos;
+    const char *a = j->in[0] + (size_t)off[0] * st->elsize, *b = j->in[1] + (size_t)off[1] * st->elsize;
+    if (st->kind == PML_OP_AND || st->kind == PML_OP_OR || st->kind == PML_OP_XOR) {
+        logical_row(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y);
+        return;
+    }
+    switch (st->dtype) {
+    case PML_FLOAT32: st->k->compare(st->kind, n, (const float *)a, sa, (const float *)b, sb, y); break;
+    case PML_INT8: compare_i8(st->kind, n, (const int8_t *)a, sa, (const int8_t *)b, sb, y); break;
+    case PML_UINT8: compare_u8(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y); break;
+    case PML_INT32: compare_i32(st->kind, n, (const int32_t *)a, sa, (const int32_t *)b, sb, y); break;
+    case PML_INT64: compare_i64(st->kind, n, (const int64_t *)a, sa, (const int64_t *)b, sb, y); break;
+    default: compare_bool(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y); break;
+    }
+}
+
+static void logic_range(void *arg, int64_t s, int64_t e) {
+    const logic_job *j = (const logic_job *)arg;
+    pml_bcast_walk(&j->st->plan, s, e, logic_row, arg);
+}
+
+static pml_status logic_run(pml_kernel_ctx *ctx) {
+    logic_job j = {(const logic_state *)ctx->state, {NULL, NULL, NULL}, (char *)ctx->out[0]->data};
+    for (int k = 0; k < ctx->n_in && k < 3; k++) j.in[k] = (const char *)ctx->in[k]->data;
+    pml_ew_parallel(ctx, pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims), PML_EW_PARALLEL_MIN, logic_range,
+                    &j);
+    return PML_OK;
+}
+
+/* ---- definitions ----------------------------------------------------------------------------------- */
+
+/* ---- Not: bool -> bool, any nonzero byte is true --------------------------------------------- */
+
+static pml_status not_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    static const pml_dtype boolean[] = {PML_BOOL};
+    if ((s = pml_ew_check_dtype(ctx, x, "x", boolean, 1)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
+}
+
+typedef struct not_job {
+    const uint8_t *x;
+    uint8_t *y;
+} not_job;
+
+static void not_range(void *arg, int64_t s, int64_t e) {
+    const not_job *j = (const not_job *)arg;
+    for (int64_t i = s; i < e; i++) j->y[i] = j->x[i] == 0;
+}
+
+static pml_status not_run(pml_kernel_ctx *ctx) {
+    not_job j = {(const uint8_t *)ctx->in[0]->data, (uint8_t *)ctx->out[0]->data};
+    pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, not_range, &j);
+    return PML_OK;
+}
+
+static const pml_op_def g_not = {PML_OP_NOT, not_infer, NULL, not_run, NULL};
+
+#define PML_LOGIC_DEF(var, code, infer) \
+    static const pml_op_def var = {code, infer, logic_prepare, logic_run, pml_ew_release};
+
+PML_LOGIC_DEF(g_equal, PML_OP_EQUAL, predicate2_infer)
+PML_LOGIC_DEF(g_less, PML_OP_LESS, predicate2_infer)
+PML_LOGIC_DEF(g_less_equal, PML_OP_LESSOREQUAL, predicate2_infer)
+PML_LOGIC_DEF(g_greater, PML_OP_GREATER, predicate2_infer)
+PML_LOGIC_DEF(g_greater_equal, PML_OP_GREATEROREQUAL, predicate2_infer)
+PML_LOGIC_DEF(g_and, PML_OP_AND, predicate2_infer)
+PML_LOGIC_DEF(g_or, PML_OP_OR, predicate2_infer)
+PML_LOGIC_DEF(g_xor, PML_OP_XOR, predicate2_infer)
+PML_LOGIC_DEF(g_where, PML_OP_WHERE, where_infer)
+
+const pml_op_def *const pml_logic_ops[] = {&g_equal, &g_less, &g_less_equal, &g_greater, &g_greater_equal,
+                                           &g_and, &g_or, &g_xor, &g_not, &g_where, NULL};

@@ -1,0 +1,191 @@
+/*
+ * ops/tensor_pad.c — Pad: maps each output coordinate back to the input
+ * (constant / reflect / edge, negative pads crop), copying the in-range
+ * middle of every row with memcpy; a constant pad of the last axis only has
+ * a vectorisable fast path. Any dtype, by element size.
+ */
+#include <string.h>
+
+#include "../internal.h"
+#include "validate.h"
+#include "params.h"
+#include "tensor.h"
+
+typedef struct pad_state {
+    int rank, mode; /* 0 constant, 1 reflect, 2 edge */
+    size_t esize;
+    int64_t in[PML_MAX_RANK], out[PML_MAX_RANK], begin[PML_MAX_RANK], stride[PML_MAX_RANK];
+    unsigned char value[8]; /* the constant as one element of the dtype */
+    const char *x;
+    char *y;
+} pad_state;
+
+static pml_status pad_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
+    const int64_t *pads;
+    int n = pml_attr_ints(ctx->node, "pads", &pads), r = x->rank;
+    if (n != 2 * r)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "pads has %d entries; a rank-%d input needs %d", n < 0 ? 0 : n,
+                              r, 2 * r);
+    int64_t mode = pml_attr_int(ctx->node, "mode", 0);
+    if (mode < 0 || mode > 2)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mode %lld (supported: 0 constant, 1 reflect, 2 edge)",
+                              (long long)mode);
+    int64_t dims[PML_MAX_RANK];
+    for (int a = 0; a < r; a++) {
+        int64_t b = pads[a], e = pads[a + r];
+        if (b < -PML_EW_MAX_NUMEL || b > PML_EW_MAX_NUMEL || e < -PML_EW_MAX_NUMEL || e > PML_EW_MAX_NUMEL ||
+            x->dims[a] + b + e < 0)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "pads %lld/%lld on axis %d of size %lld give a negative size",
+                                  (long long)b, (long long)e, a, (long long)x->dims[a]);
+        dims[a] = x->dims[a] + b + e;
+        if (mode != 0 && x->dims[a] == 0 && dims[a] > 0)
+            return pml_node_error(ctx, PML_ERR_SHAPE, "%s padding of the empty axis %d", mode == 1 ? "reflect" : "edge",
+                                  a);
+    }
+    return pml_ew_set_output(ctx, 0, x->dtype, r, dims);
+}
+
+
+static pml_status pad_prepare(pml_kernel_ctx *ctx) {
+    pad_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0];
+    const int64_t *pads = NULL;
+    pml_attr_ints(ctx->node, "pads", &pads);
+    st->mode = (int)pml_attr_int(ctx->node, "mode", 0);
+    st->esize = pml_dtype_size(x->dtype);
+    st->rank = x->rank;
+    pml_tensor_value_bytes(x->dtype, pml_attr_float(ctx->node, "value", 0.0f), st->value);
+    int64_t t = 1;
+    for (int a = x->rank - 1; a >= 0; a--) {
+        st->in[a] = x->dims[a];
+        st->out[a] = ctx->out[0]->dims[a];
+        st->begin[a] = pads[a];
+        st->stride[a] = t;
+        t *= x->dims[a];
+    }
+    if (x->rank == 0) st->rank = 1, st->in[0] = st->out[0] = 1, st->stride[0] = 1;
+    return PML_OK;
+}
+
+/* Input index for output index o on an axis, or -1 for the constant. */
+static inline int64_t pad_map(const pad_state *st, int a, int64_t o) {
+    int64_t d = st->in[a], i = o - st->begin[a];
+    if (i >= 0 && i < d) return i;
+    if (st->mode == 0) return -1;
+    if (st->mode == 2 || d == 1) return i < 0 ? 0 : d - 1;
+    int64_t p = 2 * (d - 1), m = i % p; /* reflect is periodic with period 2(d-1) */
+    if (m < 0) m += p;
+    return m >= d ? p - m : m;
+}
+
+/* n elements of the pad constant (a zero constant is one memset) */
+static void fill_value(char *y, int64_t n, const pad_state *st) {
+    const size_t es = st->esize;
+    if (n <= 0) return;
+    int zero = 1;
+    for (size_t k = 0; k < es; k++) zero &= st->value[k] == 0;
+    if (zero) {
+        memset(y, 0, (size_t)n * es);
+    } else if (es == 4) {
+        uint32_t v;
+        memcpy(&v, st->value, 4);
+        for (int64_t o = 0; o < n; o++) memcpy(y + o * 4, &v, 4);
+    } else {
+        for (int64_t o = 0; o < n; o++) memcpy(y + o * (int64_t)es, st->value, es);
+    }
+}
+
+static void pad_rows(void *arg, int64_t r0, int64_t r1) {
+    const pad_state *st = (const pad_state *)arg;
+    const int r = st->rank;
+    const size_t es = st->esize;
+    const int64_t out = st->out[r - 1], b = st->begin[r - 1], d = st->in[r - 1];
+    /* output positions [lo, hi) of the last axis read the input row contiguously */
+    const int64_t lo = clamp64(b, 0, out), hi = clamp64(b + d, lo, out);
+    /* output index of row r0 on the outer axes, then advanced like an odometer
+     * (no divisions per row: rows of a channel pad are short) */
+    int64_t idx[PML_MAX_RANK];
+    int64_t t = r0;
+    for (int a = r - 2; a >= 0; a--) {
+        idx[a] = t % st->out[a];
+        t /= st->out[a];
+    }
+    for (int64_t row = r0; row < r1; row++) {
+        char *y = st->y + row * out * (int64_t)es;
+        int64_t src = 0;
+        int outside = 0;
+        for (int a = r - 2; a >= 0 && !outside; a--) {
+            int64_t i = pad_map(st, a, idx[a]);
+            if (i < 0) outside = 1;
+            else src += i * st->stride[a];
+        }
+        for (int a = r - 2; a >= 0; a--) {
+            if (++idx[a] < st->out[a]) break;
+            idx[a] = 0;
+        }
+        if (outside) {
+            fill_value(y, out, st);
+            continue;
+        }
+        const char *x = st->x + src * (int64_t)es;
+        if (st->mode == 0) {
+            fill_value(y, lo, st);
+            if (hi > lo) memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
+            fill_value(y + hi * (int64_t)es, out - hi, st);
+            continue;
+        }
+        for (int64_t o = 0; o < out; o++) {
+            if (o == lo && hi > lo) {
+                memcpy(y + lo * (int64_t)es, x + (lo - b) * (int64_t)es, (size_t)(hi - lo) * es);
+                o = hi - 1;
+                continue;
+            }
+            int64_t i = pad_map(st, r - 1, o);
+            memcpy(y + o * (int64_t)es, x + i * (int64_t)es, es);
+        }
+    }
+}
+
+/* Constant padding of the last axis only, 4-byte elements (channel pads in
+ * front of residual Adds in MobileNet/BlazeFace-style NHWC nets): every row
+ * is the input row plus constants; plain loops the compiler vectorises
+ * instead of two short libc calls per row. */
+static int pad_is_channel_only(const pad_state *st) {
+    const int r = st->rank;
+    if (st->mode != 0 || st->esize != 4 || st->begin[r - 1] < 0 || st->out[r - 1] < st->begin[r - 1] + st->in[r - 1])
+        return 0;
+    for (int a = 0; a < r - 1; a++)
+        if (st->begin[a] != 0 || st->out[a] != st->in[a]) return 0;
+    return 1;
+}
+
+static void pad_channel_rows(void *arg, int64_t r0, int64_t r1) {
+    const pad_state *st = (const pad_state *)arg;
+    const int64_t d = st->in[st->rank - 1], out = st->out[st->rank - 1], b = st->begin[st->rank - 1];
+    uint32_t v;
+    memcpy(&v, st->value, 4);
+    for (int64_t row = r0; row < r1; row++) {
+        const uint32_t *x = (const uint32_t *)st->x + row * d;
+        uint32_t *y = (uint32_t *)st->y + row * out;
+        for (int64_t o = 0; o < b; o++) y[o] = v;
+        for (int64_t i = 0; i < d; i++) y[b + i] = x[i];
+        for (int64_t o = b + d; o < out; o++) y[o] = v;
+    }
+}
+
+static pml_status pad_run(pml_kernel_ctx *ctx) {
+    pad_state *st = (pad_state *)ctx->state;
+    st->x = (const char *)ctx->in[0]->data;
+    st->y = (char *)ctx->out[0]->data;
+    int64_t inner = st->out[st->rank - 1];
+    if (ctx->out[0]->nbytes == 0) return PML_OK;
+    pml_ew_parallel(ctx, pml_shape_numel(st->rank - 1, st->out), PML_EW_PARALLEL_MIN / inner + 1,
+                    pad_is_channel_only(st) ? pad_channel_rows : pad_rows, st);
+    return PML_OK;
+}
+
+const pml_op_def pml_pad_def = {PML_OP_PAD, pad_infer, pad_prepare, pad_run, pml_ew_release};
