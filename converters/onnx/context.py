@@ -20,17 +20,14 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from pocketml import ir, ops
+from pocketml import dtypes, ir, ops
 from pocketml.errors import ConversionError, UnsupportedOpError
 
 HANDLERS: dict = {}  # ONNX op type -> handler(ctx, node)
 
-# ONNX TensorProto data type -> IR dtype name (what the IR can hold)
-ONNX_TO_DTYPE = {
-    onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.INT8: "int8",
-    onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64",
-    onnx.TensorProto.BOOL: "bool",
-}
+# ONNX TensorProto data type -> IR dtype name (what the IR can hold): the
+# dtype table's own mapping (pocketml.dtypes), so a new dtype slots in there
+ONNX_TO_DTYPE = {d.onnx: d.name for d in dtypes.ALL}
 
 
 def handler(*op_types: str, shape_aware: bool = False) -> Callable:
