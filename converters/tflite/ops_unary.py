@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import tflite
 
+from pocketml import dtypes
+
 from .context import Context, handler
 
 
@@ -41,7 +43,7 @@ def gelu(ctx: Context, op) -> None:
     ctx.emit("Gelu", [ctx.input(0)], ctx.out(0), {"approximate": "tanh" if approximate else "none"})
 
 
-_CAST_CODES = {"float32": 1, "float16": 2, "int8": 3, "uint8": 4, "int32": 5, "int64": 6, "bool": 7}
+_CAST_CODES = {d.name: d.code for d in dtypes.ALL}  # Cast's "to" attribute is the .pml dtype code
 
 
 @handler("CAST")

@@ -21,16 +21,15 @@ import tflite
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.TensorType import TensorType
 
+from pocketml import dtypes
 from pocketml.errors import ConversionError
 
 BUILTIN_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
-# TFLite TensorType -> numpy dtype (for constants; the IR accepts a subset)
-NP_TYPES = {
-    TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16, TensorType.INT32: np.int32,
-    TensorType.UINT8: np.uint8, TensorType.INT64: np.int64, TensorType.BOOL: np.bool_,
-    TensorType.INT16: np.int16, TensorType.INT8: np.int8, TensorType.FLOAT64: np.float64,
-}
+# TFLite TensorType -> numpy dtype: every dtype of the dtype table (TFLite
+# spells them alike, upper case) plus float64 for constants the importer narrows
+NP_TYPES = {getattr(TensorType, d.name.upper()): d.np.type for d in dtypes.ALL if hasattr(TensorType, d.name.upper())}
+NP_TYPES[TensorType.FLOAT64] = np.float64
 # accessor failures on a corrupted file
 ACCESSOR_ERRORS = (IndexError, struct.error, ValueError, TypeError, OverflowError, UnicodeDecodeError,
                    MemoryError, RecursionError, AttributeError)
