@@ -1,0 +1,44 @@
+/*
+ * kernels/logic/logic_typed.h — the type-generic comparison kernels
+ * (Equal, Less, LessOrEqual, Greater, GreaterOrEqual): one table per dtype
+ * (pml_<dtype>_logic__scalar), the loop written once as a macro template
+ * (logic_typed__scalar.c) and instantiated for every dtype; the session's
+ * configuration points at them by dtype code (ctx->config->typed.logic).
+ *
+ * Output bytes 0/1. float16 compares exactly in float32; anything against
+ * NaN is false (C, numpy, onnxruntime). bool counts any nonzero byte as
+ * true. float32 keeps its fast table (ctx->config->f32.ew->compare); its
+ * typed table is that one's oracle in tests.
+ */
+#ifndef PML_KERNELS_LOGIC_TYPED_H
+#define PML_KERNELS_LOGIC_TYPED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/common.h"
+#include "kernels/logic/logic.h" /* PML_CMP_* */
+
+/* y[i] = a[i*sa] cmp b[i*sb] as 0/1 bytes; sa, sb are 0 (broadcast) or 1; y must not alias a or b */
+typedef void (*pml_compare_typed_fn)(size_t n, const void *a, size_t sa, const void *b, size_t sb, uint8_t *y);
+
+typedef struct pml_logic_typed {
+    pml_compare_typed_fn cmp[PML_CMP_COUNT]; /* by PML_CMP_* */
+} pml_logic_typed;
+
+extern const pml_logic_typed pml_f32_logic__scalar, pml_f16_logic__scalar, pml_s8_logic__scalar,
+    pml_u8_logic__scalar, pml_s16_logic__scalar, pml_u16_logic__scalar, pml_s32_logic__scalar,
+    pml_u32_logic__scalar, pml_s64_logic__scalar, pml_u64_logic__scalar, pml_b8_logic__scalar;
+
+/* The kernel configurations' typed.logic member (every ISA uses the scalar tables today). */
+#define PML_LOGIC_TYPED__SCALAR                                                                               \
+    {                                                                                                         \
+        [PML_FLOAT32] = &pml_f32_logic__scalar, [PML_FLOAT16] = &pml_f16_logic__scalar,                   \
+        [PML_INT8] = &pml_s8_logic__scalar, [PML_UINT8] = &pml_u8_logic__scalar,                          \
+        [PML_INT16] = &pml_s16_logic__scalar, [PML_UINT16] = &pml_u16_logic__scalar,                      \
+        [PML_INT32] = &pml_s32_logic__scalar, [PML_UINT32] = &pml_u32_logic__scalar,                      \
+        [PML_INT64] = &pml_s64_logic__scalar, [PML_UINT64] = &pml_u64_logic__scalar,                      \
+        [PML_BOOL] = &pml_b8_logic__scalar,                                                                 \
+    }
+
+#endif /* PML_KERNELS_LOGIC_TYPED_H */
