@@ -1,20 +1,17 @@
 """ONNX binary arithmetic -> IR elementwise ops (layout-agnostic: they run on
 the NCHW tensors as they are, with numpy broadcasting).
 
-Add/Sub/Mul/Div map one to one; n-ary Sum/Max/Min become left folds of
-binary ops (one input: Identity); Pow casts an exponent of another dtype to
-the base's (opset 12+ allows e.g. a float base with an int exponent); Mod
-computes float16 in float32 and int8/uint8 in int32 (widen.py).
+Add/Sub/Mul/Div/Pow/Mod/PRelu map one to one on every dtype the registry
+allows (Pow's exponent may have another dtype than its base, as in ONNX);
+n-ary Sum/Max/Min become left folds of binary ops (one input: Identity).
 """
 from __future__ import annotations
 
-from pocketml import ir
 from pocketml.ops.elementwise import BINARY
 
 from .context import Context, OnnxNode, handler
-from .widen import emit_widened
 
-_BINARY_OPS = [op for op in BINARY if op != "Pow"]  # ONNX and IR share these names
+_BINARY_OPS = list(BINARY)  # ONNX and IR share these names
 
 
 def _chain(ctx: Context, node: OnnxNode, op: str) -> None:
@@ -43,15 +40,6 @@ def sum_(ctx: Context, node: OnnxNode) -> None:
     _chain(ctx, node, "Add")
 
 
-@handler("Pow")
-def pow_(ctx: Context, node: OnnxNode) -> None:
-    base, exponent = node.input(0), node.input(1)
-    if ctx.dtype(exponent) != ctx.dtype(base):
-        # opset 12+ allows e.g. a float base with an int exponent; the IR op wants one dtype
-        exponent = ctx.emit1("Cast", [exponent], attrs={"to": ir.dtype_code(ctx.dtype(base))}, hint="exponent")
-    ctx.emit1("Pow", [base, exponent], node.output(0))
-
-
 @handler("PRelu")
 def prelu(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("PRelu", [node.input(0), node.input(1)], node.output(0))
@@ -59,5 +47,4 @@ def prelu(ctx: Context, node: OnnxNode) -> None:
 
 @handler("Mod")
 def mod(ctx: Context, node: OnnxNode) -> None:
-    widen = {"float16": "float32", "int8": "int32", "uint8": "int32"}
-    emit_widened(ctx, node, "Mod", [node.input(0), node.input(1)], widen, {"fmod": int(node.attrs.get("fmod", 0))})
+    ctx.emit1("Mod", [node.input(0), node.input(1)], node.output(0), {"fmod": int(node.attrs.get("fmod", 0))})

@@ -3,11 +3,15 @@
  * fused activations, PRelu and Mod (both fmod modes, integer edge cases): the
  * reference kernels against independent naive loops / libm in double /
  * hand-computed values, the AVX2 kernels and 2 threads against the reference
- * at awkward sizes, and the error paths.
+ * at awkward sizes, and the error paths. The dtype matrix: every op on every
+ * dtype the registry allows (Pow: every base x exponent pair) against one
+ * naive loop written for all dtypes (wrapping integers, float16 computed in
+ * float32 and rounded once), at sizes 1, 7, 8, 9, 13, 127 and broadcasts.
  */
 #include <float.h>
 
 #include "ew_testutil.h"
+#include "typed_values.h"
 
 static const int64_t g_sizes[] = {1, 7, 8, 9, 13, 127, 1000, 70001};
 #define N_SIZES (int)(sizeof g_sizes / sizeof g_sizes[0])
@@ -193,7 +197,12 @@ static void test_binary_errors(void) {
     b = tt_make(PML_INT32, 1, d3, NULL);
     tt_expect_error("mismatched dtypes", PML_ERR_DTYPE, PML_OP_ADD, NULL, 0, in, 2, 1);
     pml_tensor *ii[2] = {&b, &b};
-    tt_expect_error("int pow", PML_ERR_DTYPE, PML_OP_POW, NULL, 0, ii, 2, 1);
+    pml_tensor u8 = tt_make(PML_UINT8, 1, d3, NULL), bl = tt_make(PML_BOOL, 1, d3, NULL);
+    pml_tensor *uu[2] = {&u8, &u8}, *bb[2] = {&bl, &bl}, *ub[2] = {&b, &bl};
+    tt_expect_error("uint8 pow base", PML_ERR_DTYPE, PML_OP_POW, NULL, 0, uu, 2, 1);
+    tt_expect_error("bool pow exponent", PML_ERR_DTYPE, PML_OP_POW, NULL, 0, ub, 2, 1);
+    tt_expect_error("bool add", PML_ERR_DTYPE, PML_OP_ADD, NULL, 0, bb, 2, 1);
+    tt_expect_error("uint8 prelu", PML_ERR_DTYPE, PML_OP_PRELU, NULL, 0, uu, 2, 1);
     pml_attr act = attr_int("act", 1);
     tt_expect_error("int fused act", PML_ERR_UNSUPPORTED, PML_OP_ADD, &act, 1, ii, 2, 1);
     pml_attr bad_act = attr_int("act", 42);
@@ -201,10 +210,8 @@ static void test_binary_errors(void) {
     tt_expect_error("unknown act", PML_ERR_UNSUPPORTED, PML_OP_ADD, &bad_act, 1, ff, 2, 1);
     pml_tensor *missing[2] = {&a, NULL};
     tt_expect_error("missing input", PML_ERR_INVALID_MODEL, PML_OP_ADD, NULL, 0, missing, 2, 1);
-    pml_tensor u8 = tt_make(PML_UINT8, 1, d3, NULL);
-    pml_tensor *uu[2] = {&u8, &u8};
-    tt_expect_error("uint8 add", PML_ERR_DTYPE, PML_OP_ADD, NULL, 0, uu, 2, 1);
     tt_free(&u8);
+    tt_free(&bl);
     tt_free(&a);
     tt_free(&b);
 }
@@ -274,7 +281,171 @@ static void test_mod(void) {
     tt_free(&b);
 }
 
+/* ---- the dtype matrix ------------------------------------------------------------------------------ */
+
+/* Is y[i] = a[ia] op b[ib] (the naive definition for every dtype)? fmod: Mod's attribute. */
+static int naive_typed_ok(int op, int fmod, pml_dtype dt, const void *a, int64_t ia, const void *b, int64_t ib,
+                          const void *y, int64_t i) {
+    if (tv_is_float(dt)) { /* float32 arithmetic, rounded once to the dtype */
+        float A = tv_get_f(dt, a, ia), B = tv_get_f(dt, b, ib), r;
+        switch (op) {
+        case PML_OP_ADD: r = A + B; break;
+        case PML_OP_SUB: r = A - B; break;
+        case PML_OP_MUL: r = A * B; break;
+        case PML_OP_DIV: r = A / B; break;
+        case PML_OP_MAX: r = isnan(A) || isnan(B) ? NAN : A > B ? A : B; break;
+        case PML_OP_MIN: r = isnan(A) || isnan(B) ? NAN : A < B ? A : B; break;
+        case PML_OP_PRELU: r = A < 0 ? A * B : A; break;
+        default: /* Mod: numpy's floor remainder (fmod=0) or C's fmod */
+            r = fmodf(A, B);
+            if (!fmod && r != 0 && ((r < 0) != (B < 0))) r += B;
+            else if (!fmod && r == 0) r = copysignf(0.0f, B);
+        }
+        return tv_same_float(dt, y, i, r);
+    }
+    uint64_t r, mask = pml_dtype_size(dt) == 8 ? ~0ull : (1ull << (8 * pml_dtype_size(dt))) - 1;
+    if (tv_is_signed(dt)) {
+        int64_t A = tv_get_i(dt, a, ia), B = tv_get_i(dt, b, ib), m;
+        switch (op) {
+        case PML_OP_ADD: r = (uint64_t)A + (uint64_t)B; break;
+        case PML_OP_SUB: r = (uint64_t)A - (uint64_t)B; break;
+        case PML_OP_MUL: r = (uint64_t)A * (uint64_t)B; break;
+        case PML_OP_DIV: r = B == -1 ? 0 - (uint64_t)A : (uint64_t)(A / B); break; /* MIN / -1 wraps */
+        case PML_OP_MAX: r = (uint64_t)(A > B ? A : B); break;
+        case PML_OP_MIN: r = (uint64_t)(A < B ? A : B); break;
+        case PML_OP_PRELU: r = A < 0 ? (uint64_t)A * (uint64_t)B : (uint64_t)A; break;
+        default:
+            m = B == -1 ? 0 : A % B;
+            if (!fmod && m != 0 && ((m < 0) != (B < 0))) m += B;
+            r = (uint64_t)m;
+        }
+    } else {
+        uint64_t A = tv_get_u(dt, a, ia), B = tv_get_u(dt, b, ib);
+        switch (op) {
+        case PML_OP_ADD: r = A + B; break;
+        case PML_OP_SUB: r = A - B; break;
+        case PML_OP_MUL: r = A * B; break;
+        case PML_OP_DIV: r = A / B; break;
+        case PML_OP_MAX: r = A > B ? A : B; break;
+        case PML_OP_MIN: r = A < B ? A : B; break;
+        case PML_OP_PRELU: r = A; break;
+        default: r = A % B;
+        }
+    }
+    return (tv_get_u(dt, y, i) & mask) == (r & mask);
+}
+
+static int g_typed_ops[] = {PML_OP_ADD, PML_OP_SUB, PML_OP_MUL, PML_OP_DIV, PML_OP_MAX, PML_OP_MIN, PML_OP_MOD,
+                            PML_OP_MOD, PML_OP_PRELU};
+
+static void check_typed(int op, int fmod, pml_dtype dt, int ra, const int64_t *da, int rb, const int64_t *db) {
+    int divides = op == PML_OP_DIV || op == PML_OP_MOD;
+    pml_tensor a = tv_rand(dt, ra, da, 0, 1), b = tv_rand(dt, rb, db, divides && !tv_is_float(dt), 1), y;
+    pml_tensor *in[2] = {&a, &b};
+    pml_attr at = attr_int("fmod", fmod);
+    char what[96];
+    snprintf(what, sizeof what, "%s op %d fmod %d ranks %d/%d", pml_dtype_name(dt), op, fmod, ra, rb);
+    tt_check_isa(what, op, &at, op == PML_OP_MOD, in, 2, -1, 0, &y);
+    if (y.data) {
+        CHECK(y.dtype == dt);
+        int64_t n = pml_shape_numel(y.rank, y.dims), bad = -1;
+        for (int64_t i = 0; i < n && bad < 0; i++)
+            if (!naive_typed_ok(op, fmod, dt, a.data, tt_bcast_offset(i, y.rank, y.dims, ra, da), b.data,
+                                tt_bcast_offset(i, y.rank, y.dims, rb, db), y.data, i))
+                bad = i;
+        if (bad >= 0) fprintf(stderr, "%s: element %lld differs from the naive loop\n", what, (long long)bad);
+        CHECK(bad < 0);
+        tt_free(&y);
+    }
+    tt_free(&a);
+    tt_free(&b);
+}
+
+static const int64_t g_typed_sizes[] = {1, 7, 8, 9, 13, 127};
+
+static void test_binary_typed(void) {
+    for (int d = 0; d < N_NUMERIC; d++) {
+        pml_dtype dt = g_numeric[d];
+        for (size_t o = 0; o < sizeof g_typed_ops / sizeof g_typed_ops[0]; o++) {
+            int op = g_typed_ops[o], fmod = o == 7;
+            /* PRelu: ONNX's float32/float16/int32/int64/uint32/uint64 (the schema rejects the rest) */
+            if (op == PML_OP_PRELU && pml_dtype_size(dt) < 4 && dt != PML_FLOAT16) continue;
+            /* float32 Add..Min run the fast table (test_binary_float); float32 Mod/PRelu are typed here too */
+            for (size_t s = 0; s < sizeof g_typed_sizes / sizeof g_typed_sizes[0]; s++) {
+                int64_t n[1] = {g_typed_sizes[s]}, one[1] = {1}, rows[2] = {3, g_typed_sizes[s]};
+                check_typed(op, fmod, dt, 1, n, 1, n);
+                check_typed(op, fmod, dt, 1, n, 1, one);
+                if (op != PML_OP_PRELU) check_typed(op, fmod, dt, 0, NULL, 1, n);
+                check_typed(op, fmod, dt, 2, rows, 1, n);
+            }
+            int64_t big[3] = {3, 200, 131}, bigc[3] = {3, 1, 131};
+            check_typed(op, fmod, dt, 3, big, 3, bigc); /* threaded */
+        }
+        if (!tv_is_float(dt)) { /* integer Div/Mod by zero: a run-time error, never a trap */
+            int64_t d4[1] = {4};
+            pml_tensor a = tv_rand(dt, 1, d4, 0, 0), b = tv_rand(dt, 1, d4, 1, 0);
+            tv_put_bits(dt, b.data, 2, 0);
+            pml_tensor *in[2] = {&a, &b};
+            tt_expect_error("integer div by zero", PML_ERR_RUNTIME, PML_OP_DIV, NULL, 0, in, 2, 1);
+            tt_expect_error("integer mod by zero", PML_ERR_RUNTIME, PML_OP_MOD, NULL, 0, in, 2, 1);
+            tt_free(&a);
+            tt_free(&b);
+        }
+    }
+}
+
+/* Pow: base float32/float16/int32/int64 (ONNX's T) x exponent of every numeric dtype (T1),
+ * computed in double (float16 base: float) like onnxruntime's std::pow; integer results
+ * out of range (or NaN) give the dtype's minimum */
+static void test_pow_typed(void) {
+    static const pml_dtype bases[] = {PML_FLOAT32, PML_FLOAT16, PML_INT32, PML_INT64};
+    for (int bi = 0; bi < 4; bi++) {
+        for (int e = 0; e < N_NUMERIC; e++) {
+            pml_dtype dt = bases[bi], de = g_numeric[e];
+            for (size_t s = 0; s < sizeof g_typed_sizes / sizeof g_typed_sizes[0]; s++) {
+                int64_t n[1] = {g_typed_sizes[s]}, rows[2] = {2, g_typed_sizes[s]};
+                pml_tensor a = test_tensor(dt, 2, rows, 0), b = test_tensor(de, 1, n, 0), y;
+                for (int64_t i = 0; i < 2 * n[0]; i++) {
+                    int v = (int)test_randf(-6, 6);
+                    if (i == 0 && !tv_is_float(dt)) v = 46341; /* 46341^2 > INT32_MAX */
+                    if (tv_is_float(dt)) tv_put_f(dt, a.data, i, (float)v * 0.75f);
+                    else tv_put_bits(dt, a.data, i, (uint64_t)(int64_t)v);
+                }
+                for (int64_t i = 0; i < n[0]; i++) {
+                    int v = (int)test_randf(tv_is_signed(de) || tv_is_float(de) ? -3 : 0, 7);
+                    if (tv_is_float(de)) tv_put_f(de, b.data, i, (float)v * (i % 3 ? 1.0f : 0.5f));
+                    else tv_put_bits(de, b.data, i, (uint64_t)(int64_t)v);
+                }
+                if (n[0] > 3 && !tv_is_float(dt)) tv_put_bits(de, b.data, 0, 40); /* overflows: MIN */
+                pml_tensor *in[2] = {&a, &b};
+                char what[64];
+                snprintf(what, sizeof what, "pow %s ^ %s n %lld", pml_dtype_name(dt), pml_dtype_name(de),
+                         (long long)n[0]);
+                tt_check_isa(what, PML_OP_POW, NULL, 0, in, 2, -1, 0, &y);
+                int ok = y.data != NULL && y.dtype == dt;
+                for (int64_t i = 0; ok && i < 2 * n[0]; i++) {
+                    double x = tv_get_d(dt, a.data, i), ex = tv_get_d(de, b.data, i % n[0]);
+                    if (dt == PML_FLOAT32) ok = tv_same_float(dt, y.data, i, (float)pow(x, ex));
+                    else if (dt == PML_FLOAT16) ok = tv_same_float(dt, y.data, i, powf((float)x, (float)ex));
+                    else {
+                        double r = pow(x, ex), lim = dt == PML_INT32 ? 2147483648.0 : 9223372036854775808.0;
+                        int64_t want = r >= -lim && r < lim ? (int64_t)r : (dt == PML_INT32 ? INT32_MIN : INT64_MIN);
+                        ok = tv_get_i(dt, y.data, i) == want;
+                    }
+                    if (!ok) fprintf(stderr, "%s: element %lld: %g ^ %g\n", what, (long long)i, x, ex);
+                }
+                CHECK(ok);
+                tt_free(&y);
+                tt_free(&a);
+                tt_free(&b);
+            }
+        }
+    }
+}
+
 int main(void) {
+    test_binary_typed();
+    test_pow_typed();
     test_binary_float();
     test_binary_special();
     test_binary_int();

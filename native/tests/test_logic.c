@@ -1,13 +1,15 @@
 /*
- * test_logic.c — comparisons, And/Or/Xor, Where (3-way broadcasting, every
- * element size): the reference kernels against naive loops, the AVX2
- * kernels and two threads against the reference at awkward sizes; then the
- * error paths of the ops added for transformer graphs (comparisons, logic,
- * Where, Mod, Gelu, Erf, Floor).
+ * test_logic.c — comparisons (every dtype the registry allows, exact: 64-bit
+ * integers are not compared through doubles), And/Or/Xor, Where (3-way
+ * broadcasting, every dtype): the reference kernels against naive loops, the
+ * AVX2 kernels and two threads against the reference at awkward sizes; then
+ * the error paths of the ops added for transformer graphs (comparisons,
+ * logic, Where, Mod, Gelu, Erf, Floor).
  */
 #include <float.h>
 
 #include "ew_testutil.h"
+#include "typed_values.h"
 
 static const int64_t g_sizes[] = {1, 7, 8, 9, 13, 31, 32, 33, 127, 1000, 70001};
 #define N_SIZES (int)(sizeof g_sizes / sizeof g_sizes[0])
@@ -17,39 +19,41 @@ static const int64_t g_sizes[] = {1, 7, 8, 9, 13, 31, 32, 33, 127, 1000, 70001};
 static const int g_cmp_ops[] = {PML_OP_EQUAL, PML_OP_LESS, PML_OP_LESSOREQUAL, PML_OP_GREATER,
                                 PML_OP_GREATEROREQUAL};
 
-static int naive_cmp(int op, double a, double b) {
-    switch (op) {
-    case PML_OP_EQUAL: return a == b;
-    case PML_OP_LESS: return a < b;
-    case PML_OP_LESSOREQUAL: return a <= b;
-    case PML_OP_GREATER: return a > b;
-    default: return a >= b;
+/* -1, 0, 1 for a < b, a == b, a > b; 2 when unordered (NaN) */
+static int order_of(pml_dtype dt, const void *a, int64_t ia, const void *b, int64_t ib) {
+    if (tv_is_float(dt)) {
+        float x = tv_get_f(dt, a, ia), y = tv_get_f(dt, b, ib);
+        return x < y ? -1 : x > y ? 1 : x == y ? 0 : 2;
     }
+    if (tv_is_signed(dt)) {
+        int64_t x = tv_get_i(dt, a, ia), y = tv_get_i(dt, b, ib);
+        return x < y ? -1 : x > y;
+    }
+    uint64_t x = tv_get_u(dt, a, ia), y = tv_get_u(dt, b, ib);
+    if (dt == PML_BOOL) x = x != 0, y = y != 0; /* any nonzero byte is true */
+    return x < y ? -1 : x > y;
 }
 
-static double load_as_double(pml_dtype dt, const void *p, int64_t i) {
-    switch (dt) {
-    case PML_FLOAT32: return ((const float *)p)[i];
-    case PML_INT8: return ((const int8_t *)p)[i];
-    case PML_UINT8: return ((const uint8_t *)p)[i];
-    case PML_INT32: return ((const int32_t *)p)[i];
-    case PML_INT64: return (double)((const int64_t *)p)[i];
-    default: return ((const uint8_t *)p)[i] != 0;
+static int naive_cmp(int op, int order) {
+    if (order == 2) return 0; /* anything against NaN is false */
+    switch (op) {
+    case PML_OP_EQUAL: return order == 0;
+    case PML_OP_LESS: return order < 0;
+    case PML_OP_LESSOREQUAL: return order <= 0;
+    case PML_OP_GREATER: return order > 0;
+    default: return order >= 0;
     }
 }
 
 /* small random values so equality happens often; a few NaNs in float */
 static pml_tensor rand_of(pml_dtype dt, int rank, const int64_t *dims) {
+    if (dt != PML_FLOAT32 && dt != PML_BOOL) return tv_rand(dt, rank, dims, 0, 1); /* edges, NaN */
     pml_tensor t = test_tensor(dt, rank, dims, 0);
     int64_t n = pml_shape_numel(rank, dims);
     for (int64_t i = 0; i < n; i++) {
         int v = (int)test_randf(-4, 4);
         switch (dt) {
         case PML_FLOAT32: ((float *)t.data)[i] = i % 17 == 5 ? NAN : (float)v * 0.5f; break;
-        case PML_INT8: ((int8_t *)t.data)[i] = (int8_t)(v * 30); break;
-        case PML_UINT8: ((uint8_t *)t.data)[i] = (uint8_t)(v * 60 + 128); break;
-        case PML_INT32: ((int32_t *)t.data)[i] = v * 100000; break;
-        case PML_INT64: ((int64_t *)t.data)[i] = (int64_t)v * ((int64_t)1 << 40); break;
         default: ((uint8_t *)t.data)[i] = (uint8_t)(v > 0 ? v : 0); break; /* nonzero bytes other than 1 */
         }
     }
@@ -67,11 +71,10 @@ static void check_compare(int op, pml_dtype dt, int ra, const int64_t *da, int r
         int64_t n = pml_shape_numel(y.rank, y.dims);
         int ok = 1;
         for (int64_t i = 0; i < n && ok; i++) {
-            double va = load_as_double(dt, a.data, tt_bcast_offset(i, y.rank, y.dims, ra, da));
-            double vb = load_as_double(dt, b.data, tt_bcast_offset(i, y.rank, y.dims, rb, db));
-            ok = ((uint8_t *)y.data)[i] == naive_cmp(op, va, vb);
-            if (!ok) fprintf(stderr, "%s: element %lld: %g vs %g gave %d\n", what, (long long)i, va, vb,
-                             ((uint8_t *)y.data)[i]);
+            int64_t ia = tt_bcast_offset(i, y.rank, y.dims, ra, da), ib = tt_bcast_offset(i, y.rank, y.dims, rb, db);
+            ok = ((uint8_t *)y.data)[i] == naive_cmp(op, order_of(dt, a.data, ia, b.data, ib));
+            if (!ok) fprintf(stderr, "%s: element %lld: %g vs %g gave %d\n", what, (long long)i,
+                             tv_get_d(dt, a.data, ia), tv_get_d(dt, b.data, ib), ((uint8_t *)y.data)[i]);
         }
         CHECK(ok);
         tt_free(&y);
@@ -90,11 +93,21 @@ static void test_compare(void) {
             check_compare(op, PML_FLOAT32, 0, NULL, 1, n);
             check_compare(op, PML_FLOAT32, 2, rows, 1, n);
         }
-        static const pml_dtype dts[] = {PML_INT8, PML_UINT8, PML_INT32, PML_INT64, PML_BOOL};
-        for (size_t d = 0; d < 5; d++) {
-            int64_t a3[3] = {4, 1, 37}, b3[2] = {5, 1}, n[1] = {129};
-            check_compare(op, dts[d], 3, a3, 2, b3);
-            check_compare(op, dts[d], 1, n, 1, n);
+        /* every other dtype (typed kernels); bool only for Equal (ONNX orders numbers only) */
+        for (int d = 0; d <= N_NUMERIC; d++) {
+            pml_dtype dt = d < N_NUMERIC ? g_numeric[d] : PML_BOOL;
+            if (dt == PML_BOOL && op != PML_OP_EQUAL) continue;
+            static const int64_t sizes[] = {1, 7, 8, 9, 13, 127};
+            for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+                int64_t n[1] = {sizes[s]}, one[1] = {1}, rows[2] = {3, sizes[s]};
+                check_compare(op, dt, 1, n, 1, n);
+                check_compare(op, dt, 1, n, 1, one);
+                check_compare(op, dt, 0, NULL, 1, n);
+                check_compare(op, dt, 2, rows, 1, n);
+            }
+            int64_t a3[3] = {4, 1, 37}, b3[2] = {5, 1}, big[2] = {70, 1001}, last[1] = {1001};
+            check_compare(op, dt, 3, a3, 2, b3);
+            check_compare(op, dt, 2, big, 1, last); /* threaded */
         }
         int64_t mask[4] = {2, 1, 1, 45}, scores[4] = {2, 3, 45, 45}; /* attention-mask style */
         check_compare(op, PML_FLOAT32, 4, mask, 4, scores);
@@ -158,7 +171,8 @@ static void check_where(pml_dtype dt, int rc, const int64_t *dc, int rx, const i
 }
 
 static void test_where(void) {
-    static const pml_dtype dts[] = {PML_FLOAT32, PML_INT64, PML_BOOL, PML_FLOAT16, PML_INT32, PML_UINT8};
+    static const pml_dtype dts[] = {PML_FLOAT32, PML_INT64, PML_BOOL, PML_FLOAT16, PML_INT32, PML_UINT8,
+                                    PML_INT8, PML_INT16, PML_UINT16, PML_UINT32, PML_UINT64};
     for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++) {
         for (int s = 0; s < N_SIZES; s++) {
             int64_t n[1] = {g_sizes[s]}, one[1] = {1};
@@ -183,9 +197,13 @@ static void test_errors(void) {
     pml_tensor f = tt_rand(1, d3, 0, 1), f4 = tt_rand(1, d4, 0, 1), i32 = tt_make(PML_INT32, 1, d3, NULL);
     pml_tensor h = tt_make(PML_FLOAT16, 1, d3, NULL), b = tt_make(PML_BOOL, 1, d3, NULL);
     pml_tensor *fi[2] = {&f, &i32}, *ff4[2] = {&f, &f4}, *hh[2] = {&h, &h}, *ff[2] = {&f, &f};
+    pml_tensor *hf[2] = {&h, &f};
     tt_expect_error("compare dtypes differ", PML_ERR_DTYPE, PML_OP_LESS, NULL, 0, fi, 2, 1);
     tt_expect_error("compare shapes", PML_ERR_SHAPE, PML_OP_EQUAL, NULL, 0, ff4, 2, 1);
-    tt_expect_error("compare float16", PML_ERR_DTYPE, PML_OP_GREATER, NULL, 0, hh, 2, 1);
+    tt_expect_error("compare float16 and float32", PML_ERR_DTYPE, PML_OP_GREATER, NULL, 0, hf, 2, 1);
+    pml_tensor *bb2[2] = {&b, &b};
+    tt_expect_error("less on bool", PML_ERR_DTYPE, PML_OP_LESS, NULL, 0, bb2, 2, 1); /* ONNX: numbers only */
+    tt_expect_error("and on float16", PML_ERR_DTYPE, PML_OP_AND, NULL, 0, hh, 2, 1);
     tt_expect_error("and on float", PML_ERR_DTYPE, PML_OP_AND, NULL, 0, ff, 2, 1);
     pml_tensor *w_nonbool[3] = {&f, &f, &f}, *w_mixed[3] = {&b, &f, &i32}, *w_shape[3] = {&b, &f4, &f};
     pml_tensor *w_missing[3] = {&b, &f, NULL};

@@ -3,9 +3,11 @@
  * GreaterOrEqual), logical And/Or/Xor and Where, all with numpy broadcasting
  * through a pml_bcast_plan (inner loops see input strides 0 or 1 only).
  *
- * Comparisons take float32, int8, uint8, int32, int64 or bool (both inputs
- * alike; float16 is widened by the importer) and write bool bytes 0/1;
- * every comparison with a NaN is false, as in C and numpy. Bool
+ * Dtypes come from the op schema (the registry's type constraints, checked
+ * before infer). Comparisons write bool bytes 0/1: float32 through the
+ * session's fast table, every other dtype through the type-generic kernels
+ * of its dtype (ctx->config->typed.logic, kernels/logic/logic_typed.h;
+ * float16 compares exactly in float32, anything against NaN is false). Bool
  * inputs (here and in And/Or/Xor) count any nonzero byte as true. Where picks
  * elements of any dtype by size (1, 2, 4 or 8 bytes); the 4-byte case
  * (float32/int32: attention masks) goes through the kernel table.
@@ -16,13 +18,14 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
+#include "kernels/logic/logic_typed.h"
 #include "validate.h"
 
 typedef struct logic_state {
     const pml_ew_kernels *k;
+    pml_compare_typed_fn cmp; /* comparisons other than float32's fast path */
     int kind;        /* PML_CMP_* for comparisons, the op code for And/Or/Xor/Where */
-    pml_dtype dtype; /* comparisons: of the inputs; Where: of x and y */
-    size_t elsize;
+    size_t elsize;   /* comparisons: of the inputs; Where: of x and y */
     pml_bcast_plan plan;
 } logic_state;
 
@@ -54,19 +57,12 @@ static pml_status broadcast_output(pml_kernel_ctx *ctx, int n, const pml_tensor 
     return pml_ew_set_output(ctx, 0, dtype, rank, dims);
 }
 
+/* dtypes (here and below): the op schema, checked before infer */
 static pml_status predicate2_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *in[2];
     pml_status s;
     if ((s = pml_ew_input(ctx, 0, "a", &in[0])) != PML_OK || (s = pml_ew_input(ctx, 1, "b", &in[1])) != PML_OK)
         return s;
-    static const pml_dtype comparable[] = {PML_FLOAT32, PML_INT8, PML_UINT8, PML_INT32, PML_INT64, PML_BOOL};
-    static const pml_dtype boolean[] = {PML_BOOL};
-    if (cmp_index(ctx->node->op) >= 0) s = pml_ew_check_dtype(ctx, in[0], "a", comparable, 6);
-    else s = pml_ew_check_dtype(ctx, in[0], "a", boolean, 1);
-    if (s != PML_OK) return s;
-    if (in[1]->dtype != in[0]->dtype)
-        return pml_node_error(ctx, PML_ERR_DTYPE, "inputs have different dtypes %s and %s",
-                              pml_dtype_name(in[0]->dtype), pml_dtype_name(in[1]->dtype));
     return broadcast_output(ctx, 2, in, PML_BOOL);
 }
 
@@ -76,11 +72,6 @@ static pml_status where_infer(pml_kernel_ctx *ctx) {
     if ((s = pml_ew_input(ctx, 0, "condition", &in[0])) != PML_OK || (s = pml_ew_input(ctx, 1, "x", &in[1])) != PML_OK ||
         (s = pml_ew_input(ctx, 2, "y", &in[2])) != PML_OK)
         return s;
-    static const pml_dtype boolean[] = {PML_BOOL};
-    if ((s = pml_ew_check_dtype(ctx, in[0], "condition", boolean, 1)) != PML_OK) return s;
-    if (in[2]->dtype != in[1]->dtype)
-        return pml_node_error(ctx, PML_ERR_DTYPE, "x and y have different dtypes %s and %s",
-                              pml_dtype_name(in[1]->dtype), pml_dtype_name(in[2]->dtype));
     return broadcast_output(ctx, 3, in, in[1]->dtype);
 }
 
@@ -91,34 +82,21 @@ static pml_status logic_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const int op = ctx->node->op;
     const int n_in = op == PML_OP_WHERE ? 3 : 2;
+    const pml_dtype dtype = ctx->in[op == PML_OP_WHERE ? 1 : 0]->dtype;
     st->k = ctx->config->f32.ew;
     st->kind = cmp_index(op) >= 0 ? cmp_index(op) : op;
-    st->dtype = ctx->in[op == PML_OP_WHERE ? 1 : 0]->dtype;
-    st->elsize = pml_dtype_size(st->dtype);
+    st->elsize = pml_dtype_size(dtype);
+    if (cmp_index(op) >= 0 && dtype != PML_FLOAT32) {
+        const pml_logic_typed *typed = ctx->config->typed.logic[dtype];
+        if (!typed) /* the schema admits only dtypes with kernels: a registry/kernel mismatch */
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no comparison kernel for %s", pml_dtype_name(dtype));
+        st->cmp = typed->cmp[st->kind];
+    }
     pml_bcast_plan_init(&st->plan, n_in, (const pml_tensor *const *)ctx->in, ctx->out[0]);
     return PML_OK;
 }
 
 /* ---- run ---------------------------------------------------------------------------------------- */
-
-/* V normalises an element before comparing (bool: any nonzero byte is 1) */
-#define PML_COMPARE_ROW(name, T, V)                                                                           \
-    static void compare_##name(int cmp, size_t n, const T *a, size_t sa, const T *b, size_t sb, uint8_t *y) { \
-        switch (cmp) {                                                                                        \
-        case PML_CMP_EQ: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) == V(b[i * sb]); break;          \
-        case PML_CMP_LT: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) < V(b[i * sb]); break;           \
-        case PML_CMP_LE: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) <= V(b[i * sb]); break;          \
-        case PML_CMP_GT: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) > V(b[i * sb]); break;           \
-        default: for (size_t i = 0; i < n; i++) y[i] = V(a[i * sa]) >= V(b[i * sb]); break;                  \
-        }                                                                                                     \
-    }
-#define PML_AS_IS(x) (x)
-#define PML_TRUTH(x) ((x) != 0)
-PML_COMPARE_ROW(i8, int8_t, PML_AS_IS)
-PML_COMPARE_ROW(u8, uint8_t, PML_AS_IS)
-PML_COMPARE_ROW(i32, int32_t, PML_AS_IS)
-PML_COMPARE_ROW(i64, int64_t, PML_AS_IS)
-PML_COMPARE_ROW(bool, uint8_t, PML_TRUTH)
 
 static void logical_row(int op, size_t n, const uint8_t *a, size_t sa, const uint8_t *b, size_t sb, uint8_t *y) {
     switch (op) {
@@ -167,14 +145,8 @@ static void logic_row(void *arg, const int64_t *off, int64_t pos, int64_t n64) {
         logical_row(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y);
         return;
     }
-    switch (st->dtype) {
-    case PML_FLOAT32: st->k->compare(st->kind, n, (const float *)a, sa, (const float *)b, sb, y); break;
-    case PML_INT8: compare_i8(st->kind, n, (const int8_t *)a, sa, (const int8_t *)b, sb, y); break;
-    case PML_UINT8: compare_u8(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y); break;
-    case PML_INT32: compare_i32(st->kind, n, (const int32_t *)a, sa, (const int32_t *)b, sb, y); break;
-    case PML_INT64: compare_i64(st->kind, n, (const int64_t *)a, sa, (const int64_t *)b, sb, y); break;
-    default: compare_bool(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y); break;
-    }
+    if (st->cmp) st->cmp(n, a, sa, b, sb, y);
+    else st->k->compare(st->kind, n, (const float *)a, sa, (const float *)b, sb, y);
 }
 
 static void logic_range(void *arg, int64_t s, int64_t e) {
@@ -198,8 +170,6 @@ static pml_status not_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    static const pml_dtype boolean[] = {PML_BOOL};
-    if ((s = pml_ew_check_dtype(ctx, x, "x", boolean, 1)) != PML_OK) return s;
     return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
 }
 

@@ -3,37 +3,72 @@ Mod PRelu.
 
 Add/Sub/Mul/Div/Pow/Max/Min carry fused-activation attributes (act,
 act_alpha, act_beta) so a following Relu/Clip/Gelu/... can be folded into
-them. PRelu broadcasts slope to x (unidirectional).
-Dtypes: float32; Add/Sub/Mul/Div/Max/Min/Mod also int32/int64 (integer Div
-truncates toward zero, as C and onnxruntime do; Mod follows its fmod
-attribute).
+them (float32 only). PRelu broadcasts slope to x (unidirectional).
+
+Dtypes are ONNX's among pocketml's: Add/Sub/Mul/Div/Max/Min/Mod take every
+numeric dtype, PRelu float32/float16/int32/int64/uint32/uint64, Pow a
+float32/float16/int32/int64 base with an exponent of any numeric dtype.
+float16 computes in float32 and rounds once (numpy's half ufuncs do the
+same). Integers wrap; integer Div truncates toward zero (C, onnxruntime) and
+MIN / -1 wraps to MIN; integer Div or Mod by zero raises. Pow computes in
+float64 like onnxruntime's std::pow and converts to an integer base's dtype
+with NaN and out-of-range results giving the dtype's minimum (x86's
+conversion, what onnxruntime returns there).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from . import FUSED_ACT_ATTRS, REGISTRY, Attr, define
-from ._common import FLOAT, NUMERIC, apply_activation, binary_infer, broadcast_shapes, fail, known
+from ._common import apply_activation, binary_infer, broadcast_shapes, fail, known
 from .logic import COMPARE, LOGICAL  # noqa: F401  (re-exported: importers list them with BINARY)
 
+# type constraints, in dtype-code order (the C error lists them in that order too)
+ARITH = tuple(d.name for d in dtypes.ALL if d.kind != "bool")  # every numeric dtype
+POW_BASE = ("float32", "float16", "int32", "int64")
+PRELU = ("float32", "float16", "int32", "int64", "uint32", "uint64")
 
-def _int_div(a, b):
+
+def _is_int(a) -> bool:
+    return a.dtype.kind in "iu"
+
+
+def _div(a, b):
+    if not _is_int(a):
+        return np.divide(a, b)
     if np.any(b == 0):
         raise ZeroDivisionError("integer Div by zero")
-    q = np.abs(a) // np.abs(b)
-    return (np.sign(a) * np.sign(b) * q).astype(np.result_type(a, b))
+    with np.errstate(over="ignore"):  # MIN // -1 wraps to MIN
+        q = np.floor_divide(a, b)
+        # floor -> toward zero: one up where the signs differ and the division is inexact
+        return np.where((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)), q + np.asarray(1, a.dtype), q)
+
+
+def _pow(a, b):
+    if a.dtype == np.float32 and b.dtype == np.float32:
+        return np.power(a, b)
+    if a.dtype == np.float16:  # float16 computes in float32, rounds once
+        return np.power(a.astype(np.float32), b.astype(np.float32))
+    with np.errstate(all="ignore"):
+        y = np.power(a.astype(np.float64), b.astype(np.float64))
+    if a.dtype.kind == "f":
+        return y
+    info = np.iinfo(a.dtype)
+    bad = ~((y >= info.min) & (y < -float(info.min)))  # NaN or out of range: the dtype's minimum
+    return np.where(bad, info.min, np.trunc(np.where(bad, 0, y))).astype(a.dtype)
 
 
 # Pow carries the act attributes too but the fusion pass does not fuse into it (no fusable_producer).
 _FUSE = ("fusable_producer",)
-BINARY = {  # name: (code, numpy function, dtypes, traits)
-    "Add": (1, np.add, NUMERIC, _FUSE + ("commutative", "quantizable")),
-    "Sub": (2, np.subtract, NUMERIC, _FUSE),
-    "Mul": (3, np.multiply, NUMERIC, _FUSE + ("commutative", "quantizable")),
-    "Div": (4, lambda a, b: _int_div(a, b) if a.dtype.kind == "i" else np.divide(a, b), NUMERIC, _FUSE),
-    "Pow": (5, np.power, FLOAT, ()),
-    "Max": (6, np.maximum, NUMERIC, _FUSE + ("commutative",)),
-    "Min": (7, np.minimum, NUMERIC, _FUSE + ("commutative",)),
+BINARY = {  # name: (code, numpy function, dtypes of a, of b, traits)
+    "Add": (1, np.add, ARITH, None, _FUSE + ("commutative", "quantizable")),
+    "Sub": (2, np.subtract, ARITH, None, _FUSE),
+    "Mul": (3, np.multiply, ARITH, None, _FUSE + ("commutative", "quantizable")),
+    "Div": (4, _div, ARITH, None, _FUSE),
+    "Pow": (5, _pow, POW_BASE, ARITH, ()),  # ONNX's T (base, output) and T1 (exponent)
+    "Max": (6, np.maximum, ARITH, None, _FUSE + ("commutative",)),  # NaN propagates, as in onnxruntime
+    "Min": (7, np.minimum, ARITH, None, _FUSE + ("commutative",)),
 }
 BINARY_TRAITS = ("elementwise", "layout_agnostic")
 
@@ -41,13 +76,14 @@ BINARY_TRAITS = ("elementwise", "layout_agnostic")
 def _binary_reference(fn):
     def reference(inputs, attrs):
         a, b = np.asarray(inputs[0]), np.asarray(inputs[1])
-        return [apply_activation(np.asarray(fn(a, b)).astype(a.dtype), attrs)]
+        with np.errstate(over="ignore"):  # integers wrap
+            return [apply_activation(np.asarray(fn(a, b)).astype(a.dtype), attrs)]
     return reference
 
 
-for _name, (_code, _fn, _dtypes, _traits) in BINARY.items():
-    define(_name, _code, "elementwise", ("a: T", "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS),
-           types={"T": _dtypes}, traits=BINARY_TRAITS + _traits,
+for _name, (_code, _fn, _ta, _tb, _traits) in BINARY.items():
+    define(_name, _code, "elementwise", ("a: T", "b: T1" if _tb else "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS),
+           types={"T": _ta, "T1": _tb} if _tb else {"T": _ta}, traits=BINARY_TRAITS + _traits,
            infer=binary_infer(), reference=_binary_reference(_fn))
 
 
@@ -62,13 +98,15 @@ def _mod(inputs, attrs):
     """fmod=0: the result takes the divisor's sign (Python/numpy %, also for
     floats as onnx's reference does); fmod=1: C fmod, the dividend's sign."""
     a, b = np.asarray(inputs[0]), np.asarray(inputs[1])
-    if a.dtype.kind == "i" and np.any(b == 0):
+    if _is_int(a) and np.any(b == 0):
         raise ZeroDivisionError("integer Mod by zero")
+    if a.dtype == np.float16:  # computed in float32, rounded once
+        return [_mod([a.astype(np.float32), b.astype(np.float32)], attrs)[0].astype(np.float16)]
     with np.errstate(invalid="ignore", divide="ignore"):
         return [np.asarray(np.fmod(a, b) if attrs["fmod"] else np.mod(a, b)).astype(a.dtype)]
 
 
-define("Mod", 17, "elementwise", ("a: T", "b: T"), ("y: T",), {"fmod": Attr("int", 0)}, types={"T": NUMERIC},
+define("Mod", 17, "elementwise", ("a: T", "b: T"), ("y: T",), {"fmod": Attr("int", 0)}, types={"T": ARITH},
        traits=("elementwise",), infer=_mod_infer, reference=_mod)
 
 
@@ -79,6 +117,11 @@ def _prelu_infer(node, ins):
     return [(tx, tuple(sx))]
 
 
-define("PRelu", 8, "elementwise", ("x: T", "slope: T"), ("y: T",), types={"T": FLOAT},
-       traits=("elementwise", "layout_agnostic"), infer=_prelu_infer,
-       reference=lambda ins, attrs: [np.where(ins[0] < 0, ins[0] * ins[1], ins[0]).astype(ins[0].dtype)])
+def _prelu(inputs, attrs):
+    x, slope = np.asarray(inputs[0]), np.asarray(inputs[1])
+    with np.errstate(over="ignore"):
+        return [np.where(x < 0, x * slope, x).astype(x.dtype)]
+
+
+define("PRelu", 8, "elementwise", ("x: T", "slope: T"), ("y: T",), types={"T": PRELU},
+       traits=("elementwise", "layout_agnostic"), infer=_prelu_infer, reference=_prelu)

@@ -1,15 +1,19 @@
 """Comparison and logic ops: Equal Less LessOrEqual Greater GreaterOrEqual
 (bool output), And Or Xor Not (bool), and Where.
 
-Dtypes: comparisons take float32, int8, uint8, int32, int64 and bool; And/Or/
-Xor/Not work on bool; Where selects between two tensors of any one dtype.
+Dtypes are ONNX's among pocketml's: Equal compares any dtype, Less/
+LessOrEqual/Greater/GreaterOrEqual every numeric dtype (float16 compared
+exactly in float32; anything against NaN is false); And/Or/Xor/Not work on
+bool; Where selects between two tensors of any one dtype.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import define
-from ._common import ANY, BOOL, COMPARABLE, binary_infer, broadcast_shapes, known
+from ._common import ANY, BOOL, binary_infer, broadcast_shapes, known
+
+ORDERED = tuple(d for d in ANY if d != "bool")  # Less & co.; Equal also compares bool
 
 COMPARE = {  # name: (code, numpy function); output bool
     "Equal": (9, np.equal),
@@ -22,7 +26,7 @@ LOGICAL = {"And": (14, np.logical_and), "Or": (15, np.logical_or), "Xor": (16, n
 _TRAITS = ("elementwise",)
 
 for _name, (_code, _fn) in COMPARE.items():
-    define(_name, _code, "logic", ("a: T", "b: T"), ("y: B",), types={"T": COMPARABLE, "B": BOOL},
+    define(_name, _code, "logic", ("a: T", "b: T"), ("y: B",), types={"T": ANY if _name == "Equal" else ORDERED, "B": BOOL},
            traits=_TRAITS + (("commutative",) if _name == "Equal" else ()), infer=binary_infer("bool", False),
            reference=lambda ins, at, fn=_fn: [np.asarray(fn(ins[0], ins[1]))])
 for _name, (_code, _fn) in LOGICAL.items():
