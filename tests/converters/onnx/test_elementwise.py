@@ -1,4 +1,5 @@
-"""ONNX binary arithmetic import: broadcasting, variadic Sum/Max/Min chains, integer arithmetic, Pow, PRelu, Mod.
+"""ONNX binary arithmetic import: broadcasting, variadic Sum/Max/Min chains, integer arithmetic, Pow, PRelu, Mod,
+and the dtype matrix end to end (float16 rounded once, integers wrapping, Pow's mixed dtypes).
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check).
@@ -12,10 +13,27 @@ import numpy as np
 import pytest
 
 import pocketml
+from pocketml import dtypes
 from pocketml.errors import PocketMLError
 
+from . import runtime_check
 from .helpers import I64, check, one_node, ops_of, rand
 from .runtime_check import RNG, check_runtime, model_of, values
+
+runtime_check.T.update({d.np: d.onnx for d in dtypes.ALL})  # graph inputs of every dtype of the table
+
+
+def edges(shape, dtype, nonzero=False):
+    """Small values mixed with the dtype's MIN and MAX (integers wrap) or float16 fractions."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        v = (RNG.standard_normal(shape) * 3).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        v = RNG.integers(0 if dtype.kind == "u" else -9, 10, size=shape).astype(dtype)
+        v.reshape(-1)[::5] = info.max
+        v.reshape(-1)[2::7] = info.min + (1 if dtype.kind == "i" else 0)  # MIN / -1 traps inside onnxruntime
+    return np.where(nonzero & (v == 0), dtype.type(1), v).astype(dtype)
 
 
 @pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div", "Max", "Min"])
@@ -75,4 +93,44 @@ def test_mod_by_zero_is_a_clean_error():
     feeds = {"a": np.array([5, 6], np.int64), "b": np.array([2, 0], np.int64)}
     session = pocketml.Session(pocketml.convert(model_of("Mod", feeds)))
     with pytest.raises(PocketMLError, match="modulo by zero"):
+        session.run(feeds)
+
+
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div", "Max", "Min"])
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8, np.int16, np.uint16, np.uint32, np.uint64])
+def test_arithmetic_dtypes(op, dtype):
+    # bit-exact against onnxruntime: float16 computed in float32 and rounded once, integers wrapping
+    feeds = {"a": edges((5, 13), dtype), "b": edges((13,), dtype, nonzero=op == "Div")}
+    check_runtime(model_of(op, feeds), feeds, rtol=0, atol=0)
+
+
+def test_max_min_float16_nan_like_onnxruntime():
+    a, b = np.array([np.nan, 1, np.nan, 2, 0], np.float16), np.array([1, np.nan, np.nan, 3, -0.0], np.float16)
+    for op in ("Max", "Min"):
+        check_runtime(model_of(op, {"a": a, "b": b}), {"a": a, "b": b}, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("base,exponent", [(np.int32, np.int32), (np.int64, np.int64), (np.int32, np.float32),
+                                           (np.int64, np.float16), (np.float16, np.float16), (np.float16, np.int64),
+                                           (np.float32, np.int32)])
+def test_pow_types(base, exponent):
+    a = np.array([[2, -3, 5, 7, 1, 0], [3, 4, -2, 6, 9, 2]]).astype(base)
+    b = np.array([3, 2, 5, 0, 4, 1]).astype(exponent)
+    feeds = {"a": a * (base(0.75) if np.dtype(base).kind == "f" else 1), "b": b}
+    check_runtime(model_of("Pow", feeds), feeds, rtol=1e-6 if base != np.float16 else 0, atol=0)
+
+
+@pytest.mark.parametrize("fmod", [0, 1])
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.uint32, np.uint64])
+def test_mod_dtypes(fmod, dtype):
+    feeds = {"a": edges((4, 9), dtype), "b": edges((9,), dtype, nonzero=True)}
+    check_runtime(model_of("Mod", feeds, {"fmod": fmod}), feeds)
+
+
+@pytest.mark.parametrize("op", ["Div", "Mod"])
+@pytest.mark.parametrize("dtype", [np.int16, np.uint8, np.uint64])
+def test_integer_division_by_zero_is_a_clean_error(op, dtype):
+    feeds = {"a": np.array([5, 6], dtype), "b": np.array([2, 0], dtype)}
+    session = pocketml.Session(pocketml.convert(model_of(op, feeds)))
+    with pytest.raises(PocketMLError, match="by zero"):
         session.run(feeds)

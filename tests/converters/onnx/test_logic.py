@@ -9,15 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pocketml import dtypes
 
+from . import runtime_check
 from .runtime_check import check_runtime, model_of, values
+
+runtime_check.T.update({d.np: d.onnx for d in dtypes.ALL})  # graph inputs of every dtype of the table
 
 
 MASK_SHAPES = [((2, 1, 1, 33), (2, 4, 33, 33)), ((5, 9), (9,)), ((), (1000,)), ((3, 1), (1, 70001))]
 
 
 @pytest.mark.parametrize("op", ["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"])
-@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.int8, np.uint8, np.float16])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.int32, np.int8, np.uint8, np.float16, np.int16,
+                                   np.uint16, np.uint32, np.uint64])
 def test_comparisons(op, dtype):
     for sa, sb in MASK_SHAPES[:3]:
         feeds = {"a": values(sa, dtype), "b": values(sb, dtype)}
@@ -33,7 +38,7 @@ def test_logical(op):
     check_runtime(model_of("Not", feeds), feeds)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_, np.float16, np.int32])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_, np.float16, np.int32, np.int16, np.uint64])
 def test_where_attention_mask(dtype):
     # scores.masked_fill(mask == 0, -inf) style: [B,1,1,S] condition, [B,H,S,S] x, scalar y
     for sc, sx in MASK_SHAPES:
@@ -41,3 +46,11 @@ def test_where_attention_mask(dtype):
         check_runtime(model_of("Where", feeds), feeds)
     feeds = {"c": values((2, 1, 6), np.bool_), "x": values((3, 1), dtype), "z": values((2, 3, 6), dtype)}
     check_runtime(model_of("Where", feeds), feeds)
+
+
+def test_equal_on_bool_and_64_bit_integers_is_exact():
+    big = np.array([2 ** 63 - 1, 2 ** 63 - 2, -(2 ** 63), 5], np.int64)  # equal as doubles, not as integers
+    feeds = {"a": big, "b": np.array([2 ** 63 - 2] * 4, np.int64)}
+    check_runtime(model_of("Equal", feeds), feeds)
+    feeds = {"a": values((3, 5), np.bool_), "b": values((5,), np.bool_)}
+    check_runtime(model_of("Equal", feeds), feeds)
