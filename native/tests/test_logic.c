@@ -139,6 +139,20 @@ static void test_logical(void) {
     }
 }
 
+static void test_not(void) {
+    for (int s = 0; s < N_SIZES; s++) {
+        int64_t n[1] = {g_sizes[s]};
+        pml_tensor x = rand_of(PML_BOOL, 1, n), y; /* nonzero bytes other than 1 are true */
+        pml_tensor *in[1] = {&x};
+        tt_check_isa("not", PML_OP_NOT, NULL, 0, in, 1, -1, 0, &y);
+        int ok = y.data != NULL && y.dtype == PML_BOOL;
+        for (int64_t i = 0; ok && i < n[0]; i++) ok = ((uint8_t *)y.data)[i] == (((uint8_t *)x.data)[i] == 0);
+        CHECK(ok);
+        tt_free(&y);
+        tt_free(&x);
+    }
+}
+
 /* ---- Where ------------------------------------------------------------------------------------------ */
 
 static void check_where(pml_dtype dt, int rc, const int64_t *dc, int rx, const int64_t *dx, int ry, const int64_t *dy) {
@@ -234,6 +248,7 @@ static void test_errors(void) {
 int main(void) {
     test_compare();
     test_logical();
+    test_not();
     test_where();
     test_errors();
     return test_finish("test_logic");

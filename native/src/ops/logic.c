@@ -8,10 +8,12 @@
  * session's fast table, every other dtype through the type-generic kernels
  * of its dtype (ctx->config->typed.logic, kernels/logic/logic_typed.h;
  * float16 compares exactly in float32, anything against NaN is false). Bool
- * inputs (here and in And/Or/Xor) count any nonzero byte as true. Where picks
- * elements of any dtype by size (1, 2, 4 or 8 bytes); the 4-byte case
- * (float32/int32: attention masks) goes through the kernel table.
- * Not (bool). Exported as pml_logic_ops for the op table.
+ * inputs (here and in And/Or/Xor/Not, the bool table's kernels) count any
+ * nonzero byte as true. Where picks elements of any dtype by size (1, 2, 4
+ * or 8 bytes); the 4-byte case (float32/int32: attention masks) goes through
+ * the float32 table's select32 (SIMD), the others through the typed table.
+ * prepare picks every kernel; run does not look at dtypes. Exported as
+ * pml_logic_ops for the op table.
  */
 #include <string.h>
 
@@ -22,10 +24,11 @@
 #include "validate.h"
 
 typedef struct logic_state {
-    const pml_ew_kernels *k;
-    pml_compare_typed_fn cmp; /* comparisons other than float32's fast path */
-    int kind;        /* PML_CMP_* for comparisons, the op code for And/Or/Xor/Where */
-    size_t elsize;   /* comparisons: of the inputs; Where: of x and y */
+    const pml_ew_kernels *k;    /* float32 comparisons (cmp NULL) and 4-byte Where (select NULL) */
+    pml_compare_typed_fn cmp;   /* other comparisons, And/Or/Xor */
+    pml_select_typed_fn select; /* Where on 1, 2 and 8-byte elements */
+    int kind;                   /* PML_CMP_* for comparisons, the op code for And/Or/Xor/Where */
+    size_t elsize;              /* comparisons: of the inputs; Where: of x and y */
     pml_bcast_plan plan;
 } logic_state;
 
@@ -86,34 +89,21 @@ static pml_status logic_prepare(pml_kernel_ctx *ctx) {
     st->k = ctx->config->f32.ew;
     st->kind = cmp_index(op) >= 0 ? cmp_index(op) : op;
     st->elsize = pml_dtype_size(dtype);
-    if (cmp_index(op) >= 0 && dtype != PML_FLOAT32) {
-        const pml_logic_typed *typed = ctx->config->typed.logic[dtype];
-        if (!typed) /* the schema admits only dtypes with kernels: a registry/kernel mismatch */
-            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no comparison kernel for %s", pml_dtype_name(dtype));
-        st->cmp = typed->cmp[st->kind];
-    }
+    const pml_logic_typed *typed = ctx->config->typed.logic[dtype];
+    if (!typed) /* the schema admits only dtypes with kernels: a registry/kernel mismatch */
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for %s", pml_dtype_name(dtype));
+    if (op == PML_OP_WHERE) st->select = st->elsize == 4 ? NULL : typed->select; /* 4 bytes: k->select32 */
+    else if (op == PML_OP_AND) st->cmp = typed->logical[PML_LOGICAL_AND];
+    else if (op == PML_OP_OR) st->cmp = typed->logical[PML_LOGICAL_OR];
+    else if (op == PML_OP_XOR) st->cmp = typed->logical[PML_LOGICAL_XOR];
+    else if (dtype != PML_FLOAT32) st->cmp = typed->cmp[st->kind];
+    if (op != PML_OP_WHERE && dtype != PML_FLOAT32 && !st->cmp)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for %s", pml_dtype_name(dtype));
     pml_bcast_plan_init(&st->plan, n_in, (const pml_tensor *const *)ctx->in, ctx->out[0]);
     return PML_OK;
 }
 
 /* ---- run ---------------------------------------------------------------------------------------- */
-
-static void logical_row(int op, size_t n, const uint8_t *a, size_t sa, const uint8_t *b, size_t sb, uint8_t *y) {
-    switch (op) {
-    case PML_OP_AND: for (size_t i = 0; i < n; i++) y[i] = (a[i * sa] != 0) & (b[i * sb] != 0); break;
-    case PML_OP_OR: for (size_t i = 0; i < n; i++) y[i] = (a[i * sa] != 0) | (b[i * sb] != 0); break;
-    default: for (size_t i = 0; i < n; i++) y[i] = (a[i * sa] != 0) ^ (b[i * sb] != 0); break;
-    }
-}
-
-#define PML_SELECT_ROW(T)                                                                                     \
-    static void select_##T(size_t n, const uint8_t *c, size_t sc, const T *x, size_t sx, const T *z, size_t sz, \
-                           T *y) {                                                                            \
-        for (size_t i = 0; i < n; i++) y[i] = c[i * sc] ? x[i * sx] : z[i * sz];                              \
-    }
-PML_SELECT_ROW(uint8_t)
-PML_SELECT_ROW(uint16_t)
-PML_SELECT_ROW(uint64_t)
 
 typedef struct logic_job {
     const logic_state *st;
@@ -131,20 +121,12 @@ static void logic_row(void *arg, const int64_t *off, int64_t pos, int64_t n64) {
         const uint8_t *c = (const uint8_t *)j->in[0] + off[0];
         const void *x = j->in[1] + (size_t)off[1] * es, *z = j->in[2] + (size_t)off[2] * es;
         void *y = j->y + (size_t)pos * es;
-        switch (es) {
-        case 1: select_uint8_t(n, c, sa, x, sb, z, sz, y); break;
-        case 2: select_uint16_t(n, c, sa, x, sb, z, sz, y); break;
-        case 4: st->k->select32(n, c, sa, x, sb, z, sz, y); break;
-        default: select_uint64_t(n, c, sa, x, sb, z, sz, y); break;
-        }
+        if (st->select) st->select(n, c, sa, x, sb, z, sz, y);
+        else st->k->select32(n, c, sa, x, sb, z, sz, y);
         return;
     }
     uint8_t *y = (uint8_t *)j->y + pos;
     const char *a = j->in[0] + (size_t)off[0] * st->elsize, *b = j->in[1] + (size_t)off[1] * st->elsize;
-    if (st->kind == PML_OP_AND || st->kind == PML_OP_OR || st->kind == PML_OP_XOR) {
-        logical_row(st->kind, n, (const uint8_t *)a, sa, (const uint8_t *)b, sb, y);
-        return;
-    }
     if (st->cmp) st->cmp(n, a, sa, b, sb, y);
     else st->k->compare(st->kind, n, (const float *)a, sa, (const float *)b, sb, y);
 }
@@ -173,23 +155,35 @@ static pml_status not_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
 }
 
+typedef struct not_state {
+    void (*not_fn)(size_t n, const uint8_t *x, uint8_t *y);
+} not_state;
+
+static pml_status not_prepare(pml_kernel_ctx *ctx) {
+    not_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    st->not_fn = ctx->config->typed.logic[PML_BOOL]->logical_not;
+    return PML_OK;
+}
+
 typedef struct not_job {
+    const not_state *st;
     const uint8_t *x;
     uint8_t *y;
 } not_job;
 
 static void not_range(void *arg, int64_t s, int64_t e) {
     const not_job *j = (const not_job *)arg;
-    for (int64_t i = s; i < e; i++) j->y[i] = j->x[i] == 0;
+    j->st->not_fn((size_t)(e - s), j->x + s, j->y + s);
 }
 
 static pml_status not_run(pml_kernel_ctx *ctx) {
-    not_job j = {(const uint8_t *)ctx->in[0]->data, (uint8_t *)ctx->out[0]->data};
+    not_job j = {(const not_state *)ctx->state, (const uint8_t *)ctx->in[0]->data, (uint8_t *)ctx->out[0]->data};
     pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, not_range, &j);
     return PML_OK;
 }
 
-static const pml_op_def g_not = {PML_OP_NOT, not_infer, NULL, not_run, NULL};
+static const pml_op_def g_not = {PML_OP_NOT, not_infer, not_prepare, not_run, pml_ew_release};
 
 #define PML_LOGIC_DEF(var, code, infer) \
     static const pml_op_def var = {code, infer, logic_prepare, logic_run, pml_ew_release};

@@ -76,7 +76,7 @@ BINARY_TRAITS = ("elementwise", "layout_agnostic")
 def _binary_reference(fn):
     def reference(inputs, attrs):
         a, b = np.asarray(inputs[0]), np.asarray(inputs[1])
-        with np.errstate(over="ignore"):  # integers wrap
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # integers wrap; inf/NaN as IEEE
             return [apply_activation(np.asarray(fn(a, b)).astype(a.dtype), attrs)]
     return reference
 

@@ -175,10 +175,14 @@ PML_EXPONENTS(PML_POW_LOOP, s64)
            [PML_BIN_POW] = POW_SAME, [PML_BIN_MAX] = P##_max, [PML_BIN_MIN] = P##_min,                     \
            [PML_BIN_PRELU] = P##_prelu, [PML_BIN_MOD] = P##_mod, [PML_BIN_FMOD] = P##_fmod}
 
-const pml_binary_typed pml_f32_binary__scalar = {PML_OPS_TABLE(f32, f32_pow_f32), .pow = {PML_EXPONENTS(PML_POW_ENTRY, f32)}};
-const pml_binary_typed pml_f16_binary__scalar = {PML_OPS_TABLE(f16, f16_pow_f16), .pow = {PML_EXPONENTS(PML_POW_ENTRY, f16)}};
-const pml_binary_typed pml_s32_binary__scalar = {PML_OPS_TABLE(s32, s32_pow_s32), .pow = {PML_EXPONENTS(PML_POW_ENTRY, s32)}};
-const pml_binary_typed pml_s64_binary__scalar = {PML_OPS_TABLE(s64, s64_pow_s64), .pow = {PML_EXPONENTS(PML_POW_ENTRY, s64)}};
+const pml_binary_typed pml_f32_binary__scalar = {PML_OPS_TABLE(f32, f32_pow_f32),
+                                                  .pow = {PML_EXPONENTS(PML_POW_ENTRY, f32)}};
+const pml_binary_typed pml_f16_binary__scalar = {PML_OPS_TABLE(f16, f16_pow_f16),
+                                                  .pow = {PML_EXPONENTS(PML_POW_ENTRY, f16)}};
+const pml_binary_typed pml_s32_binary__scalar = {PML_OPS_TABLE(s32, s32_pow_s32),
+                                                  .pow = {PML_EXPONENTS(PML_POW_ENTRY, s32)}};
+const pml_binary_typed pml_s64_binary__scalar = {PML_OPS_TABLE(s64, s64_pow_s64),
+                                                  .pow = {PML_EXPONENTS(PML_POW_ENTRY, s64)}};
 /* no Pow with these bases (not in ONNX's T) */
 const pml_binary_typed pml_s8_binary__scalar = {PML_OPS_TABLE(s8, NULL)};
 const pml_binary_typed pml_u8_binary__scalar = {PML_OPS_TABLE(u8, NULL)};

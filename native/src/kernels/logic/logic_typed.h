@@ -1,14 +1,16 @@
 /*
- * kernels/logic/logic_typed.h — the type-generic comparison kernels
- * (Equal, Less, LessOrEqual, Greater, GreaterOrEqual): one table per dtype
- * (pml_<dtype>_logic__scalar), the loop written once as a macro template
- * (logic_typed__scalar.c) and instantiated for every dtype; the session's
- * configuration points at them by dtype code (ctx->config->typed.logic).
+ * kernels/logic/logic_typed.h — the type-generic kernels of the logic
+ * family: comparisons (Equal, Less, LessOrEqual, Greater, GreaterOrEqual)
+ * and Where's select for every dtype, And/Or/Xor/Not in the bool table. One
+ * table per dtype (pml_<dtype>_logic__scalar), each loop written once as a
+ * macro template (logic_typed__scalar.c) and instantiated per dtype (select:
+ * per element size); the session's configuration points at them by dtype
+ * code (ctx->config->typed.logic).
  *
- * Output bytes 0/1. float16 compares exactly in float32; anything against
- * NaN is false (C, numpy, onnxruntime). bool counts any nonzero byte as
- * true. float32 keeps its fast table (ctx->config->f32.ew->compare); its
- * typed table is that one's oracle in tests.
+ * Comparisons write bytes 0/1. float16 compares exactly in float32; anything
+ * against NaN is false (C, numpy, onnxruntime). bool counts any nonzero byte
+ * as true. float32 keeps its fast table (ctx->config->f32.ew->compare, and
+ * select32 for 4-byte Where); its typed table is that one's oracle in tests.
  */
 #ifndef PML_KERNELS_LOGIC_TYPED_H
 #define PML_KERNELS_LOGIC_TYPED_H
@@ -22,8 +24,17 @@
 /* y[i] = a[i*sa] cmp b[i*sb] as 0/1 bytes; sa, sb are 0 (broadcast) or 1; y must not alias a or b */
 typedef void (*pml_compare_typed_fn)(size_t n, const void *a, size_t sa, const void *b, size_t sb, uint8_t *y);
 
+/* Where: y[i] = c[i*sc] ? x[i*sx] : z[i*sz] (c: bool bytes); strides 0 or 1; y must not alias c */
+typedef void (*pml_select_typed_fn)(size_t n, const uint8_t *c, size_t sc, const void *x, size_t sx, const void *z,
+                                    size_t sz, void *y);
+
+enum { PML_LOGICAL_AND, PML_LOGICAL_OR, PML_LOGICAL_XOR, PML_LOGICAL_COUNT };
+
 typedef struct pml_logic_typed {
-    pml_compare_typed_fn cmp[PML_CMP_COUNT]; /* by PML_CMP_* */
+    pml_compare_typed_fn cmp[PML_CMP_COUNT];         /* by PML_CMP_* */
+    pml_select_typed_fn select;                      /* Where with x and y of this dtype */
+    pml_compare_typed_fn logical[PML_LOGICAL_COUNT]; /* bool table only (NULL elsewhere): And, Or, Xor */
+    void (*logical_not)(size_t n, const uint8_t *x, uint8_t *y); /* bool table only: Not */
 } pml_logic_typed;
 
 extern const pml_logic_typed pml_f32_logic__scalar, pml_f16_logic__scalar, pml_s8_logic__scalar,
