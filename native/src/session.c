@@ -401,6 +401,23 @@ static pml_status ensure_plan(pml_session *s) {
     return build_plan(s);
 }
 
+/* The kernel configuration the options ask for: isa (NULL/"": the environment variable
+ * POCKETML_ISA, then the best); scalar_only is an alias of isa = "scalar" (a different isa
+ * with it is PML_ERR_INVALID_ARGUMENT). */
+static pml_status session_kernel_config(const pml_cpu *cpu, const char *isa, int scalar_only,
+                                        const pml_kernel_config **out) {
+    *out = NULL;
+    const int set = isa && *isa;
+    if (scalar_only && set && strcmp(isa, "scalar") != 0)
+        return pml_set_error(PML_ERR_INVALID_ARGUMENT, "options ask for scalar_only and isa '%s'", isa);
+    if (scalar_only) isa = "scalar";
+    else if (!set) isa = getenv("POCKETML_ISA"); /* NULL or "": the best configuration */
+    if (pml_kernel_config_select(cpu, isa, out) != PML_OK)
+        return pml_set_error(PML_ERR_UNSUPPORTED, "kernel configuration '%s' is not available on this CPU; available: %s",
+                             isa, pml_kernel_config_available(cpu));
+    return PML_OK;
+}
+
 pml_status pml_session_build(const pml_model *m, const pml_session_options *options, pml_session **out) {
     static const pml_session_options defaults = {.num_threads = 1, .plan_cache_size = PML_DEFAULT_PLAN_CACHE};
     if (!options) options = &defaults; /* what pml_session_options_init gives (api.c calls us, not back) */
@@ -415,7 +432,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     pml_cpu cpu;
     const pml_kernel_config *config;
     pml_cpu_detect(&cpu);
-    pml_status cs = pml_kernel_config_for_session(&cpu, options->isa, options->scalar_only, &config);
+    pml_status cs = session_kernel_config(&cpu, options->isa, options->scalar_only, &config);
     if (cs) return cs;
     pml_session *s = calloc(1, sizeof *s);
     if (!s) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");

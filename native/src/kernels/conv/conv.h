@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "kernels/activation.h"
 #include "kernels/conv/window.h"
 
 typedef struct pml_conv_geom {

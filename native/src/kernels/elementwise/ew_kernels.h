@@ -19,8 +19,7 @@
 #ifndef PML_ELEMENTWISE_KERNELS_H
 #define PML_ELEMENTWISE_KERNELS_H
 
-#include "internal.h" /* pml_activation (pml_ew_act_to_unary) */
-#include "kernels/common.h"
+#include "kernels/activation.h" /* pml_activation (pml_ew_act_to_unary) */
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/logic/logic.h"
 #include "kernels/norm/norm.h"

@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "internal.h"
+#include "kernels/activation.h"
 
 /* exp without the overflow-to-inf fix-up: x above ~88.72 gives ~FLT_MAX.
  * Used where the argument is known to be <= 0 or where saturation is harmless. */

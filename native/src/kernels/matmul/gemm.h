@@ -31,7 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "kernels/activation.h"
+#include "kernels/parallel.h"
 
 #define PML_GEMM_NR 16
 #define PML_GEMM_KC_MAX 256

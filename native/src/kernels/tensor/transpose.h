@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "kernels/common.h"
 
 /* y[c * rows + r] = x[r * cols + c] for r in [r0, r1), all c (rows of the
  * source band [r0, r1); callers split bands across threads). */
