@@ -107,3 +107,12 @@ pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const 
     }
     return PML_ERR_UNSUPPORTED; /* the caller words the error (session.c): kernels set no messages */
 }
+
+int pml_kernel_isa_available(const pml_cpu *cpu, const char *isa) {
+    if (strcmp(isa, "scalar") == 0) return 1;
+#ifdef PML_CONFIG_X86
+    if (strcmp(isa, "avx2") == 0 || strcmp(isa, "avx2_fma") == 0) return avx2_supported(cpu);
+#endif
+    (void)cpu;
+    return 0;
+}

@@ -65,6 +65,10 @@ pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const 
  * ("avx2,scalar"); a static string. */
 const char *pml_kernel_config_available(const pml_cpu *cpu);
 
+/* 1 when this CPU runs the kernels of files suffixed __<isa> ("scalar", "avx2",
+ * "avx2_fma"; see kernels/isa.h for which ones this architecture builds). */
+int pml_kernel_isa_available(const pml_cpu *cpu, const char *isa);
+
 /* Transpose kernel for elements of esize bytes (1, 2, 4 or 8). */
 static inline pml_transpose2d_fn pml_config_transpose(const pml_kernel_config *c, size_t esize) {
     return c->x.transpose[esize == 1 ? 0 : esize == 2 ? 1 : esize == 4 ? 2 : 3];

@@ -167,32 +167,27 @@ void pml_f32_gemm_ref(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                       const float *b, int64_t ldb_k, int64_t ldb_n, float alpha, const float *bias, int accumulate,
                       float *c, int64_t ldc, const pml_activation *act);
 
-/* Portable micro-kernels and epilogue (f32_gemm_4x16__scalar.c, f32_gemm_6x16__avx2_fma.c) and the AVX2/FMA ones. */
-void pml_f32_gemm_4x16__scalar(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
-                               const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_bias_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
-                              const pml_activation *act);
-void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
-                                 const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
-                                 const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_conv_4x16__scalar(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
-                               const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
-                               const pml_activation *act);
-void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
-void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
-                                 const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
-                                 const pml_activation *act);
-void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
-void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
-                                const pml_activation *act);
-
-/* Row kernels of the norm and attention families (kernels/norm/, kernels/attention/). */
-void pml_f32_norm_row__scalar(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
-                              float *y, float *mean, float *inv_std);
-void pml_f32_attn_row__scalar(size_t n, size_t n_live, float *s, float softcap, const float *mask);
-void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
-                                float *y, float *mean, float *inv_std);
-void pml_f32_attn_row__avx2_fma(size_t n, size_t n_live, float *s, float softcap, const float *mask);
+/* The micro-kernels, epilogues and the norm/attention row kernels, declared from their
+ * variant lists (kernels/matmul/matmul_variants.h, kernels/norm/norm_variants.h,
+ * kernels/attention/attention_variants.h). */
+#define PML_F32_GEMM(tile, isa, mr, nr)                                                                           \
+    void pml_f32_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kc, const float *a, size_t lda, const float *w, \
+                                      const float *init, float *c, size_t ldc, const pml_activation *act);
+#define PML_F32_CONV_TILE(tile, isa, mr, nr)                                                                       \
+    void pml_f32_conv_##tile##__##isa(size_t mr_, size_t nr_, size_t nseg, size_t seglen, const float *const *rows, \
+                                      const int64_t *row_stride, const float *w, const float *init, float *c,      \
+                                      size_t ldc, const pml_activation *act);
+#define PML_F32_EPILOGUE(isa)                                                                                     \
+    void pml_f32_bias_act__##isa(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,            \
+                                 const pml_activation *act);                                                      \
+    void pml_f32_sum_act__##isa(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
+#include "kernels/matmul/matmul_variants.h"
+#define PML_F32_NORM_ROW(isa, tile)                                                                               \
+    void pml_f32_norm_row__##isa(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms, \
+                                 float *y, float *mean, float *inv_std);
+#include "kernels/norm/norm_variants.h"
+#define PML_F32_ATTN_ROW(isa, tile) \
+    void pml_f32_attn_row__##isa(size_t n, size_t n_live, float *s, float softcap, const float *mask);
+#include "kernels/attention/attention_variants.h"
 
 #endif /* PML_KERNELS_GEMM_H */

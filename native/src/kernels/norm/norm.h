@@ -17,13 +17,12 @@ typedef void (*pml_f32_softmax_row_fn)(size_t n, const float *x, float *y, int i
 /* softmax over the middle axis of a [len, inner] block (stride inner) */
 typedef void (*pml_f32_softmax_strided_fn)(size_t len, size_t inner, const float *x, float *y, int is_log);
 
-void pml_f32_scale_shift__scalar(size_t rows, size_t c, const float *x, const float *scale, const float *shift,
-                                 float *y);
-void pml_f32_scale_shift__avx2(size_t rows, size_t c, const float *x, const float *scale, const float *shift,
-                               float *y);
-void pml_f32_softmax_row__scalar(size_t n, const float *x, float *y, int is_log);
-void pml_f32_softmax_row__avx2(size_t n, const float *x, float *y, int is_log);
-void pml_f32_softmax_strided__scalar(size_t len, size_t inner, const float *x, float *y, int is_log);
-void pml_f32_softmax_strided__avx2(size_t len, size_t inner, const float *x, float *y, int is_log);
+#define PML_F32_SCALE_SHIFT(isa, tile)                                                                     \
+    void pml_f32_scale_shift__##isa(size_t rows, size_t c, const float *x, const float *scale, const float *shift, \
+                                    float *y);
+#define PML_F32_SOFTMAX(isa, tile)                                                         \
+    void pml_f32_softmax_row__##isa(size_t n, const float *x, float *y, int is_log); \
+    void pml_f32_softmax_strided__##isa(size_t len, size_t inner, const float *x, float *y, int is_log);
+#include "kernels/norm/norm_variants.h"
 
 #endif /* PML_KERNELS_NORM_H */
