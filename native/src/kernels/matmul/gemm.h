@@ -32,6 +32,8 @@
 #include <stdint.h>
 
 #include "kernels/activation.h"
+#include "kernels/attention/attention.h" /* pml_f32_attn_row_fn */
+#include "kernels/norm/norm.h"           /* pml_f32_norm_row_fn */
 #include "kernels/parallel.h"
 
 #define PML_GEMM_NR 16
@@ -78,17 +80,6 @@ typedef void (*pml_f32_dwconv_fn)(const struct pml_conv_geom *g, const float *x,
 typedef void (*pml_f32_pool_fn)(const struct pml_pool_geom *g, const float *x, float *y, int64_t row0,
                                 int64_t row1);
 
-/* One row of LayerNormalization (rms = 0: y = (x - mean) * inv * scale + bias,
- * inv = 1/sqrt(var + eps)) or RMSNormalization (rms = 1: y = x * inv * scale,
- * inv = 1/sqrt(mean(x^2) + eps)) over n floats; bias may be NULL; mean and
- * inv_std (may be NULL) receive the row's statistics. */
-typedef void (*pml_f32_norm_row_fn)(size_t n, const float *x, const float *scale, const float *bias, float eps,
-                                    int rms, float *y, float *mean, float *inv_std);
-/* One attention row in place (s holds already-scaled logits for n keys):
- * s[j] = softmax over j < n_live of (cap(s[j]) + mask[j]), 0 for j >= n_live,
- * cap(x) = softcap * tanh(x / softcap) when softcap > 0; mask may be NULL.
- * A row without a finite logit (everything masked) becomes all zeros. */
-typedef void (*pml_f32_attn_row_fn)(size_t n, size_t n_live, float *s, float softcap, const float *mask);
 
 /* The kernels one session uses for the conv, matmul and pool families. */
 typedef struct pml_f32_kernels {
@@ -167,9 +158,8 @@ void pml_f32_gemm_ref(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                       const float *b, int64_t ldb_k, int64_t ldb_n, float alpha, const float *bias, int accumulate,
                       float *c, int64_t ldc, const pml_activation *act);
 
-/* The micro-kernels, epilogues and the norm/attention row kernels, declared from their
- * variant lists (kernels/matmul/matmul_variants.h, kernels/norm/norm_variants.h,
- * kernels/attention/attention_variants.h). */
+/* The micro-kernels and epilogues, declared from their variant list
+ * (kernels/matmul/matmul_variants.h). */
 #define PML_F32_GEMM(tile, isa, mr, nr)                                                                           \
     void pml_f32_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kc, const float *a, size_t lda, const float *w, \
                                       const float *init, float *c, size_t ldc, const pml_activation *act);
@@ -182,12 +172,5 @@ void pml_f32_gemm_ref(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                                  const pml_activation *act);                                                      \
     void pml_f32_sum_act__##isa(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
 #include "kernels/matmul/matmul_variants.h"
-#define PML_F32_NORM_ROW(isa, tile)                                                                               \
-    void pml_f32_norm_row__##isa(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms, \
-                                 float *y, float *mean, float *inv_std);
-#include "kernels/norm/norm_variants.h"
-#define PML_F32_ATTN_ROW(isa, tile) \
-    void pml_f32_attn_row__##isa(size_t n, size_t n_live, float *s, float softcap, const float *mask);
-#include "kernels/attention/attention_variants.h"
 
 #endif /* PML_KERNELS_GEMM_H */

@@ -7,6 +7,7 @@
 #ifndef PML_KERNELS_UNARY_H
 #define PML_KERNELS_UNARY_H
 
+#include "kernels/activation.h"
 #include "kernels/common.h"
 
 /* unary float ops, in the order of the tables' unary array */
@@ -21,6 +22,10 @@ enum {
 typedef struct pml_unary_params {
     float alpha, beta, gamma;
 } pml_unary_params;
+
+/* Fused activation -> unary kernel index and params; returns -1 for none
+ * (kernels/unary/act_to_unary.c). */
+int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p);
 
 typedef void (*pml_f32_unary_fn)(size_t n, const float *x, float *y, const pml_unary_params *p);
 
