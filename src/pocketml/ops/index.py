@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import Attr, define
+from .registry import Attr, define
 from ._common import (
     ANY,
     INDEX,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import define
+from .registry import define
 from ._common import ANY, BOOL, binary_infer, broadcast_shapes, known
 
 ORDERED = tuple(d for d in ANY if d != "bool")  # Less & co.; Equal also compares bool

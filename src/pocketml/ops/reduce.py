@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Attr, define
+from .registry import Attr, define
 from ._common import FLOAT, NUMERIC, attrs_of, fail, known, normalize_axis
 
 _REDUCE = {"axes": Attr("ints", []), "keepdims": Attr("int", 1), "noop_with_empty_axes": Attr("int", 0)}
