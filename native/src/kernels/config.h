@@ -40,11 +40,11 @@ typedef struct pml_x_config {
     pml_transpose2d_fn transpose[4]; /* index: log2 of the element size */
 } pml_x_config;
 
-/* Every dtype outside float32's fast tables: the type-generic kernels, one
- * member per family, each indexed by dtype code (NULL: no kernel for it). */
+/* Type-generic scalar kernels of every dtype other than float32's fast paths: one member
+ * per family, each indexed by dtype code (NULL where the family does not take the dtype). */
 typedef struct pml_typed_config {
     const pml_binary_typed *binary[PML_DTYPE_COUNT]; /* elementwise: Add Sub Mul Div Pow Max Min Mod PRelu */
-    const pml_logic_typed *logic[PML_DTYPE_COUNT];   /* logic: comparisons */
+    const pml_logic_typed *logic[PML_DTYPE_COUNT];   /* logic: comparisons, Where, And/Or/Xor/Not (bool) */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today
