@@ -134,3 +134,10 @@ def test_integer_division_by_zero_is_a_clean_error(op, dtype):
     session = pocketml.Session(pocketml.convert(model_of(op, feeds)))
     with pytest.raises(PocketMLError, match="by zero"):
         session.run(feeds)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int32, np.int64, np.uint32, np.uint64])
+def test_prelu_dtypes(dtype):
+    # ONNX's PRelu types beyond float32 (onnxruntime: float16 only; onnx's reference for the integers)
+    feeds = {"x": edges((2, 3, 5), dtype), "slope": edges((3, 1), dtype)}
+    check_runtime(model_of("PRelu", feeds), feeds, rtol=0, atol=0)
