@@ -114,6 +114,26 @@ static void test_compare(void) {
     }
 }
 
+/* The float32 typed comparisons agree with the fast ones of every configuration. */
+static void test_f32_typed_vs_fast(void) {
+    pml_cpu cpu;
+    pml_cpu_detect(&cpu);
+    const pml_kernel_config *best = NULL, *configs[2] = {pml_kernel_config_scalar(), NULL};
+    CHECK_OK(pml_kernel_config_select(&cpu, NULL, &best));
+    configs[1] = best;
+    int64_t n = 131;
+    pml_tensor a = rand_of(PML_FLOAT32, 1, &n), b = rand_of(PML_FLOAT32, 1, &n);
+    uint8_t fast[131], typed[131];
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < PML_CMP_COUNT; k++) {
+            configs[c]->f32.ew->compare(k, (size_t)n, a.data, 1, b.data, 1, fast);
+            configs[c]->typed.logic[PML_FLOAT32]->cmp[k]((size_t)n, a.data, 1, b.data, 1, typed);
+            CHECK(memcmp(fast, typed, (size_t)n) == 0);
+        }
+    tt_free(&a);
+    tt_free(&b);
+}
+
 static void test_logical(void) {
     static const int ops[] = {PML_OP_AND, PML_OP_OR, PML_OP_XOR};
     int64_t a3[3] = {3, 1, 67}, b2[2] = {4, 1}, n[1] = {1001};
@@ -247,6 +267,7 @@ static void test_errors(void) {
 
 int main(void) {
     test_compare();
+    test_f32_typed_vs_fast();
     test_logical();
     test_not();
     test_where();
