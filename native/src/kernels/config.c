@@ -1,8 +1,9 @@
 /*
  * kernels/config.c — the kernel configurations and the choice between them,
  * made once per session (see config.h). This file and cpu.c are the only
- * places that know about CPU features; this file is the only one that names
- * ISA-specific kernels, under one architecture #if.
+ * places that know about CPU features; the configurations name their ISA's
+ * kernels under one architecture #if (the variant lists, kernels/isa.h, and the
+ * f32 streaming tables, kernels/elementwise/f32_ew_table__<isa>.c, name them too).
  */
 #include <stdio.h>
 #include <stdlib.h>
