@@ -1,14 +1,16 @@
 /*
- * kernels/elementwise/ew_kernels.h — the float32 kernel table of the elementwise, norm,
- * softmax and reduce families.
+ * kernels/elementwise/ew_kernels.h — the float32 kernel table of the elementwise, unary,
+ * logic, norm and reduce families (the streaming kernels that ops share).
  *
- * Every entry has a scalar reference (kernels/elementwise/f32_ew__scalar.c), which is
- * both the fallback and the oracle the SIMD kernels are tested against;
- * kernels/elementwise/f32_ew__avx2.c fills the same table with AVX2/FMA/F16C kernels
- * where they pay off and points the rest at the reference. Ops take the
- * table from their session's configuration (ctx->config->f32.ew, see
- * kernels/config.h) in prepare and keep the pointer in their state.
- * Names follow <dtype>_<op>__<isa>.
+ * Every entry has a scalar reference, which is both the fallback and the oracle the SIMD
+ * kernels are tested against. The kernels live in their family folders
+ * (kernels/elementwise/f32_vbinary__*.c, kernels/unary/f32_vunary__*.c and
+ * f16_vcvt__*.c, kernels/logic/, kernels/norm/f32_softmax__*.c and
+ * f32_scale_shift__*.c, kernels/reduce/); the tables are filled in
+ * kernels/elementwise/f32_ew_table__scalar.c and f32_ew_table__avx2.c (vector kernels
+ * where they pay off, the scalar reference elsewhere). Ops take the table from their
+ * session's configuration (ctx->config->f32.ew, see kernels/config.h) in prepare and
+ * keep the pointer in their state. Names follow <dtype>_<op>__<isa>.
  *
  * Aliasing: y may equal x (or a) exactly for the streaming kernels (unary,
  * binary, scale_shift, softmax); partial overlap is not allowed. compare and
@@ -17,37 +19,13 @@
 #ifndef PML_ELEMENTWISE_KERNELS_H
 #define PML_ELEMENTWISE_KERNELS_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "internal.h"
-
-/* binary ops with a float kernel; PRelu is y = a < 0 ? a*b : a */
-enum {
-    PML_BIN_ADD, PML_BIN_SUB, PML_BIN_MUL, PML_BIN_DIV, PML_BIN_POW, PML_BIN_MAX, PML_BIN_MIN, PML_BIN_PRELU,
-    PML_BIN_COUNT
-};
-
-/* unary float ops (also the fused activations, see pml_ew_act_to_unary) */
-enum {
-    PML_UN_RELU, PML_UN_LEAKY_RELU, PML_UN_CLIP, PML_UN_SIGMOID, PML_UN_TANH, PML_UN_HARDSIGMOID,
-    PML_UN_HARDSWISH, PML_UN_ELU, PML_UN_SELU, PML_UN_SOFTPLUS, PML_UN_SQRT, PML_UN_EXP, PML_UN_LOG,
-    PML_UN_ABS, PML_UN_NEG, PML_UN_RECIPROCAL, PML_UN_FLOOR, PML_UN_CEIL, PML_UN_ROUND, PML_UN_SIGN,
-    PML_UN_SIN, PML_UN_COS, PML_UN_ERF, PML_UN_GELU_ERF, PML_UN_GELU_TANH, PML_UN_COUNT
-};
-
-/* comparisons, output bytes 0/1 (anything against NaN is false, as in C and numpy) */
-enum { PML_CMP_EQ, PML_CMP_LT, PML_CMP_LE, PML_CMP_GT, PML_CMP_GE, PML_CMP_COUNT };
-
-/* alpha/beta/gamma as the op defines them (Clip: alpha = min, beta = max) */
-typedef struct pml_unary_params {
-    float alpha, beta, gamma;
-} pml_unary_params;
-
-typedef void (*pml_f32_unary_fn)(size_t n, const float *x, float *y, const pml_unary_params *p);
-typedef void (*pml_f32_vv_fn)(size_t n, const float *a, const float *b, float *y); /* y = a op b */
-typedef void (*pml_f32_vs_fn)(size_t n, const float *a, float b, float *y);        /* y = a op b (b scalar) */
-typedef void (*pml_f32_sv_fn)(size_t n, float a, const float *b, float *y);        /* y = a op b (a scalar) */
+#include "internal.h" /* pml_activation (pml_ew_act_to_unary) */
+#include "kernels/common.h"
+#include "kernels/elementwise/elementwise.h"
+#include "kernels/logic/logic.h"
+#include "kernels/norm/norm.h"
+#include "kernels/reduce/reduce.h"
+#include "kernels/unary/unary.h"
 
 typedef struct pml_ew_kernels {
     const char *isa;
@@ -81,23 +59,8 @@ typedef struct pml_ew_kernels {
 extern const pml_ew_kernels pml_f32_ew__scalar;
 extern const pml_ew_kernels pml_f32_ew__avx2;
 
-/* Fused activation -> unary kernel index and params; returns -1 for none. */
+/* Fused activation -> unary kernel index and params; returns -1 for none
+ * (kernels/unary/act_to_unary.c). */
 int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p);
-
-/* Scalar half conversions (shared by Cast's reference path). */
-uint16_t pml_f32_to_f16_scalar(float f);
-float pml_f16_to_f32_scalar(uint16_t h);
-
-/* The scalar kernels the AVX2 table falls back to for ops it does not vectorise. */
-void pml_f32_vpow__scalar(size_t n, const float *a, const float *b, float *y);
-void pml_f32_vpows__scalar(size_t n, const float *a, float b, float *y);
-void pml_f32_spowv__scalar(size_t n, float a, const float *b, float *y);
-void pml_f32_softplus__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
-void pml_f32_log__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
-void pml_f32_elu__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
-void pml_f32_selu__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
-void pml_f32_sin__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
-void pml_f32_cos__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);
-
 
 #endif /* PML_ELEMENTWISE_KERNELS_H */
