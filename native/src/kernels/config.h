@@ -23,6 +23,9 @@
 #include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
 #include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
 #include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
+#include "kernels/index/index_typed.h"          /* pml_index_typed */
+#include "kernels/pool/pool_typed.h"            /* pml_pool_typed */
+#include "kernels/reduce/reduce_typed.h"        /* pml_reduce_typed */
 
 /* float32: every family the engine runs on floats today. */
 typedef struct pml_f32_config {
@@ -37,6 +40,14 @@ typedef struct pml_x_config {
     pml_transpose2d_fn transpose[4]; /* index: log2 of the element size */
 } pml_x_config;
 
+/* Type-generic scalar kernels of every dtype other than float32's fast paths: one member
+ * per family, each indexed by dtype code (NULL where the family does not take the dtype). */
+typedef struct pml_typed_config {
+    const pml_reduce_typed *reduce[PML_DTYPE_COUNT]; /* reductions, ArgMax/ArgMin */
+    const pml_pool_typed *pool[PML_DTYPE_COUNT];     /* MaxPool */
+    const pml_index_typed *index[PML_DTYPE_COUNT];   /* TopK, CumSum, scatter reductions, Range */
+} pml_typed_config;
+
 /* Sub-tables that later issues fill; NULL in every configuration today
  * (no op asks for them yet). */
 struct pml_f16_config; /* float16 arithmetic kernels (NEON-fp16, F16C-widening) */
@@ -47,6 +58,7 @@ typedef struct pml_kernel_config {
     const char *name;                 /* "scalar", "avx2": what pml_session_isa reports */
     pml_f32_config f32;
     pml_x_config x;
+    pml_typed_config typed;
     const struct pml_f16_config *f16; /* NULL until float16 kernels exist */
     const struct pml_qs8_config *qs8; /* NULL until int8 kernels exist */
     const struct pml_qu8_config *qu8; /* NULL until uint8 kernels exist */

@@ -9,28 +9,34 @@
  * CumSum's axis only steer the copy, so they may be computed at run time.
  *
  * TopK sorts each slice's indices with a merge sort in arena scratch
- * (stable, so equal values keep index order as onnxruntime does).
- * Everything here is a scalar reference kernel: these ops move little data
- * next to the matmuls around them.
+ * (stable, so equal values keep index order as onnxruntime does). TopK's
+ * sort, CumSum and Range run the type-generic kernels prepare takes from
+ * ctx->config->typed.index[dtype] (kernels/index/index_typed.h); Trilu and
+ * OneHot move elements by size.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../internal.h"
+#include "kernels/config.h"
 #include "validate.h"
 #include "params.h"
 
 /* ---- Range ------------------------------------------------------------------------------------------------ */
 
+static int range_is_float(pml_dtype dt) { return dt == PML_FLOAT32 || dt == PML_FLOAT16; }
+
 static pml_status range_values(const pml_kernel_ctx *ctx, const void *const *data, pml_dtype dt, double *f,
                                int64_t *i) {
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 3; k++) { /* plan-time reads of the registry's Range dtypes */
         if (dt == PML_FLOAT32) f[k] = ((const float *)data[k])[0];
+        else if (dt == PML_FLOAT16) f[k] = pml_f16_to_f32_scalar(((const uint16_t *)data[k])[0]);
+        else if (dt == PML_INT16) i[k] = ((const int16_t *)data[k])[0];
         else if (dt == PML_INT32) i[k] = ((const int32_t *)data[k])[0];
         else i[k] = ((const int64_t *)data[k])[0];
     }
-    if (dt == PML_FLOAT32 ? f[2] == 0.0 || f[2] != f[2] : i[2] == 0)
+    if (range_is_float(dt) ? f[2] == 0.0 || f[2] != f[2] : i[2] == 0)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "delta is 0 (or NaN)");
     return PML_OK;
 }
@@ -53,7 +59,7 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     double f[3] = {0};
     int64_t i[3] = {0}, n;
     if ((s = range_values(ctx, data, t[0]->dtype, f, i)) != PML_OK) return s;
-    if (t[0]->dtype == PML_FLOAT32) {
+    if (range_is_float(t[0]->dtype)) {
         double c = ceil((f[1] - f[0]) / f[2]);
         if (!(c < (double)PML_EW_MAX_NUMEL))
             return pml_node_error(ctx, PML_ERR_SHAPE, "start %g, limit %g, delta %g give too many elements", f[0], f[1],
@@ -73,21 +79,26 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, t[0]->dtype, 1, &n);
 }
 
+/* The dtype's kernel of the index family, kept in the op state (prepare). */
+typedef struct index_state {
+    const pml_index_typed *k;
+} index_state;
+
+static pml_status index_prepare(pml_kernel_ctx *ctx) {
+    index_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    st->k = ctx->config->typed.index[ctx->in[0]->dtype];
+    const int op = ctx->node->op;
+    if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (op == PML_OP_CUMSUM && !st->k->cumsum) ||
+        (op == PML_OP_TOPK && !st->k->topk_sort))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(ctx->in[0]->dtype));
+    return PML_OK;
+}
+
 static pml_status range_run(pml_kernel_ctx *ctx) {
-    const void *data[3] = {ctx->in[0]->data, ctx->in[1]->data, ctx->in[2]->data};
-    pml_tensor *y = ctx->out[0];
-    double f[3] = {0};
-    int64_t i[3] = {0}, n = y->dims[0];
-    pml_status s = range_values(ctx, data, y->dtype, f, i);
-    if (s != PML_OK) return s;
-    for (int64_t k = 0; k < n; k++) {
-        if (y->dtype == PML_FLOAT32) ((float *)y->data)[k] = (float)(f[0] + (double)k * f[2]);
-        else {
-            int64_t v = (int64_t)((uint64_t)i[0] + (uint64_t)k * (uint64_t)i[2]); /* wraps, never UB */
-            if (y->dtype == PML_INT32) ((int32_t *)y->data)[k] = (int32_t)v;
-            else ((int64_t *)y->data)[k] = v;
-        }
-    }
+    /* infer read the (plan-time) values and rejected a zero delta; the length is the output's */
+    ((const index_state *)ctx->state)->k->range(ctx->in[0]->data, ctx->in[2]->data, ctx->out[0]->dims[0],
+                                                ctx->out[0]->data);
     return PML_OK;
 }
 
@@ -155,24 +166,6 @@ static pml_status cumsum_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
 }
 
-/* y[k] = y[k-1] + x[k] (exclusive: + x[k-1]) along the axis, walked backwards when reversed.
- * U is the unsigned twin of T for integers: sums wrap like the output type, never UB. */
-#define PML_CUMSUM(name, T, U)                                                                                 \
-    static void cumsum_##name(const T *x, T *y, int64_t outer, int64_t n, int64_t inner, int excl, int rev) {  \
-        for (int64_t o = 0; o < outer; o++)                                                                    \
-            for (int64_t s = 0; s < n; s++) {                                                                  \
-                int64_t k = rev ? n - 1 - s : s, prev = rev ? k + 1 : k - 1;                                   \
-                for (int64_t j = 0; j < inner; j++) {                                                          \
-                    int64_t at = (o * n + k) * inner + j, pat = (o * n + prev) * inner + j;                    \
-                    if (s == 0) y[at] = excl ? (T)0 : x[at];                                                   \
-                    else y[at] = (T)((U)y[pat] + (U)(excl ? x[pat] : x[at]));                                  \
-                }                                                                                              \
-            }                                                                                                  \
-    }
-PML_CUMSUM(f32, float, float)
-PML_CUMSUM(i32, int32_t, uint32_t)
-PML_CUMSUM(i64, int64_t, uint64_t)
-
 static pml_status cumsum_run(pml_kernel_ctx *ctx) {
     const pml_tensor *x = ctx->in[0];
     int axis;
@@ -181,9 +174,7 @@ static pml_status cumsum_run(pml_kernel_ctx *ctx) {
     int64_t outer = pml_shape_numel(axis, x->dims), n = x->dims[axis];
     int64_t inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
     int excl = pml_attr_int(ctx->node, "exclusive", 0) != 0, rev = pml_attr_int(ctx->node, "reverse", 0) != 0;
-    if (x->dtype == PML_FLOAT32) cumsum_f32(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
-    else if (x->dtype == PML_INT32) cumsum_i32(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
-    else cumsum_i64(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
+    ((const index_state *)ctx->state)->k->cumsum(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
     return PML_OK;
 }
 
@@ -239,49 +230,6 @@ static pml_status onehot_run(pml_kernel_ctx *ctx) {
 
 /* ---- TopK -------------------------------------------------------------------------------------------------- */
 
-typedef struct topk_job {
-    const char *x;
-    pml_dtype dt;
-    int64_t stride; /* elements between neighbours along the axis */
-    int largest;
-} topk_job;
-
-/* a goes before b: larger (or smaller) value first, the lower index on ties; NaN counts as the largest. */
-static int topk_before(const topk_job *j, int64_t a, int64_t b) {
-    int gt, lt;
-    if (j->dt == PML_FLOAT32) {
-        float va = ((const float *)j->x)[a * j->stride], vb = ((const float *)j->x)[b * j->stride];
-        int na = va != va, nb = vb != vb;
-        gt = (na && !nb) || (!na && !nb && va > vb);
-        lt = (nb && !na) || (!na && !nb && va < vb);
-    } else if (j->dt == PML_INT32) {
-        int32_t va = ((const int32_t *)j->x)[a * j->stride], vb = ((const int32_t *)j->x)[b * j->stride];
-        gt = va > vb, lt = va < vb;
-    } else {
-        int64_t va = ((const int64_t *)j->x)[a * j->stride], vb = ((const int64_t *)j->x)[b * j->stride];
-        gt = va > vb, lt = va < vb;
-    }
-    if (j->largest ? gt : lt) return 1;
-    if (j->largest ? lt : gt) return 0;
-    return a < b;
-}
-
-/* Bottom-up merge sort of idx[0..n) using tmp[0..n). */
-static void topk_sort(const topk_job *j, int64_t *idx, int64_t *tmp, int64_t n) {
-    int64_t *src = idx, *dst = tmp;
-    for (int64_t w = 1; w < n; w *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * w) {
-            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, a = lo, b = mid, o = lo;
-            while (a < mid && b < hi) dst[o++] = topk_before(j, src[b], src[a]) ? src[b++] : src[a++];
-            while (a < mid) dst[o++] = src[a++];
-            while (b < hi) dst[o++] = src[b++];
-        }
-        int64_t *t = src;
-        src = dst, dst = t;
-    }
-    if (src != idx) memcpy(idx, src, (size_t)n * sizeof *idx);
-}
-
 static pml_status topk_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s;
@@ -303,6 +251,8 @@ static pml_status topk_infer(pml_kernel_ctx *ctx) {
 
 static pml_status topk_prepare(pml_kernel_ctx *ctx) {
     const pml_tensor *x = ctx->in[0];
+    pml_status s = index_prepare(ctx);
+    if (s != PML_OK) return s;
     int axis;
     pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis);
     ctx->scratch_size = (size_t)(2 * x->dims[axis] + 1) * sizeof(int64_t);
@@ -318,16 +268,17 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
     int64_t outer = pml_shape_numel(axis, x->dims), inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
     size_t es = pml_dtype_size(x->dtype);
     int64_t *idx = (int64_t *)ctx->scratch, *tmp = idx + n;
-    topk_job j = {NULL, x->dtype, inner, pml_attr_int(ctx->node, "largest", 1) != 0};
+    const pml_topk_sort_fn sort = ((const index_state *)ctx->state)->k->topk_sort;
+    const int largest = pml_attr_int(ctx->node, "largest", 1) != 0;
     if (k == 0) return PML_OK;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
-            j.x = (const char *)x->data + (size_t)(o * n * inner + i) * es;
+            const char *xs = (const char *)x->data + (size_t)(o * n * inner + i) * es;
             for (int64_t t = 0; t < n; t++) idx[t] = t;
-            topk_sort(&j, idx, tmp, n);
+            sort(xs, inner, n, largest, idx, tmp);
             for (int64_t t = 0; t < k; t++) {
                 int64_t at = (o * k + t) * inner + i;
-                memcpy((char *)y->data + (size_t)at * es, j.x + (size_t)(idx[t] * inner) * es, es);
+                memcpy((char *)y->data + (size_t)at * es, xs + (size_t)(idx[t] * inner) * es, es);
                 if (yi && yi->data) ((int64_t *)yi->data)[at] = idx[t];
             }
         }
@@ -336,8 +287,8 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
-const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, NULL, range_run, NULL};
+const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, index_prepare, range_run, pml_ew_release};
 const pml_op_def pml_trilu_def = {PML_OP_TRILU, trilu_infer, NULL, trilu_run, NULL};
-const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, NULL, cumsum_run, NULL};
+const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
 const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, NULL, onehot_run, NULL};
-const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, NULL};
+const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, pml_ew_release};

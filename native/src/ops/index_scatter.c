@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "kernels/config.h"
 #include "validate.h"
 #include "params.h"
 
@@ -35,6 +36,31 @@ static int64_t check_index(const pml_kernel_ctx *ctx, int64_t v, int64_t d, int6
         return -1;
     }
     return v < 0 ? v + d : v;
+}
+
+/* The scatter reduction kernel of data's dtype (a reduction other than none). */
+static pml_status scatter_kernel(pml_kernel_ctx *ctx) {
+    pml_scatter_reduce_fn *fn = pml_ew_alloc_state(ctx, sizeof *fn);
+    if (!fn) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_index_typed *k = ctx->config->typed.index[ctx->in[0]->dtype];
+    *fn = k ? k->scatter : NULL;
+    if (!*fn && pml_attr_int(ctx->node, "reduction", 0))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no scatter reduction for dtype %s",
+                              pml_dtype_name(ctx->in[0]->dtype));
+    return PML_OK;
+}
+
+/* y[off[t] + e] = upd[t * slice + e], or combined by the reduction kernel. */
+static void scatter_apply(const pml_kernel_ctx *ctx, void *y, const int64_t *off, const void *upd, int64_t tuples,
+                          int64_t slice) {
+    int red = (int)pml_attr_int(ctx->node, "reduction", 0);
+    if (red) {
+        (*(const pml_scatter_reduce_fn *)ctx->state)(red, y, off, upd, tuples, slice);
+        return;
+    }
+    size_t es = pml_dtype_size(ctx->in[0]->dtype), bytes = (size_t)slice * es;
+    for (int64_t t = 0; t < tuples; t++)
+        if (bytes) memcpy((char *)y + (size_t)off[t] * es, (const char *)upd + (size_t)t * bytes, bytes);
 }
 
 /* ---- GatherElements / ScatterElements ------------------------------------------------------------------- */
@@ -89,6 +115,11 @@ static pml_status elements_prepare(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+static pml_status scatter_elements_prepare(pml_kernel_ctx *ctx) {
+    elements_prepare(ctx);
+    return scatter_kernel(ctx);
+}
+
 static pml_status gather_elements_run(pml_kernel_ctx *ctx) {
     const pml_tensor *data = ctx->in[0], *idx = ctx->in[1];
     int axis;
@@ -102,32 +133,12 @@ static pml_status gather_elements_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* Scatter reduction of one element: 0 none, 1 add, 2 mul, 3 max, 4 min. */
-static void combine(pml_dtype dt, int red, char *dst, const char *src, size_t es) {
-    if (red == 0) {
-        memcpy(dst, src, es);
-    } else if (dt == PML_FLOAT32) {
-        float *d = (float *)dst, v = *(const float *)src;
-        *d = red == 1 ? *d + v : red == 2 ? *d * v : red == 3 ? (v > *d ? v : *d) : (v < *d ? v : *d);
-    } else if (dt == PML_INT32) {
-        int32_t *d = (int32_t *)dst, v = *(const int32_t *)src;
-        *d = red == 1 ? (int32_t)((uint32_t)*d + (uint32_t)v)
-                      : red == 2 ? (int32_t)((uint32_t)*d * (uint32_t)v) : red == 3 ? (v > *d ? v : *d) : (v < *d ? v : *d);
-    } else {
-        int64_t *d = (int64_t *)dst, v = *(const int64_t *)src;
-        *d = red == 1 ? (int64_t)((uint64_t)*d + (uint64_t)v)
-                      : red == 2 ? (int64_t)((uint64_t)*d * (uint64_t)v) : red == 3 ? (v > *d ? v : *d) : (v < *d ? v : *d);
-    }
-}
-
 static pml_status reduction_check(pml_kernel_ctx *ctx, const pml_tensor *data) {
     int64_t red = pml_attr_int(ctx->node, "reduction", 0);
     if (red < 0 || red > 4)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "reduction %lld (supported: 0 none, 1 add, 2 mul, 3 max, 4 min)",
                               (long long)red);
-    if (red && data->dtype != PML_FLOAT32 && data->dtype != PML_INT32 && data->dtype != PML_INT64)
-        return pml_node_error(ctx, PML_ERR_DTYPE, "reduction on %s data (supported: float32, int32, int64)",
-                              pml_dtype_name(data->dtype));
+    (void)data;
     return PML_OK;
 }
 
@@ -154,10 +165,7 @@ static pml_status scatter_elements_run(pml_kernel_ctx *ctx) {
     pml_status s = elements_offsets(ctx, data, idx, axis, off); /* all checked before anything is written */
     if (s != PML_OK) return s;
     if (y->data != data->data && y->nbytes) memcpy(y->data, data->data, y->nbytes);
-    size_t es = pml_dtype_size(data->dtype);
-    int red = (int)pml_attr_int(ctx->node, "reduction", 0);
-    for (int64_t k = 0; k < n; k++)
-        combine(data->dtype, red, (char *)y->data + off[k] * (int64_t)es, (const char *)upd->data + k * (int64_t)es, es);
+    scatter_apply(ctx, y->data, off, upd->data, n, 1);
     return PML_OK;
 }
 
@@ -245,6 +253,11 @@ static pml_status nd_prepare(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+static pml_status scatter_nd_prepare(pml_kernel_ctx *ctx) {
+    nd_prepare(ctx);
+    return scatter_kernel(ctx);
+}
+
 static pml_status gather_nd_run(pml_kernel_ctx *ctx) {
     const pml_tensor *data = ctx->in[0], *idx = ctx->in[1];
     nd_plan p;
@@ -288,12 +301,7 @@ static pml_status scatter_nd_run(pml_kernel_ctx *ctx) {
     pml_status s = nd_offsets(ctx, data, idx, &p, off);
     if (s != PML_OK) return s;
     if (y->data != data->data && y->nbytes) memcpy(y->data, data->data, y->nbytes);
-    size_t es = pml_dtype_size(data->dtype);
-    int red = (int)pml_attr_int(ctx->node, "reduction", 0);
-    for (int64_t t = 0; t < p.per_batch; t++)
-        for (int64_t e = 0; e < p.slice; e++)
-            combine(data->dtype, red, (char *)y->data + (size_t)(off[t] + e) * es,
-                    (const char *)upd->data + (size_t)(t * p.slice + e) * es, es);
+    scatter_apply(ctx, y->data, off, upd->data, p.per_batch, p.slice);
     return PML_OK;
 }
 
@@ -303,7 +311,7 @@ const pml_op_def pml_gather_elements_def = {PML_OP_GATHERELEMENTS,
                                             gather_elements_infer, elements_prepare, gather_elements_run, NULL};
 const pml_op_def pml_gather_nd_def = {PML_OP_GATHERND, gather_nd_infer, nd_prepare,
                                       gather_nd_run, NULL};
-const pml_op_def pml_scatter_elements_def = {PML_OP_SCATTERELEMENTS,
-                                             scatter_elements_infer, elements_prepare, scatter_elements_run, NULL};
-const pml_op_def pml_scatter_nd_def = {PML_OP_SCATTERND, scatter_nd_infer, nd_prepare,
-                                       scatter_nd_run, NULL};
+const pml_op_def pml_scatter_elements_def = {PML_OP_SCATTERELEMENTS, scatter_elements_infer, scatter_elements_prepare,
+                                             scatter_elements_run, pml_ew_release};
+const pml_op_def pml_scatter_nd_def = {PML_OP_SCATTERND, scatter_nd_infer, scatter_nd_prepare, scatter_nd_run,
+                                       pml_ew_release};
