@@ -49,3 +49,8 @@ def test_reduce_float16_sums_in_float32_like_onnxruntime():
     # 4096 ones and a tail: float16 accumulation would stall at 2048; onnxruntime sums in float32
     x = np.ones((1, 4099), np.float16)
     assert check_typed("ReduceSum", {"x": x}, consts={"axes": np.array([1], np.int64)}) == "onnxruntime"
+
+
+def test_reduce_log_sum_is_log_of_sum():
+    check_typed("ReduceLogSum", {"x": np.abs(small((3, 13, 5), np.float32)) + 0.25}, {"keepdims": 0},
+                consts={"axes": np.array([1], np.int64)}, rtol=1e-5)
