@@ -439,9 +439,9 @@ static const pml_port_schema k_reducelogsumexp_in[] = {
 static const pml_port_schema k_reducelogsumexp_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_onehot_in[] = {
-    {"indices", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0},
+    {"indices", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
     {"values", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
-    {"depth", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0}};
+    {"depth", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 1, 0}};
 static const pml_port_schema k_onehot_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 1, 0, 0}};
 static const pml_port_schema k_topk_in[] = {

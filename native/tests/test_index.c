@@ -4,7 +4,7 @@
  * sizes, with the best ISA and two threads against the reference, and every
  * out-of-range index as a PML_ERR_RUNTIME error naming the value and the
  * bound. The type-generic kernels (TopK, CumSum, the scatter reductions,
- * Range) on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
+ * Range, OneHot's indices) on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
  * 13, 127.
  */
 #include "typed_testutil.h"
@@ -451,12 +451,31 @@ static void check_typed_range(pml_dtype dt, int64_t n) {
     for (int k = 0; k < 3; k++) tt_free(&t[k]);
 }
 
+/* OneHot with indices of dtype dt (values as typed_rand gives, so some are negative or out of range). */
+static void check_typed_onehot(pml_dtype dt, int64_t n) {
+    int64_t two = 2, depth = 5;
+    float vals[2] = {-1.0f, 9.0f};
+    pml_tensor idx = tt_typed_rand(dt, 1, &n, (unsigned)(n + 3 * dt)), values = tt_make(PML_FLOAT32, 1, &two, vals), y;
+    pml_tensor *in[2] = {&idx, &values};
+    pml_attr at[2] = {attr_int("depth", depth), attr_int("axis", -1)};
+    CHECK_OK(tt_ref(PML_OP_ONEHOT, at, 2, in, 2, &y));
+    int bad = y.dims[0] != n || y.dims[1] != depth;
+    for (int64_t i = 0; i < n && !bad; i++) {
+        int64_t v = (int64_t)tt_get(&idx, i); /* truncation toward zero */
+        if (v < 0) v += depth;
+        for (int64_t c = 0; c < depth && !bad; c++) bad = as_f32(&y)[i * depth + c] != (c == v ? 9.0f : -1.0f);
+    }
+    if (bad) fprintf(stderr, "OneHot with %s indices, n %lld: wrong\n", pml_dtype_name(dt), (long long)n);
+    CHECK(!bad);
+    tt_free(&idx), tt_free(&values), tt_free(&y);
+}
+
 static void test_typed_index(void) {
     for (int d = 0; d < TT_N_DTYPES; d++) {
         pml_dtype dt = tt_all_dtypes[d];
         for (int s = 0; s < TT_N_SIZES; s++) {
             int64_t n = tt_sizes[s];
-            if (dt != PML_BOOL) check_typed_topk(dt, n, 1), check_typed_topk(dt, n, 0);
+            if (dt != PML_BOOL) check_typed_topk(dt, n, 1), check_typed_topk(dt, n, 0), check_typed_onehot(dt, n);
             if (cumsum_allowed(dt))
                 for (int mode = 0; mode < 4; mode++) check_typed_cumsum(dt, n, mode);
             for (int red = 1; red <= 4; red++) check_typed_scatter(dt, n, red);

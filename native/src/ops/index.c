@@ -10,9 +10,9 @@
  *
  * TopK sorts each slice's indices with a merge sort in arena scratch
  * (stable, so equal values keep index order as onnxruntime does). TopK's
- * sort, CumSum and Range run the type-generic kernels prepare takes from
- * ctx->config->typed.index[dtype] (kernels/index/index_typed.h); Trilu and
- * OneHot move elements by size.
+ * sort, CumSum, Range and OneHot's index conversion run the type-generic
+ * kernels prepare takes from ctx->config->typed.index[dtype]
+ * (kernels/index/index_typed.h); Trilu and OneHot's values move by size.
  */
 #include <math.h>
 #include <stdio.h>
@@ -90,7 +90,7 @@ static pml_status index_prepare(pml_kernel_ctx *ctx) {
     st->k = ctx->config->typed.index[ctx->in[0]->dtype];
     const int op = ctx->node->op;
     if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (op == PML_OP_CUMSUM && !st->k->cumsum) ||
-        (op == PML_OP_TOPK && !st->k->topk_sort))
+        (op == PML_OP_TOPK && !st->k->topk_sort) || (op == PML_OP_ONEHOT && !st->k->to_index))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(ctx->in[0]->dtype));
     return PML_OK;
 }
@@ -200,6 +200,11 @@ static pml_status onehot_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, values->dtype, idx->rank + 1, dims);
 }
 
+static pml_status onehot_prepare(pml_kernel_ctx *ctx) {
+    ctx->scratch_size = (size_t)pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims) * sizeof(int64_t);
+    return index_prepare(ctx);
+}
+
 static pml_status onehot_run(pml_kernel_ctx *ctx) {
     const pml_tensor *idx = ctx->in[0], *values = ctx->in[1];
     pml_tensor *y = ctx->out[0];
@@ -210,17 +215,12 @@ static pml_status onehot_run(pml_kernel_ctx *ctx) {
     size_t es = pml_dtype_size(values->dtype);
     const char *off = (const char *)values->data, *on = off + es;
     char *dst = (char *)y->data;
+    int64_t *iv = (int64_t *)ctx->scratch; /* the indices as int64 (NaN, huge: INT64_MIN, out of range) */
+    ((const index_state *)ctx->state)->k->to_index(idx->data, outer * inner, iv);
     for (size_t b = 0; b < y->nbytes; b += es) memcpy(dst + b, off, es);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < inner; j++) {
-            int64_t k = o * inner + j, v;
-            if (idx->dtype == PML_FLOAT32) {
-                float f = ((const float *)idx->data)[k];
-                if (!(fabsf(f) < (float)PML_EW_MAX_NUMEL)) continue; /* NaN or huge: out of range */
-                v = (int64_t)f;
-            } else {
-                v = pml_index_at(idx, k);
-            }
+            int64_t v = iv[o * inner + j];
             if (v < 0) v = v < -depth ? -1 : v + depth;
             if (v < 0 || v >= depth) continue; /* ONNX: out of range gives an all-off row */
             memcpy(dst + (size_t)((o * depth + v) * inner + j) * es, on, es);
@@ -290,5 +290,5 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
 const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, index_prepare, range_run, pml_ew_release};
 const pml_op_def pml_trilu_def = {PML_OP_TRILU, trilu_infer, NULL, trilu_run, NULL};
 const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
-const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, NULL, onehot_run, NULL};
+const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, onehot_prepare, onehot_run, pml_ew_release};
 const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, pml_ew_release};

@@ -330,10 +330,10 @@ define("Trilu", 118, "index", ("x: T", "k?: I"), ("y: T",), {"upper": Attr("int"
 define("CumSum", 119, "index", ("x: N", "axis?: I"), ("y: N",), {
     "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)},
        types={"N": _CUMSUM, "I": INDEX}, infer=_cumsum_infer, reference=_cumsum_reference)
-# OneHot: ONNX allows float indices (truncated)
+# OneHot: indices and depth of any number type (floats truncated), as ONNX allows
 define("OneHot", 150, "index", ("indices: I", "values: T", "depth?: D"), ("y: T",),
        {"depth": Attr("int", 0), "axis": Attr("int", -1)},
-       types={"I": INDEX + ("float32",), "T": ANY, "D": INDEX + ("float32",)},
+       types={"I": dtypes.NUMERIC, "T": ANY, "D": dtypes.NUMERIC},
        infer=_onehot_infer, reference=_onehot_reference)
 # k may be an attribute (older ONNX, TFLite constant k); indices may be dropped when unused
 define("TopK", 151, "index", ("x: N", "k?: I"), ("values: N", "indices?: I64"), {

@@ -149,3 +149,10 @@ def test_scatter_elements_dtypes(dtype, reduction):
 def test_range_dtypes(dtype):
     s, limit, d = (np.array(v, dtype) for v in (-3, 10, 2))
     check_typed("Range", {}, opset=11, consts={"start": s, "limit": limit, "delta": d})
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int8", "uint16", "uint64", "int32"])
+def test_onehot_index_dtypes(dtype):
+    idx = np.array([[0, 3, 1], [2, 4, 1]], dtype)
+    check_typed("OneHot", {"indices": idx}, {"axis": 1}, opset=11,
+                consts={"depth": np.array(4, dtype), "values": np.array([0, 5], np.int16)})

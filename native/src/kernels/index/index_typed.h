@@ -1,6 +1,6 @@
 /*
  * kernels/index/index_typed.h — the type-generic kernels of the index family: TopK's sort,
- * CumSum, the scatter reductions and Range. One table per dtype
+ * CumSum, the scatter reductions, Range and OneHot's index conversion. One table per dtype
  * (kernels/index/index_typed__scalar.c instantiates one macro template per dtype class),
  * reached through ctx->config->typed.index[dtype].
  *
@@ -25,6 +25,9 @@ typedef void (*pml_cumsum_fn)(const void *x, void *y, int64_t outer, int64_t n, 
  * reduction 1 add, 2 mul, 3 max, 4 min. */
 typedef void (*pml_scatter_reduce_fn)(int reduction, void *y, const int64_t *off, const void *upd, int64_t tuples,
                                       int64_t slice);
+/* y[k] = x[k] as an index (floats truncated toward zero); a NaN, a float beyond +-2^62 or a
+ * uint64 above INT64_MAX gives INT64_MIN, out of every range (OneHot's indices). */
+typedef void (*pml_to_index_fn)(const void *x, int64_t n, int64_t *y);
 /* y[k] = start + k * delta for k < n (start, delta: one element each). */
 typedef void (*pml_range_typed_fn)(const void *start, const void *delta, int64_t n, void *y);
 
@@ -33,6 +36,7 @@ typedef struct pml_index_typed {
     pml_cumsum_fn cumsum;           /* NULL for bool */
     pml_scatter_reduce_fn scatter;
     pml_range_typed_fn range;             /* NULL for bool */
+    pml_to_index_fn to_index;             /* NULL for bool */
 } pml_index_typed;
 
 extern const pml_index_typed pml_f32_index_typed__scalar, pml_f16_index_typed__scalar, pml_s8_index_typed__scalar,

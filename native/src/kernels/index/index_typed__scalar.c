@@ -6,6 +6,7 @@
  * (Range in double) and round once per stored element; integers compute in uint64 and
  * keep the low bits (wrapping like T, never signed overflow); comparisons use T's own order.
  */
+#include <math.h>
 #include <string.h>
 
 #include "kernels/index/index_typed.h"
@@ -79,9 +80,19 @@
             }                                                                                                         \
     }
 
+/* OK(v): v converts to int64 without loss of range */
+#define PML_TO_INDEX(NAME, T, V, LOAD, OK)                                                                           \
+    static void NAME##_to_index(const void *xv, int64_t n, int64_t *y) {                                            \
+        const T *x = (const T *)xv;                                                                                   \
+        for (int64_t k = 0; k < n; k++) {                                                                             \
+            V v = LOAD(x[k]);                                                                                         \
+            y[k] = OK(v) ? (int64_t)v : INT64_MIN;                                                                    \
+        }                                                                                                             \
+    }
+
 #define PML_TABLE(NAME)                                                                                              \
     const pml_index_typed pml_##NAME##_index_typed__scalar = {NAME##_topk_sort, NAME##_cumsum, NAME##_scatter,        \
-                                                              NAME##_range};
+                                                              NAME##_range, NAME##_to_index};
 
 /* ---- floats ---------------------------------------------------------------------------------------------------- */
 
@@ -93,11 +104,13 @@
 #define PML_STORE_F16(v) pml_f32_to_f16_scalar((float)(v))
 #define PML_GT_F32(a, b) ((a) > (b))
 #define PML_GT_F16(a, b) (pml_f16_to_f32_scalar(a) > pml_f16_to_f32_scalar(b))
+#define PML_FITS_F(v) (fabsf(v) < 4.6e18f) /* false for NaN */
 
 #define PML_INDEX_FLOAT(NAME, T, LOAD, STORE, GT)                                                                    \
     PML_TOPK_SORT(NAME, T, float, LOAD, PML_ISNAN_F)                                                                  \
     PML_CUMSUM(NAME, T, float, LOAD, STORE, PML_ADD_F)                                                                \
     PML_SCATTER(NAME, T, LOAD, STORE, PML_ADD_F, PML_MUL_F, GT)                                                       \
+    PML_TO_INDEX(NAME, T, float, LOAD, PML_FITS_F)                                                                    \
     static void NAME##_range(const void *s, const void *d, int64_t n, void *yv) {                                   \
         double s0 = LOAD(*(const T *)s), dd = LOAD(*(const T *)d);                                                    \
         for (int64_t k = 0; k < n; k++) ((T *)yv)[k] = STORE(s0 + (double)k * dd);                                   \
@@ -112,25 +125,28 @@ PML_INDEX_FLOAT(f16, uint16_t, PML_LOAD_F16, PML_STORE_F16, PML_GT_F16)
 #define PML_ADD_U(a, b) ((a) + (b))
 #define PML_MUL_U(a, b) ((a) * (b))
 #define PML_GT_I(a, b) ((a) > (b))
+#define PML_FITS_ALL(v) 1
+#define PML_FITS_U64(v) ((v) <= (uint64_t)INT64_MAX)
 
-#define PML_INDEX_INT(NAME, T)                                                                                        \
+#define PML_INDEX_INT(NAME, T, FITS)                                                                                  \
     PML_TOPK_SORT(NAME, T, T, PML_ID, PML_ISNAN_I)                                                                    \
     PML_CUMSUM(NAME, T, uint64_t, (uint64_t), (T), PML_ADD_U)                                                         \
     PML_SCATTER(NAME, T, (uint64_t), (T), PML_ADD_U, PML_MUL_U, PML_GT_I)                                             \
+    PML_TO_INDEX(NAME, T, T, PML_ID, FITS)                                                                            \
     static void NAME##_range(const void *s, const void *d, int64_t n, void *yv) {                                   \
         uint64_t s0 = (uint64_t)(*(const T *)s), dd = (uint64_t)(*(const T *)d);                                      \
         for (int64_t k = 0; k < n; k++) ((T *)yv)[k] = (T)(s0 + (uint64_t)k * dd);                                    \
     }                                                                                                                 \
     PML_TABLE(NAME)
 
-PML_INDEX_INT(s8, int8_t)
-PML_INDEX_INT(u8, uint8_t)
-PML_INDEX_INT(s16, int16_t)
-PML_INDEX_INT(u16, uint16_t)
-PML_INDEX_INT(s32, int32_t)
-PML_INDEX_INT(u32, uint32_t)
-PML_INDEX_INT(s64, int64_t)
-PML_INDEX_INT(u64, uint64_t)
+PML_INDEX_INT(s8, int8_t, PML_FITS_ALL)
+PML_INDEX_INT(u8, uint8_t, PML_FITS_ALL)
+PML_INDEX_INT(s16, int16_t, PML_FITS_ALL)
+PML_INDEX_INT(u16, uint16_t, PML_FITS_ALL)
+PML_INDEX_INT(s32, int32_t, PML_FITS_ALL)
+PML_INDEX_INT(u32, uint32_t, PML_FITS_ALL)
+PML_INDEX_INT(s64, int64_t, PML_FITS_ALL)
+PML_INDEX_INT(u64, uint64_t, PML_FITS_U64)
 
 /* ---- bool: logical scatter reductions (add/max = or, mul/min = and) ---------------------------------------------- */
 
@@ -139,4 +155,4 @@ PML_INDEX_INT(u64, uint64_t)
 #define PML_GT_B(a, b) ((a) > (b))
 PML_SCATTER(b8, uint8_t, PML_ID, (uint8_t), PML_OR, PML_AND, PML_GT_B)
 
-const pml_index_typed pml_b8_index_typed__scalar = {NULL, NULL, b8_scatter, NULL};
+const pml_index_typed pml_b8_index_typed__scalar = {NULL, NULL, b8_scatter, NULL, NULL};
