@@ -8,6 +8,7 @@ from __future__ import annotations
 import tflite
 
 from pocketml import dtypes
+from pocketml.ops import ACT_CLIP, ACT_RELU
 
 from .context import Context, handler
 
@@ -56,8 +57,6 @@ def cast(ctx: Context, op) -> None:
 
 def standalone_act(ctx: Context, y: str, act: dict, out: str) -> str:
     """Apply the fused activation ``act`` (ctx.fused_act) to y as a Relu or Clip node."""
-    from pocketml.ops import ACT_CLIP, ACT_RELU
-
     kind = act["act"]
     if kind == ACT_RELU:
         return ctx.emit("Relu", [y], out)

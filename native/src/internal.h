@@ -37,6 +37,9 @@
 #include "act_kinds.h" /* generated from the Python op registry: pml_act_kind */
 #include "op_codes.h" /* generated from the Python op registry: PML_OP_* */
 #include "op_schema.h" /* generated: per op arity, allowed dtypes, traits */
+#include "kernels/activation.h" /* pml_activation */
+#include "kernels/cpu.h"        /* pml_cpu */
+#include "kernels/parallel.h"   /* pml_threadpool, pml_parallel_for */
 
 #define PML_ALIGN 64
 
@@ -92,21 +95,12 @@ typedef struct pml_node {
 
 /* ---- services for kernels -------------------------------------------------- */
 
-typedef struct pml_cpu {
-    int avx2, fma, f16c, avx512f;
-} pml_cpu;
+/* pml_cpu (kernels/cpu.h), filled from the CPU by cpu.c */
 void pml_cpu_detect(pml_cpu *cpu);
 
-/* Thread pool: runs fn(arg, task, thread) for task in [0, n_tasks), spread
- * over the pool's threads including the caller; returns when all are done.
- * thread is in [0, pml_threadpool_size(pool)) so tasks can use per-thread
- * scratch. A NULL pool runs everything on the caller. */
-typedef struct pml_threadpool pml_threadpool;
-typedef void (*pml_task_fn)(void *arg, int64_t task, int thread);
+/* The thread pool (pml_parallel_for, pml_threadpool_size: kernels/parallel.h). */
 pml_threadpool *pml_threadpool_create(int num_threads);
 void pml_threadpool_destroy(pml_threadpool *pool);
-int pml_threadpool_size(const pml_threadpool *pool);
-void pml_parallel_for(pml_threadpool *pool, int64_t n_tasks, pml_task_fn fn, void *arg);
 
 /* Errors: set the thread-local message returned by pml_last_error(). */
 pml_status pml_set_error(pml_status status, const char *fmt, ...);
@@ -193,26 +187,10 @@ const char *pml_shape_str(int rank, const int64_t *dims, char *buf, size_t cap);
 /* ---- fused activations ---------------------------------------------------------
  * Conv, ConvTranspose, Gemm, MatMul, ScaleShift and the binary elementwise ops
  * carry attributes act (pml_act_kind), act_alpha, act_beta. */
-/* pml_act_kind: generated, in act_kinds.h */
-
-typedef struct pml_activation {
-    int kind;
-    float alpha, beta;
-    const float *slope;   /* PML_ACT_PRELU: slope of the first column the kernel sees; NULL otherwise */
-    /* Conv's residual: kernels add the element sum_offset floats away from
-     * each output element before the activation (sum and y share a layout) */
-    int has_sum;
-    ptrdiff_t sum_offset;
-} pml_activation;
+/* pml_act_kind: generated, in act_kinds.h; pml_activation and its scalar reference:
+ * kernels/activation.h */
 
 /* Reads act/act_alpha/act_beta; returns PML_ERR_UNSUPPORTED (with a node error) for unknown kinds. */
 pml_status pml_activation_from_node(const pml_kernel_ctx *ctx, pml_activation *act);
-/* Applies an activation in place over n floats (scalar reference; kernels may fuse their own). */
-void pml_activation_apply_ref(const pml_activation *act, float *x, size_t n);
-float pml_activation_scalar(const pml_activation *act, float x);
-/* The two Gelus in float, accurate in both tails (the scalar reference of
- * the Gelu op and of the fused activations). */
-float pml_gelu_erf_ref(float x);
-float pml_gelu_tanh_ref(float x);
 
 #endif /* PML_INTERNAL_H */

@@ -1,8 +1,9 @@
 /*
  * kernels/config.c — the kernel configurations and the choice between them,
  * made once per session (see config.h). This file and cpu.c are the only
- * places that know about CPU features; this file is the only one that names
- * ISA-specific kernels, under one architecture #if.
+ * places that know about CPU features; the configurations name their ISA's
+ * kernels under one architecture #if (the variant lists, kernels/isa.h, and the
+ * f32 streaming tables, kernels/elementwise/f32_ew_table__<isa>.c, name them too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,17 +112,14 @@ pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const 
             return PML_OK;
         }
     }
-    return pml_set_error(PML_ERR_UNSUPPORTED, "kernel configuration '%s' is not available on this CPU; available: %s",
-                         name, pml_kernel_config_available(cpu));
+    return PML_ERR_UNSUPPORTED; /* the caller words the error (session.c): kernels set no messages */
 }
 
-pml_status pml_kernel_config_for_session(const pml_cpu *cpu, const char *isa, int scalar_only,
-                                         const pml_kernel_config **out) {
-    *out = NULL;
-    const int set = isa && *isa;
-    if (scalar_only && set && strcmp(isa, "scalar") != 0)
-        return pml_set_error(PML_ERR_INVALID_ARGUMENT, "options ask for scalar_only and isa '%s'", isa);
-    if (scalar_only) isa = "scalar";
-    else if (!set) isa = getenv("POCKETML_ISA"); /* NULL or "": the best configuration */
-    return pml_kernel_config_select(cpu, isa, out);
+int pml_kernel_isa_available(const pml_cpu *cpu, const char *isa) {
+    if (strcmp(isa, "scalar") == 0) return 1;
+#ifdef PML_CONFIG_X86
+    if (strcmp(isa, "avx2") == 0 || strcmp(isa, "avx2_fma") == 0) return avx2_supported(cpu);
+#endif
+    (void)cpu;
+    return 0;
 }

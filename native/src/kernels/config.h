@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "kernels/cpu.h"
 #include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
 #include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
 #include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
@@ -69,18 +70,16 @@ const pml_kernel_config *pml_kernel_config_scalar(void);
 
 /* The configuration for this CPU: the best available when name is NULL or
  * "", else the named one. Unknown or unsupported names fail with
- * PML_ERR_UNSUPPORTED and a message listing the available configurations. */
+ * PML_ERR_UNSUPPORTED (no message: the caller lists pml_kernel_config_available). */
 pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const pml_kernel_config **out);
-
-/* The configuration a session asked for: options isa (NULL/"": the
- * environment variable POCKETML_ISA, then the best); scalar_only is an alias
- * of isa = "scalar" (a different isa with it is PML_ERR_INVALID_ARGUMENT). */
-pml_status pml_kernel_config_for_session(const pml_cpu *cpu, const char *isa, int scalar_only,
-                                         const pml_kernel_config **out);
 
 /* Names of the configurations this CPU can run, best first, comma separated
  * ("avx2,scalar"); a static string. */
 const char *pml_kernel_config_available(const pml_cpu *cpu);
+
+/* 1 when this CPU runs the kernels of files suffixed __<isa> ("scalar", "avx2",
+ * "avx2_fma"; see kernels/isa.h for which ones this architecture builds). */
+int pml_kernel_isa_available(const pml_cpu *cpu, const char *isa);
 
 /* Transpose kernel for elements of esize bytes (1, 2, 4 or 8). */
 static inline pml_transpose2d_fn pml_config_transpose(const pml_kernel_config *c, size_t esize) {

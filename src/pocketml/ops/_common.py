@@ -13,10 +13,11 @@ import math
 
 import numpy as np
 
-from . import (ACT_CLIP, ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE,
+from .registry import (ACT_CLIP, ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_NONE,
                ACT_RELU, ACT_SIGMOID, ACT_TANH)
 
 from .. import dtypes
+from .registry import REGISTRY
 
 # Dtype sets the runtime's kernels support today (type variables in the
 # registry are built from these; widen them as kernels gain dtypes).
@@ -38,8 +39,6 @@ def fail(node, msg: str) -> ValueError:
 
 def attrs_of(node) -> dict:
     """The node's attributes with the registry defaults filled in."""
-    from . import REGISTRY
-
     return REGISTRY[node.op].attrs_of(node)
 
 

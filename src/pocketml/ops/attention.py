@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Attr, define
+from .registry import Attr, define
 from ._common import (
     FLOAT,
     INDEX,

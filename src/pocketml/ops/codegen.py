@@ -22,6 +22,7 @@ import re
 import sys
 
 from .. import dtypes
+from . import ACT_LAST_GENERIC, ACTIVATION_KINDS, REGISTRY, TRAITS  # the package: every family registered
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CMD = "python -m pocketml.ops.codegen"
@@ -66,8 +67,6 @@ def dtype_table_c() -> str:
 
 # ---- op codes -----------------------------------------------------------------------
 def op_codes_h() -> str:
-    from . import REGISTRY
-
     ops = sorted(REGISTRY.values(), key=lambda o: o.code)
     lines = [_banner("op_codes.h —"), "#ifndef PML_OP_CODES_H", "#define PML_OP_CODES_H", "", "enum pml_op_code {"]
     lines += [f"    PML_OP_{op.name.upper()} = {op.code}," for op in ops]
@@ -90,8 +89,6 @@ def _trait_macro(trait: str) -> str:
 
 
 def op_schema_h() -> str:
-    from . import TRAITS
-
     traits = "\n".join(f"#define {_trait_macro(t)} (1u << {i}) /* {doc} */"
                        for i, (t, doc) in enumerate(TRAITS.items()))
     return f"""{_banner('op_schema.h —')}
@@ -145,8 +142,6 @@ static inline const pml_port_schema *pml_schema_port(const pml_port_schema *port
 
 
 def op_schema_c() -> str:
-    from . import REGISTRY
-
     ops = sorted(REGISTRY.values(), key=lambda o: o.code)
     port_tables, entries = [], []
     for op in ops:
@@ -173,8 +168,6 @@ def op_schema_c() -> str:
 
 # ---- activation kinds -----------------------------------------------------------------
 def act_kinds_h() -> str:
-    from . import ACT_LAST_GENERIC, ACTIVATION_KINDS
-
     rows = []
     for i, (name, comment) in enumerate(ACTIVATION_KINDS):
         rows.append(f"    PML_ACT_{name} = {i},{f' /* {comment} */' if comment else ''}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
+from .registry import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     FLOAT,
     apply_activation,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import FUSED_ACT_ATTRS, REGISTRY, Attr, define
+from .registry import FUSED_ACT_ATTRS, REGISTRY, Attr, define
 from ._common import FLOAT, NUMERIC, apply_activation, binary_infer, broadcast_shapes, fail, known
 from .logic import COMPARE, LOGICAL  # noqa: F401  (re-exported: importers list them with BINARY)
 

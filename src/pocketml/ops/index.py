@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from . import Attr, define
 from .. import dtypes
+from .registry import Attr, define
 from ._common import (
     ANY,
     INDEX,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import define
+from .registry import define
 from ._common import ANY, BOOL, COMPARABLE, binary_infer, broadcast_shapes, known
 
 COMPARE = {  # name: (code, numpy function); output bool

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import FUSED_ACT_ATTRS, Attr, define
+from .registry import FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     FLOAT,
     apply_activation,

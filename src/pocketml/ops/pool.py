@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Attr, define
+from .registry import Attr, define
 from ._common import FLOAT, attrs_of, check_rank, fail, known, window_out, window_view
 
 _MAX_TYPES = ("float32", "float16", "int8", "uint8")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Attr, define
+from .registry import REGISTRY, Attr, define
 from ._common import (
     FLOAT,
     _sigmoid,
@@ -86,8 +86,6 @@ _ATTRS = {
 
 
 def _infer(node, ins):
-    from . import REGISTRY
-
     attrs = REGISTRY[node.op].attrs_of(node)
     gates, slots, _ = CELLS[node.op]
     direction, hidden = int(attrs["direction"]), int(attrs["hidden_size"])

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Attr, define
 from .. import dtypes
 from ._common import attrs_of, fail, known, normalize_axis
+from .registry import Attr, define
 
 # ONNX's type constraints restricted to pocketml's dtypes (the latest opsets)
 _SUMS = ("float32", "float16", "int32", "int64", "uint32", "uint64")        # Sum Mean Prod L1 L2 SumSquare

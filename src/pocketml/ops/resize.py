@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import Attr, define
+from .registry import Attr, define
 from ._common import ANY, attrs_of, fail, is_sym, known, shape_str
 
 

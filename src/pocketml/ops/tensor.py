@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import DTYPE_BY_CODE, np_dtype
-from . import Attr, define
+from .registry import Attr, define
 from ._common import (
     ANY,
     INDEX,

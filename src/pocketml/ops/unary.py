@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import DTYPE_BY_CODE, np_dtype
-from . import (ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
+from .registry import (ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
                ACT_TANH, REGISTRY, Attr, define)
 from ._common import ACTIVATIONS, ANY, BOOL, CLASSIC, FLOAT, NUMERIC, erf, fail, known
 

@@ -9,8 +9,8 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "kernels/matmul/gemm.h"
-#include "kernels/matmul/f32_act__avx2.h"
+#include "kernels/attention/attention.h"
+#include "kernels/f32_act__avx2.h"
 
 static inline float hmax8(__m256 v) {
     __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

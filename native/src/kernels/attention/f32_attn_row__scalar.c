@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "kernels/matmul/gemm.h"
+#include "kernels/attention/attention.h"
 
 void pml_f32_attn_row__scalar(size_t n, size_t n_live, float *s, float softcap, const float *mask) {
     float top = -INFINITY;

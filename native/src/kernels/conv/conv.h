@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "kernels/activation.h"
 #include "kernels/conv/window.h"
 
 typedef struct pml_conv_geom {
@@ -45,9 +45,9 @@ void pml_f32_col2im_add(const pml_conv_geom *g, const float *cols, int64_t n, in
 /* Pack depthwise weights OHWI [C,KH,KW,1] and bias into [KH*KW][c_pad] + [c_pad]. */
 int64_t pml_dwconv_c_pad(int64_t c);
 void pml_dwconv_pack(const pml_conv_geom *g, const float *w, const float *b, float *out);
-void pml_f32_dwconv__scalar(const pml_conv_geom *g, const float *x, const float *w, float *y, int64_t row0,
-                            int64_t row1, const pml_activation *act);
-void pml_f32_dwconv__avx2_fma(const pml_conv_geom *g, const float *x, const float *w, float *y, int64_t row0,
-                              int64_t row1, const pml_activation *act);
+#define PML_F32_DWCONV(isa, tile)                                                                           \
+    void pml_f32_dwconv__##isa(const pml_conv_geom *g, const float *x, const float *w, float *y, int64_t row0, \
+                               int64_t row1, const pml_activation *act);
+#include "kernels/conv/conv_variants.h"
 
 #endif /* PML_KERNELS_CONV_H */

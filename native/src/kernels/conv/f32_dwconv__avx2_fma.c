@@ -21,7 +21,7 @@
 #include <immintrin.h>
 
 #include "kernels/conv/conv.h"
-#include "kernels/matmul/f32_act__avx2.h"
+#include "kernels/f32_act__avx2.h"
 
 typedef struct dw_row {
     const pml_conv_geom *g;

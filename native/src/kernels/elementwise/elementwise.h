@@ -26,13 +26,7 @@ typedef void (*pml_f32_sv_fn)(size_t n, float a, const float *b, float *y);     
     void pml_f32_v##op##s__##isa(size_t n, const float *a, float b, float *y);       \
     void pml_f32_s##op##v__##isa(size_t n, float a, const float *b, float *y);
 
-#define PML_F32_VBINARY_SCALAR(op) PML_F32_VBINARY_DECLARE(op, scalar)
-#define PML_F32_VBINARY_AVX2(op) PML_F32_VBINARY_DECLARE(op, avx2)
-PML_F32_VBINARY_SCALAR(add) PML_F32_VBINARY_SCALAR(sub) PML_F32_VBINARY_SCALAR(mul) PML_F32_VBINARY_SCALAR(div)
-PML_F32_VBINARY_SCALAR(pow) PML_F32_VBINARY_SCALAR(max) PML_F32_VBINARY_SCALAR(min) PML_F32_VBINARY_SCALAR(prelu)
-PML_F32_VBINARY_AVX2(add) PML_F32_VBINARY_AVX2(sub) PML_F32_VBINARY_AVX2(mul) PML_F32_VBINARY_AVX2(div)
-PML_F32_VBINARY_AVX2(max) PML_F32_VBINARY_AVX2(min) PML_F32_VBINARY_AVX2(prelu)
-#undef PML_F32_VBINARY_SCALAR
-#undef PML_F32_VBINARY_AVX2
+#define PML_F32_VBINARY(op, isa, tile) PML_F32_VBINARY_DECLARE(op, isa)
+#include "kernels/elementwise/elementwise_variants.h"
 
 #endif /* PML_KERNELS_ELEMENTWISE_H */

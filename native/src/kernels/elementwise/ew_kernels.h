@@ -19,7 +19,6 @@
 #ifndef PML_ELEMENTWISE_KERNELS_H
 #define PML_ELEMENTWISE_KERNELS_H
 
-#include "internal.h" /* pml_activation (pml_ew_act_to_unary) */
 #include "kernels/common.h"
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/logic/logic.h"
@@ -58,9 +57,5 @@ typedef struct pml_ew_kernels {
 /* The reference table and the AVX2/FMA/F16C one (kernels/config.c picks). */
 extern const pml_ew_kernels pml_f32_ew__scalar;
 extern const pml_ew_kernels pml_f32_ew__avx2;
-
-/* Fused activation -> unary kernel index and params; returns -1 for none
- * (kernels/unary/act_to_unary.c). */
-int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p);
 
 #endif /* PML_ELEMENTWISE_KERNELS_H */

@@ -17,11 +17,11 @@ typedef void (*pml_f32_compare_fn)(int cmp, size_t n, const float *a, size_t sa,
 typedef void (*pml_x32_select_fn)(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx,
                                   const uint32_t *z, size_t sz, uint32_t *y);
 
-void pml_f32_compare__scalar(int cmp, size_t n, const float *a, size_t sa, const float *b, size_t sb, uint8_t *y);
-void pml_f32_compare__avx2(int cmp, size_t n, const float *a, size_t sa, const float *b, size_t sb, uint8_t *y);
-void pml_x32_select__scalar(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx, const uint32_t *z,
-                            size_t sz, uint32_t *y);
-void pml_x32_select__avx2(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx, const uint32_t *z,
-                          size_t sz, uint32_t *y);
+#define PML_F32_VCMP(isa, tile) \
+    void pml_f32_compare__##isa(int cmp, size_t n, const float *a, size_t sa, const float *b, size_t sb, uint8_t *y);
+#define PML_X32_SELECT(isa, tile)                                                                           \
+    void pml_x32_select__##isa(size_t n, const uint8_t *c, size_t sc, const uint32_t *x, size_t sx, const uint32_t *z, \
+                               size_t sz, uint32_t *y);
+#include "kernels/logic/logic_variants.h"
 
 #endif /* PML_KERNELS_LOGIC_H */

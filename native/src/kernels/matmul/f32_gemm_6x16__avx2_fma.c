@@ -21,7 +21,7 @@
 #include <immintrin.h>
 
 #include "kernels/matmul/gemm.h"
-#include "kernels/matmul/f32_act__avx2.h"
+#include "kernels/f32_act__avx2.h"
 
 /* The epilogue of one micro-kernel call, set up once: Conv's residual (read
  * sum_offset floats away from each output element), then the activation or

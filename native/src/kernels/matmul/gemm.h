@@ -31,7 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "kernels/activation.h"
+#include "kernels/attention/attention.h" /* pml_f32_attn_row_fn */
+#include "kernels/norm/norm.h"           /* pml_f32_norm_row_fn */
+#include "kernels/parallel.h"
 
 #define PML_GEMM_NR 16
 #define PML_GEMM_KC_MAX 256
@@ -77,17 +80,6 @@ typedef void (*pml_f32_dwconv_fn)(const struct pml_conv_geom *g, const float *x,
 typedef void (*pml_f32_pool_fn)(const struct pml_pool_geom *g, const float *x, float *y, int64_t row0,
                                 int64_t row1);
 
-/* One row of LayerNormalization (rms = 0: y = (x - mean) * inv * scale + bias,
- * inv = 1/sqrt(var + eps)) or RMSNormalization (rms = 1: y = x * inv * scale,
- * inv = 1/sqrt(mean(x^2) + eps)) over n floats; bias may be NULL; mean and
- * inv_std (may be NULL) receive the row's statistics. */
-typedef void (*pml_f32_norm_row_fn)(size_t n, const float *x, const float *scale, const float *bias, float eps,
-                                    int rms, float *y, float *mean, float *inv_std);
-/* One attention row in place (s holds already-scaled logits for n keys):
- * s[j] = softmax over j < n_live of (cap(s[j]) + mask[j]), 0 for j >= n_live,
- * cap(x) = softcap * tanh(x / softcap) when softcap > 0; mask may be NULL.
- * A row without a finite logit (everything masked) becomes all zeros. */
-typedef void (*pml_f32_attn_row_fn)(size_t n, size_t n_live, float *s, float softcap, const float *mask);
 
 /* The kernels one session uses for the conv, matmul and pool families. */
 typedef struct pml_f32_kernels {
@@ -166,32 +158,19 @@ void pml_f32_gemm_ref(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                       const float *b, int64_t ldb_k, int64_t ldb_n, float alpha, const float *bias, int accumulate,
                       float *c, int64_t ldc, const pml_activation *act);
 
-/* Portable micro-kernels and epilogue (f32_gemm_4x16__scalar.c, f32_gemm_6x16__avx2_fma.c) and the AVX2/FMA ones. */
-void pml_f32_gemm_4x16__scalar(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
-                               const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_bias_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
-                              const pml_activation *act);
-void pml_f32_gemm_6x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
-                                 const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_gemm_1x16__avx2_fma(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w,
-                                 const float *init, float *c, size_t ldc, const pml_activation *act);
-void pml_f32_conv_4x16__scalar(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
-                               const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
-                               const pml_activation *act);
-void pml_f32_sum_act__scalar(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
-void pml_f32_conv_6x16__avx2_fma(size_t mr, size_t nr, size_t nseg, size_t seglen, const float *const *rows,
-                                 const int64_t *row_stride, const float *w, const float *init, float *c, size_t ldc,
-                                 const pml_activation *act);
-void pml_f32_sum_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
-void pml_f32_bias_act__avx2_fma(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,
-                                const pml_activation *act);
-
-/* Row kernels of the norm and attention families (kernels/norm/, kernels/attention/). */
-void pml_f32_norm_row__scalar(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
-                              float *y, float *mean, float *inv_std);
-void pml_f32_attn_row__scalar(size_t n, size_t n_live, float *s, float softcap, const float *mask);
-void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
-                                float *y, float *mean, float *inv_std);
-void pml_f32_attn_row__avx2_fma(size_t n, size_t n_live, float *s, float softcap, const float *mask);
+/* The micro-kernels and epilogues, declared from their variant list
+ * (kernels/matmul/matmul_variants.h). */
+#define PML_F32_GEMM(tile, isa, mr, nr)                                                                           \
+    void pml_f32_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kc, const float *a, size_t lda, const float *w, \
+                                      const float *init, float *c, size_t ldc, const pml_activation *act);
+#define PML_F32_CONV_TILE(tile, isa, mr, nr)                                                                       \
+    void pml_f32_conv_##tile##__##isa(size_t mr_, size_t nr_, size_t nseg, size_t seglen, const float *const *rows, \
+                                      const int64_t *row_stride, const float *w, const float *init, float *c,      \
+                                      size_t ldc, const pml_activation *act);
+#define PML_F32_EPILOGUE(isa)                                                                                     \
+    void pml_f32_bias_act__##isa(float *y, int64_t rows, int64_t cols, int64_t ldy, const float *bias,            \
+                                 const pml_activation *act);                                                      \
+    void pml_f32_sum_act__##isa(float *y, int64_t rows, int64_t cols, int64_t ldy, const pml_activation *act);
+#include "kernels/matmul/matmul_variants.h"
 
 #endif /* PML_KERNELS_GEMM_H */

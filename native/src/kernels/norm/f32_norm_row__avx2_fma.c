@@ -1,7 +1,7 @@
 /*
  * kernels/norm/f32_norm_row__avx2_fma.c — AVX2/FMA LayerNormalization /
  * RMSNormalization row (scalar version: f32_norm_row__scalar.c; contract:
- * pml_f32_norm_row_fn in kernels/matmul/gemm.h). Two accumulators per pass;
+ * pml_f32_norm_row_fn in kernels/norm/norm.h). Two accumulators per pass;
  * the variance is the second pass over (x - mean)^2 (not E[x^2] - mean^2,
  * which cancels badly for rows with a large mean), then one fused pass writes
  * (x - mean) * (inv * scale) + bias.
@@ -9,8 +9,8 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "kernels/matmul/gemm.h"
-#include "kernels/matmul/f32_act__avx2.h"
+#include "kernels/f32_act__avx2.h"
+#include "kernels/norm/norm.h"
 
 void pml_f32_norm_row__avx2_fma(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
                                 float *y, float *mean_out, float *inv_out) {

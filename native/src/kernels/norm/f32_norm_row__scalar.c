@@ -1,12 +1,12 @@
 /*
  * kernels/norm/f32_norm_row__scalar.c — LayerNormalization/RMSNormalization
- * over one row (contract: pml_f32_norm_row_fn in kernels/matmul/gemm.h). The
+ * over one row (contract: pml_f32_norm_row_fn in kernels/norm/norm.h). The
  * scalar configuration's kernel and the oracle of the SIMD ones; statistics
  * accumulate in double.
  */
 #include <math.h>
 
-#include "kernels/matmul/gemm.h"
+#include "kernels/norm/norm.h"
 
 void pml_f32_norm_row__scalar(size_t n, const float *x, const float *scale, const float *bias, float eps, int rms,
                               float *y, float *mean_out, float *inv_out) {

@@ -1,13 +1,13 @@
 /*
  * kernels/norm/f32_softmax__avx2.c — AVX2/FMA softmax / log-softmax over a row and over
- * a strided axis (8 inner columns at a time), exp from kernels/matmul/f32_act__avx2.h.
+ * a strided axis (8 inner columns at a time), exp from kernels/f32_act__avx2.h.
  * Compiled with -mavx2 -mfma -mf16c.
  */
 #include <immintrin.h>
 #include <math.h>
 
 #include "kernels/f32_common__avx2.h"
-#include "kernels/matmul/f32_act__avx2.h" /* pml_exp8, pml_hsum8 */
+#include "kernels/f32_act__avx2.h" /* pml_exp8, pml_hsum8 */
 #include "kernels/norm/norm.h"
 #include "kernels/reduce/reduce.h" /* pml_f32_max__avx2 */
 

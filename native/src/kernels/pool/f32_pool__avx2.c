@@ -8,7 +8,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "kernels/matmul/f32_act__avx2.h" /* pml_mask8 */
+#include "kernels/f32_act__avx2.h" /* pml_mask8 */
 #include "kernels/pool/pool.h"
 
 static inline __m256 max_nan(__m256 acc, __m256 v) {

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "kernels/common.h"
 
 enum { PML_RNN_CELL_LSTM, PML_RNN_CELL_GRU, PML_RNN_CELL_RNN };
 

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "kernels/f32_common__avx2.h"
-#include "kernels/matmul/f32_act__avx2.h" /* pml_hsum8 */
+#include "kernels/f32_act__avx2.h" /* pml_hsum8 */
 #include "kernels/reduce/reduce.h"
 
 static inline float hmax(__m256 v) {

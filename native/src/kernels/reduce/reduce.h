@@ -13,13 +13,11 @@ typedef float (*pml_f32_max_fn)(size_t n, const float *x);
 typedef void (*pml_f32_acc_add_fn)(size_t n, const float *x, double *acc);
 typedef void (*pml_f32_acc_max_fn)(size_t n, const float *x, float *acc);
 
-double pml_f32_sum__scalar(size_t n, const float *x);
-double pml_f32_sum__avx2(size_t n, const float *x);
-float pml_f32_max__scalar(size_t n, const float *x);
-float pml_f32_max__avx2(size_t n, const float *x);
-void pml_f32_acc_add__scalar(size_t n, const float *x, double *acc);
-void pml_f32_acc_add__avx2(size_t n, const float *x, double *acc);
-void pml_f32_acc_max__scalar(size_t n, const float *x, float *acc);
-void pml_f32_acc_max__avx2(size_t n, const float *x, float *acc);
+#define PML_F32_REDUCE(isa, tile)                                         \
+    double pml_f32_sum__##isa(size_t n, const float *x);                  \
+    float pml_f32_max__##isa(size_t n, const float *x);                   \
+    void pml_f32_acc_add__##isa(size_t n, const float *x, double *acc); \
+    void pml_f32_acc_max__##isa(size_t n, const float *x, float *acc);
+#include "kernels/reduce/reduce_variants.h"
 
 #endif /* PML_KERNELS_REDUCE_H */

@@ -9,16 +9,14 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "kernels/common.h"
 
 /* y[c * rows + r] = x[r * cols + c] for r in [r0, r1), all c (rows of the
  * source band [r0, r1); callers split bands across threads). */
 typedef void (*pml_transpose2d_fn)(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
 
-void pml_x8_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
-void pml_x16_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
-void pml_x32_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
-void pml_x64_transpose2d__scalar(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
-void pml_x32_transpose2d__avx2(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
+#define PML_TRANSPOSE(dtype, isa, tile) \
+    void pml_##dtype##_transpose2d__##isa(size_t rows, size_t cols, size_t r0, size_t r1, const void *x, void *y);
+#include "kernels/tensor/tensor_variants.h"
 
 #endif /* PML_TRANSPOSE_H */

@@ -2,7 +2,7 @@
  * kernels/unary/act_to_unary.c — maps a fused activation onto the unary kernel that
  * computes it (ops that run an activation as a separate pass over their output).
  */
-#include "kernels/elementwise/ew_kernels.h"
+#include "kernels/unary/unary.h"
 
 int pml_ew_act_to_unary(const pml_activation *act, pml_unary_params *p) {
     p->alpha = act->alpha;

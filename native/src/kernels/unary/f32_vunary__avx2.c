@@ -1,6 +1,6 @@
 /*
  * kernels/unary/f32_vunary__avx2.c — AVX2/FMA kernels of the hot float32 unary ops
- * (erf and Gelu come from kernels/matmul/f32_act__avx2.h); the others (Elu, Selu,
+ * (erf and Gelu come from kernels/f32_act__avx2.h); the others (Elu, Selu,
  * Softplus, Log, Sin, Cos) have none and the AVX2 table points at the scalar ones.
  *
  * exp uses the Cephes polynomial (relative error ~1e-7 on the reduced range)
@@ -12,7 +12,7 @@
 #include <math.h>
 
 #include "kernels/f32_common__avx2.h"
-#include "kernels/matmul/f32_act__avx2.h" /* erf/Gelu, shared with the fused activations of GEMM and conv */
+#include "kernels/f32_act__avx2.h" /* erf/Gelu, shared with the fused activations of GEMM and conv */
 #include "kernels/unary/unary.h"
 
 /* FN(v) computes one vector; P is the params pointer, visible to FN. */

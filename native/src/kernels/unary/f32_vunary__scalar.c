@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "internal.h" /* pml_gelu_erf_ref, pml_gelu_tanh_ref */
+#include "kernels/activation.h" /* pml_gelu_erf_ref, pml_gelu_tanh_ref */
 #include "kernels/unary/unary.h"
 
 #define PML_UNARY_SCALAR(name, expr)                                                                \

@@ -1,5 +1,5 @@
 /*
- * kernels/matmul/f32_act__avx2.h — fused activations on 8 floats for the AVX2/FMA
+ * kernels/f32_act__avx2.h — fused activations on 8 floats for the AVX2/FMA
  * kernels of the conv, matmul, pool and elementwise families (included only
  * by *__avx2*.c files). pml_act8 matches pml_activation_scalar to a few ulp:
  * exp is the Cephes range-reduced polynomial (NaN propagates, results down to
@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "internal.h"
+#include "kernels/activation.h"
 
 /* exp without the overflow-to-inf fix-up: x above ~88.72 gives ~FLT_MAX.
  * Used where the argument is known to be <= 0 or where saturation is harmless. */

@@ -1,0 +1,39 @@
+/*
+ * session_plan.h — what session.c and session_plan.c share: building, activating and
+ * freeing plans, and two helpers both use. Nothing outside the session includes it.
+ */
+#ifndef PML_SESSION_PLAN_H
+#define PML_SESSION_PLAN_H
+
+#include "session.h"
+
+#define PML_NO_OFFSET SIZE_MAX /* a tensor without an arena offset */
+
+typedef struct plan_node {
+    void *state; /* op state from prepare, owned by the plan */
+    size_t state_size, scratch_size, scratch_offset;
+    void *known; /* outputs computed at plan time (one block), or NULL */
+} plan_node;
+
+struct pml_plan {
+    int64_t *sig;        /* the input dims this plan is for (s->sig_len) */
+    pml_tensor *tensors; /* shapes; data of constants and plan-time values */
+    size_t *offset;      /* per tensor: arena offset or PML_NO_OFFSET */
+    plan_node *nodes;
+    uint8_t *skip;       /* per node: computed at plan time */
+    size_t arena_size, state_size;
+};
+
+/* Plans the requested input shapes (s->req) into a new cached plan and activates it. */
+pml_status pml_session_build_plan(pml_session *s);
+/* Activates the plan for the requested input shapes (from the cache or new). */
+pml_status pml_session_ensure_plan(pml_session *s);
+void pml_session_plan_free(pml_session *s, pml_plan *p);
+
+/* Makes sure a failing op's message names its node (stage: "pack", "infer", "run"...). */
+pml_status pml_session_node_failed(const pml_kernel_ctx *ctx, pml_status status, const char *stage);
+/* Bytes of a concrete shape, or 0 with *ok = 0 when a dim is negative or the size
+ * exceeds PML_MAX_TENSOR_BYTES. */
+size_t pml_session_checked_nbytes(pml_dtype dtype, int rank, const int64_t *dims, int *ok);
+
+#endif /* PML_SESSION_PLAN_H */
