@@ -266,13 +266,13 @@ static const pml_port_schema k_maxpool_in[] = {
 static const pml_port_schema k_maxpool_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0}};
 static const pml_port_schema k_averagepool_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_averagepool_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_globalaveragepool_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_globalaveragepool_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_globalmaxpool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_globalmaxpool_out[] = {

@@ -7,9 +7,9 @@
  * (possible with large pads or dilations), so every window a kernel reduces
  * is non-empty. Global pools are windows of H x W. run splits output rows
  * over the thread pool; the kernel is chosen once in prepare: float32's from
- * ctx->config->f32.mm (AVX2 or the reference), every other dtype MaxPool
- * takes (float16, int8, uint8; schema-checked) from the type-generic
- * ctx->config->typed.pool[dtype].
+ * ctx->config->f32.mm (AVX2 or the reference), every other dtype the pools
+ * take (float16 for all four, int8 and uint8 for MaxPool; schema-checked)
+ * from the type-generic ctx->config->typed.pool[dtype].
  */
 #include <string.h>
 
@@ -104,7 +104,7 @@ static pml_status pool_prepare(pml_kernel_ctx *ctx) {
         st->fn = is_max ? kern->maxpool : kern->avgpool;
     } else {
         const pml_pool_typed *tab = ctx->config->typed.pool[dt];
-        st->typed = tab && is_max ? tab->maxpool : NULL;
+        st->typed = !tab ? NULL : is_max ? tab->maxpool : tab->avgpool;
         if (!st->typed) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no pool kernel for dtype %s", pml_dtype_name(dt));
     }
     st->threads = pml_threadpool_size(ctx->pool);

@@ -68,5 +68,13 @@ def test_maxpool_dtypes(dtype, attrs):
     check_typed("MaxPool", {"x": small((2, 13, 7, 9), dtype)}, attrs, opset=22)
 
 
-def test_global_max_pool_float16():
-    check_typed("GlobalMaxPool", {"x": small((2, 9, 5, 4), np.float16)}, opset=22)
+@pytest.mark.parametrize("op", ["GlobalMaxPool", "GlobalAveragePool"])
+def test_global_pools_float16(op):
+    check_typed(op, {"x": small((2, 9, 5, 4), np.float16)}, opset=22)
+
+
+@pytest.mark.parametrize("attrs", [{"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+                                   {"kernel_shape": [2, 3], "pads": [1, 0, 1, 1], "count_include_pad": 1,
+                                    "ceil_mode": 1}])
+def test_average_pool_float16(attrs):
+    check_typed("AveragePool", {"x": small((2, 13, 7, 9), np.float16)}, attrs, opset=22)
