@@ -262,21 +262,21 @@ static const pml_port_schema k_rotaryembedding_in[] = {
 static const pml_port_schema k_rotaryembedding_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
 static const pml_port_schema k_maxpool_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0}};
 static const pml_port_schema k_maxpool_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0}};
 static const pml_port_schema k_averagepool_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_averagepool_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_globalaveragepool_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_globalaveragepool_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_globalmaxpool_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_globalmaxpool_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_scaleshift_in[] = {
     {"x", PML_DT(PML_FLOAT32), -1, 0, 0},
     {"scale", PML_DT(PML_FLOAT32), 0, 0, 0},
@@ -349,17 +349,17 @@ static const pml_port_schema k_shape_out[] = {
 static const pml_port_schema k_constantofshape_in[] = {
     {"shape", PML_DT(PML_INT64), -1, 0, 0}};
 static const pml_port_schema k_constantofshape_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL), -1, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_size_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_size_out[] = {
     {"y", PML_DT(PML_INT64), -1, 0, 0}};
 static const pml_port_schema k_range_in[] = {
-    {"start", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0},
-    {"limit", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0},
-    {"delta", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"start", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), -1, 0, 0},
+    {"limit", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0},
+    {"delta", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0}};
 static const pml_port_schema k_range_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0}};
 static const pml_port_schema k_expand_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
     {"shape", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0}};
@@ -398,64 +398,64 @@ static const pml_port_schema k_trilu_in[] = {
 static const pml_port_schema k_trilu_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_cumsum_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0},
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
     {"axis", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0}};
 static const pml_port_schema k_cumsum_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducemean_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducemean_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducesum_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducesum_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducemax_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducemax_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducemin_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducemin_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reduceprod_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reduceprod_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducel1_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducel1_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducel2_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducel2_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducesumsquare_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_reducesumsquare_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_reducelogsumexp_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_reducelogsumexp_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_onehot_in[] = {
-    {"indices", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0},
+    {"indices", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
     {"values", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
-    {"depth", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0}};
+    {"depth", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 1, 0}};
 static const pml_port_schema k_onehot_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 1, 0, 0}};
 static const pml_port_schema k_topk_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0},
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
     {"k", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0}};
 static const pml_port_schema k_topk_out[] = {
-    {"values", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0},
+    {"values", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0},
     {"indices", PML_DT(PML_INT64), -1, 1, 0}};
 static const pml_port_schema k_argmax_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_argmax_out[] = {
     {"y", PML_DT(PML_INT64), -1, 0, 0}};
 static const pml_port_schema k_argmin_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_argmin_out[] = {
     {"y", PML_DT(PML_INT64), -1, 0, 0}};
 static const pml_port_schema k_lstm_in[] = {

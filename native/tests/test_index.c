@@ -3,9 +3,11 @@
  * ScatterND, OneHot, TopK, Trilu and CumSum against naive loops at awkward
  * sizes, with the best ISA and two threads against the reference, and every
  * out-of-range index as a PML_ERR_RUNTIME error naming the value and the
- * bound.
+ * bound. The type-generic kernels (TopK, CumSum, the scatter reductions,
+ * Range, OneHot's indices) on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
+ * 13, 127.
  */
-#include "ew_testutil.h"
+#include "typed_testutil.h"
 
 static int64_t numel(int r, const int64_t *d) { return pml_shape_numel(r, d); }
 
@@ -317,11 +319,190 @@ static void test_trilu_cumsum(void) {
     }
 }
 
+/* ---- every dtype: the type-generic kernels against naive loops ---------------------------------------------- */
+
+/* Stores integer bits v (tt_bits' form) as element i. */
+static void set_bits(pml_tensor *t, int64_t i, uint64_t v) {
+    size_t es = pml_dtype_size(t->dtype);
+    memcpy((char *)t->data + (size_t)i * es, &v, es); /* little-endian: the low bytes */
+}
+
+static int cumsum_allowed(pml_dtype dt) {
+    return dt == PML_FLOAT32 || dt == PML_FLOAT16 || dt == PML_INT32 || dt == PML_INT64 || dt == PML_UINT32 ||
+           dt == PML_UINT64;
+}
+
+static void check_typed_topk(pml_dtype dt, int64_t n, int largest) {
+    int64_t xd[3] = {2, n, 3}, k = n < 4 ? n : 4;
+    pml_tensor x = tt_typed_rand(dt, 3, xd, (unsigned)(n + dt)), kt = t_i64(1, (int64_t[]){1}, &k, 1), y[2];
+    pml_tensor *in[2] = {&x, &kt};
+    pml_attr at[2] = {attr_int("axis", 1), attr_int("largest", largest)};
+    CHECK_OK(pml_test_op(PML_OP_TOPK, at, 2, in, 2, y, 2, 1, 1));
+    int bad = y[0].dtype != dt;
+    for (int64_t o = 0; o < 2 && !bad; o++)
+        for (int64_t i = 0; i < 3 && !bad; i++) {
+            int taken[128] = {0};
+            for (int64_t t = 0; t < k && !bad; t++) { /* the best not yet taken, lower index on ties */
+                int64_t best = -1;
+                for (int64_t j = 0; j < n; j++) {
+                    if (taken[j]) continue;
+                    double v = tt_get(&x, (o * n + j) * 3 + i), b = best < 0 ? 0 : tt_get(&x, (o * n + best) * 3 + i);
+                    if (best < 0 || (largest ? v > b : v < b)) best = j;
+                }
+                taken[best] = 1;
+                int64_t at_y = (o * k + t) * 3 + i;
+                bad = as_i64(&y[1])[at_y] != best || tt_get(&y[0], at_y) != tt_get(&x, (o * n + best) * 3 + i);
+            }
+        }
+    if (bad) fprintf(stderr, "TopK %s n %lld largest %d: wrong\n", pml_dtype_name(dt), (long long)n, largest);
+    CHECK(!bad);
+    tt_free(&x), tt_free(&kt), pml_aligned_free(y[0].data), pml_aligned_free(y[1].data);
+}
+
+static void check_typed_cumsum(pml_dtype dt, int64_t n, int mode) {
+    int64_t xd[3] = {2, n, 3}, axis = 1;
+    pml_tensor x = tt_typed_rand(dt, 3, xd, (unsigned)(n * 3 + dt)), at_axis = t_i64(0, NULL, &axis, 1), y;
+    pml_tensor *in[2] = {&x, &at_axis};
+    pml_attr ca[2] = {attr_int("exclusive", mode & 1), attr_int("reverse", mode >> 1)};
+    CHECK_OK(tt_ref(PML_OP_CUMSUM, ca, 2, in, 2, &y));
+    int bad = y.dtype != dt;
+    for (int64_t b = 0; b < 2 && !bad; b++)
+        for (int64_t c = 0; c < 3 && !bad; c++)
+            for (int64_t r = 0; r < n && !bad; r++) {
+                double s = 0;
+                uint64_t u = 0;
+                for (int64_t t = 0; t < n; t++) {
+                    int in_range = mode >> 1 ? t > r || (t == r && !(mode & 1)) : t < r || (t == r && !(mode & 1));
+                    if (!in_range) continue;
+                    s += tt_get(&x, (b * n + t) * 3 + c);
+                    if (!tt_is_float(dt)) u += tt_bits(&x, (b * n + t) * 3 + c);
+                }
+                int64_t e = (b * n + r) * 3 + c;
+                if (dt == PML_FLOAT16) s = pml_f16_to_f32_scalar(pml_f32_to_f16_scalar((float)s));
+                bad = tt_is_float(dt) ? tt_get(&y, e) != s : tt_bits(&y, e) != tt_wrap(dt, u);
+            }
+    if (bad) fprintf(stderr, "CumSum %s n %lld mode %d: wrong\n", pml_dtype_name(dt), (long long)n, mode);
+    CHECK(!bad);
+    tt_free(&x), tt_free(&at_axis), tt_free(&y);
+}
+
+/* One reduction step of the oracle: out[at] = out[at] (red) upd[k]. */
+static void scatter_step(pml_tensor *out, int64_t at, const pml_tensor *upd, int64_t k, int red) {
+    double a = tt_get(out, at), b = tt_get(upd, k);
+    if (tt_is_float(out->dtype) || out->dtype == PML_BOOL) {
+        double r = red == 1 ? a + b : red == 2 ? a * b : red == 3 ? (b > a ? b : a) : (b < a ? b : a);
+        tt_set(out, at, r);
+        return;
+    }
+    uint64_t x = tt_bits(out, at), v = tt_bits(upd, k);
+    set_bits(out, at, red == 1 ? x + v : red == 2 ? x * v : red == 3 ? (b > a ? v : x) : (b < a ? v : x));
+}
+
+static void check_typed_scatter(pml_dtype dt, int64_t n, int red) {
+    int64_t dd[2] = {3, n}, id[2] = {3, 2 * n};
+    pml_tensor data = tt_typed_rand(dt, 2, dd, (unsigned)(n + red)), upd = tt_typed_rand(dt, 2, id, (unsigned)(n * red + 1));
+    pml_tensor idx = tt_make(PML_INT64, 2, id, NULL), y;
+    for (int64_t k = 0; k < 6 * n; k++) as_i64(&idx)[k] = (k * 7) % n - (k & 1 ? n : 0); /* duplicates, negatives */
+    pml_tensor *in[3] = {&data, &idx, &upd};
+    pml_attr at[2] = {attr_int("axis", 1), attr_int("reduction", red)};
+    CHECK_OK(tt_ref(PML_OP_SCATTERELEMENTS, at, 2, in, 3, &y));
+    pml_tensor want = tt_make(dt, 2, dd, data.data);
+    for (int64_t r = 0; r < 3; r++)
+        for (int64_t c = 0; c < 2 * n; c++) {
+            int64_t v = as_i64(&idx)[r * 2 * n + c];
+            scatter_step(&want, r * n + (v < 0 ? v + n : v), &upd, r * 2 * n + c, red);
+        }
+    int ok = tt_same_bytes(&y, &want);
+    if (!ok) fprintf(stderr, "ScatterElements %s n %lld reduction %d: wrong\n", pml_dtype_name(dt), (long long)n, red);
+    CHECK(ok);
+    tt_free(&y), tt_free(&want);
+    /* ScatterND: rows of data [n, 3] by index tuples (slices of 3 elements) */
+    int64_t nd_d[2] = {n, 3}, nd_i[2] = {4, 1}, nd_u[2] = {4, 3}, rows[4] = {0, n - 1, 0, n / 2};
+    pml_tensor d2 = tt_typed_rand(dt, 2, nd_d, 5), i2 = tt_make(PML_INT64, 2, nd_i, rows), u2 = tt_typed_rand(dt, 2, nd_u, 6);
+    pml_tensor *in2[3] = {&d2, &i2, &u2};
+    pml_attr at2[1] = {attr_int("reduction", red)};
+    CHECK_OK(tt_ref(PML_OP_SCATTERND, at2, 1, in2, 3, &y));
+    want = tt_make(dt, 2, nd_d, d2.data);
+    for (int64_t t = 0; t < 4; t++)
+        for (int64_t e = 0; e < 3; e++) scatter_step(&want, rows[t] * 3 + e, &u2, t * 3 + e, red);
+    ok = tt_same_bytes(&y, &want);
+    if (!ok) fprintf(stderr, "ScatterND %s n %lld reduction %d: wrong\n", pml_dtype_name(dt), (long long)n, red);
+    CHECK(ok);
+    tt_free(&y), tt_free(&want), tt_free(&d2), tt_free(&i2), tt_free(&u2);
+    tt_free(&data), tt_free(&upd), tt_free(&idx);
+}
+
+static void check_typed_range(pml_dtype dt, int64_t n) {
+    int64_t one[1] = {1};
+    pml_tensor t[3];
+    double v[3] = {-3, -3 + 2.0 * (double)n - 1, 2}; /* n elements */
+    for (int k = 0; k < 3; k++) {
+        t[k] = tt_make(dt, 1, one, NULL);
+        tt_set(&t[k], 0, v[k]);
+        t[k].value_known = 1;
+    }
+    pml_tensor *in[3] = {&t[0], &t[1], &t[2]}, y;
+    CHECK_OK(tt_ref(PML_OP_RANGE, NULL, 0, in, 3, &y));
+    int bad = y.dtype != dt || y.dims[0] != n;
+    for (int64_t k = 0; k < n && !bad; k++) bad = tt_get(&y, k) != -3 + 2.0 * (double)k;
+    if (bad) fprintf(stderr, "Range %s n %lld: wrong\n", pml_dtype_name(dt), (long long)n);
+    CHECK(!bad);
+    tt_free(&y);
+    for (int k = 0; k < 3; k++) tt_free(&t[k]);
+}
+
+/* OneHot with indices of dtype dt (values as typed_rand gives, so some are negative or out of range). */
+static void check_typed_onehot(pml_dtype dt, int64_t n) {
+    int64_t two = 2, depth = 5;
+    float vals[2] = {-1.0f, 9.0f};
+    pml_tensor idx = tt_typed_rand(dt, 1, &n, (unsigned)(n + 3 * dt)), values = tt_make(PML_FLOAT32, 1, &two, vals), y;
+    pml_tensor *in[2] = {&idx, &values};
+    pml_attr at[2] = {attr_int("depth", depth), attr_int("axis", -1)};
+    CHECK_OK(tt_ref(PML_OP_ONEHOT, at, 2, in, 2, &y));
+    int bad = y.dims[0] != n || y.dims[1] != depth;
+    for (int64_t i = 0; i < n && !bad; i++) {
+        int64_t v = (int64_t)tt_get(&idx, i); /* truncation toward zero */
+        if (v < 0) v += depth;
+        for (int64_t c = 0; c < depth && !bad; c++) bad = as_f32(&y)[i * depth + c] != (c == v ? 9.0f : -1.0f);
+    }
+    if (bad) fprintf(stderr, "OneHot with %s indices, n %lld: wrong\n", pml_dtype_name(dt), (long long)n);
+    CHECK(!bad);
+    tt_free(&idx), tt_free(&values), tt_free(&y);
+}
+
+static void test_typed_index(void) {
+    for (int d = 0; d < TT_N_DTYPES; d++) {
+        pml_dtype dt = tt_all_dtypes[d];
+        for (int s = 0; s < TT_N_SIZES; s++) {
+            int64_t n = tt_sizes[s];
+            if (dt != PML_BOOL) check_typed_topk(dt, n, 1), check_typed_topk(dt, n, 0), check_typed_onehot(dt, n);
+            if (cumsum_allowed(dt))
+                for (int mode = 0; mode < 4; mode++) check_typed_cumsum(dt, n, mode);
+            for (int red = 1; red <= 4; red++) check_typed_scatter(dt, n, red);
+            if (dt == PML_FLOAT32 || dt == PML_FLOAT16 || dt == PML_INT16 || dt == PML_INT32 || dt == PML_INT64)
+                check_typed_range(dt, n);
+        }
+    }
+    /* outside ONNX's types: CumSum on int8, Range on uint8, TopK on bool */
+    int64_t one[1] = {1}, zero = 0;
+    pml_tensor x8 = tt_make(PML_INT8, 1, one, NULL), xu = tt_make(PML_UINT8, 1, one, NULL);
+    pml_tensor xb = tt_make(PML_BOOL, 1, one, NULL), kt = t_i64(0, NULL, &zero, 1);
+    xu.value_known = 1;
+    pml_tensor *in[3] = {&x8};
+    tt_expect_error("CumSum int8", PML_ERR_DTYPE, PML_OP_CUMSUM, NULL, 0, in, 1, 1);
+    in[0] = in[1] = in[2] = &xu;
+    tt_expect_error("Range uint8", PML_ERR_DTYPE, PML_OP_RANGE, NULL, 0, in, 3, 1);
+    in[0] = &xb, in[1] = &kt;
+    tt_expect_error("TopK bool", PML_ERR_DTYPE, PML_OP_TOPK, NULL, 0, in, 2, 2);
+    tt_free(&x8), tt_free(&xu), tt_free(&xb), tt_free(&kt);
+}
+
 int main(void) {
     test_gather();
     test_gather_scatter_elements();
     test_gather_scatter_nd();
     test_onehot_topk();
     test_trilu_cumsum();
+    test_typed_index();
     return test_finish("test_index");
 }

@@ -6,9 +6,11 @@
  *    to the padded extent (as onnx's reference does) and skips NaN taps;
  *  - AVX2 vs reference at channels 1, 3, 8, 17, 33, 64, every window option,
  *    threads 1 and 2; NaN propagation of max;
- *  - infer errors (windows covering only padding, bad attributes).
+ *  - infer errors (windows covering only padding, bad attributes);
+ *  - MaxPool on float16/int8/uint8, the other pools on float16 (the
+ *    type-generic kernels) against the oracle at channels 1, 7, 8, 9, 13, 127.
  */
-#include "testutil.h"
+#include "typed_testutil.h"
 
 typedef struct pool_cfg {
     int op;
@@ -236,10 +238,68 @@ static void test_errors(void) {
     expect_error(p, a6, 2, "ceil_mode");
 }
 
+/* A pool of dtype dt against the oracle run on the same (exact) values as float32: max bit for bit,
+ * averages to float16's rounding of the oracle's mean. */
+static void check_typed_pool(pml_dtype dt, pool_cfg p) {
+    const int64_t xd[4] = {p.n, p.h, p.w, p.c};
+    const int64_t nx = pml_shape_numel(4, xd), ny = p.n * cfg_oh(&p) * cfg_ow(&p) * p.c;
+    pml_tensor tx = tt_typed_rand(dt, 4, xd, (unsigned)(p.c * 17 + dt + p.op));
+    float *xf = malloc((size_t)nx * sizeof(float) + 4), *want = malloc((size_t)ny * sizeof(float) + 4);
+    for (int64_t i = 0; i < nx; i++) xf[i] = (float)tt_get(&tx, i);
+    oracle_pool(&p, xf, want);
+    const int64_t k[2] = {p.kh, p.kw}, st[2] = {p.sh, p.sw}, d[2] = {p.dh, p.dw}, pads[4] = {p.pt, p.pl, p.pb, p.pr};
+    pml_attr attrs[6] = {attr_ints("kernel", k, 2), attr_ints("strides", st, 2), attr_ints("dilations", d, 2),
+                         attr_ints("pads", pads, 4), attr_int("ceil_mode", p.ceil_mode),
+                         attr_int("count_include_pad", p.cip)};
+    const int is_avg = p.op == PML_OP_AVERAGEPOOL || p.op == PML_OP_GLOBALAVERAGEPOOL;
+    pml_tensor *in[1] = {&tx}, y;
+    for (int threads = 1; threads <= 2; threads++) {
+        pml_status s = pml_test_op(p.op, attrs, is_global(&p) ? 0 : p.op == PML_OP_AVERAGEPOOL ? 6 : 5, in, 1, &y, 1,
+                                   threads == 1, threads);
+        CHECK_OK(s);
+        if (s != PML_OK) break;
+        int bad = y.dtype != dt || pml_shape_numel(4, y.dims) != ny;
+        for (int64_t i = 0; i < ny && !bad; i++)
+            bad = is_avg ? fabs(tt_get(&y, i) - want[i]) > 1e-3 * (1 + fabs(want[i])) : tt_get(&y, i) != want[i];
+        if (bad) fprintf(stderr, "pool op %d %s c%lld: differs from the oracle\n", p.op, pml_dtype_name(dt), (long long)p.c);
+        CHECK(!bad);
+        pml_aligned_free(y.data);
+    }
+    tt_free(&tx), free(xf), free(want);
+}
+
+static void test_typed(void) {
+    static const pml_dtype dts[] = {PML_FLOAT16, PML_INT8, PML_UINT8};
+    for (int t = 0; t < 3; t++)
+        for (int s = 0; s < TT_N_SIZES; s++) {
+            pool_cfg p = pcfg(PML_OP_MAXPOOL, 5, 6, tt_sizes[s], 3, 2, 1);
+            check_typed_pool(dts[t], p);
+            p.dh = 2, p.ceil_mode = 1, p.pb = 0; /* dilated, ceil_mode: a last window past the padding */
+            check_typed_pool(dts[t], p);
+            if (dts[t] != PML_FLOAT16) continue;
+            check_typed_pool(dts[t], pcfg(PML_OP_GLOBALMAXPOOL, 4, 3, tt_sizes[s], 1, 1, 0));
+            pool_cfg a = pcfg(PML_OP_AVERAGEPOOL, 5, 6, tt_sizes[s], 3, 2, 1);
+            check_typed_pool(dts[t], a);
+            a.cip = 1, a.ceil_mode = 1;
+            check_typed_pool(dts[t], a);
+            check_typed_pool(dts[t], pcfg(PML_OP_GLOBALAVERAGEPOOL, 4, 3, tt_sizes[s], 1, 1, 0));
+        }
+    /* outside ONNX's types: MaxPool on int16, AveragePool on int8 */
+    int64_t xd[4] = {1, 3, 3, 2}, k[2] = {2, 2};
+    pml_attr ka = attr_ints("kernel", k, 2);
+    pml_tensor x16 = tt_make(PML_INT16, 4, xd, NULL), xh = tt_make(PML_INT8, 4, xd, NULL);
+    pml_tensor *in[1] = {&x16};
+    tt_expect_error("MaxPool int16", PML_ERR_DTYPE, PML_OP_MAXPOOL, &ka, 1, in, 1, 1);
+    in[0] = &xh;
+    tt_expect_error("AveragePool int8", PML_ERR_DTYPE, PML_OP_AVERAGEPOOL, &ka, 1, in, 1, 1);
+    tt_free(&x16), tt_free(&xh);
+}
+
 int main(void) {
     test_hand();
     test_random();
     test_nan();
     test_errors();
+    test_typed();
     return test_finish("test_pool");
 }

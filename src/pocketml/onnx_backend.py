@@ -23,7 +23,8 @@ PARAMETER_INPUTS = {
     "Squeeze": {1}, "Unsqueeze": {1}, "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1},
     "Resize": {1, 2, 3}, "Upsample": {1}, "ConstantOfShape": {0},
     "Expand": {1}, "Tile": {1}, "Range": {0, 1, 2}, "TopK": {1}, "OneHot": {1}, "CumSum": {1}, "Trilu": {1},
-    **{op: {1} for op in ("ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp")},
+    **{op: {1} for op in ("ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp",
+                          "ReduceLogSum")},
 }
 
 

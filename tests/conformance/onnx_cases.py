@@ -26,7 +26,7 @@ SUPPORTED_ONNX_OPS |= {"LayerNormalization", "RMSNormalization", "Einsum", "Atte
 # issue 3: shape, index and reduction ops
 SUPPORTED_ONNX_OPS |= {"Size", "Range", "Expand", "Tile", "GatherElements", "GatherND", "ScatterElements", "Scatter",
                        "ScatterND", "Trilu", "CumSum", "OneHot", "TopK", "ArgMax", "ArgMin", "ReduceMin",
-                       "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp"}
+                       "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "ReduceLogSum"}
 # issue 3: comparisons, logic, Where, Mod and math for transformer graphs
 SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not",
                        "IsNaN", "IsInf", "Where", "Mod", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf",

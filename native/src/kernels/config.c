@@ -37,6 +37,9 @@ static const pml_kernel_config g_scalar = {
                         pml_x64_transpose2d__scalar}},
     .typed.binary = PML_BINARY_TYPED__SCALAR,
     .typed.logic = PML_LOGIC_TYPED__SCALAR,
+    .typed.reduce = PML_REDUCE_TYPED__SCALAR,
+    .typed.pool = PML_POOL_TYPED__SCALAR,
+    .typed.index = PML_INDEX_TYPED__SCALAR,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -65,6 +68,9 @@ static const pml_kernel_config g_avx2 = {
                         pml_x64_transpose2d__scalar}},
     .typed.binary = PML_BINARY_TYPED__SCALAR,
     .typed.logic = PML_LOGIC_TYPED__SCALAR,
+    .typed.reduce = PML_REDUCE_TYPED__SCALAR,
+    .typed.pool = PML_POOL_TYPED__SCALAR,
+    .typed.index = PML_INDEX_TYPED__SCALAR,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }

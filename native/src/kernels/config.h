@@ -22,10 +22,13 @@
 
 #include "kernels/cpu.h"
 #include "kernels/elementwise/binary_typed.h" /* pml_binary_typed */
-#include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
-#include "kernels/logic/logic_typed.h"      /* pml_logic_typed */
-#include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
-#include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
+#include "kernels/elementwise/ew_kernels.h"   /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
+#include "kernels/index/index_typed.h"        /* pml_index_typed */
+#include "kernels/logic/logic_typed.h"        /* pml_logic_typed */
+#include "kernels/matmul/gemm.h"              /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
+#include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
+#include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
+#include "kernels/tensor/transpose.h"         /* pml_transpose2d_fn */
 
 /* float32: every family the engine runs on floats today. */
 typedef struct pml_f32_config {
@@ -45,6 +48,9 @@ typedef struct pml_x_config {
 typedef struct pml_typed_config {
     const pml_binary_typed *binary[PML_DTYPE_COUNT]; /* elementwise: Add Sub Mul Div Pow Max Min Mod PRelu */
     const pml_logic_typed *logic[PML_DTYPE_COUNT];   /* logic: comparisons, Where, And/Or/Xor/Not (bool) */
+    const pml_reduce_typed *reduce[PML_DTYPE_COUNT]; /* reductions, ArgMax/ArgMin */
+    const pml_pool_typed *pool[PML_DTYPE_COUNT];     /* MaxPool */
+    const pml_index_typed *index[PML_DTYPE_COUNT];   /* TopK, CumSum, scatter reductions, Range */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today

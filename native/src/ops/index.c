@@ -1,61 +1,42 @@
 /*
  * ops/index.c — ops driven by index or count values: Range, Trilu, CumSum,
- * GatherElements, GatherND, ScatterElements, ScatterND, OneHot and TopK.
+ * OneHot and TopK (Gather is in ops/index_gather.c, the element-wise gathers
+ * and scatters in ops/index_scatter.c). Input dtypes are checked by the
+ * generated op schema before infer.
  *
- * Index inputs (int32 or int64) are data: they are read at run time, every
- * one is checked against its bound before anything is written, and an
- * out-of-range index is a PML_ERR_RUNTIME error naming the op, the value,
- * its position and the valid range (negative indices wrap once, as ONNX
- * says). OneHot is the exception ONNX defines: an out-of-range index gives
- * an all-"off" row. Sizes that shape the output (Range's bounds, TopK's k,
+ * OneHot's out-of-range index gives an all-"off" row, as ONNX defines. Sizes that shape the output (Range's bounds, TopK's k,
  * OneHot's depth) must be known while planning (ops/params.h); Trilu's k and
  * CumSum's axis only steer the copy, so they may be computed at run time.
  *
  * TopK sorts each slice's indices with a merge sort in arena scratch
- * (stable, so equal values keep index order as onnxruntime does).
- * Everything here is a scalar reference kernel: these ops move little data
- * next to the matmuls around them.
+ * (stable, so equal values keep index order as onnxruntime does). TopK's
+ * sort, CumSum, Range and OneHot's index conversion run the type-generic
+ * kernels prepare takes from ctx->config->typed.index[dtype]
+ * (kernels/index/index_typed.h); Trilu and OneHot's values move by size.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../internal.h"
+#include "kernels/config.h"
 #include "validate.h"
 #include "params.h"
 
-static const pml_dtype g_index_types[] = {PML_INT32, PML_INT64};
-static const pml_dtype g_numeric_types[] = {PML_FLOAT32, PML_INT32, PML_INT64};
-
-/* Row-major strides (elements) of a shape. */
-static void strides_of(int rank, const int64_t *dims, int64_t *stride) {
-    int64_t t = 1;
-    for (int a = rank - 1; a >= 0; a--) stride[a] = t, t *= dims[a];
-}
-
-/* Index v for an axis of size d, wrapped; -1 (after an error) when out of range. */
-static int64_t check_index(const pml_kernel_ctx *ctx, int64_t v, int64_t d, int64_t pos, const char *what,
-                           pml_status *st) {
-    if (v < -d || v >= d) {
-        *st = pml_node_error(ctx, PML_ERR_RUNTIME,
-                             "index %lld (at position %lld of indices) is out of range for %s of size %lld "
-                             "(valid: %lld..%lld)",
-                             (long long)v, (long long)pos, what, (long long)d, (long long)-d, (long long)d - 1);
-        return -1;
-    }
-    return v < 0 ? v + d : v;
-}
-
 /* ---- Range ------------------------------------------------------------------------------------------------ */
+
+static int range_is_float(pml_dtype dt) { return dt == PML_FLOAT32 || dt == PML_FLOAT16; }
 
 static pml_status range_values(const pml_kernel_ctx *ctx, const void *const *data, pml_dtype dt, double *f,
                                int64_t *i) {
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 3; k++) { /* plan-time reads of the registry's Range dtypes */
         if (dt == PML_FLOAT32) f[k] = ((const float *)data[k])[0];
+        else if (dt == PML_FLOAT16) f[k] = pml_f16_to_f32_scalar(((const uint16_t *)data[k])[0]);
+        else if (dt == PML_INT16) i[k] = ((const int16_t *)data[k])[0];
         else if (dt == PML_INT32) i[k] = ((const int32_t *)data[k])[0];
         else i[k] = ((const int64_t *)data[k])[0];
     }
-    if (dt == PML_FLOAT32 ? f[2] == 0.0 || f[2] != f[2] : i[2] == 0)
+    if (range_is_float(dt) ? f[2] == 0.0 || f[2] != f[2] : i[2] == 0)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "delta is 0 (or NaN)");
     return PML_OK;
 }
@@ -66,9 +47,7 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *t[3];
     pml_status s;
     for (int k = 0; k < 3; k++) {
-        if ((s = pml_ew_input(ctx, k, roles[k], &t[k])) != PML_OK ||
-            (s = pml_ew_check_dtype(ctx, t[k], roles[k], g_numeric_types, 3)) != PML_OK)
-            return s;
+        if ((s = pml_ew_input(ctx, k, roles[k], &t[k])) != PML_OK) return s;
         if (t[k]->dtype != t[0]->dtype || pml_shape_numel(t[k]->rank, t[k]->dims) != 1 || t[k]->rank > 1)
             return pml_node_error(ctx, PML_ERR_SHAPE, "'%s' must be a scalar of start's dtype %s", roles[k],
                                   pml_dtype_name(t[0]->dtype));
@@ -80,7 +59,7 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     double f[3] = {0};
     int64_t i[3] = {0}, n;
     if ((s = range_values(ctx, data, t[0]->dtype, f, i)) != PML_OK) return s;
-    if (t[0]->dtype == PML_FLOAT32) {
+    if (range_is_float(t[0]->dtype)) {
         double c = ceil((f[1] - f[0]) / f[2]);
         if (!(c < (double)PML_EW_MAX_NUMEL))
             return pml_node_error(ctx, PML_ERR_SHAPE, "start %g, limit %g, delta %g give too many elements", f[0], f[1],
@@ -100,21 +79,26 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, t[0]->dtype, 1, &n);
 }
 
+/* The dtype's kernel of the index family, kept in the op state (prepare). */
+typedef struct index_state {
+    const pml_index_typed *k;
+} index_state;
+
+static pml_status index_prepare(pml_kernel_ctx *ctx) {
+    index_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    st->k = ctx->config->typed.index[ctx->in[0]->dtype];
+    const int op = ctx->node->op;
+    if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (op == PML_OP_CUMSUM && !st->k->cumsum) ||
+        (op == PML_OP_TOPK && !st->k->topk_sort) || (op == PML_OP_ONEHOT && !st->k->to_index))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(ctx->in[0]->dtype));
+    return PML_OK;
+}
+
 static pml_status range_run(pml_kernel_ctx *ctx) {
-    const void *data[3] = {ctx->in[0]->data, ctx->in[1]->data, ctx->in[2]->data};
-    pml_tensor *y = ctx->out[0];
-    double f[3] = {0};
-    int64_t i[3] = {0}, n = y->dims[0];
-    pml_status s = range_values(ctx, data, y->dtype, f, i);
-    if (s != PML_OK) return s;
-    for (int64_t k = 0; k < n; k++) {
-        if (y->dtype == PML_FLOAT32) ((float *)y->data)[k] = (float)(f[0] + (double)k * f[2]);
-        else {
-            int64_t v = (int64_t)((uint64_t)i[0] + (uint64_t)k * (uint64_t)i[2]); /* wraps, never UB */
-            if (y->dtype == PML_INT32) ((int32_t *)y->data)[k] = (int32_t)v;
-            else ((int64_t *)y->data)[k] = v;
-        }
-    }
+    /* infer read the (plan-time) values and rejected a zero delta; the length is the output's */
+    ((const index_state *)ctx->state)->k->range(ctx->in[0]->data, ctx->in[2]->data, ctx->out[0]->dims[0],
+                                                ctx->out[0]->data);
     return PML_OK;
 }
 
@@ -125,8 +109,7 @@ static pml_status scalar_input_check(const pml_kernel_ctx *ctx, int i, const cha
     if (i >= ctx->n_in || !ctx->in[i]) return PML_OK;
     const pml_tensor *t;
     pml_status s;
-    if ((s = pml_ew_input(ctx, i, role, &t)) != PML_OK || (s = pml_ew_check_dtype(ctx, t, role, g_index_types, 2)))
-        return s;
+    if ((s = pml_ew_input(ctx, i, role, &t)) != PML_OK) return s;
     if (t->rank > 1 || pml_shape_numel(t->rank, t->dims) != 1)
         return pml_node_error(ctx, PML_ERR_SHAPE, "'%s' must be a scalar", role);
     return PML_OK;
@@ -173,8 +156,7 @@ static pml_status trilu_run(pml_kernel_ctx *ctx) {
 static pml_status cumsum_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_ew_check_dtype(ctx, x, "x", g_numeric_types, 3)) ||
-        (s = scalar_input_check(ctx, 1, "axis")) != PML_OK)
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = scalar_input_check(ctx, 1, "axis")) != PML_OK)
         return s;
     if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank >= 1");
     int axis;
@@ -184,24 +166,6 @@ static pml_status cumsum_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
 }
 
-/* y[k] = y[k-1] + x[k] (exclusive: + x[k-1]) along the axis, walked backwards when reversed.
- * U is the unsigned twin of T for integers: sums wrap like the output type, never UB. */
-#define PML_CUMSUM(name, T, U)                                                                                 \
-    static void cumsum_##name(const T *x, T *y, int64_t outer, int64_t n, int64_t inner, int excl, int rev) {  \
-        for (int64_t o = 0; o < outer; o++)                                                                    \
-            for (int64_t s = 0; s < n; s++) {                                                                  \
-                int64_t k = rev ? n - 1 - s : s, prev = rev ? k + 1 : k - 1;                                   \
-                for (int64_t j = 0; j < inner; j++) {                                                          \
-                    int64_t at = (o * n + k) * inner + j, pat = (o * n + prev) * inner + j;                    \
-                    if (s == 0) y[at] = excl ? (T)0 : x[at];                                                   \
-                    else y[at] = (T)((U)y[pat] + (U)(excl ? x[pat] : x[at]));                                  \
-                }                                                                                              \
-            }                                                                                                  \
-    }
-PML_CUMSUM(f32, float, float)
-PML_CUMSUM(i32, int32_t, uint32_t)
-PML_CUMSUM(i64, int64_t, uint64_t)
-
 static pml_status cumsum_run(pml_kernel_ctx *ctx) {
     const pml_tensor *x = ctx->in[0];
     int axis;
@@ -210,272 +174,7 @@ static pml_status cumsum_run(pml_kernel_ctx *ctx) {
     int64_t outer = pml_shape_numel(axis, x->dims), n = x->dims[axis];
     int64_t inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
     int excl = pml_attr_int(ctx->node, "exclusive", 0) != 0, rev = pml_attr_int(ctx->node, "reverse", 0) != 0;
-    if (x->dtype == PML_FLOAT32) cumsum_f32(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
-    else if (x->dtype == PML_INT32) cumsum_i32(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
-    else cumsum_i64(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
-    return PML_OK;
-}
-
-/* ---- GatherElements / ScatterElements ------------------------------------------------------------------- */
-
-/* data and indices of equal rank; indices no larger than data off the axis (so no read strays). */
-static pml_status elements_check(pml_kernel_ctx *ctx, const pml_tensor *data, const pml_tensor *idx, int *axis) {
-    pml_status s;
-    if ((s = pml_ew_check_dtype(ctx, idx, "indices", g_index_types, 2)) != PML_OK) return s;
-    if (data->rank < 1 || idx->rank != data->rank)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "indices (rank %d) must have the rank of data (%d, >= 1)", idx->rank,
-                              data->rank);
-    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), data->rank, "axis", axis)) != PML_OK) return s;
-    for (int a = 0; a < data->rank; a++)
-        if (a != *axis && idx->dims[a] > data->dims[a]) {
-            char b1[160], b2[160];
-            return pml_node_error(ctx, PML_ERR_SHAPE, "indices %s exceed data %s on axis %d",
-                                  pml_shape_str(idx->rank, idx->dims, b1, sizeof b1),
-                                  pml_shape_str(data->rank, data->dims, b2, sizeof b2), a);
-        }
-    return PML_OK;
-}
-
-static pml_status gather_elements_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *data, *idx;
-    pml_status s;
-    int axis;
-    if ((s = pml_ew_input(ctx, 0, "data", &data)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK ||
-        (s = elements_check(ctx, data, idx, &axis)) != PML_OK)
-        return s;
-    return pml_ew_set_output(ctx, 0, data->dtype, idx->rank, idx->dims);
-}
-
-/* Data element offset of each indices element (validated), written to off[]. */
-static pml_status elements_offsets(pml_kernel_ctx *ctx, const pml_tensor *data, const pml_tensor *idx, int axis,
-                                   int64_t *off) {
-    int64_t ds[PML_MAX_RANK], c[PML_MAX_RANK] = {0};
-    strides_of(data->rank, data->dims, ds);
-    int64_t n = pml_shape_numel(idx->rank, idx->dims), d = data->dims[axis];
-    pml_status st = PML_OK;
-    for (int64_t k = 0; k < n; k++) {
-        int64_t v = check_index(ctx, pml_index_at(idx, k), d, k, "the axis", &st);
-        if (v < 0) return st;
-        int64_t o = 0;
-        for (int a = 0; a < idx->rank; a++) o += (a == axis ? v : c[a]) * ds[a];
-        off[k] = o;
-        for (int a = idx->rank - 1; a >= 0 && ++c[a] == idx->dims[a]; a--) c[a] = 0;
-    }
-    return PML_OK;
-}
-
-static pml_status elements_prepare(pml_kernel_ctx *ctx) {
-    ctx->scratch_size = (size_t)pml_shape_numel(ctx->in[1]->rank, ctx->in[1]->dims) * sizeof(int64_t);
-    return PML_OK;
-}
-
-static pml_status gather_elements_run(pml_kernel_ctx *ctx) {
-    const pml_tensor *data = ctx->in[0], *idx = ctx->in[1];
-    int axis;
-    pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), data->rank, "axis", &axis);
-    int64_t *off = (int64_t *)ctx->scratch, n = pml_shape_numel(idx->rank, idx->dims);
-    pml_status s = elements_offsets(ctx, data, idx, axis, off);
-    if (s != PML_OK) return s;
-    size_t es = pml_dtype_size(data->dtype);
-    for (int64_t k = 0; k < n; k++)
-        memcpy((char *)ctx->out[0]->data + k * (int64_t)es, (const char *)data->data + off[k] * (int64_t)es, es);
-    return PML_OK;
-}
-
-/* Scatter reduction of one element: 0 none, 1 add, 2 mul, 3 max, 4 min. */
-static void combine(pml_dtype dt, int red, char *dst, const char *src, size_t es) {
-    if (red == 0) {
-        memcpy(dst, src, es);
-    } else if (dt == PML_FLOAT32) {
-        float *d = (float *)dst, v = *(const float *)src;
-        *d = red == 1 ? *d + v : red == 2 ? *d * v : red == 3 ? (v > *d ? v : *d) : (v < *d ? v : *d);
-    } else if (dt == PML_INT32) {
-        int32_t *d = (int32_t *)dst, v = *(const int32_t *)src;
-        *d = red == 1 ? (int32_t)((uint32_t)*d + (uint32_t)v)
-                      : red == 2 ? (int32_t)((uint32_t)*d * (uint32_t)v) : red == 3 ? (v > *d ? v : *d) : (v < *d ? v : *d);
-    } else {
-        int64_t *d = (int64_t *)dst, v = *(const int64_t *)src;
-        *d = red == 1 ? (int64_t)((uint64_t)*d + (uint64_t)v)
-                      : red == 2 ? (int64_t)((uint64_t)*d * (uint64_t)v) : red == 3 ? (v > *d ? v : *d) : (v < *d ? v : *d);
-    }
-}
-
-static pml_status reduction_check(pml_kernel_ctx *ctx, const pml_tensor *data) {
-    int64_t red = pml_attr_int(ctx->node, "reduction", 0);
-    if (red < 0 || red > 4)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "reduction %lld (supported: 0 none, 1 add, 2 mul, 3 max, 4 min)",
-                              (long long)red);
-    if (red && data->dtype != PML_FLOAT32 && data->dtype != PML_INT32 && data->dtype != PML_INT64)
-        return pml_node_error(ctx, PML_ERR_DTYPE, "reduction on %s data (supported: float32, int32, int64)",
-                              pml_dtype_name(data->dtype));
-    return PML_OK;
-}
-
-static pml_status scatter_elements_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *data, *idx, *upd;
-    pml_status s;
-    int axis;
-    if ((s = pml_ew_input(ctx, 0, "data", &data)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK ||
-        (s = pml_ew_input(ctx, 2, "updates", &upd)) != PML_OK || (s = elements_check(ctx, data, idx, &axis)) != PML_OK ||
-        (s = reduction_check(ctx, data)) != PML_OK)
-        return s;
-    int same = upd->dtype == data->dtype && upd->rank == idx->rank;
-    for (int a = 0; same && a < idx->rank; a++) same = upd->dims[a] == idx->dims[a];
-    if (!same) return pml_node_error(ctx, PML_ERR_SHAPE, "updates must have the shape of indices and the dtype of data");
-    return pml_ew_set_output(ctx, 0, data->dtype, data->rank, data->dims);
-}
-
-static pml_status scatter_elements_run(pml_kernel_ctx *ctx) {
-    const pml_tensor *data = ctx->in[0], *idx = ctx->in[1], *upd = ctx->in[2];
-    pml_tensor *y = ctx->out[0];
-    int axis;
-    pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), data->rank, "axis", &axis);
-    int64_t *off = (int64_t *)ctx->scratch, n = pml_shape_numel(idx->rank, idx->dims);
-    pml_status s = elements_offsets(ctx, data, idx, axis, off); /* all checked before anything is written */
-    if (s != PML_OK) return s;
-    if (y->data != data->data && y->nbytes) memcpy(y->data, data->data, y->nbytes);
-    size_t es = pml_dtype_size(data->dtype);
-    int red = (int)pml_attr_int(ctx->node, "reduction", 0);
-    for (int64_t k = 0; k < n; k++)
-        combine(data->dtype, red, (char *)y->data + off[k] * (int64_t)es, (const char *)upd->data + k * (int64_t)es, es);
-    return PML_OK;
-}
-
-/* ---- GatherND / ScatterND -------------------------------------------------------------------------------- */
-
-typedef struct nd_plan {
-    int b, k;          /* batch dims, index tuple length */
-    int64_t batches;   /* product of the batch dims */
-    int64_t per_batch; /* index tuples per batch */
-    int64_t slice;     /* elements per gathered/scattered slice: prod(data dims[b+k:]) */
-    int64_t dstride[PML_MAX_RANK];
-} nd_plan;
-
-static void nd_plan_of(const pml_tensor *data, const pml_tensor *idx, int b, nd_plan *p) {
-    p->b = b;
-    p->k = (int)idx->dims[idx->rank - 1];
-    p->batches = pml_shape_numel(b, data->dims);
-    p->per_batch = pml_shape_numel(idx->rank - 1 - b, idx->dims + b);
-    p->slice = pml_shape_numel(data->rank - b - p->k, data->dims + b + p->k);
-    strides_of(data->rank, data->dims, p->dstride);
-}
-
-/* Validated data element offset of every index tuple into off[batches * per_batch]. */
-static pml_status nd_offsets(pml_kernel_ctx *ctx, const pml_tensor *data, const pml_tensor *idx, const nd_plan *p,
-                             int64_t *off) {
-    pml_status st = PML_OK;
-    for (int64_t bt = 0; bt < p->batches; bt++)
-        for (int64_t j = 0; j < p->per_batch; j++) {
-            int64_t t = bt * p->per_batch + j, o = 0, rem = bt; /* rem walks the batch dims of data */
-            for (int a = p->b - 1; a >= 0; a--) o += (rem % data->dims[a]) * p->dstride[a], rem /= data->dims[a];
-            for (int a = 0; a < p->k; a++) {
-                char what[48];
-                snprintf(what, sizeof what, "data axis %d", p->b + a);
-                int64_t v = check_index(ctx, pml_index_at(idx, t * p->k + a), data->dims[p->b + a], t * p->k + a, what,
-                                        &st);
-                if (v < 0) return st;
-                o += v * p->dstride[p->b + a];
-            }
-            off[t] = o;
-        }
-    return PML_OK;
-}
-
-static pml_status nd_check(pml_kernel_ctx *ctx, const pml_tensor *data, const pml_tensor *idx, int64_t b) {
-    pml_status s = pml_ew_check_dtype(ctx, idx, "indices", g_index_types, 2);
-    if (s != PML_OK) return s;
-    if (idx->rank < 1 || b < 0 || b >= idx->rank || b >= data->rank)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "batch_dims %lld must be below the ranks of data (%d) and indices (%d)",
-                              (long long)b, data->rank, idx->rank);
-    int64_t k = idx->dims[idx->rank - 1];
-    if (k < 1 || k > data->rank - b)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "the last dim of indices (%lld) must be in 1..%lld", (long long)k,
-                              (long long)(data->rank - b));
-    for (int a = 0; a < b; a++)
-        if (idx->dims[a] != data->dims[a])
-            return pml_node_error(ctx, PML_ERR_SHAPE, "batch dim %d differs: indices %lld, data %lld", a,
-                                  (long long)idx->dims[a], (long long)data->dims[a]);
-    return PML_OK;
-}
-
-/* ND output / updates shape: indices[:-1] + data[b+k:]. */
-static int nd_result_shape(const pml_tensor *data, const pml_tensor *idx, int b, int64_t *dims) {
-    int r = 0, k = (int)idx->dims[idx->rank - 1];
-    for (int a = 0; a < idx->rank - 1; a++) dims[r++] = idx->dims[a];
-    for (int a = b + k; a < data->rank; a++) {
-        if (r >= PML_MAX_RANK) return -1;
-        dims[r++] = data->dims[a];
-    }
-    return r;
-}
-
-static pml_status gather_nd_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *data, *idx;
-    pml_status s;
-    int64_t b = pml_attr_int(ctx->node, "batch_dims", 0), dims[PML_MAX_RANK];
-    if ((s = pml_ew_input(ctx, 0, "data", &data)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK ||
-        (s = nd_check(ctx, data, idx, b)) != PML_OK)
-        return s;
-    int r = nd_result_shape(data, idx, (int)b, dims);
-    if (r < 0) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "output rank exceeds the maximum %d", PML_MAX_RANK);
-    return pml_ew_set_output(ctx, 0, data->dtype, r, dims);
-}
-
-static pml_status nd_prepare(pml_kernel_ctx *ctx) {
-    const pml_tensor *idx = ctx->in[1];
-    ctx->scratch_size = (size_t)(pml_shape_numel(idx->rank - 1, idx->dims) + 1) * sizeof(int64_t);
-    return PML_OK;
-}
-
-static pml_status gather_nd_run(pml_kernel_ctx *ctx) {
-    const pml_tensor *data = ctx->in[0], *idx = ctx->in[1];
-    nd_plan p;
-    nd_plan_of(data, idx, (int)pml_attr_int(ctx->node, "batch_dims", 0), &p);
-    int64_t *off = (int64_t *)ctx->scratch;
-    pml_status s = nd_offsets(ctx, data, idx, &p, off);
-    if (s != PML_OK) return s;
-    size_t bytes = (size_t)p.slice * pml_dtype_size(data->dtype);
-    for (int64_t t = 0; t < p.batches * p.per_batch; t++)
-        memcpy((char *)ctx->out[0]->data + (size_t)t * bytes,
-               (const char *)data->data + (size_t)off[t] * pml_dtype_size(data->dtype), bytes);
-    return PML_OK;
-}
-
-static pml_status scatter_nd_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *data, *idx, *upd;
-    pml_status s;
-    int64_t dims[PML_MAX_RANK];
-    if ((s = pml_ew_input(ctx, 0, "data", &data)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK ||
-        (s = pml_ew_input(ctx, 2, "updates", &upd)) != PML_OK || (s = nd_check(ctx, data, idx, 0)) != PML_OK ||
-        (s = reduction_check(ctx, data)) != PML_OK)
-        return s;
-    int r = nd_result_shape(data, idx, 0, dims);
-    int same = r >= 0 && upd->dtype == data->dtype && upd->rank == r;
-    for (int a = 0; same && a < r; a++) same = upd->dims[a] == dims[a];
-    if (!same) {
-        char b1[160];
-        return pml_node_error(ctx, PML_ERR_SHAPE, "updates %s %s must be %s indices[:-1] + data[k:]",
-                              pml_dtype_name(upd->dtype), pml_shape_str(upd->rank, upd->dims, b1, sizeof b1),
-                              pml_dtype_name(data->dtype));
-    }
-    return pml_ew_set_output(ctx, 0, data->dtype, data->rank, data->dims);
-}
-
-static pml_status scatter_nd_run(pml_kernel_ctx *ctx) {
-    const pml_tensor *data = ctx->in[0], *idx = ctx->in[1], *upd = ctx->in[2];
-    pml_tensor *y = ctx->out[0];
-    nd_plan p;
-    nd_plan_of(data, idx, 0, &p);
-    int64_t *off = (int64_t *)ctx->scratch;
-    pml_status s = nd_offsets(ctx, data, idx, &p, off);
-    if (s != PML_OK) return s;
-    if (y->data != data->data && y->nbytes) memcpy(y->data, data->data, y->nbytes);
-    size_t es = pml_dtype_size(data->dtype);
-    int red = (int)pml_attr_int(ctx->node, "reduction", 0);
-    for (int64_t t = 0; t < p.per_batch; t++)
-        for (int64_t e = 0; e < p.slice; e++)
-            combine(data->dtype, red, (char *)y->data + (size_t)(off[t] + e) * es,
-                    (const char *)upd->data + (size_t)(t * p.slice + e) * es, es);
+    ((const index_state *)ctx->state)->k->cumsum(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
     return PML_OK;
 }
 
@@ -484,9 +183,7 @@ static pml_status scatter_nd_run(pml_kernel_ctx *ctx) {
 static pml_status onehot_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *idx, *values;
     pml_status s;
-    static const pml_dtype idx_types[] = {PML_INT32, PML_INT64, PML_FLOAT32};
-    if ((s = pml_ew_input(ctx, 0, "indices", &idx)) != PML_OK || (s = pml_ew_input(ctx, 1, "values", &values)) != PML_OK ||
-        (s = pml_ew_check_dtype(ctx, idx, "indices", idx_types, 3)) != PML_OK)
+    if ((s = pml_ew_input(ctx, 0, "indices", &idx)) != PML_OK || (s = pml_ew_input(ctx, 1, "values", &values)) != PML_OK)
         return s;
     if (values->rank != 1 || values->dims[0] != 2)
         return pml_node_error(ctx, PML_ERR_SHAPE, "values must be [off, on] (shape [2])");
@@ -503,6 +200,11 @@ static pml_status onehot_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, values->dtype, idx->rank + 1, dims);
 }
 
+static pml_status onehot_prepare(pml_kernel_ctx *ctx) {
+    ctx->scratch_size = (size_t)pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims) * sizeof(int64_t);
+    return index_prepare(ctx);
+}
+
 static pml_status onehot_run(pml_kernel_ctx *ctx) {
     const pml_tensor *idx = ctx->in[0], *values = ctx->in[1];
     pml_tensor *y = ctx->out[0];
@@ -513,17 +215,12 @@ static pml_status onehot_run(pml_kernel_ctx *ctx) {
     size_t es = pml_dtype_size(values->dtype);
     const char *off = (const char *)values->data, *on = off + es;
     char *dst = (char *)y->data;
+    int64_t *iv = (int64_t *)ctx->scratch; /* the indices as int64 (NaN, huge: INT64_MIN, out of range) */
+    ((const index_state *)ctx->state)->k->to_index(idx->data, outer * inner, iv);
     for (size_t b = 0; b < y->nbytes; b += es) memcpy(dst + b, off, es);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < inner; j++) {
-            int64_t k = o * inner + j, v;
-            if (idx->dtype == PML_FLOAT32) {
-                float f = ((const float *)idx->data)[k];
-                if (!(fabsf(f) < (float)PML_EW_MAX_NUMEL)) continue; /* NaN or huge: out of range */
-                v = (int64_t)f;
-            } else {
-                v = pml_index_at(idx, k);
-            }
+            int64_t v = iv[o * inner + j];
             if (v < 0) v = v < -depth ? -1 : v + depth;
             if (v < 0 || v >= depth) continue; /* ONNX: out of range gives an all-off row */
             memcpy(dst + (size_t)((o * depth + v) * inner + j) * es, on, es);
@@ -533,56 +230,12 @@ static pml_status onehot_run(pml_kernel_ctx *ctx) {
 
 /* ---- TopK -------------------------------------------------------------------------------------------------- */
 
-typedef struct topk_job {
-    const char *x;
-    pml_dtype dt;
-    int64_t stride; /* elements between neighbours along the axis */
-    int largest;
-} topk_job;
-
-/* a goes before b: larger (or smaller) value first, the lower index on ties; NaN counts as the largest. */
-static int topk_before(const topk_job *j, int64_t a, int64_t b) {
-    int gt, lt;
-    if (j->dt == PML_FLOAT32) {
-        float va = ((const float *)j->x)[a * j->stride], vb = ((const float *)j->x)[b * j->stride];
-        int na = va != va, nb = vb != vb;
-        gt = (na && !nb) || (!na && !nb && va > vb);
-        lt = (nb && !na) || (!na && !nb && va < vb);
-    } else if (j->dt == PML_INT32) {
-        int32_t va = ((const int32_t *)j->x)[a * j->stride], vb = ((const int32_t *)j->x)[b * j->stride];
-        gt = va > vb, lt = va < vb;
-    } else {
-        int64_t va = ((const int64_t *)j->x)[a * j->stride], vb = ((const int64_t *)j->x)[b * j->stride];
-        gt = va > vb, lt = va < vb;
-    }
-    if (j->largest ? gt : lt) return 1;
-    if (j->largest ? lt : gt) return 0;
-    return a < b;
-}
-
-/* Bottom-up merge sort of idx[0..n) using tmp[0..n). */
-static void topk_sort(const topk_job *j, int64_t *idx, int64_t *tmp, int64_t n) {
-    int64_t *src = idx, *dst = tmp;
-    for (int64_t w = 1; w < n; w *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * w) {
-            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, a = lo, b = mid, o = lo;
-            while (a < mid && b < hi) dst[o++] = topk_before(j, src[b], src[a]) ? src[b++] : src[a++];
-            while (a < mid) dst[o++] = src[a++];
-            while (b < hi) dst[o++] = src[b++];
-        }
-        int64_t *t = src;
-        src = dst, dst = t;
-    }
-    if (src != idx) memcpy(idx, src, (size_t)n * sizeof *idx);
-}
-
 static pml_status topk_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s;
     int axis;
     int64_t k;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_ew_check_dtype(ctx, x, "x", g_numeric_types, 3)) ||
-        (s = pml_param_int(ctx, 1, "k", 0, -1, &k)) != PML_OK)
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_param_int(ctx, 1, "k", 0, -1, &k)) != PML_OK)
         return s;
     if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank >= 1");
     if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis)) != PML_OK) return s;
@@ -598,6 +251,8 @@ static pml_status topk_infer(pml_kernel_ctx *ctx) {
 
 static pml_status topk_prepare(pml_kernel_ctx *ctx) {
     const pml_tensor *x = ctx->in[0];
+    pml_status s = index_prepare(ctx);
+    if (s != PML_OK) return s;
     int axis;
     pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis);
     ctx->scratch_size = (size_t)(2 * x->dims[axis] + 1) * sizeof(int64_t);
@@ -613,16 +268,17 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
     int64_t outer = pml_shape_numel(axis, x->dims), inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
     size_t es = pml_dtype_size(x->dtype);
     int64_t *idx = (int64_t *)ctx->scratch, *tmp = idx + n;
-    topk_job j = {NULL, x->dtype, inner, pml_attr_int(ctx->node, "largest", 1) != 0};
+    const pml_topk_sort_fn sort = ((const index_state *)ctx->state)->k->topk_sort;
+    const int largest = pml_attr_int(ctx->node, "largest", 1) != 0;
     if (k == 0) return PML_OK;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
-            j.x = (const char *)x->data + (size_t)(o * n * inner + i) * es;
+            const char *xs = (const char *)x->data + (size_t)(o * n * inner + i) * es;
             for (int64_t t = 0; t < n; t++) idx[t] = t;
-            topk_sort(&j, idx, tmp, n);
+            sort(xs, inner, n, largest, idx, tmp);
             for (int64_t t = 0; t < k; t++) {
                 int64_t at = (o * k + t) * inner + i;
-                memcpy((char *)y->data + (size_t)at * es, j.x + (size_t)(idx[t] * inner) * es, es);
+                memcpy((char *)y->data + (size_t)at * es, xs + (size_t)(idx[t] * inner) * es, es);
                 if (yi && yi->data) ((int64_t *)yi->data)[at] = idx[t];
             }
         }
@@ -631,16 +287,8 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
 
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
-const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, NULL, range_run, NULL};
+const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, index_prepare, range_run, pml_ew_release};
 const pml_op_def pml_trilu_def = {PML_OP_TRILU, trilu_infer, NULL, trilu_run, NULL};
-const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, NULL, cumsum_run, NULL};
-const pml_op_def pml_gather_elements_def = {PML_OP_GATHERELEMENTS,
-                                            gather_elements_infer, elements_prepare, gather_elements_run, NULL};
-const pml_op_def pml_gather_nd_def = {PML_OP_GATHERND, gather_nd_infer, nd_prepare,
-                                      gather_nd_run, NULL};
-const pml_op_def pml_scatter_elements_def = {PML_OP_SCATTERELEMENTS,
-                                             scatter_elements_infer, elements_prepare, scatter_elements_run, NULL};
-const pml_op_def pml_scatter_nd_def = {PML_OP_SCATTERND, scatter_nd_infer, nd_prepare,
-                                       scatter_nd_run, NULL};
-const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, NULL, onehot_run, NULL};
-const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, NULL};
+const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
+const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, onehot_prepare, onehot_run, pml_ew_release};
+const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, pml_ew_release};

@@ -1,6 +1,6 @@
 /*
  * ops/index_gather.c — Gather (the index family; GatherElements, GatherND
- * and the scatter ops are in ops/index.c). Every index is checked before
+ * and the scatter ops are in ops/index_scatter.c). Every index is checked before
  * anything is copied: an out-of-range index is a PML_ERR_RUNTIME error naming
  * the index and the bound.
  */
@@ -20,8 +20,6 @@ static pml_status gather_infer(pml_kernel_ctx *ctx) {
     int axis;
     if ((s = pml_ew_input(ctx, 0, "data", &x)) != PML_OK || (s = pml_ew_input(ctx, 1, "indices", &idx)) != PML_OK)
         return s;
-    static const pml_dtype index_types[] = {PML_INT32, PML_INT64};
-    if ((s = pml_ew_check_dtype(ctx, idx, "indices", index_types, 2)) != PML_OK) return s;
     if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "data must have rank >= 1");
     if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 0), x->rank, "axis", &axis)) != PML_OK) return s;
     int rank = x->rank - 1 + idx->rank;

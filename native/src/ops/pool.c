@@ -6,8 +6,10 @@
  * (ceil_mode included) and rejects windows that would cover no input element
  * (possible with large pads or dilations), so every window a kernel reduces
  * is non-empty. Global pools are windows of H x W. run splits output rows
- * over the thread pool; the kernel is the AVX2 one or the reference,
- * chosen once in prepare.
+ * over the thread pool; the kernel is chosen once in prepare: float32's from
+ * ctx->config->f32.mm (AVX2 or the reference), every other dtype the pools
+ * take (float16 for all four, int8 and uint8 for MaxPool; schema-checked)
+ * from the type-generic ctx->config->typed.pool[dtype].
  */
 #include <string.h>
 
@@ -16,10 +18,12 @@
 #include "validate.h"
 #include "kernels/matmul/gemm.h" /* kernel dispatch table */
 #include "kernels/pool/pool.h"
+#include "kernels/pool/pool_typed.h"
 
 typedef struct pool_state {
     pml_pool_geom g;
-    pml_f32_pool_fn fn;
+    pml_f32_pool_fn fn;      /* float32 */
+    pml_pool_typed_fn typed; /* other dtypes */
     int threads;
 } pool_state;
 
@@ -37,9 +41,10 @@ static pml_status pool_parse(const pml_kernel_ctx *ctx, pml_pool_geom *g) {
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0};
     char bx[160];
     pml_status s;
-    if ((s = pml_check_f32_input(ctx, 0, "x", 4))) return s;
-    const pml_tensor *x = ctx->in[0];
+    const pml_tensor *x;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
     pml_shape_str(x->rank, x->dims, bx, sizeof bx);
+    if (x->rank != 4) return pml_node_error(ctx, PML_ERR_SHAPE, "input 'x' must have rank 4 (NHWC), got %s", bx);
     memset(g, 0, sizeof *g);
     g->n = x->dims[0], g->h = x->dims[1], g->w = x->dims[2], g->c = x->dims[3];
     if (g->h < 1 || g->w < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x %s (NHWC) needs H and W >= 1", bx);
@@ -81,19 +86,27 @@ static pml_status pool_infer(pml_kernel_ctx *ctx) {
     pml_status s = pool_parse(ctx, &g);
     if (s) return s;
     const int64_t dims[4] = {g.n, g.oh, g.ow, g.c};
-    return pml_set_f32_output(ctx, 4, dims);
+    return pml_ew_set_output(ctx, 0, ctx->in[0]->dtype, 4, dims);
 }
 
 static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     pool_state *st = (pool_state *)pml_aligned_alloc(sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for pool state");
+    memset(st, 0, sizeof *st);
     ctx->state = st;
     ctx->state_size = sizeof *st;
     pml_status s = pool_parse(ctx, &st->g);
     if (s) return s;
     const int is_max = ctx->node->op == PML_OP_MAXPOOL || ctx->node->op == PML_OP_GLOBALMAXPOOL;
     const pml_f32_kernels *kern = ctx->config->f32.mm;
-    st->fn = is_max ? kern->maxpool : kern->avgpool;
+    const pml_dtype dt = ctx->in[0]->dtype;
+    if (dt == PML_FLOAT32) {
+        st->fn = is_max ? kern->maxpool : kern->avgpool;
+    } else {
+        const pml_pool_typed *tab = ctx->config->typed.pool[dt];
+        st->typed = !tab ? NULL : is_max ? tab->maxpool : tab->avgpool;
+        if (!st->typed) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no pool kernel for dtype %s", pml_dtype_name(dt));
+    }
     st->threads = pml_threadpool_size(ctx->pool);
     return PML_OK;
 }
@@ -106,8 +119,8 @@ static void pool_release(pml_kernel_ctx *ctx) {
 
 typedef struct pool_run_ctx {
     const pool_state *st;
-    const float *x;
-    float *y;
+    const void *x;
+    void *y;
     int64_t rows_per_task;
 } pool_run_ctx;
 
@@ -116,14 +129,15 @@ static void pool_task(void *arg, int64_t task, int thread) {
     const int64_t rows = rc->st->g.n * rc->st->g.oh;
     const int64_t r0 = task * rc->rows_per_task, r1 = r0 + rc->rows_per_task < rows ? r0 + rc->rows_per_task : rows;
     (void)thread;
-    rc->st->fn(&rc->st->g, rc->x, rc->y, r0, r1);
+    if (rc->st->typed) rc->st->typed(&rc->st->g, rc->x, rc->y, r0, r1);
+    else rc->st->fn(&rc->st->g, (const float *)rc->x, (float *)rc->y, r0, r1);
 }
 
 static pml_status pool_run(pml_kernel_ctx *ctx) {
     const pool_state *st = (const pool_state *)ctx->state;
     const int64_t rows = st->g.n * st->g.oh;
     if (rows == 0 || st->g.c == 0) return PML_OK;
-    pool_run_ctx rc = {st, (const float *)ctx->in[0]->data, (float *)ctx->out[0]->data, 0};
+    pool_run_ctx rc = {st, ctx->in[0]->data, ctx->out[0]->data, 0};
     const int64_t tasks = rows < 4 * (int64_t)st->threads ? rows : 4 * (int64_t)st->threads;
     rc.rows_per_task = (rows + tasks - 1) / tasks;
     pml_parallel_for(ctx->pool, (rows + rc.rows_per_task - 1) / rc.rows_per_task, pool_task, &rc);

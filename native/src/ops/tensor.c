@@ -1,10 +1,12 @@
 /*
- * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose, Split,
- * Expand, Tile, and the shape ops Shape, Size and ConstantOfShape (Slice in
- * ops/tensor_slice.c, Pad in ops/tensor_pad.c, Resize in ops/resize.c; Gather
- * in ops/index_gather.c, Range, Trilu, CumSum and the other index ops in
- * ops/index.c). All work on any dtype by moving elements of
- * dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
+ * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose and Split,
+ * the strided row copier, and the table of the tensor and index families
+ * (Slice in ops/tensor_slice.c, Pad in ops/tensor_pad.c, Expand and Tile in
+ * ops/tensor_expand.c, Shape, Size and ConstantOfShape in
+ * ops/tensor_shape.c, Resize in ops/resize.c; Gather in ops/index_gather.c,
+ * the element-wise gathers and scatters in ops/index_scatter.c, Range, Trilu,
+ * CumSum, OneHot and TopK in ops/index.c). All work on any dtype by moving
+ * elements of dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
  * shape and ConstantOfShape's shape come from an attribute or from an input
  * known while planning (ops/params.h).
  *
@@ -414,187 +416,6 @@ static pml_status transpose_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* One element of dtype holding v (Pad and ConstantOfShape values). */
-void pml_tensor_value_bytes(pml_dtype dtype, float v, unsigned char *out) {
-    int64_t i = v != v ? 0 : (v >= 9.2e18f ? INT64_MAX : (v <= -9.2e18f ? INT64_MIN : (int64_t)v));
-    switch (dtype) {
-    case PML_FLOAT32: memcpy(out, &v, 4); break;
-    case PML_FLOAT16: {
-        uint16_t h = pml_f32_to_f16_scalar(v);
-        memcpy(out, &h, 2);
-        break;
-    }
-    case PML_INT8: case PML_UINT8: out[0] = (unsigned char)i; break;
-    case PML_BOOL: out[0] = v != 0.0f; break;
-    case PML_INT32: {
-        int32_t t = (int32_t)(uint32_t)i;
-        memcpy(out, &t, 4);
-        break;
-    }
-    default: memcpy(out, &i, 8); break;
-    }
-}
-
-/* ---- Shape, Size, ConstantOfShape ----------------------------------------------------------------------- */
-
-/* Shape's [start, end) after ONNX clamping (negative values count from the end). */
-static void shape_range(const pml_kernel_ctx *ctx, int rank, int64_t *start, int64_t *end) {
-    int64_t b = pml_attr_int(ctx->node, "start", 0), e = pml_attr_int(ctx->node, "end", INT64_MAX);
-    if (b < 0) b = b < -(int64_t)rank ? 0 : b + rank;
-    if (e < 0) e = e < -(int64_t)rank ? 0 : e + rank;
-    *start = clamp64(b, 0, rank);
-    *end = clamp64(e, *start, rank);
-}
-
-static pml_status shape_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x;
-    pml_status s = pml_ew_input(ctx, 0, "x", &x);
-    if (s != PML_OK) return s;
-    int64_t b, e;
-    shape_range(ctx, x->rank, &b, &e);
-    int64_t n = e - b;
-    return pml_ew_set_output(ctx, 0, PML_INT64, 1, &n);
-}
-
-static pml_status shape_run(pml_kernel_ctx *ctx) {
-    int64_t b, e;
-    shape_range(ctx, ctx->in[0]->rank, &b, &e);
-    for (int64_t a = b; a < e; a++) ((int64_t *)ctx->out[0]->data)[a - b] = ctx->in[0]->dims[a];
-    return PML_OK;
-}
-
-static pml_status size_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x;
-    pml_status s = pml_ew_input(ctx, 0, "x", &x);
-    return s != PML_OK ? s : pml_ew_set_output(ctx, 0, PML_INT64, 0, NULL);
-}
-
-static pml_status size_run(pml_kernel_ctx *ctx) {
-    *(int64_t *)ctx->out[0]->data = pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims);
-    return PML_OK;
-}
-
-static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
-    int64_t dims[PML_MAX_RANK];
-    int n;
-    pml_status s = pml_param_ints(ctx, 0, "shape", 0, dims, PML_MAX_RANK, &n);
-    if (s != PML_OK) return s;
-    if (ctx->in[0]->rank != 1 || ctx->in[0]->dtype != PML_INT64)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "input 'shape' must be a 1-D int64 tensor");
-    int64_t code = pml_attr_int(ctx->node, "dtype", PML_FLOAT32);
-    if (!pml_schema_output_allows(ctx, 0, code)) { /* the registry's output type variable */
-        char list[160];
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: %s)", (long long)code,
-                              pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CONSTANTOFSHAPE)->out[0].dtypes, list,
-                                                     sizeof list));
-    }
-    const float *value;
-    if (pml_attr_floats(ctx->node, "value", &value) > 1)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'value' must hold one number");
-    return pml_ew_set_output(ctx, 0, (pml_dtype)code, n, dims); /* checks dims >= 0 and the size bound */
-}
-
-
-static pml_status constant_of_shape_run(pml_kernel_ctx *ctx) {
-    const float *value;
-    float v = pml_attr_floats(ctx->node, "value", &value) == 1 ? value[0] : 0.0f;
-    const pml_tensor *y = ctx->out[0];
-    size_t es = pml_dtype_size(y->dtype);
-    unsigned char bytes[8];
-    pml_tensor_value_bytes(y->dtype, v, bytes);
-    char *p = (char *)y->data;
-    for (size_t off = 0; off < y->nbytes; off += es) memcpy(p + off, bytes, es);
-    return PML_OK;
-}
-
-/* ---- Expand, Tile ---------------------------------------------------------------------------------------- */
-
-static pml_status expand_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x;
-    int64_t shape[PML_MAX_RANK], dims[PML_MAX_RANK];
-    int n, rank;
-    pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK ||
-        (s = pml_param_ints(ctx, 1, "shape", 0, shape, PML_MAX_RANK, &n)) != PML_OK)
-        return s;
-    if (n < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "the target shape (attribute or input 'shape') is missing");
-    for (int i = 0; i < n; i++)
-        if (shape[i] < 0 || shape[i] > PML_EW_MAX_NUMEL)
-            return pml_node_error(ctx, PML_ERR_SHAPE, "shape[%d] = %lld is invalid", i, (long long)shape[i]);
-    if (pml_broadcast_shapes(x->rank, x->dims, n, shape, &rank, dims) != 0) {
-        char a[160], b[160];
-        return pml_node_error(ctx, PML_ERR_SHAPE, "x %s does not broadcast to shape %s",
-                              pml_shape_str(x->rank, x->dims, a, sizeof a), pml_shape_str(n, shape, b, sizeof b));
-    }
-    return pml_ew_set_output(ctx, 0, x->dtype, rank, dims);
-}
-
-/* Strided copy reading x (dims xd, rank xr, right-aligned) broadcast to the output. */
-static pml_status expand_prepare(pml_kernel_ctx *ctx) {
-    strided_copy *p = pml_ew_alloc_state(ctx, sizeof *p);
-    if (!p) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    const pml_tensor *x = ctx->in[0], *y = ctx->out[0];
-    p->esize = pml_dtype_size(x->dtype);
-    int64_t t = 1;
-    p->rank = 0;
-    int64_t stride[PML_MAX_RANK];
-    for (int a = y->rank - 1; a >= 0; a--) {
-        int xa = a - (y->rank - x->rank);
-        int64_t xd = xa >= 0 ? x->dims[xa] : 1;
-        stride[a] = xd == 1 ? 0 : t;
-        t *= xd;
-    }
-    for (int a = 0; a < y->rank; a++) {
-        if (y->dims[a] == 1) continue; /* size-1 axes move nothing */
-        p->dims[p->rank] = y->dims[a];
-        p->stride[p->rank++] = stride[a];
-    }
-    if (p->rank == 0) p->rank = 1, p->dims[0] = 1, p->stride[0] = 1;
-    return PML_OK;
-}
-
-static pml_status strided_run(pml_kernel_ctx *ctx) {
-    strided_copy *p = (strided_copy *)ctx->state;
-    if (ctx->out[0]->nbytes) pml_strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
-    return PML_OK;
-}
-
-static pml_status tile_infer(pml_kernel_ctx *ctx) {
-    const pml_tensor *x;
-    int64_t reps[PML_MAX_RANK], dims[PML_MAX_RANK];
-    int n;
-    pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK ||
-        (s = pml_param_ints(ctx, 1, "repeats", 0, reps, PML_MAX_RANK, &n)) != PML_OK)
-        return s;
-    if (n != x->rank)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "repeats has %d values for a rank-%d input", n < 0 ? 0 : n, x->rank);
-    for (int a = 0; a < n; a++) {
-        if (reps[a] < 0 || reps[a] > PML_EW_MAX_NUMEL || (x->dims[a] && reps[a] > PML_EW_MAX_NUMEL / x->dims[a]))
-            return pml_node_error(ctx, PML_ERR_SHAPE, "repeats[%d] = %lld is invalid for dim %lld", a,
-                                  (long long)reps[a], (long long)x->dims[a]);
-        dims[a] = x->dims[a] * reps[a];
-    }
-    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, dims);
-}
-
-/* Each axis is [repeat, dim]: the repeat index has source stride 0. */
-static pml_status tile_prepare(pml_kernel_ctx *ctx) {
-    strided_copy *p = pml_ew_alloc_state(ctx, sizeof *p);
-    if (!p) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    const pml_tensor *x = ctx->in[0], *y = ctx->out[0];
-    p->esize = pml_dtype_size(x->dtype);
-    int64_t stride[PML_MAX_RANK], t = 1;
-    for (int a = x->rank - 1; a >= 0; a--) stride[a] = t, t *= x->dims[a];
-    for (int a = 0; a < x->rank; a++) {
-        int64_t rep = x->dims[a] ? y->dims[a] / x->dims[a] : 0;
-        if (rep != 1) p->dims[p->rank] = rep, p->stride[p->rank++] = 0;
-        if (x->dims[a] != 1) p->dims[p->rank] = x->dims[a], p->stride[p->rank++] = stride[a];
-    }
-    if (p->rank == 0) p->rank = 1, p->dims[0] = 1, p->stride[0] = 1;
-    return PML_OK;
-}
-
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
 static const pml_op_def g_concat = {PML_OP_CONCAT, concat_infer, concat_prepare, concat_run,
@@ -604,25 +425,18 @@ static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, transpose_infer, transp
                                        transpose_run, pml_ew_release};
 static const pml_op_def g_split = {PML_OP_SPLIT, split_infer, split_prepare, split_run, pml_ew_release};
 
-static const pml_op_def g_shape = {PML_OP_SHAPE, shape_infer, NULL, shape_run, NULL};
-static const pml_op_def g_size = {PML_OP_SIZE, size_infer, NULL, size_run, NULL};
-static const pml_op_def g_constant_of_shape = {PML_OP_CONSTANTOFSHAPE,
-                                               constant_of_shape_infer, NULL, constant_of_shape_run, NULL};
-static const pml_op_def g_expand = {PML_OP_EXPAND, expand_infer, expand_prepare, strided_run,
-                                    pml_ew_release};
-static const pml_op_def g_tile = {PML_OP_TILE, tile_infer, tile_prepare, strided_run,
-                                  pml_ew_release};
-
 extern const pml_op_def pml_resize_def; /* ops/resize.c */
 extern const pml_op_def pml_slice_def; /* ops/tensor_slice.c */
 extern const pml_op_def pml_pad_def;   /* ops/tensor_pad.c */
 extern const pml_op_def pml_gather_def; /* ops/index_gather.c */
-/* ops/index.c */
-extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_gather_elements_def, pml_gather_nd_def,
-    pml_scatter_elements_def, pml_scatter_nd_def, pml_onehot_def, pml_topk_def;
+extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def; /* ops/tensor_shape.c */
+extern const pml_op_def pml_expand_def, pml_tile_def;                          /* ops/tensor_expand.c */
+extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_onehot_def, pml_topk_def; /* ops/index.c */
+extern const pml_op_def pml_gather_elements_def, pml_gather_nd_def, pml_scatter_elements_def,
+    pml_scatter_nd_def; /* ops/index_scatter.c */
 
 const pml_op_def *const pml_tensor_ops[] = {
-    &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &g_shape, &g_size,
-    &g_constant_of_shape, &g_expand, &g_tile, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
+    &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &pml_shape_def,
+    &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
     &pml_topk_def, NULL};

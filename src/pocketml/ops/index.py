@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from .registry import Attr, define
 from ._common import (
     ANY,
     INDEX,
-    NUMERIC,
     attrs_of,
     dims_equal,
     fail,
@@ -307,10 +307,14 @@ def _cumsum_reference(inputs, attrs):
     return [np.ascontiguousarray(np.flip(c, axis) if attrs["reverse"] else c)]
 
 
-# T: data of any dtype (moved by size); N: the numeric dtypes; I: int32/int64 indices
+# T: data of any dtype (moved by size); I: int32/int64 indices. The arithmetic ops take
+# ONNX's type constraints restricted to pocketml's dtypes:
+_RANGE = ("float32", "float16", "int16", "int32", "int64")
+_CUMSUM = ("float32", "float16", "int32", "int64", "uint32", "uint64")
+_TOPK = dtypes.NUMERIC
 define("Gather", 107, "index", ("data: T", "indices: I"), ("y: T",), {"axis": Attr("int", 0)},
        types={"T": ANY, "I": INDEX}, infer=_gather_infer, reference=_gather_reference)
-define("Range", 111, "index", ("start: N", "limit: N", "delta: N"), ("y: N",), types={"N": NUMERIC},
+define("Range", 111, "index", ("start: N", "limit: N", "delta: N"), ("y: N",), types={"N": _RANGE},
        infer=_range_infer, reference=_range_reference)
 define("GatherElements", 114, "index", ("data: T", "indices: I"), ("y: T",), {"axis": Attr("int", 0)},
        types={"T": ANY, "I": INDEX}, infer=_gather_elements_infer, reference=_gather_elements_reference)
@@ -325,13 +329,13 @@ define("Trilu", 118, "index", ("x: T", "k?: I"), ("y: T",), {"upper": Attr("int"
        types={"T": ANY, "I": INDEX}, infer=_trilu_infer, reference=_trilu_reference)
 define("CumSum", 119, "index", ("x: N", "axis?: I"), ("y: N",), {
     "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)},
-       types={"N": NUMERIC, "I": INDEX}, infer=_cumsum_infer, reference=_cumsum_reference)
-# OneHot: ONNX allows float indices (truncated)
+       types={"N": _CUMSUM, "I": INDEX}, infer=_cumsum_infer, reference=_cumsum_reference)
+# OneHot: indices and depth of any number type (floats truncated), as ONNX allows
 define("OneHot", 150, "index", ("indices: I", "values: T", "depth?: D"), ("y: T",),
        {"depth": Attr("int", 0), "axis": Attr("int", -1)},
-       types={"I": INDEX + ("float32",), "T": ANY, "D": INDEX + ("float32",)},
+       types={"I": dtypes.NUMERIC, "T": ANY, "D": dtypes.NUMERIC},
        infer=_onehot_infer, reference=_onehot_reference)
 # k may be an attribute (older ONNX, TFLite constant k); indices may be dropped when unused
 define("TopK", 151, "index", ("x: N", "k?: I"), ("values: N", "indices?: I64"), {
     "k": Attr("int", 0), "axis": Attr("int", -1), "largest": Attr("int", 1), "sorted": Attr("int", 1)},
-       types={"N": NUMERIC, "I": INDEX, "I64": ("int64",)}, infer=_topk_infer, reference=_topk_reference)
+       types={"N": _TOPK, "I": INDEX, "I64": ("int64",)}, infer=_topk_infer, reference=_topk_reference)

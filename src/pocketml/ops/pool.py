@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Attr, define
-from ._common import FLOAT, attrs_of, check_rank, fail, known, window_out, window_view
+from ._common import attrs_of, check_rank, fail, known, window_out, window_view
 
+_MAX_TYPES = ("float32", "float16", "int8", "uint8")
+_AVG_TYPES = ("float32", "float16")
 _WINDOW = {
     "kernel": Attr("ints"),
     "strides": Attr("ints", [1, 1]),
@@ -62,7 +64,8 @@ def _windows(x, attrs, fill):
 
 
 def _max_pool_reference(inputs, attrs):
-    win, _ = _windows(inputs[0], attrs, -np.inf)
+    x = inputs[0]
+    win, _ = _windows(x, attrs, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
     return [win.max(axis=(3, 4))]
 
 
@@ -86,13 +89,14 @@ def _global_infer(node, ins):
     return [(t, (s[0], 1, 1, s[3]))]
 
 
-define("MaxPool", 70, "pool", ("x: T",), ("y: T",), dict(_WINDOW), types={"T": FLOAT}, traits=("quantizable",),
+# ONNX's types among pocketml's: MaxPool float16/float/int8/uint8, the averages and GlobalMaxPool the floats
+define("MaxPool", 70, "pool", ("x: T",), ("y: T",), dict(_WINDOW), types={"T": _MAX_TYPES}, traits=("quantizable",),
        infer=_pool_infer, reference=_max_pool_reference)
 define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
-       types={"T": FLOAT}, traits=("quantizable",),
+       types={"T": _AVG_TYPES}, traits=("quantizable",),
        infer=_pool_infer, reference=_average_pool_reference)
-define("GlobalAveragePool", 72, "pool", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("quantizable",),
+define("GlobalAveragePool", 72, "pool", ("x: T",), ("y: T",), types={"T": _AVG_TYPES}, traits=("quantizable",),
        infer=_global_infer,
        reference=lambda ins, attrs: [ins[0].mean(axis=(1, 2), keepdims=True, dtype=np.float64).astype(ins[0].dtype)])
-define("GlobalMaxPool", 73, "pool", ("x: T",), ("y: T",), types={"T": FLOAT}, infer=_global_infer,
+define("GlobalMaxPool", 73, "pool", ("x: T",), ("y: T",), types={"T": _AVG_TYPES}, infer=_global_infer,
        reference=lambda ins, attrs: [ins[0].max(axis=(1, 2), keepdims=True)])

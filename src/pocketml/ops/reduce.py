@@ -3,7 +3,10 @@
 ReduceMean/Sum/Max/Min/Prod/L1/L2/SumSquare/LogSumExp take axes as an
 attribute (the importer folds ONNX's constant axes input into it). An empty
 reduction gives the op's identity: 0 for sums, 1 for Prod, -inf/+inf (floats)
-or the dtype's min/max (integers) for Max/Min, -inf for LogSumExp.
+or the dtype's min/max (integers, False/True for bool) for Max/Min, -inf for
+LogSumExp. Integer sums and products wrap like the dtype; integer means
+truncate toward zero; float16 accumulates in float32 in the runtime (here in
+float64: the same after the one rounding, up to ties).
 ArgMax/ArgMin reduce one axis to int64 indices (first occurrence, or the last
 with select_last_index).
 """
@@ -11,8 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
+from ._common import attrs_of, fail, known, normalize_axis
 from .registry import Attr, define
-from ._common import FLOAT, NUMERIC, attrs_of, fail, known, normalize_axis
+
+# ONNX's type constraints restricted to pocketml's dtypes (the latest opsets)
+_SUMS = ("float32", "float16", "int32", "int64", "uint32", "uint64")        # Sum Mean Prod L1 L2 SumSquare
+_MINMAX = _SUMS + ("int8", "uint8", "bool")                                 # ReduceMax/Min (bool from opset 20)
+_FLOATS = ("float32", "float16")                                            # LogSumExp
+_ARGS = dtypes.NUMERIC                                                      # ArgMax/ArgMin: every number
 
 _REDUCE = {"axes": Attr("ints", []), "keepdims": Attr("int", 1), "noop_with_empty_axes": Attr("int", 0)}
 
@@ -40,11 +50,13 @@ def _reduce_infer():
 
 
 def _lowest(dtype):
-    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+    kind = np.dtype(dtype).kind
+    return -np.inf if kind == "f" else (False if kind == "b" else np.iinfo(dtype).min)
 
 
 def _highest(dtype):
-    return np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).max
+    kind = np.dtype(dtype).kind
+    return np.inf if kind == "f" else (True if kind == "b" else np.iinfo(dtype).max)
 
 
 def _log_sum_exp(x, axis, keepdims):
@@ -95,37 +107,37 @@ def _reduce_reference(fn, single=None, **identity):
     return reference
 
 
-define("ReduceMean", 120, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": FLOAT},
+define("ReduceMean", 120, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
        infer=_reduce_infer(),
        reference=_reduce_reference(np.mean))
-define("ReduceSum", 121, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+define("ReduceSum", 121, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
        infer=_reduce_infer(),
        reference=_reduce_reference(np.sum))
-define("ReduceMax", 122, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+define("ReduceMax", 122, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _MINMAX},
        infer=_reduce_infer(),
        reference=_reduce_reference(np.max, initial=_lowest))
-define("ReduceMin", 123, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+define("ReduceMin", 123, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _MINMAX},
        infer=_reduce_infer(),
        reference=_reduce_reference(np.min, initial=_highest))
-define("ReduceProd", 124, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+define("ReduceProd", 124, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
        infer=_reduce_infer(),
        reference=_reduce_reference(np.prod))
-define("ReduceL1", 125, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+define("ReduceL1", 125, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
        infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sum(np.abs(x), axis=axis, keepdims=keepdims),
                                    single=np.abs))
-define("ReduceL2", 126, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": FLOAT},
+define("ReduceL2", 126, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
        infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
                                    single=np.abs))
-define("ReduceSumSquare", 127, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": NUMERIC},
+define("ReduceSumSquare", 127, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
        infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims),
                                    single=lambda x: x * x))
-define("ReduceLogSumExp", 128, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": FLOAT},
+define("ReduceLogSumExp", 128, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _FLOATS},
        infer=_reduce_infer(),
        reference=_reduce_reference(_log_sum_exp))
-_ARG_TYPES = {"T": NUMERIC, "I64": ("int64",)}
+_ARG_TYPES = {"T": _ARGS, "I64": ("int64",)}
 _ARG = {"axis": Attr("int", 0), "keepdims": Attr("int", 1), "select_last_index": Attr("int", 0)}
 define("ArgMax", 152, "reduce", ("x: T",), ("y: I64",), dict(_ARG), types=_ARG_TYPES, infer=_arg_infer,
        reference=_arg_reference(np.argmax))

@@ -21,7 +21,6 @@ from ..dtypes import DTYPE_BY_CODE, np_dtype
 from .registry import Attr, define
 from ._common import (
     ANY,
-    CLASSIC,
     INDEX,
     attrs_of,
     broadcast_shapes,
@@ -311,7 +310,7 @@ def _constant_of_shape_infer(node, ins):
     at = attrs_of(node)
     if t != "int64" or len(s) != 1:
         raise fail(node, f"input 'shape' must be a 1-D int64 tensor (got {t}{shape_str(s)})")
-    if DTYPE_BY_CODE.get(at["dtype"]) not in CLASSIC or len(at["value"]) != 1:
+    if DTYPE_BY_CODE.get(at["dtype"]) not in ANY or len(at["value"]) != 1:
         raise fail(node, f"dtype code {at['dtype']} unknown or value {at['value']} is not one number")
     if not ins[0].is_const:  # computed at run time (the runtime knows it while planning)
         n = static_dim(node, s[0], "length of input 'shape'")
@@ -378,10 +377,10 @@ define("Pad", 105, "tensor", ("x: T",), ("y: T",), {
 }, types=_MOVE, infer=_pad_infer, reference=_pad_reference)
 define("Shape", 108, "tensor", ("x: T",), ("y: I64",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
        types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",), infer=_shape_infer, reference=_shape_reference)
-# ConstantOfShape's output dtype is its dtype attribute (one of CLASSIC, as the runtime checks)
+# ConstantOfShape's output dtype is its dtype attribute (any dtype, as the runtime checks)
 define("ConstantOfShape", 109, "tensor", ("shape: I64",), ("y: T",), {"value": Attr("floats", [0.0]),
                                                                       "dtype": Attr("int", 1)},
-       types={"I64": ("int64",), "T": CLASSIC}, infer=_constant_of_shape_infer,
+       types={"I64": ("int64",), "T": ANY}, infer=_constant_of_shape_infer,
        reference=_constant_of_shape_reference)
 define("Size", 110, "tensor", ("x: T",), ("y: I64",), types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",),
        infer=_size_infer, reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])

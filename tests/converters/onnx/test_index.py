@@ -18,6 +18,7 @@ import pocketml
 from pocketml.errors import PocketMLError
 
 from .helpers import check, i64, one_node, rand
+from .typed_check import check_typed, small
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
 RNG = np.random.default_rng(3)
@@ -116,3 +117,42 @@ def test_gather_and_cast_fold():
     x = rand(5, 4)
     check(one_node("Gather", {"x": x}, {"axis": 0}, {"i": i64(3, -1, 0)}), {"x": x})
     check(one_node("Gather", {"x": x}, {"axis": 1}, {"i": np.array(2, np.int64)}), {"x": x})
+
+
+# ---- the type-generic index kernels on every dtype ONNX allows ---------------------------------------------
+_NUMBERS = ["float16", "int8", "uint8", "int16", "uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("dtype", _NUMBERS)
+@pytest.mark.parametrize("largest", [0, 1])
+def test_topk_dtypes(dtype, largest):
+    check_typed("TopK", {"x": small((3, 13, 2), dtype)}, {"axis": 1, "largest": largest}, n_out=2, opset=11,
+                consts={"k": np.array([5], np.int64)})
+
+
+@pytest.mark.parametrize("dtype", ["float16", "uint32", "uint64", "int32"])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 1)])
+def test_cumsum_dtypes(dtype, exclusive, reverse):
+    check_typed("CumSum", {"x": small((4, 13), dtype)}, {"exclusive": exclusive, "reverse": reverse}, opset=14,
+                consts={"axis": np.array(1, np.int64)})
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int8", "uint16", "uint64", "bool"])
+@pytest.mark.parametrize("reduction", ["none", "add", "mul", "max", "min"])
+def test_scatter_elements_dtypes(dtype, reduction):
+    idx = np.array([[0, 2, 2, 1], [1, 1, 0, 3]], np.int64)
+    check_typed("ScatterElements", {"data": small((2, 5), dtype), "indices": idx, "updates": small((2, 4), dtype)},
+                {"axis": 1, "reduction": reduction}, opset=18)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int16"])
+def test_range_dtypes(dtype):
+    s, limit, d = (np.array(v, dtype) for v in (-3, 10, 2))
+    check_typed("Range", {}, opset=11, consts={"start": s, "limit": limit, "delta": d})
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int8", "uint16", "uint64", "int32"])
+def test_onehot_index_dtypes(dtype):
+    idx = np.array([[0, 3, 1], [2, 4, 1]], dtype)
+    check_typed("OneHot", {"indices": idx}, {"axis": 1}, opset=11,
+                consts={"depth": np.array(4, dtype), "values": np.array([0, 5], np.int16)})

@@ -5,6 +5,7 @@ Imported graphs run with the registry's numpy references and are compared with o
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from onnx import helper
 from pocketml.converters.onnx import import_onnx
@@ -12,6 +13,7 @@ from pocketml.converters.onnx import import_onnx
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, I64, check, make, one_node, ops_of, rand
+from .typed_check import check_typed, small
 
 
 @pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
@@ -56,3 +58,23 @@ def test_maxpool_indices_output_is_rejected():
 def test_global_pool(op, shape):
     x = rand(*shape)
     check(one_node(op, {"x": x}), {"x": x})
+
+
+# ---- MaxPool on every dtype ONNX allows (max is exact: compared bit for bit) ----------------------------------
+@pytest.mark.parametrize("dtype", ["float16", "int8", "uint8"])
+@pytest.mark.parametrize("attrs", [{"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+                                   {"kernel_shape": [2, 3], "dilations": [2, 1], "ceil_mode": 1}])
+def test_maxpool_dtypes(dtype, attrs):
+    check_typed("MaxPool", {"x": small((2, 13, 7, 9), dtype)}, attrs, opset=22)
+
+
+@pytest.mark.parametrize("op", ["GlobalMaxPool", "GlobalAveragePool"])
+def test_global_pools_float16(op):
+    check_typed(op, {"x": small((2, 9, 5, 4), np.float16)}, opset=22)
+
+
+@pytest.mark.parametrize("attrs", [{"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+                                   {"kernel_shape": [2, 3], "pads": [1, 0, 1, 1], "count_include_pad": 1,
+                                    "ceil_mode": 1}])
+def test_average_pool_float16(attrs):
+    check_typed("AveragePool", {"x": small((2, 13, 7, 9), np.float16)}, attrs, opset=22)

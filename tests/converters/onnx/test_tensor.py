@@ -14,6 +14,7 @@ from pocketml.converters.onnx import import_onnx
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, I64, check, i64, make, one_node, ops_of, rand
+from .typed_check import check_typed, small
 
 
 def test_concat_and_transpose_default_perm():
@@ -133,3 +134,18 @@ def test_constant_of_shape_and_shape_start_end():
     model = make([shape, cos, add], {"x": (F, x.shape)}, {"y": (F, None)}, opset=15)
     graph = check(model, {"x": x})
     assert graph.values["y"].const.shape == (3, 4)
+
+
+# ---- data movement on the dtypes added last (moved by element size) --------------------------------------------
+@pytest.mark.parametrize("dtype", ["int16", "uint16", "uint32", "uint64", "float16", "bool"])
+def test_moves_dtypes(dtype):
+    x = small((2, 7, 3), dtype)
+    check_typed("Transpose", {"x": x}, {"perm": [2, 0, 1]})
+    check_typed("Concat", {"a": x, "b": small((2, 1, 3), dtype)}, {"axis": 1})
+    check_typed("Slice", {"x": x}, consts={"s": np.array([-1], np.int64), "e": np.array([-100], np.int64),
+                                            "a": np.array([1], np.int64), "p": np.array([-2], np.int64)})
+    check_typed("Gather", {"x": x}, {"axis": 1}, consts={"i": np.array([6, 0, -1], np.int64)})
+    check_typed("Tile", {"x": x}, consts={"r": np.array([1, 2, 3], np.int64)})
+    check_typed("Expand", {"x": small((2, 1, 3), dtype)}, consts={"s": np.array([4, 2, 5, 3], np.int64)})
+    value = np.array([1 if dtype == "bool" else 3], x.dtype)
+    check_typed("Pad", {"x": x}, consts={"p": np.array([0, 1, 0, 0, 2, 1], np.int64), "v": value}, opset=18)

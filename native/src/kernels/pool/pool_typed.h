@@ -1,0 +1,30 @@
+/*
+ * kernels/pool/pool_typed.h — the type-generic pool kernels (MaxPool/GlobalMaxPool and
+ * AveragePool/GlobalAveragePool on every dtype ONNX allows), one table per dtype
+ * (kernels/pool/pool_typed__scalar.c),
+ * reached through ctx->config->typed.pool[dtype]. Geometry and window rules as in
+ * kernels/pool/pool.h; float32 keeps its own (SIMD) kernels in ctx->config->f32.mm.
+ */
+#ifndef PML_KERNELS_POOL_TYPED_H
+#define PML_KERNELS_POOL_TYPED_H
+
+#include "kernels/common.h"
+#include "kernels/pool/pool.h"
+
+/* y rows [row0, row1) of N*OH (x, y of the table's dtype). */
+typedef void (*pml_pool_typed_fn)(const pml_pool_geom *g, const void *x, void *y, int64_t row0, int64_t row1);
+
+typedef struct pml_pool_typed {
+    pml_pool_typed_fn maxpool; /* the window maximum (a float NaN wins) */
+    pml_pool_typed_fn avgpool; /* the window mean (count_include_pad as in pool.h); NULL for integers */
+} pml_pool_typed;
+
+extern const pml_pool_typed pml_f32_pool_typed__scalar, pml_f16_pool_typed__scalar, pml_s8_pool_typed__scalar,
+    pml_u8_pool_typed__scalar;
+
+/* Initialiser of pml_typed_config.pool: the dtypes the pools take (NULL elsewhere). */
+#define PML_POOL_TYPED__SCALAR                                                                                         \
+    {[PML_FLOAT32] = &pml_f32_pool_typed__scalar, [PML_FLOAT16] = &pml_f16_pool_typed__scalar,                         \
+     [PML_INT8] = &pml_s8_pool_typed__scalar, [PML_UINT8] = &pml_u8_pool_typed__scalar}
+
+#endif /* PML_KERNELS_POOL_TYPED_H */

@@ -1,0 +1,81 @@
+/*
+ * kernels/pool/pool_typed__scalar.c — MaxPool and AveragePool on every dtype they take
+ * (contracts in kernels/pool/pool_typed.h), each written once as a macro template over
+ * (T, compute type V, load, store) and instantiated per dtype. The maximum is one of the
+ * window's elements, so it is stored as it was read (float16 needs no rounding); a float
+ * NaN wins as in the float32 kernels. The average sums in V (float32 for float16),
+ * divides by the window's count (pml_pool_avg_count's rule) and rounds once.
+ * infer guarantees every window has at least one real tap.
+ */
+#include "kernels/pool/pool_typed.h"
+
+#define PML_MAXPOOL(NAME, T, V, LOAD)                                                                                \
+    static void NAME##_maxpool(const pml_pool_geom *g, const void *xv, void *yv, int64_t row0, int64_t row1) {      \
+        const T *x = (const T *)xv;                                                                                   \
+        T *y = (T *)yv;                                                                                               \
+        for (int64_t row = row0; row < row1; row++) {                                                                 \
+            const int64_t n = row / g->oh, oh = row % g->oh;                                                          \
+            int64_t kh0, kh1;                                                                                         \
+            pml_window_taps(oh * g->sh - g->pt, g->dh, g->kh, g->h, &kh0, &kh1);                                      \
+            for (int64_t ow = 0; ow < g->ow; ow++) {                                                                  \
+                int64_t kw0, kw1;                                                                                     \
+                pml_window_taps(ow * g->sw - g->pl, g->dw, g->kw, g->w, &kw0, &kw1);                                  \
+                for (int64_t c = 0; c < g->c; c++) {                                                                  \
+                    T best = 0;                                                                                       \
+                    V bv = 0;                                                                                         \
+                    int first = 1;                                                                                    \
+                    for (int64_t kh = kh0; kh < kh1; kh++) {                                                          \
+                        const int64_t ih = oh * g->sh - g->pt + kh * g->dh;                                           \
+                        for (int64_t kw = kw0; kw < kw1; kw++) {                                                      \
+                            const int64_t iw = ow * g->sw - g->pl + kw * g->dw;                                       \
+                            const T t = x[((n * g->h + ih) * g->w + iw) * g->c + c];                                  \
+                            const V v = LOAD(t);                                                                      \
+                            if (first || v > bv || (v != v && bv == bv)) best = t, bv = v, first = 0;                 \
+                        }                                                                                             \
+                    }                                                                                                 \
+                    y[(row * g->ow + ow) * g->c + c] = best;                                                          \
+                }                                                                                                     \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+#define PML_AVGPOOL(NAME, T, V, LOAD, STORE)                                                                         \
+    static void NAME##_avgpool(const pml_pool_geom *g, const void *xv, void *yv, int64_t row0, int64_t row1) {      \
+        const T *x = (const T *)xv;                                                                                   \
+        T *y = (T *)yv;                                                                                               \
+        for (int64_t row = row0; row < row1; row++) {                                                                 \
+            const int64_t n = row / g->oh, oh = row % g->oh;                                                          \
+            int64_t kh0, kh1;                                                                                         \
+            pml_window_taps(oh * g->sh - g->pt, g->dh, g->kh, g->h, &kh0, &kh1);                                      \
+            for (int64_t ow = 0; ow < g->ow; ow++) {                                                                  \
+                int64_t kw0, kw1;                                                                                     \
+                pml_window_taps(ow * g->sw - g->pl, g->dw, g->kw, g->w, &kw0, &kw1);                                  \
+                const V count = (V)pml_pool_avg_count(g, oh, ow, kh0, kh1, kw0, kw1);                                 \
+                for (int64_t c = 0; c < g->c; c++) {                                                                  \
+                    V sum = 0;                                                                                        \
+                    for (int64_t kh = kh0; kh < kh1; kh++) {                                                          \
+                        const int64_t ih = oh * g->sh - g->pt + kh * g->dh;                                           \
+                        for (int64_t kw = kw0; kw < kw1; kw++)                                                        \
+                            sum += LOAD(x[((n * g->h + ih) * g->w + ow * g->sw - g->pl + kw * g->dw) * g->c + c]);    \
+                    }                                                                                                 \
+                    y[(row * g->ow + ow) * g->c + c] = STORE(sum / count);                                            \
+                }                                                                                                     \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+#define PML_ID(v) (v)
+#define PML_LOAD_F16(v) pml_f16_to_f32_scalar(v)
+#define PML_STORE_F16(v) pml_f32_to_f16_scalar(v)
+
+PML_MAXPOOL(f32, float, float, PML_ID)
+PML_MAXPOOL(f16, uint16_t, float, PML_LOAD_F16)
+PML_MAXPOOL(s8, int8_t, int8_t, PML_ID)
+PML_MAXPOOL(u8, uint8_t, uint8_t, PML_ID)
+PML_AVGPOOL(f32, float, float, PML_ID, PML_ID)
+PML_AVGPOOL(f16, uint16_t, float, PML_LOAD_F16, PML_STORE_F16)
+
+const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool};
+const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool};
+const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL};
+const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL};
