@@ -326,7 +326,7 @@ class Graph:
     def add_value(self, name: str, dtype: Optional[str] = None, shape: Optional[Shape] = None,
                   const: Optional[np.ndarray] = None) -> Value:
         if const is not None:
-            const = np.asarray(const, order="C")  # keeps 0-d scalars 0-d (ascontiguousarray would not)
+            const = np.asarray(const)  # views (transposed, broadcast) stay views: the writer copies them once
             dtype = dtype_name(const.dtype)
             shape = tuple(int(d) for d in const.shape)
         v = Value(name, dtype, None if shape is None else tuple(shape), const)

@@ -324,7 +324,8 @@ def _constant_of_shape_infer(node, ins):
 
 def _constant_of_shape_reference(inputs, attrs):
     dtype = np_dtype(DTYPE_BY_CODE[attrs["dtype"]])
-    return [np.full(tuple(int(d) for d in inputs[0]), attrs["value"][0]).astype(dtype)]
+    # a read-only broadcast view: a 400 MB filler weight costs nothing until its bytes are written
+    return [np.broadcast_to(np.asarray(attrs["value"][0]).astype(dtype), tuple(int(d) for d in inputs[0]))]
 
 
 # ---- Expand, Tile ------------------------------------------------------------------------
