@@ -16,7 +16,8 @@ plus the onnx wheel's light_*.onnx models ("light"). For each file it times
 creation on that .pml (C load + verify + plan) and ``onnxruntime.InferenceSession``
 creation (default graph optimisations, one thread) on the same .onnx file, and
 prints the time per node and the ratios. Each time is the best of 3 when one call
-takes under a second (two for session creation), else one call. A kind
+takes under a second (two for session creation), else one call; the previous
+round's .pml is deleted (untimed) before each conversion. A kind
 stops growing once one conversion takes longer than --max-seconds.
 """
 from __future__ import annotations
