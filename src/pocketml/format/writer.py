@@ -6,7 +6,9 @@ weights section, and every node with its op code and *all* the attributes
 its registry definition declares (defaults filled in), so a file is
 self-describing and the C runtime never depends on defaults matching.
 Attribute kinds come from the registry (``ops.get(op).attrs[name].kind``).
-The file layout and checksum are in docs/format.md.
+The file layout and checksum are in docs/format.md. Constants may be numpy
+views (transposed, broadcast): ``save_pml`` produces each one's bytes once, a
+chunk at a time, straight into the file; ``write_pml`` into one buffer.
 """
 from __future__ import annotations
 
@@ -188,8 +190,8 @@ def _sections(graph: ir.Graph, metadata, producer, allow_symbolic) -> tuple:
     record, blobs, weights_size = _layout(graph, metadata, producer, allow_symbolic)
     graph_bytes = build_flatbuffer(record)
     weights_offset = HEADER_SIZE + align(len(graph_bytes))
-    head = bytearray(pack_header(len(graph_bytes), weights_size))
-    return head, graph_bytes, weights_offset, blobs
+    head = pack_header(len(graph_bytes), weights_size)
+    return head, graph_bytes, weights_offset, blobs, weights_offset + weights_size
 
 
 def _pieces(graph_bytes: bytes, weights_offset: int, blobs: list):
@@ -229,8 +231,8 @@ def write_pml(graph: ir.Graph, path: Optional[PathLike] = None, metadata: Option
     ``allow_symbolic=False`` insists on static shapes instead. ``save_pml`` writes
     a file without building its image in memory.
     """
-    head, graph_bytes, weights_offset, blobs = _sections(graph, metadata, producer, allow_symbolic)
-    out = bytearray(int.from_bytes(head[16:24], "little"))  # file_size
+    head, graph_bytes, weights_offset, blobs, file_size = _sections(graph, metadata, producer, allow_symbolic)
+    out = bytearray(file_size)
     out[:HEADER_SIZE] = head
     pos = HEADER_SIZE
     for piece in _pieces(graph_bytes, weights_offset, blobs):
@@ -251,7 +253,7 @@ def save_pml(graph: ir.Graph, path: PathLike, metadata: Optional[dict] = None, p
     Streams: each constant's bytes are produced once, straight into the file a chunk at a
     time, and checksummed on the way (a 500 MB model never exists twice in memory).
     """
-    head, graph_bytes, weights_offset, blobs = _sections(graph, metadata, producer, allow_symbolic)
+    head, graph_bytes, weights_offset, blobs, file_size = _sections(graph, metadata, producer, allow_symbolic)
 
     def write(f) -> None:
         f.write(head)
@@ -262,7 +264,7 @@ def save_pml(graph: ir.Graph, path: PathLike, metadata: Optional[dict] = None, p
         f.seek(CHECKSUM_OFFSET)
         f.write(struct.pack("<I", crc & 0xFFFFFFFF))
     _atomic_write(path, write)
-    return int.from_bytes(head[16:24], "little")
+    return file_size
 
 
 def _atomic_write(path: PathLike, write) -> None:
