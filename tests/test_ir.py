@@ -118,6 +118,38 @@ def test_toposort_is_stable_and_orders_a_reversed_chain():
     check(g)
 
 
+def test_place_orders_like_inserting_at_the_anchor():
+    """Graph.place defers the splice to the next read; the order must be what inserting at
+    index_of(anchor) (before) / index_of(anchor) + 1 (after) would have given, also when the
+    anchor or a placed node is removed before that read."""
+    def build():
+        g = chain(6)
+        return g, {n.name: n for n in g.nodes}
+
+    def mk(g, name):
+        return ir.Node("Relu", [f"in_{name}"], [f"out_{name}"], name=name)
+
+    g, by = build()
+    h, hy = build()
+    steps = [("b1", "r2", False), ("a1", "r2", True), ("b2", "r2", False), ("a2", "r2", True),
+             ("c1", "r4", True), ("c2", "r4", True)]
+    for name, anchor, after in steps:
+        g.place(by[anchor], [mk(g, name)], after=after)
+        k = h.index_of(hy[anchor]) + (1 if after else 0)
+        h.nodes.insert(k, mk(h, name))
+    g.place(by["r3"], [mk(g, "x1"), mk(g, "x2")], after=True)
+    k = h.index_of(hy["r3"]) + 1
+    h.nodes[k:k] = [mk(h, "x1"), mk(h, "x2")]
+    g.remove_nodes([by["r4"]])  # the anchor goes: what was placed around it stays
+    h.remove_nodes([hy["r4"]])
+    placed = [n for n in g._before.get(id(by["r2"]), [])]
+    g.remove_nodes([placed[0]])
+    h.remove_nodes([n for n in h.nodes if n.name == placed[0].name])
+    assert [n.name for n in g.nodes] == [n.name for n in h.nodes]
+    assert "r4" not in [n.name for n in g.nodes] and "c1" in [n.name for n in g.nodes]
+    assert g.producer("out_c2").name == "c2" and g.consumers_of("in_x1")[0].name == "x1"
+
+
 def test_toposort_reports_cycles_and_undefined_values():
     g = chain(2)
     g.add_node("Relu", ["nowhere"], ["y"])

@@ -287,4 +287,5 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
     if t.data_type not in ONNX_TO_DTYPE:
         raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
                                  f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
-    return np.asarray(numpy_helper.to_array(t), order="C").astype(ir.np_dtype(ONNX_TO_DTYPE[t.data_type]))
+    return np.asarray(numpy_helper.to_array(t), order="C").astype(ir.np_dtype(ONNX_TO_DTYPE[t.data_type]),
+                                                                   copy=False)

@@ -49,6 +49,13 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
     each concrete shape it is given at run time. input_shapes maps input
     names to concrete shapes to pin them instead (e.g. {"input": (1, 3, 224, 224)}).
     """
+    from ._nogc import paused_gc
+
+    with paused_gc():  # the collector's walks over a big graph would make conversion superlinear
+        return _convert(path, input_shapes, optimize)
+
+
+def _convert(path, input_shapes, optimize) -> Model:
     from . import passes
 
     if not isinstance(path, (str, os.PathLike)):

@@ -68,11 +68,20 @@ NUMERIC = FLOATS + INTEGERS
 ANY = tuple(d.name for d in ALL)
 
 
+_NAMES: dict = {}  # numpy dtype / type / name -> name: np.dtype(x).name costs ~10 us, conversion asks often
+
+
 def dtype_name(dtype: Any) -> str:
     """Normalise a numpy dtype / type / name to one of DTYPES' names."""
+    try:
+        return _NAMES[dtype]
+    except (KeyError, TypeError):  # TypeError: unhashable
+        pass
     name = np.dtype(dtype).name
     if name not in BY_NAME:
         raise TypeError(f"dtype {name} is not supported (supported: {', '.join(BY_NAME)})")
+    if isinstance(dtype, (np.dtype, type, str)) and len(_NAMES) < 256:
+        _NAMES[dtype] = name
     return name
 
 

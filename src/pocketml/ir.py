@@ -241,7 +241,9 @@ class Graph:
         self._producer: dict = {}  # value -> node
         self._uses: dict = {}  # value -> {id(node): [node, count]} (insertion ordered)
         self._nodes = _NodeList(self)
-        self._stale = False  # _nodes still holds removed nodes (compacted on the next read)
+        self._stale = False  # _nodes still holds removed nodes or misses placed ones (fixed on the next read)
+        self._before: dict = {}  # id(anchor) -> nodes placed right before it, spliced in on the next read
+        self._after: dict = {}  # id(anchor) -> nodes placed right after it
         self._touched: Optional[dict] = None  # id -> node (re)wired since track_changes()
         self.values: dict[str, Value] = {}
         self.inputs: list[str] = []
@@ -290,10 +292,31 @@ class Graph:
 
     def _compact(self) -> None:
         if self._stale:
-            kept = [n for n in self._nodes if n._graph is self]
+            if self._before or self._after:
+                kept = self._spliced()
+            else:
+                kept = [n for n in self._nodes if n._graph is self]
             list.clear(self._nodes)
             list.extend(self._nodes, kept)
             self._stale = False
+
+    def _spliced(self) -> list:
+        """The order with the placed nodes around their anchors (an anchor removed since still
+        places them), removed nodes dropped: one O(n) pass however many were placed."""
+        before, after, out, seen = self._before, self._after, [], set()
+
+        def emit(n) -> None:
+            for b in before.pop(id(n), ()):
+                emit(b)
+            if n._graph is self and id(n) not in seen:
+                seen.add(id(n))
+                out.append(n)
+            for a in after.pop(id(n), ()):
+                emit(a)
+        for n in list(self._nodes):
+            emit(n)
+        self._before, self._after = {}, {}
+        return out
 
     @property
     def nodes(self) -> list:
@@ -326,7 +349,7 @@ class Graph:
     def add_value(self, name: str, dtype: Optional[str] = None, shape: Optional[Shape] = None,
                   const: Optional[np.ndarray] = None) -> Value:
         if const is not None:
-            const = np.asarray(const, order="C")  # keeps 0-d scalars 0-d (ascontiguousarray would not)
+            const = np.asarray(const)  # views (transposed, broadcast) stay views: the writer copies them once
             dtype = dtype_name(const.dtype)
             shape = tuple(int(d) for d in const.shape)
         v = Value(name, dtype, None if shape is None else tuple(shape), const)
@@ -357,6 +380,29 @@ class Graph:
         else:
             self._nodes.insert(index, node)
         return node
+
+    def new_node(self, op: str, inputs: Iterable[str], outputs: Iterable[str], attrs: Optional[dict] = None,
+                 name: str = "") -> Node:
+        """A node not yet in the graph (its new outputs get Values): place it with ``place``."""
+        node = Node(op, list(inputs), list(outputs), dict(attrs or {}), name or self.unique_name(op))
+        for out in node.outputs:
+            if out and out not in self.values:
+                self.add_value(out)
+        return node
+
+    def place(self, anchor: Node, nodes: list, after: bool = False) -> None:
+        """Add ``nodes`` (in this order) right before ``anchor``, or right after it, in O(len(nodes)):
+        the order is spliced once, on the next read of ``nodes``, instead of an O(n) insert each.
+        Same order as inserting at ``index_of(anchor)`` (before: later calls land between earlier
+        ones and the anchor) or at ``index_of(anchor) + 1`` (after: later calls land first)."""
+        nodes = list(nodes)
+        for n in nodes:
+            self._attach(n)
+        if after:
+            self._after[id(anchor)] = nodes + self._after.get(id(anchor), [])
+        else:
+            self._before.setdefault(id(anchor), []).extend(nodes)
+        self._stale = True
 
     def append_node(self, node: Node) -> Node:
         """Add an existing (detached) Node at the end; toposort places it later if needed."""

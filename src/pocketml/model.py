@@ -85,6 +85,12 @@ class Model:
 
     def save(self, path: "str | os.PathLike") -> int:
         """Write the .pml file; returns its size in bytes."""
+        if self._bytes is None:  # stream the file: the weights are not copied into one image first
+            from ._nogc import paused_gc
+            from .format.writer import save_pml
+
+            with paused_gc():
+                return save_pml(self.graph, path, metadata=self.metadata)
         data = self.to_bytes()
         with open(path, "wb") as f:
             f.write(data)

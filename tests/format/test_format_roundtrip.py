@@ -17,7 +17,7 @@ from pocketml.format import HEADER_SIZE, checksum, read_pml, verify_header, writ
 from pocketml.format.header import pack_file
 from pocketml.format.records import AttrRecord, NodeRecord, TensorRecord, ModelRecord, build_flatbuffer, parse_flatbuffer
 from pocketml.format.reader import read_records
-from pocketml.format.writer import graph_to_records
+from pocketml.format.writer import CHUNK, graph_to_records, save_pml
 
 from . import make_c_fixtures as fx
 
@@ -71,6 +71,33 @@ def test_round_trip(make, tmp_path):
         assert_same_graph(g, g2)
     # deterministic: the same graph gives the same bytes
     assert write_pml(make(), metadata={"source": "test", "unicode": "é✓"}) == data
+
+
+def test_save_streams_the_same_bytes_for_views(tmp_path):
+    """Constants may be views (transposed, broadcast fillers): save_pml streams them in
+    chunks and must write exactly write_pml's bytes, with the values of the materialised arrays."""
+    g = ir.Graph("views")
+    g.add_value("x", "float32", (3, CHUNK // 12 + 5))
+    g.inputs = ["x"]
+    rng = np.random.default_rng(0)
+    consts = {"t": rng.standard_normal((CHUNK // 12 + 5, 3)).astype(np.float32).T,  # transposed, > 1 chunk
+              "b": np.broadcast_to(np.float32(0.02), (3, CHUNK // 12 + 5)),  # zero strides
+              "e": np.arange(CHUNK // 12 + 5, dtype=">f4")}  # big-endian data, stored native
+    prev = "x"
+    for k, (name, c) in enumerate(consts.items()):
+        g.add_value(name, const=c.astype(c.dtype.newbyteorder("=")) if name == "e" else c)
+        g.add_node("Add", [prev, name], [f"y{k}"], name=f"add{k}")
+        prev = f"y{k}"
+    g.outputs = [prev]
+    from pocketml.shape_inference import infer_shapes
+    infer_shapes(g)
+    data = write_pml(g)
+    path = tmp_path / "v.pml"
+    assert save_pml(g, path) == len(data)
+    assert path.read_bytes() == data
+    g2, _ = read_pml(data)
+    for name, c in consts.items():
+        np.testing.assert_array_equal(g2.values[name].const, np.asarray(c, np.float32))
 
 
 def test_layout_and_alignment():

@@ -44,13 +44,20 @@ def checksum(data) -> int:
     return zlib.crc32(mv[HEADER_SIZE:], zlib.crc32(mv[:CHECKSUM_OFFSET])) & 0xFFFFFFFF
 
 
+def pack_header(graph_size: int, weights_size: int, format_version: int = FORMAT_VERSION, flags: int = 0) -> bytes:
+    """The 64-byte header of a file with these section sizes, checksum field 0."""
+    weights_offset = HEADER_SIZE + align(graph_size)
+    return _LAYOUT.pack(MAGIC, format_version, HEADER_SIZE, weights_offset + weights_size, HEADER_SIZE, graph_size,
+                        weights_offset, weights_size, flags, 0)
+
+
 def pack_file(graph: bytes, weights: bytes, format_version: int = FORMAT_VERSION, flags: int = 0) -> bytes:
     """Header + graph (padded to 64) + weights, with the checksum filled in."""
-    weights_offset = HEADER_SIZE + align(len(graph))
-    file_size = weights_offset + len(weights)
-    head = _LAYOUT.pack(MAGIC, format_version, HEADER_SIZE, file_size, HEADER_SIZE, len(graph), weights_offset,
-                        len(weights), flags, 0)
-    out = bytearray(head + graph + bytes(weights_offset - HEADER_SIZE - len(graph)) + weights)
+    head = pack_header(len(graph), len(weights), format_version, flags)
+    out = bytearray(len(head) + align(len(graph)) + len(weights))
+    out[:HEADER_SIZE] = head
+    out[HEADER_SIZE:HEADER_SIZE + len(graph)] = graph
+    out[HEADER_SIZE + align(len(graph)):] = weights
     struct.pack_into("<I", out, CHECKSUM_OFFSET, checksum(out))
     return bytes(out)
 

@@ -9,6 +9,7 @@ buffers...) with the real encoder.
 from __future__ import annotations
 
 import dataclasses
+import struct
 from typing import Any, Optional
 
 import flatbuffers
@@ -75,8 +76,21 @@ class ModelRecord:
 
 
 # ---- encoding ------------------------------------------------------------------------
+_VECTOR_FORMATS = {"<i8": ("q", 8), "<i4": ("i", 4), "<f4": ("f", 4)}
+
+
 def _vector(b: flatbuffers.Builder, values, dtype: str) -> int:
-    return b.CreateNumpyVector(np.asarray(values, dtype=dtype))
+    """A scalar vector: the bytes CreateNumpyVector writes, without a numpy array per (tiny) vector."""
+    code, size = _VECTOR_FORMATS[dtype]
+    values = list(values)
+    try:
+        payload = struct.pack(f"<{len(values)}{code}", *values)
+    except (OverflowError, struct.error):  # e.g. a finite float beyond float32: numpy rounds it to inf
+        payload = np.asarray(values, dtype=dtype).tobytes()
+    b.StartVector(size, len(values), size)
+    b.head -= len(payload)
+    b.Bytes[b.head:b.head + len(payload)] = payload
+    return b.EndVector()
 
 
 def _offsets(b: flatbuffers.Builder, start, offsets: list) -> int:

@@ -6,22 +6,27 @@ weights section, and every node with its op code and *all* the attributes
 its registry definition declares (defaults filled in), so a file is
 self-describing and the C runtime never depends on defaults matching.
 Attribute kinds come from the registry (``ops.get(op).attrs[name].kind``).
-The file layout and checksum are in docs/format.md.
+The file layout and checksum are in docs/format.md. Constants may be numpy
+views (transposed, broadcast): ``save_pml`` produces each one's bytes once, a
+chunk at a time, straight into the file; ``write_pml`` into one buffer.
 """
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from .. import ir, ops
 from ..errors import ConversionError
-from .header import align, pack_file
+from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, pack_header
 from .records import ATTR_TYPES, AttrRecord, BufferRecord, ModelRecord, NodeRecord, TensorRecord, build_flatbuffer
 
 PathLike = Union[str, "os.PathLike[str]"]
 _INT64 = (-(2**63), 2**63 - 1)
+CHUNK = 1 << 22  # bytes written (and checksummed) at a time: a chunk stays in cache between the two
 
 
 def _where(node: ir.Node) -> str:
@@ -103,17 +108,20 @@ def _tensor(value: ir.Value, buffer: int, allow_symbolic: bool) -> TensorRecord:
     return TensorRecord(value.name, ir.dtype_code(value.dtype), shape, names if symbolic else None, buffer)
 
 
-def _const_bytes(value: ir.Value) -> bytes:
+def _const_array(value: ir.Value) -> np.ndarray:
+    """The constant as a little-endian array of the value's dtype and shape. It may be a view
+    (transposed, broadcast): the bytes are produced once, while they are written."""
     data = np.asarray(value.const)
     if ir.dtype_name(data.dtype) != value.dtype or tuple(data.shape) != tuple(value.shape):
         raise ConversionError(f"constant {value.name!r}: data is {data.dtype} {list(data.shape)} but the value says "
                               f"{value.dtype} {list(value.shape)}")
-    return np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("<")).tobytes()
+    if data.dtype.byteorder == ">":
+        data = data.astype(data.dtype.newbyteorder("<"))
+    return data
 
 
-def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer: str = "pocketml",
-                     allow_symbolic: bool = True) -> tuple:
-    """IR graph -> (ModelRecord, weights section bytes)."""
+def _layout(graph: ir.Graph, metadata: Optional[dict], producer: str, allow_symbolic: bool) -> tuple:
+    """IR graph -> (ModelRecord, [(offset, array)] constant blobs, weights section size)."""
     order: dict = {}
 
     def use(name: str, where: str) -> int:
@@ -146,12 +154,12 @@ def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer:
         value = graph.values[name]
         buffer = -1
         if value.is_const:
-            data = _const_bytes(value)
+            data = _const_array(value)
             offset = align(cursor)
-            blobs.append(bytes(offset - cursor) + data)
-            cursor = offset + len(data)
+            blobs.append((offset, data))
+            cursor = offset + data.nbytes
             buffer = len(buffers)
-            buffers.append(BufferRecord(offset, len(data)))
+            buffers.append(BufferRecord(offset, data.nbytes))
         tensors.append(_tensor(value, buffer, allow_symbolic))
     meta = {}
     for k, v in (metadata or {}).items():
@@ -159,7 +167,58 @@ def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer:
             raise ConversionError(f"metadata must map str to str, got {k!r}: {v!r}")
         meta[k] = v
     record = ModelRecord(tensors, nodes, inputs, outputs, buffers, meta, graph.name, producer)
-    return record, b"".join(blobs)
+    return record, blobs, cursor
+
+
+def _chunks(data: np.ndarray):
+    """The bytes of ``data`` in C order as uint8 arrays of at most CHUNK bytes: slices of it when it is
+    contiguous, else produced a chunk at a time (a transposed or broadcast constant is never
+    materialised whole)."""
+    if data.nbytes == 0:
+        return
+    if data.flags.c_contiguous:
+        flat = data.reshape(-1).view(np.uint8)
+        for k in range(0, flat.size, CHUNK):
+            yield flat[k:k + CHUNK]
+        return
+    per = max(1, CHUNK // max(1, data[0].nbytes))  # slabs along the first axis
+    for k in range(0, data.shape[0], per):
+        yield np.ascontiguousarray(data[k:k + per]).reshape(-1).view(np.uint8)
+
+
+def _sections(graph: ir.Graph, metadata, producer, allow_symbolic) -> tuple:
+    record, blobs, weights_size = _layout(graph, metadata, producer, allow_symbolic)
+    graph_bytes = build_flatbuffer(record)
+    weights_offset = HEADER_SIZE + align(len(graph_bytes))
+    head = pack_header(len(graph_bytes), weights_size)
+    return head, graph_bytes, weights_offset, blobs, weights_offset + weights_size
+
+
+def _pieces(graph_bytes: bytes, weights_offset: int, blobs: list):
+    """Everything after the header, in file order: graph, padding, then each blob after its padding."""
+    yield graph_bytes
+    pos = HEADER_SIZE + len(graph_bytes)
+    for offset, data in blobs:
+        start = weights_offset + offset
+        if start > pos:
+            yield bytes(start - pos)
+        for chunk in _chunks(data):
+            yield chunk
+        pos = start + data.nbytes
+    if pos < weights_offset:  # no weights: the graph section is still padded to the 64-byte boundary
+        yield bytes(weights_offset - pos)
+
+
+def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer: str = "pocketml",
+                     allow_symbolic: bool = True) -> tuple:
+    """IR graph -> (ModelRecord, weights section bytes)."""
+    record, blobs, size = _layout(graph, metadata, producer, allow_symbolic)
+    weights = bytearray(size)
+    for offset, data in blobs:
+        for chunk in _chunks(data):
+            weights[offset:offset + chunk.size] = memoryview(chunk)
+            offset += chunk.size
+    return record, bytes(weights)
 
 
 def write_pml(graph: ir.Graph, path: Optional[PathLike] = None, metadata: Optional[dict] = None,
@@ -169,16 +228,55 @@ def write_pml(graph: ir.Graph, path: Optional[PathLike] = None, metadata: Option
     Every value needs a dtype and a shape (ConversionError otherwise).
     Symbolic dims (strings such as "batch") are written as -1 with their names;
     the C runtime plans them when the caller gives concrete input shapes.
-    ``allow_symbolic=False`` insists on static shapes instead.
+    ``allow_symbolic=False`` insists on static shapes instead. ``save_pml`` writes
+    a file without building its image in memory.
     """
-    record, weights = graph_to_records(graph, metadata, producer, allow_symbolic)
-    data = pack_file(build_flatbuffer(record), weights)
+    head, graph_bytes, weights_offset, blobs, file_size = _sections(graph, metadata, producer, allow_symbolic)
+    out = bytearray(file_size)
+    out[:HEADER_SIZE] = head
+    pos = HEADER_SIZE
+    for piece in _pieces(graph_bytes, weights_offset, blobs):
+        piece = memoryview(piece)
+        out[pos:pos + piece.nbytes] = piece
+        pos += piece.nbytes
+    struct.pack_into("<I", out, CHECKSUM_OFFSET, checksum(out))
+    data = bytes(out)
     if path is not None:
-        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)  # never leave a half-written model behind
+        _atomic_write(path, lambda f: f.write(data))
     return data
 
 
-__all__ = ["write_pml", "graph_to_records"]
+def save_pml(graph: ir.Graph, path: PathLike, metadata: Optional[dict] = None, producer: str = "pocketml", *,
+             allow_symbolic: bool = True) -> int:
+    """Write ``graph`` to a .pml file (same bytes as ``write_pml``); returns the file size.
+
+    Streams: each constant's bytes are produced once, straight into the file a chunk at a
+    time, and checksummed on the way (a 500 MB model never exists twice in memory).
+    """
+    head, graph_bytes, weights_offset, blobs, file_size = _sections(graph, metadata, producer, allow_symbolic)
+
+    def write(f) -> None:
+        f.write(head)
+        crc = zlib.crc32(memoryview(head)[:CHECKSUM_OFFSET])
+        for piece in _pieces(graph_bytes, weights_offset, blobs):
+            crc = zlib.crc32(piece, crc)
+            f.write(piece)
+        f.seek(CHECKSUM_OFFSET)
+        f.write(struct.pack("<I", crc & 0xFFFFFFFF))
+    _atomic_write(path, write)
+    return file_size
+
+
+def _atomic_write(path: PathLike, write) -> None:
+    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)  # never leave a half-written model behind
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+__all__ = ["write_pml", "save_pml", "graph_to_records"]

@@ -323,7 +323,8 @@ def _constant_of_shape_infer(node, ins):
 
 def _constant_of_shape_reference(inputs, attrs):
     dtype = np_dtype(DTYPE_BY_CODE[attrs["dtype"]])
-    return [np.full(tuple(int(d) for d in inputs[0]), attrs["value"][0]).astype(dtype)]
+    # a read-only broadcast view: a 400 MB filler weight costs nothing until its bytes are written
+    return [np.broadcast_to(np.asarray(attrs["value"][0]).astype(dtype), tuple(int(d) for d in inputs[0]))]
 
 
 # ---- Expand, Tile ------------------------------------------------------------------------
@@ -365,7 +366,7 @@ define("Reshape", 101, "tensor", ("x: T", "shape?: I"), ("y: T",),
        infer=_reshape_infer, reference=_reshape_reference)
 define("Transpose", 102, "tensor", ("x: T",), ("y: T",), {"perm": Attr("ints")}, types=_MOVE,
        infer=_transpose_infer,
-       reference=lambda ins, attrs: [np.asarray(np.transpose(ins[0], attrs["perm"]), order="C")])
+       reference=lambda ins, attrs: [np.transpose(ins[0], attrs["perm"])])  # a view: folded weights copy once, when written
 define("Slice", 103, "tensor", ("x: T", "starts?: I", "ends?: I", "axes?: I", "steps?: I"), ("y: T",), {
     "starts": Attr("ints", []), "ends": Attr("ints", []), "axes": Attr("ints", []), "steps": Attr("ints", []),
 }, types=_MOVE, infer=_slice_infer, reference=_slice_reference)

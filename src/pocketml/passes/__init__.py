@@ -35,7 +35,7 @@ from typing import Optional
 from .. import ir
 from ..shape_inference import infer_shapes
 from .dce import eliminate_dead_code
-from .fold import fold_constants
+from .fold import fold_constants, fold_inferred, fold_sweep
 from .fold_bn import fold_scale_shift
 from .fold_pad import fold_pad_into_conv
 from .fuse_activation import fuse_activations
@@ -47,7 +47,7 @@ from .layout import optimize_layout
 
 PIPELINE: list = [
     ("identity", remove_identities),
-    ("fold", fold_constants),
+    ("fold", fold_inferred),  # shapes are current between passes: only what folding touched re-infers
     ("dce", eliminate_dead_code),
     ("layout", optimize_layout),
     ("fuse_gelu", fuse_gelu),
@@ -69,8 +69,10 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
     appended to it in order (for conversion reports).
     """
     graph.toposort()
-    fold_constants(graph)  # infers as it goes: shape subgraphs must fold before the whole graph infers
-    infer_shapes(graph)
+    # infers as it goes: shape subgraphs must fold before the whole graph infers; a sweep in which
+    # every node inferred already did what infer_shapes would (it runs to report the errors otherwise)
+    if not fold_sweep(graph, infer_all=True)[1]:
+        infer_shapes(graph)
     graph.track_changes()
     for _ in range(MAX_ROUNDS):
         changed = False

@@ -33,10 +33,26 @@ GROWTH_ALLOWANCE = 1 << 20
 
 
 def fold_constants(graph: ir.Graph) -> bool:
+    """Fold, inferring every node just before looking at it (shapes need not be inferred yet)."""
+    return fold_sweep(graph, infer_all=True)[0]
+
+
+def fold_inferred(graph: ir.Graph) -> bool:
+    """Fold a graph whose shapes are inferred (optimize keeps them so between passes): only the
+    consumers of what folded, and downstream of a shape that changed, are re-inferred."""
+    return fold_sweep(graph, infer_all=False)[0]
+
+
+def fold_sweep(graph: ir.Graph, infer_all: bool) -> tuple:
+    """One topological sweep; -> (changed, every node inferred without error and no node added)."""
     outputs = set(graph.outputs)
-    keep, changed = [], False
+    keep, changed, clean, dirty = [], False, True, set()
     for node in graph.nodes:
-        _infer(graph, node)
+        if infer_all or id(node) in dirty:
+            ok, moved = _infer(graph, node)
+            clean = clean and ok
+            if moved:
+                dirty.update(id(c) for o in node.outputs if o for c in graph.consumers_of(o))
         materialised = node.op == "Identity" and node.outputs[0] in outputs
         results = None if materialised else _evaluate(graph, node)
         if results is None:
@@ -45,9 +61,11 @@ def fold_constants(graph: ir.Graph) -> bool:
         for name, array in zip(node.outputs, results):
             if name:
                 graph.add_value(name, const=array)
+                dirty.update(id(c) for c in graph.consumers_of(name))
         changed = True
     graph.nodes = keep
-    return _materialise_constant_outputs(graph) or changed
+    added = _materialise_constant_outputs(graph)
+    return added or changed, clean and not added
 
 
 def _materialise_constant_outputs(graph: ir.Graph) -> bool:
@@ -64,17 +82,22 @@ def _materialise_constant_outputs(graph: ir.Graph) -> bool:
     return changed
 
 
-def _infer(graph: ir.Graph, node: ir.Node) -> None:
-    """Refresh one node's output dtypes/shapes; a node that cannot be inferred yet keeps its old ones."""
+def _infer(graph: ir.Graph, node: ir.Node) -> tuple:
+    """Refresh one node's output dtypes/shapes; a node that cannot be inferred yet keeps its old ones.
+    -> (inferred without error, an output's dtype or shape changed)."""
     ins = [graph.values[i] if i else None for i in node.inputs]
     try:
         results = ops.get(node.op).infer(node, ins)
     except ValueError:
-        return  # reported by shape_inference.infer_shapes(graph) after folding, if it still fails then
+        return False, False  # reported by shape_inference.infer_shapes(graph) after folding, if it still fails then
+    moved = False
     for name, (dtype, out_shape) in zip(node.outputs, results):
         if name:
-            graph.values[name].dtype = dtype
-            graph.values[name].shape = None if out_shape is None else tuple(out_shape)
+            v = graph.values[name]
+            out_shape = None if out_shape is None else tuple(out_shape)
+            if v.dtype != dtype or v.shape != out_shape:
+                v.dtype, v.shape, moved = dtype, out_shape, True
+    return True, moved
 
 
 def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:

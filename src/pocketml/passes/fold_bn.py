@@ -182,6 +182,15 @@ def _new_bias(graph, node, index: int, bias, scale, shift) -> Optional[str]:
     return graph.add_const(shift.astype(np.float32), f"{node.name}_{bias}")
 
 
+def _scaled(w: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """w * factor computed in float64 and rounded once to w's dtype. Axes along which w is a
+    broadcast (stride 0, e.g. a ConstantOfShape filler) are computed once and stay broadcast, so
+    a filler weight costs its per-channel size, not its full size."""
+    idx = tuple(slice(0, 1) if st == 0 and n > 1 else slice(None) for st, n in zip(w.strides, w.shape))
+    out = (w[idx].astype(np.float64) * factor).astype(w.dtype)
+    return out if out.shape == w.shape else np.broadcast_to(out, w.shape)
+
+
 def _fold_conv(graph, node, scale, shift) -> bool:
     w = _float_const(graph, node.inputs[1])
     if w is None or w.ndim != 4 or w.shape[0] != scale.size:
@@ -189,7 +198,7 @@ def _fold_conv(graph, node, scale, shift) -> bool:
     bias = _new_bias(graph, node, 2, "bias", scale, shift)
     if bias is None:
         return False
-    graph.set_input(node, 1, graph.add_const((w * scale[:, None, None, None]).astype(w.dtype), f"{node.name}_w"))
+    graph.set_input(node, 1, graph.add_const(_scaled(w, scale[:, None, None, None]), f"{node.name}_w"))
     graph.set_input(node, 2, bias)
     return True
 
@@ -206,7 +215,7 @@ def _fold_conv_transpose(graph, node, scale, shift) -> bool:
     if bias is None:
         return False
     factor = np.repeat(scale.reshape(groups, w.shape[3]), w.shape[0] // groups, axis=0)  # [Cin, Cout/g]
-    graph.set_input(node, 1, graph.add_const((w * factor[:, None, None, :]).astype(w.dtype), f"{node.name}_w"))
+    graph.set_input(node, 1, graph.add_const(_scaled(w, factor[:, None, None, :]), f"{node.name}_w"))
     graph.set_input(node, 2, bias)
     return True
 
@@ -224,7 +233,7 @@ def _fold_gemm(graph, node, scale, shift) -> bool:
     else:
         c_new = shift
     factor = scale[:, None] if trans_b else scale[None, :]
-    graph.set_input(node, 1, graph.add_const((b * factor).astype(b.dtype), f"{node.name}_b"))
+    graph.set_input(node, 1, graph.add_const(_scaled(b, factor), f"{node.name}_b"))
     graph.set_input(node, 2, graph.add_const(c_new.astype(np.float32), f"{node.name}_c"))
     node.attrs["beta"] = 1.0
     return True
@@ -237,7 +246,7 @@ def _fold_matmul(graph, node, scale, shift) -> bool:
         return False
     if np.any(shift) and (shape(graph, node.inputs[0]) is None or len(shape(graph, node.inputs[0])) != 2):
         return False
-    graph.set_input(node, 1, graph.add_const((b * scale[None, :]).astype(b.dtype), f"{node.name}_b"))
+    graph.set_input(node, 1, graph.add_const(_scaled(b, scale[None, :]), f"{node.name}_b"))
     if np.any(shift):
         node.op = "Gemm"
         node.inputs.append(graph.add_const(shift.astype(np.float32), f"{node.name}_c"))

@@ -183,14 +183,15 @@ def _absorb_flatten_transpose(graph: ir.Graph) -> bool:
             continue
         v_dims = tuple(permuted(x_shape, p)[1:])
         q = inverse(p)
-        # permute the K axis in the weights' own layout: one copy (these can be 100s of MB)
+        # permute the K axis in the weights' own layout: at most one copy (these can be 100s of MB), none
+        # when the reshape can stay a view (a broadcast filler); the writer copies views once
         if trans_b:  # w is [N, K]
             moved = w.reshape((w.shape[0],) + v_dims).transpose([0] + [q[j] for j in range(1, len(p))])
             moved = moved.reshape(w.shape[0], k)
         else:  # w is [K, N]
             moved = w.reshape(v_dims + (w.shape[1],)).transpose([q[j] - 1 for j in range(1, len(p))] + [len(p) - 1])
             moved = moved.reshape(k, -1)
-        graph.set_input(fc, 1, graph.add_const(np.ascontiguousarray(moved), f"{fc.name}_w"))
+        graph.set_input(fc, 1, graph.add_const(moved, f"{fc.name}_w"))
         graph.set_input(reshape, 0, t.inputs[0])
         reshape.attrs = {"shape": spec}
         changed = True

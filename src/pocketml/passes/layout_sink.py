@@ -236,7 +236,7 @@ class _Sinker:
             g.set_input(node, i, self.transposed_input(node, node.inputs[i], q))
             self.refresh()
         node.attrs.update(plan.attrs)
-        at = node_index(g, node) + 1
+        placed = []  # right after node, in output order (Graph.place: no O(n) insert per node)
         for j, (out, r) in enumerate(zip(node.outputs, plan.out_perms)):
             if not out or r is None or is_identity(r):
                 continue
@@ -244,8 +244,9 @@ class _Sinker:
             inner_shape = None if out_shape is None else permuted(out_shape, inverse(r))
             inner = new_value(g, f"{out}_nhwc", out, inner_shape)
             g.set_output(node, j, inner)
-            g.add_node("Transpose", [inner], [out], {"perm": list(r)}, index=at)
-            at += 1
+            placed.append(g.new_node("Transpose", [inner], [out], {"perm": list(r)}))
+        if placed:
+            g.place(node, placed, after=True)
 
     def transposed_input(self, node: ir.Node, name: str, q: Perm) -> str:
         """A value equal to Transpose(q)(name lifted to rank len(q)), inserting nodes before ``node``."""
@@ -277,7 +278,7 @@ class _Sinker:
         else:
             src, op, attrs = name, "Transpose", {"perm": list(q)}
         out = new_value(g, f"{name}_t", name, permuted(lifted, q))
-        g.add_node(op, [src], [out], attrs, index=node_index(g, node))
+        g.place(node, [g.new_node(op, [src], [out], attrs)])
         return out
 
 
