@@ -15,14 +15,11 @@ from typing import Any, Optional
 import flatbuffers
 import numpy as np
 
-from ._generated import Attribute as fb_attr
-from ._generated import Buffer as fb_buffer
 from ._generated import Graph as fb_graph
 from ._generated import MetadataEntry as fb_meta
 from ._generated import Model as fb_model
-from ._generated import Node as fb_node
-from ._generated import Tensor as fb_tensor
 from ._generated.AttrType import AttrType
+from . import fbwrite
 from .header import FORMAT_VERSION
 
 FILE_IDENTIFIER = b"PMLG"
@@ -87,79 +84,75 @@ def _vector(b: flatbuffers.Builder, values, dtype: str) -> int:
         payload = struct.pack(f"<{len(values)}{code}", *values)
     except (OverflowError, struct.error):  # e.g. a finite float beyond float32: numpy rounds it to inf
         payload = np.asarray(values, dtype=dtype).tobytes()
-    b.StartVector(size, len(values), size)
-    b.head -= len(payload)
-    b.Bytes[b.head:b.head + len(payload)] = payload
-    return b.EndVector()
-
-
-def _offsets(b: flatbuffers.Builder, start, offsets: list) -> int:
-    start(b, len(offsets))
-    for off in reversed(offsets):
-        b.PrependUOffsetTRelative(off)
-    return b.EndVector()
+    return fbwrite.vector(b, payload, len(values), size)
 
 
 def _encode_attr(b: flatbuffers.Builder, a: AttrRecord) -> int:
-    name = b.CreateString(a.name)
+    # fields in the generated AttributeAdd* order; scalars equal to their default are left out
+    fields = [(0, "O", 4, fbwrite.string(b, a.name))]
+    t = a.type
     payload = None
-    if a.type == AttrType.INTS:
+    if t == AttrType.INTS:
         payload = _vector(b, a.value, "<i8")
-    elif a.type == AttrType.FLOATS:
+    elif t == AttrType.FLOATS:
         payload = _vector(b, a.value, "<f4")
-    elif a.type == AttrType.STRING:
-        payload = b.CreateString(a.value)
-    fb_attr.Start(b)
-    fb_attr.AddName(b, name)
-    fb_attr.AddType(b, a.type)
-    if a.type == AttrType.INT:
-        fb_attr.AddI(b, int(a.value))
-    elif a.type == AttrType.FLOAT:
-        fb_attr.AddF(b, float(a.value))
-    elif a.type == AttrType.INTS:
-        fb_attr.AddInts(b, payload)
-    elif a.type == AttrType.FLOATS:
-        fb_attr.AddFloats(b, payload)
-    elif a.type == AttrType.STRING:
-        fb_attr.AddS(b, payload)
-    return fb_attr.End(b)
+    elif t == AttrType.STRING:
+        payload = fbwrite.string(b, a.value)
+    if t != 0:
+        fields.append((1, "<B", 1, t))
+    if t == AttrType.INT:
+        if int(a.value) != 0:
+            fields.append((2, "<q", 8, int(a.value)))
+    elif t == AttrType.FLOAT:
+        if float(a.value) != 0.0:
+            fields.append((3, "<f", 4, float(a.value)))
+    elif payload is not None:
+        fields.append(({AttrType.INTS: 4, AttrType.FLOATS: 5, AttrType.STRING: 6}[t], "O", 4, payload))
+    return fbwrite.table(b, 7, fields)
 
 
 def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
-    name = b.CreateString(t.name)
+    fields = [(0, "O", 4, fbwrite.string(b, t.name))]
     shape = _vector(b, t.shape, "<i8")
     dim_names = None
     if t.dim_names:
-        dim_names = _offsets(b, fb_tensor.StartDimNamesVector, [b.CreateString(n) for n in t.dim_names])
-    fb_tensor.Start(b)
-    fb_tensor.AddName(b, name)
-    fb_tensor.AddDtype(b, t.dtype)
-    fb_tensor.AddShape(b, shape)
+        dim_names = fbwrite.offsets(b, [fbwrite.string(b, n) for n in t.dim_names])
+    if t.dtype != 0:
+        fields.append((1, "<B", 1, t.dtype))
+    fields.append((2, "O", 4, shape))
     if dim_names is not None:
-        fb_tensor.AddDimNames(b, dim_names)
-    fb_tensor.AddBuffer(b, t.buffer)
-    return fb_tensor.End(b)
+        fields.append((3, "O", 4, dim_names))
+    if t.buffer != -1:
+        fields.append((4, "<i", 4, t.buffer))
+    return fbwrite.table(b, 5, fields)
 
 
 def _encode_node(b: flatbuffers.Builder, n: NodeRecord) -> int:
-    name = b.CreateString(n.name)
+    name = fbwrite.string(b, n.name)
     inputs = _vector(b, n.inputs, "<i4")
     outputs = _vector(b, n.outputs, "<i4")
-    attrs = _offsets(b, fb_node.StartAttrsVector, [_encode_attr(b, a) for a in n.attrs])
-    fb_node.Start(b)
-    fb_node.AddName(b, name)
-    fb_node.AddOp(b, n.op)
-    fb_node.AddInputs(b, inputs)
-    fb_node.AddOutputs(b, outputs)
-    fb_node.AddAttrs(b, attrs)
-    return fb_node.End(b)
+    attrs = fbwrite.offsets(b, [_encode_attr(b, a) for a in n.attrs])
+    fields = [(0, "O", 4, name)]
+    if n.op != 0:
+        fields.append((1, "<H", 2, n.op))
+    fields += [(2, "O", 4, inputs), (3, "O", 4, outputs), (4, "O", 4, attrs)]
+    return fbwrite.table(b, 5, fields)
+
+
+def _encode_buffer(b: flatbuffers.Builder, buf: BufferRecord) -> int:
+    fields = []
+    if buf.offset != 0:
+        fields.append((0, "<Q", 8, buf.offset))
+    if buf.size != 0:
+        fields.append((1, "<Q", 8, buf.size))
+    return fbwrite.table(b, 2, fields)
 
 
 def build_flatbuffer(rec: ModelRecord) -> bytes:
     """Encode a ModelRecord as the graph-section FlatBuffer (identifier "PMLG")."""
     b = flatbuffers.Builder(4096)
-    tensors = _offsets(b, fb_graph.StartTensorsVector, [_encode_tensor(b, t) for t in rec.tensors])
-    nodes = _offsets(b, fb_graph.StartNodesVector, [_encode_node(b, n) for n in rec.nodes])
+    tensors = fbwrite.offsets(b, [_encode_tensor(b, t) for t in rec.tensors])
+    nodes = fbwrite.offsets(b, [_encode_node(b, n) for n in rec.nodes])
     inputs = _vector(b, rec.inputs, "<i4")
     outputs = _vector(b, rec.outputs, "<i4")
     gname = b.CreateString(rec.graph_name)
@@ -171,13 +164,7 @@ def build_flatbuffer(rec: ModelRecord) -> bytes:
     fb_graph.AddOutputs(b, outputs)
     graph = fb_graph.End(b)
 
-    buffers = []
-    for buf in rec.buffers:
-        fb_buffer.Start(b)
-        fb_buffer.AddOffset(b, buf.offset)
-        fb_buffer.AddSize(b, buf.size)
-        buffers.append(fb_buffer.End(b))
-    buffers = _offsets(b, fb_model.StartBuffersVector, buffers)
+    buffers = fbwrite.offsets(b, [_encode_buffer(b, buf) for buf in rec.buffers])
     entries = []
     for key, value in rec.metadata.items():
         k, v = b.CreateString(key), b.CreateString(value)
@@ -185,7 +172,7 @@ def build_flatbuffer(rec: ModelRecord) -> bytes:
         fb_meta.AddKey(b, k)
         fb_meta.AddValue(b, v)
         entries.append(fb_meta.End(b))
-    metadata = _offsets(b, fb_model.StartMetadataVector, entries)
+    metadata = fbwrite.offsets(b, entries)
     producer = b.CreateString(rec.producer)
     fb_model.Start(b)
     fb_model.AddFormatVersion(b, rec.format_version)
