@@ -84,15 +84,15 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
     ``value`` of format "O" is an offset (PrependUOffsetTRelative); the caller leaves out
     fields equal to their default, as the generated Add* functions do."""
     vt = [0] * nfields
-    buf = b.Bytes
-    object_end = len(buf) - b.head
-    reserve(b, sum(2 * size for _, _, size, _ in fields) + 8 + 2 * nfields + 4)
+    object_end = len(b.Bytes) - b.head
+    if b.head < 16 * len(fields) + 12 + 2 * nfields:  # fields (8 bytes + padding at most), soffset, vtable
+        reserve(b, 16 * len(fields) + 12 + 2 * nfields)
+    if b.minalign < 8:
+        b.minalign = max([b.minalign, 4] + [size for _, _, size, _ in fields])
     buf = b.Bytes
     end = len(buf)
     head = b.head
     for slot, fmt, size, value in fields:
-        if size > b.minalign:
-            b.minalign = size
         pad = (head - end) & (size - 1)
         if pad:
             buf[head - pad:head] = bytes(pad)
@@ -103,9 +103,7 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
         head -= size
         struct.pack_into(fmt, buf, head, value)
         vt[slot] = end - head
-    # EndObject -> WriteVtable: the soffset to the vtable first
-    if 4 > b.minalign:
-        b.minalign = 4
+    # EndObject -> WriteVtable: the soffset to the vtable first (minalign already counts its 4)
     pad = (head - end) & 3
     if pad:
         buf[head - pad:head] = bytes(pad)
@@ -118,8 +116,6 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
     found = b.vtables.get(key)
     if found is None:
         entries = [2 * (len(vt) + 2), object_offset - object_end] + [object_offset - e if e else 0 for e in vt]
-        if 2 > b.minalign:
-            b.minalign = 2
         head -= 2 * len(entries)  # head is 4-aligned here: no padding before uint16s
         struct.pack_into(f"<{len(entries)}H", buf, head, *entries)
         _I32.pack_into(buf, end - object_offset, (end - head) - object_offset)
