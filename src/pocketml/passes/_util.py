@@ -21,6 +21,9 @@ FLOAT_DTYPES = ("float32",)
 
 def attr(node: ir.Node, name: str):
     """Attribute of a node with the registry default filled in."""
+    attrs = node.attrs
+    if name in attrs:
+        return attrs[name]
     return ops.get(node.op).attr(node, name)
 
 
@@ -32,7 +35,8 @@ def const(graph: ir.Graph, name: str) -> Optional[np.ndarray]:
 
 
 def shape(graph: ir.Graph, name: str) -> Optional[tuple]:
-    return graph.values[name].shape if name in graph.values else None
+    v = graph.values.get(name)
+    return None if v is None else v.shape
 
 
 def rank(graph: ir.Graph, name: str) -> Optional[int]:
@@ -46,6 +50,8 @@ def is_float(graph: ir.Graph, name: str) -> bool:
 
 def is_one(d) -> bool:
     """A static size-1 dim (a symbolic dim is never assumed to be 1)."""
+    if type(d) is int:  # the common case, without the isinstance tuple (called per dim, very often)
+        return d == 1
     return isinstance(d, (int, np.integer)) and int(d) == 1
 
 

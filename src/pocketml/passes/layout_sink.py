@@ -21,27 +21,22 @@ class _Sinker:
         self.refresh()
 
     def refresh(self) -> None:
-        self.producers = self.graph.producers()
-        self.uses = self.graph.consumers()
+        # the graph's producer/consumer indexes are live: read them directly (no view objects)
+        self.producer = self.graph.producer
+        self.consumers = self.graph.consumers_of  # each reader once, in the order it started reading
+        self.values = self.graph.values
         self.outputs = set(self.graph.outputs)
 
     def rank(self, name: str) -> Optional[int]:
-        return None if not name else (len(shape(self.graph, name)) if shape(self.graph, name) is not None else None)
-
-    def consumers(self, name: str) -> list:
-        seen, out = set(), []
-        for n in self.uses.get(name, []):
-            if id(n) not in seen:
-                seen.add(id(n))
-                out.append(n)
-        return out
+        v = self.values.get(name) if name else None
+        return None if v is None or v.shape is None else len(v.shape)
 
     def transpose_producer(self, name: str) -> Optional[ir.Node]:
-        n = self.producers.get(name)
+        n = self.producer(name)
         return n if n is not None and n.op == "Transpose" else None
 
     def only_read_by(self, name: str, node: ir.Node) -> bool:
-        return name not in self.outputs and all(n is node for n in self.uses.get(name, []))
+        return name not in self.outputs and all(n is node for n in self.consumers(name))
 
     # -- how one input of a node gets Transpose(q) applied ------------------------------
     def input_change(self, node: ir.Node, name: str, q: Perm) -> Optional[tuple]:
@@ -71,7 +66,7 @@ class _Sinker:
         return (0 if self.arrives(name, inverse(q), node, 0) else 1), "transpose"
 
     def existing_transpose(self, name: str, q: Perm) -> Optional[ir.Node]:
-        for n in self.uses.get(name, []):
+        for n in self.consumers(name):
             if n.op == "Transpose" and perm_of(n) == q:
                 return n
         return None
@@ -80,7 +75,7 @@ class _Sinker:
         """Will a Transpose(p) upstream sink down to ``name`` (read only by ``reader``)?
         True if ``name`` comes from such a transpose through ops that pass p unchanged,
         with every other layout input free to transpose."""
-        producer = self.producers.get(name)
+        producer = self.producer(name)
         if producer is None or not self.only_read_by(name, reader) or depth >= MAX_LOOKAHEAD:
             return False
         if producer.op == "Transpose":
@@ -194,7 +189,7 @@ class _Sinker:
             if node in self.graph:
                 self.sink_into(node, transpose)
                 self.refresh()
-        if not self.uses.get(t) and t not in self.outputs and transpose in self.graph:
+        if not self.consumers(t) and t not in self.outputs and transpose in self.graph:
             remove_nodes(self.graph, [transpose])
             self.refresh()
         return True
