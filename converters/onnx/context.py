@@ -42,6 +42,13 @@ def handler(*op_types: str, shape_aware: bool = False) -> Callable:
     return register
 
 
+# helper.get_attribute_value's answers for the common attribute types, without its chain of
+# type tests (one lookup per attribute; the rest go through the helper)
+_A = onnx.AttributeProto
+_ATTR_READERS = {_A.INT: lambda a: a.i, _A.INTS: lambda a: list(a.ints), _A.FLOAT: lambda a: a.f,
+                 _A.FLOATS: lambda a: list(a.floats), _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t}
+
+
 def onnx_dtype_name(elem_type: int) -> str:
     return onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() \
         else str(elem_type)
@@ -61,10 +68,11 @@ class OnnxNode:
 
     @classmethod
     def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int) -> "OnnxNode":
-        attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
-        for k, v in attrs.items():
-            if isinstance(v, bytes):
-                attrs[k] = v.decode("utf-8")
+        attrs = {}
+        for a in proto.attribute:
+            read = _ATTR_READERS.get(a.type) if not a.ref_attr_name else None
+            v = read(a) if read is not None else helper.get_attribute_value(a)
+            attrs[a.name] = v.decode("utf-8") if isinstance(v, bytes) else v
         return cls(proto, proto.name or f"{proto.op_type}_{index}", proto.op_type, proto.domain or "",
                    opset, list(proto.input), list(proto.output), attrs)
 
@@ -287,5 +295,12 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
     if t.data_type not in ONNX_TO_DTYPE:
         raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
                                  f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
-    return np.asarray(numpy_helper.to_array(t), order="C").astype(ir.np_dtype(ONNX_TO_DTYPE[t.data_type]),
-                                                                   copy=False)
+    dtype = ir.np_dtype(ONNX_TO_DTYPE[t.data_type])
+    if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
+            and not t.HasField("segment"):
+        # what numpy_helper.to_array returns for raw data of a native dtype, minus its dispatch
+        return np.frombuffer(t.raw_data, dtype=dtype).reshape(t.dims)
+    return np.asarray(numpy_helper.to_array(t), order="C").astype(dtype, copy=False)
+
+
+_RAW_LITTLE = np.little_endian  # raw_data is little-endian: elsewhere numpy_helper byte-swaps it
