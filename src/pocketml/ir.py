@@ -513,6 +513,8 @@ class Graph:
         """Order nodes so every input is produced before use: Kahn's algorithm, O(n log n),
         taking the earliest node in the current order first (stable for sorted graphs)."""
         self._compact()
+        if self._is_sorted():
+            return  # Kahn's order of a sorted graph is the graph's order: skip the heap
         available = set(self.inputs)
         order = list(self._nodes)
         position = {id(n): k for k, n in enumerate(order)}
@@ -549,6 +551,23 @@ class Graph:
             raise ValueError(f"graph has a cycle or undefined values: {stuck[:10]}")
         list.clear(self._nodes)
         list.extend(self._nodes, ordered)
+
+    def _is_sorted(self) -> bool:
+        """Every input is a graph input, a constant or produced by an earlier node (one pass,
+        no heap). False also when something is undefined: toposort then reports it."""
+        available, producer, values, done = set(self.inputs), self._producer, self.values, set()
+        for n in self._nodes:
+            for i in n.inputs:
+                if not i or i in available:
+                    continue
+                p = producer.get(i)
+                if p is not None:
+                    if id(p) not in done:
+                        return False
+                elif i not in values or values[i].const is None:
+                    return False
+            done.add(id(n))
+        return True
 
     def copy(self) -> "Graph":
         import copy
