@@ -150,6 +150,20 @@ class OpDef:
     def check_input_dtypes(self, node, values) -> None:
         """Raise the registry's error when an input's dtype is outside its
         type variable, or two inputs bound to one variable differ."""
+        # the common case (every dtype allowed) in one lean pass; the full pass words the error
+        ports, types, bound = self.inputs, self.types, {}
+        last = ports[-1] if ports and ports[-1].variadic else None
+        for k, v in enumerate(values):
+            if v is None or v.dtype is None:
+                continue
+            port = ports[k] if k < len(ports) else last
+            if port is None:
+                continue
+            dt = v.dtype
+            if dt not in types[port.type] or bound.setdefault(port.type, dt) != dt:
+                return self._check_input_dtypes_worded(node, values)
+
+    def _check_input_dtypes_worded(self, node, values) -> None:
         bound = {}
         for k, v in enumerate(values):
             port = self.port_at(self.inputs, k)
