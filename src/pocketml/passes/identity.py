@@ -16,8 +16,13 @@ from .. import ir
 from ._util import attr, bypass, same_shape
 
 
+_CANDIDATES = frozenset(("Identity", "Cast", "Transpose", "Reshape", "Clip", "Pad", "Concat", "Split"))
+
+
 def noop_source(graph: ir.Graph, node: ir.Node) -> Optional[str]:
     """The input value a node merely passes through, or None."""
+    if node.op not in _CANDIDATES:  # most nodes: no value lookups
+        return None
     if len(node.outputs) != 1 or not node.inputs or not node.inputs[0]:
         return None
     src = node.inputs[0]
