@@ -18,7 +18,7 @@ MAX_LOOKAHEAD = 48  # consumer levels the cost estimate explores
 
 # ---- permutation algebra ----------------------------------------------------------------
 def perm_of(node: ir.Node) -> Perm:
-    return tuple(int(i) for i in attr(node, "perm"))
+    return tuple(map(int, attr(node, "perm")))
 
 
 def inverse(p: Perm) -> Perm:
@@ -47,7 +47,7 @@ def unit_only(out_shape, p: Perm) -> bool:
     (the other dims keep their order), i.e. it is a Reshape."""
     if out_shape is None:
         return False
-    kept = [p[i] for i, d in enumerate(out_shape) if not is_one(d)]
+    kept = [p[i] for i, d in enumerate(out_shape) if not (d == 1 if type(d) is int else is_one(d))]
     return kept == sorted(kept)
 
 
