@@ -117,7 +117,10 @@ class OpDef:
 
     def attrs_of(self, node) -> dict:
         """All attributes of a node with defaults filled in."""
-        out = {k: a.default for k, a in self.attrs.items()}
+        defaults = self.__dict__.get("_defaults")
+        if defaults is None:  # built once per op (attribute specs are fixed at define time)
+            defaults = self.__dict__["_defaults"] = {k: a.default for k, a in self.attrs.items()}
+        out = dict(defaults)
         out.update(node.attrs)
         return out
 
