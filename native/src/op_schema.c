@@ -94,121 +94,121 @@ static const pml_port_schema k_where_in[] = {
 static const pml_port_schema k_where_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 1, 0, 0}};
 static const pml_port_schema k_relu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), -1, 0, 0}};
 static const pml_port_schema k_relu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0}};
 static const pml_port_schema k_leakyrelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_leakyrelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_clip_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_clip_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_sigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_sigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_tanh_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_tanh_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_hardsigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_hardswish_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_hardswish_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_elu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_elu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_selu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_selu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_softplus_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_softplus_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_sqrt_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_sqrt_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_exp_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_exp_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_log_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_log_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_abs_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_abs_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_neg_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), -1, 0, 0}};
 static const pml_port_schema k_neg_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0}};
 static const pml_port_schema k_reciprocal_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_reciprocal_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_identity_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_identity_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_cast_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_cast_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL), -1, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_not_in[] = {
     {"x", PML_DT(PML_BOOL), -1, 0, 0}};
 static const pml_port_schema k_not_out[] = {
     {"y", PML_DT(PML_BOOL), 0, 0, 0}};
 static const pml_port_schema k_isnan_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_isnan_out[] = {
     {"y", PML_DT(PML_BOOL), -1, 0, 0}};
 static const pml_port_schema k_isinf_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_isinf_out[] = {
     {"y", PML_DT(PML_BOOL), -1, 0, 0}};
 static const pml_port_schema k_floor_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_floor_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_ceil_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_ceil_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_round_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_round_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_sign_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_sign_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_sin_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_sin_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_cos_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_cos_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_erf_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_erf_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_gelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_gelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_conv_in[] = {
     {"x", PML_DT(PML_FLOAT32), -1, 0, 0},
     {"w", PML_DT(PML_FLOAT32), 0, 0, 0},

@@ -34,6 +34,7 @@ static const pml_kernel_config g_scalar = {
     .f32 = {.mm = &g_f32_scalar, .ew = &pml_f32_ew__scalar},
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
+    .typed.unary = PML_UNARY_TYPED__SCALAR,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -60,6 +61,7 @@ static const pml_kernel_config g_avx2 = {
     .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
+    .typed.unary = PML_UNARY_TYPED__SCALAR,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }

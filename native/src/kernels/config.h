@@ -23,6 +23,7 @@
 #include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
 #include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
 #include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
+#include "kernels/unary/unary_typed.h"          /* pml_unary_typed */
 
 /* float32: every family the engine runs on floats today. */
 typedef struct pml_f32_config {
@@ -37,6 +38,12 @@ typedef struct pml_x_config {
     pml_transpose2d_fn transpose[4]; /* index: log2 of the element size */
 } pml_x_config;
 
+/* Type-generic scalar kernels of every dtype but float32's fast path: one member
+ * per family, each indexed by dtype code (NULL: the family has no kernel for it). */
+typedef struct pml_typed_config {
+    const pml_unary_typed *unary[PML_DTYPE_COUNT];
+} pml_typed_config;
+
 /* Sub-tables that later issues fill; NULL in every configuration today
  * (no op asks for them yet). */
 struct pml_f16_config; /* float16 arithmetic kernels (NEON-fp16, F16C-widening) */
@@ -47,6 +54,7 @@ typedef struct pml_kernel_config {
     const char *name;                 /* "scalar", "avx2": what pml_session_isa reports */
     pml_f32_config f32;
     pml_x_config x;
+    pml_typed_config typed;
     const struct pml_f16_config *f16; /* NULL until float16 kernels exist */
     const struct pml_qs8_config *qs8; /* NULL until int8 kernels exist */
     const struct pml_qu8_config *qu8; /* NULL until uint8 kernels exist */

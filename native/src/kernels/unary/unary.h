@@ -9,13 +9,25 @@
 
 #include "kernels/common.h"
 
-/* unary float ops, in the order of the tables' unary array */
-enum {
-    PML_UN_RELU, PML_UN_LEAKY_RELU, PML_UN_CLIP, PML_UN_SIGMOID, PML_UN_TANH, PML_UN_HARDSIGMOID,
-    PML_UN_HARDSWISH, PML_UN_ELU, PML_UN_SELU, PML_UN_SOFTPLUS, PML_UN_SQRT, PML_UN_EXP, PML_UN_LOG,
-    PML_UN_ABS, PML_UN_NEG, PML_UN_RECIPROCAL, PML_UN_FLOOR, PML_UN_CEIL, PML_UN_ROUND, PML_UN_SIGN,
-    PML_UN_SIN, PML_UN_COS, PML_UN_ERF, PML_UN_GELU_ERF, PML_UN_GELU_TANH, PML_UN_COUNT
-};
+/* The float unary ops, one line each: (ENUM, name, isa of the avx2 table's kernel).
+ * Everything per op derives from this list: the PML_UN_* indices (the order of
+ * the tables' unary arrays), the kernel declarations, both float32 tables
+ * (kernels/elementwise/f32_ew_table__*.c: the avx2 one takes pml_f32_<name>__avx2
+ * or, where the column says scalar, the reference) and the float16 kernels of the
+ * typed tables (kernels/unary/unary_typed__scalar.c). A new op: one line here and
+ * its scalar kernel in f32_vunary__scalar.c. */
+#define PML_UNARY_OPS(X)                                                                                  \
+    X(RELU, relu, avx2) X(LEAKY_RELU, leaky_relu, avx2) X(CLIP, clip, avx2) X(SIGMOID, sigmoid, avx2)     \
+    X(TANH, tanh, avx2) X(HARDSIGMOID, hardsigmoid, avx2) X(HARDSWISH, hardswish, avx2)                  \
+    X(ELU, elu, scalar) X(SELU, selu, scalar) X(SOFTPLUS, softplus, scalar) X(SQRT, sqrt, avx2)          \
+    X(EXP, exp, avx2) X(LOG, log, scalar) X(ABS, abs, avx2) X(NEG, neg, avx2)                            \
+    X(RECIPROCAL, reciprocal, avx2) X(FLOOR, floor, avx2) X(CEIL, ceil, avx2) X(ROUND, round, avx2)      \
+    X(SIGN, sign, avx2) X(SIN, sin, scalar) X(COS, cos, scalar) X(ERF, erf, avx2)                        \
+    X(GELU_ERF, gelu_erf, avx2) X(GELU_TANH, gelu_tanh, avx2)
+
+#define PML_UN_ENUM_(E, name, isa) PML_UN_##E,
+enum { PML_UNARY_OPS(PML_UN_ENUM_) PML_UN_COUNT };
+#undef PML_UN_ENUM_
 
 /* alpha/beta/gamma as the op defines them (Clip: alpha = min, beta = max) */
 typedef struct pml_unary_params {
@@ -24,25 +36,17 @@ typedef struct pml_unary_params {
 
 typedef void (*pml_f32_unary_fn)(size_t n, const float *x, float *y, const pml_unary_params *p);
 
-#define PML_F32_VUNARY_DECLARE(op, isa) \
+#define PML_F32_VUNARY_DECLARE(E, op, isa)                                                                 \
+    void pml_f32_##op##__scalar(size_t n, const float *x, float *y, const pml_unary_params *p);             \
     void pml_f32_##op##__##isa(size_t n, const float *x, float *y, const pml_unary_params *p);
-#define PML_F32_VUNARY_SCALAR(op) PML_F32_VUNARY_DECLARE(op, scalar)
-#define PML_F32_VUNARY_AVX2(op) PML_F32_VUNARY_DECLARE(op, avx2)
-PML_F32_VUNARY_SCALAR(relu) PML_F32_VUNARY_SCALAR(leaky_relu) PML_F32_VUNARY_SCALAR(clip)
-PML_F32_VUNARY_SCALAR(sigmoid) PML_F32_VUNARY_SCALAR(tanh) PML_F32_VUNARY_SCALAR(hardsigmoid)
-PML_F32_VUNARY_SCALAR(hardswish) PML_F32_VUNARY_SCALAR(elu) PML_F32_VUNARY_SCALAR(selu)
-PML_F32_VUNARY_SCALAR(softplus) PML_F32_VUNARY_SCALAR(sqrt) PML_F32_VUNARY_SCALAR(exp) PML_F32_VUNARY_SCALAR(log)
-PML_F32_VUNARY_SCALAR(abs) PML_F32_VUNARY_SCALAR(neg) PML_F32_VUNARY_SCALAR(reciprocal)
-PML_F32_VUNARY_SCALAR(floor) PML_F32_VUNARY_SCALAR(ceil) PML_F32_VUNARY_SCALAR(round) PML_F32_VUNARY_SCALAR(sign)
-PML_F32_VUNARY_SCALAR(sin) PML_F32_VUNARY_SCALAR(cos) PML_F32_VUNARY_SCALAR(erf)
-PML_F32_VUNARY_SCALAR(gelu_erf) PML_F32_VUNARY_SCALAR(gelu_tanh)
-PML_F32_VUNARY_AVX2(relu) PML_F32_VUNARY_AVX2(leaky_relu) PML_F32_VUNARY_AVX2(clip) PML_F32_VUNARY_AVX2(sigmoid)
-PML_F32_VUNARY_AVX2(tanh) PML_F32_VUNARY_AVX2(hardsigmoid) PML_F32_VUNARY_AVX2(hardswish)
-PML_F32_VUNARY_AVX2(sqrt) PML_F32_VUNARY_AVX2(exp) PML_F32_VUNARY_AVX2(abs) PML_F32_VUNARY_AVX2(neg)
-PML_F32_VUNARY_AVX2(reciprocal) PML_F32_VUNARY_AVX2(floor) PML_F32_VUNARY_AVX2(ceil) PML_F32_VUNARY_AVX2(round)
-PML_F32_VUNARY_AVX2(sign) PML_F32_VUNARY_AVX2(erf) PML_F32_VUNARY_AVX2(gelu_erf) PML_F32_VUNARY_AVX2(gelu_tanh)
-#undef PML_F32_VUNARY_SCALAR
-#undef PML_F32_VUNARY_AVX2
+PML_UNARY_OPS(PML_F32_VUNARY_DECLARE)
+#undef PML_F32_VUNARY_DECLARE
+
+/* initialisers of the float32 tables' unary arrays */
+#define PML_UN_SCALAR_ENTRY_(E, op, isa) [PML_UN_##E] = pml_f32_##op##__scalar,
+#define PML_UN_AVX2_ENTRY_(E, op, isa) [PML_UN_##E] = pml_f32_##op##__##isa,
+#define PML_F32_UNARY_TABLE_SCALAR {PML_UNARY_OPS(PML_UN_SCALAR_ENTRY_)}
+#define PML_F32_UNARY_TABLE_AVX2 {PML_UNARY_OPS(PML_UN_AVX2_ENTRY_)}
 
 /* IEEE half <-> float over arrays, round to nearest even (kernels/unary/f16_vcvt__*.c) */
 typedef void (*pml_f32_to_f16_fn)(size_t n, const float *x, uint16_t *y);
