@@ -104,7 +104,8 @@ enum pml_op_code {
     PML_OP_LSTM = 180,
     PML_OP_GRU = 181,
     PML_OP_RNN = 182,
-    PML_OP_MAX_CODE = 182
+    PML_OP_CELU = 190,
+    PML_OP_MAX_CODE = 190
 };
 
 /* name of each op code, NULL for unused codes */
@@ -209,6 +210,7 @@ enum pml_op_code {
     [180] = "LSTM", \
     [181] = "GRU", \
     [182] = "RNN", \
+    [190] = "Celu", \
 }
 
 #endif

@@ -44,3 +44,14 @@ def test_gelu(approximate):
     close(got, want, rtol=1e-5, atol=1e-6)
     kind = ops.ACT_GELU_TANH if approximate == "tanh" else ops.ACT_GELU_ERF
     close(apply_activation(x, {"act": kind}), got, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("Celu", {}), ("Celu", {"alpha": 0.4}),
+])
+def test_activations_added_for_onnx(op, attrs):
+    x = np.concatenate([RNG.uniform(-6, 6, 200), [-1.1, -0.5, 0.0, 0.5, 1.0, 1.1, -40.0, 40.0]]).astype(np.float32)
+    close(ours(op, [x], attrs)[0], onnx_ref(op, [x], attrs)[0], rtol=1e-6, atol=1e-7)
+    h = x.astype(np.float16)  # float16: the reference computes in the input's dtype like onnx's
+    close(ours(op, [h], attrs)[0].astype(np.float32), onnx_ref(op, [h], attrs)[0].astype(np.float32), rtol=2e-3,
+          atol=2e-3)

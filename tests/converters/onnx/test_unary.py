@@ -210,3 +210,15 @@ def test_float16_specials(dtype):
     x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 65504.0, -65504.0, 6e-8], dtype)
     for op in ("Relu", "Abs", "Neg", "Floor", "Exp"):  # Sign(NaN): NaN here as numpy, 0 in onnxruntime
         check_runtime(model_of(op, {"x": x}), {"x": x}, rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("Celu", {}), ("Celu", {"alpha": 0.4}),
+])
+@pytest.mark.parametrize("shape", [(1,), (13,), (7, 131)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_activations_added_for_onnx(op, attrs, shape, dtype):
+    x = RNG.uniform(-6, 6, size=shape).astype(dtype)
+    x.reshape(-1)[:1] = 1.0  # ThresholdedRelu's default threshold: not above it
+    tol = 2e-3 if dtype == np.float16 else 1e-5
+    check_runtime(model_of(op, {"x": x}, attrs, opset=18), {"x": x}, rtol=tol, atol=tol)

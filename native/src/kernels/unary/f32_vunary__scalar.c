@@ -61,3 +61,5 @@ PML_UNARY_SCALAR(cos, cosf(X))
 PML_UNARY_SCALAR(erf, erff(X))
 PML_UNARY_SCALAR(gelu_erf, pml_gelu_erf_ref(X))
 PML_UNARY_SCALAR(gelu_tanh, pml_gelu_tanh_ref(X))
+/* max(0, x) + min(0, alpha (e^(x/alpha) - 1)): one branch is zero for any alpha != 0 */
+PML_UNARY_SCALAR(celu, X > 0.0f ? X : p->alpha * expm1f(X / p->alpha))
