@@ -105,7 +105,8 @@ enum pml_op_code {
     PML_OP_GRU = 181,
     PML_OP_RNN = 182,
     PML_OP_CELU = 190,
-    PML_OP_MAX_CODE = 190
+    PML_OP_MISH = 191,
+    PML_OP_MAX_CODE = 191
 };
 
 /* name of each op code, NULL for unused codes */
@@ -211,6 +212,7 @@ enum pml_op_code {
     [181] = "GRU", \
     [182] = "RNN", \
     [190] = "Celu", \
+    [191] = "Mish", \
 }
 
 #endif

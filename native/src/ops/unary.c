@@ -52,6 +52,7 @@ static int unary_index(int op) {
     case PML_OP_ERF: return PML_UN_ERF;
     case PML_OP_GELU: return PML_UN_GELU_ERF; /* or GELU_TANH, see gelu_kind */
     case PML_OP_CELU: return PML_UN_CELU;
+    case PML_OP_MISH: return PML_UN_MISH;
     default: return PML_UN_RECIPROCAL;
     }
 }
@@ -316,6 +317,7 @@ PML_UNARY_DEF(g_cos, PML_OP_COS)
 PML_UNARY_DEF(g_erf, PML_OP_ERF)
 PML_UNARY_DEF(g_gelu, PML_OP_GELU)
 PML_UNARY_DEF(g_celu, PML_OP_CELU)
+PML_UNARY_DEF(g_mish, PML_OP_MISH)
 PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
 static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
@@ -324,5 +326,5 @@ static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_ru
 const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
-    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu,
+    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish,
     &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};

@@ -51,6 +51,9 @@ def _celu(x, at):
     # max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
     return np.maximum(x, 0) + np.minimum(0, at["alpha"] * np.expm1(np.minimum(x, 0) / at["alpha"]))
 
+def _mish(x, at):
+    return x * np.tanh(np.logaddexp(np.zeros_like(x), x))  # x * tanh(softplus(x))
+
 SIGNED_OR_FLOAT = FLOATS + SIGNED  # ONNX Relu (opset 14) and Neg
 UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
     "Relu": (20, {}, _act(ACT_RELU), SIGNED_OR_FLOAT),
@@ -84,13 +87,14 @@ UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
     "Gelu": (49, {"approximate": Attr("string", "none")},
              lambda x, at: ACTIVATIONS[GELU_ACT[at["approximate"]]](x, 0.0, 0.0), FLOATS),
     "Celu": (190, {"alpha": Attr("float", 1.0)}, _celu, FLOATS),
+    "Mish": (191, {}, _mish, FLOATS),
 }
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
 ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu")
 # unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
 LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
-                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu")
+                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish")
 
 
 def _unary_infer(node, ins):
