@@ -30,6 +30,7 @@ _UNARY = {
     "Selu": ("Selu", {"alpha": ("alpha", 1.67326319217681884765625), "gamma": ("gamma", 1.05070102214813232421875)}),
     "Celu": ("Celu", {"alpha": ("alpha", 1.0)}),
     "Mish": ("Mish", {}),
+    "ThresholdedRelu": ("ThresholdedRelu", {"alpha": ("alpha", 1.0)}),
 }
 
 

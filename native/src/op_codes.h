@@ -106,7 +106,8 @@ enum pml_op_code {
     PML_OP_RNN = 182,
     PML_OP_CELU = 190,
     PML_OP_MISH = 191,
-    PML_OP_MAX_CODE = 191
+    PML_OP_THRESHOLDEDRELU = 193,
+    PML_OP_MAX_CODE = 193
 };
 
 /* name of each op code, NULL for unused codes */
@@ -213,6 +214,7 @@ enum pml_op_code {
     [182] = "RNN", \
     [190] = "Celu", \
     [191] = "Mish", \
+    [193] = "ThresholdedRelu", \
 }
 
 #endif

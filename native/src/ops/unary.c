@@ -53,6 +53,7 @@ static int unary_index(int op) {
     case PML_OP_GELU: return PML_UN_GELU_ERF; /* or GELU_TANH, see gelu_kind */
     case PML_OP_CELU: return PML_UN_CELU;
     case PML_OP_MISH: return PML_UN_MISH;
+    case PML_OP_THRESHOLDEDRELU: return PML_UN_THRESHOLDED_RELU;
     default: return PML_UN_RECIPROCAL;
     }
 }
@@ -104,6 +105,7 @@ static void unary_params(const pml_node *node, pml_unary_params *p) {
         p->gamma = pml_attr_float(node, "gamma", 1.05070102214813232421875f);
         break;
     case PML_OP_CELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_THRESHOLDEDRELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
     default: break;
     }
 }
@@ -318,6 +320,7 @@ PML_UNARY_DEF(g_erf, PML_OP_ERF)
 PML_UNARY_DEF(g_gelu, PML_OP_GELU)
 PML_UNARY_DEF(g_celu, PML_OP_CELU)
 PML_UNARY_DEF(g_mish, PML_OP_MISH)
+PML_UNARY_DEF(g_thresholded_relu, PML_OP_THRESHOLDEDRELU)
 PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
 static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
@@ -326,5 +329,5 @@ static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_ru
 const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
-    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish,
+    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish, &g_thresholded_relu,
     &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};

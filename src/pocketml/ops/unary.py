@@ -88,13 +88,16 @@ UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
              lambda x, at: ACTIVATIONS[GELU_ACT[at["approximate"]]](x, 0.0, 0.0), FLOATS),
     "Celu": (190, {"alpha": Attr("float", 1.0)}, _celu, FLOATS),
     "Mish": (191, {}, _mish, FLOATS),
+    "ThresholdedRelu": (193, {"alpha": Attr("float", 1.0)}, lambda x, at: np.where(x > at["alpha"], x, 0),
+                        FLOATS),
 }
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
 ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu")
 # unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
 LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
-                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish")
+                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish",
+                   "ThresholdedRelu")
 
 
 def _unary_infer(node, ins):

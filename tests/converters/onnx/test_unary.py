@@ -215,6 +215,7 @@ def test_float16_specials(dtype):
 @pytest.mark.parametrize("op,attrs", [
     ("Celu", {}), ("Celu", {"alpha": 0.4}),
     ("Mish", {}),
+    ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
 ])
 @pytest.mark.parametrize("shape", [(1,), (13,), (7, 131)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
