@@ -31,6 +31,7 @@ _UNARY = {
     "Celu": ("Celu", {"alpha": ("alpha", 1.0)}),
     "Mish": ("Mish", {}),
     "ThresholdedRelu": ("ThresholdedRelu", {"alpha": ("alpha", 1.0)}),
+    "Softsign": ("Softsign", {}),
 }
 
 

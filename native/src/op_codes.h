@@ -107,7 +107,8 @@ enum pml_op_code {
     PML_OP_CELU = 190,
     PML_OP_MISH = 191,
     PML_OP_THRESHOLDEDRELU = 193,
-    PML_OP_MAX_CODE = 193
+    PML_OP_SOFTSIGN = 194,
+    PML_OP_MAX_CODE = 194
 };
 
 /* name of each op code, NULL for unused codes */
@@ -215,6 +216,7 @@ enum pml_op_code {
     [190] = "Celu", \
     [191] = "Mish", \
     [193] = "ThresholdedRelu", \
+    [194] = "Softsign", \
 }
 
 #endif

@@ -503,6 +503,10 @@ static const pml_port_schema k_thresholdedrelu_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_thresholdedrelu_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_softsign_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_softsign_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -608,4 +612,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_CELU] = {"Celu", 1, 1, 1, 1, 1, 1, k_celu_in, k_celu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_MISH] = {"Mish", 1, 1, 1, 1, 1, 1, k_mish_in, k_mish_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_THRESHOLDEDRELU] = {"ThresholdedRelu", 1, 1, 1, 1, 1, 1, k_thresholdedrelu_in, k_thresholdedrelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SOFTSIGN] = {"Softsign", 1, 1, 1, 1, 1, 1, k_softsign_in, k_softsign_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
 };

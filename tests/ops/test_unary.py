@@ -50,6 +50,7 @@ def test_gelu(approximate):
     ("Celu", {}), ("Celu", {"alpha": 0.4}),
     ("Mish", {}),
     ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
+    ("Softsign", {}),
 ])
 def test_activations_added_for_onnx(op, attrs):
     x = np.concatenate([RNG.uniform(-6, 6, 200), [-1.1, -0.5, 0.0, 0.5, 1.0, 1.1, -40.0, 40.0]]).astype(np.float32)

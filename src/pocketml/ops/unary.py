@@ -90,6 +90,7 @@ UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
     "Mish": (191, {}, _mish, FLOATS),
     "ThresholdedRelu": (193, {"alpha": Attr("float", 1.0)}, lambda x, at: np.where(x > at["alpha"], x, 0),
                         FLOATS),
+    "Softsign": (194, {}, lambda x, at: x / (1 + np.abs(x)), FLOATS),
 }
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
@@ -97,7 +98,7 @@ ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid",
 # unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
 LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
                    "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish",
-                   "ThresholdedRelu")
+                   "ThresholdedRelu", "Softsign")
 
 
 def _unary_infer(node, ins):

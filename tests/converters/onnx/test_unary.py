@@ -216,6 +216,7 @@ def test_float16_specials(dtype):
     ("Celu", {}), ("Celu", {"alpha": 0.4}),
     ("Mish", {}),
     ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
+    ("Softsign", {}),
 ])
 @pytest.mark.parametrize("shape", [(1,), (13,), (7, 131)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])

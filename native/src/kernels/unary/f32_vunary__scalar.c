@@ -66,3 +66,4 @@ PML_UNARY_SCALAR(celu, X > 0.0f ? X : p->alpha * expm1f(X / p->alpha))
 /* x tanh(softplus(x)) */
 PML_UNARY_SCALAR(mish, X * tanhf((X > 0.0f ? X : 0.0f) + log1pf(expf(-fabsf(X)))))
 PML_UNARY_SCALAR(thresholded_relu, X > p->alpha ? X : 0.0f)
+PML_UNARY_SCALAR(softsign, X / (1.0f + fabsf(X)))

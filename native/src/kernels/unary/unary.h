@@ -26,7 +26,8 @@
     X(GELU_ERF, gelu_erf, avx2) X(GELU_TANH, gelu_tanh, avx2) \
     X(CELU, celu, scalar) \
     X(MISH, mish, scalar) \
-    X(THRESHOLDED_RELU, thresholded_relu, scalar)
+    X(THRESHOLDED_RELU, thresholded_relu, scalar) \
+    X(SOFTSIGN, softsign, scalar)
 
 #define PML_UN_ENUM_(E, name, isa) PML_UN_##E,
 enum { PML_UNARY_OPS(PML_UN_ENUM_) PML_UN_COUNT };
