@@ -32,6 +32,7 @@ _UNARY = {
     "Mish": ("Mish", {}),
     "ThresholdedRelu": ("ThresholdedRelu", {"alpha": ("alpha", 1.0)}),
     "Softsign": ("Softsign", {}),
+    "Shrink": ("Shrink", {"bias": ("bias", 0.0), "lambd": ("lambd", 0.5)}),
 }
 
 

@@ -106,6 +106,7 @@ enum pml_op_code {
     PML_OP_RNN = 182,
     PML_OP_CELU = 190,
     PML_OP_MISH = 191,
+    PML_OP_SHRINK = 192,
     PML_OP_THRESHOLDEDRELU = 193,
     PML_OP_SOFTSIGN = 194,
     PML_OP_MAX_CODE = 194
@@ -215,6 +216,7 @@ enum pml_op_code {
     [182] = "RNN", \
     [190] = "Celu", \
     [191] = "Mish", \
+    [192] = "Shrink", \
     [193] = "ThresholdedRelu", \
     [194] = "Softsign", \
 }

@@ -499,6 +499,10 @@ static const pml_port_schema k_mish_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_mish_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_shrink_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
+static const pml_port_schema k_shrink_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_thresholdedrelu_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_thresholdedrelu_out[] = {
@@ -611,6 +615,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_RNN] = {"RNN", 3, 6, 2, 2, 6, 2, k_rnn_in, k_rnn_out, 0},
     [PML_OP_CELU] = {"Celu", 1, 1, 1, 1, 1, 1, k_celu_in, k_celu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_MISH] = {"Mish", 1, 1, 1, 1, 1, 1, k_mish_in, k_mish_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SHRINK] = {"Shrink", 1, 1, 1, 1, 1, 1, k_shrink_in, k_shrink_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_THRESHOLDEDRELU] = {"ThresholdedRelu", 1, 1, 1, 1, 1, 1, k_thresholdedrelu_in, k_thresholdedrelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SOFTSIGN] = {"Softsign", 1, 1, 1, 1, 1, 1, k_softsign_in, k_softsign_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
 };

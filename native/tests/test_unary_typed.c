@@ -1,7 +1,7 @@
 /*
  * test_unary_typed.c — the unary family on every dtype but float32's fast
  * path (kernels/unary/unary_typed__scalar.c through the ops): integer
- * Abs/Neg/Sign/Relu/Clip against naive loops in 64-bit arithmetic, every
+ * Abs/Neg/Sign/Relu/Clip/Shrink against naive loops in 64-bit arithmetic, every
  * float op on float16 against the float32 op rounded to half once, the
  * float16 predicates, and Cast between all 11 dtypes against a naive
  * converter, at sizes 1, 7, 8, 9, 13 and 127 (reference, best ISA and two
@@ -80,7 +80,7 @@ static int64_t clamp_bound(pml_dtype t, double b, int is_lo) {
 }
 
 static void test_integer_ops(void) {
-    static const int ops[] = {PML_OP_ABS, PML_OP_NEG, PML_OP_SIGN, PML_OP_RELU, PML_OP_CLIP};
+    static const int ops[] = {PML_OP_ABS, PML_OP_NEG, PML_OP_SIGN, PML_OP_RELU, PML_OP_CLIP, PML_OP_SHRINK};
     for (int d = 0; d < N_ALL; d++) {
         pml_dtype dt = g_all[d];
         if (!is_int(dt)) continue;
@@ -88,13 +88,14 @@ static void test_integer_ops(void) {
             int op = ops[o];
             if ((op == PML_OP_NEG || op == PML_OP_RELU) && !is_signed(dt)) continue;
             pml_attr at[2] = {attr_float("min", is_signed(dt) ? -37.5f : 20.0f), attr_float("max", 99.0f)};
+            if (op == PML_OP_SHRINK) at[0] = attr_float("bias", 2.0f), at[1] = attr_float("lambd", 3.0f);
             for (int s = 0; s < N_SIZES; s++) {
                 int64_t n = g_sizes[s];
                 pml_tensor x = rand_int(dt, n), y;
                 pml_tensor *in[1] = {&x};
                 char what[80];
                 snprintf(what, sizeof what, "%s op %d n=%lld", pml_dtype_name(dt), op, (long long)n);
-                tt_check_isa(what, op, at, op == PML_OP_CLIP ? 2 : 0, in, 1, -1, 0, &y);
+                tt_check_isa(what, op, at, op == PML_OP_CLIP || op == PML_OP_SHRINK ? 2 : 0, in, 1, -1, 0, &y);
                 int ok = y.data != NULL && y.dtype == dt;
                 int64_t lo = clamp_bound(dt, -37.5, 1), hi = clamp_bound(dt, 99.0, 0);
                 if (!is_signed(dt)) lo = clamp_bound(dt, 20.0, 1);
@@ -107,6 +108,11 @@ static void test_integer_ops(void) {
                     case PML_OP_NEG: want = (int64_t)(0 - u); break;
                     case PML_OP_SIGN: want = neg ? -1 : v != 0; break;
                     case PML_OP_RELU: want = neg ? 0 : v; break;
+                    case PML_OP_SHRINK: { /* in float32, as onnxruntime; small values only (exact) */
+                        if (is_signed(dt) ? (v < -1000 || v > 1000) : u > 1000) continue;
+                        want = v < -3 ? v + 2 : v > 3 ? v - 2 : 0;
+                        break;
+                    }
                     default:
                         if (is_signed(dt)) want = v < lo ? lo : v > hi ? hi : v;
                         else want = u < (uint64_t)lo ? lo : u > (uint64_t)hi ? hi : v;

@@ -51,6 +51,7 @@ def test_gelu(approximate):
     ("Mish", {}),
     ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
     ("Softsign", {}),
+    ("Shrink", {}), ("Shrink", {"bias": 0.3, "lambd": 1.1}),
 ])
 def test_activations_added_for_onnx(op, attrs):
     x = np.concatenate([RNG.uniform(-6, 6, 200), [-1.1, -0.5, 0.0, 0.5, 1.0, 1.1, -40.0, 40.0]]).astype(np.float32)

@@ -1,6 +1,6 @@
 /*
  * ops/unary.c — unary ops: activations, rounding, trigonometry, erf, Gelu,
- * Abs/Neg/Sign/Relu/Clip on integers, the bool-valued predicates
+ * Abs/Neg/Sign/Relu/Clip/Shrink on integers, the bool-valued predicates
  * IsNaN/IsInf, Identity (any dtype) and Cast (every pair of dtypes).
  * Exported as pml_unary_ops for the op table (Not is in ops/logic.c).
  *
@@ -55,6 +55,7 @@ static int unary_index(int op) {
     case PML_OP_MISH: return PML_UN_MISH;
     case PML_OP_THRESHOLDEDRELU: return PML_UN_THRESHOLDED_RELU;
     case PML_OP_SOFTSIGN: return PML_UN_SOFTSIGN;
+    case PML_OP_SHRINK: return PML_UN_SHRINK;
     default: return PML_UN_RECIPROCAL;
     }
 }
@@ -107,6 +108,10 @@ static void unary_params(const pml_node *node, pml_unary_params *p) {
         break;
     case PML_OP_CELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
     case PML_OP_THRESHOLDEDRELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_SHRINK:
+        p->alpha = pml_attr_float(node, "bias", 0.0f);
+        p->beta = pml_attr_float(node, "lambd", 0.5f);
+        break;
     default: break;
     }
 }
@@ -323,6 +328,7 @@ PML_UNARY_DEF(g_celu, PML_OP_CELU)
 PML_UNARY_DEF(g_mish, PML_OP_MISH)
 PML_UNARY_DEF(g_thresholded_relu, PML_OP_THRESHOLDEDRELU)
 PML_UNARY_DEF(g_softsign, PML_OP_SOFTSIGN)
+PML_UNARY_DEF(g_shrink, PML_OP_SHRINK)
 PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
 static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
@@ -331,5 +337,5 @@ static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_ru
 const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
-    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish, &g_thresholded_relu, &g_softsign,
+    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish, &g_thresholded_relu, &g_softsign, &g_shrink,
     &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};

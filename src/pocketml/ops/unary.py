@@ -54,6 +54,9 @@ def _celu(x, at):
 def _mish(x, at):
     return x * np.tanh(np.logaddexp(np.zeros_like(x), x))  # x * tanh(softplus(x))
 
+def _shrink(x, at):
+    return np.where(x < -at["lambd"], x + at["bias"], np.where(x > at["lambd"], x - at["bias"], 0))
+
 SIGNED_OR_FLOAT = FLOATS + SIGNED  # ONNX Relu (opset 14) and Neg
 UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
     "Relu": (20, {}, _act(ACT_RELU), SIGNED_OR_FLOAT),
@@ -91,6 +94,7 @@ UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
     "ThresholdedRelu": (193, {"alpha": Attr("float", 1.0)}, lambda x, at: np.where(x > at["alpha"], x, 0),
                         FLOATS),
     "Softsign": (194, {}, lambda x, at: x / (1 + np.abs(x)), FLOATS),
+    "Shrink": (192, {"bias": Attr("float", 0.0), "lambd": Attr("float", 0.5)}, _shrink, NUMERIC),
 }
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
@@ -98,7 +102,7 @@ ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid",
 # unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
 LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
                    "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish",
-                   "ThresholdedRelu", "Softsign")
+                   "ThresholdedRelu", "Softsign", "Shrink")
 
 
 def _unary_infer(node, ins):

@@ -217,6 +217,7 @@ def test_float16_specials(dtype):
     ("Mish", {}),
     ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
     ("Softsign", {}),
+    ("Shrink", {}), ("Shrink", {"bias": 0.3, "lambd": 1.1}),
 ])
 @pytest.mark.parametrize("shape", [(1,), (13,), (7, 131)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
@@ -225,3 +226,9 @@ def test_activations_added_for_onnx(op, attrs, shape, dtype):
     x.reshape(-1)[:1] = 1.0  # ThresholdedRelu's default threshold: not above it
     tol = 2e-3 if dtype == np.float16 else 1e-5
     check_runtime(model_of(op, {"x": x}, attrs, opset=18), {"x": x}, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", SIGNED + UNSIGNED)
+def test_shrink_integers(dtype):
+    x = values((3, 45), dtype, -20, 20)
+    check_runtime(model_of("Shrink", {"x": x}, {"bias": 2.0, "lambd": 3.0}, opset=18), {"x": x})

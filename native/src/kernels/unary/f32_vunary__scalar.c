@@ -67,3 +67,5 @@ PML_UNARY_SCALAR(celu, X > 0.0f ? X : p->alpha * expm1f(X / p->alpha))
 PML_UNARY_SCALAR(mish, X * tanhf((X > 0.0f ? X : 0.0f) + log1pf(expf(-fabsf(X)))))
 PML_UNARY_SCALAR(thresholded_relu, X > p->alpha ? X : 0.0f)
 PML_UNARY_SCALAR(softsign, X / (1.0f + fabsf(X)))
+/* alpha = bias, beta = lambd */
+PML_UNARY_SCALAR(shrink, X < -p->beta ? X + p->alpha : (X > p->beta ? X - p->alpha : 0.0f))

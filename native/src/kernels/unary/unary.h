@@ -27,7 +27,8 @@
     X(CELU, celu, scalar) \
     X(MISH, mish, scalar) \
     X(THRESHOLDED_RELU, thresholded_relu, scalar) \
-    X(SOFTSIGN, softsign, scalar)
+    X(SOFTSIGN, softsign, scalar) \
+    X(SHRINK, shrink, scalar)
 
 #define PML_UN_ENUM_(E, name, isa) PML_UN_##E,
 enum { PML_UNARY_OPS(PML_UN_ENUM_) PML_UN_COUNT };

@@ -8,7 +8,7 @@
  *   float16   every float op of PML_UNARY_OPS: each block is widened to
  *             float32, computed by the float32 reference kernel and rounded
  *             to half once (as onnxruntime's CPU provider does); IsNaN/IsInf;
- *   integers  Abs, Sign, Clip, and Neg/Relu on the signed ones
+ *   integers  Abs, Sign, Clip, Shrink, and Neg/Relu on the signed ones
  *             (negation through the unsigned type: the minimum wraps);
  *   float32   IsNaN/IsInf (its arithmetic runs the float32 table);
  *   every dtype, bool included: Cast to every dtype.
@@ -20,7 +20,8 @@
  *     int32 (NaN and out-of-range give INT32_MIN, as cvttss2si), keep the low
  *     bits; -> uint32 likewise through int64; -> int64: truncate, NaN and
  *     out-of-range give INT64_MIN; -> uint64: values in [2^63, 2^64) convert
- *     exactly, the rest as int64 then wrap;
+ *     exactly, larger ones give 0, the rest go through int64 (x86-64's
+ *     conversion sequence);
  *   int -> int: keep the low bits (two's complement wrap);
  *   anything -> bool: x != 0 (NaN -> true); bool -> anything: 0 or 1 (any
  *     nonzero byte is true);
@@ -35,7 +36,8 @@
 
 /* y = op(x) over n elements of the table's dtype; p as the float32 kernels
  * take it (Clip: alpha = min, beta = max, rounded into the dtype: ceil/floor,
- * saturating). */
+ * saturating; Shrink: alpha = bias, beta = lambd, computed in float32 for the
+ * integer types and converted back as Cast does). */
 typedef void (*pml_typed_unary_fn)(size_t n, const void *x, void *y, const pml_unary_params *p);
 /* y (dtype of the cast's index) = x (the table's dtype) */
 typedef void (*pml_typed_cast_fn)(size_t n, const void *x, void *y);

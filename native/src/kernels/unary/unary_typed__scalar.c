@@ -59,8 +59,8 @@ static inline int64_t f32_to_i64(float x) {
     return x >= -9223372036854775808.0f && x < 9223372036854775808.0f ? (int64_t)x : INT64_MIN;
 }
 static inline uint64_t f32_to_u64(float x) { /* what compilers emit for a float -> uint64 conversion on x86-64 */
-    if (x >= 9223372036854775808.0f && x < 18446744073709551616.0f)
-        return (uint64_t)(int64_t)(x - 9223372036854775808.0f) ^ 0x8000000000000000u;
+    if (x >= 9223372036854775808.0f) /* [2^63, 2^64) exact; 2^64 and above give 0, as onnxruntime on x86 */
+        return (uint64_t)f32_to_i64(x - 9223372036854775808.0f) ^ 0x8000000000000000u;
     return (uint64_t)f32_to_i64(x);
 }
 #define PML_NARROW_F(x) ((uint32_t)f32_to_i32(x)) /* targets up to 32 bits, signed: low bits of the int32 */
@@ -177,9 +177,24 @@ PML_UNARY_OPS(PML_F16_VIA_F32)
         }                                                                                                \
     }
 
+/* Shrink computes in float32 and converts back as Cast does (onnxruntime's integer Shrink):
+ * alpha = bias, beta = lambd */
+#define PML_INT_SHRINK(D, T)                                                                             \
+    static void pml_##D##_shrink(size_t n, const void *xv, void *yv, const pml_unary_params *p) {        \
+        const T *x = (const T *)xv;                                                                      \
+        T *y = (T *)yv;                                                                                  \
+        for (size_t i = 0; i < n; i++) {                                                                 \
+            float v = (float)x[i];                                                                       \
+            y[i] = v < -p->beta  ? pml_st_##D##_f(v + p->alpha)                                          \
+                   : v > p->beta ? pml_st_##D##_f(v - p->alpha)                                          \
+                                 : (T)0;                                                                 \
+        }                                                                                                \
+    }
+
 /* signed: negation through the unsigned type U, so the minimum wraps instead of overflowing */
 #define PML_SIGNED_OPS(D, T, U, TMIN, TMAX)                                                              \
     PML_INT_CLIP(D, T, TMIN, TMAX)                                                                       \
+    PML_INT_SHRINK(D, T)                                                                                 \
     static void pml_##D##_abs(size_t n, const void *xv, void *yv, const pml_unary_params *p) {           \
         const T *x = (const T *)xv;                                                                      \
         T *y = (T *)yv;                                                                                  \
@@ -208,6 +223,7 @@ PML_UNARY_OPS(PML_F16_VIA_F32)
 /* unsigned: Abs is a copy, Sign is x != 0; no Neg/Relu (ONNX defines them for signed types only) */
 #define PML_UNSIGNED_OPS(D, T, TMAX)                                                                     \
     PML_INT_CLIP(D, T, (T)0, TMAX)                                                                       \
+    PML_INT_SHRINK(D, T)                                                                                 \
     static void pml_##D##_abs(size_t n, const void *xv, void *yv, const pml_unary_params *p) {           \
         if (xv != yv) memcpy(yv, xv, n * sizeof(T));                                                     \
         (void)p;                                                                                         \
@@ -233,11 +249,13 @@ PML_UNSIGNED_OPS(u64, uint64_t, UINT64_MAX)
 #define PML_SIGNED_TABLE(D)                                                                                  \
     const pml_unary_typed pml_##D##_unary_typed__scalar = {                                                  \
         .unary = {[PML_UN_ABS] = pml_##D##_abs, [PML_UN_NEG] = pml_##D##_neg, [PML_UN_SIGN] = pml_##D##_sign, \
-                  [PML_UN_RELU] = pml_##D##_relu, [PML_UN_CLIP] = pml_##D##_clip},                            \
+                  [PML_UN_RELU] = pml_##D##_relu, [PML_UN_CLIP] = pml_##D##_clip,                             \
+                  [PML_UN_SHRINK] = pml_##D##_shrink},                                                        \
         PML_CAST_TABLE(D)};
 #define PML_UNSIGNED_TABLE(D)                                                                                \
     const pml_unary_typed pml_##D##_unary_typed__scalar = {                                                  \
-        .unary = {[PML_UN_ABS] = pml_##D##_abs, [PML_UN_SIGN] = pml_##D##_sign, [PML_UN_CLIP] = pml_##D##_clip}, \
+        .unary = {[PML_UN_ABS] = pml_##D##_abs, [PML_UN_SIGN] = pml_##D##_sign, [PML_UN_CLIP] = pml_##D##_clip, \
+                  [PML_UN_SHRINK] = pml_##D##_shrink},                                                        \
         PML_CAST_TABLE(D)};
 
 PML_SIGNED_TABLE(s8)
