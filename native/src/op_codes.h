@@ -68,6 +68,7 @@ enum pml_op_code {
     PML_OP_SOFTMAX = 82,
     PML_OP_LOGSOFTMAX = 83,
     PML_OP_BATCHNORMALIZATION = 84,
+    PML_OP_HARDMAX = 85,
     PML_OP_CONCAT = 100,
     PML_OP_RESHAPE = 101,
     PML_OP_TRANSPOSE = 102,
@@ -178,6 +179,7 @@ enum pml_op_code {
     [82] = "Softmax", \
     [83] = "LogSoftmax", \
     [84] = "BatchNormalization", \
+    [85] = "Hardmax", \
     [100] = "Concat", \
     [101] = "Reshape", \
     [102] = "Transpose", \

@@ -303,6 +303,10 @@ static const pml_port_schema k_batchnormalization_in[] = {
     {"var", PML_DT(PML_FLOAT32), 0, 0, 0}};
 static const pml_port_schema k_batchnormalization_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+static const pml_port_schema k_hardmax_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_hardmax_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_concat_in[] = {
     {"inputs", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 1}};
 static const pml_port_schema k_concat_out[] = {
@@ -577,6 +581,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, 1, 1, k_softmax_in, k_softmax_out, 0},
     [PML_OP_LOGSOFTMAX] = {"LogSoftmax", 1, 1, 1, 1, 1, 1, k_logsoftmax_in, k_logsoftmax_out, 0},
     [PML_OP_BATCHNORMALIZATION] = {"BatchNormalization", 5, 5, 1, 1, 5, 1, k_batchnormalization_in, k_batchnormalization_out, PML_TRAIT_CHANNEL_LAST},
+    [PML_OP_HARDMAX] = {"Hardmax", 1, 1, 1, 1, 1, 1, k_hardmax_in, k_hardmax_out, 0},
     [PML_OP_CONCAT] = {"Concat", 1, 255, 1, 1, 1, 1, k_concat_in, k_concat_out, 0},
     [PML_OP_RESHAPE] = {"Reshape", 1, 2, 1, 1, 2, 1, k_reshape_in, k_reshape_out, 0},
     [PML_OP_TRANSPOSE] = {"Transpose", 1, 1, 1, 1, 1, 1, k_transpose_in, k_transpose_out, 0},

@@ -32,7 +32,7 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
                        "IsNaN", "IsInf", "Where", "Mod", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf",
                        "Gelu", "CastLike"}
 # issue 9: the activations docs/adding-an-op.md was proven with
-SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink"}
+SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

@@ -306,10 +306,13 @@ def test_batch_norm_and_scale_shift_vs_onnx_nchw():
     close(nchw(got), np.maximum(expect, 0))
 
 
-@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax", "Hardmax"])
 @pytest.mark.parametrize("axis", [-1, 0, 1])
 def test_softmax(op, axis):
     x = rand(3, 4, 5, low=-10, high=10)
+    if op == "Hardmax":
+        x[1, 2, :] = x[1, 2, 0]  # ties: the first maximum wins
+        x[:, 3, 4] = x[0, 3, 4]
     close(ours(op, [x], {"axis": axis})[0], onnx_ref(op, [x], {"axis": axis}, opset=13)[0])
 
 

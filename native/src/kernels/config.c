@@ -35,6 +35,7 @@ static const pml_kernel_config g_scalar = {
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
     .typed.unary = PML_UNARY_TYPED__SCALAR,
+    .typed.norm = PML_NORM_TYPED__SCALAR,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -62,6 +63,7 @@ static const pml_kernel_config g_avx2 = {
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
     .typed.unary = PML_UNARY_TYPED__SCALAR,
+    .typed.norm = PML_NORM_TYPED__SCALAR,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }

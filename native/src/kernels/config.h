@@ -23,6 +23,7 @@
 #include "kernels/elementwise/ew_kernels.h" /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
 #include "kernels/matmul/gemm.h"                /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
 #include "kernels/tensor/transpose.h"           /* pml_transpose2d_fn */
+#include "kernels/norm/norm_typed.h"            /* pml_norm_typed */
 #include "kernels/unary/unary_typed.h"          /* pml_unary_typed */
 
 /* float32: every family the engine runs on floats today. */
@@ -42,6 +43,7 @@ typedef struct pml_x_config {
  * per family, each indexed by dtype code (NULL: the family has no kernel for it). */
 typedef struct pml_typed_config {
     const pml_unary_typed *unary[PML_DTYPE_COUNT];
+    const pml_norm_typed *norm[PML_DTYPE_COUNT];
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today
