@@ -40,6 +40,8 @@ static const pml_kernel_config g_scalar = {
     .typed.reduce = PML_REDUCE_TYPED__SCALAR,
     .typed.pool = PML_POOL_TYPED__SCALAR,
     .typed.index = PML_INDEX_TYPED__SCALAR,
+    .typed.unary = PML_UNARY_TYPED__SCALAR,
+    .typed.norm = PML_NORM_TYPED__SCALAR,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -71,6 +73,8 @@ static const pml_kernel_config g_avx2 = {
     .typed.reduce = PML_REDUCE_TYPED__SCALAR,
     .typed.pool = PML_POOL_TYPED__SCALAR,
     .typed.index = PML_INDEX_TYPED__SCALAR,
+    .typed.unary = PML_UNARY_TYPED__SCALAR,
+    .typed.norm = PML_NORM_TYPED__SCALAR,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }
