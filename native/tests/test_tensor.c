@@ -9,7 +9,6 @@
  */
 #include "ew_testutil.h"
 
-
 /* ---- Concat / Split ------------------------------------------------------------------------------------- */
 
 static void test_concat_split(void) {
