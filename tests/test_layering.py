@@ -44,6 +44,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("pocketml.converters.onnx.context", "pocketml.reference"): _FOLD,
     ("pocketml.converters.tflite.context", "pocketml.reference"): _FOLD,
     ("pocketml.model", "pocketml.format"): "the .pml writer (flatbuffers) loads when a model is serialised",
+    ("pocketml.model", "pocketml.format.writer"): "the .pml writer (flatbuffers) loads when a model is serialised",
     ("pocketml.model", "pocketml.runtime"): "the C library loads when a session is created",
     ("pocketml.onnx_backend", "pocketml.converters.onnx"): _BACKEND,
     ("pocketml.onnx_backend", "pocketml.model"): _BACKEND,

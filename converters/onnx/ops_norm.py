@@ -3,7 +3,7 @@
 BatchNormalization (inference) with constant statistics folds to ScaleShift
 (scale' = scale/sqrt(var+eps), shift' = bias - mean*scale'); with run-time
 statistics it stays a BatchNormalization. Both are channels-last, so rank > 2
-inputs are wrapped NCHW->NHWC and back; LRN likewise. Softmax/LogSoftmax
+inputs are wrapped NCHW->NHWC and back; LRN likewise. Softmax/LogSoftmax/Hardmax
 before opset 13 flatten the input to 2-D at ``axis``: a Reshape pair around a
 last-axis softmax, unless axis is already the last one.
 """
@@ -56,7 +56,7 @@ def lrn(ctx: Context, node: OnnxNode) -> None:
     _channels_last(ctx, node, "LRN", [node.input(0)], attrs)
 
 
-@handler("Softmax", "LogSoftmax")
+@handler("Softmax", "LogSoftmax", "Hardmax")
 def softmax(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)

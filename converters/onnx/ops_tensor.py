@@ -17,7 +17,7 @@ from onnx import numpy_helper
 
 from pocketml import ir
 from pocketml.errors import ConversionError
-from pocketml.ops.tensor import clamp_slice, shape_range
+from pocketml.ops.tensor import clamp_slice, fill_attrs, shape_range
 
 from .context import Context, OnnxNode, handler, tensor_to_array
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
@@ -57,13 +57,14 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
         value = tensor_to_array(node.attrs["value"], node.where()).reshape(-1)
         if value.size != 1:
             raise ctx.error(f"value must hold one element, got {value.size}")
-        dtype, number = ir.dtype_name(value.dtype), float(value[0])
+        dtype = ir.dtype_name(value.dtype)
     else:
-        dtype, number = "float32", 0.0
+        dtype, value = "float32", np.zeros(1, np.float32)
     if runtime is not None and ctx.dtype(runtime) != "int64":
         runtime = ctx.emit1("Cast", [runtime], attrs={"to": ir.dtype_code("int64")}, hint="shape")
+    fill = fill_attrs(value, dtype)
     ctx.emit1("ConstantOfShape", [runtime or ctx.add_const(np.asarray(shape, np.int64), "shape")], node.output(0),
-              {"value": [number], "dtype": ir.dtype_code(dtype)})
+              {**fill, "value": [fill["value"]], "dtype": ir.dtype_code(dtype)})
 
 
 @handler("Size")
@@ -272,11 +273,11 @@ def pad(ctx: Context, node: OnnxNode) -> None:
     if mode not in _PAD_MODES:
         raise ctx.unsupported(f"mode={mode!r} is not supported; supported: {', '.join(_PAD_MODES)}")
     if node.opset < 11:
-        pads, value = [int(p) for p in node.attrs["pads"]], float(node.attrs.get("value", 0.0))
+        pads, value = [int(p) for p in node.attrs["pads"]], node.attrs.get("value", 0.0)
     else:
         pads = ints(ctx.param(1, "pads", required=True))
         value_t = ctx.param(2, "constant_value")
-        value = 0.0 if value_t is None or np.asarray(value_t).size == 0 else float(np.asarray(value_t).reshape(-1)[0])
+        value = 0.0 if value_t is None or np.asarray(value_t).size == 0 else np.asarray(value_t).reshape(-1)[0]
         axes_t = ctx.param(3, "axes")
         if axes_t is not None:  # opset 18: pads only for the listed axes
             axes = norm_axes(ctx, ints(axes_t), rank)
@@ -286,7 +287,7 @@ def pad(ctx: Context, node: OnnxNode) -> None:
             for k, a in enumerate(axes):
                 full[a], full[a + rank] = pads[k], pads[k + len(axes)]
             pads = full
-    ctx.emit1("Pad", [x], node.output(0), {"pads": pads, "mode": _PAD_MODES[mode], "value": value})
+    ctx.emit1("Pad", [x], node.output(0), {"pads": pads, "mode": _PAD_MODES[mode], **fill_attrs(value, ctx.dtype(x))})
 
 
 # ---- Expand, Tile ------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ their attributes with the ONNX defaults); Dropout (inference) and Identity
 become Identity, and Identity passes a symbolic shape tensor through;
 Clip's limits are attributes before opset 11 and constant inputs from 11;
 Cast/CastLike become a Cast (CastLike to the like-input's dtype; a cast of a
-symbolic shape tensor to an integer type stays symbolic). IsNaN/IsInf, the
-rounding/trigonometric/erf ops and Gelu compute float16 in float32 (widen.py).
+symbolic shape tensor to an integer type stays symbolic). Every dtype maps as
+is: the runtime's unary kernels take float16 and the integer types themselves.
+An integer Clip's bounds travel as float attributes, so they must be exactly
+representable in float32 (or be the dtype's minimum/maximum: no bound).
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ import numpy as np
 from pocketml import ir
 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
-from .widen import F16, emit_widened
 
 
 # ONNX op -> (IR op, {IR attr: (ONNX attr, default)})
@@ -27,6 +28,11 @@ _UNARY = {
     "HardSigmoid": ("HardSigmoid", {"alpha": ("alpha", 0.2), "beta": ("beta", 0.5)}),
     "Elu": ("Elu", {"alpha": ("alpha", 1.0)}),
     "Selu": ("Selu", {"alpha": ("alpha", 1.67326319217681884765625), "gamma": ("gamma", 1.05070102214813232421875)}),
+    "Celu": ("Celu", {"alpha": ("alpha", 1.0)}),
+    "Mish": ("Mish", {}),
+    "ThresholdedRelu": ("ThresholdedRelu", {"alpha": ("alpha", 1.0)}),
+    "Softsign": ("Softsign", {}),
+    "Shrink": ("Shrink", {"bias": ("bias", 0.0), "lambd": ("lambd", 0.5)}),
 }
 
 
@@ -50,9 +56,22 @@ def clip(ctx: Context, node: OnnxNode) -> None:
         hi = float(node.attrs.get("max", float("inf")))
     else:
         lo_t, hi_t = ctx.param(1, "min"), ctx.param(2, "max")
-        lo = float("-inf") if lo_t is None else float(np.asarray(lo_t).reshape(-1)[0])
-        hi = float("inf") if hi_t is None else float(np.asarray(hi_t).reshape(-1)[0])
+        lo = float("-inf") if lo_t is None else _clip_bound(ctx, lo_t, "min")
+        hi = float("inf") if hi_t is None else _clip_bound(ctx, hi_t, "max")
     ctx.emit1("Clip", [node.input(0)], node.output(0), {"min": lo, "max": hi})
+
+
+def _clip_bound(ctx: Context, t, what: str) -> float:
+    v = np.asarray(t).reshape(-1)[0]
+    if v.dtype.kind not in "iu":
+        return float(v)
+    info = np.iinfo(v.dtype)  # a bound at the dtype's end is no bound (int64 max is a common "no max")
+    if int(v) in (info.min, info.max):
+        return float("-inf") if int(v) == info.min else float("inf")
+    if int(np.float32(v)) != int(v):
+        raise ctx.unsupported(f"integer Clip bound {what}={int(v)} is not exactly representable in float32 "
+                              f"(the IR carries Clip bounds as float attributes)")
+    return float(v)
 
 
 @handler("Dropout")
@@ -101,12 +120,12 @@ def cast_like(ctx: Context, node: OnnxNode) -> None:
 def predicate(ctx: Context, node: OnnxNode) -> None:
     attrs = {k: int(node.attrs.get(k, 1)) for k in ("detect_positive", "detect_negative")} \
         if node.op_type == "IsInf" else None
-    emit_widened(ctx, node, node.op_type, [node.input(0)], F16, attrs, narrow_back=False)
+    ctx.emit1(node.op_type, [node.input(0)], node.output(0), attrs)
 
 
 @handler("Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf")
 def math_unary(ctx: Context, node: OnnxNode) -> None:
-    emit_widened(ctx, node, node.op_type, [node.input(0)], F16)
+    ctx.emit1(node.op_type, [node.input(0)], node.output(0))
 
 
 @handler("Gelu")
@@ -114,4 +133,4 @@ def gelu(ctx: Context, node: OnnxNode) -> None:
     approximate = node.attrs.get("approximate", "none")
     if approximate not in ("none", "tanh"):
         raise ctx.unsupported(f"approximate={approximate!r} is not supported (supported: none, tanh)")
-    emit_widened(ctx, node, "Gelu", [node.input(0)], F16, {"approximate": approximate})
+    ctx.emit1("Gelu", [node.input(0)], node.output(0), {"approximate": approximate})

@@ -2,10 +2,9 @@
 
 Where onnxruntime accepts a dtype the IR op does not compute in, the input
 is widened exactly and the result narrowed back: float16 through float32
-(comparisons, IsNaN/IsInf, Mod and the rounding/trigonometric/erf ops; the
-float32 result rounds to the nearest half as a float16 kernel would) and
-int8/uint8 through int32 (Mod: the remainder always fits the narrow type).
-Shared by the elementwise, unary and logic family modules.
+(comparisons and Mod; the float32 result rounds to the nearest half as a
+float16 kernel would) and int8/uint8 through int32 (Mod: the remainder always
+fits the narrow type). Shared by the elementwise and logic family modules.
 """
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
+from pocketml.ops.tensor import fill_attrs
+
 from .context import Context, handler
 from .ops_unary import standalone_act
 
@@ -30,8 +32,9 @@ def pad(ctx: Context, op) -> None:
         raise ctx.error(f"paddings must be a non-negative [{r},2] tensor, got {p.tolist()}")
     value = 0.0
     if op.name == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
-        value = float(np.asarray(ctx.param(2, "constant_values")).reshape(-1)[0])
-    ctx.emit("Pad", [x], ctx.out(0), {"pads": p[:, 0].tolist() + p[:, 1].tolist(), "mode": 0, "value": value})
+        value = np.asarray(ctx.param(2, "constant_values")).reshape(-1)[0]
+    ctx.emit("Pad", [x], ctx.out(0), {"pads": p[:, 0].tolist() + p[:, 1].tolist(), "mode": 0,
+                                      **fill_attrs(value, ctx.np_type(op.inputs[0]))})
 
 
 @handler("RESHAPE")

@@ -68,6 +68,7 @@ enum pml_op_code {
     PML_OP_SOFTMAX = 82,
     PML_OP_LOGSOFTMAX = 83,
     PML_OP_BATCHNORMALIZATION = 84,
+    PML_OP_HARDMAX = 85,
     PML_OP_CONCAT = 100,
     PML_OP_RESHAPE = 101,
     PML_OP_TRANSPOSE = 102,
@@ -104,7 +105,12 @@ enum pml_op_code {
     PML_OP_LSTM = 180,
     PML_OP_GRU = 181,
     PML_OP_RNN = 182,
-    PML_OP_MAX_CODE = 182
+    PML_OP_CELU = 190,
+    PML_OP_MISH = 191,
+    PML_OP_SHRINK = 192,
+    PML_OP_THRESHOLDEDRELU = 193,
+    PML_OP_SOFTSIGN = 194,
+    PML_OP_MAX_CODE = 194
 };
 
 /* name of each op code, NULL for unused codes */
@@ -173,6 +179,7 @@ enum pml_op_code {
     [82] = "Softmax", \
     [83] = "LogSoftmax", \
     [84] = "BatchNormalization", \
+    [85] = "Hardmax", \
     [100] = "Concat", \
     [101] = "Reshape", \
     [102] = "Transpose", \
@@ -209,6 +216,11 @@ enum pml_op_code {
     [180] = "LSTM", \
     [181] = "GRU", \
     [182] = "RNN", \
+    [190] = "Celu", \
+    [191] = "Mish", \
+    [192] = "Shrink", \
+    [193] = "ThresholdedRelu", \
+    [194] = "Softsign", \
 }
 
 #endif

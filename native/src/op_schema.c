@@ -94,121 +94,121 @@ static const pml_port_schema k_where_in[] = {
 static const pml_port_schema k_where_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 1, 0, 0}};
 static const pml_port_schema k_relu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), -1, 0, 0}};
 static const pml_port_schema k_relu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0}};
 static const pml_port_schema k_leakyrelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_leakyrelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_clip_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_clip_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_sigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_sigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_tanh_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_tanh_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_hardsigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_hardswish_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_hardswish_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_elu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_elu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_selu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_selu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_softplus_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_softplus_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_sqrt_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_sqrt_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_exp_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_exp_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_log_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_log_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_abs_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_abs_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_neg_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), -1, 0, 0}};
 static const pml_port_schema k_neg_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0}};
 static const pml_port_schema k_reciprocal_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_reciprocal_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_identity_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_identity_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_cast_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_cast_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL), -1, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_not_in[] = {
     {"x", PML_DT(PML_BOOL), -1, 0, 0}};
 static const pml_port_schema k_not_out[] = {
     {"y", PML_DT(PML_BOOL), 0, 0, 0}};
 static const pml_port_schema k_isnan_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_isnan_out[] = {
     {"y", PML_DT(PML_BOOL), -1, 0, 0}};
 static const pml_port_schema k_isinf_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_isinf_out[] = {
     {"y", PML_DT(PML_BOOL), -1, 0, 0}};
 static const pml_port_schema k_floor_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_floor_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_ceil_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_ceil_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_round_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_round_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_sign_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_sign_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_sin_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_sin_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_cos_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_cos_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_erf_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_erf_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_gelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_gelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_conv_in[] = {
     {"x", PML_DT(PML_FLOAT32), -1, 0, 0},
     {"w", PML_DT(PML_FLOAT32), 0, 0, 0},
@@ -303,6 +303,10 @@ static const pml_port_schema k_batchnormalization_in[] = {
     {"var", PML_DT(PML_FLOAT32), 0, 0, 0}};
 static const pml_port_schema k_batchnormalization_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0}};
+static const pml_port_schema k_hardmax_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_hardmax_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_concat_in[] = {
     {"inputs", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 1}};
 static const pml_port_schema k_concat_out[] = {
@@ -491,6 +495,26 @@ static const pml_port_schema k_rnn_in[] = {
 static const pml_port_schema k_rnn_out[] = {
     {"Y", PML_DT(PML_FLOAT32), 0, 0, 0},
     {"Y_h", PML_DT(PML_FLOAT32), 0, 0, 0}};
+static const pml_port_schema k_celu_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_celu_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_mish_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_mish_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_shrink_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
+static const pml_port_schema k_shrink_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_thresholdedrelu_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_thresholdedrelu_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_softsign_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_softsign_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -557,6 +581,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, 1, 1, k_softmax_in, k_softmax_out, 0},
     [PML_OP_LOGSOFTMAX] = {"LogSoftmax", 1, 1, 1, 1, 1, 1, k_logsoftmax_in, k_logsoftmax_out, 0},
     [PML_OP_BATCHNORMALIZATION] = {"BatchNormalization", 5, 5, 1, 1, 5, 1, k_batchnormalization_in, k_batchnormalization_out, PML_TRAIT_CHANNEL_LAST},
+    [PML_OP_HARDMAX] = {"Hardmax", 1, 1, 1, 1, 1, 1, k_hardmax_in, k_hardmax_out, 0},
     [PML_OP_CONCAT] = {"Concat", 1, 255, 1, 1, 1, 1, k_concat_in, k_concat_out, 0},
     [PML_OP_RESHAPE] = {"Reshape", 1, 2, 1, 1, 2, 1, k_reshape_in, k_reshape_out, 0},
     [PML_OP_TRANSPOSE] = {"Transpose", 1, 1, 1, 1, 1, 1, k_transpose_in, k_transpose_out, 0},
@@ -593,4 +618,9 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_LSTM] = {"LSTM", 3, 8, 3, 3, 8, 3, k_lstm_in, k_lstm_out, 0},
     [PML_OP_GRU] = {"GRU", 3, 6, 2, 2, 6, 2, k_gru_in, k_gru_out, 0},
     [PML_OP_RNN] = {"RNN", 3, 6, 2, 2, 6, 2, k_rnn_in, k_rnn_out, 0},
+    [PML_OP_CELU] = {"Celu", 1, 1, 1, 1, 1, 1, k_celu_in, k_celu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_MISH] = {"Mish", 1, 1, 1, 1, 1, 1, k_mish_in, k_mish_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SHRINK] = {"Shrink", 1, 1, 1, 1, 1, 1, k_shrink_in, k_shrink_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_THRESHOLDEDRELU] = {"ThresholdedRelu", 1, 1, 1, 1, 1, 1, k_thresholdedrelu_in, k_thresholdedrelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SOFTSIGN] = {"Softsign", 1, 1, 1, 1, 1, 1, k_softsign_in, k_softsign_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
 };

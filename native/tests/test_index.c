@@ -9,33 +9,6 @@
  */
 #include "typed_testutil.h"
 
-static int64_t numel(int r, const int64_t *d) { return pml_shape_numel(r, d); }
-
-/* fills 4-byte elements with their own index (float or int) */
-static pml_tensor iota(pml_dtype dt, int rank, const int64_t *dims) {
-    pml_tensor t = tt_make(dt, rank, dims, NULL);
-    int64_t n = numel(rank, dims);
-    for (int64_t i = 0; i < n; i++) {
-        switch (dt) {
-        case PML_FLOAT32: ((float *)t.data)[i] = (float)i; break;
-        case PML_INT64: ((int64_t *)t.data)[i] = i * 1000003; break;
-        case PML_INT32: ((int32_t *)t.data)[i] = (int32_t)i; break;
-        case PML_FLOAT16: ((uint16_t *)t.data)[i] = (uint16_t)i; break;
-        default: ((uint8_t *)t.data)[i] = (uint8_t)(i * 7); break;
-        }
-    }
-    return t;
-}
-
-static pml_tensor t_i64(int rank, const int64_t *dims, const int64_t *vals, int known) {
-    pml_tensor t = tt_make(PML_INT64, rank, dims, vals);
-    t.value_known = known;
-    return t;
-}
-
-static int64_t *as_i64(const pml_tensor *t) { return (int64_t *)t->data; }
-static float *as_f32(const pml_tensor *t) { return (float *)t->data; }
-
 static void expect_runtime_error(const char *what, int op, const pml_attr *at, int n_at, pml_tensor **in, int n_in,
                                  const char *needle) {
     pml_tensor out[2];

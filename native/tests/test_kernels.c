@@ -516,10 +516,9 @@ static void test_variants(void) {
 /* ---- every slot of a configuration against the scalar configuration's ------------------------------------ */
 
 static const char *const g_bin_names[PML_BIN_COUNT] = {"add", "sub", "mul", "div", "pow", "max", "min", "prelu"};
-static const char *const g_un_names[PML_UN_COUNT] = {
-    "relu", "leaky_relu", "clip", "sigmoid", "tanh", "hardsigmoid", "hardswish", "elu", "selu", "softplus", "sqrt",
-    "exp", "log", "abs", "neg", "reciprocal", "floor", "ceil", "round", "sign", "sin", "cos", "erf", "gelu_erf",
-    "gelu_tanh"};
+#define PML_UN_NAME_(E, name, isa) #name,
+static const char *const g_un_names[PML_UN_COUNT] = {PML_UNARY_OPS(PML_UN_NAME_)}; /* from the one unary op list */
+#undef PML_UN_NAME_
 
 static void test_config(const pml_kernel_config *c, const pml_kernel_config *s) {
     const pml_ew_kernels *k = c->f32.ew, *r = s->f32.ew;

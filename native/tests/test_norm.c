@@ -1,7 +1,7 @@
 /*
  * test_norm.c — ScaleShift (with fused activations), BatchNormalization,
- * LRN (odd and even sizes) and Softmax/LogSoftmax (last, middle and first
- * axis), LayerNormalization/RMSNormalization (several axes, broadcast
+ * LRN (odd and even sizes), Softmax/LogSoftmax and Hardmax (last, middle and
+ * first axis; Hardmax also float16), LayerNormalization/RMSNormalization (several axes, broadcast
  * scale/bias, Mean/InvStdDev outputs): reference kernels against naive
  * double-precision loops, AVX2 and 2 threads against the reference at awkward
  * sizes, and the error paths.
@@ -234,11 +234,57 @@ static void test_layer_norm(void) {
     tt_free(&x), tt_free(&sc), tt_free(&sg);
 }
 
+/* Hardmax over the last, middle and first axis, float32 and float16, against a naive first-argmax loop. */
+static void test_hardmax(void) {
+    static const int64_t lens[] = {1, 7, 8, 9, 13, 127};
+    for (int li = 0; li < 6; li++)
+        for (int axis = 0; axis < 3; axis++)
+            for (int half = 0; half < 2; half++) {
+                int64_t d[3] = {3, 5, 4};
+                d[axis] = lens[li];
+                pml_tensor xf = tt_rand(3, d, -2, 2), x = half ? tt_make(PML_FLOAT16, 3, d, NULL) : xf, y;
+                int64_t n = d[0] * d[1] * d[2];
+                for (int64_t i = 0; i < n; i += 3) ((float *)xf.data)[i] = 1.5f; /* ties */
+                if (half)
+                    for (int64_t i = 0; i < n; i++) { /* the float32 copy holds the half values exactly */
+                        ((uint16_t *)x.data)[i] = pml_f32_to_f16_scalar(((float *)xf.data)[i]);
+                        ((float *)xf.data)[i] = pml_f16_to_f32_scalar(((uint16_t *)x.data)[i]);
+                    }
+                pml_tensor *in[1] = {&x};
+                pml_attr at = attr_int("axis", axis);
+                char what[64];
+                snprintf(what, sizeof what, "hardmax axis=%d len=%lld f16=%d", axis, (long long)lens[li], half);
+                tt_check_isa(what, PML_OP_HARDMAX, &at, 1, in, 1, -1, 0, &y);
+                int64_t outer = 1, inner = 1, len = d[axis];
+                for (int k = 0; k < axis; k++) outer *= d[k];
+                for (int k = axis + 1; k < 3; k++) inner *= d[k];
+                int ok = y.data != NULL && y.dtype == x.dtype;
+                for (int64_t o = 0; ok && o < outer; o++)
+                    for (int64_t i = 0; ok && i < inner; i++) {
+                        int64_t best = 0;
+                        for (int64_t k = 1; k < len; k++)
+                            if (((float *)xf.data)[(o * len + k) * inner + i] > ((float *)xf.data)[(o * len + best) * inner + i])
+                                best = k;
+                        for (int64_t k = 0; ok && k < len; k++) {
+                            int64_t at_k = (o * len + k) * inner + i;
+                            float v = half ? pml_f16_to_f32_scalar(((uint16_t *)y.data)[at_k]) : ((float *)y.data)[at_k];
+                            ok = v == (k == best ? 1.0f : 0.0f);
+                        }
+                    }
+                if (!ok) fprintf(stderr, "%s: differs from the naive loop\n", what);
+                CHECK(ok);
+                tt_free(&y);
+                if (half) tt_free(&x);
+                tt_free(&xf);
+            }
+}
+
 int main(void) {
     test_layer_norm();
     test_scale_shift();
     test_batchnorm();
     test_lrn();
     test_softmax();
+    test_hardmax();
     return test_finish("test_norm");
 }

@@ -12,8 +12,6 @@
  */
 #include "typed_testutil.h"
 
-static int64_t *as_i64(const pml_tensor *t) { return (int64_t *)t->data; }
-static float *as_f32(const pml_tensor *t) { return (float *)t->data; }
 
 static void naive_reduce(int op, const pml_tensor *x, int mask, float *out) {
     int r = x->rank;

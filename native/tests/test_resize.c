@@ -6,7 +6,6 @@
  */
 #include "ew_testutil.h"
 
-static int64_t numel(int r, const int64_t *d) { return pml_shape_numel(r, d); }
 
 /* ---- Resize ----------------------------------------------------------------------------------------------- */
 

@@ -43,6 +43,11 @@ static double u_log(double x, double a, double b) { return log(x); }
 static double u_abs(double x, double a, double b) { return fabs(x); }
 static double u_neg(double x, double a, double b) { return -x; }
 static double u_recip(double x, double a, double b) { return 1 / x; }
+static double u_shrink(double x, double a, double b) { return x < -b ? x + a : (x > b ? x - a : 0); }
+static double u_softsign(double x, double a, double b) { return x / (1 + fabs(x)); }
+static double u_thresholded(double x, double a, double b) { return x > a ? x : 0; }
+static double u_mish(double x, double a, double b) { return x * tanh(log1p(exp(x))); }
+static double u_celu(double x, double a, double b) { return x > 0 ? x : a * expm1(x / a); }
 
 static void test_unary(void) {
     const unary_case cases[] = {
@@ -65,6 +70,11 @@ static void test_unary(void) {
         {PML_OP_ABS, -5, 5, u_abs, 0, 0, NULL, NULL},
         {PML_OP_NEG, -5, 5, u_neg, 0, 0, NULL, NULL},
         {PML_OP_RECIPROCAL, 0.1f, 10, u_recip, 0, 0, NULL, NULL},
+        {PML_OP_SHRINK, -5, 5, u_shrink, 0.3f, 1.1f, "bias", "lambd"},
+        {PML_OP_SOFTSIGN, -50, 50, u_softsign, 0, 0, NULL, NULL},
+        {PML_OP_THRESHOLDEDRELU, -5, 5, u_thresholded, 0.5f, 0, "alpha", NULL},
+        {PML_OP_MISH, -20, 20, u_mish, 0, 0, NULL, NULL},
+        {PML_OP_CELU, -5, 5, u_celu, 0.6f, 0, "alpha", NULL},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const unary_case *uc = &cases[c];

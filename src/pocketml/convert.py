@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Optional, Union
 
+from ._nogc import paused_gc
 from .errors import ConversionError
 from .model import Model
 
@@ -49,8 +50,6 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
     each concrete shape it is given at run time. input_shapes maps input
     names to concrete shapes to pin them instead (e.g. {"input": (1, 3, 224, 224)}).
     """
-    from ._nogc import paused_gc
-
     with paused_gc():  # the collector's walks over a big graph would make conversion superlinear
         return _convert(path, input_shapes, optimize)
 

@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 
 from . import ir
+from ._nogc import paused_gc
 
 
 @dataclasses.dataclass
@@ -86,7 +87,6 @@ class Model:
     def save(self, path: "str | os.PathLike") -> int:
         """Write the .pml file; returns its size in bytes."""
         if self._bytes is None:  # stream the file: the weights are not copied into one image first
-            from ._nogc import paused_gc
             from .format.writer import save_pml
 
             with paused_gc():

@@ -31,6 +31,8 @@ SUPPORTED_ONNX_OPS |= {"Size", "Range", "Expand", "Tile", "GatherElements", "Gat
 SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not",
                        "IsNaN", "IsInf", "Where", "Mod", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf",
                        "Gelu", "CastLike"}
+# issue 9: the activations docs/adding-an-op.md was proven with
+SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

@@ -19,7 +19,9 @@ from pocketml.reference import run_node
 
 RNG = np.random.default_rng(0)
 ONNX_DTYPE = {np.dtype(np.float32): onnx.TensorProto.FLOAT, np.dtype(np.int32): onnx.TensorProto.INT32,
-              np.dtype(np.int64): onnx.TensorProto.INT64, np.dtype(np.bool_): onnx.TensorProto.BOOL}
+              np.dtype(np.int64): onnx.TensorProto.INT64, np.dtype(np.bool_): onnx.TensorProto.BOOL,
+              np.dtype(np.float16): onnx.TensorProto.FLOAT16, np.dtype(np.int8): onnx.TensorProto.INT8,
+              np.dtype(np.int16): onnx.TensorProto.INT16}
 NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
@@ -305,10 +307,13 @@ def test_batch_norm_and_scale_shift_vs_onnx_nchw():
     close(nchw(got), np.maximum(expect, 0))
 
 
-@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax", "Hardmax"])
 @pytest.mark.parametrize("axis", [-1, 0, 1])
 def test_softmax(op, axis):
     x = rand(3, 4, 5, low=-10, high=10)
+    if op == "Hardmax":
+        x[1, 2, :] = x[1, 2, 0]  # ties: the first maximum wins
+        x[:, 3, 4] = x[0, 3, 4]
     close(ours(op, [x], {"axis": axis})[0], onnx_ref(op, [x], {"axis": axis}, opset=13)[0])
 
 

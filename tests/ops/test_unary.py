@@ -44,3 +44,30 @@ def test_gelu(approximate):
     close(got, want, rtol=1e-5, atol=1e-6)
     kind = ops.ACT_GELU_TANH if approximate == "tanh" else ops.ACT_GELU_ERF
     close(apply_activation(x, {"act": kind}), got, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("Celu", {}), ("Celu", {"alpha": 0.4}),
+    ("Mish", {}),
+    ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
+    ("Softsign", {}),
+    ("Shrink", {}), ("Shrink", {"bias": 0.3, "lambd": 1.1}),
+])
+def test_activations_added_for_onnx(op, attrs):
+    x = np.concatenate([RNG.uniform(-6, 6, 200), [-1.1, -0.5, 0.0, 0.5, 1.0, 1.1, -40.0, 40.0]]).astype(np.float32)
+    close(ours(op, [x], attrs)[0], onnx_ref(op, [x], attrs)[0], rtol=1e-6, atol=1e-7)
+    h = x.astype(np.float16)  # float16: the reference computes in the input's dtype like onnx's
+    close(ours(op, [h], attrs)[0].astype(np.float32), onnx_ref(op, [h], attrs)[0].astype(np.float32), rtol=2e-3,
+          atol=2e-3)
+
+
+@pytest.mark.parametrize("op,attrs", [("Abs", {}), ("Neg", {}), ("Sign", {}), ("Relu", {}),
+                                      ("Clip", {"min": -7.0, "max": 9.0}), ("Shrink", {"bias": 2.0, "lambd": 3.0})])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int64, np.float16])
+def test_integer_and_float16_references(op, attrs, dtype):
+    x = RNG.integers(-20, 20, size=(4, 9)).astype(dtype)
+    inputs = [x]
+    if op == "Clip":  # ONNX Clip takes its bounds as inputs of x's dtype
+        inputs = [x, np.array(attrs["min"], dtype), np.array(attrs["max"], dtype)]
+    want = onnx_ref(op, inputs, {} if op == "Clip" else attrs, opset=14 if op != "Shrink" else 9)[0]
+    np.testing.assert_array_equal(ours(op, [x], attrs)[0], want)

@@ -13,6 +13,15 @@
 #include "kernels/conv/conv.h"
 #include "kernels/pool/pool.h"
 
+/* The type-generic kernels (every dtype but float32's fast path), one member per family;
+ * every configuration uses the scalar ones until a family gets SIMD typed kernels. */
+#define PML_TYPED__SCALAR                                                                                  \
+    {                                                                                                      \
+        .binary = PML_BINARY_TYPED__SCALAR, .logic = PML_LOGIC_TYPED__SCALAR,                              \
+        .reduce = PML_REDUCE_TYPED__SCALAR, .pool = PML_POOL_TYPED__SCALAR, .index = PML_INDEX_TYPED__SCALAR, \
+        .unary = PML_UNARY_TYPED__SCALAR, .norm = PML_NORM_TYPED__SCALAR,                                  \
+    }
+
 /* ---- scalar: portable C, complete ---------------------------------------------------- */
 
 static const pml_f32_kernels g_f32_scalar = {
@@ -35,11 +44,7 @@ static const pml_kernel_config g_scalar = {
     .f32 = {.mm = &g_f32_scalar, .ew = &pml_f32_ew__scalar},
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
-    .typed.binary = PML_BINARY_TYPED__SCALAR,
-    .typed.logic = PML_LOGIC_TYPED__SCALAR,
-    .typed.reduce = PML_REDUCE_TYPED__SCALAR,
-    .typed.pool = PML_POOL_TYPED__SCALAR,
-    .typed.index = PML_INDEX_TYPED__SCALAR,
+    .typed = PML_TYPED__SCALAR,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -66,11 +71,7 @@ static const pml_kernel_config g_avx2 = {
     .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
-    .typed.binary = PML_BINARY_TYPED__SCALAR,
-    .typed.logic = PML_LOGIC_TYPED__SCALAR,
-    .typed.reduce = PML_REDUCE_TYPED__SCALAR,
-    .typed.pool = PML_POOL_TYPED__SCALAR,
-    .typed.index = PML_INDEX_TYPED__SCALAR,
+    .typed = PML_TYPED__SCALAR,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }

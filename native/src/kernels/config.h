@@ -26,9 +26,11 @@
 #include "kernels/index/index_typed.h"        /* pml_index_typed */
 #include "kernels/logic/logic_typed.h"        /* pml_logic_typed */
 #include "kernels/matmul/gemm.h"              /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
+#include "kernels/norm/norm_typed.h"          /* pml_norm_typed */
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
 #include "kernels/tensor/transpose.h"         /* pml_transpose2d_fn */
+#include "kernels/unary/unary_typed.h"        /* pml_unary_typed */
 
 /* float32: every family the engine runs on floats today. */
 typedef struct pml_f32_config {
@@ -51,6 +53,8 @@ typedef struct pml_typed_config {
     const pml_reduce_typed *reduce[PML_DTYPE_COUNT]; /* reductions, ArgMax/ArgMin */
     const pml_pool_typed *pool[PML_DTYPE_COUNT];     /* MaxPool */
     const pml_index_typed *index[PML_DTYPE_COUNT];   /* TopK, CumSum, scatter reductions, Range */
+    const pml_unary_typed *unary[PML_DTYPE_COUNT];   /* unary: every unary op, Clip, Cast, Shrink */
+    const pml_norm_typed *norm[PML_DTYPE_COUNT];     /* norm: Hardmax */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today

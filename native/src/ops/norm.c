@@ -1,6 +1,6 @@
 /*
  * ops/norm.c — the norm family: ScaleShift, BatchNormalization (inference),
- * LRN and Softmax/LogSoftmax. Channels are the last axis (NHWC inside the
+ * LRN, Softmax/LogSoftmax and Hardmax. Channels are the last axis (NHWC inside the
  * engine), so ScaleShift/BatchNormalization are rows of
  * y = x * scale[c] + shift[c] and LRN windows run along contiguous memory.
  *
@@ -267,6 +267,62 @@ static pml_status softmax_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* ---- Hardmax (float32, float16: the typed norm kernels) ------------------------------------------------ */
+
+typedef struct hardmax_state {
+    pml_hardmax_fn fn;
+    size_t outer, len, inner, esize;
+} hardmax_state;
+
+static pml_status hardmax_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s;
+    int axis;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
+    if (x->rank < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank >= 1, got a scalar");
+    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+}
+
+static pml_status hardmax_prepare(pml_kernel_ctx *ctx) {
+    hardmax_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_tensor *x = ctx->in[0];
+    const pml_norm_typed *t = ctx->config->typed.norm[x->dtype];
+    if (!t) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(x->dtype));
+    int axis;
+    pml_status s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -1), x->rank, "axis", &axis);
+    if (s != PML_OK) return s;
+    st->fn = t->hardmax;
+    st->outer = (size_t)pml_shape_numel(axis, x->dims);
+    st->len = (size_t)x->dims[axis];
+    st->inner = (size_t)pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
+    st->esize = pml_dtype_size(x->dtype);
+    return PML_OK;
+}
+
+typedef struct hardmax_job {
+    const hardmax_state *st;
+    const char *x;
+    char *y;
+} hardmax_job;
+
+static void hardmax_range(void *arg, int64_t r0, int64_t r1) {
+    const hardmax_job *j = (const hardmax_job *)arg;
+    const hardmax_state *st = j->st;
+    size_t at = (size_t)r0 * st->len * st->inner * st->esize;
+    st->fn((size_t)(r1 - r0), st->len, st->inner, j->x + at, j->y + at);
+}
+
+static pml_status hardmax_run(pml_kernel_ctx *ctx) {
+    const hardmax_state *st = (const hardmax_state *)ctx->state;
+    hardmax_job j = {st, ctx->in[0]->data, ctx->out[0]->data};
+    int64_t block = (int64_t)(st->len * st->inner);
+    if (block == 0) return PML_OK;
+    pml_ew_parallel(ctx, (int64_t)st->outer, PML_EW_PARALLEL_MIN / block + 1, hardmax_range, &j);
+    return PML_OK;
+}
+
 /* ---- LayerNormalization / RMSNormalization --------------------------------------------------------------- */
 
 typedef struct lnorm_state {
@@ -415,6 +471,7 @@ static const pml_op_def g_batchnorm = {PML_OP_BATCHNORMALIZATION, batchnorm_infe
 static const pml_op_def g_lrn = {PML_OP_LRN, lrn_infer, lrn_prepare, lrn_run, pml_ew_release};
 static const pml_op_def g_softmax = {PML_OP_SOFTMAX, softmax_infer, softmax_prepare,
                                      softmax_run, pml_ew_release};
+static const pml_op_def g_hardmax = {PML_OP_HARDMAX, hardmax_infer, hardmax_prepare, hardmax_run, pml_ew_release};
 static const pml_op_def g_log_softmax = {PML_OP_LOGSOFTMAX, softmax_infer, softmax_prepare,
                                          softmax_run, pml_ew_release};
 
@@ -424,4 +481,4 @@ static const pml_op_def g_rms_norm = {PML_OP_RMSNORMALIZATION, lnorm_infer,
                                       lnorm_prepare, lnorm_run, pml_ew_release};
 
 const pml_op_def *const pml_norm_ops[] = {&g_scale_shift, &g_batchnorm, &g_lrn, &g_softmax, &g_log_softmax,
-                                          &g_layer_norm, &g_rms_norm, NULL};
+                                          &g_hardmax, &g_layer_norm, &g_rms_norm, NULL};

@@ -24,7 +24,8 @@ typedef struct strided_copy {
 /* Copies x into y (contiguous) as p describes, rows split over the pool. */
 void pml_strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void *x, void *y);
 
-/* One element of dtype holding v (NaN -> 0 for integers, saturating). */
-void pml_tensor_value_bytes(pml_dtype dtype, float v, unsigned char *out);
+/* One element of dtype holding the node's fill value: its value_int attribute, exact, for
+ * integer and bool dtypes when present, else v (NaN -> 0 for integers, saturating). */
+void pml_tensor_value_bytes(const pml_node *node, pml_dtype dtype, float v, unsigned char *out);
 
 #endif /* PML_OPS_TENSOR_H */

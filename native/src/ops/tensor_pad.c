@@ -58,7 +58,7 @@ static pml_status pad_prepare(pml_kernel_ctx *ctx) {
     st->mode = (int)pml_attr_int(ctx->node, "mode", 0);
     st->esize = pml_dtype_size(x->dtype);
     st->rank = x->rank;
-    pml_tensor_value_bytes(x->dtype, pml_attr_float(ctx->node, "value", 0.0f), st->value);
+    pml_tensor_value_bytes(ctx->node, x->dtype, pml_attr_float(ctx->node, "value", 0.0f), st->value);
     int64_t t = 1;
     for (int a = x->rank - 1; a >= 0; a--) {
         st->in[a] = x->dims[a];

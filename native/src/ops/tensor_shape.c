@@ -11,13 +11,21 @@
 #include "params.h"
 #include "tensor.h"
 
-/* One element of dtype holding v (Pad and ConstantOfShape values): floats
- * round, integers truncate toward zero and wrap to their width (NaN is 0,
- * beyond int64 saturates), bool is v != 0. Elements are stored by size, so
+/* One element of dtype holding the node's fill value (Pad and ConstantOfShape):
+ * the attribute value_int when the node has it and dtype is an integer or bool
+ * (exact: float32 holds integers exactly only up to 2^24), else the float v:
+ * floats round, integers truncate toward zero and wrap to their width (NaN is
+ * 0, beyond int64 saturates), bool is v != 0. Elements are stored by size, so
  * the low bytes of the wrapped value are the element (little-endian). */
-void pml_tensor_value_bytes(pml_dtype dtype, float v, unsigned char *out) {
+void pml_tensor_value_bytes(const pml_node *node, pml_dtype dtype, float v, unsigned char *out) {
     int64_t i = v != v ? 0 : (v >= 9.2e18f ? INT64_MAX : (v <= -9.2e18f ? INT64_MIN : (int64_t)v));
     uint64_t u = v >= 1.8e19f ? UINT64_MAX : (v >= 9.2e18f ? (uint64_t)v : (uint64_t)i);
+    const int64_t *exact;
+    if (pml_attr_ints(node, "value_int", &exact) == 1) {
+        i = exact[0];
+        u = (uint64_t)exact[0];
+        v = (float)exact[0]; /* bool: v != 0 below */
+    }
     switch (dtype) {
     case PML_FLOAT32: memcpy(out, &v, 4); break;
     case PML_FLOAT16: {
@@ -108,7 +116,7 @@ static pml_status constant_of_shape_run(pml_kernel_ctx *ctx) {
     const pml_tensor *y = ctx->out[0];
     size_t es = pml_dtype_size(y->dtype);
     unsigned char bytes[8];
-    pml_tensor_value_bytes(y->dtype, v, bytes);
+    pml_tensor_value_bytes(ctx->node, y->dtype, v, bytes);
     char *p = (char *)y->data;
     for (size_t off = 0; off < y->nbytes; off += es) memcpy(p + off, bytes, es);
     return PML_OK;

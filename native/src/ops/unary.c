@@ -1,21 +1,14 @@
 /*
- * ops/unary.c — unary float ops (activations, rounding, trigonometry, erf,
- * Gelu), Abs/Neg/Sign on integers, the bool-valued predicates IsNaN/IsInf,
- * Identity (any dtype) and Cast. Exported as pml_unary_ops for the op table
- * (Not is in ops/logic.c).
+ * ops/unary.c — unary ops: activations, rounding, trigonometry, erf, Gelu,
+ * Abs/Neg/Sign/Relu/Clip/Shrink on integers, the bool-valued predicates
+ * IsNaN/IsInf, Identity (any dtype) and Cast (every pair of dtypes).
+ * Exported as pml_unary_ops for the op table (Not is in ops/logic.c).
  *
- * Cast semantics (x86 onnxruntime/numpy behaviour, made well-defined here):
- *   float -> int32/int64: truncate toward zero; NaN and out-of-range values
- *     give the type's minimum (what cvttss2si produces on x86);
- *   float -> int8/uint8: through int32 as above, then keep the low 8 bits;
- *   int -> narrower int: keep the low bits (two's complement wrap);
- *   anything -> bool: x != 0 (NaN -> true); bool -> anything: 0 or 1
- *     (any nonzero byte counts as true);
- *   -> float16: IEEE round to nearest even (F16C in the AVX2 path), overflow
- *     to inf; int64 -> float16 rounds through float32.
- * Conversion runs in blocks of PML_CAST_BLOCK elements through a stack
- * buffer of float or int64, so every pair of dtypes needs only one loader
- * and one storer per dtype.
+ * The op schema (the registry's types=) has checked the dtypes before infer.
+ * prepare picks the kernel: float32 arithmetic runs the float32 table
+ * (ctx->config->f32.ew, SIMD where the configuration has it), every other
+ * dtype the typed table of its dtype (ctx->config->typed.unary, see
+ * kernels/unary/unary_typed.h for Cast's semantics); run only calls it.
  */
 #include <math.h>
 #include <string.h>
@@ -23,15 +16,14 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
+#include "kernels/unary/unary_typed.h"
 #include "validate.h"
 
-#define PML_CAST_BLOCK 256
-
 typedef struct unary_state {
-    const pml_ew_kernels *k;
-    pml_f32_unary_fn fn;
+    pml_f32_unary_fn fn;     /* float32 */
+    pml_typed_unary_fn tfn;  /* every other dtype */
     pml_unary_params p;
-    pml_dtype dtype;
+    size_t esize;
 } unary_state;
 
 static int unary_index(int op) {
@@ -59,6 +51,11 @@ static int unary_index(int op) {
     case PML_OP_COS: return PML_UN_COS;
     case PML_OP_ERF: return PML_UN_ERF;
     case PML_OP_GELU: return PML_UN_GELU_ERF; /* or GELU_TANH, see gelu_kind */
+    case PML_OP_CELU: return PML_UN_CELU;
+    case PML_OP_MISH: return PML_UN_MISH;
+    case PML_OP_THRESHOLDEDRELU: return PML_UN_THRESHOLDED_RELU;
+    case PML_OP_SOFTSIGN: return PML_UN_SOFTSIGN;
+    case PML_OP_SHRINK: return PML_UN_SHRINK;
     default: return PML_UN_RECIPROCAL;
     }
 }
@@ -73,80 +70,88 @@ static int gelu_kind(const pml_node *node) {
     return -1;
 }
 
-/* ---- float unary (+ integer Abs/Neg) ----------------------------------------------------------- */
+/* The typed table of a dtype the schema allowed; NULL (an error) only if a table lacks the op. */
+static pml_status typed_table(pml_kernel_ctx *ctx, pml_dtype dtype, const pml_unary_typed **out) {
+    *out = dtype > 0 && dtype < PML_DTYPE_COUNT ? ctx->config->typed.unary[dtype] : NULL;
+    if (!*out)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no %s kernel for dtype %s", ctx->config->name,
+                              pml_dtype_name(dtype));
+    return PML_OK;
+}
+
+/* ---- activations and math ------------------------------------------------------------------------ */
 
 static pml_status unary_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    static const pml_dtype numeric[] = {PML_FLOAT32, PML_INT32, PML_INT64};
-    int op = ctx->node->op;
-    int n_allowed = op == PML_OP_ABS || op == PML_OP_NEG || op == PML_OP_SIGN ? 3 : 1;
-    if ((s = pml_ew_check_dtype(ctx, x, "x", numeric, n_allowed)) != PML_OK) return s;
-    if (op == PML_OP_GELU && gelu_kind(ctx->node) < 0)
+    if (ctx->node->op == PML_OP_GELU && gelu_kind(ctx->node) < 0)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute approximate must be the string 'none' or 'tanh'");
     return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+}
+
+static void unary_params(const pml_node *node, pml_unary_params *p) {
+    switch (node->op) {
+    case PML_OP_LEAKYRELU: p->alpha = pml_attr_float(node, "alpha", 0.01f); break;
+    case PML_OP_CLIP:
+        p->alpha = pml_attr_float(node, "min", -INFINITY);
+        p->beta = pml_attr_float(node, "max", INFINITY);
+        break;
+    case PML_OP_HARDSIGMOID:
+        p->alpha = pml_attr_float(node, "alpha", 0.2f);
+        p->beta = pml_attr_float(node, "beta", 0.5f);
+        break;
+    case PML_OP_ELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_SELU:
+        p->alpha = pml_attr_float(node, "alpha", 1.67326319217681884765625f);
+        p->gamma = pml_attr_float(node, "gamma", 1.05070102214813232421875f);
+        break;
+    case PML_OP_CELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_THRESHOLDEDRELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_SHRINK:
+        p->alpha = pml_attr_float(node, "bias", 0.0f);
+        p->beta = pml_attr_float(node, "lambd", 0.5f);
+        break;
+    default: break;
+    }
 }
 
 static pml_status unary_prepare(pml_kernel_ctx *ctx) {
     unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_node *node = ctx->node;
-    st->k = ctx->config->f32.ew;
-    st->dtype = ctx->in[0]->dtype;
-    st->fn = st->k->unary[node->op == PML_OP_GELU ? gelu_kind(node) : unary_index(node->op)];
-    switch (node->op) {
-    case PML_OP_LEAKYRELU: st->p.alpha = pml_attr_float(node, "alpha", 0.01f); break;
-    case PML_OP_CLIP:
-        st->p.alpha = pml_attr_float(node, "min", -INFINITY);
-        st->p.beta = pml_attr_float(node, "max", INFINITY);
-        break;
-    case PML_OP_HARDSIGMOID:
-        st->p.alpha = pml_attr_float(node, "alpha", 0.2f);
-        st->p.beta = pml_attr_float(node, "beta", 0.5f);
-        break;
-    case PML_OP_ELU: st->p.alpha = pml_attr_float(node, "alpha", 1.0f); break;
-    case PML_OP_SELU:
-        st->p.alpha = pml_attr_float(node, "alpha", 1.67326319217681884765625f);
-        st->p.gamma = pml_attr_float(node, "gamma", 1.05070102214813232421875f);
-        break;
-    default: break;
+    const pml_dtype dtype = ctx->in[0]->dtype;
+    const int k = node->op == PML_OP_GELU ? gelu_kind(node) : unary_index(node->op);
+    unary_params(node, &st->p);
+    st->esize = pml_dtype_size(dtype);
+    if (dtype == PML_FLOAT32) {
+        st->fn = ctx->config->f32.ew->unary[k];
+        return PML_OK;
     }
+    const pml_unary_typed *t;
+    pml_status s = typed_table(ctx, dtype, &t);
+    if (s != PML_OK) return s;
+    if (!(st->tfn = t->unary[k]))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(dtype));
     return PML_OK;
 }
 
 typedef struct unary_job {
     const unary_state *st;
-    int op;
-    const void *x;
-    void *y;
+    const char *x;
+    char *y;
 } unary_job;
-
-/* Integer Abs/Neg negate through unsigned, so the minimum wraps instead of being UB. */
-#define PML_INT_ABS_NEG(T, U)                                                      \
-    static void abs_neg_##T(int op, size_t n, const T *x, T *y) {                  \
-        if (op == PML_OP_NEG)                                                      \
-            for (size_t i = 0; i < n; i++) y[i] = (T)(0u - (U)x[i]);               \
-        else if (op == PML_OP_SIGN)                                                \
-            for (size_t i = 0; i < n; i++) y[i] = (T)((x[i] > 0) - (x[i] < 0));    \
-        else                                                                       \
-            for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i]; \
-    }
-PML_INT_ABS_NEG(int32_t, uint32_t)
-PML_INT_ABS_NEG(int64_t, uint64_t)
 
 static void unary_range(void *arg, int64_t s, int64_t e) {
     const unary_job *j = (const unary_job *)arg;
-    size_t n = (size_t)(e - s);
-    switch (j->st->dtype) {
-    case PML_INT32: abs_neg_int32_t(j->op, n, (const int32_t *)j->x + s, (int32_t *)j->y + s); break;
-    case PML_INT64: abs_neg_int64_t(j->op, n, (const int64_t *)j->x + s, (int64_t *)j->y + s); break;
-    default: j->st->fn(n, (const float *)j->x + s, (float *)j->y + s, &j->st->p); break;
-    }
+    const unary_state *st = j->st;
+    size_t n = (size_t)(e - s), at = (size_t)s * st->esize;
+    if (st->tfn) st->tfn(n, j->x + at, j->y + at, &st->p);
+    else st->fn(n, (const float *)(const void *)(j->x + at), (float *)(void *)(j->y + at), &st->p);
 }
 
 static pml_status unary_run(pml_kernel_ctx *ctx) {
-    unary_job j = {(const unary_state *)ctx->state, ctx->node->op, ctx->in[0]->data, ctx->out[0]->data};
+    unary_job j = {(const unary_state *)ctx->state, ctx->in[0]->data, ctx->out[0]->data};
     pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, unary_range, &j);
     return PML_OK;
 }
@@ -166,48 +171,67 @@ static pml_status identity_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* ---- predicates: IsNaN and IsInf (float32), bool output ---------------------------------- */
+/* ---- predicates: IsNaN and IsInf, bool output ---------------------------------------------------- */
+
+typedef struct predicate_state {
+    void (*is_nan)(size_t n, const void *x, uint8_t *y);
+    void (*is_inf)(size_t n, const void *x, uint8_t *y, int detect_positive, int detect_negative);
+    int pos, neg; /* IsInf: detect +inf / -inf */
+    size_t esize;
+} predicate_state;
 
 static pml_status predicate_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    static const pml_dtype f32[] = {PML_FLOAT32};
-    if ((s = pml_ew_check_dtype(ctx, x, "x", f32, 1)) != PML_OK) return s;
     return pml_ew_set_output(ctx, 0, PML_BOOL, x->rank, x->dims);
 }
 
+static pml_status predicate_prepare(pml_kernel_ctx *ctx) {
+    predicate_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_unary_typed *t;
+    pml_status s = typed_table(ctx, ctx->in[0]->dtype, &t);
+    if (s != PML_OK) return s;
+    if (ctx->node->op == PML_OP_ISNAN) st->is_nan = t->is_nan;
+    else st->is_inf = t->is_inf;
+    if (!st->is_nan && !st->is_inf)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(ctx->in[0]->dtype));
+    st->pos = (int)pml_attr_int(ctx->node, "detect_positive", 1) != 0;
+    st->neg = (int)pml_attr_int(ctx->node, "detect_negative", 1) != 0;
+    st->esize = pml_dtype_size(ctx->in[0]->dtype);
+    return PML_OK;
+}
+
 typedef struct predicate_job {
-    int op;
-    int pos, neg; /* IsInf: detect +inf / -inf */
-    const void *x;
+    const predicate_state *st;
+    const char *x;
     uint8_t *y;
 } predicate_job;
 
 static void predicate_range(void *arg, int64_t s, int64_t e) {
     const predicate_job *j = (const predicate_job *)arg;
-    const float *x = (const float *)j->x;
-    uint8_t *y = j->y;
-    switch (j->op) {
-    case PML_OP_ISNAN:
-        for (int64_t i = s; i < e; i++) y[i] = x[i] != x[i];
-        break;
-    default:
-        for (int64_t i = s; i < e; i++) y[i] = (j->pos && x[i] == INFINITY) || (j->neg && x[i] == -INFINITY);
-        break;
-    }
+    const predicate_state *st = j->st;
+    size_t n = (size_t)(e - s);
+    if (st->is_nan) st->is_nan(n, j->x + (size_t)s * st->esize, j->y + s);
+    else st->is_inf(n, j->x + (size_t)s * st->esize, j->y + s, st->pos, st->neg);
 }
 
 static pml_status predicate_run(pml_kernel_ctx *ctx) {
-    predicate_job j = {ctx->node->op, (int)pml_attr_int(ctx->node, "detect_positive", 1) != 0,
-                       (int)pml_attr_int(ctx->node, "detect_negative", 1) != 0, ctx->in[0]->data,
-                       (uint8_t *)ctx->out[0]->data};
+    predicate_job j = {(const predicate_state *)ctx->state, ctx->in[0]->data, (uint8_t *)ctx->out[0]->data};
     pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, predicate_range,
                     &j);
     return PML_OK;
 }
 
 /* ---- Cast -------------------------------------------------------------------------------------- */
+
+typedef struct cast_state {
+    pml_typed_cast_fn fn;
+    void (*f32_to_f16)(size_t n, const float *x, uint16_t *y); /* the float32 table's (F16C in AVX2) */
+    void (*f16_to_f32)(size_t n, const uint16_t *x, float *y);
+    size_t in_size, out_size;
+} cast_state;
 
 static pml_status cast_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
@@ -226,107 +250,45 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
 }
 
 static pml_status cast_prepare(pml_kernel_ctx *ctx) {
-    unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    cast_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
-    st->k = ctx->config->f32.ew;
-    st->dtype = ctx->in[0]->dtype;
+    const pml_dtype from = ctx->in[0]->dtype, to = ctx->out[0]->dtype;
+    st->in_size = pml_dtype_size(from);
+    st->out_size = pml_dtype_size(to);
+    if (from == PML_FLOAT32 && to == PML_FLOAT16) st->f32_to_f16 = ctx->config->f32.ew->f32_to_f16;
+    else if (from == PML_FLOAT16 && to == PML_FLOAT32) st->f16_to_f32 = ctx->config->f32.ew->f16_to_f32;
+    else if (from != to) {
+        const pml_unary_typed *t;
+        pml_status s = typed_table(ctx, from, &t);
+        if (s != PML_OK) return s;
+        if (!(st->fn = t->cast[to]))
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no cast from %s to %s", pml_dtype_name(from),
+                                  pml_dtype_name(to));
+    }
     return PML_OK;
 }
 
-static inline int32_t f32_to_i32(float x) {
-    return x >= -2147483648.0f && x < 2147483648.0f ? (int32_t)x : INT32_MIN; /* NaN fails both tests */
-}
-static inline int64_t f32_to_i64(float x) {
-    return x >= -9223372036854775808.0f && x < 9223372036854775808.0f ? (int64_t)x : INT64_MIN;
-}
-
 typedef struct cast_job {
-    const pml_ew_kernels *k;
-    pml_dtype from, to;
-    const void *x;
-    void *y;
+    const cast_state *st;
+    const char *x;
+    char *y;
 } cast_job;
-
-static void store_floats(const cast_job *j, const float *f, size_t n, size_t at) {
-    switch (j->to) {
-    case PML_FLOAT32: memcpy((float *)j->y + at, f, n * sizeof(float)); break;
-    case PML_FLOAT16: j->k->f32_to_f16(n, f, (uint16_t *)j->y + at); break;
-    case PML_INT8:
-        for (size_t i = 0; i < n; i++) ((int8_t *)j->y)[at + i] = (int8_t)(uint8_t)(uint32_t)f32_to_i32(f[i]);
-        break;
-    case PML_UINT8:
-        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = (uint8_t)(uint32_t)f32_to_i32(f[i]);
-        break;
-    case PML_INT32:
-        for (size_t i = 0; i < n; i++) ((int32_t *)j->y)[at + i] = f32_to_i32(f[i]);
-        break;
-    case PML_INT64:
-        for (size_t i = 0; i < n; i++) ((int64_t *)j->y)[at + i] = f32_to_i64(f[i]);
-        break;
-    default:
-        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = f[i] != 0.0f;
-        break;
-    }
-}
-
-static void store_ints(const cast_job *j, const int64_t *v, size_t n, size_t at) {
-    switch (j->to) {
-    case PML_FLOAT32:
-        for (size_t i = 0; i < n; i++) ((float *)j->y)[at + i] = (float)v[i];
-        break;
-    case PML_FLOAT16:
-        for (size_t i = 0; i < n; i++) ((uint16_t *)j->y)[at + i] = pml_f32_to_f16_scalar((float)v[i]);
-        break;
-    case PML_INT8:
-        for (size_t i = 0; i < n; i++) ((int8_t *)j->y)[at + i] = (int8_t)(uint8_t)v[i];
-        break;
-    case PML_UINT8:
-        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = (uint8_t)v[i];
-        break;
-    case PML_INT32:
-        for (size_t i = 0; i < n; i++) ((int32_t *)j->y)[at + i] = (int32_t)(uint32_t)v[i];
-        break;
-    case PML_INT64: memcpy((int64_t *)j->y + at, v, n * sizeof(int64_t)); break;
-    default:
-        for (size_t i = 0; i < n; i++) ((uint8_t *)j->y)[at + i] = v[i] != 0;
-        break;
-    }
-}
 
 static void cast_range(void *arg, int64_t s, int64_t e) {
     const cast_job *j = (const cast_job *)arg;
-    float f[PML_CAST_BLOCK];
-    int64_t v[PML_CAST_BLOCK];
-    for (int64_t b = s; b < e; b += PML_CAST_BLOCK) {
-        size_t n = (size_t)(e - b < PML_CAST_BLOCK ? e - b : PML_CAST_BLOCK), at = (size_t)b;
-        switch (j->from) {
-        case PML_FLOAT32: store_floats(j, (const float *)j->x + at, n, at); continue;
-        case PML_FLOAT16:
-            j->k->f16_to_f32(n, (const uint16_t *)j->x + at, f);
-            store_floats(j, f, n, at);
-            continue;
-        case PML_INT8:
-            for (size_t i = 0; i < n; i++) v[i] = ((const int8_t *)j->x)[at + i];
-            break;
-        case PML_UINT8:
-            for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)j->x)[at + i];
-            break;
-        case PML_INT32:
-            for (size_t i = 0; i < n; i++) v[i] = ((const int32_t *)j->x)[at + i];
-            break;
-        case PML_INT64: memcpy(v, (const int64_t *)j->x + at, n * sizeof(int64_t)); break;
-        default:
-            for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)j->x)[at + i] != 0;
-            break;
-        }
-        store_ints(j, v, n, at);
-    }
+    const cast_state *st = j->st;
+    size_t n = (size_t)(e - s);
+    const void *x = j->x + (size_t)s * st->in_size;
+    void *y = j->y + (size_t)s * st->out_size;
+    if (st->fn) st->fn(n, x, y);
+    else if (st->f32_to_f16) st->f32_to_f16(n, (const float *)x, (uint16_t *)y);
+    else st->f16_to_f32(n, (const uint16_t *)x, (float *)y);
 }
 
 static pml_status cast_run(pml_kernel_ctx *ctx) {
-    const unary_state *st = (const unary_state *)ctx->state;
-    cast_job j = {st->k, ctx->in[0]->dtype, ctx->out[0]->dtype, ctx->in[0]->data, ctx->out[0]->data};
-    if (j.from == j.to) return identity_run(ctx);
+    const cast_state *st = (const cast_state *)ctx->state;
+    if (!st->fn && !st->f32_to_f16 && !st->f16_to_f32) return identity_run(ctx); /* same dtype */
+    cast_job j = {st, ctx->in[0]->data, ctx->out[0]->data};
     pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, cast_range, &j);
     return PML_OK;
 }
@@ -336,7 +298,7 @@ static pml_status cast_run(pml_kernel_ctx *ctx) {
 #define PML_UNARY_DEF(var, code) \
     static const pml_op_def var = {code, unary_infer, unary_prepare, unary_run, pml_ew_release};
 #define PML_PREDICATE_DEF(var, code) \
-    static const pml_op_def var = {code, predicate_infer, NULL, predicate_run, NULL};
+    static const pml_op_def var = {code, predicate_infer, predicate_prepare, predicate_run, pml_ew_release};
 
 PML_UNARY_DEF(g_relu, PML_OP_RELU)
 PML_UNARY_DEF(g_leaky_relu, PML_OP_LEAKYRELU)
@@ -362,6 +324,11 @@ PML_UNARY_DEF(g_sin, PML_OP_SIN)
 PML_UNARY_DEF(g_cos, PML_OP_COS)
 PML_UNARY_DEF(g_erf, PML_OP_ERF)
 PML_UNARY_DEF(g_gelu, PML_OP_GELU)
+PML_UNARY_DEF(g_celu, PML_OP_CELU)
+PML_UNARY_DEF(g_mish, PML_OP_MISH)
+PML_UNARY_DEF(g_thresholded_relu, PML_OP_THRESHOLDEDRELU)
+PML_UNARY_DEF(g_softsign, PML_OP_SOFTSIGN)
+PML_UNARY_DEF(g_shrink, PML_OP_SHRINK)
 PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
 static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
@@ -370,4 +337,5 @@ static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_ru
 const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
-    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};
+    &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish, &g_thresholded_relu, &g_softsign, &g_shrink,
+    &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};

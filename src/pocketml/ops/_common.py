@@ -19,15 +19,11 @@ from .registry import (ACT_CLIP, ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, A
 from .. import dtypes
 from .registry import REGISTRY
 
-# Dtype sets the runtime's kernels support today (type variables in the
-# registry are built from these; widen them as kernels gain dtypes).
-FLOAT = ("float32",)
-NUMERIC = ("float32", "int32", "int64")
+# Dtype sets for type variables narrower than the groups of pocketml.dtypes
+# (FLOATS, NUMERIC, ANY...): what the C kernels of a family compute today.
+FLOAT = ("float32",)  # conv, matmul, norm, recurrent, attention: float32 kernels only
 INDEX = ("int32", "int64")
 BOOL = ("bool",)
-COMPARABLE = ("float32", "int8", "uint8", "int32", "int64", "bool")
-# dtypes before int16/uint16/uint32/uint64 were added (Cast's loaders know these)
-CLASSIC = ("float32", "float16", "int8", "uint8", "int32", "int64", "bool")
 ANY = dtypes.ANY  # data movement: any dtype, moved by element size
 
 

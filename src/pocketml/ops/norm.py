@@ -7,6 +7,7 @@ LRN:                across channels, c = last axis (NHWC); ONNX formula
                     y = x / (bias + alpha/size * sum(x^2 over window))^beta,
                     window = channels [c - floor((size-1)/2), c + ceil((size-1)/2)].
 Softmax/LogSoftmax: over one axis.
+Hardmax:            1 at the first maximum along one axis, 0 elsewhere (float32, float16).
 LayerNormalization: normalise over the trailing dims x.shape[axis:] (ONNX), y = (x - mean) * inv_std * scale
                     + bias with scale/bias broadcast to those dims; optional outputs mean and inv_std_dev
                     (shape x.shape[:axis] + [1] * (rank - axis)). Statistics are float32 (stash_type 1).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import FLOATS
 from .registry import FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     FLOAT,
@@ -96,6 +98,18 @@ define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, t
        infer=_softmax_infer, reference=_softmax_reference)
 define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
        infer=_softmax_infer, reference=_log_softmax_reference)
+
+
+def _hardmax_reference(inputs, attrs):
+    x, axis = inputs[0], attrs["axis"]
+    first_max = np.expand_dims(np.argmax(x, axis=axis), axis)  # argmax: the first of equal maxima
+    y = np.zeros_like(x)
+    np.put_along_axis(y, first_max, 1, axis=axis)
+    return [y]
+
+
+define("Hardmax", 85, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
+       infer=_softmax_infer, reference=_hardmax_reference)
 define("BatchNormalization", 84, "norm", ("x: T", "scale: T", "bias: T", "mean: T", "var: T"), ("y: T",),
        {"epsilon": Attr("float", 1e-5)}, types={"T": FLOAT}, traits=("channel_last",),
        infer=_per_channel_infer(("scale", "bias", "mean", "var")),

@@ -277,8 +277,29 @@ def _pad_reference(inputs, attrs):
     x = x[tuple(slice(max(0, -pads[i]), x.shape[i] - max(0, -pads[i + r])) for i in range(r))]
     width = [(max(0, pads[i]), max(0, pads[i + r])) for i in range(r)]
     mode = PAD_MODES[attrs["mode"]]
-    kw = {"constant_values": np.asarray(attrs["value"]).astype(x.dtype)} if mode == "constant" else {}
+    kw = {"constant_values": fill_scalar(attrs["value"], attrs["value_int"], x.dtype)} if mode == "constant" else {}
     return [np.pad(x, width, mode=mode, **kw)]
+
+
+def fill_attrs(value, dtype) -> dict:
+    """Pad's / ConstantOfShape's fill value as attributes: ``value`` (a float,
+    exact for the float dtypes) and, for integer and bool dtypes, ``value_int``
+    (the exact value as one int64; uint64 values above 2**63 wrap, so the
+    element's bits survive). float32 holds integers exactly only up to 2**24."""
+    number = np.asarray(value).reshape(-1)[0]
+    attrs = {"value": float(number)}
+    if np.dtype(dtype).kind in "iub":
+        attrs["value_int"] = [int(np.asarray(number).astype(np.uint64).view(np.int64)) if np.dtype(dtype).kind == "u"
+                              else int(number)]
+    return attrs
+
+
+def fill_scalar(value, value_int, dtype) -> np.ndarray:
+    """The fill element of dtype: value_int when given for an integer/bool dtype, else value."""
+    dtype = np.dtype(dtype)
+    if value_int and dtype.kind in "iub":
+        return np.array(value_int[0], np.int64).astype(dtype)  # wraps to the dtype's width
+    return np.asarray(value).astype(dtype)
 
 
 # ---- Shape, Size, ConstantOfShape ----------------------------------------------------
@@ -324,7 +345,8 @@ def _constant_of_shape_infer(node, ins):
 def _constant_of_shape_reference(inputs, attrs):
     dtype = np_dtype(DTYPE_BY_CODE[attrs["dtype"]])
     # a read-only broadcast view: a 400 MB filler weight costs nothing until its bytes are written
-    return [np.broadcast_to(np.asarray(attrs["value"][0]).astype(dtype), tuple(int(d) for d in inputs[0]))]
+    value = fill_scalar(attrs["value"][0], attrs["value_int"], dtype)
+    return [np.broadcast_to(value, tuple(int(d) for d in inputs[0]))]
 
 
 # ---- Expand, Tile ------------------------------------------------------------------------
@@ -374,12 +396,13 @@ define("Split", 104, "tensor", ("x: T", "split?: I"), ("outputs*: T",),
        {"axis": Attr("int", 0), "split": Attr("ints", [])}, types=_MOVE,
        infer=_split_infer, reference=_split_reference)
 define("Pad", 105, "tensor", ("x: T",), ("y: T",), {
-    "pads": Attr("ints"), "mode": Attr("int", 0), "value": Attr("float", 0.0),
+    "pads": Attr("ints"), "mode": Attr("int", 0), "value": Attr("float", 0.0), "value_int": Attr("ints", []),
 }, types=_MOVE, infer=_pad_infer, reference=_pad_reference)
 define("Shape", 108, "tensor", ("x: T",), ("y: I64",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
        types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",), infer=_shape_infer, reference=_shape_reference)
 # ConstantOfShape's output dtype is its dtype attribute (any dtype, as the runtime checks)
 define("ConstantOfShape", 109, "tensor", ("shape: I64",), ("y: T",), {"value": Attr("floats", [0.0]),
+                                                                      "value_int": Attr("ints", []),
                                                                       "dtype": Attr("int", 1)},
        types={"I64": ("int64",), "T": ANY}, infer=_constant_of_shape_infer,
        reference=_constant_of_shape_reference)

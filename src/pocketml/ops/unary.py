@@ -1,24 +1,37 @@
 """Unary ops: activations and math (one input, same shape out), the
 predicates IsNaN/IsInf (bool out), Identity and Cast.
 
-Dtypes: float32; Abs/Neg/Sign also int32/int64; Identity takes any dtype;
-Cast converts between the dtypes its loaders know (CLASSIC).
+Dtypes: what ONNX allows among pocketml's (the float ops float32 and float16;
+Abs, Sign and Clip every numeric dtype; Neg and Relu the signed ones too);
+Identity and Cast take any dtype.
 The activations that a producer can absorb (trait ``activation``) share their
 numpy code with the fused activations (_common.ACTIVATIONS).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..dtypes import DTYPE_BY_CODE, np_dtype
+from ..dtypes import DTYPE_BY_CODE, FLOATS, NUMERIC, SIGNED, np_dtype
 from .registry import (ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
                ACT_TANH, REGISTRY, Attr, define)
-from ._common import ACTIVATIONS, ANY, BOOL, CLASSIC, FLOAT, NUMERIC, erf, fail, known
+from ._common import ACTIVATIONS, ANY, BOOL, erf, fail, known
 
 
 def _act(kind, alpha=None, beta=None):
     """A unary op that is one of the fusable activations (same numpy code)."""
     return lambda x, at: ACTIVATIONS[kind](x, at.get(alpha, 0.0) if alpha else 0.0, at.get(beta, 0.0) if beta else 0.0)
+
+
+def _clip(x, at):
+    lo, hi = at["min"], at["max"]
+    if x.dtype.kind in "iu":  # float bounds rounded into the dtype (min up, max down, saturating), as the C kernels
+        info = np.iinfo(x.dtype)
+        lo = info.min if not lo > info.min else info.max if lo >= info.max else math.ceil(lo)
+        hi = info.max if not hi < info.max else info.min if hi <= info.min else math.floor(hi)
+        lo, hi = x.dtype.type(lo), x.dtype.type(hi)
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def _softplus(x, at):
@@ -34,44 +47,62 @@ def _selu(x, at):
     return at["gamma"] * np.where(x <= 0, at["alpha"] * np.expm1(np.minimum(x, 0)), x)
 
 
+def _celu(x, at):
+    # max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
+    return np.maximum(x, 0) + np.minimum(0, at["alpha"] * np.expm1(np.minimum(x, 0) / at["alpha"]))
+
+def _mish(x, at):
+    return x * np.tanh(np.logaddexp(np.zeros_like(x), x))  # x * tanh(softplus(x))
+
+def _shrink(x, at):
+    return np.where(x < -at["lambd"], x + at["bias"], np.where(x > at["lambd"], x - at["bias"], 0))
+
+SIGNED_OR_FLOAT = FLOATS + SIGNED  # ONNX Relu (opset 14) and Neg
 UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
-    "Relu": (20, {}, _act(ACT_RELU), FLOAT),
-    "LeakyRelu": (21, {"alpha": Attr("float", 0.01)}, _act(ACT_LEAKY_RELU, "alpha"), FLOAT),
+    "Relu": (20, {}, _act(ACT_RELU), SIGNED_OR_FLOAT),
+    "LeakyRelu": (21, {"alpha": Attr("float", 0.01)}, _act(ACT_LEAKY_RELU, "alpha"), FLOATS),
     "Clip": (22, {"min": Attr("float", float("-inf")), "max": Attr("float", float("inf"))},
-             lambda x, at: np.minimum(np.maximum(x, at["min"]), at["max"]), FLOAT),
-    "Sigmoid": (23, {}, _act(ACT_SIGMOID), FLOAT),
-    "Tanh": (24, {}, _act(ACT_TANH), FLOAT),
+             _clip, NUMERIC),
+    "Sigmoid": (23, {}, _act(ACT_SIGMOID), FLOATS),
+    "Tanh": (24, {}, _act(ACT_TANH), FLOATS),
     "HardSigmoid": (25, {"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)},
-                    _act(ACT_HARDSIGMOID, "alpha", "beta"), FLOAT),
-    "HardSwish": (26, {}, _act(ACT_HARDSWISH), FLOAT),
-    "Elu": (27, {"alpha": Attr("float", 1.0)}, _elu, FLOAT),
+                    _act(ACT_HARDSIGMOID, "alpha", "beta"), FLOATS),
+    "HardSwish": (26, {}, _act(ACT_HARDSWISH), FLOATS),
+    "Elu": (27, {"alpha": Attr("float", 1.0)}, _elu, FLOATS),
     "Selu": (28, {"alpha": Attr("float", 1.67326319217681884765625),
-                  "gamma": Attr("float", 1.05070102214813232421875)}, _selu, FLOAT),
-    "Softplus": (29, {}, _softplus, FLOAT),
-    "Sqrt": (30, {}, lambda x, at: np.sqrt(x), FLOAT),
-    "Exp": (31, {}, lambda x, at: np.exp(x), FLOAT),
-    "Log": (32, {}, lambda x, at: np.log(x), FLOAT),
+                  "gamma": Attr("float", 1.05070102214813232421875)}, _selu, FLOATS),
+    "Softplus": (29, {}, _softplus, FLOATS),
+    "Sqrt": (30, {}, lambda x, at: np.sqrt(x), FLOATS),
+    "Exp": (31, {}, lambda x, at: np.exp(x), FLOATS),
+    "Log": (32, {}, lambda x, at: np.log(x), FLOATS),
     "Abs": (33, {}, lambda x, at: np.abs(x), NUMERIC),
-    "Neg": (34, {}, lambda x, at: np.negative(x), NUMERIC),
-    "Reciprocal": (35, {}, lambda x, at: np.reciprocal(x), FLOAT),
+    "Neg": (34, {}, lambda x, at: np.negative(x), SIGNED_OR_FLOAT),
+    "Reciprocal": (35, {}, lambda x, at: np.reciprocal(x), FLOATS),
     "Identity": (36, {}, lambda x, at: x.copy(), ANY),
-    "Floor": (42, {}, lambda x, at: np.floor(x), FLOAT),
-    "Ceil": (43, {}, lambda x, at: np.ceil(x), FLOAT),
-    "Round": (44, {}, lambda x, at: np.round(x), FLOAT),  # half to even, as ONNX
+    "Floor": (42, {}, lambda x, at: np.floor(x), FLOATS),
+    "Ceil": (43, {}, lambda x, at: np.ceil(x), FLOATS),
+    "Round": (44, {}, lambda x, at: np.round(x), FLOATS),  # half to even, as ONNX
     "Sign": (45, {}, lambda x, at: np.sign(x), NUMERIC),
-    "Sin": (46, {}, lambda x, at: np.sin(x), FLOAT),
-    "Cos": (47, {}, lambda x, at: np.cos(x), FLOAT),
-    "Erf": (48, {}, lambda x, at: erf(x), FLOAT),
+    "Sin": (46, {}, lambda x, at: np.sin(x), FLOATS),
+    "Cos": (47, {}, lambda x, at: np.cos(x), FLOATS),
+    "Erf": (48, {}, lambda x, at: erf(x), FLOATS),
     # approximate: "none" (x/2 (1 + erf(x/sqrt2))) or "tanh", as ONNX Gelu (opset 20)
     "Gelu": (49, {"approximate": Attr("string", "none")},
-             lambda x, at: ACTIVATIONS[GELU_ACT[at["approximate"]]](x, 0.0, 0.0), FLOAT),
+             lambda x, at: ACTIVATIONS[GELU_ACT[at["approximate"]]](x, 0.0, 0.0), FLOATS),
+    "Celu": (190, {"alpha": Attr("float", 1.0)}, _celu, FLOATS),
+    "Mish": (191, {}, _mish, FLOATS),
+    "ThresholdedRelu": (193, {"alpha": Attr("float", 1.0)}, lambda x, at: np.where(x > at["alpha"], x, 0),
+                        FLOATS),
+    "Softsign": (194, {}, lambda x, at: x / (1 + np.abs(x)), FLOATS),
+    "Shrink": (192, {"bias": Attr("float", 0.0), "lambd": Attr("float", 0.5)}, _shrink, NUMERIC),
 }
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
 ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu")
 # unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
 LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
-                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity")
+                   "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish",
+                   "ThresholdedRelu", "Softsign", "Shrink")
 
 
 def _unary_infer(node, ins):
@@ -105,10 +136,10 @@ def _isinf(x, at):
     return (np.isposinf(x) & bool(at["detect_positive"])) | (np.isneginf(x) & bool(at["detect_negative"]))
 
 
-define("IsNaN", 40, "unary", ("x: T",), ("y: B",), types={"T": FLOAT, "B": BOOL},
+define("IsNaN", 40, "unary", ("x: T",), ("y: B",), types={"T": FLOATS, "B": BOOL},
        traits=("elementwise",), infer=_predicate_infer, reference=lambda ins, at: [np.isnan(ins[0])])
 define("IsInf", 41, "unary", ("x: T",), ("y: B",),
-       {"detect_positive": Attr("int", 1), "detect_negative": Attr("int", 1)}, types={"T": FLOAT, "B": BOOL},
+       {"detect_positive": Attr("int", 1), "detect_negative": Attr("int", 1)}, types={"T": FLOATS, "B": BOOL},
        traits=("elementwise",), infer=_predicate_infer,
        reference=lambda ins, at: [np.asarray(_isinf(ins[0], at))])
 
@@ -131,5 +162,5 @@ def _cast_reference(inputs, attrs):
 
 
 # to: a dtype code (pocketml.dtypes)
-define("Cast", 38, "unary", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={"T1": CLASSIC, "T2": CLASSIC},
+define("Cast", 38, "unary", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={"T1": ANY, "T2": ANY},
        traits=("elementwise", "layout_agnostic"), infer=_cast_infer, reference=_cast_reference)

@@ -18,7 +18,9 @@ F = TensorProto.FLOAT
 T = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float16): TensorProto.FLOAT16,
      np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8,
      np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int64): TensorProto.INT64,
-     np.dtype(np.bool_): TensorProto.BOOL}
+     np.dtype(np.bool_): TensorProto.BOOL, np.dtype(np.int16): TensorProto.INT16,
+     np.dtype(np.uint16): TensorProto.UINT16, np.dtype(np.uint32): TensorProto.UINT32,
+     np.dtype(np.uint64): TensorProto.UINT64}
 
 
 def model_of(op, feeds, attrs=None, opset=20, n_out=1):

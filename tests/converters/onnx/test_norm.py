@@ -7,14 +7,15 @@ onnxruntime (runtime_check.run_both).
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from onnx import helper
+from onnx import helper, numpy_helper
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, check, make, one_node, ops_of, rand
-from .runtime_check import close_all, op_model, randn, run_both
+from .runtime_check import check_runtime, close_all, model_of, op_model, randn, run_both
 
 
 def _bn_stats(c):
@@ -77,4 +78,33 @@ def test_layer_normalization_without_bias_and_rms_norm():
     got, ref, _ = run_both(op_model("LayerNormalization", [x, w], opset=17, epsilon=1e-3), [x, w])
     close_all(got, ref)
     got, ref, _ = run_both(op_model("RMSNormalization", [x, w], opset=23, epsilon=1e-3), [x, w])
+    close_all(got, ref)
+
+
+@pytest.mark.parametrize("opset,axis", [(13, -1), (13, 1), (13, 0), (11, 1), (11, -1), (9, None)])
+def test_hardmax(opset, axis):
+    x = randn(3, 4, 17)
+    x[1, 2, :] = x[1, 2, 0]  # ties: the first maximum wins
+    x[:, 3, 4] = 7.0
+    attrs = {} if axis is None else {"axis": axis}
+    got, ref, _ = run_both(op_model("Hardmax", [x], opset=opset, **attrs), [x])
+    close_all(got, ref)
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_hardmax_float16(axis):
+    x = randn(2, 5, 33).astype(np.float16)
+    x[0, 1, :] = 1.0
+    check_runtime(model_of("Hardmax", {"x": x}, {"axis": axis}, opset=13), {"x": x}, rtol=0, atol=0)
+
+
+def test_hardmax_after_nchw_conv_keeps_the_axis():
+    # the layout pass remaps Hardmax's axis through the NHWC transposes (its Softmax handler)
+    x, w = randn(1, 3, 5, 5), randn(4, 3, 3, 3)
+    conv = helper.make_node("Conv", ["i0", "w"], ["c"], pads=[1, 1, 1, 1])
+    hm = helper.make_node("Hardmax", ["c"], ["o0"], axis=1)
+    graph = helper.make_graph([conv, hm], "t", [helper.make_tensor_value_info("i0", F, x.shape)],
+                              [helper.make_tensor_value_info("o0", F, None)], [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=10)
+    got, ref, _ = run_both(model, [x])
     close_all(got, ref)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper, numpy_helper
+
+from onnx import TensorProto, helper, numpy_helper
+
+import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, I64, check, i64, make, one_node, ops_of, rand
+from .runtime_check import T, oracle
 from .typed_check import check_typed, small
 
 
@@ -149,3 +153,38 @@ def test_moves_dtypes(dtype):
     check_typed("Expand", {"x": small((2, 1, 3), dtype)}, consts={"s": np.array([4, 2, 5, 3], np.int64)})
     value = np.array([1 if dtype == "bool" else 3], x.dtype)
     check_typed("Pad", {"x": x}, consts={"p": np.array([0, 1, 0, 0, 2, 1], np.int64), "v": value}, opset=18)
+
+
+# Fill values that float32 cannot hold: Pad's constant_value and ConstantOfShape's
+# value travel exactly for integer dtypes (value_int), whether the runtime fills
+# (shape known only at run time) or the converter folds.
+EXACT_FILLS = [(np.int64, 2**40 + 1), (np.int64, -2**63), (np.uint64, 2**64 - 1), (np.uint64, 2**63 + 3),
+               (np.int32, 2**24 + 1), (np.uint32, 2**32 - 1), (np.int16, -32768), (np.int8, -127)]
+
+
+@pytest.mark.parametrize("dtype, value", EXACT_FILLS)
+def test_constant_of_shape_fill_is_exact(dtype, value):
+    fill = numpy_helper.from_array(np.array([value], dtype))
+    nodes = [helper.make_node("Shape", ["x"], ["s"]), helper.make_node("ConstantOfShape", ["s"], ["y0"], value=fill)]
+    model = helper.make_model(helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"])],
+                                                [helper.make_tensor_value_info("y0", T[np.dtype(dtype)], ["n"])]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    feeds = {"x": np.zeros(3, np.float32)}
+    want = oracle(model, feeds)[0]
+    assert want.dtype == dtype and int(want[0]) == value  # the oracle holds the exact value
+    for shapes in (None, {"x": [3]}):  # filled at run time / folded by the converter
+        got = pocketml.Session(pocketml.convert(model, input_shapes=shapes)).run(feeds)["y0"]
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype, value", EXACT_FILLS)
+def test_pad_constant_is_exact(dtype, value):
+    inits = [numpy_helper.from_array(np.array([1, 2], np.int64), "p"), numpy_helper.from_array(np.array(value, dtype), "c")]
+    node = helper.make_node("Pad", ["x", "p", "c"], ["y0"])
+    model = helper.make_model(helper.make_graph([node], "g", [helper.make_tensor_value_info("x", T[np.dtype(dtype)], [2])],
+                                                [helper.make_tensor_value_info("y0", T[np.dtype(dtype)], [5])], inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    feeds = {"x": np.array([5, 6], dtype)}
+    want = oracle(model, feeds)[0]
+    np.testing.assert_array_equal(pocketml.Session(pocketml.convert(model)).run(feeds)["y0"], want)
+    assert int(want[0]) == value

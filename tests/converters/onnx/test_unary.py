@@ -1,5 +1,6 @@
 """ONNX unary ops import: activations and math, Clip across opsets, Dropout, Cast/CastLike, the predicates,
-rounding/trigonometric/erf ops and Gelu with their exact float16 widening.
+rounding/trigonometric/erf ops and Gelu; every dtype ONNX allows for them (float16 and the integer types run
+the typed kernels).
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check).
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper, shape_inference
+
+import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, check, make, one_node, ops_of, rand
-from .runtime_check import RNG, check_runtime, model_of, values
+from .runtime_check import RNG, T, check_runtime, model_of, values
 
 
 @pytest.mark.parametrize("op,attrs", [
@@ -101,7 +104,7 @@ def test_gelu(approximate, shape):
     check_runtime(model_of("Gelu", {"x": x}, {"approximate": approximate}), {"x": x})
 
 
-def test_gelu_float16_is_widened():
+def test_gelu_float16():
     x = RNG.normal(0, 3, size=(5, 37)).astype(np.float16)
     check_runtime(model_of("Gelu", {"x": x}), {"x": x}, rtol=1e-3, atol=1e-3)
 
@@ -112,3 +115,120 @@ def test_gelu_float16_is_widened():
 def test_castlike(src, like):
     feeds = {"x": values((3, 17), src, -100, 100), "like": values((1,), like)}
     check_runtime(model_of("CastLike", feeds, opset=19), feeds)
+
+
+# ---- the dtype matrix ---------------------------------------------------------------------------------------
+SIGNED = [np.int8, np.int16, np.int32, np.int64]
+UNSIGNED = [np.uint8, np.uint16, np.uint32, np.uint64]
+FLOAT_OPS = ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu", "Softplus", "Exp",
+             "Abs", "Neg", "Sign", "Floor", "Ceil", "Round", "Sin", "Cos", "Erf", "Gelu"]
+
+
+@pytest.mark.parametrize("op,dtype", [(op, t) for op in ("Abs", "Sign") for t in SIGNED + UNSIGNED] +
+                         [(op, t) for op in ("Neg", "Relu") for t in SIGNED])  # ONNX: Neg, Relu signed only
+def test_integer_unary(op, dtype):
+    info = np.iinfo(dtype)
+    x = values((5, 29), dtype, -100, 100)
+    x.reshape(-1)[:3] = [info.min, info.max, 0]  # Abs/Neg of the minimum wrap, as onnxruntime
+    check_runtime(model_of(op, {"x": x}, opset=14), {"x": x})
+
+
+@pytest.mark.parametrize("op", ["Neg", "Relu"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint32])
+def test_signed_only_ops_reject_unsigned(op, dtype):
+    x = values((3,), dtype)
+    with pytest.raises(pocketml.PocketMLError, match=r"dtype uint\d+; supported: float32, float16, int8"):
+        pocketml.convert(model_of(op, {"x": x}, opset=14))
+
+
+@pytest.mark.parametrize("op", FLOAT_OPS + ["Sqrt", "Log", "Reciprocal"])
+def test_float16(op):
+    x = RNG.uniform(0.1 if op in ("Sqrt", "Log", "Reciprocal") else -6, 6, size=(3, 67)).astype(np.float16)
+    check_runtime(model_of(op, {"x": x}), {"x": x}, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("dtype", SIGNED + UNSIGNED + [np.float16])
+@pytest.mark.parametrize("bounds", [(None, None), (-7, None), (None, 9), (-7, 9), (5, 3)])
+def test_clip_dtypes(dtype, bounds):
+    if dtype in UNSIGNED:
+        bounds = tuple(None if b is None else b + 7 for b in bounds)
+    x = values((4, 33), dtype, -20, 20)
+    feeds = {"x": x, **{n: np.array(b, dtype) for n, b in zip(("lo", "hi"), bounds) if b is not None}}
+    names = ["x", "lo" if bounds[0] is not None else "", "hi" if bounds[1] is not None else ""]
+    while not names[-1]:
+        names.pop()
+    node = helper.make_node("Clip", names, ["y0"])
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", T[x.dtype], x.shape)],
+                              [helper.make_empty_tensor_value_info("y0")],
+                              [numpy_helper.from_array(v, n) for n, v in feeds.items() if n != "x"])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=9)
+    check_runtime(shape_inference.infer_shapes(model), {"x": x})
+
+
+def test_clip_int64_bound_not_a_float32():
+    x = values((3,), np.int64)
+    model = one_node("Clip", {"x": x}, {}, {"lo": np.array(2**40 + 1, np.int64)}, 13, out_type=TensorProto.INT64)
+    with pytest.raises(UnsupportedOpError, match="not exactly representable in float32"):
+        import_onnx(model)
+
+
+ALL_DTYPES = [np.float32, np.float16, np.bool_] + SIGNED + UNSIGNED
+
+
+def _cast_input(src, dst):
+    """Values every pair converts the same way everywhere: in the target's range, fractions for float sources
+    (truncated toward zero), and integer wraparound (int -> narrower int keeps the low bits)."""
+    src, dst = np.dtype(src), np.dtype(dst)
+    negative = src.kind in "fi" and dst.kind in "fib"
+    top = 60000 if src.kind in "iu" and src.itemsize >= 4 and dst.kind in "iub" else 120
+    v = RNG.integers(-100 if negative else 0, top, size=(3, 41)).astype(np.float64)
+    if src.kind == "f":
+        v += RNG.choice([0.0, 0.25, 0.5, 0.75], size=v.shape) * np.sign(v)
+    x = v.astype(src)
+    x.reshape(-1)[:2] = [0, 1]
+    return x
+
+
+@pytest.mark.parametrize("dst", ALL_DTYPES)
+@pytest.mark.parametrize("src", ALL_DTYPES)
+def test_cast_every_pair(src, dst):
+    x = _cast_input(src, dst)
+    check_runtime(model_of("Cast", {"x": x}, {"to": T[np.dtype(dst)]}, opset=19), {"x": x}, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dst", [np.float16, np.float32])
+@pytest.mark.parametrize("src", [np.int64, np.uint64, np.int32, np.uint32])
+def test_cast_wide_integers_round_to_float(src, dst):
+    info = np.iinfo(src)
+    x = np.array([min(max(v, int(info.min)), int(info.max)) for v in
+                  (int(info.max), int(info.min), 16777217, 2049, 65519, 65520, 2**31 + 1)], src)
+    check_runtime(model_of("Cast", {"x": x}, {"to": T[np.dtype(dst)]}, opset=19), {"x": x}, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float16])
+def test_float16_specials(dtype):
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 65504.0, -65504.0, 6e-8], dtype)
+    for op in ("Relu", "Abs", "Neg", "Floor", "Exp"):  # Sign(NaN): NaN here as numpy, 0 in onnxruntime
+        check_runtime(model_of(op, {"x": x}), {"x": x}, rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize("op,attrs", [
+    ("Celu", {}), ("Celu", {"alpha": 0.4}),
+    ("Mish", {}),
+    ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
+    ("Softsign", {}),
+    ("Shrink", {}), ("Shrink", {"bias": 0.3, "lambd": 1.1}),
+])
+@pytest.mark.parametrize("shape", [(1,), (13,), (7, 131)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_activations_added_for_onnx(op, attrs, shape, dtype):
+    x = RNG.uniform(-6, 6, size=shape).astype(dtype)
+    x.reshape(-1)[:1] = 1.0  # ThresholdedRelu's default threshold: not above it
+    tol = 2e-3 if dtype == np.float16 else 1e-5
+    check_runtime(model_of(op, {"x": x}, attrs, opset=18), {"x": x}, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", SIGNED + UNSIGNED)
+def test_shrink_integers(dtype):
+    x = values((3, 45), dtype, -20, 20)
+    check_runtime(model_of("Shrink", {"x": x}, {"bias": 2.0, "lambd": 3.0}, opset=18), {"x": x})

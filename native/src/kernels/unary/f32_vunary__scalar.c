@@ -61,3 +61,11 @@ PML_UNARY_SCALAR(cos, cosf(X))
 PML_UNARY_SCALAR(erf, erff(X))
 PML_UNARY_SCALAR(gelu_erf, pml_gelu_erf_ref(X))
 PML_UNARY_SCALAR(gelu_tanh, pml_gelu_tanh_ref(X))
+/* max(0, x) + min(0, alpha (e^(x/alpha) - 1)): one branch is zero for any alpha != 0 */
+PML_UNARY_SCALAR(celu, X > 0.0f ? X : p->alpha * expm1f(X / p->alpha))
+/* x tanh(softplus(x)) */
+PML_UNARY_SCALAR(mish, X * tanhf((X > 0.0f ? X : 0.0f) + log1pf(expf(-fabsf(X)))))
+PML_UNARY_SCALAR(thresholded_relu, X > p->alpha ? X : 0.0f)
+PML_UNARY_SCALAR(softsign, X / (1.0f + fabsf(X)))
+/* alpha = bias, beta = lambd */
+PML_UNARY_SCALAR(shrink, X < -p->beta ? X + p->alpha : (X > p->beta ? X - p->alpha : 0.0f))

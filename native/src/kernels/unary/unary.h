@@ -24,7 +24,12 @@
     X(EXP, exp, avx2) X(LOG, log, scalar) X(ABS, abs, avx2) X(NEG, neg, avx2)                            \
     X(RECIPROCAL, reciprocal, avx2) X(FLOOR, floor, avx2) X(CEIL, ceil, avx2) X(ROUND, round, avx2)      \
     X(SIGN, sign, avx2) X(SIN, sin, scalar) X(COS, cos, scalar) X(ERF, erf, avx2)                        \
-    X(GELU_ERF, gelu_erf, avx2) X(GELU_TANH, gelu_tanh, avx2)
+    X(GELU_ERF, gelu_erf, avx2) X(GELU_TANH, gelu_tanh, avx2) \
+    X(CELU, celu, scalar) \
+    X(MISH, mish, scalar) \
+    X(THRESHOLDED_RELU, thresholded_relu, scalar) \
+    X(SOFTSIGN, softsign, scalar) \
+    X(SHRINK, shrink, scalar)
 
 #define PML_UN_ENUM_(E, name, isa) PML_UN_##E,
 enum { PML_UNARY_OPS(PML_UN_ENUM_) PML_UN_COUNT };
