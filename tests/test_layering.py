@@ -5,6 +5,10 @@ neither has the graph between the runtime's layers (native/src top level, ops/,
 kernels/) nor the one between kernel families (kernels/<family>/); and a kernels/
 file includes only kernels/ headers plus the leaf headers in KERNEL_BASE_HEADERS.
 
+C calls: no cycle between files through calls of the project's global functions (a
+file calling a function defined in another is an edge), so splitting a file cannot leave
+two halves that call each other.
+
 Python (src/pocketml, converters): the graph of module-level imports between project
 modules has no cycle. Imports inside functions are not edges, but each one must be a
 deliberate lazy import listed in LAZY_IMPORTS with its reason, so a new one is a
@@ -145,6 +149,29 @@ def _family(path: str) -> str | None:
 
 def test_no_c_include_cycle_between_files():
     assert find_cycle(c_include_graph()) is None, f"include cycle: {find_cycle(c_include_graph())}"
+
+
+_C_DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b(pml_\w+)\s*\([^;]*$", re.M)
+_C_CALL = re.compile(r"\b(pml_\w+)\s*\(")
+
+
+def c_call_graph() -> dict[str, set[str]]:
+    """file -> files defining a global pml_* function it calls (comments and strings stripped)."""
+    texts, defined_in = {}, {}
+    for f in _c_files():
+        if f.suffix != ".c":
+            continue
+        text = re.sub(r"/\*.*?\*/|//[^\n]*|\"(?:\\.|[^\"\\])*\"", " ", f.read_text(), flags=re.S)
+        texts[_rel(f)] = text
+        for name in _C_DEFINITION.findall(text):
+            defined_in.setdefault(name, _rel(f))
+    return {f: {defined_in[n] for n in _C_CALL.findall(t) if defined_in.get(n, f) != f} for f, t in texts.items()}
+
+
+def test_no_c_call_cycle_between_files():
+    graph = c_call_graph()
+    assert sum(len(v) for v in graph.values()) > 50, "the call graph looks empty: the parser broke"
+    assert find_cycle(graph) is None, f"C files call each other in a circle: {find_cycle(graph)}"
 
 
 def test_no_c_include_cycle_between_layers():

@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,48 +31,6 @@
 
 #include "crc32.h"
 #include "model_load.h"
-
-static const char *const g_op_names[PML_OP_MAX_CODE + 1] = PML_OP_NAMES_INIT;
-
-const char *pml_op_name(int op) {
-    return op >= 0 && op <= PML_OP_MAX_CODE && g_op_names[op] ? g_op_names[op] : "?";
-}
-
-/* ---- pool: chunked bump allocator owned by the model ------------------------------- */
-
-struct pml_pool_chunk {
-    pml_pool_chunk *next;
-    size_t used, cap;
-    /* data follows, 16-aligned */
-};
-#define PML_POOL_HDR ((sizeof(pml_pool_chunk) + 15) & ~(size_t)15)
-#define PML_POOL_CHUNK (64 * 1024)
-
-/* Zeroed, 16-aligned memory that lives as long as the model; NULL when out of memory. */
-void *pml_model_pool_alloc(pml_model *m, size_t n) {
-    n = (n + 15) & ~(size_t)15;
-    pml_pool_chunk *c = m->pool;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > PML_POOL_CHUNK ? n : PML_POOL_CHUNK;
-        c = calloc(1, PML_POOL_HDR + cap);
-        if (!c) return NULL;
-        c->cap = cap;
-        c->next = m->pool;
-        m->pool = c;
-    }
-    void *p = (uint8_t *)c + PML_POOL_HDR + c->used;
-    c->used += n;
-    return p;
-}
-
-/* Arrays of count elements; count * size cannot overflow (count < 2^32, size small). */
-void *pml_model_pool_array(pml_model *m, uint64_t count, size_t size) {
-    return pml_model_pool_alloc(m, (size_t)(count ? count : 1) * size);
-}
-
-pml_status pml_model_oom(const char *what) {
-    return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory while loading the model (%s)", what);
-}
 
 /* ---- header and checksum ------------------------------------------------------------ */
 
@@ -154,27 +111,6 @@ pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_head
                              "header: weights section [%llu, +%llu bytes) must end at the end of the file (%zu bytes)",
                              (unsigned long long)h->weights_offset, (unsigned long long)h->weights_size, size);
     return PML_OK;
-}
-
-/* ---- errors ------------------------------------------------------------------------ */
-
-/* "node 'name' (Op): ..." for a decoded node. */
-pml_status pml_model_node_error(const pml_node *n, pml_status status, const char *fmt, ...) {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return pml_set_error(status, "node '%s' (%s): %s", n->name, pml_op_name(n->op), msg);
-}
-
-pml_status pml_model_error(const char *fmt, ...) {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return pml_set_error(PML_ERR_INVALID_MODEL, "%s", msg);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -259,10 +195,7 @@ pml_status pml_model_open_file(const char *path, pml_model **out) {
 
 void pml_model_destroy(pml_model *m) {
     if (!m) return;
-    for (pml_pool_chunk *c = m->pool, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
+    pml_model_pool_free(m);
     free(m->file);
     free(m);
 }

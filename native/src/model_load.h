@@ -9,6 +9,8 @@
 
 /* Zeroed, 16-aligned memory that lives as long as the model; NULL when out of memory. */
 void *pml_model_pool_alloc(pml_model *m, size_t n);
+/* Frees every chunk of the model's pool. */
+void pml_model_pool_free(pml_model *m);
 /* Arrays of count elements; count * size cannot overflow (count < 2^32, size small). */
 void *pml_model_pool_array(pml_model *m, uint64_t count, size_t size);
 

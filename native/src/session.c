@@ -171,16 +171,6 @@ void pml_session_destroy(pml_session *s) {
     free(s);
 }
 
-void pml_session_requested_shape(const pml_session *s, int index, pml_tensor *out) {
-    const pml_tensor *t = &s->model->tensors[s->model->inputs[index]];
-    *out = *t;
-    out->data = NULL;
-    out->value_known = 0;
-    for (int j = 0; j < t->rank; j++) out->dims[j] = s->req[s->in_offset[index] + j];
-    int ok;
-    out->nbytes = pml_session_checked_nbytes(t->dtype, t->rank, out->dims, &ok); /* 0 while a dim is unset */
-}
-
 pml_status pml_session_set_shape(pml_session *s, int index, int rank, const int64_t *dims) {
     const pml_tensor *t = &s->model->tensors[s->model->inputs[index]];
     char want[256], got[256];

@@ -46,6 +46,17 @@
 /* Same bound as the loader's: keeps every size computation far from overflow. */
 #include "pml_limits.h" /* PML_MAX_TENSOR_BYTES */
 
+/* The shape the caller set for graph input index (what the next plan is built for). */
+void pml_session_requested_shape(const pml_session *s, int index, pml_tensor *out) {
+    const pml_tensor *t = &s->model->tensors[s->model->inputs[index]];
+    *out = *t;
+    out->data = NULL;
+    out->value_known = 0;
+    for (int j = 0; j < t->rank; j++) out->dims[j] = s->req[s->in_offset[index] + j];
+    int ok;
+    out->nbytes = pml_session_checked_nbytes(t->dtype, t->rank, out->dims, &ok); /* 0 while a dim is unset */
+}
+
 /* Make sure a failing op's message names its node (ops normally do this via
  * pml_node_error; this covers a kernel that set no or an unprefixed message). */
 pml_status pml_session_node_failed(const pml_kernel_ctx *ctx, pml_status status, const char *stage) {
