@@ -4,8 +4,7 @@ importer.py walks the graph; context.py holds the per-import state, the
 handler table and the emit/fold machinery; ops_<family>.py map each ONNX op
 type to IR ops of that registry family (see ``supported_ops()``); layout.py
 wraps NCHW spatial ops into the IR's NHWC ones; params.py reads parameters
-that may be computed at run time; widen.py computes narrow dtypes in a
-wider one where the IR op lacks them.
+that may be computed at run time.
 """
 from .importer import import_onnx, supported_ops
 

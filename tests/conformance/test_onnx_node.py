@@ -2,10 +2,10 @@
 optimize -> .pml -> C runtime) for every case whose ops are all in the
 supported list (onnx_cases.SUPPORTED_ONNX_OPS, issue 2's op list).
 
-Cases that exercise something pocketml does not support (a dtype outside
-float32/float16/int8/uint8/int32/int64/bool, training-mode outputs, 3-D
-pooling...) are listed in UNSUPPORTED with the reason. They still run: they
-must fail with a clear pocketml error (never a crash, never a wrong answer),
+Cases that exercise something pocketml does not support (a dtype outside its
+eleven: float64, bfloat16, float8/float4, 2/4-bit integers, strings; float16
+through conv/attention; training-mode outputs, 3-D pooling...) are listed in
+UNSUPPORTED with the reason. They still run: they must fail with a clear pocketml error (never a crash, never a wrong answer),
 and a listed case that starts passing fails the test so the list stays honest.
 """
 from __future__ import annotations
