@@ -17,7 +17,7 @@ from onnx import numpy_helper
 
 from pocketml import ir
 from pocketml.errors import ConversionError
-from pocketml.ops.tensor import clamp_slice, fill_attrs, shape_range
+from pocketml.ops.tensor import clamp_slice, fill_attrs, fill_scalar, shape_range
 
 from .context import Context, OnnxNode, handler, tensor_to_array
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
@@ -63,8 +63,14 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     if runtime is not None and ctx.dtype(runtime) != "int64":
         runtime = ctx.emit1("Cast", [runtime], attrs={"to": ir.dtype_code("int64")}, hint="shape")
     fill = fill_attrs(value, dtype)
-    ctx.emit1("ConstantOfShape", [runtime or ctx.add_const(np.asarray(shape, np.int64), "shape")], node.output(0),
-              {**fill, "value": [fill["value"]], "dtype": ir.dtype_code(dtype)})
+    if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
+        if min(shape, default=0) < 0:
+            raise ctx.error(f"shape {shape} has a negative dim")
+        element = fill_scalar(fill["value"], fill.get("value_int"), ir.np_dtype(dtype))
+        ctx.graph.add_value(node.output(0), const=np.broadcast_to(element, tuple(shape)))  # read-only, no copy
+        return
+    ctx.emit1("ConstantOfShape", [runtime], node.output(0), {**fill, "value": [fill["value"]],
+                                                             "dtype": ir.dtype_code(dtype)})
 
 
 @handler("Size")
