@@ -281,10 +281,17 @@ def pad(ctx: Context, node: OnnxNode) -> None:
     if node.opset < 11:
         pads, value = [int(p) for p in node.attrs["pads"]], node.attrs.get("value", 0.0)
     else:
-        pads = ints(ctx.param(1, "pads", required=True))
+        pads, runtime = runtime_param(ctx, 1, "pads", required=True)
         value_t = ctx.param(2, "constant_value")
         value = 0.0 if value_t is None or np.asarray(value_t).size == 0 else np.asarray(value_t).reshape(-1)[0]
         axes_t = ctx.param(3, "axes")
+        if runtime is not None:  # computed at run time: the runtime reads them while planning
+            if axes_t is not None:
+                raise ctx.unsupported("pads computed at run time together with an axes input are not supported; "
+                                      "give pads for every axis or make them constant")
+            ctx.emit1("Pad", [x, runtime], node.output(0), {"mode": _PAD_MODES[mode],
+                                                             **fill_attrs(value, ctx.dtype(x))})
+            return
         if axes_t is not None:  # opset 18: pads only for the listed axes
             axes = norm_axes(ctx, ints(axes_t), rank)
             if len(pads) != 2 * len(axes):

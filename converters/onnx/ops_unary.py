@@ -55,22 +55,46 @@ def clip(ctx: Context, node: OnnxNode) -> None:
         lo = float(node.attrs.get("min", float("-inf")))
         hi = float(node.attrs.get("max", float("inf")))
     else:
-        lo_t, hi_t = ctx.param(1, "min"), ctx.param(2, "max")
-        lo = float("-inf") if lo_t is None else _clip_bound(ctx, lo_t, "min")
-        hi = float("inf") if hi_t is None else _clip_bound(ctx, hi_t, "max")
+        bounds = [node.input(1), node.input(2)]
+        consts = [ctx.const(b) if b else None for b in bounds]
+        if any(b and (c is None or not _float_exact(c)) for b, c in zip(bounds, consts)):
+            _clip_by_max_min(ctx, node, bounds)
+            return
+        lo = float("-inf") if consts[0] is None else _clip_bound(consts[0])
+        hi = float("inf") if consts[1] is None else _clip_bound(consts[1])
     ctx.emit1("Clip", [node.input(0)], node.output(0), {"min": lo, "max": hi})
 
 
-def _clip_bound(ctx: Context, t, what: str) -> float:
+def _clip_by_max_min(ctx: Context, node: OnnxNode, bounds: list) -> None:
+    """Clip with bounds computed at run time (or integers float32 cannot hold, which the IR
+    Clip's float attributes would round) as Min(Max(x, min), max): exact in every dtype, NaN
+    stays NaN, and min > max gives max, as ONNX specifies."""
+    y = node.input(0)
+    lo, hi = bounds
+    if lo and hi:
+        y = ctx.emit1("Max", [y, lo], hint="clip_min")
+        ctx.emit1("Min", [y, hi], node.output(0))
+    elif lo or hi:
+        ctx.emit1("Max" if lo else "Min", [y, lo or hi], node.output(0))
+    else:
+        ctx.emit1("Identity", [y], node.output(0))
+
+
+def _float_exact(t) -> bool:
+    v = np.asarray(t).reshape(-1)[0]
+    if v.dtype.kind not in "iu":
+        return True
+    info = np.iinfo(v.dtype)  # a bound at the dtype's end is no bound (int64 max is a common "no max")
+    return int(v) in (info.min, info.max) or int(np.float32(v)) == int(v)
+
+
+def _clip_bound(t) -> float:
     v = np.asarray(t).reshape(-1)[0]
     if v.dtype.kind not in "iu":
         return float(v)
-    info = np.iinfo(v.dtype)  # a bound at the dtype's end is no bound (int64 max is a common "no max")
+    info = np.iinfo(v.dtype)
     if int(v) in (info.min, info.max):
         return float("-inf") if int(v) == info.min else float("inf")
-    if int(np.float32(v)) != int(v):
-        raise ctx.unsupported(f"integer Clip bound {what}={int(v)} is not exactly representable in float32 "
-                              f"(the IR carries Clip bounds as float attributes)")
     return float(v)
 
 

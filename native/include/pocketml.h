@@ -180,9 +180,16 @@ PML_API const char *pml_session_output_dim_name(const pml_session *session, int 
 /* Plans computed so far (1 for a static model; a cached shape does not count). */
 PML_API int pml_session_plan_count(const pml_session *session);
 
+/* 1 if input `index` fixes output shapes: the model reads its value while
+ * planning (a Reshape's target shape, Slice bounds, TopK's k... given at run
+ * time, directly or through nodes computing them). Its value is part of the
+ * plan's key, like the input shapes: a new value plans (or re-uses a cached
+ * plan for a value seen before), so set such inputs before the other inputs. */
+PML_API int pml_session_input_fixes_shapes(const pml_session *session, int index);
 /* Copy one input into the arena. nbytes must equal the input's byte size.
  * A run consumes the inputs (their arena bytes are reused once their last
- * consumer has run), so set every input before each run. */
+ * consumer has run), so set every input before each run: first the inputs
+ * that fix shapes (pml_session_input_fixes_shapes), then the others. */
 PML_API pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes);
 /* Run the whole graph. All inputs must have been set. No allocation. */
 PML_API pml_status pml_session_run(pml_session *session);

@@ -177,6 +177,11 @@ int pml_session_plan_count(const pml_session *session) {
     return session->plan_count;
 }
 
+int pml_session_input_fixes_shapes(const pml_session *session, int index) {
+    if (!io_tensor(session, index, 0, __func__)) return 0;
+    return session->plan_input[index];
+}
+
 pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes) {
     if (!io_tensor(session, index, 0, __func__)) return PML_ERR_INVALID_ARGUMENT;
     if (!data && nbytes) return null_arg(__func__, "data");

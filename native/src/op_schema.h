@@ -28,6 +28,7 @@ typedef struct pml_port_schema {
     uint32_t dtypes;  /* PML_DT(...) bits */
     int8_t same_as;   /* input port index, -1 if none */
     uint8_t optional, variadic;
+    uint8_t plan;     /* its value fixes output shapes: read while planning (inputs only) */
 } pml_port_schema;
 
 typedef struct pml_op_schema {

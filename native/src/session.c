@@ -29,6 +29,31 @@
 
 #define PML_MAX_THREADS 1024
 #define PML_MAX_PLAN_CACHE 1024
+/* Largest value of a plan-time input (shape vectors, bounds, counts: never activations). */
+#define PML_MAX_PLAN_INPUT_BYTES (64 * 1024)
+
+/* Mark the graph inputs whose values fix shapes: walking the nodes backwards, a tensor is
+ * needed while planning when it feeds a port the schema marks plan, or any input of a node
+ * whose output is needed (except shape-only ops such as Shape, which need no values).
+ * need: n_tensors scratch bytes. */
+static void mark_plan_inputs(pml_session *s, uint8_t *need) {
+    const pml_model *m = s->model;
+    for (int i = m->n_nodes - 1; i >= 0; i--) {
+        const pml_node *n = &m->nodes[i];
+        const pml_op_schema *sc = pml_op_schema_get(n->op);
+        int feeds = 0;
+        for (int k = 0; k < n->n_outputs; k++) feeds |= need[n->outputs[k]];
+        feeds = feeds && !(sc->traits & PML_TRAIT_SHAPE_ONLY);
+        for (int k = 0; k < n->n_inputs; k++) {
+            const pml_port_schema *port = pml_schema_port(sc->in, sc->n_in_ports, k);
+            if (n->inputs[k] >= 0 && (feeds || (port && port->plan))) need[n->inputs[k]] = 1;
+        }
+    }
+    for (int k = 0; k < m->n_inputs; k++) {
+        s->plan_input[k] = need[m->inputs[k]] && !m->tensors[m->inputs[k]].is_const;
+        s->n_plan_inputs += s->plan_input[k];
+    }
+}
 
 /* The kernel configuration the options ask for: isa (NULL/"": the environment variable
  * POCKETML_ISA, then the best); scalar_only is an alias of isa = "scalar" (a different isa
@@ -81,7 +106,13 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     s->in_offset = calloc((size_t)m->n_inputs + 1, sizeof *s->in_offset);
     s->req = calloc((size_t)s->sig_len + 1, sizeof *s->req);
     s->plans = calloc((size_t)cache + 1, sizeof *s->plans);
-    if (!s->tensors || !s->ctx || !s->defs || !s->slots || !s->input_set || !s->in_offset || !s->req || !s->plans) {
+    s->plan_input = calloc((size_t)m->n_inputs + 1, 1);
+    s->staged = calloc((size_t)m->n_inputs + 1, sizeof *s->staged);
+    s->staged_size = malloc(sizeof *s->staged_size * ((size_t)m->n_inputs + 1));
+    uint8_t *need = calloc((size_t)m->n_tensors + 1, 1);
+    if (!s->tensors || !s->ctx || !s->defs || !s->slots || !s->input_set || !s->in_offset || !s->req || !s->plans ||
+        !s->plan_input || !s->staged || !s->staged_size || !need) {
+        free(need);
         pml_session_destroy(s);
         return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");
     }
@@ -97,7 +128,10 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
             symbolic |= t->dims[j] < 0;
         }
         off += t->rank;
+        s->staged_size[k] = SIZE_MAX; /* not set */
     }
+    mark_plan_inputs(s, need);
+    free(need);
 
     s->pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
     if (threads > 1 && !s->pool) {
@@ -140,7 +174,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     }
     s->state_size = s->packed_size;
     s->shape_dirty = 1;
-    if (!symbolic) { /* static: plan now, once */
+    if (!symbolic && !s->n_plan_inputs) { /* static: plan now, once */
         pml_status st = pml_session_build_plan(s);
         if (st != PML_OK) {
             pml_session_destroy(s);
@@ -167,6 +201,11 @@ void pml_session_destroy(pml_session *s) {
     free(s->in_offset);
     free(s->req);
     free(s->plans);
+    if (s->staged)
+        for (int k = 0; k < s->model->n_inputs; k++) free(s->staged[k]);
+    free(s->staged);
+    free(s->staged_size);
+    free(s->plan_input);
     free(s->profile_ns);
     free(s);
 }
@@ -198,11 +237,43 @@ pml_status pml_session_set_shape(pml_session *s, int index, int rank, const int6
     int64_t *req = s->req + s->in_offset[index];
     if (rank && memcmp(req, dims, sizeof *req * (size_t)rank) == 0) return PML_OK;
     memcpy(req, dims, sizeof *req * (size_t)rank);
-    s->shape_dirty = !s->active || memcmp(s->req, s->active->sig, sizeof *s->req * (size_t)s->sig_len) != 0;
+    if (s->plan_input[index]) s->staged_size[index] = SIZE_MAX; /* its value must be set for the new shape */
+    s->shape_dirty = !s->active || !pml_session_plan_matches(s, s->active);
+    return PML_OK;
+}
+
+/* A plan-time input's value is staged (the next plan is keyed and built on it), not copied
+ * into the arena: a new value re-plans like a new shape, a value seen before re-uses its plan. */
+static pml_status stage_plan_input(pml_session *s, int index, const void *data, size_t nbytes) {
+    pml_tensor t;
+    char buf[256];
+    pml_session_requested_shape(s, index, &t);
+    for (int j = 0; j < t.rank; j++)
+        if (t.dims[j] < 0)
+            return pml_set_error(PML_ERR_SHAPE, "input '%s' has symbolic dims (%s %s in the model): give its shape "
+                                 "with pml_session_set_input_shape before setting it",
+                                 t.name, pml_dtype_name(t.dtype), pml_shape_str(t.rank, t.dims, buf, sizeof buf));
+    if (nbytes != t.nbytes)
+        return pml_set_error(PML_ERR_SHAPE, "input '%s' expects %zu bytes (%s %s), got %zu", t.name, t.nbytes,
+                             pml_dtype_name(t.dtype), pml_shape_str(t.rank, t.dims, buf, sizeof buf), nbytes);
+    if (nbytes > PML_MAX_PLAN_INPUT_BYTES)
+        return pml_set_error(PML_ERR_UNSUPPORTED, "input '%s' fixes output shapes (its value is read while planning) "
+                             "and holds %zu bytes; at most %d are supported", t.name, nbytes,
+                             PML_MAX_PLAN_INPUT_BYTES);
+    if (s->staged_size[index] == SIZE_MAX || s->staged_size[index] < nbytes) {
+        void *grown = realloc(s->staged[index], nbytes ? nbytes : 1);
+        if (!grown) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory setting input '%s'", t.name);
+        s->staged[index] = grown;
+    }
+    if (nbytes) memcpy(s->staged[index], data, nbytes);
+    s->staged_size[index] = nbytes;
+    s->input_set[index] = 1;
+    s->shape_dirty = !s->active || !pml_session_plan_matches(s, s->active);
     return PML_OK;
 }
 
 pml_status pml_session_copy_input(pml_session *s, int index, const void *data, size_t nbytes) {
+    if (s->plan_input[index]) return stage_plan_input(s, index, data, nbytes);
     if (s->shape_dirty) {
         pml_status st = pml_session_ensure_plan(s);
         if (st != PML_OK) return st;
@@ -231,7 +302,7 @@ pml_status pml_session_execute(pml_session *s) {
         if (!s->input_set[k])
             return pml_set_error(PML_ERR_INVALID_ARGUMENT,
                                  "input '%s' was not set (inputs are consumed by a run: set every input before each "
-                                 "run, after any pml_session_set_input_shape)",
+                                 "run, after any pml_session_set_input_shape and after the inputs that fix shapes)",
                                  s->tensors[m->inputs[k]].name);
     /* inputs' arena bytes may be reused from here on */
     memset(s->input_set, 0, (size_t)m->n_inputs);

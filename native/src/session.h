@@ -44,7 +44,14 @@ struct pml_session {
     int *in_offset;             /* per graph input: start of its dims in req */
     int64_t *req;               /* concatenated dims of every graph input */
     int sig_len;                /* total dims of all inputs */
-    int shape_dirty;            /* req differs from the active plan's signature */
+    int shape_dirty;            /* req (or a plan-time input's value) differs from the active plan's */
+    /* plan-time inputs: graph inputs whose values fix shapes (they reach a schema port marked
+     * plan, e.g. a Reshape's shape, directly or through nodes computing it). Their values are
+     * part of a plan's key, read while planning, and kept by the plan; set them first. */
+    uint8_t *plan_input;        /* per graph input: 1 if plan-time */
+    int n_plan_inputs;
+    void **staged;              /* per graph input: a plan-time input's value as last set (malloc), or NULL */
+    size_t *staged_size;        /* its bytes; 0 until set for the current requested shape */
     pml_plan **plans;           /* cached plans, most recently used first */
     int n_plans, plan_cap;
     pml_plan *active;           /* NULL until the input shapes are known */

@@ -200,7 +200,8 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
         item_of[t] = n_items;                                                                    \
         items[n_items++] = (pml_plan_item){s->tensors[t].nbytes, (step), (step), 0};             \
     } while (0)
-    for (int k = 0; k < m->n_inputs; k++) PML_NEW_ITEM(m->inputs[k], 0);
+    for (int k = 0; k < m->n_inputs; k++)
+        if (!s->plan_input[k]) PML_NEW_ITEM(m->inputs[k], 0); /* plan-time inputs live in the plan */
     for (int i = 0; i < m->n_nodes; i++) {
         const pml_node *n = &m->nodes[i];
         if (p->skip[i]) continue; /* computed at plan time: reads and writes no arena bytes at run time */
@@ -242,6 +243,8 @@ void pml_session_plan_free(pml_session *s, pml_plan *p) {
             pml_aligned_free(p->nodes[i].known);
         }
     }
+    pml_aligned_free(p->values);
+    free(p->value_off);
     free(p->sig);
     free(p->tensors);
     free(p->offset);
@@ -268,9 +271,43 @@ static void activate(pml_session *s, pml_plan *p) {
     s->arena_size = p->arena_size;
     s->state_size = s->packed_size + p->state_size;
     s->active = p;
-    s->shape_dirty = s->sig_len && memcmp(s->req, p->sig, sizeof *s->req * (size_t)s->sig_len) != 0;
-    memset(s->input_set, 0, (size_t)m->n_inputs); /* offsets may have moved */
+    s->shape_dirty = !pml_session_plan_matches(s, p);
+    for (int k = 0; k < m->n_inputs; k++) /* offsets may have moved; plan-time values stay staged */
+        if (!s->plan_input[k]) s->input_set[k] = 0;
     s->outputs_valid = 0;
+}
+
+int pml_session_plan_matches(const pml_session *s, const pml_plan *p) {
+    if (s->sig_len && memcmp(p->sig, s->req, sizeof *s->req * (size_t)s->sig_len) != 0) return 0;
+    for (int k = 0; k < s->model->n_inputs && s->n_plan_inputs; k++) {
+        if (!s->plan_input[k]) continue;
+        size_t n = p->tensors[s->model->inputs[k]].nbytes;
+        if (s->staged_size[k] != n || (n && memcmp(p->values + p->value_off[k], s->staged[k], n) != 0)) return 0;
+    }
+    return 1;
+}
+
+/* Copy the staged plan-time input values into plan p and make them known (graph
+ * inputs' requested shapes are set; pml_session_ensure_plan checked the sizes). */
+static pml_status keep_plan_inputs(pml_session *s, pml_plan *p) {
+    const pml_model *m = s->model;
+    size_t total = 0;
+    for (int k = 0; k < m->n_inputs; k++)
+        if (s->plan_input[k]) total += align64(s->staged_size[k]);
+    p->value_off = calloc((size_t)m->n_inputs + 1, sizeof *p->value_off);
+    p->values = pml_aligned_alloc(total ? total : 1);
+    if (!p->value_off || !p->values) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory planning the session");
+    size_t off = 0;
+    for (int k = 0; k < m->n_inputs; k++) {
+        if (!s->plan_input[k]) continue;
+        pml_tensor *t = &s->tensors[m->inputs[k]];
+        if (s->staged_size[k]) memcpy(p->values + off, s->staged[k], s->staged_size[k]);
+        p->value_off[k] = off;
+        t->data = p->values + off;
+        t->value_known = 1;
+        off += align64(s->staged_size[k]);
+    }
+    return PML_OK;
 }
 
 /* Build a plan for the requested input shapes, cache it and activate it. On
@@ -302,6 +339,7 @@ pml_status pml_session_build_plan(pml_session *s) {
             s->tensors[t].value_known = 0;
         }
     for (int k = 0; k < m->n_inputs; k++) pml_session_requested_shape(s, k, &s->tensors[m->inputs[k]]);
+    if (s->n_plan_inputs && (st = keep_plan_inputs(s, p)) != PML_OK) goto fail;
     for (int i = 0; i < m->n_nodes; i++) {
         n_started = i + 1;
         if ((st = start_node(s, i)) != PML_OK) goto fail;
@@ -367,10 +405,16 @@ pml_status pml_session_ensure_plan(pml_session *s) {
                                      t->name, pml_dtype_name(t->dtype),
                                      pml_shape_str(t->rank, t->dims, buf, sizeof buf));
             }
+        if (s->plan_input[k] && s->staged_size[k] == SIZE_MAX)
+            return pml_set_error(PML_ERR_INVALID_ARGUMENT,
+                                 "input '%s' fixes output shapes (the model reads its value while planning, e.g. as "
+                                 "a Reshape's shape or Slice's bounds): set it with pml_session_set_input before the "
+                                 "other inputs",
+                                 t->name);
     }
     for (int i = 0; i < s->n_plans; i++) {
         pml_plan *p = s->plans[i];
-        if (memcmp(p->sig, s->req, sizeof *s->req * (size_t)s->sig_len) != 0) continue;
+        if (!pml_session_plan_matches(s, p)) continue;
         memmove(s->plans + 1, s->plans, sizeof *s->plans * (size_t)i);
         s->plans[0] = p;
         activate(s, p);

@@ -21,9 +21,13 @@ struct pml_plan {
     size_t *offset;      /* per tensor: arena offset or PML_NO_OFFSET */
     plan_node *nodes;
     uint8_t *skip;       /* per node: computed at plan time */
+    uint8_t *values;     /* the plan-time inputs' values this plan is for (one block), or NULL */
+    size_t *value_off;   /* per graph input: offset of its value in values */
     size_t arena_size, state_size;
 };
 
+/* Does plan p match the requested shapes and the staged plan-time input values? */
+int pml_session_plan_matches(const pml_session *s, const pml_plan *p);
 /* Plans the requested input shapes (s->req) into a new cached plan and activates it. */
 pml_status pml_session_build_plan(pml_session *s);
 /* Activates the plan for the requested input shapes (from the cache or new). */

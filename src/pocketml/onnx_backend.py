@@ -1,13 +1,11 @@
 """pocketml as an ONNX backend (onnx.backend.base.Backend), for the ONNX
 backend conformance tests and for users of that interface.
 
-prepare() converts the model with pocketml's ONNX importer and optimizer and
-run() executes it with the C runtime through pocketml.Session. Graph inputs
-that ONNX passes at run time but that pocketml needs as constants at
-conversion (shape-like parameters: a Reshape's target shape, Slice bounds,
-Pad amounts, Clip limits...) are bound to the values given to run(): the model
-is converted once per distinct set of such values and cached, i.e. shape
-subgraphs are folded per concrete shape. Data inputs always go to the runtime.
+prepare() converts the model once with pocketml's ONNX importer and optimizer;
+run() executes it with the C runtime through pocketml.Session, feeding every
+graph input at run time exactly as given. Inputs whose values fix shapes (a
+Reshape's target shape, Slice bounds...) are plan-time inputs of the session:
+a new value plans, a value seen before re-uses its cached plan.
 """
 from __future__ import annotations
 
@@ -17,60 +15,19 @@ import numpy as np
 import onnx
 from onnx.backend.base import Backend, BackendRep
 
-# ONNX op type -> input positions that must be known at conversion time.
-PARAMETER_INPUTS = {
-    "Reshape": {1}, "Slice": {1, 2, 3, 4}, "Pad": {1, 2, 3}, "Clip": {1, 2}, "Split": {1},
-    "Squeeze": {1}, "Unsqueeze": {1}, "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1},
-    "Resize": {1, 2, 3}, "Upsample": {1}, "ConstantOfShape": {0},
-    "Expand": {1}, "Tile": {1}, "Range": {0, 1, 2}, "TopK": {1}, "OneHot": {1}, "CumSum": {1}, "Trilu": {1},
-    **{op: {1} for op in ("ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp",
-                          "ReduceLogSum")},
-}
-
-
-def parameter_inputs(model: onnx.ModelProto) -> set:
-    """Names of graph inputs whose values reach a parameter position, directly
-    or through a subgraph computing it (e.g. pads computed from a shape input)."""
-    graph_inputs = {i.name for i in model.graph.input} - {t.name for t in model.graph.initializer}
-    producer = {out: node for node in model.graph.node for out in node.output}
-    pending = [node.input[pos] for node in model.graph.node for pos in PARAMETER_INPUTS.get(node.op_type, ())
-               if pos < len(node.input) and node.input[pos]]
-    seen, names = set(), set()
-    while pending:
-        value = pending.pop()
-        if value in seen:
-            continue
-        seen.add(value)
-        if value in graph_inputs:
-            names.add(value)
-        elif value in producer:
-            pending.extend(i for i in producer[value].input if i)
-    return names
-
 
 class PocketMLRep(BackendRep):
     def __init__(self, model: onnx.ModelProto, threads: int = 1):
-        self.model = model
-        self.threads = threads
-        inits = {t.name for t in model.graph.initializer}
-        self.input_names = [i.name for i in model.graph.input if i.name not in inits]
-        self.output_names = [o.name for o in model.graph.output]
-        self.params = parameter_inputs(model)
-        self._sessions: dict = {}
-        if not self.params:
-            self._session_for({})  # convert eagerly so unsupported ops fail in prepare
-
-    def _session_for(self, bound: dict):
         from .converters.onnx import import_onnx
         from .model import Model
         from .passes import optimize
         from .runtime import Session
 
-        key = tuple((k, v.dtype.str, v.shape, v.tobytes()) for k, v in sorted(bound.items()))
-        if key not in self._sessions:
-            graph = optimize(import_onnx(self.model, const_inputs=bound))
-            self._sessions[key] = Session(Model(graph), threads=self.threads)
-        return self._sessions[key]
+        self.model = model
+        inits = {t.name for t in model.graph.initializer}
+        self.input_names = [i.name for i in model.graph.input if i.name not in inits]
+        self.output_names = [o.name for o in model.graph.output]
+        self.session = Session(Model(optimize(import_onnx(model))), threads=threads)
 
     def run(self, inputs: Any, **kwargs: Any) -> tuple:
         if isinstance(inputs, dict):
@@ -80,9 +37,8 @@ class PocketMLRep(BackendRep):
                 inputs = [inputs]
             feeds = dict(zip(self.input_names, inputs))
         feeds = {k: np.asarray(v) for k, v in feeds.items()}
-        bound = {k: v for k, v in feeds.items() if k in self.params}
-        session = self._session_for(bound)
-        outputs = session.run({k: v for k, v in feeds.items() if k not in self.params and k in session.input_names})
+        # an input the converter found unused (e.g. folded away) is not a session input
+        outputs = self.session.run({k: v for k, v in feeds.items() if k in self.session.input_names})
         return tuple(outputs[name] for name in self.output_names)
 
 

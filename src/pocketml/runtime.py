@@ -85,6 +85,7 @@ _API = {
     "pml_session_input_dim_name": (ctypes.c_char_p, [_P, ctypes.c_int, ctypes.c_int]),
     "pml_session_output_dim_name": (ctypes.c_char_p, [_P, ctypes.c_int, ctypes.c_int]),
     "pml_session_plan_count": (ctypes.c_int, [_P]),
+    "pml_session_input_fixes_shapes": (ctypes.c_int, [_P, ctypes.c_int]),
     "pml_session_set_input": (_STATUS, [_P, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]),
     "pml_session_run": (_STATUS, [_P]),
     "pml_session_output_data": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
@@ -245,6 +246,10 @@ class Session:
                          for i in range(lib().pml_session_output_count(self._handle))]
         # shapes the C session is set for (static models: the model's own)
         self._fed_shapes = [t.shape if t.is_static else None for t in self._inputs]
+        # inputs whose values fix shapes are set first: the plan (arena offsets) depends on them
+        fixes = [bool(lib().pml_session_input_fixes_shapes(self._handle, i)) for i in range(len(self._inputs))]
+        self._set_order = sorted(range(len(self._inputs)), key=lambda i: not fixes[i])
+        self._values_fix_shapes = any(fixes)
         self._out_shapes: Optional[list] = None if any(not t.is_static for t in self._outputs) else \
             [t.shape for t in self._outputs]
         self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
@@ -380,11 +385,12 @@ class Session:
             raise InputError(f"unknown output(s) {bad}; the model's outputs are: {', '.join(self.output_names)}")
         arrays = self._check_feeds(feeds)
         self._set_shapes(handle, arrays)
-        for i, a in enumerate(arrays):
+        for i in self._set_order:
+            a = arrays[i]
             _check(lib().pml_session_set_input(handle, i, a.ctypes.data_as(ctypes.c_void_p), a.nbytes),
                    RuntimeFailure, f"cannot set input {self._inputs[i].name!r}")
         _check(lib().pml_session_run(handle), RuntimeFailure, "run failed")
-        if self._out_shapes is None:  # new input shapes: read the concrete output shapes of this plan
+        if self._out_shapes is None or self._values_fix_shapes:  # new shapes: read this plan's output shapes
             self._out_shapes = [self._info(lib().pml_session_output_info, i).shape for i in range(len(self._outputs))]
         result = {}
         for name in names:

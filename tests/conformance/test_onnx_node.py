@@ -5,7 +5,9 @@ supported list (onnx_cases.SUPPORTED_ONNX_OPS, issue 2's op list).
 Cases that exercise something pocketml does not support (a dtype outside its
 eleven: float64, bfloat16, float8/float4, 2/4-bit integers, strings; float16
 through conv/attention; training-mode outputs, 3-D pooling...) are listed in
-UNSUPPORTED with the reason. They still run: they must fail with a clear pocketml error (never a crash, never a wrong answer),
+UNSUPPORTED with the reason. Every input is fed at run time as the case defines it,
+parameter inputs (a Reshape's shape, Slice bounds, reduction axes, Pad's pads...) included:
+the session reads those while planning. They still run: they must fail with a clear pocketml error (never a crash, never a wrong answer),
 and a listed case that starts passing fails the test so the list stays honest.
 """
 from __future__ import annotations
@@ -57,6 +59,13 @@ UNSUPPORTED = {
     r"test_reduce_log_sum_exp_empty_set_expanded|test_attention_local_window_gqa_rank4_mask_expanded":
         "the expanded graph casts to float64",
     r"test_attention_24_qk_matmul_output_mode3_softmax_precision_expanded": "float16 arithmetic in the expanded graph",
+    # parameters these cases feed at run time that the runtime cannot read while planning yet
+    r"test_(resize_\w+|upsample_nearest)": "Resize/Upsample scales or sizes fed at run time (the IR Resize takes "
+                                           "them as attributes only so far)",
+    r"test_(un)?squeeze\w*": "Squeeze/Unsqueeze axes fed at run time (the importer folds them into a Reshape)",
+    r"test_constant_pad": "Pad's constant_value fed at run time (read at prepare, not yet at run)",
+    r"test_constant_pad_(negative_)?axes|test_center_crop_pad_crop_\w*axes_\w+_expanded":
+        "Pad's pads and axes both fed at run time",
 }
 
 

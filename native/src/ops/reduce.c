@@ -29,6 +29,7 @@
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/reduce/reduce_typed.h"
+#include "params.h"
 #include "validate.h"
 
 typedef struct reduce_state {
@@ -63,8 +64,11 @@ static int reduce_kind(int op) {
 
 /* Which axes are reduced; returns PML_OK and sets *noop when nothing is. */
 static pml_status reduce_axes(pml_kernel_ctx *ctx, const pml_tensor *x, int *mask, int *noop) {
-    const int64_t *axes = NULL;
-    int n = pml_attr_ints(ctx->node, "axes", &axes);
+    int64_t axes[PML_MAX_RANK];
+    int n;
+    /* the axes input (read while planning) wins over the attribute */
+    pml_status ps = pml_param_ints(ctx, 1, "axes", 0, axes, PML_MAX_RANK, &n);
+    if (ps != PML_OK) return ps;
     memset(mask, 0, sizeof(int) * PML_MAX_RANK);
     *noop = 0;
     if (n <= 0) {

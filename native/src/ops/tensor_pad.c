@@ -24,8 +24,9 @@ static pml_status pad_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s;
     if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
-    const int64_t *pads;
-    int n = pml_attr_ints(ctx->node, "pads", &pads), r = x->rank;
+    int64_t pads[2 * PML_MAX_RANK];
+    int n, r = x->rank;
+    if ((s = pml_param_ints(ctx, 1, "pads", 0, pads, 2 * PML_MAX_RANK, &n)) != PML_OK) return s;
     if (n != 2 * r)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "pads has %d entries; a rank-%d input needs %d", n < 0 ? 0 : n,
                               r, 2 * r);
@@ -53,8 +54,10 @@ static pml_status pad_prepare(pml_kernel_ctx *ctx) {
     pad_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_tensor *x = ctx->in[0];
-    const int64_t *pads = NULL;
-    pml_attr_ints(ctx->node, "pads", &pads);
+    int64_t pads[2 * PML_MAX_RANK];
+    int n;
+    pml_status ps = pml_param_ints(ctx, 1, "pads", 0, pads, 2 * PML_MAX_RANK, &n); /* infer checked them */
+    if (ps != PML_OK) return ps;
     st->mode = (int)pml_attr_int(ctx->node, "mode", 0);
     st->esize = pml_dtype_size(x->dtype);
     st->rank = x->rank;

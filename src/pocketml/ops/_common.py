@@ -232,3 +232,16 @@ def fresh_dim(node, index: int, what: str = "d") -> str:
 
 def prod(dims):
     return math.prod(int(d) for d in dims)
+
+
+def param_len(node, ins, index: int, role: str) -> int:
+    """Static element count of a 1-D parameter input whose value is not known yet."""
+    _, s = known(node, ins[index], role)
+    return 1 if not s else static_dim(node, s[0], f"length of input {role!r}")
+
+
+def input_ints(inputs, index: int, attrs, name: str) -> list:
+    """Reference side of param_ints: the input's values if given, else the attribute."""
+    if index < len(inputs) and inputs[index] is not None:
+        return [int(a) for a in np.asarray(inputs[index]).reshape(-1)]
+    return [int(a) for a in np.asarray(attrs[name]).reshape(-1)]

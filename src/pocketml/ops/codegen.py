@@ -113,6 +113,7 @@ typedef struct pml_port_schema {{
     uint32_t dtypes;  /* PML_DT(...) bits */
     int8_t same_as;   /* input port index, -1 if none */
     uint8_t optional, variadic;
+    uint8_t plan;     /* its value fixes output shapes: read while planning (inputs only) */
 }} pml_port_schema;
 
 typedef struct pml_op_schema {{
@@ -152,9 +153,10 @@ def op_schema_c() -> str:
         in_rows = []
         for i, p in enumerate(op.inputs):
             same = first[p.type] if first[p.type] < i else -1
-            in_rows.append(f'{{"{p.name}", {_mask(op.types[p.type])}, {same}, {int(p.optional)}, {int(p.variadic)}}}')
+            in_rows.append(f'{{"{p.name}", {_mask(op.types[p.type])}, {same}, {int(p.optional)}, {int(p.variadic)}, '
+                           f'{int(p.plan)}}}')
         out_rows = [f'{{"{p.name}", {_mask(op.types[p.type])}, {first.get(p.type, -1)}, {int(p.optional)}, '
-                    f'{int(p.variadic)}}}' for p in op.outputs]
+                    f'{int(p.variadic)}, 0}}' for p in op.outputs]
         sep = ",\n    "
         port_tables.append(f"static const pml_port_schema k_{ident}_in[] = {{\n    {sep.join(in_rows)}}};\n"
                            f"static const pml_port_schema k_{ident}_out[] = {{\n    {sep.join(out_rows)}}};")

@@ -315,7 +315,7 @@ _TOPK = dtypes.NUMERIC
 define("Gather", 107, "index", ("data: T", "indices: I"), ("y: T",), {"axis": Attr("int", 0)},
        types={"T": ANY, "I": INDEX}, infer=_gather_infer, reference=_gather_reference)
 define("Range", 111, "index", ("start: N", "limit: N", "delta: N"), ("y: N",), types={"N": _RANGE},
-       infer=_range_infer, reference=_range_reference)
+       plan_inputs=("start", "limit", "delta"), infer=_range_infer, reference=_range_reference)
 define("GatherElements", 114, "index", ("data: T", "indices: I"), ("y: T",), {"axis": Attr("int", 0)},
        types={"T": ANY, "I": INDEX}, infer=_gather_elements_infer, reference=_gather_elements_reference)
 define("GatherND", 115, "index", ("data: T", "indices: I"), ("y: T",), {"batch_dims": Attr("int", 0)},
@@ -334,8 +334,9 @@ define("CumSum", 119, "index", ("x: N", "axis?: I"), ("y: N",), {
 define("OneHot", 150, "index", ("indices: I", "values: T", "depth?: D"), ("y: T",),
        {"depth": Attr("int", 0), "axis": Attr("int", -1)},
        types={"I": dtypes.NUMERIC, "T": ANY, "D": dtypes.NUMERIC},
-       infer=_onehot_infer, reference=_onehot_reference)
+       plan_inputs=("depth",), infer=_onehot_infer, reference=_onehot_reference)
 # k may be an attribute (older ONNX, TFLite constant k); indices may be dropped when unused
 define("TopK", 151, "index", ("x: N", "k?: I"), ("values: N", "indices?: I64"), {
     "k": Attr("int", 0), "axis": Attr("int", -1), "largest": Attr("int", 1), "sorted": Attr("int", 1)},
-       types={"N": _TOPK, "I": INDEX, "I64": ("int64",)}, infer=_topk_infer, reference=_topk_reference)
+       types={"N": _TOPK, "I": INDEX, "I64": ("int64",)}, plan_inputs=("k",), infer=_topk_infer,
+       reference=_topk_reference)

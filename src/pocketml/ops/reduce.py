@@ -1,7 +1,9 @@
 """Reductions over a set of axes (empty axes = all axes unless noop_with_empty_axes).
 
 ReduceMean/Sum/Max/Min/Prod/L1/L2/SumSquare/LogSumExp take axes as an
-attribute (the importer folds ONNX's constant axes input into it). An empty
+attribute (the importer folds ONNX's constant axes input into it) or, when
+computed at run time, as input 1 (a plan input: the runtime reads it while
+planning; the output's sizes are then symbolic, its rank static). An empty
 reduction gives the op's identity: 0 for sums, 1 for Prod, -inf/+inf (floats)
 or the dtype's min/max (integers, False/True for bool) for Max/Min, -inf for
 LogSumExp. Integer sums and products wrap like the dtype; integer means
@@ -15,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ._common import attrs_of, fail, known, normalize_axis
+from ._common import attrs_of, fail, fresh_dim, known, normalize_axis, param_len
 from .registry import Attr, define
 
 # ONNX's type constraints restricted to pocketml's dtypes (the latest opsets)
@@ -24,6 +26,7 @@ _MINMAX = _SUMS + ("int8", "uint8", "bool")                                 # Re
 _FLOATS = ("float32", "float16")                                            # LogSumExp
 _ARGS = dtypes.NUMERIC                                                      # ArgMax/ArgMin: every number
 
+_IN, _AXES_T = ("x: T", "axes?: I64"), ("int64",)  # axes: an attribute, or an input read while planning
 _REDUCE = {"axes": Attr("ints", []), "keepdims": Attr("int", 1), "noop_with_empty_axes": Attr("int", 0)}
 
 
@@ -34,18 +37,46 @@ def _axes(rank, attrs):
     return tuple(sorted(a % rank for a in attrs["axes"]))
 
 
+def _runtime_axes(node, ins, t, s, at):
+    """Output of a reduction whose axes input is computed at run time: the rank is known
+    from the number of axes (static), the sizes are planned by the runtime."""
+    at_, n_axes = dict(at), param_len(node, ins, 1, "axes")
+    if n_axes == 0:
+        at_["axes"] = []
+        return _reduce_infer_static(node, t, s, at_)
+    if n_axes > len(s):
+        raise fail(node, f"{n_axes} axes for an input of rank {len(s)}")
+    rank = len(s) if at["keepdims"] else len(s) - n_axes
+    return [(t, tuple(fresh_dim(node, i) for i in range(rank)))]
+
+
+def _reduce_infer_static(node, t, s, at):
+    axes = [normalize_axis(node, a, len(s), "reduce axis") for a in at["axes"]]
+    if len(set(axes)) != len(axes):
+        raise fail(node, f"axes {at['axes']} repeat")
+    red = _axes(len(s), at)
+    if red is None:
+        return [(t, s)]
+    keep = at["keepdims"]
+    return [(t, tuple(1 if i in red else d for i, d in enumerate(s) if keep or i not in red))]
+
+
+def _with_input_axes(ins, attrs):
+    """attrs with the axes input's values (when given) in place of the attribute."""
+    if len(ins) > 1 and ins[1] is not None:
+        return {**attrs, "axes": [int(a) for a in np.asarray(ins[1]).reshape(-1)]}
+    return attrs
+
+
 def _reduce_infer():
     def infer(node, ins):
         t, s = known(node, ins[0], "x")
         at = attrs_of(node)
-        axes = [normalize_axis(node, a, len(s), "reduce axis") for a in at["axes"]]
-        if len(set(axes)) != len(axes):
-            raise fail(node, f"axes {at['axes']} repeat")
-        red = _axes(len(s), at)
-        if red is None:
-            return [(t, s)]
-        keep = at["keepdims"]
-        return [(t, tuple(1 if i in red else d for i, d in enumerate(s) if keep or i not in red))]
+        if len(ins) > 1 and ins[1] is not None:
+            if not ins[1].is_const:
+                return _runtime_axes(node, ins, t, s, at)
+            at = _with_input_axes([None, ins[1].const], at)
+        return _reduce_infer_static(node, t, s, at)
     return infer
 
 
@@ -94,6 +125,7 @@ def _reduce_reference(fn, single=None, **identity):
     """single: the op on one element, what noop_with_empty_axes gives (|x| for L1...)."""
     def reference(inputs, attrs):
         x = inputs[0]
+        attrs = _with_input_axes(inputs, attrs)
         axes = _axes(x.ndim, attrs)
         if axes is None:
             return [x.copy() if single is None else np.asarray(single(x)).astype(x.dtype)]
@@ -107,34 +139,43 @@ def _reduce_reference(fn, single=None, **identity):
     return reference
 
 
-define("ReduceMean", 120, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
+define("ReduceMean", 120, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(np.mean))
-define("ReduceSum", 121, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
+define("ReduceSum", 121, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(np.sum))
-define("ReduceMax", 122, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _MINMAX},
+define("ReduceMax", 122, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _MINMAX, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(np.max, initial=_lowest))
-define("ReduceMin", 123, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _MINMAX},
+define("ReduceMin", 123, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _MINMAX, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(np.min, initial=_highest))
-define("ReduceProd", 124, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
+define("ReduceProd", 124, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(np.prod))
-define("ReduceL1", 125, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
+define("ReduceL1", 125, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sum(np.abs(x), axis=axis, keepdims=keepdims),
                                    single=np.abs))
-define("ReduceL2", 126, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
+define("ReduceL2", 126, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
                                    single=np.abs))
-define("ReduceSumSquare", 127, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _SUMS},
+define("ReduceSumSquare", 127, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims),
                                    single=lambda x: x * x))
-define("ReduceLogSumExp", 128, "reduce", ("x: T",), ("y: T",), dict(_REDUCE), types={"T": _FLOATS},
+define("ReduceLogSumExp", 128, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _FLOATS, "I64": _AXES_T},
+       plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(_log_sum_exp))
 _ARG_TYPES = {"T": _ARGS, "I64": ("int64",)}

@@ -71,6 +71,8 @@ class Port:
     type: str
     optional: bool = False
     variadic: bool = False
+    plan: bool = False  # its value fixes output shapes: the runtime reads it while planning
+
 
     @classmethod
     def parse(cls, spec: str) -> "Port":
@@ -197,10 +199,15 @@ def _checked(op: OpDef, infer: Callable) -> Callable:
 
 
 def define(name: str, code: int, family: str, inputs, outputs, attrs=None, infer=None, reference=None,
-           types=None, traits=(), doc: str = "") -> OpDef:
+           types=None, traits=(), plan_inputs=(), doc: str = "") -> OpDef:
+    """plan_inputs: names of the inputs whose values fix output shapes (a Reshape's shape,
+    Slice's bounds...). The runtime reads them while planning; a graph input that reaches
+    one (directly or through nodes computing it) becomes part of the plan's key."""
     assert name not in REGISTRY, f"op {name} defined twice"
     assert code not in _BY_CODE, f"op code {code} reused by {name} and {_BY_CODE.get(code)}"
     ins, outs = tuple(Port.parse(i) for i in inputs), tuple(Port.parse(o) for o in outputs)
+    assert set(plan_inputs) <= {p.name for p in ins}, f"{name}: plan_inputs {plan_inputs} names no input"
+    ins = tuple(dataclasses.replace(p, plan=True) if p.name in plan_inputs else p for p in ins)
     types = {k: tuple(v) for k, v in (types or {}).items()}
     for p in ins + outs:
         assert p.type in types, f"{name}: port {p.name} uses undeclared type variable {p.type}"

@@ -20,6 +20,8 @@ import numpy as np
 from ..dtypes import DTYPE_BY_CODE, np_dtype
 from .registry import Attr, define
 from ._common import (
+    input_ints,
+    param_len,
     ANY,
     INDEX,
     attrs_of,
@@ -53,19 +55,6 @@ def param_ints(node, ins, index: int, name: str, role: str = ""):
     if v.const is None:
         return None
     return [int(a) for a in np.asarray(v.const).reshape(-1)]
-
-
-def param_len(node, ins, index: int, role: str) -> int:
-    """Static element count of a 1-D parameter input whose value is not known yet."""
-    _, s = known(node, ins[index], role)
-    return 1 if not s else static_dim(node, s[0], f"length of input {role!r}")
-
-
-def input_ints(inputs, index: int, attrs, name: str) -> list:
-    """Reference side of param_ints: the input's values if given, else the attribute."""
-    if index < len(inputs) and inputs[index] is not None:
-        return [int(a) for a in np.asarray(inputs[index]).reshape(-1)]
-    return [int(a) for a in np.asarray(attrs[name]).reshape(-1)]
 
 
 # ---- Concat ------------------------------------------------------------------------
@@ -253,7 +242,12 @@ PAD_MODES = {0: "constant", 1: "reflect", 2: "edge"}
 def _pad_infer(node, ins):
     t, s = known(node, ins[0], "x")
     at = attrs_of(node)
-    pads, rank = list(at["pads"]), len(s)
+    if len(ins) > 1 and ins[1] is not None and not ins[1].is_const:  # pads computed at run time
+        if param_len(node, ins, 1, "pads") != 2 * len(s):
+            raise fail(node, f"pads need 2*rank={2 * len(s)} values")
+        return [(t, tuple(fresh_dim(node, i) for i in range(len(s))))]
+    given = len(ins) > 1 and ins[1] is not None
+    pads, rank = ([int(v) for v in ins[1].const.reshape(-1)] if given else list(at["pads"])), len(s)
     if len(pads) != 2 * rank or at["mode"] not in PAD_MODES:
         raise fail(node, f"pads {pads} must have 2*rank={2 * rank} values and mode {at['mode']} be one of "
                          f"{PAD_MODES}")
@@ -271,7 +265,7 @@ def _pad_infer(node, ins):
 
 
 def _pad_reference(inputs, attrs):
-    x, pads = inputs[0], attrs["pads"]
+    x, pads = inputs[0], input_ints(inputs, 1, attrs, "pads")
     r = x.ndim
     # negative pads crop first; the rest is an ordinary numpy pad
     x = x[tuple(slice(max(0, -pads[i]), x.shape[i] - max(0, -pads[i + r])) for i in range(r))]
@@ -385,30 +379,30 @@ define("Concat", 100, "tensor", ("inputs*: T",), ("y: T",), {"axis": Attr("int")
        infer=_concat_infer, reference=lambda ins, attrs: [np.concatenate(ins, axis=attrs["axis"])])
 define("Reshape", 101, "tensor", ("x: T", "shape?: I"), ("y: T",),
        {"shape": Attr("ints", []), "allowzero": Attr("int", 0)}, types=_MOVE,
-       infer=_reshape_infer, reference=_reshape_reference)
+       plan_inputs=("shape",), infer=_reshape_infer, reference=_reshape_reference)
 define("Transpose", 102, "tensor", ("x: T",), ("y: T",), {"perm": Attr("ints")}, types=_MOVE,
        infer=_transpose_infer,
        reference=lambda ins, attrs: [np.transpose(ins[0], attrs["perm"])])  # a view: folded weights copy once, when written
 define("Slice", 103, "tensor", ("x: T", "starts?: I", "ends?: I", "axes?: I", "steps?: I"), ("y: T",), {
     "starts": Attr("ints", []), "ends": Attr("ints", []), "axes": Attr("ints", []), "steps": Attr("ints", []),
-}, types=_MOVE, infer=_slice_infer, reference=_slice_reference)
+}, types=_MOVE, plan_inputs=("starts", "ends", "axes", "steps"), infer=_slice_infer, reference=_slice_reference)
 define("Split", 104, "tensor", ("x: T", "split?: I"), ("outputs*: T",),
        {"axis": Attr("int", 0), "split": Attr("ints", [])}, types=_MOVE,
-       infer=_split_infer, reference=_split_reference)
-define("Pad", 105, "tensor", ("x: T",), ("y: T",), {
-    "pads": Attr("ints"), "mode": Attr("int", 0), "value": Attr("float", 0.0), "value_int": Attr("ints", []),
-}, types=_MOVE, infer=_pad_infer, reference=_pad_reference)
+       plan_inputs=("split",), infer=_split_infer, reference=_split_reference)
+define("Pad", 105, "tensor", ("x: T", "pads?: I64"), ("y: T",), {
+    "pads": Attr("ints", []), "mode": Attr("int", 0), "value": Attr("float", 0.0), "value_int": Attr("ints", []),
+}, types={**_MOVE, "I64": ("int64",)}, plan_inputs=("pads",), infer=_pad_infer, reference=_pad_reference)
 define("Shape", 108, "tensor", ("x: T",), ("y: I64",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
        types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",), infer=_shape_infer, reference=_shape_reference)
 # ConstantOfShape's output dtype is its dtype attribute (any dtype, as the runtime checks)
 define("ConstantOfShape", 109, "tensor", ("shape: I64",), ("y: T",), {"value": Attr("floats", [0.0]),
                                                                       "value_int": Attr("ints", []),
                                                                       "dtype": Attr("int", 1)},
-       types={"I64": ("int64",), "T": ANY}, infer=_constant_of_shape_infer,
+       types={"I64": ("int64",), "T": ANY}, plan_inputs=("shape",), infer=_constant_of_shape_infer,
        reference=_constant_of_shape_reference)
 define("Size", 110, "tensor", ("x: T",), ("y: I64",), types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",),
        infer=_size_infer, reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
 define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr("ints", [])}, types=_MOVE,
-       infer=_expand_infer, reference=_expand_reference)
+       plan_inputs=("shape",), infer=_expand_infer, reference=_expand_reference)
 define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE,
-       infer=_tile_infer, reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
+       plan_inputs=("repeats",), infer=_tile_infer, reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])

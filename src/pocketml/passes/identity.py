@@ -40,8 +40,8 @@ def noop_source(graph: ir.Graph, node: ir.Node) -> Optional[str]:
         return src if same_shape(x.shape, y.shape) else None
     if op == "Clip":
         return src if attr(node, "min") == -math.inf and attr(node, "max") == math.inf else None
-    if op == "Pad":
-        return src if not any(attr(node, "pads")) else None
+    if op == "Pad":  # (pads computed at run time come as input 1: not known to be zero)
+        return src if len(node.inputs) == 1 and not any(attr(node, "pads")) else None
     if op in ("Concat", "Split"):
         return src if len([i for i in node.inputs if i]) == 1 and same_shape(x.shape, y.shape) else None
     return None

@@ -107,6 +107,8 @@ def _slice(s, node, p):
 
 
 def _pad(s, node, p):
+    if len(node.inputs) > 1 and node.inputs[1]:
+        return None  # pads computed at run time cannot be remapped here
     r, pads = len(p), list(attr(node, "pads"))
     if len(pads) != 2 * r:
         return None
@@ -128,6 +130,8 @@ def _resize(s, node, p):
 
 
 def _reduce(s, node, p):
+    if len(node.inputs) > 1 and node.inputs[1]:
+        return None  # axes computed at run time cannot be remapped here
     r = len(p)
     axes = [_axis(a, r) for a in attr(node, "axes")]
     if None in axes:

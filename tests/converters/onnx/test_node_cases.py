@@ -5,8 +5,8 @@ expected outputs within the backend runner's tolerances or fail with a clear
 pocketml ConversionError (unsupported dtype, 3-D pooling, training mode...):
 never a crash and never a wrong answer.
 
-Parameter inputs that pocketml needs at conversion time (a Reshape's shape,
-Slice bounds...) are bound with const_inputs, as pocketml.onnx_backend does.
+Every graph input is fed at run time, as the case defines it (parameter
+inputs such as a Reshape's shape included).
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import pytest
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import ConversionError
-from pocketml.onnx_backend import parameter_inputs
 from pocketml.reference import run_graph
 from tests.conformance.onnx_cases import NODE_ATOL, NODE_RTOL, assert_outputs_match, data_sets, supported_node_cases
 
@@ -36,8 +35,7 @@ def _run(case, inputs):
     model = case.model
     inits = {t.name for t in model.graph.initializer}
     feeds = dict(zip([i.name for i in model.graph.input if i.name not in inits], inputs))
-    params = parameter_inputs(model)
-    graph = import_onnx(model, const_inputs={k: v for k, v in feeds.items() if k in params})
+    graph = import_onnx(model)
     out = run_graph(graph, {k: v for k, v in feeds.items() if k in graph.inputs})
     return [out[o.name] for o in model.graph.output], feeds
 

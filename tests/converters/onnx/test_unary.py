@@ -166,10 +166,27 @@ def test_clip_dtypes(dtype, bounds):
 
 
 def test_clip_int64_bound_not_a_float32():
-    x = values((3,), np.int64)
-    model = one_node("Clip", {"x": x}, {}, {"lo": np.array(2**40 + 1, np.int64)}, 13, out_type=TensorProto.INT64)
-    with pytest.raises(UnsupportedOpError, match="not exactly representable in float32"):
-        import_onnx(model)
+    # float32 cannot hold 2**40 + 1: the bound stays exact through Max/Min instead of a float attribute
+    x = np.array([2**40, 2**40 + 1, 2**40 + 2, -5], np.int64)
+    check_runtime(one_node("Clip", {"x": x}, {}, {"lo": np.array(2**40 + 1, np.int64)}, 13,
+                           out_type=TensorProto.INT64), {"x": x})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int32, np.int64, np.uint8])
+@pytest.mark.parametrize("given", ["both", "min", "max"])
+def test_clip_bounds_fed_at_run_time(dtype, given):
+    x = values((4, 7), dtype, low=-5, high=6)
+    if np.dtype(dtype).kind == "f":
+        x.reshape(-1)[0] = np.nan  # stays NaN
+    feeds = {"x": x, "lo": np.array(-1 if np.dtype(dtype).kind != "u" else 4, dtype), "hi": np.array(5, dtype)}
+    names = {"both": ("lo", "hi"), "min": ("lo",), "max": ("", "hi")}[given]
+    node = helper.make_node("Clip", ["x", *names], ["y0"])
+    ins = {k: (helper.np_dtype_to_tensor_dtype(feeds[k].dtype), feeds[k].shape) for k in ("x", *names) if k}
+    model = make([node], ins, {"y0": (helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), None)}, {}, 13)
+    check_runtime(model, {k: v for k, v in feeds.items() if k in ins})
+    # min > max gives max everywhere, as ONNX specifies
+    if given == "both":
+        check_runtime(model, {**feeds, "lo": np.array(6, dtype), "hi": np.array(5, dtype)})
 
 
 ALL_DTYPES = [np.float32, np.float16, np.bool_] + SIGNED + UNSIGNED
