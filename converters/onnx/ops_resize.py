@@ -5,7 +5,10 @@ Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
 are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
 coordinate_transformation_mode, nearest_mode, cubic_coeff_a,
 exclude_outside, extrapolation_value, axes and keep_aspect_ratio_policy.
-Scales and sizes must be constants (ctx.param).
+Constant scales and sizes become per-axis attributes (a scale on an axis that is
+symbolic at conversion is applied by the runtime to the concrete size); scales or
+sizes computed at run time stay inputs of the IR Resize (with its axes and
+keep_aspect_ratio_policy), which the runtime reads while planning.
 """
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ import numpy as np
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
 
 from .context import Context, OnnxNode, handler
-from .params import ints, norm_axes
+from .params import const_or_name, ints, norm_axes
+
+_POLICIES = ("stretch", "not_larger", "not_smaller")
 
 
 def _legacy_nearest_mode(ctx: Context, scales) -> int:
@@ -42,11 +47,14 @@ def resize(ctx: Context, node: OnnxNode) -> None:
     sizes = None
     policy = "stretch"
     if legacy:
+        coord, axes = "asymmetric", list(range(rank))
         if node.op_type == "Upsample" and node.opset < 9:
             scales = [float(s) for s in node.attrs["scales"]]
+        elif ctx.const(node.input(1)) is None:  # computed at run time
+            _runtime_resize(ctx, node, mode, coord, axes, policy, scales=const_or_name(ctx, 1))
+            return
         else:
             scales = [float(s) for s in ctx.param(1, "scales", required=True).reshape(-1)]
-        coord, axes = "asymmetric", list(range(rank))
     else:
         coord = node.attrs.get("coordinate_transformation_mode", "half_pixel")
         if coord not in COORD_MODES:
@@ -58,6 +66,11 @@ def resize(ctx: Context, node: OnnxNode) -> None:
         if policy not in ("stretch", "not_larger", "not_smaller"):
             raise ctx.unsupported(f"keep_aspect_ratio_policy={policy!r}")
         axes = norm_axes(ctx, [int(a) for a in node.attrs.get("axes", range(rank))], rank)
+        runtime = [i for i in (2, 3) if node.input(i) and ctx.const(node.input(i)) is None]
+        if runtime:
+            _runtime_resize(ctx, node, mode, coord, axes, policy, **{("scales" if runtime[0] == 2 else "sizes"):
+                                                                      const_or_name(ctx, runtime[0])})
+            return
         scales_t, sizes_t = ctx.param(2, "scales"), ctx.param(3, "sizes")
         scales = [float(s) for s in scales_t.reshape(-1)] if scales_t is not None and scales_t.size else None
         sizes = ints(sizes_t) if sizes_t is not None and sizes_t.size else None
@@ -85,21 +98,36 @@ def resize(ctx: Context, node: OnnxNode) -> None:
             if scale <= 0:
                 raise ctx.error(f"scales {scales} must be positive")
             full_scales[a] = scale
-            if isinstance(shape[a], str):
-                if scale != 1.0:
-                    raise ctx.error(f"scale {scale} on symbolic axis {a} ({shape[a]!r}); fix it with input_shapes")
-            else:  # float32 product, floored, as the runtimes compute it
+            if not isinstance(shape[a], str):  # float32 product, floored, as the runtimes compute it
+                # (a symbolic axis keeps -1: the runtime applies the scale to the concrete size)
                 full_sizes[a] = int(np.floor(np.float32(scale) * np.float32(shape[a])))
+    ctx.emit1("Resize", [x], node.output(0), {**_mode_attrs(ctx, node, mode, coord, legacy, [full_scales[a] for a in axes]),
+                                                 "scales": full_scales, "sizes": full_sizes})
+
+
+def _runtime_resize(ctx: Context, node: OnnxNode, mode: str, coord: str, axes: list, policy: str, scales: str = "",
+                    sizes: str = "") -> None:
+    """Resize whose scales or sizes are computed at run time: they stay inputs of the IR node."""
+    legacy = node.op_type == "Upsample" or node.opset < 11
+    if legacy and mode == "nearest":
+        raise ctx.unsupported("nearest Upsample / Resize-10 with scales computed at run time (the rounding "
+                              "depends on whether they enlarge or shrink)")
+    if scales and ctx.dtype(scales) != "float32":
+        raise ctx.error(f"scales must be float32, got {ctx.dtype(scales)}")
+    attrs = {**_mode_attrs(ctx, node, mode, coord, legacy, []), "axes": axes,
+             "keep_aspect_ratio_policy": _POLICIES.index(policy)}
+    ctx.emit1("Resize", [node.input(0), scales, sizes], node.output(0), attrs)
+
+
+def _mode_attrs(ctx: Context, node: OnnxNode, mode: str, coord: str, legacy: bool, scales: list) -> dict:
     nearest = node.attrs.get("nearest_mode", "round_prefer_floor")
     if legacy:
-        nearest_code = _legacy_nearest_mode(ctx, [full_scales[a] for a in axes]) if mode == "nearest" else 0
+        nearest_code = _legacy_nearest_mode(ctx, scales) if mode == "nearest" else 0
     elif nearest not in NEAREST_MODES:
         raise ctx.unsupported(f"nearest_mode={nearest!r} is not supported; supported: {', '.join(NEAREST_MODES)}")
     else:
         nearest_code = NEAREST_MODES.index(nearest)
-    attrs = {"mode": RESIZE_MODES.index(mode), "coordinate_transformation_mode": COORD_MODES.index(coord),
-             "nearest_mode": nearest_code, "cubic_coeff_a": float(node.attrs.get("cubic_coeff_a", -0.75)),
-             "exclude_outside": int(node.attrs.get("exclude_outside", 0)),
-             "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0)),
-             "scales": full_scales, "sizes": full_sizes}
-    ctx.emit1("Resize", [x], node.output(0), attrs)
+    return {"mode": RESIZE_MODES.index(mode), "coordinate_transformation_mode": COORD_MODES.index(coord),
+            "nearest_mode": nearest_code, "cubic_coeff_a": float(node.attrs.get("cubic_coeff_a", -0.75)),
+            "exclude_outside": int(node.attrs.get("exclude_outside", 0)),
+            "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0))}

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "params.h"
 #include "validate.h"
 
 enum { RS_NEAREST, RS_LINEAR, RS_CUBIC };
@@ -47,7 +48,77 @@ typedef struct resize_state {
     /* tap arrays follow */
 } resize_state;
 
-/* Output shape and per-axis scales from the attributes; validates all of them. */
+/* Output shape and per-axis scales from a scales (input 1, float32) or sizes (input 2,
+ * int64) input known while planning: one value per axis of the 'axes' attribute (all
+ * axes when empty), keep_aspect_ratio_policy applied to sizes. As onnxruntime: sizes
+ * give scale out/in, scales give floor(in * scale) computed in float32. */
+static pml_status input_geometry(pml_kernel_ctx *ctx, const pml_tensor *x, int64_t *out, double *scale) {
+    const pml_tensor *sc = ctx->n_in > 1 ? ctx->in[1] : NULL, *sz = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    int r = x->rank, axes[PML_MAX_RANK], na = r, seen[PML_MAX_RANK] = {0};
+    const int64_t *av = NULL;
+    int n = pml_attr_ints(ctx->node, "axes", &av);
+    if (n > r) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "%d axes for a rank-%d input", n, r);
+    if (n > 0) na = n;
+    for (int k = 0; k < na; k++) {
+        if (n <= 0) axes[k] = k;
+        else {
+            pml_status s = pml_ew_axis(ctx, av[k], r, "resize axis", &axes[k]);
+            if (s != PML_OK) return s;
+        }
+        if (seen[axes[k]]++) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "axis %d appears twice in 'axes'", axes[k]);
+    }
+    for (int a = 0; a < r; a++) out[a] = x->dims[a], scale[a] = 1.0;
+    if ((sc != NULL) == (sz != NULL))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "exactly one of the scales and sizes inputs must be given");
+    if (sz) {
+        int64_t v[PML_MAX_RANK];
+        int nv;
+        pml_status s = pml_param_ints(ctx, 2, "sizes", 0, v, PML_MAX_RANK, &nv);
+        if (s != PML_OK) return s;
+        if (nv != na) return pml_node_error(ctx, PML_ERR_SHAPE, "sizes has %d values for %d axes", nv, na);
+        int64_t policy = pml_attr_int(ctx->node, "keep_aspect_ratio_policy", 0);
+        if (policy < 0 || policy > 2)
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                                  "keep_aspect_ratio_policy %lld (supported: 0 stretch, 1 not_larger, 2 not_smaller)",
+                                  (long long)policy);
+        double pick = policy == 1 ? INFINITY : -INFINITY;
+        for (int k = 0; k < na; k++) {
+            if (v[k] < 0 || v[k] > PML_EW_MAX_NUMEL)
+                return pml_node_error(ctx, PML_ERR_SHAPE, "sizes[%d] = %lld is out of range", k, (long long)v[k]);
+            int64_t in = x->dims[axes[k]];
+            scale[axes[k]] = in ? (double)v[k] / (double)in : 1.0;
+            out[axes[k]] = v[k];
+            pick = policy == 1 ? fmin(pick, scale[axes[k]]) : fmax(pick, scale[axes[k]]);
+        }
+        for (int k = 0; k < na && policy != 0; k++) { /* one scale for every axis, sizes rounded half up */
+            double o = floor(pick * (double)x->dims[axes[k]] + 0.5);
+            if (!(o <= (double)PML_EW_MAX_NUMEL)) return pml_node_error(ctx, PML_ERR_SHAPE, "output is too large");
+            scale[axes[k]] = pick;
+            out[axes[k]] = (int64_t)o;
+        }
+        return PML_OK;
+    }
+    const float *f = pml_tensor_known_value(sc);
+    if (sc->dtype != PML_FLOAT32) return pml_node_error(ctx, PML_ERR_DTYPE, "scales must be float32");
+    if (!f)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "input 'scales' ('%s') must be known while planning", sc->name);
+    if (sc->rank > 1 || pml_shape_numel(sc->rank, sc->dims) != na)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "scales has %lld values for %d axes",
+                              (long long)pml_shape_numel(sc->rank, sc->dims), na);
+    for (int k = 0; k < na; k++) {
+        if (!(f[k] > 0.0f && f[k] < 1e30f))
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "scales[%d] = %g must be positive and finite", k,
+                                  (double)f[k]);
+        float o = floorf(f[k] * (float)x->dims[axes[k]]); /* float32, as onnxruntime */
+        if (!(o <= (float)PML_EW_MAX_NUMEL)) return pml_node_error(ctx, PML_ERR_SHAPE, "output axis %d is too large", k);
+        out[axes[k]] = (int64_t)o;
+        scale[axes[k]] = f[k];
+    }
+    return PML_OK;
+}
+
+/* Output shape and per-axis scales from the attributes or the scales/sizes inputs;
+ * validates all of them. */
 static pml_status resize_geometry(pml_kernel_ctx *ctx, const pml_tensor *x, int64_t *out, double *scale) {
     const pml_node *node = ctx->node;
     const float *scales = NULL;
@@ -70,6 +141,15 @@ static pml_status resize_geometry(pml_kernel_ctx *ctx, const pml_tensor *x, int6
     if (mode != RS_NEAREST && x->dtype != PML_FLOAT32)
         return pml_node_error(ctx, PML_ERR_DTYPE, "%s resize of %s (supported: float32; nearest takes any dtype)",
                               mode == RS_LINEAR ? "linear" : "cubic", pml_dtype_name(x->dtype));
+    if ((ctx->n_in > 1 && ctx->in[1]) || (ctx->n_in > 2 && ctx->in[2])) {
+        pml_status s = input_geometry(ctx, x, out, scale);
+        if (s != PML_OK) return s;
+        for (int a = 0; a < r; a++)
+            if (x->dims[a] == 0 && out[a] > 0)
+                return pml_node_error(ctx, PML_ERR_SHAPE, "cannot resize the empty axis %d to %lld", a,
+                                      (long long)out[a]);
+        return PML_OK;
+    }
     if (ns < 0 && nz < 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "neither 'scales' nor 'sizes' is given");
     if ((ns >= 0 && ns != r) || (nz >= 0 && nz != r))
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'scales'/'sizes' have %d/%d entries for a rank-%d input", ns,
@@ -79,12 +159,11 @@ static pml_status resize_geometry(pml_kernel_ctx *ctx, const pml_tensor *x, int6
         if (ns >= 0 && !(scales[a] > 0.0f && scales[a] < 1e30f))
             return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "scales[%d] = %g must be positive and finite", a,
                                   (double)scales[a]);
-        if (nz >= 0 && sizes[a] == -1) { /* symbolic axis at conversion: kept as is, scale must be 1 */
-            if (ns >= 0 && scales[a] != 1.0f)
-                return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "sizes[%d] = -1 (keep) needs scale 1, got %g", a,
-                                      (double)scales[a]);
-            out[a] = x->dims[a];
-            scale[a] = 1.0;
+        if (nz >= 0 && sizes[a] == -1) { /* symbolic at conversion: floor(in * scale) in float32, as onnxruntime */
+            float o = ns >= 0 ? floorf(scales[a] * (float)x->dims[a]) : (float)x->dims[a];
+            if (!(o <= (float)PML_EW_MAX_NUMEL)) return pml_node_error(ctx, PML_ERR_SHAPE, "output axis %d is too large", a);
+            out[a] = ns >= 0 && scales[a] != 1.0f ? (int64_t)o : x->dims[a];
+            scale[a] = ns >= 0 ? (double)scales[a] : 1.0;
         } else if (nz >= 0) {
             if (sizes[a] < 0 || sizes[a] > PML_EW_MAX_NUMEL)
                 return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "sizes[%d] = %lld is out of range", a,

@@ -4,9 +4,14 @@
   3 pytorch_half_pixel, 4 half_pixel_symmetric, 5 tf_half_pixel_for_nn;
   mode 0 nearest (nearest_mode 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil),
   mode 1 linear (separable over every axis whose size changes), 2 cubic (cubic_coeff_a,
-  exclude_outside). scales has one float per axis (as ONNX: out/in if sizes were given),
-  sizes the output shape. A symbolic input dim must have scale 1 and stays symbolic
-  (its sizes entry is then ignored; converters write -1 there).
+  exclude_outside). The attributes scales has one float per axis (as ONNX: out/in if
+  sizes were given), sizes the output shape; a sizes entry of -1 marks an axis that was
+  symbolic at conversion: its size is floor(in * scale) for the concrete input (float32
+  product, as onnxruntime), the input itself for scale 1.
+  Scales or sizes computed at run time come as input 1 (float32 scales) or input 2
+  (int64 sizes) instead, one value per axis of the axes attribute (all axes when empty),
+  with keep_aspect_ratio_policy (0 stretch, 1 not_larger, 2 not_smaller) applied to
+  sizes; the runtime reads them while planning.
 Dtypes: nearest moves elements of any dtype; linear and cubic take float32 (checked by the runtime).
 """
 from __future__ import annotations
@@ -16,7 +21,7 @@ import math
 import numpy as np
 
 from .registry import Attr, define
-from ._common import ANY, attrs_of, fail, is_sym, known, shape_str
+from ._common import ANY, attrs_of, fail, fresh_dim, is_sym, known, normalize_axis, param_len, shape_str
 
 
 # ---- Resize ------------------------------------------------------------------------
@@ -26,27 +31,82 @@ RESIZE_MODES = ("nearest", "linear", "cubic")
 NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 
 
+def _given_inputs(ins) -> list:
+    return [i for i in (1, 2) if len(ins) > i and ins[i] is not None]
+
+
 def _resize_infer(node, ins):
     t, s = known(node, ins[0], "x")
     at = attrs_of(node)
-    scales, sizes = list(at["scales"]), list(at["sizes"])
     if at["mode"] not in range(3) or at["coordinate_transformation_mode"] not in range(6) or \
-            at["nearest_mode"] not in range(4):
+            at["nearest_mode"] not in range(4) or at["keep_aspect_ratio_policy"] not in range(3):
         raise fail(node, f"mode {at['mode']}, coordinate_transformation_mode "
-                         f"{at['coordinate_transformation_mode']} or nearest_mode {at['nearest_mode']} unknown")
+                         f"{at['coordinate_transformation_mode']}, nearest_mode {at['nearest_mode']} or "
+                         f"keep_aspect_ratio_policy {at['keep_aspect_ratio_policy']} unknown")
+    given = _given_inputs(ins)
+    if given:
+        return [(t, _infer_from_inputs(node, ins, given, s, at))]
+    scales, sizes = list(at["scales"]), list(at["sizes"])
     if len(scales) != len(s) or len(sizes) != len(s) or min(scales, default=1) <= 0:
         raise fail(node, f"scales {scales} and sizes {sizes} need one positive value per axis of x {shape_str(s)}")
     out = []
     for axis, (d, scale, size) in enumerate(zip(s, scales, sizes)):
-        if is_sym(d):
-            if scale != 1.0:
-                raise fail(node, f"axis {axis} is symbolic ({d!r}); only scale 1 is supported there")
-            out.append(d)
+        if is_sym(d):  # planned for the concrete input: floor(in * scale)
+            out.append(d if scale == 1.0 else fresh_dim(node, axis))
+        elif size == -1:
+            out.append(int(np.floor(np.float32(scale) * np.float32(d))))
         elif size < 1:
             raise fail(node, f"output size {size} on axis {axis} must be >= 1")
         else:
             out.append(int(size))
     return [(t, tuple(out))]
+
+
+def _input_axes(node, at, rank) -> list:
+    axes = [normalize_axis(node, a, rank, "resize axis") for a in at["axes"]] or list(range(rank))
+    if len(set(axes)) != len(axes):
+        raise fail(node, f"axes {at['axes']} repeat")
+    return axes
+
+
+def _infer_from_inputs(node, ins, given, s, at) -> tuple:
+    """Output shape when scales or sizes come as an input (one value per listed axis)."""
+    if len(given) != 1:
+        raise fail(node, "exactly one of the scales and sizes inputs must be given")
+    axes, k = _input_axes(node, at, len(s)), given[0]
+    what = "scales" if k == 1 else "sizes"
+    if param_len(node, ins, k, what) != len(axes):
+        raise fail(node, f"{what} needs one value per axis in {axes}")
+    if ins[k].is_const and not any(is_sym(s[a]) for a in axes):
+        values = [float(v) if k == 1 else int(v) for v in np.asarray(ins[k].const).reshape(-1)]
+        _, sizes = geometry(s, at, values if k == 1 else None, values if k == 2 else None)
+        return tuple(sizes)
+    return tuple(fresh_dim(node, a) if a in axes else d for a, d in enumerate(s))
+
+
+def geometry(shape, at, scales=None, sizes=None) -> tuple:
+    """Per-axis (scales, sizes) of a static input shape from scales or sizes given for
+    at["axes"] (all axes when empty), keep_aspect_ratio_policy applied to sizes. As
+    onnxruntime: sizes give scale out/in; scales give floor(in * scale) in float32."""
+    r = len(shape)
+    axes = [a % r for a in at["axes"]] or list(range(r))
+    full_scales, full_sizes = [1.0] * r, [int(d) for d in shape]
+    if sizes is not None:
+        ratios = [sizes[k] / shape[a] if shape[a] else 1.0 for k, a in enumerate(axes)]
+        policy = at["keep_aspect_ratio_policy"]
+        if policy:
+            scale = (min if policy == 1 else max)(ratios)
+            ratios = [scale] * len(axes)
+            sizes = [int(scale * shape[a] + 0.5) for a in axes]  # round half up, as the spec says
+        for k, a in enumerate(axes):
+            full_scales[a], full_sizes[a] = ratios[k], int(sizes[k])
+    else:
+        for k, a in enumerate(axes):
+            if not scales[k] > 0:
+                raise ValueError(f"scales {list(scales)} must be positive")
+            full_scales[a] = float(scales[k])
+            full_sizes[a] = int(np.floor(np.float32(scales[k]) * np.float32(shape[a])))
+    return full_scales, full_sizes
 
 
 def _source_coords(mode, i, scale, n_in, n_out):
@@ -103,7 +163,16 @@ def _resize_matrix(n_in, n_out, scale, at):
 def _resize_reference(inputs, attrs):
     x = inputs[0]
     y = x.astype(np.float64)
-    for axis, (n_in, scale, n_out) in enumerate(zip(x.shape, attrs["scales"], attrs["sizes"])):
+    given = _given_inputs(inputs)
+    if given:
+        values = np.asarray(inputs[given[0]]).reshape(-1)
+        scales, sizes = geometry(x.shape, attrs, [float(v) for v in values] if given[0] == 1 else None,
+                                 [int(v) for v in values] if given[0] == 2 else None)
+    else:
+        scales = list(attrs["scales"])
+        sizes = [size if size != -1 else n if scale == 1.0 else int(np.floor(np.float32(scale) * np.float32(n)))
+                 for n, scale, size in zip(x.shape, scales, attrs["sizes"])]
+    for axis, (n_in, scale, n_out) in enumerate(zip(x.shape, scales, sizes)):
         n_out = n_in if n_out < 0 else n_out
         if n_out == n_in and math.isclose(scale, 1.0):
             continue  # identity along this axis for every mode
@@ -111,8 +180,10 @@ def _resize_reference(inputs, attrs):
     return [y.astype(x.dtype)]
 
 
-define("Resize", 106, "resize", ("x: T",), ("y: T",), {
+define("Resize", 106, "resize", ("x: T", "scales?: F32", "sizes?: I64"), ("y: T",), {
     "mode": Attr("int", 0), "coordinate_transformation_mode": Attr("int", 0), "nearest_mode": Attr("int", 0),
     "cubic_coeff_a": Attr("float", -0.75), "exclude_outside": Attr("int", 0),
-    "extrapolation_value": Attr("float", 0.0), "scales": Attr("floats"), "sizes": Attr("ints"),
-}, types={"T": ANY}, infer=_resize_infer, reference=_resize_reference)
+    "extrapolation_value": Attr("float", 0.0), "scales": Attr("floats", []), "sizes": Attr("ints", []),
+    "axes": Attr("ints", []), "keep_aspect_ratio_policy": Attr("int", 0),
+}, types={"T": ANY, "F32": ("float32",), "I64": ("int64",)}, plan_inputs=("scales", "sizes"),
+       infer=_resize_infer, reference=_resize_reference)

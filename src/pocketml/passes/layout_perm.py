@@ -119,6 +119,9 @@ def _pad(s, node, p):
 
 
 def _resize(s, node, p):
+    if any(node.inputs[1:]):  # scales/sizes inputs follow the axes attribute: remap the axes
+        axes = [_axis(a, len(p)) for a in attr(node, "axes")] or list(range(len(p)))
+        return None if None in axes else Plan([0], {"axes": [p[a] for a in axes]}, [p])
     updates = {}
     for key in ("scales", "sizes"):
         values = list(node.attrs.get(key, []))

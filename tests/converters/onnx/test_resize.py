@@ -1,12 +1,17 @@
 """ONNX Resize (opsets 10..19) and Upsample import: modes, coordinate transforms, sizes, keep_aspect_ratio.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
-(helpers.check).
+(helpers.check); scales on symbolic axes and scales/sizes fed at run time run the C runtime
+against onnxruntime at several shapes and values, one of them seen again after others.
 """
 from __future__ import annotations
 
 import numpy as np
+import onnxruntime as ort
 import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
@@ -85,3 +90,49 @@ def test_resize_antialias_is_unsupported():
                      {"scales": np.array([1, 1, 0.5, 0.5], np.float32)}, 18, extra_inputs=[""])
     with pytest.raises(UnsupportedOpError, match=r"'my_resize' \(Resize, opset 18\).*antialias"):
         import_onnx(model)
+
+
+def _resize_model(inputs, attrs, opset=19, **node_inputs):
+    """Resize over x [N, C, H, W] with symbolic dims where ``inputs`` says; node_inputs names roi/scales/sizes."""
+    names = ["x", node_inputs.get("roi", ""), node_inputs.get("scales", ""), node_inputs.get("sizes", "")]
+    while not names[-1]:
+        names.pop()
+    node = helper.make_node("Resize", names, ["y"], **attrs)
+    graph = helper.make_graph([node], "resize", [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              initializer=node_inputs.get("inits", []))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _against_onnxruntime(model, feeds_list):
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for feeds in feeds_list:
+        got, want = session.run(feeds)["y"], oracle.run(None, feeds)[0]
+        assert got.shape == want.shape, (got.shape, want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+def test_scale_on_symbolic_axes_applies_to_each_concrete_shape(mode):
+    # the YOLO / OCR upsampling pattern: a constant scale on axes the model leaves symbolic
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 1.5], np.float32), "scales")
+    model = _resize_model([("x", TensorProto.FLOAT, ["n", 3, "h", "w"])], {"mode": mode},
+                          roi="", scales="scales", inits=[scales])
+    _against_onnxruntime(model, [{"x": rand(*s)} for s in [(1, 3, 4, 6), (2, 3, 7, 5), (1, 3, 1, 9), (1, 3, 4, 6)]])
+
+
+@pytest.mark.parametrize("policy", ["stretch", "not_larger", "not_smaller"])
+def test_sizes_fed_at_run_time(policy):
+    model = _resize_model([("x", TensorProto.FLOAT, [1, 2, 5, 6]), ("sizes", TensorProto.INT64, [2])],
+                          {"mode": "linear", "axes": [2, 3], "keep_aspect_ratio_policy": policy}, sizes="sizes")
+    _against_onnxruntime(model, [{"x": rand(1, 2, 5, 6), "sizes": i64(*s)} for s in [(7, 11), (3, 4), (10, 3), (7, 11)]])
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_scales_fed_at_run_time_on_symbolic_input(mode):
+    model = _resize_model([("x", TensorProto.FLOAT, [1, 2, "h", "w"]), ("scales", TensorProto.FLOAT, [4])],
+                          {"mode": mode}, roi="", scales="scales")
+    feeds = [({"x": rand(1, 2, h, w), "scales": np.array(s, np.float32)})
+             for (h, w), s in [((4, 6), (1, 1, 2, 2)), ((5, 3), (1, 1, 0.6, 1.5)), ((4, 6), (1, 1, 2, 2))]]
+    _against_onnxruntime(model, feeds)
