@@ -515,6 +515,46 @@ static const pml_port_schema k_softsign_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_softsign_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_tan_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_tan_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_asin_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_asin_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_acos_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_acos_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_atan_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_atan_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_sinh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_sinh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_cosh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_cosh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_asinh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_asinh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_acosh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_acosh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_atanh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_atanh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_swish_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_swish_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -623,4 +663,14 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SHRINK] = {"Shrink", 1, 1, 1, 1, 1, 1, k_shrink_in, k_shrink_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_THRESHOLDEDRELU] = {"ThresholdedRelu", 1, 1, 1, 1, 1, 1, k_thresholdedrelu_in, k_thresholdedrelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SOFTSIGN] = {"Softsign", 1, 1, 1, 1, 1, 1, k_softsign_in, k_softsign_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_TAN] = {"Tan", 1, 1, 1, 1, 1, 1, k_tan_in, k_tan_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ASIN] = {"Asin", 1, 1, 1, 1, 1, 1, k_asin_in, k_asin_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ACOS] = {"Acos", 1, 1, 1, 1, 1, 1, k_acos_in, k_acos_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ATAN] = {"Atan", 1, 1, 1, 1, 1, 1, k_atan_in, k_atan_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SINH] = {"Sinh", 1, 1, 1, 1, 1, 1, k_sinh_in, k_sinh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_COSH] = {"Cosh", 1, 1, 1, 1, 1, 1, k_cosh_in, k_cosh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ASINH] = {"Asinh", 1, 1, 1, 1, 1, 1, k_asinh_in, k_asinh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ACOSH] = {"Acosh", 1, 1, 1, 1, 1, 1, k_acosh_in, k_acosh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ATANH] = {"Atanh", 1, 1, 1, 1, 1, 1, k_atanh_in, k_atanh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SWISH] = {"Swish", 1, 1, 1, 1, 1, 1, k_swish_in, k_swish_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
 };
