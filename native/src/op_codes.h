@@ -120,7 +120,12 @@ enum pml_op_code {
     PML_OP_ACOSH = 227,
     PML_OP_ATANH = 228,
     PML_OP_SWISH = 229,
-    PML_OP_MAX_CODE = 229
+    PML_OP_BITWISEAND = 230,
+    PML_OP_BITWISEOR = 231,
+    PML_OP_BITWISEXOR = 232,
+    PML_OP_BITWISENOT = 233,
+    PML_OP_BITSHIFT = 234,
+    PML_OP_MAX_CODE = 234
 };
 
 /* name of each op code, NULL for unused codes */
@@ -241,6 +246,11 @@ enum pml_op_code {
     [227] = "Acosh", \
     [228] = "Atanh", \
     [229] = "Swish", \
+    [230] = "BitwiseAnd", \
+    [231] = "BitwiseOr", \
+    [232] = "BitwiseXor", \
+    [233] = "BitwiseNot", \
+    [234] = "BitShift", \
 }
 
 #endif

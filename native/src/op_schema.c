@@ -555,6 +555,30 @@ static const pml_port_schema k_swish_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
 static const pml_port_schema k_swish_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_bitwiseand_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitwiseand_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitwiseor_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitwiseor_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitwisexor_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitwisexor_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitwisenot_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
+static const pml_port_schema k_bitwisenot_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitshift_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_bitshift_out[] = {
+    {"z", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -673,4 +697,9 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ACOSH] = {"Acosh", 1, 1, 1, 1, 1, 1, k_acosh_in, k_acosh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_ATANH] = {"Atanh", 1, 1, 1, 1, 1, 1, k_atanh_in, k_atanh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SWISH] = {"Swish", 1, 1, 1, 1, 1, 1, k_swish_in, k_swish_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_BITWISEAND] = {"BitwiseAnd", 2, 2, 1, 1, 2, 1, k_bitwiseand_in, k_bitwiseand_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITWISEOR] = {"BitwiseOr", 2, 2, 1, 1, 2, 1, k_bitwiseor_in, k_bitwiseor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITWISEXOR] = {"BitwiseXor", 2, 2, 1, 1, 2, 1, k_bitwisexor_in, k_bitwisexor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITWISENOT] = {"BitwiseNot", 1, 1, 1, 1, 1, 1, k_bitwisenot_in, k_bitwisenot_out, PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITSHIFT] = {"BitShift", 2, 2, 1, 1, 2, 1, k_bitshift_in, k_bitshift_out, PML_TRAIT_ELEMENTWISE},
 };
