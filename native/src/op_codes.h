@@ -125,7 +125,9 @@ enum pml_op_code {
     PML_OP_BITWISEXOR = 232,
     PML_OP_BITWISENOT = 233,
     PML_OP_BITSHIFT = 234,
-    PML_OP_MAX_CODE = 234
+    PML_OP_LPPOOL = 236,
+    PML_OP_GLOBALLPPOOL = 237,
+    PML_OP_MAX_CODE = 237
 };
 
 /* name of each op code, NULL for unused codes */
@@ -251,6 +253,8 @@ enum pml_op_code {
     [232] = "BitwiseXor", \
     [233] = "BitwiseNot", \
     [234] = "BitShift", \
+    [236] = "LpPool", \
+    [237] = "GlobalLpPool", \
 }
 
 #endif

@@ -579,6 +579,14 @@ static const pml_port_schema k_bitshift_in[] = {
     {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 static const pml_port_schema k_bitshift_out[] = {
     {"z", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
+static const pml_port_schema k_lppool_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_lppool_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_globallppool_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_globallppool_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -702,4 +710,6 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_BITWISEXOR] = {"BitwiseXor", 2, 2, 1, 1, 2, 1, k_bitwisexor_in, k_bitwisexor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
     [PML_OP_BITWISENOT] = {"BitwiseNot", 1, 1, 1, 1, 1, 1, k_bitwisenot_in, k_bitwisenot_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_BITSHIFT] = {"BitShift", 2, 2, 1, 1, 2, 1, k_bitshift_in, k_bitshift_out, PML_TRAIT_ELEMENTWISE},
+    [PML_OP_LPPOOL] = {"LpPool", 1, 1, 1, 1, 1, 1, k_lppool_in, k_lppool_out, 0},
+    [PML_OP_GLOBALLPPOOL] = {"GlobalLpPool", 1, 1, 1, 1, 1, 1, k_globallppool_in, k_globallppool_out, 0},
 };

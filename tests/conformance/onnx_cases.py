@@ -35,7 +35,7 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
 # the remaining ONNX math and bitwise ops
 SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Swish",
-                       "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean"}
+                       "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean", "LpPool", "GlobalLpPool"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
