@@ -33,6 +33,7 @@ _UNARY = {
     "ThresholdedRelu": ("ThresholdedRelu", {"alpha": ("alpha", 1.0)}),
     "Softsign": ("Softsign", {}),
     "Shrink": ("Shrink", {"bias": ("bias", 0.0), "lambd": ("lambd", 0.5)}),
+    "Swish": ("Swish", {"alpha": ("alpha", 1.0)}),  # opset 24
 }
 
 
@@ -147,7 +148,8 @@ def predicate(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1(node.op_type, [node.input(0)], node.output(0), attrs)
 
 
-@handler("Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf")
+@handler("Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Erf", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+         "Acosh", "Atanh")
 def math_unary(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1(node.op_type, [node.input(0)], node.output(0))
 

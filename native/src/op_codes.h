@@ -110,7 +110,24 @@ enum pml_op_code {
     PML_OP_SHRINK = 192,
     PML_OP_THRESHOLDEDRELU = 193,
     PML_OP_SOFTSIGN = 194,
-    PML_OP_MAX_CODE = 194
+    PML_OP_TAN = 220,
+    PML_OP_ASIN = 221,
+    PML_OP_ACOS = 222,
+    PML_OP_ATAN = 223,
+    PML_OP_SINH = 224,
+    PML_OP_COSH = 225,
+    PML_OP_ASINH = 226,
+    PML_OP_ACOSH = 227,
+    PML_OP_ATANH = 228,
+    PML_OP_SWISH = 229,
+    PML_OP_BITWISEAND = 230,
+    PML_OP_BITWISEOR = 231,
+    PML_OP_BITWISEXOR = 232,
+    PML_OP_BITWISENOT = 233,
+    PML_OP_BITSHIFT = 234,
+    PML_OP_LPPOOL = 236,
+    PML_OP_GLOBALLPPOOL = 237,
+    PML_OP_MAX_CODE = 237
 };
 
 /* name of each op code, NULL for unused codes */
@@ -221,6 +238,23 @@ enum pml_op_code {
     [192] = "Shrink", \
     [193] = "ThresholdedRelu", \
     [194] = "Softsign", \
+    [220] = "Tan", \
+    [221] = "Asin", \
+    [222] = "Acos", \
+    [223] = "Atan", \
+    [224] = "Sinh", \
+    [225] = "Cosh", \
+    [226] = "Asinh", \
+    [227] = "Acosh", \
+    [228] = "Atanh", \
+    [229] = "Swish", \
+    [230] = "BitwiseAnd", \
+    [231] = "BitwiseOr", \
+    [232] = "BitwiseXor", \
+    [233] = "BitwiseNot", \
+    [234] = "BitShift", \
+    [236] = "LpPool", \
+    [237] = "GlobalLpPool", \
 }
 
 #endif

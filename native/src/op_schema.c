@@ -527,6 +527,78 @@ static const pml_port_schema k_softsign_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_softsign_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_tan_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_tan_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_asin_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_asin_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_acos_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_acos_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_atan_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_atan_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_sinh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_sinh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_cosh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_cosh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_asinh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_asinh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_acosh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_acosh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_atanh_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_atanh_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_swish_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_swish_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwiseand_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwiseand_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwiseor_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwiseor_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwisexor_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwisexor_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitwisenot_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_bitwisenot_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitshift_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_bitshift_out[] = {
+    {"z", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_lppool_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_lppool_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_globallppool_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_globallppool_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -635,4 +707,21 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SHRINK] = {"Shrink", 1, 1, 1, 1, 1, 1, k_shrink_in, k_shrink_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_THRESHOLDEDRELU] = {"ThresholdedRelu", 1, 1, 1, 1, 1, 1, k_thresholdedrelu_in, k_thresholdedrelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SOFTSIGN] = {"Softsign", 1, 1, 1, 1, 1, 1, k_softsign_in, k_softsign_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_TAN] = {"Tan", 1, 1, 1, 1, 1, 1, k_tan_in, k_tan_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ASIN] = {"Asin", 1, 1, 1, 1, 1, 1, k_asin_in, k_asin_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ACOS] = {"Acos", 1, 1, 1, 1, 1, 1, k_acos_in, k_acos_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ATAN] = {"Atan", 1, 1, 1, 1, 1, 1, k_atan_in, k_atan_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SINH] = {"Sinh", 1, 1, 1, 1, 1, 1, k_sinh_in, k_sinh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_COSH] = {"Cosh", 1, 1, 1, 1, 1, 1, k_cosh_in, k_cosh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ASINH] = {"Asinh", 1, 1, 1, 1, 1, 1, k_asinh_in, k_asinh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ACOSH] = {"Acosh", 1, 1, 1, 1, 1, 1, k_acosh_in, k_acosh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_ATANH] = {"Atanh", 1, 1, 1, 1, 1, 1, k_atanh_in, k_atanh_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_SWISH] = {"Swish", 1, 1, 1, 1, 1, 1, k_swish_in, k_swish_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_BITWISEAND] = {"BitwiseAnd", 2, 2, 1, 1, 2, 1, k_bitwiseand_in, k_bitwiseand_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITWISEOR] = {"BitwiseOr", 2, 2, 1, 1, 2, 1, k_bitwiseor_in, k_bitwiseor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITWISEXOR] = {"BitwiseXor", 2, 2, 1, 1, 2, 1, k_bitwisexor_in, k_bitwisexor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITWISENOT] = {"BitwiseNot", 1, 1, 1, 1, 1, 1, k_bitwisenot_in, k_bitwisenot_out, PML_TRAIT_ELEMENTWISE},
+    [PML_OP_BITSHIFT] = {"BitShift", 2, 2, 1, 1, 2, 1, k_bitshift_in, k_bitshift_out, PML_TRAIT_ELEMENTWISE},
+    [PML_OP_LPPOOL] = {"LpPool", 1, 1, 1, 1, 1, 1, k_lppool_in, k_lppool_out, 0},
+    [PML_OP_GLOBALLPPOOL] = {"GlobalLpPool", 1, 1, 1, 1, 1, 1, k_globallppool_in, k_globallppool_out, 0},
 };

@@ -1,7 +1,8 @@
 /*
  * test_logic.c — comparisons (every dtype the registry allows, exact: 64-bit
  * integers are not compared through doubles), And/Or/Xor, Where (3-way
- * broadcasting, every dtype): the reference kernels against naive loops, the
+ * broadcasting, every dtype), the bitwise ops and BitShift on every integer
+ * dtype (broadcast, shift amounts around the width and negative): the reference kernels against naive loops, the
  * AVX2 kernels and two threads against the reference at awkward sizes; then
  * the error paths of the ops added for transformer graphs (comparisons,
  * logic, Where, Mod, Gelu, Erf, Floor).
@@ -173,6 +174,88 @@ static void test_not(void) {
     }
 }
 
+/* ---- bitwise ops --------------------------------------------------------------------------------------- */
+
+static const pml_dtype g_integers[] = {PML_INT8, PML_UINT8, PML_INT16, PML_UINT16,
+                                       PML_INT32, PML_UINT32, PML_INT64, PML_UINT64};
+
+/* op (PML_OP_BITWISE*, or PML_OP_BITSHIFT with left = 1/0) of a and b, naive, as the bits of the result */
+static uint64_t naive_bits(int op, int left, pml_dtype dt, const void *a, int64_t ia, const void *b, int64_t ib) {
+    const uint64_t x = tv_get_u(dt, a, ia), y = tv_get_u(dt, b, ib);
+    const int64_t width = 8 * (int64_t)pml_dtype_size(dt);
+    const int64_t amount = tv_is_signed(dt) ? tv_get_i(dt, b, ib) : (y > 64 ? 64 : (int64_t)y);
+    const int negative = tv_is_signed(dt) && tv_get_i(dt, a, ia) < 0;
+    switch (op) {
+    case PML_OP_BITWISEAND: return x & y;
+    case PML_OP_BITWISEOR: return x | y;
+    case PML_OP_BITWISEXOR: return x ^ y;
+    default: break;
+    }
+    if (amount < 0 || amount >= width) return !left && negative ? ~0ull : 0; /* the sign fill alone */
+    if (left) return x << amount;
+    if (negative) return ~(~x >> amount); /* x sign-extended to 64 bits: arithmetic shift */
+    return (x & (width == 64 ? ~0ull : (1ull << width) - 1)) >> amount;
+}
+
+static void check_bitwise(int op, int left, pml_dtype dt, int ra, const int64_t *da, int rb, const int64_t *db) {
+    pml_tensor a = tv_rand(dt, ra, da, 0, 0), b = tv_rand(dt, rb, db, 0, 0), y;
+    const int64_t nb = pml_shape_numel(rb, db), width = 8 * (int64_t)pml_dtype_size(dt);
+    if (op == PML_OP_BITSHIFT) /* amounts around the width, a few negative ones (signed) */
+        for (int64_t i = 0; i < nb; i++)
+            tv_put_bits(dt, b.data, i, (uint64_t)(int64_t)test_randf(tv_is_signed(dt) ? -3.0f : 0.0f, (float)width + 3));
+    pml_attr dir = {0};
+    dir.name = "direction", dir.type = PML_ATTR_STRING, dir.s = left ? "LEFT" : "RIGHT";
+    pml_tensor *in[2] = {&a, &b};
+    char what[96];
+    snprintf(what, sizeof what, "bitwise op %d%s %s ranks %d/%d", op, left ? " left" : "", pml_dtype_name(dt), ra, rb);
+    tt_check_isa(what, op, &dir, op == PML_OP_BITSHIFT, in, 2, -1, 0, &y);
+    if (y.data) {
+        CHECK(y.dtype == dt);
+        const int64_t n = pml_shape_numel(y.rank, y.dims);
+        pml_tensor want = test_tensor(dt, y.rank, y.dims, 0);
+        for (int64_t i = 0; i < n; i++)
+            tv_put_bits(dt, want.data, i, naive_bits(op, left, dt, a.data, tt_bcast_offset(i, y.rank, y.dims, ra, da),
+                                                     b.data, tt_bcast_offset(i, y.rank, y.dims, rb, db)));
+        int ok = memcmp(y.data, want.data, want.nbytes) == 0;
+        if (!ok) fprintf(stderr, "%s: wrong element\n", what);
+        CHECK(ok);
+        tt_free(&want);
+        tt_free(&y);
+    }
+    tt_free(&a);
+    tt_free(&b);
+}
+
+static void test_bitwise(void) {
+    static const int ops[][2] = {{PML_OP_BITWISEAND, 0}, {PML_OP_BITWISEOR, 0}, {PML_OP_BITWISEXOR, 0},
+                                 {PML_OP_BITSHIFT, 1},   {PML_OP_BITSHIFT, 0}};
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+        for (size_t d = 0; d < sizeof g_integers / sizeof g_integers[0]; d++) {
+            for (int s = 0; s < N_SIZES; s++) {
+                int64_t n[1] = {g_sizes[s]}, one[1] = {1}, rows[2] = {3, g_sizes[s]};
+                check_bitwise(ops[o][0], ops[o][1], g_integers[d], 1, n, 1, n);
+                check_bitwise(ops[o][0], ops[o][1], g_integers[d], 1, n, 1, one);
+                check_bitwise(ops[o][0], ops[o][1], g_integers[d], 0, NULL, 1, n);
+                check_bitwise(ops[o][0], ops[o][1], g_integers[d], 1, n, 2, rows);
+            }
+            int64_t a3[3] = {4, 1, 37}, b2[2] = {5, 1};
+            check_bitwise(ops[o][0], ops[o][1], g_integers[d], 3, a3, 2, b2);
+        }
+    /* BitwiseNot */
+    for (size_t d = 0; d < sizeof g_integers / sizeof g_integers[0]; d++)
+        for (int s = 0; s < N_SIZES; s++) {
+            int64_t n[1] = {g_sizes[s]};
+            pml_tensor x = tv_rand(g_integers[d], 1, n, 0, 0), y;
+            pml_tensor *in[1] = {&x};
+            tt_check_isa("bitwise not", PML_OP_BITWISENOT, NULL, 0, in, 1, -1, 0, &y);
+            int ok = y.data != NULL && y.dtype == g_integers[d];
+            for (size_t i = 0; ok && i < x.nbytes; i++) ok = ((uint8_t *)y.data)[i] == (uint8_t)~((uint8_t *)x.data)[i];
+            CHECK(ok);
+            tt_free(&y);
+            tt_free(&x);
+        }
+}
+
 /* ---- Where ------------------------------------------------------------------------------------------ */
 
 static void check_where(pml_dtype dt, int rc, const int64_t *dc, int rx, const int64_t *dx, int ry, const int64_t *dy) {
@@ -258,6 +341,22 @@ static void test_errors(void) {
     pml_tensor *i1[1] = {&i32};
     tt_expect_error("erf int", PML_ERR_DTYPE, PML_OP_ERF, NULL, 0, i1, 1, 1);
     tt_expect_error("floor int", PML_ERR_DTYPE, PML_OP_FLOOR, NULL, 0, i1, 1, 1);
+    pml_tensor *ii[2] = {&i32, &i32}, *if_[2] = {&i32, &f};
+    tt_expect_error("bitwise and float", PML_ERR_DTYPE, PML_OP_BITWISEAND, NULL, 0, ff, 2, 1);
+    tt_expect_error("bitwise or bool", PML_ERR_DTYPE, PML_OP_BITWISEOR, NULL, 0, bb, 2, 1);
+    tt_expect_error("bitwise xor mixed", PML_ERR_DTYPE, PML_OP_BITWISEXOR, NULL, 0, if_, 2, 1);
+    tt_expect_error("bitwise not float", PML_ERR_DTYPE, PML_OP_BITWISENOT, NULL, 0, x1, 1, 1);
+    pml_tensor i4 = tt_make(PML_INT32, 1, d4, NULL), *ii4[2] = {&i32, &i4};
+    pml_attr dir = {0};
+    dir.name = "direction", dir.type = PML_ATTR_STRING, dir.s = "UP";
+    tt_expect_error("bitshift direction", PML_ERR_INVALID_MODEL, PML_OP_BITSHIFT, &dir, 1, ii, 2, 1);
+    tt_expect_error("bitshift without direction", PML_ERR_INVALID_MODEL, PML_OP_BITSHIFT, NULL, 0, ii, 2, 1);
+    dir.type = PML_ATTR_INT;
+    tt_expect_error("bitshift direction type", PML_ERR_INVALID_MODEL, PML_OP_BITSHIFT, &dir, 1, ii, 2, 1);
+    dir.type = PML_ATTR_STRING, dir.s = "LEFT";
+    tt_expect_error("bitshift shapes", PML_ERR_SHAPE, PML_OP_BITSHIFT, &dir, 1, ii4, 2, 1);
+    tt_expect_error("bitwise and shapes", PML_ERR_SHAPE, PML_OP_BITWISEAND, NULL, 0, ii4, 2, 1);
+    tt_free(&i4);
     tt_free(&f);
     tt_free(&f4);
     tt_free(&i32);
@@ -270,6 +369,7 @@ int main(void) {
     test_f32_typed_vs_fast();
     test_logical();
     test_not();
+    test_bitwise();
     test_where();
     test_errors();
     return test_finish("test_logic");

@@ -1,5 +1,6 @@
 /*
- * test_pool.c — MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (NHWC).
+ * test_pool.c — MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, LpPool,
+ * GlobalLpPool (NHWC).
  *  - hand cases, including ceil_mode + count_include_pad values checked
  *    against onnxruntime 1.31 (the window past the padding does not count);
  *  - the reference against an oracle written here that pads x with NaN up
@@ -8,7 +9,9 @@
  *    threads 1 and 2; NaN propagation of max;
  *  - infer errors (windows covering only padding, bad attributes);
  *  - MaxPool on float16/int8/uint8, the other pools on float16 (the
- *    type-generic kernels) against the oracle at channels 1, 7, 8, 9, 13, 127.
+ *    type-generic kernels) against the oracle at channels 1, 7, 8, 9, 13, 127;
+ *  - the Lp pools (p = 1, 2, 3, 0.5) on float32 and float16 against the oracle,
+ *    which for them sums |x|^p in double over the real taps.
  */
 #include "typed_testutil.h"
 
@@ -16,6 +19,7 @@ typedef struct pool_cfg {
     int op;
     int64_t n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
     int ceil_mode, cip;
+    float p; /* the Lp pools */
 } pool_cfg;
 
 static int64_t pool_out(int64_t size, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1, int ceil_mode) {
@@ -26,7 +30,25 @@ static int64_t pool_out(int64_t size, int64_t k, int64_t s, int64_t d, int64_t p
     return (o - 1) * s >= size + p0 ? o - 1 : o;
 }
 
-static int is_global(const pool_cfg *p) { return p->op == PML_OP_GLOBALAVERAGEPOOL || p->op == PML_OP_GLOBALMAXPOOL; }
+static int is_global(const pool_cfg *p) {
+    return p->op == PML_OP_GLOBALAVERAGEPOOL || p->op == PML_OP_GLOBALMAXPOOL || p->op == PML_OP_GLOBALLPPOOL;
+}
+static int is_lp(const pool_cfg *p) { return p->op == PML_OP_LPPOOL || p->op == PML_OP_GLOBALLPPOOL; }
+
+/* The attributes of a configuration (k, s, d, pads: its arrays); returns how many. */
+static int pool_attrs(const pool_cfg *p, int64_t k[2], int64_t s[2], int64_t d[2], int64_t pads[4], pml_attr attrs[6]) {
+    k[0] = p->kh, k[1] = p->kw, s[0] = p->sh, s[1] = p->sw, d[0] = p->dh, d[1] = p->dw;
+    pads[0] = p->pt, pads[1] = p->pl, pads[2] = p->pb, pads[3] = p->pr;
+    int n = 0;
+    if (!is_global(p)) {
+        attrs[n++] = attr_ints("kernel", k, 2), attrs[n++] = attr_ints("strides", s, 2);
+        attrs[n++] = attr_ints("dilations", d, 2), attrs[n++] = attr_ints("pads", pads, 4);
+        attrs[n++] = attr_int("ceil_mode", p->ceil_mode);
+    }
+    if (p->op == PML_OP_AVERAGEPOOL) attrs[n++] = attr_int("count_include_pad", p->cip);
+    if (is_lp(p)) attrs[n++] = attr_float("p", p->p);
+    return n;
+}
 static int64_t cfg_oh(const pool_cfg *p) {
     return is_global(p) ? 1 : pool_out(p->h, p->kh, p->sh, p->dh, p->pt, p->pb, p->ceil_mode);
 }
@@ -38,11 +60,9 @@ static pml_tensor run_pool(const pool_cfg *p, const float *x, int scalar_only, i
     const int64_t xd[4] = {p->n, p->h, p->w, p->c};
     pml_tensor tx = test_tensor(PML_FLOAT32, 4, xd, 0);
     memcpy(tx.data, x, tx.nbytes);
-    const int64_t k[2] = {p->kh, p->kw}, s[2] = {p->sh, p->sw}, d[2] = {p->dh, p->dw}, pads[4] = {p->pt, p->pl, p->pb, p->pr};
-    pml_attr attrs[6] = {attr_ints("kernel", k, 2), attr_ints("strides", s, 2), attr_ints("dilations", d, 2),
-                         attr_ints("pads", pads, 4), attr_int("ceil_mode", p->ceil_mode),
-                         attr_int("count_include_pad", p->cip)};
-    const int n_attrs = is_global(p) ? 0 : p->op == PML_OP_AVERAGEPOOL ? 6 : 5;
+    int64_t k[2], s[2], d[2], pads[4];
+    pml_attr attrs[6];
+    const int n_attrs = pool_attrs(p, k, s, d, pads, attrs);
     pml_tensor *in[1] = {&tx};
     pml_tensor out;
     *st = pml_test_op(p->op, attrs, n_attrs, in, 1, &out, 1, scalar_only, threads);
@@ -52,7 +72,8 @@ static pml_tensor run_pool(const pool_cfg *p, const float *x, int scalar_only, i
 }
 
 /* Oracle: NaN-padded copy of x over [-pt, H+pb) x [-pl, W+pr); taps past
- * that extent (ceil_mode) are outside the window; NaN taps are padding. */
+ * that extent (ceil_mode) are outside the window; NaN taps are padding.
+ * Lp pools: (sum of |x|^p over the real taps)^(1/p), in double. */
 static void oracle_pool(const pool_cfg *p, const float *x, float *y) {
     int64_t kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, dh = p->dh, dw = p->dw;
     int64_t pt = p->pt, pl = p->pl, pb = p->pb, pr = p->pr;
@@ -67,7 +88,7 @@ static void oracle_pool(const pool_cfg *p, const float *x, float *y) {
                 for (int64_t j = 0; j < p->w; j++) xp[(i + pt) * wp + j + pl] = x[((n * p->h + i) * p->w + j) * p->c + ch];
             for (int64_t i = 0; i < oh; i++)
                 for (int64_t j = 0; j < ow; j++) {
-                    double sum = 0, mx = -INFINITY;
+                    double sum = 0, mx = -INFINITY, lp = 0;
                     int64_t real = 0, in_extent = 0;
                     for (int64_t u = 0; u < kh; u++)
                         for (int64_t v = 0; v < kw; v++) {
@@ -78,9 +99,11 @@ static void oracle_pool(const pool_cfg *p, const float *x, float *y) {
                             if (isnan(val)) continue;
                             real++;
                             sum += val;
+                            lp += pow(fabs((double)val), (double)p->p);
                             if (val > mx) mx = val;
                         }
                     float out = is_max ? (float)mx : (float)(sum / (double)(p->cip ? in_extent : real));
+                    if (is_lp(p)) out = (float)pow(lp, 1.0 / (double)p->p);
                     y[((n * oh + i) * ow + j) * p->c + ch] = out;
                 }
             free(xp);
@@ -190,6 +213,37 @@ static void test_random(void) {
     check_pool(&p, 0);
 }
 
+static void test_lp(void) {
+    static const float ps[] = {2, 1, 3, 0.5f};
+    const int64_t chans[] = {1, 3, 8, 17, 33, 64};
+    for (int i = 0; i < 48; i++) {
+        pool_cfg p = pcfg(PML_OP_LPPOOL, 4 + i % 7, 3 + (i / 2) % 6, chans[(i / 3) % 6], 1 + i % 3, 1 + (i / 4) % 3, 0);
+        p.p = ps[i % 4];
+        p.n = 1 + i % 2, p.kw = 1 + (i / 5) % 4, p.dh = 1 + (i / 11) % 2;
+        p.pt = (i / 3) % 2 < p.kh ? (i / 3) % 2 : 0, p.pr = (i / 2) % 2 < p.kw ? (i / 2) % 2 : 0;
+        p.ceil_mode = (i / 6) % 2;
+        if (cfg_oh(&p) < 1 || cfg_ow(&p) < 1) p.h += 6, p.w += 6;
+        check_pool(&p, 1);
+    }
+    for (int i = 0; i < 8; i++) {
+        pool_cfg p = pcfg(PML_OP_GLOBALLPPOOL, 1 + i % 7, 1 + i % 5, chans[i % 6], 1, 1, 0);
+        p.n = 1 + i % 3, p.p = ps[i % 4];
+        check_pool(&p, 1);
+    }
+    /* hand: L2 of a 2x2 window of 1..4 = sqrt(30); L1 = 10; p = 3: 100^(1/3) */
+    float x[4] = {1, -2, 3, -4};
+    const float p_of[3] = {2, 1, 3}, want[3] = {5.4772256f, 10.0f, 4.6415888f};
+    for (int k = 0; k < 3; k++) {
+        pool_cfg p = pcfg(k % 2 ? PML_OP_LPPOOL : PML_OP_GLOBALLPPOOL, 2, 2, 1, 2, 1, 0);
+        p.p = p_of[k];
+        pml_status s;
+        pml_tensor y = run_pool(&p, x, 0, 1, &s);
+        CHECK_OK(s);
+        if (y.data) CHECK(test_allclose((const float *)y.data, &want[k], 1, 1e-6f, 0, "lp pool hand"));
+        pml_aligned_free(y.data);
+    }
+}
+
 static void test_nan(void) {
     float x[2 * 2 * 9];
     for (int i = 0; i < 36; i++) x[i] = (float)i;
@@ -236,6 +290,16 @@ static void test_errors(void) {
     expect_error(q, a5, 3, "only padding");
     pml_attr a6[2] = {attr_ints("kernel", k2, 2), attr_int("ceil_mode", 2)};
     expect_error(p, a6, 2, "ceil_mode");
+    const float bad_p[3] = {0.0f, -1.0f, NAN};
+    for (int i = 0; i < 3; i++) {
+        pml_attr a7[2] = {attr_ints("kernel", k2, 2), attr_float("p", bad_p[i])};
+        pool_cfg lp = pcfg(PML_OP_LPPOOL, 5, 5, 3, 2, 1, 0);
+        expect_error(lp, a7, 2, "attribute p=");
+        lp.op = PML_OP_GLOBALLPPOOL;
+        expect_error(lp, a7 + 1, 1, "attribute p=");
+    }
+    pool_cfg lp = pcfg(PML_OP_LPPOOL, 5, 5, 3, 2, 1, 0);
+    expect_error(lp, NULL, 0, "'kernel' is missing");
 }
 
 /* A pool of dtype dt against the oracle run on the same (exact) values as float32: max bit for bit,
@@ -247,15 +311,13 @@ static void check_typed_pool(pml_dtype dt, pool_cfg p) {
     float *xf = malloc((size_t)nx * sizeof(float) + 4), *want = malloc((size_t)ny * sizeof(float) + 4);
     for (int64_t i = 0; i < nx; i++) xf[i] = (float)tt_get(&tx, i);
     oracle_pool(&p, xf, want);
-    const int64_t k[2] = {p.kh, p.kw}, st[2] = {p.sh, p.sw}, d[2] = {p.dh, p.dw}, pads[4] = {p.pt, p.pl, p.pb, p.pr};
-    pml_attr attrs[6] = {attr_ints("kernel", k, 2), attr_ints("strides", st, 2), attr_ints("dilations", d, 2),
-                         attr_ints("pads", pads, 4), attr_int("ceil_mode", p.ceil_mode),
-                         attr_int("count_include_pad", p.cip)};
-    const int is_avg = p.op == PML_OP_AVERAGEPOOL || p.op == PML_OP_GLOBALAVERAGEPOOL;
+    int64_t k[2], st[2], d[2], pads[4];
+    pml_attr attrs[6];
+    const int n_attrs = pool_attrs(&p, k, st, d, pads, attrs);
+    const int is_avg = p.op == PML_OP_AVERAGEPOOL || p.op == PML_OP_GLOBALAVERAGEPOOL || is_lp(&p);
     pml_tensor *in[1] = {&tx}, y;
     for (int threads = 1; threads <= 2; threads++) {
-        pml_status s = pml_test_op(p.op, attrs, is_global(&p) ? 0 : p.op == PML_OP_AVERAGEPOOL ? 6 : 5, in, 1, &y, 1,
-                                   threads == 1, threads);
+        pml_status s = pml_test_op(p.op, attrs, n_attrs, in, 1, &y, 1, threads == 1, threads);
         CHECK_OK(s);
         if (s != PML_OK) break;
         int bad = y.dtype != dt || pml_shape_numel(4, y.dims) != ny;
@@ -283,6 +345,12 @@ static void test_typed(void) {
             a.cip = 1, a.ceil_mode = 1;
             check_typed_pool(dts[t], a);
             check_typed_pool(dts[t], pcfg(PML_OP_GLOBALAVERAGEPOOL, 4, 3, tt_sizes[s], 1, 1, 0));
+            pool_cfg l = pcfg(PML_OP_LPPOOL, 5, 6, tt_sizes[s], 3, 2, 1);
+            l.p = s % 2 ? 3.0f : 2.0f, l.ceil_mode = 1;
+            check_typed_pool(dts[t], l);
+            l = pcfg(PML_OP_GLOBALLPPOOL, 4, 3, tt_sizes[s], 1, 1, 0);
+            l.p = s % 2 ? 1.0f : 2.0f;
+            check_typed_pool(dts[t], l);
         }
     /* outside ONNX's types: MaxPool on int16, AveragePool on int8 */
     int64_t xd[4] = {1, 3, 3, 2}, k[2] = {2, 2};
@@ -292,12 +360,15 @@ static void test_typed(void) {
     tt_expect_error("MaxPool int16", PML_ERR_DTYPE, PML_OP_MAXPOOL, &ka, 1, in, 1, 1);
     in[0] = &xh;
     tt_expect_error("AveragePool int8", PML_ERR_DTYPE, PML_OP_AVERAGEPOOL, &ka, 1, in, 1, 1);
+    tt_expect_error("LpPool int8", PML_ERR_DTYPE, PML_OP_LPPOOL, &ka, 1, in, 1, 1);
+    tt_expect_error("GlobalLpPool int8", PML_ERR_DTYPE, PML_OP_GLOBALLPPOOL, NULL, 0, in, 1, 1);
     tt_free(&x16), tt_free(&xh);
 }
 
 int main(void) {
     test_hand();
     test_random();
+    test_lp();
     test_nan();
     test_errors();
     test_typed();

@@ -48,6 +48,16 @@ static double u_softsign(double x, double a, double b) { return x / (1 + fabs(x)
 static double u_thresholded(double x, double a, double b) { return x > a ? x : 0; }
 static double u_mish(double x, double a, double b) { return x * tanh(log1p(exp(x))); }
 static double u_celu(double x, double a, double b) { return x > 0 ? x : a * expm1(x / a); }
+static double u_tan(double x, double a, double b) { return tan(x); }
+static double u_asin(double x, double a, double b) { return asin(x); }
+static double u_acos(double x, double a, double b) { return acos(x); }
+static double u_atan(double x, double a, double b) { return atan(x); }
+static double u_sinh(double x, double a, double b) { return sinh(x); }
+static double u_cosh(double x, double a, double b) { return cosh(x); }
+static double u_asinh(double x, double a, double b) { return asinh(x); }
+static double u_acosh(double x, double a, double b) { return acosh(x); }
+static double u_atanh(double x, double a, double b) { return atanh(x); }
+static double u_swish(double x, double a, double b) { return x / (1 + exp(-a * x)); }
 
 static void test_unary(void) {
     const unary_case cases[] = {
@@ -75,6 +85,17 @@ static void test_unary(void) {
         {PML_OP_THRESHOLDEDRELU, -5, 5, u_thresholded, 0.5f, 0, "alpha", NULL},
         {PML_OP_MISH, -20, 20, u_mish, 0, 0, NULL, NULL},
         {PML_OP_CELU, -5, 5, u_celu, 0.6f, 0, "alpha", NULL},
+        {PML_OP_TAN, -1.5f, 1.5f, u_tan, 0, 0, NULL, NULL},
+        {PML_OP_ASIN, -1, 1, u_asin, 0, 0, NULL, NULL},
+        {PML_OP_ACOS, -1, 1, u_acos, 0, 0, NULL, NULL},
+        {PML_OP_ATAN, -50, 50, u_atan, 0, 0, NULL, NULL},
+        {PML_OP_SINH, -20, 20, u_sinh, 0, 0, NULL, NULL},
+        {PML_OP_COSH, -20, 20, u_cosh, 0, 0, NULL, NULL},
+        {PML_OP_ASINH, -100, 100, u_asinh, 0, 0, NULL, NULL},
+        {PML_OP_ACOSH, 1, 100, u_acosh, 0, 0, NULL, NULL},
+        {PML_OP_ATANH, -0.999f, 0.999f, u_atanh, 0, 0, NULL, NULL},
+        {PML_OP_SWISH, -30, 30, u_swish, 1.0f, 0, "alpha", NULL},
+        {PML_OP_SWISH, -30, 30, u_swish, -0.7f, 0, "alpha", NULL},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const unary_case *uc = &cases[c];

@@ -155,6 +155,11 @@ static void test_float16_ops(void) {
         {PML_OP_ROUND, -5, 5, NULL, 0},       {PML_OP_SIGN, -5, 5, NULL, 0},
         {PML_OP_SIN, -6, 6, NULL, 0},         {PML_OP_COS, -6, 6, NULL, 0},
         {PML_OP_ERF, -3, 3, NULL, 0},         {PML_OP_GELU, -5, 5, NULL, 0},
+        {PML_OP_TAN, -1.4f, 1.4f, NULL, 0},   {PML_OP_ASIN, -1, 1, NULL, 0},
+        {PML_OP_ACOS, -1, 1, NULL, 0},        {PML_OP_ATAN, -20, 20, NULL, 0},
+        {PML_OP_SINH, -8, 8, NULL, 0},        {PML_OP_COSH, -8, 8, NULL, 0},
+        {PML_OP_ASINH, -50, 50, NULL, 0},     {PML_OP_ACOSH, 1, 50, NULL, 0},
+        {PML_OP_ATANH, -0.99f, 0.99f, NULL, 0}, {PML_OP_SWISH, -9, 9, "alpha", 0.7f},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const f16_case *fc = &cases[c];

@@ -1,5 +1,5 @@
 """Registry references and shape inference of the logic ops (comparisons,
-And/Or/Xor/Not, Where) checked against onnx's reference evaluator, and the
+And/Or/Xor/Not, Where, the bitwise ops and BitShift) checked against onnx's reference evaluator, and the
 dtype/broadcast/attribute errors of the ops added for transformer graphs."""
 from __future__ import annotations
 
@@ -69,6 +69,46 @@ def test_where(dtype):
     np.testing.assert_array_equal(got, want)
 
 
+INTEGERS = [t for t in dtypes.ANY if np.dtype(t).kind in "iu"]
+
+
+@pytest.mark.parametrize("op", ["BitwiseAnd", "BitwiseOr", "BitwiseXor"])
+@pytest.mark.parametrize("dtype", INTEGERS)
+@pytest.mark.parametrize("shapes", SHAPES)
+def test_bitwise(op, dtype, shapes):
+    a, b = _full_range(shapes[0], dtype), _full_range(shapes[1], dtype)
+    (got,) = ours(op, [a, b])
+    (want,) = onnx_ref(op, [a, b], opset=18)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_bitwise_not(dtype):
+    x = _full_range((5, 13), dtype)
+    np.testing.assert_array_equal(ours("BitwiseNot", [x])[0], onnx_ref("BitwiseNot", [x], opset=18)[0])
+
+
+@pytest.mark.parametrize("direction", ["LEFT", "RIGHT"])
+@pytest.mark.parametrize("dtype", INTEGERS)
+@pytest.mark.parametrize("shapes", SHAPES[:4])
+def test_bitshift(direction, dtype, shapes):
+    bits = np.dtype(dtype).itemsize * 8
+    x = _full_range(shapes[0], dtype)
+    s = RNG.integers(-3 if np.dtype(dtype).kind == "i" else 0, bits + 3, size=shapes[1]).astype(dtype)
+    (got,) = ours("BitShift", [x, s], {"direction": direction})
+    (want,) = onnx_ref("BitShift", [x, s], {"direction": direction}, opset=28)  # opset 28: every integer dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def _full_range(shape, dtype):
+    info = np.iinfo(dtype)
+    v = RNG.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
+    if v.size > 2:
+        v.reshape(-1)[:2] = info.min, info.max
+    return v
+
+
 def test_infer_errors():
     f, i = np.zeros(3, np.float32), np.zeros(3, np.int32)
     with pytest.raises(ValueError, match="different dtypes"):
@@ -87,3 +127,13 @@ def test_infer_errors():
         ours("Gelu", [f], {"approximate": "fast"})
     with pytest.raises(ValueError, match="dtype int32"):
         ours("Erf", [i])
+    with pytest.raises(ValueError, match="dtype float32"):
+        ours("BitwiseAnd", [f, f])
+    with pytest.raises(ValueError, match="dtype bool"):
+        ours("BitwiseNot", [np.zeros(3, bool)])
+    with pytest.raises(ValueError, match="direction"):
+        ours("BitShift", [i, i], {"direction": "UP"})
+    with pytest.raises(ValueError, match="direction"):
+        ours("BitShift", [i, i])
+    with pytest.raises(ValueError, match="do not broadcast"):
+        ours("BitwiseXor", [i, np.zeros(4, np.int32)])

@@ -276,6 +276,25 @@ def test_global_pool(op):
     close(nchw(ours(op, [nhwc(x)])[0]), onnx_ref(op, [x])[0])
 
 
+@pytest.mark.parametrize("k,s,p,d,ceil,_", POOL_CASES)
+@pytest.mark.parametrize("lp", [1, 2, 3])
+def test_lp_pool_vs_onnxruntime_nchw(k, s, p, d, ceil, _, lp):
+    x = rand(2, 3, 9, 8)
+    onnx_attrs = {"kernel_shape": list(k), "strides": list(s), "pads": list(p), "ceil_mode": ceil,
+                  "dilations": list(d), "p": lp}
+    attrs = {"kernel": list(k), "strides": list(s), "pads": list(p), "ceil_mode": ceil, "dilations": list(d),
+             "p": float(lp)}
+    expect = onnx_ref("LpPool", [x], onnx_attrs, opset=18, engine="ort")[0]
+    close(nchw(ours("LpPool", [nhwc(x)], attrs)[0]), expect)
+
+
+@pytest.mark.parametrize("lp", [1, 2, 3])
+def test_global_lp_pool(lp):
+    x = rand(2, 5, 4, 3)
+    close(nchw(ours("GlobalLpPool", [nhwc(x)], {"p": float(lp)})[0]),
+          onnx_ref("GlobalLpPool", [x], {"p": lp}, opset=13, engine="ort")[0])
+
+
 # ---- norm ------------------------------------------------------------------------------
 @pytest.mark.parametrize("size", [1, 3, 5])
 def test_lrn_vs_onnx_nchw(size):

@@ -29,6 +29,27 @@ def test_unary_math(op):
     close(ours(op, [x])[0], onnx_ref(op, [x])[0], rtol=1e-6, atol=1e-7)
 
 
+# each op over its domain (Acosh from 1, Asin/Acos/Atanh inside [-1, 1]), ends included
+TRIG_DOMAINS = {"Tan": (-1.5, 1.5), "Asin": (-1, 1), "Acos": (-1, 1), "Atan": (-40, 40), "Sinh": (-20, 20),
+                "Cosh": (-20, 20), "Asinh": (-100, 100), "Acosh": (1, 100), "Atanh": (-0.999, 0.999)}
+
+
+@pytest.mark.parametrize("op", sorted(TRIG_DOMAINS))
+def test_trigonometric_hyperbolic(op):
+    lo, hi = TRIG_DOMAINS[op]
+    x = np.concatenate([RNG.uniform(lo, hi, 200), [lo, hi]]).astype(np.float32)
+    close(ours(op, [x])[0], onnx_ref(op, [x])[0], rtol=1e-6, atol=1e-7)
+    h = x.astype(np.float16)
+    close(ours(op, [h])[0].astype(np.float32), onnx_ref(op, [h])[0].astype(np.float32), rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("alpha", [None, 1.0, 0.3, -2.0])
+def test_swish(alpha):
+    x = np.concatenate([RNG.uniform(-8, 8, 200), [-100.0, 0.0, 100.0]]).astype(np.float32)
+    attrs = {} if alpha is None else {"alpha": alpha}
+    close(ours("Swish", [x], attrs)[0], onnx_ref("Swish", [x], attrs, opset=24)[0], rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("dtype", [np.int32, np.int64])
 def test_sign_int(dtype):
     x = np.array([-5, 0, 7, np.iinfo(dtype).min], dtype)

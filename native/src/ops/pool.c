@@ -1,6 +1,7 @@
 /*
  * ops/pool.c — the pool op family (NHWC): MaxPool, AveragePool,
- * GlobalAveragePool, GlobalMaxPool. Semantics: src/pocketml/ops/pool.py.
+ * GlobalAveragePool, GlobalMaxPool, LpPool, GlobalLpPool. Semantics:
+ * src/pocketml/ops/pool.py.
  *
  * infer validates the window attributes, computes the ONNX output size
  * (ceil_mode included) and rejects windows that would cover no input element
@@ -9,8 +10,10 @@
  * over the thread pool; the kernel is chosen once in prepare: float32's from
  * ctx->config->f32.mm (AVX2 or the reference), every other dtype the pools
  * take (float16 for all four, int8 and uint8 for MaxPool; schema-checked)
- * from the type-generic ctx->config->typed.pool[dtype].
+ * from the type-generic ctx->config->typed.pool[dtype], which also has the
+ * Lp pools of both float dtypes.
  */
+#include <math.h>
 #include <string.h>
 
 #include "../internal.h"
@@ -49,7 +52,13 @@ static pml_status pool_parse(const pml_kernel_ctx *ctx, pml_pool_geom *g) {
     g->n = x->dims[0], g->h = x->dims[1], g->w = x->dims[2], g->c = x->dims[3];
     if (g->h < 1 || g->w < 1) return pml_node_error(ctx, PML_ERR_SHAPE, "x %s (NHWC) needs H and W >= 1", bx);
     const int op = ctx->node->op;
-    if (op == PML_OP_GLOBALAVERAGEPOOL || op == PML_OP_GLOBALMAXPOOL) {
+    if (op == PML_OP_LPPOOL || op == PML_OP_GLOBALLPPOOL) {
+        g->p = pml_attr_float(ctx->node, "p", 2.0f);
+        if (!(g->p > 0.0f && g->p < INFINITY)) /* also NaN */
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute p=%g must be a positive finite number",
+                                  (double)g->p);
+    }
+    if (op == PML_OP_GLOBALAVERAGEPOOL || op == PML_OP_GLOBALMAXPOOL || op == PML_OP_GLOBALLPPOOL) {
         g->kh = g->h, g->kw = g->w;
         g->sh = g->sw = g->dh = g->dw = 1;
         g->oh = g->ow = 1;
@@ -97,14 +106,16 @@ static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     ctx->state_size = sizeof *st;
     pml_status s = pool_parse(ctx, &st->g);
     if (s) return s;
-    const int is_max = ctx->node->op == PML_OP_MAXPOOL || ctx->node->op == PML_OP_GLOBALMAXPOOL;
+    const int op = ctx->node->op;
+    const int is_max = op == PML_OP_MAXPOOL || op == PML_OP_GLOBALMAXPOOL;
+    const int is_lp = op == PML_OP_LPPOOL || op == PML_OP_GLOBALLPPOOL;
     const pml_f32_kernels *kern = ctx->config->f32.mm;
     const pml_dtype dt = ctx->in[0]->dtype;
-    if (dt == PML_FLOAT32) {
+    if (dt == PML_FLOAT32 && !is_lp) {
         st->fn = is_max ? kern->maxpool : kern->avgpool;
     } else {
         const pml_pool_typed *tab = ctx->config->typed.pool[dt];
-        st->typed = !tab ? NULL : is_max ? tab->maxpool : tab->avgpool;
+        st->typed = !tab ? NULL : is_max ? tab->maxpool : is_lp ? tab->lppool : tab->avgpool;
         if (!st->typed) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no pool kernel for dtype %s", pml_dtype_name(dt));
     }
     st->threads = pml_threadpool_size(ctx->pool);
@@ -153,4 +164,8 @@ static const pml_op_def k_gavgpool = {PML_OP_GLOBALAVERAGEPOOL, pool_infer,
 static const pml_op_def k_gmaxpool = {PML_OP_GLOBALMAXPOOL, pool_infer, pool_prepare,
                                       pool_run, pool_release};
 
-const pml_op_def *const pml_pool_ops[] = {&k_maxpool, &k_avgpool, &k_gavgpool, &k_gmaxpool, NULL};
+static const pml_op_def k_lppool = {PML_OP_LPPOOL, pool_infer, pool_prepare, pool_run, pool_release};
+static const pml_op_def k_glppool = {PML_OP_GLOBALLPPOOL, pool_infer, pool_prepare, pool_run, pool_release};
+
+const pml_op_def *const pml_pool_ops[] = {&k_maxpool, &k_avgpool, &k_gavgpool, &k_gmaxpool, &k_lppool, &k_glppool,
+                                          NULL};

@@ -56,6 +56,16 @@ static int unary_index(int op) {
     case PML_OP_THRESHOLDEDRELU: return PML_UN_THRESHOLDED_RELU;
     case PML_OP_SOFTSIGN: return PML_UN_SOFTSIGN;
     case PML_OP_SHRINK: return PML_UN_SHRINK;
+    case PML_OP_TAN: return PML_UN_TAN;
+    case PML_OP_ASIN: return PML_UN_ASIN;
+    case PML_OP_ACOS: return PML_UN_ACOS;
+    case PML_OP_ATAN: return PML_UN_ATAN;
+    case PML_OP_SINH: return PML_UN_SINH;
+    case PML_OP_COSH: return PML_UN_COSH;
+    case PML_OP_ASINH: return PML_UN_ASINH;
+    case PML_OP_ACOSH: return PML_UN_ACOSH;
+    case PML_OP_ATANH: return PML_UN_ATANH;
+    case PML_OP_SWISH: return PML_UN_SWISH;
     default: return PML_UN_RECIPROCAL;
     }
 }
@@ -108,6 +118,7 @@ static void unary_params(const pml_node *node, pml_unary_params *p) {
         break;
     case PML_OP_CELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
     case PML_OP_THRESHOLDEDRELU: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
+    case PML_OP_SWISH: p->alpha = pml_attr_float(node, "alpha", 1.0f); break;
     case PML_OP_SHRINK:
         p->alpha = pml_attr_float(node, "bias", 0.0f);
         p->beta = pml_attr_float(node, "lambd", 0.5f);
@@ -329,6 +340,16 @@ PML_UNARY_DEF(g_mish, PML_OP_MISH)
 PML_UNARY_DEF(g_thresholded_relu, PML_OP_THRESHOLDEDRELU)
 PML_UNARY_DEF(g_softsign, PML_OP_SOFTSIGN)
 PML_UNARY_DEF(g_shrink, PML_OP_SHRINK)
+PML_UNARY_DEF(g_tan, PML_OP_TAN)
+PML_UNARY_DEF(g_asin, PML_OP_ASIN)
+PML_UNARY_DEF(g_acos, PML_OP_ACOS)
+PML_UNARY_DEF(g_atan, PML_OP_ATAN)
+PML_UNARY_DEF(g_sinh, PML_OP_SINH)
+PML_UNARY_DEF(g_cosh, PML_OP_COSH)
+PML_UNARY_DEF(g_asinh, PML_OP_ASINH)
+PML_UNARY_DEF(g_acosh, PML_OP_ACOSH)
+PML_UNARY_DEF(g_atanh, PML_OP_ATANH)
+PML_UNARY_DEF(g_swish, PML_OP_SWISH)
 PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
 static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
@@ -338,4 +359,5 @@ const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
     &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish, &g_thresholded_relu, &g_softsign, &g_shrink,
+    &g_tan, &g_asin, &g_acos, &g_atan, &g_sinh, &g_cosh, &g_asinh, &g_acosh, &g_atanh, &g_swish,
     &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};

@@ -4,6 +4,8 @@ kernel/strides/dilations are [kh,kw]; pads are [top,left,bottom,right];
 ceil_mode rounds the output size up (a window must start inside the input or
 its left padding, as in ONNX). AveragePool divides by the window size including
 padding when count_include_pad=1, else by the number of real elements.
+LpPool is (sum of |x|^p over the window's real elements)^(1/p) (padding adds
+zeros, so it adds nothing; p > 0, a float so ONNX opset 1's float p fits too).
 Global pools reduce H and W to 1.
 
 With ceil_mode a last window may run past the bottom/right padding; that part
@@ -83,13 +85,43 @@ def _average_pool_reference(inputs, attrs):
     return [(win.sum(axis=(3, 4), dtype=np.float64) / mwin.sum(axis=(3, 4))).astype(x.dtype)]
 
 
+def _check_p(node):
+    p = attrs_of(node)["p"]
+    if not (0 < p < float("inf")):
+        raise fail(node, f"attribute p={p} must be a positive finite number")
+
+
+def _lp_pool_infer(node, ins):
+    _check_p(node)
+    return _pool_infer(node, ins)
+
+
+def _lp(win, p, axes):
+    """(sum |x|^p)^(1/p) over axes, in float64 (p = 1 and 2 exactly as L1 / L2 norms)."""
+    a = np.abs(win.astype(np.float64))
+    s = a.sum(axis=axes) if p == 1 else (a * a).sum(axis=axes) if p == 2 else (a ** p).sum(axis=axes)
+    return s if p == 1 else np.sqrt(s) if p == 2 else s ** (1.0 / p)
+
+
+def _lp_pool_reference(inputs, attrs):
+    x = inputs[0]
+    win, _ = _windows(x, attrs, 0.0)
+    return [_lp(win, attrs["p"], (3, 4)).astype(x.dtype)]
+
+
 def _global_infer(node, ins):
     t, s = known(node, ins[0], "x")
     check_rank(node, s, 4, "x")
     return [(t, (s[0], 1, 1, s[3]))]
 
 
-# ONNX's types among pocketml's: MaxPool float16/float/int8/uint8, the averages and GlobalMaxPool the floats
+def _global_lp_infer(node, ins):
+    _check_p(node)
+    return _global_infer(node, ins)
+
+
+# ONNX's types among pocketml's: MaxPool float16/float/int8/uint8, the averages, GlobalMaxPool and the Lp pools
+# the floats
 define("MaxPool", 70, "pool", ("x: T",), ("y: T",), dict(_WINDOW), types={"T": _MAX_TYPES}, traits=("quantizable",),
        infer=_pool_infer, reference=_max_pool_reference)
 define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
@@ -100,3 +132,8 @@ define("GlobalAveragePool", 72, "pool", ("x: T",), ("y: T",), types={"T": _AVG_T
        reference=lambda ins, attrs: [ins[0].mean(axis=(1, 2), keepdims=True, dtype=np.float64).astype(ins[0].dtype)])
 define("GlobalMaxPool", 73, "pool", ("x: T",), ("y: T",), types={"T": _AVG_TYPES}, infer=_global_infer,
        reference=lambda ins, attrs: [ins[0].max(axis=(1, 2), keepdims=True)])
+define("LpPool", 236, "pool", ("x: T",), ("y: T",), {**_WINDOW, "p": Attr("float", 2.0)}, types={"T": _AVG_TYPES},
+       infer=_lp_pool_infer, reference=_lp_pool_reference)
+define("GlobalLpPool", 237, "pool", ("x: T",), ("y: T",), {"p": Attr("float", 2.0)}, types={"T": _AVG_TYPES},
+       infer=_global_lp_infer,
+       reference=lambda ins, attrs: [_lp(ins[0], attrs["p"], (1, 2))[:, None, None, :].astype(ins[0].dtype)])

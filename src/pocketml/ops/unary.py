@@ -57,6 +57,9 @@ def _mish(x, at):
 def _shrink(x, at):
     return np.where(x < -at["lambd"], x + at["bias"], np.where(x > at["lambd"], x - at["bias"], 0))
 
+def _swish(x, at):
+    return x * ACTIVATIONS[ACT_SIGMOID](at["alpha"] * x, 0.0, 0.0)  # x sigmoid(alpha x)
+
 SIGNED_OR_FLOAT = FLOATS + SIGNED  # ONNX Relu (opset 14) and Neg
 UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
     "Relu": (20, {}, _act(ACT_RELU), SIGNED_OR_FLOAT),
@@ -95,6 +98,16 @@ UNARY = {  # name: (code, attrs, fn(x, attrs), dtypes)
                         FLOATS),
     "Softsign": (194, {}, lambda x, at: x / (1 + np.abs(x)), FLOATS),
     "Shrink": (192, {"bias": Attr("float", 0.0), "lambd": Attr("float", 0.5)}, _shrink, NUMERIC),
+    "Tan": (220, {}, lambda x, at: np.tan(x), FLOATS),
+    "Asin": (221, {}, lambda x, at: np.arcsin(x), FLOATS),
+    "Acos": (222, {}, lambda x, at: np.arccos(x), FLOATS),
+    "Atan": (223, {}, lambda x, at: np.arctan(x), FLOATS),
+    "Sinh": (224, {}, lambda x, at: np.sinh(x), FLOATS),
+    "Cosh": (225, {}, lambda x, at: np.cosh(x), FLOATS),
+    "Asinh": (226, {}, lambda x, at: np.arcsinh(x), FLOATS),
+    "Acosh": (227, {}, lambda x, at: np.arccosh(x), FLOATS),
+    "Atanh": (228, {}, lambda x, at: np.arctanh(x), FLOATS),
+    "Swish": (229, {"alpha": Attr("float", 1.0)}, _swish, FLOATS),  # ONNX opset 24
 }
 GELU_ACT = {"none": ACT_GELU_ERF, "tanh": ACT_GELU_TANH}
 # unary ops that a fusable producer can absorb as its act attribute (passes/fuse_activation.py maps them)
@@ -102,7 +115,8 @@ ACTIVATION_OPS = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid",
 # unary ops the layout pass moves transposes through (any elementwise op could join once tested there)
 LAYOUT_AGNOSTIC = ("Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
                    "Softplus", "Sqrt", "Exp", "Log", "Abs", "Neg", "Reciprocal", "Identity", "Celu", "Mish",
-                   "ThresholdedRelu", "Softsign", "Shrink")
+                   "ThresholdedRelu", "Softsign", "Shrink", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+                   "Acosh", "Atanh", "Swish")
 
 
 def _unary_infer(node, ins):

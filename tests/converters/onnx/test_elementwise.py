@@ -1,4 +1,4 @@
-"""ONNX binary arithmetic import: broadcasting, variadic Sum/Max/Min chains, integer arithmetic, Pow, PRelu, Mod,
+"""ONNX binary arithmetic import: broadcasting, variadic Sum/Max/Min chains and Mean, integer arithmetic, Pow, PRelu, Mod,
 and the dtype matrix end to end (float16 rounded once, integers wrapping, Pow's mixed dtypes).
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
@@ -52,6 +52,34 @@ def test_variadic_becomes_chain(op, ir_op):
 def test_sum_of_one_is_identity():
     feeds = {"a": rand(2, 3)}
     assert ops_of(check(one_node("Sum", feeds), feeds)) == ["Identity"]
+
+
+MEAN_SHAPES = [[(1,)], [(13,), (13,)], [(2, 3, 5), (5,), (3, 1)], [(4, 1, 7), (1, 6, 1), (7,), ()],
+               [(3, 1, 127), (3, 2, 1)]]
+
+
+@pytest.mark.parametrize("shapes", MEAN_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("opset", [8, 13])
+def test_mean(shapes, dtype, opset):
+    feeds = {f"x{k}": np.asarray(RNG.standard_normal(s) * 5, dtype) for k, s in enumerate(shapes)}
+    check_runtime(model_of("Mean", feeds, opset=opset), feeds, rtol=1e-3 if dtype == np.float16 else 1e-5,
+                  atol=1e-3 if dtype == np.float16 else 1e-6)
+
+
+def test_mean_opset6_equal_shapes_and_its_ops():
+    feeds = {"a": rand(2, 3), "b": rand(2, 3), "c": rand(2, 3)}
+    graph = check(one_node("Mean", feeds, opset=6), feeds)
+    assert ops_of(graph) == ["Add", "Add", "Div"]
+    assert ops_of(check(one_node("Mean", {"a": feeds["a"]}, opset=13), {"a": feeds["a"]})) == ["Identity"]
+
+
+def test_mean_of_integers_is_refused():
+    feeds = {"a": np.ones(3, np.int32), "b": np.ones(3, np.int32)}
+    model = model_of("Add", feeds, opset=13)  # onnx's shape inference refuses an int Mean: rename afterwards
+    model.graph.node[0].op_type = "Mean"
+    with pytest.raises(PocketMLError, match="Mean.*dtype int32 is not supported; supported: float32, float16"):
+        pocketml.convert(model)
 
 
 def test_int_arithmetic():

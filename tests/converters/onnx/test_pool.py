@@ -1,4 +1,4 @@
-"""ONNX pool import: MaxPool / AveragePool across opsets and auto_pad, 1-D pools, global pools.
+"""ONNX pool import: MaxPool / AveragePool / LpPool across opsets and auto_pad, 1-D pools, global pools.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check).
@@ -6,8 +6,11 @@ Imported graphs run with the registry's numpy references and are compared with o
 from __future__ import annotations
 
 import numpy as np
+import onnxruntime as ort
 import pytest
-from onnx import helper
+from onnx import TensorProto, helper
+
+import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
@@ -78,3 +81,64 @@ def test_global_pools_float16(op):
                                     "ceil_mode": 1}])
 def test_average_pool_float16(attrs):
     check_typed("AveragePool", {"x": small((2, 13, 7, 9), np.float16)}, attrs, opset=22)
+
+
+# ---- LpPool / GlobalLpPool: the registry reference (check) and the C runtime (check_typed) against onnxruntime --
+LP_CASES = [
+    (11, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "p": 2}),
+    (11, {"kernel_shape": [3, 2], "auto_pad": "SAME_UPPER", "strides": [2, 2], "p": 1}),
+    (11, {"kernel_shape": [2, 3], "auto_pad": "SAME_LOWER", "strides": [2, 3], "p": 3}),
+    (11, {"kernel_shape": [2, 2], "auto_pad": "VALID"}),
+    (18, {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1, "p": 2}),
+    (18, {"kernel_shape": [2, 2], "dilations": [2, 1], "pads": [1, 0, 1, 1], "p": 4}),
+    (22, {"kernel_shape": [1, 1], "p": 2}),
+    (2, {"kernel_shape": [2, 2], "strides": [1, 2], "p": 3}),
+]
+
+
+@pytest.mark.parametrize("opset,attrs", LP_CASES)
+@pytest.mark.parametrize("shape", [(2, 3, 9, 8), (1, 17, 7, 13)])
+def test_lp_pool(opset, attrs, shape):
+    x = rand(*shape)
+    graph = check(one_node("LpPool", {"x": x}, attrs, opset=opset), {"x": x})
+    assert ops_of(graph) == ["Transpose", "LpPool", "Transpose"]
+    assert check_typed("LpPool", {"x": x}, attrs, opset=opset) == "onnxruntime"
+
+
+def test_lp_pool_1d_and_float16():
+    x = rand(2, 3, 10)
+    attrs = {"kernel_shape": [3], "strides": [2], "pads": [1, 1], "p": 2}
+    check(one_node("LpPool", {"x": x}, attrs, opset=18), {"x": x})
+    assert check_typed("LpPool", {"x": x}, attrs, opset=18) == "onnxruntime"
+    check_typed("LpPool", {"x": small((2, 13, 7, 9), np.float16)}, {"kernel_shape": [3, 3], "p": 3}, opset=22)
+
+
+def _ort(model, feeds):
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
+
+@pytest.mark.parametrize("p", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 4), (1, 17, 1, 1), (2, 3, 7)])
+def test_global_lp_pool(p, shape):
+    x = rand(*shape)
+    check(one_node("GlobalLpPool", {"x": x}, {"p": p}, opset=13), {"x": x})
+    assert check_typed("GlobalLpPool", {"x": x}, {"p": p}, opset=13) == "onnxruntime"
+
+
+def test_global_lp_pool_float16_and_3d():
+    # no float16 GlobalLpPool in onnxruntime or onnx's evaluator: onnxruntime's float32 result on the same values
+    x = small((2, 9, 5, 4), np.float16)
+    model = one_node("GlobalLpPool", {"x": x}, {"p": 2}, opset=22, out_type=TensorProto.FLOAT16)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})
+    want = _ort(one_node("GlobalLpPool", {"x": x.astype(np.float32)}, {"p": 2}, opset=13), {"x": x.astype(np.float32)})
+    assert got["y0"].dtype == np.float16
+    np.testing.assert_allclose(got["y0"].astype(np.float32), want, rtol=1e-3, atol=1e-3)
+    x = rand(1, 2, 3, 4, 5)
+    with pytest.raises(UnsupportedOpError, match="GlobalLpPool with 3 spatial dims"):
+        import_onnx(one_node("GlobalLpPool", {"x": x}, {"p": 2}, opset=13))
+
+
+def test_lp_pool_bad_p():
+    x = rand(1, 1, 4, 4)
+    with pytest.raises(Exception, match="p=0"):
+        import_onnx(one_node("LpPool", {"x": x}, {"kernel_shape": [2, 2], "p": 0}, opset=18))

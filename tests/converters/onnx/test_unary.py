@@ -97,6 +97,34 @@ def test_unary_math(op, dtype):
     check_runtime(model_of(op, {"x": x}), {"x": x}, rtol=1e-3 if dtype == np.float16 else 1e-5, atol=1e-5)
 
 
+# each op over its domain, with the domain's ends and, past them, NaN (Asin(2), Acosh(0.5)) or inf (Atanh(1))
+TRIG = {"Tan": (-1.5, 1.5, [0.0, -0.0]), "Asin": (-1, 1, [1.0, -1.0, 2.0]), "Acos": (-1, 1, [1.0, -1.0, -2.0]),
+        "Atan": (-40, 40, [np.inf, -np.inf]), "Sinh": (-10, 10, [0.0, 100.0]), "Cosh": (-10, 10, [0.0, -100.0]),
+        "Asinh": (-100, 100, [np.inf, -np.inf]), "Acosh": (1, 100, [1.0, 0.5, np.inf]),
+        "Atanh": (-0.99, 0.99, [1.0, -1.0, 0.0])}
+
+
+@pytest.mark.parametrize("op", sorted(TRIG))
+@pytest.mark.parametrize("shape", [(1,), (13,), (3, 1, 127)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_trigonometric_hyperbolic(op, shape, dtype):
+    lo, hi, specials = TRIG[op]
+    x = RNG.uniform(lo, hi, size=shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:len(specials)] = specials[:flat.size]
+    check_runtime(model_of(op, {"x": x}, opset=22), {"x": x}, rtol=2e-3 if dtype == np.float16 else 1e-5,
+                  atol=1e-5)
+
+
+@pytest.mark.parametrize("attrs", [{}, {"alpha": 0.5}, {"alpha": -1.5}])
+@pytest.mark.parametrize("shape", [(1,), (13,), (2, 3, 67)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_swish(attrs, shape, dtype):
+    x = RNG.uniform(-10, 10, size=shape).astype(dtype)
+    tol = 2e-3 if dtype == np.float16 else 1e-5
+    check_runtime(model_of("Swish", {"x": x}, attrs, opset=24), {"x": x}, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 @pytest.mark.parametrize("shape", [(1,), (13,), (8 * 32, 3072), (128, 1536)])
 def test_gelu(approximate, shape):

@@ -32,7 +32,7 @@ EXP LOG SQRT RSQRT ABS NEG POW AVERAGE_POOL_2D MAX_POOL_2D L2_POOL_2D MEAN SUM R
 LOG_SOFTMAX L2_NORMALIZATION LOCAL_RESPONSE_NORMALIZATION RESHAPE SQUEEZE EXPAND_DIMS CONCATENATION PACK
 UNPACK SPLIT SPLIT_V SLICE STRIDED_SLICE GATHER GATHER_ND TRANSPOSE PAD PADV2 MIRROR_PAD TILE BROADCAST_TO
 RESIZE_BILINEAR RESIZE_NEAREST_NEIGHBOR DEPTH_TO_SPACE SPACE_TO_DEPTH CAST ARG_MAX ARG_MIN DEQUANTIZE
-DENSIFY""".split()
+DENSIFY BITWISE_XOR RIGHT_SHIFT""".split()
 
 
 def rand(*shape, low=-1.0, high=1.0):
@@ -160,6 +160,16 @@ for op, fn in (("ARG_MAX", np.argmax), ("ARG_MIN", np.argmin)):
     for axis, out in ((1, "int32"), (-1, "int64"), (0, "int64")):
         add_op(f"{op.lower()}-axis{axis}-{out}", op, {"x": v}, {"axis": i32(axis)}, {"output_type": out.upper()},
                out=out, expected=fn(v, axis=axis).astype(out))
+
+# BITWISE_XOR, RIGHT_SHIFT on the integer types LiteRT has (shift amounts inside the width: outside it
+# LiteRT's answer is undefined), broadcasting
+for dt in ("int8", "uint8", "int16", "int32"):
+    info = np.iinfo(dt)
+    a = RNG.integers(info.min, info.max, size=(3, 1, 13), endpoint=True).astype(dt)
+    b = RNG.integers(info.min, info.max, size=(4, 1), endpoint=True).astype(dt)
+    add_op(f"bitwise_xor-{dt}", "BITWISE_XOR", {"a": a, "b": b}, out=dt, expected=np.bitwise_xor(a, b))
+    s = RNG.integers(0, info.bits, size=(4, 13)).astype(dt)
+    add_op(f"right_shift-{dt}", "RIGHT_SHIFT", {"a": a, "s": s}, out=dt, expected=np.right_shift(a, s))
 
 # ---- conv / pool / normalisation --------------------------------------------------------
 for padding, stride, bias, act in (("SAME", 2, True, "NONE"), ("VALID", 2, False, "NONE"), ("SAME", 1, True, "RELU"),

@@ -1,7 +1,8 @@
 /*
  * kernels/logic/logic_typed.h — the type-generic kernels of the logic
  * family: comparisons (Equal, Less, LessOrEqual, Greater, GreaterOrEqual)
- * and Where's select for every dtype, And/Or/Xor/Not in the bool table. One
+ * and Where's select for every dtype, And/Or/Xor/Not in the bool table, the
+ * bitwise ops (BitwiseAnd/Or/Xor/Not, BitShift) in the integer tables. One
  * table per dtype (pml_<dtype>_logic__scalar), each loop written once as a
  * macro template (logic_typed__scalar.c) and instantiated per dtype (select:
  * per element size); the session's configuration points at them by dtype
@@ -11,6 +12,11 @@
  * against NaN is false (C, numpy, onnxruntime). bool counts any nonzero byte
  * as true. float32 keeps its fast table (ctx->config->f32.ew->compare, and
  * select32 for 4-byte Where); its typed table is that one's oracle in tests.
+ *
+ * BitShift (ONNX opset 28 on every integer dtype): a signed right shift is
+ * arithmetic, a left shift computes in the unsigned type (bits past the sign
+ * bit are dropped); a shift amount that is negative or at least the bit width
+ * leaves the sign extension alone: -1 right-shifting a negative value, else 0.
  */
 #ifndef PML_KERNELS_LOGIC_TYPED_H
 #define PML_KERNELS_LOGIC_TYPED_H
@@ -30,11 +36,17 @@ typedef void (*pml_select_typed_fn)(size_t n, const uint8_t *c, size_t sc, const
 
 enum { PML_LOGICAL_AND, PML_LOGICAL_OR, PML_LOGICAL_XOR, PML_LOGICAL_COUNT };
 
+/* y[i] = a[i*sa] op b[i*sb], all of the table's dtype; sa, sb 0 (broadcast) or 1; y may equal a or b exactly */
+typedef void (*pml_bitwise_typed_fn)(size_t n, const void *a, size_t sa, const void *b, size_t sb, void *y);
+enum { PML_BITWISE_AND, PML_BITWISE_OR, PML_BITWISE_XOR, PML_BITWISE_SHL, PML_BITWISE_SHR, PML_BITWISE_COUNT };
+
 typedef struct pml_logic_typed {
     pml_compare_typed_fn cmp[PML_CMP_COUNT];         /* by PML_CMP_* */
     pml_select_typed_fn select;                      /* Where with x and y of this dtype */
     pml_compare_typed_fn logical[PML_LOGICAL_COUNT]; /* bool table only (NULL elsewhere): And, Or, Xor */
     void (*logical_not)(size_t n, const uint8_t *x, uint8_t *y); /* bool table only: Not */
+    pml_bitwise_typed_fn bitwise[PML_BITWISE_COUNT]; /* integer tables only (NULL elsewhere): by PML_BITWISE_* */
+    void (*bitwise_not)(size_t n, const void *x, void *y); /* integer tables only: BitwiseNot */
 } pml_logic_typed;
 
 extern const pml_logic_typed pml_f32_logic__scalar, pml_f16_logic__scalar, pml_s8_logic__scalar,

@@ -6,7 +6,8 @@
  * the input are skipped. AveragePool divides by the number of real taps, or
  * with count_include_pad by the taps inside the padded extent
  * [-pt, H + pb) x [-pl, W + pr) (ONNX/onnxruntime: with ceil_mode a window
- * may reach past the padding, and those taps never count).
+ * may reach past the padding, and those taps never count). LpPool is
+ * (sum of |x|^p over the real taps)^(1/p): padding adds zeros, so nothing.
  */
 #ifndef PML_KERNELS_POOL_H
 #define PML_KERNELS_POOL_H
@@ -22,6 +23,7 @@ typedef struct pml_pool_geom {
     int64_t sh, sw, dh, dw;
     int64_t pt, pl, pb, pr;
     int count_include_pad;
+    float p; /* LpPool/GlobalLpPool: the norm's exponent, > 0 */
 } pml_pool_geom;
 
 /* Divisor of an average window (see the header comment). */

@@ -1,6 +1,7 @@
 /*
- * kernels/pool/pool_typed.h — the type-generic pool kernels (MaxPool/GlobalMaxPool and
- * AveragePool/GlobalAveragePool on every dtype ONNX allows), one table per dtype
+ * kernels/pool/pool_typed.h — the type-generic pool kernels (MaxPool/GlobalMaxPool,
+ * AveragePool/GlobalAveragePool and LpPool/GlobalLpPool on every dtype ONNX allows;
+ * float32 Lp pools run here too), one table per dtype
  * (kernels/pool/pool_typed__scalar.c),
  * reached through ctx->config->typed.pool[dtype]. Geometry and window rules as in
  * kernels/pool/pool.h; float32 keeps its own (SIMD) kernels in ctx->config->f32.mm.
@@ -17,6 +18,7 @@ typedef void (*pml_pool_typed_fn)(const pml_pool_geom *g, const void *x, void *y
 typedef struct pml_pool_typed {
     pml_pool_typed_fn maxpool; /* the window maximum (a float NaN wins) */
     pml_pool_typed_fn avgpool; /* the window mean (count_include_pad as in pool.h); NULL for integers */
+    pml_pool_typed_fn lppool;  /* (sum |x|^p)^(1/p) over the window, p = g->p; NULL for integers */
 } pml_pool_typed;
 
 extern const pml_pool_typed pml_f32_pool_typed__scalar, pml_f16_pool_typed__scalar, pml_s8_pool_typed__scalar,

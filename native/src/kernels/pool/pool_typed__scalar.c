@@ -3,10 +3,14 @@
  * (contracts in kernels/pool/pool_typed.h), each written once as a macro template over
  * (T, compute type V, load, store) and instantiated per dtype. The maximum is one of the
  * window's elements, so it is stored as it was read (float16 needs no rounding); a float
- * NaN wins as in the float32 kernels. The average sums in V (float32 for float16),
- * divides by the window's count (pml_pool_avg_count's rule) and rounds once.
+ * NaN wins as in the float32 kernels. The average and the Lp norm share one sum-pool
+ * template: the average sums in V (float32 for float16), divides by the window's count
+ * (pml_pool_avg_count's rule) and rounds once; LpPool sums |x|^p in float32 and takes
+ * the 1/p-th power, rounding once.
  * infer guarantees every window has at least one real tap.
  */
+#include <math.h>
+
 #include "kernels/pool/pool_typed.h"
 
 #define PML_MAXPOOL(NAME, T, V, LOAD)                                                                                \
@@ -39,8 +43,10 @@
         }                                                                                                             \
     }
 
-#define PML_AVGPOOL(NAME, T, V, LOAD, STORE)                                                                         \
-    static void NAME##_avgpool(const pml_pool_geom *g, const void *xv, void *yv, int64_t row0, int64_t row1) {      \
+/* the sum pools: y = FINISH(sum of TERM(v) over the window's real taps, count), v = LOAD(x);
+ * FINISH and TERM also see the geometry g (LpPool's p) */
+#define PML_SUMPOOL(NAME, T, V, LOAD, STORE, TERM, FINISH)                                                           \
+    static void NAME(const pml_pool_geom *g, const void *xv, void *yv, int64_t row0, int64_t row1) {                \
         const T *x = (const T *)xv;                                                                                   \
         T *y = (T *)yv;                                                                                               \
         for (int64_t row = row0; row < row1; row++) {                                                                 \
@@ -55,14 +61,31 @@
                     V sum = 0;                                                                                        \
                     for (int64_t kh = kh0; kh < kh1; kh++) {                                                          \
                         const int64_t ih = oh * g->sh - g->pt + kh * g->dh;                                           \
-                        for (int64_t kw = kw0; kw < kw1; kw++)                                                        \
-                            sum += LOAD(x[((n * g->h + ih) * g->w + ow * g->sw - g->pl + kw * g->dw) * g->c + c]);    \
+                        for (int64_t kw = kw0; kw < kw1; kw++) {                                                      \
+                            const int64_t iw = ow * g->sw - g->pl + kw * g->dw;                                       \
+                            sum += TERM(g, LOAD(x[((n * g->h + ih) * g->w + iw) * g->c + c]));                        \
+                        }                                                                                             \
                     }                                                                                                 \
-                    y[(row * g->ow + ow) * g->c + c] = STORE(sum / count);                                            \
+                    y[(row * g->ow + ow) * g->c + c] = STORE(FINISH(g, sum, count));                                  \
                 }                                                                                                     \
             }                                                                                                         \
         }                                                                                                             \
     }
+
+/* AveragePool: the plain sum over the count */
+#define PML_AVG_TERM(g, v) (v)
+#define PML_AVG_FINISH(g, sum, count) ((sum) / (count))
+/* LpPool in float: |v|^p summed, then the 1/p-th power; p = 1 and 2 without pow (exact |v| and v*v) */
+static inline float lp_term(const pml_pool_geom *g, float v) {
+    return g->p == 1.0f ? fabsf(v) : g->p == 2.0f ? v * v : powf(fabsf(v), g->p);
+}
+static inline float lp_finish(const pml_pool_geom *g, float sum, float count) {
+    (void)count;
+    return g->p == 1.0f ? sum : g->p == 2.0f ? sqrtf(sum) : powf(sum, 1.0f / g->p);
+}
+#define PML_AVGPOOL(NAME, T, V, LOAD, STORE) \
+    PML_SUMPOOL(NAME##_avgpool, T, V, LOAD, STORE, PML_AVG_TERM, PML_AVG_FINISH)
+#define PML_LPPOOL(NAME, T, LOAD, STORE) PML_SUMPOOL(NAME##_lppool, T, float, LOAD, STORE, lp_term, lp_finish)
 
 #define PML_ID(v) (v)
 #define PML_LOAD_F16(v) pml_f16_to_f32_scalar(v)
@@ -74,8 +97,10 @@ PML_MAXPOOL(s8, int8_t, int8_t, PML_ID)
 PML_MAXPOOL(u8, uint8_t, uint8_t, PML_ID)
 PML_AVGPOOL(f32, float, float, PML_ID, PML_ID)
 PML_AVGPOOL(f16, uint16_t, float, PML_LOAD_F16, PML_STORE_F16)
+PML_LPPOOL(f32, float, PML_ID, PML_ID)
+PML_LPPOOL(f16, uint16_t, PML_LOAD_F16, PML_STORE_F16)
 
-const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool};
-const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool};
-const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL};
-const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL};
+const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool, f32_lppool};
+const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool, f16_lppool};
+const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL, NULL};
+const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL, NULL};

@@ -29,7 +29,10 @@
     X(MISH, mish, scalar) \
     X(THRESHOLDED_RELU, thresholded_relu, scalar) \
     X(SOFTSIGN, softsign, scalar) \
-    X(SHRINK, shrink, scalar)
+    X(SHRINK, shrink, scalar) \
+    X(TAN, tan, scalar) X(ASIN, asin, scalar) X(ACOS, acos, scalar) X(ATAN, atan, scalar) \
+    X(SINH, sinh, scalar) X(COSH, cosh, scalar) X(ASINH, asinh, scalar) X(ACOSH, acosh, scalar) \
+    X(ATANH, atanh, scalar) X(SWISH, swish, scalar)
 
 #define PML_UN_ENUM_(E, name, isa) PML_UN_##E,
 enum { PML_UNARY_OPS(PML_UN_ENUM_) PML_UN_COUNT };
