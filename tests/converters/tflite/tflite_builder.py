@@ -82,6 +82,8 @@ OPTIONS_TABLE = {
     "REDUCE_MAX": "ReducerOptions",
     "REDUCE_MIN": "ReducerOptions",
     "REDUCE_PROD": "ReducerOptions",
+    "REDUCE_ANY": "ReducerOptions",
+    "REDUCE_ALL": "ReducerOptions",
     "STRIDED_SLICE": "StridedSliceOptions",
     "SLICE": "SliceOptions",
     "TRANSPOSE": "TransposeOptions",
@@ -110,6 +112,9 @@ OPTIONS_TABLE = {
     "PACK": "PackOptions",
     "UNPACK": "UnpackOptions",
     "TILE": "TileOptions",
+    "SHAPE": "ShapeOptions",
+    "CUMSUM": "CumsumOptions",
+    "ONE_HOT": "OneHotOptions",
 }
 
 # operator-code versions LiteRT needs (it has no kernel registered for version 1 of these)
