@@ -1,10 +1,18 @@
-"""TFLite GATHER (axis; batch_dims is refused) and GATHER_ND -> IR Gather
-and GatherND."""
+"""TFLite indexing ops -> IR index ops: GATHER (axis; batch_dims is refused),
+GATHER_ND, EMBEDDING_LOOKUP (Gather on axis 0 of the table), SCATTER_ND
+(ScatterND with reduction add into zeros of the given shape: TFLite sums
+duplicate indices), ONE_HOT (Where-guarded negative indices, values
+[off, on]), RANGE and CUMSUM. A parameter that is computed at run time (the
+depth, the shape of SCATTER_ND, the CUMSUM axis) is passed as the IR op's
+input; a constant one becomes an attribute.
+"""
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .context import Context, handler
+from .ops_elementwise import refuse_quantized
 
 
 @handler("GATHER")
@@ -19,3 +27,78 @@ def gather(ctx: Context, op) -> None:
 @handler("GATHER_ND")
 def gather_nd(ctx: Context, op) -> None:
     ctx.emit("GatherND", [ctx.input(0), ctx.input(1)], ctx.out(0), {"batch_dims": 0})
+
+
+@handler("EMBEDDING_LOOKUP")
+def embedding_lookup(ctx: Context, op) -> None:
+    # a quantized table with a float output (the hybrid kernel) scales rows as it reads them
+    if ctx.np_type(op.inputs[1]) != ctx.np_type(op.outputs[0]):
+        raise ctx.unsupported(f"EMBEDDING_LOOKUP of a {ctx.np_type(op.inputs[1]).name} table into a "
+                              f"{ctx.np_type(op.outputs[0]).name} output (hybrid dequantizing lookup); "
+                              "supported: the table's own dtype")
+    refuse_quantized(ctx, op)
+    ids = ctx.input(0)
+    if len(ctx.shape(ids)) != 1:
+        raise ctx.error(f"ids must be 1-D, got shape {list(ctx.shape(ids))}")
+    ctx.emit("Gather", [ctx.input(1), ids], ctx.out(0), {"axis": 0})
+
+
+def _scalar_or_input(ctx: Context, i: int, what: str):
+    """A scalar parameter input as (int, None) when constant, else (None, IR value name)."""
+    values, name = ctx.param_or_input(i, what)
+    if values is not None and len(values) != 1:
+        raise ctx.error(f"{what} {values} is not a scalar")
+    return (values[0] if values is not None else None), name
+
+
+@handler("SCATTER_ND")
+def scatter_nd(ctx: Context, op) -> None:
+    idx, upd = ctx.input(0), ctx.input(1)
+    dims, shape = ctx.param_or_input(2, "shape")
+    zero = ctx.add_const(np.zeros((), ctx.np_type(op.inputs[1])), "zero")
+    if dims is not None and min(dims, default=0) < 0:
+        raise ctx.error(f"shape {dims} has a negative dim")
+    data = ctx.emit("Expand", [zero] + ([shape] if shape else []), None, {"shape": dims} if dims is not None else {},
+                    hint="zeros")
+    ctx.emit("ScatterND", [data, idx, upd], ctx.out(0), {"reduction": 1})
+
+
+@handler("ONE_HOT")
+def one_hot(ctx: Context, op) -> None:
+    o = ctx.options(tflite.OneHotOptions, required=False)
+    axis = int(o.Axis()) if o is not None else 0  # the schema's default, as LiteRT reads a missing table
+    idx = ctx.input(0)
+    depth, depth_in = _scalar_or_input(ctx, 1, "depth")
+    on, off = ctx.input(2), ctx.input(3)
+    t = ctx.np_type(op.inputs[0])
+    if t.kind == "i" and not ctx.graph.values[idx].is_const:
+        # TFLite: a negative index matches no position (an all-off row); the IR's OneHot wraps it
+        # like ONNX, so it is moved past any depth first
+        neg = ctx.emit("Less", [idx, ctx.add_const(np.zeros((), t), "zero")], hint="negative")
+        idx = ctx.emit("Where", [neg, ctx.add_const(np.array(np.iinfo(t).max, t), "past_end"), idx], hint="indices")
+    elif t.kind == "i":
+        const = ctx.graph.values[idx].const
+        idx = ctx.add_const(np.where(const < 0, np.iinfo(t).max, const).astype(t), "indices")
+    values = ctx.emit("Concat", [ctx.reshape(off, [1], hint="off"), ctx.reshape(on, [1], hint="on")], None,
+                      {"axis": 0}, hint="values")
+    if depth is not None:
+        ctx.emit("OneHot", [idx, values], ctx.out(0), {"depth": depth, "axis": axis})
+    else:
+        ctx.emit("OneHot", [idx, values, depth_in], ctx.out(0), {"axis": axis})
+
+
+@handler("RANGE")
+def range_(ctx: Context, op) -> None:
+    ctx.emit("Range", [ctx.input(0), ctx.input(1), ctx.input(2)], ctx.out(0))
+
+
+@handler("CUMSUM")
+def cumsum(ctx: Context, op) -> None:
+    o = ctx.options(tflite.CumsumOptions, required=False)
+    flags = {"exclusive": int(bool(o.Exclusive())) if o is not None else 0,
+             "reverse": int(bool(o.Reverse())) if o is not None else 0}
+    axis, axis_in = _scalar_or_input(ctx, 1, "axis")
+    if axis is not None:
+        ctx.emit("CumSum", [ctx.input(0)], ctx.out(0), {"axis": axis, **flags})
+    else:
+        ctx.emit("CumSum", [ctx.input(0), axis_in], ctx.out(0), flags)

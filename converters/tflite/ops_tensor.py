@@ -9,8 +9,9 @@ reshape), TRANSPOSE, SLICE (begin/size, size -1 = to the end) and
 STRIDED_SLICE (TFLite's ellipsis/new_axis expansion and start/stop logic
 resolved at conversion into one Slice plus a Reshape that drops shrunk axes
 and inserts new ones), SQUEEZE, EXPAND_DIMS, PACK (Reshape + Concat),
-UNPACK/SPLIT/SPLIT_V (one Slice per output), TILE and BROADCAST_TO (Expand
-to the constant shape).
+UNPACK/SPLIT/SPLIT_V (one Slice per output), TILE and BROADCAST_TO (Expand;
+multiples / shape computed at run time become the IR op's input) and
+REVERSE_V2 (one Slice with step -1 over the constant axes).
 """
 from __future__ import annotations
 
@@ -285,14 +286,23 @@ def expand_dims(ctx: Context, op) -> None:
 
 @handler("TILE")
 def tile(ctx: Context, op) -> None:
-    ctx.emit("Tile", [ctx.input(0)], ctx.out(0), {"repeats": _ints(ctx, 1, "multiples")})
+    reps, reps_in = ctx.param_or_input(1, "multiples")
+    if reps is None:  # computed at run time: the IR's Tile takes it as an input
+        ctx.emit("Tile", [ctx.input(0), reps_in], ctx.out(0))
+        return
+    ctx.emit("Tile", [ctx.input(0)], ctx.out(0), {"repeats": reps})
 
 
 @handler("BROADCAST_TO")
 def broadcast_to(ctx: Context, op) -> None:
     x = ctx.input(0)
+    shape, shape_in = ctx.param_or_input(1, "shape")
+    if shape is None:
+        # computed at run time: the IR's Expand broadcasts both ways, which gives `shape` exactly
+        # wherever TFLite accepts it (x's dims are 1 or equal to shape's)
+        ctx.emit("Expand", [x, shape_in], ctx.out(0))
+        return
     xs = _static(ctx, x)
-    shape = _ints(ctx, 1, "shape")
     # unlike the IR's (ONNX) Expand, the result is exactly `shape`: x must broadcast to it
     lead = len(shape) - len(xs)
     if lead < 0 or any(d not in (1, t) for d, t in zip(xs, shape[lead:])) or min(shape, default=1) < 1:
@@ -412,3 +422,16 @@ def pack(ctx: Context, op) -> None:
     axis %= len(xs) + 1
     parts = [_reshape_to(ctx, v, xs[:axis] + [1] + xs[axis:], hint=f"unsqueeze{i}") for i, v in enumerate(ins)]
     ctx.emit("Concat", parts, ctx.out(0), {"axis": axis})
+
+
+@handler("REVERSE_V2")
+def reverse_v2(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    rank = len(ctx.shape(x))
+    axes = sorted({_axis(ctx, a, rank) for a in _ints(ctx, 1, "axis")})
+    if not axes:
+        ctx.emit("Identity", [x], ctx.out(0))
+        return
+    # from the last element (-1) down past the first (the IR clamps the end to "before 0")
+    ctx.emit("Slice", [x], ctx.out(0), {"starts": [-1] * len(axes), "ends": [-(2 ** 31)] * len(axes), "axes": axes,
+                                        "steps": [-1] * len(axes)})

@@ -22,12 +22,12 @@ def values(dtype, *shape, low=-9, high=9):
     """Random values of ``dtype``: small integers (so ties and equal values occur), bools, floats."""
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
-        return RNG.random(shape) < 0.5
+        return np.asarray(RNG.random(shape) < 0.5)
     if dtype.kind == "u":
         low = max(low, 0)
     if dtype.kind in "iu":
-        return RNG.integers(low, high, size=shape, endpoint=True).astype(dtype)
-    return np.round(rand(*shape, low=low, high=high), 1)  # one decimal: some values compare equal
+        return np.asarray(RNG.integers(low, high, size=shape, endpoint=True), dtype)
+    return np.asarray(np.round(rand(*shape, low=low, high=high), 1))  # one decimal: some values compare equal
 
 
 def tag(a) -> str:

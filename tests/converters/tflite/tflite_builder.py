@@ -129,6 +129,7 @@ _ENUM_FIELDS = {
     "in_data_type": tflite.TensorType,
     "out_data_type": tflite.TensorType,
     "output_type": tflite.TensorType,
+    "out_type": tflite.TensorType,
 }
 
 _STRIDED_TABLES = ("Conv2DOptions", "DepthwiseConv2DOptions", "Pool2DOptions", "TransposeConvOptions")
