@@ -1,5 +1,7 @@
 """TFLite indexing ops -> IR index ops: GATHER (axis; batch_dims is refused),
-GATHER_ND, EMBEDDING_LOOKUP (Gather on axis 0 of the table), SCATTER_ND
+GATHER_ND, EMBEDDING_LOOKUP (Gather on axis 0 of the table; an int8/uint8
+table read into float32 is dequantized by its scale per row, as LiteRT's
+hybrid kernel), SCATTER_ND
 (ScatterND with reduction add into zeros of the given shape: TFLite sums
 duplicate indices), ONE_HOT (Where-guarded negative indices, values
 [off, on]), RANGE and CUMSUM. A parameter that is computed at run time (the
@@ -12,7 +14,6 @@ import numpy as np
 import tflite
 
 from .context import Context, handler
-from .ops_elementwise import refuse_quantized
 
 
 @handler("GATHER")
@@ -29,18 +30,44 @@ def gather_nd(ctx: Context, op) -> None:
     ctx.emit("GatherND", [ctx.input(0), ctx.input(1)], ctx.out(0), {"batch_dims": 0})
 
 
+def _scales(ctx: Context, index: int) -> np.ndarray:
+    """The tensor's quantization scales; a non-zero zero point is refused (LiteRT refuses it too)."""
+    q = ctx.tensor(index).obj.Quantization()
+    if q is None:
+        return np.zeros(0, np.float32)
+    if any(q.ZeroPoint(k) for k in range(q.ZeroPointLength())):
+        raise ctx.unsupported(f"tensor {index} ({ctx.tensor(index).name!r}) has a non-zero zero point")
+    return np.array([q.Scale(k) for k in range(q.ScaleLength())], np.float32)
+
+
 @handler("EMBEDDING_LOOKUP")
 def embedding_lookup(ctx: Context, op) -> None:
-    # a quantized table with a float output (the hybrid kernel) scales rows as it reads them
-    if ctx.np_type(op.inputs[1]) != ctx.np_type(op.outputs[0]):
-        raise ctx.unsupported(f"EMBEDDING_LOOKUP of a {ctx.np_type(op.inputs[1]).name} table into a "
-                              f"{ctx.np_type(op.outputs[0]).name} output (hybrid dequantizing lookup); "
-                              "supported: the table's own dtype")
-    refuse_quantized(ctx, op)
-    ids = ctx.input(0)
-    if len(ctx.shape(ids)) != 1:
-        raise ctx.error(f"ids must be 1-D, got shape {list(ctx.shape(ids))}")
-    ctx.emit("Gather", [ctx.input(1), ids], ctx.out(0), {"axis": 0})
+    ids, table = ctx.input(0), ctx.input(1)
+    if len(ctx.shape(ids)) != 1 or len(ctx.shape(table)) < 2:
+        raise ctx.error(f"ids must be 1-D and the table at least 2-D, got {list(ctx.shape(ids))} and "
+                        f"{list(ctx.shape(table))}")
+    t_in, t_out = ctx.np_type(op.inputs[1]), ctx.np_type(op.outputs[0])
+    if t_in == t_out:  # rows copied as they are (quantized ones keep their quantization)
+        ctx.emit("Gather", [table, ids], ctx.out(0), {"axis": 0})
+        return
+    scales = _scales(ctx, op.inputs[1])
+    rows = ctx.shape(table)[0]
+    if t_in.name not in ("int8", "uint8") or t_out.name != "float32" or scales.size not in (1, rows):
+        raise ctx.unsupported(f"EMBEDDING_LOOKUP of a {t_in.name} table ({scales.size} scales) into a {t_out.name} "
+                              "output; supported: the table's dtype, or an int8/uint8 table with one scale or one "
+                              "per row into float32")
+    # LiteRT's hybrid lookup: the stored bytes read as int8 (uint8 too), times the row's scale
+    if t_in.name == "uint8":
+        if not ctx.is_const_tensor(op.inputs[1]):
+            raise ctx.unsupported("hybrid EMBEDDING_LOOKUP of a uint8 table computed at run time")
+        table = ctx.add_const(ctx.graph.values[table].const.view(np.int8), "table_int8")
+    y = ctx.emit("Cast", [ctx.emit("Gather", [table, ids], attrs={"axis": 0}, hint="rows")], attrs={"to": 1},
+                 hint="rows_f32")
+    scale = ctx.add_const(scales.reshape(()) if scales.size == 1 else scales, "scale")
+    if scales.size > 1:
+        per_row = ctx.emit("Gather", [scale, ids], attrs={"axis": 0}, hint="row_scales")
+        scale = ctx.reshape(per_row, [-1] + [1] * (len(ctx.shape(table)) - 1), hint="row_scales")
+    ctx.emit("Mul", [y, scale], ctx.out(0))
 
 
 def _scalar_or_input(ctx: Context, i: int, what: str):

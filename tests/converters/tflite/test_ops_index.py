@@ -12,7 +12,7 @@ import pytest
 
 from .tflite_builder import build_model
 from .test_ops import F32, case_adders, litert_tests, rand
-from .test_ops_logic import values
+from .test_ops_logic import RNG, values
 
 CASES = []
 add, add_op = case_adders(CASES)
@@ -137,6 +137,19 @@ for ids in (np.array([4, 0, 4, 5], np.int32), np.array([3], np.int32)):  # (TFLi
 add_model("embedding_lookup-runtime-table", "EMBEDDING_LOOKUP", {"ids": np.array([2, 2, 0], np.int32), "w": table},
             {}, table[[2, 2, 0]])
 
+# hybrid lookups: an int8 / uint8 table read into float32, scaled per tensor or per row (LiteRT reads the
+# bytes as int8 and refuses a non-zero zero point)
+ids = np.array([4, 0, 4, 5, 1], np.int32)
+for dt, n_scales in (("int8", 1), ("int8", 6), ("uint8", 1), ("uint8", 6)):
+    q = RNG.integers(0 if dt == "uint8" else -128, 256 if dt == "uint8" else 128, size=(6, 2, 3)).astype(dt)
+    scales = RNG.uniform(0.01, 0.2, size=n_scales).astype(np.float32)
+    quant = {"scale": scales.tolist(), "zero_point": [0] * n_scales}
+    rows = q.view(np.int8)[ids].astype(np.float32) * (scales[ids].reshape(-1, 1, 1) if n_scales > 1 else scales[0])
+    add(f"embedding_lookup-hybrid-{dt}-{n_scales}scales",
+        build_model([("EMBEDDING_LOOKUP", ["ids", "w"], ["y"], None)],
+                    {"ids": ("int32", ids.shape, None), "w": (dt, q.shape, q, None, quant), "y": (F32, (5, 2, 3), None)},
+                    ["ids"], ["y"]), [ids], rows.astype(np.float32))
+
 # ---- parameters computed at run time: shape computations on an input with a symbolic batch -----------
 # (a parameter read from a graph input's values is data-dependent; the runtime needs shapes while planning)
 def shape_param_model(x_shape, ops, tensors, out_shape, out_dtype=F32, feeds=("x",)):
@@ -188,8 +201,8 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
 @pytest.mark.parametrize("op,tensors,inputs,options,what", [
     ("REDUCE_ANY", {"x": (F32, (3, 4), None), "a": ("int32", (1,), np.array([0], np.int32)),
                     "y": ("bool", (4,), None)}, ["x"], None, r"REDUCE_ANY on a float32 input \(supported: bool\)"),
-    ("EMBEDDING_LOOKUP", {"ids": ("int32", (2,), None), "w": ("int8", (4, 3), np.ones((4, 3), np.int8)),
-                          "y": (F32, (2, 3), None)}, ["ids"], None, "int8 table into a float32 output"),
+    ("EMBEDDING_LOOKUP", {"ids": ("int32", (2,), None), "w": ("int16", (4, 3), np.ones((4, 3), np.int16)),
+                          "y": (F32, (2, 3), None)}, ["ids"], None, "int16 table .0 scales. into a float32 output"),
     ("SELECT", {"c": ("bool", (3, 4), None), "t": (F32, (3, 4), None), "f": (F32, (4,), None),
                 "y": (F32, (3, 4), None)}, ["c", "t", "f"], None, "SELECT does not broadcast"),
     ("REVERSE_V2", {"x": (F32, (3, 4), None), "a": ("int32", (1,), None), "y": (F32, (3, 4), None)}, ["x", "a"],

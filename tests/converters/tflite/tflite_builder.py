@@ -34,6 +34,8 @@ A tensor entry may carry a fourth element, TFLite ``SparsityParameters`` as a
 dict (``traversal_order``, ``block_map``, ``dim_metadata``: a list of
 ``("DENSE", size)`` or ``("SPARSE_CSR", segments, indices)``); its data is
 then the stored values (1-D). ``csr_sparsity(dense)`` encodes a 2-D matrix.
+A fifth element (the fourth may be None) gives ``QuantizationParameters`` as a
+dict: ``scale`` (list), ``zero_point`` (list, default zeros), ``quantized_dimension``.
 
 ``opcode_style`` chooses how operator codes are written:
 
@@ -237,6 +239,25 @@ def _sparsity(b: flatbuffers.Builder, sp: dict) -> int:
     return tflite.SparsityParametersEnd(b)
 
 
+def _quantization(b: flatbuffers.Builder, q: dict) -> int:
+    """Write a QuantizationParameters table: scale (floats), zero_point (ints), quantized_dimension."""
+    scale = [float(v) for v in q["scale"]]
+    zero = [int(v) for v in q.get("zero_point", [0] * len(scale))]
+    tflite.QuantizationParametersStartScaleVector(b, len(scale))
+    for v in reversed(scale):
+        b.PrependFloat32(v)
+    scale_off = b.EndVector()
+    tflite.QuantizationParametersStartZeroPointVector(b, len(zero))
+    for v in reversed(zero):
+        b.PrependInt64(v)
+    zero_off = b.EndVector()
+    tflite.QuantizationParametersStart(b)
+    tflite.QuantizationParametersAddScale(b, scale_off)
+    tflite.QuantizationParametersAddZeroPoint(b, zero_off)
+    tflite.QuantizationParametersAddQuantizedDimension(b, int(q.get("quantized_dimension", 0)))
+    return tflite.QuantizationParametersEnd(b)
+
+
 def csr_sparsity(dense: np.ndarray) -> tuple:
     """(stored values, sparsity dict) of a 2-D matrix: rows dense, columns CSR (zeros dropped)."""
     dense = np.asarray(dense)
@@ -308,6 +329,8 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         dtype, shape, _ = tensors[n][:3]
         sparsity = tensors[n][3] if len(tensors[n]) > 3 else None
         sp_off = _sparsity(b, sparsity) if sparsity else None
+        quant = tensors[n][4] if len(tensors[n]) > 4 else None
+        q_off = _quantization(b, quant) if quant else None
         shape = [int(d) for d in shape]
         name_off = b.CreateString(n)
         shape_off = _int_vector(b, tflite.TensorStartShapeVector, [d if d >= 0 else 1 for d in shape])
@@ -321,6 +344,8 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         tflite.TensorAddName(b, name_off)
         if sp_off is not None:
             tflite.TensorAddSparsity(b, sp_off)
+        if q_off is not None:
+            tflite.TensorAddQuantization(b, q_off)
         tensor_offsets.append(tflite.TensorEnd(b))
 
     # operator codes (one per distinct op) and operators
