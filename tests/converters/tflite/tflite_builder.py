@@ -163,10 +163,11 @@ def _enum_value(enum_cls, value):
     return int(value)
 
 
-def _int_vector(b: flatbuffers.Builder, start_fn, values: Sequence[int]) -> int:
+def _int_vector(b: flatbuffers.Builder, start_fn, values: Sequence[int], prepend: str = "PrependInt32") -> int:
+    """A vector of scalars, written with the builder's ``prepend`` method (its element type)."""
     start_fn(b, len(values))
     for v in reversed(list(values)):
-        b.PrependInt32(int(v))
+        getattr(b, prepend)(v if prepend == "PrependFloat32" else int(v))
     return b.EndVector()
 
 
@@ -243,14 +244,8 @@ def _quantization(b: flatbuffers.Builder, q: dict) -> int:
     """Write a QuantizationParameters table: scale (floats), zero_point (ints), quantized_dimension."""
     scale = [float(v) for v in q["scale"]]
     zero = [int(v) for v in q.get("zero_point", [0] * len(scale))]
-    tflite.QuantizationParametersStartScaleVector(b, len(scale))
-    for v in reversed(scale):
-        b.PrependFloat32(v)
-    scale_off = b.EndVector()
-    tflite.QuantizationParametersStartZeroPointVector(b, len(zero))
-    for v in reversed(zero):
-        b.PrependInt64(v)
-    zero_off = b.EndVector()
+    scale_off = _int_vector(b, tflite.QuantizationParametersStartScaleVector, scale, "PrependFloat32")
+    zero_off = _int_vector(b, tflite.QuantizationParametersStartZeroPointVector, zero, "PrependInt64")
     tflite.QuantizationParametersStart(b)
     tflite.QuantizationParametersAddScale(b, scale_off)
     tflite.QuantizationParametersAddZeroPoint(b, zero_off)
