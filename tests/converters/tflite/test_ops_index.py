@@ -150,6 +150,36 @@ for dt, n_scales in (("int8", 1), ("int8", 6), ("uint8", 1), ("uint8", 6)):
                     {"ids": ("int32", ids.shape, None), "w": (dt, q.shape, q, None, quant), "y": (F32, (5, 2, 3), None)},
                     ["ids"], ["y"]), [ids], rows.astype(np.float32))
 
+# ---- existing data-movement and index ops on every dtype LiteRT moves ---------------------------------
+for dt in ANY:
+    v = values(dt, 3, 1, 4)
+    add_op(f"squeeze-{dt}", "SQUEEZE", {"x": v}, options={"squeeze_dims": [1]}, out=dt, expected=v[:, 0])
+    add_op(f"tile-{dt}", "TILE", {"x": v}, {"m": np.array([1, 2, 3], np.int32)}, out=dt, expected=np.tile(v, (1, 2, 3)))
+    add_op(f"broadcast_to-{dt}", "BROADCAST_TO", {"x": v}, {"s": np.array([2, 3, 5, 4], np.int32)},
+           {"_version": 2}, out=dt, expected=np.broadcast_to(v, (2, 3, 5, 4)).copy())
+    add_op(f"gather_nd-{dt}", "GATHER_ND", {"x": v}, {"i": np.array([[2, 0], [0, 0]], np.int32)}, out=dt,
+           expected=v[[2, 0], [0, 0]])
+    add_op(f"gather-{dt}", "GATHER", {"x": v}, {"i": np.array([3, 0, 3], np.int32)}, {"axis": 2}, out=dt,
+           expected=v[:, :, [3, 0, 3]])
+    # (LiteRT: no bool PACK or SPLIT, no int64 UNPACK)
+    if dt != "bool":
+        add_op(f"pack-{dt}", "PACK", {"a": v, "b": values(dt, 3, 1, 4)}, options={"values_count": 2, "axis": 1}, out=dt)
+    if dt != "int64":
+        add_op(f"unpack-{dt}", "UNPACK", {"x": v}, options={"num": 3, "axis": 0}, out=dt, n_out=3)
+    if dt != "bool":
+        add(f"split-{dt}", build_model([("SPLIT", ["a", "x"], ["y0", "y1"], {"num_splits": 2})],
+                                       {"a": ("int32", (), np.array(2, np.int32)), "x": (dt, (3, 1, 4), None),
+                                        "y0": (dt, (3, 1, 2), None), "y1": (dt, (3, 1, 2), None)}, ["x"], ["y0", "y1"]),
+            [v])
+for dt in ("float32", "int32"):
+    a, b = values(dt, 2, 3, 5), values(dt, 3, 1)
+    add_op(f"squared_difference-{dt}", "SQUARED_DIFFERENCE", {"a": a, "b": b}, out=dt, expected=((a - b) ** 2).astype(dt))
+for dt in ("float32", "int32", "int8", "uint8"):  # (int8/uint8 as plain integers)
+    v = values(dt, 3, 4, 5)
+    for op, fn in (("ARG_MAX", np.argmax), ("ARG_MIN", np.argmin)):
+        add_op(f"{op.lower()}-{dt}", op, {"x": v}, {"a": scalar(1, np.int32)}, {"output_type": "INT32"}, out="int32",
+               expected=fn(v, axis=1).astype(np.int32))
+
 # ---- parameters computed at run time: shape computations on an input with a symbolic batch -----------
 # (a parameter read from a graph input's values is data-dependent; the runtime needs shapes while planning)
 def shape_param_model(x_shape, ops, tensors, out_shape, out_dtype=F32, feeds=("x",)):
