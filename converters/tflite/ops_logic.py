@@ -4,8 +4,8 @@ LESS/LESS_EQUAL/GREATER/GREATER_EQUAL/EQUAL (numpy broadcasting, bool out)
 map one to one; NOT_EQUAL is Not(Equal). LOGICAL_AND/OR/NOT are And/Or/Not.
 SELECT_V2 broadcasts condition, x and y like numpy: the IR's Where. SELECT
 (v1) does not broadcast: x and y have one shape and the condition either has
-it too or is 1-D, choosing whole slices along axis 0; that condition is
-reshaped to [n, 1, ...] so Where broadcasts it over the slices.
+it too, is a scalar, or is 1-D, choosing whole slices along axis 0; that
+condition is reshaped to [n, 1, ...] so Where broadcasts it over the slices.
 Quantized integer inputs (with a scale) compare scaled reals and are refused.
 """
 from __future__ import annotations
@@ -54,9 +54,10 @@ def select(ctx: Context, op) -> None:
     if sx != sy:
         raise ctx.error(f"x {list(sx)} and y {list(sy)} must have one shape (SELECT does not broadcast; "
                         "SELECT_V2 does)")
-    if sc != sx:
+    if sc != sx and sc != ():  # (a scalar condition picks x or y whole)
         if len(sc) != 1 or not sx or sc[0] != sx[0]:
-            raise ctx.error(f"condition {list(sc)} must have the shape of x {list(sx)} or be 1-D of its first dim")
+            raise ctx.error(f"condition {list(sc)} must have the shape of x {list(sx)}, be a scalar or be 1-D of "
+                            "its first dim")
         n = sc[0] if isinstance(sc[0], int) else -1
         cond = ctx.reshape(cond, [n] + [1] * (len(sx) - 1), hint="rows") if len(sx) > 1 else cond
     ctx.emit("Where", [cond, x, y], ctx.out(0))

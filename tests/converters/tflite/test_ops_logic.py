@@ -66,6 +66,7 @@ for dt in ANY:
     add_op(f"select-{dt}-same-shape", "SELECT", {"c": cond, "t": x, "f": y}, out=dt, expected=np.where(cond, x, y))
 cond, x, y = values("bool", 3), values(F32, 3, 4, 5), values(F32, 3, 4, 5)
 add_op("select-rank1-condition", "SELECT", {"c": cond, "t": x, "f": y}, expected=np.where(cond[:, None, None], x, y))
+add_op("select-scalar-condition", "SELECT", {"c": np.array(False), "t": x, "f": y}, expected=y)
 cond, x, y = values("bool", 7), values("int32", 7), values("int32", 7)
 add_op("select-rank1-all", "SELECT", {"c": cond, "t": x, "f": y}, out="int32", expected=np.where(cond, x, y))
 add_op("select_v2-scalar-condition-const-branches", "SELECT_V2", {"c": np.array(False)}, {"t": x, "f": y}, out="int32",
