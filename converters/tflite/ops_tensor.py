@@ -11,7 +11,8 @@ resolved at conversion into one Slice plus a Reshape that drops shrunk axes
 and inserts new ones), SQUEEZE, EXPAND_DIMS, PACK (Reshape + Concat),
 UNPACK/SPLIT/SPLIT_V (one Slice per output), TILE and BROADCAST_TO (Expand;
 multiples / shape computed at run time become the IR op's input) and
-REVERSE_V2 (one Slice with step -1 over the constant axes).
+REVERSE_V2 (one Slice with step -1 over the axes, which it takes as an
+input when they are computed at run time).
 """
 from __future__ import annotations
 
@@ -428,10 +429,19 @@ def pack(ctx: Context, op) -> None:
 def reverse_v2(ctx: Context, op) -> None:
     x = ctx.input(0)
     rank = len(ctx.shape(x))
-    axes = sorted({_axis(ctx, a, rank) for a in _ints(ctx, 1, "axis")})
-    if not axes:
-        ctx.emit("Identity", [x], ctx.out(0))
-        return
+    axes, axes_in = ctx.param_or_input(1, "axis")
+    if axes is not None:
+        axes = sorted({_axis(ctx, a, rank) for a in axes})
+        if not axes:
+            ctx.emit("Identity", [x], ctx.out(0))
+            return
+    n = len(axes) if axes is not None else ctx.shape(axes_in)[0] if len(ctx.shape(axes_in)) == 1 else None
+    if not isinstance(n, int):
+        raise ctx.error(f"axis must be a 1-D tensor of static length, got shape {list(ctx.shape(axes_in))}")
     # from the last element (-1) down past the first (the IR clamps the end to "before 0")
-    ctx.emit("Slice", [x], ctx.out(0), {"starts": [-1] * len(axes), "ends": [-(2 ** 31)] * len(axes), "axes": axes,
-                                        "steps": [-1] * len(axes)})
+    bounds = {"starts": [-1] * n, "ends": [-(2 ** 31)] * n, "steps": [-1] * n}
+    if axes is not None:
+        ctx.emit("Slice", [x], ctx.out(0), {**bounds, "axes": axes})
+    else:  # computed at run time: the IR's Slice takes the axes as an input
+        ins = {k: ctx.add_const(np.array(v, np.int32), k) for k, v in bounds.items()}
+        ctx.emit("Slice", [x, ins["starts"], ins["ends"], axes_in, ins["steps"]], ctx.out(0))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from .tflite_builder import build_model
-from .test_ops import F32, case_adders, litert_tests, rand
+from .test_ops import F32, case_adders, i32, litert_tests, rand
 from .test_ops_logic import RNG, values
 
 CASES = []
@@ -223,6 +223,13 @@ v = rand(4, 1)
 add("broadcast_to-runtime-shape", shape_param_model((-1, 4, 5), [("BROADCAST_TO", ["v", "s"], ["y"], {"_version": 2})],
                                                     {"v": (F32, (4, 1), None)}, (-1, 4, 5), feeds=("x", "v")),
     [rand(1, 4, 5), v], np.broadcast_to(v, (1, 4, 5)).copy())
+v = rand(3, 4)
+add("reverse_v2-runtime-axes", shape_param_model((-1, 4), [
+    ("STRIDED_SLICE", ["s", "b0", "e0", "st"], ["n1"], None), ("SUB", ["n1", "one"], ["ax"], None),
+    ("REVERSE_V2", ["v", "ax"], ["y"], None)], {**t, "b0": ("int32", (1,), i32(0)), "e0": ("int32", (1,), i32(1)),
+                                                "n1": ("int32", (1,), None), "one": ("int32", (1,), i32(1)),
+                                                "ax": ("int32", (1,), None), "v": (F32, (3, 4), None)},
+    (3, 4), feeds=("x", "v")), [rand(1, 4), v], v[::-1])  # axis = batch - 1 = 0
 
 test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
 
@@ -235,7 +242,7 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
                           "y": (F32, (2, 3), None)}, ["ids"], None, "int16 table .0 scales. into a float32 output"),
     ("SELECT", {"c": ("bool", (3, 4), None), "t": (F32, (3, 4), None), "f": (F32, (4,), None),
                 "y": (F32, (3, 4), None)}, ["c", "t", "f"], None, "SELECT does not broadcast"),
-    ("REVERSE_V2", {"x": (F32, (3, 4), None), "a": ("int32", (1,), None), "y": (F32, (3, 4), None)}, ["x", "a"],
+    ("REDUCE_PROD", {"x": (F32, (3, 4), None), "a": ("int32", (1,), None), "y": (F32, (4,), None)}, ["x", "a"],
      None, "input 1 \\(axis, tensor 'a'\\) must be a constant"),
     ("SHAPE", {"x": (F32, (3, 4), None), "y": (F32, (2,), None)}, ["x"], None, "out_type float32"),
 ])
