@@ -1,7 +1,7 @@
 """TFLite comparisons, logical ops, selection, integer-aware arithmetic (FLOOR_DIV,
-FLOOR_MOD, SQUARE, ADD_N), SIN/COS and the reductions REDUCE_PROD/ANY/ALL:
-pocketml against the LiteRT interpreter, for each dtype LiteRT runs the op on,
-at awkward and broadcasting shapes. A numpy expectation pins the semantics we
+FLOOR_MOD, SQUARE, ADD_N), SIN/COS, FLOOR/CEIL/ROUND/SIGN/ELU and the
+reductions REDUCE_PROD/ANY/ALL: pocketml against the LiteRT interpreter, for
+each dtype LiteRT runs the op on, at awkward and broadcasting shapes. A numpy expectation pins the semantics we
 assume (LiteRT is checked against it first).
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ CASES = []
 add, add_op = case_adders(CASES)
 
 OP_LIST = """LESS LESS_EQUAL GREATER GREATER_EQUAL EQUAL NOT_EQUAL LOGICAL_AND LOGICAL_OR LOGICAL_NOT SELECT
-SELECT_V2 FLOOR_DIV FLOOR_MOD SQUARE ADD_N SIN COS REDUCE_PROD REDUCE_ANY REDUCE_ALL""".split()
+SELECT_V2 FLOOR_DIV FLOOR_MOD SQUARE ADD_N SIN COS FLOOR CEIL ROUND SIGN ELU REDUCE_PROD REDUCE_ANY
+REDUCE_ALL""".split()
 
 
 def values(dtype, *shape, low=-9, high=9):
@@ -109,6 +110,13 @@ add_op("add_n-2-const", "ADD_N", {"a": rand(5, 3)}, {"b": rand(5, 3)})
 for op, fn in (("SIN", np.sin), ("COS", np.cos)):
     v = rand(3, 17, low=-10, high=10)
     add_op(op.lower(), op, {"x": v}, expected=fn(v).astype(np.float32), tol=2e-6)
+
+v = np.concatenate([rand(3, 13, low=-6, high=6).ravel(), np.arange(-3.5, 4, 1, dtype=np.float32), [0, -0.0]])
+for op, fn in (("FLOOR", np.floor), ("CEIL", np.ceil), ("ROUND", np.round), ("SIGN", np.sign),
+               ("ELU", lambda a: np.where(a < 0, np.expm1(a), a))):
+    add_op(op.lower(), op, {"x": v.astype(np.float32)}, expected=fn(v).astype(np.float32), tol=2e-6)
+v = values("int32", 17)
+add_op("sign-int32", "SIGN", {"x": v}, out="int32", expected=np.sign(v))
 
 # ---- REDUCE_PROD / REDUCE_ANY / REDUCE_ALL ---------------------------------------------------------
 for dt in ("float32", "int32", "int64"):
