@@ -137,6 +137,10 @@ for ids in (np.array([4, 0, 4, 5], np.int32), np.array([3], np.int32)):  # (TFLi
 add_model("embedding_lookup-runtime-table", "EMBEDDING_LOOKUP", {"ids": np.array([2, 2, 0], np.int32), "w": table},
             {}, table[[2, 2, 0]])
 
+for dt in ("int8", "uint8"):  # integer tables into their own dtype: rows copied
+    q = values(dt, 6, 4, low=-100, high=100)
+    add_op(f"embedding_lookup-{dt}", "EMBEDDING_LOOKUP", {"ids": np.array([5, 1, 1], np.int32)}, {"w": q}, out=dt,
+           expected=q[[5, 1, 1]])
 # hybrid lookups: an int8 / uint8 table read into float32, scaled per tensor or per row (LiteRT reads the
 # bytes as int8 and refuses a non-zero zero point)
 ids = np.array([4, 0, 4, 5, 1], np.int32)
