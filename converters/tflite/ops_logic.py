@@ -6,7 +6,9 @@ SELECT_V2 broadcasts condition, x and y like numpy: the IR's Where. SELECT
 (v1) does not broadcast: x and y have one shape and the condition either has
 it too, is a scalar, or is 1-D, choosing whole slices along axis 0; that
 condition is reshaped to [n, 1, ...] so Where broadcasts it over the slices.
-Quantized integer inputs (with a scale) compare scaled reals and are refused.
+Quantized integer inputs (with a scale) compare scaled reals and are refused;
+selection copies the stored integers as LiteRT does (whatever the output's
+quantization), so it takes them.
 """
 from __future__ import annotations
 
@@ -42,13 +44,11 @@ def logical_not(ctx: Context, op) -> None:
 
 @handler("SELECT_V2")
 def select_v2(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ctx.emit("Where", [ctx.input(0), ctx.input(1), ctx.input(2)], ctx.out(0))
 
 
 @handler("SELECT")
 def select(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     cond, x, y = ctx.input(0), ctx.input(1), ctx.input(2)
     sc, sx, sy = ctx.shape(cond), ctx.shape(x), ctx.shape(y)
     if sx != sy:

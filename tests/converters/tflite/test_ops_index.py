@@ -249,6 +249,8 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
     ("REDUCE_PROD", {"x": (F32, (3, 4), None), "a": ("int32", (1,), None), "y": (F32, (4,), None)}, ["x", "a"],
      None, "input 1 \\(axis, tensor 'a'\\) must be a constant"),
     ("SHAPE", {"x": (F32, (3, 4), None), "y": (F32, (2,), None)}, ["x"], None, "out_type float32"),
+    ("LESS", {"a": ("int8", (3,), None, None, {"scale": [0.5]}), "b": ("int8", (3,), None, None, {"scale": [0.25]}),
+              "y": ("bool", (3,), None)}, ["a", "b"], None, "quantized arithmetic is not supported"),
 ])
 def test_bad_parameters_are_named(op, tensors, inputs, options, what):
     from pocketml.converters.tflite import import_tflite

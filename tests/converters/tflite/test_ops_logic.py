@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .tflite_builder import build_model
 from .test_ops import F32, case_adders, litert_tests, rand
 
 RNG = np.random.default_rng(97)
@@ -68,6 +69,12 @@ for dt in ANY:
 cond, x, y = values("bool", 3), values(F32, 3, 4, 5), values(F32, 3, 4, 5)
 add_op("select-rank1-condition", "SELECT", {"c": cond, "t": x, "f": y}, expected=np.where(cond[:, None, None], x, y))
 add_op("select-scalar-condition", "SELECT", {"c": np.array(False), "t": x, "f": y}, expected=y)
+quant = {"scale": [0.5], "zero_point": [3]}  # quantized branches: LiteRT copies the stored integers
+add("select_v2-quantized-int8", build_model(
+    [("SELECT_V2", ["c", "t", "f"], ["y"], None)],
+    {"c": ("bool", (2, 3), None), "t": ("int8", (2, 3), None, None, quant), "f": ("int8", (1, 3), None, None, quant),
+     "y": ("int8", (2, 3), None, None, {"scale": [0.25], "zero_point": [0]})}, ["c", "t", "f"], ["y"]),
+    [values("bool", 2, 3), values("int8", 2, 3), values("int8", 1, 3)])
 cond, x, y = values("bool", 7), values("int32", 7), values("int32", 7)
 add_op("select-rank1-all", "SELECT", {"c": cond, "t": x, "f": y}, out="int32", expected=np.where(cond, x, y))
 add_op("select_v2-scalar-condition-const-branches", "SELECT_V2", {"c": np.array(False)}, {"t": x, "f": y}, out="int32",
