@@ -4,7 +4,8 @@ table read into float32 is dequantized by its scale per row, as LiteRT's
 hybrid kernel), SCATTER_ND
 (ScatterND with reduction add into zeros of the given shape: TFLite sums
 duplicate indices), ONE_HOT (Where-guarded negative indices, values
-[off, on]), RANGE and CUMSUM. A parameter that is computed at run time (the
+[off, on]), RANGE (constant bounds folded as LiteRT computes them) and
+CUMSUM. A parameter that is computed at run time (the
 depth, the shape of SCATTER_ND, the CUMSUM axis) is passed as the IR op's
 input; a constant one becomes an attribute.
 """
@@ -114,9 +115,36 @@ def one_hot(ctx: Context, op) -> None:
         ctx.emit("OneHot", [idx, values, depth_in], ctx.out(0), {"axis": axis})
 
 
+def _litert_range(start, limit, delta) -> np.ndarray:
+    """RANGE as LiteRT computes it: the length in the inputs' own dtype (for float32,
+    ceil(|(limit - start) / delta|) rounded in float32, which can be one shorter than the
+    float64 length of the IR's Range) and the values accumulated (value += delta)."""
+    if delta == 0 or (start < limit and delta < 0) or (start > limit and delta > 0):
+        raise ValueError(f"delta {delta} cannot step from {start} to {limit}")
+    if start.dtype.kind == "f":
+        n = int(np.ceil(np.abs((limit - start) / delta)))
+    else:
+        n = int((abs(int(limit) - int(start)) + abs(int(delta)) - 1) // abs(int(delta)))
+    steps = np.full(n, delta, start.dtype)
+    steps[:1] = start
+    return np.add.accumulate(steps, dtype=start.dtype)
+
+
 @handler("RANGE")
 def range_(ctx: Context, op) -> None:
-    ctx.emit("Range", [ctx.input(0), ctx.input(1), ctx.input(2)], ctx.out(0))
+    ins = [ctx.input(i) for i in range(3)]
+    consts = [ctx.graph.values[n].const for n in ins]
+    if any(c is None for c in consts):  # computed at run time: the IR's Range
+        ctx.emit("Range", ins, ctx.out(0))
+        return
+    if len({c.dtype for c in consts}) != 1 or any(c.size != 1 for c in consts):
+        raise ctx.error(f"start, limit and delta must be scalars of one dtype, got "
+                        f"{[f'{c.dtype.name}{list(c.shape)}' for c in consts]}")
+    try:
+        values = _litert_range(*(c.reshape(()) for c in consts))
+    except ValueError as e:
+        raise ctx.error(str(e)) from None
+    ctx.emit("Identity", [ctx.add_const(values, "range")], ctx.out(0))
 
 
 @handler("CUMSUM")

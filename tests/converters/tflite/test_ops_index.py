@@ -56,10 +56,13 @@ for dt in ("float32", "int32", "int64"):  # (TFLite has no ONES_LIKE builtin)
 
 # ---- RANGE (constant bounds fold into a constant; run-time ones: see the end) -----------------------
 for dt, (start, limit, delta) in (("int32", (2, 17, 3)), ("int32", (10, -3, -4)), ("int64", (-5, 5, 1)),
-                                  ("float32", (0.5, 3.7, 0.4)), ("float32", (4.0, -1.0, -1.5))):
+                                  ("float32", (0.5, 3.7, 0.4)), ("float32", (4.0, -1.0, -1.5)),
+                                  # LiteRT's float32 length: 6 (float64 says 6.0000001, so 7)
+                                  ("float32", (0.5, 1.7, 0.2)), ("float32", (-1.8, 1.6000001, 0.2))):
     b = dict(zip("sld", (scalar(v, dt) for v in (start, limit, delta))))
+    n = int(np.ceil(np.abs((b["l"] - b["s"]) / b["d"])))
     add_model(f"range-{dt}-{start}-{limit}-{delta}", "RANGE", {"x": values("float32", 2)},
-              {**b, "order": ["s", "l", "d"]}, np.arange(start, limit, delta, dtype=dt))
+              {**b, "order": ["s", "l", "d"]}, (b["s"] + np.arange(n) * b["d"]).astype(dt))
 
 # ---- REVERSE_V2 ------------------------------------------------------------------------------------
 for dt in ANY:
@@ -249,6 +252,9 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
     ("REDUCE_PROD", {"x": (F32, (3, 4), None), "a": ("int32", (1,), None), "y": (F32, (4,), None)}, ["x", "a"],
      None, "input 1 \\(axis, tensor 'a'\\) must be a constant"),
     ("SHAPE", {"x": (F32, (3, 4), None), "y": (F32, (2,), None)}, ["x"], None, "out_type float32"),
+    ("RANGE", {"s": ("int32", (), scalar(5, np.int32)), "l": ("int32", (), scalar(1, np.int32)),
+               "d": ("int32", (), scalar(2, np.int32)), "_x": (F32, (1,), None), "y": ("int32", (1,), None)}, ["_x"], None,
+     "delta 2 cannot step from 5 to 1"),
     ("LESS", {"a": ("int8", (3,), None, None, {"scale": [0.5]}), "b": ("int8", (3,), None, None, {"scale": [0.25]}),
               "y": ("bool", (3,), None)}, ["a", "b"], None, "quantized arithmetic is not supported"),
 ])
@@ -256,6 +262,7 @@ def test_bad_parameters_are_named(op, tensors, inputs, options, what):
     from pocketml.converters.tflite import import_tflite
     from pocketml.errors import ConversionError
 
-    data = build_model([(op, [n for n in tensors if n != "y"], ["y"], options)], tensors, inputs, ["y"])
+    op_inputs = [n for n in tensors if n != "y" and not n.startswith("_")]  # ("_x": a graph input only)
+    data = build_model([(op, op_inputs, ["y"], options)], tensors, inputs, ["y"])
     with pytest.raises(ConversionError, match=rf"operator 0 \({op}, version \d+\).*{what}"):
         import_tflite(data)
