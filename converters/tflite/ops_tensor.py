@@ -4,8 +4,7 @@ PAD/PADV2 (paddings [rank,2] -> pads [begins..., ends...]), MIRROR_PAD
 (REFLECT is Pad mode 1; SYMMETRIC, which the IR's Pad lacks, is per padded
 axis a Concat of two reversed Slices around the input), RESHAPE (the output
 tensor's stored shape, else new_shape), CONCATENATION (fused activation
-applied after), DEPTH_TO_SPACE / SPACE_TO_DEPTH (DCR: reshape, transpose,
-reshape), TRANSPOSE, SLICE (begin/size, size -1 = to the end) and
+applied after), TRANSPOSE, SLICE (begin/size, size -1 = to the end) and
 STRIDED_SLICE (TFLite's ellipsis/new_axis expansion and start/stop logic
 resolved at conversion into one Slice plus a Reshape that drops shrunk axes
 and inserts new ones), SQUEEZE, EXPAND_DIMS, PACK (Reshape + Concat),
@@ -76,34 +75,6 @@ def concatenation(ctx: Context, op) -> None:
     y = ctx.emit("Concat", ins, None if act else ctx.out(0), {"axis": int(o.Axis())})
     if act:
         standalone_act(ctx, y, act, ctx.out(0))
-
-
-@handler("DEPTH_TO_SPACE")
-def depth_to_space(ctx: Context, op) -> None:
-    o = ctx.options(tflite.DepthToSpaceOptions)
-    bs = int(o.BlockSize())
-    x = ctx.input(0)
-    xs = ctx.shape(x)
-    if len(xs) != 4 or bs < 1 or not all(isinstance(d, int) for d in xs) or xs[3] % (bs * bs):
-        raise ctx.error(f"block_size {bs} does not fit input shape {list(xs)}")
-    n, h, w, c = xs
-    y = ctx.reshape(x, [n * h, w, bs, bs * (c // (bs * bs))], hint="split")  # [nh, w, bi, bj*c']
-    y = ctx.transpose(y, [0, 2, 1, 3], hint="interleave")  # [nh, bi, w, bj*c']
-    ctx.reshape(y, [n, h * bs, w * bs, c // (bs * bs)], out=ctx.out(0))
-
-
-@handler("SPACE_TO_DEPTH")
-def space_to_depth(ctx: Context, op) -> None:
-    o = ctx.options(tflite.SpaceToDepthOptions)
-    bs = int(o.BlockSize())
-    x = ctx.input(0)
-    xs = ctx.shape(x)
-    if len(xs) != 4 or bs < 1 or not all(isinstance(d, int) for d in xs) or xs[1] % bs or xs[2] % bs:
-        raise ctx.error(f"block_size {bs} does not fit input shape {list(xs)}")
-    n, h, w, c = xs
-    y = ctx.reshape(x, [n * h // bs, bs, w // bs, bs * c], hint="split")
-    y = ctx.transpose(y, [0, 2, 1, 3], hint="gather")
-    ctx.reshape(y, [n, h // bs, w // bs, bs * bs * c], out=ctx.out(0))
 
 
 # ---- shape ops ----------------------------------------------------------------------------------

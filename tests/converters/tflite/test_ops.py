@@ -6,11 +6,11 @@ model is built once, LiteRT prepares it, and it is built again with those
 shapes). Where a case also carries a numpy expectation, LiteRT itself is first
 checked against it, so the oracle's semantics are the ones we assume.
 
-``OP_LIST`` is the importer's promised op list (with those of test_ops_logic.py
-and test_ops_index.py, which reuse case_adders and litert_tests): a test
-asserts every op in them is supported and exercised by at least one
-pocketml-vs-LiteRT case (in those modules or test_builder.py), so neither can
-silently rot.
+``OP_LIST`` is the importer's promised op list (with those of
+test_ops_logic.py, test_ops_index.py and test_ops_space.py, which reuse
+case_adders and litert_tests): a test asserts every op in them is supported
+and exercised by at least one pocketml-vs-LiteRT case (in those modules or
+test_builder.py), so neither can silently rot.
 """
 from __future__ import annotations
 
@@ -397,13 +397,14 @@ def _op_names(data: bytes) -> set:
 def test_op_list_supported_and_covered():
     from pocketml.converters.tflite.importer import supported_ops
 
-    from . import test_ops_index, test_ops_logic
+    from . import test_ops_index, test_ops_logic, test_ops_space
 
-    promised = set(OP_LIST) | set(test_ops_logic.OP_LIST) | set(test_ops_index.OP_LIST)
+    modules = (test_ops_logic, test_ops_index, test_ops_space)
+    promised = set(OP_LIST).union(*(m.OP_LIST for m in modules))
     missing = sorted(promised - set(supported_ops()))
     assert not missing, f"ops the importer should support but does not: {missing}"
     covered = set()
-    for case in CASES + test_ops_logic.CASES + test_ops_index.CASES + _pocketml_vs_litert_cases():
+    for case in CASES + [c for m in modules for c in m.CASES] + _pocketml_vs_litert_cases():
         covered |= _op_names(case.values[0])
     untested = sorted(promised - covered)
     assert not untested, f"ops without a pocketml-vs-LiteRT builder case: {untested}"

@@ -255,6 +255,9 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
     ("RANGE", {"s": ("int32", (), scalar(5, np.int32)), "l": ("int32", (), scalar(1, np.int32)),
                "d": ("int32", (), scalar(2, np.int32)), "_x": (F32, (1,), None), "y": ("int32", (1,), None)}, ["_x"], None,
      "delta 2 cannot step from 5 to 1"),
+    ("SPACE_TO_BATCH_ND", {"x": (F32, (1, 5, 2), None), "b": ("int32", (1,), i32(2)),
+                           "p": ("int32", (1, 2), np.array([[0, 0]], np.int32)), "y": (F32, (2, 2, 2), None)}, ["x"],
+     None, r"padded spatial dims \[5\] are not multiples of block_shape \[2\]"),
     ("LESS", {"a": ("int8", (3,), None, None, {"scale": [0.5]}), "b": ("int8", (3,), None, None, {"scale": [0.25]}),
               "y": ("bool", (3,), None)}, ["a", "b"], None, "quantized arithmetic is not supported"),
 ])
