@@ -230,6 +230,15 @@ v = rand(4, 1)
 add("broadcast_to-runtime-shape", shape_param_model((-1, 4, 5), [("BROADCAST_TO", ["v", "s"], ["y"], {"_version": 2})],
                                                     {"v": (F32, (4, 1), None)}, (-1, 4, 5), feeds=("x", "v")),
     [rand(1, 4, 5), v], np.broadcast_to(v, (1, 4, 5)).copy())
+# Keras' initial RNN state, tf.zeros([batch, units]): SHAPE, STRIDED_SLICE, PACK, FILL, then used
+ops0, t0 = dim_ops(0, "batch")
+x = rand(1, 7)
+add("keras-zero-state-fill", shape_param_model((-1, 7), ops0 + [
+    ("PACK", ["batch", "units"], ["dims"], {"values_count": 2, "axis": 0}), ("FILL", ["dims", "zero"], ["h0"], None),
+    ("ADD", ["h0", "bias"], ["y"], None)], {**t0, "units": ("int32", (), scalar(5, np.int32)),
+                                             "dims": ("int32", (2,), None), "zero": (F32, (), scalar(0.0, F32)),
+                                             "h0": (F32, (-1, 5), None), "bias": (F32, (5,), np.arange(5, dtype=F32))},
+    (-1, 5)), [x], np.arange(5, dtype=F32)[None])
 v = rand(3, 4)
 add("reverse_v2-runtime-axes", shape_param_model((-1, 4), [
     ("STRIDED_SLICE", ["s", "b0", "e0", "st"], ["n1"], None), ("SUB", ["n1", "one"], ["ax"], None),
