@@ -68,7 +68,8 @@ for dt, (start, limit, delta) in (("int32", (2, 17, 3)), ("int32", (10, -3, -4))
 for dt in ANY:
     v = values(dt, 3, 4, 5)
     for axes in ((1,), (-1,), (1, 2), (0, 1)):  # (LiteRT: contiguous axes only)
-        add_op(f"reverse_v2-{dt}-axes{'_'.join(map(str, axes))}", "REVERSE_V2", {"x": v}, {"a": np.array(axes, np.int32)},
+        add_op(f"reverse_v2-{dt}-axes{'_'.join(map(str, axes))}", "REVERSE_V2", {"x": v},
+               {"a": np.array(axes, np.int32)},
                out=dt, expected=np.flip(v, axes))
 v = rand(13)
 add_op("reverse_v2-rank1", "REVERSE_V2", {"x": v}, {"a": np.array([0], np.int32)}, expected=v[::-1])
@@ -112,7 +113,8 @@ add_op("one_hot-int64-indices", "ONE_HOT", {"i": i64}, {"d": scalar(5, np.int32)
                                                           "off": scalar(-0.5, F32)}, {"axis": -1},
        expected=np_one_hot(i64, 5, np.float32(1.5), np.float32(-0.5), -1))
 add_model("one_hot-runtime-values", "ONE_HOT", {"i": idx, "on": scalar(3.0, F32), "off": scalar(0.25, F32)},
-          {"d": scalar(6, np.int32), "order": ["i", "d", "on", "off"]}, np_one_hot(idx, 6, np.float32(3.0), np.float32(0.25), -1),
+          {"d": scalar(6, np.int32), "order": ["i", "d", "on", "off"]},
+          np_one_hot(idx, 6, np.float32(3.0), np.float32(0.25), -1),
           {"axis": -1})
 
 
@@ -154,7 +156,8 @@ for dt, n_scales in (("int8", 1), ("int8", 6), ("uint8", 1), ("uint8", 6)):
     rows = q.view(np.int8)[ids].astype(np.float32) * (scales[ids].reshape(-1, 1, 1) if n_scales > 1 else scales[0])
     add(f"embedding_lookup-hybrid-{dt}-{n_scales}scales",
         build_model([("EMBEDDING_LOOKUP", ["ids", "w"], ["y"], None)],
-                    {"ids": ("int32", ids.shape, None), "w": (dt, q.shape, q, None, quant), "y": (F32, (5, 2, 3), None)},
+                    {"ids": ("int32", ids.shape, None), "w": (dt, q.shape, q, None, quant),
+                     "y": (F32, (5, 2, 3), None)},
                     ["ids"], ["y"]), [ids], rows.astype(np.float32))
 
 # ---- existing data-movement and index ops on every dtype LiteRT moves ---------------------------------
@@ -180,7 +183,8 @@ for dt in ANY:
             [v])
 for dt in ("float32", "int32"):
     a, b = values(dt, 2, 3, 5), values(dt, 3, 1)
-    add_op(f"squared_difference-{dt}", "SQUARED_DIFFERENCE", {"a": a, "b": b}, out=dt, expected=((a - b) ** 2).astype(dt))
+    add_op(f"squared_difference-{dt}", "SQUARED_DIFFERENCE", {"a": a, "b": b}, out=dt,
+           expected=((a - b) ** 2).astype(dt))
 for dt in ("float32", "int32", "int8", "uint8"):  # (int8/uint8 as plain integers)
     v = values(dt, 3, 4, 5)
     for op, fn in (("ARG_MAX", np.argmax), ("ARG_MIN", np.argmin)):
@@ -214,9 +218,10 @@ for dt, start, delta in (("int32", 1, 2), ("float32", 0.5, 1.5)):
         ("RANGE", ["r0", "nf" if cast else "n", "dr"], ["y"], None)], t2, (-1,), dt),
         [x], np.arange(start, 7, delta, dtype=dt))
 idx = np.array([[0, 6, -2], [7, 3, 3]], np.int32)
-add("one_hot-runtime-depth", shape_param_model((-1, 7), ops + [("ONE_HOT", ["i", "n", "on", "off"], ["y"], {"axis": 1})],
-                                                {**t, "i": ("int32", idx.shape, None), "on": (F32, (), scalar(1.0, F32)),
-                                                 "off": (F32, (), scalar(0.0, F32))}, (2, -1, 3), feeds=("x", "i")),
+add("one_hot-runtime-depth",
+    shape_param_model((-1, 7), ops + [("ONE_HOT", ["i", "n", "on", "off"], ["y"], {"axis": 1})],
+                      {**t, "i": ("int32", idx.shape, None), "on": (F32, (), scalar(1.0, F32)),
+                       "off": (F32, (), scalar(0.0, F32))}, (2, -1, 3), feeds=("x", "i")),
     [x, idx], np_one_hot(idx, 7, np.float32(1), np.float32(0), 1))
 upd = rand(2, 3)
 add("scatter_nd-runtime-shape", shape_param_model((-1, 3), [("SCATTER_ND", ["i", "u", "s"], ["y"], None)],
@@ -224,8 +229,9 @@ add("scatter_nd-runtime-shape", shape_param_model((-1, 3), [("SCATTER_ND", ["i",
                                                    "u": (F32, (2, 3), None)}, (-1, 3), feeds=("x", "u")),
     [rand(1, 3), upd], upd.sum(0, keepdims=True))
 v = rand(2, 3)
-add("tile-runtime-multiples", shape_param_model((-1, 2), [("TILE", ["v", "s"], ["y"], None)], {"v": (F32, (2, 3), None)},
-                                                (-1, 6), feeds=("x", "v")), [rand(1, 2), v], np.tile(v, (1, 2)))
+add("tile-runtime-multiples",
+    shape_param_model((-1, 2), [("TILE", ["v", "s"], ["y"], None)], {"v": (F32, (2, 3), None)}, (-1, 6),
+                      feeds=("x", "v")), [rand(1, 2), v], np.tile(v, (1, 2)))
 v = rand(4, 1)
 add("broadcast_to-runtime-shape", shape_param_model((-1, 4, 5), [("BROADCAST_TO", ["v", "s"], ["y"], {"_version": 2})],
                                                     {"v": (F32, (4, 1), None)}, (-1, 4, 5), feeds=("x", "v")),
@@ -262,7 +268,8 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
      None, "input 1 \\(axis, tensor 'a'\\) must be a constant"),
     ("SHAPE", {"x": (F32, (3, 4), None), "y": (F32, (2,), None)}, ["x"], None, "out_type float32"),
     ("RANGE", {"s": ("int32", (), scalar(5, np.int32)), "l": ("int32", (), scalar(1, np.int32)),
-               "d": ("int32", (), scalar(2, np.int32)), "_x": (F32, (1,), None), "y": ("int32", (1,), None)}, ["_x"], None,
+               "d": ("int32", (), scalar(2, np.int32)), "_x": (F32, (1,), None), "y": ("int32", (1,), None)},
+     ["_x"], None,
      "delta 2 cannot step from 5 to 1"),
     ("SPACE_TO_BATCH_ND", {"x": (F32, (1, 5, 2), None), "b": ("int32", (1,), i32(2)),
                            "p": ("int32", (1, 2), np.array([[0, 0]], np.int32)), "y": (F32, (2, 2, 2), None)}, ["x"],

@@ -40,7 +40,8 @@ for dt, shape, block, pads in (("float32", (2, 5, 6, 3), [2, 3], [[1, 0], [0, 0]
                                ("int32", (2, 3, 5, 2), [2, 2], [[1, 0], [2, 1]]),
                                ("int64", (1, 6, 5), [2], [[0, 0]]),
                                ("int8", (2, 4, 3), [2], [[1, 1]]),
-                               ("float32", (2, 4, 1, 5), [1, 3], [[0, 0], [1, 1]])):  # (LiteRT: rank 3 or 4, M = rank - 2)
+                               # (LiteRT: rank 3 or 4, as many blocks as spatial dims)
+                               ("float32", (2, 4, 1, 5), [1, 3], [[0, 0], [1, 1]])):
     x = values(dt, *shape)
     tag = f"{dt}-{'x'.join(map(str, shape))}-b{'_'.join(map(str, block))}"
     b, p = np.array(block, np.int32), np.array(pads, np.int32)
