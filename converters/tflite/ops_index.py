@@ -1,4 +1,6 @@
-"""TFLite indexing ops -> IR index ops: GATHER (axis; batch_dims is refused),
+"""TFLite indexing ops -> IR index ops: GATHER (axis; with batch_dims a
+GatherND with batch_dims, transposed around it when the axis is not the
+first after the batch dims),
 GATHER_ND, EMBEDDING_LOOKUP (Gather on axis 0 of the table; an int8/uint8
 table read into float32 is dequantized by its scale per row, as LiteRT's
 hybrid kernel), SCATTER_ND
@@ -21,9 +23,36 @@ from .context import Context, handler
 def gather(ctx: Context, op) -> None:
     o = ctx.options(tflite.GatherOptions, required=False)
     axis = int(o.Axis()) if o is not None else 0
-    if o is not None and int(o.BatchDims()):
-        raise ctx.unsupported(f"GATHER with batch_dims {int(o.BatchDims())}")
-    ctx.emit("Gather", [ctx.input(0), ctx.input(1)], ctx.out(0), {"axis": axis})
+    bd = int(o.BatchDims()) if o is not None else 0
+    params, idx = ctx.input(0), ctx.input(1)
+    if not bd:
+        ctx.emit("Gather", [params, idx], ctx.out(0), {"axis": axis})
+        return
+    _gather_batched(ctx, params, idx, axis, bd)
+
+
+def _gather_batched(ctx: Context, params: str, idx: str, axis: int, bd: int) -> None:
+    """GATHER with batch_dims: GatherND of the indices as one-coordinate tuples, batch_dims kept.
+    GatherND gathers on the axis right after the batch dims, so a later axis is first moved
+    there and the gathered dims moved back behind the dims it passed."""
+    ps, rank_i = ctx.shape(params), len(ctx.shape(idx))
+    bd = bd + rank_i if bd < 0 else bd
+    axis = axis + len(ps) if axis < 0 else axis
+    if not 0 < bd <= rank_i or not bd <= axis < len(ps) or ctx.shape(idx)[:bd] != ps[:bd]:
+        raise ctx.error(f"batch_dims {bd} / axis {axis} do not fit params {list(ps)} and indices "
+                        f"{list(ctx.shape(idx))} (batch dims must lead both and come before the axis)")
+    moved = axis - bd  # params dims between the batch dims and the axis
+    if moved:
+        params = ctx.transpose(params, list(range(bd)) + [axis] + list(range(bd, axis)) +
+                               list(range(axis + 1, len(ps))), hint="axis_first")
+    if not all(isinstance(d, int) for d in ctx.shape(idx)):
+        raise ctx.unsupported(f"GATHER with batch_dims of indices with a symbolic shape {list(ctx.shape(idx))}")
+    coords = ctx.reshape(idx, list(ctx.shape(idx)) + [1], hint="coords")
+    y = ctx.emit("GatherND", [params, coords], None if moved else ctx.out(0), {"batch_dims": bd}, hint="gather")
+    if moved:  # y: batch, gathered (rank_i - bd), passed (moved), rest -> batch, passed, gathered, rest
+        g = rank_i - bd
+        ctx.transpose(y, list(range(bd)) + list(range(bd + g, bd + g + moved)) + list(range(bd, bd + g)) +
+                      list(range(bd + g + moved, len(ctx.shape(y)))), out=ctx.out(0))
 
 
 @handler("GATHER_ND")

@@ -181,6 +181,15 @@ for dt in ANY:
                                        {"a": ("int32", (), np.array(2, np.int32)), "x": (dt, (3, 1, 4), None),
                                         "y0": (dt, (3, 1, 2), None), "y1": (dt, (3, 1, 2), None)}, ["x"], ["y0", "y1"]),
             [v])
+# GATHER with batch_dims (the axis right after the batch dims, or later; negative batch_dims)
+params = rand(2, 3, 5, 4)
+for idx_shape, axis, bd in (((2, 4), 1, 1), ((2, 3, 2, 2), 2, 2), ((2, 6), 2, 1), ((2, 3), 3, 1), ((2, 3, 2), 3, -1)):
+    i = RNG.integers(0, params.shape[axis], size=idx_shape).astype(np.int32)
+    b = bd % len(idx_shape)
+    want = np.stack([np.take(params[k], i[k], axis=axis - 1) for k in range(2)]) if b == 1 else np.stack([
+        np.stack([np.take(params[k, j], i[k, j], axis=axis - 2) for j in range(3)]) for k in range(2)])
+    add_op(f"gather-batch_dims{bd}-axis{axis}-idx{'x'.join(map(str, idx_shape))}", "GATHER", {"x": params}, {"i": i},
+           {"axis": axis, "batch_dims": bd}, expected=want)
 for dt in ("float32", "int32"):
     a, b = values(dt, 2, 3, 5), values(dt, 3, 1)
     add_op(f"squared_difference-{dt}", "SQUARED_DIFFERENCE", {"a": a, "b": b}, out=dt,
