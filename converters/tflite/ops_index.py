@@ -1,15 +1,13 @@
 """TFLite indexing ops -> IR index ops: GATHER (axis; with batch_dims a
-GatherND with batch_dims, transposed around it when the axis is not the
-first after the batch dims),
-GATHER_ND, EMBEDDING_LOOKUP (Gather on axis 0 of the table; an int8/uint8
-table read into float32 is dequantized by its scale per row, as LiteRT's
-hybrid kernel), SCATTER_ND
-(ScatterND with reduction add into zeros of the given shape: TFLite sums
-duplicate indices), ONE_HOT (Where-guarded negative indices, values
-[off, on]), RANGE (constant bounds folded as LiteRT computes them) and
-CUMSUM. A parameter that is computed at run time (the
-depth, the shape of SCATTER_ND, the CUMSUM axis) is passed as the IR op's
-input; a constant one becomes an attribute.
+GatherND with batch_dims, transposed around it when the axis is not the first
+after the batch dims), GATHER_ND, EMBEDDING_LOOKUP (Gather on axis 0 of the
+table; an int8/uint8 table read into float32 is dequantized by its scale per
+row, as LiteRT's hybrid kernel), SCATTER_ND (ScatterND with reduction add into
+zeros of the given shape: TFLite sums duplicate indices), ONE_HOT
+(Where-guarded negative indices, values [off, on]), RANGE (constant bounds
+folded as LiteRT computes them) and CUMSUM. A parameter that is computed at
+run time (the depth, the shape of SCATTER_ND, the CUMSUM axis, RANGE's
+bounds) is passed as the IR op's input; a constant one becomes an attribute.
 """
 from __future__ import annotations
 
@@ -17,6 +15,7 @@ import numpy as np
 import tflite
 
 from .context import Context, handler
+from .ops_shape import expand_to
 
 
 @handler("GATHER")
@@ -111,12 +110,8 @@ def _scalar_or_input(ctx: Context, i: int, what: str):
 @handler("SCATTER_ND")
 def scatter_nd(ctx: Context, op) -> None:
     idx, upd = ctx.input(0), ctx.input(1)
-    dims, shape = ctx.param_or_input(2, "shape")
     zero = ctx.add_const(np.zeros((), ctx.np_type(op.inputs[1])), "zero")
-    if dims is not None and min(dims, default=0) < 0:
-        raise ctx.error(f"shape {dims} has a negative dim")
-    data = ctx.emit("Expand", [zero] + ([shape] if shape else []), None, {"shape": dims} if dims is not None else {},
-                    hint="zeros")
+    data = expand_to(ctx, zero, ctx.input(2), hint="zeros")
     ctx.emit("ScatterND", [data, idx, upd], ctx.out(0), {"reduction": 1})
 
 
@@ -144,6 +139,9 @@ def one_hot(ctx: Context, op) -> None:
         ctx.emit("OneHot", [idx, values, depth_in], ctx.out(0), {"axis": axis})
 
 
+_MAX_FOLDED_RANGE = 1 << 26  # a hostile file's RANGE(0, 2**31, 1) must not allocate gigabytes
+
+
 def _litert_range(start, limit, delta) -> np.ndarray:
     """RANGE as LiteRT computes it: the length in the inputs' own dtype (for float32,
     ceil(|(limit - start) / delta|) rounded in float32, which can be one shorter than the
@@ -151,9 +149,15 @@ def _litert_range(start, limit, delta) -> np.ndarray:
     if delta == 0 or (start < limit and delta < 0) or (start > limit and delta > 0):
         raise ValueError(f"delta {delta} cannot step from {start} to {limit}")
     if start.dtype.kind == "f":
-        n = int(np.ceil(np.abs((limit - start) / delta)))
+        with np.errstate(all="ignore"):
+            length = np.ceil(np.abs((limit - start) / delta))
+        if not np.isfinite(length):
+            raise ValueError(f"RANGE from {start} to {limit} by {delta} has no finite length")
+        n = int(length)
     else:
         n = int((abs(int(limit) - int(start)) + abs(int(delta)) - 1) // abs(int(delta)))
+    if n > _MAX_FOLDED_RANGE:
+        raise ValueError(f"RANGE of {n} elements is too long to fold into a constant (at most {_MAX_FOLDED_RANGE})")
     steps = np.full(n, delta, start.dtype)
     steps[:1] = start
     return np.add.accumulate(steps, dtype=start.dtype)

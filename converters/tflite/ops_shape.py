@@ -22,16 +22,22 @@ def _shape_of(ctx: Context, x: str, dtype) -> str:
     return s if dtype == np.int64 else ctx.emit("Cast", [s], attrs={"to": 5}, hint="shape_i32")
 
 
-def _expand_to(ctx: Context, value: str, dims: str, out: str) -> None:
-    """Expand the scalar ``value`` to the 1-D shape tensor ``dims`` (constant dims become the attribute)."""
+MAX_FOLDED_FILL = 1 << 28  # elements: a hostile file's FILL of [2**20, 2**20] must not allocate terabytes
+
+
+def expand_to(ctx: Context, value: str, dims: str, out=None, hint: str = "") -> str:
+    """Expand the scalar ``value`` to the 1-D shape tensor ``dims`` (constant dims become the attribute;
+    with a constant value too, the fill folds into a constant of at most MAX_FOLDED_FILL elements)."""
     v = ctx.graph.values[dims]
-    if v.const is not None:
-        shape = [int(d) for d in np.asarray(v.const).reshape(-1)]
-        if min(shape, default=0) < 0:
-            raise ctx.error(f"dims {shape} have a negative entry")
-        ctx.emit("Expand", [value], out, {"shape": shape})
-    else:
-        ctx.emit("Expand", [value, dims], out)
+    if v.const is None:
+        return ctx.emit("Expand", [value, dims], out, hint=hint)
+    shape = [int(d) for d in np.asarray(v.const).reshape(-1)]
+    if min(shape, default=0) < 0:
+        raise ctx.error(f"dims {shape} have a negative entry")
+    if ctx.graph.values[value].is_const and np.prod(shape, dtype=np.float64) > MAX_FOLDED_FILL:
+        raise ctx.unsupported(f"a constant fill of shape {shape} is too large to fold (at most {MAX_FOLDED_FILL} "
+                              "elements)")
+    return ctx.emit("Expand", [value], out, {"shape": shape}, hint=hint)
 
 
 @handler("SHAPE")
@@ -51,11 +57,11 @@ def fill(ctx: Context, op) -> None:
     if ctx.np_type(op.inputs[0]).name not in ("int32", "int64") or len(ctx.shape(dims)) != 1:
         raise ctx.error(f"dims must be a 1-D int32 or int64 tensor, got {ctx.np_type(op.inputs[0]).name}"
                         f"{list(ctx.shape(dims))}")
-    _expand_to(ctx, ctx.reshape(value, [], hint="scalar"), dims, ctx.out(0))
+    expand_to(ctx, ctx.reshape(value, [], hint="scalar"), dims, ctx.out(0))
 
 
 @handler("ZEROS_LIKE")
 def zeros_like(ctx: Context, op) -> None:
     x = ctx.input(0)
     value = ctx.add_const(np.zeros((), np.dtype(ctx.np_type(op.inputs[0]).name)), "zero")
-    _expand_to(ctx, value, _shape_of(ctx, x, np.int64), ctx.out(0))
+    expand_to(ctx, value, _shape_of(ctx, x, np.int64), ctx.out(0))
