@@ -245,6 +245,14 @@ v = rand(4, 1)
 add("broadcast_to-runtime-shape", shape_param_model((-1, 4, 5), [("BROADCAST_TO", ["v", "s"], ["y"], {"_version": 2})],
                                                     {"v": (F32, (4, 1), None)}, (-1, 4, 5), feeds=("x", "v")),
     [rand(1, 4, 5), v], np.broadcast_to(v, (1, 4, 5)).copy())
+# ZEROS_LIKE and SHAPE (int64) of a symbolic batch: the IR's Shape at run time
+x = rand(1, 3)
+add("zeros_like-symbolic-batch", build_model([("ZEROS_LIKE", ["x"], ["y"], None)],
+                                             {"x": (F32, (-1, 3), None), "y": (F32, (-1, 3), None)}, ["x"], ["y"]),
+    [x], np.zeros((1, 3), F32))
+add("shape-int64-symbolic-batch", build_model([("SHAPE", ["x"], ["y"], {"out_type": "INT64"})],
+                                              {"x": (F32, (-1, 3), None), "y": ("int64", (2,), None)}, ["x"], ["y"]),
+    [x], np.array([1, 3], np.int64))
 # Keras' initial RNN state, tf.zeros([batch, units]): SHAPE, STRIDED_SLICE, PACK, FILL, then used
 ops0, t0 = dim_ops(0, "batch")
 x = rand(1, 7)

@@ -75,6 +75,10 @@ add("select_v2-quantized-int8", build_model(
     {"c": ("bool", (2, 3), None), "t": ("int8", (2, 3), None, None, quant), "f": ("int8", (1, 3), None, None, quant),
      "y": ("int8", (2, 3), None, None, {"scale": [0.25], "zero_point": [0]})}, ["c", "t", "f"], ["y"]),
     [values("bool", 2, 3), values("int8", 2, 3), values("int8", 1, 3)])
+add("select-rank1-condition-symbolic-batch", build_model(
+    [("SELECT", ["c", "t", "f"], ["y"], None)],
+    {"c": ("bool", (-1,), None), "t": (F32, (-1, 4), None), "f": (F32, (-1, 4), None), "y": (F32, (-1, 4), None)},
+    ["c", "t", "f"], ["y"]), [np.array([True]), rand(1, 4), rand(1, 4)])
 cond, x, y = values("bool", 7), values("int32", 7), values("int32", 7)
 add_op("select-rank1-all", "SELECT", {"c": cond, "t": x, "f": y}, out="int32", expected=np.where(cond, x, y))
 add_op("select_v2-scalar-condition-const-branches", "SELECT_V2", {"c": np.array(False)}, {"t": x, "f": y}, out="int32",
