@@ -151,6 +151,16 @@ class Context:
                                    "at run time")
         return v.const
 
+    def param_or_input(self, i: int, what: str):
+        """Parameter input ``i`` (a shape, axis, multiples...) as (list of ints, None) when it is a
+        constant, to fold into an IR attribute, or (None, IR value name) when it is computed at run
+        time, for IR ops that take the parameter as an input."""
+        name = self.input(i)
+        v = self.graph.values[name]
+        if v.const is None:
+            return None, name
+        return [int(d) for d in np.asarray(v.const).reshape(-1)], None
+
     def out(self, i: int = 0) -> str:
         outs = self.op.outputs
         if i >= len(outs) or outs[i] < 0:

@@ -1,5 +1,6 @@
-"""TFLite reductions -> IR reductions: MEAN/SUM/REDUCE_MAX/REDUCE_MIN
-(constant axis, keep_dims; no axis at all is an Identity) and
+"""TFLite reductions -> IR reductions: MEAN/SUM/REDUCE_MAX/REDUCE_MIN/
+REDUCE_PROD, REDUCE_ANY/REDUCE_ALL (ReduceMax/ReduceMin on bool) (constant
+axis, keep_dims; no axis at all is an Identity) and
 ARG_MAX/ARG_MIN (an int32 output is a Cast of the IR's int64 one)."""
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import tflite
 from .context import Context, handler
 
 
-_REDUCE = {"MEAN": "ReduceMean", "SUM": "ReduceSum", "REDUCE_MAX": "ReduceMax", "REDUCE_MIN": "ReduceMin"}
+_REDUCE = {"MEAN": "ReduceMean", "SUM": "ReduceSum", "REDUCE_MAX": "ReduceMax", "REDUCE_MIN": "ReduceMin",
+           "REDUCE_PROD": "ReduceProd", "REDUCE_ANY": "ReduceMax", "REDUCE_ALL": "ReduceMin"}
+_BOOL_ONLY = ("REDUCE_ANY", "REDUCE_ALL")  # any = max and all = min over bool (false < true)
 
 
 @handler(*_REDUCE)
@@ -17,6 +20,8 @@ def reduce(ctx: Context, op) -> None:
     o = ctx.options(tflite.ReducerOptions, required=False)
     keep = bool(o.KeepDims()) if o is not None else False
     x = ctx.input(0)
+    if op.name in _BOOL_ONLY and ctx.np_type(op.inputs[0]).name != "bool":
+        raise ctx.unsupported(f"{op.name} on a {ctx.np_type(op.inputs[0]).name} input (supported: bool)")
     rank = len(ctx.shape(x))
     axes = [int(a) for a in np.asarray(ctx.param(1, "axis")).reshape(-1)]
     if any(not -rank <= a < rank for a in axes):

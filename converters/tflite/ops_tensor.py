@@ -4,13 +4,14 @@ PAD/PADV2 (paddings [rank,2] -> pads [begins..., ends...]), MIRROR_PAD
 (REFLECT is Pad mode 1; SYMMETRIC, which the IR's Pad lacks, is per padded
 axis a Concat of two reversed Slices around the input), RESHAPE (the output
 tensor's stored shape, else new_shape), CONCATENATION (fused activation
-applied after), DEPTH_TO_SPACE / SPACE_TO_DEPTH (DCR: reshape, transpose,
-reshape), TRANSPOSE, SLICE (begin/size, size -1 = to the end) and
+applied after), TRANSPOSE, SLICE (begin/size, size -1 = to the end) and
 STRIDED_SLICE (TFLite's ellipsis/new_axis expansion and start/stop logic
 resolved at conversion into one Slice plus a Reshape that drops shrunk axes
 and inserts new ones), SQUEEZE, EXPAND_DIMS, PACK (Reshape + Concat),
-UNPACK/SPLIT/SPLIT_V (one Slice per output), TILE and BROADCAST_TO (Expand
-to the constant shape).
+UNPACK/SPLIT/SPLIT_V (one Slice per output), TILE and BROADCAST_TO (Expand;
+multiples / shape computed at run time become the IR op's input) and
+REVERSE_V2 (one Slice with step -1 over the axes, which it takes as an
+input when they are computed at run time).
 """
 from __future__ import annotations
 
@@ -74,34 +75,6 @@ def concatenation(ctx: Context, op) -> None:
     y = ctx.emit("Concat", ins, None if act else ctx.out(0), {"axis": int(o.Axis())})
     if act:
         standalone_act(ctx, y, act, ctx.out(0))
-
-
-@handler("DEPTH_TO_SPACE")
-def depth_to_space(ctx: Context, op) -> None:
-    o = ctx.options(tflite.DepthToSpaceOptions)
-    bs = int(o.BlockSize())
-    x = ctx.input(0)
-    xs = ctx.shape(x)
-    if len(xs) != 4 or bs < 1 or not all(isinstance(d, int) for d in xs) or xs[3] % (bs * bs):
-        raise ctx.error(f"block_size {bs} does not fit input shape {list(xs)}")
-    n, h, w, c = xs
-    y = ctx.reshape(x, [n * h, w, bs, bs * (c // (bs * bs))], hint="split")  # [nh, w, bi, bj*c']
-    y = ctx.transpose(y, [0, 2, 1, 3], hint="interleave")  # [nh, bi, w, bj*c']
-    ctx.reshape(y, [n, h * bs, w * bs, c // (bs * bs)], out=ctx.out(0))
-
-
-@handler("SPACE_TO_DEPTH")
-def space_to_depth(ctx: Context, op) -> None:
-    o = ctx.options(tflite.SpaceToDepthOptions)
-    bs = int(o.BlockSize())
-    x = ctx.input(0)
-    xs = ctx.shape(x)
-    if len(xs) != 4 or bs < 1 or not all(isinstance(d, int) for d in xs) or xs[1] % bs or xs[2] % bs:
-        raise ctx.error(f"block_size {bs} does not fit input shape {list(xs)}")
-    n, h, w, c = xs
-    y = ctx.reshape(x, [n * h // bs, bs, w // bs, bs * c], hint="split")
-    y = ctx.transpose(y, [0, 2, 1, 3], hint="gather")
-    ctx.reshape(y, [n, h // bs, w // bs, bs * bs * c], out=ctx.out(0))
 
 
 # ---- shape ops ----------------------------------------------------------------------------------
@@ -285,14 +258,23 @@ def expand_dims(ctx: Context, op) -> None:
 
 @handler("TILE")
 def tile(ctx: Context, op) -> None:
-    ctx.emit("Tile", [ctx.input(0)], ctx.out(0), {"repeats": _ints(ctx, 1, "multiples")})
+    reps, reps_in = ctx.param_or_input(1, "multiples")
+    if reps is None:  # computed at run time: the IR's Tile takes it as an input
+        ctx.emit("Tile", [ctx.input(0), reps_in], ctx.out(0))
+        return
+    ctx.emit("Tile", [ctx.input(0)], ctx.out(0), {"repeats": reps})
 
 
 @handler("BROADCAST_TO")
 def broadcast_to(ctx: Context, op) -> None:
     x = ctx.input(0)
+    shape, shape_in = ctx.param_or_input(1, "shape")
+    if shape is None:
+        # computed at run time: the IR's Expand broadcasts both ways, which gives `shape` exactly
+        # wherever TFLite accepts it (x's dims are 1 or equal to shape's)
+        ctx.emit("Expand", [x, shape_in], ctx.out(0))
+        return
     xs = _static(ctx, x)
-    shape = _ints(ctx, 1, "shape")
     # unlike the IR's (ONNX) Expand, the result is exactly `shape`: x must broadcast to it
     lead = len(shape) - len(xs)
     if lead < 0 or any(d not in (1, t) for d, t in zip(xs, shape[lead:])) or min(shape, default=1) < 1:
@@ -412,3 +394,25 @@ def pack(ctx: Context, op) -> None:
     axis %= len(xs) + 1
     parts = [_reshape_to(ctx, v, xs[:axis] + [1] + xs[axis:], hint=f"unsqueeze{i}") for i, v in enumerate(ins)]
     ctx.emit("Concat", parts, ctx.out(0), {"axis": axis})
+
+
+@handler("REVERSE_V2")
+def reverse_v2(ctx: Context, op) -> None:
+    x = ctx.input(0)
+    rank = len(ctx.shape(x))
+    axes, axes_in = ctx.param_or_input(1, "axis")
+    if axes is not None:
+        axes = sorted({_axis(ctx, a, rank) for a in axes})
+        if not axes:
+            ctx.emit("Identity", [x], ctx.out(0))
+            return
+    n = len(axes) if axes is not None else ctx.shape(axes_in)[0] if len(ctx.shape(axes_in)) == 1 else None
+    if not isinstance(n, int):
+        raise ctx.error(f"axis must be a 1-D tensor of static length, got shape {list(ctx.shape(axes_in))}")
+    # from the last element (-1) down past the first (the IR clamps the end to "before 0")
+    bounds = {"starts": [-1] * n, "ends": [-(2 ** 31)] * n, "steps": [-1] * n}
+    if axes is not None:
+        ctx.emit("Slice", [x], ctx.out(0), {**bounds, "axes": axes})
+    else:  # computed at run time: the IR's Slice takes the axes as an input
+        ins = {k: ctx.add_const(np.array(v, np.int32), k) for k, v in bounds.items()}
+        ctx.emit("Slice", [x, ins["starts"], ins["ends"], axes_in, ins["steps"]], ctx.out(0))

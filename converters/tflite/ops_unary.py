@@ -1,6 +1,7 @@
 """TFLite unary ops -> IR unary ops: RELU, RELU6, RELU_N1_TO_1,
 RELU_0_TO_1 (Clip), LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, EXP, ABS, NEG,
-SQRT, LOG, RSQRT (Sqrt, Reciprocal), GELU (approximate -> "tanh") and CAST.
+SQRT, LOG, SIN, COS, FLOOR, CEIL, ROUND (half to even), SIGN, ELU (alpha 1),
+RSQRT (Sqrt, Reciprocal), GELU (approximate -> "tanh") and CAST.
 standalone_act applies a fused activation as its own unary op, for the ops
 whose IR form carries none (pools, CONCATENATION)."""
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .context import Context, handler
 
 _UNARY = {"RELU": ("Relu", {}), "LOGISTIC": ("Sigmoid", {}), "TANH": ("Tanh", {}), "HARD_SWISH": ("HardSwish", {}),
           "EXP": ("Exp", {}), "ABS": ("Abs", {}), "NEG": ("Neg", {}), "SQRT": ("Sqrt", {}), "LOG": ("Log", {}),
+          "SIN": ("Sin", {}), "COS": ("Cos", {}), "FLOOR": ("Floor", {}), "CEIL": ("Ceil", {}),
+          "ROUND": ("Round", {}), "SIGN": ("Sign", {}), "ELU": ("Elu", {"alpha": 1.0}),
           "RELU6": ("Clip", {"min": 0.0, "max": 6.0}), "RELU_N1_TO_1": ("Clip", {"min": -1.0, "max": 1.0}),
           "RELU_0_TO_1": ("Clip", {"min": 0.0, "max": 1.0})}
 

@@ -31,10 +31,10 @@ def _ctx(n_scales, dtype):
 def test_quantized_int8_arithmetic_is_refused():
     op = types.SimpleNamespace(name="ADD", inputs=[0, 1], outputs=[2])
     with pytest.raises(UnsupportedOpError, match="quantized arithmetic is not supported"):
-        ops_elementwise._refuse_quantized(_ctx(1, np.int8), op)
+        ops_elementwise.refuse_quantized(_ctx(1, np.int8), op)
 
 
 @pytest.mark.parametrize("n_scales,dtype", [(0, np.int8), (0, np.int16), (1, np.float32)])
 def test_plain_integer_and_float_tensors_pass(n_scales, dtype):
     op = types.SimpleNamespace(name="MUL", inputs=[0, -1], outputs=[2])
-    ops_elementwise._refuse_quantized(_ctx(n_scales, dtype), op)
+    ops_elementwise.refuse_quantized(_ctx(n_scales, dtype), op)

@@ -6,8 +6,10 @@ model is built once, LiteRT prepares it, and it is built again with those
 shapes). Where a case also carries a numpy expectation, LiteRT itself is first
 checked against it, so the oracle's semantics are the ones we assume.
 
-``OP_LIST`` is the importer's promised op list: a test asserts every op in it is
-supported and exercised by at least one pocketml-vs-LiteRT case (here or in
+``OP_LIST`` is the importer's promised op list (with those of
+test_ops_logic.py, test_ops_index.py and test_ops_space.py, which reuse
+case_adders and litert_tests): a test asserts every op in them is supported
+and exercised by at least one pocketml-vs-LiteRT case (in those modules or
 test_builder.py), so neither can silently rot.
 """
 from __future__ import annotations
@@ -62,16 +64,20 @@ def op_model(op: str, feeds: dict, consts: dict = None, options: dict = None, ou
     return data
 
 
+def case_adders(cases: list):
+    """(add, add_op) appending pytest.param(data, feeds, expected_or_None, tol) cases to ``cases``:
+    add takes a built model, add_op builds a one-op model with op_model."""
+    def add(case_id, data, feeds, expected=None, tol=1e-5):
+        cases.append(pytest.param(data, list(feeds), expected, tol, id=case_id))
+
+    def add_op(case_id, op, feeds: dict, consts=None, options=None, expected=None, tol=1e-5, out=F32, n_out=1):
+        shape = None if expected is None else expected.shape
+        add(case_id, op_model(op, feeds, consts, options, out, n_out, shape), feeds.values(), expected, tol)
+    return add, add_op
+
+
 CASES = []  # pytest.param(data, feeds, expected_or_None, tol)
-
-
-def add(case_id, data, feeds, expected=None, tol=1e-5):
-    CASES.append(pytest.param(data, list(feeds), expected, tol, id=case_id))
-
-
-def add_op(case_id, op, feeds: dict, consts=None, options=None, expected=None, tol=1e-5, out=F32, n_out=1):
-    shape = None if expected is None else expected.shape
-    add(case_id, op_model(op, feeds, consts, options, out, n_out, shape), feeds.values(), expected, tol)
+add, add_op = case_adders(CASES)
 
 
 # ---- numpy references for the ops whose semantics we pin down ---------------------------
@@ -347,15 +353,21 @@ add("densify-csr-fully_connected", data, [v], (v @ dense.T).astype(np.float32))
 
 
 # ---- tests ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("data,feeds,expected,tol", [c for c in CASES if c.values[2] is not None])
-def test_litert_matches_numpy(data, feeds, expected, tol):
+def check_litert_matches_numpy(data, feeds, expected, tol):
     got = run_litert(data, feeds)[0]
     assert got.shape == expected.shape and got.dtype == expected.dtype
-    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    assert_close(got, expected, tol)
 
 
-@pytest.mark.parametrize("data,feeds,expected,tol", CASES)
-def test_pocketml_matches_litert(tmp_path, data, feeds, expected, tol):
+def assert_close(got, want, tol, err_msg=""):
+    """Floats within tol; integers and bools exactly."""
+    if want.dtype.kind == "f":
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=err_msg)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=err_msg)
+
+
+def check_pocketml_matches_litert(tmp_path, data, feeds, tol):
     import pocketml
 
     path = tmp_path / "model.tflite"
@@ -367,7 +379,24 @@ def test_pocketml_matches_litert(tmp_path, data, feeds, expected, tol):
     for out, w in zip(session.outputs, want):
         g = got[out.name]
         assert g.shape == w.shape and g.dtype == w.dtype, (out.name, g.shape, g.dtype, w.shape, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=tol, atol=tol, err_msg=out.name)
+        assert_close(g, w, tol, out.name)
+
+
+def litert_tests(cases: list) -> tuple:
+    """The two tests of a case list, for a test module to bind as test_litert_matches_numpy and
+    test_pocketml_matches_litert: LiteRT against the numpy expectation (where a case has one) and
+    pocketml against LiteRT."""
+    @pytest.mark.parametrize("data,feeds,expected,tol", [c for c in cases if c.values[2] is not None])
+    def litert_matches_numpy(data, feeds, expected, tol):
+        check_litert_matches_numpy(data, feeds, expected, tol)
+
+    @pytest.mark.parametrize("data,feeds,expected,tol", cases)
+    def pocketml_matches_litert(tmp_path, data, feeds, expected, tol):
+        check_pocketml_matches_litert(tmp_path, data, feeds, tol)
+    return litert_matches_numpy, pocketml_matches_litert
+
+
+test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
 
 
 def _op_names(data: bytes) -> set:
@@ -378,12 +407,16 @@ def _op_names(data: bytes) -> set:
 def test_op_list_supported_and_covered():
     from pocketml.converters.tflite.importer import supported_ops
 
-    missing = sorted(set(OP_LIST) - set(supported_ops()))
+    from . import test_ops_index, test_ops_logic, test_ops_space
+
+    modules = (test_ops_logic, test_ops_index, test_ops_space)
+    promised = set(OP_LIST).union(*(m.OP_LIST for m in modules))
+    missing = sorted(promised - set(supported_ops()))
     assert not missing, f"ops the importer should support but does not: {missing}"
     covered = set()
-    for case in CASES + _pocketml_vs_litert_cases():
+    for case in CASES + [c for m in modules for c in m.CASES] + _pocketml_vs_litert_cases():
         covered |= _op_names(case.values[0])
-    untested = sorted(set(OP_LIST) - covered)
+    untested = sorted(promised - covered)
     assert not untested, f"ops without a pocketml-vs-LiteRT builder case: {untested}"
 
 

@@ -34,6 +34,8 @@ A tensor entry may carry a fourth element, TFLite ``SparsityParameters`` as a
 dict (``traversal_order``, ``block_map``, ``dim_metadata``: a list of
 ``("DENSE", size)`` or ``("SPARSE_CSR", segments, indices)``); its data is
 then the stored values (1-D). ``csr_sparsity(dense)`` encodes a 2-D matrix.
+A fifth element (the fourth may be None) gives ``QuantizationParameters`` as a
+dict: ``scale`` (list), ``zero_point`` (list, default zeros), ``quantized_dimension``.
 
 ``opcode_style`` chooses how operator codes are written:
 
@@ -82,6 +84,8 @@ OPTIONS_TABLE = {
     "REDUCE_MAX": "ReducerOptions",
     "REDUCE_MIN": "ReducerOptions",
     "REDUCE_PROD": "ReducerOptions",
+    "REDUCE_ANY": "ReducerOptions",
+    "REDUCE_ALL": "ReducerOptions",
     "STRIDED_SLICE": "StridedSliceOptions",
     "SLICE": "SliceOptions",
     "TRANSPOSE": "TransposeOptions",
@@ -110,6 +114,9 @@ OPTIONS_TABLE = {
     "PACK": "PackOptions",
     "UNPACK": "UnpackOptions",
     "TILE": "TileOptions",
+    "SHAPE": "ShapeOptions",
+    "CUMSUM": "CumsumOptions",
+    "ONE_HOT": "OneHotOptions",
 }
 
 # operator-code versions LiteRT needs (it has no kernel registered for version 1 of these)
@@ -124,6 +131,7 @@ _ENUM_FIELDS = {
     "in_data_type": tflite.TensorType,
     "out_data_type": tflite.TensorType,
     "output_type": tflite.TensorType,
+    "out_type": tflite.TensorType,
 }
 
 _STRIDED_TABLES = ("Conv2DOptions", "DepthwiseConv2DOptions", "Pool2DOptions", "TransposeConvOptions")
@@ -155,10 +163,11 @@ def _enum_value(enum_cls, value):
     return int(value)
 
 
-def _int_vector(b: flatbuffers.Builder, start_fn, values: Sequence[int]) -> int:
+def _int_vector(b: flatbuffers.Builder, start_fn, values: Sequence[int], prepend: str = "PrependInt32") -> int:
+    """A vector of scalars, written with the builder's ``prepend`` method (its element type)."""
     start_fn(b, len(values))
     for v in reversed(list(values)):
-        b.PrependInt32(int(v))
+        getattr(b, prepend)(v if prepend == "PrependFloat32" else int(v))
     return b.EndVector()
 
 
@@ -229,6 +238,19 @@ def _sparsity(b: flatbuffers.Builder, sp: dict) -> int:
         tflite.SparsityParametersAddBlockMap(b, bm)
     tflite.SparsityParametersAddDimMetadata(b, dm)
     return tflite.SparsityParametersEnd(b)
+
+
+def _quantization(b: flatbuffers.Builder, q: dict) -> int:
+    """Write a QuantizationParameters table: scale (floats), zero_point (ints), quantized_dimension."""
+    scale = [float(v) for v in q["scale"]]
+    zero = [int(v) for v in q.get("zero_point", [0] * len(scale))]
+    scale_off = _int_vector(b, tflite.QuantizationParametersStartScaleVector, scale, "PrependFloat32")
+    zero_off = _int_vector(b, tflite.QuantizationParametersStartZeroPointVector, zero, "PrependInt64")
+    tflite.QuantizationParametersStart(b)
+    tflite.QuantizationParametersAddScale(b, scale_off)
+    tflite.QuantizationParametersAddZeroPoint(b, zero_off)
+    tflite.QuantizationParametersAddQuantizedDimension(b, int(q.get("quantized_dimension", 0)))
+    return tflite.QuantizationParametersEnd(b)
 
 
 def csr_sparsity(dense: np.ndarray) -> tuple:
@@ -302,6 +324,8 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         dtype, shape, _ = tensors[n][:3]
         sparsity = tensors[n][3] if len(tensors[n]) > 3 else None
         sp_off = _sparsity(b, sparsity) if sparsity else None
+        quant = tensors[n][4] if len(tensors[n]) > 4 else None
+        q_off = _quantization(b, quant) if quant else None
         shape = [int(d) for d in shape]
         name_off = b.CreateString(n)
         shape_off = _int_vector(b, tflite.TensorStartShapeVector, [d if d >= 0 else 1 for d in shape])
@@ -315,6 +339,8 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         tflite.TensorAddName(b, name_off)
         if sp_off is not None:
             tflite.TensorAddSparsity(b, sp_off)
+        if q_off is not None:
+            tflite.TensorAddQuantization(b, q_off)
         tensor_offsets.append(tflite.TensorEnd(b))
 
     # operator codes (one per distinct op) and operators
