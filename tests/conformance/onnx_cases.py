@@ -33,6 +33,8 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
                        "Gelu", "CastLike"}
 # issue 9: the activations docs/adding-an-op.md was proven with
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
+# the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
+SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
