@@ -130,6 +130,22 @@ def _write(ctx: Context, op: str, inputs: list, out: str, dtype: str, attrs=None
         ctx.emit1("Cast", [y], out, {"to": ir.dtype_code(dtype)})
 
 
+def _class_axis(ctx: Context, x: str, insert: bool) -> str:
+    """N x d1..dk -> N x 1 x d1..dk (insert) or back. A Reshape names each moved symbolic dim
+    by position, so with several symbolic d_i the 1 goes last (or comes from the end) and a
+    Transpose moves it: every dim then keeps its index through the Reshape."""
+    shape = ctx.shape(x)
+    if sum(isinstance(d, str) for d in shape[1:]) < 2:
+        return ctx.reshape(x, shape[:1] + (1,) + shape[1:] if insert else shape[:1] + shape[2:],
+                           hint="class_axis")
+    rank = len(shape) + 1 if insert else len(shape)
+    to_class = [0, rank - 1] + list(range(1, rank - 1))  # N x d.. x 1 -> N x 1 x d..
+    if insert:
+        return ctx.transpose(ctx.reshape(x, shape + (1,), hint="class_axis"), to_class)
+    back = ctx.transpose(x, np.argsort(to_class))
+    return ctx.reshape(back, ctx.shape(back)[:-1], hint="class_axis")
+
+
 def _check_loss_inputs(ctx: Context, node: OnnxNode) -> str:
     """Validate input/target/weight shapes, dtypes and the reduction; return the reduction."""
     x, t, w = node.input(0), node.input(1), node.input(2)
@@ -168,10 +184,9 @@ def _nll(ctx: Context, node: OnnxNode, log_prob: str, reduction: str) -> None:
         mask = ctx.emit1("Equal", [t, ctx.add_const(np.array(ii, info.dtype), "ignore_index")], hint="ignored")
         t = ctx.emit1("Where", [mask, ctx.add_const(np.zeros((), info.dtype), "zero_target"), t], hint="target")
     zero = ctx.add_const(np.float32(0), "zero")
-    tshape = ctx.shape(t)
-    index = ctx.reshape(t, tshape[:1] + (1,) + tshape[1:], hint="target_unsqueeze")
+    index = _class_axis(ctx, t, insert=True)
     picked = ctx.emit1("GatherElements", [log_prob, index], attrs={"axis": 1}, hint="gather")
-    picked = ctx.reshape(picked, tshape, hint="gather_squeeze")
+    picked = _class_axis(ctx, picked, insert=False)
     if mask is not None:
         picked = ctx.emit1("Where", [mask, zero, picked], hint="mask")
     weight = None

@@ -225,3 +225,16 @@ def test_loss_rejects_unknown_reduction():
         [helper.make_tensor_value_info("y", F, None)]), opset_imports=[helper.make_opsetid("", 13)])
     with pytest.raises(PocketMLError, match="reduction 'max'"):
         import_onnx(model)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_loss_with_several_symbolic_extra_dims(reduction):
+    # the class axis goes in and out through a trailing 1 and a Transpose (a Reshape cannot say it)
+    node = helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["y"], reduction=reduction, ignore_index=1)
+    model = make([node], {"x": (F, ["N", 3, "H", "W"]), "t": (TensorProto.INT64, ["N", "H", "W"]), "w": (F, [3])},
+                 {"y": (F, None)}, opset=13)
+    assert "Transpose" in ops_of(import_onnx(model))
+    session = pocketml.Session(pocketml.convert(model))
+    for shape in [(2, 3, 4, 5), (1, 3, 7, 2)]:
+        feeds = _loss_feeds(shape, 1, True)
+        np.testing.assert_allclose(session.run(feeds)["y"], oracle(model, feeds)[0], rtol=1e-5, atol=1e-6)
