@@ -5,11 +5,15 @@ BatchNormalization (inference) with constant statistics folds to ScaleShift
 statistics it stays a BatchNormalization. Both are channels-last, so rank > 2
 inputs are wrapped NCHW->NHWC and back; LRN likewise. Softmax/LogSoftmax/Hardmax
 before opset 13 flatten the input to 2-D at ``axis``: a Reshape pair around a
-last-axis softmax, unless axis is already the last one.
+last-axis softmax, unless axis is already the last one. NegativeLogLikelihoodLoss
+and SoftmaxCrossEntropyLoss import as their ONNX function bodies (LogSoftmax,
+GatherElements, Where, ReduceSum...; see the losses section).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from pocketml import ir
 
 from .context import Context, OnnxNode, handler
 from .layout import channels_first_perm, channels_last_perm
@@ -96,3 +100,137 @@ def rms_norm(ctx: Context, node: OnnxNode) -> None:
         raise ctx.unsupported(f"stash_type {node.attrs['stash_type']} (statistics are computed in float32 only)")
     attrs = {"axis": int(node.attrs.get("axis", -1)), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
     ctx.emit1("RMSNormalization", [node.input(0), node.input(1)], node.output(0), attrs)
+
+
+# ---- losses -------------------------------------------------------------------
+# NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (opsets 12, 13) are ONNX
+# functions. They import as the function body's own decomposition into IR ops, which
+# is exact, and each step is one pass over the targets (LogSoftmax over the input):
+#   mask = t == ignore_index; t' = Where(mask, 0, t)  (ignored targets may be out of range)
+#   g = GatherElements(log_prob, t'[:, None], axis=1)[:, 0]; w_t = Gather(weight, t') or 1
+#   loss = -Where(mask, 0, g) * Where(mask, 0, w_t)
+#   none: loss; sum: ReduceSum(loss); mean: ReduceSum(loss) / ReduceSum(w_t) (ReduceMean
+#   with neither weight nor ignore_index), NaN when every target is ignored, as defined.
+# float16 inputs are cast to float32 first and the outputs cast back once.
+_REDUCTIONS = ("none", "sum", "mean")
+
+
+def _to_float32(ctx: Context, name: str) -> str:
+    if ctx.dtype(name) == "float32":
+        return name
+    return ctx.emit1("Cast", [name], attrs={"to": ir.dtype_code("float32")}, hint="to_float32")
+
+
+def _write(ctx: Context, op: str, inputs: list, out: str, dtype: str, attrs=None) -> None:
+    """Emit the last op of a loss into ``out``, through a Cast when ``out`` is not float32."""
+    if dtype == "float32":
+        ctx.emit1(op, inputs, out, attrs)
+    else:
+        y = ctx.emit1(op, inputs, attrs=attrs)
+        ctx.emit1("Cast", [y], out, {"to": ir.dtype_code(dtype)})
+
+
+def _class_axis(ctx: Context, x: str, insert: bool) -> str:
+    """N x d1..dk -> N x 1 x d1..dk (insert) or back. A Reshape names each moved symbolic dim
+    by position, so with several symbolic d_i the 1 goes last (or comes from the end) and a
+    Transpose moves it: every dim then keeps its index through the Reshape."""
+    shape = ctx.shape(x)
+    if sum(isinstance(d, str) for d in shape[1:]) < 2:
+        return ctx.reshape(x, shape[:1] + (1,) + shape[1:] if insert else shape[:1] + shape[2:],
+                           hint="class_axis")
+    rank = len(shape) + 1 if insert else len(shape)
+    to_class = [0, rank - 1] + list(range(1, rank - 1))  # N x d.. x 1 -> N x 1 x d..
+    if insert:
+        return ctx.transpose(ctx.reshape(x, shape + (1,), hint="class_axis"), to_class)
+    back = ctx.transpose(x, np.argsort(to_class))
+    return ctx.reshape(back, ctx.shape(back)[:-1], hint="class_axis")
+
+
+def _check_loss_inputs(ctx: Context, node: OnnxNode) -> str:
+    """Validate input/target/weight shapes, dtypes and the reduction; return the reduction."""
+    x, t, w = node.input(0), node.input(1), node.input(2)
+    xs, ts = ctx.shape(x), ctx.shape(t)
+    if ctx.dtype(x) not in ("float32", "float16"):
+        raise ctx.unsupported(f"input has dtype {ctx.dtype(x)}; supported: float32, float16")
+    if ctx.dtype(t) not in ("int32", "int64"):
+        raise ctx.unsupported(f"target has dtype {ctx.dtype(t)}; supported: int32, int64")
+    reduction = node.attrs.get("reduction", "mean")
+    if reduction not in _REDUCTIONS:
+        raise ctx.error(f"reduction {reduction!r} is not one of {', '.join(_REDUCTIONS)}")
+
+    def differ(a, b) -> bool:
+        return not isinstance(a, str) and not isinstance(b, str) and a != b
+
+    want = xs[:1] + xs[2:]
+    if len(xs) < 2 or len(ts) != len(want) or any(differ(a, b) for a, b in zip(ts, want)):
+        raise ctx.error(f"input shape {list(xs)} and target shape {list(ts)} do not match: expected input "
+                        f"N x C x d1..dk (rank >= 2) and target N x d1..dk")
+    if w:
+        ws = ctx.shape(w)
+        if ctx.dtype(w) != ctx.dtype(x) or len(ws) != 1 or differ(ws[0], xs[1]):
+            raise ctx.error(f"weight has dtype {ctx.dtype(w)} and shape {list(ws)}; expected {ctx.dtype(x)} "
+                            f"[C] with C = {xs[1]} (input shape {list(xs)})")
+    return reduction
+
+
+def _nll(ctx: Context, node: OnnxNode, log_prob: str, reduction: str) -> None:
+    """Negative log-likelihood of float32 ``log_prob`` (N x C x d..) into node.output(0)."""
+    t, w, out = node.input(1), node.input(2), node.output(0)
+    out_dtype, tdt = ctx.dtype(node.input(0)), ctx.dtype(node.input(1))
+    ii = node.attrs.get("ignore_index")
+    mask = None
+    info = np.iinfo(ir.np_dtype(tdt))
+    if ii is not None and info.min <= int(ii) <= info.max:  # else no target can equal it
+        mask = ctx.emit1("Equal", [t, ctx.add_const(np.array(ii, info.dtype), "ignore_index")], hint="ignored")
+        t = ctx.emit1("Where", [mask, ctx.add_const(np.zeros((), info.dtype), "zero_target"), t], hint="target")
+    zero = ctx.add_const(np.float32(0), "zero")
+    index = _class_axis(ctx, t, insert=True)
+    picked = ctx.emit1("GatherElements", [log_prob, index], attrs={"axis": 1}, hint="gather")
+    picked = _class_axis(ctx, picked, insert=False)
+    if mask is not None:
+        picked = ctx.emit1("Where", [mask, zero, picked], hint="mask")
+    weight = None
+    if w:
+        weight = ctx.emit1("Gather", [_to_float32(ctx, w), t], attrs={"axis": 0}, hint="weight")
+        if mask is not None:
+            weight = ctx.emit1("Where", [mask, zero, weight], hint="weight_mask")
+    elif mask is not None and reduction == "mean":
+        weight = ctx.emit1("Where", [mask, zero, ctx.add_const(np.float32(1), "one")], hint="count")
+    if reduction == "none" and not w:
+        _write(ctx, "Neg", [picked], out, out_dtype)
+        return
+    loss = ctx.emit1("Neg", [picked], hint="neg")
+    if w:
+        if reduction == "none":
+            _write(ctx, "Mul", [loss, weight], out, out_dtype)
+            return
+        loss = ctx.emit1("Mul", [loss, weight], hint="weighted")
+    total = {"axes": [], "keepdims": 0}
+    if reduction == "sum":
+        _write(ctx, "ReduceSum", [loss], out, out_dtype, total)
+    elif weight is None:
+        _write(ctx, "ReduceMean", [loss], out, out_dtype, total)
+    else:
+        num = ctx.emit1("ReduceSum", [loss], attrs=total, hint="loss_sum")
+        den = ctx.emit1("ReduceSum", [weight], attrs=total, hint="weight_sum")
+        _write(ctx, "Div", [num, den], out, out_dtype)
+
+
+@handler("NegativeLogLikelihoodLoss")
+def nll_loss(ctx: Context, node: OnnxNode) -> None:
+    reduction = _check_loss_inputs(ctx, node)
+    _nll(ctx, node, _to_float32(ctx, node.input(0)), reduction)
+
+
+@handler("SoftmaxCrossEntropyLoss")
+def softmax_cross_entropy_loss(ctx: Context, node: OnnxNode) -> None:
+    reduction = _check_loss_inputs(ctx, node)
+    x, log_prob_out = node.input(0), node.output(1)
+    attrs = {"axis": 1}
+    if ctx.is_consumed(log_prob_out) and ctx.dtype(x) == "float32":
+        log_prob = ctx.emit1("LogSoftmax", [x], log_prob_out, attrs)
+    else:
+        log_prob = ctx.emit1("LogSoftmax", [_to_float32(ctx, x)], attrs=attrs, hint="log_prob")
+        if ctx.is_consumed(log_prob_out):
+            ctx.emit1("Cast", [log_prob], log_prob_out, {"to": ir.dtype_code(ctx.dtype(x))})
+    _nll(ctx, node, log_prob, reduction)

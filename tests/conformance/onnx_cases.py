@@ -36,6 +36,8 @@ SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", 
 # the remaining ONNX math and bitwise ops
 SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Swish",
                        "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean", "LpPool", "GlobalLpPool"}
+# the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
+SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
