@@ -259,10 +259,56 @@ class Context:
         return {"shape": target, "allowzero": int(literal_zero)}
 
     def reshape(self, x: str, dims, out: Optional[str] = None, hint: str = "reshape") -> str:
-        """Reshape x to ``dims`` (ints and symbolic names), see reshape_attrs."""
+        """Reshape x to ``dims`` (ints and symbolic names): attributes when 0 (copy) and one -1
+        can say it (reshape_attrs), else a target shape computed while planning (shape_tensor)."""
         if tuple(dims) == tuple(self.shape(x)):
             return self.emit1("Identity", [x], out, hint=hint) if out else x
-        return self.emit1("Reshape", [x], out, self.reshape_attrs(self.shape(x), dims), hint=hint)
+        if self._reshape_expressible(self.shape(x), dims):
+            return self.emit1("Reshape", [x], out, self.reshape_attrs(self.shape(x), dims), hint=hint)
+        return self.emit1("Reshape", [x, self.shape_tensor(list(dims))], out, {"shape": [], "allowzero": 0},
+                          hint=hint)
+
+    @staticmethod
+    def _reshape_expressible(src: tuple, dims) -> bool:
+        """Can Reshape attributes (0 copies the same index, one -1 infers) give ``dims``?"""
+        unmatched = [i for i, d in enumerate(dims) if isinstance(d, str) and not (i < len(src) and src[i] == d)]
+        return len(unmatched) + (-1 in dims) <= 1 and not (0 in dims and any(isinstance(d, str) for d in dims))
+
+    def shape_tensor(self, dims: list, scalar: bool = False) -> str:
+        """An IR int64 tensor holding ``dims`` (ints and symbolic names), computed while planning:
+        each run of symbolic dims becomes a Shape(start, end) of a value that has them, static runs
+        become constants, all concatenated (a 0-d tensor when scalar)."""
+        runs = []  # ("const", [ints]) or (source value, start axis, end axis)
+        for d in dims:
+            if not isinstance(d, str):
+                if runs and runs[-1][0] == "const":
+                    runs[-1][1].append(int(d))
+                else:
+                    runs.append(("const", [int(d)]))
+                continue
+            src, axis = self.dim_source(d)
+            if runs and runs[-1][0] == src and runs[-1][2] == axis:  # next dim of the same value: one Shape
+                runs[-1] = (src, runs[-1][1], axis + 1)
+            else:
+                runs.append((src, axis, axis + 1))
+        if not runs:
+            return self.add_const(np.zeros(0, np.int64), "dims")
+        parts = [self.add_const(np.asarray(r[1], np.int64), "dims") if r[0] == "const" else
+                 self.emit1("Shape", [r[0]], attrs={"start": r[1], "end": r[2]}, hint="dims") for r in runs]
+        out = parts[0] if len(parts) == 1 else self.emit1("Concat", parts, attrs={"axis": 0}, hint="shape")
+        if scalar:
+            out = self.emit1("Reshape", [out], attrs={"shape": [], "allowzero": 0}, hint="scalar")
+        return out
+
+    def dim_source(self, dim: str) -> tuple:
+        """(value, axis) of a non-constant IR value whose shape has the symbolic dim (graph inputs first)."""
+        names = list(self.graph.inputs) + [n for n in self.graph.values if n not in self.graph.inputs]
+        for n in names:
+            v = self.graph.values[n]
+            if v.const is None and v.shape is not None and dim in v.shape:
+                return n, list(v.shape).index(dim)
+        raise self.error(f"no tensor carries the symbolic dim {dim!r} to compute it from at run time; fix it with "
+                         f"input_shapes")
 
     def flatten_2d(self, x: str, axis: int, out: Optional[str] = None) -> str:
         """ONNX Flatten: [d0..d(axis-1), d(axis)..] -> [prod(head), prod(tail)]."""

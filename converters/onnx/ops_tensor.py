@@ -139,10 +139,53 @@ def flatten(ctx: Context, node: OnnxNode) -> None:
 
 
 def _squeeze_axes(ctx: Context, node: OnnxNode) -> list:
+    """The axes as ints, None when absent, or the name of an axes tensor computed at run time."""
     if node.opset >= 13:
-        axes = ctx.param(1, "axes")
-        return None if axes is None else ints(axes)
+        axes, runtime = runtime_param(ctx, 1, "axes")
+        return runtime if runtime is not None else axes
     return node.attrs.get("axes")
+
+
+def _axes_mask(ctx: Context, axes: str, rank: int) -> str:
+    """int64 [rank]: 1 at the (possibly negative) axes given at run time, else 0 (computed while planning)."""
+    r = ctx.add_const(np.array(rank, np.int64), "rank")
+    wrapped = ctx.emit1("Mod", [ctx.emit1("Add", [axes, r], hint="axes"), r], hint="axes")
+    hot = ctx.emit1("OneHot", [wrapped, ctx.add_const(np.array([0, 1], np.int64), "off_on")],
+                    attrs={"depth": rank, "axis": -1}, hint="axes")
+    return ctx.emit1("ReduceMax", [hot], attrs={"axes": [0], "keepdims": 0}, hint="axes_mask")
+
+
+def _squeeze_runtime(ctx: Context, node: OnnxNode, x: str, axes: str) -> None:
+    """Squeeze by axes computed at run time: the kept dims, in order, are the k = rank - len(axes)
+    smallest of mask * rank + position (TopK), gathered from Shape(x)."""
+    rank, n = len(ctx.shape(x)), _static_len(ctx, axes)
+    keys = ctx.emit1("Add", [ctx.emit1("Mul", [_axes_mask(ctx, axes, rank), ctx.add_const(np.array(rank, np.int64))]),
+                             ctx.add_const(np.arange(rank, dtype=np.int64), "positions")], hint="keys")
+    kept = ctx.emit("TopK", [keys], 2, {"k": rank - n, "axis": 0, "largest": 0, "sorted": 1}, hint="kept")[0]
+    dims = ctx.emit1("Gather", [ctx.emit1("Shape", [x], hint="dims"), kept], attrs={"axis": 0}, hint="dims")
+    ctx.emit1("Reshape", [x, dims], node.output(0), {"shape": [], "allowzero": 0})
+
+
+def _unsqueeze_runtime(ctx: Context, node: OnnxNode, x: str, axes: str) -> None:
+    """Unsqueeze by axes computed at run time: 1 where the mask says, else the next dim of x."""
+    out_rank = len(ctx.shape(x)) + _static_len(ctx, axes)
+    mask = _axes_mask(ctx, axes, out_rank)
+    one = ctx.add_const(np.array(1, np.int64), "one")
+    keep = ctx.emit1("Sub", [one, mask], hint="keep")
+    # exclusive running count of kept dims: the x dim each position takes
+    source = ctx.emit1("CumSum", [keep], attrs={"axis": 0, "exclusive": 1}, hint="pos")
+    padded = ctx.emit1("Concat", [ctx.emit1("Shape", [x], hint="dims"), ctx.add_const(np.ones(1, np.int64))],
+                       attrs={"axis": 0}, hint="dims")  # a spare 1, so every gather index is in range
+    dims = ctx.emit1("Where", [ctx.emit1("Cast", [mask], attrs={"to": ir.dtype_code("bool")}, hint="is_new"), one,
+                               ctx.emit1("Gather", [padded, source], attrs={"axis": 0}, hint="dims")], hint="dims")
+    ctx.emit1("Reshape", [x, dims], node.output(0), {"shape": [], "allowzero": 0})
+
+
+def _static_len(ctx: Context, axes: str) -> int:
+    shape = ctx.shape(axes)
+    if len(shape) != 1 or isinstance(shape[0], str):
+        raise ctx.error(f"axes computed at run time must be 1-D with a static length, got shape {list(shape)}")
+    return int(shape[0])
 
 
 @handler("Squeeze", shape_aware=True)
@@ -156,16 +199,25 @@ def squeeze(ctx: Context, node: OnnxNode) -> None:
         return
     shape = ctx.shape(x)
     axes = _squeeze_axes(ctx, node)
+    if isinstance(axes, str):
+        _squeeze_runtime(ctx, node, x, axes)
+        return
     if axes is None:
         if any(isinstance(d, str) for d in shape):
             raise ctx.error(f"Squeeze without axes needs a static shape to find the size-1 dims, got "
                             f"{list(shape)}; give axes or fix dims with input_shapes")
         axes = [i for i, d in enumerate(shape) if d == 1]
     axes = norm_axes(ctx, axes, len(shape))
-    for a in axes:
-        if shape[a] != 1:
+    for a in axes:  # (a symbolic dim must be 1 at run time: the Reshape checks the sizes)
+        if not isinstance(shape[a], str) and shape[a] != 1:
             raise ctx.error(f"cannot squeeze axis {a} of shape {list(shape)}: its size is not 1")
-    ctx.reshape(x, [d for i, d in enumerate(shape) if i not in axes], node.output(0))
+    kept = [d for i, d in enumerate(shape) if i not in axes]
+    if any(isinstance(shape[a], str) for a in axes):  # a symbolic dim must be 1 at run time: the runtime checks
+        kept_axes = ctx.add_const(np.array([i for i in range(len(shape)) if i not in axes], np.int64), "kept")
+        dims = ctx.emit1("Gather", [ctx.emit1("Shape", [x], hint="dims"), kept_axes], attrs={"axis": 0}, hint="dims")
+        ctx.emit1("Reshape", [x, dims], node.output(0), {"shape": [], "allowzero": 0})
+        return
+    ctx.reshape(x, kept, node.output(0))
 
 
 @handler("Unsqueeze", shape_aware=True)
@@ -174,6 +226,9 @@ def unsqueeze(ctx: Context, node: OnnxNode) -> None:
     axes = _squeeze_axes(ctx, node)
     if axes is None:
         raise ctx.error("axes are required")
+    if isinstance(axes, str):
+        _unsqueeze_runtime(ctx, node, const_or_name(ctx, 0), axes)
+        return
     if x in ctx.shape_values:  # scalar d -> [d]
         dims, scalar = ctx.shape_values[x]
         if not scalar or list(axes) not in ([0], [-1]):

@@ -42,40 +42,12 @@ def materialize(ctx: Context, name: str, in_place: bool = False) -> str:
     if name in cache and not in_place:
         return cache[name]
     dims, scalar = ctx.shape_values[name]
-    runs = []  # ("const", [ints]) or (source value, start axis, end axis)
-    for d in dims:
-        if not isinstance(d, str):
-            if runs and runs[-1][0] == "const":
-                runs[-1][1].append(int(d))
-            else:
-                runs.append(("const", [int(d)]))
-            continue
-        src, axis = _dim_source(ctx, d)
-        if runs and runs[-1][0] == src and runs[-1][2] == axis:  # next dim of the same value: one Shape
-            runs[-1] = (src, runs[-1][1], axis + 1)
-        else:
-            runs.append((src, axis, axis + 1))
-    parts = [ctx.add_const(np.asarray(r[1], np.int64), "dims") if r[0] == "const" else
-             ctx.emit1("Shape", [r[0]], attrs={"start": r[1], "end": r[2]}, hint="dims") for r in runs]
-    out = parts[0] if len(parts) == 1 else ctx.emit1("Concat", parts, attrs={"axis": 0}, hint="shape")
-    if scalar:
-        out = ctx.emit1("Reshape", [out], attrs={"shape": [], "allowzero": 0}, hint="scalar")
+    out = ctx.shape_tensor(dims, scalar)
     if in_place:
         out = ctx.emit1("Identity", [out], name)
         del ctx.shape_values[name]
     cache[name] = out
     return out
-
-
-def _dim_source(ctx: Context, dim: str) -> tuple:
-    """(value, axis) of a non-constant IR value whose shape has the symbolic dim (graph inputs first)."""
-    names = list(ctx.graph.inputs) + [n for n in ctx.graph.values if n not in ctx.graph.inputs]
-    for n in names:
-        v = ctx.graph.values[n]
-        if v.const is None and v.shape is not None and dim in v.shape:
-            return n, list(v.shape).index(dim)
-    raise ctx.error(f"no tensor carries the symbolic dim {dim!r} to compute it from at run time; fix it with "
-                    f"input_shapes")
 
 
 def runtime_param(ctx: Context, index: int, what: str, required: bool = False):

@@ -188,3 +188,46 @@ def test_pad_constant_is_exact(dtype, value):
     want = oracle(model, feeds)[0]
     np.testing.assert_array_equal(pocketml.Session(pocketml.convert(model)).run(feeds)["y0"], want)
     assert int(want[0]) == value
+
+
+def _symbolic_model(nodes, inputs, opset=17):
+    return helper.make_model(helper.make_graph(nodes, "g", [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
+                                               [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)]),
+                             opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _runs_like_onnxruntime(model, feeds_list):
+    session = pocketml.Session(pocketml.convert(model))
+    for feeds in feeds_list:
+        got, want = session.run(feeds)["y0"], oracle(model, feeds)[0]
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("axes", [[0], [1], [-1], [0, 3], [3, 0, 1]])
+def test_unsqueeze_moving_several_symbolic_dims(axes):
+    # reshape attributes cannot say [1, b, s] from [b, s]: the target shape is computed while planning
+    model = _symbolic_model([helper.make_node("Unsqueeze", ["x", "a"], ["y0"])], [("x", F, ["b", "s"])])
+    model.graph.initializer.append(numpy_helper.from_array(np.array(axes, np.int64), "a"))
+    _runs_like_onnxruntime(model, [{"x": rand(b, s)} for b, s in [(2, 3), (1, 5), (4, 1), (2, 3)]])
+
+
+@pytest.mark.parametrize("axes", [[0], [2], [-1, 0], [1, 3]])
+def test_unsqueeze_axes_fed_at_run_time(axes):
+    model = _symbolic_model([helper.make_node("Unsqueeze", ["x", "a"], ["y0"], )],
+                            [("x", F, ["b", 3]), ("a", I64, [len(axes)])], opset=13)
+    _runs_like_onnxruntime(model, [{"x": rand(b, 3), "a": np.array(axes, np.int64)} for b in (2, 1, 2)])
+
+
+@pytest.mark.parametrize("axes", [[0], [2], [-1, 0]])
+def test_squeeze_axes_fed_at_run_time(axes):
+    model = _symbolic_model([helper.make_node("Squeeze", ["x", "a"], ["y0"])],
+                            [("x", F, [1, "n", 1]), ("a", I64, [len(axes)])], opset=13)
+    _runs_like_onnxruntime(model, [{"x": rand(1, n, 1), "a": np.array(axes, np.int64)} for n in (4, 1, 4)])
+
+
+def test_squeeze_of_a_symbolic_dim_checks_it_at_run_time():
+    model = _symbolic_model([helper.make_node("Squeeze", ["x"], ["y0"], axes=[0])], [("x", F, ["n", 4])], opset=11)
+    _runs_like_onnxruntime(model, [{"x": rand(1, 4)}])
+    with pytest.raises(pocketml.PocketMLError, match="reshape"):
+        pocketml.Session(pocketml.convert(model)).run({"x": rand(3, 4)})
