@@ -3,6 +3,7 @@
 BATCH_MATMUL -> IR MatMul (adj_x / adj_y become Transposes of the last two axes)."""
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .context import Context, handler
@@ -19,7 +20,8 @@ def fully_connected(ctx: Context, op) -> None:
         raise ctx.unsupported("shuffled weights formats are not supported (supported: DEFAULT)")
     n_in, n_out = ws[1], ws[0]
     if any(isinstance(d, str) for d in xs):
-        raise ctx.unsupported(f"FULLY_CONNECTED needs a static input shape, got {list(xs)}")
+        _fully_connected_symbolic(ctx, o, x, w, b, xs, n_in, n_out)
+        return
     total = 1
     for d in xs:
         total *= d
@@ -34,6 +36,27 @@ def fully_connected(ctx: Context, op) -> None:
                  {"transB": 1, **act})
     if y != final:
         ctx.reshape(y, out_shape, out=final)
+
+
+def _fully_connected_symbolic(ctx: Context, o, x: str, w: str, b: str, xs: tuple, n_in: int, n_out: int) -> None:
+    """FULLY_CONNECTED on a shape with symbolic dims (a dynamic batch): rows of n_in (the runtime
+    infers their count for each concrete shape), and with keep_num_dims the leading dims restored
+    from the input's shape while planning."""
+    keep = bool(o.KeepNumDims()) if o is not None else False
+    act = ctx.fused_act(o.FusedActivationFunction()) if o is not None else {}
+    final = ctx.out(0)
+    if len(xs) == 2 and xs[1] == n_in:  # already rows: no reshape either way
+        ctx.emit("Gemm", [x, w, b], final, {"transB": 1, **act})
+        return
+    rows = ctx.emit("Reshape", [x], None, {"shape": [-1, n_in], "allowzero": 0}, hint="flatten")
+    if not keep:
+        ctx.emit("Gemm", [rows, w, b], final, {"transB": 1, **act})
+        return
+    y = ctx.emit("Gemm", [rows, w, b], None, {"transB": 1, **act})
+    lead = ctx.emit("Shape", [x], None, {"start": 0, "end": len(xs) - 1}, hint="lead")
+    shape = ctx.emit("Concat", [lead, ctx.add_const(np.array([n_out], np.int64), "n_out")], None, {"axis": 0},
+                     hint="out_shape")
+    ctx.emit("Reshape", [y, shape], final, {"shape": [], "allowzero": 1})
 
 
 @handler("BATCH_MATMUL")

@@ -44,18 +44,27 @@ def reshape(ctx: Context, op) -> None:
     xs = ctx.shape(x)
     t = ctx.tensor(op.outputs[0]) if op.outputs and op.outputs[0] >= 0 else None
     dims = None
-    if len(op.inputs) > 1 and op.inputs[1] >= 0 and ctx.is_const_tensor(op.inputs[1]):
+    if len(op.inputs) > 1 and op.inputs[1] >= 0 and not ctx.is_const_tensor(op.inputs[1]):
+        # a shape computed at run time (Keras' Flatten: SHAPE -> STRIDED_SLICE -> PACK [batch, -1]): the
+        # runtime reads it while planning. TFLite has no "0 copies": a 0 is a size
+        ctx.emit("Reshape", [x, ctx.input(1)], ctx.out(0), {"shape": [], "allowzero": 1})
+        return
+    if len(op.inputs) > 1 and op.inputs[1] >= 0:
         dims = [int(d) for d in ctx.param(1, "shape").reshape(-1)]
     if dims is None:
         o = ctx.options(tflite.ReshapeOptions, required=False)
         if o is not None and not o.NewShapeIsNone():
             dims = [int(o.NewShape(i)) for i in range(min(o.NewShapeLength(), 16))]
-    if dims is None and t is not None:
-        dims = list(t.shape)
+    if dims is None and t is not None:  # (the signature's -1 marks a dim the converter left dynamic)
+        sig = t.shape_signature if t.shape_signature is not None and len(t.shape_signature) == len(t.shape) else None
+        dims = list(sig if sig is not None and any(isinstance(d, str) for d in xs) else t.shape)
     if dims is None:
         raise ctx.error("no target shape (neither a constant shape input, new_shape nor an output shape)")
-    if any(isinstance(d, str) for d in xs):
-        raise ctx.unsupported(f"RESHAPE of a symbolic shape {list(xs)}")
+    if any(isinstance(d, str) for d in xs):  # the runtime infers the one -1 for each concrete shape
+        if dims.count(-1) > 1 or min(dims, default=0) < -1:
+            raise ctx.error(f"cannot reshape {list(xs)} to {dims}: at most one -1 and no other negative size")
+        ctx.emit("Reshape", [x], ctx.out(0), {"shape": [int(d) for d in dims], "allowzero": int(0 in dims)})
+        return
     total = int(np.prod(xs, dtype=np.int64))
     if dims.count(-1) == 1:
         known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
@@ -83,14 +92,36 @@ def _ints(ctx: Context, i: int, what: str) -> list:
 
 
 def _reshape_to(ctx: Context, x: str, dims, out=None, hint: str = "reshape") -> str:
-    """Reshape to ``dims`` (which may hold one symbolic dim: it becomes -1)."""
+    """Reshape to ``dims`` (ints and symbolic dims of x): one symbolic dim becomes -1; with
+    more, the target shape is computed while planning from x's shape."""
     sym = [d for d in dims if isinstance(d, str)]
     if len(sym) > 1:
-        raise ctx.unsupported(f"reshape to {list(dims)} with more than one symbolic dim")
+        xs = list(ctx.shape(x))
+        moved = [d for i, d in enumerate(dims) if isinstance(d, str) and not (i < len(xs) and xs[i] == d)]
+        if len(moved) <= 1 and 0 not in dims:  # 0 copies a dim at the same index, one -1 infers the other
+            spec = [0 if isinstance(d, str) and d not in moved else -1 if isinstance(d, str) else int(d) for d in dims]
+            return ctx.emit("Reshape", [x], out, {"shape": spec, "allowzero": 0}, hint=hint)
+        return ctx.emit("Reshape", [x, _shape_of_dims(ctx, x, dims, hint)], out, {"shape": [], "allowzero": 1},
+                        hint=hint)
     dims = [-1 if isinstance(d, str) else int(d) for d in dims]
     if sym:
         return ctx.emit("Reshape", [x], out, {"shape": dims, "allowzero": 0}, hint=hint)
     return ctx.reshape(x, dims, out=out, hint=hint)
+
+
+def _shape_of_dims(ctx: Context, x: str, dims, hint: str) -> str:
+    """An int64 tensor of ``dims``: static ones constant, symbolic ones read from x's shape."""
+    xs = list(ctx.shape(x))
+    parts = []
+    for d in dims:
+        if isinstance(d, str):
+            if d not in xs:
+                raise ctx.unsupported(f"reshape to {list(dims)}: dim {d!r} is not one of the input's {xs}")
+            a = xs.index(d)
+            parts.append(ctx.emit("Shape", [x], None, {"start": a, "end": a + 1}, hint=f"{hint}_dim"))
+        else:
+            parts.append(ctx.add_const(np.array([int(d)], np.int64), f"{hint}_dim"))
+    return ctx.emit("Concat", parts, None, {"axis": 0}, hint=f"{hint}_shape")
 
 
 def _static(ctx: Context, x: str) -> tuple:
@@ -146,7 +177,7 @@ def strided_slice(ctx: Context, op) -> None:
                               int(o.ShrinkAxisMask())) if o is not None else (0, 0, 0, 0, 0))
     offset = bool(o.Offset()) if o is not None else False
     x = ctx.input(0)
-    xs = _static(ctx, x)
+    xs = ctx.shape(x)
     rank = len(xs)
     begin, end, strides = _ints(ctx, 1, "begin"), _ints(ctx, 2, "end"), _ints(ctx, 3, "strides")
     n = len(begin)
@@ -157,6 +188,9 @@ def strided_slice(ctx: Context, op) -> None:
     if n - bin(nam & ~elm).count("1") > rank:  # (an ellipsis left no dims: TFLite would drop a spec)
         raise ctx.unsupported(f"{n} slice specs (new_axis_mask {nam:#b}, ellipsis_mask {elm:#b}) for a "
                               f"rank-{rank} input")
+    if any(isinstance(d, str) for d in xs):
+        _strided_slice_symbolic(ctx, x, (begin, end, strides), (bm, em, elm, nam, sam), offset)
+        return
     starts, ends, axes, steps, out_shape = [], [], [], [], []
     for d in _strided_layout(ctx, rank, n, elm, nam):
         if d[0] == "new":
@@ -205,6 +239,55 @@ def strided_slice(ctx: Context, op) -> None:
         ctx.emit("Reshape", [y], ctx.out(0), {"shape": out_shape, "allowzero": int(0 in out_shape)})
     else:
         ctx.emit("Identity", [y], ctx.out(0))
+
+
+_INT_MAX, _INT_MIN = 2 ** 31 - 1, -(2 ** 31)
+
+
+def _strided_slice_symbolic(ctx: Context, x: str, specs: tuple, masks: tuple, offset: bool) -> None:
+    """STRIDED_SLICE of an input with symbolic dims: each spec becomes IR Slice bounds, which the
+    runtime clamps for the concrete size exactly as TFLite does (masks -> open ends; a shrunk axis
+    is [begin, begin + 1), open when begin is -1); then shrunk axes go and new axes come by a
+    reshape. An empty result cannot be ruled out here: the runtime gives it its shape."""
+    (begin, end, strides), (bm, em, elm, nam, sam) = specs, masks
+    xs = ctx.shape(x)
+    layout = _strided_layout(ctx, len(xs), len(begin), elm, nam)
+    starts, ends, axes, steps = [], [], [], []
+    for d in layout:
+        if d[0] != "spec":
+            continue
+        i, j = d[1], d[2]
+        stride = strides[j]
+        if stride == 0:
+            raise ctx.error(f"strides {strides} contain 0")
+        if sam >> j & 1:
+            if stride < 0:
+                raise ctx.unsupported("STRIDED_SLICE shrinking an axis with a negative stride")
+            start = 0 if bm >> j & 1 else begin[j]
+            stop = _INT_MAX if start == -1 else start + 1
+        else:
+            start = (0 if stride > 0 else _INT_MAX) if bm >> j & 1 else begin[j]
+            if em >> j & 1 and not offset:
+                stop = _INT_MAX if stride > 0 else _INT_MIN
+            else:
+                stop = end[j] + (begin[j] if offset else 0)
+        if (start, stop, stride) in ((0, _INT_MAX, 1),):
+            continue  # the whole axis
+        starts.append(start)
+        ends.append(stop)
+        axes.append(i)
+        steps.append(stride)
+    y = ctx.emit("Slice", [x], None, {"starts": starts, "ends": ends, "axes": axes, "steps": steps},
+                 hint="slice") if axes else x
+    ys = list(ctx.shape(y))
+    target = [1 if d[0] == "new" else ys[d[1]] for d in layout if d[0] != "spec" or not sam >> d[2] & 1]
+    dropped = [ys[d[1]] for d in layout if d[0] == "spec" and sam >> d[2] & 1]
+    if target == ys and y != x:
+        ctx.emit("Identity", [y], ctx.out(0))
+    elif any(isinstance(d, str) for d in dropped):  # a shrunk axis the converter cannot prove is 1: the runtime checks
+        ctx.emit("Reshape", [y, _shape_of_dims(ctx, y, target, "shrink")], ctx.out(0), {"shape": [], "allowzero": 1})
+    else:
+        _reshape_to(ctx, y, target, out=ctx.out(0))
 
 
 @handler("SLICE")

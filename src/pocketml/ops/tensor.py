@@ -121,8 +121,11 @@ def _reshape_infer(node, ins):
         if in_sym or in_static != out_static:
             raise fail(node, f"{problem}: element counts differ")
     elif in_sym:
-        if out_static == 0 or in_static % out_static:
+        if out_static == 0:
             raise fail(node, f"{problem}: the -1 dim is not a whole multiple of {in_sym}")
+        if in_static % out_static:  # e.g. [n, m] to [-1, 128]: whether it divides is known only at run time
+            out[infer_at] = fresh_dim(node, infer_at)
+            return [(t, tuple(out))]
         ratio = in_static // out_static
         out[infer_at] = "*".join(in_sym + ([str(ratio)] if ratio != 1 else []))
     else:
