@@ -110,7 +110,9 @@ enum pml_op_code {
     PML_OP_SHRINK = 192,
     PML_OP_THRESHOLDEDRELU = 193,
     PML_OP_SOFTSIGN = 194,
-    PML_OP_MAX_CODE = 194
+    PML_OP_DEPTHTOSPACE = 200,
+    PML_OP_SPACETODEPTH = 201,
+    PML_OP_MAX_CODE = 201
 };
 
 /* name of each op code, NULL for unused codes */
@@ -221,6 +223,8 @@ enum pml_op_code {
     [192] = "Shrink", \
     [193] = "ThresholdedRelu", \
     [194] = "Softsign", \
+    [200] = "DepthToSpace", \
+    [201] = "SpaceToDepth", \
 }
 
 #endif

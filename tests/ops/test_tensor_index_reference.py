@@ -10,7 +10,7 @@ import pytest
 
 from pocketml import ir, ops
 
-from .test_registry_reference import close, onnx_ref, ours, rand
+from .test_registry_reference import close, nchw, nhwc, onnx_ref, ours, rand
 
 I64 = np.int64
 
@@ -179,3 +179,33 @@ def test_infer_runtime_values_give_fresh_dims():
 def test_reshape_without_shape_fails_clearly():
     with pytest.raises(ValueError, match="needs the target shape"):
         _infer("Reshape", [ir.Value("x", "float32", (2, 3))])
+
+
+# ---- DepthToSpace / SpaceToDepth: NHWC inside, ONNX's NCHW in the oracle ------------------------
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
+@pytest.mark.parametrize("shape,bs", [((2, 12, 3, 5), 2), ((1, 9, 2, 1), 3), ((1, 5, 3, 4), 1), ((2, 4, 1, 1), 2)])
+def test_depth_to_space(mode, shape, bs):
+    x = rand(*shape)
+    got = ours("DepthToSpace", [nhwc(x)], {"blocksize": bs, "mode": {"DCR": 0, "CRD": 1}[mode]})[0]
+    close(nchw(got), onnx_ref("DepthToSpace", [x], {"blocksize": bs, "mode": mode}, opset=13)[0])
+
+
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
+@pytest.mark.parametrize("shape,bs", [((2, 3, 4, 6), 2), ((1, 1, 9, 3), 3), ((1, 5, 3, 4), 1)])
+def test_space_to_depth(mode, shape, bs):
+    x = rand(*shape)
+    got = ours("SpaceToDepth", [nhwc(x)], {"blocksize": bs, "mode": {"DCR": 0, "CRD": 1}[mode]})[0]
+    close(nchw(got), onnx_ref("SpaceToDepth", [x], {"blocksize": bs, "mode": mode}, opset=28)[0])
+
+
+def test_space_depth_infer_symbolic_and_errors():
+    x = ir.Value("x", "float32", ("B", "H", 5, 12))
+    assert _infer("DepthToSpace", [x], {"blocksize": 2}) == [("float32", ("B", "H*2", 10, 3))]
+    assert _infer("SpaceToDepth", [ir.Value("x", "int8", ("B", 4, "W", 3))], {"blocksize": 2}) == \
+        [("int8", ("B", 2, "n:d2", 12))]
+    with pytest.raises(ValueError, match="not a multiple of blocksize"):
+        _infer("SpaceToDepth", [x], {"blocksize": 2})
+    with pytest.raises(ValueError, match=r"blocksize\^2 = 9"):
+        _infer("DepthToSpace", [x], {"blocksize": 3})
+    with pytest.raises(ValueError, match="mode 0 \\(DCR\\) or 1"):
+        _infer("DepthToSpace", [x], {"blocksize": 2, "mode": 2})

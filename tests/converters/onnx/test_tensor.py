@@ -188,3 +188,55 @@ def test_pad_constant_is_exact(dtype, value):
     want = oracle(model, feeds)[0]
     np.testing.assert_array_equal(pocketml.Session(pocketml.convert(model)).run(feeds)["y0"], want)
     assert int(want[0]) == value
+
+
+# ---- DepthToSpace / SpaceToDepth: NHWC in the runtime, every opset's mode default -----------------------------
+SPACE_DTYPES = ["float32", "float16", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+                "bool"]
+
+
+@pytest.mark.parametrize("opset,mode", [(1, None), (11, "DCR"), (13, "CRD"), (28, "DCR")])
+@pytest.mark.parametrize("shape,bs", [((2, 12, 3, 5), 2), ((1, 9, 7, 1), 3), ((1, 27, 2, 3), 3), ((1, 5, 3, 4), 1),
+                                      ((1, 4, 13, 17), 2)])
+def test_depth_to_space(opset, mode, shape, bs):
+    x = rand(*shape)
+    attrs = {"blocksize": bs, **({"mode": mode} if mode else {})}
+    check_typed("DepthToSpace", {"x": x}, attrs, opset=opset)
+
+
+@pytest.mark.parametrize("opset,mode", [(1, None), (13, None), (28, "DCR"), (28, "CRD")])
+@pytest.mark.parametrize("shape,bs", [((2, 3, 4, 6), 2), ((1, 1, 9, 3), 3), ((1, 5, 3, 4), 1), ((1, 2, 26, 34), 2)])
+def test_space_to_depth(opset, mode, shape, bs):
+    x = rand(*shape)
+    attrs = {"blocksize": bs, **({"mode": mode} if mode else {})}
+    check_typed("SpaceToDepth", {"x": x}, attrs, opset=opset)
+
+
+@pytest.mark.parametrize("dtype", SPACE_DTYPES)
+def test_space_depth_dtypes(dtype):
+    x = small((2, 8, 3, 5), dtype)
+    for mode in ("DCR", "CRD"):
+        check_typed("DepthToSpace", {"x": x}, {"blocksize": 2, "mode": mode}, opset=13)
+        check_typed("SpaceToDepth", {"x": small((1, 3, 6, 4), dtype)}, {"blocksize": 2, "mode": mode}, opset=28)
+
+
+def test_space_depth_round_trip_cancels_transposes():
+    """The layout pass cancels the transposes between the two NHWC ops: one pair is left."""
+    x = rand(1, 8, 6, 4)
+    d2s = helper.make_node("DepthToSpace", ["x"], ["t"], blocksize=2, mode="CRD")
+    s2d = helper.make_node("SpaceToDepth", ["t"], ["y"], blocksize=2)
+    model = make([d2s, s2d], {"x": (F, x.shape)}, {"y": (F, None)}, opset=13)
+    converted = pocketml.convert(model)
+    assert [n.op for n in converted.graph.nodes] == ["Transpose", "DepthToSpace", "SpaceToDepth", "Transpose"]
+    got = pocketml.Session(converted).run({"x": x})["y"]
+    t = x.reshape(1, 2, 2, 2, 6, 4).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 12, 8)
+    want = t.reshape(1, 2, 6, 2, 4, 2).transpose(0, 3, 5, 1, 2, 4).reshape(1, 8, 6, 4)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_space_depth_bad_input_is_a_clear_error():
+    x = rand(1, 6, 4, 4)
+    with pytest.raises(pocketml.PocketMLError, match=r"DepthToSpace.*blocksize"):
+        pocketml.convert(one_node("DepthToSpace", {"x": x}, {"blocksize": 2}, opset=13))
+    with pytest.raises(UnsupportedOpError, match=r"SpaceToDepth.*rank 4"):
+        import_onnx(one_node("SpaceToDepth", {"x": rand(2, 4, 4)}, {"blocksize": 2}, opset=13))
