@@ -6,6 +6,9 @@ statistics it stays a BatchNormalization. Both are channels-last, so rank > 2
 inputs are wrapped NCHW->NHWC and back; LRN likewise. Softmax/LogSoftmax/Hardmax
 before opset 13 flatten the input to 2-D at ``axis``: a Reshape pair around a
 last-axis softmax, unless axis is already the last one.
+InstanceNormalization and GroupNormalization become the channels-last GroupNormalization
+(num_groups = C for InstanceNormalization); opset 18-20 GroupNormalization's per-group
+scale/bias are repeated to the per-channel vectors of opset 21.
 """
 from __future__ import annotations
 
@@ -96,3 +99,58 @@ def rms_norm(ctx: Context, node: OnnxNode) -> None:
         raise ctx.unsupported(f"stash_type {node.attrs['stash_type']} (statistics are computed in float32 only)")
     attrs = {"axis": int(node.attrs.get("axis", -1)), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
     ctx.emit1("RMSNormalization", [node.input(0), node.input(1)], node.output(0), attrs)
+
+
+def _static_channels(ctx: Context, x: str, scale: str, what: str) -> int:
+    """C of an NC... input, from x's shape or else the per-channel scale's."""
+    c = ctx.shape(x)[1] if ctx.rank(x) >= 2 else None
+    if isinstance(c, int):
+        return c
+    if what == "per-channel" and ctx.rank(scale) == 1 and isinstance(ctx.shape(scale)[0], int):
+        return ctx.shape(scale)[0]
+    raise ctx.error(f"needs a static channel dim (x {list(ctx.shape(x))}); fix it with input_shapes")
+
+
+@handler("InstanceNormalization")
+def instance_norm(ctx: Context, node: OnnxNode) -> None:
+    x, scale, bias = node.input(0), node.input(1), node.input(2)
+    c = _static_channels(ctx, x, scale, "per-channel")
+    attrs = {"num_groups": max(c, 1), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
+    _channels_last(ctx, node, "GroupNormalization", [x, scale, bias], attrs)
+
+
+# stage one (statistics, normalisation) runs with double sums and float32 coefficients: as
+# precise as float32 (stash_type 1) and, to float32 rounding, double (11)
+_STASH_TYPES = (1, 11)
+
+
+def _per_channel(ctx: Context, v: str, groups: int, c: int, role: str) -> str:
+    """Opset 18's per-group vector [G] repeated to [C] (each group's value on its channels)."""
+    const = ctx.const(v)
+    if const is not None:
+        if const.shape != (groups,):
+            raise ctx.error(f"{role} has shape {list(const.shape)}; opset {ctx.node.opset} wants [num_groups] = "
+                            f"[{groups}]")
+        return ctx.add_const(np.repeat(const, c // groups), f"{role}_per_channel")
+    col = ctx.reshape(v, [groups, 1], hint=f"{role}_col")
+    wide = ctx.emit1("Expand", [col], attrs={"shape": [groups, c // groups]}, hint=f"{role}_groups")
+    return ctx.reshape(wide, [c], hint=f"{role}_per_channel")
+
+
+@handler("GroupNormalization")
+def group_norm(ctx: Context, node: OnnxNode) -> None:
+    stash = int(node.attrs.get("stash_type", 1))
+    if stash not in _STASH_TYPES:
+        raise ctx.unsupported(f"stash_type {stash}; supported: 1 (float32) and 11 (double statistics)")
+    if "num_groups" not in node.attrs:
+        raise ctx.error("attribute 'num_groups' is required")
+    x, scale, bias = node.input(0), node.input(1), node.input(2)
+    groups = int(node.attrs["num_groups"])
+    per_channel = node.opset >= 21
+    c = _static_channels(ctx, x, scale, "per-channel" if per_channel else "per-group")
+    if groups < 1 or c % groups:
+        raise ctx.error(f"num_groups {groups} does not divide the {c} channels")
+    if not per_channel:
+        scale, bias = (_per_channel(ctx, v, groups, c, role) for v, role in ((scale, "scale"), (bias, "bias")))
+    attrs = {"num_groups": groups, "epsilon": float(node.attrs.get("epsilon", 1e-5))}
+    _channels_last(ctx, node, "GroupNormalization", [x, scale, bias], attrs)

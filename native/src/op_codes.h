@@ -112,7 +112,8 @@ enum pml_op_code {
     PML_OP_SOFTSIGN = 194,
     PML_OP_DEPTHTOSPACE = 200,
     PML_OP_SPACETODEPTH = 201,
-    PML_OP_MAX_CODE = 201
+    PML_OP_GROUPNORMALIZATION = 202,
+    PML_OP_MAX_CODE = 202
 };
 
 /* name of each op code, NULL for unused codes */
@@ -225,6 +226,7 @@ enum pml_op_code {
     [194] = "Softsign", \
     [200] = "DepthToSpace", \
     [201] = "SpaceToDepth", \
+    [202] = "GroupNormalization", \
 }
 
 #endif

@@ -43,7 +43,8 @@ static pml_status space_infer(pml_kernel_ctx *ctx) {
     int64_t y[4] = {d[0], d[1], d[2], d[3]};
     if (ctx->node->op == PML_OP_DEPTHTOSPACE) {
         if (d[3] % (bs * bs))
-            return pml_node_error(ctx, PML_ERR_SHAPE, "x has shape %s: channels are not a multiple of blocksize^2 = %lld",
+            return pml_node_error(ctx, PML_ERR_SHAPE,
+                                  "x has shape %s: channels are not a multiple of blocksize^2 = %lld",
                                   pml_shape_str(x->rank, d, buf, sizeof buf), (long long)(bs * bs));
         if (d[1] > PML_EW_MAX_NUMEL / bs || d[2] > PML_EW_MAX_NUMEL / bs)
             return pml_node_error(ctx, PML_ERR_SHAPE, "output of x %s with blocksize %lld is too large",

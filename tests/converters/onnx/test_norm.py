@@ -1,5 +1,6 @@
 """ONNX BatchNormalization (constant stats -> ScaleShift), LRN and Softmax/LogSoftmax across opsets,
-LayerNormalization (optional outputs, no bias) and RMSNormalization.
+LayerNormalization (optional outputs, no bias), RMSNormalization, and InstanceNormalization /
+GroupNormalization (opset 18 per-group and 21 per-channel scale, stash_type; float32, float16).
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check); LayerNormalization/RMSNormalization convert and run the C runtime against
@@ -12,7 +13,7 @@ import pytest
 from onnx import helper, numpy_helper
 from pocketml.converters.onnx import import_onnx
 
-from pocketml.errors import UnsupportedOpError
+from pocketml.errors import PocketMLError, UnsupportedOpError
 
 from .helpers import F, check, make, one_node, ops_of, rand
 from .runtime_check import check_runtime, close_all, model_of, op_model, randn, run_both
@@ -108,3 +109,76 @@ def test_hardmax_after_nchw_conv_keeps_the_axis():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=10)
     got, ref, _ = run_both(model, [x])
     close_all(got, ref)
+
+
+# ---- InstanceNormalization / GroupNormalization: channels-last GroupNormalization in the runtime -------------
+def _gn_inputs(shape, dtype, scale_len, mean=0.0):
+    x = (randn(*shape) * 2.0 + mean).astype(dtype)
+    return x, randn(scale_len).astype(dtype), randn(scale_len).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 1, 1, 1), (1, 13, 127), (2, 8, 3, 4, 5), (3, 16, 129, 1)])
+@pytest.mark.parametrize("opset", [6, 22])
+def test_instance_norm(dtype, shape, opset):
+    x, s, b = _gn_inputs(shape, dtype, shape[1])
+    tol = 2e-3 if dtype == np.float16 else 1e-4
+    check_runtime(model_of("InstanceNormalization", {"x": x, "s": s, "b": b}, {"epsilon": 1e-3}, opset=opset),
+                  {"x": x, "s": s, "b": b}, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5, 7), 3), ((1, 8, 1, 1), 2), ((1, 32, 9, 13), 8), ((2, 4, 33), 1),
+                                          ((1, 5, 4, 4), 5)])
+@pytest.mark.parametrize("stash", [None, 1, 11])
+def test_group_norm_opset21(dtype, shape, groups, stash):
+    x, s, b = _gn_inputs(shape, dtype, shape[1], mean=3.0)
+    attrs = {"num_groups": groups, "epsilon": 1e-2, **({"stash_type": stash} if stash else {})}
+    tol = 3e-3 if dtype == np.float16 else 1e-4
+    got, ref, _ = run_both(_gn_model(x, s, b, attrs, 21), [x, s, b])
+    assert got[0].dtype == ref[0].dtype == dtype
+    close_all([g.astype(np.float32) for g in got], [r.astype(np.float32) for r in ref], rtol=tol, atol=tol)
+
+
+def _gn_model(x, s, b, attrs, opset, const_params=False):
+    feeds = {"i0": x} if const_params else {"i0": x, "i1": s, "i2": b}
+    node = helper.make_node("GroupNormalization", ["i0", "i1", "i2"], ["o0"], **attrs)
+    inits = [numpy_helper.from_array(s, "i1"), numpy_helper.from_array(b, "i2")] if const_params else []
+    elem = helper.np_dtype_to_tensor_dtype(x.dtype)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, elem, a.shape) for n, a in feeds.items()],
+                              [helper.make_tensor_value_info("o0", elem, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+@pytest.mark.parametrize("const_params", [False, True])
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5, 7), 3), ((1, 8, 3, 3), 4), ((1, 4, 11), 1)])
+def test_group_norm_opset18_per_group_scale(shape, groups, const_params):
+    x, s, b = _gn_inputs(shape, np.float32, groups)
+    model = _gn_model(x, s, b, {"num_groups": groups, "epsilon": 1e-4}, 18, const_params)
+    feeds = [x] if const_params else [x, s, b]
+    got, ref, _ = run_both(model, feeds)
+    close_all(got, ref)
+
+
+def test_group_norm_runs_channels_last_between_convs():
+    """Conv -> GroupNormalization -> Conv: the layout pass leaves no transpose around the norm."""
+    x, w, w2 = randn(1, 3, 6, 6), randn(8, 3, 3, 3), randn(2, 8, 1, 1)
+    s, b = randn(8), randn(8)
+    nodes = [helper.make_node("Conv", ["i0", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("GroupNormalization", ["c", "s", "b"], ["g"], num_groups=4),
+             helper.make_node("Conv", ["g", "w2"], ["o0"])]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("i0", F, x.shape)],
+                              [helper.make_tensor_value_info("o0", F, None)],
+                              [numpy_helper.from_array(a, n) for n, a in (("w", w), ("w2", w2), ("s", s), ("b", b))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+    got, ref, converted = run_both(model, [x])
+    close_all(got, ref, atol=1e-4)
+    assert [n.op for n in converted.graph.nodes] == ["Transpose", "Conv", "GroupNormalization", "Conv", "Transpose"]
+
+
+def test_group_norm_bad_attributes_are_clear_errors():
+    x, s, b = _gn_inputs((1, 6, 2, 2), np.float32, 6)
+    with pytest.raises(UnsupportedOpError, match=r"GroupNormalization.*stash_type 10"):
+        import_onnx(_gn_model(x, s, b, {"num_groups": 3, "stash_type": 10}, 21))
+    with pytest.raises(PocketMLError, match=r"GroupNormalization.*num_groups 4 does not divide the 6 channels"):
+        import_onnx(_gn_model(x, s, b, {"num_groups": 4}, 21))
