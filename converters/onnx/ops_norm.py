@@ -8,11 +8,17 @@ before opset 13 flatten the input to 2-D at ``axis``: a Reshape pair around a
 last-axis softmax, unless axis is already the last one.
 InstanceNormalization and GroupNormalization become the channels-last GroupNormalization
 (num_groups = C for InstanceNormalization); opset 18-20 GroupNormalization's per-group
-scale/bias are repeated to the per-channel vectors of opset 21.
+scale/bias are repeated to the per-channel vectors of opset 21. LpNormalization maps to
+its IR op. MeanVarianceNormalization is imported as its ONNX function body (ReduceMean,
+Mul, Sub, Sqrt, Add, Div: y = (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9) over axes), in
+float32 (float16 is cast around it, so it rounds once): a rare op with arbitrary axes,
+whose reductions and elementwise steps are kernels the engine already runs.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from pocketml import ir
 
 from .context import Context, OnnxNode, handler
 from .layout import channels_first_perm, channels_last_perm
@@ -154,3 +160,30 @@ def group_norm(ctx: Context, node: OnnxNode) -> None:
         scale, bias = (_per_channel(ctx, v, groups, c, role) for v, role in ((scale, "scale"), (bias, "bias")))
     attrs = {"num_groups": groups, "epsilon": float(node.attrs.get("epsilon", 1e-5))}
     _channels_last(ctx, node, "GroupNormalization", [x, scale, bias], attrs)
+
+
+@handler("LpNormalization")
+def lp_norm(ctx: Context, node: OnnxNode) -> None:
+    p = int(node.attrs.get("p", 2))
+    if p not in (1, 2):
+        raise ctx.unsupported(f"p {p}; supported: 1, 2")
+    ctx.emit1("LpNormalization", [node.input(0)], node.output(0), {"axis": int(node.attrs.get("axis", -1)), "p": p})
+
+
+@handler("MeanVarianceNormalization")
+def mean_variance_norm(ctx: Context, node: OnnxNode) -> None:
+    x, out = node.input(0), node.output(0)
+    axes = [int(a) for a in node.attrs.get("axes", [0, 2, 3])]
+    half = ctx.dtype(x) == "float16"
+    if half:
+        x = ctx.emit1("Cast", [x], attrs={"to": ir.dtype_code("float32")}, hint="mvn_f32")
+    reduce = {"axes": axes, "keepdims": 1}
+    mean = ctx.emit1("ReduceMean", [x], attrs=reduce, hint="mvn_mean")
+    mean_sq = ctx.emit1("ReduceMean", [ctx.emit1("Mul", [x, x], hint="mvn_x2")], attrs=reduce, hint="mvn_mean_x2")
+    var = ctx.emit1("Sub", [mean_sq, ctx.emit1("Mul", [mean, mean], hint="mvn_mean2")], hint="mvn_var")
+    eps = ctx.add_const(np.array(1e-9, np.float32), "mvn_eps")
+    std = ctx.emit1("Add", [ctx.emit1("Sqrt", [var], hint="mvn_std"), eps], hint="mvn_std_eps")
+    centred = ctx.emit1("Sub", [x, mean], hint="mvn_centred")
+    y = ctx.emit1("Div", [centred, std], None if half else out, hint="mvn")
+    if half:
+        ctx.emit1("Cast", [y], out, {"to": ir.dtype_code("float16")})

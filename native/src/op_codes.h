@@ -113,7 +113,8 @@ enum pml_op_code {
     PML_OP_DEPTHTOSPACE = 200,
     PML_OP_SPACETODEPTH = 201,
     PML_OP_GROUPNORMALIZATION = 202,
-    PML_OP_MAX_CODE = 202
+    PML_OP_LPNORMALIZATION = 203,
+    PML_OP_MAX_CODE = 203
 };
 
 /* name of each op code, NULL for unused codes */
@@ -227,6 +228,7 @@ enum pml_op_code {
     [200] = "DepthToSpace", \
     [201] = "SpaceToDepth", \
     [202] = "GroupNormalization", \
+    [203] = "LpNormalization", \
 }
 
 #endif

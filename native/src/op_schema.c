@@ -529,6 +529,10 @@ static const pml_port_schema k_groupnormalization_in[] = {
     {"bias", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 static const pml_port_schema k_groupnormalization_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
+static const pml_port_schema k_lpnormalization_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0}};
+static const pml_port_schema k_lpnormalization_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -640,4 +644,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_DEPTHTOSPACE] = {"DepthToSpace", 1, 1, 1, 1, 1, 1, k_depthtospace_in, k_depthtospace_out, 0},
     [PML_OP_SPACETODEPTH] = {"SpaceToDepth", 1, 1, 1, 1, 1, 1, k_spacetodepth_in, k_spacetodepth_out, 0},
     [PML_OP_GROUPNORMALIZATION] = {"GroupNormalization", 3, 3, 1, 1, 3, 1, k_groupnormalization_in, k_groupnormalization_out, 0},
+    [PML_OP_LPNORMALIZATION] = {"LpNormalization", 1, 1, 1, 1, 1, 1, k_lpnormalization_in, k_lpnormalization_out, 0},
 };

@@ -3,7 +3,8 @@
  * LRN (odd and even sizes), Softmax/LogSoftmax and Hardmax (last, middle and
  * first axis; Hardmax also float16), LayerNormalization/RMSNormalization (several axes, broadcast
  * scale/bias, Mean/InvStdDev outputs), GroupNormalization (float32 and float16, groups of 1 to C
- * channels, a large mean, enough rows for several parallel chunks): reference kernels against naive
+ * channels, a large mean, enough rows for several parallel chunks), LpNormalization (p 1 and 2,
+ * inner tiles of 1, 63, 64, 65 positions, zero norms): reference kernels against naive
  * double-precision loops, AVX2 and 2 threads against the reference at awkward
  * sizes, and the error paths.
  */
@@ -350,7 +351,62 @@ static void test_group_norm(void) {
     tt_free(&x), tt_free(&sb), tt_free(&sg), tt_free(&x1);
 }
 
+/* LpNormalization over the middle axis of [2, len, inner], float32 and float16, against a naive double loop. */
+static void test_lp_norm(void) {
+    static const int64_t lens[] = {1, 7, 8, 9, 13, 127}, inners[] = {1, 63, 64, 65, 130};
+    for (int li = 0; li < 6; li++)
+        for (int ii = 0; ii < 5; ii++)
+            for (int p = 1; p <= 2; p++)
+                for (int half = 0; half < 2; half++) {
+                    const int64_t len = lens[li], inner = inners[ii], d[3] = {2, len, inner}, n = 2 * len * inner;
+                    pml_tensor xf = tt_rand(3, d, -2, 2), x = half ? tt_make(PML_FLOAT16, 3, d, NULL) : xf, y;
+                    float *xv = (float *)xf.data;
+                    for (int64_t k = 0; k < len; k++) xv[k * inner] = 0.0f; /* column 0 of instance 0: norm 0 */
+                    if (half)
+                        for (int64_t i = 0; i < n; i++) {
+                            ((uint16_t *)x.data)[i] = pml_f32_to_f16_scalar(xv[i]);
+                            xv[i] = pml_f16_to_f32_scalar(((uint16_t *)x.data)[i]);
+                        }
+                    pml_tensor *in[1] = {&x};
+                    pml_attr at[2] = {attr_int("axis", 1), attr_int("p", p)};
+                    char what[80];
+                    snprintf(what, sizeof what, "lp_norm p=%d len=%lld inner=%lld f16=%d", p, (long long)len,
+                             (long long)inner, half);
+                    tt_check_isa(what, PML_OP_LPNORMALIZATION, at, 2, in, 1, -1, 0, &y);
+                    float *want = malloc((size_t)n * 4), *got = malloc((size_t)n * 4);
+                    for (int64_t o = 0; o < 2; o++)
+                        for (int64_t i = 0; i < inner; i++) {
+                            double norm = 0;
+                            for (int64_t k = 0; k < len; k++) {
+                                const double v = xv[(o * len + k) * inner + i];
+                                norm += p == 1 ? fabs(v) : v * v;
+                            }
+                            norm = p == 1 ? norm : sqrt(norm);
+                            for (int64_t k = 0; k < len; k++) {
+                                const int64_t e = (o * len + k) * inner + i;
+                                want[e] = norm > 0 ? (float)(xv[e] / norm) : 0.0f;
+                            }
+                        }
+                    for (int64_t i = 0; i < n; i++)
+                        got[i] = half ? pml_f16_to_f32_scalar(((uint16_t *)y.data)[i]) : ((float *)y.data)[i];
+                    const float tol = half ? 1e-3f : 1e-6f;
+                    CHECK(test_allclose(got, want, (size_t)n, tol, tol, what));
+                    free(want), free(got);
+                    tt_free(&y);
+                    if (half) tt_free(&x);
+                    tt_free(&xf);
+                }
+    int64_t d[2] = {3, 4};
+    pml_tensor x = tt_rand(2, d, -1, 1);
+    pml_tensor *in[1] = {&x};
+    pml_attr p3 = attr_int("p", 3), ax = attr_int("axis", 2);
+    tt_expect_error("lp_norm p=3", PML_ERR_UNSUPPORTED, PML_OP_LPNORMALIZATION, &p3, 1, in, 1, 1);
+    tt_expect_error("lp_norm axis 2 of rank 2", PML_ERR_INVALID_MODEL, PML_OP_LPNORMALIZATION, &ax, 1, in, 1, 1);
+    tt_free(&x);
+}
+
 int main(void) {
+    test_lp_norm();
     test_group_norm();
     test_layer_norm();
     test_scale_shift();

@@ -34,7 +34,8 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
 # issue 9: the activations docs/adding-an-op.md was proven with
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
 # ops real models from the wild use (super-resolution, style transfer, OCR)
-SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", "GroupNormalization"}
+SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", "GroupNormalization",
+                       "LpNormalization", "MeanVarianceNormalization"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

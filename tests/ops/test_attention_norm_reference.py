@@ -1,5 +1,5 @@
 """Registry references and shape inference of LayerNormalization,
-RMSNormalization, GroupNormalization (NHWC; InstanceNormalization is num_groups = C), Attention (incl. k_transposed and GQA) and RotaryEmbedding,
+RMSNormalization, GroupNormalization (NHWC; InstanceNormalization is num_groups = C), LpNormalization, Attention (incl. k_transposed and GQA) and RotaryEmbedding,
 checked against onnx's reference evaluator, plus infer errors and symbolic dims."""
 from __future__ import annotations
 
@@ -54,6 +54,15 @@ def test_group_norm_infer_errors():
     vals[2] = ir.Value("b", "float16", (3,))
     with pytest.raises(ValueError, match="bias shape \\[3\\] must be \\[C\\]"):
         ops.get("GroupNormalization").infer(node, vals)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_lp_norm(p, axis):
+    x = rand(3, 4, 5)
+    x[1, :, 2] = 0.0  # a zero norm along axis 1 gives 0
+    close(ours("LpNormalization", [x], {"p": p, "axis": axis})[0],
+          onnx_ref("LpNormalization", [x], {"p": p, "axis": axis}, opset=22, engine="ort")[0])  # onnx's: no abs
 
 
 @pytest.mark.parametrize("attrs,mask", [({}, None), ({"is_causal": 1}, None), ({"softcap": 2.0, "scale": 0.3}, None),

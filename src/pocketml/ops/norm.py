@@ -17,6 +17,7 @@ GroupNormalization: x [N, spatial..., C] (NHWC) with C split into num_groups con
                     y = normalised * scale[c] + bias[c] (per channel, as ONNX opset 21). Statistics are
                     float32 or better; float16 computes in float32 and rounds once. ONNX
                     InstanceNormalization is num_groups = C.
+LpNormalization:    y = x / ||x||_p along one axis (p 1 or 2); a zero norm gives 0 (ONNX).
 """
 from __future__ import annotations
 
@@ -204,3 +205,23 @@ def _group_norm_reference(inputs, attrs):
 define("GroupNormalization", 202, "norm", ("x: T", "scale: T", "bias: T"), ("y: T",),
        {"num_groups": Attr("int"), "epsilon": Attr("float", 1e-5)}, types={"T": FLOATS},
        infer=_group_norm_infer, reference=_group_norm_reference)
+
+
+def _lp_norm_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    normalize_axis(node, attrs_of(node)["axis"], len(s))
+    if attrs_of(node)["p"] not in (1, 2):
+        raise fail(node, f"p {attrs_of(node)['p']} is not supported; supported: 1, 2")
+    return [(t, s)]
+
+
+def _lp_norm_reference(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    norm = np.abs(x) if attrs["p"] == 1 else x * x
+    norm = norm.sum(axis=attrs["axis"], keepdims=True)
+    norm = norm if attrs["p"] == 1 else np.sqrt(norm)
+    return [np.where(norm == 0, 0.0, x / np.where(norm == 0, 1.0, norm)).astype(inputs[0].dtype)]
+
+
+define("LpNormalization", 203, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1), "p": Attr("int", 2)},
+       types={"T": FLOATS}, infer=_lp_norm_infer, reference=_lp_norm_reference)

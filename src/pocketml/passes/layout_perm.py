@@ -225,7 +225,8 @@ HANDLERS: dict = {
     **{op: _unary for op in ops.with_trait("layout_agnostic") if ops.get(op).max_inputs == 1},
     **{op: _broadcast for op in ops.with_trait("layout_agnostic") if ops.get(op).max_inputs == 2},
     **{op: _channel_last for op in ops.with_trait("channel_last")},
-    "Concat": _concat, "Softmax": _softmax, "LogSoftmax": _softmax, "Hardmax": _softmax, "Split": _split, "Slice": _slice,
+    "Concat": _concat, "Softmax": _softmax, "LogSoftmax": _softmax, "Hardmax": _softmax, "LpNormalization": _softmax,
+    "Split": _split, "Slice": _slice,
     "Pad": _pad, "Resize": _resize, "ReduceMean": _reduce, "ReduceSum": _reduce, "ReduceMax": _reduce,
     "Gather": _gather, "Reshape": _reshape, "GroupNormalization": _per_instance_channel_last,
 }

@@ -1,6 +1,7 @@
 """ONNX BatchNormalization (constant stats -> ScaleShift), LRN and Softmax/LogSoftmax across opsets,
 LayerNormalization (optional outputs, no bias), RMSNormalization, and InstanceNormalization /
-GroupNormalization (opset 18 per-group and 21 per-channel scale, stash_type; float32, float16).
+GroupNormalization (opset 18 per-group and 21 per-channel scale, stash_type; float32, float16),
+LpNormalization and MeanVarianceNormalization.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check); LayerNormalization/RMSNormalization convert and run the C runtime against
@@ -11,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from onnx import helper, numpy_helper
+
+import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import PocketMLError, UnsupportedOpError
 
 from .helpers import F, check, make, one_node, ops_of, rand
-from .runtime_check import check_runtime, close_all, model_of, op_model, randn, run_both
+from .runtime_check import check_runtime, close_all, model_of, op_model, oracle, randn, run_both
 
 
 def _bn_stats(c):
@@ -182,3 +185,64 @@ def test_group_norm_bad_attributes_are_clear_errors():
         import_onnx(_gn_model(x, s, b, {"num_groups": 3, "stash_type": 10}, 21))
     with pytest.raises(PocketMLError, match=r"GroupNormalization.*num_groups 4 does not divide the 6 channels"):
         import_onnx(_gn_model(x, s, b, {"num_groups": 4}, 21))
+
+
+
+# ---- LpNormalization / MeanVarianceNormalization ------------------------------------------------------------
+def _check_float16_against_float32(op, x, attrs, opset, tol=3e-3):
+    """float16 x through pocketml against onnxruntime on the float32 values: where onnxruntime
+    has no float16 kernel (LpNormalization, MeanVarianceNormalization's function body cannot
+    mix its float32 constants with float16) and onnx's evaluator is wrong (p=1 without abs)."""
+    want = oracle(model_of(op, {"x": x.astype(np.float32)}, attrs, opset=opset), {"x": x.astype(np.float32)})[0]
+    for threads in (1, 2):
+        got = pocketml.Session(pocketml.convert(model_of(op, {"x": x}, attrs, opset=opset)), threads=threads).run(
+            {"x": x})["y0"]
+        assert got.dtype == np.float16 and got.shape == want.shape
+        np.testing.assert_allclose(got.astype(np.float32), want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("shape,axis", [((3, 127), -1), ((2, 13, 5), 1), ((1, 70, 9), 0), ((4, 1), 0), ((2, 3, 65, 2), 2)])
+@pytest.mark.parametrize("opset", [1, 22])
+def test_lp_norm(dtype, p, shape, axis, opset):
+    x = randn(*shape).astype(dtype)
+    x.reshape(-1)[: shape[-1]] = 0  # zero rows/columns: a zero norm gives 0
+    if dtype == np.float16:
+        _check_float16_against_float32("LpNormalization", x, {"p": p, "axis": axis}, opset)
+    else:
+        check_runtime(model_of("LpNormalization", {"x": x}, {"p": p, "axis": axis}, opset=opset), {"x": x})
+
+
+def test_lp_norm_after_conv_follows_the_channels():
+    """LpNormalization over NCHW channels after a Conv runs on NHWC's last axis (the layout pass remaps it)."""
+    x, w = randn(1, 3, 5, 5), randn(6, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["i0", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("LpNormalization", ["c"], ["o0"], axis=1)]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("i0", F, x.shape)],
+                              [helper.make_tensor_value_info("o0", F, None)], [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)], ir_version=10)
+    got, ref, converted = run_both(model, [x])
+    close_all(got, ref)
+    lp = [n for n in converted.graph.nodes if n.op == "LpNormalization"]
+    assert len(lp) == 1 and lp[0].attrs["axis"] in (3, -1)
+
+
+def test_lp_norm_p3_is_a_clear_error():
+    x = randn(2, 3)
+    with pytest.raises(UnsupportedOpError, match=r"LpNormalization.*p 3; supported: 1, 2"):
+        import_onnx(model_of("LpNormalization", {"x": x}, {"p": 3}, opset=22))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape,axes,opset", [((3, 3, 3, 1), None, 9), ((2, 5, 7, 9), [0, 2, 3], 13),
+                                              ((2, 13, 4), [2], 13), ((4, 6), [0, 1], 9), ((1, 3, 8, 8), [1, 2, 3], 13)])
+def test_mean_variance_norm(dtype, shape, axes, opset):
+    """(opset 13 with the default axes: onnx's strict shape inference rejects its function body)"""
+    x = (randn(*shape) + 1.0).astype(dtype)
+    attrs = {} if axes is None else {"axes": axes}
+    if dtype == np.float16:
+        _check_float16_against_float32("MeanVarianceNormalization", x, attrs, opset)
+    else:
+        check_runtime(model_of("MeanVarianceNormalization", {"x": x}, attrs, opset=opset), {"x": x}, rtol=1e-4,
+                      atol=1e-4)

@@ -2,8 +2,8 @@
  * kernels/norm/norm_typed.h — the norm family's type-generic scalar kernels, one table
  * per dtype, reached through ctx->config->typed.norm[dtype] (see kernels/config.h):
  * Hardmax over float32 and float16 (compared as float32, written as 0 and 1), and the
- * three steps of GroupNormalization on channels-last [rows, c] blocks (float16 loads as
- * float32 and rounds once on the store).
+ * three steps of GroupNormalization on channels-last [rows, c] blocks and LpNormalization
+ * (float16 loads as float32 and rounds once on the store).
  */
 #ifndef PML_KERNELS_NORM_TYPED_H
 #define PML_KERNELS_NORM_TYPED_H
@@ -27,11 +27,18 @@ typedef void (*pml_group_coeffs_fn)(size_t c, size_t groups, double count, const
 typedef void (*pml_group_apply_fn)(size_t rows, size_t c, const void *x, const float *mean, const float *mul,
                                    const float *add, void *y);
 
+/* LpNormalization: y = x / ||x||_p (p 1 or 2) along the middle axis of a [len, inner] block,
+ * for the inner positions [i0, i1), i1 - i0 <= PML_LP_TILE (the norms of a tile sit on the
+ * stack, so every pass over the block is unit-stride); a zero norm gives 0. */
+#define PML_LP_TILE 64
+typedef void (*pml_lp_norm_fn)(size_t len, size_t inner, size_t i0, size_t i1, int p, const void *x, void *y);
+
 typedef struct pml_norm_typed {
     pml_hardmax_fn hardmax;
     pml_channel_sums_fn channel_sums;
     pml_group_coeffs_fn group_coeffs;
     pml_group_apply_fn group_apply;
+    pml_lp_norm_fn lp_norm;
 } pml_norm_typed;
 
 extern const pml_norm_typed pml_f32_norm_typed__scalar, pml_f16_norm_typed__scalar;
@@ -44,7 +51,8 @@ extern const pml_norm_typed pml_f32_norm_typed__scalar, pml_f16_norm_typed__scal
                                         const double *sumsq, const void *scale, const void *bias, float eps,   \
                                         float *mean, float *mul, float *add);                                  \
     void pml_##D##_group_apply__scalar(size_t rows, size_t c, const void *x, const float *mean,               \
-                                       const float *mul, const float *add, void *y);
+                                       const float *mul, const float *add, void *y);                          \
+    void pml_##D##_lp_norm__scalar(size_t len, size_t inner, size_t i0, size_t i1, int p, const void *x, void *y);
 PML_NORM_TYPED_DECLARE(f32)
 PML_NORM_TYPED_DECLARE(f16)
 
