@@ -114,7 +114,8 @@ enum pml_op_code {
     PML_OP_SPACETODEPTH = 201,
     PML_OP_GROUPNORMALIZATION = 202,
     PML_OP_LPNORMALIZATION = 203,
-    PML_OP_MAX_CODE = 203
+    PML_OP_CUMPROD = 204,
+    PML_OP_MAX_CODE = 204
 };
 
 /* name of each op code, NULL for unused codes */
@@ -229,6 +230,7 @@ enum pml_op_code {
     [201] = "SpaceToDepth", \
     [202] = "GroupNormalization", \
     [203] = "LpNormalization", \
+    [204] = "CumProd", \
 }
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * test_index.c — Gather, GatherElements, GatherND, ScatterElements,
- * ScatterND, OneHot, TopK, Trilu and CumSum against naive loops at awkward
+ * ScatterND, OneHot, TopK, Trilu, CumSum and CumProd against naive loops at awkward
  * sizes, with the best ISA and two threads against the reference, and every
  * out-of-range index as a PML_ERR_RUNTIME error naming the value and the
- * bound. The type-generic kernels (TopK, CumSum, the scatter reductions,
+ * bound. The type-generic kernels (TopK, CumSum/CumProd, the scatter reductions,
  * Range, OneHot's indices) on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
  * 13, 127.
  */
@@ -332,29 +332,33 @@ static void check_typed_topk(pml_dtype dt, int64_t n, int largest) {
     tt_free(&x), tt_free(&kt), pml_aligned_free(y[0].data), pml_aligned_free(y[1].data);
 }
 
-static void check_typed_cumsum(pml_dtype dt, int64_t n, int mode) {
+/* CumSum (prod 0) or CumProd (prod 1) along axis 1 of [2, n, 3]: the naive loop accumulates in
+ * scan order in the kernel's compute type (float for floats, uint64 wrapping for integers). */
+static void check_typed_cumulative(pml_dtype dt, int64_t n, int mode, int prod) {
     int64_t xd[3] = {2, n, 3}, axis = 1;
     pml_tensor x = tt_typed_rand(dt, 3, xd, (unsigned)(n * 3 + dt)), at_axis = t_i64(0, NULL, &axis, 1), y;
     pml_tensor *in[2] = {&x, &at_axis};
-    pml_attr ca[2] = {attr_int("exclusive", mode & 1), attr_int("reverse", mode >> 1)};
-    CHECK_OK(tt_ref(PML_OP_CUMSUM, ca, 2, in, 2, &y));
+    const int excl = mode & 1, rev = mode >> 1;
+    pml_attr ca[2] = {attr_int("exclusive", excl), attr_int("reverse", rev)};
+    CHECK_OK(tt_ref(prod ? PML_OP_CUMPROD : PML_OP_CUMSUM, ca, 2, in, 2, &y));
     int bad = y.dtype != dt;
     for (int64_t b = 0; b < 2 && !bad; b++)
-        for (int64_t c = 0; c < 3 && !bad; c++)
-            for (int64_t r = 0; r < n && !bad; r++) {
-                double s = 0;
-                uint64_t u = 0;
-                for (int64_t t = 0; t < n; t++) {
-                    int in_range = mode >> 1 ? t > r || (t == r && !(mode & 1)) : t < r || (t == r && !(mode & 1));
-                    if (!in_range) continue;
-                    s += tt_get(&x, (b * n + t) * 3 + c);
-                    if (!tt_is_float(dt)) u += tt_bits(&x, (b * n + t) * 3 + c);
-                }
-                int64_t e = (b * n + r) * 3 + c;
-                if (dt == PML_FLOAT16) s = pml_f16_to_f32_scalar(pml_f32_to_f16_scalar((float)s));
-                bad = tt_is_float(dt) ? tt_get(&y, e) != s : tt_bits(&y, e) != tt_wrap(dt, u);
+        for (int64_t c = 0; c < 3 && !bad; c++) {
+            float f = prod ? 1.0f : 0.0f;
+            uint64_t u = prod ? 1 : 0;
+            for (int64_t k = 0; k < n && !bad; k++) {
+                const int64_t e = (b * n + (rev ? n - 1 - k : k)) * 3 + c;
+                const float v = (float)tt_get(&x, e);
+                const uint64_t w = tt_is_float(dt) ? 0 : tt_bits(&x, e);
+                if (!excl) f = prod ? f * v : f + v, u = prod ? u * w : u + w;
+                float want = dt == PML_FLOAT16 ? pml_f16_to_f32_scalar(pml_f32_to_f16_scalar(f)) : f;
+                bad = tt_is_float(dt) ? (float)tt_get(&y, e) != want : tt_bits(&y, e) != tt_wrap(dt, u);
+                if (excl) f = prod ? f * v : f + v, u = prod ? u * w : u + w;
             }
-    if (bad) fprintf(stderr, "CumSum %s n %lld mode %d: wrong\n", pml_dtype_name(dt), (long long)n, mode);
+        }
+    if (bad)
+        fprintf(stderr, "%s %s n %lld mode %d: wrong\n", prod ? "CumProd" : "CumSum", pml_dtype_name(dt), (long long)n,
+                mode);
     CHECK(!bad);
     tt_free(&x), tt_free(&at_axis), tt_free(&y);
 }
@@ -450,7 +454,8 @@ static void test_typed_index(void) {
             int64_t n = tt_sizes[s];
             if (dt != PML_BOOL) check_typed_topk(dt, n, 1), check_typed_topk(dt, n, 0), check_typed_onehot(dt, n);
             if (cumsum_allowed(dt))
-                for (int mode = 0; mode < 4; mode++) check_typed_cumsum(dt, n, mode);
+                for (int mode = 0; mode < 4; mode++)
+                    check_typed_cumulative(dt, n, mode, 0), check_typed_cumulative(dt, n, mode, 1);
             for (int red = 1; red <= 4; red++) check_typed_scatter(dt, n, red);
             if (dt == PML_FLOAT32 || dt == PML_FLOAT16 || dt == PML_INT16 || dt == PML_INT32 || dt == PML_INT64)
                 check_typed_range(dt, n);
@@ -463,6 +468,7 @@ static void test_typed_index(void) {
     xu.value_known = 1;
     pml_tensor *in[3] = {&x8};
     tt_expect_error("CumSum int8", PML_ERR_DTYPE, PML_OP_CUMSUM, NULL, 0, in, 1, 1);
+    tt_expect_error("CumProd int8", PML_ERR_DTYPE, PML_OP_CUMPROD, NULL, 0, in, 1, 1);
     in[0] = in[1] = in[2] = &xu;
     tt_expect_error("Range uint8", PML_ERR_DTYPE, PML_OP_RANGE, NULL, 0, in, 3, 1);
     in[0] = &xb, in[1] = &kt;

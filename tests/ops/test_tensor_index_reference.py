@@ -1,6 +1,6 @@
 """Registry references and shape inference of the issue-3 tensor/index and
 reduce ops (Shape/Size/ConstantOfShape/Range/Expand/Tile, GatherElements,
-GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, ArgMax/Min,
+GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, CumProd, ArgMax/Min,
 ReduceMin/Prod/L1/L2/SumSquare/LogSumExp) against onnx's reference evaluator,
 and infer's fresh symbolic dims for sizes known only at run time."""
 from __future__ import annotations
@@ -116,6 +116,14 @@ def test_cumsum(axis, exclusive, reverse):
     x = rand(3, 4)
     close(ours("CumSum", [x], {"axis": axis, "exclusive": exclusive, "reverse": reverse})[0],
           onnx_ref("CumSum", [x, np.array(axis, I64)], {"exclusive": exclusive, "reverse": reverse})[0])
+
+
+@pytest.mark.parametrize("axis,exclusive,reverse", [(0, 0, 0), (1, 1, 0), (-1, 0, 1), (0, 1, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_cumprod(axis, exclusive, reverse, dtype):
+    x = rand(3, 4, dtype=dtype, low=0.5, high=1.5)
+    close(ours("CumProd", [x], {"axis": axis, "exclusive": exclusive, "reverse": reverse})[0],
+          onnx_ref("CumProd", [x, np.array(axis, I64)], {"exclusive": exclusive, "reverse": reverse}, opset=26)[0])
 
 
 @pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])

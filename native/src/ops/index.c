@@ -1,16 +1,16 @@
 /*
  * ops/index.c — ops driven by index or count values: Range, Trilu, CumSum,
- * OneHot and TopK (Gather is in ops/index_gather.c, the element-wise gathers
+ * CumProd, OneHot and TopK (Gather is in ops/index_gather.c, the element-wise gathers
  * and scatters in ops/index_scatter.c). Input dtypes are checked by the
  * generated op schema before infer.
  *
  * OneHot's out-of-range index gives an all-"off" row, as ONNX defines. Sizes that shape the output (Range's bounds, TopK's k,
  * OneHot's depth) must be known while planning (ops/params.h); Trilu's k and
- * CumSum's axis only steer the copy, so they may be computed at run time.
+ * CumSum's/CumProd's axis only steer the copy, so they may be computed at run time.
  *
  * TopK sorts each slice's indices with a merge sort in arena scratch
  * (stable, so equal values keep index order as onnxruntime does). TopK's
- * sort, CumSum, Range and OneHot's index conversion run the type-generic
+ * sort, CumSum/CumProd, Range and OneHot's index conversion run the type-generic
  * kernels prepare takes from ctx->config->typed.index[dtype]
  * (kernels/index/index_typed.h); Trilu and OneHot's values move by size.
  */
@@ -79,9 +79,11 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, t[0]->dtype, 1, &n);
 }
 
-/* The dtype's kernel of the index family, kept in the op state (prepare). */
+/* The dtype's kernel of the index family, kept in the op state (prepare); cum: CumSum's
+ * or CumProd's running kernel. */
 typedef struct index_state {
     const pml_index_typed *k;
+    pml_cumsum_fn cum;
 } index_state;
 
 static pml_status index_prepare(pml_kernel_ctx *ctx) {
@@ -89,7 +91,9 @@ static pml_status index_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     st->k = ctx->config->typed.index[ctx->in[0]->dtype];
     const int op = ctx->node->op;
-    if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (op == PML_OP_CUMSUM && !st->k->cumsum) ||
+    if (st->k) st->cum = op == PML_OP_CUMPROD ? st->k->cumprod : st->k->cumsum;
+    const int cumulative = op == PML_OP_CUMSUM || op == PML_OP_CUMPROD;
+    if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (cumulative && !st->cum) ||
         (op == PML_OP_TOPK && !st->k->topk_sort) || (op == PML_OP_ONEHOT && !st->k->to_index))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(ctx->in[0]->dtype));
     return PML_OK;
@@ -151,7 +155,7 @@ static pml_status trilu_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* ---- CumSum ----------------------------------------------------------------------------------------------- */
+/* ---- CumSum / CumProd ----------------------------------------------------------------------------------------------- */
 
 static pml_status cumsum_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
@@ -174,7 +178,7 @@ static pml_status cumsum_run(pml_kernel_ctx *ctx) {
     int64_t outer = pml_shape_numel(axis, x->dims), n = x->dims[axis];
     int64_t inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
     int excl = pml_attr_int(ctx->node, "exclusive", 0) != 0, rev = pml_attr_int(ctx->node, "reverse", 0) != 0;
-    ((const index_state *)ctx->state)->k->cumsum(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
+    ((const index_state *)ctx->state)->cum(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
     return PML_OK;
 }
 
@@ -290,5 +294,6 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
 const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, index_prepare, range_run, pml_ew_release};
 const pml_op_def pml_trilu_def = {PML_OP_TRILU, trilu_infer, NULL, trilu_run, NULL};
 const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
+const pml_op_def pml_cumprod_def = {PML_OP_CUMPROD, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
 const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, onehot_prepare, onehot_run, pml_ew_release};
 const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, pml_ew_release};

@@ -137,6 +137,20 @@ def test_cumsum_dtypes(dtype, exclusive, reverse):
                 consts={"axis": np.array(1, np.int64)})
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16", "uint32", "uint64", "int32", "int64"])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cumprod_dtypes(dtype, exclusive, reverse, axis):
+    check_typed("CumProd", {"x": small((4, 13), dtype)}, {"exclusive": exclusive, "reverse": reverse}, opset=26,
+                consts={"axis": np.array(axis, np.int64)})
+
+
+def test_cumprod_runtime_axis():
+    x = rand(3, 5, 2)
+    for axis in (np.array(1, np.int64), np.array([2], np.int32)):
+        check_typed("CumProd", {"x": x, "axis": axis}, {"reverse": 1}, opset=26)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "int8", "uint16", "uint64", "bool"])
 @pytest.mark.parametrize("reduction", ["none", "add", "mul", "max", "min"])
 def test_scatter_elements_dtypes(dtype, reduction):
