@@ -115,7 +115,8 @@ enum pml_op_code {
     PML_OP_GROUPNORMALIZATION = 202,
     PML_OP_LPNORMALIZATION = 203,
     PML_OP_CUMPROD = 204,
-    PML_OP_MAX_CODE = 204
+    PML_OP_EYELIKE = 205,
+    PML_OP_MAX_CODE = 205
 };
 
 /* name of each op code, NULL for unused codes */
@@ -231,6 +232,7 @@ enum pml_op_code {
     [202] = "GroupNormalization", \
     [203] = "LpNormalization", \
     [204] = "CumProd", \
+    [205] = "EyeLike", \
 }
 
 #endif

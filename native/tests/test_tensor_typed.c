@@ -4,7 +4,8 @@
  * at sizes 1, 7, 8, 9, 13, 127: Transpose (best ISA and two threads against the
  * reference), Concat, Slice with a negative step, Gather, Tile, Expand, and the fills
  * whose value is converted to the dtype (Pad's constant, ConstantOfShape); DepthToSpace
- * and SpaceToDepth (DCR, CRD) against their definition's index arithmetic.
+ * and SpaceToDepth (DCR, CRD) against their definition's index arithmetic; EyeLike into
+ * every dtype.
  */
 #include "typed_testutil.h"
 
@@ -147,10 +148,23 @@ static void check_space_depth(pml_dtype dt, int64_t n, int64_t bs, int64_t c, in
     tt_free(&y), tt_free(&want_space), tt_free(&want_depth), tt_free(&depth), tt_free(&space);
 }
 
+/* EyeLike of an [n, 5] shape into dt: 1 at [i, i + k], 0 elsewhere. */
+static void check_eye_like(pml_dtype dt, int64_t n, int64_t k) {
+    int64_t d[2] = {n, 5};
+    pml_tensor x = tt_typed_rand(PML_INT8, 2, d, 3), y, want = tt_make(dt, 2, d, NULL);
+    pml_tensor *in[1] = {&x};
+    pml_attr a[2] = {attr_int("k", k), attr_int("dtype", dt)};
+    CHECK_OK(tt_ref(PML_OP_EYELIKE, a, 2, in, 1, &y));
+    for (int64_t i = 0; i < n * 5; i++) tt_set(&want, i, i % 5 - i / 5 == k ? 1 : 0);
+    expect_same(k ? "EyeLike k != 0" : "EyeLike", dt, n, &y, &want);
+    tt_free(&x), tt_free(&y), tt_free(&want);
+}
+
 int main(void) {
     for (int d = 0; d < TT_N_DTYPES; d++)
         for (int s = 0; s < TT_N_SIZES; s++) {
             check_moves(tt_all_dtypes[d], tt_sizes[s]);
+            for (int64_t k = -7; k <= 5; k += 3) check_eye_like(tt_all_dtypes[d], tt_sizes[s], k);
             for (int mode = 0; mode < 2; mode++) {
                 check_space_depth(tt_all_dtypes[d], tt_sizes[s], 2, 3, mode);
                 check_space_depth(tt_all_dtypes[d], tt_sizes[s], 3, 1, mode);

@@ -35,7 +35,7 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
 # ops real models from the wild use (super-resolution, style transfer, OCR)
 SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", "GroupNormalization",
-                       "LpNormalization", "MeanVarianceNormalization", "CumProd"}
+                       "LpNormalization", "MeanVarianceNormalization", "CumProd", "EyeLike"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

@@ -217,3 +217,12 @@ def test_space_depth_infer_symbolic_and_errors():
         _infer("DepthToSpace", [x], {"blocksize": 3})
     with pytest.raises(ValueError, match="mode 0 \\(DCR\\) or 1"):
         _infer("DepthToSpace", [x], {"blocksize": 2, "mode": 2})
+
+
+@pytest.mark.parametrize("shape,k", [((3, 5), 0), ((5, 3), 2), ((4, 4), -3), ((2, 3), 7), ((1, 1), 0)])
+def test_eye_like(shape, k):
+    x = rand(*shape)
+    got = ours("EyeLike", [x], {"k": k, "dtype": ir.dtype_code("int32")})[0]
+    close(got, onnx_ref("EyeLike", [x], {"k": k, "dtype": 6}, opset=22)[0])
+    with pytest.raises(ValueError, match="needs a 2-D x"):
+        _infer("EyeLike", [ir.Value("x", "float32", (2, 3, 4))], {"dtype": 1})

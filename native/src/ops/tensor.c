@@ -2,10 +2,11 @@
  * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose and Split,
  * the strided row copier, and the table of the tensor and index families
  * (Slice in ops/tensor_slice.c, Pad in ops/tensor_pad.c, Expand and Tile in
- * ops/tensor_expand.c, Shape, Size and ConstantOfShape in
+ * ops/tensor_expand.c, Shape, Size, ConstantOfShape and EyeLike in
  * ops/tensor_shape.c, DepthToSpace and SpaceToDepth in ops/tensor_space.c,
- * Resize in ops/resize.c; Gather in ops/index_gather.c, the element-wise gathers and scatters in ops/index_scatter.c, Range, Trilu,
- * CumSum, CumProd, OneHot and TopK in ops/index.c). All work on any dtype by moving
+ * Resize in ops/resize.c; Gather in ops/index_gather.c, the element-wise
+ * gathers and scatters in ops/index_scatter.c, Range, Trilu, CumSum, CumProd,
+ * OneHot and TopK in ops/index.c). All work on any dtype by moving
  * elements of dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
  * shape and ConstantOfShape's shape come from an attribute or from an input
  * known while planning (ops/params.h).
@@ -451,7 +452,7 @@ extern const pml_op_def pml_resize_def; /* ops/resize.c */
 extern const pml_op_def pml_slice_def; /* ops/tensor_slice.c */
 extern const pml_op_def pml_pad_def;   /* ops/tensor_pad.c */
 extern const pml_op_def pml_gather_def; /* ops/index_gather.c */
-extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def; /* ops/tensor_shape.c */
+extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def, pml_eye_like_def; /* tensor_shape.c */
 extern const pml_op_def pml_expand_def, pml_tile_def;                          /* ops/tensor_expand.c */
 extern const pml_op_def pml_depth_to_space_def, pml_space_to_depth_def;        /* ops/tensor_space.c */
 extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_cumprod_def, pml_onehot_def,
@@ -463,4 +464,5 @@ const pml_op_def *const pml_tensor_ops[] = {
     &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &pml_shape_def,
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
-    &pml_topk_def, &pml_depth_to_space_def, &pml_space_to_depth_def, &pml_cumprod_def, NULL};
+    &pml_topk_def, &pml_depth_to_space_def, &pml_space_to_depth_def, &pml_cumprod_def,
+    &pml_eye_like_def, NULL};

@@ -4,7 +4,8 @@ Concat(axis); Reshape(shape: ONNX semantics, 0 copies the input dim, one -1 is i
 Transpose(perm); Slice(starts, ends, axes, steps: ONNX clamping, negative steps);
 Split(axis, split sizes) -> n outputs; Pad(pads [begin..., end...], mode 0 constant /
 1 reflect / 2 edge, value; negative pads crop); Shape(start, end), Size and
-ConstantOfShape(value, dtype); Expand, Tile.
+ConstantOfShape(value, dtype); EyeLike(k, dtype): ones on diagonal k of a 2-D x's shape;
+Expand, Tile.
 DepthToSpace / SpaceToDepth(blocksize, mode 0 DCR / 1 CRD) on NHWC [N, H, W, C] (the importer
 wraps ONNX's NCHW in transposes): DCR orders the moved channels (row, column, depth),
 CRD (depth, row, column).
@@ -352,6 +353,19 @@ def _constant_of_shape_reference(inputs, attrs):
     return [np.broadcast_to(value, tuple(int(d) for d in inputs[0]))]
 
 
+def _eye_like_infer(node, ins):
+    _, s = known(node, ins[0], "x")
+    code = attrs_of(node)["dtype"]
+    if len(s) != 2 or DTYPE_BY_CODE.get(code) not in ANY:
+        raise fail(node, f"needs a 2-D x (got {shape_str(s)}) and a known dtype code (got {code})")
+    return [(DTYPE_BY_CODE[code], tuple(s))]
+
+
+def _eye_like_reference(inputs, attrs):
+    rows, cols = inputs[0].shape
+    return [np.eye(rows, cols, attrs["k"], dtype=np_dtype(DTYPE_BY_CODE[attrs["dtype"]]))]
+
+
 # ---- Expand, Tile ------------------------------------------------------------------------
 def _expand_infer(node, ins):
     t, s = known(node, ins[0], "x")
@@ -411,6 +425,8 @@ define("ConstantOfShape", 109, "tensor", ("shape: I64",), ("y: T",), {"value": A
        reference=_constant_of_shape_reference)
 define("Size", 110, "tensor", ("x: T",), ("y: I64",), types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",),
        infer=_size_infer, reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
+define("EyeLike", 205, "tensor", ("x: T1",), ("y: T2",), {"k": Attr("int", 0), "dtype": Attr("int")},
+       types={"T1": ANY, "T2": ANY}, traits=("shape_only",), infer=_eye_like_infer, reference=_eye_like_reference)
 define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr("ints", [])}, types=_MOVE,
        infer=_expand_infer, reference=_expand_reference)
 define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE,

@@ -240,3 +240,31 @@ def test_space_depth_bad_input_is_a_clear_error():
         pocketml.convert(one_node("DepthToSpace", {"x": x}, {"blocksize": 2}, opset=13))
     with pytest.raises(UnsupportedOpError, match=r"SpaceToDepth.*rank 4"):
         import_onnx(one_node("SpaceToDepth", {"x": rand(2, 4, 4)}, {"blocksize": 2}, opset=13))
+
+
+# ---- EyeLike: the dtype attribute or x's, any k --------------------------------------------------------------
+@pytest.mark.parametrize("opset", [9, 22])
+@pytest.mark.parametrize("shape,k", [((3, 5), 0), ((5, 3), 2), ((13, 13), -4), ((2, 3), 9), ((1, 127), -1),
+                                     ((127, 1), -126)])
+def test_eye_like(opset, shape, k):
+    x = rand(*shape)
+    check_typed("EyeLike", {"x": x}, {"k": k}, opset=opset)
+    check_typed("EyeLike", {"x": x}, {"k": k, "dtype": TensorProto.INT64}, opset=opset)
+
+
+@pytest.mark.parametrize("dtype", SPACE_DTYPES)
+def test_eye_like_dtypes(dtype):
+    x = small((4, 7), dtype)
+    check_typed("EyeLike", {"x": x}, {"k": 1}, opset=22)
+    onnx_type = T[np.dtype(dtype)]
+    check_typed("EyeLike", {"x": small((5, 3), "int8")}, {"k": -1, "dtype": onnx_type}, opset=22)
+
+
+def test_eye_like_of_a_runtime_shape_and_errors():
+    """x's data is never read: its symbolic shape comes from the feed, the eye is built while planning."""
+    node = helper.make_node("EyeLike", ["x"], ["y"], k=1)
+    model = make([node], {"x": (F, ["n", 4])}, {"y": (F, None)}, opset=22)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": rand(6, 4)})["y"]
+    np.testing.assert_array_equal(got, np.eye(6, 4, 1, dtype=np.float32))
+    with pytest.raises(UnsupportedOpError, match=r"EyeLike.*dtype STRING"):
+        import_onnx(one_node("EyeLike", {"x": rand(2, 2)}, {"dtype": TensorProto.STRING}, opset=22))
