@@ -1,6 +1,7 @@
 """ONNX indexing ops -> IR index ops: Gather (which also selects dims from a
 symbolic shape tensor), GatherElements, GatherND, ScatterElements (and the
-deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu, CumSum and CumProd.
+deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu, CumSum, CumProd and
+ReverseSequence (its sequence_lens is a run-time input, checked by the runtime).
 Range, OneHot's depth, TopK's k, Trilu's k and CumSum's/CumProd's axis may be
 computed at run time: the IR node then takes them as inputs (params.py).
 """
@@ -110,3 +111,9 @@ def cumulative(ctx: Context, node: OnnxNode) -> None:
         ctx.emit1(node.op_type, [node.input(0), runtime], node.output(0), attrs)
     else:
         ctx.emit1(node.op_type, [node.input(0)], node.output(0), {**attrs, "axis": axis[0]})
+
+
+@handler("ReverseSequence")
+def reverse_sequence(ctx: Context, node: OnnxNode) -> None:
+    attrs = {"batch_axis": int(node.attrs.get("batch_axis", 1)), "time_axis": int(node.attrs.get("time_axis", 0))}
+    ctx.emit1("ReverseSequence", [node.input(0), node.input(1)], node.output(0), attrs)

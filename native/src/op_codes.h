@@ -116,7 +116,8 @@ enum pml_op_code {
     PML_OP_LPNORMALIZATION = 203,
     PML_OP_CUMPROD = 204,
     PML_OP_EYELIKE = 205,
-    PML_OP_MAX_CODE = 205
+    PML_OP_REVERSESEQUENCE = 206,
+    PML_OP_MAX_CODE = 206
 };
 
 /* name of each op code, NULL for unused codes */
@@ -233,6 +234,7 @@ enum pml_op_code {
     [203] = "LpNormalization", \
     [204] = "CumProd", \
     [205] = "EyeLike", \
+    [206] = "ReverseSequence", \
 }
 
 #endif

@@ -542,6 +542,11 @@ static const pml_port_schema k_eyelike_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
 static const pml_port_schema k_eyelike_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0}};
+static const pml_port_schema k_reversesequence_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0},
+    {"sequence_lens", PML_DT(PML_INT64), -1, 0, 0}};
+static const pml_port_schema k_reversesequence_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -656,4 +661,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_LPNORMALIZATION] = {"LpNormalization", 1, 1, 1, 1, 1, 1, k_lpnormalization_in, k_lpnormalization_out, 0},
     [PML_OP_CUMPROD] = {"CumProd", 1, 2, 1, 1, 2, 1, k_cumprod_in, k_cumprod_out, 0},
     [PML_OP_EYELIKE] = {"EyeLike", 1, 1, 1, 1, 1, 1, k_eyelike_in, k_eyelike_out, PML_TRAIT_SHAPE_ONLY},
+    [PML_OP_REVERSESEQUENCE] = {"ReverseSequence", 2, 2, 1, 1, 2, 1, k_reversesequence_in, k_reversesequence_out, 0},
 };

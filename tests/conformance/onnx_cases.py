@@ -35,7 +35,8 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
 # ops real models from the wild use (super-resolution, style transfer, OCR)
 SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", "GroupNormalization",
-                       "LpNormalization", "MeanVarianceNormalization", "CumProd", "EyeLike"}
+                       "LpNormalization", "MeanVarianceNormalization", "CumProd", "EyeLike",
+                       "ReverseSequence"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

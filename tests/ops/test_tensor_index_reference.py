@@ -226,3 +226,11 @@ def test_eye_like(shape, k):
     close(got, onnx_ref("EyeLike", [x], {"k": k, "dtype": 6}, opset=22)[0])
     with pytest.raises(ValueError, match="needs a 2-D x"):
         _infer("EyeLike", [ir.Value("x", "float32", (2, 3, 4))], {"dtype": 1})
+
+
+@pytest.mark.parametrize("batch_axis,time_axis,lens", [(1, 0, [4, 3, 2, 1]), (0, 1, [1, 2, 3, 4]), (1, 0, [0, 4, 1, 2])])
+def test_reverse_sequence(batch_axis, time_axis, lens):
+    x = rand(4, 4, 3)
+    seq = np.array(lens, I64)
+    attrs = {"batch_axis": batch_axis, "time_axis": time_axis}
+    close(ours("ReverseSequence", [x, seq], attrs)[0], onnx_ref("ReverseSequence", [x, seq], attrs, engine="ort")[0])

@@ -6,7 +6,7 @@
  * ops/tensor_shape.c, DepthToSpace and SpaceToDepth in ops/tensor_space.c,
  * Resize in ops/resize.c; Gather in ops/index_gather.c, the element-wise
  * gathers and scatters in ops/index_scatter.c, Range, Trilu, CumSum, CumProd,
- * OneHot and TopK in ops/index.c). All work on any dtype by moving
+ * OneHot, TopK and ReverseSequence in ops/index.c). All work on any dtype by moving
  * elements of dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
  * shape and ConstantOfShape's shape come from an attribute or from an input
  * known while planning (ops/params.h).
@@ -456,7 +456,7 @@ extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def, 
 extern const pml_op_def pml_expand_def, pml_tile_def;                          /* ops/tensor_expand.c */
 extern const pml_op_def pml_depth_to_space_def, pml_space_to_depth_def;        /* ops/tensor_space.c */
 extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_cumprod_def, pml_onehot_def,
-    pml_topk_def; /* ops/index.c */
+    pml_topk_def, pml_reverse_sequence_def; /* ops/index.c */
 extern const pml_op_def pml_gather_elements_def, pml_gather_nd_def, pml_scatter_elements_def,
     pml_scatter_nd_def; /* ops/index_scatter.c */
 
@@ -465,4 +465,4 @@ const pml_op_def *const pml_tensor_ops[] = {
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
     &pml_topk_def, &pml_depth_to_space_def, &pml_space_to_depth_def, &pml_cumprod_def,
-    &pml_eye_like_def, NULL};
+    &pml_eye_like_def, &pml_reverse_sequence_def, NULL};

@@ -2,7 +2,8 @@
 range is a runtime error), GatherElements, GatherND(batch_dims), ScatterElements
 and ScatterND (reduction 0 none, 1 add, 2 mul, 3 max, 4 min), OneHot(depth,
 axis), Range, TopK(k, axis, largest, sorted; ties keep the lower index first),
-Trilu(upper, k), CumSum and CumProd(axis, exclusive, reverse). Every index is checked: out
+Trilu(upper, k), CumSum and CumProd(axis, exclusive, reverse), ReverseSequence(batch_axis,
+time_axis; int64 sequence_lens in [0, time steps]). Every index is checked: out
 of range (after negative indices wrap) is an error naming the op, the index and
 the bound.
 """
@@ -346,3 +347,36 @@ define("TopK", 151, "index", ("x: N", "k?: I"), ("values: N", "indices?: I64"), 
 define("CumProd", 204, "index", ("x: N", "axis?: I"), ("y: N",), {
     "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)},
        types={"N": _CUMSUM, "I": INDEX}, infer=_cumsum_infer, reference=_cumulative_reference(np.cumprod))
+
+
+# ---- ReverseSequence ---------------------------------------------------------------------------
+def _reverse_sequence_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    _, sl = known(node, ins[1], "sequence_lens")
+    at = attrs_of(node)
+    b, tm = at["batch_axis"], at["time_axis"]
+    if len(s) < 2 or {b, tm} != {0, 1}:
+        raise fail(node, f"needs x of rank >= 2 (got {shape_str(s)}) and batch_axis, time_axis one 0 and one 1 "
+                         f"(got {b}, {tm})")
+    if len(sl) != 1 or not (is_sym(sl[0]) or is_sym(s[b]) or dims_equal(sl[0], s[b])):
+        raise fail(node, f"sequence_lens shape {shape_str(sl)} must be [batch] = [{s[b]}]")
+    return [(t, tuple(s))]
+
+
+def _reverse_sequence_reference(inputs, attrs):
+    x, lens = inputs
+    b_axis, t_axis = attrs["batch_axis"], attrs["time_axis"]
+    steps = x.shape[t_axis]
+    if np.any((lens < 0) | (lens > steps)):
+        raise IndexError(f"ReverseSequence: sequence_lens out of range [0, {steps}]: {lens.ravel()[:8]}")
+    y = x.copy()
+    for b, n in enumerate(lens.astype(np.int64)):
+        at = [slice(None)] * x.ndim
+        at[b_axis], at[t_axis] = b, slice(0, n)
+        y[tuple(at)] = np.flip(x[tuple(at)], axis=0)  # with the batch axis taken, time is the first left
+    return [y]
+
+
+define("ReverseSequence", 206, "index", ("x: T", "sequence_lens: I64"), ("y: T",),
+       {"batch_axis": Attr("int", 1), "time_axis": Attr("int", 0)}, types={"T": ANY, "I64": ("int64",)},
+       infer=_reverse_sequence_infer, reference=_reverse_sequence_reference)
