@@ -34,31 +34,40 @@
 #include "params.h"
 #include "tensor.h"
 
-/* ---- strided row copy (Transpose generic path, Slice) --------------------------------------------------- */
+/* ---- strided row copy (Transpose generic path, Slice, Expand, Tile, DepthToSpace/SpaceToDepth) -------- */
 
-
+/* Rows [r0, r1) of the copy: the source offset of the first row comes from its index, the
+ * others from an odometer over the outer axes (no division per row, which matters when rows
+ * are short: DepthToSpace's runs of blocksize * C' elements). */
 static void strided_rows(void *arg, int64_t r0, int64_t r1) {
     const strided_copy *p = (const strided_copy *)arg;
     const int r = p->rank;
     const int64_t inner = p->dims[r - 1], st = p->stride[r - 1];
     const size_t es = p->esize;
+    int64_t idx[2 * PML_MAX_RANK], t = r0, src = p->offset;
+    for (int d = r - 2; d >= 0; d--) {
+        idx[d] = t % p->dims[d];
+        src += idx[d] * p->stride[d];
+        t /= p->dims[d];
+    }
     for (int64_t row = r0; row < r1; row++) {
-        int64_t t = row, src = p->offset;
-        for (int d = r - 2; d >= 0; d--) {
-            src += (t % p->dims[d]) * p->stride[d];
-            t /= p->dims[d];
-        }
         const char *x = p->x + src * (int64_t)es;
         char *y = p->y + row * inner * (int64_t)es;
         if (st == 1) {
             memcpy(y, x, (size_t)inner * es);
-            continue;
+        } else {
+            switch (es) {
+            case 1: for (int64_t i = 0; i < inner; i++) y[i] = x[i * st]; break;
+            case 2: for (int64_t i = 0; i < inner; i++) ((uint16_t *)y)[i] = ((const uint16_t *)x)[i * st]; break;
+            case 4: for (int64_t i = 0; i < inner; i++) ((uint32_t *)y)[i] = ((const uint32_t *)x)[i * st]; break;
+            default: for (int64_t i = 0; i < inner; i++) ((uint64_t *)y)[i] = ((const uint64_t *)x)[i * st]; break;
+            }
         }
-        switch (es) {
-        case 1: for (int64_t i = 0; i < inner; i++) y[i] = x[i * st]; break;
-        case 2: for (int64_t i = 0; i < inner; i++) ((uint16_t *)y)[i] = ((const uint16_t *)x)[i * st]; break;
-        case 4: for (int64_t i = 0; i < inner; i++) ((uint32_t *)y)[i] = ((const uint32_t *)x)[i * st]; break;
-        default: for (int64_t i = 0; i < inner; i++) ((uint64_t *)y)[i] = ((const uint64_t *)x)[i * st]; break;
+        for (int d = r - 2; d >= 0; d--) { /* next row: carry through the outer axes */
+            src += p->stride[d];
+            if (++idx[d] < p->dims[d]) break;
+            src -= p->stride[d] * p->dims[d];
+            idx[d] = 0;
         }
     }
 }
