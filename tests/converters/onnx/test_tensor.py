@@ -268,3 +268,26 @@ def test_eye_like_of_a_runtime_shape_and_errors():
     np.testing.assert_array_equal(got, np.eye(6, 4, 1, dtype=np.float32))
     with pytest.raises(UnsupportedOpError, match=r"EyeLike.*dtype STRING"):
         import_onnx(one_node("EyeLike", {"x": rand(2, 2)}, {"dtype": TensorProto.STRING}, opset=22))
+
+
+def test_super_resolution_tail_runs_channels_last():
+    """Conv -> InstanceNormalization -> Relu -> Conv -> DepthToSpace (a style-transfer / sub-pixel
+    super-resolution tail): one transpose in and one out, everything between runs NHWC."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 3, 9, 7)).astype(np.float32)
+    w1, w2 = (rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((8, 3, 3, 3), (12, 8, 3, 3)))
+    s, b = rng.standard_normal(8).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("InstanceNormalization", ["c1", "s", "b"], ["n1"]),
+             helper.make_node("Relu", ["n1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
+             helper.make_node("DepthToSpace", ["c2"], ["y"], blocksize=2, mode="CRD")]
+    inits = {"w1": w1, "w2": w2, "s": s, "b": b}
+    model = make(nodes, {"x": (F, x.shape)}, {"y": (F, None)}, inits, opset=13)
+    converted = pocketml.convert(model)
+    assert [n.op for n in converted.graph.nodes] == ["Transpose", "Conv", "GroupNormalization", "Relu", "Conv",
+                                                     "DepthToSpace", "Transpose"]
+    want = oracle(model, {"x": x})[0]
+    for threads in (1, 2):
+        got = pocketml.Session(converted, threads=threads).run({"x": x})["y"]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
