@@ -107,12 +107,12 @@ def rms_norm(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("RMSNormalization", [node.input(0), node.input(1)], node.output(0), attrs)
 
 
-def _static_channels(ctx: Context, x: str, scale: str, what: str) -> int:
-    """C of an NC... input, from x's shape or else the per-channel scale's."""
+def _static_channels(ctx: Context, x: str, scale: str, scale_per_channel: bool) -> int:
+    """C of an NC... input, from x's shape or else a per-channel scale's."""
     c = ctx.shape(x)[1] if ctx.rank(x) >= 2 else None
     if isinstance(c, int):
         return c
-    if what == "per-channel" and ctx.rank(scale) == 1 and isinstance(ctx.shape(scale)[0], int):
+    if scale_per_channel and ctx.rank(scale) == 1 and isinstance(ctx.shape(scale)[0], int):
         return ctx.shape(scale)[0]
     raise ctx.error(f"needs a static channel dim (x {list(ctx.shape(x))}); fix it with input_shapes")
 
@@ -120,7 +120,7 @@ def _static_channels(ctx: Context, x: str, scale: str, what: str) -> int:
 @handler("InstanceNormalization")
 def instance_norm(ctx: Context, node: OnnxNode) -> None:
     x, scale, bias = node.input(0), node.input(1), node.input(2)
-    c = _static_channels(ctx, x, scale, "per-channel")
+    c = _static_channels(ctx, x, scale, True)
     attrs = {"num_groups": max(c, 1), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
     _channels_last(ctx, node, "GroupNormalization", [x, scale, bias], attrs)
 
@@ -153,7 +153,7 @@ def group_norm(ctx: Context, node: OnnxNode) -> None:
     x, scale, bias = node.input(0), node.input(1), node.input(2)
     groups = int(node.attrs["num_groups"])
     per_channel = node.opset >= 21
-    c = _static_channels(ctx, x, scale, "per-channel" if per_channel else "per-group")
+    c = _static_channels(ctx, x, scale, per_channel)
     if groups < 1 or c % groups:
         raise ctx.error(f"num_groups {groups} does not divide the {c} channels")
     if not per_channel:

@@ -246,3 +246,12 @@ def test_mean_variance_norm(dtype, shape, axes, opset):
     else:
         check_runtime(model_of("MeanVarianceNormalization", {"x": x}, attrs, opset=opset), {"x": x}, rtol=1e-4,
                       atol=1e-4)
+
+
+def test_instance_norm_with_symbolic_dims_takes_channels_from_scale():
+    x, s, b = _gn_inputs((2, 4, 5, 3), np.float32, 4)
+    node = helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"])
+    model = make([node], {"x": (F, ["n", "c", "h", "w"])}, {"y": (F, None)}, {"s": s, "b": b}, opset=6)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})["y"]
+    want = oracle(model, {"x": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
