@@ -10,6 +10,8 @@
  *      y = (x - mean) * mul + bias over all rows in parallel.
  * Subtracting the mean before scaling keeps inputs with a large mean exact, where the
  * folded x * a + b would cancel. Scratch: the partial sums and the coefficients.
+ * float16 rows widen into float32 blocks on the stack through the float32 table's
+ * converters (F16C under AVX2), run the float32 row kernels and narrow back, rounding once.
  */
 #include <math.h>
 #include <string.h>
@@ -20,9 +22,13 @@
 
 #define GN_MAX_CHUNKS 8       /* per instance, for the parallel sums */
 #define GN_CHUNK_MIN 16384    /* elements per chunk at least */
+#define GN_BLOCK 2048         /* floats of a widened float16 block (stack) */
 
 typedef struct gn_state {
-    const pml_norm_typed *k;
+    const pml_norm_typed *k;   /* group_coeffs of x's dtype (reads scale, bias) */
+    const pml_norm_typed *k32; /* the float32 row passes */
+    void (*widen)(size_t n, const uint16_t *x, float *y);  /* float16 only, else NULL */
+    void (*narrow)(size_t n, const float *x, uint16_t *y);
     int64_t n, rows, c, groups, chunks; /* rows: spatial positions per instance */
     size_t esize;
     float eps;
@@ -63,7 +69,13 @@ static pml_status gn_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_tensor *x = ctx->in[0];
     st->k = ctx->config->typed.norm[x->dtype];
-    if (!st->k) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(x->dtype));
+    st->k32 = ctx->config->typed.norm[PML_FLOAT32];
+    if (!st->k || !st->k32)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(x->dtype));
+    if (x->dtype == PML_FLOAT16) {
+        st->widen = ctx->config->f32.ew->f16_to_f32;
+        st->narrow = ctx->config->f32.ew->f32_to_f16;
+    }
     st->n = x->dims[0];
     st->c = x->dims[x->rank - 1];
     st->rows = pml_shape_numel(x->rank - 2, x->dims + 1);
@@ -89,6 +101,29 @@ static double *gn_partial(const gn_job *j, int64_t n, int64_t chunk) {
     return j->sums + (size_t)((n * j->st->chunks + chunk) * 2 * j->st->c);
 }
 
+/* Rows [r0, r0 + rows) (global row indices) of float16 x through float32 stack blocks:
+ * sums into sum/sumsq, or (sum NULL) apply instance n's coefficients and narrow into y.
+ * Whole rows when c fits a block, else pieces of one row (the kernels index channels only). */
+static void gn_f16_blocks(const gn_job *j, int64_t n, int64_t r0, int64_t rows, double *sum, double *sumsq) {
+    const gn_state *st = j->st;
+    const size_t c = (size_t)st->c, per = c <= GN_BLOCK ? GN_BLOCK / c : 1, wmax = c < GN_BLOCK ? c : GN_BLOCK;
+    const float *mean = j->coeffs + (size_t)(n * 3 * st->c), *mul = mean + c, *add = mul + c;
+    float buf[GN_BLOCK];
+    for (size_t r = (size_t)r0; r < (size_t)(r0 + rows); r += per) {
+        const size_t nr = (size_t)(r0 + rows) - r < per ? (size_t)(r0 + rows) - r : per;
+        for (size_t k0 = 0; k0 < c; k0 += wmax) {
+            const size_t w = c - k0 < wmax ? c - k0 : wmax; /* nr > 1 only when w == c */
+            st->widen(nr * w, (const uint16_t *)j->x + r * c + k0, buf);
+            if (sum) {
+                st->k32->channel_sums(nr, w, buf, sum + k0, sumsq + k0);
+            } else {
+                st->k32->group_apply(nr, w, buf, mean + k0, mul + k0, add + k0, buf);
+                st->narrow(nr * w, buf, (uint16_t *)j->y + r * c + k0);
+            }
+        }
+    }
+}
+
 static void gn_sums_range(void *arg, int64_t t0, int64_t t1) {
     const gn_job *j = (const gn_job *)arg;
     const gn_state *st = j->st;
@@ -97,8 +132,12 @@ static void gn_sums_range(void *arg, int64_t t0, int64_t t1) {
         const int64_t r0 = st->rows * k / st->chunks, r1 = st->rows * (k + 1) / st->chunks;
         double *sum = gn_partial(j, n, k);
         memset(sum, 0, 2 * (size_t)st->c * sizeof(double));
+        if (st->widen) {
+            gn_f16_blocks(j, n, n * st->rows + r0, r1 - r0, sum, sum + st->c);
+            continue;
+        }
         const char *x = j->x + (size_t)((n * st->rows + r0) * st->c) * st->esize;
-        st->k->channel_sums((size_t)(r1 - r0), (size_t)st->c, x, sum, sum + st->c);
+        st->k32->channel_sums((size_t)(r1 - r0), (size_t)st->c, x, sum, sum + st->c);
     }
 }
 
@@ -109,8 +148,11 @@ static void gn_apply_range(void *arg, int64_t r0, int64_t r1) {
         const int64_t n = r / st->rows, end = (n + 1) * st->rows < r1 ? (n + 1) * st->rows : r1;
         const float *mean = j->coeffs + (size_t)(n * 3 * st->c);
         const size_t at = (size_t)(r * st->c) * st->esize;
-        st->k->group_apply((size_t)(end - r), (size_t)st->c, j->x + at, mean, mean + st->c, mean + 2 * st->c,
-                           j->y + at);
+        if (st->widen)
+            gn_f16_blocks(j, n, r, end - r, NULL, NULL);
+        else
+            st->k32->group_apply((size_t)(end - r), (size_t)st->c, j->x + at, mean, mean + st->c, mean + 2 * st->c,
+                                 j->y + at);
         r = end;
     }
 }
