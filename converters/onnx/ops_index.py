@@ -1,7 +1,8 @@
 """ONNX indexing ops -> IR index ops: Gather (which also selects dims from a
 symbolic shape tensor), GatherElements, GatherND, ScatterElements (and the
-deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu and CumSum.
-Range, OneHot's depth, TopK's k, Trilu's k and CumSum's axis may be
+deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu, CumSum, CumProd and
+ReverseSequence (its sequence_lens is a run-time input, checked by the runtime).
+Range, OneHot's depth, TopK's k, Trilu's k and CumSum's/CumProd's axis may be
 computed at run time: the IR node then takes them as inputs (params.py).
 """
 from __future__ import annotations
@@ -102,11 +103,17 @@ def trilu(ctx: Context, node: OnnxNode) -> None:
         ctx.emit1("Trilu", [node.input(0)], node.output(0), {**attrs, "k": k[0] if k else 0})
 
 
-@handler("CumSum", shape_aware=True)
-def cumsum(ctx: Context, node: OnnxNode) -> None:
+@handler("CumSum", "CumProd", shape_aware=True)
+def cumulative(ctx: Context, node: OnnxNode) -> None:
     axis, runtime = runtime_param(ctx, 1, "axis", required=True)
     attrs = {"exclusive": int(node.attrs.get("exclusive", 0)), "reverse": int(node.attrs.get("reverse", 0))}
     if runtime is not None:
-        ctx.emit1("CumSum", [node.input(0), runtime], node.output(0), attrs)
+        ctx.emit1(node.op_type, [node.input(0), runtime], node.output(0), attrs)
     else:
-        ctx.emit1("CumSum", [node.input(0)], node.output(0), {**attrs, "axis": axis[0]})
+        ctx.emit1(node.op_type, [node.input(0)], node.output(0), {**attrs, "axis": axis[0]})
+
+
+@handler("ReverseSequence")
+def reverse_sequence(ctx: Context, node: OnnxNode) -> None:
+    attrs = {"batch_axis": int(node.attrs.get("batch_axis", 1)), "time_axis": int(node.attrs.get("time_axis", 0))}
+    ctx.emit1("ReverseSequence", [node.input(0), node.input(1)], node.output(0), attrs)

@@ -8,6 +8,13 @@ before opset 13 flatten the input to 2-D at ``axis``: a Reshape pair around a
 last-axis softmax, unless axis is already the last one. NegativeLogLikelihoodLoss
 and SoftmaxCrossEntropyLoss import as their ONNX function bodies (LogSoftmax,
 GatherElements, Where, ReduceSum...; see the losses section).
+InstanceNormalization and GroupNormalization become the channels-last GroupNormalization
+(num_groups = C for InstanceNormalization); opset 18-20 GroupNormalization's per-group
+scale/bias are repeated to the per-channel vectors of opset 21. LpNormalization maps to
+its IR op. MeanVarianceNormalization is imported as its ONNX function body (ReduceMean,
+Mul, Sub, Sqrt, Add, Div: y = (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9) over axes), in
+float32 (float16 is cast around it, so it rounds once): a rare op with arbitrary axes,
+whose reductions and elementwise steps are kernels the engine already runs.
 """
 from __future__ import annotations
 
@@ -234,3 +241,83 @@ def softmax_cross_entropy_loss(ctx: Context, node: OnnxNode) -> None:
         if ctx.is_consumed(log_prob_out):
             ctx.emit1("Cast", [log_prob], log_prob_out, {"to": ir.dtype_code(ctx.dtype(x))})
     _nll(ctx, node, log_prob, reduction)
+def _static_channels(ctx: Context, x: str, scale: str, scale_per_channel: bool) -> int:
+    """C of an NC... input, from x's shape or else a per-channel scale's."""
+    c = ctx.shape(x)[1] if ctx.rank(x) >= 2 else None
+    if isinstance(c, int):
+        return c
+    if scale_per_channel and ctx.rank(scale) == 1 and isinstance(ctx.shape(scale)[0], int):
+        return ctx.shape(scale)[0]
+    raise ctx.error(f"needs a static channel dim (x {list(ctx.shape(x))}); fix it with input_shapes")
+
+
+@handler("InstanceNormalization")
+def instance_norm(ctx: Context, node: OnnxNode) -> None:
+    x, scale, bias = node.input(0), node.input(1), node.input(2)
+    c = _static_channels(ctx, x, scale, True)
+    attrs = {"num_groups": max(c, 1), "epsilon": float(node.attrs.get("epsilon", 1e-5))}
+    _channels_last(ctx, node, "GroupNormalization", [x, scale, bias], attrs)
+
+
+# stage one (statistics, normalisation) runs with double sums and float32 coefficients: as
+# precise as float32 (stash_type 1) and, to float32 rounding, double (11)
+_STASH_TYPES = (1, 11)
+
+
+def _per_channel(ctx: Context, v: str, groups: int, c: int, role: str) -> str:
+    """Opset 18's per-group vector [G] repeated to [C] (each group's value on its channels)."""
+    const = ctx.const(v)
+    if const is not None:
+        if const.shape != (groups,):
+            raise ctx.error(f"{role} has shape {list(const.shape)}; opset {ctx.node.opset} wants [num_groups] = "
+                            f"[{groups}]")
+        return ctx.add_const(np.repeat(const, c // groups), f"{role}_per_channel")
+    col = ctx.reshape(v, [groups, 1], hint=f"{role}_col")
+    wide = ctx.emit1("Expand", [col], attrs={"shape": [groups, c // groups]}, hint=f"{role}_groups")
+    return ctx.reshape(wide, [c], hint=f"{role}_per_channel")
+
+
+@handler("GroupNormalization")
+def group_norm(ctx: Context, node: OnnxNode) -> None:
+    stash = int(node.attrs.get("stash_type", 1))
+    if stash not in _STASH_TYPES:
+        raise ctx.unsupported(f"stash_type {stash}; supported: 1 (float32) and 11 (double statistics)")
+    if "num_groups" not in node.attrs:
+        raise ctx.error("attribute 'num_groups' is required")
+    x, scale, bias = node.input(0), node.input(1), node.input(2)
+    groups = int(node.attrs["num_groups"])
+    per_channel = node.opset >= 21
+    c = _static_channels(ctx, x, scale, per_channel)
+    if groups < 1 or c % groups:
+        raise ctx.error(f"num_groups {groups} does not divide the {c} channels")
+    if not per_channel:
+        scale, bias = (_per_channel(ctx, v, groups, c, role) for v, role in ((scale, "scale"), (bias, "bias")))
+    attrs = {"num_groups": groups, "epsilon": float(node.attrs.get("epsilon", 1e-5))}
+    _channels_last(ctx, node, "GroupNormalization", [x, scale, bias], attrs)
+
+
+@handler("LpNormalization")
+def lp_norm(ctx: Context, node: OnnxNode) -> None:
+    p = int(node.attrs.get("p", 2))
+    if p not in (1, 2):
+        raise ctx.unsupported(f"p {p}; supported: 1, 2")
+    ctx.emit1("LpNormalization", [node.input(0)], node.output(0), {"axis": int(node.attrs.get("axis", -1)), "p": p})
+
+
+@handler("MeanVarianceNormalization")
+def mean_variance_norm(ctx: Context, node: OnnxNode) -> None:
+    x, out = node.input(0), node.output(0)
+    axes = [int(a) for a in node.attrs.get("axes", [0, 2, 3])]
+    half = ctx.dtype(x) == "float16"
+    if half:
+        x = ctx.emit1("Cast", [x], attrs={"to": ir.dtype_code("float32")}, hint="mvn_f32")
+    reduce = {"axes": axes, "keepdims": 1}
+    mean = ctx.emit1("ReduceMean", [x], attrs=reduce, hint="mvn_mean")
+    mean_sq = ctx.emit1("ReduceMean", [ctx.emit1("Mul", [x, x], hint="mvn_x2")], attrs=reduce, hint="mvn_mean_x2")
+    var = ctx.emit1("Sub", [mean_sq, ctx.emit1("Mul", [mean, mean], hint="mvn_mean2")], hint="mvn_var")
+    eps = ctx.add_const(np.array(1e-9, np.float32), "mvn_eps")
+    std = ctx.emit1("Add", [ctx.emit1("Sqrt", [var], hint="mvn_std"), eps], hint="mvn_std_eps")
+    centred = ctx.emit1("Sub", [x, mean], hint="mvn_centred")
+    y = ctx.emit1("Div", [centred, std], None if half else out, hint="mvn")
+    if half:
+        ctx.emit1("Cast", [y], out, {"to": ir.dtype_code("float16")})

@@ -9,6 +9,8 @@ an input (params.py; the runtime evaluates such shape subgraphs while
 planning). Shape, Reshape, Slice, Concat, (Un)Squeeze pass symbolic shape
 tensors along. Pad parameters must still be constants (ctx.param). Flatten,
 Squeeze and Unsqueeze become Reshape; Constant becomes a constant value.
+DepthToSpace / SpaceToDepth run channels-last: wrapped NCHW -> NHWC and back. EyeLike
+takes its dtype attribute, or else x's.
 """
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from onnx import numpy_helper
 
 from pocketml import ir
 from pocketml.errors import ConversionError
-from pocketml.ops.tensor import clamp_slice, fill_attrs, fill_scalar, shape_range
+from pocketml.ops.tensor import SPACE_DEPTH_MODES, clamp_slice, fill_attrs, fill_scalar, shape_range
 
-from .context import Context, OnnxNode, handler, tensor_to_array
+from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name, tensor_to_array
+from .layout import from_nhwc, to_nhwc
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
 
 INT32_MAX = 2**31 - 1  # Slice bounds are clamped into int32 (no dim is larger)
@@ -377,3 +380,34 @@ def expand(ctx: Context, node: OnnxNode) -> None:
 @handler("Tile", shape_aware=True)
 def tile(ctx: Context, node: OnnxNode) -> None:
     _param_op(ctx, node, "Tile", "repeats")
+
+
+# ---- DepthToSpace / SpaceToDepth ---------------------------------------------------------
+@handler("DepthToSpace", "SpaceToDepth")
+def space_depth(ctx: Context, node: OnnxNode) -> None:
+    """Every opset: mode is DCR unless given (DepthToSpace 11+, SpaceToDepth 28+ take it)."""
+    x = node.input(0)
+    if ctx.rank(x) != 4:
+        raise ctx.unsupported(f"input shape {list(ctx.shape(x))}; supported: rank 4 (NCHW)")
+    mode = node.attrs.get("mode", "DCR")
+    if mode not in SPACE_DEPTH_MODES:
+        raise ctx.unsupported(f"mode {mode!r}; supported: {', '.join(SPACE_DEPTH_MODES)}")
+    if "blocksize" not in node.attrs:
+        raise ctx.error("attribute 'blocksize' is required")
+    attrs = {"blocksize": int(node.attrs["blocksize"]), "mode": SPACE_DEPTH_MODES[mode]}
+    y = ctx.emit1(node.op_type, [to_nhwc(ctx, x)], attrs=attrs)
+    from_nhwc(ctx, y, node.output(0), 4)
+
+
+# ---- EyeLike ------------------------------------------------------------------------------
+@handler("EyeLike")
+def eye_like(ctx: Context, node: OnnxNode) -> None:
+    """Opsets 9 and 22: the output dtype is the attribute's, else x's."""
+    x = node.input(0)
+    if ctx.rank(x) != 2:
+        raise ctx.error(f"input shape {list(ctx.shape(x))} is not 2-D")
+    to = node.attrs.get("dtype")
+    if to is not None and int(to) not in ONNX_TO_DTYPE:
+        raise ctx.unsupported(f"dtype {onnx_dtype_name(int(to))}; supported: {', '.join(ONNX_TO_DTYPE.values())}")
+    dtype = ONNX_TO_DTYPE[int(to)] if to is not None else ctx.dtype(x)
+    ctx.emit1("EyeLike", [x], node.output(0), {"k": int(node.attrs.get("k", 0)), "dtype": ir.dtype_code(dtype)})

@@ -110,6 +110,13 @@ enum pml_op_code {
     PML_OP_SHRINK = 192,
     PML_OP_THRESHOLDEDRELU = 193,
     PML_OP_SOFTSIGN = 194,
+    PML_OP_DEPTHTOSPACE = 200,
+    PML_OP_SPACETODEPTH = 201,
+    PML_OP_GROUPNORMALIZATION = 202,
+    PML_OP_LPNORMALIZATION = 203,
+    PML_OP_CUMPROD = 204,
+    PML_OP_EYELIKE = 205,
+    PML_OP_REVERSESEQUENCE = 206,
     PML_OP_TAN = 220,
     PML_OP_ASIN = 221,
     PML_OP_ACOS = 222,
@@ -238,6 +245,13 @@ enum pml_op_code {
     [192] = "Shrink", \
     [193] = "ThresholdedRelu", \
     [194] = "Softsign", \
+    [200] = "DepthToSpace", \
+    [201] = "SpaceToDepth", \
+    [202] = "GroupNormalization", \
+    [203] = "LpNormalization", \
+    [204] = "CumProd", \
+    [205] = "EyeLike", \
+    [206] = "ReverseSequence", \
     [220] = "Tan", \
     [221] = "Asin", \
     [222] = "Acos", \

@@ -1,10 +1,10 @@
 /*
  * test_index.c — Gather, GatherElements, GatherND, ScatterElements,
- * ScatterND, OneHot, TopK, Trilu and CumSum against naive loops at awkward
- * sizes, with the best ISA and two threads against the reference, and every
+ * ScatterND, OneHot, TopK, Trilu, CumSum, CumProd and ReverseSequence against
+ * naive loops at awkward sizes, with the best ISA and two threads against the reference, and every
  * out-of-range index as a PML_ERR_RUNTIME error naming the value and the
- * bound. The type-generic kernels (TopK, CumSum, the scatter reductions,
- * Range, OneHot's indices) on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
+ * bound. The type-generic kernels (TopK, CumSum/CumProd, the scatter reductions,
+ * Range, OneHot's indices) and ReverseSequence on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
  * 13, 127.
  */
 #include "typed_testutil.h"
@@ -332,29 +332,33 @@ static void check_typed_topk(pml_dtype dt, int64_t n, int largest) {
     tt_free(&x), tt_free(&kt), pml_aligned_free(y[0].data), pml_aligned_free(y[1].data);
 }
 
-static void check_typed_cumsum(pml_dtype dt, int64_t n, int mode) {
+/* CumSum (prod 0) or CumProd (prod 1) along axis 1 of [2, n, 3]: the naive loop accumulates in
+ * scan order in the kernel's compute type (float for floats, uint64 wrapping for integers). */
+static void check_typed_cumulative(pml_dtype dt, int64_t n, int mode, int prod) {
     int64_t xd[3] = {2, n, 3}, axis = 1;
     pml_tensor x = tt_typed_rand(dt, 3, xd, (unsigned)(n * 3 + dt)), at_axis = t_i64(0, NULL, &axis, 1), y;
     pml_tensor *in[2] = {&x, &at_axis};
-    pml_attr ca[2] = {attr_int("exclusive", mode & 1), attr_int("reverse", mode >> 1)};
-    CHECK_OK(tt_ref(PML_OP_CUMSUM, ca, 2, in, 2, &y));
+    const int excl = mode & 1, rev = mode >> 1;
+    pml_attr ca[2] = {attr_int("exclusive", excl), attr_int("reverse", rev)};
+    CHECK_OK(tt_ref(prod ? PML_OP_CUMPROD : PML_OP_CUMSUM, ca, 2, in, 2, &y));
     int bad = y.dtype != dt;
     for (int64_t b = 0; b < 2 && !bad; b++)
-        for (int64_t c = 0; c < 3 && !bad; c++)
-            for (int64_t r = 0; r < n && !bad; r++) {
-                double s = 0;
-                uint64_t u = 0;
-                for (int64_t t = 0; t < n; t++) {
-                    int in_range = mode >> 1 ? t > r || (t == r && !(mode & 1)) : t < r || (t == r && !(mode & 1));
-                    if (!in_range) continue;
-                    s += tt_get(&x, (b * n + t) * 3 + c);
-                    if (!tt_is_float(dt)) u += tt_bits(&x, (b * n + t) * 3 + c);
-                }
-                int64_t e = (b * n + r) * 3 + c;
-                if (dt == PML_FLOAT16) s = pml_f16_to_f32_scalar(pml_f32_to_f16_scalar((float)s));
-                bad = tt_is_float(dt) ? tt_get(&y, e) != s : tt_bits(&y, e) != tt_wrap(dt, u);
+        for (int64_t c = 0; c < 3 && !bad; c++) {
+            float f = prod ? 1.0f : 0.0f;
+            uint64_t u = prod ? 1 : 0;
+            for (int64_t k = 0; k < n && !bad; k++) {
+                const int64_t e = (b * n + (rev ? n - 1 - k : k)) * 3 + c;
+                const float v = (float)tt_get(&x, e);
+                const uint64_t w = tt_is_float(dt) ? 0 : tt_bits(&x, e);
+                if (!excl) f = prod ? f * v : f + v, u = prod ? u * w : u + w;
+                float want = dt == PML_FLOAT16 ? pml_f16_to_f32_scalar(pml_f32_to_f16_scalar(f)) : f;
+                bad = tt_is_float(dt) ? (float)tt_get(&y, e) != want : tt_bits(&y, e) != tt_wrap(dt, u);
+                if (excl) f = prod ? f * v : f + v, u = prod ? u * w : u + w;
             }
-    if (bad) fprintf(stderr, "CumSum %s n %lld mode %d: wrong\n", pml_dtype_name(dt), (long long)n, mode);
+        }
+    if (bad)
+        fprintf(stderr, "%s %s n %lld mode %d: wrong\n", prod ? "CumProd" : "CumSum", pml_dtype_name(dt), (long long)n,
+                mode);
     CHECK(!bad);
     tt_free(&x), tt_free(&at_axis), tt_free(&y);
 }
@@ -443,6 +447,49 @@ static void check_typed_onehot(pml_dtype dt, int64_t n) {
     tt_free(&idx), tt_free(&values), tt_free(&y);
 }
 
+/* ReverseSequence of x [n, 3, 2] (time 0, batch 1) and its transpose-like [3, n, 2] (batch 0,
+ * time 1) with lengths n, 0, n / 2 + 1 clamped to n: rows compared bit for bit. */
+static void check_typed_reverse_sequence(pml_dtype dt, int64_t n) {
+    int64_t lens[3] = {n, 0, n / 2 + 1 > n ? n : n / 2 + 1}, three = 3;
+    for (int batch = 0; batch < 2; batch++) {
+        int64_t xd[3] = {batch ? n : 3, batch ? 3 : n, 2};
+        pml_tensor x = tt_typed_rand(dt, 3, xd, (unsigned)(n * 5 + dt)), lt = t_i64(1, &three, lens, 0), y;
+        pml_tensor *in[2] = {&x, &lt};
+        pml_attr at[2] = {attr_int("batch_axis", batch), attr_int("time_axis", 1 - batch)};
+        CHECK_OK(tt_ref(PML_OP_REVERSESEQUENCE, at, 2, in, 2, &y));
+        int bad = y.dtype != dt;
+        for (int64_t b = 0; b < 3 && !bad; b++)
+            for (int64_t t = 0; t < n && !bad; t++)
+                for (int64_t e = 0; e < 2 && !bad; e++) {
+                    int64_t from = t < lens[b] ? lens[b] - 1 - t : t;
+                    const int64_t yo = (batch ? t * 3 + b : b * n + t) * 2 + e;
+                    const int64_t xo = (batch ? from * 3 + b : b * n + from) * 2 + e;
+                    const size_t es = pml_dtype_size(dt);
+                    bad = memcmp((const char *)y.data + yo * es, (const char *)x.data + xo * es, es) != 0;
+                }
+        if (bad)
+            fprintf(stderr, "ReverseSequence %s n %lld batch %d: wrong\n", pml_dtype_name(dt), (long long)n, batch);
+        CHECK(!bad);
+        tt_free(&x), tt_free(&lt), tt_free(&y);
+    }
+}
+
+/* ReverseSequence: bad axes and lengths shape (infer), a length beyond the time steps (run). */
+static void test_reverse_sequence_errors(void) {
+    int64_t xd[2] = {4, 3}, three = 3, two = 2, ok[3] = {4, 0, 1}, bad[3] = {4, 5, 0};
+    pml_tensor x = tt_typed_rand(PML_FLOAT32, 2, xd, 1), good = t_i64(1, &three, ok, 0);
+    pml_tensor far = t_i64(1, &three, bad, 0), short_lens = t_i64(1, &two, ok, 0);
+    pml_tensor *in[2] = {&x, &far}, *in_short[2] = {&x, &short_lens}, *in_ok[2] = {&x, &good};
+    pml_attr same[2] = {attr_int("batch_axis", 0), attr_int("time_axis", 0)};
+    expect_runtime_error("ReverseSequence length 5 of 4 steps", PML_OP_REVERSESEQUENCE, NULL, 0, in, 2,
+                         "sequence_lens[1] = 5");
+    tt_expect_error("ReverseSequence lens [2] for batch 3", PML_ERR_SHAPE, PML_OP_REVERSESEQUENCE, NULL, 0, in_short,
+                    2, 1);
+    tt_expect_error("ReverseSequence both axes 0", PML_ERR_INVALID_MODEL, PML_OP_REVERSESEQUENCE, same, 2, in_ok, 2,
+                    1);
+    tt_free(&x), tt_free(&good), tt_free(&far), tt_free(&short_lens);
+}
+
 static void test_typed_index(void) {
     for (int d = 0; d < TT_N_DTYPES; d++) {
         pml_dtype dt = tt_all_dtypes[d];
@@ -450,8 +497,10 @@ static void test_typed_index(void) {
             int64_t n = tt_sizes[s];
             if (dt != PML_BOOL) check_typed_topk(dt, n, 1), check_typed_topk(dt, n, 0), check_typed_onehot(dt, n);
             if (cumsum_allowed(dt))
-                for (int mode = 0; mode < 4; mode++) check_typed_cumsum(dt, n, mode);
+                for (int mode = 0; mode < 4; mode++)
+                    check_typed_cumulative(dt, n, mode, 0), check_typed_cumulative(dt, n, mode, 1);
             for (int red = 1; red <= 4; red++) check_typed_scatter(dt, n, red);
+            check_typed_reverse_sequence(dt, n);
             if (dt == PML_FLOAT32 || dt == PML_FLOAT16 || dt == PML_INT16 || dt == PML_INT32 || dt == PML_INT64)
                 check_typed_range(dt, n);
         }
@@ -463,6 +512,7 @@ static void test_typed_index(void) {
     xu.value_known = 1;
     pml_tensor *in[3] = {&x8};
     tt_expect_error("CumSum int8", PML_ERR_DTYPE, PML_OP_CUMSUM, NULL, 0, in, 1, 1);
+    tt_expect_error("CumProd int8", PML_ERR_DTYPE, PML_OP_CUMPROD, NULL, 0, in, 1, 1);
     in[0] = in[1] = in[2] = &xu;
     tt_expect_error("Range uint8", PML_ERR_DTYPE, PML_OP_RANGE, NULL, 0, in, 3, 1);
     in[0] = &xb, in[1] = &kt;
@@ -477,5 +527,6 @@ int main(void) {
     test_onehot_topk();
     test_trilu_cumsum();
     test_typed_index();
+    test_reverse_sequence_errors();
     return test_finish("test_index");
 }

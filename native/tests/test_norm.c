@@ -2,7 +2,9 @@
  * test_norm.c — ScaleShift (with fused activations), BatchNormalization,
  * LRN (odd and even sizes), Softmax/LogSoftmax and Hardmax (last, middle and
  * first axis; Hardmax also float16), LayerNormalization/RMSNormalization (several axes, broadcast
- * scale/bias, Mean/InvStdDev outputs): reference kernels against naive
+ * scale/bias, Mean/InvStdDev outputs), GroupNormalization (float32 and float16, groups of 1 to C
+ * channels, a large mean, enough rows for several parallel chunks), LpNormalization (p 1 and 2,
+ * inner tiles of 1, 63, 64, 65 positions, zero norms): reference kernels against naive
  * double-precision loops, AVX2 and 2 threads against the reference at awkward
  * sizes, and the error paths.
  */
@@ -279,7 +281,135 @@ static void test_hardmax(void) {
             }
 }
 
+/* GroupNormalization on x [2, rows, c] (NHWC) against a naive double loop; threads and
+ * configurations must agree bit for bit (the chunking depends on the shape only). */
+static void test_group_norm(void) {
+    static const int64_t rows_list[] = {1, 7, 13, 127, 4099};
+    /* channels, groups; 2051 channels widen from float16 in pieces of a row (few rows only) */
+    static const int64_t cg[][2] = {{1, 1}, {3, 3}, {8, 2}, {8, 4}, {13, 1}, {13, 13}, {2051, 7}};
+    for (int ri = 0; ri < 5; ri++)
+        for (int ci = 0; ci < 7; ci++)
+            for (int half = 0; half < 2; half++) {
+                const int64_t rows = rows_list[ri], c = cg[ci][0], groups = cg[ci][1], d[3] = {2, rows, c};
+                if (c > 1000 && rows > 13) continue;
+                const int64_t n = 2 * rows * c, per = rows * (c / groups);
+                pml_tensor xf = tt_rand(3, d, 5, 9), sf = tt_rand(1, d + 2, 0.5f, 2), bf = tt_rand(1, d + 2, -1, 1);
+                const pml_dtype dt = half ? PML_FLOAT16 : PML_FLOAT32;
+                pml_tensor x = tt_make(dt, 3, d, NULL), sc = tt_make(dt, 1, d + 2, NULL);
+                pml_tensor bi = tt_make(dt, 1, d + 2, NULL);
+                pml_tensor *src[3] = {&xf, &sf, &bf}, *dst[3] = {&x, &sc, &bi};
+                for (int t = 0; t < 3; t++) /* the float32 copies hold the values the op sees */
+                    for (int64_t i = 0; i < pml_shape_numel(src[t]->rank, src[t]->dims); i++) {
+                        float *f = (float *)src[t]->data + i;
+                        uint16_t h = pml_f32_to_f16_scalar(*f);
+                        if (half) ((uint16_t *)dst[t]->data)[i] = h, *f = pml_f16_to_f32_scalar(h);
+                        else ((float *)dst[t]->data)[i] = *f;
+                    }
+                pml_tensor *in[3] = {&x, &sc, &bi}, y;
+                pml_attr at[2] = {attr_int("num_groups", groups), attr_float("epsilon", 1e-3f)};
+                char what[96];
+                snprintf(what, sizeof what, "group_norm rows=%lld c=%lld groups=%lld f16=%d", (long long)rows,
+                         (long long)c, (long long)groups, half);
+                tt_check_isa(what, PML_OP_GROUPNORMALIZATION, at, 2, in, 3, -1, 0, &y);
+                float *want = malloc((size_t)n * 4), *got = malloc((size_t)n * 4);
+                const float *xv = (const float *)xf.data, *sv = (const float *)sf.data, *bv = (const float *)bf.data;
+                for (int64_t b = 0; b < 2; b++)
+                    for (int64_t g = 0; g < groups; g++) {
+                        double m = 0, v = 0;
+                        for (int64_t r = 0; r < rows; r++)
+                            for (int64_t k = g * (c / groups); k < (g + 1) * (c / groups); k++)
+                                m += xv[(b * rows + r) * c + k];
+                        m /= (double)per;
+                        for (int64_t r = 0; r < rows; r++)
+                            for (int64_t k = g * (c / groups); k < (g + 1) * (c / groups); k++) {
+                                const double e = xv[(b * rows + r) * c + k] - m;
+                                v += e * e;
+                            }
+                        const double inv = 1.0 / sqrt(v / (double)per + 1e-3f);
+                        for (int64_t r = 0; r < rows; r++)
+                            for (int64_t k = g * (c / groups); k < (g + 1) * (c / groups); k++) {
+                                const int64_t i = (b * rows + r) * c + k;
+                                want[i] = (float)((xv[i] - m) * inv * sv[k] + bv[k]);
+                            }
+                    }
+                for (int64_t i = 0; i < n; i++)
+                    got[i] = half ? pml_f16_to_f32_scalar(((uint16_t *)y.data)[i]) : ((float *)y.data)[i];
+                const float tol = half ? 2e-3f : 1e-4f;
+                CHECK(y.dtype == dt && test_allclose(got, want, (size_t)n, tol, 2 * tol, what));
+                free(want), free(got);
+                tt_free(&y), tt_free(&x), tt_free(&sc), tt_free(&bi), tt_free(&xf), tt_free(&sf), tt_free(&bf);
+            }
+    /* errors: groups that do not divide C, scale of the wrong length, rank 1, negative epsilon */
+    int64_t xd[3] = {1, 4, 6}, bad[1] = {5}, good[1] = {6};
+    pml_tensor x = tt_rand(3, xd, -1, 1), sb = tt_rand(1, bad, 1, 2), sg = tt_rand(1, good, 1, 2);
+    pml_tensor x1 = tt_rand(1, good, -1, 1);
+    pml_tensor *ins[3] = {&x, &sg, &sg}, *bad_in[3] = {&x, &sg, &sb}, *r1[3] = {&x1, &sg, &sg};
+    pml_attr g4 = attr_int("num_groups", 4), g3[2] = {attr_int("num_groups", 3), attr_float("epsilon", -1.0f)};
+    tt_expect_error("group norm 4 groups of 6", PML_ERR_INVALID_MODEL, PML_OP_GROUPNORMALIZATION, &g4, 1, ins, 3, 1);
+    tt_expect_error("group norm no num_groups", PML_ERR_INVALID_MODEL, PML_OP_GROUPNORMALIZATION, NULL, 0, ins, 3, 1);
+    tt_expect_error("group norm bias [5]", PML_ERR_SHAPE, PML_OP_GROUPNORMALIZATION, g3, 1, bad_in, 3, 1);
+    tt_expect_error("group norm rank 1", PML_ERR_SHAPE, PML_OP_GROUPNORMALIZATION, g3, 1, r1, 3, 1);
+    tt_expect_error("group norm epsilon -1", PML_ERR_INVALID_MODEL, PML_OP_GROUPNORMALIZATION, g3, 2, ins, 3, 1);
+    tt_free(&x), tt_free(&sb), tt_free(&sg), tt_free(&x1);
+}
+
+/* LpNormalization over the middle axis of [2, len, inner], float32 and float16, against a naive double loop. */
+static void test_lp_norm(void) {
+    static const int64_t lens[] = {1, 7, 8, 9, 13, 127}, inners[] = {1, 63, 64, 65, 130};
+    for (int li = 0; li < 6; li++)
+        for (int ii = 0; ii < 5; ii++)
+            for (int p = 1; p <= 2; p++)
+                for (int half = 0; half < 2; half++) {
+                    const int64_t len = lens[li], inner = inners[ii], d[3] = {2, len, inner}, n = 2 * len * inner;
+                    pml_tensor xf = tt_rand(3, d, -2, 2), x = half ? tt_make(PML_FLOAT16, 3, d, NULL) : xf, y;
+                    float *xv = (float *)xf.data;
+                    for (int64_t k = 0; k < len; k++) xv[k * inner] = 0.0f; /* column 0 of instance 0: norm 0 */
+                    if (half)
+                        for (int64_t i = 0; i < n; i++) {
+                            ((uint16_t *)x.data)[i] = pml_f32_to_f16_scalar(xv[i]);
+                            xv[i] = pml_f16_to_f32_scalar(((uint16_t *)x.data)[i]);
+                        }
+                    pml_tensor *in[1] = {&x};
+                    pml_attr at[2] = {attr_int("axis", 1), attr_int("p", p)};
+                    char what[80];
+                    snprintf(what, sizeof what, "lp_norm p=%d len=%lld inner=%lld f16=%d", p, (long long)len,
+                             (long long)inner, half);
+                    tt_check_isa(what, PML_OP_LPNORMALIZATION, at, 2, in, 1, -1, 0, &y);
+                    float *want = malloc((size_t)n * 4), *got = malloc((size_t)n * 4);
+                    for (int64_t o = 0; o < 2; o++)
+                        for (int64_t i = 0; i < inner; i++) {
+                            double norm = 0;
+                            for (int64_t k = 0; k < len; k++) {
+                                const double v = xv[(o * len + k) * inner + i];
+                                norm += p == 1 ? fabs(v) : v * v;
+                            }
+                            norm = p == 1 ? norm : sqrt(norm);
+                            for (int64_t k = 0; k < len; k++) {
+                                const int64_t e = (o * len + k) * inner + i;
+                                want[e] = norm > 0 ? (float)(xv[e] / norm) : 0.0f;
+                            }
+                        }
+                    for (int64_t i = 0; i < n; i++)
+                        got[i] = half ? pml_f16_to_f32_scalar(((uint16_t *)y.data)[i]) : ((float *)y.data)[i];
+                    const float tol = half ? 1e-3f : 1e-6f;
+                    CHECK(test_allclose(got, want, (size_t)n, tol, tol, what));
+                    free(want), free(got);
+                    tt_free(&y);
+                    if (half) tt_free(&x);
+                    tt_free(&xf);
+                }
+    int64_t d[2] = {3, 4};
+    pml_tensor x = tt_rand(2, d, -1, 1);
+    pml_tensor *in[1] = {&x};
+    pml_attr p3 = attr_int("p", 3), ax = attr_int("axis", 2);
+    tt_expect_error("lp_norm p=3", PML_ERR_UNSUPPORTED, PML_OP_LPNORMALIZATION, &p3, 1, in, 1, 1);
+    tt_expect_error("lp_norm axis 2 of rank 2", PML_ERR_INVALID_MODEL, PML_OP_LPNORMALIZATION, &ax, 1, in, 1, 1);
+    tt_free(&x);
+}
+
 int main(void) {
+    test_lp_norm();
+    test_group_norm();
     test_layer_norm();
     test_scale_shift();
     test_batchnorm();

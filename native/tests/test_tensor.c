@@ -1,6 +1,7 @@
 /*
  * test_tensor.c — Concat, Reshape, Transpose, Slice, Split, Pad, Shape,
- * Size, ConstantOfShape, Expand, Tile and the parameters read from inputs
+ * Size, ConstantOfShape, Expand, Tile, the errors of DepthToSpace/SpaceToDepth
+ * and EyeLike, and the parameters read from inputs
  * known while planning (Reshape, Slice, Split, Range: value_known set by
  * hand, as the session does for shape subgraphs, and a clear error when the
  * value is unknown): reference kernels against naive index arithmetic, the
@@ -502,7 +503,37 @@ static void test_expand_tile(void) {
     tt_free(&x);
 }
 
+/* DepthToSpace / SpaceToDepth: what infer rejects (values are in test_tensor_typed.c). */
+static void test_space_depth_errors(void) {
+    int64_t d[4] = {1, 2, 3, 6}, d3[3] = {2, 3, 4};
+    pml_tensor x = iota(PML_FLOAT32, 4, d), x3 = iota(PML_FLOAT32, 3, d3);
+    pml_tensor *in[1] = {&x}, *in3[1] = {&x3};
+    pml_attr bs2[2] = {attr_int("blocksize", 2), attr_int("mode", 0)}, bs0 = attr_int("blocksize", 0);
+    pml_attr crd7[2] = {attr_int("blocksize", 1), attr_int("mode", 7)};
+    tt_expect_error("d2s channels not a multiple of bs^2", PML_ERR_SHAPE, PML_OP_DEPTHTOSPACE, bs2, 2, in, 1, 1);
+    tt_expect_error("s2d H not a multiple of bs", PML_ERR_SHAPE, PML_OP_SPACETODEPTH, bs2, 2, in, 1, 1);
+    tt_expect_error("d2s rank 3", PML_ERR_SHAPE, PML_OP_DEPTHTOSPACE, bs2, 1, in3, 1, 1);
+    tt_expect_error("d2s blocksize 0", PML_ERR_INVALID_MODEL, PML_OP_DEPTHTOSPACE, &bs0, 1, in, 1, 1);
+    tt_expect_error("s2d without blocksize", PML_ERR_INVALID_MODEL, PML_OP_SPACETODEPTH, NULL, 0, in, 1, 1);
+    tt_expect_error("s2d mode 7", PML_ERR_INVALID_MODEL, PML_OP_SPACETODEPTH, crd7, 2, in, 1, 1);
+    tt_free(&x), tt_free(&x3);
+}
+
+/* EyeLike: what infer rejects (values are in test_tensor_typed.c). */
+static void test_eye_like_errors(void) {
+    int64_t d2[2] = {2, 3}, d3[3] = {2, 3, 4};
+    pml_tensor x = iota(PML_FLOAT32, 2, d2), x3 = iota(PML_FLOAT32, 3, d3);
+    pml_tensor *in[1] = {&x}, *in3[1] = {&x3};
+    pml_attr f32 = attr_int("dtype", PML_FLOAT32), bad = attr_int("dtype", 99);
+    tt_expect_error("eye_like rank 3", PML_ERR_SHAPE, PML_OP_EYELIKE, &f32, 1, in3, 1, 1);
+    tt_expect_error("eye_like without dtype", PML_ERR_INVALID_MODEL, PML_OP_EYELIKE, NULL, 0, in, 1, 1);
+    tt_expect_error("eye_like dtype 99", PML_ERR_UNSUPPORTED, PML_OP_EYELIKE, &bad, 1, in, 1, 1);
+    tt_free(&x), tt_free(&x3);
+}
+
 int main(void) {
+    test_eye_like_errors();
+    test_space_depth_errors();
     test_concat_split();
     test_reshape();
     test_transpose();

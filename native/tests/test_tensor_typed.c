@@ -3,7 +3,9 @@
  * eleven dtypes (elements moved by size: x8/x16/x32/x64) against naive index arithmetic
  * at sizes 1, 7, 8, 9, 13, 127: Transpose (best ISA and two threads against the
  * reference), Concat, Slice with a negative step, Gather, Tile, Expand, and the fills
- * whose value is converted to the dtype (Pad's constant, ConstantOfShape).
+ * whose value is converted to the dtype (Pad's constant, ConstantOfShape); DepthToSpace
+ * and SpaceToDepth (DCR, CRD) against their definition's index arithmetic; EyeLike into
+ * every dtype.
  */
 #include "typed_testutil.h"
 
@@ -119,8 +121,55 @@ static void check_moves(pml_dtype dt, int64_t n) {
     tt_free(&part), tt_free(&x);
 }
 
+/* NHWC x [2, 2, n, bs*bs*c] <-> y [2, 2*bs, n*bs, c]: element (n, h*bs+b1, w*bs+b2, k) of the
+ * space side is channel (b1*bs + b2)*c + k (DCR) or (k*bs + b1)*bs + b2 (CRD) of the depth side. */
+static void check_space_depth(pml_dtype dt, int64_t n, int64_t bs, int64_t c, int mode) {
+    int64_t dd[4] = {2, 2, n, bs * bs * c}, sd[4] = {2, 2 * bs, n * bs, c};
+    pml_tensor depth = tt_typed_rand(dt, 4, dd, (unsigned)(n * 7 + dt)), space = tt_typed_rand(dt, 4, sd, 5), y;
+    pml_attr a[2] = {attr_int("blocksize", bs), attr_int("mode", mode)};
+    pml_tensor *din[1] = {&depth}, *sin[1] = {&space};
+    pml_tensor want_space = tt_make(dt, 4, sd, NULL), want_depth = tt_make(dt, 4, dd, NULL);
+    for (int64_t b = 0; b < 2; b++)
+        for (int64_t h = 0; h < 2 * bs; h++)
+            for (int64_t w = 0; w < n * bs; w++)
+                for (int64_t k = 0; k < c; k++) {
+                    int64_t b1 = h % bs, b2 = w % bs;
+                    int64_t ch = mode == 0 ? (b1 * bs + b2) * c + k : (k * bs + b1) * bs + b2;
+                    int64_t di = ((b * 2 + h / bs) * n + w / bs) * bs * bs * c + ch;
+                    int64_t si = ((b * 2 * bs + h) * n * bs + w) * c + k;
+                    cp(&want_space, si, &depth, di);
+                    cp(&want_depth, di, &space, si);
+                }
+    tt_check_isa("depth_to_space", PML_OP_DEPTHTOSPACE, a, 2, din, 1, -1, 0, &y);
+    expect_same(mode ? "DepthToSpace CRD" : "DepthToSpace DCR", dt, n, &y, &want_space);
+    tt_free(&y);
+    tt_check_isa("space_to_depth", PML_OP_SPACETODEPTH, a, 2, sin, 1, -1, 0, &y);
+    expect_same(mode ? "SpaceToDepth CRD" : "SpaceToDepth DCR", dt, n, &y, &want_depth);
+    tt_free(&y), tt_free(&want_space), tt_free(&want_depth), tt_free(&depth), tt_free(&space);
+}
+
+/* EyeLike of an [n, 5] shape into dt: 1 at [i, i + k], 0 elsewhere. */
+static void check_eye_like(pml_dtype dt, int64_t n, int64_t k) {
+    int64_t d[2] = {n, 5};
+    pml_tensor x = tt_typed_rand(PML_INT8, 2, d, 3), y, want = tt_make(dt, 2, d, NULL);
+    pml_tensor *in[1] = {&x};
+    pml_attr a[2] = {attr_int("k", k), attr_int("dtype", dt)};
+    CHECK_OK(tt_ref(PML_OP_EYELIKE, a, 2, in, 1, &y));
+    for (int64_t i = 0; i < n * 5; i++) tt_set(&want, i, i % 5 - i / 5 == k ? 1 : 0);
+    expect_same(k ? "EyeLike k != 0" : "EyeLike", dt, n, &y, &want);
+    tt_free(&x), tt_free(&y), tt_free(&want);
+}
+
 int main(void) {
     for (int d = 0; d < TT_N_DTYPES; d++)
-        for (int s = 0; s < TT_N_SIZES; s++) check_moves(tt_all_dtypes[d], tt_sizes[s]);
+        for (int s = 0; s < TT_N_SIZES; s++) {
+            check_moves(tt_all_dtypes[d], tt_sizes[s]);
+            for (int64_t k = -7; k <= 5; k += 3) check_eye_like(tt_all_dtypes[d], tt_sizes[s], k);
+            for (int mode = 0; mode < 2; mode++) {
+                check_space_depth(tt_all_dtypes[d], tt_sizes[s], 2, 3, mode);
+                check_space_depth(tt_all_dtypes[d], tt_sizes[s], 3, 1, mode);
+                check_space_depth(tt_all_dtypes[d], tt_sizes[s], 1, 2, mode);
+            }
+        }
     return test_finish("test_tensor_typed");
 }

@@ -1,5 +1,5 @@
 """Registry references and shape inference of LayerNormalization,
-RMSNormalization, Attention (incl. k_transposed and GQA) and RotaryEmbedding,
+RMSNormalization, GroupNormalization (NHWC; InstanceNormalization is num_groups = C), LpNormalization, Attention (incl. k_transposed and GQA) and RotaryEmbedding,
 checked against onnx's reference evaluator, plus infer errors and symbolic dims."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from pocketml import ir, ops
 
-from .test_registry_reference import close, onnx_ref, ours, rand
+from .test_registry_reference import close, nchw, nhwc, onnx_ref, ours, rand
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1, 2])
@@ -32,6 +32,37 @@ def test_layer_norm_broadcast_scale_and_errors():
         ops.get("LayerNormalization").infer(node, vals)
     vals[1] = ir.Value("w", "float32", (4,))
     assert ops.get("LayerNormalization").infer(node, vals)[1] == ("float32", (2, "seq", 1))
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3, 5), 3), ((1, 4, 7, 1), 1), ((3, 5, 2, 2), 5)])
+def test_group_and_instance_norm(shape, groups):
+    x, w, b = rand(*shape, low=-2, high=3), rand(shape[1]), rand(shape[1])
+    attrs = {"num_groups": groups, "epsilon": 1e-3}
+    got = nchw(ours("GroupNormalization", [nhwc(x), w, b], attrs)[0])
+    close(got, onnx_ref("GroupNormalization", [x, w, b], attrs, opset=21)[0], atol=1e-4)
+    if groups == shape[1]:
+        close(got, onnx_ref("InstanceNormalization", [x, w, b], {"epsilon": 1e-3}, opset=22)[0], atol=1e-4)
+
+
+def test_group_norm_infer_errors():
+    node = ir.Node("GroupNormalization", ["x", "w", "b"], ["y"], {"num_groups": 4}, name="gn")
+    vals = [ir.Value("x", "float16", ("N", "H", 6)), ir.Value("w", "float16", (6,)), ir.Value("b", "float16", (6,))]
+    with pytest.raises(ValueError, match="'gn'.*channels 6.*not a multiple of num_groups 4"):
+        ops.get("GroupNormalization").infer(node, vals)
+    node.attrs["num_groups"] = 3
+    assert ops.get("GroupNormalization").infer(node, vals) == [("float16", ("N", "H", 6))]
+    vals[2] = ir.Value("b", "float16", (3,))
+    with pytest.raises(ValueError, match="bias shape \\[3\\] must be \\[C\\]"):
+        ops.get("GroupNormalization").infer(node, vals)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_lp_norm(p, axis):
+    x = rand(3, 4, 5)
+    x[1, :, 2] = 0.0  # a zero norm along axis 1 gives 0
+    close(ours("LpNormalization", [x], {"p": p, "axis": axis})[0],
+          onnx_ref("LpNormalization", [x], {"p": p, "axis": axis}, opset=22, engine="ort")[0])  # onnx's: no abs
 
 
 @pytest.mark.parametrize("attrs,mask", [({}, None), ({"is_causal": 1}, None), ({"softcap": 2.0, "scale": 0.3}, None),

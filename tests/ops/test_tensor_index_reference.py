@@ -1,6 +1,6 @@
 """Registry references and shape inference of the issue-3 tensor/index and
 reduce ops (Shape/Size/ConstantOfShape/Range/Expand/Tile, GatherElements,
-GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, ArgMax/Min,
+GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, CumProd, ArgMax/Min,
 ReduceMin/Prod/L1/L2/SumSquare/LogSumExp) against onnx's reference evaluator,
 and infer's fresh symbolic dims for sizes known only at run time."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from pocketml import ir, ops
 
-from .test_registry_reference import close, onnx_ref, ours, rand
+from .test_registry_reference import close, nchw, nhwc, onnx_ref, ours, rand
 
 I64 = np.int64
 
@@ -118,6 +118,14 @@ def test_cumsum(axis, exclusive, reverse):
           onnx_ref("CumSum", [x, np.array(axis, I64)], {"exclusive": exclusive, "reverse": reverse})[0])
 
 
+@pytest.mark.parametrize("axis,exclusive,reverse", [(0, 0, 0), (1, 1, 0), (-1, 0, 1), (0, 1, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_cumprod(axis, exclusive, reverse, dtype):
+    x = rand(3, 4, dtype=dtype, low=0.5, high=1.5)
+    close(ours("CumProd", [x], {"axis": axis, "exclusive": exclusive, "reverse": reverse})[0],
+          onnx_ref("CumProd", [x, np.array(axis, I64)], {"exclusive": exclusive, "reverse": reverse}, opset=26)[0])
+
+
 @pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
 @pytest.mark.parametrize("axis,keepdims,last", [(0, 1, 0), (1, 0, 1), (-1, 1, 1)])
 def test_arg(op, axis, keepdims, last):
@@ -179,3 +187,50 @@ def test_infer_runtime_values_give_fresh_dims():
 def test_reshape_without_shape_fails_clearly():
     with pytest.raises(ValueError, match="needs the target shape"):
         _infer("Reshape", [ir.Value("x", "float32", (2, 3))])
+
+
+# ---- DepthToSpace / SpaceToDepth: NHWC inside, ONNX's NCHW in the oracle ------------------------
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
+@pytest.mark.parametrize("shape,bs", [((2, 12, 3, 5), 2), ((1, 9, 2, 1), 3), ((1, 5, 3, 4), 1), ((2, 4, 1, 1), 2)])
+def test_depth_to_space(mode, shape, bs):
+    x = rand(*shape)
+    got = ours("DepthToSpace", [nhwc(x)], {"blocksize": bs, "mode": {"DCR": 0, "CRD": 1}[mode]})[0]
+    close(nchw(got), onnx_ref("DepthToSpace", [x], {"blocksize": bs, "mode": mode}, opset=13)[0])
+
+
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
+@pytest.mark.parametrize("shape,bs", [((2, 3, 4, 6), 2), ((1, 1, 9, 3), 3), ((1, 5, 3, 4), 1)])
+def test_space_to_depth(mode, shape, bs):
+    x = rand(*shape)
+    got = ours("SpaceToDepth", [nhwc(x)], {"blocksize": bs, "mode": {"DCR": 0, "CRD": 1}[mode]})[0]
+    close(nchw(got), onnx_ref("SpaceToDepth", [x], {"blocksize": bs, "mode": mode}, opset=28)[0])
+
+
+def test_space_depth_infer_symbolic_and_errors():
+    x = ir.Value("x", "float32", ("B", "H", 5, 12))
+    assert _infer("DepthToSpace", [x], {"blocksize": 2}) == [("float32", ("B", "H*2", 10, 3))]
+    assert _infer("SpaceToDepth", [ir.Value("x", "int8", ("B", 4, "W", 3))], {"blocksize": 2}) == \
+        [("int8", ("B", 2, "n:d2", 12))]
+    with pytest.raises(ValueError, match="not a multiple of blocksize"):
+        _infer("SpaceToDepth", [x], {"blocksize": 2})
+    with pytest.raises(ValueError, match=r"blocksize\^2 = 9"):
+        _infer("DepthToSpace", [x], {"blocksize": 3})
+    with pytest.raises(ValueError, match="mode 0 \\(DCR\\) or 1"):
+        _infer("DepthToSpace", [x], {"blocksize": 2, "mode": 2})
+
+
+@pytest.mark.parametrize("shape,k", [((3, 5), 0), ((5, 3), 2), ((4, 4), -3), ((2, 3), 7), ((1, 1), 0)])
+def test_eye_like(shape, k):
+    x = rand(*shape)
+    got = ours("EyeLike", [x], {"k": k, "dtype": ir.dtype_code("int32")})[0]
+    close(got, onnx_ref("EyeLike", [x], {"k": k, "dtype": 6}, opset=22)[0])
+    with pytest.raises(ValueError, match="needs a 2-D x"):
+        _infer("EyeLike", [ir.Value("x", "float32", (2, 3, 4))], {"dtype": 1})
+
+
+@pytest.mark.parametrize("batch_axis,time_axis,lens", [(1, 0, [4, 3, 2, 1]), (0, 1, [1, 2, 3, 4]), (1, 0, [0, 4, 1, 2])])
+def test_reverse_sequence(batch_axis, time_axis, lens):
+    x = rand(4, 4, 3)
+    seq = np.array(lens, I64)
+    attrs = {"batch_axis": batch_axis, "time_axis": time_axis}
+    close(ours("ReverseSequence", [x, seq], attrs)[0], onnx_ref("ReverseSequence", [x, seq], attrs, engine="ort")[0])

@@ -1,18 +1,20 @@
 /*
  * ops/index.c — ops driven by index or count values: Range, Trilu, CumSum,
- * OneHot and TopK (Gather is in ops/index_gather.c, the element-wise gathers
+ * CumProd, OneHot, TopK and ReverseSequence (Gather is in ops/index_gather.c, the element-wise gathers
  * and scatters in ops/index_scatter.c). Input dtypes are checked by the
  * generated op schema before infer.
  *
  * OneHot's out-of-range index gives an all-"off" row, as ONNX defines. Sizes that shape the output (Range's bounds, TopK's k,
  * OneHot's depth) must be known while planning (ops/params.h); Trilu's k and
- * CumSum's axis only steer the copy, so they may be computed at run time.
+ * CumSum's/CumProd's axis only steer the copy, so they may be computed at run time.
  *
  * TopK sorts each slice's indices with a merge sort in arena scratch
  * (stable, so equal values keep index order as onnxruntime does). TopK's
- * sort, CumSum, Range and OneHot's index conversion run the type-generic
+ * sort, CumSum/CumProd, Range and OneHot's index conversion run the type-generic
  * kernels prepare takes from ctx->config->typed.index[dtype]
- * (kernels/index/index_typed.h); Trilu and OneHot's values move by size.
+ * (kernels/index/index_typed.h); Trilu, OneHot's values and ReverseSequence
+ * move by size. ReverseSequence checks every length of sequence_lens (a run-time
+ * input) before copying: one outside [0, time steps] is a PML_ERR_RUNTIME error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -79,9 +81,11 @@ static pml_status range_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, t[0]->dtype, 1, &n);
 }
 
-/* The dtype's kernel of the index family, kept in the op state (prepare). */
+/* The dtype's kernel of the index family, kept in the op state (prepare); cum: CumSum's
+ * or CumProd's running kernel. */
 typedef struct index_state {
     const pml_index_typed *k;
+    pml_cumsum_fn cum;
 } index_state;
 
 static pml_status index_prepare(pml_kernel_ctx *ctx) {
@@ -89,7 +93,9 @@ static pml_status index_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     st->k = ctx->config->typed.index[ctx->in[0]->dtype];
     const int op = ctx->node->op;
-    if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (op == PML_OP_CUMSUM && !st->k->cumsum) ||
+    if (st->k) st->cum = op == PML_OP_CUMPROD ? st->k->cumprod : st->k->cumsum;
+    const int cumulative = op == PML_OP_CUMSUM || op == PML_OP_CUMPROD;
+    if (!st->k || (op == PML_OP_RANGE && !st->k->range) || (cumulative && !st->cum) ||
         (op == PML_OP_TOPK && !st->k->topk_sort) || (op == PML_OP_ONEHOT && !st->k->to_index))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(ctx->in[0]->dtype));
     return PML_OK;
@@ -151,7 +157,7 @@ static pml_status trilu_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* ---- CumSum ----------------------------------------------------------------------------------------------- */
+/* ---- CumSum / CumProd ------------------------------------------------------------------------------------- */
 
 static pml_status cumsum_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
@@ -174,7 +180,7 @@ static pml_status cumsum_run(pml_kernel_ctx *ctx) {
     int64_t outer = pml_shape_numel(axis, x->dims), n = x->dims[axis];
     int64_t inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
     int excl = pml_attr_int(ctx->node, "exclusive", 0) != 0, rev = pml_attr_int(ctx->node, "reverse", 0) != 0;
-    ((const index_state *)ctx->state)->k->cumsum(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
+    ((const index_state *)ctx->state)->cum(x->data, ctx->out[0]->data, outer, n, inner, excl, rev);
     return PML_OK;
 }
 
@@ -289,6 +295,64 @@ static pml_status topk_run(pml_kernel_ctx *ctx) {
 
 const pml_op_def pml_range_def = {PML_OP_RANGE, range_infer, index_prepare, range_run, pml_ew_release};
 const pml_op_def pml_trilu_def = {PML_OP_TRILU, trilu_infer, NULL, trilu_run, NULL};
+/* ---- ReverseSequence --------------------------------------------------------------------------------------- */
+
+static pml_status reverse_sequence_axes(pml_kernel_ctx *ctx, int *batch, int *time) {
+    int64_t b = pml_attr_int(ctx->node, "batch_axis", 1), t = pml_attr_int(ctx->node, "time_axis", 0);
+    if (!((b == 0 && t == 1) || (b == 1 && t == 0)))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
+                              "batch_axis %lld and time_axis %lld must be 0 and 1 (in either order)", (long long)b,
+                              (long long)t);
+    *batch = (int)b, *time = (int)t;
+    return PML_OK;
+}
+
+static pml_status reverse_sequence_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x, *lens;
+    int batch = 1, time = 0;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_ew_input(ctx, 1, "sequence_lens", &lens)) != PML_OK ||
+        (s = reverse_sequence_axes(ctx, &batch, &time)) != PML_OK)
+        return s;
+    if (x->rank < 2) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank >= 2, got %d", x->rank);
+    if (lens->rank != 1 || lens->dims[0] != x->dims[batch]) {
+        char buf[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "sequence_lens has shape %s; expected [%lld] (x's batch axis %d)",
+                              pml_shape_str(lens->rank, lens->dims, buf, sizeof buf), (long long)x->dims[batch], batch);
+    }
+    return pml_ew_set_output(ctx, 0, x->dtype, x->rank, x->dims);
+}
+
+/* Rows of x are [d0, d1] positions of inner contiguous elements; row (b, t) of y is row
+ * (b, len_b - 1 - t) of x for t < len_b, else row (b, t). */
+static pml_status reverse_sequence_run(pml_kernel_ctx *ctx) {
+    const pml_tensor *x = ctx->in[0];
+    const int64_t *lens = (const int64_t *)ctx->in[1]->data;
+    int batch = 1, time = 0;
+    pml_status s = reverse_sequence_axes(ctx, &batch, &time);
+    if (s != PML_OK) return s;
+    const int64_t steps = x->dims[time], d1 = x->dims[1];
+    for (int64_t b = 0; b < x->dims[batch]; b++)
+        if (lens[b] < 0 || lens[b] > steps)
+            return pml_node_error(ctx, PML_ERR_RUNTIME,
+                                  "sequence_lens[%lld] = %lld is out of range (valid: 0..%lld, the time steps)",
+                                  (long long)b, (long long)lens[b], (long long)steps);
+    const size_t row = (size_t)pml_shape_numel(x->rank - 2, x->dims + 2) * pml_dtype_size(x->dtype);
+    const char *src = (const char *)x->data;
+    char *dst = (char *)ctx->out[0]->data;
+    for (int64_t i0 = 0; i0 < x->dims[0] && row; i0++)
+        for (int64_t i1 = 0; i1 < d1; i1++) {
+            const int64_t b = batch == 0 ? i0 : i1, t = batch == 0 ? i1 : i0, n = lens[b];
+            const int64_t from = t < n ? n - 1 - t : t;
+            const int64_t at = time == 0 ? from * d1 + i1 : i0 * d1 + from;
+            memcpy(dst + (size_t)(i0 * d1 + i1) * row, src + (size_t)at * row, row);
+        }
+    return PML_OK;
+}
+
 const pml_op_def pml_cumsum_def = {PML_OP_CUMSUM, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
+const pml_op_def pml_cumprod_def = {PML_OP_CUMPROD, cumsum_infer, index_prepare, cumsum_run, pml_ew_release};
+const pml_op_def pml_reverse_sequence_def = {PML_OP_REVERSESEQUENCE, reverse_sequence_infer, NULL,
+                                             reverse_sequence_run, NULL};
 const pml_op_def pml_onehot_def = {PML_OP_ONEHOT, onehot_infer, onehot_prepare, onehot_run, pml_ew_release};
 const pml_op_def pml_topk_def = {PML_OP_TOPK, topk_infer, topk_prepare, topk_run, pml_ew_release};

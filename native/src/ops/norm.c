@@ -13,7 +13,8 @@
  * LayerNormalization / RMSNormalization normalise rows of n = prod(x.shape[axis:])
  * contiguous floats with the norm_row kernel of the GEMM engine's dispatch
  * table (kernels/matmul/gemm.h); scale/bias that broadcast to fewer than n values are
- * expanded into arena scratch once per run.
+ * expanded into arena scratch once per run. GroupNormalization (and InstanceNormalization
+ * through it) is in ops/norm_group.c, LpNormalization in ops/norm_lp.c.
  */
 #include <math.h>
 #include <string.h>
@@ -480,5 +481,9 @@ static const pml_op_def g_layer_norm = {PML_OP_LAYERNORMALIZATION, lnorm_infer,
 static const pml_op_def g_rms_norm = {PML_OP_RMSNORMALIZATION, lnorm_infer,
                                       lnorm_prepare, lnorm_run, pml_ew_release};
 
+extern const pml_op_def pml_group_norm_def; /* ops/norm_group.c */
+extern const pml_op_def pml_lp_norm_def;    /* ops/norm_lp.c */
+
 const pml_op_def *const pml_norm_ops[] = {&g_scale_shift, &g_batchnorm, &g_lrn, &g_softmax, &g_log_softmax,
-                                          &g_hardmax, &g_layer_norm, &g_rms_norm, NULL};
+                                          &g_hardmax, &g_layer_norm, &g_rms_norm, &pml_group_norm_def,
+                                          &pml_lp_norm_def, NULL};

@@ -2,10 +2,11 @@
  * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose and Split,
  * the strided row copier, and the table of the tensor and index families
  * (Slice in ops/tensor_slice.c, Pad in ops/tensor_pad.c, Expand and Tile in
- * ops/tensor_expand.c, Shape, Size and ConstantOfShape in
- * ops/tensor_shape.c, Resize in ops/resize.c; Gather in ops/index_gather.c,
- * the element-wise gathers and scatters in ops/index_scatter.c, Range, Trilu,
- * CumSum, OneHot and TopK in ops/index.c). All work on any dtype by moving
+ * ops/tensor_expand.c, Shape, Size, ConstantOfShape and EyeLike in
+ * ops/tensor_shape.c, DepthToSpace and SpaceToDepth in ops/tensor_space.c,
+ * Resize in ops/resize.c; Gather in ops/index_gather.c, the element-wise
+ * gathers and scatters in ops/index_scatter.c, Range, Trilu, CumSum, CumProd,
+ * OneHot, TopK and ReverseSequence in ops/index.c). All work on any dtype by moving
  * elements of dtype-size bytes. Reshape's shape, Slice's bounds, Split's sizes, Expand's
  * shape and ConstantOfShape's shape come from an attribute or from an input
  * known while planning (ops/params.h).
@@ -33,33 +34,58 @@
 #include "params.h"
 #include "tensor.h"
 
-/* ---- strided row copy (Transpose generic path, Slice) --------------------------------------------------- */
+/* ---- strided row copy (Transpose generic path, Slice, Expand, Tile, DepthToSpace/SpaceToDepth) -------- */
 
-
+/* Rows [r0, r1) of the copy: the source offset of the first row comes from its index, the
+ * others from an odometer over the outer axes (no division per row, which matters when rows
+ * are short: DepthToSpace's runs of blocksize * C' elements). */
 static void strided_rows(void *arg, int64_t r0, int64_t r1) {
     const strided_copy *p = (const strided_copy *)arg;
     const int r = p->rank;
     const int64_t inner = p->dims[r - 1], st = p->stride[r - 1];
     const size_t es = p->esize;
+    int64_t idx[2 * PML_MAX_RANK], t = r0, src = p->offset;
+    for (int d = r - 2; d >= 0; d--) {
+        idx[d] = t % p->dims[d];
+        src += idx[d] * p->stride[d];
+        t /= p->dims[d];
+    }
     for (int64_t row = r0; row < r1; row++) {
-        int64_t t = row, src = p->offset;
-        for (int d = r - 2; d >= 0; d--) {
-            src += (t % p->dims[d]) * p->stride[d];
-            t /= p->dims[d];
-        }
         const char *x = p->x + src * (int64_t)es;
         char *y = p->y + row * inner * (int64_t)es;
         if (st == 1) {
             memcpy(y, x, (size_t)inner * es);
-            continue;
+        } else {
+            switch (es) {
+            case 1: for (int64_t i = 0; i < inner; i++) y[i] = x[i * st]; break;
+            case 2: for (int64_t i = 0; i < inner; i++) ((uint16_t *)y)[i] = ((const uint16_t *)x)[i * st]; break;
+            case 4: for (int64_t i = 0; i < inner; i++) ((uint32_t *)y)[i] = ((const uint32_t *)x)[i * st]; break;
+            default: for (int64_t i = 0; i < inner; i++) ((uint64_t *)y)[i] = ((const uint64_t *)x)[i * st]; break;
+            }
         }
-        switch (es) {
-        case 1: for (int64_t i = 0; i < inner; i++) y[i] = x[i * st]; break;
-        case 2: for (int64_t i = 0; i < inner; i++) ((uint16_t *)y)[i] = ((const uint16_t *)x)[i * st]; break;
-        case 4: for (int64_t i = 0; i < inner; i++) ((uint32_t *)y)[i] = ((const uint32_t *)x)[i * st]; break;
-        default: for (int64_t i = 0; i < inner; i++) ((uint64_t *)y)[i] = ((const uint64_t *)x)[i * st]; break;
+        for (int d = r - 2; d >= 0; d--) { /* next row: carry through the outer axes */
+            src += p->stride[d];
+            if (++idx[d] < p->dims[d]) break;
+            src -= p->stride[d] * p->dims[d];
+            idx[d] = 0;
         }
     }
+}
+
+void pml_strided_copy_merge(strided_copy *p) {
+    int m = 0;
+    for (int d = 0; d < p->rank; d++) {
+        if (p->dims[d] == 1) continue;
+        if (m > 0 && p->stride[m - 1] == p->stride[d] * p->dims[d]) {
+            p->dims[m - 1] *= p->dims[d];
+            p->stride[m - 1] = p->stride[d];
+        } else {
+            p->dims[m] = p->dims[d];
+            p->stride[m++] = p->stride[d];
+        }
+    }
+    if (m == 0) p->dims[0] = 1, p->stride[0] = 1, m = 1;
+    p->rank = m;
 }
 
 void pml_strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void *x, void *y) {
@@ -69,6 +95,12 @@ void pml_strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void
     if (inner == 0) return;
     int64_t rows = pml_shape_numel(p->rank - 1, p->dims);
     pml_ew_parallel(ctx, rows, PML_EW_PARALLEL_MIN / inner + 1, strided_rows, p);
+}
+
+pml_status pml_strided_copy_op_run(pml_kernel_ctx *ctx) {
+    strided_copy *p = (strided_copy *)ctx->state;
+    if (ctx->out[0]->nbytes) pml_strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
+    return PML_OK;
 }
 
 static void copy_whole(pml_kernel_ctx *ctx) {
@@ -429,9 +461,11 @@ extern const pml_op_def pml_resize_def; /* ops/resize.c */
 extern const pml_op_def pml_slice_def; /* ops/tensor_slice.c */
 extern const pml_op_def pml_pad_def;   /* ops/tensor_pad.c */
 extern const pml_op_def pml_gather_def; /* ops/index_gather.c */
-extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def; /* ops/tensor_shape.c */
+extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def, pml_eye_like_def; /* tensor_shape.c */
 extern const pml_op_def pml_expand_def, pml_tile_def;                          /* ops/tensor_expand.c */
-extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_onehot_def, pml_topk_def; /* ops/index.c */
+extern const pml_op_def pml_depth_to_space_def, pml_space_to_depth_def;        /* ops/tensor_space.c */
+extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_cumprod_def, pml_onehot_def,
+    pml_topk_def, pml_reverse_sequence_def; /* ops/index.c */
 extern const pml_op_def pml_gather_elements_def, pml_gather_nd_def, pml_scatter_elements_def,
     pml_scatter_nd_def; /* ops/index_scatter.c */
 
@@ -439,4 +473,5 @@ const pml_op_def *const pml_tensor_ops[] = {
     &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &pml_shape_def,
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
-    &pml_topk_def, NULL};
+    &pml_topk_def, &pml_depth_to_space_def, &pml_space_to_depth_def, &pml_cumprod_def,
+    &pml_eye_like_def, &pml_reverse_sequence_def, NULL};

@@ -21,8 +21,17 @@ typedef struct strided_copy {
     char *y;
 } strided_copy;
 
+/* Drops size-1 axes and merges neighbouring axes that are contiguous in the source
+ * (stride[d] == stride[d+1] * dims[d+1]), so the inner run is as long as possible
+ * (a memcpy when its stride is 1). Leaves rank >= 1. */
+void pml_strided_copy_merge(strided_copy *p);
+
 /* Copies x into y (contiguous) as p describes, rows split over the pool. */
 void pml_strided_copy_run(const pml_kernel_ctx *ctx, strided_copy *p, const void *x, void *y);
+
+/* The run of an op whose state is one strided_copy from input 0 to output 0
+ * (Slice, Expand, Tile, DepthToSpace, SpaceToDepth). */
+pml_status pml_strided_copy_op_run(pml_kernel_ctx *ctx);
 
 /* One element of dtype holding the node's fill value: its value_int attribute, exact, for
  * integer and bool dtypes when present, else v (NaN -> 0 for integers, saturating). */

@@ -57,12 +57,6 @@ static pml_status expand_prepare(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static pml_status strided_run(pml_kernel_ctx *ctx) {
-    strided_copy *p = (strided_copy *)ctx->state;
-    if (ctx->out[0]->nbytes) pml_strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
-    return PML_OK;
-}
-
 static pml_status tile_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     int64_t reps[PML_MAX_RANK], dims[PML_MAX_RANK];
@@ -99,5 +93,6 @@ static pml_status tile_prepare(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-const pml_op_def pml_expand_def = {PML_OP_EXPAND, expand_infer, expand_prepare, strided_run, pml_ew_release};
-const pml_op_def pml_tile_def = {PML_OP_TILE, tile_infer, tile_prepare, strided_run, pml_ew_release};
+const pml_op_def pml_expand_def = {PML_OP_EXPAND, expand_infer, expand_prepare, pml_strided_copy_op_run,
+                                   pml_ew_release};
+const pml_op_def pml_tile_def = {PML_OP_TILE, tile_infer, tile_prepare, pml_strided_copy_op_run, pml_ew_release};

@@ -1,7 +1,8 @@
 /*
- * ops/tensor_shape.c — the tensor family's shape ops and fills: Shape, Size
- * and ConstantOfShape, and the one-element fill value that Pad and
- * ConstantOfShape write (pml_tensor_value_bytes).
+ * ops/tensor_shape.c — the tensor family's shape ops and fills: Shape, Size,
+ * ConstantOfShape and EyeLike (which read only their input's shape, so the
+ * session computes them while planning when they are small), and the
+ * one-element fill value that Pad and ConstantOfShape write (pml_tensor_value_bytes).
  */
 #include <string.h>
 
@@ -89,6 +90,18 @@ static pml_status size_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* The dtype attribute as an output dtype the op's schema allows. */
+static pml_status output_dtype_attr(pml_kernel_ctx *ctx, int op, int64_t def, pml_dtype *out) {
+    int64_t code = pml_attr_int(ctx->node, "dtype", def);
+    if (!pml_schema_output_allows(ctx, 0, code)) { /* the registry's output type variable */
+        char list[160];
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: %s)", (long long)code,
+                              pml_schema_dtype_codes(pml_op_schema_get(op)->out[0].dtypes, list, sizeof list));
+    }
+    *out = (pml_dtype)code;
+    return PML_OK;
+}
+
 static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
     int64_t dims[PML_MAX_RANK];
     int n;
@@ -96,17 +109,12 @@ static pml_status constant_of_shape_infer(pml_kernel_ctx *ctx) {
     if (s != PML_OK) return s;
     if (ctx->in[0]->rank != 1 || ctx->in[0]->dtype != PML_INT64)
         return pml_node_error(ctx, PML_ERR_SHAPE, "input 'shape' must be a 1-D int64 tensor");
-    int64_t code = pml_attr_int(ctx->node, "dtype", PML_FLOAT32);
-    if (!pml_schema_output_allows(ctx, 0, code)) { /* the registry's output type variable */
-        char list[160];
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "dtype code %lld (supported: %s)", (long long)code,
-                              pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CONSTANTOFSHAPE)->out[0].dtypes, list,
-                                                     sizeof list));
-    }
+    pml_dtype dt = PML_FLOAT32;
+    if ((s = output_dtype_attr(ctx, PML_OP_CONSTANTOFSHAPE, PML_FLOAT32, &dt)) != PML_OK) return s;
     const float *value;
     if (pml_attr_floats(ctx->node, "value", &value) > 1)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "'value' must hold one number");
-    return pml_ew_set_output(ctx, 0, (pml_dtype)code, n, dims); /* checks dims >= 0 and the size bound */
+    return pml_ew_set_output(ctx, 0, dt, n, dims); /* checks dims >= 0 and the size bound */
 }
 
 
@@ -122,7 +130,35 @@ static pml_status constant_of_shape_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+static pml_status eye_like_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_dtype dt = PML_FLOAT32;
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
+    if (x->rank != 2) return pml_node_error(ctx, PML_ERR_SHAPE, "x must have rank 2, got %d", x->rank);
+    if (!pml_attr_find(ctx->node, "dtype"))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute 'dtype' is required");
+    if ((s = output_dtype_attr(ctx, PML_OP_EYELIKE, PML_FLOAT32, &dt)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, dt, 2, x->dims);
+}
+
+/* y[i, i + k] = 1, 0 elsewhere. */
+static pml_status eye_like_run(pml_kernel_ctx *ctx) {
+    const pml_tensor *y = ctx->out[0];
+    const int64_t rows = y->dims[0], cols = y->dims[1];
+    int64_t k = pml_attr_int(ctx->node, "k", 0);
+    k = clamp64(k, -rows, cols); /* beyond: no diagonal, and no overflow in i + k */
+    const size_t es = pml_dtype_size(y->dtype);
+    unsigned char one[8];
+    pml_tensor_value_bytes(ctx->node, y->dtype, 1.0f, one);
+    memset(y->data, 0, y->nbytes);
+    for (int64_t i = k < 0 ? -k : 0; i < rows && i + k < cols; i++)
+        memcpy((char *)y->data + (size_t)(i * cols + i + k) * es, one, es);
+    return PML_OK;
+}
+
 const pml_op_def pml_shape_def = {PML_OP_SHAPE, shape_infer, NULL, shape_run, NULL};
 const pml_op_def pml_size_def = {PML_OP_SIZE, size_infer, NULL, size_run, NULL};
 const pml_op_def pml_constant_of_shape_def = {PML_OP_CONSTANTOFSHAPE, constant_of_shape_infer, NULL,
                                               constant_of_shape_run, NULL};
+const pml_op_def pml_eye_like_def = {PML_OP_EYELIKE, eye_like_infer, NULL, eye_like_run, NULL};

@@ -86,11 +86,5 @@ static pml_status slice_prepare(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static pml_status slice_run(pml_kernel_ctx *ctx) {
-    strided_copy *p = (strided_copy *)ctx->state;
-    if (ctx->out[0]->nbytes) pml_strided_copy_run(ctx, p, ctx->in[0]->data, ctx->out[0]->data);
-    return PML_OK;
-}
-
-const pml_op_def pml_slice_def = {PML_OP_SLICE, slice_infer, slice_prepare, slice_run,
+const pml_op_def pml_slice_def = {PML_OP_SLICE, slice_infer, slice_prepare, pml_strided_copy_op_run,
                                    pml_ew_release};

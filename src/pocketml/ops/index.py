@@ -2,7 +2,8 @@
 range is a runtime error), GatherElements, GatherND(batch_dims), ScatterElements
 and ScatterND (reduction 0 none, 1 add, 2 mul, 3 max, 4 min), OneHot(depth,
 axis), Range, TopK(k, axis, largest, sorted; ties keep the lower index first),
-Trilu(upper, k), CumSum(axis, exclusive, reverse). Every index is checked: out
+Trilu(upper, k), CumSum and CumProd(axis, exclusive, reverse), ReverseSequence(batch_axis,
+time_axis; int64 sequence_lens in [0, time steps]). Every index is checked: out
 of range (after negative indices wrap) is an error naming the op, the index and
 the bound.
 """
@@ -293,18 +294,22 @@ def _cumsum_infer(node, ins):
     return [(t, tuple(s))]
 
 
-def _cumsum_reference(inputs, attrs):
-    x = inputs[0]
-    axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None \
-        else attrs["axis"]
-    axis %= x.ndim
-    y = np.flip(x, axis) if attrs["reverse"] else x
-    wide = y.astype(np.float64) if y.dtype.kind == "f" else y
-    c = np.cumsum(wide, axis=axis)
-    if attrs["exclusive"]:
-        c = c - wide
-    c = c.astype(x.dtype)
-    return [np.ascontiguousarray(np.flip(c, axis) if attrs["reverse"] else c)]
+def _cumulative_reference(fn):
+    """CumSum (np.cumsum) / CumProd (np.cumprod): inclusive or exclusive, forward or reversed."""
+    def reference(inputs, attrs):
+        x = inputs[0]
+        axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None \
+            else attrs["axis"]
+        axis %= x.ndim
+        y = np.flip(x, axis) if attrs["reverse"] else x
+        wide = y.astype(np.float64) if y.dtype.kind == "f" else y
+        c = fn(wide, axis=axis)
+        if attrs["exclusive"] and c.shape[axis]:  # shifted by one along the axis, the identity first
+            identity = (np.zeros_like if fn is np.cumsum else np.ones_like)(np.take(c, [0], axis=axis))
+            c = np.concatenate([identity, np.take(c, np.arange(c.shape[axis] - 1), axis=axis)], axis=axis)
+        c = c.astype(x.dtype)
+        return [np.ascontiguousarray(np.flip(c, axis) if attrs["reverse"] else c)]
+    return reference
 
 
 # T: data of any dtype (moved by size); I: int32/int64 indices. The arithmetic ops take
@@ -329,7 +334,7 @@ define("Trilu", 118, "index", ("x: T", "k?: I"), ("y: T",), {"upper": Attr("int"
        types={"T": ANY, "I": INDEX}, infer=_trilu_infer, reference=_trilu_reference)
 define("CumSum", 119, "index", ("x: N", "axis?: I"), ("y: N",), {
     "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)},
-       types={"N": _CUMSUM, "I": INDEX}, infer=_cumsum_infer, reference=_cumsum_reference)
+       types={"N": _CUMSUM, "I": INDEX}, infer=_cumsum_infer, reference=_cumulative_reference(np.cumsum))
 # OneHot: indices and depth of any number type (floats truncated), as ONNX allows
 define("OneHot", 150, "index", ("indices: I", "values: T", "depth?: D"), ("y: T",),
        {"depth": Attr("int", 0), "axis": Attr("int", -1)},
@@ -340,3 +345,39 @@ define("TopK", 151, "index", ("x: N", "k?: I"), ("values: N", "indices?: I64"), 
     "k": Attr("int", 0), "axis": Attr("int", -1), "largest": Attr("int", 1), "sorted": Attr("int", 1)},
        types={"N": _TOPK, "I": INDEX, "I64": ("int64",)}, plan_inputs=("k",), infer=_topk_infer,
        reference=_topk_reference)
+define("CumProd", 204, "index", ("x: N", "axis?: I"), ("y: N",), {
+    "axis": Attr("int", 0), "exclusive": Attr("int", 0), "reverse": Attr("int", 0)},
+       types={"N": _CUMSUM, "I": INDEX}, infer=_cumsum_infer, reference=_cumulative_reference(np.cumprod))
+
+
+# ---- ReverseSequence ---------------------------------------------------------------------------
+def _reverse_sequence_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    _, sl = known(node, ins[1], "sequence_lens")
+    at = attrs_of(node)
+    b, tm = at["batch_axis"], at["time_axis"]
+    if len(s) < 2 or {b, tm} != {0, 1}:
+        raise fail(node, f"needs x of rank >= 2 (got {shape_str(s)}) and batch_axis, time_axis one 0 and one 1 "
+                         f"(got {b}, {tm})")
+    if len(sl) != 1 or not (is_sym(sl[0]) or is_sym(s[b]) or dims_equal(sl[0], s[b])):
+        raise fail(node, f"sequence_lens shape {shape_str(sl)} must be [batch] = [{s[b]}]")
+    return [(t, tuple(s))]
+
+
+def _reverse_sequence_reference(inputs, attrs):
+    x, lens = inputs
+    b_axis, t_axis = attrs["batch_axis"], attrs["time_axis"]
+    steps = x.shape[t_axis]
+    if np.any((lens < 0) | (lens > steps)):
+        raise IndexError(f"ReverseSequence: sequence_lens out of range [0, {steps}]: {lens.ravel()[:8]}")
+    y = x.copy()
+    for b, n in enumerate(lens.astype(np.int64)):
+        at = [slice(None)] * x.ndim
+        at[b_axis], at[t_axis] = b, slice(0, n)
+        y[tuple(at)] = np.flip(x[tuple(at)], axis=0)  # with the batch axis taken, time is the first left
+    return [y]
+
+
+define("ReverseSequence", 206, "index", ("x: T", "sequence_lens: I64"), ("y: T",),
+       {"batch_axis": Attr("int", 1), "time_axis": Attr("int", 0)}, types={"T": ANY, "I64": ("int64",)},
+       infer=_reverse_sequence_infer, reference=_reverse_sequence_reference)

@@ -12,6 +12,12 @@ LayerNormalization: normalise over the trailing dims x.shape[axis:] (ONNX), y = 
                     + bias with scale/bias broadcast to those dims; optional outputs mean and inv_std_dev
                     (shape x.shape[:axis] + [1] * (rank - axis)). Statistics are float32 (stash_type 1).
 RMSNormalization:   y = x / sqrt(mean(x^2 over x.shape[axis:]) + epsilon) * scale (ONNX opset 23).
+GroupNormalization: x [N, spatial..., C] (NHWC) with C split into num_groups contiguous groups; each
+                    (instance, group) is normalised over its spatial x C/num_groups values, then
+                    y = normalised * scale[c] + bias[c] (per channel, as ONNX opset 21). Statistics are
+                    float32 or better; float16 computes in float32 and rounds once. ONNX
+                    InstanceNormalization is num_groups = C.
+LpNormalization:    y = x / ||x||_p along one axis (p 1 or 2); a zero norm gives 0 (ONNX).
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from ._common import (
     is_sym,
     known,
     normalize_axis,
+    shape_str,
 )
 
 
@@ -164,3 +171,57 @@ define("RMSNormalization", 63, "norm", ("x: T", "scale: T"), ("y: T",),
        {"axis": Attr("int", -1), "epsilon": Attr("float", 1e-5)}, types={"T": FLOAT},
        infer=_normalized_infer(("scale",), 0),
        reference=_rms_norm_reference)
+
+
+def _group_norm_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    at = attrs_of(node)
+    groups, eps = int(at["num_groups"]), float(at["epsilon"])
+    if len(s) < 2 or groups < 1 or not (0.0 <= eps < float("inf")):
+        raise fail(node, f"needs x of rank >= 2 (batch first, channels last; got {shape_str(s)}), num_groups >= 1 "
+                         f"(got {groups}) and a finite epsilon >= 0 (got {eps})")
+    c = s[-1]
+    if not is_sym(c) and int(c) % groups:
+        raise fail(node, f"channels {c} (last axis of x) are not a multiple of num_groups {groups}")
+    for role, v in zip(("scale", "bias"), ins[1:3]):
+        _, sv = known(node, v, role)
+        if len(sv) != 1 or not (is_sym(c) or is_sym(sv[0]) or dims_equal(sv[0], c)):
+            raise fail(node, f"{role} shape {list(sv)} must be [C] with C = x's last dim {c}")
+    return [(t, s)]
+
+
+def _group_norm_reference(inputs, attrs):
+    x, scale, bias = inputs
+    if x.size == 0:
+        return [x.copy()]
+    g = attrs["num_groups"]
+    xg = x.astype(np.float64).reshape(x.shape[0], -1, g, x.shape[-1] // g)  # [N, spatial, G, C/G]
+    mean = xg.mean(axis=(1, 3), keepdims=True)
+    var = xg.var(axis=(1, 3), keepdims=True)
+    normed = ((xg - mean) / np.sqrt(var + np.float32(attrs["epsilon"]))).reshape(x.shape)
+    return [(normed * scale.astype(np.float64) + bias.astype(np.float64)).astype(x.dtype)]
+
+
+define("GroupNormalization", 202, "norm", ("x: T", "scale: T", "bias: T"), ("y: T",),
+       {"num_groups": Attr("int"), "epsilon": Attr("float", 1e-5)}, types={"T": FLOATS},
+       infer=_group_norm_infer, reference=_group_norm_reference)
+
+
+def _lp_norm_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    normalize_axis(node, attrs_of(node)["axis"], len(s))
+    if attrs_of(node)["p"] not in (1, 2):
+        raise fail(node, f"p {attrs_of(node)['p']} is not supported; supported: 1, 2")
+    return [(t, s)]
+
+
+def _lp_norm_reference(inputs, attrs):
+    x = inputs[0].astype(np.float64)
+    norm = np.abs(x) if attrs["p"] == 1 else x * x
+    norm = norm.sum(axis=attrs["axis"], keepdims=True)
+    norm = norm if attrs["p"] == 1 else np.sqrt(norm)
+    return [np.where(norm == 0, 0.0, x / np.where(norm == 0, 1.0, norm)).astype(inputs[0].dtype)]
+
+
+define("LpNormalization", 203, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1), "p": Attr("int", 2)},
+       types={"T": FLOATS}, infer=_lp_norm_infer, reference=_lp_norm_reference)

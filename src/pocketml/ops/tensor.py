@@ -4,7 +4,11 @@ Concat(axis); Reshape(shape: ONNX semantics, 0 copies the input dim, one -1 is i
 Transpose(perm); Slice(starts, ends, axes, steps: ONNX clamping, negative steps);
 Split(axis, split sizes) -> n outputs; Pad(pads [begin..., end...], mode 0 constant /
 1 reflect / 2 edge, value; negative pads crop); Shape(start, end), Size and
-ConstantOfShape(value, dtype); Expand, Tile.
+ConstantOfShape(value, dtype); EyeLike(k, dtype): ones on diagonal k of a 2-D x's shape;
+Expand, Tile.
+DepthToSpace / SpaceToDepth(blocksize, mode 0 DCR / 1 CRD) on NHWC [N, H, W, C] (the importer
+wraps ONNX's NCHW in transposes): DCR orders the moved channels (row, column, depth),
+CRD (depth, row, column).
 
 Parameters that ONNX passes as inputs (Reshape's shape, Slice's bounds, Split's
 sizes, ConstantOfShape's shape) are attributes when they are constants at
@@ -346,6 +350,19 @@ def _constant_of_shape_reference(inputs, attrs):
     return [np.broadcast_to(value, tuple(int(d) for d in inputs[0]))]
 
 
+def _eye_like_infer(node, ins):
+    _, s = known(node, ins[0], "x")
+    code = attrs_of(node)["dtype"]
+    if len(s) != 2 or DTYPE_BY_CODE.get(code) not in ANY:
+        raise fail(node, f"needs a 2-D x (got {shape_str(s)}) and a known dtype code (got {code})")
+    return [(DTYPE_BY_CODE[code], tuple(s))]
+
+
+def _eye_like_reference(inputs, attrs):
+    rows, cols = inputs[0].shape
+    return [np.eye(rows, cols, attrs["k"], dtype=np_dtype(DTYPE_BY_CODE[attrs["dtype"]]))]
+
+
 # ---- Expand, Tile ------------------------------------------------------------------------
 def _expand_infer(node, ins):
     t, s = known(node, ins[0], "x")
@@ -405,7 +422,62 @@ define("ConstantOfShape", 109, "tensor", ("shape: I64",), ("y: T",), {"value": A
        reference=_constant_of_shape_reference)
 define("Size", 110, "tensor", ("x: T",), ("y: I64",), types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",),
        infer=_size_infer, reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
+define("EyeLike", 205, "tensor", ("x: T1",), ("y: T2",), {"k": Attr("int", 0), "dtype": Attr("int")},
+       types={"T1": ANY, "T2": ANY}, traits=("shape_only",), infer=_eye_like_infer, reference=_eye_like_reference)
 define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr("ints", [])}, types=_MOVE,
        plan_inputs=("shape",), infer=_expand_infer, reference=_expand_reference)
 define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE,
-       plan_inputs=("repeats",), infer=_tile_infer, reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
+       plan_inputs=("repeats",), infer=_tile_infer,
+       reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
+
+
+# ---- DepthToSpace / SpaceToDepth (NHWC) -----------------------------------------------
+SPACE_DEPTH_MODES = {"DCR": 0, "CRD": 1}
+
+
+def _space_depth_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    at = attrs_of(node)
+    bs, mode = int(at["blocksize"]), int(at["mode"])
+    if len(s) != 4 or bs < 1 or mode not in (0, 1):
+        raise fail(node, f"needs a rank-4 NHWC x (got {shape_str(s)}), blocksize >= 1 (got {bs}) and mode 0 (DCR) "
+                         f"or 1 (CRD) (got {mode})")
+    n, h, w, c = s
+    if node.op == "DepthToSpace":
+        if not is_sym(c) and int(c) % (bs * bs):
+            raise fail(node, f"channels {c} are not a multiple of blocksize^2 = {bs * bs}")
+        grow = [d if bs == 1 else (f"{d}*{bs}" if is_sym(d) else int(d) * bs) for d in (h, w)]
+        depth = c if bs == 1 else (fresh_dim(node, 3) if is_sym(c) else int(c) // (bs * bs))
+        return [(t, (n, grow[0], grow[1], depth))]
+    shrink = []
+    for a, d in ((1, h), (2, w)):
+        if not is_sym(d) and int(d) % bs:
+            raise fail(node, f"spatial dim {d} (axis {a}) is not a multiple of blocksize {bs}")
+        shrink.append(d if bs == 1 else (fresh_dim(node, a) if is_sym(d) else int(d) // bs))
+    depth = c if bs == 1 else (f"{c}*{bs * bs}" if is_sym(c) else int(c) * bs * bs)
+    return [(t, (n, shrink[0], shrink[1], depth))]
+
+
+def _depth_to_space_reference(inputs, attrs):
+    x, bs = inputs[0], attrs["blocksize"]
+    n, h, w, c = x.shape
+    if attrs["mode"] == 0:  # DCR: channel = (row * bs + col) * C' + depth
+        t = x.reshape(n, h, w, bs, bs, c // bs**2).transpose(0, 1, 3, 2, 4, 5)
+    else:  # CRD: channel = (depth * bs + row) * bs + col
+        t = x.reshape(n, h, w, c // bs**2, bs, bs).transpose(0, 1, 4, 2, 5, 3)
+    return [np.ascontiguousarray(t).reshape(n, h * bs, w * bs, c // bs**2)]
+
+
+def _space_to_depth_reference(inputs, attrs):
+    x, bs = inputs[0], attrs["blocksize"]
+    n, h, w, c = x.shape
+    t = x.reshape(n, h // bs, bs, w // bs, bs, c)
+    t = t.transpose(0, 1, 3, 2, 4, 5) if attrs["mode"] == 0 else t.transpose(0, 1, 3, 5, 2, 4)
+    return [np.ascontiguousarray(t).reshape(n, h // bs, w // bs, c * bs * bs)]
+
+
+_SPACE_DEPTH_ATTRS = {"blocksize": Attr("int"), "mode": Attr("int", 0)}
+define("DepthToSpace", 200, "tensor", ("x: T",), ("y: T",), _SPACE_DEPTH_ATTRS, types={"T": ANY},
+       infer=_space_depth_infer, reference=_depth_to_space_reference)
+define("SpaceToDepth", 201, "tensor", ("x: T",), ("y: T",), _SPACE_DEPTH_ATTRS, types={"T": ANY},
+       infer=_space_depth_infer, reference=_space_to_depth_reference)

@@ -74,6 +74,12 @@ def _channel_last(s, node, p):
     return Plan([0], {}, [p]) if p[-1] == len(p) - 1 else None
 
 
+def _per_instance_channel_last(s, node, p):
+    # GroupNormalization: statistics per instance (axis 0) over the channels-last groups;
+    # the spatial axes between may come in any order, batch and channels must stay put.
+    return Plan([0], {}, [p]) if p[0] == 0 and p[-1] == len(p) - 1 else None
+
+
 def _broadcast(s, node, p):
     ranks = [s.rank(i) for i in node.inputs]
     if None in ranks or max(ranks) != len(p):
@@ -226,7 +232,8 @@ HANDLERS: dict = {
     **{op: _unary for op in ops.with_trait("layout_agnostic") if ops.get(op).max_inputs == 1},
     **{op: _broadcast for op in ops.with_trait("layout_agnostic") if ops.get(op).max_inputs == 2},
     **{op: _channel_last for op in ops.with_trait("channel_last")},
-    "Concat": _concat, "Softmax": _softmax, "LogSoftmax": _softmax, "Hardmax": _softmax, "Split": _split, "Slice": _slice,
+    "Concat": _concat, "Softmax": _softmax, "LogSoftmax": _softmax, "Hardmax": _softmax, "LpNormalization": _softmax,
+    "Split": _split, "Slice": _slice,
     "Pad": _pad, "Resize": _resize, "ReduceMean": _reduce, "ReduceSum": _reduce, "ReduceMax": _reduce,
-    "Gather": _gather, "Reshape": _reshape,
+    "Gather": _gather, "Reshape": _reshape, "GroupNormalization": _per_instance_channel_last,
 }

@@ -137,6 +137,20 @@ def test_cumsum_dtypes(dtype, exclusive, reverse):
                 consts={"axis": np.array(1, np.int64)})
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16", "uint32", "uint64", "int32", "int64"])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cumprod_dtypes(dtype, exclusive, reverse, axis):
+    check_typed("CumProd", {"x": small((4, 13), dtype)}, {"exclusive": exclusive, "reverse": reverse}, opset=26,
+                consts={"axis": np.array(axis, np.int64)})
+
+
+def test_cumprod_runtime_axis():
+    x = rand(3, 5, 2)
+    for axis in (np.array(1, np.int64), np.array([2], np.int32)):
+        check_typed("CumProd", {"x": x, "axis": axis}, {"reverse": 1}, opset=26)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "int8", "uint16", "uint64", "bool"])
 @pytest.mark.parametrize("reduction", ["none", "add", "mul", "max", "min"])
 def test_scatter_elements_dtypes(dtype, reduction):
@@ -156,3 +170,34 @@ def test_onehot_index_dtypes(dtype):
     idx = np.array([[0, 3, 1], [2, 4, 1]], dtype)
     check_typed("OneHot", {"indices": idx}, {"axis": 1}, opset=11,
                 consts={"depth": np.array(4, dtype), "values": np.array([0, 5], np.int16)})
+
+
+# ---- ReverseSequence: run-time lengths, either axis order, any dtype ----------------------------------------
+@pytest.mark.parametrize("batch_axis,time_axis,shape", [(1, 0, (13, 5, 3)), (0, 1, (5, 13, 2, 2)), (1, 0, (7, 1)),
+                                                        (0, 1, (3, 127))])
+def test_reverse_sequence(batch_axis, time_axis, shape):
+    x = rand(*shape)
+    steps, batch = shape[time_axis], shape[batch_axis]
+    lens = np.array([(b * 5) % (steps + 1) for b in range(batch)], np.int64)  # 0 and full lengths included
+    lens[-1] = steps
+    check_typed("ReverseSequence", {"x": x, "lens": lens}, {"batch_axis": batch_axis, "time_axis": time_axis},
+                opset=10)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int8", "uint16", "int32", "uint64", "bool"])
+def test_reverse_sequence_dtypes(dtype):
+    check_typed("ReverseSequence", {"x": small((6, 4, 3), dtype), "lens": np.array([6, 0, 3, 1], np.int64)}, opset=10)
+
+
+def test_reverse_sequence_length_out_of_range_is_a_runtime_error():
+    x = rand(4, 2)
+    node = helper.make_node("ReverseSequence", ["x", "lens"], ["y"], name="rev", batch_axis=1, time_axis=0)
+    model = onnx.shape_inference.infer_shapes(helper.make_model(
+        helper.make_graph([node], "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape),
+                                        helper.make_tensor_value_info("lens", TensorProto.INT64, [2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]),
+        opset_imports=[helper.make_opsetid("", 10)]))
+    sess = pocketml.Session(pocketml.convert(model))
+    with pytest.raises(PocketMLError, match=r"'rev'.*ReverseSequence.*sequence_lens\[1\] = 5 is out of range"):
+        sess.run({"x": x, "lens": np.array([2, 5], np.int64)})
+    np.testing.assert_array_equal(sess.run({"x": x, "lens": np.array([4, 0], np.int64)})["y"][:, 1], x[:, 1])

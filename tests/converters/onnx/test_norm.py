@@ -1,8 +1,9 @@
 """ONNX BatchNormalization (constant stats -> ScaleShift), LRN and Softmax/LogSoftmax across opsets,
-LayerNormalization (optional outputs, no bias) and RMSNormalization, and the losses
-NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss (every reduction, ignore_index, weights,
-C = 1, k = 0..2 extra dims, float16, int32 targets, the log_prob output).
-
+LayerNormalization (optional outputs, no bias), RMSNormalization, InstanceNormalization /
+GroupNormalization (opset 18 per-group and 21 per-channel scale, stash_type; float32, float16),
+LpNormalization and MeanVarianceNormalization, and the losses NegativeLogLikelihoodLoss /
+SoftmaxCrossEntropyLoss (every reduction, ignore_index, weights, C = 1, k = 0..2 extra dims,
+float16, int32 targets, the log_prob output).
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check); LayerNormalization/RMSNormalization convert and run the C runtime against
 onnxruntime (runtime_check.run_both).
@@ -12,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from pocketml.converters.onnx import import_onnx
 
 import pocketml
+from pocketml.converters.onnx import import_onnx
+
 from pocketml.errors import PocketMLError, UnsupportedOpError
 
 from .helpers import F, check, make, one_node, ops_of, rand
@@ -238,3 +240,144 @@ def test_loss_with_several_symbolic_extra_dims(reduction):
     for shape in [(2, 3, 4, 5), (1, 3, 7, 2)]:
         feeds = _loss_feeds(shape, 1, True)
         np.testing.assert_allclose(session.run(feeds)["y"], oracle(model, feeds)[0], rtol=1e-5, atol=1e-6)
+# ---- InstanceNormalization / GroupNormalization: channels-last GroupNormalization in the runtime -------------
+def _gn_inputs(shape, dtype, scale_len, mean=0.0):
+    x = (randn(*shape) * 2.0 + mean).astype(dtype)
+    return x, randn(scale_len).astype(dtype), randn(scale_len).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 1, 1, 1), (1, 13, 127), (2, 8, 3, 4, 5), (3, 16, 129, 1)])
+@pytest.mark.parametrize("opset", [6, 22])
+def test_instance_norm(dtype, shape, opset):
+    x, s, b = _gn_inputs(shape, dtype, shape[1])
+    tol = 2e-3 if dtype == np.float16 else 1e-4
+    check_runtime(model_of("InstanceNormalization", {"x": x, "s": s, "b": b}, {"epsilon": 1e-3}, opset=opset),
+                  {"x": x, "s": s, "b": b}, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5, 7), 3), ((1, 8, 1, 1), 2), ((1, 32, 9, 13), 8), ((2, 4, 33), 1),
+                                          ((1, 5, 4, 4), 5)])
+@pytest.mark.parametrize("stash", [None, 1, 11])
+def test_group_norm_opset21(dtype, shape, groups, stash):
+    x, s, b = _gn_inputs(shape, dtype, shape[1], mean=3.0)
+    attrs = {"num_groups": groups, "epsilon": 1e-2, **({"stash_type": stash} if stash else {})}
+    tol = 3e-3 if dtype == np.float16 else 1e-4
+    got, ref, _ = run_both(_gn_model(x, s, b, attrs, 21), [x, s, b])
+    assert got[0].dtype == ref[0].dtype == dtype
+    close_all([g.astype(np.float32) for g in got], [r.astype(np.float32) for r in ref], rtol=tol, atol=tol)
+
+
+def _gn_model(x, s, b, attrs, opset, const_params=False):
+    feeds = {"i0": x} if const_params else {"i0": x, "i1": s, "i2": b}
+    node = helper.make_node("GroupNormalization", ["i0", "i1", "i2"], ["o0"], **attrs)
+    inits = [numpy_helper.from_array(s, "i1"), numpy_helper.from_array(b, "i2")] if const_params else []
+    elem = helper.np_dtype_to_tensor_dtype(x.dtype)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, elem, a.shape) for n, a in feeds.items()],
+                              [helper.make_tensor_value_info("o0", elem, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+@pytest.mark.parametrize("const_params", [False, True])
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5, 7), 3), ((1, 8, 3, 3), 4), ((1, 4, 11), 1)])
+def test_group_norm_opset18_per_group_scale(shape, groups, const_params):
+    x, s, b = _gn_inputs(shape, np.float32, groups)
+    model = _gn_model(x, s, b, {"num_groups": groups, "epsilon": 1e-4}, 18, const_params)
+    feeds = [x] if const_params else [x, s, b]
+    got, ref, _ = run_both(model, feeds)
+    close_all(got, ref)
+
+
+def test_group_norm_runs_channels_last_between_convs():
+    """Conv -> GroupNormalization -> Conv: the layout pass leaves no transpose around the norm."""
+    x, w, w2 = randn(1, 3, 6, 6), randn(8, 3, 3, 3), randn(2, 8, 1, 1)
+    s, b = randn(8), randn(8)
+    nodes = [helper.make_node("Conv", ["i0", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("GroupNormalization", ["c", "s", "b"], ["g"], num_groups=4),
+             helper.make_node("Conv", ["g", "w2"], ["o0"])]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("i0", F, x.shape)],
+                              [helper.make_tensor_value_info("o0", F, None)],
+                              [numpy_helper.from_array(a, n) for n, a in (("w", w), ("w2", w2), ("s", s), ("b", b))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+    got, ref, converted = run_both(model, [x])
+    close_all(got, ref, atol=1e-4)
+    assert [n.op for n in converted.graph.nodes] == ["Transpose", "Conv", "GroupNormalization", "Conv", "Transpose"]
+
+
+def test_group_norm_bad_attributes_are_clear_errors():
+    x, s, b = _gn_inputs((1, 6, 2, 2), np.float32, 6)
+    with pytest.raises(UnsupportedOpError, match=r"GroupNormalization.*stash_type 10"):
+        import_onnx(_gn_model(x, s, b, {"num_groups": 3, "stash_type": 10}, 21))
+    with pytest.raises(PocketMLError, match=r"GroupNormalization.*num_groups 4 does not divide the 6 channels"):
+        import_onnx(_gn_model(x, s, b, {"num_groups": 4}, 21))
+
+
+
+# ---- LpNormalization / MeanVarianceNormalization ------------------------------------------------------------
+def _check_float16_against_float32(op, x, attrs, opset, tol=3e-3):
+    """float16 x through pocketml against onnxruntime on the float32 values: where onnxruntime
+    has no float16 kernel (LpNormalization, MeanVarianceNormalization's function body cannot
+    mix its float32 constants with float16) and onnx's evaluator is wrong (p=1 without abs)."""
+    want = oracle(model_of(op, {"x": x.astype(np.float32)}, attrs, opset=opset), {"x": x.astype(np.float32)})[0]
+    for threads in (1, 2):
+        got = pocketml.Session(pocketml.convert(model_of(op, {"x": x}, attrs, opset=opset)), threads=threads).run(
+            {"x": x})["y0"]
+        assert got.dtype == np.float16 and got.shape == want.shape
+        np.testing.assert_allclose(got.astype(np.float32), want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("shape,axis", [((3, 127), -1), ((2, 13, 5), 1), ((1, 70, 9), 0), ((4, 1), 0), ((2, 3, 65, 2), 2)])
+@pytest.mark.parametrize("opset", [1, 22])
+def test_lp_norm(dtype, p, shape, axis, opset):
+    x = randn(*shape).astype(dtype)
+    x.reshape(-1)[: shape[-1]] = 0  # zero rows/columns: a zero norm gives 0
+    if dtype == np.float16:
+        _check_float16_against_float32("LpNormalization", x, {"p": p, "axis": axis}, opset)
+    else:
+        check_runtime(model_of("LpNormalization", {"x": x}, {"p": p, "axis": axis}, opset=opset), {"x": x})
+
+
+def test_lp_norm_after_conv_follows_the_channels():
+    """LpNormalization over NCHW channels after a Conv runs on NHWC's last axis (the layout pass remaps it)."""
+    x, w = randn(1, 3, 5, 5), randn(6, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["i0", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("LpNormalization", ["c"], ["o0"], axis=1)]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("i0", F, x.shape)],
+                              [helper.make_tensor_value_info("o0", F, None)], [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)], ir_version=10)
+    got, ref, converted = run_both(model, [x])
+    close_all(got, ref)
+    lp = [n for n in converted.graph.nodes if n.op == "LpNormalization"]
+    assert len(lp) == 1 and lp[0].attrs["axis"] in (3, -1)
+
+
+def test_lp_norm_p3_is_a_clear_error():
+    x = randn(2, 3)
+    with pytest.raises(UnsupportedOpError, match=r"LpNormalization.*p 3; supported: 1, 2"):
+        import_onnx(model_of("LpNormalization", {"x": x}, {"p": 3}, opset=22))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape,axes,opset", [((3, 3, 3, 1), None, 9), ((2, 5, 7, 9), [0, 2, 3], 13),
+                                              ((2, 13, 4), [2], 13), ((4, 6), [0, 1], 9), ((1, 3, 8, 8), [1, 2, 3], 13)])
+def test_mean_variance_norm(dtype, shape, axes, opset):
+    """(opset 13 with the default axes: onnx's strict shape inference rejects its function body)"""
+    x = (randn(*shape) + 1.0).astype(dtype)
+    attrs = {} if axes is None else {"axes": axes}
+    if dtype == np.float16:
+        _check_float16_against_float32("MeanVarianceNormalization", x, attrs, opset)
+    else:
+        check_runtime(model_of("MeanVarianceNormalization", {"x": x}, attrs, opset=opset), {"x": x}, rtol=1e-4,
+                      atol=1e-4)
+
+
+def test_instance_norm_with_symbolic_dims_takes_channels_from_scale():
+    x, s, b = _gn_inputs((2, 4, 5, 3), np.float32, 4)
+    node = helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"])
+    model = make([node], {"x": (F, ["n", "c", "h", "w"])}, {"y": (F, None)}, {"s": s, "b": b}, opset=6)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})["y"]
+    want = oracle(model, {"x": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

@@ -231,3 +231,104 @@ def test_squeeze_of_a_symbolic_dim_checks_it_at_run_time():
     _runs_like_onnxruntime(model, [{"x": rand(1, 4)}])
     with pytest.raises(pocketml.PocketMLError, match="reshape"):
         pocketml.Session(pocketml.convert(model)).run({"x": rand(3, 4)})
+# ---- DepthToSpace / SpaceToDepth: NHWC in the runtime, every opset's mode default -----------------------------
+SPACE_DTYPES = ["float32", "float16", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+                "bool"]
+
+
+@pytest.mark.parametrize("opset,mode", [(1, None), (11, "DCR"), (13, "CRD"), (28, "DCR")])
+@pytest.mark.parametrize("shape,bs", [((2, 12, 3, 5), 2), ((1, 9, 7, 1), 3), ((1, 27, 2, 3), 3), ((1, 5, 3, 4), 1),
+                                      ((1, 4, 13, 17), 2)])
+def test_depth_to_space(opset, mode, shape, bs):
+    x = rand(*shape)
+    attrs = {"blocksize": bs, **({"mode": mode} if mode else {})}
+    check_typed("DepthToSpace", {"x": x}, attrs, opset=opset)
+
+
+@pytest.mark.parametrize("opset,mode", [(1, None), (13, None), (28, "DCR"), (28, "CRD")])
+@pytest.mark.parametrize("shape,bs", [((2, 3, 4, 6), 2), ((1, 1, 9, 3), 3), ((1, 5, 3, 4), 1), ((1, 2, 26, 34), 2)])
+def test_space_to_depth(opset, mode, shape, bs):
+    x = rand(*shape)
+    attrs = {"blocksize": bs, **({"mode": mode} if mode else {})}
+    check_typed("SpaceToDepth", {"x": x}, attrs, opset=opset)
+
+
+@pytest.mark.parametrize("dtype", SPACE_DTYPES)
+def test_space_depth_dtypes(dtype):
+    x = small((2, 8, 3, 5), dtype)
+    for mode in ("DCR", "CRD"):
+        check_typed("DepthToSpace", {"x": x}, {"blocksize": 2, "mode": mode}, opset=13)
+        check_typed("SpaceToDepth", {"x": small((1, 3, 6, 4), dtype)}, {"blocksize": 2, "mode": mode}, opset=28)
+
+
+def test_space_depth_round_trip_cancels_transposes():
+    """The layout pass cancels the transposes between the two NHWC ops: one pair is left."""
+    x = rand(1, 8, 6, 4)
+    d2s = helper.make_node("DepthToSpace", ["x"], ["t"], blocksize=2, mode="CRD")
+    s2d = helper.make_node("SpaceToDepth", ["t"], ["y"], blocksize=2)
+    model = make([d2s, s2d], {"x": (F, x.shape)}, {"y": (F, None)}, opset=13)
+    converted = pocketml.convert(model)
+    assert [n.op for n in converted.graph.nodes] == ["Transpose", "DepthToSpace", "SpaceToDepth", "Transpose"]
+    got = pocketml.Session(converted).run({"x": x})["y"]
+    t = x.reshape(1, 2, 2, 2, 6, 4).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 12, 8)
+    want = t.reshape(1, 2, 6, 2, 4, 2).transpose(0, 3, 5, 1, 2, 4).reshape(1, 8, 6, 4)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_space_depth_bad_input_is_a_clear_error():
+    x = rand(1, 6, 4, 4)
+    with pytest.raises(pocketml.PocketMLError, match=r"DepthToSpace.*blocksize"):
+        pocketml.convert(one_node("DepthToSpace", {"x": x}, {"blocksize": 2}, opset=13))
+    with pytest.raises(UnsupportedOpError, match=r"SpaceToDepth.*rank 4"):
+        import_onnx(one_node("SpaceToDepth", {"x": rand(2, 4, 4)}, {"blocksize": 2}, opset=13))
+
+
+# ---- EyeLike: the dtype attribute or x's, any k --------------------------------------------------------------
+@pytest.mark.parametrize("opset", [9, 22])
+@pytest.mark.parametrize("shape,k", [((3, 5), 0), ((5, 3), 2), ((13, 13), -4), ((2, 3), 9), ((1, 127), -1),
+                                     ((127, 1), -126)])
+def test_eye_like(opset, shape, k):
+    x = rand(*shape)
+    check_typed("EyeLike", {"x": x}, {"k": k}, opset=opset)
+    check_typed("EyeLike", {"x": x}, {"k": k, "dtype": TensorProto.INT64}, opset=opset)
+
+
+@pytest.mark.parametrize("dtype", SPACE_DTYPES)
+def test_eye_like_dtypes(dtype):
+    x = small((4, 7), dtype)
+    check_typed("EyeLike", {"x": x}, {"k": 1}, opset=22)
+    onnx_type = T[np.dtype(dtype)]
+    check_typed("EyeLike", {"x": small((5, 3), "int8")}, {"k": -1, "dtype": onnx_type}, opset=22)
+
+
+def test_eye_like_of_a_runtime_shape_and_errors():
+    """x's data is never read: its symbolic shape comes from the feed, the eye is built while planning."""
+    node = helper.make_node("EyeLike", ["x"], ["y"], k=1)
+    model = make([node], {"x": (F, ["n", 4])}, {"y": (F, None)}, opset=22)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": rand(6, 4)})["y"]
+    np.testing.assert_array_equal(got, np.eye(6, 4, 1, dtype=np.float32))
+    with pytest.raises(UnsupportedOpError, match=r"EyeLike.*dtype STRING"):
+        import_onnx(one_node("EyeLike", {"x": rand(2, 2)}, {"dtype": TensorProto.STRING}, opset=22))
+
+
+def test_super_resolution_tail_runs_channels_last():
+    """Conv -> InstanceNormalization -> Relu -> Conv -> DepthToSpace (a style-transfer / sub-pixel
+    super-resolution tail): one transpose in and one out, everything between runs NHWC."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 3, 9, 7)).astype(np.float32)
+    w1, w2 = (rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((8, 3, 3, 3), (12, 8, 3, 3)))
+    s, b = rng.standard_normal(8).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("InstanceNormalization", ["c1", "s", "b"], ["n1"]),
+             helper.make_node("Relu", ["n1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
+             helper.make_node("DepthToSpace", ["c2"], ["y"], blocksize=2, mode="CRD")]
+    inits = {"w1": w1, "w2": w2, "s": s, "b": b}
+    model = make(nodes, {"x": (F, x.shape)}, {"y": (F, None)}, inits, opset=13)
+    converted = pocketml.convert(model)
+    assert [n.op for n in converted.graph.nodes] == ["Transpose", "Conv", "GroupNormalization", "Relu", "Conv",
+                                                     "DepthToSpace", "Transpose"]
+    want = oracle(model, {"x": x})[0]
+    for threads in (1, 2):
+        got = pocketml.Session(converted, threads=threads).run({"x": x})["y"]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

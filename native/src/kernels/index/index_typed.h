@@ -1,6 +1,6 @@
 /*
  * kernels/index/index_typed.h — the type-generic kernels of the index family: TopK's sort,
- * CumSum, the scatter reductions, Range and OneHot's index conversion. One table per dtype
+ * CumSum/CumProd, the scatter reductions, Range and OneHot's index conversion. One table per dtype
  * (kernels/index/index_typed__scalar.c instantiates one macro template per dtype class),
  * reached through ctx->config->typed.index[dtype].
  *
@@ -17,8 +17,8 @@
  * larger values first when largest (else smaller), equal values in index order, a float
  * NaN counts as the largest. tmp holds n scratch indices. */
 typedef void (*pml_topk_sort_fn)(const void *x, int64_t stride, int64_t n, int largest, int64_t *idx, int64_t *tmp);
-/* y = running sum of x [outer, n, inner] along n (exclusive: without the element itself;
- * reverse: from the end). y must not alias x. */
+/* y = running sum (CumSum) or product (CumProd) of x [outer, n, inner] along n (exclusive:
+ * without the element itself; reverse: from the end). y must not alias x. */
 typedef void (*pml_cumsum_fn)(const void *x, void *y, int64_t outer, int64_t n, int64_t inner, int exclusive,
                               int reverse);
 /* y[off[t] + e] = y[off[t] + e] (op) upd[t * slice + e], in order t = 0..tuples-1;
@@ -34,6 +34,7 @@ typedef void (*pml_range_typed_fn)(const void *start, const void *delta, int64_t
 typedef struct pml_index_typed {
     pml_topk_sort_fn topk_sort;     /* NULL for bool */
     pml_cumsum_fn cumsum;           /* NULL for bool */
+    pml_cumsum_fn cumprod;          /* NULL for bool */
     pml_scatter_reduce_fn scatter;
     pml_range_typed_fn range;             /* NULL for bool */
     pml_to_index_fn to_index;             /* NULL for bool */

@@ -1,6 +1,6 @@
 /*
  * kernels/index/index_typed__scalar.c — the type-generic kernels of the index family
- * (contracts in kernels/index/index_typed.h): TopK's stable merge sort, CumSum, the
+ * (contracts in kernels/index/index_typed.h): TopK's stable merge sort, CumSum/CumProd, the
  * scatter reductions and Range, each written once as a macro template over
  * (T, compute type V, load, store) and instantiated per dtype. Floats compute in float32
  * (Range in double) and round once per stored element; integers compute in uint64 and
@@ -43,20 +43,21 @@
         if (src != idx) memcpy(idx, src, (size_t)n * sizeof *idx);                                                    \
     }
 
-/* Running sum along n in V, stored (rounded) once per element. */
-#define PML_CUMSUM(NAME, T, V, LOAD, STORE, ADD)                                                                     \
-    static void NAME##_cumsum(const void *xv, void *yv, int64_t outer, int64_t n, int64_t inner, int excl,          \
+/* Running sum (KIND cumsum, OP add, ID 0) or product (cumprod, mul, 1) along n in V, stored
+ * (rounded) once per element. */
+#define PML_CUMULATE(NAME, KIND, T, V, LOAD, STORE, OP, ID)                                                         \
+    static void NAME##_##KIND(const void *xv, void *yv, int64_t outer, int64_t n, int64_t inner, int excl,         \
                               int rev) {                                                                              \
         const T *x = (const T *)xv;                                                                                   \
         T *y = (T *)yv;                                                                                               \
         for (int64_t o = 0; o < outer; o++)                                                                           \
             for (int64_t j = 0; j < inner; j++) {                                                                     \
-                V acc = 0;                                                                                            \
+                V acc = ID;                                                                                           \
                 for (int64_t s = 0; s < n; s++) {                                                                     \
                     int64_t at = (o * n + (rev ? n - 1 - s : s)) * inner + j;                                         \
                     V v = LOAD(x[at]);                                                                                \
                     if (excl) y[at] = STORE(acc);                                                                     \
-                    acc = ADD(acc, v);                                                                                \
+                    acc = OP(acc, v);                                                                                 \
                     if (!excl) y[at] = STORE(acc);                                                                    \
                 }                                                                                                     \
             }                                                                                                         \
@@ -91,8 +92,8 @@
     }
 
 #define PML_TABLE(NAME)                                                                                              \
-    const pml_index_typed pml_##NAME##_index_typed__scalar = {NAME##_topk_sort, NAME##_cumsum, NAME##_scatter,        \
-                                                              NAME##_range, NAME##_to_index};
+    const pml_index_typed pml_##NAME##_index_typed__scalar = {NAME##_topk_sort, NAME##_cumsum, NAME##_cumprod,        \
+                                                              NAME##_scatter, NAME##_range, NAME##_to_index};
 
 /* ---- floats ---------------------------------------------------------------------------------------------------- */
 
@@ -108,7 +109,8 @@
 
 #define PML_INDEX_FLOAT(NAME, T, LOAD, STORE, GT)                                                                    \
     PML_TOPK_SORT(NAME, T, float, LOAD, PML_ISNAN_F)                                                                  \
-    PML_CUMSUM(NAME, T, float, LOAD, STORE, PML_ADD_F)                                                                \
+    PML_CUMULATE(NAME, cumsum, T, float, LOAD, STORE, PML_ADD_F, 0.0f)                                               \
+    PML_CUMULATE(NAME, cumprod, T, float, LOAD, STORE, PML_MUL_F, 1.0f)                                              \
     PML_SCATTER(NAME, T, LOAD, STORE, PML_ADD_F, PML_MUL_F, GT)                                                       \
     PML_TO_INDEX(NAME, T, float, LOAD, PML_FITS_F)                                                                    \
     static void NAME##_range(const void *s, const void *d, int64_t n, void *yv) {                                   \
@@ -130,7 +132,8 @@ PML_INDEX_FLOAT(f16, uint16_t, PML_LOAD_F16, PML_STORE_F16, PML_GT_F16)
 
 #define PML_INDEX_INT(NAME, T, FITS)                                                                                  \
     PML_TOPK_SORT(NAME, T, T, PML_ID, PML_ISNAN_I)                                                                    \
-    PML_CUMSUM(NAME, T, uint64_t, (uint64_t), (T), PML_ADD_U)                                                         \
+    PML_CUMULATE(NAME, cumsum, T, uint64_t, (uint64_t), (T), PML_ADD_U, 0)                                           \
+    PML_CUMULATE(NAME, cumprod, T, uint64_t, (uint64_t), (T), PML_MUL_U, 1)                                          \
     PML_SCATTER(NAME, T, (uint64_t), (T), PML_ADD_U, PML_MUL_U, PML_GT_I)                                             \
     PML_TO_INDEX(NAME, T, T, PML_ID, FITS)                                                                            \
     static void NAME##_range(const void *s, const void *d, int64_t n, void *yv) {                                   \
@@ -155,4 +158,4 @@ PML_INDEX_INT(u64, uint64_t, PML_FITS_U64)
 #define PML_GT_B(a, b) ((a) > (b))
 PML_SCATTER(b8, uint8_t, PML_ID, (uint8_t), PML_OR, PML_AND, PML_GT_B)
 
-const pml_index_typed pml_b8_index_typed__scalar = {NULL, NULL, b8_scatter, NULL, NULL};
+const pml_index_typed pml_b8_index_typed__scalar = {NULL, NULL, NULL, b8_scatter, NULL, NULL};

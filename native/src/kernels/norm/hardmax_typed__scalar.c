@@ -8,8 +8,7 @@
 #define PML_LD_f16(v) pml_f16_to_f32_scalar(v)
 
 #define PML_HARDMAX(D, T, ONE)                                                                          \
-    static void pml_##D##_hardmax__scalar(size_t outer, size_t len, size_t inner, const void *xv,      \
-                                          void *yv) {                                                   \
+    void pml_##D##_hardmax__scalar(size_t outer, size_t len, size_t inner, const void *xv, void *yv) { \
         const T *x = (const T *)xv;                                                                     \
         T *y = (T *)yv;                                                                                 \
         memset(y, 0, outer * len * inner * sizeof(T));                                                  \
@@ -28,6 +27,3 @@
 
 PML_HARDMAX(f32, float, 1.0f)
 PML_HARDMAX(f16, uint16_t, 0x3C00u)
-
-const pml_norm_typed pml_f32_norm_typed__scalar = {.hardmax = pml_f32_hardmax__scalar};
-const pml_norm_typed pml_f16_norm_typed__scalar = {.hardmax = pml_f16_hardmax__scalar};
