@@ -340,18 +340,25 @@ def pad(ctx: Context, node: OnnxNode) -> None:
         pads, value = [int(p) for p in node.attrs["pads"]], node.attrs.get("value", 0.0)
     else:
         pads, runtime = runtime_param(ctx, 1, "pads", required=True)
-        value_t = ctx.param(2, "constant_value")
-        value = 0.0 if value_t is None or np.asarray(value_t).size == 0 else np.asarray(value_t).reshape(-1)[0]
-        axes_t = ctx.param(3, "axes")
-        if runtime is not None:  # computed at run time: the runtime reads them while planning
-            if axes_t is not None:
-                raise ctx.unsupported("pads computed at run time together with an axes input are not supported; "
-                                      "give pads for every axis or make them constant")
-            ctx.emit1("Pad", [x, runtime], node.output(0), {"mode": _PAD_MODES[mode],
-                                                             **fill_attrs(value, ctx.dtype(x))})
+        axes, runtime_axes = runtime_param(ctx, 3, "axes")
+        value_name = node.input(2)
+        value_t = ctx.const(value_name) if value_name else None
+        runtime_value = value_name if value_name and value_t is None else None
+        if value_t is not None and np.asarray(value_t).size == 0:
+            value_t = None
+        value = 0.0 if value_t is None else np.asarray(value_t).reshape(-1)[0]
+        if runtime is not None or runtime_axes is not None or runtime_value is not None:
+            # computed at run time: pads and axes are read while planning, the value at run time
+            attrs = {"mode": _PAD_MODES[mode], **fill_attrs(value, ctx.dtype(x))}
+            if runtime is None:
+                attrs["pads"] = pads
+            if runtime_axes is None and axes is not None:
+                attrs["axes"] = norm_axes(ctx, axes, rank)
+            ins = [x, runtime or "", runtime_value or "", runtime_axes or ""]
+            ctx.emit1("Pad", ins, node.output(0), attrs)
             return
-        if axes_t is not None:  # opset 18: pads only for the listed axes
-            axes = norm_axes(ctx, ints(axes_t), rank)
+        if axes is not None:  # opset 18: pads only for the listed axes
+            axes = norm_axes(ctx, axes, rank)
             if len(pads) != 2 * len(axes):
                 raise ctx.error(f"pads {pads} need 2 values per axis in {axes}")
             full = [0] * (2 * rank)

@@ -102,9 +102,13 @@ def _clip_bound(t) -> float:
 @handler("Dropout")
 def dropout(ctx: Context, node: OnnxNode) -> None:
     if node.opset >= 12 and node.input(2):
-        training = ctx.param(2, "training_mode")
-        if bool(np.asarray(training).reshape(-1)[0]):
-            raise ctx.unsupported("training_mode=true is not supported (inference only)")
+        ratio = ctx.const(node.input(1)) if node.input(1) else np.array(0.5)
+        training = ctx.const(node.input(2))
+        # a zero ratio keeps every element in training mode too, whatever training_mode is at run time
+        zero_ratio = ratio is not None and float(np.asarray(ratio).reshape(-1)[0]) == 0.0
+        if not zero_ratio and (training is None or bool(np.asarray(training).reshape(-1)[0])):
+            raise ctx.unsupported("training mode (training_mode true, or given at run time, with a non-zero ratio: "
+                                  "random masks) is not supported; inference only")
     ctx.emit1("Identity", [node.input(0)], node.output(0))
     mask = node.output(1)
     if ctx.is_consumed(mask):

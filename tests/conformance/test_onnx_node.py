@@ -64,9 +64,6 @@ UNSUPPORTED = {
     # parameters these cases feed at run time that the runtime cannot read while planning yet
     r"test_upsample_nearest": "nearest Upsample with scales fed at run time (its legacy rounding depends on "
                               "whether the values enlarge or shrink)",
-    r"test_constant_pad": "Pad's constant_value fed at run time (read at prepare, not yet at run)",
-    r"test_constant_pad_(negative_)?axes|test_center_crop_pad_crop_\w*axes_\w+_expanded":
-        "Pad's pads and axes both fed at run time",
 }
 
 

@@ -20,16 +20,40 @@ typedef struct pad_state {
     char *y;
 } pad_state;
 
+/* Begin/end pads of every axis: pads (attribute or input 1, read while planning) for the
+ * axes listed in 'axes' (attribute or input 3; all axes when absent), 0 elsewhere. */
+static pml_status pad_amounts(pml_kernel_ctx *ctx, int r, int64_t *full) {
+    int64_t pads[2 * PML_MAX_RANK], axes[PML_MAX_RANK];
+    int n, na, seen[PML_MAX_RANK] = {0};
+    pml_status s = pml_param_ints(ctx, 1, "pads", 0, pads, 2 * PML_MAX_RANK, &n);
+    if (s == PML_OK) s = pml_param_ints(ctx, 3, "axes", 0, axes, PML_MAX_RANK, &na);
+    if (s != PML_OK) return s;
+    if (na <= 0) /* absent (or empty): every axis */
+        for (na = 0; na < r; na++) axes[na] = na;
+    if (n != 2 * na)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "pads has %d entries; %d axes need %d", n < 0 ? 0 : n, na,
+                              2 * na);
+    for (int a = 0; a < 2 * r; a++) full[a] = 0;
+    for (int k = 0; k < na; k++) {
+        int a;
+        if ((s = pml_ew_axis(ctx, axes[k], r, "pad axis", &a)) != PML_OK) return s;
+        if (seen[a]++) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "axis %d appears twice in 'axes'", a);
+        full[a] = pads[k];
+        full[a + r] = pads[k + na];
+    }
+    return PML_OK;
+}
+
 static pml_status pad_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s;
     if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return s;
     int64_t pads[2 * PML_MAX_RANK];
-    int n, r = x->rank;
-    if ((s = pml_param_ints(ctx, 1, "pads", 0, pads, 2 * PML_MAX_RANK, &n)) != PML_OK) return s;
-    if (n != 2 * r)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "pads has %d entries; a rank-%d input needs %d", n < 0 ? 0 : n,
-                              r, 2 * r);
+    int r = x->rank;
+    if ((s = pad_amounts(ctx, r, pads)) != PML_OK) return s;
+    const pml_tensor *v = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    if (v && (v->dtype != x->dtype || pml_shape_numel(v->rank, v->dims) != 1))
+        return pml_node_error(ctx, PML_ERR_SHAPE, "constant_value must be one %s element", pml_dtype_name(x->dtype));
     int64_t mode = pml_attr_int(ctx->node, "mode", 0);
     if (mode < 0 || mode > 2)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mode %lld (supported: 0 constant, 1 reflect, 2 edge)",
@@ -55,8 +79,7 @@ static pml_status pad_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_tensor *x = ctx->in[0];
     int64_t pads[2 * PML_MAX_RANK];
-    int n;
-    pml_status ps = pml_param_ints(ctx, 1, "pads", 0, pads, 2 * PML_MAX_RANK, &n); /* infer checked them */
+    pml_status ps = pad_amounts(ctx, x->rank, pads); /* infer checked them */
     if (ps != PML_OK) return ps;
     st->mode = (int)pml_attr_int(ctx->node, "mode", 0);
     st->esize = pml_dtype_size(x->dtype);
@@ -184,6 +207,7 @@ static pml_status pad_run(pml_kernel_ctx *ctx) {
     pad_state *st = (pad_state *)ctx->state;
     st->x = (const char *)ctx->in[0]->data;
     st->y = (char *)ctx->out[0]->data;
+    if (ctx->n_in > 2 && ctx->in[2]) memcpy(st->value, ctx->in[2]->data, st->esize); /* a run-time constant_value */
     int64_t inner = st->out[st->rank - 1];
     if (ctx->out[0]->nbytes == 0) return PML_OK;
     pml_ew_parallel(ctx, pml_shape_numel(st->rank - 1, st->out), PML_EW_PARALLEL_MIN / inner + 1,

@@ -246,15 +246,29 @@ def _split_reference(inputs, attrs):
 PAD_MODES = {0: "constant", 1: "reflect", 2: "edge"}
 
 
+def _full_pads(pads, axes, rank) -> list:
+    """Begin/end pads of every axis from pads given for ``axes`` (all when empty)."""
+    axes = [a % rank for a in axes] if axes else list(range(rank))
+    if len(pads) != 2 * len(axes):
+        return list(pads)  # the caller reports the count
+    full = [0] * (2 * rank)
+    for k, a in enumerate(axes):
+        full[a], full[a + rank] = pads[k], pads[k + len(axes)]
+    return full
+
+
 def _pad_infer(node, ins):
     t, s = known(node, ins[0], "x")
     at = attrs_of(node)
-    if len(ins) > 1 and ins[1] is not None and not ins[1].is_const:  # pads computed at run time
-        if param_len(node, ins, 1, "pads") != 2 * len(s):
-            raise fail(node, f"pads need 2*rank={2 * len(s)} values")
+    if len(ins) > 2 and ins[2] is not None and (ins[2].dtype != t or prod(ins[2].shape or ()) != 1):
+        raise fail(node, f"constant_value must be one {t} element")
+    runtime = [i for i in (1, 3) if len(ins) > i and ins[i] is not None and not ins[i].is_const]
+    if runtime:  # pads or axes computed at run time: the runtime plans the sizes
         return [(t, tuple(fresh_dim(node, i) for i in range(len(s))))]
-    given = len(ins) > 1 and ins[1] is not None
-    pads, rank = ([int(v) for v in ins[1].const.reshape(-1)] if given else list(at["pads"])), len(s)
+    given = [len(ins) > i and ins[i] is not None for i in (1, 3)]
+    axes = [int(v) for v in ins[3].const.reshape(-1)] if given[1] else list(at["axes"])
+    pads = [int(v) for v in ins[1].const.reshape(-1)] if given[0] else list(at["pads"])
+    pads, rank = _full_pads(pads, axes, len(s)), len(s)
     if len(pads) != 2 * rank or at["mode"] not in PAD_MODES:
         raise fail(node, f"pads {pads} must have 2*rank={2 * rank} values and mode {at['mode']} be one of "
                          f"{PAD_MODES}")
@@ -272,7 +286,10 @@ def _pad_infer(node, ins):
 
 
 def _pad_reference(inputs, attrs):
-    x, pads = inputs[0], input_ints(inputs, 1, attrs, "pads")
+    x = inputs[0]
+    pads = _full_pads(input_ints(inputs, 1, attrs, "pads"), input_ints(inputs, 3, attrs, "axes"), x.ndim)
+    if len(inputs) > 2 and inputs[2] is not None:  # a run-time constant_value
+        attrs = {**attrs, "value_int": [], **fill_attrs(inputs[2], x.dtype)}
     r = x.ndim
     # negative pads crop first; the rest is an ordinary numpy pad
     x = x[tuple(slice(max(0, -pads[i]), x.shape[i] - max(0, -pads[i + r])) for i in range(r))]
@@ -409,9 +426,10 @@ define("Slice", 103, "tensor", ("x: T", "starts?: I", "ends?: I", "axes?: I", "s
 define("Split", 104, "tensor", ("x: T", "split?: I"), ("outputs*: T",),
        {"axis": Attr("int", 0), "split": Attr("ints", [])}, types=_MOVE,
        plan_inputs=("split",), infer=_split_infer, reference=_split_reference)
-define("Pad", 105, "tensor", ("x: T", "pads?: I64"), ("y: T",), {
+define("Pad", 105, "tensor", ("x: T", "pads?: I64", "value?: T", "axes?: I64"), ("y: T",), {
     "pads": Attr("ints", []), "mode": Attr("int", 0), "value": Attr("float", 0.0), "value_int": Attr("ints", []),
-}, types={**_MOVE, "I64": ("int64",)}, plan_inputs=("pads",), infer=_pad_infer, reference=_pad_reference)
+    "axes": Attr("ints", []),
+}, types={**_MOVE, "I64": ("int64",)}, plan_inputs=("pads", "axes"), infer=_pad_infer, reference=_pad_reference)
 define("Shape", 108, "tensor", ("x: T",), ("y: I64",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
        types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",), infer=_shape_infer, reference=_shape_reference)
 # ConstantOfShape's output dtype is its dtype attribute (any dtype, as the runtime checks)

@@ -113,8 +113,8 @@ def _slice(s, node, p):
 
 
 def _pad(s, node, p):
-    if len(node.inputs) > 1 and node.inputs[1]:
-        return None  # pads computed at run time cannot be remapped here
+    if any(node.inputs[1:]) or node.attrs.get("axes"):
+        return None  # pads/axes/value given at run time or per axis: left as they are
     r, pads = len(p), list(attr(node, "pads"))
     if len(pads) != 2 * r:
         return None

@@ -332,3 +332,21 @@ def test_super_resolution_tail_runs_channels_last():
     for threads in (1, 2):
         got = pocketml.Session(converted, threads=threads).run({"x": x})["y"]
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.uint8])
+def test_pad_value_pads_and_axes_fed_at_run_time(dtype):
+    node = helper.make_node("Pad", ["x", "p", "v", "a"], ["y0"], mode="constant")
+    model = helper.make_model(helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", T[np.dtype(dtype)], ["n", 4, 3]),
+                      helper.make_tensor_value_info("p", TensorProto.INT64, [4]),
+                      helper.make_tensor_value_info("v", T[np.dtype(dtype)], []),
+                      helper.make_tensor_value_info("a", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y0", T[np.dtype(dtype)], None)]), opset_imports=[helper.make_opsetid("", 18)])
+    session = pocketml.Session(pocketml.convert(model))
+    x = (np.arange(2 * 4 * 3) % 7).astype(dtype).reshape(2, 4, 3)
+    for pads, axes, value in [([1, 0, 2, 1], [0, -1], 9), ([0, 2, 1, -1], [2, 1], 3), ([1, 0, 2, 1], [0, -1], 5)]:
+        feeds = {"x": x, "p": np.array(pads, np.int64), "v": np.array(value, dtype), "a": np.array(axes, np.int64)}
+        got, want = session.run(feeds)["y0"], oracle(model, feeds)[0]
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
