@@ -140,6 +140,15 @@ def cast(ctx: Context, node: OnnxNode) -> None:
     _cast_to(ctx, node, ONNX_TO_DTYPE[to])
 
 
+@handler("BitCast")
+def bitcast(ctx: Context, node: OnnxNode) -> None:
+    to = int(node.attrs["to"])
+    if to not in ONNX_TO_DTYPE:
+        raise ctx.unsupported(f"bit cast to {onnx_dtype_name(to)} is not supported; supported: "
+                              f"{', '.join(ONNX_TO_DTYPE.values())}")
+    ctx.emit1("BitCast", [node.input(0)], node.output(0), {"to": ir.dtype_code(ONNX_TO_DTYPE[to])})
+
+
 @handler("CastLike", shape_aware=True)
 def cast_like(ctx: Context, node: OnnxNode) -> None:
     _cast_to(ctx, node, ctx.dtype(node.input(1)))

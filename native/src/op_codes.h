@@ -110,6 +110,7 @@ enum pml_op_code {
     PML_OP_SHRINK = 192,
     PML_OP_THRESHOLDEDRELU = 193,
     PML_OP_SOFTSIGN = 194,
+    PML_OP_BITCAST = 195,
     PML_OP_DEPTHTOSPACE = 200,
     PML_OP_SPACETODEPTH = 201,
     PML_OP_GROUPNORMALIZATION = 202,
@@ -245,6 +246,7 @@ enum pml_op_code {
     [192] = "Shrink", \
     [193] = "ThresholdedRelu", \
     [194] = "Softsign", \
+    [195] = "BitCast", \
     [200] = "DepthToSpace", \
     [201] = "SpaceToDepth", \
     [202] = "GroupNormalization", \

@@ -529,6 +529,10 @@ static const pml_port_schema k_softsign_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_softsign_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_bitcast_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_bitcast_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_depthtospace_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_depthtospace_out[] = {
@@ -741,6 +745,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SHRINK] = {"Shrink", 1, 1, 1, 1, 1, 1, k_shrink_in, k_shrink_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_THRESHOLDEDRELU] = {"ThresholdedRelu", 1, 1, 1, 1, 1, 1, k_thresholdedrelu_in, k_thresholdedrelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SOFTSIGN] = {"Softsign", 1, 1, 1, 1, 1, 1, k_softsign_in, k_softsign_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_BITCAST] = {"BitCast", 1, 1, 1, 1, 1, 1, k_bitcast_in, k_bitcast_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_DEPTHTOSPACE] = {"DepthToSpace", 1, 1, 1, 1, 1, 1, k_depthtospace_in, k_depthtospace_out, 0},
     [PML_OP_SPACETODEPTH] = {"SpaceToDepth", 1, 1, 1, 1, 1, 1, k_spacetodepth_in, k_spacetodepth_out, 0},
     [PML_OP_GROUPNORMALIZATION] = {"GroupNormalization", 3, 3, 1, 1, 3, 1, k_groupnormalization_in, k_groupnormalization_out, 0},

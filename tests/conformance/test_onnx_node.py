@@ -28,6 +28,7 @@ UNSUPPORTED = {
     r"test_cast(like)?(_no_saturate|_e8m0)?_\w*(BFLOAT16|DOUBLE|FLOAT8\w*|FLOAT4E2M1|INT4|UINT4|INT2|UINT2)\w*":
         "dtype outside pocketml's set (bfloat16, float64, float8/float4 and 2/4-bit integers)",
     r"test_(max|min)_float64": "float64 is outside pocketml's dtypes",
+    r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
     r"test_(averagepool|maxpool|lppool)_3d_\w+|test_convtranspose_3d": "3-D (volumetric) convolution and pooling",
     r"test_maxpool_with_argmax_\w+": "MaxPool's Indices output",
     r"test_batchnorm_\w+_training_mode|test_training_dropout\w*": "training-mode BatchNormalization and Dropout",

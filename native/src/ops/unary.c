@@ -260,6 +260,20 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
     return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
 }
 
+/* BitCast: the same bytes read as another dtype of the same width (the run is Identity's copy). */
+static pml_status bitcast_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    const pml_attr *to = pml_attr_find(ctx->node, "to");
+    if (!to || to->type != PML_ATTR_INT || !pml_schema_output_allows(ctx, 0, to->i))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute 'to' must be a supported dtype code");
+    if (pml_dtype_size((pml_dtype)to->i) != pml_dtype_size(x->dtype))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "%s and %s differ in width", pml_dtype_name(x->dtype),
+                              pml_dtype_name((pml_dtype)to->i));
+    return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
+}
+
 static pml_status cast_prepare(pml_kernel_ctx *ctx) {
     cast_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
@@ -354,10 +368,11 @@ PML_PREDICATE_DEF(g_isnan, PML_OP_ISNAN)
 PML_PREDICATE_DEF(g_isinf, PML_OP_ISINF)
 static const pml_op_def g_identity = {PML_OP_IDENTITY, identity_infer, NULL, identity_run, NULL};
 static const pml_op_def g_cast = {PML_OP_CAST, cast_infer, cast_prepare, cast_run, pml_ew_release};
+static const pml_op_def g_bitcast = {PML_OP_BITCAST, bitcast_infer, NULL, identity_run, NULL};
 
 const pml_op_def *const pml_unary_ops[] = {
     &g_relu, &g_leaky_relu, &g_clip, &g_sigmoid, &g_tanh, &g_hardsigmoid, &g_hardswish, &g_elu, &g_selu,
     &g_softplus, &g_sqrt, &g_exp, &g_log, &g_abs, &g_neg, &g_reciprocal, &g_floor, &g_ceil, &g_round,
     &g_sign, &g_sin, &g_cos, &g_erf, &g_gelu, &g_celu, &g_mish, &g_thresholded_relu, &g_softsign, &g_shrink,
     &g_tan, &g_asin, &g_acos, &g_atan, &g_sinh, &g_cosh, &g_asinh, &g_acosh, &g_atanh, &g_swish,
-    &g_isnan, &g_isinf, &g_identity, &g_cast, NULL};
+    &g_isnan, &g_isinf, &g_identity, &g_cast, &g_bitcast, NULL};

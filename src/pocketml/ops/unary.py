@@ -178,3 +178,17 @@ def _cast_reference(inputs, attrs):
 # to: a dtype code (pocketml.dtypes)
 define("Cast", 38, "unary", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={"T1": ANY, "T2": ANY},
        traits=("elementwise", "layout_agnostic"), infer=_cast_infer, reference=_cast_reference)
+
+
+def _bitcast_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    to = REGISTRY["BitCast"].attr(node, "to")
+    if to not in DTYPE_BY_CODE or np_dtype(DTYPE_BY_CODE[to]).itemsize != np_dtype(t).itemsize:
+        raise fail(node, f"attribute to={to} is not a dtype code of {t}'s width ({np_dtype(t).itemsize} bytes)")
+    return [(DTYPE_BY_CODE[to], s)]
+
+
+# BitCast (opset 26): the bytes of x read as dtype "to" of the same width (little endian, as the runtime)
+define("BitCast", 195, "unary", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={"T1": ANY, "T2": ANY},
+       traits=("elementwise", "layout_agnostic"), infer=_bitcast_infer,
+       reference=lambda ins, attrs: [np.require(ins[0], requirements="C").view(np_dtype(DTYPE_BY_CODE[attrs["to"]]))])

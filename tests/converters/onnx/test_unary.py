@@ -277,3 +277,20 @@ def test_activations_added_for_onnx(op, attrs, shape, dtype):
 def test_shrink_integers(dtype):
     x = values((3, 45), dtype, -20, 20)
     check_runtime(model_of("Shrink", {"x": x}, {"bias": 2.0, "lambd": 3.0}, opset=18), {"x": x})
+
+
+@pytest.mark.parametrize("src,dst", [(np.float32, np.int32), (np.int32, np.float32), (np.float16, np.uint16),
+                                     (np.int16, np.float16), (np.int8, np.uint8), (np.uint64, np.int64),
+                                     (np.uint32, np.float32)])
+def test_bitcast_reinterprets_the_bytes(src, dst):
+    # the definition of BitCast is numpy's view of the same little-endian bytes
+    x = np.frombuffer(RNG.integers(0, 256, size=5 * 3 * np.dtype(src).itemsize, dtype=np.uint8).tobytes(),
+                      src).reshape(5, 3)
+    if np.dtype(src).kind == "f":
+        x = np.where(np.isnan(x), src(1.5), x).astype(src)  # NaN payloads are not compared bit for bit below
+    node = helper.make_node("BitCast", ["x"], ["y0"], to=helper.np_dtype_to_tensor_dtype(np.dtype(dst)))
+    model = make([node], {"x": (helper.np_dtype_to_tensor_dtype(np.dtype(src)), x.shape)},
+                 {"y0": (helper.np_dtype_to_tensor_dtype(np.dtype(dst)), None)}, {}, 26)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})["y0"]
+    assert got.dtype == dst and got.shape == x.shape
+    np.testing.assert_array_equal(got.view(np.uint8), x.view(np.uint8).reshape(got.view(np.uint8).shape))
