@@ -1,6 +1,10 @@
 """ONNX pooling -> IR pools (NHWC), wrapped NCHW->NHWC and back.
 
-1-D pools become 2-D with H = 1. Global pools of 2-D inputs use the NHWC
+1-D pools become 2-D with H = 1. 3-D pools (MaxPool, AveragePool, LpPool)
+are separable: the box is a product of per-axis windows, so a 3-D pool is a
+2-D pool over (H, W) of [N, C*D, H, W] followed by a (kd, 1) pool over D of
+[N, C, D, H'*W'] -- exact for max, Lp and both average modes (each axis
+divides by its own count, full or valid). Global pools of 2-D inputs use the NHWC
 global pool; other ranks reduce the spatial axes directly (no layout change
 is needed for a reduction), except GlobalLpPool, which has no reduction for
 every p: 1-D inputs take its NHWC pool with H = 1, 3-D ones are refused.
@@ -8,6 +12,8 @@ LpPool's p (an int from opset 2; a float in opset 1, which the importer
 does not take) travels as a float attribute (default 2).
 """
 from __future__ import annotations
+
+import numpy as np
 
 from .context import Context, OnnxNode, handler
 from .layout import as_2d, from_nhwc, spatial_rank, to_nhwc, window_geometry
@@ -18,6 +24,9 @@ def pool(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     if ctx.is_consumed(node.output(1)):
         raise ctx.unsupported("the Indices output of MaxPool is not supported")
+    if ctx.rank(x) == 5:
+        _pool_3d(ctx, node, x)
+        return
     nd = spatial_rank(ctx, x, node.op_type)
     kernel = [int(k) for k in node.attrs["kernel_shape"]]
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, nd)
@@ -52,3 +61,51 @@ def global_lp_pool(ctx: Context, node: OnnxNode) -> None:
     nd = spatial_rank(ctx, x, node.op_type)
     y = ctx.emit1("GlobalLpPool", [to_nhwc(ctx, x)], attrs={"p": float(node.attrs.get("p", 2))})
     from_nhwc(ctx, y, node.output(0), nd + 2)
+
+
+def _pool_attrs(node: OnnxNode) -> dict:
+    attrs = {"ceil_mode": int(node.attrs.get("ceil_mode", 0))}
+    if node.op_type == "AveragePool":
+        attrs["count_include_pad"] = int(node.attrs.get("count_include_pad", 0))
+    if node.op_type == "LpPool":
+        attrs["p"] = float(node.attrs.get("p", 2))
+    return attrs
+
+
+def _reshape_parts(ctx: Context, x: str, parts: list, hint: str) -> str:
+    """Reshape x to ``parts``: ints, or (value, start, end) for the dims value's shape has there
+    (their product when several: one -1); a target with symbolic dims is computed while planning."""
+    dims = []
+    for p in parts:
+        if isinstance(p, int):
+            dims.append(p)
+            continue
+        d = ctx.shape(p[0])[p[1]:p[2]]
+        dims.append(d[0] if len(d) == 1 else (int(np.prod(d)) if all(isinstance(v, int) for v in d) else None))
+    if all(isinstance(d, int) for d in dims):
+        return ctx.reshape(x, dims, hint=hint)
+    pieces = [ctx.add_const(np.array([-1 if d is None else p], np.int64), "dims") if isinstance(p, int) or d is None
+              else ctx.emit1("Shape", [p[0]], attrs={"start": p[1], "end": p[2]}, hint="dims")
+              for p, d in zip(parts, dims)]
+    shape = ctx.emit1("Concat", pieces, attrs={"axis": 0}, hint="shape")
+    return ctx.emit1("Reshape", [x, shape], attrs={"shape": [], "allowzero": 0}, hint=hint)
+
+
+def _pool_3d(ctx: Context, node: OnnxNode, x: str) -> None:
+    """A 3-D pool as two separable 2-D pools (see the module docstring)."""
+    kernel = [int(k) for k in node.attrs["kernel_shape"]]
+    strides, dilations, pads = window_geometry(ctx, node, x, kernel, 3)
+    attrs = _pool_attrs(node)
+    c = ctx.shape(x)[1]
+    hw = ctx.emit1(node.op_type, [to_nhwc(ctx, _reshape_parts(ctx, x, [(x, 0, 1), (x, 1, 3), (x, 3, 4), (x, 4, 5)], "hw"))],
+                   attrs={**attrs, "kernel": kernel[1:], "strides": strides[1:], "dilations": dilations[1:],
+                          "pads": [pads[1], pads[2], pads[4], pads[5]]}, hint="pool_hw")
+    hw = from_nhwc(ctx, hw, ctx.new_name(f"{node.name}/pool_hw_nchw"), 4)      # [N, C*D, H', W']
+    cols = _reshape_parts(ctx, hw, [(x, 0, 1), c if isinstance(c, int) else (x, 1, 2), (x, 2, 3), (hw, 2, 4)],
+                          "d_cols")                                              # [N, C, D, H'*W']
+    d = ctx.emit1(node.op_type, [to_nhwc(ctx, cols)],
+                  attrs={**attrs, "kernel": [kernel[0], 1], "strides": [strides[0], 1], "dilations": [dilations[0], 1],
+                         "pads": [pads[0], 0, pads[3], 0]}, hint="pool_d")
+    d = from_nhwc(ctx, d, ctx.new_name(f"{node.name}/pool_d_nchw"), 4)           # [N, C, D', H'*W']
+    out = _reshape_parts(ctx, d, [(d, 0, 1), (d, 1, 2), (d, 2, 3), (hw, 2, 3), (hw, 3, 4)], "unflatten")
+    ctx.emit1("Identity", [out], node.output(0))

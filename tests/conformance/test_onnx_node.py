@@ -4,7 +4,7 @@ supported list (onnx_cases.SUPPORTED_ONNX_OPS, issue 2's op list).
 
 Cases that exercise something pocketml does not support (a dtype outside its
 eleven: float64, bfloat16, float8/float4, 2/4-bit integers, strings; float16
-through conv/attention; training-mode outputs, 3-D pooling...) are listed in
+through conv/attention; training-mode outputs, 3-D transposed convolution...) are listed in
 UNSUPPORTED with the reason. Every input is fed at run time as the case defines it,
 parameter inputs (a Reshape's shape, Slice bounds, reduction axes, Pad's pads...) included:
 the session reads those while planning. They still run: they must fail with a clear pocketml error (never a crash, never a wrong answer),
@@ -29,7 +29,7 @@ UNSUPPORTED = {
         "dtype outside pocketml's set (bfloat16, float64, float8/float4 and 2/4-bit integers)",
     r"test_(max|min)_float64": "float64 is outside pocketml's dtypes",
     r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
-    r"test_(averagepool|maxpool|lppool)_3d_\w+|test_convtranspose_3d": "3-D (volumetric) convolution and pooling",
+    r"test_convtranspose_3d": "3-D (volumetric) transposed convolution",
     r"test_maxpool_with_argmax_\w+": "MaxPool's Indices output",
     r"test_batchnorm_\w+_training_mode|test_training_dropout\w*": "training-mode BatchNormalization and Dropout",
     r"test_resize_\w+_antialias": "Resize antialias=1",

@@ -142,3 +142,29 @@ def test_lp_pool_bad_p():
     x = rand(1, 1, 4, 4)
     with pytest.raises(Exception, match="p=0"):
         import_onnx(one_node("LpPool", {"x": x}, {"kernel_shape": [2, 2], "p": 0}, opset=18))
+
+
+POOL_3D = [
+    ("MaxPool", {"kernel_shape": [2, 3, 2], "strides": [2, 1, 2]}),
+    ("MaxPool", {"kernel_shape": [3, 3, 3], "pads": [1, 0, 1, 1, 2, 0], "dilations": [1, 2, 1], "ceil_mode": 1}),
+    ("AveragePool", {"kernel_shape": [2, 2, 3], "pads": [1, 1, 1, 0, 1, 1], "count_include_pad": 0}),
+    ("AveragePool", {"kernel_shape": [3, 2, 2], "pads": [1, 1, 0, 1, 0, 1], "count_include_pad": 1,
+                     "strides": [2, 2, 1], "ceil_mode": 1}),
+    ("LpPool", {"kernel_shape": [2, 2, 2], "p": 3, "strides": [1, 2, 2]}),
+]
+
+
+@pytest.mark.parametrize("op,attrs", POOL_3D)
+def test_3d_pools_match_onnxruntime_on_symbolic_volumes(op, attrs):
+    # separable: a (H, W) pool then a depth pool, exact for max, Lp and both average modes
+    node = helper.make_node(op, ["x"], ["y0"], **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "d", "h", "w"])],
+                              [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in [(1, 3, 5, 6, 7), (2, 3, 4, 9, 5), (1, 3, 5, 6, 7)]:
+        x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+        got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
