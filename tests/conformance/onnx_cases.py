@@ -38,6 +38,8 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
                        "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean", "LpPool", "GlobalLpPool"}
 # the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
+# signal processing for audio front-ends (converters/onnx/ops_signal.py)
+SUPPORTED_ONNX_OPS |= {"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
