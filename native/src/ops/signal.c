@@ -207,7 +207,7 @@ static pml_status stft_geometry(const pml_kernel_ctx *ctx, const pml_tensor *x, 
 static pml_status stft_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     dft_geom g;
-    int64_t step, frames, win;
+    int64_t step = 0, frames = 0, win = -1;
     pml_status s;
     if ((s = complex_input(ctx, 0, "signal", &x)) != PML_OK) return s;
     if ((s = stft_geometry(ctx, x, &g, &step, &frames, &win)) != PML_OK) return s;
@@ -217,7 +217,7 @@ static pml_status stft_infer(pml_kernel_ctx *ctx) {
 
 static pml_status stft_prepare(pml_kernel_ctx *ctx) {
     dft_geom g;
-    int64_t step, frames, win;
+    int64_t step = 0, frames = 0, win = -1;
     pml_status s = stft_geometry(ctx, ctx->in[0], &g, &step, &frames, &win);
     if (s != PML_OK || (s = signal_prepare(ctx, &g, 2 * (size_t)g.len)) != PML_OK) return s;
     signal_state *st = (signal_state *)ctx->state;

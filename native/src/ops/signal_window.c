@@ -54,7 +54,7 @@ static void table_finish(const pml_kernel_ctx *ctx, const float *values, size_t 
 /* ---- windows ------------------------------------------------------------------------------------------- */
 
 static pml_status window_infer(pml_kernel_ctx *ctx) {
-    pml_dtype out;
+    pml_dtype out = PML_FLOAT32;
     int64_t size;
     pml_status s;
     if ((s = output_dtype(ctx, &out)) != PML_OK) return s;
@@ -99,7 +99,7 @@ static pml_status scalar_input(const pml_kernel_ctx *ctx, int i, const char *rol
 static pml_status mel_infer(pml_kernel_ctx *ctx) {
     static const char *roles[5] = {"num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz",
                                    "upper_edge_hertz"};
-    pml_dtype out;
+    pml_dtype out = PML_FLOAT32;
     int64_t mels, len;
     pml_status s;
     if ((s = output_dtype(ctx, &out)) != PML_OK) return s;

@@ -183,7 +183,8 @@ def _window_reference(name):
         denom = size if attrs["periodic"] else size - 1
         with np.errstate(divide="ignore", invalid="ignore"):
             phase = 2 * np.pi * np.arange(size) / denom
-        w = a0 - a1 * np.cos(phase) + a2 * np.cos(2 * phase)
+        # float64, rounded to float32 once (as the C kernel), then cast: 0.9999999999999999 -> 1
+        w = (a0 - a1 * np.cos(phase) + a2 * np.cos(2 * phase)).astype(np.float32)
         with np.errstate(invalid="ignore"):
             return [w.astype(dtypes.BY_CODE[attrs["output_datatype"]].np)]
     return reference
@@ -221,7 +222,7 @@ def _mel_reference(inputs, attrs):
         fall = (hi - j) / (hi - mid) if hi > mid else np.zeros(len(j))
         out[:, i] = np.where((j >= lo) & (j <= mid), rise, 0.0)
         out[:, i] = np.where((j >= mid) & (j < hi), fall, out[:, i])
-    return [out.astype(dtypes.BY_CODE[attrs["output_datatype"]].np)]
+    return [out.astype(np.float32).astype(dtypes.BY_CODE[attrs["output_datatype"]].np)]
 
 
 define("DFT", 300, "signal", ("x: T", "dft_length?: I", "axis?: I"), ("y: T",),
