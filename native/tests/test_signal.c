@@ -3,7 +3,8 @@
  * against a naive double-precision DFT at awkward lengths (1, 2, 3, 5, 7, 8,
  * 13, 16, 31, 67, 100, 127, 512, 1009); DFT (every axis, real/complex input,
  * inverse, onesided, dft_length padding/truncation, float16) and STFT
- * through the op lifecycle against the same naive loop; the windows and the
+ * through the op lifecycle against the same naive loop (and on 2 threads, bit
+ * for bit against 1); the windows and the
  * mel filterbank against their formulas; and the error paths (bad axis,
  * lengths, shapes, dtypes, unknown plan-time inputs).
  */
@@ -143,6 +144,18 @@ static void test_stft_op(void) {
         }
 }
 
+/* Enough lines to spread over threads: 2 threads must match the reference bit for bit. */
+static void test_threaded(void) {
+    int64_t d[3] = {64, 512, 1}, sd[3] = {2, 16000, 1}, wd[1] = {400}, step = 160;
+    pml_tensor x = tt_rand(3, d, -1, 1), s = tt_rand(3, sd, -1, 1), w = tt_rand(1, wd, 0, 1);
+    pml_tensor st = t_i64(0, NULL, &step, 1);
+    pml_tensor *in[1] = {&x}, *sin_[3] = {&s, &st, &w};
+    pml_attr at = attr_int("axis", 1);
+    tt_check_isa("DFT threaded", PML_OP_DFT, &at, 1, in, 1, -1, 0, NULL);
+    tt_check_isa("STFT threaded", PML_OP_STFT, NULL, 0, sin_, 3, -1, 0, NULL);
+    tt_free(&x), tt_free(&s), tt_free(&w), tt_free(&st);
+}
+
 static void test_windows(void) {
     static const int ops[3] = {PML_OP_HANNWINDOW, PML_OP_HAMMINGWINDOW, PML_OP_BLACKMANWINDOW};
     static const double coef[3][3] = {{0.5, 0.5, 0}, {25.0 / 46, 21.0 / 46, 0}, {0.42, 0.5, 0.08}};
@@ -238,6 +251,7 @@ int main(void) {
     test_dft_op();
     test_dft_f16();
     test_stft_op();
+    test_threaded();
     test_windows();
     test_mel();
     test_errors();

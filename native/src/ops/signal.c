@@ -7,12 +7,13 @@
  * Lengths, the DFT axis and the STFT frame step/length shape the output, so
  * they are read while planning (ops/params.h). prepare builds the FFT plan
  * (twiddles, Bluestein tables) into the op state and asks for scratch: one
- * line of L complex values plus the transform's work memory; run moves each
- * line into scratch (float16 widens there), transforms it and stores the bins.
+ * line of L complex values plus the transform's work memory per thread; run
+ * moves each line into its thread's scratch (float16 widens there),
+ * transforms it and stores the bins. Lines are spread over the session's
+ * threads in contiguous chunks.
  * A forward transform of a real signal of even length takes the real FFT
  * (half the work; the DC and Nyquist bins exactly real); the bins past L/2 of
  * a two-sided output are then the mirrored conjugates.
- * Lines run one after another on the caller (the scratch holds one line).
  */
 #include <string.h>
 
@@ -93,6 +94,8 @@ typedef struct signal_state {
     dft_geom g;
     int64_t step, frames, win_len; /* STFT */
     int real;                      /* the plan is a real FFT plan (real forward transform, even length) */
+    int threads;                   /* per-thread scratch slots (the pool's size at prepare) */
+    size_t slot;                   /* floats of one thread's scratch: a line and the FFT's work */
     pml_fft_plan plan;
     float tables[];
 } signal_state;
@@ -110,7 +113,41 @@ static pml_status signal_prepare(pml_kernel_ctx *ctx, const dft_geom *g, size_t 
     st->g = *g;
     st->real = real;
     pml_fft_plan_init(&st->plan, (size_t)g->len, real, st->tables);
-    ctx->scratch_size = (2 * (size_t)g->len + pml_fft_work_floats(&st->plan) + extra_scratch_floats) * sizeof(float);
+    st->threads = pml_threadpool_size(ctx->pool);
+    st->slot = (2 * (size_t)g->len + pml_fft_work_floats(&st->plan) + 15) / 16 * 16; /* 64-byte aligned slots */
+    ctx->scratch_size = (extra_scratch_floats + st->slot * (size_t)st->threads) * sizeof(float);
+    return PML_OK;
+}
+
+/* The lines of a run, chunked over the pool; each task transforms lines [begin, end) in its thread's slot. */
+typedef struct signal_job {
+    const pml_kernel_ctx *ctx;
+    const signal_state *st;
+    float *slots;      /* st->threads slots of st->slot floats */
+    const float *win;  /* STFT: the window as (w, 0) pairs, or NULL */
+    int64_t lines, per_task;
+    void (*line)(const struct signal_job *j, int64_t line, float *buf, float *work);
+} signal_job;
+
+static void signal_task(void *arg, int64_t task, int thread) {
+    const signal_job *j = (const signal_job *)arg;
+    float *buf = j->slots + (size_t)thread * j->st->slot, *work = buf + 2 * j->st->g.len;
+    const int64_t end = (task + 1) * j->per_task < j->lines ? (task + 1) * j->per_task : j->lines;
+    for (int64_t l = task * j->per_task; l < end; l++) j->line(j, l, buf, work);
+}
+
+static pml_status signal_run_lines(const pml_kernel_ctx *ctx, signal_job *j) {
+    const signal_state *st = j->st;
+    if (pml_threadpool_size(ctx->pool) > st->threads)
+        return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
+                              pml_threadpool_size(ctx->pool), st->threads);
+    if (j->lines == 0) return PML_OK;
+    /* a line costs ~ L log L; below PML_EW_PARALLEL_MIN elements of work one task runs on the caller */
+    const int64_t work = j->lines * st->g.len, tasks_max = (int64_t)st->threads * 4;
+    int64_t tasks = work < PML_EW_PARALLEL_MIN || st->threads < 2 ? 1 : (j->lines < tasks_max ? j->lines : tasks_max);
+    j->per_task = (j->lines + tasks - 1) / tasks;
+    tasks = (j->lines + j->per_task - 1) / j->per_task;
+    pml_parallel_for(tasks > 1 ? ctx->pool : NULL, tasks, signal_task, j);
     return PML_OK;
 }
 
@@ -139,31 +176,33 @@ static void real_forward(const signal_state *st, float *buf, float *work, int on
         for (int64_t j = len / 2 + 1; j < len; j++) buf[2 * j] = buf[2 * (len - j)], buf[2 * j + 1] = -buf[2 * (len - j) + 1];
 }
 
-static pml_status dft_run(pml_kernel_ctx *ctx) {
-    const signal_state *st = (const signal_state *)ctx->state;
+static void dft_line(const signal_job *j, int64_t line, float *buf, float *work) {
+    const signal_state *st = j->st;
     const dft_geom *g = &st->g;
-    const size_t xes = pml_dtype_size(ctx->in[0]->dtype);
-    float *buf = (float *)ctx->scratch, *work = buf + 2 * g->len;
+    const size_t es = pml_dtype_size(j->ctx->in[0]->dtype);
+    const int64_t o = line / g->inner, i = line % g->inner;
     const int irfft = g->inverse && g->onesided;
     const int64_t take = irfft ? (g->n < g->len / 2 + 1 ? g->n : g->len / 2 + 1) : (g->n < g->len ? g->n : g->len);
+    const char *x = (const char *)j->ctx->in[0]->data + (size_t)((o * g->n * g->inner + i) * g->c_in) * es;
+    char *y = (char *)j->ctx->out[0]->data + (size_t)((o * g->out_len * g->inner + i) * g->c_out) * es;
+    if (st->real) {
+        st->k->load_real(x, (size_t)take, (size_t)g->inner, buf);
+        memset(buf + take, 0, (size_t)(g->len - take) * sizeof(float));
+        real_forward(st, buf, work, g->onesided);
+    } else {
+        st->k->load(x, (size_t)take, (size_t)(g->inner * g->c_in), g->c_in, buf);
+        if (irfft) hermitian_fill(buf, take, g->len);
+        else memset(buf + 2 * take, 0, (size_t)(g->len - take) * 2 * sizeof(float));
+        st->k->fft(&st->plan, buf, g->inverse, work);
+    }
     const float scale = g->inverse ? 1.0f / (float)g->len : 1.0f;
-    for (int64_t o = 0; o < g->outer; o++)
-        for (int64_t i = 0; i < g->inner; i++) {
-            const char *x = (const char *)ctx->in[0]->data + (size_t)((o * g->n * g->inner + i) * g->c_in) * xes;
-            char *y = (char *)ctx->out[0]->data + (size_t)((o * g->out_len * g->inner + i) * g->c_out) * xes;
-            if (st->real) {
-                st->k->load_real(x, (size_t)take, (size_t)g->inner, buf);
-                memset(buf + take, 0, (size_t)(g->len - take) * sizeof(float));
-                real_forward(st, buf, work, g->onesided);
-            } else {
-                st->k->load(x, (size_t)take, (size_t)(g->inner * g->c_in), g->c_in, buf);
-                if (irfft) hermitian_fill(buf, take, g->len);
-                else memset(buf + 2 * take, 0, (size_t)(g->len - take) * 2 * sizeof(float));
-                st->k->fft(&st->plan, buf, g->inverse, work);
-            }
-            st->k->store(buf, (size_t)g->out_len, (size_t)(g->inner * g->c_out), g->c_out, scale, y);
-        }
-    return PML_OK;
+    st->k->store(buf, (size_t)g->out_len, (size_t)(g->inner * g->c_out), g->c_out, scale, y);
+}
+
+static pml_status dft_run(pml_kernel_ctx *ctx) {
+    const signal_state *st = (const signal_state *)ctx->state;
+    signal_job j = {ctx, st, (float *)ctx->scratch, NULL, st->g.outer * st->g.inner, 0, dft_line};
+    return signal_run_lines(ctx, &j);
 }
 
 /* ---- STFT ------------------------------------------------------------------------------------------------ */
@@ -219,37 +258,41 @@ static pml_status stft_prepare(pml_kernel_ctx *ctx) {
     dft_geom g;
     int64_t step = 0, frames = 0, win = -1;
     pml_status s = stft_geometry(ctx, ctx->in[0], &g, &step, &frames, &win);
-    if (s != PML_OK || (s = signal_prepare(ctx, &g, 2 * (size_t)g.len)) != PML_OK) return s;
+    if (s != PML_OK || (s = signal_prepare(ctx, &g, (2 * (size_t)g.len + 15) / 16 * 16)) != PML_OK) return s;
     signal_state *st = (signal_state *)ctx->state;
     st->step = step, st->frames = frames, st->win_len = win;
     return PML_OK;
 }
 
+static void stft_line(const signal_job *j, int64_t line, float *buf, float *work) {
+    const signal_state *st = j->st;
+    const dft_geom *g = &st->g;
+    const pml_tensor *x = j->ctx->in[0];
+    const size_t es = pml_dtype_size(x->dtype);
+    const int64_t b = line / st->frames, f = line % st->frames;
+    const char *xs = (const char *)x->data + (size_t)((b * x->dims[1] + f * st->step) * g->c_in) * es;
+    char *y = (char *)j->ctx->out[0]->data + (size_t)(line * g->out_len * 2) * es;
+    if (st->real) {
+        st->k->load_real(xs, (size_t)g->len, 1, buf);
+        if (j->win)
+            for (int64_t k = 0; k < g->len; k++) buf[k] *= j->win[2 * k];
+        real_forward(st, buf, work, g->onesided);
+    } else {
+        st->k->load(xs, (size_t)g->len, (size_t)g->c_in, g->c_in, buf);
+        if (j->win)
+            for (int64_t k = 0; k < g->len; k++) buf[2 * k] *= j->win[2 * k], buf[2 * k + 1] *= j->win[2 * k];
+        st->k->fft(&st->plan, buf, 0, work);
+    }
+    st->k->store(buf, (size_t)g->out_len, 2, 2, 1.0f, y);
+}
+
 static pml_status stft_run(pml_kernel_ctx *ctx) {
     const signal_state *st = (const signal_state *)ctx->state;
-    const dft_geom *g = &st->g;
-    const pml_tensor *x = ctx->in[0];
-    const size_t es = pml_dtype_size(x->dtype);
-    float *buf = (float *)ctx->scratch, *work = buf + 2 * g->len, *win = work + pml_fft_work_floats(&st->plan);
-    if (st->win_len >= 0) st->k->load(ctx->in[2]->data, (size_t)g->len, 1, 1, win); /* (w, 0) pairs */
-    for (int64_t b = 0; b < g->outer; b++)
-        for (int64_t f = 0; f < st->frames; f++) {
-            const char *xs = (const char *)x->data + (size_t)((b * x->dims[1] + f * st->step) * g->c_in) * es;
-            char *y = (char *)ctx->out[0]->data + (size_t)((b * st->frames + f) * g->out_len * 2) * es;
-            if (st->real) {
-                st->k->load_real(xs, (size_t)g->len, 1, buf);
-                if (st->win_len >= 0)
-                    for (int64_t j = 0; j < g->len; j++) buf[j] *= win[2 * j];
-                real_forward(st, buf, work, g->onesided);
-            } else {
-                st->k->load(xs, (size_t)g->len, (size_t)g->c_in, g->c_in, buf);
-                if (st->win_len >= 0)
-                    for (int64_t j = 0; j < g->len; j++) buf[2 * j] *= win[2 * j], buf[2 * j + 1] *= win[2 * j];
-                st->k->fft(&st->plan, buf, 0, work);
-            }
-            st->k->store(buf, (size_t)g->out_len, 2, 2, 1.0f, y);
-        }
-    return PML_OK;
+    float *win = (float *)ctx->scratch; /* the window first, then the threads' slots */
+    if (st->win_len >= 0) st->k->load(ctx->in[2]->data, (size_t)st->g.len, 1, 1, win); /* (w, 0) pairs */
+    signal_job j = {ctx, st, win + (2 * (size_t)st->g.len + 15) / 16 * 16, st->win_len >= 0 ? win : NULL,
+                    st->g.outer * st->frames, 0, stft_line};
+    return signal_run_lines(ctx, &j);
 }
 
 static const pml_op_def g_dft = {PML_OP_DFT, dft_infer, dft_prepare, dft_run, pml_ew_release};

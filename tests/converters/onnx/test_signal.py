@@ -299,3 +299,21 @@ def test_spectrogram_front_end():
                               [numpy_helper.from_array(v, k) for k, v in inits.items()])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
     _run(model, [("x", x, False)], rtol=1e-3, atol_scale=1e-3)
+
+
+def test_window_size_from_a_symbolic_shape():
+    """The window length computed in the graph from a symbolic dim (Shape -> Gather): a plan-time
+    input of the window, so each input length gets its own plan."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Gather", ["shape", "one"], ["n"], axis=0),
+             helper.make_node("HannWindow", ["n"], ["w"], periodic=0),
+             helper.make_node("Mul", ["x", "w"], ["y"])]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, "len"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(np.array(1, np.int64), "one")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    sess = pocketml.Session(pocketml.convert(model))
+    ref = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for n in (5, 64, 7):
+        x = _signal(2, n)
+        np.testing.assert_allclose(sess.run({"x": x})["y"], ref.run(None, {"x": x})[0], rtol=1e-5, atol=1e-6)
