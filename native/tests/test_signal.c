@@ -232,6 +232,11 @@ static void test_errors(void) {
     tt_expect_error("DFT inverse=2", PML_ERR_INVALID_MODEL, PML_OP_DFT, &inv2, 1, in, 1, 1);
     tt_expect_error("DFT length 0", PML_ERR_INVALID_MODEL, PML_OP_DFT, NULL, 0, inl, 2, 1);
     tt_expect_error("DFT run-time length", PML_ERR_UNSUPPORTED, PML_OP_DFT, NULL, 0, inu, 2, 1);
+    int64_t huge = (int64_t)1 << 39;
+    pml_tensor lh = t_i64(0, NULL, &huge, 1);
+    pml_tensor *inh[2] = {&x, &lh};
+    tt_expect_error("DFT hostile length", PML_ERR_UNSUPPORTED, PML_OP_DFT, NULL, 0, inh, 2, 1);
+    tt_free(&lh);
     pml_attr inv = attr_int("inverse", 1), one = attr_int("onesided", 1);
     int64_t d1[3] = {1, 1, 2};
     pml_tensor x1 = tt_rand(3, d1, -1, 1);

@@ -63,9 +63,9 @@ static pml_status dft_geometry(const pml_kernel_ctx *ctx, const pml_tensor *x, d
     g->c_in = (int)x->dims[r - 1];
     const int64_t def = g->inverse && g->onesided ? 2 * (g->n - 1) : g->n;
     if ((s = pml_param_int(ctx, 1, "dft_length", 0, def, &len)) != PML_OK) return s;
-    if (len < 1 || len > PML_EW_MAX_NUMEL)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "dft_length %lld must be in [1, %lld]%s", (long long)len,
-                              (long long)PML_EW_MAX_NUMEL,
+    if (len < 1 || len > PML_FFT_MAX_LEN)
+        return pml_node_error(ctx, len < 1 ? PML_ERR_INVALID_MODEL : PML_ERR_UNSUPPORTED,
+                              "dft_length %lld must be in [1, %lld]%s", (long long)len, (long long)PML_FFT_MAX_LEN,
                               g->inverse && g->onesided && len == def ? " (2*(n-1) for a one-sided inverse)" : "");
     g->len = len;
     g->out_len = g->onesided && !g->inverse ? len / 2 + 1 : len;
@@ -228,9 +228,10 @@ static pml_status stft_geometry(const pml_kernel_ctx *ctx, const pml_tensor *x, 
     }
     int64_t fl;
     if ((s = pml_param_int(ctx, 3, "frame_length", 0, *win_len >= 0 ? *win_len : x->dims[1], &fl)) != PML_OK) return s;
-    if (fl < 1 || fl > x->dims[1])
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "frame_length %lld must be in [1, %lld] (the signal length)",
-                              (long long)fl, (long long)x->dims[1]);
+    if (fl < 1 || fl > x->dims[1] || fl > PML_FFT_MAX_LEN)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
+                              "frame_length %lld must be in [1, %lld] (the signal length, at most %lld)", (long long)fl,
+                              (long long)x->dims[1], (long long)PML_FFT_MAX_LEN);
     if (*win_len >= 0 && *win_len != fl)
         return pml_node_error(ctx, PML_ERR_SHAPE, "window has %lld values but frame_length is %lld",
                               (long long)*win_len, (long long)fl);

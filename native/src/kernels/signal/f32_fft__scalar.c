@@ -52,9 +52,11 @@ static void passp(size_t p, size_t q, size_t s, const cplx *tw, size_t tstep, si
         for (size_t k = 0; k < s; k++)
             for (size_t r = 0; r < p; r++) {
                 cplx acc = {0.0f, 0.0f};
-                for (size_t i = 0, e = 0; i < p; i++, e = (e + r) % p) {
+                for (size_t i = 0, e = 0; i < p; i++) { /* e = i r mod p */
                     const cplx v = cmul(x[k + s * (j + q * i)], tw[e * pstep]);
                     acc.re += v.re, acc.im += v.im;
+                    e += r;
+                    if (e >= p) e -= p;
                 }
                 y[k + s * (p * j + r)] = cmul(acc, tw[j * r * tstep]);
             }

@@ -24,6 +24,7 @@
 
 #define PML_FFT_MAX_RADIX 64  /* larger prime factors: Bluestein */
 #define PML_FFT_MAX_FACTORS 64
+#define PML_FFT_MAX_LEN ((int64_t)1 << 26) /* longest transform: a plan's tables stay below 2 GiB */
 
 typedef struct pml_fft_plan {
     size_t n;                         /* complex transform length (n / 2 of a real plan) */
