@@ -47,8 +47,8 @@ def _in_value(inputs, index: int, default=None):
 
 
 def _complex(x: np.ndarray) -> np.ndarray:
-    """[..., 1] or [..., 2] real tensor -> complex128 [...]."""
-    x = x.astype(np.float64)
+    """[..., 1] or [..., 2] real tensor -> complex [...] of its precision (complex64 for float32 and
+    float16, as ONNX's reference computes: its node cases hold single-precision rounding)."""
     return x[..., 0] + 1j * x[..., 1] if x.shape[-1] == 2 else x[..., 0] + 0j
 
 
@@ -144,7 +144,7 @@ def _stft_reference(inputs, attrs):
     window = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
     fl = _in_value(inputs, 3)
     fl = int(fl) if fl is not None else (len(window) if window is not None else x.shape[1])
-    w = np.ones(fl) if window is None else window.astype(np.float64)
+    w = np.ones(fl, x.dtype) if window is None else window
     c = _complex(x)
     n_frames = (x.shape[1] - fl) // step + 1
     frames = np.stack([c[:, f * step:f * step + fl] * w for f in range(n_frames)], axis=1)
