@@ -1,7 +1,7 @@
 /*
  * test_signal.c — the signal family: the FFT kernel (complex, real, Bluestein)
  * against a naive double-precision DFT at awkward lengths (1, 2, 3, 5, 7, 8,
- * 13, 16, 31, 67, 100, 127, 512, 1009); DFT (every axis, real/complex input,
+ * 13, 16, 31, 45, 67, 100, 127, 400, 512, 1000, 1009); DFT (every axis, real/complex input,
  * inverse, onesided, dft_length padding/truncation, float16) and STFT
  * through the op lifecycle against the same naive loop (and on 2 threads, bit
  * for bit against 1); the windows and the
@@ -11,7 +11,7 @@
 #include "ew_testutil.h"
 #include "kernels/signal/signal.h"
 
-static const int64_t g_lens[] = {1, 2, 3, 5, 7, 8, 13, 16, 31, 67, 100, 127, 512, 1009};
+static const int64_t g_lens[] = {1, 2, 3, 5, 7, 8, 13, 16, 31, 45, 67, 100, 127, 400, 512, 1000, 1009};
 #define N_LENS (int)(sizeof g_lens / sizeof g_lens[0])
 
 /* y[k] = sum_j x[j] e^{sign 2 pi i j k / n}, complex (re, im) pairs in double. */

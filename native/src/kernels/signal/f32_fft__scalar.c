@@ -2,7 +2,7 @@
  * kernels/signal/f32_fft__scalar.c — the complex FFT of a plan (signal.h):
  * Stockham autosort passes (no bit reversal; each pass reads one buffer and
  * writes the other) and Bluestein's chirp-z on top of them for lengths with a
- * large prime factor.
+ * large prime factor. Radices 2, 3, 4 and 5 have unrolled butterflies.
  *
  * A pass of radix p over the current sub-length L = p * q, stride s (the
  * product of the radices done): for every q' < q and k < s,
@@ -45,6 +45,51 @@ static void pass4(size_t q, size_t s, const cplx *tw, size_t tstep, const cplx *
     }
 }
 
+/* -i z and i z */
+static inline cplx mul_mi(cplx z) { return (cplx){z.im, -z.re}; }
+static inline cplx cadd(cplx a, cplx b) { return (cplx){a.re + b.re, a.im + b.im}; }
+static inline cplx csub(cplx a, cplx b) { return (cplx){a.re - b.re, a.im - b.im}; }
+static inline cplx cscale(cplx a, float k) { return (cplx){a.re * k, a.im * k}; }
+
+/* Radix 3 with W_3 = -1/2 - i sqrt(3)/2: y1,2 = a - (b + c)/2 -+ i sqrt(3)/2 (b - c). */
+static void pass3(size_t q, size_t s, const cplx *tw, size_t tstep, const cplx *x, cplx *y) {
+    const float h = 0.86602540378443864676f;
+    for (size_t j = 0; j < q; j++) {
+        const cplx w1 = tw[j * tstep], w2 = tw[2 * j * tstep];
+        for (size_t k = 0; k < s; k++) {
+            const cplx a = x[k + s * j], b = x[k + s * (j + q)], c = x[k + s * (j + 2 * q)];
+            const cplx t = cadd(b, c), m = csub(a, cscale(t, 0.5f)), d = mul_mi(cscale(csub(b, c), h));
+            y[k + s * 3 * j] = cadd(a, t);
+            y[k + s * (3 * j + 1)] = cmul(cadd(m, d), w1);
+            y[k + s * (3 * j + 2)] = cmul(csub(m, d), w2);
+        }
+    }
+}
+
+/* Radix 5 by the conjugate symmetry of W_5: with t1 = b + e, t2 = c + d, t3 = b - e, t4 = c - d,
+ * y1,4 = a + c1 t1 + c2 t2 -+ i (s1 t3 + s2 t4), y2,3 = a + c2 t1 + c1 t2 -+ i (s2 t3 - s1 t4). */
+static void pass5(size_t q, size_t s, const cplx *tw, size_t tstep, const cplx *x, cplx *y) {
+    const float c1 = 0.30901699437494742410f, c2 = -0.80901699437494742410f;
+    const float s1 = 0.95105651629515357212f, s2 = 0.58778525229247312917f;
+    for (size_t j = 0; j < q; j++) {
+        const cplx w1 = tw[j * tstep], w2 = tw[2 * j * tstep], w3 = tw[3 * j * tstep], w4 = tw[4 * j * tstep];
+        for (size_t k = 0; k < s; k++) {
+            const cplx a = x[k + s * j], b = x[k + s * (j + q)], c = x[k + s * (j + 2 * q)],
+                       d = x[k + s * (j + 3 * q)], e = x[k + s * (j + 4 * q)];
+            const cplx t1 = cadd(b, e), t2 = cadd(c, d), t3 = csub(b, e), t4 = csub(c, d);
+            const cplx m1 = cadd(a, cadd(cscale(t1, c1), cscale(t2, c2)));
+            const cplx m2 = cadd(a, cadd(cscale(t1, c2), cscale(t2, c1)));
+            const cplx n1 = mul_mi(cadd(cscale(t3, s1), cscale(t4, s2)));
+            const cplx n2 = mul_mi(csub(cscale(t3, s2), cscale(t4, s1)));
+            y[k + s * 5 * j] = cadd(a, cadd(t1, t2));
+            y[k + s * (5 * j + 1)] = cmul(cadd(m1, n1), w1);
+            y[k + s * (5 * j + 2)] = cmul(cadd(m2, n2), w2);
+            y[k + s * (5 * j + 3)] = cmul(csub(m2, n2), w3);
+            y[k + s * (5 * j + 4)] = cmul(csub(m1, n1), w4);
+        }
+    }
+}
+
 /* Any radix p (an odd prime): the direct p-point DFT, O(p^2) per butterfly. */
 static void passp(size_t p, size_t q, size_t s, const cplx *tw, size_t tstep, size_t n, const cplx *x, cplx *y) {
     const size_t pstep = n / p; /* W_p^e = tw[e * n / p] */
@@ -70,6 +115,8 @@ static void stockham(size_t n, const int *f, int nf, const cplx *tw, cplx *data,
         const size_t p = (size_t)f[i], q = len / p, tstep = n / len;
         if (p == 4) pass4(q, s, tw, tstep, x, y);
         else if (p == 2) pass2(q, s, tw, tstep, x, y);
+        else if (p == 3) pass3(q, s, tw, tstep, x, y);
+        else if (p == 5) pass5(q, s, tw, tstep, x, y);
         else passp(p, q, s, tw, tstep, n, x, y);
         cplx *t = x;
         x = y, y = t;

@@ -5,7 +5,7 @@
  * (float16 loads to float32, computes there and rounds once when stored).
  *
  * FFT: a plan (pml_fft_plan_init, at prepare) factors n into radices 4, 2 and
- * the odd primes and runs Stockham autosort passes (radix 2 and 4 unrolled,
+ * the odd primes and runs Stockham autosort passes (radix 2, 3, 4 and 5 unrolled,
  * any other prime as a direct radix-p butterfly, so a small prime length is
  * the plain O(n^2) DFT). A length with a prime factor above
  * PML_FFT_MAX_RADIX goes through Bluestein's chirp-z: a power-of-two FFT of
