@@ -135,7 +135,13 @@ enum pml_op_code {
     PML_OP_BITSHIFT = 234,
     PML_OP_LPPOOL = 236,
     PML_OP_GLOBALLPPOOL = 237,
-    PML_OP_MAX_CODE = 237
+    PML_OP_DFT = 300,
+    PML_OP_STFT = 301,
+    PML_OP_HANNWINDOW = 302,
+    PML_OP_HAMMINGWINDOW = 303,
+    PML_OP_BLACKMANWINDOW = 304,
+    PML_OP_MELWEIGHTMATRIX = 305,
+    PML_OP_MAX_CODE = 305
 };
 
 /* name of each op code, NULL for unused codes */
@@ -271,6 +277,12 @@ enum pml_op_code {
     [234] = "BitShift", \
     [236] = "LpPool", \
     [237] = "GlobalLpPool", \
+    [300] = "DFT", \
+    [301] = "STFT", \
+    [302] = "HannWindow", \
+    [303] = "HammingWindow", \
+    [304] = "BlackmanWindow", \
+    [305] = "MelWeightMatrix", \
 }
 
 #endif

@@ -637,6 +637,39 @@ static const pml_port_schema k_globallppool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_globallppool_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_dft_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"dft_length", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0, 1},
+    {"axis", PML_DT(PML_INT32) | PML_DT(PML_INT64), 1, 1, 0, 1}};
+static const pml_port_schema k_dft_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_stft_in[] = {
+    {"signal", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"frame_step", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0, 1},
+    {"window", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0},
+    {"frame_length", PML_DT(PML_INT32) | PML_DT(PML_INT64), 1, 1, 0, 1}};
+static const pml_port_schema k_stft_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_hannwindow_in[] = {
+    {"size", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0, 1}};
+static const pml_port_schema k_hannwindow_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_hammingwindow_in[] = {
+    {"size", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0, 1}};
+static const pml_port_schema k_hammingwindow_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_blackmanwindow_in[] = {
+    {"size", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0, 1}};
+static const pml_port_schema k_blackmanwindow_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_melweightmatrix_in[] = {
+    {"num_mel_bins", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 0, 0, 1},
+    {"dft_length", PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0, 1},
+    {"sample_rate", PML_DT(PML_INT32) | PML_DT(PML_INT64), 0, 0, 0, 0},
+    {"lower_edge_hertz", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"upper_edge_hertz", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 3, 0, 0, 0}};
+static const pml_port_schema k_melweightmatrix_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -770,4 +803,10 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_BITSHIFT] = {"BitShift", 2, 2, 1, 1, 2, 1, k_bitshift_in, k_bitshift_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_LPPOOL] = {"LpPool", 1, 1, 1, 1, 1, 1, k_lppool_in, k_lppool_out, 0},
     [PML_OP_GLOBALLPPOOL] = {"GlobalLpPool", 1, 1, 1, 1, 1, 1, k_globallppool_in, k_globallppool_out, 0},
+    [PML_OP_DFT] = {"DFT", 1, 3, 1, 1, 3, 1, k_dft_in, k_dft_out, 0},
+    [PML_OP_STFT] = {"STFT", 2, 4, 1, 1, 4, 1, k_stft_in, k_stft_out, 0},
+    [PML_OP_HANNWINDOW] = {"HannWindow", 1, 1, 1, 1, 1, 1, k_hannwindow_in, k_hannwindow_out, 0},
+    [PML_OP_HAMMINGWINDOW] = {"HammingWindow", 1, 1, 1, 1, 1, 1, k_hammingwindow_in, k_hammingwindow_out, 0},
+    [PML_OP_BLACKMANWINDOW] = {"BlackmanWindow", 1, 1, 1, 1, 1, 1, k_blackmanwindow_in, k_blackmanwindow_out, 0},
+    [PML_OP_MELWEIGHTMATRIX] = {"MelWeightMatrix", 5, 5, 1, 1, 5, 1, k_melweightmatrix_in, k_melweightmatrix_out, 0},
 };

@@ -44,6 +44,8 @@ SUPPORTED_ONNX_OPS |= {"BitCast"}
 SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", "GroupNormalization",
                        "LpNormalization", "MeanVarianceNormalization", "CumProd", "EyeLike",
                        "ReverseSequence"}
+# signal processing for audio front-ends (converters/onnx/ops_signal.py)
+SUPPORTED_ONNX_OPS |= {"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
