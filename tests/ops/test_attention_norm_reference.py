@@ -72,9 +72,9 @@ def test_attention_vs_onnx(attrs, mask):
     q, k, v = rand(2, 6, 4, 8), rand(2, 3, 7, 8), rand(2, 3, 7, 5)
     m = {None: None, "float": rand(4, 7), "bool": rng.random((2, 1, 4, 7)) > 0.3, "float4": rand(2, 6, 4, 7)}[mask]
     want = onnx_ref("Attention", [q, k, v, m], attrs, opset=23)[0]
-    close(ours("Attention", [q, k, v, m], attrs)[0], want)
+    close(ours("Attention", [q, k, v, m], attrs, n_out=2)[0], want)
     kt = np.ascontiguousarray(k.swapaxes(-1, -2))
-    close(ours("Attention", [q, kt, v, m], dict(attrs, k_transposed=1))[0], want)
+    close(ours("Attention", [q, kt, v, m], dict(attrs, k_transposed=1), n_out=2)[0], want)
 
 
 def test_attention_infer_errors_and_symbolic():
@@ -82,7 +82,8 @@ def test_attention_infer_errors_and_symbolic():
         node = ir.Node("Attention", ["q", "k", "v"], ["y"], attrs or {}, name="att")
         vals = [ir.Value(n, "float32", s) for n, s in zip("qkv", shapes)]
         return ops.get("Attention").infer(node, vals)
-    assert infer([("b", 4, "s", 8), ("b", 2, "l", 8), ("b", 2, "l", 6)]) == [("float32", ("b", 4, "s", 6))]
+    assert infer([("b", 4, "s", 8), ("b", 2, "l", 8), ("b", 2, "l", 6)]) == [("float32", ("b", 4, "s", 6)),
+                                                                             ("float32", ("b", 4, "s", "l"))]
     with pytest.raises(ValueError, match="multiple"):
         infer([(1, 3, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)])
     with pytest.raises(ValueError, match="head sizes"):
