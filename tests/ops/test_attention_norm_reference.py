@@ -77,6 +77,28 @@ def test_attention_vs_onnx(attrs, mask):
     close(ours("Attention", [q, kt, v, m], dict(attrs, k_transposed=1), n_out=2)[0], want)
 
 
+@pytest.mark.parametrize("mode", [0, 1, 2, 3])
+@pytest.mark.parametrize("onnx_attrs,nonpad", [({"is_causal": 1}, None), ({"softcap": 2.0}, None),
+                                               ({"is_causal": 1, "left_window_size": 1}, [7, 4]),
+                                               ({"left_window_size": 2, "right_window_size": 0}, None)])
+def test_attention_qk_window_nonpad_vs_onnx(mode, onnx_attrs, nonpad):
+    """The reference's qk output, sliding window and external cache against onnx's evaluator, or onnxruntime
+    with a softcap (the spec's and onnxruntime's mode 0 is the raw QK^T; the evaluator softcaps it too)."""
+    q, k, v, m = rand(2, 4, 3, 8), rand(2, 2, 7, 8), rand(2, 2, 7, 5), rand(3, 7)
+    npd = None if nonpad is None else np.array(nonpad, np.int64)
+    engine = "ort" if "softcap" in onnx_attrs else "onnx"
+    want = onnx_ref("Attention", [q, k, v, m, None, None, npd], dict(onnx_attrs, qk_matmul_output_mode=mode),
+                    n_out=4, opset=25, engine=engine)
+    ir_attrs = {"is_causal": onnx_attrs.get("is_causal", 0), "softcap": onnx_attrs.get("softcap", 0.0),
+                "window_left": onnx_attrs.get("left_window_size", -1),
+                "window_right": onnx_attrs.get("right_window_size", -1), "qk_mode": mode}
+    y, qk = ours("Attention", [q, k, v, m, npd], ir_attrs, n_out=2)
+    close(y, want[0])
+    fin = np.isfinite(want[3])
+    assert (fin == np.isfinite(qk)).all()
+    close(np.where(fin, qk, 0), np.where(fin, want[3], 0))
+
+
 def test_attention_infer_errors_and_symbolic():
     def infer(shapes, attrs=None):
         node = ir.Node("Attention", ["q", "k", "v"], ["y"], attrs or {}, name="att")
