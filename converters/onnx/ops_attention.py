@@ -42,8 +42,9 @@ def attention(ctx: Context, node: OnnxNode) -> None:
     offset = 0
     if past_k:
         offset = ctx.shape(past_k)[2]
-        if isinstance(offset, str) and int(a.get("is_causal", 0)):
-            raise ctx.unsupported(f"causal attention with a symbolic past length {offset!r}")
+        windowed = int(a.get("left_window_size", -1)) >= 0 or int(a.get("right_window_size", -1)) >= 0
+        if isinstance(offset, str) and (int(a.get("is_causal", 0)) or windowed):
+            raise ctx.unsupported(f"causal or sliding-window attention with a symbolic past length {offset!r}")
         present_k = node.output(1) if ctx.is_consumed(node.output(1)) else None
         present_v = node.output(2) if ctx.is_consumed(node.output(2)) else None
         k = ctx.emit1("Concat", [past_k, k], present_k, {"axis": 2}, hint="present_key")

@@ -12,7 +12,7 @@ import pytest
 import pocketml
 from onnx import TensorProto
 
-from pocketml.errors import PocketMLError
+from pocketml.errors import PocketMLError, UnsupportedOpError
 
 from .runtime_check import RNG_N as RNG, close_all, op_model, randn, run_both
 
@@ -165,3 +165,15 @@ def test_rotary_position_out_of_range_is_a_clear_error():
     session = pocketml.Session(pocketml.convert(model))
     with pytest.raises(PocketMLError, match="out of range"):
         session.run({"i0": x, "i1": cos, "i2": sin, "i3": pos})
+
+
+@pytest.mark.parametrize("attrs", [{"is_causal": 1}, {"left_window_size": 2}])
+def test_attention_symbolic_past_with_causal_or_window_is_a_clear_error(attrs):
+    """The causal frontier and the window sit past_len keys to the right: a symbolic past length cannot say where."""
+    q, k, v, pk, pv = randn(1, 2, 3, 4), randn(1, 2, 3, 4), randn(1, 2, 3, 4), randn(1, 2, 5, 4), randn(1, 2, 5, 4)
+    model = op_model("Attention", [q, k, v, None, pk, pv], opset=25, **attrs)
+    for name in ("i4", "i5"):
+        dims = next(i for i in model.graph.input if i.name == name).type.tensor_type.shape.dim
+        dims[2].dim_param = "past"
+    with pytest.raises(UnsupportedOpError, match="symbolic past length"):
+        pocketml.convert(model)
