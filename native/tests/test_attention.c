@@ -67,7 +67,8 @@ static void naive_attention(const attn_case *c, const float *q, const float *k, 
                     }
                     const int64_t p = i + (c->nonpad ? c->nonpad[b] - c->s : c->offset);
                     if (c->causal && j > p) bias = -INFINITY;
-                    if (c->windowed && ((c->wl >= 0 && j < p - c->wl) || (c->wr >= 0 && j > p + c->wr))) bias = -INFINITY;
+                    if (c->windowed && ((c->wl >= 0 && j < p - c->wl) || (c->wr >= 0 && j > p + c->wr)))
+                        bias = -INFINITY;
                     if (c->nonpad && j >= c->nonpad[b]) bias = -INFINITY;
                     s[j] = x + bias;
                     if (c->qk == 3) qkr[j] = (float)s[j];
@@ -76,9 +77,9 @@ static void naive_attention(const attn_case *c, const float *q, const float *k, 
                 float *yr = y + ((b * c->hq + h) * c->s + i) * c->dv;
                 double sum = 0;
                 for (int64_t j = 0; j < c->l; j++) sum += top == -INFINITY ? 0 : exp(s[j] - top);
-                if (c->qk == 4)
-                    for (int64_t j = 0; j < c->l; j++)
-                        qk[((b * c->hq + h) * c->s + i) * c->l + j] = top == -INFINITY ? 0.0f : (float)(exp(s[j] - top) / sum);
+                float *qkp = c->qk == 4 ? qk + ((b * c->hq + h) * c->s + i) * c->l : NULL;
+                for (int64_t j = 0; qkp && j < c->l; j++)
+                    qkp[j] = top == -INFINITY ? 0.0f : (float)(exp(s[j] - top) / sum);
                 for (int64_t t = 0; t < c->dv; t++) {
                     double acc = 0;
                     for (int64_t j = 0; j < c->l && top != -INFINITY; j++)

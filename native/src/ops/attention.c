@@ -244,7 +244,7 @@ static void key_span(const attn_job *j, int64_t b, int64_t i, int64_t *lo, int64
     const attn_state *st = j->st;
     int64_t end = st->has_mask ? st->mask_keys : st->l, start = 0, p = i + st->causal_offset;
     if (st->has_nonpad) {
-        const int64_t lim = st->s + st->l + 1, n = j->nonpad[b] > lim ? lim : j->nonpad[b] < -lim ? -lim : j->nonpad[b];
+        const int64_t lim = st->s + st->l + 1, raw = j->nonpad[b], n = raw > lim ? lim : raw < -lim ? -lim : raw;
         if (n < end) end = n;
         p = i + n - st->s;
     }
@@ -256,9 +256,11 @@ static void key_span(const attn_job *j, int64_t b, int64_t i, int64_t *lo, int64
     *hi = end < start ? start : end;
 }
 
-static float cap(const attn_state *st, float x) { return st->softcap > 0.0f ? st->softcap * tanhf(x / st->softcap) : x; }
+static float cap(const attn_state *st, float x) {
+    return st->softcap > 0.0f ? st->softcap * tanhf(x / st->softcap) : x;
+}
 
-/* qk_mode 0 (raw), 1 (capped), 2 (capped + bias) from the scores of a row (before the row kernel softmaxes them in place) */
+/* qk_mode 0 (raw), 1 (capped), 2 (capped + bias) from a row's scores, before the row kernel softmaxes them */
 static void qk_scores(const attn_state *st, const float *sc, const float *m, int64_t lo, int64_t hi, float *out) {
     for (int64_t t = 0; t < st->l; t++) {
         if (st->qk_mode == 0) out[t] = sc[t];
@@ -287,32 +289,31 @@ static void attn_task(void *arg, int64_t task, int thread) {
     float *pk = j->scratch + (size_t)thread * st->thread_floats, *pv = pk + st->pk_floats, *sc = pv + st->pv_floats;
     float *mbuf = sc + (size_t)st->rows * ld;
     const size_t q_off = (size_t)(bh * st->s * st->d), y_off = (size_t)(bh * st->s * st->dv);
-    const size_t k_off = (size_t)((b * st->hkv + hk) * st->l * st->d), v_off = (size_t)((b * st->hkv + hk) * st->l * st->dv);
-    const float *q = (const float *)j->q + q_off, *k = (const float *)j->k + k_off, *v = (const float *)j->v + v_off;
-    float *y = (float *)j->y + y_off, *qrow = NULL, *yblk = NULL, *qkrow = NULL;
+    const size_t k_off = (size_t)((b * st->hkv + hk) * st->l * st->d);
+    const size_t v_off = (size_t)((b * st->hkv + hk) * st->l * st->dv);
+    const float *q = NULL, *k, *v;
+    float *y = NULL, *qrow = NULL, *yblk = NULL, *qkrow = NULL;
     if (st->f16) { /* widen K then V through one buffer before each is packed */
         float *kv = mbuf + ld;
         qrow = kv + line_floats(st->l * (st->d > st->dv ? st->d : st->dv));
         yblk = qrow + line_floats(st->rows * st->d);
         qkrow = yblk + line_floats(st->rows * st->dv);
         st->widen((size_t)(st->l * st->d), (const uint16_t *)j->k + k_off, kv);
-        k = kv;
+        k = v = kv;
+    } else {
+        q = (const float *)j->q + q_off, k = (const float *)j->k + k_off, v = (const float *)j->v + v_off;
+        y = (float *)j->y + y_off;
     }
     /* K as the B operand [D, L] of Q K^T: element (d, j) */
     const int64_t kd_stride = st->k_transposed ? st->l : 1, kl_stride = st->k_transposed ? 1 : st->d;
     pml_gemm_pack_b(k, st->d, st->l, kd_stride, kl_stride, st->scale, NULL, 0, 0.0f, pk);
-    if (st->f16) {
-        st->widen((size_t)(st->l * st->dv), (const uint16_t *)j->v + v_off, mbuf + ld);
-        v = mbuf + ld;
-    }
+    if (st->f16) st->widen((size_t)(st->l * st->dv), (const uint16_t *)j->v + v_off, mbuf + ld);
     pml_gemm_pack_b(v, st->l, st->dv, st->dv, 1, 1.0f, NULL, 0, 0.0f, pv);
     for (int64_t blk = blk0; blk < blk1; blk++) {
         const int64_t i0 = blk * st->rows, nr = st->s - i0 < st->rows ? st->s - i0 : st->rows;
-        const float *qb = q + i0 * st->d;
-        if (st->f16) {
-            st->widen((size_t)(nr * st->d), (const uint16_t *)j->q + q_off + (size_t)(i0 * st->d), qrow);
-            qb = qrow;
-        }
+        const float *qb = qrow;
+        if (st->f16) st->widen((size_t)(nr * st->d), (const uint16_t *)j->q + q_off + (size_t)(i0 * st->d), qrow);
+        else qb = q + i0 * st->d;
         pml_gemm_problem p = {.m = nr, .n = st->l, .k = st->d, .batch = 1, .a = qb, .lda = st->d,
                               .packed_b = pk, .c = sc, .ldc = (int64_t)ld};
         pml_gemm_run(st->kern, &p, NULL, NULL);
