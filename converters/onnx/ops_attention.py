@@ -4,9 +4,12 @@ Attention: 3-D inputs [B,S,H*D] are split into heads (Reshape + Transpose to
 [B,H,S,D]) around the engine's 4-D fused op, and the output is merged back;
 past_key/past_value are concatenated in front of K/V on the sequence axis
 (the concatenation is also the present_key/present_value output), and the
-causal frontier then sits past_len keys to the right (causal_offset). Not
-supported, with a clear error: the qk_matmul_output output,
-nonpad_kv_seqlen (opset 24's external KV cache) and sliding windows (opset 25).
+causal frontier then sits past_len keys to the right (causal_offset).
+nonpad_kv_seqlen (opset 24's external KV cache), the sliding window
+(left/right_window_size) and the qk_matmul_output output (4-D in every
+variant; qk_matmul_output_mode 0..3) map onto the IR op's input, attributes
+and second output. softmax_precision is accepted: the softmax always runs in
+float32 (float16 Attention computes in float32 and rounds once).
 """
 from __future__ import annotations
 
@@ -24,13 +27,9 @@ def _split_heads(ctx: Context, x: str, heads: int, role: str) -> str:
 @handler("Attention")
 def attention(ctx: Context, node: OnnxNode) -> None:
     a = node.attrs
-    if ctx.is_consumed(node.output(3)):
-        raise ctx.unsupported("the qk_matmul_output output (output 3) is not supported")
-    if node.input(6):
-        raise ctx.unsupported("nonpad_kv_seqlen (external KV cache) is not supported")
-    if int(a.get("left_window_size", -1)) != -1 or int(a.get("right_window_size", -1)) != -1:
-        raise ctx.unsupported("sliding-window attention (left/right_window_size) is not supported")
-    q, k, v, mask, past_k, past_v = (node.input(i) for i in range(6))
+    q, k, v, mask, past_k, past_v, nonpad = (node.input(i) for i in range(7))
+    if nonpad and past_k:
+        raise ctx.error("nonpad_kv_seqlen (external KV cache) cannot be combined with past_key/past_value")
     rank = ctx.rank(q)
     if rank not in (3, 4) or ctx.rank(k) != rank or ctx.rank(v) != rank:
         raise ctx.error(f"Q, K, V must all be 3-D or all 4-D, got shapes {list(ctx.shape(q))}, "
@@ -43,8 +42,9 @@ def attention(ctx: Context, node: OnnxNode) -> None:
     offset = 0
     if past_k:
         offset = ctx.shape(past_k)[2]
-        if isinstance(offset, str) and int(a.get("is_causal", 0)):
-            raise ctx.unsupported(f"causal attention with a symbolic past length {offset!r}")
+        windowed = int(a.get("left_window_size", -1)) >= 0 or int(a.get("right_window_size", -1)) >= 0
+        if isinstance(offset, str) and (int(a.get("is_causal", 0)) or windowed):
+            raise ctx.unsupported(f"causal or sliding-window attention with a symbolic past length {offset!r}")
         present_k = node.output(1) if ctx.is_consumed(node.output(1)) else None
         present_v = node.output(2) if ctx.is_consumed(node.output(2)) else None
         k = ctx.emit1("Concat", [past_k, k], present_k, {"axis": 2}, hint="present_key")
@@ -55,15 +55,20 @@ def attention(ctx: Context, node: OnnxNode) -> None:
             if ctx.is_consumed(out):
                 ctx.emit1("Identity", [src], out, hint="present")
     attrs = {"is_causal": int(a.get("is_causal", 0)), "causal_offset": int(offset) if not isinstance(offset, str)
-             else 0, "softcap": float(a.get("softcap", 0.0))}
+             else 0, "softcap": float(a.get("softcap", 0.0)), "qk_mode": int(a.get("qk_matmul_output_mode", 0)),
+             "window_left": int(a.get("left_window_size", -1)), "window_right": int(a.get("right_window_size", -1))}
+    if attrs["qk_mode"] not in (0, 1, 2, 3):
+        raise ctx.error(f"qk_matmul_output_mode {attrs['qk_mode']} is not one of 0, 1, 2, 3")
     if "scale" in a:
         attrs["scale"] = float(a["scale"])
         if attrs["scale"] == 0.0:
             raise ctx.unsupported("scale 0 (pocketml reads scale 0 as the default 1/sqrt(head_size))")
+    ins = [q, k, v, mask, nonpad]
+    qk = node.output(3) if ctx.is_consumed(node.output(3)) else None
     if rank == 4:
-        ctx.emit1("Attention", [q, k, v, mask], node.output(0), attrs)
+        ctx.emit("Attention", ins, [node.output(0)] + ([qk] if qk else []), attrs)
         return
-    y = ctx.emit1("Attention", [q, k, v, mask], attrs=attrs)
+    y = ctx.emit("Attention", ins, [ctx.new_name(f"{node.name}/attention")] + ([qk] if qk else []), attrs)[0]
     b, h, s, dv = ctx.shape(y)
     yt = ctx.transpose(y, [0, 2, 1, 3], hint="y_bshd")
     ctx.reshape(yt, [b, s, h * dv], node.output(0), hint="y_merge_heads")

@@ -248,12 +248,14 @@ static const pml_port_schema k_rmsnormalization_in[] = {
 static const pml_port_schema k_rmsnormalization_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
 static const pml_port_schema k_attention_in[] = {
-    {"q", PML_DT(PML_FLOAT32), -1, 0, 0, 0},
-    {"k", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
-    {"v", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
-    {"mask", PML_DT(PML_FLOAT32) | PML_DT(PML_BOOL), -1, 1, 0, 0}};
+    {"q", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"k", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
+    {"v", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
+    {"mask", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_BOOL), -1, 1, 0, 0},
+    {"nonpad_kv_seqlen", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_attention_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
+    {"qk", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0}};
 static const pml_port_schema k_rotaryembedding_in[] = {
     {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0},
     {"cos_cache", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
@@ -725,7 +727,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_GEMM] = {"Gemm", 2, 3, 1, 1, 3, 1, k_gemm_in, k_gemm_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
     [PML_OP_LAYERNORMALIZATION] = {"LayerNormalization", 2, 3, 1, 3, 3, 3, k_layernormalization_in, k_layernormalization_out, 0},
     [PML_OP_RMSNORMALIZATION] = {"RMSNormalization", 2, 2, 1, 1, 2, 1, k_rmsnormalization_in, k_rmsnormalization_out, 0},
-    [PML_OP_ATTENTION] = {"Attention", 3, 4, 1, 1, 4, 1, k_attention_in, k_attention_out, 0},
+    [PML_OP_ATTENTION] = {"Attention", 3, 5, 1, 2, 5, 2, k_attention_in, k_attention_out, 0},
     [PML_OP_ROTARYEMBEDDING] = {"RotaryEmbedding", 3, 4, 1, 1, 4, 1, k_rotaryembedding_in, k_rotaryembedding_out, 0},
     [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 1, 1, 1, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANTIZABLE},

@@ -1,7 +1,8 @@
 /*
  * test_attention.c — the fused Attention op (scale, softcap, float/bool/
  * broadcast/short masks, causal with offsets, grouped-query heads,
- * k_transposed) against a naive double-precision loop, AVX2 and 2 threads
+ * k_transposed, sliding windows, nonpad_kv_seqlen, the qk output in modes
+ * 0-3, float16) against a naive double-precision loop, AVX2 and 2 threads
  * against the reference kernels at awkward sizes (1, 7, 8, 9, 13, 127 keys
  * and head sizes), RotaryEmbedding (halves/interleaved, partial rotary dim,
  * 3-D and 4-D, with and without position_ids) and the error paths, including
@@ -23,11 +24,16 @@ typedef struct attn_case {
     int64_t offset;
     float scale, softcap;
     int k_transposed;
+    int windowed;    /* 1: window_left/right = wl/wr (-1 unbounded) */
+    int64_t wl, wr;
+    const int64_t *nonpad; /* per-batch valid keys (external cache), NULL: none */
+    int qk;          /* qk output in mode qk - 1; 0: none */
+    int f16;         /* float16 q/k/v/y/qk */
 } attn_case;
 
 /* naive attention in double: y[b,h,i,:] */
 static void naive_attention(const attn_case *c, const float *q, const float *k, const float *v, const void *mask,
-                            const int64_t *mstr, float *y) {
+                            const int64_t *mstr, float *y, float *qk) {
     const int64_t rep = c->hq / c->hkv;
     const double scale = c->scale > 0 ? c->scale : 1.0 / sqrt((double)c->d);
     double *s = malloc((size_t)c->l * sizeof(double));
@@ -44,7 +50,10 @@ static void naive_attention(const attn_case *c, const float *q, const float *k, 
                         dot += (double)q[((b * c->hq + h) * c->s + i) * c->d + t] * k[ki];
                     }
                     double x = dot * scale;
+                    float *qkr = qk ? qk + ((b * c->hq + h) * c->s + i) * c->l : NULL;
+                    if (c->qk == 1) qkr[j] = (float)x;
                     if (c->softcap > 0) x = c->softcap * tanh(x / c->softcap);
+                    if (c->qk == 2) qkr[j] = (float)x;
                     double bias = 0;
                     if (c->mask_kind) {
                         const int64_t keys = c->mask_kind == 1 ? c->lm : c->l;
@@ -56,13 +65,21 @@ static void naive_attention(const attn_case *c, const float *q, const float *k, 
                                                      : ((const float *)mask)[e];
                         }
                     }
-                    if (c->causal && j > i + c->offset) bias = -INFINITY;
+                    const int64_t p = i + (c->nonpad ? c->nonpad[b] - c->s : c->offset);
+                    if (c->causal && j > p) bias = -INFINITY;
+                    if (c->windowed && ((c->wl >= 0 && j < p - c->wl) || (c->wr >= 0 && j > p + c->wr)))
+                        bias = -INFINITY;
+                    if (c->nonpad && j >= c->nonpad[b]) bias = -INFINITY;
                     s[j] = x + bias;
+                    if (c->qk == 3) qkr[j] = (float)s[j];
                     if (s[j] > top) top = s[j];
                 }
                 float *yr = y + ((b * c->hq + h) * c->s + i) * c->dv;
                 double sum = 0;
                 for (int64_t j = 0; j < c->l; j++) sum += top == -INFINITY ? 0 : exp(s[j] - top);
+                float *qkp = c->qk == 4 ? qk + ((b * c->hq + h) * c->s + i) * c->l : NULL;
+                for (int64_t j = 0; qkp && j < c->l; j++)
+                    qkp[j] = top == -INFINITY ? 0.0f : (float)(exp(s[j] - top) / sum);
                 for (int64_t t = 0; t < c->dv; t++) {
                     double acc = 0;
                     for (int64_t j = 0; j < c->l && top != -INFINITY; j++)
@@ -73,12 +90,33 @@ static void naive_attention(const attn_case *c, const float *q, const float *k, 
     free(s);
 }
 
+/* t rounded to float16 in place (the naive loop then sees what the op sees) and its float16 copy */
+static pml_tensor to_f16(pml_tensor *t) {
+    pml_tensor h = test_tensor(PML_FLOAT16, t->rank, t->dims, 0);
+    for (size_t e = 0; e < t->nbytes / 4; e++) {
+        ((uint16_t *)h.data)[e] = pml_f32_to_f16_scalar(((float *)t->data)[e]);
+        ((float *)t->data)[e] = pml_f16_to_f32_scalar(((uint16_t *)h.data)[e]);
+    }
+    return h;
+}
+
+/* output o of a run as float32 (float16 widened in place into a new buffer) */
+static float *as_f32(pml_tensor *o, int f16) {
+    if (!f16) return (float *)o->data;
+    const size_t n = o->nbytes / 2;
+    float *f = pml_aligned_alloc(n * sizeof(float) + 4);
+    for (size_t e = 0; e < n; e++) f[e] = pml_f16_to_f32_scalar(((uint16_t *)o->data)[e]);
+    pml_aligned_free(o->data);
+    return f;
+}
+
 static void run_case(const attn_case *c) {
     const int64_t qd[4] = {c->b, c->hq, c->s, c->d}, vd[4] = {c->b, c->hkv, c->l, c->dv};
     const int64_t kd[4] = {c->b, c->hkv, c->k_transposed ? c->d : c->l, c->k_transposed ? c->l : c->d};
-    pml_tensor q = rand_t(4, qd, -1, 1), k = rand_t(4, kd, -1, 1), v = rand_t(4, vd, -1, 1), m;
+    pml_tensor q = rand_t(4, qd, -1, 1), k = rand_t(4, kd, -1, 1), v = rand_t(4, vd, -1, 1), m, np;
+    pml_tensor q16, k16, v16, m16;
     int64_t mstr[4] = {0, 0, 0, 0};
-    pml_tensor *ins[4] = {&q, &k, &v, NULL};
+    pml_tensor *ins[5] = {&q, &k, &v, NULL, NULL};
     if (c->mask_kind == 1) {
         const int64_t md[2] = {c->s, c->lm};
         m = rand_t(2, md, -2, 1);
@@ -95,29 +133,60 @@ static void run_case(const attn_case *c) {
         mstr[0] = c->hq * c->s, mstr[1] = c->s, mstr[2] = 1;
     }
     if (c->mask_kind) ins[3] = &m;
-    pml_attr at[5] = {attr_float("scale", c->scale), attr_float("softcap", c->softcap),
+    if (c->f16) {
+        q16 = to_f16(&q), k16 = to_f16(&k), v16 = to_f16(&v);
+        ins[0] = &q16, ins[1] = &k16, ins[2] = &v16;
+        if (c->mask_kind == 1) m16 = to_f16(&m), ins[3] = &m16;
+    }
+    if (c->nonpad) {
+        np = test_tensor(PML_INT64, 1, &c->b, 0);
+        memcpy(np.data, c->nonpad, (size_t)c->b * sizeof(int64_t));
+        ins[4] = &np;
+    }
+    pml_attr at[9] = {attr_float("scale", c->scale), attr_float("softcap", c->softcap),
                       attr_int("is_causal", c->causal), attr_int("causal_offset", c->offset),
-                      attr_int("k_transposed", c->k_transposed)};
-    pml_tensor ref, avx, avx2t;
-    const int n_in = c->mask_kind ? 4 : 3;
-    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 5, ins, n_in, &ref, 1, 1, 1));
-    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 5, ins, n_in, &avx, 1, 0, 1));
-    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 5, ins, n_in, &avx2t, 1, 0, 2));
-    const size_t n = (size_t)(c->b * c->hq * c->s * c->dv);
-    float *want = malloc(n * sizeof(float) + 4);
-    naive_attention(c, (float *)q.data, (float *)k.data, (float *)v.data, c->mask_kind ? m.data : NULL, mstr, want);
-    char what[160];
-    snprintf(what, sizeof what, "attention b%lld hq%lld hkv%lld s%lld l%lld d%lld dv%lld mask%d causal%d/%lld kt%d",
-             (long long)c->b, (long long)c->hq, (long long)c->hkv, (long long)c->s, (long long)c->l, (long long)c->d,
-             (long long)c->dv, c->mask_kind, c->causal, (long long)c->offset, c->k_transposed);
-    CHECK(ref.dims[3] == c->dv && ref.dims[1] == c->hq);
-    CHECK(test_allclose((float *)ref.data, want, n, 1e-4f, 1e-5f, what));
-    CHECK(test_allclose((float *)avx.data, want, n, 1e-4f, 1e-5f, what));
-    CHECK(test_allclose((float *)avx2t.data, want, n, 1e-4f, 1e-5f, what));
-    free(want);
-    pml_aligned_free(ref.data), pml_aligned_free(avx.data), pml_aligned_free(avx2t.data);
+                      attr_int("k_transposed", c->k_transposed), attr_int("qk_mode", c->qk > 0 ? c->qk - 1 : 0),
+                      attr_int("window_left", c->windowed ? c->wl : -1),
+                      attr_int("window_right", c->windowed ? c->wr : -1)};
+    pml_tensor runs[3][2];
+    const int n_in = c->nonpad ? 5 : c->mask_kind ? 4 : 3, n_out = c->qk ? 2 : 1;
+    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 8, ins, n_in, runs[0], n_out, 1, 1));
+    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 8, ins, n_in, runs[1], n_out, 0, 1));
+    CHECK_OK(pml_test_op(PML_OP_ATTENTION, at, 8, ins, n_in, runs[2], n_out, 0, 2));
+    const size_t n = (size_t)(c->b * c->hq * c->s * c->dv), nqk = (size_t)(c->b * c->hq * c->s * c->l);
+    float *want = malloc(n * sizeof(float) + 4), *want_qk = c->qk ? malloc(nqk * sizeof(float) + 4) : NULL;
+    naive_attention(c, (float *)q.data, (float *)k.data, (float *)v.data, c->mask_kind ? m.data : NULL, mstr, want,
+                    want_qk);
+    char what[200];
+    snprintf(what, sizeof what, "attention b%lld hq%lld hkv%lld s%lld l%lld d%lld dv%lld mask%d causal%d/%lld kt%d "
+             "win%d/%lld/%lld nonpad%d qk%d f16%d", (long long)c->b, (long long)c->hq, (long long)c->hkv,
+             (long long)c->s, (long long)c->l, (long long)c->d, (long long)c->dv, c->mask_kind, c->causal,
+             (long long)c->offset, c->k_transposed, c->windowed, (long long)c->wl, (long long)c->wr, c->nonpad != NULL,
+             c->qk, c->f16);
+    for (size_t e = 0; c->qk && e < nqk; e++)
+        if (want_qk[e] == -INFINITY) want_qk[e] = -1e30f;
+    const float tol = c->f16 ? 2e-3f : 1e-4f, atol = c->f16 ? 2e-3f : 1e-5f;
+    for (int r = 0; r < 3; r++) {
+        CHECK(runs[r][0].dims[3] == c->dv && runs[r][0].dims[1] == c->hq);
+        CHECK(runs[r][0].dtype == (c->f16 ? PML_FLOAT16 : PML_FLOAT32));
+        float *y = as_f32(&runs[r][0], c->f16);
+        CHECK(test_allclose(y, want, n, tol, atol, what));
+        pml_aligned_free(y);
+        if (c->qk) {
+            CHECK(runs[r][1].dims[3] == c->l);
+            float *qk = as_f32(&runs[r][1], c->f16);
+            for (size_t e = 0; e < nqk; e++) /* -inf where mode 2 masks: compared as a sentinel */
+                if (qk[e] == -INFINITY) qk[e] = -1e30f;
+            CHECK(test_allclose(qk, want_qk, nqk, tol, atol, what));
+            pml_aligned_free(qk);
+        }
+    }
+    free(want), free(want_qk);
     pml_aligned_free(q.data), pml_aligned_free(k.data), pml_aligned_free(v.data);
+    if (c->f16) pml_aligned_free(q16.data), pml_aligned_free(k16.data), pml_aligned_free(v16.data);
+    if (c->f16 && c->mask_kind == 1) pml_aligned_free(m16.data);
     if (c->mask_kind) pml_aligned_free(m.data);
+    if (c->nonpad) pml_aligned_free(np.data);
 }
 
 static void test_attention(void) {
@@ -142,6 +211,27 @@ static void test_attention(void) {
     /* a negative offset masks whole rows: they must come out 0 */
     attn_case dead = {1, 1, 1, 5, 4, 8, 8, 0, 0, 1, -2, 0, 0, 0};
     run_case(&dead);
+    /* windows, the external cache, the qk output in every mode, float16; at awkward key counts */
+    static const int64_t keys[] = {1, 7, 8, 9, 13, 127};
+    for (int a = 0; a < 6; a++) {
+        const int64_t l = keys[a], sq = l < 5 ? l : 5, np[2] = {l, l > 3 ? l - 3 : 0};
+        attn_case w = {2, 4, 2, sq, l, 8, 6, 1, l > 2 ? l - 1 : l, 1, l - sq, 0, 2.0f, 0};
+        w.windowed = 1, w.wl = 2, w.wr = -1, w.qk = 1 + a % 4;
+        run_case(&w);
+        w.mask_kind = 0, w.causal = 0, w.wl = 1, w.wr = 2, w.qk = 1 + (a + 2) % 4;
+        run_case(&w);
+        w.causal = 1, w.nonpad = np, w.windowed = a % 2, w.mask_kind = 2, w.qk = 3;
+        run_case(&w);
+        w.f16 = 1, w.mask_kind = 1, w.qk = 4;
+        run_case(&w);
+        w.nonpad = NULL, w.windowed = 0, w.k_transposed = 1, w.qk = 0;
+        run_case(&w);
+    }
+    const int64_t np_far[2] = {-3, 1000}; /* out-of-range counts: nothing / everything valid */
+    attn_case far = {2, 2, 2, 3, 9, 8, 8, 0, 0, 1, 0, 0, 0, 0, 1, 0, -1, np_far, 4, 0};
+    run_case(&far);
+    attn_case big = {1, 3, 1, 140, 130, 16, 16, 1, 130, 1, 0, 0, 0, 0, 1, 20, 3, NULL, 3, 1};
+    run_case(&big);
 }
 
 static void test_attention_errors(void) {
@@ -168,6 +258,16 @@ static void test_attention_errors(void) {
     CHECK(pml_test_op(PML_OP_ATTENTION, &bad_cap, 1, ins2, 3, &y, 1, 1, 1) == PML_ERR_INVALID_MODEL);
     pml_attr bad_kt = attr_int("k_transposed", 2);
     CHECK(pml_test_op(PML_OP_ATTENTION, &bad_kt, 1, ins2, 3, &y, 1, 1, 1) == PML_ERR_INVALID_MODEL);
+    pml_attr bad_qk = attr_int("qk_mode", 4), bad_win = attr_int("window_left", -2);
+    CHECK(pml_test_op(PML_OP_ATTENTION, &bad_qk, 1, ins2, 3, &y, 1, 1, 1) == PML_ERR_INVALID_MODEL);
+    CHECK(pml_test_op(PML_OP_ATTENTION, &bad_win, 1, ins2, 3, &y, 1, 1, 1) == PML_ERR_INVALID_MODEL);
+    /* nonpad_kv_seqlen must be int64 [batch] */
+    const int64_t nd[1] = {2};
+    pml_tensor np_bad = test_tensor(PML_INT64, 1, nd, 0);
+    pml_tensor *ins3[5] = {&q2, &k, &v, NULL, &np_bad};
+    CHECK(pml_test_op(PML_OP_ATTENTION, NULL, 0, ins3, 5, &y, 1, 1, 1) == PML_ERR_SHAPE);
+    CHECK(strstr(pml_last_error(), "nonpad_kv_seqlen") != NULL);
+    pml_aligned_free(np_bad.data);
     pml_aligned_free(q.data), pml_aligned_free(k.data), pml_aligned_free(kb.data), pml_aligned_free(v.data);
     pml_aligned_free(q2.data), pml_aligned_free(m.data), pml_aligned_free(mi.data), pml_aligned_free(mi_ok.data);
 }

@@ -4,7 +4,7 @@ supported list (onnx_cases.SUPPORTED_ONNX_OPS, issue 2's op list).
 
 Cases that exercise something pocketml does not support (a dtype outside its
 eleven: float64, bfloat16, float8/float4, 2/4-bit integers, strings; float16
-through conv/attention; training-mode outputs, 3-D transposed convolution...) are listed in
+through conv; training-mode outputs, 3-D transposed convolution...) are listed in
 UNSUPPORTED with the reason. Every input is fed at run time as the case defines it,
 parameter inputs (a Reshape's shape, Slice bounds, reduction axes, Pad's pads...) included:
 the session reads those while planning. They still run: they must fail with a clear pocketml error (never a crash, never a wrong answer),
@@ -47,13 +47,9 @@ UNSUPPORTED = {
                                                         "the input's dtype)",
     r"test_einsum_\w+": "the ONNX Einsum cases feed float64/bfloat16 (Einsum is checked against onnxruntime in "
                         "tests/converters/onnx/test_attention.py)",
-    r"test_attention_\w*(fp16|bf16|float16)\w*": "Attention runs on float32 only",
-    # (?<!_expanded): the function-expanded graphs of these cases compute in plain ops and pass
-    r"test_attention_\w*qk_matmul\w*(?<!_expanded)": "Attention's qk_matmul_output output (output 3)",
-    r"test_attention_\w*(nonpad|padded_kv)\w*(?<!_expanded)":
-        "Attention's nonpad_kv_seqlen input (opset 24 external KV cache)",
-    r"test_attention_\w*window(?!_default$)\w*(?<!_expanded)":
-        "sliding-window Attention (opset 25 left/right_window_size)",
+    r"test_attention_\w*bf16\w*": "bfloat16 is outside pocketml's dtypes",
+    r"test_attention_\w*(fp16|float16)\w*_expanded": "float16 MatMul in the expanded graph (MatMul runs float32 "
+                                                      "only; the fused Attention runs float16)",
     r"test_equal_string(_broadcast)?": "string tensors are outside pocketml's dtypes",
     r"test_mod_(mixed_sign_float64|float64_mixed_sign_fmod_0|float_edge_cases_fmod_0_float64)":
         "float64 is outside pocketml's dtypes",

@@ -72,9 +72,31 @@ def test_attention_vs_onnx(attrs, mask):
     q, k, v = rand(2, 6, 4, 8), rand(2, 3, 7, 8), rand(2, 3, 7, 5)
     m = {None: None, "float": rand(4, 7), "bool": rng.random((2, 1, 4, 7)) > 0.3, "float4": rand(2, 6, 4, 7)}[mask]
     want = onnx_ref("Attention", [q, k, v, m], attrs, opset=23)[0]
-    close(ours("Attention", [q, k, v, m], attrs)[0], want)
+    close(ours("Attention", [q, k, v, m], attrs, n_out=2)[0], want)
     kt = np.ascontiguousarray(k.swapaxes(-1, -2))
-    close(ours("Attention", [q, kt, v, m], dict(attrs, k_transposed=1))[0], want)
+    close(ours("Attention", [q, kt, v, m], dict(attrs, k_transposed=1), n_out=2)[0], want)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2, 3])
+@pytest.mark.parametrize("onnx_attrs,nonpad", [({"is_causal": 1}, None), ({"softcap": 2.0}, None),
+                                               ({"is_causal": 1, "left_window_size": 1}, [7, 4]),
+                                               ({"left_window_size": 2, "right_window_size": 0}, None)])
+def test_attention_qk_window_nonpad_vs_onnx(mode, onnx_attrs, nonpad):
+    """The reference's qk output, sliding window and external cache against onnx's evaluator, or onnxruntime
+    with a softcap (the spec's and onnxruntime's mode 0 is the raw QK^T; the evaluator softcaps it too)."""
+    q, k, v, m = rand(2, 4, 3, 8), rand(2, 2, 7, 8), rand(2, 2, 7, 5), rand(3, 7)
+    npd = None if nonpad is None else np.array(nonpad, np.int64)
+    engine = "ort" if "softcap" in onnx_attrs else "onnx"
+    want = onnx_ref("Attention", [q, k, v, m, None, None, npd], dict(onnx_attrs, qk_matmul_output_mode=mode),
+                    n_out=4, opset=25, engine=engine)
+    ir_attrs = {"is_causal": onnx_attrs.get("is_causal", 0), "softcap": onnx_attrs.get("softcap", 0.0),
+                "window_left": onnx_attrs.get("left_window_size", -1),
+                "window_right": onnx_attrs.get("right_window_size", -1), "qk_mode": mode}
+    y, qk = ours("Attention", [q, k, v, m, npd], ir_attrs, n_out=2)
+    close(y, want[0])
+    fin = np.isfinite(want[3])
+    assert (fin == np.isfinite(qk)).all()
+    close(np.where(fin, qk, 0), np.where(fin, want[3], 0))
 
 
 def test_attention_infer_errors_and_symbolic():
@@ -82,7 +104,8 @@ def test_attention_infer_errors_and_symbolic():
         node = ir.Node("Attention", ["q", "k", "v"], ["y"], attrs or {}, name="att")
         vals = [ir.Value(n, "float32", s) for n, s in zip("qkv", shapes)]
         return ops.get("Attention").infer(node, vals)
-    assert infer([("b", 4, "s", 8), ("b", 2, "l", 8), ("b", 2, "l", 6)]) == [("float32", ("b", 4, "s", 6))]
+    assert infer([("b", 4, "s", 8), ("b", 2, "l", 8), ("b", 2, "l", 6)]) == [("float32", ("b", 4, "s", 6)),
+                                                                             ("float32", ("b", 4, "s", "l"))]
     with pytest.raises(ValueError, match="multiple"):
         infer([(1, 3, 4, 8), (1, 2, 5, 8), (1, 2, 5, 8)])
     with pytest.raises(ValueError, match="head sizes"):

@@ -9,9 +9,13 @@
  * thread), the attn_row kernel caps/masks/softmaxes each row in place
  * (bool or broadcast masks are first expanded into a row of floats), and
  * Y_blk = P V (GEMM engine). The score block is rows x L floats, sized to stay
- * in L2; nothing is allocated in run. Causal rows only keep keys
- * j <= i + causal_offset (n_live), a mask with Lm < L keys masks the rest.
- * The scalar configuration runs the same loop on its portable kernels.
+ * in L2; nothing is allocated in run. Each row attends one span of keys
+ * [lo, hi) (key_span: causal frontier, sliding window, the external cache's
+ * nonpad_kv_seqlen, a mask with Lm < L keys); the row kernel runs on the span
+ * and the keys before it get probability 0. The optional qk output is copied
+ * from the score row before (modes 0-2) or after (mode 3) the row kernel.
+ * float16 widens Q/K/V into float32 scratch per task and narrows Y (and qk)
+ * once. The scalar configuration runs the same loop on its portable kernels.
  *
  * RotaryEmbedding rotates pairs of features per (batch, position, head) with
  * cos/sin read from caches (indexed by position_ids, checked in run: they are
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "kernels/common.h" /* pml_f16_to_f32_scalar */
 #include "kernels/config.h"
 #include "validate.h"
 #include "kernels/matmul/gemm.h"
@@ -28,32 +33,85 @@
 /* Score block budget (floats): rows x L stays around 64 KiB. */
 #define ATTN_BLOCK_FLOATS 16384
 
+/* floats rounded up to a 64-byte line, so every scratch part stays aligned for the GEMM packs */
+static size_t line_floats(int64_t n) { return ((size_t)(n > 0 ? n : 1) + 15) / 16 * 16; }
+
 typedef struct attn_state {
     int64_t b, hq, hkv, s, l, d, dv;
     int k_transposed;
     float scale, softcap;
     int causal;
-    int64_t causal_offset;
+    int64_t causal_offset, win_left, win_right; /* windows: -1 = unbounded */
     /* mask: element strides over [B, Hq, S, key] (0: broadcast); mask_keys keys covered */
-    int has_mask, mask_bool;
+    int has_mask;
+    pml_dtype mask_dtype;
     int64_t mstr[4], mask_keys;
-    const pml_f32_kernels *kern; /* NULL: reference GEMM */
+    int has_nonpad;  /* nonpad_kv_seqlen: per-batch key count and query position offset */
+    int qk_mode;     /* -1: no qk output */
+    int f16;         /* float16 q/k/v/y/qk: widened into float32 scratch, narrowed once */
+    const pml_f32_kernels *kern;
     pml_f32_attn_row_fn row;
+    void (*widen)(size_t n, const uint16_t *x, float *y);
+    void (*narrow)(size_t n, const float *x, uint16_t *y);
     int64_t rows;                /* query rows per block */
     int64_t chunks;              /* row blocks split across tasks per (b, h) */
-    size_t pk_floats, pv_floats, thread_floats;
+    size_t pk_floats, pv_floats, f16_floats, thread_floats;
     int threads;
 } attn_state;
 
+static pml_status attn_input(const pml_kernel_ctx *ctx, int i, const char *role, const pml_tensor **t) {
+    pml_status s = pml_ew_input(ctx, i, role, t);
+    if (s) return s;
+    if ((*t)->rank != 4) {
+        char b[160];
+        pml_shape_str((*t)->rank, (*t)->dims, b, sizeof b);
+        return pml_node_error(ctx, PML_ERR_SHAPE, "%s %s must be 4-D [batch, heads, sequence, head size]", role, b);
+    }
+    return PML_OK;
+}
+
+static pml_status attn_parse_mask(const pml_kernel_ctx *ctx, attn_state *st) {
+    const pml_tensor *m = ctx->in[3];
+    char bm[160];
+    pml_shape_str(m->rank, m->dims, bm, sizeof bm);
+    if (m->dtype != PML_FLOAT32 && m->dtype != PML_FLOAT16 && m->dtype != PML_BOOL)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mask has dtype %s; supported: float32, float16, bool",
+                              pml_dtype_name(m->dtype));
+    if (m->rank > 4) return pml_node_error(ctx, PML_ERR_SHAPE, "mask %s has rank > 4", bm);
+    st->mask_dtype = m->dtype;
+    const int64_t full[4] = {st->b, st->hq, st->s, st->l};
+    int64_t stride = 1;
+    for (int d = 3; d >= 0; d--) {
+        const int md = d - (4 - m->rank);
+        const int64_t size = md >= 0 ? m->dims[md] : 1;
+        if (size < 0 || (d < 3 && size != 1 && size != full[d]) || (d == 3 && size > st->l && size != 1))
+            return pml_node_error(ctx, PML_ERR_SHAPE, "mask %s does not broadcast to [%lld,%lld,%lld,<=%lld]", bm,
+                                  (long long)st->b, (long long)st->hq, (long long)st->s, (long long)st->l);
+        st->mstr[d] = size == 1 ? 0 : stride;
+        if (d == 3) st->mask_keys = size == 1 ? st->l : size;
+        stride *= size;
+    }
+    return PML_OK;
+}
+
 static pml_status attn_parse(const pml_kernel_ctx *ctx, attn_state *st) {
     pml_status s;
-    int64_t kt, causal;
-    if ((s = pml_check_f32_input(ctx, 0, "q", 4)) || (s = pml_check_f32_input(ctx, 1, "k", 4)) ||
-        (s = pml_check_f32_input(ctx, 2, "v", 4)) ||
+    int64_t kt, causal, qk_mode, wl, wr;
+    const pml_tensor *q, *k, *v;
+    if ((s = attn_input(ctx, 0, "q", &q)) || (s = attn_input(ctx, 1, "k", &k)) || (s = attn_input(ctx, 2, "v", &v)) ||
         (s = pml_attr_int_checked(ctx, "k_transposed", 0, 0, 1, &kt)) ||
-        (s = pml_attr_int_checked(ctx, "is_causal", 0, 0, 1, &causal)))
+        (s = pml_attr_int_checked(ctx, "is_causal", 0, 0, 1, &causal)) ||
+        (s = pml_attr_int_checked(ctx, "qk_mode", 0, 0, 3, &qk_mode)) ||
+        (s = pml_attr_int_checked(ctx, "window_left", -1, -1, INT64_MAX, &wl)) ||
+        (s = pml_attr_int_checked(ctx, "window_right", -1, -1, INT64_MAX, &wr)))
         return s;
-    const pml_tensor *q = ctx->in[0], *k = ctx->in[1], *v = ctx->in[2];
+    if (q->dtype != PML_FLOAT32 && q->dtype != PML_FLOAT16)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "q has dtype %s; supported: float32, float16",
+                              pml_dtype_name(q->dtype));
+    if (k->dtype != q->dtype || v->dtype != q->dtype)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "q, k and v must share one dtype (%s, %s, %s)",
+                              pml_dtype_name(q->dtype), pml_dtype_name(k->dtype), pml_dtype_name(v->dtype));
+    st->f16 = q->dtype == PML_FLOAT16;
     char bq[160], bk[160], bv[160];
     pml_shape_str(4, q->dims, bq, sizeof bq);
     pml_shape_str(4, k->dims, bk, sizeof bk);
@@ -77,31 +135,23 @@ static pml_status attn_parse(const pml_kernel_ctx *ctx, attn_state *st) {
                               (double)st->scale, (double)st->softcap);
     if (st->scale == 0.0f) st->scale = st->d > 0 ? 1.0f / sqrtf((float)st->d) : 1.0f;
     st->causal = (int)causal;
-    /* offsets beyond +-(S + L) mean "everything" / "nothing": clamp so i + offset cannot overflow */
-    int64_t off = pml_attr_int(ctx->node, "causal_offset", 0), lim = st->s + st->l + 1;
+    /* offsets and windows beyond +-(S + L) mean "everything" / "nothing": clamp so positions cannot overflow */
+    const int64_t lim = st->s + st->l + 1, off = pml_attr_int(ctx->node, "causal_offset", 0);
     st->causal_offset = off > lim ? lim : off < -lim ? -lim : off;
+    st->win_left = wl > lim ? lim : wl;
+    st->win_right = wr > lim ? lim : wr;
+    st->qk_mode = ctx->n_out > 1 && ctx->out[1] ? (int)qk_mode : -1;
 
     st->has_mask = ctx->n_in > 3 && ctx->in[3];
-    if (st->has_mask) {
-        const pml_tensor *m = ctx->in[3];
-        char bm[160];
-        pml_shape_str(m->rank, m->dims, bm, sizeof bm);
-        if (m->dtype != PML_FLOAT32 && m->dtype != PML_BOOL)
-            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mask has dtype %s; supported: float32, bool",
-                                  pml_dtype_name(m->dtype));
-        if (m->rank > 4) return pml_node_error(ctx, PML_ERR_SHAPE, "mask %s has rank > 4", bm);
-        st->mask_bool = m->dtype == PML_BOOL;
-        const int64_t full[4] = {st->b, st->hq, st->s, st->l};
-        int64_t stride = 1;
-        for (int d = 3; d >= 0; d--) {
-            const int md = d - (4 - m->rank);
-            const int64_t size = md >= 0 ? m->dims[md] : 1;
-            if (size < 0 || (d < 3 && size != 1 && size != full[d]) || (d == 3 && size > st->l && size != 1))
-                return pml_node_error(ctx, PML_ERR_SHAPE, "mask %s does not broadcast to [%lld,%lld,%lld,<=%lld]", bm,
-                                      (long long)st->b, (long long)st->hq, (long long)st->s, (long long)st->l);
-            st->mstr[d] = size == 1 ? 0 : stride;
-            if (d == 3) st->mask_keys = size == 1 ? st->l : size;
-            stride *= size;
+    if (st->has_mask && (s = attn_parse_mask(ctx, st))) return s;
+    st->has_nonpad = ctx->n_in > 4 && ctx->in[4];
+    if (st->has_nonpad) {
+        const pml_tensor *n = ctx->in[4];
+        if (n->dtype != PML_INT64 || n->rank != 1 || n->dims[0] != st->b) {
+            char bn[160];
+            return pml_node_error(ctx, PML_ERR_SHAPE, "nonpad_kv_seqlen (%s %s) must be int64 [batch] = [%lld]",
+                                  pml_dtype_name(n->dtype), pml_shape_str(n->rank, n->dims, bn, sizeof bn),
+                                  (long long)st->b);
         }
     }
     return PML_OK;
@@ -112,19 +162,24 @@ static pml_status attn_infer(pml_kernel_ctx *ctx) {
     memset(&st, 0, sizeof st);
     pml_status s = attn_parse(ctx, &st);
     if (s) return s;
-    const int64_t dims[4] = {st.b, st.hq, st.s, st.dv};
-    return pml_set_f32_output(ctx, 4, dims);
+    const pml_dtype dt = ctx->in[0]->dtype;
+    const int64_t dims[4] = {st.b, st.hq, st.s, st.dv}, qk_dims[4] = {st.b, st.hq, st.s, st.l};
+    if ((s = pml_ew_set_output(ctx, 0, dt, 4, dims))) return s;
+    return st.qk_mode >= 0 ? pml_ew_set_output(ctx, 1, dt, 4, qk_dims) : PML_OK;
 }
 
 static pml_status attn_prepare(pml_kernel_ctx *ctx) {
     attn_state *st = (attn_state *)pml_aligned_alloc(sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for attention state");
+    memset(st, 0, sizeof *st);
     ctx->state = st;
     ctx->state_size = sizeof *st;
     pml_status s = attn_parse(ctx, st);
     if (s) return s;
     st->kern = ctx->config->f32.mm;
     st->row = st->kern->attn_row;
+    st->widen = ctx->config->f32.ew->f16_to_f32;
+    st->narrow = ctx->config->f32.ew->f32_to_f16;
     st->threads = pml_threadpool_size(ctx->pool);
     const int64_t l1 = st->l > 0 ? st->l : 1;
     st->rows = ATTN_BLOCK_FLOATS / l1;
@@ -139,8 +194,12 @@ static pml_status attn_prepare(pml_kernel_ctx *ctx) {
     }
     st->pk_floats = pml_gemm_packed_floats(st->d, st->l);
     st->pv_floats = pml_gemm_packed_floats(st->l, st->dv);
-    const size_t row_floats = ((size_t)l1 + 15) / 16 * 16;
-    st->thread_floats = st->pk_floats + st->pv_floats + (size_t)st->rows * row_floats + row_floats;
+    /* float16: K or V widened before packing, a block of Q rows, a block of Y rows, a qk row */
+    const int64_t kv = st->d > st->dv ? st->d : st->dv;
+    st->f16_floats = st->f16 ? line_floats(st->l * kv) + line_floats(st->rows * st->d) +
+                                   line_floats(st->rows * st->dv) + line_floats(st->l) : 0;
+    const size_t row_floats = line_floats(l1);
+    st->thread_floats = st->pk_floats + st->pv_floats + (size_t)st->rows * row_floats + row_floats + st->f16_floats;
     if (st->thread_floats > ((size_t)1 << 36) / (size_t)(st->threads > 0 ? st->threads : 1))
         return pml_node_error(ctx, PML_ERR_SHAPE, "attention over %lld keys x head sizes %lld/%lld needs too much "
                               "scratch", (long long)st->l, (long long)st->d, (long long)st->dv);
@@ -156,23 +215,66 @@ static void attn_release(pml_kernel_ctx *ctx) {
 
 typedef struct attn_job {
     const attn_state *st;
-    const float *q, *k, *v;
-    const void *mask;
-    float *y, *scratch;
+    const void *q, *k, *v, *mask;
+    const int64_t *nonpad;
+    void *y, *qk;
+    float *scratch;
 } attn_job;
 
-/* The mask row of (b, h, i) as floats: in place when float and contiguous
+/* The mask row of (b, h, i) as floats: in place when float32 and contiguous
  * over keys, else expanded into buf. NULL without a mask. */
 static const float *mask_row(const attn_job *j, int64_t b, int64_t h, int64_t i, float *buf) {
     const attn_state *st = j->st;
     if (!st->has_mask) return NULL;
     const int64_t off = b * st->mstr[0] + h * st->mstr[1] + i * st->mstr[2];
-    if (!st->mask_bool && st->mstr[3] == 1) return (const float *)j->mask + off;
+    if (st->mask_dtype == PML_FLOAT32 && st->mstr[3] == 1) return (const float *)j->mask + off;
     for (int64_t t = 0; t < st->mask_keys; t++) {
         const int64_t e = off + t * st->mstr[3];
-        buf[t] = st->mask_bool ? (((const uint8_t *)j->mask)[e] ? 0.0f : -INFINITY) : ((const float *)j->mask)[e];
+        buf[t] = st->mask_dtype == PML_BOOL      ? (((const uint8_t *)j->mask)[e] ? 0.0f : -INFINITY)
+                 : st->mask_dtype == PML_FLOAT16 ? pml_f16_to_f32_scalar(((const uint16_t *)j->mask)[e])
+                                                 : ((const float *)j->mask)[e];
     }
     return buf;
+}
+
+/* The keys [*lo, *hi) query row i of batch b may attend: the mask's keys, the
+ * external cache's valid keys, the causal frontier and the sliding window around
+ * its position p (i + causal_offset, or i + nonpad[b] - S with an external cache). */
+static void key_span(const attn_job *j, int64_t b, int64_t i, int64_t *lo, int64_t *hi) {
+    const attn_state *st = j->st;
+    int64_t end = st->has_mask ? st->mask_keys : st->l, start = 0, p = i + st->causal_offset;
+    if (st->has_nonpad) {
+        const int64_t lim = st->s + st->l + 1, raw = j->nonpad[b], n = raw > lim ? lim : raw < -lim ? -lim : raw;
+        if (n < end) end = n;
+        p = i + n - st->s;
+    }
+    if (st->causal && p + 1 < end) end = p + 1;
+    if (st->win_right >= 0 && p + st->win_right + 1 < end) end = p + st->win_right + 1;
+    if (st->win_left >= 0 && p - st->win_left > start) start = p - st->win_left;
+    if (start > st->l) start = st->l;
+    *lo = start;
+    *hi = end < start ? start : end;
+}
+
+static float cap(const attn_state *st, float x) {
+    return st->softcap > 0.0f ? st->softcap * tanhf(x / st->softcap) : x;
+}
+
+/* qk_mode 0 (raw), 1 (capped), 2 (capped + bias) from a row's scores, before the row kernel softmaxes them */
+static void qk_scores(const attn_state *st, const float *sc, const float *m, int64_t lo, int64_t hi, float *out) {
+    for (int64_t t = 0; t < st->l; t++) {
+        if (st->qk_mode == 0) out[t] = sc[t];
+        else if (st->qk_mode == 1) out[t] = cap(st, sc[t]);
+        else out[t] = t >= lo && t < hi ? cap(st, sc[t]) + (m ? m[t] : 0.0f) : -INFINITY;
+    }
+}
+
+/* Row i of the qk output: written in place (float32) or narrowed from tmp (float16). */
+static void qk_store(const attn_job *j, int64_t bh, int64_t i, const float *row) {
+    const attn_state *st = j->st;
+    const size_t off = (size_t)((bh * st->s + i) * st->l);
+    if (st->f16) st->narrow((size_t)st->l, row, (uint16_t *)j->qk + off);
+    else if ((float *)j->qk + off != row) memcpy((float *)j->qk + off, row, (size_t)st->l * sizeof(float));
 }
 
 static void attn_task(void *arg, int64_t task, int thread) {
@@ -183,34 +285,58 @@ static void attn_task(void *arg, int64_t task, int thread) {
     const int64_t blocks = (st->s + st->rows - 1) / st->rows;
     const int64_t blk0 = blocks * chunk / st->chunks, blk1 = blocks * (chunk + 1) / st->chunks;
     if (blk0 >= blk1) return;
-    const float *q = j->q + bh * st->s * st->d;
-    const float *k = j->k + (b * st->hkv + hk) * st->l * st->d;
-    const float *v = j->v + (b * st->hkv + hk) * st->l * st->dv;
-    float *y = j->y + bh * st->s * st->dv;
+    const size_t ld = line_floats(st->l);
     float *pk = j->scratch + (size_t)thread * st->thread_floats, *pv = pk + st->pk_floats, *sc = pv + st->pv_floats;
-    const size_t ld = ((size_t)(st->l > 0 ? st->l : 1) + 15) / 16 * 16;
     float *mbuf = sc + (size_t)st->rows * ld;
+    const size_t q_off = (size_t)(bh * st->s * st->d), y_off = (size_t)(bh * st->s * st->dv);
+    const size_t k_off = (size_t)((b * st->hkv + hk) * st->l * st->d);
+    const size_t v_off = (size_t)((b * st->hkv + hk) * st->l * st->dv);
+    const float *q = NULL, *k, *v;
+    float *y = NULL, *qrow = NULL, *yblk = NULL, *qkrow = NULL;
+    if (st->f16) { /* widen K then V through one buffer before each is packed */
+        float *kv = mbuf + ld;
+        qrow = kv + line_floats(st->l * (st->d > st->dv ? st->d : st->dv));
+        yblk = qrow + line_floats(st->rows * st->d);
+        qkrow = yblk + line_floats(st->rows * st->dv);
+        st->widen((size_t)(st->l * st->d), (const uint16_t *)j->k + k_off, kv);
+        k = v = kv;
+    } else {
+        q = (const float *)j->q + q_off, k = (const float *)j->k + k_off, v = (const float *)j->v + v_off;
+        y = (float *)j->y + y_off;
+    }
     /* K as the B operand [D, L] of Q K^T: element (d, j) */
     const int64_t kd_stride = st->k_transposed ? st->l : 1, kl_stride = st->k_transposed ? 1 : st->d;
     pml_gemm_pack_b(k, st->d, st->l, kd_stride, kl_stride, st->scale, NULL, 0, 0.0f, pk);
+    if (st->f16) st->widen((size_t)(st->l * st->dv), (const uint16_t *)j->v + v_off, mbuf + ld);
     pml_gemm_pack_b(v, st->l, st->dv, st->dv, 1, 1.0f, NULL, 0, 0.0f, pv);
     for (int64_t blk = blk0; blk < blk1; blk++) {
         const int64_t i0 = blk * st->rows, nr = st->s - i0 < st->rows ? st->s - i0 : st->rows;
-        pml_gemm_problem p = {.m = nr, .n = st->l, .k = st->d, .batch = 1, .a = q + i0 * st->d, .lda = st->d,
+        const float *qb = qrow;
+        if (st->f16) st->widen((size_t)(nr * st->d), (const uint16_t *)j->q + q_off + (size_t)(i0 * st->d), qrow);
+        else qb = q + i0 * st->d;
+        pml_gemm_problem p = {.m = nr, .n = st->l, .k = st->d, .batch = 1, .a = qb, .lda = st->d,
                               .packed_b = pk, .c = sc, .ldc = (int64_t)ld};
         pml_gemm_run(st->kern, &p, NULL, NULL);
         for (int64_t r = 0; r < nr; r++) {
             const int64_t i = i0 + r;
-            int64_t live = st->has_mask ? st->mask_keys : st->l;
-            if (st->causal) {
-                const int64_t c = i + st->causal_offset + 1;
-                live = c < 0 ? 0 : c < live ? c : live;
+            int64_t lo = 0, hi = st->has_mask ? st->mask_keys : st->l;
+            if (st->causal || st->has_nonpad || st->win_left >= 0 || st->win_right >= 0) key_span(j, b, i, &lo, &hi);
+            float *row = sc + r * (int64_t)ld;
+            const float *m = mask_row(j, b, h, i, mbuf);
+            if (st->qk_mode >= 0 && st->qk_mode < 3) {
+                float *out = st->f16 ? qkrow : (float *)j->qk + (bh * st->s + i) * st->l;
+                qk_scores(st, row, m, lo, hi, out);
+                qk_store(j, bh, i, out);
             }
-            st->row((size_t)st->l, (size_t)live, sc + r * (int64_t)ld, st->softcap, mask_row(j, b, h, i, mbuf));
+            st->row((size_t)(st->l - lo), (size_t)(hi - lo), row + lo, st->softcap, m ? m + lo : NULL);
+            for (int64_t t = 0; t < lo; t++) row[t] = 0.0f;
+            if (st->qk_mode == 3) qk_store(j, bh, i, row);
         }
+        if (st->dv == 0) continue;
         pml_gemm_problem p2 = {.m = nr, .n = st->dv, .k = st->l, .batch = 1, .a = sc, .lda = (int64_t)ld,
-                               .packed_b = pv, .c = y + i0 * st->dv, .ldc = st->dv};
+                               .packed_b = pv, .c = st->f16 ? yblk : y + i0 * st->dv, .ldc = st->dv};
         pml_gemm_run(st->kern, &p2, NULL, NULL);
+        if (st->f16) st->narrow((size_t)(nr * st->dv), yblk, (uint16_t *)j->y + y_off + (size_t)(i0 * st->dv));
     }
 }
 
@@ -219,14 +345,14 @@ static pml_status attn_run(pml_kernel_ctx *ctx) {
     if (pml_threadpool_size(ctx->pool) > st->threads)
         return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
                               pml_threadpool_size(ctx->pool), st->threads);
-    float *y = (float *)ctx->out[0]->data;
-    if (st->b * st->hq * st->s * st->dv == 0) return PML_OK;
-    if (st->l == 0) { /* no keys: every row is fully masked */
-        memset(y, 0, ctx->out[0]->nbytes);
-        return PML_OK;
+    if (st->b * st->hq * st->s == 0) return PML_OK;
+    if (st->l == 0 || st->dv == 0) { /* no keys: every row is fully masked (and qk is empty) */
+        memset(ctx->out[0]->data, 0, ctx->out[0]->nbytes);
+        if (st->l == 0) return PML_OK;
     }
-    attn_job j = {st, (const float *)ctx->in[0]->data, (const float *)ctx->in[1]->data,
-                  (const float *)ctx->in[2]->data, st->has_mask ? ctx->in[3]->data : NULL, y, (float *)ctx->scratch};
+    attn_job j = {st, ctx->in[0]->data, ctx->in[1]->data, ctx->in[2]->data, st->has_mask ? ctx->in[3]->data : NULL,
+                  st->has_nonpad ? (const int64_t *)ctx->in[4]->data : NULL, ctx->out[0]->data,
+                  st->qk_mode >= 0 ? ctx->out[1]->data : NULL, (float *)ctx->scratch};
     pml_parallel_for(ctx->pool, st->b * st->hq * st->chunks, attn_task, &j);
     return PML_OK;
 }

@@ -3,12 +3,19 @@
 Attention (the engine's fused op; ONNX Attention and the MatMul/Softmax/MatMul
 subgraphs of torch exporters both become it):
     q [B,Hq,S,D], k [B,Hkv,L,D] ([B,Hkv,D,L] when k_transposed), v [B,Hkv,L,Dv],
-    mask (optional, float32 additive or bool keep-mask) broadcasting to [B,Hq,S,Lm], Lm <= L
+    mask (optional, additive float or bool keep-mask) broadcasting to [B,Hq,S,Lm], Lm <= L
     (keys j >= Lm are masked, as ONNX pads a short mask with -inf);
+    nonpad_kv_seqlen (optional, int64 [B]): batch b only sees keys j < nonpad[b] (an
+    external KV cache), and its queries sit at positions p = i + nonpad[b] - S;
+    without it p = i + causal_offset (the past length of an internal cache).
     query head h reads kv head h // (Hq/Hkv) (grouped-query attention).
     s = q k^T * scale (scale 0: 1/sqrt(D)); s = softcap*tanh(s/softcap) if softcap > 0;
-    s += mask; is_causal masks keys j > i + causal_offset; y = softmax(s) v.
+    s += mask; is_causal masks keys j > p; window_left/right >= 0 mask keys j < p - left
+    and j > p + right (sliding window); y = softmax(s) v.
     A query row whose mask/causal bias is -inf everywhere gives y = 0 (ONNX's rule).
+    qk (optional output [B,Hq,S,L], ONNX's qk_matmul_output): qk_mode 0 the raw scaled
+    scores, 1 capped, 2 capped plus every bias (mask, causal, window, padding), 3 softmax.
+    float16 computes in float32 and rounds y (and qk) once.
 RotaryEmbedding (ONNX opset 23): x [B,H,S,Dh] or [B,S,H*Dh] (num_heads), rotates the first
     rotary_embedding_dim (0: Dh) features of each head by cos/sin caches, either indexed by
     position_ids [B,S] (caches [max_pos, rd/2]) or given per position (caches [B,S,rd/2]);
@@ -66,38 +73,64 @@ def _attention_infer(node, ins):
                 raise fail(node, f"mask {shape_str(sm)} has more keys than k/v ({f})")
             if i > 0 and int(m) not in (1, int(f)):
                 raise fail(node, f"mask {shape_str(sm)} does not broadcast to {shape_str(full)}")
+    if len(ins) > 4 and ins[4] is not None:
+        _, sn = known(node, ins[4], "nonpad_kv_seqlen")
+        if len(sn) != 1 or (_static(sn[0]) and _static(b) and int(sn[0]) != int(b)):
+            raise fail(node, f"nonpad_kv_seqlen {shape_str(sn)} must be [batch] = [{b}]")
     if at["softcap"] < 0:
         raise fail(node, f"softcap {at['softcap']} must be >= 0")
-    return [(tq, (b, hq, s_len, sv[3]))]
+    if at["qk_mode"] not in (0, 1, 2, 3):
+        raise fail(node, f"qk_mode {at['qk_mode']} must be 0, 1, 2 or 3")
+    if at["window_left"] < -1 or at["window_right"] < -1:
+        raise fail(node, f"window sizes {at['window_left']}/{at['window_right']} must be -1 or >= 0")
+    return [(tq, (b, hq, s_len, sv[3])), (tq, (b, hq, s_len, kl))]
+
+
+def _attention_bias(attrs, mask, nonpad, b, s_len, l_len):
+    """The additive bias [B|1, 1|Hq, S, L] of mask, causal, window and padding."""
+    bias = np.zeros((1, 1, s_len, l_len))
+    if mask is not None:
+        m = np.where(mask, 0.0, -np.inf) if mask.dtype == np.bool_ else mask.astype(np.float64)
+        pad = [(0, 0)] * (m.ndim - 1) + [(0, l_len - m.shape[-1])]
+        bias = bias + np.pad(m, pad, constant_values=-np.inf)
+    i, j = np.arange(s_len)[:, None], np.arange(l_len)[None, :]
+    off = attrs["causal_offset"] if nonpad is None else (nonpad.astype(np.int64) - s_len).reshape(b, 1, 1, 1)
+    p = i + off
+    keep = np.ones_like(p - j, dtype=bool)
+    if attrs["is_causal"]:
+        keep &= j <= p
+    if attrs["window_left"] >= 0:
+        keep &= j >= p - attrs["window_left"]
+    if attrs["window_right"] >= 0:
+        keep &= j <= p + attrs["window_right"]
+    if nonpad is not None:
+        keep &= j < nonpad.astype(np.int64).reshape(b, 1, 1, 1)
+    return bias + np.where(keep, 0.0, -np.inf)
 
 
 def _attention_reference(inputs, attrs):
     q, k, v = (a.astype(np.float64) for a in inputs[:3])
     mask = inputs[3] if len(inputs) > 3 else None
+    nonpad = inputs[4] if len(inputs) > 4 else None
     if attrs["k_transposed"]:
         k = np.swapaxes(k, -1, -2)
     rep = q.shape[1] // k.shape[1]
     k, v = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
     s_len, l_len = q.shape[2], k.shape[2]
     scale = attrs["scale"] or 1.0 / np.sqrt(q.shape[3])
-    s = q @ np.swapaxes(k, -1, -2) * scale
+    raw = s = q @ np.swapaxes(k, -1, -2) * scale
     if attrs["softcap"] > 0:
         s = attrs["softcap"] * np.tanh(s / attrs["softcap"])
-    bias = np.zeros((s_len, l_len))
-    if mask is not None:
-        m = np.where(mask, 0.0, -np.inf) if mask.dtype == np.bool_ else mask.astype(np.float64)
-        pad = [(0, 0)] * (m.ndim - 1) + [(0, l_len - m.shape[-1])]
-        bias = bias + np.pad(m, pad, constant_values=-np.inf)
-    if attrs["is_causal"]:
-        i, j = np.arange(s_len)[:, None], np.arange(l_len)[None, :]
-        bias = bias + np.where(j <= i + attrs["causal_offset"], 0.0, -np.inf)
+    capped = s
+    bias = _attention_bias(attrs, mask, nonpad, q.shape[0], s_len, l_len)
     s = s + bias
     dead = np.isneginf(np.max(bias + np.zeros_like(s), axis=-1, keepdims=True))
     top = np.where(dead, 0.0, np.max(s, axis=-1, keepdims=True))
     with np.errstate(invalid="ignore"):
         e = np.where(dead, 0.0, np.exp(s - top))
     p = e / np.where(dead, 1.0, e.sum(axis=-1, keepdims=True))
-    return [(p @ v).astype(inputs[0].dtype)]
+    qk = (raw, capped, s, p)[attrs["qk_mode"]]
+    return [(p @ v).astype(inputs[0].dtype), qk.astype(inputs[0].dtype)]
 
 
 def _rotary_geometry(node, s, at):
@@ -154,10 +187,12 @@ def _rotary_reference(inputs, attrs):
     return [np.ascontiguousarray(y).astype(x.dtype)]
 
 
-define("Attention", 64, "attention", ("q: T", "k: T", "v: T", "mask?: M"), ("y: T",),
-       types={"T": FLOAT, "M": ("float32", "bool")}, attrs={
+define("Attention", 64, "attention", ("q: T", "k: T", "v: T", "mask?: M", "nonpad_kv_seqlen?: I64"),
+       ("y: T", "qk?: T"), types={"T": ("float32", "float16"), "M": ("float32", "float16", "bool"),
+                                   "I64": ("int64",)}, attrs={
     "scale": Attr("float", 0.0), "is_causal": Attr("int", 0), "causal_offset": Attr("int", 0),
-    "softcap": Attr("float", 0.0), "k_transposed": Attr("int", 0),
+    "softcap": Attr("float", 0.0), "k_transposed": Attr("int", 0), "qk_mode": Attr("int", 0),
+    "window_left": Attr("int", -1), "window_right": Attr("int", -1),
 }, infer=_attention_infer, reference=_attention_reference)
 define("RotaryEmbedding", 65, "attention", ("x: T", "cos_cache: T", "sin_cache: T", "position_ids?: I"), ("y: T",),
        types={"T": FLOAT, "I": INDEX}, attrs={

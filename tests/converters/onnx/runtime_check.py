@@ -63,15 +63,14 @@ def values(shape, dtype, low=-3, high=4):
     return np.asarray(v + (3 if dtype.kind == "u" else 0), dtype)  # 0-d stays an array
 
 
-def op_model(op, inputs, n_out=1, opset=23, out_names=None, **attrs):
-    """One node of op over inputs i0, i1... (None: an absent optional input), float outputs o0, o1..."""
+def op_model(op, inputs, n_out=1, opset=23, out_names=None, out_type=F, **attrs):
+    """One node of op over inputs i0, i1... (None: an absent optional input), outputs o0, o1... of out_type"""
     names = [f"i{k}" if a is not None else "" for k, a in enumerate(inputs)]
     outs = out_names or [f"o{k}" for k in range(n_out)]
-    dt = {np.dtype(np.float32): F, np.dtype(np.int64): TensorProto.INT64, np.dtype(np.bool_): TensorProto.BOOL}
     node = helper.make_node(op, names, outs, **attrs)
-    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, dt[a.dtype], a.shape)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, T[a.dtype], a.shape)
                                             for n, a in zip(names, inputs) if n],
-                              [helper.make_tensor_value_info(o, F, None) for o in outs if o])
+                              [helper.make_tensor_value_info(o, out_type, None) for o in outs if o])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
 
 

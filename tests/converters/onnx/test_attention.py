@@ -1,7 +1,8 @@
 """ONNX Attention and RotaryEmbedding imported and run through the C runtime,
 compared with onnxruntime (the independent oracle): 3-D and 4-D Attention
-with masks, a KV cache and GQA, RotaryEmbedding, and the errors for what is
-not covered. (The einsum contractions attention code emits are in
+with masks, a KV cache and GQA; the qk_matmul_output output (modes 0-3),
+opset 24's nonpad_kv_seqlen, opset 25's sliding windows and float16;
+RotaryEmbedding; and the errors for what is not covered. (The einsum contractions attention code emits are in
 test_matmul.py, LayerNormalization/RMSNormalization in test_norm.py.)"""
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 import pocketml
+from onnx import TensorProto
+
 from pocketml.errors import PocketMLError, UnsupportedOpError
 
 from .runtime_check import RNG_N as RNG, close_all, op_model, randn, run_both
@@ -46,11 +49,95 @@ def test_attention_vs_onnxruntime(attrs, mask, past, rank, hq, hkv):
     close_all(got, ref)
 
 
-def test_attention_qk_output_is_a_clear_error():
-    q, k, v = randn(1, 2, 3, 4), randn(1, 2, 3, 4), randn(1, 2, 3, 4)
-    model = op_model("Attention", [q, k, v], out_names=["o0", "", "", "o3"])
-    with pytest.raises(UnsupportedOpError, match="qk_matmul_output"):
+def _qkv(b=2, hq=4, hkv=2, s=5, l=7, d=8, dv=6, dtype=np.float32):
+    return randn(b, hq, s, d).astype(dtype), randn(b, hkv, l, d).astype(dtype), randn(b, hkv, l, dv).astype(dtype)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2, 3])
+@pytest.mark.parametrize("attrs,mask", [({}, None), ({"softcap": 2.0}, "float"), ({"is_causal": 1}, "bool"),
+                                        ({"is_causal": 1, "scale": 0.3}, "short")])
+def test_attention_qk_matmul_output(mode, attrs, mask):
+    """Mode 0 is the raw scaled QK^T as the spec and onnxruntime say (onnx's evaluator softcaps it too, so
+    the evaluator-checked cases have no softcap in mode 0)."""
+    q, k, v = _qkv()
+    m = {None: None, "float": randn(2, 1, 5, 7), "bool": RNG.random((5, 7)) > 0.3, "short": randn(5, 5)}[mask]
+    model = op_model("Attention", [q, k, v, m], out_names=["o0", "", "", "o3"], qk_matmul_output_mode=mode, **attrs)
+    # onnxruntime writes a finite lowest float where mode 2 masks (and rejects short masks): the spec's evaluator
+    oracle = "onnx" if mask == "short" or (mode == 2 and mask is not None) else "ort"
+    got, ref, _ = run_both(model, [q, k, v, m], threads=2, oracle=oracle)
+    close_all(got, ref)
+
+
+def test_attention_qk_matmul_output_3d_with_past_and_fully_masked_rows():
+    q, k, v = randn(2, 3, 16), randn(2, 4, 8), randn(2, 4, 8)
+    pk, pv = randn(2, 2, 3, 4), randn(2, 2, 3, 4)
+    m = RNG.random((3, 7)) > 0.4
+    m[1] = False  # a row with no attendable key: y and the softmax row are 0
+    model = op_model("Attention", [q, k, v, m, pk, pv], out_names=["o0", "o1", "o2", "o3"], q_num_heads=4,
+                     kv_num_heads=2, qk_matmul_output_mode=3)
+    got, ref, _ = run_both(model, [q, k, v, m, pk, pv], oracle="onnx")
+    close_all(got, ref)
+    assert not got[3][:, :, 1].any() and not got[0][:, 1].any()
+
+
+@pytest.mark.parametrize("attrs,mask", [({}, None), ({"is_causal": 1}, None), ({"is_causal": 1}, "bool"),
+                                        ({}, "float4")])
+def test_attention_nonpad_kv_seqlen(attrs, mask):
+    """opset 24's external KV cache: batch b sees its first nonpad[b] keys, its queries are the last S of them."""
+    q, k, v = _qkv(b=3, s=3, l=8)
+    nonpad = np.array([8, 5, 3], np.int64)
+    m = {None: None, "bool": RNG.random((3, 8)) > 0.3, "float4": randn(3, 4, 3, 8)}[mask]
+    model = op_model("Attention", [q, k, v, m, None, None, nonpad], opset=24, **attrs)
+    got, ref, _ = run_both(model, [q, k, v, m, None, None, nonpad], threads=2)
+    close_all(got, ref)
+
+
+def test_attention_nonpad_with_past_is_a_clear_error():
+    q, k, v = _qkv(b=1)
+    pk, pv = randn(1, 2, 3, 8), randn(1, 2, 3, 6)
+    model = op_model("Attention", [q, k, v, None, pk, pv, np.array([4], np.int64)], opset=24)
+    with pytest.raises(PocketMLError, match="nonpad_kv_seqlen"):
         pocketml.convert(model)
+
+
+@pytest.mark.parametrize("attrs", [{"left_window_size": 2, "is_causal": 1}, {"left_window_size": 1,
+                                   "right_window_size": 2}, {"right_window_size": 0}, {"left_window_size": 0}])
+@pytest.mark.parametrize("extra", ["none", "past", "nonpad", "qk"])
+def test_attention_sliding_window(attrs, extra):
+    """opset 25 left/right_window_size (onnxruntime implements them): alone, after a KV cache, over an
+    external cache, and with the qk output (the evaluator's, mode 2 masks with -inf)."""
+    q, k, v = _qkv()
+    ins, outs, oracle = [q, k, v], ["o0"], "ort"
+    if extra == "past":
+        ins, outs = [q, k, v, None, randn(2, 2, 3, 8), randn(2, 2, 3, 6)], ["o0", "o1", "o2"]
+    elif extra == "nonpad":
+        ins = [q, k, v, None, None, None, np.array([7, 6], np.int64)]
+    elif extra == "qk":
+        ins, outs, oracle = [q, k, v, randn(5, 7)], ["o0", "", "", "o3"], "onnx"
+        attrs = dict(attrs, qk_matmul_output_mode=2)
+    got, ref, _ = run_both(op_model("Attention", ins, opset=25, out_names=outs, **attrs), ins, oracle=oracle)
+    close_all(got, ref)
+
+
+@pytest.mark.parametrize("attrs,extra", [({}, None), ({"is_causal": 1}, "mask16"), ({"softcap": 2.0}, "past"),
+                                         ({"is_causal": 1}, "nonpad"), ({"qk_matmul_output_mode": 3}, "bool")])
+def test_attention_float16(attrs, extra):
+    """float16 computes in float32 and rounds once: within a float16 ulp of the float32 result."""
+    q, k, v = _qkv(dtype=np.float16)
+    ins, outs, opset = [q, k, v], ["o0"], 23
+    if extra == "mask16":
+        ins = [q, k, v, randn(5, 7).astype(np.float16)]
+    elif extra == "past":
+        ins, outs = [q, k, v, None, randn(2, 2, 3, 8).astype(np.float16), randn(2, 2, 3, 6).astype(np.float16)], \
+            ["o0", "o1", "o2"]
+    elif extra == "nonpad":
+        ins, opset = [q, k, v, None, None, None, np.array([7, 6], np.int64)], 24
+    elif extra == "bool":
+        ins, outs = [q, k, v, RNG.random((5, 7)) > 0.3], ["o0", "", "", "o3"]
+    model = op_model("Attention", ins, opset=opset, out_names=outs, out_type=TensorProto.FLOAT16, **attrs)
+    got, ref, _ = run_both(model, ins, threads=2)
+    assert all(g.dtype == np.float16 for g in got)
+    close_all(got, ref, rtol=2e-3, atol=2e-3)
 
 
 @pytest.mark.parametrize("attrs", [{}, {"interleaved": 1}, {"rotary_embedding_dim": 4},
@@ -78,3 +165,15 @@ def test_rotary_position_out_of_range_is_a_clear_error():
     session = pocketml.Session(pocketml.convert(model))
     with pytest.raises(PocketMLError, match="out of range"):
         session.run({"i0": x, "i1": cos, "i2": sin, "i3": pos})
+
+
+@pytest.mark.parametrize("attrs", [{"is_causal": 1}, {"left_window_size": 2}])
+def test_attention_symbolic_past_with_causal_or_window_is_a_clear_error(attrs):
+    """The causal frontier and the window sit past_len keys to the right: a symbolic past length cannot say where."""
+    q, k, v, pk, pv = randn(1, 2, 3, 4), randn(1, 2, 3, 4), randn(1, 2, 3, 4), randn(1, 2, 5, 4), randn(1, 2, 5, 4)
+    model = op_model("Attention", [q, k, v, None, pk, pv], opset=25, **attrs)
+    for name in ("i4", "i5"):
+        dims = next(i for i in model.graph.input if i.name == name).type.tensor_type.shape.dim
+        dims[2].dim_param = "past"
+    with pytest.raises(UnsupportedOpError, match="symbolic past length"):
+        pocketml.convert(model)
