@@ -29,6 +29,7 @@
 #include "kernels/norm/norm_typed.h"          /* pml_norm_typed */
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
+#include "kernels/resize/resize_typed.h"      /* pml_resize_typed */
 #include "kernels/tensor/transpose.h"         /* pml_transpose2d_fn */
 #include "kernels/unary/unary_typed.h"        /* pml_unary_typed */
 
@@ -55,6 +56,7 @@ typedef struct pml_typed_config {
     const pml_index_typed *index[PML_DTYPE_COUNT];   /* TopK, CumSum, scatter reductions, Range */
     const pml_unary_typed *unary[PML_DTYPE_COUNT];   /* unary: every unary op, Clip, Cast, Shrink */
     const pml_norm_typed *norm[PML_DTYPE_COUNT];     /* norm: Hardmax */
+    const pml_resize_typed *resize[PML_DTYPE_COUNT]; /* resize: GridSample */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today

@@ -1,0 +1,145 @@
+/*
+ * kernels/resize/grid_sample_typed__scalar.c — GridSample, channels last, one macro
+ * template instantiated per (data dtype, grid dtype) pair of float32 and float16.
+ *
+ * Per output point the grid gives one coordinate per axis; grid_taps turns them
+ * into at most 4^k (element offset, weight) pairs (taps the zeros padding drops
+ * are left out), computed once and applied to all C channels of the point, which
+ * are contiguous in x and y: the channel loop is a chain of axpy's into a float32
+ * accumulator (float16 rounds once when stored). Coordinate and weight arithmetic
+ * is float32 in onnxruntime's order, so results match it to rounding.
+ */
+#include <math.h>
+
+#include "kernels/resize/resize_typed.h"
+
+#define GS_MAX_TAPS 64 /* 4 taps (cubic) ^ 3 axes */
+#define GS_CHUNK 128   /* channels accumulated at a time on the stack */
+
+/* Reflect by the near border until inside [lo, hi] (onnxruntime's GsReflect, float32). */
+static float gs_reflect(float x, float lo, float hi) {
+    float range = hi - lo;
+    if (range <= 0.0f) return lo;
+    if (x >= lo && x <= hi) return x;
+    float d = x < lo ? lo - x : x - hi;
+    float n = floorf(d / range), r = d - n * range;
+    int even = fmodf(n, 2.0f) == 0.0f;
+    float v = x < lo ? (even ? lo + r : hi - r) : (even ? hi - r : lo + r);
+    return v < lo ? lo : (v > hi ? hi : v); /* rounding of huge d must not leave the range */
+}
+
+/* Keys cubic weights (a = -0.75) of the taps at -1, 0, 1, 2 from floor(x); t = x - floor(x). */
+static void gs_cubic(float t, float *w) {
+    const float a = -0.75f;
+    float s = t + 1.0f, u = 1.0f - t, v = 2.0f - t;
+    w[0] = ((a * s - 5.0f * a) * s + 8.0f * a) * s - 4.0f * a;
+    w[1] = ((a + 2.0f) * t - (a + 3.0f)) * t * t + 1.0f;
+    w[2] = ((a + 2.0f) * u - (a + 3.0f)) * u * u + 1.0f;
+    w[3] = ((a * v - 5.0f * a) * v + 8.0f * a) * v - 4.0f * a;
+}
+
+/* Taps of one axis from the normalised coordinate g: input indices (-1: a zero tap) and weights. */
+static int gs_axis_taps(const pml_grid_sample_params *p, int axis, float g, int64_t *idx, float *w) {
+    const int64_t n = p->in[axis];
+    const float len = (float)n;
+    float x = p->align_corners ? (g + 1.0f) / 2.0f * (len - 1.0f) : ((g + 1.0f) * len - 1.0f) / 2.0f;
+    float lo = p->align_corners ? 0.0f : -0.5f, hi = p->align_corners ? len - 1.0f : len - 0.5f;
+    if (p->mode == PML_GRID_NEAREST) x = nearbyintf(x); /* half to even, as onnxruntime and PyTorch */
+    if (x < lo || x > hi) {
+        if (p->padding == PML_GRID_BORDER && p->mode != PML_GRID_CUBIC) x = x < 0.0f ? 0.0f : (x > len - 1.0f ? len - 1.0f : x);
+        else if (p->padding == PML_GRID_REFLECTION) x = gs_reflect(x, lo, hi);
+    }
+    /* Far outside, every tap reads the same edge (or zero): bounding x keeps the integer
+     * conversion defined (a NaN coordinate samples as one far below the input). */
+    if (!(x >= -8.0f)) x = -8.0f;
+    if (x > len + 8.0f) x = len + 8.0f;
+    float base = floorf(x), t = x - base;
+    int ntap;
+    int64_t first = (int64_t)base;
+    if (p->mode == PML_GRID_NEAREST) {
+        ntap = 1, w[0] = 1.0f;
+    } else if (p->mode == PML_GRID_LINEAR) {
+        ntap = 2, w[0] = 1.0f - t, w[1] = t;
+    } else {
+        ntap = 4, first -= 1;
+        gs_cubic(t, w);
+    }
+    for (int k = 0; k < ntap; k++) {
+        int64_t i = first + k;
+        if (p->padding == PML_GRID_BORDER) i = i < 0 ? 0 : (i >= n ? n - 1 : i);
+        else if (p->padding == PML_GRID_REFLECTION) {
+            i = (int64_t)gs_reflect((float)i, lo, hi);
+            i = i < 0 ? 0 : (i >= n ? n - 1 : i);
+        } else if (i < 0 || i >= n) i = -1;
+        idx[k] = i;
+    }
+    return ntap;
+}
+
+/* The (offset, weight) pairs of one output point: the tensor product of the axes' taps. */
+static int gs_point_taps(const pml_grid_sample_params *p, const float *g, int64_t *off, float *w) {
+    int n = 1;
+    off[0] = 0, w[0] = 1.0f;
+    for (int a = 0; a < p->axes; a++) {
+        int64_t idx[4];
+        float wa[4];
+        int na = gs_axis_taps(p, a, g[p->axes - 1 - a], idx, wa), m = 0;
+        int64_t o2[GS_MAX_TAPS];
+        float w2[GS_MAX_TAPS];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < na; k++)
+                if (idx[k] >= 0) o2[m] = off[i] + idx[k] * p->stride[a], w2[m++] = w[i] * wa[k];
+        memcpy(off, o2, (size_t)m * sizeof *off);
+        memcpy(w, w2, (size_t)m * sizeof *w);
+        n = m;
+    }
+    return n;
+}
+
+#define PML_LD_f32(v) (v)
+#define PML_LD_f16(v) pml_f16_to_f32_scalar(v)
+#define PML_ST_f32(v) (v)
+#define PML_ST_f16(v) pml_f32_to_f16_scalar(v)
+
+#define PML_GRID_SAMPLE(XD, XT, GD, GT)                                                                         \
+    static void pml_##XD##_grid_sample_##GD##__scalar(const pml_grid_sample_params *p, const void *xv,         \
+                                                       const void *gv, void *yv, int64_t q0, int64_t q1) {     \
+        const XT *x = (const XT *)xv;                                                                           \
+        const GT *grid = (const GT *)gv;                                                                        \
+        XT *y = (XT *)yv;                                                                                       \
+        const int64_t C = p->channels, image = p->in[0] * p->stride[0];                                        \
+        for (int64_t q = q0; q < q1; q++) {                                                                     \
+            float g[PML_GRID_MAX_AXES];                                                                         \
+            int64_t off[GS_MAX_TAPS];                                                                           \
+            float w[GS_MAX_TAPS];                                                                               \
+            for (int a = 0; a < p->axes; a++) g[a] = PML_LD_##GD(grid[q * p->axes + a]);                        \
+            int nt = gs_point_taps(p, g, off, w);                                                               \
+            const XT *xb = x + (q / p->points) * image;                                                         \
+            XT *yq = y + q * C;                                                                                 \
+            if (nt == 1 && p->mode == PML_GRID_NEAREST) { /* a copy: exact, signed zeros kept */               \
+                memcpy(yq, xb + off[0], (size_t)C * sizeof(XT));                                                \
+                continue;                                                                                       \
+            }                                                                                                   \
+            for (int64_t c0 = 0; c0 < C; c0 += GS_CHUNK) {                                                      \
+                const int64_t nc = C - c0 < GS_CHUNK ? C - c0 : GS_CHUNK;                                       \
+                float acc[GS_CHUNK];                                                                            \
+                for (int64_t i = 0; i < nc; i++) acc[i] = 0.0f;                                                 \
+                for (int t = 0; t < nt; t++) {                                                                  \
+                    const XT *PML_RESTRICT xs = xb + off[t] + c0;                                               \
+                    const float wt = w[t];                                                                      \
+                    for (int64_t i = 0; i < nc; i++) acc[i] += wt * PML_LD_##XD(xs[i]);                         \
+                }                                                                                               \
+                for (int64_t i = 0; i < nc; i++) yq[c0 + i] = PML_ST_##XD(acc[i]);                              \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+
+PML_GRID_SAMPLE(f32, float, f32, float)
+PML_GRID_SAMPLE(f32, float, f16, uint16_t)
+PML_GRID_SAMPLE(f16, uint16_t, f32, float)
+PML_GRID_SAMPLE(f16, uint16_t, f16, uint16_t)
+
+const pml_resize_typed pml_f32_resize_typed__scalar = {
+    .grid_sample = {pml_f32_grid_sample_f32__scalar, pml_f32_grid_sample_f16__scalar}};
+const pml_resize_typed pml_f16_resize_typed__scalar = {
+    .grid_sample = {pml_f16_grid_sample_f32__scalar, pml_f16_grid_sample_f16__scalar}};
