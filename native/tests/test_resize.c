@@ -2,7 +2,9 @@
  * test_resize.c — Resize (nearest/linear/cubic, every coordinate transform
  * and nearest mode) against values produced by the ONNX reference
  * implementation, the best ISA and 2 threads against the reference, and the
- * error paths.
+ * error paths; GridSample (channels last, every mode, padding and align_corners,
+ * awkward channel counts around the kernel's 128-channel chunk) against a naive
+ * per-channel loop, float16 against float32 rounded once, and its error paths.
  */
 #include "ew_testutil.h"
 
@@ -127,7 +129,136 @@ static void test_resize(void) {
     tt_free(&b);
 }
 
+/* ---- GridSample ------------------------------------------------------------------------------------------ */
+
+/* Naive 2-D oracle, one channel at a time (onnxruntime's formulation): x [H, W, C] channels last. */
+static float gs_reflect_ref(float v, float lo, float hi) {
+    float rng = hi - lo;
+    if (rng <= 0.0f) return lo;
+    while (v < lo || v > hi) v = v < lo ? 2.0f * lo - v : 2.0f * hi - v;
+    return v;
+}
+
+static float gs_pixel_ref(const float *x, int64_t H, int64_t W, int64_t C, int64_t c, int64_t r, int64_t q, int pad,
+                          const float *lo, const float *hi) {
+    if (pad == 0 && (r < 0 || r >= H || q < 0 || q >= W)) return 0.0f;
+    if (pad == 1) r = r < 0 ? 0 : (r >= H ? H - 1 : r), q = q < 0 ? 0 : (q >= W ? W - 1 : q);
+    if (pad == 2) r = (int64_t)gs_reflect_ref((float)r, lo[0], hi[0]), q = (int64_t)gs_reflect_ref((float)q, lo[1], hi[1]);
+    return x[(r * W + q) * C + c];
+}
+
+static void gs_cubic_ref(float t, float *w) {
+    for (int k = 0; k < 4; k++) {
+        float d = fabsf(t - (float)(k - 1)), a = -0.75f;
+        w[k] = d <= 1.0f ? ((a + 2.0f) * d - (a + 3.0f)) * d * d + 1.0f : ((a * d - 5.0f * a) * d + 8.0f * a) * d - 4.0f * a;
+    }
+}
+
+static float gs_sample_ref(const float *x, int64_t H, int64_t W, int64_t C, int64_t c, float gx, float gy, int mode,
+                           int pad, int ac) {
+    float len[2] = {(float)H, (float)W}, g[2] = {gy, gx}, v[2], lo[2], hi[2];
+    for (int a = 0; a < 2; a++) {
+        v[a] = ac ? (g[a] + 1.0f) / 2.0f * (len[a] - 1.0f) : ((g[a] + 1.0f) * len[a] - 1.0f) / 2.0f;
+        lo[a] = ac ? 0.0f : -0.5f, hi[a] = ac ? len[a] - 1.0f : len[a] - 0.5f;
+        if (mode == 1) v[a] = nearbyintf(v[a]);
+        if (v[a] < lo[a] || v[a] > hi[a]) {
+            if (pad == 1 && mode != 2) v[a] = v[a] < 0.0f ? 0.0f : (v[a] > len[a] - 1.0f ? len[a] - 1.0f : v[a]);
+            if (pad == 2) v[a] = gs_reflect_ref(v[a], lo[a], hi[a]);
+        }
+    }
+    if (mode == 1) return gs_pixel_ref(x, H, W, C, c, (int64_t)v[0], (int64_t)v[1], pad, lo, hi);
+    int64_t r0 = (int64_t)floorf(v[0]), q0 = (int64_t)floorf(v[1]);
+    float ty = v[0] - (float)r0, tx = v[1] - (float)q0, wy[4], wx[4];
+    int n = mode == 0 ? 2 : 4, first = mode == 0 ? 0 : -1;
+    if (mode == 0) wy[0] = 1.0f - ty, wy[1] = ty, wx[0] = 1.0f - tx, wx[1] = tx;
+    else gs_cubic_ref(ty, wy), gs_cubic_ref(tx, wx);
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            acc += wy[i] * wx[j] * gs_pixel_ref(x, H, W, C, c, r0 + first + i, q0 + first + j, pad, lo, hi);
+    return acc;
+}
+
+static void test_grid_sample(void) {
+    static const int64_t chans[] = {1, 13, 127, 128, 129};
+    for (int ci = 0; ci < 5; ci++)
+        for (int mode = 0; mode < 3; mode++)
+            for (int pad = 0; pad < 3; pad++)
+                for (int ac = 0; ac < 2; ac++) {
+                    int64_t C = chans[ci], xd[4] = {2, 4, 5, C}, gd[4] = {2, 3, 7, 2}, yd[4] = {2, 3, 7, C};
+                    pml_tensor x = tt_rand(4, xd, -2, 2), g = tt_rand(4, gd, -1.6f, 1.6f), y;
+                    float *gv = (float *)g.data;
+                    gv[0] = 1.0f, gv[1] = -1.0f, gv[2] = 0.0f, gv[3] = 0.25f; /* corners and exact pixel centres */
+                    pml_tensor *in[2] = {&x, &g};
+                    pml_attr at[3] = {attr_int("mode", mode), attr_int("padding_mode", pad), attr_int("align_corners", ac)};
+                    char what[96];
+                    snprintf(what, sizeof what, "grid_sample C=%lld mode=%d pad=%d ac=%d", (long long)C, mode, pad, ac);
+                    tt_check_isa(what, PML_OP_GRIDSAMPLE, at, 3, in, 2, 1e-6f, 1e-6f, &y);
+                    CHECK(tt_shape_is(&y, 4, yd));
+                    int ok = y.data != NULL;
+                    for (int64_t n = 0; ok && n < 2; n++)
+                        for (int64_t p = 0; ok && p < 21; p++)
+                            for (int64_t c = 0; ok && c < C; c++) {
+                                const float *gp = gv + (n * 21 + p) * 2;
+                                float want = gs_sample_ref((float *)x.data + n * 20 * C, 4, 5, C, c, gp[0], gp[1], mode, pad, ac);
+                                float got = ((float *)y.data)[(n * 21 + p) * C + c];
+                                ok = fabsf(got - want) <= 1e-5f + 1e-5f * fabsf(want);
+                                if (!ok) fprintf(stderr, "%s: y[%lld,%lld,%lld] = %g, naive %g\n", what, (long long)n,
+                                                 (long long)p, (long long)c, (double)got, (double)want);
+                            }
+                    CHECK(ok);
+                    /* float16 data and grid: the float32 result on the same values, rounded once */
+                    pml_tensor xh = tt_make(PML_FLOAT16, 4, xd, NULL), gh = tt_make(PML_FLOAT16, 4, gd, NULL), y32, yh;
+                    for (int64_t i = 0; i < numel(4, xd); i++) {
+                        ((uint16_t *)xh.data)[i] = pml_f32_to_f16_scalar(((float *)x.data)[i]);
+                        ((float *)x.data)[i] = pml_f16_to_f32_scalar(((uint16_t *)xh.data)[i]);
+                    }
+                    for (int64_t i = 0; i < numel(4, gd); i++) {
+                        ((uint16_t *)gh.data)[i] = pml_f32_to_f16_scalar(gv[i]);
+                        gv[i] = pml_f16_to_f32_scalar(((uint16_t *)gh.data)[i]);
+                    }
+                    CHECK_OK(tt_ref(PML_OP_GRIDSAMPLE, at, 3, in, 2, &y32));
+                    pml_tensor *hin[2] = {&xh, &gh};
+                    tt_check_isa(what, PML_OP_GRIDSAMPLE, at, 3, hin, 2, -1, 0, &yh);
+                    int same = yh.data != NULL && y32.data != NULL;
+                    for (int64_t i = 0; same && i < numel(4, yd); i++)
+                        same = ((uint16_t *)yh.data)[i] == pml_f32_to_f16_scalar(((float *)y32.data)[i]);
+                    if (!same) fprintf(stderr, "%s: float16 differs from float32 rounded once\n", what);
+                    CHECK(same);
+                    tt_free(&y), tt_free(&y32), tt_free(&yh), tt_free(&x), tt_free(&g), tt_free(&xh), tt_free(&gh);
+                }
+    /* 1-D and 3-D inputs run; NaN and huge coordinates stay defined */
+    int64_t x1d[3] = {1, 6, 3}, g1d[3] = {1, 4, 1}, x3d[5] = {1, 3, 4, 5, 2}, g3d[5] = {1, 2, 2, 3, 3};
+    pml_tensor a = tt_rand(3, x1d, -1, 1), ga = tt_rand(3, g1d, -3, 3), b = tt_rand(5, x3d, -1, 1), gb = tt_rand(5, g3d, -3, 3);
+    ((float *)ga.data)[0] = NAN, ((float *)ga.data)[1] = 1e30f, ((float *)ga.data)[2] = -INFINITY;
+    pml_tensor *in1[2] = {&a, &ga}, *in3[2] = {&b, &gb};
+    for (int mode = 0; mode < 3; mode++)
+        for (int pad = 0; pad < 3; pad++) {
+            pml_attr at[2] = {attr_int("mode", mode), attr_int("padding_mode", pad)};
+            tt_check_isa("grid_sample 1-D", PML_OP_GRIDSAMPLE, at, 2, in1, 2, 1e-6f, 1e-6f, NULL);
+            tt_check_isa("grid_sample 3-D", PML_OP_GRIDSAMPLE, at, 2, in3, 2, 1e-6f, 1e-6f, NULL);
+        }
+    /* errors */
+    pml_attr bad_mode = attr_int("mode", 3), bad_pad = attr_int("padding_mode", -1), bad_ac = attr_int("align_corners", 2);
+    pml_tensor *mixed[2] = {&a, &gb};
+    tt_expect_error("grid_sample mode 3", PML_ERR_INVALID_MODEL, PML_OP_GRIDSAMPLE, &bad_mode, 1, in1, 2, 1);
+    tt_expect_error("grid_sample padding -1", PML_ERR_INVALID_MODEL, PML_OP_GRIDSAMPLE, &bad_pad, 1, in1, 2, 1);
+    tt_expect_error("grid_sample align_corners 2", PML_ERR_INVALID_MODEL, PML_OP_GRIDSAMPLE, &bad_ac, 1, in1, 2, 1);
+    tt_expect_error("grid_sample grid rank", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, mixed, 2, 1);
+    int64_t gk[3] = {1, 4, 2}, gn[3] = {2, 4, 1}, x2[2] = {6, 3}, x6[6] = {1, 2, 2, 2, 2, 1}, xe[3] = {1, 0, 3};
+    pml_tensor wk = tt_rand(3, gk, -1, 1), wn = tt_rand(3, gn, -1, 1), r2 = tt_rand(2, x2, -1, 1), r6 = tt_rand(6, x6, -1, 1),
+               e = tt_make(PML_FLOAT32, 3, xe, NULL);
+    pml_tensor *k_in[2] = {&a, &wk}, *n_in[2] = {&a, &wn}, *in2[2] = {&r2, &wk}, *in6[2] = {&r6, &wk}, *ein[2] = {&e, &ga};
+    tt_expect_error("grid_sample grid last dim", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, k_in, 2, 1);
+    tt_expect_error("grid_sample batch", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, n_in, 2, 1);
+    tt_expect_error("grid_sample rank 2", PML_ERR_UNSUPPORTED, PML_OP_GRIDSAMPLE, NULL, 0, in2, 2, 1);
+    tt_expect_error("grid_sample rank 6", PML_ERR_UNSUPPORTED, PML_OP_GRIDSAMPLE, NULL, 0, in6, 2, 1);
+    tt_expect_error("grid_sample empty axis", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, ein, 2, 1);
+    tt_free(&a), tt_free(&ga), tt_free(&b), tt_free(&gb), tt_free(&wk), tt_free(&wn), tt_free(&r2), tt_free(&r6), tt_free(&e);
+}
+
 int main(void) {
     test_resize();
+    test_grid_sample();
     return test_finish("test_resize");
 }
