@@ -38,9 +38,10 @@ static void gs_cubic(float t, float *w) {
     w[3] = ((a * v - 5.0f * a) * v + 8.0f * a) * v - 4.0f * a;
 }
 
-/* Taps of one axis from the normalised coordinate g: input indices (-1: a zero tap) and weights. */
-static int gs_axis_taps(const pml_grid_sample_params *p, int axis, float g, int64_t *idx, float *w) {
-    const int64_t n = p->in[axis];
+/* Taps of one axis from the normalised coordinate g: element offsets (index * stride) and
+ * weights of the taps that read x (the zeros padding drops the others); returns their count. */
+PML_INLINE int gs_axis_taps(const pml_grid_sample_params *p, int axis, float g, int64_t *off, float *w) {
+    const int64_t n = p->in[axis], stride = p->stride[axis];
     const float len = (float)n;
     float x = p->align_corners ? (g + 1.0f) / 2.0f * (len - 1.0f) : ((g + 1.0f) * len - 1.0f) / 2.0f;
     float lo = p->align_corners ? 0.0f : -0.5f, hi = p->align_corners ? len - 1.0f : len - 0.5f;
@@ -53,45 +54,46 @@ static int gs_axis_taps(const pml_grid_sample_params *p, int axis, float g, int6
      * conversion defined (a NaN coordinate samples as one far below the input). */
     if (!(x >= -8.0f)) x = -8.0f;
     if (x > len + 8.0f) x = len + 8.0f;
-    float base = floorf(x), t = x - base;
+    int64_t first = (int64_t)x;
+    first -= (float)first > x; /* floor: x is bounded */
+    float t = x - (float)first, wk[4];
     int ntap;
-    int64_t first = (int64_t)base;
     if (p->mode == PML_GRID_NEAREST) {
-        ntap = 1, w[0] = 1.0f;
+        ntap = 1, wk[0] = 1.0f;
     } else if (p->mode == PML_GRID_LINEAR) {
-        ntap = 2, w[0] = 1.0f - t, w[1] = t;
+        ntap = 2, wk[0] = 1.0f - t, wk[1] = t;
     } else {
         ntap = 4, first -= 1;
-        gs_cubic(t, w);
+        gs_cubic(t, wk);
     }
+    int m = 0;
     for (int k = 0; k < ntap; k++) {
         int64_t i = first + k;
         if (p->padding == PML_GRID_BORDER) i = i < 0 ? 0 : (i >= n ? n - 1 : i);
         else if (p->padding == PML_GRID_REFLECTION) {
             i = (int64_t)gs_reflect((float)i, lo, hi);
             i = i < 0 ? 0 : (i >= n ? n - 1 : i);
-        } else if (i < 0 || i >= n) i = -1;
-        idx[k] = i;
+        } else if (i < 0 || i >= n) continue;
+        off[m] = i * stride, w[m++] = wk[k];
     }
-    return ntap;
+    return m;
 }
 
-/* The (offset, weight) pairs of one output point: the tensor product of the axes' taps. */
-static int gs_point_taps(const pml_grid_sample_params *p, const float *g, int64_t *off, float *w) {
+/* The (offset, weight) pairs of one output point: the tensor product of the axes' taps,
+ * expanded in place (entry i's products land at i * na.. and later, never below an unread entry). */
+PML_INLINE int gs_point_taps(const pml_grid_sample_params *p, const float *g, int64_t *off, float *w) {
     int n = 1;
     off[0] = 0, w[0] = 1.0f;
     for (int a = 0; a < p->axes; a++) {
-        int64_t idx[4];
+        int64_t oa[4];
         float wa[4];
-        int na = gs_axis_taps(p, a, g[p->axes - 1 - a], idx, wa), m = 0;
-        int64_t o2[GS_MAX_TAPS];
-        float w2[GS_MAX_TAPS];
-        for (int i = 0; i < n; i++)
-            for (int k = 0; k < na; k++)
-                if (idx[k] >= 0) o2[m] = off[i] + idx[k] * p->stride[a], w2[m++] = w[i] * wa[k];
-        memcpy(off, o2, (size_t)m * sizeof *off);
-        memcpy(w, w2, (size_t)m * sizeof *w);
-        n = m;
+        int na = gs_axis_taps(p, a, g[p->axes - 1 - a], oa, wa);
+        for (int i = n - 1; i >= 0; i--) {
+            const int64_t o = off[i];
+            const float wi = w[i];
+            for (int k = na - 1; k >= 0; k--) off[i * na + k] = o + oa[k], w[i * na + k] = wi * wa[k];
+        }
+        n *= na;
     }
     return n;
 }
@@ -108,16 +110,24 @@ static int gs_point_taps(const pml_grid_sample_params *p, const float *g, int64_
         const GT *grid = (const GT *)gv;                                                                        \
         XT *y = (XT *)yv;                                                                                       \
         const int64_t C = p->channels, image = p->in[0] * p->stride[0];                                        \
+        int64_t batch = q0 / p->points, next = (batch + 1) * p->points; /* image of q, without a division */  \
         for (int64_t q = q0; q < q1; q++) {                                                                     \
+            if (q == next) batch++, next += p->points;                                                          \
             float g[PML_GRID_MAX_AXES];                                                                         \
             int64_t off[GS_MAX_TAPS];                                                                           \
             float w[GS_MAX_TAPS];                                                                               \
             for (int a = 0; a < p->axes; a++) g[a] = PML_LD_##GD(grid[q * p->axes + a]);                        \
             int nt = gs_point_taps(p, g, off, w);                                                               \
-            const XT *xb = x + (q / p->points) * image;                                                         \
+            const XT *xb = x + batch * image;                                                                   \
             XT *yq = y + q * C;                                                                                 \
             if (nt == 1 && p->mode == PML_GRID_NEAREST) { /* a copy: exact, signed zeros kept */               \
-                memcpy(yq, xb + off[0], (size_t)C * sizeof(XT));                                                \
+                for (int64_t i = 0; i < C; i++) yq[i] = xb[off[0] + i];                                         \
+                continue;                                                                                       \
+            }                                                                                                   \
+            if (C == 1) { /* one channel (a mask, a depth map): no accumulator row */                           \
+                float acc = 0.0f;                                                                               \
+                for (int t = 0; t < nt; t++) acc += w[t] * PML_LD_##XD(xb[off[t]]);                             \
+                yq[0] = PML_ST_##XD(acc);                                                                       \
                 continue;                                                                                       \
             }                                                                                                   \
             for (int64_t c0 = 0; c0 < C; c0 += GS_CHUNK) {                                                      \
