@@ -1,5 +1,5 @@
 """ONNX Resize and Upsample -> one IR Resize with explicit per-axis scales
-and sizes; GridSample -> the channels-last IR GridSample.
+and sizes; GridSample -> the channels-last IR GridSample; AffineGrid as is.
 
 Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
 are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
@@ -163,3 +163,10 @@ def grid_sample(ctx: Context, node: OnnxNode) -> None:
     y = ctx.emit1("GridSample", [ctx.transpose(x, channels_last_perm(rank), hint="to_channels_last"), grid],
                   attrs=attrs)
     ctx.transpose(y, channels_first_perm(rank), node.output(0), hint="to_channels_first")
+
+
+@handler("AffineGrid")
+def affine_grid(ctx: Context, node: OnnxNode) -> None:
+    """theta and size (a constant, or computed at run time: the runtime reads it while planning)."""
+    ctx.emit1("AffineGrid", [node.input(0), node.input(1)], node.output(0),
+              {"align_corners": int(node.attrs.get("align_corners", 0))})

@@ -128,7 +128,8 @@ enum pml_op_code {
     PML_OP_LPPOOL = 236,
     PML_OP_GLOBALLPPOOL = 237,
     PML_OP_GRIDSAMPLE = 280,
-    PML_OP_MAX_CODE = 280
+    PML_OP_AFFINEGRID = 281,
+    PML_OP_MAX_CODE = 281
 };
 
 /* name of each op code, NULL for unused codes */
@@ -257,6 +258,7 @@ enum pml_op_code {
     [236] = "LpPool", \
     [237] = "GlobalLpPool", \
     [280] = "GridSample", \
+    [281] = "AffineGrid", \
 }
 
 #endif

@@ -604,6 +604,11 @@ static const pml_port_schema k_gridsample_in[] = {
     {"grid", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_gridsample_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_affinegrid_in[] = {
+    {"theta", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"size", PML_DT(PML_INT64), -1, 0, 0, 1}};
+static const pml_port_schema k_affinegrid_out[] = {
+    {"grid", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -730,4 +735,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_LPPOOL] = {"LpPool", 1, 1, 1, 1, 1, 1, k_lppool_in, k_lppool_out, 0},
     [PML_OP_GLOBALLPPOOL] = {"GlobalLpPool", 1, 1, 1, 1, 1, 1, k_globallppool_in, k_globallppool_out, 0},
     [PML_OP_GRIDSAMPLE] = {"GridSample", 2, 2, 1, 1, 2, 1, k_gridsample_in, k_gridsample_out, 0},
+    [PML_OP_AFFINEGRID] = {"AffineGrid", 2, 2, 1, 1, 2, 1, k_affinegrid_in, k_affinegrid_out, 0},
 };

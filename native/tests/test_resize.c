@@ -4,7 +4,8 @@
  * implementation, the best ISA and 2 threads against the reference, and the
  * error paths; GridSample (channels last, every mode, padding and align_corners,
  * awkward channel counts around the kernel's 128-channel chunk) against a naive
- * per-channel loop, float16 against float32 rounded once, and its error paths.
+ * per-channel loop, float16 against float32 rounded once, and its error paths;
+ * AffineGrid (2-D and 3-D, unit and odd axes) against theta applied by hand.
  */
 #include "ew_testutil.h"
 
@@ -257,8 +258,74 @@ static void test_grid_sample(void) {
     tt_free(&a), tt_free(&ga), tt_free(&b), tt_free(&gb), tt_free(&wk), tt_free(&wn), tt_free(&r2), tt_free(&r6), tt_free(&e);
 }
 
+/* ---- AffineGrid ------------------------------------------------------------------------------------------ */
+
+static float ag_base_ref(int64_t i, int64_t d, int ac) {
+    if (d == 1) return ac ? -1.0f : 0.0f;
+    double step = 2.0 / (double)d; /* pixel centres: -1 + step / 2 + i * step */
+    return ac ? (float)(-1.0 + 2.0 * (double)i / (double)(d - 1)) : (float)(-1.0 + step / 2.0 + (double)i * step);
+}
+
+static void test_affine_grid(void) {
+    static const int64_t sizes[][5] = {{2, 3, 5, 6, 0}, {1, 1, 1, 13, 0}, {1, 1, 7, 1, 0}, {2, 1, 3, 4, 5}, {1, 2, 1, 13, 2}};
+    for (int si = 0; si < 5; si++)
+        for (int ac = 0; ac < 2; ac++)
+            for (int half = 0; half < 2; half++) {
+                int n = sizes[si][4] ? 5 : 4, k = n - 2;
+                int64_t sd[1] = {n}, td[3] = {sizes[si][0], k, k + 1}, yd[5];
+                pml_tensor size = t_i64(1, sd, sizes[si], 1), tf = tt_rand(3, td, -2, 2);
+                pml_tensor th = half ? tt_make(PML_FLOAT16, 3, td, NULL) : tf, y;
+                if (half)
+                    for (int64_t i = 0; i < numel(3, td); i++) {
+                        ((uint16_t *)th.data)[i] = pml_f32_to_f16_scalar(((float *)tf.data)[i]);
+                        ((float *)tf.data)[i] = pml_f16_to_f32_scalar(((uint16_t *)th.data)[i]);
+                    }
+                pml_tensor *in[2] = {&th, &size};
+                pml_attr at = attr_int("align_corners", ac);
+                char what[64];
+                snprintf(what, sizeof what, "affine_grid size %d ac=%d f16=%d", si, ac, half);
+                tt_check_isa(what, PML_OP_AFFINEGRID, &at, 1, in, 2, half ? -1.0f : 1e-6f, 1e-6f, &y);
+                yd[0] = sizes[si][0], yd[k + 1] = k;
+                for (int a = 0; a < k; a++) yd[a + 1] = sizes[si][a + 2];
+                CHECK(tt_shape_is(&y, k + 2, yd));
+                int64_t pts = numel(k, yd + 1), W = yd[k], H = yd[k - 1];
+                int ok = y.data != NULL;
+                for (int64_t b = 0; ok && b < yd[0]; b++)
+                    for (int64_t p = 0; ok && p < pts; p++) {
+                        float base[4] = {ag_base_ref(p % W, W, ac), ag_base_ref((p / W) % H, H, ac),
+                                         k == 3 ? ag_base_ref(p / (W * H), yd[1], ac) : 1.0f, 1.0f};
+                        for (int j = 0; ok && j < k; j++) {
+                            const float *row = (float *)tf.data + (b * k + j) * (k + 1);
+                            float want = 0.0f;
+                            for (int i = 0; i <= k; i++) want += row[i] * base[i];
+                            int64_t at_ = (b * pts + p) * k + j;
+                            float got = half ? pml_f16_to_f32_scalar(((uint16_t *)y.data)[at_]) : ((float *)y.data)[at_];
+                            ok = fabsf(got - want) <= (half ? 2e-3f : 1e-5f) * (1.0f + fabsf(want));
+                            if (!ok) fprintf(stderr, "%s: grid[%lld] = %g, by hand %g\n", what, (long long)at_, (double)got, (double)want);
+                        }
+                    }
+                CHECK(ok);
+                tt_free(&y), tt_free(&size), tt_free(&tf);
+                if (half) tt_free(&th);
+            }
+    /* errors: size of 3 values, theta of the wrong shape or batch, a negative size, size unknown while planning */
+    int64_t s3[3] = {1, 1, 4}, s4[4] = {1, 1, 4, 4}, neg[4] = {1, 1, -4, 4}, d3[1] = {3}, d4[1] = {4}, tdim[3] = {1, 2, 3},
+            wrong[3] = {1, 3, 4}, two[3] = {2, 2, 3};
+    pml_tensor t = tt_rand(3, tdim, -1, 1), tw = tt_rand(3, wrong, -1, 1), t2 = tt_rand(3, two, -1, 1);
+    pml_tensor z3 = t_i64(1, d3, s3, 1), z4 = t_i64(1, d4, s4, 1), zn = t_i64(1, d4, neg, 1), zu = t_i64(1, d4, s4, 0);
+    pml_tensor *e1[2] = {&t, &z3}, *e2[2] = {&tw, &z4}, *e3[2] = {&t2, &z4}, *e4[2] = {&t, &zn}, *e5[2] = {&t, &zu};
+    tt_expect_error("affine_grid size of 3", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e1, 2, 1);
+    tt_expect_error("affine_grid theta shape", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e2, 2, 1);
+    tt_expect_error("affine_grid theta batch", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e3, 2, 1);
+    tt_expect_error("affine_grid negative size", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e4, 2, 1);
+    pml_tensor out[1];
+    CHECK(pml_test_op(PML_OP_AFFINEGRID, NULL, 0, e5, 2, out, 1, 1, 1) != PML_OK);
+    tt_free(&t), tt_free(&tw), tt_free(&t2), tt_free(&z3), tt_free(&z4), tt_free(&zn), tt_free(&zu);
+}
+
 int main(void) {
     test_resize();
     test_grid_sample();
+    test_affine_grid();
     return test_finish("test_resize");
 }

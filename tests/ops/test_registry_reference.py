@@ -457,6 +457,16 @@ def test_grid_sample(mode, padding, align, xshape, gshape):
     close(np.moveaxis(got, -1, 1), expect, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("align", [0, 1])
+@pytest.mark.parametrize("size", [(2, 3, 5, 6), (1, 1, 1, 4), (2, 1, 3, 4, 5), (1, 2, 1, 1, 7)])
+def test_affine_grid(align, size):
+    k = len(size) - 2
+    theta, size = rand(size[0], k, k + 1), np.array(size, np.int64)
+    expect = onnx_ref("AffineGrid", [theta, size], {"align_corners": align}, opset=20)[0]
+    close(ours("AffineGrid", [theta, size], {"align_corners": align})[0], expect.astype(np.float32), rtol=1e-5,
+          atol=1e-6)
+
+
 @pytest.mark.parametrize("axis,ishape", [(0, (2, 3)), (1, (4,)), (-1, ())])
 def test_gather(axis, ishape):
     x = rand(5, 6, 7)

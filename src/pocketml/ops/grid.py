@@ -1,4 +1,4 @@
-"""Spatial sampling (the resize family): GridSample.
+"""Spatial sampling (the resize family): GridSample and AffineGrid.
 
 GridSample runs channels-last inside the engine: x [N, d1..dk, C], grid
 [N, o1..ok, k] (grid[..., 0] indexes the last spatial axis, as ONNX), y
@@ -12,6 +12,12 @@ padding_mode 0 zeros (taps outside read 0), 1 border (taps clamp to the edge), 2
 onnxruntime (and PyTorch), a coordinate outside the borders is first clamped (border:
 linear and nearest only) or reflected (reflection), then every tap gets the padding.
 Dtypes: x and grid float32 or float16 (computed in float32, rounded once).
+
+AffineGrid: theta [N, k, k+1] and size [N, C, d1..dk] (k = 2 or 3; a plan-time input)
+give grid [N, d1..dk, k], grid[n, i.., j] = theta[n, j, :k] . (x, y[, z]) + theta[n, j, k]
+for the base coordinates of each axis of length d: linspace(-1, 1, d) with align_corners,
+else its points scaled by (d - 1) / d (pixel centres); an axis of length 1 has -1
+with align_corners (as onnx's evaluator; onnxruntime gives +1), else 0. float32 or float16 (computed in float32, rounded once).
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ import itertools
 import numpy as np
 
 from .registry import Attr, define
-from ._common import attrs_of, fail, known, shape_str
+from ._common import attrs_of, fail, fresh_dim, known, param_len, shape_str
 from ..dtypes import FLOATS
 
 GRID_MODES = ("linear", "nearest", "cubic")
@@ -115,3 +121,40 @@ def _grid_sample_reference(inputs, attrs):
 define("GridSample", 280, "resize", ("x: T1", "grid: T2"), ("y: T1",),
        {"mode": Attr("int", 0), "padding_mode": Attr("int", 0), "align_corners": Attr("int", 0)},
        types={"T1": FLOATS, "T2": FLOATS}, infer=_grid_sample_infer, reference=_grid_sample_reference)
+
+
+def _affine_grid_infer(node, ins):
+    (tt, st), _ = known(node, ins[0], "theta"), known(node, ins[1], "size")
+    n = param_len(node, ins, 1, "size")
+    k = n - 2
+    if n not in (4, 5):
+        raise fail(node, f"size must hold 4 or 5 values ([N, C, H, W] or [N, C, D, H, W]), got {n}")
+    if len(st) != 3 or any(isinstance(d, int) and d != want for d, want in zip(st[1:], (k, k + 1))):
+        raise fail(node, f"theta {shape_str(st)} must be [N, {k}, {k + 1}] for a size of {n} values")
+    if not ins[1].is_const:
+        return [(tt, (st[0], *[fresh_dim(node, a) for a in range(k)], k))]
+    size = [int(v) for v in np.asarray(ins[1].const).reshape(-1)]
+    if min(size) < 0 or (isinstance(st[0], int) and size[0] != st[0]):
+        raise fail(node, f"size {size} must be non-negative with N = theta's {st[0]}")
+    return [(tt, (size[0], *size[2:], k))]
+
+
+def affine_base(d: int, align: int) -> np.ndarray:
+    """Base coordinates of one axis of length d (float32)."""
+    if d <= 1:  # the start of the range, as onnx's evaluator (onnxruntime's Eigen linspace gives +1)
+        return np.full(d, -1.0 if align else 0.0, np.float32)
+    v = np.linspace(-1, 1, d)
+    return (v if align else v * (d - 1) / d).astype(np.float32)
+
+
+def _affine_grid_reference(inputs, attrs):
+    theta, size = inputs[0], [int(v) for v in np.asarray(inputs[1]).reshape(-1)]
+    mesh = np.meshgrid(*[affine_base(d, attrs["align_corners"]) for d in size[2:]], indexing="ij")
+    base = np.stack([*mesh[::-1], np.ones_like(mesh[0])], axis=-1)  # (x, y[, z], 1): x on the last axis
+    grid = np.einsum("...i,nji->n...j", base, theta.astype(np.float32))
+    return [grid.astype(theta.dtype)]
+
+
+define("AffineGrid", 281, "resize", ("theta: T", "size: I64"), ("grid: T",), {"align_corners": Attr("int", 0)},
+       types={"T": FLOATS, "I64": ("int64",)}, plan_inputs=("size",), infer=_affine_grid_infer,
+       reference=_affine_grid_reference)

@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 import pocketml
 from pocketml.converters.onnx import import_onnx
@@ -222,3 +223,63 @@ def test_grid_sample_rejects(attrs, opset, xshape, dtype, message):
     feeds = {"x": np.zeros(xshape, dtype), "grid": np.zeros((1, *[2] * k, k), np.float32)}
     with pytest.raises(pocketml.PocketMLError, match=message):
         pocketml.convert(model_of("GridSample", feeds, attrs, opset=opset))
+
+
+# ---- AffineGrid: size fed at run time (read while planning) or constant ------------------------------------
+def _affine_model(dtype, size_len, align, const_size=None):
+    k = size_len - 2
+    inits = [numpy_helper.from_array(np.array(const_size, np.int64), "size")] if const_size else []
+    inputs = [helper.make_tensor_value_info("theta", dtype, ["n", k, k + 1])] + \
+        ([] if const_size else [helper.make_tensor_value_info("size", TensorProto.INT64, [size_len])])
+    node = helper.make_node("AffineGrid", ["theta", "size"], ["y"], align_corners=align)
+    graph = helper.make_graph([node], "affine", inputs, [helper.make_tensor_value_info("y", dtype, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+
+
+@pytest.mark.parametrize("align", [0, 1])
+@pytest.mark.parametrize("sizes", [[(2, 3, 5, 6), (1, 1, 13, 2), (2, 3, 5, 6)], [(2, 1, 3, 4, 5), (1, 2, 2, 7, 3)]])
+def test_affine_grid_size_fed_at_run_time(align, sizes):
+    model = _affine_model(TensorProto.FLOAT, len(sizes[0]), align)
+    k = len(sizes[0]) - 2
+    _against_onnxruntime(model, [{"theta": rand(s[0], k, k + 1, low=-2, high=2), "size": i64(*s)} for s in sizes])
+
+
+@pytest.mark.parametrize("align", [0, 1])
+def test_affine_grid_constant_size_into_grid_sample(align):
+    # the spatial-transformer pattern: AffineGrid feeding GridSample
+    size = numpy_helper.from_array(i64(2, 3, 4, 5), "size")
+    nodes = [helper.make_node("AffineGrid", ["theta", "size"], ["grid"], align_corners=align),
+             helper.make_node("GridSample", ["x", "grid"], ["y"], align_corners=align)]
+    graph = helper.make_graph(nodes, "stn", [helper.make_tensor_value_info("theta", TensorProto.FLOAT, [2, 2, 3]),
+                                             helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 6, 7])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [size])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    _against_onnxruntime(model, [{"theta": rand(2, 2, 3), "x": rand(2, 3, 6, 7)} for _ in range(2)])
+
+
+def test_affine_grid_float16_and_unit_axes():
+    # float16: the float32 result rounded once; a length-1 axis with align_corners sits at -1 as onnx's
+    # evaluator has it (onnxruntime's linspace puts it at +1)
+    model = _affine_model(TensorProto.FLOAT16, 4, 1, const_size=[2, 1, 1, 6])
+    theta = rand(2, 2, 3, low=-2, high=2).astype(np.float16)
+    got = pocketml.Session(pocketml.convert(model)).run({"theta": theta})["y"]
+    want = ReferenceEvaluator(_affine_model(TensorProto.FLOAT, 4, 1, const_size=[2, 1, 1, 6])).run(
+        None, {"theta": theta.astype(np.float32)})[0]
+    assert got.dtype == np.float16 and got.shape == (2, 1, 6, 2)
+    np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float16).astype(np.float32), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("size_len,theta_dims,message", [(3, (2, 3), "4 or 5"), (4, (3, 4), "theta")])
+def test_affine_grid_rejects_at_conversion(size_len, theta_dims, message):
+    model = _affine_model(TensorProto.FLOAT, size_len, 0)
+    for i, d in enumerate(theta_dims):
+        model.graph.input[0].type.tensor_type.shape.dim[i + 1].dim_value = d
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        pocketml.convert(model)
+
+
+@pytest.mark.parametrize("theta_n,size,message", [(2, (1, 1, 4, 4), "theta"), (1, (1, 1, -4, 4), "out of range")])
+def test_affine_grid_rejects_bad_size_at_run_time(theta_n, size, message):
+    session = pocketml.Session(pocketml.convert(_affine_model(TensorProto.FLOAT, 4, 0)))
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        session.run({"theta": rand(theta_n, 2, 3), "size": i64(*size)})

@@ -7,11 +7,12 @@
  * are left out), computed once and applied to all C channels of the point, which
  * are contiguous in x and y: the channel loop is a chain of axpy's into a float32
  * accumulator (float16 rounds once when stored). Coordinate and weight arithmetic
- * is float32 in onnxruntime's order, so results match it to rounding.
+ * is float32 in onnxruntime's order, so results match it to rounding. The resize
+ * family's tables (with affine_grid_typed__scalar.c's kernels) are defined here.
  */
 #include <math.h>
 
-#include "kernels/resize/resize_typed.h"
+#include "kernels/resize/resize_typed_io.h"
 
 #define GS_MAX_TAPS 64 /* 4 taps (cubic) ^ 3 axes */
 #define GS_CHUNK 128   /* channels accumulated at a time on the stack */
@@ -98,11 +99,6 @@ PML_INLINE int gs_point_taps(const pml_grid_sample_params *p, const float *g, in
     return n;
 }
 
-#define PML_LD_f32(v) (v)
-#define PML_LD_f16(v) pml_f16_to_f32_scalar(v)
-#define PML_ST_f32(v) (v)
-#define PML_ST_f16(v) pml_f32_to_f16_scalar(v)
-
 #define PML_GRID_SAMPLE(XD, XT, GD, GT)                                                                         \
     static void pml_##XD##_grid_sample_##GD##__scalar(const pml_grid_sample_params *p, const void *xv,         \
                                                        const void *gv, void *yv, int64_t q0, int64_t q1) {     \
@@ -150,6 +146,8 @@ PML_GRID_SAMPLE(f16, uint16_t, f32, float)
 PML_GRID_SAMPLE(f16, uint16_t, f16, uint16_t)
 
 const pml_resize_typed pml_f32_resize_typed__scalar = {
-    .grid_sample = {pml_f32_grid_sample_f32__scalar, pml_f32_grid_sample_f16__scalar}};
+    .grid_sample = {pml_f32_grid_sample_f32__scalar, pml_f32_grid_sample_f16__scalar},
+    .affine_grid = pml_f32_affine_grid__scalar};
 const pml_resize_typed pml_f16_resize_typed__scalar = {
-    .grid_sample = {pml_f16_grid_sample_f32__scalar, pml_f16_grid_sample_f16__scalar}};
+    .grid_sample = {pml_f16_grid_sample_f32__scalar, pml_f16_grid_sample_f16__scalar},
+    .affine_grid = pml_f16_affine_grid__scalar};

@@ -1,8 +1,9 @@
 /*
  * kernels/resize/resize_typed.h — the resize family's type-generic scalar kernels,
  * reached through ctx->config->typed.resize[x dtype] (see kernels/config.h):
- * GridSample over float32 and float16 data, with a float32 or float16 grid
- * (loaded as float32, computed in float32, stored rounding once).
+ * GridSample over float32 and float16 data, with a float32 or float16 grid, and
+ * AffineGrid over float32 and float16 (loaded as float32, computed in float32,
+ * stored rounding once).
  */
 #ifndef PML_KERNELS_RESIZE_TYPED_H
 #define PML_KERNELS_RESIZE_TYPED_H
@@ -31,8 +32,20 @@ typedef struct pml_grid_sample_params {
 typedef void (*pml_grid_sample_fn)(const pml_grid_sample_params *p, const void *x, const void *grid, void *y,
                                    int64_t q0, int64_t q1);
 
+/* AffineGrid: grid [N, d1..dk, k] from theta [N, k, k+1]. */
+typedef struct pml_affine_grid_params {
+    int axes;                      /* k, 2 or 3 */
+    int align_corners;
+    int64_t size[PML_GRID_MAX_AXES]; /* d1..dk */
+} pml_affine_grid_params;
+
+/* Rows [r0, r1) of the [N * d1 * ... * d(k-1)] rows of dk points each. */
+typedef void (*pml_affine_grid_fn)(const pml_affine_grid_params *p, const void *theta, void *grid, int64_t r0,
+                                   int64_t r1);
+
 typedef struct pml_resize_typed {
     pml_grid_sample_fn grid_sample[2]; /* index: the grid's dtype, 0 float32, 1 float16 */
+    pml_affine_grid_fn affine_grid;
 } pml_resize_typed;
 
 extern const pml_resize_typed pml_f32_resize_typed__scalar, pml_f16_resize_typed__scalar;
