@@ -188,3 +188,39 @@ def test_pad_constant_is_exact(dtype, value):
     want = oracle(model, feeds)[0]
     np.testing.assert_array_equal(pocketml.Session(pocketml.convert(model)).run(feeds)["y0"], want)
     assert int(want[0]) == value
+
+
+# ---- CenterCropPad (opset 18): Slice + Pad, with attributes or fed by shape arithmetic ---------------------
+CROP_PAD_CASES = [((5, 6, 3), (3, 9), [0, 1]), ((4, 7), (4, 7), None), ((2, 3, 5), (6, 2), [-1, -3]),
+                  ((1, 9, 2), (4,), [1]), ((3, 4), (1, 10), None), ((2, 13, 1), (0, 2), [1, 2])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8, np.uint8, np.int16, np.int32, np.int64,
+                                   np.uint32, np.bool_])
+@pytest.mark.parametrize("xshape,target,axes", CROP_PAD_CASES)
+@pytest.mark.parametrize("fed", [False, True], ids=["constant_shape", "shape_fed"])
+def test_center_crop_pad(dtype, xshape, target, axes, fed):
+    x, shape, attrs = small(xshape, dtype), i64(*target), {} if axes is None else {"axes": axes}
+    if fed:
+        check_typed("CenterCropPad", {"x": x, "shape": shape}, attrs, opset=18)
+    else:
+        check_typed("CenterCropPad", {"x": x}, attrs, opset=18, consts={"shape": shape})
+
+
+def test_center_crop_pad_symbolic_input_several_shapes():
+    # the target is constant but the input's dims are symbolic: the crop/pad amounts are computed per plan
+    node = helper.make_node("CenterCropPad", ["x", "shape"], ["y"], axes=[1, 2])
+    graph = helper.make_graph([node], "ccp", [helper.make_tensor_value_info("x", F, ["n", "h", "w", 3])],
+                              [helper.make_tensor_value_info("y", F, None)], [numpy_helper.from_array(i64(5, 4), "shape")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    session = pocketml.Session(pocketml.convert(model))
+    for shape in [(1, 8, 2, 3), (2, 5, 4, 3), (1, 3, 9, 3), (1, 8, 2, 3)]:
+        x = rand(*shape)
+        np.testing.assert_array_equal(session.run({"x": x})["y"], oracle(model, {"x": x})[0])
+
+
+def test_center_crop_pad_rejects_bad_shape():
+    x = rand(2, 3)
+    for target, message in [((1, 2, 3), "one value per axis"), ((-1, 2), "non-negative")]:
+        with pytest.raises(pocketml.PocketMLError, match=message):
+            import_onnx(one_node("CenterCropPad", {"x": x}, inits={"shape": i64(*target)}, opset=18))
