@@ -129,7 +129,8 @@ enum pml_op_code {
     PML_OP_GLOBALLPPOOL = 237,
     PML_OP_GRIDSAMPLE = 280,
     PML_OP_AFFINEGRID = 281,
-    PML_OP_MAX_CODE = 281
+    PML_OP_COL2IM = 282,
+    PML_OP_MAX_CODE = 282
 };
 
 /* name of each op code, NULL for unused codes */
@@ -259,6 +260,7 @@ enum pml_op_code {
     [237] = "GlobalLpPool", \
     [280] = "GridSample", \
     [281] = "AffineGrid", \
+    [282] = "Col2Im", \
 }
 
 #endif

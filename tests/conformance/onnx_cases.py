@@ -39,7 +39,7 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
 # the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
 # spatial sampling
-SUPPORTED_ONNX_OPS |= {"GridSample", "AffineGrid", "CenterCropPad"}
+SUPPORTED_ONNX_OPS |= {"GridSample", "AffineGrid", "CenterCropPad", "Col2Im"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

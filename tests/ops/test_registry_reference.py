@@ -467,6 +467,20 @@ def test_affine_grid(align, size):
           atol=1e-6)
 
 
+@pytest.mark.parametrize("image,block,attrs", [
+    ([5, 5], [1, 5], {}), ([5, 5], [3, 3], {"strides": [2, 2]}), ([6, 6], [2, 2], {"dilations": [1, 5]}),
+    ([7, 6], [3, 2], {"strides": [2, 1], "pads": [1, 0, 2, 1], "dilations": [2, 1]}), ([3, 4, 5], [1, 2, 5], {}),
+    ([9], [3], {"strides": [2], "pads": [1, 2]})])
+def test_col2im(image, block, attrs):
+    k = len(image)
+    st, dl, pd = attrs.get("strides", [1] * k), attrs.get("dilations", [1] * k), attrs.get("pads", [0] * 2 * k)
+    blocks = [(image[i] + pd[i] + pd[i + k] - dl[i] * (block[i] - 1) - 1) // st[i] + 1 for i in range(k)]
+    x = rand(2, 3 * int(np.prod(block)), int(np.prod(blocks)))
+    ins = [x, np.array(image, np.int64), np.array(block, np.int64)]
+    expect = onnx_ref("Col2Im", ins, attrs, opset=18)[0]
+    close(ours("Col2Im", ins, {"strides": st, "dilations": dl, "pads": pd})[0], expect, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("axis,ishape", [(0, (2, 3)), (1, (4,)), (-1, ())])
 def test_gather(axis, ishape):
     x = rand(5, 6, 7)
