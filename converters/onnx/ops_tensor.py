@@ -286,9 +286,8 @@ def pad(ctx: Context, node: OnnxNode) -> None:
         value = 0.0 if value_t is None or np.asarray(value_t).size == 0 else np.asarray(value_t).reshape(-1)[0]
         axes_t = ctx.param(3, "axes")
         if runtime is not None:  # computed at run time: the runtime reads them while planning
-            if axes_t is not None:
-                raise ctx.unsupported("pads computed at run time together with an axes input are not supported; "
-                                      "give pads for every axis or make them constant")
+            if axes_t is not None:  # opset 18: pads for the listed (constant) axes only
+                runtime = full_rank_pads(ctx, runtime, norm_axes(ctx, ints(axes_t), rank), rank)
             ctx.emit1("Pad", [x, runtime], node.output(0), {"mode": _PAD_MODES[mode],
                                                              **fill_attrs(value, ctx.dtype(x))})
             return
@@ -322,6 +321,17 @@ def expand(ctx: Context, node: OnnxNode) -> None:
 @handler("Tile", shape_aware=True)
 def tile(ctx: Context, node: OnnxNode) -> None:
     _param_op(ctx, node, "Tile", "repeats")
+
+
+def full_rank_pads(ctx: Context, pads: str, axes: list, rank: int) -> str:
+    """Pads computed at run time for the listed axes ([begins..., ends...], 2 * len(axes)) as the
+    [2 * rank] pads the IR Pad takes (0 on the other axes): a Gather per listed entry and a Concat,
+    which the runtime evaluates while planning."""
+    zero = ctx.add_const(np.zeros(1, np.int64), "zero")
+    pieces = [ctx.emit1("Gather", [pads, ctx.add_const(np.array([side * len(axes) + axes.index(a)], np.int64), "at")],
+                        attrs={"axis": 0}, hint="pad_at") if a in axes else zero
+              for side in (0, 1) for a in range(rank)]
+    return ctx.emit1("Concat", pieces, attrs={"axis": 0}, hint="pads")
 
 
 # ---- CenterCropPad --------------------------------------------------------------------------------
@@ -368,8 +378,5 @@ def center_crop_pad(ctx: Context, node: OnnxNode) -> None:
     y = ctx.emit1("Slice", [x, start, op("Add", start, op("Min", have, shape))], attrs={"axes": axes}, hint="crop")
     extra = op("Max", op("Sub", shape, have), zero)
     begin = op("Div", extra, two)
-    end = op("Sub", extra, begin)
-    # pads for every axis (the runtime takes computed pads for all axes): 0 or the listed axis' value
-    pieces = [op("Gather", side, const([axes.index(a)], "at"), axis=0) if a in axes else zero
-              for side in (begin, end) for a in range(rank)]
-    ctx.emit1("Pad", [y, op("Concat", *pieces, axis=0)], node.output(0), fill, hint="pad")
+    pads = full_rank_pads(ctx, op("Concat", begin, op("Sub", extra, begin), axis=0), axes, rank)
+    ctx.emit1("Pad", [y, pads], node.output(0), fill, hint="pad")

@@ -64,8 +64,7 @@ UNSUPPORTED = {
                               "whether the values enlarge or shrink)",
     r"test_(un)?squeeze\w*": "Squeeze/Unsqueeze axes fed at run time (the importer folds them into a Reshape)",
     r"test_constant_pad": "Pad's constant_value fed at run time (read at prepare, not yet at run)",
-    r"test_constant_pad_(negative_)?axes|test_center_crop_pad_crop_\w*axes_\w+_expanded":
-        "Pad's pads and axes both fed at run time",
+    r"test_constant_pad_(negative_)?axes": "Pad's pads and axes both fed at run time",
 }
 
 

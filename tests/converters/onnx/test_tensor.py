@@ -107,6 +107,16 @@ def test_pad(mode, opset):
     check(model, {"x": x})
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "edge"])
+@pytest.mark.parametrize("axes", [[2, 3], [-1, 0], [1]])
+def test_pad_fed_at_run_time_with_constant_axes(mode, axes):
+    # opset 18: pads for the listed axes only, fed at run time: widened to every axis while planning
+    x = rand(2, 3, 4, 5)
+    pads = i64(*([1, 0, 2][:len(axes)] + [2, 1, 0][:len(axes)]))
+    check_typed("Pad", {"x": x, "pads": pads}, {"mode": mode}, opset=18, consts={"value": np.array(0.5, np.float32),
+                                                                                  "axes": i64(*axes)})
+
+
 def test_pad_wrap_is_unsupported():
     x = rand(1, 2, 4, 5)
     model = one_node("Pad", {"x": x}, {"mode": "wrap"}, {"p": i64(0, 0, 1, 1, 0, 0, 1, 1)}, 19)
