@@ -3,7 +3,7 @@
  * and nearest mode) against values produced by the ONNX reference
  * implementation, the best ISA and 2 threads against the reference, and the
  * error paths; GridSample (channels last, every mode, padding and align_corners,
- * awkward channel counts around the kernel's 128-channel chunk) against a naive
+ * awkward channel counts around the kernel's few-channel path and 128-channel chunk) against a naive
  * per-channel loop, float16 against float32 rounded once, and its error paths;
  * AffineGrid (2-D and 3-D, unit and odd axes) against theta applied by hand.
  */
@@ -181,8 +181,8 @@ static float gs_sample_ref(const float *x, int64_t H, int64_t W, int64_t C, int6
 }
 
 static void test_grid_sample(void) {
-    static const int64_t chans[] = {1, 13, 127, 128, 129};
-    for (int ci = 0; ci < 5; ci++)
+    static const int64_t chans[] = {1, 4, 5, 13, 127, 128, 129}; /* around the few-channel path and the chunk */
+    for (int ci = 0; ci < 7; ci++)
         for (int mode = 0; mode < 3; mode++)
             for (int pad = 0; pad < 3; pad++)
                 for (int ac = 0; ac < 2; ac++) {

@@ -16,6 +16,7 @@
 
 #define GS_MAX_TAPS 64 /* 4 taps (cubic) ^ 3 axes */
 #define GS_CHUNK 128   /* channels accumulated at a time on the stack */
+#define GS_FEW 4       /* up to this many channels, the channel loop is outermost */
 
 /* Reflect by the near border until inside [lo, hi] (onnxruntime's GsReflect, float32). */
 static float gs_reflect(float x, float lo, float hi) {
@@ -83,6 +84,14 @@ PML_INLINE int gs_axis_taps(const pml_grid_sample_params *p, int axis, float g, 
 /* The (offset, weight) pairs of one output point: the tensor product of the axes' taps,
  * expanded in place (entry i's products land at i * na.. and later, never below an unread entry). */
 PML_INLINE int gs_point_taps(const pml_grid_sample_params *p, const float *g, int64_t *off, float *w) {
+    if (p->axes == 2) { /* the common image case: one direct product, no in-place expansion */
+        int64_t oy[4], ox[4];
+        float wy[4], wx[4];
+        int ny = gs_axis_taps(p, 0, g[1], oy, wy), nx = gs_axis_taps(p, 1, g[0], ox, wx), m = 0;
+        for (int i = 0; i < ny; i++)
+            for (int j = 0; j < nx; j++) off[m] = oy[i] + ox[j], w[m++] = wy[i] * wx[j];
+        return m;
+    }
     int n = 1;
     off[0] = 0, w[0] = 1.0f;
     for (int a = 0; a < p->axes; a++) {
@@ -120,10 +129,12 @@ PML_INLINE int gs_point_taps(const pml_grid_sample_params *p, const float *g, in
                 for (int64_t i = 0; i < C; i++) yq[i] = xb[off[0] + i];                                         \
                 continue;                                                                                       \
             }                                                                                                   \
-            if (C == 1) { /* one channel (a mask, a depth map): no accumulator row */                           \
-                float acc = 0.0f;                                                                               \
-                for (int t = 0; t < nt; t++) acc += w[t] * PML_LD_##XD(xb[off[t]]);                             \
-                yq[0] = PML_ST_##XD(acc);                                                                       \
+            if (C <= GS_FEW) { /* few channels (a mask, RGB, flow): one sum per channel, no accumulator row */ \
+                for (int64_t c = 0; c < C; c++) {                                                               \
+                    float acc = 0.0f;                                                                           \
+                    for (int t = 0; t < nt; t++) acc += w[t] * PML_LD_##XD(xb[off[t] + c]);                     \
+                    yq[c] = PML_ST_##XD(acc);                                                                   \
+                }                                                                                               \
                 continue;                                                                                       \
             }                                                                                                   \
             for (int64_t c0 = 0; c0 < C; c0 += GS_CHUNK) {                                                      \
