@@ -239,6 +239,33 @@ static void test_grid_sample(void) {
             tt_check_isa("grid_sample 1-D", PML_OP_GRIDSAMPLE, at, 2, in1, 2, 1e-6f, 1e-6f, NULL);
             tt_check_isa("grid_sample 3-D", PML_OP_GRIDSAMPLE, at, 2, in3, 2, 1e-6f, 1e-6f, NULL);
         }
+    /* nearest moves any dtype: int32 and bool against the float32 run on the same values */
+    int64_t nxd[4] = {2, 3, 4, 5}, ngd[4] = {2, 6, 3, 2};
+    pml_tensor nf = tt_rand(4, nxd, -50, 50), ng = tt_rand(4, ngd, -1.3f, 1.3f), ni = tt_make(PML_INT32, 4, nxd, NULL),
+               nb = tt_make(PML_BOOL, 4, nxd, NULL);
+    for (int64_t i = 0; i < numel(4, nxd); i++) {
+        float v = floorf(((float *)nf.data)[i]);
+        ((float *)nf.data)[i] = v, ((int32_t *)ni.data)[i] = (int32_t)v, ((uint8_t *)nb.data)[i] = v > 0.0f;
+    }
+    for (int pad = 0; pad < 3; pad++) {
+        pml_attr nat[2] = {attr_int("mode", 1), attr_int("padding_mode", pad)};
+        pml_tensor yf, yi, yb, *fin[2] = {&nf, &ng}, *iin[2] = {&ni, &ng}, *bin2[2] = {&nb, &ng};
+        CHECK_OK(tt_ref(PML_OP_GRIDSAMPLE, nat, 2, fin, 2, &yf));
+        tt_check_isa("grid_sample nearest int32", PML_OP_GRIDSAMPLE, nat, 2, iin, 2, -1, 0, &yi);
+        tt_check_isa("grid_sample nearest bool", PML_OP_GRIDSAMPLE, nat, 2, bin2, 2, -1, 0, &yb);
+        int same = yf.data && yi.data && yb.data;
+        for (int64_t i = 0; same && i < 2 * 6 * 3 * 5; i++) {
+            float v = ((float *)yf.data)[i];
+            same = ((int32_t *)yi.data)[i] == (int32_t)v && ((uint8_t *)yb.data)[i] == (v > 0.0f);
+        }
+        if (!same) fprintf(stderr, "grid_sample nearest pad=%d: int32/bool differ from float32\n", pad);
+        CHECK(same);
+        tt_free(&yf), tt_free(&yi), tt_free(&yb);
+    }
+    pml_tensor *lin_int[2] = {&ni, &ng};
+    pml_attr lin_mode = attr_int("mode", 0);
+    tt_expect_error("grid_sample linear int32", PML_ERR_DTYPE, PML_OP_GRIDSAMPLE, &lin_mode, 1, lin_int, 2, 1);
+    tt_free(&nf), tt_free(&ng), tt_free(&ni), tt_free(&nb);
     /* errors */
     pml_attr bad_mode = attr_int("mode", 3), bad_pad = attr_int("padding_mode", -1), bad_ac = attr_int("align_corners", 2);
     pml_tensor *mixed[2] = {&a, &gb};

@@ -457,6 +457,15 @@ def test_grid_sample(mode, padding, align, xshape, gshape):
     close(np.moveaxis(got, -1, 1), expect, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("padding", range(3))
+def test_grid_sample_nearest_int(padding):
+    x, grid = rand(2, 3, 4, 5, dtype=np.int32), rand(2, 3, 6, 2, low=-1.4, high=1.4)
+    attrs = {"mode": "nearest", "padding_mode": ["zeros", "border", "reflection"][padding]}
+    expect = onnx_ref("GridSample", [x, grid], attrs, opset=20)[0]
+    got = ours("GridSample", [x.transpose(0, 2, 3, 1), grid], {"mode": 1, "padding_mode": padding})[0]
+    np.testing.assert_array_equal(np.moveaxis(got, -1, 1), expect)
+
+
 @pytest.mark.parametrize("align", [0, 1])
 @pytest.mark.parametrize("size", [(2, 3, 5, 6), (1, 1, 1, 4), (2, 1, 3, 4, 5), (1, 2, 1, 1, 7)])
 def test_affine_grid(align, size):

@@ -1,8 +1,8 @@
 /*
  * ops/resize_grid.c — GridSample, channels last: x [N, d1..dk, C] sampled at the
  * normalised points of grid [N, o1..ok, k] into y [N, o1..ok, C], k = 1..3 spatial
- * axes, float32 or float16 data and grid (the typed resize kernels,
- * kernels/resize/resize_typed.h, hold the arithmetic); AffineGrid, the grid of an
+ * axes, float32 or float16 data (any dtype with mode nearest) and grid (the typed
+ * resize kernels, kernels/resize/resize_typed.h, hold the arithmetic); AffineGrid, the grid of an
  * affine transform theta [N, k, k+1] over the size [N, C, d1..dk] read while planning.
  *
  * The engine runs it channels last, as Conv and Resize, because a point's
@@ -36,6 +36,10 @@ static pml_status grid_sample_infer(pml_kernel_ctx *ctx) {
         (s = pml_attr_int_checked(ctx, "padding_mode", 0, 0, 2, &v)) != PML_OK ||
         (s = pml_attr_int_checked(ctx, "align_corners", 0, 0, 1, &v)) != PML_OK)
         return s;
+    int64_t mode = pml_attr_int(ctx->node, "mode", 0);
+    if (mode != PML_GRID_NEAREST && x->dtype != PML_FLOAT32 && x->dtype != PML_FLOAT16)
+        return pml_node_error(ctx, PML_ERR_DTYPE, "%s GridSample of %s (supported: float32, float16; nearest takes any dtype)",
+                              mode == PML_GRID_LINEAR ? "linear" : "cubic", pml_dtype_name(x->dtype));
     int k = x->rank - 2;
     if (k < 1 || k > PML_GRID_MAX_AXES)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "x has rank %d; supported: 3 to 5 (1 to 3 spatial axes)",
@@ -139,7 +143,7 @@ static pml_status affine_grid_infer(pml_kernel_ctx *ctx) {
 static pml_status affine_grid_prepare(pml_kernel_ctx *ctx) {
     const pml_tensor *theta = ctx->in[0];
     const pml_resize_typed *t = ctx->config->typed.resize[theta->dtype];
-    if (!t) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(theta->dtype));
+    if (!t || !t->affine_grid) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(theta->dtype));
     int64_t out[PML_MAX_RANK];
     int k = 0;
     pml_status s = affine_geometry(ctx, theta, out, &k);

@@ -11,7 +11,8 @@ padding_mode 0 zeros (taps outside read 0), 1 border (taps clamp to the edge), 2
 (taps reflect about the borders [-0.5, d - 0.5], or [0, d - 1] with align_corners). As
 onnxruntime (and PyTorch), a coordinate outside the borders is first clamped (border:
 linear and nearest only) or reflected (reflection), then every tap gets the padding.
-Dtypes: x and grid float32 or float16 (computed in float32, rounded once).
+Dtypes: grid float32 or float16; x float32 or float16 (computed in float32, rounded once), or any
+dtype with mode nearest (data movement).
 
 AffineGrid: theta [N, k, k+1] and size [N, C, d1..dk] (k = 2 or 3; a plan-time input)
 give grid [N, d1..dk, k], grid[n, i.., j] = theta[n, j, :k] . (x, y[, z]) + theta[n, j, k]
@@ -26,7 +27,7 @@ import itertools
 import numpy as np
 
 from .registry import Attr, define
-from ._common import attrs_of, fail, fresh_dim, known, param_len, shape_str
+from ._common import ANY, attrs_of, fail, fresh_dim, known, param_len, shape_str
 from ..dtypes import FLOATS
 
 GRID_MODES = ("linear", "nearest", "cubic")
@@ -46,6 +47,9 @@ def _grid_sample_infer(node, ins):
     if at["mode"] not in range(3) or at["padding_mode"] not in range(3) or at["align_corners"] not in (0, 1):
         raise fail(node, f"mode {at['mode']}, padding_mode {at['padding_mode']} or align_corners "
                          f"{at['align_corners']} unknown")
+    if GRID_MODES[at["mode"]] != "nearest" and tx not in FLOATS:
+        raise fail(node, f"{GRID_MODES[at['mode']]} GridSample of {tx} (supported: {', '.join(FLOATS)}; "
+                         f"nearest takes any dtype)")
     return [(tx, (sx[0], *sg[1:-1], sx[-1]))]
 
 
@@ -106,6 +110,14 @@ def _grid_sample_reference(inputs, attrs):
     mode, padding = GRID_MODES[attrs["mode"]], GRID_PADDING[attrs["padding_mode"]]
     n, spatial, c, k = x.shape[0], x.shape[1:-1], x.shape[-1], len(x.shape) - 2
     out = grid.shape[1:-1]
+    if mode == "nearest":  # data movement: any dtype, a zero where the padding drops the tap
+        y = np.zeros((n, int(np.prod(out, dtype=np.int64)), c), x.dtype)
+        for b in range(n):
+            g = grid[b].reshape(-1, k)
+            taps = [_axis_taps(g[:, k - 1 - a], spatial[a], mode, padding, attrs["align_corners"]) for a in range(k)]
+            valid = np.all([t[2][:, 0] for t in taps], axis=0)
+            y[b][valid] = x[b][tuple(t[0][:, 0] for t in taps)][valid]
+        return [y.reshape(n, *out, c)]
     xf = x.astype(np.float32)
     y = np.zeros((n, int(np.prod(out, dtype=np.int64)), c), np.float32)
     for b in range(n):
@@ -120,7 +132,7 @@ def _grid_sample_reference(inputs, attrs):
 
 define("GridSample", 280, "resize", ("x: T1", "grid: T2"), ("y: T1",),
        {"mode": Attr("int", 0), "padding_mode": Attr("int", 0), "align_corners": Attr("int", 0)},
-       types={"T1": FLOATS, "T2": FLOATS}, infer=_grid_sample_infer, reference=_grid_sample_reference)
+       types={"T1": ANY, "T2": FLOATS}, infer=_grid_sample_infer, reference=_grid_sample_reference)
 
 
 def _affine_grid_infer(node, ins):

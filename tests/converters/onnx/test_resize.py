@@ -22,6 +22,7 @@ from pocketml.passes import optimize
 
 from .helpers import check, i64, one_node, rand
 from .runtime_check import check_runtime, model_of, oracle
+from .typed_check import check_typed, small
 
 
 RESIZE_COORDS = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn"]
@@ -193,6 +194,15 @@ def test_grid_sample_float16_rounds_once(mode):
     np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float16).astype(np.float32), rtol=2e-3, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
+                                   np.bool_])
+@pytest.mark.parametrize("padding", GRID_PADDINGS)
+def test_grid_sample_nearest_moves_any_dtype(dtype, padding):
+    # onnxruntime has no integer GridSample: onnx's evaluator is the oracle
+    feeds = {"x": small((2, 3, 4, 5), dtype), "grid": rand(2, 6, 3, 2, low=-1.3, high=1.3)}
+    assert check_typed("GridSample", feeds, {"mode": "nearest", "padding_mode": padding}, opset=20) == "reference"
+
+
 def test_grid_sample_symbolic_shapes_and_layout():
     # conv -> GridSample -> conv (a warping block): the layout pass leaves no transposes between them
     w = rand(4, 4, 3, 3)
@@ -216,7 +226,8 @@ def test_grid_sample_symbolic_shapes_and_layout():
     ({"mode": "bilinear"}, 20, (1, 2, 3, 4), np.float32, "mode='bilinear'"),
     ({"padding_mode": "wrap"}, 20, (1, 2, 3, 4), np.float32, "padding_mode='wrap'"),
     ({}, 16, (1, 2, 3, 4, 5), np.float32, "rank 5"),
-    ({}, 20, (1, 2, 3, 4), np.int32, "int32"),
+    ({}, 20, (1, 2, 3, 4), np.int32, "linear GridSample of int32"),
+    ({"mode": "cubic"}, 20, (1, 2, 3, 4), np.uint8, "cubic GridSample of uint8"),
 ])
 def test_grid_sample_rejects(attrs, opset, xshape, dtype, message):
     k = len(xshape) - 2

@@ -108,53 +108,81 @@ PML_INLINE int gs_point_taps(const pml_grid_sample_params *p, const float *g, in
     return n;
 }
 
-#define PML_GRID_SAMPLE(XD, XT, GD, GT)                                                                         \
-    static void pml_##XD##_grid_sample_##GD##__scalar(const pml_grid_sample_params *p, const void *xv,         \
-                                                       const void *gv, void *yv, int64_t q0, int64_t q1) {     \
-        const XT *x = (const XT *)xv;                                                                           \
-        const GT *grid = (const GT *)gv;                                                                        \
-        XT *y = (XT *)yv;                                                                                       \
-        const int64_t C = p->channels, image = p->in[0] * p->stride[0];                                        \
-        int64_t batch = q0 / p->points, next = (batch + 1) * p->points; /* image of q, without a division */  \
-        for (int64_t q = q0; q < q1; q++) {                                                                     \
-            if (q == next) batch++, next += p->points;                                                          \
-            float g[PML_GRID_MAX_AXES];                                                                         \
-            int64_t off[GS_MAX_TAPS];                                                                           \
-            float w[GS_MAX_TAPS];                                                                               \
-            for (int a = 0; a < p->axes; a++) g[a] = PML_LD_##GD(grid[q * p->axes + a]);                        \
-            int nt = gs_point_taps(p, g, off, w);                                                               \
-            const XT *xb = x + batch * image;                                                                   \
-            XT *yq = y + q * C;                                                                                 \
-            if (nt == 1 && p->mode == PML_GRID_NEAREST) { /* a copy: exact, signed zeros kept */               \
-                for (int64_t i = 0; i < C; i++) yq[i] = xb[off[0] + i];                                         \
-                continue;                                                                                       \
-            }                                                                                                   \
+/* The loop over output points [q0, q1) of every kernel below: per point the grid values,
+ * the taps (off, w, nt), the image xb it reads and the output row yq; then the body. */
+#define PML_GS_FOR_POINTS(XT, GD, GT, ...)                                                                    \
+    const XT *x = (const XT *)xv;                                                                           \
+    const GT *grid = (const GT *)gv;                                                                        \
+    XT *y = (XT *)yv;                                                                                       \
+    const int64_t C = p->channels, image = p->in[0] * p->stride[0];                                        \
+    int64_t batch = q0 / p->points, next = (batch + 1) * p->points; /* image of q, without a division */  \
+    for (int64_t q = q0; q < q1; q++) {                                                                     \
+        if (q == next) batch++, next += p->points;                                                          \
+        float g[PML_GRID_MAX_AXES];                                                                         \
+        int64_t off[GS_MAX_TAPS];                                                                           \
+        float w[GS_MAX_TAPS];                                                                               \
+        for (int a = 0; a < p->axes; a++) g[a] = PML_LD_##GD(grid[q * p->axes + a]);                        \
+        const int nt = gs_point_taps(p, g, off, w);                                                         \
+        const XT *xb = x + batch * image;                                                                   \
+        XT *yq = y + q * C;                                                                                 \
+        __VA_ARGS__                                                                                         \
+    }
+
+#define PML_GS_SIGNATURE(XD, GD)                                                                            \
+    static void pml_##XD##_grid_sample_##GD##__scalar(const pml_grid_sample_params *p, const void *xv,     \
+                                                       const void *gv, void *yv, int64_t q0, int64_t q1)
+
+/* float32 / float16 data: every mode. */
+#define PML_GRID_SAMPLE(XD, XT, GD, GT)                                                                     \
+    PML_GS_SIGNATURE(XD, GD) {                                                                              \
+        PML_GS_FOR_POINTS(XT, GD, GT, {                                                                     \
+            if (nt == 1 && p->mode == PML_GRID_NEAREST) { /* a copy: exact, signed zeros kept */           \
+                for (int64_t i = 0; i < C; i++) yq[i] = xb[off[0] + i];                                     \
+                continue;                                                                                   \
+            }                                                                                               \
             if (C <= GS_FEW) { /* few channels (a mask, RGB, flow): one sum per channel, no accumulator row */ \
-                for (int64_t c = 0; c < C; c++) {                                                               \
-                    float acc = 0.0f;                                                                           \
-                    for (int t = 0; t < nt; t++) acc += w[t] * PML_LD_##XD(xb[off[t] + c]);                     \
-                    yq[c] = PML_ST_##XD(acc);                                                                   \
-                }                                                                                               \
-                continue;                                                                                       \
-            }                                                                                                   \
-            for (int64_t c0 = 0; c0 < C; c0 += GS_CHUNK) {                                                      \
-                const int64_t nc = C - c0 < GS_CHUNK ? C - c0 : GS_CHUNK;                                       \
-                float acc[GS_CHUNK];                                                                            \
-                for (int64_t i = 0; i < nc; i++) acc[i] = 0.0f;                                                 \
-                for (int t = 0; t < nt; t++) {                                                                  \
-                    const XT *PML_RESTRICT xs = xb + off[t] + c0;                                               \
-                    const float wt = w[t];                                                                      \
-                    for (int64_t i = 0; i < nc; i++) acc[i] += wt * PML_LD_##XD(xs[i]);                         \
-                }                                                                                               \
-                for (int64_t i = 0; i < nc; i++) yq[c0 + i] = PML_ST_##XD(acc[i]);                              \
-            }                                                                                                   \
-        }                                                                                                       \
+                for (int64_t c = 0; c < C; c++) {                                                           \
+                    float acc = 0.0f;                                                                       \
+                    for (int t = 0; t < nt; t++) acc += w[t] * PML_LD_##XD(xb[off[t] + c]);                 \
+                    yq[c] = PML_ST_##XD(acc);                                                               \
+                }                                                                                           \
+                continue;                                                                                   \
+            }                                                                                               \
+            for (int64_t c0 = 0; c0 < C; c0 += GS_CHUNK) {                                                  \
+                const int64_t nc = C - c0 < GS_CHUNK ? C - c0 : GS_CHUNK;                                   \
+                float acc[GS_CHUNK];                                                                        \
+                for (int64_t i = 0; i < nc; i++) acc[i] = 0.0f;                                             \
+                for (int t = 0; t < nt; t++) {                                                              \
+                    const XT *PML_RESTRICT xs = xb + off[t] + c0;                                           \
+                    const float wt = w[t];                                                                  \
+                    for (int64_t i = 0; i < nc; i++) acc[i] += wt * PML_LD_##XD(xs[i]);                     \
+                }                                                                                           \
+                for (int64_t i = 0; i < nc; i++) yq[c0 + i] = PML_ST_##XD(acc[i]);                          \
+            }                                                                                               \
+        })                                                                                                  \
+    }
+
+/* Any other dtype, by element size: nearest only (the op rejects the other modes), a copy of
+ * the C channels of the picked pixel, zeros where the zeros padding drops it. */
+#define PML_GRID_NEAREST(XD, XT, GD, GT)                                                                    \
+    PML_GS_SIGNATURE(XD, GD) {                                                                              \
+        PML_GS_FOR_POINTS(XT, GD, GT, {                                                                     \
+            for (int64_t i = 0; i < C; i++) yq[i] = nt ? xb[off[0] + i] : (XT)0;                            \
+        })                                                                                                  \
     }
 
 PML_GRID_SAMPLE(f32, float, f32, float)
 PML_GRID_SAMPLE(f32, float, f16, uint16_t)
 PML_GRID_SAMPLE(f16, uint16_t, f32, float)
 PML_GRID_SAMPLE(f16, uint16_t, f16, uint16_t)
+PML_GRID_NEAREST(x8, uint8_t, f32, float)
+PML_GRID_NEAREST(x8, uint8_t, f16, uint16_t)
+PML_GRID_NEAREST(x16, uint16_t, f32, float)
+PML_GRID_NEAREST(x16, uint16_t, f16, uint16_t)
+PML_GRID_NEAREST(x32, uint32_t, f32, float)
+PML_GRID_NEAREST(x32, uint32_t, f16, uint16_t)
+PML_GRID_NEAREST(x64, uint64_t, f32, float)
+PML_GRID_NEAREST(x64, uint64_t, f16, uint16_t)
 
 const pml_resize_typed pml_f32_resize_typed__scalar = {
     .grid_sample = {pml_f32_grid_sample_f32__scalar, pml_f32_grid_sample_f16__scalar},
@@ -162,3 +190,12 @@ const pml_resize_typed pml_f32_resize_typed__scalar = {
 const pml_resize_typed pml_f16_resize_typed__scalar = {
     .grid_sample = {pml_f16_grid_sample_f32__scalar, pml_f16_grid_sample_f16__scalar},
     .affine_grid = pml_f16_affine_grid__scalar};
+/* nearest GridSample only (AffineGrid is float32/float16) */
+const pml_resize_typed pml_x8_resize_typed__scalar = {
+    .grid_sample = {pml_x8_grid_sample_f32__scalar, pml_x8_grid_sample_f16__scalar}};
+const pml_resize_typed pml_x16_resize_typed__scalar = {
+    .grid_sample = {pml_x16_grid_sample_f32__scalar, pml_x16_grid_sample_f16__scalar}};
+const pml_resize_typed pml_x32_resize_typed__scalar = {
+    .grid_sample = {pml_x32_grid_sample_f32__scalar, pml_x32_grid_sample_f16__scalar}};
+const pml_resize_typed pml_x64_resize_typed__scalar = {
+    .grid_sample = {pml_x64_grid_sample_f32__scalar, pml_x64_grid_sample_f16__scalar}};

@@ -1,7 +1,8 @@
 /*
  * kernels/resize/resize_typed.h — the resize family's type-generic scalar kernels,
  * reached through ctx->config->typed.resize[x dtype] (see kernels/config.h):
- * GridSample over float32 and float16 data, with a float32 or float16 grid, and
+ * GridSample over float32 and float16 data (nearest over every dtype, by element
+ * size), with a float32 or float16 grid, and
  * AffineGrid over float32 and float16 (loaded as float32, computed in float32,
  * stored rounding once).
  */
@@ -48,10 +49,17 @@ typedef struct pml_resize_typed {
     pml_affine_grid_fn affine_grid;
 } pml_resize_typed;
 
-extern const pml_resize_typed pml_f32_resize_typed__scalar, pml_f16_resize_typed__scalar;
+extern const pml_resize_typed pml_f32_resize_typed__scalar, pml_f16_resize_typed__scalar,
+    pml_x8_resize_typed__scalar, pml_x16_resize_typed__scalar, pml_x32_resize_typed__scalar, pml_x64_resize_typed__scalar;
 
-/* The initialiser of pml_typed_config.resize (every configuration uses the scalar tables). */
-#define PML_RESIZE_TYPED__SCALAR \
-    {[PML_FLOAT32] = &pml_f32_resize_typed__scalar, [PML_FLOAT16] = &pml_f16_resize_typed__scalar}
+/* The initialiser of pml_typed_config.resize (every configuration uses the scalar tables): the
+ * other dtypes take the nearest-only GridSample of their element size. */
+#define PML_RESIZE_TYPED__SCALAR                                                                              \
+    {[PML_FLOAT32] = &pml_f32_resize_typed__scalar, [PML_FLOAT16] = &pml_f16_resize_typed__scalar,             \
+     [PML_INT8] = &pml_x8_resize_typed__scalar,     [PML_UINT8] = &pml_x8_resize_typed__scalar,                \
+     [PML_BOOL] = &pml_x8_resize_typed__scalar,     [PML_INT16] = &pml_x16_resize_typed__scalar,               \
+     [PML_UINT16] = &pml_x16_resize_typed__scalar,  [PML_INT32] = &pml_x32_resize_typed__scalar,               \
+     [PML_UINT32] = &pml_x32_resize_typed__scalar,  [PML_INT64] = &pml_x64_resize_typed__scalar,               \
+     [PML_UINT64] = &pml_x64_resize_typed__scalar}
 
 #endif /* PML_KERNELS_RESIZE_TYPED_H */
