@@ -3,12 +3,13 @@
 The data input is wrapped NCHW->NHWC and back (layout.py). Weights get their
 own Transpose (OIHW -> OHWI; ConvTranspose [Cin,Cout/g,kh,kw] -> [Cin,kh,kw,Cout/g]),
 which folds away at once when the weights are constant. 1-D convolutions
-become 2-D with H = 1; 3-D ones are rejected.
+become 2-D with H = 1; 3-D ones are rejected. Col2Im maps to the IR Col2Im as is.
 """
 from __future__ import annotations
 
 from .context import Context, OnnxNode, handler
 from .layout import as_2d, from_nhwc, spatial_rank, to_nhwc, window_geometry
+from .params import const_or_name
 
 
 def _kernel(ctx: Context, node: OnnxNode, w: str, nd: int) -> list:
@@ -72,3 +73,11 @@ def conv_transpose(ctx: Context, node: OnnxNode) -> None:
              "output_padding": as_2d(out_pad, nd, 0)}
     y = ctx.emit1("ConvTranspose", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
     from_nhwc(ctx, y, node.output(0), nd + 2)
+
+
+@handler("Col2Im")
+def col2im(ctx: Context, node: OnnxNode) -> None:
+    """Channels first as ONNX (no layout wrapping); image_shape and block_shape stay inputs
+    (constants, or values the runtime reads while planning)."""
+    attrs = {a: [int(v) for v in node.attrs[a]] for a in ("strides", "pads", "dilations") if a in node.attrs}
+    ctx.emit1("Col2Im", [const_or_name(ctx, 0), const_or_name(ctx, 1), const_or_name(ctx, 2)], node.output(0), attrs)

@@ -1,5 +1,5 @@
 """ONNX Resize and Upsample -> one IR Resize with explicit per-axis scales
-and sizes.
+and sizes; GridSample -> the channels-last IR GridSample; AffineGrid as is.
 
 Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
 are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from pocketml.ops.grid import GRID_MODES, GRID_PADDING
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
 
 from .context import Context, OnnxNode, handler
+from .layout import channels_first_perm, channels_last_perm
 from .params import const_or_name, ints, norm_axes
 
 _POLICIES = ("stretch", "not_larger", "not_smaller")
@@ -131,3 +133,40 @@ def _mode_attrs(ctx: Context, node: OnnxNode, mode: str, coord: str, legacy: boo
             "nearest_mode": nearest_code, "cubic_coeff_a": float(node.attrs.get("cubic_coeff_a", -0.75)),
             "exclude_outside": int(node.attrs.get("exclude_outside", 0)),
             "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0))}
+
+
+# ---- GridSample --------------------------------------------------------------------
+# opset 16 spells the modes bilinear/bicubic and takes 4-D inputs only; 20 and 22 take N-D
+_GRID_MODE_NAMES = {"bilinear": "linear", "bicubic": "cubic", "linear": "linear", "nearest": "nearest",
+                    "cubic": "cubic"}
+
+
+@handler("GridSample")
+def grid_sample(ctx: Context, node: OnnxNode) -> None:
+    """NCHW x and [N, out..., k] grid -> the channels-last IR GridSample between transposes
+    (the layout pass cancels them against the neighbouring NHWC ops')."""
+    x, grid = node.input(0), node.input(1)
+    rank = ctx.rank(x)
+    legacy = node.opset < 20
+    names = ("bilinear", "nearest", "bicubic") if legacy else ("linear", "nearest", "cubic")
+    mode = node.attrs.get("mode", names[0])
+    if mode not in names:
+        raise ctx.unsupported(f"mode={mode!r} is not supported; supported: {', '.join(names)}")
+    padding = node.attrs.get("padding_mode", "zeros")
+    if padding not in GRID_PADDING:
+        raise ctx.unsupported(f"padding_mode={padding!r} is not supported; supported: {', '.join(GRID_PADDING)}")
+    if not (rank == 4 if legacy else 3 <= rank <= 5):
+        raise ctx.unsupported(f"x of rank {rank} is not supported; supported: " +
+                              ("4 before opset 20" if legacy else "3 to 5 (1 to 3 spatial axes)"))
+    attrs = {"mode": GRID_MODES.index(_GRID_MODE_NAMES[mode]), "padding_mode": GRID_PADDING.index(padding),
+             "align_corners": int(node.attrs.get("align_corners", 0))}
+    y = ctx.emit1("GridSample", [ctx.transpose(x, channels_last_perm(rank), hint="to_channels_last"), grid],
+                  attrs=attrs)
+    ctx.transpose(y, channels_first_perm(rank), node.output(0), hint="to_channels_first")
+
+
+@handler("AffineGrid")
+def affine_grid(ctx: Context, node: OnnxNode) -> None:
+    """theta and size (a constant, or computed at run time: the runtime reads it while planning)."""
+    ctx.emit1("AffineGrid", [node.input(0), node.input(1)], node.output(0),
+              {"align_corners": int(node.attrs.get("align_corners", 0))})

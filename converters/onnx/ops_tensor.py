@@ -418,3 +418,60 @@ def eye_like(ctx: Context, node: OnnxNode) -> None:
         raise ctx.unsupported(f"dtype {onnx_dtype_name(int(to))}; supported: {', '.join(ONNX_TO_DTYPE.values())}")
     dtype = ONNX_TO_DTYPE[int(to)] if to is not None else ctx.dtype(x)
     ctx.emit1("EyeLike", [x], node.output(0), {"k": int(node.attrs.get("k", 0)), "dtype": ir.dtype_code(dtype)})
+def full_rank_pads(ctx: Context, pads: str, axes: list, rank: int) -> str:
+    """Pads computed at run time for the listed axes ([begins..., ends...], 2 * len(axes)) as the
+    [2 * rank] pads the IR Pad takes (0 on the other axes): a Gather per listed entry and a Concat,
+    which the runtime evaluates while planning."""
+    zero = ctx.add_const(np.zeros(1, np.int64), "zero")
+    pieces = [ctx.emit1("Gather", [pads, ctx.add_const(np.array([side * len(axes) + axes.index(a)], np.int64), "at")],
+                        attrs={"axis": 0}, hint="pad_at") if a in axes else zero
+              for side in (0, 1) for a in range(rank)]
+    return ctx.emit1("Concat", pieces, attrs={"axis": 0}, hint="pads")
+
+
+# ---- CenterCropPad --------------------------------------------------------------------------------
+@handler("CenterCropPad")
+def center_crop_pad(ctx: Context, node: OnnxNode) -> None:
+    """Crop each listed axis centred (start (d - s) // 2) then pad it centred with zeros (begin
+    (s - d) // 2, the odd element at the end), as ONNX's function body: a Slice and a Pad, with
+    attributes when the target shape and the axes' sizes are known, else fed by the shape
+    arithmetic (Shape, Gather, Sub, Max, Div...) the runtime evaluates while planning."""
+    x = node.input(0)
+    rank, dims = ctx.rank(x), ctx.shape(x)
+    axes = norm_axes(ctx, [int(a) for a in node.attrs.get("axes", range(rank))], rank)
+    target, runtime = runtime_param(ctx, 1, "shape", required=True)
+    if target is not None and len(target) != len(axes):
+        raise ctx.error(f"shape {target} needs one value per axis in {axes}")
+    if target is not None and min(target, default=0) < 0:
+        raise ctx.error(f"shape {target} must be non-negative")
+    fill = fill_attrs(0, ctx.dtype(x))
+    if target is not None and all(isinstance(dims[a], int) for a in axes):
+        starts = [max(dims[a] - s, 0) // 2 for a, s in zip(axes, target)]
+        ends = [b + min(dims[a], s) for b, a, s in zip(starts, axes, target)]
+        pads = [0] * (2 * rank)
+        for a, s in zip(axes, target):
+            extra = max(s - dims[a], 0)
+            pads[a], pads[a + rank] = extra // 2, extra - extra // 2
+        crop = any(e - b != dims[a] for a, b, e in zip(axes, starts, ends))
+        y = ctx.emit1("Slice", [x], attrs={"starts": starts, "ends": ends, "axes": axes}, hint="crop") if crop else x
+        if any(pads):
+            ctx.emit1("Pad", [y], node.output(0), {"pads": pads, **fill}, hint="pad")
+        else:
+            ctx.emit1("Identity", [y], node.output(0))
+        return
+    shape = runtime if runtime is not None else ctx.add_const(np.array(target, np.int64), "target")
+
+    def const(values, hint):
+        return ctx.add_const(np.array(values, np.int64), hint)
+
+    def op(name, *inputs, **attrs):
+        return ctx.emit1(name, list(inputs), attrs=attrs, hint=name.lower())
+
+    have = op("Gather", op("Shape", x), const(axes, "axes"), axis=0)
+    zero, two = const([0], "zero"), const([2], "two")
+    start = op("Div", op("Max", op("Sub", have, shape), zero), two)
+    y = ctx.emit1("Slice", [x, start, op("Add", start, op("Min", have, shape))], attrs={"axes": axes}, hint="crop")
+    extra = op("Max", op("Sub", shape, have), zero)
+    begin = op("Div", extra, two)
+    pads = full_rank_pads(ctx, op("Concat", begin, op("Sub", extra, begin), axis=0), axes, rank)
+    ctx.emit1("Pad", [y, pads], node.output(0), fill, hint="pad")

@@ -135,6 +135,9 @@ enum pml_op_code {
     PML_OP_BITSHIFT = 234,
     PML_OP_LPPOOL = 236,
     PML_OP_GLOBALLPPOOL = 237,
+    PML_OP_GRIDSAMPLE = 280,
+    PML_OP_AFFINEGRID = 281,
+    PML_OP_COL2IM = 282,
     PML_OP_DFT = 300,
     PML_OP_STFT = 301,
     PML_OP_HANNWINDOW = 302,
@@ -277,6 +280,9 @@ enum pml_op_code {
     [234] = "BitShift", \
     [236] = "LpPool", \
     [237] = "GlobalLpPool", \
+    [280] = "GridSample", \
+    [281] = "AffineGrid", \
+    [282] = "Col2Im", \
     [300] = "DFT", \
     [301] = "STFT", \
     [302] = "HannWindow", \

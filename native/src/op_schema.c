@@ -639,6 +639,22 @@ static const pml_port_schema k_globallppool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_globallppool_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_gridsample_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"grid", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_gridsample_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_affinegrid_in[] = {
+    {"theta", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"size", PML_DT(PML_INT64), -1, 0, 0, 1}};
+static const pml_port_schema k_affinegrid_out[] = {
+    {"grid", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_col2im_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"image_shape", PML_DT(PML_INT64), -1, 0, 0, 1},
+    {"block_shape", PML_DT(PML_INT64), 1, 0, 0, 1}};
+static const pml_port_schema k_col2im_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_dft_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
     {"dft_length", PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0, 1},
@@ -805,6 +821,9 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_BITSHIFT] = {"BitShift", 2, 2, 1, 1, 2, 1, k_bitshift_in, k_bitshift_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_LPPOOL] = {"LpPool", 1, 1, 1, 1, 1, 1, k_lppool_in, k_lppool_out, 0},
     [PML_OP_GLOBALLPPOOL] = {"GlobalLpPool", 1, 1, 1, 1, 1, 1, k_globallppool_in, k_globallppool_out, 0},
+    [PML_OP_GRIDSAMPLE] = {"GridSample", 2, 2, 1, 1, 2, 1, k_gridsample_in, k_gridsample_out, 0},
+    [PML_OP_AFFINEGRID] = {"AffineGrid", 2, 2, 1, 1, 2, 1, k_affinegrid_in, k_affinegrid_out, 0},
+    [PML_OP_COL2IM] = {"Col2Im", 3, 3, 1, 1, 3, 1, k_col2im_in, k_col2im_out, 0},
     [PML_OP_DFT] = {"DFT", 1, 3, 1, 1, 3, 1, k_dft_in, k_dft_out, 0},
     [PML_OP_STFT] = {"STFT", 2, 4, 1, 1, 4, 1, k_stft_in, k_stft_out, 0},
     [PML_OP_HANNWINDOW] = {"HannWindow", 1, 1, 1, 1, 1, 1, k_hannwindow_in, k_hannwindow_out, 0},

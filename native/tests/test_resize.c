@@ -2,7 +2,10 @@
  * test_resize.c — Resize (nearest/linear/cubic, every coordinate transform
  * and nearest mode) against values produced by the ONNX reference
  * implementation, the best ISA and 2 threads against the reference, and the
- * error paths.
+ * error paths; GridSample (channels last, every mode, padding and align_corners,
+ * awkward channel counts around the kernel's few-channel path and 128-channel chunk) against a naive
+ * per-channel loop, float16 against float32 rounded once, and its error paths;
+ * AffineGrid (2-D and 3-D, unit and odd axes) against theta applied by hand.
  */
 #include "ew_testutil.h"
 
@@ -127,7 +130,229 @@ static void test_resize(void) {
     tt_free(&b);
 }
 
+/* ---- GridSample ------------------------------------------------------------------------------------------ */
+
+/* Naive 2-D oracle, one channel at a time (onnxruntime's formulation): x [H, W, C] channels last. */
+static float gs_reflect_ref(float v, float lo, float hi) {
+    float rng = hi - lo;
+    if (rng <= 0.0f) return lo;
+    while (v < lo || v > hi) v = v < lo ? 2.0f * lo - v : 2.0f * hi - v;
+    return v;
+}
+
+static float gs_pixel_ref(const float *x, int64_t H, int64_t W, int64_t C, int64_t c, int64_t r, int64_t q, int pad,
+                          const float *lo, const float *hi) {
+    if (pad == 0 && (r < 0 || r >= H || q < 0 || q >= W)) return 0.0f;
+    if (pad == 1) r = r < 0 ? 0 : (r >= H ? H - 1 : r), q = q < 0 ? 0 : (q >= W ? W - 1 : q);
+    if (pad == 2) r = (int64_t)gs_reflect_ref((float)r, lo[0], hi[0]), q = (int64_t)gs_reflect_ref((float)q, lo[1], hi[1]);
+    return x[(r * W + q) * C + c];
+}
+
+static void gs_cubic_ref(float t, float *w) {
+    for (int k = 0; k < 4; k++) {
+        float d = fabsf(t - (float)(k - 1)), a = -0.75f;
+        w[k] = d <= 1.0f ? ((a + 2.0f) * d - (a + 3.0f)) * d * d + 1.0f : ((a * d - 5.0f * a) * d + 8.0f * a) * d - 4.0f * a;
+    }
+}
+
+static float gs_sample_ref(const float *x, int64_t H, int64_t W, int64_t C, int64_t c, float gx, float gy, int mode,
+                           int pad, int ac) {
+    float len[2] = {(float)H, (float)W}, g[2] = {gy, gx}, v[2], lo[2], hi[2];
+    for (int a = 0; a < 2; a++) {
+        v[a] = ac ? (g[a] + 1.0f) / 2.0f * (len[a] - 1.0f) : ((g[a] + 1.0f) * len[a] - 1.0f) / 2.0f;
+        lo[a] = ac ? 0.0f : -0.5f, hi[a] = ac ? len[a] - 1.0f : len[a] - 0.5f;
+        if (mode == 1) v[a] = nearbyintf(v[a]);
+        if (v[a] < lo[a] || v[a] > hi[a]) {
+            if (pad == 1 && mode != 2) v[a] = v[a] < 0.0f ? 0.0f : (v[a] > len[a] - 1.0f ? len[a] - 1.0f : v[a]);
+            if (pad == 2) v[a] = gs_reflect_ref(v[a], lo[a], hi[a]);
+        }
+    }
+    if (mode == 1) return gs_pixel_ref(x, H, W, C, c, (int64_t)v[0], (int64_t)v[1], pad, lo, hi);
+    int64_t r0 = (int64_t)floorf(v[0]), q0 = (int64_t)floorf(v[1]);
+    float ty = v[0] - (float)r0, tx = v[1] - (float)q0, wy[4], wx[4];
+    int n = mode == 0 ? 2 : 4, first = mode == 0 ? 0 : -1;
+    if (mode == 0) wy[0] = 1.0f - ty, wy[1] = ty, wx[0] = 1.0f - tx, wx[1] = tx;
+    else gs_cubic_ref(ty, wy), gs_cubic_ref(tx, wx);
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            acc += wy[i] * wx[j] * gs_pixel_ref(x, H, W, C, c, r0 + first + i, q0 + first + j, pad, lo, hi);
+    return acc;
+}
+
+static void test_grid_sample(void) {
+    static const int64_t chans[] = {1, 4, 5, 13, 127, 128, 129}; /* around the few-channel path and the chunk */
+    for (int ci = 0; ci < 7; ci++)
+        for (int mode = 0; mode < 3; mode++)
+            for (int pad = 0; pad < 3; pad++)
+                for (int ac = 0; ac < 2; ac++) {
+                    int64_t C = chans[ci], xd[4] = {2, 4, 5, C}, gd[4] = {2, 3, 7, 2}, yd[4] = {2, 3, 7, C};
+                    pml_tensor x = tt_rand(4, xd, -2, 2), g = tt_rand(4, gd, -1.6f, 1.6f), y;
+                    float *gv = (float *)g.data;
+                    gv[0] = 1.0f, gv[1] = -1.0f, gv[2] = 0.0f, gv[3] = 0.25f; /* corners and exact pixel centres */
+                    pml_tensor *in[2] = {&x, &g};
+                    pml_attr at[3] = {attr_int("mode", mode), attr_int("padding_mode", pad), attr_int("align_corners", ac)};
+                    char what[96];
+                    snprintf(what, sizeof what, "grid_sample C=%lld mode=%d pad=%d ac=%d", (long long)C, mode, pad, ac);
+                    tt_check_isa(what, PML_OP_GRIDSAMPLE, at, 3, in, 2, 1e-6f, 1e-6f, &y);
+                    CHECK(tt_shape_is(&y, 4, yd));
+                    int ok = y.data != NULL;
+                    for (int64_t n = 0; ok && n < 2; n++)
+                        for (int64_t p = 0; ok && p < 21; p++)
+                            for (int64_t c = 0; ok && c < C; c++) {
+                                const float *gp = gv + (n * 21 + p) * 2;
+                                float want = gs_sample_ref((float *)x.data + n * 20 * C, 4, 5, C, c, gp[0], gp[1], mode, pad, ac);
+                                float got = ((float *)y.data)[(n * 21 + p) * C + c];
+                                ok = fabsf(got - want) <= 1e-5f + 1e-5f * fabsf(want);
+                                if (!ok) fprintf(stderr, "%s: y[%lld,%lld,%lld] = %g, naive %g\n", what, (long long)n,
+                                                 (long long)p, (long long)c, (double)got, (double)want);
+                            }
+                    CHECK(ok);
+                    /* float16 data and grid: the float32 result on the same values, rounded once */
+                    pml_tensor xh = tt_make(PML_FLOAT16, 4, xd, NULL), gh = tt_make(PML_FLOAT16, 4, gd, NULL), y32, yh;
+                    for (int64_t i = 0; i < numel(4, xd); i++) {
+                        ((uint16_t *)xh.data)[i] = pml_f32_to_f16_scalar(((float *)x.data)[i]);
+                        ((float *)x.data)[i] = pml_f16_to_f32_scalar(((uint16_t *)xh.data)[i]);
+                    }
+                    for (int64_t i = 0; i < numel(4, gd); i++) {
+                        ((uint16_t *)gh.data)[i] = pml_f32_to_f16_scalar(gv[i]);
+                        gv[i] = pml_f16_to_f32_scalar(((uint16_t *)gh.data)[i]);
+                    }
+                    CHECK_OK(tt_ref(PML_OP_GRIDSAMPLE, at, 3, in, 2, &y32));
+                    pml_tensor *hin[2] = {&xh, &gh};
+                    tt_check_isa(what, PML_OP_GRIDSAMPLE, at, 3, hin, 2, -1, 0, &yh);
+                    int same = yh.data != NULL && y32.data != NULL;
+                    for (int64_t i = 0; same && i < numel(4, yd); i++)
+                        same = ((uint16_t *)yh.data)[i] == pml_f32_to_f16_scalar(((float *)y32.data)[i]);
+                    if (!same) fprintf(stderr, "%s: float16 differs from float32 rounded once\n", what);
+                    CHECK(same);
+                    tt_free(&y), tt_free(&y32), tt_free(&yh), tt_free(&x), tt_free(&g), tt_free(&xh), tt_free(&gh);
+                }
+    /* 1-D and 3-D inputs run; NaN and huge coordinates stay defined */
+    int64_t x1d[3] = {1, 6, 3}, g1d[3] = {1, 4, 1}, x3d[5] = {1, 3, 4, 5, 2}, g3d[5] = {1, 2, 2, 3, 3};
+    pml_tensor a = tt_rand(3, x1d, -1, 1), ga = tt_rand(3, g1d, -3, 3), b = tt_rand(5, x3d, -1, 1), gb = tt_rand(5, g3d, -3, 3);
+    ((float *)ga.data)[0] = NAN, ((float *)ga.data)[1] = 1e30f, ((float *)ga.data)[2] = -INFINITY;
+    pml_tensor *in1[2] = {&a, &ga}, *in3[2] = {&b, &gb};
+    for (int mode = 0; mode < 3; mode++)
+        for (int pad = 0; pad < 3; pad++) {
+            pml_attr at[2] = {attr_int("mode", mode), attr_int("padding_mode", pad)};
+            tt_check_isa("grid_sample 1-D", PML_OP_GRIDSAMPLE, at, 2, in1, 2, 1e-6f, 1e-6f, NULL);
+            tt_check_isa("grid_sample 3-D", PML_OP_GRIDSAMPLE, at, 2, in3, 2, 1e-6f, 1e-6f, NULL);
+        }
+    /* nearest moves any dtype: int32 and bool against the float32 run on the same values */
+    int64_t nxd[4] = {2, 3, 4, 5}, ngd[4] = {2, 6, 3, 2};
+    pml_tensor nf = tt_rand(4, nxd, -50, 50), ng = tt_rand(4, ngd, -1.3f, 1.3f), ni = tt_make(PML_INT32, 4, nxd, NULL),
+               nb = tt_make(PML_BOOL, 4, nxd, NULL);
+    for (int64_t i = 0; i < numel(4, nxd); i++) {
+        float v = floorf(((float *)nf.data)[i]);
+        ((float *)nf.data)[i] = v, ((int32_t *)ni.data)[i] = (int32_t)v, ((uint8_t *)nb.data)[i] = v > 0.0f;
+    }
+    for (int pad = 0; pad < 3; pad++) {
+        pml_attr nat[2] = {attr_int("mode", 1), attr_int("padding_mode", pad)};
+        pml_tensor yf, yi, yb, *fin[2] = {&nf, &ng}, *iin[2] = {&ni, &ng}, *bin2[2] = {&nb, &ng};
+        CHECK_OK(tt_ref(PML_OP_GRIDSAMPLE, nat, 2, fin, 2, &yf));
+        tt_check_isa("grid_sample nearest int32", PML_OP_GRIDSAMPLE, nat, 2, iin, 2, -1, 0, &yi);
+        tt_check_isa("grid_sample nearest bool", PML_OP_GRIDSAMPLE, nat, 2, bin2, 2, -1, 0, &yb);
+        int same = yf.data && yi.data && yb.data;
+        for (int64_t i = 0; same && i < 2 * 6 * 3 * 5; i++) {
+            float v = ((float *)yf.data)[i];
+            same = ((int32_t *)yi.data)[i] == (int32_t)v && ((uint8_t *)yb.data)[i] == (v > 0.0f);
+        }
+        if (!same) fprintf(stderr, "grid_sample nearest pad=%d: int32/bool differ from float32\n", pad);
+        CHECK(same);
+        tt_free(&yf), tt_free(&yi), tt_free(&yb);
+    }
+    pml_tensor *lin_int[2] = {&ni, &ng};
+    pml_attr lin_mode = attr_int("mode", 0);
+    tt_expect_error("grid_sample linear int32", PML_ERR_DTYPE, PML_OP_GRIDSAMPLE, &lin_mode, 1, lin_int, 2, 1);
+    tt_free(&nf), tt_free(&ng), tt_free(&ni), tt_free(&nb);
+    /* errors */
+    pml_attr bad_mode = attr_int("mode", 3), bad_pad = attr_int("padding_mode", -1), bad_ac = attr_int("align_corners", 2);
+    pml_tensor *mixed[2] = {&a, &gb};
+    tt_expect_error("grid_sample mode 3", PML_ERR_INVALID_MODEL, PML_OP_GRIDSAMPLE, &bad_mode, 1, in1, 2, 1);
+    tt_expect_error("grid_sample padding -1", PML_ERR_INVALID_MODEL, PML_OP_GRIDSAMPLE, &bad_pad, 1, in1, 2, 1);
+    tt_expect_error("grid_sample align_corners 2", PML_ERR_INVALID_MODEL, PML_OP_GRIDSAMPLE, &bad_ac, 1, in1, 2, 1);
+    tt_expect_error("grid_sample grid rank", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, mixed, 2, 1);
+    int64_t gk[3] = {1, 4, 2}, gn[3] = {2, 4, 1}, x2[2] = {6, 3}, x6[6] = {1, 2, 2, 2, 2, 1}, xe[3] = {1, 0, 3};
+    pml_tensor wk = tt_rand(3, gk, -1, 1), wn = tt_rand(3, gn, -1, 1), r2 = tt_rand(2, x2, -1, 1), r6 = tt_rand(6, x6, -1, 1),
+               e = tt_make(PML_FLOAT32, 3, xe, NULL);
+    pml_tensor *k_in[2] = {&a, &wk}, *n_in[2] = {&a, &wn}, *in2[2] = {&r2, &wk}, *in6[2] = {&r6, &wk}, *ein[2] = {&e, &ga};
+    tt_expect_error("grid_sample grid last dim", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, k_in, 2, 1);
+    tt_expect_error("grid_sample batch", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, n_in, 2, 1);
+    tt_expect_error("grid_sample rank 2", PML_ERR_UNSUPPORTED, PML_OP_GRIDSAMPLE, NULL, 0, in2, 2, 1);
+    tt_expect_error("grid_sample rank 6", PML_ERR_UNSUPPORTED, PML_OP_GRIDSAMPLE, NULL, 0, in6, 2, 1);
+    tt_expect_error("grid_sample empty axis", PML_ERR_SHAPE, PML_OP_GRIDSAMPLE, NULL, 0, ein, 2, 1);
+    tt_free(&a), tt_free(&ga), tt_free(&b), tt_free(&gb), tt_free(&wk), tt_free(&wn), tt_free(&r2), tt_free(&r6), tt_free(&e);
+}
+
+/* ---- AffineGrid ------------------------------------------------------------------------------------------ */
+
+static float ag_base_ref(int64_t i, int64_t d, int ac) {
+    if (d == 1) return ac ? -1.0f : 0.0f;
+    double step = 2.0 / (double)d; /* pixel centres: -1 + step / 2 + i * step */
+    return ac ? (float)(-1.0 + 2.0 * (double)i / (double)(d - 1)) : (float)(-1.0 + step / 2.0 + (double)i * step);
+}
+
+static void test_affine_grid(void) {
+    static const int64_t sizes[][5] = {{2, 3, 5, 6, 0}, {1, 1, 1, 13, 0}, {1, 1, 7, 1, 0}, {2, 1, 3, 4, 5}, {1, 2, 1, 13, 2}};
+    for (int si = 0; si < 5; si++)
+        for (int ac = 0; ac < 2; ac++)
+            for (int half = 0; half < 2; half++) {
+                int n = sizes[si][4] ? 5 : 4, k = n - 2;
+                int64_t sd[1] = {n}, td[3] = {sizes[si][0], k, k + 1}, yd[5];
+                pml_tensor size = t_i64(1, sd, sizes[si], 1), tf = tt_rand(3, td, -2, 2);
+                pml_tensor th = half ? tt_make(PML_FLOAT16, 3, td, NULL) : tf, y;
+                if (half)
+                    for (int64_t i = 0; i < numel(3, td); i++) {
+                        ((uint16_t *)th.data)[i] = pml_f32_to_f16_scalar(((float *)tf.data)[i]);
+                        ((float *)tf.data)[i] = pml_f16_to_f32_scalar(((uint16_t *)th.data)[i]);
+                    }
+                pml_tensor *in[2] = {&th, &size};
+                pml_attr at = attr_int("align_corners", ac);
+                char what[64];
+                snprintf(what, sizeof what, "affine_grid size %d ac=%d f16=%d", si, ac, half);
+                tt_check_isa(what, PML_OP_AFFINEGRID, &at, 1, in, 2, half ? -1.0f : 1e-6f, 1e-6f, &y);
+                yd[0] = sizes[si][0], yd[k + 1] = k;
+                for (int a = 0; a < k; a++) yd[a + 1] = sizes[si][a + 2];
+                CHECK(tt_shape_is(&y, k + 2, yd));
+                int64_t pts = numel(k, yd + 1), W = yd[k], H = yd[k - 1];
+                int ok = y.data != NULL;
+                for (int64_t b = 0; ok && b < yd[0]; b++)
+                    for (int64_t p = 0; ok && p < pts; p++) {
+                        float base[4] = {ag_base_ref(p % W, W, ac), ag_base_ref((p / W) % H, H, ac),
+                                         k == 3 ? ag_base_ref(p / (W * H), yd[1], ac) : 1.0f, 1.0f};
+                        for (int j = 0; ok && j < k; j++) {
+                            const float *row = (float *)tf.data + (b * k + j) * (k + 1);
+                            float want = 0.0f;
+                            for (int i = 0; i <= k; i++) want += row[i] * base[i];
+                            int64_t at_ = (b * pts + p) * k + j;
+                            float got = half ? pml_f16_to_f32_scalar(((uint16_t *)y.data)[at_]) : ((float *)y.data)[at_];
+                            ok = fabsf(got - want) <= (half ? 2e-3f : 1e-5f) * (1.0f + fabsf(want));
+                            if (!ok) fprintf(stderr, "%s: grid[%lld] = %g, by hand %g\n", what, (long long)at_, (double)got, (double)want);
+                        }
+                    }
+                CHECK(ok);
+                tt_free(&y), tt_free(&size), tt_free(&tf);
+                if (half) tt_free(&th);
+            }
+    /* errors: size of 3 values, theta of the wrong shape or batch, a negative size, size unknown while planning */
+    int64_t s3[3] = {1, 1, 4}, s4[4] = {1, 1, 4, 4}, neg[4] = {1, 1, -4, 4}, d3[1] = {3}, d4[1] = {4}, tdim[3] = {1, 2, 3},
+            wrong[3] = {1, 3, 4}, two[3] = {2, 2, 3};
+    pml_tensor t = tt_rand(3, tdim, -1, 1), tw = tt_rand(3, wrong, -1, 1), t2 = tt_rand(3, two, -1, 1);
+    pml_tensor z3 = t_i64(1, d3, s3, 1), z4 = t_i64(1, d4, s4, 1), zn = t_i64(1, d4, neg, 1), zu = t_i64(1, d4, s4, 0);
+    pml_tensor *e1[2] = {&t, &z3}, *e2[2] = {&tw, &z4}, *e3[2] = {&t2, &z4}, *e4[2] = {&t, &zn}, *e5[2] = {&t, &zu};
+    tt_expect_error("affine_grid size of 3", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e1, 2, 1);
+    tt_expect_error("affine_grid theta shape", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e2, 2, 1);
+    tt_expect_error("affine_grid theta batch", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e3, 2, 1);
+    tt_expect_error("affine_grid negative size", PML_ERR_SHAPE, PML_OP_AFFINEGRID, NULL, 0, e4, 2, 1);
+    pml_tensor out[1];
+    CHECK(pml_test_op(PML_OP_AFFINEGRID, NULL, 0, e5, 2, out, 1, 1, 1) != PML_OK);
+    tt_free(&t), tt_free(&tw), tt_free(&t2), tt_free(&z3), tt_free(&z4), tt_free(&zn), tt_free(&zu);
+}
+
 int main(void) {
     test_resize();
+    test_grid_sample();
+    test_affine_grid();
     return test_finish("test_resize");
 }

@@ -46,6 +46,8 @@ SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", 
                        "ReverseSequence"}
 # signal processing for audio front-ends (converters/onnx/ops_signal.py)
 SUPPORTED_ONNX_OPS |= {"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix"}
+# spatial sampling
+SUPPORTED_ONNX_OPS |= {"GridSample", "AffineGrid", "CenterCropPad", "Col2Im"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

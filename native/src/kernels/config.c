@@ -21,6 +21,7 @@
         .reduce = PML_REDUCE_TYPED__SCALAR, .pool = PML_POOL_TYPED__SCALAR, .index = PML_INDEX_TYPED__SCALAR, \
         .unary = PML_UNARY_TYPED__SCALAR, .norm = PML_NORM_TYPED__SCALAR,                                  \
         .signal = PML_SIGNAL_TYPED__SCALAR,                                                                \
+        .resize = PML_RESIZE_TYPED__SCALAR, .conv = PML_CONV_TYPED__SCALAR,                                \
     }
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "kernels/cpu.h"
+#include "kernels/conv/conv_typed.h"           /* pml_conv_typed */
 #include "kernels/elementwise/binary_typed.h" /* pml_binary_typed */
 #include "kernels/elementwise/ew_kernels.h"   /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
 #include "kernels/index/index_typed.h"        /* pml_index_typed */
@@ -30,6 +31,7 @@
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
 #include "kernels/signal/signal.h"           /* pml_signal_typed */
+#include "kernels/resize/resize_typed.h"      /* pml_resize_typed */
 #include "kernels/tensor/transpose.h"         /* pml_transpose2d_fn */
 #include "kernels/unary/unary_typed.h"        /* pml_unary_typed */
 
@@ -57,6 +59,8 @@ typedef struct pml_typed_config {
     const pml_unary_typed *unary[PML_DTYPE_COUNT];   /* unary: every unary op, Clip, Cast, Shrink */
     const pml_norm_typed *norm[PML_DTYPE_COUNT];     /* norm: Hardmax */
     const pml_signal_typed *signal[PML_DTYPE_COUNT]; /* signal: DFT/STFT line moves and FFT */
+    const pml_resize_typed *resize[PML_DTYPE_COUNT]; /* resize: GridSample, AffineGrid */
+    const pml_conv_typed *conv[PML_DTYPE_COUNT];     /* conv: Col2Im */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today

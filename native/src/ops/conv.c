@@ -472,4 +472,5 @@ static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, conv_transpose
                                             conv_transpose_prepare, conv_run, conv_release, conv_transpose_pack,
                                             conv_unpack};
 
-const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, NULL};
+extern const pml_op_def pml_col2im_def; /* ops/conv_col2im.c */
+const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, NULL};

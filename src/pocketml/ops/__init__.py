@@ -32,5 +32,5 @@ from .registry import (  # noqa: F401
 )
 
 # Importing the families registers their ops.
-from . import (attention, conv, elementwise, index, logic, matmul, norm, pool,  # noqa: E402,F401
+from . import (attention, conv, conv_col2im, elementwise, grid, index, logic, matmul, norm, pool,  # noqa: E402,F401
                recurrent, reduce, resize, signal, tensor, unary)

@@ -1,4 +1,5 @@
-"""ONNX Conv / ConvTranspose import: the NCHW<->NHWC wrapping, weights folded to OHWI, auto_pad, groups, 1-D as 2-D.
+"""ONNX Conv / ConvTranspose import: the NCHW<->NHWC wrapping, weights folded to OHWI, auto_pad, groups, 1-D as 2-D;
+Col2Im through the C runtime.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check).
@@ -7,11 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import check, one_node, ops_of, rand
+from .runtime_check import model_of
+from .typed_check import check_typed, small
 
 
 def test_conv_is_wrapped_in_transposes_and_weights_fold_to_ohwi():
@@ -86,3 +91,43 @@ def test_conv_transpose(attrs):
 def test_conv_transpose_1d():
     x, w = rand(1, 2, 6), rand(2, 3, 4)
     check(one_node("ConvTranspose", {"x": x}, {"strides": [2], "pads": [1, 0]}, {"w": w}), {"x": x})
+
+
+# ---- Col2Im (opset 18): the C runtime against onnxruntime (float32) and onnx's evaluator (other dtypes) -----
+COL2IM_CASES = [((5, 5), (1, 5), {}), ((5, 5), (3, 3), {"strides": [2, 2]}), ((6, 6), (2, 2), {"dilations": [1, 5]}),
+                ((7, 6), (3, 2), {"strides": [2, 1], "pads": [1, 0, 2, 1], "dilations": [2, 1]}),
+                ((3, 4, 5), (1, 2, 5), {}), ((13,), (3,), {"strides": [2], "pads": [1, 2]}), ((1, 1), (1, 1), {})]
+
+
+def _col2im_feeds(image, block, attrs, dtype, channels=3, batch=2):
+    k = len(image)
+    st, dl, pd = attrs.get("strides", [1] * k), attrs.get("dilations", [1] * k), attrs.get("pads", [0] * 2 * k)
+    blocks = [(image[i] + pd[i] + pd[i + k] - dl[i] * (block[i] - 1) - 1) // st[i] + 1 for i in range(k)]
+    return {"x": small((batch, channels * int(np.prod(block)), int(np.prod(blocks))), dtype),
+            "image_shape": np.array(image, np.int64), "block_shape": np.array(block, np.int64)}
+
+
+@pytest.mark.parametrize("image,block,attrs", COL2IM_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8, np.uint8, np.int32, np.int64, np.uint64])
+def test_col2im_shapes_fed_at_run_time(image, block, attrs, dtype):
+    oracle = check_typed("Col2Im", _col2im_feeds(image, block, attrs, dtype), attrs, opset=18,
+                         rtol=1e-3 if dtype == np.float16 else 1e-5)
+    assert oracle == "onnxruntime" or dtype != np.float32
+
+
+@pytest.mark.parametrize("image,block,attrs", COL2IM_CASES[:4])
+def test_col2im_constant_shapes(image, block, attrs):
+    feeds = _col2im_feeds(image, block, attrs, np.float32, channels=13, batch=1)
+    check_typed("Col2Im", {"x": feeds["x"]}, attrs, opset=18,
+                consts={"image_shape": feeds["image_shape"], "block_shape": feeds["block_shape"]})
+
+
+@pytest.mark.parametrize("image,block,attrs,message", [((5, 5), (1, 5), {"strides": [0, 1]}, "strides"),
+                                                       ((4, 4), (6, 1), {}, "does not fit"),
+                                                       ((5, 5), (2, 2), {}, "must be")])
+def test_col2im_rejects(image, block, attrs, message):
+    feeds = _col2im_feeds((5, 5), (1, 5), {}, np.float32)
+    feeds.update(image_shape=np.array(image, np.int64), block_shape=np.array(block, np.int64))
+    session = pocketml.Session(pocketml.convert(model_of("Col2Im", feeds, attrs, opset=18)))
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        session.run(feeds)

@@ -1,4 +1,5 @@
-"""ONNX Resize (opsets 10..19) and Upsample import: modes, coordinate transforms, sizes, keep_aspect_ratio.
+"""ONNX Resize (opsets 10..19) and Upsample import: modes, coordinate transforms, sizes, keep_aspect_ratio;
+GridSample (opsets 16, 20, 22) through the C runtime against onnxruntime.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check); scales on symbolic axes and scales/sizes fed at run time run the C runtime
@@ -10,13 +11,18 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 import pocketml
 from pocketml.converters.onnx import import_onnx
 
 from pocketml.errors import UnsupportedOpError
 
+from pocketml.passes import optimize
+
 from .helpers import check, i64, one_node, rand
+from .runtime_check import check_runtime, model_of, oracle
+from .typed_check import check_typed, small
 
 
 RESIZE_COORDS = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn"]
@@ -136,3 +142,155 @@ def test_scales_fed_at_run_time_on_symbolic_input(mode):
     feeds = [({"x": rand(1, 2, h, w), "scales": np.array(s, np.float32)})
              for (h, w), s in [((4, 6), (1, 1, 2, 2)), ((5, 3), (1, 1, 0.6, 1.5)), ((4, 6), (1, 1, 2, 2))]]
     _against_onnxruntime(model, feeds)
+
+
+# ---- GridSample: the C runtime against onnxruntime (onnx's evaluator where onnxruntime has no kernel:
+# 1-D, and 3-D cubic) ------------------------------------------------------------------------------------
+GRID_MODES_BY_OPSET = {16: ("bilinear", "nearest", "bicubic"), 20: ("linear", "nearest", "cubic"),
+                       22: ("linear", "nearest", "cubic")}
+GRID_PADDINGS = ("zeros", "border", "reflection")
+
+
+def _grid_feeds(xshape, gshape, dtype=np.float32):
+    return {"x": rand(*xshape, low=-2, high=2).astype(dtype), "grid": rand(*gshape, low=-1.7, high=1.7).astype(dtype)}
+
+
+@pytest.mark.parametrize("opset", [16, 20, 22])
+@pytest.mark.parametrize("mode", range(3))
+@pytest.mark.parametrize("padding", GRID_PADDINGS)
+@pytest.mark.parametrize("align", [0, 1])
+@pytest.mark.parametrize("xshape,gshape", [((2, 3, 5, 4), (2, 6, 7, 2)), ((1, 13, 1, 1), (1, 2, 3, 2)),
+                                           ((1, 129, 3, 7), (1, 5, 1, 2))])
+def test_grid_sample_2d(opset, mode, padding, align, xshape, gshape):
+    feeds = _grid_feeds(xshape, gshape)
+    attrs = {"mode": GRID_MODES_BY_OPSET[opset][mode], "padding_mode": padding, "align_corners": align}
+    check_runtime(model_of("GridSample", feeds, attrs, opset=opset), feeds)
+
+
+@pytest.mark.parametrize("mode", ["linear", "nearest", "cubic"])
+@pytest.mark.parametrize("padding", GRID_PADDINGS)
+@pytest.mark.parametrize("align", [0, 1])
+@pytest.mark.parametrize("xshape,gshape", [((2, 3, 3, 4, 5), (2, 2, 3, 4, 3)), ((1, 1, 7), (1, 13, 1))])
+def test_grid_sample_1d_3d(mode, padding, align, xshape, gshape):
+    if mode == "cubic" and padding == "border":
+        # the oracle here is onnx's evaluator, which clamps the cubic coordinate (onnxruntime clamps only
+        # the taps, as ours; tests/ops/test_registry_reference.py checks 1-D against onnxruntime's 2-D)
+        pytest.skip("onnx's evaluator differs from onnxruntime on cubic + border; onnxruntime has no 1-D/3-D cubic")
+    feeds = _grid_feeds(xshape, gshape)
+    check_runtime(model_of("GridSample", feeds, {"mode": mode, "padding_mode": padding, "align_corners": align}),
+                  feeds)
+
+
+@pytest.mark.parametrize("mode", ["linear", "nearest", "cubic"])
+def test_grid_sample_float16_rounds_once(mode):
+    # onnxruntime has no float16 GridSample: its float32 result on the same values, rounded to float16
+    feeds = _grid_feeds((1, 5, 6, 7), (1, 4, 9, 2), np.float16)
+    model = model_of("GridSample", feeds, {"mode": mode, "padding_mode": "border"})
+    want = oracle(model_of("GridSample", {k: v.astype(np.float32) for k, v in feeds.items()},
+                           {"mode": mode, "padding_mode": "border"}),
+                  {k: v.astype(np.float32) for k, v in feeds.items()})[0]
+    got = pocketml.Session(pocketml.convert(model)).run(feeds)["y0"]
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float16).astype(np.float32), rtol=2e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
+                                   np.bool_])
+@pytest.mark.parametrize("padding", GRID_PADDINGS)
+def test_grid_sample_nearest_moves_any_dtype(dtype, padding):
+    # onnxruntime has no integer GridSample: onnx's evaluator is the oracle
+    feeds = {"x": small((2, 3, 4, 5), dtype), "grid": rand(2, 6, 3, 2, low=-1.3, high=1.3)}
+    assert check_typed("GridSample", feeds, {"mode": "nearest", "padding_mode": padding}, opset=20) == "reference"
+
+
+def test_grid_sample_symbolic_shapes_and_layout():
+    # conv -> GridSample -> conv (a warping block): the layout pass leaves no transposes between them
+    w = rand(4, 4, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("GridSample", ["a", "grid"], ["b"], align_corners=1),
+             helper.make_node("Conv", ["b", "w"], ["y"], pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "warp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4, "h", "w"]),
+                                              helper.make_tensor_value_info("grid", TensorProto.FLOAT, ["n", "ho", "wo", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    ops_in_order = [n.op for n in optimize(import_onnx(model)).nodes]
+    assert ops_in_order.count("Transpose") == 2, ops_in_order  # graph input to NHWC, output back to NCHW
+    feeds = [{"x": rand(n, 4, h, wd), "grid": rand(n, ho, wo, 2, low=-1.2, high=1.2)}
+             for n, h, wd, ho, wo in [(1, 5, 6, 3, 4), (2, 3, 3, 7, 2), (1, 5, 6, 3, 4)]]
+    _against_onnxruntime(model, feeds)
+
+
+@pytest.mark.parametrize("attrs,opset,xshape,dtype,message", [
+    ({"mode": "linear"}, 16, (1, 2, 3, 4), np.float32, "mode='linear'"),
+    ({"mode": "bilinear"}, 20, (1, 2, 3, 4), np.float32, "mode='bilinear'"),
+    ({"padding_mode": "wrap"}, 20, (1, 2, 3, 4), np.float32, "padding_mode='wrap'"),
+    ({}, 16, (1, 2, 3, 4, 5), np.float32, "rank 5"),
+    ({}, 20, (1, 2, 3, 4), np.int32, "linear GridSample of int32"),
+    ({"mode": "cubic"}, 20, (1, 2, 3, 4), np.uint8, "cubic GridSample of uint8"),
+])
+def test_grid_sample_rejects(attrs, opset, xshape, dtype, message):
+    k = len(xshape) - 2
+    feeds = {"x": np.zeros(xshape, dtype), "grid": np.zeros((1, *[2] * k, k), np.float32)}
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        pocketml.convert(model_of("GridSample", feeds, attrs, opset=opset))
+
+
+# ---- AffineGrid: size fed at run time (read while planning) or constant ------------------------------------
+def _affine_model(dtype, size_len, align, const_size=None):
+    k = size_len - 2
+    inits = [numpy_helper.from_array(np.array(const_size, np.int64), "size")] if const_size else []
+    inputs = [helper.make_tensor_value_info("theta", dtype, ["n", k, k + 1])] + \
+        ([] if const_size else [helper.make_tensor_value_info("size", TensorProto.INT64, [size_len])])
+    node = helper.make_node("AffineGrid", ["theta", "size"], ["y"], align_corners=align)
+    graph = helper.make_graph([node], "affine", inputs, [helper.make_tensor_value_info("y", dtype, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+
+
+@pytest.mark.parametrize("align", [0, 1])
+@pytest.mark.parametrize("sizes", [[(2, 3, 5, 6), (1, 1, 13, 2), (2, 3, 5, 6)], [(2, 1, 3, 4, 5), (1, 2, 2, 7, 3)]])
+def test_affine_grid_size_fed_at_run_time(align, sizes):
+    model = _affine_model(TensorProto.FLOAT, len(sizes[0]), align)
+    k = len(sizes[0]) - 2
+    _against_onnxruntime(model, [{"theta": rand(s[0], k, k + 1, low=-2, high=2), "size": i64(*s)} for s in sizes])
+
+
+@pytest.mark.parametrize("align", [0, 1])
+def test_affine_grid_constant_size_into_grid_sample(align):
+    # the spatial-transformer pattern: AffineGrid feeding GridSample
+    size = numpy_helper.from_array(i64(2, 3, 4, 5), "size")
+    nodes = [helper.make_node("AffineGrid", ["theta", "size"], ["grid"], align_corners=align),
+             helper.make_node("GridSample", ["x", "grid"], ["y"], align_corners=align)]
+    graph = helper.make_graph(nodes, "stn", [helper.make_tensor_value_info("theta", TensorProto.FLOAT, [2, 2, 3]),
+                                             helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 6, 7])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [size])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    _against_onnxruntime(model, [{"theta": rand(2, 2, 3), "x": rand(2, 3, 6, 7)} for _ in range(2)])
+
+
+def test_affine_grid_float16_and_unit_axes():
+    # float16: the float32 result rounded once; a length-1 axis with align_corners sits at -1 as onnx's
+    # evaluator has it (onnxruntime's linspace puts it at +1)
+    model = _affine_model(TensorProto.FLOAT16, 4, 1, const_size=[2, 1, 1, 6])
+    theta = rand(2, 2, 3, low=-2, high=2).astype(np.float16)
+    got = pocketml.Session(pocketml.convert(model)).run({"theta": theta})["y"]
+    want = ReferenceEvaluator(_affine_model(TensorProto.FLOAT, 4, 1, const_size=[2, 1, 1, 6])).run(
+        None, {"theta": theta.astype(np.float32)})[0]
+    assert got.dtype == np.float16 and got.shape == (2, 1, 6, 2)
+    np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float16).astype(np.float32), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("size_len,theta_dims,message", [(3, (2, 3), "4 or 5"), (4, (3, 4), "theta")])
+def test_affine_grid_rejects_at_conversion(size_len, theta_dims, message):
+    model = _affine_model(TensorProto.FLOAT, size_len, 0)
+    for i, d in enumerate(theta_dims):
+        model.graph.input[0].type.tensor_type.shape.dim[i + 1].dim_value = d
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        pocketml.convert(model)
+
+
+@pytest.mark.parametrize("theta_n,size,message", [(2, (1, 1, 4, 4), "theta"), (1, (1, 1, -4, 4), "out of range")])
+def test_affine_grid_rejects_bad_size_at_run_time(theta_n, size, message):
+    session = pocketml.Session(pocketml.convert(_affine_model(TensorProto.FLOAT, 4, 0)))
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        session.run({"theta": rand(theta_n, 2, 3), "size": i64(*size)})

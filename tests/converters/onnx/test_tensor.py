@@ -107,6 +107,16 @@ def test_pad(mode, opset):
     check(model, {"x": x})
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "edge"])
+@pytest.mark.parametrize("axes", [[2, 3], [-1, 0], [1]])
+def test_pad_fed_at_run_time_with_constant_axes(mode, axes):
+    # opset 18: pads for the listed axes only, fed at run time: widened to every axis while planning
+    x = rand(2, 3, 4, 5)
+    pads = i64(*([1, 0, 2][:len(axes)] + [2, 1, 0][:len(axes)]))
+    check_typed("Pad", {"x": x, "pads": pads}, {"mode": mode}, opset=18, consts={"value": np.array(0.5, np.float32),
+                                                                                  "axes": i64(*axes)})
+
+
 def test_pad_wrap_is_unsupported():
     x = rand(1, 2, 4, 5)
     model = one_node("Pad", {"x": x}, {"mode": "wrap"}, {"p": i64(0, 0, 1, 1, 0, 0, 1, 1)}, 19)
@@ -350,3 +360,37 @@ def test_pad_value_pads_and_axes_fed_at_run_time(dtype):
         got, want = session.run(feeds)["y0"], oracle(model, feeds)[0]
         assert got.shape == want.shape
         np.testing.assert_array_equal(got, want)
+# ---- CenterCropPad (opset 18): Slice + Pad, with attributes or fed by shape arithmetic ---------------------
+CROP_PAD_CASES = [((5, 6, 3), (3, 9), [0, 1]), ((4, 7), (4, 7), None), ((2, 3, 5), (6, 2), [-1, -3]),
+                  ((1, 9, 2), (4,), [1]), ((3, 4), (1, 10), None), ((2, 13, 1), (0, 2), [1, 2])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8, np.uint8, np.int16, np.int32, np.int64,
+                                   np.uint32, np.bool_])
+@pytest.mark.parametrize("xshape,target,axes", CROP_PAD_CASES)
+@pytest.mark.parametrize("fed", [False, True], ids=["constant_shape", "shape_fed"])
+def test_center_crop_pad(dtype, xshape, target, axes, fed):
+    x, shape, attrs = small(xshape, dtype), i64(*target), {} if axes is None else {"axes": axes}
+    if fed:
+        check_typed("CenterCropPad", {"x": x, "shape": shape}, attrs, opset=18)
+    else:
+        check_typed("CenterCropPad", {"x": x}, attrs, opset=18, consts={"shape": shape})
+
+
+def test_center_crop_pad_symbolic_input_several_shapes():
+    # the target is constant but the input's dims are symbolic: the crop/pad amounts are computed per plan
+    node = helper.make_node("CenterCropPad", ["x", "shape"], ["y"], axes=[1, 2])
+    graph = helper.make_graph([node], "ccp", [helper.make_tensor_value_info("x", F, ["n", "h", "w", 3])],
+                              [helper.make_tensor_value_info("y", F, None)], [numpy_helper.from_array(i64(5, 4), "shape")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    session = pocketml.Session(pocketml.convert(model))
+    for shape in [(1, 8, 2, 3), (2, 5, 4, 3), (1, 3, 9, 3), (1, 8, 2, 3)]:
+        x = rand(*shape)
+        np.testing.assert_array_equal(session.run({"x": x})["y"], oracle(model, {"x": x})[0])
+
+
+def test_center_crop_pad_rejects_bad_shape():
+    x = rand(2, 3)
+    for target, message in [((1, 2, 3), "one value per axis"), ((-1, 2), "non-negative")]:
+        with pytest.raises(pocketml.PocketMLError, match=message):
+            import_onnx(one_node("CenterCropPad", {"x": x}, inits={"shape": i64(*target)}, opset=18))
