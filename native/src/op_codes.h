@@ -127,7 +127,8 @@ enum pml_op_code {
     PML_OP_BITSHIFT = 234,
     PML_OP_LPPOOL = 236,
     PML_OP_GLOBALLPPOOL = 237,
-    PML_OP_MAX_CODE = 237
+    PML_OP_LINEARATTENTION = 320,
+    PML_OP_MAX_CODE = 320
 };
 
 /* name of each op code, NULL for unused codes */
@@ -255,6 +256,7 @@ enum pml_op_code {
     [234] = "BitShift", \
     [236] = "LpPool", \
     [237] = "GlobalLpPool", \
+    [320] = "LinearAttention", \
 }
 
 #endif

@@ -38,6 +38,8 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
                        "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean", "LpPool", "GlobalLpPool"}
 # the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
+# the stateful ops of small language models (opsets 24-28)
+SUPPORTED_ONNX_OPS |= {"LinearAttention"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
