@@ -4,6 +4,9 @@ The data input is wrapped NCHW->NHWC and back (layout.py). Weights get their
 own Transpose (OIHW -> OHWI; ConvTranspose [Cin,Cout/g,kh,kw] -> [Cin,kh,kw,Cout/g]),
 which folds away at once when the weights are constant. 1-D convolutions
 become 2-D with H = 1; 3-D ones are rejected.
+
+CausalConvWithState (opset 27) maps one to one: it stays in ONNX's [B, C, L] layout
+(no transposes), and activation silu/swish (the same function) becomes silu = 1.
 """
 from __future__ import annotations
 
@@ -72,3 +75,13 @@ def conv_transpose(ctx: Context, node: OnnxNode) -> None:
              "output_padding": as_2d(out_pad, nd, 0)}
     y = ctx.emit1("ConvTranspose", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
     from_nhwc(ctx, y, node.output(0), nd + 2)
+
+
+@handler("CausalConvWithState")
+def causal_conv_with_state(ctx: Context, node: OnnxNode) -> None:
+    act = node.attrs.get("activation", "none")
+    if act not in ("none", "silu", "swish"):
+        raise ctx.unsupported(f"activation={act!r} is not supported (supported: none, silu, swish)")
+    present = node.output(1) or ctx.new_name(f"{node.name}/present_state")
+    ctx.emit("CausalConvWithState", [node.input(i) for i in range(4)], [node.output(0), present],
+             {"silu": int(act != "none")})

@@ -128,7 +128,8 @@ enum pml_op_code {
     PML_OP_LPPOOL = 236,
     PML_OP_GLOBALLPPOOL = 237,
     PML_OP_LINEARATTENTION = 320,
-    PML_OP_MAX_CODE = 320
+    PML_OP_CAUSALCONVWITHSTATE = 321,
+    PML_OP_MAX_CODE = 321
 };
 
 /* name of each op code, NULL for unused codes */
@@ -257,6 +258,7 @@ enum pml_op_code {
     [236] = "LpPool", \
     [237] = "GlobalLpPool", \
     [320] = "LinearAttention", \
+    [321] = "CausalConvWithState", \
 }
 
 #endif

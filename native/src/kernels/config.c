@@ -20,7 +20,7 @@
         .binary = PML_BINARY_TYPED__SCALAR, .logic = PML_LOGIC_TYPED__SCALAR,                              \
         .reduce = PML_REDUCE_TYPED__SCALAR, .pool = PML_POOL_TYPED__SCALAR, .index = PML_INDEX_TYPED__SCALAR, \
         .unary = PML_UNARY_TYPED__SCALAR, .norm = PML_NORM_TYPED__SCALAR,                                  \
-        .attention = PML_ATTENTION_TYPED__SCALAR,                                                          \
+        .attention = PML_ATTENTION_TYPED__SCALAR, .conv = PML_CONV_TYPED__SCALAR,                          \
     }
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */

@@ -22,6 +22,7 @@
 
 #include "kernels/cpu.h"
 #include "kernels/attention/attention_typed.h" /* pml_attention_typed */
+#include "kernels/conv/conv_typed.h"           /* pml_conv_typed */
 #include "kernels/elementwise/binary_typed.h" /* pml_binary_typed */
 #include "kernels/elementwise/ew_kernels.h"   /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
 #include "kernels/index/index_typed.h"        /* pml_index_typed */
@@ -57,6 +58,7 @@ typedef struct pml_typed_config {
     const pml_unary_typed *unary[PML_DTYPE_COUNT];   /* unary: every unary op, Clip, Cast, Shrink */
     const pml_norm_typed *norm[PML_DTYPE_COUNT];     /* norm: Hardmax */
     const pml_attention_typed *attention[PML_DTYPE_COUNT]; /* attention: LinearAttention */
+    const pml_conv_typed *conv[PML_DTYPE_COUNT];     /* conv: CausalConvWithState */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today

@@ -80,7 +80,7 @@ static pml_status linatt_parse(const pml_kernel_ctx *ctx, linatt_state *st) {
 }
 
 static pml_status linatt_infer(pml_kernel_ctx *ctx) {
-    linatt_state st;
+    linatt_state st = {0};
     pml_status s = linatt_parse(ctx, &st);
     if (s) return s;
     const pml_dtype dt = ctx->in[0]->dtype;
