@@ -9,6 +9,7 @@ an input (params.py; the runtime evaluates such shape subgraphs while
 planning). Shape, Reshape, Slice, Concat, (Un)Squeeze pass symbolic shape
 tensors along. Pad parameters must still be constants (ctx.param). Flatten,
 Squeeze and Unsqueeze become Reshape; Constant becomes a constant value.
+BitCast (opset 26) maps one to one, its ONNX dtype to a pocketml dtype code.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pocketml import ir
 from pocketml.errors import ConversionError
 from pocketml.ops.tensor import clamp_slice, fill_attrs, fill_scalar, shape_range
 
-from .context import Context, OnnxNode, handler, tensor_to_array
+from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name, tensor_to_array
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
 
 INT32_MAX = 2**31 - 1  # Slice bounds are clamped into int32 (no dim is larger)
@@ -322,3 +323,12 @@ def expand(ctx: Context, node: OnnxNode) -> None:
 @handler("Tile", shape_aware=True)
 def tile(ctx: Context, node: OnnxNode) -> None:
     _param_op(ctx, node, "Tile", "repeats")
+
+
+@handler("BitCast")
+def bitcast(ctx: Context, node: OnnxNode) -> None:
+    to = int(node.attrs["to"])
+    if to not in ONNX_TO_DTYPE:
+        raise ctx.unsupported(f"bitcast to {onnx_dtype_name(to)} is not supported; supported: "
+                              f"{', '.join(ONNX_TO_DTYPE.values())}")
+    ctx.emit1("BitCast", [node.input(0)], node.output(0), {"to": ir.dtype_code(ONNX_TO_DTYPE[to])})

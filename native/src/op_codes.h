@@ -129,7 +129,8 @@ enum pml_op_code {
     PML_OP_GLOBALLPPOOL = 237,
     PML_OP_LINEARATTENTION = 320,
     PML_OP_CAUSALCONVWITHSTATE = 321,
-    PML_OP_MAX_CODE = 321
+    PML_OP_BITCAST = 322,
+    PML_OP_MAX_CODE = 322
 };
 
 /* name of each op code, NULL for unused codes */
@@ -259,6 +260,7 @@ enum pml_op_code {
     [237] = "GlobalLpPool", \
     [320] = "LinearAttention", \
     [321] = "CausalConvWithState", \
+    [322] = "BitCast", \
 }
 
 #endif

@@ -1,14 +1,14 @@
 """Registry references and shape inference of the issue-3 tensor/index and
 reduce ops (Shape/Size/ConstantOfShape/Range/Expand/Tile, GatherElements,
 GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, ArgMax/Min,
-ReduceMin/Prod/L1/L2/SumSquare/LogSumExp) against onnx's reference evaluator,
+ReduceMin/Prod/L1/L2/SumSquare/LogSumExp) and BitCast against onnx's reference evaluator,
 and infer's fresh symbolic dims for sizes known only at run time."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pocketml import ir, ops
+from pocketml import dtypes, ir, ops
 
 from .test_registry_reference import close, onnx_ref, ours, rand
 
@@ -179,3 +179,14 @@ def test_infer_runtime_values_give_fresh_dims():
 def test_reshape_without_shape_fails_clearly():
     with pytest.raises(ValueError, match="needs the target shape"):
         _infer("Reshape", [ir.Value("x", "float32", (2, 3))])
+
+
+@pytest.mark.parametrize("src,dst", [(np.float32, np.int32), (np.int16, np.float16), (np.bool_, np.uint8),
+                                     (np.int64, np.uint64)])
+def test_bitcast(src, dst):
+    x = np.random.default_rng(1).integers(0, 2 if src == np.bool_ else 200, (2, 3)).astype(src)
+    d = dtypes.BY_NAME[np.dtype(dst).name]
+    close(ours("BitCast", [x], {"to": d.code})[0], onnx_ref("BitCast", [x], {"to": d.onnx}, opset=26)[0])
+    node = ir.Node("BitCast", ["x"], ["y"], {"to": 7}, name="bc")
+    with pytest.raises(ValueError, match="element size"):
+        ops.get("BitCast").infer(node, [ir.Value("x", "float32", ("n", 3))])

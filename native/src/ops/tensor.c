@@ -1,5 +1,5 @@
 /*
- * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose and Split,
+ * ops/tensor.c — data-movement ops: Concat, Reshape, BitCast, Transpose and Split,
  * the strided row copier, and the table of the tensor and index families
  * (Slice in ops/tensor_slice.c, Pad in ops/tensor_pad.c, Expand and Tile in
  * ops/tensor_expand.c, Shape, Size and ConstantOfShape in
@@ -292,6 +292,21 @@ static pml_status reshape_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* ---- BitCast: the same bytes under another dtype of the same size ------------------------------------ */
+
+static pml_status bitcast_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status s = pml_ew_input(ctx, 0, "x", &x);
+    if (s != PML_OK) return s;
+    pml_dtype to;
+    if ((s = pml_attr_dtype_to(ctx, &to)) != PML_OK) return s;
+    if (pml_dtype_size(to) != pml_dtype_size(x->dtype))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "BitCast keeps the element size: %s (%zu bytes) cannot "
+                              "become %s (%zu bytes)", pml_dtype_name(x->dtype), pml_dtype_size(x->dtype),
+                              pml_dtype_name(to), pml_dtype_size(to));
+    return pml_ew_set_output(ctx, 0, to, x->rank, x->dims);
+}
+
 /* ---- Transpose ------------------------------------------------------------------------------------------ */
 
 enum { TR_COPY, TR_2D, TR_GENERIC };
@@ -421,6 +436,7 @@ static pml_status transpose_run(pml_kernel_ctx *ctx) {
 static const pml_op_def g_concat = {PML_OP_CONCAT, concat_infer, concat_prepare, concat_run,
                                     pml_ew_release};
 static const pml_op_def g_reshape = {PML_OP_RESHAPE, reshape_infer, NULL, reshape_run, NULL};
+static const pml_op_def g_bitcast = {PML_OP_BITCAST, bitcast_infer, NULL, reshape_run, NULL}; /* a plain copy */
 static const pml_op_def g_transpose = {PML_OP_TRANSPOSE, transpose_infer, transpose_prepare,
                                        transpose_run, pml_ew_release};
 static const pml_op_def g_split = {PML_OP_SPLIT, split_infer, split_prepare, split_run, pml_ew_release};
@@ -439,4 +455,4 @@ const pml_op_def *const pml_tensor_ops[] = {
     &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &pml_shape_def,
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
-    &pml_topk_def, NULL};
+    &pml_topk_def, &g_bitcast, NULL};

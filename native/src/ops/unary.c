@@ -248,16 +248,9 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    const pml_attr *to = pml_attr_find(ctx->node, "to");
-    if (!to || to->type != PML_ATTR_INT)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'to' is missing");
-    if (!pml_schema_output_allows(ctx, 0, to->i)) { /* the registry's T2 */
-        char list[160];
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute to=%lld is not a supported dtype code (%s)",
-                              (long long)to->i, pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CAST)->out[0].dtypes,
-                                                                       list, sizeof list));
-    }
-    return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
+    pml_dtype to;
+    if ((s = pml_attr_dtype_to(ctx, &to)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, to, x->rank, x->dims);
 }
 
 static pml_status cast_prepare(pml_kernel_ctx *ctx) {

@@ -4,7 +4,8 @@ Concat(axis); Reshape(shape: ONNX semantics, 0 copies the input dim, one -1 is i
 Transpose(perm); Slice(starts, ends, axes, steps: ONNX clamping, negative steps);
 Split(axis, split sizes) -> n outputs; Pad(pads [begin..., end...], mode 0 constant /
 1 reflect / 2 edge, value; negative pads crop); Shape(start, end), Size and
-ConstantOfShape(value, dtype); Expand, Tile.
+ConstantOfShape(value, dtype); Expand, Tile; BitCast(to: a dtype code of the same element
+size; the bytes stay, their type changes, as numpy's view).
 
 Parameters that ONNX passes as inputs (Reshape's shape, Slice's bounds, Split's
 sizes, ConstantOfShape's shape) are attributes when they are constants at
@@ -406,3 +407,21 @@ define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr
        plan_inputs=("shape",), infer=_expand_infer, reference=_expand_reference)
 define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE,
        plan_inputs=("repeats",), infer=_tile_infer, reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
+
+
+
+def _bitcast_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    to = attrs_of(node)["to"]
+    if to not in DTYPE_BY_CODE:
+        raise fail(node, f"attribute to={to} is not a dtype code (supported: {DTYPE_BY_CODE})")
+    if np_dtype(DTYPE_BY_CODE[to]).itemsize != np_dtype(t).itemsize:
+        raise fail(node, f"BitCast keeps the element size: {t} ({np_dtype(t).itemsize} bytes) cannot become "
+                         f"{DTYPE_BY_CODE[to]} ({np_dtype(DTYPE_BY_CODE[to]).itemsize} bytes)")
+    return [(DTYPE_BY_CODE[to], s)]
+
+
+# to: a dtype code (pocketml.dtypes) of the same size as x's
+define("BitCast", 322, "tensor", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={"T1": ANY, "T2": ANY},
+       traits=("elementwise", "layout_agnostic"), infer=_bitcast_infer,
+       reference=lambda ins, attrs: [np.array(ins[0]).view(np_dtype(DTYPE_BY_CODE[attrs["to"]]))])
