@@ -1,6 +1,7 @@
 """ONNX indexing ops -> IR index ops: Gather (which also selects dims from a
 symbolic shape tensor), GatherElements, GatherND, ScatterElements (and the
-deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu and CumSum.
+deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu, CumSum and TensorScatter
+(opset 24; mode linear/circular becomes circular 0/1).
 Range, OneHot's depth, TopK's k, Trilu's k and CumSum's axis may be
 computed at run time: the IR node then takes them as inputs (params.py).
 """
@@ -110,3 +111,12 @@ def cumsum(ctx: Context, node: OnnxNode) -> None:
         ctx.emit1("CumSum", [node.input(0), runtime], node.output(0), attrs)
     else:
         ctx.emit1("CumSum", [node.input(0)], node.output(0), {**attrs, "axis": axis[0]})
+
+
+@handler("TensorScatter")
+def tensor_scatter(ctx: Context, node: OnnxNode) -> None:
+    mode = node.attrs.get("mode", "linear")
+    if mode not in ("linear", "circular"):
+        raise ctx.unsupported(f"mode={mode!r} is not supported (supported: linear, circular)")
+    attrs = {"axis": int(node.attrs.get("axis", -2)), "circular": int(mode == "circular")}
+    ctx.emit1("TensorScatter", [node.input(i) for i in range(3)], node.output(0), attrs)

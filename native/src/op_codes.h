@@ -130,7 +130,8 @@ enum pml_op_code {
     PML_OP_LINEARATTENTION = 320,
     PML_OP_CAUSALCONVWITHSTATE = 321,
     PML_OP_BITCAST = 322,
-    PML_OP_MAX_CODE = 322
+    PML_OP_TENSORSCATTER = 323,
+    PML_OP_MAX_CODE = 323
 };
 
 /* name of each op code, NULL for unused codes */
@@ -261,6 +262,7 @@ enum pml_op_code {
     [320] = "LinearAttention", \
     [321] = "CausalConvWithState", \
     [322] = "BitCast", \
+    [323] = "TensorScatter", \
 }
 
 #endif

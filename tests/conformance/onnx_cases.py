@@ -39,7 +39,7 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
 # the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
 # the stateful ops of small language models (opsets 24-28)
-SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "BitCast", "SwiGLU"}
+SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "BitCast", "SwiGLU", "TensorScatter"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

@@ -1,7 +1,7 @@
 """Registry references and shape inference of the issue-3 tensor/index and
 reduce ops (Shape/Size/ConstantOfShape/Range/Expand/Tile, GatherElements,
 GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, ArgMax/Min,
-ReduceMin/Prod/L1/L2/SumSquare/LogSumExp) and BitCast against onnx's reference evaluator,
+ReduceMin/Prod/L1/L2/SumSquare/LogSumExp), BitCast and TensorScatter against onnx's reference evaluator,
 and infer's fresh symbolic dims for sizes known only at run time."""
 from __future__ import annotations
 
@@ -190,3 +190,16 @@ def test_bitcast(src, dst):
     node = ir.Node("BitCast", ["x"], ["y"], {"to": 7}, name="bc")
     with pytest.raises(ValueError, match="element size"):
         ops.get("BitCast").infer(node, [ir.Value("x", "float32", ("n", 3))])
+
+
+@pytest.mark.parametrize("shape,seq,axis,circular,wi", [((2, 1, 4, 5), 2, -2, 0, [0, 2]), ((2, 1, 4, 5), 3, -2, 1, [3, 9]),
+                                                        ((3, 4, 5), 4, 1, 0, None), ((2, 3, 6), 4, 2, 1, [5, 1])])
+def test_tensor_scatter(shape, seq, axis, circular, wi):
+    ax = axis % len(shape)
+    cache, update = rand(*shape), rand(*(shape[:ax] + (seq,) + shape[ax + 1:]))
+    ins = [cache, update, None if wi is None else np.array(wi, I64)]
+    want = onnx_ref("TensorScatter", ins, {"axis": axis, "mode": "circular" if circular else "linear"}, opset=24)[0]
+    close(ours("TensorScatter", ins, {"axis": axis, "circular": circular})[0], want)
+    node = ir.Node("TensorScatter", ["c", "u"], ["y"], {"axis": 0}, name="ts")
+    with pytest.raises(ValueError, match="axis must not be 0"):
+        ops.get("TensorScatter").infer(node, [ir.Value("c", "float32", shape), ir.Value("u", "float32", shape)])

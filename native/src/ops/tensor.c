@@ -449,10 +449,10 @@ extern const pml_op_def pml_shape_def, pml_size_def, pml_constant_of_shape_def; 
 extern const pml_op_def pml_expand_def, pml_tile_def;                          /* ops/tensor_expand.c */
 extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_onehot_def, pml_topk_def; /* ops/index.c */
 extern const pml_op_def pml_gather_elements_def, pml_gather_nd_def, pml_scatter_elements_def,
-    pml_scatter_nd_def; /* ops/index_scatter.c */
+    pml_scatter_nd_def, pml_tensor_scatter_def; /* ops/index_scatter.c */
 
 const pml_op_def *const pml_tensor_ops[] = {
     &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &pml_shape_def,
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
-    &pml_topk_def, &g_bitcast, NULL};
+    &pml_topk_def, &g_bitcast, &pml_tensor_scatter_def, NULL};
