@@ -376,6 +376,16 @@ static void test_linear_attention_errors(void) {
     CHECK(pml_test_op(PML_OP_LINEARATTENTION, zero, 1, ins, 6, out, 2, 1, 1) == PML_ERR_INVALID_MODEL);
     pml_attr neg[3] = {attr_int("q_num_heads", 2), attr_int("kv_num_heads", 2), attr_float("scale", -1.0f)};
     CHECK(pml_test_op(PML_OP_LINEARATTENTION, neg, 3, ins, 6, out, 2, 1, 1) == PML_ERR_INVALID_MODEL);
+    /* hostile: 2^30 query heads over one kv head of a huge Dv: y's last dim would overflow */
+    const int64_t hq_d[3] = {1, 1, 0}, hv_d[3] = {1, 1, (int64_t)1 << 34};
+    pml_tensor hq0 = test_tensor(PML_FLOAT32, 3, hq_d, 0), hv;
+    memset(&hv, 0, sizeof hv); /* shape only: infer never reads data */
+    pml_tensor_set_shape(&hv, PML_FLOAT32, 3, hv_d);
+    hv.name = "v";
+    pml_tensor *hins[6] = {&hq0, &hq0, &hv, NULL, NULL, NULL};
+    pml_attr huge[2] = {attr_int("q_num_heads", (int64_t)1 << 30), attr_int("kv_num_heads", 1)};
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, huge, 2, hins, 6, out, 2, 1, 1) == PML_ERR_SHAPE);
+    pml_aligned_free(hq0.data);
     pml_aligned_free(q.data), pml_aligned_free(k.data), pml_aligned_free(st.data), pml_aligned_free(g.data);
 }
 

@@ -54,6 +54,9 @@ static pml_status linatt_parse(const pml_kernel_ctx *ctx, linatt_state *st) {
     if (v->rank != 3 || v->dims[0] != b || v->dims[1] != t || v->dims[2] % hkv)
         return linatt_bad(ctx, v, "value", "[B, T, kv_num_heads*Dv] with query's B and T");
     const int64_t dv = v->dims[2] / hkv;
+    if (dv > 0 && hq > PML_MAX_NUMEL / dv) /* y's last dim q_num_heads*Dv must not overflow */
+        return pml_node_error(ctx, PML_ERR_SHAPE, "q_num_heads %lld x Dv %lld is too large", (long long)hq,
+                              (long long)dv);
     if (dk * dv > LINATT_MAX_STATE)
         return pml_node_error(ctx, PML_ERR_SHAPE, "head sizes Dk %lld x Dv %lld exceed the state bound of %lld",
                               (long long)dk, (long long)dv, (long long)LINATT_MAX_STATE);
