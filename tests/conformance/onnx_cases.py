@@ -40,6 +40,8 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
 # the stateful ops of small language models (opsets 24-28)
 SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "BitCast", "SwiGLU", "TensorScatter"}
+# Scan, unrolled at import (converters/onnx/ops_recurrent.py)
+SUPPORTED_ONNX_OPS |= {"Scan"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:
