@@ -8,18 +8,13 @@ causal frontier then sits past_len keys to the right (causal_offset). The
 forms the fused op does not cover import as ONNX's function body (MatMul,
 Softmax... on the plain ops, dispatch.expand_function): the qk_matmul_output
 output, nonpad_kv_seqlen (opset 24's external KV cache) and sliding windows
-(opset 25). float16 Attention runs the fused float32 op between Casts: computed
-in float32, rounded once.
+(opset 25).
 
 LinearAttention (opset 27): the IR op reads the update rule from its inputs (decay:
 gated, beta: delta), so the importer checks that update_rule names exactly the inputs
 given; chunk_size is a tuning hint with no effect on the result.
 """
 from __future__ import annotations
-
-import dataclasses
-
-from pocketml import ir
 
 from .context import Context, OnnxNode, handler
 from .dispatch import expand_function
@@ -33,25 +28,9 @@ def _split_heads(ctx: Context, x: str, heads: int, role: str) -> str:
     return ctx.transpose(x4, [0, 2, 1, 3], hint=f"{role}_bhsd")
 
 
-def _in_float32(ctx: Context, node: OnnxNode, convert) -> None:
-    """convert(ctx, node) on float32 copies of node's float16 inputs, its outputs rounded back
-    to float16 once (the fused kernels are float32; a float16 KV cache round-trips exactly)."""
-    ins = [ctx.emit1("Cast", [i], attrs={"to": ir.dtype_code("float32")}, hint="to_f32")
-           if i and ctx.dtype(i) == "float16" else i for i in node.inputs]
-    outs = [ctx.new_name(f"{node.name}/{o}_f32") if ctx.is_consumed(o) else "" for o in node.outputs]
-    ctx.consumed.update(o for o in outs if o)
-    convert(ctx, dataclasses.replace(node, inputs=ins, outputs=outs))
-    for o, o32 in zip(node.outputs, outs):
-        if o32:
-            ctx.emit1("Cast", [o32], o, {"to": ir.dtype_code("float16")}, hint="to_f16")
-
-
 @handler("Attention")
 def attention(ctx: Context, node: OnnxNode) -> None:
     a = node.attrs
-    if any(i and ctx.dtype(i) == "float16" for i in node.inputs):
-        _in_float32(ctx, node, attention)
-        return
     if ctx.is_consumed(node.output(3)) or node.input(6) or int(a.get("left_window_size", -1)) != -1 or \
             int(a.get("right_window_size", -1)) != -1:
         # forms the fused op does not cover: ONNX's own decomposition, on the plain ops

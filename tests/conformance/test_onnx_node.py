@@ -44,12 +44,11 @@ UNSUPPORTED = {
                                                         "the input's dtype)",
     r"test_einsum_\w+": "the ONNX Einsum cases feed float64/bfloat16 (Einsum is checked against onnxruntime in "
                         "tests/converters/onnx/test_attention.py)",
-    r"test_attention_\w*bf16\w*": "bfloat16 is outside pocketml's dtypes",
-    # float16 Attention runs the float32 op between Casts; the expanded graphs compute in float16
-    r"test_attention_\w*(fp16|float16)\w*_expanded|test_attention_24_qk_matmul_output_mode3_softmax_precision_expanded":
-        "the expanded graph runs MatMul in float16 (MatMul runs float32 only)",
-    # qk_matmul_output, nonpad_kv_seqlen and sliding windows import as ONNX's function body; this
-    # body leaves pocketml's dtypes
+    r"test_attention_\w*(fp16|bf16|float16)\w*": "Attention runs on float32 only",
+    # qk_matmul_output, nonpad_kv_seqlen and sliding windows import as ONNX's function body; these
+    # two bodies leave pocketml's dtypes
+    r"test_attention_24_qk_matmul_output_mode3_softmax_precision(_expanded)?":
+        "the body computes its scores in float16 (MatMul runs float32 only)",
     r"test_attention_local_window_gqa_rank4_mask(_expanded)?": "the body casts to float64 (outside pocketml's dtypes)",
     r"test_equal_string(_broadcast)?": "string tensors are outside pocketml's dtypes",
     r"test_mod_(mixed_sign_float64|float64_mixed_sign_fmod_0|float_edge_cases_fmod_0_float64)":

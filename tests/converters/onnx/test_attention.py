@@ -50,26 +50,6 @@ def test_attention_vs_onnxruntime(attrs, mask, past, rank, hq, hkv):
     close_all(got, ref)
 
 
-@pytest.mark.parametrize("window,past", [(False, False), (False, True), (True, False)])
-def test_attention_float16_vs_onnxruntime(window, past):
-    """float16 runs the float32 op (or function body) between Casts, rounded once."""
-    b, hq, hkv, s, d = 2, 4, 2, 5, 8
-    q, k, v = (randn(b, h, s, d).astype(np.float16) for h in (hq, hkv, hkv))
-    pk, pv = (randn(b, hkv, 3, d).astype(np.float16) for _ in range(2)) if past else (None, None)
-    ins = [q, k, v, None, pk, pv]
-    names = [f"i{j}" if a is not None else "" for j, a in enumerate(ins)]
-    outs = ["o0", "o1", "o2"] if past else ["o0"]
-    attrs = {"is_causal": 1, **({"left_window_size": 2} if window else {})}
-    node = helper.make_node("Attention", names, outs, **attrs)
-    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, T[a.dtype], a.shape)
-                                            for n, a in zip(names, ins) if n],
-                              [helper.make_tensor_value_info(o, T[q.dtype], None) for o in outs])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 25 if window else 23)], ir_version=10)
-    got, ref, _ = run_both(model, ins, oracle="onnx" if window else "ort")
-    assert all(g.dtype == np.float16 for g in got)
-    close_all([g.astype(np.float32) for g in got], [r.astype(np.float32) for r in ref], rtol=2e-3, atol=2e-3)
-
-
 @pytest.mark.parametrize("mode", [0, 1, 2, 3])
 def test_attention_qk_matmul_output_as_function_body(mode):
     """qk_matmul_output (output 3) imports as ONNX's function body on the plain ops."""

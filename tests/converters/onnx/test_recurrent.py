@@ -256,7 +256,8 @@ def test_scan_body_reads_an_outer_initializer():
     w = RNG.standard_normal((2, 3)).astype(np.float32)
     model.graph.initializer.append(numpy_helper.from_array(w, "w"))
     del model.graph.input[3]
-    feeds = {n: RNG.standard_normal(s).astype(np.float32) for n, s in (("s", (2, 3)), ("x", (5, 2, 3)), ("y", (5, 3)))}
+    feeds = {"s": RNG.standard_normal((2, 3)).astype(np.float32), "x": RNG.standard_normal((5, 2, 3)).astype(np.float32),
+             "y": RNG.standard_normal((5, 3)).astype(np.float32)}
     want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
     got = Session(Model(optimize(import_onnx(model)))).run(feeds)
     for name, w_ in zip(("s_final", "out0", "out1"), want):
