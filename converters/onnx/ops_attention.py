@@ -4,11 +4,9 @@ Attention: 3-D inputs [B,S,H*D] are split into heads (Reshape + Transpose to
 [B,H,S,D]) around the engine's 4-D fused op, and the output is merged back;
 past_key/past_value are concatenated in front of K/V on the sequence axis
 (the concatenation is also the present_key/present_value output), and the
-causal frontier then sits past_len keys to the right (causal_offset). The
-forms the fused op does not cover import as ONNX's function body (MatMul,
-Softmax... on the plain ops, dispatch.expand_function): the qk_matmul_output
-output, nonpad_kv_seqlen (opset 24's external KV cache) and sliding windows
-(opset 25).
+causal frontier then sits past_len keys to the right (causal_offset). Not
+supported, with a clear error: the qk_matmul_output output,
+nonpad_kv_seqlen (opset 24's external KV cache) and sliding windows (opset 25).
 
 LinearAttention (opset 27): the IR op reads the update rule from its inputs (decay:
 gated, beta: delta), so the importer checks that update_rule names exactly the inputs
@@ -17,7 +15,6 @@ given; chunk_size is a tuning hint with no effect on the result.
 from __future__ import annotations
 
 from .context import Context, OnnxNode, handler
-from .dispatch import expand_function
 
 
 def _split_heads(ctx: Context, x: str, heads: int, role: str) -> str:
@@ -31,11 +28,12 @@ def _split_heads(ctx: Context, x: str, heads: int, role: str) -> str:
 @handler("Attention")
 def attention(ctx: Context, node: OnnxNode) -> None:
     a = node.attrs
-    if ctx.is_consumed(node.output(3)) or node.input(6) or int(a.get("left_window_size", -1)) != -1 or \
-            int(a.get("right_window_size", -1)) != -1:
-        # forms the fused op does not cover: ONNX's own decomposition, on the plain ops
-        expand_function(ctx, node)
-        return
+    if ctx.is_consumed(node.output(3)):
+        raise ctx.unsupported("the qk_matmul_output output (output 3) is not supported")
+    if node.input(6):
+        raise ctx.unsupported("nonpad_kv_seqlen (external KV cache) is not supported")
+    if int(a.get("left_window_size", -1)) != -1 or int(a.get("right_window_size", -1)) != -1:
+        raise ctx.unsupported("sliding-window attention (left/right_window_size) is not supported")
     q, k, v, mask, past_k, past_v = (node.input(i) for i in range(6))
     rank = ctx.rank(q)
     if rank not in (3, 4) or ctx.rank(k) != rank or ctx.rank(v) != rank:

@@ -25,7 +25,7 @@ from pocketml.ops.recurrent import CELLS, DIRECTIONS, RNN_ACTIVATIONS
 import numpy as np
 
 from .context import Context, OnnxNode, handler, tensor_to_array
-from .dispatch import convert_inlined
+from .dispatch import convert_node
 
 _DEFAULT_NAMES = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh"), "RNN": ("Tanh",)}
 
@@ -116,8 +116,21 @@ def _scan_step(ctx: Context, node: OnnxNode, body, env: dict, t: int) -> list:
     """Converts the body once with env (body name -> outer name) bound; returns its outputs' names."""
     for k, t_init in enumerate(body.initializer):
         env[t_init.name] = ctx.add_const(tensor_to_array(t_init, f"initializer {t_init.name!r}"), f"it{t}/init{k}")
-    reads = {i for n in body.node for i in n.input} | {o.name for o in body.output}
-    convert_inlined(ctx, body.node, env, f"{node.name}/it{t}", node.opset, reads)
+    body_reads = {i for n in body.node for i in n.input} | {o.name for o in body.output}
+    for index, proto in enumerate(body.node):
+        inner = OnnxNode.from_proto(proto, index, node.opset)
+        inner.name = f"{node.name}/it{t}/{inner.name}"
+        inner.inputs = [env.get(i, i) if i else "" for i in inner.inputs]
+        outs = []
+        for o in inner.outputs:
+            fresh = ctx.new_name(f"{node.name}/it{t}/{o}") if o else ""
+            if o:
+                env[o] = fresh
+                if o in body_reads:
+                    ctx.consumed.add(fresh)
+            outs.append(fresh)
+        inner.outputs = outs
+        convert_node(ctx, inner)
     return [env.get(o.name, o.name) for o in body.output]
 
 

@@ -1,9 +1,8 @@
 """ONNX Attention and RotaryEmbedding imported and run through the C runtime,
 compared with onnxruntime (the independent oracle): 3-D and 4-D Attention
 with masks, a KV cache and GQA, RotaryEmbedding, LinearAttention (every update
-rule, GQA, float16, its state carried across calls), Attention's forms that import
-as ONNX's function body (qk_matmul_output, nonpad_kv_seqlen, sliding windows), and the
-errors for what is not covered. (The einsum contractions attention code emits are in
+rule, GQA, float16, its state carried across calls), and the errors for what is
+not covered. (The einsum contractions attention code emits are in
 test_matmul.py, LayerNormalization/RMSNormalization in test_norm.py.)"""
 from __future__ import annotations
 
@@ -50,32 +49,11 @@ def test_attention_vs_onnxruntime(attrs, mask, past, rank, hq, hkv):
     close_all(got, ref)
 
 
-@pytest.mark.parametrize("mode", [0, 1, 2, 3])
-def test_attention_qk_matmul_output_as_function_body(mode):
-    """qk_matmul_output (output 3) imports as ONNX's function body on the plain ops."""
-    q, k, v, m = randn(2, 3, 4, 8), randn(2, 3, 6, 8), randn(2, 3, 6, 5), randn(4, 6)
-    model = op_model("Attention", [q, k, v, m], out_names=["o0", "", "", "o3"], opset=24, qk_matmul_output_mode=mode,
-                     softcap=2.0, is_causal=1)
-    # the masked scores of modes 1 and 2: onnxruntime writes -FLT_MAX where ONNX's body has -inf
-    got, ref, _ = run_both(model, [q, k, v, m], oracle="onnx" if mode in (1, 2) else "ort")
-    close_all(got, ref)
-
-
-def test_attention_nonpad_kv_seqlen_as_function_body():
-    """opset 24's external KV cache: keys past nonpad_kv_seqlen[b] are masked."""
-    q, k, v = randn(2, 2, 3, 8), randn(2, 2, 7, 8), randn(2, 2, 7, 4)
-    lens = np.array([5, 7], np.int64)
-    model = op_model("Attention", [q, k, v, None, None, None, lens], opset=24, is_causal=1)
-    got, ref, _ = run_both(model, [q, k, v, None, None, None, lens])
-    close_all(got, ref)
-
-
-@pytest.mark.parametrize("left,right", [(2, -1), (-1, 1), (1, 0)])
-def test_attention_sliding_window_as_function_body(left, right):
-    q, k, v = randn(1, 2, 6, 8), randn(1, 2, 6, 8), randn(1, 2, 6, 8)
-    model = op_model("Attention", [q, k, v], opset=25, left_window_size=left, right_window_size=right)
-    got, ref, _ = run_both(model, [q, k, v], oracle="onnx")
-    close_all(got, ref)
+def test_attention_qk_output_is_a_clear_error():
+    q, k, v = randn(1, 2, 3, 4), randn(1, 2, 3, 4), randn(1, 2, 3, 4)
+    model = op_model("Attention", [q, k, v], out_names=["o0", "", "", "o3"])
+    with pytest.raises(UnsupportedOpError, match="qk_matmul_output"):
+        pocketml.convert(model)
 
 
 @pytest.mark.parametrize("attrs", [{}, {"interleaved": 1}, {"rotary_embedding_dim": 4},
