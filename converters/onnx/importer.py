@@ -3,7 +3,7 @@
 import_onnx loads and validates the model, turns graph inputs into IR inputs
 (or constants: initializers listed as inputs, and inputs bound by
 const_inputs), then converts node by node in ONNX order through the handler
-table (context.HANDLERS, filled by the ops_* family modules). Each handler
+table (context.HANDLERS, filled by the ops_* family modules; dispatch.convert_node). Each handler
 emits IR ops, which are shape-inferred and constant-folded as they are added.
 Graph inputs and outputs keep their ONNX names, dtypes and NCHW layout.
 """
@@ -20,15 +20,10 @@ from pocketml.errors import ConversionError, UnsupportedOpError
 
 from . import (ops_attention, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_signal, ops_tensor, ops_unary)
-from .context import HANDLERS, ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
-from .params import materialize
+from .context import ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
+from .dispatch import DEFAULT_DOMAINS, convert_node, supported_ops  # noqa: F401  (supported_ops: public)
 
 MIN_OPSET = 7
-DEFAULT_DOMAINS = ("", "ai.onnx")
-
-
-def supported_ops() -> list:
-    return sorted(HANDLERS)
 
 
 def _load(model) -> onnx.ModelProto:
@@ -116,6 +111,17 @@ def _fixed_shape(name: str, declared: Optional[tuple], given) -> tuple:
     return given
 
 
+def _reads(graph: onnx.GraphProto) -> set:
+    """Names the graph's nodes read, subgraphs (a Scan body's outer-scope reads) included."""
+    names = set()
+    for n in graph.node:
+        names.update(i for i in n.input if i)
+        for a in n.attribute:
+            for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs)):
+                names |= _reads(sub) | {o.name for o in sub.output}
+    return names
+
+
 def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: Optional[dict] = None,
                 const_inputs: Optional[dict] = None) -> ir.Graph:
     """Convert an ONNX model (default domain, opsets 7..latest) to a pocketml IR graph.
@@ -140,7 +146,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
     graph = ir.Graph(g.name or "main")
     reserved = set(declared_inputs) | set(initializers) | {o for n in g.node for o in n.output} | \
         {o.name for o in g.output}
-    consumed = {i for n in g.node for i in n.input if i} | {o.name for o in g.output}
+    consumed = _reads(g) | {o.name for o in g.output}
     ctx = Context(graph, reserved, consumed)
 
     for vi in g.input:
@@ -170,26 +176,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
 
     for index, proto in enumerate(g.node):
-        node = OnnxNode.from_proto(proto, index, opset)
-        ctx.node = node
-        if node.domain not in DEFAULT_DOMAINS:
-            raise UnsupportedOpError(f"{node.where()}: domain {node.domain!r} is not supported (only the "
-                                     f"default ai.onnx domain); supported ops: {', '.join(supported_ops())}")
-        fn = HANDLERS.get(node.op_type)
-        if fn is None:
-            raise UnsupportedOpError(f"{node.where()}, domain 'ai.onnx': op {node.op_type} is not supported; "
-                                     f"supported ops: {', '.join(supported_ops())}")
-        for i in node.inputs:
-            if i in ctx.shape_values and not fn.shape_aware:
-                # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
-                # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
-                materialize(ctx, i, in_place=True)
-            if i and i not in graph.values and i not in ctx.shape_values:
-                raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
-        fn(ctx, node)
-        for out in node.outputs:
-            if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values:
-                raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
+        convert_node(ctx, OnnxNode.from_proto(proto, index, opset))
 
     ctx.node = None
     for vo in g.output:

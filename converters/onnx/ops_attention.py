@@ -10,6 +10,10 @@ nonpad_kv_seqlen (opset 24's external KV cache), the sliding window
 variant; qk_matmul_output_mode 0..3) map onto the IR op's input, attributes
 and second output. softmax_precision is accepted: the softmax always runs in
 float32 (float16 Attention computes in float32 and rounds once).
+
+LinearAttention (opset 27): the IR op reads the update rule from its inputs (decay:
+gated, beta: delta), so the importer checks that update_rule names exactly the inputs
+given; chunk_size is a tuning hint with no effect on the result.
 """
 from __future__ import annotations
 
@@ -78,3 +82,26 @@ def attention(ctx: Context, node: OnnxNode) -> None:
 def rotary_embedding(ctx: Context, node: OnnxNode) -> None:
     attrs = {k: int(node.attrs.get(k, 0)) for k in ("interleaved", "rotary_embedding_dim", "num_heads")}
     ctx.emit1("RotaryEmbedding", [node.input(i) for i in range(4)], node.output(0), attrs)
+
+
+# update_rule -> (needs decay, needs beta)
+_LINEAR_RULES = {"linear": (False, False), "gated": (True, False), "delta": (False, True),
+                 "gated_delta": (True, True)}
+
+
+@handler("LinearAttention")
+def linear_attention(ctx: Context, node: OnnxNode) -> None:
+    a = node.attrs
+    rule = a.get("update_rule", "gated_delta")
+    if rule not in _LINEAR_RULES:
+        raise ctx.unsupported(f"update_rule={rule!r} is not supported (supported: {', '.join(_LINEAR_RULES)})")
+    for i, (role, needed) in zip((4, 5), zip(("decay", "beta"), _LINEAR_RULES[rule])):
+        if bool(node.input(i)) != needed:
+            raise ctx.error(f"update_rule {rule!r} {'needs' if needed else 'takes no'} {role} input")
+    for k in ("q_num_heads", "kv_num_heads"):
+        if k not in a:
+            raise ctx.error(f"attribute {k} is required")
+    attrs = {"q_num_heads": int(a["q_num_heads"]), "kv_num_heads": int(a["kv_num_heads"]),
+             "scale": float(a.get("scale", 0.0))}
+    present = node.output(1) or ctx.new_name(f"{node.name}/present_state")
+    ctx.emit("LinearAttention", [node.input(i) for i in range(6)], [node.output(0), present], attrs)

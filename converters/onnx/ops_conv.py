@@ -4,6 +4,9 @@ The data input is wrapped NCHW->NHWC and back (layout.py). Weights get their
 own Transpose (OIHW -> OHWI; ConvTranspose [Cin,Cout/g,kh,kw] -> [Cin,kh,kw,Cout/g]),
 which folds away at once when the weights are constant. 1-D convolutions
 become 2-D with H = 1; 3-D ones are rejected. Col2Im maps to the IR Col2Im as is.
+
+CausalConvWithState (opset 27) maps one to one: it stays in ONNX's [B, C, L] layout
+(no transposes), and activation silu/swish (the same function) becomes silu = 1.
 """
 from __future__ import annotations
 
@@ -81,3 +84,11 @@ def col2im(ctx: Context, node: OnnxNode) -> None:
     (constants, or values the runtime reads while planning)."""
     attrs = {a: [int(v) for v in node.attrs[a]] for a in ("strides", "pads", "dilations") if a in node.attrs}
     ctx.emit1("Col2Im", [const_or_name(ctx, 0), const_or_name(ctx, 1), const_or_name(ctx, 2)], node.output(0), attrs)
+@handler("CausalConvWithState")
+def causal_conv_with_state(ctx: Context, node: OnnxNode) -> None:
+    act = node.attrs.get("activation", "none")
+    if act not in ("none", "silu", "swish"):
+        raise ctx.unsupported(f"activation={act!r} is not supported (supported: none, silu, swish)")
+    present = node.output(1) or ctx.new_name(f"{node.name}/present_state")
+    ctx.emit("CausalConvWithState", [node.input(i) for i in range(4)], [node.output(0), present],
+             {"silu": int(act != "none")})

@@ -1,7 +1,8 @@
 """ONNX indexing ops -> IR index ops: Gather (which also selects dims from a
 symbolic shape tensor), GatherElements, GatherND, ScatterElements (and the
-deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu, CumSum, CumProd and
-ReverseSequence (its sequence_lens is a run-time input, checked by the runtime).
+deprecated Scatter), ScatterND, OneHot, Range, TopK, Trilu, CumSum, CumProd,
+ReverseSequence (its sequence_lens is a run-time input, checked by the runtime) and
+TensorScatter (opset 24; mode linear/circular becomes circular 0/1).
 Range, OneHot's depth, TopK's k, Trilu's k and CumSum's/CumProd's axis may be
 computed at run time: the IR node then takes them as inputs (params.py).
 """
@@ -117,3 +118,12 @@ def cumulative(ctx: Context, node: OnnxNode) -> None:
 def reverse_sequence(ctx: Context, node: OnnxNode) -> None:
     attrs = {"batch_axis": int(node.attrs.get("batch_axis", 1)), "time_axis": int(node.attrs.get("time_axis", 0))}
     ctx.emit1("ReverseSequence", [node.input(0), node.input(1)], node.output(0), attrs)
+
+
+@handler("TensorScatter")
+def tensor_scatter(ctx: Context, node: OnnxNode) -> None:
+    mode = node.attrs.get("mode", "linear")
+    if mode not in ("linear", "circular"):
+        raise ctx.unsupported(f"mode={mode!r} is not supported (supported: linear, circular)")
+    attrs = {"axis": int(node.attrs.get("axis", -2)), "circular": int(mode == "circular")}
+    ctx.emit1("TensorScatter", [node.input(i) for i in range(3)], node.output(0), attrs)

@@ -8,12 +8,24 @@ functions that take them, in order, and every other value is the
 function's default), and batch-major models (layout=1, opset 14+) get
 transposes around the op. The IR node always produces every output; ones
 the model leaves out get fresh names and are never read.
+
+Scan (opsets 9..25) has no IR op: it is unrolled at import over its static
+iteration count (at most MAX_SCAN_STEPS), each iteration converting the body's
+nodes under fresh names through the same dispatch as the graph walk. Scan
+inputs are read one step at a time with Gather (which drops the scan axis),
+state variables thread from one iteration to the next, and scan outputs are
+stacked with Unsqueeze-like Reshapes and one Concat, in reverse where a
+direction says so. Body names the body does not define are read from the
+outer graph. Scan-8 (batch axis, sequence_lens) is not supported.
 """
 from __future__ import annotations
 
 from pocketml.ops.recurrent import CELLS, DIRECTIONS, RNN_ACTIVATIONS
 
-from .context import Context, OnnxNode, handler
+import numpy as np
+
+from .context import Context, OnnxNode, handler, tensor_to_array
+from .dispatch import convert_node
 
 _DEFAULT_NAMES = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh"), "RNN": ("Tanh",)}
 
@@ -85,3 +97,85 @@ def recurrent(ctx: Context, node: OnnxNode) -> None:
         for i, w in enumerate(wanted):
             if w:
                 ctx.transpose(outs[i], [2, 0, 1, 3] if i == 0 else [1, 0, 2], w, hint="to_batch_major")
+
+
+MAX_SCAN_STEPS = 4096  # unrolling a longer Scan would bloat the graph
+
+
+def _scan_axes(ctx: Context, node: OnnxNode, key: str, n: int, ranks: list) -> list:
+    axes = list(node.attrs.get(key, [0] * n))
+    if len(axes) != n:
+        raise ctx.error(f"{key} has {len(axes)} entries for {n} values")
+    for a, r in zip(axes, ranks):
+        if not -r <= a < r:
+            raise ctx.error(f"{key} entry {a} is out of range for rank {r}")
+    return [a % r for a, r in zip(axes, ranks)]
+
+
+def _scan_step(ctx: Context, node: OnnxNode, body, env: dict, t: int) -> list:
+    """Converts the body once with env (body name -> outer name) bound; returns its outputs' names."""
+    for k, t_init in enumerate(body.initializer):
+        env[t_init.name] = ctx.add_const(tensor_to_array(t_init, f"initializer {t_init.name!r}"), f"it{t}/init{k}")
+    body_reads = {i for n in body.node for i in n.input} | {o.name for o in body.output}
+    for index, proto in enumerate(body.node):
+        inner = OnnxNode.from_proto(proto, index, node.opset)
+        inner.name = f"{node.name}/it{t}/{inner.name}"
+        inner.inputs = [env.get(i, i) if i else "" for i in inner.inputs]
+        outs = []
+        for o in inner.outputs:
+            fresh = ctx.new_name(f"{node.name}/it{t}/{o}") if o else ""
+            if o:
+                env[o] = fresh
+                if o in body_reads:
+                    ctx.consumed.add(fresh)
+            outs.append(fresh)
+        inner.outputs = outs
+        convert_node(ctx, inner)
+    return [env.get(o.name, o.name) for o in body.output]
+
+
+@handler("Scan")
+def scan(ctx: Context, node: OnnxNode) -> None:
+    if node.opset < 9:
+        raise ctx.unsupported("Scan-8 (batch axis and sequence_lens) is not supported; export with opset >= 9")
+    body, m = node.attrs["body"], int(node.attrs["num_scan_inputs"])
+    n_state = len(node.inputs) - m
+    k = len(body.output) - n_state
+    if n_state < 0 or k < 0 or len(body.input) != n_state + m:
+        raise ctx.error(f"body has {len(body.input)} inputs and {len(body.output)} outputs for {n_state} state "
+                        f"variables and {m} scan inputs")
+    xs = [node.input(n_state + j) for j in range(m)]
+    in_axes = _scan_axes(ctx, node, "scan_input_axes", m, [ctx.rank(x) for x in xs])
+    in_dirs = list(node.attrs.get("scan_input_directions", [0] * m))
+    lengths = {ctx.shape(x)[a] for x, a in zip(xs, in_axes)}
+    if len(lengths) != 1 or isinstance(next(iter(lengths)), str):
+        raise ctx.unsupported(f"Scan is unrolled at import: its scan inputs need one static length along "
+                              f"their scan axes, got {sorted(map(str, lengths))}")
+    steps = int(next(iter(lengths)))
+    if not 1 <= steps <= MAX_SCAN_STEPS:
+        raise ctx.unsupported(f"Scan over {steps} steps is not supported (unrolled at import: 1..{MAX_SCAN_STEPS})")
+    state = [node.input(i) for i in range(n_state)]
+    stacked = [[] for _ in range(k)]
+    for t in range(steps):
+        env = {vi.name: s for vi, s in zip(body.input, state)}
+        for j, x in enumerate(xs):
+            pos = ctx.add_const(np.array(steps - 1 - t if in_dirs[j] else t, np.int64), f"it{t}/pos")
+            env[body.input[n_state + j].name] = ctx.emit1("Gather", [x, pos], attrs={"axis": in_axes[j]},
+                                                          hint=f"it{t}/scan_in{j}")
+        outs = _scan_step(ctx, node, body, env, t)
+        state = outs[:n_state]
+        for j in range(k):
+            stacked[j].append(outs[n_state + j])
+    for i in range(n_state):
+        if ctx.is_consumed(node.output(i)):
+            ctx.emit1("Identity", [state[i]], node.output(i), hint="final_state")
+    out_axes = _scan_axes(ctx, node, "scan_output_axes", k, [ctx.rank(s[0]) + 1 for s in stacked])
+    out_dirs = list(node.attrs.get("scan_output_directions", [0] * k))
+    for j in range(k):
+        out = node.output(n_state + j)
+        if not ctx.is_consumed(out):
+            continue
+        items = stacked[j][::-1] if out_dirs[j] else stacked[j]
+        shape = list(ctx.shape(items[0]))
+        one = [ctx.reshape(y, shape[:out_axes[j]] + [1] + shape[out_axes[j]:], hint=f"scan_out{j}") for y in items]
+        ctx.emit1("Concat", one, out, {"axis": out_axes[j]})

@@ -9,6 +9,8 @@ symbolic shape tensor to an integer type stays symbolic). Every dtype maps as
 is: the runtime's unary kernels take float16 and the integer types themselves.
 An integer Clip's bounds travel as float attributes, so they must be exactly
 representable in float32 (or be the dtype's minimum/maximum: no bound).
+SwiGLU (opset 28) imports as its ONNX function body, Swish(A, alpha) * B: exact, and
+both run on the existing kernels (float32 and float16); A and B must have one shape.
 """
 from __future__ import annotations
 
@@ -173,3 +175,13 @@ def gelu(ctx: Context, node: OnnxNode) -> None:
     if approximate not in ("none", "tanh"):
         raise ctx.unsupported(f"approximate={approximate!r} is not supported (supported: none, tanh)")
     ctx.emit1("Gelu", [node.input(0)], node.output(0), {"approximate": approximate})
+
+
+@handler("SwiGLU")
+def swiglu(ctx: Context, node: OnnxNode) -> None:
+    a, b = node.input(0), node.input(1)
+    if tuple(ctx.shape(a)) != tuple(ctx.shape(b)):
+        raise ctx.error(f"A {list(ctx.shape(a))} and B {list(ctx.shape(b))} must have the same shape "
+                        f"(SwiGLU does not broadcast)")
+    gate = ctx.emit1("Swish", [a], attrs={"alpha": float(node.attrs.get("alpha", 1.0))}, hint="swish_gate")
+    ctx.emit1("Mul", [gate, b], node.output(0))

@@ -144,7 +144,10 @@ enum pml_op_code {
     PML_OP_HAMMINGWINDOW = 303,
     PML_OP_BLACKMANWINDOW = 304,
     PML_OP_MELWEIGHTMATRIX = 305,
-    PML_OP_MAX_CODE = 305
+    PML_OP_LINEARATTENTION = 320,
+    PML_OP_CAUSALCONVWITHSTATE = 321,
+    PML_OP_TENSORSCATTER = 323,
+    PML_OP_MAX_CODE = 323
 };
 
 /* name of each op code, NULL for unused codes */
@@ -289,6 +292,9 @@ enum pml_op_code {
     [303] = "HammingWindow", \
     [304] = "BlackmanWindow", \
     [305] = "MelWeightMatrix", \
+    [320] = "LinearAttention", \
+    [321] = "CausalConvWithState", \
+    [323] = "TensorScatter", \
 }
 
 #endif

@@ -6,7 +6,9 @@
  * against the reference kernels at awkward sizes (1, 7, 8, 9, 13, 127 keys
  * and head sizes), RotaryEmbedding (halves/interleaved, partial rotary dim,
  * 3-D and 4-D, with and without position_ids) and the error paths, including
- * out-of-range position_ids at run time.
+ * out-of-range position_ids at run time. LinearAttention (every update rule, per-head
+ * and per-key decay, shared and per-head beta, grouped-query heads, with and without
+ * past_state, 1 and 2 threads, float16) against a naive double loop, and its errors.
  */
 #include "testutil.h"
 
@@ -349,9 +351,149 @@ static void test_rotary(void) {
     pml_aligned_free(cb.data), pml_aligned_free(x3.data);
 }
 
+/* ---- LinearAttention ------------------------------------------------------------------------------ */
+
+typedef struct linatt_case {
+    int64_t b, t, hq, hkv, dk, dv;
+    int64_t decay_n, beta_n; /* 0: absent */
+    int past;
+} linatt_case;
+
+/* naive recurrence in double: y [B,T,Hq*dv], state [B,Hkv,dk,dv] */
+static void naive_linatt(const linatt_case *c, float **in, double *y, double *st) {
+    const float *q = in[0], *k = in[1], *v = in[2], *past = in[3], *g = in[4], *beta = in[5];
+    const int64_t dk = c->dk, dv = c->dv, grp = c->hq / c->hkv;
+    double *u = malloc((size_t)dv * sizeof(double));
+    for (int64_t b = 0; b < c->b; b++)
+        for (int64_t j = 0; j < c->hkv; j++) {
+            double *s = st + (b * c->hkv + j) * dk * dv;
+            for (int64_t e = 0; e < dk * dv; e++) s[e] = past ? past[(b * c->hkv + j) * dk * dv + e] : 0.0;
+            for (int64_t t = 0; t < c->t; t++) {
+                const int64_t bt = b * c->t + t;
+                const float *kt = k + (bt * c->hkv + j) * dk, *vt = v + (bt * c->hkv + j) * dv;
+                for (int64_t d = 0; d < dk && g; d++) {
+                    const double f = exp(c->decay_n == c->hkv ? g[bt * c->hkv + j] : g[(bt * c->hkv + j) * dk + d]);
+                    for (int64_t m = 0; m < dv; m++) s[d * dv + m] *= f;
+                }
+                for (int64_t m = 0; m < dv; m++) {
+                    double r = 0;
+                    for (int64_t d = 0; d < dk; d++) r += s[d * dv + m] * kt[d];
+                    u[m] = beta ? beta[bt * c->beta_n + (c->beta_n == 1 ? 0 : j)] * (vt[m] - r) : vt[m];
+                }
+                for (int64_t d = 0; d < dk; d++)
+                    for (int64_t m = 0; m < dv; m++) s[d * dv + m] += kt[d] * u[m];
+                for (int64_t h = j * grp; h < (j + 1) * grp; h++)
+                    for (int64_t m = 0; m < dv; m++) {
+                        double acc = 0;
+                        for (int64_t d = 0; d < dk; d++) acc += q[(bt * c->hq + h) * dk + d] * s[d * dv + m];
+                        y[(bt * c->hq + h) * dv + m] = acc / sqrt((double)dk);
+                    }
+            }
+        }
+    free(u);
+}
+
+static void run_linatt(const linatt_case *c) {
+    const int64_t dims[6][4] = {{c->b, c->t, c->hq * c->dk}, {c->b, c->t, c->hkv * c->dk}, {c->b, c->t, c->hkv * c->dv},
+                                {c->b, c->hkv, c->dk, c->dv}, {c->b, c->t, c->decay_n}, {c->b, c->t, c->beta_n}};
+    pml_tensor t[6], h[6], *ins[6], *hins[6];
+    float *raw[6];
+    for (int i = 0; i < 6; i++) {
+        const int present = i < 3 || (i == 3 && c->past) || (i == 4 && c->decay_n) || (i == 5 && c->beta_n);
+        t[i] = rand_t(i == 3 ? 4 : 3, dims[i], i == 4 ? -1.0f : i == 5 ? 0.0f : -1.0f, i == 4 ? 0.0f : 1.0f);
+        h[i] = test_tensor(PML_FLOAT16, i == 3 ? 4 : 3, dims[i], 0);
+        for (size_t e = 0; e < t[i].nbytes / 4; e++) { /* float16 copies; the float32 data takes their rounding */
+            ((uint16_t *)h[i].data)[e] = pml_f32_to_f16_scalar(((float *)t[i].data)[e]);
+            ((float *)t[i].data)[e] = pml_f16_to_f32_scalar(((uint16_t *)h[i].data)[e]);
+        }
+        ins[i] = present ? &t[i] : NULL, hins[i] = present ? &h[i] : NULL;
+        raw[i] = present ? (float *)t[i].data : NULL;
+    }
+    const size_t ny = (size_t)(c->b * c->t * c->hq * c->dv), ns = (size_t)(c->b * c->hkv * c->dk * c->dv);
+    double *wy = malloc(ny * sizeof(double) + 8), *ws = malloc(ns * sizeof(double) + 8);
+    naive_linatt(c, raw, wy, ws);
+    float *fy = malloc(ny * sizeof(float) + 4), *fs = malloc(ns * sizeof(float) + 4);
+    for (size_t e = 0; e < ny; e++) fy[e] = (float)wy[e];
+    for (size_t e = 0; e < ns; e++) fs[e] = (float)ws[e];
+    pml_attr at[2] = {attr_int("q_num_heads", c->hq), attr_int("kv_num_heads", c->hkv)};
+    char what[160];
+    snprintf(what, sizeof what, "linear attention b%lld t%lld hq%lld hkv%lld dk%lld dv%lld decay%lld beta%lld past%d",
+             (long long)c->b, (long long)c->t, (long long)c->hq, (long long)c->hkv, (long long)c->dk,
+             (long long)c->dv, (long long)c->decay_n, (long long)c->beta_n, c->past);
+    for (int threads = 1; threads <= 2; threads++) {
+        pml_tensor out[2];
+        CHECK_OK(pml_test_op(PML_OP_LINEARATTENTION, at, 2, ins, 6, out, 2, threads == 1, threads));
+        CHECK(out[1].rank == 4 && out[1].dims[1] == c->hkv && out[1].dims[2] == c->dk && out[1].dims[3] == c->dv);
+        CHECK(test_allclose((float *)out[0].data, fy, ny, 1e-4f, 1e-5f, what));
+        CHECK(test_allclose((float *)out[1].data, fs, ns, 1e-4f, 1e-5f, what));
+        pml_aligned_free(out[0].data), pml_aligned_free(out[1].data);
+    }
+    pml_tensor ho[2];
+    CHECK_OK(pml_test_op(PML_OP_LINEARATTENTION, at, 2, hins, 6, ho, 2, 1, 1));
+    CHECK(ho[0].dtype == PML_FLOAT16 && ho[1].dtype == PML_FLOAT16);
+    for (size_t e = 0; e < ny; e++) fy[e] = pml_f16_to_f32_scalar(pml_f32_to_f16_scalar((float)wy[e]));
+    float *got = malloc((ny > ns ? ny : ns) * sizeof(float) + 4);
+    for (size_t e = 0; e < ny; e++) got[e] = pml_f16_to_f32_scalar(((uint16_t *)ho[0].data)[e]);
+    CHECK(test_allclose(got, fy, ny, 2e-3f, 1e-4f, what));
+    pml_aligned_free(ho[0].data), pml_aligned_free(ho[1].data);
+    for (int i = 0; i < 6; i++) pml_aligned_free(t[i].data), pml_aligned_free(h[i].data);
+    free(wy), free(ws), free(fy), free(fs), free(got);
+}
+
+static void test_linear_attention(void) {
+    static const int64_t sizes[] = {1, 7, 13};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            linatt_case c = {2, sizes[(a + b) % 3] + 1, 4, 2, sizes[a], sizes[b], 0, 0, 0};
+            run_linatt(&c);
+            c.decay_n = c.hkv * c.dk, c.beta_n = c.hkv, c.past = 1;
+            run_linatt(&c);
+            c.decay_n = c.hkv, c.beta_n = 1, c.hq = 6, c.hkv = 1;
+            c.decay_n = 1;
+            run_linatt(&c);
+        }
+    linatt_case delta_only = {1, 1, 3, 3, 8, 5, 0, 3, 1};
+    run_linatt(&delta_only);
+}
+
+static void test_linear_attention_errors(void) {
+    const int64_t qd[3] = {1, 2, 8}, kd[3] = {1, 2, 6}, sd[4] = {1, 2, 4, 3}, gd[3] = {1, 2, 3};
+    pml_tensor q = rand_t(3, qd, -1, 1), k = rand_t(3, kd, -1, 1), st = rand_t(4, sd, -1, 1), g = rand_t(3, gd, -1, 1);
+    pml_tensor out[2];
+    pml_attr at[2] = {attr_int("q_num_heads", 2), attr_int("kv_num_heads", 2)};
+    pml_tensor *ins[6] = {&q, &k, &q, NULL, NULL, NULL};
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, at, 2, ins, 6, out, 2, 1, 1) == PML_ERR_SHAPE); /* key 6 != 2*4 */
+    CHECK(strstr(pml_last_error(), "key") != NULL);
+    ins[1] = &q, ins[3] = &st; /* state Dv 3 != 4 */
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, at, 2, ins, 6, out, 2, 1, 1) == PML_ERR_SHAPE);
+    CHECK(strstr(pml_last_error(), "past_state") != NULL);
+    ins[3] = NULL, ins[4] = &g; /* decay last dim 3: neither 2 nor 8 */
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, at, 2, ins, 6, out, 2, 1, 1) == PML_ERR_SHAPE);
+    ins[4] = NULL;
+    pml_attr bad[2] = {attr_int("q_num_heads", 3), attr_int("kv_num_heads", 2)};
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, bad, 2, ins, 6, out, 2, 1, 1) == PML_ERR_INVALID_MODEL);
+    pml_attr zero[1] = {attr_int("q_num_heads", 2)}; /* kv_num_heads missing */
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, zero, 1, ins, 6, out, 2, 1, 1) == PML_ERR_INVALID_MODEL);
+    pml_attr neg[3] = {attr_int("q_num_heads", 2), attr_int("kv_num_heads", 2), attr_float("scale", -1.0f)};
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, neg, 3, ins, 6, out, 2, 1, 1) == PML_ERR_INVALID_MODEL);
+    /* hostile: 2^30 query heads over one kv head of a huge Dv: y's last dim would overflow */
+    const int64_t hq_d[3] = {1, 1, 0}, hv_d[3] = {1, 1, (int64_t)1 << 34};
+    pml_tensor hq0 = test_tensor(PML_FLOAT32, 3, hq_d, 0), hv;
+    memset(&hv, 0, sizeof hv); /* shape only: infer never reads data */
+    pml_tensor_set_shape(&hv, PML_FLOAT32, 3, hv_d);
+    hv.name = "v";
+    pml_tensor *hins[6] = {&hq0, &hq0, &hv, NULL, NULL, NULL};
+    pml_attr huge[2] = {attr_int("q_num_heads", (int64_t)1 << 30), attr_int("kv_num_heads", 1)};
+    CHECK(pml_test_op(PML_OP_LINEARATTENTION, huge, 2, hins, 6, out, 2, 1, 1) == PML_ERR_SHAPE);
+    pml_aligned_free(hq0.data);
+    pml_aligned_free(q.data), pml_aligned_free(k.data), pml_aligned_free(st.data), pml_aligned_free(g.data);
+}
+
 int main(void) {
     test_attention();
     test_attention_errors();
     test_rotary();
+    test_linear_attention();
+    test_linear_attention_errors();
     return test_finish("test_attention");
 }

@@ -7,7 +7,9 @@
  *  3. the best-ISA paths (GEMM direct / im2col, depthwise, transpose) against
  *     the reference at awkward sizes, every activation, threads 1 and 2,
  *     constant and run-time weights;
- *  4. infer rejecting malformed nodes with a message.
+ *  4. infer rejecting malformed nodes with a message;
+ *  5. CausalConvWithState (history from past_state or zeros, bias, SiLU, K = 1) against a
+ *     naive loop at awkward lengths, threads 1 and 2, float16, and its shape errors.
  */
 #include "testutil.h"
 
@@ -409,7 +411,105 @@ static void test_errors(void) {
     pml_aligned_free(tx.data), pml_aligned_free(tw.data);
 }
 
+/* ---- CausalConvWithState ---------------------------------------------------------------------------- */
+
+static void naive_causal(int64_t b, int64_t c, int64_t len, int64_t k, const float *x, const float *w,
+                         const float *bias, const float *past, int silu, float *y, float *present) {
+    const int64_t h = k - 1;
+    for (int64_t r = 0; r < b * c; r++) {
+        double *p = malloc((size_t)(len + h) * sizeof(double) + 8);
+        for (int64_t i = 0; i < h; i++) p[i] = past ? past[r * h + i] : 0.0;
+        for (int64_t t = 0; t < len; t++) p[h + t] = x[r * len + t];
+        for (int64_t t = 0; t < len; t++) {
+            double acc = bias ? bias[r % c] : 0.0;
+            for (int64_t i = 0; i < k; i++) acc += w[(r % c) * k + i] * p[t + i];
+            y[r * len + t] = (float)(silu ? acc / (1.0 + exp(-acc)) : acc);
+        }
+        for (int64_t i = 0; i < h; i++) present[r * h + i] = (float)p[len + i];
+        free(p);
+    }
+}
+
+static pml_tensor causal_rand(int rank, const int64_t *dims) {
+    pml_tensor t = test_tensor(PML_FLOAT32, rank, dims, 0);
+    test_fill((float *)t.data, t.nbytes / 4, -1, 1);
+    return t;
+}
+
+static void run_causal(int64_t b, int64_t c, int64_t len, int64_t k, int with_bias, int with_past, int silu) {
+    const int64_t xd[3] = {b, c, len}, wd[3] = {c, 1, k}, bd[1] = {c}, pd[3] = {b, c, k - 1};
+    pml_tensor x = causal_rand(3, xd), w = causal_rand(3, wd), bias = causal_rand(1, bd), past = causal_rand(3, pd);
+    pml_tensor *ins[4] = {&x, &w, with_bias ? &bias : NULL, with_past ? &past : NULL};
+    const size_t ny = (size_t)(b * c * len), ns = (size_t)(b * c * (k - 1));
+    float *wy = malloc(ny * 4 + 4), *ws = malloc(ns * 4 + 4);
+    naive_causal(b, c, len, k, x.data, w.data, with_bias ? bias.data : NULL, with_past ? past.data : NULL, silu, wy,
+                 ws);
+    pml_attr at = attr_int("silu", silu);
+    char what[128];
+    snprintf(what, sizeof what, "causal conv b%lld c%lld len%lld k%lld bias%d past%d silu%d", (long long)b,
+             (long long)c, (long long)len, (long long)k, with_bias, with_past, silu);
+    for (int threads = 1; threads <= 2; threads++) {
+        pml_tensor out[2];
+        CHECK_OK(pml_test_op(PML_OP_CAUSALCONVWITHSTATE, &at, 1, ins, 4, out, 2, threads == 1, threads));
+        CHECK(out[1].rank == 3 && out[1].dims[2] == k - 1);
+        CHECK(test_allclose((float *)out[0].data, wy, ny, 1e-5f, 1e-5f, what));
+        CHECK(ns == 0 || memcmp(out[1].data, ws, ns * 4) == 0); /* the state is copied, never rounded */
+        pml_aligned_free(out[0].data), pml_aligned_free(out[1].data);
+    }
+    /* float16: the same values rounded to float16 in, one rounding of the float32 result out */
+    pml_tensor h[4];
+    pml_tensor *hins[4];
+    for (int i = 0; i < 4; i++) {
+        const pml_tensor *src = i == 0 ? &x : i == 1 ? &w : i == 2 ? &bias : &past;
+        h[i] = test_tensor(PML_FLOAT16, src->rank, src->dims, 0);
+        for (size_t e = 0; e < src->nbytes / 4; e++) {
+            ((uint16_t *)h[i].data)[e] = pml_f32_to_f16_scalar(((float *)src->data)[e]);
+            ((float *)src->data)[e] = pml_f16_to_f32_scalar(((uint16_t *)h[i].data)[e]);
+        }
+        hins[i] = ins[i] ? &h[i] : NULL;
+    }
+    naive_causal(b, c, len, k, x.data, w.data, with_bias ? bias.data : NULL, with_past ? past.data : NULL, silu, wy,
+                 ws);
+    pml_tensor ho[2];
+    CHECK_OK(pml_test_op(PML_OP_CAUSALCONVWITHSTATE, &at, 1, hins, 4, ho, 2, 1, 1));
+    float *got = malloc(ny * 4 + 4);
+    for (size_t e = 0; e < ny; e++) got[e] = pml_f16_to_f32_scalar(((uint16_t *)ho[0].data)[e]);
+    CHECK(test_allclose(got, wy, ny, 2e-3f, 2e-3f, what));
+    pml_aligned_free(ho[0].data), pml_aligned_free(ho[1].data);
+    for (int i = 0; i < 4; i++) pml_aligned_free(h[i].data);
+    pml_aligned_free(x.data), pml_aligned_free(w.data), pml_aligned_free(bias.data), pml_aligned_free(past.data);
+    free(wy), free(ws), free(got);
+}
+
+static void test_causal_conv(void) {
+    static const int64_t lens[] = {1, 7, 8, 9, 13, 127};
+    for (int i = 0; i < 6; i++)
+        for (int64_t k = 1; k <= 5; k += 2) {
+            run_causal(2, 3, lens[i], k, i % 2, 0, 0);
+            run_causal(1, 5, lens[i], k + 1, 1, 1, 1);
+        }
+    run_causal(3, 301, 40, 4, 1, 1, 1); /* enough rows to split across threads */
+}
+
+static void test_causal_conv_errors(void) {
+    const int64_t xd[3] = {1, 2, 5}, wd[3] = {3, 1, 4}, wd2[3] = {2, 1, 4}, pd[3] = {1, 2, 4};
+    pml_tensor x = causal_rand(3, xd), w = causal_rand(3, wd), w2 = causal_rand(3, wd2), past = causal_rand(3, pd);
+    pml_tensor out[2];
+    pml_tensor *ins[4] = {&x, &w, NULL, NULL};
+    CHECK(pml_test_op(PML_OP_CAUSALCONVWITHSTATE, NULL, 0, ins, 4, out, 2, 1, 1) == PML_ERR_SHAPE); /* C 3 vs 2 */
+    CHECK(strstr(pml_last_error(), "[C, 1, K]") != NULL);
+    ins[1] = &w2, ins[3] = &past; /* history 4 != K-1 = 3 */
+    CHECK(pml_test_op(PML_OP_CAUSALCONVWITHSTATE, NULL, 0, ins, 4, out, 2, 1, 1) == PML_ERR_SHAPE);
+    CHECK(strstr(pml_last_error(), "past_state") != NULL);
+    ins[3] = NULL;
+    pml_attr bad = attr_int("silu", 2);
+    CHECK(pml_test_op(PML_OP_CAUSALCONVWITHSTATE, &bad, 1, ins, 4, out, 2, 1, 1) == PML_ERR_INVALID_MODEL);
+    pml_aligned_free(x.data), pml_aligned_free(w.data), pml_aligned_free(w2.data), pml_aligned_free(past.data);
+}
+
 int main(void) {
+    test_causal_conv();
+    test_causal_conv_errors();
     test_hand_computed();
     test_reference_vs_oracle();
     test_gemm_paths();

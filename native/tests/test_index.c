@@ -5,7 +5,8 @@
  * out-of-range index as a PML_ERR_RUNTIME error naming the value and the
  * bound. The type-generic kernels (TopK, CumSum/CumProd, the scatter reductions,
  * Range, OneHot's indices) and ReverseSequence on every dtype ONNX allows against naive loops at sizes 1, 7, 8, 9,
- * 13, 127.
+ * 13, 127. TensorScatter (linear and circular, every dtype) against a naive loop, and its
+ * run-time error for a write past the end of the cache in linear mode.
  */
 #include "typed_testutil.h"
 
@@ -520,7 +521,53 @@ static void test_typed_index(void) {
     tt_free(&x8), tt_free(&xu), tt_free(&xb), tt_free(&kt);
 }
 
+/* ---- TensorScatter ------------------------------------------------------------------------------------ */
+
+/* cache [2, 3, n+1, 2] updated by [2, 3, n, 2] along axis 2 (as -2), linear and circular */
+static void check_tensor_scatter(pml_dtype dt, int64_t n) {
+    const int64_t cd[4] = {2, 3, n + 1, 2}, ud[4] = {2, 3, n, 2}, wd[1] = {2};
+    pml_tensor c = tt_typed_rand(dt, 4, cd, (unsigned)(n + dt)), u = tt_typed_rand(dt, 4, ud, (unsigned)(n * 3 + dt));
+    const int64_t lin[2] = {1, 0}, circ[2] = {n + 4, -2};
+    for (int mode = 0; mode < 2; mode++) {
+        const int64_t *w = mode ? circ : lin;
+        pml_tensor wi = tt_make(PML_INT64, 1, wd, w), y, want = tt_make(dt, 4, cd, c.data);
+        pml_tensor *in[3] = {&c, &u, &wi};
+        pml_attr at[2] = {attr_int("axis", -2), attr_int("circular", mode)};
+        CHECK_OK(tt_ref(PML_OP_TENSORSCATTER, at, 2, in, 3, &y));
+        const size_t es = pml_dtype_size(dt);
+        for (int64_t b = 0; b < 2; b++)
+            for (int64_t o = 0; o < 3; o++)
+                for (int64_t t = 0; t < n; t++) {
+                    const int64_t p = ((w[b] + t) % (n + 1) + (n + 1)) % (n + 1);
+                    memcpy((char *)want.data + (size_t)(((b * 3 + o) * (n + 1) + p) * 2) * es,
+                           (const char *)u.data + (size_t)(((b * 3 + o) * n + t) * 2) * es, 2 * es);
+                }
+        int ok = tt_same_bytes(&y, &want);
+        if (!ok) fprintf(stderr, "TensorScatter mode %d on %s, n %lld\n", mode, pml_dtype_name(dt), (long long)n);
+        CHECK(ok);
+        tt_free(&y), tt_free(&want), tt_free(&wi);
+    }
+    tt_free(&c), tt_free(&u);
+}
+
+static void test_tensor_scatter(void) {
+    for (int d = 0; d < TT_N_DTYPES; d++)
+        for (int s = 0; s < TT_N_SIZES; s++) check_tensor_scatter(tt_all_dtypes[d], tt_sizes[s]);
+    const int64_t cd[3] = {2, 4, 3}, ud[3] = {2, 2, 3}, wd[1] = {2}, over[2] = {0, 3}, big[3] = {2, 5, 3};
+    pml_tensor c = tt_typed_rand(PML_FLOAT32, 3, cd, 1), u = tt_typed_rand(PML_FLOAT32, 3, ud, 2);
+    pml_tensor wi = tt_make(PML_INT64, 1, wd, over), ub = tt_typed_rand(PML_FLOAT32, 3, big, 3), y;
+    pml_tensor *in[3] = {&c, &u, &wi};
+    pml_attr lin = attr_int("axis", 1);
+    expect_runtime_error("TensorScatter past the end", PML_OP_TENSORSCATTER, &lin, 1, in, 3, "write_indices[1] = 3");
+    pml_attr zero = attr_int("axis", 0);
+    CHECK(tt_ref(PML_OP_TENSORSCATTER, &zero, 1, in, 2, &y) == PML_ERR_INVALID_MODEL);
+    in[1] = &ub; /* update longer than the cache */
+    CHECK(tt_ref(PML_OP_TENSORSCATTER, &lin, 1, in, 2, &y) == PML_ERR_SHAPE);
+    tt_free(&c), tt_free(&u), tt_free(&wi), tt_free(&ub);
+}
+
 int main(void) {
+    test_tensor_scatter();
     test_gather();
     test_gather_scatter_elements();
     test_gather_scatter_nd();

@@ -5,7 +5,8 @@
  * reference), Concat, Slice with a negative step, Gather, Tile, Expand, and the fills
  * whose value is converted to the dtype (Pad's constant, ConstantOfShape); DepthToSpace
  * and SpaceToDepth (DCR, CRD) against their definition's index arithmetic; EyeLike into
- * every dtype.
+ * every dtype; and BitCast
+ * between every pair of dtypes (same size: the bytes; else an error).
  */
 #include "typed_testutil.h"
 
@@ -18,6 +19,29 @@ static void expect_same(const char *what, pml_dtype dt, int64_t n, const pml_ten
     int ok = tt_same_bytes(y, want);
     if (!ok) fprintf(stderr, "%s on %s, n %lld: differs from naive\n", what, pml_dtype_name(dt), (long long)n);
     CHECK(ok);
+}
+
+/* BitCast x [2, n, 3] to every dtype: the same bytes under a same-size one, an error otherwise. */
+static void check_bitcast(pml_dtype dt, int64_t n) {
+    int64_t xd[3] = {2, n, 3};
+    pml_tensor x = tt_typed_rand(dt, 3, xd, (unsigned)(n * 7 + dt)), y;
+    pml_tensor *in[1] = {&x};
+    for (int d = 0; d < TT_N_DTYPES; d++) {
+        const pml_dtype to = tt_all_dtypes[d];
+        pml_attr at = attr_int("to", to);
+        if (pml_dtype_size(to) != pml_dtype_size(dt)) {
+            CHECK(tt_ref(PML_OP_BITCAST, &at, 1, in, 1, &y) == PML_ERR_INVALID_MODEL);
+            CHECK(strstr(pml_last_error(), "element size") != NULL);
+            continue;
+        }
+        CHECK_OK(tt_ref(PML_OP_BITCAST, &at, 1, in, 1, &y));
+        CHECK(y.dtype == to && y.rank == 3 && y.dims[1] == n && y.nbytes == x.nbytes);
+        CHECK(memcmp(y.data, x.data, x.nbytes) == 0);
+        tt_free(&y);
+    }
+    pml_attr bad = attr_int("to", 99);
+    CHECK(tt_ref(PML_OP_BITCAST, &bad, 1, in, 1, &y) == PML_ERR_UNSUPPORTED);
+    tt_free(&x);
 }
 
 /* x [2, n, 3]: every op below, one dtype, one size. */
@@ -119,6 +143,7 @@ static void check_moves(pml_dtype dt, int64_t n) {
     expect_same("ConstantOfShape", dt, n, &y, &want);
     tt_free(&y), tt_free(&want), tt_free(&shape);
     tt_free(&part), tt_free(&x);
+    check_bitcast(dt, n);
 }
 
 /* NHWC x [2, 2, n, bs*bs*c] <-> y [2, 2*bs, n*bs, c]: element (n, h*bs+b1, w*bs+b2, k) of the

@@ -48,6 +48,10 @@ SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", 
 SUPPORTED_ONNX_OPS |= {"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix"}
 # spatial sampling
 SUPPORTED_ONNX_OPS |= {"GridSample", "AffineGrid", "CenterCropPad", "Col2Im"}
+# the stateful ops of small language models (opsets 24-28)
+SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "SwiGLU", "TensorScatter"}
+# Scan, unrolled at import (converters/onnx/ops_recurrent.py)
+SUPPORTED_ONNX_OPS |= {"Scan"}
 
 
 def model_ops(model: onnx.ModelProto) -> set:

@@ -1,5 +1,7 @@
 """Registry references and shape inference of LayerNormalization,
-RMSNormalization, GroupNormalization (NHWC; InstanceNormalization is num_groups = C), LpNormalization, Attention (incl. k_transposed and GQA) and RotaryEmbedding,
+RMSNormalization, GroupNormalization (NHWC; InstanceNormalization is num_groups = C),
+LpNormalization, Attention (incl. k_transposed and GQA), RotaryEmbedding and
+LinearAttention (every update rule),
 checked against onnx's reference evaluator, plus infer errors and symbolic dims."""
 from __future__ import annotations
 
@@ -122,3 +124,33 @@ def test_rotary_embedding(attrs):
           onnx_ref("RotaryEmbedding", [x, cos, sin, pos], attrs, opset=23)[0])
     with pytest.raises(ValueError, match="out of range"):
         ours("RotaryEmbedding", [x, cos, sin, pos + 50], attrs)
+
+
+@pytest.mark.parametrize("rule,decay_n,beta_n,past", [("linear", 0, 0, False), ("gated", 2, 0, True),
+                                                      ("gated", 8, 0, False), ("delta", 0, 1, True),
+                                                      ("gated_delta", 8, 2, True)])
+def test_linear_attention(rule, decay_n, beta_n, past):
+    # q 4 heads over 2 kv heads, Dk 4, Dv 3
+    q, k, v = rand(2, 5, 16), rand(2, 5, 8), rand(2, 5, 6)
+    ins = [q, k, v, rand(2, 2, 4, 3) if past else None, rand(2, 5, decay_n) if decay_n else None,
+           rand(2, 5, beta_n, low=0.0) if beta_n else None]
+    attrs = {"q_num_heads": 4, "kv_num_heads": 2}
+    want = onnx_ref("LinearAttention", ins, dict(attrs, update_rule=rule), n_out=2, opset=27)
+    for got, w in zip(ours("LinearAttention", ins, attrs, n_out=2), want):
+        close(got, w)
+
+
+def test_linear_attention_infer_errors_and_symbolic():
+    def infer(shapes, attrs):
+        node = ir.Node("LinearAttention", ["q", "k", "v", "p"][:len(shapes)], ["y", "s"], attrs, name="la")
+        vals = [ir.Value(n, "float32", s) for n, s in zip("qkvp", shapes)]
+        return ops.get("LinearAttention").infer(node, vals)
+    two = {"q_num_heads": 2, "kv_num_heads": 2}
+    assert infer([("b", "t", 8), ("b", "t", 8), ("b", "t", 6)], two) == [
+        ("float32", ("b", "t", 6)), ("float32", ("b", 2, 4, 3))]
+    with pytest.raises(ValueError, match="positive multiple"):
+        infer([(1, 2, 8), (1, 2, 8), (1, 2, 8)], {"q_num_heads": 3, "kv_num_heads": 2})
+    with pytest.raises(ValueError, match="kv_num_heads\\*Dk"):
+        infer([(1, 2, 8), (1, 2, 6), (1, 2, 8)], two)
+    with pytest.raises(ValueError, match="past_state"):
+        infer([(1, 2, 8), (1, 2, 8), (1, 2, 8), (1, 2, 4, 3)], two)

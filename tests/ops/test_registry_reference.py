@@ -201,6 +201,18 @@ def test_conv_transpose_vs_onnx_nchw(xs, coutg, k, g, s, p, d, op):
     close(nchw(got), expect, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("k,bias,past,silu", [(4, False, False, 0), (4, True, True, 1), (1, True, False, 1),
+                                              (5, False, True, 0)])
+def test_causal_conv_with_state_vs_onnx(dtype, k, bias, past, silu):
+    x, w = rand(2, 3, 3, dtype=dtype), rand(3, 1, k, dtype=dtype)
+    ins = [x, w, rand(3, dtype=dtype) if bias else None, rand(2, 3, k - 1, dtype=dtype) if past else None]
+    want = onnx_ref("CausalConvWithState", ins, {"activation": "silu" if silu else "none"}, n_out=2, opset=27)
+    tol = 2e-3 if dtype == np.float16 else 1e-5
+    for got, w_ in zip(ours("CausalConvWithState", ins, {"silu": silu}, n_out=2), want):
+        close(got, w_, rtol=tol, atol=tol)
+
+
 def test_conv_infer_errors():
     x = ir.Value("x", "float32", (1, 8, 8, 3))
     w = ir.Value("w", "float32", (4, 3, 3, 2))

@@ -1,14 +1,14 @@
 """Registry references and shape inference of the issue-3 tensor/index and
 reduce ops (Shape/Size/ConstantOfShape/Range/Expand/Tile, GatherElements,
 GatherND, ScatterElements, ScatterND, OneHot, TopK, Trilu, CumSum, CumProd, ArgMax/Min,
-ReduceMin/Prod/L1/L2/SumSquare/LogSumExp) against onnx's reference evaluator,
+ReduceMin/Prod/L1/L2/SumSquare/LogSumExp), BitCast and TensorScatter against onnx's reference evaluator,
 and infer's fresh symbolic dims for sizes known only at run time."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pocketml import ir, ops
+from pocketml import dtypes, ir, ops
 
 from .test_registry_reference import close, nchw, nhwc, onnx_ref, ours, rand
 
@@ -234,3 +234,25 @@ def test_reverse_sequence(batch_axis, time_axis, lens):
     seq = np.array(lens, I64)
     attrs = {"batch_axis": batch_axis, "time_axis": time_axis}
     close(ours("ReverseSequence", [x, seq], attrs)[0], onnx_ref("ReverseSequence", [x, seq], attrs, engine="ort")[0])
+@pytest.mark.parametrize("src,dst", [(np.float32, np.int32), (np.int16, np.float16), (np.bool_, np.uint8),
+                                     (np.int64, np.uint64)])
+def test_bitcast(src, dst):
+    x = np.random.default_rng(1).integers(0, 2 if src == np.bool_ else 200, (2, 3)).astype(src)
+    d = dtypes.BY_NAME[np.dtype(dst).name]
+    close(ours("BitCast", [x], {"to": d.code})[0], onnx_ref("BitCast", [x], {"to": d.onnx}, opset=26)[0])
+    node = ir.Node("BitCast", ["x"], ["y"], {"to": 7}, name="bc")
+    with pytest.raises(ValueError, match="element size"):
+        ops.get("BitCast").infer(node, [ir.Value("x", "float32", ("n", 3))])
+
+
+@pytest.mark.parametrize("shape,seq,axis,circular,wi", [((2, 1, 4, 5), 2, -2, 0, [0, 2]), ((2, 1, 4, 5), 3, -2, 1, [3, 9]),
+                                                        ((3, 4, 5), 4, 1, 0, None), ((2, 3, 6), 4, 2, 1, [5, 1])])
+def test_tensor_scatter(shape, seq, axis, circular, wi):
+    ax = axis % len(shape)
+    cache, update = rand(*shape), rand(*(shape[:ax] + (seq,) + shape[ax + 1:]))
+    ins = [cache, update, None if wi is None else np.array(wi, I64)]
+    want = onnx_ref("TensorScatter", ins, {"axis": axis, "mode": "circular" if circular else "linear"}, opset=24)[0]
+    close(ours("TensorScatter", ins, {"axis": axis, "circular": circular})[0], want)
+    node = ir.Node("TensorScatter", ["c", "u"], ["y"], {"axis": 0}, name="ts")
+    with pytest.raises(ValueError, match="axis must not be 0"):
+        ops.get("TensorScatter").infer(node, [ir.Value("c", "float32", shape), ir.Value("u", "float32", shape)])

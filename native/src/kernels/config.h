@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "kernels/cpu.h"
+#include "kernels/attention/attention_typed.h" /* pml_attention_typed */
 #include "kernels/conv/conv_typed.h"           /* pml_conv_typed */
 #include "kernels/elementwise/binary_typed.h" /* pml_binary_typed */
 #include "kernels/elementwise/ew_kernels.h"   /* pml_ew_kernels: unary/binary/logic/softmax/reduce/convert */
@@ -61,6 +62,7 @@ typedef struct pml_typed_config {
     const pml_signal_typed *signal[PML_DTYPE_COUNT]; /* signal: DFT/STFT line moves and FFT */
     const pml_resize_typed *resize[PML_DTYPE_COUNT]; /* resize: GridSample, AffineGrid */
     const pml_conv_typed *conv[PML_DTYPE_COUNT];     /* conv: Col2Im */
+    const pml_attention_typed *attention[PML_DTYPE_COUNT]; /* attention: LinearAttention */
 } pml_typed_config;
 
 /* Sub-tables that later issues fill; NULL in every configuration today

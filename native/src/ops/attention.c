@@ -20,6 +20,8 @@
  * RotaryEmbedding rotates pairs of features per (batch, position, head) with
  * cos/sin read from caches (indexed by position_ids, checked in run: they are
  * data) and copies the unrotated tail.
+ *
+ * LinearAttention lives in ops/attention_linear.c.
  */
 #include <math.h>
 #include <string.h>
@@ -484,4 +486,6 @@ static const pml_op_def k_attention = {PML_OP_ATTENTION, attn_infer, attn_prepar
 static const pml_op_def k_rotary = {PML_OP_ROTARYEMBEDDING, rope_infer, rope_prepare,
                                     rope_run, rope_release};
 
-const pml_op_def *const pml_attention_ops[] = {&k_attention, &k_rotary, NULL};
+extern const pml_op_def pml_linear_attention_def; /* ops/attention_linear.c */
+
+const pml_op_def *const pml_attention_ops[] = {&k_attention, &k_rotary, &pml_linear_attention_def, NULL};

@@ -24,6 +24,8 @@
  * reads only the weights, bias and attributes (the layout depends on them
  * and the configuration, never on x's shape), and every plan shares them; otherwise
  * they are packed into arena scratch at the start of every run.
+ *
+ * CausalConvWithState lives in ops/conv_causal.c.
  */
 #include <string.h>
 
@@ -472,5 +474,7 @@ static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, conv_transpose
                                             conv_transpose_prepare, conv_run, conv_release, conv_transpose_pack,
                                             conv_unpack};
 
-extern const pml_op_def pml_col2im_def; /* ops/conv_col2im.c */
-const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, NULL};
+extern const pml_op_def pml_col2im_def;      /* ops/conv_col2im.c */
+extern const pml_op_def pml_causal_conv_def; /* ops/conv_causal.c */
+
+const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, &pml_causal_conv_def, NULL};

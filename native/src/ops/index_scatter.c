@@ -1,6 +1,6 @@
 /*
  * ops/index_scatter.c — the index ops that address data element by element:
- * GatherElements, ScatterElements, GatherND and ScatterND (Gather is in
+ * GatherElements, ScatterElements, GatherND, ScatterND and TensorScatter (Gather is in
  * ops/index_gather.c; Range, Trilu, CumSum, OneHot and TopK in ops/index.c).
  *
  * Index inputs (int32 or int64) are data: they are read at run time, every
@@ -305,6 +305,79 @@ static pml_status scatter_nd_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* ---- TensorScatter: a KV-cache update along one axis -------------------------------------------------------- */
+
+/* past_cache / update viewed as [batch, outer, n or seq, inner] around the axis */
+typedef struct tscatter_geom {
+    int64_t batch, outer, n, seq, inner;
+} tscatter_geom;
+
+static pml_status tscatter_geom_of(const pml_kernel_ctx *ctx, tscatter_geom *g) {
+    const pml_tensor *c, *u;
+    pml_status s;
+    int axis;
+    int64_t circ;
+    if ((s = pml_ew_input(ctx, 0, "past_cache", &c)) || (s = pml_ew_input(ctx, 1, "update", &u)) ||
+        (s = pml_attr_int_checked(ctx, "circular", 0, 0, 1, &circ)))
+        return s;
+    char bc[160], bu[160];
+    pml_shape_str(c->rank, c->dims, bc, sizeof bc);
+    pml_shape_str(u->rank, u->dims, bu, sizeof bu);
+    if (c->rank < 2 || u->rank != c->rank)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "past_cache %s and update %s must have one rank >= 2", bc, bu);
+    if ((s = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", -2), c->rank, "axis", &axis))) return s;
+    if (axis == 0) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "axis must not be 0 (the batch axis)");
+    for (int a = 0; a < c->rank; a++)
+        if ((a != axis && u->dims[a] != c->dims[a]) || (a == axis && u->dims[a] > c->dims[a]))
+            return pml_node_error(ctx, PML_ERR_SHAPE, "update %s must match past_cache %s except along axis %d, "
+                                  "where it may be shorter", bu, bc, axis);
+    const pml_tensor *wi = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    if (wi && (wi->rank != 1 || wi->dims[0] != c->dims[0]))
+        return pml_node_error(ctx, PML_ERR_SHAPE, "write_indices must be [batch] = [%lld]", (long long)c->dims[0]);
+    g->batch = c->dims[0];
+    g->outer = pml_shape_numel(axis - 1, c->dims + 1);
+    g->n = c->dims[axis], g->seq = u->dims[axis];
+    g->inner = pml_shape_numel(c->rank - axis - 1, c->dims + axis + 1);
+    return PML_OK;
+}
+
+static pml_status tensor_scatter_infer(pml_kernel_ctx *ctx) {
+    tscatter_geom g = {0};
+    pml_status s = tscatter_geom_of(ctx, &g);
+    return s ? s : pml_ew_set_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, ctx->in[0]->dims);
+}
+
+static pml_status tensor_scatter_run(pml_kernel_ctx *ctx) {
+    tscatter_geom g = {0};
+    pml_status s = tscatter_geom_of(ctx, &g);
+    if (s) return s;
+    const pml_tensor *c = ctx->in[0], *u = ctx->in[1], *wi = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    pml_tensor *y = ctx->out[0];
+    const int circular = pml_attr_int(ctx->node, "circular", 0) != 0;
+    /* write_indices are data: check them all before writing */
+    for (int64_t b = 0; wi && g.seq > 0 && b < g.batch; b++) {
+        const int64_t w = ((const int64_t *)wi->data)[b];
+        if (!circular && (w < 0 || w > g.n - g.seq))
+            return pml_node_error(ctx, PML_ERR_RUNTIME, "write_indices[%lld] = %lld with %lld updates leaves the "
+                                  "cache axis [0, %lld) (linear mode)", (long long)b, (long long)w, (long long)g.seq,
+                                  (long long)g.n);
+    }
+    if (y->data != c->data && y->nbytes) memcpy(y->data, c->data, y->nbytes);
+    const size_t row = (size_t)g.inner * pml_dtype_size(c->dtype);
+    for (int64_t b = 0; b < g.batch; b++) {
+        const int64_t w = wi ? ((const int64_t *)wi->data)[b] : 0;
+        for (int64_t o = 0; o < g.outer; o++)
+            for (int64_t t = 0; t < g.seq; t++) {
+                /* circular: reduce w first so w + t cannot overflow; g.n > 0 since 0 < seq <= n */
+                const int64_t p = circular ? ((w % g.n + t) % g.n + g.n) % g.n : w + t;
+                const int64_t slab = b * g.outer + o;
+                memcpy((char *)y->data + (size_t)(slab * g.n + p) * row,
+                       (const char *)u->data + (size_t)(slab * g.seq + t) * row, row);
+            }
+    }
+    return PML_OK;
+}
+
 /* ---- definitions ------------------------------------------------------------------------------------------ */
 
 const pml_op_def pml_gather_elements_def = {PML_OP_GATHERELEMENTS,
@@ -315,3 +388,5 @@ const pml_op_def pml_scatter_elements_def = {PML_OP_SCATTERELEMENTS, scatter_ele
                                              scatter_elements_run, pml_ew_release};
 const pml_op_def pml_scatter_nd_def = {PML_OP_SCATTERND, scatter_nd_infer, scatter_nd_prepare, scatter_nd_run,
                                        pml_ew_release};
+const pml_op_def pml_tensor_scatter_def = {PML_OP_TENSORSCATTER, tensor_scatter_infer, NULL, tensor_scatter_run,
+                                           NULL};

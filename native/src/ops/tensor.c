@@ -1,5 +1,5 @@
 /*
- * ops/tensor.c — data-movement ops: Concat, Reshape, Transpose and Split,
+ * ops/tensor.c — data-movement ops: Concat, Reshape, BitCast, Transpose and Split,
  * the strided row copier, and the table of the tensor and index families
  * (Slice in ops/tensor_slice.c, Pad in ops/tensor_pad.c, Expand and Tile in
  * ops/tensor_expand.c, Shape, Size, ConstantOfShape and EyeLike in
@@ -468,11 +468,12 @@ extern const pml_op_def pml_depth_to_space_def, pml_space_to_depth_def;        /
 extern const pml_op_def pml_range_def, pml_trilu_def, pml_cumsum_def, pml_cumprod_def, pml_onehot_def,
     pml_topk_def, pml_reverse_sequence_def; /* ops/index.c */
 extern const pml_op_def pml_gather_elements_def, pml_gather_nd_def, pml_scatter_elements_def,
-    pml_scatter_nd_def; /* ops/index_scatter.c */
+    pml_scatter_nd_def, pml_tensor_scatter_def; /* ops/index_scatter.c */
 
 const pml_op_def *const pml_tensor_ops[] = {
     &g_concat, &g_reshape, &g_transpose, &pml_slice_def, &g_split, &pml_pad_def, &pml_gather_def, &pml_resize_def, &pml_shape_def,
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
     &pml_topk_def, &pml_depth_to_space_def, &pml_space_to_depth_def, &pml_cumprod_def,
-    &pml_eye_like_def, &pml_reverse_sequence_def, &pml_grid_sample_def, &pml_affine_grid_def, NULL};
+    &pml_eye_like_def, &pml_reverse_sequence_def, &pml_grid_sample_def, &pml_affine_grid_def,
+    &pml_tensor_scatter_def, NULL};

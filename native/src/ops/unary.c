@@ -248,16 +248,9 @@ static pml_status cast_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    const pml_attr *to = pml_attr_find(ctx->node, "to");
-    if (!to || to->type != PML_ATTR_INT)
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'to' is missing");
-    if (!pml_schema_output_allows(ctx, 0, to->i)) { /* the registry's T2 */
-        char list[160];
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute to=%lld is not a supported dtype code (%s)",
-                              (long long)to->i, pml_schema_dtype_codes(pml_op_schema_get(PML_OP_CAST)->out[0].dtypes,
-                                                                       list, sizeof list));
-    }
-    return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
+    pml_dtype to;
+    if ((s = pml_attr_dtype_to(ctx, &to)) != PML_OK) return s;
+    return pml_ew_set_output(ctx, 0, to, x->rank, x->dims);
 }
 
 /* BitCast: the same bytes read as another dtype of the same width (the run is Identity's copy). */
@@ -265,13 +258,13 @@ static pml_status bitcast_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
-    const pml_attr *to = pml_attr_find(ctx->node, "to");
-    if (!to || to->type != PML_ATTR_INT || !pml_schema_output_allows(ctx, 0, to->i))
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute 'to' must be a supported dtype code");
-    if (pml_dtype_size((pml_dtype)to->i) != pml_dtype_size(x->dtype))
-        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "%s and %s differ in width", pml_dtype_name(x->dtype),
-                              pml_dtype_name((pml_dtype)to->i));
-    return pml_ew_set_output(ctx, 0, (pml_dtype)to->i, x->rank, x->dims);
+    pml_dtype to;
+    if ((s = pml_attr_dtype_to(ctx, &to)) != PML_OK) return s;
+    if (pml_dtype_size(to) != pml_dtype_size(x->dtype))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "BitCast keeps the element size: %s (%zu bytes) cannot "
+                              "become %s (%zu bytes)", pml_dtype_name(x->dtype), pml_dtype_size(x->dtype),
+                              pml_dtype_name(to), pml_dtype_size(to));
+    return pml_ew_set_output(ctx, 0, to, x->rank, x->dims);
 }
 
 static pml_status cast_prepare(pml_kernel_ctx *ctx) {

@@ -82,6 +82,9 @@ pml_status pml_attr_ints_checked(const pml_kernel_ctx *ctx, const char *name, in
 /* INT attribute in [lo, hi], def when absent. */
 pml_status pml_attr_int_checked(const pml_kernel_ctx *ctx, const char *name, int64_t def, int64_t lo, int64_t hi,
                                 int64_t *out);
+/* The required INT attribute `to` (Cast, BitCast): a dtype code that output 0's type variable
+ * allows in the op's schema; errors list the allowed codes. */
+pml_status pml_attr_dtype_to(const pml_kernel_ctx *ctx, pml_dtype *out);
 /* Input `index` (role names it in errors) must be present, float32, of the
  * given rank (-1: any), with every dim in [0, PML_MAX_DIM). */
 pml_status pml_check_f32_input(const pml_kernel_ctx *ctx, int index, const char *role, int rank);

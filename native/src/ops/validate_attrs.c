@@ -1,7 +1,8 @@
 /*
  * ops/validate_attrs.c — attribute and shape validation shared by the conv,
- * pool and matmul families' infer functions (see validate.h); the caps in
- * pml_limits.h keep all index arithmetic far from int64 overflow.
+ * pool and matmul families' infer functions, and Cast/BitCast's dtype attribute
+ * (see validate.h); the caps in pml_limits.h keep all index arithmetic far from
+ * int64 overflow.
  */
 #include <stdio.h>
 
@@ -84,4 +85,18 @@ pml_status pml_window_too_large(const pml_kernel_ctx *ctx, const pml_tensor *x, 
                           (long long)kh, (long long)kw, (long long)dh, (long long)dw,
                           pml_shape_str(x->rank, x->dims, bx, sizeof bx), (long long)pads[0], (long long)pads[1],
                           (long long)pads[2], (long long)pads[3]);
+}
+
+pml_status pml_attr_dtype_to(const pml_kernel_ctx *ctx, pml_dtype *out) {
+    const pml_attr *to = pml_attr_find(ctx->node, "to");
+    if (!to || to->type != PML_ATTR_INT)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "required int attribute 'to' is missing");
+    if (!pml_schema_output_allows(ctx, 0, to->i)) { /* the registry's output type variable */
+        char list[160];
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute to=%lld is not a supported dtype code (%s)",
+                              (long long)to->i, pml_schema_dtype_codes(pml_op_schema_get(ctx->node->op)->out[0].dtypes,
+                                                                       list, sizeof list));
+    }
+    *out = (pml_dtype)to->i;
+    return PML_OK;
 }

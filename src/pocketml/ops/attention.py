@@ -20,12 +20,20 @@ RotaryEmbedding (ONNX opset 23): x [B,H,S,Dh] or [B,S,H*Dh] (num_heads), rotates
     rotary_embedding_dim (0: Dh) features of each head by cos/sin caches, either indexed by
     position_ids [B,S] (caches [max_pos, rd/2]) or given per position (caches [B,S,rd/2]);
     interleaved pairs (x0,x1),(x2,x3).. or halves (x[:rd/2], x[rd/2:rd]).
+LinearAttention (ONNX opset 27): q [B,T,Hq*Dk], k [B,T,Hkv*Dk], v [B,T,Hkv*Dv], a recurrent
+    state per (batch, kv head) S [Dk,Dv] (past_state [B,Hkv,Dk,Dv], zeros when absent), per token:
+    S *= exp(g) (decay given: [B,T,Hkv] per head or [B,T,Hkv*Dk] per key dim),
+    v <- beta * (v - S^T k) (beta given: [B,T,Hkv] or [B,T,1]), S += k v^T, y = scale * q^T S
+    (scale 0: 1/sqrt(Dk)); query head h reads kv head h // (Hq/Hkv). ONNX's update_rule is the
+    presence of decay (gated) and beta (delta). Outputs y [B,T,Hq*Dv] and present_state, the last S.
+    float16 computes in float32 (the state too) and rounds once.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .registry import Attr, define
+from ..dtypes import FLOATS
 from ._common import (
     FLOAT,
     INDEX,
@@ -198,3 +206,75 @@ define("RotaryEmbedding", 65, "attention", ("x: T", "cos_cache: T", "sin_cache: 
        types={"T": FLOAT, "I": INDEX}, attrs={
     "interleaved": Attr("int", 0), "rotary_embedding_dim": Attr("int", 0), "num_heads": Attr("int", 0),
 }, infer=_rotary_infer, reference=_rotary_reference)
+
+
+def _linear_attention_geometry(node, at, sq, sk, sv):
+    """(Dk, Dv) from the packed [B,T,H*D] shapes; checks the head counts divide them."""
+    hq, hkv = at["q_num_heads"], at["kv_num_heads"]
+    if hq < 1 or hkv < 1 or hq % hkv:
+        raise fail(node, f"q_num_heads {hq} must be a positive multiple of kv_num_heads {hkv}")
+    for s, h, role in ((sq, hq, "query"), (sk, hkv, "key"), (sv, hkv, "value")):
+        check_rank(node, s, 3, role)
+        if is_sym(s[2]) or int(s[2]) % h:
+            raise fail(node, f"{role} {shape_str(s)}: last dim must be a static multiple of its head count {h}")
+    dk, dv = int(sq[2]) // hq, int(sv[2]) // hkv
+    if int(sk[2]) != hkv * dk:
+        raise fail(node, f"key {shape_str(sk)} must have kv_num_heads*Dk = {hkv * dk} features (query {shape_str(sq)})")
+    return dk, dv
+
+
+def _linear_attention_infer(node, ins):
+    at = attrs_of(node)
+    (tq, sq), (_, sk), (_, sv) = (known(node, v, r) for v, r in zip(ins[:3], ("query", "key", "value")))
+    dk, dv = _linear_attention_geometry(node, at, sq, sk, sv)
+    b, t, hkv = sq[0], sq[1], at["kv_num_heads"]
+    for s, role in ((sk, "key"), (sv, "value")):
+        if not (dims_equal(s[0], b) and dims_equal(s[1], t)) and all(_static(x) for x in (s[0], s[1], b, t)):
+            raise fail(node, f"{role} {shape_str(s)} and query {shape_str(sq)} differ in batch or tokens")
+    state = (b, hkv, dk, dv)
+    opt = [ins[i] if len(ins) > i else None for i in (3, 4, 5)]
+    if opt[0] is not None:
+        _, sp = known(node, opt[0], "past_state")
+        if len(sp) != 4 or any(_static(p) and _static(e) and int(p) != int(e) for p, e in zip(sp, state)):
+            raise fail(node, f"past_state {shape_str(sp)} must be [B,Hkv,Dk,Dv] = {shape_str(state)}")
+    for v, role, lasts in ((opt[1], "decay", (hkv, hkv * dk)), (opt[2], "beta", (hkv, 1))):
+        if v is None:
+            continue
+        _, s = known(node, v, role)
+        check_rank(node, s, 3, role)
+        if is_sym(s[2]) or int(s[2]) not in lasts:
+            raise fail(node, f"{role} {shape_str(s)}: last dim must be {' or '.join(map(str, lasts))}")
+    if at["scale"] < 0 or not np.isfinite(at["scale"]):
+        raise fail(node, f"scale {at['scale']} must be finite and >= 0")
+    return [(tq, (b, t, at["q_num_heads"] * dv)), (tq, state)]
+
+
+def _linear_attention_reference(inputs, attrs):
+    q, k, v = inputs[:3]
+    past, decay, beta = (inputs[i] if len(inputs) > i else None for i in (3, 4, 5))
+    hq, hkv = attrs["q_num_heads"], attrs["kv_num_heads"]
+    b, t, _ = q.shape
+    heads = lambda x, h: x.astype(np.float32).reshape(b, t, h, -1).transpose(0, 2, 1, 3)  # [B,H,T,D]
+    q4, k4, v4 = heads(q, hq), heads(k, hkv), heads(v, hkv)
+    dk, dv = q4.shape[3], v4.shape[3]
+    s = np.zeros((b, hkv, dk, dv), np.float32) if past is None else past.astype(np.float32)
+    g4 = None if decay is None else heads(decay, hkv)          # [B,Hkv,T,1 or Dk]
+    b4 = None if beta is None else heads(beta, beta.shape[2])  # [B,Hkv or 1,T,1]
+    scale = attrs["scale"] or 1.0 / np.sqrt(dk)
+    y = np.zeros((b, hq, t, dv), np.float32)
+    for i in range(t):
+        if g4 is not None:
+            s = s * np.exp(g4[:, :, i, :])[..., None]
+        vt = v4[:, :, i, :]
+        if b4 is not None:
+            vt = b4[:, :, i, :] * (vt - np.einsum("bhdm,bhd->bhm", s, k4[:, :, i, :]))
+        s = s + k4[:, :, i, :, None] * vt[:, :, None, :]
+        y[:, :, i, :] = scale * np.einsum("bhd,bhdm->bhm", q4[:, :, i, :], np.repeat(s, hq // hkv, axis=1))
+    return [y.transpose(0, 2, 1, 3).reshape(b, t, hq * dv).astype(q.dtype), s.astype(q.dtype)]
+
+
+define("LinearAttention", 320, "attention",
+       ("query: T", "key: T", "value: T", "past_state?: T", "decay?: T", "beta?: T"), ("y: T", "present_state: T"),
+       types={"T": FLOATS}, attrs={
+    "q_num_heads": Attr("int"), "kv_num_heads": Attr("int"), "scale": Attr("float", 0.0),
+}, infer=_linear_attention_infer, reference=_linear_attention_reference)

@@ -13,6 +13,13 @@ act=ACT_PRELU with a per-channel ``slope`` (Conv -> PRelu):
 1-D convolutions are expressed by converters
 as 2-D with H = 1.
 
+CausalConvWithState (ONNX opset 27) keeps ONNX's channels-first layout (channels are
+independent, and each channel's time axis is contiguous, which is what it streams):
+  x [B,C,L], w [C,1,K] (depthwise), b [C]?, past_state [B,C,K-1]? (zeros when absent);
+  p = concat(past_state, x) along time, y[t] = b + sum_i w[i] p[t+i], then y * sigmoid(y)
+  when silu = 1; present_state = the last K-1 steps of p. float16 computes in float32 and
+  rounds the convolution once, then the SiLU from that rounded value (as onnx's reference).
+
 The references are vectorised (a strided window view contracted with the
 weights by BLAS, i.e. im2col + matmul) because the import tests run whole
 networks such as ResNet-50 through them. They accumulate in float64 and round
@@ -23,9 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import FLOATS
 from .registry import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     FLOAT,
+    _sigmoid,
+    dims_equal,
+    shape_str,
     apply_activation,
     attrs_of,
     check_act,
@@ -204,3 +215,45 @@ define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
        {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOAT}, traits=("fusable_producer",),
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)
+
+
+def _causal_conv_infer(node, ins):
+    (tx, sx), (_, sw) = known(node, ins[0], "x"), known(node, ins[1], "w")
+    check_rank(node, sx, 3, "x")
+    check_rank(node, sw, 3, "w")
+    b, c, _ = sx
+    if not dims_equal(sw[0], c) or sw[1] != 1 or is_sym(sw[2]) or int(sw[2]) < 1:
+        raise fail(node, f"w {shape_str(sw)} must be [C,1,K] with K >= 1 for x {shape_str(sx)}")
+    state = (b, c, int(sw[2]) - 1)
+    if len(ins) > 2 and ins[2] is not None:
+        _, sb = known(node, ins[2], "b")
+        if len(sb) != 1 or not dims_equal(sb[0], c):
+            raise fail(node, f"b {shape_str(sb)} must be [C] = [{c}]")
+    if len(ins) > 3 and ins[3] is not None:
+        _, sp = known(node, ins[3], "past_state")
+        if len(sp) != 3 or not all(dims_equal(p, e) for p, e in zip(sp, state)):
+            raise fail(node, f"past_state {shape_str(sp)} must be [B,C,K-1] = {shape_str(state)}")
+    if attrs_of(node)["silu"] not in (0, 1):
+        raise fail(node, f"silu {attrs_of(node)['silu']} must be 0 or 1")
+    return [(tx, sx), (tx, state)]
+
+
+def _causal_conv_reference(inputs, attrs):
+    x, w = inputs[:2]
+    bias, past = (inputs[i] if len(inputs) > i else None for i in (2, 3))
+    k, length = w.shape[2], x.shape[2]
+    if past is None:
+        past = np.zeros(x.shape[:2] + (k - 1,), x.dtype)
+    p = np.concatenate([past, x], axis=2)
+    y = sum(w[None, :, 0, i, None].astype(np.float64) * p[:, :, i:i + length] for i in range(k))
+    if bias is not None:
+        y = y + bias[None, :, None]
+    y = y.astype(x.dtype)
+    if attrs["silu"]:
+        y32 = y.astype(np.float32)
+        y = (y32 * _sigmoid(y32)).astype(x.dtype)
+    return [y, np.ascontiguousarray(p[:, :, length:])]
+
+
+define("CausalConvWithState", 321, "conv", ("x: T", "w: T", "b?: T", "past_state?: T"), ("y: T", "present_state: T"),
+       {"silu": Attr("int", 0)}, types={"T": FLOATS}, infer=_causal_conv_infer, reference=_causal_conv_reference)

@@ -3,9 +3,10 @@ range is a runtime error), GatherElements, GatherND(batch_dims), ScatterElements
 and ScatterND (reduction 0 none, 1 add, 2 mul, 3 max, 4 min), OneHot(depth,
 axis), Range, TopK(k, axis, largest, sorted; ties keep the lower index first),
 Trilu(upper, k), CumSum and CumProd(axis, exclusive, reverse), ReverseSequence(batch_axis,
-time_axis; int64 sequence_lens in [0, time steps]). Every index is checked: out
-of range (after negative indices wrap) is an error naming the op, the index and
-the bound.
+time_axis; int64 sequence_lens in [0, time steps]), TensorScatter(axis, circular: a KV
+cache update, update's slab written at write_indices[batch] along axis, modulo the axis
+size when circular). Every index is checked: out of range (after negative indices wrap)
+is an error naming the op, the index and the bound.
 """
 from __future__ import annotations
 
@@ -312,6 +313,45 @@ def _cumulative_reference(fn):
     return reference
 
 
+def _tensor_scatter_infer(node, ins):
+    (t, sc), (_, su) = known(node, ins[0], "past_cache"), known(node, ins[1], "update")
+    if len(sc) < 2 or len(su) != len(sc):
+        raise fail(node, f"past_cache {shape_str(sc)} and update {shape_str(su)} must have one rank >= 2")
+    axis = normalize_axis(node, attrs_of(node)["axis"], len(sc))
+    if axis == 0:
+        raise fail(node, "axis must not be 0 (the batch axis)")
+    for a, (c, u) in enumerate(zip(sc, su)):
+        if is_sym(c) or is_sym(u):
+            continue
+        if (a != axis and int(c) != int(u)) or (a == axis and int(u) > int(c)):
+            raise fail(node, f"update {shape_str(su)} must match past_cache {shape_str(sc)} except along axis "
+                             f"{axis}, where it may be shorter")
+    if len(ins) > 2 and ins[2] is not None:
+        _, sw = known(node, ins[2], "write_indices")
+        if len(sw) != 1 or not dims_equal(sw[0], sc[0]):
+            raise fail(node, f"write_indices {shape_str(sw)} must be [batch] = [{sc[0]}]")
+    if attrs_of(node)["circular"] not in (0, 1):
+        raise fail(node, "circular must be 0 or 1")
+    return [(t, sc)]
+
+
+def _tensor_scatter_reference(inputs, attrs):
+    cache, update = inputs[:2]
+    axis = attrs["axis"] % cache.ndim
+    n, seq = cache.shape[axis], update.shape[axis]
+    wi = inputs[2] if len(inputs) > 2 and inputs[2] is not None else np.zeros(cache.shape[0], np.int64)
+    y = cache.copy()
+    for prefix in np.ndindex(cache.shape[:axis]):
+        for s in range(seq):
+            pos = int(wi[prefix[0]]) + s
+            if attrs["circular"]:
+                pos %= n
+            elif not 0 <= pos < n:
+                raise ValueError(f"write index {int(wi[prefix[0]])} + {seq} updates leave [0, {n}) (linear mode)")
+            y[prefix + (pos,)] = update[prefix + (s,)]
+    return [y]
+
+
 # T: data of any dtype (moved by size); I: int32/int64 indices. The arithmetic ops take
 # ONNX's type constraints restricted to pocketml's dtypes:
 _RANGE = ("float32", "float16", "int16", "int32", "int64")
@@ -381,3 +421,7 @@ def _reverse_sequence_reference(inputs, attrs):
 define("ReverseSequence", 206, "index", ("x: T", "sequence_lens: I64"), ("y: T",),
        {"batch_axis": Attr("int", 1), "time_axis": Attr("int", 0)}, types={"T": ANY, "I64": ("int64",)},
        infer=_reverse_sequence_infer, reference=_reverse_sequence_reference)
+# a KV-cache update; write_indices are int64 as ONNX defines them
+define("TensorScatter", 323, "index", ("past_cache: T", "update: T", "write_indices?: I64"), ("present_cache: T",),
+       {"axis": Attr("int", -2), "circular": Attr("int", 0)}, types={"T": ANY, "I64": ("int64",)},
+       infer=_tensor_scatter_infer, reference=_tensor_scatter_reference)

@@ -183,8 +183,11 @@ define("Cast", 38, "unary", ("x: T1",), ("y: T2",), {"to": Attr("int")}, types={
 def _bitcast_infer(node, ins):
     t, s = known(node, ins[0], "x")
     to = REGISTRY["BitCast"].attr(node, "to")
-    if to not in DTYPE_BY_CODE or np_dtype(DTYPE_BY_CODE[to]).itemsize != np_dtype(t).itemsize:
-        raise fail(node, f"attribute to={to} is not a dtype code of {t}'s width ({np_dtype(t).itemsize} bytes)")
+    if to not in DTYPE_BY_CODE:
+        raise fail(node, f"attribute to={to} is not a dtype code (supported: {DTYPE_BY_CODE})")
+    if np_dtype(DTYPE_BY_CODE[to]).itemsize != np_dtype(t).itemsize:
+        raise fail(node, f"BitCast keeps the element size: {t} ({np_dtype(t).itemsize} bytes) cannot become "
+                         f"{DTYPE_BY_CODE[to]} ({np_dtype(DTYPE_BY_CODE[to]).itemsize} bytes)")
     return [(DTYPE_BY_CODE[to], s)]
 
 

@@ -2,19 +2,22 @@
 compared with onnxruntime (the independent oracle): 3-D and 4-D Attention
 with masks, a KV cache and GQA; the qk_matmul_output output (modes 0-3),
 opset 24's nonpad_kv_seqlen, opset 25's sliding windows and float16;
-RotaryEmbedding; and the errors for what is not covered. (The einsum contractions attention code emits are in
+RotaryEmbedding; LinearAttention (every update rule, GQA, float16, its state carried
+across calls); and the errors for what is not covered. (The einsum contractions attention code emits are in
 test_matmul.py, LayerNormalization/RMSNormalization in test_norm.py.)"""
 from __future__ import annotations
 
 import numpy as np
+import onnxruntime as ort
 import pytest
+from onnx import helper
 
 import pocketml
 from onnx import TensorProto
 
 from pocketml.errors import PocketMLError, UnsupportedOpError
 
-from .runtime_check import RNG_N as RNG, close_all, op_model, randn, run_both
+from .runtime_check import RNG_N as RNG, T, close_all, op_model, randn, run_both
 
 
 @pytest.mark.parametrize("attrs,mask,past", [
@@ -177,3 +180,89 @@ def test_attention_symbolic_past_with_causal_or_window_is_a_clear_error(attrs):
         dims[2].dim_param = "past"
     with pytest.raises(UnsupportedOpError, match="symbolic past length"):
         pocketml.convert(model)
+# ---- LinearAttention (opset 27) ---------------------------------------------------------------------
+
+def _linear_model(inputs, opset=27, dynamic_t=False, **attrs):
+    """One LinearAttention node over i0..i5 (None: absent), outputs o0 (y) and o1 (present_state);
+    dynamic_t: the token count is a symbolic dim "T"."""
+    names = [f"i{k}" if a is not None else "" for k, a in enumerate(inputs)]
+    node = helper.make_node("LinearAttention", names, ["o0", "o1"], **attrs)
+    shape = lambda a: [a.shape[0], "T", a.shape[2]] if dynamic_t and a.ndim == 3 else a.shape
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, T[a.dtype], shape(a))
+                                            for n, a in zip(names, inputs) if n],
+                              [helper.make_tensor_value_info(o, T[inputs[0].dtype], None) for o in ("o0", "o1")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+def _linear_inputs(b, t, hq, hkv, dk, dv, rule, decay_n, beta_n, past, dtype=np.float32):
+    q, k, v = randn(b, t, hq * dk), randn(b, t, hkv * dk) / np.sqrt(dk), randn(b, t, hkv * dv)
+    decay = -np.abs(randn(b, t, decay_n)) * 0.5 if rule in ("gated", "gated_delta") else None
+    beta = 1.0 / (1.0 + np.exp(-randn(b, t, beta_n))) if rule in ("delta", "gated_delta") else None
+    state = randn(b, hkv, dk, dv) if past else None
+    return [None if a is None else a.astype(dtype) for a in (q, k, v, state, decay, beta)]
+
+
+@pytest.mark.parametrize("rule", ["linear", "gated", "delta", "gated_delta"])
+@pytest.mark.parametrize("hq,hkv,per_key,beta_shared", [(2, 2, False, False), (4, 2, True, False),
+                                                        (3, 1, True, True), (4, 4, False, True)])
+@pytest.mark.parametrize("past", [False, True])
+def test_linear_attention_vs_onnxruntime(rule, hq, hkv, per_key, beta_shared, past):
+    dk, dv = 5, 3
+    ins = _linear_inputs(2, 6, hq, hkv, dk, dv, rule, hkv * dk if per_key else hkv, 1 if beta_shared else hkv, past)
+    attrs = {"q_num_heads": hq, "kv_num_heads": hkv, "update_rule": rule}
+    if rule == "gated":
+        attrs["scale"] = 0.3
+    got, ref, _ = run_both(_linear_model(ins, **attrs), ins, threads=2)
+    assert got[1].shape == (2, hkv, dk, dv)
+    close_all(got, ref)
+
+
+def test_linear_attention_float16_vs_onnxruntime():
+    ins = _linear_inputs(2, 5, 4, 2, 8, 4, "gated_delta", 2 * 8, 2, True, dtype=np.float16)
+    got, ref, _ = run_both(_linear_model(ins, q_num_heads=4, kv_num_heads=2), ins)
+    assert [g.dtype for g in got] == [np.float16, np.float16]
+    close_all([g.astype(np.float32) for g in got], [r.astype(np.float32) for r in ref], rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("rule", ["linear", "gated_delta"])
+def test_linear_attention_state_carries_across_calls(rule):
+    """Prefill then decode: the present_state of one run fed back as past_state; each call
+    matches onnxruntime and the two calls match one call over all tokens."""
+    b, hq, hkv, dk, dv = 2, 4, 2, 4, 3
+    full = _linear_inputs(b, 5, hq, hkv, dk, dv, rule, hkv, hkv, True)
+    attrs = {"q_num_heads": hq, "kv_num_heads": hkv, "update_rule": rule}
+    model = _linear_model(full, dynamic_t=True, **attrs)
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = lambda ins: {f"i{k}": a for k, a in enumerate(ins) if a is not None}
+    state, ys = full[3], []
+    for t0, t1 in ((0, 3), (3, 4), (4, 5)):  # prefill of 3 tokens, then two decode steps
+        ins = [a[:, t0:t1] if k in (0, 1, 2, 4, 5) and a is not None else a for k, a in enumerate(full)]
+        ins[3] = state
+        got, ref = list(session.run(feeds(ins)).values()), oracle.run(None, feeds(ins))
+        close_all(got, ref)
+        state = got[1]
+        ys.append(got[0])
+    whole = list(session.run(feeds(full)).values())
+    close_all([np.concatenate(ys, axis=1), state], whole)
+
+
+@pytest.mark.parametrize("rule,drop,match", [("gated", 4, "needs decay"), ("linear", None, "takes no beta"),
+                                             ("chunked", None, "update_rule")])
+def test_linear_attention_bad_rule_is_a_clear_error(rule, drop, match):
+    ins = _linear_inputs(1, 2, 2, 2, 4, 4, "gated_delta", 2, 2, False)
+    if drop is not None:
+        ins[drop] = None
+    if rule == "linear":
+        ins[4] = None
+    with pytest.raises(PocketMLError, match=match):
+        pocketml.convert(_linear_model(ins, q_num_heads=2, kv_num_heads=2, update_rule=rule))
+
+
+def test_linear_attention_bad_shapes_are_clear_errors():
+    ins = _linear_inputs(1, 2, 2, 2, 4, 4, "linear", 2, 2, True)
+    with pytest.raises(PocketMLError, match="multiple of kv_num_heads"):
+        pocketml.convert(_linear_model(ins, q_num_heads=3, kv_num_heads=2, update_rule="linear"))
+    ins[3] = randn(1, 2, 4, 3)
+    with pytest.raises(PocketMLError, match="past_state"):
+        pocketml.convert(_linear_model(ins, q_num_heads=2, kv_num_heads=2, update_rule="linear"))

@@ -2,20 +2,23 @@
 Col2Im through the C runtime.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
-(helpers.check).
+(helpers.check). CausalConvWithState runs through the C runtime against onnxruntime
+(runtime_check.run_both), float16 and its state carried across calls included.
 """
 from __future__ import annotations
 
 import numpy as np
+import onnxruntime as ort
 import pytest
+
+from onnx import helper
 
 import pocketml
 from pocketml.converters.onnx import import_onnx
-
-from pocketml.errors import UnsupportedOpError
+from pocketml.errors import PocketMLError, UnsupportedOpError
 
 from .helpers import check, one_node, ops_of, rand
-from .runtime_check import model_of
+from .runtime_check import T, close_all, model_of, randn, run_both
 from .typed_check import check_typed, small
 
 
@@ -131,3 +134,62 @@ def test_col2im_rejects(image, block, attrs, message):
     session = pocketml.Session(pocketml.convert(model_of("Col2Im", feeds, attrs, opset=18)))
     with pytest.raises(pocketml.PocketMLError, match=message):
         session.run(feeds)
+# ---- CausalConvWithState (opset 27), run by the C runtime ------------------------------------------
+
+def _causal_model(inputs, activation=None, dynamic_len=False):
+    """One CausalConvWithState over i0..i3 (None: absent), outputs o0 (y) and o1 (present_state)."""
+    names = [f"i{k}" if a is not None else "" for k, a in enumerate(inputs)]
+    attrs = {"activation": activation} if activation else {}
+    node = helper.make_node("CausalConvWithState", names, ["o0", "o1"], **attrs)
+    shape = lambda k, a: [a.shape[0], a.shape[1], "L"] if dynamic_len and k == 0 else a.shape
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, T[a.dtype], shape(k, a))
+                                            for k, (n, a) in enumerate(zip(names, inputs)) if n],
+                              [helper.make_tensor_value_info(o, T[inputs[0].dtype], None) for o in ("o0", "o1")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 27)], ir_version=10)
+
+
+@pytest.mark.parametrize("b,c,length,k", [(2, 4, 8, 4), (1, 1, 6, 4), (2, 3, 2, 5), (3, 5, 7, 1), (1, 130, 33, 3)])
+@pytest.mark.parametrize("bias,past", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("activation", [None, "silu", "swish"])
+def test_causal_conv_with_state_vs_onnxruntime(b, c, length, k, bias, past, activation):
+    ins = [randn(b, c, length), randn(c, 1, k), randn(c) if bias else None, randn(b, c, k - 1) if past else None]
+    got, ref, _ = run_both(_causal_model(ins, activation), ins, threads=2)
+    assert got[1].shape == (b, c, k - 1)
+    close_all(got, ref)
+
+
+@pytest.mark.parametrize("activation", [None, "silu"])
+def test_causal_conv_with_state_float16_vs_onnxruntime(activation):
+    ins = [a.astype(np.float16) for a in (randn(2, 6, 9), randn(6, 1, 4), randn(6), randn(2, 6, 3))]
+    got, ref, _ = run_both(_causal_model(ins, activation), ins)
+    assert [g.dtype for g in got] == [np.float16, np.float16]
+    np.testing.assert_array_equal(got[1], ref[1])
+    np.testing.assert_allclose(got[0].astype(np.float32), ref[0].astype(np.float32), rtol=2e-3, atol=2e-3)
+
+
+def test_causal_conv_with_state_carries_across_calls():
+    """Prefill, then decode steps feeding present_state back as past_state: each call matches
+    onnxruntime, and the calls together match one call over the whole sequence."""
+    x, w, bias = randn(2, 3, 9), randn(3, 1, 4), randn(3)
+    model = _causal_model([x, w, bias, randn(2, 3, 3)], "silu", dynamic_len=True)
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    state, ys = np.zeros((2, 3, 3), np.float32), []
+    for t0, t1 in ((0, 5), (5, 6), (6, 7), (7, 9)):
+        feeds = {"i0": np.ascontiguousarray(x[:, :, t0:t1]), "i1": w, "i2": bias, "i3": state}
+        got = list(session.run(feeds).values())
+        close_all(got, oracle.run(None, feeds))
+        state = got[1]
+        ys.append(got[0])
+    whole = list(session.run({"i0": x, "i1": w, "i2": bias, "i3": np.zeros((2, 3, 3), np.float32)}).values())
+    close_all([np.concatenate(ys, axis=2), state], whole)
+
+
+def test_causal_conv_with_state_errors_are_clear():
+    x, w = randn(1, 2, 5), randn(2, 1, 3)
+    with pytest.raises(UnsupportedOpError, match="activation='gelu'"):
+        pocketml.convert(_causal_model([x, w, None, None], "gelu"))
+    with pytest.raises(PocketMLError, match="past_state"):
+        pocketml.convert(_causal_model([x, w, None, randn(1, 2, 3)]))
+    with pytest.raises(PocketMLError, match=r"\[C,1,K\]"):
+        pocketml.convert(_causal_model([x, randn(3, 1, 3), None, None]))

@@ -5,7 +5,9 @@ ScatterElements and ScatterND fed an out-of-range index through Session fail
 with a RuntimeFailure naming the node, the op, the index value and the valid
 range. OneHot is the op ONNX defines differently: an out-of-range index gives
 an all-off row (checked against onnxruntime). Gather of constants folds at
-import (helpers.check: the IR's numpy references against onnxruntime)."""
+import (helpers.check: the IR's numpy references against onnxruntime). TensorScatter (every
+dtype, both modes, any axis, a cache fed back across calls) runs the C runtime against
+onnxruntime, and an update past the end in linear mode is a clear error."""
 from __future__ import annotations
 
 import numpy as np
@@ -18,6 +20,7 @@ import pocketml
 from pocketml.errors import PocketMLError
 
 from .helpers import check, i64, one_node, rand
+from .runtime_check import check_runtime, model_of as feeds_model, values
 from .typed_check import check_typed, small
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
@@ -201,3 +204,52 @@ def test_reverse_sequence_length_out_of_range_is_a_runtime_error():
     with pytest.raises(PocketMLError, match=r"'rev'.*ReverseSequence.*sequence_lens\[1\] = 5 is out of range"):
         sess.run({"x": x, "lens": np.array([2, 5], np.int64)})
     np.testing.assert_array_equal(sess.run({"x": x, "lens": np.array([4, 0], np.int64)})["y"][:, 1], x[:, 1])
+# ---- TensorScatter (opset 24): a KV-cache update ------------------------------------------------------
+_TS_DTYPES = [np.float32, np.float16, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
+              np.uint64, np.bool_]
+
+
+@pytest.mark.parametrize("dtype", _TS_DTYPES)
+def test_tensor_scatter_every_dtype(dtype):
+    cache, update = values((2, 3, 6, 4), dtype), values((2, 3, 2, 4), dtype)
+    feeds = {"past_cache": cache, "update": update, "write_indices": np.array([1, 4], np.int64)}
+    check_runtime(feeds_model("TensorScatter", feeds, opset=24), feeds)
+
+
+@pytest.mark.parametrize("shape,upd_len,axis,mode,wi", [
+    ((2, 1, 4, 5), 1, -2, "linear", [0, 3]), ((2, 1, 4, 5), 2, -2, "circular", [3, 7]),
+    ((3, 4, 5), 2, 1, "linear", None), ((3, 4, 5), 4, 1, "circular", [2, 0, 5]),
+    ((2, 3, 7), 3, -1, "linear", [4, 0]), ((2, 2, 3, 6, 2), 5, 3, "circular", [5, 1]),
+    ((1, 5), 5, 1, "linear", [0]), ((2, 3, 4), 0, 1, "linear", [3, 3]),
+])
+def test_tensor_scatter_vs_onnxruntime(shape, upd_len, axis, mode, wi):
+    ax = axis % len(shape)
+    cache = values(shape, np.float32)
+    update = values(shape[:ax] + (upd_len,) + shape[ax + 1:], np.float32)
+    feeds = {"past_cache": cache, "update": update}
+    if wi is not None:
+        feeds["write_indices"] = np.array(wi, np.int64)
+    check_runtime(feeds_model("TensorScatter", feeds, {"axis": axis, "mode": mode}, opset=24), feeds)
+
+
+def test_tensor_scatter_cache_grows_across_calls():
+    """Decode steps: each call writes one token after the last valid one, present fed back as past."""
+    cache = np.zeros((2, 2, 6, 3), np.float32)
+    feeds = {"past_cache": cache, "update": values((2, 2, 1, 3), np.float32),
+             "write_indices": np.array([0, 2], np.int64)}
+    model = feeds_model("TensorScatter", feeds, opset=24)
+    session = pocketml.Session(pocketml.convert(model))
+    oracle_s = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for step in range(3):
+        feeds["update"] = values((2, 2, 1, 3), np.float32)
+        got = session.run(feeds)["y0"]
+        np.testing.assert_array_equal(got, oracle_s.run(None, feeds)[0])
+        feeds["past_cache"], feeds["write_indices"] = got, feeds["write_indices"] + 1
+
+
+def test_tensor_scatter_linear_overflow_is_a_clear_error():
+    feeds = {"past_cache": values((2, 1, 4, 5), np.float32), "update": values((2, 1, 2, 5), np.float32),
+             "write_indices": np.array([0, 3], np.int64)}
+    session = pocketml.Session(pocketml.convert(feeds_model("TensorScatter", feeds, opset=24)))
+    with pytest.raises(PocketMLError, match=r"write_indices\[1\] = 3 .*linear"):
+        session.run(feeds)

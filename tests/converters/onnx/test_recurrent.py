@@ -4,7 +4,9 @@ initializers (packed once at load) and as graph inputs (packed per run),
 optional inputs and outputs left out, sequence_lens, activations with
 alpha/beta, clip, linear_before_reset, input_forget; the registry reference
 (run_graph) and both kernel paths (scalar reference, optimized at 1 and 2
-threads) must all agree with onnxruntime.
+threads) must all agree with onnxruntime. Scan (unrolled at import): state and
+scan inputs on any axis, both directions, stacked outputs on any axis, body
+initializers and outer-scope reads, against onnxruntime.
 """
 from __future__ import annotations
 
@@ -192,3 +194,71 @@ def test_wrong_weight_shape_is_a_clear_error():
     model.graph.node[0].attribute[0].i = 4  # hidden_size no longer matches W and R
     with pytest.raises(ConversionError, match="my_lstm.*W shape"):
         import_onnx(model)
+
+
+# ---- Scan (opset 9+), unrolled at import ---------------------------------------------------------------
+F32 = TensorProto.FLOAT
+
+
+def _scan_model(in_axes, in_dirs, out_axes, out_dirs, opset=21):
+    """state s [2, 3] and scan inputs x [.., L, ..] (scan axis in_axes[0]) and y [L, 3]: each step
+    s' = s * w + x_t (w an outer-scope value), out0 = s' + y_t (Add of a body initializer too),
+    out1 = x_t * 2; outputs: final s, the stacked out0 and out1."""
+    body = helper.make_graph(
+        [helper.make_node("Mul", ["s_in", "w"], ["sw"]), helper.make_node("Add", ["sw", "x_t"], ["s_out"]),
+         helper.make_node("Add", ["s_out", "y_t"], ["o0a"]), helper.make_node("Add", ["o0a", "bias"], ["o0"]),
+         helper.make_node("Mul", ["x_t", "two"], ["o1"])], "body",
+        [helper.make_tensor_value_info("s_in", F32, [2, 3]), helper.make_tensor_value_info("x_t", F32, [2, 3]),
+         helper.make_tensor_value_info("y_t", F32, [3])],
+        [helper.make_tensor_value_info(n, F32, None) for n in ("s_out", "o0", "o1")],
+        initializer=[numpy_helper.from_array(np.array([0.5, -1.0, 2.0], np.float32), "bias"),
+                     numpy_helper.from_array(np.array(2.0, np.float32), "two")])
+    node = helper.make_node("Scan", ["s", "x", "y"], ["s_final", "out0", "out1"], body=body, num_scan_inputs=2,
+                            scan_input_axes=in_axes, scan_input_directions=in_dirs, scan_output_axes=out_axes,
+                            scan_output_directions=out_dirs)
+    x_shape = [2, 3]
+    x_shape.insert(in_axes[0] % 3, 5)
+    y_shape = [5, 3] if in_axes[1] % 2 == 0 else [3, 5]
+    graph = helper.make_graph([node], "scan", [
+        helper.make_tensor_value_info("s", F32, [2, 3]), helper.make_tensor_value_info("x", F32, x_shape),
+        helper.make_tensor_value_info("y", F32, y_shape), helper.make_tensor_value_info("w", F32, [2, 3])],
+        [helper.make_tensor_value_info(n, F32, None) for n in ("s_final", "out0", "out1")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+@pytest.mark.parametrize("in_axes,in_dirs,out_axes,out_dirs", [
+    ([0, 0], [0, 0], [0, 0], [0, 0]), ([1, 0], [1, 0], [1, 2], [0, 1]), ([2, 1], [0, 1], [-1, 0], [1, 1]),
+    ([-1, -1], [1, 1], [0, 1], [0, 0])])
+def test_scan_vs_onnxruntime(in_axes, in_dirs, out_axes, out_dirs):
+    model = _scan_model(in_axes, in_dirs, out_axes, out_dirs)
+    x_shape = [2, 3]
+    x_shape.insert(in_axes[0] % 3, 5)
+    feeds = {"s": RNG.standard_normal((2, 3)).astype(np.float32),
+             "x": RNG.standard_normal(x_shape).astype(np.float32),
+             "y": RNG.standard_normal((5, 3) if in_axes[1] % 2 == 0 else (3, 5)).astype(np.float32),
+             "w": RNG.standard_normal((2, 3)).astype(np.float32)}
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    got = Session(Model(optimize(import_onnx(model))), threads=2).run(feeds)
+    for name, w in zip(("s_final", "out0", "out1"), want):
+        np.testing.assert_allclose(got[name], w, rtol=1e-5, atol=1e-6)
+
+
+def test_scan_needs_a_static_length_and_opset_9():
+    model = _scan_model([0, 0], [0, 0], [0, 0], [0, 0])
+    model.graph.input[1].type.tensor_type.shape.dim[0].dim_param = "L"
+    with pytest.raises(UnsupportedOpError, match="static length"):
+        import_onnx(model)
+
+
+def test_scan_body_reads_an_outer_initializer():
+    """w read only inside the body: an initializer the outer graph's nodes never read."""
+    model = _scan_model([0, 0], [0, 0], [0, 0], [0, 0])
+    w = RNG.standard_normal((2, 3)).astype(np.float32)
+    model.graph.initializer.append(numpy_helper.from_array(w, "w"))
+    del model.graph.input[3]
+    feeds = {"s": RNG.standard_normal((2, 3)).astype(np.float32), "x": RNG.standard_normal((5, 2, 3)).astype(np.float32),
+             "y": RNG.standard_normal((5, 3)).astype(np.float32)}
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    got = Session(Model(optimize(import_onnx(model)))).run(feeds)
+    for name, w_ in zip(("s_final", "out0", "out1"), want):
+        np.testing.assert_allclose(got[name], w_, rtol=1e-5, atol=1e-6)

@@ -2,7 +2,7 @@
 Constant and ConstantOfShape/Shape, across the attribute-vs-input opsets.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
-(helpers.check).
+(helpers.check). BitCast runs through the C runtime against onnxruntime, every same-size pair.
 """
 from __future__ import annotations
 
@@ -394,3 +394,35 @@ def test_center_crop_pad_rejects_bad_shape():
     for target, message in [((1, 2, 3), "one value per axis"), ((-1, 2), "non-negative")]:
         with pytest.raises(pocketml.PocketMLError, match=message):
             import_onnx(one_node("CenterCropPad", {"x": x}, inits={"shape": i64(*target)}, opset=18))
+# ---- BitCast (opset 26), run by the C runtime ---------------------------------------------------------
+_BY_SIZE = [("int8", "uint8", "bool"), ("float16", "int16", "uint16"), ("float32", "int32", "uint32"),
+            ("int64", "uint64")]
+
+
+@pytest.mark.parametrize("src,dst", [(a, b) for group in _BY_SIZE for a in group for b in group if a != b])
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 4)])
+def test_bitcast_vs_onnxruntime(src, dst, shape):
+    size = np.dtype(src).itemsize
+    raw = np.random.default_rng(size).integers(0, 2 if "bool" in (src, dst) else 256, (*shape, size), dtype=np.uint8)
+    x = raw.view(src).reshape(shape)  # any bit pattern, NaNs included; 0/1 bytes where bool is involved
+    node = helper.make_node("BitCast", ["x"], ["y"], to=helper.np_dtype_to_tensor_dtype(np.dtype(dst)))
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", T[x.dtype], shape)],
+                              [helper.make_tensor_value_info("y", T[np.dtype(dst)], shape)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)], ir_version=10)
+    want = oracle(model, {"x": x})[0]
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})["y"]
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got.reshape(-1).view(np.uint8), want.reshape(-1).view(np.uint8))
+
+
+def test_bitcast_size_change_and_double_are_clear_errors():
+    node = helper.make_node("BitCast", ["x"], ["y"], to=TensorProto.INT64)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT64, [3])])
+    with pytest.raises(pocketml.PocketMLError, match="element size"):
+        pocketml.convert(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)], ir_version=10))
+    node = helper.make_node("BitCast", ["x"], ["y"], to=TensorProto.DOUBLE)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", TensorProto.INT64, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [3])])
+    with pytest.raises(UnsupportedOpError, match="DOUBLE"):
+        pocketml.convert(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)], ir_version=10))

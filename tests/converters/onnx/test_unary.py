@@ -1,5 +1,5 @@
 """ONNX unary ops import: activations and math, Clip across opsets, Dropout, Cast/CastLike, the predicates,
-rounding/trigonometric/erf ops and Gelu; every dtype ONNX allows for them (float16 and the integer types run
+rounding/trigonometric/erf ops, Gelu and SwiGLU (as Swish * B); every dtype ONNX allows for them (float16 and the integer types run
 the typed kernels).
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
@@ -294,3 +294,25 @@ def test_bitcast_reinterprets_the_bytes(src, dst):
     got = pocketml.Session(pocketml.convert(model)).run({"x": x})["y0"]
     assert got.dtype == dst and got.shape == x.shape
     np.testing.assert_array_equal(got.view(np.uint8), x.view(np.uint8).reshape(got.view(np.uint8).shape))
+# ---- SwiGLU (opset 28): its function body, Swish(A, alpha) * B -------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("shape", [(2, 4), (1,), (3, 5, 130), ()])
+@pytest.mark.parametrize("alpha", [None, 0.5, 1.702])
+def test_swiglu_vs_onnx_reference(dtype, shape, alpha):
+    """onnxruntime has no Swish(24) kernel: onnx's reference evaluator is the oracle."""
+    a, b = (np.asarray(RNG.standard_normal(shape) * 3, dtype) for _ in range(2))
+    attrs = {} if alpha is None else {"alpha": alpha}
+    model = model_of("SwiGLU", {"a": a, "b": b}, attrs, opset=28)
+    assert ops_of(import_onnx(model)) == ["Swish", "Mul"]
+    tol = 2e-3 if dtype == np.float16 else 1e-5
+    check_runtime(model, {"a": a, "b": b}, rtol=tol, atol=tol)
+
+
+def test_swiglu_shapes_must_match():
+    node = helper.make_node("SwiGLU", ["a", "b"], ["y"])
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("a", F, [2, 4]),
+                                            helper.make_tensor_value_info("b", F, [1, 4])],
+                              [helper.make_tensor_value_info("y", F, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 28)], ir_version=10)
+    with pytest.raises(pocketml.PocketMLError, match="same shape"):
+        pocketml.convert(model)

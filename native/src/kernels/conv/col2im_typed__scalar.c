@@ -47,7 +47,19 @@ static int64_t c2i_column(const pml_col2im_params *p, const int64_t *pos, int64_
             }                                                                                                 \
         }                                                                                                     \
     }                                                                                                         \
-    const pml_conv_typed pml_##D##_conv_typed__scalar = {.col2im = pml_##D##_col2im__scalar};
+    const pml_conv_typed pml_##D##_conv_typed__scalar = {.col2im = pml_##D##_col2im__scalar, PML_CAUSAL_##D};
+
+/* the causal conv kernels (causal_conv_typed__scalar.c) exist for the float dtypes */
+#define PML_CAUSAL_f32 .causal_conv = pml_f32_causal_conv__scalar
+#define PML_CAUSAL_f16 .causal_conv = pml_f16_causal_conv__scalar
+#define PML_CAUSAL_s8
+#define PML_CAUSAL_u8
+#define PML_CAUSAL_s16
+#define PML_CAUSAL_u16
+#define PML_CAUSAL_s32
+#define PML_CAUSAL_u32
+#define PML_CAUSAL_s64
+#define PML_CAUSAL_u64
 
 PML_COL2IM(f32, float, float, f32)
 PML_COL2IM(f16, uint16_t, float, f16)

@@ -1,8 +1,10 @@
 /*
- * kernels/conv/conv_typed.h — the conv family's type-generic scalar kernels, reached
- * through ctx->config->typed.conv[dtype] (see kernels/config.h): Col2Im over every
- * numeric dtype (float16 sums in float32 and rounds once; integers sum in 64 bits
- * and wrap to the dtype).
+ * kernels/conv/conv_typed.h — the conv family's type-generic scalar kernels, one table per
+ * dtype, reached through ctx->config->typed.conv[dtype] (see kernels/config.h): Col2Im over
+ * every numeric dtype (float16 sums in float32 and rounds once; integers sum in 64 bits and
+ * wrap to the dtype) and CausalConvWithState over float32 and float16 (float16 loads to
+ * float32; see its kernel for where it rounds). The tables are defined with the Col2Im kernels
+ * (col2im_typed__scalar.c); the causal conv kernels live in causal_conv_typed__scalar.c.
  */
 #ifndef PML_KERNELS_CONV_TYPED_H
 #define PML_KERNELS_CONV_TYPED_H
@@ -25,9 +27,23 @@ typedef struct pml_col2im_params {
  * entries that land on it (so it is written once, no accumulation across threads). */
 typedef void (*pml_col2im_fn)(const pml_col2im_params *p, const void *x, void *y, int64_t p0, int64_t p1);
 
+/* Rows [r0, r1) of a causal depthwise convolution over x [B*C rows, len] with w [C, k]
+ * (row r is channel r % c): the row p = past [k-1] (NULL: zeros) followed by x's row,
+ * y[t] = bias[c] (NULL: 0) + sum_i w[c, i] p[t + i], then y * sigmoid(y) when silu;
+ * present's row [k-1] = the last k-1 elements of p. */
+typedef void (*pml_causal_conv_fn)(size_t r0, size_t r1, size_t c, size_t len, size_t k, const void *x,
+                                   const void *w, const void *bias, const void *past, int silu, void *y,
+                                   void *present);
+
 typedef struct pml_conv_typed {
     pml_col2im_fn col2im;
+    pml_causal_conv_fn causal_conv; /* NULL for the integer dtypes */
 } pml_conv_typed;
+
+void pml_f32_causal_conv__scalar(size_t r0, size_t r1, size_t c, size_t len, size_t k, const void *x, const void *w,
+                                 const void *bias, const void *past, int silu, void *y, void *present);
+void pml_f16_causal_conv__scalar(size_t r0, size_t r1, size_t c, size_t len, size_t k, const void *x, const void *w,
+                                 const void *bias, const void *past, int silu, void *y, void *present);
 
 extern const pml_conv_typed pml_f32_conv_typed__scalar, pml_f16_conv_typed__scalar, pml_s8_conv_typed__scalar,
     pml_u8_conv_typed__scalar, pml_s16_conv_typed__scalar, pml_u16_conv_typed__scalar, pml_s32_conv_typed__scalar,

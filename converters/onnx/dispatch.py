@@ -1,0 +1,43 @@
+"""One ONNX node through its handler: the step the graph walk (importer.py) repeats, and
+that Scan (ops_recurrent.py) repeats for every node of its body in every iteration.
+
+It checks the domain and that a handler exists, materialises symbolic shape tensors
+that reach handlers which do not take them, checks every input was produced before
+use, runs the handler and checks that it produced every output something reads.
+"""
+from __future__ import annotations
+
+from pocketml.errors import ConversionError, UnsupportedOpError
+
+from .context import HANDLERS, Context, OnnxNode
+from .params import materialize
+
+DEFAULT_DOMAINS = ("", "ai.onnx")
+
+
+def supported_ops() -> list:
+    return sorted(HANDLERS)
+
+
+def convert_node(ctx: Context, node: OnnxNode) -> None:
+    graph = ctx.graph
+    outer, ctx.node = ctx.node, node
+    if node.domain not in DEFAULT_DOMAINS:
+        raise UnsupportedOpError(f"{node.where()}: domain {node.domain!r} is not supported (only the "
+                                 f"default ai.onnx domain); supported ops: {', '.join(supported_ops())}")
+    fn = HANDLERS.get(node.op_type)
+    if fn is None:
+        raise UnsupportedOpError(f"{node.where()}, domain 'ai.onnx': op {node.op_type} is not supported; "
+                                 f"supported ops: {', '.join(supported_ops())}")
+    for i in node.inputs:
+        if i in ctx.shape_values and not fn.shape_aware:
+            # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
+            # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
+            materialize(ctx, i, in_place=True)
+        if i and i not in graph.values and i not in ctx.shape_values:
+            raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
+    fn(ctx, node)
+    for out in node.outputs:
+        if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values:
+            raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
+    ctx.node = outer
