@@ -21,6 +21,7 @@ import tflite
 from . import dtypes
 from .converters.onnx.context import HANDLERS as ONNX_HANDLERS
 from .converters.onnx.importer import MIN_OPSET
+from .converters.tflite import importer as _tflite_importer  # noqa: F401  (registers every TFLite handler)
 from .converters.tflite.context import HANDLERS as TFLITE_HANDLERS
 from .ops import REGISTRY
 
