@@ -66,6 +66,9 @@ def window_geometry(ctx: Context, node: OnnxNode, x: str, kernel: list, nd: int,
             raise ctx.error(f"pads {pads} need {2 * nd} values")
     elif auto_pad == "VALID":
         pads = [0] * (2 * nd)
+    elif auto_pad in ("SAME_UPPER", "SAME_LOWER") and not transpose_conv and \
+            any(isinstance(d, str) for d in ctx.shape(x)[2:]):
+        pads = [0] * (2 * nd)  # symbolic: the IR op pads each concrete size itself (auto_pad_code)
     elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         spatial = ctx.shape(x)[2:]
         begin, end = [], []
@@ -90,3 +93,12 @@ def window_geometry(ctx: Context, node: OnnxNode, x: str, kernel: list, nd: int,
     if nd == 1:
         pads = [0, pads[0], 0, pads[1]]
     return as_2d(strides, nd, 1), as_2d(dilations, nd, 1), pads
+
+
+def auto_pad_code(ctx: Context, node: OnnxNode, x: str) -> dict:
+    """{"auto_pad": 1 SAME_UPPER / 2 SAME_LOWER} when SAME padding meets symbolic spatial dims (the
+    IR op then pads each concrete size itself; window_geometry returned zero pads), else {}."""
+    auto_pad = node.attrs.get("auto_pad", "NOTSET")
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER") or not any(isinstance(d, str) for d in ctx.shape(x)[2:]):
+        return {}
+    return {"auto_pad": 1 if auto_pad == "SAME_UPPER" else 2}

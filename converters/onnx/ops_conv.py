@@ -11,7 +11,7 @@ CausalConvWithState (opset 27) maps one to one: it stays in ONNX's [B, C, L] lay
 from __future__ import annotations
 
 from .context import Context, OnnxNode, handler
-from .layout import as_2d, from_nhwc, spatial_rank, to_nhwc, window_geometry
+from .layout import as_2d, auto_pad_code, from_nhwc, spatial_rank, to_nhwc, window_geometry
 from .params import const_or_name
 
 
@@ -39,7 +39,8 @@ def conv(ctx: Context, node: OnnxNode) -> None:
     nd = spatial_rank(ctx, x, "Conv")
     kernel = _kernel(ctx, node, w, nd)
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, nd)
-    attrs = {"strides": strides, "dilations": dilations, "pads": pads, "group": int(node.attrs.get("group", 1))}
+    attrs = {"strides": strides, "dilations": dilations, "pads": pads, "group": int(node.attrs.get("group", 1)),
+             **auto_pad_code(ctx, node, x)}
     y = ctx.emit1("Conv", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
     from_nhwc(ctx, y, node.output(0), nd + 2)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .context import Context, OnnxNode, handler
-from .layout import as_2d, from_nhwc, spatial_rank, to_nhwc, window_geometry
+from .layout import as_2d, auto_pad_code, from_nhwc, spatial_rank, to_nhwc, window_geometry
 
 
 @handler("MaxPool", "AveragePool", "LpPool")
@@ -31,7 +31,7 @@ def pool(ctx: Context, node: OnnxNode) -> None:
     kernel = [int(k) for k in node.attrs["kernel_shape"]]
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, nd)
     attrs = {"kernel": as_2d(kernel, nd, 1), "strides": strides, "dilations": dilations, "pads": pads,
-             "ceil_mode": int(node.attrs.get("ceil_mode", 0))}
+             "ceil_mode": int(node.attrs.get("ceil_mode", 0)), **auto_pad_code(ctx, node, x)}
     if node.op_type == "AveragePool":
         attrs["count_include_pad"] = int(node.attrs.get("count_include_pad", 0))
     if node.op_type == "LpPool":
@@ -95,7 +95,7 @@ def _pool_3d(ctx: Context, node: OnnxNode, x: str) -> None:
     """A 3-D pool as two separable 2-D pools (see the module docstring)."""
     kernel = [int(k) for k in node.attrs["kernel_shape"]]
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, 3)
-    attrs = _pool_attrs(node)
+    attrs = {**_pool_attrs(node), **auto_pad_code(ctx, node, x)}  # SAME is per axis: each stage pads its own
     c = ctx.shape(x)[1]
     hw = ctx.emit1(node.op_type, [to_nhwc(ctx, _reshape_parts(ctx, x, [(x, 0, 1), (x, 1, 3), (x, 3, 4), (x, 4, 5)], "hw"))],
                    attrs={**attrs, "kernel": kernel[1:], "strides": strides[1:], "dilations": dilations[1:],

@@ -121,6 +121,12 @@ static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_
     g->oph = opad[0], g->opw = opad[1];
     g->group = group;
     g->kh = w->dims[1], g->kw = w->dims[2];
+    int64_t auto_pad = 0; /* 1 SAME_UPPER, 2 SAME_LOWER: the pads follow this input's size */
+    if (!transpose && (s = pml_attr_int_checked(ctx, "auto_pad", 0, 0, 2, &auto_pad))) return s;
+    if (auto_pad) {
+        pml_same_pads(g->h, g->kh, g->sh, g->dh, auto_pad == 2, &g->pt, &g->pb);
+        pml_same_pads(g->w, g->kw, g->sw, g->dw, auto_pad == 2, &g->pl, &g->pr);
+    }
     pml_shape_str(x->rank, x->dims, bx, sizeof bx);
     pml_shape_str(w->rank, w->dims, bw, sizeof bw);
     if (g->h < 1 || g->w < 1 || g->cin < 1)

@@ -76,6 +76,12 @@ static pml_status pool_parse(const pml_kernel_ctx *ctx, pml_pool_geom *g) {
     if (op == PML_OP_AVERAGEPOOL && (s = pml_attr_int_checked(ctx, "count_include_pad", 0, 0, 1, &cip))) return s;
     g->kh = k[0], g->kw = k[1], g->sh = st[0], g->sw = st[1], g->dh = dil[0], g->dw = dil[1];
     g->pt = pads[0], g->pl = pads[1], g->pb = pads[2], g->pr = pads[3];
+    int64_t auto_pad = 0; /* 1 SAME_UPPER, 2 SAME_LOWER: the pads follow this input's size */
+    if ((s = pml_attr_int_checked(ctx, "auto_pad", 0, 0, 2, &auto_pad))) return s;
+    if (auto_pad) {
+        pml_same_pads(g->h, g->kh, g->sh, g->dh, auto_pad == 2, &g->pt, &g->pb);
+        pml_same_pads(g->w, g->kw, g->sw, g->dw, auto_pad == 2, &g->pl, &g->pr);
+    }
     g->count_include_pad = (int)cip;
     g->oh = pml_window_out(g->h, g->kh, g->sh, g->dh, g->pt, g->pb, (int)ceil_mode);
     g->ow = pml_window_out(g->w, g->kw, g->sw, g->dw, g->pl, g->pr, (int)ceil_mode);

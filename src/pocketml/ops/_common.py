@@ -245,3 +245,31 @@ def input_ints(inputs, index: int, attrs, name: str) -> list:
     if index < len(inputs) and inputs[index] is not None:
         return [int(a) for a in np.asarray(inputs[index]).reshape(-1)]
     return [int(a) for a in np.asarray(attrs[name]).reshape(-1)]
+
+
+AUTO_PAD_SAME_UPPER, AUTO_PAD_SAME_LOWER = 1, 2  # the auto_pad attribute of Conv and the pools (0: explicit pads)
+
+
+def same_pads(size: int, kernel: int, stride: int, dilation: int, lower: bool) -> tuple:
+    """(begin, end) padding of one axis for ONNX SAME_UPPER / SAME_LOWER: output ceil(size / stride)."""
+    out = -(-size // stride)
+    total = max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size)
+    small, big = total // 2, total - total // 2
+    return (big, small) if lower else (small, big)
+
+
+def with_auto_pads(attrs: dict, hw, kernel) -> dict:
+    """attrs with auto_pad SAME_* turned into the explicit [t, l, b, r] pads of input size hw."""
+    if not attrs.get("auto_pad"):
+        return attrs
+    lower = attrs["auto_pad"] == AUTO_PAD_SAME_LOWER
+    (t, b), (l, r) = (same_pads(int(hw[i]), int(kernel[i]), int(attrs["strides"][i]), int(attrs["dilations"][i]),
+                                lower) for i in range(2))
+    return {**attrs, "pads": [t, l, b, r], "auto_pad": 0}
+
+
+def same_out(node, size, stride: int):
+    """Output length of a SAME-padded window: ceil(size / stride), symbolic for a symbolic size."""
+    if is_sym(size):
+        return size if stride == 1 else f"ceil({size}/{stride})"
+    return -(-int(size) // stride)

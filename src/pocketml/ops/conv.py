@@ -44,9 +44,11 @@ from ._common import (
     fail,
     is_sym,
     known,
+    same_out,
     static_dim,
     window_out,
     window_view,
+    with_auto_pads,
 )
 
 _COMMON = {
@@ -56,6 +58,8 @@ _COMMON = {
     "group": Attr("int", 1),
     **FUSED_ACT_ATTRS,
 }
+# Conv only: 1 SAME_UPPER / 2 SAME_LOWER pads computed for each input size (symbolic spatial dims)
+_AUTO_PAD = {"auto_pad": Attr("int", 0)}
 
 
 def _geometry(node, attrs, has_output_padding=False):
@@ -96,8 +100,13 @@ def _conv_infer(node, ins):
         raise fail(node, f"x has {cin} channels, group={g}, weight OHWI {list(sw)}: need Cin%group==0, "
                          f"Cout%group==0 and weight last dim Cin/group={cin // g if cin % g == 0 else '?'}")
     _check_bias(node, ins, cout)
-    oh = window_out(node, sx[1], kh, strides[0], dil[0], pads[0], pads[2], what="height")
-    ow = window_out(node, sx[2], kw, strides[1], dil[1], pads[1], pads[3], what="width")
+    if attrs.get("auto_pad"):
+        if attrs["auto_pad"] not in (1, 2):
+            raise fail(node, f"auto_pad {attrs['auto_pad']} unknown (1 SAME_UPPER, 2 SAME_LOWER)")
+        oh, ow = same_out(node, sx[1], strides[0]), same_out(node, sx[2], strides[1])
+    else:
+        oh = window_out(node, sx[1], kh, strides[0], dil[0], pads[0], pads[2], what="height")
+        ow = window_out(node, sx[2], kw, strides[1], dil[1], pads[1], pads[3], what="width")
     _check_residual_and_slope(node, ins, attrs, (sx[0], oh, ow, cout))
     return [(tx, (sx[0], oh, ow, cout))]
 
@@ -129,6 +138,7 @@ def _sum_and_activation(y, inputs, attrs):
 
 def _conv_reference(inputs, attrs):
     x, w = inputs[0], inputs[1]
+    attrs = with_auto_pads(attrs, x.shape[1:3], w.shape[1:3])
     b = inputs[2] if len(inputs) > 2 else None
     (sh, sw), (dh, dw), (pt, pl, pb, pr), g = attrs["strides"], attrs["dilations"], attrs["pads"], attrs["group"]
     cout, kh, kw, cg = w.shape
@@ -210,7 +220,7 @@ def _conv_transpose_reference(inputs, attrs):
     return [apply_activation(y.astype(np.float32), attrs)]
 
 
-define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), dict(_COMMON),
+define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), {**_COMMON, **_AUTO_PAD},
        types={"T": FLOAT}, traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
        {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOAT}, traits=("fusable_producer",),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Attr, define
-from ._common import attrs_of, check_rank, fail, known, window_out, window_view
+from ._common import attrs_of, check_rank, fail, known, same_out, window_out, window_view, with_auto_pads
 
 _MAX_TYPES = ("float32", "float16", "int8", "uint8")
 _AVG_TYPES = ("float32", "float16")
@@ -27,6 +27,7 @@ _WINDOW = {
     "pads": Attr("ints", [0, 0, 0, 0]),
     "dilations": Attr("ints", [1, 1]),
     "ceil_mode": Attr("int", 0),
+    "auto_pad": Attr("int", 0),  # 1 SAME_UPPER / 2 SAME_LOWER: pads computed for each input size
 }
 
 
@@ -41,6 +42,10 @@ def _pool_infer(node, ins):
     if p[0] >= d[0] * (k[0] - 1) + 1 or p[1] >= d[1] * (k[1] - 1) + 1 or \
             p[2] >= d[0] * (k[0] - 1) + 1 or p[3] >= d[1] * (k[1] - 1) + 1:
         raise fail(node, f"pads {p} must be smaller than the window {k} (dilations {d})")
+    if at["auto_pad"]:
+        if at["auto_pad"] not in (1, 2):
+            raise fail(node, f"auto_pad {at['auto_pad']} unknown (1 SAME_UPPER, 2 SAME_LOWER)")
+        return [(t, (s[0], same_out(node, s[1], st[0]), same_out(node, s[2], st[1]), s[3]))]
     oh = window_out(node, s[1], k[0], st[0], d[0], p[0], p[2], bool(at["ceil_mode"]), "height")
     ow = window_out(node, s[2], k[1], st[1], d[1], p[1], p[3], bool(at["ceil_mode"]), "width")
     return [(t, (s[0], oh, ow, s[3]))]
@@ -50,7 +55,7 @@ def _windows(x, attrs, fill):
     """Pad x (explicit pads + whatever ceil_mode's last window needs) with
     ``fill`` and return the [N,OH,OW,KH,KW,C] window view and the padded array."""
     (kh, kw), (sh, sw), (dh, dw) = attrs["kernel"], attrs["strides"], attrs["dilations"]
-    pt, pl, pb, pr = attrs["pads"]
+    pt, pl, pb, pr = with_auto_pads(attrs, x.shape[1:3], attrs["kernel"])["pads"]
     _, h, w, _ = x.shape
     outs = []
     for size, k, s, d, p0, p1 in ((h, kh, sh, dh, pt, pb), (w, kw, sw, dw, pl, pr)):
@@ -76,7 +81,7 @@ def _average_pool_reference(inputs, attrs):
     win, (eh, ew) = _windows(x, attrs, 0.0)
     # the divisor is the same pooling applied to a mask of the counted cells
     if attrs["count_include_pad"]:
-        pt, pl, pb, pr = attrs["pads"]
+        pt, pl, pb, pr = with_auto_pads(attrs, x.shape[1:3], attrs["kernel"])["pads"]
         mask = np.ones((1, x.shape[1] + pt + pb, x.shape[2] + pl + pr, 1), np.float32)
         mask = np.pad(mask, ((0, 0), (0, eh), (0, ew), (0, 0)))
         mwin = window_view(mask, attrs["kernel"], attrs["strides"], attrs["dilations"], win.shape[1:3])

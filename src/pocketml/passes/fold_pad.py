@@ -40,6 +40,8 @@ def fold_pad_into_conv(graph: ir.Graph) -> bool:
         readers = uses.get(node.outputs[0], [])
         if extra is None or not readers or any(r.op != "Conv" or r.inputs[0] != node.outputs[0] for r in readers):
             continue
+        if any(r.attrs.get("auto_pad") for r in readers):  # pads computed per input size: nothing to add to
+            continue
         if any(node.outputs[0] in r.inputs[1:] for r in readers):  # also a weight/bias/residual: keep the Pad
             continue
         for conv in {id(r): r for r in readers}.values():

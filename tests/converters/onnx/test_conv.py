@@ -193,3 +193,22 @@ def test_causal_conv_with_state_errors_are_clear():
         pocketml.convert(_causal_model([x, w, None, randn(1, 2, 3)]))
     with pytest.raises(PocketMLError, match=r"\[C,1,K\]"):
         pocketml.convert(_causal_model([x, randn(3, 1, 3), None, None]))
+
+
+@pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
+@pytest.mark.parametrize("strides,dilations", [([1, 1], [1, 1]), ([2, 2], [1, 1]), ([1, 2], [1, 1])])  # (onnxruntime refuses dilated SAME)
+def test_conv_same_auto_pad_on_symbolic_sizes(auto_pad, strides, dilations):
+    # the runtime pads each concrete size: no input_shapes needed for SAME convolutions
+    rng = np.random.default_rng(9)
+    w = helper.make_tensor("w", T[np.dtype(np.float32)], (4, 3, 3, 3), rng.standard_normal(108).astype(np.float32) * 0.3)
+    node = helper.make_node("Conv", ["x", "w"], ["y0"], auto_pad=auto_pad, strides=strides, dilations=dilations)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", T[np.dtype(np.float32)], ["n", 3, "h", "w"])],
+                              [helper.make_tensor_value_info("y0", T[np.dtype(np.float32)], None)], initializer=[w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in [(1, 3, 7, 8), (2, 3, 5, 5), (1, 3, 2, 9), (1, 3, 7, 8)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

@@ -168,3 +168,22 @@ def test_3d_pools_match_onnxruntime_on_symbolic_volumes(op, attrs):
         got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
+@pytest.mark.parametrize("op,attrs", [("MaxPool", {"kernel_shape": [3, 2], "strides": [2, 1]}),
+                                      ("AveragePool", {"kernel_shape": [2, 3], "strides": [2, 2]}),
+                                      ("AveragePool", {"kernel_shape": [3, 3], "strides": [1, 3], "count_include_pad": 1})])
+def test_same_auto_pad_on_symbolic_sizes(auto_pad, op, attrs):
+    # the runtime pads each concrete size (tf2onnx keeps auto_pad when the image size is dynamic)
+    node = helper.make_node(op, ["x"], ["y0"], auto_pad=auto_pad, **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+                              [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in [(1, 3, 7, 8), (2, 3, 4, 5), (1, 3, 1, 1), (1, 3, 7, 8)]:
+        x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+        got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

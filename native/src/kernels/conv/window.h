@@ -32,4 +32,16 @@ static inline int64_t pml_window_out(int64_t size, int64_t k, int64_t stride, in
     return out;
 }
 
+/* ONNX auto_pad SAME_UPPER (lower = 0) / SAME_LOWER (lower = 1) padding of one axis: the
+ * output is ceil(size / stride), the odd element of the total goes at the end (upper) or
+ * the beginning (lower). */
+static inline void pml_same_pads(int64_t size, int64_t k, int64_t stride, int64_t dil, int lower, int64_t *pad0,
+                                 int64_t *pad1) {
+    const int64_t out = (size + stride - 1) / stride;
+    int64_t total = (out - 1) * stride + (k - 1) * dil + 1 - size;
+    if (total < 0) total = 0;
+    *pad0 = lower ? total - total / 2 : total / 2;
+    *pad1 = total - *pad0;
+}
+
 #endif /* PML_KERNELS_CONV_WINDOW_H */
