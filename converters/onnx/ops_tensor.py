@@ -326,7 +326,7 @@ def split(ctx: Context, node: OnnxNode) -> None:
     ctx.emit("Split", [x], list(node.outputs), {"axis": axis, "split": [int(s) for s in sizes]})
 
 
-_PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2}
+_PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2, "wrap": 3}
 
 
 @handler("Pad")

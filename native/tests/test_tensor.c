@@ -348,7 +348,7 @@ static void test_pad(void) {
     tt_expect_error("pad negative size", PML_ERR_SHAPE, PML_OP_PAD, &at, 1, in, 1, 1);
     at = attr_ints("pads", pz, 2);
     tt_expect_error("pad wrong count", PML_ERR_INVALID_MODEL, PML_OP_PAD, &at, 1, in, 1, 1);
-    pml_attr m[2] = {attr_ints("pads", p, 4), attr_int("mode", 3)};
+    pml_attr m[2] = {attr_ints("pads", p, 4), attr_int("mode", 4)};
     tt_expect_error("pad bad mode", PML_ERR_UNSUPPORTED, PML_OP_PAD, m, 2, in, 1, 1);
     tt_free(&x);
 }

@@ -35,7 +35,6 @@ UNSUPPORTED = {
     r"test_resize_\w+_antialias": "Resize antialias=1",
     r"test_resize_tf_crop_and_resize\w*": "Resize coordinate_transformation_mode tf_crop_and_resize",
     r"test_identity_(opt|sequence)": "optional and sequence types",
-    r"test_wrap_pad": "Pad mode 'wrap'",
     r"test_reversesequence_bfloat16": "bfloat16 is outside pocketml's dtypes",
     r"test_eyelike_with_dtype": "float64 output (dtype DOUBLE is outside pocketml's dtypes)",
     r"test_cum(sum|prod)_(1d|1d_exclusive|1d_reverse|1d_reverse_exclusive|2d_axis_0|2d_axis_1|2d_negative_axis)":

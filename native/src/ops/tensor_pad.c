@@ -12,7 +12,7 @@
 #include "tensor.h"
 
 typedef struct pad_state {
-    int rank, mode; /* 0 constant, 1 reflect, 2 edge */
+    int rank, mode; /* 0 constant, 1 reflect, 2 edge, 3 wrap */
     size_t esize;
     int64_t in[PML_MAX_RANK], out[PML_MAX_RANK], begin[PML_MAX_RANK], stride[PML_MAX_RANK];
     unsigned char value[8]; /* the constant as one element of the dtype */
@@ -55,8 +55,8 @@ static pml_status pad_infer(pml_kernel_ctx *ctx) {
     if (v && (v->dtype != x->dtype || pml_shape_numel(v->rank, v->dims) != 1))
         return pml_node_error(ctx, PML_ERR_SHAPE, "constant_value must be one %s element", pml_dtype_name(x->dtype));
     int64_t mode = pml_attr_int(ctx->node, "mode", 0);
-    if (mode < 0 || mode > 2)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mode %lld (supported: 0 constant, 1 reflect, 2 edge)",
+    if (mode < 0 || mode > 3)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "mode %lld (supported: 0 constant, 1 reflect, 2 edge, 3 wrap)",
                               (long long)mode);
     int64_t dims[PML_MAX_RANK];
     for (int a = 0; a < r; a++) {
@@ -67,8 +67,10 @@ static pml_status pad_infer(pml_kernel_ctx *ctx) {
                                   (long long)b, (long long)e, a, (long long)x->dims[a]);
         dims[a] = x->dims[a] + b + e;
         if (mode != 0 && x->dims[a] == 0 && dims[a] > 0)
-            return pml_node_error(ctx, PML_ERR_SHAPE, "%s padding of the empty axis %d", mode == 1 ? "reflect" : "edge",
-                                  a);
+            return pml_node_error(ctx, PML_ERR_SHAPE, "%s padding of the empty axis %d",
+                                  mode == 1 ? "reflect" : mode == 2 ? "edge" : "wrap", a);
+        if (mode == 3 && (b < 0 || e < 0)) /* numpy and onnxruntime crop first: not one periodic map */
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "wrap padding with negative pads (axis %d)", a);
     }
     return pml_ew_set_output(ctx, 0, x->dtype, r, dims);
 }
@@ -102,6 +104,10 @@ static inline int64_t pad_map(const pad_state *st, int a, int64_t o) {
     int64_t d = st->in[a], i = o - st->begin[a];
     if (i >= 0 && i < d) return i;
     if (st->mode == 0) return -1;
+    if (st->mode == 3) { /* wrap: periodic with period d */
+        int64_t m = i % d;
+        return m < 0 ? m + d : m;
+    }
     if (st->mode == 2 || d == 1) return i < 0 ? 0 : d - 1;
     int64_t p = 2 * (d - 1), m = i % p; /* reflect is periodic with period 2(d-1) */
     if (m < 0) m += p;

@@ -243,7 +243,7 @@ def _split_reference(inputs, attrs):
 
 
 # ---- Pad ---------------------------------------------------------------------------
-PAD_MODES = {0: "constant", 1: "reflect", 2: "edge"}
+PAD_MODES = {0: "constant", 1: "reflect", 2: "edge", 3: "wrap"}
 
 
 def _full_pads(pads, axes, rank) -> list:
@@ -279,7 +279,7 @@ def _pad_infer(node, ins):
             out.append(d if extra == 0 else f"{d}{extra:+d}")
             continue
         if d + extra < 0 or (at["mode"] == 1 and max(pads[i], pads[i + rank]) >= d) or \
-                (at["mode"] == 2 and d == 0 and extra > 0):
+                (at["mode"] in (2, 3) and d == 0 and extra > 0) or (at["mode"] == 3 and min(pads[i], pads[i + rank]) < 0):
             raise fail(node, f"pads {pads} are invalid for dim {i} of size {d} in {PAD_MODES[at['mode']]} mode")
         out.append(d + extra)
     return [(t, tuple(out))]

@@ -117,10 +117,10 @@ def test_pad_fed_at_run_time_with_constant_axes(mode, axes):
                                                                                   "axes": i64(*axes)})
 
 
-def test_pad_wrap_is_unsupported():
+def test_pad_unknown_mode_is_unsupported():
     x = rand(1, 2, 4, 5)
-    model = one_node("Pad", {"x": x}, {"mode": "wrap"}, {"p": i64(0, 0, 1, 1, 0, 0, 1, 1)}, 19)
-    with pytest.raises(UnsupportedOpError, match=r"'my_pad' \(Pad, opset 19\).*wrap.*constant, reflect, edge"):
+    model = one_node("Pad", {"x": x}, {"mode": "circular"}, {"p": i64(0, 0, 1, 1, 0, 0, 1, 1)}, 19)
+    with pytest.raises(UnsupportedOpError, match=r"'my_pad' \(Pad, opset 19\).*circular.*constant, reflect, edge, wrap"):
         import_onnx(model)
 
 
@@ -426,3 +426,17 @@ def test_bitcast_size_change_and_double_are_clear_errors():
                               [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [3])])
     with pytest.raises(UnsupportedOpError, match="DOUBLE"):
         pocketml.convert(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)], ir_version=10))
+
+
+@pytest.mark.parametrize("pads", [[0, 2, 1, 0, 3, 2], [3, 0, 0, 1, 0, 5], [0, 0, 0, 0, 0, 0]])
+def test_pad_wrap_matches_onnxruntime(pads):
+    # wrap is periodic along each axis (a pad longer than the axis wraps around again)
+    node = helper.make_node("Pad", ["x", "p"], ["y0"], mode="wrap")
+    model = helper.make_model(helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 4])],
+        [helper.make_tensor_value_info("y0", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array(pads, np.int64), "p")]), opset_imports=[helper.make_opsetid("", 19)])
+    session = pocketml.Session(pocketml.convert(model))
+    for n in (2, 1, 5):
+        x = rand(n, 3, 4)
+        np.testing.assert_array_equal(session.run({"x": x})["y0"], oracle(model, {"x": x})[0])
