@@ -117,3 +117,65 @@ def test_strided_slice_on_dynamic_dims(tmp_path, index, begin, end, strides, mas
                  "y": ("float32", (-1,) * want_rank, None)},
         inputs=["x"], outputs=["y"])
     _check(tmp_path, data, [(3, 4, 5, 6)[:rank], (5, 3, 4, 2)[:rank], (3, 4, 5, 6)[:rank]])
+
+
+def _masked_text_classifier() -> bytes:
+    """Keras-style text head with a dynamic batch and sequence: an embedding GATHER, a length mask
+    from SHAPE -> STRIDED_SLICE -> RANGE and LESS, SELECT_V2 against ZEROS_LIKE, SUM over time, a
+    FILL-ed offset of the pooled shape, FULLY_CONNECTED and SOFTMAX."""
+    vocab, emb, classes = 11, 6, 4
+    return build_model(
+        ops=[("GATHER", ["table", "ids"], ["e"], {"axis": 0}),  # Keras' Embedding
+             ("SHAPE", ["ids"], ["sh"], {"out_type": "INT32"}),
+             ("STRIDED_SLICE", ["sh", "one", "two", "one"], ["t"], {"shrink_axis_mask": 1}),
+             ("RANGE", ["zero", "t", "step"], ["pos"], {}),
+             ("EXPAND_DIMS", ["lens", "ax1"], ["len2"], {}),
+             ("LESS", ["pos", "len2"], ["mask"], {}),
+             ("EXPAND_DIMS", ["mask", "ax2"], ["mask3"], {}),
+             ("ZEROS_LIKE", ["e"], ["z"], {}),
+             ("SELECT_V2", ["mask3", "e", "z"], ["m"], {}),
+             ("SUM", ["m", "ax1"], ["pooled"], {"keep_dims": False}),
+             ("SHAPE", ["pooled"], ["psh"], {"out_type": "INT32"}),
+             ("FILL", ["psh", "half"], ["off"], {}),
+             ("ADD", ["pooled", "off"], ["h"], {}),
+             ("FULLY_CONNECTED", ["h", "fw", "fb"], ["logits"], {}),
+             ("SOFTMAX", ["logits"], ["y"], {"beta": 1.0})],
+        tensors={"ids": ("int32", (-1, -1), None), "lens": ("int32", (-1,), None),
+                 "table": ("float32", (vocab, emb), RNG.standard_normal((vocab, emb)).astype(np.float32)),
+                 "e": ("float32", (-1, -1, emb), None), "sh": ("int32", (2,), None),
+                 "one": ("int32", (1,), _i32(1)), "two": ("int32", (1,), _i32(2)), "t": ("int32", (), None),
+                 "zero": ("int32", (), np.array(0, np.int32)), "step": ("int32", (), np.array(1, np.int32)),
+                 "pos": ("int32", (-1,), None), "ax1": ("int32", (), np.array(1, np.int32)),
+                 "ax2": ("int32", (), np.array(2, np.int32)), "len2": ("int32", (-1, 1), None),
+                 "mask": ("bool", (-1, -1), None), "mask3": ("bool", (-1, -1, 1), None),
+                 "z": ("float32", (-1, -1, emb), None), "m": ("float32", (-1, -1, emb), None),
+                 "pooled": ("float32", (-1, emb), None), "psh": ("int32", (2,), None),
+                 "half": ("float32", (), np.array(0.5, np.float32)), "off": ("float32", (-1, emb), None),
+                 "h": ("float32", (-1, emb), None),
+                 "fw": ("float32", (classes, emb), RNG.standard_normal((classes, emb)).astype(np.float32)),
+                 "fb": ("float32", (classes,), np.zeros(classes, np.float32)),
+                 "logits": ("float32", (-1, classes), None), "y": ("float32", (-1, classes), None)},
+        inputs=["ids", "lens"], outputs=["y"])
+
+
+def test_masked_text_classifier_runs_any_batch_and_length(tmp_path):
+    data = _masked_text_classifier()
+    path = tmp_path / "model.tflite"
+    path.write_bytes(data)
+    session = pocketml.Session(pocketml.convert(path))
+    names = [i.name for i in session.inputs]
+    for b, t in [(2, 5), (3, 9), (1, 1), (2, 5)]:
+        ids = RNG.integers(0, 11, size=(b, t)).astype(np.int32)
+        lens = RNG.integers(0, t + 1, size=(b,)).astype(np.int32)
+        it = litert.Interpreter(model_content=data)
+        details = it.get_input_details()
+        it.resize_tensor_input(details[0]["index"], [b, t])
+        it.resize_tensor_input(details[1]["index"], [b])
+        it.allocate_tensors()
+        it.set_tensor(details[0]["index"], ids)
+        it.set_tensor(details[1]["index"], lens)
+        it.invoke()
+        want = it.get_tensor(it.get_output_details()[0]["index"])
+        got = session.run(dict(zip(names, [ids, lens])))[session.outputs[0].name]
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
