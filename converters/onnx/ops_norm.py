@@ -41,9 +41,12 @@ def _channels_last(ctx: Context, node: OnnxNode, op: str, inputs: list, attrs: d
 
 @handler("BatchNormalization")
 def batch_norm(ctx: Context, node: OnnxNode) -> None:
-    if any(ctx.is_consumed(o) for o in node.outputs[1:]) or int(node.attrs.get("training_mode", 0)):
-        raise ctx.unsupported("training mode (running mean/var or saved statistics outputs) is not supported; "
-                              "export the model for inference")
+    if node.opset >= 14 and int(node.attrs.get("training_mode", 0)):
+        _batch_norm_training(ctx, node)
+        return
+    if any(ctx.is_consumed(o) for o in node.outputs[1:]):
+        raise ctx.unsupported("the saved statistics outputs of opsets before 14 are not supported; "
+                              "export the model for inference or with opset >= 14")
     if node.opset < 9 and int(node.attrs.get("spatial", 1)) != 1:
         raise ctx.unsupported("spatial=0 (per-element statistics) is not supported")
     x, scale, bias, mean, var = (node.input(i) for i in range(5))
@@ -58,6 +61,40 @@ def batch_norm(ctx: Context, node: OnnxNode) -> None:
         _channels_last(ctx, node, "ScaleShift", inputs, {})
     else:
         _channels_last(ctx, node, "BatchNormalization", [x, scale, bias, mean, var], {"epsilon": eps})
+
+
+def _batch_norm_training(ctx: Context, node: OnnxNode) -> None:
+    """training_mode=1 (opsets 14/15): normalise with the batch's own statistics (mean and
+    population variance over every axis but the channels) and give the running statistics
+    mean * momentum + batch_mean * (1 - momentum), as ONNX's reference; IR reductions and
+    arithmetic, in the input's dtype."""
+    x, scale, bias, mean, var = (node.input(i) for i in range(5))
+    rank, eps = ctx.rank(x), float(node.attrs.get("epsilon", 1e-5))
+    momentum = float(node.attrs.get("momentum", 0.9))
+    if rank < 2:
+        raise ctx.error(f"input shape {list(ctx.shape(x))} has no channel axis")
+    axes, dtype = [0] + list(range(2, rank)), ir.np_dtype(ctx.dtype(x))
+
+    def const(value, hint):
+        return ctx.add_const(np.asarray(value, dtype), hint)
+
+    def per_channel(v, hint):  # [C] -> [C, 1, ..., 1] to broadcast over the spatial axes
+        return ctx.reshape(v, [ctx.shape(v)[0]] + [1] * (rank - 2), hint=hint) if rank > 2 else v
+
+    batch_mean = ctx.emit1("ReduceMean", [x], attrs={"axes": axes, "keepdims": 1}, hint="batch_mean")
+    centred = ctx.emit1("Sub", [x, batch_mean], hint="centred")
+    batch_var = ctx.emit1("ReduceMean", [ctx.emit1("Mul", [centred, centred], hint="sq")],
+                          attrs={"axes": axes, "keepdims": 1}, hint="batch_var")
+    inv_std = ctx.emit1("Reciprocal", [ctx.emit1("Sqrt", [ctx.emit1("Add", [batch_var, const(eps, "eps")])])])
+    normed = ctx.emit1("Mul", [centred, inv_std], hint="normed")
+    scaled = ctx.emit1("Mul", [normed, per_channel(scale, "scale")], hint="scaled")
+    ctx.emit1("Add", [scaled, per_channel(bias, "bias")], node.output(0))
+    for k, (running, batch) in enumerate(((mean, batch_mean), (var, batch_var)), start=1):
+        if not ctx.is_consumed(node.output(k)):
+            continue
+        flat = ctx.emit1("ReduceMean", [batch], attrs={"axes": axes, "keepdims": 0}, hint="batch_stat")  # [C]
+        kept = ctx.emit1("Mul", [running, const(momentum, "momentum")], hint="kept")
+        ctx.emit1("Add", [kept, ctx.emit1("Mul", [flat, const(1.0 - momentum, "rest")])], node.output(k))
 
 
 @handler("LRN")

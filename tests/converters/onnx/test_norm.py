@@ -44,12 +44,11 @@ def test_batch_norm_runtime_stats_stay_batch_norm():
     assert ops_of(graph) == ["Transpose", "BatchNormalization", "Transpose"]
 
 
-def test_batch_norm_training_outputs_are_rejected():
+def test_batch_norm_saved_statistics_before_opset_14_are_rejected():
     x = rand(2, 3, 4, 4)
-    node = helper.make_node("BatchNormalization", ["x", "s", "bias", "mean", "var"], ["y", "rm", "rv"],
-                            name="bn1", training_mode=1)
-    model = make([node], {"x": (F, x.shape)}, {"y": (F, None), "rm": (F, None)}, _bn_stats(3), opset=15)
-    with pytest.raises(UnsupportedOpError, match=r"'bn1' \(BatchNormalization, opset 15\).*training"):
+    node = helper.make_node("BatchNormalization", ["x", "s", "bias", "mean", "var"], ["y", "rm", "rv"], name="bn1")
+    model = make([node], {"x": (F, x.shape)}, {"y": (F, None), "rm": (F, None)}, _bn_stats(3), opset=9)
+    with pytest.raises(UnsupportedOpError, match=r"'bn1' \(BatchNormalization, opset 9\).*saved statistics"):
         import_onnx(model)
 
 
@@ -381,3 +380,28 @@ def test_instance_norm_with_symbolic_dims_takes_channels_from_scale():
     got = pocketml.Session(pocketml.convert(model)).run({"x": x})["y"]
     want = oracle(model, {"x": x})[0]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (6, 3), (1, 3, 7)])
+def test_batchnorm_training_mode_matches_the_reference(shape):
+    # batch statistics and updated running statistics; onnxruntime's CPU build has no training mode,
+    # so onnx's reference evaluator is the oracle
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(4)
+    c = shape[1]
+    stats = {"s": rng.standard_normal(c), "b": rng.standard_normal(c), "m": rng.standard_normal(c),
+             "v": rng.random(c) + 0.5}
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], training_mode=1,
+                            momentum=0.8, epsilon=1e-3)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"] + list(shape[1:]))],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in ("y", "rm", "rv")],
+                              [numpy_helper.from_array(a.astype(np.float32), k) for k, a in stats.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
+    session = pocketml.Session(pocketml.convert(model))
+    for n in (shape[0], shape[0] + 2):
+        x = rng.standard_normal((n,) + shape[1:]).astype(np.float32)
+        got = session.run({"x": x})
+        want = ReferenceEvaluator(model).run(None, {"x": x})
+        for name, w in zip(("y", "rm", "rv"), want):
+            np.testing.assert_allclose(got[name], w, rtol=1e-4, atol=1e-5)
