@@ -78,21 +78,9 @@ def _cases():
 
 
 def _ops(model) -> set:
-    import onnx
+    from pocketml.converters.onnx import model_op_types
 
-    ops = set()
-
-    def visit(graph):
-        for n in graph.node:
-            ops.add(n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}")
-            for a in n.attribute:
-                if a.type == onnx.AttributeProto.GRAPH:
-                    visit(a.g)
-                for g in a.graphs:
-                    visit(g)
-
-    visit(model.graph)
-    return ops
+    return model_op_types(model)
 
 
 def _type_in_scope(t) -> bool:

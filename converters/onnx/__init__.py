@@ -6,6 +6,7 @@ type to IR ops of that registry family (see ``supported_ops()``); layout.py
 wraps NCHW spatial ops into the IR's NHWC ones; params.py reads parameters
 that may be computed at run time.
 """
+from .dispatch import model_op_types
 from .importer import import_onnx, supported_ops
 
-__all__ = ["import_onnx", "supported_ops"]
+__all__ = ["import_onnx", "model_op_types", "supported_ops"]

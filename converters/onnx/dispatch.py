@@ -19,6 +19,23 @@ def supported_ops() -> list:
     return sorted(HANDLERS)
 
 
+def model_op_types(model) -> set:
+    """Every op type a model uses, subgraphs included; ops outside the default domain as "domain.Op"."""
+    ops = set()
+
+    def visit(graph):
+        for n in graph.node:
+            ops.add(n.op_type if n.domain in DEFAULT_DOMAINS else f"{n.domain}.{n.op_type}")
+            for a in n.attribute:
+                if a.HasField("g"):
+                    visit(a.g)
+                for g in a.graphs:
+                    visit(g)
+
+    visit(model.graph)
+    return ops
+
+
 def convert_node(ctx: Context, node: OnnxNode) -> None:
     graph = ctx.graph
     outer, ctx.node = ctx.node, node

@@ -9,6 +9,8 @@ import onnx
 from onnx import numpy_helper
 from onnx.backend.test.loader import load_model_tests
 
+from pocketml.converters.onnx import model_op_types
+
 # The ONNX ops pocketml imports (issue 2's list). A node test case is selected
 # when every op in its model (including the expanded function bodies) is here.
 SUPPORTED_ONNX_OPS = {
@@ -54,20 +56,7 @@ SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "SwiGLU", "Tens
 SUPPORTED_ONNX_OPS |= {"Scan"}
 
 
-def model_ops(model: onnx.ModelProto) -> set:
-    ops = set()
-
-    def visit(graph):
-        for n in graph.node:
-            ops.add(n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}")
-            for a in n.attribute:
-                if a.type == onnx.AttributeProto.GRAPH:
-                    visit(a.g)
-                for g in a.graphs:
-                    visit(g)
-
-    visit(model.graph)
-    return ops
+model_ops = model_op_types  # every op type a case's model uses, subgraphs included
 
 
 # Tolerances of onnx.backend.test's runner for node tests.
