@@ -22,6 +22,9 @@ from onnx import helper, numpy_helper
 
 from pocketml import dtypes, ir, ops
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.passes.layout_perm import is_identity
+
+from . import eager_layout
 
 HANDLERS: dict = {}  # ONNX op type -> handler(ctx, node)
 
@@ -98,6 +101,10 @@ class Context:
         # Slice, Concat, (Un)Squeeze, Cast, Reshape) pass them along so that
         # x.view(x.size(0), -1) style subgraphs resolve with a symbolic batch.
         self.shape_values: dict = {}
+        # Transposes emitted but not yet added: added when a node reads them or they are graph
+        # outputs (finish()); most never are, the next spatial op reading their input directly
+        # (eager_layout). name -> the Transpose node.
+        self.deferred: dict = {}
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:
@@ -188,12 +195,25 @@ class Context:
         outputs: names (None or an int count: fresh names). Shape inference runs
         now, so an invalid node fails here with the ONNX node named."""
         opdef = ops.get(op)
-        if outputs is None or isinstance(outputs, int):
+        fresh = outputs is None or isinstance(outputs, int)
+        if fresh:
             outputs = [self.new_name(f"{self.node.name}/{hint or op}") for _ in range(outputs or 1)]
         attrs = dict(attrs or {})
         inputs = list(inputs)
         while inputs and not inputs[-1]:
             inputs.pop()  # absent trailing optional inputs are simply left out
+        if op == "Transpose" and inputs and "perm" in attrs:
+            src, perm = eager_layout.collapse(self.transpose_of, inputs[0], attrs["perm"])
+            if src != inputs[0] and is_identity(perm):
+                if fresh:
+                    return [src]
+            elif src != inputs[0]:
+                inputs, attrs["perm"] = [src], list(perm)
+        elif len(outputs) == 1 and op in eager_layout.MOVABLE_OPS:
+            moved = eager_layout.sink(self.graph, self.transpose_of, ir.Node(op, inputs, outputs, attrs),
+                                      lambda array: self.add_const(array, "nhwc"))
+            if moved is not None:
+                return self._emit_moved(op, moved, outputs, attrs, hint)
         values = [self.graph.values[i] if i else None for i in inputs]
         name = self.node.name if not hint and self.node.name not in self.node_names else \
             self.new_name(f"{self.node.name}/{hint or op}")
@@ -223,11 +243,48 @@ class Context:
                                          f"inferred {dtype}{list(shape)}")
                     self.graph.add_value(out, const=arr)
             return outputs
-        self.graph.append_node(inode)
+        if op == "Transpose" and len(outputs) == 1:
+            self.deferred[outputs[0]] = inode
+        else:
+            for i in inode.inputs:
+                if i in self.deferred:
+                    self._add_deferred(i)
+            self.graph.append_node(inode)
         self.node_names.add(name)
         for out, (dtype, shape) in zip(outputs, inferred):
             if out:
                 self.graph.add_value(out, dtype, shape)
+        return outputs
+
+    def transpose_of(self, name: str) -> Optional[ir.Node]:
+        """The Transpose node producing ``name`` (added or deferred), else None."""
+        node = self.deferred.get(name) or self.graph.producer(name)
+        return node if node is not None and node.op == "Transpose" else None
+
+    def _add_deferred(self, name: str) -> None:
+        node = self.deferred.pop(name)
+        if node.inputs[0] in self.deferred:
+            self._add_deferred(node.inputs[0])
+        self.graph.append_node(node)
+
+    def finish(self, outputs: list) -> None:
+        """Add the deferred transposes the graph outputs read; the others were never needed
+        (their values go with Graph.remove_unused_values)."""
+        for name in outputs:
+            if name in self.deferred:
+                self._add_deferred(name)
+        self.deferred.clear()
+
+    def _emit_moved(self, op: str, moved: tuple, outputs: list, attrs: dict, hint: str) -> list:
+        """Emit ``op`` on the untransposed inputs eager_layout.sink found, then the transposes
+        (or Identity, when the perm is the identity) that give ``outputs`` their layout."""
+        inputs, updates, out_perms = moved
+        inner = self.emit(op, inputs, len(outputs), {**attrs, **updates}, hint)
+        for y, out, perm in zip(inner, outputs, out_perms):
+            if is_identity(perm):
+                self.emit1("Identity", [y], out, hint="identity")
+            else:
+                self.emit1("Transpose", [y], out, {"perm": list(perm)}, hint="nchw")
         return outputs
 
     def emit1(self, op: str, inputs: list, out: Optional[str] = None, attrs: Optional[dict] = None,

@@ -191,5 +191,6 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             raise ConversionError(f"graph output {vo.name!r}: converted dtype {got} differs from the declared "
                                   f"{onnx_dtype_name(declared)}")
         graph.outputs.append(vo.name)
+    ctx.finish(graph.outputs)
     graph.remove_unused_values()
     return graph

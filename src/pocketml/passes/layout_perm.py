@@ -237,3 +237,27 @@ HANDLERS: dict = {
     "Pad": _pad, "Resize": _resize, "ReduceMean": _reduce, "ReduceSum": _reduce, "ReduceMax": _reduce,
     "Gather": _gather, "Reshape": _reshape, "GroupNormalization": _per_instance_channel_last,
 }
+
+
+# Handlers that read only the node's attributes and its inputs' ranks: they can plan a node
+# before it is in a graph (the ONNX importer moves transposes through such nodes as it emits them).
+RANK_ONLY = (_unary, _broadcast, _channel_last, _per_instance_channel_last, _concat, _softmax, _reduce)
+
+
+RANK_ONLY_OPS = frozenset(op for op, handler in HANDLERS.items() if handler in RANK_ONLY)
+
+
+class _Ranks:
+    def __init__(self, rank_of):
+        self.rank = rank_of
+
+
+def rank_only_plan(node: ir.Node, p: Perm, rank_of) -> Optional[Plan]:
+    """The plan for ``node`` with its layout inputs arriving through Transpose(p), for the
+    handlers in RANK_ONLY (None otherwise); ``rank_of(name)`` gives an input's rank."""
+    handler = HANDLERS.get(node.op)
+    if handler not in RANK_ONLY:
+        return None
+    if handler not in (_broadcast, _concat) and rank_of(node.inputs[0]) != len(p):
+        return None
+    return handler(_Ranks(rank_of), node, p)
