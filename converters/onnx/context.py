@@ -238,7 +238,9 @@ class Context:
                 raise self.error(f"folding {op} on constant inputs failed: {e}") from None
             for out, (dtype, shape), arr in zip(outputs, inferred, results):
                 if out:
-                    if (ir.dtype_name(arr.dtype), tuple(arr.shape)) != (dtype, tuple(shape)):
+                    # a symbolic dim (a data-dependent count) is whatever the folded value has
+                    if ir.dtype_name(arr.dtype) != dtype or len(arr.shape) != len(shape) or any(
+                            not isinstance(d, str) and d != a for d, a in zip(shape, arr.shape)):
                         raise self.error(f"internal: {op} folded to {arr.dtype}{list(arr.shape)}, "
                                          f"inferred {dtype}{list(shape)}")
                     self.graph.add_value(out, const=arr)

@@ -186,6 +186,12 @@ PML_API int pml_session_plan_count(const pml_session *session);
  * plan's key, like the input shapes: a new value plans (or re-uses a cached
  * plan for a value seen before), so set such inputs before the other inputs. */
 PML_API int pml_session_input_fixes_shapes(const pml_session *session, int index);
+/* 1 if the model has nodes whose output sizes depend on the input values
+ * (NonZero, NonMaxSuppression, Unique, Compress): output shapes may then change
+ * from run to run at the same input shapes, so read pml_session_output_info after
+ * each run (before the first run it reports their upper bounds). The session plans
+ * the nodes after such a node once it has run, and caches those plans per size. */
+PML_API int pml_session_output_shapes_vary(const pml_session *session);
 /* Copy one input into the arena. nbytes must equal the input's byte size.
  * A run consumes the inputs (their arena bytes are reused once their last
  * consumer has run), so set every input before each run: first the inputs

@@ -182,6 +182,11 @@ int pml_session_input_fixes_shapes(const pml_session *session, int index) {
     return session->plan_input[index];
 }
 
+int pml_session_output_shapes_vary(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->data_dependent;
+}
+
 pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes) {
     if (!io_tensor(session, index, 0, __func__)) return PML_ERR_INVALID_ARGUMENT;
     if (!data && nbytes) return null_arg(__func__, "data");

@@ -147,7 +147,11 @@ enum pml_op_code {
     PML_OP_LINEARATTENTION = 320,
     PML_OP_CAUSALCONVWITHSTATE = 321,
     PML_OP_TENSORSCATTER = 323,
-    PML_OP_MAX_CODE = 323
+    PML_OP_NONZERO = 390,
+    PML_OP_COMPRESS = 391,
+    PML_OP_UNIQUE = 392,
+    PML_OP_NONMAXSUPPRESSION = 393,
+    PML_OP_MAX_CODE = 393
 };
 
 /* name of each op code, NULL for unused codes */
@@ -295,6 +299,10 @@ enum pml_op_code {
     [320] = "LinearAttention", \
     [321] = "CausalConvWithState", \
     [323] = "TensorScatter", \
+    [390] = "NonZero", \
+    [391] = "Compress", \
+    [392] = "Unique", \
+    [393] = "NonMaxSuppression", \
 }
 
 #endif

@@ -712,6 +712,30 @@ static const pml_port_schema k_tensorscatter_in[] = {
     {"write_indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_tensorscatter_out[] = {
     {"present_cache", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_nonzero_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_nonzero_out[] = {
+    {"y", PML_DT(PML_INT64), -1, 0, 0, 0}};
+static const pml_port_schema k_compress_in[] = {
+    {"input", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"condition", PML_DT(PML_BOOL), -1, 0, 0, 0}};
+static const pml_port_schema k_compress_out[] = {
+    {"output", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_unique_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
+static const pml_port_schema k_unique_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0},
+    {"indices", PML_DT(PML_INT64), -1, 1, 0, 0},
+    {"inverse_indices", PML_DT(PML_INT64), -1, 1, 0, 0},
+    {"counts", PML_DT(PML_INT64), -1, 1, 0, 0}};
+static const pml_port_schema k_nonmaxsuppression_in[] = {
+    {"boxes", PML_DT(PML_FLOAT32), -1, 0, 0, 0},
+    {"scores", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
+    {"max_output_boxes_per_class", PML_DT(PML_INT64), -1, 1, 0, 1},
+    {"iou_threshold", PML_DT(PML_FLOAT32), 0, 1, 0, 0},
+    {"score_threshold", PML_DT(PML_FLOAT32), 0, 1, 0, 0}};
+static const pml_port_schema k_nonmaxsuppression_out[] = {
+    {"selected_indices", PML_DT(PML_INT64), 2, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -857,4 +881,8 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_LINEARATTENTION] = {"LinearAttention", 3, 6, 2, 2, 6, 2, k_linearattention_in, k_linearattention_out, 0},
     [PML_OP_CAUSALCONVWITHSTATE] = {"CausalConvWithState", 2, 4, 2, 2, 4, 2, k_causalconvwithstate_in, k_causalconvwithstate_out, 0},
     [PML_OP_TENSORSCATTER] = {"TensorScatter", 2, 3, 1, 1, 3, 1, k_tensorscatter_in, k_tensorscatter_out, 0},
+    [PML_OP_NONZERO] = {"NonZero", 1, 1, 1, 1, 1, 1, k_nonzero_in, k_nonzero_out, PML_TRAIT_DATA_DEPENDENT},
+    [PML_OP_COMPRESS] = {"Compress", 2, 2, 1, 1, 2, 1, k_compress_in, k_compress_out, PML_TRAIT_DATA_DEPENDENT},
+    [PML_OP_UNIQUE] = {"Unique", 1, 1, 1, 4, 1, 4, k_unique_in, k_unique_out, PML_TRAIT_DATA_DEPENDENT},
+    [PML_OP_NONMAXSUPPRESSION] = {"NonMaxSuppression", 2, 5, 1, 1, 5, 1, k_nonmaxsuppression_in, k_nonmaxsuppression_out, PML_TRAIT_DATA_DEPENDENT},
 };

@@ -151,6 +151,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
         }
         ctx->node = n;
         ctx->op_name = pml_op_schema_get(n->op)->name;
+        if (pml_op_schema_get(n->op)->traits & PML_TRAIT_DATA_DEPENDENT) s->data_dependent = 1;
         ctx->in = slot;
         ctx->n_in = n->n_inputs;
         for (int k = 0; k < n->n_inputs; k++) *slot++ = n->inputs[k] >= 0 ? &s->tensors[n->inputs[k]] : NULL;
@@ -289,7 +290,8 @@ pml_status pml_session_copy_input(pml_session *s, int index, const void *data, s
     return PML_OK;
 }
 
-static pml_status execute_profiled(pml_session *s);
+static pml_status run_profiled(pml_session *s, const pml_plan *p);
+static pml_status run_range(pml_session *s, const pml_plan *p);
 
 pml_status pml_session_execute(pml_session *s) {
     const pml_model *m = s->model;
@@ -306,13 +308,28 @@ pml_status pml_session_execute(pml_session *s) {
                                  s->tensors[m->inputs[k]].name);
     /* inputs' arena bytes may be reused from here on */
     memset(s->input_set, 0, (size_t)m->n_inputs);
-    if (s->profile_ns) return execute_profiled(s);
-    for (int i = 0; i < m->n_nodes; i++) {
-        if (s->skip[i]) continue;
+    pml_plan *p = s->active;
+    for (;;) {
+        pml_status st = s->profile_ns ? run_profiled(s, p) : run_range(s, p);
+        if (st != PML_OK) return st;
+        if (!p->data_dependent_end) break;
+        if ((st = pml_session_check_produced(&s->ctx[p->end - 1])) != PML_OK) return st;
+        if (p->end >= m->n_nodes) break;
+        if ((st = pml_session_enter_tail(s, p, &p)) != PML_OK) return st; /* session_tail.c */
+    }
+    if (s->profile_ns) s->profile_runs++;
+    s->outputs_valid = 1;
+    return PML_OK;
+}
+
+/* Runs plan p's nodes (a data-dependent last node starts from its bounds again). */
+static pml_status run_range(pml_session *s, const pml_plan *p) {
+    if (p->data_dependent_end) pml_session_restore_bounds(s, p);
+    for (int i = p->first; i < p->end; i++) {
+        if (p->skip[i]) continue;
         pml_status st = s->defs[i]->run(&s->ctx[i]);
         if (st != PML_OK) return pml_session_node_failed(&s->ctx[i], st, "run");
     }
-    s->outputs_valid = 1;
     return PML_OK;
 }
 
@@ -326,19 +343,17 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static pml_status execute_profiled(pml_session *s) {
-    const pml_model *m = s->model;
+static pml_status run_profiled(pml_session *s, const pml_plan *p) {
+    if (p->data_dependent_end) pml_session_restore_bounds(s, p);
     uint64_t t0 = now_ns();
-    for (int i = 0; i < m->n_nodes; i++) {
-        if (s->skip[i]) continue;
+    for (int i = p->first; i < p->end; i++) {
+        if (p->skip[i]) continue;
         pml_status st = s->defs[i]->run(&s->ctx[i]);
         uint64_t t1 = now_ns();
         s->profile_ns[i] += t1 - t0;
         t0 = t1;
         if (st != PML_OK) return pml_session_node_failed(&s->ctx[i], st, "run");
     }
-    s->profile_runs++;
-    s->outputs_valid = 1;
     return PML_OK;
 }
 

@@ -56,6 +56,7 @@ struct pml_session {
     int n_plans, plan_cap;
     pml_plan *active;           /* NULL until the input shapes are known */
     int plan_count;             /* plans computed (cache misses) */
+    int data_dependent;         /* some node's output sizes depend on values (session_tail.c) */
     uint64_t *profile_ns;       /* per node: run time summed over profiled runs; NULL when profiling is off */
     uint64_t profile_runs;      /* completed runs since profiling was switched on */
 };

@@ -31,6 +31,9 @@
  * or copied. One arena serves every plan: it is sized for the largest cached
  * plan, since only one plan runs at a time.
  *
+ * A plan covers nodes [first, end): it stops after a data-dependent node that
+ * cannot run while planning (its infer gave upper bounds); session_tail.c plans
+ * the rest once that node has run, per count it produced.
  */
 #include "session_plan.h"
 
@@ -153,6 +156,19 @@ static int eval_at_plan_time(const pml_session *s, int i) {
 
 static size_t align64(size_t n) { return (n + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN; }
 
+pml_status pml_session_check_produced(pml_kernel_ctx *ctx) {
+    for (int k = 0; k < ctx->n_out; k++) {
+        pml_tensor *t = ctx->out[k];
+        int ok = t->rank >= 0 && t->rank <= PML_MAX_RANK;
+        size_t n = ok ? pml_session_checked_nbytes(t->dtype, t->rank, t->dims, &ok) : 0;
+        if (!ok || n > t->nbytes)
+            return pml_node_error(ctx, PML_ERR_INTERNAL, "output %d ('%s') was written beyond the %zu bytes its "
+                                  "shape inference bounded", k, t->name, t->nbytes);
+        t->nbytes = n;
+    }
+    return PML_OK;
+}
+
 /* Run node i now, into one plan-owned block; its outputs become value_known. */
 static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
     pml_kernel_ctx *ctx = &s->ctx[i];
@@ -177,15 +193,18 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
     ctx->scratch = NULL;
     ctx->scratch_size = 0; /* never runs again: no arena scratch */
     if (st != PML_OK) return pml_session_node_failed(ctx, st, "run while planning");
+    if ((st = pml_session_check_produced(ctx)) != PML_OK) return st;
     for (int k = 0; k < ctx->n_out; k++) ctx->out[k]->value_known = 1;
     p->skip[i] = 1;
     return PML_OK;
 }
 
-/* Arena offsets of every run-time tensor and scratch of plan p (live tables hold its shapes). */
+/* Arena offsets of every run-time tensor and scratch of plan p's nodes (live tables hold
+ * their shapes): the graph inputs (root plan only) and the outputs of nodes [first, end).
+ * What a later tail or the caller reads stays live to the end of the range. */
 static pml_status plan_arena(pml_session *s, pml_plan *p) {
     const pml_model *m = s->model;
-    int last_step = m->n_nodes > 0 ? m->n_nodes - 1 : 0;
+    int last_step = p->end > p->first ? p->end - 1 : p->first;
     int n_items = 0;
     int *item_of = malloc(sizeof(int) * (size_t)(m->n_tensors + 1));
     pml_plan_item *items = malloc(sizeof *items * (size_t)(m->n_tensors + m->n_nodes + 1));
@@ -200,9 +219,10 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
         item_of[t] = n_items;                                                                    \
         items[n_items++] = (pml_plan_item){s->tensors[t].nbytes, (step), (step), 0};             \
     } while (0)
-    for (int k = 0; k < m->n_inputs; k++)
-        if (!s->plan_input[k]) PML_NEW_ITEM(m->inputs[k], 0); /* plan-time inputs live in the plan */
-    for (int i = 0; i < m->n_nodes; i++) {
+    if (p->first == 0)
+        for (int k = 0; k < m->n_inputs; k++)
+            if (!s->plan_input[k]) PML_NEW_ITEM(m->inputs[k], 0); /* plan-time inputs live in the plan */
+    for (int i = p->first; i < p->end; i++) {
         const pml_node *n = &m->nodes[i];
         if (p->skip[i]) continue; /* computed at plan time: reads and writes no arena bytes at run time */
         for (int k = 0; k < n->n_inputs; k++) {
@@ -212,16 +232,21 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
         for (int k = 0; k < n->n_outputs; k++) PML_NEW_ITEM(n->outputs[k], i);
     }
 #undef PML_NEW_ITEM
+    for (int i = p->end; i < m->n_nodes; i++) /* read by a tail: live to the end of this range */
+        for (int k = 0; k < m->nodes[i].n_inputs; k++) {
+            int t = m->nodes[i].inputs[k];
+            if (t >= 0 && item_of[t] >= 0) items[item_of[t]].last = last_step;
+        }
     for (int k = 0; k < m->n_outputs; k++)
         if (item_of[m->outputs[k]] >= 0) items[item_of[m->outputs[k]]].last = last_step;
     int first_scratch = n_items;
-    for (int i = 0; i < m->n_nodes; i++)
+    for (int i = p->first; i < p->end; i++)
         if (s->ctx[i].scratch_size) items[n_items++] = (pml_plan_item){s->ctx[i].scratch_size, i, i, 0};
 
     if ((st = pml_plan_arena(items, n_items, &p->arena_size)) != PML_OK) goto done;
     for (int t = 0; t < m->n_tensors; t++)
         if (item_of[t] >= 0) p->offset[t] = items[item_of[t]].offset;
-    for (int i = 0, k = first_scratch; i < m->n_nodes; i++)
+    for (int i = p->first, k = first_scratch; i < p->end; i++)
         p->nodes[i].scratch_offset = s->ctx[i].scratch_size ? items[k++].offset : PML_NO_OFFSET;
 done:
     free(item_of);
@@ -229,9 +254,17 @@ done:
     return st;
 }
 
+static void free_tails(pml_session *s, pml_plan *p) {
+    for (int i = 0; i < p->n_tails; i++) pml_session_plan_free(s, p->tails[i]);
+    free(p->tails);
+    p->tails = NULL;
+    p->n_tails = 0;
+}
+
 /* Release a plan's op state and plan-time values, then the plan. */
 void pml_session_plan_free(pml_session *s, pml_plan *p) {
     if (!p) return;
+    free_tails(s, p);
     if (p->nodes) {
         for (int i = 0; i < s->model->n_nodes; i++) {
             if (s->defs[i] && s->defs[i]->release && p->nodes[i].state) {
@@ -244,6 +277,8 @@ void pml_session_plan_free(pml_session *s, pml_plan *p) {
         }
     }
     pml_aligned_free(p->values);
+    pml_aligned_free(p->own_arena);
+    free(p->key);
     free(p->value_off);
     free(p->sig);
     free(p->tensors);
@@ -310,25 +345,70 @@ static pml_status keep_plan_inputs(pml_session *s, pml_plan *p) {
     return PML_OK;
 }
 
+pml_plan *pml_session_plan_alloc(const pml_session *s) {
+    const pml_model *m = s->model;
+    size_t nt = (size_t)m->n_tensors + 1, nn = (size_t)m->n_nodes + 1;
+    pml_plan *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->sig = malloc(sizeof *p->sig * ((size_t)s->sig_len + 1));
+    p->tensors = malloc(sizeof *p->tensors * nt);
+    p->offset = malloc(sizeof *p->offset * nt);
+    p->nodes = calloc(nn, sizeof *p->nodes);
+    p->skip = calloc(nn, 1);
+    if (!p->sig || !p->tensors || !p->offset || !p->nodes || !p->skip) {
+        free(p->sig), free(p->tensors), free(p->offset), free(p->nodes), free(p->skip), free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int is_data_dependent(const pml_op_def *def) {
+    return (pml_op_schema_get(def->op)->traits & PML_TRAIT_DATA_DEPENDENT) != 0;
+}
+
+pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first) {
+    const pml_model *m = s->model;
+    pml_status st = PML_OK;
+    int n_started = first;
+    p->first = first;
+    p->end = m->n_nodes;
+    for (int i = first; i < m->n_nodes; i++) {
+        n_started = i + 1;
+        if ((st = start_node(s, i)) != PML_OK) goto fail;
+        if (eval_at_plan_time(s, i)) {
+            if ((st = eval_node(s, p, i)) != PML_OK) goto fail;
+        } else if (is_data_dependent(s->defs[i])) {
+            p->end = i + 1; /* the rest is planned once this node has run */
+            p->data_dependent_end = 1;
+            break;
+        }
+    }
+    if ((st = plan_arena(s, p)) != PML_OK) goto fail;
+    memcpy(p->tensors, s->tensors, sizeof *p->tensors * (size_t)m->n_tensors);
+    for (int i = first; i < p->end; i++) {
+        p->nodes[i].state = s->ctx[i].state;
+        p->nodes[i].state_size = s->ctx[i].state_size;
+        p->nodes[i].scratch_size = s->ctx[i].scratch_size;
+        p->state_size += s->ctx[i].state_size;
+    }
+    return PML_OK;
+fail:
+    /* the live ctx of started nodes hold this plan's op state */
+    for (int i = first; i < n_started; i++) {
+        if (s->defs[i]->release && s->ctx[i].state) s->defs[i]->release(&s->ctx[i]);
+        s->ctx[i].state = NULL;
+        s->ctx[i].state_size = 0;
+    }
+    return st;
+}
+
 /* Build a plan for the requested input shapes, cache it and activate it. On
  * failure the previously active plan (if any) stays active. */
 pml_status pml_session_build_plan(pml_session *s) {
     const pml_model *m = s->model;
-    size_t nt = (size_t)m->n_tensors + 1, nn = (size_t)m->n_nodes + 1;
-    pml_plan *p = calloc(1, sizeof *p);
-    int n_started = 0;
+    pml_plan *p = pml_session_plan_alloc(s);
     pml_status st = PML_OK;
-    if (p) {
-        p->sig = malloc(sizeof *p->sig * ((size_t)s->sig_len + 1));
-        p->tensors = malloc(sizeof *p->tensors * nt);
-        p->offset = malloc(sizeof *p->offset * nt);
-        p->nodes = calloc(nn, sizeof *p->nodes);
-        p->skip = calloc(nn, 1);
-    }
-    if (!p || !p->sig || !p->tensors || !p->offset || !p->nodes || !p->skip) {
-        st = pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory planning the session");
-        goto fail;
-    }
+    if (!p) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory planning the session");
     if (s->sig_len) memcpy(p->sig, s->req, sizeof *s->req * (size_t)s->sig_len);
 
     /* declared shapes for every non-constant tensor, requested ones for the inputs */
@@ -340,29 +420,17 @@ pml_status pml_session_build_plan(pml_session *s) {
         }
     for (int k = 0; k < m->n_inputs; k++) pml_session_requested_shape(s, k, &s->tensors[m->inputs[k]]);
     if (s->n_plan_inputs && (st = keep_plan_inputs(s, p)) != PML_OK) goto fail;
-    for (int i = 0; i < m->n_nodes; i++) {
-        n_started = i + 1;
-        if ((st = start_node(s, i)) != PML_OK) goto fail;
-        if (eval_at_plan_time(s, i) && (st = eval_node(s, p, i)) != PML_OK) goto fail;
-    }
-    if ((st = plan_arena(s, p)) != PML_OK) goto fail;
+    if ((st = pml_session_plan_range(s, p, 0)) != PML_OK) goto fail;
     if (p->arena_size > s->arena_cap) {
         /* grow the shared arena; its contents never outlive a run */
         uint8_t *arena = pml_aligned_alloc(p->arena_size);
         if (!arena) {
             st = pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory allocating the %zu-byte arena", p->arena_size);
-            goto fail;
+            goto release;
         }
         pml_aligned_free(s->arena);
         s->arena = arena;
         s->arena_cap = p->arena_size;
-    }
-    memcpy(p->tensors, s->tensors, sizeof *p->tensors * (size_t)m->n_tensors);
-    for (int i = 0; i < m->n_nodes; i++) {
-        p->nodes[i].state = s->ctx[i].state;
-        p->nodes[i].state_size = s->ctx[i].state_size;
-        p->nodes[i].scratch_size = s->ctx[i].scratch_size;
-        p->state_size += s->ctx[i].state_size;
     }
     /* most recently used first; evict the least recently used beyond the cap */
     memmove(s->plans + 1, s->plans, sizeof *s->plans * (size_t)s->n_plans);
@@ -373,14 +441,10 @@ pml_status pml_session_build_plan(pml_session *s) {
     while (s->n_plans > s->plan_cap) pml_session_plan_free(s, s->plans[--s->n_plans]);
     return PML_OK;
 
+release:
+    for (int i = 0; i < p->end; i++) s->ctx[i].state = NULL; /* now owned by p, freed with it */
 fail:
-    /* the live ctx of started nodes hold this plan's op state */
-    for (int i = 0; i < n_started; i++) {
-        if (s->defs[i]->release && s->ctx[i].state) s->defs[i]->release(&s->ctx[i]);
-        s->ctx[i].state = NULL;
-        s->ctx[i].state_size = 0;
-    }
-    pml_session_plan_free(s, p); /* its plan-time values; it holds no op state yet */
+    pml_session_plan_free(s, p); /* its plan-time values and op state */
     if (s->active) {
         activate(s, s->active); /* restores the live tables; the requested shapes stay pending */
     } else {

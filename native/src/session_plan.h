@@ -24,7 +24,37 @@ struct pml_plan {
     uint8_t *values;     /* the plan-time inputs' values this plan is for (one block), or NULL */
     size_t *value_off;   /* per graph input: offset of its value in values */
     size_t arena_size, state_size;
+    /* Data-dependent shapes: the plan runs nodes [first, end). When end < n_nodes, node
+     * end - 1 is data-dependent (NonZero, NonMaxSuppression...: its output shapes are
+     * known once it has run); the nodes after it run in a tail plan, built for the dims
+     * it produced and cached here. A tail owns its arena; the root plan (first == 0)
+     * uses the session's. */
+    int first, end;
+    int data_dependent_end; /* node end - 1 is data-dependent (the last node, or one with a tail) */
+    struct pml_plan **tails;
+    int n_tails;
+    uint8_t *own_arena;
+    int64_t *key; /* a tail's: the dims its data-dependent node produced (key_len values) */
+    int key_len;
 };
+
+/* A zeroed plan with its per-tensor and per-node tables (NULL when out of memory). */
+pml_plan *pml_session_plan_alloc(const pml_session *s);
+/* Infers and prepares nodes first.. into the live tables until the end of the graph or a
+ * data-dependent node that cannot run while planning (p->end), plans the arena of that
+ * range and keeps its shapes and op state in p. Tensors read by it that earlier nodes
+ * produce must be live already. On failure the started nodes' op state is released. */
+pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first);
+/* Points the live tables of nodes [p->first, n_nodes) and their outputs at tail p. */
+void pml_session_activate_tail(pml_session *s, pml_plan *p);
+/* After the data-dependent node p->end - 1 ran (and pml_session_check_produced): activates
+ * the tail plan for the dims it produced (cached in p, or built) into *tail. */
+pml_status pml_session_enter_tail(pml_session *s, pml_plan *p, pml_plan **tail);
+/* Before data-dependent node p->end - 1 runs again: its outputs' bounds from plan p. */
+void pml_session_restore_bounds(pml_session *s, const pml_plan *p);
+/* After a node ran: its outputs' bytes from the dims it wrote, which must fit the bound
+ * its infer gave (PML_ERR_INTERNAL otherwise). */
+pml_status pml_session_check_produced(pml_kernel_ctx *ctx);
 
 /* Does plan p match the requested shapes and the staged plan-time input values? */
 int pml_session_plan_matches(const pml_session *s, const pml_plan *p);

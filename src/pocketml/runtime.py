@@ -86,6 +86,7 @@ _API = {
     "pml_session_output_dim_name": (ctypes.c_char_p, [_P, ctypes.c_int, ctypes.c_int]),
     "pml_session_plan_count": (ctypes.c_int, [_P]),
     "pml_session_input_fixes_shapes": (ctypes.c_int, [_P, ctypes.c_int]),
+    "pml_session_output_shapes_vary": (ctypes.c_int, [_P]),
     "pml_session_set_input": (_STATUS, [_P, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]),
     "pml_session_run": (_STATUS, [_P]),
     "pml_session_output_data": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
@@ -249,7 +250,8 @@ class Session:
         # inputs whose values fix shapes are set first: the plan (arena offsets) depends on them
         fixes = [bool(lib().pml_session_input_fixes_shapes(self._handle, i)) for i in range(len(self._inputs))]
         self._set_order = sorted(range(len(self._inputs)), key=lambda i: not fixes[i])
-        self._values_fix_shapes = any(fixes)
+        # output sizes that depend on input values (NonZero, NMS...) are read after every run
+        self._shapes_vary = any(fixes) or bool(lib().pml_session_output_shapes_vary(self._handle))
         self._out_shapes: Optional[list] = None if any(not t.is_static for t in self._outputs) else \
             [t.shape for t in self._outputs]
         self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
@@ -390,7 +392,7 @@ class Session:
             _check(lib().pml_session_set_input(handle, i, a.ctypes.data_as(ctypes.c_void_p), a.nbytes),
                    RuntimeFailure, f"cannot set input {self._inputs[i].name!r}")
         _check(lib().pml_session_run(handle), RuntimeFailure, "run failed")
-        if self._out_shapes is None or self._values_fix_shapes:  # new shapes: read this plan's output shapes
+        if self._out_shapes is None or self._shapes_vary:  # new shapes: read this run's output shapes
             self._out_shapes = [self._info(lib().pml_session_output_info, i).shape for i in range(len(self._outputs))]
         result = {}
         for name in names:

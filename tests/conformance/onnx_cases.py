@@ -35,6 +35,8 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
                        "Gelu", "CastLike"}
 # issue 9: the activations docs/adding-an-op.md was proven with
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
+# ops whose output size depends on the data (the session plans what follows once they ran)
+SUPPORTED_ONNX_OPS |= {"NonZero", "Compress", "Unique", "NonMaxSuppression"}
 # the remaining ONNX math and bitwise ops
 SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Swish",
                        "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean", "LpPool", "GlobalLpPool"}
