@@ -290,13 +290,13 @@ static const pml_port_schema k_lrn_in[] = {
 static const pml_port_schema k_lrn_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
 static const pml_port_schema k_softmax_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_softmax_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_in[] = {
-    {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_out[] = {
-    {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_batchnormalization_in[] = {
     {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0},
     {"scale", PML_DT(PML_FLOAT32), 0, 0, 0, 0},

@@ -1,6 +1,6 @@
 /*
- * ops/f16_bridge.c — runs an op's float32 functions for a float16 node, with onnxruntime's
- * CPU semantics: operands widen exactly to float32, the float32 kernels accumulate (bias,
+ * ops/f16_bridge.c — runs an op's float32 functions for a float16 node (MatMul, Gemm, Conv,
+ * ConvTranspose, Softmax, LogSoftmax), with onnxruntime's CPU semantics: operands widen exactly to float32, the float32 kernels accumulate (bias,
  * residual and fused activation included) and the result rounds to float16 once.
  *
  * Each stage hands the op a float32 view of the node: copies of its tensor descriptors
@@ -138,7 +138,7 @@ pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner) {
     f16_view v;
     view_enter(ctx, &v, pk, NULL, NULL);
     ctx->packed = NULL, ctx->packed_size = 0;
-    s = inner->pack(ctx);
+    if (inner->pack) s = inner->pack(ctx);
     view_leave(ctx, &v);
     pk->inner = ctx->packed, pk->inner_size = ctx->packed_size;
     ctx->packed = pk;
@@ -148,7 +148,7 @@ pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner) {
 
 void pml_f16_bridge_unpack(pml_kernel_ctx *ctx, const pml_op_def *inner) {
     f16_packed *pk = (f16_packed *)ctx->packed;
-    if (pk && pk->inner) {
+    if (pk && pk->inner && inner->unpack) {
         ctx->packed = pk->inner, ctx->packed_size = pk->inner_size;
         inner->unpack(ctx);
     }
@@ -194,7 +194,7 @@ pml_status pml_f16_bridge_prepare(pml_kernel_ctx *ctx, const pml_op_def *inner) 
     const f16_packed *pk = (const f16_packed *)ctx->packed;
     f16_view v;
     view_enter(ctx, &v, pk, NULL, NULL);
-    s = with_inner(ctx, st, inner->prepare);
+    if (inner->prepare) s = with_inner(ctx, st, inner->prepare);
     view_leave(ctx, &v);
     if (s) return s;
     size_t off = align_up(ctx->scratch_size);
@@ -229,7 +229,7 @@ pml_status pml_f16_bridge_run(pml_kernel_ctx *ctx, const pml_op_def *inner) {
 
 void pml_f16_bridge_release(pml_kernel_ctx *ctx, const pml_op_def *inner) {
     f16_state *st = (f16_state *)ctx->state;
-    if (st && st->inner) {
+    if (st && st->inner && inner->release) {
         ctx->state = st->inner, ctx->state_size = st->inner_size;
         inner->release(ctx);
     }

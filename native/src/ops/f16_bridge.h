@@ -26,27 +26,27 @@ pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner);
 void pml_f16_bridge_unpack(pml_kernel_ctx *ctx, const pml_op_def *inner);
 
 /* Defines `static const pml_op_def name` for op `code` (inner's), every stage dispatched on
- * the node's dtype. inner must set infer, prepare, run, release, pack and unpack. */
+ * the node's dtype. inner sets infer and run; prepare, release, pack and unpack may be NULL. */
 #define PML_F16_BRIDGED(name, code, inner)                                                                        \
     static pml_status name##_infer_(pml_kernel_ctx *c) {                                                      \
         return pml_f16_node(c) ? pml_f16_bridge_infer(c, &inner) : inner.infer(c);                            \
     }                                                                                                         \
     static pml_status name##_prepare_(pml_kernel_ctx *c) {                                                    \
-        return pml_f16_node(c) ? pml_f16_bridge_prepare(c, &inner) : inner.prepare(c);                        \
+        return pml_f16_node(c) ? pml_f16_bridge_prepare(c, &inner) : inner.prepare ? inner.prepare(c) : PML_OK;                        \
     }                                                                                                         \
     static pml_status name##_run_(pml_kernel_ctx *c) {                                                        \
         return pml_f16_node(c) ? pml_f16_bridge_run(c, &inner) : inner.run(c);                                \
     }                                                                                                         \
     static void name##_release_(pml_kernel_ctx *c) {                                                          \
         if (pml_f16_node(c)) pml_f16_bridge_release(c, &inner);                                               \
-        else inner.release(c);                                                                                \
+        else if (inner.release) inner.release(c);                                                                              \
     }                                                                                                         \
     static pml_status name##_pack_(pml_kernel_ctx *c) {                                                       \
-        return pml_f16_node(c) ? pml_f16_bridge_pack(c, &inner) : inner.pack(c);                              \
+        return pml_f16_node(c) ? pml_f16_bridge_pack(c, &inner) : inner.pack ? inner.pack(c) : PML_OK;                              \
     }                                                                                                         \
     static void name##_unpack_(pml_kernel_ctx *c) {                                                           \
         if (pml_f16_node(c)) pml_f16_bridge_unpack(c, &inner);                                                \
-        else inner.unpack(c);                                                                                 \
+        else if (inner.unpack) inner.unpack(c);                                                                               \
     }                                                                                                         \
     static const pml_op_def name = {code, name##_infer_, name##_prepare_, name##_run_,         \
                                     name##_release_, name##_pack_, name##_unpack_}
