@@ -484,8 +484,8 @@ static const pml_op_def k_conv_transpose_f32 = {PML_OP_CONVTRANSPOSE, conv_trans
                                                 conv_transpose_prepare, conv_run, conv_release,
                                                 conv_transpose_pack, conv_unpack};
 /* float16 nodes run the float32 functions above on widened operands (ops/f16_bridge.c) */
-PML_F16_BRIDGED(k_conv, PML_OP_CONV, k_conv_f32);
-PML_F16_BRIDGED(k_conv_transpose, PML_OP_CONVTRANSPOSE, k_conv_transpose_f32);
+PML_F16_BRIDGED(k_conv, PML_OP_CONV, k_conv_f32, 1u << 1 | 1u << 2); /* w, b */
+PML_F16_BRIDGED(k_conv_transpose, PML_OP_CONVTRANSPOSE, k_conv_transpose_f32, 1u << 1); /* w; b is added at run */
 
 extern const pml_op_def pml_col2im_def;      /* ops/conv_col2im.c */
 extern const pml_op_def pml_causal_conv_def; /* ops/conv_causal.c */

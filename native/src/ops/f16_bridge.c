@@ -6,17 +6,20 @@
  * Each stage hands the op a float32 view of the node: copies of its tensor descriptors
  * with dtype float32 whose data points at float32 planes, swapped into ctx->in/out for
  * the call and swapped back after it.
- *   pack     widens the constant float16 inputs once per session into the bridge's packed
- *            block, then lets the op pack from them (its packed weights are float32 as for
- *            any float32 node); ctx->packed holds the bridge's block, the op's inside it
+ *   pack     widens the constant float16 inputs once per session, then lets the op pack
+ *            from them (its packed weights are float32 as for any float32 node); the
+ *            widened copies of the inputs the op then reads only through its packed block
+ *            (the op's packed_inputs mask) are freed again; ctx->packed holds the bridge's
+ *            block, the op's inside it
  *   infer    the op's infer on the view; the output gets the op's shape, dtype float16
  *   prepare  the op's prepare on the view; its state goes inside the bridge's, and its
  *            scratch is followed by one float32 plane per non-constant input and one for
  *            the output (planned here: run allocates nothing)
  *   run      widens those inputs into their planes, runs the op, rounds the output plane
  * Widening and rounding use the session's f16 table (ctx->config->f16), split over the
- * thread pool. Memory: a float16 node holds its constant inputs widened for the session,
- * and its arena scratch holds float32 copies of its activations.
+ * thread pool. Memory: a float16 node holds, besides the op's packed weights, the widened
+ * constant inputs its run still reads (Gemm's full c, ConvTranspose's bias, unpacked
+ * weights), and its arena scratch holds float32 copies of its activations.
  */
 #include <string.h>
 
@@ -32,6 +35,7 @@ typedef struct f16_packed {
     void *inner;                  /* the op's packed block (NULL when it packed nothing) */
     size_t inner_size;
     float *wide[BRIDGE_MAX_IO];   /* constant float16 input i widened, or NULL */
+    unsigned dropped;             /* bit i: input i's widened copy was freed (the op's packed block has it) */
 } f16_packed;
 
 typedef struct f16_state {
@@ -117,23 +121,19 @@ static void convert(pml_threadpool *pool, const pml_f16_config *f16, const void 
 
 /* ---- the stages ---------------------------------------------------------------------------- */
 
-pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner) {
+static int widens(const pml_tensor *t) { return t && t->is_const && t->data && t->dtype == PML_FLOAT16; }
+
+pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner, unsigned packed_inputs) {
     pml_status s = check_arity(ctx);
     if (s) return s;
-    size_t bytes = align_up(sizeof(f16_packed));
-    for (int i = 0; i < ctx->n_in; i++) {
-        const pml_tensor *t = ctx->in[i];
-        if (t && t->is_const && t->data && t->dtype == PML_FLOAT16) bytes += align_up(elems(t) * sizeof(float));
-    }
-    f16_packed *pk = (f16_packed *)pml_aligned_alloc(bytes);
+    f16_packed *pk = (f16_packed *)pml_aligned_alloc(sizeof *pk);
     if (!pk) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory widening float16 weights");
-    char *p = (char *)pk + align_up(sizeof(f16_packed));
+    ctx->packed = pk, ctx->packed_size = sizeof *pk; /* unpack frees whatever this leaves */
     for (int i = 0; i < ctx->n_in; i++) {
-        const pml_tensor *t = ctx->in[i];
-        if (!(t && t->is_const && t->data && t->dtype == PML_FLOAT16)) continue;
-        pk->wide[i] = (float *)p;
-        ctx->config->f16->widen(elems(t), (const uint16_t *)t->data, pk->wide[i]);
-        p += align_up(elems(t) * sizeof(float));
+        if (!widens(ctx->in[i])) continue;
+        pk->wide[i] = (float *)pml_aligned_alloc(elems(ctx->in[i]) * sizeof(float));
+        if (!pk->wide[i]) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory widening float16 weights");
+        ctx->config->f16->widen(elems(ctx->in[i]), (const uint16_t *)ctx->in[i]->data, pk->wide[i]);
     }
     f16_view v;
     view_enter(ctx, &v, pk, NULL, NULL);
@@ -142,7 +142,17 @@ pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner) {
     view_leave(ctx, &v);
     pk->inner = ctx->packed, pk->inner_size = ctx->packed_size;
     ctx->packed = pk;
-    ctx->packed_size = bytes + pk->inner_size;
+    ctx->packed_size = sizeof *pk + pk->inner_size;
+    for (int i = 0; i < ctx->n_in; i++) {
+        if (!pk->wide[i]) continue;
+        if (pk->inner && (packed_inputs >> i & 1u)) { /* the op reads it only through its packed block now */
+            pml_aligned_free(pk->wide[i]);
+            pk->wide[i] = NULL;
+            pk->dropped |= 1u << i;
+        } else {
+            ctx->packed_size += elems(ctx->in[i]) * sizeof(float);
+        }
+    }
     return s;
 }
 
@@ -152,6 +162,8 @@ void pml_f16_bridge_unpack(pml_kernel_ctx *ctx, const pml_op_def *inner) {
         ctx->packed = pk->inner, ctx->packed_size = pk->inner_size;
         inner->unpack(ctx);
     }
+    if (pk)
+        for (int i = 0; i < BRIDGE_MAX_IO; i++) pml_aligned_free(pk->wide[i]);
     pml_aligned_free(pk);
     ctx->packed = NULL;
     ctx->packed_size = 0;
@@ -201,7 +213,7 @@ pml_status pml_f16_bridge_prepare(pml_kernel_ctx *ctx, const pml_op_def *inner) 
     for (int i = 0; i < ctx->n_in; i++) {
         const pml_tensor *t = ctx->in[i];
         st->in_plane[i] = NO_PLANE;
-        if (!t || t->dtype != PML_FLOAT16 || (pk && pk->wide[i])) continue;
+        if (!t || t->dtype != PML_FLOAT16 || (pk && (pk->wide[i] || (pk->dropped >> i & 1u)))) continue;
         st->in_plane[i] = off;
         off += align_up(elems(t) * sizeof(float));
     }

@@ -22,12 +22,14 @@ pml_status pml_f16_bridge_infer(pml_kernel_ctx *ctx, const pml_op_def *inner);
 pml_status pml_f16_bridge_prepare(pml_kernel_ctx *ctx, const pml_op_def *inner);
 pml_status pml_f16_bridge_run(pml_kernel_ctx *ctx, const pml_op_def *inner);
 void pml_f16_bridge_release(pml_kernel_ctx *ctx, const pml_op_def *inner);
-pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner);
+pml_status pml_f16_bridge_pack(pml_kernel_ctx *ctx, const pml_op_def *inner, unsigned packed_inputs);
 void pml_f16_bridge_unpack(pml_kernel_ctx *ctx, const pml_op_def *inner);
 
 /* Defines `static const pml_op_def name` for op `code` (inner's), every stage dispatched on
- * the node's dtype. inner sets infer and run; prepare, release, pack and unpack may be NULL. */
-#define PML_F16_BRIDGED(name, code, inner)                                                                        \
+ * the node's dtype. inner sets infer and run; prepare, release, pack and unpack may be NULL.
+ * packed_inputs: bit i set when, once inner's pack has packed, its run reads input i only
+ * through the packed block (the bridge then keeps no widened copy of it). */
+#define PML_F16_BRIDGED(name, code, inner, packed_inputs)                                                                        \
     static pml_status name##_infer_(pml_kernel_ctx *c) {                                                      \
         return pml_f16_node(c) ? pml_f16_bridge_infer(c, &inner) : inner.infer(c);                            \
     }                                                                                                         \
@@ -42,7 +44,7 @@ void pml_f16_bridge_unpack(pml_kernel_ctx *ctx, const pml_op_def *inner);
         else if (inner.release) inner.release(c);                                                                              \
     }                                                                                                         \
     static pml_status name##_pack_(pml_kernel_ctx *c) {                                                       \
-        return pml_f16_node(c) ? pml_f16_bridge_pack(c, &inner) : inner.pack ? inner.pack(c) : PML_OK;                              \
+        return pml_f16_node(c) ? pml_f16_bridge_pack(c, &inner, packed_inputs) : inner.pack ? inner.pack(c) : PML_OK;                              \
     }                                                                                                         \
     static void name##_unpack_(pml_kernel_ctx *c) {                                                           \
         if (pml_f16_node(c)) pml_f16_bridge_unpack(c, &inner);                                                \

@@ -408,7 +408,7 @@ static const pml_op_def k_matmul_f32 = {PML_OP_MATMUL, matmul_infer, matmul_prep
 static const pml_op_def k_gemm_f32 = {PML_OP_GEMM, gemm_infer, gemm_prepare, matmul_run,
                                       matmul_release, gemm_pack, matmul_unpack};
 /* float16 nodes run the float32 functions above on widened operands (ops/f16_bridge.c) */
-PML_F16_BRIDGED(k_matmul, PML_OP_MATMUL, k_matmul_f32);
-PML_F16_BRIDGED(k_gemm, PML_OP_GEMM, k_gemm_f32);
+PML_F16_BRIDGED(k_matmul, PML_OP_MATMUL, k_matmul_f32, 1u << 1); /* b */
+PML_F16_BRIDGED(k_gemm, PML_OP_GEMM, k_gemm_f32, 1u << 1); /* b; a full c is read at run */
 
 const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, NULL};

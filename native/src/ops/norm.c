@@ -478,8 +478,8 @@ static const pml_op_def g_hardmax = {PML_OP_HARDMAX, hardmax_infer, hardmax_prep
 static const pml_op_def g_log_softmax_f32 = {PML_OP_LOGSOFTMAX, softmax_infer, softmax_prepare,
                                              softmax_run, pml_ew_release};
 /* float16 nodes: the float32 functions on widened rows, one rounding (ops/f16_bridge.c) */
-PML_F16_BRIDGED(g_softmax, PML_OP_SOFTMAX, g_softmax_f32);
-PML_F16_BRIDGED(g_log_softmax, PML_OP_LOGSOFTMAX, g_log_softmax_f32);
+PML_F16_BRIDGED(g_softmax, PML_OP_SOFTMAX, g_softmax_f32, 0);
+PML_F16_BRIDGED(g_log_softmax, PML_OP_LOGSOFTMAX, g_log_softmax_f32, 0);
 
 static const pml_op_def g_layer_norm = {PML_OP_LAYERNORMALIZATION, lnorm_infer,
                                         lnorm_prepare, lnorm_run, pml_ew_release};
