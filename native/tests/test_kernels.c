@@ -532,6 +532,7 @@ static void test_config(const pml_kernel_config *c, const pml_kernel_config *s) 
         test_vunary(what, g_un_names[u], 8, k->unary[u], r->unary[u]);
     }
     test_vcvt("table f16 conversion", 8, k->f32_to_f16, k->f16_to_f32, r->f32_to_f16, r->f16_to_f32);
+    test_vcvt("f16 table widen/narrow", 8, c->f16->narrow, c->f16->widen, s->f16->narrow, s->f16->widen);
     test_vcmp("table compare", 8, k->compare, r->compare);
     test_select("table select32", 8, k->select32, r->select32);
     test_reduce("table reductions", 8, (reduce_fns){k->sum, k->max, k->acc_add, k->acc_max},

@@ -42,9 +42,16 @@ static const pml_f32_kernels g_f32_scalar = {
     .attn_row = pml_f32_attn_row__scalar,
 };
 
+static const pml_f16_config g_f16_scalar = {
+    .isa = "scalar",
+    .widen = pml_f16_to_f32__scalar,
+    .narrow = pml_f32_to_f16__scalar,
+};
+
 static const pml_kernel_config g_scalar = {
     .name = "scalar",
     .f32 = {.mm = &g_f32_scalar, .ew = &pml_f32_ew__scalar},
+    .f16 = &g_f16_scalar,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,
@@ -69,9 +76,16 @@ static const pml_f32_kernels g_f32_avx2 = {
     .attn_row = pml_f32_attn_row__avx2_fma,
 };
 
+static const pml_f16_config g_f16_avx2 = {
+    .isa = "avx2",
+    .widen = pml_f16_to_f32__avx2,
+    .narrow = pml_f32_to_f16__avx2,
+};
+
 static const pml_kernel_config g_avx2 = {
     .name = "avx2",
     .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},
+    .f16 = &g_f16_avx2,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,

@@ -65,9 +65,19 @@ typedef struct pml_typed_config {
     const pml_attention_typed *attention[PML_DTYPE_COUNT]; /* attention: LinearAttention */
 } pml_typed_config;
 
+/* float16 arithmetic of the GEMM families (MatMul, Gemm, Conv, ConvTranspose; ops/f16_bridge.c).
+ * Every configuration computes it by widening today, with onnxruntime's CPU semantics: f16
+ * operands convert exactly to f32 in the op's scratch, the f32 kernels accumulate (bias,
+ * residual and fused activation included) and the result rounds to f16 once. The scalar
+ * table converts in portable C, avx2's with F16C. Native fp16 kernels (NEON fp16) join here. */
+typedef struct pml_f16_config {
+    const char *isa;
+    pml_f16_to_f32_fn widen;  /* operands and constant weights -> f32 */
+    pml_f32_to_f16_fn narrow; /* f32 results -> f16, round to nearest even */
+} pml_f16_config;
+
 /* Sub-tables that later issues fill; NULL in every configuration today
  * (no op asks for them yet). */
-struct pml_f16_config; /* float16 arithmetic kernels (NEON-fp16, F16C-widening) */
 struct pml_qs8_config; /* signed int8 (quantized) kernels: gemm, dwconv, requantize */
 struct pml_qu8_config; /* unsigned int8 (quantized) kernels */
 
@@ -76,7 +86,7 @@ typedef struct pml_kernel_config {
     pml_f32_config f32;
     pml_x_config x;
     pml_typed_config typed;
-    const struct pml_f16_config *f16; /* NULL until float16 kernels exist */
+    const pml_f16_config *f16;        /* float16 GEMM families (set in every configuration) */
     const struct pml_qs8_config *qs8; /* NULL until int8 kernels exist */
     const struct pml_qu8_config *qu8; /* NULL until uint8 kernels exist */
 } pml_kernel_config;

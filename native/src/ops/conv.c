@@ -25,6 +25,9 @@
  * and the configuration, never on x's shape), and every plan shares them; otherwise
  * they are packed into arena scratch at the start of every run.
  *
+ * float16 nodes run these float32 functions through ops/f16_bridge.c (widened
+ * operands, bias, residual and activation in float32, one rounding of y).
+ *
  * CausalConvWithState lives in ops/conv_causal.c.
  */
 #include <string.h>
@@ -32,6 +35,7 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/conv/conv.h"
+#include "f16_bridge.h"
 #include "validate.h"
 #include "kernels/conv/conv_direct.h"
 #include "kernels/matmul/gemm.h"
@@ -474,11 +478,14 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_conv = {PML_OP_CONV, conv_infer, conv_prepare, conv_run, conv_release,
-                                  conv_pack_op, conv_unpack};
-static const pml_op_def k_conv_transpose = {PML_OP_CONVTRANSPOSE, conv_transpose_infer,
-                                            conv_transpose_prepare, conv_run, conv_release, conv_transpose_pack,
-                                            conv_unpack};
+static const pml_op_def k_conv_f32 = {PML_OP_CONV, conv_infer, conv_prepare, conv_run, conv_release,
+                                      conv_pack_op, conv_unpack};
+static const pml_op_def k_conv_transpose_f32 = {PML_OP_CONVTRANSPOSE, conv_transpose_infer,
+                                                conv_transpose_prepare, conv_run, conv_release,
+                                                conv_transpose_pack, conv_unpack};
+/* float16 nodes run the float32 functions above on widened operands (ops/f16_bridge.c) */
+PML_F16_BRIDGED(k_conv, PML_OP_CONV, k_conv_f32, 1u << 1 | 1u << 2); /* w, b */
+PML_F16_BRIDGED(k_conv_transpose, PML_OP_CONVTRANSPOSE, k_conv_transpose_f32, 1u << 1); /* w; b is added at run */
 
 extern const pml_op_def pml_col2im_def;      /* ops/conv_col2im.c */
 extern const pml_op_def pml_causal_conv_def; /* ops/conv_causal.c */

@@ -14,12 +14,15 @@
  *    bounded chunk of batches at a time;
  *  - Gemm with transA packs A^T blocks through the driver's pack_a; a c with
  *    distinct rows is written to y first (beta*c) and the GEMM accumulates.
- * The naive pml_f32_gemm_ref is the oracle of the tests, not a run path.
+ * float16 nodes run these float32 functions through ops/f16_bridge.c (widened
+ * operands, one rounding of y). The naive pml_f32_gemm_ref is the oracle of the
+ * tests, not a run path.
  */
 #include <string.h>
 
 #include "../internal.h"
 #include "kernels/config.h"
+#include "f16_bridge.h"
 #include "validate.h"
 #include "kernels/matmul/gemm.h"
 
@@ -400,9 +403,12 @@ static pml_status matmul_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def k_matmul = {PML_OP_MATMUL, matmul_infer, matmul_prepare, matmul_run,
-                                    matmul_release, matmul_pack, matmul_unpack};
-static const pml_op_def k_gemm = {PML_OP_GEMM, gemm_infer, gemm_prepare, matmul_run,
-                                  matmul_release, gemm_pack, matmul_unpack};
+static const pml_op_def k_matmul_f32 = {PML_OP_MATMUL, matmul_infer, matmul_prepare, matmul_run,
+                                        matmul_release, matmul_pack, matmul_unpack};
+static const pml_op_def k_gemm_f32 = {PML_OP_GEMM, gemm_infer, gemm_prepare, matmul_run,
+                                      matmul_release, gemm_pack, matmul_unpack};
+/* float16 nodes run the float32 functions above on widened operands (ops/f16_bridge.c) */
+PML_F16_BRIDGED(k_matmul, PML_OP_MATMUL, k_matmul_f32, 1u << 1); /* b */
+PML_F16_BRIDGED(k_gemm, PML_OP_GEMM, k_gemm_f32, 1u << 1); /* b; a full c is read at run */
 
 const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, NULL};

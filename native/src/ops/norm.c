@@ -8,7 +8,8 @@
  * arena scratch: they may be graph inputs, not constants) and then shares
  * ScaleShift's kernel. Softmax over the last axis runs one contiguous row at a
  * time; over an inner axis it walks [len, inner] blocks with stride inner so
- * the SIMD kernel vectorises across the inner positions.
+ * the SIMD kernel vectorises across the inner positions. float16 Softmax/LogSoftmax
+ * run the float32 functions on widened rows and round once (ops/f16_bridge.c).
  *
  * LayerNormalization / RMSNormalization normalise rows of n = prod(x.shape[axis:])
  * contiguous floats with the norm_row kernel of the GEMM engine's dispatch
@@ -23,6 +24,7 @@
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/matmul/gemm.h"
+#include "f16_bridge.h"
 #include "validate.h"
 
 #define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
@@ -470,11 +472,14 @@ static const pml_op_def g_scale_shift = {PML_OP_SCALESHIFT, scale_shift_infer,
 static const pml_op_def g_batchnorm = {PML_OP_BATCHNORMALIZATION, batchnorm_infer,
                                        batchnorm_prepare, batchnorm_run, pml_ew_release};
 static const pml_op_def g_lrn = {PML_OP_LRN, lrn_infer, lrn_prepare, lrn_run, pml_ew_release};
-static const pml_op_def g_softmax = {PML_OP_SOFTMAX, softmax_infer, softmax_prepare,
-                                     softmax_run, pml_ew_release};
-static const pml_op_def g_hardmax = {PML_OP_HARDMAX, hardmax_infer, hardmax_prepare, hardmax_run, pml_ew_release};
-static const pml_op_def g_log_softmax = {PML_OP_LOGSOFTMAX, softmax_infer, softmax_prepare,
+static const pml_op_def g_softmax_f32 = {PML_OP_SOFTMAX, softmax_infer, softmax_prepare,
                                          softmax_run, pml_ew_release};
+static const pml_op_def g_hardmax = {PML_OP_HARDMAX, hardmax_infer, hardmax_prepare, hardmax_run, pml_ew_release};
+static const pml_op_def g_log_softmax_f32 = {PML_OP_LOGSOFTMAX, softmax_infer, softmax_prepare,
+                                             softmax_run, pml_ew_release};
+/* float16 nodes: the float32 functions on widened rows, one rounding (ops/f16_bridge.c) */
+PML_F16_BRIDGED(g_softmax, PML_OP_SOFTMAX, g_softmax_f32, 0);
+PML_F16_BRIDGED(g_log_softmax, PML_OP_LOGSOFTMAX, g_log_softmax_f32, 0);
 
 static const pml_op_def g_layer_norm = {PML_OP_LAYERNORMALIZATION, lnorm_infer,
                                         lnorm_prepare, lnorm_run, pml_ew_release};

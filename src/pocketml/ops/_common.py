@@ -21,7 +21,7 @@ from .registry import REGISTRY
 
 # Dtype sets for type variables narrower than the groups of pocketml.dtypes
 # (FLOATS, NUMERIC, ANY...): what the C kernels of a family compute today.
-FLOAT = ("float32",)  # conv, matmul, norm, recurrent, attention: float32 kernels only
+FLOAT = ("float32",)  # the norm, recurrent and attention ops with float32 kernels only
 INDEX = ("int32", "int64")
 BOOL = ("bool",)
 ANY = dtypes.ANY  # data movement: any dtype, moved by element size

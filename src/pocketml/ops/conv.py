@@ -33,7 +33,6 @@ import numpy as np
 from ..dtypes import FLOATS
 from .registry import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
 from ._common import (
-    FLOAT,
     _sigmoid,
     dims_equal,
     shape_str,
@@ -130,10 +129,10 @@ def _sum_and_activation(y, inputs, attrs):
     """Conv's epilogue: + sum, then the fused activation (prelu with the slope input)."""
     if len(inputs) > 3 and inputs[3] is not None:
         y = y + inputs[3].astype(np.float64)
-    y = y.astype(np.float32)
+    y = y.astype(np.float32)  # float16 too: the epilogue runs in float32, y rounds once
     if attrs.get("act") == ACT_PRELU:
-        return np.where(y < 0, y * inputs[4], y).astype(np.float32)
-    return apply_activation(y, attrs)
+        return np.where(y < 0, y * inputs[4].astype(np.float32), y).astype(inputs[0].dtype)
+    return apply_activation(y, attrs).astype(inputs[0].dtype)
 
 
 def _conv_reference(inputs, attrs):
@@ -217,13 +216,13 @@ def _conv_transpose_reference(inputs, attrs):
     y = canvas[:, pt:full_h - pb, pl:full_w - pr].reshape(n, full_h - pt - pb, full_w - pl - pr, g * m)
     if b is not None:
         y = y + b
-    return [apply_activation(y.astype(np.float32), attrs)]
+    return [apply_activation(y.astype(np.float32), attrs).astype(inputs[0].dtype)]
 
 
 define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), {**_COMMON, **_AUTO_PAD},
-       types={"T": FLOAT}, traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
+       types={"T": FLOATS}, traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
-       {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOAT}, traits=("fusable_producer",),
+       {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOATS}, traits=("fusable_producer",),
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import FLOATS
 from .registry import FUSED_ACT_ATTRS, Attr, define
 from ._common import (
-    FLOAT,
     apply_activation,
     attrs_of,
     broadcast_shapes,
@@ -64,18 +64,18 @@ def _gemm_reference(inputs, attrs):
     y = attrs["alpha"] * (a @ b)
     if len(inputs) > 2 and inputs[2] is not None:
         y = y + attrs["beta"] * inputs[2].astype(np.float64)
-    return [apply_activation(y.astype(inputs[0].dtype), attrs)]
+    return [apply_activation(y.astype(np.float32), attrs).astype(inputs[0].dtype)]
 
 
 def _matmul_reference(inputs, attrs):
     y = np.matmul(inputs[0].astype(np.float64), inputs[1].astype(np.float64))
-    return [apply_activation(y.astype(inputs[0].dtype), attrs)]
+    return [apply_activation(y.astype(np.float32), attrs).astype(inputs[0].dtype)]
 
 
-define("MatMul", 60, "matmul", ("a: T", "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS), types={"T": FLOAT},
+define("MatMul", 60, "matmul", ("a: T", "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS), types={"T": FLOATS},
        traits=("fusable_producer", "quantizable"), infer=_matmul_infer,
        reference=_matmul_reference)
-define("Gemm", 61, "matmul", ("a: T", "b: T", "c?: T"), ("y: T",), types={"T": FLOAT},
+define("Gemm", 61, "matmul", ("a: T", "b: T", "c?: T"), ("y: T",), types={"T": FLOATS},
        traits=("fusable_producer", "quantizable"), attrs={
     "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0),
     "transA": Attr("int", 0), "transB": Attr("int", 0), **FUSED_ACT_ATTRS,

@@ -101,9 +101,9 @@ define("ScaleShift", 80, "norm", ("x: T", "scale: T", "shift: T"), ("y: T",), di
 define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("channel_last",), attrs={
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
 }, infer=_lrn_infer, reference=_lrn_reference)
-define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
+define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
        infer=_softmax_infer, reference=_softmax_reference)
-define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOAT},
+define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
        infer=_softmax_infer, reference=_log_softmax_reference)
 
 

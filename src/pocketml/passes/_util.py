@@ -17,6 +17,9 @@ import numpy as np
 from .. import ir, ops
 
 FLOAT_DTYPES = ("float32",)
+# Ops whose float16 nodes compute in float32 and round once (native/src/ops/f16_bridge.c):
+# a fused epilogue (activation, Conv's residual) runs before that rounding, so it fuses there too.
+WIDENED_F16_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 
 
 def attr(node: ir.Node, name: str):
@@ -46,6 +49,13 @@ def rank(graph: ir.Graph, name: str) -> Optional[int]:
 
 def is_float(graph: ir.Graph, name: str) -> bool:
     return graph.values[name].dtype in FLOAT_DTYPES
+
+
+def epilogue_fuses(graph: ir.Graph, name: str, producer: ir.Node) -> bool:
+    """Whether an epilogue may fuse into producer, which computes value name: float32, or
+    float16 where the producer computes in float32 (WIDENED_F16_OPS)."""
+    dtype = graph.values[name].dtype
+    return dtype in FLOAT_DTYPES or (dtype == "float16" and producer.op in WIDENED_F16_OPS)
 
 
 def is_one(d) -> bool:

@@ -5,7 +5,8 @@ carry act/act_alpha/act_beta (kinds in pocketml.ops). An activation whose input
 comes from such a node with act == 0, read by nothing else and not a graph
 output (the pre-activation value must stay observable), becomes that node's
 act; the producer takes over the activation's output name. Only float32
-values fuse (the C kernels apply fused activations in float).
+values fuse (the C kernels apply fused activations in float), and float16 ones
+of the producers that compute in float32 (_util.WIDENED_F16_OPS).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import math
 from typing import Optional
 
 from .. import ir, ops
-from ._util import attr, is_float, remove_nodes, sole_consumer, take_output
+from ._util import attr, epilogue_fuses, remove_nodes, sole_consumer, take_output
 
 PRODUCERS = ops.with_trait("fusable_producer")  # ops carrying act/act_alpha/act_beta that fusion targets
 ACTIVATIONS = ops.with_trait("activation")  # unary ops activation_of maps to a fused kind
@@ -57,7 +58,7 @@ def fuse_activations(graph: ir.Graph) -> bool:
         producer = producers.get(x)
         if producer is None or producer.op not in PRODUCERS or attr(producer, "act") != ops.ACT_NONE:
             continue
-        if sole_consumer(graph, uses, x) is not node or not is_float(graph, x):
+        if sole_consumer(graph, uses, x) is not node or not epilogue_fuses(graph, x, producer):
             continue
         producer.attrs.update(act=act[0], act_alpha=act[1], act_beta=act[2])
         take_output(graph, producer, node)

@@ -11,8 +11,9 @@ FusedConv Z input does the same for Add).
 
 Conditions: the Conv (not ConvTranspose) has act none (and, for Add, no sum yet), its
 output is read only by the Add/PRelu and is not a graph output; ``r`` has
-exactly the output's shape (no broadcasting) and is float32; the slope is a
-constant that varies at most along the channel (last) axis.
+exactly the output's shape (no broadcasting) and is float32 (or float16: such a Conv
+computes in float32, _util.WIDENED_F16_OPS); the slope is a float32 constant that
+varies at most along the channel (last) axis.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Optional
 import numpy as np
 
 from .. import ir, ops
-from ._util import attr, const, is_float, remove_nodes, sole_consumer, take_output
+from ._util import attr, const, epilogue_fuses, remove_nodes, sole_consumer, take_output
 
 
 def _fusable_conv(graph: ir.Graph, producers: dict, uses: dict, value: str, reader: ir.Node,
@@ -31,7 +32,7 @@ def _fusable_conv(graph: ir.Graph, producers: dict, uses: dict, value: str, read
         return None
     if not has_sum_ok and len(conv.inputs) > 3 and conv.inputs[3]:
         return None
-    if sole_consumer(graph, uses, value) is not reader or not is_float(graph, value):
+    if sole_consumer(graph, uses, value) is not reader or not epilogue_fuses(graph, value, conv):
         return None
     return conv
 

@@ -69,6 +69,15 @@ def test_softmax_opsets(op, opset, axis):
         assert ops_of(graph) == ["Reshape", op, "Reshape"]  # the coerce-to-2D semantics
 
 
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("axis", [-1, 1, 0])
+def test_softmax_float16(op, axis):
+    """float16 rows computed in float32 and rounded once, as onnxruntime does: within an ulp or
+    two of it (LogSoftmax's values reach |20|, whose ulp is 2**-6)."""
+    x = np.random.default_rng(3).normal(0, 3, size=(3, 5, 37)).astype(np.float16)
+    check_runtime(model_of(op, {"x": x}, {"axis": axis}, opset=13), {"x": x}, rtol=2e-3, atol=1e-4)
+
+
 @pytest.mark.parametrize("outs", [["o0"], ["o0", "o1", "o2"], ["o0", "", "o2"]])
 @pytest.mark.parametrize("axis", [-1, 1])
 def test_layer_normalization_optional_outputs(outs, axis):
