@@ -224,8 +224,12 @@ class Context:
     def emit(self, op: str, inputs: list, out: Optional[str] = None, attrs: Optional[dict] = None,
              hint: str = "") -> str:
         """Add IR op ``op`` with one output (or fold it when every input is constant)."""
+        return self.emit_outputs(op, inputs, [out or self.new_name(hint or op)], attrs, hint)[0]
+
+    def emit_outputs(self, op: str, inputs: list, outs: list, attrs: Optional[dict] = None,
+                     hint: str = "") -> list:
+        """emit for an op with several outputs (names in ``outs``)."""
         opdef = ops.get(op)
-        out = out or self.new_name(hint or op)
         inputs = list(inputs)
         while inputs and not inputs[-1]:
             inputs.pop()
@@ -236,9 +240,9 @@ class Context:
         while name in self.node_names:
             name = f"{base}_{k}"
             k += 1
-        node = ir.Node(op, inputs, [out], dict(attrs or {}), name)
+        node = ir.Node(op, inputs, list(outs), dict(attrs or {}), name)
         try:
-            ((dtype, shape),) = opdef.infer(node, values)
+            inferred = opdef.infer(node, values)
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
@@ -246,15 +250,17 @@ class Context:
             from pocketml.reference import run_node
 
             try:
-                (arr,) = run_node(node, [v.const if v is not None else None for v in values])
+                arrays = run_node(node, [v.const if v is not None else None for v in values])
             except (ValueError, IndexError, ZeroDivisionError) as e:
                 raise self.error(f"folding {op} on constant inputs failed: {e}") from None
-            self.graph.add_value(out, const=arr)
-            return out
+            for out, arr in zip(outs, arrays):
+                self.graph.add_value(out, const=arr)
+            return list(outs)
         self.graph.append_node(node)
         self.node_names.add(name)
-        self.graph.add_value(out, dtype, shape)
-        return out
+        for out, (dtype, shape) in zip(outs, inferred):
+            self.graph.add_value(out, dtype, shape)
+        return list(outs)
 
     def reshape(self, x: str, dims, out: Optional[str] = None, hint: str = "reshape") -> str:
         dims = [int(d) for d in dims]

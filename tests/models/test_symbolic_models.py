@@ -1,7 +1,8 @@
 """Models shaped like the OCR detectors/recognisers and YOLO-style detectors users bring, with their
 image sizes left symbolic as exporters write them (Resize by a scale on symbolic axes, a CRNN's
 Shape -> Gather -> Concat -> Reshape and Squeeze over a symbolic width, a detection head reshaped
-to [batch, anchors, outputs, -1]). Each converts once, with no input_shapes, and matches
+to [batch, anchors, outputs, -1], and that head decoded and filtered by NonMaxSuppression, whose
+kept-box count changes from image to image). Each converts once, with no input_shapes, and matches
 onnxruntime at several sizes, including a size first seen after others; a size seen before
 re-uses its plan."""
 from __future__ import annotations
@@ -126,3 +127,53 @@ def test_symbolic_model_matches_onnxruntime_at_every_size(name):
         assert got.shape == want.shape, (shape, got.shape, want.shape)
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     assert session.plan_count == len(set(shapes))
+
+
+def yolo_detector():
+    """yolo_head decoded and filtered as exported detectors end: boxes (centre form) and
+    objectness x class scores, NonMaxSuppression, then the kept boxes gathered per (batch, box):
+    the output row count depends on the image, so the nodes after NMS are planned per count."""
+    model = yolo_head()
+    classes = 2
+    nodes = [
+        helper.make_node("Reshape", ["det", "flat"], ["rows"]),                          # [b, cells*anchors, 6]
+        helper.make_node("Slice", ["rows", "s0", "s4", "s2"], ["boxes"]),                 # [b, n, 4] cx cy w h
+        helper.make_node("Slice", ["rows", "s4", "s5", "s2"], ["obj"]),
+        helper.make_node("Slice", ["rows", "s5", "s7", "s2"], ["cls"]),
+        helper.make_node("Mul", ["obj", "cls"], ["conf"]),
+        helper.make_node("Transpose", ["conf"], ["scores"], perm=[0, 2, 1]),              # [b, classes, n]
+        helper.make_node("NonMaxSuppression", ["boxes", "scores", "k", "iou", "thr"], ["sel"], center_point_box=1),
+        helper.make_node("Gather", ["sel", "bb"], ["sel_bb"], axis=1),                    # [kept, 2]
+        helper.make_node("GatherND", ["boxes", "sel_bb"], ["kept"]),                      # [kept, 4]
+        helper.make_node("Cast", ["sel"], ["self"], to=F),
+    ]
+    model.graph.node.extend(nodes)
+    model.graph.initializer.extend([
+        _i64("flat", 0, -1, 5 + classes), _i64("s0", 0), _i64("s4", 4), _i64("s5", 5), _i64("s7", 7), _i64("s2", 2),
+        _i64("k", 8), _i64("bb", 0, 2), numpy_helper.from_array(np.array([0.4], np.float32), "iou"),
+        numpy_helper.from_array(np.array([0.2], np.float32), "thr")])
+    # the head's last conv grows to 5 + classes outputs per anchor
+    inits = {t.name: t for t in model.graph.initializer}
+    anchors = 3
+    inits["w3"].CopyFrom(_w("w3", anchors * (5 + classes), 16, 1, 1))
+    inits["b3"].CopyFrom(_w("b3", anchors * (5 + classes)))
+    inits["hs"].CopyFrom(_i64("hs", 0, anchors, 5 + classes, -1))
+    del model.graph.output[:]
+    model.graph.output.extend([helper.make_tensor_value_info("self", F, None),
+                               helper.make_tensor_value_info("kept", F, None)])
+    return model
+
+
+def test_yolo_detector_with_nms_matches_onnxruntime_as_counts_change():
+    model = yolo_detector()
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    counts = []
+    for shape in [(1, 3, 32, 32), (2, 3, 64, 48), (1, 3, 96, 64), (1, 3, 32, 32), (2, 3, 64, 48)]:
+        x = RNG.standard_normal(shape).astype(np.float32)
+        got, want = session.run({"x": x}), oracle.run(None, {"x": x})
+        for name, w in zip(["self", "kept"], want):
+            assert got[name].shape == w.shape, (shape, name, got[name].shape, w.shape)
+            np.testing.assert_allclose(got[name], w, rtol=1e-4, atol=1e-4)
+        counts.append(want[0].shape[0])
+    assert len(set(counts)) > 1, counts  # the kept-box count really varies between images

@@ -407,9 +407,9 @@ def _op_names(data: bytes) -> set:
 def test_op_list_supported_and_covered():
     from pocketml.converters.tflite.importer import supported_ops
 
-    from . import test_ops_index, test_ops_logic, test_ops_space
+    from . import test_ops_index, test_ops_logic, test_ops_select, test_ops_space
 
-    modules = (test_ops_logic, test_ops_index, test_ops_space)
+    modules = (test_ops_logic, test_ops_index, test_ops_space, test_ops_select)
     promised = set(OP_LIST).union(*(m.OP_LIST for m in modules))
     missing = sorted(promised - set(supported_ops()))
     assert not missing, f"ops the importer should support but does not: {missing}"
