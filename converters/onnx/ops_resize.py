@@ -4,7 +4,8 @@ and sizes; GridSample -> the channels-last IR GridSample; AffineGrid as is.
 Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
 are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
 coordinate_transformation_mode, nearest_mode, cubic_coeff_a,
-exclude_outside, extrapolation_value, axes and keep_aspect_ratio_policy.
+exclude_outside, extrapolation_value, axes and keep_aspect_ratio_policy, and Resize 18+
+antialias (linear and cubic).
 Constant scales and sizes become per-axis attributes (a scale on an axis that is
 symbolic at conversion is applied by the runtime to the concrete size); scales or
 sizes computed at run time stay inputs of the IR Resize (with its axes and
@@ -62,8 +63,8 @@ def resize(ctx: Context, node: OnnxNode) -> None:
         if coord not in COORD_MODES:
             raise ctx.unsupported(f"coordinate_transformation_mode={coord!r} is not supported; supported: "
                                   f"{', '.join(COORD_MODES)}")
-        if int(node.attrs.get("antialias", 0)):
-            raise ctx.unsupported("antialias=1 is not supported")
+        if int(node.attrs.get("antialias", 0)) and mode == "nearest":
+            raise ctx.unsupported("antialias=1 with mode='nearest' is not supported; antialias takes linear, cubic")
         policy = node.attrs.get("keep_aspect_ratio_policy", "stretch")
         if policy not in ("stretch", "not_larger", "not_smaller"):
             raise ctx.unsupported(f"keep_aspect_ratio_policy={policy!r}")
@@ -132,7 +133,8 @@ def _mode_attrs(ctx: Context, node: OnnxNode, mode: str, coord: str, legacy: boo
     return {"mode": RESIZE_MODES.index(mode), "coordinate_transformation_mode": COORD_MODES.index(coord),
             "nearest_mode": nearest_code, "cubic_coeff_a": float(node.attrs.get("cubic_coeff_a", -0.75)),
             "exclude_outside": int(node.attrs.get("exclude_outside", 0)),
-            "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0))}
+            "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0)),
+            "antialias": 0 if legacy else int(bool(node.attrs.get("antialias", 0)))}
 
 
 # ---- GridSample --------------------------------------------------------------------

@@ -20,6 +20,7 @@ typedef struct resize_case {
     float cubic_a;
     int exclude;
     const float *expect;
+    int antialias;
 } resize_case;
 
 /*
@@ -41,6 +42,11 @@ static const float rs10_y[] = {2.22137928f, 1.64896762f, 1.13292646f, 0.72157353
 static const float rs11_y[] = {2.25f, 1.27689993f, 1.4138f, 0.71449995f, 0.481400013f, 0.147166654f, 0.0965999961f, 0.127433345f, 1.81710005f, 1.25470006f, 1.39160001f, 1.10299993f, 1.00680006f, 1.08326662f, 1.16960001f, 1.61113346f, 0.951300025f, 1.21030021f, 1.34720004f, 1.88f, 2.05760002f, 2.95546651f, 3.31560016f, 4.57853365f, 2.54970002f, 3.63010025f, 3.76700044f, 5.12120008f, 5.57260036f, 7.29186678f, 7.92580032f, 10.0101337f, 6.6123004f, 8.51410007f, 8.65100098f, 10.826601f, 11.5518017f, 14.0924683f, 15.0002003f, 17.9059334f, 8.64360046f, 10.9560995f, 11.0930014f, 13.6793003f, 14.5414019f, 17.4927673f, 18.5373993f, 21.8538322f};
 static const float rs12_y[] = {2.25f, 1.75882769f, 1.1212728f, 0.766074777f, 0.395512253f, 0.206348807f, 0.0437535718f, 0.000399595272f, 0.122500017f, 0.281902164f, 0.618213892f, 0.925561607f, 1.45702636f, 1.93040872f, 2.741678f, 3.3488996f};
 static const float rs13_y[] = {2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f};
+/* antialias=1 (the filter widened by 1/scale on shrinking axes), same input formula and scales */
+static const float rsa0_y[] = {21.0337353f, 27.311945f, 35.6647606f, 45.6813889f, 175.917664f, 201.410568f, 229.462494f, 258.693817f, 561.761353f, 608.165649f, 657.656128f, 707.798828f, 1175.78479f, 1243.10046f, 1314.02942f, 1385.0835f, 1939.64282f, 2026.17322f, 2116.80127f, 2207.07007f};
+static const float rsa1_y[] = {-1.20028055f, -1.3431257f, -1.35967755f, -1.20835733f, -0.90302366f, -0.443678528f, 0.169680282f, 0.937050283f, 1.85843575f, 2.93382883f, 4.33505201f, 5.22210026f, 39.2470627f, 42.429203f, 46.1130333f, 49.7770157f, 53.5950279f, 57.5670471f, 61.6930809f, 65.9731216f, 70.407196f, 74.9952545f, 80.3224106f, 83.5512466f, 211.758331f, 219.40271f, 228.052567f, 236.430649f, 244.962784f, 253.648941f, 262.489075f, 271.483246f, 280.631439f, 289.933594f, 300.52948f, 306.901093f};
+static const float rsa2_y[] = {22.4047718f, 30.3494949f, 220.009445f, 250.770828f, 664.034119f, 717.612183f, 1354.47876f, 1430.87354f, 2291.34351f, 2390.55493f, 3474.62817f, 3596.65625f};
+static const float rsa3_y[] = {54.1187973f, 93.5314026f, 146.428696f, 875.321838f, 1030.63623f, 1199.43542f};
 static const resize_case g_resize_cases[] = {
     {4, {1, 1, 4, 4}, {1, 1, 2, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 0, 0, -0.75f, 0, rs0_y},
     {4, {1, 1, 2, 4}, {1, 1, 1, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 2, 0, -0.75f, 0, rs1_y},
@@ -56,6 +62,10 @@ static const resize_case g_resize_cases[] = {
     {4, {1, 3, 3, 2}, {1, 6, 4, 2}, {1.0f, 2.0f, 1.5f, 1.0f}, 1, 0, 0, -0.75f, 0, rs11_y},
     {2, {2, 5}, {2, 8}, {1.0f, 1.60000002f}, 2, 2, 0, -0.75f, 0, rs12_y},
     {4, {1, 3, 3, 2}, {1, 6, 4, 2}, {1.0f, 2.0f, 1.5f, 1.0f}, 0, 1, 0, -0.75f, 0, rs13_y},
+    {4, {1, 1, 13, 11}, {1, 1, 5, 4}, {1.0f, 1.0f, 0.384615391f, 0.363636374f}, 1, 0, 0, -0.75f, 0, rsa0_y, 1},
+    {4, {1, 1, 7, 9}, {1, 1, 3, 12}, {1.0f, 1.0f, 0.428571433f, 1.33333337f}, 2, 1, 0, -0.5f, 1, rsa1_y, 1},
+    {4, {2, 3, 5, 6}, {2, 3, 1, 2}, {1.0f, 1.0f, 0.200000003f, 0.333333343f}, 1, 3, 0, -0.75f, 0, rsa2_y, 1},
+    {4, {1, 1, 6, 20}, {1, 1, 2, 3}, {1.0f, 1.0f, 0.333333343f, 0.150000006f}, 2, 4, 0, -0.75f, 0, rsa3_y, 1},
 };
 
 
@@ -68,21 +78,23 @@ static void test_resize(void) {
             ((float *)x.data)[i] = v * v;
         }
         pml_tensor *in[1] = {&x};
-        pml_attr at[7] = {attr_floats("scales", rc->scales, rc->rank), attr_ints("sizes", rc->out, rc->rank),
+        pml_attr at[8] = {attr_floats("scales", rc->scales, rc->rank), attr_ints("sizes", rc->out, rc->rank),
                           attr_int("mode", rc->mode), attr_int("coordinate_transformation_mode", rc->ctm),
                           attr_int("nearest_mode", rc->nearest), attr_float("cubic_coeff_a", rc->cubic_a),
-                          attr_int("exclude_outside", rc->exclude)};
+                          attr_int("exclude_outside", rc->exclude), attr_int("antialias", rc->antialias)};
         char what[64];
         snprintf(what, sizeof what, "resize case %zu", c);
-        tt_check_isa(what, PML_OP_RESIZE, at, 7, in, 1, 1e-6f, 1e-6f, &y);
+        tt_check_isa(what, PML_OP_RESIZE, at, 8, in, 1, 1e-6f, 1e-6f, &y);
         CHECK(tt_shape_is(&y, rc->rank, rc->out));
-        CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, 1e-5f, what));
+        /* antialias sums up to 12 float32 products of values up to 300 into results near 1 */
+        float atol = rc->antialias ? 1e-4f : 1e-5f;
+        CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, atol, what));
         tt_free(&y);
         /* sizes only (scale = out/in in double): the same result when the scales were exactly out/in */
         int exact = 1;
         for (int a = 0; a < rc->rank; a++) exact &= (double)rc->scales[a] * (double)rc->in[a] == (double)rc->out[a];
         if (exact) {
-            CHECK_OK(tt_ref(PML_OP_RESIZE, at + 1, 6, in, 1, &y));
+            CHECK_OK(tt_ref(PML_OP_RESIZE, at + 1, 7, in, 1, &y));
             CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, 1e-5f, what));
             tt_free(&y);
         }
@@ -119,6 +131,17 @@ static void test_resize(void) {
     tt_expect_error("no scales or sizes", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, NULL, 0, in, 1, 1);
     pml_attr ctm[2] = {attr_floats("scales", s2, 1), attr_int("coordinate_transformation_mode", 6)};
     tt_expect_error("tf_crop_and_resize", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, ctm, 2, in, 1, 1);
+    pml_attr aan[3] = {attr_floats("scales", s2, 1), attr_ints("sizes", o, 1), attr_int("antialias", 1)};
+    tt_expect_error("antialias nearest", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, aan, 3, in, 1, 1);
+    /* a scale far below 1/in next to sizes 1 (within one element of in * scale): a hostile window */
+    float tiny[1] = {1e-7f};
+    int64_t o1[1] = {1};
+    pml_attr aaw[4] = {attr_floats("scales", tiny, 1), attr_ints("sizes", o1, 1), attr_int("antialias", 1),
+                       attr_int("mode", 1)};
+    pml_tensor xf = tt_rand(1, d, -1, 1);
+    pml_tensor *fin[1] = {&xf};
+    tt_expect_error("antialias window", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, aaw, 4, fin, 1, 1);
+    tt_free(&xf);
     tt_free(&x);
     /* large NHWC bilinear, threaded */
     int64_t bd[4] = {1, 40, 40, 16}, bo[4] = {1, 80, 80, 16};

@@ -410,16 +410,16 @@ RESIZE_COORD = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel
 RESIZE_NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 
 
-def _resize_case(x, mode, coord, nearest, sizes, exclude_outside=0):
+def _resize_case(x, mode, coord, nearest, sizes, exclude_outside=0, antialias=0):
     scales = [o / i for o, i in zip(sizes, x.shape)]
     onnx_attrs = {"mode": ["nearest", "linear", "cubic"][mode], "coordinate_transformation_mode": RESIZE_COORD[coord],
-                  "nearest_mode": RESIZE_NEAREST[nearest], "exclude_outside": exclude_outside}
+                  "nearest_mode": RESIZE_NEAREST[nearest], "exclude_outside": exclude_outside, "antialias": antialias}
     # onnx's evaluator lacks tf_half_pixel_for_nn: use onnxruntime there
     engine = "ort" if RESIZE_COORD[coord] == "tf_half_pixel_for_nn" else "onnx"
     expect = onnx_ref("Resize", [x, None, None, np.array(sizes, np.int64)],
                       onnx_attrs, engine=engine)[0]
     attrs = {"mode": mode, "coordinate_transformation_mode": coord, "nearest_mode": nearest,
-             "exclude_outside": exclude_outside, "scales": scales, "sizes": list(sizes)}
+             "exclude_outside": exclude_outside, "antialias": antialias, "scales": scales, "sizes": list(sizes)}
     close(ours("Resize", [x], attrs)[0], expect, rtol=1e-5, atol=1e-5)
 
 
@@ -435,6 +435,13 @@ def test_resize_nearest(coord, nearest, sizes):
 @pytest.mark.parametrize("sizes", [(1, 2, 8, 10), (1, 2, 3, 2), (2, 2, 7, 13)])
 def test_resize_linear_cubic(mode, coord, sizes, exclude_outside):
     _resize_case(rand(1, 2, 4, 5), mode, coord, 0, sizes, exclude_outside)
+
+
+@pytest.mark.parametrize("mode,exclude_outside", [(1, 0), (1, 1), (2, 0), (2, 1)])
+@pytest.mark.parametrize("coord", range(5))
+@pytest.mark.parametrize("sizes", [(1, 2, 4, 5), (2, 1, 13, 2), (1, 2, 1, 30)])
+def test_resize_antialias(mode, coord, sizes, exclude_outside):
+    _resize_case(rand(2, 2, 13, 11), mode, coord, 0, sizes, exclude_outside, antialias=1)
 
 
 GRID_SHAPES = [((2, 3, 4, 5), (2, 3, 6, 2)), ((1, 2, 1, 1), (1, 2, 3, 2)), ((1, 2, 5), (1, 4, 1)),

@@ -32,7 +32,7 @@
 enum { RS_NEAREST, RS_LINEAR, RS_CUBIC };
 
 typedef struct resize_axis {
-    int ntap;       /* taps per output index: 1, 2 or 4 */
+    int64_t ntap;   /* taps per output index: 1, 2, 4, or an antialias window */
     int identity;   /* output index o reads input o with weight 1 */
     int64_t *index; /* [out * ntap], already clamped to [0, in) */
     float *weight;  /* [out * ntap] */
@@ -138,6 +138,10 @@ static pml_status resize_geometry(pml_kernel_ctx *ctx, const pml_tensor *x, int6
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
                               "nearest_mode %lld (supported: 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil)",
                               (long long)nm);
+    int64_t aa = pml_attr_int(node, "antialias", 0);
+    if (aa < 0 || aa > 1 || (aa && mode == RS_NEAREST))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "antialias %lld with mode %lld (supported: 0, or 1 with "
+                              "1 linear or 2 cubic)", (long long)aa, (long long)mode);
     if (mode != RS_NEAREST && x->dtype != PML_FLOAT32)
         return pml_node_error(ctx, PML_ERR_DTYPE, "%s resize of %s (supported: float32; nearest takes any dtype)",
                               mode == RS_LINEAR ? "linear" : "cubic", pml_dtype_name(x->dtype));
@@ -226,11 +230,44 @@ static void cubic_weights(double r, double A, double *w) {
     w[3] = ((A * u - 5.0 * A) * u + 8.0 * A) * u - 4.0 * A;
 }
 
+/* The linear (triangle) or Keys cubic filter at distance d, in taps. */
+static double filter_at(int mode, double d, double A) {
+    d = fabs(d);
+    if (mode == RS_LINEAR) return d < 1.0 ? 1.0 - d : 0.0;
+    if (d <= 1.0) return ((A + 2.0) * d - (A + 3.0)) * d * d + 1.0;
+    return d < 2.0 ? ((A * d - 5.0 * A) * d + 8.0 * A) * d - 4.0 * A : 0.0;
+}
+
+/* First tap of the antialias window relative to the left neighbour: the window
+ * [start, 1 - start] holds every tap within the filter's support / scale. */
+static double antialias_start(int mode, double scale) {
+    return floor(-(mode == RS_LINEAR ? 1.0 : 2.0) / scale) + 1.0;
+}
+
+/* Antialias taps of one output index at left neighbour base, ratio in (0, 1]: the
+ * window's n = 2 - 2*start weights filter(scale * distance), normalised to sum 1
+ * (excluded taps dropped first with exclude_outside), then folded onto the
+ * input's edges -- the taps land on ntap consecutive indices from lo. */
+static void antialias_taps(int mode, const resize_axis *ax, double base, double ratio, double scale, double A,
+                           int exclude, int64_t in, int64_t *idx, float *wt) {
+    double start = antialias_start(mode, scale), n = 2.0 - 2.0 * start, sum = 0.0;
+    double first = base + start, lo = fmin(fmax(first, 0.0), (double)(in - 1));
+    for (int64_t t = 0; t < ax->ntap; t++) idx[t] = (int64_t)fmin(lo + (double)t, (double)(in - 1)), wt[t] = 0.0f;
+    for (int pass = 0; pass < 2; pass++)
+        for (double k = 0.0; k < n; k += 1.0) {
+            double p = first + k, w = filter_at(mode, scale * (start + k - ratio), A);
+            if (exclude && (p < 0.0 || p >= (double)in)) w = 0.0;
+            if (pass == 0) sum += w;
+            else if (sum != 0.0) wt[clamp_index(p, in) - (int64_t)lo] += (float)(w / sum);
+        }
+}
+
 /* Taps of one axis. */
 static void axis_taps(const pml_node *node, int mode, resize_axis *ax, int64_t in, int64_t out, double scale) {
     int ctm = (int)pml_attr_int(node, "coordinate_transformation_mode", 0);
     int nm = (int)pml_attr_int(node, "nearest_mode", 0);
     int exclude = pml_attr_int(node, "exclude_outside", 0) != 0;
+    int wide = mode != RS_NEAREST && pml_attr_int(node, "antialias", 0) && scale < 1.0;
     double A = pml_attr_float(node, "cubic_coeff_a", -0.75f);
     for (int64_t o = 0; o < out; o++) {
         int64_t *idx = ax->index + o * ax->ntap;
@@ -255,8 +292,12 @@ static void axis_taps(const pml_node *node, int mode, resize_axis *ax, int64_t i
             idx[0] = clamp_index(pick, in), wt[0] = 1.0f;
             continue;
         }
+        if (wide) {
+            antialias_taps(mode, ax, base, ratio, scale, A, exclude, in, idx, wt);
+            continue;
+        }
         double w[4], pos[4];
-        int n = ax->ntap;
+        int n = (int)ax->ntap;
         if (mode == RS_LINEAR) {
             w[0] = 1.0 - ratio, w[1] = ratio, pos[0] = base, pos[1] = base + 1.0;
         } else {
@@ -283,13 +324,25 @@ static pml_status resize_prepare(pml_kernel_ctx *ctx) {
     pml_status s = resize_geometry(ctx, x, out, scale);
     if (s != PML_OK) return s;
     int r = x->rank, mode = (int)pml_attr_int(ctx->node, "mode", 0);
-    int ntap = mode == RS_NEAREST ? 1 : (mode == RS_LINEAR ? 2 : 4);
+    int antialias = mode != RS_NEAREST && pml_attr_int(ctx->node, "antialias", 0);
     size_t taps = 0;
     int identity[PML_MAX_RANK];
+    int64_t ntap[PML_MAX_RANK];
     for (int a = 0; a < r; a++) {
         /* math.isclose(scale, 1) and same size, as the ONNX reference */
         identity[a] = out[a] == x->dims[a] && fabs(scale[a] - 1.0) <= 1e-9;
-        taps += (size_t)out[a] * (size_t)(identity[a] ? 1 : ntap);
+        ntap[a] = identity[a] || mode == RS_NEAREST ? 1 : (mode == RS_LINEAR ? 2 : 4);
+        if (!identity[a] && antialias && scale[a] < 1.0 && out[a] > 0) {
+            /* the window folded onto the input: at most min(window, in) distinct taps. A window far
+             * wider than the input (a scale well below 1/in) only comes from a hostile file. */
+            double window = 2.0 - 2.0 * antialias_start(mode, scale[a]);
+            if (!(window <= 8.0 * (double)x->dims[a] + 16.0))
+                return pml_node_error(ctx, PML_ERR_INVALID_MODEL,
+                                      "antialias window of %g taps on axis %d of %lld elements (scale %g)", window, a,
+                                      (long long)x->dims[a], scale[a]);
+            ntap[a] = (int64_t)fmin(window, (double)x->dims[a]);
+        }
+        taps += (size_t)out[a] * (size_t)ntap[a];
     }
     resize_state *st = pml_ew_alloc_state(ctx, sizeof *st + taps * (sizeof(int64_t) + sizeof(float)));
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for %zu resize taps", taps);
@@ -305,7 +358,7 @@ static pml_status resize_prepare(pml_kernel_ctx *ctx) {
         st->in[a] = x->dims[a];
         st->out[a] = out[a];
         ax->identity = identity[a];
-        ax->ntap = identity[a] ? 1 : ntap;
+        ax->ntap = ntap[a];
         ax->index = idx;
         ax->weight = wt;
         idx += out[a] * ax->ntap;
@@ -374,7 +427,7 @@ static void interp_rows(void *arg, int64_t r0, int64_t r1) {
             float w = base_w;
             for (int i = k - 1; i >= 0; i--) {
                 const resize_axis *ax = &st->axis[multi[i]];
-                int tap = (int)(rest % ax->ntap);
+                int64_t tap = rest % ax->ntap;
                 rest /= ax->ntap;
                 int64_t at = o[multi[i]] * ax->ntap + tap;
                 off += ax->index[at] * st->stride[multi[i]];
@@ -385,12 +438,12 @@ static void interp_rows(void *arg, int64_t r0, int64_t r1) {
             if (last->identity) {
                 for (int64_t j = 0; j < L; j++) y[j] += w * x[j];
             } else {
-                const int n = last->ntap;
+                const int64_t n = last->ntap;
                 for (int64_t j = 0; j < L; j++) {
                     const int64_t *ix = last->index + j * n;
                     const float *wx = last->weight + j * n;
                     float acc = 0.0f;
-                    for (int q = 0; q < n; q++) acc += wx[q] * x[ix[q]];
+                    for (int64_t q = 0; q < n; q++) acc += wx[q] * x[ix[q]];
                     y[j] += w * acc;
                 }
             }
