@@ -42,11 +42,12 @@ static const float rs10_y[] = {2.22137928f, 1.64896762f, 1.13292646f, 0.72157353
 static const float rs11_y[] = {2.25f, 1.27689993f, 1.4138f, 0.71449995f, 0.481400013f, 0.147166654f, 0.0965999961f, 0.127433345f, 1.81710005f, 1.25470006f, 1.39160001f, 1.10299993f, 1.00680006f, 1.08326662f, 1.16960001f, 1.61113346f, 0.951300025f, 1.21030021f, 1.34720004f, 1.88f, 2.05760002f, 2.95546651f, 3.31560016f, 4.57853365f, 2.54970002f, 3.63010025f, 3.76700044f, 5.12120008f, 5.57260036f, 7.29186678f, 7.92580032f, 10.0101337f, 6.6123004f, 8.51410007f, 8.65100098f, 10.826601f, 11.5518017f, 14.0924683f, 15.0002003f, 17.9059334f, 8.64360046f, 10.9560995f, 11.0930014f, 13.6793003f, 14.5414019f, 17.4927673f, 18.5373993f, 21.8538322f};
 static const float rs12_y[] = {2.25f, 1.75882769f, 1.1212728f, 0.766074777f, 0.395512253f, 0.206348807f, 0.0437535718f, 0.000399595272f, 0.122500017f, 0.281902164f, 0.618213892f, 0.925561607f, 1.45702636f, 1.93040872f, 2.741678f, 3.3488996f};
 static const float rs13_y[] = {2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f};
-/* antialias=1 (the filter widened by 1/scale on shrinking axes), same input formula and scales */
-static const float rsa0_y[] = {21.0337353f, 27.311945f, 35.6647606f, 45.6813889f, 175.917664f, 201.410568f, 229.462494f, 258.693817f, 561.761353f, 608.165649f, 657.656128f, 707.798828f, 1175.78479f, 1243.10046f, 1314.02942f, 1385.0835f, 1939.64282f, 2026.17322f, 2116.80127f, 2207.07007f};
-static const float rsa1_y[] = {-1.20028055f, -1.3431257f, -1.35967755f, -1.20835733f, -0.90302366f, -0.443678528f, 0.169680282f, 0.937050283f, 1.85843575f, 2.93382883f, 4.33505201f, 5.22210026f, 39.2470627f, 42.429203f, 46.1130333f, 49.7770157f, 53.5950279f, 57.5670471f, 61.6930809f, 65.9731216f, 70.407196f, 74.9952545f, 80.3224106f, 83.5512466f, 211.758331f, 219.40271f, 228.052567f, 236.430649f, 244.962784f, 253.648941f, 262.489075f, 271.483246f, 280.631439f, 289.933594f, 300.52948f, 306.901093f};
-static const float rsa2_y[] = {22.4047718f, 30.3494949f, 220.009445f, 250.770828f, 664.034119f, 717.612183f, 1354.47876f, 1430.87354f, 2291.34351f, 2390.55493f, 3474.62817f, 3596.65625f};
-static const float rsa3_y[] = {54.1187973f, 93.5314026f, 146.428696f, 875.321838f, 1030.63623f, 1199.43542f};
+/* antialias=1 (the filter widened by 1/scale on shrinking axes), same input formula, from sizes: the float32
+ * scales below are out/in rounded, which the op takes as the exact out/in */
+static const float rsa0_y[] = {21.0337372f, 27.3119469f, 35.6647644f, 45.6813889f, 175.917679f, 201.410583f, 229.462509f, 258.693817f, 561.761414f, 608.165649f, 657.656128f, 707.798828f, 1175.78479f, 1243.10046f, 1314.02954f, 1385.0835f, 1939.64294f, 2026.17322f, 2116.80151f, 2207.07007f};
+static const float rsa1_y[] = {-1.20028055f, -1.3431257f, -1.35967767f, -1.20835686f, -0.90302366f, -0.443678141f, 0.169680506f, 0.937051594f, 1.85843456f, 2.93382978f, 4.33505201f, 5.22210026f, 39.2470245f, 42.4291611f, 46.1129875f, 49.7769814f, 53.594986f, 57.5670052f, 61.6930389f, 65.9730835f, 70.4071426f, 74.9952087f, 80.3223648f, 83.5511932f, 211.758392f, 219.402756f, 228.052612f, 236.430725f, 244.962845f, 253.649017f, 262.489166f, 271.483307f, 280.6315f, 289.933685f, 300.529572f, 306.901154f};
+static const float rsa2_y[] = {5.31984901f, 6.87590456f, 133.926926f, 158.299637f, 508.953979f, 556.143372f, 1130.40112f, 1200.4071f, 1998.26819f, 2091.09082f, 3112.55518f, 3228.19458f};
+static const float rsa3_y[] = {54.1184158f, 93.5310135f, 146.428284f, 875.321838f, 1030.63647f, 1199.43567f};
 static const resize_case g_resize_cases[] = {
     {4, {1, 1, 4, 4}, {1, 1, 2, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 0, 0, -0.75f, 0, rs0_y},
     {4, {1, 1, 2, 4}, {1, 1, 1, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 2, 0, -0.75f, 0, rs1_y},
@@ -129,8 +130,8 @@ static void test_resize(void) {
     pml_attr ng = attr_floats("scales", neg, 1);
     tt_expect_error("negative scale", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, &ng, 1, in, 1, 1);
     tt_expect_error("no scales or sizes", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, NULL, 0, in, 1, 1);
-    pml_attr ctm[2] = {attr_floats("scales", s2, 1), attr_int("coordinate_transformation_mode", 6)};
-    tt_expect_error("tf_crop_and_resize", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, ctm, 2, in, 1, 1);
+    pml_attr ctm[2] = {attr_floats("scales", s2, 1), attr_int("coordinate_transformation_mode", 7)};
+    tt_expect_error("coordinate_transformation_mode 7", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, ctm, 2, in, 1, 1);
     pml_attr aan[3] = {attr_floats("scales", s2, 1), attr_ints("sizes", o, 1), attr_int("antialias", 1)};
     tt_expect_error("antialias nearest", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, aan, 3, in, 1, 1);
     /* a scale far below 1/in next to sizes 1 (within one element of in * scale): a hostile window */
@@ -151,6 +152,69 @@ static void test_resize(void) {
     pml_attr bat[3] = {attr_floats("scales", bs, 4), attr_ints("sizes", bo, 4), attr_int("mode", 1)};
     tt_check_isa("resize large", PML_OP_RESIZE, bat, 3, bin, 1, 0, 0, NULL);
     tt_free(&b);
+}
+
+/* tf_crop_and_resize against the ONNX reference (onnx 1.23, opset 19) with float32 roi values: the roi as
+ * the full-rank attribute, as a known input and as an input read at run time over the listed axes. */
+static const float crop_lin_y[] = {-2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, 5.69692039f, 7.49549055f, 9.84166145f,
+                                   12.8723297f, 16.4505997f, 20.7133713f, 32.9415016f, 39.2577705f, 46.1216393f,
+                                   53.6700096f, 61.7659836f, 70.5464554f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f};
+static const float crop_cub_y[] = {-2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, 1.41169631f, 2.72523022f, 4.68903971f,
+                                   7.23467016f, 10.4305773f, 14.208312f, 33.9578629f, 40.6022797f, 47.8969688f,
+                                   55.7734947f, 64.300293f, 73.408905f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f};
+
+static void test_resize_crop(void) {
+    int64_t d[2] = {3, 11}, o[2] = {4, 6}, rd[1] = {4};
+    float roi[4] = {-0.2f, 0.1f, 1.3f, 0.85f};
+    pml_tensor x = tt_make(PML_FLOAT32, 2, d, NULL), y;
+    for (int64_t i = 0; i < 33; i++) {
+        float v = (float)i * 0.37f - 1.5f;
+        ((float *)x.data)[i] = v * v;
+    }
+    for (int mode = 1; mode <= 2; mode++) {
+        const float *want = mode == 1 ? crop_lin_y : crop_cub_y;
+        pml_attr at[5] = {attr_ints("sizes", o, 2), attr_int("mode", mode), attr_int("coordinate_transformation_mode", 6),
+                          attr_float("extrapolation_value", -2.5f), attr_floats("roi", roi, 4)};
+        pml_tensor *in[1] = {&x};
+        tt_check_isa("crop, roi attribute", PML_OP_RESIZE, at, 5, in, 1, 1e-6f, 1e-6f, &y);
+        CHECK(y.data && tt_shape_is(&y, 2, o) && test_allclose(y.data, want, 24, 1e-5f, 1e-5f, "crop attribute"));
+        tt_free(&y);
+        for (int known = 0; known <= 1; known++) {
+            pml_tensor r = tt_make(PML_FLOAT32, 1, rd, roi);
+            r.value_known = known;
+            pml_tensor *rin[4] = {&x, NULL, NULL, &r};
+            CHECK_OK(tt_ref(PML_OP_RESIZE, at, 4, rin, 4, &y));
+            CHECK(y.data && test_allclose(y.data, want, 24, 1e-5f, 1e-5f, known ? "crop known roi" : "crop run-time roi"));
+            tt_free(&y);
+            tt_free(&r);
+        }
+    }
+    /* nearest on int64, the roi over axis 1 only: the extrapolation value converts to the dtype */
+    int64_t o5[1] = {5}, ax[1] = {1}, rd2[1] = {2}, v[33];
+    for (int i = 0; i < 33; i++) v[i] = 10 * i;
+    float roi2[2] = {-0.1f, 1.05f};
+    pml_tensor xi = tt_make(PML_INT64, 2, d, v), r2 = tt_make(PML_FLOAT32, 1, rd2, roi2);
+    pml_tensor sz = t_i64(1, ax, o5, 1);
+    pml_tensor *nin[4] = {&xi, NULL, &sz, &r2};
+    pml_attr nat[4] = {attr_ints("axes", ax, 1), attr_int("coordinate_transformation_mode", 6),
+                       attr_float("extrapolation_value", -7.0f)};
+    CHECK_OK(tt_ref(PML_OP_RESIZE, nat, 3, nin, 4, &y));
+    int64_t want_i[15] = {-7, 20, 50, 80, -7, -7, 130, 160, 190, -7, -7, 240, 270, 300, -7};
+    CHECK(y.data && y.dims[0] == 3 && y.dims[1] == 5 && memcmp(y.data, want_i, sizeof want_i) == 0);
+    tt_free(&y);
+    /* errors: a roi of the wrong length, as the attribute and as the input */
+    pml_attr bad[3] = {attr_ints("sizes", o, 2), attr_int("coordinate_transformation_mode", 6),
+                       attr_floats("roi", roi, 3)};
+    pml_tensor *in1[1] = {&x};
+    tt_expect_error("roi attribute length", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, bad, 3, in1, 1, 1);
+    pml_tensor r3 = tt_make(PML_FLOAT32, 1, rd, roi);
+    pml_tensor *bin[4] = {&xi, NULL, &sz, &r3};
+    tt_expect_error("roi input length", PML_ERR_SHAPE, PML_OP_RESIZE, nat, 3, bin, 4, 1);
+    tt_free(&r3);
+    tt_free(&sz);
+    tt_free(&r2);
+    tt_free(&xi);
+    tt_free(&x);
 }
 
 /* ---- GridSample ------------------------------------------------------------------------------------------ */
@@ -375,6 +439,7 @@ static void test_affine_grid(void) {
 
 int main(void) {
     test_resize();
+    test_resize_crop();
     test_grid_sample();
     test_affine_grid();
     return test_finish("test_resize");

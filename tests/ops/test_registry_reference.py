@@ -444,6 +444,20 @@ def test_resize_antialias(mode, coord, sizes, exclude_outside):
     _resize_case(rand(2, 2, 13, 11), mode, coord, 0, sizes, exclude_outside, antialias=1)
 
 
+@pytest.mark.parametrize("mode", range(3))
+@pytest.mark.parametrize("roi,sizes", [((0, 0, 0.1, -0.3, 1, 1, 0.9, 1.4), (1, 2, 7, 9)),
+                                       ((0, 0.2, 1.1, 0.6, 1, 0.7, -0.2, 0.1), (2, 3, 1, 4))])
+def test_resize_tf_crop_and_resize(mode, roi, sizes):
+    x = rand(1, 2, 4, 5)
+    roi = np.array(roi, np.float32)
+    onnx_attrs = {"mode": ["nearest", "linear", "cubic"][mode], "coordinate_transformation_mode": "tf_crop_and_resize",
+                  "extrapolation_value": -2.0}
+    expect = onnx_ref("Resize", [x, roi, None, np.array(sizes, np.int64)], onnx_attrs)[0]
+    attrs = {"mode": mode, "coordinate_transformation_mode": 6, "extrapolation_value": -2.0, "roi": [float(v) for v in roi],
+             "scales": [o / i for o, i in zip(sizes, x.shape)], "sizes": list(sizes)}
+    close(ours("Resize", [x], attrs)[0], expect, rtol=1e-5, atol=1e-5)
+
+
 GRID_SHAPES = [((2, 3, 4, 5), (2, 3, 6, 2)), ((1, 2, 1, 1), (1, 2, 3, 2)), ((1, 2, 5), (1, 4, 1)),
                ((1, 2, 3, 4, 2), (1, 2, 2, 3, 3))]
 
