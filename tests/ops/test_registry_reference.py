@@ -405,6 +405,15 @@ def test_pad(mode, pads):
     close(ours("Pad", [x], {"pads": pads, "mode": mode, "value": 0.5})[0], expect)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 5, 5), (0, 2, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_det(shape, dtype):
+    x = rand(*shape).astype(dtype)
+    # onnx's evaluator has no float16 determinant (numpy's linalg): onnxruntime there
+    engine = "onnx" if dtype == np.float32 else "ort"
+    close(ours("Det", [x])[0], onnx_ref("Det", [x], opset=11, engine=engine)[0], rtol=2e-3, atol=2e-3)
+
+
 RESIZE_COORD = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric",
                 "tf_half_pixel_for_nn"]
 RESIZE_NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
@@ -453,8 +462,8 @@ def test_resize_tf_crop_and_resize(mode, roi, sizes):
     onnx_attrs = {"mode": ["nearest", "linear", "cubic"][mode], "coordinate_transformation_mode": "tf_crop_and_resize",
                   "extrapolation_value": -2.0}
     expect = onnx_ref("Resize", [x, roi, None, np.array(sizes, np.int64)], onnx_attrs)[0]
-    attrs = {"mode": mode, "coordinate_transformation_mode": 6, "extrapolation_value": -2.0, "roi": [float(v) for v in roi],
-             "scales": [o / i for o, i in zip(sizes, x.shape)], "sizes": list(sizes)}
+    attrs = {"mode": mode, "coordinate_transformation_mode": 6, "extrapolation_value": -2.0,
+             "roi": [float(v) for v in roi], "scales": [o / i for o, i in zip(sizes, x.shape)], "sizes": list(sizes)}
     close(ours("Resize", [x], attrs)[0], expect, rtol=1e-5, atol=1e-5)
 
 

@@ -1,7 +1,8 @@
 /*
  * ops/matmul.c — the matmul op family: MatMul (numpy semantics: 1-D operands
  * promoted, batch dims broadcast) and Gemm (y = alpha*op(a)@op(b) + beta*c,
- * c unidirectionally broadcast to [M,N]), both with a fused activation.
+ * c unidirectionally broadcast to [M,N]), both with a fused activation; Det
+ * lives in ops/matmul_det.c.
  * Semantics: src/pocketml/ops/matmul.py.
  *
  * Both run on the blocked GEMM engine (kernels/matmul/gemm.h):
@@ -405,4 +406,5 @@ static const pml_op_def k_matmul = {PML_OP_MATMUL, matmul_infer, matmul_prepare,
 static const pml_op_def k_gemm = {PML_OP_GEMM, gemm_infer, gemm_prepare, matmul_run,
                                   matmul_release, gemm_pack, matmul_unpack};
 
-const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, NULL};
+extern const pml_op_def pml_det_def; /* ops/matmul_det.c */
+const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, &pml_det_def, NULL};

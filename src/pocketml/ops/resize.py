@@ -10,7 +10,8 @@
   mode 1 linear (separable over every axis whose size changes), 2 cubic (cubic_coeff_a,
   exclude_outside); antialias=1 widens the linear/cubic filter by 1/scale on the axes it
   shrinks (the taps around x are the 2 - 2 * start with start = floor(-support / scale) + 1,
-  weighted filter(scale * distance) and normalised to sum 1). The attributes scales has one float per axis (as ONNX: out/in if
+  weighted filter(scale * distance) and normalised to sum 1).
+  The attributes scales has one float per axis (as ONNX: out/in if
   sizes were given), sizes the output shape; a sizes entry of -1 marks an axis that was
   symbolic at conversion: its size is floor(in * scale) for the concrete input (float32
   product, as onnxruntime), the input itself for scale 1.
@@ -225,8 +226,8 @@ def _resize_reference(inputs, attrs):
     cropping = COORD_MODES[attrs["coordinate_transformation_mode"]] == "tf_crop_and_resize"
     for axis, (n_in, scale, n_out) in enumerate(zip(x.shape, scales, sizes)):
         n_out = n_in if n_out < 0 else n_out
-        if n_out == n_in and math.isclose(scale, 1.0) and (not cropping or (math.isclose(roi[axis][0], 0.0, abs_tol=1e-9)
-                                                                           and math.isclose(roi[axis][1], 1.0))):
+        whole = math.isclose(roi[axis][0], 0.0, abs_tol=1e-9) and math.isclose(roi[axis][1], 1.0)
+        if n_out == n_in and math.isclose(scale, 1.0) and (not cropping or whole):
             continue  # identity along this axis for every mode
         m, outside = _resize_matrix(n_in, n_out, scale, attrs, roi[axis])
         y = np.moveaxis(np.tensordot(m, y, axes=([1], [axis])), 0, axis)
