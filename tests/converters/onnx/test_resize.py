@@ -254,6 +254,19 @@ def test_resize_tf_crop_and_resize_roi_fed_at_run_time(mode, roi_type):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("mode", ["nearest", "cubic"])
+def test_resize_tf_crop_and_resize_roi_and_sizes_fed_at_run_time(mode):
+    # both at run time: the sizes key the plan, the roi only refills the taps
+    attrs = {"mode": mode, "coordinate_transformation_mode": "tf_crop_and_resize", "axes": [3, 2],
+             "extrapolation_value": -1.0}
+    model = _resize_model([("x", TensorProto.FLOAT, (1, 2, 9, 12)), ("roi", TensorProto.FLOAT, [4]),
+                           ("sizes", TensorProto.INT64, [2])], attrs, 18, roi="roi", sizes="sizes")
+    cases = [((0.1, -0.2, 0.85, 1.1), (5, 7)), ((0.3, 0.05, 0.6, 0.7), (5, 7)), ((-0.15, 0.2, 1.2, 0.9), (13, 3)),
+             ((0.1, -0.2, 0.85, 1.1), (5, 7))]
+    _against_onnxruntime(model, [{"x": rand(1, 2, 9, 12), "roi": np.array(r, np.float32), "sizes": i64(*z)}
+                                 for r, z in cases])
+
+
 def test_resize_tf_crop_and_resize_between_convs():
     # conv -> crop-and-resize -> conv: the layout pass moves the Resize to NHWC and permutes its roi
     w = rand(4, 4, 3, 3)
