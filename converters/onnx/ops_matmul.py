@@ -1,4 +1,5 @@
-"""ONNX Gemm / MatMul -> IR Gemm / MatMul (same semantics, no layout change)."""
+"""ONNX Gemm / MatMul / Det -> IR Gemm / MatMul / Det (same semantics, no layout change; Det has
+one opset, 11, and no attributes)."""
 from __future__ import annotations
 
 from .context import Context, OnnxNode, handler
@@ -14,6 +15,11 @@ def gemm(ctx: Context, node: OnnxNode) -> None:
 @handler("MatMul")
 def matmul(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("MatMul", [node.input(0), node.input(1)], node.output(0))
+
+
+@handler("Det")
+def det(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("Det", [node.input(0)], node.output(0))
 
 
 # ---- Einsum ------------------------------------------------------------------------------------

@@ -4,7 +4,11 @@ and sizes; GridSample -> the channels-last IR GridSample; AffineGrid as is.
 Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
 are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
 coordinate_transformation_mode, nearest_mode, cubic_coeff_a,
-exclude_outside, extrapolation_value, axes and keep_aspect_ratio_policy.
+exclude_outside, extrapolation_value, axes and keep_aspect_ratio_policy, and Resize 18+
+antialias (linear and cubic). tf_crop_and_resize reads the roi input (absent: the whole
+axis, as onnxruntime): a constant becomes the full-rank 'roi' attribute, one computed at
+run time stays input 3 of the IR Resize (over the axes of its 'axes' attribute; float16
+cast to float32), which the runtime reads at every run.
 Constant scales and sizes become per-axis attributes (a scale on an axis that is
 symbolic at conversion is applied by the runtime to the concrete size); scales or
 sizes computed at run time stay inputs of the IR Resize (with its axes and
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pocketml import ir
 from pocketml.ops.grid import GRID_MODES, GRID_PADDING
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
 
@@ -62,16 +67,17 @@ def resize(ctx: Context, node: OnnxNode) -> None:
         if coord not in COORD_MODES:
             raise ctx.unsupported(f"coordinate_transformation_mode={coord!r} is not supported; supported: "
                                   f"{', '.join(COORD_MODES)}")
-        if int(node.attrs.get("antialias", 0)):
-            raise ctx.unsupported("antialias=1 is not supported")
+        if int(node.attrs.get("antialias", 0)) and mode == "nearest":
+            raise ctx.unsupported("antialias=1 with mode='nearest' is not supported; antialias takes linear, cubic")
         policy = node.attrs.get("keep_aspect_ratio_policy", "stretch")
         if policy not in ("stretch", "not_larger", "not_smaller"):
             raise ctx.unsupported(f"keep_aspect_ratio_policy={policy!r}")
         axes = norm_axes(ctx, [int(a) for a in node.attrs.get("axes", range(rank))], rank)
         runtime = [i for i in (2, 3) if node.input(i) and ctx.const(node.input(i)) is None]
+        roi = _roi(ctx, node, coord, axes, rank)
         if runtime:
-            _runtime_resize(ctx, node, mode, coord, axes, policy, **{("scales" if runtime[0] == 2 else "sizes"):
-                                                                      const_or_name(ctx, runtime[0])})
+            _runtime_resize(ctx, node, mode, coord, axes, policy, roi=roi,
+                            **{("scales" if runtime[0] == 2 else "sizes"): const_or_name(ctx, runtime[0])})
             return
         scales_t, sizes_t = ctx.param(2, "scales"), ctx.param(3, "sizes")
         scales = [float(s) for s in scales_t.reshape(-1)] if scales_t is not None and scales_t.size else None
@@ -103,12 +109,37 @@ def resize(ctx: Context, node: OnnxNode) -> None:
             if not isinstance(shape[a], str):  # float32 product, floored, as the runtimes compute it
                 # (a symbolic axis keeps -1: the runtime applies the scale to the concrete size)
                 full_sizes[a] = int(np.floor(np.float32(scale) * np.float32(shape[a])))
-    ctx.emit1("Resize", [x], node.output(0), {**_mode_attrs(ctx, node, mode, coord, legacy, [full_scales[a] for a in axes]),
-                                                 "scales": full_scales, "sizes": full_sizes})
+    attrs = {**_mode_attrs(ctx, node, mode, coord, legacy, [full_scales[a] for a in axes]),
+             "scales": full_scales, "sizes": full_sizes}
+    roi_input = ""
+    if not legacy and isinstance(roi, str):  # computed at run time: over the axes attribute
+        roi_input, attrs["axes"] = roi, axes
+    elif not legacy and roi:
+        attrs["roi"] = roi
+    ctx.emit1("Resize", [x, "", "", roi_input] if roi_input else [x], node.output(0), attrs)
+
+
+def _roi(ctx: Context, node: OnnxNode, coord: str, axes: list, rank: int):
+    """tf_crop_and_resize's roi: the full-rank [starts..., ends...] of a constant (None when
+    absent: the whole axis), or the name of a float32 value computed at run time."""
+    if coord != "tf_crop_and_resize" or not node.input(1):
+        return None
+    if ctx.const(node.input(1)) is None:
+        name = const_or_name(ctx, 1)
+        if ctx.dtype(name) == "float32":
+            return name
+        return ctx.emit1("Cast", [name], attrs={"to": ir.dtype_code("float32")}, hint="roi_float32")
+    values = [float(v) for v in ctx.param(1, "roi").reshape(-1)]
+    if len(values) != 2 * len(axes):
+        raise ctx.error(f"roi {values} needs 2 values per axis in {axes}")
+    full = [0.0] * rank + [1.0] * rank
+    for k, a in enumerate(axes):
+        full[a], full[rank + a] = values[k], values[len(axes) + k]
+    return full
 
 
 def _runtime_resize(ctx: Context, node: OnnxNode, mode: str, coord: str, axes: list, policy: str, scales: str = "",
-                    sizes: str = "") -> None:
+                    sizes: str = "", roi=None) -> None:
     """Resize whose scales or sizes are computed at run time: they stay inputs of the IR node."""
     legacy = node.op_type == "Upsample" or node.opset < 11
     if legacy and mode == "nearest":
@@ -118,7 +149,10 @@ def _runtime_resize(ctx: Context, node: OnnxNode, mode: str, coord: str, axes: l
         raise ctx.error(f"scales must be float32, got {ctx.dtype(scales)}")
     attrs = {**_mode_attrs(ctx, node, mode, coord, legacy, []), "axes": axes,
              "keep_aspect_ratio_policy": _POLICIES.index(policy)}
-    ctx.emit1("Resize", [node.input(0), scales, sizes], node.output(0), attrs)
+    if isinstance(roi, list):
+        attrs["roi"] = roi
+    ctx.emit1("Resize", [node.input(0), scales, sizes] + ([roi] if isinstance(roi, str) else []), node.output(0),
+              attrs)
 
 
 def _mode_attrs(ctx: Context, node: OnnxNode, mode: str, coord: str, legacy: bool, scales: list) -> dict:
@@ -132,7 +166,8 @@ def _mode_attrs(ctx: Context, node: OnnxNode, mode: str, coord: str, legacy: boo
     return {"mode": RESIZE_MODES.index(mode), "coordinate_transformation_mode": COORD_MODES.index(coord),
             "nearest_mode": nearest_code, "cubic_coeff_a": float(node.attrs.get("cubic_coeff_a", -0.75)),
             "exclude_outside": int(node.attrs.get("exclude_outside", 0)),
-            "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0))}
+            "extrapolation_value": float(node.attrs.get("extrapolation_value", 0.0)),
+            "antialias": 0 if legacy else int(bool(node.attrs.get("antialias", 0)))}
 
 
 # ---- GridSample --------------------------------------------------------------------

@@ -345,7 +345,8 @@ static const pml_port_schema k_pad_out[] = {
 static const pml_port_schema k_resize_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
     {"scales", PML_DT(PML_FLOAT32), -1, 1, 0, 1},
-    {"sizes", PML_DT(PML_INT64), -1, 1, 0, 1}};
+    {"sizes", PML_DT(PML_INT64), -1, 1, 0, 1},
+    {"roi", PML_DT(PML_FLOAT32), 1, 1, 0, 0}};
 static const pml_port_schema k_resize_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_gather_in[] = {
@@ -712,6 +713,10 @@ static const pml_port_schema k_tensorscatter_in[] = {
     {"write_indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_tensorscatter_out[] = {
     {"present_cache", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_det_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_det_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_nonzero_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_nonzero_out[] = {
@@ -809,7 +814,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SLICE] = {"Slice", 1, 5, 1, 1, 5, 1, k_slice_in, k_slice_out, 0},
     [PML_OP_SPLIT] = {"Split", 1, 2, 1, 255, 2, 1, k_split_in, k_split_out, 0},
     [PML_OP_PAD] = {"Pad", 1, 4, 1, 1, 4, 1, k_pad_in, k_pad_out, 0},
-    [PML_OP_RESIZE] = {"Resize", 1, 3, 1, 1, 3, 1, k_resize_in, k_resize_out, 0},
+    [PML_OP_RESIZE] = {"Resize", 1, 4, 1, 1, 4, 1, k_resize_in, k_resize_out, 0},
     [PML_OP_GATHER] = {"Gather", 2, 2, 1, 1, 2, 1, k_gather_in, k_gather_out, 0},
     [PML_OP_SHAPE] = {"Shape", 1, 1, 1, 1, 1, 1, k_shape_in, k_shape_out, PML_TRAIT_SHAPE_ONLY},
     [PML_OP_CONSTANTOFSHAPE] = {"ConstantOfShape", 1, 1, 1, 1, 1, 1, k_constantofshape_in, k_constantofshape_out, 0},
@@ -881,6 +886,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_LINEARATTENTION] = {"LinearAttention", 3, 6, 2, 2, 6, 2, k_linearattention_in, k_linearattention_out, 0},
     [PML_OP_CAUSALCONVWITHSTATE] = {"CausalConvWithState", 2, 4, 2, 2, 4, 2, k_causalconvwithstate_in, k_causalconvwithstate_out, 0},
     [PML_OP_TENSORSCATTER] = {"TensorScatter", 2, 3, 1, 1, 3, 1, k_tensorscatter_in, k_tensorscatter_out, 0},
+    [PML_OP_DET] = {"Det", 1, 1, 1, 1, 1, 1, k_det_in, k_det_out, 0},
     [PML_OP_NONZERO] = {"NonZero", 1, 1, 1, 1, 1, 1, k_nonzero_in, k_nonzero_out, PML_TRAIT_DATA_DEPENDENT},
     [PML_OP_COMPRESS] = {"Compress", 2, 2, 1, 1, 2, 1, k_compress_in, k_compress_out, PML_TRAIT_DATA_DEPENDENT},
     [PML_OP_UNIQUE] = {"Unique", 1, 1, 1, 4, 1, 4, k_unique_in, k_unique_out, PML_TRAIT_DATA_DEPENDENT},

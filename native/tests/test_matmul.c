@@ -5,7 +5,9 @@
  *    index arithmetic, double accumulation);
  *  - best ISA vs reference at awkward sizes: batch broadcasting, constant and
  *    run-time B, every c shape, transA/transB, activations, threads 1 and 2;
- *  - infer errors.
+ *  - infer errors;
+ *  - Det: matrices of known determinant (a row-reversed L * U) at sizes 1, 2, 3,
+ *    4, 13 and 127, batched, threads 1 and 2, float16 on exact values, and errors.
  */
 #include "testutil.h"
 
@@ -281,9 +283,74 @@ static void test_errors(void) {
     pml_aligned_free(ta3.data), pml_aligned_free(tb3.data);
 }
 
+/* x[b] = rows of L * U reversed: L unit lower triangular with off-diagonal entries in
+ * [-1/m, 1/m], U upper triangular with its diagonal in [0.95, 1.05] and the rest in [-1/m, 1/m];
+ * det = (-1)^(m(m-1)/2) * prod(diag U), computed in double. The reversal makes every step pivot. */
+static double det_fill(int64_t m, float *x, unsigned *seed) {
+    double *l = calloc((size_t)(m * m), sizeof(double)), *u = calloc((size_t)(m * m), sizeof(double)), det = 1.0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < m; j++) {
+            double r = ((double)(*seed = *seed * 1103515245u + 12345u) / 4294967296.0) * 2.0 - 1.0;
+            if (j < i) l[i * m + j] = r / (double)m;
+            if (j == i) l[i * m + j] = 1.0, u[i * m + j] = 1.0 + 0.05 * r, det *= u[i * m + j];
+            if (j > i) u[i * m + j] = r / (double)m;
+        }
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < m; j++) {
+            double acc = 0.0;
+            for (int64_t k = 0; k < m; k++) acc += l[i * m + k] * u[k * m + j];
+            x[(m - 1 - i) * m + j] = (float)acc;
+        }
+    free(l), free(u);
+    return (m * (m - 1) / 2) % 2 ? -det : det;
+}
+
+static void test_det(void) {
+    const int64_t sizes[6] = {1, 2, 3, 4, 13, 127};
+    unsigned seed = 7;
+    for (int k = 0; k < 6; k++) {
+        int64_t m = sizes[k], dims[3] = {3, m, m}, od[1] = {3};
+        pml_tensor x = test_tensor(PML_FLOAT32, 3, dims, 0), out;
+        float want[3];
+        for (int b = 0; b < 3; b++) want[b] = (float)det_fill(m, (float *)x.data + b * m * m, &seed);
+        pml_tensor *in[1] = {&x};
+        for (int threads = 1; threads <= 2; threads++) {
+            CHECK_OK(pml_test_op(PML_OP_DET, NULL, 0, in, 1, &out, 1, 1, threads));
+            CHECK(out.rank == 1 && out.dims[0] == od[0]);
+            CHECK(test_allclose((const float *)out.data, want, 3, m > 13 ? 1e-3f : 1e-5f, 1e-6f, "det"));
+            pml_aligned_free(out.data);
+        }
+        pml_aligned_free(x.data);
+    }
+    /* float16 on exactly representable values: [[0,2,1],[3,1,0],[1,1,1]] -> -4 (a pivot swap first) */
+    const int64_t d3[2] = {3, 3};
+    const float v[9] = {0, 2, 1, 3, 1, 0, 1, 1, 1};
+    pml_tensor h = test_tensor(PML_FLOAT16, 2, d3, 0), out;
+    for (int i = 0; i < 9; i++) ((uint16_t *)h.data)[i] = pml_f32_to_f16_scalar(v[i]);
+    pml_tensor *hin[1] = {&h};
+    CHECK_OK(pml_test_op(PML_OP_DET, NULL, 0, hin, 1, &out, 1, 1, 1));
+    CHECK(out.rank == 0 && pml_f16_to_f32_scalar(*(const uint16_t *)out.data) == -4.0f);
+    pml_aligned_free(out.data);
+    pml_aligned_free(h.data);
+    /* errors: not square, rank 1, an integer dtype */
+    const int64_t d23[2] = {2, 3}, d4[1] = {4};
+    pml_tensor ns = test_tensor(PML_FLOAT32, 2, d23, 0), r1 = test_tensor(PML_FLOAT32, 1, d4, 0);
+    pml_tensor *e1[1] = {&ns}, *e2[1] = {&r1};
+    CHECK(pml_test_op(PML_OP_DET, NULL, 0, e1, 1, &out, 1, 1, 1) == PML_ERR_SHAPE);
+    CHECK(strstr(pml_last_error(), "square") != NULL);
+    pml_aligned_free(out.data);
+    CHECK(pml_test_op(PML_OP_DET, NULL, 0, e2, 1, &out, 1, 1, 1) == PML_ERR_SHAPE);
+    pml_aligned_free(out.data);
+    ns.dtype = PML_INT32;
+    CHECK(pml_test_op(PML_OP_DET, NULL, 0, e1, 1, &out, 1, 1, 1) == PML_ERR_DTYPE);
+    pml_aligned_free(out.data);
+    pml_aligned_free(ns.data), pml_aligned_free(r1.data);
+}
+
 int main(void) {
     test_matmul_cases();
     test_gemm_cases();
     test_errors();
+    test_det();
     return test_finish("test_matmul");
 }

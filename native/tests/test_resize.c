@@ -20,6 +20,7 @@ typedef struct resize_case {
     float cubic_a;
     int exclude;
     const float *expect;
+    int antialias;
 } resize_case;
 
 /*
@@ -41,6 +42,12 @@ static const float rs10_y[] = {2.22137928f, 1.64896762f, 1.13292646f, 0.72157353
 static const float rs11_y[] = {2.25f, 1.27689993f, 1.4138f, 0.71449995f, 0.481400013f, 0.147166654f, 0.0965999961f, 0.127433345f, 1.81710005f, 1.25470006f, 1.39160001f, 1.10299993f, 1.00680006f, 1.08326662f, 1.16960001f, 1.61113346f, 0.951300025f, 1.21030021f, 1.34720004f, 1.88f, 2.05760002f, 2.95546651f, 3.31560016f, 4.57853365f, 2.54970002f, 3.63010025f, 3.76700044f, 5.12120008f, 5.57260036f, 7.29186678f, 7.92580032f, 10.0101337f, 6.6123004f, 8.51410007f, 8.65100098f, 10.826601f, 11.5518017f, 14.0924683f, 15.0002003f, 17.9059334f, 8.64360046f, 10.9560995f, 11.0930014f, 13.6793003f, 14.5414019f, 17.4927673f, 18.5373993f, 21.8538322f};
 static const float rs12_y[] = {2.25f, 1.75882769f, 1.1212728f, 0.766074777f, 0.395512253f, 0.206348807f, 0.0437535718f, 0.000399595272f, 0.122500017f, 0.281902164f, 0.618213892f, 0.925561607f, 1.45702636f, 1.93040872f, 2.741678f, 3.3488996f};
 static const float rs13_y[] = {2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 2.25f, 1.27689993f, 0.577600002f, 0.152099982f, 0.577600002f, 0.152099982f, 0.000399999233f, 0.122500017f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 0.518400013f, 1.18810034f, 2.13160014f, 3.3488996f, 2.13160014f, 3.3488996f, 4.84000015f, 6.60490084f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f, 8.64360046f, 10.9560995f, 13.5424023f, 16.4025021f, 13.5424023f, 16.4025021f, 19.5363998f, 22.9440994f};
+/* antialias=1 (the filter widened by 1/scale on shrinking axes), same input formula, from sizes: the float32
+ * scales below are out/in rounded, which the op takes as the exact out/in */
+static const float rsa0_y[] = {21.0337372f, 27.3119469f, 35.6647644f, 45.6813889f, 175.917679f, 201.410583f, 229.462509f, 258.693817f, 561.761414f, 608.165649f, 657.656128f, 707.798828f, 1175.78479f, 1243.10046f, 1314.02954f, 1385.0835f, 1939.64294f, 2026.17322f, 2116.80151f, 2207.07007f};
+static const float rsa1_y[] = {-1.20028055f, -1.3431257f, -1.35967767f, -1.20835686f, -0.90302366f, -0.443678141f, 0.169680506f, 0.937051594f, 1.85843456f, 2.93382978f, 4.33505201f, 5.22210026f, 39.2470245f, 42.4291611f, 46.1129875f, 49.7769814f, 53.594986f, 57.5670052f, 61.6930389f, 65.9730835f, 70.4071426f, 74.9952087f, 80.3223648f, 83.5511932f, 211.758392f, 219.402756f, 228.052612f, 236.430725f, 244.962845f, 253.649017f, 262.489166f, 271.483307f, 280.6315f, 289.933685f, 300.529572f, 306.901154f};
+static const float rsa2_y[] = {5.31984901f, 6.87590456f, 133.926926f, 158.299637f, 508.953979f, 556.143372f, 1130.40112f, 1200.4071f, 1998.26819f, 2091.09082f, 3112.55518f, 3228.19458f};
+static const float rsa3_y[] = {54.1184158f, 93.5310135f, 146.428284f, 875.321838f, 1030.63647f, 1199.43567f};
 static const resize_case g_resize_cases[] = {
     {4, {1, 1, 4, 4}, {1, 1, 2, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 0, 0, -0.75f, 0, rs0_y},
     {4, {1, 1, 2, 4}, {1, 1, 1, 2}, {1.0f, 1.0f, 0.600000024f, 0.600000024f}, 1, 2, 0, -0.75f, 0, rs1_y},
@@ -56,6 +63,10 @@ static const resize_case g_resize_cases[] = {
     {4, {1, 3, 3, 2}, {1, 6, 4, 2}, {1.0f, 2.0f, 1.5f, 1.0f}, 1, 0, 0, -0.75f, 0, rs11_y},
     {2, {2, 5}, {2, 8}, {1.0f, 1.60000002f}, 2, 2, 0, -0.75f, 0, rs12_y},
     {4, {1, 3, 3, 2}, {1, 6, 4, 2}, {1.0f, 2.0f, 1.5f, 1.0f}, 0, 1, 0, -0.75f, 0, rs13_y},
+    {4, {1, 1, 13, 11}, {1, 1, 5, 4}, {1.0f, 1.0f, 0.384615391f, 0.363636374f}, 1, 0, 0, -0.75f, 0, rsa0_y, 1},
+    {4, {1, 1, 7, 9}, {1, 1, 3, 12}, {1.0f, 1.0f, 0.428571433f, 1.33333337f}, 2, 1, 0, -0.5f, 1, rsa1_y, 1},
+    {4, {2, 3, 5, 6}, {2, 3, 1, 2}, {1.0f, 1.0f, 0.200000003f, 0.333333343f}, 1, 3, 0, -0.75f, 0, rsa2_y, 1},
+    {4, {1, 1, 6, 20}, {1, 1, 2, 3}, {1.0f, 1.0f, 0.333333343f, 0.150000006f}, 2, 4, 0, -0.75f, 0, rsa3_y, 1},
 };
 
 
@@ -68,21 +79,23 @@ static void test_resize(void) {
             ((float *)x.data)[i] = v * v;
         }
         pml_tensor *in[1] = {&x};
-        pml_attr at[7] = {attr_floats("scales", rc->scales, rc->rank), attr_ints("sizes", rc->out, rc->rank),
+        pml_attr at[8] = {attr_floats("scales", rc->scales, rc->rank), attr_ints("sizes", rc->out, rc->rank),
                           attr_int("mode", rc->mode), attr_int("coordinate_transformation_mode", rc->ctm),
                           attr_int("nearest_mode", rc->nearest), attr_float("cubic_coeff_a", rc->cubic_a),
-                          attr_int("exclude_outside", rc->exclude)};
+                          attr_int("exclude_outside", rc->exclude), attr_int("antialias", rc->antialias)};
         char what[64];
         snprintf(what, sizeof what, "resize case %zu", c);
-        tt_check_isa(what, PML_OP_RESIZE, at, 7, in, 1, 1e-6f, 1e-6f, &y);
+        tt_check_isa(what, PML_OP_RESIZE, at, 8, in, 1, 1e-6f, 1e-6f, &y);
         CHECK(tt_shape_is(&y, rc->rank, rc->out));
-        CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, 1e-5f, what));
+        /* antialias sums up to 12 float32 products of values up to 300 into results near 1 */
+        float atol = rc->antialias ? 1e-4f : 1e-5f;
+        CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, atol, what));
         tt_free(&y);
         /* sizes only (scale = out/in in double): the same result when the scales were exactly out/in */
         int exact = 1;
         for (int a = 0; a < rc->rank; a++) exact &= (double)rc->scales[a] * (double)rc->in[a] == (double)rc->out[a];
         if (exact) {
-            CHECK_OK(tt_ref(PML_OP_RESIZE, at + 1, 6, in, 1, &y));
+            CHECK_OK(tt_ref(PML_OP_RESIZE, at + 1, 7, in, 1, &y));
             CHECK(y.data && test_allclose(y.data, rc->expect, (size_t)numel(rc->rank, rc->out), 1e-5f, 1e-5f, what));
             tt_free(&y);
         }
@@ -117,8 +130,19 @@ static void test_resize(void) {
     pml_attr ng = attr_floats("scales", neg, 1);
     tt_expect_error("negative scale", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, &ng, 1, in, 1, 1);
     tt_expect_error("no scales or sizes", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, NULL, 0, in, 1, 1);
-    pml_attr ctm[2] = {attr_floats("scales", s2, 1), attr_int("coordinate_transformation_mode", 6)};
-    tt_expect_error("tf_crop_and_resize", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, ctm, 2, in, 1, 1);
+    pml_attr ctm[2] = {attr_floats("scales", s2, 1), attr_int("coordinate_transformation_mode", 7)};
+    tt_expect_error("coordinate_transformation_mode 7", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, ctm, 2, in, 1, 1);
+    pml_attr aan[3] = {attr_floats("scales", s2, 1), attr_ints("sizes", o, 1), attr_int("antialias", 1)};
+    tt_expect_error("antialias nearest", PML_ERR_UNSUPPORTED, PML_OP_RESIZE, aan, 3, in, 1, 1);
+    /* a scale far below 1/in next to sizes 1 (within one element of in * scale): a hostile window */
+    float tiny[1] = {1e-7f};
+    int64_t o1[1] = {1};
+    pml_attr aaw[4] = {attr_floats("scales", tiny, 1), attr_ints("sizes", o1, 1), attr_int("antialias", 1),
+                       attr_int("mode", 1)};
+    pml_tensor xf = tt_rand(1, d, -1, 1);
+    pml_tensor *fin[1] = {&xf};
+    tt_expect_error("antialias window", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, aaw, 4, fin, 1, 1);
+    tt_free(&xf);
     tt_free(&x);
     /* large NHWC bilinear, threaded */
     int64_t bd[4] = {1, 40, 40, 16}, bo[4] = {1, 80, 80, 16};
@@ -128,6 +152,69 @@ static void test_resize(void) {
     pml_attr bat[3] = {attr_floats("scales", bs, 4), attr_ints("sizes", bo, 4), attr_int("mode", 1)};
     tt_check_isa("resize large", PML_OP_RESIZE, bat, 3, bin, 1, 0, 0, NULL);
     tt_free(&b);
+}
+
+/* tf_crop_and_resize against the ONNX reference (onnx 1.23, opset 19) with float32 roi values: the roi as
+ * the full-rank attribute, as a known input and as an input read at run time over the listed axes. */
+static const float crop_lin_y[] = {-2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, 5.69692039f, 7.49549055f, 9.84166145f,
+                                   12.8723297f, 16.4505997f, 20.7133713f, 32.9415016f, 39.2577705f, 46.1216393f,
+                                   53.6700096f, 61.7659836f, 70.5464554f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f};
+static const float crop_cub_y[] = {-2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, 1.41169631f, 2.72523022f, 4.68903971f,
+                                   7.23467016f, 10.4305773f, 14.208312f, 33.9578629f, 40.6022797f, 47.8969688f,
+                                   55.7734947f, 64.300293f, 73.408905f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f, -2.5f};
+
+static void test_resize_crop(void) {
+    int64_t d[2] = {3, 11}, o[2] = {4, 6}, rd[1] = {4};
+    float roi[4] = {-0.2f, 0.1f, 1.3f, 0.85f};
+    pml_tensor x = tt_make(PML_FLOAT32, 2, d, NULL), y;
+    for (int64_t i = 0; i < 33; i++) {
+        float v = (float)i * 0.37f - 1.5f;
+        ((float *)x.data)[i] = v * v;
+    }
+    for (int mode = 1; mode <= 2; mode++) {
+        const float *want = mode == 1 ? crop_lin_y : crop_cub_y;
+        pml_attr at[5] = {attr_ints("sizes", o, 2), attr_int("mode", mode), attr_int("coordinate_transformation_mode", 6),
+                          attr_float("extrapolation_value", -2.5f), attr_floats("roi", roi, 4)};
+        pml_tensor *in[1] = {&x};
+        tt_check_isa("crop, roi attribute", PML_OP_RESIZE, at, 5, in, 1, 1e-6f, 1e-6f, &y);
+        CHECK(y.data && tt_shape_is(&y, 2, o) && test_allclose(y.data, want, 24, 1e-5f, 1e-5f, "crop attribute"));
+        tt_free(&y);
+        for (int known = 0; known <= 1; known++) {
+            pml_tensor r = tt_make(PML_FLOAT32, 1, rd, roi);
+            r.value_known = known;
+            pml_tensor *rin[4] = {&x, NULL, NULL, &r};
+            CHECK_OK(tt_ref(PML_OP_RESIZE, at, 4, rin, 4, &y));
+            CHECK(y.data && test_allclose(y.data, want, 24, 1e-5f, 1e-5f, known ? "crop known roi" : "crop run-time roi"));
+            tt_free(&y);
+            tt_free(&r);
+        }
+    }
+    /* nearest on int64, the roi over axis 1 only: the extrapolation value converts to the dtype */
+    int64_t o5[1] = {5}, ax[1] = {1}, rd2[1] = {2}, v[33];
+    for (int i = 0; i < 33; i++) v[i] = 10 * i;
+    float roi2[2] = {-0.1f, 1.05f};
+    pml_tensor xi = tt_make(PML_INT64, 2, d, v), r2 = tt_make(PML_FLOAT32, 1, rd2, roi2);
+    pml_tensor sz = t_i64(1, ax, o5, 1);
+    pml_tensor *nin[4] = {&xi, NULL, &sz, &r2};
+    pml_attr nat[4] = {attr_ints("axes", ax, 1), attr_int("coordinate_transformation_mode", 6),
+                       attr_float("extrapolation_value", -7.0f)};
+    CHECK_OK(tt_ref(PML_OP_RESIZE, nat, 3, nin, 4, &y));
+    int64_t want_i[15] = {-7, 20, 50, 80, -7, -7, 130, 160, 190, -7, -7, 240, 270, 300, -7};
+    CHECK(y.data && y.dims[0] == 3 && y.dims[1] == 5 && memcmp(y.data, want_i, sizeof want_i) == 0);
+    tt_free(&y);
+    /* errors: a roi of the wrong length, as the attribute and as the input */
+    pml_attr bad[3] = {attr_ints("sizes", o, 2), attr_int("coordinate_transformation_mode", 6),
+                       attr_floats("roi", roi, 3)};
+    pml_tensor *in1[1] = {&x};
+    tt_expect_error("roi attribute length", PML_ERR_INVALID_MODEL, PML_OP_RESIZE, bad, 3, in1, 1, 1);
+    pml_tensor r3 = tt_make(PML_FLOAT32, 1, rd, roi);
+    pml_tensor *bin[4] = {&xi, NULL, &sz, &r3};
+    tt_expect_error("roi input length", PML_ERR_SHAPE, PML_OP_RESIZE, nat, 3, bin, 4, 1);
+    tt_free(&r3);
+    tt_free(&sz);
+    tt_free(&r2);
+    tt_free(&xi);
+    tt_free(&x);
 }
 
 /* ---- GridSample ------------------------------------------------------------------------------------------ */
@@ -352,6 +439,7 @@ static void test_affine_grid(void) {
 
 int main(void) {
     test_resize();
+    test_resize_crop();
     test_grid_sample();
     test_affine_grid();
     return test_finish("test_resize");

@@ -43,6 +43,8 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
                        "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift", "Mean", "LpPool", "GlobalLpPool"}
 # the loss functions, imported as their decomposition (converters/onnx/ops_norm.py)
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
+# linear algebra
+SUPPORTED_ONNX_OPS |= {"Det"}
 # reinterpreting bytes
 SUPPORTED_ONNX_OPS |= {"BitCast"}
 # ops real models from the wild use (super-resolution, style transfer, OCR)

@@ -32,8 +32,6 @@ UNSUPPORTED = {
     r"test_convtranspose_3d": "3-D (volumetric) transposed convolution",
     r"test_maxpool_with_argmax_\w+": "MaxPool's Indices output",
     r"test_training_dropout\w*": "training-mode Dropout (random masks)",
-    r"test_resize_\w+_antialias": "Resize antialias=1",
-    r"test_resize_tf_crop_and_resize\w*": "Resize coordinate_transformation_mode tf_crop_and_resize",
     r"test_identity_(opt|sequence)": "optional and sequence types",
     r"test_reversesequence_bfloat16": "bfloat16 is outside pocketml's dtypes",
     r"test_(compress|unique)_bfloat16\w*": "bfloat16 is outside pocketml's dtypes",

@@ -405,21 +405,30 @@ def test_pad(mode, pads):
     close(ours("Pad", [x], {"pads": pads, "mode": mode, "value": 0.5})[0], expect)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 5, 5), (0, 2, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_det(shape, dtype):
+    x = rand(*shape).astype(dtype)
+    # onnx's evaluator has no float16 determinant (numpy's linalg): onnxruntime there
+    engine = "onnx" if dtype == np.float32 else "ort"
+    close(ours("Det", [x])[0], onnx_ref("Det", [x], opset=11, engine=engine)[0], rtol=2e-3, atol=2e-3)
+
+
 RESIZE_COORD = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric",
                 "tf_half_pixel_for_nn"]
 RESIZE_NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 
 
-def _resize_case(x, mode, coord, nearest, sizes, exclude_outside=0):
+def _resize_case(x, mode, coord, nearest, sizes, exclude_outside=0, antialias=0):
     scales = [o / i for o, i in zip(sizes, x.shape)]
     onnx_attrs = {"mode": ["nearest", "linear", "cubic"][mode], "coordinate_transformation_mode": RESIZE_COORD[coord],
-                  "nearest_mode": RESIZE_NEAREST[nearest], "exclude_outside": exclude_outside}
+                  "nearest_mode": RESIZE_NEAREST[nearest], "exclude_outside": exclude_outside, "antialias": antialias}
     # onnx's evaluator lacks tf_half_pixel_for_nn: use onnxruntime there
     engine = "ort" if RESIZE_COORD[coord] == "tf_half_pixel_for_nn" else "onnx"
     expect = onnx_ref("Resize", [x, None, None, np.array(sizes, np.int64)],
                       onnx_attrs, engine=engine)[0]
     attrs = {"mode": mode, "coordinate_transformation_mode": coord, "nearest_mode": nearest,
-             "exclude_outside": exclude_outside, "scales": scales, "sizes": list(sizes)}
+             "exclude_outside": exclude_outside, "antialias": antialias, "scales": scales, "sizes": list(sizes)}
     close(ours("Resize", [x], attrs)[0], expect, rtol=1e-5, atol=1e-5)
 
 
@@ -435,6 +444,27 @@ def test_resize_nearest(coord, nearest, sizes):
 @pytest.mark.parametrize("sizes", [(1, 2, 8, 10), (1, 2, 3, 2), (2, 2, 7, 13)])
 def test_resize_linear_cubic(mode, coord, sizes, exclude_outside):
     _resize_case(rand(1, 2, 4, 5), mode, coord, 0, sizes, exclude_outside)
+
+
+@pytest.mark.parametrize("mode,exclude_outside", [(1, 0), (1, 1), (2, 0), (2, 1)])
+@pytest.mark.parametrize("coord", range(5))
+@pytest.mark.parametrize("sizes", [(1, 2, 4, 5), (2, 1, 13, 2), (1, 2, 1, 30)])
+def test_resize_antialias(mode, coord, sizes, exclude_outside):
+    _resize_case(rand(2, 2, 13, 11), mode, coord, 0, sizes, exclude_outside, antialias=1)
+
+
+@pytest.mark.parametrize("mode", range(3))
+@pytest.mark.parametrize("roi,sizes", [((0, 0, 0.1, -0.3, 1, 1, 0.9, 1.4), (1, 2, 7, 9)),
+                                       ((0, 0.2, 1.1, 0.6, 1, 0.7, -0.2, 0.1), (2, 3, 1, 4))])
+def test_resize_tf_crop_and_resize(mode, roi, sizes):
+    x = rand(1, 2, 4, 5)
+    roi = np.array(roi, np.float32)
+    onnx_attrs = {"mode": ["nearest", "linear", "cubic"][mode], "coordinate_transformation_mode": "tf_crop_and_resize",
+                  "extrapolation_value": -2.0}
+    expect = onnx_ref("Resize", [x, roi, None, np.array(sizes, np.int64)], onnx_attrs)[0]
+    attrs = {"mode": mode, "coordinate_transformation_mode": 6, "extrapolation_value": -2.0,
+             "roi": [float(v) for v in roi], "scales": [o / i for o, i in zip(sizes, x.shape)], "sizes": list(sizes)}
+    close(ours("Resize", [x], attrs)[0], expect, rtol=1e-5, atol=1e-5)
 
 
 GRID_SHAPES = [((2, 3, 4, 5), (2, 3, 6, 2)), ((1, 2, 1, 1), (1, 2, 3, 2)), ((1, 2, 5), (1, 4, 1)),

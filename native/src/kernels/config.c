@@ -22,7 +22,7 @@
         .unary = PML_UNARY_TYPED__SCALAR, .norm = PML_NORM_TYPED__SCALAR,                                  \
         .signal = PML_SIGNAL_TYPED__SCALAR,                                                                \
         .resize = PML_RESIZE_TYPED__SCALAR, .conv = PML_CONV_TYPED__SCALAR,                                \
-        .attention = PML_ATTENTION_TYPED__SCALAR,                                                          \
+        .attention = PML_ATTENTION_TYPED__SCALAR, .matmul = PML_MATMUL_TYPED__SCALAR,                      \
     }
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */

@@ -28,6 +28,7 @@
 #include "kernels/index/index_typed.h"        /* pml_index_typed */
 #include "kernels/logic/logic_typed.h"        /* pml_logic_typed */
 #include "kernels/matmul/gemm.h"              /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
+#include "kernels/matmul/matmul_typed.h"      /* pml_matmul_typed */
 #include "kernels/norm/norm_typed.h"          /* pml_norm_typed */
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
@@ -63,6 +64,7 @@ typedef struct pml_typed_config {
     const pml_resize_typed *resize[PML_DTYPE_COUNT]; /* resize: GridSample, AffineGrid */
     const pml_conv_typed *conv[PML_DTYPE_COUNT];     /* conv: Col2Im */
     const pml_attention_typed *attention[PML_DTYPE_COUNT]; /* attention: LinearAttention */
+    const pml_matmul_typed *matmul[PML_DTYPE_COUNT];       /* matmul: Det */
 } pml_typed_config;
 
 /* float16 arithmetic of the GEMM families (MatMul, Gemm, Conv, ConvTranspose; ops/f16_bridge.c).

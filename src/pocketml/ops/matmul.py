@@ -2,6 +2,8 @@
 
 MatMul: numpy matmul semantics (1-D promotion, batch broadcasting), fused activation.
 Gemm:   y = alpha * op(a) @ op(b) + beta * c, a/b 2-D, c broadcast to [M,N]; fused activation.
+Det:    y[...] = det(x[..., M, M]) over batches of square matrices (float32, float16 computed in
+        float32; the C kernel factors each matrix LU with partial pivoting).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ._common import (
     check_rank,
     dims_equal,
     fail,
+    is_sym,
     known,
     shape_str,
 )
@@ -80,3 +83,18 @@ define("Gemm", 61, "matmul", ("a: T", "b: T", "c?: T"), ("y: T",), types={"T": F
     "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0),
     "transA": Attr("int", 0), "transB": Attr("int", 0), **FUSED_ACT_ATTRS,
 }, infer=_gemm_infer, reference=_gemm_reference)
+
+
+def _det_infer(node, ins):
+    t, s = known(node, ins[0], "x")
+    if len(s) < 2 or not (dims_equal(s[-1], s[-2]) or is_sym(s[-1]) or is_sym(s[-2])):
+        raise fail(node, f"x must be square matrices [..., M, M], got shape {shape_str(s)}")
+    return [(t, tuple(s[:-2]))]
+
+
+def _det_reference(inputs, attrs):
+    return [np.asarray(np.linalg.det(inputs[0].astype(np.float64))).astype(inputs[0].dtype)]
+
+
+define("Det", 350, "matmul", ("x: T",), ("y: T",), {}, types={"T": ("float32", "float16")},
+       infer=_det_infer, reference=_det_reference)

@@ -125,16 +125,23 @@ def _pad(s, node, p):
 
 
 def _resize(s, node, p):
-    if any(node.inputs[1:]):  # scales/sizes inputs follow the axes attribute: remap the axes
-        axes = [_axis(a, len(p)) for a in attr(node, "axes")] or list(range(len(p)))
-        return None if None in axes else Plan([0], {"axes": [p[a] for a in axes]}, [p])
-    updates = {}
+    r, updates = len(p), {}
+    if any(node.inputs[1:]):  # scales/sizes/roi inputs follow the axes attribute: remap the axes
+        axes = [_axis(a, r) for a in attr(node, "axes")] or list(range(r))
+        if None in axes:
+            return None
+        updates["axes"] = [p[a] for a in axes]
     for key in ("scales", "sizes"):
         values = list(node.attrs.get(key, []))
-        if values and len(values) != len(p):
+        if values and len(values) != r:
             return None
         if values:
             updates[key] = [values[i] for i in inverse(p)]  # new[p[k]] = old[k]
+    roi = list(node.attrs.get("roi", []))  # [starts..., ends...] over every axis
+    if roi and len(roi) != 2 * r:
+        return None
+    if roi:
+        updates["roi"] = [roi[i] for i in inverse(p)] + [roi[r + i] for i in inverse(p)]
     return Plan([0], updates, [p])
 
 

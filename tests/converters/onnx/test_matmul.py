@@ -1,4 +1,4 @@
-"""ONNX Gemm / MatMul import, MatMul (+ bias) -> Gelu fused into one node by the optimizer, and Einsum
+"""ONNX Gemm / MatMul import, MatMul (+ bias) -> Gelu fused into one node by the optimizer, Det, and Einsum
 (decomposed at import into ReduceSum/Transpose/Reshape/MatMul) against onnxruntime.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
@@ -18,7 +18,7 @@ from pocketml import ops
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import check, one_node, rand
-from .runtime_check import RNG, check_runtime, close_all, op_model, randn, run_both
+from .runtime_check import RNG, check_runtime, close_all, model_of, op_model, randn, run_both
 
 
 @pytest.mark.parametrize("opset,ta,tb,with_c", [(7, 0, 0, True), (9, 1, 0, True), (11, 0, 1, False),
@@ -86,3 +86,41 @@ def test_einsum_diagonal_is_a_clear_error():
     x = randn(3, 3)
     with pytest.raises(UnsupportedOpError, match="repeated labels"):
         pocketml.convert(op_model("Einsum", [x], opset=12, equation="ii->i"))
+
+
+# ---- Det (opset 11): the C runtime at one and two threads against onnxruntime -----------------------------
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (5, 5), (13, 13), (2, 3, 4, 4), (9, 7, 7), (1, 2, 1, 1),
+                                   (0, 3, 3), (17, 2, 2)])
+def test_det(shape):
+    x = rand(*shape, low=-1.5, high=1.5)
+    check_runtime(model_of("Det", {"x": x}, opset=11), {"x": x}, rtol=1e-3, atol=1e-4)
+
+
+def test_det_pivoting_and_singular():
+    # a zero leading entry (needs a row swap), a permutation (det -1), two equal rows and a zero column
+    x = np.array([[[0, 2, 1], [3, 1, 0], [1, 1, 1]], [[0, 1, 0], [1, 0, 0], [0, 0, 1]],
+                  [[1, 2, 3], [4, 5, 6], [1, 2, 3]], [[0, 1, 2], [0, 3, 4], [0, 5, 6]]], np.float32)
+    check_runtime(model_of("Det", {"x": x}, opset=11), {"x": x}, rtol=1e-5, atol=1e-5)
+
+
+def test_det_float16_computes_in_float32():
+    x = rand(3, 2, 5, 5, low=-1, high=1).astype(np.float16)
+    check_runtime(model_of("Det", {"x": x}, opset=11), {"x": x}, rtol=5e-3, atol=2e-3)
+
+
+def test_det_symbolic_batch():
+    node = helper.make_node("Det", ["x"], ["y"])
+    graph = helper.make_graph([node], "det", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    session = pocketml.Session(pocketml.convert(model), threads=2)
+    for n in (1, 20, 3):
+        x = rand(n, 6, 6, low=-1.5, high=1.5)
+        np.testing.assert_allclose(session.run({"x": x})["y"], np.linalg.det(x.astype(np.float64)), rtol=1e-3,
+                                   atol=1e-4)
+
+
+def test_det_rejects_non_square():
+    x = rand(2, 3, 4)
+    with pytest.raises(pocketml.PocketMLError, match=r"square matrices"):
+        pocketml.convert(one_node("Det", {"x": x}, opset=11))
