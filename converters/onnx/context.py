@@ -223,7 +223,7 @@ class Context:
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        foldable = bool(live) and all(v.is_const for v in live)
+        foldable = bool(live) and all(v.is_const for v in live) and "stateful" not in opdef.traits
         if op == "Shape" and ir.is_static(values[0].shape):
             foldable = True  # only the shape is needed, not the data
         if foldable:

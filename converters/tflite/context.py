@@ -56,6 +56,9 @@ class Context:
         self.op: Optional[OpInfo] = None
         self.names: dict = {}  # tensor index -> IR value name
         self.node_names: set = set()
+        self.variables: dict = {}  # resource variables by shared_name (ops_state.py)
+        self.resources: dict = {}  # RESOURCE tensor index -> shared_name
+        self.in_init = False  # importing a CALL_ONCE init subgraph
 
     # ---- errors -------------------------------------------------------------------
     def where(self) -> str:
@@ -246,7 +249,7 @@ class Context:
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        if live and all(v.is_const for v in live):
+        if live and all(v.is_const for v in live) and "stateful" not in opdef.traits:
             from pocketml.reference import run_node
 
             try:

@@ -73,6 +73,16 @@ class TFLiteModel:
     signature: Optional[dict]  # {"key", "inputs": {name: tensor}, "outputs": {...}} of subgraph 0
     description: str
     metadata: dict  # model metadata entry name -> its buffer's bytes (b"" if it has none)
+    subgraphs: list = dataclasses.field(default_factory=list)  # Subgraph per subgraph (0 is the fields above)
+
+
+@dataclasses.dataclass
+class Subgraph:
+    """One subgraph's tensors, operators, inputs and outputs (CALL_ONCE's init graphs, IF/WHILE bodies)."""
+    tensors: list
+    ops: list
+    inputs: list
+    outputs: list
 
 
 class Reader:
@@ -126,7 +136,6 @@ def _read(r: Reader) -> TFLiteModel:
     r.what = "subgraphs"
     if r.count(m.SubgraphsLength(), 4) < 1:
         raise r.fail("the model has no subgraph")
-    sg = m.Subgraphs(0)
 
     r.what = "buffers"
     buffers = []
@@ -162,38 +171,11 @@ def _read(r: Reader) -> TFLiteModel:
             name = "CUSTOM:" + r.string(oc.CustomCode())
         codes.append((code, name, int(oc.Version())))
 
-    tensors = []
-    for t in range(r.count(sg.TensorsLength(), 4)):
-        r.what = f"tensor {t}"
-        ten = sg.Tensors(t)
-        shape = tuple(r.ints(ten, "Shape"))
-        sig = tuple(r.ints(ten, "ShapeSignature")) if not ten.ShapeSignatureIsNone() else None
-        bidx = int(ten.Buffer())
-        if not 0 <= bidx < max(len(buffers), 1):
-            raise r.fail(f"tensor {t} refers to buffer {bidx}, but the model has {len(buffers)}")
-        tensors.append(TensorInfo(t, r.string(ten.Name()), int(ten.Type()), shape, sig, bidx, ten))
-
-    def check_tensor_list(idx, what, allow_absent=False):
-        for i in idx:
-            if not (0 <= i < len(tensors) or (allow_absent and i == -1)):
-                raise r.fail(f"{what} refers to tensor {i}, but subgraph 0 has {len(tensors)} tensors")
-        return idx
-
-    ops = []
-    for o in range(r.count(sg.OperatorsLength(), 4)):
-        r.what = f"operator {o}"
-        op = sg.Operators(o)
-        ci = int(op.OpcodeIndex())
-        if not 0 <= ci < len(codes):
-            raise r.fail(f"operator {o} has opcode index {ci}, but the model has {len(codes)} operator codes")
-        code, name, ver = codes[ci]
-        ins = check_tensor_list(r.ints(op, "Inputs"), f"operator {o} ({name}) input", True)
-        outs = check_tensor_list(r.ints(op, "Outputs"), f"operator {o} ({name}) output", True)
-        ops.append(OpInfo(o, code, name, ver, ins, outs, op))
-
-    r.what = "subgraph inputs/outputs"
-    inputs = check_tensor_list(r.ints(sg, "Inputs"), "subgraph input")
-    outputs = check_tensor_list(r.ints(sg, "Outputs"), "subgraph output")
+    subgraphs = []
+    for k in range(r.count(m.SubgraphsLength(), 4)):
+        subgraphs.append(_read_subgraph(r, m.Subgraphs(k), k, buffers, codes))
+    tensors, ops, inputs, outputs = (subgraphs[0].tensors, subgraphs[0].ops, subgraphs[0].inputs,
+                                     subgraphs[0].outputs)
 
     signature = None
     r.what = "signature defs"
@@ -206,7 +188,9 @@ def _read(r: Reader) -> TFLiteModel:
             for j in range(r.count(n, 4)):
                 tm = get(j)
                 ti = int(tm.TensorIndex())
-                check_tensor_list([ti], f"signature {sig['key']!r} {kind}")
+                if not 0 <= ti < len(tensors):
+                    raise r.fail(f"signature {sig['key']!r} {kind} refers to tensor {ti}, but subgraph 0 has "
+                                 f"{len(tensors)} tensors")
                 sig[kind][r.string(tm.Name())] = ti
         signature = sig
         break
@@ -221,7 +205,46 @@ def _read(r: Reader) -> TFLiteModel:
             raise r.fail(f"metadata entry {k} points at buffer {b}, but the model has {len(buffers)} buffers")
         off, size = buffers[b]
         metadata[r.string(entry.Name())] = bytes(data[off:off + size])
-    return TFLiteModel(data, version, tensors, ops, inputs, outputs, buffers, signature, desc, metadata)
+    return TFLiteModel(data, version, tensors, ops, inputs, outputs, buffers, signature, desc, metadata,
+                       subgraphs)
+
+
+def _read_subgraph(r: Reader, sg, k: int, buffers: list, codes: list) -> Subgraph:
+    where = "" if k == 0 else f"subgraph {k}: "
+    tensors = []
+    for t in range(r.count(sg.TensorsLength(), 4)):
+        r.what = f"{where}tensor {t}"
+        ten = sg.Tensors(t)
+        shape = tuple(r.ints(ten, "Shape"))
+        sig = tuple(r.ints(ten, "ShapeSignature")) if not ten.ShapeSignatureIsNone() else None
+        bidx = int(ten.Buffer())
+        if not 0 <= bidx < max(len(buffers), 1):
+            raise r.fail(f"tensor {t} refers to buffer {bidx}, but the model has {len(buffers)}")
+        tensors.append(TensorInfo(t, r.string(ten.Name()), int(ten.Type()), shape, sig, bidx, ten))
+
+    def check_tensor_list(idx, what, allow_absent=False):
+        for i in idx:
+            if not (0 <= i < len(tensors) or (allow_absent and i == -1)):
+                raise r.fail(f"{what} refers to tensor {i}, but subgraph {k} has {len(tensors)} tensors")
+        return idx
+
+    ops = []
+    for o in range(r.count(sg.OperatorsLength(), 4)):
+        r.what = f"{where}operator {o}"
+        op = sg.Operators(o)
+        ci = int(op.OpcodeIndex())
+        if not 0 <= ci < len(codes):
+            raise r.fail(f"operator {o} has opcode index {ci}, but the model has {len(codes)} operator codes")
+        code, name, ver = codes[ci]
+        ins = check_tensor_list(r.ints(op, "Inputs"), f"operator {o} ({name}) input", True)
+        outs = check_tensor_list(r.ints(op, "Outputs"), f"operator {o} ({name}) output", True)
+        ops.append(OpInfo(o, code, name, ver, ins, outs, op))
+
+    r.what = f"{where}subgraph inputs/outputs"
+    inputs = check_tensor_list(r.ints(sg, "Inputs"), "subgraph input")
+    outputs = check_tensor_list(r.ints(sg, "Outputs"), "subgraph output")
+
+    return Subgraph(tensors, ops, inputs, outputs)
 
 
 def buffer_bytes(model: TFLiteModel, index: int) -> Optional[memoryview]:

@@ -192,6 +192,11 @@ PML_API int pml_session_input_fixes_shapes(const pml_session *session, int index
  * each run (before the first run it reports their upper bounds). The session plans
  * the nodes after such a node once it has run, and caches those plans per size. */
 PML_API int pml_session_output_shapes_vary(const pml_session *session);
+/* Every variable of the model back to its initial value (models with state: TFLite
+ * resource variables, streaming models; a run leaves the values its VariableAssign nodes
+ * computed for the next run). Bytes they hold: pml_session_state_bytes. */
+PML_API pml_status pml_session_reset_state(pml_session *session);
+PML_API size_t pml_session_state_bytes(const pml_session *session);
 /* Copy one input into the arena. nbytes must equal the input's byte size.
  * A run consumes the inputs (their arena bytes are reused once their last
  * consumer has run), so set every input before each run: first the inputs

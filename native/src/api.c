@@ -11,6 +11,7 @@
 #include "model.h"
 #include "kernels/config.h"
 #include "session.h"
+#include "session_state.h"
 
 #define PML_VERSION_STRING "0.1.0"
 
@@ -180,6 +181,17 @@ int pml_session_plan_count(const pml_session *session) {
 int pml_session_input_fixes_shapes(const pml_session *session, int index) {
     if (!io_tensor(session, index, 0, __func__)) return 0;
     return session->plan_input[index];
+}
+
+pml_status pml_session_reset_state(pml_session *session) {
+    if (!session) return null_arg(__func__, "session");
+    pml_session_state_reset(session);
+    return PML_OK;
+}
+
+size_t pml_session_state_bytes(const pml_session *session) {
+    if (!session) return null_arg(__func__, "session"), 0;
+    return session->state_bytes;
 }
 
 int pml_session_output_shapes_vary(const pml_session *session) {

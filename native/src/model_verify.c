@@ -95,7 +95,44 @@ static pml_status check_ops(const pml_model *m) {
     return PML_OK;
 }
 
+/* State: a VariableAssign writes a Variable's output, of a constant initial value, and
+ * comes after every other reader of that variable (so every read of a run sees the
+ * value the run started with); one assignment per variable. */
+static pml_status check_state(const pml_model *m) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        const pml_node *n = &m->nodes[i];
+        if (n->op == PML_OP_VARIABLE && !m->tensors[n->inputs[0]].is_const)
+            return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "the initial value must be a constant");
+        if (n->op != PML_OP_VARIABLEASSIGN) continue;
+        int v = n->inputs[0], producer = -1;
+        for (int j = 0; j < m->n_nodes && producer < 0; j++)
+            for (int k = 0; k < m->nodes[j].n_outputs; k++)
+                if (m->nodes[j].outputs[k] == v) producer = j;
+        if (producer < 0 || m->nodes[producer].op != PML_OP_VARIABLE)
+            return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "input 0 ('%s') is not a Variable's output",
+                                        m->tensors[v].name);
+        for (int k = 0; k < m->n_outputs; k++)
+            if (m->outputs[k] == v)
+                return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "variable '%s' is a graph output; the "
+                                            "assignment would change it after the run: output a copy",
+                                            m->tensors[v].name);
+        for (int j = i + 1; j < m->n_nodes; j++)
+            for (int k = 0; k < m->nodes[j].n_inputs; k++) {
+                if (m->nodes[j].inputs[k] != v) continue;
+                if (m->nodes[j].op == PML_OP_VARIABLEASSIGN && k == 0)
+                    return pml_model_node_error(&m->nodes[j], PML_ERR_INVALID_MODEL,
+                                                "assigns variable '%s' a second time (node '%s' did)",
+                                                m->tensors[v].name, n->name);
+                return pml_model_node_error(&m->nodes[j], PML_ERR_INVALID_MODEL,
+                                            "reads variable '%s' after node '%s' assigned it", m->tensors[v].name,
+                                            n->name);
+            }
+    }
+    return PML_OK;
+}
+
 pml_status pml_model_verify(const pml_model *m) {
     pml_status s = check_graph(m);
-    return s == PML_OK ? check_ops(m) : s;
+    if (s == PML_OK) s = check_ops(m);
+    return s == PML_OK ? check_state(m) : s;
 }

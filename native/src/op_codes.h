@@ -152,7 +152,9 @@ enum pml_op_code {
     PML_OP_COMPRESS = 391,
     PML_OP_UNIQUE = 392,
     PML_OP_NONMAXSUPPRESSION = 393,
-    PML_OP_MAX_CODE = 393
+    PML_OP_VARIABLE = 440,
+    PML_OP_VARIABLEASSIGN = 441,
+    PML_OP_MAX_CODE = 441
 };
 
 /* name of each op code, NULL for unused codes */
@@ -305,6 +307,8 @@ enum pml_op_code {
     [391] = "Compress", \
     [392] = "Unique", \
     [393] = "NonMaxSuppression", \
+    [440] = "Variable", \
+    [441] = "VariableAssign", \
 }
 
 #endif

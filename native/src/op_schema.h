@@ -19,7 +19,8 @@
 #define PML_TRAIT_COMMUTATIVE (1u << 5) /* binary op whose two inputs can be swapped */
 #define PML_TRAIT_QUANTIZABLE (1u << 6) /* an int8 kernel is planned for it: the quantizer may keep it in int8 */
 #define PML_TRAIT_SHAPE_ONLY (1u << 7) /* reads only its input's shape, never its data (the runtime can evaluate it while planning) */
-#define PML_TRAIT_DATA_DEPENDENT (1u << 8) /* output shapes depend on input values: infer gives upper bounds, run writes the actual dims, and the runtime plans the nodes after it once it has run */
+#define PML_TRAIT_STATEFUL (1u << 8) /* reads or writes state that persists across runs (Variable, VariableAssign): never folded, and live even without outputs */
+#define PML_TRAIT_DATA_DEPENDENT (1u << 9) /* output shapes depend on input values: infer gives upper bounds, run writes the actual dims, and the runtime plans the nodes after it once it has run */
 
 /* One input or output of an op: its allowed dtypes and, for ports sharing a
  * type variable, the first input port with that variable (-1: none). A

@@ -26,6 +26,7 @@
 #include "kernels/config.h"
 #include "pml_limits.h" /* PML_MAX_TENSOR_BYTES */
 #include "session_plan.h"
+#include "session_state.h"
 
 #define PML_MAX_THREADS 1024
 #define PML_MAX_PLAN_CACHE 1024
@@ -173,6 +174,11 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
         }
         s->packed_size += ctx->packed_size;
     }
+    pml_status vs = pml_session_state_create(s); /* Variables' memory (session_state.c) */
+    if (vs != PML_OK) {
+        pml_session_destroy(s);
+        return vs;
+    }
     s->state_size = s->packed_size;
     s->shape_dirty = 1;
     if (!symbolic && !s->n_plan_inputs) { /* static: plan now, once */
@@ -192,6 +198,7 @@ void pml_session_destroy(pml_session *s) {
     if (s->ctx && s->defs)
         for (int i = 0; i < s->model->n_nodes; i++)
             if (s->defs[i] && s->defs[i]->unpack && s->ctx[i].packed) s->defs[i]->unpack(&s->ctx[i]);
+    pml_session_state_free(s);
     pml_threadpool_destroy(s->pool);
     pml_aligned_free(s->arena);
     free(s->tensors);

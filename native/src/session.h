@@ -57,6 +57,8 @@ struct pml_session {
     pml_plan *active;           /* NULL until the input shapes are known */
     int plan_count;             /* plans computed (cache misses) */
     int data_dependent;         /* some node's output sizes depend on values (session_tail.c) */
+    void **state_mem;           /* per node: a Variable's value between runs, else NULL (session_state.c) */
+    size_t state_bytes;         /* their bytes */
     uint64_t *profile_ns;       /* per node: run time summed over profiled runs; NULL when profiling is off */
     uint64_t profile_runs;      /* completed runs since profiling was switched on */
 };

@@ -375,7 +375,10 @@ pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first) {
     for (int i = first; i < m->n_nodes; i++) {
         n_started = i + 1;
         if ((st = start_node(s, i)) != PML_OK) goto fail;
-        if (eval_at_plan_time(s, i)) {
+        if (s->state_mem && s->state_mem[i]) { /* a Variable: its value is the session's state memory */
+            s->ctx[i].out[0]->data = s->state_mem[i];
+            p->skip[i] = 1;
+        } else if (eval_at_plan_time(s, i)) {
             if ((st = eval_node(s, p, i)) != PML_OK) goto fail;
         } else if (is_data_dependent(s->defs[i])) {
             p->end = i + 1; /* the rest is planned once this node has run */

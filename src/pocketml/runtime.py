@@ -87,6 +87,8 @@ _API = {
     "pml_session_plan_count": (ctypes.c_int, [_P]),
     "pml_session_input_fixes_shapes": (ctypes.c_int, [_P, ctypes.c_int]),
     "pml_session_output_shapes_vary": (ctypes.c_int, [_P]),
+    "pml_session_reset_state": (ctypes.c_int, [_P]),
+    "pml_session_state_bytes": (ctypes.c_size_t, [_P]),
     "pml_session_set_input": (_STATUS, [_P, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]),
     "pml_session_run": (_STATUS, [_P]),
     "pml_session_output_data": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
@@ -406,6 +408,17 @@ class Session:
                 ctypes.memmove(out.ctypes.data, ptr.value, nbytes.value)
             result[name] = out
         return result
+
+    def reset_state(self) -> None:
+        """Every variable of the model back to its initial value. A model with state (TFLite
+        resource variables, streaming audio models) keeps what each run assigned for the next run
+        of this session; a new stream starts with reset_state()."""
+        _check(lib().pml_session_reset_state(self._require()), RuntimeFailure, "cannot reset the state")
+
+    @property
+    def state_bytes(self) -> int:
+        """Bytes of state the session keeps between runs (0 for a model without variables)."""
+        return int(lib().pml_session_state_bytes(self._require()))
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:

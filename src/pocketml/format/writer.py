@@ -133,7 +133,11 @@ def _layout(graph: ir.Graph, metadata: Optional[dict], producer: str, allow_symb
 
     inputs = [use(n, "graph input") for n in graph.inputs]
     nodes = []
-    for i, node in enumerate(graph.nodes):
+    # state writes last: every read of a variable in a run then sees the value the run started with
+    # (they have no outputs, so nothing depends on them; the C verifier insists on this order)
+    ordered = [n for n in graph.nodes if n.op != "VariableAssign"] + \
+        [n for n in graph.nodes if n.op == "VariableAssign"]
+    for i, node in enumerate(ordered):
         try:
             opdef = ops.get(node.op)
         except KeyError as e:

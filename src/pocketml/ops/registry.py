@@ -61,6 +61,8 @@ TRAITS = {
     "commutative": "binary op whose two inputs can be swapped",
     "quantizable": "an int8 kernel is planned for it: the quantizer may keep it in int8",
     "shape_only": "reads only its input's shape, never its data (the runtime can evaluate it while planning)",
+    "stateful": "reads or writes state that persists across runs (Variable, VariableAssign): never folded, "
+                "and live even without outputs",
     "data_dependent": "output shapes depend on input values: infer gives upper bounds, run writes the actual dims, "
                       "and the runtime plans the nodes after it once it has run",
 }

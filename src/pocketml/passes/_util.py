@@ -116,8 +116,8 @@ def bypass(graph: ir.Graph, node: ir.Node, src: str) -> bool:
     if src in graph.inputs or src in graph.outputs or graph.is_const(src):
         return False
     producer = graph.producer(src)
-    if producer is None:
-        return False
+    if producer is None or "stateful" in ops.get(producer.op).traits:
+        return False  # a Variable's output is its state memory: a graph output needs its own copy
     remove_nodes(graph, [node])
     graph.set_outputs(producer, [dst if o == src else o for o in producer.outputs])
     graph.replace_uses(src, dst)

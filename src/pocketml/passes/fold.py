@@ -107,7 +107,7 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
         return None if dims is None else [np.array(dims, dtype=np.int64)]
     opdef = ops.get(node.op)
     present = [i for i in node.inputs if i]
-    if opdef.reference is None or not present or any(const(graph, i) is None for i in present):
+    if opdef.reference is None or "stateful" in opdef.traits or not present or any(const(graph, i) is None for i in present):
         return None
     inputs = [const(graph, i) if i else None for i in node.inputs]
     try:

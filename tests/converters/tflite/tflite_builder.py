@@ -61,6 +61,8 @@ PLACEHOLDER_FOR_GREATER_OP_CODES = tflite.BuiltinOperator.PLACEHOLDER_FOR_GREATE
 
 # op name -> options table (the BuiltinOptions union member of the same name)
 OPTIONS_TABLE = {
+    "CALL_ONCE": "CallOnceOptions",
+    "VAR_HANDLE": "VarHandleOptions",
     "CONV_2D": "Conv2DOptions",
     "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
     "TRANSPOSE_CONV": "TransposeConvOptions",
@@ -186,6 +188,8 @@ def _options(b: flatbuffers.Builder, table: str, fields: dict) -> int:
         if isinstance(value, (list, tuple, np.ndarray)):
             start = getattr(tflite, f"{table}Start{_camel(key)}Vector")
             vectors[key] = _int_vector(b, start, value)
+        elif isinstance(value, str) and key not in _ENUM_FIELDS:  # a string field (VarHandle's shared_name)
+            vectors[key] = b.CreateString(value)
     getattr(tflite, f"{table}Start")(b)
     for key, value in fields.items():
         add = getattr(tflite, f"{table}Add{_camel(key)}", None)
@@ -270,55 +274,22 @@ def op_code(name: str) -> int:
         raise ValueError(f"unknown TFLite builtin operator {name!r}") from None
 
 
-def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outputs: Sequence[str],
-                opcode_style: str = "both", description: str = "pocketml test model",
-                subgraph_name: str = "main", version: int = 3, signature: Optional[tuple] = None,
-                metadata: Optional[dict] = None) -> bytes:
-    """Serialize a one-subgraph float model; see the module docstring.
-
-    ops: [(builtin_op_name, input_names, output_names, options_dict_or_None)]; an
-    input name of None or "" writes -1 (an omitted optional input).
-    signature: (key, {signature input name: tensor name}, {signature output name: tensor name})
-    written as the SignatureDef of subgraph 0; metadata: {name: bytes}, each entry
-    pointing at a buffer of its own (as min_runtime_version is stored).
-    """
-    if opcode_style not in ("both", "deprecated", "extended"):
-        raise ValueError(f"opcode_style must be 'both', 'deprecated' or 'extended', not {opcode_style!r}")
+def _normalized_ops(ops) -> tuple:
+    """(ops with 4 fields and their options completed, their operator-code versions)."""
     ops = [tuple(op) + (None,) * (4 - len(op)) for op in ops]
     op_versions = [int((opts or {}).get("_version", DEFAULT_VERSIONS.get(n.upper(), 1))) for n, _, _, opts in ops]
     ops = [(n, i, o, {k: v for k, v in opts.items() if k != "_version"} if opts else opts) for n, i, o, opts in ops]
     # strides default to 0 in the schema, which TFLite rejects; converters always write them
     ops = [(n, i, o, ({**_STRIDE_DEFAULTS, **(opts or {})} if (opts or {}).get("_options", OPTIONS_TABLE.get(n.upper()))
                       in _STRIDED_TABLES else opts)) for n, i, o, opts in ops]
-    b = flatbuffers.Builder(1024)
+    return ops, op_versions
+
+
+def _subgraph(b: flatbuffers.Builder, k: int, graph: tuple, buffer_of: dict, codes: list, vector_of) -> int:
+    """Write subgraph k: its tensors, operators, inputs and outputs; returns its offset."""
+    (ops, op_versions), tensors, inputs, outputs, subgraph_name = graph
     names = list(tensors)
     index = {n: i for i, n in enumerate(names)}
-
-    # buffers: 0 = empty sentinel, then one per constant tensor
-    buffer_of, datas = {}, []
-    for n in names:
-        dtype, shape, data = tensors[n][:3]
-        if data is not None:
-            arr = np.asarray(data, dtype=np.dtype(dtype))
-            if len(tensors[n]) > 3 and tensors[n][3]:  # sparse: the buffer holds the stored values
-                arr = arr.reshape(-1)
-            elif tuple(arr.shape) != tuple(shape):
-                arr = arr.reshape(shape)
-            buffer_of[n] = len(datas) + 1
-            datas.append(np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
-    metadata_buffer = {}
-    for key, raw in (metadata or {}).items():
-        metadata_buffer[key] = len(datas) + 1
-        datas.append(bytes(raw))
-    buffer_offsets = []
-    for raw in [None] + datas:
-        vec = _aligned_bytes(b, raw) if raw else None
-        tflite.BufferStart(b)
-        if vec is not None:
-            tflite.BufferAddData(b, vec)
-        buffer_offsets.append(tflite.BufferEnd(b))
-
-    # tensors
     tensor_offsets = []
     for n in names:
         dtype, shape, _ = tensors[n][:3]
@@ -334,20 +305,14 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         tflite.TensorAddShape(b, shape_off)
         if sig_off is not None:
             tflite.TensorAddShapeSignature(b, sig_off)
-        tflite.TensorAddType(b, _DTYPES[np.dtype(dtype).name])
-        tflite.TensorAddBuffer(b, buffer_of.get(n, 0))
+        tflite.TensorAddType(b, tflite.TensorType.RESOURCE if dtype == "resource" else _DTYPES[np.dtype(dtype).name])
+        tflite.TensorAddBuffer(b, buffer_of.get((k, n), 0))
         tflite.TensorAddName(b, name_off)
         if sp_off is not None:
             tflite.TensorAddSparsity(b, sp_off)
         if q_off is not None:
             tflite.TensorAddQuantization(b, q_off)
         tensor_offsets.append(tflite.TensorEnd(b))
-
-    # operator codes (one per distinct op) and operators
-    codes = []
-    for op, op_version in zip(ops, op_versions):
-        if (op[0].upper(), op_version) not in codes:
-            codes.append((op[0].upper(), op_version))
     operator_offsets = []
     for (name, op_inputs, op_outputs, options), op_version in zip(ops, op_versions):
         options = dict(options or {})
@@ -365,7 +330,82 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
             tflite.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, table))
             tflite.OperatorAddBuiltinOptions(b, opt_off)
         operator_offsets.append(tflite.OperatorEnd(b))
+    tensors_vec = vector_of(tflite.SubGraphStartTensorsVector, tensor_offsets)
+    ops_vec = vector_of(tflite.SubGraphStartOperatorsVector, operator_offsets)
+    sg_in = _int_vector(b, tflite.SubGraphStartInputsVector, [index[n] for n in inputs])
+    sg_out = _int_vector(b, tflite.SubGraphStartOutputsVector, [index[n] for n in outputs])
+    sg_name = b.CreateString(subgraph_name)
+    tflite.SubGraphStart(b)
+    tflite.SubGraphAddTensors(b, tensors_vec)
+    tflite.SubGraphAddInputs(b, sg_in)
+    tflite.SubGraphAddOutputs(b, sg_out)
+    tflite.SubGraphAddOperators(b, ops_vec)
+    tflite.SubGraphAddName(b, sg_name)
+    return tflite.SubGraphEnd(b)
 
+
+def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outputs: Sequence[str],
+                opcode_style: str = "both", description: str = "pocketml test model",
+                subgraph_name: str = "main", version: int = 3, signature: Optional[tuple] = None,
+                metadata: Optional[dict] = None, subgraphs: Sequence[tuple] = ()) -> bytes:
+    """Serialize a one-subgraph float model; see the module docstring.
+
+    ops: [(builtin_op_name, input_names, output_names, options_dict_or_None)]; an
+    input name of None or "" writes -1 (an omitted optional input).
+    signature: (key, {signature input name: tensor name}, {signature output name: tensor name})
+    written as the SignatureDef of subgraph 0; metadata: {name: bytes}, each entry
+    pointing at a buffer of its own (as min_runtime_version is stored). subgraphs: more
+    subgraphs after the main one, each (ops, tensors, inputs, outputs) like the main one's
+    arguments (CALL_ONCE's init graph, IF/WHILE bodies); a tensor dtype "resource" writes a
+    RESOURCE tensor (VAR_HANDLE's output).
+    """
+    if opcode_style not in ("both", "deprecated", "extended"):
+        raise ValueError(f"opcode_style must be 'both', 'deprecated' or 'extended', not {opcode_style!r}")
+    graphs = [(ops, tensors, inputs, outputs, subgraph_name)] + \
+        [(g[0], g[1], g[2], g[3], f"subgraph{k + 1}") for k, g in enumerate(subgraphs)]
+    graphs = [(_normalized_ops(g[0]),) + tuple(g[1:]) for g in graphs]
+    b = flatbuffers.Builder(1024)
+
+    # buffers: 0 = empty sentinel, then one per constant tensor of every subgraph
+    buffer_of, datas = {}, []
+    for k, (_, sg_tensors, _, _, _) in enumerate(graphs):
+        for n in sg_tensors:
+            dtype, shape, data = sg_tensors[n][:3]
+            if data is not None:
+                arr = np.asarray(data, dtype=np.dtype(dtype))
+                if len(sg_tensors[n]) > 3 and sg_tensors[n][3]:  # sparse: the buffer holds the stored values
+                    arr = arr.reshape(-1)
+                elif tuple(arr.shape) != tuple(shape):
+                    arr = arr.reshape(shape)
+                buffer_of[k, n] = len(datas) + 1
+                datas.append(np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
+    metadata_buffer = {}
+    for key, raw in (metadata or {}).items():
+        metadata_buffer[key] = len(datas) + 1
+        datas.append(bytes(raw))
+    buffer_offsets = []
+    for raw in [None] + datas:
+        vec = _aligned_bytes(b, raw) if raw else None
+        tflite.BufferStart(b)
+        if vec is not None:
+            tflite.BufferAddData(b, vec)
+        buffer_offsets.append(tflite.BufferEnd(b))
+
+    # operator codes: one per distinct (op, version) over every subgraph
+    codes = []
+    for g in graphs:
+        for op, op_version in zip(*g[0]):
+            if (op[0].upper(), op_version) not in codes:
+                codes.append((op[0].upper(), op_version))
+
+    def vector_of(start_fn, offsets):
+        start_fn(b, len(offsets))
+        for off in reversed(offsets):
+            b.PrependUOffsetTRelative(off)
+        return b.EndVector()
+
+    subgraph_offsets = [_subgraph(b, k, g, buffer_of, codes, vector_of) for k, g in enumerate(graphs)]
+    index = {n: i for i, n in enumerate(tensors)}
     code_offsets = []
     for name, op_version in codes:
         code = op_code(name)
@@ -384,26 +424,7 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
         tflite.OperatorCodeAddVersion(b, op_version)
         code_offsets.append(tflite.OperatorCodeEnd(b))
 
-    def vector_of(start_fn, offsets):
-        start_fn(b, len(offsets))
-        for off in reversed(offsets):
-            b.PrependUOffsetTRelative(off)
-        return b.EndVector()
-
-    tensors_vec = vector_of(tflite.SubGraphStartTensorsVector, tensor_offsets)
-    ops_vec = vector_of(tflite.SubGraphStartOperatorsVector, operator_offsets)
-    sg_in = _int_vector(b, tflite.SubGraphStartInputsVector, [index[n] for n in inputs])
-    sg_out = _int_vector(b, tflite.SubGraphStartOutputsVector, [index[n] for n in outputs])
-    sg_name = b.CreateString(subgraph_name)
-    tflite.SubGraphStart(b)
-    tflite.SubGraphAddTensors(b, tensors_vec)
-    tflite.SubGraphAddInputs(b, sg_in)
-    tflite.SubGraphAddOutputs(b, sg_out)
-    tflite.SubGraphAddOperators(b, ops_vec)
-    tflite.SubGraphAddName(b, sg_name)
-    subgraph = tflite.SubGraphEnd(b)
-
-    subgraphs_vec = vector_of(tflite.ModelStartSubgraphsVector, [subgraph])
+    subgraphs_vec = vector_of(tflite.ModelStartSubgraphsVector, subgraph_offsets)
     codes_vec = vector_of(tflite.ModelStartOperatorCodesVector, code_offsets)
     buffers_vec = vector_of(tflite.ModelStartBuffersVector, buffer_offsets)
     desc = b.CreateString(description)
