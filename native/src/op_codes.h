@@ -147,7 +147,8 @@ enum pml_op_code {
     PML_OP_LINEARATTENTION = 320,
     PML_OP_CAUSALCONVWITHSTATE = 321,
     PML_OP_TENSORSCATTER = 323,
-    PML_OP_MAX_CODE = 323
+    PML_OP_ROIALIGN = 330,
+    PML_OP_MAX_CODE = 330
 };
 
 /* name of each op code, NULL for unused codes */
@@ -295,6 +296,7 @@ enum pml_op_code {
     [320] = "LinearAttention", \
     [321] = "CausalConvWithState", \
     [323] = "TensorScatter", \
+    [330] = "RoiAlign", \
 }
 
 #endif
