@@ -9,7 +9,10 @@ global pool; other ranks reduce the spatial axes directly (no layout change
 is needed for a reduction), except GlobalLpPool, which has no reduction for
 every p: 1-D inputs take its NHWC pool with H = 1, 3-D ones are refused.
 LpPool's p (an int from opset 2; a float in opset 1, which the importer
-does not take) travels as a float attribute (default 2).
+does not take) travels as a float attribute (default 2). MaxPool's Indices
+output (opset 8+; storage_order 0/1) comes from the IR MaxPool's second
+output for 1-D and 2-D pools; a 3-D pool with Indices is refused (its
+separable form loses the positions).
 """
 from __future__ import annotations
 
@@ -22,9 +25,10 @@ from .layout import as_2d, auto_pad_code, from_nhwc, spatial_rank, to_nhwc, wind
 @handler("MaxPool", "AveragePool", "LpPool")
 def pool(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
-    if ctx.is_consumed(node.output(1)):
-        raise ctx.unsupported("the Indices output of MaxPool is not supported")
+    indices = ctx.is_consumed(node.output(1))
     if ctx.rank(x) == 5:
+        if indices:
+            raise ctx.unsupported("the Indices output of a 3-D MaxPool is not supported; supported: 1-D and 2-D")
         _pool_3d(ctx, node, x)
         return
     nd = spatial_rank(ctx, x, node.op_type)
@@ -36,9 +40,16 @@ def pool(ctx: Context, node: OnnxNode) -> None:
         attrs["count_include_pad"] = int(node.attrs.get("count_include_pad", 0))
     if node.op_type == "LpPool":
         attrs["p"] = float(node.attrs.get("p", 2))
-    # storage_order only concerns the Indices output, which is rejected above
-    y = ctx.emit1(node.op_type, [to_nhwc(ctx, x)], attrs=attrs)
+    if not indices:
+        y = ctx.emit1(node.op_type, [to_nhwc(ctx, x)], attrs=attrs)
+        from_nhwc(ctx, y, node.output(0), nd + 2)
+        return
+    # Indices are ONNX's flat NCHW indices (computed by the IR op from x's NHWC dims), laid out NHWC
+    # like y, so both take the same way back
+    attrs["storage_order"] = int(node.attrs.get("storage_order", 0))
+    y, idx = ctx.emit(node.op_type, [to_nhwc(ctx, x)], 2, attrs=attrs)
     from_nhwc(ctx, y, node.output(0), nd + 2)
+    from_nhwc(ctx, idx, node.output(1), nd + 2)
 
 
 @handler("GlobalAveragePool", "GlobalMaxPool")

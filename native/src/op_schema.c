@@ -266,7 +266,8 @@ static const pml_port_schema k_rotaryembedding_out[] = {
 static const pml_port_schema k_maxpool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_maxpool_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0},
+    {"indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_averagepool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_averagepool_out[] = {
@@ -775,7 +776,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_RMSNORMALIZATION] = {"RMSNormalization", 2, 2, 1, 1, 2, 1, k_rmsnormalization_in, k_rmsnormalization_out, 0},
     [PML_OP_ATTENTION] = {"Attention", 3, 5, 1, 2, 5, 2, k_attention_in, k_attention_out, 0},
     [PML_OP_ROTARYEMBEDDING] = {"RotaryEmbedding", 3, 4, 1, 1, 4, 1, k_rotaryembedding_in, k_rotaryembedding_out, 0},
-    [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 1, 1, 1, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANTIZABLE},
+    [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 2, 1, 2, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALAVERAGEPOOL] = {"GlobalAveragePool", 1, 1, 1, 1, 1, 1, k_globalaveragepool_in, k_globalaveragepool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALMAXPOOL] = {"GlobalMaxPool", 1, 1, 1, 1, 1, 1, k_globalmaxpool_in, k_globalmaxpool_out, 0},

@@ -11,7 +11,9 @@
  *  - MaxPool on float16/int8/uint8, the other pools on float16 (the
  *    type-generic kernels) against the oracle at channels 1, 7, 8, 9, 13, 127;
  *  - the Lp pools (p = 1, 2, 3, 0.5) on float32 and float16 against the oracle,
- *    which for them sums |x|^p in double over the real taps.
+ *    which for them sums |x|^p in double over the real taps;
+ *  - MaxPool's Indices output on every dtype MaxPool takes, both storage orders, against
+ *    a naive first-maximum search written here (and y against the float32 kernels).
  */
 #include "typed_testutil.h"
 
@@ -365,7 +367,71 @@ static void test_typed(void) {
     tt_free(&x16), tt_free(&xh);
 }
 
+/* MaxPool with Indices: y and each index against the first maximum of the window found here, as
+ * ONNX's NCHW flat index (row or column major); y also equals the plain MaxPool's. */
+static void check_indices(pml_dtype dt, pool_cfg p, int order) {
+    const int64_t xd[4] = {p.n, p.h, p.w, p.c}, oh = cfg_oh(&p), ow = cfg_ow(&p);
+    pml_tensor tx = tt_typed_rand(dt, 4, xd, (unsigned)(p.c * 31 + dt + order));
+    int64_t k[2], st[2], d[2], pads[4];
+    pml_attr attrs[7];
+    int n_attrs = pool_attrs(&p, k, st, d, pads, attrs);
+    attrs[n_attrs++] = attr_int("storage_order", order);
+    pml_tensor *in[1] = {&tx}, out[2], plain;
+    for (int threads = 1; threads <= 2; threads++) {
+        pml_status s = pml_test_op(PML_OP_MAXPOOL, attrs, n_attrs, in, 1, out, 2, threads == 1, threads);
+        CHECK_OK(s);
+        if (s != PML_OK) break;
+        CHECK_OK(pml_test_op(PML_OP_MAXPOOL, attrs, n_attrs - 1, in, 1, &plain, 1, 0, threads));
+        CHECK(out[1].dtype == PML_INT64 && tt_same_bytes(&out[0], &plain));
+        int bad = 0;
+        for (int64_t n = 0; n < p.n && !bad; n++)
+            for (int64_t i = 0; i < oh && !bad; i++)
+                for (int64_t j = 0; j < ow && !bad; j++)
+                    for (int64_t c = 0; c < p.c && !bad; c++) {
+                        double best = 0;
+                        int64_t want = -1;
+                        for (int64_t a = 0; a < p.kh; a++)
+                            for (int64_t b = 0; b < p.kw; b++) {
+                                int64_t ih = i * p.sh - p.pt + a * p.dh, iw = j * p.sw - p.pl + b * p.dw;
+                                if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
+                                double v = tt_get(&tx, ((n * p.h + ih) * p.w + iw) * p.c + c);
+                                if (want < 0 || v > best)
+                                    best = v, want = (n * p.c + c) * p.h * p.w + (order ? iw * p.h + ih : ih * p.w + iw);
+                            }
+                        const int64_t at = ((n * oh + i) * ow + j) * p.c + c;
+                        bad = ((int64_t *)out[1].data)[at] != want || tt_get(&out[0], at) != best;
+                        if (bad)
+                            fprintf(stderr, "maxpool indices %s order %d c%lld: [%lld] = %lld, naive %lld\n",
+                                    pml_dtype_name(dt), order, (long long)p.c, (long long)at,
+                                    (long long)((int64_t *)out[1].data)[at], (long long)want);
+                    }
+        CHECK(!bad);
+        pml_aligned_free(out[0].data), pml_aligned_free(out[1].data), pml_aligned_free(plain.data);
+    }
+    tt_free(&tx);
+}
+
+static void test_indices(void) {
+    static const pml_dtype dts[] = {PML_FLOAT32, PML_FLOAT16, PML_INT8, PML_UINT8};
+    for (int t = 0; t < 4; t++)
+        for (int s = 0; s < TT_N_SIZES; s++)
+            for (int order = 0; order < 2; order++) {
+                pool_cfg p = pcfg(PML_OP_MAXPOOL, 5, 7, tt_sizes[s], 3, 2, 1);
+                p.n = 2;
+                check_indices(dts[t], p, order);
+                p.dh = 2, p.ceil_mode = 1, p.pb = 0, p.kw = 2, p.sw = 1; /* dilated, a last window past the padding */
+                check_indices(dts[t], p, order);
+            }
+    int64_t xd[4] = {1, 3, 3, 2}, k[2] = {2, 2};
+    pml_attr bad[2] = {attr_ints("kernel", k, 2), attr_int("storage_order", 2)};
+    pml_tensor x = tt_make(PML_FLOAT32, 4, xd, NULL);
+    pml_tensor *in[1] = {&x};
+    tt_expect_error("MaxPool storage_order 2", PML_ERR_INVALID_MODEL, PML_OP_MAXPOOL, bad, 2, in, 1, 2);
+    tt_free(&x);
+}
+
 int main(void) {
+    test_indices();
     test_hand();
     test_random();
     test_lp();

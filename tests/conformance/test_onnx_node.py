@@ -30,7 +30,6 @@ UNSUPPORTED = {
     r"test_(max|min)_float64": "float64 is outside pocketml's dtypes",
     r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
     r"test_convtranspose_3d": "3-D (volumetric) transposed convolution",
-    r"test_maxpool_with_argmax_\w+": "MaxPool's Indices output",
     r"test_training_dropout\w*": "training-mode Dropout (random masks)",
     r"test_resize_\w+_antialias": "Resize antialias=1",
     r"test_resize_tf_crop_and_resize\w*": "Resize coordinate_transformation_mode tf_crop_and_resize",

@@ -278,8 +278,12 @@ def test_pool_vs_onnx_nchw(op, k, s, p, d, ceil, cip):
         onnx_attrs["dilations"] = attrs["dilations"] = list(d)
     if op == "AveragePool":
         onnx_attrs["count_include_pad"] = attrs["count_include_pad"] = cip
-    expect = onnx_ref(op, [x], onnx_attrs)[0]
-    close(nchw(ours(op, [nhwc(x)], attrs)[0]), expect)
+    n_out = 2 if op == "MaxPool" else 1  # MaxPool's Indices: ONNX's NCHW flat indices, laid out NHWC
+    expect = onnx_ref(op, [x], onnx_attrs, n_out=n_out)
+    got = ours(op, [nhwc(x)], attrs, n_out=n_out)
+    close(nchw(got[0]), expect[0])
+    if op == "MaxPool":
+        np.testing.assert_array_equal(nchw(got[1]), expect[1])
 
 
 @pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])

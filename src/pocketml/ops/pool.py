@@ -6,7 +6,10 @@ its left padding, as in ONNX). AveragePool divides by the window size including
 padding when count_include_pad=1, else by the number of real elements.
 LpPool is (sum of |x|^p over the window's real elements)^(1/p) (padding adds
 zeros, so it adds nothing; p > 0, a float so ONNX opset 1's float p fits too).
-Global pools reduce H and W to 1.
+Global pools reduce H and W to 1. MaxPool's optional second output is ONNX's Indices: for
+each maximum (the first in the window, or its first NaN, which is also the value) its flat
+index into x seen as NCHW, ((n*C + c)*H + h)*W + w, or ((n*C + c)*W + w)*H + h with
+storage_order 1; padding is never an index.
 
 With ceil_mode a last window may run past the bottom/right padding; that part
 is never counted (as onnxruntime does), so the divisor with count_include_pad=1
@@ -29,6 +32,13 @@ _WINDOW = {
     "ceil_mode": Attr("int", 0),
     "auto_pad": Attr("int", 0),  # 1 SAME_UPPER / 2 SAME_LOWER: pads computed for each input size
 }
+
+
+def _max_pool_infer(node, ins):
+    if attrs_of(node)["storage_order"] not in (0, 1):
+        raise fail(node, f"storage_order {attrs_of(node)['storage_order']} unknown (0 row major, 1 column major)")
+    (t, shape), = _pool_infer(node, ins)
+    return [(t, shape), ("int64", shape)]
 
 
 def _pool_infer(node, ins):
@@ -73,7 +83,18 @@ def _windows(x, attrs, fill):
 def _max_pool_reference(inputs, attrs):
     x = inputs[0]
     win, _ = _windows(x, attrs, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-    return [win.max(axis=(3, 4))]
+    y = win.max(axis=(3, 4))
+    # Indices: where the maximum (or first NaN) is, as ONNX's flat index into x seen as NCHW
+    n, h, w, c = x.shape
+    hw = np.arange(h)[:, None] * w + np.arange(w) if not attrs["storage_order"] else np.arange(w) * h + np.arange(h)[:, None]
+    flat = (np.arange(n)[:, None, None, None] * c + np.arange(c)) * h * w + hw[None, :, :, None]
+    pos, _ = _windows(flat.astype(np.float64), attrs, -1.0)
+    m = y[:, :, :, None, None]
+    hit = (win == m) | (np.isnan(win) & np.isnan(m)) if x.dtype.kind == "f" else win == m
+    hit &= pos >= 0  # padding is never an index
+    first = hit.reshape(*hit.shape[:3], -1, c).argmax(axis=3)
+    idx = np.take_along_axis(pos.reshape(*pos.shape[:3], -1, c), first[:, :, :, None], axis=3)[:, :, :, 0]
+    return [y, idx.astype(np.int64)]
 
 
 def _average_pool_reference(inputs, attrs):
@@ -127,8 +148,9 @@ def _global_lp_infer(node, ins):
 
 # ONNX's types among pocketml's: MaxPool float16/float/int8/uint8, the averages, GlobalMaxPool and the Lp pools
 # the floats
-define("MaxPool", 70, "pool", ("x: T",), ("y: T",), dict(_WINDOW), types={"T": _MAX_TYPES}, traits=("quantizable",),
-       infer=_pool_infer, reference=_max_pool_reference)
+define("MaxPool", 70, "pool", ("x: T",), ("y: T", "indices?: I64"), {**_WINDOW, "storage_order": Attr("int", 0)},
+       types={"T": _MAX_TYPES, "I64": ("int64",)}, traits=("quantizable",),
+       infer=_max_pool_infer, reference=_max_pool_reference)
 define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
        types={"T": _AVG_TYPES}, traits=("quantizable",),
        infer=_pool_infer, reference=_average_pool_reference)

@@ -16,6 +16,7 @@ from pocketml.converters.onnx import import_onnx
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, I64, check, make, one_node, ops_of, rand
+from .runtime_check import check_runtime, model_of
 from .typed_check import check_typed, small
 
 
@@ -48,11 +49,64 @@ def test_pool_1d():
     check(one_node("MaxPool", {"x": x}, {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}), {"x": x})
 
 
-def test_maxpool_indices_output_is_rejected():
-    x = rand(1, 1, 4, 4)
-    node = helper.make_node("MaxPool", ["x"], ["y", "idx"], name="mp", kernel_shape=[2, 2])
+# ---- MaxPool's Indices: the C runtime against onnxruntime (onnx's evaluator where it has no kernel) --------
+INDEX_CASES = [
+    (8, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    (10, {"kernel_shape": [3, 2], "strides": [2, 1], "ceil_mode": 1}),
+    (12, {"kernel_shape": [2, 3], "dilations": [2, 1], "pads": [1, 0, 0, 2]}),
+    (12, {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER", "strides": [2, 2]}),
+    (22, {"kernel_shape": [2, 2], "auto_pad": "SAME_LOWER", "strides": [1, 2]}),
+]
+
+
+@pytest.mark.parametrize("opset,attrs", INDEX_CASES)
+@pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.parametrize("shape", [(2, 3, 9, 8), (1, 13, 7, 5), (3, 9, 3, 6)])
+def test_maxpool_indices(opset, attrs, order, shape):
+    feeds = {"x": rand(*shape)}
+    check_runtime(model_of("MaxPool", feeds, {**attrs, "storage_order": order}, opset=opset, n_out=2), feeds)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8])
+@pytest.mark.parametrize("order", [0, 1])
+def test_maxpool_indices_dtypes(dtype, order):
+    # int8/uint8 from a small range: ties pick the window's first maximum, as onnxruntime
+    feeds = {"x": (rand(2, 5, 7, 6) * 3).astype(dtype) if dtype == np.float16 else small((2, 5, 7, 6), dtype)}
+    attrs = {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [1, 1, 1, 0], "storage_order": order}
+    check_runtime(model_of("MaxPool", feeds, attrs, opset=12, n_out=2), feeds)
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_maxpool_indices_1d_and_only_indices_used(order):
+    feeds = {"x": rand(2, 5, 11)}
+    check_runtime(model_of("MaxPool", feeds, {"kernel_shape": [3], "strides": [2], "pads": [1, 1],
+                                              "storage_order": order}, opset=12, n_out=2), feeds)
+    node = helper.make_node("MaxPool", ["x"], ["unused", "idx"], kernel_shape=[2, 2], strides=[2, 2])
+    model = make([node], {"x": (F, (1, 3, 5, 4))}, {"idx": (I64, None)}, opset=12)
+    x = rand(1, 3, 5, 4)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})["idx"]
+    np.testing.assert_array_equal(got, _ort(model, {"x": x}))
+
+
+def test_maxpool_indices_after_conv_through_the_layout_pass():
+    # conv features pooled with Indices (a SegNet encoder step): the indices keep ONNX's NCHW numbering
+    w = rand(4, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["a"], ["p", "idx"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Relu", ["p"], ["y"])]
+    model = make(nodes, {"x": (F, (2, 3, 7, 9))}, {"y": (F, None), "idx": (I64, None)}, {"w": w}, opset=12)
+    x = rand(2, 3, 7, 9)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    np.testing.assert_allclose(got["y"], want[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(got["idx"], want[1])
+
+
+def test_maxpool_indices_of_3d_pool_are_rejected():
+    x = rand(1, 1, 4, 4, 4)
+    node = helper.make_node("MaxPool", ["x"], ["y", "idx"], name="mp", kernel_shape=[2, 2, 2])
     model = make([node], {"x": (F, x.shape)}, {"y": (F, None), "idx": (I64, None)}, opset=12)
-    with pytest.raises(UnsupportedOpError, match=r"'mp' \(MaxPool, opset 12\).*Indices"):
+    with pytest.raises(UnsupportedOpError, match=r"'mp' \(MaxPool, opset 12\).*Indices output of a 3-D MaxPool"):
         import_onnx(model)
 
 
