@@ -12,7 +12,8 @@ LpPool's p (an int from opset 2; a float in opset 1, which the importer
 does not take) travels as a float attribute (default 2). MaxPool's Indices
 output (opset 8+; storage_order 0/1) comes from the IR MaxPool's second
 output for 1-D and 2-D pools; a 3-D pool with Indices is refused (its
-separable form loses the positions).
+separable form loses the positions). MaxUnpool stays NCHW (its indices are
+flat NCHW positions).
 """
 from __future__ import annotations
 
@@ -120,3 +121,22 @@ def _pool_3d(ctx: Context, node: OnnxNode, x: str) -> None:
     d = from_nhwc(ctx, d, ctx.new_name(f"{node.name}/pool_d_nchw"), 4)           # [N, C, D', H'*W']
     out = _reshape_parts(ctx, d, [(d, 0, 1), (d, 1, 2), (d, 2, 3), (hw, 2, 3), (hw, 3, 4)], "unflatten")
     ctx.emit1("Identity", [out], node.output(0))
+
+
+@handler("MaxUnpool")
+def max_unpool(ctx: Context, node: OnnxNode) -> None:
+    """MaxUnpool (opsets 9, 11) as the layout-free IR MaxUnpool: its indices are flat NCHW
+    positions, so x, indices and y stay NCHW. A constant output_shape becomes the attribute;
+    one computed at run time stays an input, read while planning."""
+    x, indices = node.input(0), node.input(1)
+    k = ctx.rank(x) - 2
+    attrs = {"kernel": [int(v) for v in node.attrs["kernel_shape"]],
+             "strides": [int(v) for v in node.attrs.get("strides", [1] * k)],
+             "pads": [int(v) for v in node.attrs.get("pads", [0] * (2 * k))]}
+    inputs = [x, indices]
+    shape = node.input(2) if len(node.inputs) > 2 else ""
+    if shape and ctx.const(shape) is not None:
+        attrs["output_shape"] = [int(v) for v in ctx.const(shape).reshape(-1)]
+    elif shape:
+        inputs.append(shape)
+    ctx.emit1("MaxUnpool", inputs, node.output(0), attrs=attrs)

@@ -148,7 +148,8 @@ enum pml_op_code {
     PML_OP_CAUSALCONVWITHSTATE = 321,
     PML_OP_TENSORSCATTER = 323,
     PML_OP_ROIALIGN = 330,
-    PML_OP_MAX_CODE = 330
+    PML_OP_MAXUNPOOL = 331,
+    PML_OP_MAX_CODE = 331
 };
 
 /* name of each op code, NULL for unused codes */
@@ -297,6 +298,7 @@ enum pml_op_code {
     [321] = "CausalConvWithState", \
     [323] = "TensorScatter", \
     [330] = "RoiAlign", \
+    [331] = "MaxUnpool", \
 }
 
 #endif

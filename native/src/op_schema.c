@@ -719,6 +719,12 @@ static const pml_port_schema k_roialign_in[] = {
     {"batch_indices", PML_DT(PML_INT64), -1, 0, 0, 0}};
 static const pml_port_schema k_roialign_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_maxunpool_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"indices", PML_DT(PML_INT64), -1, 0, 0, 0},
+    {"output_shape", PML_DT(PML_INT64), 1, 1, 0, 1}};
+static const pml_port_schema k_maxunpool_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -865,4 +871,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_CAUSALCONVWITHSTATE] = {"CausalConvWithState", 2, 4, 2, 2, 4, 2, k_causalconvwithstate_in, k_causalconvwithstate_out, 0},
     [PML_OP_TENSORSCATTER] = {"TensorScatter", 2, 3, 1, 1, 3, 1, k_tensorscatter_in, k_tensorscatter_out, 0},
     [PML_OP_ROIALIGN] = {"RoiAlign", 3, 3, 1, 1, 3, 1, k_roialign_in, k_roialign_out, 0},
+    [PML_OP_MAXUNPOOL] = {"MaxUnpool", 2, 3, 1, 1, 3, 1, k_maxunpool_in, k_maxunpool_out, 0},
 };

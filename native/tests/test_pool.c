@@ -13,7 +13,9 @@
  *  - the Lp pools (p = 1, 2, 3, 0.5) on float32 and float16 against the oracle,
  *    which for them sums |x|^p in double over the real taps;
  *  - MaxPool's Indices output on every dtype MaxPool takes, both storage orders, against
- *    a naive first-maximum search written here (and y against the float32 kernels).
+ *    a naive first-maximum search written here (and y against the float32 kernels);
+ *  - MaxUnpool (1-D to 3-D, float32 and float16, output_shape, repeated indices) against a
+ *    scatter written here, and its shape and run-time index errors.
  */
 #include "typed_testutil.h"
 
@@ -430,8 +432,61 @@ static void test_indices(void) {
     tt_free(&x);
 }
 
+/* MaxUnpool of x [N, C, spatial...] with indices idx into the output (shape out) against a scatter here. */
+static void check_unpool(pml_dtype dt, int rank, const int64_t *xd, const pml_attr *attrs, int n_attrs,
+                         const int64_t *out, unsigned seed) {
+    const int64_t n = pml_shape_numel(rank, xd), size = pml_shape_numel(rank, out);
+    pml_tensor x = tt_typed_rand(dt, rank, xd, seed), idx = tt_make(PML_INT64, rank, xd, NULL), y;
+    for (int64_t k = 0; k < n; k++) ((int64_t *)idx.data)[k] = (int64_t)((k * 7919 + seed) % (uint64_t)size);
+    if (n > 1) ((int64_t *)idx.data)[n - 1] = ((int64_t *)idx.data)[0]; /* a repeated index: the last write wins */
+    pml_tensor *in[2] = {&x, &idx};
+    tt_check_isa("maxunpool", PML_OP_MAXUNPOOL, attrs, n_attrs, in, 2, -1, 0, &y);
+    int bad = y.data == NULL || !tt_shape_is(&y, rank, out);
+    double *want = calloc((size_t)size, sizeof(double));
+    for (int64_t k = 0; k < n && !bad; k++) want[((int64_t *)idx.data)[k]] = tt_get(&x, k);
+    for (int64_t i = 0; i < size && !bad; i++) bad = tt_get(&y, i) != want[i];
+    if (bad) fprintf(stderr, "maxunpool %s rank %d: differs from the scatter\n", pml_dtype_name(dt), rank);
+    CHECK(!bad);
+    free(want), tt_free(&x), tt_free(&idx), tt_free(&y);
+}
+
+static void test_unpool(void) {
+    const int64_t k2[2] = {2, 3}, s2[2] = {2, 2}, p2[4] = {1, 0, 0, 1}, k1[1] = {3}, s1[1] = {2}, k3[3] = {2, 2, 2};
+    const int64_t x2[4] = {2, 13, 3, 4}, o2[4] = {2, 13, 5, 8}, x1[3] = {3, 5, 7}, o1[3] = {3, 5, 15};
+    const int64_t x3[5] = {1, 3, 2, 3, 2}, o3[5] = {1, 3, 3, 4, 3}, big[4] = {2, 13, 6, 9};
+    pml_attr a2[3] = {attr_ints("kernel", k2, 2), attr_ints("strides", s2, 2), attr_ints("pads", p2, 4)};
+    pml_attr a1[2] = {attr_ints("kernel", k1, 1), attr_ints("strides", s1, 1)};
+    pml_attr a3[2] = {attr_ints("kernel", k3, 3), attr_ints("strides", s2, 2)}; /* strides of 2 values: an error */
+    pml_attr a3ok[1] = {attr_ints("kernel", k3, 3)};
+    pml_attr abig[4] = {a2[0], a2[1], a2[2], attr_ints("output_shape", big, 4)};
+    for (int t = 0; t < 2; t++) {
+        pml_dtype dt = t ? PML_FLOAT16 : PML_FLOAT32;
+        check_unpool(dt, 4, x2, a2, 3, o2, 11u + (unsigned)t);
+        check_unpool(dt, 4, x2, abig, 4, big, 5u + (unsigned)t);
+        check_unpool(dt, 3, x1, a1, 2, o1, 3u);
+        check_unpool(dt, 5, x3, a3ok, 1, o3, 7u);
+    }
+    /* errors: strides of the wrong length, indices of another shape, output_shape too small, rank 2, an index
+     * outside the output (a run-time error) */
+    pml_tensor x = tt_rand(5, x3, -1, 1), i5 = tt_make(PML_INT64, 5, x3, NULL), i4 = tt_make(PML_INT64, 4, x2, NULL);
+    pml_tensor *in[2] = {&x, &i5}, *mism[2] = {&x, &i4};
+    tt_expect_error("maxunpool strides", PML_ERR_INVALID_MODEL, PML_OP_MAXUNPOOL, a3, 2, in, 2, 1);
+    tt_expect_error("maxunpool indices shape", PML_ERR_SHAPE, PML_OP_MAXUNPOOL, a3ok, 1, mism, 2, 1);
+    const int64_t small_out[5] = {1, 3, 3, 4, 2}, r2[2] = {3, 4};
+    pml_attr small_attrs[2] = {a3ok[0], attr_ints("output_shape", small_out, 5)};
+    tt_expect_error("maxunpool output_shape too small", PML_ERR_SHAPE, PML_OP_MAXUNPOOL, small_attrs, 2, in, 2, 1);
+    pml_tensor xr2 = tt_rand(2, r2, -1, 1), ir2 = tt_make(PML_INT64, 2, r2, NULL);
+    pml_tensor *in2[2] = {&xr2, &ir2};
+    tt_expect_error("maxunpool rank 2", PML_ERR_UNSUPPORTED, PML_OP_MAXUNPOOL, a1, 2, in2, 2, 1);
+    ((int64_t *)i5.data)[3] = 36; /* the output has 1*3*3*4*3 = 108 elements; 108 is one past */
+    ((int64_t *)i5.data)[4] = 108;
+    tt_expect_error("maxunpool index out of range", PML_ERR_RUNTIME, PML_OP_MAXUNPOOL, a3ok, 1, in, 2, 1);
+    tt_free(&x), tt_free(&i5), tt_free(&i4), tt_free(&xr2), tt_free(&ir2);
+}
+
 int main(void) {
     test_indices();
+    test_unpool();
     test_hand();
     test_random();
     test_lp();

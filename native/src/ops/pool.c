@@ -13,6 +13,7 @@
  * from the type-generic ctx->config->typed.pool[dtype], which also has the
  * Lp pools of both float dtypes. MaxPool's optional Indices output (int64, ONNX's NCHW flat
  * index of each maximum, storage_order 0/1) takes the typed max kernel of every dtype.
+ * MaxUnpool lives in ops/pool_unpool.c.
  */
 #include <math.h>
 #include <string.h>
@@ -189,5 +190,7 @@ static const pml_op_def k_gmaxpool = {PML_OP_GLOBALMAXPOOL, pool_infer, pool_pre
 static const pml_op_def k_lppool = {PML_OP_LPPOOL, pool_infer, pool_prepare, pool_run, pool_release};
 static const pml_op_def k_glppool = {PML_OP_GLOBALLPPOOL, pool_infer, pool_prepare, pool_run, pool_release};
 
+extern const pml_op_def pml_maxunpool_def; /* ops/pool_unpool.c */
+
 const pml_op_def *const pml_pool_ops[] = {&k_maxpool, &k_avgpool, &k_gavgpool, &k_gmaxpool, &k_lppool, &k_glppool,
-                                          NULL};
+                                          &pml_maxunpool_def, NULL};

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Attr, define
-from ._common import attrs_of, check_rank, fail, known, same_out, window_out, window_view, with_auto_pads
+from ._common import (attrs_of, check_rank, fail, fresh_dim, input_ints, known, param_len, same_out, shape_str,
+                      window_out, window_view, with_auto_pads)
 
 _MAX_TYPES = ("float32", "float16", "int8", "uint8")
 _AVG_TYPES = ("float32", "float16")
@@ -164,3 +165,68 @@ define("LpPool", 236, "pool", ("x: T",), ("y: T",), {**_WINDOW, "p": Attr("float
 define("GlobalLpPool", 237, "pool", ("x: T",), ("y: T",), {"p": Attr("float", 2.0)}, types={"T": _AVG_TYPES},
        infer=_global_lp_infer,
        reference=lambda ins, attrs: [_lp(ins[0], attrs["p"], (1, 2))[:, None, None, :].astype(ins[0].dtype)])
+
+
+# ---- MaxUnpool --------------------------------------------------------------------------------------------
+# Layout-free (NCHW as ONNX): x and indices [N, C, d1..dk] (k = 1..3) share a shape; y = zeros(output shape)
+# and y.flat[indices.flat[k]] = x.flat[k] for every k in order (a repeated index keeps the last). The output
+# shape is output_shape when given (an input read while planning, or the attribute a constant one becomes;
+# x's N and C, each spatial size at least the unpooled one), else the unpooled shape [N, C, (d - 1) * stride
+# + kernel - pad_begin - pad_end per axis]. As onnxruntime (and PyTorch), the indices number the output
+# shape, so the Indices of a MaxPool over an odd-sized input unpool back into that input's shape; onnx's
+# evaluator and its node case number the unpooled shape instead (onnx issue 2398).
+def _unpool_geometry(node, at, k):
+    kernel, strides, pads = list(at["kernel"]), list(at["strides"]) or [1] * k, list(at["pads"]) or [0] * (2 * k)
+    if len(kernel) != k or len(strides) != k or len(pads) != 2 * k or min(kernel + strides) < 1 or min(pads) < 0:
+        raise fail(node, f"need kernel and strides of {k} positive values and pads of {2 * k} non-negative: "
+                         f"kernel={kernel} strides={strides} pads={pads}")
+    return kernel, strides, pads
+
+
+def _max_unpool_infer(node, ins):
+    (t, sx), (_, si) = known(node, ins[0], "x"), known(node, ins[1], "indices")
+    k = len(sx) - 2
+    if not 1 <= k <= 3 or len(si) != len(sx) or any(isinstance(a, int) and isinstance(b, int) and a != b
+                                                       for a, b in zip(sx, si)):
+        raise fail(node, f"x {shape_str(sx)} must be [N, C, 1 to 3 spatial dims] with indices {shape_str(si)} "
+                         f"of the same shape")
+    at = attrs_of(node)
+    kernel, strides, pads = _unpool_geometry(node, at, k)
+    given = len(ins) > 2 and ins[2] is not None
+    if given and not ins[2].is_const:
+        if param_len(node, ins, 2, "output_shape") != len(sx):
+            raise fail(node, f"output_shape must hold {len(sx)} values for x {shape_str(sx)}")
+        return [(t, (sx[0], sx[1], *[fresh_dim(node, a) for a in range(k)]))]
+    spatial = [(d - 1) * s + kk - p0 - p1 if isinstance(d, int) else fresh_dim(node, a)
+               for a, (d, s, kk, p0, p1) in enumerate(zip(sx[2:], strides, kernel, pads[:k], pads[k:]))]
+    if any(isinstance(d, int) and d < 0 for d in spatial):
+        raise fail(node, f"the pads {pads} leave a negative output size for x {shape_str(sx)}")
+    if given or at["output_shape"]:
+        out = [int(v) for v in (np.asarray(ins[2].const).reshape(-1) if given else at["output_shape"])]
+        if len(out) != len(sx) or any(isinstance(d, int) and d > o for d, o in zip([*sx[:2], *spatial], out)) or \
+                any(isinstance(d, int) and d != o for d, o in zip(sx[:2], out)):
+            raise fail(node, f"output_shape {out} must be [N, C, ...] of x {shape_str(sx)}, at least the unpooled "
+                             f"{shape_str([*sx[:2], *spatial])}")
+        return [(t, tuple(out))]
+    return [(t, (sx[0], sx[1], *spatial))]
+
+
+def _max_unpool_reference(inputs, attrs):
+    x, idx = inputs[0], inputs[1]
+    k = x.ndim - 2
+    kernel, strides, pads = _unpool_geometry(None, attrs, k)
+    unpooled = [x.shape[0], x.shape[1]] + [(d - 1) * s + kk - p0 - p1 for d, s, kk, p0, p1 in
+                                           zip(x.shape[2:], strides, kernel, pads[:k], pads[k:])]
+    shape = input_ints(inputs, 2, attrs, "output_shape") or unpooled
+    y = np.zeros(int(np.prod(shape)), x.dtype)
+    flat = idx.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= y.size):
+        raise IndexError(f"MaxUnpool index outside [0, {y.size})")
+    y[flat] = x.reshape(-1)
+    return [y.reshape(shape)]
+
+
+define("MaxUnpool", 331, "pool", ("x: T", "indices: I64", "output_shape?: I64"), ("y: T",),
+       {"kernel": Attr("ints"), "strides": Attr("ints", []), "pads": Attr("ints", []), "output_shape": Attr("ints", [])},
+       types={"T": _AVG_TYPES, "I64": ("int64",)}, plan_inputs=("output_shape",),
+       infer=_max_unpool_infer, reference=_max_unpool_reference)

@@ -241,3 +241,72 @@ def test_same_auto_pad_on_symbolic_sizes(auto_pad, op, attrs):
         got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# ---- MaxUnpool (opsets 9, 11): fed by MaxPool's Indices or by index inputs; against onnxruntime ----------------
+def _unpool_indices(x_shape, unpooled, rng):
+    """Distinct flat indices into the unpooled shape, one per element of x (per (n, c) plane, as a pool's)."""
+    n, c, plane = x_shape[0], x_shape[1], int(np.prod(unpooled[2:]))
+    per = int(np.prod(x_shape[2:]))
+    idx = np.stack([rng.choice(plane, per, replace=False) + p * plane for p in range(n * c)])
+    return idx.reshape(x_shape).astype(np.int64)
+
+
+@pytest.mark.parametrize("opset", [9, 11, 22])
+@pytest.mark.parametrize("shape,attrs,unpooled", [
+    ((2, 3, 4, 3), {"kernel_shape": [2, 2], "strides": [2, 2]}, (2, 3, 8, 6)),
+    ((1, 13, 3, 5), {"kernel_shape": [3, 2], "strides": [2, 1], "pads": [1, 0, 0, 1]}, (1, 13, 6, 5)),
+    ((3, 5, 7), {"kernel_shape": [3], "strides": [2]}, (3, 5, 15)),
+    ((1, 2, 2, 3, 2), {"kernel_shape": [2, 2, 3], "strides": [2, 2, 2]}, (1, 2, 4, 6, 5)),
+])
+def test_max_unpool(opset, shape, attrs, unpooled):
+    rng = np.random.default_rng(7)
+    feeds = {"x": rand(*shape), "i": _unpool_indices(shape, unpooled, rng)}
+    check_runtime(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)
+    check(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)  # the registry's numpy reference
+    # a larger output_shape: the indices number it (onnxruntime's rule; see src/pocketml/ops/pool.py)
+    big = np.array([*unpooled[:2], *[d + 2 for d in unpooled[2:]]], np.int64)
+    feeds["output_shape"] = big
+    check_runtime(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)
+    check(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)
+
+
+def test_max_unpool_float16():
+    # onnxruntime has no float16 MaxUnpool: onnx's evaluator is the oracle (data movement: exact)
+    feeds = {"x": rand(2, 3, 4, 3).astype(np.float16), "i": _unpool_indices((2, 3, 4, 3), (2, 3, 8, 6),
+                                                                            np.random.default_rng(3))}
+    check_runtime(model_of("MaxUnpool", feeds, {"kernel_shape": [2, 2], "strides": [2, 2]}, opset=11), feeds)
+
+
+@pytest.mark.parametrize("const_shape", [True, False])
+def test_maxpool_indices_into_max_unpool(const_shape):
+    # a SegNet decoder step: pool with Indices, a conv in between, unpool back to the pooled input's size
+    # (odd sizes: output_shape restores the row and column the pool dropped)
+    w = rand(5, 5, 3, 3)
+    nodes = [helper.make_node("MaxPool", ["x"], ["p", "idx"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("MaxUnpool", ["c", "idx", "shape"], ["y"], kernel_shape=[2, 2], strides=[2, 2])]
+    x_shape = (2, 5, 9, 7) if const_shape else ("n", 5, "h", "w")
+    model = make(nodes, {"x": (F, x_shape)}, {"y": (F, None)}, {"w": w}, opset=11)
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in [(2, 5, 9, 7)] if const_shape else [(2, 5, 9, 7), (1, 5, 6, 11), (3, 5, 5, 5)]:
+        x = rand(*shape)
+        np.testing.assert_allclose(session.run({"x": x})["y"], oracle.run(None, {"x": x})[0], rtol=1e-4, atol=1e-5)
+
+
+def test_max_unpool_rejects():
+    feeds = {"x": rand(1, 2, 2, 2), "i": np.zeros((1, 2, 2, 2), np.int64),
+             "output_shape": np.array([1, 2, 3, 3], np.int64)}
+    small_shape = make([helper.make_node("MaxUnpool", ["x", "i", "s"], ["y"], name="mu", kernel_shape=[2, 2],
+                                         strides=[2, 2])],
+                       {"x": (F, (1, 2, 2, 2)), "i": (I64, (1, 2, 2, 2))}, {"y": (F, None)},
+                       {"s": feeds["output_shape"]}, opset=11)
+    with pytest.raises(pocketml.PocketMLError, match=r"'mu'.*output_shape \[1, 2, 3, 3\] must be .*at least"):
+        pocketml.convert(small_shape)
+    del feeds["output_shape"]
+    session = pocketml.Session(pocketml.convert(model_of("MaxUnpool", feeds, {"kernel_shape": [2, 2], "strides": [2, 2]},
+                                                         opset=11)))
+    with pytest.raises(pocketml.PocketMLError, match=r"MaxUnpool.*indices value 32 .* is outside \[0, 32\)"):
+        session.run({**feeds, "i": np.full((1, 2, 2, 2), 32, np.int64)})

@@ -6,7 +6,8 @@
  * NaN wins as in the float32 kernels. The average and the Lp norm share one sum-pool
  * template: the average sums in V (float32 for float16), divides by the window's count
  * (pml_pool_avg_count's rule) and rounds once; LpPool sums |x|^p in float32 and takes
- * the 1/p-th power, rounding once. MaxPool's Indices output comes from the same max template.
+ * the 1/p-th power, rounding once. MaxPool's Indices output comes from the same max template;
+ * MaxUnpool's scatter moves elements by size.
  * infer guarantees every window has at least one real tap.
  */
 #include <math.h>
@@ -109,7 +110,17 @@ PML_AVGPOOL(f16, uint16_t, float, PML_LOAD_F16, PML_STORE_F16)
 PML_LPPOOL(f32, float, PML_ID, PML_ID)
 PML_LPPOOL(f16, uint16_t, PML_LOAD_F16, PML_STORE_F16)
 
-const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool, f32_lppool, f32_maxpool_idx};
-const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool, f16_lppool, f16_maxpool_idx};
-const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL, NULL, s8_maxpool_idx};
-const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL, NULL, u8_maxpool_idx};
+/* MaxUnpool: data movement by element size */
+#define PML_MAXUNPOOL(NAME, T)                                                                                       \
+    static void NAME##_maxunpool(const void *xv, const int64_t *idx, int64_t n, void *yv) {                         \
+        const T *x = (const T *)xv;                                                                                   \
+        T *y = (T *)yv;                                                                                               \
+        for (int64_t k = 0; k < n; k++) y[idx[k]] = x[k];                                                             \
+    }
+PML_MAXUNPOOL(x32, uint32_t)
+PML_MAXUNPOOL(x16, uint16_t)
+
+const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool, f32_lppool, f32_maxpool_idx, x32_maxunpool};
+const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool, f16_lppool, f16_maxpool_idx, x16_maxunpool};
+const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL, NULL, s8_maxpool_idx, NULL};
+const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL, NULL, u8_maxpool_idx, NULL};
