@@ -17,10 +17,8 @@ flat NCHW positions).
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .context import Context, OnnxNode, handler
-from .layout import as_2d, auto_pad_code, from_nhwc, spatial_rank, to_nhwc, window_geometry
+from .layout import as_2d, auto_pad_code, from_nhwc, reshape_parts, spatial_rank, to_nhwc, window_geometry
 
 
 @handler("MaxPool", "AveragePool", "LpPool")
@@ -84,42 +82,23 @@ def _pool_attrs(node: OnnxNode) -> dict:
     return attrs
 
 
-def _reshape_parts(ctx: Context, x: str, parts: list, hint: str) -> str:
-    """Reshape x to ``parts``: ints, or (value, start, end) for the dims value's shape has there
-    (their product when several: one -1); a target with symbolic dims is computed while planning."""
-    dims = []
-    for p in parts:
-        if isinstance(p, int):
-            dims.append(p)
-            continue
-        d = ctx.shape(p[0])[p[1]:p[2]]
-        dims.append(d[0] if len(d) == 1 else (int(np.prod(d)) if all(isinstance(v, int) for v in d) else None))
-    if all(isinstance(d, int) for d in dims):
-        return ctx.reshape(x, dims, hint=hint)
-    pieces = [ctx.add_const(np.array([-1 if d is None else p], np.int64), "dims") if isinstance(p, int) or d is None
-              else ctx.emit1("Shape", [p[0]], attrs={"start": p[1], "end": p[2]}, hint="dims")
-              for p, d in zip(parts, dims)]
-    shape = ctx.emit1("Concat", pieces, attrs={"axis": 0}, hint="shape")
-    return ctx.emit1("Reshape", [x, shape], attrs={"shape": [], "allowzero": 0}, hint=hint)
-
-
 def _pool_3d(ctx: Context, node: OnnxNode, x: str) -> None:
     """A 3-D pool as two separable 2-D pools (see the module docstring)."""
     kernel = [int(k) for k in node.attrs["kernel_shape"]]
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, 3)
     attrs = {**_pool_attrs(node), **auto_pad_code(ctx, node, x)}  # SAME is per axis: each stage pads its own
     c = ctx.shape(x)[1]
-    hw = ctx.emit1(node.op_type, [to_nhwc(ctx, _reshape_parts(ctx, x, [(x, 0, 1), (x, 1, 3), (x, 3, 4), (x, 4, 5)], "hw"))],
+    hw = ctx.emit1(node.op_type, [to_nhwc(ctx, reshape_parts(ctx, x, [(x, 0, 1), (x, 1, 3), (x, 3, 4), (x, 4, 5)], "hw"))],
                    attrs={**attrs, "kernel": kernel[1:], "strides": strides[1:], "dilations": dilations[1:],
                           "pads": [pads[1], pads[2], pads[4], pads[5]]}, hint="pool_hw")
     hw = from_nhwc(ctx, hw, ctx.new_name(f"{node.name}/pool_hw_nchw"), 4)      # [N, C*D, H', W']
-    cols = _reshape_parts(ctx, hw, [(x, 0, 1), c if isinstance(c, int) else (x, 1, 2), (x, 2, 3), (hw, 2, 4)],
+    cols = reshape_parts(ctx, hw, [(x, 0, 1), c if isinstance(c, int) else (x, 1, 2), (x, 2, 3), (hw, 2, 4)],
                           "d_cols")                                              # [N, C, D, H'*W']
     d = ctx.emit1(node.op_type, [to_nhwc(ctx, cols)],
                   attrs={**attrs, "kernel": [kernel[0], 1], "strides": [strides[0], 1], "dilations": [dilations[0], 1],
                          "pads": [pads[0], 0, pads[3], 0]}, hint="pool_d")
     d = from_nhwc(ctx, d, ctx.new_name(f"{node.name}/pool_d_nchw"), 4)           # [N, C, D', H'*W']
-    out = _reshape_parts(ctx, d, [(d, 0, 1), (d, 1, 2), (d, 2, 3), (hw, 2, 3), (hw, 3, 4)], "unflatten")
+    out = reshape_parts(ctx, d, [(d, 0, 1), (d, 1, 2), (d, 2, 3), (hw, 2, 3), (hw, 3, 4)], "unflatten")
     ctx.emit1("Identity", [out], node.output(0))
 
 

@@ -29,7 +29,6 @@ UNSUPPORTED = {
         "dtype outside pocketml's set (bfloat16, float64, float8/float4 and 2/4-bit integers)",
     r"test_(max|min)_float64": "float64 is outside pocketml's dtypes",
     r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
-    r"test_convtranspose_3d": "3-D (volumetric) transposed convolution",
     r"test_training_dropout\w*": "training-mode Dropout (random masks)",
     r"test_resize_\w+_antialias": "Resize antialias=1",
     r"test_resize_tf_crop_and_resize\w*": "Resize coordinate_transformation_mode tf_crop_and_resize",
