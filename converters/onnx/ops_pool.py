@@ -11,8 +11,8 @@ every p: 1-D inputs take its NHWC pool with H = 1, 3-D ones are refused.
 LpPool's p (an int from opset 2; a float in opset 1, which the importer
 does not take) travels as a float attribute (default 2). MaxPool's Indices
 output (opset 8+; storage_order 0/1) comes from the IR MaxPool's second
-output for 1-D and 2-D pools; a 3-D pool with Indices is refused (its
-separable form loses the positions). MaxUnpool stays NCHW (its indices are
+output; a 3-D pool's from both stages' (row major only: storage_order 1 is
+refused there). MaxUnpool stays NCHW (its indices are
 flat NCHW positions).
 """
 from __future__ import annotations
@@ -26,9 +26,10 @@ def pool(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     indices = ctx.is_consumed(node.output(1))
     if ctx.rank(x) == 5:
-        if indices:
-            raise ctx.unsupported("the Indices output of a 3-D MaxPool is not supported; supported: 1-D and 2-D")
-        _pool_3d(ctx, node, x)
+        if indices and int(node.attrs.get("storage_order", 0)):
+            raise ctx.unsupported("storage_order=1 (column major) for the Indices of a 3-D MaxPool is not "
+                                  "supported; supported: 0 (row major)")
+        _pool_3d(ctx, node, x, indices)
         return
     nd = spatial_rank(ctx, x, node.op_type)
     kernel = [int(k) for k in node.attrs["kernel_shape"]]
@@ -82,24 +83,37 @@ def _pool_attrs(node: OnnxNode) -> dict:
     return attrs
 
 
-def _pool_3d(ctx: Context, node: OnnxNode, x: str) -> None:
-    """A 3-D pool as two separable 2-D pools (see the module docstring)."""
+def _pool_3d(ctx: Context, node: OnnxNode, x: str, indices: bool = False) -> None:
+    """A 3-D pool as two separable 2-D pools (see the module docstring). With MaxPool's Indices, the
+    first stage's indices over [N, C*D, H, W] already are flat NCDHW indices of each (n, c, d) row's
+    (h, w) maximum; the second stage's indices over [N, C, D, H'*W'] pick the row, and index them
+    (first maximum in (d, h, w) order, as onnxruntime)."""
     kernel = [int(k) for k in node.attrs["kernel_shape"]]
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, 3)
     attrs = {**_pool_attrs(node), **auto_pad_code(ctx, node, x)}  # SAME is per axis: each stage pads its own
+    if indices:
+        attrs["storage_order"] = 0
     c = ctx.shape(x)[1]
-    hw = ctx.emit1(node.op_type, [to_nhwc(ctx, reshape_parts(ctx, x, [(x, 0, 1), (x, 1, 3), (x, 3, 4), (x, 4, 5)], "hw"))],
-                   attrs={**attrs, "kernel": kernel[1:], "strides": strides[1:], "dilations": dilations[1:],
-                          "pads": [pads[1], pads[2], pads[4], pads[5]]}, hint="pool_hw")
-    hw = from_nhwc(ctx, hw, ctx.new_name(f"{node.name}/pool_hw_nchw"), 4)      # [N, C*D, H', W']
+    hw = ctx.emit(node.op_type, [to_nhwc(ctx, reshape_parts(ctx, x, [(x, 0, 1), (x, 1, 3), (x, 3, 4), (x, 4, 5)], "hw"))],
+                  1 + indices, attrs={**attrs, "kernel": kernel[1:], "strides": strides[1:],
+                                      "dilations": dilations[1:], "pads": [pads[1], pads[2], pads[4], pads[5]]},
+                  hint="pool_hw")
+    hw_i = from_nhwc(ctx, hw[1], ctx.new_name(f"{node.name}/index_hw_nchw"), 4) if indices else None
+    hw = from_nhwc(ctx, hw[0], ctx.new_name(f"{node.name}/pool_hw_nchw"), 4)   # [N, C*D, H', W']
     cols = reshape_parts(ctx, hw, [(x, 0, 1), c if isinstance(c, int) else (x, 1, 2), (x, 2, 3), (hw, 2, 4)],
-                          "d_cols")                                              # [N, C, D, H'*W']
-    d = ctx.emit1(node.op_type, [to_nhwc(ctx, cols)],
-                  attrs={**attrs, "kernel": [kernel[0], 1], "strides": [strides[0], 1], "dilations": [dilations[0], 1],
-                         "pads": [pads[0], 0, pads[3], 0]}, hint="pool_d")
-    d = from_nhwc(ctx, d, ctx.new_name(f"{node.name}/pool_d_nchw"), 4)           # [N, C, D', H'*W']
+                         "d_cols")                                              # [N, C, D, H'*W']
+    d = ctx.emit(node.op_type, [to_nhwc(ctx, cols)], 1 + indices,
+                 attrs={**attrs, "kernel": [kernel[0], 1], "strides": [strides[0], 1], "dilations": [dilations[0], 1],
+                        "pads": [pads[0], 0, pads[3], 0]}, hint="pool_d")
+    d_i = from_nhwc(ctx, d[1], ctx.new_name(f"{node.name}/index_d_nchw"), 4) if indices else None
+    d = from_nhwc(ctx, d[0], ctx.new_name(f"{node.name}/pool_d_nchw"), 4)        # [N, C, D', H'*W']
     out = reshape_parts(ctx, d, [(d, 0, 1), (d, 1, 2), (d, 2, 3), (hw, 2, 3), (hw, 3, 4)], "unflatten")
     ctx.emit1("Identity", [out], node.output(0))
+    if indices:  # d_i numbers [N, C, D, H'*W'], the same elements as hw_i [N, C*D, H', W']
+        picked = ctx.emit1("Gather", [ctx.reshape(hw_i, [-1], hint="index_rows"), d_i], attrs={"axis": 0},
+                           hint="index_pick")
+        out_i = reshape_parts(ctx, picked, [(d, 0, 1), (d, 1, 2), (d, 2, 3), (hw, 2, 3), (hw, 3, 4)], "index_unflatten")
+        ctx.emit1("Identity", [out_i], node.output(1))
 
 
 @handler("MaxUnpool")
