@@ -204,6 +204,12 @@ def _roi_align_infer(node, ins):
     return [(tx, (r, at["output_height"], at["output_width"], sx[3]))]
 
 
+def _adaptive_grid(size, bins):
+    """ceil(bin size) samples; none for a NaN, negative or empty roi, at most ROI_MAX_GRID."""
+    g = np.ceil(np.float32(size) / np.float32(bins))
+    return int(min(g, ROI_MAX_GRID)) if g >= 1 else 0
+
+
 def _roi_axis(start, size, bins, grid, extent):
     """Samples of one axis: (low, high, weight of low, weight of high, valid) as [bins, grid] arrays."""
     f = np.float32
@@ -231,8 +237,7 @@ def _roi_align_reference(inputs, attrs):
         rw, rh = f(x2 - x1), f(y2 - y1)
         if not attrs["half_pixel"]:
             rw, rh = max(rw, f(1)), max(rh, f(1))
-        gh, gw = (ratio, ratio) if ratio > 0 else \
-            (int(min(max(np.ceil(rh / f(oh)), 0), ROI_MAX_GRID)), int(min(max(np.ceil(rw / f(ow)), 0), ROI_MAX_GRID)))
+        gh, gw = (ratio, ratio) if ratio > 0 else (_adaptive_grid(rh, oh), _adaptive_grid(rw, ow))
         if gh == 0 or gw == 0:
             continue
         ylo, yhi, wyl, wyh, vy = _roi_axis(y1, rh, oh, gh, h)
