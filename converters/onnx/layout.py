@@ -6,8 +6,11 @@ A spatial op is imported as Transpose(NCHW->NHWC) -> op -> Transpose back, so
 the graph's inputs and outputs keep ONNX's layout; a later pass cancels the
 transpose pairs between consecutive spatial ops. 1-D ops ([N,C,L]) become
 2-D with H = 1. auto_pad is resolved here into explicit [top,left,bottom,right].
+reshape_parts reshapes to dims taken from other values (symbolic ones while planning).
 """
 from __future__ import annotations
+
+import numpy as np
 
 from .context import Context, OnnxNode
 
@@ -102,3 +105,22 @@ def auto_pad_code(ctx: Context, node: OnnxNode, x: str) -> dict:
     if auto_pad not in ("SAME_UPPER", "SAME_LOWER") or not any(isinstance(d, str) for d in ctx.shape(x)[2:]):
         return {}
     return {"auto_pad": 1 if auto_pad == "SAME_UPPER" else 2}
+
+
+def reshape_parts(ctx: Context, x: str, parts: list, hint: str) -> str:
+    """Reshape x to ``parts``: ints, or (value, start, end) for the dims value's shape has there
+    (their product when several: one -1); a target with symbolic dims is computed while planning."""
+    dims = []
+    for p in parts:
+        if isinstance(p, int):
+            dims.append(p)
+            continue
+        d = ctx.shape(p[0])[p[1]:p[2]]
+        dims.append(d[0] if len(d) == 1 else (int(np.prod(d)) if all(isinstance(v, int) for v in d) else None))
+    if all(isinstance(d, int) for d in dims):
+        return ctx.reshape(x, dims, hint=hint)
+    pieces = [ctx.add_const(np.array([-1 if d is None else p], np.int64), "dims") if isinstance(p, int) or d is None
+              else ctx.emit1("Shape", [p[0]], attrs={"start": p[1], "end": p[2]}, hint="dims")
+              for p, d in zip(parts, dims)]
+    shape = ctx.emit1("Concat", pieces, attrs={"axis": 0}, hint="shape")
+    return ctx.emit1("Reshape", [x, shape], attrs={"shape": [], "allowzero": 0}, hint=hint)

@@ -3,15 +3,22 @@
 The data input is wrapped NCHW->NHWC and back (layout.py). Weights get their
 own Transpose (OIHW -> OHWI; ConvTranspose [Cin,Cout/g,kh,kw] -> [Cin,kh,kw,Cout/g]),
 which folds away at once when the weights are constant. 1-D convolutions
-become 2-D with H = 1; 3-D ones are rejected. Col2Im maps to the IR Col2Im as is.
+become 2-D with H = 1; 3-D Conv is rejected. A 3-D ConvTranspose is a 2-D one
+over (H, W) of [N*D, H, W, Ci] whose output channels are (Co, KD) pairs,
+followed by Col2Im overlap-adding the KD depth taps along D (the pools' 3-D
+form is separable the same way): exact, with group, dilations, pads,
+output_padding, output_shape and auto_pad; the bias is added at the end.
+Col2Im maps to the IR Col2Im as is.
 
 CausalConvWithState (opset 27) maps one to one: it stays in ONNX's [B, C, L] layout
 (no transposes), and activation silu/swish (the same function) becomes silu = 1.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .context import Context, OnnxNode, handler
-from .layout import as_2d, auto_pad_code, from_nhwc, spatial_rank, to_nhwc, window_geometry
+from .layout import as_2d, auto_pad_code, from_nhwc, reshape_parts, spatial_rank, to_nhwc, window_geometry
 from .params import const_or_name
 
 
@@ -48,7 +55,9 @@ def conv(ctx: Context, node: OnnxNode) -> None:
 @handler("ConvTranspose")
 def conv_transpose(ctx: Context, node: OnnxNode) -> None:
     x, w, b = node.input(0), node.input(1), node.input(2)
-    nd = spatial_rank(ctx, x, "ConvTranspose")
+    nd = ctx.rank(x) - 2
+    if nd != 3:
+        nd = spatial_rank(ctx, x, "ConvTranspose")
     kernel = _kernel(ctx, node, w, nd)
     group = int(node.attrs.get("group", 1))
     out_pad = [int(p) for p in node.attrs.get("output_padding", [0] * nd)]
@@ -61,7 +70,7 @@ def conv_transpose(ctx: Context, node: OnnxNode) -> None:
         for axis, (d, k, o) in enumerate(zip(ctx.shape(x)[2:], kernel, out_shape)):
             if isinstance(d, str):
                 raise ctx.error(f"output_shape needs static spatial dims, got {list(ctx.shape(x))}")
-            s, dl = strides[axis + 2 - nd], dilations[axis + 2 - nd]
+            s, dl = strides[axis + len(strides) - nd], dilations[axis + len(dilations) - nd]
             total = (d - 1) * s + out_pad[axis] + (k - 1) * dl + 1 - o
             if total < 0:  # a larger output than the transposed conv covers: the rest is bias only
                 out_pad[axis] -= total
@@ -72,11 +81,56 @@ def conv_transpose(ctx: Context, node: OnnxNode) -> None:
             b0, e0 = (small, big) if node.attrs.get("auto_pad") == "SAME_UPPER" else (big, small)
             begin.append(b0)
             end.append(e0)
-        pads = begin + end if nd == 2 else [0, begin[0], 0, end[0]]
+        pads = begin + end if nd != 1 else [0, begin[0], 0, end[0]]
+    if nd == 3:
+        _conv_transpose_3d(ctx, node, (x, w, b), kernel, strides, dilations, pads, out_pad, group)
+        return
     attrs = {"strides": strides, "dilations": dilations, "pads": pads, "group": group,
              "output_padding": as_2d(out_pad, nd, 0)}
     y = ctx.emit1("ConvTranspose", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
     from_nhwc(ctx, y, node.output(0), nd + 2)
+
+
+def _conv_transpose_3d(ctx: Context, node: OnnxNode, xwb, kernel, strides, dilations, pads, out_pad, group) -> None:
+    """A 3-D transposed conv as a 2-D one over (H, W) followed by overlap-adding along D (see the
+    module docstring): depth joins the batch, the depth taps join the output channels."""
+    x, w, b = xwb
+    ci, cog = ctx.shape(w)[:2]
+    kd, kh, kw = kernel
+    (sd, sh, sw), (dd, dh, dw), (pd0, ph0, pw0, pd1, ph1, pw1) = strides, dilations, pads
+    xt = ctx.transpose(x, [0, 2, 3, 4, 1], hint="to_ndhwc")
+    x2 = reshape_parts(ctx, xt, [(xt, 0, 2), (xt, 2, 3), (xt, 3, 4), (xt, 4, 5)], "depth_into_batch")
+    # [Ci, Co/g, KD, KH, KW] -> [Ci, KH, KW, Co/g * KD]: output channel (co, kd) of each group, kd fastest
+    w2 = ctx.reshape(ctx.transpose(w, [0, 3, 4, 1, 2], hint="weights_hwc_kd"), [ci, kh, kw, cog * kd],
+                     hint="weights_2d")
+    z = ctx.emit1("ConvTranspose", [x2, w2], attrs={
+        "strides": [sh, sw], "dilations": [dh, dw], "pads": [ph0, pw0, ph1, pw1], "group": group,
+        "output_padding": out_pad[1:]}, hint="conv_transpose_hw")               # [N*D, OH, OW, Co*KD]
+    cols = reshape_parts(ctx, z, [(x, 0, 1), (x, 2, 3), (z, 1, 4)], "depth_cols")  # [N, D, OH*OW*Co*KD]
+    cols = ctx.transpose(cols, [0, 2, 1], hint="columns")                        # [N, OH*OW*Co*KD, D]
+    # the depth axis: block kd of column d lands at d*sd - pd0 + kd*dd. output_padding first eats into
+    # the end padding (Col2Im's pads end, so that it counts D columns); what is left past the blocks'
+    # reach is zeros, padded on after
+    d, tail = ctx.shape(x)[2], max(0, out_pad[0] - pd1)
+    extra = (kd - 1) * dd + 1 - pd0 - pd1 + out_pad[0] - tail
+    if isinstance(d, int):
+        image = ctx.add_const(np.array([(d - 1) * sd + extra], np.int64), "image_shape")
+    else:
+        depth = ctx.emit1("Shape", [x], attrs={"start": 2, "end": 3}, hint="depth")
+        scaled = ctx.emit1("Mul", [depth, ctx.add_const(np.array([sd], np.int64), "stride")], hint="depth_scaled")
+        image = ctx.emit1("Add", [scaled, ctx.add_const(np.array([extra - sd], np.int64), "extent")],
+                          hint="image_shape")
+    y = ctx.emit1("Col2Im", [cols, image, ctx.add_const(np.array([kd], np.int64), "block_shape")],
+                  attrs={"strides": [sd], "dilations": [dd], "pads": [pd0, max(0, pd1 - out_pad[0])]},
+                  hint="overlap_add_depth")                                     # [N, OH*OW*Co, OD]
+    if tail:
+        y = ctx.emit1("Pad", [y], attrs={"pads": [0, 0, 0, 0, 0, tail]}, hint="output_padding_depth")
+    y = reshape_parts(ctx, y, [(x, 0, 1), (z, 1, 2), (z, 2, 3), cog * group, (y, 2, 3)], "unflatten")
+    if not b:
+        ctx.transpose(y, [0, 3, 4, 1, 2], node.output(0), hint="to_ncdhw")
+        return
+    y = ctx.transpose(y, [0, 3, 4, 1, 2], hint="to_ncdhw")
+    ctx.emit1("Add", [y, ctx.reshape(b, [1, cog * group, 1, 1, 1], hint="bias")], node.output(0))
 
 
 @handler("Col2Im")

@@ -1,5 +1,5 @@
 """ONNX Resize and Upsample -> one IR Resize with explicit per-axis scales
-and sizes; GridSample -> the channels-last IR GridSample; AffineGrid as is.
+and sizes; GridSample and RoiAlign -> their channels-last IR ops; AffineGrid as is.
 
 Upsample (scales an attribute before opset 9, an input from 9) and Resize-10
 are asymmetric with onnxruntime's nearest rounding; Resize 11+ reads
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from pocketml import ir
-from pocketml.ops.grid import GRID_MODES, GRID_PADDING
+from pocketml.ops.grid import GRID_MODES, GRID_PADDING, ROI_MODES
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
 
 from .context import Context, OnnxNode, handler
@@ -205,3 +205,32 @@ def affine_grid(ctx: Context, node: OnnxNode) -> None:
     """theta and size (a constant, or computed at run time: the runtime reads it while planning)."""
     ctx.emit1("AffineGrid", [node.input(0), node.input(1)], node.output(0),
               {"align_corners": int(node.attrs.get("align_corners", 0))})
+
+
+# ---- RoiAlign ----------------------------------------------------------------------
+_ROI_COORDS = ("output_half_pixel", "half_pixel")
+
+
+@handler("RoiAlign")
+def roi_align(ctx: Context, node: OnnxNode) -> None:
+    """NCHW x, [R, 4] rois, [R] batch indices -> the channels-last IR RoiAlign between transposes.
+    Opset 10 has no coordinate_transformation_mode and behaves as output_half_pixel; 16 defaults to
+    half_pixel."""
+    x, rois, batch = node.input(0), node.input(1), node.input(2)
+    if ctx.rank(x) != 4:
+        raise ctx.unsupported(f"x of rank {ctx.rank(x)} is not supported; supported: 4 ([N, C, H, W])")
+    mode = node.attrs.get("mode", "avg")
+    if mode not in ROI_MODES:
+        raise ctx.unsupported(f"mode={mode!r} is not supported; supported: {', '.join(ROI_MODES)}")
+    coords = node.attrs.get("coordinate_transformation_mode", "half_pixel" if node.opset >= 16 else "output_half_pixel")
+    if coords not in _ROI_COORDS:
+        raise ctx.unsupported(f"coordinate_transformation_mode={coords!r} is not supported; "
+                              f"supported: {', '.join(_ROI_COORDS)}")
+    attrs = {"mode": ROI_MODES.index(mode), "half_pixel": _ROI_COORDS.index(coords),
+             "output_height": int(node.attrs.get("output_height", 1)),
+             "output_width": int(node.attrs.get("output_width", 1)),
+             "sampling_ratio": int(node.attrs.get("sampling_ratio", 0)),
+             "spatial_scale": float(node.attrs.get("spatial_scale", 1.0))}
+    y = ctx.emit1("RoiAlign", [ctx.transpose(x, channels_last_perm(4), hint="to_channels_last"), rois, batch],
+                  attrs=attrs)
+    ctx.transpose(y, channels_first_perm(4), node.output(0), hint="to_channels_first")

@@ -147,6 +147,8 @@ enum pml_op_code {
     PML_OP_LINEARATTENTION = 320,
     PML_OP_CAUSALCONVWITHSTATE = 321,
     PML_OP_TENSORSCATTER = 323,
+    PML_OP_ROIALIGN = 330,
+    PML_OP_MAXUNPOOL = 331,
     PML_OP_DET = 350,
     PML_OP_NONZERO = 390,
     PML_OP_COMPRESS = 391,
@@ -302,6 +304,8 @@ enum pml_op_code {
     [320] = "LinearAttention", \
     [321] = "CausalConvWithState", \
     [323] = "TensorScatter", \
+    [330] = "RoiAlign", \
+    [331] = "MaxUnpool", \
     [350] = "Det", \
     [390] = "NonZero", \
     [391] = "Compress", \

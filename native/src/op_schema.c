@@ -266,7 +266,8 @@ static const pml_port_schema k_rotaryembedding_out[] = {
 static const pml_port_schema k_maxpool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_maxpool_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0},
+    {"indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_averagepool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_averagepool_out[] = {
@@ -713,6 +714,18 @@ static const pml_port_schema k_tensorscatter_in[] = {
     {"write_indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_tensorscatter_out[] = {
     {"present_cache", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+static const pml_port_schema k_roialign_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"rois", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
+    {"batch_indices", PML_DT(PML_INT64), -1, 0, 0, 0}};
+static const pml_port_schema k_roialign_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_maxunpool_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"indices", PML_DT(PML_INT64), -1, 0, 0, 0},
+    {"output_shape", PML_DT(PML_INT64), 1, 1, 0, 1}};
+static const pml_port_schema k_maxunpool_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_det_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_det_out[] = {
@@ -807,7 +820,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_RMSNORMALIZATION] = {"RMSNormalization", 2, 2, 1, 1, 2, 1, k_rmsnormalization_in, k_rmsnormalization_out, 0},
     [PML_OP_ATTENTION] = {"Attention", 3, 5, 1, 2, 5, 2, k_attention_in, k_attention_out, 0},
     [PML_OP_ROTARYEMBEDDING] = {"RotaryEmbedding", 3, 4, 1, 1, 4, 1, k_rotaryembedding_in, k_rotaryembedding_out, 0},
-    [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 1, 1, 1, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANTIZABLE},
+    [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 2, 1, 2, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALAVERAGEPOOL] = {"GlobalAveragePool", 1, 1, 1, 1, 1, 1, k_globalaveragepool_in, k_globalaveragepool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALMAXPOOL] = {"GlobalMaxPool", 1, 1, 1, 1, 1, 1, k_globalmaxpool_in, k_globalmaxpool_out, 0},
@@ -895,6 +908,8 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_LINEARATTENTION] = {"LinearAttention", 3, 6, 2, 2, 6, 2, k_linearattention_in, k_linearattention_out, 0},
     [PML_OP_CAUSALCONVWITHSTATE] = {"CausalConvWithState", 2, 4, 2, 2, 4, 2, k_causalconvwithstate_in, k_causalconvwithstate_out, 0},
     [PML_OP_TENSORSCATTER] = {"TensorScatter", 2, 3, 1, 1, 3, 1, k_tensorscatter_in, k_tensorscatter_out, 0},
+    [PML_OP_ROIALIGN] = {"RoiAlign", 3, 3, 1, 1, 3, 1, k_roialign_in, k_roialign_out, 0},
+    [PML_OP_MAXUNPOOL] = {"MaxUnpool", 2, 3, 1, 1, 3, 1, k_maxunpool_in, k_maxunpool_out, 0},
     [PML_OP_DET] = {"Det", 1, 1, 1, 1, 1, 1, k_det_in, k_det_out, 0},
     [PML_OP_NONZERO] = {"NonZero", 1, 1, 1, 1, 1, 1, k_nonzero_in, k_nonzero_out, PML_TRAIT_DATA_DEPENDENT},
     [PML_OP_COMPRESS] = {"Compress", 2, 2, 1, 1, 2, 1, k_compress_in, k_compress_out, PML_TRAIT_DATA_DEPENDENT},

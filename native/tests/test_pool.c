@@ -11,7 +11,11 @@
  *  - MaxPool on float16/int8/uint8, the other pools on float16 (the
  *    type-generic kernels) against the oracle at channels 1, 7, 8, 9, 13, 127;
  *  - the Lp pools (p = 1, 2, 3, 0.5) on float32 and float16 against the oracle,
- *    which for them sums |x|^p in double over the real taps.
+ *    which for them sums |x|^p in double over the real taps;
+ *  - MaxPool's Indices output on every dtype MaxPool takes, both storage orders, against
+ *    a naive first-maximum search written here (and y against the float32 kernels);
+ *  - MaxUnpool (1-D to 3-D, float32 and float16, output_shape, repeated indices) against a
+ *    scatter written here, and its shape and run-time index errors.
  */
 #include "typed_testutil.h"
 
@@ -365,7 +369,124 @@ static void test_typed(void) {
     tt_free(&x16), tt_free(&xh);
 }
 
+/* MaxPool with Indices: y and each index against the first maximum of the window found here, as
+ * ONNX's NCHW flat index (row or column major); y also equals the plain MaxPool's. */
+static void check_indices(pml_dtype dt, pool_cfg p, int order) {
+    const int64_t xd[4] = {p.n, p.h, p.w, p.c}, oh = cfg_oh(&p), ow = cfg_ow(&p);
+    pml_tensor tx = tt_typed_rand(dt, 4, xd, (unsigned)(p.c * 31 + dt + order));
+    int64_t k[2], st[2], d[2], pads[4];
+    pml_attr attrs[7];
+    int n_attrs = pool_attrs(&p, k, st, d, pads, attrs);
+    attrs[n_attrs++] = attr_int("storage_order", order);
+    pml_tensor *in[1] = {&tx}, out[2], plain;
+    for (int threads = 1; threads <= 2; threads++) {
+        pml_status s = pml_test_op(PML_OP_MAXPOOL, attrs, n_attrs, in, 1, out, 2, threads == 1, threads);
+        CHECK_OK(s);
+        if (s != PML_OK) break;
+        CHECK_OK(pml_test_op(PML_OP_MAXPOOL, attrs, n_attrs - 1, in, 1, &plain, 1, 0, threads));
+        CHECK(out[1].dtype == PML_INT64 && tt_same_bytes(&out[0], &plain));
+        int bad = 0;
+        for (int64_t n = 0; n < p.n && !bad; n++)
+            for (int64_t i = 0; i < oh && !bad; i++)
+                for (int64_t j = 0; j < ow && !bad; j++)
+                    for (int64_t c = 0; c < p.c && !bad; c++) {
+                        double best = 0;
+                        int64_t want = -1;
+                        for (int64_t a = 0; a < p.kh; a++)
+                            for (int64_t b = 0; b < p.kw; b++) {
+                                int64_t ih = i * p.sh - p.pt + a * p.dh, iw = j * p.sw - p.pl + b * p.dw;
+                                if (ih < 0 || ih >= p.h || iw < 0 || iw >= p.w) continue;
+                                double v = tt_get(&tx, ((n * p.h + ih) * p.w + iw) * p.c + c);
+                                if (want < 0 || v > best)
+                                    best = v, want = (n * p.c + c) * p.h * p.w + (order ? iw * p.h + ih : ih * p.w + iw);
+                            }
+                        const int64_t at = ((n * oh + i) * ow + j) * p.c + c;
+                        bad = ((int64_t *)out[1].data)[at] != want || tt_get(&out[0], at) != best;
+                        if (bad)
+                            fprintf(stderr, "maxpool indices %s order %d c%lld: [%lld] = %lld, naive %lld\n",
+                                    pml_dtype_name(dt), order, (long long)p.c, (long long)at,
+                                    (long long)((int64_t *)out[1].data)[at], (long long)want);
+                    }
+        CHECK(!bad);
+        pml_aligned_free(out[0].data), pml_aligned_free(out[1].data), pml_aligned_free(plain.data);
+    }
+    tt_free(&tx);
+}
+
+static void test_indices(void) {
+    static const pml_dtype dts[] = {PML_FLOAT32, PML_FLOAT16, PML_INT8, PML_UINT8};
+    for (int t = 0; t < 4; t++)
+        for (int s = 0; s < TT_N_SIZES; s++)
+            for (int order = 0; order < 2; order++) {
+                pool_cfg p = pcfg(PML_OP_MAXPOOL, 5, 7, tt_sizes[s], 3, 2, 1);
+                p.n = 2;
+                check_indices(dts[t], p, order);
+                p.dh = 2, p.ceil_mode = 1, p.pb = 0, p.kw = 2, p.sw = 1; /* dilated, a last window past the padding */
+                check_indices(dts[t], p, order);
+            }
+    int64_t xd[4] = {1, 3, 3, 2}, k[2] = {2, 2};
+    pml_attr bad[2] = {attr_ints("kernel", k, 2), attr_int("storage_order", 2)};
+    pml_tensor x = tt_make(PML_FLOAT32, 4, xd, NULL);
+    pml_tensor *in[1] = {&x};
+    tt_expect_error("MaxPool storage_order 2", PML_ERR_INVALID_MODEL, PML_OP_MAXPOOL, bad, 2, in, 1, 2);
+    tt_free(&x);
+}
+
+/* MaxUnpool of x [N, C, spatial...] with indices idx into the output (shape out) against a scatter here. */
+static void check_unpool(pml_dtype dt, int rank, const int64_t *xd, const pml_attr *attrs, int n_attrs,
+                         const int64_t *out, unsigned seed) {
+    const int64_t n = pml_shape_numel(rank, xd), size = pml_shape_numel(rank, out);
+    pml_tensor x = tt_typed_rand(dt, rank, xd, seed), idx = tt_make(PML_INT64, rank, xd, NULL), y;
+    for (int64_t k = 0; k < n; k++) ((int64_t *)idx.data)[k] = (int64_t)((k * 7919 + seed) % (uint64_t)size);
+    if (n > 1) ((int64_t *)idx.data)[n - 1] = ((int64_t *)idx.data)[0]; /* a repeated index: the last write wins */
+    pml_tensor *in[2] = {&x, &idx};
+    tt_check_isa("maxunpool", PML_OP_MAXUNPOOL, attrs, n_attrs, in, 2, -1, 0, &y);
+    int bad = y.data == NULL || !tt_shape_is(&y, rank, out);
+    double *want = calloc((size_t)size, sizeof(double));
+    for (int64_t k = 0; k < n && !bad; k++) want[((int64_t *)idx.data)[k]] = tt_get(&x, k);
+    for (int64_t i = 0; i < size && !bad; i++) bad = tt_get(&y, i) != want[i];
+    if (bad) fprintf(stderr, "maxunpool %s rank %d: differs from the scatter\n", pml_dtype_name(dt), rank);
+    CHECK(!bad);
+    free(want), tt_free(&x), tt_free(&idx), tt_free(&y);
+}
+
+static void test_unpool(void) {
+    const int64_t k2[2] = {2, 3}, s2[2] = {2, 2}, p2[4] = {1, 0, 0, 1}, k1[1] = {3}, s1[1] = {2}, k3[3] = {2, 2, 2};
+    const int64_t x2[4] = {2, 13, 3, 4}, o2[4] = {2, 13, 5, 8}, x1[3] = {3, 5, 7}, o1[3] = {3, 5, 15};
+    const int64_t x3[5] = {1, 3, 2, 3, 2}, o3[5] = {1, 3, 3, 4, 3}, big[4] = {2, 13, 6, 9};
+    pml_attr a2[3] = {attr_ints("kernel", k2, 2), attr_ints("strides", s2, 2), attr_ints("pads", p2, 4)};
+    pml_attr a1[2] = {attr_ints("kernel", k1, 1), attr_ints("strides", s1, 1)};
+    pml_attr a3[2] = {attr_ints("kernel", k3, 3), attr_ints("strides", s2, 2)}; /* strides of 2 values: an error */
+    pml_attr a3ok[1] = {attr_ints("kernel", k3, 3)};
+    pml_attr abig[4] = {a2[0], a2[1], a2[2], attr_ints("output_shape", big, 4)};
+    for (int t = 0; t < 2; t++) {
+        pml_dtype dt = t ? PML_FLOAT16 : PML_FLOAT32;
+        check_unpool(dt, 4, x2, a2, 3, o2, 11u + (unsigned)t);
+        check_unpool(dt, 4, x2, abig, 4, big, 5u + (unsigned)t);
+        check_unpool(dt, 3, x1, a1, 2, o1, 3u);
+        check_unpool(dt, 5, x3, a3ok, 1, o3, 7u);
+    }
+    /* errors: strides of the wrong length, indices of another shape, output_shape too small, rank 2, an index
+     * outside the output (a run-time error) */
+    pml_tensor x = tt_rand(5, x3, -1, 1), i5 = tt_make(PML_INT64, 5, x3, NULL), i4 = tt_make(PML_INT64, 4, x2, NULL);
+    pml_tensor *in[2] = {&x, &i5}, *mism[2] = {&x, &i4};
+    tt_expect_error("maxunpool strides", PML_ERR_INVALID_MODEL, PML_OP_MAXUNPOOL, a3, 2, in, 2, 1);
+    tt_expect_error("maxunpool indices shape", PML_ERR_SHAPE, PML_OP_MAXUNPOOL, a3ok, 1, mism, 2, 1);
+    const int64_t small_out[5] = {1, 3, 3, 4, 2}, r2[2] = {3, 4};
+    pml_attr small_attrs[2] = {a3ok[0], attr_ints("output_shape", small_out, 5)};
+    tt_expect_error("maxunpool output_shape too small", PML_ERR_SHAPE, PML_OP_MAXUNPOOL, small_attrs, 2, in, 2, 1);
+    pml_tensor xr2 = tt_rand(2, r2, -1, 1), ir2 = tt_make(PML_INT64, 2, r2, NULL);
+    pml_tensor *in2[2] = {&xr2, &ir2};
+    tt_expect_error("maxunpool rank 2", PML_ERR_UNSUPPORTED, PML_OP_MAXUNPOOL, a1, 2, in2, 2, 1);
+    ((int64_t *)i5.data)[3] = 36; /* the output has 1*3*3*4*3 = 108 elements; 108 is one past */
+    ((int64_t *)i5.data)[4] = 108;
+    tt_expect_error("maxunpool index out of range", PML_ERR_RUNTIME, PML_OP_MAXUNPOOL, a3ok, 1, in, 2, 1);
+    tt_free(&x), tt_free(&i5), tt_free(&i4), tt_free(&xr2), tt_free(&ir2);
+}
+
 int main(void) {
+    test_indices();
+    test_unpool();
     test_hand();
     test_random();
     test_lp();

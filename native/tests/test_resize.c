@@ -5,7 +5,9 @@
  * error paths; GridSample (channels last, every mode, padding and align_corners,
  * awkward channel counts around the kernel's few-channel path and 128-channel chunk) against a naive
  * per-channel loop, float16 against float32 rounded once, and its error paths;
- * AffineGrid (2-D and 3-D, unit and odd axes) against theta applied by hand.
+ * AffineGrid (2-D and 3-D, unit and odd axes) against theta applied by hand; RoiAlign (both
+ * modes and coordinate modes, fixed and adaptive sampling, channels around the 128-channel chunk)
+ * against a naive per-channel loop, float16 against float32 rounded once, hostile rois and errors.
  */
 #include "ew_testutil.h"
 
@@ -267,6 +269,33 @@ static float gs_sample_ref(const float *x, int64_t H, int64_t W, int64_t C, int6
     return acc;
 }
 
+/* The first n_half float32 inputs of op rounded to float16 (in place) and converted: the float16 run must
+ * give the float32 run on the rounded values, rounded once. */
+static void check_f16_rounds_once(const char *what, int op, const pml_attr *at, int n_at, pml_tensor **in, int n_in,
+                                  int n_half) {
+    pml_tensor half[4], *hin[4], y32, yh;
+    for (int k = 0; k < n_in; k++) {
+        hin[k] = in[k];
+        if (k >= n_half) continue;
+        half[k] = tt_make(PML_FLOAT16, in[k]->rank, in[k]->dims, NULL);
+        float *v = (float *)in[k]->data;
+        for (int64_t i = 0; i < numel(in[k]->rank, in[k]->dims); i++) {
+            ((uint16_t *)half[k].data)[i] = pml_f32_to_f16_scalar(v[i]);
+            v[i] = pml_f16_to_f32_scalar(((uint16_t *)half[k].data)[i]);
+        }
+        hin[k] = &half[k];
+    }
+    CHECK_OK(tt_ref(op, at, n_at, in, n_in, &y32));
+    tt_check_isa(what, op, at, n_at, hin, n_in, -1, 0, &yh);
+    int same = yh.data != NULL && y32.data != NULL;
+    for (int64_t i = 0; same && i < numel(y32.rank, y32.dims); i++)
+        same = ((uint16_t *)yh.data)[i] == pml_f32_to_f16_scalar(((float *)y32.data)[i]);
+    if (!same) fprintf(stderr, "%s: float16 differs from float32 rounded once\n", what);
+    CHECK(same);
+    tt_free(&y32), tt_free(&yh);
+    for (int k = 0; k < n_half; k++) tt_free(&half[k]);
+}
+
 static void test_grid_sample(void) {
     static const int64_t chans[] = {1, 4, 5, 13, 127, 128, 129}; /* around the few-channel path and the chunk */
     for (int ci = 0; ci < 7; ci++)
@@ -296,24 +325,8 @@ static void test_grid_sample(void) {
                             }
                     CHECK(ok);
                     /* float16 data and grid: the float32 result on the same values, rounded once */
-                    pml_tensor xh = tt_make(PML_FLOAT16, 4, xd, NULL), gh = tt_make(PML_FLOAT16, 4, gd, NULL), y32, yh;
-                    for (int64_t i = 0; i < numel(4, xd); i++) {
-                        ((uint16_t *)xh.data)[i] = pml_f32_to_f16_scalar(((float *)x.data)[i]);
-                        ((float *)x.data)[i] = pml_f16_to_f32_scalar(((uint16_t *)xh.data)[i]);
-                    }
-                    for (int64_t i = 0; i < numel(4, gd); i++) {
-                        ((uint16_t *)gh.data)[i] = pml_f32_to_f16_scalar(gv[i]);
-                        gv[i] = pml_f16_to_f32_scalar(((uint16_t *)gh.data)[i]);
-                    }
-                    CHECK_OK(tt_ref(PML_OP_GRIDSAMPLE, at, 3, in, 2, &y32));
-                    pml_tensor *hin[2] = {&xh, &gh};
-                    tt_check_isa(what, PML_OP_GRIDSAMPLE, at, 3, hin, 2, -1, 0, &yh);
-                    int same = yh.data != NULL && y32.data != NULL;
-                    for (int64_t i = 0; same && i < numel(4, yd); i++)
-                        same = ((uint16_t *)yh.data)[i] == pml_f32_to_f16_scalar(((float *)y32.data)[i]);
-                    if (!same) fprintf(stderr, "%s: float16 differs from float32 rounded once\n", what);
-                    CHECK(same);
-                    tt_free(&y), tt_free(&y32), tt_free(&yh), tt_free(&x), tt_free(&g), tt_free(&xh), tt_free(&gh);
+                    check_f16_rounds_once(what, PML_OP_GRIDSAMPLE, at, 3, in, 2, 2);
+                    tt_free(&y), tt_free(&x), tt_free(&g);
                 }
     /* 1-D and 3-D inputs run; NaN and huge coordinates stay defined */
     int64_t x1d[3] = {1, 6, 3}, g1d[3] = {1, 4, 1}, x3d[5] = {1, 3, 4, 5, 2}, g3d[5] = {1, 2, 2, 3, 3};
@@ -437,10 +450,104 @@ static void test_affine_grid(void) {
     tt_free(&t), tt_free(&tw), tt_free(&t2), tt_free(&z3), tt_free(&z4), tt_free(&zn), tt_free(&zu);
 }
 
+/* ---- RoiAlign ------------------------------------------------------------------------------------------- */
+
+/* One output element of channel c, written per sample with the four corners read one by one. */
+static float roi_ref(const float *img, int64_t H, int64_t W, int64_t C, int64_t c, const float *roi, int64_t ph,
+                     int64_t pw, int64_t OH, int64_t OW, int64_t ratio, float scale, int max_mode, int half) {
+    float off = half ? 0.5f : 0.0f, x0 = roi[0] * scale - off, y0 = roi[1] * scale - off;
+    float rw = (roi[2] * scale - off) - x0, rh = (roi[3] * scale - off) - y0;
+    if (!half) rw = rw < 1.0f ? 1.0f : rw, rh = rh < 1.0f ? 1.0f : rh;
+    float bw = rw / (float)OW, bh = rh / (float)OH;
+    int64_t gh = ratio ? ratio : (int64_t)ceilf(rh / (float)OH), gw = ratio ? ratio : (int64_t)ceilf(rw / (float)OW);
+    if (gh < 0) gh = 0;
+    if (gw < 0) gw = 0;
+    float acc = 0.0f;
+    for (int64_t iy = 0; iy < gh; iy++)
+        for (int64_t ix = 0; ix < gw; ix++) {
+            float yy = y0 + (float)ph * bh + ((float)iy + 0.5f) * bh / (float)gh;
+            float xx = x0 + (float)pw * bw + ((float)ix + 0.5f) * bw / (float)gw;
+            float v = 0.0f, sum = 0.0f;
+            if (yy >= -1.0f && yy <= (float)H && xx >= -1.0f && xx <= (float)W) {
+                yy = yy < 0 ? 0 : yy, xx = xx < 0 ? 0 : xx;
+                int64_t yl = (int64_t)yy, xl = (int64_t)xx, yh = yl + 1, xh = xl + 1;
+                if (yl >= H - 1) yl = yh = H - 1, yy = (float)yl;
+                if (xl >= W - 1) xl = xh = W - 1, xx = (float)xl;
+                float ly = yy - (float)yl, lx = xx - (float)xl;
+                float p[4] = {(1 - ly) * (1 - lx) * img[(yl * W + xl) * C + c], (1 - ly) * lx * img[(yl * W + xh) * C + c],
+                              ly * (1 - lx) * img[(yh * W + xl) * C + c], ly * lx * img[(yh * W + xh) * C + c]};
+                sum = p[0] + p[1] + p[2] + p[3];
+                v = fmaxf(fmaxf(p[0], p[1]), fmaxf(p[2], p[3]));
+            }
+            acc = !max_mode ? acc + sum : (iy + ix == 0 || v > acc) ? v : acc;
+        }
+    return max_mode ? acc : acc / (float)(gh * gw > 1 ? gh * gw : 1);
+}
+
+static void test_roi_align(void) {
+    static const int64_t chans[] = {1, 4, 13, 127, 128, 129};
+    const float rois_v[5 * 4] = {1.0f, 2.0f, 7.5f, 6.0f,   8.0f, 5.0f, 2.0f, 1.0f,  -3.0f, -2.0f, 4.0f, 3.0f,
+                                 0.3f, 0.4f, 0.35f, 0.42f,  5.0f, 0.0f, 12.0f, 9.0f};
+    const int64_t batch_v[5] = {0, 1, 1, 2, 0};
+    int64_t rd[2] = {5, 4}, bd[1] = {5};
+    for (int ci = 0; ci < 6; ci++)
+        for (int mode = 0; mode < 2; mode++)
+            for (int half = 0; half < 2; half++)
+                for (int64_t ratio = 0; ratio < 3; ratio += 2) {
+                    const int64_t C = chans[ci], H = 7, W = 9, OH = 3, OW = 4, xd[4] = {3, H, W, C}, yd[4] = {5, OH, OW, C};
+                    const float scale = 0.75f;
+                    pml_tensor x = tt_rand(4, xd, -2, 2), rois = tt_make(PML_FLOAT32, 2, rd, rois_v);
+                    pml_tensor bi = tt_make(PML_INT64, 1, bd, batch_v), y;
+                    pml_tensor *in[3] = {&x, &rois, &bi};
+                    pml_attr at[6] = {attr_int("mode", mode), attr_int("half_pixel", half), attr_int("output_height", OH),
+                                      attr_int("output_width", OW), attr_int("sampling_ratio", ratio),
+                                      attr_float("spatial_scale", scale)};
+                    char what[96];
+                    snprintf(what, sizeof what, "roi_align C=%lld mode=%d half=%d ratio=%lld", (long long)C, mode, half,
+                             (long long)ratio);
+                    tt_check_isa(what, PML_OP_ROIALIGN, at, 6, in, 3, 1e-6f, 1e-6f, &y);
+                    CHECK(tt_shape_is(&y, 4, yd));
+                    int ok = y.data != NULL;
+                    for (int64_t i = 0; ok && i < numel(4, yd); i++) {
+                        int64_t c = i % C, pw = (i / C) % OW, ph = (i / (C * OW)) % OH, r = i / (C * OW * OH);
+                        float want = roi_ref((float *)x.data + batch_v[r] * H * W * C, H, W, C, c, rois_v + r * 4, ph, pw,
+                                             OH, OW, ratio, scale, mode, half);
+                        float got = ((float *)y.data)[i];
+                        ok = fabsf(got - want) <= 1e-5f + 1e-5f * fabsf(want);
+                        if (!ok) fprintf(stderr, "%s: y[%lld] = %g, naive %g\n", what, (long long)i, (double)got, (double)want);
+                    }
+                    CHECK(ok);
+                    /* float16 x and rois: the float32 result on the same values, rounded once */
+                    check_f16_rounds_once(what, PML_OP_ROIALIGN, at, 6, in, 3, 2);
+                    tt_free(&y), tt_free(&x), tt_free(&rois), tt_free(&bi);
+                }
+    /* hostile rois (NaN, infinite, huge) stay defined: adaptive grids are clamped, NaN takes no sample */
+    int64_t xd[4] = {2, 5, 6, 3}, rd3[2] = {3, 4}, bd3[1] = {3}, b_ok[3] = {0, 1, 0}, b_bad[3] = {0, 2, 0};
+    const float wild[12] = {NAN, 0, 1, 1, -INFINITY, 0, INFINITY, 3, -1e30f, -1e30f, 1e30f, 1e30f};
+    pml_tensor x = tt_rand(4, xd, -1, 1), w = tt_make(PML_FLOAT32, 2, rd3, wild), bok = tt_make(PML_INT64, 1, bd3, b_ok),
+               bbad = tt_make(PML_INT64, 1, bd3, b_bad);
+    pml_tensor *win[3] = {&x, &w, &bok}, *bad_in[3] = {&x, &w, &bbad};
+    pml_attr mx = attr_int("mode", 1);
+    tt_check_isa("roi_align hostile rois", PML_OP_ROIALIGN, &mx, 1, win, 3, 0, 0, NULL);
+    tt_expect_error("roi_align batch index 2 of 2", PML_ERR_RUNTIME, PML_OP_ROIALIGN, NULL, 0, bad_in, 3, 1);
+    /* errors: attributes, shapes */
+    pml_attr bad[5] = {attr_int("mode", 2), attr_int("half_pixel", 3), attr_int("output_height", 0),
+                       attr_int("sampling_ratio", -1), attr_float("spatial_scale", INFINITY)};
+    for (int i = 0; i < 5; i++) tt_expect_error("roi_align attribute", PML_ERR_INVALID_MODEL, PML_OP_ROIALIGN, &bad[i], 1, win, 3, 1);
+    int64_t r5[2] = {3, 5}, b2[1] = {2}, x3[3] = {2, 5, 6};
+    pml_tensor w5 = tt_rand(2, r5, 0, 1), bb2 = tt_make(PML_INT64, 1, b2, b_ok), xr3 = tt_rand(3, x3, 0, 1);
+    pml_tensor *e1[3] = {&x, &w5, &bok}, *e2[3] = {&x, &w, &bb2}, *e3[3] = {&xr3, &w, &bok};
+    tt_expect_error("roi_align rois [3, 5]", PML_ERR_SHAPE, PML_OP_ROIALIGN, NULL, 0, e1, 3, 1);
+    tt_expect_error("roi_align 2 batch indices for 3 rois", PML_ERR_SHAPE, PML_OP_ROIALIGN, NULL, 0, e2, 3, 1);
+    tt_expect_error("roi_align x of rank 3", PML_ERR_SHAPE, PML_OP_ROIALIGN, NULL, 0, e3, 3, 1);
+    tt_free(&x), tt_free(&w), tt_free(&bok), tt_free(&bbad), tt_free(&w5), tt_free(&bb2), tt_free(&xr3);
+}
+
 int main(void) {
     test_resize();
     test_resize_crop();
     test_grid_sample();
     test_affine_grid();
+    test_roi_align();
     return test_finish("test_resize");
 }

@@ -54,7 +54,7 @@ SUPPORTED_ONNX_OPS |= {"DepthToSpace", "SpaceToDepth", "InstanceNormalization", 
 # signal processing for audio front-ends (converters/onnx/ops_signal.py)
 SUPPORTED_ONNX_OPS |= {"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow", "MelWeightMatrix"}
 # spatial sampling
-SUPPORTED_ONNX_OPS |= {"GridSample", "AffineGrid", "CenterCropPad", "Col2Im"}
+SUPPORTED_ONNX_OPS |= {"GridSample", "RoiAlign", "MaxUnpool", "AffineGrid", "CenterCropPad", "Col2Im"}
 # the stateful ops of small language models (opsets 24-28)
 SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "SwiGLU", "TensorScatter"}
 # Scan, unrolled at import (converters/onnx/ops_recurrent.py)

@@ -278,8 +278,12 @@ def test_pool_vs_onnx_nchw(op, k, s, p, d, ceil, cip):
         onnx_attrs["dilations"] = attrs["dilations"] = list(d)
     if op == "AveragePool":
         onnx_attrs["count_include_pad"] = attrs["count_include_pad"] = cip
-    expect = onnx_ref(op, [x], onnx_attrs)[0]
-    close(nchw(ours(op, [nhwc(x)], attrs)[0]), expect)
+    n_out = 2 if op == "MaxPool" else 1  # MaxPool's Indices: ONNX's NCHW flat indices, laid out NHWC
+    expect = onnx_ref(op, [x], onnx_attrs, n_out=n_out)
+    got = ours(op, [nhwc(x)], attrs, n_out=n_out)
+    close(nchw(got[0]), expect[0])
+    if op == "MaxPool":
+        np.testing.assert_array_equal(nchw(got[1]), expect[1])
 
 
 @pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
@@ -572,3 +576,28 @@ def test_reduce_noop_with_empty_axes():
 def test_every_op_has_infer_and_reference():
     missing = [n for n, d in ops.REGISTRY.items() if d.infer is None or d.reference is None]
     assert not missing
+
+
+def _rois(r, h, w, scale):
+    """r boxes (x1, y1, x2, y2) in the unscaled frame, some partly outside, one reversed, one tiny."""
+    a = RNG.uniform(-2, [w / scale, h / scale], size=(r, 2))
+    b = a + RNG.uniform(0.2, [w / scale, h / scale], size=(r, 2))
+    rois = np.concatenate([a, b], axis=1).astype(np.float32)
+    rois[0] = rois[0, [2, 3, 0, 1]]  # reversed
+    rois[-1, 2:] = rois[-1, :2] + 0.05
+    return rois
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+@pytest.mark.parametrize("half_pixel", [0, 1])
+@pytest.mark.parametrize("ratio,scale", [(0, 1.0), (2, 0.5), (3, 0.25)])
+def test_roi_align(mode, half_pixel, ratio, scale):
+    x = rand(2, 3, 7, 9)
+    rois, batch = _rois(5, 7, 9, scale), np.array([0, 1, 1, 0, 1], np.int64)
+    attrs = {"output_height": 3, "output_width": 4, "sampling_ratio": ratio, "spatial_scale": scale}
+    expect = onnx_ref("RoiAlign", [x, rois, batch], {**attrs, "mode": ("avg", "max")[mode],
+                      "coordinate_transformation_mode": ("output_half_pixel", "half_pixel")[half_pixel]},
+                      opset=16, engine="ort")[0]
+    got = ours("RoiAlign", [x.transpose(NCHW_TO_NHWC), rois, batch], {**attrs, "mode": mode,
+                                                                      "half_pixel": half_pixel})[0]
+    close(got.transpose(NHWC_TO_NCHW), expect, rtol=1e-5, atol=1e-5)

@@ -11,7 +11,9 @@
  * ctx->config->f32.mm (AVX2 or the reference), every other dtype the pools
  * take (float16 for all four, int8 and uint8 for MaxPool; schema-checked)
  * from the type-generic ctx->config->typed.pool[dtype], which also has the
- * Lp pools of both float dtypes.
+ * Lp pools of both float dtypes. MaxPool's optional Indices output (int64, ONNX's NCHW flat
+ * index of each maximum, storage_order 0/1) takes the typed max kernel of every dtype.
+ * MaxUnpool lives in ops/pool_unpool.c.
  */
 #include <math.h>
 #include <string.h>
@@ -27,6 +29,7 @@ typedef struct pool_state {
     pml_pool_geom g;
     pml_f32_pool_fn fn;      /* float32 */
     pml_pool_typed_fn typed; /* other dtypes */
+    pml_maxpool_idx_fn with_idx; /* MaxPool with its Indices output, every dtype */
     int threads;
 } pool_state;
 
@@ -74,6 +77,9 @@ static pml_status pool_parse(const pml_kernel_ctx *ctx, pml_pool_geom *g) {
         (s = pml_attr_int_checked(ctx, "ceil_mode", 0, 0, 1, &ceil_mode)))
         return s;
     if (op == PML_OP_AVERAGEPOOL && (s = pml_attr_int_checked(ctx, "count_include_pad", 0, 0, 1, &cip))) return s;
+    int64_t storage_order = 0;
+    if (op == PML_OP_MAXPOOL && (s = pml_attr_int_checked(ctx, "storage_order", 0, 0, 1, &storage_order))) return s;
+    g->storage_order = (int)storage_order;
     g->kh = k[0], g->kw = k[1], g->sh = st[0], g->sw = st[1], g->dh = dil[0], g->dw = dil[1];
     g->pt = pads[0], g->pl = pads[1], g->pb = pads[2], g->pr = pads[3];
     int64_t auto_pad = 0; /* 1 SAME_UPPER, 2 SAME_LOWER: the pads follow this input's size */
@@ -96,12 +102,16 @@ static pml_status pool_parse(const pml_kernel_ctx *ctx, pml_pool_geom *g) {
     return PML_OK;
 }
 
+/* MaxPool's optional second output, Indices, is wanted. */
+static int has_indices(const pml_kernel_ctx *ctx) { return ctx->n_out > 1 && ctx->out[1]; }
+
 static pml_status pool_infer(pml_kernel_ctx *ctx) {
     pml_pool_geom g;
     pml_status s = pool_parse(ctx, &g);
     if (s) return s;
     const int64_t dims[4] = {g.n, g.oh, g.ow, g.c};
-    return pml_ew_set_output(ctx, 0, ctx->in[0]->dtype, 4, dims);
+    if ((s = pml_ew_set_output(ctx, 0, ctx->in[0]->dtype, 4, dims)) != PML_OK) return s;
+    return has_indices(ctx) ? pml_ew_set_output(ctx, 1, PML_INT64, 4, dims) : PML_OK;
 }
 
 static pml_status pool_prepare(pml_kernel_ctx *ctx) {
@@ -117,7 +127,12 @@ static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     const int is_lp = op == PML_OP_LPPOOL || op == PML_OP_GLOBALLPPOOL;
     const pml_f32_kernels *kern = ctx->config->f32.mm;
     const pml_dtype dt = ctx->in[0]->dtype;
-    if (dt == PML_FLOAT32 && !is_lp) {
+    if (has_indices(ctx)) {
+        const pml_pool_typed *tab = ctx->config->typed.pool[dt];
+        st->with_idx = tab ? tab->maxpool_idx : NULL;
+        if (!st->with_idx)
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no MaxPool-with-Indices kernel for dtype %s", pml_dtype_name(dt));
+    } else if (dt == PML_FLOAT32 && !is_lp) {
         st->fn = is_max ? kern->maxpool : kern->avgpool;
     } else {
         const pml_pool_typed *tab = ctx->config->typed.pool[dt];
@@ -138,6 +153,7 @@ typedef struct pool_run_ctx {
     const pool_state *st;
     const void *x;
     void *y;
+    int64_t *idx; /* MaxPool's Indices, or NULL */
     int64_t rows_per_task;
 } pool_run_ctx;
 
@@ -146,7 +162,8 @@ static void pool_task(void *arg, int64_t task, int thread) {
     const int64_t rows = rc->st->g.n * rc->st->g.oh;
     const int64_t r0 = task * rc->rows_per_task, r1 = r0 + rc->rows_per_task < rows ? r0 + rc->rows_per_task : rows;
     (void)thread;
-    if (rc->st->typed) rc->st->typed(&rc->st->g, rc->x, rc->y, r0, r1);
+    if (rc->st->with_idx) rc->st->with_idx(&rc->st->g, rc->x, rc->y, rc->idx, r0, r1);
+    else if (rc->st->typed) rc->st->typed(&rc->st->g, rc->x, rc->y, r0, r1);
     else rc->st->fn(&rc->st->g, (const float *)rc->x, (float *)rc->y, r0, r1);
 }
 
@@ -154,7 +171,7 @@ static pml_status pool_run(pml_kernel_ctx *ctx) {
     const pool_state *st = (const pool_state *)ctx->state;
     const int64_t rows = st->g.n * st->g.oh;
     if (rows == 0 || st->g.c == 0) return PML_OK;
-    pool_run_ctx rc = {st, ctx->in[0]->data, ctx->out[0]->data, 0};
+    pool_run_ctx rc = {st, ctx->in[0]->data, ctx->out[0]->data, has_indices(ctx) ? (int64_t *)ctx->out[1]->data : NULL, 0};
     const int64_t tasks = rows < 4 * (int64_t)st->threads ? rows : 4 * (int64_t)st->threads;
     rc.rows_per_task = (rows + tasks - 1) / tasks;
     pml_parallel_for(ctx->pool, (rows + rc.rows_per_task - 1) / rc.rows_per_task, pool_task, &rc);
@@ -173,5 +190,7 @@ static const pml_op_def k_gmaxpool = {PML_OP_GLOBALMAXPOOL, pool_infer, pool_pre
 static const pml_op_def k_lppool = {PML_OP_LPPOOL, pool_infer, pool_prepare, pool_run, pool_release};
 static const pml_op_def k_glppool = {PML_OP_GLOBALLPPOOL, pool_infer, pool_prepare, pool_run, pool_release};
 
+extern const pml_op_def pml_maxunpool_def; /* ops/pool_unpool.c */
+
 const pml_op_def *const pml_pool_ops[] = {&k_maxpool, &k_avgpool, &k_gavgpool, &k_gmaxpool, &k_lppool, &k_glppool,
-                                          NULL};
+                                          &pml_maxunpool_def, NULL};

@@ -459,6 +459,7 @@ static const pml_op_def g_split = {PML_OP_SPLIT, split_infer, split_prepare, spl
 
 extern const pml_op_def pml_resize_def; /* ops/resize.c */
 extern const pml_op_def pml_grid_sample_def, pml_affine_grid_def; /* ops/resize_grid.c */
+extern const pml_op_def pml_roi_align_def; /* ops/resize_roi.c */
 extern const pml_op_def pml_slice_def; /* ops/tensor_slice.c */
 extern const pml_op_def pml_pad_def;   /* ops/tensor_pad.c */
 extern const pml_op_def pml_gather_def; /* ops/index_gather.c */
@@ -475,5 +476,5 @@ const pml_op_def *const pml_tensor_ops[] = {
     &pml_size_def, &pml_constant_of_shape_def, &pml_expand_def, &pml_tile_def, &pml_range_def, &pml_trilu_def, &pml_cumsum_def,
     &pml_gather_elements_def, &pml_gather_nd_def, &pml_scatter_elements_def, &pml_scatter_nd_def, &pml_onehot_def,
     &pml_topk_def, &pml_depth_to_space_def, &pml_space_to_depth_def, &pml_cumprod_def,
-    &pml_eye_like_def, &pml_reverse_sequence_def, &pml_grid_sample_def, &pml_affine_grid_def,
+    &pml_eye_like_def, &pml_reverse_sequence_def, &pml_grid_sample_def, &pml_roi_align_def, &pml_affine_grid_def,
     &pml_tensor_scatter_def, NULL};

@@ -175,7 +175,8 @@ def _conv_transpose_infer(node, ins):
     strides, pads, dil = _geometry(node, attrs, has_output_padding=True)
     g = attrs["group"]
     wcin, kh, kw, coutg = (static_dim(node, d, "weight dim") for d in sw)
-    cin = static_dim(node, sx[3], "input channels (NHWC last axis)")
+    # symbolic input channels (x reshaped by a shape computed while planning) are the weight's, checked then
+    cin = wcin if is_sym(sx[3]) else sx[3]
     if cin % g or wcin != cin:
         raise fail(node, f"x has {cin} channels, group={g}, weight [Cin,KH,KW,Cout/group] {list(sw)}: "
                          "need weight dim 0 == Cin and Cin%group==0")

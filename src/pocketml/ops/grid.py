@@ -170,3 +170,92 @@ def _affine_grid_reference(inputs, attrs):
 define("AffineGrid", 281, "resize", ("theta: T", "size: I64"), ("grid: T",), {"align_corners": Attr("int", 0)},
        types={"T": FLOATS, "I64": ("int64",)}, plan_inputs=("size",), infer=_affine_grid_infer,
        reference=_affine_grid_reference)
+
+
+# ---- RoiAlign --------------------------------------------------------------------------------------------
+# Channels last inside the engine: x [N, H, W, C], rois [R, 4] (x1, y1, x2, y2 in x's pixels before
+# spatial_scale), batch_indices [R] (int64) -> y [R, output_height, output_width, C]. mode 0 avg, 1 max;
+# half_pixel 1 shifts the scaled roi by -0.5 (ONNX half_pixel), 0 is output_half_pixel (opset 10's
+# behaviour: no shift, rois at least 1x1). Each bin takes sampling_ratio^2 bilinear samples (0: ceil of
+# the bin's size per axis, clamped to ROI_MAX_GRID); a sample outside [-1, size] reads nothing (weight 0).
+# avg is the mean of the samples; max is the largest weighted corner product over the samples, as
+# onnxruntime. Coordinates and weights are float32 in onnxruntime's order.
+ROI_MODES = ("avg", "max")
+ROI_MAX_GRID = 1024  # samples per bin axis: bounds the work a hostile roi can ask for
+
+
+def _roi_align_infer(node, ins):
+    (tx, sx), (_, sr), (_, sb) = known(node, ins[0], "x"), known(node, ins[1], "rois"), known(node, ins[2], "batch_indices")
+    at = attrs_of(node)
+    if len(sx) != 4:
+        raise fail(node, f"x {shape_str(sx)} must have rank 4 ([N, H, W, C] inside the engine)")
+    if len(sr) != 2 or (isinstance(sr[1], int) and sr[1] != 4) or len(sb) != 1:
+        raise fail(node, f"rois {shape_str(sr)} must be [R, 4] and batch_indices {shape_str(sb)} [R]")
+    if isinstance(sr[0], int) and isinstance(sb[0], int) and sr[0] != sb[0]:
+        raise fail(node, f"rois has {sr[0]} rows but batch_indices {sb[0]}")
+    if at["mode"] not in (0, 1) or at["half_pixel"] not in (0, 1):
+        raise fail(node, f"mode {at['mode']} or half_pixel {at['half_pixel']} unknown (mode 0 avg / 1 max)")
+    if min(at["output_height"], at["output_width"]) < 1 or at["sampling_ratio"] < 0:
+        raise fail(node, f"output_height {at['output_height']} and output_width {at['output_width']} must be >= 1, "
+                         f"sampling_ratio {at['sampling_ratio']} >= 0")
+    if not np.isfinite(at["spatial_scale"]):
+        raise fail(node, f"spatial_scale {at['spatial_scale']} must be finite")
+    r = sr[0] if isinstance(sr[0], int) else sb[0]
+    return [(tx, (r, at["output_height"], at["output_width"], sx[3]))]
+
+
+def _adaptive_grid(size, bins):
+    """ceil(bin size) samples; none for a NaN, negative or empty roi, at most ROI_MAX_GRID."""
+    g = np.ceil(np.float32(size) / np.float32(bins))
+    return int(min(g, ROI_MAX_GRID)) if g >= 1 else 0
+
+
+def _roi_axis(start, size, bins, grid, extent):
+    """Samples of one axis: (low, high, weight of low, weight of high, valid) as [bins, grid] arrays."""
+    f = np.float32
+    bin_size = f(size) / f(bins)
+    o, i = np.arange(bins, dtype=np.float32)[:, None], np.arange(grid, dtype=np.float32)[None, :]
+    c = (f(start) + o * bin_size) + (i + f(0.5)) * bin_size / f(grid)
+    valid = (c >= -1) & (c <= extent)
+    c = np.maximum(c, f(0))
+    low = np.minimum(np.floor(c).astype(np.int64), extent - 1)
+    high = np.minimum(low + 1, extent - 1)
+    c = np.where(low >= extent - 1, low.astype(np.float32), c)
+    frac = (c - low).astype(np.float32)
+    return low, high, np.float32(1) - frac, frac, valid
+
+
+def _roi_align_reference(inputs, attrs):
+    x, rois, batch = inputs
+    f = np.float32
+    _, h, w, c = x.shape
+    oh, ow, ratio = attrs["output_height"], attrs["output_width"], attrs["sampling_ratio"]
+    y = np.zeros((len(rois), oh, ow, c), np.float32)
+    for r, (roi, b) in enumerate(zip(rois.astype(np.float32), batch)):
+        shift = f(0.5) if attrs["half_pixel"] else f(0)
+        x1, y1, x2, y2 = (roi * f(attrs["spatial_scale"]) - shift).astype(np.float32)
+        rw, rh = f(x2 - x1), f(y2 - y1)
+        if not attrs["half_pixel"]:
+            rw, rh = max(rw, f(1)), max(rh, f(1))
+        gh, gw = (ratio, ratio) if ratio > 0 else (_adaptive_grid(rh, oh), _adaptive_grid(rw, ow))
+        if gh == 0 or gw == 0:
+            continue
+        ylo, yhi, wyl, wyh, vy = _roi_axis(y1, rh, oh, gh, h)
+        xlo, xhi, wxl, wxh, vx = _roi_axis(x1, rw, ow, gw, w)
+        img = x[b].astype(np.float32)
+        # [oh, gh, ow, gw, C] corner products, zero where a sample is outside
+        valid = (vy[:, :, None, None] & vx[None, None])[..., None]
+        terms = [(wa[:, :, None, None] * wb[None, None])[..., None] * img[ya[:, :, None, None], xb[None, None]]
+                 for ya, wa in ((ylo, wyl), (yhi, wyh)) for xb, wb in ((xlo, wxl), (xhi, wxh))]
+        terms = [np.where(valid, t, f(0)) for t in terms]
+        if attrs["mode"] == 0:
+            y[r] = ((terms[0] + terms[1]) + terms[2] + terms[3]).sum(axis=(1, 3)) / f(gh * gw)
+        else:
+            y[r] = np.maximum(np.maximum(np.maximum(terms[0], terms[1]), terms[2]), terms[3]).max(axis=(1, 3))
+    return [y.astype(x.dtype)]
+
+
+define("RoiAlign", 330, "resize", ("x: T", "rois: T", "batch_indices: I64"), ("y: T",),
+       {"mode": Attr("int", 0), "half_pixel": Attr("int", 1), "output_height": Attr("int", 1),
+        "output_width": Attr("int", 1), "sampling_ratio": Attr("int", 0), "spatial_scale": Attr("float", 1.0)},
+       types={"T": FLOATS, "I64": ("int64",)}, infer=_roi_align_infer, reference=_roi_align_reference)

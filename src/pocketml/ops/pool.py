@@ -6,7 +6,10 @@ its left padding, as in ONNX). AveragePool divides by the window size including
 padding when count_include_pad=1, else by the number of real elements.
 LpPool is (sum of |x|^p over the window's real elements)^(1/p) (padding adds
 zeros, so it adds nothing; p > 0, a float so ONNX opset 1's float p fits too).
-Global pools reduce H and W to 1.
+Global pools reduce H and W to 1. MaxPool's optional second output is ONNX's Indices: for
+each maximum (the first in the window, or its first NaN, which is also the value) its flat
+index into x seen as NCHW, ((n*C + c)*H + h)*W + w, or ((n*C + c)*W + w)*H + h with
+storage_order 1; padding is never an index.
 
 With ceil_mode a last window may run past the bottom/right padding; that part
 is never counted (as onnxruntime does), so the divisor with count_include_pad=1
@@ -17,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import Attr, define
-from ._common import attrs_of, check_rank, fail, known, same_out, window_out, window_view, with_auto_pads
+from ._common import (attrs_of, check_rank, fail, fresh_dim, input_ints, known, param_len, same_out, shape_str,
+                      window_out, window_view, with_auto_pads)
 
 _MAX_TYPES = ("float32", "float16", "int8", "uint8")
 _AVG_TYPES = ("float32", "float16")
@@ -29,6 +33,13 @@ _WINDOW = {
     "ceil_mode": Attr("int", 0),
     "auto_pad": Attr("int", 0),  # 1 SAME_UPPER / 2 SAME_LOWER: pads computed for each input size
 }
+
+
+def _max_pool_infer(node, ins):
+    if attrs_of(node)["storage_order"] not in (0, 1):
+        raise fail(node, f"storage_order {attrs_of(node)['storage_order']} unknown (0 row major, 1 column major)")
+    (t, shape), = _pool_infer(node, ins)
+    return [(t, shape), ("int64", shape)][:max(1, len(node.outputs))]  # Indices only when asked for
 
 
 def _pool_infer(node, ins):
@@ -73,7 +84,18 @@ def _windows(x, attrs, fill):
 def _max_pool_reference(inputs, attrs):
     x = inputs[0]
     win, _ = _windows(x, attrs, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-    return [win.max(axis=(3, 4))]
+    y = win.max(axis=(3, 4))
+    # Indices: where the maximum (or first NaN) is, as ONNX's flat index into x seen as NCHW
+    n, h, w, c = x.shape
+    hw = np.arange(h)[:, None] * w + np.arange(w) if not attrs["storage_order"] else np.arange(w) * h + np.arange(h)[:, None]
+    flat = (np.arange(n)[:, None, None, None] * c + np.arange(c)) * h * w + hw[None, :, :, None]
+    pos, _ = _windows(flat.astype(np.float64), attrs, -1.0)
+    m = y[:, :, :, None, None]
+    hit = (win == m) | (np.isnan(win) & np.isnan(m)) if x.dtype.kind == "f" else win == m
+    hit &= pos >= 0  # padding is never an index
+    first = hit.reshape(*hit.shape[:3], -1, c).argmax(axis=3)
+    idx = np.take_along_axis(pos.reshape(*pos.shape[:3], -1, c), first[:, :, :, None], axis=3)[:, :, :, 0]
+    return [y, idx.astype(np.int64)]
 
 
 def _average_pool_reference(inputs, attrs):
@@ -127,8 +149,9 @@ def _global_lp_infer(node, ins):
 
 # ONNX's types among pocketml's: MaxPool float16/float/int8/uint8, the averages, GlobalMaxPool and the Lp pools
 # the floats
-define("MaxPool", 70, "pool", ("x: T",), ("y: T",), dict(_WINDOW), types={"T": _MAX_TYPES}, traits=("quantizable",),
-       infer=_pool_infer, reference=_max_pool_reference)
+define("MaxPool", 70, "pool", ("x: T",), ("y: T", "indices?: I64"), {**_WINDOW, "storage_order": Attr("int", 0)},
+       types={"T": _MAX_TYPES, "I64": ("int64",)}, traits=("quantizable",),
+       infer=_max_pool_infer, reference=_max_pool_reference)
 define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
        types={"T": _AVG_TYPES}, traits=("quantizable",),
        infer=_pool_infer, reference=_average_pool_reference)
@@ -142,3 +165,68 @@ define("LpPool", 236, "pool", ("x: T",), ("y: T",), {**_WINDOW, "p": Attr("float
 define("GlobalLpPool", 237, "pool", ("x: T",), ("y: T",), {"p": Attr("float", 2.0)}, types={"T": _AVG_TYPES},
        infer=_global_lp_infer,
        reference=lambda ins, attrs: [_lp(ins[0], attrs["p"], (1, 2))[:, None, None, :].astype(ins[0].dtype)])
+
+
+# ---- MaxUnpool --------------------------------------------------------------------------------------------
+# Layout-free (NCHW as ONNX): x and indices [N, C, d1..dk] (k = 1..3) share a shape; y = zeros(output shape)
+# and y.flat[indices.flat[k]] = x.flat[k] for every k in order (a repeated index keeps the last). The output
+# shape is output_shape when given (an input read while planning, or the attribute a constant one becomes;
+# x's N and C, each spatial size at least the unpooled one), else the unpooled shape [N, C, (d - 1) * stride
+# + kernel - pad_begin - pad_end per axis]. As onnxruntime (and PyTorch), the indices number the output
+# shape, so the Indices of a MaxPool over an odd-sized input unpool back into that input's shape; onnx's
+# evaluator and its node case number the unpooled shape instead (onnx issue 2398).
+def _unpool_geometry(node, at, k):
+    kernel, strides, pads = list(at["kernel"]), list(at["strides"]) or [1] * k, list(at["pads"]) or [0] * (2 * k)
+    if len(kernel) != k or len(strides) != k or len(pads) != 2 * k or min(kernel + strides) < 1 or min(pads) < 0:
+        raise fail(node, f"need kernel and strides of {k} positive values and pads of {2 * k} non-negative: "
+                         f"kernel={kernel} strides={strides} pads={pads}")
+    return kernel, strides, pads
+
+
+def _max_unpool_infer(node, ins):
+    (t, sx), (_, si) = known(node, ins[0], "x"), known(node, ins[1], "indices")
+    k = len(sx) - 2
+    if not 1 <= k <= 3 or len(si) != len(sx) or any(isinstance(a, int) and isinstance(b, int) and a != b
+                                                       for a, b in zip(sx, si)):
+        raise fail(node, f"x {shape_str(sx)} must be [N, C, 1 to 3 spatial dims] with indices {shape_str(si)} "
+                         f"of the same shape")
+    at = attrs_of(node)
+    kernel, strides, pads = _unpool_geometry(node, at, k)
+    given = len(ins) > 2 and ins[2] is not None
+    if given and not ins[2].is_const:
+        if param_len(node, ins, 2, "output_shape") != len(sx):
+            raise fail(node, f"output_shape must hold {len(sx)} values for x {shape_str(sx)}")
+        return [(t, (sx[0], sx[1], *[fresh_dim(node, a) for a in range(k)]))]
+    spatial = [(d - 1) * s + kk - p0 - p1 if isinstance(d, int) else fresh_dim(node, a)
+               for a, (d, s, kk, p0, p1) in enumerate(zip(sx[2:], strides, kernel, pads[:k], pads[k:]))]
+    if any(isinstance(d, int) and d < 0 for d in spatial):
+        raise fail(node, f"the pads {pads} leave a negative output size for x {shape_str(sx)}")
+    if given or at["output_shape"]:
+        out = [int(v) for v in (np.asarray(ins[2].const).reshape(-1) if given else at["output_shape"])]
+        if len(out) != len(sx) or any(isinstance(d, int) and d > o for d, o in zip([*sx[:2], *spatial], out)) or \
+                any(isinstance(d, int) and d != o for d, o in zip(sx[:2], out)):
+            raise fail(node, f"output_shape {out} must be [N, C, ...] of x {shape_str(sx)}, at least the unpooled "
+                             f"{shape_str([*sx[:2], *spatial])}")
+        return [(t, tuple(out))]
+    return [(t, (sx[0], sx[1], *spatial))]
+
+
+def _max_unpool_reference(inputs, attrs):
+    x, idx = inputs[0], inputs[1]
+    k = x.ndim - 2
+    kernel, strides, pads = _unpool_geometry(None, attrs, k)
+    unpooled = [x.shape[0], x.shape[1]] + [(d - 1) * s + kk - p0 - p1 for d, s, kk, p0, p1 in
+                                           zip(x.shape[2:], strides, kernel, pads[:k], pads[k:])]
+    shape = input_ints(inputs, 2, attrs, "output_shape") or unpooled
+    y = np.zeros(int(np.prod(shape)), x.dtype)
+    flat = idx.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= y.size):
+        raise IndexError(f"MaxUnpool index outside [0, {y.size})")
+    y[flat] = x.reshape(-1)
+    return [y.reshape(shape)]
+
+
+define("MaxUnpool", 331, "pool", ("x: T", "indices: I64", "output_shape?: I64"), ("y: T",),
+       {"kernel": Attr("ints"), "strides": Attr("ints", []), "pads": Attr("ints", []), "output_shape": Attr("ints", [])},
+       types={"T": _AVG_TYPES, "I64": ("int64",)}, plan_inputs=("output_shape",),
+       infer=_max_unpool_infer, reference=_max_unpool_reference)

@@ -96,6 +96,49 @@ def test_conv_transpose_1d():
     check(one_node("ConvTranspose", {"x": x}, {"strides": [2], "pads": [1, 0]}, {"w": w}), {"x": x})
 
 
+# ---- 3-D ConvTranspose: a 2-D one over (H, W) plus Col2Im along D; the C runtime and the reference
+# against onnxruntime at odd sizes, batch > 1, channels not a multiple of 8 ----------------------------------
+CT3D_CASES = [
+    ((2, 3, 3, 4, 5), (3, 5, 2, 3, 2), {}),
+    ((1, 6, 4, 3, 5), (6, 3, 3, 2, 3), {"strides": [2, 3, 2], "pads": [1, 0, 2, 1, 1, 0], "group": 2}),
+    ((2, 4, 3, 5, 4), (4, 7, 2, 3, 3), {"strides": [3, 2, 2], "dilations": [2, 1, 2], "output_padding": [2, 1, 0]}),
+    ((1, 3, 2, 3, 3), (3, 2, 3, 3, 2), {"strides": [2, 2, 1], "output_padding": [1, 1, 0], "pads": [0, 1, 0, 0, 0, 1]}),
+    ((1, 5, 3, 4, 3), (5, 9, 3, 3, 3), {"strides": [2, 2, 2], "output_shape": [8, 9, 7]}),
+    ((2, 2, 4, 3, 3), (2, 3, 3, 2, 2), {"strides": [2, 1, 2], "auto_pad": "SAME_UPPER"}),
+    ((1, 4, 3, 3, 4), (4, 1, 2, 2, 3), {"strides": [3, 2, 1], "auto_pad": "SAME_LOWER", "group": 4}),
+    ((1, 2, 3, 2, 3), (2, 3, 2, 2, 2), {"auto_pad": "VALID", "dilations": [3, 1, 1]}),
+]
+
+
+@pytest.mark.parametrize("xshape,wshape,attrs", CT3D_CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose_3d(xshape, wshape, attrs, bias):
+    x, w = rand(*xshape), rand(*wshape)
+    inits = {"w": w, "b": rand(wshape[1] * attrs.get("group", 1))} if bias else {"w": w}
+    model = one_node("ConvTranspose", {"x": x}, attrs, inits)
+    check(model, {"x": x})  # the registry references of the decomposition
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    for threads in (1, 2):
+        got = pocketml.Session(pocketml.convert(model), threads=threads).run({"x": x})["y0"]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_transpose_3d_symbolic_sizes_and_runtime_weights():
+    # a 3-D decoder step whose batch and volume are symbolic, weights fed at run time
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2, 1], pads=[1, 0, 0, 0, 1, 1],
+                            output_padding=[1, 0, 0])
+    graph = helper.make_graph([node], "up", [helper.make_tensor_value_info("x", T[np.dtype(np.float32)], ["n", 3, "d", "h", "w"]),
+                                             helper.make_tensor_value_info("w", T[np.dtype(np.float32)], [3, 5, 3, 2, 3]),
+                                             helper.make_tensor_value_info("b", T[np.dtype(np.float32)], [5])],
+                              [helper.make_tensor_value_info("y", T[np.dtype(np.float32)], None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for n, d, h, wd in [(2, 3, 4, 5), (1, 5, 2, 3), (2, 3, 4, 5)]:
+        feeds = {"x": rand(n, 3, d, h, wd), "w": rand(3, 5, 3, 2, 3), "b": rand(5)}
+        np.testing.assert_allclose(session.run(feeds)["y"], oracle.run(None, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
 # ---- Col2Im (opset 18): the C runtime against onnxruntime (float32) and onnx's evaluator (other dtypes) -----
 COL2IM_CASES = [((5, 5), (1, 5), {}), ((5, 5), (3, 3), {"strides": [2, 2]}), ((6, 6), (2, 2), {"dilations": [1, 5]}),
                 ((7, 6), (3, 2), {"strides": [2, 1], "pads": [1, 0, 2, 1], "dilations": [2, 1]}),

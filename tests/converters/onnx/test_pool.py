@@ -16,6 +16,7 @@ from pocketml.converters.onnx import import_onnx
 from pocketml.errors import UnsupportedOpError
 
 from .helpers import F, I64, check, make, one_node, ops_of, rand
+from .runtime_check import check_runtime, model_of
 from .typed_check import check_typed, small
 
 
@@ -48,11 +49,76 @@ def test_pool_1d():
     check(one_node("MaxPool", {"x": x}, {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}), {"x": x})
 
 
-def test_maxpool_indices_output_is_rejected():
-    x = rand(1, 1, 4, 4)
-    node = helper.make_node("MaxPool", ["x"], ["y", "idx"], name="mp", kernel_shape=[2, 2])
+# ---- MaxPool's Indices: the C runtime against onnxruntime (onnx's evaluator where it has no kernel) --------
+INDEX_CASES = [
+    (8, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    (10, {"kernel_shape": [3, 2], "strides": [2, 1], "ceil_mode": 1}),
+    (12, {"kernel_shape": [2, 3], "dilations": [2, 1], "pads": [1, 0, 0, 2]}),
+    (12, {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER", "strides": [2, 2]}),
+    (22, {"kernel_shape": [2, 2], "auto_pad": "SAME_LOWER", "strides": [1, 2]}),
+]
+
+
+@pytest.mark.parametrize("opset,attrs", INDEX_CASES)
+@pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.parametrize("shape", [(2, 3, 9, 8), (1, 13, 7, 5), (3, 9, 3, 6)])
+def test_maxpool_indices(opset, attrs, order, shape):
+    feeds = {"x": rand(*shape)}
+    check_runtime(model_of("MaxPool", feeds, {**attrs, "storage_order": order}, opset=opset, n_out=2), feeds)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8])
+@pytest.mark.parametrize("order", [0, 1])
+def test_maxpool_indices_dtypes(dtype, order):
+    # int8/uint8 from a small range: ties pick the window's first maximum, as onnxruntime
+    feeds = {"x": (rand(2, 5, 7, 6) * 3).astype(dtype) if dtype == np.float16 else small((2, 5, 7, 6), dtype)}
+    attrs = {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [1, 1, 1, 0], "storage_order": order}
+    check_runtime(model_of("MaxPool", feeds, attrs, opset=12, n_out=2), feeds)
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_maxpool_indices_1d_and_only_indices_used(order):
+    feeds = {"x": rand(2, 5, 11)}
+    check_runtime(model_of("MaxPool", feeds, {"kernel_shape": [3], "strides": [2], "pads": [1, 1],
+                                              "storage_order": order}, opset=12, n_out=2), feeds)
+    node = helper.make_node("MaxPool", ["x"], ["unused", "idx"], kernel_shape=[2, 2], strides=[2, 2])
+    model = make([node], {"x": (F, (1, 3, 5, 4))}, {"idx": (I64, None)}, opset=12)
+    x = rand(1, 3, 5, 4)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})["idx"]
+    np.testing.assert_array_equal(got, _ort(model, {"x": x}))
+
+
+def test_maxpool_indices_after_conv_through_the_layout_pass():
+    # conv features pooled with Indices (a SegNet encoder step): the indices keep ONNX's NCHW numbering
+    w = rand(4, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["a"], ["p", "idx"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Relu", ["p"], ["y"])]
+    model = make(nodes, {"x": (F, (2, 3, 7, 9))}, {"y": (F, None), "idx": (I64, None)}, {"w": w}, opset=12)
+    x = rand(2, 3, 7, 9)
+    got = pocketml.Session(pocketml.convert(model)).run({"x": x})
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    np.testing.assert_allclose(got["y"], want[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(got["idx"], want[1])
+
+
+@pytest.mark.parametrize("shape,attrs", [
+    ((2, 3, 5, 6, 7), {"kernel_shape": [2, 3, 2], "strides": [2, 2, 3]}),
+    ((1, 13, 4, 5, 3), {"kernel_shape": [3, 2, 2], "pads": [1, 0, 1, 1, 1, 0], "strides": [2, 1, 2]}),
+    ((1, 2, 5, 4, 6), {"kernel_shape": [2, 2, 3], "dilations": [2, 1, 1], "ceil_mode": 1, "strides": [2, 2, 2]}),
+])
+def test_maxpool_3d_indices(shape, attrs):
+    # ties (int8 values from a small range) must pick the first maximum in (d, h, w) order, as onnxruntime
+    for x in (rand(*shape), small(shape, np.int8)):
+        feeds = {"x": x}
+        check_runtime(model_of("MaxPool", feeds, attrs, opset=12, n_out=2), feeds)
+
+
+def test_maxpool_3d_column_major_indices_are_rejected():
+    x = rand(1, 1, 4, 4, 4)
+    node = helper.make_node("MaxPool", ["x"], ["y", "idx"], name="mp", kernel_shape=[2, 2, 2], storage_order=1)
     model = make([node], {"x": (F, x.shape)}, {"y": (F, None), "idx": (I64, None)}, opset=12)
-    with pytest.raises(UnsupportedOpError, match=r"'mp' \(MaxPool, opset 12\).*Indices"):
+    with pytest.raises(UnsupportedOpError, match=r"'mp' \(MaxPool, opset 12\).*storage_order=1.*3-D MaxPool"):
         import_onnx(model)
 
 
@@ -187,3 +253,72 @@ def test_same_auto_pad_on_symbolic_sizes(auto_pad, op, attrs):
         got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# ---- MaxUnpool (opsets 9, 11): fed by MaxPool's Indices or by index inputs; against onnxruntime ----------------
+def _unpool_indices(x_shape, unpooled, rng):
+    """Distinct flat indices into the unpooled shape, one per element of x (per (n, c) plane, as a pool's)."""
+    n, c, plane = x_shape[0], x_shape[1], int(np.prod(unpooled[2:]))
+    per = int(np.prod(x_shape[2:]))
+    idx = np.stack([rng.choice(plane, per, replace=False) + p * plane for p in range(n * c)])
+    return idx.reshape(x_shape).astype(np.int64)
+
+
+@pytest.mark.parametrize("opset", [9, 11, 22])
+@pytest.mark.parametrize("shape,attrs,unpooled", [
+    ((2, 3, 4, 3), {"kernel_shape": [2, 2], "strides": [2, 2]}, (2, 3, 8, 6)),
+    ((1, 13, 3, 5), {"kernel_shape": [3, 2], "strides": [2, 1], "pads": [1, 0, 0, 1]}, (1, 13, 6, 5)),
+    ((3, 5, 7), {"kernel_shape": [3], "strides": [2]}, (3, 5, 15)),
+    ((1, 2, 2, 3, 2), {"kernel_shape": [2, 2, 3], "strides": [2, 2, 2]}, (1, 2, 4, 6, 5)),
+])
+def test_max_unpool(opset, shape, attrs, unpooled):
+    rng = np.random.default_rng(7)
+    feeds = {"x": rand(*shape), "i": _unpool_indices(shape, unpooled, rng)}
+    check_runtime(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)
+    check(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)  # the registry's numpy reference
+    # a larger output_shape: the indices number it (onnxruntime's rule; see src/pocketml/ops/pool.py)
+    big = np.array([*unpooled[:2], *[d + 2 for d in unpooled[2:]]], np.int64)
+    feeds["output_shape"] = big
+    check_runtime(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)
+    check(model_of("MaxUnpool", feeds, attrs, opset=opset), feeds)
+
+
+def test_max_unpool_float16():
+    # onnxruntime has no float16 MaxUnpool: onnx's evaluator is the oracle (data movement: exact)
+    feeds = {"x": rand(2, 3, 4, 3).astype(np.float16), "i": _unpool_indices((2, 3, 4, 3), (2, 3, 8, 6),
+                                                                            np.random.default_rng(3))}
+    check_runtime(model_of("MaxUnpool", feeds, {"kernel_shape": [2, 2], "strides": [2, 2]}, opset=11), feeds)
+
+
+@pytest.mark.parametrize("const_shape", [True, False])
+def test_maxpool_indices_into_max_unpool(const_shape):
+    # a SegNet decoder step: pool with Indices, a conv in between, unpool back to the pooled input's size
+    # (odd sizes: output_shape restores the row and column the pool dropped)
+    w = rand(5, 5, 3, 3)
+    nodes = [helper.make_node("MaxPool", ["x"], ["p", "idx"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("MaxUnpool", ["c", "idx", "shape"], ["y"], kernel_shape=[2, 2], strides=[2, 2])]
+    x_shape = (2, 5, 9, 7) if const_shape else ("n", 5, "h", "w")
+    model = make(nodes, {"x": (F, x_shape)}, {"y": (F, None)}, {"w": w}, opset=11)
+    session = pocketml.Session(pocketml.convert(model))
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in [(2, 5, 9, 7)] if const_shape else [(2, 5, 9, 7), (1, 5, 6, 11), (3, 5, 5, 5)]:
+        x = rand(*shape)
+        np.testing.assert_allclose(session.run({"x": x})["y"], oracle.run(None, {"x": x})[0], rtol=1e-4, atol=1e-5)
+
+
+def test_max_unpool_rejects():
+    feeds = {"x": rand(1, 2, 2, 2), "i": np.zeros((1, 2, 2, 2), np.int64),
+             "output_shape": np.array([1, 2, 3, 3], np.int64)}
+    small_shape = make([helper.make_node("MaxUnpool", ["x", "i", "s"], ["y"], name="mu", kernel_shape=[2, 2],
+                                         strides=[2, 2])],
+                       {"x": (F, (1, 2, 2, 2)), "i": (I64, (1, 2, 2, 2))}, {"y": (F, None)},
+                       {"s": feeds["output_shape"]}, opset=11)
+    with pytest.raises(pocketml.PocketMLError, match=r"'mu'.*output_shape \[1, 2, 3, 3\] must be .*at least"):
+        pocketml.convert(small_shape)
+    del feeds["output_shape"]
+    session = pocketml.Session(pocketml.convert(model_of("MaxUnpool", feeds, {"kernel_shape": [2, 2], "strides": [2, 2]},
+                                                         opset=11)))
+    with pytest.raises(pocketml.PocketMLError, match=r"MaxUnpool.*indices value 32 .* is outside \[0, 32\)"):
+        session.run({**feeds, "i": np.full((1, 2, 2, 2), 32, np.int64)})

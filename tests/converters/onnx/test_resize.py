@@ -434,3 +434,74 @@ def test_affine_grid_rejects_bad_size_at_run_time(theta_n, size, message):
     session = pocketml.Session(pocketml.convert(_affine_model(TensorProto.FLOAT, 4, 0)))
     with pytest.raises(pocketml.PocketMLError, match=message):
         session.run({"theta": rand(theta_n, 2, 3), "size": i64(*size)})
+
+
+# ---- RoiAlign: the C runtime against onnxruntime (float32; float16 as its float32 result rounded once) -------
+def _roi_feeds(n, c, h, w, r, scale, dtype=np.float32):
+    """r rois over a batch of n: several per image, some partly outside, one reversed, one tiny."""
+    rng = np.random.default_rng(r)
+    lo = rng.uniform(-2, [w / scale, h / scale], size=(r, 2))
+    hi = lo + rng.uniform(0.3, [w / scale, h / scale], size=(r, 2))
+    rois = np.concatenate([lo, hi], axis=1).astype(np.float32)
+    rois[0] = rois[0, [2, 3, 0, 1]]
+    rois[-1, 2:] = rois[-1, :2] + 0.05
+    return {"x": rand(n, c, h, w, low=-2, high=2).astype(dtype), "rois": rois.astype(dtype),
+            "batch_indices": np.arange(r, dtype=np.int64) % n}
+
+
+@pytest.mark.parametrize("opset,coords", [(10, None), (16, "half_pixel"), (16, "output_half_pixel"), (22, None)])
+@pytest.mark.parametrize("mode", ["avg", "max"])
+@pytest.mark.parametrize("ratio,scale", [(0, 1.0), (2, 0.5), (1, 0.25)])
+@pytest.mark.parametrize("n,c,h,w,r,oh,ow", [(2, 3, 11, 9, 5, 3, 4), (1, 13, 5, 7, 3, 7, 2), (3, 129, 6, 5, 4, 2, 2)])
+def test_roi_align(opset, coords, mode, ratio, scale, n, c, h, w, r, oh, ow):
+    feeds = _roi_feeds(n, c, h, w, r, scale)
+    attrs = {"mode": mode, "sampling_ratio": ratio, "spatial_scale": scale, "output_height": oh, "output_width": ow}
+    if coords:
+        attrs["coordinate_transformation_mode"] = coords
+    check_runtime(model_of("RoiAlign", feeds, attrs, opset=opset), feeds)
+
+
+def test_roi_align_float16_rounds_once():
+    # onnxruntime has no float16 RoiAlign: its float32 result on the same values, rounded to float16
+    feeds = _roi_feeds(2, 5, 8, 9, 6, 0.5, np.float16)
+    attrs = {"mode": "avg", "spatial_scale": 0.5, "output_height": 3, "output_width": 3}
+    want = oracle(model_of("RoiAlign", {k: v.astype(np.float32) if v.dtype == np.float16 else v
+                                        for k, v in feeds.items()}, attrs, opset=16),
+                  {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in feeds.items()})[0]
+    got = pocketml.Session(pocketml.convert(model_of("RoiAlign", feeds, attrs, opset=16))).run(feeds)["y0"]
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float16).astype(np.float32), rtol=2e-3, atol=1e-3)
+
+
+def test_roi_align_symbolic_roi_count_after_conv():
+    # a Mask R-CNN style head: conv features, proposals fed at run time in any number (zero included)
+    wconv = rand(6, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["f"], pads=[1, 1, 1, 1]),
+             helper.make_node("RoiAlign", ["f", "rois", "batch"], ["y"], output_height=3, output_width=2,
+                              sampling_ratio=2, spatial_scale=0.5)]
+    graph = helper.make_graph(nodes, "head", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 10, 12]),
+                                              helper.make_tensor_value_info("rois", TensorProto.FLOAT, ["r", 4]),
+                                              helper.make_tensor_value_info("batch", TensorProto.INT64, ["r"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(wconv, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
+    feeds = []
+    for r in (4, 1, 7, 0):
+        f = _roi_feeds(2, 3, 10, 12, max(r, 1), 0.5)
+        feeds.append({"x": f["x"], "rois": f["rois"][:r] * 2, "batch": f["batch_indices"][:r]})
+    _against_onnxruntime(model, feeds)
+
+
+@pytest.mark.parametrize("attrs,message", [({"mode": "min"}, "mode='min'"),
+                                           ({"coordinate_transformation_mode": "align_corners"}, "align_corners")])
+def test_roi_align_rejects(attrs, message):
+    feeds = _roi_feeds(1, 2, 4, 4, 2, 1.0)
+    with pytest.raises(pocketml.PocketMLError, match=message):
+        pocketml.convert(model_of("RoiAlign", feeds, attrs, opset=16))
+
+
+def test_roi_align_batch_index_out_of_range_is_a_run_time_error():
+    feeds = _roi_feeds(2, 2, 4, 4, 3, 1.0)
+    session = pocketml.Session(pocketml.convert(model_of("RoiAlign", feeds, {}, opset=16)))
+    with pytest.raises(pocketml.PocketMLError, match=r"RoiAlign.*batch_indices\[1\] = 2 is outside \[0, 2\)"):
+        session.run({**feeds, "batch_indices": i64(0, 2, 1)})

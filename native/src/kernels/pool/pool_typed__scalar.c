@@ -6,15 +6,20 @@
  * NaN wins as in the float32 kernels. The average and the Lp norm share one sum-pool
  * template: the average sums in V (float32 for float16), divides by the window's count
  * (pml_pool_avg_count's rule) and rounds once; LpPool sums |x|^p in float32 and takes
- * the 1/p-th power, rounding once.
+ * the 1/p-th power, rounding once. MaxPool's Indices output comes from the same max template;
+ * MaxUnpool's scatter moves elements by size.
  * infer guarantees every window has at least one real tap.
  */
 #include <math.h>
 
 #include "kernels/pool/pool_typed.h"
 
+/* The max pool with, when idx is not NULL, the position of each maximum as its flat index into the
+ * NCHW input (pml_pool_index): the first maximum of the window in row-major tap order, or its first
+ * NaN, which is also the value stored. */
 #define PML_MAXPOOL(NAME, T, V, LOAD)                                                                                \
-    static void NAME##_maxpool(const pml_pool_geom *g, const void *xv, void *yv, int64_t row0, int64_t row1) {      \
+    static void NAME##_maxpool_idx(const pml_pool_geom *g, const void *xv, void *yv, int64_t *idx, int64_t row0,    \
+                                   int64_t row1) {                                                                  \
         const T *x = (const T *)xv;                                                                                   \
         T *y = (T *)yv;                                                                                               \
         for (int64_t row = row0; row < row1; row++) {                                                                 \
@@ -27,6 +32,7 @@
                 for (int64_t c = 0; c < g->c; c++) {                                                                  \
                     T best = 0;                                                                                       \
                     V bv = 0;                                                                                         \
+                    int64_t bh = 0, bw = 0;                                                                           \
                     int first = 1;                                                                                    \
                     for (int64_t kh = kh0; kh < kh1; kh++) {                                                          \
                         const int64_t ih = oh * g->sh - g->pt + kh * g->dh;                                           \
@@ -34,13 +40,17 @@
                             const int64_t iw = ow * g->sw - g->pl + kw * g->dw;                                       \
                             const T t = x[((n * g->h + ih) * g->w + iw) * g->c + c];                                  \
                             const V v = LOAD(t);                                                                      \
-                            if (first || v > bv || (v != v && bv == bv)) best = t, bv = v, first = 0;                 \
+                            if (first || v > bv || (v != v && bv == bv)) best = t, bv = v, bh = ih, bw = iw, first = 0; \
                         }                                                                                             \
                     }                                                                                                 \
                     y[(row * g->ow + ow) * g->c + c] = best;                                                          \
+                    if (idx) idx[(row * g->ow + ow) * g->c + c] = pml_pool_index(g, n, c, bh, bw);                    \
                 }                                                                                                     \
             }                                                                                                         \
         }                                                                                                             \
+    }                                                                                                                 \
+    static void NAME##_maxpool(const pml_pool_geom *g, const void *xv, void *yv, int64_t row0, int64_t row1) {      \
+        NAME##_maxpool_idx(g, xv, yv, NULL, row0, row1);                                                              \
     }
 
 /* the sum pools: y = FINISH(sum of TERM(v) over the window's real taps, count), v = LOAD(x);
@@ -100,7 +110,17 @@ PML_AVGPOOL(f16, uint16_t, float, PML_LOAD_F16, PML_STORE_F16)
 PML_LPPOOL(f32, float, PML_ID, PML_ID)
 PML_LPPOOL(f16, uint16_t, PML_LOAD_F16, PML_STORE_F16)
 
-const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool, f32_lppool};
-const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool, f16_lppool};
-const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL, NULL};
-const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL, NULL};
+/* MaxUnpool: data movement by element size */
+#define PML_MAXUNPOOL(NAME, T)                                                                                       \
+    static void NAME##_maxunpool(const void *xv, const int64_t *idx, int64_t n, void *yv) {                         \
+        const T *x = (const T *)xv;                                                                                   \
+        T *y = (T *)yv;                                                                                               \
+        for (int64_t k = 0; k < n; k++) y[idx[k]] = x[k];                                                             \
+    }
+PML_MAXUNPOOL(x32, uint32_t)
+PML_MAXUNPOOL(x16, uint16_t)
+
+const pml_pool_typed pml_f32_pool_typed__scalar = {f32_maxpool, f32_avgpool, f32_lppool, f32_maxpool_idx, x32_maxunpool};
+const pml_pool_typed pml_f16_pool_typed__scalar = {f16_maxpool, f16_avgpool, f16_lppool, f16_maxpool_idx, x16_maxunpool};
+const pml_pool_typed pml_s8_pool_typed__scalar = {s8_maxpool, NULL, NULL, s8_maxpool_idx, NULL};
+const pml_pool_typed pml_u8_pool_typed__scalar = {u8_maxpool, NULL, NULL, u8_maxpool_idx, NULL};

@@ -8,7 +8,7 @@
  * are contiguous in x and y: the channel loop is a chain of axpy's into a float32
  * accumulator (float16 rounds once when stored). Coordinate and weight arithmetic
  * is float32 in onnxruntime's order, so results match it to rounding. The resize
- * family's tables (with affine_grid_typed__scalar.c's kernels) are defined here.
+ * family's tables (with affine_grid_typed__scalar.c's and roi_align_typed__scalar.c's kernels) are defined here.
  */
 #include <math.h>
 
@@ -186,10 +186,12 @@ PML_GRID_NEAREST(x64, uint64_t, f16, uint16_t)
 
 const pml_resize_typed pml_f32_resize_typed__scalar = {
     .grid_sample = {pml_f32_grid_sample_f32__scalar, pml_f32_grid_sample_f16__scalar},
-    .affine_grid = pml_f32_affine_grid__scalar};
+    .affine_grid = pml_f32_affine_grid__scalar,
+    .roi_align = pml_f32_roi_align__scalar};
 const pml_resize_typed pml_f16_resize_typed__scalar = {
     .grid_sample = {pml_f16_grid_sample_f32__scalar, pml_f16_grid_sample_f16__scalar},
-    .affine_grid = pml_f16_affine_grid__scalar};
+    .affine_grid = pml_f16_affine_grid__scalar,
+    .roi_align = pml_f16_roi_align__scalar};
 /* nearest GridSample only (AffineGrid is float32/float16) */
 const pml_resize_typed pml_x8_resize_typed__scalar = {
     .grid_sample = {pml_x8_grid_sample_f32__scalar, pml_x8_grid_sample_f16__scalar}};

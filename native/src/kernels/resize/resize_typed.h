@@ -44,9 +44,26 @@ typedef struct pml_affine_grid_params {
 typedef void (*pml_affine_grid_fn)(const pml_affine_grid_params *p, const void *theta, void *grid, int64_t r0,
                                    int64_t r1);
 
+/* RoiAlign, channels last: x [N, H, W, C], rois [R, 4] (x1, y1, x2, y2), batch_indices [R]
+ * (checked in [0, N) by the op), y [R, OH, OW, C]; semantics in src/pocketml/ops/grid.py. */
+#define PML_ROI_MAX_GRID 1024 /* adaptive samples per bin axis are clamped to this */
+typedef struct pml_roi_align_params {
+    int64_t h, w, c;        /* x's H, W, C */
+    int64_t oh, ow;         /* output_height, output_width, >= 1 */
+    int64_t sampling_ratio; /* samples per bin axis; 0: ceil(bin size), at most PML_ROI_MAX_GRID */
+    float spatial_scale;
+    int max_mode;           /* 0 avg, 1 max */
+    int half_pixel;         /* 1 half_pixel, 0 output_half_pixel */
+} pml_roi_align_params;
+
+/* Output rows [r0, r1) of the flattened [R * OH] rows. */
+typedef void (*pml_roi_align_fn)(const pml_roi_align_params *p, const void *x, const void *rois,
+                                 const int64_t *batch_indices, void *y, int64_t r0, int64_t r1);
+
 typedef struct pml_resize_typed {
     pml_grid_sample_fn grid_sample[2]; /* index: the grid's dtype, 0 float32, 1 float16 */
     pml_affine_grid_fn affine_grid;
+    pml_roi_align_fn roi_align;        /* float32 and float16 */
 } pml_resize_typed;
 
 extern const pml_resize_typed pml_f32_resize_typed__scalar, pml_f16_resize_typed__scalar,

@@ -16,4 +16,10 @@
 void pml_f32_affine_grid__scalar(const pml_affine_grid_params *p, const void *theta, void *grid, int64_t r0, int64_t r1);
 void pml_f16_affine_grid__scalar(const pml_affine_grid_params *p, const void *theta, void *grid, int64_t r0, int64_t r1);
 
+/* RoiAlign kernels (roi_align_typed__scalar.c). */
+void pml_f32_roi_align__scalar(const pml_roi_align_params *p, const void *x, const void *rois, const int64_t *batch,
+                               void *y, int64_t r0, int64_t r1);
+void pml_f16_roi_align__scalar(const pml_roi_align_params *p, const void *x, const void *rois, const int64_t *batch,
+                               void *y, int64_t r0, int64_t r1);
+
 #endif /* PML_KERNELS_RESIZE_TYPED_IO_H */
