@@ -36,6 +36,8 @@ dict (``traversal_order``, ``block_map``, ``dim_metadata``: a list of
 then the stored values (1-D). ``csr_sparsity(dense)`` encodes a 2-D matrix.
 A fifth element (the fourth may be None) gives ``QuantizationParameters`` as a
 dict: ``scale`` (list), ``zero_point`` (list, default zeros), ``quantized_dimension``.
+Tensors named in ``variables`` are written with ``is_variable`` (the recurrent
+state of the sequence LSTMs/RNNs: no buffer, LiteRT zeroes them).
 
 ``opcode_style`` chooses how operator codes are written:
 
@@ -117,6 +119,11 @@ OPTIONS_TABLE = {
     "SHAPE": "ShapeOptions",
     "CUMSUM": "CumsumOptions",
     "ONE_HOT": "OneHotOptions",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
+    "BIDIRECTIONAL_SEQUENCE_LSTM": "BidirectionalSequenceLSTMOptions",
+    "UNIDIRECTIONAL_SEQUENCE_RNN": "SequenceRNNOptions",
+    "RFFT2D": "Rfft2dOptions",
+    "SEGMENT_SUM": "SegmentSumOptions",
 }
 
 # operator-code versions LiteRT needs (it has no kernel registered for version 1 of these)
@@ -273,7 +280,7 @@ def op_code(name: str) -> int:
 def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outputs: Sequence[str],
                 opcode_style: str = "both", description: str = "pocketml test model",
                 subgraph_name: str = "main", version: int = 3, signature: Optional[tuple] = None,
-                metadata: Optional[dict] = None) -> bytes:
+                metadata: Optional[dict] = None, variables: Sequence[str] = ()) -> bytes:
     """Serialize a one-subgraph float model; see the module docstring.
 
     ops: [(builtin_op_name, input_names, output_names, options_dict_or_None)]; an
@@ -341,6 +348,8 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
             tflite.TensorAddSparsity(b, sp_off)
         if q_off is not None:
             tflite.TensorAddQuantization(b, q_off)
+        if n in variables:
+            tflite.TensorAddIsVariable(b, True)
         tensor_offsets.append(tflite.TensorEnd(b))
 
     # operator codes (one per distinct op) and operators
