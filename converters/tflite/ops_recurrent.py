@@ -194,3 +194,47 @@ def unidirectional_lstm(ctx: Context, op) -> None:
     y, _ = lstm_direction(ctx, x, 1, (18, 19), _fused_act(ctx, o.FusedActivationFunction()), _clips(ctx, o),
                           False, "")
     _emit_output(ctx, y, time_major)
+
+
+@handler("BIDIRECTIONAL_SEQUENCE_LSTM")
+def bidirectional_lstm(ctx: Context, op) -> None:
+    """Two IR LSTMs (forward on inputs 1-17, reverse on 18-34; states 35-38); merge_outputs
+    concatenates their outputs along the last axis (forward first), else outputs 0 and 1."""
+    o = ctx.options(tflite.BidirectionalSequenceLSTMOptions)
+    _refuse_present(ctx, 39, "aux_input", "auxiliary inputs are not supported")
+    for k in range(40, 48):
+        _refuse_present(ctx, k, "aux input weights", "auxiliary inputs are not supported")
+    time_major = bool(o.TimeMajor())
+    x = _time_major_seq(ctx, time_major)
+    act, clip = _fused_act(ctx, o.FusedActivationFunction()), _clips(ctx, o)
+    fw, _ = lstm_direction(ctx, x, 1, (35, 36), act, clip, False, "fw_")
+    bw, _ = lstm_direction(ctx, x, 18, (37, 38), act, clip, True, "bw_")
+    if o.MergeOutputs():
+        both = ctx.emit("Concat", [fw, bw], attrs={"axis": 2}, hint="merged")
+        _emit_output(ctx, both, time_major)
+        return
+    _emit_output(ctx, fw, time_major, 0)
+    _emit_output(ctx, bw, time_major, 1)
+
+
+@handler("UNIDIRECTIONAL_SEQUENCE_RNN")
+def unidirectional_rnn(ctx: Context, op) -> None:
+    """IR RNN: h = act(W x + R h + b) with input 1 W [hidden, input], 2 R, 3 b, 4 the state."""
+    o = ctx.options(tflite.SequenceRNNOptions)
+    time_major = bool(o.TimeMajor())
+    x = _time_major_seq(ctx, time_major)
+    isz = ctx.shape(x)[2]
+    hidden = ctx.shape(ctx.input(1))[0]
+    w = _matrix(ctx, 1, hidden, isz, "input_weights")
+    r = _matrix(ctx, 2, hidden, hidden, "recurrent_weights")
+    b = _vec(ctx, 3, hidden, "bias")
+    W = ctx.reshape(w, [1, hidden, isz], hint="W")
+    R = ctx.reshape(r, [1, hidden, hidden], hint="R")
+    B = _stack(ctx, [b, ctx.add_const(np.zeros(hidden, np.float32), "Rb")], [1, 2 * hidden], "B")
+    h0 = _state_3d(ctx, _state(ctx, 4, "hidden_state"), hidden, "h0")
+    code, alpha, beta = _fused_act(ctx, o.FusedActivationFunction(), _RNN_ACTS)
+    attrs = {"hidden_size": int(hidden), "activations": [code], "activation_alpha": [alpha],
+             "activation_beta": [beta]}
+    y = ctx.emit_outputs("RNN", [x, W, R, B, "", h0], [ctx.new_name("Y"), ctx.new_name("Y_h")], attrs,
+                         hint="rnn")[0]
+    _emit_output(ctx, _to_sequence(ctx, y, hidden, "seq"), time_major)

@@ -10,34 +10,35 @@ import pytest
 from pocketml.errors import UnsupportedOpError
 
 from .tflite_builder import build_model
+from .test_builder import run_litert
 from .test_ops import case_adders, litert_tests
 
 CASES = []
 add, add_op = case_adders(CASES)
-OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM""".split()
+OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM BIDIRECTIONAL_SEQUENCE_LSTM UNIDIRECTIONAL_SEQUENCE_RNN""".split()
 RNG = np.random.default_rng(31)
 F32 = "float32"
 
 
-def _w(*shape, scale=0.5):
-    return (RNG.standard_normal(shape) * scale).astype(np.float32)
+def _w(*shape, scale=0.5, rng=None):
+    return ((rng or RNG).standard_normal(shape) * scale).astype(np.float32)
 
 
-def _seq(seq, batch, isz, time_major):
-    return _w(seq, batch, isz, scale=1.0) if time_major else _w(batch, seq, isz, scale=1.0)
+def _seq(seq, batch, isz, time_major, rng=None):
+    return _w(seq, batch, isz, scale=1.0, rng=rng) if time_major else _w(batch, seq, isz, scale=1.0, rng=rng)
 
 
-def _lstm_group(prefix: str, isz: int, hidden: int, peephole: bool, bias: bool = True) -> dict:
+def _lstm_group(prefix: str, isz: int, hidden: int, peephole: bool, rng=None) -> dict:
     """The 17 per-direction LSTM inputs (name -> array or None), in TFLite order."""
     g = {}
     for gate in "ifco":
-        g[f"{prefix}w_{gate}"] = _w(hidden, isz)
+        g[f"{prefix}w_{gate}"] = _w(hidden, isz, rng=rng)
     for gate in "ifco":
-        g[f"{prefix}r_{gate}"] = _w(hidden, hidden)
+        g[f"{prefix}r_{gate}"] = _w(hidden, hidden, rng=rng)
     for gate in "ifo":
-        g[f"{prefix}p_{gate}"] = _w(hidden) if peephole else None
+        g[f"{prefix}p_{gate}"] = _w(hidden, rng=rng) if peephole else None
     for gate in "ifco":
-        g[f"{prefix}b_{gate}"] = _w(hidden) if bias or gate == "f" else None
+        g[f"{prefix}b_{gate}"] = _w(hidden, rng=rng)
     g[f"{prefix}proj_w"] = None
     g[f"{prefix}proj_b"] = None
     return g
@@ -62,10 +63,10 @@ def _model(op: str, x: np.ndarray, groups: list, states: list, outs: dict, optio
                        variables=[n for n, _ in states])
 
 
-def lstm_model(seq, batch, isz, hidden, time_major=True, peephole=False, act="TANH", cell_clip=0.0, bias=True):
+def lstm_model(seq, batch, isz, hidden, time_major=True, peephole=False, act="TANH", cell_clip=0.0):
     x = _seq(seq, batch, isz, time_major)
     out = (seq, batch, hidden) if time_major else (batch, seq, hidden)
-    data = _model("UNIDIRECTIONAL_SEQUENCE_LSTM", x, [_lstm_group("", isz, hidden, peephole, bias)],
+    data = _model("UNIDIRECTIONAL_SEQUENCE_LSTM", x, [_lstm_group("", isz, hidden, peephole)],
                   [("h", (batch, hidden)), ("c", (batch, hidden))], {"y": out},
                   {"fused_activation_function": act, "cell_clip": cell_clip, "time_major": time_major},
                   tail=["", "", "", ""])
@@ -83,12 +84,93 @@ for seq, batch, isz, hidden, tm, peep, act, clip in (
         f"-clip{clip}", data, [x])
 
 
+
+# ---- BIDIRECTIONAL_SEQUENCE_LSTM: two directions, merged along the last axis or two outputs ---------
+def bilstm_model(seq, batch, isz, hidden, time_major, merge, peephole=False, act="TANH", cell_clip=0.0, seed=None):
+    """The model and its input; the same seed gives the same weights and input."""
+    rng = np.random.default_rng(seed) if seed is not None else RNG
+    x = _seq(seq, batch, isz, time_major, rng)
+    lead = (seq, batch) if time_major else (batch, seq)
+    outs = {"y": lead + (2 * hidden,)} if merge else {"y_fw": lead + (hidden,), "y_bw": lead + (hidden,)}
+    states = [("fw_h", (batch, hidden)), ("fw_c", (batch, hidden)), ("bw_h", (batch, hidden)),
+              ("bw_c", (batch, hidden))]
+    data = _model("BIDIRECTIONAL_SEQUENCE_LSTM", x,
+                  [_lstm_group("fw_", isz, hidden, peephole, rng), _lstm_group("bw_", isz, hidden, peephole, rng)],
+                  states,
+                  outs, {"fused_activation_function": act, "cell_clip": cell_clip, "merge_outputs": merge,
+                         "time_major": time_major}, tail=[""] * 9)
+    return data, x
+
+
+for seq, batch, isz, hidden, tm, merge, peep, act, clip in (
+        (5, 2, 3, 4, True, True, False, "TANH", 0.0), (4, 3, 5, 7, True, True, True, "TANH", 0.5),
+        (6, 1, 4, 5, True, False, True, "RELU", 0.0), (3, 4, 2, 3, False, False, False, "TANH", 0.0),
+        (4, 3, 5, 7, False, False, True, "TANH", 0.5)):
+    data, x = bilstm_model(seq, batch, isz, hidden, tm, merge, peep, act, clip)
+    add(f"bi_lstm-s{seq}b{batch}i{isz}h{hidden}-{'tm' if tm else 'bm'}-{'merged' if merge else 'split'}"
+        f"-{'peep' if peep else 'nopeep'}-{act}-clip{clip}", data, [x])
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 7), (4, 2, 5, 7), (3, 1, 2, 3)])
+def test_bilstm_batch_major_merged(tmp_path, shape):
+    """Batch-major with merge_outputs: LiteRT's merged output reads uninitialized memory there (its
+    values change from run to run), so the oracle is LiteRT's two split outputs of the same model,
+    concatenated."""
+    split, x = bilstm_model(*shape, False, False, True, "TANH", 0.3, seed=7)
+    merged, x2 = bilstm_model(*shape, False, True, True, "TANH", 0.3, seed=7)
+    assert np.array_equal(x, x2)
+    want = np.concatenate(run_litert(split, [x]), axis=-1)
+    session = _session(merged, tmp_path)
+    got = session.run({session.inputs[0].name: x})[session.outputs[0].name]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+# ---- UNIDIRECTIONAL_SEQUENCE_RNN ------------------------------------------------------------------
+def rnn_model(seq, batch, isz, hidden, time_major, act):
+    x = _seq(seq, batch, isz, time_major)
+    group = {"w": _w(hidden, isz), "r": _w(hidden, hidden), "b": _w(hidden)}
+    out = (seq, batch, hidden) if time_major else (batch, seq, hidden)
+    data = _model("UNIDIRECTIONAL_SEQUENCE_RNN", x, [group], [("h", (batch, hidden))], {"y": out},
+                  {"fused_activation_function": act, "time_major": time_major})
+    return data, x
+
+
+def np_rnn(x, w, r, b, act, time_major):
+    """h_t = act(W x_t + R h_{t-1} + b), zero initial state."""
+    xs = x if time_major else x.transpose(1, 0, 2)
+    h, ys = np.zeros((xs.shape[1], w.shape[0]), np.float32), []
+    for t in range(xs.shape[0]):
+        h = act(xs[t] @ w.T + h @ r.T + b)
+        ys.append(h)
+    y = np.stack(ys).astype(np.float32)
+    return y if time_major else y.transpose(1, 0, 2)
+
+
+for seq, batch, isz, hidden, tm, act in ((5, 1, 3, 4, True, "TANH"), (4, 3, 5, 7, False, "RELU"),
+                                         (6, 2, 4, 9, True, "NONE"), (2, 5, 1, 1, False, "TANH")):
+    data, x = rnn_model(seq, batch, isz, hidden, tm, act)
+    add(f"uni_rnn-s{seq}b{batch}i{isz}h{hidden}-{'tm' if tm else 'bm'}-{act}", data, [x])
+# one case pins LiteRT's semantics (weight layout, activation, batch-major order) with numpy
+_rx = _seq(4, 3, 2, False)
+_rw, _rr, _rb = _w(5, 2), _w(5, 5), _w(5)
+add("uni_rnn-numpy-bm-TANH",
+    _model("UNIDIRECTIONAL_SEQUENCE_RNN", _rx, [{"w": _rw, "r": _rr, "b": _rb}], [("h", (3, 5))], {"y": (3, 4, 5)},
+           {"fused_activation_function": "TANH", "time_major": False}),
+    [_rx], np_rnn(_rx, _rw, _rr, _rb, np.tanh, False))
+
+
 def _convert(data: bytes, tmp_path):
     import pocketml
 
     path = tmp_path / "model.tflite"
     path.write_bytes(data)
     return pocketml.convert(path)
+
+
+def _session(data: bytes, tmp_path):
+    import pocketml
+
+    return pocketml.Session(_convert(data, tmp_path))
 
 
 def test_lstm_refusals(tmp_path):
