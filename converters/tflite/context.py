@@ -56,6 +56,9 @@ class Context:
         self.op: Optional[OpInfo] = None
         self.names: dict = {}  # tensor index -> IR value name
         self.node_names: set = set()
+        # IR values standing for TFLite complex64 tensors: real [..., 2] (re, im), as the IR's DFT
+        # writes them; only the ops that turn them back into real tensors may read them
+        self.complex_values: set = set()
 
     # ---- errors -------------------------------------------------------------------
     def where(self) -> str:

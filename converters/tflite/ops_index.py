@@ -5,7 +5,12 @@ table; an int8/uint8 table read into float32 is dequantized by its scale per
 row, as LiteRT's hybrid kernel), SCATTER_ND (ScatterND with reduction add into
 zeros of the given shape: TFLite sums duplicate indices), ONE_HOT
 (Where-guarded negative indices, values [off, on]), RANGE (constant bounds
-folded as LiteRT computes them) and CUMSUM. A parameter that is computed at
+folded as LiteRT computes them), CUMSUM and SEGMENT_SUM (ScatterND with
+reduction add of the data rows into zeros of max(segment_ids) + 1 rows; LiteRT
+takes ids starting at 0 and stepping by 0 or 1, checked when they are constant,
+and the sum is the same for any ids in range when they are not; with
+segment ids computed at run time that row count is computed too, feeding
+Expand's shape: the session plans for each ids value). A parameter that is computed at
 run time (the depth, the shape of SCATTER_ND, the CUMSUM axis, RANGE's
 bounds) is passed as the IR op's input; a constant one becomes an attribute.
 """
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import tflite
+
+from pocketml.dtypes import dtype_code
 
 from .context import Context, handler
 from .ops_shape import expand_to
@@ -190,3 +197,25 @@ def cumsum(ctx: Context, op) -> None:
         ctx.emit("CumSum", [ctx.input(0)], ctx.out(0), {"axis": axis, **flags})
     else:
         ctx.emit("CumSum", [ctx.input(0), axis_in], ctx.out(0), flags)
+
+
+@handler("SEGMENT_SUM")
+def segment_sum(ctx: Context, op) -> None:
+    data, ids = ctx.input(0), ctx.input(1)
+    ds, ts = ctx.shape(data), ctx.shape(ids)
+    if len(ds) < 1 or len(ts) != 1:
+        raise ctx.error(f"data must have rank >= 1 and segment_ids be 1-D, got {list(ds)} and {list(ts)}")
+    const_ids = ctx.graph.values[ids].const
+    if const_ids is not None:
+        v = np.asarray(const_ids).reshape(-1)
+        if v.size == 0 or v[0] != 0 or np.any((np.diff(v) != 0) & (np.diff(v) != 1)):
+            raise ctx.error(f"segment_ids {v.tolist()} must start at 0 and step by 0 or 1 (as LiteRT checks)")
+    # rows = max(ids) + 1, then the data's trailing dims: the zeros the rows are summed into
+    top = ctx.emit("ReduceMax", [ids], attrs={"axes": [0], "keepdims": 1}, hint="max_id")
+    rows = ctx.emit("Add", [ctx.emit("Cast", [top], attrs={"to": dtype_code("int64")}, hint="max_id64"),
+                            ctx.add_const(np.array([1], np.int64), "one")], hint="rows")
+    rest = ctx.emit("Shape", [data], attrs={"start": 1}, hint="row_shape")
+    dims = ctx.emit("Concat", [rows, rest], attrs={"axis": 0}, hint="dims")
+    zeros = expand_to(ctx, ctx.add_const(np.zeros((), ctx.np_type(op.inputs[0])), "zero"), dims, hint="zeros")
+    idx = ctx.emit("Reshape", [ids], attrs={"shape": [-1, 1], "allowzero": 0}, hint="indices")
+    ctx.emit("ScatterND", [zeros, idx, data], ctx.out(0), {"reduction": 1})

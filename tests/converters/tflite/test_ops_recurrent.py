@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pocketml.errors import UnsupportedOpError
+from pocketml.errors import ConversionError, UnsupportedOpError
 
 from .tflite_builder import build_model
 from .test_builder import run_litert
@@ -15,7 +15,8 @@ from .test_ops import case_adders, litert_tests
 
 CASES = []
 add, add_op = case_adders(CASES)
-OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM BIDIRECTIONAL_SEQUENCE_LSTM UNIDIRECTIONAL_SEQUENCE_RNN""".split()
+OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM BIDIRECTIONAL_SEQUENCE_LSTM UNIDIRECTIONAL_SEQUENCE_RNN RFFT2D COMPLEX_ABS REAL
+IMAG SEGMENT_SUM""".split()
 RNG = np.random.default_rng(31)
 F32 = "float32"
 
@@ -44,10 +45,11 @@ def _lstm_group(prefix: str, isz: int, hidden: int, peephole: bool, rng=None) ->
     return g
 
 
-def _model(op: str, x: np.ndarray, groups: list, states: list, outs: dict, options: dict, tail: list = ()):
-    """op on graph input x, then the constant groups (name -> array or None for an absent input),
-    then the variable state tensors (name -> shape) and the extra inputs ``tail`` (absent)."""
-    tensors = {"x": (F32, x.shape, None)}
+def _model(op: str, x, groups: list, states: list, outs: dict, options: dict, tail: list = ()):
+    """op on graph input x (an array, or its shape), then the constant groups (name -> array or None
+    for an absent input), then the variable state tensors (name -> shape) and the extra inputs
+    ``tail`` (absent)."""
+    tensors = {"x": (F32, x if isinstance(x, tuple) else x.shape, None)}
     names = ["x"]
     for group in groups:
         for n, a in group.items():
@@ -159,6 +161,83 @@ add("uni_rnn-numpy-bm-TANH",
     [_rx], np_rnn(_rx, _rw, _rr, _rb, np.tanh, False))
 
 
+
+# ---- RFFT2D read through COMPLEX_ABS / REAL / IMAG ----------------------------------------------------
+def rfft2d_model(shape, fft, readers):
+    """RFFT2D on x with constant fft_length, its complex64 result read by each of ``readers``."""
+    out_shape = tuple(shape[:-2]) + (fft[0], fft[1] // 2 + 1)
+    tensors = {"x": (F32, shape, None), "fft": ("int32", (2,), np.array(fft, np.int32)),
+               "z": ("complex64", out_shape, None)}
+    ops = [("RFFT2D", ["x", "fft"], ["z"], None)]
+    for r in readers:
+        tensors[r.lower()] = (F32, out_shape, None)
+        ops.append((r, ["z"], [r.lower()], None))
+    return build_model(ops, tensors, ["x"], [r.lower() for r in readers])
+
+
+for shape, fft, readers in (((4, 8), (4, 8), ("COMPLEX_ABS",)), ((2, 5, 6), (8, 4), ("COMPLEX_ABS",)),
+                            ((3, 2, 16, 3), (16, 2), ("REAL", "IMAG")), ((1, 7, 9), (4, 16), ("REAL", "IMAG",
+                                                                                              "COMPLEX_ABS"))):
+    x = _w(*shape, scale=1.0)
+    want = np.fft.rfft2(x, s=fft)  # numpy pads and crops the last two axes to fft as TFLite does
+    expected = np.abs(want).astype(np.float32) if readers == ("COMPLEX_ABS",) else None
+    add(f"rfft2d-{'x'.join(map(str, shape))}-fft{fft[0]}x{fft[1]}-{'+'.join(readers)}",
+        rfft2d_model(shape, fft, readers), [x], expected, 1e-4)
+
+
+def test_rfft2d_complex_output_refused(tmp_path):
+    """A complex64 result that leaves the graph, or feeds another op, has no pocketml dtype."""
+    tensors = {"x": (F32, (4, 4), None), "fft": ("int32", (2,), np.array([4, 4], np.int32)),
+               "z": ("complex64", (4, 3), None)}
+    data = build_model([("RFFT2D", ["x", "fft"], ["z"], None)], tensors, ["x"], ["z"])
+    with pytest.raises(UnsupportedOpError, match="graph output"):
+        _convert(data, tmp_path)
+    tensors["y"] = ("complex64", (4, 3), None)
+    data = build_model([("RFFT2D", ["x", "fft"], ["z"], None), ("SQUARE", ["z"], ["y"], None)], tensors, ["x"], ["y"])
+    with pytest.raises(UnsupportedOpError, match="SQUARE"):
+        _convert(data, tmp_path)
+
+
+# ---- SEGMENT_SUM: constant ids (rows = max id + 1) and ids fed at run time ------------------------
+def np_segment_sum(data, ids):
+    out = np.zeros((int(ids.max()) + 1,) + data.shape[1:], data.dtype)
+    np.add.at(out, ids, data)
+    return out
+
+
+# LiteRT takes ids that start at 0 and step by 0 or 1
+for dt, shape, ids in (("float32", (6, 3), [0, 0, 1, 2, 2, 2]), ("int32", (5,), [0, 1, 1, 2, 3]),
+                       ("float32", (4, 2, 3), [0, 1, 1, 1]), ("int32", (3, 4), [0, 0, 0])):
+    data = (RNG.integers(-9, 10, size=shape)).astype(dt) if dt == "int32" else _w(*shape, scale=1.0)
+    ids = np.array(ids, np.int32)
+    want = np_segment_sum(data, ids)
+    add(f"segment_sum-{dt}-{'x'.join(map(str, shape))}-const_ids",
+        build_model([("SEGMENT_SUM", ["data", "ids"], ["y"], None)],
+                    {"data": (dt, shape, None), "ids": ("int32", ids.shape, ids), "y": (dt, want.shape, None)},
+                    ["data"], ["y"]), [data], want)
+
+
+def test_segment_sum_run_time_ids(tmp_path):
+    """Ids fed at run time: the row count follows each value, in one session (LiteRT resizes its
+    output the same way); constant ids outside LiteRT's rule are refused at conversion."""
+    model = build_model([("SEGMENT_SUM", ["data", "ids"], ["y"], None)],
+                        {"data": (F32, (4, 3), None), "ids": ("int32", (4,), None), "y": (F32, (1, 3), None)},
+                        ["data", "ids"], ["y"])
+    session = _session(model, tmp_path)
+    for ids in ([0, 1, 1, 2], [0, 0, 0, 0], [0, 1, 2, 3], [0, 1, 1, 2], [0, 0, 1, 1]):
+        data, ids = _w(4, 3, scale=1.0), np.array(ids, np.int32)
+        want = run_litert(model, [data, ids])[0]
+        np.testing.assert_allclose(want, np_segment_sum(data, ids), rtol=1e-6, atol=1e-6)
+        got = session.run({session.inputs[0].name: data, session.inputs[1].name: ids})[session.outputs[0].name]
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    ids = np.array([0, 2, 2], np.int32)
+    bad = build_model([("SEGMENT_SUM", ["data", "ids"], ["y"], None)],
+                      {"data": (F32, (3, 2), None), "ids": ("int32", (3,), ids), "y": (F32, (3, 2), None)},
+                      ["data"], ["y"])
+    with pytest.raises(ConversionError, match="segment_ids"):
+        _convert(bad, tmp_path)
+
+
 def _convert(data: bytes, tmp_path):
     import pocketml
 
@@ -171,6 +250,24 @@ def _session(data: bytes, tmp_path):
     import pocketml
 
     return pocketml.Session(_convert(data, tmp_path))
+
+
+def test_lstm_dynamic_batch(tmp_path):
+    """A batch of -1 in shape_signature: one pocketml session serves every batch size, each checked
+    against LiteRT on the same weights with that batch written in."""
+    group = _lstm_group("", 4, 6, True)
+    opts = {"fused_activation_function": "TANH", "time_major": False, "cell_clip": 0.5}
+
+    def model(batch):
+        states = [("h", (max(batch, 1), 6)), ("c", (max(batch, 1), 6))]
+        return _model("UNIDIRECTIONAL_SEQUENCE_LSTM", (batch, 5, 4), [group], states, {"y": (batch, 5, 6)}, opts,
+                      tail=["", "", "", ""])
+    session = _session(model(-1), tmp_path)
+    assert isinstance(session.inputs[0].shape[0], str)
+    for batch in (3, 1, 2):
+        x = _seq(5, batch, 4, False)
+        got = session.run({session.inputs[0].name: x})[session.outputs[0].name]
+        np.testing.assert_allclose(got, run_litert(model(batch), [x])[0], rtol=1e-5, atol=1e-5)
 
 
 def test_lstm_refusals(tmp_path):
