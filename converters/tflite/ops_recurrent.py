@@ -54,8 +54,8 @@ _ROLE = {name: k for k, name in enumerate(_LSTM_ROLES)}
 def _fused_act(ctx: Context, code: int, table: dict = _ACTS) -> tuple:
     """(activation code, alpha, beta) of the IR recurrent op for a TFLite fused activation."""
     if code not in table:
-        raise ctx.unsupported(f"fused activation {_ACT_NAMES.get(code, code)} is not supported (see "
-                              "converters/tflite/ops_recurrent.py); supported: "
+        raise ctx.unsupported(f"fused activation {_ACT_NAMES.get(code, code)} is not supported (no IR recurrent "
+                              "activation computes what LiteRT does with it); supported: "
                               + ", ".join(_ACT_NAMES[k] for k in sorted(table)))
     name, alpha, beta = table[code]
     return RNN_ACTIVATIONS[name][0], alpha, beta
@@ -111,6 +111,14 @@ def _vec(ctx: Context, i: int, n: int, role: str) -> str:
     return v
 
 
+def _rows(ctx: Context, i: int, role: str) -> int:
+    """The hidden size: the row count of weight matrix input i."""
+    s = ctx.shape(ctx.input(i))
+    if len(s) != 2 or not isinstance(s[0], int) or s[0] < 1:
+        raise ctx.error(f"input {i} ({role}) must be a [units, n] matrix, got shape {list(s)}")
+    return s[0]
+
+
 def _matrix(ctx: Context, i: int, rows: int, cols: Optional[int], role: str) -> str:
     v = ctx.input(i)
     s = ctx.shape(v)
@@ -139,7 +147,7 @@ def lstm_direction(ctx: Context, x: str, first: int, states: tuple, act: tuple, 
         raise ctx.unsupported(f"input {first} (input_to_input_weights) is absent (CIFG, input gate = 1 - forget "
                               "gate): the IR LSTM couples the gates the other way (forget = 1 - input)")
     isz = ctx.shape(x)[2]
-    hidden = ctx.shape(ctx.input(first + _ROLE["input_to_forget_weights"]))[0]
+    hidden = _rows(ctx, first + _ROLE["input_to_forget_weights"], "input_to_forget_weights")
     w = [_matrix(ctx, first + k, hidden, isz, _LSTM_ROLES[k]) for k in range(4)]              # i f c o
     r = [_matrix(ctx, first + 4 + k, hidden, hidden, _LSTM_ROLES[4 + k]) for k in range(4)]
     b = [_vec(ctx, first + 11 + k, hidden, _LSTM_ROLES[11 + k]) for k in range(4)]
@@ -224,7 +232,7 @@ def unidirectional_rnn(ctx: Context, op) -> None:
     time_major = bool(o.TimeMajor())
     x = _time_major_seq(ctx, time_major)
     isz = ctx.shape(x)[2]
-    hidden = ctx.shape(ctx.input(1))[0]
+    hidden = _rows(ctx, 1, "input_weights")
     w = _matrix(ctx, 1, hidden, isz, "input_weights")
     r = _matrix(ctx, 2, hidden, hidden, "recurrent_weights")
     b = _vec(ctx, 3, hidden, "bias")

@@ -48,7 +48,7 @@ def _lstm_group(prefix: str, isz: int, hidden: int, peephole: bool, rng=None) ->
 def _model(op: str, x, groups: list, states: list, outs: dict, options: dict, tail: list = ()):
     """op on graph input x (an array, or its shape), then the constant groups (name -> array or None
     for an absent input), then the variable state tensors (name -> shape) and the extra inputs
-    ``tail`` (absent)."""
+    ``tail`` ("" for an absent one, or (name, constant array))."""
     tensors = {"x": (F32, x if isinstance(x, tuple) else x.shape, None)}
     names = ["x"]
     for group in groups:
@@ -59,7 +59,10 @@ def _model(op: str, x, groups: list, states: list, outs: dict, options: dict, ta
     for n, shape in states:
         names.append(n)
         tensors[n] = (F32, shape, None)
-    names += list(tail)
+    for t in tail:
+        names.append(t if isinstance(t, str) else t[0])
+        if not isinstance(t, str):
+            tensors[t[0]] = (F32, t[1].shape, t[1])
     tensors.update({n: (F32, s, None) for n, s in outs.items()})
     return build_model([(op, names, list(outs), options)], tensors, ["x"], list(outs),
                        variables=[n for n, _ in states])
@@ -288,10 +291,19 @@ def test_lstm_refusals(tmp_path):
              (model(_lstm_group("", isz, hidden, False), options={**opts, "fused_activation_function": "RELU6"}),
               "RELU6"),
              (model(_lstm_group("", isz, hidden, False), options={**opts, "fused_activation_function": "NONE"}),
-              "NONE")]
+              "NONE"),
+             (model(_lstm_group("", isz, hidden, False), tail=("", ("ln_f", _w(hidden)), "", "")),
+              "forget_layer_norm_coefficients")]
     for data, what in cases:
         with pytest.raises(UnsupportedOpError, match=what):
             _convert(data, tmp_path)
+    # BIDIRECTIONAL_SEQUENCE_LSTM with an aux input
+    groups = [_lstm_group("fw_", isz, hidden, False), _lstm_group("bw_", isz, hidden, False)]
+    data = _model("BIDIRECTIONAL_SEQUENCE_LSTM", x, groups, states + [("bh", (batch, hidden)), ("bc", (batch, hidden))],
+                  {"y": (3, batch, 2 * hidden)}, {**opts, "merge_outputs": True},
+                  tail=[("aux", _w(3, batch, isz))] + [""] * 8)
+    with pytest.raises(UnsupportedOpError, match="aux_input"):
+        _convert(data, tmp_path)
 
 
 test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
