@@ -6,7 +6,8 @@ ONNX stacks them i, o, f, c; the per-gate biases go in the same order with zero
 recurrent biases; the peepholes (cell_to_input/forget/output) become P (i, o, f), and
 cell_clip is the LSTM's cell_clip (it bounds the cell state, not the gate inputs as
 ONNX's clip does). The fused activation is the cell gate's and the output's activation
-(ONNX g and h). UNIDIRECTIONAL_SEQUENCE_RNN becomes an IR RNN. A batch-major sequence
+(ONNX g and h). UNIDIRECTIONAL_SEQUENCE_RNN becomes an IR RNN, each direction of
+BIDIRECTIONAL_SEQUENCE_RNN one too. A batch-major sequence
 (time_major false) is transposed to time-major and back.
 
 What the IR LSTM has no exact form for is refused naming the input: CIFG (no
@@ -140,7 +141,7 @@ def _state_3d(ctx: Context, s: Optional[str], hidden: int, hint: str) -> str:
 def lstm_direction(ctx: Context, x: str, first: int, states: tuple, act: tuple, cell_clip: float,
                    reverse: bool, tag: str) -> tuple:
     """One LSTM direction whose 17 weight inputs start at input ``first``, on time-major x:
-    returns (Y [S, B, H], hidden size)."""
+    returns Y [S, B, H]."""
     for role in ("projection_weights", "projection_bias"):
         _refuse_present(ctx, first + _ROLE[role], role, "the IR LSTM has no projection layer")
     if not _present(ctx, first):
@@ -171,7 +172,7 @@ def lstm_direction(ctx: Context, x: str, first: int, states: tuple, act: tuple, 
     y = ctx.emit_outputs("LSTM", [x, W, R, B, "", h0, c0, P],
                          [ctx.new_name(f"{tag}Y"), ctx.new_name(f"{tag}Y_h"), ctx.new_name(f"{tag}Y_c")], attrs,
                          hint=f"{tag}lstm")[0]
-    return _to_sequence(ctx, y, hidden, f"{tag}seq"), hidden
+    return _to_sequence(ctx, y, hidden, f"{tag}seq")
 
 
 def _clips(ctx: Context, o) -> float:
@@ -199,7 +200,7 @@ def unidirectional_lstm(ctx: Context, op) -> None:
         _refuse_present(ctx, 20 + k, role, "the IR LSTM has no layer normalization of the gates")
     time_major = bool(o.TimeMajor())
     x = _time_major_seq(ctx, time_major)
-    y, _ = lstm_direction(ctx, x, 1, (18, 19), _fused_act(ctx, o.FusedActivationFunction()), _clips(ctx, o),
+    y = lstm_direction(ctx, x, 1, (18, 19), _fused_act(ctx, o.FusedActivationFunction()), _clips(ctx, o),
                           False, "")
     _emit_output(ctx, y, time_major)
 
@@ -215,34 +216,59 @@ def bidirectional_lstm(ctx: Context, op) -> None:
     time_major = bool(o.TimeMajor())
     x = _time_major_seq(ctx, time_major)
     act, clip = _fused_act(ctx, o.FusedActivationFunction()), _clips(ctx, o)
-    fw, _ = lstm_direction(ctx, x, 1, (35, 36), act, clip, False, "fw_")
-    bw, _ = lstm_direction(ctx, x, 18, (37, 38), act, clip, True, "bw_")
-    if o.MergeOutputs():
-        both = ctx.emit("Concat", [fw, bw], attrs={"axis": 2}, hint="merged")
-        _emit_output(ctx, both, time_major)
+    fw = lstm_direction(ctx, x, 1, (35, 36), act, clip, False, "fw_")
+    bw = lstm_direction(ctx, x, 18, (37, 38), act, clip, True, "bw_")
+    _emit_directions(ctx, fw, bw, bool(o.MergeOutputs()), time_major)
+
+
+def _emit_directions(ctx: Context, fw: str, bw: str, merge: bool, time_major: bool) -> None:
+    """The outputs of a bidirectional op: merged along the last axis (forward first), else two."""
+    if merge:
+        _emit_output(ctx, ctx.emit("Concat", [fw, bw], attrs={"axis": 2}, hint="merged"), time_major)
         return
     _emit_output(ctx, fw, time_major, 0)
     _emit_output(ctx, bw, time_major, 1)
 
 
+def rnn_direction(ctx: Context, x: str, first: int, state: int, act: tuple, reverse: bool, tag: str) -> str:
+    """One IR RNN direction, h = act(W x + R h + b), with W [hidden, input] at input ``first``, then R
+    and b, and its state at input ``state``, on time-major x: returns Y [S, B, H]."""
+    isz = ctx.shape(x)[2]
+    hidden = _rows(ctx, first, "input_weights")
+    w = _matrix(ctx, first, hidden, isz, "input_weights")
+    r = _matrix(ctx, first + 1, hidden, hidden, "recurrent_weights")
+    b = _vec(ctx, first + 2, hidden, "bias")
+    W = ctx.reshape(w, [1, hidden, isz], hint=f"{tag}W")
+    R = ctx.reshape(r, [1, hidden, hidden], hint=f"{tag}R")
+    B = _stack(ctx, [b, ctx.add_const(np.zeros(hidden, np.float32), f"{tag}Rb")], [1, 2 * hidden], f"{tag}B")
+    h0 = _state_3d(ctx, _state(ctx, state, "hidden_state"), hidden, f"{tag}h0")
+    code, alpha, beta = act
+    attrs = {"hidden_size": int(hidden), "direction": int(reverse), "activations": [code],
+             "activation_alpha": [alpha], "activation_beta": [beta]}
+    y = ctx.emit_outputs("RNN", [x, W, R, B, "", h0], [ctx.new_name(f"{tag}Y"), ctx.new_name(f"{tag}Y_h")], attrs,
+                         hint=f"{tag}rnn")[0]
+    return _to_sequence(ctx, y, hidden, f"{tag}seq")
+
+
 @handler("UNIDIRECTIONAL_SEQUENCE_RNN")
 def unidirectional_rnn(ctx: Context, op) -> None:
-    """IR RNN: h = act(W x + R h + b) with input 1 W [hidden, input], 2 R, 3 b, 4 the state."""
+    """IR RNN: input 1 W, 2 R, 3 b, 4 the state."""
     o = ctx.options(tflite.SequenceRNNOptions)
     time_major = bool(o.TimeMajor())
     x = _time_major_seq(ctx, time_major)
-    isz = ctx.shape(x)[2]
-    hidden = _rows(ctx, 1, "input_weights")
-    w = _matrix(ctx, 1, hidden, isz, "input_weights")
-    r = _matrix(ctx, 2, hidden, hidden, "recurrent_weights")
-    b = _vec(ctx, 3, hidden, "bias")
-    W = ctx.reshape(w, [1, hidden, isz], hint="W")
-    R = ctx.reshape(r, [1, hidden, hidden], hint="R")
-    B = _stack(ctx, [b, ctx.add_const(np.zeros(hidden, np.float32), "Rb")], [1, 2 * hidden], "B")
-    h0 = _state_3d(ctx, _state(ctx, 4, "hidden_state"), hidden, "h0")
-    code, alpha, beta = _fused_act(ctx, o.FusedActivationFunction(), _RNN_ACTS)
-    attrs = {"hidden_size": int(hidden), "activations": [code], "activation_alpha": [alpha],
-             "activation_beta": [beta]}
-    y = ctx.emit_outputs("RNN", [x, W, R, B, "", h0], [ctx.new_name("Y"), ctx.new_name("Y_h")], attrs,
-                         hint="rnn")[0]
-    _emit_output(ctx, _to_sequence(ctx, y, hidden, "seq"), time_major)
+    act = _fused_act(ctx, o.FusedActivationFunction(), _RNN_ACTS)
+    _emit_output(ctx, rnn_direction(ctx, x, 1, 4, act, False, ""), time_major)
+
+
+@handler("BIDIRECTIONAL_SEQUENCE_RNN")
+def bidirectional_rnn(ctx: Context, op) -> None:
+    """Two IR RNNs (forward on inputs 1-3 with state 4, reverse on 5-7 with state 8), merged as
+    BIDIRECTIONAL_SEQUENCE_LSTM's outputs are."""
+    o = ctx.options(tflite.BidirectionalSequenceRNNOptions)
+    for k, role in ((9, "aux_input"), (10, "fw_aux_input_weights"), (11, "bw_aux_input_weights")):
+        _refuse_present(ctx, k, role, "auxiliary inputs are not supported")
+    time_major = bool(o.TimeMajor())
+    x = _time_major_seq(ctx, time_major)
+    act = _fused_act(ctx, o.FusedActivationFunction(), _RNN_ACTS)
+    _emit_directions(ctx, rnn_direction(ctx, x, 1, 4, act, False, "fw_"), rnn_direction(ctx, x, 5, 8, act, True, "bw_"),
+                     bool(o.MergeOutputs()), time_major)

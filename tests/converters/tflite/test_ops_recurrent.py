@@ -15,8 +15,8 @@ from .test_ops import case_adders, litert_tests
 
 CASES = []
 add, add_op = case_adders(CASES)
-OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM BIDIRECTIONAL_SEQUENCE_LSTM UNIDIRECTIONAL_SEQUENCE_RNN RFFT2D COMPLEX_ABS REAL
-IMAG SEGMENT_SUM""".split()
+OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM BIDIRECTIONAL_SEQUENCE_LSTM UNIDIRECTIONAL_SEQUENCE_RNN
+BIDIRECTIONAL_SEQUENCE_RNN RFFT2D COMPLEX_ABS REAL IMAG SEGMENT_SUM""".split()
 RNG = np.random.default_rng(31)
 F32 = "float32"
 
@@ -162,6 +162,33 @@ add("uni_rnn-numpy-bm-TANH",
     _model("UNIDIRECTIONAL_SEQUENCE_RNN", _rx, [{"w": _rw, "r": _rr, "b": _rb}], [("h", (3, 5))], {"y": (3, 4, 5)},
            {"fused_activation_function": "TANH", "time_major": False}),
     [_rx], np_rnn(_rx, _rw, _rr, _rb, np.tanh, False))
+
+
+# ---- BIDIRECTIONAL_SEQUENCE_RNN ------------------------------------------------------------------
+def birnn_model(seq, batch, isz, hidden, time_major, merge, act, seed=None):
+    rng = np.random.default_rng(seed) if seed is not None else RNG
+    x = _seq(seq, batch, isz, time_major, rng)
+    groups = [{f"{d}_w": _w(hidden, isz, rng=rng), f"{d}_r": _w(hidden, hidden, rng=rng), f"{d}_b": _w(hidden, rng=rng),
+               } for d in ("fw", "bw")]
+    lead = (seq, batch) if time_major else (batch, seq)
+    outs = {"y": lead + (2 * hidden,)} if merge else {"y_fw": lead + (hidden,), "y_bw": lead + (hidden,)}
+    names = ["x"] + list(groups[0]) + ["fw_h"] + list(groups[1]) + ["bw_h", "", "", ""]
+    tensors = {"x": (F32, x.shape, None), "fw_h": (F32, (batch, hidden), None), "bw_h": (F32, (batch, hidden), None)}
+    tensors.update({n: (F32, a.shape, a) for g in groups for n, a in g.items()})
+    tensors.update({n: (F32, shape, None) for n, shape in outs.items()})
+    data = build_model([("BIDIRECTIONAL_SEQUENCE_RNN", names, list(outs),
+                         {"_options": "BidirectionalSequenceRNNOptions", "fused_activation_function": act,
+                          "merge_outputs": merge, "time_major": time_major})],
+                       tensors, ["x"], list(outs), variables=["fw_h", "bw_h"])
+    return data, x
+
+
+for seq, batch, isz, hidden, tm, merge, act in ((5, 2, 3, 4, True, True, "TANH"), (4, 3, 5, 7, True, False, "RELU"),
+                                                (3, 1, 2, 5, False, False, "NONE"), (6, 2, 3, 3, True, True, "NONE"),
+                                                (3, 4, 2, 5, False, True, "TANH")):
+    data, x = birnn_model(seq, batch, isz, hidden, tm, merge, act)
+    add(f"bi_rnn-s{seq}b{batch}i{isz}h{hidden}-{'tm' if tm else 'bm'}-{'merged' if merge else 'split'}-{act}",
+        data, [x])
 
 
 
