@@ -16,7 +16,8 @@ from .test_ops import case_adders, litert_tests
 CASES = []
 add, add_op = case_adders(CASES)
 OP_LIST = """UNIDIRECTIONAL_SEQUENCE_LSTM BIDIRECTIONAL_SEQUENCE_LSTM UNIDIRECTIONAL_SEQUENCE_RNN
-BIDIRECTIONAL_SEQUENCE_RNN RFFT2D COMPLEX_ABS REAL IMAG SEGMENT_SUM""".split()
+BIDIRECTIONAL_SEQUENCE_RNN RFFT2D COMPLEX_ABS REAL IMAG SEGMENT_SUM UNSORTED_SEGMENT_SUM UNSORTED_SEGMENT_PROD
+UNSORTED_SEGMENT_MAX UNSORTED_SEGMENT_MIN""".split()
 RNG = np.random.default_rng(31)
 F32 = "float32"
 
@@ -247,6 +248,38 @@ for dt, shape, ids in (("float32", (6, 3), [0, 0, 1, 2, 2, 2]), ("int32", (5,), 
                     ["data"], ["y"]), [data], want)
 
 
+# ---- UNSORTED_SEGMENT_SUM/PROD/MAX/MIN: num_segments rows, negative ids dropped, empty rows filled ------
+def np_unsorted_segment(op, data, ids, n):
+    fill = {"SUM": 0, "PROD": 1, "MAX": (np.finfo if data.dtype.kind == "f" else np.iinfo)(data.dtype).min,
+            "MIN": (np.finfo if data.dtype.kind == "f" else np.iinfo)(data.dtype).max}[op]
+    ufunc = {"SUM": np.add, "PROD": np.multiply, "MAX": np.maximum, "MIN": np.minimum}[op]
+    out = np.full((n,) + data.shape[ids.ndim:], fill, data.dtype)
+    keep = ids >= 0
+    ufunc.at(out, ids[keep], data[keep])
+    return out
+
+
+def unsorted_segment_model(op, dt, shape, ids, n, ids_fed=False):
+    tensors = {"data": (dt, shape, None), "ids": ("int32", ids.shape, None if ids_fed else ids),
+               "n": ("int32", (), np.array(n, np.int32)), "y": (dt, (n,) + tuple(shape[ids.ndim:]), None)}
+    return build_model([(f"UNSORTED_SEGMENT_{op}", ["data", "ids", "n"], ["y"], None)], tensors,
+                       ["data", "ids"] if ids_fed else ["data"], ["y"])
+
+
+for op in ("SUM", "PROD", "MAX", "MIN"):
+    for dt, shape, ids, n in (("float32", (6, 3), [3, -1, 0, 3, 4, 0], 5), ("int32", (5,), [1, 1, 0, -2, 1], 3),
+                              ("float32", (2, 3, 2), [[0, 2, 2], [-1, 0, 5]], 7)):
+        data = RNG.integers(-4, 5, size=shape).astype(dt) if dt == "int32" else _w(*shape, scale=1.0)
+        ids = np.array(ids, np.int32)
+        add(f"unsorted_segment_{op.lower()}-{dt}-{'x'.join(map(str, shape))}-n{n}",
+            unsorted_segment_model(op, dt, shape, ids, n), [data], np_unsorted_segment(op, data, ids, n))
+    # ids fed at run time: negative ones become the dump row in the graph
+    ids = np.array([2, -1, 0, 2, 1], np.int32)
+    data = _w(5, 2, scale=1.0)
+    add(f"unsorted_segment_{op.lower()}-ids_fed", unsorted_segment_model(op, "float32", (5, 2), ids, 4, True),
+        [data, ids], np_unsorted_segment(op, data, ids, 4))
+
+
 def test_segment_sum_run_time_ids(tmp_path):
     """Ids fed at run time: the row count follows each value, in one session (LiteRT resizes its
     output the same way); constant ids outside LiteRT's rule are refused at conversion."""
@@ -330,6 +363,13 @@ def test_lstm_refusals(tmp_path):
                   {"y": (3, batch, 2 * hidden)}, {**opts, "merge_outputs": True},
                   tail=[("aux", _w(3, batch, isz))] + [""] * 8)
     with pytest.raises(UnsupportedOpError, match="aux_input"):
+        _convert(data, tmp_path)
+
+
+def test_unsorted_segment_ids_past_num_segments(tmp_path):
+    """LiteRT refuses constant ids >= num_segments while preparing; the importer names them."""
+    data = unsorted_segment_model("SUM", "float32", (3, 2), np.array([0, 4, 1], np.int32), 3)
+    with pytest.raises(ConversionError, match="past num_segments 3"):
         _convert(data, tmp_path)
 
 
