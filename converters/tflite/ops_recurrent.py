@@ -7,8 +7,8 @@ recurrent biases; the peepholes (cell_to_input/forget/output) become P (i, o, f)
 cell_clip is the LSTM's cell_clip (it bounds the cell state, not the gate inputs as
 ONNX's clip does). The fused activation is the cell gate's and the output's activation
 (ONNX g and h). UNIDIRECTIONAL_SEQUENCE_RNN becomes an IR RNN, each direction of
-BIDIRECTIONAL_SEQUENCE_RNN one too. A batch-major sequence
-(time_major false) is transposed to time-major and back.
+BIDIRECTIONAL_SEQUENCE_RNN one too. A batch-major sequence (time_major false) is
+transposed to time-major and back. An absent bias reads as zeros (LiteRT requires them).
 
 What the IR LSTM has no exact form for is refused naming the input: CIFG (no
 input_to_input weights: TFLite couples i = 1 - f, ONNX's input_forget f = 1 - i),
@@ -139,7 +139,7 @@ def _state_3d(ctx: Context, s: Optional[str], hidden: int, hint: str) -> str:
 
 
 def lstm_direction(ctx: Context, x: str, first: int, states: tuple, act: tuple, cell_clip: float,
-                   reverse: bool, tag: str) -> tuple:
+                   reverse: bool, tag: str) -> str:
     """One LSTM direction whose 17 weight inputs start at input ``first``, on time-major x:
     returns Y [S, B, H]."""
     for role in ("projection_weights", "projection_bias"):
