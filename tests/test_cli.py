@@ -73,13 +73,14 @@ def test_convert_input_shape_fixes_symbolic_dims(tmp_path):
 def test_unsupported_op_is_a_clear_error(tmp_path):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])
-    # StringNormalizer: string tensors are outside pocketml's dtypes, so it stays unsupported
-    g = helper.make_graph([helper.make_node("StringNormalizer", ["x"], ["y"], name="my_unique")], "g", [x], [y])
-    src = tmp_path / "unique.onnx"
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), src)
-    proc = cli("convert", src, "-o", tmp_path / "unique.pml", check=False)
+    # Bernoulli: random sampling, which a deterministic engine does not run (Det, then Unique, were
+    # the example until they were added)
+    g = helper.make_graph([helper.make_node("Bernoulli", ["x"], ["y"], name="my_bernoulli")], "g", [x], [y])
+    src = tmp_path / "bernoulli.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)]), src)
+    proc = cli("convert", src, "-o", tmp_path / "bernoulli.pml", check=False)
     assert proc.returncode == 1
-    assert "my_unique" in proc.stderr and "StringNormalizer" in proc.stderr and "Traceback" not in proc.stderr
+    assert "my_bernoulli" in proc.stderr and "Bernoulli" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_corrupt_file_is_a_clear_error(squeezenet_pml, tmp_path):

@@ -59,6 +59,9 @@ class Context:
         self.variables: dict = {}  # resource variables by shared_name (ops_state.py)
         self.resources: dict = {}  # RESOURCE tensor index -> shared_name
         self.in_init = False  # importing a CALL_ONCE init subgraph
+        # IR values standing for TFLite complex64 tensors: real [..., 2] (re, im), as the IR's DFT
+        # writes them; only the ops that turn them back into real tensors may read them
+        self.complex_values: set = set()
 
     # ---- errors -------------------------------------------------------------------
     def where(self) -> str:

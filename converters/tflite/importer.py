@@ -13,8 +13,8 @@ from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
 
 from . import (ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul, ops_norm,  # noqa: F401  (register handlers)
-               ops_pool, ops_reduce, ops_resize, ops_select, ops_shape, ops_space, ops_state, ops_tensor,
-               ops_unary, weights)
+               ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
+               ops_state, ops_tensor, ops_unary, weights)
 from .context import HANDLERS, Context
 from .reader import ACCESSOR_ERRORS, read_model
 

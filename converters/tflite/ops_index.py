@@ -5,7 +5,12 @@ table; an int8/uint8 table read into float32 is dequantized by its scale per
 row, as LiteRT's hybrid kernel), SCATTER_ND (ScatterND with reduction add into
 zeros of the given shape: TFLite sums duplicate indices), ONE_HOT
 (Where-guarded negative indices, values [off, on]), RANGE (constant bounds
-folded as LiteRT computes them) and CUMSUM. A parameter that is computed at
+folded as LiteRT computes them), CUMSUM, SEGMENT_SUM and UNSORTED_SEGMENT_SUM/PROD/MAX/MIN (ScatterND with
+reduction add/mul/max/min of the data rows into a fill of max(segment_ids) + 1,
+or num_segments, rows; LiteRT takes sorted ids starting at 0 and stepping by 0
+or 1, checked when they are constant, and the sum is the same for any ids in
+range when they are not; with ids or num_segments computed at run time the row
+count is computed too, feeding Expand's shape: the session plans for each value). A parameter that is computed at
 run time (the depth, the shape of SCATTER_ND, the CUMSUM axis, RANGE's
 bounds) is passed as the IR op's input; a constant one becomes an attribute.
 """
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import tflite
+
+from pocketml.dtypes import dtype_code
 
 from .context import Context, handler
 from .ops_shape import expand_to
@@ -190,3 +197,66 @@ def cumsum(ctx: Context, op) -> None:
         ctx.emit("CumSum", [ctx.input(0)], ctx.out(0), {"axis": axis, **flags})
     else:
         ctx.emit("CumSum", [ctx.input(0), axis_in], ctx.out(0), flags)
+
+
+# segment reductions: op -> (ScatterND reduction, fill of an empty segment as LiteRT leaves it)
+_SEGMENT = {"SEGMENT_SUM": (1, "zero"), "UNSORTED_SEGMENT_SUM": (1, "zero"), "UNSORTED_SEGMENT_PROD": (2, "one"),
+            "UNSORTED_SEGMENT_MAX": (3, "lowest"), "UNSORTED_SEGMENT_MIN": (4, "highest")}
+
+
+def _fill_value(t: np.dtype, kind: str):
+    info = np.finfo(t) if t.kind == "f" else np.iinfo(t)
+    return {"zero": 0, "one": 1, "lowest": info.min, "highest": info.max}[kind]
+
+
+@handler(*_SEGMENT)
+def segment_reduce(ctx: Context, op) -> None:
+    """Rows of the data reduced into max(ids) + 1 (SEGMENT_SUM) or num_segments rows by a ScatterND
+    over a fill of the reduction's empty value; the unsorted ops drop negative ids (LiteRT skips
+    them) by sending them to one extra row that is sliced off."""
+    data, ids = ctx.input(0), ctx.input(1)
+    ds, ts = ctx.shape(data), ctx.shape(ids)
+    k = len(ts)
+    if k < 1 or list(ds[:k]) != list(ts):
+        raise ctx.error(f"segment_ids of shape {list(ts)} must be a non-empty prefix of the data shape {list(ds)}")
+    sorted_ids = op.name == "SEGMENT_SUM"
+    if sorted_ids and k != 1:
+        raise ctx.error(f"segment_ids must be 1-D, got {list(ts)}")
+    const_ids = ctx.graph.values[ids].const
+    ids_t = ctx.np_type(op.inputs[1])
+    if sorted_ids:
+        if const_ids is not None:
+            v = np.asarray(const_ids).reshape(-1)
+            if v.size == 0 or v[0] != 0 or np.any((np.diff(v) != 0) & (np.diff(v) != 1)):
+                raise ctx.error(f"segment_ids {v.tolist()} must start at 0 and step by 0 or 1 (as LiteRT checks)")
+        top = ctx.emit("ReduceMax", [ids], attrs={"axes": [0], "keepdims": 1}, hint="max_id")
+        rows = ctx.emit("Add", [ctx.emit("Cast", [top], attrs={"to": dtype_code("int64")}, hint="max_id64"),
+                                ctx.add_const(np.array([1], np.int64), "one")], hint="rows")
+    else:
+        n, n_in = ctx.param_or_input(2, "num_segments")
+        if n is not None:
+            if len(n) != 1 or n[0] < 1:
+                raise ctx.error(f"num_segments {n} must be one positive count")
+            if const_ids is not None and np.asarray(const_ids).max() >= n[0]:
+                raise ctx.error(f"segment_ids reach {int(np.asarray(const_ids).max())}, past num_segments {n[0]}")
+            rows = ctx.add_const(np.array(n, np.int64), "num_segments")
+        else:
+            n64 = ctx.emit("Cast", [n_in], attrs={"to": dtype_code("int64")}, hint="num_segments64")
+            rows = ctx.emit("Reshape", [n64], attrs={"shape": [1], "allowzero": 0}, hint="num_segments")
+        dump = ctx.emit("Cast", [rows], attrs={"to": dtype_code(ids_t.name)}, hint="dump_row")
+        negative = ctx.emit("Less", [ids, ctx.add_const(np.zeros((), ids_t), "zero_id")], hint="negative")
+        ids = ctx.emit("Where", [negative, dump, ids], hint="ids")
+    total = rows if sorted_ids else ctx.emit("Add", [rows, ctx.add_const(np.array([1], np.int64), "one")],
+                                             hint="rows_and_dump")
+    dims = ctx.emit("Concat", [total, ctx.emit("Shape", [data], attrs={"start": k}, hint="row_shape")],
+                    attrs={"axis": 0}, hint="dims")
+    t = ctx.np_type(op.inputs[0])
+    reduction, fill = _SEGMENT[op.name]
+    start = expand_to(ctx, ctx.add_const(np.array(_fill_value(t, fill), t), fill), dims, hint="fill")
+    idx = ctx.emit("Reshape", [ids], attrs={"shape": [0] * k + [1], "allowzero": 0}, hint="indices")
+    if sorted_ids:
+        ctx.emit("ScatterND", [start, idx, data], ctx.out(0), {"reduction": reduction})
+        return
+    y = ctx.emit("ScatterND", [start, idx, data], attrs={"reduction": reduction}, hint="with_dump")
+    ctx.emit("Slice", [y, ctx.add_const(np.array([0], np.int64), "start"), rows,
+                       ctx.add_const(np.array([0], np.int64), "axis")], ctx.out(0), hint="drop_dump")

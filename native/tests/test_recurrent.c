@@ -18,6 +18,7 @@ typedef struct rnn_case {
     int lbr, input_forget;
     float clip;
     int custom_act;              /* non-default activations with alpha/beta */
+    float cell_clip;             /* LSTM: the cell state's bound (TFLite's cell_clip) */
 } rnn_case;
 
 static const int k_gates[] = {4, 3, 1};
@@ -60,6 +61,7 @@ static void run_case(const rnn_case *c, int threads, int const_weights) {
     attrs[na++] = attr_float("clip", c->clip);
     if (c->cell == PML_RNN_CELL_GRU) attrs[na++] = attr_int("linear_before_reset", c->lbr);
     if (c->cell == PML_RNN_CELL_LSTM) attrs[na++] = attr_int("input_forget", c->input_forget);
+    if (c->cell == PML_RNN_CELL_LSTM && c->cell_clip > 0.0f) attrs[na++] = attr_float("cell_clip", c->cell_clip);
     if (c->custom_act) {
         attrs[na++] = attr_ints("activations", act_codes, n_act);
         attrs[na++] = attr_floats("activation_alpha", alphas, n_act);
@@ -70,9 +72,9 @@ static void run_case(const rnn_case *c, int threads, int const_weights) {
     CHECK_OK(pml_test_op(c->op, attrs, na, ins, n_in, opt, n_out, 0, threads));
     char what[200];
     snprintf(what, sizeof what, "op %d S%lld B%lld I%lld H%lld dir %d lens %d init %d bias %d peep %d lbr %d if %d "
-             "clip %g act %d threads %d const %d", c->op, (long long)c->seq, (long long)B, (long long)c->input,
+             "clip %g cclip %g act %d threads %d const %d", c->op, (long long)c->seq, (long long)B, (long long)c->input,
              (long long)H, c->direction, c->lens, c->init, c->bias, c->peep, c->lbr, c->input_forget, (double)c->clip,
-             c->custom_act, threads, const_weights);
+             (double)c->cell_clip, c->custom_act, threads, const_weights);
     for (int i = 0; i < n_out; i++) {
         CHECK(ref[i].nbytes == opt[i].nbytes);
         if (ref[i].data && opt[i].data && ref[i].nbytes == opt[i].nbytes)
@@ -100,7 +102,7 @@ static void test_vs_reference(void) {
                         rnn_case c = {ops[cell], cell, seqs[si], batches[bi], 1 + variant % 6, hiddens[hi], dir,
                                       variant % 2, variant % 3 != 0, variant % 4 != 1, variant % 5 < 3,
                                       variant % 2 == 0, (variant / 2) % 2, (variant % 7 == 3) ? 0.7f : 0.0f,
-                                      variant % 6 == 5};
+                                      variant % 6 == 5, variant % 5 == 1 ? 0.3f : 0.0f};
                         run_case(&c, 1 + variant % 2, (variant / 3) % 2);
                     }
     /* bigger ones: the per-step GEMM runs threaded (>= RNN_PARALLEL_MACS) or directions run in parallel */

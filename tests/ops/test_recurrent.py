@@ -135,3 +135,20 @@ def test_reference_rejects_bad_lengths():
     ins[4] = np.array([1, 4], np.int32)
     with pytest.raises(ValueError, match="sequence_lens"):
         run_ref("RNN", ins, ir_attrs("RNN", {"hidden_size": 2}, 1))
+
+
+def test_reference_cell_clip():
+    """LSTM cell_clip (TFLite's) bounds the cell state itself; a bound never reached changes nothing."""
+    ins = make_inputs("LSTM", 4, 2, 3, 5, 1, lens=False, init=False)
+    ins = [a * 3 if a is not None and a.dtype == np.float32 else a for a in ins]  # states grow past the bound
+    attrs = ir_attrs("LSTM", {"hidden_size": 5}, 1)
+    free = run_ref("LSTM", ins, attrs)
+    loose = run_ref("LSTM", ins, {**attrs, "cell_clip": 1e6})
+    tight = run_ref("LSTM", ins, {**attrs, "cell_clip": 0.25})
+    for a, b in zip(free, loose):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(free[2]).max() > 0.25 and np.abs(tight[2]).max() <= 0.25
+    node = ir.Node("LSTM", ["x", "w", "r"], ["y", "yh", "yc"], {"hidden_size": 5, "cell_clip": -1.0}, "l")
+    vals = [ir.Value(n, "float32", a.shape) for n, a in zip("xwr", ins)]
+    with pytest.raises(ValueError, match="cell_clip -1.0 must be >= 0"):
+        ops.get("LSTM").infer(node, vals)

@@ -102,6 +102,10 @@ static pml_status rnn_parse(const pml_kernel_ctx *ctx, int cell, pml_rnn_geom *g
     if (cell == PML_RNN_CELL_LSTM) {
         if ((s = pml_attr_int_checked(ctx, "input_forget", 0, 0, 1, &v))) return s;
         g->input_forget = (int)v;
+        g->cell_clip = pml_attr_float(ctx->node, "cell_clip", 0.0f);
+        if (!(g->cell_clip >= 0.0f))
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "cell_clip %g must be >= 0 (0: no clip)",
+                                  (double)g->cell_clip);
     }
     if (cell == PML_RNN_CELL_GRU) {
         if ((s = pml_attr_int_checked(ctx, "linear_before_reset", 0, 0, 1, &v))) return s;
@@ -405,6 +409,10 @@ static void lstm_row(const rnn_state *st, const pml_rnn_act *f, const float *p, 
     }
     act_apply(st, &f[1], gc, (size_t)H);
     for (int64_t j = 0; j < H; j++) c[j] = gf[j] * c[j] + gi[j] * gc[j];
+    if (st->g.cell_clip > 0.0f) {
+        const float cc = st->g.cell_clip;
+        for (int64_t j = 0; j < H; j++) c[j] = c[j] < -cc ? -cc : (c[j] > cc ? cc : c[j]);
+    }
     if (p) {
         for (int64_t j = 0; j < H; j++) go[j] += p[H + j] * c[j];
         clip_apply(st, go, (size_t)H);

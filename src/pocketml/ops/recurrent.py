@@ -13,7 +13,9 @@ activations: one RNN_ACT_* code per slot, slots per direction (LSTM f g h,
 GRU f g, RNN f), all directions listed (empty: the ONNX defaults);
 activation_alpha / activation_beta: one value per slot (the importer resolves
 ONNX's packed lists and the per-function defaults); clip: cell clip applied
-to every gate pre-activation (0 = none); input_forget (LSTM: f = 1 - i);
+to every gate pre-activation (0 = none); cell_clip (LSTM: the cell state
+clipped to [-cell_clip, cell_clip] once updated, before the output gate reads
+it, as TFLite's LSTMs do; 0 = none); input_forget (LSTM: f = 1 - i);
 linear_before_reset (GRU).
 
 sequence_lens: batch b runs its first len[b] steps (reverse: those steps
@@ -102,8 +104,9 @@ def _infer(node, ins):
     for name in ("activation_alpha", "activation_beta"):
         if attrs[name] and len(attrs[name]) != len(acts):
             raise fail(node, f"{name} has {len(attrs[name])} entries, expected one per activation ({len(acts)})")
-    if float(attrs["clip"]) < 0:
-        raise fail(node, f"clip {attrs['clip']} must be >= 0 (0: no clip)")
+    for name in ("clip", "cell_clip"):
+        if float(attrs.get(name, 0.0)) < 0:
+            raise fail(node, f"{name} {attrs[name]} must be >= 0 (0: no clip)")
     t, xs = known(node, ins[0], "X")
     if len(xs) != 3:
         raise fail(node, f"X must be [seq, batch, input], got {shape_str(xs)}")
@@ -142,6 +145,9 @@ def _cell_lstm(x, h, c, w, r, b, p, f, attrs, clip):
     i = f[0](clip(gi + pi * c))
     fg = 1 - i if attrs.get("input_forget", 0) else f[0](clip(gf + pf * c))
     c = fg * c + i * f[1](clip(gc))
+    cell_clip = float(attrs.get("cell_clip", 0.0))
+    if cell_clip > 0:
+        c = np.clip(c, -cell_clip, cell_clip)
     o = f[0](clip(go + po * c))
     return o * f[2](c), c
 
@@ -213,7 +219,7 @@ def _reference(op):
 _TYPES = {"T": FLOAT, "I": ("int32",)}  # sequence_lens is int32 (ONNX)
 _STATE_IN = ("X: T", "W: T", "R: T", "B?: T", "sequence_lens?: I", "initial_h?: T")
 define("LSTM", 180, "recurrent", _STATE_IN + ("initial_c?: T", "P?: T"), ("Y: T", "Y_h: T", "Y_c: T"),
-       {**_ATTRS, "input_forget": Attr("int", 0)}, _infer, _reference("LSTM"), types=_TYPES,
+       {**_ATTRS, "input_forget": Attr("int", 0), "cell_clip": Attr("float", 0.0)}, _infer, _reference("LSTM"), types=_TYPES,
        doc="LSTM, ONNX semantics, time-major")
 define("GRU", 181, "recurrent", _STATE_IN, ("Y: T", "Y_h: T"),
        {**_ATTRS, "linear_before_reset": Attr("int", 0)}, _infer, _reference("GRU"), types=_TYPES,

@@ -7,7 +7,8 @@ shapes). Where a case also carries a numpy expectation, LiteRT itself is first
 checked against it, so the oracle's semantics are the ones we assume.
 
 ``OP_LIST`` is the importer's promised op list (with those of
-test_ops_logic.py, test_ops_index.py and test_ops_space.py, which reuse
+test_ops_logic.py, test_ops_index.py, test_ops_space.py, test_ops_select.py and
+test_ops_recurrent.py, which reuse
 case_adders and litert_tests): a test asserts every op in them is supported
 and exercised by at least one pocketml-vs-LiteRT case (in those modules or
 test_builder.py), so neither can silently rot.
@@ -407,9 +408,9 @@ def _op_names(data: bytes) -> set:
 def test_op_list_supported_and_covered():
     from pocketml.converters.tflite.importer import supported_ops
 
-    from . import test_ops_index, test_ops_logic, test_ops_select, test_ops_space
+    from . import test_ops_index, test_ops_logic, test_ops_recurrent, test_ops_select, test_ops_space
 
-    modules = (test_ops_logic, test_ops_index, test_ops_space, test_ops_select)
+    modules = (test_ops_logic, test_ops_index, test_ops_space, test_ops_select, test_ops_recurrent)
     promised = set(OP_LIST).union(*(m.OP_LIST for m in modules))
     missing = sorted(promised - set(supported_ops()))
     assert not missing, f"ops the importer should support but does not: {missing}"

@@ -36,6 +36,8 @@ dict (``traversal_order``, ``block_map``, ``dim_metadata``: a list of
 then the stored values (1-D). ``csr_sparsity(dense)`` encodes a 2-D matrix.
 A fifth element (the fourth may be None) gives ``QuantizationParameters`` as a
 dict: ``scale`` (list), ``zero_point`` (list, default zeros), ``quantized_dimension``.
+Tensors named in ``variables`` are written with ``is_variable`` (the recurrent
+state of the sequence LSTMs/RNNs: no buffer, LiteRT zeroes them).
 
 ``opcode_style`` chooses how operator codes are written:
 
@@ -119,6 +121,11 @@ OPTIONS_TABLE = {
     "SHAPE": "ShapeOptions",
     "CUMSUM": "CumsumOptions",
     "ONE_HOT": "OneHotOptions",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
+    "BIDIRECTIONAL_SEQUENCE_LSTM": "BidirectionalSequenceLSTMOptions",
+    "UNIDIRECTIONAL_SEQUENCE_RNN": "SequenceRNNOptions",
+    "RFFT2D": "Rfft2dOptions",
+    "SEGMENT_SUM": "SegmentSumOptions",
 }
 
 # operator-code versions LiteRT needs (it has no kernel registered for version 1 of these)
@@ -149,6 +156,7 @@ _DTYPES = {
     "int32": tflite.TensorType.INT32,
     "int64": tflite.TensorType.INT64,
     "bool": tflite.TensorType.BOOL,
+    "complex64": tflite.TensorType.COMPLEX64,
 }
 
 
@@ -285,8 +293,10 @@ def _normalized_ops(ops) -> tuple:
     return ops, op_versions
 
 
-def _subgraph(b: flatbuffers.Builder, k: int, graph: tuple, buffer_of: dict, codes: list, vector_of) -> int:
-    """Write subgraph k: its tensors, operators, inputs and outputs; returns its offset."""
+def _subgraph(b: flatbuffers.Builder, k: int, graph: tuple, buffer_of: dict, codes: list, vector_of,
+              variables: Sequence[str] = ()) -> int:
+    """Write subgraph k: its tensors (``variables`` with is_variable), operators, inputs and outputs;
+    returns its offset."""
     (ops, op_versions), tensors, inputs, outputs, subgraph_name = graph
     names = list(tensors)
     index = {n: i for i, n in enumerate(names)}
@@ -312,6 +322,8 @@ def _subgraph(b: flatbuffers.Builder, k: int, graph: tuple, buffer_of: dict, cod
             tflite.TensorAddSparsity(b, sp_off)
         if q_off is not None:
             tflite.TensorAddQuantization(b, q_off)
+        if n in variables:
+            tflite.TensorAddIsVariable(b, True)
         tensor_offsets.append(tflite.TensorEnd(b))
     operator_offsets = []
     for (name, op_inputs, op_outputs, options), op_version in zip(ops, op_versions):
@@ -347,7 +359,8 @@ def _subgraph(b: flatbuffers.Builder, k: int, graph: tuple, buffer_of: dict, cod
 def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outputs: Sequence[str],
                 opcode_style: str = "both", description: str = "pocketml test model",
                 subgraph_name: str = "main", version: int = 3, signature: Optional[tuple] = None,
-                metadata: Optional[dict] = None, subgraphs: Sequence[tuple] = ()) -> bytes:
+                metadata: Optional[dict] = None, subgraphs: Sequence[tuple] = (),
+                variables: Sequence[str] = ()) -> bytes:
     """Serialize a one-subgraph float model; see the module docstring.
 
     ops: [(builtin_op_name, input_names, output_names, options_dict_or_None)]; an
@@ -404,7 +417,8 @@ def build_model(ops: Iterable[tuple], tensors: dict, inputs: Sequence[str], outp
             b.PrependUOffsetTRelative(off)
         return b.EndVector()
 
-    subgraph_offsets = [_subgraph(b, k, g, buffer_of, codes, vector_of) for k, g in enumerate(graphs)]
+    subgraph_offsets = [_subgraph(b, k, g, buffer_of, codes, vector_of, variables if k == 0 else ())
+                        for k, g in enumerate(graphs)]
     index = {n: i for i, n in enumerate(tensors)}
     code_offsets = []
     for name, op_version in codes:

@@ -36,6 +36,7 @@ typedef struct pml_rnn_geom {
     int reverse;              /* direction 0 runs backwards (direction = reverse) */
     pml_rnn_act act[PML_RNN_MAX_SLOTS]; /* [d * slots + k] */
     float clip;               /* > 0: gate pre-activations clipped to [-clip, clip] */
+    float cell_clip;          /* LSTM, > 0: the updated cell state clipped to [-cell_clip, cell_clip] */
     int input_forget;         /* LSTM: f = 1 - i */
     int linear_before_reset;  /* GRU */
 } pml_rnn_geom;

@@ -35,10 +35,9 @@ float pml_rnn_act_scalar(const pml_rnn_act *a, float x) {
     }
 }
 
-static float clipf(const pml_rnn_geom *g, float v) {
-    if (g->clip > 0.0f) v = v < -g->clip ? -g->clip : (v > g->clip ? g->clip : v);
-    return v;
-}
+static float bound(float v, float c) { return v < -c ? -c : (v > c ? c : v); }
+
+static float clipf(const pml_rnn_geom *g, float v) { return g->clip > 0.0f ? bound(v, g->clip) : v; }
 
 /* out[j] = sum_k m[j*ld + k] * v[k] for j < rows */
 static void matvec(const float *m, int64_t rows, int64_t cols, const float *v, float *out) {
@@ -95,6 +94,7 @@ static void step(const pml_rnn_geom *g, const pml_rnn_io *io, int d, int64_t n, 
         const float fg = g->input_forget ? 1.0f - i : pml_rnn_act_scalar(&f[0], clipf(g, sg[2 * H + j] + pf * c[j]));
         const float cand = pml_rnn_act_scalar(&f[1], clipf(g, sg[3 * H + j]));
         c[j] = fg * c[j] + i * cand;
+        if (g->cell_clip > 0.0f) c[j] = bound(c[j], g->cell_clip);
         const float o = pml_rnn_act_scalar(&f[0], clipf(g, sg[H + j] + po * c[j]));
         h[j] = o * pml_rnn_act_scalar(&f[2], c[j]);
     }
