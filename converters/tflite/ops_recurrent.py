@@ -16,10 +16,11 @@ projection weights, layer-norm coefficients, aux inputs, diagonal recurrent weig
 and fused activations other than RELU and TANH (and NONE for the RNN).
 
 The recurrent state inputs are variable tensors in TFLite (is_variable): LiteRT keeps
-them across invocations, starting from zeros. A one-shot import reads them as their
-initial values: zero when they hold no data, their data otherwise, and a value that an
-earlier operator (or the graph's inputs) produces when there is one; the states reached
-at the end of a run are not written back.
+them across invocations, starting from zeros (or their data). They become Variables
+(ops_state.py) that the op's final states are assigned to, so a session carries the state
+from run to run as one LiteRT interpreter does (Session.reset_state() is LiteRT's
+reset_all_variables). With a dynamic shape (a batch of -1) the state starts from zeros on every run;
+a state that an earlier operator (or the graph's inputs) produces is read as that value.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from tflite.ActivationFunctionType import ActivationFunctionType as AF
 from pocketml.ops.recurrent import RNN_ACTIVATIONS
 
 from .context import Context, handler
+from .ops_state import tensor_variable, write_tensor_variable
 from .reader import buffer_bytes
 
 # TFLite fused activation -> IR RNN activation (name, alpha, beta). LiteRT's sequence kernels also
@@ -80,10 +82,11 @@ def _state(ctx: Context, i: int, role: str) -> Optional[str]:
     if ti in ctx.names:
         return ctx.names[ti]
     t = ctx.tensor(ti)
+    if t.obj.IsVariable():  # kept across runs, unless the batch is dynamic (zeros then, every run)
+        static = all(isinstance(d, int) for d in ctx.shape(ctx.input(0)))
+        return tensor_variable(ctx, ti) if static else None
     if buffer_bytes(ctx.model, t.buffer) is not None:
         return ctx.input(i)
-    if t.obj.IsVariable():
-        return None
     raise ctx.error(f"input {i} ({role}, tensor {t.name!r}) is neither a variable tensor nor a constant, and no "
                     "operator produces it")
 
@@ -169,10 +172,18 @@ def lstm_direction(ctx: Context, x: str, first: int, states: tuple, act: tuple, 
              "activation_alpha": [0.0, alpha, alpha], "activation_beta": [0.0, beta, beta]}
     if cell_clip > 0:
         attrs["cell_clip"] = float(cell_clip)
-    y = ctx.emit_outputs("LSTM", [x, W, R, B, "", h0, c0, P],
-                         [ctx.new_name(f"{tag}Y"), ctx.new_name(f"{tag}Y_h"), ctx.new_name(f"{tag}Y_c")], attrs,
-                         hint=f"{tag}lstm")[0]
+    y, y_h, y_c = ctx.emit_outputs("LSTM", [x, W, R, B, "", h0, c0, P],
+                                   [ctx.new_name(f"{tag}Y"), ctx.new_name(f"{tag}Y_h"), ctx.new_name(f"{tag}Y_c")],
+                                   attrs, hint=f"{tag}lstm")
+    _write_states(ctx, states, (y_h, y_c))
     return _to_sequence(ctx, y, hidden, f"{tag}seq")
+
+
+def _write_states(ctx: Context, states: tuple, finals: tuple) -> None:
+    """The final states go back into the state inputs that are variable tensors."""
+    for i, final in zip(states, finals):
+        if _present(ctx, i):
+            write_tensor_variable(ctx, ctx.op.inputs[i], final)
 
 
 def _clips(ctx: Context, o) -> float:
@@ -245,8 +256,9 @@ def rnn_direction(ctx: Context, x: str, first: int, state: int, act: tuple, reve
     code, alpha, beta = act
     attrs = {"hidden_size": int(hidden), "direction": int(reverse), "activations": [code],
              "activation_alpha": [alpha], "activation_beta": [beta]}
-    y = ctx.emit_outputs("RNN", [x, W, R, B, "", h0], [ctx.new_name(f"{tag}Y"), ctx.new_name(f"{tag}Y_h")], attrs,
-                         hint=f"{tag}rnn")[0]
+    y, y_h = ctx.emit_outputs("RNN", [x, W, R, B, "", h0], [ctx.new_name(f"{tag}Y"), ctx.new_name(f"{tag}Y_h")],
+                              attrs, hint=f"{tag}rnn")
+    _write_states(ctx, (state,), (y_h,))
     return _to_sequence(ctx, y, hidden, f"{tag}seq")
 
 

@@ -117,6 +117,29 @@ def run_init_subgraph(ctx: Context, sg: Subgraph, k: int) -> None:
         fn(sub, init_op)
 
 
+def tensor_variable(ctx: Context, ti: int) -> Optional[str]:
+    """A TFLite variable tensor (is_variable: a sequence LSTM/RNN's state, which LiteRT keeps across
+    invocations, starting from zeros or its data) as a Variable: its value at this point of the
+    run. None when its shape is not static (the state then starts from zeros on every run)."""
+    t = ctx.tensor(ti)
+    shape = t.shape_signature if t.shape_signature is not None else t.shape
+    if any(d < 0 for d in shape):
+        return None
+    key = f"tensor {ti}"
+    if key not in ctx.variables:
+        data = ctx.raw(ti)
+        initial = data.reshape(t.shape) if data is not None else np.zeros(t.shape, ctx.np_type(ti))
+        ctx.variables[key] = VarState(initial=np.array(initial, dtype=initial.dtype.newbyteorder("=")))
+    return _variable(ctx, ctx.variables[key], t.name or key)
+
+
+def write_tensor_variable(ctx: Context, ti: int, value: str) -> None:
+    """The op that reads variable tensor ``ti`` leaves ``value`` in it (its final state)."""
+    var = ctx.variables.get(f"tensor {ti}")
+    if var is not None:
+        var.current = ctx.reshape(value, list(ctx.tensor(ti).shape), hint="state_out")
+
+
 def finish_state(ctx: Context) -> None:
     """One VariableAssign per variable whose value the main graph changed; a graph output that
     is a variable's starting value gets a copy (the assignment rewrites the variable's memory)."""

@@ -374,3 +374,37 @@ def test_unsorted_segment_ids_past_num_segments(tmp_path):
 
 
 test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
+
+
+# ---- state across invocations: LiteRT keeps the sequence ops' variable state tensors -------------
+@pytest.mark.parametrize("kind", ["lstm", "bilstm", "rnn"])
+def test_state_carries_across_runs_and_resets_as_litert(tmp_path, kind):
+    """Streaming: one LiteRT interpreter invoked on consecutive chunks keeps the final h/c in the
+    variable state tensors; one pocketml session does the same (Variables), and reset_state() matches
+    reset_all_variables()."""
+    from ai_edge_litert import interpreter as litert
+
+    data, x = {"lstm": lambda: lstm_model(3, 2, 4, 5, True, True),
+               "bilstm": lambda: bilstm_model(3, 2, 4, 5, True, False, True),
+               "rnn": lambda: rnn_model(3, 2, 4, 5, False, "TANH")}[kind]()
+    session = _session(data, tmp_path)
+    assert session.state_bytes > 0
+    it = litert.Interpreter(model_content=data)
+    it.allocate_tensors()
+    chunks = [_seq(*x.shape, True) for _ in range(3)]  # x's own layout: any array of its shape
+
+    def both(chunk):
+        it.set_tensor(it.get_input_details()[0]["index"], chunk)
+        it.invoke()
+        want = [it.get_tensor(d["index"]) for d in it.get_output_details()]
+        got = session.run({session.inputs[0].name: chunk})
+        for out, w in zip(session.outputs, want):
+            np.testing.assert_allclose(got[out.name], w, rtol=1e-5, atol=1e-5)
+        return want[0]
+
+    first = both(chunks[0])
+    again = [both(c) for c in chunks[1:]] + [both(chunks[0])]
+    assert not np.allclose(again[-1], first)  # the same chunk after others: the state changed it
+    it.reset_all_variables()
+    session.reset_state()
+    both(chunks[0])
