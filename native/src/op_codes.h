@@ -152,7 +152,8 @@ enum pml_op_code {
     PML_OP_COMPRESS = 391,
     PML_OP_UNIQUE = 392,
     PML_OP_NONMAXSUPPRESSION = 393,
-    PML_OP_MAX_CODE = 393
+    PML_OP_DEQUANTIZELINEAR = 400,
+    PML_OP_MAX_CODE = 400
 };
 
 /* name of each op code, NULL for unused codes */
@@ -305,6 +306,7 @@ enum pml_op_code {
     [391] = "Compress", \
     [392] = "Unique", \
     [393] = "NonMaxSuppression", \
+    [400] = "DequantizeLinear", \
 }
 
 #endif

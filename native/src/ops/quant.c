@@ -1,0 +1,209 @@
+/*
+ * ops/quant.c — the quant family: DequantizeLinear, QuantizeLinear and
+ * DynamicQuantizeLinear through the typed quant kernels (kernels/quant/quant_typed.h).
+ *
+ * Scale and zero point share one shape, checked against x in infer: one value (per
+ * tensor), a vector along axis (per axis) or x's shape with ceil(dim / block_size) blocks
+ * along axis (blocked). Their values are read at every run (they may be graph inputs),
+ * float16 scales widened into scratch first. The data is cut into rows that share one
+ * scale (step 0) or walk the scales one by one (step 1), and the rows are spread over the
+ * pool:
+ *   per tensor        rows of up to Q_CHUNK elements, scale 0, step 0
+ *   per axis          rows of `inner` elements, scale (row % len), step 0
+ *   per last axis     rows of `len` elements, scale 0, step 1
+ *   blocked           rows of `inner` elements, scale ((row / len) * blocks + row % len / block) * inner, step 1
+ */
+#include <math.h>
+
+#include "../internal.h"
+#include "kernels/config.h"
+#include "validate.h"
+
+#define Q_CHUNK 4096
+
+typedef enum { Q_TENSOR, Q_AXIS, Q_LAST, Q_BLOCK } q_layout;
+
+typedef struct q_state {
+    pml_quantize_fn fn; /* same signature as pml_dequantize_fn */
+    q_layout layout;
+    int64_t numel, rowlen, rows, len, inner, blocks, block, nscale;
+    size_t xsize, ysize, zsize;
+    int widen_scale; /* the scale is float16: run widens it into scratch */
+} q_state;
+
+/* Validates scale (input 1) and the optional zero point (input 2) against x and fills
+ * the layout fields of st (st may be a throwaway in infer). */
+static pml_status q_params(pml_kernel_ctx *ctx, const pml_tensor *x, q_state *st) {
+    const pml_tensor *s, *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    pml_status rc;
+    if ((rc = pml_ew_input(ctx, 1, "scale", &s)) != PML_OK) return rc;
+    int64_t block;
+    if ((rc = pml_attr_int_checked(ctx, "block_size", 0, 0, PML_MAX_DIM, &block)) != PML_OK) return rc;
+    const int64_t nscale = pml_shape_numel(s->rank, s->dims);
+    st->numel = pml_shape_numel(x->rank, x->dims);
+    st->nscale = nscale;
+    st->block = block;
+    st->len = st->inner = st->blocks = 1;
+    if (block == 0 && s->rank <= 1 && nscale == 1) {
+        st->layout = Q_TENSOR;
+    } else {
+        int axis;
+        if ((rc = pml_ew_axis(ctx, pml_attr_int(ctx->node, "axis", 1), x->rank, "axis", &axis)) != PML_OK) return rc;
+        st->len = x->dims[axis];
+        st->inner = pml_shape_numel(x->rank - axis - 1, x->dims + axis + 1);
+        if (block == 0) {
+            if (s->rank != 1 || s->dims[0] != st->len)
+                return pml_node_error(ctx, PML_ERR_SHAPE,
+                                      "scale of rank %d with %lld values is neither one value nor a vector of "
+                                      "x's dim %lld along axis %d",
+                                      s->rank, (long long)nscale, (long long)st->len, axis);
+            st->layout = st->inner == 1 ? Q_LAST : Q_AXIS;
+        } else {
+            st->blocks = (st->len + block - 1) / block;
+            int ok = s->rank == x->rank;
+            for (int d = 0; ok && d < x->rank; d++) ok = s->dims[d] == (d == axis ? st->blocks : x->dims[d]);
+            if (!ok)
+                return pml_node_error(ctx, PML_ERR_SHAPE,
+                                      "blocked scale must have x's shape with %lld blocks of %lld along axis %d "
+                                      "(x's dim %lld)",
+                                      (long long)st->blocks, (long long)block, axis, (long long)st->len);
+            st->layout = Q_BLOCK;
+        }
+    }
+    if (z) {
+        int same = z->rank == s->rank;
+        for (int d = 0; same && d < s->rank; d++) same = z->dims[d] == s->dims[d];
+        if (!same) return pml_node_error(ctx, PML_ERR_SHAPE, "zero_point's shape differs from scale's");
+    }
+    switch (st->layout) {
+    case Q_TENSOR: st->rowlen = st->numel < Q_CHUNK ? st->numel : Q_CHUNK; break;
+    case Q_LAST: st->rowlen = st->len; break;
+    default: st->rowlen = st->inner; break;
+    }
+    st->rows = st->rowlen > 0 ? (st->numel + st->rowlen - 1) / st->rowlen : 0;
+    return PML_OK;
+}
+
+/* An output dtype from an attribute holding a dtype code (0: def), checked against the
+ * output's type variable. */
+static pml_status q_out_dtype(pml_kernel_ctx *ctx, pml_dtype def, pml_dtype *out) {
+    const int64_t code = pml_attr_int(ctx->node, "output_dtype", 0);
+    if (code == 0) {
+        *out = def;
+        return PML_OK;
+    }
+    if (!pml_schema_output_allows(ctx, 0, code))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "output_dtype %lld is not a dtype this op writes",
+                              (long long)code);
+    *out = (pml_dtype)code;
+    return PML_OK;
+}
+
+/* ---- rows ------------------------------------------------------------------------------------- */
+
+typedef struct q_job {
+    const q_state *st;
+    const char *x;
+    const float *scale;
+    const char *zp;
+    char *y;
+} q_job;
+
+static void q_range(void *arg, int64_t r0, int64_t r1) {
+    const q_job *j = (const q_job *)arg;
+    const q_state *st = j->st;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t at = r * st->rowlen;
+        const int64_t n = st->numel - at < st->rowlen ? st->numel - at : st->rowlen;
+        int64_t si = 0;
+        size_t step = 0;
+        switch (st->layout) {
+        case Q_TENSOR: break;
+        case Q_AXIS: si = r % st->len; break;
+        case Q_LAST: step = 1; break;
+        case Q_BLOCK:
+            si = ((r / st->len) * st->blocks + r % st->len / st->block) * st->inner;
+            step = 1;
+            break;
+        }
+        st->fn((size_t)n, j->x + (size_t)at * st->xsize, j->scale + si, j->zp ? j->zp + (size_t)si * st->zsize : NULL,
+               step, j->y + (size_t)at * st->ysize);
+    }
+}
+
+/* Runs st->fn over every row: x, the scale (widened into scratch when float16) and the
+ * zero point as given. */
+static void q_rows(pml_kernel_ctx *ctx, const q_state *st, const void *x, const pml_tensor *scale, const void *zp,
+                   void *y) {
+    const float *s = (const float *)scale->data;
+    if (st->widen_scale) {
+        float *w = (float *)ctx->scratch;
+        const uint16_t *h = (const uint16_t *)scale->data;
+        for (int64_t i = 0; i < st->nscale; i++) w[i] = pml_f16_to_f32_scalar(h[i]);
+        s = w;
+    }
+    q_job j = {st, (const char *)x, s, (const char *)zp, (char *)y};
+    if (st->rows > 0) pml_ew_parallel(ctx, st->rows, PML_EW_PARALLEL_MIN / (st->rowlen + 1) + 1, q_range, &j);
+}
+
+static pml_status q_state_new(pml_kernel_ctx *ctx, q_state **out) {
+    *out = pml_ew_alloc_state(ctx, sizeof **out);
+    if (!*out) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    return PML_OK;
+}
+
+/* The kernel table of an integer dtype, or an error naming it. */
+static pml_status q_table(pml_kernel_ctx *ctx, pml_dtype dt, const pml_quant_typed **out) {
+    *out = ctx->config->typed.quant[dt];
+    if (!*out) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for dtype %s", pml_dtype_name(dt));
+    return PML_OK;
+}
+
+static void q_scale_scratch(pml_kernel_ctx *ctx, q_state *st) {
+    st->widen_scale = ctx->in[1]->dtype == PML_FLOAT16;
+    ctx->scratch_size = st->widen_scale ? (size_t)st->nscale * sizeof(float) : 0;
+}
+
+static pml_status q_run(pml_kernel_ctx *ctx) {
+    const q_state *st = (const q_state *)ctx->state;
+    const pml_tensor *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    q_rows(ctx, st, ctx->in[0]->data, ctx->in[1], z ? z->data : NULL, ctx->out[0]->data);
+    return PML_OK;
+}
+
+/* ---- DequantizeLinear ------------------------------------------------------------------------- */
+
+static pml_status dq_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype) {
+    const pml_tensor *x;
+    pml_status rc;
+    if ((rc = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return rc;
+    if ((rc = q_params(ctx, x, st)) != PML_OK) return rc;
+    return q_out_dtype(ctx, ctx->in[1]->dtype, y_dtype);
+}
+
+static pml_status dq_infer(pml_kernel_ctx *ctx) {
+    q_state st;
+    pml_dtype yt;
+    pml_status rc = dq_check(ctx, &st, &yt);
+    if (rc != PML_OK) return rc;
+    return pml_ew_set_output(ctx, 0, yt, ctx->in[0]->rank, ctx->in[0]->dims);
+}
+
+static pml_status dq_prepare(pml_kernel_ctx *ctx) {
+    q_state *st;
+    const pml_quant_typed *k;
+    pml_dtype yt;
+    pml_status rc;
+    if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = dq_check(ctx, st, &yt)) != PML_OK ||
+        (rc = q_table(ctx, ctx->in[0]->dtype, &k)) != PML_OK)
+        return rc;
+    st->fn = k->dequantize[yt == PML_FLOAT16];
+    st->xsize = st->zsize = pml_dtype_size(ctx->in[0]->dtype);
+    st->ysize = pml_dtype_size(yt);
+    q_scale_scratch(ctx, st);
+    return PML_OK;
+}
+
+static const pml_op_def pml_dequantize_def = {PML_OP_DEQUANTIZELINEAR, dq_infer, dq_prepare, q_run, pml_ew_release};
+
+const pml_op_def *const pml_quant_ops[] = {&pml_dequantize_def, NULL};

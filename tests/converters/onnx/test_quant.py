@@ -1,0 +1,180 @@
+"""The quant ops (DequantizeLinear, QuantizeLinear, DynamicQuantizeLinear) end to end against
+onnxruntime, bit for bit: every integer dtype, float32 and float16 scales, per tensor, per
+axis (0, 1, -1) and blocked scales (blocks that do not divide the axis), batch > 1, odd
+sizes, scales and zero points as constants and as graph inputs (read at run time), every
+opset variant, and constants folded through the registry reference."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import helper, numpy_helper
+
+import pocketml
+from pocketml.errors import ConversionError, UnsupportedOpError
+
+RNG = np.random.default_rng(41)
+SHAPE = (3, 5, 7)  # batch 3, odd dims
+# (scale shape, attributes): per tensor, per axis 0 / 1 / -1, blocked along 1 and -1
+LAYOUTS = [
+    ((), {}),
+    ((1,), {}),
+    ((3,), {"axis": 0}),
+    ((5,), {"axis": 1}),
+    ((7,), {"axis": -1}),
+    ((3, 2, 7), {"axis": 1, "block_size": 3}),   # 5 = 3 + 2
+    ((3, 5, 3), {"axis": -1, "block_size": 3}),  # 7 = 3 + 3 + 1
+    ((1, 5, 7), {"axis": 0, "block_size": 4}),   # one block shorter than block_size
+]
+LAYOUT_IDS = ["scalar", "one", "axis0", "axis1", "axis-1", "block1", "block-1", "block0"]
+INTS = [np.int8, np.uint8, np.int16, np.uint16, np.int32]
+
+
+def _model(op, feeds, consts, opset, n_out=1, **attrs):
+    """One node of op over feeds (name -> array, None: an absent optional input); the names in
+    consts become initializers."""
+    names = list(feeds)
+    node = helper.make_node(op, [n if feeds[n] is not None else "" for n in names],
+                            [f"y{i}" for i in range(n_out)], **attrs)
+    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
+              for n, a in feeds.items() if a is not None and n not in consts]
+    inits = [numpy_helper.from_array(feeds[n], n) for n in consts]
+    graph = helper.make_graph([node], "t", inputs, [helper.make_empty_tensor_value_info(f"y{i}") for i in range(n_out)],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+    return onnx.shape_inference.infer_shapes(model, strict_mode=True)
+
+
+def _ort(model, feeds):
+    """onnxruntime without graph rewrites (it would fuse a weight DQ + MatMul into a dynamically
+    quantized MatMul, which is not the graph's arithmetic)."""
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+def _check(model, feeds, consts=()):
+    """pocketml (one and two threads) equals onnxruntime bit for bit."""
+    run_feeds = {n: a for n, a in feeds.items() if a is not None and n not in consts}
+    want = _ort(model, run_feeds)
+    converted = pocketml.convert(model)
+    for threads in (1, 2):
+        got = pocketml.Session(converted, threads=threads).run(run_feeds)
+        for i, w in enumerate(want):
+            g = got[f"y{i}"]
+            assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, g.shape, w.dtype, w.shape)
+            np.testing.assert_array_equal(g, w)
+
+
+def _ints(shape, dtype):
+    info = np.iinfo(dtype)
+    lo, hi = max(info.min, -40000), min(info.max, 40000)
+    return np.asarray(RNG.integers(lo, hi, size=shape, endpoint=True)).astype(dtype)
+
+
+def _scales(shape, dtype=np.float32):
+    return np.asarray(RNG.uniform(0.001, 0.2, size=shape)).astype(dtype)
+
+
+# ---- DequantizeLinear ------------------------------------------------------------------------
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+@pytest.mark.parametrize("dtype", INTS, ids=lambda d: np.dtype(d).name)
+def test_dequantize_layouts(layout, dtype):
+    s_shape, attrs = layout
+    x, s, z = _ints(SHAPE, dtype), _scales(s_shape), _ints(s_shape, dtype)
+    if dtype == np.int32:
+        z = np.zeros(s_shape, np.int32)  # onnxruntime requires an int32 zero point of 0
+    feeds = {"x": x, "s": s, "z": z}
+    _check(_model("DequantizeLinear", feeds, (), 21, **attrs), feeds)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:5], ids=LAYOUT_IDS[:5])
+@pytest.mark.parametrize("consts", [(), ("s", "z")], ids=["runtime", "const"])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8], ids=lambda d: np.dtype(d).name)
+def test_dequantize_opset13_scales_fed_or_const(layout, consts, dtype):
+    s_shape, attrs = layout
+    x, s, z = _ints((2, 3, 5), dtype), _scales(s_shape), _ints(s_shape, dtype)
+    if "axis" in attrs:  # the vector along this test's axis
+        s, z = _scales((x.shape[attrs["axis"]],)), _ints((x.shape[attrs["axis"]],), dtype)
+    feeds = {"x": x, "s": s, "z": z}
+    _check(_model("DequantizeLinear", feeds, consts, 13, **attrs), feeds, consts)
+
+
+def test_dequantize_opset10_without_zero_point():
+    feeds = {"x": _ints((4, 9), np.uint8), "s": np.array(0.37, np.float32)}
+    _check(_model("DequantizeLinear", feeds, (), 10), feeds)
+
+
+@pytest.mark.parametrize("layout", [LAYOUTS[0], LAYOUTS[3], LAYOUTS[5]], ids=["scalar", "axis1", "block1"])
+@pytest.mark.parametrize("out", [None, 1, 10], ids=["scale_dtype", "float32", "float16"])
+def test_dequantize_float16_scales_and_output_dtype(layout, out):
+    s_shape, attrs = layout
+    feeds = {"x": _ints(SHAPE, np.int8), "s": _scales(s_shape, np.float16), "z": _ints(s_shape, np.int8)}
+    if out is not None:
+        attrs = {**attrs, "output_dtype": out}
+    _check(_model("DequantizeLinear", feeds, (), 23 if out is not None else 21, **attrs), feeds)
+
+
+def test_dequantize_batch_of_one_and_empty():
+    for shape in [(1, 5, 1), (0, 5, 3)]:
+        feeds = {"x": _ints(shape, np.int8), "s": _scales((5,)), "z": _ints((5,), np.int8)}
+        _check(_model("DequantizeLinear", feeds, (), 13, axis=1), feeds)
+
+
+def test_dequantize_constant_weights_fold_through_the_reference():
+    """A weight DQ of constants folds at conversion (the numpy reference), then feeds MatMul."""
+    w, s, z = _ints((6, 4), np.int8), _scales((4,)), _ints((4,), np.int8)
+    dq = helper.make_node("DequantizeLinear", ["w", "s", "z"], ["wf"], axis=1)
+    mm = helper.make_node("MatMul", ["a", "wf"], ["y0"])
+    graph = helper.make_graph([dq, mm], "t", [helper.make_tensor_value_info("a", 1, (3, 6))],
+                              [helper.make_empty_tensor_value_info("y0")],
+                              [numpy_helper.from_array(v, n) for n, v in (("w", w), ("s", s), ("z", z))])
+    model = onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+    converted = pocketml.convert(model)
+    assert [n.op for n in converted.graph.nodes] == ["MatMul"]
+    a = np.asarray(RNG.standard_normal((3, 6)), np.float32)
+    want = _ort(model, {"a": a})[0]
+    np.testing.assert_allclose(pocketml.Session(converted).run({"a": a})["y0"], want, rtol=1e-5, atol=1e-6)
+    from pocketml import ops
+    ref = ops.get("DequantizeLinear").reference([w, s, z], {"axis": 1})[0]
+    np.testing.assert_array_equal(ref, (w.astype(np.float32) - z.astype(np.float32)) * s)
+
+
+@pytest.mark.parametrize("s_shape, attrs, what", [
+    ((4,), {"axis": 1}, "neither one value nor a vector"),
+    ((3, 5), {"axis": 1}, "neither one value nor a vector"),
+    ((3, 3, 7), {"axis": 1, "block_size": 3}, "blocked scale must have shape [3,2,7]"),
+    ((3, 2, 7), {"axis": 1, "block_size": -3}, "block_size -3 must be >= 0"),
+    ((5,), {"axis": 3}, "axis 3 is out of range"),
+])
+def test_dequantize_bad_scale_shapes_are_refused(s_shape, attrs, what):
+    feeds = {"x": _ints(SHAPE, np.int8), "s": _scales(s_shape)}
+    node = helper.make_node("DequantizeLinear", ["x", "s"], ["y0"], **attrs)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype),
+                                                                          a.shape) for n, a in feeds.items()],
+                              [helper.make_tensor_value_info("y0", 1, SHAPE)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+    with pytest.raises(ConversionError, match="DequantizeLinear") as e:
+        pocketml.convert(model)
+    assert what in str(e.value)
+
+
+def test_dequantize_zero_point_shape_must_match_scale():
+    feeds = {"x": _ints(SHAPE, np.int8), "s": _scales((5,)), "z": _ints((1,), np.int8)}
+    node = helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y0"], axis=1)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype),
+                                                                          a.shape) for n, a in feeds.items()],
+                              [helper.make_tensor_value_info("y0", 1, SHAPE)])
+    with pytest.raises(ConversionError, match="zero_point shape"):
+        pocketml.convert(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=10))
+
+
+def test_dequantize_output_dtype_outside_pocketml_is_refused():
+    feeds = {"x": _ints((2, 3), np.int8), "s": _scales(())}
+    node = helper.make_node("DequantizeLinear", ["x", "s"], ["y0"], output_dtype=onnx.TensorProto.BFLOAT16)
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype),
+                                                                          a.shape) for n, a in feeds.items()],
+                              [helper.make_tensor_value_info("y0", onnx.TensorProto.BFLOAT16, (2, 3))])
+    with pytest.raises(UnsupportedOpError, match="output_dtype BFLOAT16 is not supported; supported: float32, float16"):
+        pocketml.convert(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)], ir_version=10))
