@@ -9,6 +9,8 @@ inputs: the runtime reads them at every run, and constant ones fold with the res
 """
 from __future__ import annotations
 
+import onnx
+
 from pocketml import dtypes
 from pocketml.ops import quant
 
@@ -35,3 +37,14 @@ def _axis_attrs(node: OnnxNode) -> dict:
 def dequantize_linear(ctx: Context, node: OnnxNode) -> None:
     attrs = {**_axis_attrs(node), "output_dtype": _dtype_code(ctx, node, "output_dtype", quant.SCALES)}
     ctx.emit1("DequantizeLinear", [node.input(i) for i in range(min(len(node.inputs), 3))], node.output(0), attrs)
+
+
+@handler("QuantizeLinear")
+def quantize_linear(ctx: Context, node: OnnxNode) -> None:
+    # precision (23+) names the dtype of x / scale: the runtime divides in float32
+    precision = int(node.attrs.get("precision", 0))
+    if precision not in (0, onnx.TensorProto.FLOAT):
+        raise ctx.unsupported(f"precision {onnx_dtype_name(precision)} is not supported; supported: FLOAT "
+                              f"(the division is float32)")
+    attrs = {**_axis_attrs(node), "output_dtype": _dtype_code(ctx, node, "output_dtype", quant.Q_OUT)}
+    ctx.emit1("QuantizeLinear", [node.input(i) for i in range(min(len(node.inputs), 3))], node.output(0), attrs)

@@ -153,7 +153,8 @@ enum pml_op_code {
     PML_OP_UNIQUE = 392,
     PML_OP_NONMAXSUPPRESSION = 393,
     PML_OP_DEQUANTIZELINEAR = 400,
-    PML_OP_MAX_CODE = 400
+    PML_OP_QUANTIZELINEAR = 401,
+    PML_OP_MAX_CODE = 401
 };
 
 /* name of each op code, NULL for unused codes */
@@ -307,6 +308,7 @@ enum pml_op_code {
     [392] = "Unique", \
     [393] = "NonMaxSuppression", \
     [400] = "DequantizeLinear", \
+    [401] = "QuantizeLinear", \
 }
 
 #endif

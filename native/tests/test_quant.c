@@ -102,6 +102,60 @@ static void test_dequantize(void) {
                 }
 }
 
+/* ---- QuantizeLinear --------------------------------------------------------------------------- */
+
+static const float q_specials[] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, 127.5f, -128.5f, 255.5f,
+                                   32767.5f, 65535.5f, 1e10f, -1e10f, NAN, INFINITY, -INFINITY, -0.0f};
+#define N_Q_SPECIALS ((int64_t)(sizeof q_specials / sizeof q_specials[0]))
+
+/* What onnxruntime's CPU kernel gives: round half to even in float32, the zero point, the
+ * range's ends; NaN -> the minimum. */
+static double q_naive(float x, float s, double zp, double lo, double hi) {
+    const float v = nearbyintf(x / s) + (float)zp;
+    return v != v ? lo : v < lo ? lo : v > hi ? hi : v;
+}
+
+static void test_quantize(void) {
+    static const pml_dtype outs[] = {PML_INT8, PML_UINT8, PML_INT16, PML_UINT16};
+    static const double lo[] = {-128, 0, -32768, 0}, hi[] = {127, 255, 32767, 65535};
+    for (int qi = 0; qi < 4; qi++)
+        for (int ci = 0; ci < N_Q_CASES; ci++)
+            for (int half = 0; half < 2; half++)
+                for (int with_zp = 0; with_zp < 2; with_zp++) {
+                    const q_case *c = &q_cases[ci];
+                    const pml_dtype qt = outs[qi], ft = half ? PML_FLOAT16 : PML_FLOAT32;
+                    const int64_t xd[3] = {c->outer, c->len, c->inner}, n = pml_shape_numel(3, xd);
+                    int64_t sd[3];
+                    const int srank = q_scale_dims(c, sd);
+                    pml_tensor x = tt_make(ft, 3, xd, NULL);
+                    for (int64_t i = 0; i < n; i++)
+                        tt_set(&x, i, i < N_Q_SPECIALS ? q_specials[i] : ((double)(i * 7919 % 2001) - 1000) * 0.37);
+                    pml_tensor s = q_scales(ft, srank, sd, (unsigned)ci), z = tt_typed_rand(qt, srank, sd, 5), y = {0};
+                    pml_tensor *in[3] = {&x, &s, with_zp ? &z : NULL};
+                    pml_attr at[3];
+                    int n_at;
+                    q_attrs(c, at, &n_at);
+                    if (!with_zp) at[n_at++] = attr_int("output_dtype", qt);
+                    char what[96];
+                    snprintf(what, sizeof what, "quantize %s %s f16=%d zp=%d", pml_dtype_name(qt), c->name, half,
+                             with_zp);
+                    tt_check_isa(what, PML_OP_QUANTIZELINEAR, at, n_at, in, 3, -1, 0, &y);
+                    int bad = !y.data || y.dtype != qt;
+                    for (int64_t o = 0; o < c->outer && !bad; o++)
+                        for (int64_t k = 0; k < c->len; k++)
+                            for (int64_t i = 0; i < c->inner; i++) {
+                                const int64_t e = (o * c->len + k) * c->inner + i, si = q_scale_index(c, o, k, i);
+                                const double zp = with_zp ? tt_get(&z, si) : 0;
+                                if (tt_get(&y, e) != q_naive((float)tt_get(&x, e), (float)tt_get(&s, si), zp, lo[qi],
+                                                             hi[qi]))
+                                    bad = 1;
+                            }
+                    if (bad) fprintf(stderr, "%s: differs from the naive loop\n", what);
+                    CHECK(!bad);
+                    tt_free(&x), tt_free(&s), tt_free(&z), tt_free(&y);
+                }
+}
+
 /* ---- errors a hostile file reaches infer with --------------------------------------------------- */
 
 static void test_errors(void) {
@@ -122,11 +176,20 @@ static void test_errors(void) {
     tt_expect_error("dq axis out of range", PML_ERR_INVALID_MODEL, PML_OP_DEQUANTIZELINEAR, &axis3, 1, vec, 2, 1);
     tt_expect_error("dq integer output_dtype", PML_ERR_INVALID_MODEL, PML_OP_DEQUANTIZELINEAR, &out_i8, 1,
                     per_tensor, 2, 1);
-    tt_free(&x), tt_free(&sv), tt_free(&sb), tt_free(&sg), tt_free(&z1), tt_free(&s1);
+    pml_tensor xf = tt_make(PML_FLOAT32, 3, xd, NULL);
+    pml_tensor *q_vec[2] = {&xf, &sv}, *q_tensor[3] = {&xf, &s1, &z1};
+    pml_attr out_u8 = attr_int("output_dtype", PML_UINT8), out_f32 = attr_int("output_dtype", PML_FLOAT32);
+    tt_expect_error("q vector of the wrong length", PML_ERR_SHAPE, PML_OP_QUANTIZELINEAR, &axis1, 1, q_vec, 2, 1);
+    tt_expect_error("q output_dtype differs from the zero point", PML_ERR_INVALID_MODEL, PML_OP_QUANTIZELINEAR,
+                    &out_u8, 1, q_tensor, 3, 1);
+    tt_expect_error("q float output_dtype", PML_ERR_INVALID_MODEL, PML_OP_QUANTIZELINEAR, &out_f32, 1, q_tensor, 2,
+                    1);
+    tt_free(&x), tt_free(&sv), tt_free(&sb), tt_free(&sg), tt_free(&z1), tt_free(&s1), tt_free(&xf);
 }
 
 int main(void) {
     test_dequantize();
+    test_quantize();
     test_errors();
     return test_finish("test_quant");
 }

@@ -171,6 +171,16 @@ static pml_status q_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+/* y has x's shape and the dtype check (dq_check, ql_check) gives. */
+typedef pml_status (*q_check_fn)(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype);
+static pml_status q_infer(pml_kernel_ctx *ctx, q_check_fn check) {
+    q_state st;
+    pml_dtype yt = PML_FLOAT32;
+    pml_status rc = check(ctx, &st, &yt);
+    if (rc != PML_OK) return rc;
+    return pml_ew_set_output(ctx, 0, yt, ctx->in[0]->rank, ctx->in[0]->dims);
+}
+
 /* ---- DequantizeLinear ------------------------------------------------------------------------- */
 
 static pml_status dq_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype) {
@@ -181,18 +191,12 @@ static pml_status dq_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype)
     return q_out_dtype(ctx, ctx->in[1]->dtype, y_dtype);
 }
 
-static pml_status dq_infer(pml_kernel_ctx *ctx) {
-    q_state st;
-    pml_dtype yt;
-    pml_status rc = dq_check(ctx, &st, &yt);
-    if (rc != PML_OK) return rc;
-    return pml_ew_set_output(ctx, 0, yt, ctx->in[0]->rank, ctx->in[0]->dims);
-}
+static pml_status dq_infer(pml_kernel_ctx *ctx) { return q_infer(ctx, dq_check); }
 
 static pml_status dq_prepare(pml_kernel_ctx *ctx) {
     q_state *st;
     const pml_quant_typed *k;
-    pml_dtype yt;
+    pml_dtype yt = PML_FLOAT32;
     pml_status rc;
     if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = dq_check(ctx, st, &yt)) != PML_OK ||
         (rc = q_table(ctx, ctx->in[0]->dtype, &k)) != PML_OK)
@@ -206,4 +210,39 @@ static pml_status dq_prepare(pml_kernel_ctx *ctx) {
 
 static const pml_op_def pml_dequantize_def = {PML_OP_DEQUANTIZELINEAR, dq_infer, dq_prepare, q_run, pml_ew_release};
 
-const pml_op_def *const pml_quant_ops[] = {&pml_dequantize_def, NULL};
+/* ---- QuantizeLinear --------------------------------------------------------------------------- */
+
+/* The output dtype: the zero point's, else output_dtype's, else uint8. */
+static pml_status ql_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype) {
+    const pml_tensor *x, *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    pml_status rc;
+    if ((rc = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return rc;
+    if ((rc = q_params(ctx, x, st)) != PML_OK) return rc;
+    if ((rc = q_out_dtype(ctx, z ? z->dtype : PML_UINT8, y_dtype)) != PML_OK) return rc;
+    if (z && *y_dtype != z->dtype)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "output_dtype %s differs from the zero point's dtype %s",
+                              pml_dtype_name(*y_dtype), pml_dtype_name(z->dtype));
+    return PML_OK;
+}
+
+static pml_status ql_infer(pml_kernel_ctx *ctx) { return q_infer(ctx, ql_check); }
+
+static pml_status ql_prepare(pml_kernel_ctx *ctx) {
+    q_state *st;
+    const pml_quant_typed *k;
+    pml_dtype yt = PML_FLOAT32;
+    pml_status rc;
+    if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = ql_check(ctx, st, &yt)) != PML_OK ||
+        (rc = q_table(ctx, yt, &k)) != PML_OK)
+        return rc;
+    st->fn = k->quantize[ctx->in[0]->dtype == PML_FLOAT16];
+    if (!st->fn) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for %s output", pml_dtype_name(yt));
+    st->xsize = pml_dtype_size(ctx->in[0]->dtype);
+    st->ysize = st->zsize = pml_dtype_size(yt);
+    q_scale_scratch(ctx, st);
+    return PML_OK;
+}
+
+static const pml_op_def pml_quantize_def = {PML_OP_QUANTIZELINEAR, ql_infer, ql_prepare, q_run, pml_ew_release};
+
+const pml_op_def *const pml_quant_ops[] = {&pml_dequantize_def, &pml_quantize_def, NULL};

@@ -24,7 +24,7 @@ from ._common import attrs_of, fail, is_sym, known, normalize_axis, shape_str
 
 Q_STORED = ("int8", "uint8", "int16", "uint16", "int32")  # what DequantizeLinear reads
 Q_OUT = ("int8", "uint8", "int16", "uint16")              # what QuantizeLinear writes
-SCALES = ("float32", "float16")
+SCALES = ("float32", "float16")                            # scales, and the float side of both
 _RANGE = {t: (np.iinfo(t).min, np.iinfo(t).max) for t in Q_OUT}
 
 
@@ -112,3 +112,36 @@ def _dq_reference(inputs, attrs):
 define("DequantizeLinear", 400, "quant", ("x: T1", "x_scale: T2", "x_zero_point?: T1"), ("y: T3",),
        {"axis": Attr("int", 1), "block_size": Attr("int", 0), "output_dtype": Attr("int", 0)},
        types={"T1": Q_STORED, "T2": SCALES, "T3": SCALES}, infer=_dq_infer, reference=_dq_reference)
+
+
+# ---- QuantizeLinear -----------------------------------------------------------------------
+def _q_out(node, at, zp_dtype) -> str:
+    """The output dtype: the zero point's, else output_dtype's, else uint8."""
+    out = _out_dtype(node, at["output_dtype"], Q_OUT, zp_dtype or "uint8", "output_dtype")
+    if zp_dtype and out != zp_dtype:
+        raise fail(node, f"output_dtype {out} differs from the zero point's dtype {zp_dtype}")
+    return out
+
+
+def _q_infer(node, ins):
+    _, s = known(node, ins[0], "x")
+    at = _check_params(node, ins, s)
+    return [(_q_out(node, at, ins[2].dtype if len(ins) > 2 and ins[2] is not None else None), s)]
+
+
+def _q_reference(inputs, attrs):
+    x = np.asarray(inputs[0]).astype(np.float32)
+    zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+    out = dtypes.DTYPE_BY_CODE.get(attrs.get("output_dtype", 0)) if zp is None else np.asarray(zp).dtype.name
+    lo, hi = _RANGE[out or "uint8"]
+    scale = _expand(inputs[1], x.shape, attrs).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.rint(x / scale) + _zero_point(inputs, x.shape, attrs).astype(np.float32)
+        q = np.where(q > lo, q, np.float32(lo))  # NaN -> lo, as onnxruntime
+        q = np.where(q < hi, q, np.float32(hi))
+    return [q.astype(out or "uint8")]
+
+
+define("QuantizeLinear", 401, "quant", ("x: T1", "y_scale: T2", "y_zero_point?: T3"), ("y: T3",),
+       {"axis": Attr("int", 1), "block_size": Attr("int", 0), "output_dtype": Attr("int", 0)},
+       types={"T1": SCALES, "T2": SCALES, "T3": Q_OUT}, infer=_q_infer, reference=_q_reference)

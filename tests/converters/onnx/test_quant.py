@@ -178,3 +178,118 @@ def test_dequantize_output_dtype_outside_pocketml_is_refused():
                               [helper.make_tensor_value_info("y0", onnx.TensorProto.BFLOAT16, (2, 3))])
     with pytest.raises(UnsupportedOpError, match="output_dtype BFLOAT16 is not supported; supported: float32, float16"):
         pocketml.convert(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)], ir_version=10))
+
+
+# ---- QuantizeLinear --------------------------------------------------------------------------
+QUANT_OUT = [np.int8, np.uint8, np.int16, np.uint16]
+# values around the rounding ties and the ends of every output range, and the IEEE specials
+SPECIALS = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, 127.5, -128.5, 254.5, 255.5, 32766.5, 32767.5,
+                     -32768.5, 65534.5, 65535.5, 1e10, -1e10, np.nan, np.inf, -np.inf, -0.0, 3.4e38], np.float32)
+
+
+def _floats(shape, dtype=np.float32, spread=30.0):
+    x = np.asarray(RNG.standard_normal(shape) * spread).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[: min(flat.size, SPECIALS.size)] = SPECIALS[: flat.size]
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+@pytest.mark.parametrize("dtype", QUANT_OUT, ids=lambda d: np.dtype(d).name)
+def test_quantize_layouts(layout, dtype):
+    s_shape, attrs = layout
+    feeds = {"x": _floats(SHAPE), "s": _scales(s_shape), "z": _ints(s_shape, dtype)}
+    _check(_model("QuantizeLinear", feeds, (), 21, **attrs), feeds)
+
+
+@pytest.mark.parametrize("dtype", QUANT_OUT, ids=lambda d: np.dtype(d).name)
+def test_quantize_ties_nan_inf_with_unit_scale(dtype):
+    """x / 1 hits every .5 tie exactly: round half to even, then the zero point, then saturation;
+    NaN gives the range's minimum and +-inf its ends (onnxruntime's CPU kernels)."""
+    for zp in (0, 3, -3 if np.iinfo(dtype).min < 0 else 250):
+        feeds = {"x": SPECIALS.reshape(1, -1), "s": np.array(1.0, np.float32), "z": np.array(zp, dtype)}
+        _check(_model("QuantizeLinear", feeds, (), 21), feeds)
+
+
+def test_quantize_ties_after_division():
+    """Quotients that are exact .5 ties in float32 (x = (k + 0.5) * s, s a power of two) and
+    quotients one ulp either side of them."""
+    s = np.float32(0.125)
+    k = np.arange(-40, 40, dtype=np.float32) + np.float32(0.5)
+    ties = k * s
+    x = np.concatenate([ties, np.nextafter(ties, np.float32(np.inf)), np.nextafter(ties, np.float32(-np.inf))])
+    feeds = {"x": x.reshape(3, -1), "s": np.array(s), "z": np.array(-7, np.int8)}
+    _check(_model("QuantizeLinear", feeds, (), 13), feeds)
+
+
+@pytest.mark.parametrize("opset", [10, 13, 19, 21, 23])
+def test_quantize_opsets_default_uint8_without_zero_point(opset):
+    feeds = {"x": _floats((2, 9)), "s": np.array(0.71, np.float32)}
+    _check(_model("QuantizeLinear", feeds, (), opset), feeds)
+
+
+@pytest.mark.parametrize("out", [onnx.TensorProto.INT8, onnx.TensorProto.UINT16, onnx.TensorProto.INT16])
+def test_quantize_output_dtype_without_zero_point(out):
+    feeds = {"x": _floats((2, 3, 5)), "s": _scales((3,))}
+    _check(_model("QuantizeLinear", feeds, (), 21, axis=1, output_dtype=out), feeds)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:5], ids=LAYOUT_IDS[:5])
+@pytest.mark.parametrize("consts", [(), ("s", "z")], ids=["runtime", "const"])
+def test_quantize_opset13_scales_fed_or_const(layout, consts):
+    s_shape, attrs = layout
+    x = _floats((2, 3, 5))
+    if "axis" in attrs:
+        s_shape = (x.shape[attrs["axis"]],)
+    feeds = {"x": x, "s": _scales(s_shape), "z": _ints(s_shape, np.uint8)}
+    _check(_model("QuantizeLinear", feeds, consts, 13, **attrs), feeds, consts)
+
+
+@pytest.mark.parametrize("layout", [LAYOUTS[0], LAYOUTS[4], LAYOUTS[6]], ids=["scalar", "axis-1", "block-1"])
+def test_quantize_float16(layout):
+    s_shape, attrs = layout
+    feeds = {"x": _floats(SHAPE, np.float16, spread=3.0), "s": _scales(s_shape, np.float16),
+             "z": _ints(s_shape, np.int8)}
+    _check(_model("QuantizeLinear", feeds, (), 21, **attrs), feeds)
+
+
+def test_qdq_pair_runs_in_float_with_the_exact_rounding():
+    """x -> QuantizeLinear -> DequantizeLinear -> Relu with per-tensor activations, the shape
+    of onnxruntime's quantizer output, fed at several batches."""
+    q = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"])
+    dq = helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"])
+    relu = helper.make_node("Relu", ["d"], ["y0"])
+    graph = helper.make_graph([q, dq, relu], "t", [helper.make_tensor_value_info("x", 1, ("n", 4, 6))],
+                              [helper.make_empty_tensor_value_info("y0")],
+                              [numpy_helper.from_array(np.array(0.05, np.float32), "s"),
+                               numpy_helper.from_array(np.array(128, np.uint8), "z")])
+    model = onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+    converted = pocketml.convert(model)
+    for n in (1, 3):
+        x = _floats((n, 4, 6), spread=4.0)
+        np.testing.assert_array_equal(pocketml.Session(converted).run({"x": x})["y0"], _ort(model, {"x": x})[0])
+
+
+def test_quantize_refusals():
+    feeds = {"x": _floats((2, 3)), "s": _scales(())}
+    with pytest.raises(UnsupportedOpError, match="output_dtype INT4 is not supported; supported: int8, uint8, int16"):
+        pocketml.convert(_model("QuantizeLinear", feeds, (), 21, output_dtype=onnx.TensorProto.INT4))
+    with pytest.raises(UnsupportedOpError, match="precision FLOAT16 is not supported"):
+        pocketml.convert(_model("QuantizeLinear", feeds, (), 23, precision=onnx.TensorProto.FLOAT16))
+    feeds["z"] = np.array(0, np.int8)
+    bad = _model("QuantizeLinear", feeds, (), 21)
+    bad.graph.node[0].attribute.append(helper.make_attribute("output_dtype", onnx.TensorProto.UINT8))
+    with pytest.raises(ConversionError, match="output_dtype uint8 differs from the zero point's dtype int8"):
+        pocketml.convert(bad)
+
+
+@pytest.mark.parametrize("layout", [((), {}), ((64,), {"axis": 1}), ((4, 64, 24), {"axis": 2, "block_size": 4})],
+                         ids=["tensor", "axis", "block"])
+def test_large_tensors_split_over_threads(layout):
+    """Past the runtime's per-job minimum, so two threads split the rows."""
+    s_shape, attrs = layout
+    x = _floats((4, 64, 96))
+    feeds = {"x": x, "s": _scales(s_shape), "z": _ints(s_shape, np.int8)}
+    _check(_model("QuantizeLinear", feeds, (), 21, **attrs), feeds)
+    feeds = {"x": _ints((4, 64, 96), np.uint8), "s": _scales(s_shape), "z": _ints(s_shape, np.uint8)}
+    _check(_model("DequantizeLinear", feeds, (), 21, **attrs), feeds)
