@@ -171,53 +171,17 @@ static pml_status q_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* y has x's shape and the dtype check (dq_check, ql_check) gives. */
-typedef pml_status (*q_check_fn)(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype);
-static pml_status q_infer(pml_kernel_ctx *ctx, q_check_fn check) {
-    q_state st;
-    pml_dtype yt = PML_FLOAT32;
-    pml_status rc = check(ctx, &st, &yt);
-    if (rc != PML_OK) return rc;
-    return pml_ew_set_output(ctx, 0, yt, ctx->in[0]->rank, ctx->in[0]->dims);
-}
+/* ---- DequantizeLinear and QuantizeLinear ----------------------------------------------------- */
 
-/* ---- DequantizeLinear ------------------------------------------------------------------------- */
-
-static pml_status dq_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype) {
-    const pml_tensor *x;
-    pml_status rc;
-    if ((rc = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return rc;
-    if ((rc = q_params(ctx, x, st)) != PML_OK) return rc;
+/* DequantizeLinear's y: the scale's dtype, else output_dtype's. */
+static pml_status dq_out(pml_kernel_ctx *ctx, pml_dtype *y_dtype) {
     return q_out_dtype(ctx, ctx->in[1]->dtype, y_dtype);
 }
 
-static pml_status dq_infer(pml_kernel_ctx *ctx) { return q_infer(ctx, dq_check); }
-
-static pml_status dq_prepare(pml_kernel_ctx *ctx) {
-    q_state *st;
-    const pml_quant_typed *k;
-    pml_dtype yt = PML_FLOAT32;
+/* QuantizeLinear's y: the zero point's dtype, else output_dtype's, else uint8. */
+static pml_status ql_out(pml_kernel_ctx *ctx, pml_dtype *y_dtype) {
+    const pml_tensor *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
     pml_status rc;
-    if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = dq_check(ctx, st, &yt)) != PML_OK ||
-        (rc = q_table(ctx, ctx->in[0]->dtype, &k)) != PML_OK)
-        return rc;
-    st->fn = k->dequantize[yt == PML_FLOAT16];
-    st->xsize = st->zsize = pml_dtype_size(ctx->in[0]->dtype);
-    st->ysize = pml_dtype_size(yt);
-    q_scale_scratch(ctx, st);
-    return PML_OK;
-}
-
-static const pml_op_def pml_dequantize_def = {PML_OP_DEQUANTIZELINEAR, dq_infer, dq_prepare, q_run, pml_ew_release};
-
-/* ---- QuantizeLinear --------------------------------------------------------------------------- */
-
-/* The output dtype: the zero point's, else output_dtype's, else uint8. */
-static pml_status ql_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype) {
-    const pml_tensor *x, *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    pml_status rc;
-    if ((rc = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return rc;
-    if ((rc = q_params(ctx, x, st)) != PML_OK) return rc;
     if ((rc = q_out_dtype(ctx, z ? z->dtype : PML_UINT8, y_dtype)) != PML_OK) return rc;
     if (z && *y_dtype != z->dtype)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "output_dtype %s differs from the zero point's dtype %s",
@@ -225,24 +189,48 @@ static pml_status ql_check(pml_kernel_ctx *ctx, q_state *st, pml_dtype *y_dtype)
     return PML_OK;
 }
 
-static pml_status ql_infer(pml_kernel_ctx *ctx) { return q_infer(ctx, ql_check); }
+static pml_status q_check(pml_kernel_ctx *ctx, int quantize, q_state *st, pml_dtype *y_dtype) {
+    const pml_tensor *x;
+    pml_status rc;
+    if ((rc = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return rc;
+    if ((rc = q_params(ctx, x, st)) != PML_OK) return rc;
+    return quantize ? ql_out(ctx, y_dtype) : dq_out(ctx, y_dtype);
+}
 
-static pml_status ql_prepare(pml_kernel_ctx *ctx) {
+/* y has x's shape. */
+static pml_status q_infer(pml_kernel_ctx *ctx, int quantize) {
+    q_state st;
+    pml_dtype yt = PML_FLOAT32;
+    pml_status rc = q_check(ctx, quantize, &st, &yt);
+    if (rc != PML_OK) return rc;
+    return pml_ew_set_output(ctx, 0, yt, ctx->in[0]->rank, ctx->in[0]->dims);
+}
+
+/* The kernel: the table of the integer side (x's dtype or y's), the float side's slot. */
+static pml_status q_prepare(pml_kernel_ctx *ctx, int quantize) {
     q_state *st;
     const pml_quant_typed *k;
+    const pml_dtype xt = ctx->in[0]->dtype;
     pml_dtype yt = PML_FLOAT32;
     pml_status rc;
-    if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = ql_check(ctx, st, &yt)) != PML_OK ||
-        (rc = q_table(ctx, yt, &k)) != PML_OK)
+    if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = q_check(ctx, quantize, st, &yt)) != PML_OK ||
+        (rc = q_table(ctx, quantize ? yt : xt, &k)) != PML_OK)
         return rc;
-    st->fn = k->quantize[ctx->in[0]->dtype == PML_FLOAT16];
+    st->fn = quantize ? k->quantize[xt == PML_FLOAT16] : k->dequantize[yt == PML_FLOAT16];
     if (!st->fn) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for %s output", pml_dtype_name(yt));
-    st->xsize = pml_dtype_size(ctx->in[0]->dtype);
-    st->ysize = st->zsize = pml_dtype_size(yt);
+    st->xsize = pml_dtype_size(xt);
+    st->ysize = pml_dtype_size(yt);
+    st->zsize = quantize ? st->ysize : st->xsize;
     q_scale_scratch(ctx, st);
     return PML_OK;
 }
 
+static pml_status dq_infer(pml_kernel_ctx *ctx) { return q_infer(ctx, 0); }
+static pml_status dq_prepare(pml_kernel_ctx *ctx) { return q_prepare(ctx, 0); }
+static pml_status ql_infer(pml_kernel_ctx *ctx) { return q_infer(ctx, 1); }
+static pml_status ql_prepare(pml_kernel_ctx *ctx) { return q_prepare(ctx, 1); }
+
+static const pml_op_def pml_dequantize_def = {PML_OP_DEQUANTIZELINEAR, dq_infer, dq_prepare, q_run, pml_ew_release};
 static const pml_op_def pml_quantize_def = {PML_OP_QUANTIZELINEAR, ql_infer, ql_prepare, q_run, pml_ew_release};
 
 const pml_op_def *const pml_quant_ops[] = {&pml_dequantize_def, &pml_quantize_def, NULL};
