@@ -48,3 +48,9 @@ def quantize_linear(ctx: Context, node: OnnxNode) -> None:
                               f"(the division is float32)")
     attrs = {**_axis_attrs(node), "output_dtype": _dtype_code(ctx, node, "output_dtype", quant.Q_OUT)}
     ctx.emit1("QuantizeLinear", [node.input(i) for i in range(min(len(node.inputs), 3))], node.output(0), attrs)
+
+
+@handler("DynamicQuantizeLinear")
+def dynamic_quantize_linear(ctx: Context, node: OnnxNode) -> None:
+    outs = [o if o else ctx.new_name(f"{node.name}/unused") for o in (list(node.outputs) + ["", ""])[:3]]
+    ctx.emit("DynamicQuantizeLinear", [node.input(0)], outs)

@@ -154,7 +154,8 @@ enum pml_op_code {
     PML_OP_NONMAXSUPPRESSION = 393,
     PML_OP_DEQUANTIZELINEAR = 400,
     PML_OP_QUANTIZELINEAR = 401,
-    PML_OP_MAX_CODE = 401
+    PML_OP_DYNAMICQUANTIZELINEAR = 402,
+    PML_OP_MAX_CODE = 402
 };
 
 /* name of each op code, NULL for unused codes */
@@ -309,6 +310,7 @@ enum pml_op_code {
     [393] = "NonMaxSuppression", \
     [400] = "DequantizeLinear", \
     [401] = "QuantizeLinear", \
+    [402] = "DynamicQuantizeLinear", \
 }
 
 #endif

@@ -753,6 +753,12 @@ static const pml_port_schema k_quantizelinear_in[] = {
     {"y_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), -1, 1, 0, 0}};
 static const pml_port_schema k_quantizelinear_out[] = {
     {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), 2, 0, 0, 0}};
+static const pml_port_schema k_dynamicquantizelinear_in[] = {
+    {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+static const pml_port_schema k_dynamicquantizelinear_out[] = {
+    {"y", PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"y_scale", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
+    {"y_zero_point", PML_DT(PML_UINT8), -1, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -905,4 +911,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_NONMAXSUPPRESSION] = {"NonMaxSuppression", 2, 5, 1, 1, 5, 1, k_nonmaxsuppression_in, k_nonmaxsuppression_out, PML_TRAIT_DATA_DEPENDENT},
     [PML_OP_DEQUANTIZELINEAR] = {"DequantizeLinear", 2, 3, 1, 1, 3, 1, k_dequantizelinear_in, k_dequantizelinear_out, 0},
     [PML_OP_QUANTIZELINEAR] = {"QuantizeLinear", 2, 3, 1, 1, 3, 1, k_quantizelinear_in, k_quantizelinear_out, 0},
+    [PML_OP_DYNAMICQUANTIZELINEAR] = {"DynamicQuantizeLinear", 1, 1, 3, 3, 1, 3, k_dynamicquantizelinear_in, k_dynamicquantizelinear_out, 0},
 };

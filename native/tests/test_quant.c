@@ -156,6 +156,39 @@ static void test_quantize(void) {
                 }
 }
 
+/* ---- DynamicQuantizeLinear ------------------------------------------------------------------- */
+
+static void test_dynamic_quantize(void) {
+    static const int64_t sizes[] = {1, 7, 13, 127, 9001};
+    for (int si = 0; si < 5; si++)
+        for (int sign = -1; sign <= 1; sign++) { /* all negative, mixed, all positive */
+            const int64_t n = sizes[si];
+            pml_tensor x = tt_make(PML_FLOAT32, 1, &n, NULL);
+            float *xv = (float *)x.data, lo = 0.0f, hi = 0.0f;
+            for (int64_t i = 0; i < n; i++) {
+                const float v = (float)((i * 7919 % 2001) - 1000) * 0.0137f;
+                xv[i] = sign < 0 ? -fabsf(v) - 0.5f : sign > 0 ? fabsf(v) + 0.5f : v;
+                lo = xv[i] < lo ? xv[i] : lo;
+                hi = xv[i] > hi ? xv[i] : hi;
+            }
+            pml_tensor *in[1] = {&x}, out[3];
+            char what[64];
+            snprintf(what, sizeof what, "dynamic quantize n=%lld sign=%d", (long long)n, sign);
+            for (int threads = 1; threads <= 2; threads++) {
+                CHECK_OK(pml_test_op(PML_OP_DYNAMICQUANTIZELINEAR, NULL, 0, in, 1, out, 3, 1, threads));
+                const float scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+                const float z = nearbyintf(fminf(fmaxf(0.0f - lo / scale, 0.0f), 255.0f));
+                int bad = *(float *)out[1].data != scale || *(uint8_t *)out[2].data != (uint8_t)z;
+                for (int64_t i = 0; i < n && !bad; i++)
+                    bad = ((uint8_t *)out[0].data)[i] != (uint8_t)q_naive(xv[i], scale, z, 0, 255);
+                if (bad) fprintf(stderr, "%s threads=%d: differs from the ONNX formula\n", what, threads);
+                CHECK(!bad);
+                for (int k = 0; k < 3; k++) tt_free(&out[k]);
+            }
+            tt_free(&x);
+        }
+}
+
 /* ---- errors a hostile file reaches infer with --------------------------------------------------- */
 
 static void test_errors(void) {
@@ -190,6 +223,7 @@ static void test_errors(void) {
 int main(void) {
     test_dequantize();
     test_quantize();
+    test_dynamic_quantize();
     test_errors();
     return test_finish("test_quant");
 }

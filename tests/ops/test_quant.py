@@ -73,3 +73,13 @@ def test_quantize_reference_layouts(layout):
     _same(ours("QuantizeLinear", [x, s], attrs)[0], onnx_ref("QuantizeLinear", [x, s], attrs, opset=21)[0])
     got = ours("QuantizeLinear", [x, s], {**attrs, "output_dtype": 8})[0]  # int16
     _same(got, onnx_ref("QuantizeLinear", [x, s], {**attrs, "output_dtype": 5}, opset=21)[0])
+
+
+@pytest.mark.parametrize("x", [np.array([[0.2, -1.7, 3.1], [2.5, -0.4, 0.0]], np.float32), np.zeros(4, np.float32),
+                               np.array([1.0, 2.0, 3.0], np.float32), np.array([-1.0, -2.0, -3.0], np.float32)],
+                         ids=["mixed", "zeros", "positive", "negative"])
+def test_dynamic_quantize_reference(x):
+    got = ours("DynamicQuantizeLinear", [x], n_out=3)
+    want = onnx_ref("DynamicQuantizeLinear", [x], n_out=3, opset=11, engine="ort")
+    for g, w in zip(got, want):
+        _same(g, w)

@@ -1,6 +1,8 @@
 /*
  * ops/quant.c — the quant family: DequantizeLinear, QuantizeLinear and
  * DynamicQuantizeLinear through the typed quant kernels (kernels/quant/quant_typed.h).
+ * DynamicQuantizeLinear finds its per-tensor uint8 scale and zero point from x's range
+ * at every run, then quantizes as QuantizeLinear does.
  *
  * Scale and zero point share one shape, checked against x in infer: one value (per
  * tensor), a vector along axis (per axis) or x's shape with ceil(dim / block_size) blocks
@@ -131,18 +133,10 @@ static void q_range(void *arg, int64_t r0, int64_t r1) {
     }
 }
 
-/* Runs st->fn over every row: x, the scale (widened into scratch when float16) and the
- * zero point as given. */
-static void q_rows(pml_kernel_ctx *ctx, const q_state *st, const void *x, const pml_tensor *scale, const void *zp,
+/* Runs st->fn over every row of x with float32 scales and the zero point as given. */
+static void q_rows(pml_kernel_ctx *ctx, const q_state *st, const void *x, const float *scale, const void *zp,
                    void *y) {
-    const float *s = (const float *)scale->data;
-    if (st->widen_scale) {
-        float *w = (float *)ctx->scratch;
-        const uint16_t *h = (const uint16_t *)scale->data;
-        for (int64_t i = 0; i < st->nscale; i++) w[i] = pml_f16_to_f32_scalar(h[i]);
-        s = w;
-    }
-    q_job j = {st, (const char *)x, s, (const char *)zp, (char *)y};
+    q_job j = {st, (const char *)x, scale, (const char *)zp, (char *)y};
     if (st->rows > 0) pml_ew_parallel(ctx, st->rows, PML_EW_PARALLEL_MIN / (st->rowlen + 1) + 1, q_range, &j);
 }
 
@@ -164,10 +158,18 @@ static void q_scale_scratch(pml_kernel_ctx *ctx, q_state *st) {
     ctx->scratch_size = st->widen_scale ? (size_t)st->nscale * sizeof(float) : 0;
 }
 
+/* The scale as float32: as given, or widened from float16 into scratch. */
 static pml_status q_run(pml_kernel_ctx *ctx) {
     const q_state *st = (const q_state *)ctx->state;
     const pml_tensor *z = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    q_rows(ctx, st, ctx->in[0]->data, ctx->in[1], z ? z->data : NULL, ctx->out[0]->data);
+    const float *s = (const float *)ctx->in[1]->data;
+    if (st->widen_scale) {
+        float *w = (float *)ctx->scratch;
+        const uint16_t *h = (const uint16_t *)ctx->in[1]->data;
+        for (int64_t i = 0; i < st->nscale; i++) w[i] = pml_f16_to_f32_scalar(h[i]);
+        s = w;
+    }
+    q_rows(ctx, st, ctx->in[0]->data, s, z ? z->data : NULL, ctx->out[0]->data);
     return PML_OK;
 }
 
@@ -233,4 +235,62 @@ static pml_status ql_prepare(pml_kernel_ctx *ctx) { return q_prepare(ctx, 1); }
 static const pml_op_def pml_dequantize_def = {PML_OP_DEQUANTIZELINEAR, dq_infer, dq_prepare, q_run, pml_ew_release};
 static const pml_op_def pml_quantize_def = {PML_OP_QUANTIZELINEAR, ql_infer, ql_prepare, q_run, pml_ew_release};
 
-const pml_op_def *const pml_quant_ops[] = {&pml_dequantize_def, &pml_quantize_def, NULL};
+/* ---- DynamicQuantizeLinear ------------------------------------------------------------------- */
+
+typedef struct dyn_state {
+    q_state q;            /* per tensor over x, the uint8 quantize kernel */
+    pml_minmax_fn minmax; /* float32 */
+} dyn_state;
+
+static pml_status dyn_infer(pml_kernel_ctx *ctx) {
+    const pml_tensor *x;
+    pml_status rc;
+    if ((rc = pml_ew_input(ctx, 0, "x", &x)) != PML_OK) return rc;
+    if ((rc = pml_ew_set_output(ctx, 0, PML_UINT8, x->rank, x->dims)) != PML_OK) return rc;
+    if ((rc = pml_ew_set_output(ctx, 1, PML_FLOAT32, 0, NULL)) != PML_OK) return rc;
+    return pml_ew_set_output(ctx, 2, PML_UINT8, 0, NULL);
+}
+
+static pml_status dyn_prepare(pml_kernel_ctx *ctx) {
+    const pml_tensor *x = ctx->in[0];
+    dyn_state *st = pml_ew_alloc_state(ctx, sizeof *st);
+    if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
+    const pml_quant_typed *u8 = ctx->config->typed.quant[PML_UINT8], *f32 = ctx->config->typed.quant[PML_FLOAT32];
+    if (!u8 || !f32 || !u8->quantize[0] || !f32->minmax)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no uint8 quantize or float32 min/max kernel");
+    q_state *q = &st->q;
+    q->fn = u8->quantize[0];
+    q->layout = Q_TENSOR;
+    q->numel = pml_shape_numel(x->rank, x->dims);
+    q->rowlen = q->numel < Q_CHUNK ? q->numel : Q_CHUNK;
+    q->rows = q->rowlen > 0 ? (q->numel + q->rowlen - 1) / q->rowlen : 0;
+    q->len = q->inner = q->blocks = q->block = q->nscale = 1;
+    q->xsize = sizeof(float);
+    q->ysize = q->zsize = 1;
+    st->minmax = f32->minmax;
+    return PML_OK;
+}
+
+/* The ONNX formula: the range [min(x), max(x)] widened to include 0, scale = range / 255
+ * (1 for an empty range, as onnxruntime), zero point = round_half_even(clamp(-min / scale,
+ * 0, 255)); then y quantizes x with them. */
+static pml_status dyn_run(pml_kernel_ctx *ctx) {
+    const dyn_state *st = (const dyn_state *)ctx->state;
+    float lo = 0.0f, hi = 0.0f;
+    if (st->q.numel > 0) st->minmax((size_t)st->q.numel, (const float *)ctx->in[0]->data, &lo, &hi);
+    lo = lo < 0.0f ? lo : 0.0f; /* a NaN (every value NaN) becomes 0 */
+    hi = hi > 0.0f ? hi : 0.0f;
+    const float scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+    float zpf = 0.0f - lo / scale;
+    zpf = zpf > 0.0f ? (zpf < 255.0f ? zpf : 255.0f) : 0.0f;
+    const uint8_t zp = (uint8_t)nearbyintf(zpf);
+    *(float *)ctx->out[1]->data = scale;
+    *(uint8_t *)ctx->out[2]->data = zp;
+    q_rows(ctx, &st->q, ctx->in[0]->data, &scale, &zp, ctx->out[0]->data);
+    return PML_OK;
+}
+
+static const pml_op_def pml_dynamic_quantize_def = {PML_OP_DYNAMICQUANTIZELINEAR, dyn_infer, dyn_prepare, dyn_run,
+                                                     pml_ew_release};
+
+const pml_op_def *const pml_quant_ops[] = {&pml_dequantize_def, &pml_quantize_def, &pml_dynamic_quantize_def, NULL};

@@ -7,7 +7,8 @@ QuantizeLinear: y = saturate(round_half_even(x / scale) + zero_point), x / scale
 float32; the zero point's dtype is the output's, else output_dtype (a dtype code), else
 uint8. NaN gives the range's minimum, +-inf its ends (onnxruntime's CPU kernels).
 DynamicQuantizeLinear: uint8 y with scale and zero point from the data's range widened
-to include 0 (the ONNX formula; an all-zero input takes scale 1 as onnxruntime).
+to include 0 (the ONNX formula; an all-zero input takes scale 1 and NaN takes no part in
+the range, as onnxruntime).
 
 Scale and zero point (same shape) are per tensor (one value, block_size 0), per axis
 (a vector along axis, block_size 0) or blocked (x's rank, x's dims except along axis,
@@ -145,3 +146,24 @@ def _q_reference(inputs, attrs):
 define("QuantizeLinear", 401, "quant", ("x: T1", "y_scale: T2", "y_zero_point?: T3"), ("y: T3",),
        {"axis": Attr("int", 1), "block_size": Attr("int", 0), "output_dtype": Attr("int", 0)},
        types={"T1": SCALES, "T2": SCALES, "T3": Q_OUT}, infer=_q_infer, reference=_q_reference)
+
+
+# ---- DynamicQuantizeLinear ----------------------------------------------------------------
+def _dyn_infer(node, ins):
+    _, s = known(node, ins[0], "x")
+    return [("uint8", s), ("float32", ()), ("uint8", ())]
+
+
+def _dyn_reference(inputs, attrs):
+    x = np.asarray(inputs[0], np.float32)
+    seen = x[~np.isnan(x)]  # NaN takes no part in the range (onnxruntime's min/max)
+    lo = np.minimum(np.float32(0), seen.min()) if seen.size else np.float32(0)
+    hi = np.maximum(np.float32(0), seen.max()) if seen.size else np.float32(0)
+    scale = np.float32(1) if hi == lo else np.float32((hi - lo) / np.float32(255))
+    with np.errstate(invalid="ignore"):
+        zp = np.rint(np.clip(np.float32(0) - lo / scale, np.float32(0), np.float32(255))).astype(np.uint8)
+    return [_q_reference([x, scale, zp], {})[0], np.array(scale, np.float32), np.array(zp, np.uint8)]
+
+
+define("DynamicQuantizeLinear", 402, "quant", ("x: T1",), ("y: T2", "y_scale: T1", "y_zero_point: T2"),
+       types={"T1": ("float32",), "T2": ("uint8",)}, infer=_dyn_infer, reference=_dyn_reference)

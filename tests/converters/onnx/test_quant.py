@@ -293,3 +293,34 @@ def test_large_tensors_split_over_threads(layout):
     _check(_model("QuantizeLinear", feeds, (), 21, **attrs), feeds)
     feeds = {"x": _ints((4, 64, 96), np.uint8), "s": _scales(s_shape), "z": _ints(s_shape, np.uint8)}
     _check(_model("DequantizeLinear", feeds, (), 21, **attrs), feeds)
+
+
+# ---- DynamicQuantizeLinear -------------------------------------------------------------------
+DYNAMIC_INPUTS = {
+    "mixed": lambda: np.asarray(RNG.standard_normal((3, 5, 7)) * 3, np.float32),
+    "positive": lambda: np.asarray(RNG.uniform(0.5, 9.0, (2, 13)), np.float32),
+    "negative": lambda: np.asarray(RNG.uniform(-9.0, -0.5, (127,)), np.float32),
+    "zeros": lambda: np.zeros((4, 3), np.float32),
+    "one": lambda: np.array([2.5], np.float32),
+    "empty": lambda: np.zeros((0, 3), np.float32),
+    "nan": lambda: np.array([1.0, np.nan, -2.0, 0.25], np.float32),
+    "large": lambda: np.asarray(RNG.standard_normal((4, 64, 96)) * 5, np.float32),
+}
+
+
+@pytest.mark.parametrize("kind", list(DYNAMIC_INPUTS))
+def test_dynamic_quantize(kind):
+    feeds = {"x": DYNAMIC_INPUTS[kind]()}
+    _check(_model("DynamicQuantizeLinear", feeds, (), 11, n_out=3), feeds)
+
+
+def test_dynamic_quantize_batch_fed_at_run_time_and_unused_outputs():
+    """A symbolic batch, and only y read (the scale and zero point outputs unused)."""
+    node = helper.make_node("DynamicQuantizeLinear", ["x"], ["y0", "unused_scale", "unused_zero_point"])
+    graph = helper.make_graph([node], "t", [helper.make_tensor_value_info("x", 1, ("n", 6))],
+                              [helper.make_empty_tensor_value_info("y0")])
+    model = onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)]))
+    converted = pocketml.convert(model)
+    for n in (1, 5):
+        x = np.asarray(RNG.standard_normal((n, 6)), np.float32)
+        np.testing.assert_array_equal(pocketml.Session(converted).run({"x": x})["y0"], _ort(model, {"x": x})[0])
