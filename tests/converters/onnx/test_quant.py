@@ -324,3 +324,40 @@ def test_dynamic_quantize_batch_fed_at_run_time_and_unused_outputs():
     for n in (1, 5):
         x = np.asarray(RNG.standard_normal((n, 6)), np.float32)
         np.testing.assert_array_equal(pocketml.Session(converted).run({"x": x})["y0"], _ort(model, {"x": x})[0])
+
+
+# ---- QDQ models ------------------------------------------------------------------------------
+def _qdq_cnn(act_axis_scales: bool):
+    """x -> Q/DQ -> Conv (per-channel int8 weights behind a DQ) -> Q/DQ (per tensor, or per
+    channel along axis 1) -> Conv -> Relu: the graph onnxruntime's quantizer writes (QDQ)."""
+    w1, w2 = _ints((6, 3, 3, 3), np.int8), _ints((4, 6, 1, 1), np.int8)
+    consts = {"w1": w1, "w1s": _scales((6,)) * np.float32(0.01), "w1z": np.zeros(6, np.int8),
+              "w2": w2, "w2s": _scales((4,)) * np.float32(0.01), "w2z": np.zeros(4, np.int8),
+              "xs": np.array(0.02, np.float32), "xz": np.array(128, np.uint8),
+              "as": _scales((6,)) if act_axis_scales else np.array(0.05, np.float32),
+              "az": _ints((6,), np.uint8) if act_axis_scales else np.array(3, np.uint8)}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
+             helper.make_node("DequantizeLinear", ["w1", "w1s", "w1z"], ["w1d"], axis=0),
+             helper.make_node("Conv", ["xd", "w1d"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("QuantizeLinear", ["c1", "as", "az"], ["c1q"], axis=1),
+             helper.make_node("DequantizeLinear", ["c1q", "as", "az"], ["c1d"], axis=1),
+             helper.make_node("DequantizeLinear", ["w2", "w2s", "w2z"], ["w2d"], axis=0),
+             helper.make_node("Conv", ["c1d", "w2d"], ["c2"]),
+             helper.make_node("Relu", ["c2"], ["y0"])]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", 1, ("n", 3, 9, 11))],
+                              [helper.make_empty_tensor_value_info("y0")],
+                              [numpy_helper.from_array(v, k) for k, v in consts.items()])
+    return onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["act_per_tensor", "act_per_channel"])
+def test_qdq_cnn_runs_channels_last_without_transposes_around_qdq(per_channel):
+    model = _qdq_cnn(per_channel)
+    converted = pocketml.convert(model)
+    ops_used = [n.op for n in converted.graph.nodes]
+    assert "Conv" in ops_used and ops_used.count("Transpose") <= 2, ops_used  # into NHWC once, and out
+    for n in (1, 2):
+        x = np.asarray(RNG.standard_normal((n, 3, 9, 11)), np.float32)
+        got, want = pocketml.Session(converted).run({"x": x})["y0"], _ort(model, {"x": x})[0]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
