@@ -748,7 +748,7 @@ static const pml_port_schema k_dequantizelinear_in[] = {
 static const pml_port_schema k_dequantizelinear_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_quantizelinear_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32), -1, 0, 0, 0},
     {"y_scale", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
     {"y_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), -1, 1, 0, 0}};
 static const pml_port_schema k_quantizelinear_out[] = {

@@ -109,27 +109,30 @@ static const float q_specials[] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f
 #define N_Q_SPECIALS ((int64_t)(sizeof q_specials / sizeof q_specials[0]))
 
 /* What onnxruntime's CPU kernel gives: round half to even in float32, the zero point, the
- * range's ends; NaN -> the minimum. */
-static double q_naive(float x, float s, double zp, double lo, double hi) {
-    const float v = nearbyintf(x / s) + (float)zp;
+ * range's ends; NaN -> the minimum. int32 x divides in double (ONNX's reference). */
+static double q_naive(double x, float s, double zp, double lo, double hi, int wide) {
+    const double v = wide ? nearbyint(x / s) + zp : (double)(nearbyintf((float)x / s) + (float)zp);
     return v != v ? lo : v < lo ? lo : v > hi ? hi : v;
 }
 
 static void test_quantize(void) {
     static const pml_dtype outs[] = {PML_INT8, PML_UINT8, PML_INT16, PML_UINT16};
+    static const pml_dtype xs[] = {PML_FLOAT32, PML_FLOAT16, PML_INT32};
     static const double lo[] = {-128, 0, -32768, 0}, hi[] = {127, 255, 32767, 65535};
     for (int qi = 0; qi < 4; qi++)
         for (int ci = 0; ci < N_Q_CASES; ci++)
-            for (int half = 0; half < 2; half++)
+            for (int xi = 0; xi < 3; xi++)
                 for (int with_zp = 0; with_zp < 2; with_zp++) {
                     const q_case *c = &q_cases[ci];
-                    const pml_dtype qt = outs[qi], ft = half ? PML_FLOAT16 : PML_FLOAT32;
+                    const pml_dtype qt = outs[qi], xt = xs[xi], ft = xt == PML_FLOAT16 ? PML_FLOAT16 : PML_FLOAT32;
                     const int64_t xd[3] = {c->outer, c->len, c->inner}, n = pml_shape_numel(3, xd);
                     int64_t sd[3];
                     const int srank = q_scale_dims(c, sd);
-                    pml_tensor x = tt_make(ft, 3, xd, NULL);
+                    pml_tensor x = tt_make(xt, 3, xd, NULL);
                     for (int64_t i = 0; i < n; i++)
-                        tt_set(&x, i, i < N_Q_SPECIALS ? q_specials[i] : ((double)(i * 7919 % 2001) - 1000) * 0.37);
+                        tt_set(&x, i, xt == PML_INT32 ? (double)((i * 7919 % 40001) - 20000) * (i % 3 ? 1 : 8191)
+                                      : i < N_Q_SPECIALS ? q_specials[i]
+                                                         : ((double)(i * 7919 % 2001) - 1000) * 0.37);
                     pml_tensor s = q_scales(ft, srank, sd, (unsigned)ci), z = tt_typed_rand(qt, srank, sd, 5), y = {0};
                     pml_tensor *in[3] = {&x, &s, with_zp ? &z : NULL};
                     pml_attr at[3];
@@ -137,8 +140,8 @@ static void test_quantize(void) {
                     q_attrs(c, at, &n_at);
                     if (!with_zp) at[n_at++] = attr_int("output_dtype", qt);
                     char what[96];
-                    snprintf(what, sizeof what, "quantize %s %s f16=%d zp=%d", pml_dtype_name(qt), c->name, half,
-                             with_zp);
+                    snprintf(what, sizeof what, "quantize %s %s x %s zp=%d", pml_dtype_name(qt), c->name,
+                             pml_dtype_name(xt), with_zp);
                     tt_check_isa(what, PML_OP_QUANTIZELINEAR, at, n_at, in, 3, -1, 0, &y);
                     int bad = !y.data || y.dtype != qt;
                     for (int64_t o = 0; o < c->outer && !bad; o++)
@@ -146,8 +149,8 @@ static void test_quantize(void) {
                             for (int64_t i = 0; i < c->inner; i++) {
                                 const int64_t e = (o * c->len + k) * c->inner + i, si = q_scale_index(c, o, k, i);
                                 const double zp = with_zp ? tt_get(&z, si) : 0;
-                                if (tt_get(&y, e) != q_naive((float)tt_get(&x, e), (float)tt_get(&s, si), zp, lo[qi],
-                                                             hi[qi]))
+                                if (tt_get(&y, e) != q_naive(tt_get(&x, e), (float)tt_get(&s, si), zp, lo[qi], hi[qi],
+                                                             xt == PML_INT32))
                                     bad = 1;
                             }
                     if (bad) fprintf(stderr, "%s: differs from the naive loop\n", what);
@@ -180,7 +183,7 @@ static void test_dynamic_quantize(void) {
                 const float z = nearbyintf(fminf(fmaxf(0.0f - lo / scale, 0.0f), 255.0f));
                 int bad = *(float *)out[1].data != scale || *(uint8_t *)out[2].data != (uint8_t)z;
                 for (int64_t i = 0; i < n && !bad; i++)
-                    bad = ((uint8_t *)out[0].data)[i] != (uint8_t)q_naive(xv[i], scale, z, 0, 255);
+                    bad = ((uint8_t *)out[0].data)[i] != (uint8_t)q_naive(xv[i], scale, z, 0, 255, 0);
                 if (bad) fprintf(stderr, "%s threads=%d: differs from the ONNX formula\n", what, threads);
                 CHECK(!bad);
                 for (int k = 0; k < 3; k++) tt_free(&out[k]);

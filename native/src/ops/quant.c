@@ -218,7 +218,8 @@ static pml_status q_prepare(pml_kernel_ctx *ctx, int quantize) {
     if ((rc = q_state_new(ctx, &st)) != PML_OK || (rc = q_check(ctx, quantize, st, &yt)) != PML_OK ||
         (rc = q_table(ctx, quantize ? yt : xt, &k)) != PML_OK)
         return rc;
-    st->fn = quantize ? k->quantize[xt == PML_FLOAT16] : k->dequantize[yt == PML_FLOAT16];
+    const int x_slot = xt == PML_FLOAT16 ? 1 : xt == PML_INT32 ? 2 : 0; /* QuantizeLinear's x */
+    st->fn = quantize ? k->quantize[x_slot] : k->dequantize[yt == PML_FLOAT16];
     if (!st->fn) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no kernel for %s output", pml_dtype_name(yt));
     st->xsize = pml_dtype_size(xt);
     st->ysize = pml_dtype_size(yt);

@@ -4,7 +4,7 @@
 DequantizeLinear: y = (x - zero_point) * scale, computed in float32 and written in the
 scale's dtype or in output_dtype (a dtype code; 0: the scale's).
 QuantizeLinear: y = saturate(round_half_even(x / scale) + zero_point), x / scale in
-float32; the zero point's dtype is the output's, else output_dtype (a dtype code), else
+float32 (in double for int32 x, as ONNX's reference); the zero point's dtype is the output's, else output_dtype (a dtype code), else
 uint8. NaN gives the range's minimum, +-inf its ends (onnxruntime's CPU kernels).
 DynamicQuantizeLinear: uint8 y with scale and zero point from the data's range widened
 to include 0 (the ONNX formula; an all-zero input takes scale 1 and NaN takes no part in
@@ -131,21 +131,22 @@ def _q_infer(node, ins):
 
 
 def _q_reference(inputs, attrs):
-    x = np.asarray(inputs[0]).astype(np.float32)
+    x = np.asarray(inputs[0])
+    x = x.astype(np.float64 if x.dtype == np.int32 else np.float32)  # int32 divides in double (ONNX)
     zp = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
     out = dtypes.DTYPE_BY_CODE.get(attrs.get("output_dtype", 0)) if zp is None else np.asarray(zp).dtype.name
     lo, hi = _RANGE[out or "uint8"]
-    scale = _expand(inputs[1], x.shape, attrs).astype(np.float32)
+    scale = _expand(inputs[1], x.shape, attrs).astype(np.float32).astype(x.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.rint(x / scale) + _zero_point(inputs, x.shape, attrs).astype(np.float32)
-        q = np.where(q > lo, q, np.float32(lo))  # NaN -> lo, as onnxruntime
-        q = np.where(q < hi, q, np.float32(hi))
+        q = np.rint(x / scale) + _zero_point(inputs, x.shape, attrs).astype(x.dtype)
+        q = np.where(q > lo, q, x.dtype.type(lo))  # NaN -> lo, as onnxruntime
+        q = np.where(q < hi, q, x.dtype.type(hi))
     return [q.astype(out or "uint8")]
 
 
 define("QuantizeLinear", 401, "quant", ("x: T1", "y_scale: T2", "y_zero_point?: T3"), ("y: T3",),
        {"axis": Attr("int", 1), "block_size": Attr("int", 0), "output_dtype": Attr("int", 0)},
-       types={"T1": SCALES, "T2": SCALES, "T3": Q_OUT}, infer=_q_infer, reference=_q_reference)
+       types={"T1": SCALES + ("int32",), "T2": SCALES, "T3": Q_OUT}, infer=_q_infer, reference=_q_reference)
 
 
 # ---- DynamicQuantizeLinear ----------------------------------------------------------------

@@ -10,6 +10,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 import pocketml
 from pocketml.errors import ConversionError, UnsupportedOpError
@@ -361,3 +362,31 @@ def test_qdq_cnn_runs_channels_last_without_transposes_around_qdq(per_channel):
         x = np.asarray(RNG.standard_normal((n, 3, 9, 11)), np.float32)
         got, want = pocketml.Session(converted).run({"x": x})["y0"], _ort(model, {"x": x})[0]
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layout", [LAYOUTS[0], LAYOUTS[3], LAYOUTS[6]], ids=["scalar", "axis1", "block-1"])
+@pytest.mark.parametrize("dtype", QUANT_OUT, ids=lambda d: np.dtype(d).name)
+def test_quantize_int32_input_against_the_onnx_reference(layout, dtype):
+    """onnxruntime has no int32 QuantizeLinear: onnx's reference is the oracle (x / scale in
+    float64, so 2**24 + 1 does not round to 2**24). Its rounded quotient goes through int32,
+    which wraps past 2**31: the values here stay below that (saturation beyond it is checked
+    on its own below)."""
+    s_shape, attrs = layout
+    x = np.asarray(RNG.integers(-70000, 70000, size=SHAPE), np.int32)
+    x.reshape(-1)[:4] = [2 ** 24 + 1, -(2 ** 24) - 1, 2 ** 29, -(2 ** 29)]
+    feeds = {"x": x, "s": np.asarray(RNG.choice([0.5, 1.0, 2.0, 3.0, 0.37], size=s_shape), np.float32),
+             "z": _ints(s_shape, dtype)}
+    model = _model("QuantizeLinear", feeds, (), 21, **attrs)
+    want = ReferenceEvaluator(model).run(None, feeds)[0]
+    converted = pocketml.convert(model)
+    for threads in (1, 2):
+        got = pocketml.Session(converted, threads=threads).run(feeds)["y0"]
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_quantize_int32_input_saturates_quotients_past_int32():
+    x = np.array([2 ** 31 - 1, -(2 ** 31), 7], np.int32)
+    feeds = {"x": x, "s": np.array(0.25, np.float32), "z": np.array(-1, np.int16)}
+    got = pocketml.Session(pocketml.convert(_model("QuantizeLinear", feeds, (), 21))).run(feeds)["y0"]
+    np.testing.assert_array_equal(got, np.array([32767, -32768, 27], np.int16))
