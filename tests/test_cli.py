@@ -73,13 +73,14 @@ def test_convert_input_shape_fixes_symbolic_dims(tmp_path):
 def test_unsupported_op_is_a_clear_error(tmp_path):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])
-    # Unique: data-dependent output shapes, not supported (Det was the example until it was added)
-    g = helper.make_graph([helper.make_node("Unique", ["x"], ["y"], name="my_unique")], "g", [x], [y])
-    src = tmp_path / "unique.onnx"
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), src)
-    proc = cli("convert", src, "-o", tmp_path / "unique.pml", check=False)
+    # Bernoulli: random numbers, outside pocketml's scope for good (Det, then Unique, were the
+    # example until each was added)
+    g = helper.make_graph([helper.make_node("Bernoulli", ["x"], ["y"], name="my_bernoulli")], "g", [x], [y])
+    src = tmp_path / "bernoulli.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)]), src)
+    proc = cli("convert", src, "-o", tmp_path / "bernoulli.pml", check=False)
     assert proc.returncode == 1
-    assert "my_unique" in proc.stderr and "Unique" in proc.stderr and "Traceback" not in proc.stderr
+    assert "my_bernoulli" in proc.stderr and "Bernoulli" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_corrupt_file_is_a_clear_error(squeezenet_pml, tmp_path):
