@@ -390,3 +390,16 @@ def test_quantize_int32_input_saturates_quotients_past_int32():
     feeds = {"x": x, "s": np.array(0.25, np.float32), "z": np.array(-1, np.int16)}
     got = pocketml.Session(pocketml.convert(_model("QuantizeLinear", feeds, (), 21))).run(feeds)["y0"]
     np.testing.assert_array_equal(got, np.array([32767, -32768, 27], np.int16))
+
+
+@pytest.mark.parametrize("x_dtype, s_dtype", [(np.float16, np.float32), (np.float32, np.float16)])
+def test_quantize_opset23_x_and_scale_of_different_float_dtypes(x_dtype, s_dtype):
+    """Opset 23 lets x and the scale differ; onnxruntime binds them to one type, so onnx's
+    reference is the oracle (numpy divides the two in float32, as the runtime does). Finite
+    values only: that reference casts inf and NaN to int32 as the platform does."""
+    x = np.asarray(RNG.standard_normal((2, 5, 3)) * 3, x_dtype)
+    feeds = {"x": x, "s": _scales((5,), s_dtype), "z": _ints((5,), np.int8)}
+    model = _model("QuantizeLinear", feeds, (), 23, axis=1)
+    want = ReferenceEvaluator(model).run(None, feeds)[0]
+    got = pocketml.Session(pocketml.convert(model)).run(feeds)["y0"]
+    np.testing.assert_array_equal(got, want)
