@@ -72,7 +72,8 @@ static pml_status q_params(pml_kernel_ctx *ctx, const pml_tensor *x, q_state *st
             st->layout = Q_BLOCK;
         }
     }
-    if (z) {
+    if (z && !(st->layout == Q_TENSOR && z->rank <= 1 && pml_shape_numel(z->rank, z->dims) == 1)) {
+        /* one value may be [] or [1] whatever the scale's form (onnxruntime accepts both) */
         int same = z->rank == s->rank;
         for (int d = 0; same && d < s->rank; d++) same = z->dims[d] == s->dims[d];
         if (!same) return pml_node_error(ctx, PML_ERR_SHAPE, "zero_point's shape differs from scale's");

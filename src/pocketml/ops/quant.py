@@ -56,9 +56,11 @@ def _check_params(node, ins, x_shape):
     """Validates scale and zero point (inputs 1 and 2) against x; returns the attributes."""
     at = attrs_of(node)
     _, s_shape = known(node, ins[1], "scale")
-    _layout(node, x_shape, s_shape, at["axis"], at["block_size"])
+    layout = _layout(node, x_shape, s_shape, at["axis"], at["block_size"])
     if len(ins) > 2 and ins[2] is not None:
         _, z_shape = known(node, ins[2], "zero_point")
+        if layout == "tensor" and len(z_shape) <= 1 and all(d == 1 for d in z_shape):
+            return at  # one value, [] or [1] whatever the scale's form (onnxruntime accepts both)
         if len(z_shape) != len(s_shape) or any(not is_sym(a) and not is_sym(b) and a != b
                                                for a, b in zip(z_shape, s_shape)):
             raise fail(node, f"zero_point shape {shape_str(z_shape)} differs from scale shape {shape_str(s_shape)}")

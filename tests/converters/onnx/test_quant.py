@@ -403,3 +403,11 @@ def test_quantize_opset23_x_and_scale_of_different_float_dtypes(x_dtype, s_dtype
     want = ReferenceEvaluator(model).run(None, feeds)[0]
     got = pocketml.Session(pocketml.convert(model)).run(feeds)["y0"]
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("op", ["QuantizeLinear", "DequantizeLinear"])
+def test_per_tensor_scale_and_zero_point_may_be_scalar_and_one_element_vector(op):
+    x = _floats((2, 3)) if op == "QuantizeLinear" else _ints((2, 3), np.int8)
+    for s_shape, z_shape in (((), (1,)), ((1,), ())):
+        feeds = {"x": x, "s": _scales(s_shape), "z": _ints(z_shape, np.int8)}
+        _check(_model(op, feeds, (), 13), feeds)
