@@ -411,3 +411,42 @@ def test_per_tensor_scale_and_zero_point_may_be_scalar_and_one_element_vector(op
     for s_shape, z_shape in (((), (1,)), ((1,), ())):
         feeds = {"x": x, "s": _scales(s_shape), "z": _ints(z_shape, np.int8)}
         _check(_model(op, feeds, (), 13), feeds)
+
+
+@pytest.mark.parametrize("act_type", ["QUInt8", "QInt8"])
+def test_model_from_onnxruntime_quantizer_matches_onnxruntime(tmp_path, act_type):
+    """A float CNN through onnxruntime's static quantizer (QDQ format, per-channel weights),
+    then run by pocketml and by onnxruntime (graph rewrites off: they would swap in int8
+    kernels whose arithmetic differs from the graph's)."""
+    quantization = pytest.importorskip("onnxruntime.quantization")
+    w1 = np.asarray(RNG.standard_normal((8, 3, 3, 3)) * 0.3, np.float32)
+    w2 = np.asarray(RNG.standard_normal((5, 8, 3, 3)) * 0.3, np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "w2"], ["c2"], strides=[2, 2]),
+             helper.make_node("GlobalAveragePool", ["c2"], ["y0"])]
+    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", 1, ("n", 3, 9, 11))],
+                              [helper.make_tensor_value_info("y0", 1, None)],
+                              [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"),
+                               numpy_helper.from_array(np.asarray(RNG.standard_normal(8) * 0.1, np.float32), "b1")])
+    float_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    onnx.save(float_model, tmp_path / "f.onnx")
+
+    class Calibration(quantization.CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"x": np.asarray(RNG.standard_normal((1, 3, 9, 11)), np.float32)} for _ in range(4)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantization.quantize_static(tmp_path / "f.onnx", tmp_path / "q.onnx", Calibration(),
+                                 quant_format=quantization.QuantFormat.QDQ, per_channel=True,
+                                 activation_type=getattr(quantization.QuantType, act_type),
+                                 weight_type=quantization.QuantType.QInt8)
+    model = onnx.load(tmp_path / "q.onnx")
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in model.graph.node}
+    converted = pocketml.convert(model)
+    for n in (1, 3):
+        x = np.asarray(RNG.standard_normal((n, 3, 9, 11)), np.float32)
+        got, want = pocketml.Session(converted).run({"x": x})["y0"], _ort(model, {"x": x})[0]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
