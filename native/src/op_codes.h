@@ -154,6 +154,9 @@ enum pml_op_code {
     PML_OP_COMPRESS = 391,
     PML_OP_UNIQUE = 392,
     PML_OP_NONMAXSUPPRESSION = 393,
+    PML_OP_DEQUANTIZELINEAR = 400,
+    PML_OP_QUANTIZELINEAR = 401,
+    PML_OP_DYNAMICQUANTIZELINEAR = 402,
     PML_OP_VARIABLE = 440,
     PML_OP_VARIABLEASSIGN = 441,
     PML_OP_MAX_CODE = 441
@@ -311,6 +314,9 @@ enum pml_op_code {
     [391] = "Compress", \
     [392] = "Unique", \
     [393] = "NonMaxSuppression", \
+    [400] = "DequantizeLinear", \
+    [401] = "QuantizeLinear", \
+    [402] = "DynamicQuantizeLinear", \
     [440] = "Variable", \
     [441] = "VariableAssign", \
 }

@@ -754,6 +754,24 @@ static const pml_port_schema k_nonmaxsuppression_in[] = {
     {"score_threshold", PML_DT(PML_FLOAT32), 0, 1, 0, 0}};
 static const pml_port_schema k_nonmaxsuppression_out[] = {
     {"selected_indices", PML_DT(PML_INT64), 2, 0, 0, 0}};
+static const pml_port_schema k_dequantizelinear_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), -1, 0, 0, 0},
+    {"x_scale", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"x_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), 0, 1, 0, 0}};
+static const pml_port_schema k_dequantizelinear_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+static const pml_port_schema k_quantizelinear_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32), -1, 0, 0, 0},
+    {"y_scale", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"y_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), -1, 1, 0, 0}};
+static const pml_port_schema k_quantizelinear_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16) | PML_DT(PML_UINT16), 2, 0, 0, 0}};
+static const pml_port_schema k_dynamicquantizelinear_in[] = {
+    {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+static const pml_port_schema k_dynamicquantizelinear_out[] = {
+    {"y", PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"y_scale", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
+    {"y_zero_point", PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_variable_in[] = {
     {"initial", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_variable_out[] = {
@@ -915,6 +933,9 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_COMPRESS] = {"Compress", 2, 2, 1, 1, 2, 1, k_compress_in, k_compress_out, PML_TRAIT_DATA_DEPENDENT},
     [PML_OP_UNIQUE] = {"Unique", 1, 1, 1, 4, 1, 4, k_unique_in, k_unique_out, PML_TRAIT_DATA_DEPENDENT},
     [PML_OP_NONMAXSUPPRESSION] = {"NonMaxSuppression", 2, 5, 1, 1, 5, 1, k_nonmaxsuppression_in, k_nonmaxsuppression_out, PML_TRAIT_DATA_DEPENDENT},
+    [PML_OP_DEQUANTIZELINEAR] = {"DequantizeLinear", 2, 3, 1, 1, 3, 1, k_dequantizelinear_in, k_dequantizelinear_out, 0},
+    [PML_OP_QUANTIZELINEAR] = {"QuantizeLinear", 2, 3, 1, 1, 3, 1, k_quantizelinear_in, k_quantizelinear_out, 0},
+    [PML_OP_DYNAMICQUANTIZELINEAR] = {"DynamicQuantizeLinear", 1, 1, 3, 3, 1, 3, k_dynamicquantizelinear_in, k_dynamicquantizelinear_out, 0},
     [PML_OP_VARIABLE] = {"Variable", 1, 1, 1, 1, 1, 1, k_variable_in, k_variable_out, PML_TRAIT_STATEFUL},
     [PML_OP_VARIABLEASSIGN] = {"VariableAssign", 2, 2, 0, 0, 2, 0, k_variableassign_in, k_variableassign_out, PML_TRAIT_STATEFUL},
 };

@@ -59,6 +59,8 @@ SUPPORTED_ONNX_OPS |= {"GridSample", "RoiAlign", "MaxUnpool", "AffineGrid", "Cen
 SUPPORTED_ONNX_OPS |= {"LinearAttention", "CausalConvWithState", "SwiGLU", "TensorScatter"}
 # Scan, unrolled at import (converters/onnx/ops_recurrent.py)
 SUPPORTED_ONNX_OPS |= {"Scan"}
+# the quantization ops of QDQ models (run in float, with the exact rounding)
+SUPPORTED_ONNX_OPS |= {"DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear"}
 
 
 model_ops = model_op_types  # every op type a case's model uses, subgraphs included

@@ -48,6 +48,8 @@ UNSUPPORTED = {
         "float64 is outside pocketml's dtypes",
     r"test_celu_bfloat16(_expanded)?": "bfloat16 is outside pocketml's dtypes",
     r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
+    r"test_(de)?quantizelinear_(e4m3fn\w*|e5m2|float4e2m1|u?int[24])":
+        "float8/float4 and 2/4-bit integer data are outside pocketml's dtypes",
     r"test_scan_sum": "Scan-8 (batch axis and sequence_lens); Scan 9+ is unrolled at import",
     r"test_reduce_log_sum_exp_empty_set_expanded|test_attention_local_window_gqa_rank4_mask_expanded":
         "the expanded graph casts to float64",

@@ -21,7 +21,8 @@ RNG = np.random.default_rng(0)
 ONNX_DTYPE = {np.dtype(np.float32): onnx.TensorProto.FLOAT, np.dtype(np.int32): onnx.TensorProto.INT32,
               np.dtype(np.int64): onnx.TensorProto.INT64, np.dtype(np.bool_): onnx.TensorProto.BOOL,
               np.dtype(np.float16): onnx.TensorProto.FLOAT16, np.dtype(np.int8): onnx.TensorProto.INT8,
-              np.dtype(np.int16): onnx.TensorProto.INT16}
+              np.dtype(np.int16): onnx.TensorProto.INT16, np.dtype(np.uint8): onnx.TensorProto.UINT8,
+              np.dtype(np.uint16): onnx.TensorProto.UINT16}
 NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
 

@@ -23,6 +23,7 @@
         .signal = PML_SIGNAL_TYPED__SCALAR,                                                                \
         .resize = PML_RESIZE_TYPED__SCALAR, .conv = PML_CONV_TYPED__SCALAR,                                \
         .attention = PML_ATTENTION_TYPED__SCALAR, .matmul = PML_MATMUL_TYPED__SCALAR,                      \
+        .quant = PML_QUANT_TYPED__SCALAR,                                                                  \
     }
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */

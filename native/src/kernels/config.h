@@ -31,6 +31,7 @@
 #include "kernels/matmul/matmul_typed.h"      /* pml_matmul_typed */
 #include "kernels/norm/norm_typed.h"          /* pml_norm_typed */
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
+#include "kernels/quant/quant_typed.h"        /* pml_quant_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
 #include "kernels/signal/signal.h"           /* pml_signal_typed */
 #include "kernels/resize/resize_typed.h"      /* pml_resize_typed */
@@ -65,6 +66,7 @@ typedef struct pml_typed_config {
     const pml_conv_typed *conv[PML_DTYPE_COUNT];     /* conv: Col2Im */
     const pml_attention_typed *attention[PML_DTYPE_COUNT]; /* attention: LinearAttention */
     const pml_matmul_typed *matmul[PML_DTYPE_COUNT];       /* matmul: Det */
+    const pml_quant_typed *quant[PML_DTYPE_COUNT];         /* quant: Quantize/DequantizeLinear (by integer dtype) */
 } pml_typed_config;
 
 /* float16 arithmetic of the GEMM families (MatMul, Gemm, Conv, ConvTranspose; ops/f16_bridge.c).

@@ -1,7 +1,7 @@
 """The op registry: one definition per op, the single source of truth.
 
 Every op the IR knows is declared once, in the module of its family
-(elementwise, unary, logic, conv, matmul, pool, norm, tensor, index, resize,
+(elementwise, unary, logic, conv, matmul, pool, norm, tensor, index, resize, quant,
 reduce, recurrent, attention, signal, select, state), with
   - a stable numeric code (part of the .pml format and the C enum; never reuse one),
   - its inputs and outputs, ONNX style: "name: T" binds the port to the type
@@ -33,4 +33,4 @@ from .registry import (  # noqa: F401
 
 # Importing the families registers their ops.
 from . import (attention, conv, conv_col2im, elementwise, grid, index, logic, matmul, norm, pool,  # noqa: E402,F401
-               recurrent, reduce, resize, select, signal, state, tensor, unary)
+               quant, recurrent, reduce, resize, select, signal, state, tensor, unary)

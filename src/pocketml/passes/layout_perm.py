@@ -99,6 +99,22 @@ def _softmax(s, node, p):
     return None if axis is None else Plan([0], {"axis": p[axis]}, [p])
 
 
+def _quant(s, node, p):
+    # Quantize/DequantizeLinear: per-tensor scales pass any permutation, a per-axis vector
+    # follows its axis; blocked scales have x's layout and would need transposing too.
+    if node.attrs.get("block_size", 0):
+        return None
+    scale_rank = s.rank(node.inputs[1])
+    axis = _axis(attr(node, "axis"), len(p))
+    if scale_rank == 0 or (scale_rank == 1 and axis is None):
+        return Plan([0], {}, [p])  # one value (an out-of-range axis is never read)
+    return None if scale_rank != 1 else Plan([0], {"axis": p[axis]}, [p])
+
+
+def _dynamic_quant(s, node, p):
+    return Plan([0], {}, [p, None, None])  # the scale and zero point are scalars
+
+
 def _split(s, node, p):
     axis = _axis(attr(node, "axis"), len(p))
     return None if axis is None else Plan([0], {"axis": p[axis]}, [p] * len(node.outputs))
@@ -243,12 +259,14 @@ HANDLERS: dict = {
     "Split": _split, "Slice": _slice,
     "Pad": _pad, "Resize": _resize, "ReduceMean": _reduce, "ReduceSum": _reduce, "ReduceMax": _reduce,
     "Gather": _gather, "Reshape": _reshape, "GroupNormalization": _per_instance_channel_last,
+    "QuantizeLinear": _quant, "DequantizeLinear": _quant, "DynamicQuantizeLinear": _dynamic_quant,
 }
 
 
 # Handlers that read only the node's attributes and its inputs' ranks: they can plan a node
 # before it is in a graph (the ONNX importer moves transposes through such nodes as it emits them).
-RANK_ONLY = (_unary, _broadcast, _channel_last, _per_instance_channel_last, _concat, _softmax, _reduce)
+RANK_ONLY = (_unary, _broadcast, _channel_last, _per_instance_channel_last, _concat, _softmax, _reduce, _quant,
+             _dynamic_quant)
 
 
 RANK_ONLY_OPS = frozenset(op for op, handler in HANDLERS.items() if handler in RANK_ONLY)
