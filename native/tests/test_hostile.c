@@ -153,6 +153,7 @@ int main(void) {
     fuzz("chain.pml", iterations / 4);
     fuzz("every_family.pml", iterations / 2);
     fuzz("symbolic.pml", iterations / 4);
+    fuzz("state_select.pml", iterations / 4);
     fuzz("symbolic_shape_chain.pml", iterations / 4);
     return test_finish("test_hostile");
 }

@@ -153,6 +153,26 @@ def symbolic_shape_chain_graph() -> ir.Graph:
     return g
 
 
+def state_select_graph() -> ir.Graph:
+    """State and data-dependent shapes: x float32 [6]; a Variable [6] (zeros) accumulating x
+    (y = 2 * the sum of the earlier runs' x), and NonZero(x) cast to float32 ([1, n]: its count
+    depends on x, so the Cast after it is planned per count)."""
+    g = ir.Graph("state_select")
+    g.add_value("x", "float32", (6,))
+    g.inputs = ["x"]
+    g.add_value("zeros", const=np.zeros(6, np.float32))
+    g.add_value("two", const=np.array([2.0], np.float32))
+    g.add_node("Variable", ["zeros"], ["acc"], name="acc")
+    g.add_node("Mul", ["acc", "two"], ["y"], name="double")
+    g.add_node("Add", ["acc", "x"], ["next"], name="accumulate")
+    g.add_node("NonZero", ["x"], ["nz"], name="nonzero")
+    g.add_node("Cast", ["nz"], ["nzf"], {"to": 1}, name="cast")
+    g.add_node("VariableAssign", ["acc", "next"], [], name="assign")
+    g.outputs = ["y", "nzf"]
+    infer_shapes(g)
+    return g
+
+
 def _records():
     rec, weights = graph_to_records(add_relu_graph())
     return rec, weights
@@ -249,6 +269,8 @@ def fixtures() -> dict:
         "chain.pml": write_pml(chain_graph(), metadata={"purpose": "C loader/fuzz tests"}),
         "every_family.pml": write_pml(every_family_graph(), metadata={"purpose": "C fuzz tests of every op family"}),
         "symbolic.pml": write_pml(symbolic_graph(), metadata={"purpose": "C dynamic-shape tests"}),
+        "state_select.pml": write_pml(state_select_graph(),
+                                      metadata={"purpose": "C state and data-dependent shape tests"}),
         "symbolic_shape_chain.pml": write_pml(symbolic_shape_chain_graph(),
                                               metadata={"purpose": "C plan-time shape evaluation tests"}),
     }
