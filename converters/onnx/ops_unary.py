@@ -109,8 +109,11 @@ def dropout(ctx: Context, node: OnnxNode) -> None:
         # a zero ratio keeps every element in training mode too, whatever training_mode is at run time
         zero_ratio = ratio is not None and float(np.asarray(ratio).reshape(-1)[0]) == 0.0
         if not zero_ratio and (training is None or bool(np.asarray(training).reshape(-1)[0])):
-            raise ctx.unsupported("training mode (training_mode true, or given at run time, with a non-zero ratio: "
-                                  "random masks) is not supported; inference only")
+            # training mode (or decided at run time): the IR's Dropout draws a mask on every run
+            outs = [node.output(0)] + ([node.output(1)] if ctx.is_consumed(node.output(1)) else [])
+            attrs = {"seed": int(node.attrs["seed"])} if "seed" in node.attrs else {}
+            ctx.emit("Dropout", [node.input(0), node.input(1), node.input(2)], outs, attrs)
+            return
     ctx.emit1("Identity", [node.input(0)], node.output(0))
     mask = node.output(1)
     if ctx.is_consumed(mask):

@@ -148,6 +148,7 @@ static int eval_at_plan_time(const pml_session *s, int i) {
     size_t total = 0;
     for (int k = 0; k < ctx->n_out; k++) total += ctx->out[k]->nbytes; /* each <= 2^48: no wrap */
     if (total > PML_PLAN_EVAL_MAX) return 0;
+    if (pml_op_schema_get(s->defs[i]->op)->traits & PML_TRAIT_STATEFUL) return 0; /* runs every time */
     if (reads_shape_only(s->defs[i])) return 1;
     for (int k = 0; k < ctx->n_in; k++)
         if (ctx->in[k] && !ctx->in[k]->is_const && !ctx->in[k]->value_known) return 0;

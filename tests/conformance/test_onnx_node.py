@@ -19,7 +19,8 @@ import pytest
 from pocketml import PocketMLError
 from pocketml.onnx_backend import PocketMLBackend
 
-from .onnx_cases import FLOAT16_ARITHMETIC, NODE_ATOL, assert_outputs_match, data_sets, node_rtol, supported_node_cases
+from .onnx_cases import (FLOAT16_ARITHMETIC, NODE_ATOL, assert_dropout_semantics, assert_outputs_match, data_sets,
+                         is_random_case, node_rtol, supported_node_cases)
 
 CASES = supported_node_cases()
 
@@ -29,7 +30,6 @@ UNSUPPORTED = {
         "dtype outside pocketml's set (bfloat16, float64, float8/float4 and 2/4-bit integers)",
     r"test_(max|min)_float64": "float64 is outside pocketml's dtypes",
     r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
-    r"test_training_dropout\w*": "training-mode Dropout (random masks)",
     r"test_identity_(opt|sequence)": "optional and sequence types",
     r"test_reversesequence_bfloat16": "bfloat16 is outside pocketml's dtypes",
     r"test_(compress|unique)_bfloat16\w*": "bfloat16 is outside pocketml's dtypes",
@@ -86,6 +86,9 @@ def run_case(name: str):
 
             sess = ort.InferenceSession(case.model.SerializeToString(), providers=["CPUExecutionProvider"])
             expected = sess.run(None, {i.name: v for i, v in zip(case.model.graph.input, inputs)})
+        if is_random_case(name):
+            assert_dropout_semantics(outputs, expected, inputs, name)
+            continue
         assert_outputs_match(outputs, expected, node_rtol(name, case), case.atol if case.atol else NODE_ATOL, name)
 
 

@@ -67,11 +67,12 @@ def test_dropout_is_identity(opset):
     assert ops_of(graph) == ["Identity"] and graph.values["mask"].is_const
 
 
-def test_dropout_training_mode_is_rejected():
+def test_dropout_training_mode_becomes_the_ir_dropout():
+    """Training mode with constant inputs: the IR's stateful Dropout (never folded: it draws a new
+    mask on every run; its behaviour is tested in test_state.py)."""
     x = rand(3, 4)
     model = one_node("Dropout", {"x": x}, {}, {"r": np.array(0.5, np.float32), "t": np.array(True)}, 13)
-    with pytest.raises(UnsupportedOpError, match=r"'my_dropout' \(Dropout, opset 13\).*training_mode"):
-        import_onnx(model)
+    assert ops_of(import_onnx(model)) == ["Dropout"]
 
 
 @pytest.mark.parametrize("to,dtype", [(TensorProto.INT64, np.int64), (TensorProto.INT32, np.int32),
