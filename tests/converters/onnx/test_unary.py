@@ -17,7 +17,6 @@ from onnx import TensorProto, helper, numpy_helper, shape_inference
 import pocketml
 from pocketml.converters.onnx import import_onnx
 
-
 from .helpers import F, check, make, one_node, ops_of, rand
 from .runtime_check import RNG, T, check_runtime, model_of, values
 
