@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
+import pocketml
 from pocketml.passes import fold_constants
 
 from .helpers import Builder, check, counts, rand
@@ -90,3 +93,19 @@ def test_folded_value_keeps_inferred_dtype():
     after = check(g, fold_constants, feeds={"x": np.array([1, 2], np.int32)})
     folded = after.values[after.nodes[0].inputs[1]]
     assert folded.dtype == "int32" and folded.const.dtype == np.int32
+
+
+def test_a_folded_graph_output_that_other_nodes_read_keeps_the_order_valid():
+    """sf = Cast(Shape(x)) folds to a constant that is both a graph output (so it gets an Identity
+    producer, appended last) and an input of Add: the converted file must still be in topological
+    order and load (it did not: 'nodes are not in topological order')."""
+    nodes = [helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Cast", ["s"], ["sf"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "sf"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2]),
+                               helper.make_tensor_value_info("sf", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    out = pocketml.Session(pocketml.convert(model)).run({"x": np.array([1.0, 2.0], np.float32)})
+    np.testing.assert_array_equal(out["y"], [3.0, 4.0])
+    np.testing.assert_array_equal(out["sf"], [2.0])

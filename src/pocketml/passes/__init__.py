@@ -73,6 +73,7 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
     # every node inferred already did what infer_shapes would (it runs to report the errors otherwise)
     if not fold_sweep(graph, infer_all=True)[1]:
         infer_shapes(graph)
+    graph.toposort()  # a constant graph output read by other nodes gets its producer appended last
     graph.track_changes()
     for _ in range(MAX_ROUNDS):
         changed = False
