@@ -159,7 +159,8 @@ enum pml_op_code {
     PML_OP_DYNAMICQUANTIZELINEAR = 402,
     PML_OP_VARIABLE = 440,
     PML_OP_VARIABLEASSIGN = 441,
-    PML_OP_MAX_CODE = 441
+    PML_OP_DEFORMCONV = 450,
+    PML_OP_MAX_CODE = 450
 };
 
 /* name of each op code, NULL for unused codes */
@@ -319,6 +320,7 @@ enum pml_op_code {
     [402] = "DynamicQuantizeLinear", \
     [440] = "Variable", \
     [441] = "VariableAssign", \
+    [450] = "DeformConv", \
 }
 
 #endif
