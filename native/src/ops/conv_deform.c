@@ -80,6 +80,9 @@ static pml_status deform_parse(const pml_kernel_ctx *ctx, pml_deform_geom *d) {
                               (long long)g->cin, (long long)w->dims[0], (long long)g->kh, (long long)g->kw,
                               (long long)w->dims[3], (long long)group, (long long)og);
     g->cg = g->cin / group, g->coutg = g->cout / group;
+    if (g->kh > PML_MAX_NUMEL / g->kw || g->kh * g->kw > PML_MAX_NUMEL / g->cg) /* K = KH*KW*C/group fits */
+        return pml_node_error(ctx, PML_ERR_SHAPE, "w [%lld, %lld, %lld, %lld] is too large", (long long)g->cout,
+                              (long long)g->kh, (long long)g->kw, (long long)g->cg);
     g->oh = pml_window_out(g->h, g->kh, g->sh, g->dh, g->pt, g->pb, 0);
     g->ow = pml_window_out(g->w, g->kw, g->sw, g->dw, g->pl, g->pr, 0);
     if (g->oh < 1 || g->ow < 1) return pml_window_too_large(ctx, x, g->kh, g->kw, g->dh, g->dw, pads);
