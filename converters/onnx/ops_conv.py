@@ -8,7 +8,8 @@ over (H, W) of [N*D, H, W, Ci] whose output channels are (Co, KD) pairs,
 followed by Col2Im overlap-adding the KD depth taps along D (the pools' 3-D
 form is separable the same way): exact, with group, dilations, pads,
 output_padding, output_shape and auto_pad; the bias is added at the end.
-Col2Im maps to the IR Col2Im as is.
+Col2Im maps to the IR Col2Im as is. DeformConv (2-D) is wrapped like Conv, its offset and
+mask maps too.
 
 CausalConvWithState (opset 27) maps one to one: it stays in ONNX's [B, C, L] layout
 (no transposes), and activation silu/swish (the same function) becomes silu = 1.
@@ -147,3 +148,24 @@ def causal_conv_with_state(ctx: Context, node: OnnxNode) -> None:
     present = node.output(1) or ctx.new_name(f"{node.name}/present_state")
     ctx.emit("CausalConvWithState", [node.input(i) for i in range(4)], [node.output(0), present],
              {"silu": int(act != "none")})
+
+
+@handler("DeformConv")
+def deform_conv(ctx: Context, node: OnnxNode) -> None:
+    """2-D only (as onnx's reference and onnxruntime). NHWC like Conv (ops/conv_deform.py): x, the
+    per-output-pixel offset and mask maps are wrapped NCHW->NHWC (their channel order is kept),
+    the weights go OIHW -> OHWI."""
+    x, w, offset, b, mask = (node.input(i) for i in range(5))
+    if ctx.rank(x) != 4:
+        raise ctx.unsupported(f"DeformConv with {ctx.rank(x) - 2} spatial dims (input shape {list(ctx.shape(x))}) "
+                              f"is not supported; supported: 2-D")
+    kernel = _kernel(ctx, node, w, 2)
+    geometry = {"strides": [1, 1], "dilations": [1, 1], "pads": [0, 0, 0, 0]}
+    attrs = {k: [int(v) for v in node.attrs.get(k, d)] for k, d in geometry.items()}
+    if any(len(attrs[k]) != len(d) for k, d in geometry.items()):
+        raise ctx.error(f"strides {attrs['strides']} and dilations {attrs['dilations']} need 2 values, "
+                        f"pads {attrs['pads']} 4 (kernel {kernel})")
+    attrs.update(group=int(node.attrs.get("group", 1)), offset_group=int(node.attrs.get("offset_group", 1)))
+    y = ctx.emit1("DeformConv", [to_nhwc(ctx, x), _weights_hwc(ctx, w, 2), to_nhwc(ctx, offset), b,
+                                 to_nhwc(ctx, mask) if mask else mask], attrs=attrs)
+    from_nhwc(ctx, y, node.output(0), 4)

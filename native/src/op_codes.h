@@ -160,7 +160,8 @@ enum pml_op_code {
     PML_OP_VARIABLE = 440,
     PML_OP_VARIABLEASSIGN = 441,
     PML_OP_DROPOUT = 442,
-    PML_OP_MAX_CODE = 442
+    PML_OP_DEFORMCONV = 450,
+    PML_OP_MAX_CODE = 450
 };
 
 /* name of each op code, NULL for unused codes */
@@ -321,6 +322,7 @@ enum pml_op_code {
     [440] = "Variable", \
     [441] = "VariableAssign", \
     [442] = "Dropout", \
+    [450] = "DeformConv", \
 }
 
 #endif

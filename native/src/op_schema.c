@@ -788,6 +788,14 @@ static const pml_port_schema k_dropout_in[] = {
 static const pml_port_schema k_dropout_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
     {"mask", PML_DT(PML_BOOL), 2, 1, 0, 0}};
+static const pml_port_schema k_deformconv_in[] = {
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
+    {"w", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
+    {"offset", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
+    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0},
+    {"mask", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0}};
+static const pml_port_schema k_deformconv_out[] = {
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -946,4 +954,5 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_VARIABLE] = {"Variable", 1, 1, 1, 1, 1, 1, k_variable_in, k_variable_out, PML_TRAIT_STATEFUL},
     [PML_OP_VARIABLEASSIGN] = {"VariableAssign", 2, 2, 0, 0, 2, 0, k_variableassign_in, k_variableassign_out, PML_TRAIT_STATEFUL},
     [PML_OP_DROPOUT] = {"Dropout", 1, 3, 1, 2, 3, 2, k_dropout_in, k_dropout_out, PML_TRAIT_STATEFUL},
+    [PML_OP_DEFORMCONV] = {"DeformConv", 3, 5, 1, 1, 5, 1, k_deformconv_in, k_deformconv_out, 0},
 };

@@ -24,6 +24,7 @@ SUPPORTED_ONNX_OPS = {
 }
 # issue 3: recurrent layers
 SUPPORTED_ONNX_OPS |= {"LSTM", "GRU", "RNN"}
+SUPPORTED_ONNX_OPS |= {"DeformConv"}
 # issue 3: normalisation, einsum and attention
 SUPPORTED_ONNX_OPS |= {"LayerNormalization", "RMSNormalization", "Einsum", "Attention", "RotaryEmbedding"}
 # issue 3: shape, index and reduction ops

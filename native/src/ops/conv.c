@@ -28,7 +28,7 @@
  * float16 nodes run these float32 functions through ops/f16_bridge.c (widened
  * operands, bias, residual and activation in float32, one rounding of y).
  *
- * CausalConvWithState lives in ops/conv_causal.c.
+ * CausalConvWithState lives in ops/conv_causal.c, DeformConv in ops/conv_deform.c.
  */
 #include <string.h>
 
@@ -489,5 +489,8 @@ PML_F16_BRIDGED(k_conv_transpose, PML_OP_CONVTRANSPOSE, k_conv_transpose_f32, 1u
 
 extern const pml_op_def pml_col2im_def;      /* ops/conv_col2im.c */
 extern const pml_op_def pml_causal_conv_def; /* ops/conv_causal.c */
+extern const pml_op_def pml_deform_conv_f32_def; /* ops/conv_deform.c */
+PML_F16_BRIDGED(k_deform_conv, PML_OP_DEFORMCONV, pml_deform_conv_f32_def, 0);
 
-const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, &pml_causal_conv_def, NULL};
+const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, &pml_causal_conv_def,
+                                         &k_deform_conv, NULL};

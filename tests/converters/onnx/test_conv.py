@@ -1,5 +1,5 @@
 """ONNX Conv / ConvTranspose import: the NCHW<->NHWC wrapping, weights folded to OHWI, auto_pad, groups, 1-D as 2-D;
-Col2Im through the C runtime.
+Col2Im through the C runtime; DeformConv through the C runtime (float32, float16) and its reference.
 
 Imported graphs run with the registry's numpy references and are compared with onnxruntime
 (helpers.check). CausalConvWithState runs through the C runtime against onnxruntime
@@ -11,14 +11,15 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from onnx import helper
+from onnx import TensorProto, helper
+from onnx.reference import ReferenceEvaluator
 
 import pocketml
 from pocketml.converters.onnx import import_onnx
 from pocketml.errors import PocketMLError, UnsupportedOpError
 
-from .helpers import check, one_node, ops_of, rand
-from .runtime_check import T, close_all, model_of, randn, run_both
+from .helpers import check, make, one_node, ops_of, rand, run_graph
+from .runtime_check import T, close_all, model_of, op_model, randn, run_both
 from .typed_check import check_typed, small
 
 
@@ -255,3 +256,81 @@ def test_conv_same_auto_pad_on_symbolic_sizes(auto_pad, strides, dilations):
         got, want = session.run({"x": x})["y0"], oracle.run(None, {"x": x})[0]
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+# ---- DeformConv: the sampling im2col + GEMM path of the C runtime against onnxruntime -------------------
+
+RNG_MASK = np.random.default_rng(19)
+
+def _deform_inputs(n, c, hw, cout, k, group, og, stride, dil, pads, bias, mask, dtype=np.float32):
+    oh = (hw[0] + pads[0] + pads[2] - dil[0] * (k[0] - 1) - 1) // stride[0] + 1
+    ow = (hw[1] + pads[1] + pads[3] - dil[1] * (k[1] - 1) - 1) // stride[1] + 1
+    taps = og * k[0] * k[1]
+    ins = [randn(n, c, *hw), randn(cout, c // group, *k), 2 * randn(n, 2 * taps, oh, ow),  # many taps land outside
+           randn(cout) if bias else None, RNG_MASK.uniform(0, 1, (n, taps, oh, ow)).astype(np.float32) if mask else None]
+    attrs = {"kernel_shape": list(k), "strides": list(stride), "dilations": list(dil), "pads": list(pads),
+             "group": group, "offset_group": og}
+    return [a if a is None else a.astype(dtype) for a in ins], attrs
+
+
+DEFORM_CASES = [  # n, c, (h, w), cout, kernel, group, offset_group, strides, dilations, pads, bias, mask
+    (1, 1, (5, 5), 1, (3, 3), 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), False, False),
+    (2, 6, (7, 9), 4, (3, 2), 2, 3, (2, 1), (1, 2), (1, 0, 2, 1), True, True),
+    (1, 8, (13, 11), 6, (3, 3), 2, 4, (1, 2), (2, 1), (2, 2, 2, 2), False, True),
+    (3, 4, (6, 5), 8, (1, 1), 4, 2, (1, 1), (1, 1), (0, 0, 0, 0), True, False),
+    (1, 17, (9, 7), 33, (3, 3), 1, 17, (1, 1), (1, 1), (1, 1, 1, 1), True, True),  # 33 = 2 panels + 1
+    (2, 32, (6, 7), 20, (3, 3), 1, 2, (1, 1), (1, 1), (1, 1, 1, 1), True, True),   # K = 288: two K blocks
+    (1, 12, (4, 13), 6, (2, 3), 3, 6, (3, 2), (1, 1), (0, 1, 2, 0), False, True),  # offset group inside a group
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", DEFORM_CASES)
+def test_deform_conv_vs_onnxruntime(case, threads):
+    ins, attrs = _deform_inputs(*case)
+    got, ref, converted = run_both(op_model("DeformConv", ins, opset=19, **attrs), ins, threads=threads)
+    close_all(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_deform_conv_reference_is_nhwc_and_matches_onnxruntime():
+    ins, attrs = _deform_inputs(*DEFORM_CASES[1])
+    feeds = {"x": ins[0], "offset": ins[2], "mask": ins[4]}
+    node = helper.make_node("DeformConv", ["x", "w", "offset", "b", "mask"], ["y0"], **attrs)
+    model = make([node], {k: (TensorProto.FLOAT, v.shape) for k, v in feeds.items()}, {"y0": (TensorProto.FLOAT, None)},
+                 {"w": ins[1], "b": ins[3]}, opset=19)
+    graph = check(model, feeds, atol=1e-4)
+    deform = next(nd for nd in graph.nodes if nd.op == "DeformConv")
+    assert graph.values[deform.inputs[1]].const.shape == (4, 3, 2, 3)  # OHWI, folded
+    assert [graph.values[deform.inputs[i]].shape for i in (2, 4)] == [(2, 4, 8, 36), (2, 4, 8, 18)]
+    assert ops_of(graph) == ["Transpose", "Transpose", "Transpose", "DeformConv", "Transpose"]
+
+
+def test_deform_conv_reference_matches_onnx_reference_evaluator():
+    """The registry's numpy reference against onnx's own (GridSample-based) reference, tiny shapes."""
+    ins, attrs = _deform_inputs(2, 4, (4, 5), 2, (2, 2), 2, 2, (1, 2), (1, 1), (1, 0, 0, 1), True, True)
+    model = op_model("DeformConv", ins, opset=19, **attrs)
+    feeds = {f"i{k}": a for k, a in enumerate(ins) if a is not None}
+    want = ReferenceEvaluator(model).run(None, feeds)[0]
+    got = run_graph(import_onnx(model), feeds)["o0"]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_deform_conv_float16_vs_onnxruntime_float32():
+    ins, attrs = _deform_inputs(*DEFORM_CASES[2], dtype=np.float16)
+    model = op_model("DeformConv", ins, opset=19, out_type=TensorProto.FLOAT16, **attrs)
+    got = pocketml.Session(pocketml.convert(model)).run({f"i{k}": a for k, a in enumerate(ins) if a is not None})
+    wide = [a if a is None else a.astype(np.float32) for a in ins]
+    _, ref, _ = run_both(op_model("DeformConv", wide, opset=19, **attrs), wide)
+    got = list(got.values()) if isinstance(got, dict) else list(got)
+    assert got[0].dtype == np.float16
+    np.testing.assert_allclose(got[0].astype(np.float32), ref[0], rtol=2e-3, atol=2e-2)
+
+
+def test_deform_conv_errors_are_clear():
+    ins, attrs = _deform_inputs(*DEFORM_CASES[1])
+    ins[2] = ins[2][:, :-2]  # one tap's offsets missing
+    with pytest.raises(PocketMLError, match=r"DeformConv.*offset"):
+        pocketml.Session(pocketml.convert(op_model("DeformConv", ins, opset=19, **attrs)))
+    x, w, off = randn(1, 2, 4, 5, 6), randn(2, 2, 1, 1, 1), randn(1, 2, 4, 5, 6)
+    with pytest.raises(UnsupportedOpError, match="supported: 2-D"):
+        import_onnx(op_model("DeformConv", [x, w, off], opset=19))
