@@ -159,7 +159,9 @@ enum pml_op_code {
     PML_OP_DYNAMICQUANTIZELINEAR = 402,
     PML_OP_VARIABLE = 440,
     PML_OP_VARIABLEASSIGN = 441,
-    PML_OP_MAX_CODE = 441
+    PML_OP_MATMULINTEGER = 460,
+    PML_OP_CONVINTEGER = 461,
+    PML_OP_MAX_CODE = 461
 };
 
 /* name of each op code, NULL for unused codes */
@@ -319,6 +321,8 @@ enum pml_op_code {
     [402] = "DynamicQuantizeLinear", \
     [440] = "Variable", \
     [441] = "VariableAssign", \
+    [460] = "MatMulInteger", \
+    [461] = "ConvInteger", \
 }
 
 #endif

@@ -32,5 +32,5 @@ from .registry import (  # noqa: F401
 )
 
 # Importing the families registers their ops.
-from . import (attention, conv, conv_col2im, elementwise, grid, index, logic, matmul, norm, pool,  # noqa: E402,F401
+from . import (attention, conv, conv_col2im, conv_integer, elementwise, grid, index, logic, matmul, norm, pool,  # noqa: E402,F401
                quant, recurrent, reduce, resize, select, signal, state, tensor, unary)
