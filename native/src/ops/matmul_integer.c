@@ -145,7 +145,7 @@ static pml_status mmi_prepare(pml_kernel_ctx *ctx) {
     if ((s = pml_igemm_kernels(ctx, &st->gemm, &st->pack))) return s;
     st->row_blocks = (st->m + MMI_ROWS - 1) / MMI_ROWS;
     st->b_bytes = pml_igemm_b_bytes(st->k, st->n);
-    st->packed = st->b_mats == 1 && st->zb_mat == 0 ? pml_igemm_packed(ctx, st->k, st->n) : NULL;
+    st->packed = st->b_mats == 1 ? pml_igemm_packed(ctx, st->k, st->n) : NULL; /* one B: zb_mat never offsets */
     ctx->scratch_size = st->packed ? 0 : (size_t)st->b_mats * st->b_bytes;
     return PML_OK;
 }
