@@ -5,8 +5,9 @@
  * ends of their range (a float32 accumulator would round there), batch broadcasting, per-row
  * and per-column zero points; ConvInteger with pads holding a non-zero x zero point, strides,
  * dilations, groups and per-output-channel w zero points. Each case runs with the reference
- * configuration, the best one and two threads (tt_check_isa). Then the shape errors a
- * hostile file reaches infer with.
+ * configuration, the best one and two threads (tt_check_isa), half of them with constant
+ * weights (packed once by pack), half fed. Then the shape errors a hostile file reaches
+ * infer with.
  */
 #include "typed_testutil.h"
 
@@ -39,10 +40,11 @@ static void mmi_case(pml_dtype ta, pml_dtype tb, int64_t m, int64_t n, int64_t k
     pml_tensor b = int_operand(tb, bb > 1 ? 3 : 2, bb > 1 ? bd : bd + 1, (unsigned)(n * 13 + k), extreme);
     pml_tensor za = int_operand(ta, per_row, zad, 5, 0), zb = int_operand(tb, per_col, zbd, 6, 0), y = {0};
     pml_tensor *in[4] = {&a, &b, &za, &zb};
+    b.is_const = zb.is_const = (int)((m + n) % 2); /* constant: packed once by pack */
     char what[128];
-    snprintf(what, sizeof what, "MatMulInteger %s x %s M=%lld N=%lld K=%lld batch %d/%d zp %d%d",
+    snprintf(what, sizeof what, "MatMulInteger %s x %s M=%lld N=%lld K=%lld batch %d/%d zp %d%d const %d",
              pml_dtype_name(ta), pml_dtype_name(tb), (long long)m, (long long)n, (long long)k, ab, bb, per_row,
-             per_col);
+             per_col, b.is_const);
     tt_check_isa(what, PML_OP_MATMULINTEGER, NULL, 0, in, 4, -1, 0, &y);
     const int64_t batch = ab > bb ? ab : bb;
     int bad = !y.data || y.dtype != PML_INT32 || y.rank != 3 || y.dims[0] != batch;
@@ -95,9 +97,10 @@ static void ci_run_case(const ci_case *c, pml_dtype tx, pml_dtype tw, int per_ch
     pml_attr at[4] = {attr_ints("strides", st, 2), attr_ints("dilations", dl, 2), attr_ints("pads", pd, 4),
                       attr_int("group", c->group)};
     pml_tensor *in[4] = {&x, &w, &zx, &zw};
+    w.is_const = zw.is_const = (tx == tw) ^ per_channel; /* constant: packed once by pack */
     char what[128];
-    snprintf(what, sizeof what, "ConvInteger %s x %s case %d per_channel=%d", pml_dtype_name(tx), pml_dtype_name(tw),
-             (int)(c - ci_cases), per_channel);
+    snprintf(what, sizeof what, "ConvInteger %s x %s case %d per_channel=%d const %d", pml_dtype_name(tx),
+             pml_dtype_name(tw), (int)(c - ci_cases), per_channel, w.is_const);
     tt_check_isa(what, PML_OP_CONVINTEGER, at, 4, in, 4, -1, 0, &y);
     const int64_t oh = (c->h + c->pt + c->pb - c->dh * (c->kh - 1) - 1) / c->sh + 1;
     const int64_t ow = (c->w + c->pl + c->pr - c->dw * (c->kw - 1) - 1) / c->sw + 1;
