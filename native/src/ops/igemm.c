@@ -40,8 +40,9 @@ pml_status pml_igemm_kernels(const pml_kernel_ctx *ctx, pml_igemm_fn *gemm, pml_
     *gemm = ta ? ta->igemm : NULL;
     *pack = tb ? tb->igemm_pack : NULL;
     if (!*gemm || !*pack)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "no integer GEMM for %s and %s operands (supported: int8, uint8)",
-                              pml_dtype_name(da), pml_dtype_name(db));
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                              "no integer GEMM for %s and %s operands (supported: int8, uint8)", pml_dtype_name(da),
+                              pml_dtype_name(db));
     return PML_OK;
 }
 
