@@ -9,7 +9,8 @@ followed by Col2Im overlap-adding the KD depth taps along D (the pools' 3-D
 form is separable the same way): exact, with group, dilations, pads,
 output_padding, output_shape and auto_pad; the bias is added at the end.
 Col2Im maps to the IR Col2Im as is. DeformConv (2-D) is wrapped like Conv, its offset and
-mask maps too.
+mask maps too. ConvInteger (opset 10) is Conv's handler with the zero points passed on (x's is
+one value, w's one value or one per output channel: layout-free).
 
 CausalConvWithState (opset 27) maps one to one: it stays in ONNX's [B, C, L] layout
 (no transposes), and activation silu/swish (the same function) becomes silu = 1.
@@ -41,15 +42,17 @@ def _weights_hwc(ctx: Context, w: str, nd: int) -> str:
     return ctx.transpose(w, [0, 2, 3, 1], hint="weights_hwc")
 
 
-@handler("Conv")
+@handler("Conv", "ConvInteger")
 def conv(ctx: Context, node: OnnxNode) -> None:
-    x, w, b = node.input(0), node.input(1), node.input(2)
-    nd = spatial_rank(ctx, x, "Conv")
+    """Conv: x, w, b; ConvInteger: x, w, x_zero_point, w_zero_point (the same positions)."""
+    x, w, third, fourth = (node.input(i) for i in range(4))
+    nd = spatial_rank(ctx, x, node.op_type)
     kernel = _kernel(ctx, node, w, nd)
     strides, dilations, pads = window_geometry(ctx, node, x, kernel, nd)
     attrs = {"strides": strides, "dilations": dilations, "pads": pads, "group": int(node.attrs.get("group", 1)),
              **auto_pad_code(ctx, node, x)}
-    y = ctx.emit1("Conv", [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), b], attrs=attrs)
+    extra = [fourth] if node.op_type == "ConvInteger" else []
+    y = ctx.emit1(node.op_type, [to_nhwc(ctx, x), _weights_hwc(ctx, w, nd), third, *extra], attrs=attrs)
     from_nhwc(ctx, y, node.output(0), nd + 2)
 
 

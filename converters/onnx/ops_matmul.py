@@ -1,5 +1,5 @@
-"""ONNX Gemm / MatMul / Det -> IR Gemm / MatMul / Det (same semantics, no layout change; Det has
-one opset, 11, and no attributes)."""
+"""ONNX Gemm / MatMul / Det / MatMulInteger -> the IR ops of the same names (same semantics, no
+layout change; Det (opset 11) and MatMulInteger (opset 10) have one version and no attributes)."""
 from __future__ import annotations
 
 from .context import Context, OnnxNode, handler
@@ -15,6 +15,11 @@ def gemm(ctx: Context, node: OnnxNode) -> None:
 @handler("MatMul")
 def matmul(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("MatMul", [node.input(0), node.input(1)], node.output(0))
+
+
+@handler("MatMulInteger")
+def matmul_integer(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("MatMulInteger", [node.input(i) for i in range(4)], node.output(0))
 
 
 @handler("Det")

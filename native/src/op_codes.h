@@ -161,7 +161,9 @@ enum pml_op_code {
     PML_OP_VARIABLEASSIGN = 441,
     PML_OP_DROPOUT = 442,
     PML_OP_DEFORMCONV = 450,
-    PML_OP_MAX_CODE = 450
+    PML_OP_MATMULINTEGER = 460,
+    PML_OP_CONVINTEGER = 461,
+    PML_OP_MAX_CODE = 461
 };
 
 /* name of each op code, NULL for unused codes */
@@ -323,6 +325,8 @@ enum pml_op_code {
     [441] = "VariableAssign", \
     [442] = "Dropout", \
     [450] = "DeformConv", \
+    [460] = "MatMulInteger", \
+    [461] = "ConvInteger", \
 }
 
 #endif

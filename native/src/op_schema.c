@@ -796,6 +796,20 @@ static const pml_port_schema k_deformconv_in[] = {
     {"mask", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0}};
 static const pml_port_schema k_deformconv_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+static const pml_port_schema k_matmulinteger_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"a_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 1, 0, 0},
+    {"b_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 1, 1, 0, 0}};
+static const pml_port_schema k_matmulinteger_out[] = {
+    {"y", PML_DT(PML_INT32), -1, 0, 0, 0}};
+static const pml_port_schema k_convinteger_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"w", PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"x_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 1, 0, 0},
+    {"w_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 1, 1, 0, 0}};
+static const pml_port_schema k_convinteger_out[] = {
+    {"y", PML_DT(PML_INT32), -1, 0, 0, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
@@ -955,4 +969,6 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_VARIABLEASSIGN] = {"VariableAssign", 2, 2, 0, 0, 2, 0, k_variableassign_in, k_variableassign_out, PML_TRAIT_STATEFUL},
     [PML_OP_DROPOUT] = {"Dropout", 1, 3, 1, 2, 3, 2, k_dropout_in, k_dropout_out, PML_TRAIT_STATEFUL},
     [PML_OP_DEFORMCONV] = {"DeformConv", 3, 5, 1, 1, 5, 1, k_deformconv_in, k_deformconv_out, 0},
+    [PML_OP_MATMULINTEGER] = {"MatMulInteger", 2, 4, 1, 1, 4, 1, k_matmulinteger_in, k_matmulinteger_out, 0},
+    [PML_OP_CONVINTEGER] = {"ConvInteger", 2, 4, 1, 1, 4, 1, k_convinteger_in, k_convinteger_out, 0},
 };

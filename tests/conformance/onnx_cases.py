@@ -46,6 +46,8 @@ SUPPORTED_ONNX_OPS |= {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "
 SUPPORTED_ONNX_OPS |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}
 # linear algebra
 SUPPORTED_ONNX_OPS |= {"Det"}
+# integer products of dynamically quantized models (exact int32 accumulation)
+SUPPORTED_ONNX_OPS |= {"MatMulInteger", "ConvInteger"}
 # reinterpreting bytes
 SUPPORTED_ONNX_OPS |= {"BitCast"}
 # ops real models from the wild use (super-resolution, style transfer, OCR)

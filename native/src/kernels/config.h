@@ -65,7 +65,7 @@ typedef struct pml_typed_config {
     const pml_resize_typed *resize[PML_DTYPE_COUNT]; /* resize: GridSample, AffineGrid */
     const pml_conv_typed *conv[PML_DTYPE_COUNT];     /* conv: Col2Im */
     const pml_attention_typed *attention[PML_DTYPE_COUNT]; /* attention: LinearAttention */
-    const pml_matmul_typed *matmul[PML_DTYPE_COUNT];       /* matmul: Det */
+    const pml_matmul_typed *matmul[PML_DTYPE_COUNT];       /* matmul: Det, integer GEMM (MatMulInteger, ConvInteger) */
     const pml_quant_typed *quant[PML_DTYPE_COUNT];         /* quant: Quantize/DequantizeLinear (by integer dtype) */
 } pml_typed_config;
 

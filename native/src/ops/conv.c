@@ -28,13 +28,15 @@
  * float16 nodes run these float32 functions through ops/f16_bridge.c (widened
  * operands, bias, residual and activation in float32, one rounding of y).
  *
- * CausalConvWithState lives in ops/conv_causal.c, DeformConv in ops/conv_deform.c.
+ * CausalConvWithState lives in ops/conv_causal.c, DeformConv in ops/conv_deform.c, ConvInteger in
+ * ops/conv_integer.c.
  */
 #include <string.h>
 
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/conv/conv.h"
+#include "conv_geometry.h"
 #include "f16_bridge.h"
 #include "validate.h"
 #include "kernels/conv/conv_direct.h"
@@ -101,15 +103,14 @@ static pml_status conv_check_extras(const pml_kernel_ctx *ctx, const pml_conv_ge
     return PML_OK;
 }
 
-static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g) {
+/* Geometry of a Conv-like node (x NHWC and w OHWI, or ConvTranspose's [Cin,KH,KW,Cout/g],
+ * both rank 4 with valid dims): attributes, groups and output size, all checked. Shared with
+ * ConvInteger (ops/conv_integer.c). */
+pml_status pml_conv_geometry(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g) {
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0}, zero2[2] = {0, 0};
     char bx[160], bw[160];
     pml_status s;
-    if ((s = pml_check_f32_input(ctx, 0, "x", 4)) || (s = pml_check_f32_input(ctx, 1, "w", 4))) return s;
     const pml_tensor *x = ctx->in[0], *w = ctx->in[1];
-    const pml_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    pml_activation act;
-    if ((s = conv_activation(ctx, transpose, &act))) return s;
     int64_t st[2], dil[2], pads[4], opad[2] = {0, 0}, group;
     if ((s = pml_attr_ints_checked(ctx, "strides", 2, one2, 1, PML_MAX_WINDOW_ATTR, st)) ||
         (s = pml_attr_ints_checked(ctx, "dilations", 2, one2, 1, PML_MAX_WINDOW_ATTR, dil)) ||
@@ -170,6 +171,15 @@ static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_
             return pml_node_error(ctx, PML_ERR_SHAPE, "output spatial size %lldx%lld < 1 (x %s, pads too large)",
                                   (long long)g->oh, (long long)g->ow, bx);
     }
+    return PML_OK;
+}
+
+static pml_status conv_parse(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g) {
+    pml_status s;
+    if ((s = pml_check_f32_input(ctx, 0, "x", 4)) || (s = pml_check_f32_input(ctx, 1, "w", 4))) return s;
+    const pml_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    pml_activation act;
+    if ((s = conv_activation(ctx, transpose, &act)) || (s = pml_conv_geometry(ctx, transpose, g))) return s;
     if (b) {
         if ((s = pml_check_f32_input(ctx, 2, "b", 1))) return s;
         if (b->dims[0] != g->cout)
@@ -491,6 +501,7 @@ extern const pml_op_def pml_col2im_def;      /* ops/conv_col2im.c */
 extern const pml_op_def pml_causal_conv_def; /* ops/conv_causal.c */
 extern const pml_op_def pml_deform_conv_f32_def; /* ops/conv_deform.c */
 PML_F16_BRIDGED(k_deform_conv, PML_OP_DEFORMCONV, pml_deform_conv_f32_def, 0);
+extern const pml_op_def pml_conv_integer_def; /* ops/conv_integer.c */
 
 const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, &pml_causal_conv_def,
-                                         &k_deform_conv, NULL};
+                                          &k_deform_conv, &pml_conv_integer_def, NULL};

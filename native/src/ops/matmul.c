@@ -2,7 +2,7 @@
  * ops/matmul.c — the matmul op family: MatMul (numpy semantics: 1-D operands
  * promoted, batch dims broadcast) and Gemm (y = alpha*op(a)@op(b) + beta*c,
  * c unidirectionally broadcast to [M,N]), both with a fused activation; Det
- * lives in ops/matmul_det.c.
+ * lives in ops/matmul_det.c, MatMulInteger in ops/matmul_integer.c.
  * Semantics: src/pocketml/ops/matmul.py.
  *
  * Both run on the blocked GEMM engine (kernels/matmul/gemm.h):
@@ -412,5 +412,6 @@ static const pml_op_def k_gemm_f32 = {PML_OP_GEMM, gemm_infer, gemm_prepare, mat
 PML_F16_BRIDGED(k_matmul, PML_OP_MATMUL, k_matmul_f32, 1u << 1); /* b */
 PML_F16_BRIDGED(k_gemm, PML_OP_GEMM, k_gemm_f32, 1u << 1); /* b; a full c is read at run */
 
-extern const pml_op_def pml_det_def; /* ops/matmul_det.c */
-const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, &pml_det_def, NULL};
+extern const pml_op_def pml_det_def;            /* ops/matmul_det.c */
+extern const pml_op_def pml_matmul_integer_def; /* ops/matmul_integer.c */
+const pml_op_def *const pml_matmul_ops[] = {&k_matmul, &k_gemm, &pml_det_def, &pml_matmul_integer_def, NULL};

@@ -32,5 +32,5 @@ from .registry import (  # noqa: F401
 )
 
 # Importing the families registers their ops.
-from . import (attention, conv, conv_col2im, conv_deform, elementwise, grid, index, logic, matmul,  # noqa: E402,F401
-               norm, pool, quant, recurrent, reduce, resize, select, signal, state, tensor, unary)
+from . import (attention, conv, conv_col2im, conv_deform, conv_integer, elementwise, grid, index, logic,  # noqa: E402,F401
+               matmul, norm, pool, quant, recurrent, reduce, resize, select, signal, state, tensor, unary)

@@ -4,6 +4,10 @@ MatMul: numpy matmul semantics (1-D promotion, batch broadcasting), fused activa
 Gemm:   y = alpha * op(a) @ op(b) + beta * c, a/b 2-D, c broadcast to [M,N]; fused activation.
 Det:    y[...] = det(x[..., M, M]) over batches of square matrices (float32, float16 computed in
         float32; the C kernel factors each matrix LU with partial pivoting).
+MatMulInteger: y = (a - a_zero_point) @ (b - b_zero_point) exactly, int8/uint8 operands, int32 y
+        (MatMul's shapes; the sum wraps modulo 2^32 as onnxruntime's int32 accumulator). a's zero
+        point is one value, per row ([M], or a's shape with its last dim 1); b's is one value or
+        per column ([N], or b's shape with dim -2 being 1).
 """
 from __future__ import annotations
 
@@ -96,5 +100,40 @@ def _det_reference(inputs, attrs):
     return [np.asarray(np.linalg.det(inputs[0].astype(np.float64))).astype(inputs[0].dtype)]
 
 
+def zero_point_form(node, zp_shape, shape, per_axis: int, what: str) -> str:
+    """'tensor' (one value) or 'axis' (per row of a, per_axis=-2 / per column of b, per_axis=-1)."""
+    if len(zp_shape) <= 1 and all(d == 1 for d in zp_shape):
+        return "tensor"
+    if len(shape) >= 2 and tuple(zp_shape) == (shape[per_axis],):
+        return "axis"
+    full = tuple(1 if i == len(shape) + (-1 if per_axis == -2 else -2) else d for i, d in enumerate(shape))
+    if len(shape) >= 2 and tuple(zp_shape) == full:
+        return "axis"
+    raise fail(node, f"{what} zero point of shape {shape_str(zp_shape)} is neither one value nor "
+                     f"[{shape[per_axis] if shape else 1}] nor {shape_str(full)} (input shape {shape_str(shape)})")
+
+
+def _matmul_integer_infer(node, ins):
+    (_, y), = _matmul_infer(node, ins[:2])
+    for i, axis, what in ((2, -2, "a"), (3, -1, "b")):
+        if len(ins) > i and ins[i] is not None:
+            zero_point_form(node, known(node, ins[i], f"{what}_zero_point")[1], known(node, ins[i - 2], what)[1],
+                            axis, what)
+    return [("int32", y)]
+
+
+def _matmul_integer_reference(inputs, attrs):
+    a, b = (inputs[i].astype(np.int64) for i in range(2))
+    if len(inputs) > 2 and inputs[2] is not None:
+        za = inputs[2].astype(np.int64)
+        a = a - (za.reshape(-1, 1) if za.ndim == 1 and za.size > 1 else za)  # per row: [M] -> [M, 1]
+    if len(inputs) > 3 and inputs[3] is not None:
+        b = b - inputs[3].astype(np.int64)
+    return [np.matmul(a, b).astype(np.int32)]  # wraps modulo 2^32
+
+
+define("MatMulInteger", 460, "matmul", ("a: T1", "b: T2", "a_zero_point?: T1", "b_zero_point?: T2"), ("y: T3",),
+       {}, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "T3": ("int32",)},
+       infer=_matmul_integer_infer, reference=_matmul_integer_reference)
 define("Det", 350, "matmul", ("x: T",), ("y: T",), {}, types={"T": ("float32", "float16")},
        infer=_det_infer, reference=_det_reference)

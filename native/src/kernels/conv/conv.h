@@ -36,6 +36,11 @@ void pml_f32_conv_transpose_ref(const pml_conv_geom *g, const float *x, const fl
 void pml_f32_im2col(const pml_conv_geom *g, const float *x, int64_t grp, int64_t m0, int64_t mb, int64_t k0,
                     int64_t kcb, float *dst, int64_t ld);
 
+/* im2col of one-byte elements (ConvInteger): whole rows [m0, m0+mb) of group `grp`'s patch
+ * matrix into dst ([mb][KH*KW*cg], dense); taps falling into the padding are `pad`. */
+void pml_x8_im2col(const pml_conv_geom *g, const uint8_t *x, int64_t grp, int64_t m0, int64_t mb, uint8_t pad,
+                   uint8_t *dst);
+
 /* col2im for ConvTranspose: cols holds rows [ih0, ih1) of image n, each
  * input pixel a row of KH*KW*coutg values (ld = KH*KW*coutg); they are added
  * onto y's group `grp` channels. */

@@ -1,7 +1,7 @@
 /*
  * kernels/matmul/det_typed__scalar.c — Det, one macro template instantiated for
  * float32 and float16 (elements load as float32; see matmul_typed.h), and the matmul
- * family's typed tables.
+ * family's float32 and float16 typed tables (int8, uint8: igemm_typed__scalar.c).
  *
  * Gaussian elimination with partial pivoting on a float32 copy of each matrix: at
  * step k the row with the largest |a[i][k]| (i >= k) becomes the pivot (a swap flips

@@ -1,8 +1,16 @@
 /*
  * kernels/matmul/matmul_typed.h — the matmul family's type-generic scalar kernels,
  * reached through ctx->config->typed.matmul[dtype] (see kernels/config.h): Det over
- * float32 and float16 (loaded as float32, factored in float32, stored rounding once).
+ * float32 and float16 (loaded as float32, factored in float32, stored rounding once), and
+ * the exact integer GEMM of MatMulInteger and ConvInteger over int8 and uint8.
  * MatMul and Gemm run on the float32 GEMM engine of kernels/matmul/gemm.h instead.
+ *
+ * Integer GEMM: y[i][j] = sum_k (a[i][k] - za_i) * (b[k][j] - zb_j), accumulated in int32
+ * (never float32: 255 * 255 * K passes 2^24 from K = 259). B is packed once, its zero point
+ * subtracted, as int16 columns [N][K] (|b - zb| <= 255); its column
+ * sums go to a separate int32 [N], so the kernel computes sum_k a * b' - za_i * colsum_j
+ * and never subtracts inside the loop. Sums wrap modulo 2^32 (unsigned arithmetic: no
+ * undefined overflow), as onnxruntime's int32 accumulators.
  */
 #ifndef PML_KERNELS_MATMUL_TYPED_H
 #define PML_KERNELS_MATMUL_TYPED_H
@@ -13,14 +21,28 @@
  * LU factorisation with partial pivoting; work holds m * m floats (the factored copy). */
 typedef void (*pml_det_fn)(size_t m, size_t count, const void *x, void *y, float *work);
 
+/* Packs B [K, N] (element (k, j) at b[k * sk + j * sn]) of this entry's dtype into packed
+ * [N][K] int16 = b - zb_j and colsum [N] int32 = sum_k packed[j][k]; zb_j = zb[j * zb_stride]
+ * (zb: NULL for 0). */
+typedef void (*pml_igemm_pack_fn)(size_t k, size_t n, const void *b, size_t sk, size_t sn, const void *zb,
+                                  size_t zb_stride, int16_t *packed, int32_t *colsum);
+/* y[i * ldy + j] = sum_k (a[i * lda + k] - za_i) * packed[j][k] for i < m, j < n, with a of
+ * this entry's dtype and za_i = za[i * za_stride] (za: NULL for 0). */
+typedef void (*pml_igemm_fn)(size_t m, size_t n, size_t k, const void *a, size_t lda, const void *za,
+                             size_t za_stride, const int16_t *packed, const int32_t *colsum, int32_t *y, size_t ldy);
+
 typedef struct pml_matmul_typed {
-    pml_det_fn det;
+    pml_det_fn det;               /* float32, float16 */
+    pml_igemm_pack_fn igemm_pack; /* int8, uint8: B's dtype */
+    pml_igemm_fn igemm;           /* int8, uint8: A's dtype */
 } pml_matmul_typed;
 
-extern const pml_matmul_typed pml_f32_matmul_typed__scalar, pml_f16_matmul_typed__scalar;
+extern const pml_matmul_typed pml_f32_matmul_typed__scalar, pml_f16_matmul_typed__scalar,
+    pml_s8_matmul_typed__scalar, pml_u8_matmul_typed__scalar;
 
 /* The initialiser of pml_typed_config.matmul (every configuration uses the scalar tables). */
-#define PML_MATMUL_TYPED__SCALAR \
-    {[PML_FLOAT32] = &pml_f32_matmul_typed__scalar, [PML_FLOAT16] = &pml_f16_matmul_typed__scalar}
+#define PML_MATMUL_TYPED__SCALAR                                                                        \
+    {[PML_FLOAT32] = &pml_f32_matmul_typed__scalar, [PML_FLOAT16] = &pml_f16_matmul_typed__scalar,      \
+     [PML_INT8] = &pml_s8_matmul_typed__scalar, [PML_UINT8] = &pml_u8_matmul_typed__scalar}
 
 #endif /* PML_KERNELS_MATMUL_TYPED_H */

@@ -1,0 +1,16 @@
+/*
+ * ops/conv_geometry.h — the window geometry of Conv-like nodes (strides, dilations, pads,
+ * auto_pad, group, output size), validated once in ops/conv.c for Conv, ConvTranspose and
+ * ConvInteger.
+ */
+#ifndef PML_OPS_CONV_GEOMETRY_H
+#define PML_OPS_CONV_GEOMETRY_H
+
+#include "../internal.h"
+#include "kernels/conv/conv.h"
+
+/* x = input 0 (NHWC), w = input 1 (Conv: OHWI; transpose: [Cin,KH,KW,Cout/g]), both rank 4
+ * with dims already checked; fills g or reports the bad attribute or shape. */
+pml_status pml_conv_geometry(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g);
+
+#endif /* PML_OPS_CONV_GEOMETRY_H */
