@@ -278,10 +278,7 @@ def test_mel_bad_sample_rate_is_a_runtime_error():
         sess.run(feeds)
 
 
-def test_spectrogram_front_end():
-    """A log-mel front end as audio models compute it in the graph: STFT with a Hann window made
-    in the graph, power, MelWeightMatrix, log."""
-    x = _signal(1, 4000, 1)
+def _front_end_model(x_shape):
     nodes = [
         helper.make_node("HannWindow", ["fl"], ["win"]),
         helper.make_node("STFT", ["x", "step", "win"], ["spec"]),
@@ -294,11 +291,34 @@ def test_spectrogram_front_end():
     inits = {"fl": np.array(400, np.int64), "step": np.array(160, np.int64), "last": np.array([-1], np.int64),
              "mels": np.array(40, np.int64), "dftlen": np.array(400, np.int64), "rate": np.array(16000, np.int64),
              "lo": np.array(20.0, np.float32), "hi": np.array(8000.0, np.float32), "eps": np.array(1e-6, np.float32)}
-    graph = helper.make_graph(nodes, "frontend", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+    graph = helper.make_graph(nodes, "frontend", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
                               [numpy_helper.from_array(v, k) for k, v in inits.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
-    _run(model, [("x", x, False)], rtol=1e-3, atol_scale=1e-3)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
+
+
+def test_spectrogram_front_end():
+    """A log-mel front end as audio models compute it in the graph: STFT with a Hann window made
+    in the graph, power, MelWeightMatrix, log."""
+    x = _signal(1, 4000, 1)
+    _run(_front_end_model(x.shape), [("x", x, False)], rtol=1e-3, atol_scale=1e-3)
+
+
+def test_spectrogram_front_end_with_symbolic_length():
+    """The same front end exported with the audio length symbolic (as streaming and variable-length
+    audio models are): converted once, it matches onnxruntime at several lengths, a length first
+    seen after others included, and a length seen before re-uses its plan."""
+    model = _front_end_model([1, "samples", 1])
+    session = pocketml.Session(pocketml.convert(model))
+    assert isinstance(session.inputs[0].shape[1], str)
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    lengths = [4000, 16000, 4000, 8000, 6401]
+    for n in lengths:
+        x = _signal(1, n, 1)
+        got, want = session.run({"x": x})["y"], oracle.run(None, {"x": x})[0]
+        assert got.shape == want.shape, (n, got.shape, want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * float(np.abs(want).max()))
+    assert session.plan_count == len(set(lengths))
 
 
 def test_window_size_from_a_symbolic_shape():
