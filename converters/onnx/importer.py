@@ -18,7 +18,7 @@ import onnx
 from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
 
-from . import (ops_attention, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
+from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_signal,
                ops_tensor, ops_unary)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array

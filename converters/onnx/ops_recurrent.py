@@ -24,8 +24,8 @@ from pocketml.ops.recurrent import CELLS, DIRECTIONS, RNN_ACTIVATIONS
 
 import numpy as np
 
-from .context import Context, OnnxNode, handler, tensor_to_array
-from .dispatch import convert_node
+from .context import Context, OnnxNode, handler
+from .subgraph import inline_subgraph
 
 _DEFAULT_NAMES = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh"), "RNN": ("Tanh",)}
 
@@ -112,28 +112,6 @@ def _scan_axes(ctx: Context, node: OnnxNode, key: str, n: int, ranks: list) -> l
     return [a % r for a, r in zip(axes, ranks)]
 
 
-def _scan_step(ctx: Context, node: OnnxNode, body, env: dict, t: int) -> list:
-    """Converts the body once with env (body name -> outer name) bound; returns its outputs' names."""
-    for k, t_init in enumerate(body.initializer):
-        env[t_init.name] = ctx.add_const(tensor_to_array(t_init, f"initializer {t_init.name!r}"), f"it{t}/init{k}")
-    body_reads = {i for n in body.node for i in n.input} | {o.name for o in body.output}
-    for index, proto in enumerate(body.node):
-        inner = OnnxNode.from_proto(proto, index, node.opset)
-        inner.name = f"{node.name}/it{t}/{inner.name}"
-        inner.inputs = [env.get(i, i) if i else "" for i in inner.inputs]
-        outs = []
-        for o in inner.outputs:
-            fresh = ctx.new_name(f"{node.name}/it{t}/{o}") if o else ""
-            if o:
-                env[o] = fresh
-                if o in body_reads:
-                    ctx.consumed.add(fresh)
-            outs.append(fresh)
-        inner.outputs = outs
-        convert_node(ctx, inner)
-    return [env.get(o.name, o.name) for o in body.output]
-
-
 @handler("Scan")
 def scan(ctx: Context, node: OnnxNode) -> None:
     if node.opset < 9:
@@ -162,7 +140,7 @@ def scan(ctx: Context, node: OnnxNode) -> None:
             pos = ctx.add_const(np.array(steps - 1 - t if in_dirs[j] else t, np.int64), f"it{t}/pos")
             env[body.input[n_state + j].name] = ctx.emit1("Gather", [x, pos], attrs={"axis": in_axes[j]},
                                                           hint=f"it{t}/scan_in{j}")
-        outs = _scan_step(ctx, node, body, env, t)
+        outs = inline_subgraph(ctx, node, body, env, f"it{t}")
         state = outs[:n_state]
         for j in range(k):
             stacked[j].append(outs[n_state + j])
