@@ -97,38 +97,50 @@ static pml_status check_ops(const pml_model *m) {
 
 /* State: a VariableAssign writes a Variable's output, of a constant initial value, and
  * comes after every other reader of that variable (so every read of a run sees the
- * value the run started with); one assignment per variable. */
+ * value the run started with); one assignment per variable, never a graph output.
+ * Two passes over the nodes (check_graph has made producers unique). */
 static pml_status check_state(const pml_model *m) {
-    for (int i = 0; i < m->n_nodes; i++) {
+    size_t n = (size_t)(m->n_tensors ? m->n_tensors : 1);
+    int *producer = malloc(sizeof(int) * n), *assigned_at = malloc(sizeof(int) * n);
+    pml_status s = PML_OK;
+    if (!producer || !assigned_at) {
+        s = pml_model_oom("state check");
+        goto done;
+    }
+    for (int t = 0; t < m->n_tensors; t++) producer[t] = assigned_at[t] = -1;
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int k = 0; k < m->nodes[i].n_outputs; k++) producer[m->nodes[i].outputs[k]] = i;
+    for (int i = 0; i < m->n_nodes && s == PML_OK; i++) {
         const pml_node *n = &m->nodes[i];
         if (n->op == PML_OP_VARIABLE && !m->tensors[n->inputs[0]].is_const)
-            return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "the initial value must be a constant");
-        if (n->op != PML_OP_VARIABLEASSIGN) continue;
-        int v = n->inputs[0], producer = -1;
-        for (int j = 0; j < m->n_nodes && producer < 0; j++)
-            for (int k = 0; k < m->nodes[j].n_outputs; k++)
-                if (m->nodes[j].outputs[k] == v) producer = j;
-        if (producer < 0 || m->nodes[producer].op != PML_OP_VARIABLE)
-            return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "input 0 ('%s') is not a Variable's output",
-                                        m->tensors[v].name);
-        for (int k = 0; k < m->n_outputs; k++)
+            s = pml_model_node_error(n, PML_ERR_INVALID_MODEL, "the initial value must be a constant");
+        if (n->op != PML_OP_VARIABLEASSIGN || s != PML_OK) continue;
+        int v = n->inputs[0];
+        if (producer[v] < 0 || m->nodes[producer[v]].op != PML_OP_VARIABLE)
+            s = pml_model_node_error(n, PML_ERR_INVALID_MODEL, "input 0 ('%s') is not a Variable's output",
+                                     m->tensors[v].name);
+        else if (assigned_at[v] >= 0)
+            s = pml_model_node_error(n, PML_ERR_INVALID_MODEL, "assigns variable '%s' a second time (node '%s' did)",
+                                     m->tensors[v].name, m->nodes[assigned_at[v]].name);
+        for (int k = 0; k < m->n_outputs && s == PML_OK; k++)
             if (m->outputs[k] == v)
-                return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "variable '%s' is a graph output; the "
-                                            "assignment would change it after the run: output a copy",
-                                            m->tensors[v].name);
-        for (int j = i + 1; j < m->n_nodes; j++)
-            for (int k = 0; k < m->nodes[j].n_inputs; k++) {
-                if (m->nodes[j].inputs[k] != v) continue;
-                if (m->nodes[j].op == PML_OP_VARIABLEASSIGN && k == 0)
-                    return pml_model_node_error(&m->nodes[j], PML_ERR_INVALID_MODEL,
-                                                "assigns variable '%s' a second time (node '%s' did)",
-                                                m->tensors[v].name, n->name);
-                return pml_model_node_error(&m->nodes[j], PML_ERR_INVALID_MODEL,
-                                            "reads variable '%s' after node '%s' assigned it", m->tensors[v].name,
-                                            n->name);
-            }
+                s = pml_model_node_error(n, PML_ERR_INVALID_MODEL, "variable '%s' is a graph output; the "
+                                         "assignment would change it after the run: output a copy",
+                                         m->tensors[v].name);
+        assigned_at[v] = i;
     }
-    return PML_OK;
+    for (int j = 0; j < m->n_nodes && s == PML_OK; j++)
+        for (int k = 0; k < m->nodes[j].n_inputs && s == PML_OK; k++) {
+            int t = m->nodes[j].inputs[k];
+            if (t >= 0 && assigned_at[t] >= 0 && j > assigned_at[t])
+                s = pml_model_node_error(&m->nodes[j], PML_ERR_INVALID_MODEL,
+                                         "reads variable '%s' after node '%s' assigned it", m->tensors[t].name,
+                                         m->nodes[assigned_at[t]].name);
+        }
+done:
+    free(producer);
+    free(assigned_at);
+    return s;
 }
 
 pml_status pml_model_verify(const pml_model *m) {

@@ -289,20 +289,22 @@ void pml_session_plan_free(pml_session *s, pml_plan *p) {
     free(p);
 }
 
+void pml_session_point_node(pml_session *s, const pml_plan *p, int i, uint8_t *arena) {
+    pml_kernel_ctx *c = &s->ctx[i];
+    const plan_node *pn = &p->nodes[i];
+    c->state = pn->state;
+    c->state_size = pn->state_size;
+    c->scratch_size = pn->scratch_size;
+    c->scratch = pn->scratch_size ? arena + pn->scratch_offset : NULL;
+}
+
 /* Point the live tables at plan p (which must fit the arena). */
 static void activate(pml_session *s, pml_plan *p) {
     const pml_model *m = s->model;
     memcpy(s->tensors, p->tensors, sizeof *s->tensors * (size_t)m->n_tensors);
     for (int t = 0; t < m->n_tensors; t++)
         if (p->offset[t] != PML_NO_OFFSET) s->tensors[t].data = s->arena + p->offset[t];
-    for (int i = 0; i < m->n_nodes; i++) {
-        pml_kernel_ctx *c = &s->ctx[i];
-        const plan_node *pn = &p->nodes[i];
-        c->state = pn->state;
-        c->state_size = pn->state_size;
-        c->scratch_size = pn->scratch_size;
-        c->scratch = pn->scratch_size ? s->arena + pn->scratch_offset : NULL;
-    }
+    for (int i = 0; i < m->n_nodes; i++) pml_session_point_node(s, p, i, s->arena);
     s->skip = p->skip;
     s->arena_size = p->arena_size;
     s->state_size = s->packed_size + p->state_size;

@@ -45,6 +45,8 @@ pml_plan *pml_session_plan_alloc(const pml_session *s);
  * range and keeps its shapes and op state in p. Tensors read by it that earlier nodes
  * produce must be live already. On failure the started nodes' op state is released. */
 pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first);
+/* Points node i's live op state and scratch at plan p's, its scratch inside `arena`. */
+void pml_session_point_node(pml_session *s, const pml_plan *p, int i, uint8_t *arena);
 /* Points the live tables of nodes [p->first, n_nodes) and their outputs at tail p. */
 void pml_session_activate_tail(pml_session *s, pml_plan *p);
 /* After the data-dependent node p->end - 1 ran (and pml_session_check_produced): activates

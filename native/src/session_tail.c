@@ -44,12 +44,7 @@ void pml_session_activate_tail(pml_session *s, pml_plan *p) {
             s->tensors[t] = p->tensors[t];
             if (p->offset[t] != PML_NO_OFFSET) s->tensors[t].data = p->own_arena + p->offset[t];
         }
-        pml_kernel_ctx *c = &s->ctx[i];
-        const plan_node *pn = &p->nodes[i];
-        c->state = pn->state;
-        c->state_size = pn->state_size;
-        c->scratch_size = pn->scratch_size;
-        c->scratch = pn->scratch_size ? p->own_arena + pn->scratch_offset : NULL;
+        pml_session_point_node(s, p, i, p->own_arena);
     }
 }
 

@@ -4,6 +4,8 @@ interpreter carries it across invocations, back to the initial values after rese
 the .pml verifier's rules for state (an assignment must come after the variable's readers)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from ai_edge_litert import interpreter as litert
@@ -160,4 +162,14 @@ def test_assigning_a_non_variable_is_rejected(tmp_path):
     path = tmp_path / "bad.pml"
     path.write_bytes(pack_file(build_flatbuffer(rec), weights))
     with pytest.raises(PocketMLError, match="is not a Variable's output"):
+        pocketml.Session(str(path))
+
+
+def test_a_second_assignment_of_a_variable_is_rejected(tmp_path):
+    rec, weights = graph_to_records(_state_graph(assign_first=False))
+    rec.nodes.append(copy.deepcopy(rec.nodes[-1]))
+    rec.nodes[-1].name = "assign_again"
+    path = tmp_path / "bad.pml"
+    path.write_bytes(pack_file(build_flatbuffer(rec), weights))
+    with pytest.raises(PocketMLError, match="assigns variable .* a second time"):
         pocketml.Session(str(path))
