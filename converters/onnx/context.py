@@ -68,6 +68,9 @@ class OnnxNode:
     inputs: list  # "" marks an absent optional input
     outputs: list
     attrs: dict
+    # names its subgraphs read from enclosing scopes -> the names those values have in the graph
+    # being built (inline_subgraph renames what it inlines); unlisted names are the same
+    scope: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int) -> "OnnxNode":
@@ -223,7 +226,7 @@ class Context:
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        foldable = bool(live) and all(v.is_const for v in live) and "stateful" not in opdef.traits
+        foldable = bool(live) and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
         if op == "Shape" and ir.is_static(values[0].shape):
             foldable = True  # only the shape is needed, not the data
         if foldable:

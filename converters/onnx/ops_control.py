@@ -1,26 +1,29 @@
-"""ONNX control flow, as far as it resolves at conversion: If whose condition is a constant
-(after folding: exporters' shape checks and function bodies such as AffineGrid's expansion
-branch on constants) is replaced by the branch it selects, inlined (subgraph.py). An If whose
-condition is only known at run time needs subgraphs in the .pml format, which the runtime does
-not have yet: it is refused naming the node and saying so.
+"""ONNX control flow. An If whose condition is a constant (after folding: exporters' shape
+checks and function bodies such as AffineGrid's expansion branch on constants) is replaced by
+the branch it selects, inlined (subgraph.py). An If on a run-time condition becomes the IR If
+with both branches as subgraphs, and Loop the IR Loop with its body as one: the outer values a
+body reads become explicit inputs of the node (constants are copied into the body).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .context import Context, OnnxNode, handler
-from .subgraph import inline_subgraph
+from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
+from .subgraph import captured_inputs, free_names, import_subgraph, inline_subgraph
 
 
 @handler("If")
 def if_(ctx: Context, node: OnnxNode) -> None:
     cond = ctx.const(node.input(0))
     if cond is None:
-        raise ctx.unsupported("an If whose condition is computed at run time is not supported yet (subgraphs "
-                              "are not in the .pml format); an If on a constant condition (after folding, e.g. "
-                              "of static shapes) is inlined, so pinning input shapes with input_shapes may help")
+        _runtime_if(ctx, node)
+        return
     if np.asarray(cond).size != 1:
         raise ctx.error(f"cond must hold one value, got shape {list(np.asarray(cond).shape)}")
+    for tag in ("then_branch", "else_branch"):  # both, as onnxruntime checks them
+        if len(node.attrs[tag].output) != len(node.outputs):
+            raise ctx.error(f"the {tag.split('_')[0]} branch has {len(node.attrs[tag].output)} outputs for the "
+                            f"node's {len(node.outputs)}")
     taken = bool(np.asarray(cond).reshape(-1)[0])
     branch = node.attrs["then_branch" if taken else "else_branch"]
     outs = inline_subgraph(ctx, node, branch, {}, "then" if taken else "else")
@@ -33,3 +36,63 @@ def if_(ctx: Context, node: OnnxNode) -> None:
                 ctx.set_shape_value(out, *ctx.shape_values[src])
             else:
                 ctx.emit1("Identity", [src], out, hint="branch_out")
+
+
+def _runtime_if(ctx: Context, node: OnnxNode) -> None:
+    """Both branches as subgraphs taking the outer values either reads; the runtime picks one."""
+    then_b, else_b = node.attrs["then_branch"], node.attrs["else_branch"]
+    for body, tag in ((then_b, "then"), (else_b, "else")):
+        if len(body.output) != len(node.outputs):
+            raise ctx.error(f"the {tag} branch has {len(body.output)} outputs for the node's {len(node.outputs)}")
+    passed, consts = captured_inputs(ctx, node, list(dict.fromkeys(free_names(then_b) + free_names(else_b))))
+    inputs = [(inner, ctx.dtype(outer), ctx.shape(outer)) for inner, outer in passed]
+    branches = {}
+    for body, tag in ((then_b, "then"), (else_b, "else")):
+        branches[tag] = import_subgraph(ctx, node, body, tag, inputs, consts)
+    ctx.emit("If", [node.input(0)] + [outer for _, outer in passed], list(node.outputs),
+             {"then_branch": branches["then"], "else_branch": branches["else"]})
+
+
+def _body_input(ctx: Context, vi, what: str, default_dtype: str) -> tuple:
+    t = vi.type.tensor_type
+    if vi.type.HasField("tensor_type") and t.elem_type and t.elem_type not in ONNX_TO_DTYPE:
+        raise ctx.unsupported(f"the body's {what} ({vi.name!r}) has type {onnx_dtype_name(t.elem_type)}")
+    if vi.type.HasField("tensor_type") and t.HasField("shape"):
+        return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or f"{vi.name}_d{k}")
+                     for k, d in enumerate(t.shape.dim))
+    return ()
+
+
+@handler("Loop")
+def loop(ctx: Context, node: OnnxNode) -> None:
+    """ONNX Loop: body(iteration, cond, carried..., captured...) -> (cond, carried..., scans...).
+    A carried value keeps the shape it starts with when the body gives it back unchanged (the
+    body is first imported so); otherwise the dims that change are symbolic in the body."""
+    body = node.attrs["body"]
+    carried = [node.input(2 + k) for k in range(len(node.inputs) - 2)]
+    if len(body.input) != 2 + len(carried):
+        raise ctx.error(f"the body takes {len(body.input)} inputs for 2 + {len(carried)} (iteration, condition, "
+                        "loop-carried values)")
+    if len(body.output) < 1 + len(carried) or len(node.outputs) > len(body.output) - 1:
+        raise ctx.error(f"the body gives {len(body.output)} outputs: the condition, {len(carried)} carried values "
+                        "and the scan outputs; the node's outputs must match")
+    for k, name in enumerate(carried):
+        if not name:
+            raise ctx.error(f"loop-carried value {k} is absent")
+    bound = {i.name for i in body.input}
+    passed, consts = captured_inputs(ctx, node, [n for n in free_names(body) if n not in bound])
+    head = [(body.input[0].name, "int64", _body_input(ctx, body.input[0], "iteration count", "int64")),
+            (body.input[1].name, "bool", _body_input(ctx, body.input[1], "condition", "bool"))]
+    captured = [(inner, ctx.dtype(outer), ctx.shape(outer)) for inner, outer in passed]
+    shapes = [ctx.shape(name) for name in carried]
+    for attempt in range(2):
+        values = [(vi.name, ctx.dtype(name), shape) for vi, name, shape in zip(body.input[2:], carried, shapes)]
+        sub = import_subgraph(ctx, node, body, "body", head + values + captured, consts)
+        given = [tuple(sub.values[o].shape) for o in sub.outputs[1:1 + len(carried)]]
+        if given == shapes:
+            break
+        # dims the body changes become symbolic (the second import keeps them so)
+        shapes = [tuple(a if a == b else f"{node.name}_carried{k}_d{j}" for j, (a, b) in enumerate(zip(s, g)))
+                  if len(s) == len(g) else s for k, (s, g) in enumerate(zip(shapes, given))]
+    ctx.emit("Loop", [node.input(0), node.input(1)] + carried + [outer for _, outer in passed], list(node.outputs),
+             {"body": sub, "n_carried": len(carried)})

@@ -252,7 +252,7 @@ class Context:
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        if live and all(v.is_const for v in live) and "stateful" not in opdef.traits:
+        if live and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}:
             from pocketml.reference import run_node
 
             try:

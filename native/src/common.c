@@ -86,6 +86,12 @@ const pml_attr *pml_attr_find(const pml_node *node, const char *name) {
     return NULL;
 }
 
+pml_subgraph *pml_ctx_subgraph(const pml_kernel_ctx *ctx, const char *name) {
+    const pml_attr *a = pml_attr_find(ctx->node, name);
+    if (!a || a->type != PML_ATTR_GRAPH || !ctx->subgraphs) return NULL;
+    return ctx->subgraphs[a - ctx->node->attrs];
+}
+
 int64_t pml_attr_int(const pml_node *node, const char *name, int64_t def) {
     const pml_attr *a = pml_attr_find(node, name);
     return a && a->type == PML_ATTR_INT ? a->i : def;

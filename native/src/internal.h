@@ -50,8 +50,11 @@ typedef enum pml_attr_type {
     PML_ATTR_FLOAT = 2,
     PML_ATTR_INTS = 3,
     PML_ATTR_FLOATS = 4,
-    PML_ATTR_STRING = 5
+    PML_ATTR_STRING = 5,
+    PML_ATTR_GRAPH = 6 /* a subgraph: i is its index in the model's subgraphs, graph points at it */
 } pml_attr_type;
+
+struct pml_model;
 
 typedef struct pml_attr {
     const char *name;
@@ -63,6 +66,7 @@ typedef struct pml_attr {
     const float *floats;
     int n_floats;
     const char *s;
+    const struct pml_model *graph; /* PML_ATTR_GRAPH: the subgraph (a view of the model), else NULL */
 } pml_attr;
 
 typedef struct pml_tensor {
@@ -114,6 +118,27 @@ void pml_aligned_free(void *p);
 
 /* ---- the op interface -------------------------------------------------------- */
 
+/* A subgraph a control-flow node runs (If's branches, Loop's body): a child session the
+ * session builds per GRAPH attribute of the node. Ops reach it only through these calls
+ * (ctx->subgraph_calls), so the op layer does not depend on the session. */
+typedef struct pml_subgraph pml_subgraph;
+typedef struct pml_subgraph_calls {
+    /* Plans g for the shapes of in[0..n_in) (the values of those known while planning feed
+     * its plan-time inputs). Fails (without an error worth reporting) when g cannot be
+     * planned from what is known; output() then gives the last plan's shapes. */
+    pml_status (*plan)(pml_subgraph *g, pml_tensor *const *in, int n_in);
+    /* Sets g's inputs from in[0..n_in) (shapes and data) and runs it. */
+    pml_status (*run)(pml_subgraph *g, pml_tensor *const *in, int n_in);
+    /* Output k of the last plan (shape) or run (shape and data, valid until g plans or runs again). */
+    const pml_tensor *(*output)(const pml_subgraph *g, int k);
+    /* Whether g's output shapes may depend on values (data-dependent or control-flow nodes inside). */
+    int (*shapes_vary)(const pml_subgraph *g);
+    /* Output k as the file declares it (dtype, rank; -1 for a symbolic dim). */
+    const pml_tensor *(*declared_output)(const pml_subgraph *g, int k);
+    /* Input k as the file declares it. */
+    const pml_tensor *(*declared_input)(const pml_subgraph *g, int k);
+} pml_subgraph_calls;
+
 typedef struct pml_kernel_ctx {
     const pml_node *node;
     const char *op_name;
@@ -132,6 +157,14 @@ typedef struct pml_kernel_ctx {
      * unpack. packed_size: its bytes, counted once in pml_session_state_size. */
     void *packed;
     size_t packed_size;
+    /* Control flow (ops with the control_flow trait): per attribute of the node, the child
+     * running it (NULL for non-graph attributes), and the calls that drive children. */
+    pml_subgraph **subgraphs;
+    const pml_subgraph_calls *subgraph_calls;
+    int64_t loop_limit;  /* iterations a loop without a trip count may run (session option) */
+    /* Set by a control-flow op's infer: its output dims are known only once it has run (the
+     * session plans the nodes after it then, as after a data-dependent node). */
+    int shapes_after_run;
 } pml_kernel_ctx;
 
 /* The functions of an op. Its name, arity and allowed dtypes are in the
@@ -170,6 +203,8 @@ float pml_attr_float(const pml_node *node, const char *name, float def);
 /* Returns the count and sets *values, or -1 if absent. */
 int pml_attr_ints(const pml_node *node, const char *name, const int64_t **values);
 int pml_attr_floats(const pml_node *node, const char *name, const float **values);
+/* The child running graph attribute `name` of a control-flow node, or NULL. */
+pml_subgraph *pml_ctx_subgraph(const pml_kernel_ctx *ctx, const char *name);
 
 /* Data of a tensor whose value is known at infer time (constant or computed
  * while planning), else NULL: ops needing it return a clear error then. */

@@ -48,6 +48,14 @@ struct pml_model {
     int *inputs, *outputs;
     pml_metadata_entry *metadata;
 
+    /* Subgraphs (GRAPH attributes of control-flow nodes): views holding one graph each
+     * (graph_name, tensors, dim_names, nodes, inputs, outputs and their counts), sharing the
+     * main model's file, weights and pool; destroyed with it, never on their own. A graph
+     * refers only to subgraphs after it (verified), so nesting never loops. */
+    int n_subgraphs;
+    struct pml_model *subgraphs;
+    int subgraph_index; /* -1: the main graph; else this view's index */
+
     int weight_loads;
     pml_pool_chunk *pool; /* owns every decoded array */
     size_t copy_budget;   /* bytes of attribute/index arrays still allowed to be copied */

@@ -18,7 +18,7 @@
 #include "pml_limits.h" /* PML_MAX_TENSORS, PML_MAX_NODES, PML_MAX_TENSOR_BYTES */
 
 /* FlatBuffers field ids (schema order in native/schema/pml.fbs). */
-enum { F_MODEL_VERSION, F_MODEL_PRODUCER, F_MODEL_GRAPH, F_MODEL_BUFFERS, F_MODEL_METADATA };
+enum { F_MODEL_VERSION, F_MODEL_PRODUCER, F_MODEL_GRAPH, F_MODEL_BUFFERS, F_MODEL_METADATA, F_MODEL_SUBGRAPHS };
 enum { F_BUFFER_OFFSET, F_BUFFER_SIZE };
 enum { F_TENSOR_NAME, F_TENSOR_DTYPE, F_TENSOR_SHAPE, F_TENSOR_DIM_NAMES, F_TENSOR_BUFFER };
 enum { F_ATTR_NAME, F_ATTR_TYPE, F_ATTR_I, F_ATTR_F, F_ATTR_INTS, F_ATTR_FLOATS, F_ATTR_S };
@@ -27,7 +27,8 @@ enum { F_GRAPH_NAME, F_GRAPH_TENSORS, F_GRAPH_NODES, F_GRAPH_INPUTS, F_GRAPH_OUT
 enum { F_META_KEY, F_META_VALUE };
 
 typedef struct decoder {
-    pml_model *m;
+    pml_model *m; /* the model: pool, copy budget, weights, subgraph views */
+    pml_model *g; /* the graph being decoded: the model itself or one of its subgraph views */
     pml_fb fb;
     pml_fb_vec buffers;
     int n_buffers;
@@ -43,7 +44,7 @@ static int charge(pml_model *m, uint64_t bytes) {
 
 static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
     pml_model *m = d->m;
-    pml_tensor *tensor = &m->tensors[index];
+    pml_tensor *tensor = &d->g->tensors[index];
     pml_fb *fb = &d->fb;
     const char *name = pml_fb_string_field(fb, t, F_TENSOR_NAME, "name");
     uint8_t dtype = pml_fb_u8(fb, t, F_TENSOR_DTYPE, "dtype", 0);
@@ -101,7 +102,7 @@ static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
             const char **names = pml_model_pool_array(m, rank, sizeof(char *));
             if (!names) return pml_model_oom("dim names");
             for (uint32_t i = 0; i < rank; i++) names[i] = pml_fb_vec_string(fb, &dim_names, i);
-            m->dim_names[index] = names;
+            d->g->dim_names[index] = names;
         }
     }
     if (buffer == -1) return PML_OK;
@@ -158,6 +159,18 @@ static pml_status decode_attr(decoder *d, pml_node *n, const pml_fb_table *t, pm
     pml_fb_vec v;
     switch (type) {
     case PML_ATTR_INT: a->i = pml_fb_i64(fb, t, F_ATTR_I, "i", 0); break;
+    case PML_ATTR_GRAPH: {
+        a->i = pml_fb_i64(fb, t, F_ATTR_I, "i", 0);
+        if (fb->status) return fb->status;
+        int self = d->g->subgraph_index;
+        if (a->i <= self || a->i >= d->m->n_subgraphs)
+            return pml_model_node_error(n, PML_ERR_INVALID_MODEL,
+                                        "attribute '%s' names subgraph %lld; a graph may name only subgraphs after "
+                                        "itself (%d..%d here)",
+                                        a->name, (long long)a->i, self + 1, d->m->n_subgraphs - 1);
+        a->graph = &d->m->subgraphs[a->i];
+        break;
+    }
     case PML_ATTR_FLOAT: a->f = pml_fb_f32(fb, t, F_ATTR_F, "f", 0.0f); break;
     case PML_ATTR_STRING: {
         const char *s = pml_fb_string_field(fb, t, F_ATTR_S, "s");
@@ -186,15 +199,15 @@ static pml_status decode_attr(decoder *d, pml_node *n, const pml_fb_table *t, pm
         break;
     }
     default:
-        return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "attribute '%s' has unknown type %u (known: 1 int .. 5 string)",
+        return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "attribute '%s' has unknown type %u (known: 1 int .. 6 graph)",
                           a->name, type);
     }
     return fb->status;
 }
 
 static pml_status decode_node(decoder *d, const pml_fb_table *t, int index) {
-    pml_model *m = d->m;
-    pml_node *n = &m->nodes[index];
+    pml_model *m = d->m, *g = d->g;
+    pml_node *n = &g->nodes[index];
     pml_fb *fb = &d->fb;
     const char *name = pml_fb_string_field(fb, t, F_NODE_NAME, "name");
     uint16_t op = pml_fb_u16(fb, t, F_NODE_OP, "op", 0);
@@ -218,13 +231,13 @@ static pml_status decode_node(decoder *d, const pml_fb_table *t, int index) {
     n->inputs = inputs, n->n_inputs = n_in;
     n->outputs = outputs, n->n_outputs = n_out;
     for (int i = 0; i < n_in; i++)
-        if (inputs[i] < -1 || inputs[i] >= m->n_tensors)
+        if (inputs[i] < -1 || inputs[i] >= g->n_tensors)
             return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "input %d refers to tensor %d but the graph has %d tensors", i,
-                              inputs[i], m->n_tensors);
+                              inputs[i], g->n_tensors);
     for (int i = 0; i < n_out; i++)
-        if (outputs[i] < 0 || outputs[i] >= m->n_tensors)
+        if (outputs[i] < 0 || outputs[i] >= g->n_tensors)
             return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "output %d refers to tensor %d but the graph has %d tensors", i,
-                              outputs[i], m->n_tensors);
+                              outputs[i], g->n_tensors);
 
     pml_fb_vec attrs;
     if (!pml_fb_vec_field(fb, t, F_NODE_ATTRS, "attrs", 4, &attrs)) return fb->status;
@@ -245,22 +258,73 @@ static pml_status decode_node(decoder *d, const pml_fb_table *t, int index) {
     return PML_OK;
 }
 
+/* "graph" or "subgraph k", for messages. */
+static const char *graph_label(const pml_model *g) {
+    static _Thread_local char buf[32];
+    if (g->subgraph_index < 0) return "graph";
+    snprintf(buf, sizeof buf, "subgraph %d", g->subgraph_index);
+    return buf;
+}
+
 /* Graph inputs/outputs: index lists checked for range and duplicates (one mark per
  * tensor, so a graph with many outputs is still linear). */
 static pml_status decode_io(decoder *d, const pml_fb_table *g, int id, const char *what, int **out, int *count) {
     pml_status s = decode_indices(d, g, id, what, out, count);
     if (s != PML_OK) return s;
-    char *seen = calloc((size_t)(d->m->n_tensors ? d->m->n_tensors : 1), 1);
+    const pml_model *gm = d->g;
+    char *seen = calloc((size_t)(gm->n_tensors ? gm->n_tensors : 1), 1);
     if (!seen) return pml_model_oom("graph interface");
     for (int i = 0; i < *count && s == PML_OK; i++) {
         int t = (*out)[i];
-        if (t < 0 || t >= d->m->n_tensors)
-            s = pml_model_error("graph %s %d refers to tensor %d but the graph has %d tensors", what, i, t,
-                            d->m->n_tensors);
+        if (t < 0 || t >= gm->n_tensors)
+            s = pml_model_error("%s %s %d refers to tensor %d but the graph has %d tensors", graph_label(gm), what, i,
+                                t, gm->n_tensors);
         else if (seen[t]++)
-            s = pml_model_error("tensor '%s' is listed twice among the graph %s", d->m->tensors[t].name, what);
+            s = pml_model_error("tensor '%s' is listed twice among the %s %s", gm->tensors[t].name, graph_label(gm),
+                                what);
     }
     free(seen);
+    return s;
+}
+
+/* One Graph table into g (the model itself or a subgraph view): tensors, nodes, inputs, outputs. */
+static pml_status decode_graph(decoder *d, const pml_fb_table *graph, pml_model *g) {
+    pml_model *m = d->m;
+    pml_fb *fb = &d->fb;
+    d->g = g;
+    g->graph_name = pml_fb_string_field(fb, graph, F_GRAPH_NAME, "name");
+    pml_fb_vec tensors, nodes;
+    if (!pml_fb_vec_field(fb, graph, F_GRAPH_TENSORS, "tensors", 4, &tensors)) tensors.len = 0;
+    if (!pml_fb_vec_field(fb, graph, F_GRAPH_NODES, "nodes", 4, &nodes)) nodes.len = 0;
+    if (fb->status) return fb->status;
+    if (!g->graph_name) g->graph_name = "";
+    if (tensors.len > PML_MAX_TENSORS)
+        return pml_model_error("the %s has %u tensors; this runtime supports at most %d", graph_label(g), tensors.len,
+                               PML_MAX_TENSORS);
+    if (nodes.len > PML_MAX_NODES)
+        return pml_model_error("the %s has %u nodes; this runtime supports at most %d", graph_label(g), nodes.len,
+                               PML_MAX_NODES);
+    /* Each tensor/node entry costs 4 file bytes but ~100 decoded bytes: linear, so not charged
+     * (subgraphs are separate tables, each entry decoded once). */
+    g->n_tensors = (int)tensors.len;
+    g->n_nodes = (int)nodes.len;
+    g->tensors = pml_model_pool_array(m, tensors.len, sizeof(pml_tensor));
+    g->dim_names = pml_model_pool_array(m, tensors.len, sizeof(const char **));
+    g->nodes = pml_model_pool_array(m, nodes.len, sizeof(pml_node));
+    if (!g->tensors || !g->dim_names || !g->nodes) return pml_model_oom("tensors and nodes");
+
+    pml_status s = PML_OK;
+    for (uint32_t i = 0; i < tensors.len && s == PML_OK; i++) {
+        pml_fb_table t;
+        s = pml_fb_vec_table(fb, &tensors, i, "tensor", &t) ? decode_tensor(d, &t, (int)i) : fb->status;
+    }
+    for (uint32_t i = 0; i < nodes.len && s == PML_OK; i++) {
+        pml_fb_table t;
+        s = pml_fb_vec_table(fb, &nodes, i, "node", &t) ? decode_node(d, &t, (int)i) : fb->status;
+    }
+    if (s == PML_OK) s = decode_io(d, graph, F_GRAPH_INPUTS, "inputs", &g->inputs, &g->n_inputs);
+    if (s == PML_OK) s = decode_io(d, graph, F_GRAPH_OUTPUTS, "outputs", &g->outputs, &g->n_outputs);
+    if (s == PML_OK && g->n_outputs == 0) s = pml_model_error("the %s has no outputs", graph_label(g));
     return s;
 }
 
@@ -302,36 +366,27 @@ pml_status pml_model_decode_graph(pml_model *m) {
         m->n_metadata = (int)meta.len;
     }
 
-    m->graph_name = pml_fb_string_field(fb, &graph, F_GRAPH_NAME, "name");
-    pml_fb_vec tensors, nodes;
-    if (!pml_fb_vec_field(fb, &graph, F_GRAPH_TENSORS, "tensors", 4, &tensors)) tensors.len = 0;
-    if (!pml_fb_vec_field(fb, &graph, F_GRAPH_NODES, "nodes", 4, &nodes)) nodes.len = 0;
+    /* subgraph views first, so GRAPH attributes resolve while their nodes decode */
+    pml_fb_vec subgraphs;
+    if (!pml_fb_vec_field(fb, &root, F_MODEL_SUBGRAPHS, "subgraphs", 4, &subgraphs)) subgraphs.len = 0;
     if (fb->status) return fb->status;
-    if (!m->graph_name) m->graph_name = "";
-    if (tensors.len > PML_MAX_TENSORS)
-        return pml_model_error("the graph has %u tensors; this runtime supports at most %d", tensors.len, PML_MAX_TENSORS);
-    if (nodes.len > PML_MAX_NODES)
-        return pml_model_error("the graph has %u nodes; this runtime supports at most %d", nodes.len, PML_MAX_NODES);
-    /* Each tensor/node entry costs 4 file bytes but ~100 decoded bytes: linear, so not charged. */
-    m->n_tensors = (int)tensors.len;
-    m->n_nodes = (int)nodes.len;
-    m->tensors = pml_model_pool_array(m, tensors.len, sizeof(pml_tensor));
-    m->dim_names = pml_model_pool_array(m, tensors.len, sizeof(const char **));
-    m->nodes = pml_model_pool_array(m, nodes.len, sizeof(pml_node));
-    if (!m->tensors || !m->dim_names || !m->nodes) return pml_model_oom("tensors and nodes");
-
-    pml_status s = PML_OK;
-    for (uint32_t i = 0; i < tensors.len && s == PML_OK; i++) {
-        pml_fb_table t;
-        s = pml_fb_vec_table(fb, &tensors, i, "tensor", &t) ? decode_tensor(&d, &t, (int)i) : fb->status;
+    if (subgraphs.len > PML_MAX_SUBGRAPHS)
+        return pml_model_error("the model has %u subgraphs; this runtime supports at most %d", subgraphs.len,
+                               PML_MAX_SUBGRAPHS);
+    m->subgraph_index = -1;
+    m->n_subgraphs = (int)subgraphs.len;
+    m->subgraphs = pml_model_pool_array(m, subgraphs.len, sizeof(pml_model));
+    if (!m->subgraphs) return pml_model_oom("subgraphs");
+    pml_status s = decode_graph(&d, &graph, m);
+    for (uint32_t k = 0; k < subgraphs.len && s == PML_OK; k++) {
+        pml_fb_table sg;
+        pml_model *view = &m->subgraphs[k];
+        view->subgraph_index = (int)k;
+        view->weights = m->weights;
+        view->producer = m->producer;
+        view->header = m->header;
+        s = pml_fb_vec_table(fb, &subgraphs, k, "subgraph", &sg) ? decode_graph(&d, &sg, view) : fb->status;
     }
-    for (uint32_t i = 0; i < nodes.len && s == PML_OK; i++) {
-        pml_fb_table t;
-        s = pml_fb_vec_table(fb, &nodes, i, "node", &t) ? decode_node(&d, &t, (int)i) : fb->status;
-    }
-    if (s == PML_OK) s = decode_io(&d, &graph, F_GRAPH_INPUTS, "inputs", &m->inputs, &m->n_inputs);
-    if (s == PML_OK) s = decode_io(&d, &graph, F_GRAPH_OUTPUTS, "outputs", &m->outputs, &m->n_outputs);
-    if (s == PML_OK && m->n_outputs == 0) s = pml_model_error("the graph has no outputs");
     if (s == PML_OK) s = pml_model_verify(m); /* model_verify.c */
     return s;
 }

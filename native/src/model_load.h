@@ -24,5 +24,8 @@ pml_status pml_model_node_error(const pml_node *n, pml_status status, const char
 pml_status pml_model_decode_graph(pml_model *m);
 /* Producers, topological order, graph inputs/outputs, then op availability and arity. */
 pml_status pml_model_verify(const pml_model *m);
+/* Control flow: each control-flow node's subgraphs match its inputs and outputs; state only
+ * in the main graph; nesting depth and the expanded node count bounded. */
+pml_status pml_model_verify_control(const pml_model *m);
 
 #endif /* PML_MODEL_LOAD_H */

@@ -5,6 +5,7 @@
  * checks come first so a malformed file is reported as malformed even by a build
  * missing some kernels.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "model_load.h"
@@ -146,5 +147,15 @@ done:
 pml_status pml_model_verify(const pml_model *m) {
     pml_status s = check_graph(m);
     if (s == PML_OK) s = check_ops(m);
-    return s == PML_OK ? check_state(m) : s;
+    if (s == PML_OK) s = check_state(m);
+    for (int k = 0; k < m->n_subgraphs && s == PML_OK; k++) {
+        s = check_graph(&m->subgraphs[k]);
+        if (s == PML_OK) s = check_ops(&m->subgraphs[k]);
+        if (s != PML_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", pml_last_error());
+            s = pml_set_error(s, "subgraph %d ('%s'): %s", k, m->subgraphs[k].graph_name, msg);
+        }
+    }
+    return s == PML_OK ? pml_model_verify_control(m) : s; /* model_verify_control.c */
 }

@@ -163,7 +163,10 @@ enum pml_op_code {
     PML_OP_DEFORMCONV = 450,
     PML_OP_MATMULINTEGER = 460,
     PML_OP_CONVINTEGER = 461,
-    PML_OP_MAX_CODE = 461
+    PML_OP_IF = 470,
+    PML_OP_LOOP = 471,
+    PML_OP_WHILE = 472,
+    PML_OP_MAX_CODE = 472
 };
 
 /* name of each op code, NULL for unused codes */
@@ -327,6 +330,9 @@ enum pml_op_code {
     [450] = "DeformConv", \
     [460] = "MatMulInteger", \
     [461] = "ConvInteger", \
+    [470] = "If", \
+    [471] = "Loop", \
+    [472] = "While", \
 }
 
 #endif

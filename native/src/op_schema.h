@@ -21,6 +21,7 @@
 #define PML_TRAIT_SHAPE_ONLY (1u << 7) /* reads only its input's shape, never its data (the runtime can evaluate it while planning) */
 #define PML_TRAIT_STATEFUL (1u << 8) /* reads or writes state that persists across runs (Variable, VariableAssign): never folded, and live even without outputs */
 #define PML_TRAIT_DATA_DEPENDENT (1u << 9) /* output shapes depend on input values: infer gives upper bounds, run writes the actual dims, and the runtime plans the nodes after it once it has run */
+#define PML_TRAIT_CONTROL_FLOW (1u << 10) /* runs subgraphs (GRAPH attributes) through child sessions: never folded; its outputs live in memory the op provides at run time, and their shapes may be known only once it has run */
 
 /* One input or output of an op: its allowed dtypes and, for ports sharing a
  * type variable, the first input port with that variable (-1: none). A
@@ -28,7 +29,7 @@
 typedef struct pml_port_schema {
     const char *name;
     uint32_t dtypes;  /* PML_DT(...) bits */
-    int8_t same_as;   /* input port index, -1 if none */
+    int8_t same_as;   /* input port index, -1 if none, -2: each value has its own dtype (control flow) */
     uint8_t optional, variadic;
     uint8_t plan;     /* its value fixes output shapes: read while planning (inputs only) */
 } pml_port_schema;

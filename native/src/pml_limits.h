@@ -20,5 +20,10 @@
 #define PML_MAX_TENSOR_BYTES ((uint64_t)1 << 48)
 #define PML_MAX_TENSORS (1 << 24)
 #define PML_MAX_NODES (1 << 24)
+/* Control flow: subgraphs in a file, how deeply they nest, and the nodes of the main graph
+ * plus every subgraph once per node running it (what sessions build: child sessions). */
+#define PML_MAX_SUBGRAPHS 4096
+#define PML_MAX_SUBGRAPH_DEPTH 16
+#define PML_MAX_EXPANDED_NODES (1 << 22)
 
 #endif /* PML_LIMITS_H */

@@ -61,6 +61,7 @@ pml_status pml_schema_check_inputs(const pml_kernel_ctx *ctx) {
         if (!(s->in[port].dtypes & PML_DT(t->dtype)))
             return pml_node_error(ctx, PML_ERR_DTYPE, "input '%s' has dtype %s; supported: %s", role(s, k, a, sizeof a),
                                   pml_dtype_name(t->dtype), dtype_list(s->in[port].dtypes, list, sizeof list));
+        if (s->in[port].same_as == -2) continue; /* each value its own dtype (control flow) */
         for (int j = 0; j < k; j++) { /* the first present input of the same type variable */
             if (!ctx->in[j] || type_var(s, port_of(s, j)) != type_var(s, port)) continue;
             if (ctx->in[j]->dtype != t->dtype)

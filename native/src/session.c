@@ -29,6 +29,7 @@
 #include "session_state.h"
 
 #define PML_MAX_THREADS 1024
+#define PML_DEFAULT_LOOP_LIMIT ((int64_t)1 << 24)
 #define PML_MAX_PLAN_CACHE 1024
 /* Largest value of a plan-time input (shape vectors, bounds, counts: never activations). */
 #define PML_MAX_PLAN_INPUT_BYTES (64 * 1024)
@@ -44,7 +45,8 @@ static void mark_plan_inputs(pml_session *s, uint8_t *need) {
         const pml_op_schema *sc = pml_op_schema_get(n->op);
         int feeds = 0;
         for (int k = 0; k < n->n_outputs; k++) feeds |= need[n->outputs[k]];
-        feeds = feeds && !(sc->traits & PML_TRAIT_SHAPE_ONLY);
+        /* control flow never runs while planning: what it reads is not needed then */
+        feeds = feeds && !(sc->traits & (PML_TRAIT_SHAPE_ONLY | PML_TRAIT_CONTROL_FLOW));
         for (int k = 0; k < n->n_inputs; k++) {
             const pml_port_schema *port = pml_schema_port(sc->in, sc->n_in_ports, k);
             if (n->inputs[k] >= 0 && (feeds || (port && port->plan))) need[n->inputs[k]] = 1;
@@ -73,6 +75,9 @@ static pml_status session_kernel_config(const pml_cpu *cpu, const char *isa, int
     return PML_OK;
 }
 
+static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_kernel_config *config, int cache,
+                              pml_threadpool *pool, int64_t loop_limit, pml_session **out);
+
 pml_status pml_session_build(const pml_model *m, const pml_session_options *options, pml_session **out) {
     static const pml_session_options defaults = {.num_threads = 1, .plan_cache_size = PML_DEFAULT_PLAN_CACHE};
     if (!options) options = &defaults; /* what pml_session_options_init gives (api.c calls us, not back) */
@@ -89,13 +94,70 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     pml_cpu_detect(&cpu);
     pml_status cs = session_kernel_config(&cpu, options->isa, options->scalar_only, &config);
     if (cs) return cs;
+    pml_threadpool *pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
+    if (threads > 1 && !pool)
+        return pml_set_error(PML_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", threads);
+    int64_t loop_limit = options->max_loop_iterations > 0 ? options->max_loop_iterations : PML_DEFAULT_LOOP_LIMIT;
+    pml_status st = session_new(m, &cpu, config, cache, pool, loop_limit, out);
+    if (st != PML_OK) {
+        pml_threadpool_destroy(pool);
+        return st;
+    }
+    (*out)->owns_pool = 1;
+    return PML_OK;
+}
+
+/* Child sessions for every graph attribute of control-flow nodes: same kernels, plan cache
+ * size and loop limit, on the parent's thread pool (a child runs inside its parent's node). */
+static pml_status build_children(pml_session *s) {
+    const pml_model *m = s->model;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const pml_node *n = &m->nodes[i];
+        pml_kernel_ctx *ctx = &s->ctx[i];
+        ctx->loop_limit = s->loop_limit;
+        if (!(pml_op_schema_get(n->op)->traits & PML_TRAIT_CONTROL_FLOW)) continue;
+        s->data_dependent = 1; /* its outputs' shapes may change with values */
+        ctx->subgraph_calls = &pml_session_subgraph_calls;
+        ctx->subgraphs = calloc((size_t)n->n_attrs + 1, sizeof *ctx->subgraphs);
+        if (!ctx->subgraphs) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");
+        for (int k = 0; k < n->n_attrs; k++) {
+            if (n->attrs[k].type != PML_ATTR_GRAPH) continue;
+            pml_session *child;
+            pml_status st = session_new(n->attrs[k].graph, &s->cpu, s->config, s->plan_cap, s->pool, s->loop_limit,
+                                        &child);
+            if (st != PML_OK) {
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", pml_last_error());
+                return pml_node_error(ctx, st, "subgraph '%s': %s", n->attrs[k].name, msg);
+            }
+            ctx->subgraphs[k] = (pml_subgraph *)child;
+        }
+    }
+    return PML_OK;
+}
+
+static void destroy_children(pml_session *s) {
+    for (int i = 0; i < s->model->n_nodes; i++) {
+        pml_kernel_ctx *ctx = &s->ctx[i];
+        if (!ctx->subgraphs) continue;
+        for (int k = 0; k < ctx->node->n_attrs; k++) pml_session_destroy((pml_session *)ctx->subgraphs[k]);
+        free(ctx->subgraphs);
+        ctx->subgraphs = NULL;
+    }
+}
+
+/* A session for graph m with the given kernels and thread pool (borrowed: the caller sets
+ * owns_pool). pml_session_build for a model; build_children for a subgraph. */
+static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_kernel_config *config, int cache,
+                              pml_threadpool *pool, int64_t loop_limit, pml_session **out) {
     pml_session *s = calloc(1, sizeof *s);
     if (!s) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");
     s->model = m;
     s->plan_cap = cache;
-    s->cpu = cpu;
+    s->cpu = *cpu;
     s->config = config;
-
+    s->pool = pool;
+    s->loop_limit = loop_limit;
     size_t n_slots = 0;
     for (int i = 0; i < m->n_nodes; i++) n_slots += (size_t)m->nodes[i].n_inputs + (size_t)m->nodes[i].n_outputs;
     for (int k = 0; k < m->n_inputs; k++) s->sig_len += m->tensors[m->inputs[k]].rank;
@@ -134,11 +196,6 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     mark_plan_inputs(s, need);
     free(need);
 
-    s->pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
-    if (threads > 1 && !s->pool) {
-        pml_session_destroy(s);
-        return pml_set_error(PML_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", threads);
-    }
     s->num_threads = pml_threadpool_size(s->pool);
 
     pml_tensor **slot = s->slots;
@@ -174,7 +231,8 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
         }
         s->packed_size += ctx->packed_size;
     }
-    pml_status vs = pml_session_state_create(s); /* Variables' memory (session_state.c) */
+    pml_status vs = build_children(s); /* control flow's subgraphs */
+    if (vs == PML_OK) vs = pml_session_state_create(s); /* Variables' memory (session_state.c) */
     if (vs != PML_OK) {
         pml_session_destroy(s);
         return vs;
@@ -195,11 +253,12 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
 void pml_session_destroy(pml_session *s) {
     if (!s) return;
     for (int i = 0; i < s->n_plans; i++) pml_session_plan_free(s, s->plans[i]);
+    if (s->ctx) destroy_children(s);
     if (s->ctx && s->defs)
         for (int i = 0; i < s->model->n_nodes; i++)
             if (s->defs[i] && s->defs[i]->unpack && s->ctx[i].packed) s->defs[i]->unpack(&s->ctx[i]);
     pml_session_state_free(s);
-    pml_threadpool_destroy(s->pool);
+    if (s->owns_pool) pml_threadpool_destroy(s->pool);
     pml_aligned_free(s->arena);
     free(s->tensors);
     free(s->ctx);

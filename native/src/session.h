@@ -59,11 +59,15 @@ struct pml_session {
     int data_dependent;         /* some node's output sizes depend on values (session_tail.c) */
     void **state_mem;           /* per node: a Variable's value between runs, else NULL (session_state.c) */
     size_t state_bytes;         /* their bytes */
+    int owns_pool;              /* 0 for a child session (a subgraph's), which borrows its parent's */
+    int64_t loop_limit;         /* iterations of a loop without a trip count (options) */
     uint64_t *profile_ns;       /* per node: run time summed over profiled runs; NULL when profiling is off */
     uint64_t profile_runs;      /* completed runs since profiling was switched on */
 };
 
 pml_status pml_session_build(const pml_model *model, const pml_session_options *options, pml_session **out);
+/* The calls through which control-flow ops drive their child sessions (session_control.c). */
+extern const pml_subgraph_calls pml_session_subgraph_calls;
 void pml_session_destroy(pml_session *s);
 pml_status pml_session_set_shape(pml_session *s, int index, int rank, const int64_t *dims);
 /* Shape the next set_input expects for input `index` (-1 for symbolic dims not set yet). */

@@ -103,6 +103,7 @@ static pml_status start_node(pml_session *s, int i) {
     ctx->state = NULL;
     ctx->state_size = ctx->scratch_size = 0;
     ctx->scratch = NULL;
+    ctx->shapes_after_run = 0;
     for (int k = 0; k < n->n_outputs; k++) {
         /* infer must set every output: start from an undefined shape (the
          * declared one stays in the model's own tensor table) */
@@ -148,16 +149,23 @@ static int eval_at_plan_time(const pml_session *s, int i) {
     size_t total = 0;
     for (int k = 0; k < ctx->n_out; k++) total += ctx->out[k]->nbytes; /* each <= 2^48: no wrap */
     if (total > PML_PLAN_EVAL_MAX) return 0;
-    if (pml_op_schema_get(s->defs[i]->op)->traits & PML_TRAIT_STATEFUL) return 0; /* runs every time */
+    if (pml_op_schema_get(s->defs[i]->op)->traits & (PML_TRAIT_STATEFUL | PML_TRAIT_CONTROL_FLOW))
+        return 0; /* runs every time (control flow: its outputs are its children's memory) */
     if (reads_shape_only(s->defs[i])) return 1;
     for (int k = 0; k < ctx->n_in; k++)
         if (ctx->in[k] && !ctx->in[k]->is_const && !ctx->in[k]->value_known) return 0;
     return 1;
 }
 
+/* Control flow provides its outputs' memory at run time (its children's, or its own). */
+static int owns_outputs(const pml_kernel_ctx *ctx) {
+    return (pml_op_schema_get(ctx->node->op)->traits & PML_TRAIT_CONTROL_FLOW) != 0;
+}
+
 static size_t align64(size_t n) { return (n + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN; }
 
 pml_status pml_session_check_produced(pml_kernel_ctx *ctx) {
+    if (owns_outputs(ctx)) return PML_OK; /* not in the arena: no bound to respect */
     for (int k = 0; k < ctx->n_out; k++) {
         pml_tensor *t = ctx->out[k];
         int ok = t->rank >= 0 && t->rank <= PML_MAX_RANK;
@@ -230,6 +238,7 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
             int t = n->inputs[k];
             if (t >= 0 && item_of[t] >= 0) items[item_of[t]].last = i; /* nodes are in order: max */
         }
+        if (owns_outputs(&s->ctx[i])) continue; /* its outputs point into memory it provides */
         for (int k = 0; k < n->n_outputs; k++) PML_NEW_ITEM(n->outputs[k], i);
     }
 #undef PML_NEW_ITEM
@@ -383,7 +392,7 @@ pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first) {
             p->skip[i] = 1;
         } else if (eval_at_plan_time(s, i)) {
             if ((st = eval_node(s, p, i)) != PML_OK) goto fail;
-        } else if (is_data_dependent(s->defs[i])) {
+        } else if (is_data_dependent(s->defs[i]) || s->ctx[i].shapes_after_run) {
             p->end = i + 1; /* the rest is planned once this node has run */
             p->data_dependent_end = 1;
             break;

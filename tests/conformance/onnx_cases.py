@@ -37,8 +37,9 @@ SUPPORTED_ONNX_OPS |= {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqua
                        "Gelu", "CastLike"}
 # issue 9: the activations docs/adding-an-op.md was proven with
 SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", "Hardmax"}
-# If on a constant condition (inlined at conversion; a run-time condition is refused: no subgraphs yet)
-SUPPORTED_ONNX_OPS |= {"If"}
+# control flow: If on a constant condition is inlined at conversion; a run-time If and Loop keep
+# their subgraphs (.pml subgraphs, run by child sessions)
+SUPPORTED_ONNX_OPS |= {"If", "Loop"}
 # ops whose output size depends on the data (the session plans what follows once they ran)
 SUPPORTED_ONNX_OPS |= {"NonZero", "Compress", "Unique", "NonMaxSuppression"}
 # the remaining ONNX math and bitwise ops

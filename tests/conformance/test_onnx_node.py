@@ -31,9 +31,10 @@ UNSUPPORTED = {
     r"test_(max|min)_float64": "float64 is outside pocketml's dtypes",
     r"test_bitcast_(float64_to_int64|int64_to_float64)": "float64 is outside pocketml's dtypes",
     r"test_identity_(opt|sequence)": "optional and sequence types",
-    r"test_if(_opt|_seq)?": "If on a condition fed at run time (only constant conditions are inlined; no subgraphs "
-                            "in the .pml yet); _opt/_seq also use optional and sequence types",
-    r"test_affine_grid_3d_align_corners_expanded": "If on a condition computed from the size input at run time",
+    r"test_if_(opt|seq)": "If whose branches give optional and sequence types",
+    r"test_affine_grid_3d_align_corners_expanded": "an If (chosen by the size input at run time) whose branches give "
+                                                   "outputs of different ranks (0 and 1); every .pml tensor has one "
+                                                   "rank",
     r"test_affine_grid_2d(_align_corners)?_expanded": "Split of a dim that is symbolic at conversion (the size input is "
                                                       "fed at run time) without explicit sizes",
     r"test_reversesequence_bfloat16": "bfloat16 is outside pocketml's dtypes",

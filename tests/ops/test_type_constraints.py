@@ -37,4 +37,5 @@ def test_declarations_are_consistent():
             assert set(op.types[port.type]) <= set(dtypes.BY_NAME), (op.name, port)
         assert all(not p.variadic for p in op.inputs[:-1]) and all(not p.variadic for p in op.outputs[:-1]), op.name
         assert op.family in ("elementwise", "unary", "logic", "conv", "matmul", "pool", "norm", "tensor", "index",
-                             "resize", "reduce", "recurrent", "attention", "signal", "select", "state", "quant"), op.name
+                             "resize", "reduce", "recurrent", "attention", "signal", "select", "state", "quant",
+                             "control"), op.name

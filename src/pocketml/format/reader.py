@@ -51,9 +51,15 @@ def _attr(node_name: str, op: str, kinds: dict, a) -> tuple:
 
 
 def records_to_graph(record: ModelRecord, weights: memoryview) -> ir.Graph:
-    g = ir.Graph(record.graph_name or "main")
+    return _graph(record, record, weights, -1)
+
+
+def _graph(record: ModelRecord, graph, weights: memoryview, index: int) -> ir.Graph:
+    """IR graph of ``graph`` (the record itself for the main graph, index -1, else subgraph ``index``);
+    GRAPH attributes become the IR graphs of the subgraphs they name (only later ones: no loops)."""
+    g = ir.Graph((graph.graph_name if graph is record else graph.name) or ("main" if index < 0 else f"g{index}"))
     names = []
-    for i, t in enumerate(record.tensors):
+    for i, t in enumerate(graph.tensors):
         if t.dtype not in ir.DTYPE_BY_CODE:
             raise ModelLoadError(f"tensor {i} ({t.name!r}) has unknown dtype code {t.dtype}")
         if not t.name or t.name in g.values:
@@ -85,7 +91,13 @@ def records_to_graph(record: ModelRecord, weights: memoryview) -> ir.Graph:
             raise ModelLoadError(f"{where} refers to tensor {idx} but the graph has {len(names)} tensors")
         return names[idx]
 
-    for n in record.nodes:
+    def subgraph(where: str, a) -> ir.Graph:
+        if not index < a.value < len(record.subgraphs):
+            raise ModelLoadError(f"{where}: attribute {a.name!r} names subgraph {a.value}; a graph may name "
+                                 f"only later subgraphs (after {index}, of {len(record.subgraphs)})")
+        return _graph(record, record.subgraphs[a.value], weights, a.value)
+
+    for n in graph.nodes:
         try:
             opdef = ops.by_code(n.op)
         except KeyError:
@@ -93,10 +105,13 @@ def records_to_graph(record: ModelRecord, weights: memoryview) -> ir.Graph:
         where = f"node {n.name!r} ({opdef.name})"
         kinds = {k: a.kind for k, a in opdef.attrs.items()}
         attrs = dict(_attr(n.name, opdef.name, kinds, a) for a in n.attrs)
+        for a in n.attrs:
+            if kinds.get(a.name) == "graph":
+                attrs[a.name] = subgraph(where, a)
         g.add_node(opdef.name, [name_of(i, where) for i in n.inputs], [name_of(i, where) for i in n.outputs],
                    attrs, name=n.name)
-    g.inputs = [name_of(i, "graph input") for i in record.inputs]
-    g.outputs = [name_of(i, "graph output") for i in record.outputs]
+    g.inputs = [name_of(i, "graph input") for i in graph.inputs]
+    g.outputs = [name_of(i, "graph output") for i in graph.outputs]
     return g
 
 

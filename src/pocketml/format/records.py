@@ -24,7 +24,7 @@ from .header import FORMAT_VERSION
 
 FILE_IDENTIFIER = b"PMLG"
 ATTR_TYPES = {"int": AttrType.INT, "float": AttrType.FLOAT, "ints": AttrType.INTS, "floats": AttrType.FLOATS,
-              "string": AttrType.STRING}
+              "string": AttrType.STRING, "graph": AttrType.GRAPH}
 ATTR_KINDS = {v: k for k, v in ATTR_TYPES.items()}
 
 
@@ -41,7 +41,7 @@ class TensorRecord:
 class AttrRecord:
     name: str
     type: int  # AttrType
-    value: Any  # int, float, list[int], list[float] or str
+    value: Any  # int, float, list[int], list[float], str, or a subgraph index (GRAPH)
 
 
 @dataclasses.dataclass
@@ -60,6 +60,16 @@ class BufferRecord:
 
 
 @dataclasses.dataclass
+class GraphRecord:
+    """A subgraph (ModelRecord.subgraphs): its own tensors; constants index the model's buffers."""
+    tensors: list
+    nodes: list
+    inputs: list
+    outputs: list
+    name: str = ""
+
+
+@dataclasses.dataclass
 class ModelRecord:
     tensors: list
     nodes: list
@@ -70,6 +80,7 @@ class ModelRecord:
     graph_name: str = "main"
     producer: str = "pocketml"
     format_version: int = FORMAT_VERSION
+    subgraphs: list = dataclasses.field(default_factory=list)  # of GraphRecord
 
 
 # ---- encoding ------------------------------------------------------------------------
@@ -100,7 +111,7 @@ def _encode_attr(b: flatbuffers.Builder, a: AttrRecord) -> int:
         payload = fbwrite.string(b, a.value)
     if t != 0:
         fields.append((1, "<B", 1, t))
-    if t == AttrType.INT:
+    if t in (AttrType.INT, AttrType.GRAPH):
         if int(a.value) != 0:
             fields.append((2, "<q", 8, int(a.value)))
     elif t == AttrType.FLOAT:
@@ -148,21 +159,27 @@ def _encode_buffer(b: flatbuffers.Builder, buf: BufferRecord) -> int:
     return fbwrite.table(b, 2, fields)
 
 
-def build_flatbuffer(rec: ModelRecord) -> bytes:
-    """Encode a ModelRecord as the graph-section FlatBuffer (identifier "PMLG")."""
-    b = flatbuffers.Builder(4096)
+def _encode_graph(b: flatbuffers.Builder, rec) -> int:
+    """A Graph table from a ModelRecord (its main graph) or a GraphRecord."""
     tensors = fbwrite.offsets(b, [_encode_tensor(b, t) for t in rec.tensors])
     nodes = fbwrite.offsets(b, [_encode_node(b, n) for n in rec.nodes])
     inputs = _vector(b, rec.inputs, "<i4")
     outputs = _vector(b, rec.outputs, "<i4")
-    gname = b.CreateString(rec.graph_name)
+    gname = b.CreateString(rec.graph_name if isinstance(rec, ModelRecord) else rec.name)
     fb_graph.Start(b)
     fb_graph.AddName(b, gname)
     fb_graph.AddTensors(b, tensors)
     fb_graph.AddNodes(b, nodes)
     fb_graph.AddInputs(b, inputs)
     fb_graph.AddOutputs(b, outputs)
-    graph = fb_graph.End(b)
+    return fb_graph.End(b)
+
+
+def build_flatbuffer(rec: ModelRecord) -> bytes:
+    """Encode a ModelRecord as the graph-section FlatBuffer (identifier "PMLG")."""
+    b = flatbuffers.Builder(4096)
+    graph = _encode_graph(b, rec)
+    subgraphs = fbwrite.offsets(b, [_encode_graph(b, g) for g in rec.subgraphs]) if rec.subgraphs else None
 
     buffers = fbwrite.offsets(b, [_encode_buffer(b, buf) for buf in rec.buffers])
     entries = []
@@ -180,6 +197,8 @@ def build_flatbuffer(rec: ModelRecord) -> bytes:
     fb_model.AddGraph(b, graph)
     fb_model.AddBuffers(b, buffers)
     fb_model.AddMetadata(b, metadata)
+    if subgraphs is not None:
+        fb_model.AddSubgraphs(b, subgraphs)
     b.Finish(fb_model.End(b), file_identifier=FILE_IDENTIFIER)
     return bytes(b.Output())
 
@@ -195,7 +214,7 @@ def _ints(n: int, get_numpy) -> list:
 
 def _attr_value(a) -> Any:
     t = a.Type()
-    if t == AttrType.INT:
+    if t in (AttrType.INT, AttrType.GRAPH):
         return int(a.I())
     if t == AttrType.FLOAT:
         return float(a.F())
@@ -217,6 +236,15 @@ def parse_flatbuffer(graph: bytes) -> ModelRecord:
     g = m.Graph()
     if g is None:
         raise ValueError("the model has no graph")
+    main = _parse_graph(g)
+    buffers = [BufferRecord(m.Buffers(i).Offset(), m.Buffers(i).Size()) for i in range(m.BuffersLength())]
+    metadata = {_str(m.Metadata(i).Key()): _str(m.Metadata(i).Value()) for i in range(m.MetadataLength())}
+    subgraphs = [_parse_graph(m.Subgraphs(i)) for i in range(m.SubgraphsLength())]
+    return ModelRecord(main.tensors, main.nodes, main.inputs, main.outputs, buffers, metadata, main.name,
+                       _str(m.Producer()), m.FormatVersion(), subgraphs)
+
+
+def _parse_graph(g) -> GraphRecord:
     tensors = []
     for i in range(g.TensorsLength()):
         t = g.Tensors(i)
@@ -232,8 +260,5 @@ def parse_flatbuffer(graph: bytes) -> ModelRecord:
             attrs.append(AttrRecord(_str(a.Name()), a.Type(), _attr_value(a)))
         nodes.append(NodeRecord(_str(n.Name()), n.Op(), _ints(n.InputsLength(), n.InputsAsNumpy),
                                 _ints(n.OutputsLength(), n.OutputsAsNumpy), attrs))
-    buffers = [BufferRecord(m.Buffers(i).Offset(), m.Buffers(i).Size()) for i in range(m.BuffersLength())]
-    metadata = {_str(m.Metadata(i).Key()): _str(m.Metadata(i).Value()) for i in range(m.MetadataLength())}
-    return ModelRecord(tensors, nodes, _ints(g.InputsLength(), g.InputsAsNumpy),
-                       _ints(g.OutputsLength(), g.OutputsAsNumpy), buffers, metadata, _str(g.Name()),
-                       _str(m.Producer()), m.FormatVersion())
+    return GraphRecord(tensors, nodes, _ints(g.InputsLength(), g.InputsAsNumpy),
+                       _ints(g.OutputsLength(), g.OutputsAsNumpy), _str(g.Name()))

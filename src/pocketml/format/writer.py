@@ -22,7 +22,8 @@ import numpy as np
 from .. import ir, ops
 from ..errors import ConversionError
 from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, pack_header
-from .records import ATTR_TYPES, AttrRecord, BufferRecord, ModelRecord, NodeRecord, TensorRecord, build_flatbuffer
+from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRecord, NodeRecord, TensorRecord,
+                      build_flatbuffer)
 
 PathLike = Union[str, "os.PathLike[str]"]
 _INT64 = (-(2**63), 2**63 - 1)
@@ -70,7 +71,7 @@ def _encode_attr_value(node: ir.Node, name: str, kind: str, value: Any) -> Any:
     raise bad(f"one of {sorted(ATTR_TYPES)}")
 
 
-def _node_attrs(node: ir.Node, opdef: ops.OpDef) -> list:
+def _node_attrs(node: ir.Node, opdef: ops.OpDef, subgraph_index) -> list:
     unknown = sorted(set(node.attrs) - set(opdef.attrs))
     if unknown:
         raise ConversionError(f"{_where(node)}: unknown attribute(s) {unknown}; {node.op} has "
@@ -80,6 +81,11 @@ def _node_attrs(node: ir.Node, opdef: ops.OpDef) -> list:
         value = node.attrs.get(name, spec.default)
         if value is None:
             raise ConversionError(f"{_where(node)}: required attribute {name!r} ({spec.kind}) is missing")
+        if spec.kind == "graph":
+            if not isinstance(value, ir.Graph):
+                raise ConversionError(f"{_where(node)}: attribute {name!r} must be an ir.Graph, got {type(value)}")
+            records.append(AttrRecord(name, ATTR_TYPES["graph"], subgraph_index(value)))
+            continue
         records.append(AttrRecord(name, ATTR_TYPES[spec.kind], _encode_attr_value(node, name, spec.kind, value)))
     return records
 
@@ -120,8 +126,30 @@ def _const_array(value: ir.Value) -> np.ndarray:
     return data
 
 
-def _layout(graph: ir.Graph, metadata: Optional[dict], producer: str, allow_symbolic: bool) -> tuple:
-    """IR graph -> (ModelRecord, [(offset, array)] constant blobs, weights section size)."""
+class _Weights:
+    """The weights section being laid out: 64-aligned blobs, one per distinct constant array (a
+    constant a subgraph shares with its parent graph is stored once)."""
+
+    def __init__(self):
+        self.buffers, self.blobs, self.cursor = [], [], 0
+        self._index: dict = {}  # id(array) -> (array, buffer index): the array kept alive for its id
+
+    def buffer_of(self, value: ir.Value) -> int:
+        known = self._index.get(id(value.const))
+        if known is not None and known[0] is value.const:
+            return known[1]
+        data = _const_array(value)
+        offset = align(self.cursor)
+        self.blobs.append((offset, data))
+        self.cursor = offset + data.nbytes
+        self.buffers.append(BufferRecord(offset, data.nbytes))
+        self._index[id(value.const)] = (value.const, len(self.buffers) - 1)
+        return len(self.buffers) - 1
+
+
+def _graph_records(graph: ir.Graph, weights: _Weights, allow_symbolic: bool, subgraph_index) -> tuple:
+    """One graph's (tensors, nodes, inputs, outputs) records; its GRAPH attributes get indices
+    from ``subgraph_index``."""
     order: dict = {}
 
     def use(name: str, where: str) -> int:
@@ -150,28 +178,41 @@ def _layout(graph: ir.Graph, metadata: Optional[dict], producer: str, allow_symb
             raise ConversionError(f"{_where(node)}: output {names.index('')} is unnamed but a later one is used; "
                                   "only trailing outputs may be omitted")
         outs = [use(n, _where(node)) for n in names]
-        nodes.append(NodeRecord(node.name or f"{node.op}_{i}", opdef.code, ins, outs, _node_attrs(node, opdef)))
+        nodes.append(NodeRecord(node.name or f"{node.op}_{i}", opdef.code, ins, outs,
+                                _node_attrs(node, opdef, subgraph_index)))
     outputs = [use(n, "graph output") for n in graph.outputs]
-
-    tensors, buffers, blobs, cursor = [], [], [], 0
+    tensors = []
     for name in order:
         value = graph.values[name]
-        buffer = -1
-        if value.is_const:
-            data = _const_array(value)
-            offset = align(cursor)
-            blobs.append((offset, data))
-            cursor = offset + data.nbytes
-            buffer = len(buffers)
-            buffers.append(BufferRecord(offset, data.nbytes))
-        tensors.append(_tensor(value, buffer, allow_symbolic))
+        tensors.append(_tensor(value, weights.buffer_of(value) if value.is_const else -1, allow_symbolic))
+    return tensors, nodes, inputs, outputs
+
+
+def _layout(graph: ir.Graph, metadata: Optional[dict], producer: str, allow_symbolic: bool) -> tuple:
+    """IR graph -> (ModelRecord, [(offset, array)] constant blobs, weights section size).
+
+    Subgraphs (GRAPH attributes) are numbered in the order they are met, breadth first: a
+    subgraph's own subgraphs come after it, as the format requires."""
+    weights = _Weights()
+    pending: list = []
+
+    def subgraph_index(g: ir.Graph) -> int:
+        pending.append(g)
+        return len(pending) - 1
+
+    tensors, nodes, inputs, outputs = _graph_records(graph, weights, allow_symbolic, subgraph_index)
+    subgraphs = []
+    while len(subgraphs) < len(pending):
+        g = pending[len(subgraphs)]
+        subgraphs.append(GraphRecord(*_graph_records(g, weights, allow_symbolic, subgraph_index), name=g.name))
     meta = {}
     for k, v in (metadata or {}).items():
         if not isinstance(k, str) or not isinstance(v, str):
             raise ConversionError(f"metadata must map str to str, got {k!r}: {v!r}")
         meta[k] = v
-    record = ModelRecord(tensors, nodes, inputs, outputs, buffers, meta, graph.name, producer)
-    return record, blobs, cursor
+    record = ModelRecord(tensors, nodes, inputs, outputs, weights.buffers, meta, graph.name, producer,
+                         subgraphs=subgraphs)
+    return record, weights.blobs, weights.cursor
 
 
 def _chunks(data: np.ndarray):

@@ -2,7 +2,7 @@
 
 Every op the IR knows is declared once, in the module of its family
 (elementwise, unary, logic, conv, matmul, pool, norm, tensor, index, resize, quant,
-reduce, recurrent, attention, signal, select, state), with
+reduce, recurrent, attention, signal, select, state, control), with
   - a stable numeric code (part of the .pml format and the C enum; never reuse one),
   - its inputs and outputs, ONNX style: "name: T" binds the port to the type
     variable T; a trailing "?" on the name marks an optional port, "*" a
@@ -32,5 +32,5 @@ from .registry import (  # noqa: F401
 )
 
 # Importing the families registers their ops.
-from . import (attention, conv, conv_col2im, conv_deform, conv_integer, elementwise, grid, index, logic,  # noqa: E402,F401
+from . import (attention, control, conv, conv_col2im, conv_deform, conv_integer, elementwise, grid, index, logic,  # noqa: E402,F401
                matmul, norm, pool, quant, recurrent, reduce, resize, select, signal, state, tensor, unary)

@@ -111,7 +111,7 @@ def op_schema_h() -> str:
 typedef struct pml_port_schema {{
     const char *name;
     uint32_t dtypes;  /* PML_DT(...) bits */
-    int8_t same_as;   /* input port index, -1 if none */
+    int8_t same_as;   /* input port index, -1 if none, -2: each value has its own dtype (control flow) */
     uint8_t optional, variadic;
     uint8_t plan;     /* its value fixes output shapes: read while planning (inputs only) */
 }} pml_port_schema;
@@ -152,7 +152,8 @@ def op_schema_c() -> str:
         ident = op.name.lower()
         in_rows = []
         for i, p in enumerate(op.inputs):
-            same = first[p.type] if first[p.type] < i else -1
+            # -2: each value binds the type variable on its own (OpDef.independent)
+            same = -2 if p.type in op.independent else first[p.type] if first[p.type] < i else -1
             in_rows.append(f'{{"{p.name}", {_mask(op.types[p.type])}, {same}, {int(p.optional)}, {int(p.variadic)}, '
                            f'{int(p.plan)}}}')
         out_rows = [f'{{"{p.name}", {_mask(op.types[p.type])}, {first.get(p.type, -1)}, {int(p.optional)}, '

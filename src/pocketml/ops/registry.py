@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from .. import dtypes as _dtypes
 
-ATTR_KINDS = ("int", "float", "ints", "floats", "string")
+ATTR_KINDS = ("int", "float", "ints", "floats", "string", "graph")  # graph: an ir.Graph (If/Loop bodies)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +65,8 @@ TRAITS = {
                 "and live even without outputs",
     "data_dependent": "output shapes depend on input values: infer gives upper bounds, run writes the actual dims, "
                       "and the runtime plans the nodes after it once it has run",
+    "control_flow": "runs subgraphs (GRAPH attributes) through child sessions: never folded; its outputs live in "
+                    "memory the op provides at run time, and their shapes may be known only once it has run",
 }
 
 
@@ -83,10 +85,11 @@ class Port:
         name, _, tv = spec.partition(":")
         name, tv = name.strip(), tv.strip()
         assert tv, f"port {spec!r} has no type variable (write 'name: T')"
-        return cls(name.rstrip("?*"), tv, name.endswith("?"), name.endswith("*"))
+        # "name*?": variadic and optional (zero or more)
+        return cls(name.rstrip("?*"), tv, name.endswith("?"), name.rstrip("?").endswith("*"))
 
     def __str__(self) -> str:
-        return f"{self.name}{'?' if self.optional else '*' if self.variadic else ''}: {self.type}"
+        return f"{self.name}{'*' if self.variadic else ''}{'?' if self.optional else ''}: {self.type}"
 
 
 def _min_count(ports) -> int:
@@ -111,6 +114,7 @@ class OpDef:
     reference: Optional[Callable] = None
     traits: frozenset = frozenset()
     doc: str = ""
+    independent: frozenset = frozenset()  # type variables each value binds on its own (control flow)
 
     def attr(self, node, name):
         """Attribute value of a node, falling back to the declared default."""
@@ -169,6 +173,10 @@ class OpDef:
             if port is None:
                 continue
             dt = v.dtype
+            if port.type in self.independent:
+                if dt not in types[port.type]:
+                    return self._check_input_dtypes_worded(node, values)
+                continue
             if dt not in types[port.type] or bound.setdefault(port.type, dt) != dt:
                 return self._check_input_dtypes_worded(node, values)
 
@@ -183,6 +191,8 @@ class OpDef:
             if v.dtype not in allowed:
                 raise ValueError(f"node {node.name!r} ({self.name}): input {role!r} has dtype {v.dtype}; "
                                  f"supported: {', '.join(allowed)}")
+            if port.type in self.independent:
+                continue
             if port.type in bound and bound[port.type][1] != v.dtype:
                 first, dt = bound[port.type]
                 raise ValueError(f"node {node.name!r} ({self.name}): inputs {first!r} and {role!r} have different "
@@ -203,10 +213,12 @@ def _checked(op: OpDef, infer: Callable) -> Callable:
 
 
 def define(name: str, code: int, family: str, inputs, outputs, attrs=None, infer=None, reference=None,
-           types=None, traits=(), plan_inputs=(), doc: str = "") -> OpDef:
+           types=None, traits=(), plan_inputs=(), doc: str = "", independent=()) -> OpDef:
     """plan_inputs: names of the inputs whose values fix output shapes (a Reshape's shape,
     Slice's bounds...). The runtime reads them while planning; a graph input that reaches
-    one (directly or through nodes computing it) becomes part of the plan's key."""
+    one (directly or through nodes computing it) becomes part of the plan's key.
+    independent: type variables each value binds on its own (a control-flow node's values
+    have any mix of dtypes), not one dtype for every port using them."""
     assert name not in REGISTRY, f"op {name} defined twice"
     assert code not in _BY_CODE, f"op code {code} reused by {name} and {_BY_CODE.get(code)}"
     ins, outs = tuple(Port.parse(i) for i in inputs), tuple(Port.parse(o) for o in outputs)
@@ -217,7 +229,9 @@ def define(name: str, code: int, family: str, inputs, outputs, attrs=None, infer
         assert p.type in types, f"{name}: port {p.name} uses undeclared type variable {p.type}"
         assert all(t in _dtypes.BY_NAME for t in types[p.type]), f"{name}: unknown dtype in {p.type}"
     assert all(t in TRAITS for t in traits), f"{name}: unknown trait in {traits}"
-    op = OpDef(name, code, family, ins, outs, types, dict(attrs or {}), None, reference, frozenset(traits), doc)
+    assert set(independent) <= set(types), f"{name}: independent {independent} names no type variable"
+    op = OpDef(name, code, family, ins, outs, types, dict(attrs or {}), None, reference, frozenset(traits), doc,
+               frozenset(independent))
     op.infer = _checked(op, infer) if infer else None
     REGISTRY[name] = op
     _BY_CODE[code] = op

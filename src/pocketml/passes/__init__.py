@@ -87,6 +87,10 @@ def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
                     log.append(name)
         if not changed:
             break
+    for node in graph.nodes:  # control flow's subgraphs (If branches, Loop bodies): each on its own
+        for value in node.attrs.values():
+            if isinstance(value, ir.Graph):
+                optimize(value, log)
     return graph
 
 

@@ -9,3 +9,4 @@ class AttrType(object):
     INTS = 3
     FLOATS = 4
     STRING = 5
+    GRAPH = 6
