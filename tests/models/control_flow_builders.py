@@ -1,8 +1,9 @@
 """Builders of the control-flow fixtures in test_control_flow_models.py, shaped like the models
 users bring: a Silero-VAD-like ONNX model (an If on the sample rate whose branches differ in their
 front end, Ifs nested in the branches, values captured from outer scopes, an LSTM carrying the
-streaming state), a TFLite GRU text classifier as TensorFlow's converter writes a Keras GRU with a
-dynamic length (a WHILE over time steps), a TFLite IF on a condition computed from the input, and
+streaming state), an If whose output shape depends on the branch, Loops as scripted exports write
+them, a TFLite GRU text classifier as TensorFlow's converter writes a Keras GRU with a dynamic
+length (a WHILE over time steps), a TFLite IF on a condition computed from the input, and
 malformed variants of each that a converter must refuse. Built with onnx.helper and the repo's
 TFLite builder; no network, no torch or tensorflow."""
 from __future__ import annotations
@@ -33,7 +34,8 @@ def _i64(name, *values, scalar=False):
 
 def _branch(name, nodes, outputs, inits=()):
     """An If branch: no inputs (ONNX), every name not defined inside is read from the outer scopes."""
-    return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(o, F, None) for o in outputs], initializer=list(inits))
+    return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(o, F, None) for o in outputs],
+                             initializer=list(inits))
 
 
 def _vad_rate_branch(sr: int):
@@ -158,6 +160,87 @@ def onnx_if_with_mismatched_branches(constant_cond: bool):
                               [helper.make_tensor_value_info("y", F, None)], initializer=inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
+
+def _model(nodes, inputs, outputs, inits, opset=17):
+    graph = helper.make_graph(nodes, "m", [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
+                              [helper.make_tensor_value_info(n, F, s) for n, s in outputs], initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def if_with_branch_shaped_output():
+    """y = If(mean(x) > 0): x[:, :4] or x, then s = ReduceSum(y, axis 1): the If's output has 4
+    columns or all of x's, decided at run time; x [batch, cols] with both dims symbolic."""
+    then_b = _branch("head", [helper.make_node("Slice", ["x", "s0", "s4", "ax1"], ["t_y"])], ["t_y"])
+    else_b = _branch("all", [helper.make_node("Identity", ["x"], ["e_y"])], ["e_y"])
+    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], keepdims=0),
+             helper.make_node("Greater", ["m", "zero"], ["c"]),
+             helper.make_node("If", ["c"], ["y"], name="if_cols", then_branch=then_b, else_branch=else_b),
+             helper.make_node("ReduceSum", ["y", "ax1"], ["s"], keepdims=0)]
+    inits = [_i64("s0", 0), _i64("s4", 4), _i64("ax1", 1), numpy_helper.from_array(np.array(0, np.float32), "zero")]
+    return _model(nodes, [("x", F, ["batch", "cols"])], [("y", ["batch", "kept"]), ("s", ["batch"])], inits)
+
+
+def _loop_body(name, nodes, carried, scanned):
+    """A Loop body: inputs (iteration, cond_in, carried value), outputs (cond_out, the carried value's
+    next version, one scan output)."""
+    info = helper.make_tensor_value_info
+    return helper.make_graph(
+        nodes, name,
+        [info("it", I64, []), info("cond_in", TensorProto.BOOL, []), info(f"{carried}_in", F, None)],
+        [info("cond_out", TensorProto.BOOL, []), info(f"{carried}_out", F, None), info(scanned, F, None)])
+
+
+def loop_rnn(hidden: int = 8, features: int = 4):
+    """A recurrence over a run-time step count as torch.jit.script exports a Python for-loop: Loop
+    with the trip count from Shape(x)[0] and a constant true condition, h carried, every step's h
+    collected as a scan output; the body reads x and the weights from the outer graph."""
+    body = _loop_body("step", [
+        helper.make_node("Gather", ["x", "it"], ["x_t"], axis=0),
+        helper.make_node("MatMul", ["x_t", "w_in"], ["a"]),
+        helper.make_node("MatMul", ["h_in", "w_rec"], ["b"]),
+        helper.make_node("Add", ["a", "b"], ["ab"]),
+        helper.make_node("Add", ["ab", "bias"], ["pre"]),
+        helper.make_node("Tanh", ["pre"], ["h_out"]),
+        helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+        helper.make_node("Identity", ["h_out"], ["h_step"])], "h", "h_step")
+    nodes = [helper.make_node("Shape", ["x"], ["xs"]),
+             helper.make_node("Gather", ["xs", "i0"], ["steps"], axis=0),
+             helper.make_node("Loop", ["steps", "true", "h0"], ["h_last", "hs"], name="loop_steps", body=body)]
+    inits = [_i64("i0", 0, scalar=True), numpy_helper.from_array(np.array(True), "true"),
+             _w("w_in", features, hidden, scale=0.5), _w("w_rec", hidden, hidden, scale=0.4),
+             _w("bias", hidden, scale=0.1)]
+    return _model(nodes, [("x", F, ["time", "batch", features]), ("h0", F, ["batch", hidden])],
+                  [("h_last", ["batch", hidden]), ("hs", ["time", "batch", hidden])], inits)
+
+
+def loop_until_converged(tol: float = 0.05, max_trips: int = 30):
+    """A while loop whose condition the body computes: y is halved until max|y| <= tol (at most
+    max_trips times), each step's max|y| collected; the trip count, so the scan output's length,
+    depends on the data."""
+    body = _loop_body("halve", [
+        helper.make_node("Mul", ["y_in", "half"], ["y_out"]),
+        helper.make_node("Abs", ["y_out"], ["ay"]),
+        helper.make_node("ReduceMax", ["ay"], ["peak"], keepdims=0),
+        helper.make_node("Greater", ["peak", "tol"], ["cond_out"]),
+        helper.make_node("Identity", ["peak"], ["peak_step"])], "y", "peak_step")
+    nodes = [helper.make_node("Abs", ["x"], ["ax"]),
+             helper.make_node("ReduceMax", ["ax"], ["peak0"], keepdims=0),
+             helper.make_node("Greater", ["peak0", "tol"], ["go"]),
+             helper.make_node("Loop", ["max_trips", "go", "x"], ["y", "peaks"], name="loop_halve", body=body)]
+    inits = [_i64("max_trips", max_trips, scalar=True), numpy_helper.from_array(np.array(0.5, np.float32), "half"),
+             numpy_helper.from_array(np.array(tol, np.float32), "tol")]
+    return _model(nodes, [("x", F, ["batch", 5])], [("y", ["batch", 5]), ("peaks", ["trips"])], inits)
+
+
+
+def onnx_loop_with_short_body():
+    """A Loop named 'bad_loop' carrying one value whose body returns only its condition."""
+    info = helper.make_tensor_value_info
+    body = helper.make_graph([helper.make_node("Identity", ["cond_in"], ["cond_out"])], "short",
+                             [info("it", I64, []), info("cond_in", TensorProto.BOOL, []), info("v_in", F, None)],
+                             [info("cond_out", TensorProto.BOOL, [])])
+    nodes = [helper.make_node("Loop", ["trips", "", "x"], ["y"], name="bad_loop", body=body)]
+    return _model(nodes, [("x", F, [2, 3])], [("y", [2, 3])], [_i64("trips", 3, scalar=True)])
 
 # ---- TFLite -------------------------------------------------------------------------------------
 GRU_VOCAB, GRU_EMB, GRU_HIDDEN, GRU_CLASSES = 13, 6, 8, 4

@@ -1,9 +1,11 @@
 """Control flow in models users bring, against the reference runtimes: a Silero-VAD-shaped ONNX model
 (an If on the sample rate whose branches have different front ends, nested Ifs, outer-scope
-captures, an LSTM whose state streams from run to run), a TFLite GRU text classifier looping over
-time steps with WHILE, a TFLite IF on a condition computed from the input, and malformed control
-flow that must be refused with an error naming the node. Each model is built here (builders in
-control_flow_builders.py) and run through onnxruntime or LiteRT, so the test is its own oracle.
+captures, an LSTM whose state streams from run to run), an ONNX If whose output shape depends on
+the branch taken, ONNX Loops over a run-time step count and with a condition the body computes, a
+TFLite GRU text classifier looping over time steps with WHILE, a TFLite IF on a condition
+computed from the input, and malformed control flow that must be refused with an error naming
+the node. Each model is built here (builders in control_flow_builders.py) and run through
+onnxruntime or LiteRT before pocketml, so the test is its own oracle.
 
 Where pocketml refuses a model today for a gap listed in KNOWN_GAPS (run-time control flow is not
 in the .pml format yet), the test is marked xfail with that reason; once the gap is closed the same
@@ -21,8 +23,9 @@ from pocketml.errors import ConversionError
 from tests.converters.tflite.tflite_builder import build_model
 
 from .control_flow_builders import (VAD_HIDDEN, VAD_RATES, gru_body, gru_text_classifier, gru_with_short_body,
-                                    onnx_if_with_mismatched_branches, silero_vad_like, tflite_if_model,
-                                    with_constant_input)
+                                    if_with_branch_shaped_output, loop_rnn, loop_until_converged,
+                                    onnx_if_with_mismatched_branches, onnx_loop_with_short_body, silero_vad_like,
+                                    tflite_if_model, with_constant_input)
 
 litert = pytest.importorskip("ai_edge_litert.interpreter")
 RNG = np.random.default_rng(5)
@@ -31,6 +34,8 @@ RNG = np.random.default_rng(5)
 KNOWN_GAPS = [
     (r"an If whose condition is computed at run time is not supported yet",
      "ONNX If on a run-time condition needs subgraphs in the .pml format"),
+    (r"\(Loop, opset \d+\), domain 'ai.onnx': op Loop is not supported",
+     "ONNX Loop needs subgraphs in the .pml format"),
     (r"builtin op (IF|WHILE) \(version \d+\) is not supported",
      "TFLite IF/WHILE need subgraphs in the .pml format"),
     (r"ONNX node '[^']*/(then|else)/[^']*' \(\w+, opset \d+\): input '[^']+' is not produced before it is used",
@@ -141,6 +146,38 @@ def test_vad_rate_branch_inlined_matches_onnxruntime(sr):
     _check_stream(_convert(model, input_shapes={"input": (1, chunk), "state": (2, 1, VAD_HIDDEN)}), runs)
 
 
+# ---- ONNX If with a branch-shaped output, Loop ----------------------------------------------------
+def _check_onnx(model, feeds_list) -> None:
+    """onnxruntime's outputs for every feed first (the fixture runs in its reference), then pocketml's."""
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    cases = [(feeds, oracle.run(None, feeds)) for feeds in feeds_list]
+    session = _convert(model)
+    for feeds, want in cases:
+        got = session.run(feeds)
+        for out, w in zip(session.outputs, want):
+            assert got[out.name].shape == w.shape, (out.name, {k: v.shape for k, v in feeds.items()}, w.shape)
+            np.testing.assert_allclose(got[out.name], w, rtol=1e-5, atol=1e-5)
+
+
+def test_if_output_shape_follows_the_branch_taken():
+    signs = [((2, 7), 1), ((3, 5), -1), ((2, 7), -1), ((4, 9), 1)]
+    _check_onnx(if_with_branch_shaped_output(),
+                [{"x": np.abs(RNG.standard_normal(shape)).astype(np.float32) * sign} for shape, sign in signs])
+
+
+def test_loop_over_a_run_time_step_count_matches_onnxruntime():
+    # no zero-step case: onnxruntime cannot tell the shape of a scan output that got no step
+    shapes = [(5, 2), (1, 3), (9, 2), (5, 2)]
+    _check_onnx(loop_rnn(), [{"x": RNG.standard_normal((t, b, 4)).astype(np.float32),
+                              "h0": RNG.standard_normal((b, 8)).astype(np.float32)} for t, b in shapes])
+
+
+def test_loop_with_a_data_dependent_trip_count_matches_onnxruntime():
+    scales = [(2, 1.0), (1, 10.0), (3, 0.1), (1, 0.001), (2, 1.0)]  # 0.001: converged before the first trip
+    _check_onnx(loop_until_converged(), [{"x": (RNG.standard_normal((b, 5)) * k).astype(np.float32)}
+                                         for b, k in scales])
+
+
 # ---- TFLite WHILE: GRU text classifier ----------------------------------------------------------
 def _tokens(batch, time):
     ids = RNG.integers(1, 13, size=(batch, time)).astype(np.int32)
@@ -199,32 +236,57 @@ def test_tflite_if_matches_litert_on_both_branches(tmp_path):
 
 
 # ---- malformed control flow: refused naming the node, never a crash --------------------------------
+# The reference refuses each of these too. Today's converter refuses them as unsupported control
+# flow (a clean error naming the node, so they pass); with control flow supported, the checks of
+# branch and body signatures must keep refusing them.
+def _onnxruntime_refuses(model) -> None:
+    with pytest.raises(Exception, match="bad_"):
+        ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
 @pytest.mark.parametrize("constant_cond", [
     False,
     pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="an If on a constant condition is inlined "
                                                "checking only the branch it takes (converters/onnx/ops_control.py)")),
 ], ids=["runtime_cond", "constant_cond"])
 def test_onnx_if_branches_with_different_output_counts_are_rejected(constant_cond):
+    model = onnx_if_with_mismatched_branches(constant_cond)
+    _onnxruntime_refuses(model)
     with pytest.raises(ConversionError, match="'bad_if'"):
-        pocketml.convert(onnx_if_with_mismatched_branches(constant_cond))
+        pocketml.convert(model)
 
 
-BAD_SUBGRAPH_INDEX = {
-    "if_then_out_of_range": (lambda: tflite_if_model(then_index=7), "IF"),
-    "if_else_negative": (lambda: tflite_if_model(else_index=-1), "IF"),
-    "while_cond_out_of_range": (lambda: gru_text_classifier(cond_index=3), "WHILE"),
-    "while_body_out_of_range": (lambda: gru_text_classifier(body_index=9), "WHILE"),
-    "while_body_is_the_main_graph": (lambda: gru_text_classifier(body_index=0), "WHILE"),
+def test_onnx_loop_whose_body_drops_a_carried_value_is_rejected():
+    model = onnx_loop_with_short_body()
+    _onnxruntime_refuses(model)
+    with pytest.raises(ConversionError, match="'bad_loop'"):
+        pocketml.convert(model)
+
+
+def _if_input():
+    return np.ones((2, 6), np.float32)
+
+
+def _gru_input():
+    return np.ones((2, 3), np.int32)
+
+
+# case -> (model, an input for LiteRT, the op)
+BAD_CONTROL_FLOW = {
+    "if_then_index_out_of_range": (lambda: tflite_if_model(then_index=7), _if_input, "IF"),
+    "if_else_index_negative": (lambda: tflite_if_model(else_index=-1), _if_input, "IF"),
+    "while_cond_index_out_of_range": (lambda: gru_text_classifier(cond_index=3), _gru_input, "WHILE"),
+    "while_body_index_out_of_range": (lambda: gru_text_classifier(body_index=9), _gru_input, "WHILE"),
+    "while_body_is_the_main_graph": (lambda: gru_text_classifier(body_index=0), _gru_input, "WHILE"),
+    "while_body_returns_too_few_values": (gru_with_short_body, _gru_input, "WHILE"),
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_SUBGRAPH_INDEX))
-def test_tflite_control_flow_with_a_bad_subgraph_index_is_rejected(tmp_path, case):
-    make, op = BAD_SUBGRAPH_INDEX[case]
+@pytest.mark.parametrize("case", list(BAD_CONTROL_FLOW))
+def test_malformed_tflite_control_flow_is_rejected(tmp_path, case):
+    make, feed, op = BAD_CONTROL_FLOW[case]
+    data = make()
+    with pytest.raises(RuntimeError, match=rf"\({op}\) failed to prepare"):
+        _litert_run(data, [feed()])
     with pytest.raises(ConversionError, match=rf"operator \d+\b.*\b{op}\b"):
-        pocketml.convert(_tflite_file(tmp_path, make()))
-
-
-def test_tflite_while_whose_body_returns_too_few_values_is_rejected(tmp_path):
-    with pytest.raises(ConversionError, match=r"operator \d+\b.*\bWHILE\b"):
-        pocketml.convert(_tflite_file(tmp_path, gru_with_short_body()))
+        pocketml.convert(_tflite_file(tmp_path, data))
