@@ -59,6 +59,7 @@ class Context:
         self.variables: dict = {}  # resource variables by shared_name (ops_state.py)
         self.resources: dict = {}  # RESOURCE tensor index -> shared_name
         self.in_init = False  # importing a CALL_ONCE init subgraph
+        self.running: tuple = (0,)  # the subgraphs being imported, outermost first (ops_control.py)
         # IR values standing for TFLite complex64 tensors: real [..., 2] (re, im), as the IR's DFT
         # writes them; only the ops that turn them back into real tensors may read them
         self.complex_values: set = set()
@@ -279,3 +280,39 @@ class Context:
         if perm == list(range(len(perm))) and out is None:
             return x
         return self.emit("Transpose", [x], out, {"perm": perm}, hint=hint)
+
+
+def convert_ops(ctx: Context) -> None:
+    """Convert every operator of ctx's (sub)graph, in order, through the handler table."""
+    m = ctx.model
+    for op in m.ops:
+        ctx.op = op
+        fn = HANDLERS.get(op.name)
+        if fn is None:
+            kind = "custom op" if op.name.startswith("CUSTOM:") else "builtin op"
+            raise UnsupportedOpError(
+                f"{ctx.source}: TFLite operator {op.index}: {kind} {op.name} (version {op.version}) is not "
+                f"supported; supported builtin ops: {', '.join(sorted(HANDLERS))}")
+        fn(ctx, op)
+        for o in op.outputs:
+            if o >= 0 and o not in ctx.names:
+                raise ctx.error(f"output tensor {o} ({m.tensors[o].name!r}) was not produced")
+
+
+def graph_outputs(ctx: Context) -> list:
+    """The IR names of the (sub)graph's outputs, each produced by a node or an input as the .pml
+    format asks: a constant output, or a value listed twice, gets an Identity."""
+    names = []
+    for ti in ctx.model.outputs:
+        if ti not in ctx.names:
+            raise ConversionError(f"{ctx.source}: graph output tensor {ti} ({ctx.model.tensors[ti].name!r}) is "
+                                  "never produced")
+        name = ctx.names[ti]
+        v = ctx.graph.values[name]
+        if v.is_const or name in names:
+            src = name
+            name = ctx.graph.unique_name(name)
+            ctx.graph.add_node("Identity", [src], [name])
+            ctx.graph.add_value(name, v.dtype, v.shape)
+        names.append(name)
+    return names

@@ -14,8 +14,8 @@ from pocketml.errors import ConversionError, UnsupportedOpError
 
 from . import (ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul, ops_norm,  # noqa: F401  (register handlers)
                ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
-               ops_state, ops_tensor, ops_unary, weights)
-from .context import HANDLERS, Context
+               ops_state, ops_tensor, ops_unary, weights, ops_control)
+from .context import HANDLERS, Context, convert_ops, graph_outputs
 from .reader import ACCESSOR_ERRORS, read_model
 
 
@@ -60,32 +60,10 @@ def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
                 raise UnsupportedOpError(f"{source}: input {t.name!r} has type {t.type_name}") from None
             graph.add_value(name, dtype, _input_shape(t, input_shapes, name))
             graph.inputs.append(name)
-        for op in m.ops:
-            ctx.op = op
-            fn = HANDLERS.get(op.name)
-            if fn is None:
-                kind = "custom op" if op.name.startswith("CUSTOM:") else "builtin op"
-                raise UnsupportedOpError(
-                    f"{source}: TFLite operator {op.index}: {kind} {op.name} (version {op.version}) is not "
-                    f"supported; supported builtin ops: {', '.join(supported_ops())}")
-            fn(ctx, op)
-            for o in op.outputs:
-                if o >= 0 and o not in ctx.names:
-                    raise ctx.error(f"output tensor {o} ({m.tensors[o].name!r}) was not produced")
+        convert_ops(ctx)
         ops_state.finish_state(ctx)
         ctx.op = None
-        for ti in m.outputs:
-            if ti not in ctx.names:
-                raise ConversionError(f"{source}: graph output tensor {ti} ({m.tensors[ti].name!r}) is never "
-                                      "produced")
-            name = ctx.names[ti]
-            v = graph.values[name]
-            if v.is_const:  # a constant output: keep it a graph value produced by a node
-                src = name
-                name = graph.unique_name(name)
-                graph.add_node("Identity", [src], [name])
-                graph.add_value(name, v.dtype, v.shape)
-            graph.outputs.append(name)
+        graph.outputs = graph_outputs(ctx)
     except ConversionError:
         raise
     except ACCESSOR_ERRORS as e:

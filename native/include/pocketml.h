@@ -132,9 +132,9 @@ typedef struct pml_session_options {
                         * POCKETML_ISA if set, else the best one for this CPU; "scalar",
                         * "avx2", ... (see pml_available_isas). An unknown name, or one this
                         * CPU cannot run, fails with PML_ERR_UNSUPPORTED */
-    int64_t max_loop_iterations; /* iterations a loop without a trip count (ONNX Loop with only a
-                                  * condition, TFLite WHILE) may run before the run fails with
-                                  * PML_ERR_INVALID_ARGUMENT; <= 0 means 2^24 */
+    int64_t max_loop_iterations; /* iterations one run of a loop (ONNX Loop, TFLite WHILE) may
+                                  * make before the run fails with PML_ERR_INVALID_ARGUMENT
+                                  * instead of hanging; <= 0 means 2^24 */
 } pml_session_options;
 
 /* Version string of the runtime, and the highest .pml format version it reads. */

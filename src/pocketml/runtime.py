@@ -226,10 +226,12 @@ class Session:
     """A planned, runnable instance of a model (C pml_session)."""
 
     def __init__(self, model, threads: int = 1, scalar_only: bool = False, plan_cache_size: int = 8,
-                 isa: Optional[str] = None):
+                 isa: Optional[str] = None, max_loop_iterations: int = 0):
         """``plan_cache_size``: plans kept for different input shapes (packed weights are shared by all of them).
         ``isa``: kernel configuration (see :func:`available_isas`); None means ``POCKETML_ISA`` if set, else the
-        best for this CPU. ``scalar_only=True`` is the same as ``isa="scalar"``."""
+        best for this CPU. ``scalar_only=True`` is the same as ``isa="scalar"``. ``max_loop_iterations``:
+        iterations one run of a loop (ONNX Loop, TFLite WHILE) may make before ``run`` fails instead of
+        hanging; 0 means 2**24."""
         self._handle = _P()
         self._owns_model = not isinstance(model, LoadedModel)
         self._model = LoadedModel(model) if self._owns_model else model
@@ -238,6 +240,7 @@ class Session:
         opts.num_threads = int(threads)
         opts.scalar_only = int(bool(scalar_only))
         opts.plan_cache_size = int(plan_cache_size)
+        opts.max_loop_iterations = int(max_loop_iterations)
         isa_bytes = isa.encode() if isa else None  # kept alive until pml_session_create returns
         opts.isa = isa_bytes
         _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),

@@ -173,6 +173,75 @@ def state_select_graph() -> ir.Graph:
     return g
 
 
+def control_flow_graph() -> ir.Graph:
+    """Control flow: x float32 [n, 3] (n symbolic), steps int64 scalar. An If on sum(x) > 0
+    whose branches give different shapes (then: x * 2, [n, 3]; else: its first row, [1, 3]),
+    so what follows is planned per shape; a Loop running `steps` iterations that carries an
+    accumulator [3] (acc + the iteration's row mean) and stacks it per iteration ([steps, 3]),
+    with an If nested in its body (on the iteration count being even)."""
+    f = "float32"
+    g = ir.Graph("control_flow")
+    g.add_value("x", f, ("n", 3))
+    g.add_value("steps", "int64", ())
+    g.inputs = ["x", "steps"]
+    g.add_value("zero", const=np.array(0.0, np.float32))
+    g.add_value("two", const=np.array(2.0, np.float32))
+    g.add_value("acc0", const=np.zeros(3, np.float32))
+
+    then_b = ir.Graph("then")
+    then_b.add_value("bx", f, ("n", 3))
+    then_b.inputs = ["bx"]
+    then_b.add_value("btwo", const=np.array(2.0, np.float32))
+    then_b.add_node("Mul", ["bx", "btwo"], ["by"], name="double")
+    then_b.outputs = ["by"]
+    else_b = ir.Graph("else")
+    else_b.add_value("ex", f, ("n", 3))
+    else_b.inputs = ["ex"]
+    else_b.add_value("start", const=np.array([0], np.int64))
+    else_b.add_value("end", const=np.array([1], np.int64))
+    else_b.add_node("Slice", ["ex", "start", "end"], ["ey"], {"axes": [0]}, name="first_row")
+    else_b.outputs = ["ey"]
+
+    even = ir.Graph("even")
+    even.add_value("m", f, (3,))
+    even.inputs = ["m"]
+    even.add_node("Neg", ["m"], ["nm"], name="negate")
+    even.outputs = ["nm"]
+    odd = ir.Graph("odd")
+    odd.add_value("m2", f, (3,))
+    odd.inputs = ["m2"]
+    odd.add_node("Identity", ["m2"], ["im"], name="keep")
+    odd.outputs = ["im"]
+    body = ir.Graph("body")
+    body.add_value("i", "int64", ())
+    body.add_value("c", "bool", ())
+    body.add_value("acc", f, (3,))
+    body.add_value("lx", f, ("n", 3))
+    body.inputs = ["i", "c", "acc", "lx"]
+    body.add_value("two_i", const=np.array(2, np.int64))
+    body.add_value("zero_i", const=np.array(0, np.int64))
+    body.add_node("ReduceMean", ["lx"], ["mean"], {"axes": [0], "keepdims": 0}, name="mean")
+    body.add_node("Mod", ["i", "two_i"], ["parity"], name="parity")
+    body.add_node("Equal", ["parity", "zero_i"], ["is_even"], name="is_even")
+    body.add_node("If", ["is_even", "mean"], ["term"], {"then_branch": even, "else_branch": odd}, name="sign")
+    body.add_node("Add", ["acc", "term"], ["acc_next"], name="accumulate")
+    body.add_node("Identity", ["c"], ["c_next"], name="go_on")
+    body.outputs = ["c_next", "acc_next", "acc_next_scan"]
+    body.add_node("Identity", ["acc_next"], ["acc_next_scan"], name="stack")
+
+    g.add_node("ReduceSum", ["x"], ["s"], {"keepdims": 0}, name="sum")
+    g.add_node("Greater", ["s", "zero"], ["positive"], name="positive")
+    g.add_node("If", ["positive", "x"], ["picked"], {"then_branch": then_b, "else_branch": else_b}, name="pick")
+    g.add_node("Relu", ["picked"], ["y"], name="relu")
+    g.add_node("Loop", ["steps", "", "acc0", "x"], ["acc_final", "accs"], {"body": body, "n_carried": 1},
+               name="loop")
+    g.outputs = ["y", "acc_final", "accs"]
+    for sub in (then_b, else_b, even, odd, body):
+        infer_shapes(sub)
+    infer_shapes(g)
+    return g
+
+
 def _records():
     rec, weights = graph_to_records(add_relu_graph())
     return rec, weights
@@ -188,6 +257,17 @@ def _case(mutate):
     rec = copy.deepcopy(rec)
     mutate(rec)
     return pack_file(build_flatbuffer(rec), weights)
+
+
+def _cf(mutate):
+    """File bytes of the control_flow model with `mutate(record)` applied."""
+    rec, weights = graph_to_records(control_flow_graph())
+    mutate(rec)
+    return pack_file(build_flatbuffer(rec), weights)
+
+
+def _attr(nodes, node: str, name: str) -> AttrRecord:
+    return next(a for n in nodes if n.name == node for a in n.attrs if a.name == name)
 
 
 def _set(obj, **kw):
@@ -255,11 +335,25 @@ def invalid_cases() -> list:
          lambda r: _set(r.nodes[0].attrs[0], type=9)),
         ("version_mismatch", "load", INVALID_MODEL, "the graph says format version 7 but the header says 1",
          lambda r: _set(r, format_version=7)),
+        # control flow, on the control_flow.pml model (subgraph 0: then, 1: else, 2: the Loop body, 3-4: its If's)
+        ("subgraph_index", "load", INVALID_MODEL, "node 'pick' (If): attribute 'then_branch' names subgraph 9",
+         _cf(lambda r: _set(_attr(r.nodes, "pick", "then_branch"), value=9))),
+        ("subgraph_loop", "load", INVALID_MODEL, "attribute 'then_branch' names subgraph 2; a graph may name only "
+         "subgraphs after itself", _cf(lambda r: _set(_attr(r.subgraphs[2].nodes, "sign", "then_branch"), value=2))),
+        ("branch_outputs", "load", INVALID_MODEL, "node 'pick' (If): else_branch takes 1 inputs and gives 2 outputs",
+         _cf(lambda r: r.subgraphs[1].outputs.append(r.subgraphs[1].inputs[0]))),
+        ("branch_dtype", "load", INVALID_MODEL, "node 'pick' (If): then_branch input 0 ('bx') is int64",
+         _cf(lambda r: _set(r.subgraphs[0].tensors[r.subgraphs[0].inputs[0]], dtype=6))),
+        ("loop_carried", "load", INVALID_MODEL, "node 'loop' (Loop): n_carried is 5",
+         _cf(lambda r: _set(_attr(r.nodes, "loop", "n_carried"), value=5))),
+        ("graph_attr_elsewhere", "load", INVALID_MODEL, "node 'relu' (Relu): attribute 'x' is a graph",
+         _cf(lambda r: next(n for n in r.nodes if n.name == "relu").attrs.append(AttrRecord("x", 6, 1)))),
         ("shape_mismatch", "session", INVALID_MODEL,
          "node 'relu' (Relu): output 0 ('z') is declared as float32 [2,4] in the file but infers as float32 [2,3]",
          lambda r: _set(r.tensors[_tensor(r, z)], shape=[2, 4])),
     ]
-    return [(f"invalid_{name}.pml", stage, status, msg, _case(mutate)) for name, stage, status, msg, mutate in cases]
+    return [(f"invalid_{name}.pml", stage, status, msg, mutate if isinstance(mutate, bytes) else _case(mutate))
+            for name, stage, status, msg, mutate in cases]
 
 
 def fixtures() -> dict:
@@ -273,6 +367,7 @@ def fixtures() -> dict:
                                       metadata={"purpose": "C state and data-dependent shape tests"}),
         "symbolic_shape_chain.pml": write_pml(symbolic_shape_chain_graph(),
                                               metadata={"purpose": "C plan-time shape evaluation tests"}),
+        "control_flow.pml": write_pml(control_flow_graph(), metadata={"purpose": "C control-flow tests"}),
     }
     lines = []
     for name, stage, status, msg, data in invalid_cases():

@@ -31,17 +31,7 @@ litert = pytest.importorskip("ai_edge_litert.interpreter")
 RNG = np.random.default_rng(5)
 
 # refusals of today's converter that name a missing feature, not a wrong model: (pattern, why)
-KNOWN_GAPS = [
-    (r"an If whose condition is computed at run time is not supported yet",
-     "ONNX If on a run-time condition needs subgraphs in the .pml format"),
-    (r"\(Loop, opset \d+\), domain 'ai.onnx': op Loop is not supported",
-     "ONNX Loop needs subgraphs in the .pml format"),
-    (r"builtin op (IF|WHILE) \(version \d+\) is not supported",
-     "TFLite IF/WHILE need subgraphs in the .pml format"),
-    (r"ONNX node '[^']*/(then|else)/[^']*' \(\w+, opset \d+\): input '[^']+' is not produced before it is used",
-     "an If inlined inside an inlined branch does not see the enclosing branch's values "
-     "(converters/onnx/subgraph.py starts each inlining with an empty scope)"),
-]
+KNOWN_GAPS: list = []  # (message pattern, reason): none left
 
 
 def _convert(source, **kwargs) -> pocketml.Session:
@@ -244,11 +234,7 @@ def _onnxruntime_refuses(model) -> None:
         ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
-@pytest.mark.parametrize("constant_cond", [
-    False,
-    pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="an If on a constant condition is inlined "
-                                               "checking only the branch it takes (converters/onnx/ops_control.py)")),
-], ids=["runtime_cond", "constant_cond"])
+@pytest.mark.parametrize("constant_cond", [False, True], ids=["runtime_cond", "constant_cond"])
 def test_onnx_if_branches_with_different_output_counts_are_rejected(constant_cond):
     model = onnx_if_with_mismatched_branches(constant_cond)
     _onnxruntime_refuses(model)

@@ -12,8 +12,9 @@
  * those shapes while planning; otherwise its output shapes are known once it has run and
  * the session plans the nodes after it then.
  *
- * A loop with neither a trip count nor a condition input (or a While) stops with an error
- * after ctx->loop_limit iterations (the session's max_loop_iterations) instead of hanging.
+ * A loop that reaches ctx->loop_limit iterations (the session's max_loop_iterations) stops
+ * with an error instead of hanging: one without a trip count whose condition never turns
+ * false, or one whose trip count (a run-time input) is absurdly large.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -220,13 +221,10 @@ static pml_status loop_run(pml_kernel_ctx *ctx) {
     loop_body_inputs(ctx, lb, body, 1);
     int64_t i = 0;
     for (; go && (trip < 0 || i < trip); i++) {
-        if (trip < 0 && !ctx->in[1] && i >= ctx->loop_limit) /* only the body's condition can stop it */
-            return pml_node_error(ctx, PML_ERR_INVALID_ARGUMENT, "ran %lld iterations without its body's condition "
-                                  "becoming false (it has no trip count); stopped at the session's "
-                                  "max_loop_iterations", (long long)i);
-        if (trip < 0 && i >= ctx->loop_limit)
-            return pml_node_error(ctx, PML_ERR_INVALID_ARGUMENT, "ran %lld iterations without its condition becoming "
-                                  "false; stopped at the session's max_loop_iterations", (long long)i);
+        if (i >= ctx->loop_limit) /* a trip count too (exporters write INT64_MAX with a condition) */
+            return pml_node_error(ctx, PML_ERR_INVALID_ARGUMENT, "ran %lld iterations without stopping; stopped at "
+                                  "the session's max_loop_iterations (raise it in the session options if the "
+                                  "model needs more)", (long long)i);
         lb->iter_value = i;
         lb->cond_value = go;
         if ((st = call->run(body, lb->body_in, ctx->n_in)) != PML_OK)
@@ -234,7 +232,8 @@ static pml_status loop_run(pml_kernel_ctx *ctx) {
         go = *(const uint8_t *)call->output(body, 0)->data;
         for (int k = 0; k < lb->n_values && st == PML_OK; k++) st = set_value(ctx, &lb->values[k], call->output(body, 1 + k));
         for (int k = 0; k < lb->n_scans && st == PML_OK; k++)
-            st = append_scan(ctx, k, &lb->scans[k], call->output(body, 1 + lb->n_values + k), i, trip);
+            st = append_scan(ctx, k, &lb->scans[k], call->output(body, 1 + lb->n_values + k), i,
+                             trip < ctx->loop_limit ? trip : ctx->loop_limit);
         if (st != PML_OK) return st;
     }
     for (int k = 0; k < ctx->n_out; k++) {
@@ -284,7 +283,8 @@ static pml_status while_run(pml_kernel_ctx *ctx) {
         if (!*(const uint8_t *)call->output(cond, 0)->data) break;
         if (i >= ctx->loop_limit)
             return pml_node_error(ctx, PML_ERR_INVALID_ARGUMENT, "ran %lld iterations without its condition becoming "
-                                  "false; stopped at the session's max_loop_iterations", (long long)i);
+                                  "false; stopped at the session's max_loop_iterations (raise it in the session "
+                                  "options if the model needs more)", (long long)i);
         if ((st = call->run(body, lb->body_in, lb->n_values)) != PML_OK)
             return pml_control_child_failed(ctx, st, "body", "running");
         for (int k = 0; k < lb->n_values && st == PML_OK; k++) st = set_value(ctx, &lb->values[k], call->output(body, k));

@@ -1,6 +1,7 @@
 """ONNX If at conversion: a constant condition (as written, or folded from static shapes) inlines the
 branch it selects, whose nodes may read outer-scope values and nest another If; the result matches
-onnxruntime. A condition only known at run time is refused with a clear error naming the node."""
+onnxruntime. A condition only known at run time keeps both branches as subgraphs (the runtime picks
+one per run; tests/runtime/test_control_flow.py covers the runtime side)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,6 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import pocketml
-from pocketml.errors import UnsupportedOpError
 
 F = TensorProto.FLOAT
 RNG = np.random.default_rng(5)
@@ -58,9 +58,16 @@ def test_condition_folded_from_a_static_shape_and_a_nested_if():
     _check(_model(cond_nodes, "c", then_g, _branch("else", "Mul", "e"), inits))
 
 
-def test_run_time_condition_is_a_clear_error():
+def test_run_time_condition_keeps_both_branches_as_subgraphs():
     nodes = [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0), helper.make_node("Greater", ["s", "zero"], ["c"])]
     model = _model(nodes, "c", _branch("then", "Add", "t"), _branch("else", "Mul", "e"),
                    [numpy_helper.from_array(np.array(0.0, np.float32), "zero")])
-    with pytest.raises(UnsupportedOpError, match=r"'my_if' \(If, opset 17\).*computed at run time"):
-        pocketml.convert(model)
+    converted = pocketml.convert(model)
+    (node,) = [n for n in converted.graph.nodes if n.op == "If"]
+    assert node.inputs == ["c", "x"]  # the outer value both branches read, passed explicitly
+    assert node.attrs["then_branch"].inputs == ["x"] and node.attrs["else_branch"].inputs == ["x"]
+    session = pocketml.Session(converted)
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for sign in (1.0, -1.0, 1.0):  # both branches, from one session
+        x = (sign * np.abs(RNG.standard_normal((2, 3)))).astype(np.float32)
+        np.testing.assert_allclose(session.run({"x": x})["z"], oracle.run(None, {"x": x})[0], rtol=1e-6, atol=1e-6)
