@@ -46,8 +46,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("pocketml.convert", "pocketml.converters.tflite"): _OPTIONAL,
     ("pocketml.convert", "pocketml.passes"): "the pass pipeline loads when a conversion optimises",
     ("pocketml.converters.onnx.context", "pocketml.reference"): _FOLD,
-    ("pocketml.ops.control", "pocketml.reference"): "the control-flow ops' references run their subgraphs with the "
-                                                    "reference interpreter, which imports the registry",
     ("pocketml.converters.tflite.context", "pocketml.reference"): _FOLD,
     ("pocketml.model", "pocketml.format"): "the .pml writer (flatbuffers) loads when a model is serialised",
     ("pocketml.model", "pocketml.format.writer"): "the .pml writer (flatbuffers) loads when a model is serialised",

@@ -51,10 +51,11 @@ def convert_node(ctx: Context, node: OnnxNode) -> None:
             # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
             # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
             materialize(ctx, i, in_place=True)
-        if i and i not in graph.values and i not in ctx.shape_values:
+        if i and i not in graph.values and i not in ctx.shape_values and i not in ctx.__dict__.get("sequences", ()):
             raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
     fn(ctx, node)
     for out in node.outputs:
-        if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values:
+        if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values and \
+                out not in ctx.__dict__.get("sequences", ()):
             raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
     ctx.node = outer

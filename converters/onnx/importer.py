@@ -19,8 +19,8 @@ from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
 
 from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
-               ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_signal,
-               ops_tensor, ops_unary)
+               ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_sequence,
+               ops_signal, ops_tensor, ops_unary)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
 from .dispatch import DEFAULT_DOMAINS, convert_node, supported_ops  # noqa: F401  (supported_ops: public)
 
@@ -184,6 +184,9 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
         if vo.name in ctx.shape_values:
             raise ConversionError(f"graph output {vo.name!r} is a shape computed from symbolic dims "
                                   f"{ctx.shape_values[vo.name][0]}; fix them with input_shapes")
+        if vo.name in ctx.__dict__.get("sequences", ()):
+            raise UnsupportedOpError(f"graph output {vo.name!r} is a sequence; a .pml graph's outputs are tensors "
+                                     "(sequences inside a graph are resolved at conversion)")
         if vo.name not in graph.values:
             raise ConversionError(f"graph output {vo.name!r} is not produced by any node")
         got = graph.values[vo.name].dtype

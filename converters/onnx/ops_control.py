@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
+from .ops_sequence import Stacked, sequences
 from .subgraph import captured_inputs, free_names, import_subgraph, inline_subgraph
 
 
@@ -67,7 +68,8 @@ def _body_input(ctx: Context, vi, what: str, default_dtype: str) -> tuple:
 def loop(ctx: Context, node: OnnxNode) -> None:
     """ONNX Loop: body(iteration, cond, carried..., captured...) -> (cond, carried..., scans...).
     A carried value keeps the shape it starts with when the body gives it back unchanged (the
-    body is first imported so); otherwise the dims that change are symbolic in the body."""
+    body is first imported so); otherwise the dims that change are symbolic in the body. A
+    carried sequence the body appends one item to becomes a scan output (ops_sequence.Stacked)."""
     body = node.attrs["body"]
     carried = [node.input(2 + k) for k in range(len(node.inputs) - 2)]
     if len(body.input) != 2 + len(carried):
@@ -79,20 +81,41 @@ def loop(ctx: Context, node: OnnxNode) -> None:
     for k, name in enumerate(carried):
         if not name:
             raise ctx.error(f"loop-carried value {k} is absent")
+    seqs = sequences(ctx)
+    lists = [k for k, name in enumerate(carried) if name in seqs]
+    for k in lists:
+        if not isinstance(seqs[carried[k]], list):
+            raise ctx.unsupported(f"loop-carried value {k} is a sequence another Loop built")
+    tensors = [k for k in range(len(carried)) if k not in lists]
     bound = {i.name for i in body.input}
     passed, consts = captured_inputs(ctx, node, [n for n in free_names(body) if n not in bound])
     head = [(body.input[0].name, "int64", _body_input(ctx, body.input[0], "iteration count", "int64")),
             (body.input[1].name, "bool", _body_input(ctx, body.input[1], "condition", "bool"))]
     captured = [(inner, ctx.dtype(outer), ctx.shape(outer)) for inner, outer in passed]
-    shapes = [ctx.shape(name) for name in carried]
+    appendable = tuple(body.input[2 + k].name for k in lists)
+    shapes = [ctx.shape(carried[k]) for k in tensors]
     for attempt in range(2):
-        values = [(vi.name, ctx.dtype(name), shape) for vi, name, shape in zip(body.input[2:], carried, shapes)]
-        sub = import_subgraph(ctx, node, body, "body", head + values + captured, consts)
-        given = [tuple(sub.values[o].shape) for o in sub.outputs[1:1 + len(carried)]]
+        values = [(body.input[2 + k].name, ctx.dtype(carried[k]), shape) for k, shape in zip(tensors, shapes)]
+        sub = import_subgraph(ctx, node, body, "body", head + values + captured, consts, appendable)
+        given = [tuple(sub.values[sub.outputs[1 + k]].shape) for k in tensors]
         if given == shapes:
             break
         # dims the body changes become symbolic (the second import keeps them so)
         shapes = [tuple(a if a == b else f"{node.name}_carried{k}_d{j}" for j, (a, b) in enumerate(zip(s, g)))
                   if len(s) == len(g) else s for k, (s, g) in enumerate(zip(shapes, given))]
-    ctx.emit("Loop", [node.input(0), node.input(1)] + carried + [outer for _, outer in passed], list(node.outputs),
-             {"body": sub, "n_carried": len(carried)})
+    # body outputs: cond, carried tensors, the body's scans, then the appended items as more scans
+    n = len(carried)
+    sub.outputs = [sub.outputs[0]] + [sub.outputs[1 + k] for k in tensors] + sub.outputs[1 + n:] + \
+        [sub.outputs[1 + k] for k in lists]
+    stacked = [ctx.new_name(f"{node.name}/stacked{k}") for k in lists]
+    outputs = [node.output(k) for k in tensors] + [node.output(n + j) for j in range(len(body.output) - 1 - n)]
+    if lists:
+        outputs += stacked
+    while outputs and not outputs[-1]:
+        outputs.pop()
+    outputs = [o or ctx.new_name(f"{node.name}/unused") for o in outputs]
+    ctx.emit("Loop", [node.input(0), node.input(1)] + [carried[k] for k in tensors] + [outer for _, outer in passed],
+             outputs, {"body": sub, "n_carried": len(tensors)})
+    for k, scan in zip(lists, stacked):
+        if node.output(k):
+            seqs[node.output(k)] = Stacked(seqs[carried[k]], scan)

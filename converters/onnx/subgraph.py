@@ -20,6 +20,7 @@ from pocketml import ir
 
 from .context import Context, OnnxNode, tensor_to_array
 from .dispatch import convert_node
+from .ops_sequence import APPENDABLE, Appended, sequences
 from .params import materialize
 
 
@@ -94,11 +95,14 @@ def captured_inputs(ctx: Context, node: OnnxNode, names: list) -> tuple:
     return passed, consts
 
 
-def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, consts: dict) -> ir.Graph:
+def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, consts: dict,
+                    appendable: tuple = ()) -> ir.Graph:
     """``body`` as a pocketml subgraph of its own. inputs: (name, dtype, shape) of its graph inputs
     in order (the body's declared inputs, then the captured outer values, under their own
     names); consts: captured outer constants. Its outputs are the body's, each produced by a
-    node or an input (constants and repeated names get an Identity, as the format asks)."""
+    node or an input (constants and repeated names get an Identity, as the format asks).
+    appendable: body inputs that are a Loop's carried sequences (not graph inputs): the body
+    may only append one item to each, and the output that gives it back becomes that item."""
     sub = ir.Graph(f"{node.name}/{tag}")
     reserved = ctx.reserved | _all_names(body)
     consumed = {i for n in body.node for i in n.input if i} | {o.name for o in body.output}
@@ -114,6 +118,9 @@ def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, 
         sub.inputs.append(name)
     for name, array in consts.items():
         sub.add_value(name, const=array)
+    inner_sequences = sequences(inner)
+    for name in appendable:
+        inner_sequences[name] = APPENDABLE
     for t_init in body.initializer:
         sub.add_value(t_init.name, const=tensor_to_array(t_init, f"initializer {t_init.name!r}"))
     for index, proto in enumerate(body.node):
@@ -124,6 +131,11 @@ def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, 
     outputs = []
     for vo in body.output:
         name = vo.name
+        if name in inner_sequences:
+            if not isinstance(inner_sequences[name], Appended):
+                raise ctx.unsupported(f"the {tag} gives sequence {name!r}; only a Loop's carried sequence that the "
+                                      "body appends one item to is supported")
+            name = inner_sequences[name].item
         if name in inner.shape_values:
             inner.node = node
             materialize(inner, name, in_place=True)

@@ -40,6 +40,9 @@ SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", 
 # control flow: If on a constant condition is inlined at conversion; a run-time If and Loop keep
 # their subgraphs (.pml subgraphs, run by child sessions)
 SUPPORTED_ONNX_OPS |= {"If", "Loop"}
+# sequences known at conversion, and lists a Loop appends to (converters/onnx/ops_sequence.py)
+SUPPORTED_ONNX_OPS |= {"SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceErase", "SequenceAt",
+                       "SequenceLength", "ConcatFromSequence", "SplitToSequence"}
 # ops whose output size depends on the data (the session plans what follows once they ran)
 SUPPORTED_ONNX_OPS |= {"NonZero", "Compress", "Unique", "NonMaxSuppression"}
 # the remaining ONNX math and bitwise ops
@@ -136,6 +139,8 @@ def supported_node_cases() -> dict:
 def _to_array(item):
     if isinstance(item, onnx.TensorProto):
         return numpy_helper.to_array(item)
+    if isinstance(item, list):  # a sequence-typed input or output: a list of tensors
+        return [_to_array(i) for i in item]
     return np.asarray(item)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Attr, define
+from .registry import Attr, define, run_graph
 from ._common import ANY, fail, is_sym
 
 _BOOL, _I64 = ("bool",), ("int64",)
@@ -109,10 +109,8 @@ def _while_infer(node, ins):
     return outs
 
 
-# ---- numpy references: the subgraphs run by pocketml.reference (a test oracle, never folded) ------
+# ---- numpy references: the subgraphs run by the registry's runner (a test oracle, never folded) ----
 def _run(graph, values):
-    from ..reference import run_graph  # reference imports the registry: a lazy import
-
     out = run_graph(graph, dict(zip(graph.inputs, values)))
     return [np.asarray(out[o]) for o in graph.outputs]
 

@@ -253,3 +253,30 @@ def with_trait(trait: str) -> frozenset:
     """Names of the ops that have a trait."""
     assert trait in TRAITS, trait
     return frozenset(n for n, op in REGISTRY.items() if trait in op.traits)
+
+
+# ---- running nodes with their numpy references (pocketml.reference is the public face) --------
+def run_node(node, inputs: list) -> list:
+    """The outputs of one IR node computed by its op's numpy reference."""
+    import numpy as np
+
+    opdef = get(node.op)
+    if opdef.reference is None:
+        raise NotImplementedError(f"op {node.op} has no numpy reference")
+    outs = opdef.reference(inputs, opdef.attrs_of(node))
+    return [np.asarray(o) for o in outs][:max(1, len(node.outputs))]  # optional trailing outputs not asked for
+
+
+def run_graph(graph, feeds: dict) -> dict:
+    """The outputs of an IR graph (an ir.Graph: values, nodes, outputs) computed node by node with the
+    numpy references; here, not in pocketml.reference, so control-flow references can run subgraphs."""
+    import numpy as np
+
+    env = {k: v.const for k, v in graph.values.items() if v.const is not None}
+    env.update({k: np.asarray(v) for k, v in feeds.items()})
+    for node in graph.nodes:
+        outs = run_node(node, [env[i] if i else None for i in node.inputs])
+        for name, val in zip(node.outputs, outs):
+            if name:
+                env[name] = val
+    return {name: env[name] for name in graph.outputs}
