@@ -178,7 +178,8 @@ def control_flow_graph() -> ir.Graph:
     whose branches give different shapes (then: x * 2, [n, 3]; else: its first row, [1, 3]),
     so what follows is planned per shape; a Loop running `steps` iterations that carries an
     accumulator [3] (acc + the iteration's row mean) and stacks it per iteration ([steps, 3]),
-    with an If nested in its body (on the iteration count being even)."""
+    with an If nested in its body (on the iteration count being even); a While doubling a [2]
+    vector until its sum reaches x's sum (at most steps * 3 iterations: a counter stops it too)."""
     f = "float32"
     g = ir.Graph("control_flow")
     g.add_value("x", f, ("n", 3))
@@ -235,8 +236,36 @@ def control_flow_graph() -> ir.Graph:
     g.add_node("Relu", ["picked"], ["y"], name="relu")
     g.add_node("Loop", ["steps", "", "acc0", "x"], ["acc_final", "accs"], {"body": body, "n_carried": 1},
                name="loop")
-    g.outputs = ["y", "acc_final", "accs"]
-    for sub in (then_b, else_b, even, odd, body):
+    w_cond = ir.Graph("while_cond")
+    w_cond.add_value("wv", f, (2,))
+    w_cond.add_value("wk", "int64", ())
+    w_cond.add_value("wlimit", f, ())
+    w_cond.add_value("wmax", "int64", ())
+    w_cond.inputs = ["wv", "wk", "wlimit", "wmax"]
+    w_cond.add_node("ReduceSum", ["wv"], ["wsum"], {"keepdims": 0}, name="total")
+    w_cond.add_node("Less", ["wsum", "wlimit"], ["below"], name="below")
+    w_cond.add_node("Less", ["wk", "wmax"], ["counted"], name="counted")
+    w_cond.add_node("And", ["below", "counted"], ["go"], name="go")
+    w_cond.outputs = ["go"]
+    w_body = ir.Graph("while_body")
+    w_body.add_value("bv", f, (2,))
+    w_body.add_value("bk", "int64", ())
+    w_body.add_value("blimit", f, ())
+    w_body.add_value("bmax", "int64", ())
+    w_body.inputs = ["bv", "bk", "blimit", "bmax"]
+    w_body.add_value("btwo", const=np.array(2.0, np.float32))
+    w_body.add_value("bone", const=np.array(1, np.int64))
+    w_body.add_node("Mul", ["bv", "btwo"], ["bv2"], name="double")
+    w_body.add_node("Add", ["bk", "bone"], ["bk2"], name="count")
+    w_body.outputs = ["bv2", "bk2", "blimit", "bmax"]
+    g.add_value("v0", const=np.array([0.25, 0.5], np.float32))
+    g.add_value("k0", const=np.array(0, np.int64))
+    g.add_value("three", const=np.array(3, np.int64))
+    g.add_node("Mul", ["steps", "three"], ["max_trips"], name="max_trips")
+    g.add_node("While", ["v0", "k0", "s", "max_trips"], ["v_end", "k_end", "s_end", "m_end"],
+               {"cond": w_cond, "body": w_body}, name="doubling")
+    g.outputs = ["y", "acc_final", "accs", "v_end", "k_end"]
+    for sub in (then_b, else_b, even, odd, body, w_cond, w_body):
         infer_shapes(sub)
     infer_shapes(g)
     return g
@@ -335,7 +364,8 @@ def invalid_cases() -> list:
          lambda r: _set(r.nodes[0].attrs[0], type=9)),
         ("version_mismatch", "load", INVALID_MODEL, "the graph says format version 7 but the header says 1",
          lambda r: _set(r, format_version=7)),
-        # control flow, on the control_flow.pml model (subgraph 0: then, 1: else, 2: the Loop body, 3-4: its If's)
+        # control flow, on the control_flow.pml model (subgraphs 0-1: the If branches, 2: the Loop body, 3-4: the
+        # While cond and body, 5-6: the branches of the If in the Loop body)
         ("subgraph_index", "load", INVALID_MODEL, "node 'pick' (If): attribute 'then_branch' names subgraph 9",
          _cf(lambda r: _set(_attr(r.nodes, "pick", "then_branch"), value=9))),
         ("subgraph_loop", "load", INVALID_MODEL, "attribute 'then_branch' names subgraph 2; a graph may name only "
