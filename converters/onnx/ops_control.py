@@ -7,6 +7,8 @@ body reads become explicit inputs of the node (constants are copied into the bod
 from __future__ import annotations
 
 import numpy as np
+import onnx
+from onnx import helper
 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
 from .ops_sequence import Stacked, sequences
@@ -119,3 +121,59 @@ def loop(ctx: Context, node: OnnxNode) -> None:
     for k, scan in zip(lists, stacked):
         if node.output(k):
             seqs[node.output(k)] = Stacked(seqs[carried[k]], scan)
+
+
+INT64_MIN = -(2**63)
+
+
+def scan_as_loop(ctx: Context, node: OnnxNode, n_state: int, xs: list, in_axes: list, in_dirs: list) -> None:
+    """ONNX Scan (opset 9+) as a Loop over the scan axis length (known or not): the Loop body is
+    Scan's body behind a Gather of each scan input's step (counted from the end for a reversed
+    input); the stacked scan outputs are then reversed and moved to their axes as Scan says."""
+    body = node.attrs["body"]
+    k = len(body.output) - n_state
+    info = helper.make_tensor_value_info
+    steps = ctx.emit1("Shape", [xs[0]], attrs={"start": in_axes[0], "end": in_axes[0] + 1}, hint="steps")
+    steps = ctx.reshape(steps, [], hint="steps_scalar")
+    last = ctx.emit1("Sub", [steps, ctx.add_const(np.array(1, np.int64), "one")], hint="last") if any(in_dirs) else ""
+    it, cond, go = (f"{node.name}/scan_{n}" for n in ("iteration", "cond", "cond_out"))
+    pre = []
+    for j, (x, axis, reverse) in enumerate(zip(xs, in_axes, in_dirs)):
+        index = it
+        if reverse:
+            index = f"{node.name}/scan_step{j}"
+            pre.append(helper.make_node("Sub", [last, it], [index]))
+        pre.append(helper.make_node("Gather", [x, index], [body.input[n_state + j].name], axis=axis))
+    loop_body = helper.make_graph(
+        pre + list(body.node) + [helper.make_node("Identity", [cond], [go])], f"{node.name}/scan_body",
+        [info(it, onnx.TensorProto.INT64, []), info(cond, onnx.TensorProto.BOOL, [])] + list(body.input[:n_state]),
+        [info(go, onnx.TensorProto.BOOL, [])] + list(body.output), initializer=list(body.initializer))
+    stacked = [ctx.new_name(f"{node.name}/stacked{j}") for j in range(k)]
+    proto = helper.make_node("Loop", [steps, ""] + [node.input(i) for i in range(n_state)],
+                             [node.output(i) for i in range(n_state)] + stacked, name=f"{node.name}/loop",
+                             body=loop_body)
+    as_loop = OnnxNode.from_proto(proto, 0, node.opset)
+    as_loop.scope = node.scope
+    outer, ctx.node = ctx.node, as_loop
+    for y in stacked:
+        ctx.consumed.add(y)
+    loop(ctx, as_loop)
+    ctx.node = outer
+    out_axes = list(node.attrs.get("scan_output_axes", [0] * k))
+    out_dirs = list(node.attrs.get("scan_output_directions", [0] * k))
+    for j, y in enumerate(stacked):
+        out = node.output(n_state + j)
+        if not ctx.is_consumed(out):
+            continue
+        if out_dirs[j]:
+            y = ctx.emit1("Slice", [y], attrs={"starts": [-1], "ends": [INT64_MIN], "axes": [0], "steps": [-1]},
+                          hint=f"reversed{j}")
+        rank = len(ctx.shape(y))
+        axis = out_axes[j] % rank if -rank <= out_axes[j] < rank else None
+        if axis is None:
+            raise ctx.error(f"scan_output_axes entry {out_axes[j]} is out of range for rank {rank}")
+        perm = list(range(1, axis + 1)) + [0] + list(range(axis + 1, rank))
+        if axis:
+            ctx.transpose(y, perm, out)
+        else:
+            ctx.emit1("Identity", [y], out)

@@ -9,14 +9,15 @@ function's default), and batch-major models (layout=1, opset 14+) get
 transposes around the op. The IR node always produces every output; ones
 the model leaves out get fresh names and are never read.
 
-Scan (opsets 9..25) has no IR op: it is unrolled at import over its static
-iteration count (at most MAX_SCAN_STEPS), each iteration converting the body's
+Scan (opsets 9..25) has no IR op. Over a known count of at most MAX_UNROLLED_STEPS it is
+unrolled at import (the fastest to run), each iteration converting the body's
 nodes under fresh names through the same dispatch as the graph walk. Scan
 inputs are read one step at a time with Gather (which drops the scan axis),
 state variables thread from one iteration to the next, and scan outputs are
 stacked with Unsqueeze-like Reshapes and one Concat, in reverse where a
 direction says so. Body names the body does not define are read from the
-outer graph. Scan-8 (batch axis, sequence_lens) is not supported.
+outer graph. A symbolic or longer count runs as an IR Loop instead (ops_control.scan_as_loop).
+Scan-8 (batch axis, sequence_lens) is not supported.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from pocketml.ops.recurrent import CELLS, DIRECTIONS, RNN_ACTIVATIONS
 import numpy as np
 
 from .context import Context, OnnxNode, handler
+from .ops_control import scan_as_loop
 from .subgraph import inline_subgraph
 
 _DEFAULT_NAMES = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh"), "RNN": ("Tanh",)}
@@ -99,7 +101,7 @@ def recurrent(ctx: Context, node: OnnxNode) -> None:
                 ctx.transpose(outs[i], [2, 0, 1, 3] if i == 0 else [1, 0, 2], w, hint="to_batch_major")
 
 
-MAX_SCAN_STEPS = 4096  # unrolling a longer Scan would bloat the graph
+MAX_UNROLLED_STEPS = 64  # a short Scan of known length is unrolled (fastest); a longer one runs as a Loop
 
 
 def _scan_axes(ctx: Context, node: OnnxNode, key: str, n: int, ranks: list) -> list:
@@ -126,12 +128,10 @@ def scan(ctx: Context, node: OnnxNode) -> None:
     in_axes = _scan_axes(ctx, node, "scan_input_axes", m, [ctx.rank(x) for x in xs])
     in_dirs = list(node.attrs.get("scan_input_directions", [0] * m))
     lengths = {ctx.shape(x)[a] for x, a in zip(xs, in_axes)}
-    if len(lengths) != 1 or isinstance(next(iter(lengths)), str):
-        raise ctx.unsupported(f"Scan is unrolled at import: its scan inputs need one static length along "
-                              f"their scan axes, got {sorted(map(str, lengths))}")
-    steps = int(next(iter(lengths)))
-    if not 1 <= steps <= MAX_SCAN_STEPS:
-        raise ctx.unsupported(f"Scan over {steps} steps is not supported (unrolled at import: 1..{MAX_SCAN_STEPS})")
+    steps = next(iter(lengths)) if len(lengths) == 1 else None
+    if not isinstance(steps, int) or not 1 <= steps <= MAX_UNROLLED_STEPS:
+        scan_as_loop(ctx, node, n_state, xs, in_axes, in_dirs)  # a symbolic or long length: run it as a Loop
+        return
     state = [node.input(i) for i in range(n_state)]
     stacked = [[] for _ in range(k)]
     for t in range(steps):

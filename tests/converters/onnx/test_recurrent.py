@@ -4,7 +4,8 @@ initializers (packed once at load) and as graph inputs (packed per run),
 optional inputs and outputs left out, sequence_lens, activations with
 alpha/beta, clip, linear_before_reset, input_forget; the registry reference
 (run_graph) and both kernel paths (scalar reference, optimized at 1 and 2
-threads) must all agree with onnxruntime. Scan (unrolled at import): state and
+threads) must all agree with onnxruntime. Scan (unrolled when short and of known length, else a
+Loop, at several lengths): state and
 scan inputs on any axis, both directions, stacked outputs on any axis, body
 initializers and outer-scope reads, against onnxruntime.
 """
@@ -196,7 +197,7 @@ def test_wrong_weight_shape_is_a_clear_error():
         import_onnx(model)
 
 
-# ---- Scan (opset 9+), unrolled at import ---------------------------------------------------------------
+# ---- Scan (opset 9+): unrolled at import when short and of known length, else a Loop ---------------------------------------------------------------
 F32 = TensorProto.FLOAT
 
 
@@ -226,27 +227,36 @@ def _scan_model(in_axes, in_dirs, out_axes, out_dirs, opset=21):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
 
 
+@pytest.mark.parametrize("symbolic_length", [False, True], ids=["unrolled", "loop"])
 @pytest.mark.parametrize("in_axes,in_dirs,out_axes,out_dirs", [
     ([0, 0], [0, 0], [0, 0], [0, 0]), ([1, 0], [1, 0], [1, 2], [0, 1]), ([2, 1], [0, 1], [-1, 0], [1, 1]),
     ([-1, -1], [1, 1], [0, 1], [0, 0])])
-def test_scan_vs_onnxruntime(in_axes, in_dirs, out_axes, out_dirs):
+def test_scan_vs_onnxruntime(in_axes, in_dirs, out_axes, out_dirs, symbolic_length):
+    """A known short length is unrolled; a symbolic one runs as a Loop (at several lengths)."""
     model = _scan_model(in_axes, in_dirs, out_axes, out_dirs)
-    x_shape = [2, 3]
-    x_shape.insert(in_axes[0] % 3, 5)
-    feeds = {"s": RNG.standard_normal((2, 3)).astype(np.float32),
-             "x": RNG.standard_normal(x_shape).astype(np.float32),
-             "y": RNG.standard_normal((5, 3) if in_axes[1] % 2 == 0 else (3, 5)).astype(np.float32),
-             "w": RNG.standard_normal((2, 3)).astype(np.float32)}
-    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
-    got = Session(Model(optimize(import_onnx(model))), threads=2).run(feeds)
-    for name, w in zip(("s_final", "out0", "out1"), want):
-        np.testing.assert_allclose(got[name], w, rtol=1e-5, atol=1e-6)
+    if symbolic_length:
+        model.graph.input[1].type.tensor_type.shape.dim[in_axes[0] % 3].dim_param = "L"
+        model.graph.input[2].type.tensor_type.shape.dim[in_axes[1] % 2].dim_param = "L"
+    converted = Model(optimize(import_onnx(model)))
+    assert ("Loop" in {n.op for n in converted.graph.nodes}) == symbolic_length
+    session = Session(converted, threads=2)
+    oracle = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for length in ((5, 7, 1, 5) if symbolic_length else (5,)):
+        x_shape = [2, 3]
+        x_shape.insert(in_axes[0] % 3, length)
+        feeds = {"s": RNG.standard_normal((2, 3)).astype(np.float32),
+                 "x": RNG.standard_normal(x_shape).astype(np.float32),
+                 "y": RNG.standard_normal((length, 3) if in_axes[1] % 2 == 0 else (3, length)).astype(np.float32),
+                 "w": RNG.standard_normal((2, 3)).astype(np.float32)}
+        got = session.run(feeds)
+        for name, w in zip(("s_final", "out0", "out1"), oracle.run(None, feeds)):
+            assert got[name].shape == w.shape, (name, length)
+            np.testing.assert_allclose(got[name], w, rtol=1e-5, atol=1e-6)
 
 
-def test_scan_needs_a_static_length_and_opset_9():
-    model = _scan_model([0, 0], [0, 0], [0, 0], [0, 0])
-    model.graph.input[1].type.tensor_type.shape.dim[0].dim_param = "L"
-    with pytest.raises(UnsupportedOpError, match="static length"):
+def test_scan_8_is_refused_naming_the_opset():
+    model = _scan_model([0, 0], [0, 0], [0, 0], [0, 0], opset=8)
+    with pytest.raises(UnsupportedOpError, match="Scan-8"):
         import_onnx(model)
 
 
