@@ -36,6 +36,11 @@ def model_op_types(model) -> set:
     return ops
 
 
+def _resolved(ctx: Context, name: str) -> bool:
+    """A sequence or optional resolved at conversion (ops_sequence.py): not an IR value."""
+    return name in ctx.__dict__.get("sequences", ()) or name in ctx.__dict__.get("optionals", ())
+
+
 def convert_node(ctx: Context, node: OnnxNode) -> None:
     graph = ctx.graph
     outer, ctx.node = ctx.node, node
@@ -51,11 +56,11 @@ def convert_node(ctx: Context, node: OnnxNode) -> None:
             # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
             # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
             materialize(ctx, i, in_place=True)
-        if i and i not in graph.values and i not in ctx.shape_values and i not in ctx.__dict__.get("sequences", ()):
+        if i and i not in graph.values and i not in ctx.shape_values and not _resolved(ctx, i):
             raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
     fn(ctx, node)
     for out in node.outputs:
         if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values and \
-                out not in ctx.__dict__.get("sequences", ()):
+                not _resolved(ctx, out):
             raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
     ctx.node = outer

@@ -23,6 +23,7 @@ from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index,
                ops_signal, ops_tensor, ops_unary)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
 from .dispatch import DEFAULT_DOMAINS, convert_node, supported_ops  # noqa: F401  (supported_ops: public)
+from .ops_sequence import FED_OPTIONAL
 
 MIN_OPSET = 7
 
@@ -160,6 +161,13 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             except TypeError as e:
                 raise UnsupportedOpError(f"graph input {name!r} (bound by const_inputs): {e}") from None
             continue
+        if vi.type.HasField("optional_type") and vi.type.optional_type.elem_type.HasField("tensor_type"):
+            # an optional tensor input: fed as a tensor (always present; an empty one cannot be fed)
+            inner = onnx.ValueInfoProto()
+            inner.name = name
+            inner.type.CopyFrom(vi.type.optional_type.elem_type)
+            vi = inner
+            ctx.__dict__.setdefault("optionals", {})[name] = FED_OPTIONAL
         elem = vi.type.tensor_type.elem_type
         if not vi.type.HasField("tensor_type") or elem not in ONNX_TO_DTYPE:
             kind = onnx_dtype_name(elem) if vi.type.HasField("tensor_type") else vi.type.WhichOneof("value")
@@ -184,9 +192,10 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
         if vo.name in ctx.shape_values:
             raise ConversionError(f"graph output {vo.name!r} is a shape computed from symbolic dims "
                                   f"{ctx.shape_values[vo.name][0]}; fix them with input_shapes")
-        if vo.name in ctx.__dict__.get("sequences", ()):
-            raise UnsupportedOpError(f"graph output {vo.name!r} is a sequence; a .pml graph's outputs are tensors "
-                                     "(sequences inside a graph are resolved at conversion)")
+        for kind, what in (("sequences", "a sequence"), ("optionals", "an optional")):
+            if vo.name in ctx.__dict__.get(kind, ()):
+                raise UnsupportedOpError(f"graph output {vo.name!r} is {what}; a .pml graph's outputs are tensors "
+                                         f"({kind} inside a graph are resolved at conversion)")
         if vo.name not in graph.values:
             raise ConversionError(f"graph output {vo.name!r} is not produced by any node")
         got = graph.values[vo.name].dtype

@@ -1,4 +1,4 @@
-"""ONNX sequence ops, resolved at conversion (the .pml format has tensors only).
+"""ONNX sequence and optional ops, resolved at conversion (the .pml format has tensors only).
 
 A sequence whose items are known while converting is a Python list of IR value names
 (``ctx.sequences``): SequenceEmpty/SequenceConstruct/SplitToSequence make one,
@@ -190,3 +190,57 @@ def split_to_sequence(ctx: Context, node: OnnxNode) -> None:
     if split is None and not int(node.attrs.get("keepdims", 1)):
         parts = [ctx.reshape(p, list(shape[:axis]) + list(shape[axis + 1:]), hint="squeeze") for p in parts]
     sequences(ctx)[node.output(0)] = list(parts)
+
+
+# ---- optionals: resolved at conversion like sequences ---------------------------------------
+# An optional made in the graph is the name of what it holds (a tensor or a sequence) or None
+# when empty. An optional tensor graph input becomes a tensor input (FED_OPTIONAL): a session
+# runs only with every input set, so it is always present (a run without it is the usual
+# "input was not set" error); other optional graph inputs and optional graph outputs are
+# refused like sequences.
+FED_OPTIONAL = "fed"
+
+
+def optionals(ctx: Context) -> dict:
+    return ctx.__dict__.setdefault("optionals", {})
+
+
+@handler("Optional")
+def optional(ctx: Context, node: OnnxNode) -> None:
+    optionals(ctx)[node.output(0)] = node.input(0) or None
+
+
+def _holds(ctx: Context, node: OnnxNode):
+    """(present, name) of input 0: an optional, a plain tensor or sequence (opset 18+), or absent."""
+    name = node.input(0)
+    if not name:
+        return False, None
+    if name in optionals(ctx):
+        held = optionals(ctx)[name]
+        if held == FED_OPTIONAL:
+            return FED_OPTIONAL, name
+        return held is not None, held
+    return True, name
+
+
+@handler("OptionalHasElement")
+def optional_has_element(ctx: Context, node: OnnxNode) -> None:
+    present, held = _holds(ctx, node)
+    if present == FED_OPTIONAL:
+        # true whenever the input is set, which a run requires; computed from it (Size >= 0, evaluated
+        # while planning) so the input stays an input and a run without it fails as unset
+        size = ctx.emit1("Size", [held], hint="size")
+        ctx.emit1("GreaterOrEqual", [size, ctx.add_const(np.array(0, np.int64), "zero")], node.output(0))
+        return
+    ctx.graph.add_value(node.output(0), const=np.array(present))
+
+
+@handler("OptionalGetElement")
+def optional_get_element(ctx: Context, node: OnnxNode) -> None:
+    present, held = _holds(ctx, node)
+    if not present:
+        raise ctx.error("the optional is empty (OptionalGetElement of an empty optional)")
+    if held in sequences(ctx):
+        sequences(ctx)[node.output(0)] = sequences(ctx)[held]
+    else:
+        ctx.emit1("Identity", [held], node.output(0))

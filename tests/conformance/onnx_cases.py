@@ -42,7 +42,8 @@ SUPPORTED_ONNX_OPS |= {"Celu", "Mish", "ThresholdedRelu", "Softsign", "Shrink", 
 SUPPORTED_ONNX_OPS |= {"If", "Loop"}
 # sequences known at conversion, and lists a Loop appends to (converters/onnx/ops_sequence.py)
 SUPPORTED_ONNX_OPS |= {"SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceErase", "SequenceAt",
-                       "SequenceLength", "ConcatFromSequence", "SplitToSequence"}
+                       "SequenceLength", "ConcatFromSequence", "SplitToSequence", "Optional",
+                       "OptionalHasElement", "OptionalGetElement"}
 # ops whose output size depends on the data (the session plans what follows once they ran)
 SUPPORTED_ONNX_OPS |= {"NonZero", "Compress", "Unique", "NonMaxSuppression"}
 # the remaining ONNX math and bitwise ops

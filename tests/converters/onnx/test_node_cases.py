@@ -36,6 +36,14 @@ ORACLE_DISAGREES = {
 }
 
 
+# Cases this harness cannot feed as the case defines: reason.
+NOT_FEEDABLE = {
+    "test_optional_has_element_empty_optional_input": "feeds an empty optional; an optional tensor input is fed as a "
+                                                      "tensor (tests/conformance/test_onnx_node.py checks the clear "
+                                                      "error the runtime gives)",
+}
+
+
 def _run(case, inputs):
     model = case.model
     inits = {t.name for t in model.graph.initializer}
@@ -47,6 +55,8 @@ def _run(case, inputs):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_node_case(name):
+    if name in NOT_FEEDABLE:
+        pytest.skip(NOT_FEEDABLE[name])
     case = CASES[name]
     for inputs, expected in data_sets(case):
         try:

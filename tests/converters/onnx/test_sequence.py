@@ -1,4 +1,4 @@
-"""ONNX sequence ops resolved at conversion, against onnxruntime: sequences whose items are known
+"""ONNX sequence and optional ops resolved at conversion, against onnxruntime: sequences whose items are known
 while converting (construct, insert, erase, at, length, split, concat), and the pattern exporters
 write for a list grown in a loop (SequenceEmpty, a Loop whose body appends with SequenceInsert,
 then ConcatFromSequence / SequenceAt / SequenceLength), which becomes a scan output of the Loop."""
@@ -89,3 +89,24 @@ def test_a_sequence_graph_input_is_refused_naming_its_type():
     model.graph.input.append(_seq_info("s"))
     with pytest.raises(UnsupportedOpError, match="graph input 's' has type sequence"):
         pocketml.convert(model)
+
+
+def test_optionals_made_in_the_graph():
+    """Optional(x) holds x, Optional() of a type is empty: OptionalHasElement and OptionalGetElement
+    resolve at conversion; an optional tensor graph input is fed as a tensor."""
+    tensor_type = helper.make_tensor_type_proto(F, [2, 3])
+    nodes = [helper.make_node("Optional", ["x"], ["ox"]),
+             helper.make_node("Optional", [], ["empty"], type=tensor_type),
+             helper.make_node("OptionalHasElement", ["ox"], ["has_x"]),
+             helper.make_node("OptionalHasElement", ["empty"], ["has_empty"]),
+             helper.make_node("OptionalGetElement", ["ox"], ["got"]),
+             helper.make_node("OptionalGetElement", ["oy"], ["got_y"]),
+             helper.make_node("OptionalHasElement", ["oy"], ["has_y"]),
+             helper.make_node("Add", ["got", "got_y"], ["sum"])]
+    graph = helper.make_graph(nodes, "m", [helper.make_tensor_value_info("x", F, [2, 3])],
+                              [helper.make_tensor_value_info(o, t, None)
+                               for o, t in (("has_x", B), ("has_empty", B), ("sum", F), ("has_y", B))])
+    graph.input.append(helper.make_value_info("oy", helper.make_optional_type_proto(tensor_type)))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    _check(model, [{"x": RNG.standard_normal((2, 3)).astype(np.float32),
+                    "oy": RNG.standard_normal((2, 3)).astype(np.float32)}])
