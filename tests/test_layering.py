@@ -39,13 +39,17 @@ _FOLD = "constant folding needs the numpy references of every op: loaded when a 
 _BACKEND = "the ONNX backend harness loads converter, passes and runtime when it prepares a model"
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("pocketml", "pocketml.model"): _LIGHT,
-    ("pocketml.cli", "pocketml"): _CLI,
-    ("pocketml.cli", "pocketml.benchmark"): _CLI,
-    ("pocketml.cli", "pocketml.errors"): _CLI,
+    ("pocketml.cli", "pocketml.cli.bench"): _CLI,
+    ("pocketml.cli", "pocketml.cli.convert_run"): _CLI,
+    ("pocketml.cli", "pocketml.cli.info"): _CLI,
     ("pocketml.convert", "pocketml.converters.onnx"): _OPTIONAL,
+    ("pocketml.convert", "pocketml.converters.onnx.importer"): _OPTIONAL,
     ("pocketml.convert", "pocketml.converters.tflite"): _OPTIONAL,
     ("pocketml.convert", "pocketml.passes"): "the pass pipeline loads when a conversion optimises",
     ("pocketml.converters.onnx.context", "pocketml.reference"): _FOLD,
+    ("pocketml.precheck", "pocketml.converters.onnx.dispatch"): _OPTIONAL,
+    ("pocketml.precheck", "pocketml.converters.tflite.context"): _OPTIONAL,
+    ("pocketml.precheck", "pocketml.converters.tflite.reader"): _OPTIONAL,
     ("pocketml.ops.control", "pocketml.reference"): "the control-flow ops' references run their subgraphs with the "
                                                     "reference interpreter, which imports the registry",
     ("pocketml.converters.tflite.context", "pocketml.reference"): _FOLD,

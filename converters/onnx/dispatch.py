@@ -36,6 +36,25 @@ def model_op_types(model) -> set:
     return ops
 
 
+def unsupported_nodes(model) -> list:
+    """(node, op, domain, opset) of every node, subgraphs included, that no handler converts: the
+    pre-scan that lets convert() report them all at once before importing anything."""
+    opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    rows = []
+
+    def visit(graph, where):
+        for k, n in enumerate(graph.node):
+            domain = n.domain or "ai.onnx"
+            if domain not in DEFAULT_DOMAINS or n.op_type not in HANDLERS:
+                rows.append((where + (n.name or f"#{k}"), n.op_type, domain, opsets.get(domain, "?")))
+            for a in n.attribute:
+                for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                    visit(g, f"{where}{n.name or f'#{k}'}/{a.name}/")
+
+    visit(model.graph, "")
+    return rows
+
+
 def convert_node(ctx: Context, node: OnnxNode) -> None:
     graph = ctx.graph
     outer, ctx.node = ctx.node, node
