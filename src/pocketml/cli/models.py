@@ -6,7 +6,8 @@ import mmap
 import os
 import time
 
-from ..convert import convert
+import pocketml  # pocketml.convert: importing the module pocketml.convert would hide the function
+
 from ..format.reader import read_records
 from ..runtime import Session
 from . import progress
@@ -24,7 +25,7 @@ def read_pml(path: str, verify_checksum: bool = False) -> tuple:
 
 def convert_source(path: str, input_shapes=None):
     with progress.stage(f"converting {path}"):
-        return convert(path, input_shapes=input_shapes or None)
+        return pocketml.convert(path, input_shapes=input_shapes or None)
 
 
 def metadata_of(path: str, fmt: str) -> dict:

@@ -50,8 +50,10 @@ def _common() -> argparse.ArgumentParser:
 
 
 def _sub(sub, name: str, help: str, description: str, example: str):
-    return sub.add_parser(name, help=help, description=description, epilog=example, parents=[_common()],
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(name, help=help, description=description, epilog=example, parents=[_common()],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(command=name)
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output .pml path (its directory must exist)")
     c.add_argument("--input-shape", action="append", type=shape_arg, metavar="NAME=D0,D1,...",
                    help="fix an input's shape (e.g. a symbolic batch dim); dims positive; repeatable")
-    c.set_defaults(command="convert")
 
     i = _sub(sub, "info", "describe a .pml model (instantly, without loading it)",
              "Print a .pml file's inputs and outputs (dtypes, symbolic dims), metadata, ops by type, parameters "
@@ -78,7 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
              "example: pocketml info model.pml")
     i.add_argument("model", help=".pml file (convert .onnx/.tflite first with pocketml convert)")
     i.add_argument("--verify", action="store_true", help="also verify the file's checksum (reads the whole file)")
-    i.set_defaults(command="info")
 
     r = _sub(sub, "run", "run a model on .npy inputs",
              "Run a model once on inputs read from .npy files and print each output's shape, range and top "
@@ -91,7 +91,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", help="save outputs to this .npz")
     r.add_argument("--threads", type=positive_int, default=1, help="worker threads (default 1)")
     r.add_argument("--top", type=count_arg, default=5, help="how many top values to print per output (default 5)")
-    r.set_defaults(command="run")
 
     b = _sub(sub, "bench", "measure latency (optionally against onnxruntime or LiteRT), profile ops",
              "Latency of a model on random inputs: init, first run, mean, min, max, median, std, p5 and p95, "
@@ -120,5 +119,4 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rounds alternating the runtimes (default 5)")
     b.add_argument("--seconds", type=seconds_arg, default=3.0, help="total seconds of timed runs per runtime "
                    "(default 3)")
-    b.set_defaults(command="bench")
     return p
