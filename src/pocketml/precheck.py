@@ -3,7 +3,7 @@ and completely instead of after (or in the middle of) a long import.
 
 ``detect_format`` tells the format by content (magic bytes), never by file name;
 ``check_input_shapes`` validates input_shapes against the model's declared inputs;
-``unsupported_table`` formats every op the importer has no handler for as one table.
+and every op the importer has no handler for is reported at once, as one table.
 """
 from __future__ import annotations
 
@@ -62,22 +62,23 @@ def check_input_shapes(input_shapes: dict, declared: dict) -> None:
                                   f"has rank {len(shape)} ({list(shape)})")
 
 
-def unsupported_table(source: str, rows: list, header: tuple) -> UnsupportedOpError:
-    """One error listing every unsupported (node, op, domain, version) row as a table."""
-    cols = [header] + [tuple(str(c) for c in r) for r in rows]
+def _raise_unsupported(source: str, rows: list, header: tuple) -> None:
+    """Rows (node, op, domain, version, in_main_graph): when a main-graph node is unsupported,
+    one error listing every row as a table (else the importer judges the subgraphs)."""
+    if not any(r[4] for r in rows):
+        return
+    cols = [header] + [tuple(str(c) for c in r[:4]) for r in rows]
     widths = [max(len(r[i]) for r in cols) for i in range(len(header))]
     lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cols]
     ops = sorted({r[1] for r in rows})
-    return UnsupportedOpError(f"{source}: {len(rows)} node(s) use {len(ops)} unsupported op(s): {', '.join(ops)} "
+    raise UnsupportedOpError(f"{source}: {len(rows)} node(s) use {len(ops)} unsupported op(s): {', '.join(ops)} "
                               f"(supported ops: {OPS_DOC})\n" + "\n".join(lines))
 
 
 def onnx_precheck(model, source: str, input_shapes: dict) -> None:
     from .converters.onnx.dispatch import unsupported_nodes
 
-    rows = unsupported_nodes(model)
-    if rows:
-        raise unsupported_table(source, rows, ("node", "op", "domain", "opset"))
+    _raise_unsupported(source, unsupported_nodes(model), ("node", "op", "domain", "opset"))
     inits = {t.name for t in model.graph.initializer}
     declared = {}
     for vi in model.graph.input:
@@ -95,9 +96,7 @@ def tflite_precheck(path, input_shapes: dict) -> None:
     source = os.fspath(path)
     with open(source, "rb") as f:
         m = read_model(f.read(), source)
-    rows = unsupported_operators(m)
-    if rows:
-        raise unsupported_table(source, rows, ("operator", "op", "kind", "version"))
+    _raise_unsupported(source, unsupported_operators(m), ("operator", "op", "kind", "version"))
     # inputs keep their TFLite tensor names (context.value_name); unnamed ones are tensor_<index>
     declared = {m.tensors[ti].name or f"tensor_{ti}": tuple(m.tensors[ti].shape) for ti in m.inputs}
     check_input_shapes(input_shapes, declared)

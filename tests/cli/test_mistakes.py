@@ -76,7 +76,7 @@ def test_compare_onnxruntime_on_a_tflite_model_suggests_litert(capsys, tmp_path)
     (tmp_path / "m.tflite").write_bytes(tflite_relu())
     pocketml.convert(tmp_path / "m.tflite").save(tmp_path / "m.pml")
     assert_mistake(run_main(capsys, "bench", tmp_path / "m.pml", "--compare", "onnxruntime"), 2,
-                   "converted from TFLITE", "--compare litert")
+                   "converted from TFLite", "--compare litert")
 
 
 def test_compare_without_the_runtime_installed_names_the_extra(capsys, relu, monkeypatch):

@@ -15,6 +15,7 @@ from . import models, progress
 from .usage import MissingRuntime, UsageError, model_format
 
 RUNTIME_OF = {"onnx": "onnxruntime", "tflite": "litert"}
+FORMAT_NAMES = {"onnx": "ONNX", "tflite": "TFLite"}
 EXTRA = "pip install 'pocketml[bench]'"
 
 
@@ -26,7 +27,7 @@ def _source_for(args, fmt: str, metadata: dict) -> tuple:
     if want is None:
         raise UsageError(f"--compare: {args.model} records no ONNX or TFLite source, so there is nothing to compare")
     if asked != want:
-        raise UsageError(f"--compare {asked}: {args.model} was converted from {src_fmt.upper()}; "
+        raise UsageError(f"--compare {asked}: {args.model} was converted from {FORMAT_NAMES[src_fmt]}; "
                          f"compare it with --compare {want}")
     if fmt != "pml":
         return want, args.model

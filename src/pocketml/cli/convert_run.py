@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from ..benchmark import random_feeds
-from . import models
+from . import models, progress
 from .usage import UsageError, check_output, load_npy, model_format, unknown_names
 
 
@@ -18,9 +18,13 @@ def cmd_convert(args) -> int:
     check_output(args.output, "model.pml")
     t0 = time.perf_counter()
     model = models.convert_source(args.src, dict(args.input_shape or []))
-    model.save(args.output)
-    print(f"converted {args.src} -> {args.output} in {time.perf_counter() - t0:.2f} s")
-    print(model.summary().format())
+    with progress.stage(f"writing {args.output}"):
+        model.save(args.output)
+    seconds = time.perf_counter() - t0
+    with progress.stage("planning the activation arena"):
+        summary = model.summary()
+    print(f"converted {args.src} -> {args.output} in {seconds:.2f} s")
+    print(summary.format())
     return 0
 
 
