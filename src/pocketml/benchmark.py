@@ -152,10 +152,13 @@ def litert_runner(tflite_path: str, threads: int, feeds: dict):
     from ai_edge_litert.interpreter import Interpreter
 
     it = Interpreter(model_path=tflite_path, num_threads=threads)
-    it.allocate_tensors()
     details = it.get_input_details()
     values = list(feeds.values())
     ins = [(d["index"], feeds.get(d["name"], values[k] if k < len(values) else None)) for k, d in enumerate(details)]
+    for (index, x), d in zip(ins, details):
+        if x is not None and tuple(d["shape"]) != x.shape:  # symbolic dims given at bench time
+            it.resize_tensor_input(index, list(x.shape))
+    it.allocate_tensors()
     outs = [d["index"] for d in it.get_output_details()]
 
     def run():

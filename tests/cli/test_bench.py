@@ -61,6 +61,12 @@ def test_compare_refuses_a_different_source_file(capsys, models):
                    "not the model", "SHA-256")
 
 
+def test_onnx_option_is_checked_too(capsys, models):
+    """--onnx, the old spelling of --source, once timed a different network without a word."""
+    assert_mistake(run_main(capsys, "bench", models / "relu.pml", "--compare", "--onnx", models / "other.onnx"), 2,
+                   "not the model")
+
+
 def test_conversion_records_the_source_sha256(models):
     meta = pocketml.load(str(models / "relu.pml")).metadata
     assert meta["source_sha256"] == hashlib.sha256((models / "relu.onnx").read_bytes()).hexdigest()
@@ -101,3 +107,17 @@ def test_noise_warning():
     assert "only 2 timed runs" in Timing("x", [0.01, 0.01]).noise()
     s = steady.stats()
     assert s["count"] == 30 and s["init_ms"] is None and abs(s["median_ms"] - 10.0) < 0.1
+
+
+def test_litert_compare_at_a_chosen_symbolic_dim(capsys, tmp_path):
+    pytest.importorskip("ai_edge_litert.interpreter")
+    from tests.converters.tflite.tflite_builder import build_model
+
+    data = build_model([("RELU", ["x"], ["y"], None)],
+                       {"x": ("float32", (-1, 4), None), "y": ("float32", (-1, 4), None)}, ["x"], ["y"])
+    (tmp_path / "m.tflite").write_bytes(data)
+    pocketml.convert(tmp_path / "m.tflite").save(tmp_path / "m.pml")
+    code, out, err = run_main(capsys, "bench", tmp_path / "m.pml", "--compare", "--dim", "batch=3", "--json", *FAST)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["inputs"] == {"x": [3, 4]} and set(report["runtimes"]) == {"pocketml", "litert"}
