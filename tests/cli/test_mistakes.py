@@ -191,7 +191,7 @@ def test_input_shape_rank_checked_for_tflite(capsys, tmp_path):
 
 
 def test_info_refuses_a_source_model(capsys, relu):
-    assert_mistake(run_main(capsys, "info", relu[1]), 2, "is an ONNX model", "pocketml convert", "-o relu.pml")
+    assert_mistake(run_main(capsys, "info", relu[1]), 2, "not a .pml file", "pocketml convert", "-o relu.pml")
 
 
 def test_convert_a_pml_points_at_info(capsys, relu, tmp_path):

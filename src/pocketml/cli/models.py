@@ -46,5 +46,5 @@ def open_session(path: str, fmt: str, threads: int) -> tuple:
 def refuse_source(path: str, fmt: str) -> str:
     """The one-line refusal for a command that reads .pml files only."""
     stem = os.path.splitext(os.path.basename(path))[0]
-    return (f"{path} is a{'n ONNX' if fmt == 'onnx' else ' TFLite'} model, not a .pml; convert it first: "
-            f"pocketml convert {path} -o {stem}.pml")
+    what = "a TFLite model" if fmt == "tflite" else 'not a .pml file (it does not start with "POCKETML")'
+    return f"{path} is {what}; convert a source model first: pocketml convert {path} -o {stem}.pml"
