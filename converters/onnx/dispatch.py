@@ -41,6 +41,27 @@ def _resolved(ctx: Context, name: str) -> bool:
     return name in ctx.__dict__.get("sequences", ()) or name in ctx.__dict__.get("optionals", ())
 
 
+def unsupported_nodes(model) -> list:
+    """(node, op, domain, opset, in_main_graph) of every node, subgraphs included, that no handler
+    converts: the pre-scan that lets convert() report them all at once before importing anything.
+    A subgraph node is named "<node>.<attribute>: <name>" (an If branch folded away at import
+    never reaches the importer, so only main-graph rows are sure failures)."""
+    opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    rows = []
+
+    def visit(graph, prefix):
+        for k, n in enumerate(graph.node):
+            domain, name = n.domain or "ai.onnx", n.name or f"#{k}"
+            if domain not in DEFAULT_DOMAINS or n.op_type not in HANDLERS:
+                rows.append((prefix + name, n.op_type, domain, opsets.get(domain, "?"), not prefix))
+            for a in n.attribute:
+                for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                    visit(g, f"{prefix}{name}.{a.name}: ")
+
+    visit(model.graph, "")
+    return rows
+
+
 def convert_node(ctx: Context, node: OnnxNode) -> None:
     graph = ctx.graph
     outer, ctx.node = ctx.node, node

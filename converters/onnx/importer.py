@@ -41,6 +41,16 @@ def _load(model) -> onnx.ModelProto:
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
+def load_model(model) -> onnx.ModelProto:
+    """The ModelProto of a path (external data included) or of a ModelProto, for a caller that
+    inspects the model before import_onnx (convert's pre-scan); ConversionError if unreadable
+    (convert() reaches this for any file without the TFLite or .pml magic bytes)."""
+    try:
+        return _load(model)
+    except ConversionError as e:
+        raise ConversionError(f"{e}; nor is it a TFLite or .pml file (no magic bytes)") from None
+
+
 def _default_opset(model: onnx.ModelProto) -> int:
     versions = [o.version for o in model.opset_import if o.domain in DEFAULT_DOMAINS]
     if not versions:

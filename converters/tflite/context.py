@@ -299,6 +299,20 @@ def convert_ops(ctx: Context) -> None:
                 raise ctx.error(f"output tensor {o} ({m.tensors[o].name!r}) was not produced")
 
 
+def unsupported_operators(model) -> list:
+    """(operator, op, kind, version, in_main_graph) of every operator of every subgraph that no
+    handler converts: the pre-scan that lets convert() report them all at once before importing
+    anything (only subgraph 0's rows are sure failures: another subgraph may never be imported)."""
+    rows = []
+    for k, sg in enumerate(model.subgraphs or [model]):
+        for op in sg.ops:
+            if op.name not in HANDLERS:
+                where = f"operator {op.index}" + (f" (subgraph {k})" if k else "")
+                kind = "custom" if op.name.startswith("CUSTOM:") else "builtin"
+                rows.append((where, op.name, kind, op.version, k == 0))
+    return rows
+
+
 def graph_outputs(ctx: Context) -> list:
     """The IR names of the (sub)graph's outputs, each produced by a node or an input as the .pml
     format asks: a constant output, or a value listed twice, gets an Identity."""

@@ -69,8 +69,9 @@ def fix_checksum(data) -> bytes:
     return bytes(out)
 
 
-def verify_header(data) -> FileHeader:
-    """Decode the header and check it against len(data), then the checksum."""
+def verify_header(data, verify_checksum: bool = True) -> FileHeader:
+    """Decode the header and check it against len(data), then the checksum (unless
+    verify_checksum is False: a quick look that must not read every byte of a big file)."""
     size = len(data)
     if size >= 8 and bytes(data[:8]) != MAGIC:
         raise ModelLoadError(f"not a .pml file: magic bytes are {bytes(data[:8]).hex(' ')}, expected \"POCKETML\"")
@@ -89,7 +90,7 @@ def verify_header(data) -> FileHeader:
     if h.file_size < size:
         raise ModelLoadError(f"file has {size} bytes but its header says {h.file_size} (trailing bytes or a "
                              "corrupted header)")
-    crc = checksum(data)
+    crc = checksum(data) if verify_checksum else h.checksum
     if crc != h.checksum:
         raise ModelLoadError(f"checksum mismatch: file is corrupted (stored 0x{h.checksum:08x}, computed 0x{crc:08x})")
     if h.flags:

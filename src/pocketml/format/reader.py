@@ -8,6 +8,7 @@ content raises pocketml.errors.ModelLoadError.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from typing import Union
@@ -21,6 +22,8 @@ from .records import ATTR_KINDS, ATTR_TYPES, ModelRecord, parse_flatbuffer
 
 
 def _load(source) -> bytes:
+    if isinstance(source, mmap.mmap):  # a mapped file is read in place (`pocketml info` on a big file)
+        return source
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     try:
@@ -30,10 +33,12 @@ def _load(source) -> bytes:
         raise ModelLoadError(f"cannot read model file {os.fspath(source)!r}: {e.strerror or e}") from e
 
 
-def read_records(source) -> tuple:
-    """-> (FileHeader, ModelRecord, weights memoryview), header and checksum verified."""
+def read_records(source, verify_checksum: bool = True) -> tuple:
+    """-> (FileHeader, ModelRecord, weights memoryview), header and checksum verified. An mmap
+    source is not copied: release the weights view before closing it. verify_checksum=False
+    skips only the CRC (which reads every byte of the weights)."""
     data = _load(source)
-    header: FileHeader = verify_header(data)
+    header: FileHeader = verify_header(data, verify_checksum)
     graph = data[header.graph_offset:header.graph_offset + header.graph_size]
     try:
         record = parse_flatbuffer(graph)
