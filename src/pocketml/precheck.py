@@ -48,9 +48,10 @@ def file_sha256(path) -> str:
 def check_input_shapes(input_shapes: dict, declared: dict) -> None:
     """input_shapes {name: dims} against declared {name: shape}: known names, positive
     integer dims, the declared rank."""
-    listing = ", ".join(f"{n} {list(s)}" for n, s in declared.items()) or "none"
     unknown = sorted(set(input_shapes) - set(declared))
     if unknown:
+        listing = ", ".join(f"{n} {list(s) if s is not None else '(shape not declared)'}"
+                            for n, s in declared.items()) or "none"
         raise InputShapeError(f"input_shapes names {unknown}, which are not inputs of the model; its inputs: {listing}")
     for name, dims in input_shapes.items():
         dims = list(dims)
