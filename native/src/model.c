@@ -44,6 +44,10 @@ uint32_t pml_file_checksum(const uint8_t *buf, size_t size) {
 }
 
 pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_header *h) {
+    return pml_file_verify_header_crc(buf, size, pml_file_checksum(buf, size), h);
+}
+
+pml_status pml_file_verify_header_crc(const uint8_t *buf, size_t size, uint32_t crc, pml_file_header *h) {
     if (size >= 8 && memcmp(buf, PML_MAGIC, 8) != 0)
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "not a .pml file: magic bytes are %02x %02x %02x %02x %02x %02x %02x %02x, expected "
@@ -78,7 +82,6 @@ pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_head
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "file has %zu bytes but its header says %llu (trailing bytes or a corrupted header)",
                              size, (unsigned long long)h->file_size);
-    uint32_t crc = pml_file_checksum(buf, size);
     if (crc != h->checksum)
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "checksum mismatch: file is corrupted (stored 0x%08x, computed 0x%08x)", h->checksum,
@@ -111,6 +114,29 @@ pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_head
 
 /* ---- loading --------------------------------------------------------------------------- */
 
+/* pml_file_checksum of a source, chunk by chunk: a mapped file's chunks leave the resident
+ * set once summed, so verifying a large model does not make all of it resident at once
+ * (what the decoder and the sessions read is faulted back in; the rest stays on disk). */
+#define PML_CHECKSUM_CHUNK ((size_t)4 << 20)
+static uint32_t checksum_source(const pml_model_source *src) {
+    const uint8_t *buf = src->bytes;
+    size_t size = src->size;
+    uint32_t crc = pml_crc32(0, buf, size < PML_CHECKSUM_OFFSET ? size : PML_CHECKSUM_OFFSET);
+    for (size_t off = PML_HEADER_SIZE; off < size; off += PML_CHECKSUM_CHUNK) {
+        size_t n = size - off < PML_CHECKSUM_CHUNK ? size - off : PML_CHECKSUM_CHUNK;
+        crc = pml_crc32(crc, buf + off, n);
+        pml_source_drop_pages(src, buf + off, n);
+    }
+    return crc;
+}
+
+void pml_model_drop_packed_inputs(const pml_model *m, const pml_node *n) {
+    for (int k = 0; k < n->n_inputs; k++) {
+        const pml_tensor *t = n->inputs[k] >= 0 ? &m->tensors[n->inputs[k]] : NULL;
+        if (t && t->is_const && t->data) pml_source_drop_pages(&m->source, t->data, t->nbytes);
+    }
+}
+
 /* Takes ownership of src (released here on failure, by pml_model_destroy otherwise). */
 static pml_status load_source(pml_model_source *src, pml_model **out) {
     pml_model *m = calloc(1, sizeof *m);
@@ -121,7 +147,7 @@ static pml_status load_source(pml_model_source *src, pml_model **out) {
     m->source = *src;
     m->file = src->bytes;
     m->file_size = src->size;
-    pml_status s = pml_file_verify_header(m->file, m->file_size, &m->header);
+    pml_status s = pml_file_verify_header_crc(m->file, m->file_size, checksum_source(src), &m->header);
     if (s == PML_OK) {
         m->weights = m->file + m->header.weights_offset;
         m->copy_budget = (size_t)m->header.graph_size * 2 + 65536;

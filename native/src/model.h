@@ -82,6 +82,8 @@ uint32_t pml_file_checksum(const uint8_t *buf, size_t size);
 
 /* Decode and check the header against the real size, then the checksum. */
 pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_header *header);
+/* The same with the checksum already computed (crc: pml_file_checksum of the bytes). */
+pml_status pml_file_verify_header_crc(const uint8_t *buf, size_t size, uint32_t crc, pml_file_header *header);
 
 /* Loaders behind the public API (arguments already validated by api.c). */
 pml_status pml_model_open_file(const char *path, pml_model **out);
@@ -96,6 +98,12 @@ pml_status pml_source_open_file(const char *path, int allow_map, pml_model_sourc
 pml_status pml_source_copy(const void *data, size_t size, pml_model_source *out);
 pml_status pml_source_borrow(const void *data, size_t size, pml_model_source *out);
 void pml_source_release(pml_model_source *src);
+/* Drops the whole pages of [p, p+n) of a mapped source from the resident set (no-op for other
+ * sources); they are read back from the file if used again. */
+void pml_source_drop_pages(const pml_model_source *src, const void *p, size_t n);
+/* After a session packed node n's constant inputs into its own layout: their mapped pages
+ * leave the resident set (a model whose file is not mapped, or a subgraph view: no-op). */
+void pml_model_drop_packed_inputs(const pml_model *m, const pml_node *n);
 
 /* Op name for a code ("?" for unknown codes). */
 const char *pml_op_name(int op);

@@ -143,6 +143,20 @@ pml_status pml_source_open_file(const char *path, int allow_map, pml_model_sourc
     return s;
 }
 
+/* Resident-set control for mapped files: clean pages of a read-only private map can be
+ * dropped from this process at any time (MADV_DONTNEED) and are faulted back, identical,
+ * from the page cache or the file when read again. Only whole pages inside [p, p+n). */
+void pml_source_drop_pages(const pml_model_source *src, const void *p, size_t n) {
+#ifdef PML_HAVE_MMAP
+    if (src->kind != PML_SOURCE_MAPPED || !n) return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#else
+    (void)src, (void)p, (void)n;
+#endif
+}
+
 void pml_source_release(pml_model_source *src) {
     if (src->kind == PML_SOURCE_HEAP) free((void *)src->bytes);
 #ifdef PML_HAVE_MMAP

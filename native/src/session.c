@@ -234,6 +234,8 @@ static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_
             return st;
         }
         s->packed_size += ctx->packed_size;
+        /* the node reads its packed copy now: the constants' mapped pages need not stay resident */
+        if (ctx->packed) pml_model_drop_packed_inputs(m, ctx->node);
     }
     pml_status vs = build_children(s); /* control flow's subgraphs */
     if (vs == PML_OK) vs = pml_session_state_create(s); /* Variables' memory (session_state.c) */
