@@ -121,11 +121,15 @@ pml_status pml_file_verify_header_crc(const uint8_t *buf, size_t size, uint32_t 
 static uint32_t checksum_source(const pml_model_source *src) {
     const uint8_t *buf = src->bytes;
     size_t size = src->size;
+    /* only weights are dropped: the graph section (decoded next, its strings used in place)
+     * stays. The header is not verified yet, so its weights_offset is only a hint here. */
+    uint64_t weights = size >= PML_HEADER_SIZE ? rd64(buf + 40) : size;
     uint32_t crc = pml_crc32(0, buf, size < PML_CHECKSUM_OFFSET ? size : PML_CHECKSUM_OFFSET);
     for (size_t off = PML_HEADER_SIZE; off < size; off += PML_CHECKSUM_CHUNK) {
         size_t n = size - off < PML_CHECKSUM_CHUNK ? size - off : PML_CHECKSUM_CHUNK;
         crc = pml_crc32(crc, buf + off, n);
-        pml_source_drop_pages(src, buf + off, n);
+        if (off >= weights) pml_source_drop_pages(src, buf + off, n);
+        else if (off + n > weights) pml_source_drop_pages(src, buf + weights, off + n - (size_t)weights);
     }
     return crc;
 }

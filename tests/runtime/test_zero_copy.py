@@ -3,6 +3,9 @@ Model.load's), outputs copied into preallocated arrays (Session.run(outputs=...)
 cancelled from another thread, the model's metadata as the C runtime reads it."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -99,3 +102,53 @@ def test_cancel_a_long_loop_from_another_thread():
     timer.join()
     assert time.perf_counter() - t0 < 30
     assert s.run({"x": x, "steps": np.array(4, np.int64)})["accs"].shape == (4, 3)
+
+
+RSS_CHILD = r"""
+import sys
+import numpy as np
+from pocketml.runtime import LoadedModel, Session
+
+def rss():
+    return next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmRSS:"))
+
+base = rss()
+m = LoadedModel(sys.argv[1])
+loaded = rss() - base
+s = Session(m)  # plans a 128 MiB arena (x and y)
+x = np.ones(s.inputs[0].shape, np.float32)
+y = s.run({"x": x})["y"]
+assert float(y[0, 0]) == 3.0 and float(y[0, -1]) == 3.0
+del x, y
+print(loaded, rss() - base)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc (Linux)")
+def test_mapped_weights_are_not_resident_until_read(tmp_path):
+    """A 64 MiB constant: after loading (which checksums every byte) it is not resident when
+    the file is mapped; running reads it back in; a private copy keeps it resident."""
+    from pocketml import ir
+    from pocketml.shape_inference import infer_shapes
+
+    n = 16 * 2**20  # float32: 64 MiB
+    g = ir.Graph("big_add")
+    g.add_value("x", "float32", (1, n))
+    g.inputs = ["x"]
+    g.add_value("w", const=np.full((1, n), 2.0, np.float32))
+    g.add_node("Add", ["x", "w"], ["y"], name="add")
+    g.outputs = ["y"]
+    infer_shapes(g)
+    path = tmp_path / "big.pml"
+    path.write_bytes(write_pml(g))
+    mib = 2**20
+    results = {}
+    for label, env in (("mapped", {}), ("copied", {"POCKETML_NO_MMAP": "1"})):
+        proc = subprocess.run([sys.executable, "-c", RSS_CHILD, str(path)], capture_output=True, text=True,
+                              env={**os.environ, **env}, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        results[label] = [int(v) / mib for v in proc.stdout.split()]
+    assert results["mapped"][0] < 16, results    # verified, then dropped from the resident set
+    assert results["copied"][0] > 60, results    # the private copy stays
+    # the run read the weights back: arena (128 MiB) + weights (64 MiB) in both cases
+    assert abs(results["mapped"][1] - results["copied"][1]) < 16, results
