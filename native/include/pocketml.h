@@ -24,6 +24,8 @@
  *     pml_tensor_info in;
  *     pml_session_input_info(session, 0, &in);          // name, dtype, shape
  *     pml_session_set_input(session, 0, pixels, nbytes); // copied into the arena
+ *     // or, without the copy: void *slot; size_t n;
+ *     //   pml_session_input_buffer(session, 0, &slot, &n); then write n bytes to slot
  *     if (pml_session_run(session) != PML_OK) { ... }
  *
  *     const void *out; size_t out_bytes; pml_tensor_info oi;
