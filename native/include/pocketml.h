@@ -24,6 +24,8 @@
  *     pml_tensor_info in;
  *     pml_session_input_info(session, 0, &in);          // name, dtype, shape
  *     pml_session_set_input(session, 0, pixels, nbytes); // copied into the arena
+ *     // or, without the copy: void *slot; size_t n;
+ *     //   pml_session_input_buffer(session, 0, &slot, &n); then write n bytes to slot
  *     if (pml_session_run(session) != PML_OK) { ... }
  *
  *     const void *out; size_t out_bytes; pml_tensor_info oi;
@@ -58,7 +60,12 @@
  * failing call in that thread.
  *
  * Thread safety: a model may be shared by several sessions; one session must
- * be used by one thread at a time (it owns a thread pool of its own).
+ * be used by one thread at a time (it owns a thread pool of its own), except
+ * pml_session_cancel, which any thread may call while the session runs.
+ *
+ * Zero-copy: pml_model_load_file maps the file and uses its weights in place;
+ * pml_session_input_buffer gives an input's slot in the arena to write into, and
+ * pml_session_output_data the outputs' bytes to read in place.
  */
 #ifndef POCKETML_H
 #define POCKETML_H
@@ -76,6 +83,14 @@ extern "C" {
 #define PML_API __attribute__((visibility("default")))
 #endif
 
+/* Version of this header and library (the Python package's version; tests check they match
+ * pyproject.toml and pml_version()). Compare PML_VERSION_NUMBER to require a minimum version. */
+#define PML_VERSION_MAJOR 0
+#define PML_VERSION_MINOR 1
+#define PML_VERSION_PATCH 0
+#define PML_VERSION_STRING "0.1.0"
+#define PML_VERSION_NUMBER (PML_VERSION_MAJOR * 10000 + PML_VERSION_MINOR * 100 + PML_VERSION_PATCH)
+
 #define PML_MAX_RANK 8
 
 typedef enum pml_status {
@@ -89,7 +104,8 @@ typedef enum pml_status {
     PML_ERR_NOT_FOUND = 7,        /* no input/output of that name */
     PML_ERR_OUT_OF_MEMORY = 8,
     PML_ERR_RUNTIME = 9,          /* data-dependent failure while running (e.g. index out of range) */
-    PML_ERR_INTERNAL = 10
+    PML_ERR_INTERNAL = 10,
+    PML_ERR_CANCELLED = 11        /* the run was stopped by pml_session_cancel */
 } pml_status;
 
 /* BEGIN GENERATED: dtypes (`python -m pocketml.ops.codegen`; do not edit inside) */
@@ -145,11 +161,36 @@ PML_API uint32_t pml_format_version(void);
 PML_API const char *pml_last_error(void);
 PML_API const char *pml_status_string(pml_status status);
 
-/* Load and fully verify a model. The buffer variant copies the bytes, so the
- * caller may free its buffer as soon as the call returns. */
+/* Load and fully verify a model (header, checksum over every byte, graph).
+ *
+ * pml_model_load_file maps a regular file read-only (mmap) and uses the mapped pages in
+ * place: constants point into the mapping, so the weights are resident once (in the page
+ * cache, shared with other processes mapping the same file) and are never copied. The file
+ * must therefore stay unchanged while the model is loaded: replace a model file by writing
+ * a new file and renaming it over the old one, never by rewriting it in place (truncating a
+ * mapped file makes later reads of it fault). Pipes and other files that cannot be mapped,
+ * and every file when the environment variable POCKETML_NO_MMAP=1 is set, are read into a
+ * private copy instead. The map is released by pml_model_free.
+ *
+ * pml_model_load_buffer copies the bytes, so the caller may free its buffer as soon as the
+ * call returns.
+ *
+ * pml_model_load_buffer_in_place uses the caller's buffer in place, without a copy (e.g. a
+ * model linked into the program or in flash): the buffer must be 64-byte aligned
+ * (weights are aligned relative to the file start; else PML_ERR_INVALID_ARGUMENT) and
+ * must stay alive and unchanged until pml_model_free of this model returns. */
 PML_API pml_status pml_model_load_file(const char *path, pml_model **out_model);
 PML_API pml_status pml_model_load_buffer(const void *data, size_t size, pml_model **out_model);
+PML_API pml_status pml_model_load_buffer_in_place(const void *data, size_t size, pml_model **out_model);
 PML_API void pml_model_free(pml_model *model);
+
+/* Metadata of the model: string key/value pairs the converter wrote (producer, source
+ * file, "tflite.signature", ...). Index in [0, count); strings are owned by the model.
+ * key/value return NULL for an index out of range; lookup returns NULL for a missing key. */
+PML_API int pml_model_metadata_count(const pml_model *model);
+PML_API const char *pml_model_metadata_key(const pml_model *model, int index);
+PML_API const char *pml_model_metadata_value(const pml_model *model, int index);
+PML_API const char *pml_model_metadata_lookup(const pml_model *model, const char *key);
 
 /* How many times this model's weights have been read from file/buffer (1 after
  * load). Sessions and re-plans never re-read them. */
@@ -205,9 +246,24 @@ PML_API size_t pml_session_state_bytes(const pml_session *session);
  * consumer has run), so set every input before each run: first the inputs
  * that fix shapes (pml_session_input_fixes_shapes), then the others. */
 PML_API pml_status pml_session_set_input(pml_session *session, int index, const void *data, size_t nbytes);
+/* Write an input in place instead of copying it: *data points at input `index`'s bytes in
+ * the arena (*nbytes of them, the input's byte size for the current shapes). Call it after
+ * any pml_session_set_input_shape (it plans for the new shapes if needed); it counts as
+ * setting the input, so write all *nbytes bytes before the next run. The pointer stays valid
+ * until the input shapes change or the session is freed, but a run consumes its inputs: get
+ * the buffer (the same pointer) and write it again before every run. Inputs that fix shapes
+ * (pml_session_input_fixes_shapes) have no arena slot: PML_ERR_UNSUPPORTED, use set_input. */
+PML_API pml_status pml_session_input_buffer(pml_session *session, int index, void **data, size_t *nbytes);
 /* Run the whole graph. All inputs must have been set. No allocation. */
 PML_API pml_status pml_session_run(pml_session *session);
-/* Pointer to an output inside the session (valid until the next run or free). */
+/* Ask a running pml_session_run to stop: safe to call from any thread while the session
+ * runs on another. The run checks the request before every node, and before each iteration
+ * of a loop (Loop/While run their bodies through the same check), and returns
+ * PML_ERR_CANCELLED; its outputs are then unavailable. pml_session_run clears the request
+ * when it starts, so a cancel before a run begins does not stop that run. */
+PML_API pml_status pml_session_cancel(pml_session *session);
+/* Pointer to an output inside the session's arena, read in place without a copy (valid
+ * until the next run, a change of input shapes, or free). */
 PML_API pml_status pml_session_output_data(const pml_session *session, int index, const void **data,
                                            size_t *nbytes);
 

@@ -13,8 +13,6 @@
 #include "session.h"
 #include "session_state.h"
 
-#define PML_VERSION_STRING "0.1.0"
-
 static pml_status null_arg(const char *fn, const char *arg) {
     return pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, arg);
 }
@@ -38,7 +36,47 @@ pml_status pml_model_load_buffer(const void *data, size_t size, pml_model **out_
     return pml_model_open_buffer(data, size, out_model);
 }
 
+pml_status pml_model_load_buffer_in_place(const void *data, size_t size, pml_model **out_model) {
+    if (!out_model) return null_arg(__func__, "out_model");
+    *out_model = NULL;
+    if (!data) return null_arg(__func__, "data");
+    return pml_model_open_buffer_in_place(data, size, out_model);
+}
+
 void pml_model_free(pml_model *model) { pml_model_destroy(model); }
+
+int pml_model_metadata_count(const pml_model *model) {
+    if (!model) return null_arg(__func__, "model"), 0;
+    return model->n_metadata;
+}
+
+static const pml_metadata_entry *metadata_entry(const pml_model *m, int index, const char *fn) {
+    if (!m) return null_arg(fn, "model"), NULL;
+    if (index < 0 || index >= m->n_metadata) {
+        pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: metadata index %d is out of range (the model has %d entries)",
+                      fn, index, m->n_metadata);
+        return NULL;
+    }
+    return &m->metadata[index];
+}
+
+const char *pml_model_metadata_key(const pml_model *model, int index) {
+    const pml_metadata_entry *e = metadata_entry(model, index, __func__);
+    return e ? e->key : NULL;
+}
+
+const char *pml_model_metadata_value(const pml_model *model, int index) {
+    const pml_metadata_entry *e = metadata_entry(model, index, __func__);
+    return e ? e->value : NULL;
+}
+
+const char *pml_model_metadata_lookup(const pml_model *model, const char *key) {
+    if (!model) return null_arg(__func__, "model"), NULL;
+    if (!key) return null_arg(__func__, "key"), NULL;
+    for (int i = 0; i < model->n_metadata; i++)
+        if (strcmp(model->metadata[i].key, key) == 0) return model->metadata[i].value;
+    return NULL;
+}
 
 int pml_model_weight_loads(const pml_model *model) {
     if (!model) {
@@ -205,9 +243,25 @@ pml_status pml_session_set_input(pml_session *session, int index, const void *da
     return pml_session_copy_input(session, index, data, nbytes);
 }
 
+pml_status pml_session_input_buffer(pml_session *session, int index, void **data, size_t *nbytes) {
+    if (!data) return null_arg(__func__, "data");
+    if (!nbytes) return null_arg(__func__, "nbytes");
+    *data = NULL;
+    *nbytes = 0;
+    if (!io_tensor(session, index, 0, __func__)) return PML_ERR_INVALID_ARGUMENT;
+    return pml_session_input_slot(session, index, data, nbytes);
+}
+
 pml_status pml_session_run(pml_session *session) {
     if (!session) return null_arg(__func__, "session");
+    pml_session_clear_cancel(session);
     return pml_session_execute(session);
+}
+
+pml_status pml_session_cancel(pml_session *session) {
+    if (!session) return null_arg(__func__, "session");
+    pml_session_request_cancel(session);
+    return PML_OK;
 }
 
 pml_status pml_session_output_data(const pml_session *session, int index, const void **data, size_t *nbytes) {

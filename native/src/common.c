@@ -53,6 +53,7 @@ const char *pml_status_string(pml_status status) {
     case PML_ERR_OUT_OF_MEMORY: return "out of memory";
     case PML_ERR_RUNTIME: return "runtime error";
     case PML_ERR_INTERNAL: return "internal error";
+    case PML_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

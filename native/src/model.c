@@ -14,20 +14,16 @@
  * Structural checks come before op availability so a malformed file is
  * reported as malformed even by a build missing some kernels.
  *
- * Files are read into a 64-aligned heap buffer rather than memory-mapped:
- * the checksum reads every byte anyway, so mmap would save no I/O, and a
- * private copy cannot change under us after verification (a mapped file
- * could be truncated or rewritten by another process).
+ * Files are memory-mapped read-only and used in place (model_source.c: a heap
+ * copy only where mapping is impossible): the checksum reads every byte once,
+ * and then the weights live in the page cache once instead of also in a private
+ * copy. The price is that a loaded model's file must not be rewritten in place.
  */
 #include "model.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "crc32.h"
 #include "model_load.h"
@@ -48,6 +44,10 @@ uint32_t pml_file_checksum(const uint8_t *buf, size_t size) {
 }
 
 pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_header *h) {
+    return pml_file_verify_header_crc(buf, size, pml_file_checksum(buf, size), h);
+}
+
+pml_status pml_file_verify_header_crc(const uint8_t *buf, size_t size, uint32_t crc, pml_file_header *h) {
     if (size >= 8 && memcmp(buf, PML_MAGIC, 8) != 0)
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "not a .pml file: magic bytes are %02x %02x %02x %02x %02x %02x %02x %02x, expected "
@@ -82,7 +82,6 @@ pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_head
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "file has %zu bytes but its header says %llu (trailing bytes or a corrupted header)",
                              size, (unsigned long long)h->file_size);
-    uint32_t crc = pml_file_checksum(buf, size);
     if (crc != h->checksum)
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "checksum mismatch: file is corrupted (stored 0x%08x, computed 0x%08x)", h->checksum,
@@ -115,18 +114,46 @@ pml_status pml_file_verify_header(const uint8_t *buf, size_t size, pml_file_head
 
 /* ---- loading --------------------------------------------------------------------------- */
 
-/* Takes ownership of file (64-aligned, size bytes). */
-static pml_status load_owned(uint8_t *file, size_t size, pml_model **out) {
+/* pml_file_checksum of a source, chunk by chunk: a mapped file's chunks leave the resident
+ * set once summed, so verifying a large model does not make all of it resident at once
+ * (what the decoder and the sessions read is faulted back in; the rest stays on disk). */
+#define PML_CHECKSUM_CHUNK ((size_t)4 << 20)
+static uint32_t checksum_source(const pml_model_source *src) {
+    const uint8_t *buf = src->bytes;
+    size_t size = src->size;
+    /* only weights are dropped: the graph section (decoded next, its strings used in place)
+     * stays. The header is not verified yet, so its weights_offset is only a hint here. */
+    uint64_t weights = size >= PML_HEADER_SIZE ? rd64(buf + 40) : size;
+    uint32_t crc = pml_crc32(0, buf, size < PML_CHECKSUM_OFFSET ? size : PML_CHECKSUM_OFFSET);
+    for (size_t off = PML_HEADER_SIZE; off < size; off += PML_CHECKSUM_CHUNK) {
+        size_t n = size - off < PML_CHECKSUM_CHUNK ? size - off : PML_CHECKSUM_CHUNK;
+        crc = pml_crc32(crc, buf + off, n);
+        if (off >= weights) pml_source_drop_pages(src, buf + off, n);
+        else if (off + n > weights) pml_source_drop_pages(src, buf + weights, off + n - (size_t)weights);
+    }
+    return crc;
+}
+
+void pml_model_drop_packed_inputs(const pml_model *m, const pml_node *n) {
+    for (int k = 0; k < n->n_inputs; k++) {
+        const pml_tensor *t = n->inputs[k] >= 0 ? &m->tensors[n->inputs[k]] : NULL;
+        if (t && t->is_const && t->data) pml_source_drop_pages(&m->source, t->data, t->nbytes);
+    }
+}
+
+/* Takes ownership of src (released here on failure, by pml_model_destroy otherwise). */
+static pml_status load_source(pml_model_source *src, pml_model **out) {
     pml_model *m = calloc(1, sizeof *m);
     if (!m) {
-        free(file);
+        pml_source_release(src);
         return pml_model_oom("model");
     }
-    m->file = file;
-    m->file_size = size;
-    pml_status s = pml_file_verify_header(file, size, &m->header);
+    m->source = *src;
+    m->file = src->bytes;
+    m->file_size = src->size;
+    pml_status s = pml_file_verify_header_crc(m->file, m->file_size, checksum_source(src), &m->header);
     if (s == PML_OK) {
-        m->weights = file + m->header.weights_offset;
+        m->weights = m->file + m->header.weights_offset;
         m->copy_budget = (size_t)m->header.graph_size * 2 + 65536;
         s = pml_model_decode_graph(m);
     }
@@ -139,63 +166,34 @@ static pml_status load_owned(uint8_t *file, size_t size, pml_model **out) {
     return PML_OK;
 }
 
-static uint8_t *alloc_file_buffer(size_t size) {
-    void *p = NULL;
-    /* not zeroed: every byte is overwritten by the copy/read */
-    if (posix_memalign(&p, PML_ALIGN, size ? size : PML_ALIGN) != 0) return NULL;
-    return p;
+pml_status pml_model_open_buffer(const void *data, size_t size, pml_model **out) {
+    pml_model_source src;
+    pml_status s = pml_source_copy(data, size, &src);
+    return s == PML_OK ? load_source(&src, out) : s;
 }
 
-pml_status pml_model_open_buffer(const void *data, size_t size, pml_model **out) {
-    uint8_t *file = alloc_file_buffer(size);
-    if (!file) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory copying a %zu-byte model buffer", size);
-    if (size) memcpy(file, data, size);
-    return load_owned(file, size, out);
+pml_status pml_model_open_buffer_in_place(const void *data, size_t size, pml_model **out) {
+    pml_model_source src;
+    pml_status s = pml_source_borrow(data, size, &src);
+    return s == PML_OK ? load_source(&src, out) : s;
+}
+
+/* POCKETML_NO_MMAP=1 reads files into a heap copy instead of mapping them (for file
+ * systems where a map is unwelcome, and to measure the difference). */
+static int mapping_allowed(void) {
+    const char *v = getenv("POCKETML_NO_MMAP");
+    return !(v && *v && strcmp(v, "0") != 0);
 }
 
 pml_status pml_model_open_file(const char *path, pml_model **out) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pml_set_error(PML_ERR_IO, "cannot open model file '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int err = errno;
-        close(fd);
-        return pml_set_error(PML_ERR_IO, "cannot read model file '%s': %s", path, strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return pml_set_error(PML_ERR_IO, "cannot read model file '%s': not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2) {
-        close(fd);
-        return pml_set_error(PML_ERR_IO, "model file '%s' is too large (%lld bytes)", path, (long long)st.st_size);
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *file = alloc_file_buffer(size);
-    if (!file) {
-        close(fd);
-        return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory reading the %zu-byte model file '%s'", size, path);
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = read(fd, file + got, size - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            int err = errno;
-            close(fd);
-            free(file);
-            return pml_set_error(PML_ERR_IO, "error reading model file '%s': %s", path, strerror(err));
-        }
-        if (r == 0) break; /* shrank while reading: the header check reports the truncation */
-        got += (size_t)r;
-    }
-    close(fd);
-    return load_owned(file, got, out);
+    pml_model_source src;
+    pml_status s = pml_source_open_file(path, mapping_allowed(), &src);
+    return s == PML_OK ? load_source(&src, out) : s;
 }
 
 void pml_model_destroy(pml_model *m) {
     if (!m) return;
     pml_model_pool_free(m);
-    free(m->file);
+    pml_source_release(&m->source);
     free(m);
 }

@@ -76,7 +76,7 @@ static pml_status session_kernel_config(const pml_cpu *cpu, const char *isa, int
 }
 
 static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_kernel_config *config, int cache,
-                              pml_threadpool *pool, int64_t loop_limit, pml_session **out);
+                              pml_threadpool *pool, int64_t loop_limit, atomic_int *cancel, pml_session **out);
 
 pml_status pml_session_build(const pml_model *m, const pml_session_options *options, pml_session **out) {
     static const pml_session_options defaults = {.num_threads = 1, .plan_cache_size = PML_DEFAULT_PLAN_CACHE};
@@ -98,7 +98,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     if (threads > 1 && !pool)
         return pml_set_error(PML_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", threads);
     int64_t loop_limit = options->max_loop_iterations > 0 ? options->max_loop_iterations : PML_DEFAULT_LOOP_LIMIT;
-    pml_status st = session_new(m, &cpu, config, cache, pool, loop_limit, out);
+    pml_status st = session_new(m, &cpu, config, cache, pool, loop_limit, NULL, out);
     if (st != PML_OK) {
         pml_threadpool_destroy(pool);
         return st;
@@ -108,7 +108,8 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
 }
 
 /* Child sessions for every graph attribute of control-flow nodes: same kernels, plan cache
- * size and loop limit, on the parent's thread pool (a child runs inside its parent's node). */
+ * size and loop limit, on the parent's thread pool (a child runs inside its parent's node),
+ * checking the root session's cancel flag (so a cancel stops a loop between iterations). */
 static pml_status build_children(pml_session *s) {
     const pml_model *m = s->model;
     for (int i = 0; i < m->n_nodes; i++) {
@@ -124,7 +125,7 @@ static pml_status build_children(pml_session *s) {
             if (n->attrs[k].type != PML_ATTR_GRAPH) continue;
             pml_session *child;
             pml_status st = session_new(n->attrs[k].graph, &s->cpu, s->config, s->plan_cap, s->pool, s->loop_limit,
-                                        &child);
+                                        s->cancel, &child);
             if (st != PML_OK) {
                 char msg[1024];
                 snprintf(msg, sizeof msg, "%s", pml_last_error());
@@ -147,11 +148,14 @@ static void destroy_children(pml_session *s) {
 }
 
 /* A session for graph m with the given kernels and thread pool (borrowed: the caller sets
- * owns_pool). pml_session_build for a model; build_children for a subgraph. */
+ * owns_pool). pml_session_build for a model; build_children for a subgraph, which passes
+ * its root's cancel flag (NULL: the session's own). */
 static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_kernel_config *config, int cache,
-                              pml_threadpool *pool, int64_t loop_limit, pml_session **out) {
+                              pml_threadpool *pool, int64_t loop_limit, atomic_int *cancel, pml_session **out) {
     pml_session *s = calloc(1, sizeof *s);
     if (!s) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");
+    atomic_init(&s->cancel_flag, 0);
+    s->cancel = cancel ? cancel : &s->cancel_flag;
     s->model = m;
     s->plan_cap = cache;
     s->cpu = *cpu;
@@ -230,6 +234,8 @@ static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_
             return st;
         }
         s->packed_size += ctx->packed_size;
+        /* the node reads its packed copy now: the constants' mapped pages need not stay resident */
+        if (ctx->packed) pml_model_drop_packed_inputs(m, ctx->node);
     }
     pml_status vs = build_children(s); /* control flow's subgraphs */
     if (vs == PML_OK) vs = pml_session_state_create(s); /* Variables' memory (session_state.c) */
@@ -356,12 +362,48 @@ pml_status pml_session_copy_input(pml_session *s, int index, const void *data, s
     return PML_OK;
 }
 
+/* The arena slot of a (non plan-time) input for the current shapes. */
+pml_status pml_session_input_slot(pml_session *s, int index, void **data, size_t *nbytes) {
+    pml_tensor *t = &s->tensors[s->model->inputs[index]];
+    if (s->plan_input[index])
+        return pml_set_error(PML_ERR_UNSUPPORTED, "input '%s' fixes output shapes (its value is read while "
+                             "planning), so it has no arena buffer: set it with pml_session_set_input", t->name);
+    if (s->shape_dirty) {
+        pml_status st = pml_session_ensure_plan(s);
+        if (st != PML_OK) return st;
+    }
+    *data = t->data;
+    *nbytes = t->nbytes;
+    s->input_set[index] = 1;
+    return PML_OK;
+}
+
+/* ---- cancellation ------------------------------------------------------------------
+ * One atomic flag per model session, shared by its child sessions (control flow's
+ * subgraphs): another thread sets it, the node loops read it before every node
+ * (a relaxed load: a few cycles next to any kernel), and a child's run checks it on entry,
+ * so a Loop or While stops between iterations even when its body is empty. */
+
+void pml_session_request_cancel(pml_session *s) { atomic_store(s->cancel, 1); }
+void pml_session_clear_cancel(pml_session *s) { atomic_store(s->cancel, 0); }
+
+static pml_status cancelled(pml_session *s, int node) {
+    s->outputs_valid = 0;
+    if (node < 0) return pml_set_error(PML_ERR_CANCELLED, "run cancelled (pml_session_cancel)");
+    const pml_node *n = &s->model->nodes[node];
+    return pml_set_error(PML_ERR_CANCELLED, "run cancelled (pml_session_cancel) before node '%s' (%s)", n->name,
+                         s->ctx[node].op_name);
+}
+
+#define PML_CANCEL_REQUESTED(s) atomic_load_explicit((s)->cancel, memory_order_relaxed)
+
 static pml_status run_profiled(pml_session *s, const pml_plan *p);
 static pml_status run_range(pml_session *s, const pml_plan *p);
 
 pml_status pml_session_execute(pml_session *s) {
     const pml_model *m = s->model;
     s->outputs_valid = 0;
+    if (PML_CANCEL_REQUESTED(s)) return cancelled(s, -1);
     if (s->shape_dirty) {
         pml_status st = pml_session_ensure_plan(s); /* a new plan: the inputs must be set again, reported below */
         if (st != PML_OK) return st;
@@ -393,6 +435,7 @@ static pml_status run_range(pml_session *s, const pml_plan *p) {
     if (p->data_dependent_end) pml_session_restore_bounds(s, p);
     for (int i = p->first; i < p->end; i++) {
         if (p->skip[i]) continue;
+        if (PML_CANCEL_REQUESTED(s)) return cancelled(s, i);
         pml_status st = s->defs[i]->run(&s->ctx[i]);
         if (st != PML_OK) return pml_session_node_failed(&s->ctx[i], st, "run");
     }
@@ -414,6 +457,7 @@ static pml_status run_profiled(pml_session *s, const pml_plan *p) {
     uint64_t t0 = now_ns();
     for (int i = p->first; i < p->end; i++) {
         if (p->skip[i]) continue;
+        if (PML_CANCEL_REQUESTED(s)) return cancelled(s, i);
         pml_status st = s->defs[i]->run(&s->ctx[i]);
         uint64_t t1 = now_ns();
         s->profile_ns[i] += t1 - t0;

@@ -15,6 +15,8 @@
 #ifndef PML_SESSION_H
 #define PML_SESSION_H
 
+#include <stdatomic.h>
+
 #include "model.h"
 
 #define PML_DEFAULT_PLAN_CACHE 8
@@ -63,6 +65,8 @@ struct pml_session {
     int64_t loop_limit;         /* iterations of a loop without a trip count (options) */
     uint64_t *profile_ns;       /* per node: run time summed over profiled runs; NULL when profiling is off */
     uint64_t profile_runs;      /* completed runs since profiling was switched on */
+    atomic_int cancel_flag;     /* set by pml_session_cancel from any thread, cleared by pml_session_run */
+    atomic_int *cancel;         /* the flag runs check: &cancel_flag, or a child's root session's flag */
 };
 
 pml_status pml_session_build(const pml_model *model, const pml_session_options *options, pml_session **out);
@@ -74,6 +78,11 @@ pml_status pml_session_set_shape(pml_session *s, int index, int rank, const int6
 void pml_session_requested_shape(const pml_session *s, int index, pml_tensor *out);
 pml_status pml_session_copy_input(pml_session *s, int index, const void *data, size_t nbytes);
 pml_status pml_session_execute(pml_session *s);
+/* Input `index`'s arena bytes for the current shapes (planning first if needed); marks it set. */
+pml_status pml_session_input_slot(pml_session *s, int index, void **data, size_t *nbytes);
+/* Cancellation: request (any thread) and clear (at the start of a root run). */
+void pml_session_request_cancel(pml_session *s);
+void pml_session_clear_cancel(pml_session *s);
 pml_status pml_session_profiling(pml_session *s, int enable);
 
 #endif

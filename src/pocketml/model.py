@@ -85,19 +85,31 @@ class Model:
         return self._bytes
 
     def save(self, path: "str | os.PathLike") -> int:
-        """Write the .pml file; returns its size in bytes."""
-        if self._bytes is None:  # stream the file: the weights are not copied into one image first
-            from .format.writer import save_pml
+        """Write the .pml file; returns its size in bytes. The file is written under a temporary
+        name and renamed over ``path``: a model loaded from ``path`` (whose constants are views
+        of the mapped file) keeps reading the old file, never a half-written one."""
+        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+        try:
+            if self._bytes is None:  # stream the file: the weights are not copied into one image first
+                from .format.writer import save_pml
 
-            with paused_gc():
-                return save_pml(self.graph, path, metadata=self.metadata)
-        data = self.to_bytes()
-        with open(path, "wb") as f:
-            f.write(data)
-        return len(data)
+                with paused_gc():
+                    size = save_pml(self.graph, tmp, metadata=self.metadata)
+            else:
+                data = self.to_bytes()
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                size = len(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return size
 
     @classmethod
     def load(cls, path: "str | os.PathLike | bytes") -> "Model":
+        """Read a .pml file (path or bytes). A path is memory-mapped: the constants are
+        read-only views of the file's pages, not copies (copy one before changing it)."""
         from .format import read_pml
 
         graph, metadata = read_pml(path)

@@ -70,6 +70,11 @@ _API = {
     "pml_status_string": (ctypes.c_char_p, [_STATUS]),
     "pml_model_load_file": (_STATUS, [ctypes.c_char_p, ctypes.POINTER(_P)]),
     "pml_model_load_buffer": (_STATUS, [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_P)]),
+    "pml_model_load_buffer_in_place": (_STATUS, [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_P)]),
+    "pml_model_metadata_count": (ctypes.c_int, [_P]),
+    "pml_model_metadata_key": (ctypes.c_char_p, [_P, ctypes.c_int]),
+    "pml_model_metadata_value": (ctypes.c_char_p, [_P, ctypes.c_int]),
+    "pml_model_metadata_lookup": (ctypes.c_char_p, [_P, ctypes.c_char_p]),
     "pml_model_free": (None, [_P]),
     "pml_model_weight_loads": (ctypes.c_int, [_P]),
     "pml_session_options_init": (None, [ctypes.POINTER(_Options)]),
@@ -90,7 +95,10 @@ _API = {
     "pml_session_reset_state": (ctypes.c_int, [_P]),
     "pml_session_state_bytes": (ctypes.c_size_t, [_P]),
     "pml_session_set_input": (_STATUS, [_P, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]),
+    "pml_session_input_buffer": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
+                                          ctypes.POINTER(ctypes.c_size_t)]),
     "pml_session_run": (_STATUS, [_P]),
+    "pml_session_cancel": (_STATUS, [_P]),
     "pml_session_output_data": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p),
                                           ctypes.POINTER(ctypes.c_size_t)]),
     "pml_session_arena_size": (ctypes.c_size_t, [_P]),
@@ -121,6 +129,14 @@ def library_path() -> str:
             return path
     raise RuntimeFailure(f"the pocketml C runtime ({name}) was not found in {candidates}; build it with "
                          "`pip install -e .` or point POCKETML_LIBRARY at it")
+
+
+def native_prefix() -> str:
+    """Directory of the installed C runtime, for embedding it in a C/C++ program:
+    ``include/pocketml.h``, ``lib/libpocketml.so`` and ``lib/libpocketml.a``,
+    ``lib/pkgconfig/pocketml.pc`` and ``lib/cmake/pocketml`` (``find_package(pocketml)``).
+    After ``pip install -e .`` it is the ``pocketml`` directory in site-packages."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(library_path())))
 
 
 def lib() -> ctypes.CDLL:
@@ -179,7 +195,11 @@ class TensorInfo:
 
 
 class LoadedModel:
-    """A model loaded and verified by the C runtime; Sessions may share it."""
+    """A model loaded and verified by the C runtime; Sessions may share it.
+
+    A path is memory-mapped by the C loader and its weights used in place (no copy: the
+    file must not be rewritten while the model is loaded; replace it by renaming a new file
+    over it). Bytes are copied into the C model, so the caller's buffer may change after."""
 
     def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]):
         self._handle = _P()
@@ -201,6 +221,14 @@ class LoadedModel:
     @property
     def weight_loads(self) -> int:
         return lib().pml_model_weight_loads(self._require())
+
+    @property
+    def metadata(self) -> dict:
+        """The model's metadata (key -> value strings), as the C runtime reads it."""
+        handle = self._require()
+        return {lib().pml_model_metadata_key(handle, i).decode("utf-8", "replace"):
+                lib().pml_model_metadata_value(handle, i).decode("utf-8", "replace")
+                for i in range(lib().pml_model_metadata_count(handle))}
 
     def _require(self) -> _P:
         if not self._handle:
@@ -383,10 +411,17 @@ class Session:
         if changed:
             self._out_shapes = None
 
-    def run(self, feeds: dict, output_names: Optional[list] = None) -> dict:
-        """Run the model; returns {output name: array} (copies, owned by the caller)."""
+    def run(self, feeds: dict, output_names: Optional[list] = None, outputs: Optional[dict] = None) -> dict:
+        """Run the model; returns {output name: array} (copies, owned by the caller).
+
+        ``outputs``: preallocated arrays to copy outputs into, {name: array} (onnxruntime's
+        IOBinding use case: no new array per run). Each must be a writeable, C-contiguous
+        array of the output's dtype and of this run's output shape; the result holds these
+        same arrays for their names (and new arrays for other requested outputs). Names in
+        ``outputs`` are returned even when ``output_names`` leaves them out."""
         handle = self._require()
         names = self.output_names if output_names is None else list(output_names)
+        names += [n for n in (outputs or {}) if n not in names]
         bad = [n for n in names if n not in self._output_index]
         if bad:
             raise InputError(f"unknown output(s) {bad}; the model's outputs are: {', '.join(self.output_names)}")
@@ -406,11 +441,17 @@ class Session:
             ptr, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
             _check(lib().pml_session_output_data(handle, i, ctypes.byref(ptr), ctypes.byref(nbytes)),
                    RuntimeFailure, f"cannot read output {name!r}")
-            out = np.empty(self._out_shapes[i], dtype=info.dtype)
+            out = _bound_output(outputs[name], name, info.dtype, self._out_shapes[i]) \
+                if outputs and name in outputs else np.empty(self._out_shapes[i], dtype=info.dtype)
             if nbytes.value:
                 ctypes.memmove(out.ctypes.data, ptr.value, nbytes.value)
             result[name] = out
         return result
+
+    def cancel(self) -> None:
+        """Stop a ``run`` in progress on another thread: it raises RuntimeFailure ("cancelled")
+        before its next node or loop iteration. A run clears the request when it starts."""
+        _check(lib().pml_session_cancel(self._require()), RuntimeFailure, "cannot cancel")
 
     def reset_state(self) -> None:
         """Every variable of the model back to its initial value. A model with state (TFLite
@@ -449,8 +490,20 @@ class Session:
         return f"Session(inputs={self.input_names}, outputs={self.output_names}, {state})"
 
 
+def _bound_output(out: Any, name: str, dtype: np.dtype, shape: tuple) -> np.ndarray:
+    """A caller's preallocated output array, checked before the runtime's bytes are copied into it."""
+    if not isinstance(out, np.ndarray):
+        raise InputError(f"outputs[{name!r}] must be a numpy array, got {type(out).__name__}")
+    if out.dtype != dtype or tuple(out.shape) != tuple(shape):
+        raise InputError(f"outputs[{name!r}] is {out.dtype} {list(out.shape)}; this run's output {name!r} is "
+                         f"{dtype} {list(shape)}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise InputError(f"outputs[{name!r}] must be a writeable C-contiguous array")
+    return out
+
+
 def _shape_str(shape: tuple) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
-__all__ = ["Session", "LoadedModel", "TensorInfo", "library_path", "version"]
+__all__ = ["Session", "LoadedModel", "TensorInfo", "library_path", "native_prefix", "version"]

@@ -21,22 +21,29 @@ from .header import FileHeader, verify_header
 from .records import ATTR_KINDS, ATTR_TYPES, ModelRecord, parse_flatbuffer
 
 
-def _load(source) -> bytes:
-    if isinstance(source, mmap.mmap):  # a mapped file is read in place (`pocketml info` on a big file)
+def _load(source):
+    """The file's bytes: bytes for a buffer, a read-only memory map for a path (like the C
+    loader: the constants of the graph read from it are views of the mapped pages); a mapped
+    file given as such is read in place (`pocketml info` on a big file)."""
+    if isinstance(source, mmap.mmap):
         return source
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
     try:
         with open(os.fspath(source), "rb") as f:
-            return f.read()
+            try:
+                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (ValueError, OSError):  # empty files and pipes cannot be mapped
+                return f.read()
     except OSError as e:
         raise ModelLoadError(f"cannot read model file {os.fspath(source)!r}: {e.strerror or e}") from e
 
 
 def read_records(source, verify_checksum: bool = True) -> tuple:
-    """-> (FileHeader, ModelRecord, weights memoryview), header and checksum verified. An mmap
-    source is not copied: release the weights view before closing it. verify_checksum=False
-    skips only the CRC (which reads every byte of the weights)."""
+    """-> (FileHeader, ModelRecord, weights memoryview), header and checksum verified. For a path
+    (or an mmap source) the weights are a read-only view of the mapped file: release it before
+    closing the map. verify_checksum=False skips only the CRC (which reads every byte of the
+    weights)."""
     data = _load(source)
     header: FileHeader = verify_header(data, verify_checksum)
     graph = data[header.graph_offset:header.graph_offset + header.graph_size]
@@ -85,7 +92,8 @@ def _graph(record: ModelRecord, graph, weights: memoryview, index: int) -> ir.Gr
                 raise ModelLoadError(f"tensor {t.name!r}: buffer {t.buffer} has {b.size} bytes for {dtype} "
                                      f"{list(shape)}")
             const = np.frombuffer(weights[b.offset:b.offset + b.size], dtype=dt).reshape(shape)
-            const = const.astype(ir.np_dtype(dtype), copy=True)
+            if not (weights.readonly and isinstance(weights.obj, mmap.mmap) and dt == ir.np_dtype(dtype)):
+                const = const.astype(ir.np_dtype(dtype), copy=True)  # else: a read-only view of the mapped file
         g.add_value(t.name, dtype, shape, const)
         names.append(t.name)
 
@@ -121,7 +129,8 @@ def _graph(record: ModelRecord, graph, weights: memoryview, index: int) -> ir.Gr
 
 
 def read_pml(source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]) -> tuple:
-    """Read a .pml file (path or bytes) -> (ir.Graph, metadata dict)."""
+    """Read a .pml file (path or bytes) -> (ir.Graph, metadata dict). From a path, the file is
+    memory-mapped and the constants are read-only views of it (no copy of the weights)."""
     _, record, weights = read_records(source)
     return records_to_graph(record, weights), dict(record.metadata)
 
