@@ -65,13 +65,13 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
         dtype, value = "float32", np.zeros(1, np.float32)
     if runtime is not None and ctx.dtype(runtime) != "int64":
         runtime = ctx.emit1("Cast", [runtime], attrs={"to": ir.dtype_code("int64")}, hint="shape")
-    fill = fill_attrs(value, dtype)
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
-        element = fill_scalar(fill["value"], fill.get("value_int"), ir.np_dtype(dtype))
-        ctx.graph.add_value(node.output(0), const=np.broadcast_to(element, tuple(shape)))  # read-only, no copy
+        # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
+        ctx.graph.add_value(node.output(0), const=np.broadcast_to(value[0], tuple(shape)))  # read-only, no copy
         return
+    fill = fill_attrs(value, dtype)
     ctx.emit1("ConstantOfShape", [runtime], node.output(0), {**fill, "value": [fill["value"]],
                                                              "dtype": ir.dtype_code(dtype)})
 
