@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import struct
-import zlib
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from .. import ir, ops
 from ..errors import ConversionError
-from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, pack_header
+from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, crc32, pack_header
 from .records import ATTR_TYPES, AttrRecord, BufferRecord, ModelRecord, NodeRecord, TensorRecord, build_flatbuffer
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -261,9 +260,9 @@ def save_pml(graph: ir.Graph, path: PathLike, metadata: Optional[dict] = None, p
 
     def write(f) -> None:
         f.write(head)
-        crc = zlib.crc32(memoryview(head)[:CHECKSUM_OFFSET])
+        crc = crc32(memoryview(head)[:CHECKSUM_OFFSET])
         for piece in _pieces(graph_bytes, weights_offset, blobs):
-            crc = zlib.crc32(piece, crc)
+            crc = crc32(piece, crc)
             f.write(piece)
         f.seek(CHECKSUM_OFFSET)
         f.write(struct.pack("<I", crc & 0xFFFFFFFF))
