@@ -186,3 +186,16 @@ def test_import_from_path(tmp_path):
     onnx.save(one_node("Relu", {"x": x}), path)
     graph = import_onnx(str(path))
     assert isinstance(graph, ir.Graph) and ops_of(graph) == ["Relu"]
+
+
+def test_import_from_path_with_external_data_and_as_text(tmp_path):
+    """Weights stored beside the file are loaded (the importer walks the tensors for them only
+    when the file names a location), and a text-format file loads by its extension."""
+    x, w = rand(2, 3), rand(3, 4)
+    model = one_node("MatMul", {"x": x}, inits={"w": w})
+    onnx.save(model, tmp_path / "ext.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+              location="ext.weights", size_threshold=0)
+    graph = import_onnx(str(tmp_path / "ext.onnx"))
+    np.testing.assert_array_equal(graph.values["w"].const, w)
+    onnx.save(model, tmp_path / "m.txtpb", format="textproto")
+    np.testing.assert_array_equal(import_onnx(tmp_path / "m.txtpb").values["w"].const, w)
