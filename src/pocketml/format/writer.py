@@ -34,6 +34,15 @@ def _where(node: ir.Node) -> str:
 
 def _encode_attr_value(node: ir.Node, name: str, kind: str, value: Any) -> Any:
     """Check a value against its registry kind; return it in record form."""
+    # the common forms first, answered as the checks below would answer them (plain Python
+    # numbers; bools and numpy scalars take the long way) without building those checks
+    if kind == "int" and type(value) is int and _INT64[0] <= value <= _INT64[1]:
+        return value
+    if kind == "float" and type(value) is float:
+        return value
+    if kind == "ints" and type(value) is list and all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in value):
+        return list(value)
+
     def bad(expected: str) -> ConversionError:
         return ConversionError(f"{_where(node)}: attribute {name!r} must be {expected} (registry kind {kind!r}), "
                                f"got {value!r}")
