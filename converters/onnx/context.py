@@ -14,6 +14,7 @@ constant and names the node, op, opset and input when it is not.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable, Optional
 
 import numpy as np
@@ -408,7 +409,18 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
             and not t.HasField("segment"):
         # what numpy_helper.to_array returns for raw data of a native dtype, minus its dispatch
         return np.frombuffer(t.raw_data, dtype=dtype).reshape(t.dims)
+    field = _TYPED_FIELDS.get(t.data_type)
+    if field is not None and t.data_location != onnx.TensorProto.EXTERNAL and not t.HasField("segment"):
+        data, dims = list(getattr(t, field)), list(t.dims)  # (numpy reads a protobuf container slowly)
+        if len(data) == math.prod(dims):
+            # numpy_helper.to_array's answer for these fields, minus its dispatch (a ConstantOfShape
+            # value, a light model's every weight, comes here); a wrong count goes to it for its error
+            return np.array(data, dtype=dtype).reshape(dims)
     return np.asarray(numpy_helper.to_array(t), order="C").astype(dtype, copy=False)
 
 
 _RAW_LITTLE = np.little_endian  # raw_data is little-endian: elsewhere numpy_helper byte-swaps it
+# the typed fields that hold their dtype's values as they are (int32_data also holds the bits of
+# smaller types, which need numpy_helper's conversion)
+_TYPED_FIELDS = {onnx.TensorProto.FLOAT: "float_data", onnx.TensorProto.INT32: "int32_data",
+                 onnx.TensorProto.INT64: "int64_data"}

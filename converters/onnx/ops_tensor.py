@@ -53,6 +53,14 @@ def constant(ctx: Context, node: OnnxNode) -> None:
     ctx.graph.add_value(node.output(0), const=arr)
 
 
+def _filled(element: np.ndarray, shape: tuple) -> np.ndarray:
+    """np.broadcast_to(element, shape) (read-only, no copy) for a one-element array, made directly:
+    a light model builds every weight so, and broadcast_to's generality was a fifth of that."""
+    out = np.ndarray(shape, element.dtype, buffer=element, strides=(0,) * len(shape))
+    out.flags.writeable = False
+    return out
+
+
 @handler("ConstantOfShape", shape_aware=True)
 def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     shape, runtime = runtime_param(ctx, 0, "shape", required=True)
@@ -65,13 +73,13 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
         dtype, value = "float32", np.zeros(1, np.float32)
     if runtime is not None and ctx.dtype(runtime) != "int64":
         runtime = ctx.emit1("Cast", [runtime], attrs={"to": ir.dtype_code("int64")}, hint="shape")
-    fill = fill_attrs(value, dtype)
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
-        element = fill_scalar(fill["value"], fill.get("value_int"), ir.np_dtype(dtype))
-        ctx.graph.add_value(node.output(0), const=np.broadcast_to(element, tuple(shape)))  # read-only, no copy
+        # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
+        ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))
         return
+    fill = fill_attrs(value, dtype)
     ctx.emit1("ConstantOfShape", [runtime], node.output(0), {**fill, "value": [fill["value"]],
                                                              "dtype": ir.dtype_code(dtype)})
 

@@ -78,7 +78,7 @@ def _convert(path, input_shapes, optimize) -> Model:
         raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx, tflite)")
     _require_known_ranks(graph)
     if optimize:
-        graph = passes.optimize(graph)
+        graph = passes.optimize(graph, shapes_current=fmt == "onnx")  # the ONNX importer infers as it goes
     # importers may leave what the source file says about itself (TFLite signatures, metadata)
     extra = getattr(graph, "source_metadata", None) or {}
     return Model(graph, {"source": source, "source_format": fmt, **digest, "producer": "pocketml", **extra})

@@ -351,7 +351,7 @@ class Graph:
         if const is not None:
             const = np.asarray(const)  # views (transposed, broadcast) stay views: the writer copies them once
             dtype = dtype_name(const.dtype)
-            shape = tuple(int(d) for d in const.shape)
+            shape = const.shape  # a tuple of Python ints already
         v = Value(name, dtype, None if shape is None else tuple(shape), const)
         self.values[name] = v
         return v

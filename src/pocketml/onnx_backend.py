@@ -27,7 +27,7 @@ class PocketMLRep(BackendRep):
         inits = {t.name for t in model.graph.initializer}
         self.input_names = [i.name for i in model.graph.input if i.name not in inits]
         self.output_names = [o.name for o in model.graph.output]
-        self.session = Session(Model(optimize(import_onnx(model))), threads=threads)
+        self.session = Session(Model(optimize(import_onnx(model), shapes_current=True)), threads=threads)
 
     def run(self, inputs: Any, **kwargs: Any) -> tuple:
         if isinstance(inputs, dict):

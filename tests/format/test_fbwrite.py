@@ -160,6 +160,23 @@ def test_same_bytes_as_the_generated_builder(seed):
     assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)
 
 
+def test_same_bytes_for_repeated_attribute_sets(monkeypatch):
+    """Repeated attribute sets are replayed (records._encode_attrs): still the builder's bytes at
+    every alignment (names of every length before them), vtables first written among them or
+    before, -0.0 and 0.0 told apart."""
+    replayed = []
+    real = records.fbwrite.replay
+    monkeypatch.setattr(records.fbwrite, "replay", lambda *a: replayed.append(1) or real(*a))
+    sets = [[AttrRecord("kernel_shape", AttrType.INTS, [3, 3]), AttrRecord("group", AttrType.INT, 1),
+             AttrRecord("alpha", AttrType.FLOAT, 0.5), AttrRecord("mode", AttrType.STRING, "same")],
+            [AttrRecord("scales", AttrType.FLOATS, [0.0, 2.0])], [AttrRecord("scales", AttrType.FLOATS, [-0.0, 2.0])],
+            [AttrRecord("alpha", AttrType.FLOAT, -0.0)], [AttrRecord("alpha", AttrType.FLOAT, 0.0)], []]
+    nodes = [NodeRecord("n" * (k % 11), k % 7, [0] * (k % 3), [1], sets[k % len(sets)]) for k in range(90)]
+    rec = ModelRecord([TensorRecord("x", 1, [1]), TensorRecord("y", 1, [1])], nodes, [0], [1])
+    assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)
+    assert replayed
+
+
 def test_same_bytes_for_an_empty_model():
     rec = ModelRecord([], [], [], [])
     assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)

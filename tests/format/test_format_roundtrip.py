@@ -117,6 +117,20 @@ def test_layout_and_alignment():
     assert not any(data[64 + h.graph_size:h.weights_offset])  # zero padding
 
 
+def test_checksum_crc_is_zlibs():
+    """The file checksum is zlib's CRC-32 (docs/format.md) whichever implementation header.crc32 is
+    (ISA-L's when the "fast" extra is installed), fed bytes, numpy chunks and memoryviews in pieces."""
+    import zlib
+
+    from pocketml.format.header import crc32
+    data = np.random.default_rng(0).integers(0, 256, 3 * CHUNK + 17, dtype=np.uint8)
+    crc = crc32(b"POCKETML")
+    for k in range(0, data.size, 1 << 20):
+        crc = crc32(data[k:k + (1 << 20)], crc)
+    assert crc == zlib.crc32(memoryview(data), zlib.crc32(b"POCKETML"))
+    assert crc32(memoryview(data.tobytes())[5:]) == zlib.crc32(data.tobytes()[5:])
+
+
 @pytest.mark.parametrize("dtype", [d.name for d in dtypes.ALL])
 def test_constant_dtypes(dtype):
     g = ir.Graph()

@@ -261,7 +261,9 @@ def test_tie_moves_transpose_below_activation():
     (("N", 4), (4, "N"), None),
 ])
 def test_reshape_groups(src, dst, expected):
-    assert layout.reshape_groups(src, dst) == expected
+    groups = layout.reshape_groups(src, dst)
+    assert (None if groups is None else [(list(a), list(b)) for a, b in groups]) == expected
+    assert layout.reshape_groups(list(src), list(dst)) is groups  # cached (tuples: nobody can change it)
 
 
 def test_one_dimensional_conv_wrapping_cancels():

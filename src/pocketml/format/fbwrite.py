@@ -124,3 +124,32 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
         _I32.pack_into(buf, head, found - object_offset)
     b.head = head
     return object_offset
+
+
+def recording(b: flatbuffers.Builder, start: int, result: int, tables: list) -> tuple:
+    """What ``replay`` needs to write again the bytes written since ``start`` (the written size
+    then): those bytes, ``result`` (an offset returned for them) and, per table among them (their
+    offsets), where its vtable offset sits and where the vtable is. Only for bytes whose tables
+    all share vtables written before ``start`` (the caller checks that no vtable was added)."""
+    end = len(b.Bytes) - b.head
+    data = bytes(b.Bytes[b.head:b.head + end - start])
+    patches = []
+    for t in tables:
+        at = end - t  # the table's soffset to its vtable, within data
+        patches.append((at, t - start, _I32.unpack_from(data, at)[0] + t))  # (..., vtable's offset)
+    return data, result - start, patches
+
+
+def replay(b: flatbuffers.Builder, data: bytes, result: int, patches: list) -> int:
+    """Write a ``recording`` again: the same bytes the builder would write for the same content at
+    the same alignment (the caller's key holds the written size mod 8), with each table's soffset
+    re-aimed at its vtable from the tables' new place. Returns ``result`` at that place."""
+    start, n = len(b.Bytes) - b.head, len(data)
+    reserve(b, n)
+    head = b.head - n
+    buf = b.Bytes
+    buf[head:b.head] = data
+    b.head = head
+    for at, table, vtable in patches:
+        _I32.pack_into(buf, head + at, vtable - (start + table))
+    return start + result

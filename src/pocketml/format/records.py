@@ -138,11 +138,45 @@ def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
     return fbwrite.table(b, 5, fields)
 
 
-def _encode_node(b: flatbuffers.Builder, n: NodeRecord) -> int:
+def _attrs_key(attrs: list) -> tuple:
+    """The attributes as a dict key, exact to the bit (float values as their doubles' bytes: -0.0 and
+    0.0 are written differently)."""
+    key = []
+    for a in attrs:
+        v = a.value
+        if a.type == AttrType.FLOATS:
+            v = struct.pack(f"<{len(v)}d", *v)
+        elif a.type == AttrType.FLOAT:
+            v = struct.pack("<d", v)
+        elif a.type == AttrType.INTS:
+            v = tuple(v)
+        key.append((a.name, a.type, v))
+    return tuple(key)
+
+
+def _encode_attrs(b: flatbuffers.Builder, attrs: list, seen: dict) -> int:
+    """A node's attribute tables and the vector of them. A CNN's convolutions and pools repeat a
+    few attribute sets hundreds of times, and their bytes depend only on the set, on the
+    alignment (written size mod 8) and on where the tables' shared vtables sit: once a set was
+    encoded with vtables written before it, its bytes are kept (``seen``) and replayed with the
+    vtable offsets re-aimed (fbwrite.replay), instead of being built table by table again."""
+    key = (_attrs_key(attrs), (len(b.Bytes) - b.head) % 8)
+    known = seen.get(key)
+    if known is not None:
+        return fbwrite.replay(b, *known)
+    start, vtables = len(b.Bytes) - b.head, len(b.vtables)
+    tables = [_encode_attr(b, a) for a in attrs]
+    vector = fbwrite.offsets(b, tables)
+    if len(b.vtables) == vtables:  # no vtable among the bytes: they can be replayed elsewhere
+        seen[key] = fbwrite.recording(b, start, vector, tables)
+    return vector
+
+
+def _encode_node(b: flatbuffers.Builder, n: NodeRecord, seen: dict) -> int:
     name = fbwrite.string(b, n.name)
     inputs = _vector(b, n.inputs, "<i4")
     outputs = _vector(b, n.outputs, "<i4")
-    attrs = fbwrite.offsets(b, [_encode_attr(b, a) for a in n.attrs])
+    attrs = _encode_attrs(b, n.attrs, seen)
     fields = [(0, "O", 4, name)]
     if n.op != 0:
         fields.append((1, "<H", 2, n.op))
@@ -162,7 +196,8 @@ def _encode_buffer(b: flatbuffers.Builder, buf: BufferRecord) -> int:
 def _encode_graph(b: flatbuffers.Builder, rec) -> int:
     """A Graph table from a ModelRecord (its main graph) or a GraphRecord."""
     tensors = fbwrite.offsets(b, [_encode_tensor(b, t) for t in rec.tensors])
-    nodes = fbwrite.offsets(b, [_encode_node(b, n) for n in rec.nodes])
+    seen: dict = {}  # attribute sets encoded so far (_encode_attrs)
+    nodes = fbwrite.offsets(b, [_encode_node(b, n, seen) for n in rec.nodes])
     inputs = _vector(b, rec.inputs, "<i4")
     outputs = _vector(b, rec.outputs, "<i4")
     gname = b.CreateString(rec.graph_name if isinstance(rec, ModelRecord) else rec.name)

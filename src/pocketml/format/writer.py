@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import struct
-import zlib
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from .. import ir, ops
 from ..errors import ConversionError
-from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, pack_header
+from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, crc32, pack_header
 from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRecord, NodeRecord, TensorRecord,
                       build_flatbuffer)
 
@@ -36,6 +35,15 @@ def _where(node: ir.Node) -> str:
 
 def _encode_attr_value(node: ir.Node, name: str, kind: str, value: Any) -> Any:
     """Check a value against its registry kind; return it in record form."""
+    # the common forms first, answered as the checks below would answer them (plain Python
+    # numbers; bools and numpy scalars take the long way) without building those checks
+    if kind == "int" and type(value) is int and _INT64[0] <= value <= _INT64[1]:
+        return value
+    if kind == "float" and type(value) is float:
+        return value
+    if kind == "ints" and type(value) is list and all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in value):
+        return list(value)
+
     def bad(expected: str) -> ConversionError:
         return ConversionError(f"{_where(node)}: attribute {name!r} must be {expected} (registry kind {kind!r}), "
                                f"got {value!r}")
@@ -302,9 +310,9 @@ def save_pml(graph: ir.Graph, path: PathLike, metadata: Optional[dict] = None, p
 
     def write(f) -> None:
         f.write(head)
-        crc = zlib.crc32(memoryview(head)[:CHECKSUM_OFFSET])
+        crc = crc32(memoryview(head)[:CHECKSUM_OFFSET])
         for piece in _pieces(graph_bytes, weights_offset, blobs):
-            crc = zlib.crc32(piece, crc)
+            crc = crc32(piece, crc)
             f.write(piece)
         f.seek(CHECKSUM_OFFSET)
         f.write(struct.pack("<I", crc & 0xFFFFFFFF))

@@ -62,16 +62,19 @@ PASS_NAMES: list = list(dict.fromkeys(name for name, _ in PIPELINE))
 MAX_ROUNDS = 16
 
 
-def optimize(graph: ir.Graph, log: Optional[list] = None) -> ir.Graph:
+def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: bool = False) -> ir.Graph:
     """Run the default pipeline to a fixed point, in place; returns the graph.
 
     If ``log`` is a list, the name of every pass that changed something is
-    appended to it in order (for conversion reports).
+    appended to it in order (for conversion reports). ``shapes_current`` says every
+    node's output dtypes and shapes are already inferred from its inputs as they are
+    (the ONNX importer infers each node as it adds it): the first sweep then re-infers
+    only what folding touches instead of every node.
     """
     graph.toposort()
     # infers as it goes: shape subgraphs must fold before the whole graph infers; a sweep in which
     # every node inferred already did what infer_shapes would (it runs to report the errors otherwise)
-    if not fold_sweep(graph, infer_all=True)[1]:
+    if not fold_sweep(graph, infer_all=not shapes_current)[1]:
         infer_shapes(graph)
     graph.toposort()  # a constant graph output read by other nodes gets its producer appended last
     graph.track_changes()

@@ -58,14 +58,17 @@ def _dead_transposes(graph: ir.Graph) -> bool:
 
 
 def _to_fixed_point(graph: ir.Graph, rules: list) -> bool:
-    changed = False
-    for _ in range(64):
-        step = False
-        for rule in rules:
-            step |= rule(graph)
-        if not step:
-            break
-        changed = True
+    """Apply the rules in turn, round after round (at most 64), until every rule in a row has changed
+    nothing: the calls of a last, idle round that would follow such a row are the same calls on the
+    same graph, so they are skipped (each rule scans the whole graph)."""
+    changed, idle = False, 0
+    for k in range(64 * len(rules)):
+        if rules[k % len(rules)](graph):
+            changed, idle = True, 0
+        else:
+            idle += 1
+            if idle == len(rules):
+                break
     return changed
 
 

@@ -3,6 +3,7 @@ rewritten when its layout inputs arrive transposed (see layout.py for the whole 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Optional
 
 from .. import ir, ops
@@ -190,18 +191,25 @@ def _gather(s, node, p):
     return Plan([0], {"axis": p[axis]}, [tuple(new_labels.index(lbl) for lbl in old_labels)])
 
 
-def reshape_groups(in_shape, out_shape) -> Optional[list]:
+def reshape_groups(in_shape, out_shape) -> Optional[tuple]:
     """Split a reshape into groups (in_axes, out_axes) of consecutive dims with equal
     element counts (a merge, a split, or 1s added/removed). Symbolic dims must map to
     themselves alone. None if the shapes do not line up this way."""
     if in_shape is None or out_shape is None:
         return None
+    return _reshape_groups(tuple(in_shape), tuple(out_shape))
+
+
+@functools.lru_cache(maxsize=4096)
+def _reshape_groups(in_shape: tuple, out_shape: tuple) -> Optional[tuple]:
+    # cached: the sinking look-ahead asks about the same few reshapes hundreds of times (a
+    # ShuffleNet's channel shuffles); the groups are tuples, so no caller can change a shared answer
     groups, i, j = [], 0, 0
     while i < len(in_shape) or j < len(out_shape):
         if i < len(in_shape) and j < len(out_shape) and (isinstance(in_shape[i], str) or isinstance(out_shape[j], str)):
             if in_shape[i] != out_shape[j]:
                 return None
-            groups.append(([i], [j]))
+            groups.append(((i,), (j,)))
             i, j = i + 1, j + 1
             continue
         gi, go, pi, po = [], [], 1, 1
@@ -216,8 +224,8 @@ def reshape_groups(in_shape, out_shape) -> Optional[list]:
                 go, po, j = go + [j], po * int(out_shape[j]), j + 1
             else:
                 return None
-        groups.append((gi, go))
-    return groups
+        groups.append((tuple(gi), tuple(go)))
+    return tuple(groups)
 
 
 def _consecutive(axes: list) -> bool:

@@ -186,3 +186,39 @@ def test_import_from_path(tmp_path):
     onnx.save(one_node("Relu", {"x": x}), path)
     graph = import_onnx(str(path))
     assert isinstance(graph, ir.Graph) and ops_of(graph) == ["Relu"]
+
+
+def test_import_from_path_with_external_data_and_as_text(tmp_path):
+    """Weights stored beside the file are loaded (the importer walks the tensors for them only
+    when the file names a location), and a text-format file loads by its extension."""
+    x, w = rand(2, 3), rand(3, 4)
+    model = one_node("MatMul", {"x": x}, inits={"w": w})
+    onnx.save(model, tmp_path / "ext.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+              location="ext.weights", size_threshold=0)
+    graph = import_onnx(str(tmp_path / "ext.onnx"))
+    np.testing.assert_array_equal(graph.values["w"].const, w)
+    onnx.save(model, tmp_path / "m.txtpb", format="textproto")
+    np.testing.assert_array_equal(import_onnx(tmp_path / "m.txtpb").values["w"].const, w)
+
+
+def test_imported_shapes_are_current():
+    """convert() tells optimize the ONNX importer's shapes are current (optimize(shapes_current=True)
+    skips re-inferring every node): re-inferring any imported node, light models and every supported
+    ONNX node case, changes no dtype or shape and fails nowhere."""
+    import glob
+    import os
+
+    from pocketml.shape_inference import _infer_node
+    from tests.conformance.onnx_cases import supported_node_cases
+
+    light = sorted(glob.glob(os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light",
+                                          "light_*.onnx")))
+    sources = [(os.path.basename(p), p) for p in light] + list(supported_node_cases().items())
+    stale = []
+    for name, source in sources:
+        try:
+            graph = import_onnx(source if isinstance(source, str) else source.model)
+        except (ConversionError, UnsupportedOpError):
+            continue  # the cases pocketml refuses (test_onnx_node.UNSUPPORTED)
+        stale += [f"{name}: {node.name} ({node.op})" for node in graph.nodes if _infer_node(graph, node)]
+    assert not stale, stale[:10]
