@@ -10,7 +10,7 @@ Graph inputs and outputs keep their ONNX names, dtypes and NCHW layout.
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 import numpy as np
 import onnx
@@ -28,11 +28,18 @@ from .ops_sequence import FED_OPTIONAL
 MIN_OPSET = 7
 
 
-def _load(model) -> tuple:
-    """(ModelProto, the file's bytes when they hold the whole model, else None: the checker then
-    takes them as they are instead of serialising the model again)."""
+class LoadedOnnx(NamedTuple):
+    """A parsed ONNX file: the ModelProto, and the file's bytes when they hold the whole model
+    (else None): the checker then takes them as they are instead of serialising the model again."""
+    proto: onnx.ModelProto
+    data: Optional[bytes]
+
+
+def _load(model) -> LoadedOnnx:
+    if isinstance(model, LoadedOnnx):
+        return model
     if isinstance(model, onnx.ModelProto):
-        return model, None
+        return LoadedOnnx(model, None)
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
         if not os.path.exists(path):
@@ -40,7 +47,7 @@ def _load(model) -> tuple:
         try:
             if onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) not in \
                     (None, "protobuf"):  # a text format
-                return onnx.load(path), None
+                return LoadedOnnx(onnx.load(path), None)
             with open(path, "rb") as f:
                 data = f.read()
             proto = onnx.load_model_from_string(data)
@@ -49,16 +56,17 @@ def _load(model) -> tuple:
                 # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
                 onnx.load_external_data_for_model(proto, os.path.dirname(path))
                 data = None
-            return proto, data
+            return LoadedOnnx(proto, data)
         except Exception as e:  # protobuf raises DecodeError and friends
             raise ConversionError(f"{path}: not a readable ONNX model ({e})") from None
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
-def load_model(model) -> onnx.ModelProto:
-    """The ModelProto of a path (external data included) or of a ModelProto, for a caller that
-    inspects the model before import_onnx (convert's pre-scan); ConversionError if unreadable
-    (convert() reaches this for any file without the TFLite or .pml magic bytes)."""
+def load_model(model) -> LoadedOnnx:
+    """A path (external data included) or ModelProto parsed once, for a caller that inspects the
+    model (``.proto``) before passing the result to import_onnx (convert's pre-scan);
+    ConversionError if unreadable (convert() reaches this for any file without the TFLite or
+    .pml magic bytes)."""
     try:
         return _load(model)
     except ConversionError as e:

@@ -64,9 +64,9 @@ def _convert(path, input_shapes, optimize) -> Model:
         from .converters.onnx import import_onnx
         from .converters.onnx.importer import load_model
 
-        proto = load_model(path)  # parsed once for the pre-scan and the import
-        precheck.onnx_precheck(proto, os.fspath(path) if digest else source, input_shapes)
-        graph = import_onnx(proto, input_shapes=input_shapes)
+        loaded = load_model(path)  # parsed once for the pre-scan and the import
+        precheck.onnx_precheck(loaded.proto, os.fspath(path) if digest else source, input_shapes)
+        graph = import_onnx(loaded, input_shapes=input_shapes)
     elif fmt == "tflite":
         from .converters.tflite import import_tflite
 
