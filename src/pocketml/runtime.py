@@ -18,6 +18,11 @@ creation, running). Python never computes an op: ``run`` calls pml_session_run.
 
 ``LoadedModel`` loads a file once; several Sessions can share it (and its
 weights) — a Session given a path or bytes loads a model of its own.
+
+Threads: the C rule is one thread at a time per session, any number of
+sessions per model at once. Session enforces the first with a lock of its own
+(calls from several threads take turns), and ``run`` copies outputs out of the
+arena while holding it.
 """
 from __future__ import annotations
 
@@ -128,15 +133,20 @@ def library_path() -> str:
                          "`pip install -e .` or point POCKETML_LIBRARY at it")
 
 
+_lib_lock = threading.Lock()
+
+
 def lib() -> ctypes.CDLL:
     """The loaded C library with every API function's signature declared."""
     global _lib
     if _lib is None:
-        cdll = ctypes.CDLL(library_path())
-        for name, (restype, argtypes) in _API.items():
-            fn = getattr(cdll, name)
-            fn.restype, fn.argtypes = restype, argtypes
-        _lib = cdll
+        with _lib_lock:  # two threads' first sessions load it once
+            if _lib is None:
+                cdll = ctypes.CDLL(library_path())
+                for name, (restype, argtypes) in _API.items():
+                    fn = getattr(cdll, name)
+                    fn.restype, fn.argtypes = restype, argtypes
+                _lib = cdll
     return _lib
 
 
