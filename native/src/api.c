@@ -13,9 +13,7 @@
 #include "session.h"
 #include "session_state.h"
 
-#ifndef PML_VERSION_STRING /* CMakeLists.txt defines it from pyproject.toml */
-#error "PML_VERSION_STRING is not defined: build with native/CMakeLists.txt or pass -DPML_VERSION_STRING"
-#endif
+#define PML_VERSION_STRING "0.1.0"
 
 static pml_status null_arg(const char *fn, const char *arg) {
     return pml_set_error(PML_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, arg);

@@ -22,8 +22,8 @@ _LAZY = {"convert": ("convert", "convert"), "Model": ("model", "Model"), "Sessio
 
 
 def _package_version() -> str:
-    """The installed distribution's version (pyproject.toml); the C runtime's pml_version() is built
-    from the same field."""
+    """The installed distribution's version (pyproject.toml's); tests check that the C runtime's
+    pml_version() says the same."""
     from importlib import metadata
 
     try:

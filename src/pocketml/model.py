@@ -111,7 +111,7 @@ class Model:
 
     @classmethod
     def load(cls, path: "str | os.PathLike | bytes") -> "Model":
-        """Read a .pml file (or its bytes), verified, back into a Model."""
+        """Read a .pml file (path or bytes), verified, back into a Model."""
         from .format import read_pml
 
         graph, metadata = read_pml(path)

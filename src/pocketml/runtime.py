@@ -185,13 +185,13 @@ def _source_format_hint(head: bytes, path: Optional[str]) -> Optional[str]:
     return None
 
 
-def _convert_first(status: int, head: bytes, path: Optional[str], what: str) -> None:
-    fmt = _source_format_hint(head, path) if status != PML_OK else None
+def _refuse_source_model(head: bytes, path: Optional[str], what: str) -> None:
+    """The "convert it first" error, when a file the C loader refused is an ONNX or TFLite model."""
+    fmt = _source_format_hint(head, path)
     if fmt is not None:
         arg = repr(path) if path else "path"
         raise ModelLoadError(f"{what}: this is {fmt} model, not a .pml file; convert it first: "
                              f"model = pocketml.convert({arg}), then Session(model) or model.save('model.pml')")
-    _check(status, ModelLoadError, what)
 
 
 class LoadedModel:
@@ -211,18 +211,20 @@ class LoadedModel:
             source = source.to_bytes()
         if isinstance(source, (bytes, bytearray, memoryview)):
             buf = bytes(source) if not isinstance(source, bytes) else source
+            what = f"cannot load model from a {len(buf)}-byte buffer"
             status = lib().pml_model_load_buffer(buf, len(buf), ctypes.byref(self._handle))
-            _convert_first(status, buf[:8], None, f"cannot load model from a {len(buf)}-byte buffer")
+            if status != PML_OK:
+                _refuse_source_model(buf[:8], None, what)
         elif isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
+            what = f"cannot load model {path!r}"
             status = lib().pml_model_load_file(os.fsencode(path), ctypes.byref(self._handle))
-            head = b""
-            if status != PML_OK and os.path.isfile(path):
+            if status != PML_OK and os.path.isfile(path):  # a missing file keeps the C message, whatever its name
                 with open(path, "rb") as f:
-                    head = f.read(8)
-            _convert_first(status, head, path, f"cannot load model {path!r}")
+                    _refuse_source_model(f.read(8), path, what)
         else:
             raise TypeError(f"model must be a path, bytes or an object with to_bytes(), got {type(source).__name__}")
+        _check(status, ModelLoadError, what)
 
     @property
     def weight_loads(self) -> int:

@@ -190,3 +190,5 @@ def test_onnx_and_tflite_files_say_convert_first(tmp_path):
     _assert_convert_first(tflite, "a TFLite", "path")
     with pytest.raises(ModelLoadError, match="not a .pml file: magic bytes"):  # anything else: the C message
         Session(b"garbage, not a model at all")
+    with pytest.raises(ModelLoadError, match="cannot open model file .*No such file"):  # missing: whatever its name
+        Session(tmp_path / "missing.onnx")
