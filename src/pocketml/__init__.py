@@ -47,7 +47,8 @@ def __getattr__(name: str):
 
 
 def __dir__() -> "list[str]":
-    return sorted(set(globals()) | set(__all__))
+    """The public API (what tab completion offers), lazy names included."""
+    return sorted(__all__)
 
 
 def load(path: "str | os.PathLike[str] | bytes") -> "Model":  # noqa: F821 (Model is a lazy name)

@@ -59,6 +59,7 @@ def test_dir_lists_the_public_api():
         assert name in pocketml.__all__ and name in names, name
     for name in pocketml.__all__:
         assert getattr(pocketml, name) is not None, name
+    assert names == sorted(pocketml.__all__)  # no helpers (os, _LAZY...) in the listing
 
 
 def test_import_stays_light():
