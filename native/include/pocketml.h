@@ -59,9 +59,16 @@
  * available from pml_last_error() in the calling thread until the next
  * failing call in that thread.
  *
- * Thread safety: a model may be shared by several sessions; one session must
- * be used by one thread at a time (it owns a thread pool of its own), except
- * pml_session_cancel, which any thread may call while the session runs.
+ * Thread safety: a model is immutable once loaded and may be shared by several
+ * sessions, which may run concurrently in different threads. A session is used
+ * by one thread at a time: every pml_session_* call (set shape/input, run,
+ * reading outputs, reset_state, profiling...) must be serialised by the caller
+ * (a mutex per session), and output pointers are only valid until the session's
+ * next run, so copy them out before releasing the lock. The one exception is
+ * pml_session_cancel, which any thread may call while the session runs. A session
+ * owns a thread pool of its own (num_threads), used inside a run. The Python
+ * binding does exactly this: pocketml.Session holds a lock per session and
+ * returns copies.
  *
  * Zero-copy: pml_model_load_file maps the file and uses its weights in place;
  * pml_session_input_buffer gives an input's slot in the arena to write into, and

@@ -37,11 +37,15 @@ def _require_known_ranks(graph) -> None:
 
 
 def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, optimize: bool = True) -> Model:
-    """Convert a source model (path to .onnx, or an onnx.ModelProto) to a pocketml Model.
+    """Convert a source model to a pocketml :class:`Model` (run it with ``Session(model)``,
+    write it with ``model.save("model.pml")``).
 
-    Symbolic input dims (batch, sequence) stay symbolic: the runtime plans
-    each concrete shape it is given at run time. input_shapes maps input
-    names to concrete shapes to pin them instead (e.g. {"input": (1, 3, 224, 224)}).
+    ``path``: an .onnx or .tflite file (recognised by content too), a .pml file (loaded as is),
+    or an ``onnx.ModelProto``. Symbolic input dims (batch, sequence) stay symbolic: the runtime
+    plans each concrete shape it is given at run time. ``input_shapes`` maps input names to
+    concrete shapes to pin them instead (e.g. ``{"input": (1, 3, 224, 224)}``). ``optimize``:
+    run the default pass pipeline (folding, fusion, NHWC layout). Raises ConversionError
+    (UnsupportedOpError for an op, opset or attribute pocketml does not support).
     """
     with paused_gc():  # the collector's walks over a big graph would make conversion superlinear
         return _convert(path, input_shapes, optimize)

@@ -13,21 +13,24 @@ import numpy as np
 
 from . import ir
 from ._nogc import paused_gc
+from .tensor_info import TensorInfo
 
 
 @dataclasses.dataclass
 class Summary:
+    """What ``Model.summary()`` reports; ``format()`` renders it as text."""
     ops: dict  # op name -> count, most frequent first
     nodes: int
     parameters: int  # elements in constant tensors
     weight_bytes: int
     file_size: int
     arena_size: Optional[int]  # bytes of the activation arena planned by the C runtime
-    inputs: list  # (name, dtype, shape)
+    inputs: list  # of TensorInfo
     outputs: list
     symbolic_dims: list = dataclasses.field(default_factory=list)  # names of symbolic input dims
 
     def format(self) -> str:
+        """The report as indented text lines (what ``pocketml info`` prints)."""
         def fmt_bytes(n):
             if n is None:
                 return "?"
@@ -55,24 +58,34 @@ class Summary:
 
 
 class Model:
-    """A converted model. Run it with ``pocketml.Session(model)``."""
+    """A converted model (an optimized graph plus metadata), as returned by
+    :func:`pocketml.convert` or :func:`pocketml.load`.
+
+    Run it with ``pocketml.Session(model)``; write it with ``model.save("model.pml")``.
+    """
 
     def __init__(self, graph: ir.Graph, metadata: Optional[dict] = None):
+        """``graph``: the IR graph (pocketml.ir.Graph); ``metadata``: str -> str, stored in the .pml file."""
         self.graph = graph
         self.metadata = dict(metadata or {})
         self._bytes: Optional[bytes] = None
 
     # ---- inputs and outputs ---------------------------------------------------------------
-    def _describe(self, names):
-        return [(n, self.graph.values[n].dtype, tuple(self.graph.values[n].shape or ())) for n in names]
+    def _describe(self, names) -> "list[TensorInfo]":
+        def dim(d):
+            return int(d) if isinstance(d, (int, np.integer)) else d
+
+        return [TensorInfo(n, ir.np_dtype(self.graph.values[n].dtype),
+                           tuple(dim(d) for d in self.graph.values[n].shape or ())) for n in names]
 
     @property
-    def inputs(self) -> list:
-        """[(name, dtype, shape)] of the graph inputs."""
+    def inputs(self) -> "list[TensorInfo]":
+        """The graph inputs, as :class:`pocketml.TensorInfo` (the type ``Session.inputs`` returns)."""
         return self._describe(self.graph.inputs)
 
     @property
-    def outputs(self) -> list:
+    def outputs(self) -> "list[TensorInfo]":
+        """The graph outputs, as :class:`pocketml.TensorInfo` (the type ``Session.outputs`` returns)."""
         return self._describe(self.graph.outputs)
 
     # ---- serialisation ------------------------------------------------------------------
@@ -108,8 +121,9 @@ class Model:
 
     @classmethod
     def load(cls, path: "str | os.PathLike | bytes") -> "Model":
-        """Read a .pml file (path or bytes). A path is memory-mapped: the constants are
-        read-only views of the file's pages, not copies (copy one before changing it)."""
+        """Read a .pml file (path or bytes), verified, back into a Model. A path is memory-mapped:
+        the constants are read-only views of the file's pages, not copies (copy one before
+        changing it)."""
         from .format import read_pml
 
         graph, metadata = read_pml(path)
@@ -117,6 +131,8 @@ class Model:
 
     # ---- reports --------------------------------------------------------------------------
     def summary(self, with_arena: bool = True) -> Summary:
+        """Ops by type, parameters, file size, inputs/outputs and (``with_arena``, static shapes only)
+        the arena size the C runtime plans; ``.format()`` gives the text report."""
         ops = collections.Counter(n.op for n in self.graph.nodes)
         consts = [v.const for v in self.graph.values.values() if v.const is not None]
         arena = None

@@ -18,6 +18,11 @@ creation, running). Python never computes an op: ``run`` calls pml_session_run.
 
 ``LoadedModel`` loads a file once; several Sessions can share it (and its
 weights) — a Session given a path or bytes loads a model of its own.
+
+Threads: the C rule is one thread at a time per session, any number of
+sessions per model at once. Session enforces the first with a lock of its own
+(calls from several threads take turns), and ``run`` copies outputs out of the
+arena while holding it.
 """
 from __future__ import annotations
 
@@ -25,13 +30,16 @@ import ctypes
 import dataclasses
 import os
 import sys
+import threading
 import weakref
-from typing import Any, Optional, Union
+from collections.abc import Mapping
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from . import ir
 from .errors import InputError, ModelLoadError, RuntimeFailure
+from .tensor_info import TensorInfo
 
 PML_MAX_RANK = 8
 PML_OK = 0
@@ -44,6 +52,8 @@ class _TensorInfo(ctypes.Structure):
 
 @dataclasses.dataclass(frozen=True)
 class NodeProfile:
+    """Timing of one node (``Session.profile()``): mean_ms per profiled run; plan_time: computed
+    while planning for the current shapes, so it costs nothing at run time."""
     name: str
     op: str
     mean_ms: float
@@ -139,19 +149,25 @@ def native_prefix() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(library_path())))
 
 
+_lib_lock = threading.Lock()
+
+
 def lib() -> ctypes.CDLL:
     """The loaded C library with every API function's signature declared."""
     global _lib
     if _lib is None:
-        cdll = ctypes.CDLL(library_path())
-        for name, (restype, argtypes) in _API.items():
-            fn = getattr(cdll, name)
-            fn.restype, fn.argtypes = restype, argtypes
-        _lib = cdll
+        with _lib_lock:  # two threads' first sessions load it once
+            if _lib is None:
+                cdll = ctypes.CDLL(library_path())
+                for name, (restype, argtypes) in _API.items():
+                    fn = getattr(cdll, name)
+                    fn.restype, fn.argtypes = restype, argtypes
+                _lib = cdll
     return _lib
 
 
 def version() -> str:
+    """Version of the loaded C runtime (pml_version()); equals ``pocketml.__version__``."""
     return lib().pml_version().decode()
 
 
@@ -174,52 +190,64 @@ def _check(status: int, exc: type, what: str) -> None:
 _DTYPES = {code: ir.np_dtype(name) for code, name in ir.DTYPE_BY_CODE.items()}
 
 
-@dataclasses.dataclass(frozen=True)
-class TensorInfo:
-    """An input or output: shape dims are ints, or for symbolic dims the dim's
-    name (str) or None when the model does not name it."""
-    name: str
-    dtype: np.dtype
-    shape: tuple
+def _source_format_hint(head: bytes, path: Optional[str]) -> Optional[str]:
+    """'an ONNX'/'a TFLite' when a file the runtime refused is a source model (so the user should convert
+    it), else None. Looked at only after the C loader failed: .pml files never pay for it."""
+    name = (path or "").lower()
+    if name.endswith(".tflite") or head[4:8] == b"TFL3":
+        return "a TFLite"
+    if name.endswith(".onnx") or (head[:1] == b"\x08" and not head.startswith(b"POCKETML")):
+        return "an ONNX"  # protobuf: ModelProto starts with field 1 (ir_version), a varint
+    return None
 
-    @property
-    def is_static(self) -> bool:
-        return all(isinstance(d, int) for d in self.shape)
 
-    @property
-    def nbytes(self) -> Optional[int]:
-        """Bytes of the tensor; None while it has symbolic dims."""
-        if not self.is_static:
-            return None
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+def _refuse_source_model(head: bytes, path: Optional[str], what: str) -> None:
+    """The "convert it first" error, when a file the C loader refused is an ONNX or TFLite model."""
+    fmt = _source_format_hint(head, path)
+    if fmt is not None:
+        arg = repr(path) if path else "path"
+        raise ModelLoadError(f"{what}: this is {fmt} model, not a .pml file; convert it first: "
+                             f"model = pocketml.convert({arg}), then Session(model) or model.save('model.pml')")
 
 
 class LoadedModel:
-    """A model loaded and verified by the C runtime; Sessions may share it.
+    """A .pml model loaded and verified by the C runtime, whose weights several Sessions share.
 
+    ``Session(path)`` loads a model of its own; ``LoadedModel(path)`` once plus
+    ``Session(loaded)`` per thread runs one copy of the weights from several threads
+    at once (sessions of one model may run concurrently; see :class:`Session`).
     A path is memory-mapped by the C loader and its weights used in place (no copy: the
     file must not be rewritten while the model is loaded; replace it by renaming a new file
-    over it). Bytes are copied into the C model, so the caller's buffer may change after."""
+    over it). Bytes are copied into the C model, so the caller's buffer may change after.
+    """
 
     def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]):
+        """``source``: a .pml path, the bytes of a .pml file, or an object with ``to_bytes()`` (a
+        :class:`pocketml.Model`). ONNX and TFLite files must be converted first (``pocketml.convert``)."""
         self._handle = _P()
         self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
         if hasattr(source, "to_bytes") and not isinstance(source, (bytes, bytearray, memoryview, int)):
             source = source.to_bytes()
         if isinstance(source, (bytes, bytearray, memoryview)):
             buf = bytes(source) if not isinstance(source, bytes) else source
-            status = lib().pml_model_load_buffer(buf, len(buf), ctypes.byref(self._handle))
             what = f"cannot load model from a {len(buf)}-byte buffer"
+            status = lib().pml_model_load_buffer(buf, len(buf), ctypes.byref(self._handle))
+            if status != PML_OK:
+                _refuse_source_model(buf[:8], None, what)
         elif isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
-            status = lib().pml_model_load_file(os.fsencode(path), ctypes.byref(self._handle))
             what = f"cannot load model {path!r}"
+            status = lib().pml_model_load_file(os.fsencode(path), ctypes.byref(self._handle))
+            if status != PML_OK and os.path.isfile(path):  # a missing file keeps the C message, whatever its name
+                with open(path, "rb") as f:
+                    _refuse_source_model(f.read(8), path, what)
         else:
             raise TypeError(f"model must be a path, bytes or an object with to_bytes(), got {type(source).__name__}")
         _check(status, ModelLoadError, what)
 
     @property
     def weight_loads(self) -> int:
+        """Times the weights were read (1: sessions and re-plans never re-read them)."""
         return lib().pml_model_weight_loads(self._require())
 
     @property
@@ -251,21 +279,41 @@ class LoadedModel:
 
 
 class Session:
-    """A planned, runnable instance of a model (C pml_session)."""
+    """A planned, runnable instance of a model (a C pml_session).
 
-    def __init__(self, model, threads: int = 1, scalar_only: bool = False, plan_cache_size: int = 8,
-                 isa: Optional[str] = None, max_loop_iterations: int = 0):
-        """``plan_cache_size``: plans kept for different input shapes (packed weights are shared by all of them).
+        s = Session("model.pml", threads=0)         # 0: all cores this process may use
+        out = s.run({"x": x})                       # {output name: array}
+        y, = s.run(["y"], {"x": x})                 # onnxruntime's order: a list
+
+    Threads: a Session may be called from several threads. Every call that
+    touches the C session (``run``, ``reset_state``, profiling, the size
+    properties, ``close``) holds the session's lock, so calls from different
+    threads run one after another, never interleaved; ``run`` returns copies
+    that a later run cannot overwrite. For parallel runs, give each thread its
+    own Session; sessions may share one :class:`LoadedModel` (one copy of the
+    weights) and run concurrently.
+    """
+
+    def __init__(self, model: "Union[str, os.PathLike[str], bytes, LoadedModel, Any]", threads: int = 1,
+                 scalar_only: bool = False, plan_cache_size: int = 8, isa: Optional[str] = None,
+                 max_loop_iterations: int = 0):
+        """``model``: a .pml path or its bytes, a :class:`pocketml.Model`, or a :class:`LoadedModel` to share
+        (ONNX/TFLite files must be converted first: ``pocketml.convert(path)``).
+        ``threads``: threads running the kernels, the caller included; 0 means every core this process
+        may use (its CPU affinity), as in onnxruntime; negative is a ValueError.
+        ``plan_cache_size``: plans kept for different input shapes (packed weights are shared by all of them).
         ``isa``: kernel configuration (see :func:`available_isas`); None means ``POCKETML_ISA`` if set, else the
         best for this CPU. ``scalar_only=True`` is the same as ``isa="scalar"``. ``max_loop_iterations``:
         iterations one run of a loop (ONNX Loop, TFLite WHILE) may make before ``run`` fails instead of
         hanging; 0 means 2**24."""
+        self._lock = threading.Lock()  # serialises every use of the C session (see the class docstring)
         self._handle = _P()
+        num_threads = _thread_count(threads)
         self._owns_model = not isinstance(model, LoadedModel)
         self._model = LoadedModel(model) if self._owns_model else model
         opts = _Options()
         lib().pml_session_options_init(ctypes.byref(opts))
-        opts.num_threads = int(threads)
+        opts.num_threads = num_threads
         opts.scalar_only = int(bool(scalar_only))
         opts.plan_cache_size = int(plan_cache_size)
         opts.max_loop_iterations = int(max_loop_iterations)
@@ -307,69 +355,82 @@ class Session:
             raise RuntimeFailure("the session has been closed")
         return self._handle
 
+    def _query(self, fn):
+        """fn(handle) under the session's lock (sizes and counts change when a run re-plans)."""
+        with self._lock:
+            return fn(self._require())
+
     # ---- description ------------------------------------------------------------------
     @property
-    def inputs(self) -> list:
+    def inputs(self) -> "list[TensorInfo]":
+        """The model's inputs (symbolic dims as their names), as :class:`pocketml.TensorInfo`."""
         return list(self._inputs)
 
     @property
-    def outputs(self) -> list:
+    def outputs(self) -> "list[TensorInfo]":
+        """The model's outputs, as :class:`pocketml.TensorInfo`."""
         return list(self._outputs)
 
     @property
-    def input_names(self) -> list:
+    def input_names(self) -> "list[str]":
+        """Names of the inputs, in the model's order (the keys ``run`` expects)."""
         return [t.name for t in self._inputs]
 
     @property
-    def output_names(self) -> list:
+    def output_names(self) -> "list[str]":
+        """Names of the outputs, in the model's order (``run``'s result order)."""
         return [t.name for t in self._outputs]
 
     @property
     def arena_size(self) -> int:
         """Bytes of the activation arena (inputs, outputs, intermediates, scratch)."""
-        return lib().pml_session_arena_size(self._require())
+        return self._query(lib().pml_session_arena_size)
 
     @property
     def state_size(self) -> int:
         """Bytes of session-owned packed weights and kernel state."""
-        return lib().pml_session_state_size(self._require())
+        return self._query(lib().pml_session_state_size)
 
     @property
     def isa(self) -> str:
-        return lib().pml_session_isa(self._require()).decode()
+        """The kernel configuration in use ("avx2", "scalar"...)."""
+        return self._query(lib().pml_session_isa).decode()
 
     @property
     def num_threads(self) -> int:
-        return lib().pml_session_num_threads(self._require())
+        """Threads running the kernels, the caller included."""
+        return self._query(lib().pml_session_num_threads)
 
     @property
     def plan_count(self) -> int:
         """Plans computed so far: 1 for a static model; +1 per new combination of input shapes
         (a shape seen before re-uses its cached plan)."""
-        return lib().pml_session_plan_count(self._require())
+        return self._query(lib().pml_session_plan_count)
 
     @property
     def model(self) -> LoadedModel:
+        """The loaded model this session runs (shared with other sessions when given one)."""
         return self._model
 
     # ---- profiling ------------------------------------------------------------------------
     def enable_profiling(self, enable: bool = True) -> None:
         """Time every node of the following runs (totals restart at zero); False switches it off."""
-        _check(lib().pml_session_enable_profiling(self._require(), 1 if enable else 0), RuntimeFailure,
+        _check(self._query(lambda h: lib().pml_session_enable_profiling(h, 1 if enable else 0)), RuntimeFailure,
                "cannot switch profiling")
 
-    def profile(self) -> list:
+    def profile(self) -> "list[NodeProfile]":
         """Per-node timings since enable_profiling(), in graph order: a list of NodeProfile
         (name, op, mean_ms per run, plan_time: computed while planning, so free at run time)."""
-        handle = self._require()
-        runs = lib().pml_session_profiled_runs(handle)
-        out = []
-        info = _NodeProfile()
-        for i in range(lib().pml_session_node_count(handle)):
-            _check(lib().pml_session_node_profile(handle, i, ctypes.byref(info)), RuntimeFailure,
-                   "cannot read the profile")
-            out.append(NodeProfile(info.name.decode(), info.op.decode(),
-                                   info.total_ns / 1e6 / runs if runs else 0.0, bool(info.plan_time)))
+        with self._lock:
+            handle = self._require()
+            runs = lib().pml_session_profiled_runs(handle)
+            out = []
+            info = _NodeProfile()
+            for i in range(lib().pml_session_node_count(handle)):
+                _check(lib().pml_session_node_profile(handle, i, ctypes.byref(info)), RuntimeFailure,
+                       "cannot read the profile")
+                out.append(NodeProfile(info.name.decode(), info.op.decode(),
+                                       info.total_ns / 1e6 / runs if runs else 0.0, bool(info.plan_time)))
         return out
 
     # ---- running --------------------------------------------------------------------------
@@ -398,6 +459,15 @@ class Session:
             arrays.append(np.require(a, requirements="C"))  # not ascontiguousarray: it makes 0-d arrays 1-d
         return arrays
 
+    def _output_names(self, output_names) -> "list[str]":
+        if output_names is None:
+            return self.output_names
+        names = [output_names] if isinstance(output_names, str) else list(output_names)
+        bad = [n for n in names if n not in self._output_index]
+        if bad:
+            raise InputError(f"unknown output(s) {bad}; the model's outputs are: {', '.join(self.output_names)}")
+        return names
+
     def _set_shapes(self, handle: _P, arrays: list) -> None:
         """Give the C session the arrays' shapes where they changed (it re-plans at set_input)."""
         changed = False
@@ -411,21 +481,44 @@ class Session:
         if changed:
             self._out_shapes = None
 
-    def run(self, feeds: dict, output_names: Optional[list] = None, outputs: Optional[dict] = None) -> dict:
-        """Run the model; returns {output name: array} (copies, owned by the caller).
+    def run(self, feeds: "Mapping[str, np.ndarray]", output_names: "Union[str, Sequence[str], None]" = None,
+            outputs: "Optional[dict[str, np.ndarray]]" = None) -> "Union[dict[str, np.ndarray], list[np.ndarray]]":
+        """Run the model in C.
+
+        ``run(feeds, output_names=None)`` returns ``{output name: array}``: every output, or those
+        named (a single str names one output). onnxruntime's order ``run(output_names, feeds)``
+        (``output_names`` None, a str or a list; ``feeds`` a dict) also works and, as in onnxruntime,
+        returns a list of arrays in the order of ``output_names``.
+
+        ``feeds`` maps every input name to a C-contiguous-able numpy array of the input's exact dtype
+        (never cast); symbolic dims may take any size, 0 included where the model's ops allow it.
+        The arrays returned are copies owned by the caller. Thread-safe: see the class docstring.
 
         ``outputs``: preallocated arrays to copy outputs into, {name: array} (onnxruntime's
         IOBinding use case: no new array per run). Each must be a writeable, C-contiguous
         array of the output's dtype and of this run's output shape; the result holds these
         same arrays for their names (and new arrays for other requested outputs). Names in
-        ``outputs`` are returned even when ``output_names`` leaves them out."""
-        handle = self._require()
-        names = self.output_names if output_names is None else list(output_names)
-        names += [n for n in (outputs or {}) if n not in names]
-        bad = [n for n in names if n not in self._output_index]
-        if bad:
-            raise InputError(f"unknown output(s) {bad}; the model's outputs are: {', '.join(self.output_names)}")
+        ``outputs`` are returned even when ``output_names`` leaves them out.
+        """
+        self._require()
+        as_list = False
+        if not isinstance(feeds, Mapping):
+            if isinstance(output_names, Mapping) and (feeds is None or isinstance(feeds, (str, list, tuple))):
+                feeds, output_names, as_list = output_names, feeds, True  # onnxruntime's argument order
+            else:
+                raise InputError(f"Session.run takes (feeds, output_names=None) with feeds a dict {{input name: "
+                                 f"array}} (or onnxruntime's order (output_names, feeds)); got "
+                                 f"({type(feeds).__name__}, {type(output_names).__name__})")
+        names = list(self._output_names(output_names))
+        extra = [n for n in (outputs or {}) if n not in names]
+        names += self._output_names(extra) if extra else []
         arrays = self._check_feeds(feeds)
+        with self._lock:
+            result = self._run_locked(arrays, names, outputs)
+        return [result[n] for n in names] if as_list else result
+
+    def _run_locked(self, arrays: list, names: "list[str]", outputs: Optional[dict]) -> "dict[str, np.ndarray]":
+        handle = self._require()
         self._set_shapes(handle, arrays)
         for i in self._set_order:
             a = arrays[i]
@@ -437,12 +530,13 @@ class Session:
         result = {}
         for name in names:
             i = self._output_index[name]
-            info = self._outputs[i]
             ptr, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
             _check(lib().pml_session_output_data(handle, i, ctypes.byref(ptr), ctypes.byref(nbytes)),
                    RuntimeFailure, f"cannot read output {name!r}")
-            out = _bound_output(outputs[name], name, info.dtype, self._out_shapes[i]) \
-                if outputs and name in outputs else np.empty(self._out_shapes[i], dtype=info.dtype)
+            # a copy: the C output lives in the arena, which the next run (of any thread) overwrites
+            dtype = self._outputs[i].dtype
+            out = _bound_output(outputs[name], name, dtype, self._out_shapes[i]) \
+                if outputs and name in outputs else np.empty(self._out_shapes[i], dtype=dtype)
             if nbytes.value:
                 ctypes.memmove(out.ctypes.data, ptr.value, nbytes.value)
             result[name] = out
@@ -457,20 +551,25 @@ class Session:
         """Every variable of the model back to its initial value. A model with state (TFLite
         resource variables, streaming audio models) keeps what each run assigned for the next run
         of this session; a new stream starts with reset_state()."""
-        _check(lib().pml_session_reset_state(self._require()), RuntimeFailure, "cannot reset the state")
+        _check(self._query(lib().pml_session_reset_state), RuntimeFailure, "cannot reset the state")
 
     @property
     def state_bytes(self) -> int:
         """Bytes of state the session keeps between runs (0 for a model without variables)."""
-        return int(lib().pml_session_state_bytes(self._require()))
+        return int(self._query(lib().pml_session_state_bytes))
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
-        """Free the C session, and its model if the session loaded it itself."""
-        if self._handle:
-            lib().pml_session_free(self._handle)
-            self._handle = _P()
-        if getattr(self, "_owns_model", False):
+        """Free the C session (waiting for a run in another thread to finish), and its model if
+        the session loaded it itself. Closing twice is harmless."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed before anything was allocated
+            return
+        with lock:
+            if self._handle:
+                lib().pml_session_free(self._handle)
+                self._handle = _P()
+        if getattr(self, "_owns_model", False) and getattr(self, "_model", None) is not None:
             self._model.close()
 
     def __enter__(self) -> "Session":
@@ -502,8 +601,26 @@ def _bound_output(out: Any, name: str, dtype: np.dtype, shape: tuple) -> np.ndar
     return out
 
 
+def cpu_count() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one): what ``threads=0`` uses."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no affinity API (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+def _thread_count(threads: int) -> int:
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads must be an int (0 = all cores), got {type(threads).__name__}")
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0 (0 means all {cpu_count()} cores this process may use), "
+                         f"got {threads}")
+    return int(threads) or cpu_count()
+
+
 def _shape_str(shape: tuple) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
-__all__ = ["Session", "LoadedModel", "TensorInfo", "library_path", "native_prefix", "version"]
+__all__ = ["Session", "LoadedModel", "TensorInfo", "NodeProfile", "available_isas", "cpu_count", "library_path",
+           "native_prefix", "version"]
