@@ -58,7 +58,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("pocketml.onnx_backend", "pocketml.model"): _BACKEND,
     ("pocketml.onnx_backend", "pocketml.passes"): _BACKEND,
     ("pocketml.onnx_backend", "pocketml.runtime"): _BACKEND,
-    ("pocketml.runtime", "pocketml"): "the package directory, only when POCKETML_LIBRARY does not name the library",
+    ("pocketml.native", "pocketml"): "the package directory, only when POCKETML_LIBRARY does not name the library",
 }
 # Generated code (flatc) keeps its own lazy imports.
 GENERATED_PY = ("pocketml.format._generated",)
