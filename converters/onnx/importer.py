@@ -220,6 +220,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
         convert_node(ctx, OnnxNode.from_proto(proto, index, opset))
 
     ctx.node = None
+    declared_dims: dict = {}
     for vo in g.output:
         if vo.name in ctx.shape_values:
             raise ConversionError(f"graph output {vo.name!r} is a shape computed from symbolic dims "
@@ -236,6 +237,10 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             raise ConversionError(f"graph output {vo.name!r}: converted dtype {got} differs from the declared "
                                   f"{onnx_dtype_name(declared)}")
         graph.outputs.append(vo.name)
+        shape = vo.type.tensor_type.shape if vo.type.tensor_type.HasField("shape") else None
+        if shape is not None:  # the names the model gives its outputs' dims (pocketml.dim_names)
+            declared_dims[vo.name] = [d.dim_param or None for d in shape.dim]
     ctx.finish(graph.outputs)
     graph.remove_unused_values()
+    graph.declared_output_dims = declared_dims
     return graph

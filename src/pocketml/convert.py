@@ -14,6 +14,7 @@ from typing import Optional, Union
 
 from . import precheck
 from ._nogc import paused_gc
+from .dim_names import name_output_dims
 from .errors import ConversionError
 from .model import Model
 
@@ -83,6 +84,7 @@ def _convert(path, input_shapes, optimize) -> Model:
     _require_known_ranks(graph)
     if optimize:
         graph = passes.optimize(graph, shapes_current=fmt == "onnx")  # the ONNX importer infers as it goes
+    name_output_dims(graph, getattr(graph, "declared_output_dims", None))  # after the passes (they re-infer)
     # importers may leave what the source file says about itself (TFLite signatures, metadata)
     extra = getattr(graph, "source_metadata", None) or {}
     return Model(graph, {"source": source, "source_format": fmt, **digest, "producer": "pocketml", **extra})
