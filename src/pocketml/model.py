@@ -101,23 +101,14 @@ class Model:
         """Write the .pml file; returns its size in bytes. The file is written under a temporary
         name and renamed over ``path``: a model loaded from ``path`` (whose constants are views
         of the mapped file) keeps reading the old file, never a half-written one."""
-        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-        try:
-            if self._bytes is None:  # stream the file: the weights are not copied into one image first
-                from .format.writer import save_pml
+        from .format.writer import atomic_write, save_pml  # the writer renames a finished temporary file
 
-                with paused_gc():
-                    size = save_pml(self.graph, tmp, metadata=self.metadata)
-            else:
-                data = self.to_bytes()
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                size = len(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return size
+        if self._bytes is None:  # stream the file: the weights are not copied into one image first
+            with paused_gc():
+                return save_pml(self.graph, path, metadata=self.metadata)
+        data = self.to_bytes()
+        atomic_write(path, lambda f: f.write(data))
+        return len(data)
 
     @classmethod
     def load(cls, path: "str | os.PathLike | bytes") -> "Model":

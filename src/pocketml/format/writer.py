@@ -295,7 +295,7 @@ def write_pml(graph: ir.Graph, path: Optional[PathLike] = None, metadata: Option
     struct.pack_into("<I", out, CHECKSUM_OFFSET, checksum(out))
     data = bytes(out)
     if path is not None:
-        _atomic_write(path, lambda f: f.write(data))
+        atomic_write(path, lambda f: f.write(data))
     return data
 
 
@@ -316,11 +316,13 @@ def save_pml(graph: ir.Graph, path: PathLike, metadata: Optional[dict] = None, p
             f.write(piece)
         f.seek(CHECKSUM_OFFSET)
         f.write(struct.pack("<I", crc & 0xFFFFFFFF))
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return file_size
 
 
-def _atomic_write(path: PathLike, write) -> None:
+def atomic_write(path: PathLike, write) -> None:
+    """Write a file under a temporary name, then rename it over ``path`` (a reader of the old file,
+    e.g. a model mapped from it, never sees a half-written one)."""
     tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as f:
