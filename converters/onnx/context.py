@@ -109,6 +109,10 @@ class Context:
         # outputs (finish()); most never are, the next spatial op reading their input directly
         # (eager_layout). name -> the Transpose node.
         self.deferred: dict = {}
+        # Sequences and optionals resolved at conversion (ops_sequence.py): they never become IR
+        # values. name -> list of item names | Stacked | Appended | APPENDABLE; name -> held name or None.
+        self.sequences: dict = {}
+        self.optionals: dict = {}
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:

@@ -38,7 +38,7 @@ def model_op_types(model) -> set:
 
 def _resolved(ctx: Context, name: str) -> bool:
     """A sequence or optional resolved at conversion (ops_sequence.py): not an IR value."""
-    return name in ctx.__dict__.get("sequences", ()) or name in ctx.__dict__.get("optionals", ())
+    return name in ctx.sequences or name in ctx.optionals
 
 
 def unsupported_nodes(model) -> list:

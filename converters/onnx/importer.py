@@ -199,7 +199,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             inner.name = name
             inner.type.CopyFrom(vi.type.optional_type.elem_type)
             vi = inner
-            ctx.__dict__.setdefault("optionals", {})[name] = FED_OPTIONAL
+            ctx.optionals[name] = FED_OPTIONAL
         elem = vi.type.tensor_type.elem_type
         if not vi.type.HasField("tensor_type") or elem not in ONNX_TO_DTYPE:
             kind = onnx_dtype_name(elem) if vi.type.HasField("tensor_type") else vi.type.WhichOneof("value")
@@ -226,7 +226,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             raise ConversionError(f"graph output {vo.name!r} is a shape computed from symbolic dims "
                                   f"{ctx.shape_values[vo.name][0]}; fix them with input_shapes")
         for kind, what in (("sequences", "a sequence"), ("optionals", "an optional")):
-            if vo.name in ctx.__dict__.get(kind, ()):
+            if vo.name in getattr(ctx, kind):
                 raise UnsupportedOpError(f"graph output {vo.name!r} is {what}; a .pml graph's outputs are tensors "
                                          f"({kind} inside a graph are resolved at conversion)")
         if vo.name not in graph.values:

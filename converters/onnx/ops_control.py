@@ -11,7 +11,7 @@ import onnx
 from onnx import helper
 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
-from .ops_sequence import Stacked, sequences
+from .ops_sequence import Stacked
 from .subgraph import captured_inputs, free_names, import_subgraph, inline_subgraph
 
 
@@ -56,7 +56,7 @@ def _runtime_if(ctx: Context, node: OnnxNode) -> None:
              {"then_branch": branches["then"], "else_branch": branches["else"]})
 
 
-def _body_input(ctx: Context, vi, what: str, default_dtype: str) -> tuple:
+def _body_input(ctx: Context, vi, what: str) -> tuple:
     t = vi.type.tensor_type
     if vi.type.HasField("tensor_type") and t.elem_type and t.elem_type not in ONNX_TO_DTYPE:
         raise ctx.unsupported(f"the body's {what} ({vi.name!r}) has type {onnx_dtype_name(t.elem_type)}")
@@ -83,7 +83,7 @@ def loop(ctx: Context, node: OnnxNode) -> None:
     for k, name in enumerate(carried):
         if not name:
             raise ctx.error(f"loop-carried value {k} is absent")
-    seqs = sequences(ctx)
+    seqs = ctx.sequences
     lists = [k for k, name in enumerate(carried) if name in seqs]
     for k in lists:
         if not isinstance(seqs[carried[k]], list):
@@ -91,8 +91,8 @@ def loop(ctx: Context, node: OnnxNode) -> None:
     tensors = [k for k in range(len(carried)) if k not in lists]
     bound = {i.name for i in body.input}
     passed, consts = captured_inputs(ctx, node, [n for n in free_names(body) if n not in bound])
-    head = [(body.input[0].name, "int64", _body_input(ctx, body.input[0], "iteration count", "int64")),
-            (body.input[1].name, "bool", _body_input(ctx, body.input[1], "condition", "bool"))]
+    head = [(body.input[0].name, "int64", _body_input(ctx, body.input[0], "iteration count")),
+            (body.input[1].name, "bool", _body_input(ctx, body.input[1], "condition"))]
     captured = [(inner, ctx.dtype(outer), ctx.shape(outer)) for inner, outer in passed]
     appendable = tuple(body.input[2 + k].name for k in lists)
     shapes = [ctx.shape(carried[k]) for k in tensors]

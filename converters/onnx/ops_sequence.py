@@ -38,20 +38,16 @@ class Appended:
 APPENDABLE = "appendable"  # a Loop body's carried sequence input: it may only be appended to
 
 
-def sequences(ctx: Context) -> dict:
-    return ctx.__dict__.setdefault("sequences", {})
-
-
 def _seq(ctx: Context, node: OnnxNode, i: int = 0):
     name = node.input(i)
-    seq = sequences(ctx).get(name)
+    seq = ctx.sequences.get(name)
     if seq is None:
         raise ctx.unsupported(f"input {i} ({name!r}) is not a sequence known at conversion (sequences that are graph "
                               "inputs are not supported)")
     return seq
 
 
-def _items(ctx: Context, node: OnnxNode, seq, what: str) -> list:
+def _items(ctx: Context, seq, what: str) -> list:
     if isinstance(seq, list):
         return seq
     raise ctx.unsupported(f"{what} of a sequence a Loop builds is supported only by ConcatFromSequence, SequenceAt "
@@ -71,12 +67,12 @@ def _position(ctx: Context, node: OnnxNode, i: int, length: int, default: int, i
 
 @handler("SequenceEmpty")
 def sequence_empty(ctx: Context, node: OnnxNode) -> None:
-    sequences(ctx)[node.output(0)] = []
+    ctx.sequences[node.output(0)] = []
 
 
 @handler("SequenceConstruct")
 def sequence_construct(ctx: Context, node: OnnxNode) -> None:
-    sequences(ctx)[node.output(0)] = list(node.inputs)
+    ctx.sequences[node.output(0)] = list(node.inputs)
 
 
 @handler("SequenceInsert")
@@ -86,20 +82,20 @@ def sequence_insert(ctx: Context, node: OnnxNode) -> None:
         if node.input(2):
             raise ctx.unsupported("a Loop's carried sequence may only be appended to (SequenceInsert without a "
                                   "position)")
-        sequences(ctx)[node.output(0)] = Appended(item)
+        ctx.sequences[node.output(0)] = Appended(item)
         return
-    items = _items(ctx, node, seq, "SequenceInsert")
+    items = _items(ctx, seq, "SequenceInsert")
     pos = _position(ctx, node, 2, len(items), len(items), insert=True)
-    sequences(ctx)[node.output(0)] = items[:pos] + [item] + items[pos:]
+    ctx.sequences[node.output(0)] = items[:pos] + [item] + items[pos:]
 
 
 @handler("SequenceErase")
 def sequence_erase(ctx: Context, node: OnnxNode) -> None:
-    items = _items(ctx, node, _seq(ctx, node), "SequenceErase")
+    items = _items(ctx, _seq(ctx, node), "SequenceErase")
     if not items:
         raise ctx.error("erasing from an empty sequence")
     pos = _position(ctx, node, 1, len(items), len(items) - 1)
-    sequences(ctx)[node.output(0)] = items[:pos] + items[pos + 1:]
+    ctx.sequences[node.output(0)] = items[:pos] + items[pos + 1:]
 
 
 @handler("SequenceLength")
@@ -130,7 +126,7 @@ def sequence_at(ctx: Context, node: OnnxNode) -> None:
             rows = ctx.emit1("Concat", items + [seq.scan], attrs={"axis": 0}, hint="items")
         ctx.emit1("Gather", [rows, ctx.add_const(np.array(pos, np.int64), "index")], node.output(0), {"axis": 0})
         return
-    items = _items(ctx, node, seq, "SequenceAt")
+    items = _items(ctx, seq, "SequenceAt")
     if not -len(items) <= pos < len(items):
         raise ctx.error(f"position {pos} is outside the sequence of {len(items)} items")
     src = items[pos]
@@ -159,7 +155,7 @@ def concat_from_sequence(ctx: Context, node: OnnxNode) -> None:
                  for h in seq.head] + [moved]
         ctx.emit1("Concat", parts, out, {"axis": a}) if len(parts) > 1 else ctx.emit1("Identity", parts, out)
         return
-    items = _items(ctx, node, seq, "ConcatFromSequence")
+    items = _items(ctx, seq, "ConcatFromSequence")
     if not items:
         raise ctx.error("concatenating an empty sequence")
     rank = len(ctx.shape(items[0]))
@@ -189,7 +185,7 @@ def split_to_sequence(ctx: Context, node: OnnxNode) -> None:
     parts = ctx.emit("Split", [x], len(sizes), {"axis": axis, "split": sizes}) if len(sizes) > 1 else [x]
     if split is None and not int(node.attrs.get("keepdims", 1)):
         parts = [ctx.reshape(p, list(shape[:axis]) + list(shape[axis + 1:]), hint="squeeze") for p in parts]
-    sequences(ctx)[node.output(0)] = list(parts)
+    ctx.sequences[node.output(0)] = list(parts)
 
 
 # ---- optionals: resolved at conversion like sequences ---------------------------------------
@@ -201,13 +197,9 @@ def split_to_sequence(ctx: Context, node: OnnxNode) -> None:
 FED_OPTIONAL = "fed"
 
 
-def optionals(ctx: Context) -> dict:
-    return ctx.__dict__.setdefault("optionals", {})
-
-
 @handler("Optional")
 def optional(ctx: Context, node: OnnxNode) -> None:
-    optionals(ctx)[node.output(0)] = node.input(0) or None
+    ctx.optionals[node.output(0)] = node.input(0) or None
 
 
 def _holds(ctx: Context, node: OnnxNode):
@@ -215,8 +207,8 @@ def _holds(ctx: Context, node: OnnxNode):
     name = node.input(0)
     if not name:
         return False, None
-    if name in optionals(ctx):
-        held = optionals(ctx)[name]
+    if name in ctx.optionals:
+        held = ctx.optionals[name]
         if held == FED_OPTIONAL:
             return FED_OPTIONAL, name
         return held is not None, held
@@ -240,7 +232,7 @@ def optional_get_element(ctx: Context, node: OnnxNode) -> None:
     present, held = _holds(ctx, node)
     if not present:
         raise ctx.error("the optional is empty (OptionalGetElement of an empty optional)")
-    if held in sequences(ctx):
-        sequences(ctx)[node.output(0)] = sequences(ctx)[held]
+    if held in ctx.sequences:
+        ctx.sequences[node.output(0)] = ctx.sequences[held]
     else:
         ctx.emit1("Identity", [held], node.output(0))

@@ -20,7 +20,7 @@ from pocketml import ir
 
 from .context import Context, OnnxNode, tensor_to_array
 from .dispatch import convert_node
-from .ops_sequence import APPENDABLE, Appended, sequences
+from .ops_sequence import APPENDABLE, Appended
 from .params import materialize
 
 
@@ -118,7 +118,7 @@ def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, 
         sub.inputs.append(name)
     for name, array in consts.items():
         sub.add_value(name, const=array)
-    inner_sequences = sequences(inner)
+    inner_sequences = inner.sequences
     for name in appendable:
         inner_sequences[name] = APPENDABLE
     for t_init in body.initializer:

@@ -101,3 +101,30 @@ def test_loop_that_never_stops_is_stopped_with_a_clear_error(trip_count):
         session.run(feeds)
     feeds["go"] = np.array(False)  # the same session still runs a loop that stops
     np.testing.assert_array_equal(session.run(feeds)["y"], np.ones(2, np.float32))
+
+
+def test_a_body_condition_that_is_not_one_value_is_a_clear_error():
+    """A file may declare a body whose condition output is empty: the run names it, never reads past it."""
+    from pocketml import ir
+    from pocketml.shape_inference import infer_shapes
+
+    body = ir.Graph("body")
+    body.add_value("i", "int64", ())
+    body.add_value("c", "bool", ())
+    body.add_value("v", "float32", (2,))
+    body.inputs = ["i", "c", "v"]
+    body.add_value("none", const=np.zeros(0, bool))
+    body.add_node("Identity", ["none"], ["c_out"], name="empty_cond")
+    body.add_node("Neg", ["v"], ["v_out"], name="negate")
+    body.outputs = ["c_out", "v_out"]
+    graph = ir.Graph("m")
+    graph.add_value("x", "float32", (2,))
+    graph.add_value("m", "int64", ())
+    graph.inputs = ["x", "m"]
+    graph.add_node("Loop", ["m", "", "x"], ["y"], {"body": body, "n_carried": 1}, name="loop")
+    graph.outputs = ["y"]
+    infer_shapes(body)
+    infer_shapes(graph)
+    session = pocketml.Session(pocketml.Model(graph, {}))
+    with pytest.raises(PocketMLError, match=r"'loop' \(Loop\): the body's condition must give one value, got shape \[0\]"):
+        session.run({"x": np.ones(2, np.float32), "m": np.array(3, np.int64)})

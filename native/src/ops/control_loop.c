@@ -143,6 +143,17 @@ static pml_status need_one_value(const pml_kernel_ctx *ctx, const pml_tensor *t,
     return PML_OK;
 }
 
+/* A subgraph's condition output as a flag: it must hold one value (a hostile file may
+ * declare it otherwise, and an empty tensor has no byte to read). */
+static pml_status read_flag(const pml_kernel_ctx *ctx, const pml_tensor *t, const char *role, uint8_t *flag) {
+    char buf[128];
+    if (pml_shape_numel(t->rank, t->dims) != 1 || !t->data)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "%s must give one value, got shape %s", role,
+                              pml_shape_str(t->rank, t->dims, buf, sizeof buf));
+    *flag = *(const uint8_t *)t->data;
+    return PML_OK;
+}
+
 /* Output shapes: the start shapes when the body, planned for them, gives them back and
  * nothing is stacked; else known after the run (declared dims, symbolic ones 0). */
 static void loop_output_shapes(pml_kernel_ctx *ctx, pml_subgraph *body, pml_tensor *const *start, int n_carried,
@@ -229,7 +240,7 @@ static pml_status loop_run(pml_kernel_ctx *ctx) {
         lb->cond_value = go;
         if ((st = call->run(body, lb->body_in, ctx->n_in)) != PML_OK)
             return pml_control_child_failed(ctx, st, "body", "running");
-        go = *(const uint8_t *)call->output(body, 0)->data;
+        if ((st = read_flag(ctx, call->output(body, 0), "the body's condition", &go)) != PML_OK) return st;
         for (int k = 0; k < lb->n_values && st == PML_OK; k++) st = set_value(ctx, &lb->values[k], call->output(body, 1 + k));
         for (int k = 0; k < lb->n_scans && st == PML_OK; k++)
             st = append_scan(ctx, k, &lb->scans[k], call->output(body, 1 + lb->n_values + k), i,
@@ -280,7 +291,9 @@ static pml_status while_run(pml_kernel_ctx *ctx) {
     for (int64_t i = 0; st == PML_OK; i++) {
         if ((st = call->run(cond, lb->body_in, lb->n_values)) != PML_OK)
             return pml_control_child_failed(ctx, st, "cond", "running");
-        if (!*(const uint8_t *)call->output(cond, 0)->data) break;
+        uint8_t go = 0;
+        if ((st = read_flag(ctx, call->output(cond, 0), "cond", &go)) != PML_OK) return st;
+        if (!go) break;
         if (i >= ctx->loop_limit)
             return pml_node_error(ctx, PML_ERR_INVALID_ARGUMENT, "ran %lld iterations without its condition becoming "
                                   "false; stopped at the session's max_loop_iterations (raise it in the session "

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Optional
 
+import numpy as np
+
 from .. import dtypes as _dtypes
 
 ATTR_KINDS = ("int", "float", "ints", "floats", "string", "graph")  # graph: an ir.Graph (If/Loop bodies)
@@ -258,8 +260,6 @@ def with_trait(trait: str) -> frozenset:
 # ---- running nodes with their numpy references (pocketml.reference is the public face) --------
 def run_node(node, inputs: list) -> list:
     """The outputs of one IR node computed by its op's numpy reference."""
-    import numpy as np
-
     opdef = get(node.op)
     if opdef.reference is None:
         raise NotImplementedError(f"op {node.op} has no numpy reference")
@@ -270,8 +270,6 @@ def run_node(node, inputs: list) -> list:
 def run_graph(graph, feeds: dict) -> dict:
     """The outputs of an IR graph (an ir.Graph: values, nodes, outputs) computed node by node with the
     numpy references; here, not in pocketml.reference, so control-flow references can run subgraphs."""
-    import numpy as np
-
     env = {k: v.const for k, v in graph.values.items() if v.const is not None}
     env.update({k: np.asarray(v) for k, v in feeds.items()})
     for node in graph.nodes:
