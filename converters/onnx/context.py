@@ -400,6 +400,11 @@ class Context:
         perm = [int(p) for p in perm]
         if perm == list(range(len(perm))) and out is None:
             return x
+        value = self.graph.values.get(x)
+        if out is None and value is not None and value.is_const and sorted(perm) == list(range(value.const.ndim)):
+            # constant weights (a Conv's OIHW -> OHWI): the view emit's folding would give, without
+            # inferring and running a Transpose node for it
+            return self.add_const(np.transpose(value.const, perm), hint)
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
 
 

@@ -26,6 +26,7 @@ from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRe
 
 PathLike = Union[str, "os.PathLike[str]"]
 _INT64 = (-(2**63), 2**63 - 1)
+FILL_BLOCK = 1 << 16  # a constant holding one value is written as this many bytes of it, repeated
 CHUNK = 1 << 22  # bytes written (and checksummed) at a time: a chunk stays in cache between the two
 
 
@@ -233,6 +234,11 @@ def _chunks(data: np.ndarray):
         flat = data.reshape(-1).view(np.uint8)
         for k in range(0, flat.size, CHUNK):
             yield flat[k:k + CHUNK]
+        return
+    if not any(data.strides):  # one value everywhere (a ConstantOfShape filler): one small block, repeated
+        block = np.full(min(data.size, FILL_BLOCK // data.itemsize), data[(0,) * data.ndim], data.dtype).view(np.uint8)
+        for k in range(0, data.nbytes, block.size):
+            yield block[:min(block.size, data.nbytes - k)]
         return
     per = max(1, CHUNK // max(1, data[0].nbytes))  # slabs along the first axis
     for k in range(0, data.shape[0], per):
