@@ -291,11 +291,10 @@ def _parse_graph(g) -> GraphRecord:
                                     t.Buffer()))
     nodes = []
     for i in range(fbcheck.length(g, "Nodes", 4, "graph")):
-        n = g.Nodes(i)
+        n, where = g.Nodes(i), f"node {i}"
         attrs = []
-        for k in range(fbcheck.length(n, "Attrs", 4, f"node {i}")):
+        for k in range(fbcheck.length(n, "Attrs", 4, where)):
             a = n.Attrs(k)
             attrs.append(AttrRecord(_str(a.Name()), a.Type(), _attr_value(a, f"attribute {k}")))
-        nodes.append(NodeRecord(_str(n.Name()), n.Op(), _ints(n, "Inputs", f"node {i}"), _ints(n, "Outputs", f"node {i}"),
-                                attrs))
+        nodes.append(NodeRecord(_str(n.Name()), n.Op(), _ints(n, "Inputs", where), _ints(n, "Outputs", where), attrs))
     return GraphRecord(tensors, nodes, _ints(g, "Inputs", "graph"), _ints(g, "Outputs", "graph"), _str(g.Name()))
