@@ -312,7 +312,8 @@ static void activate(pml_session *s, pml_plan *p) {
     const pml_model *m = s->model;
     memcpy(s->tensors, p->tensors, sizeof *s->tensors * (size_t)m->n_tensors);
     for (int t = 0; t < m->n_tensors; t++)
-        if (p->offset[t] != PML_NO_OFFSET) s->tensors[t].data = s->arena + p->offset[t];
+        if (p->offset[t] != PML_NO_OFFSET) /* a plan of empty tensors has no arena: NULL + 0 is undefined */
+            s->tensors[t].data = s->arena ? s->arena + p->offset[t] : NULL;
     for (int i = 0; i < m->n_nodes; i++) pml_session_point_node(s, p, i, s->arena);
     s->skip = p->skip;
     s->arena_size = p->arena_size;

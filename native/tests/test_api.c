@@ -13,6 +13,11 @@
 #include "testutil.h"
 
 /* ---- allocation counter --------------------------------------------------------- */
+#if defined(__has_feature) /* clang's way of saying __SANITIZE_ADDRESS__ */
+#if __has_feature(address_sanitizer)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 #define PML_COUNT_ALLOCS 1
 extern void *__libc_malloc(size_t);

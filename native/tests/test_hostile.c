@@ -46,7 +46,7 @@ static void mutate(uint8_t *buf, size_t size, size_t graph_end) {
         case 2: put_le(buf + pos, g_interesting[rnd(sizeof g_interesting / sizeof g_interesting[0])], 4); break;
         case 3: put_le(buf + pos, (uint16_t)g_interesting[rnd(sizeof g_interesting / sizeof g_interesting[0])], 2); break;
         case 4: put_le(buf + pos, get_le(buf + pos, 4) + (uint32_t)rnd(17) - 8, 4); break; /* nudge an offset */
-        default: memcpy(buf + pos, buf + lo + rnd((uint32_t)(hi - lo - 4)), 4); break; /* reuse another word */
+        default: memmove(buf + pos, buf + lo + rnd((uint32_t)(hi - lo - 4)), 4); break; /* another word; may overlap */
         }
     }
 }

@@ -69,7 +69,7 @@ static void tt_set(pml_tensor *t, int64_t i, double v) {
     switch (t->dtype) {
     case PML_FLOAT32: ((float *)p)[i] = (float)v; break;
     case PML_FLOAT16: ((uint16_t *)p)[i] = pml_f32_to_f16_scalar((float)v); break;
-    case PML_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case PML_INT8: ((int8_t *)p)[i] = (int8_t)(int64_t)v; break; /* 255 wraps to -1 (a double out of range is UB) */
     case PML_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
     case PML_BOOL: ((uint8_t *)p)[i] = v != 0; break;
     case PML_INT16: ((int16_t *)p)[i] = (int16_t)v; break;

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import copy
 import pathlib
+import struct
 import sys
 
 import numpy as np
 
 from pocketml import ir
+from pocketml.format import fbcheck
+from pocketml.format._generated import Model as fb_model
 from pocketml.format.header import pack_file
 from pocketml.format.records import AttrRecord, ModelRecord, TensorRecord, build_flatbuffer
 from pocketml.format.writer import graph_to_records, write_pml
@@ -309,9 +312,31 @@ def _dangling(rec: ModelRecord) -> int:
     return len(rec.tensors) - 1
 
 
+def _weights_cut(keep: int) -> bytes:
+    """add_relu with its weights section cut to `keep` bytes (checksum valid): the 12-byte buffer of
+    'bias' starts inside the section and runs past its end."""
+    rec, weights = _records()
+    assert rec.buffers[0].offset == 0 and rec.buffers[0].size == 12 and keep < 12
+    return pack_file(build_flatbuffer(rec), weights[:keep])
+
+
+def _vector_past_section(length: int) -> tuple:
+    """(position of the length, graph section size, file bytes) of add_relu with node 0's inputs
+    vector claiming `length` elements (checksum valid), far past the end of the graph section."""
+    rec, weights = _records()
+    graph = bytearray(build_flatbuffer(rec))
+    node = fb_model.Model.GetRootAs(bytes(graph), 0).Graph().Nodes(0)
+    ref = node._tab.Pos + node._tab.Offset(fbcheck._slot(type(node), "Inputs"))
+    at = ref + struct.unpack_from("<I", graph, ref)[0]
+    assert struct.unpack_from("<I", graph, at)[0] == 2  # Add's two inputs
+    struct.pack_into("<I", graph, at, length)
+    return at, len(graph), pack_file(bytes(graph), weights)
+
+
 def invalid_cases() -> list:
     """[(file name, stage, status string, message substring, file bytes)]"""
     x, bias, y, z = "x", "bias", "y", "z"
+    vec = _vector_past_section(1 << 16)
     cases = [
         ("node_input_range", "load", INVALID_MODEL, "node 'add' (Add): input 1 refers to tensor 9999 but the graph has 4 tensors",
          lambda r: r.nodes[0].inputs.__setitem__(1, 9999)),
@@ -333,6 +358,12 @@ def invalid_cases() -> list:
          lambda r: _set(r.buffers[0], offset=32)),
         ("buffer_outside", "load", INVALID_MODEL, "outside the",
          lambda r: _set(r.buffers[0], offset=6400)),
+        # starts inside the section, ends past it (the check for the end, not only the start)
+        ("buffer_straddles_end", "load", INVALID_MODEL,
+         "buffer 0 (tensor 'bias') [0, +12 bytes) lies outside the 8-byte weights section", _weights_cut(8)),
+        # a FlatBuffers vector length running past the graph section (fb_reader.c's vector check)
+        ("vector_past_section", "load", INVALID_MODEL, "node 0, field 'inputs': vector of 65536 x 4-byte elements at "
+         "offset {0} runs past the end of the {1}-byte buffer".format(*vec[:2]), vec[2]),
         ("buffer_size", "load", INVALID_MODEL, "has 8 bytes but constant tensor 'bias' (float32 [3]) needs 12",
          lambda r: _set(r.buffers[0], size=8)),
         ("buffer_index", "load", INVALID_MODEL, "refers to buffer 7 but the model has 1 buffers",

@@ -145,3 +145,35 @@ def test_python_and_c_agree_on_headers(small, offset, width, value):
     with pytest.raises(ModelLoadError) as py:
         verify_header(data)
     assert str(py.value).replace("this reader", "this runtime") in load_error(data)
+
+
+# The verifier checks mutation testing found unguarded: a constant's buffer that starts inside the
+# weights section and runs past its end, and a FlatBuffers vector whose length runs past the graph
+# section. The C loader's words (test_invalid_graphs above, and test_loader.c from the same
+# fixtures) and the Python reader's must both be the verifier's error.
+BOUNDS_CASES = ["invalid_buffer_straddles_end.pml", "invalid_vector_past_section.pml", "invalid_buffer_outside.pml"]
+
+
+@pytest.mark.parametrize("case", [c for c in fx.invalid_cases() if c[0] in BOUNDS_CASES], ids=lambda c: c[0])
+def test_python_reader_rejects_out_of_bounds_buffers_and_vectors(case):
+    name, _, _, message, data = case
+    with pytest.raises(ModelLoadError) as py:
+        read_pml(data)
+    assert message in str(py.value), str(py.value)
+    assert message in load_error(data)
+
+
+def test_out_of_bounds_fixtures_are_otherwise_valid():
+    """Each fixture breaks only its bound: the checksum is valid, and with the bound repaired the
+    file loads (so the error can only come from the check under test)."""
+    cases = {c[0]: c[4] for c in fx.invalid_cases()}
+    straddle = cases["invalid_buffer_straddles_end.pml"]
+    assert verify_header(straddle).weights_size == 8
+    rec, weights = fx._records()
+    assert len(weights) == 12  # the full buffer: the same file with its 12 bytes loads
+    Session(fx.pack_file(fx.build_flatbuffer(rec), weights)).close()
+    vec = bytearray(cases["invalid_vector_past_section.pml"])
+    at, _, _ = fx._vector_past_section(1 << 16)
+    struct.pack_into("<I", vec, 64 + at, 2)  # the vector's real length back
+    Session(fix_checksum(vec)).close()
+    verify_header(cases["invalid_vector_past_section.pml"])  # checksum valid as made

@@ -24,6 +24,10 @@
 #define PML_INLINE static inline
 #endif
 
+/* base + n where base may be absent: empty tensors and zero-byte scratch have NULL data, and
+ * NULL + 0 is undefined behaviour in C (UBSan reports it), so an absent buffer stays NULL. */
+static inline float *pml_f32_offset(float *base, size_t n) { return base ? base + n : NULL; }
+
 /* max/min that propagate NaN from either operand (as numpy's maximum/minimum do) */
 static inline float pml_max_nanf(float a, float b) { return a > b ? a : (a != a ? a : b); }
 static inline float pml_min_nanf(float a, float b) { return a < b ? a : (a != a ? a : b); }

@@ -425,13 +425,13 @@ static void implicit_task(void *arg, int64_t task, int thread) {
     int64_t r0, r1;
     if (!task_rows(st, task, &r0, &r1)) return;
     pml_f32_conv_direct_rows(st->kern, g, rc->x, rc->packed, rc->y, r0, r1,
-                             rc->scratch + st->off_gemm + (size_t)thread * st->gemm_scratch, &rc->act);
+                             pml_f32_offset(rc->scratch, st->off_gemm + (size_t)thread * st->gemm_scratch), &rc->act);
 }
 
 static void conv_transpose_gemm(const conv_state *st, const float *x, const float *packed, float *y, float *scratch,
                                 pml_threadpool *pool, const float *bias) {
     const pml_conv_geom *g = &st->g;
-    float *cols = scratch + st->off_cols;
+    float *cols = pml_f32_offset(scratch, st->off_cols);
     memset(y, 0, (size_t)(g->n * g->oh * g->ow * g->cout) * sizeof(float));
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t ih0 = 0; ih0 < g->h; ih0 += st->chunk_rows) {
@@ -481,7 +481,7 @@ static pml_status conv_run(pml_kernel_ctx *ctx) {
                               .batch = g->group, .a = x, .lda = g->cin, .packed_b = packed, .c = y, .ldc = g->cout,
                               .batch_ptrs = conv_batch_ptrs, .pack_a = st->direct ? NULL : conv_pack_a, .cb_ctx = &rc,
                               .act = rc.act, .batch_cols = g->coutg};
-        pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
+        pml_gemm_run(st->kern, &p, ctx->pool, pml_f32_offset(scratch, st->off_gemm));
     } else {
         conv_transpose_gemm(st, x, packed, y, scratch, ctx->pool, b);
     }

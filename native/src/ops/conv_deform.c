@@ -157,7 +157,7 @@ static pml_status deform_run_op(pml_kernel_ctx *ctx) {
     pml_gemm_problem p = {.m = g->n * g->oh * g->ow, .n = g->coutg, .k = k, .batch = g->group, .a = r.x,
                           .lda = g->cin, .packed_b = scratch, .c = r.y, .ldc = g->cout, .batch_ptrs = deform_batch_ptrs,
                           .pack_a = deform_pack_a, .cb_ctx = &r, .batch_cols = g->coutg};
-    pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
+    pml_gemm_run(st->kern, &p, ctx->pool, pml_f32_offset(scratch, st->off_gemm));
     return PML_OK;
 }
 

@@ -392,14 +392,14 @@ static pml_status matmul_run(pml_kernel_ctx *ctx) {
             mm_pack(st, b, c, scratch);
             p.packed_b = scratch;
         }
-        pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
+        pml_gemm_run(st->kern, &p, ctx->pool, pml_f32_offset(scratch, st->off_gemm));
         return PML_OK;
     }
     p.batch_ptrs = mm_batch_ptrs;
     for (rc.batch0 = 0; rc.batch0 < st->batch; rc.batch0 += st->chunk) {
         p.batch = st->batch - rc.batch0 < st->chunk ? st->batch - rc.batch0 : st->chunk;
         pml_parallel_for(ctx->pool, p.batch, mm_pack_task, &rc);
-        pml_gemm_run(st->kern, &p, ctx->pool, scratch + st->off_gemm);
+        pml_gemm_run(st->kern, &p, ctx->pool, pml_f32_offset(scratch, st->off_gemm));
     }
     return PML_OK;
 }

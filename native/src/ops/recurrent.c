@@ -544,7 +544,10 @@ static pml_status rnn_run(pml_kernel_ctx *ctx) {
                                       (long long)n, (int)io->lens[n], (long long)g->seq);
     float *scratch = (float *)ctx->scratch;
     const int64_t B = g->batch, H = g->hidden, GH = g->gates * H, D = g->dirs;
-    if (io->lens) memset(io->y, 0, (size_t)(g->seq * D * B * H) * sizeof(float));
+    /* Batch 0: every output is empty. Empty tensors and scratch have NULL data, which the
+     * pointer arithmetic and memcpy below must not see (undefined even for 0 bytes). */
+    if (B == 0 || H == 0) return PML_OK;
+    if (io->lens && g->seq > 0) memset(io->y, 0, (size_t)(g->seq * D * B * H) * sizeof(float));
     rc.scratch = scratch;
     rc.packed = st->packed;
     if (!rc.packed) {

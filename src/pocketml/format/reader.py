@@ -85,8 +85,8 @@ def _graph(record: ModelRecord, graph, weights: memoryview, index: int) -> ir.Gr
                 raise ModelLoadError(f"tensor {t.name!r} refers to buffer {t.buffer} of {len(record.buffers)}")
             b = record.buffers[t.buffer]
             if b.offset + b.size > len(weights) or not ir.is_static(shape):
-                raise ModelLoadError(f"tensor {t.name!r}: buffer {t.buffer} [{b.offset}, +{b.size}) lies outside "
-                                     f"the {len(weights)}-byte weights section")
+                raise ModelLoadError(f"buffer {t.buffer} (tensor {t.name!r}) [{b.offset}, +{b.size} bytes) lies "
+                                     f"outside the {len(weights)}-byte weights section")  # the C loader's words
             dt = ir.np_dtype(dtype).newbyteorder("<")
             if b.size != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
                 raise ModelLoadError(f"tensor {t.name!r}: buffer {t.buffer} has {b.size} bytes for {dtype} "

@@ -19,7 +19,7 @@ from ._generated import Graph as fb_graph
 from ._generated import MetadataEntry as fb_meta
 from ._generated import Model as fb_model
 from ._generated.AttrType import AttrType
-from . import fbwrite
+from . import fbcheck, fbwrite
 from .header import FORMAT_VERSION
 
 FILE_IDENTIFIER = b"PMLG"
@@ -243,20 +243,21 @@ def _str(s: Optional[bytes]) -> str:
     return "" if s is None else s.decode("utf-8")
 
 
-def _ints(n: int, get_numpy) -> list:
-    return [int(v) for v in get_numpy()] if n else []
+def _ints(obj, field: str, where: str, elem_size: int = 4) -> list:
+    n = fbcheck.length(obj, field, elem_size, where)
+    return [int(v) for v in getattr(obj, field + "AsNumpy")()] if n else []
 
 
-def _attr_value(a) -> Any:
+def _attr_value(a, where: str) -> Any:
     t = a.Type()
     if t in (AttrType.INT, AttrType.GRAPH):
         return int(a.I())
     if t == AttrType.FLOAT:
         return float(a.F())
     if t == AttrType.INTS:
-        return _ints(a.IntsLength(), a.IntsAsNumpy)
+        return _ints(a, "Ints", where, 8)
     if t == AttrType.FLOATS:
-        return [float(v) for v in a.FloatsAsNumpy()] if a.FloatsLength() else []
+        return [float(v) for v in a.FloatsAsNumpy()] if fbcheck.length(a, "Floats", 4, where) else []
     if t == AttrType.STRING:
         return _str(a.S())
     raise ValueError(f"attribute {_str(a.Name())!r} has unknown type {t}")
@@ -272,28 +273,28 @@ def parse_flatbuffer(graph: bytes) -> ModelRecord:
     if g is None:
         raise ValueError("the model has no graph")
     main = _parse_graph(g)
-    buffers = [BufferRecord(m.Buffers(i).Offset(), m.Buffers(i).Size()) for i in range(m.BuffersLength())]
-    metadata = {_str(m.Metadata(i).Key()): _str(m.Metadata(i).Value()) for i in range(m.MetadataLength())}
-    subgraphs = [_parse_graph(m.Subgraphs(i)) for i in range(m.SubgraphsLength())]
+    buffers = [BufferRecord(m.Buffers(i).Offset(), m.Buffers(i).Size())
+               for i in range(fbcheck.length(m, "Buffers", 4, "model"))]
+    metadata = {_str(m.Metadata(i).Key()): _str(m.Metadata(i).Value())
+                for i in range(fbcheck.length(m, "Metadata", 4, "model"))}
+    subgraphs = [_parse_graph(m.Subgraphs(i)) for i in range(fbcheck.length(m, "Subgraphs", 4, "model"))]
     return ModelRecord(main.tensors, main.nodes, main.inputs, main.outputs, buffers, metadata, main.name,
                        _str(m.Producer()), m.FormatVersion(), subgraphs)
 
 
 def _parse_graph(g) -> GraphRecord:
     tensors = []
-    for i in range(g.TensorsLength()):
+    for i in range(fbcheck.length(g, "Tensors", 4, "graph")):
         t = g.Tensors(i)
-        dim_names = [_str(t.DimNames(k)) for k in range(t.DimNamesLength())] or None
-        tensors.append(TensorRecord(_str(t.Name()), t.Dtype(), _ints(t.ShapeLength(), t.ShapeAsNumpy), dim_names,
+        dim_names = [_str(t.DimNames(k)) for k in range(fbcheck.length(t, "DimNames", 4, f"tensor {i}"))] or None
+        tensors.append(TensorRecord(_str(t.Name()), t.Dtype(), _ints(t, "Shape", f"tensor {i}", 8), dim_names,
                                     t.Buffer()))
     nodes = []
-    for i in range(g.NodesLength()):
-        n = g.Nodes(i)
+    for i in range(fbcheck.length(g, "Nodes", 4, "graph")):
+        n, where = g.Nodes(i), f"node {i}"
         attrs = []
-        for k in range(n.AttrsLength()):
+        for k in range(fbcheck.length(n, "Attrs", 4, where)):
             a = n.Attrs(k)
-            attrs.append(AttrRecord(_str(a.Name()), a.Type(), _attr_value(a)))
-        nodes.append(NodeRecord(_str(n.Name()), n.Op(), _ints(n.InputsLength(), n.InputsAsNumpy),
-                                _ints(n.OutputsLength(), n.OutputsAsNumpy), attrs))
-    return GraphRecord(tensors, nodes, _ints(g.InputsLength(), g.InputsAsNumpy),
-                       _ints(g.OutputsLength(), g.OutputsAsNumpy), _str(g.Name()))
+            attrs.append(AttrRecord(_str(a.Name()), a.Type(), _attr_value(a, f"attribute {k}")))
+        nodes.append(NodeRecord(_str(n.Name()), n.Op(), _ints(n, "Inputs", where), _ints(n, "Outputs", where), attrs))
+    return GraphRecord(tensors, nodes, _ints(g, "Inputs", "graph"), _ints(g, "Outputs", "graph"), _str(g.Name()))

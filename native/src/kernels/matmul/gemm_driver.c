@@ -116,7 +116,7 @@ static void gemm_task(void *arg, int64_t task, int thread) {
     if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, batch, &a, &b, &c);
     const float *bias = b + p->k * pl->n_pad;
     const pml_activation *act = p->act.kind != PML_ACT_NONE || p->act.has_sum ? &p->act : NULL;
-    float *abuf = job->scratch + (size_t)thread * pl->scratch_floats;
+    float *abuf = pml_f32_offset(job->scratch, (size_t)thread * pl->scratch_floats); /* NULL without pack_a */
 
     for (int64_t kb = 0; kb < pl->nkb; kb++) {
         const int64_t k0 = kb * pl->kc, kcb = p->k - k0 < pl->kc ? p->k - k0 : pl->kc;

@@ -85,6 +85,7 @@
     static void NAME##_reduce_logsumexp(const pml_reduce_plan *p, const void *xv, void *yv, void *scratch) {        \
         const T *x = (const T *)xv;                                                                                   \
         T *y = (T *)yv;                                                                                               \
+        if (p->n_out == 0) return; /* empty output: no scratch either (NULL, no arithmetic on it) */              \
         F *mx = (F *)scratch, *sum = mx + p->n_out;                                                                   \
         for (int64_t o = 0; o < p->n_out; o++) mx[o] = -INFINITY, sum[o] = 0;                                        \
         PML_RED_WALK(p, {                                                                                             \
