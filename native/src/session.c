@@ -253,7 +253,7 @@ static pml_status session_new(const pml_model *m, const session_env *env, pml_se
         }
         s->packed_size += ctx->packed_size; /* each bounded by its constants' bytes */
         char what[512];
-        snprintf(what, sizeof what, "node '%s' (%s): its packed weights", ctx->node->name, ctx->op_name);
+        snprintf(what, sizeof what, "node '%s' (%s): packing its weights", ctx->node->name, ctx->op_name);
         if ((st = pml_mem_charge(s, ctx->packed_size, what)) != PML_OK) {
             pml_session_destroy(s); /* unpacks */
             return st;
