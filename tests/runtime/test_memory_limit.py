@@ -2,12 +2,15 @@
 OutOfMemoryError (a PocketMLError and a MemoryError) naming the bytes required and the limit,
 before allocating anything; the same session then runs batch 4 like onnxruntime. A static model
 over its limit fails at creation; a Loop's body (a child session) counts against its parent's
-limit; limits are whole bytes. The C side: native/tests/test_memory_limit.c."""
+limit; limits are whole bytes; without a limit, an allocation that fails is an error too. The C side: native/tests/test_memory_limit.c."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -96,3 +99,36 @@ def test_a_loop_body_counts_against_the_limit():
 def test_limit_is_a_whole_number_of_bytes(bad):
     with pytest.raises((ValueError, TypeError), match="memory_limit"):
         Session(pocketml.convert(recurrent("RNN", hidden=4)), memory_limit=bad)
+
+
+_NO_LIMIT_SCRIPT = """
+import resource, sys
+import numpy as np, onnx
+import pocketml
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # the ~5 GB arena cannot be had
+model = onnx.load(sys.argv[1])
+x = np.load(sys.argv[2])
+session = pocketml.Session(pocketml.convert(model))  # no memory_limit
+session.run({"X": x})
+try:
+    session.run({"X": np.zeros((2, 1 << 20, 1), np.float32)})
+    print("no error")
+except pocketml.OutOfMemoryError as e:
+    print("error:", e)
+np.save(sys.argv[3], session.run({"X": x})["Y"])
+"""
+
+
+def test_without_a_limit_a_failed_allocation_is_an_error(tmp_path):
+    """In a process whose address space is capped, the arena's allocation fails: an error, not a crash, and
+    the session (whose old arena was given back first) runs the small batch again."""
+    model = recurrent("LSTM")
+    x = RNG.standard_normal((2, 4, 1)).astype(np.float32)
+    onnx_path, x_path, y_path = tmp_path / "lstm.onnx", tmp_path / "x.npy", tmp_path / "y.npy"
+    onnx.save(model, onnx_path)
+    np.save(x_path, x)
+    proc = subprocess.run([sys.executable, "-c", _NO_LIMIT_SCRIPT, onnx_path, x_path, y_path], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "error:" in proc.stdout and "out of memory allocating the" in proc.stdout, proc.stdout
+    np.testing.assert_allclose(np.load(y_path), _ort(model, {"X": x})[0], rtol=1e-4, atol=1e-5)
