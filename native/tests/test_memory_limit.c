@@ -26,6 +26,16 @@ static pml_session *create(const pml_model *m, size_t limit, pml_status *status)
     return s;
 }
 
+/* Fixture `name` and a session on it with the given limit (NULL when either fails). */
+static pml_session *open_fixture(const char *name, size_t limit, pml_model **m) {
+    pml_status st;
+    *m = NULL;
+    CHECK_OK(pml_model_load_file(fixture_path(name), m));
+    pml_session *s = *m ? create(*m, limit, &st) : NULL;
+    if (*m) CHECK_OK(st);
+    return s;
+}
+
 /* Runs symbolic.pml at batch b and checks both outputs against the reference. */
 static void run_symbolic(pml_session *s, int64_t b) {
     float x[64], y[16], ref[64];
@@ -62,13 +72,10 @@ static void expect_too_big(pml_session *s) {
 }
 
 static void test_limit_then_smaller_batch(void) {
-    pml_model *m = NULL;
-    CHECK_OK(pml_model_load_file(fixture_path("symbolic.pml"), &m));
-    if (!m) return;
-    pml_status st;
-    pml_session *s = create(m, (size_t)1 << 20, &st);
-    CHECK_OK(st);
+    pml_model *m;
+    pml_session *s = open_fixture("symbolic.pml", (size_t)1 << 20, &m);
     if (!s) return pml_model_free(m);
+    pml_status st;
     expect_too_big(s); /* no plan yet */
     CHECK(pml_session_plan_count(s) == 0 && pml_session_arena_size(s) == 0 && s->arena_cap == 0);
     run_symbolic(s, 4);
@@ -147,13 +154,10 @@ static size_t charged(const pml_session *s) {
 }
 
 static void test_children_share_the_budget(void) {
-    pml_model *m = NULL;
-    CHECK_OK(pml_model_load_file(fixture_path("control_flow.pml"), &m));
-    if (!m) return;
-    pml_status st;
-    pml_session *s = create(m, 0, &st);
-    CHECK_OK(st);
+    pml_model *m;
+    pml_session *s = open_fixture("control_flow.pml", 0, &m);
     if (!s) return pml_model_free(m);
+    pml_status st;
     CHECK_OK(run_control_flow(s, 2, 3));
     CHECK_OK(run_control_flow(s, 7, 2));
     const size_t used = s->budget->used;
