@@ -158,6 +158,16 @@ typedef struct pml_session_options {
     int64_t max_loop_iterations; /* iterations one run of a loop (ONNX Loop, TFLite WHILE) may
                                   * make before the run fails with PML_ERR_INVALID_ARGUMENT
                                   * instead of hanging; <= 0 means 2^24 */
+    /* Appended fields: a caller built against an older header has no storage for them, so
+     * always fill the struct with pml_session_options_init first. */
+    size_t memory_limit; /* bytes this session (with its control-flow subgraphs) may hold for
+                          * arenas, packed weights, variables and cached plans' op state; 0 = no
+                          * limit. Creating a session, or planning a new input shape (the
+                          * set_input or run after pml_session_set_input_shape), whose memory
+                          * would exceed it fails with PML_ERR_OUT_OF_MEMORY and a message
+                          * naming the bytes required and the limit; the session then keeps
+                          * its previous plan and runs other shapes as before. The model's own
+                          * weights (mapped, shared by sessions) are not counted */
 } pml_session_options;
 
 /* Version string of the runtime, and the highest .pml format version it reads. */

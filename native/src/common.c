@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "pml_checked.h"
 
 /* ---- errors ---------------------------------------------------------------------- */
 
@@ -68,12 +69,17 @@ int64_t pml_shape_numel(int rank, const int64_t *dims) {
     return n;
 }
 
-void *pml_aligned_alloc(size_t size) {
+void *pml_aligned_malloc(size_t size) {
     void *p = NULL;
     if (size == 0) size = PML_ALIGN;
-    size = (size + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN;
+    if (!pml_checked_align(size, PML_ALIGN, &size)) return NULL; /* a wrapped size would be tiny */
     if (posix_memalign(&p, PML_ALIGN, size) != 0) return NULL;
-    memset(p, 0, size);
+    return p;
+}
+
+void *pml_aligned_alloc(size_t size) {
+    void *p = pml_aligned_malloc(size);
+    if (p) memset(p, 0, size ? size : PML_ALIGN); /* bytes past size are padding nobody reads */
     return p;
 }
 

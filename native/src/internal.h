@@ -113,7 +113,10 @@ pml_status pml_set_errorv(pml_status status, const char *fmt, va_list ap);
 const char *pml_dtype_name(pml_dtype dtype);
 size_t pml_dtype_size(pml_dtype dtype); /* 0 for undefined/unknown */
 int64_t pml_shape_numel(int rank, const int64_t *dims);
-void *pml_aligned_alloc(size_t size); /* 64-byte aligned, zeroed; free with pml_aligned_free */
+void *pml_aligned_alloc(size_t size); /* 64-byte aligned, zeroed (small op state); free with pml_aligned_free */
+/* 64-byte aligned and NOT zeroed: arenas and other buffers whose users write before they
+ * read (zeroing gigabytes would touch every page overcommit granted); NULL on overflow. */
+void *pml_aligned_malloc(size_t size);
 void pml_aligned_free(void *p);
 
 /* ---- the op interface -------------------------------------------------------- */

@@ -15,6 +15,8 @@
 
 #include <stdlib.h>
 
+#include "pml_checked.h"
+
 typedef struct order_key {
     size_t size;
     int first, index;
@@ -27,11 +29,7 @@ static int by_size_desc(const void *pa, const void *pb) {
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int align_up(size_t size, size_t *out) {
-    if (size > SIZE_MAX - (PML_ALIGN - 1)) return 0;
-    *out = (size + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN;
-    return 1;
-}
+static int align_up(size_t size, size_t *out) { return pml_checked_align(size, PML_ALIGN, out); }
 
 typedef struct hit {
     size_t offset; /* copied so qsort needs no context (sessions may plan in parallel) */
@@ -129,9 +127,9 @@ pml_status pml_plan_arena(pml_plan_item *items, int n, size_t *arena_size) {
         for (int p = 0; p < n_hits; p++) {
             const pml_plan_item *q = &items[hits[p].item];
             if (q->offset >= candidate + size) break; /* gap before q fits */
-            size_t end = q->offset + sizes[hits[p].item];
+            size_t end = q->offset + sizes[hits[p].item]; /* <= total: placed buffers fit */
             if (end > candidate) candidate = end;
-            if (candidate > SIZE_MAX - size) {
+            if (!pml_checked_add(candidate, size, &end)) {
                 status = pml_set_error(PML_ERR_OUT_OF_MEMORY, "arena size overflows size_t");
                 goto done;
             }

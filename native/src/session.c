@@ -25,6 +25,7 @@
 
 #include "kernels/config.h"
 #include "pml_limits.h" /* PML_MAX_TENSOR_BYTES */
+#include "session_memory.h"
 #include "session_plan.h"
 #include "session_state.h"
 
@@ -75,8 +76,20 @@ static pml_status session_kernel_config(const pml_cpu *cpu, const char *isa, int
     return PML_OK;
 }
 
-static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_kernel_config *config, int cache,
-                              pml_threadpool *pool, int64_t loop_limit, atomic_int *cancel, pml_session **out);
+/* What a session shares with the sessions of its subgraphs (a model session's, from its options). */
+typedef struct session_env {
+    pml_cpu cpu;
+    const pml_kernel_config *config;
+    int cache;
+    pml_threadpool *pool;      /* borrowed: the model session sets owns_pool */
+    int64_t loop_limit;
+    atomic_int *cancel;        /* the root's flag, or NULL for a model session (its own) */
+    pml_mem_budget *budget;    /* the root's budget, or NULL for a model session (its own) */
+    size_t memory_limit;       /* a model session's limit (0: none) */
+    int poison;
+} session_env;
+
+static pml_status session_new(const pml_model *m, const session_env *env, pml_session **out);
 
 pml_status pml_session_build(const pml_model *m, const pml_session_options *options, pml_session **out) {
     static const pml_session_options defaults = {.num_threads = 1, .plan_cache_size = PML_DEFAULT_PLAN_CACHE};
@@ -89,18 +102,18 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     if (cache > PML_MAX_PLAN_CACHE)
         return pml_set_error(PML_ERR_INVALID_ARGUMENT, "plan_cache_size is %d; at most %d are supported", cache,
                              PML_MAX_PLAN_CACHE);
-    pml_cpu cpu;
-    const pml_kernel_config *config;
-    pml_cpu_detect(&cpu);
-    pml_status cs = session_kernel_config(&cpu, options->isa, options->scalar_only, &config);
+    session_env env = {.cache = cache, .memory_limit = options->memory_limit,
+                       .poison = pml_session_poison_requested()};
+    pml_cpu_detect(&env.cpu);
+    pml_status cs = session_kernel_config(&env.cpu, options->isa, options->scalar_only, &env.config);
     if (cs) return cs;
-    pml_threadpool *pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
-    if (threads > 1 && !pool)
+    env.pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
+    if (threads > 1 && !env.pool)
         return pml_set_error(PML_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", threads);
-    int64_t loop_limit = options->max_loop_iterations > 0 ? options->max_loop_iterations : PML_DEFAULT_LOOP_LIMIT;
-    pml_status st = session_new(m, &cpu, config, cache, pool, loop_limit, NULL, out);
+    env.loop_limit = options->max_loop_iterations > 0 ? options->max_loop_iterations : PML_DEFAULT_LOOP_LIMIT;
+    pml_status st = session_new(m, &env, out);
     if (st != PML_OK) {
-        pml_threadpool_destroy(pool);
+        pml_threadpool_destroy(env.pool);
         return st;
     }
     (*out)->owns_pool = 1;
@@ -109,9 +122,13 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
 
 /* Child sessions for every graph attribute of control-flow nodes: same kernels, plan cache
  * size and loop limit, on the parent's thread pool (a child runs inside its parent's node),
- * checking the root session's cancel flag (so a cancel stops a loop between iterations). */
+ * checking the root session's cancel flag (so a cancel stops a loop between iterations) and
+ * charging the root's memory budget. */
 static pml_status build_children(pml_session *s) {
     const pml_model *m = s->model;
+    const session_env env = {.cpu = s->cpu, .config = s->config, .cache = s->plan_cap, .pool = s->pool,
+                             .loop_limit = s->loop_limit, .cancel = s->cancel, .budget = s->budget,
+                             .poison = s->poison};
     for (int i = 0; i < m->n_nodes; i++) {
         const pml_node *n = &m->nodes[i];
         pml_kernel_ctx *ctx = &s->ctx[i];
@@ -124,8 +141,7 @@ static pml_status build_children(pml_session *s) {
         for (int k = 0; k < n->n_attrs; k++) {
             if (n->attrs[k].type != PML_ATTR_GRAPH) continue;
             pml_session *child;
-            pml_status st = session_new(n->attrs[k].graph, &s->cpu, s->config, s->plan_cap, s->pool, s->loop_limit,
-                                        s->cancel, &child);
+            pml_status st = session_new(n->attrs[k].graph, &env, &child);
             if (st != PML_OK) {
                 char msg[1024];
                 snprintf(msg, sizeof msg, "%s", pml_last_error());
@@ -147,21 +163,23 @@ static void destroy_children(pml_session *s) {
     }
 }
 
-/* A session for graph m with the given kernels and thread pool (borrowed: the caller sets
- * owns_pool). pml_session_build for a model; build_children for a subgraph, which passes
- * its root's cancel flag (NULL: the session's own). */
-static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_kernel_config *config, int cache,
-                              pml_threadpool *pool, int64_t loop_limit, atomic_int *cancel, pml_session **out) {
+/* A session for graph m in env (its thread pool borrowed: the caller sets owns_pool).
+ * pml_session_build for a model; build_children for a subgraph, which passes its root's
+ * cancel flag and memory budget (NULL: the session's own). */
+static pml_status session_new(const pml_model *m, const session_env *env, pml_session **out) {
     pml_session *s = calloc(1, sizeof *s);
     if (!s) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating a session");
     atomic_init(&s->cancel_flag, 0);
-    s->cancel = cancel ? cancel : &s->cancel_flag;
+    s->cancel = env->cancel ? env->cancel : &s->cancel_flag;
+    s->budget_own.limit = env->memory_limit;
+    s->budget = env->budget ? env->budget : &s->budget_own;
+    s->poison = env->poison;
     s->model = m;
-    s->plan_cap = cache;
-    s->cpu = *cpu;
-    s->config = config;
-    s->pool = pool;
-    s->loop_limit = loop_limit;
+    s->plan_cap = env->cache;
+    s->cpu = env->cpu;
+    s->config = env->config;
+    s->pool = env->pool;
+    s->loop_limit = env->loop_limit;
     size_t n_slots = 0;
     for (int i = 0; i < m->n_nodes; i++) n_slots += (size_t)m->nodes[i].n_inputs + (size_t)m->nodes[i].n_outputs;
     for (int k = 0; k < m->n_inputs; k++) s->sig_len += m->tensors[m->inputs[k]].rank;
@@ -172,7 +190,7 @@ static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_
     s->input_set = calloc((size_t)m->n_inputs + 1, 1);
     s->in_offset = calloc((size_t)m->n_inputs + 1, sizeof *s->in_offset);
     s->req = calloc((size_t)s->sig_len + 1, sizeof *s->req);
-    s->plans = calloc((size_t)cache + 1, sizeof *s->plans);
+    s->plans = calloc((size_t)env->cache + 1, sizeof *s->plans);
     s->plan_input = calloc((size_t)m->n_inputs + 1, 1);
     s->staged = calloc((size_t)m->n_inputs + 1, sizeof *s->staged);
     s->staged_size = malloc(sizeof *s->staged_size * ((size_t)m->n_inputs + 1));
@@ -233,7 +251,14 @@ static pml_status session_new(const pml_model *m, const pml_cpu *cpu, const pml_
             pml_session_destroy(s);
             return st;
         }
-        s->packed_size += ctx->packed_size;
+        s->packed_size += ctx->packed_size; /* each bounded by its constants' bytes */
+        char what[512];
+        snprintf(what, sizeof what, "node '%s' (%s): packing its weights", ctx->node->name, ctx->op_name);
+        if ((st = pml_mem_charge(s, ctx->packed_size, what)) != PML_OK) {
+            pml_session_destroy(s); /* unpacks */
+            return st;
+        }
+        s->held += ctx->packed_size;
         /* the node reads its packed copy now: the constants' mapped pages need not stay resident */
         if (ctx->packed) pml_model_drop_packed_inputs(m, ctx->node);
     }
@@ -266,6 +291,7 @@ void pml_session_destroy(pml_session *s) {
     pml_session_state_free(s);
     if (s->owns_pool) pml_threadpool_destroy(s->pool);
     pml_aligned_free(s->arena);
+    if (s->budget) pml_mem_release(s, s->held); /* packed weights, state, arena */
     free(s->tensors);
     free(s->ctx);
     free(s->defs);

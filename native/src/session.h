@@ -23,6 +23,13 @@
 
 typedef struct pml_plan pml_plan;
 
+/* The memory a session tree may hold (session_memory.c): a model session owns one, its
+ * control-flow children charge the same one. */
+typedef struct pml_mem_budget {
+    size_t limit; /* bytes; 0 = no limit */
+    size_t used;  /* bytes charged now: arenas, packed weights, state, cached plans' op state */
+} pml_mem_budget;
+
 struct pml_session {
     const pml_model *model;
     pml_tensor *tensors;        /* live table, n = model->n_tensors (the active plan's shapes/data) */
@@ -67,6 +74,10 @@ struct pml_session {
     uint64_t profile_runs;      /* completed runs since profiling was switched on */
     atomic_int cancel_flag;     /* set by pml_session_cancel from any thread, cleared by pml_session_run */
     atomic_int *cancel;         /* the flag runs check: &cancel_flag, or a child's root session's flag */
+    pml_mem_budget budget_own;  /* a model session's budget (options.memory_limit) */
+    pml_mem_budget *budget;     /* what this session charges: &budget_own, or its root session's */
+    size_t held;                /* bytes this session charged for packed weights, state and its arena */
+    int poison;                 /* PML_POISON_ARENA=1 at the root's creation: new arenas are filled with 0xFF */
 };
 
 pml_status pml_session_build(const pml_model *model, const pml_session_options *options, pml_session **out);

@@ -41,7 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pml_checked.h"
 #include "planner.h"
+#include "session_memory.h"
 
 /* Largest total output of a node evaluated at plan time: shape tensors and
  * other small index arithmetic, never activations. */
@@ -135,6 +137,9 @@ static pml_status start_node(pml_session *s, int i) {
                                   (unsigned long long)PML_MAX_TENSOR_BYTES);
     }
     if (def->prepare && (st = def->prepare(ctx)) != PML_OK) return pml_session_node_failed(ctx, st, "prepare");
+    if (ctx->scratch_size > PML_MAX_TENSOR_BYTES) /* ops derive it from checked shapes: a bound, not a wrap test */
+        return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "asks for %zu bytes of scratch, more than the %llu bytes "
+                              "this runtime supports", ctx->scratch_size, (unsigned long long)PML_MAX_TENSOR_BYTES);
     return PML_OK;
 }
 
@@ -162,7 +167,8 @@ static int owns_outputs(const pml_kernel_ctx *ctx) {
     return (pml_op_schema_get(ctx->node->op)->traits & PML_TRAIT_CONTROL_FLOW) != 0;
 }
 
-static size_t align64(size_t n) { return (n + PML_ALIGN - 1) / PML_ALIGN * PML_ALIGN; }
+/* n rounded up to PML_ALIGN; callers pass sizes bounded by PML_MAX_TENSOR_BYTES (checked anyway). */
+static int align64(size_t n, size_t *out) { return pml_checked_align(n, PML_ALIGN, out); }
 
 pml_status pml_session_check_produced(pml_kernel_ctx *ctx) {
     if (owns_outputs(ctx)) return PML_OK; /* not in the arena: no bound to respect */
@@ -181,20 +187,24 @@ pml_status pml_session_check_produced(pml_kernel_ctx *ctx) {
 /* Run node i now, into one plan-owned block; its outputs become value_known. */
 static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
     pml_kernel_ctx *ctx = &s->ctx[i];
-    size_t total = 0;
-    for (int k = 0; k < ctx->n_out; k++) total += align64(ctx->out[k]->nbytes);
-    uint8_t *block = pml_aligned_alloc(total);
-    void *scratch = ctx->scratch_size ? pml_aligned_alloc(ctx->scratch_size) : NULL;
+    size_t total = 0, one = 0;
+    for (int k = 0; k < ctx->n_out; k++)
+        if (!align64(ctx->out[k]->nbytes, &one) || !pml_checked_add(total, one, &total))
+            return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "outputs too large to compute while planning");
+    uint8_t *block = pml_session_arena_alloc(s, total); /* like the arena: written before read */
+    void *scratch = ctx->scratch_size ? pml_session_arena_alloc(s, ctx->scratch_size) : NULL;
     if (!block || (ctx->scratch_size && !scratch)) {
         pml_aligned_free(block);
         pml_aligned_free(scratch);
         return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory computing the node while planning");
     }
     p->nodes[i].known = block;
+    p->known_bytes += total;
     size_t off = 0;
     for (int k = 0; k < ctx->n_out; k++) {
         ctx->out[k]->data = block + off;
-        off += align64(ctx->out[k]->nbytes);
+        align64(ctx->out[k]->nbytes, &one);
+        off += one;
     }
     ctx->scratch = scratch;
     pml_status st = s->defs[i]->run(ctx);
@@ -288,6 +298,7 @@ void pml_session_plan_free(pml_session *s, pml_plan *p) {
     }
     pml_aligned_free(p->values);
     pml_aligned_free(p->own_arena);
+    pml_mem_release(s, p->charged);
     free(p->key);
     free(p->value_off);
     free(p->sig);
@@ -307,9 +318,31 @@ void pml_session_point_node(pml_session *s, const pml_plan *p, int i, uint8_t *a
     c->scratch = pn->scratch_size ? arena + pn->scratch_offset : NULL;
 }
 
-/* Point the live tables at plan p (which must fit the arena). */
-static void activate(pml_session *s, pml_plan *p) {
+/* Back to no active plan (the arena that held its tensors is gone): the next set_input or
+ * run activates one again. */
+static void deactivate(pml_session *s) {
     const pml_model *m = s->model;
+    for (int t = 0; t < m->n_tensors; t++)
+        if (!m->tensors[t].is_const) s->tensors[t] = m->tensors[t], s->tensors[t].data = NULL;
+    s->active = NULL;
+    s->skip = NULL;
+    s->arena_size = 0;
+    s->state_size = s->packed_size;
+    s->shape_dirty = 1;
+    s->outputs_valid = 0;
+    for (int k = 0; k < m->n_inputs; k++)
+        if (!s->plan_input[k]) s->input_set[k] = 0;
+}
+
+/* Point the live tables at plan p, growing the arena to fit it first. On failure the
+ * live tables are unchanged, unless the old arena is gone: then no plan is active. */
+static pml_status activate(pml_session *s, pml_plan *p) {
+    const pml_model *m = s->model;
+    pml_status st = pml_session_reserve_arena(s, p->arena_size);
+    if (st != PML_OK) {
+        if (s->active && s->active->arena_size > s->arena_cap) deactivate(s);
+        return st;
+    }
     memcpy(s->tensors, p->tensors, sizeof *s->tensors * (size_t)m->n_tensors);
     for (int t = 0; t < m->n_tensors; t++)
         if (p->offset[t] != PML_NO_OFFSET) /* a plan of empty tensors has no arena: NULL + 0 is undefined */
@@ -323,6 +356,7 @@ static void activate(pml_session *s, pml_plan *p) {
     for (int k = 0; k < m->n_inputs; k++) /* offsets may have moved; plan-time values stay staged */
         if (!s->plan_input[k]) s->input_set[k] = 0;
     s->outputs_valid = 0;
+    return PML_OK;
 }
 
 int pml_session_plan_matches(const pml_session *s, const pml_plan *p) {
@@ -339,9 +373,13 @@ int pml_session_plan_matches(const pml_session *s, const pml_plan *p) {
  * inputs' requested shapes are set; pml_session_ensure_plan checked the sizes). */
 static pml_status keep_plan_inputs(pml_session *s, pml_plan *p) {
     const pml_model *m = s->model;
-    size_t total = 0;
+    size_t total = 0, one = 0;
     for (int k = 0; k < m->n_inputs; k++)
-        if (s->plan_input[k]) total += align64(s->staged_size[k]);
+        if (s->plan_input[k]) { /* each <= PML_MAX_PLAN_INPUT_BYTES */
+            align64(s->staged_size[k], &one);
+            total += one;
+        }
+    p->known_bytes += total;
     p->value_off = calloc((size_t)m->n_inputs + 1, sizeof *p->value_off);
     p->values = pml_aligned_alloc(total ? total : 1);
     if (!p->value_off || !p->values) return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory planning the session");
@@ -353,7 +391,8 @@ static pml_status keep_plan_inputs(pml_session *s, pml_plan *p) {
         p->value_off[k] = off;
         t->data = p->values + off;
         t->value_known = 1;
-        off += align64(s->staged_size[k]);
+        align64(s->staged_size[k], &one);
+        off += one;
     }
     return PML_OK;
 }
@@ -437,36 +476,24 @@ pml_status pml_session_build_plan(pml_session *s) {
     for (int k = 0; k < m->n_inputs; k++) pml_session_requested_shape(s, k, &s->tensors[m->inputs[k]]);
     if (s->n_plan_inputs && (st = keep_plan_inputs(s, p)) != PML_OK) goto fail;
     if ((st = pml_session_plan_range(s, p, 0)) != PML_OK) goto fail;
-    if (p->arena_size > s->arena_cap) {
-        /* grow the shared arena; its contents never outlive a run */
-        uint8_t *arena = pml_aligned_alloc(p->arena_size);
-        if (!arena) {
-            st = pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory allocating the %zu-byte arena", p->arena_size);
-            goto release;
-        }
-        pml_aligned_free(s->arena);
-        s->arena = arena;
-        s->arena_cap = p->arena_size;
-    }
+    /* within the memory limit (checked before anything is freed), then the arena grows:
+     * its contents never outlive a run */
+    if ((st = pml_session_charge_plan(s, p, 1)) != PML_OK || (st = activate(s, p)) != PML_OK) goto release;
     /* most recently used first; evict the least recently used beyond the cap */
     memmove(s->plans + 1, s->plans, sizeof *s->plans * (size_t)s->n_plans);
     s->plans[0] = p;
     s->n_plans++;
     s->plan_count++;
-    activate(s, p);
     while (s->n_plans > s->plan_cap) pml_session_plan_free(s, s->plans[--s->n_plans]);
     return PML_OK;
 
 release:
     for (int i = 0; i < p->end; i++) s->ctx[i].state = NULL; /* now owned by p, freed with it */
 fail:
-    pml_session_plan_free(s, p); /* its plan-time values and op state */
-    if (s->active) {
-        activate(s, s->active); /* restores the live tables; the requested shapes stay pending */
-    } else {
-        for (int t = 0; t < m->n_tensors; t++)
-            if (!m->tensors[t].is_const) s->tensors[t] = m->tensors[t], s->tensors[t].data = NULL;
-    }
+    pml_session_plan_free(s, p); /* its plan-time values and op state, and their charge */
+    /* restore the live tables (the requested shapes stay pending); the old arena is kept
+     * unless its allocation failed, and the active plan then waits for the next one */
+    if (!s->active || activate(s, s->active) != PML_OK) deactivate(s);
     return st;
 }
 
@@ -497,8 +524,7 @@ pml_status pml_session_ensure_plan(pml_session *s) {
         if (!pml_session_plan_matches(s, p)) continue;
         memmove(s->plans + 1, s->plans, sizeof *s->plans * (size_t)i);
         s->plans[0] = p;
-        activate(s, p);
-        return PML_OK;
+        return activate(s, p);
     }
     return pml_session_build_plan(s);
 }

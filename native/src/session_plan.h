@@ -36,6 +36,8 @@ struct pml_plan {
     uint8_t *own_arena;
     int64_t *key; /* a tail's: the dims its data-dependent node produced (key_len values) */
     int key_len;
+    size_t known_bytes; /* plan-time values it owns (nodes[].known, values) */
+    size_t charged;     /* bytes charged to the session's memory budget for it, released when freed */
 };
 
 /* A zeroed plan with its per-tensor and per-node tables (NULL when out of memory). */

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "session_memory.h"
 #include "session_state.h"
 
 pml_status pml_session_state_create(pml_session *s) {
@@ -17,11 +20,16 @@ pml_status pml_session_state_create(pml_session *s) {
         if (!s->state_mem && !(s->state_mem = calloc((size_t)m->n_nodes + 1, sizeof *s->state_mem)))
             return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory creating the session's state");
         const pml_tensor *init = &m->tensors[m->nodes[i].inputs[0]];
-        s->state_mem[i] = pml_aligned_alloc(init->nbytes ? init->nbytes : 1);
+        char what[512];
+        snprintf(what, sizeof what, "variable '%s'", m->tensors[m->nodes[i].outputs[0]].name);
+        pml_status st = pml_mem_charge(s, init->nbytes, what);
+        if (st != PML_OK) return st;
+        s->held += init->nbytes;
+        s->state_mem[i] = pml_aligned_malloc(init->nbytes ? init->nbytes : 1); /* filled by reset below */
         if (!s->state_mem[i])
             return pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory for variable '%s' (%zu bytes)",
                                  m->tensors[m->nodes[i].outputs[0]].name, init->nbytes);
-        s->state_bytes += init->nbytes;
+        s->state_bytes += init->nbytes; /* each a constant's bytes: bounded by the file */
     }
     pml_session_state_reset(s);
     return PML_OK;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session_plan.h"
+#include "session_memory.h"
 
 /* The dims node i produced, as one key: rank, then the dims, per output. */
 static int64_t *tail_key(const pml_session *s, int i, int *len) {
@@ -67,12 +67,13 @@ static pml_status build_tail(pml_session *s, pml_plan *p, int64_t *key, int key_
         }
     pml_status st = pml_session_plan_range(s, t, p->end);
     if (st == PML_OK) {
-        t->own_arena = pml_aligned_alloc(t->arena_size ? t->arena_size : 1);
-        if (!t->own_arena) {
-            for (int i = t->first; i < t->end; i++) s->ctx[i].state = NULL; /* t owns it now */
+        /* within the memory limit, then its own arena (not zeroed: session_memory.c) */
+        st = pml_session_charge_plan(s, t, 0);
+        if (st == PML_OK && !(t->own_arena = pml_session_arena_alloc(s, t->arena_size)))
             st = pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory allocating a %zu-byte arena for the nodes "
                                "after a data-dependent node", t->arena_size);
-        }
+        if (st != PML_OK)
+            for (int i = t->first; i < t->end; i++) s->ctx[i].state = NULL; /* t owns it now */
     }
     if (st != PML_OK) {
         pml_session_plan_free(s, t);

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os  # already loaded by the interpreter: costs nothing (typing would cost ~10 ms)
 
 from .errors import ConversionError, InputError, ModelLoadError, PocketMLError, RuntimeFailure, UnsupportedOpError
+from .errors import OutOfMemoryError
 
 _LAZY = {"convert": ("convert", "convert"), "Model": ("model", "Model"), "Session": ("runtime", "Session"),
          "LoadedModel": ("runtime", "LoadedModel"), "TensorInfo": ("tensor_info", "TensorInfo"),
@@ -62,3 +63,4 @@ __all__ = [
     "convert", "load", "Model", "Session", "LoadedModel", "TensorInfo", "available_isas", "PocketMLError",
     "ConversionError", "UnsupportedOpError", "ModelLoadError", "InputError", "RuntimeFailure", "__version__",
 ]
+__all__ += ["OutOfMemoryError"]

@@ -24,3 +24,9 @@ class InputError(PocketMLError, ValueError):
 
 class RuntimeFailure(PocketMLError):
     """The C runtime failed while creating a session or running a model."""
+
+
+class OutOfMemoryError(PocketMLError, MemoryError):
+    """The C runtime could not get the memory a session or a plan needs: over the session's
+    ``memory_limit`` (the message names the bytes required and the limit) or a failed allocation.
+    The session stays usable: a smaller input shape runs as before."""

@@ -11,10 +11,11 @@ import sys
 import threading
 from typing import Optional
 
-from .errors import RuntimeFailure
+from .errors import OutOfMemoryError, RuntimeFailure
 
 PML_MAX_RANK = 8
 PML_OK = 0
+PML_ERR_OUT_OF_MEMORY = 8
 
 
 class _TensorInfo(ctypes.Structure):
@@ -29,7 +30,7 @@ class _NodeProfile(ctypes.Structure):
 
 class _Options(ctypes.Structure):
     _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int), ("plan_cache_size", ctypes.c_int),
-                ("isa", ctypes.c_char_p), ("max_loop_iterations", ctypes.c_int64)]
+                ("isa", ctypes.c_char_p), ("max_loop_iterations", ctypes.c_int64), ("memory_limit", ctypes.c_size_t)]
 
 
 _P = ctypes.c_void_p
@@ -144,6 +145,10 @@ def _error_text() -> str:
 
 
 def _check(status: int, exc: type, what: str) -> None:
+    """Raise exc for a failed call; a session or run out of memory (over its memory_limit or a failed
+    allocation) raises OutOfMemoryError instead (a MemoryError too), a model that fails to load keeps exc."""
     if status != PML_OK:
         kind = lib().pml_status_string(status).decode()
+        if status == PML_ERR_OUT_OF_MEMORY and issubclass(RuntimeFailure, exc):
+            exc = OutOfMemoryError
         raise exc(f"{what}: {_error_text()} [{kind}]")

@@ -162,7 +162,7 @@ class Session:
 
     def __init__(self, model: "Union[str, os.PathLike[str], bytes, LoadedModel, Any]", threads: int = 1,
                  scalar_only: bool = False, plan_cache_size: int = 8, isa: Optional[str] = None,
-                 max_loop_iterations: int = 0):
+                 max_loop_iterations: int = 0, memory_limit: int = 0):
         """``model``: a .pml path or its bytes, a :class:`pocketml.Model`, or a :class:`LoadedModel` to share
         (ONNX/TFLite files must be converted first: ``pocketml.convert(path)``).
         ``threads``: threads running the kernels, the caller included; 0 means every core this process
@@ -171,10 +171,16 @@ class Session:
         ``isa``: kernel configuration (see :func:`available_isas`); None means ``POCKETML_ISA`` if set, else the
         best for this CPU. ``scalar_only=True`` is the same as ``isa="scalar"``. ``max_loop_iterations``:
         iterations one run of a loop (ONNX Loop, TFLite WHILE) may make before ``run`` fails instead of
-        hanging; 0 means 2**24."""
+        hanging; 0 means 2**24. ``memory_limit``: bytes the session may hold (arenas, packed weights,
+        variables, cached plans; the model's own weights are not counted); 0 means no limit. Creating
+        the session, or a ``run`` with input shapes whose plan would exceed it, raises
+        :class:`pocketml.OutOfMemoryError` naming the bytes required and the limit; the session keeps
+        running other shapes."""
         self._lock = threading.Lock()  # serialises every use of the C session (see the class docstring)
         self._handle = _P()
         num_threads = _thread_count(threads)
+        if isinstance(memory_limit, bool) or not isinstance(memory_limit, (int, np.integer)) or memory_limit < 0:
+            raise ValueError(f"memory_limit must be a number of bytes >= 0 (0: no limit), got {memory_limit!r}")
         self._owns_model = not isinstance(model, LoadedModel)
         self._model = LoadedModel(model) if self._owns_model else model
         opts = _Options()
@@ -183,6 +189,7 @@ class Session:
         opts.scalar_only = int(bool(scalar_only))
         opts.plan_cache_size = int(plan_cache_size)
         opts.max_loop_iterations = int(max_loop_iterations)
+        opts.memory_limit = int(memory_limit)
         isa_bytes = isa.encode() if isa else None  # kept alive until pml_session_create returns
         opts.isa = isa_bytes
         _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),

@@ -98,7 +98,7 @@ def _print_table(args, session, shapes, stats, ratios) -> None:
 def cmd_bench(args) -> int:
     fmt = model_format(args.model)
     compare = _source_for(args, fmt, models.metadata_of(args.model, fmt)) if args.compare else None
-    session, init_s = models.open_session(args.model, fmt, args.threads)
+    session, init_s = models.open_session(args.model, fmt, args.threads, args.memory_limit)
     inputs = [(t.name, t.dtype, t.shape) for t in session.inputs]
     try:
         shapes, warnings = resolve_shapes(inputs, dict(args.shape or []), dict(args.dim or []))

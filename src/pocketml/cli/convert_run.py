@@ -39,7 +39,7 @@ def cmd_run(args) -> int:
         load_npy(name, path)
     if args.output:
         check_output(args.output, "outputs.npz")
-    session, _ = models.open_session(args.model, fmt, args.threads)
+    session, _ = models.open_session(args.model, fmt, args.threads, args.memory_limit)
     unknown_names(given, session.input_names, "--input", _describe(session.inputs))
     feeds = {name: load_npy(name, path) for name, path in given.items()}
     missing = [t for t in session.inputs if t.name not in feeds]

@@ -35,11 +35,11 @@ def metadata_of(path: str, fmt: str) -> dict:
     return {"source": path, "source_format": fmt}
 
 
-def open_session(path: str, fmt: str, threads: int) -> tuple:
+def open_session(path: str, fmt: str, threads: int, memory_limit: int = 0) -> tuple:
     """(Session, seconds to create it). A source model is converted first (not timed)."""
     source = path if fmt == "pml" else convert_source(path)
     t0 = time.perf_counter()
-    session = Session(source, threads=threads)
+    session = Session(source, threads=threads, memory_limit=memory_limit)
     return session, time.perf_counter() - t0
 
 

@@ -7,7 +7,7 @@ import importlib.metadata
 import sys
 
 from .. import runtime
-from .usage import count_arg, dim_arg, input_arg, positive_int, seconds_arg, shape_arg
+from .usage import bytes_arg, count_arg, dim_arg, input_arg, positive_int, seconds_arg, shape_arg
 
 EPILOG = """examples:
   pocketml convert resnet50.onnx -o resnet50.pml
@@ -56,6 +56,12 @@ def _sub(sub, name: str, help: str, description: str, example: str):
     return p
 
 
+def _memory_limit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--memory-limit", type=bytes_arg, default=0, metavar="BYTES",
+                   help="most memory the session may hold (arenas, packed weights, state), e.g. 512M or 1G; "
+                   "input shapes needing more fail with an out-of-memory error naming the bytes (default: no limit)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="pocketml", description="Convert neural networks to .pml and run them with the pocketml C "
                "runtime.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[_common()])
@@ -91,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", help="save outputs to this .npz")
     r.add_argument("--threads", type=positive_int, default=1, help="worker threads (default 1)")
     r.add_argument("--top", type=count_arg, default=5, help="how many top values to print per output (default 5)")
+    _memory_limit(r)
 
     b = _sub(sub, "bench", "measure latency (optionally against onnxruntime or LiteRT), profile ops",
              "Latency of a model on random inputs: init, first run, mean, min, max, median, std, p5 and p95, "
@@ -103,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
              "  pocketml bench face_landmark.tflite --compare litert --profile 200")
     b.add_argument("model", help=".pml, .onnx or .tflite (a source model is converted in memory)")
     b.add_argument("--threads", type=positive_int, default=1, help="worker threads for every runtime (default 1)")
+    _memory_limit(b)
     b.add_argument("--shape", action="append", type=shape_arg, metavar="NAME=D0,D1,...",
                    help="the shape of one input's random data; repeatable")
     b.add_argument("--dim", action="append", type=dim_arg, metavar="DIM=VALUE",

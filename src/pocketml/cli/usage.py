@@ -72,6 +72,27 @@ positive_int = _number(int, 1, "a positive integer")
 count_arg = _number(int, 0, "an integer >= 0")
 seconds_arg = _number(float, 0, "a positive number of seconds")
 
+_BYTE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def bytes_arg(text: str) -> int:
+    """A size in bytes: an integer, or a number with a binary suffix K, M, G or T (512M, 1.5G; a
+    trailing B or iB is allowed: 64KiB). 0 means no limit."""
+    t = text.strip().upper()
+    for tail in ("IB", "B"):
+        if t.endswith(tail) and t[:-len(tail)][-1:] in "KMGT":
+            t = t[:-len(tail)]
+            break
+    unit = t[-1:] if t[-1:] in "KMGT" else ""
+    try:
+        value = float(t[:len(t) - len(unit)]) * _BYTE_UNITS[unit]
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1 << 64:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 1073741824, 512M or 1G (0: no limit), "
+                                         f"got {text!r}")
+    return int(value)
+
 
 # ---- paths -----------------------------------------------------------------------------------
 def model_format(path: str) -> str:
