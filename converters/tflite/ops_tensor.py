@@ -20,6 +20,7 @@ import tflite
 
 from pocketml.ops.tensor import fill_attrs
 
+from . import option_domains
 from .context import Context, handler
 from .ops_unary import standalone_act
 
@@ -404,9 +405,7 @@ def mirror_pad(ctx: Context, op) -> None:
 
 
 def _axis(ctx: Context, axis: int, rank: int) -> int:
-    if not -rank <= axis < rank:
-        raise ctx.error(f"axis {axis} out of range for rank {rank}")
-    return axis % rank
+    return option_domains.axis(ctx, axis, rank)
 
 
 def _slices(ctx: Context, x: str, axis: int, sizes: list, squeeze: bool) -> None:
@@ -471,10 +470,7 @@ def pack(ctx: Context, op) -> None:
     o = ctx.options(tflite.PackOptions, required=False)
     ins = [ctx.input(i) for i in range(len(op.inputs))]
     xs = list(ctx.shape(ins[0]))
-    axis = int(o.Axis()) if o is not None else 0
-    if not -len(xs) - 1 <= axis <= len(xs):
-        raise ctx.error(f"axis {axis} out of range for rank {len(xs)} inputs")
-    axis %= len(xs) + 1
+    axis = option_domains.axis(ctx, int(o.Axis()) if o is not None else 0, len(xs), extra=1)
     parts = [_reshape_to(ctx, v, xs[:axis] + [1] + xs[axis:], hint=f"unsqueeze{i}") for i, v in enumerate(ins)]
     ctx.emit("Concat", parts, ctx.out(0), {"axis": axis})
 
