@@ -10,8 +10,9 @@ allowed values in words; the error then names the node, op, attribute, value and
 values. Only attributes the node sets are checked (the spec's defaults are in their domains).
 Checkers that depend on a rank read the node's first input; when that rank is not known yet
 (a sequence, a symbolic shape tensor) they check what they can without it and leave the rest
-to the handler and the registry's infer. The ONNX checker has already checked the attribute
-types, so an int attribute is an int here.
+to the handler and the registry's infer. A value of the wrong type (a string where the spec
+has an int) is refused too: the importer tolerates a graph output without a shape, and the ONNX
+checker stops at that, before it checks attribute types.
 """
 from __future__ import annotations
 
@@ -31,7 +32,12 @@ def domain(**checks: Checker) -> Callable:
             for name, check in checks.items():
                 if name in node.attrs:
                     value = node.attrs[name]
-                    allowed = check(ctx, node, value)
+                    try:
+                        allowed = check(ctx, node, value)
+                    except TypeError:  # a string where an int belongs... (the checker stops early
+                        # on a graph output without a shape, so the types are not always checked)
+                        raise ctx.error(f"attribute {name}={value!r} has the wrong type "
+                                        f"({type(value).__name__})") from None
                     if allowed is not None:
                         raise ctx.error(f"attribute {name}={value!r} is outside its domain; allowed: {allowed}")
             return fn(ctx, node)

@@ -17,7 +17,7 @@ given; chunk_size is a tuning hint with no effect on the result.
 """
 from __future__ import annotations
 
-from .attr_domains import BOOL, NONNEG, POSITIVE, domain, int_range
+from .attr_domains import BOOL, NONNEG, POSITIVE, domain, enum, int_range
 from .context import Context, OnnxNode, handler
 
 
@@ -93,6 +93,7 @@ _LINEAR_RULES = {"linear": (False, False), "gated": (True, False), "delta": (Fal
 
 
 @handler("LinearAttention")
+@domain(update_rule=enum("linear", "gated", "delta", "gated_delta"), q_num_heads=POSITIVE, kv_num_heads=POSITIVE)
 def linear_attention(ctx: Context, node: OnnxNode) -> None:
     a = node.attrs
     rule = a.get("update_rule", "gated_delta")

@@ -95,6 +95,19 @@ CASES = [
     case("DepthToSpace", {"blocksize": 0}, X4, "blocksize=0 is outside its domain; allowed: an integer >= 1"),
     case("SpaceToDepth", {"blocksize": -2}, X4, "blocksize=-2"),
     case("LRN", {"size": 0}, X4, "size=0"),
+    case("MaxUnpool", {"kernel_shape": [2, 2], "strides": [0, 2]}, {"x": rand(1, 1, 2, 2)}, "strides=[0, 2]",
+         inits={"i": i64(0, 1, 2, 3).reshape(1, 1, 2, 2)}),
+    case("ConvTranspose", {"output_padding": [-1, 0]}, X4, "output_padding=[-1, 0]", inits={"w": rand(4, 2, 3, 3)}),
+    case("OneHot", {"axis": 3}, {"i": np.array([0, 2], np.int64)}, "axis=3 is outside its domain; allowed: an axis "
+         "in [-2, 1]", inits={"depth": i64(3), "values": np.array([0, 1], np.float32)}),
+    case("ReverseSequence", {"batch_axis": 2}, {"x": rand(3, 2)}, "batch_axis=2", inits={"lens": i64(1, 2)}),
+    case("LayerNormalization", {"axis": 3}, X3, "axis=3", inits={"scale": rand(4)}),
+    case("NonMaxSuppression", {"center_point_box": 2}, {"b": rand(1, 3, 4), "s": rand(1, 1, 3)},
+         "center_point_box=2", opset=11),
+    case("Unique", {"sorted": 3}, {"x": rand(5)}, "sorted=3", ORT_ACCEPTS_FLAG, opset=11, n_out=1),
+    case("GatherND", {"batch_dims": -1}, {"x": rand(2, 3)}, "batch_dims=-1", inits={"i": i64(0, 1).reshape(1, 2)}),
+    case("DequantizeLinear", {"block_size": -2}, {"x": np.zeros((2, 4), np.int8)}, "block_size=-2", opset=21,
+         inits={"s": np.ones((2, 2), np.float32)}),
 ]
 
 
@@ -117,6 +130,17 @@ def test_out_of_domain_attribute_is_refused(op, attrs, feeds, inits, opset, n_ou
     assert f"my_{op.lower()}" in msg and op in msg  # the node and the op are named
     # the oracle: onnxruntime refuses it too, or the case says why it does not
     assert _ort_refuses(model, feeds) == (ort_verdict == REFUSES), ort_verdict
+
+
+def test_wrong_attribute_type_is_refused():
+    """A string where the spec has an int: the ONNX checker does not see it when a graph output has
+    no declared shape (which pocketml, like onnxruntime, tolerates), so the domain check reports it."""
+    model = one_node("DepthToSpace", X4, {"blocksize": "2"})
+    del model.graph.output[0].type.tensor_type.shape.dim[:]
+    model.graph.output[0].type.tensor_type.ClearField("shape")
+    with pytest.raises(pocketml.ConversionError, match=r"'my_depthtospace' \(DepthToSpace.*attribute blocksize='2' "
+                                                       r"has the wrong type \(str\)"):
+        pocketml.convert(model)
 
 
 def test_values_inside_the_domain_still_convert():
