@@ -379,7 +379,9 @@ def _reversed_slice(ctx: Context, x: str, axis: int, first: int, count: int, hin
 @handler("MIRROR_PAD")
 def mirror_pad(ctx: Context, op) -> None:
     o = ctx.options(tflite.MirrorPadOptions, required=False)
-    symmetric = (int(o.Mode()) if o is not None else 0) == tflite.MirrorPadMode.SYMMETRIC
+    mode = option_domains.one_of(ctx, "mode", int(o.Mode()) if o is not None else 0,
+                                 {tflite.MirrorPadMode.REFLECT: "REFLECT", tflite.MirrorPadMode.SYMMETRIC: "SYMMETRIC"})
+    symmetric = mode == tflite.MirrorPadMode.SYMMETRIC
     x = ctx.input(0)
     xs = _static(ctx, x)
     p = np.asarray(ctx.param(1, "paddings"), np.int64)

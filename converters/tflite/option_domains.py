@@ -25,6 +25,13 @@ def non_negative(ctx, **options: int) -> None:
             raise _refuse(ctx, name, v, "an integer >= 0")
 
 
+def one_of(ctx, name: str, value: int, allowed: dict) -> int:
+    """An enum option: ``allowed`` maps each value the schema defines to its name."""
+    if value not in allowed:
+        raise _refuse(ctx, name, value, ", ".join(f"{v} ({n})" for v, n in allowed.items()))
+    return value
+
+
 def axis(ctx, value: int, rank: int, name: str = "axis", extra: int = 0) -> int:
     """An axis of a rank-``rank`` tensor (``extra`` = 1 for the new axis of a stack), normalised."""
     r = rank + extra

@@ -114,6 +114,9 @@ X = np.zeros((1, 8, 8, 4), np.float32)
     ("SPACE_TO_DEPTH", {"block_size": -2}, {}, "option block_size=-2"),
     ("PACK", {"axis": 6, "values_count": 1}, {}, "option axis=6 is outside its domain; allowed: an axis in [-5, 4]"),
     ("UNPACK", {"axis": -5, "num": 1}, {}, "option axis=-5 is outside its domain; allowed: an axis in [-4, 3]"),
+    ("MIRROR_PAD", {"mode": 5}, {"p": np.ones((4, 2), np.int32)},
+     "option mode=5 is outside its domain; allowed: 0 (REFLECT), 1 (SYMMETRIC)"),
+    ("UNIQUE", {"idx_out_type": 1, "_options": "UniqueOptions"}, {}, "option idx_out_type=1 is outside its domain; allowed: 2 (INT32), 4 (INT64)"),
     ("CONV_2D", {"fused_activation_function": 99}, {"w": np.ones((4, 3, 3, 4), np.float32)},
      "fused activation 99 is not supported"),
     ("CONV_2D", {"padding": 7}, {"w": np.ones((4, 3, 3, 4), np.float32)}, "padding 7 (supported: SAME, VALID)"),
@@ -124,6 +127,9 @@ def test_builtin_options_outside_their_domain_are_refused(tmp_path, op, options,
                            {"s": ("int32", (4,), np.array([1, 8, 8, 4], np.int32)),
                             "w": (F32, (4, 3, 3, 4), np.ones((4, 3, 3, 4), np.float32)),
                             "x": (F32, X.shape, None), "y": (F32, (1, 8, 8, 4), None)}, ["x"], ["y"])
+    elif op == "UNIQUE":  # 1-D input, two outputs
+        data = build_model([(op, ["x"], ["y", "i"], options)], {"x": (F32, (5,), None), "y": (F32, (5,), None),
+                                                                "i": ("int32", (5,), None)}, ["x"], ["y", "i"])
     else:
         data = single_op_model(op, {"x": (F32, X.shape)}, {"y": (F32, (1, 8, 8, 4))}, options, consts)
     with pytest.raises(pocketml.ConversionError) as e:
