@@ -5,6 +5,8 @@ must not be negative."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -126,3 +128,13 @@ def _ort_refuses_dims(where, dim) -> bool:
 def test_negative_input_shapes_are_refused():
     with pytest.raises(pocketml.ConversionError, match="every dim must be a positive integer"):
         pocketml.convert(_model_with_dims("output", [2, 3]), input_shapes={"x": [2, -3]})
+
+
+@pytest.mark.parametrize("dims", ["0,3", "-2,3"])
+def test_cli_input_shape_below_one_is_a_one_line_error(tmp_path, dims):
+    src = tmp_path / "relu.onnx"
+    onnx.save(_model_with_dims("input", ["N", 3]), src)
+    proc = subprocess.run([sys.executable, "-m", "pocketml.cli", "convert", str(src), "-o", str(tmp_path / "r.pml"),
+                           "--input-shape", f"x={dims}"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "every dim must be positive" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
