@@ -425,6 +425,9 @@ def _slices(ctx: Context, x: str, axis: int, sizes: list, squeeze: bool) -> None
 
 @handler("SPLIT")
 def split(ctx: Context, op) -> None:
+    o = ctx.options(tflite.SplitOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "num_splits", o.NumSplits(), len(op.outputs), "the operator's number of outputs")
     x = ctx.input(1)
     xs = ctx.shape(x)
     axis = _ints(ctx, 0, "axis")
@@ -439,6 +442,9 @@ def split(ctx: Context, op) -> None:
 
 @handler("SPLIT_V")
 def split_v(ctx: Context, op) -> None:
+    o = ctx.options(tflite.SplitVOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "num_splits", o.NumSplits(), len(op.outputs), "the operator's number of outputs")
     x = ctx.input(0)
     xs = ctx.shape(x)
     sizes = _ints(ctx, 1, "size_splits")
@@ -459,6 +465,8 @@ def split_v(ctx: Context, op) -> None:
 @handler("UNPACK")
 def unpack(ctx: Context, op) -> None:
     o = ctx.options(tflite.UnpackOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "num", o.Num(), len(op.outputs), "the operator's number of outputs")
     x = ctx.input(0)
     xs = ctx.shape(x)
     axis = _axis(ctx, int(o.Axis()) if o is not None else 0, len(xs))
@@ -470,6 +478,8 @@ def unpack(ctx: Context, op) -> None:
 @handler("PACK")
 def pack(ctx: Context, op) -> None:
     o = ctx.options(tflite.PackOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "values_count", o.ValuesCount(), len(op.inputs), "the operator's number of inputs")
     ins = [ctx.input(i) for i in range(len(op.inputs))]
     xs = list(ctx.shape(ins[0]))
     axis = option_domains.axis(ctx, int(o.Axis()) if o is not None else 0, len(xs), extra=1)

@@ -32,6 +32,13 @@ def one_of(ctx, name: str, value: int, allowed: dict) -> int:
     return value
 
 
+def count(ctx, name: str, value: int, expected: int, what: str) -> None:
+    """A count option that restates the operator's arity (SPLIT's num_splits, PACK's values_count):
+    LiteRT refuses a mismatch in Prepare, and so do we."""
+    if value != expected:
+        raise _refuse(ctx, name, value, f"{expected} ({what})")
+
+
 def axis(ctx, value: int, rank: int, name: str = "axis", extra: int = 0) -> int:
     """An axis of a rank-``rank`` tensor (``extra`` = 1 for the new axis of a stack), normalised."""
     r = rank + extra

@@ -117,6 +117,9 @@ X = np.zeros((1, 8, 8, 4), np.float32)
     ("MIRROR_PAD", {"mode": 5}, {"p": np.ones((4, 2), np.int32)},
      "option mode=5 is outside its domain; allowed: 0 (REFLECT), 1 (SYMMETRIC)"),
     ("UNIQUE", {"idx_out_type": 1, "_options": "UniqueOptions"}, {}, "option idx_out_type=1 is outside its domain; allowed: 2 (INT32), 4 (INT64)"),
+    ("PACK", {"axis": 0, "values_count": 3}, {}, "option values_count=3 is outside its domain; allowed: 1 (the "
+     "operator's number of inputs)"),
+    ("SPLIT", {"num_splits": 0}, None, "option num_splits=0 is outside its domain; allowed: 1"),
     ("CONV_2D", {"fused_activation_function": 99}, {"w": np.ones((4, 3, 3, 4), np.float32)},
      "fused activation 99 is not supported"),
     ("CONV_2D", {"padding": 7}, {"w": np.ones((4, 3, 3, 4), np.float32)}, "padding 7 (supported: SAME, VALID)"),
@@ -127,6 +130,10 @@ def test_builtin_options_outside_their_domain_are_refused(tmp_path, op, options,
                            {"s": ("int32", (4,), np.array([1, 8, 8, 4], np.int32)),
                             "w": (F32, (4, 3, 3, 4), np.ones((4, 3, 3, 4), np.float32)),
                             "x": (F32, X.shape, None), "y": (F32, (1, 8, 8, 4), None)}, ["x"], ["y"])
+    elif op == "SPLIT":  # inputs: axis, x
+        data = build_model([(op, ["a", "x"], ["y"], options)], {"a": ("int32", (), np.array(0, np.int32)),
+                                                                "x": (F32, X.shape, None), "y": (F32, X.shape, None)},
+                           ["x"], ["y"])
     elif op == "UNIQUE":  # 1-D input, two outputs
         data = build_model([(op, ["x"], ["y", "i"], options)], {"x": (F32, (5,), None), "y": (F32, (5,), None),
                                                                 "i": ("int32", (5,), None)}, ["x"], ["y", "i"])
