@@ -103,6 +103,21 @@ def each(check: Checker) -> Checker:
     return checked
 
 
+def at_least(lo: float) -> Checker:
+    def check(ctx, node, v):
+        return None if v >= lo else f"a number >= {lo}"
+    return check
+
+
+def per_axis(count: int = 1) -> Checker:
+    """A list with ``count`` values per axis of the input (Pad's pads: begin and end of each)."""
+    def check(ctx, node, values):
+        r = _rank(ctx, node)
+        return None if r is None or len(values) == count * r else f"{count * r} values ({count} per axis of the " \
+                                                                   f"rank-{r} input)"
+    return check
+
+
 POSITIVE_INTS = each(POSITIVE)
 NONNEG_INTS = each(NONNEG)
 BOOLS = each(BOOL)

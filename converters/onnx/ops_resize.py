@@ -22,7 +22,7 @@ from pocketml import ir
 from pocketml.ops.grid import GRID_MODES, GRID_PADDING, ROI_MODES
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
 
-from .attr_domains import AXES, BOOL, NONNEG, POSITIVE, domain, enum, per_op, per_opset
+from .attr_domains import AXES, BOOL, NONNEG, POSITIVE, at_least, domain, each, enum, per_op, per_opset
 from .context import Context, OnnxNode, handler
 from .layout import channels_first_perm, channels_last_perm
 from .params import const_or_name, ints, norm_axes
@@ -47,7 +47,7 @@ def _legacy_nearest_mode(ctx: Context, scales) -> int:
             "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
             "tf_half_pixel_for_nn", "tf_crop_and_resize"), nearest_mode=enum(*NEAREST_MODES),
         exclude_outside=BOOL, antialias=BOOL, keep_aspect_ratio_policy=enum("stretch", "not_larger", "not_smaller"),
-        axes=AXES)
+        axes=AXES, scales=per_op(Upsample=each(at_least(1.0))))  # Upsample-7's scales attribute
 def resize(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)

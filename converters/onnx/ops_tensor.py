@@ -21,7 +21,8 @@ from pocketml import ir
 from pocketml.errors import ConversionError
 from pocketml.ops.tensor import SPACE_DEPTH_MODES, clamp_slice, fill_attrs, fill_scalar, shape_range
 
-from .attr_domains import AXES, AXIS, AXIS_INCLUSIVE, BOOL, NONNEG_INTS, PERM, POSITIVE, axes, domain, enum
+from .attr_domains import (AXES, AXIS, AXIS_INCLUSIVE, BOOL, NONNEG_INTS, PERM, POSITIVE, axes, domain, enum,
+                           per_axis)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name, tensor_to_array
 from .layout import from_nhwc, to_nhwc
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
@@ -346,7 +347,7 @@ _PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2, "wrap": 3}
 
 
 @handler("Pad")
-@domain(mode=enum("constant", "reflect", "edge", "wrap"))
+@domain(mode=enum("constant", "reflect", "edge", "wrap"), pads=per_axis(2))  # pads: an attribute before opset 11
 def pad(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     rank = ctx.rank(x)

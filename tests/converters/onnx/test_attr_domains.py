@@ -95,6 +95,10 @@ CASES = [
     case("DepthToSpace", {"blocksize": 0}, X4, "blocksize=0 is outside its domain; allowed: an integer >= 1"),
     case("SpaceToDepth", {"blocksize": -2}, X4, "blocksize=-2"),
     case("LRN", {"size": 0}, X4, "size=0"),
+    case("Pad", {"pads": [1, 1, 1]}, {"x": rand(3, 3)}, "pads=[1, 1, 1] is outside its domain; allowed: 4 values "
+         "(2 per axis of the rank-2 input)", opset=10),
+    case("Upsample", {"scales": [1.0, 1.0, 0.5, 2.0]}, X4, "scales=[1.0, 1.0, 0.5, 2.0] is outside its domain; "
+         "allowed: each element a number >= 1.0", opset=8),
     case("MaxUnpool", {"kernel_shape": [2, 2], "strides": [0, 2]}, {"x": rand(1, 1, 2, 2)}, "strides=[0, 2]",
          inits={"i": i64(0, 1, 2, 3).reshape(1, 1, 2, 2)}),
     case("ConvTranspose", {"output_padding": [-1, 0]}, X4, "output_padding=[-1, 0]", inits={"w": rand(4, 2, 3, 3)}),

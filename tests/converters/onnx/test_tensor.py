@@ -392,8 +392,11 @@ def test_center_crop_pad_symbolic_input_several_shapes():
 def test_center_crop_pad_rejects_bad_shape():
     x = rand(2, 3)
     for target, message in [((1, 2, 3), "one value per axis"), ((-1, 2), "non-negative")]:
+        model = one_node("CenterCropPad", {"x": x}, inits={"shape": i64(*target)}, opset=18)
+        # (onnx's shape inference declares the output [-1, 2], itself refused: keep the handler's check in view)
+        model.graph.output[0].type.tensor_type.ClearField("shape")
         with pytest.raises(pocketml.PocketMLError, match=message):
-            import_onnx(one_node("CenterCropPad", {"x": x}, inits={"shape": i64(*target)}, opset=18))
+            import_onnx(model)
 # ---- BitCast (opset 26), run by the C runtime ---------------------------------------------------------
 _BY_SIZE = [("int8", "uint8", "bool"), ("float16", "int16", "uint16"), ("float32", "int32", "uint32"),
             ("int64", "uint64")]
