@@ -41,6 +41,7 @@ def domain(**checks: Checker) -> Callable:
                     if allowed is not None:
                         raise ctx.error(f"attribute {name}={value!r} is outside its domain; allowed: {allowed}")
             return fn(ctx, node)
+        checked.domain = checks  # what the handler allows, for tools and tests
         return checked
     return wrap
 

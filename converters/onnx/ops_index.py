@@ -132,7 +132,7 @@ def reverse_sequence(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("TensorScatter")
-@domain(mode=enum("linear", "circular"))
+@domain(axis=AXIS, mode=enum("linear", "circular"))
 def tensor_scatter(ctx: Context, node: OnnxNode) -> None:
     mode = node.attrs.get("mode", "linear")
     if mode not in ("linear", "circular"):

@@ -157,6 +157,7 @@ def bitcast(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("CastLike", shape_aware=True)
+@domain(saturate=BOOL)
 def cast_like(ctx: Context, node: OnnxNode) -> None:
     _cast_to(ctx, node, ctx.dtype(node.input(1)))
 

@@ -157,3 +157,39 @@ def test_values_inside_the_domain_still_convert():
                              ("DepthToSpace", {"blocksize": 2, "mode": "CRD"}, {})]:
         model = one_node(op, {"x": x}, attrs, inits=inits)
         pocketml.convert(model)
+
+
+# attributes whose spec domain is {0, 1} wherever they occur, and the enum-valued ones by name
+FLAG_ATTRS = {"keepdims", "select_last_index", "exclusive", "reverse", "noop_with_empty_axes", "ceil_mode",
+              "count_include_pad", "transA", "transB", "largest", "sorted", "upper", "allowzero", "fmod",
+              "center_point_box", "detect_positive", "detect_negative", "align_corners", "antialias",
+              "exclude_outside", "is_causal", "interleaved", "inverse", "onesided", "periodic", "new_axis",
+              "training_mode", "layout", "input_forget", "linear_before_reset", "storage_order", "saturate"}
+ENUM_ATTRS = {"auto_pad", "mode", "direction", "reduction", "coordinate_transformation_mode", "nearest_mode",
+              "padding_mode", "keep_aspect_ratio_policy", "approximate", "update_rule", "activation"}
+CHECKED_ATTRS = FLAG_ATTRS | ENUM_ATTRS | {"axis", "axes", "perm", "strides", "dilations", "kernel_shape", "pads",
+                                          "group", "blocksize"}
+# (op, attribute) left to the handler or the registry's infer on purpose
+UNDECLARED = {("DequantizeLinear", "axis"), ("QuantizeLinear", "axis"),  # ignored with per-tensor scales (models
+              # write axis=1 on 1-D inputs); the registry's infer checks it when the scale is per axis
+              ("ConcatFromSequence", "axis")}  # the rank is the sequence items': Concat's infer checks it
+
+
+def test_every_handler_declares_the_domains_of_its_spec_attributes():
+    """A guard for handlers added later: every ONNX op the importer converts that has (in its
+    latest schema) a flag, enum, axis, perm or window attribute states its domain with @domain."""
+    import onnx
+
+    from pocketml.converters.onnx.context import HANDLERS
+
+    missing = []
+    for op, fn in sorted(HANDLERS.items()):
+        try:
+            schema = onnx.defs.get_schema(op)
+        except onnx.defs.SchemaError:
+            continue
+        declared = getattr(fn, "domain", {})
+        for attr in schema.attributes:
+            if attr in CHECKED_ATTRS and attr not in declared and (op, attr) not in UNDECLARED:
+                missing.append(f"{op}.{attr}")
+    assert not missing, f"handlers without a domain for: {', '.join(missing)}"
