@@ -105,6 +105,7 @@ def each(check: Checker) -> Checker:
 
 
 def at_least(lo: float) -> Checker:
+    """A number >= lo (Upsample's scales)."""
     def check(ctx, node, v):
         return None if v >= lo else f"a number >= {lo}"
     return check
@@ -126,8 +127,8 @@ BOOLS = each(BOOL)
 
 # ---- axes ----------------------------------------------------------------------------------
 def axis(extra: int = 0, index: int = 0) -> Checker:
-    """An axis of input ``index``'s rank r plus ``extra``: [-(r+extra), r+extra-1]. extra=1 also
-    gives Flatten's [-r, r] after the shift below (see AXIS_INCLUSIVE)."""
+    """An axis of a tensor of input ``index``'s rank r plus ``extra`` (1 for OneHot's new axis):
+    [-(r+extra), r+extra-1]."""
     def check(ctx, node, v):
         r = _rank(ctx, node, index)
         if r is None:
@@ -172,21 +173,22 @@ def PERM(ctx, node, v):
 
 
 # ---- spatial (conv / pool) lists: one value per spatial axis of an NCHW input --------------------
-def spatial(per_axis: int = 1, positive: bool = True) -> Checker:
+def spatial(count: int = 1, positive: bool = True) -> Checker:
+    """``count`` integers per spatial axis, each >= 1 (positive) or >= 0."""
     def check(ctx, node, values):
         bound = 1 if positive else 0
         r = _rank(ctx, node)
-        n = None if r is None else (r - 2) * per_axis
+        n = None if r is None else (r - 2) * count
         if any(v < bound for v in values) or (n is not None and len(values) != n):
-            count = f"{n} " if n is not None else ""
-            return f"{count}integers >= {bound}" + (f" (input rank {r})" if r is not None else "")
+            how_many = f"{n} " if n is not None else ""
+            return f"{how_many}integers >= {bound}" + (f" (input rank {r})" if r is not None else "")
         return None
     return check
 
 
 SPATIAL_POSITIVE = spatial()            # kernel_shape, strides, dilations
 SPATIAL_NONNEG = spatial(positive=False)  # output_padding
-PADS = spatial(per_axis=2, positive=False)  # begin and end of every spatial axis
+PADS = spatial(count=2, positive=False)  # begin and end of every spatial axis
 AUTO_PAD = enum("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
 
