@@ -24,8 +24,11 @@ def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
     yield graph
     for node in graph.node:
         for a in node.attribute:
-            for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
-                yield from _graphs(sub)
+            if a.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(a.g)
+            elif a.type == onnx.AttributeProto.GRAPHS:
+                for sub in a.graphs:
+                    yield from _graphs(sub)
 
 
 def _tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
@@ -100,7 +103,7 @@ def check_declared_dims(model: onnx.ModelProto) -> None:
                     continue
                 dims = vi.type.tensor_type.shape.dim
                 for k, d in enumerate(dims):
-                    if d.HasField("dim_value") and d.dim_value < 0:
+                    if d.dim_value < 0:  # (an unset dim_value reads 0)
                         shown = [x.dim_value if x.HasField("dim_value") else (x.dim_param or "?") for x in dims]
                         raise ConversionError(
                             f"{kind} {vi.name!r} declares shape {shown}: dim {k} is {d.dim_value}; a dim is >= 0, "
