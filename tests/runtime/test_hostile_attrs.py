@@ -39,6 +39,10 @@ def _pml(op: str, attrs: dict, hostile: dict) -> bytes:
     ("MaxPool", {"kernel": [2, 2]}, {"ceil_mode": 4}, "attribute 'ceil_mode' = 4 is out of range [0, 1]"),
     ("Pad", {"pads": [0, 0, 0, 0, 0, 0, 0, 0]}, {"mode": 9}, "mode 9 (supported: 0 constant"),
     ("DepthToSpace", {"blocksize": 1}, {"mode": 5}, "mode 5 is not supported; supported: 0 (DCR), 1 (CRD)"),
+    ("Softmax", {"axis": 1}, {"axis": 9}, "axis 9 is out of range for rank 4 (valid: -4..3)"),
+    ("Transpose", {"perm": [0, 1, 2, 3]}, {"perm": [0, 0, 1, 2]}, "perm is not a permutation of 0..3"),
+    ("ReduceSum", {"axes": [1]}, {"axes": [1, 1]}, "axis 1 appears twice in 'axes'"),
+    ("LRN", {"size": 3}, {"size": -1}, "attribute 'size' must be an int in 1..65535"),
 ], ids=lambda v: v if isinstance(v, str) and v[:1].isupper() else None)
 def test_out_of_domain_attribute_in_a_pml_is_refused(op, attrs, hostile, fragment):
     data = _pml(op, attrs, hostile)
