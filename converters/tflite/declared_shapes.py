@@ -14,9 +14,9 @@ compared dim by dim with what the registry inferred:
 
 A declared shape of rank 0 on a tensor inferred with a higher rank is taken as "not declared"
 (the converter writes [] for a tensor whose shape it did not know). When ``input_shapes``
-overrides an input's declared static dims, the declared shapes downstream describe other input
-sizes: the comparison is skipped for the whole graph then (the reader still checks every dim's
-domain).
+gives an input other dims than its declared shape, the declared shapes downstream describe other
+input sizes: the comparison is skipped for the whole graph then (the reader still checks every
+dim's domain).
 A complex64 tensor is an IR value with a trailing (re, im) axis: that axis is not compared.
 Dims below -1 never reach here: the reader refuses them.
 """
@@ -27,17 +27,15 @@ from typing import Optional
 from pocketml.errors import ConversionError
 
 
-def _overrides_static(model, names: dict, input_shapes: Optional[dict]) -> bool:
-    """Does input_shapes change a dim an input declares as static?"""
+def _overrides_declared(model, names: dict, input_shapes: Optional[dict]) -> bool:
+    """Does input_shapes give an input other dims than its declared shape? (A dynamic dim is
+    declared as 1 with -1 in the signature; older converters put the -1 on the inputs only, so
+    the tensors downstream then declare the 1 as if it were static.)"""
     if not input_shapes:
         return False
     for ti in model.inputs:
-        t = model.tensors[ti]
         given = input_shapes.get(names.get(ti, ""))
-        if given is None:
-            continue
-        sig = t.shape_signature if t.shape_signature and len(t.shape_signature) == len(t.shape) else t.shape
-        if len(given) != len(t.shape) or any(s >= 0 and int(g) != d for g, d, s in zip(given, t.shape, sig)):
+        if given is not None and [int(g) for g in given] != list(model.tensors[ti].shape):
             return True
     return False
 
@@ -58,7 +56,7 @@ def check_declared_shapes(ctx, input_shapes: Optional[dict] = None) -> None:
     """Raise ConversionError for the first tensor of ctx's graph whose declared shape or
     shape_signature disagrees with its inferred shape (see the module docstring)."""
     model, graph = ctx.model, ctx.graph
-    if _overrides_static(model, ctx.names, input_shapes):
+    if _overrides_declared(model, ctx.names, input_shapes):
         return
     producer = {o: op for op in model.ops for o in op.outputs if o >= 0}
     outputs = set(model.outputs)

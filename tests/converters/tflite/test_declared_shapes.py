@@ -89,11 +89,18 @@ def test_symbolic_and_undeclared_dims_are_accepted(tmp_path):
     np.testing.assert_array_equal(next(iter(out.values())), np.full((3, 10), 4.0, np.float32))
 
 
-def test_input_shapes_overriding_static_dims_skip_the_comparison(tmp_path):
-    """Declared shapes describe the file's own input sizes; with other sizes given, they do not apply."""
-    model = _convert(tmp_path, _add_relu((1, 10)), input_shapes={"x": (4, 10)})
+@pytest.mark.parametrize("x_shape", [(1, 10), DeclaredShape((1, 10), (-1, 10))], ids=["static", "signature-on-input"])
+def test_input_shapes_other_than_declared_skip_the_comparison(tmp_path, x_shape):
+    """Declared shapes describe the file's own input sizes; with other sizes given, they do not apply
+    (also when only the input's signature marks the batch dynamic, as older converters wrote)."""
+    model = _convert(tmp_path, _add_relu((1, 10), x_shape=x_shape), input_shapes={"x": (4, 10)})
     out = pocketml.Session(model).run({"x": np.ones((4, 10), np.float32)})
     assert next(iter(out.values())).shape == (4, 10)
+
+
+def test_input_shapes_equal_to_declared_keep_the_comparison(tmp_path):
+    with pytest.raises(pocketml.ConversionError, match=r"tensor 1 \('t', output of operator 0 \(ADD\)\) declares"):
+        _convert(tmp_path, _add_relu((1, 10), t_shape=(1, 7)), input_shapes={"x": (1, 10)})
 
 
 @pytest.mark.parametrize("dims", [(0, 10), (-1, 10), (1, -10)])
