@@ -23,6 +23,7 @@ from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index,
                ops_signal, ops_tensor, ops_unary)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
 from .dispatch import DEFAULT_DOMAINS, convert_node, supported_ops  # noqa: F401  (supported_ops: public)
+from .model_checks import check_declared_dims, check_external_data
 from .ops_sequence import FED_OPTIONAL
 
 MIN_OPSET = 7
@@ -54,6 +55,7 @@ def _load(model) -> LoadedOnnx:
             if b"location" in data:
                 # tensors stored outside the file name their "location": only then walk every tensor
                 # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
+                check_external_data(proto, os.path.dirname(path))  # before any file is opened
                 onnx.load_external_data_for_model(proto, os.path.dirname(path))
                 data = None
             return LoadedOnnx(proto, data)
@@ -167,6 +169,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
     model, data = _load(model)
     opset = _default_opset(model)
     _validate(model, data)
+    check_declared_dims(model)
     g = model.graph
     input_shapes, const_inputs = dict(input_shapes or {}), dict(const_inputs or {})
     initializers = {t.name: t for t in g.initializer}

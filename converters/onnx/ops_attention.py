@@ -17,6 +17,7 @@ given; chunk_size is a tuning hint with no effect on the result.
 """
 from __future__ import annotations
 
+from .attr_domains import BOOL, NONNEG, POSITIVE, domain, enum, int_range
 from .context import Context, OnnxNode, handler
 
 
@@ -29,6 +30,7 @@ def _split_heads(ctx: Context, x: str, heads: int, role: str) -> str:
 
 
 @handler("Attention")
+@domain(is_causal=BOOL, qk_matmul_output_mode=int_range(0, 3), q_num_heads=POSITIVE, kv_num_heads=POSITIVE)
 def attention(ctx: Context, node: OnnxNode) -> None:
     a = node.attrs
     q, k, v, mask, past_k, past_v, nonpad = (node.input(i) for i in range(7))
@@ -79,6 +81,7 @@ def attention(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("RotaryEmbedding")
+@domain(interleaved=BOOL, num_heads=NONNEG, rotary_embedding_dim=NONNEG)
 def rotary_embedding(ctx: Context, node: OnnxNode) -> None:
     attrs = {k: int(node.attrs.get(k, 0)) for k in ("interleaved", "rotary_embedding_dim", "num_heads")}
     ctx.emit1("RotaryEmbedding", [node.input(i) for i in range(4)], node.output(0), attrs)
@@ -90,6 +93,7 @@ _LINEAR_RULES = {"linear": (False, False), "gated": (True, False), "delta": (Fal
 
 
 @handler("LinearAttention")
+@domain(update_rule=enum("linear", "gated", "delta", "gated_delta"), q_num_heads=POSITIVE, kv_num_heads=POSITIVE)
 def linear_attention(ctx: Context, node: OnnxNode) -> None:
     a = node.attrs
     rule = a.get("update_rule", "gated_delta")

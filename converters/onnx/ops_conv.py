@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .attr_domains import (AUTO_PAD, GROUP, NONNEG_INTS, PADS, POSITIVE, POSITIVE_INTS, SPATIAL_NONNEG, SPATIAL_POSITIVE,
+                           domain, enum)
 from .context import Context, OnnxNode, handler
 from .layout import as_2d, auto_pad_code, from_nhwc, reshape_parts, spatial_rank, to_nhwc, window_geometry
 from .params import const_or_name
@@ -43,6 +45,8 @@ def _weights_hwc(ctx: Context, w: str, nd: int) -> str:
 
 
 @handler("Conv", "ConvInteger")
+@domain(kernel_shape=SPATIAL_POSITIVE, strides=SPATIAL_POSITIVE, dilations=SPATIAL_POSITIVE, pads=PADS,
+        auto_pad=AUTO_PAD, group=GROUP)
 def conv(ctx: Context, node: OnnxNode) -> None:
     """Conv: x, w, b; ConvInteger: x, w, x_zero_point, w_zero_point (the same positions)."""
     x, w, third, fourth = (node.input(i) for i in range(4))
@@ -57,6 +61,8 @@ def conv(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("ConvTranspose")
+@domain(kernel_shape=SPATIAL_POSITIVE, strides=SPATIAL_POSITIVE, dilations=SPATIAL_POSITIVE, pads=PADS,
+        auto_pad=AUTO_PAD, group=GROUP, output_padding=SPATIAL_NONNEG, output_shape=POSITIVE_INTS)
 def conv_transpose(ctx: Context, node: OnnxNode) -> None:
     x, w, b = node.input(0), node.input(1), node.input(2)
     nd = ctx.rank(x) - 2
@@ -138,12 +144,14 @@ def _conv_transpose_3d(ctx: Context, node: OnnxNode, xwb, kernel, strides, dilat
 
 
 @handler("Col2Im")
+@domain(strides=POSITIVE_INTS, dilations=POSITIVE_INTS, pads=NONNEG_INTS)
 def col2im(ctx: Context, node: OnnxNode) -> None:
     """Channels first as ONNX (no layout wrapping); image_shape and block_shape stay inputs
     (constants, or values the runtime reads while planning)."""
     attrs = {a: [int(v) for v in node.attrs[a]] for a in ("strides", "pads", "dilations") if a in node.attrs}
     ctx.emit1("Col2Im", [const_or_name(ctx, 0), const_or_name(ctx, 1), const_or_name(ctx, 2)], node.output(0), attrs)
 @handler("CausalConvWithState")
+@domain(activation=enum("none", "silu", "swish"))
 def causal_conv_with_state(ctx: Context, node: OnnxNode) -> None:
     act = node.attrs.get("activation", "none")
     if act not in ("none", "silu", "swish"):
@@ -154,6 +162,8 @@ def causal_conv_with_state(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("DeformConv")
+@domain(kernel_shape=SPATIAL_POSITIVE, strides=SPATIAL_POSITIVE, dilations=SPATIAL_POSITIVE, pads=PADS,
+        group=GROUP, offset_group=POSITIVE)
 def deform_conv(ctx: Context, node: OnnxNode) -> None:
     """2-D only (as onnx's reference and onnxruntime). NHWC like Conv (ops/conv_deform.py): x, the
     per-output-pixel offset and mask maps are wrapped NCHW->NHWC (their channel order is kept),

@@ -16,6 +16,7 @@ import numpy as np
 from pocketml import dtypes
 from pocketml.ops.elementwise import BINARY
 
+from .attr_domains import BOOL, domain
 from .context import Context, OnnxNode, handler
 
 _BINARY_OPS = list(BINARY)  # ONNX and IR share these names
@@ -81,5 +82,6 @@ def prelu(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Mod")
+@domain(fmod=BOOL)
 def mod(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("Mod", [node.input(0), node.input(1)], node.output(0), {"fmod": int(node.attrs.get("fmod", 0))})

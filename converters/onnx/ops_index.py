@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .attr_domains import AXIS, BOOL, NONNEG, axis, domain, enum
 from .context import Context, OnnxNode, handler
 from .params import const_or_name, runtime_param
 
 
 @handler("Gather", shape_aware=True)
+@domain(axis=AXIS)
 def gather(ctx: Context, node: OnnxNode) -> None:
     if node.input(0) in ctx.shape_values:
         dims = ctx.shape_values[node.input(0)][0]
@@ -42,30 +44,35 @@ def _reduction(ctx: Context, node: OnnxNode) -> int:
 
 
 @handler("GatherElements")
+@domain(axis=AXIS)
 def gather_elements(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("GatherElements", [node.input(0), node.input(1)], node.output(0),
               {"axis": int(node.attrs.get("axis", 0))})
 
 
 @handler("GatherND")
+@domain(batch_dims=NONNEG)
 def gather_nd(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("GatherND", [node.input(0), node.input(1)], node.output(0),
               {"batch_dims": int(node.attrs.get("batch_dims", 0))})
 
 
 @handler("ScatterElements", "Scatter")
+@domain(axis=AXIS, reduction=enum("none", "add", "mul", "max", "min"))
 def scatter_elements(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("ScatterElements", [node.input(0), node.input(1), node.input(2)], node.output(0),
               {"axis": int(node.attrs.get("axis", 0)), "reduction": _reduction(ctx, node)})
 
 
 @handler("ScatterND")
+@domain(reduction=enum("none", "add", "mul", "max", "min"))
 def scatter_nd(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("ScatterND", [node.input(0), node.input(1), node.input(2)], node.output(0),
               {"reduction": _reduction(ctx, node)})
 
 
 @handler("OneHot", shape_aware=True)
+@domain(axis=axis(extra=1, index=0))
 def onehot(ctx: Context, node: OnnxNode) -> None:
     depth = ctx.const(node.input(1)) if node.input(1) not in ctx.shape_values else None
     attrs = {"axis": int(node.attrs.get("axis", -1))}
@@ -77,6 +84,7 @@ def onehot(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("TopK", shape_aware=True)
+@domain(axis=AXIS, largest=BOOL, sorted=BOOL)
 def topk(ctx: Context, node: OnnxNode) -> None:
     attrs = {"axis": int(node.attrs.get("axis", -1)), "largest": int(node.attrs.get("largest", 1)),
              "sorted": int(node.attrs.get("sorted", 1))}
@@ -95,6 +103,7 @@ def topk(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Trilu", shape_aware=True)
+@domain(upper=BOOL)
 def trilu(ctx: Context, node: OnnxNode) -> None:
     k, runtime = runtime_param(ctx, 1, "k")
     attrs = {"upper": int(node.attrs.get("upper", 1))}
@@ -105,6 +114,7 @@ def trilu(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("CumSum", "CumProd", shape_aware=True)
+@domain(exclusive=BOOL, reverse=BOOL)
 def cumulative(ctx: Context, node: OnnxNode) -> None:
     axis, runtime = runtime_param(ctx, 1, "axis", required=True)
     attrs = {"exclusive": int(node.attrs.get("exclusive", 0)), "reverse": int(node.attrs.get("reverse", 0))}
@@ -115,12 +125,14 @@ def cumulative(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("ReverseSequence")
+@domain(batch_axis=BOOL, time_axis=BOOL)
 def reverse_sequence(ctx: Context, node: OnnxNode) -> None:
     attrs = {"batch_axis": int(node.attrs.get("batch_axis", 1)), "time_axis": int(node.attrs.get("time_axis", 0))}
     ctx.emit1("ReverseSequence", [node.input(0), node.input(1)], node.output(0), attrs)
 
 
 @handler("TensorScatter")
+@domain(axis=AXIS, mode=enum("linear", "circular"))
 def tensor_scatter(ctx: Context, node: OnnxNode) -> None:
     mode = node.attrs.get("mode", "linear")
     if mode not in ("linear", "circular"):

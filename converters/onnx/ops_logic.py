@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pocketml.ops.logic import BITWISE, COMPARE, LOGICAL
 
+from .attr_domains import domain, enum
 from .context import Context, OnnxNode, handler
 
 
@@ -17,6 +18,7 @@ def logic(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("BitShift")
+@domain(direction=enum("LEFT", "RIGHT"))
 def bitshift(ctx: Context, node: OnnxNode) -> None:
     direction = node.attrs.get("direction")
     if direction not in ("LEFT", "RIGHT"):

@@ -2,10 +2,12 @@
 layout change; Det (opset 11) and MatMulInteger (opset 10) have one version and no attributes)."""
 from __future__ import annotations
 
+from .attr_domains import BOOL, domain
 from .context import Context, OnnxNode, handler
 
 
 @handler("Gemm")
+@domain(transA=BOOL, transB=BOOL)
 def gemm(ctx: Context, node: OnnxNode) -> None:
     attrs = {"alpha": float(node.attrs.get("alpha", 1.0)), "beta": float(node.attrs.get("beta", 1.0)),
              "transA": int(node.attrs.get("transA", 0)), "transB": int(node.attrs.get("transB", 0))}

@@ -22,6 +22,7 @@ import numpy as np
 
 from pocketml import ir
 
+from .attr_domains import AXES, AXIS, BOOL, POSITIVE, domain, enum
 from .context import Context, OnnxNode, handler
 from .layout import channels_first_perm, channels_last_perm
 
@@ -40,6 +41,7 @@ def _channels_last(ctx: Context, node: OnnxNode, op: str, inputs: list, attrs: d
 
 
 @handler("BatchNormalization")
+@domain(training_mode=BOOL, spatial=BOOL)
 def batch_norm(ctx: Context, node: OnnxNode) -> None:
     if node.opset >= 14 and int(node.attrs.get("training_mode", 0)):
         _batch_norm_training(ctx, node)
@@ -98,6 +100,7 @@ def _batch_norm_training(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("LRN")
+@domain(size=POSITIVE)
 def lrn(ctx: Context, node: OnnxNode) -> None:
     attrs = {"size": int(node.attrs["size"]), "alpha": float(node.attrs.get("alpha", 1e-4)),
              "beta": float(node.attrs.get("beta", 0.75)), "bias": float(node.attrs.get("bias", 1.0))}
@@ -105,6 +108,7 @@ def lrn(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Softmax", "LogSoftmax", "Hardmax")
+@domain(axis=AXIS)
 def softmax(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)
@@ -125,6 +129,7 @@ def softmax(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("LayerNormalization")
+@domain(axis=AXIS)
 def layer_norm(ctx: Context, node: OnnxNode) -> None:
     if int(node.attrs.get("stash_type", 1)) != 1:
         raise ctx.unsupported(f"stash_type {node.attrs['stash_type']} (statistics are computed in float32 only)")
@@ -139,6 +144,7 @@ def layer_norm(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("RMSNormalization")
+@domain(axis=AXIS)
 def rms_norm(ctx: Context, node: OnnxNode) -> None:
     if int(node.attrs.get("stash_type", 1)) != 1:
         raise ctx.unsupported(f"stash_type {node.attrs['stash_type']} (statistics are computed in float32 only)")
@@ -261,12 +267,14 @@ def _nll(ctx: Context, node: OnnxNode, log_prob: str, reduction: str) -> None:
 
 
 @handler("NegativeLogLikelihoodLoss")
+@domain(reduction=enum("none", "sum", "mean"))
 def nll_loss(ctx: Context, node: OnnxNode) -> None:
     reduction = _check_loss_inputs(ctx, node)
     _nll(ctx, node, _to_float32(ctx, node.input(0)), reduction)
 
 
 @handler("SoftmaxCrossEntropyLoss")
+@domain(reduction=enum("none", "sum", "mean"))
 def softmax_cross_entropy_loss(ctx: Context, node: OnnxNode) -> None:
     reduction = _check_loss_inputs(ctx, node)
     x, log_prob_out = node.input(0), node.output(1)
@@ -315,6 +323,7 @@ def _per_channel(ctx: Context, v: str, groups: int, c: int, role: str) -> str:
 
 
 @handler("GroupNormalization")
+@domain(num_groups=POSITIVE)
 def group_norm(ctx: Context, node: OnnxNode) -> None:
     stash = int(node.attrs.get("stash_type", 1))
     if stash not in _STASH_TYPES:
@@ -334,6 +343,7 @@ def group_norm(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("LpNormalization")
+@domain(axis=AXIS, p=enum(1, 2))
 def lp_norm(ctx: Context, node: OnnxNode) -> None:
     p = int(node.attrs.get("p", 2))
     if p not in (1, 2):
@@ -342,6 +352,7 @@ def lp_norm(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("MeanVarianceNormalization")
+@domain(axes=AXES)
 def mean_variance_norm(ctx: Context, node: OnnxNode) -> None:
     x, out = node.input(0), node.output(0)
     axes = [int(a) for a in node.attrs.get("axes", [0, 2, 3])]

@@ -17,11 +17,14 @@ flat NCHW positions).
 """
 from __future__ import annotations
 
+from .attr_domains import AUTO_PAD, BOOL, PADS, SPATIAL_POSITIVE, domain
 from .context import Context, OnnxNode, handler
 from .layout import as_2d, auto_pad_code, from_nhwc, reshape_parts, spatial_rank, to_nhwc, window_geometry
 
 
 @handler("MaxPool", "AveragePool", "LpPool")
+@domain(kernel_shape=SPATIAL_POSITIVE, strides=SPATIAL_POSITIVE, dilations=SPATIAL_POSITIVE, pads=PADS,
+        auto_pad=AUTO_PAD, ceil_mode=BOOL, count_include_pad=BOOL, storage_order=BOOL)
 def pool(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     indices = ctx.is_consumed(node.output(1))
@@ -117,6 +120,7 @@ def _pool_3d(ctx: Context, node: OnnxNode, x: str, indices: bool = False) -> Non
 
 
 @handler("MaxUnpool")
+@domain(kernel_shape=SPATIAL_POSITIVE, strides=SPATIAL_POSITIVE, pads=PADS)
 def max_unpool(ctx: Context, node: OnnxNode) -> None:
     """MaxUnpool (opsets 9, 11) as the layout-free IR MaxUnpool: its indices are flat NCHW
     positions, so x, indices and y stay NCHW. A constant output_shape becomes the attribute;

@@ -14,6 +14,7 @@ import onnx
 from pocketml import dtypes
 from pocketml.ops import quant
 
+from .attr_domains import BOOL, NONNEG, domain
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
 
 
@@ -34,12 +35,14 @@ def _axis_attrs(node: OnnxNode) -> dict:
 
 
 @handler("DequantizeLinear")
+@domain(block_size=NONNEG)
 def dequantize_linear(ctx: Context, node: OnnxNode) -> None:
     attrs = {**_axis_attrs(node), "output_dtype": _dtype_code(ctx, node, "output_dtype", quant.SCALES)}
     ctx.emit1("DequantizeLinear", [node.input(i) for i in range(min(len(node.inputs), 3))], node.output(0), attrs)
 
 
 @handler("QuantizeLinear")
+@domain(block_size=NONNEG, saturate=BOOL)
 def quantize_linear(ctx: Context, node: OnnxNode) -> None:
     # precision (23+) names the dtype of x / scale: the runtime divides in float32
     precision = int(node.attrs.get("precision", 0))

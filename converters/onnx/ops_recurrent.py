@@ -25,6 +25,7 @@ from pocketml.ops.recurrent import CELLS, DIRECTIONS, RNN_ACTIVATIONS
 
 import numpy as np
 
+from .attr_domains import BOOL, BOOLS, POSITIVE, domain, enum
 from .context import Context, OnnxNode, handler
 from .ops_control import scan_as_loop
 from .subgraph import inline_subgraph
@@ -59,6 +60,8 @@ _ONNX_NAMES = ("Sigmoid", "Tanh", "Relu", "HardSigmoid", "Affine", "LeakyRelu", 
 
 
 @handler("LSTM", "GRU", "RNN")
+@domain(direction=enum("forward", "reverse", "bidirectional"), hidden_size=POSITIVE, layout=BOOL,
+        input_forget=BOOL, linear_before_reset=BOOL)
 def recurrent(ctx: Context, node: OnnxNode) -> None:
     op = node.op_type
     slots = CELLS[op][1]
@@ -115,6 +118,7 @@ def _scan_axes(ctx: Context, node: OnnxNode, key: str, n: int, ranks: list) -> l
 
 
 @handler("Scan")
+@domain(num_scan_inputs=POSITIVE, scan_input_directions=BOOLS, scan_output_directions=BOOLS)
 def scan(ctx: Context, node: OnnxNode) -> None:
     if node.opset < 9:
         raise ctx.unsupported("Scan-8 (batch axis and sequence_lens) is not supported; export with opset >= 9")

@@ -8,6 +8,7 @@ exists from those same opsets. ArgMax/ArgMin keep their attributes
 """
 from __future__ import annotations
 
+from .attr_domains import AXES, AXIS, BOOL, domain
 from .context import Context, OnnxNode, handler
 from .params import runtime_param
 
@@ -16,6 +17,7 @@ _AXES_INPUT_FROM = {"ReduceSum": 13, "ReduceMean": 18, "ReduceMax": 18, "ReduceM
 
 
 @handler(*_AXES_INPUT_FROM)
+@domain(axes=AXES, keepdims=BOOL, noop_with_empty_axes=BOOL)
 def reduce(ctx: Context, node: OnnxNode) -> None:
     attrs, runtime_axes = _reduce_attrs(ctx, node)
     inputs = [node.input(0)] + ([runtime_axes] if runtime_axes else [])
@@ -39,6 +41,7 @@ def _reduce_attrs(ctx: Context, node: OnnxNode) -> tuple:
 
 
 @handler("ArgMax", "ArgMin")
+@domain(axis=AXIS, keepdims=BOOL, select_last_index=BOOL)
 def arg(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1(node.op_type, [node.input(0)], node.output(0), {
         "axis": int(node.attrs.get("axis", 0)), "keepdims": int(node.attrs.get("keepdims", 1)),

@@ -22,6 +22,7 @@ from pocketml import ir
 from pocketml.ops.grid import GRID_MODES, GRID_PADDING, ROI_MODES
 from pocketml.ops.tensor import COORD_MODES, NEAREST_MODES, RESIZE_MODES
 
+from .attr_domains import AXES, BOOL, NONNEG, POSITIVE, at_least, domain, each, enum, per_op, per_opset
 from .context import Context, OnnxNode, handler
 from .layout import channels_first_perm, channels_last_perm
 from .params import const_or_name, ints, norm_axes
@@ -41,6 +42,12 @@ def _legacy_nearest_mode(ctx: Context, scales) -> int:
 
 
 @handler("Resize", "Upsample")
+@domain(mode=per_op(Resize=enum("nearest", "linear", "cubic"), Upsample=enum("nearest", "linear", "bilinear")),
+        coordinate_transformation_mode=enum(
+            "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
+            "tf_half_pixel_for_nn", "tf_crop_and_resize"), nearest_mode=enum(*NEAREST_MODES),
+        exclude_outside=BOOL, antialias=BOOL, keep_aspect_ratio_policy=enum("stretch", "not_larger", "not_smaller"),
+        axes=AXES, scales=per_op(Upsample=each(at_least(1.0))))  # Upsample-7's scales attribute
 def resize(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)
@@ -177,6 +184,8 @@ _GRID_MODE_NAMES = {"bilinear": "linear", "bicubic": "cubic", "linear": "linear"
 
 
 @handler("GridSample")
+@domain(mode=per_opset(20, enum("bilinear", "nearest", "bicubic"), enum("linear", "nearest", "cubic")),
+        padding_mode=enum("zeros", "border", "reflection"), align_corners=BOOL)
 def grid_sample(ctx: Context, node: OnnxNode) -> None:
     """NCHW x and [N, out..., k] grid -> the channels-last IR GridSample between transposes
     (the layout pass cancels them against the neighbouring NHWC ops')."""
@@ -201,6 +210,7 @@ def grid_sample(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("AffineGrid")
+@domain(align_corners=BOOL)
 def affine_grid(ctx: Context, node: OnnxNode) -> None:
     """theta and size (a constant, or computed at run time: the runtime reads it while planning)."""
     ctx.emit1("AffineGrid", [node.input(0), node.input(1)], node.output(0),
@@ -212,6 +222,8 @@ _ROI_COORDS = ("output_half_pixel", "half_pixel")
 
 
 @handler("RoiAlign")
+@domain(mode=enum("avg", "max"), coordinate_transformation_mode=enum("half_pixel", "output_half_pixel"),
+        output_height=POSITIVE, output_width=POSITIVE, sampling_ratio=NONNEG)
 def roi_align(ctx: Context, node: OnnxNode) -> None:
     """NCHW x, [R, 4] rois, [R] batch indices -> the channels-last IR RoiAlign between transposes.
     Opset 10 has no coordinate_transformation_mode and behaves as output_half_pixel; 16 defaults to

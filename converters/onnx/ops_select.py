@@ -6,6 +6,7 @@ since it bounds the output; the thresholds are read at run time).
 """
 from __future__ import annotations
 
+from .attr_domains import AXIS, BOOL, domain
 from .context import Context, OnnxNode, handler
 from .params import const_or_name
 
@@ -20,11 +21,13 @@ def nonzero(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Compress")
+@domain(axis=AXIS)
 def compress(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("Compress", [node.input(0), node.input(1)], node.output(0), _axis(node))
 
 
 @handler("Unique")
+@domain(axis=AXIS, sorted=BOOL)
 def unique(ctx: Context, node: OnnxNode) -> None:
     outs = list(node.outputs)
     while outs and not ctx.is_consumed(outs[-1]):
@@ -34,6 +37,7 @@ def unique(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("NonMaxSuppression", shape_aware=True)
+@domain(center_point_box=BOOL)
 def non_max_suppression(ctx: Context, node: OnnxNode) -> None:
     inputs = [const_or_name(ctx, i) if i < len(node.inputs) else "" for i in range(5)]
     ctx.emit1("NonMaxSuppression", inputs, node.output(0),

@@ -19,6 +19,7 @@ import dataclasses
 
 import numpy as np
 
+from .attr_domains import AXIS, BOOL, domain
 from .context import Context, OnnxNode, handler
 from .params import norm_axes
 
@@ -137,6 +138,7 @@ def sequence_at(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("ConcatFromSequence")
+@domain(new_axis=BOOL)
 def concat_from_sequence(ctx: Context, node: OnnxNode) -> None:
     seq = _seq(ctx, node)
     new_axis = int(node.attrs.get("new_axis", 0))
@@ -166,6 +168,7 @@ def concat_from_sequence(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("SplitToSequence")
+@domain(axis=AXIS, keepdims=BOOL)
 def split_to_sequence(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pocketml import ir
 
+from .attr_domains import BOOL, domain
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
 from .params import const_or_name
 
@@ -30,6 +31,7 @@ def _flag(ctx: Context, node: OnnxNode, name: str, default: int) -> int:
 
 
 @handler("DFT", shape_aware=True)
+@domain(inverse=BOOL, onesided=BOOL)
 def dft(ctx: Context, node: OnnxNode) -> None:
     attrs = {"inverse": _flag(ctx, node, "inverse", 0), "onesided": _flag(ctx, node, "onesided", 0)}
     axis_input = ""
@@ -46,6 +48,7 @@ def dft(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("STFT", shape_aware=True)
+@domain(onesided=BOOL)
 def stft(ctx: Context, node: OnnxNode) -> None:
     ins = [node.input(0), const_or_name(ctx, 1), node.input(2),
            const_or_name(ctx, 3) if node.input(3) else ""]
@@ -53,6 +56,7 @@ def stft(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("HannWindow", "HammingWindow", "BlackmanWindow", shape_aware=True)
+@domain(periodic=BOOL)
 def window(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1(node.op_type, [const_or_name(ctx, 0)], node.output(0),
               {"periodic": _flag(ctx, node, "periodic", 1), "output_datatype": _output_datatype(ctx, node)})

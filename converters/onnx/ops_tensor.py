@@ -21,6 +21,8 @@ from pocketml import ir
 from pocketml.errors import ConversionError
 from pocketml.ops.tensor import SPACE_DEPTH_MODES, clamp_slice, fill_attrs, fill_scalar, shape_range
 
+from .attr_domains import (AXES, AXIS, AXIS_INCLUSIVE, BOOL, NONNEG_INTS, PERM, POSITIVE, axes, domain, enum,
+                           per_axis)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name, tensor_to_array
 from .layout import from_nhwc, to_nhwc
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
@@ -110,6 +112,7 @@ def shape_(ctx: Context, node: OnnxNode) -> None:
 
 # ---- reshaping ---------------------------------------------------------------------------
 @handler("Reshape", shape_aware=True)
+@domain(allowzero=BOOL)
 def reshape(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     allowzero = int(node.attrs.get("allowzero", 0))
@@ -145,6 +148,7 @@ def _reshape_symbolic(ctx: Context, node: OnnxNode, x: str, target: list) -> Non
 
 
 @handler("Flatten")
+@domain(axis=AXIS_INCLUSIVE)
 def flatten(ctx: Context, node: OnnxNode) -> None:
     ctx.flatten_2d(node.input(0), int(node.attrs.get("axis", 1)), node.output(0))
 
@@ -200,6 +204,7 @@ def _static_len(ctx: Context, axes: str) -> int:
 
 
 @handler("Squeeze", shape_aware=True)
+@domain(axes=AXES)
 def squeeze(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     if x in ctx.shape_values:  # [d] -> scalar d
@@ -232,6 +237,7 @@ def squeeze(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Unsqueeze", shape_aware=True)
+@domain(axes=axes(out_rank=True))
 def unsqueeze(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     axes = _squeeze_axes(ctx, node)
@@ -256,6 +262,7 @@ def unsqueeze(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Transpose")
+@domain(perm=PERM)
 def transpose(ctx: Context, node: OnnxNode) -> None:
     rank = ctx.rank(node.input(0))
     perm = [int(p) for p in node.attrs.get("perm", list(range(rank))[::-1])]
@@ -264,6 +271,7 @@ def transpose(ctx: Context, node: OnnxNode) -> None:
 
 # ---- slicing and joining ---------------------------------------------------------------------
 @handler("Concat", shape_aware=True)
+@domain(axis=AXIS)
 def concat(ctx: Context, node: OnnxNode) -> None:
     if "axis" not in node.attrs:
         raise ctx.error("attribute axis is required")
@@ -307,6 +315,7 @@ def slice_(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Split", shape_aware=True)
+@domain(axis=AXIS, split=NONNEG_INTS, num_outputs=POSITIVE)
 def split(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     shape = ctx.shape(x)
@@ -338,6 +347,7 @@ _PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2, "wrap": 3}
 
 
 @handler("Pad")
+@domain(mode=enum("constant", "reflect", "edge", "wrap"), pads=per_axis(2))  # pads: an attribute before opset 11
 def pad(ctx: Context, node: OnnxNode) -> None:
     x = node.input(0)
     rank = ctx.rank(x)
@@ -399,6 +409,7 @@ def tile(ctx: Context, node: OnnxNode) -> None:
 
 # ---- DepthToSpace / SpaceToDepth ---------------------------------------------------------
 @handler("DepthToSpace", "SpaceToDepth")
+@domain(blocksize=POSITIVE, mode=enum("DCR", "CRD"))
 def space_depth(ctx: Context, node: OnnxNode) -> None:
     """Every opset: mode is DCR unless given (DepthToSpace 11+, SpaceToDepth 28+ take it)."""
     x = node.input(0)
@@ -439,6 +450,7 @@ def full_rank_pads(ctx: Context, pads: str, axes: list, rank: int) -> str:
 
 # ---- CenterCropPad --------------------------------------------------------------------------------
 @handler("CenterCropPad")
+@domain(axes=AXES)
 def center_crop_pad(ctx: Context, node: OnnxNode) -> None:
     """Crop each listed axis centred (start (d - s) // 2) then pad it centred with zeros (begin
     (s - d) // 2, the odd element at the end), as ONNX's function body: a Slice and a Pad, with

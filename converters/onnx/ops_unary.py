@@ -18,6 +18,7 @@ import numpy as np
 
 from pocketml import ir
 
+from .attr_domains import BOOL, domain, enum
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
 
 
@@ -136,6 +137,7 @@ def _cast_to(ctx: Context, node: OnnxNode, dtype: str) -> None:
 
 
 @handler("Cast", shape_aware=True)
+@domain(saturate=BOOL)
 def cast(ctx: Context, node: OnnxNode) -> None:
     # saturate (opset 19+) only concerns float8 targets, which the IR does not have
     to = int(node.attrs["to"])
@@ -155,11 +157,13 @@ def bitcast(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("CastLike", shape_aware=True)
+@domain(saturate=BOOL)
 def cast_like(ctx: Context, node: OnnxNode) -> None:
     _cast_to(ctx, node, ctx.dtype(node.input(1)))
 
 
 @handler("IsNaN", "IsInf")
+@domain(detect_positive=BOOL, detect_negative=BOOL)
 def predicate(ctx: Context, node: OnnxNode) -> None:
     attrs = {k: int(node.attrs.get(k, 1)) for k in ("detect_positive", "detect_negative")} \
         if node.op_type == "IsInf" else None
@@ -173,6 +177,7 @@ def math_unary(ctx: Context, node: OnnxNode) -> None:
 
 
 @handler("Gelu")
+@domain(approximate=enum("none", "tanh"))
 def gelu(ctx: Context, node: OnnxNode) -> None:
     approximate = node.attrs.get("approximate", "none")
     if approximate not in ("none", "tanh"):

@@ -16,6 +16,7 @@ from . import (ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul, ops_
                ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
                ops_state, ops_tensor, ops_unary, weights, ops_control)
 from .context import HANDLERS, Context, convert_ops, graph_outputs
+from .declared_shapes import check_declared_shapes
 from .reader import ACCESSOR_ERRORS, read_model
 
 
@@ -64,6 +65,7 @@ def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
         ops_state.finish_state(ctx)
         ctx.op = None
         graph.outputs = graph_outputs(ctx)
+        check_declared_shapes(ctx, input_shapes)
     except ConversionError:
         raise
     except ACCESSOR_ERRORS as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tflite
 
 from .context import Context, handler
+from .option_domains import non_negative, positive
 
 
 def nhwc_hw(ctx: Context, x: str, what: str) -> tuple:
@@ -21,6 +22,13 @@ def nhwc_hw(ctx: Context, x: str, what: str) -> tuple:
     return s[1], s[2]
 
 
+def _window_domain(ctx: Context, o) -> None:
+    """Strides and dilation factors of CONV_2D / DEPTHWISE_CONV_2D (the schema's default
+    dilation is 1, so a 0 was written on purpose, and LiteRT would divide by it)."""
+    positive(ctx, stride_h=o.StrideH(), stride_w=o.StrideW(), dilation_h_factor=o.DilationHFactor(),
+             dilation_w_factor=o.DilationWFactor())
+
+
 @handler("CONV_2D")
 def conv_2d(ctx: Context, op) -> None:
     o = ctx.options(tflite.Conv2DOptions)
@@ -28,7 +36,8 @@ def conv_2d(ctx: Context, op) -> None:
     ws = ctx.shape(w)
     if len(ws) != 4:
         raise ctx.error(f"weights must be [Cout,KH,KW,Cin], got {list(ws)}")
-    strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor() or 1, o.DilationWFactor() or 1]
+    _window_domain(ctx, o)
+    strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor(), o.DilationWFactor()]
     pads = ctx.same_pads(nhwc_hw(ctx, x, "CONV_2D"), ws[1:3], strides, dil, o.Padding())
     cin = ctx.shape(x)[3]
     group = cin // ws[3] if isinstance(cin, int) and ws[3] and cin % ws[3] == 0 else 1
@@ -46,10 +55,12 @@ def depthwise_conv_2d(ctx: Context, op) -> None:
     cin = xs[3] if len(xs) == 4 else None
     if not isinstance(cin, int) or cin < 1 or ws[3] % cin:
         raise ctx.error(f"input channels {cin} do not divide the weight channels {ws[3]}")
+    _window_domain(ctx, o)
+    non_negative(ctx, depth_multiplier=o.DepthMultiplier())  # 0: derived from the weights (older converters)
     mult = o.DepthMultiplier()
     if mult and mult * cin != ws[3]:
         raise ctx.error(f"depth_multiplier {mult} * Cin {cin} != weight channels {ws[3]}")
-    strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor() or 1, o.DilationWFactor() or 1]
+    strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor(), o.DilationWFactor()]
     pads = ctx.same_pads(nhwc_hw(ctx, x, "DEPTHWISE_CONV_2D"), ws[1:3], strides, dil, o.Padding())
     w = ctx.transpose(w, [3, 1, 2, 0], hint="weights_ohwi")
     attrs = {"strides": strides, "dilations": dil, "pads": pads, "group": cin,
@@ -67,9 +78,8 @@ def transpose_conv(ctx: Context, op) -> None:
     if len(ws) != 4 or len(out_shape) != 4 or not isinstance(h, int) or not isinstance(wd, int):
         raise ctx.error(f"need weights [Cout,KH,KW,Cin], a 4-D output_shape and static H/W; got weights "
                         f"{list(ws)}, output_shape {out_shape}, input {list(ctx.shape(x))}")
+    positive(ctx, stride_h=o.StrideH(), stride_w=o.StrideW())
     strides = [o.StrideH(), o.StrideW()]
-    if min(strides) < 1:
-        raise ctx.error(f"invalid strides {strides}")
     begin, end, extra = [], [], []
     for size, k, s, out in zip((h, wd), ws[1:3], strides, out_shape[1:3]):
         if o.Padding() == tflite.Padding.SAME:

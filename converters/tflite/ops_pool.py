@@ -11,15 +11,16 @@ import tflite
 from .context import Context, handler
 from .ops_conv import nhwc_hw
 from .ops_unary import standalone_act
+from .option_domains import positive
 
 
 def _pool(ctx: Context, op: str, extra: dict, x: str = "", post: str = "") -> None:
     """A pool of ctx.input(0) (or of x), then the op `post` (if any), then the fused activation."""
     o = ctx.options(tflite.Pool2DOptions)
     x = x or ctx.input(0)
+    positive(ctx, filter_height=o.FilterHeight(), filter_width=o.FilterWidth(), stride_h=o.StrideH(),
+             stride_w=o.StrideW())
     kernel, strides = [o.FilterHeight(), o.FilterWidth()], [o.StrideH(), o.StrideW()]
-    if min(kernel + strides) < 1:
-        raise ctx.error(f"invalid filter {kernel} / strides {strides}")
     pads = ctx.same_pads(nhwc_hw(ctx, x, op), kernel, strides, [1, 1], o.Padding())
     act = ctx.fused_act(o.FusedActivationFunction())
     y = ctx.emit(op, [x], None if act or post else ctx.out(0),

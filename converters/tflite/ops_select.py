@@ -15,6 +15,7 @@ import tflite
 from pocketml.dtypes import dtype_code
 
 from .context import Context, handler
+from .option_domains import one_of
 
 
 @handler("WHERE")
@@ -30,7 +31,9 @@ def unique(ctx: Context, op) -> None:
     if len(ctx.shape(ctx.input(0))) != 1:
         raise ctx.error(f"input must be 1-D, got {list(ctx.shape(ctx.input(0)))}")
     o = ctx.options(tflite.UniqueOptions, required=False)
-    idx_type = "int64" if o is not None and o.IdxOutType() == tflite.TensorType.INT64 else "int32"
+    code = one_of(ctx, "idx_out_type", int(o.IdxOutType()) if o is not None else tflite.TensorType.INT32,
+                  {tflite.TensorType.INT32: "INT32", tflite.TensorType.INT64: "INT64"})
+    idx_type = "int64" if code == tflite.TensorType.INT64 else "int32"
     _, _, inverse = ctx.emit_outputs("Unique", [ctx.input(0)], [ctx.out(0), ctx.new_name("first"),
                                                                  ctx.new_name("inverse")], {"sorted": 0})
     ctx.emit("Cast", [inverse], ctx.out(1), {"to": dtype_code(idx_type)})

@@ -14,12 +14,14 @@ import tflite
 from pocketml.ops.tensor import fill_attrs
 
 from .context import Context, handler
+from .option_domains import positive
 
 
 def _block_size(ctx: Context, options_cls, fits) -> tuple:
     """(input, its static NHWC dims, block_size) of DEPTH_TO_SPACE / SPACE_TO_DEPTH; ``fits(dims, bs)``
     says whether the block size divides the dims it must."""
     bs = int(ctx.options(options_cls).BlockSize())
+    positive(ctx, block_size=bs)
     x = ctx.input(0)
     xs = ctx.shape(x)
     if len(xs) != 4 or bs < 1 or not all(isinstance(d, int) for d in xs) or not fits(xs, bs):

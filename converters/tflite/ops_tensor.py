@@ -20,6 +20,7 @@ import tflite
 
 from pocketml.ops.tensor import fill_attrs
 
+from . import option_domains
 from .context import Context, handler
 from .ops_unary import standalone_act
 
@@ -378,7 +379,9 @@ def _reversed_slice(ctx: Context, x: str, axis: int, first: int, count: int, hin
 @handler("MIRROR_PAD")
 def mirror_pad(ctx: Context, op) -> None:
     o = ctx.options(tflite.MirrorPadOptions, required=False)
-    symmetric = (int(o.Mode()) if o is not None else 0) == tflite.MirrorPadMode.SYMMETRIC
+    mode = option_domains.one_of(ctx, "mode", int(o.Mode()) if o is not None else 0,
+                                 {tflite.MirrorPadMode.REFLECT: "REFLECT", tflite.MirrorPadMode.SYMMETRIC: "SYMMETRIC"})
+    symmetric = mode == tflite.MirrorPadMode.SYMMETRIC
     x = ctx.input(0)
     xs = _static(ctx, x)
     p = np.asarray(ctx.param(1, "paddings"), np.int64)
@@ -404,9 +407,7 @@ def mirror_pad(ctx: Context, op) -> None:
 
 
 def _axis(ctx: Context, axis: int, rank: int) -> int:
-    if not -rank <= axis < rank:
-        raise ctx.error(f"axis {axis} out of range for rank {rank}")
-    return axis % rank
+    return option_domains.axis(ctx, axis, rank)
 
 
 def _slices(ctx: Context, x: str, axis: int, sizes: list, squeeze: bool) -> None:
@@ -424,6 +425,9 @@ def _slices(ctx: Context, x: str, axis: int, sizes: list, squeeze: bool) -> None
 
 @handler("SPLIT")
 def split(ctx: Context, op) -> None:
+    o = ctx.options(tflite.SplitOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "num_splits", o.NumSplits(), len(op.outputs), "the operator's number of outputs")
     x = ctx.input(1)
     xs = ctx.shape(x)
     axis = _ints(ctx, 0, "axis")
@@ -438,6 +442,9 @@ def split(ctx: Context, op) -> None:
 
 @handler("SPLIT_V")
 def split_v(ctx: Context, op) -> None:
+    o = ctx.options(tflite.SplitVOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "num_splits", o.NumSplits(), len(op.outputs), "the operator's number of outputs")
     x = ctx.input(0)
     xs = ctx.shape(x)
     sizes = _ints(ctx, 1, "size_splits")
@@ -458,6 +465,8 @@ def split_v(ctx: Context, op) -> None:
 @handler("UNPACK")
 def unpack(ctx: Context, op) -> None:
     o = ctx.options(tflite.UnpackOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "num", o.Num(), len(op.outputs), "the operator's number of outputs")
     x = ctx.input(0)
     xs = ctx.shape(x)
     axis = _axis(ctx, int(o.Axis()) if o is not None else 0, len(xs))
@@ -469,12 +478,11 @@ def unpack(ctx: Context, op) -> None:
 @handler("PACK")
 def pack(ctx: Context, op) -> None:
     o = ctx.options(tflite.PackOptions, required=False)
+    if o is not None:
+        option_domains.count(ctx, "values_count", o.ValuesCount(), len(op.inputs), "the operator's number of inputs")
     ins = [ctx.input(i) for i in range(len(op.inputs))]
     xs = list(ctx.shape(ins[0]))
-    axis = int(o.Axis()) if o is not None else 0
-    if not -len(xs) - 1 <= axis <= len(xs):
-        raise ctx.error(f"axis {axis} out of range for rank {len(xs)} inputs")
-    axis %= len(xs) + 1
+    axis = option_domains.axis(ctx, int(o.Axis()) if o is not None else 0, len(xs), extra=1)
     parts = [_reshape_to(ctx, v, xs[:axis] + [1] + xs[axis:], hint=f"unsqueeze{i}") for i, v in enumerate(ins)]
     ctx.emit("Concat", parts, ctx.out(0), {"axis": axis})
 

@@ -217,6 +217,7 @@ def _read_subgraph(r: Reader, sg, k: int, buffers: list, codes: list) -> Subgrap
         ten = sg.Tensors(t)
         shape = tuple(r.ints(ten, "Shape"))
         sig = tuple(r.ints(ten, "ShapeSignature")) if not ten.ShapeSignatureIsNone() else None
+        _check_dims(r, t, ten, shape, sig)
         bidx = int(ten.Buffer())
         if not 0 <= bidx < max(len(buffers), 1):
             raise r.fail(f"tensor {t} refers to buffer {bidx}, but the model has {len(buffers)}")
@@ -245,6 +246,20 @@ def _read_subgraph(r: Reader, sg, k: int, buffers: list, codes: list) -> Subgrap
     outputs = check_tensor_list(r.ints(sg, "Outputs"), "subgraph output")
 
     return Subgraph(tensors, ops, inputs, outputs)
+
+
+def _check_dims(r: Reader, t: int, ten, shape: tuple, sig: Optional[tuple]) -> None:
+    """A dim is a size (>= 0) or, only in the shape signature, -1 (unknown until run time); the
+    converter also writes a -1 in the shape itself for an unknown dim, which the importer takes."""
+    for what, dims in (("shape", shape), ("shape_signature", sig or ())):
+        if any(d < -1 for d in dims):
+            raise r.fail(f"tensor {t} ({r.string(ten.Name())!r}) has {what} {list(dims)}: a dim must be >= 0, "
+                         f"or -1 for a dim unknown until run time")
+    if sig and len(sig) == len(shape):
+        for k, (d, s) in enumerate(zip(shape, sig)):
+            if s >= 0 and d >= 0 and s != d:
+                raise r.fail(f"tensor {t} ({r.string(ten.Name())!r}) has shape {list(shape)} but shape_signature "
+                             f"{list(sig)}: dim {k} differs (a signature dim is -1 or the shape's dim)")
 
 
 def buffer_bytes(model: TFLiteModel, index: int) -> Optional[memoryview]:

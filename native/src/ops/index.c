@@ -127,6 +127,8 @@ static int64_t scalar_input(const pml_kernel_ctx *ctx, int i, const char *attr, 
 }
 
 static pml_status trilu_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"upper", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s;
     if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = scalar_input_check(ctx, 1, "k")) != PML_OK) return s;
@@ -160,6 +162,8 @@ static pml_status trilu_run(pml_kernel_ctx *ctx) {
 /* ---- CumSum / CumProd ------------------------------------------------------------------------------------- */
 
 static pml_status cumsum_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"exclusive", "reverse", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s;
     if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = scalar_input_check(ctx, 1, "axis")) != PML_OK)
@@ -237,6 +241,8 @@ static pml_status onehot_run(pml_kernel_ctx *ctx) {
 /* ---- TopK -------------------------------------------------------------------------------------------------- */
 
 static pml_status topk_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"largest", "sorted", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s;
     int axis;

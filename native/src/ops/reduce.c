@@ -88,6 +88,8 @@ static pml_status reduce_axes(pml_kernel_ctx *ctx, const pml_tensor *x, int *mas
 }
 
 static pml_status reduce_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"keepdims", "noop_with_empty_axes", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s;
     int mask[PML_MAX_RANK], noop;
@@ -248,6 +250,8 @@ PML_REDUCE_DEF(REDUCELOGSUMEXP);
 /* ---- ArgMax / ArgMin ------------------------------------------------------------------------------------ */
 
 static pml_status arg_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"keepdims", "select_last_index", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s;
     int axis;

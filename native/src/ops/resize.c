@@ -63,6 +63,8 @@ typedef struct resize_state {
 } resize_state;
 
 static pml_status resize_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"exclude_outside", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     int64_t out[PML_MAX_RANK];
     double scale[PML_MAX_RANK];

@@ -231,6 +231,8 @@ static pml_status unique_geometry(const pml_kernel_ctx *ctx, const pml_tensor *x
 }
 
 static pml_status unique_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"sorted", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;
@@ -324,6 +326,8 @@ static pml_status nms_scalar_input(const pml_kernel_ctx *ctx, int k, const char 
 }
 
 static pml_status nms_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"center_point_box", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *b, *sc;
     pml_status s;
     if ((s = pml_ew_input(ctx, 0, "boxes", &b)) != PML_OK || (s = pml_ew_input(ctx, 1, "scores", &sc)) != PML_OK)

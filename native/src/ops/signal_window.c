@@ -54,6 +54,8 @@ static void table_finish(const pml_kernel_ctx *ctx, const float *values, size_t 
 /* ---- windows ------------------------------------------------------------------------------------------- */
 
 static pml_status window_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"periodic", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     pml_dtype out = PML_FLOAT32;
     int64_t size;
     pml_status s;

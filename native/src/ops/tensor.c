@@ -265,6 +265,8 @@ static pml_status split_run(pml_kernel_ctx *ctx) {
 /* ---- Reshape -------------------------------------------------------------------------------------------- */
 
 static pml_status reshape_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"allowzero", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;

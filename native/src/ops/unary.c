@@ -192,6 +192,8 @@ typedef struct predicate_state {
 } predicate_state;
 
 static pml_status predicate_infer(pml_kernel_ctx *ctx) {
+    static const char *const flags[] = {"detect_positive", "detect_negative", NULL};
+    if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s = pml_ew_input(ctx, 0, "x", &x);
     if (s != PML_OK) return s;

@@ -82,6 +82,10 @@ pml_status pml_attr_ints_checked(const pml_kernel_ctx *ctx, const char *name, in
 /* INT attribute in [lo, hi], def when absent. */
 pml_status pml_attr_int_checked(const pml_kernel_ctx *ctx, const char *name, int64_t def, int64_t lo, int64_t hi,
                                 int64_t *out);
+/* Flag attributes (keepdims, exclusive, largest...): each of the NULL-terminated `names` that
+ * the node has must be the INT 0 or 1 (a .pml writer never emits another value, so anything
+ * else is a hostile or corrupt file; the error names node, attribute and value). */
+pml_status pml_attr_flags_checked(const pml_kernel_ctx *ctx, const char *const *names);
 /* The required INT attribute `to` (Cast, BitCast): a dtype code that output 0's type variable
  * allows in the op's schema; errors list the allowed codes. */
 pml_status pml_attr_dtype_to(const pml_kernel_ctx *ctx, pml_dtype *out);

@@ -44,6 +44,19 @@ pml_status pml_attr_int_checked(const pml_kernel_ctx *ctx, const char *name, int
     return PML_OK;
 }
 
+pml_status pml_attr_flags_checked(const pml_kernel_ctx *ctx, const char *const *names) {
+    for (; *names; names++) {
+        const pml_attr *a = pml_attr_find(ctx->node, *names);
+        if (!a) continue;
+        if (a->type != PML_ATTR_INT)
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute '%s' must be an int (0 or 1)", *names);
+        if (a->i != 0 && a->i != 1)
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute '%s' = %lld is outside its domain; allowed: 0, 1",
+                                  *names, (long long)a->i);
+    }
+    return PML_OK;
+}
+
 pml_status pml_check_f32_input(const pml_kernel_ctx *ctx, int index, const char *role, int rank) {
     char buf[160];
     if (index >= ctx->n_in || !ctx->in[index])

@@ -17,7 +17,8 @@ importer and check them against the LiteRT interpreter::
 ``tensors`` maps a name to ``(dtype, shape, data_or_None)``; tensors with data
 get a constant buffer (16-byte aligned, as the TFLite converter writes them),
 the others share the empty buffer 0. A shape may contain -1: the tensor is
-then written with shape 1 in that dim and the -1 in ``shape_signature``.
+then written with shape 1 in that dim and the -1 in ``shape_signature``; a
+``DeclaredShape(shape, signature)`` is written verbatim (tests of inconsistent files).
 
 Builtin options are a dict of the options table's fields in snake_case
 (``stride_h``, ``fused_activation_function``, ``keep_dims``, ``new_shape``...);
@@ -53,7 +54,7 @@ Readers must take max(deprecated_builtin_code, builtin_code), as TFLite does.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, NamedTuple, Optional, Sequence
 
 import flatbuffers
 import numpy as np
@@ -158,6 +159,12 @@ _DTYPES = {
     "bool": tflite.TensorType.BOOL,
     "complex64": tflite.TensorType.COMPLEX64,
 }
+
+
+class DeclaredShape(NamedTuple):
+    """A tensor's shape and shape_signature written as given (no -1 -> 1 rewriting)."""
+    shape: Sequence[int]
+    signature: Optional[Sequence[int]] = None
 
 
 def _camel(snake: str) -> str:
@@ -307,10 +314,16 @@ def _subgraph(b: flatbuffers.Builder, k: int, graph: tuple, buffer_of: dict, cod
         sp_off = _sparsity(b, sparsity) if sparsity else None
         quant = tensors[n][4] if len(tensors[n]) > 4 else None
         q_off = _quantization(b, quant) if quant else None
-        shape = [int(d) for d in shape]
         name_off = b.CreateString(n)
-        shape_off = _int_vector(b, tflite.TensorStartShapeVector, [d if d >= 0 else 1 for d in shape])
-        sig_off = _int_vector(b, tflite.TensorStartShapeSignatureVector, shape) if any(d < 0 for d in shape) else None
+        if isinstance(shape, DeclaredShape):  # written verbatim, for tests of inconsistent files
+            shape_off = _int_vector(b, tflite.TensorStartShapeVector, shape.shape)
+            sig_off = _int_vector(b, tflite.TensorStartShapeSignatureVector, shape.signature) \
+                if shape.signature is not None else None
+        else:
+            shape = [int(d) for d in shape]
+            shape_off = _int_vector(b, tflite.TensorStartShapeVector, [d if d >= 0 else 1 for d in shape])
+            sig_off = _int_vector(b, tflite.TensorStartShapeSignatureVector, shape) \
+                if any(d < 0 for d in shape) else None
         tflite.TensorStart(b)
         tflite.TensorAddShape(b, shape_off)
         if sig_off is not None:
