@@ -16,8 +16,11 @@ import numpy as np
 import onnx
 
 from pocketml import ir
+from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import guarded
 
+from . import integrity
 from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_sequence,
                ops_signal, ops_tensor, ops_unary)
@@ -39,6 +42,7 @@ def _load(model) -> LoadedOnnx:
     if isinstance(model, LoadedOnnx):
         return model
     if isinstance(model, onnx.ModelProto):
+        integrity.check_names(model)
         return LoadedOnnx(model, None)
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
@@ -47,18 +51,25 @@ def _load(model) -> LoadedOnnx:
         try:
             if onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) not in \
                     (None, "protobuf"):  # a text format
-                return LoadedOnnx(onnx.load(path), None)
+                proto = onnx.load(path)
+                integrity.check_names(proto)
+                return LoadedOnnx(proto, None)
             with open(path, "rb") as f:
                 data = f.read()
             proto = onnx.load_model_from_string(data)
-            if b"location" in data:
-                # tensors stored outside the file name their "location": only then walk every tensor
-                # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
-                onnx.load_external_data_for_model(proto, os.path.dirname(path))
-                data = None
-            return LoadedOnnx(proto, data)
         except Exception as e:  # protobuf raises DecodeError and friends
             raise ConversionError(f"{path}: not a readable ONNX model ({e})") from None
+        integrity.check_names(proto)
+        if b"location" in data:
+            # tensors stored outside the file name their "location": only then walk every tensor
+            # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
+            integrity.check_external(proto, os.path.dirname(path))
+            try:
+                onnx.load_external_data_for_model(proto, os.path.dirname(path))
+            except (OSError, ValueError) as e:
+                raise ConversionError(f"{path}: cannot load its external data ({e})") from None
+            data = None
+        return LoadedOnnx(proto, data)
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
@@ -70,6 +81,8 @@ def load_model(model) -> LoadedOnnx:
     try:
         return _load(model)
     except ConversionError as e:
+        if "not a readable ONNX model" not in str(e):
+            raise
         raise ConversionError(f"{e}; nor is it a TFLite or .pml file (no magic bytes)") from None
 
 
@@ -163,7 +176,18 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
     input_shapes fixes symbolic (or confirms static) input dims, e.g. {"x": (1, 3, 224, 224)}.
     const_inputs binds graph inputs to constants (they stop being graph inputs),
     e.g. a shape-like parameter input that the IR needs at conversion time.
+    Raises ConversionError only (import_boundary: an unforeseen failure is one too).
     """
+    if not isinstance(model, (str, os.PathLike, onnx.ModelProto, LoadedOnnx)):
+        raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
+    source = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<onnx.ModelProto>"
+    if isinstance(model, (str, os.PathLike)) and not os.path.exists(source):
+        raise FileNotFoundError(f"no such ONNX model file: {source}")
+    with guarded(source):
+        return _import_onnx(model, input_shapes, const_inputs)
+
+
+def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dict]) -> ir.Graph:
     model, data = _load(model)
     opset = _default_opset(model)
     _validate(model, data)
@@ -210,6 +234,9 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             shape = _fixed_shape(name, shape, input_shapes[name])
         elif shape is None:
             raise ConversionError(f"graph input {name!r} has no declared shape; give it with input_shapes")
+        why = limits.check_output(shape, ONNX_TO_DTYPE[elem])
+        if why:
+            raise ConversionError(f"graph input {name!r}: {why}")
         graph.add_value(name, ONNX_TO_DTYPE[elem], shape)
         graph.inputs.append(name)
     for name, t in initializers.items():

@@ -19,6 +19,7 @@ from onnx import numpy_helper
 
 from pocketml import ir
 from pocketml.errors import ConversionError
+from pocketml.ops import limits
 from pocketml.ops.tensor import SPACE_DEPTH_MODES, clamp_slice, fill_attrs, fill_scalar, shape_range
 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name, tensor_to_array
@@ -76,12 +77,18 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
+        if limits.fold_verdict([(dtype, tuple(shape))], []) is not None:  # too big to hold: made at run time
+            return constant_of_shape_node(ctx, node, ctx.add_const(np.asarray(shape, np.int64), "shape"), value, dtype)
         # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
         ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))
         return
+    constant_of_shape_node(ctx, node, runtime, value, dtype)
+
+
+def constant_of_shape_node(ctx: Context, node: OnnxNode, shape: str, value, dtype: str) -> None:
     fill = fill_attrs(value, dtype)
-    ctx.emit1("ConstantOfShape", [runtime], node.output(0), {**fill, "value": [fill["value"]],
-                                                             "dtype": ir.dtype_code(dtype)})
+    ctx.emit1("ConstantOfShape", [shape], node.output(0), {**fill, "value": [fill["value"]],
+                                                           "dtype": ir.dtype_code(dtype)})
 
 
 @handler("Size")

@@ -19,6 +19,7 @@ from tflite.Padding import Padding
 
 from pocketml import ir, ops
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import at_node
 from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU
 
 from .reader import NP_TYPES, OpInfo, TFLiteModel, buffer_bytes
@@ -53,7 +54,7 @@ class Context:
         self.model = model
         self.graph = graph
         self.source = source
-        self.op: Optional[OpInfo] = None
+        self._op: Optional[OpInfo] = None  # the operator being converted (ctx.op)
         self.names: dict = {}  # tensor index -> IR value name
         self.node_names: set = set()
         self.variables: dict = {}  # resource variables by shared_name (ops_state.py)
@@ -63,6 +64,15 @@ class Context:
         # IR values standing for TFLite complex64 tensors: real [..., 2] (re, im), as the IR's DFT
         # writes them; only the ops that turn them back into real tensors may read them
         self.complex_values: set = set()
+
+    @property
+    def op(self) -> Optional[OpInfo]:
+        return self._op
+
+    @op.setter
+    def op(self, op: Optional[OpInfo]) -> None:
+        self._op = op  # told to the import boundary, which names it if something unforeseen escapes
+        at_node(*(None,) if op is None else (f"operator {op.index}", op.name))
 
     # ---- errors -------------------------------------------------------------------
     def where(self) -> str:

@@ -11,6 +11,7 @@ from typing import Optional, Union
 
 from pocketml import ir
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import guarded
 
 from . import (ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul, ops_norm,  # noqa: F401  (register handlers)
                ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
@@ -39,13 +40,19 @@ def _input_shape(t, input_shapes: Optional[dict], name: str) -> tuple:
 
 def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
                   input_shapes: Optional[dict] = None) -> ir.Graph:
-    """Convert subgraph 0 of a TFLite model (path or bytes) to a pocketml IR graph."""
+    """Convert subgraph 0 of a TFLite model (path or bytes) to a pocketml IR graph.
+    Raises ConversionError only (import_boundary: an unforeseen failure is one too)."""
     if isinstance(model, (str, os.PathLike)):
         source = os.fspath(model)
         with open(model, "rb") as f:
             data = f.read()
     else:
         source, data = "<tflite bytes>", bytes(model)
+    with guarded(source):
+        return _import_tflite(data, source, input_shapes)
+
+
+def _import_tflite(data: bytes, source: str, input_shapes: Optional[dict]) -> ir.Graph:
     m = read_model(data, source)
     graph = ir.Graph(os.path.splitext(os.path.basename(source))[0] if source[0] != "<" else "tflite")
     ctx = Context(m, graph, source)

@@ -7,7 +7,7 @@ import importlib.metadata
 import sys
 
 from .. import runtime
-from .usage import count_arg, dim_arg, input_arg, positive_int, seconds_arg, shape_arg
+from .usage import byte_size_arg, count_arg, dim_arg, input_arg, positive_int, seconds_arg, shape_arg
 
 EPILOG = """examples:
   pocketml convert resnet50.onnx -o resnet50.pml
@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output .pml path (its directory must exist)")
     c.add_argument("--input-shape", action="append", type=shape_arg, metavar="NAME=D0,D1,...",
                    help="fix an input's shape (e.g. a symbolic batch dim); dims positive; repeatable")
+    c.add_argument("--max-fold-bytes", type=byte_size_arg, metavar="SIZE",
+                   help="largest tensor constant folding may create (e.g. 64M, 1G; default 64M): a bigger one is "
+                        "computed at run time, or the model is refused if the converter needs its value")
 
     i = _sub(sub, "info", "describe a .pml model (instantly, without loading it)",
              "Print a .pml file's inputs and outputs (dtypes, symbolic dims), metadata, ops by type, parameters "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 from ..errors import ConversionError
 from ..precheck import detect_format
@@ -71,6 +72,20 @@ def _number(kind, minimum, what):
 positive_int = _number(int, 1, "a positive integer")
 count_arg = _number(int, 0, "an integer >= 0")
 seconds_arg = _number(float, 0, "a positive number of seconds")
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def byte_size_arg(text: str) -> int:
+    """A size in bytes: 1048576, 64M, 1G, 512K (binary units; a trailing B or iB is allowed)."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]?)(?:I?B)?", text.strip().upper())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a size such as 64M, 1G or 1048576, got {text!r}")
+    value = int(float(m.group(1)) * _UNITS[m.group(2)])
+    if value >= 1 << 62:
+        raise argparse.ArgumentTypeError(f"expected a size below 2^62 bytes, got {text!r}")
+    return value
 
 
 # ---- paths -----------------------------------------------------------------------------------
