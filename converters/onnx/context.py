@@ -25,7 +25,7 @@ from pocketml import dtypes, ir, ops
 from pocketml.ops import limits
 from pocketml.ops.tensor import shape_range
 from pocketml.errors import ConversionError, UnsupportedOpError
-from pocketml.import_boundary import at_node
+from pocketml.import_boundary import tracked
 from pocketml.passes.layout_perm import is_identity
 
 from . import eager_layout
@@ -98,11 +98,14 @@ class OnnxNode:
 
 
 class Context:
+    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes)
+    node = tracked("_node", lambda n: (n.name, n.op_type, n.opset))
+
     def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
         self.graph = graph
         self.reserved = reserved  # every name in the ONNX model: generated names avoid them
         self.consumed = consumed  # names some node or graph output reads
-        self._node: Optional[OnnxNode] = None  # the ONNX node being converted (ctx.node)
+        self.node: Optional[OnnxNode] = None
         self.node_names: set = set()  # IR node names in use
         # Shape-of-a-symbolic-tensor values: name -> (dims list of int|str, is_scalar).
         # They never become IR values; the shape-aware handlers (Shape, Gather,
@@ -119,15 +122,6 @@ class Context:
         self.optionals: dict = {}
         # values whose fold was refused for size (name -> why): a handler needing one at conversion says so
         self.unfolded: dict = {}
-
-    @property
-    def node(self) -> Optional[OnnxNode]:
-        return self._node
-
-    @node.setter
-    def node(self, node: Optional[OnnxNode]) -> None:
-        self._node = node  # told to the import boundary, which names it if something unforeseen escapes
-        at_node(*(None,) if node is None else (node.name, node.op_type, node.opset))
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:

@@ -77,7 +77,7 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
-        if limits.fold_verdict([(dtype, tuple(shape))], []) is not None:  # too big to hold: made at run time
+        if limits.fill_verdict(dtype, tuple(shape)) is not None:  # too big to hold: made at run time
             return constant_of_shape_node(ctx, node, ctx.add_const(np.asarray(shape, np.int64), "shape"), value, dtype)
         # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
         ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))

@@ -18,8 +18,9 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 
 from pocketml import ir, ops
+from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
-from pocketml.import_boundary import at_node
+from pocketml.import_boundary import tracked
 from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU
 
 from .reader import NP_TYPES, OpInfo, TFLiteModel, buffer_bytes
@@ -50,11 +51,14 @@ FUSED_ACTS = {
 
 
 class Context:
+    # the operator being converted, told to the import boundary (named if something unforeseen escapes)
+    op = tracked("_op", lambda op: (f"operator {op.index}", op.name))
+
     def __init__(self, model: TFLiteModel, graph: ir.Graph, source: str):
         self.model = model
         self.graph = graph
         self.source = source
-        self._op: Optional[OpInfo] = None  # the operator being converted (ctx.op)
+        self.op: Optional[OpInfo] = None
         self.names: dict = {}  # tensor index -> IR value name
         self.node_names: set = set()
         self.variables: dict = {}  # resource variables by shared_name (ops_state.py)
@@ -64,15 +68,6 @@ class Context:
         # IR values standing for TFLite complex64 tensors: real [..., 2] (re, im), as the IR's DFT
         # writes them; only the ops that turn them back into real tensors may read them
         self.complex_values: set = set()
-
-    @property
-    def op(self) -> Optional[OpInfo]:
-        return self._op
-
-    @op.setter
-    def op(self, op: Optional[OpInfo]) -> None:
-        self._op = op  # told to the import boundary, which names it if something unforeseen escapes
-        at_node(*(None,) if op is None else (f"operator {op.index}", op.name))
 
     # ---- errors -------------------------------------------------------------------
     def where(self) -> str:
@@ -218,6 +213,8 @@ class Context:
             return [0, 0, 0, 0]
         if padding != Padding.SAME:
             raise self.unsupported(f"padding {padding} (supported: SAME, VALID)")
+        if min(list(strides) + list(dilations)) < 1:  # before dividing by them
+            raise self.error(f"strides {list(strides)} and dilations {list(dilations)} must be >= 1")
         before, after = [], []
         for size, k, s, d in zip(in_hw, kernel, strides, dilations):
             if isinstance(size, str):
@@ -263,7 +260,9 @@ class Context:
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        if live and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}:
+        foldable = live and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
+        # judged from the inferred shapes before folding: a bigger result is computed at run time
+        if foldable and limits.fold_verdict(inferred, [v.const for v in live]) is None:
             from pocketml.reference import run_node
 
             try:

@@ -10,6 +10,7 @@ import os
 from typing import Optional, Union
 
 from pocketml import ir
+from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import guarded
 
@@ -65,7 +66,11 @@ def _import_tflite(data: bytes, source: str, input_shapes: Optional[dict]) -> ir
                 dtype = ir.dtype_name(dt)
             except TypeError:
                 raise UnsupportedOpError(f"{source}: input {t.name!r} has type {t.type_name}") from None
-            graph.add_value(name, dtype, _input_shape(t, input_shapes, name))
+            shape = _input_shape(t, input_shapes, name)
+            why = limits.check_output(shape, dtype)
+            if why:
+                raise ConversionError(f"{source}: input tensor {ti} ({t.name!r}): {why}")
+            graph.add_value(name, dtype, shape)
             graph.inputs.append(name)
         convert_ops(ctx)
         ops_state.finish_state(ctx)

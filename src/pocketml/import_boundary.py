@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-from typing import Optional
+from typing import Callable, Optional
 
 from .errors import ConversionError, PocketMLError
 
@@ -40,6 +40,18 @@ def at_node(name: Optional[str], op: Optional[str] = None, opset: Optional[int] 
         p.node, p.op = name, (f"{op}, opset {opset}" if opset is not None else op)
         if name is not None:
             p.stage = "importing"
+
+
+def tracked(slot: str, describe: Callable) -> property:
+    """An importer context's "current node" attribute (stored in ``slot``) whose every assignment
+    is told to at_node: ``describe(node)`` gives (name, op) or (name, op, opset)."""
+    def get(self):
+        return getattr(self, slot)
+
+    def put(self, node) -> None:
+        setattr(self, slot, node)
+        at_node(*((None,) if node is None else describe(node)))
+    return property(get, put)
 
 
 def at_stage(stage: str) -> None:

@@ -25,6 +25,11 @@ MAX_ELEMENTS = 1 << 62  # element counts (and byte sizes) must fit int64 in the 
 MAX_TENSOR_BYTES = 1 << 48  # the C runtime's PML_MAX_TENSOR_BYTES (native/src/pml_limits.h): its loader refuses more
 MAX_DIMS = 64  # no IR tensor has more dims (the runtime's limit is 8; folding may pass through more)
 DEFAULT_MAX_FOLD_BYTES = 64 << 20
+# A constant fill (ONNX ConstantOfShape of a static shape) is held as one value broadcast, so folding
+# it allocates nothing; only writing the .pml spends its bytes. Models build real weights so (the onnx
+# light models' fillers reach 411 MB: vgg19's fc6), and leaving them to run time would make the weights
+# non-constant (no packing, slower runs): fills may reach this size, or max_fold_bytes if larger.
+MIN_FILL_BYTES = 512 << 20
 
 _FOLD_LIMIT: contextvars.ContextVar = contextvars.ContextVar("pocketml_max_fold_bytes",
                                                              default=DEFAULT_MAX_FOLD_BYTES)
@@ -100,6 +105,15 @@ def human(n: int) -> str:
     return f"{n} bytes"
 
 
+def fill_verdict(dtype: str, shape) -> Optional[str]:
+    """fold_verdict for a constant fill (see MIN_FILL_BYTES)."""
+    token = _FOLD_LIMIT.set(max(max_fold_bytes(), MIN_FILL_BYTES))
+    try:
+        return fold_verdict([(dtype, shape)], [])
+    finally:
+        _FOLD_LIMIT.reset(token)
+
+
 def fold_verdict(inferred, input_arrays) -> Optional[str]:
     """None when folding a node is within the limit, else the reason it is not.
 
@@ -110,6 +124,8 @@ def fold_verdict(inferred, input_arrays) -> Optional[str]:
     limit = max_fold_bytes()
     biggest_input = max((int(a.nbytes) for a in input_arrays if a is not None), default=0)
     for dtype, shape in inferred:
+        if shape is not None and not any(isinstance(d, str) for d in shape) and element_count(shape) is None:
+            return f"its output shape {[int(d) for d in shape]} has more than 2^62 elements"
         size = nbytes(dtype, shape)
         if size is not None and size > max(limit, biggest_input):
             dims = [int(d) for d in shape]
