@@ -73,3 +73,25 @@ def write_all(directory) -> dict:
     paths["tflite_scale_over_huge_channels"] = directory / "tflite_scale_over_huge_channels.tflite"
     paths["tflite_scale_over_huge_channels"].write_bytes(tflite_scale_over_huge_channels())
     return paths
+
+
+def loop_10_12() -> onnx.ModelProto:
+    """A Loop of constant inputs with a trip count of 10^12: folding it at conversion would never end."""
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Add", ["v_in", "one"], ["v_out"])],
+        "body", [helper.make_tensor_value_info("i", I64, []), helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+                 helper.make_tensor_value_info("v_in", F, [1])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []), helper.make_tensor_value_info("v_out", F, [1])],
+        [numpy_helper.from_array(np.array([1], np.float32), "one")])
+    return onnx_model([helper.make_node("Loop", ["m", "c", "v0"], ["y"], body=body, name="count_up")],
+                      inits={"m": np.array(10 ** 12, np.int64), "c": np.array(True), "v0": np.zeros(1, np.float32)})
+
+
+def pool_with_huge_kernel() -> onnx.ModelProto:
+    """AveragePool SAME_UPPER with a 2^31-wide kernel on a constant input: SAME pads it by 2^31."""
+    return onnx_model([helper.make_node("AveragePool", ["x"], ["y"], name="pool", auto_pad="SAME_UPPER",
+                                        kernel_shape=[1 << 31, 2])],
+                      inits={"x": np.ones((1, 3, 32, 32), np.float32)}, opset=22)
+
+
+ONNX_FILES.update({"loop_10_12": loop_10_12, "pool_with_huge_kernel": pool_with_huge_kernel})

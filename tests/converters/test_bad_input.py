@@ -143,6 +143,38 @@ def test_batchnorm_statistics_of_different_lengths():
         pocketml.convert(model)
 
 
+def test_pool_kernel_wider_than_any_input_is_refused_before_padding():
+    with pytest.raises(ConversionError, match=r"node 'pool' \(AveragePool, opset 22\): folding AveragePool on constant "
+                                              r"inputs failed: the padded input \[1, 2147483679, 33, 3\] is too large"):
+        pocketml.convert(crafted.pool_with_huge_kernel())
+
+
+def test_if_on_a_constant_condition_passes_a_sequence_along():
+    """A branch taken at conversion that returns a sequence: the If's output is that sequence (it was a
+    KeyError)."""
+    seq = helper.make_tensor_sequence_value_info
+    branch = {k: helper.make_graph([helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(
+        np.full(3, v, np.float32))), helper.make_node("SequenceConstruct", ["c"], ["s"])], k, [],
+        [seq("s", F, [3])]) for k, v in (("then", 1.0), ("else", 2.0))}
+    model = crafted.onnx_model([helper.make_node("If", ["cond"], ["res"], name="pick", then_branch=branch["then"],
+                                                 else_branch=branch["else"]),
+                                helper.make_node("SequenceAt", ["res", "zero"], ["y"], name="first")],
+                               inits={"cond": np.array(True), "zero": np.array(0, np.int64)})
+    graph = import_onnx(model)
+    assert graph.values[graph.outputs[0]].const.tolist() == [1.0, 1.0, 1.0]  # the then branch's item
+
+
+def test_tflite_zero_stride_is_refused_before_same_padding_divides():
+    data = build_model([("CONV_2D", ["x", "w", "b"], ["y"], {"padding": "SAME", "stride_h": 0, "stride_w": 0})],
+                       {"x": ("float32", (1, 4, 4, 1), None), "w": ("float32", (1, 3, 3, 1), np.ones((1, 3, 3, 1),
+                                                                                                   np.float32)),
+                        "b": ("float32", (1,), np.zeros(1, np.float32)), "y": ("float32", (1, 4, 4, 1), None)},
+                       ["x"], ["y"])
+    with pytest.raises(ConversionError, match=r"operator 0 \(CONV_2D.*strides \[0, 0\] and dilations \[1, 1\] must "
+                                              r"be >= 1"):
+        import_tflite(data)
+
+
 def test_tflite_constant_buffer_shorter_than_its_shape():
     data = build_model([("ADD", ["x", "c"], ["y"], None)],
                        {"x": ("float32", (7, 13), None), "c": ("float32", (7, 11), np.ones((7, 11), np.float32)),

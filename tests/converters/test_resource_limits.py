@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 import pocketml
 from pocketml.errors import ConversionError
@@ -31,6 +31,16 @@ def test_constant_of_shape_2_40_is_left_to_run_time():
     assert ops_of(model) == ["ConstantOfShape"]
     node = model.graph.nodes[0]
     assert model.graph.values[node.inputs[0]].const.tolist() == [1 << 20, 1 << 20]
+
+
+def test_a_loop_folds_only_with_a_small_constant_trip_count():
+    assert "Loop" in ops_of(pocketml.convert(crafted.loop_10_12()))
+    small = crafted.loop_10_12()
+    small.graph.initializer[0].CopyFrom(numpy_helper.from_array(np.array(3, np.int64), "m"))
+    model = pocketml.convert(small)
+    assert "Loop" not in ops_of(model)
+    (const,) = [v.const for v in model.graph.values.values() if v.const is not None and v.const.dtype == np.float32]
+    assert const.tolist() == [3.0]  # 0 + 1 three times
 
 
 def test_shape_of_a_huge_input_folds_from_its_shape_alone():

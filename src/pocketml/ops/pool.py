@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
 from .registry import Attr, define
 from ._common import (attrs_of, check_rank, fail, fresh_dim, input_ints, known, param_len, same_out, shape_str,
                       window_out, window_view, with_auto_pads)
@@ -77,6 +78,9 @@ def _windows(x, attrs, fill):
         outs.append(o)
     extra_h = max(0, (outs[0] - 1) * sh + dh * (kh - 1) + 1 - (h + pt + pb))
     extra_w = max(0, (outs[1] - 1) * sw + dw * (kw - 1) + 1 - (w + pl + pr))
+    padded = (x.shape[0], h + pt + pb + extra_h, w + pl + pr + extra_w, x.shape[3])
+    if limits.fold_verdict([(x.dtype.name, padded)], [x]):  # a huge kernel's SAME pads: refuse before np.pad
+        raise ValueError(f"the padded input {list(padded)} is too large to compute here")
     xp = np.pad(x, ((0, 0), (pt, pb + extra_h), (pl, pr + extra_w), (0, 0)), constant_values=fill)
     return window_view(xp, (kh, kw), (sh, sw), (dh, dw), outs), (extra_h, extra_w)
 

@@ -32,6 +32,7 @@ from ._util import attr, const
 
 # A folded result may exceed its inputs by this many bytes before folding is refused.
 GROWTH_ALLOWANCE = 1 << 20
+FOLD_MAX_ITERATIONS = 1 << 12  # a constant Loop runs its body at most this often at conversion
 
 
 def fold_constants(graph: ir.Graph) -> bool:
@@ -112,7 +113,7 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
     if opdef.reference is None or "stateful" in opdef.traits or not present or any(const(graph, i) is None for i in present):
         return None
     inputs = [const(graph, i) if i else None for i in node.inputs]
-    if _too_big(graph, node, inputs):
+    if _too_big(graph, node, inputs) or ("control_flow" in opdef.traits and not _few_iterations(node, inputs)):
         return None
     try:
         results = reference.run_node(node, inputs)
@@ -129,6 +130,17 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
             return None
         out.append(np.ascontiguousarray(array if dtype is None else array.astype(ir.np_dtype(dtype), copy=False)))
     return out
+
+
+def _few_iterations(node: ir.Node, inputs: list) -> bool:
+    """Control flow folds only when its work is bounded and small: If, or a Loop with a constant trip
+    count up to FOLD_MAX_ITERATIONS (a file's Loop of 10^12 steps, or one running until a condition
+    turns false, would make conversion hang)."""
+    if node.op == "If":
+        return True
+    if node.op != "Loop" or not inputs or inputs[0] is None:
+        return False
+    return int(np.asarray(inputs[0]).reshape(-1)[0]) <= FOLD_MAX_ITERATIONS
 
 
 def _too_big(graph: ir.Graph, node: ir.Node, inputs: list) -> bool:
