@@ -332,6 +332,8 @@ def split(ctx: Context, node: OnnxNode) -> None:
             raise ctx.error(f"splitting symbolic dim {dim!r} needs explicit sizes or a static shape")
         if "num_outputs" in node.attrs:  # opset 18: ceil-sized chunks, the last one smaller
             n = int(node.attrs["num_outputs"])
+            if n != len(node.outputs):  # before building n sizes
+                raise ctx.error(f"num_outputs is {n}, the node has {len(node.outputs)} outputs")
             chunk = -(-dim // n)
             sizes = [chunk] * (n - 1) + [dim - chunk * (n - 1)]
         else:

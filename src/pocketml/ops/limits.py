@@ -134,5 +134,16 @@ def fold_verdict(inferred, input_arrays) -> Optional[str]:
     return None
 
 
+def check_scratch(shape, itemsize: int, input_arrays) -> None:
+    """For a reference about to allocate a working array (a padded input, an accumulation canvas)
+    bigger than its output: ValueError when it is over the folding limit and its biggest input."""
+    n = element_count(shape)
+    size = None if n is None else n * itemsize
+    limit = max([max_fold_bytes()] + [int(a.nbytes) for a in input_arrays if a is not None])
+    if size is None or size > limit:
+        raise ValueError(f"its working array {[int(d) for d in shape]} would take "
+                         f"{'over 2^62 elements' if size is None else human(size)}, over the folding limit")
+
+
 def raise_hint() -> str:
     return "raise the limit with pocketml.convert(..., max_fold_bytes=N) or `pocketml convert --max-fold-bytes 1G`"

@@ -79,8 +79,7 @@ def _windows(x, attrs, fill):
     extra_h = max(0, (outs[0] - 1) * sh + dh * (kh - 1) + 1 - (h + pt + pb))
     extra_w = max(0, (outs[1] - 1) * sw + dw * (kw - 1) + 1 - (w + pl + pr))
     padded = (x.shape[0], h + pt + pb + extra_h, w + pl + pr + extra_w, x.shape[3])
-    if limits.fold_verdict([(x.dtype.name, padded)], [x]):  # a huge kernel's SAME pads: refuse before np.pad
-        raise ValueError(f"the padded input {list(padded)} is too large to compute here")
+    limits.check_scratch(padded, x.dtype.itemsize, [x])  # a huge kernel's SAME pads: refused before np.pad
     xp = np.pad(x, ((0, 0), (pt, pb + extra_h), (pl, pr + extra_w), (0, 0)), constant_values=fill)
     return window_view(xp, (kh, kw), (sh, sw), (dh, dw), outs), (extra_h, extra_w)
 
