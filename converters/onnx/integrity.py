@@ -108,12 +108,22 @@ def check_names(model: onnx.ModelProto) -> None:
         if _bad(opset.domain):
             raise ConversionError(f"opset_import domain '{_shown(opset.domain)}' is not valid UTF-8")
     for graph, path in _graphs(model.graph, "graph"):
-        for kind, items in (("input", graph.input), ("output", graph.output), ("value_info", graph.value_info),
-                            ("initializer", graph.initializer)):
-            for item in items:
-                if _bad(item.name):
-                    raise ConversionError(f"{path}: {kind} name '{_shown(item.name)}' is not valid UTF-8")
+        # (value_info is never read by the importer: not checked)
+        for kind, items in (("input", graph.input), ("output", graph.output), ("initializer", graph.initializer)):
+            names = [item.name for item in items]
+            if any(map(_bad, names)):
+                bad = next(n for n in names if _bad(n))
+                raise ConversionError(f"{path}: {kind} name '{_shown(bad)}' is not valid UTF-8")
         for index, node in enumerate(graph.node):
+            try:  # the common case at C speed: joining str raises TypeError on a bytes item
+                "".join(node.input), "".join(node.output), node.name + node.op_type + node.domain
+                if not node.attribute:
+                    continue
+                "".join(a.name for a in node.attribute)
+                if not any(a.type == onnx.AttributeProto.STRING for a in node.attribute):
+                    continue
+            except TypeError:
+                pass
             fields = [("name", node.name), ("op_type", node.op_type), ("domain", node.domain)]
             fields += [("input", n) for n in node.input] + [("output", n) for n in node.output]
             fields += [("attribute name", a.name) for a in node.attribute]
