@@ -45,8 +45,8 @@ def expected_bytes(t: onnx.TensorProto) -> Optional[int]:
 def dims_error(dims: list) -> Optional[str]:
     if any(d < 0 for d in dims):
         return f"has negative dims {dims}"
-    if limits.element_count(dims) is None:
-        return f"has dims {dims}: more than 2^62 elements"
+    if limits.element_count(dims) is None or limits.nonzero_span(dims) is None:
+        return f"has dims {dims}: too large (over 2^62 elements, or 2^48 across its non-zero dims)"
     return None
 
 

@@ -95,3 +95,4 @@ def pool_with_huge_kernel() -> onnx.ModelProto:
 
 
 ONNX_FILES.update({"loop_10_12": loop_10_12, "pool_with_huge_kernel": pool_with_huge_kernel})
+

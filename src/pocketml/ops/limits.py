@@ -48,6 +48,13 @@ def element_count(shape) -> Optional[int]:
     return n
 
 
+def nonzero_span(shape) -> Optional[int]:
+    """Product of the non-zero static dims, or None past MAX_TENSOR_BYTES: numpy refuses to shape
+    [0, 2^62, 2^62] (or [2^62, 0] of float32) although it is empty."""
+    n = element_count([d for d in shape if isinstance(d, str) or int(d) != 0])
+    return None if n is None or n > MAX_TENSOR_BYTES else n
+
+
 def check_length(count: int, what: str) -> Optional[str]:
     """Why a 1-D parameter (a shape, pads, repeats...) of ``count`` values is refused, else None."""
     if count > MAX_DIMS:
@@ -63,7 +70,8 @@ def check_output(shape, dtype: Optional[str] = None) -> Optional[str]:
         return f"output would have {len(shape)} dims (at most {MAX_DIMS})"
     n = element_count(shape)
     size = None if n is None or dtype not in BY_NAME else n * BY_NAME[dtype].np.itemsize
-    if n is None or (size is not None and size > MAX_TENSOR_BYTES):
+    # an empty tensor's other dims still shape numpy arrays: their product must fit too
+    if n is None or (size is not None and size > MAX_TENSOR_BYTES) or (n == 0 and nonzero_span(shape) is None):
         dims = [d if isinstance(d, str) else int(d) for d in shape]
         return (f"shape {dims} ({dtype or 'any dtype'}) is larger than the {human(MAX_TENSOR_BYTES)} a tensor "
                 "may hold")
