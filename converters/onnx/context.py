@@ -234,6 +234,11 @@ class Context:
                                       lambda array: self.add_const(array, "nhwc"))
             if moved is not None:
                 return self._emit_moved(op, moved, outputs, attrs, hint)
+        for i in inputs:
+            if i and i not in self.graph.values:  # a sequence or optional read as a tensor, or never produced
+                kind = "a sequence" if i in self.sequences else "an optional" if i in self.optionals else \
+                    "not a tensor produced before this node"
+                raise self.error(f"input {i!r} is {kind}; {op} takes tensors")
         values = [self.graph.values[i] if i else None for i in inputs]
         name = self.node.name if not hint and self.node.name not in self.node_names else \
             self.new_name(f"{self.node.name}/{hint or op}")

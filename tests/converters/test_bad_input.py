@@ -165,6 +165,35 @@ def test_if_on_a_constant_condition_passes_a_sequence_along():
     assert graph.values[graph.outputs[0]].const.tolist() == [1.0, 1.0, 1.0]  # the then branch's item
 
 
+def test_a_sequence_read_as_a_tensor_names_it():
+    model = crafted.onnx_model([helper.make_node("SequenceConstruct", ["x"], ["seq"], name="pack"),
+                                helper.make_node("Relu", ["seq"], ["y"], name="act")], [("x", F, [2])])
+    with pytest.raises(ConversionError, match=r"node 'act' \(Relu, opset 17\): input 'seq' is a sequence; Relu takes "
+                                              r"tensors"):
+        import_onnx(model)
+
+
+@pytest.mark.parametrize("split,dims,match", [(0, [4], r"split 0 must be >= 1"),
+                                              (None, [1 << 40], r"splitting dim 1099511627776 makes 1099511627776 items; a sequence resolved at "
+                                                                r"conversion holds at most 65536")])
+def test_split_to_sequence_checks_its_item_count_first(split, dims, match):
+    inits = {} if split is None else {"k": np.array(split, np.int64)}
+    model = crafted.onnx_model([helper.make_node("SplitToSequence", ["x"] + list(inits), ["seq"], name="cut"),
+                                helper.make_node("SequenceAt", ["seq", "zero"], ["y"], name="first")],
+                               [("x", F, dims)], {**inits, "zero": np.array(0, np.int64)})
+    with pytest.raises(ConversionError, match=rf"node 'cut' \(SplitToSequence, opset 17\): {match}"):
+        import_onnx(model)
+
+
+def test_lp_pool_working_array_checked_before_folding():
+    model = crafted.onnx_model([helper.make_node("LpPool", ["x"], ["y"], name="lp", kernel_shape=[100000, 2],
+                                                 auto_pad="SAME_LOWER", p=3)],
+                               inits={"x": np.ones((1, 3, 32, 32), np.float32)}, opset=22)
+    with pytest.raises(ConversionError, match=r"node 'lp' \(LpPool, opset 22\): folding LpPool on constant inputs "
+                                              r"failed: its working array \[1, 32, 32, 100000, 2, 3\] would take"):
+        pocketml.convert(model)
+
+
 def test_tflite_zero_stride_is_refused_before_same_padding_divides():
     data = build_model([("CONV_2D", ["x", "w", "b"], ["y"], {"padding": "SAME", "stride_h": 0, "stride_w": 0})],
                        {"x": ("float32", (1, 4, 4, 1), None), "w": ("float32", (1, 3, 3, 1), np.ones((1, 3, 3, 1),

@@ -25,6 +25,7 @@ MAX_ELEMENTS = 1 << 62  # element counts (and byte sizes) must fit int64 in the 
 MAX_TENSOR_BYTES = 1 << 48  # the C runtime's PML_MAX_TENSOR_BYTES (native/src/pml_limits.h): its loader refuses more
 MAX_DIMS = 64  # no IR tensor has more dims (the runtime's limit is 8; folding may pass through more)
 DEFAULT_MAX_FOLD_BYTES = 64 << 20
+MAX_SEQUENCE_ITEMS = 1 << 16  # an ONNX sequence resolved at conversion (one IR value per item) holds at most this
 # A constant fill (ONNX ConstantOfShape of a static shape) is held as one value broadcast, so folding
 # it allocates nothing; only writing the .pml spends its bytes. Models build real weights so (the onnx
 # light models' fillers reach 411 MB: vgg19's fc6), and leaving them to run time would make the weights

@@ -128,6 +128,7 @@ def _lp_pool_infer(node, ins):
 
 def _lp(win, p, axes):
     """(sum |x|^p)^(1/p) over axes, in float64 (p = 1 and 2 exactly as L1 / L2 norms)."""
+    limits.check_scratch(win.shape, 8, [])  # every window's elements are copied to float64
     a = np.abs(win.astype(np.float64))
     s = a.sum(axis=axes) if p == 1 else (a * a).sum(axis=axes) if p == 2 else (a ** p).sum(axis=axes)
     return s if p == 1 else np.sqrt(s) if p == 2 else s ** (1.0 / p)
