@@ -173,12 +173,13 @@ def _reads(graph: onnx.GraphProto) -> set:
 
 
 def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: Optional[dict] = None,
-                const_inputs: Optional[dict] = None) -> ir.Graph:
+                const_inputs: Optional[dict] = None, max_fold_bytes: Optional[int] = None) -> ir.Graph:
     """Convert an ONNX model (default domain, opsets 7..latest) to a pocketml IR graph.
 
     input_shapes fixes symbolic (or confirms static) input dims, e.g. {"x": (1, 3, 224, 224)}.
     const_inputs binds graph inputs to constants (they stop being graph inputs),
     e.g. a shape-like parameter input that the IR needs at conversion time.
+    max_fold_bytes: the constant-folding limit per tensor (pocketml.convert's; default 64 MiB).
     Raises ConversionError only (import_boundary: an unforeseen failure is one too).
     """
     if not isinstance(model, (str, os.PathLike, onnx.ModelProto, LoadedOnnx)):
@@ -186,7 +187,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
     source = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<onnx.ModelProto>"
     if isinstance(model, (str, os.PathLike)) and not os.path.exists(source):
         raise FileNotFoundError(f"no such ONNX model file: {source}")
-    with guarded(source):
+    with limits.fold_limit(max_fold_bytes), guarded(source):
         return _import_onnx(model, input_shapes, const_inputs)
 
 

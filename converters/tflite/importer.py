@@ -40,8 +40,9 @@ def _input_shape(t, input_shapes: Optional[dict], name: str) -> tuple:
 
 
 def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
-                  input_shapes: Optional[dict] = None) -> ir.Graph:
-    """Convert subgraph 0 of a TFLite model (path or bytes) to a pocketml IR graph.
+                  input_shapes: Optional[dict] = None, max_fold_bytes: Optional[int] = None) -> ir.Graph:
+    """Convert subgraph 0 of a TFLite model (path or bytes) to a pocketml IR graph. max_fold_bytes:
+    the constant-folding limit per tensor (pocketml.convert's; default 64 MiB).
     Raises ConversionError only (import_boundary: an unforeseen failure is one too)."""
     if isinstance(model, (str, os.PathLike)):
         source = os.fspath(model)
@@ -49,7 +50,7 @@ def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
             data = f.read()
     else:
         source, data = "<tflite bytes>", bytes(model)
-    with guarded(source):
+    with limits.fold_limit(max_fold_bytes), guarded(source):
         return _import_tflite(data, source, input_shapes)
 
 

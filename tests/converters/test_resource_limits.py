@@ -22,7 +22,8 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def ops_of(model) -> list:
-    return [n.op for n in model.graph.nodes]
+    """Op names of a Model's or an ir.Graph's nodes."""
+    return [n.op for n in getattr(model, "graph", model).nodes]
 
 
 def test_constant_of_shape_2_40_is_left_to_run_time():
@@ -71,6 +72,13 @@ def test_max_fold_bytes_moves_a_fill_to_run_time_with_the_same_answer(tmp_path):
         model.save(path)
         (y,) = Session(str(path)).run({"x": x}).values()
         np.testing.assert_array_equal(y, x + np.float32(1.5))  # numpy is the oracle
+
+
+def test_the_importers_take_the_limit_too():
+    from pocketml.converters.onnx import import_onnx
+
+    assert "Expand" not in ops_of(import_onnx(fill_then_add(100)))
+    assert "Expand" in ops_of(import_onnx(fill_then_add(100), max_fold_bytes=100))
 
 
 def test_the_default_limit_is_64_mib_and_scoped_to_one_conversion():
