@@ -22,10 +22,14 @@ import onnx
 from onnx import helper, numpy_helper
 
 from pocketml import dtypes, ir, ops
+from pocketml.ops import limits
+from pocketml.ops.tensor import shape_range
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import tracked
 from pocketml.passes.layout_perm import is_identity
 
 from . import eager_layout
+from .integrity import check_tensor
 
 HANDLERS: dict = {}  # ONNX op type -> handler(ctx, node)
 
@@ -94,11 +98,14 @@ class OnnxNode:
 
 
 class Context:
+    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes)
+    node = tracked("_node", lambda n: (n.name, n.op_type, n.opset))
+
     def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
         self.graph = graph
         self.reserved = reserved  # every name in the ONNX model: generated names avoid them
         self.consumed = consumed  # names some node or graph output reads
-        self.node: Optional[OnnxNode] = None  # the ONNX node being converted
+        self.node: Optional[OnnxNode] = None
         self.node_names: set = set()  # IR node names in use
         # Shape-of-a-symbolic-tensor values: name -> (dims list of int|str, is_scalar).
         # They never become IR values; the shape-aware handlers (Shape, Gather,
@@ -113,6 +120,8 @@ class Context:
         # values. name -> list of item names | Stacked | Appended | APPENDABLE; name -> held name or None.
         self.sequences: dict = {}
         self.optionals: dict = {}
+        # values whose fold was refused for size (name -> why): a handler needing one at conversion says so
+        self.unfolded: dict = {}
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:
@@ -150,6 +159,9 @@ class Context:
             raise self.error(f"input {index} ({what}, tensor {name!r}) depends on symbolic dims "
                              f"{self.shape_values[name][0]}; fix them with input_shapes")
         data = self.const(name)
+        if data is None and name in self.unfolded:
+            raise self.error(f"input {index} ({what}, tensor {name!r}) must be a constant at conversion time, but "
+                             f"it was not folded: {self.unfolded[name]}; {limits.raise_hint()}")
         if data is None:
             raise self.error(
                 f"input {index} ({what}, tensor {name!r}) must be a constant at conversion time, but it is "
@@ -222,6 +234,11 @@ class Context:
                                       lambda array: self.add_const(array, "nhwc"))
             if moved is not None:
                 return self._emit_moved(op, moved, outputs, attrs, hint)
+        for i in inputs:
+            if i and i not in self.graph.values:  # a sequence or optional read as a tensor, or never produced
+                kind = "a sequence" if i in self.sequences else "an optional" if i in self.optionals else \
+                    "not a tensor produced before this node"
+                raise self.error(f"input {i!r} is {kind}; {op} takes tensors")
         values = [self.graph.values[i] if i else None for i in inputs]
         name = self.node.name if not hint and self.node.name not in self.node_names else \
             self.new_name(f"{self.node.name}/{hint or op}")
@@ -234,16 +251,22 @@ class Context:
         foldable = bool(live) and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
         if op == "Shape" and ir.is_static(values[0].shape):
             foldable = True  # only the shape is needed, not the data
+        if foldable and op != "Shape":
+            why = limits.fold_verdict(inferred, [v.const for v in live])
+            if why:  # left to run time, its inputs constants; a reader that needs the value says why
+                foldable = False
+                self.unfolded.update((o, why) for o in outputs if o)
         if foldable:
             from pocketml.reference import run_node
 
-            data_ins = [v.const if v is not None else None for v in values]
-            if op == "Shape":
-                data_ins = [np.empty(values[0].shape, ir.np_dtype(values[0].dtype))]
-            try:
-                results = run_node(inode, data_ins)
-            except (ValueError, IndexError, ZeroDivisionError) as e:  # e.g. a Gather index out of range
-                raise self.error(f"folding {op} on constant inputs failed: {e}") from None
+            if op == "Shape":  # from the shape alone: never build the tensor
+                start, end = shape_range(len(values[0].shape), opdef.attrs_of(inode))
+                results = [np.array(values[0].shape[start:end], np.int64)]
+            else:
+                try:
+                    results = run_node(inode, [v.const if v is not None else None for v in values])
+                except (ValueError, IndexError, ZeroDivisionError) as e:  # e.g. a Gather index out of range
+                    raise self.error(f"folding {op} on constant inputs failed: {e}") from None
             for out, (dtype, shape), arr in zip(outputs, inferred, results):
                 if out:
                     # a symbolic dim (a data-dependent count) is whatever the folded value has
@@ -413,6 +436,7 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
     if t.data_type not in ONNX_TO_DTYPE:
         raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
                                  f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
+    check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
     dtype = ir.np_dtype(ONNX_TO_DTYPE[t.data_type])
     if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
             and not t.HasField("segment"):

@@ -16,8 +16,11 @@ import numpy as np
 import onnx
 
 from pocketml import ir
+from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import guarded
 
+from . import integrity
 from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_sequence,
                ops_signal, ops_tensor, ops_unary)
@@ -40,6 +43,7 @@ def _load(model) -> LoadedOnnx:
     if isinstance(model, LoadedOnnx):
         return model
     if isinstance(model, onnx.ModelProto):
+        integrity.check_names(model)
         return LoadedOnnx(model, None)
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
@@ -48,19 +52,26 @@ def _load(model) -> LoadedOnnx:
         try:
             if onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) not in \
                     (None, "protobuf"):  # a text format
-                return LoadedOnnx(onnx.load(path), None)
+                proto = onnx.load(path)
+                integrity.check_names(proto)
+                return LoadedOnnx(proto, None)
             with open(path, "rb") as f:
                 data = f.read()
             proto = onnx.load_model_from_string(data)
-            if b"location" in data:
-                # tensors stored outside the file name their "location": only then walk every tensor
-                # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
-                check_external_data(proto, os.path.dirname(path))  # before any file is opened
-                onnx.load_external_data_for_model(proto, os.path.dirname(path))
-                data = None
-            return LoadedOnnx(proto, data)
         except Exception as e:  # protobuf raises DecodeError and friends
             raise ConversionError(f"{path}: not a readable ONNX model ({e})") from None
+        integrity.check_names(proto)
+        if b"location" in data:
+            # tensors stored outside the file name their "location": only then walk every tensor
+            # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
+            check_external_data(proto, os.path.dirname(path))  # where: inside the model's folder
+            integrity.check_external(proto, os.path.dirname(path))  # how much: what the dims need
+            try:
+                onnx.load_external_data_for_model(proto, os.path.dirname(path))
+            except (OSError, ValueError) as e:
+                raise ConversionError(f"{path}: cannot load its external data ({e})") from None
+            data = None
+        return LoadedOnnx(proto, data)
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
@@ -72,6 +83,8 @@ def load_model(model) -> LoadedOnnx:
     try:
         return _load(model)
     except ConversionError as e:
+        if "not a readable ONNX model" not in str(e):
+            raise
         raise ConversionError(f"{e}; nor is it a TFLite or .pml file (no magic bytes)") from None
 
 
@@ -112,6 +125,9 @@ def _validate(model: onnx.ModelProto, data: Optional[bytes]) -> None:
         if "Field 'shape' of 'type' is required" in str(e):
             return  # a graph output without a declared shape: onnxruntime accepts it, and so do we
         raise ConversionError(f"the model is not valid ONNX: {str(e).strip().splitlines()[0]}") from None
+    except UnicodeDecodeError as e:  # the checker quoting a name integrity.check_names does not read (value_info)
+        raise ConversionError(f"the model is not valid ONNX: a name or string is not valid UTF-8 ({e.reason} at "
+                              f"byte {e.start})") from None
     except ValueError as e:
         if "2GB" not in str(e):  # protos over 2 GB can only be checked from a path: skip
             raise
@@ -159,13 +175,25 @@ def _reads(graph: onnx.GraphProto) -> set:
 
 
 def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: Optional[dict] = None,
-                const_inputs: Optional[dict] = None) -> ir.Graph:
+                const_inputs: Optional[dict] = None, max_fold_bytes: Optional[int] = None) -> ir.Graph:
     """Convert an ONNX model (default domain, opsets 7..latest) to a pocketml IR graph.
 
     input_shapes fixes symbolic (or confirms static) input dims, e.g. {"x": (1, 3, 224, 224)}.
     const_inputs binds graph inputs to constants (they stop being graph inputs),
     e.g. a shape-like parameter input that the IR needs at conversion time.
+    max_fold_bytes: the constant-folding limit per tensor (pocketml.convert's; default 64 MiB).
+    Raises ConversionError only (import_boundary: an unforeseen failure is one too).
     """
+    if not isinstance(model, (str, os.PathLike, onnx.ModelProto, LoadedOnnx)):
+        raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
+    source = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "<onnx.ModelProto>"
+    if isinstance(model, (str, os.PathLike)) and not os.path.exists(source):
+        raise FileNotFoundError(f"no such ONNX model file: {source}")
+    with limits.fold_limit(max_fold_bytes), guarded(source):
+        return _import_onnx(model, input_shapes, const_inputs)
+
+
+def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dict]) -> ir.Graph:
     model, data = _load(model)
     opset = _default_opset(model)
     _validate(model, data)
@@ -213,6 +241,9 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
             shape = _fixed_shape(name, shape, input_shapes[name])
         elif shape is None:
             raise ConversionError(f"graph input {name!r} has no declared shape; give it with input_shapes")
+        why = limits.check_output(shape, ONNX_TO_DTYPE[elem])
+        if why:
+            raise ConversionError(f"graph input {name!r}: {why}")
         graph.add_value(name, ONNX_TO_DTYPE[elem], shape)
         graph.inputs.append(name)
     for name, t in initializers.items():

@@ -37,6 +37,9 @@ def if_(ctx: Context, node: OnnxNode) -> None:
         if out and ctx.is_consumed(out):
             if src in ctx.shape_values:
                 ctx.set_shape_value(out, *ctx.shape_values[src])
+            elif src in ctx.sequences or src in ctx.optionals:  # resolved at conversion: the name aliases them
+                table = ctx.sequences if src in ctx.sequences else ctx.optionals
+                table[out] = table[src]
             else:
                 ctx.emit1("Identity", [src], out, hint="branch_out")
 

@@ -55,6 +55,8 @@ def batch_norm(ctx: Context, node: OnnxNode) -> None:
     eps = float(node.attrs.get("epsilon", 1e-5))
     stats = [ctx.const(n) for n in (scale, bias, mean, var)]
     if all(s is not None for s in stats):
+        if len({a.shape for a in stats}) > 1:  # before combining them with numpy
+            raise ctx.error(f"scale, bias, mean and var must have one shape [C]; got {[list(a.shape) for a in stats]}")
         s, b, m, v = (np.asarray(a, np.float64) for a in stats)
         mul = s / np.sqrt(v + np.float64(np.float32(eps)))
         shift = b - m * mul

@@ -99,7 +99,9 @@ def resize(ctx: Context, node: OnnxNode) -> None:
         for a, size in zip(axes, sizes):
             if isinstance(shape[a], str):
                 raise ctx.error(f"sizes on symbolic axis {a} ({shape[a]!r}) need a static input dim")
-            full_scales[a] = size / shape[a]
+            if shape[a] == 0 and size != 0:  # before dividing by it
+                raise ctx.error(f"axis {a} of the input is empty (shape {list(shape)}); it cannot be resized to {size}")
+            full_scales[a] = size / shape[a] if shape[a] else 1.0
         if policy != "stretch":
             pick = min if policy == "not_larger" else max
             scale = pick(full_scales[a] for a in axes)

@@ -19,6 +19,8 @@ import dataclasses
 
 import numpy as np
 
+from pocketml.ops import limits
+
 from .attr_domains import AXIS, BOOL, domain
 from .context import Context, OnnxNode, handler
 from .params import norm_axes
@@ -178,6 +180,12 @@ def split_to_sequence(ctx: Context, node: OnnxNode) -> None:
     if isinstance(dim, str):
         raise ctx.unsupported(f"SplitToSequence along symbolic dim {dim!r} (the item count must be known at "
                               "conversion)")
+    if split is not None and np.asarray(split).ndim == 0 and int(split) < 1:
+        raise ctx.error(f"split {int(split)} must be >= 1")
+    items = dim if split is None or np.asarray(split).ndim else -(-dim // int(split))
+    if items > limits.MAX_SEQUENCE_ITEMS:  # before building a list of that many sizes
+        raise ctx.error(f"splitting dim {dim} makes {items} items; a sequence resolved at conversion holds at most "
+                        f"{limits.MAX_SEQUENCE_ITEMS}")
     if split is None:
         sizes = [1] * dim
     elif np.asarray(split).ndim == 0:

@@ -19,6 +19,7 @@ from onnx import numpy_helper
 
 from pocketml import ir
 from pocketml.errors import ConversionError
+from pocketml.ops import limits
 from pocketml.ops.tensor import SPACE_DEPTH_MODES, clamp_slice, fill_attrs, fill_scalar, shape_range
 
 from .attr_domains import (AXES, AXIS, AXIS_INCLUSIVE, BOOL, NONNEG_INTS, PERM, POSITIVE, axes, domain, enum,
@@ -78,12 +79,18 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
+        if limits.fill_verdict(dtype, tuple(shape)) is not None:  # too big to hold: made at run time
+            return constant_of_shape_node(ctx, node, ctx.add_const(np.asarray(shape, np.int64), "shape"), value, dtype)
         # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
         ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))
         return
+    constant_of_shape_node(ctx, node, runtime, value, dtype)
+
+
+def constant_of_shape_node(ctx: Context, node: OnnxNode, shape: str, value, dtype: str) -> None:
     fill = fill_attrs(value, dtype)
-    ctx.emit1("ConstantOfShape", [runtime], node.output(0), {**fill, "value": [fill["value"]],
-                                                             "dtype": ir.dtype_code(dtype)})
+    ctx.emit1("ConstantOfShape", [shape], node.output(0), {**fill, "value": [fill["value"]],
+                                                           "dtype": ir.dtype_code(dtype)})
 
 
 @handler("Size")
@@ -334,6 +341,8 @@ def split(ctx: Context, node: OnnxNode) -> None:
             raise ctx.error(f"splitting symbolic dim {dim!r} needs explicit sizes or a static shape")
         if "num_outputs" in node.attrs:  # opset 18: ceil-sized chunks, the last one smaller
             n = int(node.attrs["num_outputs"])
+            if n != len(node.outputs):  # before building n sizes
+                raise ctx.error(f"num_outputs is {n}, the node has {len(node.outputs)} outputs")
             chunk = -(-dim // n)
             sizes = [chunk] * (n - 1) + [dim - chunk * (n - 1)]
         else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from pocketml import ir
+from pocketml.ops import limits
 
 from .attr_domains import BOOL, domain, enum
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name
@@ -122,6 +123,9 @@ def dropout(ctx: Context, node: OnnxNode) -> None:
         # onnxruntime (the oracle) returns zeros there and all-true from 12 on, so do we.
         shape = ctx.static_shape(node.input(0), "Dropout's mask output")
         dtype = np.bool_ if node.opset >= 10 else ir.np_dtype(ctx.dtype(node.input(0)))
+        why = limits.fill_verdict(ir.dtype_name(np.dtype(dtype)), shape)
+        if why:
+            raise ctx.error(f"the constant mask output is too big to hold: {why}")
         fill = np.ones if node.opset >= 12 else np.zeros
         ctx.graph.add_value(mask, const=fill(shape, dtype=dtype))
 

@@ -18,7 +18,9 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 
 from pocketml import ir, ops
+from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import tracked
 from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU
 
 from .reader import NP_TYPES, OpInfo, TFLiteModel, buffer_bytes
@@ -49,6 +51,9 @@ FUSED_ACTS = {
 
 
 class Context:
+    # the operator being converted, told to the import boundary (named if something unforeseen escapes)
+    op = tracked("_op", lambda op: (f"operator {op.index}", op.name))
+
     def __init__(self, model: TFLiteModel, graph: ir.Graph, source: str):
         self.model = model
         self.graph = graph
@@ -208,6 +213,8 @@ class Context:
             return [0, 0, 0, 0]
         if padding != Padding.SAME:
             raise self.unsupported(f"padding {padding} (supported: SAME, VALID)")
+        if min(list(strides) + list(dilations)) < 1:  # before dividing by them
+            raise self.error(f"strides {list(strides)} and dilations {list(dilations)} must be >= 1")
         before, after = [], []
         for size, k, s, d in zip(in_hw, kernel, strides, dilations):
             if isinstance(size, str):
@@ -253,7 +260,9 @@ class Context:
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        if live and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}:
+        foldable = live and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
+        # judged from the inferred shapes before folding: a bigger result is computed at run time
+        if foldable and limits.fold_verdict(inferred, [v.const for v in live]) is None:
             from pocketml.reference import run_node
 
             try:

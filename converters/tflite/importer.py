@@ -10,7 +10,9 @@ import os
 from typing import Optional, Union
 
 from pocketml import ir
+from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.import_boundary import guarded
 
 from . import (ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul, ops_norm,  # noqa: F401  (register handlers)
                ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
@@ -39,14 +41,21 @@ def _input_shape(t, input_shapes: Optional[dict], name: str) -> tuple:
 
 
 def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
-                  input_shapes: Optional[dict] = None) -> ir.Graph:
-    """Convert subgraph 0 of a TFLite model (path or bytes) to a pocketml IR graph."""
+                  input_shapes: Optional[dict] = None, max_fold_bytes: Optional[int] = None) -> ir.Graph:
+    """Convert subgraph 0 of a TFLite model (path or bytes) to a pocketml IR graph. max_fold_bytes:
+    the constant-folding limit per tensor (pocketml.convert's; default 64 MiB).
+    Raises ConversionError only (import_boundary: an unforeseen failure is one too)."""
     if isinstance(model, (str, os.PathLike)):
         source = os.fspath(model)
         with open(model, "rb") as f:
             data = f.read()
     else:
         source, data = "<tflite bytes>", bytes(model)
+    with limits.fold_limit(max_fold_bytes), guarded(source):
+        return _import_tflite(data, source, input_shapes)
+
+
+def _import_tflite(data: bytes, source: str, input_shapes: Optional[dict]) -> ir.Graph:
     m = read_model(data, source)
     graph = ir.Graph(os.path.splitext(os.path.basename(source))[0] if source[0] != "<" else "tflite")
     ctx = Context(m, graph, source)
@@ -59,7 +68,11 @@ def import_tflite(model: Union[str, os.PathLike, bytes, bytearray, memoryview],
                 dtype = ir.dtype_name(dt)
             except TypeError:
                 raise UnsupportedOpError(f"{source}: input {t.name!r} has type {t.type_name}") from None
-            graph.add_value(name, dtype, _input_shape(t, input_shapes, name))
+            shape = _input_shape(t, input_shapes, name)
+            why = limits.check_output(shape, dtype)
+            if why:
+                raise ConversionError(f"{source}: input tensor {ti} ({t.name!r}): {why}")
+            graph.add_value(name, dtype, shape)
             graph.inputs.append(name)
         convert_ops(ctx)
         ops_state.finish_state(ctx)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 from typing import Optional, Union
 
-from . import precheck
+from . import import_boundary, precheck
 from ._nogc import paused_gc
 from .dim_names import name_output_dims
 from .errors import ConversionError
 from .model import Model
+from .ops import limits
 
 PathLike = Union[str, os.PathLike]
 
@@ -37,7 +38,8 @@ def _require_known_ranks(graph) -> None:
                               "is known")
 
 
-def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, optimize: bool = True) -> Model:
+def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, optimize: bool = True,
+            max_fold_bytes: Optional[int] = None) -> Model:
     """Convert a source model to a pocketml :class:`Model` (run it with ``Session(model)``,
     write it with ``model.save("model.pml")``).
 
@@ -45,10 +47,18 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
     or an ``onnx.ModelProto``. Symbolic input dims (batch, sequence) stay symbolic: the runtime
     plans each concrete shape it is given at run time. ``input_shapes`` maps input names to
     concrete shapes to pin them instead (e.g. ``{"input": (1, 3, 224, 224)}``). ``optimize``:
-    run the default pass pipeline (folding, fusion, NHWC layout). Raises ConversionError
-    (UnsupportedOpError for an op, opset or attribute pocketml does not support).
+    run the default pass pipeline (folding, fusion, NHWC layout). ``max_fold_bytes``: the
+    largest tensor constant folding may create (default 64 MiB; a constant input moved as it is,
+    e.g. a transposed weight, may be as big as itself); a bigger one is computed at run time, or
+    the model is refused when the converter needs its value. Raises ConversionError
+    (UnsupportedOpError for an op, opset or attribute pocketml does not support), and only that:
+    an unforeseen failure is a ConversionError "internal error ... please report" naming the node.
     """
-    with paused_gc():  # the collector's walks over a big graph would make conversion superlinear
+    if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
+        raise FileNotFoundError(f"no such model file: {path}")
+    source = os.fspath(path) if isinstance(path, (str, os.PathLike)) else "<onnx.ModelProto>"
+    # (paused_gc: the collector's walks over a big graph would make conversion superlinear)
+    with paused_gc(), limits.fold_limit(max_fold_bytes), import_boundary.guarded(source):
         return _convert(path, input_shapes, optimize)
 
 
@@ -60,8 +70,6 @@ def _convert(path, input_shapes, optimize) -> Model:
     if not isinstance(path, (str, os.PathLike)):
         fmt, source = "onnx", "<onnx.ModelProto>"
     else:
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no such model file: {path}")
         fmt, source = _detect_format(path), os.path.abspath(path)
         if fmt != "pml":  # lets `bench --compare` check that it times this very model
             digest = {"source_sha256": precheck.file_sha256(path)}
@@ -81,6 +89,7 @@ def _convert(path, input_shapes, optimize) -> Model:
         return Model.load(path)
     else:
         raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx, tflite)")
+    import_boundary.at_stage("optimizing the graph")
     _require_known_ranks(graph)
     if optimize:
         graph = passes.optimize(graph, shapes_current=fmt == "onnx")  # the ONNX importer infers as it goes

@@ -17,7 +17,7 @@ def cmd_convert(args) -> int:
         raise UsageError(f"{args.src} is already a .pml file; inspect it with: pocketml info {args.src}")
     check_output(args.output, "model.pml")
     t0 = time.perf_counter()
-    model = models.convert_source(args.src, dict(args.input_shape or []))
+    model = models.convert_source(args.src, dict(args.input_shape or []), args.max_fold_bytes)
     with progress.stage(f"writing {args.output}"):
         model.save(args.output)
     seconds = time.perf_counter() - t0

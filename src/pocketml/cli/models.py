@@ -23,9 +23,9 @@ def read_pml(path: str, verify_checksum: bool = False) -> tuple:
     return header, record
 
 
-def convert_source(path: str, input_shapes=None):
+def convert_source(path: str, input_shapes=None, max_fold_bytes=None):
     with progress.stage(f"converting {path}"):
-        return pocketml.convert(path, input_shapes=input_shapes or None)
+        return pocketml.convert(path, input_shapes=input_shapes or None, max_fold_bytes=max_fold_bytes)
 
 
 def metadata_of(path: str, fmt: str) -> dict:

@@ -59,7 +59,7 @@ def _sub(sub, name: str, help: str, description: str, example: str):
 def _memory_limit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-limit", type=bytes_arg, default=0, metavar="BYTES",
                    help="most memory the session may hold (arenas, packed weights, state), e.g. 512M or 1G; "
-                   "input shapes needing more fail with an out-of-memory error naming the bytes (default: no limit)")
+                   "input shapes needing more fail with an out-of-memory error naming the bytes (default 0: no limit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output .pml path (its directory must exist)")
     c.add_argument("--input-shape", action="append", type=shape_arg, metavar="NAME=D0,D1,...",
                    help="fix an input's shape (e.g. a symbolic batch dim); dims positive; repeatable")
+    c.add_argument("--max-fold-bytes", type=bytes_arg, metavar="SIZE",
+                   help="largest tensor constant folding may create (e.g. 64M, 1G; default 64M): a bigger one is "
+                        "computed at run time, or the model is refused if the converter needs its value")
 
     i = _sub(sub, "info", "describe a .pml model (instantly, without loading it)",
              "Print a .pml file's inputs and outputs (dtypes, symbolic dims), metadata, ops by type, parameters "

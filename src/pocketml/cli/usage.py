@@ -77,7 +77,7 @@ _BYTE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 def bytes_arg(text: str) -> int:
     """A size in bytes: an integer, or a number with a binary suffix K, M, G or T (512M, 1.5G; a
-    trailing B or iB is allowed: 64KiB). 0 means no limit."""
+    trailing B or iB is allowed: 64KiB)."""
     t = text.strip().upper()
     for tail in ("IB", "B"):
         if t.endswith(tail) and t[:-len(tail)][-1:] in "KMGT":
@@ -89,7 +89,7 @@ def bytes_arg(text: str) -> int:
     except ValueError:
         value = -1.0
     if not 0 <= value < 1 << 64:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 1073741824, 512M or 1G (0: no limit), "
+        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 1073741824, 512M or 1G, "
                                          f"got {text!r}")
     return int(value)
 

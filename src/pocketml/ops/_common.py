@@ -17,6 +17,7 @@ from .registry import (ACT_CLIP, ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, A
                ACT_RELU, ACT_SIGMOID, ACT_TANH)
 
 from .. import dtypes
+from .limits import check_length
 from .registry import REGISTRY
 
 # Dtype sets for type variables narrower than the groups of pocketml.dtypes
@@ -237,7 +238,11 @@ def prod(dims):
 def param_len(node, ins, index: int, role: str) -> int:
     """Static element count of a 1-D parameter input whose value is not known yet."""
     _, s = known(node, ins[index], role)
-    return 1 if not s else static_dim(node, s[0], f"length of input {role!r}")
+    n = 1 if not s else static_dim(node, s[0], f"length of input {role!r}")
+    why = check_length(n, f"input {role!r}")
+    if why:  # before a caller builds n dims
+        raise fail(node, why)
+    return n
 
 
 def input_ints(inputs, index: int, attrs, name: str) -> list:

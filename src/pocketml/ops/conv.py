@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import FLOATS
+from . import limits
 from .registry import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     _sigmoid,
@@ -203,13 +204,15 @@ def _conv_transpose_reference(inputs, attrs):
     n, h, wd, cin = x.shape
     _, kh, kw, m = w.shape
     cg = cin // g
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
+    for scratch in ((n, h, wd, kh, kw, g, m), (n, full_h, full_w, g, m)):  # before allocating them (float64)
+        limits.check_scratch(scratch, 8, [x, w])
     x, w = x.astype(np.float64), w.astype(np.float64)
     # every input pixel scatters a KHxKW patch: compute all patches with one
     # matmul per group, then overlap-add them onto an uncropped canvas
     cols = np.stack([np.tensordot(x[..., k * cg:(k + 1) * cg], w[k * cg:(k + 1) * cg], axes=([3], [0]))
                      for k in range(g)], axis=-2)  # [N,H,W,KH,KW,G,M]
-    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
-    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
     canvas = np.zeros((n, full_h, full_w, g, m))
     for i in range(kh):
         for j in range(kw):

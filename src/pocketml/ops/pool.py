@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
 from .registry import Attr, define
 from ._common import (attrs_of, check_rank, fail, fresh_dim, input_ints, known, param_len, same_out, shape_str,
                       window_out, window_view, with_auto_pads)
@@ -77,6 +78,8 @@ def _windows(x, attrs, fill):
         outs.append(o)
     extra_h = max(0, (outs[0] - 1) * sh + dh * (kh - 1) + 1 - (h + pt + pb))
     extra_w = max(0, (outs[1] - 1) * sw + dw * (kw - 1) + 1 - (w + pl + pr))
+    padded = (x.shape[0], h + pt + pb + extra_h, w + pl + pr + extra_w, x.shape[3])
+    limits.check_scratch(padded, x.dtype.itemsize, [x])  # a huge kernel's SAME pads: refused before np.pad
     xp = np.pad(x, ((0, 0), (pt, pb + extra_h), (pl, pr + extra_w), (0, 0)), constant_values=fill)
     return window_view(xp, (kh, kw), (sh, sw), (dh, dw), outs), (extra_h, extra_w)
 
@@ -125,6 +128,7 @@ def _lp_pool_infer(node, ins):
 
 def _lp(win, p, axes):
     """(sum |x|^p)^(1/p) over axes, in float64 (p = 1 and 2 exactly as L1 / L2 norms)."""
+    limits.check_scratch(win.shape, 8, [])  # every window's elements are copied to float64
     a = np.abs(win.astype(np.float64))
     s = a.sum(axis=axes) if p == 1 else (a * a).sum(axis=axes) if p == 2 else (a ** p).sum(axis=axes)
     return s if p == 1 else np.sqrt(s) if p == 2 else s ** (1.0 / p)

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .. import dtypes as _dtypes
+from . import limits as _limits
 
 ATTR_KINDS = ("int", "float", "ints", "floats", "string", "graph")  # graph: an ir.Graph (If/Loop bodies)
 
@@ -209,7 +210,12 @@ _BY_CODE: dict = {}
 def _checked(op: OpDef, infer: Callable) -> Callable:
     def checked_infer(node, ins):
         op.check_input_dtypes(node, ins)
-        return infer(node, ins)
+        results = infer(node, ins)
+        for dtype, shape in results:  # sizes computed from data are bounded before anything is built
+            why = _limits.check_output(shape, dtype)
+            if why:
+                raise ValueError(f"node {node.name!r} ({op.name}): {why}")
+        return results
     checked_infer.__wrapped__ = infer
     return checked_infer
 

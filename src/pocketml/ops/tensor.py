@@ -352,7 +352,7 @@ def _constant_of_shape_infer(node, ins):
     if DTYPE_BY_CODE.get(at["dtype"]) not in ANY or len(at["value"]) != 1:
         raise fail(node, f"dtype code {at['dtype']} unknown or value {at['value']} is not one number")
     if not ins[0].is_const:  # computed at run time (the runtime knows it while planning)
-        n = static_dim(node, s[0], "length of input 'shape'")
+        n = param_len(node, ins, 0, "shape")
         return [(DTYPE_BY_CODE[at["dtype"]], tuple(fresh_dim(node, i) for i in range(n)))]
     dims = [int(d) for d in ins[0].const]
     if min(dims, default=0) < 0:

@@ -14,7 +14,8 @@ but the runtime requires every graph output to be computed by a node, so a
 constant graph output -- folded here, or already by the importer -- is
 materialised as Identity(constant), which is never folded again. Left alone:
 runtime ops whose result would be much larger than their inputs (folding an
-expanding op would bloat the file; runtime=False ops are exempt), and nodes
+expanding op would bloat the file; judged from the inferred shapes before the
+reference runs, so a huge result is never built), and nodes
 whose reference fails (the error is left for the runtime / verifier to report,
 with a warning here).
 """
@@ -26,10 +27,12 @@ from typing import Optional
 import numpy as np
 
 from .. import ir, ops, reference
+from ..ops import limits
 from ._util import attr, const
 
 # A folded result may exceed its inputs by this many bytes before folding is refused.
 GROWTH_ALLOWANCE = 1 << 20
+FOLD_MAX_ITERATIONS = 1 << 12  # a constant Loop runs its body at most this often at conversion
 
 
 def fold_constants(graph: ir.Graph) -> bool:
@@ -110,6 +113,8 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
     if opdef.reference is None or "stateful" in opdef.traits or not present or any(const(graph, i) is None for i in present):
         return None
     inputs = [const(graph, i) if i else None for i in node.inputs]
+    if _too_big(graph, node, inputs) or ("control_flow" in opdef.traits and not _few_iterations(node, inputs)):
+        return None
     try:
         results = reference.run_node(node, inputs)
     except Exception as exc:  # noqa: BLE001 - any reference failure means "do not fold"
@@ -125,6 +130,27 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
             return None
         out.append(np.ascontiguousarray(array if dtype is None else array.astype(ir.np_dtype(dtype), copy=False)))
     return out
+
+
+def _few_iterations(node: ir.Node, inputs: list) -> bool:
+    """Control flow folds only when its work is bounded and small: If, or a Loop with a constant trip
+    count up to FOLD_MAX_ITERATIONS (a file's Loop of 10^12 steps, or one running until a condition
+    turns false, would make conversion hang)."""
+    if node.op == "If":
+        return True
+    if node.op != "Loop" or not inputs or inputs[0] is None:
+        return False
+    return int(np.asarray(inputs[0]).reshape(-1)[0]) <= FOLD_MAX_ITERATIONS
+
+
+def _too_big(graph: ir.Graph, node: ir.Node, inputs: list) -> bool:
+    """From the inferred output shapes, before running anything: would the fold grow the data
+    past GROWTH_ALLOWANCE (or the folding limit)? Unknown sizes are judged after running."""
+    inferred = [(graph.values[o].dtype, graph.values[o].shape) for o in node.outputs if o in graph.values]
+    sizes = [limits.nbytes(dtype, shape) for dtype, shape in inferred]
+    known = sum(s for s in sizes if s is not None)
+    return known > sum(x.nbytes for x in inputs if x is not None) + GROWTH_ALLOWANCE or \
+        limits.fold_verdict(inferred, inputs) is not None
 
 
 def _shape_slice(graph: ir.Graph, node: ir.Node) -> Optional[list]:

@@ -22,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from .. import ir, ops
+from ..ops import limits
 from ._util import (
     attr,
     const,
@@ -103,6 +104,8 @@ def channel_vector(c: np.ndarray, x_shape) -> Optional[np.ndarray]:
         return None
     channels = int(x_shape[-1])
     if c.ndim > len(x_shape) or any(d != 1 for d in c.shape[:-1]) or (c.ndim and c.shape[-1] not in (1, channels)):
+        return None
+    if limits.fold_verdict([("float32", (channels,))], [c]):  # a scalar spread over a huge C: leave it
         return None
     return np.broadcast_to(c.reshape(-1)[: channels], (channels,)).astype(np.float64)
 

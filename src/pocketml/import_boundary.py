@@ -1,0 +1,91 @@
+"""The last resort at the import boundary: whatever escapes an importer is a ConversionError.
+
+Known failure modes are checked before they happen (sizes, ranges, encodings) and raise
+ConversionError themselves; this wrapper is for the ones nobody foresaw. ``guarded(source)``
+wraps one conversion (pocketml.convert, import_onnx, import_tflite): an exception that is not a
+PocketMLError (MemoryError, RecursionError, ValueError, IndexError, KeyError, struct.error, a
+protobuf or FlatBuffers decode error...) becomes
+
+    ConversionError("internal error converting <file> at node '<name>' (<op>): <Exc>: <msg>; please report")
+
+with the original chained. The importers say which node they are converting with ``at_node``
+(the ONNX and TFLite contexts do it when they move to the next node), so the message can name it.
+Nested guards (convert calling import_onnx) wrap once, at the outermost.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+from typing import Callable, Optional
+
+from .errors import ConversionError, PocketMLError
+
+
+@dataclasses.dataclass
+class _Progress:
+    source: str
+    node: Optional[str] = None
+    op: Optional[str] = None
+    stage: str = "reading the file"
+
+
+_CURRENT: contextvars.ContextVar = contextvars.ContextVar("pocketml_import_progress", default=None)
+
+
+def at_node(name: Optional[str], op: Optional[str] = None, opset: Optional[int] = None) -> None:
+    """The importer moved to node ``name`` (None: between nodes). A no-op outside a guard."""
+    p = _CURRENT.get()
+    if p is not None:
+        p.node, p.op = name, (f"{op}, opset {opset}" if opset is not None else op)
+        if name is not None:
+            p.stage = "importing"
+
+
+def tracked(slot: str, describe: Callable) -> property:
+    """An importer context's "current node" attribute (stored in ``slot``) whose every assignment
+    is told to at_node: ``describe(node)`` gives (name, op) or (name, op, opset)."""
+    def get(self):
+        return getattr(self, slot)
+
+    def put(self, node) -> None:
+        setattr(self, slot, node)
+        at_node(*((None,) if node is None else describe(node)))
+    return property(get, put)
+
+
+def at_stage(stage: str) -> None:
+    """A stage with no current node (optimizing the graph, writing metadata...)."""
+    p = _CURRENT.get()
+    if p is not None:
+        p.node = p.op = None
+        p.stage = stage
+
+
+def _where(p: _Progress) -> str:
+    if p.node is not None:
+        return f" at node '{p.node}' ({p.op})"
+    return f" while {p.stage}"
+
+
+@contextlib.contextmanager
+def guarded(source: str):
+    """Turn any non-PocketMLError raised inside into a ConversionError naming ``source`` and the node."""
+    if _CURRENT.get() is not None:  # an outer guard already wraps this conversion
+        yield
+        return
+    progress = _Progress(source)
+    token = _CURRENT.set(progress)
+    try:
+        yield
+    except PocketMLError:
+        raise
+    except OSError as exc:  # the file system, not a bug: an unreadable or vanished file
+        raise ConversionError(f"cannot convert {source}: {exc.strerror or exc}"
+                              + (f": {exc.filename}" if exc.filename else "")) from exc
+    except Exception as exc:  # noqa: BLE001 - the point of a last resort (MemoryError, RecursionError... too)
+        message = " ".join(str(exc).split())[:500]  # one line
+        raise ConversionError(f"internal error converting {source}{_where(progress)}: {type(exc).__name__}: "
+                              f"{message}; please report") from exc
+    finally:
+        _CURRENT.reset(token)
