@@ -6,6 +6,7 @@ this process, in order; workers only execute them)."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -76,6 +77,7 @@ def main(argv=None) -> int:
     ap.add_argument("--memory", type=int, default=AS_LIMIT >> 20, help="worker address-space limit, MiB")
     ap.add_argument("--findings", default="fuzz-findings", help="directory for findings")
     ap.add_argument("--cli-sample", type=int, default=20, help="mutants re-checked through `pocketml convert`")
+    ap.add_argument("--summary", default=None, help="also write the totals and finding keys here (JSON)")
     ap.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines (0: none)")
     args = ap.parse_args(argv)
 
@@ -113,6 +115,11 @@ def main(argv=None) -> int:
     print(f"findings: {sum(findings.keys.values())} ({len(findings.keys)} distinct)")
     for key, count in findings.keys.most_common():
         print(f"  {count:6d}  {key}  -> {findings.first[key]}")
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump({"target": args.target, "seed": args.seed, "executions": n, "seconds": round(elapsed, 1),
+                       "outcomes": dict(findings.counts), "findings": dict(findings.keys),
+                       "saved": findings.first}, f, indent=1)
     return 1 if findings.keys else 0
 
 

@@ -41,7 +41,8 @@ def random_feeds(inputs, rng: np.random.Generator, dim_choices=(1, 2, 3)):
     for t in inputs:
         shape = tuple(d if isinstance(d, int) and d >= 0 else int(rng.choice(dim_choices)) for d in t.shape)
         dtype = np.dtype(t.dtype)
-        if dtype.kind not in "biufc" or int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_FEED_BYTES:
+        if dtype.kind not in "biufc" or max(shape, default=0) > MAX_FEED_BYTES or \
+                int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_FEED_BYTES:
             return None
         if dtype.kind == "b":
             feeds[t.name] = rng.random(shape) < 0.5
@@ -93,8 +94,24 @@ def execute_import(job: dict) -> dict:
     return result
 
 
+def _selftest(job: dict) -> dict:
+    """Misbehaviours on demand, for the driver's own tests."""
+    action = job["action"]
+    if action == "hang":
+        import time
+        time.sleep(3600)
+    if action == "segfault":
+        import ctypes
+        ctypes.string_at(0)
+    if action == "raise":
+        raise KeyError("selftest")
+    return {"outcome": "ran"}
+
+
 def execute(job: dict, emit=None) -> dict:
     try:
+        if job["target"] == "selftest":
+            return _selftest(job)
         if job["target"] == "runtime":
             from .runtime_target import execute_runtime
 
