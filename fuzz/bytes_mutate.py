@@ -3,7 +3,6 @@ written over bytes, truncation, inserted, deleted and duplicated chunks."""
 from __future__ import annotations
 
 import random
-import struct
 
 INTERESTING = (0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x40000000, 64, 1000)
 
@@ -37,7 +36,3 @@ def mutate_bytes(data: bytes, rng: random.Random) -> tuple:
         if not b:
             b = bytearray(b"\0")
     return bytes(b), "bytes:" + "+".join(sorted(set(kinds)))
-
-
-def pack_i32(v: int) -> bytes:
-    return struct.pack("<i", max(-(1 << 31), min((1 << 31) - 1, v)))

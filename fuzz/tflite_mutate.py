@@ -179,5 +179,5 @@ def mutate(data: bytes, rng: random.Random, name: str = None) -> tuple:
     if last is None:
         out, kind = mutate_bytes(data, rng)
         return out, kind, False, ""
-    # one of two edits can undo or mask the other's damage: only the last one's verdict holds
-    return bytes(buf), "+".join(kinds), last[0], last[1]
+    # two edits can cancel out (a type narrowed and a length cut to match): only a lone edit's verdict holds
+    return bytes(buf), "+".join(kinds), last[0] and len(kinds) == 1, last[1]
