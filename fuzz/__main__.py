@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from .driver import AS_LIMIT, ROOT, Findings, run_jobs
+from .driver import AS_LIMIT, ROOT, Findings, limits, run_jobs
 
 
 def import_jobs(target: str, seed: int, iterations: int, workdir: str):
@@ -49,9 +49,11 @@ def cli_check(paths, findings: Findings, timeout: float = 60.0) -> int:
         for p in paths:
             cmd = [sys.executable, "-m", "pocketml", "convert", p, "-o", os.path.join(out, "m.pml")]
             try:
-                r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+                # under the workers' address-space limit: the acceptance bar, and no OOM kill on a shared machine
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                                   preexec_fn=limits(AS_LIMIT))
             except subprocess.TimeoutExpired:
-                findings.record({"path": p, "kind": "cli"}, {"outcome": "timeout", "key": "cli:timeout",
+                findings.record({"path": p, "kind": "cli"}, {"outcome": "timeout", "key": f"cli:timeout:{p}",
                                                              "error": "pocketml convert timed out"}, True)
                 continue
             # one line; the only multi-line error is the unsupported-op table (the CLI lists every one at once)
@@ -66,9 +68,24 @@ def cli_check(paths, findings: Findings, timeout: float = 60.0) -> int:
     return len(paths)
 
 
+def recheck(directory: str, findings: Findings) -> int:
+    """`pocketml convert` on every saved finding of an earlier run."""
+    paths = sorted(os.path.join(root, f) for root, _, files in os.walk(directory) for f in files
+                   if f.endswith((".onnx", ".tflite", ".pml")))
+    cli_check(paths, findings)
+    print(f"cli: {len(paths)} files re-checked through `pocketml convert`")
+    for outcome, count in sorted(findings.counts.items()):
+        print(f"  {outcome:16s} {count}")
+    for key, count in findings.keys.most_common():
+        print(f"  {count:6d}  {key}  -> {findings.first[key]}")
+    return 1 if findings.keys else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n\n")[0])
-    ap.add_argument("target", choices=("onnx", "tflite", "runtime"))
+    ap.add_argument("target", choices=("onnx", "tflite", "runtime", "cli"),
+                    help="cli: re-check every model file saved under --recheck through `pocketml convert`")
+    ap.add_argument("--recheck", default=None, help="for cli: a findings directory of an earlier run")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--iterations", type=int, default=1000, help="executions (default 1000)")
     ap.add_argument("--time", type=float, default=None, help="stop after this many seconds")
@@ -82,6 +99,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     findings = Findings(args.findings)
+    if args.target == "cli":
+        return recheck(args.recheck, findings)
     deadline = time.monotonic() + args.time if args.time else None
     started = time.time()
     work = tempfile.mkdtemp(prefix="pml-fuzz-")

@@ -26,7 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AS_LIMIT = 4 << 30
 
 
-def _limits(as_bytes: int):
+def limits(as_bytes: int):
+    """A preexec_fn: the address-space limit, no core files, a process group of its own."""
     def apply():
         resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -38,7 +39,7 @@ class Worker:
     def __init__(self, as_bytes: int):
         env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
         self.proc = subprocess.Popen([sys.executable, "-m", "fuzz.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, cwd=ROOT, env=env, preexec_fn=_limits(as_bytes))
+                                     stdout=subprocess.PIPE, cwd=ROOT, env=env, preexec_fn=limits(as_bytes))
         self.job = None
         self.interim = None
         self.started = 0.0
