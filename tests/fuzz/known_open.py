@@ -11,6 +11,8 @@ import re
 KNOWN_OPEN = {
     # importguard: invalid UTF-8 names
     r"^(run:)?UnicodeDecodeError@": "importguard: invalid UTF-8 in names (checker, import context)",
+    r"^(ValueError|IndexError)@importer\.py:_validate$": "importguard: the checker's own parse failure, and an "
+                                                          "empty checker message, escape the validation wrapper",
     r"^run:AttributeError@fbwrite\.py:string$": "importguard: an invalid UTF-8 name reaches the .pml writer as bytes",
     r"^TypeError@(dispatch\.py:visit|precheck\.py:_raise_unsupported)$": "importguard: an invalid UTF-8 op type or "
                                                                           "name in the unsupported-op listing",
