@@ -17,6 +17,7 @@ import traceback
 import numpy as np
 
 FINDINGS = ("exception", "internal_error", "spec_accepted", "mismatch", "timeout", "crash")
+LOOP_LIMIT = 100_000
 MAX_FEED_BYTES = 64 << 20  # a static input bigger than this is not fed (the harness would be the one failing)
 
 
@@ -58,7 +59,8 @@ def _run_once(model, rng: np.random.Generator) -> dict:
     from pocketml.errors import PocketMLError
 
     try:
-        session = pocketml.Session(model)
+        # a mutated loop may never stop: the default limit (2^24 iterations) takes ~40 s to reach, so cap it
+        session = pocketml.Session(model, max_loop_iterations=LOOP_LIMIT)
         feeds = random_feeds(session.inputs, rng)
         if feeds is None:
             return {"outcome": "converted"}
