@@ -1,11 +1,17 @@
 """One ONNX node through its handler: the step the graph walk (importer.py) repeats, and
 that Scan (ops_recurrent.py) repeats for every node of its body in every iteration.
 
-It checks the domain and that a handler exists, materialises symbolic shape tensors
+It checks the domain, that a handler exists and the node's inputs and attribute types
+against the op's ONNX schema, materialises symbolic shape tensors
 that reach handlers which do not take them, checks every input was produced before
 use, runs the handler and checks that it produced every output something reads.
 """
 from __future__ import annotations
+
+import functools
+
+import onnx
+from onnx.defs import OpSchema
 
 from pocketml.errors import ConversionError, UnsupportedOpError
 
@@ -62,6 +68,39 @@ def unsupported_nodes(model) -> list:
     return rows
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(op_type: str, opset: int):
+    try:
+        return onnx.defs.get_schema(op_type, opset, "")
+    except onnx.defs.SchemaError:  # not an ONNX op at this opset: its handler decides
+        return None
+
+
+def check_signature(node: OnnxNode) -> None:
+    """The node's inputs and attribute types against the ONNX schema of its opset, before a handler
+    reads them: a required input left out, too many inputs or an attribute of the wrong type is a clear
+    error here instead of an exception deep in the handler."""
+    schema = _schema(node.op_type, node.opset)
+    if schema is None:
+        return
+    for i, p in enumerate(schema.inputs):
+        if p.option == OpSchema.FormalParameterOption.Optional:
+            continue
+        if i >= len(node.inputs) or not node.inputs[i]:
+            raise ConversionError(f"{node.where()}: input {i} ({p.name}) is required but missing "
+                                  f"({len(node.inputs)} input(s) given)")
+        if p.option == OpSchema.FormalParameterOption.Variadic:
+            break
+    if len(node.inputs) > schema.max_input:
+        raise ConversionError(f"{node.where()}: {len(node.inputs)} inputs, the op takes at most {schema.max_input}")
+    for a in node.proto.attribute:
+        spec = schema.attributes.get(a.name)
+        if spec is not None and not a.ref_attr_name and a.type != spec.type.value:
+            got = onnx.AttributeProto.AttributeType.Name(a.type)
+            raise ConversionError(f"{node.where()}: attribute {a.name!r} holds {got}, the op takes "
+                                  f"{spec.type.name}")
+
+
 def convert_node(ctx: Context, node: OnnxNode) -> None:
     graph = ctx.graph
     outer, ctx.node = ctx.node, node
@@ -72,6 +111,7 @@ def convert_node(ctx: Context, node: OnnxNode) -> None:
     if fn is None:
         raise UnsupportedOpError(f"{node.where()}, domain 'ai.onnx': op {node.op_type} is not supported; "
                                  f"supported ops: {', '.join(supported_ops())}")
+    check_signature(node)
     for i in node.inputs:
         if i in ctx.shape_values and not fn.shape_aware:
             # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it

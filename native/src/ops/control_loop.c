@@ -189,6 +189,11 @@ static int loop_carried(const pml_kernel_ctx *ctx) { return (int)pml_attr_int(ct
 
 static pml_status loop_pack(pml_kernel_ctx *ctx) {
     int n_carried = loop_carried(ctx);
+    /* A damaged file can claim more carried values than the node has inputs: refuse at load,
+     * before the run copies from inputs that are not there. */
+    if (n_carried < 0 || n_carried > ctx->n_in - 2)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "n_carried=%d, but the node has %d inputs "
+                              "(max_trip_count, cond, then the carried values)", n_carried, ctx->n_in);
     int n_scans = ctx->n_out > n_carried ? ctx->n_out - n_carried : 0;
     return buffers_new(ctx, n_carried, n_scans, ctx->n_in);
 }
@@ -210,6 +215,10 @@ static pml_status loop_infer(pml_kernel_ctx *ctx) {
     pml_status st = need_one_value(ctx, ctx->n_in > 0 ? ctx->in[0] : NULL, "max_trip_count");
     if (st == PML_OK) st = need_one_value(ctx, ctx->n_in > 1 ? ctx->in[1] : NULL, "cond");
     if (st != PML_OK) return st;
+    for (int k = 0; k < lb->n_values; k++)
+        if (!ctx->in[2 + k])
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "loop-carried value %d (input %d) is missing; "
+                                  "only max_trip_count and cond are optional", k, 2 + k);
     loop_body_inputs(ctx, lb, body, 0);
     lb->iter_value = 0;
     lb->cond_value = 1;
@@ -273,6 +282,12 @@ static pml_status while_infer(pml_kernel_ctx *ctx) {
     pml_subgraph *body = pml_ctx_subgraph(ctx, "body");
     if (!body || !pml_ctx_subgraph(ctx, "cond") || !ctx->packed)
         return pml_node_error(ctx, PML_ERR_INTERNAL, "its subgraphs were not built");
+    /* Outputs are the carried values: every one needs its start value (damaged files break this). */
+    if (ctx->n_out > ctx->n_in)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "%d outputs but only %d carried values", ctx->n_out,
+                              ctx->n_in);
+    for (int k = 0; k < ctx->n_in; k++)
+        if (!ctx->in[k]) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "carried value %d is missing", k);
     int planned = ctx->subgraph_calls->plan(body, ctx->in, ctx->n_in) == PML_OK;
     pml_set_error(PML_OK, "");
     loop_output_shapes(ctx, body, ctx->in, ctx->n_in, 0, planned);

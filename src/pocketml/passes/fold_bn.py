@@ -97,12 +97,19 @@ def _batchnorm_to_scaleshift(graph, node, producers, uses) -> bool:
     return True
 
 
+MAX_BROADCAST_CHANNELS = 1 << 16
+
+
 def channel_vector(c: np.ndarray, x_shape) -> Optional[np.ndarray]:
     """c as a [C] vector if it broadcasts against x purely along x's last axis
     (shape [], [C], [1,..,1,C] or all ones, rank <= x's) and x's C is static."""
     if x_shape is None or not x_shape or not isinstance(x_shape[-1], (int, np.integer)):
         return None
     channels = int(x_shape[-1])
+    # a scalar broadcast over a huge (or damaged, negative) channel dim would become a vector far bigger
+    # than the constant it folds: leave such ops as they are
+    if channels <= 0 or (c.size < channels and channels > MAX_BROADCAST_CHANNELS):
+        return None
     if c.ndim > len(x_shape) or any(d != 1 for d in c.shape[:-1]) or (c.ndim and c.shape[-1] not in (1, channels)):
         return None
     if limits.fold_verdict([("float32", (channels,))], [c]):  # a scalar spread over a huge C: leave it

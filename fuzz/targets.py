@@ -1,0 +1,123 @@
+"""What a worker does with one job, and how it classifies the outcome.
+
+Import jobs convert a mutated file with pocketml.convert and, when that works
+and every input can be given a concrete shape, run it once with small random
+inputs. Outcomes that are fine: "ran", "run_error" (a PocketMLError while
+creating the session or running), "converted" (not runnable here), "refused"
+(a ConversionError or other PocketMLError). Findings: "exception" (any other
+Python exception), "internal_error" (the importers' last-resort wrapper: an
+escape made polite), "spec_accepted" (a mutation known to break the spec ran
+as if the file were valid). The driver adds "timeout" and "crash".
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+import numpy as np
+
+FINDINGS = ("exception", "internal_error", "spec_accepted", "mismatch", "timeout", "crash")
+LOOP_LIMIT = 100_000
+MAX_FEED_BYTES = 64 << 20  # a static input bigger than this is not fed (the harness would be the one failing)
+
+
+def frame_key(exc: BaseException) -> str:
+    """(exception type, top frame): the innermost frame in pocketml's code, else the innermost one."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "pocketml" in f.filename or "/converters/" in f.filename]
+    top = (ours or frames or [None])[-1]
+    where = f"{os.path.basename(top.filename)}:{top.name}" if top else "?"
+    return f"{type(exc).__name__}@{where}"
+
+
+def _describe(exc: BaseException) -> dict:
+    return {"error": f"{type(exc).__name__}: {exc}"[:2000],
+            "traceback": "".join(traceback.format_exception(exc))[-8000:]}
+
+
+def random_feeds(inputs, rng: np.random.Generator, dim_choices=(1, 2, 3)):
+    """Small random arrays for a session's inputs (symbolic dims drawn from dim_choices); None when an input
+    cannot be fed (non-numeric dtype, or too big to allocate here)."""
+    feeds = {}
+    for t in inputs:
+        shape = tuple(d if isinstance(d, int) and d >= 0 else int(rng.choice(dim_choices)) for d in t.shape)
+        dtype = np.dtype(t.dtype)
+        if dtype.kind not in "biufc" or max(shape, default=0) > MAX_FEED_BYTES or \
+                int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_FEED_BYTES:
+            return None
+        if dtype.kind == "b":
+            feeds[t.name] = rng.random(shape) < 0.5
+        elif dtype.kind in "iu":
+            feeds[t.name] = rng.integers(0, 4, size=shape).astype(dtype)
+        else:
+            feeds[t.name] = rng.standard_normal(shape).astype(dtype)
+    return feeds
+
+
+def _run_once(model, rng: np.random.Generator) -> dict:
+    import pocketml
+    from pocketml.errors import PocketMLError
+
+    try:
+        # a mutated loop may never stop: the default limit (2^24 iterations) takes ~40 s to reach, so cap it
+        session = pocketml.Session(model, max_loop_iterations=LOOP_LIMIT)
+        feeds = random_feeds(session.inputs, rng)
+        if feeds is None:
+            return {"outcome": "converted"}
+        session.run(feeds)
+    except PocketMLError as e:
+        return {"outcome": "run_error", "error": f"{type(e).__name__}: {e}"[:500]}
+    return {"outcome": "ran"}
+
+
+def execute_import(job: dict) -> dict:
+    import pocketml
+    from pocketml.errors import PocketMLError
+
+    rng = np.random.default_rng(job.get("seed", 0))
+    try:
+        model = pocketml.convert(job["path"])
+    except PocketMLError as e:
+        if "internal error" in str(e):
+            cause = e.__cause__ or e
+            return {"outcome": "internal_error", "key": "internal:" + frame_key(cause), **_describe(cause)}
+        return {"outcome": "refused", "error": f"{type(e).__name__}: {e}"[:500]}
+    except BaseException as e:  # noqa: BLE001 - every escape is the finding
+        return {"outcome": "exception", "key": frame_key(e), **_describe(e)}
+    try:
+        result = _run_once(model, rng)
+    except BaseException as e:  # noqa: BLE001
+        return {"outcome": "exception", "key": "run:" + frame_key(e), **_describe(e)}
+    if job.get("spec") and result["outcome"] == "ran":
+        last = job.get("kind", "").split("+")[-1].split("=")[0].rstrip("!")
+        return {"outcome": "spec_accepted", "key": f"spec:{last}",
+                "error": f"a file broken by '{job.get('kind')}' ({job.get('detail', '')}) converted and "
+                         "ran as if valid"}
+    return result
+
+
+def _selftest(job: dict) -> dict:
+    """Misbehaviours on demand, for the driver's own tests."""
+    action = job["action"]
+    if action == "hang":
+        import time
+        time.sleep(3600)
+    if action == "segfault":
+        import ctypes
+        ctypes.string_at(0)
+    if action == "raise":
+        raise KeyError("selftest")
+    return {"outcome": "ran"}
+
+
+def execute(job: dict, emit=None) -> dict:
+    try:
+        if job["target"] == "selftest":
+            return _selftest(job)
+        if job["target"] == "runtime":
+            from .runtime_target import execute_runtime
+
+            return execute_runtime(job, emit)
+        return execute_import(job)
+    except BaseException as e:  # noqa: BLE001 - the harness's own failure, reported rather than lost
+        return {"outcome": "exception", "key": "harness:" + frame_key(e), **_describe(e)}
