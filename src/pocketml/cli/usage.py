@@ -89,7 +89,7 @@ def bytes_arg(text: str) -> int:
     except ValueError:
         value = -1.0
     if not 0 <= value < 1 << 64:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 1073741824, 512M or 1G, "
+        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 1073741824, 64M, 512M or 1G, "
                                          f"got {text!r}")
     return int(value)
 
