@@ -130,13 +130,18 @@ def run_jobs(jobs, findings: Findings, n_workers: int = 1, timeout: float = 20.0
 
     try:
         while True:
-            for w in workers:
+            for i, w in enumerate(workers):
                 if w.job is None and not exhausted and (deadline is None or time.monotonic() < deadline):
                     job = next(jobs, None)
                     if job is None:
                         exhausted = True
-                    else:
+                        continue
+                    try:
                         w.send(job)
+                    except OSError:  # it died after its last answer: a fresh one takes the job
+                        w.kill()
+                        workers[i] = Worker(as_bytes)
+                        workers[i].send(job)
             busy = [w for w in workers if w.job is not None]
             if not busy:
                 break
@@ -148,10 +153,12 @@ def run_jobs(jobs, findings: Findings, n_workers: int = 1, timeout: float = 20.0
                 if result is None and time.monotonic() - w.started > timeout:
                     result = {"outcome": "timeout", "key": f"timeout:{w.job.get('kind')}",
                               "error": f"no result after {timeout:.0f} s"}
+                    if w.interim:  # pocketml had answered; the oracle is the one hanging
+                        result = {**w.interim, "outcome": w.interim["outcome"] + "+oracle_timeout"}
                 if result is None:
                     continue
                 finish(w, result)
-                if result["outcome"] == "timeout" or w.proc.poll() is not None:
+                if result["outcome"].endswith("timeout") or w.proc.poll() is not None:
                     w.kill()
                     workers[i] = Worker(as_bytes)
             if progress_every and time.monotonic() - last > progress_every:

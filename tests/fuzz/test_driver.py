@@ -31,3 +31,13 @@ def test_duplicates_are_counted_once_on_disk(tmp_path):
     run_jobs(jobs, findings, n_workers=2, timeout=10.0, progress_every=0)
     assert findings.keys == {"harness:KeyError@targets.py:_selftest": 3}
     assert len(os.listdir(tmp_path / "f")) == 1
+
+
+def test_a_crash_after_pocketml_answered_is_the_oracles(tmp_path):
+    """The run-time fuzzer reports pocketml's result before asking onnxruntime, which aborts on some
+    inputs (an RNN at batch 0): that crash is counted, not a finding, and the next job gets a fresh worker."""
+    jobs = [{"target": "selftest", "action": a, "kind": a} for a in ("answer_then_segfault", "ok")]
+    findings = Findings(str(tmp_path / "f"))
+    assert run_jobs(jobs, findings, n_workers=1, timeout=10.0, progress_every=0) == 2
+    assert findings.counts == {"ran+oracle_crash": 1, "ran": 1}
+    assert not findings.keys
