@@ -14,6 +14,7 @@ the end of its table.
 """
 from __future__ import annotations
 
+import math
 import random
 import struct
 
@@ -85,11 +86,17 @@ def sites(data: bytes) -> list:
             for i in range(n):
                 orig = struct.unpack_from("<i", data, start + 4 * i)[0]
                 declared = (constant or t not in inputs) and not has_sig
+                # a computed tensor's declared -1 reads as "unknown" (LiteRT sizes it in Prepare); a
+                # constant's dims must still describe its data
                 out.append(Site("tensor_shape" + (":declared" if declared else ""), start + 4 * i, "<i", DIM_VALUES,
-                                spec=lambda v, o=orig, d=declared: v < -1 or (d and v != o)))
+                                spec=lambda v, o=orig, d=declared, c=constant: v < -1 or
+                                (d and v != o and (c or v != -1))))
             if start is not None:
+                dims = struct.unpack_from(f"<{n}i", data, start) if n else ()
+                # fewer dims break a constant only if they hold fewer elements ([1] -> [] is the same scalar)
                 out.append(Site("tensor_rank", start - 4, "<I", (0, max(0, n - 1), n + 1, 1 << 20),
-                                spec=lambda v, n=n, d=constant: d and v < n))
+                                spec=lambda v, n=n, d=constant, dims=dims: d and v < n and
+                                math.prod(dims[:v]) != math.prod(dims)))
             start, n = _vector(tab, 18)
             for i in range(n):
                 out.append(Site("tensor_signature", start + 4 * i, "<i", DIM_VALUES, spec=lambda v: v < -1))
