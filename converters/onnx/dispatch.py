@@ -76,9 +76,15 @@ def _schema(op_type: str, opset: int):
         return None
 
 
+@functools.lru_cache(maxsize=None)
+def _required_attributes(op_type: str, opset: int) -> tuple:
+    schema = _schema(op_type, opset)
+    return tuple(name for name, a in schema.attributes.items() if a.required) if schema is not None else ()
+
+
 def check_signature(node: OnnxNode) -> None:
     """The node's inputs and attribute types against the ONNX schema of its opset, before a handler
-    reads them: a required input left out, too many inputs or an attribute of the wrong type is a clear
+    reads them: a required input or attribute left out, too many inputs or an attribute of the wrong type is a clear
     error here instead of an exception deep in the handler."""
     schema = _schema(node.op_type, node.opset)
     if schema is None:
@@ -99,6 +105,9 @@ def check_signature(node: OnnxNode) -> None:
             got = onnx.AttributeProto.AttributeType.Name(a.type)
             raise ConversionError(f"{node.where()}: attribute {a.name!r} holds {got}, the op takes "
                                   f"{spec.type.name}")
+    for name in _required_attributes(node.op_type, node.opset):
+        if name not in node.attrs:
+            raise ConversionError(f"{node.where()}: attribute {name!r} is required but missing")
 
 
 def convert_node(ctx: Context, node: OnnxNode) -> None:

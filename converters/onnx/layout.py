@@ -36,6 +36,8 @@ def to_nhwc(ctx: Context, x: str) -> str:
     """[N,C,H,W] -> [N,H,W,C]; [N,C,L] -> [N,1,L,C]."""
     if ctx.rank(x) == 4:
         return ctx.transpose(x, [0, 2, 3, 1], hint="to_nhwc")
+    if ctx.rank(x) != 3:  # e.g. a DeformConv offset map of another rank than its input
+        raise ctx.error(f"input {x!r} has shape {list(ctx.shape(x))}; expected [N, C, L] or [N, C, H, W]")
     n, c, length = ctx.shape(x)
     t = ctx.transpose(x, [0, 2, 1], hint="to_nwc")
     return ctx.reshape(t, [n, 1, length, c], hint="to_nhwc")

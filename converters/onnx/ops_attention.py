@@ -47,6 +47,9 @@ def attention(ctx: Context, node: OnnxNode) -> None:
         raise ctx.error("past_key and past_value must be given together")
     offset = 0
     if past_k:
+        if ctx.rank(past_k) != 4 or ctx.rank(past_v) != 4:
+            raise ctx.error(f"past_key and past_value must be 4-D [batch, kv_heads, past, head_size], got "
+                            f"shapes {list(ctx.shape(past_k))} and {list(ctx.shape(past_v))}")
         offset = ctx.shape(past_k)[2]
         windowed = int(a.get("left_window_size", -1)) >= 0 or int(a.get("right_window_size", -1)) >= 0
         if isinstance(offset, str) and (int(a.get("is_causal", 0)) or windowed):
