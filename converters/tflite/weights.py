@@ -120,8 +120,9 @@ def densify_array(ctx: Context, index: int) -> np.ndarray:
             coords[:, d] = idx[pos]
         else:
             raise ctx.error(f"sparse tensor {t.name!r}: unknown dimension format {meta.Format()}")
-    if pos.size and pos.max() >= values.size:
-        raise ctx.error(f"sparse tensor {t.name!r}: {values.size} stored values, the sparsity needs {pos.max() + 1}")
+    needed = int(pos.max()) + 1 if pos.size else 0
+    if values.size != needed:  # more is as wrong as fewer: the buffer is not what the sparsity describes
+        raise ctx.error(f"sparse tensor {t.name!r}: {values.size} stored values, the sparsity describes {needed}")
     dense_idx = [coords[:, i] * block_size.get(i, 1) for i in range(n)]
     for j, b in enumerate(block_map):
         dense_idx[b] = dense_idx[b] + coords[:, n + j]

@@ -267,3 +267,19 @@ def test_caller_mistakes_keep_their_python_types(tmp_path):
         pocketml.convert(tmp_path / "missing.onnx")
     with pytest.raises(ValueError, match="max_fold_bytes"):
         pocketml.convert(crafted.tile_huge(), max_fold_bytes=-1)
+
+
+@pytest.mark.parametrize("extra", [-1, 1])
+def test_sparse_weights_must_hold_exactly_the_values_their_sparsity_describes(extra):
+    """A CSR-sparse constant's buffer with fewer or more values than its segments and indices
+    describe (the TFLite fuzzer doubled one in a MediaPipe model, which then ran as if valid)."""
+    from tests.converters.tflite.tflite_builder import csr_sparsity
+
+    dense = np.eye(4, 6, dtype=np.float32)
+    values, sparsity = csr_sparsity(dense)
+    values = np.concatenate([values, np.ones(1, np.float32)]) if extra > 0 else values[:-1]
+    data = build_model([("DENSIFY", ["ws"], ["w"], None), ("FULLY_CONNECTED", ["x", "w", None], ["y"], None)],
+                       {"x": ("float32", (3, 6), None), "ws": ("float32", (4, 6), values, sparsity),
+                        "w": ("float32", (4, 6), None), "y": ("float32", (3, 4), None)}, ["x"], ["y"])
+    with pytest.raises(ConversionError, match=rf"{values.size} stored values, the sparsity describes 4"):
+        import_tflite(data)
