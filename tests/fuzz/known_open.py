@@ -32,6 +32,8 @@ KNOWN_OPEN = {
     r"^IndexError@tensor\.py:_concat_infer$": "specstrict: Concat axis out of range for the input's rank",
     r"^ValueError@layout\.py:to_nhwc$": "specstrict: pool kernel_shape not matching the input's rank",
     r"^IndexError@ops_attention\.py:attention$": "specstrict: Attention past key of the wrong rank",
+    r"^KeyError@context\.py:shape$": "Scan with an empty variadic input (onnxruntime and the checker accept blanks "
+                                      "in variadic inputs, so the Scan handler must skip or refuse them)",
     # specstrict: dims < -1, TFLite declared shapes and signatures
     r"^spec:dims:input:-5$": "specstrict: ONNX input dims < -1",
     r"^spec:(tensor_(shape(:declared)?|signature|rank)|buffer_len)$": "specstrict: TFLite declared shapes, "

@@ -330,7 +330,7 @@ static pml_status conv_prepare_common(pml_kernel_ctx *ctx, int transpose) {
     conv_layout(st, transpose);
     if (st->path == PATH_T_GEMM) {
         const int64_t row_floats = g->w * g->kh * g->kw * g->coutg;
-        st->chunk_rows = CONVT_COLS_FLOATS / row_floats;
+        st->chunk_rows = row_floats > 0 ? CONVT_COLS_FLOATS / row_floats : 1; /* an empty width or channel */
         if (st->chunk_rows < 1) st->chunk_rows = 1;
         if (st->chunk_rows > g->h) st->chunk_rows = g->h;
         cols = round16((size_t)(st->chunk_rows * row_floats));

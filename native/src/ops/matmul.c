@@ -280,7 +280,8 @@ static pml_status matmul_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     st->packed = mm_shared_packed(ctx, st);
     if (!st->packed) {
         /* packed B per run: all batches' B in chunks of bounded size */
-        st->chunk = st->b_batched ? (int64_t)(MM_PACK_CHUNK_FLOATS / st->packed_floats) : 1;
+        /* K or N of 0 packs nothing (packed_floats 0): one batch per chunk, no division by it */
+        st->chunk = st->b_batched && st->packed_floats ? (int64_t)(MM_PACK_CHUNK_FLOATS / st->packed_floats) : 1;
         if (st->chunk < 1) st->chunk = 1;
         if (st->chunk > st->batch) st->chunk = st->batch;
         chunk_floats = (size_t)st->chunk * st->packed_floats;
