@@ -124,13 +124,15 @@ def _validate(model: onnx.ModelProto, data: Optional[bytes]) -> None:
     except onnx.checker.ValidationError as e:
         if "Field 'shape' of 'type' is required" in str(e):
             return  # a graph output without a declared shape: onnxruntime accepts it, and so do we
-        raise ConversionError(f"the model is not valid ONNX: {str(e).strip().splitlines()[0]}") from None
+        first = (str(e).strip().splitlines() or ["the checker gave no reason"])[0]
+        raise ConversionError(f"the model is not valid ONNX: {first}") from None
     except UnicodeDecodeError as e:  # the checker quoting a name integrity.check_names does not read (value_info)
         raise ConversionError(f"the model is not valid ONNX: a name or string is not valid UTF-8 ({e.reason} at "
                               f"byte {e.start})") from None
     except ValueError as e:
         if "2GB" not in str(e):  # protos over 2 GB can only be checked from a path: skip
-            raise
+            # e.g. bytes python-protobuf parsed but the checker's C++ parser refuses
+            raise ConversionError(f"the model is not valid ONNX: the checker cannot read it ({e})") from None
 
 
 def _input_shape(vi: onnx.ValueInfoProto) -> Optional[tuple]:

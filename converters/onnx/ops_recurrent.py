@@ -128,6 +128,9 @@ def scan(ctx: Context, node: OnnxNode) -> None:
     if n_state < 0 or k < 0 or len(body.input) != n_state + m:
         raise ctx.error(f"body has {len(body.input)} inputs and {len(body.output)} outputs for {n_state} state "
                         f"variables and {m} scan inputs")
+    blank = [i for i, name in enumerate(node.inputs) if not name]
+    if blank:  # the checker accepts blanks among variadic inputs; a state or scan input must be given
+        raise ctx.error(f"input {blank[0]} is blank; every initial state and scan input must be given")
     xs = [node.input(n_state + j) for j in range(m)]
     in_axes = _scan_axes(ctx, node, "scan_input_axes", m, [ctx.rank(x) for x in xs])
     in_dirs = list(node.attrs.get("scan_input_directions", [0] * m))

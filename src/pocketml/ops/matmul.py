@@ -110,7 +110,7 @@ def zero_point_form(node, zp_shape, shape, per_axis: int, what: str) -> str:
     if len(shape) >= 2 and tuple(zp_shape) == full:
         return "axis"
     raise fail(node, f"{what} zero point of shape {shape_str(zp_shape)} is neither one value nor "
-                     f"[{shape[per_axis] if shape else 1}] nor {shape_str(full)} (input shape {shape_str(shape)})")
+                     f"[{shape[per_axis] if len(shape) >= -per_axis else 1}] nor {shape_str(full)} (input shape {shape_str(shape)})")
 
 
 def _matmul_integer_infer(node, ins):
