@@ -12,3 +12,6 @@ a kill or a segfault is recorded as a finding instead of ending the run.
 
 See docs/reliability.md for the long runs and their totals.
 """
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout the fuzzers run from

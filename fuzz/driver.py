@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from . import ROOT  # noqa: E402,F401 (re-exported for __main__ and seeds)
 AS_LIMIT = 4 << 30
 
 
@@ -114,7 +114,7 @@ def run_jobs(jobs, findings: Findings, n_workers: int = 1, timeout: float = 20.0
              as_bytes: int = AS_LIMIT, on_result=None, progress_every: float = 30.0) -> int:
     """Executes jobs (an iterator of dicts) on n_workers workers until exhausted or the deadline;
     returns the number executed. on_result(job, result) runs in this process (e.g. to delete a mutant file)."""
-    from .targets import FINDINGS
+    from .outcome import FINDINGS
 
     workers = [Worker(as_bytes) for _ in range(n_workers)]
     jobs = iter(jobs)

@@ -17,7 +17,8 @@ import random
 
 import numpy as np
 
-from .targets import _describe, frame_key
+from . import ROOT
+from .outcome import describe, frame_key
 
 KINDS = ("valid", "valid", "valid", "nan", "zero", "huge", "rank", "dtype")
 IMAGE_DIMS = (16, 32, 48)
@@ -32,7 +33,6 @@ def _models() -> list:
 
     from tests.models import control_flow_builders as cf
     from tests.models import test_symbolic_models as sym
-    from .driver import ROOT
 
     out = [(os.path.basename(p)[:-5], onnx.load(p), SMALL_DIMS)
            for p in sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures", "*.onnx")))]
@@ -129,7 +129,7 @@ def execute_runtime(job: dict, emit=None) -> dict:
     try:
         ours, ort_session = _sessions(job["model"])
     except PocketMLError as e:
-        return {"outcome": "exception", "key": "runtime-setup:" + frame_key(e), **_describe(e)}
+        return {"outcome": "exception", "key": "runtime-setup:" + frame_key(e), **describe(e)}
     rng = np.random.default_rng(job["seed"])
     feeds = _feeds(ours, job["case"], tuple(job["dims"]), rng)
     try:
@@ -137,7 +137,7 @@ def execute_runtime(job: dict, emit=None) -> dict:
     except PocketMLError as e:
         got, ours_error = None, f"{type(e).__name__}: {str(e)[:300]}"
     except BaseException as e:  # noqa: BLE001
-        return {"outcome": "exception", "key": "runtime:" + frame_key(e), **_describe(e)}
+        return {"outcome": "exception", "key": "runtime:" + frame_key(e), **describe(e)}
     if job["case"] == "huge":  # onnxruntime itself is not the subject of the memory cases
         return {"outcome": "run_error", "error": ours_error} if ours_error else {"outcome": "ran"}
     if emit:

@@ -11,28 +11,12 @@ as if the file were valid). The driver adds "timeout" and "crash".
 """
 from __future__ import annotations
 
-import os
-import traceback
-
 import numpy as np
 
-FINDINGS = ("exception", "internal_error", "spec_accepted", "mismatch", "timeout", "crash")
+from .outcome import describe, frame_key
+
 LOOP_LIMIT = 100_000
 MAX_FEED_BYTES = 64 << 20  # a static input bigger than this is not fed (the harness would be the one failing)
-
-
-def frame_key(exc: BaseException) -> str:
-    """(exception type, top frame): the innermost frame in pocketml's code, else the innermost one."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "pocketml" in f.filename or "/converters/" in f.filename]
-    top = (ours or frames or [None])[-1]
-    where = f"{os.path.basename(top.filename)}:{top.name}" if top else "?"
-    return f"{type(exc).__name__}@{where}"
-
-
-def _describe(exc: BaseException) -> dict:
-    return {"error": f"{type(exc).__name__}: {exc}"[:2000],
-            "traceback": "".join(traceback.format_exception(exc))[-8000:]}
 
 
 def random_feeds(inputs, rng: np.random.Generator, dim_choices=(1, 2, 3)):
@@ -80,14 +64,14 @@ def execute_import(job: dict) -> dict:
     except PocketMLError as e:
         if "internal error" in str(e):
             cause = e.__cause__ or e
-            return {"outcome": "internal_error", "key": "internal:" + frame_key(cause), **_describe(cause)}
+            return {"outcome": "internal_error", "key": "internal:" + frame_key(cause), **describe(cause)}
         return {"outcome": "refused", "error": f"{type(e).__name__}: {e}"[:500]}
     except BaseException as e:  # noqa: BLE001 - every escape is the finding
-        return {"outcome": "exception", "key": frame_key(e), **_describe(e)}
+        return {"outcome": "exception", "key": frame_key(e), **describe(e)}
     try:
         result = _run_once(model, rng)
     except BaseException as e:  # noqa: BLE001
-        return {"outcome": "exception", "key": "run:" + frame_key(e), **_describe(e)}
+        return {"outcome": "exception", "key": "run:" + frame_key(e), **describe(e)}
     if job.get("spec") and result["outcome"] == "ran":
         last = job.get("kind", "").split("+")[-1].split("=")[0].rstrip("!")
         return {"outcome": "spec_accepted", "key": f"spec:{last}",
@@ -123,4 +107,4 @@ def execute(job: dict, emit=None) -> dict:
             return execute_runtime(job, emit)
         return execute_import(job)
     except BaseException as e:  # noqa: BLE001 - the harness's own failure, reported rather than lost
-        return {"outcome": "exception", "key": "harness:" + frame_key(e), **_describe(e)}
+        return {"outcome": "exception", "key": "harness:" + frame_key(e), **describe(e)}

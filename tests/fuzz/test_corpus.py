@@ -12,7 +12,7 @@ import os
 import pytest
 
 from fuzz.driver import Findings, run_jobs
-from fuzz.targets import FINDINGS
+from fuzz.outcome import FINDINGS
 
 CORPUS = os.path.join(os.path.dirname(__file__), "corpus")
 FILES = sorted(f for f in os.listdir(CORPUS) if f.endswith((".onnx", ".tflite", ".pml")))
