@@ -114,6 +114,13 @@ def check_names(model: onnx.ModelProto) -> None:
             if any(map(_bad, names)):
                 bad = next(n for n in names if _bad(n))
                 raise ConversionError(f"{path}: {kind} name '{_shown(bad)}' is not valid UTF-8")
+        for kind, items in (("input", graph.input), ("output", graph.output)):
+            for vi in items:  # symbolic dim names become the IR's dim names
+                shape = vi.type.tensor_type.shape if vi.type.HasField("tensor_type") else None
+                for d in (shape.dim if shape is not None else ()):
+                    if d.HasField("dim_param") and _bad(d.dim_param):
+                        raise ConversionError(f"{path}: {kind} '{_shown(vi.name)}' has a dim name "
+                                              f"'{_shown(d.dim_param)}' that is not valid UTF-8")
         for index, node in enumerate(graph.node):
             try:  # the common case at C speed: joining str raises TypeError on a bytes item
                 "".join(node.input), "".join(node.output), node.name + node.op_type + node.domain
