@@ -9,6 +9,7 @@ use, runs the handler and checks that it produced every output something reads.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple, Optional
 
 import onnx
 from onnx.defs import OpSchema
@@ -76,36 +77,52 @@ def _schema(op_type: str, opset: int):
         return None
 
 
+class _Signature(NamedTuple):
+    """What check_signature needs of an op's schema, read out of the (slow to query) schema once."""
+    required: tuple  # (index, name) of the inputs that must be given, up to the first variadic one
+    max_input: int
+    attr_types: dict  # attribute name -> (AttributeProto type value, type name)
+    required_attrs: tuple
+
+
 @functools.lru_cache(maxsize=None)
-def _required_attributes(op_type: str, opset: int) -> tuple:
+def _signature(op_type: str, opset: int) -> Optional[_Signature]:
     schema = _schema(op_type, opset)
-    return tuple(name for name, a in schema.attributes.items() if a.required) if schema is not None else ()
+    if schema is None:
+        return None
+    required = []
+    for i, p in enumerate(schema.inputs):
+        if p.option == OpSchema.FormalParameterOption.Optional:
+            continue
+        required.append((i, p.name))
+        if p.option == OpSchema.FormalParameterOption.Variadic:
+            break
+    attrs = schema.attributes
+    return _Signature(tuple(required), schema.max_input,
+                      {name: (a.type.value, a.type.name) for name, a in attrs.items()},
+                      tuple(name for name, a in attrs.items() if a.required))
 
 
 def check_signature(node: OnnxNode) -> None:
     """The node's inputs and attribute types against the ONNX schema of its opset, before a handler
-    reads them: a required input or attribute left out, too many inputs or an attribute of the wrong type is a clear
-    error here instead of an exception deep in the handler."""
-    schema = _schema(node.op_type, node.opset)
-    if schema is None:
+    reads them: a required input or attribute left out, too many inputs or an attribute of the wrong
+    type is a clear error here instead of an exception deep in the handler."""
+    sig = _signature(node.op_type, node.opset)
+    if sig is None:
         return
-    for i, p in enumerate(schema.inputs):
-        if p.option == OpSchema.FormalParameterOption.Optional:
-            continue
-        if i >= len(node.inputs) or not node.inputs[i]:
-            raise ConversionError(f"{node.where()}: input {i} ({p.name}) is required but missing "
-                                  f"({len(node.inputs)} input(s) given)")
-        if p.option == OpSchema.FormalParameterOption.Variadic:
-            break
-    if len(node.inputs) > schema.max_input:
-        raise ConversionError(f"{node.where()}: {len(node.inputs)} inputs, the op takes at most {schema.max_input}")
+    inputs = node.inputs
+    for i, name in sig.required:
+        if i >= len(inputs) or not inputs[i]:
+            raise ConversionError(f"{node.where()}: input {i} ({name}) is required but missing "
+                                  f"({len(inputs)} input(s) given)")
+    if len(inputs) > sig.max_input:
+        raise ConversionError(f"{node.where()}: {len(inputs)} inputs, the op takes at most {sig.max_input}")
     for a in node.proto.attribute:
-        spec = schema.attributes.get(a.name)
-        if spec is not None and not a.ref_attr_name and a.type != spec.type.value:
+        spec = sig.attr_types.get(a.name)
+        if spec is not None and a.type != spec[0] and not a.ref_attr_name:
             got = onnx.AttributeProto.AttributeType.Name(a.type)
-            raise ConversionError(f"{node.where()}: attribute {a.name!r} holds {got}, the op takes "
-                                  f"{spec.type.name}")
-    for name in _required_attributes(node.op_type, node.opset):
+            raise ConversionError(f"{node.where()}: attribute {a.name!r} holds {got}, the op takes {spec[1]}")
+    for name in sig.required_attrs:
         if name not in node.attrs:
             raise ConversionError(f"{node.where()}: attribute {name!r} is required but missing")
 

@@ -9,6 +9,7 @@ before the checker, numpy or the external-data loader sees it.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Iterator, Optional
 
@@ -26,6 +27,7 @@ _TYPED = {_T.FLOAT: ("float_data", 1), _T.COMPLEX64: ("float_data", 2), _T.DOUBL
           _T.UINT64: ("uint64_data", 1), _T.STRING: ("string_data", 1)}
 
 
+@functools.lru_cache(maxsize=None)
 def _itemsize(data_type: int) -> Optional[int]:
     try:
         return onnx.helper.tensor_dtype_to_np_dtype(data_type).itemsize
@@ -33,9 +35,10 @@ def _itemsize(data_type: int) -> Optional[int]:
         return None
 
 
-def expected_bytes(t: onnx.TensorProto) -> Optional[int]:
-    """Bytes of raw data t's dims and dtype call for (None for strings and unknown dtypes)."""
-    n = limits.element_count(t.dims)
+def expected_bytes(t: onnx.TensorProto, n: Optional[int] = None) -> Optional[int]:
+    """Bytes of raw data t's dims (``n`` elements, when known) and dtype call for (None for strings
+    and unknown dtypes)."""
+    n = limits.element_count(t.dims) if n is None else n
     if t.data_type in _PACKED_BITS:
         return (n * _PACKED_BITS[t.data_type] + 7) // 8
     size = _itemsize(t.data_type)
@@ -54,14 +57,17 @@ def tensor_data_error(t: onnx.TensorProto) -> Optional[str]:
     """Why t's data cannot be decoded as its dims and dtype say, else None (checks sizes only:
     no data is read; raw_data's length is read without copying it out of the message)."""
     dims = list(t.dims)
-    why = dims_error(dims)
-    if why:
-        return why
-    n = limits.element_count(dims)
+    if len(dims) <= 1 and all(0 <= d <= 1 << 40 for d in dims):
+        n = dims[0] if dims else 1  # a scalar or a vector (most tensors, every filler value): no overflow
+    else:
+        why = dims_error(dims)
+        if why:
+            return why
+        n = limits.element_count(dims)
     if t.HasField("segment") or t.data_location == _T.EXTERNAL and not t.HasField("raw_data"):
         return None  # segments are refused by the decoder; external data is checked by check_external
     if t.HasField("raw_data"):
-        want = expected_bytes(t)
+        want = expected_bytes(t, n)
         got = len(t.raw_data)
         if want is not None and got != want:
             return f"holds {got} bytes of raw_data, its dims {dims} need {want}"
