@@ -94,7 +94,7 @@ def _graphs(graph: onnx.GraphProto, path: str) -> Iterator[tuple]:
     yield graph, path
     for node in graph.node:
         for a in node.attribute:
-            subs = [a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs)
+            subs = ([a.g] if a.HasField("g") else []) + list(a.graphs)  # whatever the type says: readers look
             for k, sub in enumerate(subs):
                 yield from _graphs(sub, f"{path}/{node.name or node.op_type}.{a.name}" + (f"[{k}]" if k else ""))
 
@@ -129,7 +129,7 @@ def check_names(model: onnx.ModelProto) -> None:
                                               f"'{_shown(d.dim_param)}' that is not valid UTF-8")
         for index, node in enumerate(graph.node):
             try:  # the common case at C speed: joining str raises TypeError on a bytes item
-                "".join(node.input), "".join(node.output), node.name + node.op_type + node.domain
+                "".join(node.input), "".join(node.output), "".join((node.name, node.op_type, node.domain))
                 if not node.attribute:
                     continue
                 "".join(a.name for a in node.attribute)
