@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from .driver import AS_LIMIT, ROOT, Findings, limits, run_jobs
+from .driver import AS_LIMIT, ROOT, Findings, limits, run_jobs, worker_env
 
 
 def import_jobs(target: str, seed: int, iterations: int, workdir: str):
@@ -51,7 +51,7 @@ def cli_check(paths, findings: Findings, timeout: float = 60.0) -> int:
             try:
                 # under the workers' address-space limit: the acceptance bar, and no OOM kill on a shared machine
                 r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                                   preexec_fn=limits(AS_LIMIT))
+                                   env=worker_env(AS_LIMIT), preexec_fn=limits(AS_LIMIT))
             except subprocess.TimeoutExpired:
                 findings.record({"path": p, "kind": "cli"}, {"outcome": "timeout", "key": f"cli:timeout:{p}",
                                                              "error": "pocketml convert timed out"}, True)

@@ -26,10 +26,28 @@ from . import ROOT  # noqa: E402,F401 (re-exported for __main__ and seeds)
 AS_LIMIT = 4 << 30
 
 
+def under_asan() -> bool:
+    """Whether processes started from here load AddressSanitizer (tests/test_sanitizers.py preloads
+    it): it reserves terabytes of shadow address space at start, so an RLIMIT_AS would stop the
+    worker before it runs; its allocator's own cap (max_allocation_size_mb) bounds memory instead."""
+    return "asan" in os.environ.get("LD_PRELOAD", "")
+
+
+def worker_env(as_bytes: int) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if under_asan():
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "allocator_may_return_null=1",
+                                                     f"max_allocation_size_mb={as_bytes >> 20}"]))
+    return env
+
+
 def limits(as_bytes: int):
-    """A preexec_fn: the address-space limit, no core files, a process group of its own."""
+    """A preexec_fn: the address-space limit (see under_asan), no core files, a process group of its own."""
+    asan = under_asan()
+
     def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
+        if not asan:
+            resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         os.setsid()  # so the worker and anything it starts can be killed together
     return apply
@@ -37,9 +55,9 @@ def limits(as_bytes: int):
 
 class Worker:
     def __init__(self, as_bytes: int):
-        env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
         self.proc = subprocess.Popen([sys.executable, "-m", "fuzz.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, cwd=ROOT, env=env, preexec_fn=limits(as_bytes))
+                                     stdout=subprocess.PIPE, cwd=ROOT, env=worker_env(as_bytes),
+                                     preexec_fn=limits(as_bytes))
         self.job = None
         self.interim = None
         self.started = 0.0
