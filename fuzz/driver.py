@@ -36,8 +36,9 @@ def under_asan() -> bool:
 def worker_env(as_bytes: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if under_asan():
+        # handle_segv=0: a segfault still ends the worker by SIGSEGV, which the driver records as a crash
         env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "allocator_may_return_null=1",
-                                                     f"max_allocation_size_mb={as_bytes >> 20}"]))
+                                                     f"max_allocation_size_mb={as_bytes >> 20}", "handle_segv=0"]))
     return env
 
 
