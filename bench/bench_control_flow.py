@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # the tests package
 
 import pocketml  # noqa: E402
-from pocketml.benchmark import bench_arguments, interleaved, onnxruntime_session  # noqa: E402
+from pocketml.benchmark import bench_arguments, interleaved, markdown_table, onnxruntime_session  # noqa: E402
 from tests.models import control_flow_builders as cf  # noqa: E402
 
 
@@ -95,10 +95,9 @@ def main(argv=None) -> int:
                 print(f"{name:<9} threads={threads}  pocketml {p:8.3f} ms  {ref} {r:8.3f} ms  ratio {p / r:5.2f}x",
                       flush=True)
     if args.markdown:
-        print("\n| model | threads | pocketml median (ms) | reference median (ms) | ratio |")
-        print("|---|---|---|---|---|")
-        for name, threads, p, ref, r, ratio in rows:
-            print(f"| {name} | {threads} | {p:.3f} | {r:.3f} ({ref}) | {ratio:.2f}x |")
+        print("\n" + markdown_table(["model", "threads", "pocketml median (ms)", "reference median (ms)", "ratio"],
+                                    [[name, threads, f"{p:.3f}", f"{r:.3f} ({ref})", f"{ratio:.2f}x"]
+                                     for name, threads, p, ref, r, ratio in rows]))
     return 0
 
 

@@ -17,7 +17,7 @@ import tempfile
 import onnx
 
 import pocketml
-from pocketml.benchmark import bench_arguments, interleaved, onnxruntime_session, random_feeds
+from pocketml.benchmark import bench_arguments, interleaved, markdown_table, onnxruntime_session, random_feeds
 
 LIGHT_DIR = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
 DEFAULT_MODELS = ["resnet50", "squeezenet", "shufflenet", "inception_v2", "densenet121"]
@@ -47,10 +47,10 @@ def main(argv=None) -> int:
                       f"ratio {p / o:5.2f}x  arena {session.arena_size / 2**20:6.1f} MiB", flush=True)
                 session.close()
     if args.markdown:
-        print("\n| model | threads | pocketml median (ms) | onnxruntime median (ms) | ratio | arena (MiB) |")
-        print("|---|---|---|---|---|---|")
-        for name, threads, p, o, r, arena in rows:
-            print(f"| {name} | {threads} | {p:.2f} | {o:.2f} | {r:.2f}x | {arena / 2**20:.1f} |")
+        print("\n" + markdown_table(["model", "threads", "pocketml median (ms)", "onnxruntime median (ms)", "ratio",
+                                     "arena (MiB)"],
+                                    [[name, threads, f"{p:.2f}", f"{o:.2f}", f"{r:.2f}x", f"{arena / 2**20:.1f}"]
+                                     for name, threads, p, o, r, arena in rows]))
     return 0
 
 

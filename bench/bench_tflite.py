@@ -24,7 +24,7 @@ import tempfile
 import numpy as np
 
 import pocketml
-from pocketml.benchmark import bench_arguments, interleaved, litert_runner, random_feeds
+from pocketml.benchmark import bench_arguments, interleaved, litert_runner, markdown_table, random_feeds
 
 DEFAULT_MODELS = ["face_detection_front", "face_detection_back", "face_detection_short_range",
                   "face_detection_full_range", "face_detection_full_range_sparse", "face_landmark", "iris_landmark"]
@@ -76,10 +76,10 @@ def main(argv=None) -> int:
                 session.close()
                 del lite
     if args.markdown:
-        print("\n| model | threads | pocketml median (ms) | LiteRT median (ms) | ratio | arena (MiB) | max abs diff |")
-        print("|---|---|---|---|---|---|---|")
-        for name, threads, p, o, r, arena, diff in rows:
-            print(f"| {name} | {threads} | {p:.3f} | {o:.3f} | {r:.2f}x | {arena / 2**20:.2f} | {diff:.1e} |")
+        print("\n" + markdown_table(["model", "threads", "pocketml median (ms)", "LiteRT median (ms)", "ratio",
+                                     "arena (MiB)", "max abs diff"],
+                                    [[name, threads, f"{p:.3f}", f"{o:.3f}", f"{r:.2f}x", f"{arena / 2**20:.2f}",
+                                      f"{diff:.1e}"] for name, threads, p, o, r, arena, diff in rows]))
     if failed:
         print(f"\nbench_tflite: pocketml could not convert {len(failed)} model(s): {', '.join(failed)}",
               file=sys.stderr)

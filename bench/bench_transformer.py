@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 import pocketml
-from pocketml.benchmark import bench_arguments, interleaved, onnxruntime_session
+from pocketml.benchmark import bench_arguments, interleaved, markdown_table, onnxruntime_session
 
 FIXTURE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures")
 DEFAULT_MODELS = ["encoder_torchscript", "encoder_dynamo"]
@@ -84,10 +84,10 @@ def main(argv=None) -> int:
                           f"onnxruntime {o:8.3f} ms  ratio {p / o:5.2f}x  arena {session.arena_size / 2**20:5.2f} MiB",
                           flush=True)
     if args.markdown:
-        print("\n| model | batch x seq | threads | pocketml median (ms) | onnxruntime median (ms) | ratio | arena (MiB) |")
-        print("|---|---|---|---|---|---|---|")
-        for name, batch, seq, threads, p, o, r, arena in rows:
-            print(f"| {name} | {batch} x {seq} | {threads} | {p:.3f} | {o:.3f} | {r:.2f}x | {arena / 2**20:.2f} |")
+        print("\n" + markdown_table(["model", "batch x seq", "threads", "pocketml median (ms)",
+                                     "onnxruntime median (ms)", "ratio", "arena (MiB)"],
+                                    [[name, f"{batch} x {seq}", threads, f"{p:.3f}", f"{o:.3f}", f"{r:.2f}x",
+                                      f"{arena / 2**20:.2f}"] for name, batch, seq, threads, p, o, r, arena in rows]))
     return 0
 
 

@@ -170,6 +170,14 @@ def litert_runner(tflite_path: str, threads: int, feeds: dict):
     return run
 
 
+def markdown_table(header: list, rows: list) -> str:
+    """A Markdown table (what the bench scripts' --markdown prints for docs/benchmarks.md); cells are
+    formatted by the caller."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def bench_arguments(description: str, models: list, models_help: str = "models to time") -> argparse.ArgumentParser:
     """The options every bench/ script shares: --models, --threads, --seconds, --rounds, --markdown."""
     ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
