@@ -158,7 +158,9 @@ def check_names(model: onnx.ModelProto) -> None:
 def check_external(model: onnx.ModelProto, base_dir: str) -> None:
     """Before onnx loads external data: each record's length, and the file's size past its
     offset, cover exactly/at least the bytes the tensor's dims need (a 2^40-element dims with a
-    short file is refused here instead of after reading)."""
+    short file is refused here instead of after reading). Runs after
+    model_checks.check_external_data, which refuses a location outside the model's folder or
+    not a file, and an offset or length that is not a non-negative integer."""
     from onnx.external_data_helper import _get_all_tensors, uses_external_data
 
     for t in _get_all_tensors(model):
@@ -167,24 +169,15 @@ def check_external(model: onnx.ModelProto, base_dir: str) -> None:
         why = dims_error(list(t.dims))
         if why:
             raise ConversionError(f"external tensor {t.name!r} {why}")
-        info = {e.key: e.value for e in t.external_data}
         want = expected_bytes(t)
-        try:
-            offset, length = int(info.get("offset") or 0), info.get("length")
-            length = None if length in (None, "") else int(length)
-        except ValueError:
-            raise ConversionError(f"external tensor {t.name!r}: offset/length {info.get('offset')!r}/"
-                                  f"{info.get('length')!r} are not integers") from None
-        if offset < 0 or (length is not None and length < 0):
-            raise ConversionError(f"external tensor {t.name!r}: negative offset {offset} or length {length}")
         if want is None:
             continue
-        if length is not None and length != want:
-            raise ConversionError(f"external tensor {t.name!r}: length {length} bytes, its dims {list(t.dims)} "
-                                  f"need {want}")
-        location = info.get("location", "")
-        path = os.path.join(base_dir, location)
-        if location and os.path.isfile(path) and os.path.getsize(path) - offset < want:
-            raise ConversionError(f"external tensor {t.name!r}: {location!r} holds "
-                                  f"{max(os.path.getsize(path) - offset, 0)} bytes past offset {offset}, its dims "
+        info = {e.key: e.value for e in t.external_data}
+        offset = int(info.get("offset", 0))
+        if "length" in info and int(info["length"]) != want:
+            raise ConversionError(f"external tensor {t.name!r}: length {info['length']} bytes, its dims "
                                   f"{list(t.dims)} need {want}")
+        held = os.path.getsize(os.path.join(base_dir, info["location"])) - offset
+        if held < want:
+            raise ConversionError(f"external tensor {t.name!r}: {info['location']!r} holds {max(held, 0)} bytes "
+                                  f"past offset {offset}, its dims {list(t.dims)} need {want}")
