@@ -69,6 +69,17 @@ typedef struct pml_attr {
     const struct pml_model *graph; /* PML_ATTR_GRAPH: the subgraph (a view of the model), else NULL */
 } pml_attr;
 
+/* Quantization parameters of a tensor (int8/uint8/int16 values, int32 biases): the real
+ * value of element x is (x - zero_point[c]) * scale[c], c = 0 per tensor, else the element's
+ * index along axis. The loader verifies them before anything runs: count == 1 (axis -1) or
+ * count == dims[axis]; scales finite and > 0; zero points within the dtype's range. */
+typedef struct pml_quant {
+    int axis;                  /* -1: per tensor */
+    int count;                 /* 1, or dims[axis] */
+    const float *scale;        /* count values; owned by the model */
+    const int32_t *zero_point; /* count values; owned by the model */
+} pml_quant;
+
 typedef struct pml_tensor {
     const char *name;
     pml_dtype dtype;
@@ -84,6 +95,7 @@ typedef struct pml_tensor {
      * plan time and skipped at run time. */
     int value_known;
     void *data;             /* constants: model weights; others: arena + offset (set by planner) */
+    const pml_quant *quant; /* NULL: not quantized (the file gives no parameters) */
 } pml_tensor;
 
 typedef struct pml_node {

@@ -1,0 +1,115 @@
+/*
+ * kernels/quant/requant.h — requantization: an int32 accumulator (a sum of products of
+ * zero-point-corrected 8/16-bit values, plus an int32 bias) back to an 8/16-bit output.
+ *
+ * Two semantics, chosen per op when it is imported (the op says which it implements):
+ *
+ *   PML_REQUANT_FIXED_POINT  TFLite's reference kernels: the real multiplier
+ *       in_scale * w_scale / out_scale (computed in double) becomes an int32 Q31 multiplier
+ *       and a power-of-two shift (pml_quantize_multiplier = tflite::QuantizeMultiplier), and
+ *       the accumulator is scaled by SaturatingRoundingDoublingHighMul followed by
+ *       RoundingDivideByPOT (gemmlowp's double rounding; tflite::MultiplyByQuantizedMultiplier
+ *       without TFLITE_SINGLE_ROUNDING). TFLite models come out bit-exact with it.
+ *   PML_REQUANT_FLOAT  ONNX (QLinearConv, QLinearMatMul, QDQ): acc * scale in float32, with
+ *       scale = in_scale * w_scale / out_scale computed in float32, rounded half to even
+ *       (as onnxruntime's MLAS requantization).
+ *
+ * After scaling: + out zero point, then clamp to [qmin, qmax] (the dtype's range intersected
+ * with a fused activation's range). Everything here is header-only so that every kernel
+ * (scalar reference and SIMD epilogues) uses the very same arithmetic.
+ */
+#ifndef PML_KERNELS_REQUANT_H
+#define PML_KERNELS_REQUANT_H
+
+#include <math.h>
+
+#include "kernels/common.h"
+
+typedef enum pml_requant_mode {
+    PML_REQUANT_FIXED_POINT = 0,
+    PML_REQUANT_FLOAT = 1
+} pml_requant_mode;
+
+/* Per output channel (per_channel != 0: index by channel) or per tensor (index 0). */
+typedef struct pml_requant {
+    int32_t mode;              /* pml_requant_mode */
+    int32_t per_channel;
+    const int32_t *multiplier; /* PML_REQUANT_FIXED_POINT: Q31 multipliers */
+    const int32_t *shift;      /* PML_REQUANT_FIXED_POINT: > 0 left, < 0 right */
+    const float *scale;        /* PML_REQUANT_FLOAT: real multipliers */
+    int32_t zero_point;        /* the output's */
+    int32_t qmin, qmax;        /* output clamp, zero point included */
+} pml_requant;
+
+/* tflite::QuantizeMultiplier: real = multiplier * 2^(shift - 31), multiplier in [2^30, 2^31)
+ * (0 for real == 0); std::round (half away from zero) on the Q31 mantissa; a shift below
+ * -31 flushes to zero and one above 30 saturates. real must be finite and >= 0. */
+static inline void pml_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift) {
+    if (!(real > 0.0)) {
+        *multiplier = 0;
+        *shift = 0;
+        return;
+    }
+    int e = 0;
+    double q = frexp(real, &e);
+    int64_t q_fixed = (int64_t)round(q * (double)(1ll << 31));
+    if (q_fixed == (1ll << 31)) {
+        q_fixed /= 2;
+        ++e;
+    }
+    if (e < -31) {
+        e = 0;
+        q_fixed = 0;
+    }
+    if (e > 30) {
+        e = 30;
+        q_fixed = (1ll << 31) - 1;
+    }
+    *multiplier = (int32_t)q_fixed;
+    *shift = e;
+}
+
+/* gemmlowp::SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating the one
+ * overflowing case (INT32_MIN * INT32_MIN). */
+PML_INLINE int32_t pml_srdhm(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+    return (int32_t)((ab + nudge) / (1ll << 31)); /* C division truncates toward zero, as gemmlowp */
+}
+
+/* gemmlowp::RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero; 0 <= e <= 31. */
+PML_INLINE int32_t pml_rounding_divide_by_pot(int32_t x, int e) {
+    int32_t mask = (int32_t)((1ll << e) - 1);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> e) + (remainder > threshold ? 1 : 0);
+}
+
+/* tflite::MultiplyByQuantizedMultiplier (double rounding). */
+PML_INLINE int32_t pml_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    /* x * 2^left wraps like TFLite's int32 multiply would; callers keep it in range */
+    int32_t shifted = (int32_t)((uint32_t)x << left);
+    return pml_rounding_divide_by_pot(pml_srdhm(shifted, multiplier), right);
+}
+
+/* Round half to even in the default FP environment (nearbyintf), as MLAS's magic-number
+ * rounding does; the value is clamped first so the conversion cannot overflow. */
+PML_INLINE int32_t pml_requant_float(int32_t acc, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
+    float v = (float)acc * scale;
+    float lo = (float)(qmin - zp), hi = (float)(qmax - zp);
+    v = v < lo ? lo : (v > hi ? hi : v);
+    return (int32_t)nearbyintf(v) + zp;
+}
+
+/* One accumulator of output channel ch to its quantized output value (as int32). */
+PML_INLINE int32_t pml_requantize(const pml_requant *rq, size_t ch, int32_t acc) {
+    size_t i = rq->per_channel ? ch : 0;
+    if (rq->mode == PML_REQUANT_FLOAT) return pml_requant_float(acc, rq->scale[i], rq->zero_point, rq->qmin, rq->qmax);
+    int32_t v = pml_multiply_by_quantized_multiplier(acc, rq->multiplier[i], rq->shift[i]) + rq->zero_point;
+    return v < rq->qmin ? rq->qmin : (v > rq->qmax ? rq->qmax : v);
+}
+
+#endif
