@@ -1,0 +1,54 @@
+"""Access to the committed quantized fixtures: their manifests, inputs and recorded oracle outputs.
+
+    entry = tflite_manifest()["conv_1x1_int8"]          # op, scheme, I/O dtypes/shapes/scales, ...
+    inputs, outputs = tflite_data("conv_1x1_int8")      # {input name: array}, [LiteRT builtin outputs]
+    path = TFLITE_DIR / entry["file"]
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+QUANT_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "quant"
+TFLITE_DIR = QUANT_DIR / "tflite"
+ONNX_DIR = QUANT_DIR / "onnx"
+
+
+@lru_cache(maxsize=None)
+def _manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+@lru_cache(maxsize=None)
+def _data(folder: Path) -> dict:
+    with np.load(folder / "data.npz") as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def tflite_manifest() -> dict:
+    return _manifest(TFLITE_DIR)
+
+
+def onnx_manifest() -> dict:
+    return _manifest(ONNX_DIR)
+
+
+def _split(folder: Path, model: str, output_kind: str) -> tuple:
+    data = _data(folder)
+    inputs = {k.split("/", 2)[2]: v for k, v in data.items() if k.startswith(f"{model}/in/")}
+    count = sum(1 for k in data if k.startswith(f"{model}/{output_kind}/"))
+    return inputs, [data[f"{model}/{output_kind}/{k}"] for k in range(count)]
+
+
+def tflite_data(model: str) -> tuple:
+    """({input name: value}, [outputs of LiteRT's builtin kernels]); for kws_stream_int8 the input is the
+    stack of frames fed one per invocation and the outputs are stacked per invocation."""
+    return _split(TFLITE_DIR, model, "out")
+
+
+def onnx_data(model: str, exact: bool = False) -> tuple:
+    """({input name: value}, [onnxruntime outputs]) with default settings or session.x64quantprecision=1."""
+    return _split(ONNX_DIR, model, "exact" if exact else "out")
