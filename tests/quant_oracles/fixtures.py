@@ -43,10 +43,11 @@ def _split(folder: Path, model: str, output_kind: str) -> tuple:
     return inputs, [data[f"{model}/{output_kind}/{k}"] for k in range(count)]
 
 
-def tflite_data(model: str) -> tuple:
-    """({input name: value}, [outputs of LiteRT's builtin kernels]); for kws_stream_int8 the input is the
-    stack of frames fed one per invocation and the outputs are stacked per invocation."""
-    return _split(TFLITE_DIR, model, "out")
+def tflite_data(model: str, kernels: str = "builtin") -> tuple:
+    """({input name: value}, [outputs of LiteRT's `kernels`: "builtin" (optimized kernels, no delegate) or
+    "reference" (reference_ops)]); for kws_stream_int8 (builtin only) the input is the stack of frames
+    fed one per invocation and the outputs are stacked per invocation."""
+    return _split(TFLITE_DIR, model, {"builtin": "out", "reference": "ref"}[kernels])
 
 
 def onnx_data(model: str, exact: bool = False) -> tuple:

@@ -38,6 +38,10 @@ def test_model_runs_and_reproduces_its_recorded_outputs(name):
     if all(io["dtype"] != "float32" for io in entry["outputs"]):
         assert diff <= 1, "XNNPACK should stay within one quantization step of the builtin kernels"
     assert diff <= entry["xnnpack_max_diff"] + 1e-6
+    if "reference_max_diff" in entry:
+        _, recorded_reference = tflite_data(name, "reference")
+        for g, want in zip(run_litert(TFLITE_DIR / entry["file"], inputs, "reference"), recorded_reference, strict=True):
+            np.testing.assert_array_equal(g, want)
 
 
 def test_zero_points_are_exercised():
@@ -99,3 +103,10 @@ def test_generator_reproduces_the_committed_files(tmp_path):
 
 def test_kws_models_are_deterministic():
     assert tflite_networks.kws_models() == tflite_networks.kws_models()
+
+
+def test_mobilenet_numpy_forward_matches_litert_float():
+    """The numpy network that calibrates the MobileNet fixtures is the float model LiteRT runs."""
+    inputs, (probs,) = tflite_data("mobilenet_float")
+    values = tflite_networks.numpy_forward(tflite_networks.mobilenet_graph(), inputs)
+    np.testing.assert_allclose(values["probs"], probs, rtol=1e-4, atol=1e-6)
