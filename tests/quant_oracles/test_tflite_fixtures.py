@@ -32,16 +32,26 @@ def test_model_runs_and_reproduces_its_recorded_outputs(name):
         assert d["quantization"][1] == io["zero_point"] and np.float32(d["quantization"][0]) == np.float32(io["scale"])
     got = run_litert(TFLITE_DIR / entry["file"], inputs, "builtin")
     for g, want in zip(got, recorded, strict=True):
-        np.testing.assert_array_equal(g, want)
+        _assert_same(g, want)
     xnnpack = run_litert(TFLITE_DIR / entry["file"], inputs, "xnnpack")
     diff = max(float(np.max(np.abs(g.astype(np.float64) - x.astype(np.float64)))) for g, x in zip(got, xnnpack))
     if all(io["dtype"] != "float32" for io in entry["outputs"]):
         assert diff <= 1, "XNNPACK should stay within one quantization step of the builtin kernels"
-    assert diff <= entry["xnnpack_max_diff"] + 1e-6
+    else:   # float summation order depends on the CPU: only a loose bound
+        assert diff <= 2 * entry["xnnpack_max_diff"] + 1e-5
     if "reference_max_diff" in entry:
         _, recorded_reference = tflite_data(name, "reference")
-        for g, want in zip(run_litert(TFLITE_DIR / entry["file"], inputs, "reference"), recorded_reference, strict=True):
-            np.testing.assert_array_equal(g, want)
+        reference = run_litert(TFLITE_DIR / entry["file"], inputs, "reference")
+        for g, want in zip(reference, recorded_reference, strict=True):
+            _assert_same(g, want)
+
+
+def _assert_same(got, want):
+    """Integer outputs bit for bit; float outputs (float I/O, dynamic range) up to summation order."""
+    if got.dtype == np.float32:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, want)
 
 
 def test_zero_points_are_exercised():
