@@ -36,18 +36,23 @@ def onnx_manifest() -> dict:
     return _manifest(ONNX_DIR)
 
 
-def _split(folder: Path, model: str, output_kind: str) -> tuple:
+def _split(folder: Path, model: str, output_kind: str, input_kind: str = "in") -> tuple:
     data = _data(folder)
-    inputs = {k.split("/", 2)[2]: v for k, v in data.items() if k.startswith(f"{model}/in/")}
+    inputs = {k.split("/", 2)[2]: v for k, v in data.items() if k.startswith(f"{model}/{input_kind}/")}
     count = sum(1 for k in data if k.startswith(f"{model}/{output_kind}/"))
     return inputs, [data[f"{model}/{output_kind}/{k}"] for k in range(count)]
 
 
-def tflite_data(model: str, kernels: str = "builtin") -> tuple:
+def tflite_data(model: str, kernels: str = "builtin", full_range: bool = False) -> tuple:
     """({input name: value}, [outputs of LiteRT's `kernels`: "builtin" (optimized kernels, no delegate) or
-    "reference" (reference_ops)]); for kws_stream_int8 (builtin only) the input is the stack of frames
-    fed one per invocation and the outputs are stacked per invocation."""
-    return _split(TFLITE_DIR, model, {"builtin": "out", "reference": "ref"}[kernels])
+    "reference" (reference_ops)]). The inputs are the quantized calibration sample, or with
+    full_range=True integers over the whole input type (models with integer inputs: the manifest
+    entry has "full_range"). For kws_stream_int8 (builtin only) the input is the stack of frames fed
+    one per invocation and the outputs are stacked per invocation."""
+    output_kind = {"builtin": "out", "reference": "ref"}[kernels]
+    if full_range:
+        return _split(TFLITE_DIR, model, "full_" + output_kind, "full_in")
+    return _split(TFLITE_DIR, model, output_kind)
 
 
 def onnx_data(model: str, exact: bool = False) -> tuple:

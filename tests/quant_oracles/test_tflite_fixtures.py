@@ -46,6 +46,16 @@ def test_model_runs_and_reproduces_its_recorded_outputs(name):
             _assert_same(g, want)
 
 
+@pytest.mark.parametrize("name", sorted(name for name, e in MANIFEST.items() if "full_range" in e))
+def test_full_range_inputs_reproduce_their_recorded_outputs(name):
+    path = TFLITE_DIR / MANIFEST[name]["file"]
+    for kernels in ("builtin", "reference"):
+        inputs, recorded = tflite_data(name, kernels, full_range=True)
+        assert inputs and recorded
+        for got, want in zip(run_litert(path, inputs, kernels), recorded, strict=True):
+            _assert_same(got, want)
+
+
 def _assert_same(got, want):
     """Integer outputs bit for bit; float outputs (float I/O, dynamic range) up to summation order."""
     if got.dtype == np.float32:
