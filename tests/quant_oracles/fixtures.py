@@ -55,6 +55,8 @@ def tflite_data(model: str, kernels: str = "builtin", full_range: bool = False) 
     return _split(TFLITE_DIR, model, output_kind)
 
 
-def onnx_data(model: str, exact: bool = False) -> tuple:
-    """({input name: value}, [onnxruntime outputs]) with default settings or session.x64quantprecision=1."""
-    return _split(ONNX_DIR, model, "exact" if exact else "out")
+def onnx_data(model: str, mode: str = "default") -> tuple:
+    """({input name: value}, [onnxruntime outputs]) with default settings ("default"),
+    session.x64quantprecision=1 ("exact") or graph optimizations off ("unfused": a QDQ graph run as
+    written, not fused into QLinear kernels)."""
+    return _split(ONNX_DIR, model, {"default": "out", "exact": "exact", "unfused": "unfused"}[mode])

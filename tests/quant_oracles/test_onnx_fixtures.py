@@ -33,9 +33,12 @@ def test_model_runs_and_reproduces_its_recorded_outputs(name):
     for got, want in zip(run_ort(ONNX_DIR / entry["file"], inputs), recorded, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     if "exact_error" not in entry:
-        _, recorded_exact = onnx_data(name, exact=True)
+        _, recorded_exact = onnx_data(name, "exact")
         for got, want in zip(run_ort(ONNX_DIR / entry["file"], inputs, exact=True), recorded_exact, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    _, recorded_unfused = onnx_data(name, "unfused")
+    for got, want in zip(run_ort(ONNX_DIR / entry["file"], inputs, optimize=False), recorded_unfused, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
