@@ -58,7 +58,7 @@ def test_static_models_contain_the_quantized_ops_of_their_format():
         if entry["format"] == "QDQ":
             assert "QuantizeLinear" in ops and "DequantizeLinear" in ops and "QLinearConv" not in ops, name
         elif entry["format"] == "QOperator":
-            assert any(op.split(".")[-1].startswith("QLinear") for op in ops), name
+            assert any(op.split(".")[-1].startswith(("QLinear", "QGemm")) for op in ops), name
         else:
             assert "MatMulInteger" in ops and "DynamicQuantizeLinear" in ops, name
     assert "com.microsoft.QLinearAdd" in MANIFEST["cnn_qop_u8u8_per_tensor"]["ops"]
