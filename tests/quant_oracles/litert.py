@@ -14,7 +14,7 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 from ai_edge_litert import interpreter as litert
 
-PATHS = {
+KERNELS = {
     "builtin": litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
     "reference": litert.OpResolverType.BUILTIN_REF,
     "xnnpack": litert.OpResolverType.AUTO,
@@ -23,10 +23,10 @@ PATHS = {
 Inputs = Union[Sequence[np.ndarray], Mapping[str, np.ndarray]]
 
 
-def interpreter(model, path: str = "builtin", preserve_all_tensors: bool = False) -> litert.Interpreter:
+def interpreter(model, kernels: str = "builtin", preserve_all_tensors: bool = False) -> litert.Interpreter:
     """An allocated interpreter for `model` (a file path or the model's bytes)."""
     source = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {"model_path": str(model)}
-    it = litert.Interpreter(**source, num_threads=1, experimental_op_resolver_type=PATHS[path],
+    it = litert.Interpreter(**source, num_threads=1, experimental_op_resolver_type=KERNELS[kernels],
                             experimental_preserve_all_tensors=preserve_all_tensors)
     it.allocate_tensors()
     return it
@@ -46,18 +46,18 @@ def feed(it: litert.Interpreter, inputs: Inputs) -> None:
         it.set_tensor(d["index"], value)
 
 
-def run_litert(model, inputs: Inputs, path: str = "builtin") -> list:
-    """Outputs (in the model's output order) of one invocation; `path` is 'builtin' (no XNNPACK),
+def run_litert(model, inputs: Inputs, kernels: str = "builtin") -> list:
+    """Outputs (in the model's output order) of one invocation; `kernels` is 'builtin' (no XNNPACK),
     'xnnpack' (LiteRT's default delegate) or 'reference' (reference_ops kernels)."""
-    it = interpreter(model, path)
+    it = interpreter(model, kernels)
     feed(it, inputs)
     it.invoke()
     return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
 
 
-def run_litert_stream(model, frames: Sequence[Inputs], path: str = "builtin") -> list:
+def run_litert_stream(model, frames: Sequence[Inputs], kernels: str = "builtin") -> list:
     """Outputs of successive invocations of ONE interpreter (resource variables persist between them)."""
-    it = interpreter(model, path)
+    it = interpreter(model, kernels)
     results = []
     for inputs in frames:
         feed(it, inputs)

@@ -91,19 +91,19 @@ def test_int8_mobilenet_stays_close_to_the_float_original():
     assert np.argmax(probs_fio) == np.argmax(probs_float)
 
 
-@pytest.mark.parametrize("path", ["builtin", "xnnpack"])
-def test_streaming_kws_matches_the_window_model_at_every_step(path):
+@pytest.mark.parametrize("kernels", ["builtin", "xnnpack"])
+def test_streaming_kws_matches_the_window_model_at_every_step(kernels):
     entry = MANIFEST["kws_stream_int8"]
     inputs, (recorded,) = tflite_data("kws_stream_int8")
     frames = inputs["frame"]
-    streamed = run_litert_stream(TFLITE_DIR / entry["file"], [[f] for f in frames], path)
+    streamed = run_litert_stream(TFLITE_DIR / entry["file"], [[f] for f in frames], kernels)
     zp = entry["inputs"][0]["zero_point"]
     window = np.full((1, 4, 8), zp, np.int8)
     for t, frame in enumerate(frames):
         window = np.concatenate([window[:, 1:], frame], axis=1)
-        expected = run_litert(TFLITE_DIR / "kws_window_int8.tflite", [window], path)[0]
+        expected = run_litert(TFLITE_DIR / "kws_window_int8.tflite", [window], kernels)[0]
         np.testing.assert_array_equal(streamed[t][0], expected, err_msg=f"step {t}")
-        if path == "builtin":
+        if kernels == "builtin":
             np.testing.assert_array_equal(streamed[t][0], recorded[t])
     assert len({streamed[t][0].tobytes() for t in range(len(frames))}) > 1   # the state does change the output
 
