@@ -66,9 +66,10 @@ def run_litert_stream(model, frames: Sequence[Inputs], kernels: str = "builtin")
     return results
 
 
-def tensor_values(model, inputs: Inputs) -> dict:
-    """{tensor name: value} of every tensor after one invocation with the builtin kernels (calibration)."""
-    it = interpreter(model, "builtin", preserve_all_tensors=True)
+def tensor_values(model, inputs: Inputs, kernels: str = "builtin") -> dict:
+    """{tensor name: value} of every tensor after one invocation (calibration; intermediate tensors to
+    compare an engine with, where the final output says little)."""
+    it = interpreter(model, kernels, preserve_all_tensors=True)
     feed(it, inputs)
     it.invoke()
     values = {}
@@ -79,8 +80,3 @@ def tensor_values(model, inputs: Inputs) -> dict:
             pass
     return values
 
-
-def tensor_shapes(model) -> dict:
-    """{tensor name: shape} after allocation (LiteRT's shape inference)."""
-    it = interpreter(model, "builtin")
-    return {d["name"]: tuple(int(v) for v in d["shape"]) for d in it.get_tensor_details()}
