@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from . import stale_library
+from .quant_oracles.light_models import light_squeezenet_quantized  # noqa: F401  (a session fixture for all tests)
 
 _NOTE = []
 
