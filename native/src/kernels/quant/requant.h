@@ -112,4 +112,24 @@ PML_INLINE int32_t pml_requantize(const pml_requant *rq, size_t ch, int32_t acc)
     return v < rq->qmin ? rq->qmin : (v > rq->qmax ? rq->qmax : v);
 }
 
+/* tflite::MultiplyByQuantizedMultiplier for int64 accumulators (the int16x8 conv and fully
+ * connected reference kernels, whose accumulators and biases are int64): the Q31 multiplier is
+ * reduced to Q15 (rounded; 0x7FFF at the top) and applied in one rounding step. TFLite asserts
+ * |x| < 2^47 and shift in [-31, 7]; within that, x * reduced fits int64. The int32 result is
+ * TFLite's truncating conversion of the shifted value. */
+PML_INLINE int32_t pml_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift) {
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - shift;
+    const int64_t v = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    return (int32_t)(v >> total_shift); /* arithmetic shift, as TFLite's int64_t >> */
+}
+
+/* The int64 accumulator of an int16x8 kernel to its output (PML_REQUANT_FIXED_POINT only:
+ * TFLite is the one format with int16 activations). */
+PML_INLINE int32_t pml_requantize_s64(const pml_requant *rq, size_t ch, int64_t acc) {
+    size_t i = rq->per_channel ? ch : 0;
+    int32_t v = pml_multiply_by_quantized_multiplier_s64(acc, rq->multiplier[i], rq->shift[i]) + rq->zero_point;
+    return v < rq->qmin ? rq->qmin : (v > rq->qmax ? rq->qmax : v);
+}
+
 #endif
