@@ -99,8 +99,8 @@ static const pml_f16_config g_f16_avx2 = {
 
 static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
     .isa = "avx2",
-    .gemm_mr = 4,
-    .gemm = pml_s8_gemm_4x16__avx2,
+    .gemm_mr = 6, /* 6x16 and 4x16 within 5% of each other; 6x16 ahead on most shapes (docs/benchmarks.md) */
+    .gemm = pml_s8_gemm_6x16__avx2,
     .widen = pml_s8_widen__avx2,
     .dwconv = pml_s8_dwconv__avx2,
 };
