@@ -267,7 +267,8 @@ static void test_widen(const char *name, pml_s8_widen_fn widen) {
 
 static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel gemm) {
     int32_t *bias = pml_aligned_alloc(16 * 4), *mult = pml_aligned_alloc(16 * 4), *lsh = pml_aligned_alloc(16 * 4);
-    int32_t *rsh = pml_aligned_alloc(16 * 4), shift[16];
+    int32_t *rsh = pml_aligned_alloc(16 * 4), *rmask = pml_aligned_alloc(16 * 4), *rhalf = pml_aligned_alloc(16 * 4);
+    int32_t shift[16];
     float *scale = pml_aligned_alloc(16 * 4);
     uint8_t y[8 * 16];
     int bad = 0;
@@ -281,10 +282,13 @@ static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel
             if (iter % 11 == 0) shift[j] = j & 1 ? -31 : 30;
             lsh[j] = shift[j] > 0 ? shift[j] : 0;
             rsh[j] = shift[j] > 0 ? 0 : -shift[j];
+            rmask[j] = (int32_t)(((int64_t)1 << rsh[j]) - 1);
+            rhalf[j] = rmask[j] >> 1;
             scale[j] = (float)ldexp(0.5 + (rnd() % 1000) / 2000.0, rnd_range(-30, 2));
         }
         const int fl = iter & 1, u8 = (iter >> 1) & 1;
-        pml_qs8_epilogue ep = {.bias = bias, .multiplier = mult, .lshift = lsh, .rshift = rsh, .scale = scale,
+        pml_qs8_epilogue ep = {.bias = bias, .multiplier = mult, .lshift = lsh, .rshift = rsh, .rmask = rmask,
+                               .rhalf = rhalf, .scale = scale,
                                .mode = fl ? PML_REQUANT_FLOAT : PML_REQUANT_FIXED_POINT, .out_u8 = u8};
         ep.qmin = u8 ? 0 : -128, ep.qmax = u8 ? 255 : 127;
         ep.zero_point = rnd_range(ep.qmin, ep.qmax);
@@ -303,6 +307,7 @@ static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel
     }
     CHECK(bad == 0);
     pml_aligned_free(bias), pml_aligned_free(mult), pml_aligned_free(lsh), pml_aligned_free(rsh), pml_aligned_free(scale);
+    pml_aligned_free(rmask), pml_aligned_free(rhalf);
 }
 
 /* ---- 4. convolutions: depthwise variants, and every configuration's slots ------------------------------ */

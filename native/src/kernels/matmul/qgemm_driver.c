@@ -17,7 +17,9 @@ pml_qs8_cols pml_qs8_cols_at(void *packed, size_t data_bytes, int64_t n_pad) {
     c.multiplier = base + n_pad;
     c.lshift = base + 2 * n_pad;
     c.rshift = base + 3 * n_pad;
-    c.scale = (float *)(base + 4 * n_pad);
+    c.rmask = base + 4 * n_pad;
+    c.rhalf = base + 5 * n_pad;
+    c.scale = (float *)(base + 6 * n_pad);
     return c;
 }
 
@@ -32,7 +34,7 @@ void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t k
     h->out_u8 = q->out_dtype == PML_UINT8;
     pml_qs8_cols c = pml_qs8_cols_at(packed, data_bytes, n_pad);
     for (int64_t j = 0; j < n_pad; j++) {
-        c.bias[j] = c.multiplier[j] = c.lshift[j] = c.rshift[j] = 0;
+        c.bias[j] = c.multiplier[j] = c.lshift[j] = c.rshift[j] = c.rmask[j] = c.rhalf[j] = 0;
         c.scale[j] = 0.0f;
         if (j >= n) continue; /* padding columns: computed, never stored */
         const int64_t ch = ch0 + j, ri = q->rq.per_channel ? ch : 0;
@@ -44,6 +46,8 @@ void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t k
             c.multiplier[j] = q->rq.multiplier[ri];
             c.lshift[j] = shift > 0 ? shift : 0;
             c.rshift[j] = shift > 0 ? 0 : -shift;
+            c.rmask[j] = (int32_t)(((int64_t)1 << c.rshift[j]) - 1);
+            c.rhalf[j] = c.rmask[j] >> 1;
         }
     }
 }
@@ -76,6 +80,7 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
     const int64_t j0 = p * PML_QS8_NR;
     pml_qs8_epilogue ep;
     ep.bias = c.bias + j0, ep.multiplier = c.multiplier + j0, ep.lshift = c.lshift + j0, ep.rshift = c.rshift + j0;
+    ep.rmask = c.rmask + j0, ep.rhalf = c.rhalf + j0;
     ep.scale = c.scale + j0;
     ep.mode = h->mode, ep.zero_point = h->zero_point, ep.qmin = h->qmin, ep.qmax = h->qmax, ep.out_u8 = h->out_u8;
     return ep;

@@ -24,7 +24,8 @@
  *       (w'[2q][j], w'[2q+1][j]) int16 for columns j = 0..7 (one ymm), then 8..15;
  *       zero beyond N and in the K padding row
  *   the column parameters, n_pad entries each (pml_qs8_cols): int32 bias', Q31 multiplier,
- *       left shift, right shift (fixed point), float scale (float mode)
+ *       left shift, right shift, 2^right - 1, (2^right - 1) / 2 (fixed point), float scale
+ *       (float mode)
  * The depthwise conv packs its taps differently (kernels/conv/s8_conv.h) but shares the
  * header and the column parameters.
  *
@@ -67,12 +68,14 @@ typedef struct pml_qs8_packed_header {
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
 typedef struct pml_qs8_cols {
     int32_t *bias, *multiplier, *lshift, *rshift;
+    int32_t *rmask, *rhalf; /* 2^rshift - 1 and its half: RoundingDivideByPOT's constants */
     float *scale;
 } pml_qs8_cols;
 
 /* The epilogue of one 16-column tile: its column parameters and the output's scalars. */
 typedef struct pml_qs8_epilogue {
     const int32_t *bias, *multiplier, *lshift, *rshift; /* this tile's 16 columns, 32-byte aligned */
+    const int32_t *rmask, *rhalf;
     const float *scale;
     int32_t mode, zero_point, qmin, qmax;
     int32_t out_u8; /* 1: store uint8 bytes, 0: int8 */
@@ -115,7 +118,7 @@ static inline int64_t pml_qs8_kp(int64_t k) { return (k + 1) / 2 * 2; }
 static inline int64_t pml_qs8_n_pad(int64_t n) { return (n + PML_QS8_NR - 1) / PML_QS8_NR * PML_QS8_NR; }
 /* Bytes of the header + column parameters for n_pad columns. */
 static inline size_t pml_qs8_cols_bytes(int64_t n_pad) {
-    return sizeof(pml_qs8_packed_header) + (size_t)n_pad * 5 * sizeof(int32_t);
+    return sizeof(pml_qs8_packed_header) + (size_t)n_pad * 7 * sizeof(int32_t);
 }
 /* Bytes of one packed GEMM weight (multiple of 64). */
 static inline size_t pml_qs8_gemm_packed_bytes(int64_t k, int64_t n) {
@@ -145,6 +148,13 @@ void pml_qs8_gemm_pack(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, 
 
 /* The epilogue of panel p of a packed buffer. */
 pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p);
+/* ep0 (panel 0's epilogue) moved to the columns from j0 on (inline: kernels call it per tile). */
+static inline pml_qs8_epilogue pml_qs8_epilogue_at(const pml_qs8_epilogue *ep0, int64_t j0) {
+    pml_qs8_epilogue ep = *ep0;
+    ep.bias += j0, ep.multiplier += j0, ep.lshift += j0, ep.rshift += j0, ep.rmask += j0, ep.rhalf += j0;
+    ep.scale += j0;
+    return ep;
+}
 
 /* ---- the driver ---------------------------------------------------------------------- */
 

@@ -21,7 +21,7 @@
 
 /* One 8-column group's parameters, loaded once per tile. */
 typedef struct pml_qs8_rq8 {
-    __m256i mult, lsh, rsh, mask, thr;
+    __m256i mult, mult_odd, lsh, rsh, mask, thr;
     __m256 scale;
 } pml_qs8_rq8;
 
@@ -46,12 +46,12 @@ static inline pml_qs8_rqc pml_qs8_rqc_load(const pml_qs8_epilogue *ep) {
 /* Columns j0..j0+7 of the epilogue (32-byte aligned arrays). */
 static inline pml_qs8_rq8 pml_qs8_rq8_load(const pml_qs8_epilogue *ep, size_t j0) {
     pml_qs8_rq8 p;
-    const __m256i one = _mm256_set1_epi32(1);
     p.mult = _mm256_load_si256((const __m256i *)(ep->multiplier + j0));
+    p.mult_odd = _mm256_srli_epi64(p.mult, 32);
     p.lsh = _mm256_load_si256((const __m256i *)(ep->lshift + j0));
     p.rsh = _mm256_load_si256((const __m256i *)(ep->rshift + j0));
-    p.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, p.rsh), one); /* 2^e - 1 (e = 31: 0x7fffffff) */
-    p.thr = _mm256_srli_epi32(p.mask, 1);
+    p.mask = _mm256_load_si256((const __m256i *)(ep->rmask + j0));
+    p.thr = _mm256_load_si256((const __m256i *)(ep->rhalf + j0));
     p.scale = _mm256_load_ps(ep->scale + j0);
     return p;
 }
@@ -61,12 +61,12 @@ static inline __m256i pml_qs8_requant8(__m256i acc, const pml_qs8_rq8 *p, const 
     if (c->float_mode) {
         __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), p->scale);
         f = _mm256_min_ps(_mm256_max_ps(f, c->lo), c->hi);
-        v = _mm256_cvtps_epi32(f);
+        return _mm256_add_epi32(_mm256_cvtps_epi32(f), c->zp); /* clamped before: in range */
     } else {
         const __m256i x = _mm256_sllv_epi32(acc, p->lsh);
         const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
         __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, p->mult), round);
-        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(p->mult, 32)), round);
+        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), p->mult_odd), round);
         even = _mm256_srli_epi64(even, 31); /* quotient in the low dword */
         odd = _mm256_slli_epi64(odd, 1);    /* quotient in the high dword */
         const __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
