@@ -266,6 +266,8 @@ int main(int argc, char **argv) {
     const pml_conv_geom c3s2 = geom(28, 28, 128, 256, 1, 3, 2, 1);
     const pml_conv_geom stem = geom(224, 224, 3, 32, 1, 3, 2, 1);       /* MobileNet stem */
     bench_conv(&o, fk, &qk, pool, "GEMM M=N=K=256", &gemm256);
+    const pml_conv_geom fc = geom(1, 1, 1280, 1000, 1, 1, 1, 0);       /* classifier at batch 1 (GEMV) */
+    bench_conv(&o, fk, &qk, pool, "FC M=1 K=1280 N=1000", &fc);
     bench_conv(&o, fk, &qk, pool, "1x1 M=3136 K=64 N=64", &pw3136);
     bench_conv(&o, fk, &qk, pool, "1x1 M=196 K=320 N=1280", &pw196);
     bench_conv(&o, fk, &qk, pool, "1x1 M=784 K=32 N=192", &pw784);

@@ -39,7 +39,7 @@ static void fill_s8(int8_t *p, size_t n, int extreme) {
 
 /* ---- quantization parameters ---------------------------------------------------------------------- */
 
-#define MAXC 160
+#define MAXC 1024
 
 typedef struct qparams {
     int32_t wzp[MAXC], bias[MAXC], mult[MAXC], shift[MAXC];
@@ -230,7 +230,7 @@ static int check_gemm(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
 }
 
 static void test_gemm_variant(const char *name, size_t mr, pml_qs8_gemm_ukernel gemm, pml_s8_widen_fn widen) {
-    const pml_qs8_gemm_kernels kern = {.isa = name, .gemm_mr = mr, .gemm = gemm, .widen = widen};
+    const pml_qs8_gemm_kernels kern = {.isa = name, .gemm_mr = mr, .gemm = gemm, .gemm_1 = gemm, .widen = widen};
     const int64_t ms[] = {1, (int64_t)mr - 1, (int64_t)mr, (int64_t)mr + 1, 13, 127, 300};
     const int64_t ns[] = {1, 15, 16, 17, 33};
     const int64_t ks[] = {1, 3, 7, 8, 9, 31, 33, 255, 256, 257};
@@ -364,7 +364,8 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
 }
 
 static void test_config_conv(const pml_kernel_config *c) {
-    CHECK(c->qs8 && c->qs8->mm && c->qs8->mm->gemm && c->qs8->mm->widen && c->qs8->mm->dwconv && c->qs8->mm->gemm_mr);
+    CHECK(c->qs8 && c->qs8->mm && c->qs8->mm->gemm && c->qs8->mm->gemm_1 && c->qs8->mm->widen && c->qs8->mm->dwconv &&
+          c->qs8->mm->gemm_mr);
     if (!c->qs8 || !c->qs8->mm) return;
     const pml_qs8_gemm_kernels *kern = c->qs8->mm;
     const pml_conv_geom gs[] = {
@@ -383,6 +384,8 @@ static void test_config_conv(const pml_kernel_config *c) {
     const pml_conv_geom dwg = geom(1, 10, 12, 35, 35, 35, 3, 2, 1, 1);
     CHECK(check_conv(kern, kern->dwconv, g_pool2, &dwg, 3, 0, c->name));
     CHECK(check_gemm(kern, g_pool2, 211, 70, 129, 9, 0, c->name));
+    CHECK(check_gemm(kern, NULL, 1, 1000, 1280, 5, 0, c->name)); /* batch-1 fully connected: gemm_1 */
+    CHECK(check_gemm(kern, g_pool2, 7, 45, 77, 12, 1, c->name));   /* a single-row tail tile */
 }
 
 int main(void) {

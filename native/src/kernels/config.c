@@ -54,6 +54,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_scalar = {
     .isa = "scalar",
     .gemm_mr = 4,
     .gemm = pml_s8_gemm_4x16__scalar,
+    .gemm_1 = pml_s8_gemm_4x16__scalar,
     .widen = pml_s8_widen__scalar,
     .dwconv = pml_s8_dwconv__scalar,
 };
@@ -101,6 +102,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
     .isa = "avx2",
     .gemm_mr = 6, /* 6x16 and 4x16 within 5% of each other; 6x16 ahead on most shapes (docs/benchmarks.md) */
     .gemm = pml_s8_gemm_6x16__avx2,
+    .gemm_1 = pml_s8_gemm_1x16__avx2,
     .widen = pml_s8_widen__avx2,
     .dwconv = pml_s8_dwconv__avx2,
 };

@@ -186,7 +186,8 @@ static void qs8_task(void *arg, int64_t task, int thread) {
         uint8_t *cp = c + m0 * p->ldc + pn * PML_QS8_NR;
         for (int64_t i = 0; i < mb; i += mr_max) {
             const size_t mr = (size_t)(mb - i < mr_max ? mb - i : mr_max);
-            job->kern->gemm(mr, nr, (size_t)kp, abuf ? abuf + i * kp : no_rows, (size_t)kp, w, &ep, cp + i * p->ldc,
+            const pml_qs8_gemm_ukernel uk = mr == 1 ? job->kern->gemm_1 : job->kern->gemm;
+            uk(mr, nr, (size_t)kp, abuf ? abuf + i * kp : no_rows, (size_t)kp, w, &ep, cp + i * p->ldc,
                             (size_t)p->ldc);
         }
     }

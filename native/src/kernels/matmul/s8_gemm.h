@@ -108,6 +108,7 @@ typedef struct pml_qs8_gemm_kernels {
     const char *isa;
     size_t gemm_mr;              /* rows of gemm's tile */
     pml_qs8_gemm_ukernel gemm;   /* gemm_mr x 16 */
+    pml_qs8_gemm_ukernel gemm_1; /* 1 x 16, for single-row tiles (batch-1 fully connected) */
     pml_s8_widen_fn widen;       /* int8 -> int16 (A blocks) */
     pml_qs8_dwconv_fn dwconv;    /* depthwise conv, any kernel size/stride/dilation */
 } pml_qs8_gemm_kernels;
