@@ -4,10 +4,11 @@
  * one through the same GEMM driver with im2col) and depthwise convs. Reports GOP/s
  * (2 * multiply-adds / time, best of R runs) and the int8 / f32 speedup.
  *
- *   pml_bench_int8_gemm [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16]
+ *   pml_bench_int8_gemm [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16] [--float]
  *
  * The int8 micro-kernel defaults to the configuration's; --tile picks another listed
- * variant (for choosing the tile by measurement).
+ * variant (for choosing the tile by measurement). The requantization is TFLite's fixed point
+ * per channel, or with --float ONNX's float scale (cheaper: no 64-bit products).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,10 @@ static int8_t *rand_s8(size_t n) {
 typedef struct bench_opts {
     int threads, reps;
     const char *isa, *tile;
+    int float_mode;
 } bench_opts;
+
+static int g_float_mode;
 
 typedef void (*bench_fn)(void *ctx);
 static double best_of(const bench_opts *o, bench_fn fn, void *ctx) {
@@ -58,21 +62,24 @@ static double best_of(const bench_opts *o, bench_fn fn, void *ctx) {
     return best;
 }
 
-/* the int8 quantization every case uses: per-channel fixed point, non-zero zero points */
+/* the int8 quantization every case uses: per-channel, non-zero zero points */
 typedef struct bench_quant {
     int32_t mult[4096], shift[4096], bias[4096];
+    float scale[4096];
     pml_qs8_quant q;
 } bench_quant;
 static void make_quant(bench_quant *b, int64_t n, int64_t k) {
     for (int64_t j = 0; j < n; j++) {
         pml_quantize_multiplier(1.0 / (64.0 * (double)k), &b->mult[j], &b->shift[j]);
+        b->scale[j] = (float)(1.0 / (64.0 * (double)k));
         b->bias[j] = (int32_t)(next_u32() % 2001) - 1000;
     }
     memset(&b->q, 0, sizeof b->q);
     b->q.a_zero_point = 3;
     b->q.bias = b->bias;
-    b->q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .per_channel = 1, .multiplier = b->mult, .shift = b->shift,
-                            .zero_point = -5, .qmin = -128, .qmax = 127};
+    b->q.rq = (pml_requant){.mode = g_float_mode ? PML_REQUANT_FLOAT : PML_REQUANT_FIXED_POINT, .per_channel = 1,
+                            .multiplier = b->mult, .shift = b->shift, .scale = b->scale, .zero_point = -5, .qmin = -128,
+                            .qmax = 127};
     b->q.out_dtype = PML_INT8;
 }
 
@@ -222,14 +229,15 @@ static pml_conv_geom geom(int64_t h, int64_t w, int64_t cin, int64_t cout, int64
 }
 
 int main(int argc, char **argv) {
-    bench_opts o = {1, 20, "", NULL};
+    bench_opts o = {1, 20, "", NULL, 0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) o.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) o.reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--isa") && i + 1 < argc) o.isa = argv[++i];
         else if (!strcmp(argv[i], "--tile") && i + 1 < argc) o.tile = argv[++i];
+        else if (!strcmp(argv[i], "--float")) o.float_mode = g_float_mode = 1;
         else {
-            fprintf(stderr, "usage: %s [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16] [--float]\n", argv[0]);
             return 2;
         }
     }
@@ -255,7 +263,8 @@ int main(int argc, char **argv) {
         }
     }
     pml_threadpool *pool = o.threads > 1 ? pml_threadpool_create(o.threads) : NULL;
-    printf("configuration %s, int8 tile %zux16, %d thread(s), best of %d\n\n", cfg->name, qk.gemm_mr, o.threads, o.reps);
+    printf("configuration %s, int8 tile %zux16, %s requantization, %d thread(s), best of %d\n\n", cfg->name, qk.gemm_mr,
+           o.float_mode ? "float" : "fixed-point", o.threads, o.reps);
     printf("| %-34s | f32 GOP/s | int8 GOP/s | int8/f32 |\n|---|---:|---:|---:|\n", "shape");
     const pml_f32_kernels *fk = cfg->f32.mm;
     const pml_conv_geom gemm256 = geom(16, 16, 256, 256, 1, 1, 1, 0);   /* M = N = K = 256 */
