@@ -205,7 +205,7 @@ void pml_qs16_gemm_ref(int64_t m, int64_t n, int64_t k, const int16_t *a, int64_
 PML_INLINE int32_t pml_qs8_requant_scalar(const pml_qs8_epilogue *ep, size_t j, int32_t acc) {
     if (ep->mode == PML_REQUANT_FLOAT) return pml_requant_float(acc, ep->scale[j], ep->zero_point, ep->qmin, ep->qmax);
     int32_t v = pml_multiply_by_quantized_multiplier(acc, ep->multiplier[j], ep->lshift[j] - ep->rshift[j]);
-    v += ep->zero_point;
+    v = pml_add_zero_point(v, ep->zero_point);
     return v < ep->qmin ? ep->qmin : (v > ep->qmax ? ep->qmax : v);
 }
 
