@@ -32,19 +32,17 @@ void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *pa
     const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep0);
     const __m128i vza = _mm_set1_epi8((char)h->a_zero_point);
     const int8_t *tap[MAX_TAPS + 1];
-    int64_t toff[MAX_TAPS]; /* an interior pixel's taps: offsets from its window's corner */
+    int64_t toff[MAX_TAPS + 1]; /* an interior pixel's taps: offsets from its window's corner */
     for (int64_t t = 0; t < taps; t++) toff[t] = ((t / g->kw) * g->dh * g->w + (t % g->kw) * g->dw) * C;
+    toff[taps] = 0; /* the odd tap of the last pair: any valid pixel, its weights are zero */
     for (int64_t row = row0; row < row1; row++) {
         const int64_t n = row / g->oh, oh = row % g->oh, ih0 = oh * g->sh - g->pt;
         const int rows_inside = ih0 >= 0 && ih0 + (g->kh - 1) * g->dh < g->h;
         for (int64_t ow = 0; ow < g->ow; ow++) {
             const int64_t iw0 = ow * g->sw - g->pl;
             const int interior = rows_inside && iw0 >= 0 && iw0 + (g->kw - 1) * g->dw < g->w;
-            if (interior) {
-                const int8_t *corner = x + ((n * g->h + ih0) * g->w + iw0) * C;
-                for (int64_t t = 0; t < taps; t++) tap[t] = corner + toff[t];
-                tap[taps] = corner; /* the odd tap of the last pair: any valid pixel, its weights are zero */
-            } else {
+            const int8_t *corner = interior ? x + ((n * g->h + ih0) * g->w + iw0) * C : NULL;
+            if (!interior) {
                 for (int64_t t = 0; t < taps; t++) {
                     const int64_t ih = ih0 + t / g->kw * g->dh, iw = iw0 + t % g->kw * g->dw;
                     tap[t] = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w ? x + ((n * g->h + ih) * g->w + iw) * C : NULL;
@@ -58,16 +56,18 @@ void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *pa
                 __m256i acc0 = _mm256_load_si256((const __m256i *)(ep0.bias + c));
                 __m256i acc1 = _mm256_load_si256((const __m256i *)(ep0.bias + c + 8));
                 if (interior && nc == 16) { /* every tap inside the image: no branch */
+                    const int8_t *base = corner + c;
                     for (int64_t q = 0; q < pairs; q++) {
-                        const __m128i x0 = _mm_loadu_si128((const __m128i *)(tap[2 * q] + c));
-                        const __m128i x1 = _mm_loadu_si128((const __m128i *)(tap[2 * q + 1] + c));
+                        const __m128i x0 = _mm_loadu_si128((const __m128i *)(base + toff[2 * q]));
+                        const __m128i x1 = _mm_loadu_si128((const __m128i *)(base + toff[2 * q + 1]));
                         acc0 = dw_pair(acc0, _mm_unpacklo_epi8(x0, x1), wb + q * 32);
                         acc1 = dw_pair(acc1, _mm_unpackhi_epi8(x0, x1), wb + q * 32 + 16);
                     }
                 } else {
                     for (int64_t q = 0; q < pairs; q++) {
                         __m128i x0 = vza, x1 = vza;
-                        const int8_t *p0 = tap[2 * q], *p1 = tap[2 * q + 1];
+                        const int8_t *p0 = interior ? corner + toff[2 * q] : tap[2 * q];
+                        const int8_t *p1 = interior ? corner + toff[2 * q + 1] : tap[2 * q + 1];
                         if (nc == 16) {
                             if (p0) x0 = _mm_loadu_si128((const __m128i *)(p0 + c));
                             if (p1) x1 = _mm_loadu_si128((const __m128i *)(p1 + c));
