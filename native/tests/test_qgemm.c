@@ -359,6 +359,8 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
             const pml_conv_geom g = geom(2, 7, 9, C, C, C, shapes[si][0], shapes[si][1], shapes[si][2], shapes[si][3]);
             CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 127), v % 3 == 0, name));
         }
+    const pml_conv_geom wide = geom(1, 12, 12, 19, 19, 19, 9, 1, 4, 1); /* 81 taps: past the AVX2 kernel's tap table */
+    CHECK(check_conv(NULL, dw, NULL, &wide, 7, 0, name));
     const pml_conv_geom big = geom(1, 13, 11, 40, 40, 40, 3, 1, 1, 1);
     for (int e = 0; e < 8; e++) CHECK(check_conv(NULL, dw, g_pool2, &big, e * 17, 1, name));
 }
