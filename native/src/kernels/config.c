@@ -11,6 +11,7 @@
 
 #include "kernels/config.h"
 #include "kernels/conv/conv.h"
+#include "kernels/conv/s8_conv.h"
 #include "kernels/pool/pool.h"
 
 /* The type-generic kernels (every dtype but float32's fast path), one member per family;
@@ -49,10 +50,24 @@ static const pml_f16_config g_f16_scalar = {
     .narrow = pml_f32_to_f16__scalar,
 };
 
+static const pml_qs8_gemm_kernels g_qs8_mm_scalar = {
+    .isa = "scalar",
+    .gemm_mr = 4,
+    .gemm = pml_s8_gemm_4x16__scalar,
+    .gemm_1 = pml_s8_gemm_4x16__scalar,
+    .widen = pml_s8_widen__scalar,
+    .dwconv = pml_s8_dwconv__scalar,
+};
+
+static const pml_qs8_config g_qs8_scalar = {
+    .mm = &g_qs8_mm_scalar,
+};
+
 static const pml_kernel_config g_scalar = {
     .name = "scalar",
     .f32 = {.mm = &g_f32_scalar, .ew = &pml_f32_ew__scalar},
     .f16 = &g_f16_scalar,
+    .qs8 = &g_qs8_scalar,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,
@@ -83,10 +98,24 @@ static const pml_f16_config g_f16_avx2 = {
     .narrow = pml_f32_to_f16__avx2,
 };
 
+static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
+    .isa = "avx2",
+    .gemm_mr = 6, /* 6x16 and 4x16 within 5% of each other; 6x16 ahead on most shapes (docs/benchmarks.md) */
+    .gemm = pml_s8_gemm_6x16__avx2,
+    .gemm_1 = pml_s8_gemm_1x16__avx2,
+    .widen = pml_s8_widen__avx2,
+    .dwconv = pml_s8_dwconv__avx2,
+};
+
+static const pml_qs8_config g_qs8_avx2 = {
+    .mm = &g_qs8_mm_avx2,
+};
+
 static const pml_kernel_config g_avx2 = {
     .name = "avx2",
     .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},
     .f16 = &g_f16_avx2,
+    .qs8 = &g_qs8_avx2,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,

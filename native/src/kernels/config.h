@@ -29,6 +29,7 @@
 #include "kernels/logic/logic_typed.h"        /* pml_logic_typed */
 #include "kernels/matmul/gemm.h"              /* pml_f32_kernels: gemm/conv/dwconv/pool/norm row/attention row */
 #include "kernels/matmul/matmul_typed.h"      /* pml_matmul_typed */
+#include "kernels/matmul/s8_gemm.h"           /* pml_qs8_gemm_kernels: int8 gemm/widen/dwconv */
 #include "kernels/norm/norm_typed.h"          /* pml_norm_typed */
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
 #include "kernels/quant/quant_typed.h"        /* pml_quant_typed */
@@ -80,9 +81,15 @@ typedef struct pml_f16_config {
     pml_f32_to_f16_fn narrow; /* f32 results -> f16, round to nearest even */
 } pml_f16_config;
 
-/* Sub-tables that later issues fill; NULL in every configuration today
- * (no op asks for them yet). */
-struct pml_qs8_config; /* signed int8 (quantized) kernels: gemm, dwconv, requantize */
+/* Signed int8 (quantized) kernels; uint8 tensors run on them with the sign bit flipped.
+ * Set in every configuration. */
+typedef struct pml_qs8_config {
+    /* ---- GEMM, convolution, depthwise conv (kernels/matmul/s8_gemm.h) ---- */
+    const pml_qs8_gemm_kernels *mm; /* exact int8 GEMM micro-kernel + its MR, A widening, depthwise conv */
+    /* ---- end of the GEMM block ---- */
+} pml_qs8_config;
+
+/* Sub-tables that later issues fill; NULL in every configuration today. */
 struct pml_qu8_config; /* unsigned int8 (quantized) kernels */
 
 typedef struct pml_kernel_config {
@@ -91,7 +98,7 @@ typedef struct pml_kernel_config {
     pml_x_config x;
     pml_typed_config typed;
     const pml_f16_config *f16;        /* float16 GEMM families (set in every configuration) */
-    const struct pml_qs8_config *qs8; /* NULL until int8 kernels exist */
+    const pml_qs8_config *qs8;        /* int8 quantized kernels (set in every configuration) */
     const struct pml_qu8_config *qu8; /* NULL until uint8 kernels exist */
 } pml_kernel_config;
 

@@ -95,6 +95,13 @@ PML_INLINE int32_t pml_multiply_by_quantized_multiplier(int32_t x, int32_t multi
     return pml_rounding_divide_by_pot(pml_srdhm(shifted, multiplier), right);
 }
 
+/* The scaled value + the output zero point, wrapping modulo 2^32 as TFLite's int32 addition does
+ * in practice and as the SIMD kernels' vpaddd does (a plain int + overflows, undefined in C,
+ * when a degenerate scale drives the scaled value to the ends of the int32 range). */
+PML_INLINE int32_t pml_add_zero_point(int32_t v, int32_t zero_point) {
+    return (int32_t)((uint32_t)v + (uint32_t)zero_point);
+}
+
 /* Round half to even in the default FP environment (nearbyintf), as MLAS's magic-number
  * rounding does; the value is clamped first so the conversion cannot overflow. */
 PML_INLINE int32_t pml_requant_float(int32_t acc, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
@@ -108,7 +115,29 @@ PML_INLINE int32_t pml_requant_float(int32_t acc, float scale, int32_t zp, int32
 PML_INLINE int32_t pml_requantize(const pml_requant *rq, size_t ch, int32_t acc) {
     size_t i = rq->per_channel ? ch : 0;
     if (rq->mode == PML_REQUANT_FLOAT) return pml_requant_float(acc, rq->scale[i], rq->zero_point, rq->qmin, rq->qmax);
-    int32_t v = pml_multiply_by_quantized_multiplier(acc, rq->multiplier[i], rq->shift[i]) + rq->zero_point;
+    int32_t v = pml_add_zero_point(pml_multiply_by_quantized_multiplier(acc, rq->multiplier[i], rq->shift[i]),
+                                   rq->zero_point);
+    return v < rq->qmin ? rq->qmin : (v > rq->qmax ? rq->qmax : v);
+}
+
+/* tflite::MultiplyByQuantizedMultiplier for int64 accumulators (the int16x8 conv and fully
+ * connected reference kernels, whose accumulators and biases are int64): the Q31 multiplier is
+ * reduced to Q15 (rounded; 0x7FFF at the top) and applied in one rounding step. TFLite asserts
+ * |x| < 2^47 and shift in [-31, 7]; within that, x * reduced fits int64. The int32 result is
+ * TFLite's truncating conversion of the shifted value. */
+PML_INLINE int32_t pml_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift) {
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - shift;
+    const int64_t v = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    return (int32_t)(v >> total_shift); /* arithmetic shift, as TFLite's int64_t >> */
+}
+
+/* The int64 accumulator of an int16x8 kernel to its output (PML_REQUANT_FIXED_POINT only:
+ * TFLite is the one format with int16 activations). */
+PML_INLINE int32_t pml_requantize_s64(const pml_requant *rq, size_t ch, int64_t acc) {
+    size_t i = rq->per_channel ? ch : 0;
+    int32_t v = pml_add_zero_point(pml_multiply_by_quantized_multiplier_s64(acc, rq->multiplier[i], rq->shift[i]),
+                                   rq->zero_point);
     return v < rq->qmin ? rq->qmin : (v > rq->qmax ? rq->qmax : v);
 }
 

@@ -1,0 +1,70 @@
+/*
+ * kernels/conv/qconv_pack.c — data movement of the int8 convolutions, ISA-independent: the
+ * weight packing (per group, as the int8 GEMM's B; depthwise taps in pairs for vpmaddwd)
+ * and the int16 im2col the GEMM driver calls one M block at a time.
+ */
+#include <string.h>
+
+#include "kernels/conv/s8_conv.h"
+
+void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int16_t pad,
+                       int16_t *dst, int64_t ld) {
+    const int64_t cg = g->cg, k = g->kh * g->kw * cg;
+    int64_t ow = m0 % g->ow, oh = m0 / g->ow % g->oh, n = m0 / g->ow / g->oh;
+    for (int64_t r = 0; r < mb; r++) {
+        int16_t *d = dst + r * ld;
+        const int8_t *ximg = x + n * g->h * g->w * g->cin + grp * cg;
+        for (int64_t kh = 0; kh < g->kh; kh++) {
+            const int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+            for (int64_t kw = 0; kw < g->kw; kw++, d += cg) {
+                const int64_t iw = ow * g->sw - g->pl + kw * g->dw;
+                if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) {
+                    for (int64_t c = 0; c < cg; c++) d[c] = pad;
+                } else {
+                    const int8_t *xp = ximg + (ih * g->w + iw) * g->cin;
+                    for (int64_t c = 0; c < cg; c++) d[c] = xp[c];
+                }
+            }
+        }
+        if (ld > k) dst[r * ld + k] = 0;
+        if (++ow == g->ow) {
+            ow = 0;
+            if (++oh == g->oh) oh = 0, n++;
+        }
+    }
+}
+
+size_t pml_qs8_conv_packed_bytes(const pml_conv_geom *g) {
+    return (size_t)g->group * pml_qs8_gemm_packed_bytes(g->kh * g->kw * g->cg, g->coutg);
+}
+
+void pml_qs8_conv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out) {
+    const int64_t k = g->kh * g->kw * g->cg;
+    const size_t per_group = pml_qs8_gemm_packed_bytes(k, g->coutg);
+    /* OHWI: column co of group grp is k contiguous weights */
+    for (int64_t grp = 0; grp < g->group; grp++)
+        pml_qs8_gemm_pack(k, g->coutg, w + grp * g->coutg * k, 1, k, q, grp * g->coutg, (uint8_t *)out + grp * per_group);
+}
+
+size_t pml_qs8_dwconv_packed_bytes(const pml_conv_geom *g) {
+    return (pml_qs8_cols_bytes(pml_qs8_n_pad(g->cout)) + pml_qs8_dwconv_data_bytes(g) + 63) / 64 * 64;
+}
+
+void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out) {
+    const int64_t taps = g->kh * g->kw, tp = pml_qs8_kp(taps), C = g->cout, c_pad = pml_qs8_n_pad(C);
+    const size_t data = pml_qs8_dwconv_data_bytes(g);
+    pml_qs8_pack_cols(q, 0, taps, tp, C, out, data);
+    pml_qs8_cols cols = pml_qs8_cols_at(out, data, c_pad);
+    int16_t *dst = (int16_t *)((uint8_t *)out + sizeof(pml_qs8_packed_header));
+    for (int64_t c = 0; c < c_pad; c++) {
+        const int32_t zw = q->w_zero_point && c < C ? q->w_zero_point[q->w_zp_per_channel ? c : 0] : 0;
+        const int64_t b = c / 16, j = c % 16;
+        uint32_t sum = 0;
+        for (int64_t t = 0; t < tp; t++) {
+            const int32_t v = c < C && t < taps ? (int32_t)w[c * taps + t] - zw : 0;
+            dst[(b * (tp / 2) + t / 2) * 32 + (j / 8) * 16 + (j % 8) * 2 + t % 2] = (int16_t)v;
+            sum += (uint32_t)v;
+        }
+        if (c < C) pml_qs8_fold_a_zero_point(&cols, c, q->a_zero_point, sum);
+    }
+}

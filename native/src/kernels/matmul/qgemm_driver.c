@@ -1,0 +1,205 @@
+/*
+ * kernels/matmul/qgemm_driver.c — the ISA-independent half of the int8 GEMM engine: weight
+ * packing (int16 k-pairs, the zero-point-corrected bias and the per-column requantization
+ * parameters) and the blocked/threaded driver that calls a micro-kernel from the session's
+ * qs8 table. The packed layout and the blocking are described in s8_gemm.h.
+ */
+#include <string.h>
+
+#include "kernels/matmul/s8_gemm.h"
+
+/* ---- packing ------------------------------------------------------------------------------ */
+
+pml_qs8_cols pml_qs8_cols_at(void *packed, size_t data_bytes, int64_t n_pad) {
+    int32_t *base = (int32_t *)((uint8_t *)packed + sizeof(pml_qs8_packed_header) + data_bytes);
+    pml_qs8_cols c;
+    c.bias = base;
+    c.multiplier = base + n_pad;
+    c.lshift = base + 2 * n_pad;
+    c.rshift = base + 3 * n_pad;
+    c.rmask = base + 4 * n_pad;
+    c.rhalf = base + 5 * n_pad;
+    c.scale = (float *)(base + 6 * n_pad);
+    return c;
+}
+
+void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t kp, int64_t n, void *packed,
+                       size_t data_bytes) {
+    const int64_t n_pad = pml_qs8_n_pad(n);
+    pml_qs8_packed_header *h = (pml_qs8_packed_header *)packed;
+    memset(h, 0, sizeof *h);
+    h->k = (int32_t)k, h->n = (int32_t)n, h->kp = (int32_t)kp, h->n_pad = (int32_t)n_pad;
+    h->a_zero_point = q->a_zero_point;
+    h->mode = q->rq.mode, h->zero_point = q->rq.zero_point, h->qmin = q->rq.qmin, h->qmax = q->rq.qmax;
+    h->out_u8 = q->out_dtype == PML_UINT8;
+    pml_qs8_cols c = pml_qs8_cols_at(packed, data_bytes, n_pad);
+    for (int64_t j = 0; j < n_pad; j++) {
+        c.bias[j] = c.multiplier[j] = c.lshift[j] = c.rshift[j] = c.rmask[j] = c.rhalf[j] = 0;
+        c.scale[j] = 0.0f;
+        if (j >= n) continue; /* padding columns: computed, never stored */
+        const int64_t ch = ch0 + j, ri = q->rq.per_channel ? ch : 0;
+        c.bias[j] = q->bias ? q->bias[ch] : 0;
+        if (q->rq.mode == PML_REQUANT_FLOAT) {
+            c.scale[j] = q->rq.scale[ri];
+        } else {
+            const int32_t shift = q->rq.shift[ri];
+            c.multiplier[j] = q->rq.multiplier[ri];
+            c.lshift[j] = shift > 0 ? shift : 0;
+            c.rshift[j] = shift > 0 ? 0 : -shift;
+            c.rmask[j] = (int32_t)(((int64_t)1 << c.rshift[j]) - 1);
+            c.rhalf[j] = c.rmask[j] >> 1;
+        }
+    }
+}
+
+void pml_qs8_gemm_pack(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
+                       const pml_qs8_quant *q, int64_t ch0, void *out) {
+    const int64_t kp = pml_qs8_kp(k), n_pad = pml_qs8_n_pad(n);
+    const size_t data = (size_t)(kp * n_pad * 2);
+    pml_qs8_pack_cols(q, ch0, k, kp, n, out, data);
+    pml_qs8_cols c = pml_qs8_cols_at(out, data, n_pad);
+    int16_t *panels = (int16_t *)((uint8_t *)out + sizeof(pml_qs8_packed_header));
+    for (int64_t col = 0; col < n_pad; col++) {
+        const int64_t j = col % PML_QS8_NR;
+        const int32_t zw = q->w_zero_point && col < n ? q->w_zero_point[q->w_zp_per_channel ? ch0 + col : 0] : 0;
+        /* column j of its panel sits in half j / 8 of each 64-byte k-pair, at slot j % 8 */
+        int16_t *d = panels + (col / PML_QS8_NR) * kp * PML_QS8_NR + (j / 8) * 16 + (j % 8) * 2;
+        uint32_t sum = 0;
+        for (int64_t kk = 0; kk < kp; kk++) {
+            const int32_t v = col < n && kk < k ? (int32_t)w[kk * stride_k + col * stride_n] - zw : 0;
+            d[(kk / 2) * 2 * PML_QS8_NR + kk % 2] = (int16_t)v;
+            sum += (uint32_t)v;
+        }
+        pml_qs8_fold_a_zero_point(&c, col, q->a_zero_point, sum);
+    }
+}
+
+pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p) {
+    const pml_qs8_packed_header *h = pml_qs8_header(packed);
+    pml_qs8_cols c = pml_qs8_cols_at((void *)(uintptr_t)packed, data_bytes, h->n_pad);
+    const int64_t j0 = p * PML_QS8_NR;
+    pml_qs8_epilogue ep;
+    ep.bias = c.bias + j0, ep.multiplier = c.multiplier + j0, ep.lshift = c.lshift + j0, ep.rshift = c.rshift + j0;
+    ep.rmask = c.rmask + j0, ep.rhalf = c.rhalf + j0;
+    ep.scale = c.scale + j0;
+    ep.mode = h->mode, ep.zero_point = h->zero_point, ep.qmin = h->qmin, ep.qmax = h->qmax, ep.out_u8 = h->out_u8;
+    return ep;
+}
+
+/* ---- driver ------------------------------------------------------------------------------- */
+
+/* Rows of A per M block: the block (mb x kp int16) stays in L2 while every panel of the
+ * task passes over it (a panel, kp x 16 int16, stays in L1 for K <= 1024). */
+#define QS8_A_BLOCK_BYTES (128 * 1024)
+
+typedef struct qs8_plan {
+    int64_t kp, n_pad, n_panels;
+    int64_t mb, m_blocks;  /* rows per M block (multiple of MR) */
+    int64_t ppt, n_blocks; /* panels per N block */
+    size_t data_bytes;     /* panels of one packed B */
+    size_t scratch_bytes;  /* per thread */
+} qs8_plan;
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, int threads, qs8_plan *pl) {
+    const int64_t mr = (int64_t)kern->gemm_mr;
+    pl->kp = pml_qs8_kp(p->k);
+    pl->n_pad = pml_qs8_n_pad(p->n);
+    pl->n_panels = pl->n_pad / PML_QS8_NR;
+    pl->data_bytes = (size_t)(pl->kp * pl->n_pad * 2);
+    int64_t mb = QS8_A_BLOCK_BYTES / ((pl->kp > 0 ? pl->kp : 2) * 2) / mr * mr;
+    if (mb < 4 * mr) mb = 4 * mr;
+    /* scratch is sized for the largest block any thread count would use */
+    pl->scratch_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
+    if (mb > p->m) mb = p->m > 0 ? p->m : 1;
+    pl->mb = mb;
+    pl->m_blocks = ceil_div(p->m, mb);
+    pl->ppt = pl->n_panels;
+    pl->n_blocks = 1;
+    if (threads > 1) {
+        /* enough tasks for dynamic load balancing: first smaller M blocks (down to 4
+         * tiles), then split N */
+        const int64_t target = 4 * (int64_t)threads;
+        if (p->batch * pl->m_blocks < target) {
+            int64_t mb2 = ceil_div(ceil_div(p->m, ceil_div(target, p->batch)), mr) * mr;
+            if (mb2 < 4 * mr) mb2 = 4 * mr;
+            if (mb2 < pl->mb) {
+                pl->mb = mb2;
+                pl->m_blocks = ceil_div(p->m, mb2);
+            }
+        }
+        if (p->batch * pl->m_blocks < target) {
+            int64_t nb = ceil_div(target, p->batch * pl->m_blocks);
+            if (nb > pl->n_panels) nb = pl->n_panels;
+            pl->ppt = ceil_div(pl->n_panels, nb);
+            pl->n_blocks = ceil_div(pl->n_panels, pl->ppt);
+        }
+    }
+}
+
+size_t pml_qs8_gemm_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p) {
+    qs8_plan pl;
+    qs8_plan_make(kern, p, 1, &pl);
+    return pl.scratch_bytes;
+}
+
+typedef struct qs8_job {
+    const pml_qs8_gemm_kernels *kern;
+    const pml_qs8_gemm_problem *p;
+    qs8_plan pl;
+    uint8_t *scratch;
+} qs8_job;
+
+static void qs8_task(void *arg, int64_t task, int thread) {
+    const qs8_job *job = (const qs8_job *)arg;
+    const pml_qs8_gemm_problem *p = job->p;
+    const qs8_plan *pl = &job->pl;
+    const int64_t mr_max = (int64_t)job->kern->gemm_mr, kp = pl->kp;
+    const int64_t per_batch = pl->m_blocks * pl->n_blocks;
+    const int64_t batch = task / per_batch;
+    const int64_t mblk = task % per_batch / pl->n_blocks, nblk = task % pl->n_blocks;
+    const int64_t m0 = mblk * pl->mb, mb = p->m - m0 < pl->mb ? p->m - m0 : pl->mb;
+    const int64_t p0 = nblk * pl->ppt, p1 = p0 + pl->ppt < pl->n_panels ? p0 + pl->ppt : pl->n_panels;
+
+    const int8_t *a = p->a;
+    const void *packed = p->packed;
+    uint8_t *c = (uint8_t *)p->c;
+    if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, batch, &a, &packed, &c);
+    static const int16_t no_rows[2] = {0, 0}; /* K == 0: the kernels read nothing, but get a valid pointer */
+    int16_t *abuf = kp > 0 ? (int16_t *)(job->scratch + (size_t)thread * pl->scratch_bytes) : NULL;
+    if (kp > 0) {
+        if (p->pack_a) {
+            p->pack_a(p->cb_ctx, batch, m0, mb, abuf, kp);
+        } else {
+            for (int64_t r = 0; r < mb; r++) {
+                job->kern->widen((size_t)p->k, a + (m0 + r) * p->lda, abuf + r * kp);
+                if (kp > p->k) abuf[r * kp + p->k] = 0;
+            }
+        }
+    }
+    const int16_t *panels = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));
+    for (int64_t pn = p0; pn < p1; pn++) {
+        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pl->data_bytes, pn);
+        const int16_t *w = panels + pn * kp * PML_QS8_NR;
+        const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
+        uint8_t *cp = c + m0 * p->ldc + pn * PML_QS8_NR;
+        for (int64_t i = 0; i < mb; i += mr_max) {
+            const size_t mr = (size_t)(mb - i < mr_max ? mb - i : mr_max);
+            const pml_qs8_gemm_ukernel uk = mr == 1 ? job->kern->gemm_1 : job->kern->gemm;
+            uk(mr, nr, (size_t)kp, abuf ? abuf + i * kp : no_rows, (size_t)kp, w, &ep, cp + i * p->ldc,
+                            (size_t)p->ldc);
+        }
+    }
+}
+
+void pml_qs8_gemm_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, pml_threadpool *pool,
+                      void *scratch) {
+    if (p->m <= 0 || p->n <= 0 || p->batch <= 0) return;
+    qs8_job job;
+    job.kern = kern;
+    job.p = p;
+    job.scratch = (uint8_t *)scratch;
+    qs8_plan_make(kern, p, pool ? pml_threadpool_size(pool) : 1, &job.pl);
+    pml_parallel_for(pool, p->batch * job.pl.m_blocks * job.pl.n_blocks, qs8_task, &job);
+}

@@ -1,0 +1,225 @@
+/*
+ * kernels/matmul/s8_gemm.h — the exact int8 GEMM engine (qs8: signed 8-bit activations and
+ * weights, int32 accumulation, requantization fused into the store), shared by the
+ * quantized FullyConnected/MatMul/Gemm and Conv ops, and the qs8 kernel table.
+ *
+ *   y[i,j] = requant_j( bias[j] + sum_k (a[i,k] - za) * (w[k,j] - zw[j]) )
+ *
+ * uint8 tensors reach these kernels as int8 (the op flips the sign bit and subtracts 128
+ * from the zero point; exact). Outputs may be int8 or uint8 (the requant's zero point and
+ * clamp are in the output's own dtype).
+ *
+ * Exact on AVX2 without VNNI: weights are packed once as int16 w' = w - zw (in [-255, 255])
+ * and activations are sign-extended to int16 per M block, so products go through vpmaddwd
+ * (two int16 products summed into int32; |a * w'| <= 128 * 255, nothing can saturate).
+ * vpmaddubsw, whose int16 pair sums saturate, is never used. The activation zero point
+ * leaves the inner loop: sum_k (a - za) w' = sum_k a w' - za * colsum(w'), and
+ * bias - za * colsum(w') is packed as the column's starting value. Every sum wraps modulo
+ * 2^32, as the references' do, so results equal the references bit for bit.
+ *
+ * Packed weights (pml_qs8_gemm_pack; 64-byte aligned), for K rows and N columns,
+ * kp = K rounded up to even, n_pad = N rounded up to 16:
+ *   pml_qs8_packed_header (64 bytes)
+ *   panel p (columns 16p..16p+15): kp/2 k-pairs of 64 bytes each, k-pair q holding
+ *       (w'[2q][j], w'[2q+1][j]) int16 for columns j = 0..7 (one ymm), then 8..15;
+ *       zero beyond N and in the K padding row
+ *   the column parameters, n_pad entries each (pml_qs8_cols): int32 bias', Q31 multiplier,
+ *       left shift, right shift, 2^right - 1, (2^right - 1) / 2 (fixed point), float scale
+ *       (float mode)
+ * The depthwise conv packs its taps differently (kernels/conv/s8_conv.h) but shares the
+ * header and the column parameters.
+ *
+ * The driver (qgemm_driver.c) splits the work into tasks (batch x M blocks x N blocks) on
+ * the thread pool; a task widens its M block of A to int16 (or im2cols it, through
+ * pack_a) into per-thread scratch, then for each 16-column panel runs the micro-kernel over
+ * the block's MR-row tiles with the full K: the panel stays in L1 (K <= 1024) while the
+ * block streams from L2, and accumulators never leave registers.
+ */
+#ifndef PML_KERNELS_S8_GEMM_H
+#define PML_KERNELS_S8_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/parallel.h"
+#include "kernels/quant/requant.h"
+
+#define PML_QS8_NR 16
+
+/* The quantization of one int8 GEMM or conv: what the references and the packing read.
+ * Per-channel arrays (w_zero_point when w_zp_per_channel, bias, rq's arrays when
+ * rq.per_channel) are indexed by output channel. */
+typedef struct pml_qs8_quant {
+    int32_t a_zero_point;        /* activations (int8 domain) */
+    const int32_t *w_zero_point; /* weights (int8 domain); NULL: 0 */
+    int32_t w_zp_per_channel;
+    const int32_t *bias;         /* int32, scale a_scale * w_scale, zero point 0; NULL: none */
+    pml_requant rq;              /* to the output; rq.multiplier in [0, 2^31), shift in [-31, 30] */
+    int32_t out_dtype;           /* PML_INT8 or PML_UINT8 (references: also PML_INT16) */
+} pml_qs8_quant;
+
+typedef struct pml_qs8_packed_header {
+    int32_t k, n, kp, n_pad;    /* GEMM: K, N; depthwise: taps, channels (kp: taps rounded to even) */
+    int32_t a_zero_point;
+    int32_t mode, zero_point, qmin, qmax, out_u8;
+    int32_t reserved[6];
+} pml_qs8_packed_header;
+
+/* Pointers into a packed buffer's column parameters (every array n_pad long). */
+typedef struct pml_qs8_cols {
+    int32_t *bias, *multiplier, *lshift, *rshift;
+    int32_t *rmask, *rhalf; /* 2^rshift - 1 and its half: RoundingDivideByPOT's constants */
+    float *scale;
+} pml_qs8_cols;
+
+/* The epilogue of one 16-column tile: its column parameters and the output's scalars. */
+typedef struct pml_qs8_epilogue {
+    const int32_t *bias, *multiplier, *lshift, *rshift; /* this tile's 16 columns, 32-byte aligned */
+    const int32_t *rmask, *rhalf;
+    const float *scale;
+    int32_t mode, zero_point, qmin, qmax;
+    int32_t out_u8; /* 1: store uint8 bytes, 0: int8 */
+} pml_qs8_epilogue;
+
+/*
+ * Micro-kernel: C[mr x nr] = requant(bias' + A[mr x kp] @ W[kp x 16]).
+ *   a  : mr rows of kp int16 (sign-extended activations), row r at a + r*lda, lda even,
+ *        each row 4-byte aligned
+ *   w  : one packed panel (kp/2 k-pairs of 64 bytes, 64-byte aligned)
+ *   ep : the panel's epilogue
+ *   c  : row r at c + r*ldc bytes; only the mr x nr corner is written
+ * 1 <= mr <= the kernel's MR, 1 <= nr <= 16, kp even (may be 0).
+ */
+typedef void (*pml_qs8_gemm_ukernel)(size_t mr, size_t nr, size_t kp, const int16_t *a, size_t lda, const int16_t *w,
+                                     const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
+
+/* y[i] = x[i] sign-extended, i < n (A's widening to int16). */
+typedef void (*pml_s8_widen_fn)(size_t n, const int8_t *x, int16_t *y);
+
+struct pml_conv_geom;
+/* Depthwise int8 conv (group == Cin == Cout, channel multiplier 1, NHWC) over output rows
+ * [row0, row1) of the flattened [N*OH] space, weights packed by pml_qs8_dwconv_pack
+ * (kernels/conv/s8_conv.h); padded taps read the input zero point. */
+typedef void (*pml_qs8_dwconv_fn)(const struct pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                  int64_t row0, int64_t row1);
+
+/* The int8 GEMM/conv kernels of one configuration (kernels/config.c). */
+typedef struct pml_qs8_gemm_kernels {
+    const char *isa;
+    size_t gemm_mr;              /* rows of gemm's tile */
+    pml_qs8_gemm_ukernel gemm;   /* gemm_mr x 16 */
+    pml_qs8_gemm_ukernel gemm_1; /* 1 x 16, for single-row tiles (batch-1 fully connected) */
+    pml_s8_widen_fn widen;       /* int8 -> int16 (A blocks) */
+    pml_qs8_dwconv_fn dwconv;    /* depthwise conv, any kernel size/stride/dilation */
+} pml_qs8_gemm_kernels;
+
+/* ---- packing ------------------------------------------------------------------------- */
+
+static inline int64_t pml_qs8_kp(int64_t k) { return (k + 1) / 2 * 2; }
+static inline int64_t pml_qs8_n_pad(int64_t n) { return (n + PML_QS8_NR - 1) / PML_QS8_NR * PML_QS8_NR; }
+/* Bytes of the header + column parameters for n_pad columns. */
+static inline size_t pml_qs8_cols_bytes(int64_t n_pad) {
+    return sizeof(pml_qs8_packed_header) + (size_t)n_pad * 7 * sizeof(int32_t);
+}
+/* Bytes of one packed GEMM weight (multiple of 64). */
+static inline size_t pml_qs8_gemm_packed_bytes(int64_t k, int64_t n) {
+    const size_t b = pml_qs8_cols_bytes(pml_qs8_n_pad(n)) + (size_t)pml_qs8_kp(k) * (size_t)pml_qs8_n_pad(n) * 2;
+    return (b + 63) / 64 * 64;
+}
+static inline const pml_qs8_packed_header *pml_qs8_header(const void *packed) {
+    return (const pml_qs8_packed_header *)packed;
+}
+
+/* The column parameters of a packed buffer whose data part is data_bytes long. */
+pml_qs8_cols pml_qs8_cols_at(void *packed, size_t data_bytes, int64_t n_pad);
+
+/* Writes the header and the column parameters of columns [0, n) (channels ch0 + j of q's
+ * per-channel arrays), with bias' = bias until pml_qs8_fold_a_zero_point. */
+void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t kp, int64_t n, void *packed,
+                       size_t data_bytes);
+/* bias'[j] -= za * colsum (colsum = sum_k w'[k][j]), wrapping like the int32 accumulator it starts. */
+static inline void pml_qs8_fold_a_zero_point(pml_qs8_cols *c, int64_t j, int32_t za, uint32_t colsum) {
+    c->bias[j] = (int32_t)((uint32_t)c->bias[j] - (uint32_t)za * colsum);
+}
+
+/* Pack W[k][n] = w[k*stride_k + n*stride_n] (int8) with the quantization q of output
+ * channels ch0 + n into out (pml_qs8_gemm_packed_bytes(k, n) bytes, 64-byte aligned). */
+void pml_qs8_gemm_pack(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
+                       const pml_qs8_quant *q, int64_t ch0, void *out);
+
+/* The epilogue of panel p of a packed buffer. */
+pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p);
+/* ep0 (panel 0's epilogue) moved to the columns from j0 on (inline: kernels call it per tile). */
+static inline pml_qs8_epilogue pml_qs8_epilogue_at(const pml_qs8_epilogue *ep0, int64_t j0) {
+    pml_qs8_epilogue ep = *ep0;
+    ep.bias += j0, ep.multiplier += j0, ep.lshift += j0, ep.rshift += j0, ep.rmask += j0, ep.rhalf += j0;
+    ep.scale += j0;
+    return ep;
+}
+
+/* ---- the driver ---------------------------------------------------------------------- */
+
+/* Rows [m0, m0+mb) of batch item `batch`'s A as int16 into dst (row r at dst + r*ld), all
+ * kp columns (the K padding column, if any, may hold anything: its weights are zero). */
+typedef void (*pml_qs8_pack_a_fn)(const void *ctx, int64_t batch, int64_t m0, int64_t mb, int16_t *dst, int64_t ld);
+/* Pointers of batch item `batch`: A (ignored when pack_a is set), packed B, C. */
+typedef void (*pml_qs8_batch_fn)(const void *ctx, int64_t batch, const int8_t **a, const void **packed,
+                                 uint8_t **c);
+
+typedef struct pml_qs8_gemm_problem {
+    int64_t m, n, k;
+    int64_t batch;              /* independent GEMMs of this shape (groups); >= 1 */
+    const int8_t *a;            /* batch 0 (or all batches when batch_ptrs is NULL) */
+    int64_t lda;                /* elements */
+    const void *packed;         /* pml_qs8_gemm_pack'ed B */
+    void *c;                    /* int8 or uint8, as packed */
+    int64_t ldc;                /* elements */
+    pml_qs8_batch_fn batch_ptrs; /* NULL: every batch uses a, packed, c */
+    pml_qs8_pack_a_fn pack_a;    /* NULL: A rows widened in place */
+    const void *cb_ctx;
+} pml_qs8_gemm_problem;
+
+/* Bytes of scratch one thread needs (an M block of int16 A). */
+size_t pml_qs8_gemm_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p);
+/* Runs the problem on the pool. scratch: pml_threadpool_size(pool) regions of
+ * pml_qs8_gemm_scratch_bytes each, 64-byte aligned. */
+void pml_qs8_gemm_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, pml_threadpool *pool,
+                      void *scratch);
+
+/* ---- references (kernels/matmul/s8_gemm_ref.c) ------------------------------------------ */
+
+/* Naive fully connected / GEMM: y[i*ldy + j] = requant_j(bias[j] + sum_k (a[i,k] - za) *
+ * (w[k*stride_k + j*stride_n] - zw[j])), int32 arithmetic wrapping modulo 2^32; y of
+ * q->out_dtype (int8, uint8 or int16). The oracle of the packed GEMM. */
+void pml_qs8_gemm_ref(int64_t m, int64_t n, int64_t k, const int8_t *a, int64_t lda, const int8_t *w,
+                      int64_t stride_k, int64_t stride_n, const pml_qs8_quant *q, void *y, int64_t ldy);
+/* TFLite's int16x8 fully connected: int16 activations (zero point 0), int8 weights (zero
+ * point 0), int64 accumulator and bias (bias may be NULL), the int64 requantization
+ * (pml_requantize_s64), int16 output. */
+void pml_qs16_gemm_ref(int64_t m, int64_t n, int64_t k, const int16_t *a, int64_t lda, const int8_t *w,
+                       int64_t stride_k, int64_t stride_n, const int64_t *bias, const pml_requant *rq, int16_t *y,
+                       int64_t ldy);
+
+/* One requantized value of column j of a tile, in scalar code (the scalar micro-kernels'
+ * epilogue; the same arithmetic as pml_requantize). */
+PML_INLINE int32_t pml_qs8_requant_scalar(const pml_qs8_epilogue *ep, size_t j, int32_t acc) {
+    if (ep->mode == PML_REQUANT_FLOAT) return pml_requant_float(acc, ep->scale[j], ep->zero_point, ep->qmin, ep->qmax);
+    int32_t v = pml_multiply_by_quantized_multiplier(acc, ep->multiplier[j], ep->lshift[j] - ep->rshift[j]);
+    v = pml_add_zero_point(v, ep->zero_point);
+    return v < ep->qmin ? ep->qmin : (v > ep->qmax ? ep->qmax : v);
+}
+
+/* Stores one value of q->out_dtype (int8, uint8 or int16) at index i of y. */
+PML_INLINE void pml_qs8_store(int32_t dtype, void *y, int64_t i, int32_t v) {
+    if (dtype == PML_INT16) ((int16_t *)y)[i] = (int16_t)v;
+    else ((uint8_t *)y)[i] = (uint8_t)v; /* int8 or uint8: the low byte */
+}
+
+/* The micro-kernels and the widening, declared from their variant list. */
+#define PML_S8_GEMM(tile, isa, mr, nr)                                                                                 \
+    void pml_s8_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kp, const int16_t *a, size_t lda, const int16_t *w, \
+                                     const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
+#define PML_S8_WIDEN(isa, tile) void pml_s8_widen__##isa(size_t n, const int8_t *x, int16_t *y);
+#include "kernels/matmul/s8_gemm_variants.h"
+
+#endif /* PML_KERNELS_S8_GEMM_H */

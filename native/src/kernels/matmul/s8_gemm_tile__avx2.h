@@ -1,0 +1,57 @@
+/*
+ * kernels/matmul/s8_gemm_tile__avx2.h — the pieces of the AVX2 int8 GEMM micro-kernels
+ * (s8_gemm_<MR>x16__avx2.c spell out their MR rows with them): MR rows x 16 columns of int32
+ * accumulators in 2*MR ymm registers, started from the packed bias'.
+ *
+ * Per k-pair: two aligned loads of the panel (16 columns x 2 k as int16), one 32-bit
+ * broadcast per row of the row's (a[2q], a[2q+1]) int16 pair, and per row and 8 columns
+ * one vpmaddwd (16 exact multiply-adds into 8 int32) plus one vpaddd. Zen 3 issues two
+ * vpmaddwd per cycle: 32 MACs/cycle is the ceiling of this exact scheme, twice fp32 FMA.
+ * Rows past mr read row mr-1 (valid memory) and are not stored. The rows are named
+ * variables, not an array: GCC keeps an array of accumulators partly on the stack.
+ */
+#ifndef PML_KERNELS_S8_GEMM_TILE_AVX2_H
+#define PML_KERNELS_S8_GEMM_TILE_AVX2_H
+
+#include <string.h>
+
+#include "kernels/matmul/s8_requant__avx2.h"
+
+PML_INLINE __m256i pml_qs8_bcast_pair(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm256_set1_epi32(v);
+}
+
+/* bias0/bias1 are the tile's starting accumulators */
+#define PML_QS8_TILE_BEGIN                                                        \
+    const __m256i bias0 = _mm256_load_si256((const __m256i *)ep->bias);           \
+    const __m256i bias1 = _mm256_load_si256((const __m256i *)(ep->bias + 8))
+
+#define PML_QS8_ROW_INIT(r)                                                       \
+    const int16_t *a##r = a + ((r) < mr ? (r) : mr - 1) * lda;                    \
+    __m256i c##r##0 = bias0, c##r##1 = bias1
+
+/* w0, w1: the k-pair's two panel vectors; q: its first k */
+#define PML_QS8_ROW_STEP(r)                                                       \
+    {                                                                             \
+        const __m256i av = pml_qs8_bcast_pair(a##r + q);                          \
+        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, w0));           \
+        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, w1));           \
+    }
+
+#define PML_QS8_LOAD_W                                                            \
+    const __m256i w0 = _mm256_load_si256((const __m256i *)w);                     \
+    const __m256i w1 = _mm256_load_si256((const __m256i *)(w + 16));              \
+    w += 32
+
+#define PML_QS8_EPILOGUE_BEGIN                                                    \
+    const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                  \
+    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8)
+
+#define PML_QS8_ROW_STORE(r)                                                                                 \
+    if ((r) < mr)                                                                                            \
+        pml_qs8_store16(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep->out_u8, \
+                        c + (r) * ldc, nr)
+
+#endif /* PML_KERNELS_S8_GEMM_TILE_AVX2_H */

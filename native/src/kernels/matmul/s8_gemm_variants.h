@@ -1,0 +1,28 @@
+/*
+ * kernels/matmul/s8_gemm_variants.h — every int8 GEMM micro-kernel variant, one line each.
+ * Include it after defining the entry macros you need (unset ones are ignored); it #undefs
+ * them afterwards:
+ *   PML_S8_GEMM(tile, isa, mr, nr): pml_s8_gemm_<tile>__<isa>, an mr x nr register tile
+ *       (pml_qs8_gemm_ukernel)
+ *   PML_S8_WIDEN(isa, tile): pml_s8_widen__<isa>, int8 -> int16 (pml_s8_widen_fn)
+ * s8_gemm.h generates the declarations from it and native/tests/test_qgemm.c runs every
+ * variant the CPU supports against the naive reference (exact equality).
+ */
+#include "kernels/isa.h"
+
+#ifndef PML_S8_GEMM
+#define PML_S8_GEMM(tile, isa, mr, nr)
+#endif
+#ifndef PML_S8_WIDEN
+#define PML_S8_WIDEN(isa, tile)
+#endif
+
+PML_S8_GEMM(4x16, scalar, 4, 16)
+PML_ISA_avx2(PML_S8_GEMM(4x16, avx2, 4, 16))
+PML_ISA_avx2(PML_S8_GEMM(6x16, avx2, 6, 16))
+PML_ISA_avx2(PML_S8_GEMM(1x16, avx2, 1, 16))
+PML_S8_WIDEN(scalar, 1)
+PML_ISA_avx2(PML_S8_WIDEN(avx2, 32))
+
+#undef PML_S8_GEMM
+#undef PML_S8_WIDEN

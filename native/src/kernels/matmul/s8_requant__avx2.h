@@ -1,0 +1,97 @@
+/*
+ * kernels/matmul/s8_requant__avx2.h — the int8 kernels' requantizing store in AVX2 (the
+ * GEMM tiles and the depthwise conv include it): eight int32 accumulators of eight columns
+ * to their outputs, bit for bit what pml_requantize computes in scalar code.
+ *
+ * Fixed point (TFLite double rounding): x << left (wrapping, vpsllvd); then
+ * SaturatingRoundingDoublingHighMul as floor((x * m + 2^30) / 2^31) on 64-bit lanes
+ * (vpmuldq on even and odd lanes): gemmlowp's nudge-and-truncate equals this floor for
+ * every pair but INT32_MIN * INT32_MIN, which cannot occur (multipliers are < 2^31); the
+ * quotient's low 32 bits are bits 31..62 of the sum, so a logical shift serves. Then
+ * RoundingDivideByPOT with per-lane shifts (vpsravd), the zero point and the clamp.
+ * Float (ONNX): (float)acc * scale, clamped to [qmin - zp, qmax - zp], converted with
+ * vcvtps2dq in the default rounding mode (half to even, as nearbyintf), + zp.
+ */
+#ifndef PML_KERNELS_S8_REQUANT_AVX2_H
+#define PML_KERNELS_S8_REQUANT_AVX2_H
+
+#include <immintrin.h>
+
+#include "kernels/matmul/s8_gemm.h"
+
+/* One 8-column group's parameters, loaded once per tile. */
+typedef struct pml_qs8_rq8 {
+    __m256i mult, mult_odd, lsh, rsh, mask, thr;
+    __m256 scale;
+} pml_qs8_rq8;
+
+/* The tile's scalars as vectors. */
+typedef struct pml_qs8_rqc {
+    int float_mode;
+    __m256i zp, qmin, qmax;
+    __m256 lo, hi;
+} pml_qs8_rqc;
+
+static inline pml_qs8_rqc pml_qs8_rqc_load(const pml_qs8_epilogue *ep) {
+    pml_qs8_rqc c;
+    c.float_mode = ep->mode == PML_REQUANT_FLOAT;
+    c.zp = _mm256_set1_epi32(ep->zero_point);
+    c.qmin = _mm256_set1_epi32(ep->qmin);
+    c.qmax = _mm256_set1_epi32(ep->qmax);
+    c.lo = _mm256_set1_ps((float)(ep->qmin - ep->zero_point));
+    c.hi = _mm256_set1_ps((float)(ep->qmax - ep->zero_point));
+    return c;
+}
+
+/* Columns j0..j0+7 of the epilogue (32-byte aligned arrays). */
+static inline pml_qs8_rq8 pml_qs8_rq8_load(const pml_qs8_epilogue *ep, size_t j0) {
+    pml_qs8_rq8 p;
+    p.mult = _mm256_load_si256((const __m256i *)(ep->multiplier + j0));
+    p.mult_odd = _mm256_srli_epi64(p.mult, 32);
+    p.lsh = _mm256_load_si256((const __m256i *)(ep->lshift + j0));
+    p.rsh = _mm256_load_si256((const __m256i *)(ep->rshift + j0));
+    p.mask = _mm256_load_si256((const __m256i *)(ep->rmask + j0));
+    p.thr = _mm256_load_si256((const __m256i *)(ep->rhalf + j0));
+    p.scale = _mm256_load_ps(ep->scale + j0);
+    return p;
+}
+
+static inline __m256i pml_qs8_requant8(__m256i acc, const pml_qs8_rq8 *p, const pml_qs8_rqc *c) {
+    __m256i v;
+    if (c->float_mode) {
+        __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), p->scale);
+        f = _mm256_min_ps(_mm256_max_ps(f, c->lo), c->hi);
+        return _mm256_add_epi32(_mm256_cvtps_epi32(f), c->zp); /* clamped before: in range */
+    } else {
+        const __m256i x = _mm256_sllv_epi32(acc, p->lsh);
+        const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+        __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, p->mult), round);
+        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), p->mult_odd), round);
+        even = _mm256_srli_epi64(even, 31); /* quotient in the low dword */
+        odd = _mm256_slli_epi64(odd, 1);    /* quotient in the high dword */
+        const __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
+        /* rounding divide by 2^rsh: ties away from zero */
+        const __m256i rem = _mm256_and_si256(h, p->mask);
+        const __m256i thr = _mm256_sub_epi32(p->thr, _mm256_cmpgt_epi32(_mm256_setzero_si256(), h)); /* +1 if h < 0 */
+        v = _mm256_sub_epi32(_mm256_srav_epi32(h, p->rsh), _mm256_cmpgt_epi32(rem, thr));
+    }
+    v = _mm256_add_epi32(v, c->zp);
+    return _mm256_min_epi32(_mm256_max_epi32(v, c->qmin), c->qmax);
+}
+
+/* Stores the first nr of 16 requantized columns (lo: 0-7, hi: 8-15; already clamped to the
+ * output's range) as bytes. */
+static inline void pml_qs8_store16(__m256i lo, __m256i hi, int out_u8, uint8_t *dst, size_t nr) {
+    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8); /* 16 int16 in order */
+    const __m128i a = _mm256_castsi256_si128(w16), b = _mm256_extracti128_si256(w16, 1);
+    const __m128i bytes = out_u8 ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
+    if (nr == 16) {
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    } else {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        memcpy(dst, tmp, nr);
+    }
+}
+
+#endif /* PML_KERNELS_S8_REQUANT_AVX2_H */
