@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Optional, Union
 
-from . import import_boundary, precheck
+from . import import_boundary, precheck, quant_support
 from ._nogc import paused_gc
 from .dim_names import name_output_dims
 from .errors import ConversionError
@@ -91,8 +91,11 @@ def _convert(path, input_shapes, optimize) -> Model:
         raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx, tflite)")
     import_boundary.at_stage("optimizing the graph")
     _require_known_ranks(graph)
+    quant_support.propagate_graph(graph)  # importers' intermediate values behind data movement
+    quant_support.check_graph(graph, source)  # no op computes on quantized integers it does not understand
     if optimize:
         graph = passes.optimize(graph, shapes_current=fmt == "onnx")  # the ONNX importer infers as it goes
+        quant_support.check_graph(graph, f"{source} (after optimization)")
     name_output_dims(graph, getattr(graph, "declared_output_dims", None))  # after the passes (they re-infer)
     # importers may leave what the source file says about itself (TFLite signatures, metadata)
     extra = getattr(graph, "source_metadata", None) or {}
