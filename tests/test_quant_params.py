@@ -67,7 +67,7 @@ def test_dtype_and_shape_checks():
     assert q.check("int8", (2, 3, 4)) is None
     assert "3 scales along axis 1, whose dim is 4" in q.check("int8", (2, 4, 4))
     assert "axis 1 is out of range for rank 1" in q.check("int8", (3,))
-    assert q.check("int8", (2, "c", 4)) is None  # a symbolic dim is checked when it is known
+    assert "whose dim is c" in q.check("int8", (2, "c", 4))  # channels along a symbolic dim: never
     with pytest.raises(ValueError, match="value 'w': invalid quantization"):
         q.validate("int8", (2, 4), "value 'w'")
 

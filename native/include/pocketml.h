@@ -224,6 +224,18 @@ PML_API int pml_session_input_count(const pml_session *session);
 PML_API int pml_session_output_count(const pml_session *session);
 PML_API pml_status pml_session_input_info(const pml_session *session, int index, pml_tensor_info *info);
 PML_API pml_status pml_session_output_info(const pml_session *session, int index, pml_tensor_info *info);
+/* Quantization parameters of a graph input/output, for full-integer models: feed
+ * x = clamp(round(real / scale[c]) + zero_point[c]) and read real = (x - zero_point[c]) * scale[c],
+ * c = 0 per tensor (axis -1), else the element's index along axis. count 0: the tensor
+ * is not quantized. scale and zero_point point into the model (valid while it lives). */
+typedef struct pml_quant_info {
+    int axis;                  /* -1: per tensor */
+    int count;                 /* 0: not quantized; 1: per tensor; else dims[axis] */
+    const float *scale;        /* count values */
+    const int32_t *zero_point; /* count values */
+} pml_quant_info;
+PML_API pml_status pml_session_input_quant(const pml_session *session, int index, pml_quant_info *info);
+PML_API pml_status pml_session_output_quant(const pml_session *session, int index, pml_quant_info *info);
 PML_API pml_status pml_session_find_input(const pml_session *session, const char *name, int *index);
 PML_API pml_status pml_session_find_output(const pml_session *session, const char *name, int *index);
 

@@ -117,7 +117,7 @@ class QuantParams:
             if self.axis >= rank:
                 return f"axis {self.axis} is out of range for rank {rank}"
             dim = shape[self.axis]
-            if isinstance(dim, (int, np.integer)) and dim != self.count:
+            if not isinstance(dim, (int, np.integer)) or dim != self.count:
                 return f"{self.count} scales along axis {self.axis}, whose dim is {dim}"
         return None
 

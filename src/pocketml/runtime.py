@@ -38,8 +38,9 @@ import numpy as np
 
 from . import ir
 from .errors import InputError, ModelLoadError, RuntimeFailure
-from .native import (PML_MAX_RANK, PML_OK, _API, _NodeProfile, _Options, _P, _TensorInfo,  # noqa: F401
+from .native import (PML_MAX_RANK, PML_OK, _API, _NodeProfile, _Options, _P, _QuantInfo, _TensorInfo,  # noqa: F401
                      _check, _error_text, available_isas, lib, library_path, native_prefix, version)
+from .quant_params import QuantParams
 from .tensor_info import TensorInfo
 
 
@@ -195,9 +196,11 @@ class Session:
         _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),
                RuntimeFailure, "cannot create a session")
         self._model._sessions.add(self)
-        self._inputs = [self._info(lib().pml_session_input_info, i, lib().pml_session_input_dim_name)
+        self._inputs = [self._info(lib().pml_session_input_info, i, lib().pml_session_input_dim_name,
+                                   lib().pml_session_input_quant)
                         for i in range(lib().pml_session_input_count(self._handle))]
-        self._outputs = [self._info(lib().pml_session_output_info, i, lib().pml_session_output_dim_name)
+        self._outputs = [self._info(lib().pml_session_output_info, i, lib().pml_session_output_dim_name,
+                                    lib().pml_session_output_quant)
                          for i in range(lib().pml_session_output_count(self._handle))]
         # shapes the C session is set for (static models: the model's own)
         self._fed_shapes = [t.shape if t.is_static else None for t in self._inputs]
@@ -211,7 +214,7 @@ class Session:
         self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
         self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
 
-    def _info(self, fn, index: int, dim_name_fn=None) -> TensorInfo:
+    def _info(self, fn, index: int, dim_name_fn=None, quant_fn=None) -> TensorInfo:
         info = _TensorInfo()
         _check(fn(self._handle, index, ctypes.byref(info)), RuntimeFailure, "cannot read tensor info")
         dims = []
@@ -221,7 +224,17 @@ class Session:
             else:  # symbolic: its name (inputs), else None
                 name = dim_name_fn(self._handle, index, d) if dim_name_fn else None
                 dims.append(name.decode() or None if name is not None else None)
-        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(dims))
+        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(dims),
+                          self._quant(quant_fn, index) if quant_fn else None)
+
+    def _quant(self, fn, index: int) -> Optional[QuantParams]:
+        """The tensor's quantization parameters as the C runtime loaded them (None: not quantized)."""
+        q = _QuantInfo()
+        _check(fn(self._handle, index, ctypes.byref(q)), RuntimeFailure, "cannot read quantization parameters")
+        if q.count == 0:
+            return None
+        return QuantParams(np.ctypeslib.as_array(q.scale, (q.count,)).copy(),
+                           np.ctypeslib.as_array(q.zero_point, (q.count,)).astype(np.int64), q.axis)
 
     def _require(self) -> _P:
         if not self._handle:
