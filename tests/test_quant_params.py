@@ -153,12 +153,13 @@ def test_per_channel_moves_only_through_transpose():
     assert "differ" in quant_support.problem(g, g.nodes[0])
 
 
-def test_pad_must_fill_with_the_zero_point():
+def test_pad_moves_stored_integers():
+    """Pad's fill is a stored integer like the elements (the importers choose the zero point for a real 0)."""
     pads = {"pads": [0, 1, 1, 0, 0, 1, 1, 0], "mode": 0}
-    g = _graph("Pad", {**pads, "value": 0.0, "value_int": [0]}, out_shape=(1, 6, 6, 2))
-    assert "zero point (4)" in quant_support.problem(g, g.nodes[0])
     g = _graph("Pad", {**pads, "value": 4.0, "value_int": [4]}, out_shape=(1, 6, 6, 2))
     assert quant_support.problem(g, g.nodes[0]) is None
+    g = _graph("Pad", {**pads, "value": 4.0, "value_int": [4]}, out_q=QuantParams(0.1, 4), out_shape=(1, 6, 6, 2))
+    assert "differ" in quant_support.problem(g, g.nodes[0])
 
 
 def test_shape_only_and_explicit_ops_run():

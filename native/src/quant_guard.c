@@ -9,8 +9,8 @@
  *   shape_only      : it never reads elements;
  *   quant_transparent: data movement, when every data input and output (the ports of the
  *                     first output's type variable) carries the same parameters (per
- *                     channel only through Identity, or Transpose with the axis moved),
- *                     and Pad only when it fills with the zero point.
+ *                     channel only through Identity, or Transpose with the axis moved);
+ *                     a Pad's fill value is a stored integer like the elements it pads.
  * The same rules as src/pocketml/quant_support.py, which refuses such nodes at conversion;
  * this guard covers hand-made files.
  */
@@ -34,16 +34,6 @@ static int transposed_axis(const pml_node *n, int axis) {
     for (int i = 0; i < rank; i++)
         if (perm[i] == axis) return i;
     return -2;
-}
-
-/* A constant-mode Pad fills with its value attributes: it must be the zero point. */
-static int pads_with_zero_point(const pml_kernel_ctx *ctx, const pml_quant *q) {
-    const pml_node *n = ctx->node;
-    if (pml_attr_int(n, "mode", 0) != 0) return 1; /* reflect/edge copy elements */
-    if (ctx->n_in > 2 && ctx->in[2]) return 0;     /* a run-time fill value: cannot be checked */
-    const int64_t *vi;
-    double fill = pml_attr_ints(n, "value_int", &vi) > 0 ? (double)vi[0] : (double)pml_attr_float(n, "value", 0.0f);
-    return q->count == 1 && fill == (double)q->zero_point[0];
 }
 
 static int is_data_port(const pml_port_schema *ports, int n_ports, int k, int type_var, int output) {
@@ -88,9 +78,6 @@ static pml_status check_transparent(const pml_kernel_ctx *ctx, const pml_op_sche
                                   "%s when output '%s' has quantization parameters other than its input's",
                                   PML_QUANT_UNSUPPORTED, t->name);
     }
-    if (op == PML_OP_PAD && !pads_with_zero_point(ctx, first))
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "%s unless it pads with the zero point (%d)",
-                              PML_QUANT_UNSUPPORTED, (int)first->zero_point[0]);
     return PML_OK;
 }
 

@@ -91,8 +91,6 @@ def _convert(path, input_shapes, optimize) -> Model:
         raise ConversionError(f"{path}: {fmt} models are not supported yet (supported: onnx, tflite)")
     import_boundary.at_stage("optimizing the graph")
     _require_known_ranks(graph)
-    quant_support.propagate_graph(graph)  # importers' intermediate values behind data movement
-    quant_support.check_graph(graph, source)  # no op computes on quantized integers it does not understand
     if optimize:
         graph = passes.optimize(graph, shapes_current=fmt == "onnx")  # the ONNX importer infers as it goes
         quant_support.check_graph(graph, f"{source} (after optimization)")

@@ -11,7 +11,8 @@ quantized tensor is refused. Three kinds of op may run on them (registry traits)
   Concat, MaxPool...): fine when every data input and data output (the ports sharing the
   output's type variable) has the same parameters, a per-channel axis moved by a
   Transpose; per-channel parameters pass only through Identity and Transpose (other moves
-  may split or merge the channel axis); Pad only when it fills with the zero point.
+  may split or merge the channel axis). Pad's fill value is a stored integer like the
+  elements it pads (an importer padding with the real 0 fills with the zero point).
 
 Shape-only ops (Shape, Size) never read elements. ``propagate`` gives a transparent node's
 unannotated outputs its inputs' parameters (importers' intermediate values), and
@@ -72,15 +73,6 @@ def touches_quant(graph: ir.Graph, node: ir.Node) -> bool:
     return any(_quant(graph, n) is not None for n in list(node.inputs) + list(node.outputs))
 
 
-def _pad_fill_is_zero_point(node: ir.Node, q: QuantParams) -> bool:
-    if node.attrs.get("mode", 0) != 0:  # reflect / edge copy elements
-        return True
-    if len(node.inputs) > 2 and node.inputs[2]:
-        return False  # a run-time fill value: cannot be checked here
-    fill = node.attrs.get("value_int") or [node.attrs.get("value", 0.0)]
-    return q.per_tensor and float(fill[0]) == float(q.zero_point[0])
-
-
 def problem(graph: ir.Graph, node: ir.Node) -> Optional[str]:
     """Why ``node`` cannot run on its quantized tensors (None: it can, or it has none)."""
     if not touches_quant(graph, node):
@@ -104,8 +96,6 @@ def problem(graph: ir.Graph, node: ir.Node) -> Optional[str]:
     want = _expected_out(node, first)
     if any(q != want for q in outs):
         return f"{UNSUPPORTED} when the output's quantization parameters differ from the input's"
-    if node.op == "Pad" and not _pad_fill_is_zero_point(node, first):
-        return f"{UNSUPPORTED} unless it pads with the zero point ({int(first.zero_point[0])})"
     return None
 
 
@@ -127,20 +117,33 @@ def propagate(graph: ir.Graph, node: ir.Node) -> None:
             v.quant = want
 
 
+def _subgraphs(node: ir.Node):
+    return [v for v in node.attrs.values() if isinstance(v, ir.Graph)]
+
+
 def propagate_graph(graph: ir.Graph) -> None:
+    """propagate over every node in order (subgraphs too), when the graph has quantized values."""
+    if not has_quant(graph) and not any(_subgraphs(n) for n in graph.nodes):
+        return
     for node in graph.nodes:
         propagate(graph, node)
+        for sub in _subgraphs(node):
+            propagate_graph(sub)
 
 
 def check_graph(graph: ir.Graph, source: str = "") -> None:
-    """Raise UnsupportedOpError naming the first node that cannot run on its quantized tensors."""
+    """Raise UnsupportedOpError naming the first node (subgraphs too) that cannot run on its quantized
+    tensors."""
     from .errors import UnsupportedOpError
 
+    quantized = has_quant(graph)
     for node in graph.nodes:
-        why = problem(graph, node)
+        why = problem(graph, node) if quantized else None
         if why:
             prefix = f"{source}: " if source else ""
             raise UnsupportedOpError(f"{prefix}node {node.name!r} ({node.op}): {why}")
+        for sub in _subgraphs(node):
+            check_graph(sub, source)
 
 
 def annotate(value: ir.Value, q: Optional[QuantParams], what: str = "") -> None:

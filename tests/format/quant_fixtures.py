@@ -118,9 +118,9 @@ def invalid_cases() -> list:
         ("quant_relu", "session", UNSUPPORTED,
          "node 'relu' (Relu): quantized int8 tensors are not supported by this op yet",
          write_pml(_graph_of("Relu", {}, (2, 2)))),
-        ("quant_pad_zero", "session", UNSUPPORTED,
-         "node 'pad' (Pad): quantized int8 tensors are not supported by this op yet unless it pads with the zero "
-         "point (-3)", write_pml(_graph_of("Pad", {"pads": [0, 1, 0, 1], "value": 0.0, "value_int": [0]}, (2, 4)))),
+        ("quant_neg", "session", UNSUPPORTED,
+         "node 'neg' (Neg): quantized int8 tensors are not supported by this op yet",
+         write_pml(_graph_of("Neg", {}, (2, 2)))),
         ("quant_output_params", "session", UNSUPPORTED,
          "node 'reshape' (Reshape): quantized int8 tensors are not supported by this op yet when output 'y' has "
          "quantization parameters other than its input's", _q(_quant_of("y", zero_point=[-2]))),

@@ -1,40 +1,117 @@
-"""TFLite binary arithmetic on integer tensors: plain integers convert (the
-runtime computes every dtype the registry allows), quantized ones (with a
-scale) are refused, never computed on their raw integers."""
+"""Quantized TFLite tensors: the importer carries each tensor's QuantizationParameters into Value.quant
+(scale, zero point, quantized_dimension), data movement runs on them and matches LiteRT exactly (PAD and
+PADV2 pad with the stored zero point, the real 0), and every op that would compute on the stored integers
+(arithmetic, comparisons, a move that changes the parameters) is refused naming node and op, never
+computed. Plain integer tensors (no scale) convert as before."""
 from __future__ import annotations
-
-import types
 
 import numpy as np
 import pytest
 
-from pocketml.converters.tflite import ops_elementwise
-from pocketml.errors import UnsupportedOpError
+import pocketml
+from pocketml.converters.tflite import import_tflite
+from pocketml.errors import ConversionError, UnsupportedOpError
+from pocketml.quant_params import QuantParams
+
+from .test_builder import run_litert
+from .tflite_builder import build_model
+
+QX = {"scale": [0.25], "zero_point": [-5]}
+RNG = np.random.default_rng(11)
 
 
-class _Quant:
-    def __init__(self, n_scales):
-        self.n = n_scales
-
-    def ScaleLength(self):
-        return self.n
+def _int8(*shape):
+    return RNG.integers(-128, 128, size=shape).astype(np.int8)
 
 
-def _ctx(n_scales, dtype):
-    tensor = types.SimpleNamespace(name="t", obj=types.SimpleNamespace(Quantization=lambda: _Quant(n_scales)))
-
-    def unsupported(msg):
-        return UnsupportedOpError(msg)
-    return types.SimpleNamespace(tensor=lambda i: tensor, np_type=lambda i: np.dtype(dtype), unsupported=unsupported)
-
-
-def test_quantized_int8_arithmetic_is_refused():
-    op = types.SimpleNamespace(name="ADD", inputs=[0, 1], outputs=[2])
-    with pytest.raises(UnsupportedOpError, match="quantized arithmetic is not supported"):
-        ops_elementwise.refuse_quantized(_ctx(1, np.int8), op)
+def _pad_model(op: str, x_shape, pads, out_q=QX, constant=None):
+    tensors = {"x": ("int8", x_shape, None, None, QX), "p": ("int32", (len(x_shape), 2), np.array(pads, np.int32)),
+               "y": ("int8", tuple(d + sum(p) for d, p in zip(x_shape, pads)), None, None, out_q)}
+    ins = ["x", "p"]
+    if constant is not None:
+        tensors["c"] = ("int8", (), np.array(constant, np.int8), None, QX)
+        ins.append("c")
+    return build_model([(op, ins, ["y"], None)], tensors, ["x"], ["y"])
 
 
-@pytest.mark.parametrize("n_scales,dtype", [(0, np.int8), (0, np.int16), (1, np.float32)])
-def test_plain_integer_and_float_tensors_pass(n_scales, dtype):
-    op = types.SimpleNamespace(name="MUL", inputs=[0, -1], outputs=[2])
-    ops_elementwise.refuse_quantized(_ctx(n_scales, dtype), op)
+def _pocketml(tmp_path, data, feeds):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    s = pocketml.Session(pocketml.convert(path))
+    out = s.run({i.name: v for i, v in zip(s.inputs, feeds)})
+    return s, [out[o.name] for o in s.outputs]
+
+
+@pytest.mark.parametrize("op,constant", [("PAD", None), ("PADV2", None), ("PADV2", 7)])
+def test_pad_fills_with_the_zero_point_as_litert(tmp_path, op, constant):
+    x = _int8(1, 3, 4, 2)
+    pads = [[0, 0], [1, 2], [2, 0], [0, 0]]
+    data = _pad_model(op, x.shape, pads, constant=constant)
+    want = run_litert(data, [x])[0]
+    # by hand: the border holds the zero point -5 (the real 0), or PADV2's stored constant
+    np.testing.assert_array_equal(want, np.pad(x, pads, constant_values=-5 if constant is None else constant))
+    session, got = _pocketml(tmp_path, data, [x])
+    np.testing.assert_array_equal(got[0], want)
+    assert session.inputs[0].quant == QuantParams(0.25, -5) and session.outputs[0].quant == QuantParams(0.25, -5)
+
+
+def test_importer_carries_per_channel_parameters():
+    w = _int8(3, 2)
+    q = {"scale": [0.5, 0.25, 0.125], "zero_point": [0, 0, 0], "quantized_dimension": 0}
+    data = build_model([("TRANSPOSE", ["w", "perm"], ["y"], None)],
+                       {"w": ("int8", (3, 2), None, None, q), "perm": ("int32", (2,), np.array([1, 0], np.int32)),
+                        "y": ("int8", (2, 3), None, None, {**q, "quantized_dimension": 1})}, ["w"], ["y"])
+    g = import_tflite(data)
+    assert g.values[g.inputs[0]].quant == QuantParams([0.5, 0.25, 0.125], 0, 0)
+    assert g.values[g.outputs[0]].quant.axis == 1
+
+
+def test_plain_integer_tensors_stay_plain():
+    data = build_model([("ADD", ["a", "b"], ["y"], None)],
+                       {"a": ("int8", (3,), None), "b": ("int8", (3,), None), "y": ("int8", (3,), None)},
+                       ["a", "b"], ["y"])
+    g = import_tflite(data)
+    assert all(v.quant is None for v in g.values.values())
+
+
+@pytest.mark.parametrize("op,tensors", [
+    ("ADD", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX),
+             "y": ("int8", (3,), None, None, QX)}),
+    ("MUL", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None), "y": ("int8", (3,), None)}),
+    ("LESS", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX), "y": ("bool", (3,), None)}),
+    ("MAXIMUM", {"a": ("uint8", (3,), None, None, {"scale": [0.5], "zero_point": [128]}),
+                 "b": ("uint8", (3,), None, None, {"scale": [0.5], "zero_point": [128]}),
+                 "y": ("uint8", (3,), None, None, {"scale": [0.5], "zero_point": [128]})}),
+])
+def test_arithmetic_on_quantized_tensors_is_refused(op, tensors):
+    data = build_model([(op, ["a", "b"], ["y"], None)], tensors, ["a", "b"], ["y"])
+    with pytest.raises(UnsupportedOpError, match=rf"operator 0 \({op}, version \d+\): \w+ node 'tfl0_{op}': "
+                                                 "quantized int8 tensors are not supported by this op yet"):
+        import_tflite(data)
+
+
+def test_a_move_that_changes_parameters_is_refused():
+    x = _int8(1, 2, 2, 1)
+    data = _pad_model("PAD", x.shape, [[0, 0], [1, 0], [0, 0], [0, 0]], out_q={"scale": [0.5], "zero_point": [0]})
+    with pytest.raises(UnsupportedOpError, match="when the output's quantization parameters differ"):
+        import_tflite(data)
+
+
+def test_select_moves_stored_integers_when_parameters_agree(tmp_path):
+    c, t, f = RNG.random((2, 3)) < 0.5, _int8(2, 3), _int8(1, 3)
+    data = build_model([("SELECT_V2", ["c", "t", "f"], ["y"], None)],
+                       {"c": ("bool", (2, 3), None), "t": ("int8", (2, 3), None, None, QX),
+                        "f": ("int8", (1, 3), None, None, QX), "y": ("int8", (2, 3), None, None, QX)},
+                       ["c", "t", "f"], ["y"])
+    want = run_litert(data, [c, t, f])[0]
+    np.testing.assert_array_equal(want, np.where(c, t, f))
+    np.testing.assert_array_equal(_pocketml(tmp_path, data, [c, t, f])[1][0], want)
+
+
+def test_invalid_parameters_are_named():
+    data = build_model([("RESHAPE", ["x", "s"], ["y"], None)],
+                       {"x": ("int8", (4,), None, None, {"scale": [0.0], "zero_point": [0]}),
+                        "s": ("int32", (2,), np.array([2, 2], np.int32)), "y": ("int8", (2, 2), None, None, QX)},
+                       ["x"], ["y"])
+    with pytest.raises(ConversionError, match=r"tensor 0 \('x'\): invalid quantization parameters: scale\[0\] is 0.0"):
+        import_tflite(data)
