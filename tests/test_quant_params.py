@@ -208,3 +208,16 @@ def test_folding_never_computes_on_quantized_integers():
     fold_constants(g)
     assert [n.op for n in g.nodes][0] == "Add" and g.nodes[0].name == "add"
     assert g.values["c"].const is None
+
+
+def test_identity_removal_never_merges_values_with_other_parameters():
+    from pocketml.passes import remove_identities
+
+    g = _graph("Identity", out_q=QuantParams(0.05, 5), shape=(2, 2))
+    g.add_value("z", "int8", (2, 2), quant=QuantParams(0.05, 5))
+    g.add_node("Identity", ["y"], ["z"], name="keep_me")
+    g.outputs = ["z"]
+    remove_identities(g)
+    # the Identity between equal parameters went (its producer now writes z); the other stays
+    assert [(n.name, n.outputs) for n in g.nodes] == [("n", ["z"])]
+    assert g.values["z"].quant == QuantParams(0.05, 5)

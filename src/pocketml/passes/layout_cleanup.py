@@ -43,7 +43,8 @@ def _dedupe(graph: ir.Graph) -> bool:
     for node in list(graph.nodes):
         if node.op not in ("Transpose", "Reshape"):
             continue
-        key = (node.op, tuple(node.inputs), repr(sorted(node.attrs.items())))
+        # (outputs with other quantization parameters are other values, never merged)
+        key = (node.op, tuple(node.inputs), repr(sorted(node.attrs.items())), graph.values[node.outputs[0]].quant)
         if key not in first:
             first[key] = node
         elif node.outputs[0] not in graph.outputs:
