@@ -277,6 +277,9 @@ class Context:
             name = f"{base}_{k}"
             k += 1
         node = ir.Node(op, inputs, list(outs), dict(attrs or {}), name)
+        if any(v is not None and v.quant is not None for v in values) and quant_support.never_runs_on_quant(opdef):
+            # before shape inference: its dtype constraints may not even admit the stored integers
+            raise self.unsupported(f"{op} node {name!r}: {quant_support.UNSUPPORTED}")
         try:
             inferred = opdef.infer(node, values)
         except ValueError as e:

@@ -34,14 +34,6 @@ typedef struct decoder {
     int n_buffers;
 } decoder;
 
-/* Charge `bytes` of copied arrays against the budget: shared FlatBuffer
- * vectors could otherwise make a small hostile file decode quadratically. */
-int pml_model_charge(pml_model *m, uint64_t bytes) {
-    if (bytes > m->copy_budget) return 0;
-    m->copy_budget -= (size_t)bytes;
-    return 1;
-}
-
 static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
     pml_model *m = d->m;
     pml_tensor *tensor = &d->g->tensors[index];

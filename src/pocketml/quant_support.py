@@ -26,6 +26,7 @@ from typing import Optional
 import numpy as np
 
 from . import ir, ops
+from .errors import UnsupportedOpError
 from .quant_params import QuantParams
 
 UNSUPPORTED = "quantized int8 tensors are not supported by this op yet"
@@ -71,6 +72,15 @@ def has_quant(graph: ir.Graph) -> bool:
 
 def touches_quant(graph: ir.Graph, node: ir.Node) -> bool:
     return any(_quant(graph, n) is not None for n in list(node.inputs) + list(node.outputs))
+
+
+RUNS_ON_QUANT = frozenset(("quant_aware", "quant_explicit", "quant_transparent", "shape_only"))
+
+
+def never_runs_on_quant(opdef) -> bool:
+    """True for an op that no quantization parameters let run on quantized tensors (an importer can
+    refuse it before anything else about the node, e.g. dtype constraints written for floats)."""
+    return not opdef.traits & RUNS_ON_QUANT
 
 
 def problem(graph: ir.Graph, node: ir.Node) -> Optional[str]:
@@ -134,8 +144,6 @@ def propagate_graph(graph: ir.Graph) -> None:
 def check_graph(graph: ir.Graph, source: str = "") -> None:
     """Raise UnsupportedOpError naming the first node (subgraphs too) that cannot run on its quantized
     tensors."""
-    from .errors import UnsupportedOpError
-
     quantized = has_quant(graph)
     for node in graph.nodes:
         why = problem(graph, node) if quantized else None

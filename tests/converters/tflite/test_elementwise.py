@@ -115,3 +115,18 @@ def test_invalid_parameters_are_named():
                        ["x"], ["y"])
     with pytest.raises(ConversionError, match=r"tensor 0 \('x'\): invalid quantization parameters: scale\[0\] is 0.0"):
         import_tflite(data)
+
+
+def test_full_integer_conv_is_refused_with_the_quantization_message():
+    """A full-int8 CONV_2D (per-channel weights, int32 bias): refused naming the operator, not computed and
+    not reported as a dtype problem."""
+    wq = {"scale": [0.02, 0.03], "zero_point": [0, 0], "quantized_dimension": 0}
+    data = build_model([("CONV_2D", ["x", "w", "b"], ["y"], {"padding": "VALID"})],
+                       {"x": ("int8", (1, 3, 3, 1), None, None, QX),
+                        "w": ("int8", (2, 1, 1, 1), np.array([3, -4], np.int8).reshape(2, 1, 1, 1), None, wq),
+                        "b": ("int32", (2,), np.array([10, -10], np.int32), None,
+                              {"scale": [0.005, 0.0075], "zero_point": [0, 0], "quantized_dimension": 0}),
+                        "y": ("int8", (1, 3, 3, 2), None, None, {"scale": [0.1], "zero_point": [2]})}, ["x"], ["y"])
+    with pytest.raises(UnsupportedOpError, match=r"operator 0 \(CONV_2D, version \d+\): .*quantized int8 tensors are "
+                                                 "not supported by this op yet"):
+        import_tflite(data)
