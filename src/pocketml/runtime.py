@@ -44,6 +44,12 @@ from .quant_params import QuantParams
 from .tensor_info import TensorInfo
 
 
+def _text(name: bytes) -> str:
+    """A name from the file: the C loader takes any bytes, so invalid UTF-8 shows escaped (the name
+    still keys Session.run's feeds and results) instead of failing to decode."""
+    return name.decode("utf-8", "backslashreplace")
+
+
 @dataclasses.dataclass(frozen=True)
 class NodeProfile:
     """Timing of one node (``Session.profile()``): mean_ms per profiled run; plan_time: computed
@@ -223,8 +229,8 @@ class Session:
                 dims.append(int(size))
             else:  # symbolic: its name (inputs), else None
                 name = dim_name_fn(self._handle, index, d) if dim_name_fn else None
-                dims.append(name.decode() or None if name is not None else None)
-        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(dims),
+                dims.append(_text(name) or None if name is not None else None)
+        return TensorInfo(_text(info.name), _DTYPES[info.dtype], tuple(dims),
                           self._quant(quant_fn, index) if quant_fn else None)
 
     def _quant(self, fn, index: int) -> Optional[QuantParams]:
@@ -315,7 +321,7 @@ class Session:
             for i in range(lib().pml_session_node_count(handle)):
                 _check(lib().pml_session_node_profile(handle, i, ctypes.byref(info)), RuntimeFailure,
                        "cannot read the profile")
-                out.append(NodeProfile(info.name.decode(), info.op.decode(),
+                out.append(NodeProfile(_text(info.name), info.op.decode(),
                                        info.total_ns / 1e6 / runs if runs else 0.0, bool(info.plan_time)))
         return out
 
