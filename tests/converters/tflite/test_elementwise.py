@@ -130,3 +130,15 @@ def test_full_integer_conv_is_refused_with_the_quantization_message():
     with pytest.raises(UnsupportedOpError, match=r"operator 0 \(CONV_2D, version \d+\): .*quantized int8 tensors are "
                                                  "not supported by this op yet"):
         import_tflite(data)
+
+
+def test_int16_activations_carry_their_parameters_and_move_as_litert(tmp_path):
+    q16 = {"scale": [0.001], "zero_point": [0]}  # TFLite int16x8: symmetric
+    x = RNG.integers(-32768, 32768, (2, 6)).astype(np.int16)
+    data = build_model([("RESHAPE", ["x", "s"], ["y"], None)],
+                       {"x": ("int16", (2, 6), None, None, q16), "s": ("int32", (2,), np.array([3, 4], np.int32)),
+                        "y": ("int16", (3, 4), None, None, q16)}, ["x"], ["y"])
+    want = run_litert(data, [x])[0]
+    session, got = _pocketml(tmp_path, data, [x])
+    np.testing.assert_array_equal(got[0], want)
+    assert session.inputs[0].quant == QuantParams(0.001, 0) and session.outputs[0].quant == QuantParams(0.001, 0)
