@@ -35,6 +35,15 @@
  *     pml_session_free(session);   // sessions must be freed before their model
  *     pml_model_free(model);
  *
+ * Full-integer models: an int8/uint8/int16 input or output carries quantization
+ * parameters (per tensor here; see pml_quant_info for per channel):
+ *
+ *     pml_quant_info q;
+ *     pml_session_input_quant(session, 0, &q);   // q.count == 0: not quantized
+ *     x[i] = clamp(lrintf(real[i] / q.scale[0]) + q.zero_point[0], -128, 127);
+ *     pml_session_output_quant(session, 0, &q);
+ *     real_out[i] = (out[i] - q.zero_point[0]) * q.scale[0];
+ *
  * Dynamic shapes: a model may declare symbolic input dims (batch, sequence).
  * pml_session_input_info reports them as -1 (pml_session_input_dim_name gives
  * their names) until a shape is given; give the concrete shape of each such
