@@ -142,3 +142,21 @@ def test_int16_activations_carry_their_parameters_and_move_as_litert(tmp_path):
     session, got = _pocketml(tmp_path, data, [x])
     np.testing.assert_array_equal(got[0], want)
     assert session.inputs[0].quant == QuantParams(0.001, 0) and session.outputs[0].quant == QuantParams(0.001, 0)
+
+
+@pytest.mark.parametrize("dtype,q", [("int8", QX), ("uint8", {"scale": [0.5], "zero_point": [128]})])
+def test_max_pool_and_concat_move_stored_integers_as_litert(tmp_path, dtype, q):
+    """MaxPool on stored integers equals MaxPool on reals (scale > 0 keeps the order; padding never wins),
+    and Concat of tensors sharing parameters copies them: both exact against LiteRT."""
+    info = np.iinfo(dtype)
+    x = RNG.integers(info.min, info.max + 1, (1, 5, 5, 3)).astype(dtype)
+    z = RNG.integers(info.min, info.max + 1, (1, 3, 3, 2)).astype(dtype)
+    data = build_model([("MAX_POOL_2D", ["x"], ["p"], {"padding": "SAME", "stride_h": 2, "stride_w": 2,
+                                                       "filter_height": 3, "filter_width": 3}),
+                        ("CONCATENATION", ["p", "z"], ["y"], {"axis": 3})],
+                       {"x": (dtype, x.shape, None, None, q), "z": (dtype, z.shape, None, None, q),
+                        "p": (dtype, (1, 3, 3, 3), None, None, q), "y": (dtype, (1, 3, 3, 5), None, None, q)},
+                       ["x", "z"], ["y"])
+    want = run_litert(data, [x, z])[0]
+    np.testing.assert_array_equal(want[..., 3:], z)
+    np.testing.assert_array_equal(_pocketml(tmp_path, data, [x, z])[1][0], want)
