@@ -75,7 +75,7 @@ add("select_v2-quantized-int8", build_model(
     {"c": ("bool", (2, 3), None), "t": ("int8", (2, 3), None, None, quant), "f": ("int8", (1, 3), None, None, quant),
      "y": ("int8", (2, 3), None, None, quant)}, ["c", "t", "f"], ["y"]),
     [values("bool", 2, 3), values("int8", 2, 3), values("int8", 1, 3)])
-# (an output with other parameters than the branches' is refused: tests/converters/tflite/test_elementwise.py)
+# (a move whose output has other parameters than its inputs is refused: tests/converters/tflite/test_quantized_tensors.py)
 add("select-rank1-condition-symbolic-batch", build_model(
     [("SELECT", ["c", "t", "f"], ["y"], None)],
     {"c": ("bool", (-1,), None), "t": (F32, (-1, 4), None), "f": (F32, (-1, 4), None), "y": (F32, (-1, 4), None)},
