@@ -1,4 +1,4 @@
-"""python -m fuzz {onnx,tflite,runtime} [--seed N] [--iterations N] [--time S] [--jobs N] ...
+"""python -m fuzz {onnx,tflite,pml,runtime} [--seed N] [--iterations N] [--time S] [--jobs N] ...
 
 Prints counts by outcome and the distinct findings; exits 1 when there is any
 finding. Deterministic for a given --seed and --iterations (mutants are made in
@@ -25,6 +25,9 @@ def import_jobs(target: str, seed: int, iterations: int, workdir: str):
     if target == "onnx":
         from .onnx_mutate import mutate
         pool, ext = seeds.onnx_seeds(rng0), ".onnx"
+    elif target == "pml":
+        from .pml_mutate import mutate, pml_seeds
+        pool, ext = pml_seeds(), ".pml"
     else:
         from .tflite_mutate import mutate
         pool, ext = seeds.tflite_seeds(), ".tflite"
@@ -33,11 +36,11 @@ def import_jobs(target: str, seed: int, iterations: int, workdir: str):
     for i in range(iterations):
         rng = random.Random(f"{seed}:{i}")
         name, data = rng.choices(pool, weights)[0]
-        out, kind, spec, detail = mutate(data, rng) if target == "onnx" else mutate(data, rng, name)
+        out, kind, spec, detail = mutate(data, rng) if target in ("onnx", "pml") else mutate(data, rng, name)
         path = os.path.join(workdir, f"{i:07d}-{name[:40]}{ext}")
         with open(path, "wb") as f:
             f.write(out)
-        yield {"target": "import", "path": path, "kind": kind, "spec": spec, "detail": detail, "seed": i,
+        yield {"target": "pml" if target == "pml" else "import", "path": path, "kind": kind, "spec": spec, "detail": detail, "seed": i,
                "source": name}
 
 
@@ -83,7 +86,7 @@ def recheck(directory: str, findings: Findings) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n\n")[0])
-    ap.add_argument("target", choices=("onnx", "tflite", "runtime", "cli"),
+    ap.add_argument("target", choices=("onnx", "tflite", "pml", "runtime", "cli"),
                     help="cli: re-check every model file saved under --recheck through `pocketml convert`")
     ap.add_argument("--recheck", default=None, help="for cli: a findings directory of an earlier run")
     ap.add_argument("--seed", type=int, default=1)

@@ -103,6 +103,17 @@ def tflite_seeds() -> list:
         [("ADD", ["x", "c"], ["t"], None), ("RELU", ["t"], ["y"], None)],
         {"x": ("float32", (-1, 4), None), "c": ("float32", (4,), np.ones(4, np.float32)),
          "t": ("float32", (-1, 4), None), "y": ("float32", (-1, 4), None)}, ["x"], ["y"])))
+    q, qc = {"scale": [0.25], "zero_point": [-5]}, {"scale": [0.5, 0.25, 0.125], "zero_point": [0, 0, 0],
+                                                     "quantized_dimension": 1}
+    seeds.append(("quantized_pad_reshape", tb.build_model(
+        [("PAD", ["x", "p"], ["t"], None), ("RESHAPE", ["t", "s"], ["y"], None),
+         ("TRANSPOSE", ["w", "perm"], ["wt"], None)],
+        {"x": ("int8", (1, 2, 2, 3), None, None, q), "p": ("int32", (4, 2), np.array([[0, 0], [1, 0], [0, 1], [0, 0]],
+                                                                                     np.int32)),
+         "t": ("int8", (1, 3, 3, 3), None, None, q), "s": ("int32", (2,), np.array([3, 9], np.int32)),
+         "y": ("int8", (3, 9), None, None, q), "w": ("int8", (2, 3), None, None, qc),
+         "perm": ("int32", (2,), np.array([1, 0], np.int32)),
+         "wt": ("int8", (3, 2), None, None, {**qc, "quantized_dimension": 0})}, ["x", "w"], ["y", "wt"])))
     seeds.append(("reshape_mean", tb.build_model(
         [("RESHAPE", ["x", "s"], ["r"], {"new_shape": [2, 6]}), ("MEAN", ["r", "a"], ["y"], {"keep_dims": True})],
         {"x": ("float32", (3, 4), None), "s": ("int32", (2,), np.array([2, 6], np.int32)),

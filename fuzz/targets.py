@@ -105,6 +105,10 @@ def execute(job: dict, emit=None) -> dict:
             from .runtime_target import execute_runtime
 
             return execute_runtime(job, emit)
+        if job["target"] == "pml":
+            from .pml_mutate import execute_pml
+
+            return execute_pml(job)
         return execute_import(job)
     except BaseException as e:  # noqa: BLE001 - the harness's own failure, reported rather than lost
         return {"outcome": "exception", "key": "harness:" + frame_key(e), **describe(e)}

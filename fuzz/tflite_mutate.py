@@ -2,15 +2,17 @@
 
 The `tflite` package's generated readers locate the fields (each table's
 position and vtable); a mutation overwrites one of them in the file's bytes:
-tensor shapes, shape signatures, types and buffer indices, operator opcode
-indices and input/output indices (-1, out of range), builtin options fields,
+tensor shapes, shape signatures, types and buffer indices, quantization
+parameters (scales, zero points, their counts, quantized_dimension), operator
+opcode indices and input/output indices (-1, out of range), builtin options fields,
 buffer data lengths (shorter or longer than the data), operator-code builtin
 codes, subgraph input/output lists. Or bytes are flipped (bytes_mutate).
 
 ``spec`` is True when the edit is known to break the model: dims or shape
 signature entries < -1, a declared shape that no longer matches (a constant
 tensor or a non-input tensor), a constant's data length changed, an index past
-the end of its table.
+the end of its table, a quantized integer tensor's scale that is not finite and
+> 0 or zero point outside its type's range.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ import struct
 from .bytes_mutate import mutate_bytes
 
 FMT_RANGE = {"<i": (-(1 << 31), (1 << 31) - 1), "<I": (0, (1 << 32) - 1), "<b": (-128, 127), "<B": (0, 255),
-             "<h": (-(1 << 15), (1 << 15) - 1), "<q": (-(1 << 63), (1 << 63) - 1), "<Q": (0, (1 << 64) - 1)}
+             "<h": (-(1 << 15), (1 << 15) - 1), "<q": (-(1 << 63), (1 << 63) - 1), "<Q": (0, (1 << 64) - 1),
+             "<f": None}  # floats are written as they are (NaN, inf included)
 DIM_VALUES = (0, -1, -5, 1, 2, 3, 1 << 30, (1 << 31) - 1, -(1 << 31), 100000)
 INDEX_VALUES = (-1, -2, 0, 1, 2, 1000, (1 << 31) - 1, -(1 << 31))
 OPTION_VALUES = (0, 1, 2, 3, 5, -1, 127, 255, 1 << 30, -(1 << 31), 7)
@@ -103,6 +106,7 @@ def sites(data: bytes) -> list:
             p = _scalar(tab, 6)
             if p is not None:
                 out.append(Site("tensor_type", p, "<b", (0, 1, 2, 3, 4, 6, 7, 9, 10, 16, 17, 40, 100, -1)))
+            out += _quant_sites(tensor)
             p = _scalar(tab, 8)
             if p is not None:
                 out.append(Site("tensor_buffer", p, "<I", (0, 1, n_buffers - 1, n_buffers, n_buffers + 7, 1 << 31),
@@ -130,6 +134,36 @@ def sites(data: bytes) -> list:
             for i in range(n):
                 out.append(Site(what, start + 4 * i, "<i", INDEX_VALUES + (n_t - 1, n_t),
                                 spec=lambda v, nt=n_t: v >= nt or v < 0))
+    return out
+
+
+SCALE_VALUES = (0.0, -0.5, float("nan"), float("inf"), 1e-38, 1e38, 0.5)
+ZERO_POINT_VALUES = (0, -1, -128, 127, 128, -129, 255, 256, 1 << 40, -(1 << 63))
+ZP_RANGE = {9: (-128, 127), 3: (0, 255), 7: (-32768, 32767)}  # TensorType INT8, UINT8, INT16
+
+
+def _quant_sites(tensor) -> list:
+    """A tensor's QuantizationParameters: each scale and zero point, their counts and quantized_dimension."""
+    q = tensor.Quantization()
+    if q is None:
+        return []
+    tab, out = q._tab, []
+    zp_range = ZP_RANGE.get(tensor.Type())
+    start, n = _vector(tab, 8)
+    for i in range(n):
+        out.append(Site("quant_scale", start + 4 * i, "<f", SCALE_VALUES,
+                        spec=lambda v, r=zp_range: r is not None and not (math.isfinite(v) and v > 0)))
+    if start is not None:
+        out.append(Site("quant_scale_count", start - 4, "<I", (0, max(0, n - 1), n + 1, 1 << 30)))
+    start, n = _vector(tab, 10)
+    for i in range(n):
+        out.append(Site("quant_zero_point", start + 8 * i, "<q", ZERO_POINT_VALUES,
+                        spec=lambda v, r=zp_range: r is not None and not r[0] <= v <= r[1]))
+    if start is not None:
+        out.append(Site("quant_zero_point_count", start - 4, "<I", (0, max(0, n - 1), n + 1, 1 << 30)))
+    p = _scalar(tab, 16)
+    if p is not None:
+        out.append(Site("quant_dimension", p, "<i", (-1, 0, 1, 2, 3, 4, 100, -(1 << 31))))
     return out
 
 
@@ -174,13 +208,15 @@ def mutate(data: bytes, rng: random.Random, name: str = None) -> tuple:
     kinds, last = [], None
     for _ in range(1 if rng.random() < 0.7 else 2):
         site = rng.choice(all_sites)
-        lo, hi = FMT_RANGE[site.fmt]
-        v = max(lo, min(hi, rng.choice(site.values)))
+        v = rng.choice(site.values)
+        if FMT_RANGE[site.fmt] is not None:
+            lo, hi = FMT_RANGE[site.fmt]
+            v = max(lo, min(hi, v))
         if site.pos + struct.calcsize(site.fmt) > len(buf):
             continue
         old = struct.unpack_from(site.fmt, buf, site.pos)[0]
         struct.pack_into(site.fmt, buf, site.pos, v)
-        spec = bool(site.spec and v != old and site.spec(v))
+        spec = bool(site.spec and not (v == old or v != v and old != old) and site.spec(v))
         kinds.append(site.kind + ("!" if spec else ""))
         last = (spec, f"{site.kind} at {site.pos}: {old} -> {v}")
     if last is None:

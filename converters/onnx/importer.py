@@ -278,5 +278,6 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
             declared_dims[vo.name] = [d.dim_param or None for d in shape.dim]
     ctx.finish(graph.outputs)
     graph.remove_unused_values()
+    ops_quant.annotate_qdq(graph)
     graph.declared_output_dims = declared_dims
     return graph

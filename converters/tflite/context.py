@@ -17,12 +17,13 @@ from tflite.ActivationFunctionType import ActivationFunctionType as AF
 from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 
-from pocketml import ir, ops
+from pocketml import ir, ops, quant_support
 from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import tracked
 from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU
 
+from . import quant as tflite_quant
 from .reader import NP_TYPES, OpInfo, TFLiteModel, buffer_bytes
 
 HANDLERS: dict = {}  # TFLite builtin name -> handler(ctx, op)
@@ -60,6 +61,7 @@ class Context:
         self.source = source
         self.op: Optional[OpInfo] = None
         self.names: dict = {}  # tensor index -> IR value name
+        self.tensor_of: dict = {}  # IR value name -> tensor index (the values standing for TFLite tensors)
         self.node_names: set = set()
         self.variables: dict = {}  # resource variables by shared_name (ops_state.py)
         self.resources: dict = {}  # RESOURCE tensor index -> shared_name
@@ -96,7 +98,26 @@ class Context:
         if arr is None:
             raise self.error(f"tensor {index} ({t.name!r}) is sparse; only DENSIFY may read it")
         self.graph.add_value(name, const=arr)
+        self.annotate(name)
         return name
+
+    def annotate(self, name: str, index: Optional[int] = None) -> None:
+        """Value ``name``'s quantization parameters from its TFLite tensor (quant.py)."""
+        index = self.tensor_of[name] if index is None else index
+        why = tflite_quant.annotate(self.graph, name, self.model, self.tensor(index), index)
+        if why:
+            raise self.error(why) if self.op is not None else ConversionError(f"{self.source}: {why}")
+
+    def plain(self, name: str, hint: str = "raw") -> str:
+        """A constant holding value ``name``'s stored integers without its quantization parameters, for
+        handlers that apply the parameters themselves (hybrid lookups)."""
+        v = self.graph.values[name]
+        if v.quant is None:
+            return name
+        if v.const is None:
+            raise self.unsupported(f"tensor {name!r} holds quantized integers computed at run time; only a constant "
+                                   "one can be read as plain integers here")
+        return self.add_const(v.const, hint)
 
     def value_name(self, index: int) -> str:
         t = self.tensor(index)
@@ -105,6 +126,7 @@ class Context:
         while name in self.graph.values:
             name += "_"
         self.names[index] = name
+        self.tensor_of[name] = index
         return name
 
     def np_type(self, index: int):
@@ -255,12 +277,18 @@ class Context:
             name = f"{base}_{k}"
             k += 1
         node = ir.Node(op, inputs, list(outs), dict(attrs or {}), name)
+        if any(v is not None and v.quant is not None for v in values) and quant_support.never_runs_on_quant(opdef):
+            # before shape inference: its dtype constraints may not even admit the stored integers
+            raise self.unsupported(f"{op} node {name!r}: {quant_support.UNSUPPORTED}")
         try:
             inferred = opdef.infer(node, values)
         except ValueError as e:
             raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
         foldable = live and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
+        if any(v.quant is not None for v in live) and not opdef.traits & {"quant_transparent", "quant_explicit"}:
+            foldable = False  # numpy would compute on the stored integers: the node stays, and is refused
+
         # judged from the inferred shapes before folding: a bigger result is computed at run time
         if foldable and limits.fold_verdict(inferred, [v.const for v in live]) is None:
             from pocketml.reference import run_node
@@ -271,12 +299,25 @@ class Context:
                 raise self.error(f"folding {op} on constant inputs failed: {e}") from None
             for out, arr in zip(outs, arrays):
                 self.graph.add_value(out, const=arr)
+            self._quantize_outputs(node, outs)
             return list(outs)
         self.graph.append_node(node)
         self.node_names.add(name)
         for out, (dtype, shape) in zip(outs, inferred):
             self.graph.add_value(out, dtype, shape)
+        self._quantize_outputs(node, outs)
         return list(outs)
+
+    def _quantize_outputs(self, node: ir.Node, outs: list) -> None:
+        """Outputs standing for TFLite tensors take their parameters; the handler's own intermediate
+        values behind data movement take their input's (quant_support.problem judges the node)."""
+        for out in outs:
+            if out in self.tensor_of:
+                self.annotate(out)
+        quant_support.propagate(self.graph, node)
+        why = quant_support.problem(self.graph, node)  # here, where the TFLite operator can be named
+        if why:
+            raise self.unsupported(f"{node.op} node {node.name!r}: {why}")
 
     def reshape(self, x: str, dims, out: Optional[str] = None, hint: str = "reshape") -> str:
         dims = [int(d) for d in dims]
@@ -306,6 +347,8 @@ def convert_ops(ctx: Context) -> None:
         for o in op.outputs:
             if o >= 0 and o not in ctx.names:
                 raise ctx.error(f"output tensor {o} ({m.tensors[o].name!r}) was not produced")
+            if o >= 0 and ctx.names[o] in ctx.graph.values and ctx.graph.values[ctx.names[o]].quant is None:
+                ctx.annotate(ctx.names[o], o)  # a handler that added its output value itself
 
 
 def unsupported_operators(model) -> list:

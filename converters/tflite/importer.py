@@ -9,7 +9,7 @@ import json
 import os
 from typing import Optional, Union
 
-from pocketml import ir
+from pocketml import ir, quant_support
 from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import guarded
@@ -73,12 +73,15 @@ def _import_tflite(data: bytes, source: str, input_shapes: Optional[dict]) -> ir
             if why:
                 raise ConversionError(f"{source}: input tensor {ti} ({t.name!r}): {why}")
             graph.add_value(name, dtype, shape)
+            ctx.annotate(name)
             graph.inputs.append(name)
         convert_ops(ctx)
         ops_state.finish_state(ctx)
         ctx.op = None
         graph.outputs = graph_outputs(ctx)
         check_declared_shapes(ctx, input_shapes)
+        quant_support.propagate_graph(graph)
+        quant_support.check_graph(graph, source)  # no node computes on quantized integers it does not understand
     except ConversionError:
         raise
     except ACCESSOR_ERRORS as e:

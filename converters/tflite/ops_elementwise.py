@@ -3,9 +3,9 @@ TFLite): ADD/SUB/MUL/DIV (fused activation carried as the IR's act
 attributes), MAXIMUM/MINIMUM, PRELU, POW, SQUARED_DIFFERENCE (Sub, Mul),
 SQUARE (Mul), ADD_N (a chain of Adds), FLOOR_MOD (Mod with the divisor's
 sign, fmod=0) and FLOOR_DIV (see floor_div), on every dtype the registry
-allows. Quantized integer tensors (with a scale)
-hold scaled reals, not integers: arithmetic on them is refused rather than
-computed on the raw integers."""
+allows. Quantized integer tensors (with a scale) hold scaled reals, not
+integers: the importer's quantization check (pocketml.quant_support) refuses
+arithmetic on them rather than computing on the raw integers."""
 from __future__ import annotations
 
 import tflite
@@ -17,19 +17,8 @@ _BINARY = {"ADD": ("Add", tflite.AddOptions), "SUB": ("Sub", tflite.SubOptions),
            "MUL": ("Mul", tflite.MulOptions), "DIV": ("Div", tflite.DivOptions)}
 
 
-def refuse_quantized(ctx: Context, op) -> None:
-    for i in list(op.inputs) + list(op.outputs):
-        if i < 0:
-            continue
-        q = ctx.tensor(i).obj.Quantization()
-        if q is not None and q.ScaleLength() > 0 and ctx.np_type(i).kind in "iu":
-            raise ctx.unsupported(f"{op.name} on quantized tensor {i} ({ctx.tensor(i).name!r}): quantized "
-                                  "arithmetic is not supported (only float and plain integer tensors)")
-
-
 @handler(*_BINARY)
 def binary(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ir_op, opts_cls = _BINARY[op.name]
     o = ctx.options(opts_cls, required=False)
     attrs = ctx.fused_act(o.FusedActivationFunction()) if o is not None else {}
@@ -38,39 +27,33 @@ def binary(ctx: Context, op) -> None:
 
 @handler("MAXIMUM", "MINIMUM")
 def max_min(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ctx.emit("Max" if op.name == "MAXIMUM" else "Min", [ctx.input(0), ctx.input(1)], ctx.out(0))
 
 
 @handler("PRELU")
 def prelu(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ctx.emit("PRelu", [ctx.input(0), ctx.input(1)], ctx.out(0))
 
 
 @handler("POW")
 def pow_(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ctx.emit("Pow", [ctx.input(0), ctx.input(1)], ctx.out(0))
 
 
 @handler("SQUARED_DIFFERENCE")
 def squared_difference(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     d = ctx.emit("Sub", [ctx.input(0), ctx.input(1)], hint="diff")
     ctx.emit("Mul", [d, d], ctx.out(0))
 
 
 @handler("SQUARE")
 def square(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     x = ctx.input(0)
     ctx.emit("Mul", [x, x], ctx.out(0))
 
 
 @handler("ADD_N")
 def add_n(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ins = [ctx.input(i) for i in range(len(op.inputs))]
     if not ins:
         raise ctx.error("ADD_N needs at least one input")
@@ -82,7 +65,6 @@ def add_n(ctx: Context, op) -> None:
 
 @handler("FLOOR_MOD")
 def floor_mod(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ctx.emit("Mod", [ctx.input(0), ctx.input(1)], ctx.out(0), {"fmod": 0})
 
 
@@ -95,7 +77,6 @@ def floor_div(ctx: Context, op) -> None:
     fmod=1) differ by exactly b where the quotient must go one down, else they are equal:
     floor(a/b) = q - (r_floor - r_trunc) / b, without the overflow of (a - r_floor) / b near an
     integer dtype's minimum (r_floor - r_trunc is 0 or b)."""
-    refuse_quantized(ctx, op)
     a, b = ctx.input(0), ctx.input(1)
     exact = ctx.np_type(op.inputs[0]).kind in "iu"  # integer Div is exact (truncating)
     r_trunc = ctx.emit("Mod", [a, b], attrs={"fmod": 1}, hint="rem_trunc")

@@ -92,7 +92,9 @@ def embedding_lookup(ctx: Context, op) -> None:
         raise ctx.unsupported(f"EMBEDDING_LOOKUP of a {t_in.name} table ({scales.size} scales) into a {t_out.name} "
                               "output; supported: the table's dtype, or an int8/uint8 table with one scale or one "
                               "per row into float32")
-    # LiteRT's hybrid lookup: the stored bytes read as int8 (uint8 too), times the row's scale
+    # LiteRT's hybrid lookup: the stored bytes read as int8 (uint8 too), times the row's scale; the
+    # scaling is explicit here, so the rows are read as plain integers
+    table = ctx.plain(table, "table_stored")
     if t_in.name == "uint8":
         if not ctx.is_const_tensor(op.inputs[1]):
             raise ctx.unsupported("hybrid EMBEDDING_LOOKUP of a uint8 table computed at run time")

@@ -10,14 +10,13 @@ BITWISE_XOR -> BitwiseXor, RIGHT_SHIFT -> BitShift(direction=RIGHT) on the
 integer dtypes the registry allows (a right shift of a signed value is
 arithmetic in both; a shift amount outside [0, bit width) has no defined TFLite
 result, its kernel shifts a C int: pocketml gives ONNX opset 28's sign fill).
-Quantized integer inputs (with a scale) compare scaled reals and are refused;
-selection copies the stored integers as LiteRT does (whatever the output's
-quantization), so it takes them.
+Quantized integer inputs (with a scale) compare scaled reals and are refused
+(pocketml.quant_support); selection copies the stored integers, so it takes
+them when both branches and the output share their quantization parameters.
 """
 from __future__ import annotations
 
 from .context import Context, handler
-from .ops_elementwise import refuse_quantized
 
 _COMPARE = {"LESS": "Less", "LESS_EQUAL": "LessOrEqual", "GREATER": "Greater", "GREATER_EQUAL": "GreaterOrEqual",
             "EQUAL": "Equal"}
@@ -25,13 +24,11 @@ _COMPARE = {"LESS": "Less", "LESS_EQUAL": "LessOrEqual", "GREATER": "Greater", "
 
 @handler(*_COMPARE)
 def compare(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ctx.emit(_COMPARE[op.name], [ctx.input(0), ctx.input(1)], ctx.out(0))
 
 
 @handler("NOT_EQUAL")
 def not_equal(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     eq = ctx.emit("Equal", [ctx.input(0), ctx.input(1)], hint="equal")
     ctx.emit("Not", [eq], ctx.out(0))
 
@@ -72,6 +69,5 @@ _BITWISE = {"BITWISE_XOR": ("BitwiseXor", None), "RIGHT_SHIFT": ("BitShift", {"d
 
 @handler(*_BITWISE)
 def bitwise(ctx: Context, op) -> None:
-    refuse_quantized(ctx, op)
     ir_op, attrs = _BITWISE[op.name]
     ctx.emit(ir_op, [ctx.input(0), ctx.input(1)], ctx.out(0), attrs)

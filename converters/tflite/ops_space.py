@@ -67,9 +67,9 @@ def space_to_batch_nd(ctx: Context, op) -> None:
     padded = [d + int(p.sum()) for d, p in zip(xs[1:m + 1], pads)]
     if any(d % b for d, b in zip(padded, block)):
         raise ctx.error(f"padded spatial dims {padded} are not multiples of block_shape {block}")
-    if pads.any():  # padded with zeros (a quantized tensor's zero point: the real 0)
-        q = ctx.tensor(op.inputs[0]).obj.Quantization()
-        zero = q.ZeroPoint(0) if q is not None and q.ZeroPointLength() else 0
+    if pads.any():  # padded with the real 0: a quantized tensor's zero point
+        q = ctx.graph.values[x].quant
+        zero = int(q.zero_point[0]) if q is not None else 0
         full = [[0, 0]] + pads.tolist() + [[0, 0]] * (len(xs) - m - 1)
         x = ctx.emit("Pad", [x], None, {"pads": [p[0] for p in full] + [p[1] for p in full], "mode": 0,
                                         **fill_attrs(zero, ctx.np_type(op.inputs[0]))}, hint="pad")

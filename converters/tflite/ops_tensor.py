@@ -32,9 +32,10 @@ def pad(ctx: Context, op) -> None:
     r = len(ctx.shape(x))
     if p.shape != (r, 2) or p.min(initial=0) < 0:
         raise ctx.error(f"paddings must be a non-negative [{r},2] tensor, got {p.tolist()}")
-    value = 0.0
+    q = ctx.graph.values[x].quant
+    value = 0.0 if q is None else int(q.zero_point[0])  # PAD fills with the real 0: a quantized tensor's zero point
     if op.name == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
-        value = np.asarray(ctx.param(2, "constant_values")).reshape(-1)[0]
+        value = np.asarray(ctx.param(2, "constant_values")).reshape(-1)[0]  # stored as x is (its zero point too)
     ctx.emit("Pad", [x], ctx.out(0), {"pads": p[:, 0].tolist() + p[:, 1].tolist(), "mode": 0,
                                       **fill_attrs(value, ctx.np_type(op.inputs[0]))})
 

@@ -11,17 +11,8 @@ from tflite.DimensionType import DimensionType
 from tflite.SparseIndexVector import SparseIndexVector
 
 from .context import Context, handler
+from .quant import quant_arrays
 from .reader import ACCESSOR_ERRORS
-
-
-def _quant_params(ctx: Context, index: int):
-    q = ctx.tensor(index).obj.Quantization()
-    if q is None or q.ScaleLength() == 0:
-        return None
-    n = min(q.ScaleLength(), len(ctx.model.data) // 4)
-    scale = np.array([q.Scale(i) for i in range(n)], np.float32)
-    zp = np.array([q.ZeroPoint(i) for i in range(min(q.ZeroPointLength(), n))], np.int64)
-    return scale, (zp if zp.size else np.zeros(1, np.int64)), int(q.QuantizedDimension())
 
 
 @handler("DEQUANTIZE")
@@ -34,7 +25,7 @@ def dequantize(ctx: Context, op) -> None:
     if arr.dtype == np.float16:
         ctx.graph.add_value(ctx.out(0), const=arr.astype(np.float32))
         return
-    qp = _quant_params(ctx, op.inputs[0])
+    qp = quant_arrays(ctx.model, ctx.tensor(op.inputs[0]), len(ctx.model.data) // 4)
     if arr.dtype not in (np.int8, np.uint8, np.int16) or qp is None:
         raise ctx.unsupported(f"DEQUANTIZE of {arr.dtype.name} without quantization parameters")
     scale, zp, axis = qp

@@ -35,6 +35,15 @@
  *     pml_session_free(session);   // sessions must be freed before their model
  *     pml_model_free(model);
  *
+ * Full-integer models: an int8/uint8/int16 input or output carries quantization
+ * parameters (per tensor here; see pml_quant_info for per channel):
+ *
+ *     pml_quant_info q;
+ *     pml_session_input_quant(session, 0, &q);   // q.count == 0: not quantized
+ *     x[i] = clamp(lrintf(real[i] / q.scale[0]) + q.zero_point[0], -128, 127);
+ *     pml_session_output_quant(session, 0, &q);
+ *     real_out[i] = (out[i] - q.zero_point[0]) * q.scale[0];
+ *
  * Dynamic shapes: a model may declare symbolic input dims (batch, sequence).
  * pml_session_input_info reports them as -1 (pml_session_input_dim_name gives
  * their names) until a shape is given; give the concrete shape of each such
@@ -224,6 +233,18 @@ PML_API int pml_session_input_count(const pml_session *session);
 PML_API int pml_session_output_count(const pml_session *session);
 PML_API pml_status pml_session_input_info(const pml_session *session, int index, pml_tensor_info *info);
 PML_API pml_status pml_session_output_info(const pml_session *session, int index, pml_tensor_info *info);
+/* Quantization parameters of a graph input/output, for full-integer models: feed
+ * x = clamp(round(real / scale[c]) + zero_point[c]) and read real = (x - zero_point[c]) * scale[c],
+ * c = 0 per tensor (axis -1), else the element's index along axis. count 0: the tensor
+ * is not quantized. scale and zero_point point into the model (valid while it lives). */
+typedef struct pml_quant_info {
+    int axis;                  /* -1: per tensor */
+    int count;                 /* 0: not quantized; 1: per tensor; else dims[axis] */
+    const float *scale;        /* count values */
+    const int32_t *zero_point; /* count values */
+} pml_quant_info;
+PML_API pml_status pml_session_input_quant(const pml_session *session, int index, pml_quant_info *info);
+PML_API pml_status pml_session_output_quant(const pml_session *session, int index, pml_quant_info *info);
 PML_API pml_status pml_session_find_input(const pml_session *session, const char *name, int *index);
 PML_API pml_status pml_session_find_output(const pml_session *session, const char *name, int *index);
 

@@ -182,6 +182,24 @@ pml_status pml_session_find_output(const pml_session *session, const char *name,
     return find_io(session, name, 1, index, __func__);
 }
 
+static pml_status quant_info(const pml_session *s, int index, int output, pml_quant_info *info, const char *fn) {
+    if (!info) return null_arg(fn, "info");
+    if (!io_tensor(s, index, output, fn)) return PML_ERR_INVALID_ARGUMENT;
+    const pml_quant *q = s->model->tensors[output ? s->model->outputs[index] : s->model->inputs[index]].quant;
+    memset(info, 0, sizeof *info);
+    info->axis = -1;
+    if (q) info->axis = q->axis, info->count = q->count, info->scale = q->scale, info->zero_point = q->zero_point;
+    return PML_OK;
+}
+
+pml_status pml_session_input_quant(const pml_session *session, int index, pml_quant_info *info) {
+    return quant_info(session, index, 0, info, __func__);
+}
+
+pml_status pml_session_output_quant(const pml_session *session, int index, pml_quant_info *info) {
+    return quant_info(session, index, 1, info, __func__);
+}
+
 pml_status pml_session_set_input_shape(pml_session *session, int index, int rank, const int64_t *dims) {
     if (!io_tensor(session, index, 0, __func__)) return PML_ERR_INVALID_ARGUMENT;
     if (!dims && rank > 0) return null_arg(__func__, "dims");

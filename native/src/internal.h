@@ -201,6 +201,9 @@ const pml_op_def *pml_op_lookup(int op);
 /* Checks the node's input dtypes against its op's schema (type constraints),
  * with an error naming node, op, input, dtype and the allowed dtypes. */
 pml_status pml_schema_check_inputs(const pml_kernel_ctx *ctx);
+/* Refuses (PML_ERR_UNSUPPORTED naming node and op) a node whose tensors carry quantization
+ * parameters its op does not honour (quant_guard.c); pml_schema_check_inputs calls it. */
+pml_status pml_quant_check_node(const pml_kernel_ctx *ctx);
 /* Whether output k of the node's op may have dtype code `code` (ops whose
  * output dtype is an attribute: Cast's to, ConstantOfShape's dtype). */
 int pml_schema_output_allows(const pml_kernel_ctx *ctx, int k, int64_t code);

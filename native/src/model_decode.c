@@ -20,7 +20,7 @@
 /* FlatBuffers field ids (schema order in native/schema/pml.fbs). */
 enum { F_MODEL_VERSION, F_MODEL_PRODUCER, F_MODEL_GRAPH, F_MODEL_BUFFERS, F_MODEL_METADATA, F_MODEL_SUBGRAPHS };
 enum { F_BUFFER_OFFSET, F_BUFFER_SIZE };
-enum { F_TENSOR_NAME, F_TENSOR_DTYPE, F_TENSOR_SHAPE, F_TENSOR_DIM_NAMES, F_TENSOR_BUFFER };
+enum { F_TENSOR_NAME, F_TENSOR_DTYPE, F_TENSOR_SHAPE, F_TENSOR_DIM_NAMES, F_TENSOR_BUFFER, F_TENSOR_QUANTIZATION };
 enum { F_ATTR_NAME, F_ATTR_TYPE, F_ATTR_I, F_ATTR_F, F_ATTR_INTS, F_ATTR_FLOATS, F_ATTR_S };
 enum { F_NODE_NAME, F_NODE_OP, F_NODE_INPUTS, F_NODE_OUTPUTS, F_NODE_ATTRS };
 enum { F_GRAPH_NAME, F_GRAPH_TENSORS, F_GRAPH_NODES, F_GRAPH_INPUTS, F_GRAPH_OUTPUTS };
@@ -33,14 +33,6 @@ typedef struct decoder {
     pml_fb_vec buffers;
     int n_buffers;
 } decoder;
-
-/* Charge `bytes` of copied arrays against the budget: shared FlatBuffer
- * vectors could otherwise make a small hostile file decode quadratically. */
-static int charge(pml_model *m, uint64_t bytes) {
-    if (bytes > m->copy_budget) return 0;
-    m->copy_budget -= (size_t)bytes;
-    return 1;
-}
 
 static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
     pml_model *m = d->m;
@@ -105,6 +97,12 @@ static pml_status decode_tensor(decoder *d, const pml_fb_table *t, int index) {
             d->g->dim_names[index] = names;
         }
     }
+    pml_fb_table quant;
+    if (pml_fb_table_field(fb, t, F_TENSOR_QUANTIZATION, "quantization", "quantization", &quant)) {
+        pml_status s = pml_model_decode_quant(m, fb, &quant, tensor, index); /* model_quant.c */
+        if (s != PML_OK) return s;
+    }
+    if (fb->status) return fb->status;
     if (buffer == -1) return PML_OK;
     if (buffer < -1 || buffer >= d->n_buffers)
         return pml_model_error("tensor %d ('%s') refers to buffer %d but the model has %d buffers", index, name, buffer,
@@ -138,7 +136,7 @@ static pml_status decode_indices(decoder *d, const pml_fb_table *t, int id, cons
     *out = NULL;
     *count = 0;
     if (!pml_fb_vec_field(&d->fb, t, id, field, 4, &v)) return d->fb.status;
-    if (!charge(d->m, (uint64_t)v.len * sizeof(int)))
+    if (!pml_model_charge(d->m, (uint64_t)v.len * sizeof(int)))
         return pml_model_error("%s %d: field '%s' makes the decoded graph larger than the file (shared vectors?)", t->kind,
                            t->index, field);
     int *idx = pml_model_pool_array(d->m, v.len, sizeof(int));
@@ -185,7 +183,7 @@ static pml_status decode_attr(decoder *d, pml_node *n, const pml_fb_table *t, pm
             if (fb->status) return fb->status;
             v.len = 0; /* absent list = empty list */
         }
-        if (!charge(d->m, (uint64_t)v.len * esize))
+        if (!pml_model_charge(d->m, (uint64_t)v.len * esize))
             return pml_model_node_error(n, PML_ERR_INVALID_MODEL,
                               "attribute '%s' makes the decoded graph larger than the file (shared vectors?)", a->name);
         void *vals = pml_model_pool_array(d->m, v.len, esize);
@@ -241,7 +239,7 @@ static pml_status decode_node(decoder *d, const pml_fb_table *t, int index) {
 
     pml_fb_vec attrs;
     if (!pml_fb_vec_field(fb, t, F_NODE_ATTRS, "attrs", 4, &attrs)) return fb->status;
-    if (!charge(m, (uint64_t)attrs.len * sizeof(pml_attr)))
+    if (!pml_model_charge(m, (uint64_t)attrs.len * sizeof(pml_attr)))
         return pml_model_node_error(n, PML_ERR_INVALID_MODEL, "attributes make the decoded graph larger than the file (shared vectors?)");
     pml_attr *as = pml_model_pool_array(m, attrs.len, sizeof(pml_attr));
     if (!as) return pml_model_oom("attributes");
@@ -352,7 +350,7 @@ pml_status pml_model_decode_graph(pml_model *m) {
 
     if (has_meta) {
         m->metadata = pml_model_pool_array(m, meta.len, sizeof(pml_metadata_entry));
-        if (!m->metadata || !charge(m, (uint64_t)meta.len * sizeof(pml_metadata_entry)))
+        if (!m->metadata || !pml_model_charge(m, (uint64_t)meta.len * sizeof(pml_metadata_entry)))
             return m->metadata ? pml_model_error("metadata makes the decoded graph larger than the file") : pml_model_oom("metadata");
         for (uint32_t i = 0; i < meta.len; i++) {
             pml_fb_table e;

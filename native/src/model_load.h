@@ -5,6 +5,7 @@
 #ifndef PML_MODEL_LOAD_H
 #define PML_MODEL_LOAD_H
 
+#include "fb_reader.h"
 #include "model.h"
 
 /* Zeroed, 16-aligned memory that lives as long as the model; NULL when out of memory. */
@@ -19,6 +20,11 @@ pml_status pml_model_oom(const char *what);
 pml_status pml_model_error(const char *fmt, ...);
 /* "node 'name' (Op): ..." for a decoded node. */
 pml_status pml_model_node_error(const pml_node *n, pml_status status, const char *fmt, ...);
+
+/* Charges `bytes` of copied arrays against the model's copy budget; 0 when it is spent. */
+int pml_model_charge(pml_model *m, uint64_t bytes);
+/* Decodes and verifies tensor `index`'s Quantization table q into t->quant (model_quant.c). */
+pml_status pml_model_decode_quant(pml_model *m, pml_fb *fb, const pml_fb_table *q, pml_tensor *t, int index);
 
 /* Decodes the graph section (m->file, m->header verified) into m, then verifies it. */
 pml_status pml_model_decode_graph(pml_model *m);

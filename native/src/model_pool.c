@@ -1,7 +1,7 @@
 /*
  * model_pool.c — what the loader (model.c), the decoder (model_decode.c) and the
  * verifier (model_verify.c) share, below all three: the model-owned chunked
- * allocator, op names, and the loader's error messages.
+ * allocator and its copy budget, op names, and the loader's error messages.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +17,14 @@ const char *pml_op_name(int op) {
 }
 
 /* ---- pool: chunked bump allocator owned by the model ------------------------------- */
+
+/* Charge `bytes` of copied arrays against the budget: shared FlatBuffer
+ * vectors could otherwise make a small hostile file decode quadratically. */
+int pml_model_charge(pml_model *m, uint64_t bytes) {
+    if (bytes > m->copy_budget) return 0;
+    m->copy_budget -= (size_t)bytes;
+    return 1;
+}
 
 struct pml_pool_chunk {
     pml_pool_chunk *next;

@@ -22,6 +22,9 @@
 #define PML_TRAIT_STATEFUL (1u << 8) /* reads or writes state that persists across runs (Variable, VariableAssign): never folded, and live even without outputs */
 #define PML_TRAIT_DATA_DEPENDENT (1u << 9) /* output shapes depend on input values: infer gives upper bounds, run writes the actual dims, and the runtime plans the nodes after it once it has run */
 #define PML_TRAIT_CONTROL_FLOW (1u << 10) /* runs subgraphs (GRAPH attributes) through child sessions: never folded; its outputs live in memory the op provides at run time, and their shapes may be known only once it has run */
+#define PML_TRAIT_QUANT_TRANSPARENT (1u << 11) /* moves quantized elements without reading their values (data movement): may run on quantized tensors when its data outputs keep its data inputs' quantization parameters (a per-channel axis moved by a transpose) */
+#define PML_TRAIT_QUANT_EXPLICIT (1u << 12) /* takes its quantization parameters as inputs (QuantizeLinear, MatMulInteger...): the parameters on its tensors only describe them, so it runs on quantized tensors as written */
+#define PML_TRAIT_QUANT_AWARE (1u << 13) /* reads the quantization parameters of its tensors and picks integer kernels that honour them (a node with quantized tensors and neither this nor quant_transparent/quant_explicit is refused) */
 
 /* One input or output of an op: its allowed dtypes and, for ports sharing a
  * type variable, the first input port with that variable (-1: none). A

@@ -3,7 +3,8 @@
  * schema (op_schema.c, from the Python registry's type constraints) before
  * the op's infer runs, so every op reports a wrong dtype the same way:
  *   node 'x' (Add): input 'b' has dtype int16; supported: float32, int32, int64
- * Inputs bound to one type variable must also have one dtype.
+ * Inputs bound to one type variable must also have one dtype. Then quant_guard.c checks
+ * that the op may run on the node's quantized tensors, if it has any.
  */
 #include <stdio.h>
 
@@ -71,5 +72,5 @@ pml_status pml_schema_check_inputs(const pml_kernel_ctx *ctx) {
             break;
         }
     }
-    return PML_OK;
+    return pml_quant_check_node(ctx);
 }

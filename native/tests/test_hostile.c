@@ -157,5 +157,6 @@ int main(void) {
     fuzz("state_select.pml", iterations / 4);
     fuzz("symbolic_shape_chain.pml", iterations / 4);
     fuzz("control_flow.pml", iterations / 4);
+    fuzz("quant.pml", iterations / 4);
     return test_finish("test_hostile");
 }

@@ -19,6 +19,7 @@ from .errors import OutOfMemoryError
 
 _LAZY = {"convert": ("convert", "convert"), "Model": ("model", "Model"), "Session": ("runtime", "Session"),
          "LoadedModel": ("runtime", "LoadedModel"), "TensorInfo": ("tensor_info", "TensorInfo"),
+         "QuantParams": ("quant_params", "QuantParams"),
          "available_isas": ("runtime", "available_isas")}
 
 
@@ -63,4 +64,4 @@ __all__ = [
     "convert", "load", "Model", "Session", "LoadedModel", "TensorInfo", "available_isas", "PocketMLError",
     "ConversionError", "UnsupportedOpError", "ModelLoadError", "InputError", "RuntimeFailure", "__version__",
 ]
-__all__ += ["OutOfMemoryError"]
+__all__ += ["OutOfMemoryError", "QuantParams"]

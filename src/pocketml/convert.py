@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Optional, Union
 
-from . import import_boundary, precheck
+from . import import_boundary, precheck, quant_support
 from ._nogc import paused_gc
 from .dim_names import name_output_dims
 from .errors import ConversionError
@@ -93,6 +93,7 @@ def _convert(path, input_shapes, optimize) -> Model:
     _require_known_ranks(graph)
     if optimize:
         graph = passes.optimize(graph, shapes_current=fmt == "onnx")  # the ONNX importer infers as it goes
+        quant_support.check_graph(graph, f"{source} (after optimization)")
     name_output_dims(graph, getattr(graph, "declared_output_dims", None))  # after the passes (they re-infer)
     # importers may leave what the source file says about itself (TFLite signatures, metadata)
     extra = getattr(graph, "source_metadata", None) or {}

@@ -29,6 +29,7 @@ Shape = tuple
 
 # Element types live in the leaf module pocketml.dtypes; re-exported here.
 from .dtypes import DTYPE_BY_CODE, DTYPES, dtype_code, dtype_name, np_dtype  # noqa: E402,F401
+from .quant_params import QuantParams  # noqa: E402
 
 
 def is_static(shape: Optional[Shape]) -> bool:
@@ -41,6 +42,9 @@ class Value:
     dtype: Optional[str] = None  # one of DTYPES, None = not inferred yet
     shape: Optional[Shape] = None  # None = unknown rank
     const: Optional[np.ndarray] = None  # constant data (weights, folded values)
+    # quantization parameters (None: not quantized): the real value of a stored integer is
+    # (x - zero_point) * scale; passes that move or merge values keep them (quant_params.py)
+    quant: Optional[QuantParams] = None
 
     @property
     def is_const(self) -> bool:
@@ -347,12 +351,12 @@ class Graph:
         return self.values[name]
 
     def add_value(self, name: str, dtype: Optional[str] = None, shape: Optional[Shape] = None,
-                  const: Optional[np.ndarray] = None) -> Value:
+                  const: Optional[np.ndarray] = None, quant: Optional[QuantParams] = None) -> Value:
         if const is not None:
             const = np.asarray(const)  # views (transposed, broadcast) stay views: the writer copies them once
             dtype = dtype_name(const.dtype)
             shape = const.shape  # a tuple of Python ints already
-        v = Value(name, dtype, None if shape is None else tuple(shape), const)
+        v = Value(name, dtype, None if shape is None else tuple(shape), const, quant)
         self.values[name] = v
         return v
 

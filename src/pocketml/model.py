@@ -76,7 +76,8 @@ class Model:
             return int(d) if isinstance(d, (int, np.integer)) else d
 
         return [TensorInfo(n, ir.np_dtype(self.graph.values[n].dtype),
-                           tuple(dim(d) for d in self.graph.values[n].shape or ())) for n in names]
+                           tuple(dim(d) for d in self.graph.values[n].shape or ()), self.graph.values[n].quant)
+                for n in names]
 
     @property
     def inputs(self) -> "list[TensorInfo]":

@@ -23,6 +23,11 @@ class _TensorInfo(ctypes.Structure):
                 ("dims", ctypes.c_int64 * PML_MAX_RANK), ("nbytes", ctypes.c_size_t)]
 
 
+class _QuantInfo(ctypes.Structure):  # pml_quant_info
+    _fields_ = [("axis", ctypes.c_int), ("count", ctypes.c_int), ("scale", ctypes.POINTER(ctypes.c_float)),
+                ("zero_point", ctypes.POINTER(ctypes.c_int32))]
+
+
 class _NodeProfile(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("op", ctypes.c_char_p), ("total_ns", ctypes.c_uint64),
                 ("plan_time", ctypes.c_int)]
@@ -57,6 +62,8 @@ _API = {
     "pml_session_output_count": (ctypes.c_int, [_P]),
     "pml_session_input_info": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_TensorInfo)]),
     "pml_session_output_info": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_TensorInfo)]),
+    "pml_session_input_quant": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_QuantInfo)]),
+    "pml_session_output_quant": (_STATUS, [_P, ctypes.c_int, ctypes.POINTER(_QuantInfo)]),
     "pml_session_find_input": (_STATUS, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
     "pml_session_find_output": (_STATUS, [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
     "pml_session_set_input_shape": (_STATUS, [_P, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_int64)]),

@@ -38,9 +38,16 @@ import numpy as np
 
 from . import ir
 from .errors import InputError, ModelLoadError, RuntimeFailure
-from .native import (PML_MAX_RANK, PML_OK, _API, _NodeProfile, _Options, _P, _TensorInfo,  # noqa: F401
+from .native import (PML_MAX_RANK, PML_OK, _API, _NodeProfile, _Options, _P, _QuantInfo, _TensorInfo,  # noqa: F401
                      _check, _error_text, available_isas, lib, library_path, native_prefix, version)
+from .quant_params import QuantParams
 from .tensor_info import TensorInfo
+
+
+def _text(name: bytes) -> str:
+    """A name from the file: the C loader takes any bytes, so invalid UTF-8 shows escaped (the name
+    still keys Session.run's feeds and results) instead of failing to decode."""
+    return name.decode("utf-8", "backslashreplace")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,9 +202,11 @@ class Session:
         _check(lib().pml_session_create(self._model._require(), ctypes.byref(opts), ctypes.byref(self._handle)),
                RuntimeFailure, "cannot create a session")
         self._model._sessions.add(self)
-        self._inputs = [self._info(lib().pml_session_input_info, i, lib().pml_session_input_dim_name)
+        self._inputs = [self._info(lib().pml_session_input_info, i, lib().pml_session_input_dim_name,
+                                   lib().pml_session_input_quant)
                         for i in range(lib().pml_session_input_count(self._handle))]
-        self._outputs = [self._info(lib().pml_session_output_info, i, lib().pml_session_output_dim_name)
+        self._outputs = [self._info(lib().pml_session_output_info, i, lib().pml_session_output_dim_name,
+                                    lib().pml_session_output_quant)
                          for i in range(lib().pml_session_output_count(self._handle))]
         # shapes the C session is set for (static models: the model's own)
         self._fed_shapes = [t.shape if t.is_static else None for t in self._inputs]
@@ -211,7 +220,7 @@ class Session:
         self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
         self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
 
-    def _info(self, fn, index: int, dim_name_fn=None) -> TensorInfo:
+    def _info(self, fn, index: int, dim_name_fn=None, quant_fn=None) -> TensorInfo:
         info = _TensorInfo()
         _check(fn(self._handle, index, ctypes.byref(info)), RuntimeFailure, "cannot read tensor info")
         dims = []
@@ -220,8 +229,18 @@ class Session:
                 dims.append(int(size))
             else:  # symbolic: its name (inputs), else None
                 name = dim_name_fn(self._handle, index, d) if dim_name_fn else None
-                dims.append(name.decode() or None if name is not None else None)
-        return TensorInfo(info.name.decode(), _DTYPES[info.dtype], tuple(dims))
+                dims.append(_text(name) or None if name is not None else None)
+        return TensorInfo(_text(info.name), _DTYPES[info.dtype], tuple(dims),
+                          self._quant(quant_fn, index) if quant_fn else None)
+
+    def _quant(self, fn, index: int) -> Optional[QuantParams]:
+        """The tensor's quantization parameters as the C runtime loaded them (None: not quantized)."""
+        q = _QuantInfo()
+        _check(fn(self._handle, index, ctypes.byref(q)), RuntimeFailure, "cannot read quantization parameters")
+        if q.count == 0:
+            return None
+        return QuantParams(np.ctypeslib.as_array(q.scale, (q.count,)).copy(),
+                           np.ctypeslib.as_array(q.zero_point, (q.count,)).astype(np.int64), q.axis)
 
     def _require(self) -> _P:
         if not self._handle:
@@ -302,7 +321,7 @@ class Session:
             for i in range(lib().pml_session_node_count(handle)):
                 _check(lib().pml_session_node_profile(handle, i, ctypes.byref(info)), RuntimeFailure,
                        "cannot read the profile")
-                out.append(NodeProfile(info.name.decode(), info.op.decode(),
+                out.append(NodeProfile(_text(info.name), info.op.decode(),
                                        info.total_ns / 1e6 / runs if runs else 0.0, bool(info.plan_time)))
         return out
 

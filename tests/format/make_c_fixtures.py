@@ -30,6 +30,11 @@ from pocketml.format.records import AttrRecord, ModelRecord, TensorRecord, build
 from pocketml.format.writer import graph_to_records, write_pml
 from pocketml.shape_inference import infer_shapes
 
+try:
+    from . import quant_fixtures
+except ImportError:  # run as a script
+    import quant_fixtures
+
 DATA = pathlib.Path(__file__).resolve().parents[2] / "native" / "tests" / "data"
 INVALID_MODEL, UNSUPPORTED = "invalid model", "unsupported"
 
@@ -413,6 +418,7 @@ def invalid_cases() -> list:
          "node 'relu' (Relu): output 0 ('z') is declared as float32 [2,4] in the file but infers as float32 [2,3]",
          lambda r: _set(r.tensors[_tensor(r, z)], shape=[2, 4])),
     ]
+    cases += quant_fixtures.invalid_cases()
     return [(f"invalid_{name}.pml", stage, status, msg, mutate if isinstance(mutate, bytes) else _case(mutate))
             for name, stage, status, msg, mutate in cases]
 
@@ -429,6 +435,7 @@ def fixtures() -> dict:
         "symbolic_shape_chain.pml": write_pml(symbolic_shape_chain_graph(),
                                               metadata={"purpose": "C plan-time shape evaluation tests"}),
         "control_flow.pml": write_pml(control_flow_graph(), metadata={"purpose": "C control-flow tests"}),
+        **quant_fixtures.fixtures(),
     }
     lines = []
     for name, stage, status, msg, data in invalid_cases():

@@ -14,9 +14,10 @@ from pocketml.format._generated import Graph as fb_graph
 from pocketml.format._generated import MetadataEntry as fb_meta
 from pocketml.format._generated import Model as fb_model
 from pocketml.format._generated import Node as fb_node
+from pocketml.format._generated import Quantization as fb_quant
 from pocketml.format._generated import Tensor as fb_tensor
 from pocketml.format._generated.AttrType import AttrType
-from pocketml.format.records import AttrRecord, BufferRecord, ModelRecord, NodeRecord, TensorRecord
+from pocketml.format.records import AttrRecord, BufferRecord, ModelRecord, NodeRecord, QuantRecord, TensorRecord
 
 
 # ---- the oracle: the generated builder code, one call per field ---------------------------
@@ -56,7 +57,17 @@ def _attr(b, a):
     return fb_attr.End(b)
 
 
+def _quant(b, q):
+    scale, zero_point = _vec(b, q.scale, "<f4"), _vec(b, q.zero_point, "<i8")
+    fb_quant.Start(b)
+    fb_quant.AddAxis(b, q.axis)
+    fb_quant.AddScale(b, scale)
+    fb_quant.AddZeroPoint(b, zero_point)
+    return fb_quant.End(b)
+
+
 def _tensor(b, t):
+    quant = _quant(b, t.quant) if t.quant is not None else None
     name = b.CreateString(t.name)
     shape = _vec(b, t.shape, "<i8")
     dim_names = None
@@ -69,6 +80,8 @@ def _tensor(b, t):
     if dim_names is not None:
         fb_tensor.AddDimNames(b, dim_names)
     fb_tensor.AddBuffer(b, t.buffer)
+    if quant is not None:
+        fb_tensor.AddQuantization(b, quant)
     return fb_tensor.End(b)
 
 
@@ -132,9 +145,13 @@ def _record(seed: int) -> ModelRecord:
     for k in range(int(rng.integers(1, 40))):
         rank = int(rng.integers(0, 5))
         dim_names = [f"d{j}" * int(rng.integers(1, 4)) for j in range(rank)] if rng.random() < 0.2 else None
+        count = int(rng.integers(1, 5))
+        quant = QuantRecord([float(s) for s in rng.uniform(0, 1, count).astype(np.float32)],
+                            [int(z) for z in rng.integers(-200, 200, count)],
+                            int(rng.integers(-1, 3))) if rng.random() < 0.3 else None
         tensors.append(TensorRecord("t" * int(rng.integers(0, 9)) + str(k), int(rng.integers(0, 12)),
                                     [int(d) for d in rng.integers(-1, 300, rank)], dim_names,
-                                    int(rng.integers(-1, 5))))
+                                    int(rng.integers(-1, 5)), quant))
     kinds = [(AttrType.INT, lambda: int(rng.integers(-3, 3)) * 10 ** int(rng.integers(0, 12))),
              (AttrType.FLOAT, lambda: float(rng.choice([0.0, -0.0, 1.5, 1e-7, np.nan, -3.25]))),
              (AttrType.INTS, lambda: [int(v) for v in rng.integers(-9, 9, int(rng.integers(0, 6)))]),

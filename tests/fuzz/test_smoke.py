@@ -32,7 +32,7 @@ def _check(result: dict) -> None:
     assert not new, {k: result["saved"][k] for k in new}
 
 
-@pytest.mark.parametrize("target,iterations", [("onnx", 600), ("tflite", 600), ("runtime", 40)])
+@pytest.mark.parametrize("target,iterations", [("onnx", 600), ("tflite", 600), ("pml", 600), ("runtime", 40)])
 def test_fuzzer_smoke(tmp_path, target, iterations):
     result = _fuzz(tmp_path, target, iterations)
     _check(result)
@@ -46,6 +46,6 @@ def test_fuzzer_smoke(tmp_path, target, iterations):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target,iterations", [("onnx", 20000), ("tflite", 20000), ("runtime", 1000)])
+@pytest.mark.parametrize("target,iterations", [("onnx", 20000), ("tflite", 20000), ("pml", 20000), ("runtime", 1000)])
 def test_fuzzer_longer(tmp_path, target, iterations):
     _check(_fuzz(tmp_path, target, iterations, seed=2))

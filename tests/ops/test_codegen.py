@@ -82,10 +82,10 @@ def test_c_schema_agrees_with_the_registry():
 # ---- the ctypes binding against pocketml.h ------------------------------------------------------
 HEADER = codegen.ROOT / "native" / "include" / "pocketml.h"
 STRUCTS = {"pml_tensor_info": runtime._TensorInfo, "pml_session_options": runtime._Options,
-           "pml_node_profile": runtime._NodeProfile}
+           "pml_node_profile": runtime._NodeProfile, "pml_quant_info": runtime._QuantInfo}
 SCALARS = {"char*": ctypes.c_char_p, "int": ctypes.c_int, "pml_dtype": ctypes.c_int, "pml_status": ctypes.c_int,
            "size_t": ctypes.c_size_t, "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64,
-           "uint32_t": ctypes.c_uint32, "float": ctypes.c_float, "void*": ctypes.c_void_p,
+           "uint32_t": ctypes.c_uint32, "int32_t": ctypes.c_int32, "float": ctypes.c_float, "void*": ctypes.c_void_p,
            "pml_model*": ctypes.c_void_p, "pml_session*": ctypes.c_void_p, "void": None}
 
 

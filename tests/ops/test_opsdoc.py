@@ -14,4 +14,4 @@ def test_ops_doc_names_supported_and_unsupported_ops():
     assert "| Conv | 1 | yes | conv |" in text
     assert "| ImageDecoder | 20 | no |  |" in text  # an op pocketml does not import is listed too
     assert "| CONV_2D | yes | conv |" in text
-    assert "| Reshape | tensor | x: all 11; shape?: int32, int64 | y: all 11 | shape |  |" in text
+    assert "| Reshape | tensor | x: all 11; shape?: int32, int64 | y: all 11 | shape | quant_transparent |" in text

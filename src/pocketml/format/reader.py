@@ -11,12 +11,13 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
 from .. import ir, ops
 from ..errors import ModelLoadError
+from ..quant_params import QuantParams
 from .header import FileHeader, verify_header
 from .records import ATTR_KINDS, ATTR_TYPES, ModelRecord, parse_flatbuffer
 
@@ -62,6 +63,24 @@ def _attr(node_name: str, op: str, kinds: dict, a) -> tuple:
     return a.name, a.value
 
 
+def _quant(t, i: int, dtype: str, shape: tuple) -> Optional[QuantParams]:
+    """A tensor's quantization parameters, checked with the C loader's rules (ModelLoadError naming it)."""
+    if t.quant is None:
+        return None
+    where = f"tensor {i} ({t.name!r})"
+    q = t.quant
+    if len(q.zero_point) != len(q.scale) or not q.scale:
+        raise ModelLoadError(f"{where}: quantization has {len(q.scale)} scales and {len(q.zero_point)} zero points "
+                             "(one or more scales, as many zero points)")
+    if (q.axis != -1 or len(q.scale) > 1) and not 0 <= q.axis < len(shape):
+        raise ModelLoadError(f"{where}: quantization axis {q.axis} is out of range for rank {len(shape)}")
+    params = QuantParams(q.scale, q.zero_point, q.axis)
+    why = params.check(dtype, shape)
+    if why:
+        raise ModelLoadError(f"{where}: invalid quantization parameters: {why}")
+    return params
+
+
 def records_to_graph(record: ModelRecord, weights: memoryview) -> ir.Graph:
     return _graph(record, record, weights, -1)
 
@@ -94,7 +113,7 @@ def _graph(record: ModelRecord, graph, weights: memoryview, index: int) -> ir.Gr
             const = np.frombuffer(weights[b.offset:b.offset + b.size], dtype=dt).reshape(shape)
             if not (weights.readonly and isinstance(weights.obj, mmap.mmap) and dt == ir.np_dtype(dtype)):
                 const = const.astype(ir.np_dtype(dtype), copy=True)  # else: a read-only view of the mapped file
-        g.add_value(t.name, dtype, shape, const)
+        g.add_value(t.name, dtype, shape, const, _quant(t, i, dtype, shape))
         names.append(t.name)
 
     def name_of(idx: int, where: str) -> str:

@@ -29,12 +29,21 @@ ATTR_KINDS = {v: k for k, v in ATTR_TYPES.items()}
 
 
 @dataclasses.dataclass
+class QuantRecord:
+    """A Quantization table: axis (-1 per tensor), scales (floats) and zero points (ints)."""
+    scale: list
+    zero_point: list
+    axis: int = -1
+
+
+@dataclasses.dataclass
 class TensorRecord:
     name: str
     dtype: int  # code (ir.DTYPES)
     shape: list  # ints; -1 = symbolic
     dim_names: Optional[list] = None
     buffer: int = -1
+    quant: Optional[QuantRecord] = None
 
 
 @dataclasses.dataclass
@@ -122,7 +131,14 @@ def _encode_attr(b: flatbuffers.Builder, a: AttrRecord) -> int:
     return fbwrite.table(b, 7, fields)
 
 
+def _encode_quant(b: flatbuffers.Builder, q: QuantRecord) -> int:
+    scale, zero_point = _vector(b, q.scale, "<f4"), _vector(b, q.zero_point, "<i8")
+    fields = [(0, "<i", 4, q.axis)] if q.axis != -1 else []
+    return fbwrite.table(b, 3, fields + [(1, "O", 4, scale), (2, "O", 4, zero_point)])
+
+
 def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
+    quant = _encode_quant(b, t.quant) if t.quant is not None else None
     fields = [(0, "O", 4, fbwrite.string(b, t.name))]
     shape = _vector(b, t.shape, "<i8")
     dim_names = None
@@ -135,7 +151,9 @@ def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
         fields.append((3, "O", 4, dim_names))
     if t.buffer != -1:
         fields.append((4, "<i", 4, t.buffer))
-    return fbwrite.table(b, 5, fields)
+    if quant is None:
+        return fbwrite.table(b, 5, fields)
+    return fbwrite.table(b, 6, fields + [(5, "O", 4, quant)])
 
 
 def _attrs_key(attrs: list) -> tuple:
@@ -282,13 +300,20 @@ def parse_flatbuffer(graph: bytes) -> ModelRecord:
                        _str(m.Producer()), m.FormatVersion(), subgraphs)
 
 
+def _parse_quant(q, where: str) -> Optional[QuantRecord]:
+    if q is None:
+        return None
+    scale = [float(v) for v in q.ScaleAsNumpy()] if fbcheck.length(q, "Scale", 4, where) else []
+    return QuantRecord(scale, _ints(q, "ZeroPoint", where, 8), int(q.Axis()))
+
+
 def _parse_graph(g) -> GraphRecord:
     tensors = []
     for i in range(fbcheck.length(g, "Tensors", 4, "graph")):
         t = g.Tensors(i)
         dim_names = [_str(t.DimNames(k)) for k in range(fbcheck.length(t, "DimNames", 4, f"tensor {i}"))] or None
         tensors.append(TensorRecord(_str(t.Name()), t.Dtype(), _ints(t, "Shape", f"tensor {i}", 8), dim_names,
-                                    t.Buffer()))
+                                    t.Buffer(), _parse_quant(t.Quantization(), f"tensor {i} quantization")))
     nodes = []
     for i in range(fbcheck.length(g, "Nodes", 4, "graph")):
         n, where = g.Nodes(i), f"node {i}"

@@ -21,7 +21,8 @@ import numpy as np
 from .. import ir, ops
 from ..errors import ConversionError
 from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, crc32, pack_header
-from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRecord, NodeRecord, TensorRecord,
+from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRecord, NodeRecord, QuantRecord,
+                      TensorRecord,
                       build_flatbuffer)
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -120,7 +121,19 @@ def _tensor(value: ir.Value, buffer: int, allow_symbolic: bool) -> TensorRecord:
     if symbolic and not allow_symbolic:
         raise ConversionError(f"value {value.name!r} has shape {list(value.shape)} with symbolic dims, and "
                               "allow_symbolic=False asked for static shapes only: fix the input shapes (e.g. batch=1)")
-    return TensorRecord(value.name, ir.dtype_code(value.dtype), shape, names if symbolic else None, buffer)
+    return TensorRecord(value.name, ir.dtype_code(value.dtype), shape, names if symbolic else None, buffer,
+                        _quant(value))
+
+
+def _quant(value: ir.Value) -> Optional[QuantRecord]:
+    """The value's quantization parameters as a record, checked as the loader will check them."""
+    q = value.quant
+    if q is None:
+        return None
+    why = q.check(value.dtype, value.shape)
+    if why:
+        raise ConversionError(f"value {value.name!r}: invalid quantization parameters: {why}")
+    return QuantRecord([float(s) for s in q.scale], [int(z) for z in q.zero_point], q.axis)
 
 
 def _const_array(value: ir.Value) -> np.ndarray:

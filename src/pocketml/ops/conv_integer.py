@@ -51,5 +51,5 @@ def _conv_integer_reference(inputs, attrs):
 
 
 define("ConvInteger", 461, "conv", ("x: T1", "w: T2", "x_zero_point?: T1", "w_zero_point?: T2"), ("y: T3",),
-       _ATTRS, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "T3": ("int32",)},
+       _ATTRS, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "T3": ("int32",)}, traits=("quant_explicit",),
        infer=_conv_integer_infer, reference=_conv_integer_reference)

@@ -358,7 +358,7 @@ _RANGE = ("float32", "float16", "int16", "int32", "int64")
 _CUMSUM = ("float32", "float16", "int32", "int64", "uint32", "uint64")
 _TOPK = dtypes.NUMERIC
 define("Gather", 107, "index", ("data: T", "indices: I"), ("y: T",), {"axis": Attr("int", 0)},
-       types={"T": ANY, "I": INDEX}, infer=_gather_infer, reference=_gather_reference)
+       types={"T": ANY, "I": INDEX}, traits=("quant_transparent",), infer=_gather_infer, reference=_gather_reference)
 define("Range", 111, "index", ("start: N", "limit: N", "delta: N"), ("y: N",), types={"N": _RANGE},
        plan_inputs=("start", "limit", "delta"), infer=_range_infer, reference=_range_reference)
 define("GatherElements", 114, "index", ("data: T", "indices: I"), ("y: T",), {"axis": Attr("int", 0)},

@@ -59,7 +59,7 @@ def _where_infer(node, ins):
 
 
 define("Where", 18, "logic", ("condition: B", "x: T", "y: T"), ("y: T",), types={"B": BOOL, "T": ANY},
-       traits=_TRAITS, infer=_where_infer,
+       traits=_TRAITS + ("quant_transparent",), infer=_where_infer,
        reference=lambda ins, at: [np.asarray(np.where(ins[0], ins[1], ins[2])).astype(np.asarray(ins[1]).dtype)])
 
 

@@ -133,7 +133,7 @@ def _matmul_integer_reference(inputs, attrs):
 
 
 define("MatMulInteger", 460, "matmul", ("a: T1", "b: T2", "a_zero_point?: T1", "b_zero_point?: T2"), ("y: T3",),
-       {}, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "T3": ("int32",)},
+       {}, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "T3": ("int32",)}, traits=("quant_explicit",),
        infer=_matmul_integer_infer, reference=_matmul_integer_reference)
 define("Det", 350, "matmul", ("x: T",), ("y: T",), {}, types={"T": ("float32", "float16")},
        infer=_det_infer, reference=_det_reference)

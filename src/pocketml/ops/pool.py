@@ -154,7 +154,7 @@ def _global_lp_infer(node, ins):
 # ONNX's types among pocketml's: MaxPool float16/float/int8/uint8, the averages, GlobalMaxPool and the Lp pools
 # the floats
 define("MaxPool", 70, "pool", ("x: T",), ("y: T", "indices?: I64"), {**_WINDOW, "storage_order": Attr("int", 0)},
-       types={"T": _MAX_TYPES, "I64": ("int64",)}, traits=("quantizable",),
+       types={"T": _MAX_TYPES, "I64": ("int64",)}, traits=("quantizable", "quant_transparent"),
        infer=_max_pool_infer, reference=_max_pool_reference)
 define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
        types={"T": _AVG_TYPES}, traits=("quantizable",),

@@ -114,7 +114,7 @@ def _dq_reference(inputs, attrs):
 
 define("DequantizeLinear", 400, "quant", ("x: T1", "x_scale: T2", "x_zero_point?: T1"), ("y: T3",),
        {"axis": Attr("int", 1), "block_size": Attr("int", 0), "output_dtype": Attr("int", 0)},
-       types={"T1": Q_STORED, "T2": SCALES, "T3": SCALES}, infer=_dq_infer, reference=_dq_reference)
+       types={"T1": Q_STORED, "T2": SCALES, "T3": SCALES}, traits=("quant_explicit",), infer=_dq_infer, reference=_dq_reference)
 
 
 # ---- QuantizeLinear -----------------------------------------------------------------------
@@ -148,7 +148,7 @@ def _q_reference(inputs, attrs):
 
 define("QuantizeLinear", 401, "quant", ("x: T1", "y_scale: T2", "y_zero_point?: T3"), ("y: T3",),
        {"axis": Attr("int", 1), "block_size": Attr("int", 0), "output_dtype": Attr("int", 0)},
-       types={"T1": SCALES + ("int32",), "T2": SCALES, "T3": Q_OUT}, infer=_q_infer, reference=_q_reference)
+       types={"T1": SCALES + ("int32",), "T2": SCALES, "T3": Q_OUT}, traits=("quant_explicit",), infer=_q_infer, reference=_q_reference)
 
 
 # ---- DynamicQuantizeLinear ----------------------------------------------------------------
@@ -169,4 +169,4 @@ def _dyn_reference(inputs, attrs):
 
 
 define("DynamicQuantizeLinear", 402, "quant", ("x: T1",), ("y: T2", "y_scale: T1", "y_zero_point: T2"),
-       types={"T1": ("float32",), "T2": ("uint8",)}, infer=_dyn_infer, reference=_dyn_reference)
+       types={"T1": ("float32",), "T2": ("uint8",)}, traits=("quant_explicit",), infer=_dyn_infer, reference=_dyn_reference)

@@ -70,6 +70,13 @@ TRAITS = {
                       "and the runtime plans the nodes after it once it has run",
     "control_flow": "runs subgraphs (GRAPH attributes) through child sessions: never folded; its outputs live in "
                     "memory the op provides at run time, and their shapes may be known only once it has run",
+    "quant_transparent": "moves quantized elements without reading their values (data movement): may run on "
+                         "quantized tensors when its data outputs keep its data inputs' quantization parameters "
+                         "(a per-channel axis moved by a transpose)",
+    "quant_explicit": "takes its quantization parameters as inputs (QuantizeLinear, MatMulInteger...): the "
+                      "parameters on its tensors only describe them, so it runs on quantized tensors as written",
+    "quant_aware": "reads the quantization parameters of its tensors and picks integer kernels that honour them "
+                   "(a node with quantized tensors and neither this nor quant_transparent/quant_explicit is refused)",
 }
 
 

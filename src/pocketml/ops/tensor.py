@@ -412,24 +412,24 @@ def _tile_infer(node, ins):
 
 # Data movement: T is any dtype; I: int32/int64 parameter inputs (shape, starts, sizes...)
 _MOVE = {"T": ANY, "I": INDEX}
-define("Concat", 100, "tensor", ("inputs*: T",), ("y: T",), {"axis": Attr("int")}, types=_MOVE,
+define("Concat", 100, "tensor", ("inputs*: T",), ("y: T",), {"axis": Attr("int")}, types=_MOVE, traits=("quant_transparent",),
        infer=_concat_infer, reference=lambda ins, attrs: [np.concatenate(ins, axis=attrs["axis"])])
 define("Reshape", 101, "tensor", ("x: T", "shape?: I"), ("y: T",),
-       {"shape": Attr("ints", []), "allowzero": Attr("int", 0)}, types=_MOVE,
+       {"shape": Attr("ints", []), "allowzero": Attr("int", 0)}, types=_MOVE, traits=("quant_transparent",),
        plan_inputs=("shape",), infer=_reshape_infer, reference=_reshape_reference)
-define("Transpose", 102, "tensor", ("x: T",), ("y: T",), {"perm": Attr("ints")}, types=_MOVE,
+define("Transpose", 102, "tensor", ("x: T",), ("y: T",), {"perm": Attr("ints")}, types=_MOVE, traits=("quant_transparent",),
        infer=_transpose_infer,
        reference=lambda ins, attrs: [np.transpose(ins[0], attrs["perm"])])  # a view: folded weights copy once, when written
 define("Slice", 103, "tensor", ("x: T", "starts?: I", "ends?: I", "axes?: I", "steps?: I"), ("y: T",), {
     "starts": Attr("ints", []), "ends": Attr("ints", []), "axes": Attr("ints", []), "steps": Attr("ints", []),
-}, types=_MOVE, plan_inputs=("starts", "ends", "axes", "steps"), infer=_slice_infer, reference=_slice_reference)
+}, types=_MOVE, traits=("quant_transparent",), plan_inputs=("starts", "ends", "axes", "steps"), infer=_slice_infer, reference=_slice_reference)
 define("Split", 104, "tensor", ("x: T", "split?: I"), ("outputs*: T",),
-       {"axis": Attr("int", 0), "split": Attr("ints", [])}, types=_MOVE,
+       {"axis": Attr("int", 0), "split": Attr("ints", [])}, types=_MOVE, traits=("quant_transparent",),
        plan_inputs=("split",), infer=_split_infer, reference=_split_reference)
 define("Pad", 105, "tensor", ("x: T", "pads?: I64", "value?: T", "axes?: I64"), ("y: T",), {
     "pads": Attr("ints", []), "mode": Attr("int", 0), "value": Attr("float", 0.0), "value_int": Attr("ints", []),
     "axes": Attr("ints", []),
-}, types={**_MOVE, "I64": ("int64",)}, plan_inputs=("pads", "axes"), infer=_pad_infer, reference=_pad_reference)
+}, types={**_MOVE, "I64": ("int64",)}, traits=("quant_transparent",), plan_inputs=("pads", "axes"), infer=_pad_infer, reference=_pad_reference)
 define("Shape", 108, "tensor", ("x: T",), ("y: I64",), {"start": Attr("int", 0), "end": Attr("int", 2**62)},
        types={"T": ANY, "I64": ("int64",)}, traits=("shape_only",), infer=_shape_infer, reference=_shape_reference)
 # ConstantOfShape's output dtype is its dtype attribute (any dtype, as the runtime checks)
@@ -442,9 +442,9 @@ define("Size", 110, "tensor", ("x: T",), ("y: I64",), types={"T": ANY, "I64": ("
        infer=_size_infer, reference=lambda ins, attrs: [np.array(ins[0].size, np.int64)])
 define("EyeLike", 205, "tensor", ("x: T1",), ("y: T2",), {"k": Attr("int", 0), "dtype": Attr("int")},
        types={"T1": ANY, "T2": ANY}, traits=("shape_only",), infer=_eye_like_infer, reference=_eye_like_reference)
-define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr("ints", [])}, types=_MOVE,
+define("Expand", 112, "tensor", ("x: T", "shape?: I"), ("y: T",), {"shape": Attr("ints", [])}, types=_MOVE, traits=("quant_transparent",),
        plan_inputs=("shape",), infer=_expand_infer, reference=_expand_reference)
-define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE,
+define("Tile", 113, "tensor", ("x: T", "repeats?: I"), ("y: T",), {"repeats": Attr("ints", [])}, types=_MOVE, traits=("quant_transparent",),
        plan_inputs=("repeats",), infer=_tile_infer,
        reference=lambda ins, attrs: [np.tile(ins[0], input_ints(ins, 1, attrs, "repeats"))])
 
@@ -496,6 +496,8 @@ def _space_to_depth_reference(inputs, attrs):
 
 _SPACE_DEPTH_ATTRS = {"blocksize": Attr("int"), "mode": Attr("int", 0)}
 define("DepthToSpace", 200, "tensor", ("x: T",), ("y: T",), _SPACE_DEPTH_ATTRS, types={"T": ANY},
+       traits=("quant_transparent",),
        infer=_space_depth_infer, reference=_depth_to_space_reference)
 define("SpaceToDepth", 201, "tensor", ("x: T",), ("y: T",), _SPACE_DEPTH_ATTRS, types={"T": ANY},
+       traits=("quant_transparent",),
        infer=_space_depth_infer, reference=_space_to_depth_reference)

@@ -136,7 +136,8 @@ def _unary_reference(fn):
 
 for _name, (_code, _attrs, _fn, _dtypes) in UNARY.items():
     _traits = ("elementwise",) + (("activation",) if _name in ACTIVATION_OPS else ()) + \
-        (("layout_agnostic",) if _name in LAYOUT_AGNOSTIC else ())
+        (("layout_agnostic",) if _name in LAYOUT_AGNOSTIC else ()) + \
+        (("quant_transparent",) if _name == "Identity" else ())
     define(_name, _code, "unary", ("x: T",), ("y: T",), _attrs, types={"T": _dtypes}, traits=_traits,
            infer=_unary_infer, reference=_unary_reference(_fn))
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import ir
+from .. import ir, quant_support
 from ..shape_inference import infer_shapes
 from .dce import eliminate_dead_code
 from .fold import fold_constants, fold_inferred, fold_sweep
@@ -78,12 +78,15 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
         infer_shapes(graph)
     graph.toposort()  # a constant graph output read by other nodes gets its producer appended last
     graph.track_changes()
+    quantized = quant_support.has_quant(graph)
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, run in PIPELINE:
             if run(graph):
                 changed = True
                 graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                if quantized:  # values a pass added behind data movement take their source's parameters
+                    quant_support.propagate_graph(graph)
                 # re-infer the nodes the pass added or rewired, and downstream only where a shape changed
                 infer_shapes(graph, graph.take_changes())
                 if log is not None:

@@ -167,7 +167,7 @@ class Snapshot:
 def snapshot(graph: ir.Graph) -> Snapshot:
     nodes = [ir.Node(n.op, list(n.inputs), list(n.outputs), dict(n.attrs), n.name) for n in graph.nodes]
     # a shallow copy of each record (what dataclasses.replace does, without its field walk)
-    values = {k: ir.Value(v.name, v.dtype, v.shape, v.const) for k, v in graph.values.items()}
+    values = {k: ir.Value(v.name, v.dtype, v.shape, v.const, v.quant) for k, v in graph.values.items()}
     return Snapshot(nodes, values, list(graph.inputs), list(graph.outputs))
 
 

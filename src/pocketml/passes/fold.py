@@ -26,7 +26,7 @@ from typing import Optional
 
 import numpy as np
 
-from .. import ir, ops, reference
+from .. import ir, ops, quant_support, reference
 from ..ops import limits
 from ._util import attr, const
 
@@ -63,7 +63,7 @@ def fold_sweep(graph: ir.Graph, infer_all: bool) -> tuple:
             continue
         for name, array in zip(node.outputs, results):
             if name:
-                graph.add_value(name, const=array)
+                graph.add_value(name, const=array, quant=graph.values[name].quant if name in graph.values else None)
                 dirty.update(id(c) for c in graph.consumers_of(name))
         changed = True
     graph.nodes = keep
@@ -112,6 +112,12 @@ def _evaluate(graph: ir.Graph, node: ir.Node) -> Optional[list]:
     present = [i for i in node.inputs if i]
     if opdef.reference is None or "stateful" in opdef.traits or not present or any(const(graph, i) is None for i in present):
         return None
+    # numpy references compute on plain numbers: quantized tensors fold only through data movement
+    # (or ops taking their parameters as inputs), which keeps their parameters as they are
+    if quant_support.touches_quant(graph, node):
+        quant_support.propagate(graph, node)
+        if "quant_aware" in opdef.traits or quant_support.problem(graph, node) is not None:
+            return None
     inputs = [const(graph, i) if i else None for i in node.inputs]
     if _too_big(graph, node, inputs) or ("control_flow" in opdef.traits and not _few_iterations(node, inputs)):
         return None

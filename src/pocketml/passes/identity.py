@@ -27,7 +27,7 @@ def noop_source(graph: ir.Graph, node: ir.Node) -> Optional[str]:
         return None
     src = node.inputs[0]
     x, y = graph.values[src], graph.values[node.outputs[0]]
-    if x.dtype is None or x.dtype != y.dtype:
+    if x.dtype is None or x.dtype != y.dtype or x.quant != y.quant:  # other parameters: another value
         return None
     op = node.op
     if op == "Identity":

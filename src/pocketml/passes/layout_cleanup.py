@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ir
+from .. import ir, quant_support
 from ._util import attr, bypass, const, new_value, node_index, remove_nodes, reshape_spec, shape, sole_consumer
 from .identity import noop_source
 from .layout_perm import (_axis, _consecutive, _group_order, compose, inverse, perm_of, permuted, reshape_groups,
@@ -29,7 +29,8 @@ def _fold_constant_transposes(graph: ir.Graph) -> bool:
     for node in graph.nodes:
         c = const(graph, node.inputs[0]) if node.op == "Transpose" else None
         if c is not None and node.outputs[0] not in graph.outputs:
-            graph.add_value(node.outputs[0], const=np.ascontiguousarray(np.transpose(c, perm_of(node))))
+            q = quant_support.moved(graph.values[node.inputs[0]].quant, perm_of(node))
+            graph.add_value(node.outputs[0], const=np.ascontiguousarray(np.transpose(c, perm_of(node))), quant=q)
             dead.append(node)
     remove_nodes(graph, dead)
     return bool(dead)
@@ -42,7 +43,8 @@ def _dedupe(graph: ir.Graph) -> bool:
     for node in list(graph.nodes):
         if node.op not in ("Transpose", "Reshape"):
             continue
-        key = (node.op, tuple(node.inputs), repr(sorted(node.attrs.items())))
+        # (outputs with other quantization parameters are other values, never merged)
+        key = (node.op, tuple(node.inputs), repr(sorted(node.attrs.items())), graph.values[node.outputs[0]].quant)
         if key not in first:
             first[key] = node
         elif node.outputs[0] not in graph.outputs:
@@ -191,7 +193,9 @@ def _absorb_flatten_transpose(graph: ir.Graph) -> bool:
         else:  # w is [K, N]
             moved = w.reshape(v_dims + (w.shape[1],)).transpose([q[j] - 1 for j in range(1, len(p))] + [len(p) - 1])
             moved = moved.reshape(k, -1)
-        graph.set_input(fc, 1, graph.add_const(moved, f"{fc.name}_w"))
+        w_new = graph.add_const(moved, f"{fc.name}_w")
+        graph.values[w_new].quant = graph.values[fc.inputs[1]].quant  # rows move within K; a channel axis (N) stays
+        graph.set_input(fc, 1, w_new)
         graph.set_input(reshape, 0, t.inputs[0])
         reshape.attrs = {"shape": spec}
         changed = True

@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from .. import ir
+from .. import ir, quant_support
 from ._util import bypass, const, is_one, new_value, node_index, remove_nodes, reshape_spec, shape
 from .layout_perm import (HANDLERS, MAX_LOOKAHEAD, Perm, Plan, _broadcast, _concat, compose, inverse, is_identity,
                           permuted, perm_of, unit_only)
@@ -252,7 +252,9 @@ class _Sinker:
         kind = change[1]
         if kind == "const":
             c = const(g, name)
-            return g.add_const(np.transpose(c.reshape((1,) * (r - c.ndim) + c.shape), q), f"{name}_t")
+            moved = g.add_const(np.transpose(c.reshape((1,) * (r - c.ndim) + c.shape), q), f"{name}_t")
+            g.values[moved].quant = quant_support.moved(g.values[name].quant, q, r - c.ndim)
+            return moved
         if kind == "keep":
             return name
         if kind == "reuse":

@@ -297,7 +297,7 @@ test_litert_matches_numpy, test_pocketml_matches_litert = litert_tests(CASES)
                            "p": ("int32", (1, 2), np.array([[0, 0]], np.int32)), "y": (F32, (2, 2, 2), None)}, ["x"],
      None, r"padded spatial dims \[5\] are not multiples of block_shape \[2\]"),
     ("LESS", {"a": ("int8", (3,), None, None, {"scale": [0.5]}), "b": ("int8", (3,), None, None, {"scale": [0.25]}),
-              "y": ("bool", (3,), None)}, ["a", "b"], None, "quantized arithmetic is not supported"),
+              "y": ("bool", (3,), None)}, ["a", "b"], None, "quantized int8 tensors are not supported by this op yet"),
 ])
 def test_bad_parameters_are_named(op, tensors, inputs, options, what):
     from pocketml.converters.tflite import import_tflite
