@@ -214,22 +214,23 @@ class Context:
 
         outputs: names (None or an int count: fresh names). Shape inference runs
         now, so an invalid node fails here with the ONNX node named."""
-        opdef = ops.get(op)
         fresh = outputs is None or isinstance(outputs, int)
-        if fresh:
-            outputs = [self.new_name(f"{self.node.name}/{hint or op}") for _ in range(outputs or 1)]
         attrs = dict(attrs or {})
         inputs = list(inputs)
         while inputs and not inputs[-1]:
             inputs.pop()  # absent trailing optional inputs are simply left out
-        if op == "Transpose" and inputs and "perm" in attrs:
+        transpose = op == "Transpose" and bool(inputs) and "perm" in attrs
+        if transpose:
             src, perm = eager_layout.collapse(self.transpose_of, inputs[0], attrs["perm"])
             if src != inputs[0] and is_identity(perm):
                 if fresh:
-                    return [src]
+                    return [src]  # a cancelled pair (most NHWC -> NCHW -> NHWC round trips): nothing to name
             elif src != inputs[0]:
                 inputs, attrs["perm"] = [src], list(perm)
-        elif len(outputs) == 1 and op in eager_layout.MOVABLE_OPS:
+        opdef = ops.get(op)
+        if fresh:
+            outputs = [self.new_name(f"{self.node.name}/{hint or op}") for _ in range(outputs or 1)]
+        if not transpose and len(outputs) == 1 and op in eager_layout.MOVABLE_OPS:
             moved = eager_layout.sink(self.graph, self.transpose_of, ir.Node(op, inputs, outputs, attrs),
                                       lambda array: self.add_const(array, "nhwc"))
             if moved is not None:
@@ -243,10 +244,12 @@ class Context:
         name = self.node.name if not hint and self.node.name not in self.node_names else \
             self.new_name(f"{self.node.name}/{hint or op}")
         inode = ir.Node(op, list(inputs), list(outputs), attrs, name)
-        try:
-            inferred = opdef.infer(inode, values)
-        except ValueError as e:
-            raise self.error(f"{op}: {e}") from None
+        inferred = _moved_shape(inode, values) if transpose else None
+        if inferred is None:
+            try:
+                inferred = opdef.infer(inode, values)
+            except ValueError as e:
+                raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
         foldable = bool(live) and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
         if op == "Shape" and ir.is_static(values[0].shape):
@@ -353,6 +356,14 @@ class Context:
         can say it (reshape_attrs), else a target shape computed while planning (shape_tensor)."""
         if tuple(dims) == tuple(self.shape(x)):
             return self.emit1("Identity", [x], out, hint=hint) if out else x
+        const = self.graph.values[x].const
+        if const is not None and all(type(d) is int and d >= 0 for d in dims) and math.prod(dims) == const.size:
+            # a constant (a weight unsqueezed for broadcasting): the array emit's folding would give,
+            # without inferring and running a Reshape node for it
+            if out:
+                self.graph.add_value(out, const=const.reshape(dims))
+                return out
+            return self.add_const(const.reshape(dims), hint)
         if self._reshape_expressible(self.shape(x), dims):
             return self.emit1("Reshape", [x], out, self.reshape_attrs(self.shape(x), dims), hint=hint)
         return self.emit1("Reshape", [x, self.shape_tensor(list(dims))], out, {"shape": [], "allowzero": 0},
@@ -429,6 +440,20 @@ class Context:
             # inferring and running a Transpose node for it
             return self.add_const(np.transpose(value.const, perm), hint)
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
+
+
+def _moved_shape(node: ir.Node, values: list) -> Optional[list]:
+    """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
+    gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
+    generic path the importer would take for each of a CNN's hundreds of layout transposes; None
+    for anything else (constants fold, a bad perm gets inference's error)."""
+    x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
+    if x is None or x.const is not None or x.shape is None or x.dtype not in ops.get("Transpose").types["T"]:
+        return None
+    perm, rank = node.attrs["perm"], len(x.shape)
+    if len(perm) != rank or sorted(perm) != list(range(rank)):
+        return None
+    return [(x.dtype, tuple(x.shape[p] for p in perm))]
 
 
 def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
