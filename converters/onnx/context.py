@@ -461,8 +461,15 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
     if t.data_type not in ONNX_TO_DTYPE:
         raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
                                  f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
-    check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
     dtype = ir.np_dtype(ONNX_TO_DTYPE[t.data_type])
+    if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
+            and not t.HasField("segment"):
+        # the common case (an initializer's raw bytes, as many as its positive dims need, so they are
+        # bounded by the file) decoded at once; anything else is checked below, which names the fault
+        raw, dims = t.raw_data, list(t.dims)
+        if raw and min(dims, default=1) > 0 and math.prod(dims) * dtype.itemsize == len(raw):
+            return np.frombuffer(raw, dtype=dtype).reshape(dims)
+    check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
     if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
             and not t.HasField("segment"):
         # what numpy_helper.to_array returns for raw data of a native dtype, minus its dispatch
