@@ -95,7 +95,10 @@ def _graphs(graph: onnx.GraphProto, path: str) -> Iterator[tuple]:
     yield graph, path
     for node in graph.node:
         for a in node.attribute:
-            subs = ([a.g] if a.HasField("g") else []) + list(a.graphs)  # whatever the type says: readers look
+            has_g = a.HasField("g")
+            if not has_g and not a.graphs:  # (most attributes: no list built)
+                continue
+            subs = ([a.g] if has_g else []) + list(a.graphs)  # whatever the type says: readers look
             for k, sub in enumerate(subs):
                 yield from _graphs(sub, f"{path}/{node.name or node.op_type}.{a.name}" + (f"[{k}]" if k else ""))
 
