@@ -228,21 +228,24 @@ class Context:
             elif src != inputs[0]:
                 inputs, attrs["perm"] = [src], list(perm)
         opdef = ops.get(op)
+        node_name = self.node.name
         if fresh:
-            outputs = [self.new_name(f"{self.node.name}/{hint or op}") for _ in range(outputs or 1)]
-        if not transpose and len(outputs) == 1 and op in eager_layout.MOVABLE_OPS:
+            outputs = [self.new_name(f"{node_name}/{hint or op}") for _ in range(outputs or 1)]
+        if not transpose and len(outputs) == 1 and op in eager_layout.MOVABLE_OPS and \
+                any(self.transpose_of(i) is not None for i in inputs if i):  # (else sink finds nothing to move)
             moved = eager_layout.sink(self.graph, self.transpose_of, ir.Node(op, inputs, outputs, attrs),
                                       lambda array: self.add_const(array, "nhwc"))
             if moved is not None:
                 return self._emit_moved(op, moved, outputs, attrs, hint)
+        graph_values = self.graph.values
         for i in inputs:
-            if i and i not in self.graph.values:  # a sequence or optional read as a tensor, or never produced
+            if i and i not in graph_values:  # a sequence or optional read as a tensor, or never produced
                 kind = "a sequence" if i in self.sequences else "an optional" if i in self.optionals else \
                     "not a tensor produced before this node"
                 raise self.error(f"input {i!r} is {kind}; {op} takes tensors")
-        values = [self.graph.values[i] if i else None for i in inputs]
-        name = self.node.name if not hint and self.node.name not in self.node_names else \
-            self.new_name(f"{self.node.name}/{hint or op}")
+        values = [graph_values[i] if i else None for i in inputs]
+        name = node_name if not hint and node_name not in self.node_names else \
+            self.new_name(f"{node_name}/{hint or op}")
         inode = ir.Node(op, list(inputs), list(outputs), attrs, name)
         inferred = _moved_shape(inode, values) if transpose else None
         if inferred is None:
