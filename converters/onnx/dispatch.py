@@ -58,12 +58,15 @@ def unsupported_nodes(model) -> list:
 
     def visit(graph, prefix):
         for k, n in enumerate(graph.node):
-            domain, name = n.domain or "ai.onnx", n.name or f"#{k}"
+            domain = n.domain or "ai.onnx"
             if domain not in DEFAULT_DOMAINS or n.op_type not in HANDLERS:
-                rows.append((prefix + name, n.op_type, domain, opsets.get(domain, "?"), not prefix))
+                rows.append((prefix + (n.name or f"#{k}"), n.op_type, domain, opsets.get(domain, "?"), not prefix))
             for a in n.attribute:
-                for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
-                    visit(g, f"{prefix}{name}.{a.name}: ")
+                has_g = a.HasField("g")
+                if not has_g and not a.graphs:  # (most attributes: nothing to build)
+                    continue
+                for g in ([a.g] if has_g else []) + list(a.graphs):
+                    visit(g, f"{prefix}{n.name or f'#{k}'}.{a.name}: ")
 
     visit(model.graph, "")
     return rows
