@@ -76,16 +76,22 @@ class OnnxNode:
     # names its subgraphs read from enclosing scopes -> the names those values have in the graph
     # being built (inline_subgraph renames what it inlines); unlisted names are the same
     scope: dict = dataclasses.field(default_factory=dict)
+    # (name, AttributeProto type) of each attribute not referring to a function's attribute, as
+    # read while decoding them (dispatch.check_signature checks the types); None: not read yet
+    attr_types: Optional[tuple] = None
 
     @classmethod
     def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int) -> "OnnxNode":
-        attrs = {}
+        attrs, types = {}, []
         for a in proto.attribute:
-            read = _ATTR_READERS.get(a.type) if not a.ref_attr_name else None
+            name, kind, ref = a.name, a.type, a.ref_attr_name
+            read = _ATTR_READERS.get(kind) if not ref else None
             v = read(a) if read is not None else helper.get_attribute_value(a)
-            attrs[a.name] = v.decode("utf-8") if isinstance(v, bytes) else v
+            attrs[name] = v.decode("utf-8") if isinstance(v, bytes) else v
+            if not ref:
+                types.append((name, kind))
         return cls(proto, proto.name or f"{proto.op_type}_{index}", proto.op_type, proto.domain or "",
-                   opset, list(proto.input), list(proto.output), attrs)
+                   opset, list(proto.input), list(proto.output), attrs, attr_types=tuple(types))
 
     def input(self, i: int) -> str:
         return self.inputs[i] if i < len(self.inputs) else ""
