@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from typing import Callable, Optional
 
 import numpy as np
@@ -104,8 +105,9 @@ class OnnxNode:
 
 
 class Context:
-    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes)
-    node = tracked("_node", lambda n: (n.name, n.op_type, n.opset))
+    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes);
+    # read with a C getter (every handler and emit reads it, several times a node)
+    node = property(operator.attrgetter("_node"), tracked("_node", lambda n: (n.name, n.op_type, n.opset)).fset)
 
     def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
         self.graph = graph
