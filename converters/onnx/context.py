@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from typing import Callable, Optional
 
 import numpy as np
@@ -76,16 +77,22 @@ class OnnxNode:
     # names its subgraphs read from enclosing scopes -> the names those values have in the graph
     # being built (inline_subgraph renames what it inlines); unlisted names are the same
     scope: dict = dataclasses.field(default_factory=dict)
+    # (name, AttributeProto type) of each attribute not referring to a function's attribute, as
+    # read while decoding them (dispatch.check_signature checks the types); None: not read yet
+    attr_types: Optional[tuple] = None
 
     @classmethod
     def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int) -> "OnnxNode":
-        attrs = {}
+        attrs, types = {}, []
         for a in proto.attribute:
-            read = _ATTR_READERS.get(a.type) if not a.ref_attr_name else None
+            name, kind, ref = a.name, a.type, a.ref_attr_name
+            read = _ATTR_READERS.get(kind) if not ref else None
             v = read(a) if read is not None else helper.get_attribute_value(a)
-            attrs[a.name] = v.decode("utf-8") if isinstance(v, bytes) else v
+            attrs[name] = v.decode("utf-8") if isinstance(v, bytes) else v
+            if not ref:
+                types.append((name, kind))
         return cls(proto, proto.name or f"{proto.op_type}_{index}", proto.op_type, proto.domain or "",
-                   opset, list(proto.input), list(proto.output), attrs)
+                   opset, list(proto.input), list(proto.output), attrs, attr_types=tuple(types))
 
     def input(self, i: int) -> str:
         return self.inputs[i] if i < len(self.inputs) else ""
@@ -98,8 +105,9 @@ class OnnxNode:
 
 
 class Context:
-    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes)
-    node = tracked("_node", lambda n: (n.name, n.op_type, n.opset))
+    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes);
+    # read with a C getter (every handler and emit reads it, several times a node)
+    node = property(operator.attrgetter("_node"), tracked("_node", lambda n: (n.name, n.op_type, n.opset)).fset)
 
     def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
         self.graph = graph
@@ -214,39 +222,45 @@ class Context:
 
         outputs: names (None or an int count: fresh names). Shape inference runs
         now, so an invalid node fails here with the ONNX node named."""
-        opdef = ops.get(op)
         fresh = outputs is None or isinstance(outputs, int)
-        if fresh:
-            outputs = [self.new_name(f"{self.node.name}/{hint or op}") for _ in range(outputs or 1)]
         attrs = dict(attrs or {})
         inputs = list(inputs)
         while inputs and not inputs[-1]:
             inputs.pop()  # absent trailing optional inputs are simply left out
-        if op == "Transpose" and inputs and "perm" in attrs:
+        transpose = op == "Transpose" and bool(inputs) and "perm" in attrs
+        if transpose:
             src, perm = eager_layout.collapse(self.transpose_of, inputs[0], attrs["perm"])
             if src != inputs[0] and is_identity(perm):
                 if fresh:
-                    return [src]
+                    return [src]  # a cancelled pair (most NHWC -> NCHW -> NHWC round trips): nothing to name
             elif src != inputs[0]:
                 inputs, attrs["perm"] = [src], list(perm)
-        elif len(outputs) == 1 and op in eager_layout.MOVABLE_OPS:
+        opdef = ops.get(op)
+        node_name = self.node.name
+        if fresh:
+            outputs = [self.new_name(f"{node_name}/{hint or op}") for _ in range(outputs or 1)]
+        if not transpose and len(outputs) == 1 and op in eager_layout.MOVABLE_OPS and \
+                any(self.transpose_of(i) is not None for i in inputs if i):  # (else sink finds nothing to move)
             moved = eager_layout.sink(self.graph, self.transpose_of, ir.Node(op, inputs, outputs, attrs),
                                       lambda array: self.add_const(array, "nhwc"))
             if moved is not None:
                 return self._emit_moved(op, moved, outputs, attrs, hint)
+        graph_values = self.graph.values
         for i in inputs:
-            if i and i not in self.graph.values:  # a sequence or optional read as a tensor, or never produced
+            if i and i not in graph_values:  # a sequence or optional read as a tensor, or never produced
                 kind = "a sequence" if i in self.sequences else "an optional" if i in self.optionals else \
                     "not a tensor produced before this node"
                 raise self.error(f"input {i!r} is {kind}; {op} takes tensors")
-        values = [self.graph.values[i] if i else None for i in inputs]
-        name = self.node.name if not hint and self.node.name not in self.node_names else \
-            self.new_name(f"{self.node.name}/{hint or op}")
+        values = [graph_values[i] if i else None for i in inputs]
+        name = node_name if not hint and node_name not in self.node_names else \
+            self.new_name(f"{node_name}/{hint or op}")
         inode = ir.Node(op, list(inputs), list(outputs), attrs, name)
-        try:
-            inferred = opdef.infer(inode, values)
-        except ValueError as e:
-            raise self.error(f"{op}: {e}") from None
+        inferred = _moved_shape(inode, values) if transpose else None
+        if inferred is None:
+            try:
+                inferred = opdef.infer(inode, values)
+            except ValueError as e:
+                raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
         foldable = bool(live) and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
         if op == "Shape" and ir.is_static(values[0].shape):
@@ -353,6 +367,14 @@ class Context:
         can say it (reshape_attrs), else a target shape computed while planning (shape_tensor)."""
         if tuple(dims) == tuple(self.shape(x)):
             return self.emit1("Identity", [x], out, hint=hint) if out else x
+        const = self.graph.values[x].const
+        if const is not None and all(type(d) is int and d >= 0 for d in dims) and math.prod(dims) == const.size:
+            # a constant (a weight unsqueezed for broadcasting): the array emit's folding would give,
+            # without inferring and running a Reshape node for it
+            if out:
+                self.graph.add_value(out, const=const.reshape(dims))
+                return out
+            return self.add_const(const.reshape(dims), hint)
         if self._reshape_expressible(self.shape(x), dims):
             return self.emit1("Reshape", [x], out, self.reshape_attrs(self.shape(x), dims), hint=hint)
         return self.emit1("Reshape", [x, self.shape_tensor(list(dims))], out, {"shape": [], "allowzero": 0},
@@ -431,13 +453,34 @@ class Context:
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
 
 
+def _moved_shape(node: ir.Node, values: list) -> Optional[list]:
+    """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
+    gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
+    generic path the importer would take for each of a CNN's hundreds of layout transposes; None
+    for anything else (constants fold, a bad perm gets inference's error)."""
+    x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
+    if x is None or x.const is not None or x.shape is None or x.dtype not in ops.get("Transpose").types["T"]:
+        return None
+    perm, rank = node.attrs["perm"], len(x.shape)
+    if len(perm) != rank or sorted(perm) != list(range(rank)):
+        return None
+    return [(x.dtype, tuple(x.shape[p] for p in perm))]
+
+
 def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
     """An ONNX tensor as a numpy array of an IR dtype (error naming it otherwise)."""
     if t.data_type not in ONNX_TO_DTYPE:
         raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
                                  f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
-    check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
     dtype = ir.np_dtype(ONNX_TO_DTYPE[t.data_type])
+    if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
+            and not t.HasField("segment"):
+        # the common case (an initializer's raw bytes, as many as its positive dims need, so they are
+        # bounded by the file) decoded at once; anything else is checked below, which names the fault
+        raw, dims = t.raw_data, list(t.dims)
+        if raw and min(dims, default=1) > 0 and math.prod(dims) * dtype.itemsize == len(raw):
+            return np.frombuffer(raw, dtype=dtype).reshape(dims)
+    check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
     if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
             and not t.HasField("segment"):
         # what numpy_helper.to_array returns for raw data of a native dtype, minus its dispatch

@@ -58,12 +58,15 @@ def unsupported_nodes(model) -> list:
 
     def visit(graph, prefix):
         for k, n in enumerate(graph.node):
-            domain, name = n.domain or "ai.onnx", n.name or f"#{k}"
+            domain = n.domain or "ai.onnx"
             if domain not in DEFAULT_DOMAINS or n.op_type not in HANDLERS:
-                rows.append((prefix + name, n.op_type, domain, opsets.get(domain, "?"), not prefix))
+                rows.append((prefix + (n.name or f"#{k}"), n.op_type, domain, opsets.get(domain, "?"), not prefix))
             for a in n.attribute:
-                for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
-                    visit(g, f"{prefix}{name}.{a.name}: ")
+                has_g = a.HasField("g")
+                if not has_g and not a.graphs:  # (most attributes: nothing to build)
+                    continue
+                for g in ([a.g] if has_g else []) + list(a.graphs):
+                    visit(g, f"{prefix}{n.name or f'#{k}'}.{a.name}: ")
 
     visit(model.graph, "")
     return rows
@@ -117,11 +120,14 @@ def check_signature(node: OnnxNode) -> None:
                                   f"({len(inputs)} input(s) given)")
     if len(inputs) > sig.max_input:
         raise ConversionError(f"{node.where()}: {len(inputs)} inputs, the op takes at most {sig.max_input}")
-    for a in node.proto.attribute:
-        spec = sig.attr_types.get(a.name)
-        if spec is not None and a.type != spec[0] and not a.ref_attr_name:
-            got = onnx.AttributeProto.AttributeType.Name(a.type)
-            raise ConversionError(f"{node.where()}: attribute {a.name!r} holds {got}, the op takes {spec[1]}")
+    types = node.attr_types
+    if types is None:  # (a node not made by from_proto)
+        types = [(a.name, a.type) for a in node.proto.attribute if not a.ref_attr_name]
+    for name, kind in types:
+        spec = sig.attr_types.get(name)
+        if spec is not None and kind != spec[0]:
+            got = onnx.AttributeProto.AttributeType.Name(kind)
+            raise ConversionError(f"{node.where()}: attribute {name!r} holds {got}, the op takes {spec[1]}")
     for name in sig.required_attrs:
         if name not in node.attrs:
             raise ConversionError(f"{node.where()}: attribute {name!r} is required but missing")

@@ -9,6 +9,7 @@ Graph inputs and outputs keep their ONNX names, dtypes and NCHW layout.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from typing import NamedTuple, Optional, Union
 
@@ -167,10 +168,11 @@ def _fixed_shape(name: str, declared: Optional[tuple], given) -> tuple:
 
 def _reads(graph: onnx.GraphProto) -> set:
     """Names the graph's nodes read, subgraphs (a Scan body's outer-scope reads) included."""
-    names = set()
-    for n in graph.node:
-        names.update(i for i in n.input if i)
-        for a in n.attribute:
+    nodes = graph.node
+    names = set(itertools.chain.from_iterable(n.input for n in nodes))
+    names.discard("")
+    for a in itertools.chain.from_iterable(n.attribute for n in nodes):
+        if a.type == onnx.AttributeProto.GRAPH or a.graphs:
             for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs)):
                 names |= _reads(sub) | {o.name for o in sub.output}
     return names

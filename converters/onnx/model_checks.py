@@ -11,6 +11,7 @@ spells an unknown dim with dim_param or no value, never with a negative number.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Iterator
 
@@ -22,13 +23,12 @@ from pocketml.errors import ConversionError
 def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
     """The graph and every subgraph nested in its nodes' attributes."""
     yield graph
-    for node in graph.node:
-        for a in node.attribute:
-            if a.type == onnx.AttributeProto.GRAPH:
-                yield from _graphs(a.g)
-            elif a.type == onnx.AttributeProto.GRAPHS:
-                for sub in a.graphs:
-                    yield from _graphs(sub)
+    for a in itertools.chain.from_iterable(node.attribute for node in graph.node):
+        if a.type == onnx.AttributeProto.GRAPH:
+            yield from _graphs(a.g)
+        elif a.type == onnx.AttributeProto.GRAPHS:
+            for sub in a.graphs:
+                yield from _graphs(sub)
 
 
 def _tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
@@ -99,9 +99,7 @@ def check_declared_dims(model: onnx.ModelProto) -> None:
     for g in _graphs(model.graph):
         for kind, infos in (("graph input", g.input), ("graph output", g.output), ("value_info", g.value_info)):
             for vi in infos:
-                if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
-                    continue
-                dims = vi.type.tensor_type.shape.dim
+                dims = vi.type.tensor_type.shape.dim  # (no tensor type or shape: no dims)
                 for k, d in enumerate(dims):
                     if d.dim_value < 0:  # (an unset dim_value reads 0)
                         shown = [x.dim_value if x.HasField("dim_value") else (x.dim_param or "?") for x in dims]

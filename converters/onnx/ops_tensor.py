@@ -68,9 +68,7 @@ def _filled(element: np.ndarray, shape: tuple) -> np.ndarray:
 def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     shape, runtime = runtime_param(ctx, 0, "shape", required=True)
     if "value" in node.attrs:
-        value = tensor_to_array(node.attrs["value"], node.where()).reshape(-1)
-        if value.size != 1:
-            raise ctx.error(f"value must hold one element, got {value.size}")
+        value = _fill_value(ctx, node)
         dtype = ir.dtype_name(value.dtype)
     else:
         dtype, value = "float32", np.zeros(1, np.float32)
@@ -79,12 +77,36 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
-        if limits.fill_verdict(dtype, tuple(shape)) is not None:  # too big to hold: made at run time
+        if not _fill_fits(value, shape) and limits.fill_verdict(dtype, tuple(shape)) is not None:
+            # too big to hold: made at run time
             return constant_of_shape_node(ctx, node, ctx.add_const(np.asarray(shape, np.int64), "shape"), value, dtype)
         # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
         ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))
         return
     constant_of_shape_node(ctx, node, runtime, value, dtype)
+
+
+def _fill_value(ctx: Context, node: OnnxNode) -> np.ndarray:
+    """ConstantOfShape's one-element value as a 1-D array, decoded once per distinct value: a light
+    model's hundreds of fillers repeat a few (the array is only read: fills broadcast it)."""
+    t = node.attrs["value"]
+    cache = ctx.__dict__.setdefault("_fill_values", {})
+    key = t.SerializeToString() if t.ByteSize() <= 64 else None  # (a big one is an error below)
+    value = cache.get(key) if key is not None else None
+    if value is None:
+        value = tensor_to_array(t, node.where()).reshape(-1)
+        if value.size != 1:
+            raise ctx.error(f"value must hold one element, got {value.size}")
+        if key is not None:
+            cache[key] = value
+    return value
+
+
+def _fill_fits(value: np.ndarray, shape: list) -> bool:
+    """Within the smallest limit fill_verdict applies (MIN_FILL_BYTES), so it would say None: its
+    answer without its general machinery. ``shape``: non-negative ints."""
+    n = limits.element_count(shape)
+    return n is not None and n * value.itemsize <= limits.MIN_FILL_BYTES
 
 
 def constant_of_shape_node(ctx: Context, node: OnnxNode, shape: str, value, dtype: str) -> None:

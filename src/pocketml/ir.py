@@ -256,28 +256,38 @@ class Graph:
 
     # ---- index maintenance (O(inputs + outputs) of the node touched) ----------------
     def _wire(self, node: Node) -> None:
+        key = id(node)
         if self._touched is not None:
-            self._touched[id(node)] = node
-        for o in node.outputs:
+            self._touched[key] = node
+        for o in node._outputs:
             if o:
                 self._producer[o] = node
-        for i in node.inputs:
+        uses = self._uses
+        for i in node._inputs:  # (get, not setdefault: no dict or list built for an existing entry)
             if i:
-                entry = self._uses.setdefault(i, {}).setdefault(id(node), [node, 0])
-                entry[1] += 1
+                readers = uses.get(i)
+                if readers is None:
+                    uses[i] = {key: [node, 1]}
+                    continue
+                entry = readers.get(key)
+                if entry is None:
+                    readers[key] = [node, 1]
+                else:
+                    entry[1] += 1
 
     def _unwire(self, node: Node) -> None:
-        for o in node.outputs:
-            if o and self._producer.get(o) is node:
-                del self._producer[o]
-        for i in node.inputs:
+        producer, key = self._producer, id(node)
+        for o in node._outputs:
+            if o and producer.get(o) is node:
+                del producer[o]
+        for i in node._inputs:
             if i:
                 uses = self._uses.get(i)
-                entry = uses.get(id(node)) if uses else None
+                entry = uses.get(key) if uses else None
                 if entry is not None:
                     entry[1] -= 1
                     if entry[1] <= 0:
-                        del uses[id(node)]
+                        del uses[key]
                         if not uses:
                             del self._uses[i]
 

@@ -97,6 +97,13 @@ def test_invalid_utf8_in_a_node_is_a_conversion_error(tmp_path, field):
         convert_bytes(tmp_path, data)
 
 
+def test_invalid_utf8_in_a_dim_name(tmp_path):
+    model = crafted.onnx_model([helper.make_node("Relu", ["x"], ["y"], name="act")], [("x", F, ["QQQQ", 2])])
+    data = model.SerializeToString().replace(b"QQQQ", b"b\xff\xfeh")
+    with pytest.raises(ConversionError, match=r"input 'x' has a dim name 'b\\xff\\xfeh' that is not valid UTF-8"):
+        convert_bytes(tmp_path, data)
+
+
 def test_invalid_utf8_in_a_string_attribute(tmp_path):
     node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="QQQQQQ")
     model = crafted.onnx_model([node], [("x", F, [1, 1, 2, 2])], {"s": np.array([1, 1, 2, 2], np.float32)})

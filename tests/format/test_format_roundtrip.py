@@ -82,6 +82,9 @@ def test_save_streams_the_same_bytes_for_views(tmp_path):
     rng = np.random.default_rng(0)
     consts = {"t": rng.standard_normal((CHUNK // 12 + 5, 3)).astype(np.float32).T,  # transposed, > 1 chunk
               "b": np.broadcast_to(np.float32(0.02), (3, CHUNK // 12 + 5)),  # zero strides
+              # more fillers: each written with its own value (blocks are made per value, by its bytes)
+              "n": np.broadcast_to(np.float32(-0.0), (3, CHUNK // 12 + 5)),
+              "z": np.broadcast_to(np.float32(0.0), (3, 1)),
               "e": np.arange(CHUNK // 12 + 5, dtype=">f4")}  # big-endian data, stored native
     prev = "x"
     for k, (name, c) in enumerate(consts.items()):
@@ -98,6 +101,7 @@ def test_save_streams_the_same_bytes_for_views(tmp_path):
     g2, _ = read_pml(data)
     for name, c in consts.items():
         np.testing.assert_array_equal(g2.values[name].const, np.asarray(c, np.float32))
+        np.testing.assert_array_equal(np.signbit(g2.values[name].const), np.signbit(np.asarray(c, np.float32)))
 
 
 def test_layout_and_alignment():

@@ -78,48 +78,77 @@ def offsets(b: flatbuffers.Builder, offs: list) -> int:
     return len(b.Bytes) - head
 
 
+class _TableLayout:
+    """Where ``table`` puts one kind of table's fields, for a given written size mod 8 (every
+    padding the builder inserts depends only on that): the fields, their paddings and the
+    final padding as one struct (lowest address first, so the last field written comes
+    first), each field's distance from the table's start, and the vtable, which is the same
+    for every table of the kind (its entries are distances within the table)."""
+    __slots__ = ("struct", "total", "rel", "offsets", "key", "entries", "minalign", "reserve")
+
+    def __init__(self, nfields: int, spec: tuple, mod8: int):
+        written, rel, pads = mod8, [], []
+        for _, _, size in spec:
+            pad = (-written) & (size - 1)
+            pads.append(pad)
+            written += pad + size
+            rel.append(written - mod8)
+        final_pad = (-written) & 3
+        self.total = written + final_pad + 4 - mod8  # fields, paddings and the soffset
+        codes = [f"{final_pad}x"] if final_pad else []
+        for (_, fmt, _), pad in zip(reversed(spec), reversed(pads)):
+            codes.append("I" if fmt == "O" else fmt[-1])
+            if pad:
+                codes.append(f"{pad}x")
+        self.struct = struct.Struct("<" + "".join(codes))
+        self.rel = rel
+        self.offsets = tuple(k for k, (_, fmt, _) in enumerate(spec) if fmt == "O")
+        vt = [0] * nfields
+        for (slot, _, _), r in zip(spec, rel):
+            vt[slot] = self.total - r
+        while vt and vt[-1] == 0:
+            vt.pop()
+        self.key = tuple(reversed(vt)) + (self.total,)  # table() below: the same key as EndObject's
+        self.entries = [2 * (len(vt) + 2), self.total] + vt
+        self.minalign = max([4] + [size for _, _, size in spec])
+        self.reserve = 16 * len(spec) + 12 + 2 * nfields
+
+
+_LAYOUTS: dict = {}
+
+
 def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
     """StartObject(nfields), then each (slot, struct format, size, value) in order, EndObject.
 
     ``value`` of format "O" is an offset (PrependUOffsetTRelative); the caller leaves out
-    fields equal to their default, as the generated Add* functions do."""
-    vt = [0] * nfields
-    object_end = len(b.Bytes) - b.head
-    if b.head < 16 * len(fields) + 12 + 2 * nfields:  # fields (8 bytes + padding at most), soffset, vtable
-        reserve(b, 16 * len(fields) + 12 + 2 * nfields)
-    if b.minalign < 8:
-        b.minalign = max([b.minalign, 4] + [size for _, _, size, _ in fields])
+    fields equal to their default, as the generated Add* functions do. The bytes are the
+    builder's, placed with one struct per kind of table (_TableLayout) instead of field by field."""
+    written = len(b.Bytes) - b.head
+    key = (nfields, written & 7, *[f[:3] for f in fields])
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        layout = _LAYOUTS[key] = _TableLayout(nfields, tuple(f[:3] for f in fields), written & 7)
+    if b.head < layout.reserve:
+        reserve(b, layout.reserve)
+    if b.minalign < layout.minalign:
+        b.minalign = layout.minalign
+    values = [f[3] for f in fields]
+    for k in layout.offsets:  # PrependUOffsetTRelative: the distance from where the field sits
+        values[k] = written + layout.rel[k] - values[k]
+    values.reverse()
     buf = b.Bytes
     end = len(buf)
-    head = b.head
-    for slot, fmt, size, value in fields:
-        pad = (head - end) & (size - 1)
-        if pad:
-            buf[head - pad:head] = bytes(pad)
-            head -= pad
-        if fmt == "O":
-            value = end - head - value + 4
-            fmt = "<I"
-        head -= size
-        struct.pack_into(fmt, buf, head, value)
-        vt[slot] = end - head
-    # EndObject -> WriteVtable: the soffset to the vtable first (minalign already counts its 4)
-    pad = (head - end) & 3
-    if pad:
-        buf[head - pad:head] = bytes(pad)
-        head -= pad
-    head -= 4
-    object_offset = end - head
-    while vt and vt[-1] == 0:
-        vt.pop()
-    key = tuple(object_offset - e if e else 0 for e in reversed(vt)) + (object_offset - object_end,)
-    found = b.vtables.get(key)
+    object_offset = written + layout.total
+    head = end - object_offset  # the soffset to the vtable
+    layout.struct.pack_into(buf, head + 4, *values)
+    found = b.vtables.get(layout.key)
     if found is None:
-        entries = [2 * (len(vt) + 2), object_offset - object_end] + [object_offset - e if e else 0 for e in vt]
-        head -= 2 * len(entries)  # head is 4-aligned here: no padding before uint16s
-        struct.pack_into(f"<{len(entries)}H", buf, head, *entries)
-        _I32.pack_into(buf, end - object_offset, (end - head) - object_offset)
-        b.vtables[key] = end - head
+        entries = layout.entries
+        vhead = head - 2 * len(entries)  # head is 4-aligned here: no padding before uint16s
+        struct.pack_into(f"<{len(entries)}H", buf, vhead, *entries)
+        _I32.pack_into(buf, head, (end - vhead) - object_offset)
+        b.vtables[layout.key] = end - vhead
+        head = vhead
     else:
         _I32.pack_into(buf, head, found - object_offset)
     b.head = head

@@ -27,7 +27,9 @@ from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRe
 
 PathLike = Union[str, "os.PathLike[str]"]
 _INT64 = (-(2**63), 2**63 - 1)
-FILL_BLOCK = 1 << 16  # a constant holding one value is written as this many bytes of it, repeated
+# a constant holding one value is written as this many bytes of it, repeated: big enough that a
+# 100 MB filler is a hundred writes, not thousands of system calls
+FILL_BLOCK = 1 << 20
 CHUNK = 1 << 22  # bytes written (and checksummed) at a time: a chunk stays in cache between the two
 
 
@@ -237,10 +239,21 @@ def _layout(graph: ir.Graph, metadata: Optional[dict], producer: str, allow_symb
     return record, weights.blobs, weights.cursor
 
 
-def _chunks(data: np.ndarray):
+def _fill_block(data: np.ndarray, fills: dict) -> np.ndarray:
+    """FILL_BLOCK bytes (or fewer: whole elements) of the one value a broadcast ``data`` holds,
+    made once per distinct value (its exact bytes) and dtype: a model's fillers repeat a few."""
+    value = data[(0,) * data.ndim]
+    key = (data.dtype.str, value.tobytes())
+    block = fills.get(key)
+    if block is None:
+        block = fills[key] = np.full(FILL_BLOCK // data.itemsize, value, data.dtype).view(np.uint8)
+    return block
+
+
+def _chunks(data: np.ndarray, fills: Optional[dict] = None):
     """The bytes of ``data`` in C order as uint8 arrays of at most CHUNK bytes: slices of it when it is
     contiguous, else produced a chunk at a time (a transposed or broadcast constant is never
-    materialised whole)."""
+    materialised whole). ``fills``: the blocks of broadcast values made so far (_fill_block)."""
     if data.nbytes == 0:
         return
     if data.flags.c_contiguous:
@@ -249,7 +262,7 @@ def _chunks(data: np.ndarray):
             yield flat[k:k + CHUNK]
         return
     if not any(data.strides):  # one value everywhere (a ConstantOfShape filler): one small block, repeated
-        block = np.full(min(data.size, FILL_BLOCK // data.itemsize), data[(0,) * data.ndim], data.dtype).view(np.uint8)
+        block = _fill_block(data, {} if fills is None else fills)
         for k in range(0, data.nbytes, block.size):
             yield block[:min(block.size, data.nbytes - k)]
         return
@@ -270,11 +283,12 @@ def _pieces(graph_bytes: bytes, weights_offset: int, blobs: list):
     """Everything after the header, in file order: graph, padding, then each blob after its padding."""
     yield graph_bytes
     pos = HEADER_SIZE + len(graph_bytes)
+    fills: dict = {}
     for offset, data in blobs:
         start = weights_offset + offset
         if start > pos:
             yield bytes(start - pos)
-        for chunk in _chunks(data):
+        for chunk in _chunks(data, fills):
             yield chunk
         pos = start + data.nbytes
     if pos < weights_offset:  # no weights: the graph section is still padded to the 64-byte boundary
@@ -285,9 +299,9 @@ def graph_to_records(graph: ir.Graph, metadata: Optional[dict] = None, producer:
                      allow_symbolic: bool = True) -> tuple:
     """IR graph -> (ModelRecord, weights section bytes)."""
     record, blobs, size = _layout(graph, metadata, producer, allow_symbolic)
-    weights = bytearray(size)
+    weights, fills = bytearray(size), {}
     for offset, data in blobs:
-        for chunk in _chunks(data):
+        for chunk in _chunks(data, fills):
             weights[offset:offset + chunk.size] = memoryview(chunk)
             offset += chunk.size
     return record, bytes(weights)

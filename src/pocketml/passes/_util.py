@@ -157,7 +157,10 @@ def same_shape(a, b) -> bool:
 
 @dataclasses.dataclass
 class Snapshot:
-    """Enough of a graph to undo a pass: nodes, value records (sharing constant data) and interface."""
+    """Enough of a graph to undo a pass: each node's (op, inputs, outputs, attributes, name), the
+    value table and the interface. The value records themselves are shared, not copied: only for a
+    pass that replaces records (add_value) and never edits one in place (the layout pass; shape
+    inference, which edits them, runs between passes). Nodes are rebuilt only by ``restore``."""
     nodes: list
     values: dict
     inputs: list
@@ -165,12 +168,10 @@ class Snapshot:
 
 
 def snapshot(graph: ir.Graph) -> Snapshot:
-    nodes = [ir.Node(n.op, list(n.inputs), list(n.outputs), dict(n.attrs), n.name) for n in graph.nodes]
-    # a shallow copy of each record (what dataclasses.replace does, without its field walk)
-    values = {k: ir.Value(v.name, v.dtype, v.shape, v.const, v.quant) for k, v in graph.values.items()}
-    return Snapshot(nodes, values, list(graph.inputs), list(graph.outputs))
+    nodes = [(n.op, list(n.inputs), list(n.outputs), dict(n.attrs), n.name) for n in graph.nodes]
+    return Snapshot(nodes, dict(graph.values), list(graph.inputs), list(graph.outputs))
 
 
 def restore(graph: ir.Graph, snap: Snapshot) -> None:
-    graph.nodes, graph.values = snap.nodes, snap.values
-    graph.inputs, graph.outputs = snap.inputs, snap.outputs
+    graph.nodes, graph.values = [ir.Node(*n) for n in snap.nodes], dict(snap.values)
+    graph.inputs, graph.outputs = list(snap.inputs), list(snap.outputs)

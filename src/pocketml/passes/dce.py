@@ -29,7 +29,9 @@ def eliminate_dead_code(graph: ir.Graph) -> bool:
             if i and i not in seen:
                 seen.add(i)
                 stack.append(i)
-    before = (len(graph.nodes), len(graph.values))
-    graph.nodes = [n for n in graph.nodes if id(n) in live_nodes]
+    nodes = graph.nodes
+    before = (len(nodes), len(graph.values))
+    if len(live_nodes) != len(nodes):  # (live nodes are graph nodes: as many means all of them)
+        graph.nodes = [n for n in nodes if id(n) in live_nodes]
     graph.remove_unused_values()
     return (len(graph.nodes), len(graph.values)) != before

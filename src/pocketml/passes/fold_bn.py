@@ -69,7 +69,8 @@ def _run_worklist(graph: ir.Graph, rule, matches) -> bool:
 
 def _activations(graph: ir.Graph, node: ir.Node) -> list:
     """Non-constant values a node touches (a shared weight's other readers are not neighbours)."""
-    return [v for v in list(node.inputs) + list(node.outputs) if v and v in graph.values and not graph.is_const(v)]
+    values = graph.values
+    return [v for v in (*node.inputs, *node.outputs) if v and v in values and values[v].const is None]
 
 
 def _act_attrs(node: ir.Node) -> dict:
@@ -112,9 +113,11 @@ def channel_vector(c: np.ndarray, x_shape) -> Optional[np.ndarray]:
         return None
     if c.ndim > len(x_shape) or any(d != 1 for d in c.shape[:-1]) or (c.ndim and c.shape[-1] not in (1, channels)):
         return None
-    if limits.fold_verdict([("float32", (channels,))], [c]):  # a scalar spread over a huge C: leave it
+    # a scalar spread over a huge C: leave it (a vector no bigger than c itself is always allowed)
+    if channels * 4 > c.nbytes and limits.fold_verdict([("float32", (channels,))], [c]):
         return None
-    return np.broadcast_to(c.reshape(-1)[: channels], (channels,)).astype(np.float64)
+    flat = c.reshape(-1)[: channels]
+    return (flat if flat.size == channels else np.broadcast_to(flat, (channels,))).astype(np.float64)
 
 
 def _binary_to_scaleshift(graph, node, producers, uses) -> bool:
