@@ -1,0 +1,121 @@
+/*
+ * kernels/quant/qelementwise.h — quantized elementwise kernels on runs: Add, Sub and Mul with
+ * rescaling, requantization of a run from one (scale, zero point) to another (Requantize,
+ * Concat/Pad inputs of another scale, int8 <-> uint8 <-> int16), TFLite's Quantize from
+ * float32, and the clamp of a quantized MaxPool/Relu.
+ *
+ * Every kernel works on stored values (int8/int16, or uint8 where the table says so) and a
+ * parameter struct its `*_params_init` fills once at prepare time from the float scales and
+ * zero points; nothing here allocates or reads a tensor. Two semantics (pml_requant_mode):
+ *
+ *   PML_REQUANT_FIXED_POINT  TFLite's reference kernels, bit-exact (double rounding):
+ *     Add/Sub  tflite::reference_integer_ops::AddFunc / reference_ops::SubFunc with the
+ *              parameters of add.cc/sub.cc Prepare: both inputs (x - zp) << left_shift (20
+ *              for 8-bit, 15 for 16-bit), each scaled by in_scale / (2 * max in_scale), summed,
+ *              scaled by 2 * max in_scale / (2^left_shift * out_scale), + out zp, clamped.
+ *     Mul      reference_integer_ops::MulElementwise: (a - za) * (b - zb) scaled by
+ *              a_scale * b_scale / y_scale (QuantizeMultiplier in double), + zp, clamped.
+ *   PML_REQUANT_FLOAT  onnxruntime (com.microsoft QLinearAdd/QLinearMul; DQ -> op -> Q):
+ *     Add/Sub  MLAS's portable MlasQLinearAddKernelRawHelper: va = a_scale * (a - za),
+ *              vb likewise, (va +- vb) / y_scale clamped to the output range minus y_zp,
+ *              y = nearbyintf(v + y_zp) (half to even). MLAS's x86 kernels reassociate the
+ *              same sum (zero points folded into one constant) and can differ by one step
+ *              on exact ties.
+ *     Mul      MLAS QLinearMul: (float)((a - za) * (b - zb)) * (a_scale * b_scale / y_scale),
+ *              rounded half to even (pml_requant_float), + y_zp.
+ *
+ * Broadcasting is the caller's: as the float32 binary kernels (elementwise.h), each op has a
+ * vector-vector, a vector-scalar and a scalar-vector run; the scalar is passed as its stored
+ * value widened to int32. uint8 operands go through the int8 kernels with the sign bit
+ * flipped (x ^ 0x80) and every zero point and qmin/qmax minus 128: both semantics only ever
+ * see x - zp, so the result is the same bit for bit.
+ */
+#ifndef PML_KERNELS_QELEMENTWISE_H
+#define PML_KERNELS_QELEMENTWISE_H
+
+#include "kernels/common.h"
+#include "kernels/quant/requant.h"
+
+enum { PML_QBIN_ADD, PML_QBIN_SUB, PML_QBIN_MUL, PML_QBIN_COUNT };
+
+typedef struct pml_qbinary_params {
+    int32_t mode; /* pml_requant_mode */
+    int32_t op;   /* PML_QBIN_* */
+    int32_t a_zp, b_zp, y_zp;
+    int32_t qmin, qmax; /* output clamp (the dtype's range, narrowed by a fused activation) */
+    /* PML_REQUANT_FIXED_POINT */
+    int32_t left_shift;
+    int32_t a_multiplier, a_shift, b_multiplier, b_shift, y_multiplier, y_shift;
+    /* PML_REQUANT_FLOAT */
+    float a_scale, b_scale, y_scale, ratio; /* ratio: Mul's a_scale * b_scale / y_scale (float) */
+} pml_qbinary_params;
+
+/* Fill p for op on 8-bit (bits16 = 0) or 16-bit operands. Returns 0, or -1 when a scale is
+ * not finite and > 0 (the op reports the error). */
+int pml_qbinary_params_init(pml_qbinary_params *p, int op, int mode, int bits16, float a_scale, int32_t a_zp,
+                            float b_scale, int32_t b_zp, float y_scale, int32_t y_zp, int32_t qmin, int32_t qmax);
+
+/* y[i] = a[i] op b[i] / a[i] op b / a op b[i]; element type int8 (s8 kernels) or int16. */
+typedef void (*pml_qbinary_vv_fn)(size_t n, const void *a, const void *b, void *y, const pml_qbinary_params *p);
+typedef void (*pml_qbinary_vs_fn)(size_t n, const void *a, int32_t b, void *y, const pml_qbinary_params *p);
+typedef void (*pml_qbinary_sv_fn)(size_t n, int32_t a, const void *b, void *y, const pml_qbinary_params *p);
+
+typedef struct pml_qbinary_kernels {
+    pml_qbinary_vv_fn vv;
+    pml_qbinary_vs_fn vs;
+    pml_qbinary_sv_fn sv;
+} pml_qbinary_kernels;
+
+/* pml_{s8,s16}_qbinary__scalar[PML_QBIN_*] */
+extern const pml_qbinary_kernels pml_s8_qbinary__scalar[PML_QBIN_COUNT], pml_s16_qbinary__scalar[PML_QBIN_COUNT];
+
+/* ---- requantize a run ---------------------------------------------------------------------- */
+
+/* Sub-mode of PML_REQUANT_FLOAT runs: */
+enum {
+    PML_QREQUANT_ONNX = 0,        /* DequantizeLinear then QuantizeLinear in float32: v = (float)(x - x_zp) *
+                                     x_scale; y = nearbyintf(v / y_scale) + y_zp (onnxruntime's QDQ pair,
+                                     QLinearConcat's table) */
+    PML_QREQUANT_TFLITE_FLOAT = 1 /* TFLite reference ConcatenationWithScaling (uint8 inputs of another
+                                     scale): scale = x_scale * (1.f / y_scale), bias = -x_zp * scale,
+                                     y = (int)roundf(x * scale + bias) + y_zp */
+};
+
+typedef struct pml_qrequant_params {
+    int32_t mode;    /* pml_requant_mode */
+    int32_t variant; /* PML_QREQUANT_* for PML_REQUANT_FLOAT */
+    int32_t x_zp, y_zp, qmin, qmax;
+    int32_t multiplier, shift;  /* fixed point: x_scale / y_scale (double), tflite::QuantizeMultiplier */
+    float x_scale, y_scale;     /* ONNX */
+    float scale, bias;          /* TFLite float concat */
+} pml_qrequant_params;
+
+/* Fixed point is TFLite's reference Requantize (quantize.cc, int8/uint8/int16 in and out):
+ * MultiplyByQuantizedMultiplier(x - x_zp) + y_zp, clamped. Returns 0, or -1 for a bad scale. */
+int pml_qrequant_params_init(pml_qrequant_params *p, int mode, int variant, float x_scale, int32_t x_zp,
+                             float y_scale, int32_t y_zp, int32_t qmin, int32_t qmax);
+
+/* y[i] = x[i] requantized; x and y of the table's dtypes (may alias exactly when the sizes match). */
+typedef void (*pml_qrequant_fn)(size_t n, const void *x, void *y, const pml_qrequant_params *p);
+
+/* Index of the requantize tables: [input][output] with 0 = int8, 1 = uint8, 2 = int16. */
+enum { PML_Q8_S8, PML_Q8_U8, PML_Q16_S16, PML_QTYPE_COUNT };
+extern const pml_qrequant_fn pml_qrequant__scalar[PML_QTYPE_COUNT][PML_QTYPE_COUNT];
+
+/* ---- TFLite Quantize (float32 -> int8/uint8/int16) --------------------------------------- */
+
+/* LiteRT's optimized AffineQuantize (the one its builtin QUANTIZE runs off ARM):
+ * y = clamp((int32)round((double)x / (double)scale) + zp), round half away from zero, the
+ * quotient in double. A NaN gives the range's minimum. ONNX QuantizeLinear (half to even) is
+ * kernels/quant/quant_typed.h's. y: int8 (s8), uint8 (u8) or int16 (s16). */
+typedef void (*pml_quantize_tflite_fn)(size_t n, const float *x, float scale, int32_t zp, void *y);
+void pml_s8_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);
+void pml_u8_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);
+void pml_s16_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);
+
+/* ---- clamp ------------------------------------------------------------------------------- */
+
+/* y[i] = min(max(x[i], lo), hi) on int8 (MaxPool's and Relu's fused activation on stored values). */
+void pml_s8_clamp__scalar(size_t n, const int8_t *x, int8_t *y, int32_t lo, int32_t hi);
+
+#endif /* PML_KERNELS_QELEMENTWISE_H */
