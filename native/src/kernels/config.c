@@ -26,6 +26,46 @@
         .quant = PML_QUANT_TYPED__SCALAR,                                                                  \
     }
 
+/* ---- quantized kernels: scalar references in every configuration for now ------------- */
+
+static const pml_qs8_config g_qs8_scalar = {
+    .binary = pml_s8_qbinary__scalar,
+    .binary_s16 = pml_s16_qbinary__scalar,
+    .requant = pml_qrequant__scalar,
+    .quantize_tflite = pml_s8_quantize_tflite__scalar,
+    .quantize_tflite_s16 = pml_s16_quantize_tflite__scalar,
+    .clamp = pml_s8_clamp__scalar,
+    .lut = pml_x8_lut__scalar,
+    .hardswish = pml_s8_hardswish__scalar,
+    .leaky_relu = pml_s8_leaky_relu__scalar,
+    .leaky_relu_s16 = pml_s16_leaky_relu__scalar,
+    .prelu = pml_s8_prelu__scalar,
+    .prelu_s16 = pml_s16_prelu__scalar,
+    .softmax_tflite = pml_qsoftmax_tflite__scalar[0],
+    .softmax_onnx = pml_s8_softmax_onnx__scalar,
+    .avgpool = pml_s8_avgpool__scalar,
+    .sum_rows = pml_s8_qsum_rows__scalar,
+    .sum_rows_s16 = pml_s16_qsum_rows__scalar,
+    .mean = pml_s8_qmean__scalar,
+    .mean_s16 = pml_s16_qmean__scalar,
+    .resize_bilinear = pml_s8_resize_bilinear__scalar,
+    .resize_bilinear_s16 = pml_s16_resize_bilinear__scalar,
+};
+
+static const pml_qu8_config g_qu8_scalar = {
+    .quantize_tflite = pml_u8_quantize_tflite__scalar,
+    .lut = pml_x8_lut__scalar,
+    .hardswish = pml_u8_hardswish__scalar,
+    .leaky_relu = pml_u8_leaky_relu__scalar,
+    .prelu = pml_u8_prelu__scalar,
+    .softmax_tflite = pml_qsoftmax_tflite__scalar[1],
+    .softmax_onnx = pml_u8_softmax_onnx__scalar,
+    .avgpool = pml_u8_avgpool__scalar,
+    .sum_rows = pml_u8_qsum_rows__scalar,
+    .mean = pml_u8_qmean__scalar,
+    .resize_bilinear = pml_u8_resize_bilinear__scalar,
+};
+
 /* ---- scalar: portable C, complete ---------------------------------------------------- */
 
 static const pml_f32_kernels g_f32_scalar = {
@@ -56,6 +96,8 @@ static const pml_kernel_config g_scalar = {
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,
+    .qs8 = &g_qs8_scalar,
+    .qu8 = &g_qu8_scalar,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -90,6 +132,8 @@ static const pml_kernel_config g_avx2 = {
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,
+    .qs8 = &g_qs8_scalar, /* no AVX2 quantized non-GEMM kernels yet */
+    .qu8 = &g_qu8_scalar,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }
