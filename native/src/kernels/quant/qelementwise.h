@@ -18,9 +18,10 @@
  *   PML_REQUANT_FLOAT  onnxruntime (com.microsoft QLinearAdd/QLinearMul; DQ -> op -> Q):
  *     Add/Sub  MLAS's portable MlasQLinearAddKernelRawHelper: va = a_scale * (a - za),
  *              vb likewise, (va +- vb) / y_scale clamped to the output range minus y_zp,
- *              y = nearbyintf(v + y_zp) (half to even). MLAS's x86 kernels reassociate the
- *              same sum (zero points folded into one constant) and can differ by one step
- *              on exact ties.
+ *              y = nearbyintf(v) + y_zp (half to even; MLAS adds y_zp in float before
+ *              rounding, which differs only within a float ulp of a tie). MLAS's x86 kernels
+ *              reassociate the same sum (zero points folded into one constant) and can
+ *              differ by one step on such near-ties too.
  *     Mul      MLAS QLinearMul: (float)((a - za) * (b - zb)) * (a_scale * b_scale / y_scale),
  *              rounded half to even (pml_requant_float), + y_zp.
  *

@@ -54,14 +54,17 @@ PML_INLINE int32_t addsub_fixed(int32_t a, int32_t b, const pml_qbinary_params *
     return pml_clamp_i32(y, p->qmin, p->qmax);
 }
 
-/* MlasQLinearAddKernelRawHelper (Sub: the same with the difference, ONNX's DQ -> Sub -> Q). */
+/* MlasQLinearAddKernelRawHelper (Sub: the same with the difference, ONNX's DQ -> Sub -> Q),
+ * except that the zero point is added after rounding, as QuantizeLinear does: MLAS adds it to
+ * the float first, which moves a value lying within a float ulp of a tie; after, the result
+ * depends on x - zp only and uint8 through the int8 kernel stays exact. */
 PML_INLINE int32_t addsub_float(int32_t a, int32_t b, const pml_qbinary_params *p, int sub) {
     const float va = p->a_scale * (float)(a - p->a_zp);
     const float vb = p->b_scale * (float)(b - p->b_zp);
     float v = (sub ? va - vb : va + vb) / p->y_scale;
     const float lo = (float)(p->qmin - p->y_zp), hi = (float)(p->qmax - p->y_zp);
     v = v < lo ? lo : (v > hi ? hi : v);
-    return (int32_t)nearbyintf(v + (float)p->y_zp);
+    return (int32_t)nearbyintf(v) + p->y_zp;
 }
 
 PML_INLINE int32_t qadd(int32_t a, int32_t b, const pml_qbinary_params *p) {
