@@ -182,8 +182,8 @@ static void softmax_row(int mode, int in_signed, int out, size_t n, const int32_
                         int32_t out_zp, int32_t *y) {
     pml_qsoftmax_params p;
     QCHECK(pml_qsoftmax_params_init(&p, mode, in_signed, in_scale, 1.0f, n, out_scale, out_zp) == 0);
-    uint8_t xb[256];
-    int16_t yb[256];
+    uint8_t xb[512];
+    int16_t yb[512];
     for (size_t i = 0; i < n; i++) xb[i] = (uint8_t)x[i];
     pml_qsoftmax_fn fn = mode == PML_REQUANT_FIXED_POINT ? pml_qsoftmax_tflite__scalar[in_signed ? 0 : 1][out]
                          : in_signed                    ? pml_s8_softmax_onnx__scalar
@@ -209,6 +209,18 @@ static void test_softmax(void) {
                     QCHECK_EQ(y[i], in_signed ? s8_want[k] : u8_want[k], "mode %d signed %d n %zu", mode, in_signed, ns[k]);
             }
         }
+    /* 512 equal inputs: probability 1/512 = 0.5 steps of 1/256, a tie: TFLite's roundf
+     * (int8) and + 0.5f (uint8) go up, ONNX's nearbyintf to even */
+    {
+        static int32_t x512[512], y512[512];
+        for (int i = 0; i < 512; i++) x512[i] = 3;
+        softmax_row(PML_REQUANT_FIXED_POINT, 1, 0, 512, x512, 0.1f, 1.0f / 256, -128, y512);
+        QCHECK_EQ(y512[0], -127, "TFLite int8 0.5");
+        softmax_row(PML_REQUANT_FIXED_POINT, 0, 1, 512, x512, 0.1f, 1.0f / 256, 0, y512);
+        QCHECK_EQ(y512[511], 1, "TFLite uint8 0.5");
+        softmax_row(PML_REQUANT_FLOAT, 1, 0, 512, x512, 0.1f, 1.0f / 256, -128, y512);
+        QCHECK_EQ(y512[0], -128, "ONNX int8 0.5");
+    }
     /* TFLite int16 output: 1/2 is 16384 steps of 2^-15, 1 saturates */
     x[0] = x[1] = 7;
     softmax_row(PML_REQUANT_FIXED_POINT, 1, 2, 2, x, 0.5f, 1.0f / 32768, 0, y);

@@ -104,6 +104,19 @@ static void test_mean(void) {
         pml_s8_qmean__scalar(3, sum, y, &p);
         for (int i = 0; i < 3; i++) QCHECK_EQ(y[i], want[v][i], "mean variant %d of sum %d", v, sum[i]);
     }
+    /* the H x W path rounds its zero-point bias (in_zp * in_scale / out_scale = 0.5) half away
+     * from zero on its own, then the sum: mean of {1} with zero point 1 is exactly 0 */
+    {
+        pml_qmean_params p;
+        pml_qmean_params_init(&p, PML_QMEAN_TFLITE_HW, 1, 1, 1, 2, 0, -128, 127);
+        const int32_t one = 1, minus = -1;
+        int8_t y;
+        QCHECK(p.bias == -1);
+        pml_s8_qmean__scalar(1, &one, &y, &p);
+        QCHECK_EQ(y, 0, "(1 - 1) / 2 through the rounded bias");
+        pml_s8_qmean__scalar(1, &minus, &y, &p);
+        QCHECK_EQ(y, -1, "-0.5 (sum) rounds up, then the bias -1: -1 (exact -1)");
+    }
     /* inner > 1: sums down the middle axis */
     const int8_t m[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* [2, 3, 2] */
     int32_t s2[4];
