@@ -224,6 +224,23 @@ static void test_requantize(void) {
     pml_qrequant_params_init(&p, O, PML_QREQUANT_ONNX, 1, 0, 2, 0, -128, 127);
     pml_qrequant__scalar[PML_Q8_S8][PML_Q8_S8](6, x, y, &p);
     for (int i = 0; i < 6; i++) QCHECK_EQ(y[i], onnx[i], "ONNX requantize %d / 2", x[i]);
+    /* whole blocks of 16 round LiteRT's vectorized way: -2 / 4 = -0.5 goes up to 0 there
+     * (vrshl), away from zero to -1 in the 17th element (RoundingDivideByPOT) */
+    {
+        int8_t xb[17], yb[17];
+        memset(xb, -2, sizeof xb);
+        pml_qrequant_params_init(&p, F, 0, 1, 0, 4, 0, -128, 127);
+        pml_qrequant__scalar[PML_Q8_S8][PML_Q8_S8](17, xb, yb, &p);
+        QCHECK(yb[0] == 0 && yb[15] == 0 && yb[16] == -1);
+        pml_qrequant__scalar[PML_Q8_S8][PML_Q8_S8](15, xb, yb, &p); /* no whole block */
+        QCHECK(yb[0] == -1 && yb[14] == -1);
+        memset(xb, -6, sizeof xb); /* -1.5 */
+        pml_qrequant__scalar[PML_Q8_S8][PML_Q8_S8](17, xb, yb, &p);
+        QCHECK(yb[0] == -1 && yb[16] == -2);
+        QCHECK_EQ(pml_multiply_by_quantized_multiplier_rows(2, 1 << 30, -1), 1, "+0.5 up");
+        QCHECK_EQ(pml_multiply_by_quantized_multiplier_rows(-2, 1 << 30, -1), 0, "-0.5 up");
+        QCHECK_EQ(pml_multiply_by_quantized_multiplier_rows(3, 1 << 30, 2), 6, "left shift");
+    }
     /* TFLite's float ConcatenationWithScaling: round half away of x * 0.5 - 0.5 */
     const uint8_t xu[4] = {2, 0, 4, 255};
     uint8_t yu[4];
@@ -280,18 +297,30 @@ static void test_requantize(void) {
     QCHECK(pml_qrequant_params_init(&p, F, 0, -1.0f, 0, 1.0f, 0, -128, 127) == -1);
 }
 
+/* LiteRT's x86 QUANTIZE (values observed from its interpreter): whole blocks of 8 round half
+ * to even, the tail half away from zero; NaN, infinities and out-of-range values end at the
+ * minimum through x86's integer indefinite. */
 static void test_quantize_tflite(void) {
     const float x[8] = {0.25f, -0.25f, 0.75f, 1.25f, NAN, INFINITY, -INFINITY, 1e30f};
-    int8_t y[8];
+    int8_t y[11];
     pml_s8_quantize_tflite__scalar(8, x, 0.5f, 0, y);
-    const int8_t want[8] = {1, -1, 2, 3, -128, 127, -128, 127}; /* ties away from zero */
-    for (int i = 0; i < 8; i++) QCHECK_EQ(y[i], want[i], "quantize %g", x[i]);
+    const int8_t want[8] = {0, 0, 2, 2, -128, -128, -128, -128};
+    for (int i = 0; i < 8; i++) QCHECK_EQ(y[i], want[i], "block quantize %g", x[i]);
+    const float t[11] = {0.5f, -0.5f, 1.5f, 2.5f, 3.5f, -1.5f, -2.5f, 0.49999997f, 0.5f, -0.5f, 2.5f};
+    const int8_t want_t[11] = {0, 0, 2, 2, 4, -2, -2, 0, 1, -1, 3};
+    pml_s8_quantize_tflite__scalar(11, t, 1.0f, 0, y);
+    for (int i = 0; i < 11; i++) QCHECK_EQ(y[i], want_t[i], "quantize %g at %d", t[i], i);
+    pml_s8_quantize_tflite__scalar(3, t + 8, 1.0f, 0, y); /* shorter than a block: all tail */
+    QCHECK(y[0] == 1 && y[1] == -1 && y[2] == 3);
     uint8_t yu[8];
     pml_u8_quantize_tflite__scalar(8, x, 0.5f, 128, yu);
-    QCHECK(yu[0] == 129 && yu[1] == 127 && yu[4] == 0 && yu[5] == 255);
+    QCHECK(yu[0] == 128 && yu[2] == 130 && yu[4] == 0 && yu[5] == 0);
     int16_t y16[8];
     pml_s16_quantize_tflite__scalar(8, x, 1.0f / 32768, 0, y16);
-    QCHECK(y16[0] == 8192 && y16[1] == -8192 && y16[2] == 24576 && y16[3] == 32767);
+    QCHECK(y16[0] == 8192 && y16[1] == -8192 && y16[2] == 24576 && y16[3] == 32767 && y16[5] == INT16_MIN);
+    /* a negative zero point wraps INT32_MIN to a large positive int32, as LiteRT's vaddq_s32 */
+    pml_s8_quantize_tflite__scalar(8, x, 0.5f, -5, y);
+    QCHECK(y[4] == 127 && y[0] == -5);
 }
 
 static void test_clamp(void) {

@@ -117,6 +117,20 @@ static void test_mean(void) {
         pml_s8_qmean__scalar(1, &minus, &y, &p);
         QCHECK_EQ(y, -1, "-0.5 (sum) rounds up, then the bias -1: -1 (exact -1)");
     }
+    /* LiteRT's blocks of 16 channels: a mean of -0.5 (sum -2 over 4) rounds up to 0 in them,
+     * away from zero to -1 in the 17th channel */
+    {
+        pml_qmean_params p;
+        pml_qmean_params_init(&p, PML_QMEAN_TFLITE_HW, 4, 1, 0, 1, 0, -128, 127);
+        int32_t s17[17];
+        int8_t y17[17];
+        for (int i = 0; i < 17; i++) s17[i] = -2;
+        pml_s8_qmean__scalar(17, s17, y17, &p);
+        QCHECK(y17[0] == 0 && y17[15] == 0 && y17[16] == -1);
+        pml_qmean_params_init(&p, PML_QMEAN_TFLITE, 4, 1, 0, 1, 0, -128, 127);
+        pml_s8_qmean__scalar(17, s17, y17, &p); /* the reference path has no blocks */
+        QCHECK(y17[0] == -1 && y17[16] == -1);
+    }
     /* inner > 1: sums down the middle axis */
     const int8_t m[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* [2, 3, 2] */
     int32_t s2[4];

@@ -74,6 +74,21 @@ def mbqm(x, m: int, shift: int):
     return rounding_divide_by_pot(srdhm(_wrap32(np.asarray(x, np.int64) << left), m), right)
 
 
+def mbqm_rows(x, m: int, shift: int):
+    """MultiplyByQuantizedMultiplier4Rows (LiteRT's vectorized form, also on x86 via
+    NEON_2_SSE): vqrdmulh, then vrshl, a right shift rounding half up."""
+    left, right = max(shift, 0), max(-shift, 0)
+    v = srdhm(_wrap32(np.asarray(x, np.int64) << left), m)
+    return v if right == 0 else (v + (1 << (right - 1))) >> right
+
+
+def _blocks16(x, m, shift):
+    """optimized kernels: whole blocks of 16 from the start vectorized, the rest scalar."""
+    x = np.asarray(x, np.int64).reshape(-1)
+    k = len(x) // 16 * 16
+    return np.concatenate([mbqm_rows(x[:k], m, shift), mbqm(x[k:], m, shift)])
+
+
 def _clamp(v, lo, hi):
     v = np.asarray(v)
     if v.dtype.kind == "f":  # clip before converting: a float past int64 has no defined value
@@ -142,9 +157,10 @@ def onnx_mul(a, b, sa, za, sb, zb, sy, zy, qmin=-128, qmax=127):
 # ---- requantize / quantize -----------------------------------------------------------------
 
 def tflite_requantize(x, sx, zx, sy, zy, qmin=-128, qmax=127):
-    """quantize.cc Prepare (double ratio) + reference_ops::Requantize."""
+    """quantize.cc Prepare (double ratio) + optimized_ops::Requantize between 8-bit types
+    (blocks of 16 through MultiplyByQuantizedMultiplier4Rows, the tail scalar)."""
     m, s = quantize_multiplier(float(sx) / float(sy))
-    return _never(_clamp(mbqm(np.asarray(x, np.int64) - zx, m, s) + zy, qmin, qmax))
+    return _never(_clamp(_blocks16(np.asarray(x, np.int64) - zx, m, s) + zy, qmin, qmax))
 
 
 def onnx_requantize(x, sx, zx, sy, zy, qmin=-128, qmax=127):
@@ -153,12 +169,25 @@ def onnx_requantize(x, sx, zx, sy, zy, qmin=-128, qmax=127):
     return _clamp(_half_even_f32(v) + zy, qmin, qmax), _near_tie(v)
 
 
+def _cvt_x86(v):
+    """float -> int32 as x86 converts: NaN and out-of-range give INT32_MIN."""
+    v = np.asarray(v, np.float64)
+    ok = (v >= -(2.0**31)) & (v < 2.0**31)
+    return np.where(ok, np.nan_to_num(v), -(2.0**31)).astype(np.int64)
+
+
 def tflite_quantize(x, scale, zp, qmin=-128, qmax=127):
-    """optimized_ops::AffineQuantize's scalar loop: round(val / (double)scale) + zp."""
-    x = np.asarray(x, F32).astype(np.float64)
-    v = x / float(F32(scale))
-    y = np.where(np.isnan(v), qmin, np.clip(round_away(np.nan_to_num(v, posinf=1e30, neginf=-1e30)) + zp, qmin, qmax))
-    return _never(y)
+    """optimized_ops::AffineQuantize as LiteRT's x86 build runs it (USE_NEON via NEON_2_SSE):
+    blocks of 8 are x * (float)(1.0f / scale) with RoundToNearest = vcvtnq (half to even), the
+    n % 8 tail the scalar loop, TfLiteRound(val / (double)scale) (half away)."""
+    x = np.asarray(x, F32)
+    n = len(x)
+    blocked = n // 8 * 8
+    with np.errstate(over="ignore", invalid="ignore"):
+        head = np.rint((x[:blocked] * F32(1.0 / float(F32(scale)))).astype(F32)).astype(np.float64)
+        tail = round_away(x[blocked:].astype(np.float64) / float(F32(scale)))
+    q = _wrap32(_cvt_x86(np.concatenate([head, tail])) + zp)
+    return _never(np.clip(q, qmin, qmax))
 
 
 # ---- activation tables ---------------------------------------------------------------------
@@ -375,7 +404,7 @@ def tflite_mean_hw(x, si, zi, so, zo):
     temp = temp + F32(0.5) if temp > 0 else temp - F32(0.5)
     bias = zo - int(temp)
     m, s = quantize_multiplier(float(F32(si) / (F32(count) * F32(so))))
-    return _never(_clamp(mbqm(x.astype(np.int64).sum(0), m, s) + bias, -128, 127))
+    return _never(_clamp(_blocks16(x.astype(np.int64).sum(0), m, s) + bias, -128, 127))
 
 
 def tflite_mean(x, si, zi, so, zo):

@@ -15,6 +15,9 @@
  *              scaled by 2 * max in_scale / (2^left_shift * out_scale), + out zp, clamped.
  *     Mul      reference_integer_ops::MulElementwise: (a - za) * (b - zb) scaled by
  *              a_scale * b_scale / y_scale (QuantizeMultiplier in double), + zp, clamped.
+ *              (LiteRT's vectorized Mul adds the zero point to an int16-saturated value
+ *              without saturation, so a result beyond 2^15 - |zp| wraps to the other end
+ *              there; this kernel saturates it.)
  *   PML_REQUANT_FLOAT  onnxruntime (com.microsoft QLinearAdd/QLinearMul; DQ -> op -> Q):
  *     Add/Sub  MLAS's portable MlasQLinearAddKernelRawHelper: va = a_scale * (a - za),
  *              vb likewise, (va +- vb) / y_scale clamped to the output range minus y_zp,
@@ -91,8 +94,11 @@ typedef struct pml_qrequant_params {
     float scale, bias;          /* TFLite float concat */
 } pml_qrequant_params;
 
-/* Fixed point is TFLite's reference Requantize (quantize.cc, int8/uint8/int16 in and out):
- * MultiplyByQuantizedMultiplier(x - x_zp) + y_zp, clamped. Returns 0, or -1 for a bad scale. */
+/* Fixed point is TFLite's Requantize (quantize.cc, int8/uint8/int16 in and out):
+ * MultiplyByQuantizedMultiplier(x - x_zp) + y_zp, clamped; between 8-bit types LiteRT's
+ * optimized kernel takes whole blocks of 16 with MultiplyByQuantizedMultiplier4Rows (negative
+ * ties round up), so those kernels expect the whole tensor in one call. Returns 0, or -1 for a
+ * bad scale. */
 int pml_qrequant_params_init(pml_qrequant_params *p, int mode, int variant, float x_scale, int32_t x_zp,
                              float y_scale, int32_t y_zp, int32_t qmin, int32_t qmax);
 
@@ -105,10 +111,13 @@ extern const pml_qrequant_fn pml_qrequant__scalar[PML_QTYPE_COUNT][PML_QTYPE_COU
 
 /* ---- TFLite Quantize (float32 -> int8/uint8/int16) --------------------------------------- */
 
-/* LiteRT's optimized AffineQuantize (the one its builtin QUANTIZE runs off ARM):
- * y = clamp((int32)round((double)x / (double)scale) + zp), round half away from zero, the
- * quotient in double. A NaN gives the range's minimum. ONNX QuantizeLinear (half to even) is
- * kernels/quant/quant_typed.h's. y: int8 (s8), uint8 (u8) or int16 (s16). */
+/* TFLite's QUANTIZE as LiteRT runs it on x86: optimized_ops::AffineQuantize with its NEON
+ * path (LiteRT's x86 build defines USE_NEON through NEON_2_SSE). Call it on the whole tensor:
+ * elements [0, n / 8 * 8) are x * (float)(1 / (double)scale) rounded half to EVEN, the last
+ * n % 8 are round((double)x / scale) half AWAY from zero, each + zp and clamped. NaN and
+ * values past int32 convert to INT32_MIN first (x86's integer indefinite), so they end at the
+ * range's minimum (or wrap with a negative zp, as LiteRT). ONNX QuantizeLinear (half to
+ * even) is kernels/quant/quant_typed.h's. */
 typedef void (*pml_quantize_tflite_fn)(size_t n, const float *x, float scale, int32_t zp, void *y);
 void pml_s8_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);
 void pml_u8_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);

@@ -18,7 +18,10 @@
  *   PML_QMEAN_TFLITE_HW   LiteRT's optimized_integer_ops::Mean (int8; Mean over H and W of a
  *       4-D tensor with keep_dims): real = in_scale / (count * out_scale) in float,
  *       QuantizeMultiplier; y = MultiplyByQuantizedMultiplier(raw sum) + bias with
- *       bias = out_zp - (int)(in_zp * in_scale / out_scale +- 0.5f).
+ *       bias = out_zp - (int)(in_zp * in_scale / out_scale +- 0.5f). LiteRT (x86 too, through
+ *       NEON_2_SSE) runs whole blocks of 16 channels with MultiplyByQuantizedMultiplier4Rows
+ *       (negative ties round up, requant.h), the rest with the scalar form: call the finish
+ *       kernel on the C channels of one image at a time, as LiteRT's single thread does.
  *   PML_QMEAN_TFLITE      tflite::reference_ops::QuantizedMeanOrSum (every other Mean):
  *       in_scale / out_scale (double) quantized, 1 / count folded into the multiplier
  *       ((m << s) / count with s = min(floor(log2 count), 32, 31 + shift)), applied to

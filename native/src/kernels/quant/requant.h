@@ -133,6 +133,19 @@ static inline void pml_quantize_multiplier_signed(double real, int32_t *multipli
 #define pml_multiply_by_quantized_multiplier_smaller_than_one_exp pml_multiply_by_quantized_multiplier
 #define pml_multiply_by_quantized_multiplier_greater_than_one pml_multiply_by_quantized_multiplier
 
+/* tflite::MultiplyByQuantizedMultiplier4Rows (double rounding), the vectorized form LiteRT's
+ * x86 build runs too (USE_NEON through NEON_2_SSE) on whole blocks of its Requantize and
+ * H x W Mean: vqrdmulh is SaturatingRoundingDoublingHighMul, but the right shift is vrshl,
+ * which rounds half UP where RoundingDivideByPOT rounds half away from zero (a negative
+ * exact tie comes out one higher). */
+PML_INLINE int32_t pml_multiply_by_quantized_multiplier_rows(int32_t x, int32_t multiplier, int32_t shift) {
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    int32_t v = pml_srdhm((int32_t)((uint32_t)x << left), multiplier);
+    if (right == 0) return v;
+    return (int32_t)(((int64_t)v + ((int64_t)1 << (right - 1))) >> right);
+}
+
 /* ---- int16 fixed point (gemmlowp's int16 overloads; TFLite's HardSwish) ------------------- */
 
 /* gemmlowp::SaturatingRoundingDoublingHighMul on int16: round(a * b / 2^15), saturating

@@ -52,11 +52,14 @@ int pml_qmean_params_init(pml_qmean_params *p, int variant, int64_t count, float
     return 0;
 }
 
-PML_INLINE int32_t mean_one(int32_t sum, const pml_qmean_params *p) {
+/* rows: the element lies in one of LiteRT's vectorized blocks of 16 channels. */
+PML_INLINE int32_t mean_one(int32_t sum, const pml_qmean_params *p, int rows) {
     int32_t y;
     switch (p->variant) {
     case PML_QMEAN_TFLITE_HW:
-        y = pml_multiply_by_quantized_multiplier(sum, p->multiplier, p->shift) + p->bias;
+        y = (rows ? pml_multiply_by_quantized_multiplier_rows(sum, p->multiplier, p->shift)
+                  : pml_multiply_by_quantized_multiplier(sum, p->multiplier, p->shift)) +
+            p->bias;
         break;
     case PML_QMEAN_TFLITE:
         y = pml_multiply_by_quantized_multiplier(sum - p->in_zp * (int32_t)p->count, p->multiplier, p->shift) +
@@ -86,7 +89,8 @@ PML_INLINE int32_t mean_one(int32_t sum, const pml_qmean_params *p) {
     }                                                                                                          \
     void pml_##Q##_qmean__scalar(size_t n, const int32_t *sum, void *yv, const pml_qmean_params *p) {                 \
         T *y = (T *)yv;                                                                                        \
-        for (size_t i = 0; i < n; i++) y[i] = (T)mean_one(sum[i], p);                                          \
+        const size_t blocked = p->variant == PML_QMEAN_TFLITE_HW ? n / 16 * 16 : 0;                            \
+        for (size_t i = 0; i < n; i++) y[i] = (T)mean_one(sum[i], p, i < blocked);                             \
     }
 PML_QMEAN(s8, int8_t)
 PML_QMEAN(u8, uint8_t)

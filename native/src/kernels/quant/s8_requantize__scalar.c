@@ -28,9 +28,13 @@ int pml_qrequant_params_init(pml_qrequant_params *p, int mode, int variant, floa
     return 0;
 }
 
-PML_INLINE int32_t requant_one(int32_t x, const pml_qrequant_params *p) {
+/* rows: the element lies in one of LiteRT's vectorized blocks (see below). */
+PML_INLINE int32_t requant_one(int32_t x, const pml_qrequant_params *p, int rows) {
     if (p->mode == PML_REQUANT_FIXED_POINT) {
-        int32_t y = pml_multiply_by_quantized_multiplier(x - p->x_zp, p->multiplier, p->shift) + p->y_zp;
+        const int32_t v = x - p->x_zp;
+        const int32_t y = (rows ? pml_multiply_by_quantized_multiplier_rows(v, p->multiplier, p->shift)
+                                : pml_multiply_by_quantized_multiplier(v, p->multiplier, p->shift)) +
+                          p->y_zp;
         return pml_clamp_i32(y, p->qmin, p->qmax);
     }
     float v;
@@ -45,19 +49,26 @@ PML_INLINE int32_t requant_one(int32_t x, const pml_qrequant_params *p) {
     return (int32_t)v + p->y_zp;
 }
 
-#define PML_QREQUANT(XN, XT, YN, YT)                                                                   \
+/* LiteRT's optimized Requantize between 8-bit types (the QUANTIZE op) runs whole blocks of 16
+ * from the start of the tensor with MultiplyByQuantizedMultiplier4Rows and the n % 16 tail
+ * with the scalar MultiplyByQuantizedMultiplier; BLOCKS is 1 for those pairs (the op calls
+ * the kernel once on the whole tensor), 0 where TFLite has only the reference loop. */
+#define PML_QREQUANT(XN, XT, YN, YT, BLOCKS)                                                           \
     static void requant_##XN##_##YN(size_t n, const void *xv, void *yv, const pml_qrequant_params *p) { \
         const XT *x = (const XT *)xv;                                                                 \
         YT *y = (YT *)yv;                                                                             \
-        for (size_t i = 0; i < n; i++) y[i] = (YT)requant_one(x[i], p);                               \
+        const size_t blocked = (BLOCKS) ? n / 16 * 16 : 0;                                            \
+        for (size_t i = 0; i < n; i++) y[i] = (YT)requant_one(x[i], p, i < blocked);                  \
     }
-#define PML_QREQUANT_FROM(XN, XT)        \
-    PML_QREQUANT(XN, XT, s8, int8_t)     \
-    PML_QREQUANT(XN, XT, u8, uint8_t)    \
-    PML_QREQUANT(XN, XT, s16, int16_t)
-PML_QREQUANT_FROM(s8, int8_t)
-PML_QREQUANT_FROM(u8, uint8_t)
-PML_QREQUANT_FROM(s16, int16_t)
+PML_QREQUANT(s8, int8_t, s8, int8_t, 1)
+PML_QREQUANT(s8, int8_t, u8, uint8_t, 1)
+PML_QREQUANT(s8, int8_t, s16, int16_t, 0)
+PML_QREQUANT(u8, uint8_t, s8, int8_t, 1)
+PML_QREQUANT(u8, uint8_t, u8, uint8_t, 1)
+PML_QREQUANT(u8, uint8_t, s16, int16_t, 0)
+PML_QREQUANT(s16, int16_t, s8, int8_t, 0)
+PML_QREQUANT(s16, int16_t, u8, uint8_t, 0)
+PML_QREQUANT(s16, int16_t, s16, int16_t, 0)
 
 /* Sizes match within a row, so y may alias x exactly: each element is read before written. */
 const pml_qrequant_fn pml_qrequant__scalar[PML_QTYPE_COUNT][PML_QTYPE_COUNT] = {
@@ -66,16 +77,30 @@ const pml_qrequant_fn pml_qrequant__scalar[PML_QTYPE_COUNT][PML_QTYPE_COUNT] = {
     [PML_Q16_S16] = {requant_s16_s8, requant_s16_u8, requant_s16_s16},
 };
 
-/* optimized_ops::AffineQuantize's scalar loop: TfLiteRound(val / scale) with scale a double. */
-#define PML_QUANTIZE_TFLITE(YN, YT, LO, HI)                                                  \
+/* x86's float -> int32 conversion: NaN and anything outside int32 give INT32_MIN (the
+ * "integer indefinite" of cvtps2dq/cvttsd2si, which LiteRT's conversions hit). */
+PML_INLINE int32_t cvt_x86(double v) {
+    return (v >= -2147483648.0 && v < 2147483648.0) ? (int32_t)v : INT32_MIN;
+}
+
+/* optimized_ops::AffineQuantize as LiteRT runs it on x86 (USE_NEON through NEON_2_SSE):
+ * blocks of 8 multiply by (float)(1 / (double)scale) and round half to even
+ * (RoundToNearest = vcvtnq_s32_f32); the remaining n % 8 take the scalar loop,
+ * TfLiteRound((double)x / scale) (half away from zero). */
+#define PML_QUANTIZE_TFLITE(YN, YT, LO, HI)                                                     \
     void pml_##YN##_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *yv) { \
-        YT *y = (YT *)yv;                                                                   \
-        for (size_t i = 0; i < n; i++) {                                                    \
-            double v = pml_round_away((double)x[i] / (double)scale) + (double)zp;           \
-            v = v > (double)(LO) ? v : (double)(LO); /* NaN -> LO */                        \
-            v = v < (double)(HI) ? v : (double)(HI);                                        \
-            y[i] = (YT)v;                                                                   \
-        }                                                                                   \
+        YT *y = (YT *)yv;                                                                      \
+        const float inverse = (float)(1.0 / (double)scale);                                    \
+        const size_t blocked = n / 8 * 8;                                                      \
+        size_t i = 0;                                                                          \
+        for (; i < blocked; i++) { /* zp added in int32, wrapping as vaddq_s32 */              \
+            const int32_t q = cvt_x86(nearbyintf(x[i] * inverse));                            \
+            y[i] = (YT)pml_clamp_i32((int32_t)((uint32_t)q + (uint32_t)zp), LO, HI);           \
+        }                                                                                      \
+        for (; i < n; i++) {                                                                   \
+            const int32_t q = cvt_x86(pml_round_away((double)x[i] / (double)scale));           \
+            y[i] = (YT)pml_clamp_i32((int32_t)((uint32_t)q + (uint32_t)zp), LO, HI);           \
+        }                                                                                      \
     }
 PML_QUANTIZE_TFLITE(s8, int8_t, INT8_MIN, INT8_MAX)
 PML_QUANTIZE_TFLITE(u8, uint8_t, 0, UINT8_MAX)
