@@ -35,6 +35,15 @@ static long next_int(void) {
     }
     return v;
 }
+/* A count that must fit the probe's buffers (4096 elements). */
+static long next_count(void) {
+    long v = next_int();
+    if (v < 1 || v > 4096) {
+        fprintf(stderr, "quant_probe: count %ld outside [1, 4096]\n", v);
+        exit(2);
+    }
+    return v;
+}
 static float next_float(void) {
     uint32_t u = (uint32_t)next_int();
     float f;
@@ -57,7 +66,7 @@ static void run_binary(void) {
     const int32_t zb = (int32_t)next_int();
     const float sy = next_float();
     const int32_t zy = (int32_t)next_int(), qmin = (int32_t)next_int(), qmax = (int32_t)next_int();
-    const size_t n = (size_t)next_int();
+    const size_t n = (size_t)next_count();
     for (size_t i = 0; i < n; i++) g_a[i] = (int8_t)next_int();
     for (size_t i = 0; i < n; i++) g_b[i] = (int8_t)next_int();
     pml_qbinary_params p;
@@ -73,7 +82,7 @@ static void run_requant(void) {
     const int32_t zx = (int32_t)next_int();
     const float sy = next_float();
     const int32_t zy = (int32_t)next_int();
-    const size_t n = (size_t)next_int();
+    const size_t n = (size_t)next_count();
     for (size_t i = 0; i < n; i++) g_a[i] = (int8_t)next_int();
     pml_qrequant_params p;
     if (pml_qrequant_params_init(&p, mode, variant, sx, zx, sy, zy, -128, 127)) exit(3);
@@ -85,7 +94,7 @@ static void run_requant(void) {
 static void run_quantize(void) {
     const float scale = next_float();
     const int32_t zp = (int32_t)next_int();
-    const size_t n = (size_t)next_int();
+    const size_t n = (size_t)next_count();
     static float x[1 << 16];
     for (size_t i = 0; i < n; i++) x[i] = next_float();
     pml_s8_quantize_tflite__scalar(n, x, scale, zp, g_y);
@@ -144,7 +153,7 @@ static void run_prelu(void) {
     const int32_t za = (int32_t)next_int();
     const float so = next_float();
     const int32_t zo = (int32_t)next_int();
-    const size_t n = (size_t)next_int();
+    const size_t n = (size_t)next_count();
     for (size_t i = 0; i < n; i++) g_a[i] = (int8_t)next_int();
     for (size_t i = 0; i < n; i++) g_b[i] = (int8_t)next_int();
     pml_qprelu_params p;
@@ -158,7 +167,7 @@ static void run_softmax(void) {
     const int mode = (int)next_int(), in_signed = (int)next_int(), out = (int)next_int();
     const float si = next_float(), beta = next_float(), so = next_float();
     const int32_t zo = (int32_t)next_int();
-    const size_t n = (size_t)next_int();
+    const size_t n = (size_t)next_count();
     uint8_t x[4096];
     int16_t y[4096];
     for (size_t i = 0; i < n; i++) x[i] = (uint8_t)next_int();
@@ -177,7 +186,7 @@ static void run_avgpool(void) {
     pml_pool_geom g;
     memset(&g, 0, sizeof g);
     g.n = 1;
-    g.h = next_int(), g.w = next_int(), g.c = next_int();
+    g.h = next_count(), g.w = next_count(), g.c = next_count();
     g.kh = g.kw = next_int();
     g.sh = g.sw = next_int();
     g.pt = g.pl = g.pb = g.pr = next_int();
@@ -191,6 +200,7 @@ static void run_avgpool(void) {
     p.y_scale = next_float();
     p.y_zp = (int32_t)next_int();
     uint8_t x[4096], y[4096];
+    if (g.h * g.w * g.c > 4096 || g.kh < 1 || g.sh < 1 || g.oh < 1 || g.ow < 1) exit(2);
     for (int64_t i = 0; i < g.h * g.w * g.c; i++) x[i] = (uint8_t)next_int();
     if (is_unsigned) pml_u8_avgpool__scalar(&g, x, y, 0, g.oh, &p);
     else pml_s8_avgpool__scalar(&g, x, y, 0, g.oh, &p);
@@ -201,12 +211,13 @@ static void run_avgpool(void) {
 
 static void run_mean(void) {
     const int variant = (int)next_int();
-    const int64_t count = next_int();
+    const int64_t count = next_count();
     const float si = next_float();
     const int32_t zi = (int32_t)next_int();
     const float so = next_float();
     const int32_t zo = (int32_t)next_int();
-    const size_t inner = (size_t)next_int();
+    const size_t inner = (size_t)next_count();
+    if (count * (int64_t)inner > (1 << 16)) exit(2);
     for (int64_t i = 0; i < count * (int64_t)inner; i++) g_a[i] = (int8_t)next_int();
     pml_qmean_params p;
     if (pml_qmean_params_init(&p, variant, count, si, zi, so, zo, -128, 127)) exit(3);
@@ -218,8 +229,9 @@ static void run_mean(void) {
 }
 
 static void run_resize(void) {
-    const int64_t h = next_int(), w = next_int(), c = next_int(), oh = next_int(), ow = next_int();
+    const int64_t h = next_count(), w = next_count(), c = next_count(), oh = next_count(), ow = next_count();
     const int align = (int)next_int(), half = (int)next_int();
+    if (h * w * c > (1 << 16) || oh * ow * c > (1 << 16)) exit(2);
     for (int64_t i = 0; i < h * w * c; i++) g_a[i] = (int8_t)next_int();
     pml_s8_resize_bilinear__scalar(1, h, w, c, oh, ow, align, half, g_a, g_y);
     for (int64_t i = 0; i < oh * ow * c; i++) g_out[i] = g_y[i];
