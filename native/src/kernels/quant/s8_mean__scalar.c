@@ -52,6 +52,12 @@ int pml_qmean_params_init(pml_qmean_params *p, int variant, int64_t count, float
     return 0;
 }
 
+/* sum - in_zp * count in int64, then back to int32 as both runtimes keep it (wrapping only
+ * for sums no real tensor reaches; no undefined overflow). */
+PML_INLINE int32_t centered(int32_t sum, const pml_qmean_params *p) {
+    return (int32_t)(uint32_t)((int64_t)sum - (int64_t)p->in_zp * p->count);
+}
+
 /* rows: the element lies in one of LiteRT's vectorized blocks of 16 channels. */
 PML_INLINE int32_t mean_one(int32_t sum, const pml_qmean_params *p, int rows) {
     int32_t y;
@@ -62,11 +68,10 @@ PML_INLINE int32_t mean_one(int32_t sum, const pml_qmean_params *p, int rows) {
             p->bias;
         break;
     case PML_QMEAN_TFLITE:
-        y = pml_multiply_by_quantized_multiplier(sum - p->in_zp * (int32_t)p->count, p->multiplier, p->shift) +
-            p->out_zp;
+        y = pml_multiply_by_quantized_multiplier(centered(sum, p), p->multiplier, p->shift) + p->out_zp;
         break;
     default: {
-        float v = nearbyintf((float)(sum - p->in_zp * (int32_t)p->count) * p->scale);
+        float v = nearbyintf((float)centered(sum, p) * p->scale);
         const float lo = (float)(p->qmin - p->out_zp), hi = (float)(p->qmax - p->out_zp);
         v = v < lo ? lo : (v > hi ? hi : v);
         y = (int32_t)v + p->out_zp;
@@ -83,7 +88,7 @@ PML_INLINE int32_t mean_one(int32_t sum, const pml_qmean_params *p, int rows) {
             for (size_t i = 0; i < inner; i++) a[i] = 0;                                                       \
             for (size_t r = 0; r < count; r++) {                                                               \
                 const T *row = x + (o * count + r) * inner;                                                    \
-                for (size_t i = 0; i < inner; i++) a[i] += row[i];                                             \
+                for (size_t i = 0; i < inner; i++) a[i] = (int32_t)((uint32_t)a[i] + (uint32_t)(int32_t)row[i]); \
             }                                                                                                  \
         }                                                                                                      \
     }                                                                                                          \
