@@ -70,6 +70,22 @@ def test_litert_binary(probe, op):
         np.testing.assert_array_equal(got, w)
 
 
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+def test_litert_binary_int16(probe, op):
+    """TFLite int16x8: zero points 0, Add/Sub with a left shift of 15."""
+    cases, want = [], []
+    for _ in range(8):
+        sa, sb = scale(-14, -8), scale(-14, -8)
+        sy = float(F32(sa) * F32(sb) / F32(2.0 ** RNG.uniform(-20, -14))) if op == "MUL" else scale(-14, -8)
+        a = RNG.integers(-32768, 32768, (1, 512)).astype(np.int16)
+        b = RNG.integers(-32768, 32768, (1, 512)).astype(np.int16)
+        want.append(litert_run(op, {"a": (a, sa, 0), "b": (b, sb, 0)}, {}, ("int16", (1, 512), sy, 0)))
+        code = {"ADD": 0, "SUB": 1, "MUL": 2}[op]
+        cases.append(["binary16", 0, code, bits(sa), bits(sb), bits(sy), 512, *a.reshape(-1), *b.reshape(-1)])
+    for got, w in zip(probe(cases), want):
+        np.testing.assert_array_equal(got, w)
+
+
 def test_litert_quantize_requantize(probe):
     cases, want = [], []
     for n in (3, 8, 13, 256, 259):
@@ -127,6 +143,8 @@ def test_litert_softmax(probe, n):
         x = i8(1, n)
         want.append(litert_run("SOFTMAX", {"x": (x, si, 0)}, {}, ("int8", (1, n), 1 / 256, -128), {"beta": beta}))
         cases.append(["softmax", 0, 1, 0, bits(si), bits(beta), bits(1 / 256), -128, n, *x.reshape(-1)])
+        want.append(litert_run("SOFTMAX", {"x": (x, si, 0)}, {}, ("int16", (1, n), 1 / 32768, 0), {"beta": beta}))
+        cases.append(["softmax", 0, 1, 2, bits(si), bits(beta), bits(1 / 32768), 0, n, *x.reshape(-1)])
         xu = RNG.integers(0, 256, (1, n)).astype(np.uint8)
         want.append(litert_run("SOFTMAX", {"x": (xu, si, 128)}, {}, ("uint8", (1, n), 1 / 256, 0), {"beta": beta}))
         cases.append(["softmax", 0, 0, 1, bits(si), bits(beta), bits(1 / 256), 0, n, *xu.reshape(-1)])

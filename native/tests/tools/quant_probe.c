@@ -7,6 +7,7 @@
  * kernel sources (pure C, no runtime needed); CMake does not build it.
  *
  *   binary MODE OP SA ZA SB ZB SY ZY QMIN QMAX N a[N] b[N]      int8 Add/Sub/Mul (vv)
+ *   binary16 MODE OP SA SB SY N a[N] b[N]                         int16 (zero points 0)
  *   requant MODE VARIANT SX ZX SY ZY N x[N]                      int8 -> int8
  *   quantize SCALE ZP N xbits[N]                                 float32 -> int8 (TFLite)
  *   lut MODE SIGNED FN ALPHA SI ZI SO ZO                         the table, x from low to high
@@ -73,6 +74,20 @@ static void run_binary(void) {
     if (pml_qbinary_params_init(&p, op, mode, 0, sa, za, sb, zb, sy, zy, qmin, qmax)) exit(3);
     pml_s8_qbinary__scalar[op].vv(n, g_a, g_b, g_y, &p);
     for (size_t i = 0; i < n; i++) g_out[i] = g_y[i];
+    print_ints(n, g_out);
+}
+
+static void run_binary16(void) {
+    const int mode = (int)next_int(), op = (int)next_int();
+    const float sa = next_float(), sb = next_float(), sy = next_float();
+    const size_t n = (size_t)next_count();
+    static int16_t a[4096], b[4096], y[4096];
+    for (size_t i = 0; i < n; i++) a[i] = (int16_t)next_int();
+    for (size_t i = 0; i < n; i++) b[i] = (int16_t)next_int();
+    pml_qbinary_params p;
+    if (pml_qbinary_params_init(&p, op, mode, 1, sa, 0, sb, 0, sy, 0, INT16_MIN, INT16_MAX)) exit(3);
+    pml_s16_qbinary__scalar[op].vv(n, a, b, y, &p);
+    for (size_t i = 0; i < n; i++) g_out[i] = y[i];
     print_ints(n, g_out);
 }
 
@@ -242,6 +257,7 @@ int main(void) {
     char cmd[32];
     while (scanf("%31s", cmd) == 1) {
         if (!strcmp(cmd, "binary")) run_binary();
+        else if (!strcmp(cmd, "binary16")) run_binary16();
         else if (!strcmp(cmd, "requant")) run_requant();
         else if (!strcmp(cmd, "quantize")) run_quantize();
         else if (!strcmp(cmd, "lut")) run_lut();
