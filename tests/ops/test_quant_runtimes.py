@@ -244,9 +244,39 @@ def test_ort_binary(probe, op):
         close(got, w, f"{op} case {i}")
 
 
+@pytest.mark.parametrize("op", ["QLinearAdd", "QLinearMul"])
+def test_ort_binary_uint8_through_int8(probe, op):
+    """uint8 through the int8 kernel: inputs with the sign bit flipped, every zero point and the
+    clamp minus 128, the result flipped back, against onnxruntime's uint8 kernels."""
+    cases, want = [], []
+    for _ in range(8):
+        sa, sb = scale(-8, -2), scale(-8, -2)
+        sy = scale(-13, -6) if op == "QLinearMul" else scale(-8, -2)
+        za, zb, zy = (int(v) for v in RNG.integers(0, 256, 3))
+        a, b = RNG.integers(0, 256, 300).astype(np.uint8), RNG.integers(0, 256, 300).astype(np.uint8)
+        u = [np.array(sa, np.float32), np.array(za, np.uint8), np.array(sb, np.float32), np.array(zb, np.uint8),
+             np.array(sy, np.float32), np.array(zy, np.uint8)]
+        want.append(ort_run(op, {}, [("in", "a", a), ("c", "sa", u[0]), ("c", "za", u[1]), ("in", "b", b),
+                                     ("c", "sb", u[2]), ("c", "zb", u[3]), ("c", "sy", u[4]), ("c", "zy", u[5])],
+                            np.uint8))
+        flip = lambda v: (v.astype(np.int64) ^ 0x80) - 256 * ((v.astype(np.int64) ^ 0x80) > 127)
+        cases.append(["binary", 1, 0 if op == "QLinearAdd" else 2, bits(sa), za - 128, bits(sb), zb - 128, bits(sy),
+                      zy - 128, -128, 127, 300, *flip(a), *flip(b)])
+    for i, (got, w) in enumerate(zip(probe(cases), want)):
+        close((got & 0xFF) ^ 0x80, w, f"{op} uint8 case {i}")
+
+
 def test_ort_lookup_tables(probe):
     x = np.arange(-128, 128, dtype=np.int8)
     cases, want = [], []
+    xu = np.arange(0, 256, dtype=np.uint8)
+    for _ in range(3):
+        si, so = scale(-6, -2), scale(-8, -3)
+        zi, zo = (int(v) for v in RNG.integers(0, 256, 2))
+        u = [("in", "x", xu), ("c", "si", np.array(si, np.float32)), ("c", "zi", np.array(zi, np.uint8)),
+             ("c", "so", np.array(so, np.float32)), ("c", "zo", np.array(zo, np.uint8))]
+        want.append(ort_run("QLinearSigmoid", {}, u, np.uint8))
+        cases.append(["lut", 1, 0, LUT_FNS.index("logistic"), bits(0.0), bits(si), zi, bits(so), zo])
     for _ in range(4):
         si, so = scale(-6, -2), scale(-8, -3)
         zi, zo = (int(v) for v in RNG.integers(-128, 128, 2))
