@@ -83,6 +83,31 @@ static void test_lut_apply(void) {
     }
 }
 
+/* TFLite's int16 tables: an identity table reproduces every input within a step (the nodes
+ * are 2^16 / 65535 apart), GELU stays within a few steps of the real function (linear
+ * interpolation; the agreement with LiteRT is test_quant_runtimes.py's). */
+static void test_lut16(void) {
+    static int16_t table[513], x[65536], y[65536];
+    for (int i = 0; i < 65536; i++) x[i] = (int16_t)(i - 32768);
+    QCHECK(pml_qlut16_build(table, PML_QLUT_LEAKYRELU, 1.0f, 1.0f / 4096, 0, 1.0f / 4096, 0) == 0);
+    pml_s16_lut__scalar(65536, x, table, y);
+    int worst = 0;
+    for (int i = 0; i < 65536; i++) worst = abs(y[i] - x[i]) > worst ? abs(y[i] - x[i]) : worst;
+    QCHECK_EQ(worst, 1, "identity through the int16 table");
+    const float si = 1.0f / 2048, so = 1.0f / 1024; /* outputs inside the int16 range */
+    QCHECK(pml_qlut16_build(table, PML_QLUT_GELU, 0, si, 0, so, 0) == 0);
+    pml_s16_lut__scalar(65536, x, table, y);
+    int bad = 0;
+    for (int i = 0; i < 65536; i++) {
+        const double v = (double)si * x[i];
+        const double real = 0.5 * v * (1.0 + erf(v / sqrt(2.0))) / so;
+        const double c = real > 32767 ? 32767 : real;
+        bad += fabs(y[i] - c) > 3.0; /* nodes 1/16 apart: up to ~2.1 steps near its minimum */
+    }
+    QCHECK_EQ(bad, 0, "int16 GELU within three steps");
+    QCHECK(pml_qlut16_build(table, PML_QLUT_COUNT, 0, 1, 0, 1, 0) == -1);
+}
+
 /* TFLite's HardSwish is fixed point with Q15 multipliers: within one step of the real
  * function (ties widened by the 16-bit intermediate precision), exact at its flat parts. */
 static void test_hardswish(void) {
@@ -256,6 +281,7 @@ int main(void) {
     test_lut_closed_form();
     test_lut_ties();
     test_lut_apply();
+    test_lut16();
     test_hardswish();
     test_leaky_relu();
     test_prelu();

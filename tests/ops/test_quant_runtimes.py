@@ -135,6 +135,21 @@ def test_litert_activations(probe):
         np.testing.assert_array_equal(got, w, err_msg=f"case {i}: {cases[i][:4]}")
 
 
+def test_litert_gelu_int16(probe):
+    """int16 GELU: LUTPopulate<int16_t>'s 513-entry table and the interpolating LUTLookup."""
+    x = np.concatenate([np.array([-32768, -1, 0, 1, 127, 128, 32767]), RNG.integers(-32768, 32768, 1000)])
+    x = x.astype(np.int16).reshape(1, -1)
+    cases, want = [], []
+    for approximate in (False, True):
+        for _ in range(3):
+            si, so = scale(-14, -9), scale(-14, -9)
+            want.append(litert_run("GELU", {"x": (x, si, 0)}, {}, ("int16", x.shape, so, 0), {"approximate": approximate}))
+            fn = LUT_FNS.index("gelu_tanh" if approximate else "gelu")
+            cases.append(["lut16", fn, bits(0.0), bits(si), 0, bits(so), 0, x.size, *x.reshape(-1)])
+    for got, w in zip(probe(cases), want):
+        np.testing.assert_array_equal(got, w)
+
+
 @pytest.mark.parametrize("n", [1, 9, 127])
 def test_litert_softmax(probe, n):
     cases, want = [], []

@@ -36,6 +36,7 @@ static const pml_qs8_config g_qs8_scalar = {
     .quantize_tflite_s16 = pml_s16_quantize_tflite__scalar,
     .clamp = pml_s8_clamp__scalar,
     .lut = pml_x8_lut__scalar,
+    .lut_s16 = pml_s16_lut__scalar,
     .hardswish = pml_s8_hardswish__scalar,
     .leaky_relu = pml_s8_leaky_relu__scalar,
     .leaky_relu_s16 = pml_s16_leaky_relu__scalar,

@@ -97,6 +97,7 @@ typedef struct pml_qs8_config {
     pml_quantize_tflite_fn quantize_tflite_s16; /* float32 -> int16 */
     void (*clamp)(size_t n, const int8_t *x, int8_t *y, int32_t lo, int32_t hi);
     pml_x8_lut_fn lut;                      /* 256-entry table on bytes (pml_qlut_build) */
+    pml_s16_lut_fn lut_s16;                 /* TFLite's interpolated 513-entry int16 table (pml_qlut16_build) */
     pml_qhardswish_fn hardswish;            /* TFLite fixed point */
     pml_qleaky_fn leaky_relu, leaky_relu_s16;
     pml_qprelu_fn prelu, prelu_s16;

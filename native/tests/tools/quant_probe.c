@@ -11,6 +11,7 @@
  *   requant MODE VARIANT SX ZX SY ZY N x[N]                      int8 -> int8
  *   quantize SCALE ZP N xbits[N]                                 float32 -> int8 (TFLite)
  *   lut MODE SIGNED FN ALPHA SI ZI SO ZO                         the table, x from low to high
+ *   lut16 FN ALPHA SI ZI SO ZO N x[N]                            TFLite int16 table, applied
  *   hardswish SIGNED SI ZI SO ZO                                 every input, low to high
  *   leaky ALPHA SI ZI SO ZO                                      every int8 input
  *   prelu SI ZI SA ZA SO ZO N x[N] alpha[N]                      int8, a slope per element
@@ -130,6 +131,21 @@ static void run_lut(void) {
         g_out[i] = is_signed ? (int32_t)(int8_t)table[(uint8_t)x] : (int32_t)table[x];
     }
     print_ints(256, g_out);
+}
+
+static void run_lut16(void) {
+    const int fn = (int)next_int();
+    const float alpha = next_float(), si = next_float();
+    const int32_t zi = (int32_t)next_int();
+    const float so = next_float();
+    const int32_t zo = (int32_t)next_int();
+    const size_t n = (size_t)next_count();
+    static int16_t table[513], x[4096], y[4096];
+    for (size_t i = 0; i < n; i++) x[i] = (int16_t)next_int();
+    if (pml_qlut16_build(table, fn, alpha, si, zi, so, zo)) exit(3);
+    pml_s16_lut__scalar(n, x, table, y);
+    for (size_t i = 0; i < n; i++) g_out[i] = y[i];
+    print_ints(n, g_out);
 }
 
 static void run_hardswish(void) {
@@ -261,6 +277,7 @@ int main(void) {
         else if (!strcmp(cmd, "requant")) run_requant();
         else if (!strcmp(cmd, "quantize")) run_quantize();
         else if (!strcmp(cmd, "lut")) run_lut();
+        else if (!strcmp(cmd, "lut16")) run_lut16();
         else if (!strcmp(cmd, "hardswish")) run_hardswish();
         else if (!strcmp(cmd, "leaky")) run_leaky();
         else if (!strcmp(cmd, "prelu")) run_prelu();

@@ -51,6 +51,20 @@ int pml_qlut_build(uint8_t *table, int mode, int is_signed, int fn, float alpha,
 typedef void (*pml_x8_lut_fn)(size_t n, const uint8_t *x, const uint8_t *table, uint8_t *y);
 void pml_x8_lut__scalar(size_t n, const uint8_t *x, const uint8_t *table, uint8_t *y);
 
+/* ---- int16 tables (TFLite int16x8: GELU and any LUTPopulate<int16_t> activation) ------- */
+
+/* tflite::detail::LUTPopulateInt16<float>: 513 entries sampling f over the input range in 512
+ * steps, each corrected by half the error of linear interpolation at its midpoint, in units
+ * of 2^16 / (output range); zero points enter only through the ranges (TFLite's int16
+ * activations are symmetric). Returns 0, or -1 for a bad scale or fn. */
+int pml_qlut16_build(int16_t *table513, int fn, float alpha, float in_scale, int32_t in_zp, float out_scale,
+                     int32_t out_zp);
+
+/* tflite::LUTLookup(int16_t): entry 256 + (x >> 7) plus the slope to the next entry times the
+ * low 7 bits, rounded ((slope * (x & 127) + 64) >> 7), in int16 arithmetic as TFLite's. */
+typedef void (*pml_s16_lut_fn)(size_t n, const int16_t *x, const int16_t *table513, int16_t *y);
+void pml_s16_lut__scalar(size_t n, const int16_t *x, const int16_t *table513, int16_t *y);
+
 /* ---- TFLite HardSwish (reference_ops::HardSwish<int8/uint8>, activations.cc Prepare) ------ */
 
 typedef struct pml_qhardswish_params {
