@@ -86,6 +86,56 @@ def test_litert_binary_int16(probe, op):
         np.testing.assert_array_equal(got, w)
 
 
+def flip(v):
+    """uint8 stored values as the int8 the kernels see (x ^ 0x80)."""
+    return (np.asarray(v, np.int64) ^ 0x80) - 256 * ((np.asarray(v, np.int64) ^ 0x80) > 127)
+
+
+@pytest.mark.parametrize("op", ["ADD", "MUL", "LEAKY_RELU"])
+def test_litert_uint8_through_int8(probe, op):
+    """uint8 models through the int8 kernels: values with the sign bit flipped, zero points
+    and clamps minus 128, results flipped back, bit for bit with LiteRT's uint8 kernels."""
+    cases, want = [], []
+    for _ in range(8):
+        sa, sb = scale(-8, -2), scale(-8, -2)
+        sy = float(F32(sa) * F32(sb) / F32(2.0 ** RNG.uniform(-12, -1.2))) if op == "MUL" else scale(-8, -2)
+        za, zb, zy = (int(v) for v in RNG.integers(0, 256, 3))
+        a = RNG.integers(0, 256, (1, 256)).astype(np.uint8)
+        b = RNG.integers(0, 256, (1, 256)).astype(np.uint8)
+        if op == "LEAKY_RELU":
+            alpha = float(F32(RNG.uniform(-0.9, 0.9)))
+            want.append(litert_run(op, {"a": (a, sa, za)}, {}, ("uint8", (1, 256), sy, zy), {"alpha": alpha}))
+            # the probe answers for every int8 input, -128 first: look the flipped inputs up
+            cases.append((["leaky", bits(alpha), bits(sa), za - 128, bits(sy), zy - 128], flip(a.reshape(-1))))
+        else:
+            want.append(litert_run(op, {"a": (a, sa, za), "b": (b, sb, zb)}, {}, ("uint8", (1, 256), sy, zy)))
+            cases.append(["binary", 0, 0 if op == "ADD" else 2, bits(sa), za - 128, bits(sb), zb - 128, bits(sy),
+                          zy - 128, -128, 127, 256, *flip(a.reshape(-1)), *flip(b.reshape(-1))])
+    if op == "LEAKY_RELU":
+        outs = probe([c for c, _ in cases])
+        for (_, xs), got, w in zip(cases, outs, want):
+            np.testing.assert_array_equal((got[xs + 128] & 0xFF) ^ 0x80, w)
+        return
+    for got, w in zip(probe(cases), want):
+        np.testing.assert_array_equal((got & 0xFF) ^ 0x80, w)
+
+
+def test_litert_concatenation_uint8_scales(probe):
+    """uint8 CONCATENATION of inputs with other scales: ConcatenationWithScaling's float rescale."""
+    cases, want = [], []
+    for _ in range(6):
+        s1, s2, so = scale(-7, -2), scale(-7, -2), scale(-7, -2)
+        z1, z2, zo = (int(v) for v in RNG.integers(0, 256, 3))
+        x1, x2 = RNG.integers(0, 256, 200).astype(np.uint8), RNG.integers(0, 256, 57).astype(np.uint8)
+        want.append(litert_run("CONCATENATION", {"a": (x1, s1, z1), "b": (x2, s2, z2)}, {},
+                               ("uint8", (257,), so, zo), {"axis": 0}))
+        cases.append(["requant_u8", 1, 1, bits(s1), z1, bits(so), zo, 200, *x1])
+        cases.append(["requant_u8", 1, 1, bits(s2), z2, bits(so), zo, 57, *x2])
+    outs = probe(cases)
+    for i, w in enumerate(want):
+        np.testing.assert_array_equal(np.concatenate([outs[2 * i], outs[2 * i + 1]]), w)
+
+
 def test_litert_quantize_requantize(probe):
     cases, want = [], []
     for n in (3, 8, 13, 256, 259):

@@ -9,6 +9,7 @@
  *   binary MODE OP SA ZA SB ZB SY ZY QMIN QMAX N a[N] b[N]      int8 Add/Sub/Mul (vv)
  *   binary16 MODE OP SA SB SY N a[N] b[N]                         int16 (zero points 0)
  *   requant MODE VARIANT SX ZX SY ZY N x[N]                      int8 -> int8
+ *   requant_u8 MODE VARIANT SX ZX SY ZY N x[N]                   uint8 -> uint8
  *   quantize SCALE ZP N xbits[N]                                 float32 -> int8 (TFLite)
  *   lut MODE SIGNED FN ALPHA SI ZI SO ZO                         the table, x from low to high
  *   lut16 FN ALPHA SI ZI SO ZO N x[N]                            TFLite int16 table, applied
@@ -104,6 +105,22 @@ static void run_requant(void) {
     if (pml_qrequant_params_init(&p, mode, variant, sx, zx, sy, zy, -128, 127)) exit(3);
     pml_qrequant__scalar[PML_Q8_S8][PML_Q8_S8](n, g_a, g_y, &p);
     for (size_t i = 0; i < n; i++) g_out[i] = g_y[i];
+    print_ints(n, g_out);
+}
+
+static void run_requant_u8(void) {
+    const int mode = (int)next_int(), variant = (int)next_int();
+    const float sx = next_float();
+    const int32_t zx = (int32_t)next_int();
+    const float sy = next_float();
+    const int32_t zy = (int32_t)next_int();
+    const size_t n = (size_t)next_count();
+    static uint8_t x[4096], y[4096];
+    for (size_t i = 0; i < n; i++) x[i] = (uint8_t)next_int();
+    pml_qrequant_params p;
+    if (pml_qrequant_params_init(&p, mode, variant, sx, zx, sy, zy, 0, 255)) exit(3);
+    pml_qrequant__scalar[PML_Q8_U8][PML_Q8_U8](n, x, y, &p);
+    for (size_t i = 0; i < n; i++) g_out[i] = y[i];
     print_ints(n, g_out);
 }
 
@@ -275,6 +292,7 @@ int main(void) {
         if (!strcmp(cmd, "binary")) run_binary();
         else if (!strcmp(cmd, "binary16")) run_binary16();
         else if (!strcmp(cmd, "requant")) run_requant();
+        else if (!strcmp(cmd, "requant_u8")) run_requant_u8();
         else if (!strcmp(cmd, "quantize")) run_quantize();
         else if (!strcmp(cmd, "lut")) run_lut();
         else if (!strcmp(cmd, "lut16")) run_lut16();

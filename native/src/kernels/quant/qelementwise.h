@@ -81,8 +81,10 @@ enum {
                                      x_scale; y = nearbyintf(v / y_scale) + y_zp (onnxruntime's QDQ pair,
                                      QLinearConcat's table) */
     PML_QREQUANT_TFLITE_FLOAT = 1 /* TFLite reference ConcatenationWithScaling (uint8 inputs of another
-                                     scale): scale = x_scale * (1.f / y_scale), bias = -x_zp * scale,
-                                     y = (int)roundf(x * scale + bias) + y_zp */
+                                     scale; LiteRT's optimized kernel is the same function):
+                                     scale = x_scale * (1.f / y_scale), bias = -x_zp * scale,
+                                     y = (int)roundf(x * scale + bias) + y_zp; an input of the
+                                     output's own scale and zero point is copied unchanged */
 };
 
 typedef struct pml_qrequant_params {

@@ -38,6 +38,8 @@ PML_INLINE int32_t requant_one(int32_t x, const pml_qrequant_params *p, int rows
         return pml_clamp_i32(y, p->qmin, p->qmax);
     }
     float v;
+    if (p->variant == PML_QREQUANT_TFLITE_FLOAT && p->x_scale == p->y_scale && p->x_zp == p->y_zp)
+        return x; /* ConcatenationWithScaling copies an input of the output's parameters */
     if (p->variant == PML_QREQUANT_TFLITE_FLOAT) {
         v = pml_round_away_f((float)x * p->scale + p->bias);
     } else {
