@@ -323,6 +323,26 @@ static void test_quantize_tflite(void) {
     QCHECK(y[4] == 127 && y[0] == -5);
 }
 
+/* LiteRT's x86 DEQUANTIZE: in whole blocks of 8, -124 at scale 0.1, zero point 3 comes out
+ * one ulp below the correctly rounded -12.7 (two float roundings); in the tail it is -12.7. */
+static void test_dequantize_tflite(void) {
+    int8_t x[9];
+    float y[9];
+    memset(x, -124, sizeof x);
+    pml_s8_dequantize_tflite__scalar(9, x, 0.1f, 3, y);
+    QCHECK_EQ(pml_f32_bits(y[0]), 3242930996u, "block element");
+    QCHECK_EQ(pml_f32_bits(y[7]), 3242930996u, "last block element");
+    QCHECK_EQ(pml_f32_bits(y[8]), 3242930995u, "tail element: -12.7f");
+    pml_s8_dequantize_tflite__scalar(7, x, 0.1f, 3, y); /* shorter than a block */
+    QCHECK_EQ(pml_f32_bits(y[0]), 3242930995u, "tail only");
+    const uint8_t xu[8] = {0, 255, 128, 1, 2, 3, 4, 5};
+    pml_u8_dequantize_tflite__scalar(8, xu, 0.5f, 128, y);
+    QCHECK(y[0] == -64.0f && y[1] == 63.5f && y[2] == 0.0f);
+    const int16_t x16[1] = {-32768};
+    pml_s16_dequantize_tflite__scalar(1, x16, 1.0f / 32768, 0, y);
+    QCHECK(y[0] == -1.0f);
+}
+
 static void test_clamp(void) {
     int8_t x[9] = {-128, -7, -6, 0, 5, 6, 7, 100, 127}, y[9];
     pml_s8_clamp__scalar(9, x, y, -6, 6);
@@ -339,6 +359,7 @@ int main(void) {
     test_binary_s16();
     test_requantize();
     test_quantize_tflite();
+    test_dequantize_tflite();
     test_clamp();
     return qtest_finish("test_quant_elementwise");
 }

@@ -154,6 +154,29 @@ def test_litert_quantize_requantize(probe):
         np.testing.assert_array_equal(got, w)
 
 
+@pytest.mark.parametrize("n", [5, 256, 259])
+def test_litert_dequantize(probe, n):
+    """DEQUANTIZE: whole blocks of 8 in two float roundings (x * scale + (-zp * scale)), the
+    tail in one, as LiteRT's x86 build runs optimized_ops::Dequantize."""
+    litert = pytest.importorskip("ai_edge_litert.interpreter")
+    from ..converters.tflite.tflite_builder import build_model
+
+    cases, want = [], []
+    for _ in range(6):
+        s, z = scale(-12, 4), int(RNG.integers(-128, 128))
+        x = i8(n)
+        tensors = {"x": ("int8", (n,), None, None, {"scale": [s], "zero_point": [z]}), "y": ("float32", (n,), None)}
+        it = litert.Interpreter(model_content=build_model([("DEQUANTIZE", ["x"], ["y"], None)], tensors, ["x"], ["y"]),
+                                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        it.allocate_tensors()
+        it.set_tensor(it.get_input_details()[0]["index"], x)
+        it.invoke()
+        want.append(it.get_tensor(it.get_output_details()[0]["index"]).view(np.int32).astype(np.int64))
+        cases.append(["dequantize", bits(s), z, n, *x])
+    for got, w in zip(probe(cases), want):
+        np.testing.assert_array_equal(got.astype(np.int32), w.astype(np.int32))
+
+
 def test_litert_activations(probe):
     x = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
     cases, want = [], []

@@ -34,6 +34,8 @@ static const pml_qs8_config g_qs8_scalar = {
     .requant = pml_qrequant__scalar,
     .quantize_tflite = pml_s8_quantize_tflite__scalar,
     .quantize_tflite_s16 = pml_s16_quantize_tflite__scalar,
+    .dequantize_tflite = pml_s8_dequantize_tflite__scalar,
+    .dequantize_tflite_s16 = pml_s16_dequantize_tflite__scalar,
     .clamp = pml_s8_clamp__scalar,
     .lut = pml_x8_lut__scalar,
     .lut_s16 = pml_s16_lut__scalar,
@@ -55,6 +57,7 @@ static const pml_qs8_config g_qs8_scalar = {
 
 static const pml_qu8_config g_qu8_scalar = {
     .quantize_tflite = pml_u8_quantize_tflite__scalar,
+    .dequantize_tflite = pml_u8_dequantize_tflite__scalar,
     .lut = pml_x8_lut__scalar,
     .hardswish = pml_u8_hardswish__scalar,
     .leaky_relu = pml_u8_leaky_relu__scalar,

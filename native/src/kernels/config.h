@@ -95,6 +95,7 @@ typedef struct pml_qs8_config {
     const pml_qrequant_fn (*requant)[PML_QTYPE_COUNT]; /* [in][out]: int8, uint8, int16 */
     pml_quantize_tflite_fn quantize_tflite;     /* float32 -> int8 (TFLite rounding) */
     pml_quantize_tflite_fn quantize_tflite_s16; /* float32 -> int16 */
+    pml_dequantize_tflite_fn dequantize_tflite, dequantize_tflite_s16; /* LiteRT's x86 DEQUANTIZE */
     void (*clamp)(size_t n, const int8_t *x, int8_t *y, int32_t lo, int32_t hi);
     pml_x8_lut_fn lut;                      /* 256-entry table on bytes (pml_qlut_build) */
     pml_s16_lut_fn lut_s16;                 /* TFLite's interpolated 513-entry int16 table (pml_qlut16_build) */
@@ -113,6 +114,7 @@ typedef struct pml_qs8_config {
 typedef struct pml_qu8_config {
     /* ---- non-GEMM kernels (see pml_qs8_config) ---- */
     pml_quantize_tflite_fn quantize_tflite; /* float32 -> uint8 */
+    pml_dequantize_tflite_fn dequantize_tflite;
     pml_x8_lut_fn lut;
     pml_qhardswish_fn hardswish;
     pml_qleaky_fn leaky_relu;

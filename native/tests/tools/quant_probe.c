@@ -11,6 +11,7 @@
  *   requant MODE VARIANT SX ZX SY ZY N x[N]                      int8 -> int8
  *   requant_u8 MODE VARIANT SX ZX SY ZY N x[N]                   uint8 -> uint8
  *   quantize SCALE ZP N xbits[N]                                 float32 -> int8 (TFLite)
+ *   dequantize SCALE ZP N x[N]                                   int8 -> float32 bits (TFLite)
  *   lut MODE SIGNED FN ALPHA SI ZI SO ZO                         the table, x from low to high
  *   lut16 FN ALPHA SI ZI SO ZO N x[N]                            TFLite int16 table, applied
  *   hardswish SIGNED SI ZI SO ZO                                 every input, low to high
@@ -132,6 +133,17 @@ static void run_quantize(void) {
     for (size_t i = 0; i < n; i++) x[i] = next_float();
     pml_s8_quantize_tflite__scalar(n, x, scale, zp, g_y);
     for (size_t i = 0; i < n; i++) g_out[i] = g_y[i];
+    print_ints(n, g_out);
+}
+
+static void run_dequantize(void) {
+    const float scale = next_float();
+    const int8_t zp = (int8_t)next_int();
+    const size_t n = (size_t)next_count();
+    static float y[4096];
+    for (size_t i = 0; i < n; i++) g_a[i] = (int8_t)next_int();
+    pml_s8_dequantize_tflite__scalar(n, g_a, scale, zp, y);
+    for (size_t i = 0; i < n; i++) memcpy(&g_out[i], &y[i], 4);
     print_ints(n, g_out);
 }
 
@@ -294,6 +306,7 @@ int main(void) {
         else if (!strcmp(cmd, "requant")) run_requant();
         else if (!strcmp(cmd, "requant_u8")) run_requant_u8();
         else if (!strcmp(cmd, "quantize")) run_quantize();
+        else if (!strcmp(cmd, "dequantize")) run_dequantize();
         else if (!strcmp(cmd, "lut")) run_lut();
         else if (!strcmp(cmd, "lut16")) run_lut16();
         else if (!strcmp(cmd, "hardswish")) run_hardswish();

@@ -125,6 +125,16 @@ void pml_s8_quantize_tflite__scalar(size_t n, const float *x, float scale, int32
 void pml_u8_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);
 void pml_s16_quantize_tflite__scalar(size_t n, const float *x, float scale, int32_t zp, void *y);
 
+/* TFLite's DEQUANTIZE as LiteRT runs it on x86 (optimized_ops::Dequantize, NEON path through
+ * NEON_2_SSE, no FMA): elements [0, n / 8 * 8) are (float)x * (float)scale +
+ * (float)(-zp * (double)scale), two float roundings; the last n % 8 are
+ * (float)((double)scale * (x - zp)), one rounding (which is also ONNX's DequantizeLinear,
+ * kernels/quant/quant_typed.h). Call it on the whole tensor. x: int8 / uint8 / int16. */
+typedef void (*pml_dequantize_tflite_fn)(size_t n, const void *x, float scale, int32_t zp, float *y);
+void pml_s8_dequantize_tflite__scalar(size_t n, const void *x, float scale, int32_t zp, float *y);
+void pml_u8_dequantize_tflite__scalar(size_t n, const void *x, float scale, int32_t zp, float *y);
+void pml_s16_dequantize_tflite__scalar(size_t n, const void *x, float scale, int32_t zp, float *y);
+
 /* ---- clamp ------------------------------------------------------------------------------- */
 
 /* y[i] = min(max(x[i], lo), hi) on int8 (MaxPool's and Relu's fused activation on stored values). */

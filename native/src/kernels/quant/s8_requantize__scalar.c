@@ -2,7 +2,7 @@
  * kernels/quant/s8_requantize__scalar.c — a run from one (scale, zero point) to another
  * (qelementwise.h): TFLite's fixed-point Requantize, ONNX's DequantizeLinear ->
  * QuantizeLinear pair and TFLite's float ConcatenationWithScaling, for every pair of int8,
- * uint8 and int16; TFLite's Quantize from float32; the int8 clamp.
+ * uint8 and int16; TFLite's Quantize from float32 and Dequantize to it; the int8 clamp.
  */
 #include <math.h>
 
@@ -107,6 +107,19 @@ PML_INLINE int32_t cvt_x86(double v) {
 PML_QUANTIZE_TFLITE(s8, int8_t, INT8_MIN, INT8_MAX)
 PML_QUANTIZE_TFLITE(u8, uint8_t, 0, UINT8_MAX)
 PML_QUANTIZE_TFLITE(s16, int16_t, INT16_MIN, INT16_MAX)
+
+#define PML_DEQUANTIZE_TFLITE(XN, XT)                                                                   \
+    void pml_##XN##_dequantize_tflite__scalar(size_t n, const void *xv, float scale, int32_t zp, float *y) { \
+        const XT *x = (const XT *)xv;                                                                  \
+        const float zero_times_scale = (float)(-zp * (double)scale);                                   \
+        const size_t blocked = n / 8 * 8;                                                              \
+        size_t i = 0;                                                                                  \
+        for (; i < blocked; i++) y[i] = (float)x[i] * scale + zero_times_scale;                        \
+        for (; i < n; i++) y[i] = (float)((double)scale * (double)((int32_t)x[i] - zp));               \
+    }
+PML_DEQUANTIZE_TFLITE(s8, int8_t)
+PML_DEQUANTIZE_TFLITE(u8, uint8_t)
+PML_DEQUANTIZE_TFLITE(s16, int16_t)
 
 void pml_s8_clamp__scalar(size_t n, const int8_t *x, int8_t *y, int32_t lo, int32_t hi) {
     for (size_t i = 0; i < n; i++) y[i] = (int8_t)pml_clamp_i32(x[i], lo, hi);
