@@ -190,6 +190,17 @@ def tflite_quantize(x, scale, zp, qmin=-128, qmax=127):
     return _never(np.clip(q, qmin, qmax))
 
 
+def tflite_dequantize(x, scale, zp):
+    """optimized_ops::Dequantize on x86 (NEON path via NEON_2_SSE, no FMA): blocks of 8 are
+    (float)x * scale + (float)(-zp * (double)scale), the tail (float)(scale * (x - zp)) in
+    double. Returns float32 (exact: no ambiguity)."""
+    x = np.asarray(x, np.int64)
+    k = len(x) // 8 * 8
+    head = x[:k].astype(F32) * F32(scale) + F32(-zp * float(F32(scale)))
+    tail = (float(F32(scale)) * (x[k:] - zp).astype(np.float64)).astype(F32)
+    return np.concatenate([head.astype(F32), tail])
+
+
 # ---- activation tables ---------------------------------------------------------------------
 
 def _tflite_fn(name, alpha):
@@ -242,6 +253,33 @@ def onnx_lut(fn, alpha, si, zi, so, zo, is_signed):
         f = _onnx_fn(fn, alpha)(F32(si) * (x - zi).astype(F32)).astype(F32)
         v = f / F32(so)
     return _clamp(_half_even_f32(v) + zo, lo, hi), _near_tie(v)
+
+
+def tflite_lut16(fn, alpha, si, zi, so, zo):
+    """detail::LUTPopulateInt16<float> (513 entries) and LUTLookup(int16), every int16 input."""
+    f = _tflite_fn(fn, alpha)
+    ev = lambda v: F32(f(np.array([v], F32))[0])
+    in_min, in_max = F32(si) * F32(-32768 - zi), F32(si) * F32(32767 - zi)
+    out_min, out_max = F32(so) * F32(-32768 - zo), F32(so) * F32(32767 - zo)
+    step = F32((in_max - in_min) / F32(512))
+    half = F32(step / F32(2))
+    inv = F32(F32(65536) / F32(out_max - out_min))
+    rnd = lambda v: F32(round_away(float(v)))
+    lut = np.zeros(513, np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(512):
+            base = F32(in_min + F32(F32(i) * step))
+            val, mid, nxt = ev(base), ev(F32(base + half)), ev(F32(in_min + F32(F32(i + 1) * step)))
+            sample = rnd(val * inv)
+            interp = rnd(F32(F32(nxt * inv) + rnd(val * inv)) / F32(2))
+            bias = rnd(F32(interp - rnd(mid * inv)) / F32(2))
+            lut[i] = int(min(max(float(sample - bias), -32768.0), 32767.0))
+        lut[512] = int(min(max(float(rnd(ev(in_max) * inv)), -32768.0), 32767.0))
+    x = np.arange(-32768, 32768)
+    index = 256 + (x >> 7)
+    slope = ((lut[index + 1] - lut[index] + 32768) % 65536) - 32768  # int16 arithmetic
+    y = lut[index] + ((slope * (x & 0x7F) + 64) >> 7)
+    return _never(((y + 32768) % 65536) - 32768)
 
 
 def tflite_hardswish(si, zi, so, zo, is_signed):

@@ -176,3 +176,21 @@ def test_pool_mean_resize(probe):
         oracles.append(qo.tflite_resize_bilinear(x, oh, ow, align, half))
     for i, (got, want) in enumerate(zip(probe(cases), oracles)):
         check(got, want, f"pool/mean/resize case {i}")
+
+
+def test_dequantize_and_int16_tables(probe):
+    cases, oracles = [], []
+    for n in (5, 64, 99):
+        s, z = float(F32(2.0 ** RNG.uniform(-12, 3))), int(RNG.integers(-128, 128))
+        x = RNG.integers(-128, 128, n)
+        cases.append(["dequantize", bits(s), z, n, *x])
+        oracles.append(qo.tflite_dequantize(x, s, z))
+    outs = probe(cases)
+    for got, want in zip(outs, oracles):
+        np.testing.assert_array_equal(got.astype(np.int32).view(np.float32), want)
+    x = np.arange(-32768, 32768)
+    for fn in ("gelu", "gelu_tanh", "logistic", "tanh"):
+        si, so = float(F32(2.0 ** RNG.uniform(-14, -9))), float(F32(2.0 ** RNG.uniform(-15, -10)))
+        got = np.concatenate(probe([["lut16", LUT_FNS.index(fn), bits(0.0), bits(si), 0, bits(so), 0, len(c), *c]
+                                    for c in np.array_split(x, 16)]))
+        check(got, qo.tflite_lut16(fn, 0.0, si, 0, so, 0), f"int16 table {fn}")
