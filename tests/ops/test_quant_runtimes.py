@@ -262,6 +262,11 @@ def test_litert_pool_mean_resize(probe):
             want.append(litert_run("MEAN", {"x": (x, si, zi)}, {"axes": (axes, None, 0)},
                                    ("int8", (1, 1, 1, c), so, zo), {"keep_dims": True}))
             cases.append(["mean", 0, 35, bits(si), zi, bits(so), zo, c, *x.reshape(-1)])
+        xu = RNG.integers(0, 256, (1, 4, 6, 37)).astype(np.uint8)  # uint8: raw sums, its own kernel
+        zui, zuo = (int(v) for v in RNG.integers(0, 256, 2))
+        want.append(litert_run("MEAN", {"x": (xu, si, zui)}, {"axes": (np.array([1, 2], np.int32), None, 0)},
+                               ("uint8", (1, 1, 1, 37), so, zuo), {"keep_dims": True}))
+        cases.append(["mean_u8", 0, 24, bits(si), zui, bits(so), zuo, 37, *xu.reshape(-1)])
         x3 = i8(1, 13, 4)
         want.append(litert_run("MEAN", {"x": (x3, si, zi)}, {"axes": (np.array([1], np.int32), None, 0)},
                                ("int8", (1, 4), so, zo), {"keep_dims": False}))

@@ -20,6 +20,7 @@
  *   softmax MODE INSIGNED OUT SI BETA SO ZO N x[N]               one row
  *   avgpool MODE UNSIGNED H W C K S PAD INCLUDE XS XZ YS YZ x[]  one image, NHWC
  *   mean VARIANT COUNT SI ZI SO ZO INNER x[COUNT * INNER]        int8, over the middle axis
+ *   mean_u8 VARIANT COUNT SI ZI SO ZO INNER x[COUNT * INNER]     the same on uint8
  *   resize H W C OH OW ALIGN HALF x[H * W * C]                   int8 bilinear
  */
 #include <stdio.h>
@@ -269,7 +270,7 @@ static void run_avgpool(void) {
     print_ints(n, g_out);
 }
 
-static void run_mean(void) {
+static void run_mean(int is_unsigned) {
     const int variant = (int)next_int();
     const int64_t count = next_count();
     const float si = next_float();
@@ -280,11 +281,17 @@ static void run_mean(void) {
     if (count * (int64_t)inner > (1 << 16)) exit(2);
     for (int64_t i = 0; i < count * (int64_t)inner; i++) g_a[i] = (int8_t)next_int();
     pml_qmean_params p;
-    if (pml_qmean_params_init(&p, variant, count, si, zi, so, zo, -128, 127)) exit(3);
+    if (pml_qmean_params_init(&p, variant, count, si, zi, so, zo, is_unsigned ? 0 : -128, is_unsigned ? 255 : 127))
+        exit(3);
     int32_t acc[4096];
-    pml_s8_qsum_rows__scalar(1, (size_t)count, inner, g_a, acc);
-    pml_s8_qmean__scalar(inner, acc, g_y, &p);
-    for (size_t i = 0; i < inner; i++) g_out[i] = g_y[i];
+    if (is_unsigned) {
+        pml_u8_qsum_rows__scalar(1, (size_t)count, inner, g_a, acc);
+        pml_u8_qmean__scalar(inner, acc, g_y, &p);
+    } else {
+        pml_s8_qsum_rows__scalar(1, (size_t)count, inner, g_a, acc);
+        pml_s8_qmean__scalar(inner, acc, g_y, &p);
+    }
+    for (size_t i = 0; i < inner; i++) g_out[i] = is_unsigned ? (int32_t)(uint8_t)g_y[i] : (int32_t)g_y[i];
     print_ints(inner, g_out);
 }
 
@@ -314,7 +321,8 @@ int main(void) {
         else if (!strcmp(cmd, "prelu")) run_prelu();
         else if (!strcmp(cmd, "softmax")) run_softmax();
         else if (!strcmp(cmd, "avgpool")) run_avgpool();
-        else if (!strcmp(cmd, "mean")) run_mean();
+        else if (!strcmp(cmd, "mean")) run_mean(0);
+        else if (!strcmp(cmd, "mean_u8")) run_mean(1);
         else if (!strcmp(cmd, "resize")) run_resize();
         else {
             fprintf(stderr, "quant_probe: unknown command %s\n", cmd);
