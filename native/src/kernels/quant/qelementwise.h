@@ -1,14 +1,15 @@
 /*
  * kernels/quant/qelementwise.h — quantized elementwise kernels on runs: Add, Sub and Mul with
  * rescaling, requantization of a run from one (scale, zero point) to another (Requantize,
- * Concat/Pad inputs of another scale, int8 <-> uint8 <-> int16), TFLite's Quantize from
- * float32, and the clamp of a quantized MaxPool/Relu.
+ * Concat/Pad inputs of another scale, int8 <-> uint8 <-> int16), TFLite's Quantize and
+ * Dequantize, and the clamp of a quantized MaxPool/Relu.
  *
  * Every kernel works on stored values (int8/int16, or uint8 where the table says so) and a
  * parameter struct its `*_params_init` fills once at prepare time from the float scales and
  * zero points; nothing here allocates or reads a tensor. Two semantics (pml_requant_mode):
  *
- *   PML_REQUANT_FIXED_POINT  TFLite's reference kernels, bit-exact (double rounding):
+ *   PML_REQUANT_FIXED_POINT  TFLite, bit-exact with LiteRT's builtin kernels on x86
+ *   (tests/ops/test_quant_runtimes.py; double rounding):
  *     Add/Sub  tflite::reference_integer_ops::AddFunc / reference_ops::SubFunc with the
  *              parameters of add.cc/sub.cc Prepare: both inputs (x - zp) << left_shift (20
  *              for 8-bit, 15 for 16-bit), each scaled by in_scale / (2 * max in_scale), summed,
