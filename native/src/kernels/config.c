@@ -27,6 +27,48 @@
         .quant = PML_QUANT_TYPED__SCALAR,                                                                  \
     }
 
+/* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar in every configuration for now */
+#define PML_QS8_NON_GEMM__SCALAR \
+    .binary = pml_s8_qbinary__scalar, \
+    .binary_s16 = pml_s16_qbinary__scalar, \
+    .requant = pml_qrequant__scalar, \
+    .quantize_tflite = pml_s8_quantize_tflite__scalar, \
+    .quantize_tflite_s16 = pml_s16_quantize_tflite__scalar, \
+    .dequantize_tflite = pml_s8_dequantize_tflite__scalar, \
+    .dequantize_tflite_s16 = pml_s16_dequantize_tflite__scalar, \
+    .clamp = pml_s8_clamp__scalar, \
+    .lut = pml_x8_lut__scalar, \
+    .lut_s16 = pml_s16_lut__scalar, \
+    .hardswish = pml_s8_hardswish__scalar, \
+    .leaky_relu = pml_s8_leaky_relu__scalar, \
+    .leaky_relu_s16 = pml_s16_leaky_relu__scalar, \
+    .prelu = pml_s8_prelu__scalar, \
+    .prelu_s16 = pml_s16_prelu__scalar, \
+    .softmax_tflite = pml_qsoftmax_tflite__scalar[0], \
+    .softmax_onnx = pml_s8_softmax_onnx__scalar, \
+    .avgpool = pml_s8_avgpool__scalar, \
+    .sum_rows = pml_s8_qsum_rows__scalar, \
+    .sum_rows_s16 = pml_s16_qsum_rows__scalar, \
+    .mean = pml_s8_qmean__scalar, \
+    .mean_s16 = pml_s16_qmean__scalar, \
+    .resize_bilinear = pml_s8_resize_bilinear__scalar, \
+    .resize_bilinear_s16 = pml_s16_resize_bilinear__scalar,
+
+static const pml_qu8_config g_qu8_scalar = {
+    .quantize_tflite = pml_u8_quantize_tflite__scalar,
+    .dequantize_tflite = pml_u8_dequantize_tflite__scalar,
+    .lut = pml_x8_lut__scalar,
+    .hardswish = pml_u8_hardswish__scalar,
+    .leaky_relu = pml_u8_leaky_relu__scalar,
+    .prelu = pml_u8_prelu__scalar,
+    .softmax_tflite = pml_qsoftmax_tflite__scalar[1],
+    .softmax_onnx = pml_u8_softmax_onnx__scalar,
+    .avgpool = pml_u8_avgpool__scalar,
+    .sum_rows = pml_u8_qsum_rows__scalar,
+    .mean = pml_u8_qmean__scalar,
+    .resize_bilinear = pml_u8_resize_bilinear__scalar,
+};
+
 /* ---- scalar: portable C, complete ---------------------------------------------------- */
 
 static const pml_f32_kernels g_f32_scalar = {
@@ -61,16 +103,18 @@ static const pml_qs8_gemm_kernels g_qs8_mm_scalar = {
 
 static const pml_qs8_config g_qs8_scalar = {
     .mm = &g_qs8_mm_scalar,
+    PML_QS8_NON_GEMM__SCALAR
 };
 
 static const pml_kernel_config g_scalar = {
     .name = "scalar",
     .f32 = {.mm = &g_f32_scalar, .ew = &pml_f32_ew__scalar},
     .f16 = &g_f16_scalar,
-    .qs8 = &g_qs8_scalar,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__scalar,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,
+    .qs8 = &g_qs8_scalar,
+    .qu8 = &g_qu8_scalar,
 };
 
 /* ---- x86: AVX2 + FMA + F16C ------------------------------------------------------------ */
@@ -109,16 +153,18 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
 
 static const pml_qs8_config g_qs8_avx2 = {
     .mm = &g_qs8_mm_avx2,
+    PML_QS8_NON_GEMM__SCALAR /* no AVX2 non-GEMM int8 kernels yet */
 };
 
 static const pml_kernel_config g_avx2 = {
     .name = "avx2",
     .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},
     .f16 = &g_f16_avx2,
-    .qs8 = &g_qs8_avx2,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
     .typed = PML_TYPED__SCALAR,
+    .qs8 = &g_qs8_avx2,
+    .qu8 = &g_qu8_scalar,
 };
 
 static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && cpu->f16c; }

@@ -32,6 +32,10 @@
 #include "kernels/matmul/s8_gemm.h"           /* pml_qs8_gemm_kernels: int8 gemm/widen/dwconv */
 #include "kernels/norm/norm_typed.h"          /* pml_norm_typed */
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
+#include "kernels/quant/qactivation.h"        /* quantized LUT, HardSwish, LeakyRelu, PRelu */
+#include "kernels/quant/qelementwise.h"       /* quantized Add/Sub/Mul, requantize, quantize */
+#include "kernels/quant/qpool.h"              /* quantized AveragePool, Mean, bilinear Resize */
+#include "kernels/quant/qsoftmax.h"           /* quantized Softmax */
 #include "kernels/quant/quant_typed.h"        /* pml_quant_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
 #include "kernels/signal/signal.h"           /* pml_signal_typed */
@@ -81,16 +85,51 @@ typedef struct pml_f16_config {
     pml_f32_to_f16_fn narrow; /* f32 results -> f16, round to nearest even */
 } pml_f16_config;
 
-/* Signed int8 (quantized) kernels; uint8 tensors run on them with the sign bit flipped.
- * Set in every configuration. */
+/* Quantized (int8 engine) kernels: the op picks them by its tensors' dtype and its `requant`
+ * attribute (TFLite fixed point / ONNX float, kernels/quant/requant.h). uint8 tensors use the
+ * int8 kernels with the sign bit flipped wherever that is exact; pml_qu8_config holds the
+ * kernels whose uint8 arithmetic differs (rounding of unsigned sums, uint8 tables). */
 typedef struct pml_qs8_config {
     /* ---- GEMM, convolution, depthwise conv (kernels/matmul/s8_gemm.h) ---- */
     const pml_qs8_gemm_kernels *mm; /* exact int8 GEMM micro-kernel + its MR, A widening, depthwise conv */
-    /* ---- end of the GEMM block ---- */
+    /* ---- non-GEMM kernels (kernels/quant/q{elementwise,activation,softmax,pool}.h) ---- */
+    const pml_qbinary_kernels *binary;      /* [PML_QBIN_ADD/SUB/MUL]: vv, vs, sv on int8 */
+    const pml_qbinary_kernels *binary_s16;  /* the same on int16 (TFLite int16x8) */
+    const pml_qrequant_fn (*requant)[PML_QTYPE_COUNT]; /* [in][out]: int8, uint8, int16 */
+    pml_quantize_tflite_fn quantize_tflite;     /* float32 -> int8 (TFLite rounding) */
+    pml_quantize_tflite_fn quantize_tflite_s16; /* float32 -> int16 */
+    pml_dequantize_tflite_fn dequantize_tflite, dequantize_tflite_s16; /* LiteRT's x86 DEQUANTIZE */
+    void (*clamp)(size_t n, const int8_t *x, int8_t *y, int32_t lo, int32_t hi);
+    pml_x8_lut_fn lut;                      /* 256-entry table on bytes (pml_qlut_build) */
+    pml_s16_lut_fn lut_s16;                 /* TFLite's interpolated 513-entry int16 table (pml_qlut16_build) */
+    pml_qhardswish_fn hardswish;            /* TFLite fixed point */
+    pml_qleaky_fn leaky_relu, leaky_relu_s16;
+    pml_qprelu_fn prelu, prelu_s16;
+    const pml_qsoftmax_fn *softmax_tflite;  /* int8 in; [out]: int8, uint8, int16 */
+    pml_qsoftmax_fn softmax_onnx;           /* int8 in and out */
+    pml_qavgpool_fn avgpool;
+    pml_qsum_rows_fn sum_rows, sum_rows_s16;
+    pml_qmean_fn mean, mean_s16;
+    pml_qresize_bilinear_fn resize_bilinear, resize_bilinear_s16;
+    /* ---- end of non-GEMM kernels ---- */
 } pml_qs8_config;
 
-/* Sub-tables that later issues fill; NULL in every configuration today. */
-struct pml_qu8_config; /* unsigned int8 (quantized) kernels */
+typedef struct pml_qu8_config {
+    /* ---- non-GEMM kernels (see pml_qs8_config) ---- */
+    pml_quantize_tflite_fn quantize_tflite; /* float32 -> uint8 */
+    pml_dequantize_tflite_fn dequantize_tflite;
+    pml_x8_lut_fn lut;
+    pml_qhardswish_fn hardswish;
+    pml_qleaky_fn leaky_relu;
+    pml_qprelu_fn prelu;
+    const pml_qsoftmax_fn *softmax_tflite;  /* uint8 in; [out]: int8, uint8, int16 */
+    pml_qsoftmax_fn softmax_onnx;           /* uint8 in and out */
+    pml_qavgpool_fn avgpool;                /* TFLite's unsigned rounding */
+    pml_qsum_rows_fn sum_rows;
+    pml_qmean_fn mean;
+    pml_qresize_bilinear_fn resize_bilinear;
+    /* ---- end of non-GEMM kernels ---- */
+} pml_qu8_config;
 
 typedef struct pml_kernel_config {
     const char *name;                 /* "scalar", "avx2": what pml_session_isa reports */
@@ -98,8 +137,8 @@ typedef struct pml_kernel_config {
     pml_x_config x;
     pml_typed_config typed;
     const pml_f16_config *f16;        /* float16 GEMM families (set in every configuration) */
-    const pml_qs8_config *qs8;        /* int8 quantized kernels (set in every configuration) */
-    const struct pml_qu8_config *qu8; /* NULL until uint8 kernels exist */
+    const pml_qs8_config *qs8;        /* quantized int8 kernels (set in every configuration) */
+    const pml_qu8_config *qu8;        /* quantized uint8 kernels (set in every configuration) */
 } pml_kernel_config;
 
 /* The scalar configuration (always available). */

@@ -141,4 +141,76 @@ PML_INLINE int32_t pml_requantize_s64(const pml_requant *rq, size_t ch, int64_t 
     return v < rq->qmin ? rq->qmin : (v > rq->qmax ? rq->qmax : v);
 }
 
+/* ---- helpers of the non-GEMM quantized kernels ------------------------------------------ */
+
+/* TfLiteRound: round half away from zero (std::round), float and double. */
+PML_INLINE float pml_round_away_f(float v) { return roundf(v); }
+PML_INLINE double pml_round_away(double v) { return round(v); }
+
+/* Clamp an int32 to [lo, hi]. */
+PML_INLINE int32_t pml_clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* tflite::QuantizeMultiplier for a real of either sign: the magnitude as above, the sign
+ * carried by the multiplier (TFLite's frexp keeps it there too; LeakyRelu's negative alpha). */
+static inline void pml_quantize_multiplier_signed(double real, int32_t *multiplier, int32_t *shift) {
+    pml_quantize_multiplier(real < 0 ? -real : real, multiplier, shift);
+    if (real < 0) *multiplier = -*multiplier;
+}
+
+/* tflite::MultiplyByQuantizedMultiplierSmallerThanOneExp and ...GreaterThanOne are, with
+ * double rounding, this same function restricted to shift <= 0 and shift >= 0. */
+#define pml_multiply_by_quantized_multiplier_smaller_than_one_exp pml_multiply_by_quantized_multiplier
+#define pml_multiply_by_quantized_multiplier_greater_than_one pml_multiply_by_quantized_multiplier
+
+/* tflite::MultiplyByQuantizedMultiplier4Rows (double rounding), the vectorized form LiteRT's
+ * x86 build runs too (USE_NEON through NEON_2_SSE) on whole blocks of its Requantize and
+ * H x W Mean: vqrdmulh is SaturatingRoundingDoublingHighMul, but the right shift is vrshl,
+ * which rounds half UP where RoundingDivideByPOT rounds half away from zero (a negative
+ * exact tie comes out one higher). */
+PML_INLINE int32_t pml_multiply_by_quantized_multiplier_rows(int32_t x, int32_t multiplier, int32_t shift) {
+    int left = shift > 0 ? shift : 0;
+    int right = shift > 0 ? 0 : -shift;
+    int32_t v = pml_srdhm((int32_t)((uint32_t)x << left), multiplier);
+    if (right == 0) return v;
+    return (int32_t)(((int64_t)v + ((int64_t)1 << (right - 1))) >> right);
+}
+
+/* ---- int16 fixed point (gemmlowp's int16 overloads; TFLite's HardSwish) ------------------- */
+
+/* gemmlowp::SaturatingRoundingDoublingHighMul on int16: round(a * b / 2^15), saturating
+ * INT16_MIN * INT16_MIN. */
+PML_INLINE int16_t pml_srdhm16(int16_t a, int16_t b) {
+    if (a == INT16_MIN && b == INT16_MIN) return INT16_MAX;
+    int32_t ab = (int32_t)a * (int32_t)b;
+    int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+    return (int16_t)((ab + nudge) / (1 << 15));
+}
+
+/* tflite::reference_ops::SaturatingDoublingHighMul: a * b / 2^15 truncated toward zero
+ * (ARM's SQDMULH), saturating INT16_MIN * INT16_MIN. */
+PML_INLINE int16_t pml_sdhm16(int16_t a, int16_t b) {
+    if (a == INT16_MIN && b == INT16_MIN) return INT16_MAX;
+    return (int16_t)(((int32_t)a * (int32_t)b) / (1 << 15));
+}
+
+/* gemmlowp::RoundingDivideByPOT on int16 (0 <= e <= 15). */
+PML_INLINE int16_t pml_rounding_divide_by_pot16(int16_t x, int e) {
+    int16_t mask = (int16_t)((1 << e) - 1);
+    int16_t remainder = (int16_t)(x & mask);
+    int16_t threshold = (int16_t)((mask >> 1) + (x < 0 ? 1 : 0));
+    return (int16_t)((x >> e) + (remainder > threshold ? 1 : 0));
+}
+
+/* tflite::reference_ops::SaturatingLeftShift on int16. */
+PML_INLINE int16_t pml_saturating_left_shift16(int16_t x, int amount) {
+    int64_t r = (int64_t)x * ((int64_t)1 << amount);
+    return (int16_t)(r > INT16_MAX ? INT16_MAX : (r < INT16_MIN ? INT16_MIN : r));
+}
+
+/* tflite::DownScaleInt32ToInt16Multiplier: a Q31 multiplier (>= 0) to Q15, rounded. */
+PML_INLINE int16_t pml_downscale_multiplier16(int32_t m) {
+    if (m >= INT32_MAX - (1 << 15)) return INT16_MAX;
+    return (int16_t)((m + (1 << 15)) >> 16);
+}
+
 #endif
