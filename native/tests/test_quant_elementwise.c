@@ -1,5 +1,5 @@
 /*
- * test_quant_elementwise.c — the fixed-point helpers of kernels/quant/requant.h and the
+ * test_quant_elementwise.c — the fixed-point helpers of kernels/requant.h and the
  * quantized Add/Sub/Mul, requantize, TFLite Quantize and clamp kernels (qelementwise.h):
  * hand-derived values (rounding ties of both semantics: TFLite/gemmlowp round half away
  * from zero in RoundingDivideByPOT but half up in SaturatingRoundingDoublingHighMul, ONNX

@@ -86,7 +86,7 @@ typedef struct pml_f16_config {
 } pml_f16_config;
 
 /* Quantized (int8 engine) kernels: the op picks them by its tensors' dtype and its `requant`
- * attribute (TFLite fixed point / ONNX float, kernels/quant/requant.h). uint8 tensors use the
+ * attribute (TFLite fixed point / ONNX float, kernels/requant.h). uint8 tensors use the
  * int8 kernels with the sign bit flipped wherever that is exact; pml_qu8_config holds the
  * kernels whose uint8 arithmetic differs (rounding of unsigned sums, uint8 tables). */
 typedef struct pml_qs8_config {

@@ -42,7 +42,7 @@
 #include <stdint.h>
 
 #include "kernels/parallel.h"
-#include "kernels/quant/requant.h"
+#include "kernels/requant.h"
 
 #define PML_QS8_NR 16
 

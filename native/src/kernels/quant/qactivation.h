@@ -25,7 +25,7 @@
 #define PML_KERNELS_QACTIVATION_H
 
 #include "kernels/common.h"
-#include "kernels/quant/requant.h"
+#include "kernels/requant.h"
 
 /* The functions a table can hold. alpha: LeakyRelu's slope, Elu's alpha (TFLite's Elu has
  * none: 1). */

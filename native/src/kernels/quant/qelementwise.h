@@ -39,7 +39,7 @@
 #define PML_KERNELS_QELEMENTWISE_H
 
 #include "kernels/common.h"
-#include "kernels/quant/requant.h"
+#include "kernels/requant.h"
 
 enum { PML_QBIN_ADD, PML_QBIN_SUB, PML_QBIN_MUL, PML_QBIN_COUNT };
 

@@ -38,7 +38,7 @@
 
 #include "kernels/common.h"
 #include "kernels/pool/pool.h"
-#include "kernels/quant/requant.h"
+#include "kernels/requant.h"
 
 typedef struct pml_qavgpool_params {
     int32_t mode; /* pml_requant_mode */

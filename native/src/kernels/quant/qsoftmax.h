@@ -22,7 +22,7 @@
 #define PML_KERNELS_QSOFTMAX_H
 
 #include "kernels/common.h"
-#include "kernels/quant/requant.h"
+#include "kernels/requant.h"
 
 typedef struct pml_qsoftmax_params {
     int32_t mode;     /* pml_requant_mode */

@@ -1,5 +1,5 @@
 /*
- * kernels/quant/requant.h — requantization: an int32 accumulator (a sum of products of
+ * kernels/requant.h — requantization: an int32 accumulator (a sum of products of
  * zero-point-corrected 8/16-bit values, plus an int32 bias) back to an 8/16-bit output.
  *
  * Two semantics, chosen per op when it is imported (the op says which it implements):
