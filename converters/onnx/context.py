@@ -347,10 +347,12 @@ class Context:
         x = self.graph.values.get(inputs[0])
         if t is None or x is None or x.shape is None:
             return None
-        try:
-            (_, out_shape), = opdef.infer(ir.Node("Reshape", inputs, outputs, attrs), [x])
-        except ValueError:
-            return None  # the plain path names the error
+        out_shape = attrs.get("shape", ())
+        if not all(type(d) is int and d > 0 for d in out_shape):  # (else the attribute is the shape)
+            try:
+                (_, out_shape), = opdef.infer(ir.Node("Reshape", inputs, outputs, attrs), [x])
+            except ValueError:
+                return None  # the plain path names the error
         plan = eager_layout.move_reshape(perm_of(t), tuple(x.shape), tuple(out_shape))
         if plan is None:
             return None

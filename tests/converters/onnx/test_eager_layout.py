@@ -60,3 +60,9 @@ def test_flatten_of_nhwc_data_is_left_to_the_layout_pass():
     model = make(nodes, {"x": (F, [2, 3, 4, 5])}, {"y": (F, None)}, {"w": rand(4, 3, 1, 1), "s": i64(2, -1)})
     graph = check(model, {"x": rand(2, 3, 4, 5)})
     assert _ops(graph) == [("Transpose", (0, 2, 3, 1)), "Conv", ("Transpose", (0, 3, 1, 2)), "Reshape"]
+
+
+def test_bad_reshape_of_nhwc_data_is_a_clear_error():
+    """A target whose element count differs is refused by name, moved or not."""
+    with pytest.raises(pocketml.PocketMLError, match=r"Reshape"):
+        pocketml.convert(_conv_reshapes(6, [1, 2, 3, 5, 7], [0, 2, 1, 3, 4], [1, 6, 5, 7]))
