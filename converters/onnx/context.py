@@ -27,7 +27,7 @@ from pocketml.ops import limits
 from pocketml.ops.tensor import shape_range
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import tracked
-from pocketml.passes.layout_perm import is_identity
+from pocketml.passes.layout_perm import is_identity, perm_of
 
 from . import eager_layout
 from .integrity import check_tensor
@@ -217,11 +217,13 @@ class Context:
         return bool(name) and name in self.consumed
 
     # ---- emitting IR nodes ----------------------------------------------------
-    def emit(self, op: str, inputs: list, outputs=None, attrs: Optional[dict] = None, hint: str = "") -> list:
+    def emit(self, op: str, inputs: list, outputs=None, attrs: Optional[dict] = None, hint: str = "", *,
+             move: bool = True) -> list:
         """Add IR op ``op`` (or fold it) and return its output names.
 
         outputs: names (None or an int count: fresh names). Shape inference runs
-        now, so an invalid node fails here with the ONNX node named."""
+        now, so an invalid node fails here with the ONNX node named. move=False: emit it as it
+        is, without moving a transpose of its input below it (eager_layout)."""
         fresh = outputs is None or isinstance(outputs, int)
         attrs = dict(attrs or {})
         inputs = list(inputs)
@@ -239,6 +241,10 @@ class Context:
         node_name = self.node.name
         if fresh:
             outputs = [self.new_name(f"{node_name}/{hint or op}") for _ in range(outputs or 1)]
+        if op == "Reshape" and move and len(inputs) == 1 and len(outputs) == 1 and not attrs.get("allowzero"):
+            moved = self._move_reshape(opdef, inputs, outputs, attrs, hint)
+            if moved is not None:
+                return moved
         if not transpose and len(outputs) == 1 and op in eager_layout.MOVABLE_OPS and \
                 any(self.transpose_of(i) is not None for i in inputs if i):  # (else sink finds nothing to move)
             moved = eager_layout.sink(self.graph, self.transpose_of, ir.Node(op, inputs, outputs, attrs),
@@ -333,6 +339,29 @@ class Context:
             else:
                 self.emit1("Transpose", [y], out, {"perm": list(perm)}, hint="nchw")
         return outputs
+
+    def _move_reshape(self, opdef, inputs: list, outputs: list, attrs: dict, hint: str) -> Optional[list]:
+        """A channel shuffle's Reshape of a transposed value emitted on the untransposed one, followed
+        by the transpose restoring the layout (eager_layout.move_reshape); None when it is not one."""
+        t = self.transpose_of(inputs[0])
+        x = self.graph.values.get(inputs[0])
+        if t is None or x is None or x.shape is None:
+            return None
+        out_shape = attrs.get("shape", ())
+        if not all(type(d) is int and d > 0 for d in out_shape):  # (else the attribute is the shape)
+            try:
+                (_, out_shape), = opdef.infer(ir.Node("Reshape", inputs, outputs, attrs), [x])
+            except ValueError:
+                return None  # the plain path names the error
+        plan = eager_layout.move_reshape(perm_of(t), tuple(x.shape), tuple(out_shape))
+        if plan is None:
+            return None
+        first, spec, out_perm = plan
+        src = t.inputs[0]
+        if first is not None:
+            src = self.emit1("Transpose", [src], attrs={"perm": list(first)}, hint="t")
+        y = self.emit("Reshape", [src], 1, {**attrs, "shape": list(spec)}, hint or "nhwc", move=False)[0]
+        return [self.emit1("Transpose", [y], outputs[0], {"perm": list(out_perm)}, hint="nchw")]
 
     def emit1(self, op: str, inputs: list, out: Optional[str] = None, attrs: Optional[dict] = None,
               hint: str = "") -> str:

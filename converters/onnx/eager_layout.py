@@ -11,7 +11,12 @@ layout pass to sink and cancel afterwards, which is most of its conversion time.
   attributes and input ranks (elementwise, channel-last, Concat, Softmax, reductions:
   ``passes.layout_perm.rank_only_plan``) and whose layout inputs all arrive through
   Transpose(p) of one p is emitted on the untransposed inputs instead, followed by the
-  transpose of its output.
+  transpose of its output;
+- ``move_reshape``: a channel shuffle (Reshape [N,C,H,W] -> [N,g,C/g,H,W], Transpose, Reshape
+  back to [N,C,H,W]) of an NHWC op's output is emitted on the NHWC data, as the layout pass
+  would leave it (Reshape -> Transpose of the two channel factors -> Reshape) with the NCHW
+  transpose after it, for the next spatial op to cancel: ShuffleNet's shuffles no longer
+  go through the layout pass's search.
 
 So Conv -> Relu -> Conv imports as Conv -> Relu -> Conv with NHWC values between, and the
 NCHW transposes that nobody reads are dropped by dead-code elimination. Moving a
@@ -21,12 +26,14 @@ pass still runs over the result for everything this leaves (Reshape, Pad, Resize
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import numpy as np
 
 from pocketml import ir
-from pocketml.passes.layout_perm import RANK_ONLY_OPS, compose, inverse, is_identity, perm_of, rank_only_plan
+from pocketml.passes.layout_perm import (RANK_ONLY_OPS, compose, inverse, is_identity, perm_of, rank_only_plan,
+                                        reshape_groups, reshape_moved)
 
 MOVABLE_OPS = RANK_ONLY_OPS  # the ops sink() may move a transpose through
 
@@ -71,6 +78,34 @@ def sink(graph: ir.Graph, transpose_of, node: ir.Node, add_const) -> Optional[tu
     if any(perm is not None and not is_identity(perm) for perm in plan.out_perms) or inputs != node.inputs:
         return inputs, plan.attrs, plan.out_perms
     return None
+
+
+NCHW_FROM_NHWC = (0, 3, 1, 2)
+
+
+@functools.lru_cache(maxsize=1024)
+def move_reshape(p: tuple, in_shape: tuple, out_shape: tuple) -> Optional[tuple]:
+    """(perm to apply first or None, Reshape shape attribute, output perm) that give Reshape(in_shape ->
+    out_shape) of Transpose(p)(x) from x, for the two reshapes of a channel shuffle of NHWC data (None
+    otherwise): the split [N,C,H,W] -> [N,g,C/g,H,W] of NHWC->NCHW data moves below as it is; the merge
+    back to [N,C,H,W] of the shuffled 5-D data first transposes x so that the merged channel factors
+    are next to each other, and moves below when what is left is NHWC->NCHW again. Cached (tuples
+    in and out): a ShuffleNet repeats a few shuffles of the same shapes."""
+    if len(p) == 4 and p == NCHW_FROM_NHWC and len(out_shape) == 5:
+        moved = reshape_moved(in_shape, out_shape, p)
+        return None if moved is None else (None, tuple(moved[0]), moved[1])
+    if len(p) != 5 or len(out_shape) != 4:
+        return None
+    groups = reshape_groups(in_shape, out_shape)
+    if groups is None or any(not gi for gi, _ in groups):
+        return None
+    sources = sorted(([p[k] for k in gi] for gi, _ in groups), key=min)
+    first = tuple(a for src in sources for a in src)  # each group's axes together, in the order p reads them
+    if is_identity(first):
+        return None
+    rest = tuple(inverse(first)[a] for a in p)  # Transpose(p) = Transpose(first) then Transpose(rest)
+    moved = reshape_moved(in_shape, out_shape, rest)
+    return None if moved is None or moved[1] != NCHW_FROM_NHWC else (first, tuple(moved[0]), moved[1])
 
 
 def _rank(graph: ir.Graph, name: str) -> Optional[int]:

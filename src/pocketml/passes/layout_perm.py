@@ -248,14 +248,21 @@ def _reshape(s, node, p):
         return None
     # Sinkable when every merged/split group of dims is contiguous and in order in
     # the untransposed data; the new Reshape lays the groups out in that order.
-    v_shape, out_shape = shape(s.graph, node.inputs[0]), shape(s.graph, node.outputs[0])
+    moved = reshape_moved(shape(s.graph, node.inputs[0]), shape(s.graph, node.outputs[0]), p)
+    return None if moved is None else Plan([0], {"shape": moved[0]}, [moved[1]])
+
+
+def reshape_moved(v_shape, out_shape, p: Perm) -> Optional[tuple]:
+    """(Reshape shape attribute, output perm) such that Reshape(Transpose(p)(x)) to out_shape is
+    Transpose(output perm)(Reshape(x)), v_shape being Transpose(p)(x)'s shape; None when a merged or
+    split group of dims is not contiguous and in order in x."""
     groups = reshape_groups(v_shape, out_shape)
     if groups is None or any(not _consecutive([p[k] for k in gi]) for gi, _ in groups):
         return None
     ordered = _group_order(groups, lambda g: p[g[0][0]] if g[0] else None)
     order = [j for _, go in ordered for j in go]
     spec = reshape_spec(permuted(v_shape, inverse(p)), [out_shape[j] for j in order])
-    return None if spec is None else Plan([0], {"shape": spec}, [inverse(tuple(order))])
+    return None if spec is None else (spec, inverse(tuple(order)))
 
 
 HANDLERS: dict = {
