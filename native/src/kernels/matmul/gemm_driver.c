@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernels/matmul/gemm.h"
+#include "kernels/matmul/gemm_tasks.h"
 
 /* ---- packing ---------------------------------------------------------------------------- */
 
@@ -48,43 +49,21 @@ typedef struct gemm_plan {
     size_t scratch_floats;      /* per thread */
 } gemm_plan;
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 static void gemm_plan_make(const pml_f32_kernels *kern, const pml_gemm_problem *p, int threads, gemm_plan *pl) {
     const int64_t mr = (int64_t)kern->gemm_mr;
     pl->kc = pml_gemm_kc(p->k);
-    pl->nkb = p->k > 0 ? ceil_div(p->k, pl->kc) : 1;
+    pl->nkb = p->k > 0 ? pml_ceil_div(p->k, pl->kc) : 1;
     pl->n_pad = pml_gemm_n_pad(p->n);
     pl->n_panels = pl->n_pad / PML_GEMM_NR;
     int64_t mb = PML_GEMM_A_BLOCK_BYTES / (pl->kc * (int64_t)sizeof(float)) / mr * mr;
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
     pl->scratch_floats = p->pack_a ? (size_t)(mb * pl->kc + 15) / 16 * 16 : 0;
-    if (mb > p->m) mb = p->m > 0 ? p->m : 1;
-    pl->mb = mb;
-    pl->m_blocks = ceil_div(p->m, mb);
-    pl->ppt = pl->n_panels;
-    pl->n_blocks = 1;
-    if (threads > 1) {
-        /* enough tasks for dynamic load balancing: first smaller M blocks
-         * (down to 4 tiles), then split N */
-        const int64_t target = 4 * (int64_t)threads;
-        if (p->batch * pl->m_blocks < target) {
-            int64_t want = ceil_div(target, p->batch);
-            int64_t mb2 = ceil_div(ceil_div(p->m, want), mr) * mr;
-            if (mb2 < 4 * mr) mb2 = 4 * mr;
-            if (mb2 < pl->mb) {
-                pl->mb = mb2;
-                pl->m_blocks = ceil_div(p->m, mb2);
-            }
-        }
-        if (p->batch * pl->m_blocks < target) {
-            int64_t nb = ceil_div(target, p->batch * pl->m_blocks);
-            if (nb > pl->n_panels) nb = pl->n_panels;
-            pl->ppt = ceil_div(pl->n_panels, nb);
-            pl->n_blocks = ceil_div(pl->n_panels, pl->ppt);
-        }
-    }
+    pml_gemm_split sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
+    pl->mb = sp.mb;
+    pl->m_blocks = sp.m_blocks;
+    pl->ppt = sp.ppt;
+    pl->n_blocks = sp.n_blocks;
 }
 
 size_t pml_gemm_scratch_floats(const pml_f32_kernels *kern, const pml_gemm_problem *p) {

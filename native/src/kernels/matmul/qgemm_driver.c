@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "kernels/matmul/gemm_tasks.h"
 #include "kernels/matmul/s8_gemm.h"
 
 /* ---- packing ------------------------------------------------------------------------------ */
@@ -100,8 +101,6 @@ typedef struct qs8_plan {
     size_t scratch_bytes;  /* per thread */
 } qs8_plan;
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, int threads, qs8_plan *pl) {
     const int64_t mr = (int64_t)kern->gemm_mr;
     pl->kp = pml_qs8_kp(p->k);
@@ -112,30 +111,11 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
     pl->scratch_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
-    if (mb > p->m) mb = p->m > 0 ? p->m : 1;
-    pl->mb = mb;
-    pl->m_blocks = ceil_div(p->m, mb);
-    pl->ppt = pl->n_panels;
-    pl->n_blocks = 1;
-    if (threads > 1) {
-        /* enough tasks for dynamic load balancing: first smaller M blocks (down to 4
-         * tiles), then split N */
-        const int64_t target = 4 * (int64_t)threads;
-        if (p->batch * pl->m_blocks < target) {
-            int64_t mb2 = ceil_div(ceil_div(p->m, ceil_div(target, p->batch)), mr) * mr;
-            if (mb2 < 4 * mr) mb2 = 4 * mr;
-            if (mb2 < pl->mb) {
-                pl->mb = mb2;
-                pl->m_blocks = ceil_div(p->m, mb2);
-            }
-        }
-        if (p->batch * pl->m_blocks < target) {
-            int64_t nb = ceil_div(target, p->batch * pl->m_blocks);
-            if (nb > pl->n_panels) nb = pl->n_panels;
-            pl->ppt = ceil_div(pl->n_panels, nb);
-            pl->n_blocks = ceil_div(pl->n_panels, pl->ppt);
-        }
-    }
+    pml_gemm_split sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
+    pl->mb = sp.mb;
+    pl->m_blocks = sp.m_blocks;
+    pl->ppt = sp.ppt;
+    pl->n_blocks = sp.n_blocks;
 }
 
 size_t pml_qs8_gemm_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p) {
