@@ -8,6 +8,7 @@ import tflite
 
 from . import quant as tflite_quant
 from .context import Context, handler
+from .weights import float_weights
 
 
 @handler("FULLY_CONNECTED")
@@ -20,6 +21,7 @@ def fully_connected(ctx: Context, op) -> None:
     if o is not None and o.WeightsFormat() != 0:
         raise ctx.unsupported("shuffled weights formats are not supported (supported: DEFAULT)")
     n_in, n_out = ws[1], ws[0]
+    w = float_weights(ctx, x, w)  # dynamic-range weights: dequantized once
     if any(isinstance(d, str) for d in xs):
         _fully_connected_symbolic(ctx, o, x, w, b, xs, n_in, n_out)
         return
