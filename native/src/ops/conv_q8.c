@@ -9,6 +9,8 @@
  * group (kernels/conv/s8_conv.h). The packed block holds the requantization, so it depends
  * on x's and y's parameters as well as the weights: it is built in prepare, once per plan.
  * uint8 tensors run as int8 (sign bit flipped; x into scratch at each run, w when packing).
+ * TFLite int16x8 (int16 x and y, int8 w, int64 accumulator) runs the scalar int64 kernel of
+ * kernels/conv/s8_conv.h on the unpacked weights, on one thread (no SIMD kernel yet).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@ typedef struct conv_q8_state {
     pml_conv_geom g;
     int depthwise;
     int x_u8;
+    int s16;                /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
+    pml_q8_params qp;       /* int16x8: kept for the run */
     void *packed;           /* pml_aligned_alloc'ed, owned */
     size_t x_bytes;         /* scratch: flipped uint8 x (0 for int8) */
     size_t thread_bytes;    /* scratch per thread (GEMM path) */
@@ -50,16 +54,20 @@ static pml_status conv_q8_infer(pml_kernel_ctx *ctx) {
     pml_status s = conv_q8_parse(ctx, &g);
     if (s) return s;
     const pml_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    if (b && (b->dtype != PML_INT32 || b->rank != 1 || b->dims[0] != g.cout))
-        return pml_node_error(ctx, PML_ERR_SHAPE, "a quantized Conv's bias must be int32 [%lld] (Cout)",
-                              (long long)g.cout);
+    const int s16 = ctx->in[0]->dtype == PML_INT16;
+    if (b && ((b->dtype != PML_INT32 && !(s16 && b->dtype == PML_INT64)) || b->rank != 1 || b->dims[0] != g.cout))
+        return pml_node_error(ctx, PML_ERR_SHAPE, "a quantized Conv's bias must be int32%s [%lld] (Cout)",
+                              s16 ? " or int64" : "", (long long)g.cout);
     const int64_t dims[4] = {g.n, g.oh, g.ow, g.cout};
     return pml_ew_set_output(ctx, 0, ctx->in[0]->dtype, 4, dims);
 }
 
 static void conv_q8_release(pml_kernel_ctx *ctx) {
     conv_q8_state *st = (conv_q8_state *)ctx->state;
-    if (st) pml_aligned_free(st->packed);
+    if (st) {
+        pml_aligned_free(st->packed);
+        pml_q8_params_free(&st->qp);
+    }
     pml_ew_release(ctx);
 }
 
@@ -96,6 +104,11 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Conv needs constant weights and bias");
     pml_q8_params qp;
     if ((s = pml_q8_params_init(ctx, ctx->in[0], w, b, ctx->out[0], st->g.cout, 0, 0, &qp))) return s;
+    if (ctx->in[0]->dtype == PML_INT16) { /* the int64 accumulator kernel reads w and qp at run */
+        st->s16 = 1;
+        st->qp = qp;
+        return PML_OK;
+    }
     if (qp.x_u8) { /* TFLite's uint8 conv: one multiplier from the float product of the scales */
         pml_q8_params_free(&qp);
         if ((s = pml_q8_params_init(ctx, ctx->in[0], w, b, ctx->out[0], st->g.cout, 0, 1, &qp))) return s;
@@ -116,6 +129,11 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
 static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
     const conv_q8_state *st = (const conv_q8_state *)ctx->state;
     if (st->g.n == 0) return PML_OK;
+    if (st->s16) { /* single-threaded scalar: no int16x8 SIMD kernel yet */
+        pml_qs16_conv_ref(&st->g, (const int16_t *)ctx->in[0]->data, (const int8_t *)ctx->in[1]->data,
+                          st->qp.bias64, &st->qp.q.rq, (int16_t *)ctx->out[0]->data);
+        return PML_OK;
+    }
     if (pml_threadpool_size(ctx->pool) > st->threads) /* per-thread scratch was sized in prepare */
         return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
                               pml_threadpool_size(ctx->pool), st->threads);

@@ -8,6 +8,8 @@
  * bias. Weight scales per tensor or per output channel (b's N axis). prepare builds the
  * quantization (ops/q8_params.c) and packs b with it for the int8 GEMM
  * (kernels/matmul/s8_gemm.h), once per plan: the packed block holds the requantization.
+ * TFLite int16x8 (int16 a and y, int8 b, int64 accumulator) runs the scalar int64 kernel of
+ * s8_gemm.h on the unpacked weights, on one thread (no SIMD kernel yet).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 typedef struct gemm_q8_state {
     int64_t m, n, k;
     int trans_b, x_u8;
+    int s16;             /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
+    pml_q8_params qp;    /* int16x8: kept for the run */
     void *packed;        /* pml_aligned_alloc'ed, owned */
     size_t x_bytes;      /* scratch: flipped uint8 a (0 for int8) */
     size_t thread_bytes; /* scratch per thread */
@@ -55,8 +59,9 @@ static pml_status gemm_q8_parse(const pml_kernel_ctx *ctx, int is_gemm, gemm_q8_
         return pml_node_error(ctx, PML_ERR_SHAPE, "a %s and b %s (transB=%lld): inner dims differ", ba, bb,
                               (long long)tb);
     const pml_tensor *c = is_gemm && ctx->n_in > 2 ? ctx->in[2] : NULL;
-    if (c && (c->dtype != PML_INT32 || c->rank != 1 || c->dims[0] != st->n))
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Gemm's c must be an int32 bias [%lld]",
+    const int s16 = a->dtype == PML_INT16;
+    if (c && ((c->dtype != PML_INT32 && !(s16 && c->dtype == PML_INT64)) || c->rank != 1 || c->dims[0] != st->n))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Gemm's c must be an int32 (int16x8: or int64) bias [%lld]",
                               (long long)st->n);
     if (!is_gemm && ctx->n_in > 2)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "MatMul takes two inputs");
@@ -79,7 +84,10 @@ static pml_status matmul_q8_infer(pml_kernel_ctx *ctx) { return gemm_q8_infer_co
 
 static void gemm_q8_release(pml_kernel_ctx *ctx) {
     gemm_q8_state *st = (gemm_q8_state *)ctx->state;
-    if (st) pml_aligned_free(st->packed);
+    if (st) {
+        pml_aligned_free(st->packed);
+        pml_q8_params_free(&st->qp);
+    }
     pml_ew_release(ctx);
 }
 
@@ -98,6 +106,11 @@ static pml_status gemm_q8_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     pml_q8_params qp;
     if ((s = pml_q8_params_init(ctx, ctx->in[0], w, c, ctx->out[0], st->n, st->trans_b ? 0 : 1, per_tensor, &qp)))
         return s;
+    if (ctx->in[0]->dtype == PML_INT16) { /* the int64 accumulator kernel reads b and qp at run */
+        st->s16 = 1;
+        st->qp = qp;
+        return PML_OK;
+    }
     st->x_u8 = qp.x_u8;
     st->packed = pml_aligned_alloc(pml_qs8_gemm_packed_bytes(st->k, st->n));
     const size_t wn = (size_t)(st->k * st->n);
@@ -127,6 +140,12 @@ static pml_status matmul_q8_prepare(pml_kernel_ctx *ctx) { return gemm_q8_prepar
 static pml_status gemm_q8_run(pml_kernel_ctx *ctx) {
     const gemm_q8_state *st = (const gemm_q8_state *)ctx->state;
     if (st->m == 0 || st->n == 0) return PML_OK;
+    if (st->s16) { /* single-threaded scalar: no int16x8 SIMD kernel yet */
+        pml_qs16_gemm_ref(st->m, st->n, st->k, (const int16_t *)ctx->in[0]->data, st->k,
+                          (const int8_t *)ctx->in[1]->data, st->trans_b ? 1 : st->n, st->trans_b ? st->k : 1,
+                          st->qp.bias64, &st->qp.q.rq, (int16_t *)ctx->out[0]->data, st->n);
+        return PML_OK;
+    }
     if (pml_threadpool_size(ctx->pool) > st->threads) /* per-thread scratch was sized in prepare */
         return pml_node_error(ctx, PML_ERR_INTERNAL, "thread pool grew after prepare (%d > %d threads)",
                               pml_threadpool_size(ctx->pool), st->threads);

@@ -59,7 +59,8 @@ pml_status pml_q8_params_init(const pml_kernel_ctx *ctx, const pml_tensor *x, co
     pml_status s;
     memset(p, 0, sizeof *p);
     if ((s = check_per_tensor(ctx, x, "x")) || (s = check_per_tensor(ctx, y, "y"))) return s;
-    if (w->dtype != PML_INT8 && w->dtype != PML_UINT8)
+    const int s16 = x->dtype == PML_INT16;
+    if (s16 ? w->dtype != PML_INT8 : (w->dtype != PML_INT8 && w->dtype != PML_UINT8))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized %s needs int8 or uint8 weights, got %s",
                               ctx->op_name, pml_dtype_name(w->dtype));
     if (y->dtype != x->dtype)
@@ -76,18 +77,25 @@ pml_status pml_q8_params_init(const pml_kernel_ctx *ctx, const pml_tensor *x, co
         if (!finite_positive(wq->scale[i]))
             return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "w scale %d is %g: scales must be finite and > 0", i,
                                   (double)wq->scale[i]);
-    if (b && (b->dtype != PML_INT32 || b->rank != 1 || b->dims[0] != cout))
+    if (b && ((b->dtype != PML_INT32 && !(s16 && b->dtype == PML_INT64)) || b->rank != 1 || b->dims[0] != cout))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized %s's bias must be int32 [%lld], got %s of rank %d",
                               ctx->op_name, (long long)cout, pml_dtype_name(b->dtype), b->rank);
     const int64_t mode = pml_attr_int(ctx->node, "requant", PML_REQUANT_FIXED_POINT);
-    if (mode != PML_REQUANT_FIXED_POINT && mode != PML_REQUANT_FLOAT)
+    if (mode != PML_REQUANT_FIXED_POINT && (mode != PML_REQUANT_FLOAT || s16))
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "requant %lld unknown (0 TFLite fixed point, 1 ONNX float)",
                               (long long)mode);
     p->x_u8 = x->dtype == PML_UINT8, p->w_u8 = w->dtype == PML_UINT8;
     const int32_t flip_x = p->x_u8 ? 128 : 0, flip_w = p->w_u8 ? 128 : 0;
-    int32_t lo = p->x_u8 ? 0 : -128, hi = p->x_u8 ? 255 : 127;
+    int32_t lo = s16 ? -32768 : p->x_u8 ? 0 : -128, hi = s16 ? 32767 : p->x_u8 ? 255 : 127;
     const float sx = x->quant->scale[0], sy = y->quant->scale[0];
     const int32_t zy = y->quant->zero_point[0];
+    if (s16 && (x->quant->zero_point[0] || zy))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "int16x8: x and y zero points must be 0 (TFLite), got %d and %d",
+                              x->quant->zero_point[0], zy);
+    for (int i = 0; s16 && i < wq->count; i++)
+        if (wq->zero_point[i])
+            return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "int16x8: weight zero points must be 0, got %d",
+                                  wq->zero_point[i]);
     if ((s = activation_clamp(ctx, sy, zy, &lo, &hi))) return s;
 
     p->arrays = (int32_t *)malloc((size_t)cout * 4 * sizeof(int32_t) + 1);
@@ -102,10 +110,18 @@ pml_status pml_q8_params_init(const pml_kernel_ctx *ctx, const pml_tensor *x, co
         pml_quantize_multiplier(real, &mult[c], &shift[c]);
         scale[c] = sx * sw / sy; /* onnxruntime/MLAS: the float product, one float multiplier */
     }
+    if (s16 && b) {
+        if (!(p->bias64 = (int64_t *)malloc((size_t)cout * sizeof(int64_t)))) {
+            pml_q8_params_free(p);
+            return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for quantization parameters");
+        }
+        for (int64_t c = 0; c < cout; c++)
+            p->bias64[c] = b->dtype == PML_INT64 ? ((const int64_t *)b->data)[c] : ((const int32_t *)b->data)[c];
+    }
     p->q.a_zero_point = x->quant->zero_point[0] - flip_x;
     p->q.w_zero_point = zw;
     p->q.w_zp_per_channel = 1;
-    p->q.bias = b ? (const int32_t *)b->data : NULL;
+    p->q.bias = b && !s16 ? (const int32_t *)b->data : NULL;
     p->q.rq.mode = (int32_t)mode;
     p->q.rq.per_channel = 1;
     p->q.rq.multiplier = mult, p->q.rq.shift = shift, p->q.rq.scale = scale;
@@ -116,7 +132,9 @@ pml_status pml_q8_params_init(const pml_kernel_ctx *ctx, const pml_tensor *x, co
 
 void pml_q8_params_free(pml_q8_params *p) {
     free(p->arrays);
+    free(p->bias64);
     p->arrays = NULL;
+    p->bias64 = NULL;
 }
 
 void pml_q8_flip(const uint8_t *src, int8_t *dst, size_t n) {

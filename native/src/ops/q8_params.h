@@ -11,9 +11,11 @@
 #include "../internal.h"
 #include "kernels/matmul/s8_gemm.h"
 
-/* 1 when the node computes on quantized int8/uint8 activations (input 0 decides). */
+/* 1 when the node computes on quantized int8/uint8 (or TFLite int16x8: int16) activations
+ * (input 0 decides). */
 static inline int pml_q8_node(const pml_kernel_ctx *ctx) {
-    return ctx->n_in > 0 && ctx->in[0] && (ctx->in[0]->dtype == PML_INT8 || ctx->in[0]->dtype == PML_UINT8);
+    return ctx->n_in > 0 && ctx->in[0] &&
+           (ctx->in[0]->dtype == PML_INT8 || ctx->in[0]->dtype == PML_UINT8 || ctx->in[0]->dtype == PML_INT16);
 }
 
 /* One node's quantization, its per-channel arrays owned (pml_q8_params_free). */
@@ -21,13 +23,15 @@ typedef struct pml_q8_params {
     pml_qs8_quant q;
     int x_u8, w_u8; /* uint8 tensors: their bytes flipped (x ^ 0x80) to reach the kernels */
     int32_t *arrays; /* w zero points, multipliers, shifts, float scales (cout each) */
+    int64_t *bias64; /* int16x8: the bias widened to int64 (NULL without bias) */
 } pml_q8_params;
 
 /* Checks x, w, b (may be NULL), y of a quantized node whose cout output channels are w's
  * dimension w_axis (a per-channel w must be quantized along it) and builds p: requant from
  * attribute `requant` (0 TFLite fixed point, 1 ONNX float), clamp from the fused activation
  * (none, relu, clip). float_product: the real multiplier as TFLite's per-tensor paths
- * compute it ((float)(sx * sw) / sy, in double after the float product). */
+ * compute it ((float)(sx * sw) / sy, in double after the float product). int16 x (TFLite
+ * int16x8): int8 w, int32 or int64 bias (widened into bias64), fixed point only. */
 pml_status pml_q8_params_init(const pml_kernel_ctx *ctx, const pml_tensor *x, const pml_tensor *w,
                               const pml_tensor *b, const pml_tensor *y, int64_t cout, int w_axis, int float_product,
                               pml_q8_params *p);
