@@ -264,3 +264,38 @@ def test_a_per_channel_count_mismatch_is_refused(tmp_path):
     wq = {"scale": [0.01] * 3, "zero_point": [0] * 3, "quantized_dimension": 0}
     with pytest.raises(ConversionError, match=r"invalid quantization parameters"):
         _load(tmp_path, _fc_model(wq))
+
+
+# ---- ONNX semantics: requant=1 (float multiplier, round half to even) ---------------------------
+
+def _with_float_requant(model):
+    for node in model.graph.nodes:
+        if node.op in ("Conv", "Gemm"):
+            node.attrs["requant"] = 1
+    return pocketml.Model(model.graph)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_float_requantization_matches_the_integer_reference(tmp_path, seed):
+    """The same nodes with requant=1 (ONNX QLinearConv/QLinearMatMul, MLAS: acc * (sx*sw/sy) in float32,
+    rounded half to even) against the numpy reference's float mode."""
+    rng = np.random.default_rng(500 + seed)
+    c = _random_conv_case(rng, "uint8" if seed % 3 == 2 else "int8", depthwise=seed % 2 == 1)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(_conv_model(c))
+    x = rng.integers(c["lo"], c["hi"] + 1, (c["n"], c["h"], c["w"], c["cin"])).astype(c["dtype"])
+    if c["padding"] == "SAME":
+        (pt, pb), (pl, pr) = _same_pads(c["h"], c["kh"], c["sh"], c["dh"]), _same_pads(c["w"], c["kw"], c["sw"], c["dw"])
+    else:
+        pt = pb = pl = pr = 0
+    w = c["wdata"].transpose(3, 1, 2, 0) if c["depthwise"] else c["wdata"]
+    attrs = {"strides": [c["sh"], c["sw"]], "dilations": [c["dh"], c["dw"]], "pads": [pt, pl, pb, pr],
+             "group": c["cin"] if c["depthwise"] else 1}
+    acc = qr.conv_q8(x, w, c["bias"], c["zx"], c["zw"], attrs)
+    lo, hi = _act_range(c["act"], c["sy"], c["zy"], c["lo"], c["hi"])
+    want = qr.requantize(acc, qr.real_multipliers(c["sx"], c["sws"], c["sy"], c["cout"], False, 1), c["zy"], lo, hi,
+                         1).astype(c["dtype"])
+    model = _with_float_requant(pocketml.convert(path))
+    for threads, isa in CONFIGS:
+        np.testing.assert_array_equal(_session(model, threads, isa).run(None, {"x": x})[0], want,
+                                      err_msg=f"threads={threads} isa={isa}")
