@@ -140,3 +140,14 @@ void pml_q8_params_free(pml_q8_params *p) {
 void pml_q8_flip(const uint8_t *src, int8_t *dst, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] = (int8_t)(src[i] ^ 0x80u);
 }
+
+pml_status pml_q8_float_dtypes_agree(const pml_kernel_ctx *ctx) {
+    if (ctx->n_in < 1 || !ctx->in[0]) return PML_OK; /* the op's infer reports a missing x */
+    for (int i = 1; i < ctx->n_in; i++)
+        if (ctx->in[i] && ctx->in[i]->dtype != ctx->in[0]->dtype)
+            return pml_node_error(ctx, PML_ERR_DTYPE, "input %d has dtype %s, input 0 %s: a %s on %s computes with "
+                                  "one dtype (int8/uint8/int16 inputs are quantized)", i,
+                                  pml_dtype_name(ctx->in[i]->dtype), pml_dtype_name(ctx->in[0]->dtype), ctx->op_name,
+                                  pml_dtype_name(ctx->in[0]->dtype));
+    return PML_OK;
+}

@@ -40,10 +40,18 @@ void pml_q8_params_free(pml_q8_params *p);
 /* dst[i] = src[i] ^ 0x80: uint8 as int8 (the zero point moves by -128), exact. */
 void pml_q8_flip(const uint8_t *src, int8_t *dst, size_t n);
 
+/* A float node's inputs all have input 0's dtype (the schema gives weights and bias type
+ * variables of their own for the quantized forms, so it no longer checks this). */
+pml_status pml_q8_float_dtypes_agree(const pml_kernel_ctx *ctx);
+
 /* Defines `static const pml_op_def name` for op `code` running q8's functions on int8/uint8
- * nodes and other's on the rest. */
+ * nodes and other's on the rest (after pml_q8_float_dtypes_agree). */
 #define PML_Q8_ROUTED(name, code, q8, other)                                                                    \
-    static pml_status name##_infer_(pml_kernel_ctx *c) { return pml_q8_node(c) ? q8.infer(c) : other.infer(c); } \
+    static pml_status name##_infer_(pml_kernel_ctx *c) {                                                        \
+        if (pml_q8_node(c)) return q8.infer(c);                                                                 \
+        pml_status s_ = pml_q8_float_dtypes_agree(c);                                                           \
+        return s_ ? s_ : other.infer(c);                                                                        \
+    }                                                                                                           \
     static pml_status name##_prepare_(pml_kernel_ctx *c) {                                                      \
         return pml_q8_node(c) ? q8.prepare(c) : other.prepare ? other.prepare(c) : PML_OK;                      \
     }                                                                                                           \
