@@ -12,6 +12,7 @@ from __future__ import annotations
 import tflite
 
 from .context import Context, handler
+from .weights import float_weights
 from .option_domains import non_negative, positive
 
 
@@ -37,6 +38,7 @@ def conv_2d(ctx: Context, op) -> None:
     if len(ws) != 4:
         raise ctx.error(f"weights must be [Cout,KH,KW,Cin], got {list(ws)}")
     _window_domain(ctx, o)
+    w = float_weights(ctx, x, w)
     strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor(), o.DilationWFactor()]
     pads = ctx.same_pads(nhwc_hw(ctx, x, "CONV_2D"), ws[1:3], strides, dil, o.Padding())
     cin = ctx.shape(x)[3]
@@ -62,7 +64,7 @@ def depthwise_conv_2d(ctx: Context, op) -> None:
         raise ctx.error(f"depth_multiplier {mult} * Cin {cin} != weight channels {ws[3]}")
     strides, dil = [o.StrideH(), o.StrideW()], [o.DilationHFactor(), o.DilationWFactor()]
     pads = ctx.same_pads(nhwc_hw(ctx, x, "DEPTHWISE_CONV_2D"), ws[1:3], strides, dil, o.Padding())
-    w = ctx.transpose(w, [3, 1, 2, 0], hint="weights_ohwi")
+    w = ctx.transpose(float_weights(ctx, x, w), [3, 1, 2, 0], hint="weights_ohwi")
     attrs = {"strides": strides, "dilations": dil, "pads": pads, "group": cin,
              **ctx.fused_act(o.FusedActivationFunction())}
     ctx.emit("Conv", [x, w, b], ctx.out(0), attrs)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
+from . import quant as tflite_quant
 from .context import Context, handler
+from .weights import float_weights
 
 
 @handler("FULLY_CONNECTED")
@@ -19,6 +21,7 @@ def fully_connected(ctx: Context, op) -> None:
     if o is not None and o.WeightsFormat() != 0:
         raise ctx.unsupported("shuffled weights formats are not supported (supported: DEFAULT)")
     n_in, n_out = ws[1], ws[0]
+    w = float_weights(ctx, x, w)  # dynamic-range weights: dequantized once
     if any(isinstance(d, str) for d in xs):
         _fully_connected_symbolic(ctx, o, x, w, b, xs, n_in, n_out)
         return
@@ -35,7 +38,15 @@ def fully_connected(ctx: Context, op) -> None:
     y = ctx.emit("Gemm", [x2, w, b], final if out_shape == [total // n_in, n_out] else None,
                  {"transB": 1, **act})
     if y != final:
+        _same_quant(ctx, y)
         ctx.reshape(y, out_shape, out=final)
+
+
+def _same_quant(ctx: Context, rows: str) -> None:
+    """The rows a keep_num_dims reshape restores carry the output's quantization (a quantized Gemm
+    requantizes to it; the reshape then only moves data)."""
+    v = ctx.graph.values[rows]
+    v.quant = tflite_quant.quant_of(ctx.model, ctx.tensor(ctx.op.outputs[0]), v.dtype)
 
 
 def _fully_connected_symbolic(ctx: Context, o, x: str, w: str, b: str, xs: tuple, n_in: int, n_out: int) -> None:
@@ -53,6 +64,7 @@ def _fully_connected_symbolic(ctx: Context, o, x: str, w: str, b: str, xs: tuple
         ctx.emit("Gemm", [rows, w, b], final, {"transB": 1, **act})
         return
     y = ctx.emit("Gemm", [rows, w, b], None, {"transB": 1, **act})
+    _same_quant(ctx, y)
     lead = ctx.emit("Shape", [x], None, {"start": 0, "end": len(xs) - 1}, hint="lead")
     shape = ctx.emit("Concat", [lead, ctx.add_const(np.array([n_out], np.int64), "n_out")], None, {"axis": 0},
                      hint="out_shape")

@@ -131,3 +131,22 @@ def densify(ctx: Context, op) -> None:
     except ACCESSOR_ERRORS as e:
         raise ctx.error(f"corrupted sparsity parameters: {type(e).__name__}: {e}") from None
     ctx.graph.add_value(ctx.out(0), const=arr)
+
+
+# ---- dynamic-range (hybrid) weights ---------------------------------------------------------
+def float_weights(ctx: Context, x: str, w: str) -> str:
+    """The weights a float op should read: ``w`` itself, or for a dynamic-range model (float
+    activations, constant int8 weights with scales) the weights dequantized once here,
+    (w - zero_point) * scale per channel, as DEQUANTIZE does. LiteRT's hybrid kernels instead
+    quantize the activations to int8 at every run; computing in float32 on the exact weights is
+    the faster path here (no int8 hybrid kernels) and differs from LiteRT by at most its own
+    rounding of the activations (tests/converters/tflite/test_int8_conv.py bounds it)."""
+    vx, vw = ctx.graph.values[x], ctx.graph.values[w]
+    if vx.dtype != "float32" or vw.quant is None or vw.const is None or vw.dtype not in ("int8", "uint8"):
+        return w
+    q, arr = vw.quant, vw.const
+    shape = [1] * arr.ndim
+    if not q.per_tensor:
+        shape[q.axis] = q.scale.size
+    out = (arr.astype(np.float32) - q.zero_point.reshape(shape).astype(np.float32)) * q.scale.reshape(shape)
+    return ctx.add_const(out.astype(np.float32), "dequantized")

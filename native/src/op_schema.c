@@ -210,13 +210,13 @@ static const pml_port_schema k_gelu_in[] = {
 static const pml_port_schema k_gelu_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_conv_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
-    {"w", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
-    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0},
-    {"sum", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0},
-    {"slope", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
+    {"w", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
+    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0, 0},
+    {"sum", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 1, 0, 0},
+    {"slope", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 1, 0, 0}};
 static const pml_port_schema k_conv_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_convtranspose_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
     {"w", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
@@ -224,16 +224,16 @@ static const pml_port_schema k_convtranspose_in[] = {
 static const pml_port_schema k_convtranspose_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_matmul_in[] = {
-    {"a", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
-    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"a", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
+    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_matmul_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_gemm_in[] = {
-    {"a", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
-    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
-    {"c", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 1, 0, 0}};
+    {"a", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
+    {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
+    {"c", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_gemm_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_layernormalization_in[] = {
     {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0},
     {"scale", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
@@ -874,10 +874,10 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_COS] = {"Cos", 1, 1, 1, 1, 1, 1, k_cos_in, k_cos_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_ERF] = {"Erf", 1, 1, 1, 1, 1, 1, k_erf_in, k_erf_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_GELU] = {"Gelu", 1, 1, 1, 1, 1, 1, k_gelu_in, k_gelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE},
-    [PML_OP_CONV] = {"Conv", 2, 5, 1, 1, 5, 1, k_conv_in, k_conv_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
+    [PML_OP_CONV] = {"Conv", 2, 5, 1, 1, 5, 1, k_conv_in, k_conv_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
     [PML_OP_CONVTRANSPOSE] = {"ConvTranspose", 2, 3, 1, 1, 3, 1, k_convtranspose_in, k_convtranspose_out, PML_TRAIT_FUSABLE_PRODUCER},
-    [PML_OP_MATMUL] = {"MatMul", 2, 2, 1, 1, 2, 1, k_matmul_in, k_matmul_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
-    [PML_OP_GEMM] = {"Gemm", 2, 3, 1, 1, 3, 1, k_gemm_in, k_gemm_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
+    [PML_OP_MATMUL] = {"MatMul", 2, 2, 1, 1, 2, 1, k_matmul_in, k_matmul_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
+    [PML_OP_GEMM] = {"Gemm", 2, 3, 1, 1, 3, 1, k_gemm_in, k_gemm_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
     [PML_OP_LAYERNORMALIZATION] = {"LayerNormalization", 2, 3, 1, 3, 3, 3, k_layernormalization_in, k_layernormalization_out, 0},
     [PML_OP_RMSNORMALIZATION] = {"RMSNormalization", 2, 2, 1, 1, 2, 1, k_rmsnormalization_in, k_rmsnormalization_out, 0},
     [PML_OP_ATTENTION] = {"Attention", 3, 5, 1, 2, 5, 2, k_attention_in, k_attention_out, 0},

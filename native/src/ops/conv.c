@@ -38,6 +38,7 @@
 #include "kernels/conv/conv.h"
 #include "conv_geometry.h"
 #include "f16_bridge.h"
+#include "q8_params.h"
 #include "validate.h"
 #include "kernels/conv/conv_direct.h"
 #include "kernels/matmul/gemm.h"
@@ -503,5 +504,8 @@ extern const pml_op_def pml_deform_conv_f32_def; /* ops/conv_deform.c */
 PML_F16_BRIDGED(k_deform_conv, PML_OP_DEFORMCONV, pml_deform_conv_f32_def, 0);
 extern const pml_op_def pml_conv_integer_def; /* ops/conv_integer.c */
 
-const pml_op_def *const pml_conv_ops[] = {&k_conv, &k_conv_transpose, &pml_col2im_def, &pml_causal_conv_def,
+extern const pml_op_def pml_conv_q8_def; /* ops/conv_q8.c: int8/uint8 nodes */
+PML_Q8_ROUTED(k_conv_any, PML_OP_CONV, pml_conv_q8_def, k_conv);
+
+const pml_op_def *const pml_conv_ops[] = {&k_conv_any, &k_conv_transpose, &pml_col2im_def, &pml_causal_conv_def,
                                           &k_deform_conv, &pml_conv_integer_def, NULL};

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import FLOATS
-from . import limits
+from . import _quant_types as _qt, limits
 from .registry import ACT_PRELU, FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     _sigmoid,
@@ -90,6 +90,7 @@ def _conv_infer(node, ins):
     (tx, sx), (tw, sw) = known(node, ins[0], "x"), known(node, ins[1], "w")
     check_rank(node, sx, 4, "x")
     check_rank(node, sw, 4, "w")
+    _qt.check_dtypes(node, tx, tw, known(node, ins[2], "b")[0] if len(ins) > 2 and ins[2] is not None else None)
     if attrs.get("act") != ACT_PRELU:
         check_act(node, attrs)
     strides, pads, dil = _geometry(node, attrs)
@@ -138,6 +139,7 @@ def _sum_and_activation(y, inputs, attrs):
 
 def _conv_reference(inputs, attrs):
     x, w = inputs[0], inputs[1]
+    _qt.refuse_integers("Conv", x)
     attrs = with_auto_pads(attrs, x.shape[1:3], w.shape[1:3])
     b = inputs[2] if len(inputs) > 2 else None
     (sh, sw), (dh, dw), (pt, pl, pb, pr), g = attrs["strides"], attrs["dilations"], attrs["pads"], attrs["group"]
@@ -223,8 +225,11 @@ def _conv_transpose_reference(inputs, attrs):
     return [apply_activation(y.astype(np.float32), attrs).astype(inputs[0].dtype)]
 
 
-define("Conv", 50, "conv", ("x: T", "w: T", "b?: T", "sum?: T", "slope?: T"), ("y: T",), {**_COMMON, **_AUTO_PAD},
-       types={"T": FLOATS}, traits=("fusable_producer", "quantizable"), infer=_conv_infer, reference=_conv_reference)
+# requant: on quantized tensors, 0 TFLite fixed-point requantization, 1 ONNX float (round half even)
+define("Conv", 50, "conv", ("x: T", "w: TW", "b?: TB", "sum?: T", "slope?: T"), ("y: T",),
+       {**_COMMON, **_AUTO_PAD, "requant": Attr("int", 0)},
+       types={"T": _qt.DATA, "TW": _qt.DATA, "TB": _qt.BIAS}, traits=("fusable_producer", "quantizable", "quant_aware"),
+       infer=_conv_infer, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
        {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOATS}, traits=("fusable_producer",),
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import FLOATS
+from . import _quant_types as _qt
 from .registry import FUSED_ACT_ATTRS, Attr, define
 from ._common import (
     apply_activation,
@@ -37,6 +38,7 @@ def _inner(node, k1, k2, sa, sb):
 def _matmul_infer(node, ins):
     (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
     check_act(node, node.attrs)
+    _qt.check_dtypes(node, ta, tb)
     if not sa or not sb:
         raise fail(node, "MatMul inputs must have rank >= 1")
     a2 = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)  # numpy 1-D promotion
@@ -53,6 +55,7 @@ def _gemm_infer(node, ins):
     check_rank(node, sa, 2, "a")
     check_rank(node, sb, 2, "b")
     check_act(node, at)
+    _qt.check_dtypes(node, ta, tb, known(node, ins[2], "b")[0] if len(ins) > 2 and ins[2] is not None else None)
     m, k1 = sa[::-1] if at["transA"] else sa
     k2, n = sb[::-1] if at["transB"] else sb
     _inner(node, k1, k2, sa, sb)
@@ -64,6 +67,7 @@ def _gemm_infer(node, ins):
 
 
 def _gemm_reference(inputs, attrs):
+    _qt.refuse_integers("Gemm", inputs[0])
     # float64 accumulation, one rounding (see conv.py)
     a, b = inputs[0].astype(np.float64), inputs[1].astype(np.float64)
     a = a.T if attrs["transA"] else a
@@ -75,16 +79,20 @@ def _gemm_reference(inputs, attrs):
 
 
 def _matmul_reference(inputs, attrs):
+    _qt.refuse_integers("MatMul", inputs[0])
     y = np.matmul(inputs[0].astype(np.float64), inputs[1].astype(np.float64))
     return [apply_activation(y.astype(np.float32), attrs).astype(inputs[0].dtype)]
 
 
-define("MatMul", 60, "matmul", ("a: T", "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS), types={"T": FLOATS},
-       traits=("fusable_producer", "quantizable"), infer=_matmul_infer,
+# requant: on quantized tensors, 0 TFLite fixed-point requantization, 1 ONNX float (round half even)
+define("MatMul", 60, "matmul", ("a: T", "b: TW"), ("y: T",), {**FUSED_ACT_ATTRS, "requant": Attr("int", 0)},
+       types={"T": _qt.DATA, "TW": _qt.DATA}, traits=("fusable_producer", "quantizable", "quant_aware"),
+       infer=_matmul_infer,
        reference=_matmul_reference)
-define("Gemm", 61, "matmul", ("a: T", "b: T", "c?: T"), ("y: T",), types={"T": FLOATS},
-       traits=("fusable_producer", "quantizable"), attrs={
-    "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0),
+define("Gemm", 61, "matmul", ("a: T", "b: TW", "c?: TB"), ("y: T",),
+       types={"T": _qt.DATA, "TW": _qt.DATA, "TB": _qt.BIAS}, traits=("fusable_producer", "quantizable", "quant_aware"),
+       attrs={
+    "alpha": Attr("float", 1.0), "beta": Attr("float", 1.0), "requant": Attr("int", 0),
     "transA": Attr("int", 0), "transB": Attr("int", 0), **FUSED_ACT_ATTRS,
 }, infer=_gemm_infer, reference=_gemm_reference)
 

@@ -13,6 +13,8 @@ from pocketml.converters.tflite import import_tflite
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.quant_params import QuantParams
 
+from tests.quant_oracles import litert as quant_litert
+
 from .test_builder import run_litert
 from .tflite_builder import build_model
 
@@ -117,9 +119,9 @@ def test_invalid_parameters_are_named():
         import_tflite(data)
 
 
-def test_full_integer_conv_is_refused_with_the_quantization_message():
-    """A full-int8 CONV_2D (per-channel weights, int32 bias): refused naming the operator, not computed and
-    not reported as a dtype problem."""
+def test_full_integer_conv_runs_as_litert(tmp_path):
+    """A full-int8 CONV_2D (per-channel weights, int32 bias), refused before the int8 Conv existed: now
+    computed, exactly as LiteRT (the per-op fixtures are in tests/ops/test_conv_q8.py)."""
     wq = {"scale": [0.02, 0.03], "zero_point": [0, 0], "quantized_dimension": 0}
     data = build_model([("CONV_2D", ["x", "w", "b"], ["y"], {"padding": "VALID"})],
                        {"x": ("int8", (1, 3, 3, 1), None, None, QX),
@@ -127,9 +129,10 @@ def test_full_integer_conv_is_refused_with_the_quantization_message():
                         "b": ("int32", (2,), np.array([10, -10], np.int32), None,
                               {"scale": [0.005, 0.0075], "zero_point": [0, 0], "quantized_dimension": 0}),
                         "y": ("int8", (1, 3, 3, 2), None, None, {"scale": [0.1], "zero_point": [2]})}, ["x"], ["y"])
-    with pytest.raises(UnsupportedOpError, match=r"operator 0 \(CONV_2D, version \d+\): .*quantized int8 tensors are "
-                                                 "not supported by this op yet"):
-        import_tflite(data)
+    x = RNG.integers(-128, 128, (1, 3, 3, 1)).astype(np.int8)
+    want = quant_litert.run_litert(data, [x], kernels="reference")[0]  # XNNPACK rounds its own way
+    _, got = _pocketml(tmp_path, data, [x])
+    np.testing.assert_array_equal(got[0], want)
 
 
 def test_int16_activations_carry_their_parameters_and_move_as_litert(tmp_path):
