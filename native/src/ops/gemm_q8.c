@@ -69,7 +69,7 @@ static pml_status gemm_q8_parse(const pml_kernel_ctx *ctx, int is_gemm, gemm_q8_
 }
 
 static pml_status gemm_q8_infer_common(pml_kernel_ctx *ctx, int is_gemm) {
-    gemm_q8_state st;
+    gemm_q8_state st = {0}; /* (parse fills what infer reads; zeroed for the compiler) */
     pml_status s = gemm_q8_parse(ctx, is_gemm, &st);
     if (s) return s;
     const pml_tensor *a = ctx->in[0];
