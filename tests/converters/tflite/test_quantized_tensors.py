@@ -75,7 +75,7 @@ def test_plain_integer_tensors_stay_plain():
 
 
 @pytest.mark.parametrize("op,tensors", [
-    ("ADD", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX),
+    ("DIV", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX),
              "y": ("int8", (3,), None, None, QX)}),
     ("MUL", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None), "y": ("int8", (3,), None)}),
     ("LESS", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX), "y": ("bool", (3,), None)}),
@@ -160,3 +160,16 @@ def test_max_pool_and_concat_move_stored_integers_as_litert(tmp_path, dtype, q):
     want = run_litert(data, [x, z])[0]
     np.testing.assert_array_equal(want[..., 3:], z)
     np.testing.assert_array_equal(_pocketml(tmp_path, data, [x, z])[1][0], want)
+
+
+@pytest.mark.parametrize("tensors,why", [
+    ({"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX), "y": ("int8", (3,), None)},
+     "output is not quantized"),
+    ({"a": ("int16", (3,), None, None, {"scale": [0.25], "zero_point": [3]}),
+      "b": ("int16", (3,), None, None, {"scale": [0.25], "zero_point": [0]}),
+      "y": ("int16", (3,), None, None, {"scale": [0.25], "zero_point": [0]})}, "has zero point 3"),
+])
+def test_quantized_add_refuses_what_its_kernels_do_not_run(tensors, why):
+    data = build_model([("ADD", ["a", "b"], ["y"], None)], tensors, ["a", "b"], ["y"])
+    with pytest.raises(UnsupportedOpError, match=rf"quantized int8 tensors are not supported by this op yet \(.*{why}"):
+        import_tflite(data)
