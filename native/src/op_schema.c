@@ -772,6 +772,18 @@ static const pml_port_schema k_dynamicquantizelinear_out[] = {
     {"y", PML_DT(PML_UINT8), -1, 0, 0, 0},
     {"y_scale", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
     {"y_zero_point", PML_DT(PML_UINT8), -1, 0, 0, 0}};
+static const pml_port_schema k_quantize_in[] = {
+    {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+static const pml_port_schema k_quantize_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
+static const pml_port_schema k_dequantize_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
+static const pml_port_schema k_dequantize_out[] = {
+    {"y", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+static const pml_port_schema k_requantize_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
+static const pml_port_schema k_requantize_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_variable_in[] = {
     {"initial", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_variable_out[] = {
@@ -980,6 +992,9 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_DEQUANTIZELINEAR] = {"DequantizeLinear", 2, 3, 1, 1, 3, 1, k_dequantizelinear_in, k_dequantizelinear_out, PML_TRAIT_QUANT_EXPLICIT},
     [PML_OP_QUANTIZELINEAR] = {"QuantizeLinear", 2, 3, 1, 1, 3, 1, k_quantizelinear_in, k_quantizelinear_out, PML_TRAIT_QUANT_EXPLICIT},
     [PML_OP_DYNAMICQUANTIZELINEAR] = {"DynamicQuantizeLinear", 1, 1, 3, 3, 1, 3, k_dynamicquantizelinear_in, k_dynamicquantizelinear_out, PML_TRAIT_QUANT_EXPLICIT},
+    [PML_OP_QUANTIZE] = {"Quantize", 1, 1, 1, 1, 1, 1, k_quantize_in, k_quantize_out, PML_TRAIT_QUANT_AWARE},
+    [PML_OP_DEQUANTIZE] = {"Dequantize", 1, 1, 1, 1, 1, 1, k_dequantize_in, k_dequantize_out, PML_TRAIT_QUANT_AWARE},
+    [PML_OP_REQUANTIZE] = {"Requantize", 1, 1, 1, 1, 1, 1, k_requantize_in, k_requantize_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_VARIABLE] = {"Variable", 1, 1, 1, 1, 1, 1, k_variable_in, k_variable_out, PML_TRAIT_STATEFUL},
     [PML_OP_VARIABLEASSIGN] = {"VariableAssign", 2, 2, 0, 0, 2, 0, k_variableassign_in, k_variableassign_out, PML_TRAIT_STATEFUL},
     [PML_OP_DROPOUT] = {"Dropout", 1, 3, 1, 2, 3, 2, k_dropout_in, k_dropout_out, PML_TRAIT_STATEFUL},

@@ -20,6 +20,8 @@ MANIFEST = tflite_manifest()
 RUNNING = [
     "add_int8", "add_broadcast_relu_int8", "add_broadcast_relu_uint8", "add_int16x8",
     "sub_broadcast_int8", "mul_broadcast_relu6_int8", "mul_broadcast_relu6_uint8",
+    "quantize_float_int8", "quantize_int8_int16", "quantize_requant_int8", "dequantize_int8", "dequantize_uint8",
+    "add_broadcast_relu_int8_float_io",
 ]
 CONFIGS = [{"threads": 1}, {"threads": 1, "isa": "scalar"}, {"threads": 2}]
 
