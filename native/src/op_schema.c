@@ -269,9 +269,9 @@ static const pml_port_schema k_maxpool_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0},
     {"indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_averagepool_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_averagepool_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_globalaveragepool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_globalaveragepool_out[] = {
@@ -416,10 +416,10 @@ static const pml_port_schema k_cumsum_in[] = {
 static const pml_port_schema k_cumsum_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_reducemean_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
     {"axes", PML_DT(PML_INT64), -1, 1, 0, 1}};
 static const pml_port_schema k_reducemean_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_reducesum_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
     {"axes", PML_DT(PML_INT64), -1, 1, 0, 1}};
@@ -895,7 +895,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ATTENTION] = {"Attention", 3, 5, 1, 2, 5, 2, k_attention_in, k_attention_out, 0},
     [PML_OP_ROTARYEMBEDDING] = {"RotaryEmbedding", 3, 4, 1, 1, 4, 1, k_rotaryembedding_in, k_rotaryembedding_out, 0},
     [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 2, 1, 2, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANT_TRANSPARENT | PML_TRAIT_QUANTIZABLE},
-    [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANTIZABLE},
+    [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALAVERAGEPOOL] = {"GlobalAveragePool", 1, 1, 1, 1, 1, 1, k_globalaveragepool_in, k_globalaveragepool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALMAXPOOL] = {"GlobalMaxPool", 1, 1, 1, 1, 1, 1, k_globalmaxpool_in, k_globalmaxpool_out, 0},
     [PML_OP_SCALESHIFT] = {"ScaleShift", 3, 3, 1, 1, 3, 1, k_scaleshift_in, k_scaleshift_out, PML_TRAIT_CHANNEL_LAST | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
@@ -924,7 +924,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SCATTERND] = {"ScatterND", 3, 3, 1, 1, 3, 1, k_scatternd_in, k_scatternd_out, 0},
     [PML_OP_TRILU] = {"Trilu", 1, 2, 1, 1, 2, 1, k_trilu_in, k_trilu_out, 0},
     [PML_OP_CUMSUM] = {"CumSum", 1, 2, 1, 1, 2, 1, k_cumsum_in, k_cumsum_out, 0},
-    [PML_OP_REDUCEMEAN] = {"ReduceMean", 1, 2, 1, 1, 2, 1, k_reducemean_in, k_reducemean_out, 0},
+    [PML_OP_REDUCEMEAN] = {"ReduceMean", 1, 2, 1, 1, 2, 1, k_reducemean_in, k_reducemean_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_REDUCESUM] = {"ReduceSum", 1, 2, 1, 1, 2, 1, k_reducesum_in, k_reducesum_out, 0},
     [PML_OP_REDUCEMAX] = {"ReduceMax", 1, 2, 1, 1, 2, 1, k_reducemax_in, k_reducemax_out, 0},
     [PML_OP_REDUCEMIN] = {"ReduceMin", 1, 2, 1, 1, 2, 1, k_reducemin_in, k_reducemin_out, 0},
