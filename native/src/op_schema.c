@@ -98,33 +98,33 @@ static const pml_port_schema k_relu_in[] = {
 static const pml_port_schema k_relu_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_leakyrelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_leakyrelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_clip_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_clip_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_sigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_sigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_tanh_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_tanh_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_hardswish_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_hardswish_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_elu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_elu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_selu_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_selu_out[] = {
@@ -206,9 +206,9 @@ static const pml_port_schema k_erf_in[] = {
 static const pml_port_schema k_erf_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_gelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_gelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_conv_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0},
     {"w", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0},
@@ -857,14 +857,14 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_XOR] = {"Xor", 2, 2, 1, 1, 2, 1, k_xor_in, k_xor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
     [PML_OP_MOD] = {"Mod", 2, 2, 1, 1, 2, 1, k_mod_in, k_mod_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_WHERE] = {"Where", 3, 3, 1, 1, 3, 1, k_where_in, k_where_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_QUANT_TRANSPARENT},
-    [PML_OP_RELU] = {"Relu", 1, 1, 1, 1, 1, 1, k_relu_in, k_relu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_LEAKYRELU] = {"LeakyRelu", 1, 1, 1, 1, 1, 1, k_leakyrelu_in, k_leakyrelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_CLIP] = {"Clip", 1, 1, 1, 1, 1, 1, k_clip_in, k_clip_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_SIGMOID] = {"Sigmoid", 1, 1, 1, 1, 1, 1, k_sigmoid_in, k_sigmoid_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_TANH] = {"Tanh", 1, 1, 1, 1, 1, 1, k_tanh_in, k_tanh_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_RELU] = {"Relu", 1, 1, 1, 1, 1, 1, k_relu_in, k_relu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_LEAKYRELU] = {"LeakyRelu", 1, 1, 1, 1, 1, 1, k_leakyrelu_in, k_leakyrelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_CLIP] = {"Clip", 1, 1, 1, 1, 1, 1, k_clip_in, k_clip_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_SIGMOID] = {"Sigmoid", 1, 1, 1, 1, 1, 1, k_sigmoid_in, k_sigmoid_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_TANH] = {"Tanh", 1, 1, 1, 1, 1, 1, k_tanh_in, k_tanh_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
     [PML_OP_HARDSIGMOID] = {"HardSigmoid", 1, 1, 1, 1, 1, 1, k_hardsigmoid_in, k_hardsigmoid_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_HARDSWISH] = {"HardSwish", 1, 1, 1, 1, 1, 1, k_hardswish_in, k_hardswish_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_ELU] = {"Elu", 1, 1, 1, 1, 1, 1, k_elu_in, k_elu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_HARDSWISH] = {"HardSwish", 1, 1, 1, 1, 1, 1, k_hardswish_in, k_hardswish_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_ELU] = {"Elu", 1, 1, 1, 1, 1, 1, k_elu_in, k_elu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
     [PML_OP_SELU] = {"Selu", 1, 1, 1, 1, 1, 1, k_selu_in, k_selu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SOFTPLUS] = {"Softplus", 1, 1, 1, 1, 1, 1, k_softplus_in, k_softplus_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SQRT] = {"Sqrt", 1, 1, 1, 1, 1, 1, k_sqrt_in, k_sqrt_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
@@ -885,7 +885,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SIN] = {"Sin", 1, 1, 1, 1, 1, 1, k_sin_in, k_sin_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_COS] = {"Cos", 1, 1, 1, 1, 1, 1, k_cos_in, k_cos_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_ERF] = {"Erf", 1, 1, 1, 1, 1, 1, k_erf_in, k_erf_out, PML_TRAIT_ELEMENTWISE},
-    [PML_OP_GELU] = {"Gelu", 1, 1, 1, 1, 1, 1, k_gelu_in, k_gelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_GELU] = {"Gelu", 1, 1, 1, 1, 1, 1, k_gelu_in, k_gelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_QUANT_AWARE},
     [PML_OP_CONV] = {"Conv", 2, 5, 1, 1, 5, 1, k_conv_in, k_conv_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
     [PML_OP_CONVTRANSPOSE] = {"ConvTranspose", 2, 3, 1, 1, 3, 1, k_convtranspose_in, k_convtranspose_out, PML_TRAIT_FUSABLE_PRODUCER},
     [PML_OP_MATMUL] = {"MatMul", 2, 2, 1, 1, 2, 1, k_matmul_in, k_matmul_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},

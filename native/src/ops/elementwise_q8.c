@@ -48,6 +48,13 @@ static int32_t quantize_bound(float v, float scale, int32_t zp, int32_t lo, int3
     return q > hi ? hi : (int32_t)q;
 }
 
+void pml_q8_real_range(const pml_tensor *y, float lo_real, float hi_real, int32_t *qmin, int32_t *qmax) {
+    int32_t lo, hi;
+    dtype_range(y->dtype, &lo, &hi);
+    *qmin = quantize_bound(lo_real, y->quant->scale[0], y->quant->zero_point[0], lo, hi);
+    *qmax = quantize_bound(hi_real, y->quant->scale[0], y->quant->zero_point[0], lo, hi);
+}
+
 pml_status pml_q8_act_range(const pml_kernel_ctx *ctx, const pml_tensor *y, int32_t *qmin, int32_t *qmax) {
     pml_activation act;
     pml_status s = pml_activation_from_node(ctx, &act);

@@ -23,4 +23,8 @@ pml_status pml_q8_binary_run(pml_kernel_ctx *ctx);
  * Other activation kinds are refused (PML_ERR_UNSUPPORTED). */
 pml_status pml_q8_act_range(const pml_kernel_ctx *ctx, const pml_tensor *y, int32_t *qmin, int32_t *qmax);
 
+/* [*qmin, *qmax]: the reals [lo_real, hi_real] (infinite for no bound) quantized with y's
+ * parameters as above, inside y's dtype range (a Relu or Clip on quantized values). */
+void pml_q8_real_range(const pml_tensor *y, float lo_real, float hi_real, int32_t *qmin, int32_t *qmax);
+
 #endif /* PML_OPS_ELEMENTWISE_Q8_H */
