@@ -291,9 +291,9 @@ static const pml_port_schema k_lrn_in[] = {
 static const pml_port_schema k_lrn_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
 static const pml_port_schema k_softmax_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_softmax_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_out[] = {
@@ -900,7 +900,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_GLOBALMAXPOOL] = {"GlobalMaxPool", 1, 1, 1, 1, 1, 1, k_globalmaxpool_in, k_globalmaxpool_out, 0},
     [PML_OP_SCALESHIFT] = {"ScaleShift", 3, 3, 1, 1, 3, 1, k_scaleshift_in, k_scaleshift_out, PML_TRAIT_CHANNEL_LAST | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
     [PML_OP_LRN] = {"LRN", 1, 1, 1, 1, 1, 1, k_lrn_in, k_lrn_out, PML_TRAIT_CHANNEL_LAST},
-    [PML_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, 1, 1, k_softmax_in, k_softmax_out, 0},
+    [PML_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, 1, 1, k_softmax_in, k_softmax_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_LOGSOFTMAX] = {"LogSoftmax", 1, 1, 1, 1, 1, 1, k_logsoftmax_in, k_logsoftmax_out, 0},
     [PML_OP_BATCHNORMALIZATION] = {"BatchNormalization", 5, 5, 1, 1, 5, 1, k_batchnormalization_in, k_batchnormalization_out, PML_TRAIT_CHANNEL_LAST},
     [PML_OP_HARDMAX] = {"Hardmax", 1, 1, 1, 1, 1, 1, k_hardmax_in, k_hardmax_out, 0},
