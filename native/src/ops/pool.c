@@ -161,6 +161,9 @@ static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     if (s) return s;
     const int op = ctx->node->op;
     if (ctx->in[0]->quant && op == PML_OP_AVERAGEPOOL) return qavg_prepare(ctx, st); /* MaxPool: stored values */
+    if (op == PML_OP_AVERAGEPOOL && (ctx->in[0]->dtype == PML_INT8 || ctx->in[0]->dtype == PML_UINT8))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "AveragePool on %s needs quantization parameters (the "
+                              "schema admits it for quantized tensors only)", pml_dtype_name(ctx->in[0]->dtype));
     const int is_max = op == PML_OP_MAXPOOL || op == PML_OP_GLOBALMAXPOOL;
     const int is_lp = op == PML_OP_LPPOOL || op == PML_OP_GLOBALLPPOOL;
     const pml_f32_kernels *kern = ctx->config->f32.mm;

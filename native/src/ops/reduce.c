@@ -209,6 +209,10 @@ static pml_status reduce_run(pml_kernel_ctx *ctx) {
 
 /* ReduceMean on quantized tensors: ops/reduce_q8.c */
 static pml_status mean_prepare(pml_kernel_ctx *ctx) {
+    const pml_dtype dt = ctx->in[0]->dtype;
+    if (!ctx->in[0]->quant && (dt == PML_INT8 || dt == PML_UINT8 || dt == PML_INT16))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "ReduceMean on %s needs quantization parameters "
+                              "(the schema admits it for quantized tensors only)", pml_dtype_name(dt));
     return ctx->in[0]->quant ? pml_q8_mean_prepare(ctx) : reduce_prepare(ctx);
 }
 
