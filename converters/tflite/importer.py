@@ -15,7 +15,7 @@ from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import guarded
 
 from . import (ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul, ops_norm,  # noqa: F401  (register handlers)
-               ops_pool, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
+               ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_shape, ops_signal, ops_space,
                ops_state, ops_tensor, ops_unary, weights, ops_control)
 from .context import HANDLERS, Context, convert_ops, graph_outputs
 from .declared_shapes import check_declared_shapes

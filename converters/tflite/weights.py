@@ -1,7 +1,9 @@
 """TFLite ops that decode constant weights at conversion: DEQUANTIZE of
 constant FP16/int8 weights (widened to float32) and DENSIFY of sparse
 constant weights (decoded from the TFLite sparsity parameters into a dense
-array). Both produce constants, not IR nodes, so they map to no op family.
+array). Both produce constants, not IR nodes, so they map to no op family;
+DEQUANTIZE of a run-time quantized tensor (an activation) becomes the IR's
+Dequantize, which reads the tensor's own parameters.
 """
 from __future__ import annotations
 
@@ -17,10 +19,16 @@ from .reader import ACCESSOR_ERRORS
 
 @handler("DEQUANTIZE")
 def dequantize(ctx: Context, op) -> None:
-    if not ctx.is_const_tensor(op.inputs[0]) if op.inputs else True:
-        raise ctx.unsupported("DEQUANTIZE of a run-time tensor (quantized activations) is not supported; only "
-                              "constant FP16/int8 weights are")
+    if not op.inputs:
+        raise ctx.error("DEQUANTIZE needs an input")
     x = ctx.input(0)
+    if not ctx.is_const_tensor(op.inputs[0]):
+        if ctx.graph.values[x].quant is None:
+            raise ctx.unsupported("DEQUANTIZE of a run-time tensor without quantization parameters (FP16 "
+                                  "activations) is not supported; constant FP16 weights and quantized "
+                                  "int8/uint8/int16 tensors are")
+        ctx.emit("Dequantize", [x], ctx.out(0))
+        return
     arr = ctx.graph.values[x].const
     if arr.dtype == np.float16:
         ctx.graph.add_value(ctx.out(0), const=arr.astype(np.float32))

@@ -157,6 +157,9 @@ enum pml_op_code {
     PML_OP_DEQUANTIZELINEAR = 400,
     PML_OP_QUANTIZELINEAR = 401,
     PML_OP_DYNAMICQUANTIZELINEAR = 402,
+    PML_OP_QUANTIZE = 410,
+    PML_OP_DEQUANTIZE = 411,
+    PML_OP_REQUANTIZE = 412,
     PML_OP_VARIABLE = 440,
     PML_OP_VARIABLEASSIGN = 441,
     PML_OP_DROPOUT = 442,
@@ -324,6 +327,9 @@ enum pml_op_code {
     [400] = "DequantizeLinear", \
     [401] = "QuantizeLinear", \
     [402] = "DynamicQuantizeLinear", \
+    [410] = "Quantize", \
+    [411] = "Dequantize", \
+    [412] = "Requantize", \
     [440] = "Variable", \
     [441] = "VariableAssign", \
     [442] = "Dropout", \

@@ -98,33 +98,33 @@ static const pml_port_schema k_relu_in[] = {
 static const pml_port_schema k_relu_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_leakyrelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_leakyrelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_clip_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_clip_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_sigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_sigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_tanh_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_tanh_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_hardswish_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_hardswish_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_elu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_elu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_selu_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_selu_out[] = {
@@ -206,9 +206,9 @@ static const pml_port_schema k_erf_in[] = {
 static const pml_port_schema k_erf_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
 static const pml_port_schema k_gelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_gelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_conv_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
     {"w", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0},
@@ -269,9 +269,9 @@ static const pml_port_schema k_maxpool_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0},
     {"indices", PML_DT(PML_INT64), -1, 1, 0, 0}};
 static const pml_port_schema k_averagepool_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_averagepool_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_globalaveragepool_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_globalaveragepool_out[] = {
@@ -291,9 +291,9 @@ static const pml_port_schema k_lrn_in[] = {
 static const pml_port_schema k_lrn_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
 static const pml_port_schema k_softmax_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
 static const pml_port_schema k_softmax_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_out[] = {
@@ -416,10 +416,10 @@ static const pml_port_schema k_cumsum_in[] = {
 static const pml_port_schema k_cumsum_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_reducemean_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
     {"axes", PML_DT(PML_INT64), -1, 1, 0, 1}};
 static const pml_port_schema k_reducemean_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_reducesum_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
     {"axes", PML_DT(PML_INT64), -1, 1, 0, 1}};
@@ -772,6 +772,18 @@ static const pml_port_schema k_dynamicquantizelinear_out[] = {
     {"y", PML_DT(PML_UINT8), -1, 0, 0, 0},
     {"y_scale", PML_DT(PML_FLOAT32), 0, 0, 0, 0},
     {"y_zero_point", PML_DT(PML_UINT8), -1, 0, 0, 0}};
+static const pml_port_schema k_quantize_in[] = {
+    {"x", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+static const pml_port_schema k_quantize_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
+static const pml_port_schema k_dequantize_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
+static const pml_port_schema k_dequantize_out[] = {
+    {"y", PML_DT(PML_FLOAT32), -1, 0, 0, 0}};
+static const pml_port_schema k_requantize_in[] = {
+    {"x", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
+static const pml_port_schema k_requantize_out[] = {
+    {"y", PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_variable_in[] = {
     {"initial", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0}};
 static const pml_port_schema k_variable_out[] = {
@@ -827,9 +839,9 @@ static const pml_port_schema k_while_out[] = {
     {"outputs", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 1, 0}};
 
 const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
-    [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
-    [PML_OP_SUB] = {"Sub", 2, 2, 1, 1, 2, 1, k_sub_in, k_sub_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_MUL] = {"Mul", 2, 2, 1, 1, 2, 1, k_mul_in, k_mul_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANTIZABLE},
+    [PML_OP_ADD] = {"Add", 2, 2, 1, 1, 2, 1, k_add_in, k_add_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
+    [PML_OP_SUB] = {"Sub", 2, 2, 1, 1, 2, 1, k_sub_in, k_sub_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_MUL] = {"Mul", 2, 2, 1, 1, 2, 1, k_mul_in, k_mul_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
     [PML_OP_DIV] = {"Div", 2, 2, 1, 1, 2, 1, k_div_in, k_div_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_POW] = {"Pow", 2, 2, 1, 1, 2, 1, k_pow_in, k_pow_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_MAX] = {"Max", 2, 2, 1, 1, 2, 1, k_max_in, k_max_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC},
@@ -845,14 +857,14 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_XOR] = {"Xor", 2, 2, 1, 1, 2, 1, k_xor_in, k_xor_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
     [PML_OP_MOD] = {"Mod", 2, 2, 1, 1, 2, 1, k_mod_in, k_mod_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_WHERE] = {"Where", 3, 3, 1, 1, 3, 1, k_where_in, k_where_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_QUANT_TRANSPARENT},
-    [PML_OP_RELU] = {"Relu", 1, 1, 1, 1, 1, 1, k_relu_in, k_relu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_LEAKYRELU] = {"LeakyRelu", 1, 1, 1, 1, 1, 1, k_leakyrelu_in, k_leakyrelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_CLIP] = {"Clip", 1, 1, 1, 1, 1, 1, k_clip_in, k_clip_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_SIGMOID] = {"Sigmoid", 1, 1, 1, 1, 1, 1, k_sigmoid_in, k_sigmoid_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_TANH] = {"Tanh", 1, 1, 1, 1, 1, 1, k_tanh_in, k_tanh_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_RELU] = {"Relu", 1, 1, 1, 1, 1, 1, k_relu_in, k_relu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_LEAKYRELU] = {"LeakyRelu", 1, 1, 1, 1, 1, 1, k_leakyrelu_in, k_leakyrelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_CLIP] = {"Clip", 1, 1, 1, 1, 1, 1, k_clip_in, k_clip_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_SIGMOID] = {"Sigmoid", 1, 1, 1, 1, 1, 1, k_sigmoid_in, k_sigmoid_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_TANH] = {"Tanh", 1, 1, 1, 1, 1, 1, k_tanh_in, k_tanh_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
     [PML_OP_HARDSIGMOID] = {"HardSigmoid", 1, 1, 1, 1, 1, 1, k_hardsigmoid_in, k_hardsigmoid_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_HARDSWISH] = {"HardSwish", 1, 1, 1, 1, 1, 1, k_hardswish_in, k_hardswish_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_ELU] = {"Elu", 1, 1, 1, 1, 1, 1, k_elu_in, k_elu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_HARDSWISH] = {"HardSwish", 1, 1, 1, 1, 1, 1, k_hardswish_in, k_hardswish_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
+    [PML_OP_ELU] = {"Elu", 1, 1, 1, 1, 1, 1, k_elu_in, k_elu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
     [PML_OP_SELU] = {"Selu", 1, 1, 1, 1, 1, 1, k_selu_in, k_selu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SOFTPLUS] = {"Softplus", 1, 1, 1, 1, 1, 1, k_softplus_in, k_softplus_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_SQRT] = {"Sqrt", 1, 1, 1, 1, 1, 1, k_sqrt_in, k_sqrt_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
@@ -873,7 +885,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SIN] = {"Sin", 1, 1, 1, 1, 1, 1, k_sin_in, k_sin_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_COS] = {"Cos", 1, 1, 1, 1, 1, 1, k_cos_in, k_cos_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_ERF] = {"Erf", 1, 1, 1, 1, 1, 1, k_erf_in, k_erf_out, PML_TRAIT_ELEMENTWISE},
-    [PML_OP_GELU] = {"Gelu", 1, 1, 1, 1, 1, 1, k_gelu_in, k_gelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE},
+    [PML_OP_GELU] = {"Gelu", 1, 1, 1, 1, 1, 1, k_gelu_in, k_gelu_out, PML_TRAIT_ACTIVATION | PML_TRAIT_ELEMENTWISE | PML_TRAIT_QUANT_AWARE},
     [PML_OP_CONV] = {"Conv", 2, 5, 1, 1, 5, 1, k_conv_in, k_conv_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
     [PML_OP_CONVTRANSPOSE] = {"ConvTranspose", 2, 3, 1, 1, 3, 1, k_convtranspose_in, k_convtranspose_out, PML_TRAIT_FUSABLE_PRODUCER},
     [PML_OP_MATMUL] = {"MatMul", 2, 2, 1, 1, 2, 1, k_matmul_in, k_matmul_out, PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
@@ -883,12 +895,12 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_ATTENTION] = {"Attention", 3, 5, 1, 2, 5, 2, k_attention_in, k_attention_out, 0},
     [PML_OP_ROTARYEMBEDDING] = {"RotaryEmbedding", 3, 4, 1, 1, 4, 1, k_rotaryembedding_in, k_rotaryembedding_out, 0},
     [PML_OP_MAXPOOL] = {"MaxPool", 1, 1, 1, 2, 1, 2, k_maxpool_in, k_maxpool_out, PML_TRAIT_QUANT_TRANSPARENT | PML_TRAIT_QUANTIZABLE},
-    [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANTIZABLE},
+    [PML_OP_AVERAGEPOOL] = {"AveragePool", 1, 1, 1, 1, 1, 1, k_averagepool_in, k_averagepool_out, PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALAVERAGEPOOL] = {"GlobalAveragePool", 1, 1, 1, 1, 1, 1, k_globalaveragepool_in, k_globalaveragepool_out, PML_TRAIT_QUANTIZABLE},
     [PML_OP_GLOBALMAXPOOL] = {"GlobalMaxPool", 1, 1, 1, 1, 1, 1, k_globalmaxpool_in, k_globalmaxpool_out, 0},
     [PML_OP_SCALESHIFT] = {"ScaleShift", 3, 3, 1, 1, 3, 1, k_scaleshift_in, k_scaleshift_out, PML_TRAIT_CHANNEL_LAST | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_QUANTIZABLE},
     [PML_OP_LRN] = {"LRN", 1, 1, 1, 1, 1, 1, k_lrn_in, k_lrn_out, PML_TRAIT_CHANNEL_LAST},
-    [PML_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, 1, 1, k_softmax_in, k_softmax_out, 0},
+    [PML_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, 1, 1, k_softmax_in, k_softmax_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_LOGSOFTMAX] = {"LogSoftmax", 1, 1, 1, 1, 1, 1, k_logsoftmax_in, k_logsoftmax_out, 0},
     [PML_OP_BATCHNORMALIZATION] = {"BatchNormalization", 5, 5, 1, 1, 5, 1, k_batchnormalization_in, k_batchnormalization_out, PML_TRAIT_CHANNEL_LAST},
     [PML_OP_HARDMAX] = {"Hardmax", 1, 1, 1, 1, 1, 1, k_hardmax_in, k_hardmax_out, 0},
@@ -912,7 +924,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SCATTERND] = {"ScatterND", 3, 3, 1, 1, 3, 1, k_scatternd_in, k_scatternd_out, 0},
     [PML_OP_TRILU] = {"Trilu", 1, 2, 1, 1, 2, 1, k_trilu_in, k_trilu_out, 0},
     [PML_OP_CUMSUM] = {"CumSum", 1, 2, 1, 1, 2, 1, k_cumsum_in, k_cumsum_out, 0},
-    [PML_OP_REDUCEMEAN] = {"ReduceMean", 1, 2, 1, 1, 2, 1, k_reducemean_in, k_reducemean_out, 0},
+    [PML_OP_REDUCEMEAN] = {"ReduceMean", 1, 2, 1, 1, 2, 1, k_reducemean_in, k_reducemean_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_REDUCESUM] = {"ReduceSum", 1, 2, 1, 1, 2, 1, k_reducesum_in, k_reducesum_out, 0},
     [PML_OP_REDUCEMAX] = {"ReduceMax", 1, 2, 1, 1, 2, 1, k_reducemax_in, k_reducemax_out, 0},
     [PML_OP_REDUCEMIN] = {"ReduceMin", 1, 2, 1, 1, 2, 1, k_reducemin_in, k_reducemin_out, 0},
@@ -980,6 +992,9 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_DEQUANTIZELINEAR] = {"DequantizeLinear", 2, 3, 1, 1, 3, 1, k_dequantizelinear_in, k_dequantizelinear_out, PML_TRAIT_QUANT_EXPLICIT},
     [PML_OP_QUANTIZELINEAR] = {"QuantizeLinear", 2, 3, 1, 1, 3, 1, k_quantizelinear_in, k_quantizelinear_out, PML_TRAIT_QUANT_EXPLICIT},
     [PML_OP_DYNAMICQUANTIZELINEAR] = {"DynamicQuantizeLinear", 1, 1, 3, 3, 1, 3, k_dynamicquantizelinear_in, k_dynamicquantizelinear_out, PML_TRAIT_QUANT_EXPLICIT},
+    [PML_OP_QUANTIZE] = {"Quantize", 1, 1, 1, 1, 1, 1, k_quantize_in, k_quantize_out, PML_TRAIT_QUANT_AWARE},
+    [PML_OP_DEQUANTIZE] = {"Dequantize", 1, 1, 1, 1, 1, 1, k_dequantize_in, k_dequantize_out, PML_TRAIT_QUANT_AWARE},
+    [PML_OP_REQUANTIZE] = {"Requantize", 1, 1, 1, 1, 1, 1, k_requantize_in, k_requantize_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_VARIABLE] = {"Variable", 1, 1, 1, 1, 1, 1, k_variable_in, k_variable_out, PML_TRAIT_STATEFUL},
     [PML_OP_VARIABLEASSIGN] = {"VariableAssign", 2, 2, 0, 0, 2, 0, k_variableassign_in, k_variableassign_out, PML_TRAIT_STATEFUL},
     [PML_OP_DROPOUT] = {"Dropout", 1, 3, 1, 2, 3, 2, k_dropout_in, k_dropout_out, PML_TRAIT_STATEFUL},

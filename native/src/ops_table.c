@@ -22,6 +22,7 @@ extern const pml_op_def *const pml_signal_ops[];
 extern const pml_op_def *const pml_select_ops[];
 extern const pml_op_def *const pml_state_ops[];
 extern const pml_op_def *const pml_quant_ops[];
+extern const pml_op_def *const pml_quant_tensor_ops[];
 extern const pml_op_def *const pml_control_ops[];
 
 static const pml_op_def *g_table[PML_OP_MAX_CODE + 1];
@@ -32,7 +33,8 @@ static void build_table(void) {
                                            pml_conv_ops, pml_matmul_ops, pml_pool_ops,
                                            pml_norm_ops,        pml_tensor_ops, pml_reduce_ops, pml_recurrent_ops,
                                            pml_attention_ops,   pml_signal_ops,  pml_select_ops,
-                                           pml_state_ops,       pml_quant_ops,  pml_control_ops};
+                                           pml_state_ops,       pml_quant_ops,  pml_control_ops,
+                                           pml_quant_tensor_ops};
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
         for (const pml_op_def *const *d = families[f]; *d; d++)
             if ((*d)->op >= 0 && (*d)->op <= PML_OP_MAX_CODE) g_table[(*d)->op] = *d;

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import ir, ops
 from .errors import UnsupportedOpError
+from .ops.registry import QUANT_CHECKS
 from .quant_params import QuantParams
 
 UNSUPPORTED = "quantized int8 tensors are not supported by this op yet"
@@ -88,6 +89,11 @@ def problem(graph: ir.Graph, node: ir.Node) -> Optional[str]:
     if not touches_quant(graph, node):
         return None
     opdef = ops.get(node.op)
+    if "quant_aware" in opdef.traits and node.op in QUANT_CHECKS:
+        def ports(names):
+            return [(graph.values[n].dtype, graph.values[n].quant) if n else None for n in names]
+        why = QUANT_CHECKS[node.op](node, ports(node.inputs), ports(node.outputs))
+        return f"{UNSUPPORTED} ({why})" if why else None
     if opdef.traits & {"quant_aware", "quant_explicit", "shape_only"}:
         return None
     if "quant_transparent" not in opdef.traits:

@@ -178,7 +178,7 @@ def _graph_with(op, attrs, inputs=("x",)):
 
 @pytest.mark.parametrize("graph, message", [
     (lambda: _graph_with("NoSuchOp", {}), "node 'n' \\(NoSuchOp\\): op 'NoSuchOp' is not in the pocketml op registry"),
-    (lambda: _graph_with("Relu", {"alpha": 1.0}), "unknown attribute\\(s\\) \\['alpha'\\]; Relu has no attributes"),
+    (lambda: _graph_with("Abs", {"alpha": 1.0}), "unknown attribute\\(s\\) \\['alpha'\\]; Abs has no attributes"),
     (lambda: _graph_with("Transpose", {}), "required attribute 'perm' \\(ints\\) is missing"),
     (lambda: _graph_with("Transpose", {"perm": "01"}), "attribute 'perm' must be a list"),
     (lambda: _graph_with("Transpose", {"perm": [0.5, 1]}), "'perm' must be a list of integers"),

@@ -16,7 +16,8 @@
  * non-float32 exponent run the type-generic kernels of their dtype
  * (ctx->config->typed.binary, kernels/elementwise/binary_typed.h: integers
  * wrap, Div truncates, float16 rounds once). prepare picks the kernel; an
- * integer Div or Mod by zero fails the run with PML_ERR_RUNTIME.
+ * integer Div or Mod by zero fails the run with PML_ERR_RUNTIME. Add, Sub and Mul on
+ * quantized tensors run ops/elementwise_q8.c instead.
  */
 #include <string.h>
 
@@ -24,11 +25,13 @@
 #include "kernels/config.h"
 #include "kernels/elementwise/binary_typed.h"
 #include "kernels/elementwise/ew_kernels.h"
+#include "elementwise_q8.h"
 #include "validate.h"
 
 #define PML_BIN_BLOCK 4096
 
 typedef struct binary_state {
+    int quantized; /* always 0: quantized Add/Sub/Mul keep their own state (elementwise_q8.c) */
     const pml_ew_kernels *k; /* float32 fast path (typed == NULL) */
     pml_binary_typed_fn typed; /* every other case */
     int op; /* PML_BIN_* */
@@ -56,6 +59,7 @@ static int bin_index(int op) {
 static pml_status binary_infer(pml_kernel_ctx *ctx) {
     const pml_tensor *a, *b;
     pml_status s;
+    if (pml_q8_binary_wanted(ctx)) return pml_q8_binary_infer(ctx);
     /* dtypes: the op schema (checked before infer; Pow's exponent may differ from its base) */
     if ((s = pml_ew_input(ctx, 0, "a", &a)) != PML_OK || (s = pml_ew_input(ctx, 1, "b", &b)) != PML_OK) return s;
     pml_activation act;
@@ -102,6 +106,7 @@ static pml_status prelu_infer(pml_kernel_ctx *ctx) {
 /* ---- prepare ------------------------------------------------------------------------------------ */
 
 static pml_status binary_prepare(pml_kernel_ctx *ctx) {
+    if (pml_q8_binary_wanted(ctx)) return pml_q8_binary_prepare(ctx);
     binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_dtype ta = ctx->in[0]->dtype, tb = ctx->in[1]->dtype;
@@ -161,6 +166,7 @@ static void binary_range(void *arg, int64_t s, int64_t e) {
 
 static pml_status binary_run(pml_kernel_ctx *ctx) {
     const binary_state *st = (const binary_state *)ctx->state;
+    if (st->quantized) return pml_q8_binary_run(ctx);
     binary_job j = {st, (const char *)ctx->in[0]->data, (const char *)ctx->in[1]->data, (char *)ctx->out[0]->data, 0};
     int64_t n = pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims);
     pml_ew_parallel(ctx, n, PML_EW_PARALLEL_MIN, binary_range, &j);

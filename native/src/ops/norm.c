@@ -25,6 +25,7 @@
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/matmul/gemm.h"
 #include "f16_bridge.h"
+#include "norm_q8.h"
 #include "validate.h"
 
 #define PML_NORM_BLOCK 4096 /* elements per fused-activation pass, L1-sized */
@@ -225,7 +226,13 @@ static pml_status lrn_run(pml_kernel_ctx *ctx) {
 
 /* ---- Softmax / LogSoftmax ------------------------------------------------------------------------------- */
 
+/* Softmax on a quantized input runs ops/norm_q8.c (LogSoftmax never sees one: quant_guard.c) */
+static int q8_softmax(const pml_kernel_ctx *ctx) {
+    return ctx->node->op == PML_OP_SOFTMAX && ctx->n_in > 0 && ctx->in[0] && ctx->in[0]->quant;
+}
+
 static pml_status softmax_infer(pml_kernel_ctx *ctx) {
+    if (q8_softmax(ctx)) return pml_q8_softmax_infer(ctx);
     const pml_tensor *x;
     pml_status s;
     int axis;
@@ -236,6 +243,7 @@ static pml_status softmax_infer(pml_kernel_ctx *ctx) {
 }
 
 static pml_status softmax_prepare(pml_kernel_ctx *ctx) {
+    if (q8_softmax(ctx)) return pml_q8_softmax_prepare(ctx);
     norm_state *st = norm_state_new(ctx);
     if (!st) return PML_ERR_OUT_OF_MEMORY;
     const pml_tensor *x = ctx->in[0];
@@ -261,6 +269,7 @@ static void softmax_range(void *arg, int64_t r0, int64_t r1) {
 }
 
 static pml_status softmax_run(pml_kernel_ctx *ctx) {
+    if (q8_softmax(ctx)) return pml_q8_softmax_run(ctx);
     const norm_state *st = (const norm_state *)ctx->state;
     rows_job j = {st, (const float *)ctx->in[0]->data, (float *)ctx->out[0]->data,
                   ctx->node->op == PML_OP_LOGSOFTMAX};

@@ -13,7 +13,8 @@
  * from the type-generic ctx->config->typed.pool[dtype], which also has the
  * Lp pools of both float dtypes. MaxPool's optional Indices output (int64, ONNX's NCHW flat
  * index of each maximum, storage_order 0/1) takes the typed max kernel of every dtype.
- * MaxUnpool lives in ops/pool_unpool.c.
+ * AveragePool on quantized int8/uint8 tensors runs the qpool kernels (attribute requant:
+ * TFLite or onnxruntime arithmetic). MaxUnpool lives in ops/pool_unpool.c.
  */
 #include <math.h>
 #include <string.h>
@@ -24,12 +25,15 @@
 #include "kernels/matmul/gemm.h" /* kernel dispatch table */
 #include "kernels/pool/pool.h"
 #include "kernels/pool/pool_typed.h"
+#include "kernels/quant/qpool.h"
 
 typedef struct pool_state {
     pml_pool_geom g;
     pml_f32_pool_fn fn;      /* float32 */
     pml_pool_typed_fn typed; /* other dtypes */
     pml_maxpool_idx_fn with_idx; /* MaxPool with its Indices output, every dtype */
+    pml_qavgpool_fn qavg;    /* AveragePool on quantized int8/uint8 */
+    pml_qavgpool_params qp;
     int threads;
 } pool_state;
 
@@ -122,6 +126,31 @@ static pml_status pool_infer(pml_kernel_ctx *ctx) {
     return has_indices(ctx) ? pml_ew_set_output(ctx, 1, PML_INT64, 4, dims) : PML_OK;
 }
 
+/* AveragePool on quantized int8/uint8 (kernels/quant/qpool.h): per-tensor parameters on x and
+ * y; requant 0 (TFLite) needs them equal, as TFLite does, 1 (onnxruntime) rescales. */
+static pml_status qavg_prepare(pml_kernel_ctx *ctx, pool_state *st) {
+    const pml_tensor *x = ctx->in[0], *y = ctx->out[0];
+    const int64_t mode = pml_attr_int(ctx->node, "requant", 0);
+    if (x->dtype != PML_INT8 && x->dtype != PML_UINT8)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized %s tensors (only int8/uint8 AveragePool is)",
+                              pml_dtype_name(x->dtype));
+    if (!x->quant || !y->quant || x->quant->count != 1 || y->quant->count != 1)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                              "quantized AveragePool needs per-tensor parameters on its input and output");
+    if (mode != 0 && mode != 1)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute requant=%lld must be 0 or 1", (long long)mode);
+    const float xs = x->quant->scale[0], ys = y->quant->scale[0];
+    const int32_t xz = x->quant->zero_point[0], yz = y->quant->zero_point[0];
+    if (mode == 0 && (xs != ys || xz != yz))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "TFLite AveragePool (requant=0) with output parameters "
+                              "other than its input's");
+    const int u8 = x->dtype == PML_UINT8;
+    st->qavg = u8 ? ctx->config->qu8->avgpool : ctx->config->qs8->avgpool;
+    st->qp = (pml_qavgpool_params){(int32_t)mode, u8 ? 0 : -128, u8 ? 255 : 127, xs, ys, xz, yz};
+    st->threads = pml_threadpool_size(ctx->pool);
+    return PML_OK;
+}
+
 static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     pool_state *st = (pool_state *)pml_aligned_alloc(sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for pool state");
@@ -131,6 +160,10 @@ static pml_status pool_prepare(pml_kernel_ctx *ctx) {
     pml_status s = pool_parse(ctx, &st->g);
     if (s) return s;
     const int op = ctx->node->op;
+    if (ctx->in[0]->quant && op == PML_OP_AVERAGEPOOL) return qavg_prepare(ctx, st); /* MaxPool: stored values */
+    if (op == PML_OP_AVERAGEPOOL && (ctx->in[0]->dtype == PML_INT8 || ctx->in[0]->dtype == PML_UINT8))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "AveragePool on %s needs quantization parameters (the "
+                              "schema admits it for quantized tensors only)", pml_dtype_name(ctx->in[0]->dtype));
     const int is_max = op == PML_OP_MAXPOOL || op == PML_OP_GLOBALMAXPOOL;
     const int is_lp = op == PML_OP_LPPOOL || op == PML_OP_GLOBALLPPOOL;
     const pml_f32_kernels *kern = ctx->config->f32.mm;
@@ -170,7 +203,8 @@ static void pool_task(void *arg, int64_t task, int thread) {
     const int64_t rows = rc->st->g.n * rc->st->g.oh;
     const int64_t r0 = task * rc->rows_per_task, r1 = r0 + rc->rows_per_task < rows ? r0 + rc->rows_per_task : rows;
     (void)thread;
-    if (rc->st->with_idx) rc->st->with_idx(&rc->st->g, rc->x, rc->y, rc->idx, r0, r1);
+    if (rc->st->qavg) rc->st->qavg(&rc->st->g, rc->x, rc->y, r0, r1, &rc->st->qp);
+    else if (rc->st->with_idx) rc->st->with_idx(&rc->st->g, rc->x, rc->y, rc->idx, r0, r1);
     else if (rc->st->typed) rc->st->typed(&rc->st->g, rc->x, rc->y, r0, r1);
     else rc->st->fn(&rc->st->g, (const float *)rc->x, (float *)rc->y, r0, r1);
 }

@@ -30,6 +30,7 @@
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/reduce/reduce_typed.h"
 #include "params.h"
+#include "reduce_q8.h"
 #include "validate.h"
 
 typedef struct reduce_state {
@@ -62,38 +63,13 @@ static int reduce_kind(int op) {
     }
 }
 
-/* Which axes are reduced; returns PML_OK and sets *noop when nothing is. */
-static pml_status reduce_axes(pml_kernel_ctx *ctx, const pml_tensor *x, int *mask, int *noop) {
-    int64_t axes[PML_MAX_RANK];
-    int n;
-    /* the axes input (read while planning) wins over the attribute */
-    pml_status ps = pml_param_ints(ctx, 1, "axes", 0, axes, PML_MAX_RANK, &n);
-    if (ps != PML_OK) return ps;
-    memset(mask, 0, sizeof(int) * PML_MAX_RANK);
-    *noop = 0;
-    if (n <= 0) {
-        if (pml_attr_int(ctx->node, "noop_with_empty_axes", 0)) *noop = 1;
-        else
-            for (int a = 0; a < x->rank; a++) mask[a] = 1;
-        return PML_OK;
-    }
-    for (int i = 0; i < n; i++) {
-        int a;
-        pml_status s = pml_ew_axis(ctx, axes[i], x->rank, "reduce axis", &a);
-        if (s != PML_OK) return s;
-        if (mask[a]) return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "axis %d appears twice in 'axes'", a);
-        mask[a] = 1;
-    }
-    return PML_OK;
-}
-
 static pml_status reduce_infer(pml_kernel_ctx *ctx) {
     static const char *const flags[] = {"keepdims", "noop_with_empty_axes", NULL};
     if (pml_attr_flags_checked(ctx, flags) != PML_OK) return PML_ERR_INVALID_MODEL;
     const pml_tensor *x;
     pml_status s;
     int mask[PML_MAX_RANK], noop;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = reduce_axes(ctx, x, mask, &noop)) != PML_OK)
+    if ((s = pml_ew_input(ctx, 0, "x", &x)) != PML_OK || (s = pml_reduce_axes(ctx, x, mask, &noop)) != PML_OK)
         return s;
     int keep = pml_attr_int(ctx->node, "keepdims", 1) != 0, r = 0;
     int64_t dims[PML_MAX_RANK];
@@ -109,7 +85,7 @@ static pml_status reduce_prepare(pml_kernel_ctx *ctx) {
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_tensor *x = ctx->in[0];
     int mask[PML_MAX_RANK], noop;
-    pml_status s = reduce_axes(ctx, x, mask, &noop);
+    pml_status s = pml_reduce_axes(ctx, x, mask, &noop);
     if (s != PML_OK) return s;
     st->k = ctx->config->f32.ew;
     int op = ctx->node->op;
@@ -231,8 +207,20 @@ static pml_status reduce_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-static const pml_op_def g_reduce_mean = {PML_OP_REDUCEMEAN, reduce_infer, reduce_prepare,
-                                         reduce_run, pml_ew_release};
+/* ReduceMean on quantized tensors: ops/reduce_q8.c */
+static pml_status mean_prepare(pml_kernel_ctx *ctx) {
+    const pml_dtype dt = ctx->in[0]->dtype;
+    if (!ctx->in[0]->quant && (dt == PML_INT8 || dt == PML_UINT8 || dt == PML_INT16))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "ReduceMean on %s needs quantization parameters "
+                              "(the schema admits it for quantized tensors only)", pml_dtype_name(dt));
+    return ctx->in[0]->quant ? pml_q8_mean_prepare(ctx) : reduce_prepare(ctx);
+}
+
+static pml_status mean_run(pml_kernel_ctx *ctx) {
+    return ctx->in[0]->quant ? pml_q8_mean_run(ctx) : reduce_run(ctx);
+}
+
+static const pml_op_def g_reduce_mean = {PML_OP_REDUCEMEAN, reduce_infer, mean_prepare, mean_run, pml_ew_release};
 static const pml_op_def g_reduce_sum = {PML_OP_REDUCESUM, reduce_infer, reduce_prepare,
                                         reduce_run, pml_ew_release};
 static const pml_op_def g_reduce_max = {PML_OP_REDUCEMAX, reduce_infer, reduce_prepare,

@@ -9,6 +9,7 @@
  * (ctx->config->f32.ew, SIMD where the configuration has it), every other
  * dtype the typed table of its dtype (ctx->config->typed.unary, see
  * kernels/unary/unary_typed.h for Cast's semantics); run only calls it.
+ * Activations on quantized tensors run ops/unary_q8.c.
  */
 #include <math.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "kernels/config.h"
 #include "kernels/elementwise/ew_kernels.h"
 #include "kernels/unary/unary_typed.h"
+#include "unary_q8.h"
 #include "validate.h"
 
 typedef struct unary_state {
@@ -128,6 +130,7 @@ static void unary_params(const pml_node *node, pml_unary_params *p) {
 }
 
 static pml_status unary_prepare(pml_kernel_ctx *ctx) {
+    if (ctx->in[0]->quant) return pml_q8_unary_prepare(ctx);
     unary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     const pml_node *node = ctx->node;
@@ -162,6 +165,7 @@ static void unary_range(void *arg, int64_t s, int64_t e) {
 }
 
 static pml_status unary_run(pml_kernel_ctx *ctx) {
+    if (ctx->in[0]->quant) return pml_q8_unary_run(ctx);
     unary_job j = {(const unary_state *)ctx->state, ctx->in[0]->data, ctx->out[0]->data};
     pml_ew_parallel(ctx, pml_shape_numel(ctx->in[0]->rank, ctx->in[0]->dims), PML_EW_PARALLEL_MIN, unary_range, &j);
     return PML_OK;

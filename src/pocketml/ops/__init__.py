@@ -33,4 +33,5 @@ from .registry import (  # noqa: F401
 
 # Importing the families registers their ops.
 from . import (attention, control, conv, conv_col2im, conv_deform, conv_integer, elementwise, grid, index, logic,  # noqa: E402,F401
-               matmul, norm, pool, quant, recurrent, reduce, resize, select, signal, state, tensor, unary)
+               matmul, norm, pool, quant, quant_tensor, recurrent, reduce, resize, select, signal, state, tensor,
+               unary)

@@ -3,7 +3,10 @@ Mod PRelu.
 
 Add/Sub/Mul/Div/Pow/Max/Min carry fused-activation attributes (act,
 act_alpha, act_beta) so a following Relu/Clip/Gelu/... can be folded into
-them (float32 only). PRelu broadcasts slope to x (unidirectional).
+them (float32; Relu/Clip as the output clamp on quantized tensors). Add, Sub
+and Mul also run on quantized int8/uint8/int16 tensors (per-tensor scale and
+zero point on both inputs and the output; attribute requant: 0 TFLite fixed
+point, 1 onnxruntime float), computed by the C kernels only. PRelu broadcasts slope to x (unidirectional).
 
 Dtypes are ONNX's among pocketml's: Add/Sub/Mul/Div/Max/Min/Mod take every
 numeric dtype, PRelu float32/float16/int32/int64/uint32/uint64, Pow a
@@ -20,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from .registry import FUSED_ACT_ATTRS, REGISTRY, Attr, define
+from .registry import FUSED_ACT_ATTRS, QUANT_CHECKS, REGISTRY, REQUANT_ATTRS, Attr, define
 from ._common import apply_activation, binary_infer, broadcast_shapes, fail, known
 from .logic import COMPARE, LOGICAL  # noqa: F401  (re-exported: importers list them with BINARY)
 
@@ -62,9 +65,9 @@ def _pow(a, b):
 # Pow carries the act attributes too but the fusion pass does not fuse into it (no fusable_producer).
 _FUSE = ("fusable_producer",)
 BINARY = {  # name: (code, numpy function, dtypes of a, of b, traits)
-    "Add": (1, np.add, ARITH, None, _FUSE + ("commutative", "quantizable")),
-    "Sub": (2, np.subtract, ARITH, None, _FUSE),
-    "Mul": (3, np.multiply, ARITH, None, _FUSE + ("commutative", "quantizable")),
+    "Add": (1, np.add, ARITH, None, _FUSE + ("commutative", "quantizable", "quant_aware")),
+    "Sub": (2, np.subtract, ARITH, None, _FUSE + ("quant_aware",)),
+    "Mul": (3, np.multiply, ARITH, None, _FUSE + ("commutative", "quantizable", "quant_aware")),
     "Div": (4, _div, ARITH, None, _FUSE),
     "Pow": (5, _pow, POW_BASE, ARITH, ()),  # ONNX's T (base, output) and T1 (exponent)
     "Max": (6, np.maximum, ARITH, None, _FUSE + ("commutative",)),  # NaN propagates, as in onnxruntime
@@ -82,9 +85,38 @@ def _binary_reference(fn):
 
 
 for _name, (_code, _fn, _ta, _tb, _traits) in BINARY.items():
-    define(_name, _code, "elementwise", ("a: T", "b: T1" if _tb else "b: T"), ("y: T",), dict(FUSED_ACT_ATTRS),
+    _attrs = dict(FUSED_ACT_ATTRS, **(REQUANT_ATTRS if "quant_aware" in _traits else {}))
+    define(_name, _code, "elementwise", ("a: T", "b: T1" if _tb else "b: T"), ("y: T",), _attrs,
            types={"T": _ta, "T1": _tb} if _tb else {"T": _ta}, traits=BINARY_TRAITS + _traits,
            infer=binary_infer(), reference=_binary_reference(_fn))
+
+
+QUANT_DTYPES = ("int8", "uint8", "int16")
+QUANT_ACTS = (0, 1, 2)  # none, Relu, Clip: the output clamp (act_kinds.h)
+
+
+def _binary_quant_check(node, ins, outs):
+    """What native/src/ops/elementwise_q8.c runs: both inputs and the output quantized per tensor,
+    one 8/16-bit dtype, int16 with zero point 0 and TFLite semantics, a Relu/Clip activation."""
+    dtype = ins[0][0]
+    for role, (dt, q) in zip(("input 'a'", "input 'b'", "output"), (ins[0], ins[1], outs[0])):
+        if q is None:
+            return f"{role} is not quantized but another operand is"
+        if dt != dtype or dt not in QUANT_DTYPES:
+            return f"{role} is {dt}: the operands must share one of {', '.join(QUANT_DTYPES)}"
+        if not q.per_tensor:
+            return f"{role} is quantized per channel: only per-tensor parameters are supported"
+        if dt == "int16" and int(q.zero_point[0]) != 0:
+            return f"int16 {role} has zero point {int(q.zero_point[0])} (int16x8 needs 0)"
+    if int(node.attrs.get("act", 0)) not in QUANT_ACTS:
+        return f"fused activation {node.attrs.get('act')} (only Relu and Clip are)"
+    if dtype == "int16" and int(node.attrs.get("requant", 0)) != 0:
+        return "int16 operands with requant=1 (ONNX semantics are 8-bit)"
+    return None
+
+
+for _name in ("Add", "Sub", "Mul"):
+    QUANT_CHECKS[_name] = _binary_quant_check
 
 
 def _mod_infer(node, ins):

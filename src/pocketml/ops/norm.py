@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import FLOATS
-from .registry import FUSED_ACT_ATTRS, Attr, define
+from .registry import FUSED_ACT_ATTRS, QUANT_CHECKS, REQUANT_ATTRS, Attr, define
 from ._common import (
     FLOAT,
     apply_activation,
@@ -101,7 +101,19 @@ define("ScaleShift", 80, "norm", ("x: T", "scale: T", "shift: T"), ("y: T",), di
 define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("channel_last",), attrs={
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
 }, infer=_lrn_infer, reference=_lrn_reference)
-define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
+def _softmax_quant_check(node, ins, outs):
+    """What native/src/ops/norm_q8.c runs: int8/uint8 in and out, per tensor, over the last axis."""
+    (xt, xq), (_, yq) = ins[0], outs[0]
+    if xt not in ("int8", "uint8") or xq is None or yq is None:
+        return "Softmax runs on quantized int8/uint8 input and output"
+    if not (xq.per_tensor and yq.per_tensor):
+        return "Softmax needs per-tensor parameters"
+    return None
+
+
+QUANT_CHECKS["Softmax"] = _softmax_quant_check
+define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1), **REQUANT_ATTRS},
+       types={"T": FLOATS + ("int8", "uint8")}, traits=("quant_aware",),
        infer=_softmax_infer, reference=_softmax_reference)
 define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
        infer=_softmax_infer, reference=_log_softmax_reference)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import limits
-from .registry import Attr, define
+from .registry import QUANT_CHECKS, REQUANT_ATTRS, Attr, define
 from ._common import (attrs_of, check_rank, fail, fresh_dim, input_ints, known, param_len, same_out, shape_str,
                       window_out, window_view, with_auto_pads)
 
@@ -156,8 +156,23 @@ def _global_lp_infer(node, ins):
 define("MaxPool", 70, "pool", ("x: T",), ("y: T", "indices?: I64"), {**_WINDOW, "storage_order": Attr("int", 0)},
        types={"T": _MAX_TYPES, "I64": ("int64",)}, traits=("quantizable", "quant_transparent"),
        infer=_max_pool_infer, reference=_max_pool_reference)
-define("AveragePool", 71, "pool", ("x: T",), ("y: T",), {**_WINDOW, "count_include_pad": Attr("int", 0)},
-       types={"T": _AVG_TYPES}, traits=("quantizable",),
+def _avg_quant_check(node, ins, outs):
+    """What native/src/ops/pool.c runs on quantized tensors: int8/uint8 with per-tensor parameters,
+    equal on x and y for TFLite's arithmetic (requant 0)."""
+    (xt, xq), (_, yq) = ins[0], outs[0]
+    if xt not in ("int8", "uint8") or xq is None or yq is None:
+        return "AveragePool runs on quantized int8/uint8 input and output"
+    if not (xq.per_tensor and yq.per_tensor):
+        return "AveragePool needs per-tensor parameters"
+    if int(node.attrs.get("requant", 0)) == 0 and xq != yq:
+        return "TFLite AveragePool needs the output's parameters equal to the input's"
+    return None
+
+
+QUANT_CHECKS["AveragePool"] = _avg_quant_check
+define("AveragePool", 71, "pool", ("x: T",), ("y: T",),
+       {**_WINDOW, "count_include_pad": Attr("int", 0), **REQUANT_ATTRS},
+       types={"T": _AVG_TYPES + ("int8", "uint8")}, traits=("quantizable", "quant_aware"),
        infer=_pool_infer, reference=_average_pool_reference)
 define("GlobalAveragePool", 72, "pool", ("x: T",), ("y: T",), types={"T": _AVG_TYPES}, traits=("quantizable",),
        infer=_global_infer,

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import dtypes
 from ._common import attrs_of, fail, fresh_dim, known, normalize_axis, param_len
-from .registry import Attr, define
+from .registry import QUANT_CHECKS, REQUANT_ATTRS, Attr, define
 
 # ONNX's type constraints restricted to pocketml's dtypes (the latest opsets)
 _SUMS = ("float32", "float16", "int32", "int64", "uint32", "uint64")        # Sum Mean Prod L1 L2 SumSquare
@@ -139,7 +139,19 @@ def _reduce_reference(fn, single=None, **identity):
     return reference
 
 
-define("ReduceMean", 120, "reduce", _IN, ("y: T",), dict(_REDUCE), types={"T": _SUMS, "I64": _AXES_T},
+def _mean_quant_check(node, ins, outs):
+    """What native/src/ops/reduce_q8.c runs: int8/uint8/int16 with per-tensor parameters on x and y."""
+    (xt, xq), (_, yq) = ins[0], outs[0]
+    if xt not in ("int8", "uint8", "int16") or xq is None or yq is None:
+        return "ReduceMean runs on quantized int8/uint8/int16 input and output"
+    if not (xq.per_tensor and yq.per_tensor):
+        return "ReduceMean needs per-tensor parameters"
+    return None
+
+
+QUANT_CHECKS["ReduceMean"] = _mean_quant_check
+define("ReduceMean", 120, "reduce", _IN, ("y: T",), {**_REDUCE, **REQUANT_ATTRS},
+       types={"T": _SUMS + ("int8", "uint8", "int16"), "I64": _AXES_T}, traits=("quant_aware",),
        plan_inputs=("axes",),
        infer=_reduce_infer(),
        reference=_reduce_reference(np.mean))

@@ -52,6 +52,16 @@ FUSED_ACT_ATTRS = {
     "act_beta": Attr("float", 0.0),
 }
 
+# Ops that compute on quantized tensors (trait quant_aware) where TFLite's and ONNX's integer
+# semantics differ: requant=0 is TFLite's fixed point, 1 onnxruntime's float round-half-even
+# (native/src/kernels/requant.h).
+REQUANT_ATTRS = {"requant": Attr("int", 0)}
+
+# op name -> check(node, ins, outs) for a quant_aware op: ins/outs are (dtype, QuantParams or None)
+# per port (None for an absent optional one); returns why the op cannot run on those quantized
+# tensors (conversion refuses the node with it, quant_support.problem), None when it can.
+QUANT_CHECKS: dict = {}
+
 # Traits: facts about an op that passes and the C schema use (ops.with_trait).
 TRAITS = {
     "elementwise": "output element i depends only on input elements at i (after broadcasting)",

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from ..dtypes import DTYPE_BY_CODE, FLOATS, NUMERIC, SIGNED, np_dtype
+from ..dtypes import BY_NAME, DTYPE_BY_CODE, FLOATS, NUMERIC, SIGNED, np_dtype
 from .registry import (ACT_GELU_ERF, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID,
-               ACT_TANH, REGISTRY, Attr, define)
+               ACT_TANH, QUANT_CHECKS, REGISTRY, REQUANT_ATTRS, Attr, define)
 from ._common import ACTIVATIONS, ANY, BOOL, erf, fail, known
 
 
@@ -134,10 +134,32 @@ def _unary_reference(fn):
     return reference
 
 
+# activations that run on quantized tensors (native/src/ops/unary_q8.c): name -> quantized dtypes
+QUANT_UNARY = {"Relu": ("int8", "int16"), "Clip": ("int8", "uint8", "int16"), "Sigmoid": ("int8", "uint8"),
+               "Tanh": ("int8", "uint8"), "HardSwish": ("int8", "uint8"), "LeakyRelu": ("int8", "uint8", "int16"),
+               "Gelu": ("int8", "uint8", "int16"), "Elu": ("int8", "uint8")}
+
+
+def _unary_quant_check(node, ins, outs):
+    (xt, xq), (yt, yq) = ins[0], outs[0]
+    if xt not in QUANT_UNARY[node.op] or xq is None or yq is None or yt != xt:
+        return f"{node.op} runs on quantized {', '.join(QUANT_UNARY[node.op])} input and output"
+    if not (xq.per_tensor and yq.per_tensor):
+        return f"{node.op} needs per-tensor parameters"
+    if xt == "int16" and int(node.attrs.get("requant", 0)) != 0:
+        return "int16 with requant=1 (ONNX semantics are 8-bit)"
+    return None
+
+
 for _name, (_code, _attrs, _fn, _dtypes) in UNARY.items():
     _traits = ("elementwise",) + (("activation",) if _name in ACTIVATION_OPS else ()) + \
         (("layout_agnostic",) if _name in LAYOUT_AGNOSTIC else ()) + \
         (("quant_transparent",) if _name == "Identity" else ())
+    if _name in QUANT_UNARY:
+        _traits += ("quant_aware",)
+        _attrs = {**_attrs, **REQUANT_ATTRS}
+        _dtypes = tuple(sorted(set(_dtypes) | set(QUANT_UNARY[_name]), key=lambda t: BY_NAME[t].code))
+        QUANT_CHECKS[_name] = _unary_quant_check
     define(_name, _code, "unary", ("x: T",), ("y: T",), _attrs, types={"T": _dtypes}, traits=_traits,
            infer=_unary_infer, reference=_unary_reference(_fn))
 

@@ -12,6 +12,7 @@ import pocketml
 from pocketml.converters.tflite import import_tflite
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.quant_params import QuantParams
+from tests.ops import quant_oracles as qo
 
 from tests.quant_oracles import litert as quant_litert
 
@@ -77,7 +78,7 @@ def test_plain_integer_tensors_stay_plain():
 
 
 @pytest.mark.parametrize("op,tensors", [
-    ("ADD", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX),
+    ("DIV", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX),
              "y": ("int8", (3,), None, None, QX)}),
     ("MUL", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None), "y": ("int8", (3,), None)}),
     ("LESS", {"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX), "y": ("bool", (3,), None)}),
@@ -163,3 +164,47 @@ def test_max_pool_and_concat_move_stored_integers_as_litert(tmp_path, dtype, q):
     want = run_litert(data, [x, z])[0]
     np.testing.assert_array_equal(want[..., 3:], z)
     np.testing.assert_array_equal(_pocketml(tmp_path, data, [x, z])[1][0], want)
+
+
+@pytest.mark.parametrize("tensors,why", [
+    ({"a": ("int8", (3,), None, None, QX), "b": ("int8", (3,), None, None, QX), "y": ("int8", (3,), None)},
+     "output is not quantized"),
+    ({"a": ("int16", (3,), None, None, {"scale": [0.25], "zero_point": [3]}),
+      "b": ("int16", (3,), None, None, {"scale": [0.25], "zero_point": [0]}),
+      "y": ("int16", (3,), None, None, {"scale": [0.25], "zero_point": [0]})}, "has zero point 3"),
+])
+def test_quantized_add_refuses_what_its_kernels_do_not_run(tensors, why):
+    data = build_model([("ADD", ["a", "b"], ["y"], None)], tensors, ["a", "b"], ["y"])
+    with pytest.raises(UnsupportedOpError, match=rf"quantized int8 tensors are not supported by this op yet \(.*{why}"):
+        import_tflite(data)
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_quantized_binary_broadcasts_as_the_numpy_oracle(tmp_path, op, dtype):
+    """Random broadcast shapes through the C engine against the numpy TFLite oracle (tests/ops/quant_oracles.py):
+    uint8 goes through the int8 kernels with the sign bit flipped, so the oracle sees the raw uint8 values."""
+    lo, hi = (-128, 128) if dtype == "int8" else (0, 256)
+    for trial in range(4):
+        rank = int(RNG.integers(1, 5))
+        out_shape = tuple(int(d) for d in RNG.integers(1, 6, rank))
+        a_shape = tuple(d if RNG.random() < 0.6 else 1 for d in out_shape)
+        b_shape = tuple(d if RNG.random() < 0.6 else 1 for d in out_shape)[int(RNG.integers(0, rank)):]
+        out_shape = np.broadcast_shapes(a_shape, b_shape)
+        sa, sb = float(np.float32(RNG.uniform(0.01, 0.1))), float(np.float32(RNG.uniform(0.01, 0.1)))
+        sy = float(np.float32(sa * sb * 20)) if op == "MUL" else float(np.float32(RNG.uniform(0.02, 0.2)))
+        za, zb, zy = (int(v) for v in RNG.integers(lo + 20, hi - 20, 3))
+        q = {"a": (sa, za), "b": (sb, zb), "y": (sy, zy)}
+        shapes = {"a": a_shape, "b": b_shape, "y": out_shape}
+        tensors = {k: (dtype, shapes[k], None, None, {"scale": [s], "zero_point": [z]}) for k, (s, z) in q.items()}
+        data = build_model([(op, ["a", "b"], ["y"], None)], tensors, ["a", "b"], ["y"])
+        a = RNG.integers(lo, hi, a_shape).astype(dtype)
+        b = RNG.integers(lo, hi, b_shape).astype(dtype)
+        (tmp_path / str(trial)).mkdir()
+        _, (got,) = _pocketml(tmp_path / str(trial), data, [a, b])
+        ab = np.broadcast_arrays(a.astype(np.int64), b.astype(np.int64))
+        if op == "MUL":
+            want, _ = qo.tflite_mul(*ab, sa, za, sb, zb, sy, zy, lo, hi - 1)  # (values, near-tie mask: none)
+        else:
+            want, _ = qo.tflite_add(*ab, sa, za, sb, zb, sy, zy, lo, hi - 1, sub=op == "SUB")
+        np.testing.assert_array_equal(got.astype(np.int64), want, err_msg=f"{a_shape} {op} {b_shape}")
