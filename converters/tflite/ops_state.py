@@ -9,6 +9,10 @@ gives the value the variable holds at that point (the Variable's output, the run
 value, until an assignment replaces it), and the last value assigned becomes one
 VariableAssign at the end of the run. The session keeps that value for the next run
 (Session.reset_state() restores the initial values), as LiteRT keeps them per interpreter.
+
+A quantized variable (an int8 streaming model's state) keeps stored integers: every read and
+assignment of it must carry the same quantization parameters (LiteRT copies the bytes), which
+the Variable's initial value and output then carry too; different ones are refused.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import tflite
 
 from pocketml import ir
 
+from . import quant as tflite_quant
 from .context import HANDLERS, Context, handler
 from .reader import Subgraph
 
@@ -29,6 +34,8 @@ class VarState:
     initial: Optional[np.ndarray] = None  # what CALL_ONCE's init graph assigned
     variable: Optional[str] = None        # the Variable node's output (the run's starting value)
     current: Optional[str] = None         # the value it holds at this point of the main graph
+    quant: object = None                  # the parameters every read and assignment carries
+    quant_seen: bool = False
 
 
 def _shared_name(ctx: Context, op) -> str:
@@ -44,6 +51,15 @@ def _resource(ctx: Context, op, i: int) -> VarState:
     return ctx.variables.setdefault(ctx.resources[t], VarState())
 
 
+def _agree(ctx: Context, var: VarState, name: str, q) -> None:
+    """Record (first use) or check the quantization parameters a read or assignment carries."""
+    if not var.quant_seen:
+        var.quant, var.quant_seen = q, True
+    elif var.quant != q:
+        raise ctx.unsupported(f"variable {name!r} is read or assigned with different quantization parameters "
+                              f"({var.quant} and {q}); the stored integers would change meaning")
+
+
 def _variable(ctx: Context, var: VarState, name: str) -> str:
     """The Variable node of ``var`` (made on first use in the main graph)."""
     if var.variable is None:
@@ -51,8 +67,13 @@ def _variable(ctx: Context, var: VarState, name: str) -> str:
             raise ctx.unsupported(f"variable {name!r} is read before any assignment: it needs an initial value "
                                   "from a CALL_ONCE init subgraph")
         init = ctx.add_const(var.initial, f"{name}/initial")
+        ctx.graph.values[init].quant = var.quant  # the Variable's output takes them from it
         var.variable = var.current = ctx.emit("Variable", [init], hint=f"{name}")
     return var.current
+
+
+def _dtype(ctx: Context, index: int) -> str:
+    return np.dtype(ctx.np_type(index)).name
 
 
 @handler("VAR_HANDLE")
@@ -68,6 +89,8 @@ def read_variable(ctx: Context, op) -> None:
     var = _resource(ctx, op, 0)
     if ctx.in_init:
         raise ctx.unsupported("READ_VARIABLE in a CALL_ONCE init subgraph")
+    out = op.outputs[0]
+    _agree(ctx, var, ctx.resources[op.inputs[0]], tflite_quant.quant_of(ctx.model, ctx.tensor(out), _dtype(ctx, out)))
     ctx.names[op.outputs[0]] = _variable(ctx, var, ctx.resources[op.inputs[0]])
 
 
@@ -75,6 +98,7 @@ def read_variable(ctx: Context, op) -> None:
 def assign_variable(ctx: Context, op) -> None:
     var, name = _resource(ctx, op, 0), ctx.resources[op.inputs[0]]
     value = ctx.input(1)
+    _agree(ctx, var, name, ctx.graph.values[value].quant)
     if ctx.in_init:
         const = ctx.graph.values[value].const
         if const is None:

@@ -8,7 +8,8 @@
  *   quant_explicit  : its parameters are inputs (QuantizeLinear, MatMulInteger, ...);
  *   shape_only      : it never reads elements;
  *   quant_transparent: data movement, when every data input and output (the ports of the
- *                     first output's type variable) carries the same parameters (per
+ *                     first output's type variable, or the first input's for an op without
+ *                     outputs) carries the same parameters (per
  *                     channel only through Identity, or Transpose with the axis moved);
  *                     a Pad's fill value is a stored integer like the elements it pads.
  * The same rules as src/pocketml/quant_support.py, which refuses such nodes at conversion;
@@ -44,7 +45,8 @@ static int is_data_port(const pml_port_schema *ports, int n_ports, int k, int ty
 }
 
 static pml_status check_transparent(const pml_kernel_ctx *ctx, const pml_op_schema *s) {
-    int type_var = s->n_out_ports ? s->out[0].same_as : -1; /* the input port of the outputs' type variable */
+    /* the input port of the outputs' type variable (an op without outputs, VariableAssign: the first input's) */
+    int type_var = s->n_out_ports ? s->out[0].same_as : (s->n_in_ports ? 0 : -1);
     if (type_var < 0) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED);
     const pml_quant *first = NULL;
     int seen = 0;

@@ -35,10 +35,11 @@ PER_CHANNEL_MOVES = ("Identity", "Transpose")
 
 
 def _data_ports(opdef) -> tuple:
-    """(input indices' test, output indices' test): the ports bound to the first output's type variable."""
-    if not opdef.outputs:
+    """(input indices' test, output indices' test): the ports bound to the first output's type variable
+    (an op without outputs, such as VariableAssign: the first input's)."""
+    if not opdef.outputs and not opdef.inputs:
         return (lambda k: False), (lambda k: False)
-    tv = opdef.outputs[0].type
+    tv = opdef.outputs[0].type if opdef.outputs else opdef.inputs[0].type
 
     def is_data(ports, k):
         port = opdef.port_at(ports, k)

@@ -35,9 +35,12 @@ def _assign_infer(node, ins):
     return []
 
 
-define("Variable", 440, "state", ("initial: T",), ("y: T",), types={"T": ANY}, traits=("stateful",),
+# quant_transparent: a quantized variable holds stored integers, its initial value, output and
+# every assigned value carrying the same parameters (the TFLite importer checks them)
+define("Variable", 440, "state", ("initial: T",), ("y: T",), types={"T": ANY}, traits=("stateful", "quant_transparent"),
        infer=_variable_infer, reference=lambda ins, attrs: [np.array(ins[0], copy=True)])
-define("VariableAssign", 441, "state", ("variable: T", "value: T"), (), types={"T": ANY}, traits=("stateful",),
+define("VariableAssign", 441, "state", ("variable: T", "value: T"), (), types={"T": ANY},
+       traits=("stateful", "quant_transparent"),
        infer=_assign_infer, reference=lambda ins, attrs: [])
 
 
