@@ -107,6 +107,16 @@ static pml_status conv_check_extras(const pml_kernel_ctx *ctx, const pml_conv_ge
 /* Geometry of a Conv-like node (x NHWC and w OHWI, or ConvTranspose's [Cin,KH,KW,Cout/g],
  * both rank 4 with valid dims): attributes, groups and output size, all checked. Shared with
  * ConvInteger (ops/conv_integer.c). */
+pml_status pml_conv_nhwc_inputs(const pml_kernel_ctx *ctx, const pml_tensor **x, const pml_tensor **w) {
+    char buf[160];
+    pml_status s;
+    if ((s = pml_ew_input(ctx, 0, "x", x)) || (s = pml_ew_input(ctx, 1, "w", w))) return s;
+    if ((*x)->rank != 4 || (*w)->rank != 4)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "x (NHWC) and w (OHWI) must have rank 4, got x %s and w of rank %d",
+                              pml_shape_str((*x)->rank, (*x)->dims, buf, sizeof buf), (*w)->rank);
+    return PML_OK;
+}
+
 pml_status pml_conv_geometry(const pml_kernel_ctx *ctx, int transpose, pml_conv_geom *g) {
     static const int64_t one2[2] = {1, 1}, zero4[4] = {0, 0, 0, 0}, zero2[2] = {0, 0};
     char bx[160], bw[160];

@@ -39,12 +39,8 @@ typedef struct ci_state {
 
 static pml_status ci_parse(const pml_kernel_ctx *ctx, pml_conv_geom *g, size_t *zw_stride) {
     const pml_tensor *x, *w;
-    char buf[160];
     pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) || (s = pml_ew_input(ctx, 1, "w", &w))) return s;
-    if (x->rank != 4 || w->rank != 4)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "x (NHWC) and w (OHWI) must have rank 4, got x %s and w of rank %d",
-                              pml_shape_str(x->rank, x->dims, buf, sizeof buf), w->rank);
+    if ((s = pml_conv_nhwc_inputs(ctx, &x, &w))) return s;
     if ((s = pml_conv_geometry(ctx, 0, g))) return s;
     *zw_stride = 0;
     for (int i = 2; i < 4 && i < ctx->n_in; i++) {
@@ -57,6 +53,7 @@ static pml_status ci_parse(const pml_kernel_ctx *ctx, pml_conv_geom *g, size_t *
             *zw_stride = 1;
             continue;
         }
+        char buf[160];
         return pml_node_error(ctx, PML_ERR_SHAPE, "%s %s must be one value%s", what,
                               pml_shape_str(z->rank, z->dims, buf, sizeof buf),
                               i == 3 ? " or one per output channel" : "");

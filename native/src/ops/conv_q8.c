@@ -38,12 +38,8 @@ static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
 static pml_status conv_q8_parse(const pml_kernel_ctx *ctx, pml_conv_geom *g) {
     const pml_tensor *x, *w;
-    char buf[160];
     pml_status s;
-    if ((s = pml_ew_input(ctx, 0, "x", &x)) || (s = pml_ew_input(ctx, 1, "w", &w))) return s;
-    if (x->rank != 4 || w->rank != 4)
-        return pml_node_error(ctx, PML_ERR_SHAPE, "x (NHWC) and w (OHWI) must have rank 4, got x %s and w of rank %d",
-                              pml_shape_str(x->rank, x->dims, buf, sizeof buf), w->rank);
+    if ((s = pml_conv_nhwc_inputs(ctx, &x, &w))) return s;
     if ((ctx->n_in > 3 && ctx->in[3]) || (ctx->n_in > 4 && ctx->in[4]))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Conv takes no residual sum or prelu slope");
     return pml_conv_geometry(ctx, 0, g);

@@ -67,15 +67,7 @@ static pml_status binary_infer(pml_kernel_ctx *ctx) {
     if (act.kind != PML_ACT_NONE && (a->dtype != PML_FLOAT32 || b->dtype != PML_FLOAT32))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "fused activation %d on %s (supported on float32 only)",
                               act.kind, pml_dtype_name(a->dtype != PML_FLOAT32 ? a->dtype : b->dtype));
-    int rank;
-    int64_t dims[PML_MAX_RANK];
-    if (pml_broadcast_shapes(a->rank, a->dims, b->rank, b->dims, &rank, dims) != 0) {
-        char sa[160], sb[160];
-        return pml_node_error(ctx, PML_ERR_SHAPE, "shapes %s and %s do not broadcast",
-                              pml_shape_str(a->rank, a->dims, sa, sizeof sa),
-                              pml_shape_str(b->rank, b->dims, sb, sizeof sb));
-    }
-    return pml_ew_set_output(ctx, 0, a->dtype, rank, dims);
+    return pml_ew_set_broadcast_output(ctx, a, b, a->dtype);
 }
 
 static pml_status mod_infer(pml_kernel_ctx *ctx) {

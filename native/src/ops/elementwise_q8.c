@@ -114,15 +114,7 @@ pml_status pml_q8_binary_infer(pml_kernel_ctx *ctx) {
                               (long long)requant);
     if (requant == 1 && dt == PML_INT16)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "int16 operands with requant=1 (ONNX semantics are 8-bit)");
-    int rank;
-    int64_t dims[PML_MAX_RANK];
-    if (pml_broadcast_shapes(a->rank, a->dims, b->rank, b->dims, &rank, dims) != 0) {
-        char sa[160], sb[160];
-        return pml_node_error(ctx, PML_ERR_SHAPE, "shapes %s and %s do not broadcast",
-                              pml_shape_str(a->rank, a->dims, sa, sizeof sa),
-                              pml_shape_str(b->rank, b->dims, sb, sizeof sb));
-    }
-    return pml_ew_set_output(ctx, 0, dt, rank, dims);
+    return pml_ew_set_broadcast_output(ctx, a, b, dt);
 }
 
 static int qbin_index(int op) {

@@ -45,6 +45,19 @@ pml_status pml_ew_set_output(const pml_kernel_ctx *ctx, int i, pml_dtype dtype, 
     return PML_OK;
 }
 
+pml_status pml_ew_set_broadcast_output(const pml_kernel_ctx *ctx, const pml_tensor *a, const pml_tensor *b,
+                                       pml_dtype dtype) {
+    int rank;
+    int64_t dims[PML_MAX_RANK];
+    if (pml_broadcast_shapes(a->rank, a->dims, b->rank, b->dims, &rank, dims) != 0) {
+        char sa[160], sb[160];
+        return pml_node_error(ctx, PML_ERR_SHAPE, "shapes %s and %s do not broadcast",
+                              pml_shape_str(a->rank, a->dims, sa, sizeof sa),
+                              pml_shape_str(b->rank, b->dims, sb, sizeof sb));
+    }
+    return pml_ew_set_output(ctx, 0, dtype, rank, dims);
+}
+
 pml_status pml_ew_axis(const pml_kernel_ctx *ctx, int64_t axis, int rank, const char *what, int *out) {
     if (axis < -(int64_t)rank || axis >= rank)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "%s %lld is out of range for rank %d (valid: %d..%d)",

@@ -30,6 +30,11 @@ pml_status pml_ew_check_shape(const pml_kernel_ctx *ctx, int rank, const int64_t
 /* Sets output i's dtype and shape after pml_ew_check_shape. */
 pml_status pml_ew_set_output(const pml_kernel_ctx *ctx, int i, pml_dtype dtype, int rank, const int64_t *dims);
 
+/* Sets output 0 to dtype and the broadcast of a's and b's shapes (an error naming both when
+ * they do not broadcast): the binary elementwise ops, float and quantized. */
+pml_status pml_ew_set_broadcast_output(const pml_kernel_ctx *ctx, const pml_tensor *a, const pml_tensor *b,
+                                       pml_dtype dtype);
+
 /* axis in [-rank, rank) -> [0, rank); error naming what otherwise. */
 pml_status pml_ew_axis(const pml_kernel_ctx *ctx, int64_t axis, int rank, const char *what, int *out);
 
