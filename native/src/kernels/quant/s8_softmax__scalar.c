@@ -41,12 +41,13 @@ int pml_qsoftmax_params_init(pml_qsoftmax_params *p, int mode, int in_signed, fl
         OT *y = (OT *)yv;                                                                              \
         int32_t max = x[0];                                                                            \
         for (size_t j = 1; j < n; j++) max = x[j] > max ? x[j] : max;                                  \
-        const float *t = p->table + (255 - max); /* t[x] for x <= max stays inside the table */        \
+        const int32_t base = 255 - max; /* base + x for x <= max stays inside the table (the      \
+                                           table pointer itself is never moved past its end) */  \
         float sum = 0.0f;                                                                              \
-        for (size_t j = 0; j < n; j++) sum += t[x[j]];                                                 \
+        for (size_t j = 0; j < n; j++) sum += p->table[base + x[j]];                                   \
         const float inv = 1.0f / (sum * p->out_scale);                                                 \
         for (size_t j = 0; j < n; j++) {                                                               \
-            const float prob = t[x[j]] * inv;                                                          \
+            const float prob = p->table[base + x[j]] * inv;                                            \
             y[j] = (OT)pml_clamp_i32(ROUND(prob) + p->out_zp, LO, HI);                                 \
         }                                                                                              \
     }
