@@ -122,7 +122,7 @@ def execute_pml(job: dict) -> dict:
     from pocketml.errors import PocketMLError
 
     from .outcome import describe, frame_key
-    from .targets import LOOP_LIMIT, random_feeds
+    from .feeds import LOOP_LIMIT, random_feeds
 
     with open(job["path"], "rb") as f:
         data = f.read()
