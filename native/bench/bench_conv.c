@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "kernels/config.h"
 
 static double now_s(void) {
     struct timespec t;
@@ -68,11 +69,16 @@ static double bench_op(const bench_opts *o, int op, const pml_attr *attrs, int n
     ctx.n_in = n_in;
     ctx.out = outs;
     ctx.n_out = 1;
-    ctx.cpu = &cpu;
-    ctx.scalar_only = o->scalar;
+    if (pml_kernel_config_select(&cpu, o->scalar ? "scalar" : NULL, &ctx.config) != PML_OK) {
+        fprintf(stderr, "bench: no kernel configuration\n");
+        pml_threadpool_destroy(pool);
+        return -1.0;
+    }
     ctx.pool = pool;
     double best = -1.0;
-    if (def->infer(&ctx) == PML_OK && def->prepare(&ctx) == PML_OK) {
+    /* the session's lifecycle: pack once (shape-independent), then infer and prepare per plan */
+    if ((!def->pack || def->pack(&ctx) == PML_OK) && def->infer(&ctx) == PML_OK &&
+        (!def->prepare || def->prepare(&ctx) == PML_OK)) {
         out->data = pml_aligned_alloc(out->nbytes);
         ctx.scratch = ctx.scratch_size ? pml_aligned_alloc(ctx.scratch_size) : NULL;
         def->run(&ctx);
@@ -91,6 +97,7 @@ static double bench_op(const bench_opts *o, int op, const pml_attr *attrs, int n
         fprintf(stderr, "bench: %s\n", pml_last_error());
     }
     if (def->release) def->release(&ctx);
+    if (def->unpack) def->unpack(&ctx);
     pml_threadpool_destroy(pool);
     return best;
 }
@@ -164,6 +171,11 @@ int main(int argc, char **argv) {
         const int64_t h = atoll(argv[i + 1]), w = atoll(argv[i + 2]), ci = atoll(argv[i + 3]), co = atoll(argv[i + 4]);
         const int64_t k = atoll(argv[i + 5]), s = atoll(argv[i + 6]), p = atoll(argv[i + 7]);
         const int64_t g = i + 8 < argc ? atoll(argv[i + 8]) : 1;
+        if (h <= 0 || w <= 0 || ci <= 0 || co <= 0 || k <= 0 || s <= 0 || p < 0 || g <= 0 || ci % g || co % g) {
+            fprintf(stderr, "bench: --conv needs positive H W Cin Cout K stride, pad >= 0 and a group dividing Cin "
+                            "and Cout (options go before --conv)\n");
+            return 2;
+        }
         t = bench_conv(&o, h, w, ci, co, k, s, p, g, &flops);
         printf("conv %lldx%lldx%lld -> %lld k%lld s%lld p%lld g%lld: %.3f ms  %.1f GFLOP/s\n", (long long)h,
                (long long)w, (long long)ci, (long long)co, (long long)k, (long long)s, (long long)p, (long long)g,
@@ -173,6 +185,10 @@ int main(int argc, char **argv) {
     if (i < argc && !strcmp(argv[i], "--gemm") && i + 3 < argc) {
         if (o.reps <= 0) o.reps = 20;
         const int64_t m = atoll(argv[i + 1]), n = atoll(argv[i + 2]), k = atoll(argv[i + 3]);
+        if (m <= 0 || n <= 0 || k <= 0) {
+            fprintf(stderr, "bench: --gemm needs positive M N K (options go before --gemm)\n");
+            return 2;
+        }
         t = bench_gemm(&o, m, n, k, &flops);
         printf("gemm M=%lld N=%lld K=%lld: %.3f ms  %.1f GFLOP/s\n", (long long)m, (long long)n, (long long)k, t * 1e3,
                flops / t * 1e-9);
