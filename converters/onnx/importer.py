@@ -168,10 +168,15 @@ def _fixed_shape(name: str, declared: Optional[tuple], given) -> tuple:
 
 def _reads(graph: onnx.GraphProto) -> set:
     """Names the graph's nodes read, subgraphs (a Scan body's outer-scope reads) included."""
-    nodes = graph.node
-    names = set(itertools.chain.from_iterable(n.input for n in nodes))
+    names = set(itertools.chain.from_iterable(n.input for n in graph.node)) | _subgraph_reads(graph)
     names.discard("")
-    for a in itertools.chain.from_iterable(n.attribute for n in nodes):
+    return names
+
+
+def _subgraph_reads(graph: onnx.GraphProto) -> set:
+    """Names the subgraphs of the graph's nodes read (their own outputs included)."""
+    names: set = set()
+    for a in itertools.chain.from_iterable(n.attribute for n in graph.node):
         if a.type == onnx.AttributeProto.GRAPH or a.graphs:
             for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs)):
                 names |= _reads(sub) | {o.name for o in sub.output}
@@ -213,10 +218,22 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
                                   f"{[n for n in declared_inputs if n not in initializers]}")
 
     graph = ir.Graph(g.name or "main")
-    reserved = set(declared_inputs) | set(initializers) | {o for n in g.node for o in n.output} | \
+    # each node's inputs and outputs read out of the protobuf once (every read of a string field
+    # builds a new str: the costly part of walking the nodes)
+    fields = [(list(n.input), list(n.output)) for n in g.node]
+    reserved = set(declared_inputs) | set(initializers) | set(itertools.chain.from_iterable(f[1] for f in fields)) | \
         {o.name for o in g.output}
-    consumed = _reads(g) | {o.name for o in g.output}
+    readers: dict = {}  # value name -> the nodes reading it (one entry per read)
+    for n, (ins, _) in zip(g.node, fields):
+        for i in ins:
+            readers.setdefault(i, []).append(n)
+    for o in g.output:
+        readers.setdefault(o.name, []).append(None)
+    subgraph_reads = _subgraph_reads(g)
+    consumed = set(readers) | subgraph_reads
+    consumed.discard("")
     ctx = Context(graph, reserved, consumed)
+    ctx.onnx_readers, ctx.subgraph_reads = readers, subgraph_reads
 
     for vi in g.input:
         name = vi.name
@@ -255,7 +272,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
             graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
 
     for index, proto in enumerate(g.node):
-        convert_node(ctx, OnnxNode.from_proto(proto, index, opset))
+        convert_node(ctx, OnnxNode.from_proto(proto, index, opset, fields[index]))
 
     ctx.node = None
     declared_dims: dict = {}
