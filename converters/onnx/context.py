@@ -83,8 +83,9 @@ class OnnxNode:
 
     @classmethod
     def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int,
-                   io: Optional[tuple] = None) -> "OnnxNode":
-        """``io``: (inputs, outputs) as lists when the caller has read them already."""
+                   fields: Optional[tuple] = None) -> "OnnxNode":
+        """``fields``: (inputs, outputs, name, op_type, domain) when the caller has read them already
+        (lists and str: each read of a protobuf string field builds a new str)."""
         attrs, types = {}, []
         for a in proto.attribute:
             name, kind, ref = a.name, a.type, a.ref_attr_name
@@ -93,9 +94,11 @@ class OnnxNode:
             attrs[name] = v.decode("utf-8") if isinstance(v, bytes) else v
             if not ref:
                 types.append((name, kind))
-        inputs, outputs = io if io is not None else (list(proto.input), list(proto.output))
-        return cls(proto, proto.name or f"{proto.op_type}_{index}", proto.op_type, proto.domain or "",
-                   opset, inputs, outputs, attrs, attr_types=tuple(types))
+        if fields is None:
+            fields = (list(proto.input), list(proto.output), proto.name, proto.op_type, proto.domain)
+        inputs, outputs, name, op_type, domain = fields
+        return cls(proto, name or f"{op_type}_{index}", op_type, domain or "", opset, inputs, outputs, attrs,
+                   attr_types=tuple(types))
 
     def input(self, i: int) -> str:
         return self.inputs[i] if i < len(self.inputs) else ""

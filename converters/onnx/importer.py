@@ -38,14 +38,15 @@ class LoadedOnnx(NamedTuple):
     (else None): the checker then takes them as they are instead of serialising the model again."""
     proto: onnx.ModelProto
     data: Optional[bytes]
+    # the main graph's node fields as integrity.check_names read them (None: read them again)
+    node_fields: Optional[list] = None
 
 
 def _load(model) -> LoadedOnnx:
     if isinstance(model, LoadedOnnx):
         return model
     if isinstance(model, onnx.ModelProto):
-        integrity.check_names(model)
-        return LoadedOnnx(model, None)
+        return LoadedOnnx(model, None, integrity.check_names(model))
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
         if not os.path.exists(path):
@@ -54,14 +55,13 @@ def _load(model) -> LoadedOnnx:
             if onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) not in \
                     (None, "protobuf"):  # a text format
                 proto = onnx.load(path)
-                integrity.check_names(proto)
-                return LoadedOnnx(proto, None)
+                return LoadedOnnx(proto, None, integrity.check_names(proto))
             with open(path, "rb") as f:
                 data = f.read()
             proto = onnx.load_model_from_string(data)
         except Exception as e:  # protobuf raises DecodeError and friends
             raise ConversionError(f"{path}: not a readable ONNX model ({e})") from None
-        integrity.check_names(proto)
+        fields = integrity.check_names(proto)
         if b"location" in data:
             # tensors stored outside the file name their "location": only then walk every tensor
             # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
@@ -72,7 +72,7 @@ def _load(model) -> LoadedOnnx:
             except (OSError, ValueError) as e:
                 raise ConversionError(f"{path}: cannot load its external data ({e})") from None
             data = None
-        return LoadedOnnx(proto, data)
+        return LoadedOnnx(proto, data, fields)
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
@@ -203,7 +203,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
 
 
 def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dict]) -> ir.Graph:
-    model, data = _load(model)
+    model, data, fields = _load(model)
     opset = _default_opset(model)
     _validate(model, data)
     check_declared_dims(model)
@@ -220,12 +220,13 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
     graph = ir.Graph(g.name or "main")
     # each node's inputs and outputs read out of the protobuf once (every read of a string field
     # builds a new str: the costly part of walking the nodes)
-    fields = [(list(n.input), list(n.output)) for n in g.node]
-    reserved = set(declared_inputs) | set(initializers) | set(itertools.chain.from_iterable(f[1] for f in fields)) | \
-        {o.name for o in g.output}
+    if fields is None:
+        fields = [(list(n.input), list(n.output), n.name, n.op_type, n.domain) for n in g.node]
+    reserved = set(declared_inputs) | set(initializers) | \
+        set(itertools.chain.from_iterable(f[1] for f in fields)) | {o.name for o in g.output}
     readers: dict = {}  # value name -> the nodes reading it (one entry per read)
-    for n, (ins, _) in zip(g.node, fields):
-        for i in ins:
+    for n, f in zip(g.node, fields):
+        for i in f[0]:
             readers.setdefault(i, []).append(n)
     for o in g.output:
         readers.setdefault(o.name, []).append(None)
