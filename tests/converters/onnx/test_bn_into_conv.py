@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import TensorProto, helper
 
 from pocketml import ir, passes
 from pocketml.converters.onnx import import_onnx
@@ -113,3 +113,16 @@ def test_folded_weights_are_the_float64_product_rounded_once():
     w = (a["w"].transpose(0, 2, 3, 1) * scale[:, None, None, None]).astype(np.float32)
     assert np.array_equal(graph.values[conv.inputs[1]].const, w)
     assert np.array_equal(graph.values[conv.inputs[2]].const, (a["cb"] * scale + shift).astype(np.float32))
+
+
+def test_conv_output_read_inside_a_subgraph_is_left_to_the_pass(monkeypatch):
+    """An If branch reading the Conv's output from the outer scope is a second reader the ONNX
+    node inputs do not show: the importer must not fold (the Conv's output would change)."""
+    branch = helper.make_graph([helper.make_node("Relu", ["c"], ["br"])], "branch", [],
+                               [helper.make_tensor_value_info("br", F, None)])
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 4), _bn("c", "bn1", "b1"),
+             helper.make_node("If", ["cond"], ["z"], then_branch=branch, else_branch=branch)]
+    model = make(nodes, {"x": (F, [1, 6, 5, 5]), "cond": (TensorProto.BOOL, [])}, {"b1": (F, None), "z": (F, None)},
+                 {"w": rand(6, 6, 3, 3), **_stats("bn1", 6)})
+    imported = check(model, {"x": rand(1, 6, 5, 5), "cond": np.array(True)})
+    assert "ScaleShift" in ops_of(imported)
