@@ -82,7 +82,10 @@ class OnnxNode:
     attr_types: Optional[tuple] = None
 
     @classmethod
-    def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int) -> "OnnxNode":
+    def from_proto(cls, proto: onnx.NodeProto, index: int, opset: int,
+                   fields: Optional[tuple] = None) -> "OnnxNode":
+        """``fields``: (inputs, outputs, name, op_type, domain) when the caller has read them already
+        (lists and str: each read of a protobuf string field builds a new str)."""
         attrs, types = {}, []
         for a in proto.attribute:
             name, kind, ref = a.name, a.type, a.ref_attr_name
@@ -91,8 +94,11 @@ class OnnxNode:
             attrs[name] = v.decode("utf-8") if isinstance(v, bytes) else v
             if not ref:
                 types.append((name, kind))
-        return cls(proto, proto.name or f"{proto.op_type}_{index}", proto.op_type, proto.domain or "",
-                   opset, list(proto.input), list(proto.output), attrs, attr_types=tuple(types))
+        if fields is None:
+            fields = (list(proto.input), list(proto.output), proto.name, proto.op_type, proto.domain)
+        inputs, outputs, name, op_type, domain = fields
+        return cls(proto, name or f"{op_type}_{index}", op_type, domain or "", opset, inputs, outputs, attrs,
+                   attr_types=tuple(types))
 
     def input(self, i: int) -> str:
         return self.inputs[i] if i < len(self.inputs) else ""
@@ -130,6 +136,10 @@ class Context:
         self.optionals: dict = {}
         # values whose fold was refused for size (name -> why): a handler needing one at conversion says so
         self.unfolded: dict = {}
+        # the ONNX nodes reading each value, graph outputs as None (set by the importer for the main
+        # graph only: None in a subgraph), and the names its nodes' subgraphs read (readers())
+        self.onnx_readers: Optional[dict] = None
+        self.subgraph_reads: set = set()
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:
@@ -215,6 +225,13 @@ class Context:
 
     def is_consumed(self, name: str) -> bool:
         return bool(name) and name in self.consumed
+
+    def readers(self, name: str) -> Optional[list]:
+        """The ONNX nodes reading ``name`` (one entry per read, graph outputs as None), or None when
+        that is not known: a subgraph's import, or a model whose subgraphs may read it too."""
+        if self.onnx_readers is None or name in self.subgraph_reads:
+            return None  # (a value a Loop body reads from the outer scope is no input of the Loop node)
+        return self.onnx_readers.get(name, [])
 
     # ---- emitting IR nodes ----------------------------------------------------
     def emit(self, op: str, inputs: list, outputs=None, attrs: Optional[dict] = None, hint: str = "", *,

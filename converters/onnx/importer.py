@@ -38,14 +38,15 @@ class LoadedOnnx(NamedTuple):
     (else None): the checker then takes them as they are instead of serialising the model again."""
     proto: onnx.ModelProto
     data: Optional[bytes]
+    # the main graph's node fields as integrity.check_names read them (None: read them again)
+    node_fields: Optional[list] = None
 
 
 def _load(model) -> LoadedOnnx:
     if isinstance(model, LoadedOnnx):
         return model
     if isinstance(model, onnx.ModelProto):
-        integrity.check_names(model)
-        return LoadedOnnx(model, None)
+        return LoadedOnnx(model, None, integrity.check_names(model))
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
         if not os.path.exists(path):
@@ -54,14 +55,13 @@ def _load(model) -> LoadedOnnx:
             if onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) not in \
                     (None, "protobuf"):  # a text format
                 proto = onnx.load(path)
-                integrity.check_names(proto)
-                return LoadedOnnx(proto, None)
+                return LoadedOnnx(proto, None, integrity.check_names(proto))
             with open(path, "rb") as f:
                 data = f.read()
             proto = onnx.load_model_from_string(data)
         except Exception as e:  # protobuf raises DecodeError and friends
             raise ConversionError(f"{path}: not a readable ONNX model ({e})") from None
-        integrity.check_names(proto)
+        fields = integrity.check_names(proto)
         if b"location" in data:
             # tensors stored outside the file name their "location": only then walk every tensor
             # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
@@ -72,7 +72,7 @@ def _load(model) -> LoadedOnnx:
             except (OSError, ValueError) as e:
                 raise ConversionError(f"{path}: cannot load its external data ({e})") from None
             data = None
-        return LoadedOnnx(proto, data)
+        return LoadedOnnx(proto, data, fields)
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
@@ -168,10 +168,15 @@ def _fixed_shape(name: str, declared: Optional[tuple], given) -> tuple:
 
 def _reads(graph: onnx.GraphProto) -> set:
     """Names the graph's nodes read, subgraphs (a Scan body's outer-scope reads) included."""
-    nodes = graph.node
-    names = set(itertools.chain.from_iterable(n.input for n in nodes))
+    names = set(itertools.chain.from_iterable(n.input for n in graph.node)) | _subgraph_reads(graph)
     names.discard("")
-    for a in itertools.chain.from_iterable(n.attribute for n in nodes):
+    return names
+
+
+def _subgraph_reads(graph: onnx.GraphProto) -> set:
+    """Names the subgraphs of the graph's nodes read (their own outputs included)."""
+    names: set = set()
+    for a in itertools.chain.from_iterable(n.attribute for n in graph.node):
         if a.type == onnx.AttributeProto.GRAPH or a.graphs:
             for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs)):
                 names |= _reads(sub) | {o.name for o in sub.output}
@@ -198,7 +203,7 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
 
 
 def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dict]) -> ir.Graph:
-    model, data = _load(model)
+    model, data, fields = _load(model)
     opset = _default_opset(model)
     _validate(model, data)
     check_declared_dims(model)
@@ -213,10 +218,23 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
                                   f"{[n for n in declared_inputs if n not in initializers]}")
 
     graph = ir.Graph(g.name or "main")
-    reserved = set(declared_inputs) | set(initializers) | {o for n in g.node for o in n.output} | \
-        {o.name for o in g.output}
-    consumed = _reads(g) | {o.name for o in g.output}
+    # each node's inputs and outputs read out of the protobuf once (every read of a string field
+    # builds a new str: the costly part of walking the nodes)
+    if fields is None:
+        fields = [(list(n.input), list(n.output), n.name, n.op_type, n.domain) for n in g.node]
+    reserved = set(declared_inputs) | set(initializers) | \
+        set(itertools.chain.from_iterable(f[1] for f in fields)) | {o.name for o in g.output}
+    readers: dict = {}  # value name -> the nodes reading it (one entry per read)
+    for n, f in zip(g.node, fields):
+        for i in f[0]:
+            readers.setdefault(i, []).append(n)
+    for o in g.output:
+        readers.setdefault(o.name, []).append(None)
+    subgraph_reads = _subgraph_reads(g)
+    consumed = set(readers) | subgraph_reads
+    consumed.discard("")
     ctx = Context(graph, reserved, consumed)
+    ctx.onnx_readers, ctx.subgraph_reads = readers, subgraph_reads
 
     for vi in g.input:
         name = vi.name
@@ -255,7 +273,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
             graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
 
     for index, proto in enumerate(g.node):
-        convert_node(ctx, OnnxNode.from_proto(proto, index, opset))
+        convert_node(ctx, OnnxNode.from_proto(proto, index, opset, fields[index]))
 
     ctx.node = None
     declared_dims: dict = {}

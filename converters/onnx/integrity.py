@@ -111,78 +111,93 @@ def _shown(value) -> str:
     return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
 
 
-def _nodes_plain(nodes) -> bool:
-    """True when every node's inputs, outputs, name, op type, domain and attribute names are valid
-    UTF-8 (str: joining str raises TypeError on a bytes item) and no attribute is a STRING: the
-    common case, one join over every node's fields instead of one per node. False sends the nodes
+def _nodes_plain(nodes) -> Optional[list]:
+    """Each node's (inputs, outputs, name, op_type, domain) as read here (lists and str), when every
+    node's inputs, outputs, name, op type, domain and attribute names are valid UTF-8 (str: joining
+    str raises TypeError on a bytes item) and no attribute is a STRING: the common case, one join
+    over every node's fields instead of one per node, and the importer reuses the fields instead of
+    reading the protobuf again (each read of a string field builds a new str). None sends the nodes
     through the per-node check, which names the culprit."""
-    texts, attrs = [], []
-    add_all, add, add_attrs = texts.extend, texts.append, attrs.extend
+    fields, texts, attrs = [], [], []
+    add_all, add_attrs, keep = texts.extend, attrs.extend, fields.append
     for n in nodes:
-        add_all(n.input)
-        add_all(n.output)
-        add(n.name)
-        add(n.op_type)
-        add(n.domain)
+        f = (list(n.input), list(n.output), n.name, n.op_type, n.domain)
+        keep(f)
+        add_all(f[0])
+        add_all(f[1])
+        add_all(f[2:])
         add_attrs(n.attribute)
     try:
         "".join(texts), "".join([a.name for a in attrs])
     except TypeError:
-        return False
-    return not any(a.type == onnx.AttributeProto.STRING for a in attrs)
+        return None
+    return None if any(a.type == onnx.AttributeProto.STRING for a in attrs) else fields
 
 
-def check_names(model: onnx.ModelProto) -> None:
-    """Every name, op type, domain and string attribute that the importer reads is valid UTF-8."""
+def check_names(model: onnx.ModelProto) -> Optional[list]:
+    """Every name, op type, domain and string attribute that the importer reads is valid UTF-8.
+    Returns the main graph's node fields as _nodes_plain read them (None when it took the per-node
+    check)."""
+    main = None
     for opset in model.opset_import:
         if _bad(opset.domain):
             raise ConversionError(f"opset_import domain '{_shown(opset.domain)}' is not valid UTF-8")
     for graph, path in _graphs(model.graph, "graph"):
-        # (value_info is never read by the importer: not checked)
-        for kind, items in (("input", graph.input), ("output", graph.output), ("initializer", graph.initializer)):
-            names = [item.name for item in items]
-            if any(map(_bad, names)):
-                bad = next(n for n in names if _bad(n))
-                raise ConversionError(f"{path}: {kind} name '{_shown(bad)}' is not valid UTF-8")
-        for kind, items in (("input", graph.input), ("output", graph.output)):
-            try:  # the common case at once (an unset type, shape or dim_param reads empty, a str)
-                "".join([d.dim_param for vi in items for d in vi.type.tensor_type.shape.dim])
-                continue
-            except TypeError:
-                pass
-            for vi in items:  # symbolic dim names become the IR's dim names
-                shape = vi.type.tensor_type.shape if vi.type.HasField("tensor_type") else None
-                for d in (shape.dim if shape is not None else ()):
-                    if d.HasField("dim_param") and _bad(d.dim_param):
-                        raise ConversionError(f"{path}: {kind} '{_shown(vi.name)}' has a dim name "
-                                              f"'{_shown(d.dim_param)}' that is not valid UTF-8")
-        if _nodes_plain(graph.node):
+        fields = _check_graph_names(graph, path)
+        if graph is model.graph:
+            main = fields
+    return main
+
+
+def _check_graph_names(graph: onnx.GraphProto, path: str) -> Optional[list]:
+    """check_names for one graph (not its subgraphs); its node fields when _nodes_plain read them."""
+    # (value_info is never read by the importer: not checked)
+    for kind, items in (("input", graph.input), ("output", graph.output), ("initializer", graph.initializer)):
+        names = [item.name for item in items]
+        if any(map(_bad, names)):
+            bad = next(n for n in names if _bad(n))
+            raise ConversionError(f"{path}: {kind} name '{_shown(bad)}' is not valid UTF-8")
+    for kind, items in (("input", graph.input), ("output", graph.output)):
+        try:  # the common case at once (an unset type, shape or dim_param reads empty, a str)
+            "".join([d.dim_param for vi in items for d in vi.type.tensor_type.shape.dim])
             continue
-        for index, node in enumerate(graph.node):
-            try:  # the common case at C speed: joining str raises TypeError on a bytes item
-                "".join(node.input), "".join(node.output), "".join((node.name, node.op_type, node.domain))
-                if not node.attribute:
-                    continue
-                "".join(a.name for a in node.attribute)
-                if not any(a.type == onnx.AttributeProto.STRING for a in node.attribute):
-                    continue
-            except TypeError:
-                pass
-            fields = [("name", node.name), ("op_type", node.op_type), ("domain", node.domain)]
-            fields += [("input", n) for n in node.input] + [("output", n) for n in node.output]
-            fields += [("attribute name", a.name) for a in node.attribute]
-            for field, value in fields:
-                if _bad(value):
-                    raise ConversionError(f"{path}: node {index} ('{_shown(node.name)}', {_shown(node.op_type)}): "
-                                          f"{field} '{_shown(value)}' is not valid UTF-8")
-            for a in node.attribute:
-                texts = [a.s] if a.type == onnx.AttributeProto.STRING else []
-                for text in texts:
-                    try:
-                        text.decode("utf-8")
-                    except UnicodeDecodeError:
-                        raise ConversionError(f"{path}: node {index} ({node.name!r}, {node.op_type}): attribute "
-                                              f"{a.name!r} = '{_shown(text)}' is not valid UTF-8") from None
+        except TypeError:
+            pass
+        for vi in items:  # symbolic dim names become the IR's dim names
+            shape = vi.type.tensor_type.shape if vi.type.HasField("tensor_type") else None
+            for d in (shape.dim if shape is not None else ()):
+                if d.HasField("dim_param") and _bad(d.dim_param):
+                    raise ConversionError(f"{path}: {kind} '{_shown(vi.name)}' has a dim name "
+                                          f"'{_shown(d.dim_param)}' that is not valid UTF-8")
+    fields = _nodes_plain(graph.node)
+    if fields is not None:
+        return fields
+    for index, node in enumerate(graph.node):
+        try:  # the common case at C speed: joining str raises TypeError on a bytes item
+            "".join(node.input), "".join(node.output), "".join((node.name, node.op_type, node.domain))
+            if not node.attribute:
+                continue
+            "".join(a.name for a in node.attribute)
+            if not any(a.type == onnx.AttributeProto.STRING for a in node.attribute):
+                continue
+        except TypeError:
+            pass
+        fields = [("name", node.name), ("op_type", node.op_type), ("domain", node.domain)]
+        fields += [("input", n) for n in node.input] + [("output", n) for n in node.output]
+        fields += [("attribute name", a.name) for a in node.attribute]
+        for field, value in fields:
+            if _bad(value):
+                raise ConversionError(f"{path}: node {index} ('{_shown(node.name)}', {_shown(node.op_type)}): "
+                                      f"{field} '{_shown(value)}' is not valid UTF-8")
+        for a in node.attribute:
+            texts = [a.s] if a.type == onnx.AttributeProto.STRING else []
+            for text in texts:
+                try:
+                    text.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ConversionError(f"{path}: node {index} ({node.name!r}, {node.op_type}): attribute "
+                                          f"{a.name!r} = '{_shown(text)}' is not valid UTF-8") from None
+    return None
 
 
 # ---- external data: the file must hold what the dims promise ----------------------------

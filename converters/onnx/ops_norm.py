@@ -23,6 +23,7 @@ import numpy as np
 from pocketml import ir
 
 from .attr_domains import AXES, AXIS, BOOL, POSITIVE, domain, enum
+from .bn_into_conv import fold_into_conv
 from .context import Context, OnnxNode, handler
 from .layout import channels_first_perm, channels_last_perm
 
@@ -59,10 +60,11 @@ def batch_norm(ctx: Context, node: OnnxNode) -> None:
             raise ctx.error(f"scale, bias, mean and var must have one shape [C]; got {[list(a.shape) for a in stats]}")
         s, b, m, v = (np.asarray(a, np.float64) for a in stats)
         mul = s / np.sqrt(v + np.float64(np.float32(eps)))
-        shift = b - m * mul
-        inputs = [x, ctx.add_const(mul.astype(np.float32), "bn_scale"), ctx.add_const(shift.astype(np.float32),
-                                                                                     "bn_shift")]
-        _channels_last(ctx, node, "ScaleShift", inputs, {})
+        mul, shift = mul.astype(np.float32), (b - m * mul).astype(np.float32)
+        if ctx.dtype(x) == "float32" and fold_into_conv(ctx, node, x, mul, shift):
+            return  # into the Conv's weights, as the fold_bn pass would
+        _channels_last(ctx, node, "ScaleShift", [x, ctx.add_const(mul, "bn_scale"), ctx.add_const(shift, "bn_shift")],
+                       {})
     else:
         _channels_last(ctx, node, "BatchNormalization", [x, scale, bias, mean, var], {"epsilon": eps})
 

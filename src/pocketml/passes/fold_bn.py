@@ -187,12 +187,17 @@ def _float_const(graph, name) -> Optional[np.ndarray]:
 
 def _new_bias(graph, node, index: int, bias, scale, shift) -> Optional[str]:
     """Name of a new constant bias*scale + shift ([C]); None if the old bias is not a constant."""
+    b = None
     if len(node.inputs) > index and node.inputs[index]:
         b = _float_const(graph, node.inputs[index])
         if b is None:
             return None
-        shift = b.astype(np.float64) * scale + shift
-    return graph.add_const(shift.astype(np.float32), f"{node.name}_{bias}")
+    return graph.add_const(scaled_bias(b, scale, shift), f"{node.name}_{bias}")
+
+
+def scaled_bias(bias: Optional[np.ndarray], scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """bias*scale + shift in float64 (shift alone without a bias), as float32."""
+    return (shift if bias is None else bias.astype(np.float64) * scale + shift).astype(np.float32)
 
 
 def _scaled(w: np.ndarray, factor: np.ndarray) -> np.ndarray:
@@ -206,14 +211,25 @@ def _scaled(w: np.ndarray, factor: np.ndarray) -> np.ndarray:
 
 def _fold_conv(graph, node, scale, shift) -> bool:
     w = _float_const(graph, node.inputs[1])
-    if w is None or w.ndim != 4 or w.shape[0] != scale.size:
+    if w is None or not conv_foldable(w, scale):
         return False
     bias = _new_bias(graph, node, 2, "bias", scale, shift)
     if bias is None:
         return False
-    graph.set_input(node, 1, graph.add_const(_scaled(w, scale[:, None, None, None]), f"{node.name}_w"))
+    graph.set_input(node, 1, graph.add_const(scaled_conv_weights(w, scale), f"{node.name}_w"))
     graph.set_input(node, 2, bias)
     return True
+
+
+def conv_foldable(w: np.ndarray, scale: np.ndarray) -> bool:
+    """Can a per-output-channel ``scale`` ([C], float64) fold into Conv weights ``w`` (OHWI)?"""
+    return w.dtype == np.float32 and w.ndim == 4 and w.shape[0] == scale.size
+
+
+def scaled_conv_weights(w: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """OHWI weights with output channel o scaled by scale[o] (the ONNX importer folds a
+    BatchNormalization into its Conv with this and scaled_bias, as this pass would)."""
+    return _scaled(w, scale[:, None, None, None])
 
 
 def _fold_conv_transpose(graph, node, scale, shift) -> bool:
