@@ -98,7 +98,13 @@ static pml_status prelu_infer(pml_kernel_ctx *ctx) {
 /* ---- prepare ------------------------------------------------------------------------------------ */
 
 static pml_status binary_prepare(pml_kernel_ctx *ctx) {
-    if (ctx->node->op == PML_OP_PRELU && ctx->in[0]->quant) return pml_q8_prelu_prepare(ctx);
+    if (ctx->node->op == PML_OP_PRELU) {
+        const pml_dtype t = ctx->in[0]->dtype;
+        if (ctx->in[0]->quant) return pml_q8_prelu_prepare(ctx);
+        if (t == PML_INT8 || t == PML_UINT8 || t == PML_INT16) /* the schema admits them for quantized tensors */
+            return pml_node_error(ctx, PML_ERR_DTYPE, "PRelu on unquantized %s (8/16-bit integers run only as "
+                                  "quantized tensors)", pml_dtype_name(t));
+    }
     if (pml_q8_binary_wanted(ctx)) return pml_q8_binary_prepare(ctx);
     binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
