@@ -79,3 +79,27 @@ def test_uint8_concat_rescale_matches_reference(tmp_path, config, case):
     g.inputs, g.outputs = ["x"], ["y"]
     g.add_node("Requantize", ["x"], ["y"], {"to": dtypes.BY_NAME["uint8"].code, "requant": 2}, name="rq")
     np.testing.assert_array_equal(_run(g, tmp_path, {"x": x}, config), qr.concat_rescale_u8(x, qx, qy))
+
+
+@pytest.mark.parametrize("config", CONFIGS + [{"threads": 2}], ids=["best", "scalar", "threads2"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize("shapes", [((2, 3, 5), (2, 5, 4)), ((1, 2, 4, 8), (1, 2, 8, 5)), ((3, 1, 2, 6), (4, 6, 3)),
+                                    ((4, 7), (2, 7, 9))])
+def test_run_time_matmul_matches_reference(tmp_path, config, dtype, shapes):
+    """BATCH_MATMUL of two activations: broadcast batches, TFLite's fixed point on the int32 sum."""
+    sa_shape, sb_shape = shapes
+    lo, hi = RANGE[dtype]
+    qa, qb, qy = [(float(RNG.uniform(0.005, 0.05)), int(RNG.integers(lo, hi + 1))) for _ in range(3)]
+    a, b = _ints(dtype, sa_shape), _ints(dtype, sb_shape)
+    acc = np.matmul(a.astype(np.int64) - qa[1], b.astype(np.int64) - qb[1])
+    real = np.float64(np.float32(np.float32(qa[0]) * np.float32(qb[0]))) / np.float64(np.float32(qy[0]))
+    want = qr.requantize(acc, real, qy[1], lo, hi, 0).astype(dtype)
+    g = ir.Graph("mm")
+    g.add_value("a", dtype, sa_shape, quant=QuantParams(*qa))
+    g.add_value("b", dtype, sb_shape, quant=QuantParams(*qb))
+    g.add_value("y", dtype, want.shape, quant=QuantParams(*qy))
+    g.inputs, g.outputs = ["a", "b"], ["y"]
+    g.add_node("MatMul", ["a", "b"], ["y"], name="mm")
+    write_pml(g, tmp_path / "m.pml")
+    with Session(tmp_path / "m.pml", **config) as s:
+        np.testing.assert_array_equal(s.run({"a": a, "b": b})["y"], want)
