@@ -258,13 +258,14 @@ class Context:
         return name
 
     def emit(self, op: str, inputs: list, out: Optional[str] = None, attrs: Optional[dict] = None,
-             hint: str = "") -> str:
+             hint: str = "", quant=None) -> str:
         """Add IR op ``op`` with one output (or fold it when every input is constant)."""
-        return self.emit_outputs(op, inputs, [out or self.new_name(hint or op)], attrs, hint)[0]
+        return self.emit_outputs(op, inputs, [out or self.new_name(hint or op)], attrs, hint, quant)[0]
 
     def emit_outputs(self, op: str, inputs: list, outs: list, attrs: Optional[dict] = None,
-                     hint: str = "") -> list:
-        """emit for an op with several outputs (names in ``outs``)."""
+                     hint: str = "", quant=None) -> list:
+        """emit for an op with several outputs (names in ``outs``); ``quant`` (QuantParams) goes on
+        the outputs that stand for no TFLite tensor (a handler's own quantized intermediates)."""
         opdef = ops.get(op)
         inputs = list(inputs)
         while inputs and not inputs[-1]:
@@ -304,7 +305,7 @@ class Context:
         self.graph.append_node(node)
         self.node_names.add(name)
         for out, (dtype, shape) in zip(outs, inferred):
-            self.graph.add_value(out, dtype, shape)
+            self.graph.add_value(out, dtype, shape, quant=None if out in self.tensor_of else quant)
         self._quantize_outputs(node, outs)
         return list(outs)
 

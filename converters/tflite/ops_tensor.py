@@ -18,9 +18,11 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
+from pocketml import dtypes
 from pocketml.ops.tensor import fill_attrs
 
 from . import option_domains
+from . import quant as tflite_quant
 from .context import Context, handler
 from .ops_unary import standalone_act
 
@@ -78,10 +80,27 @@ def reshape(ctx: Context, op) -> None:
     ctx.emit("Reshape", [x], ctx.out(0), {"shape": dims, "allowzero": int(0 in dims)})
 
 
+def _concat_rescaled(ctx: Context, x: str, out_q, out_type: str) -> str:
+    """A uint8 CONCATENATION input whose parameters differ from the output's, requantized to them
+    as TFLite's ConcatenationWithScaling does (float scale and bias, rounded half away from zero:
+    Requantize requant=2). TFLite refuses int8/int16 inputs of other parameters; so does the
+    quantization check here (Concat only moves data)."""
+    v = ctx.graph.values[x]
+    if out_q is None or v.quant is None or v.dtype != "uint8" or out_type != "uint8":
+        return x
+    if v.quant.per_tensor and out_q.per_tensor and np.float32(v.quant.scale[0]) == np.float32(out_q.scale[0]) \
+            and int(v.quant.zero_point[0]) == int(out_q.zero_point[0]):
+        return x
+    return ctx.emit("Requantize", [x], None, {"to": dtypes.BY_NAME["uint8"].code, "requant": 2}, hint="rescale",
+                    quant=out_q)
+
+
 @handler("CONCATENATION")
 def concatenation(ctx: Context, op) -> None:
     o = ctx.options(tflite.ConcatenationOptions)
-    ins = [ctx.input(i) for i in range(len(op.inputs))]
+    out_type = ctx.np_type(op.outputs[0]).name
+    out_q = tflite_quant.quant_of(ctx.model, ctx.tensor(op.outputs[0]), out_type)
+    ins = [_concat_rescaled(ctx, ctx.input(i), out_q, out_type) for i in range(len(op.inputs))]
     act = ctx.fused_act(o.FusedActivationFunction())
     y = ctx.emit("Concat", ins, None if act else ctx.out(0), {"axis": int(o.Axis())})
     if act:

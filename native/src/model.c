@@ -86,9 +86,11 @@ pml_status pml_file_verify_header_crc(const uint8_t *buf, size_t size, uint32_t 
         return pml_set_error(PML_ERR_INVALID_MODEL,
                              "checksum mismatch: file is corrupted (stored 0x%08x, computed 0x%08x)", h->checksum,
                              crc);
-    if (h->flags != 0)
-        return pml_set_error(PML_ERR_INVALID_MODEL, "header: reserved flags are 0x%08x, must be 0 in format version %u",
-                             h->flags, PML_FORMAT_VERSION);
+    if (h->flags & ~PML_KNOWN_FEATURES)
+        return pml_set_error(PML_ERR_UNSUPPORTED,
+                             "header: the file requires features 0x%08x this runtime does not implement (it knows "
+                             "0x%08x: quantized tensors); upgrade pocketml",
+                             h->flags & ~PML_KNOWN_FEATURES, PML_KNOWN_FEATURES);
     if (h->graph_offset != PML_HEADER_SIZE)
         return pml_set_error(PML_ERR_INVALID_MODEL, "header: graph_offset is %llu, expected %u",
                              (unsigned long long)h->graph_offset, PML_HEADER_SIZE);

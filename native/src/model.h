@@ -16,6 +16,10 @@
 #include "internal.h"
 
 #define PML_FORMAT_VERSION 1u
+/* Header flags = features a file requires (docs/format.md). A runtime refuses any bit it does not
+ * know; runtimes older than the flags refuse every non-zero value. */
+#define PML_FEATURE_QUANTIZED_TENSORS 0x1u /* ops read tensors' quantization parameters */
+#define PML_KNOWN_FEATURES PML_FEATURE_QUANTIZED_TENSORS
 #define PML_HEADER_SIZE 64u
 #define PML_MAGIC "POCKETML"
 #define PML_CHECKSUM_OFFSET 60u

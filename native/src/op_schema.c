@@ -38,10 +38,10 @@ static const pml_port_schema k_min_in[] = {
 static const pml_port_schema k_min_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_prelu_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
-    {"slope", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
+    {"slope", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_prelu_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_equal_in[] = {
     {"a", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -1, 0, 0, 0},
     {"b", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
@@ -846,7 +846,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_POW] = {"Pow", 2, 2, 1, 1, 2, 1, k_pow_in, k_pow_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_MAX] = {"Max", 2, 2, 1, 1, 2, 1, k_max_in, k_max_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC},
     [PML_OP_MIN] = {"Min", 2, 2, 1, 1, 2, 1, k_min_in, k_min_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE | PML_TRAIT_FUSABLE_PRODUCER | PML_TRAIT_LAYOUT_AGNOSTIC},
-    [PML_OP_PRELU] = {"PRelu", 2, 2, 1, 1, 2, 1, k_prelu_in, k_prelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC},
+    [PML_OP_PRELU] = {"PRelu", 2, 2, 1, 1, 2, 1, k_prelu_in, k_prelu_out, PML_TRAIT_ELEMENTWISE | PML_TRAIT_LAYOUT_AGNOSTIC | PML_TRAIT_QUANT_AWARE},
     [PML_OP_EQUAL] = {"Equal", 2, 2, 1, 1, 2, 1, k_equal_in, k_equal_out, PML_TRAIT_COMMUTATIVE | PML_TRAIT_ELEMENTWISE},
     [PML_OP_LESS] = {"Less", 2, 2, 1, 1, 2, 1, k_less_in, k_less_out, PML_TRAIT_ELEMENTWISE},
     [PML_OP_LESSOREQUAL] = {"LessOrEqual", 2, 2, 1, 1, 2, 1, k_lessorequal_in, k_lessorequal_out, PML_TRAIT_ELEMENTWISE},
@@ -910,7 +910,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_SLICE] = {"Slice", 1, 5, 1, 1, 5, 1, k_slice_in, k_slice_out, PML_TRAIT_QUANT_TRANSPARENT},
     [PML_OP_SPLIT] = {"Split", 1, 2, 1, 255, 2, 1, k_split_in, k_split_out, PML_TRAIT_QUANT_TRANSPARENT},
     [PML_OP_PAD] = {"Pad", 1, 4, 1, 1, 4, 1, k_pad_in, k_pad_out, PML_TRAIT_QUANT_TRANSPARENT},
-    [PML_OP_RESIZE] = {"Resize", 1, 4, 1, 1, 4, 1, k_resize_in, k_resize_out, 0},
+    [PML_OP_RESIZE] = {"Resize", 1, 4, 1, 1, 4, 1, k_resize_in, k_resize_out, PML_TRAIT_QUANT_AWARE},
     [PML_OP_GATHER] = {"Gather", 2, 2, 1, 1, 2, 1, k_gather_in, k_gather_out, PML_TRAIT_QUANT_TRANSPARENT},
     [PML_OP_SHAPE] = {"Shape", 1, 1, 1, 1, 1, 1, k_shape_in, k_shape_out, PML_TRAIT_SHAPE_ONLY},
     [PML_OP_CONSTANTOFSHAPE] = {"ConstantOfShape", 1, 1, 1, 1, 1, 1, k_constantofshape_in, k_constantofshape_out, 0},

@@ -136,7 +136,10 @@ static void test_header(void) {
     header_case(buf, size, 12, 4, 32, 1, PML_ERR_INVALID_MODEL, "header_size is 32, expected 64");
     header_case(buf, size, 16, 8, size + 1, 1, PML_ERR_INVALID_MODEL, "file truncated: header says");
     header_case(buf, size, 16, 8, size - 1, 1, PML_ERR_INVALID_MODEL, "(trailing bytes or a corrupted header)");
-    header_case(buf, size, 56, 4, 1, 1, PML_ERR_INVALID_MODEL, "reserved flags are 0x00000001");
+    /* header flags name required features: a bit this runtime does not know is refused (bit 0,
+     * quantized tensors, is known; the flag-less runtimes before it refuse any bit) */
+    header_case(buf, size, 56, 4, 2, 1, PML_ERR_UNSUPPORTED, "requires features 0x00000002 this runtime does not");
+    header_case(buf, size, 56, 4, 0x80000001u, 1, PML_ERR_UNSUPPORTED, "requires features 0x80000000");
     header_case(buf, size, 24, 8, 128, 1, PML_ERR_INVALID_MODEL, "graph_offset is 128, expected 64");
     header_case(buf, size, 32, 8, 0, 1, PML_ERR_INVALID_MODEL, "graph section [64, +0 bytes)");
     header_case(buf, size, 32, 8, UINT64_MAX - 8, 1, PML_ERR_INVALID_MODEL, "does not fit in the");

@@ -135,7 +135,7 @@ def test_invalid_graphs(case):
 
 
 @pytest.mark.parametrize("offset, width, value", [
-    (8, 4, 2), (8, 4, 0), (12, 4, 32), (16, 8, 10**9), (56, 4, 1), (24, 8, 128), (32, 8, 0), (40, 8, 65),
+    (8, 4, 2), (8, 4, 0), (12, 4, 32), (16, 8, 10**9), (56, 4, 2), (56, 4, 3), (24, 8, 128), (32, 8, 0), (40, 8, 65),
     (48, 8, 1),
 ])
 def test_python_and_c_agree_on_headers(small, offset, width, value):

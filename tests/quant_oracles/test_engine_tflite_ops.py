@@ -25,6 +25,9 @@ RUNNING = [
     "avg_pool_same_int8", "avg_pool_same_uint8", "mean_hw_int8", "mean_hw_uint8", "mean_last_int8",
     "logistic_int8", "logistic_uint8", "tanh_int8", "hard_swish_int8", "leaky_relu_int8", "gelu_int8",
     "gelu_tanh_int8", "relu_int8", "relu6_int8", "softmax_int8", "softmax_uint8", "softmax_int8_float_io",
+    "prelu_int8", "resize_bilinear_align_int8", "resize_bilinear_half_pixel_int8", "resize_bilinear_legacy_int8",
+    "resize_nearest_align_int8", "resize_nearest_half_pixel_int8", "concat_scales_int8", "concat_scales_uint8",
+    "batch_matmul_int8",
 ]
 CONFIGS = [{"threads": 1}, {"threads": 1, "isa": "scalar"}, {"threads": 2}]
 

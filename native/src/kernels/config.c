@@ -52,7 +52,8 @@
     .mean = pml_s8_qmean__scalar, \
     .mean_s16 = pml_s16_qmean__scalar, \
     .resize_bilinear = pml_s8_resize_bilinear__scalar, \
-    .resize_bilinear_s16 = pml_s16_resize_bilinear__scalar,
+    .resize_bilinear_s16 = pml_s16_resize_bilinear__scalar, \
+    .matmul = pml_s8_qmatmul__scalar,
 
 static const pml_qu8_config g_qu8_scalar = {
     .quantize_tflite = pml_u8_quantize_tflite__scalar,
@@ -67,6 +68,7 @@ static const pml_qu8_config g_qu8_scalar = {
     .sum_rows = pml_u8_qsum_rows__scalar,
     .mean = pml_u8_qmean__scalar,
     .resize_bilinear = pml_u8_resize_bilinear__scalar,
+    .matmul = pml_u8_qmatmul__scalar,
 };
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */

@@ -34,6 +34,7 @@
 #include "kernels/pool/pool_typed.h"          /* pml_pool_typed */
 #include "kernels/quant/qactivation.h"        /* quantized LUT, HardSwish, LeakyRelu, PRelu */
 #include "kernels/quant/qelementwise.h"       /* quantized Add/Sub/Mul, requantize, quantize */
+#include "kernels/quant/qmatmul.h"            /* quantized product of two run-time operands */
 #include "kernels/quant/qpool.h"              /* quantized AveragePool, Mean, bilinear Resize */
 #include "kernels/quant/qsoftmax.h"           /* quantized Softmax */
 #include "kernels/quant/quant_typed.h"        /* pml_quant_typed */
@@ -111,6 +112,7 @@ typedef struct pml_qs8_config {
     pml_qsum_rows_fn sum_rows, sum_rows_s16;
     pml_qmean_fn mean, mean_s16;
     pml_qresize_bilinear_fn resize_bilinear, resize_bilinear_s16;
+    pml_qmatmul_fn matmul;                  /* both operands at run time (BATCH_MATMUL) */
     /* ---- end of non-GEMM kernels ---- */
 } pml_qs8_config;
 
@@ -128,6 +130,7 @@ typedef struct pml_qu8_config {
     pml_qsum_rows_fn sum_rows;
     pml_qmean_fn mean;
     pml_qresize_bilinear_fn resize_bilinear;
+    pml_qmatmul_fn matmul;
     /* ---- end of non-GEMM kernels ---- */
 } pml_qu8_config;
 

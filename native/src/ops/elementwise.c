@@ -98,6 +98,13 @@ static pml_status prelu_infer(pml_kernel_ctx *ctx) {
 /* ---- prepare ------------------------------------------------------------------------------------ */
 
 static pml_status binary_prepare(pml_kernel_ctx *ctx) {
+    if (ctx->node->op == PML_OP_PRELU) {
+        const pml_dtype t = ctx->in[0]->dtype;
+        if (ctx->in[0]->quant) return pml_q8_prelu_prepare(ctx);
+        if (t == PML_INT8 || t == PML_UINT8 || t == PML_INT16) /* the schema admits them for quantized tensors */
+            return pml_node_error(ctx, PML_ERR_DTYPE, "PRelu on unquantized %s (8/16-bit integers run only as "
+                                  "quantized tensors)", pml_dtype_name(t));
+    }
     if (pml_q8_binary_wanted(ctx)) return pml_q8_binary_prepare(ctx);
     binary_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
@@ -158,7 +165,7 @@ static void binary_range(void *arg, int64_t s, int64_t e) {
 
 static pml_status binary_run(pml_kernel_ctx *ctx) {
     const binary_state *st = (const binary_state *)ctx->state;
-    if (st->quantized) return pml_q8_binary_run(ctx);
+    if (st->quantized) return ctx->node->op == PML_OP_PRELU ? pml_q8_prelu_run(ctx) : pml_q8_binary_run(ctx);
     binary_job j = {st, (const char *)ctx->in[0]->data, (const char *)ctx->in[1]->data, (char *)ctx->out[0]->data, 0};
     int64_t n = pml_shape_numel(ctx->out[0]->rank, ctx->out[0]->dims);
     pml_ew_parallel(ctx, n, PML_EW_PARALLEL_MIN, binary_range, &j);

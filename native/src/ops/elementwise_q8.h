@@ -17,6 +17,11 @@ pml_status pml_q8_binary_infer(pml_kernel_ctx *ctx);
 pml_status pml_q8_binary_prepare(pml_kernel_ctx *ctx);
 pml_status pml_q8_binary_run(pml_kernel_ctx *ctx);
 
+/* PRelu's quantized path (ops/prelu_q8.c): prepare when x is quantized (its infer is the float
+ * one: y has x's shape and dtype); its state starts with an int 1 like the binary ops'. */
+pml_status pml_q8_prelu_prepare(pml_kernel_ctx *ctx);
+pml_status pml_q8_prelu_run(pml_kernel_ctx *ctx);
+
 /* The output clamp [*qmin, *qmax] of a quantized op: the output dtype's range narrowed by
  * the node's fused activation (Relu, Clip with act_alpha..act_beta) as TFLite's
  * CalculateActivationRangeQuantized does (zp + round(v / scale), half away from zero).

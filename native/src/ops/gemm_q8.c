@@ -17,10 +17,12 @@
 #include "../internal.h"
 #include "kernels/config.h"
 #include "kernels/matmul/s8_gemm.h"
+#include "matmul_q8_batched.h"
 #include "q8_params.h"
 #include "validate.h"
 
 typedef struct gemm_q8_state {
+    int batched;         /* always 0: matmul_q8_batched.c's state starts with a 1 */
     int64_t m, n, k;
     int trans_b, x_u8;
     int s16;             /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
@@ -80,7 +82,10 @@ static pml_status gemm_q8_infer_common(pml_kernel_ctx *ctx, int is_gemm) {
 }
 
 static pml_status gemm_q8_infer(pml_kernel_ctx *ctx) { return gemm_q8_infer_common(ctx, 1); }
-static pml_status matmul_q8_infer(pml_kernel_ctx *ctx) { return gemm_q8_infer_common(ctx, 0); }
+static pml_status matmul_q8_infer(pml_kernel_ctx *ctx) {
+    if (pml_q8_matmul_batched_wanted(ctx)) return pml_q8_matmul_batched_infer(ctx); /* b at run time */
+    return gemm_q8_infer_common(ctx, 0);
+}
 
 static void gemm_q8_release(pml_kernel_ctx *ctx) {
     gemm_q8_state *st = (gemm_q8_state *)ctx->state;
@@ -135,7 +140,11 @@ static pml_status gemm_q8_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
 }
 
 static pml_status gemm_q8_prepare(pml_kernel_ctx *ctx) { return gemm_q8_prepare_common(ctx, 1); }
-static pml_status matmul_q8_prepare(pml_kernel_ctx *ctx) { return gemm_q8_prepare_common(ctx, 0); }
+static pml_status matmul_q8_prepare(pml_kernel_ctx *ctx) {
+    if (pml_q8_matmul_batched_wanted(ctx)) return pml_q8_matmul_batched_prepare(ctx);
+    return gemm_q8_prepare_common(ctx, 0);
+}
+
 
 static pml_status gemm_q8_run(pml_kernel_ctx *ctx) {
     const gemm_q8_state *st = (const gemm_q8_state *)ctx->state;
@@ -161,7 +170,20 @@ static pml_status gemm_q8_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
+static int batched_state(const pml_kernel_ctx *ctx) { return ctx->state && *(const int *)ctx->state; }
+
+static pml_status matmul_q8_run(pml_kernel_ctx *ctx) {
+    if (batched_state(ctx)) return pml_q8_matmul_batched_run(ctx);
+    return gemm_q8_run(ctx);
+}
+
+/* The batched path's state owns no packed block. */
+static void matmul_q8_release(pml_kernel_ctx *ctx) {
+    if (batched_state(ctx)) pml_ew_release(ctx);
+    else gemm_q8_release(ctx);
+}
+
 const pml_op_def pml_gemm_q8_def = {PML_OP_GEMM, gemm_q8_infer, gemm_q8_prepare, gemm_q8_run, gemm_q8_release,
                                     NULL, NULL};
-const pml_op_def pml_matmul_q8_def = {PML_OP_MATMUL, matmul_q8_infer, matmul_q8_prepare, gemm_q8_run,
-                                      gemm_q8_release, NULL, NULL};
+const pml_op_def pml_matmul_q8_def = {PML_OP_MATMUL, matmul_q8_infer, matmul_q8_prepare, matmul_q8_run,
+                                      matmul_q8_release, NULL, NULL};

@@ -76,7 +76,15 @@ static pml_status qt_prepare(pml_kernel_ctx *ctx) {
     } else {
         const int32_t qmin = y->dtype == PML_UINT8 ? 0 : y->dtype == PML_INT16 ? -32768 : -128;
         const int32_t qmax = y->dtype == PML_UINT8 ? 255 : y->dtype == PML_INT16 ? 32767 : 127;
-        if (pml_qrequant_params_init(&st->rp, PML_REQUANT_FIXED_POINT, 0, x->quant->scale[0], x->quant->zero_point[0],
+        /* requant: 0 TFLite fixed point, 1 ONNX float (DequantizeLinear -> QuantizeLinear), 2 TFLite's
+         * float ConcatenationWithScaling */
+        const int64_t rq = pml_attr_int(ctx->node, "requant", 0);
+        if (rq < 0 || rq > 2)
+            return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute requant=%lld must be 0, 1 or 2",
+                                  (long long)rq);
+        const int mode = rq == 0 ? PML_REQUANT_FIXED_POINT : PML_REQUANT_FLOAT;
+        const int variant = rq == 2 ? PML_QREQUANT_TFLITE_FLOAT : PML_QREQUANT_ONNX;
+        if (pml_qrequant_params_init(&st->rp, mode, variant, x->quant->scale[0], x->quant->zero_point[0],
                                      y->quant->scale[0], y->quant->zero_point[0], qmin, qmax) != 0)
             return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "quantization scales must be finite and > 0");
         st->requant = s8->requant[qtype_index(x->dtype)][qtype_index(y->dtype)];

@@ -49,6 +49,7 @@ typedef struct resize_axis {
 } resize_axis;
 
 typedef struct resize_state {
+    int quantized;   /* 0: tells run this state from ops/resize_q8.c's */
     int rank, mode;
     int crop;        /* tf_crop_and_resize: outputs outside the input take the extrapolation value */
     int roi_at_run;  /* the roi input is computed at run time: run refills the taps */
@@ -203,6 +204,11 @@ static void fill_taps(const pml_node *node, resize_state *st, const double *star
 
 static pml_status resize_prepare(pml_kernel_ctx *ctx) {
     const pml_tensor *x = ctx->in[0];
+    if (x->quant) { /* checked (and linear run) by ops/resize_q8.c */
+        int handled;
+        pml_status qs = pml_q8_resize_prepare(ctx, &handled);
+        if (qs != PML_OK || handled) return qs;
+    }
     int64_t out[PML_MAX_RANK];
     double scale[PML_MAX_RANK], roi0[PML_MAX_RANK], roi1[PML_MAX_RANK];
     pml_status s = pml_resize_geometry(ctx, x, out, scale);
@@ -380,6 +386,7 @@ static void interp_rows(void *arg, int64_t r0, int64_t r1) {
 
 static pml_status resize_run(pml_kernel_ctx *ctx) {
     resize_state *st = (resize_state *)ctx->state;
+    if (st->quantized) return pml_q8_resize_run(ctx);
     st->x = (const char *)ctx->in[0]->data;
     st->y = (char *)ctx->out[0]->data;
     int64_t L = st->out[st->rank - 1];

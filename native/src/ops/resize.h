@@ -23,4 +23,10 @@ pml_status pml_resize_axes(pml_kernel_ctx *ctx, int r, int *axes, int *na);
  * were not given (the run reads them), else 1. */
 int pml_resize_roi(pml_kernel_ctx *ctx, int r, const float *values, double *start, double *end, int *listed);
 
+/* The quantized path (ops/resize_q8.c), when x carries quantization parameters: prepare checks
+ * them and sets *handled when it runs the node itself (linear; its state starts with an int 1,
+ * resize.c's with an int 0); nearest is left to resize.c (*handled 0, PML_OK). */
+pml_status pml_q8_resize_prepare(pml_kernel_ctx *ctx, int *handled);
+pml_status pml_q8_resize_run(pml_kernel_ctx *ctx);
+
 #endif /* PML_OPS_RESIZE_H */

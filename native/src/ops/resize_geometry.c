@@ -150,7 +150,7 @@ pml_status pml_resize_geometry(pml_kernel_ctx *ctx, const pml_tensor *x, int64_t
     if (aa < 0 || aa > 1 || (aa && mode == PML_RS_NEAREST))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "antialias %lld with mode %lld (supported: 0, or 1 with "
                               "1 linear or 2 cubic)", (long long)aa, (long long)mode);
-    if (mode != PML_RS_NEAREST && x->dtype != PML_FLOAT32)
+    if (mode != PML_RS_NEAREST && x->dtype != PML_FLOAT32 && !x->quant) /* quantized: ops/resize_q8.c checks */
         return pml_node_error(ctx, PML_ERR_DTYPE, "%s resize of %s (supported: float32; nearest takes any dtype)",
                               mode == PML_RS_LINEAR ? "linear" : "cubic", pml_dtype_name(x->dtype));
     if ((ctx->n_in > 1 && ctx->in[1]) || (ctx->n_in > 2 && ctx->in[2])) {

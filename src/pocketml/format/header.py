@@ -21,6 +21,12 @@ FORMAT_VERSION = 1
 HEADER_SIZE = 64
 ALIGN = 64
 CHECKSUM_OFFSET = 60
+# Header flags: features a reader must implement to run the file correctly. A reader refuses a
+# file naming a feature it does not know; runtimes from before any feature existed refuse every
+# non-zero flag, so they refuse these files too.
+FEATURE_QUANTIZED_TENSORS = 0x1  # some tensor carries quantization parameters that ops read
+KNOWN_FEATURES = {FEATURE_QUANTIZED_TENSORS: "quantized tensors"}
+KNOWN_FEATURE_MASK = sum(KNOWN_FEATURES)
 _LAYOUT = struct.Struct("<8sIIQQQQQII")  # magic .. flags, checksum
 assert _LAYOUT.size == HEADER_SIZE
 
@@ -97,8 +103,10 @@ def verify_header(data, verify_checksum: bool = True) -> FileHeader:
     crc = checksum(data) if verify_checksum else h.checksum
     if crc != h.checksum:
         raise ModelLoadError(f"checksum mismatch: file is corrupted (stored 0x{h.checksum:08x}, computed 0x{crc:08x})")
-    if h.flags:
-        raise ModelLoadError(f"header: reserved flags are 0x{h.flags:08x}, must be 0 in format version {FORMAT_VERSION}")
+    if h.flags & ~KNOWN_FEATURE_MASK:
+        raise ModelLoadError(f"header: the file requires features 0x{h.flags & ~KNOWN_FEATURE_MASK:08x} this reader "
+                             f"does not implement (it knows 0x{KNOWN_FEATURE_MASK:08x}: "
+                             f"{', '.join(KNOWN_FEATURES.values())}); upgrade pocketml")
     if h.graph_offset != HEADER_SIZE:
         raise ModelLoadError(f"header: graph_offset is {h.graph_offset}, expected {HEADER_SIZE}")
     if h.graph_size == 0 or h.graph_size > size - h.graph_offset:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import ir, ops
 from ..errors import ConversionError
-from .header import CHECKSUM_OFFSET, HEADER_SIZE, align, checksum, crc32, pack_header
+from .header import CHECKSUM_OFFSET, FEATURE_QUANTIZED_TENSORS, HEADER_SIZE, align, checksum, crc32, pack_header
 from .records import (ATTR_TYPES, AttrRecord, BufferRecord, GraphRecord, ModelRecord, NodeRecord, QuantRecord,
                       TensorRecord,
                       build_flatbuffer)
@@ -271,11 +271,19 @@ def _chunks(data: np.ndarray, fills: Optional[dict] = None):
         yield np.ascontiguousarray(data[k:k + per]).reshape(-1).view(np.uint8)
 
 
+def _required_features(record: ModelRecord) -> int:
+    """Header flags: quantized tensors make ops read their parameters, so a runtime that would
+    ignore them must refuse the file (header.FEATURE_QUANTIZED_TENSORS)."""
+    graphs = [record] + list(record.subgraphs)
+    quantized = any(t.quant is not None for g in graphs for t in g.tensors)
+    return FEATURE_QUANTIZED_TENSORS if quantized else 0
+
+
 def _sections(graph: ir.Graph, metadata, producer, allow_symbolic) -> tuple:
     record, blobs, weights_size = _layout(graph, metadata, producer, allow_symbolic)
     graph_bytes = build_flatbuffer(record)
     weights_offset = HEADER_SIZE + align(len(graph_bytes))
-    head = pack_header(len(graph_bytes), weights_size)
+    head = pack_header(len(graph_bytes), weights_size, flags=_required_features(record))
     return head, graph_bytes, weights_offset, blobs, weights_offset + weights_size
 
 

@@ -155,5 +155,23 @@ def _prelu(inputs, attrs):
         return [np.where(x < 0, x * slope, x).astype(x.dtype)]
 
 
-define("PRelu", 8, "elementwise", ("x: T", "slope: T"), ("y: T",), types={"T": PRELU},
-       traits=("elementwise", "layout_agnostic"), infer=_prelu_infer, reference=_prelu)
+def _prelu_quant_check(node, ins, outs):
+    """What native/src/ops/prelu_q8.c runs: x, slope and y quantized per tensor, one 8/16-bit dtype,
+    TFLite's fixed point (requant 0; ONNX has no quantized PRelu)."""
+    dtype = ins[0][0]
+    for role, (dt, q) in zip(("input 'x'", "input 'slope'", "output"), (ins[0], ins[1], outs[0])):
+        if q is None:
+            return f"{role} is not quantized but x is"
+        if dt != dtype or dt not in QUANT_DTYPES:
+            return f"{role} is {dt}: x, slope and y must share one of {', '.join(QUANT_DTYPES)}"
+        if not q.per_tensor:
+            return f"{role} is quantized per channel: only per-tensor parameters are supported"
+    if int(node.attrs.get("requant", 0)) != 0:
+        return "requant=1: only TFLite's fixed-point PRelu (requant=0) is implemented"
+    return None
+
+
+QUANT_CHECKS["PRelu"] = _prelu_quant_check
+define("PRelu", 8, "elementwise", ("x: T", "slope: T"), ("y: T",), dict(REQUANT_ATTRS),
+       types={"T": PRELU + QUANT_DTYPES},
+       traits=("elementwise", "layout_agnostic", "quant_aware"), infer=_prelu_infer, reference=_prelu)

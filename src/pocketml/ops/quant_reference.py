@@ -100,3 +100,69 @@ def gemm_q8(a, w_nk, b, za: int, zw):
     n = w_nk.shape[0]
     wi = w_nk.astype(np.int64) - np.broadcast_to(np.asarray(zw, np.int64).reshape(-1), (n,))[:, None]
     return (a.astype(np.int64) - za) @ wi.T + (0 if b is None else np.asarray(b, np.int64))
+
+
+# ---- non-GEMM TFLite references: PRelu, integer bilinear Resize, uint8 Concat rescaling ----------
+
+
+def _trunc_div(a, b: int):
+    """C integer division (toward zero) of int64 arrays by a positive b."""
+    a = np.asarray(a, np.int64)
+    return np.where(a >= 0, a // b, -((-a) // b))
+
+
+def prelu_q8(x, alpha, q_x, q_alpha, q_y, lo: int, hi: int):
+    """TFLite PRELU on stored integers (alpha broadcast to x): x - zx >= 0 scales by sx/sy, else
+    (x - zx) * (alpha - za) (wrapping int32 product) by sx*sa/sy; both multipliers float32
+    expressions as PreluPrepare computes them. q_*: (scale, zero point)."""
+    (sx, zx), (sa, za), (sy, zy) = q_x, q_alpha, q_y
+    sx, sa, sy = np.float32(sx), np.float32(sa), np.float32(sy)
+    pos = quantize_multiplier(float(np.float32(sx / sy)))
+    neg = quantize_multiplier(float(np.float32(sx * sa / sy)))
+    v = x.astype(np.int64) - zx
+    a = np.broadcast_to(alpha, x.shape).astype(np.int64) - za
+    y = np.where(v >= 0, multiply_by_quantized_multiplier(v, *pos),
+                 multiply_by_quantized_multiplier(_wrap32(v * a), *neg))
+    return np.clip(y + zy, lo, hi).astype(x.dtype)
+
+
+def _bilinear_axis(n_in: int, n_out: int, align_corners: bool, half_pixel: bool):
+    """Per output index: (lower, upper, weight of upper in 1/1024), TFLite's 10-bit coordinates."""
+    if align_corners and n_out > 1:
+        scale = (1024 * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
+    else:
+        scale = (1024 * n_in + n_out // 2) // n_out
+    o = np.arange(n_out, dtype=np.int64)
+    src = o * scale + scale // 2 - 512 if half_pixel else o * scale
+    lower = np.maximum(_trunc_div(src, 1024), 0)
+    upper = np.minimum(_trunc_div(src + 1023, 1024), n_in - 1)
+    return lower, upper, src - 1024 * lower
+
+
+def resize_bilinear_q8(x, out_hw, align_corners: bool, half_pixel: bool):
+    """TFLite's ResizeBilinearInteger on NHWC stored integers: weights in 1/2^20, the sum rounded
+    half away from zero; input and output share their parameters, so no zero point enters."""
+    _, ih, iw, _ = x.shape
+    y0, y1, wy = _bilinear_axis(ih, out_hw[0], align_corners, half_pixel)
+    x0, x1, wx = _bilinear_axis(iw, out_hw[1], align_corners, half_pixel)
+    v = x.astype(np.int64)
+    wy, wx = wy[None, :, None, None], wx[None, None, :, None]
+    top0, top1 = v[:, y0][:, :, x0], v[:, y0][:, :, x1]
+    bot0, bot1 = v[:, y1][:, :, x0], v[:, y1][:, :, x1]
+    s = (top0 * (1024 - wy) * (1024 - wx) + bot0 * wy * (1024 - wx) + top1 * (1024 - wy) * wx + bot1 * wy * wx)
+    return _trunc_div(s + np.where(s > 0, 1 << 19, -(1 << 19)), 1 << 20).astype(x.dtype)
+
+
+def concat_rescale_u8(x, q_x, q_y):
+    """TFLite's ConcatenationWithScaling for one uint8 input: copied when its parameters are the
+    output's, else round(x * scale + bias) half away from zero in float32 (scale = sx * (1/sy),
+    bias = -zx * scale) + zy, clamped to [0, 255]."""
+    (sx, zx), (sy, zy) = q_x, q_y
+    if np.float32(sx) == np.float32(sy) and zx == zy:
+        return x.copy()
+    scale = np.float32(np.float32(sx) * (np.float32(1) / np.float32(sy)))
+    bias = np.float32(np.float32(-zx) * scale)
+    v = (x.astype(np.float32) * scale).astype(np.float32) + bias
+    t = np.trunc(v)
+    r = t + np.sign(v) * (np.abs(v - t) >= 0.5)  # std::round, exact (floor(|v| + 0.5) rounds 0.49999997 up)
+    return np.clip(r.astype(np.int64) + zy, 0, 255).astype(np.uint8)

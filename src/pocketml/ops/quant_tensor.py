@@ -49,12 +49,25 @@ def _per_tensor(role, port):
 
 QUANT_CHECKS["Quantize"] = lambda node, ins, outs: _per_tensor("output", outs[0])
 QUANT_CHECKS["Dequantize"] = lambda node, ins, outs: _per_tensor("input", ins[0])
-QUANT_CHECKS["Requantize"] = lambda node, ins, outs: _per_tensor("input", ins[0]) or _per_tensor("output", outs[0])
+# Requantize's arithmetic: 0 TFLite's fixed point (QUANTIZE between quantized types), 1 ONNX's
+# DequantizeLinear -> QuantizeLinear in float (round half to even), 2 TFLite's float
+# ConcatenationWithScaling (uint8 CONCATENATION inputs of other parameters, half away from zero)
+REQUANTIZE_MODES = (0, 1, 2)
+
+
+def _requantize_check(node, ins, outs):
+    mode = int(node.attrs.get("requant", 0))
+    if mode not in REQUANTIZE_MODES:
+        return f"attribute requant={mode} (0 TFLite fixed point, 1 ONNX float, 2 TFLite concat float)"
+    return _per_tensor("input", ins[0]) or _per_tensor("output", outs[0])
+
+
+QUANT_CHECKS["Requantize"] = _requantize_check
 
 _TO = {"to": Attr("int", 3)}  # the output's dtype code (int8)
 define("Quantize", 410, "quant", ("x: T1",), ("y: T2",), _TO, types={"T1": ("float32",), "T2": STORED},
        traits=("quant_aware",), infer=_to_infer, reference=_no_reference)
 define("Dequantize", 411, "quant", ("x: T1",), ("y: T2",), types={"T1": STORED, "T2": ("float32",)},
        traits=("quant_aware",), infer=_float_infer, reference=_no_reference)
-define("Requantize", 412, "quant", ("x: T1",), ("y: T2",), _TO, types={"T1": STORED, "T2": STORED},
+define("Requantize", 412, "quant", ("x: T1",), ("y: T2",), dict(_TO, requant=Attr("int", 0)), types={"T1": STORED, "T2": STORED},
        traits=("quant_aware",), infer=_to_infer, reference=_no_reference)

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .registry import Attr, define
+from .registry import QUANT_CHECKS, REQUANT_ATTRS, Attr, define
 from ._common import ANY, attrs_of, fail, fresh_dim, is_sym, known, normalize_axis, param_len, shape_str
 
 
@@ -235,11 +235,44 @@ def _resize_reference(inputs, attrs):
     return [y.astype(x.dtype)]
 
 
+QUANT_LINEAR_COORDS = ("half_pixel", "asymmetric", "align_corners")  # TFLite's three bilinear forms
+
+
+def _resize_quant_check(node, ins, outs):
+    """What native/src/ops/resize_q8.c runs on quantized tensors: x and y with the same per-tensor
+    parameters; nearest copies stored values (any coordinate mode); linear is TFLite's integer
+    bilinear (requant 0; half_pixel, asymmetric or align_corners over H and W of NHWC); cubic,
+    antialias and ONNX's float linear (requant 1) are refused rather than run on raw integers."""
+    (dx, qx), (dy, qy) = ins[0], outs[0]
+    if qx is None or qy is None:
+        return f"{'input' if qx is None else 'output'} is not quantized but the other is"
+    if dx != dy:
+        return f"input is {dx} and output {dy}"
+    if not (qx.per_tensor and qy.per_tensor):
+        return "quantized per channel: only per-tensor parameters are supported"
+    if not (np.array_equal(np.float32(qx.scale), np.float32(qy.scale))
+            and np.array_equal(qx.zero_point, qy.zero_point)):
+        return "input and output have different quantization parameters (Resize does not rescale)"
+    at = attrs_of(node)
+    mode = RESIZE_MODES[at["mode"]] if 0 <= at["mode"] < len(RESIZE_MODES) else at["mode"]
+    if mode == "nearest":
+        return None
+    coord = COORD_MODES[at["coordinate_transformation_mode"]] \
+        if 0 <= at["coordinate_transformation_mode"] < len(COORD_MODES) else at["coordinate_transformation_mode"]
+    if mode != "linear" or int(at.get("requant", 0)) != 0 or at["antialias"] or coord not in QUANT_LINEAR_COORDS \
+            or dx not in ("int8", "uint8", "int16"):
+        return (f"mode {mode} with coordinate_transformation_mode {coord}, antialias {at['antialias']}, "
+                f"requant {at.get('requant', 0)} on {dx} (quantized tensors run nearest, or TFLite's integer "
+                f"bilinear: linear, requant 0, {'/'.join(QUANT_LINEAR_COORDS)}, no antialias)")
+    return None
+
+
+QUANT_CHECKS["Resize"] = _resize_quant_check
 define("Resize", 106, "resize", ("x: T", "scales?: F32", "sizes?: I64", "roi?: F32"), ("y: T",), {
     "mode": Attr("int", 0), "coordinate_transformation_mode": Attr("int", 0), "nearest_mode": Attr("int", 0),
     "cubic_coeff_a": Attr("float", -0.75), "exclude_outside": Attr("int", 0),
     "extrapolation_value": Attr("float", 0.0), "scales": Attr("floats", []), "sizes": Attr("ints", []),
     "axes": Attr("ints", []), "keep_aspect_ratio_policy": Attr("int", 0), "antialias": Attr("int", 0),
-    "roi": Attr("floats", []),
-}, types={"T": ANY, "F32": ("float32",), "I64": ("int64",)}, plan_inputs=("scales", "sizes"),
+    "roi": Attr("floats", []), **REQUANT_ATTRS,
+}, types={"T": ANY, "F32": ("float32",), "I64": ("int64",)}, plan_inputs=("scales", "sizes"), traits=("quant_aware",),
        infer=_resize_infer, reference=_resize_reference)

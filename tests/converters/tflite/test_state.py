@@ -173,3 +173,53 @@ def test_a_second_assignment_of_a_variable_is_rejected(tmp_path):
     path.write_bytes(pack_file(build_flatbuffer(rec), weights))
     with pytest.raises(PocketMLError, match="assigns variable .* a second time"):
         pocketml.Session(str(path))
+
+
+def _int8_accumulator(sum_scale: float) -> bytes:
+    """acc (int8, scale 0.05) += x, the sum written back with scale ``sum_scale``."""
+    q_acc = {"scale": [0.05], "zero_point": [3]}
+    q_sum = {"scale": [sum_scale], "zero_point": [3]}
+    main_tensors = {
+        "x": ("int8", (1, 4), None, None, q_acc), "acc_h": ("resource", (), None),
+        "acc": ("int8", (1, 4), None, None, q_acc), "acc2": ("int8", (1, 4), None, None, q_sum),
+    }
+    main_ops = [
+        ("CALL_ONCE", [], [], {"init_subgraph_index": 1}),
+        ("VAR_HANDLE", [], ["acc_h"], {"shared_name": "acc"}),
+        ("READ_VARIABLE", ["acc_h"], ["acc"]),
+        ("ADD", ["acc", "x"], ["acc2"]),
+        ("ASSIGN_VARIABLE", ["acc_h", "acc2"], []),
+    ]
+    init_tensors = {"acc_h": ("resource", (), None),
+                    "acc0": ("int8", (1, 4), np.array([[3, 13, -7, 23]], np.int8), None, q_acc)}
+    init_ops = [("VAR_HANDLE", [], ["acc_h"], {"shared_name": "acc"}), ("ASSIGN_VARIABLE", ["acc_h", "acc0"], [])]
+    return build_model(main_ops, main_tensors, ["x"], ["acc2"], subgraphs=[(init_ops, init_tensors, [], [])])
+
+
+def test_quantized_variable_state_matches_litert(tmp_path):
+    data = _int8_accumulator(0.05)
+    (tmp_path / "acc.tflite").write_bytes(data)
+    it, s = _litert(data), pocketml.Session(pocketml.convert(tmp_path / "acc.tflite"))
+    for _ in range(4):
+        x = RNG.integers(-20, 30, (1, 4)).astype(np.int8)
+        np.testing.assert_array_equal(s.run({s.inputs[0].name: x})[s.outputs[0].name], _invoke(it, x)[0])
+
+
+def test_variable_assigned_with_other_quantization_is_refused(tmp_path):
+    """LiteRT's ASSIGN_VARIABLE copies the stored integers as they are (no rescaling), so the next
+    READ_VARIABLE reinterprets them with the read's own parameters: a silent change of meaning
+    (XNNPACK refuses the model; the builtin kernels run it). pocketml refuses it at conversion."""
+    data = _int8_accumulator(0.1)
+    it = litert.Interpreter(model_content=data,
+                            experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    x = np.array([[10, 0, -10, 20]], np.int8)
+    first = _invoke(it, x)[0]
+    second = _invoke(it, np.full((1, 4), 3, np.int8))[0]  # x = its zero point: adds a real 0
+    # acc2 = acc + 0 requantized from scale 0.05 to 0.1, where acc holds first's integers unchanged
+    want = np.round((first.astype(np.float64) - 3) * 0.05 / 0.1) + 3
+    assert np.max(np.abs(second - want)) <= 1  # LiteRT really reinterpreted the integers
+    with pytest.raises(PocketMLError, match="variable 'acc' is read or assigned with different quantization "
+                                             "parameters"):
+        (tmp_path / "acc.tflite").write_bytes(data)
+        pocketml.convert(tmp_path / "acc.tflite")

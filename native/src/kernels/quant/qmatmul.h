@@ -1,0 +1,23 @@
+/*
+ * kernels/quant/qmatmul.h — one quantized matrix product with both operands computed at run
+ * time (TFLite BATCH_MATMUL on two activations): y[M,N] = requant(sum_k (a - za) (b - zb)),
+ * exact int32 accumulation, per-tensor parameters; the op (ops/matmul_q8_batched.c) walks the
+ * batch. Constant weights take the packed int8 GEMM (kernels/matmul/s8_gemm.h) instead.
+ */
+#ifndef PML_KERNELS_QUANT_QMATMUL_H
+#define PML_KERNELS_QUANT_QMATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/requant.h"
+
+/* a [m, k] row-major, b [k, n] row-major, y [m, n]; rq per tensor (fixed point or float). */
+typedef void (*pml_qmatmul_fn)(int64_t m, int64_t n, int64_t k, const void *a, int32_t za, const void *b,
+                               int32_t zb, const pml_requant *rq, void *y);
+void pml_s8_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int32_t za, const void *b, int32_t zb,
+                            const pml_requant *rq, void *y);
+void pml_u8_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int32_t za, const void *b, int32_t zb,
+                            const pml_requant *rq, void *y);
+
+#endif /* PML_KERNELS_QUANT_QMATMUL_H */
