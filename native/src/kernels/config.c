@@ -27,9 +27,11 @@
         .quant = PML_QUANT_TYPED__SCALAR,                                                                  \
     }
 
-/* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar in every configuration for now */
+/* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar but for AVX2's int8 Add/Sub */
 #define PML_QS8_NON_GEMM__SCALAR \
     .binary = pml_s8_qbinary__scalar, \
+    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
+#define PML_QS8_NON_GEMM_BUT_BINARY__SCALAR \
     .binary_s16 = pml_s16_qbinary__scalar, \
     .requant = pml_qrequant__scalar, \
     .quantize_tflite = pml_s8_quantize_tflite__scalar, \
@@ -153,7 +155,8 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
 
 static const pml_qs8_config g_qs8_avx2 = {
     .mm = &g_qs8_mm_avx2,
-    PML_QS8_NON_GEMM__SCALAR /* no AVX2 non-GEMM int8 kernels yet */
+    .binary = pml_s8_qbinary__avx2, /* TFLite's int8 Add/Sub; the other non-GEMM int8 kernels are scalar */
+    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
 };
 
 static const pml_kernel_config g_avx2 = {
