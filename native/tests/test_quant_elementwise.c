@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* pml_cpu_detect */
+#include "kernels/config.h"
 #include "kernels/quant/qelementwise.h"
 #include "quant_testutil.h"
 
@@ -164,6 +166,47 @@ static void test_binary_shapes(void) {
                 QCHECK(memcmp(y0, y1, n) == 0);
             }
         }
+}
+
+/* Every configuration's int8 Add/Sub/Mul table (AVX2's vectorizes TFLite's Add/Sub) equals the
+ * scalar kernels exactly: random scales (ratios from 2^-8 to 2^8), zero points at the ends,
+ * narrowed clamps, operands at -128/127, every length up to 67 and 127 (vector steps + tails),
+ * vv, vs and sv. */
+static void test_binary_configs(void) {
+    pml_cpu cpu;
+    pml_cpu_detect(&cpu);
+    const char *names[] = {"avx2", "scalar"};
+    int8_t a[127], b[127], y0[127], y1[127];
+    for (size_t ci = 0; ci < sizeof names / sizeof names[0]; ci++) {
+        const pml_kernel_config *c = NULL;
+        if (pml_kernel_config_select(&cpu, names[ci], &c) != PML_OK) continue;
+        const pml_qbinary_kernels *k = c->qs8->binary;
+        for (int t = 0; t < 240; t++) {
+            const int op = t % 3, mode = (t / 3) % 2;
+            const float sa = (float)ldexp(0.5 + qrand_unit(), qrand_range(-12, -4));
+            const float sb = (float)ldexp(0.5 + qrand_unit(), qrand_range(-12, -4));
+            const float sy = (float)ldexp(0.5 + qrand_unit(), op == PML_QBIN_MUL ? qrand_range(-18, -6) : qrand_range(-12, -4));
+            const int32_t za = t % 7 == 0 ? -128 : qrand_range(-128, 127), zb = t % 11 == 0 ? 127 : qrand_range(-128, 127);
+            const int32_t zy = qrand_range(-128, 127), qmin = t % 5 == 0 ? zy : -128, qmax = t % 4 == 0 ? 100 : 127;
+            pml_qbinary_params p;
+            QCHECK(pml_qbinary_params_init(&p, op, mode, 0, sa, za, sb, zb, sy, zy, qmin, qmax) == 0);
+            const size_t n = t < 68 ? (size_t)t : 127;
+            for (size_t i = 0; i < n; i++) {
+                a[i] = (int8_t)(t % 9 == 0 ? (i % 2 ? 127 : -128) : qrand_range(-128, 127));
+                b[i] = (int8_t)(t % 13 == 0 ? (i % 3 ? -128 : 127) : qrand_range(-128, 127));
+            }
+            const int32_t s = qrand_range(-128, 127);
+            k[op].vv(n, a, b, y0, &p);
+            pml_s8_qbinary__scalar[op].vv(n, a, b, y1, &p);
+            QCHECK(memcmp(y0, y1, n) == 0);
+            k[op].vs(n, a, s, y0, &p);
+            pml_s8_qbinary__scalar[op].vs(n, a, s, y1, &p);
+            QCHECK(memcmp(y0, y1, n) == 0);
+            k[op].sv(n, s, b, y0, &p);
+            pml_s8_qbinary__scalar[op].sv(n, s, b, y1, &p);
+            QCHECK(memcmp(y0, y1, n) == 0);
+        }
+    }
 }
 
 /* uint8 operands through the int8 kernels with the sign bit flipped equal the same
@@ -355,6 +398,7 @@ int main(void) {
     test_binary_ties();
     test_binary_closed_form();
     test_binary_shapes();
+    test_binary_configs();
     test_uint8_flip();
     test_binary_s16();
     test_requantize();

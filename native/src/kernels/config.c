@@ -15,11 +15,13 @@
 #include "kernels/pool/pool.h"
 
 /* The type-generic kernels (every dtype but float32's fast path), one member per family;
- * every configuration uses the scalar ones until a family gets SIMD typed kernels. */
-#define PML_TYPED__SCALAR                                                                                  \
+ * every configuration uses the scalar ones until a family gets SIMD typed kernels (AVX2: the
+ * int8/uint8 MaxPool, given as POOL). */
+#define PML_TYPED__SCALAR PML_TYPED_WITH_POOL(PML_POOL_TYPED__SCALAR)
+#define PML_TYPED_WITH_POOL(POOL)                                                                          \
     {                                                                                                      \
         .binary = PML_BINARY_TYPED__SCALAR, .logic = PML_LOGIC_TYPED__SCALAR,                              \
-        .reduce = PML_REDUCE_TYPED__SCALAR, .pool = PML_POOL_TYPED__SCALAR, .index = PML_INDEX_TYPED__SCALAR, \
+        .reduce = PML_REDUCE_TYPED__SCALAR, .pool = POOL, .index = PML_INDEX_TYPED__SCALAR,                \
         .unary = PML_UNARY_TYPED__SCALAR, .norm = PML_NORM_TYPED__SCALAR,                                  \
         .signal = PML_SIGNAL_TYPED__SCALAR,                                                                \
         .resize = PML_RESIZE_TYPED__SCALAR, .conv = PML_CONV_TYPED__SCALAR,                                \
@@ -27,9 +29,11 @@
         .quant = PML_QUANT_TYPED__SCALAR,                                                                  \
     }
 
-/* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar in every configuration for now */
+/* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar but for AVX2's int8 Add/Sub */
 #define PML_QS8_NON_GEMM__SCALAR \
     .binary = pml_s8_qbinary__scalar, \
+    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
+#define PML_QS8_NON_GEMM_BUT_BINARY__SCALAR \
     .binary_s16 = pml_s16_qbinary__scalar, \
     .requant = pml_qrequant__scalar, \
     .quantize_tflite = pml_s8_quantize_tflite__scalar, \
@@ -155,7 +159,8 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
 
 static const pml_qs8_config g_qs8_avx2 = {
     .mm = &g_qs8_mm_avx2,
-    PML_QS8_NON_GEMM__SCALAR /* no AVX2 non-GEMM int8 kernels yet */
+    .binary = pml_s8_qbinary__avx2, /* TFLite's int8 Add/Sub; the other non-GEMM int8 kernels are scalar */
+    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
 };
 
 static const pml_kernel_config g_avx2 = {
@@ -164,7 +169,7 @@ static const pml_kernel_config g_avx2 = {
     .f16 = &g_f16_avx2,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
-    .typed = PML_TYPED__SCALAR,
+    .typed = PML_TYPED_WITH_POOL(PML_POOL_TYPED__AVX2),
     .qs8 = &g_qs8_avx2,
     .qu8 = &g_qu8_scalar,
 };

@@ -14,8 +14,18 @@ void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int
     for (int64_t r = 0; r < mb; r++) {
         int16_t *d = dst + r * ld;
         const int8_t *ximg = x + n * g->h * g->w * g->cin + grp * cg;
+        const int64_t iw0 = ow * g->sw - g->pl;
+        /* a window row inside the image with dilation 1 is kw*cg contiguous bytes when the
+         * group spans every channel (the stem: 3x3 or 5x5 taps of 3 channels) */
+        const int row_contiguous = g->dw == 1 && cg == g->cin && iw0 >= 0 && iw0 + g->kw <= g->w;
         for (int64_t kh = 0; kh < g->kh; kh++) {
             const int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+            if (row_contiguous && ih >= 0 && ih < g->h) {
+                const int8_t *xp = ximg + (ih * g->w + iw0) * g->cin;
+                for (int64_t i = 0; i < g->kw * cg; i++) d[i] = xp[i];
+                d += g->kw * cg;
+                continue;
+            }
             for (int64_t kw = 0; kw < g->kw; kw++, d += cg) {
                 const int64_t iw = ow * g->sw - g->pl + kw * g->dw;
                 if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) {

@@ -6,6 +6,9 @@
  * 128 * 255, so nothing saturates. Padded taps read a vector of the input zero point (the
  * bias' holds -za * sum w'), the odd last tap's weights are zero. Any kernel size, stride and
  * dilation up to MAX_TAPS taps (more: the scalar kernel).
+ * The channel tail (C not a multiple of 16: 24, 28, 36... in MediaPipe's detectors) loads 16
+ * bytes as well wherever they lie inside x: the lanes past C read the next pixel, meet zero
+ * weights and are never stored. Only loads that would cross x's end go through a copy.
  */
 #include <string.h>
 
@@ -31,6 +34,7 @@ void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *pa
     const pml_qs8_epilogue ep0 = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
     const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep0);
     const __m128i vza = _mm_set1_epi8((char)h->a_zero_point);
+    const int8_t *x_end = x + g->n * g->h * g->w * C; /* a 16-byte load at p is safe iff p + 16 <= x_end */
     const int8_t *tap[MAX_TAPS + 1];
     int64_t toff[MAX_TAPS + 1]; /* an interior pixel's taps: offsets from its window's corner */
     for (int64_t t = 0; t < taps; t++) toff[t] = ((t / g->kw) * g->dh * g->w + (t % g->kw) * g->dw) * C;
@@ -55,7 +59,7 @@ void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *pa
                 const int16_t *wb = w + (c / 16) * pairs * 32;
                 __m256i acc0 = _mm256_load_si256((const __m256i *)(ep0.bias + c));
                 __m256i acc1 = _mm256_load_si256((const __m256i *)(ep0.bias + c + 8));
-                if (interior && nc == 16) { /* every tap inside the image: no branch */
+                if (interior && (nc == 16 || corner + c + toff[taps - 1] + 16 <= x_end)) { /* no branch */
                     const int8_t *base = corner + c;
                     for (int64_t q = 0; q < pairs; q++) {
                         const __m128i x0 = _mm_loadu_si128((const __m128i *)(base + toff[2 * q]));
@@ -68,10 +72,10 @@ void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *pa
                         __m128i x0 = vza, x1 = vza;
                         const int8_t *p0 = interior ? corner + toff[2 * q] : tap[2 * q];
                         const int8_t *p1 = interior ? corner + toff[2 * q + 1] : tap[2 * q + 1];
-                        if (nc == 16) {
+                        if (nc == 16 || ((!p0 || p0 + c + 16 <= x_end) && (!p1 || p1 + c + 16 <= x_end))) {
                             if (p0) x0 = _mm_loadu_si128((const __m128i *)(p0 + c));
                             if (p1) x1 = _mm_loadu_si128((const __m128i *)(p1 + c));
-                        } else { /* the channel tail: never read past the pixel */
+                        } else { /* the channel tail at x's end: never read past it */
                             uint8_t b0[16], b1[16];
                             _mm_storeu_si128((__m128i *)b0, vza);
                             _mm_storeu_si128((__m128i *)b1, vza);

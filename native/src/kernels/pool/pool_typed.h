@@ -32,10 +32,15 @@ typedef struct pml_pool_typed {
 
 extern const pml_pool_typed pml_f32_pool_typed__scalar, pml_f16_pool_typed__scalar, pml_s8_pool_typed__scalar,
     pml_u8_pool_typed__scalar;
+/* AVX2 (x86 only; kernels/pool/x8_maxpool__avx2.c): int8/uint8 MaxPool vectorized, the rest scalar */
+extern const pml_pool_typed pml_s8_pool_typed__avx2, pml_u8_pool_typed__avx2;
 
 /* Initialiser of pml_typed_config.pool: the dtypes the pools take (NULL elsewhere). */
 #define PML_POOL_TYPED__SCALAR                                                                                         \
     {[PML_FLOAT32] = &pml_f32_pool_typed__scalar, [PML_FLOAT16] = &pml_f16_pool_typed__scalar,                         \
      [PML_INT8] = &pml_s8_pool_typed__scalar, [PML_UINT8] = &pml_u8_pool_typed__scalar}
+#define PML_POOL_TYPED__AVX2                                                                                           \
+    {[PML_FLOAT32] = &pml_f32_pool_typed__scalar, [PML_FLOAT16] = &pml_f16_pool_typed__scalar,                         \
+     [PML_INT8] = &pml_s8_pool_typed__avx2, [PML_UINT8] = &pml_u8_pool_typed__avx2}
 
 #endif /* PML_KERNELS_POOL_TYPED_H */

@@ -73,6 +73,8 @@ typedef struct pml_qbinary_kernels {
 
 /* pml_{s8,s16}_qbinary__scalar[PML_QBIN_*] */
 extern const pml_qbinary_kernels pml_s8_qbinary__scalar[PML_QBIN_COUNT], pml_s16_qbinary__scalar[PML_QBIN_COUNT];
+/* AVX2 (x86 only): TFLite's int8 Add/Sub vectorized; ONNX float mode and Mul call the scalar ones */
+extern const pml_qbinary_kernels pml_s8_qbinary__avx2[PML_QBIN_COUNT];
 
 /* ---- requantize a run ---------------------------------------------------------------------- */
 

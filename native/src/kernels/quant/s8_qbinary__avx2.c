@@ -1,0 +1,122 @@
+/*
+ * kernels/quant/s8_qbinary__avx2.c — TFLite's int8 Add and Sub (PML_REQUANT_FIXED_POINT) in
+ * AVX2, eight elements per step, bit for bit the scalar kernel's AddFunc/SubFunc: both inputs
+ * (x - zp) << left_shift, each through MultiplyByQuantizedMultiplier, summed (wrapping), the
+ * output's MultiplyByQuantizedMultiplier, + zero point, clamp. The three multiplications are
+ * the GEMM epilogue's vector requantization (s8_requant__avx2.h, proven equal to
+ * pml_requantize over the int32 range) with one multiplier in every lane. ONNX's float
+ * semantics, Mul, and the last n % 8 elements run the scalar kernel (same arithmetic).
+ */
+#include <stdint.h>
+
+#include "kernels/matmul/s8_requant__avx2.h"
+#include "kernels/quant/qelementwise.h"
+
+typedef struct addsub_vec {
+    pml_qs8_rq8 a, b, y;     /* the three multipliers, broadcast */
+    pml_qs8_rqc inner, out;  /* inner: no zero point, no clamp; out: the output's */
+    __m256i a_zp, b_zp, left;
+} addsub_vec;
+
+static pml_qs8_rq8 broadcast_multiplier(int32_t multiplier, int32_t shift) {
+    const int32_t lsh = shift > 0 ? shift : 0, rsh = shift > 0 ? 0 : -shift;
+    const int32_t mask = (int32_t)(((int64_t)1 << rsh) - 1);
+    pml_qs8_rq8 r;
+    r.mult = _mm256_set1_epi32(multiplier);
+    r.mult_odd = _mm256_srli_epi64(r.mult, 32);
+    r.lsh = _mm256_set1_epi32(lsh);
+    r.rsh = _mm256_set1_epi32(rsh);
+    r.mask = _mm256_set1_epi32(mask);
+    r.thr = _mm256_set1_epi32(mask >> 1);
+    r.scale = _mm256_setzero_ps();
+    return r;
+}
+
+static pml_qs8_rqc clamp_consts(int32_t zp, int32_t qmin, int32_t qmax) {
+    pml_qs8_rqc c;
+    c.float_mode = 0;
+    c.zp = _mm256_set1_epi32(zp);
+    c.qmin = _mm256_set1_epi32(qmin);
+    c.qmax = _mm256_set1_epi32(qmax);
+    c.lo = c.hi = _mm256_setzero_ps();
+    return c;
+}
+
+static addsub_vec addsub_setup(const pml_qbinary_params *p) {
+    addsub_vec v;
+    v.a = broadcast_multiplier(p->a_multiplier, p->a_shift);
+    v.b = broadcast_multiplier(p->b_multiplier, p->b_shift);
+    v.y = broadcast_multiplier(p->y_multiplier, p->y_shift);
+    v.inner = clamp_consts(0, INT32_MIN, INT32_MAX);
+    v.out = clamp_consts(p->y_zp, p->qmin, p->qmax);
+    v.a_zp = _mm256_set1_epi32(p->a_zp);
+    v.b_zp = _mm256_set1_epi32(p->b_zp);
+    v.left = _mm256_set1_epi32(p->left_shift);
+    return v;
+}
+
+static inline __m256i load8(const int8_t *p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)); }
+
+/* Eight outputs from eight a and b values (int32 lanes); vpsllvd wraps like the scalar shift. */
+static inline void addsub8(__m256i a, __m256i b, const addsub_vec *v, int sub, int8_t *y) {
+    const __m256i sa = _mm256_sllv_epi32(_mm256_sub_epi32(a, v->a_zp), v->left);
+    const __m256i sb = _mm256_sllv_epi32(_mm256_sub_epi32(b, v->b_zp), v->left);
+    const __m256i va = pml_qs8_requant8(sa, &v->a, &v->inner), vb = pml_qs8_requant8(sb, &v->b, &v->inner);
+    const __m256i r = pml_qs8_requant8(sub ? _mm256_sub_epi32(va, vb) : _mm256_add_epi32(va, vb), &v->y, &v->out);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1)); /* in range */
+    _mm_storel_epi64((__m128i *)y, _mm_packs_epi16(w, w));
+}
+
+/* One run: a and b step 1 (a vector) or 0 (the broadcast scalar sa / sb, a stored value). */
+static void addsub_run(int op, size_t n, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *y,
+                       const pml_qbinary_params *p) {
+    const int sub = op == PML_QBIN_SUB;
+    size_t i = 0;
+    if (p->mode == PML_REQUANT_FIXED_POINT) {
+        const addsub_vec v = addsub_setup(p);
+        const __m256i va = _mm256_set1_epi32(sa), vb = _mm256_set1_epi32(sb);
+        for (; i + 8 <= n; i += 8) addsub8(a ? load8(a + i) : va, b ? load8(b + i) : vb, &v, sub, y + i);
+    }
+    if (i == n) return;
+    const pml_qbinary_kernels *k = &pml_s8_qbinary__scalar[op];
+    if (a && b) k->vv(n - i, a + i, b + i, y + i, p);
+    else if (a) k->vs(n - i, a + i, sb, y + i, p);
+    else k->sv(n - i, sa, b + i, y + i, p);
+}
+
+static void s8_vadd(size_t n, const void *a, const void *b, void *y, const pml_qbinary_params *p) {
+    addsub_run(PML_QBIN_ADD, n, (const int8_t *)a, 0, (const int8_t *)b, 0, (int8_t *)y, p);
+}
+static void s8_vadds(size_t n, const void *a, int32_t b, void *y, const pml_qbinary_params *p) {
+    addsub_run(PML_QBIN_ADD, n, (const int8_t *)a, 0, NULL, b, (int8_t *)y, p);
+}
+static void s8_saddv(size_t n, int32_t a, const void *b, void *y, const pml_qbinary_params *p) {
+    addsub_run(PML_QBIN_ADD, n, NULL, a, (const int8_t *)b, 0, (int8_t *)y, p);
+}
+static void s8_vsub(size_t n, const void *a, const void *b, void *y, const pml_qbinary_params *p) {
+    addsub_run(PML_QBIN_SUB, n, (const int8_t *)a, 0, (const int8_t *)b, 0, (int8_t *)y, p);
+}
+static void s8_vsubs(size_t n, const void *a, int32_t b, void *y, const pml_qbinary_params *p) {
+    addsub_run(PML_QBIN_SUB, n, (const int8_t *)a, 0, NULL, b, (int8_t *)y, p);
+}
+static void s8_ssubv(size_t n, int32_t a, const void *b, void *y, const pml_qbinary_params *p) {
+    addsub_run(PML_QBIN_SUB, n, NULL, a, (const int8_t *)b, 0, (int8_t *)y, p);
+}
+
+/* Mul keeps the scalar kernels (entries copied at first use would need a constructor; the
+ * table names them directly). */
+static void s8_vmul(size_t n, const void *a, const void *b, void *y, const pml_qbinary_params *p) {
+    pml_s8_qbinary__scalar[PML_QBIN_MUL].vv(n, a, b, y, p);
+}
+static void s8_vmuls(size_t n, const void *a, int32_t b, void *y, const pml_qbinary_params *p) {
+    pml_s8_qbinary__scalar[PML_QBIN_MUL].vs(n, a, b, y, p);
+}
+static void s8_smulv(size_t n, int32_t a, const void *b, void *y, const pml_qbinary_params *p) {
+    pml_s8_qbinary__scalar[PML_QBIN_MUL].sv(n, a, b, y, p);
+}
+
+const pml_qbinary_kernels pml_s8_qbinary__avx2[PML_QBIN_COUNT] = {
+    [PML_QBIN_ADD] = {s8_vadd, s8_vadds, s8_saddv},
+    [PML_QBIN_SUB] = {s8_vsub, s8_vsubs, s8_ssubv},
+    [PML_QBIN_MUL] = {s8_vmul, s8_vmuls, s8_smulv},
+};
