@@ -61,7 +61,7 @@ def _scale(ctx: Context, name: str, what: str) -> str:
 def _zero_point(ctx: Context, name: str, like: str, what: str) -> str:
     """A zero point input; absent: 0 of ``like``'s integer type (the QOperator ops' default)."""
     if not name:
-        return ctx.add_const(np.zeros((), dtypes.BY_NAME[ctx.dtype(like)].numpy), what)
+        return ctx.add_const(np.zeros((), dtypes.BY_NAME[ctx.dtype(like)].np), what)
     c = ctx.const(name)
     if c is not None and c.size == 1 and c.ndim > 0:
         return ctx.add_const(c.reshape(()), what)
