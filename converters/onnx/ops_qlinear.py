@@ -30,6 +30,7 @@ from onnx import helper
 
 from pocketml import dtypes
 
+from .attr_domains import AUTO_PAD, GROUP, PADS, SPATIAL_POSITIVE, domain
 from .context import Context, OnnxNode, handler
 from .dispatch import convert_node
 
@@ -115,6 +116,8 @@ def _attrs(node: OnnxNode, *names: str) -> dict:
 
 # ---- GEMM-like: weights per channel --------------------------------------------------------------
 @handler("QLinearConv")
+@domain(kernel_shape=SPATIAL_POSITIVE, strides=SPATIAL_POSITIVE, dilations=SPATIAL_POSITIVE, pads=PADS,
+        auto_pad=AUTO_PAD, group=GROUP)
 def qlinear_conv(ctx: Context, node: OnnxNode) -> None:
     """x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp[, B int32]: w per output channel (axis 0)."""
     x = _dequantize(ctx, node.input(0), node.input(1), node.input(2), "x")
