@@ -52,8 +52,8 @@ extern const pml_quant_typed pml_f32_quant_typed__scalar, pml_s8_quant_typed__sc
 PML_QUANT_SCALAR_DECL(s8)
 PML_QUANT_SCALAR_DECL(u8)
 
-/* AVX2 QuantizeLinear float32 -> int8 / uint8 (quant_typed__avx2.c); the rest scalar. */
-extern const pml_quant_typed pml_s8_quant_typed__avx2, pml_u8_quant_typed__avx2;
+/* AVX2 QuantizeLinear float32 -> int8 / uint8 and float32 min/max (quant_typed__avx2.c); the rest scalar. */
+extern const pml_quant_typed pml_s8_quant_typed__avx2, pml_u8_quant_typed__avx2, pml_f32_quant_typed__avx2;
 
 /* The initialisers of pml_typed_config.quant: the scalar tables, and the AVX2 configuration's. */
 #define PML_QUANT_TYPED__SCALAR                                                                                \
@@ -61,7 +61,7 @@ extern const pml_quant_typed pml_s8_quant_typed__avx2, pml_u8_quant_typed__avx2;
      [PML_UINT8] = &pml_u8_quant_typed__scalar,    [PML_INT16] = &pml_s16_quant_typed__scalar,                \
      [PML_UINT16] = &pml_u16_quant_typed__scalar,  [PML_INT32] = &pml_s32_quant_typed__scalar}
 #define PML_QUANT_TYPED__AVX2                                                                                  \
-    {[PML_FLOAT32] = &pml_f32_quant_typed__scalar, [PML_INT8] = &pml_s8_quant_typed__avx2,                    \
+    {[PML_FLOAT32] = &pml_f32_quant_typed__avx2,   [PML_INT8] = &pml_s8_quant_typed__avx2,                    \
      [PML_UINT8] = &pml_u8_quant_typed__avx2,      [PML_INT16] = &pml_s16_quant_typed__scalar,                \
      [PML_UINT16] = &pml_u16_quant_typed__scalar,  [PML_INT32] = &pml_s32_quant_typed__scalar}
 

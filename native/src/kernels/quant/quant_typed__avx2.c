@@ -10,8 +10,15 @@
  * scalar "v > lo ? v : lo") and min(v, hi); the values are integers in range, so the int32
  * conversion is exact. Runs whose scale or zero point step per element (step != 0) take the
  * scalar kernel.
+ *
+ * DynamicQuantizeLinear's float32 min/max: vminps/vmaxps return their second operand when the
+ * first is NaN, so accumulators started at +-inf skip NaNs; a lane mask records whether any value
+ * was a number, else the result is NaN as the scalar loop's (every value NaN). Equal values of
+ * different sign (-0, +0) may come out as either zero: the same number, and DynamicQuantizeLinear
+ * widens the range to include 0 anyway.
  */
 #include <immintrin.h>
+#include <math.h>
 
 #include "kernels/quant/quant_typed.h"
 
@@ -45,3 +52,33 @@
 /* the clamped values fit int16 (packs_epi32 keeps them) and then the byte type (packs/packus) */
 PML_QUANTIZE_AVX2(s8, int8_t, INT8_MIN, INT8_MAX, _mm_packs_epi16)
 PML_QUANTIZE_AVX2(u8, uint8_t, 0, UINT8_MAX, _mm_packus_epi16)
+
+static void f32_minmax__avx2(size_t n, const float *x, float *lo, float *hi) {
+    __m256 vlo = _mm256_set1_ps(INFINITY), vhi = _mm256_set1_ps(-INFINITY), seen = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        vlo = _mm256_min_ps(v, vlo);
+        vhi = _mm256_max_ps(v, vhi);
+        seen = _mm256_or_ps(seen, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+    }
+    float l[8], h[8];
+    _mm256_storeu_ps(l, vlo);
+    _mm256_storeu_ps(h, vhi);
+    float a = l[0], b = h[0];
+    int any = _mm256_movemask_ps(seen) != 0;
+    for (int k = 1; k < 8; k++) {
+        a = l[k] < a ? l[k] : a;
+        b = h[k] > b ? h[k] : b;
+    }
+    for (; i < n; i++) {
+        if (x[i] != x[i]) continue;
+        any = 1;
+        a = x[i] < a ? x[i] : a;
+        b = x[i] > b ? x[i] : b;
+    }
+    *lo = any ? a : NAN;
+    *hi = any ? b : NAN;
+}
+
+const pml_quant_typed pml_f32_quant_typed__avx2 = {{NULL, NULL}, {NULL, NULL, NULL}, f32_minmax__avx2};
