@@ -33,20 +33,25 @@ from . import eager_layout
 from .integrity import check_tensor
 
 HANDLERS: dict = {}  # ONNX op type -> handler(ctx, node)
+# (domain, op type) -> handler for ops of other domains (com.microsoft's QOperator ops)
+DOMAIN_HANDLERS: dict = {}
 
 # ONNX TensorProto data type -> IR dtype name (what the IR can hold): the
 # dtype table's own mapping (pocketml.dtypes), so a new dtype slots in there
 ONNX_TO_DTYPE = {d.onnx: d.name for d in dtypes.ALL}
 
 
-def handler(*op_types: str, shape_aware: bool = False) -> Callable:
-    """Register fn as the converter of the given ONNX op types. shape_aware
-    handlers accept symbolic shape tensors (Context.shape_values) as inputs."""
+def handler(*op_types: str, shape_aware: bool = False, op_domain: str = "") -> Callable:
+    """Register fn as the converter of the given ONNX op types (of the default domain, or of
+    op_domain, e.g. "com.microsoft"). shape_aware handlers accept symbolic shape tensors
+    (Context.shape_values) as inputs."""
     def register(fn):
         fn.shape_aware = shape_aware
+        table = DOMAIN_HANDLERS if op_domain else HANDLERS
         for t in op_types:
-            assert t not in HANDLERS, f"ONNX op {t} has two handlers"
-            HANDLERS[t] = fn
+            key = (op_domain, t) if op_domain else t
+            assert key not in table, f"ONNX op {key} has two handlers"
+            table[key] = fn
         return fn
     return register
 
@@ -147,7 +152,7 @@ class Context:
 
     def unsupported(self, msg: str) -> UnsupportedOpError:
         """An attribute value or input form the converter does not handle (msg says what is)."""
-        return UnsupportedOpError(f"{self.node.where()}, domain 'ai.onnx': {msg}")
+        return UnsupportedOpError(f"{self.node.where()}, domain {self.node.domain or 'ai.onnx'!r}: {msg}")
 
     # ---- values ---------------------------------------------------------------
     def shape(self, name: str) -> tuple:

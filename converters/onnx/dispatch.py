@@ -16,14 +16,22 @@ from onnx.defs import OpSchema
 
 from pocketml.errors import ConversionError, UnsupportedOpError
 
-from .context import HANDLERS, Context, OnnxNode
+from .context import DOMAIN_HANDLERS, HANDLERS, Context, OnnxNode
 from .params import materialize
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
 
 def supported_ops() -> list:
-    return sorted(HANDLERS)
+    """The default-domain op types, then the other domains' as "domain.Op"."""
+    return sorted(HANDLERS) + sorted(f"{d}.{t}" for d, t in DOMAIN_HANDLERS)
+
+
+def handler_of(domain: str, op_type: str):
+    """The handler of op_type in domain ("" / "ai.onnx": the default one), or None."""
+    if domain in DEFAULT_DOMAINS:
+        return HANDLERS.get(op_type)
+    return DOMAIN_HANDLERS.get((domain, op_type))
 
 
 def model_op_types(model) -> set:
@@ -59,7 +67,7 @@ def unsupported_nodes(model) -> list:
     def visit(graph, prefix):
         for k, n in enumerate(graph.node):
             domain = n.domain or "ai.onnx"
-            if domain not in DEFAULT_DOMAINS or n.op_type not in HANDLERS:
+            if handler_of(n.domain, n.op_type) is None:
                 rows.append((prefix + (n.name or f"#{k}"), n.op_type, domain, opsets.get(domain, "?"), not prefix))
             for a in n.attribute:
                 has_g = a.HasField("g")
@@ -136,14 +144,19 @@ def check_signature(node: OnnxNode) -> None:
 def convert_node(ctx: Context, node: OnnxNode) -> None:
     graph = ctx.graph
     outer, ctx.node = ctx.node, node
-    if node.domain not in DEFAULT_DOMAINS:
+    if node.domain not in DEFAULT_DOMAINS and not any(d == node.domain for d, _ in DOMAIN_HANDLERS):
         raise UnsupportedOpError(f"{node.where()}: domain {node.domain!r} is not supported (only the "
-                                 f"default ai.onnx domain); supported ops: {', '.join(supported_ops())}")
-    fn = HANDLERS.get(node.op_type)
+                                 f"default ai.onnx domain and com.microsoft's quantized ops); supported ops: "
+                                 f"{', '.join(supported_ops())}")
+    fn = handler_of(node.domain, node.op_type)
+    if fn is None and node.domain not in DEFAULT_DOMAINS:
+        raise UnsupportedOpError(f"{node.where()}, domain {node.domain!r}: op {node.op_type} is not supported; "
+                                 f"supported ops: {', '.join(supported_ops())}")
     if fn is None:
         raise UnsupportedOpError(f"{node.where()}, domain 'ai.onnx': op {node.op_type} is not supported; "
                                  f"supported ops: {', '.join(supported_ops())}")
-    check_signature(node)
+    if node.domain in DEFAULT_DOMAINS:  # (other domains' schemas are not in onnx.defs)
+        check_signature(node)
     for i in node.inputs:
         if i in ctx.shape_values and not fn.shape_aware:
             # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it

@@ -24,7 +24,7 @@ from pocketml.import_boundary import guarded
 from . import integrity
 from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_sequence,
-               ops_signal, ops_tensor, ops_unary)
+               ops_qlinear, ops_signal, ops_tensor, ops_unary)
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, onnx_dtype_name, tensor_to_array
 from .dispatch import DEFAULT_DOMAINS, convert_node, supported_ops  # noqa: F401  (supported_ops: public)
 from .model_checks import check_declared_dims, check_external_data

@@ -1,6 +1,7 @@
 /*
  * test_integer.c — MatMulInteger and ConvInteger (the integer GEMM of
- * kernels/matmul/igemm_typed__scalar.c) against naive int64 loops, for every pairing of
+ * kernels/matmul/igemm_typed__scalar.c, and __avx2.c in the best configuration) against naive
+ * int64 loops, for every pairing of
  * int8 and uint8 operands: M, N, K at 1, 7, 8, 9, 13, 127 and K = 4096 with values at the
  * ends of their range (a float32 accumulator would round there), batch broadcasting, per-row
  * and per-column zero points; ConvInteger with pads holding a non-zero x zero point, strides,

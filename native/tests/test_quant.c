@@ -223,10 +223,39 @@ static void test_errors(void) {
     tt_free(&x), tt_free(&sv), tt_free(&sb), tt_free(&sg), tt_free(&z1), tt_free(&s1), tt_free(&xf);
 }
 
+/* DynamicQuantizeLinear's min/max of every configuration against the scalar one: NaNs anywhere
+ * (skipped), all NaN (NaN), infinities, lengths around the vector width. */
+static void test_minmax_variants(void) {
+    pml_cpu cpu;
+    pml_cpu_detect(&cpu);
+    const pml_kernel_config *best = NULL;
+    CHECK_OK(pml_kernel_config_select(&cpu, NULL, &best));
+    const pml_minmax_fn ref = pml_kernel_config_scalar()->typed.quant[PML_FLOAT32]->minmax,
+                        fn = best->typed.quant[PML_FLOAT32]->minmax;
+    float x[67];
+    for (int n = 1; n <= 67; n++)
+        for (int form = 0; form < 5; form++) {
+            for (int i = 0; i < n; i++) {
+                x[i] = (float)((i * 7919 + n * 31) % 2001 - 1000) * 0.0137f;
+                if (form == 1 && i % 5 == n % 5) x[i] = NAN;       /* NaNs here and there, at the start too */
+                if (form == 2) x[i] = NAN;                         /* every value NaN */
+                if (form == 3 && i % 7 == 3) x[i] = i % 2 ? INFINITY : -INFINITY;
+                if (form == 4) x[i] = i == n - 1 ? -3.0f : NAN;    /* one number, in the tail */
+            }
+            float l0, h0, l1, h1;
+            ref((size_t)n, x, &l0, &h0);
+            fn((size_t)n, x, &l1, &h1);
+            const int ok = (isnan(l0) ? isnan(l1) : l0 == l1) && (isnan(h0) ? isnan(h1) : h0 == h1);
+            if (!ok) fprintf(stderr, "minmax n=%d form %d: %g %g, scalar %g %g\n", n, form, l1, h1, l0, h0);
+            CHECK(ok);
+        }
+}
+
 int main(void) {
     test_dequantize();
     test_quantize();
     test_dynamic_quantize();
+    test_minmax_variants();
     test_errors();
     return test_finish("test_quant");
 }

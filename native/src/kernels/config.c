@@ -16,18 +16,19 @@
 
 /* The type-generic kernels (every dtype but float32's fast path), one member per family;
  * every configuration uses the scalar ones until a family gets SIMD typed kernels (AVX2: the
- * int8/uint8 MaxPool, given as POOL). */
-#define PML_TYPED__SCALAR PML_TYPED_WITH_POOL(PML_POOL_TYPED__SCALAR)
-#define PML_TYPED_WITH_POOL(POOL)                                                                          \
+ * int8/uint8 MaxPool, the integer GEMM of MatMulInteger / ConvInteger, QuantizeLinear float32 ->
+ * int8/uint8). */
+#define PML_TYPED_WITH(POOL, MATMUL, QUANT)                                                                \
     {                                                                                                      \
         .binary = PML_BINARY_TYPED__SCALAR, .logic = PML_LOGIC_TYPED__SCALAR,                              \
         .reduce = PML_REDUCE_TYPED__SCALAR, .pool = POOL, .index = PML_INDEX_TYPED__SCALAR,                \
         .unary = PML_UNARY_TYPED__SCALAR, .norm = PML_NORM_TYPED__SCALAR,                                  \
         .signal = PML_SIGNAL_TYPED__SCALAR,                                                                \
         .resize = PML_RESIZE_TYPED__SCALAR, .conv = PML_CONV_TYPED__SCALAR,                                \
-        .attention = PML_ATTENTION_TYPED__SCALAR, .matmul = PML_MATMUL_TYPED__SCALAR,                      \
-        .quant = PML_QUANT_TYPED__SCALAR,                                                                  \
+        .attention = PML_ATTENTION_TYPED__SCALAR, .matmul = MATMUL,                                        \
+        .quant = QUANT,                                                                                    \
     }
+#define PML_TYPED__SCALAR PML_TYPED_WITH(PML_POOL_TYPED__SCALAR, PML_MATMUL_TYPED__SCALAR, PML_QUANT_TYPED__SCALAR)
 
 /* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar but for AVX2's int8 Add/Sub */
 #define PML_QS8_NON_GEMM__SCALAR \
@@ -169,7 +170,7 @@ static const pml_kernel_config g_avx2 = {
     .f16 = &g_f16_avx2,
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2,
                         pml_x64_transpose2d__scalar}},
-    .typed = PML_TYPED_WITH_POOL(PML_POOL_TYPED__AVX2),
+    .typed = PML_TYPED_WITH(PML_POOL_TYPED__AVX2, PML_MATMUL_TYPED__AVX2, PML_QUANT_TYPED__AVX2),
     .qs8 = &g_qs8_avx2,
     .qu8 = &g_qu8_scalar,
 };

@@ -12,8 +12,8 @@
 #include "kernels/matmul/matmul_typed.h"
 
 #define PML_IGEMM(D, T)                                                                                  \
-    static void igemm_pack_##D(size_t k, size_t n, const void *bv, size_t sk, size_t sn, const void *zbv, \
-                               size_t zb_stride, int16_t *packed, int32_t *colsum) {                     \
+    void pml_##D##_igemm_pack__scalar(size_t k, size_t n, const void *bv, size_t sk, size_t sn, const void *zbv, \
+                                      size_t zb_stride, int16_t *packed, int32_t *colsum) {              \
         const T *b = (const T *)bv, *zb = (const T *)zbv;                                                \
         for (size_t j = 0; j < n; j++) {                                                                 \
             const int32_t z = zb ? (int32_t)zb[j * zb_stride] : 0;                                       \
@@ -41,7 +41,7 @@
             }                                                                                            \
         }                                                                                                \
     }                                                                                                    \
-    const pml_matmul_typed pml_##D##_matmul_typed__scalar = {.igemm_pack = igemm_pack_##D, .igemm = igemm_##D};
+    const pml_matmul_typed pml_##D##_matmul_typed__scalar = {.igemm_pack = pml_##D##_igemm_pack__scalar, .igemm = igemm_##D};
 
 PML_IGEMM(s8, int8_t)
 PML_IGEMM(u8, uint8_t)

@@ -39,10 +39,20 @@ typedef struct pml_matmul_typed {
 
 extern const pml_matmul_typed pml_f32_matmul_typed__scalar, pml_f16_matmul_typed__scalar,
     pml_s8_matmul_typed__scalar, pml_u8_matmul_typed__scalar;
+/* AVX2 integer GEMM (kernels/matmul/igemm_typed__avx2.c; the packing is the scalar one) */
+extern const pml_matmul_typed pml_s8_matmul_typed__avx2, pml_u8_matmul_typed__avx2;
+void pml_s8_igemm_pack__scalar(size_t k, size_t n, const void *b, size_t sk, size_t sn, const void *zb,
+                               size_t zb_stride, int16_t *packed, int32_t *colsum);
+void pml_u8_igemm_pack__scalar(size_t k, size_t n, const void *b, size_t sk, size_t sn, const void *zb,
+                               size_t zb_stride, int16_t *packed, int32_t *colsum);
 
-/* The initialiser of pml_typed_config.matmul (every configuration uses the scalar tables). */
+/* The initialisers of pml_typed_config.matmul: the scalar tables, and the AVX2 configuration's
+ * (its integer GEMM; Det stays scalar). */
 #define PML_MATMUL_TYPED__SCALAR                                                                        \
     {[PML_FLOAT32] = &pml_f32_matmul_typed__scalar, [PML_FLOAT16] = &pml_f16_matmul_typed__scalar,      \
      [PML_INT8] = &pml_s8_matmul_typed__scalar, [PML_UINT8] = &pml_u8_matmul_typed__scalar}
+#define PML_MATMUL_TYPED__AVX2                                                                          \
+    {[PML_FLOAT32] = &pml_f32_matmul_typed__scalar, [PML_FLOAT16] = &pml_f16_matmul_typed__scalar,      \
+     [PML_INT8] = &pml_s8_matmul_typed__avx2, [PML_UINT8] = &pml_u8_matmul_typed__avx2}
 
 #endif /* PML_KERNELS_MATMUL_TYPED_H */

@@ -37,10 +37,32 @@ typedef struct pml_quant_typed {
 extern const pml_quant_typed pml_f32_quant_typed__scalar, pml_s8_quant_typed__scalar, pml_u8_quant_typed__scalar,
     pml_s16_quant_typed__scalar, pml_u16_quant_typed__scalar, pml_s32_quant_typed__scalar;
 
-/* The initialiser of pml_typed_config.quant (every configuration uses the scalar tables). */
+/* The scalar int8/uint8 kernels the AVX2 tables reuse (quant_typed__scalar.c). */
+#define PML_QUANT_SCALAR_DECL(Q)                                                                              \
+    void pml_##Q##_dequantize_f32__scalar(size_t n, const void *x, const float *scale, const void *zp, size_t step, \
+                                          void *y);                                                           \
+    void pml_##Q##_dequantize_f16__scalar(size_t n, const void *x, const float *scale, const void *zp, size_t step, \
+                                          void *y);                                                           \
+    void pml_##Q##_quantize_f32__scalar(size_t n, const void *x, const float *scale, const void *zp, size_t step, \
+                                        void *y);                                                             \
+    void pml_##Q##_quantize_f16__scalar(size_t n, const void *x, const float *scale, const void *zp, size_t step, \
+                                        void *y);                                                             \
+    void pml_##Q##_quantize_s32__scalar(size_t n, const void *x, const float *scale, const void *zp, size_t step, \
+                                        void *y);
+PML_QUANT_SCALAR_DECL(s8)
+PML_QUANT_SCALAR_DECL(u8)
+
+/* AVX2 QuantizeLinear float32 -> int8 / uint8 and float32 min/max (quant_typed__avx2.c); the rest scalar. */
+extern const pml_quant_typed pml_s8_quant_typed__avx2, pml_u8_quant_typed__avx2, pml_f32_quant_typed__avx2;
+
+/* The initialisers of pml_typed_config.quant: the scalar tables, and the AVX2 configuration's. */
 #define PML_QUANT_TYPED__SCALAR                                                                                \
     {[PML_FLOAT32] = &pml_f32_quant_typed__scalar, [PML_INT8] = &pml_s8_quant_typed__scalar,                  \
      [PML_UINT8] = &pml_u8_quant_typed__scalar,    [PML_INT16] = &pml_s16_quant_typed__scalar,                \
+     [PML_UINT16] = &pml_u16_quant_typed__scalar,  [PML_INT32] = &pml_s32_quant_typed__scalar}
+#define PML_QUANT_TYPED__AVX2                                                                                  \
+    {[PML_FLOAT32] = &pml_f32_quant_typed__avx2,   [PML_INT8] = &pml_s8_quant_typed__avx2,                    \
+     [PML_UINT8] = &pml_u8_quant_typed__avx2,      [PML_INT16] = &pml_s16_quant_typed__scalar,                \
      [PML_UINT16] = &pml_u16_quant_typed__scalar,  [PML_INT32] = &pml_s32_quant_typed__scalar}
 
 #endif /* PML_KERNELS_QUANT_TYPED_H */

@@ -16,8 +16,8 @@
 /* Q: integer storage, F: float side (f32 float, f16 uint16_t). The difference is taken in
  * int64 so that int32 data minus an int32 zero point cannot overflow. */
 #define PML_DEQUANTIZE(Q, QT, F, FT)                                                                         \
-    static void Q##_dequantize_##F(size_t n, const void *xv, const float *scale, const void *zv, size_t step,  \
-                                   void *yv) {                                                                \
+    void pml_##Q##_dequantize_##F##__scalar(size_t n, const void *xv, const float *scale, const void *zv,     \
+                                            size_t step, void *yv) {                                          \
         const QT *x = (const QT *)xv, *zp = (const QT *)zv;                                                   \
         FT *y = (FT *)yv;                                                                                     \
         for (size_t i = 0; i < n; i++) {                                                                      \
@@ -28,8 +28,8 @@
 
 /* The clamp is written so that a NaN fails both comparisons' "keep" branch: NaN -> lo. */
 #define PML_QUANTIZE(Q, QT, LO, HI, F, FT)                                                                   \
-    static void Q##_quantize_##F(size_t n, const void *xv, const float *scale, const void *zv, size_t step,    \
-                                 void *yv) {                                                                  \
+    void pml_##Q##_quantize_##F##__scalar(size_t n, const void *xv, const float *scale, const void *zv,       \
+                                          size_t step, void *yv) {                                            \
         const FT *x = (const FT *)xv;                                                                         \
         const QT *zp = (const QT *)zv;                                                                        \
         QT *y = (QT *)yv;                                                                                     \
@@ -44,8 +44,8 @@
 /* int32 x: the quotient in double (exact for every int32 and float32 scale before the one
  * rounding), as ONNX's reference computes it. */
 #define PML_QUANTIZE_S32(Q, QT, LO, HI)                                                                      \
-    static void Q##_quantize_s32(size_t n, const void *xv, const float *scale, const void *zv, size_t step,   \
-                                 void *yv) {                                                                  \
+    void pml_##Q##_quantize_s32__scalar(size_t n, const void *xv, const float *scale, const void *zv,         \
+                                        size_t step, void *yv) {                                              \
         const int32_t *x = (const int32_t *)xv;                                                               \
         const QT *zp = (const QT *)zv;                                                                        \
         QT *y = (QT *)yv;                                                                                     \
@@ -64,7 +64,8 @@
     PML_QUANTIZE(Q, QT, LO, HI, f16, uint16_t)                                                                \
     PML_QUANTIZE_S32(Q, QT, LO, HI)                                                                           \
     const pml_quant_typed pml_##Q##_quant_typed__scalar = {                                                   \
-        {Q##_dequantize_f32, Q##_dequantize_f16}, {Q##_quantize_f32, Q##_quantize_f16, Q##_quantize_s32}, NULL};
+        {pml_##Q##_dequantize_f32__scalar, pml_##Q##_dequantize_f16__scalar},                                 \
+        {pml_##Q##_quantize_f32__scalar, pml_##Q##_quantize_f16__scalar, pml_##Q##_quantize_s32__scalar}, NULL};
 
 PML_QUANT_BOTH(s8, int8_t, INT8_MIN, INT8_MAX)
 PML_QUANT_BOTH(u8, uint8_t, 0, UINT8_MAX)
@@ -74,7 +75,8 @@ PML_QUANT_BOTH(u16, uint16_t, 0, UINT16_MAX)
 /* int32 is only ever dequantized (QuantizeLinear has no int32 output). */
 PML_DEQUANTIZE(s32, int32_t, f32, float)
 PML_DEQUANTIZE(s32, int32_t, f16, uint16_t)
-const pml_quant_typed pml_s32_quant_typed__scalar = {{s32_dequantize_f32, s32_dequantize_f16}, {NULL, NULL, NULL},
+const pml_quant_typed pml_s32_quant_typed__scalar = {{pml_s32_dequantize_f32__scalar, pml_s32_dequantize_f16__scalar},
+                                                     {NULL, NULL, NULL},
                                                      NULL};
 
 static void f32_minmax(size_t n, const float *x, float *lo, float *hi) {
