@@ -295,7 +295,9 @@ class Context:
                         raise self.error(f"internal: {op} folded to {arr.dtype}{list(arr.shape)}, "
                                          f"inferred {dtype}{list(shape)}")
                     self.graph.add_value(out, const=arr)
-            if "quant_transparent" in opdef.traits and len(outputs) == 1:  # a dequantized weight moved
+            if op == "DequantizeLinear":  # a QDQ weight or bias: the integers behind the float constant
+                dequantized_consts.record_folded(self.graph, inode)
+            elif "quant_transparent" in opdef.traits and len(outputs) == 1:  # a dequantized weight moved
                 dequantized_consts.follow(self.graph, inputs[0], outputs[0], op, opdef.attrs_of(inode),
                                           lambda a: run_node(inode, [a] + [v.const if v is not None else None
                                                                            for v in values[1:]])[0])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from pocketml import dequantized_consts, dtypes, ir, ops
+from pocketml import dtypes, ir, ops
 from pocketml.ops import quant
 from pocketml.quant_params import QuantParams
 
@@ -42,26 +42,7 @@ def _axis_attrs(node: OnnxNode) -> dict:
 @domain(block_size=NONNEG)
 def dequantize_linear(ctx: Context, node: OnnxNode) -> None:
     attrs = {**_axis_attrs(node), "output_dtype": _dtype_code(ctx, node, "output_dtype", quant.SCALES)}
-    inputs = [node.input(i) for i in range(min(len(node.inputs), 3))]
-    out = ctx.emit1("DequantizeLinear", inputs, node.output(0), attrs)
-    _remember_dequantized(ctx.graph, inputs, out, attrs)
-
-
-def _remember_dequantized(graph: ir.Graph, inputs: list, out: str, attrs: dict) -> None:
-    """A folded DequantizeLinear of a constant integer tensor (a QDQ model's weight or bias): record
-    the integers and parameters the float constant stands for (dequantized_consts), so the QDQ
-    folding pass can run the op on the integers."""
-    value = graph.values.get(out)
-    if value is None or value.const is None or value.dtype != "float32":
-        return
-    x = graph.values[inputs[0]]
-    q = None
-    if x.const is not None and x.dtype in ("int8", "uint8", "int32"):
-        probe: dict = {}
-        _describe(graph, ir.Node("DequantizeLinear", inputs, [out], attrs, "dq"), inputs[0], probe)
-        q = probe.get(inputs[0])
-    if q is not None and q.check(x.dtype, x.shape) is None:
-        dequantized_consts.record(graph, out, x.const, q)
+    ctx.emit1("DequantizeLinear", [node.input(i) for i in range(min(len(node.inputs), 3))], node.output(0), attrs)
 
 
 @handler("QuantizeLinear")

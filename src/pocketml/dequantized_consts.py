@@ -36,6 +36,30 @@ def record(graph: ir.Graph, name: str, ints: np.ndarray, q: QuantParams) -> None
     _table(graph)[name] = (np.asarray(ints), q)
 
 
+def record_folded(graph: ir.Graph, node: ir.Node) -> None:
+    """``node``, a DequantizeLinear whose inputs are all constants, was folded into its output:
+    record the integers when the parameters describe them as a quantized tensor (constant,
+    per tensor or per axis, not blocked, a float32 output)."""
+    out = graph.values.get(node.outputs[0]) if node.outputs and node.outputs[0] else None
+    x = graph.values.get(node.inputs[0])
+    if out is None or out.const is None or out.dtype != "float32" or x is None or x.const is None \
+            or x.dtype not in ("int8", "uint8", "int32") or int(node.attrs.get("block_size", 0)):
+        return
+    scale = graph.values[node.inputs[1]].const if len(node.inputs) > 1 and node.inputs[1] else None
+    zp_name = node.inputs[2] if len(node.inputs) > 2 else ""
+    zp = graph.values[zp_name].const if zp_name else np.zeros(1, np.int64)
+    if scale is None or zp is None or scale.dtype != np.float32 or x.const.ndim == 0 and scale.size > 1:
+        return
+    scale = scale.reshape(-1)
+    axis = -1 if scale.size == 1 else int(node.attrs.get("axis", 1)) % x.const.ndim
+    try:
+        q = QuantParams(scale, np.asarray(zp).astype(np.int64).reshape(-1), axis)
+    except ValueError:
+        return
+    if q.check(x.dtype, x.const.shape) is None:
+        record(graph, out.name, x.const, q)
+
+
 def follow(graph: ir.Graph, src: str, dst: str, op: str, attrs: dict, move: Callable) -> None:
     """``dst`` was folded from ``src`` by data-movement op ``op``; ``move(array)`` repeats it on an
     array. Per-channel parameters follow only Identity and Transpose (axis permuted)."""
