@@ -18,7 +18,7 @@ X_SCALE, X_ZP, Y_SCALE, Y_ZP = 0.05, 3, 0.1, -2
 
 
 def _model(weight_axis: int = 1, block_size: int = 0, runtime_scale: bool = False, y_is_output: bool = False,
-           shared: bool = False) -> onnx.ModelProto:
+           shared: bool = False, activation: str = "") -> onnx.ModelProto:
     """x [4,8] -> Q -> DQ -> MatMul(DQ(int8 w [8,6])) -> Q -> DQ -> y (and the variations)."""
     w = RNG.integers(-127, 128, (8, 6)).astype(np.int8)
     if block_size:
@@ -39,8 +39,12 @@ def _model(weight_axis: int = 1, block_size: int = 0, runtime_scale: bool = Fals
     nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
              helper.make_node("DequantizeLinear", ["xq", dq_scale, "xz"], ["xf"]),
              helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"], **w_attrs),
-             helper.make_node("MatMul", ["xf", "wf"], ["m"]),
-             helper.make_node("QuantizeLinear", ["m", "ys", "yz"], ["mq"]),
+             helper.make_node("MatMul", ["xf", "wf"], ["m"])]
+    if activation:  # MatMul -> Relu/Clip -> QuantizeLinear: the clamp of the int8 MatMul
+        inits += [numpy_helper.from_array(np.array(0.0, np.float32), "lo"),
+                  numpy_helper.from_array(np.array(0.6, np.float32), "hi")]
+        nodes.append(helper.make_node(activation, ["m"] + (["lo", "hi"] if activation == "Clip" else []), ["ma"]))
+    nodes += [helper.make_node("QuantizeLinear", ["ma" if activation else "m", "ys", "yz"], ["mq"]),
              helper.make_node("DequantizeLinear", ["mq", "ys", "yz"], ["y"])]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 6])]
     if y_is_output:
@@ -73,10 +77,12 @@ def _matmul(model: pocketml.Model):
     return node
 
 
-def test_the_plain_pattern_folds():
-    model = _check_against_onnxruntime(_model(), _feeds())
+@pytest.mark.parametrize("activation, act", [("", 0), ("Relu", 1), ("Clip", 2)])
+def test_the_plain_pattern_folds(activation, act):
+    model = _check_against_onnxruntime(_model(activation=activation), _feeds())
     node = _matmul(model)
     assert [model.graph.values[i].dtype for i in node.inputs] == ["int8", "int8"]
+    assert node.attrs.get("act", 0) == act and not any(n.op in ("Relu", "Clip") for n in model.graph.nodes)
     assert model.notes == []
 
 
