@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .. import dequantized_consts, ir
+from .. import dequantized_consts, ir, ops
 from ..dtypes import BY_NAME
 from ..quant_params import QuantParams
 from ._util import attr
@@ -65,7 +65,6 @@ def can_carry(graph: ir.Graph, name: str, q: QuantParams) -> Optional[Why]:
     already has them is fine; one without may take them only if no node computes on its stored
     integers as plain numbers (its producer and readers take their parameters as inputs or honour
     the tensor's)."""
-    from .. import ops
     v = graph.values[name]
     if v.quant is not None:
         return None if v.quant == q else f"tensor {name!r} already has other quantization parameters"
