@@ -195,9 +195,9 @@ def _fold_into(graph: ir.Graph, q: ir.Node, report: dict) -> bool:
                 graph.consumers_of(node.inputs[0]) == [node] and node.inputs[0] not in graph.outputs:
             target, clamp = inner, activation_of(node)
     if why is None:
-        why = plan(graph, target, yq, graph.values[q.outputs[0]].dtype)
+        why = plan(graph, target, yq, graph.values[q.outputs[0]].dtype, clamp)
         if isinstance(why, Plan):
-            _apply(graph, target, why, readers, clamp, yq)
+            _apply(graph, target, why, readers, yq)
             if target is not node:
                 graph.remove_node(node)
             report.pop(target.name, None)
@@ -253,11 +253,9 @@ def _output_problem(graph: ir.Graph, y: str, readers: list, yq) -> Optional[str]
     return None
 
 
-def _apply(graph: ir.Graph, node: ir.Node, p: Plan, readers: list, clamp, yq: QuantParams) -> None:
+def _apply(graph: ir.Graph, node: ir.Node, p: Plan, readers: list, yq: QuantParams) -> None:
     inputs = [materialize(graph, x, f"{node.name}_{k}") if isinstance(x, tuple) else x for k, x in enumerate(p.inputs)]
     attrs = {**node.attrs, **p.attrs}
-    if clamp is not None:
-        attrs.update(act=clamp[0], act_alpha=clamp[1], act_beta=clamp[2])
     out = readers[0].outputs[0]
     graph.remove_nodes(readers)
     for r in readers[1:]:

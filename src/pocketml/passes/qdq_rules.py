@@ -20,6 +20,7 @@ from typing import Union
 import numpy as np
 
 from .. import dequantized_consts, ir
+from ..ops.registry import QUANT_CHECKS
 from ..quant_params import QuantParams
 from ._util import attr
 from .qdq_patterns import INT8S, quantized_operand
@@ -180,8 +181,23 @@ RULES = {
 CLAMPING = ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul")
 
 
-def plan(graph: ir.Graph, node: ir.Node, yq: QuantParams, ydt: str) -> Union[Plan, str]:
+def plan(graph: ir.Graph, node: ir.Node, yq: QuantParams, ydt: str, clamp=None) -> Union[Plan, str]:
+    """The int8 form of ``node`` (with ``clamp``, (act, alpha, beta), as its fused activation), or why
+    it stays float; the op's registry check (QUANT_CHECKS) must accept the planned tensors too."""
     rule = RULES.get(node.op)
     if rule is None:
         return f"no int8 kernel with ONNX rounding for {node.op}"
-    return rule(graph, node, yq, ydt)
+    p = rule(graph, node, yq, ydt)
+    if isinstance(p, str):
+        return p
+    if clamp is not None:
+        p.attrs.update(act=clamp[0], act_alpha=clamp[1], act_beta=clamp[2])
+    check = QUANT_CHECKS.get(p.op)
+    if check is not None:
+        ports = [(graph.values[x].dtype if x else str(x_ints.dtype), q)
+                 for x, q, x_ints in (i for i in p.inputs if isinstance(i, tuple))]
+        probe = ir.Node(p.op, [], [], {**node.attrs, **p.attrs} if p.op == node.op else dict(p.attrs), node.name)
+        why = check(probe, ports, [(ydt, yq)])
+        if why:
+            return why
+    return p
