@@ -18,7 +18,7 @@ X_SCALE, X_ZP, Y_SCALE, Y_ZP = 0.05, 3, 0.1, -2
 
 
 def _model(weight_axis: int = 1, block_size: int = 0, runtime_scale: bool = False, y_is_output: bool = False,
-           shared: bool = False, activation: str = "") -> onnx.ModelProto:
+           shared: bool = False, activation: str = "", two_q: bool = False) -> onnx.ModelProto:
     """x [4,8] -> Q -> DQ -> MatMul(DQ(int8 w [8,6])) -> Q -> DQ -> y (and the variations)."""
     w = RNG.integers(-127, 128, (8, 6)).astype(np.int8)
     if block_size:
@@ -49,6 +49,10 @@ def _model(weight_axis: int = 1, block_size: int = 0, runtime_scale: bool = Fals
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 6])]
     if y_is_output:
         outputs.append(helper.make_tensor_value_info("m", TensorProto.FLOAT, [4, 6]))
+    if two_q:  # the MatMul's output quantized twice alike, each dequantized to an output
+        nodes += [helper.make_node("QuantizeLinear", ["m", "ys", "yz"], ["mq2"]),
+                  helper.make_node("DequantizeLinear", ["mq2", "ys", "yz"], ["y2"])]
+        outputs.append(helper.make_tensor_value_info("y2", TensorProto.FLOAT, [4, 6]))
     if shared:  # the input's DequantizeLinear also feeds a float op returned by the graph
         nodes.append(helper.make_node("Neg", ["xf"], ["neg"]))
         outputs.append(helper.make_tensor_value_info("neg", TensorProto.FLOAT, [4, 8]))
@@ -108,3 +112,10 @@ def test_a_shared_dequantize_keeps_feeding_the_float_reader():
     (neg,) = [n for n in g.nodes if n.op == "Neg"]
     assert g.values[neg.inputs[0]].dtype == "float32"
     assert g.producer(neg.inputs[0]).op == "DequantizeLinear"
+
+
+def test_an_output_quantized_by_two_alike_quantize_nodes_folds_once():
+    model = _check_against_onnxruntime(_model(two_q=True), _feeds())
+    g = model.graph
+    assert g.values[_matmul(model).outputs[0]].dtype == "int8"
+    assert sum(n.op == "QuantizeLinear" for n in g.nodes) == 1  # the graph input's
