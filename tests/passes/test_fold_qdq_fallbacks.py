@@ -112,6 +112,7 @@ def test_a_shared_dequantize_keeps_feeding_the_float_reader():
     (neg,) = [n for n in g.nodes if n.op == "Neg"]
     assert g.values[neg.inputs[0]].dtype == "float32"
     assert g.producer(neg.inputs[0]).op == "DequantizeLinear"
+    assert model.notes == ["Neg node 'Neg_6' runs in float: its output is not quantized (no QuantizeLinear reads it)"]
 
 
 def test_an_output_quantized_by_two_alike_quantize_nodes_folds_once():

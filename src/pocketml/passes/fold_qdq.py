@@ -61,7 +61,18 @@ def fold_qdq(graph: ir.Graph) -> bool:
     for q in [n for n in graph.nodes if n.op == "QuantizeLinear"]:
         if q in graph and (_drop_pair(graph, q) or _fold_into(graph, q, report)):
             changed = True
+    _report_float_readers(graph, report)
     return changed
+
+
+def _report_float_readers(graph: ir.Graph, report: dict) -> None:
+    """Compute nodes reading a DequantizeLinear's output whose own output is not quantized: they
+    compute in float (as the model says), which the report lists too."""
+    for dq in [n for n in graph.nodes if n.op == "DequantizeLinear"]:
+        for reader in graph.consumers_of(dq.outputs[0]):
+            if reader.name not in report and reader.op not in MOVES and \
+                    not ops.get(reader.op).traits & {"quant_explicit", "shape_only"}:
+                report[reader.name] = (reader.op, "its output is not quantized (no QuantizeLinear reads it)")
 
 
 def float_nodes(graph: ir.Graph) -> list:
