@@ -120,3 +120,36 @@ def test_an_output_quantized_by_two_alike_quantize_nodes_folds_once():
     g = model.graph
     assert g.values[_matmul(model).outputs[0]].dtype == "int8"
     assert sum(n.op == "QuantizeLinear" for n in g.nodes) == 1  # the graph input's
+
+
+def _integer_op_model(between: str) -> onnx.ModelProto:
+    """x [1,2,4,4] -> Q -> ``between`` on the int8 tensor (ONNX: on the stored integers, as a
+    QOperator model's MaxPool) -> DQ -> Sigmoid -> Q -> DQ -> y."""
+    inits = [numpy_helper.from_array(np.array(X_SCALE, np.float32), "xs"),
+             numpy_helper.from_array(np.array(X_ZP, np.int8), "xz"),
+             numpy_helper.from_array(np.array(1 / 256, np.float32), "ys"),
+             numpy_helper.from_array(np.array(-128, np.int8), "yz")]
+    attrs = {"kernel_shape": [2, 2], "strides": [2, 2]} if between == "MaxPool" else {}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node(between, ["xq"], ["mq"], **attrs),
+             helper.make_node("DequantizeLinear", ["mq", "xs", "xz"], ["mf"]),
+             helper.make_node("Sigmoid", ["mf"], ["s"]),
+             helper.make_node("QuantizeLinear", ["s", "ys", "yz"], ["sq"]),
+             helper.make_node("DequantizeLinear", ["sq", "ys", "yz"], ["y"])]
+    shape = [1, 2, 2, 2] if between == "MaxPool" else [1, 2, 4, 4]
+    graph = helper.make_graph(nodes, "qop_like", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+
+
+@pytest.mark.parametrize("between, folds", [("MaxPool", True), ("Neg", False)])
+def test_integers_moved_by_data_movement_take_parameters_but_not_integers_computed_on(between, folds):
+    model = _integer_op_model(between)
+    feeds = {"x": RNG.uniform(-6, 6, (1, 2, 4, 4)).astype(np.float32)}
+    converted = pocketml.convert(model)
+    got = pocketml.Session(converted).run(feeds)["y"]
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    assert np.max(np.abs(got - want)) <= 1.0001 / 256
+    (sigmoid,) = [n for n in converted.graph.nodes if n.op == "Sigmoid"]
+    assert (converted.graph.values[sigmoid.inputs[0]].dtype == "int8") == folds
+    assert bool(converted.notes) != folds

@@ -88,6 +88,7 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
             if run(graph):
                 changed = True
                 graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                quantized = quantized or name == "fold_qdq"  # (which may quantize a graph that had no parameters)
                 if quantized:  # values a pass added behind data movement take their source's parameters
                     quant_support.propagate_graph(graph)
                 # re-infer the nodes the pass added or rewired, and downstream only where a shape changed

@@ -39,7 +39,7 @@ from .. import ir, ops, quant_support
 from ..quant_params import QuantParams
 from ._util import attr
 from .fuse_activation import activation_of
-from .qdq_patterns import INT8S, can_carry, materialize, qdq_params
+from .qdq_patterns import INT8S, annotate, can_carry, materialize, qdq_params
 from .qdq_rules import CLAMPING, Plan, plan
 
 MOVES = ("Transpose", "Reshape", "Identity", "MaxPool", "Pad", "Slice", "Concat", "DepthToSpace", "SpaceToDepth",
@@ -127,7 +127,10 @@ def _move_below(graph: ir.Graph, dq: ir.Node, node: ir.Node, report: dict) -> li
             return []
         attrs.update(value=float(fill), value_int=[fill])
     for s, _ in sources:
-        graph.values[s].quant = q
+        if graph.values[s].const is None:
+            annotate(graph, s, q)
+        else:
+            graph.values[s].quant = q
     out_q = quant_support._expected_out(node, q)
     new_outputs, dqs = [], []
     for k, name in enumerate(node.outputs):
@@ -271,7 +274,7 @@ def _apply(graph: ir.Graph, node: ir.Node, p: Plan, readers: list, yq: QuantPara
     graph.remove_nodes(readers)
     for r in readers[1:]:
         graph.replace_uses(r.outputs[0], out)
-    graph.values[out].quant = yq
+    annotate(graph, out, yq)
     if p.op == node.op:
         node.attrs = attrs
         node.inputs = inputs

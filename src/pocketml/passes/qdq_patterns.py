@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .. import dequantized_consts, ir, ops
+from .. import dequantized_consts, ir, ops, quant_support
 from ..dtypes import BY_NAME
 from ..quant_params import QuantParams
 from ._util import attr
@@ -61,19 +61,77 @@ def dq_source(graph: ir.Graph, name: str) -> Union[tuple, Why]:
 
 
 def can_carry(graph: ir.Graph, name: str, q: QuantParams) -> Optional[Why]:
-    """Why integer tensor ``name`` cannot be given parameters ``q`` (None: it can). A tensor that
-    already has them is fine; one without may take them only if no node computes on its stored
-    integers as plain numbers (its producer and readers take their parameters as inputs or honour
-    the tensor's)."""
-    v = graph.values[name]
-    if v.quant is not None:
-        return None if v.quant == q else f"tensor {name!r} already has other quantization parameters"
-    producer = graph.producer(name)
-    plain = [n for n in ([producer] if producer is not None else []) + graph.consumers_of(name)
-             if not ops.get(n.op).traits & {"quant_explicit", "shape_only"}]
-    if plain:
-        return f"{plain[0].op} {plain[0].name!r} computes on the integers of {name!r} as plain numbers"
-    return None
+    """Why integer tensor ``name`` cannot be given parameters ``q`` (None: it can, see component)."""
+    found = component(graph, name, q)
+    return found if isinstance(found, str) else None
+
+
+def annotate(graph: ir.Graph, name: str, q: QuantParams) -> None:
+    """Give ``name`` parameters ``q``, and the tensors data movement links it to theirs."""
+    found = component(graph, name, q)
+    if isinstance(found, str):
+        raise ValueError(f"internal: {found}")
+    for other, other_q in found.items():
+        graph.values[other].quant = other_q
+
+
+def component(graph: ir.Graph, name: str, q: QuantParams) -> Union[dict, Why]:
+    """{tensor: parameters} that giving ``name`` parameters ``q`` implies, or why it cannot. A tensor
+    may take parameters only if no node computes on its stored integers as plain numbers: its
+    producer and readers take their parameters as inputs, or move elements (quant_transparent:
+    MaxPool, Reshape... on a QOperator model's integers), whose other data tensors then carry the
+    same parameters under the same condition (a per-channel axis moved by a transpose)."""
+    work, found = [(name, q)], {}
+    while work:
+        name, q = work.pop()
+        if name in found:
+            if found[name] != q:
+                return f"tensor {name!r} would need two sets of quantization parameters"
+            continue
+        v = graph.values[name]
+        if v.quant is not None:
+            if v.quant != q:
+                return f"tensor {name!r} already has other quantization parameters"
+            continue
+        found[name] = q
+        producer = graph.producer(name)
+        if producer is not None and not ops.get(producer.op).traits & {"quant_explicit", "shape_only"}:
+            source = _moved_input(graph, producer, name, q) if "quant_transparent" in ops.get(producer.op).traits \
+                else None
+            if source is None:
+                return f"{producer.op} {producer.name!r} computes the integers of {name!r} as plain numbers"
+            work.append(source)
+        for reader in graph.consumers_of(name):
+            traits = ops.get(reader.op).traits
+            if traits & {"quant_explicit", "shape_only"}:
+                continue
+            moves = _moved_outputs(graph, reader, name, q) if "quant_transparent" in traits else None
+            if moves is None:
+                return f"{reader.op} {reader.name!r} computes on the integers of {name!r} as plain numbers"
+            work.extend(moves)
+    return found
+
+
+def _moved_input(graph: ir.Graph, node: ir.Node, out: str, q: QuantParams) -> Optional[tuple]:
+    """(data input, its parameters) of data-movement ``node`` with one data input and output ``out``
+    of per-tensor parameters q (the input carries the same)."""
+    data_in, _ = quant_support._data_ports(ops.get(node.op))
+    data = [i for k, i in enumerate(node.inputs) if i and data_in(k)]
+    if len(data) != 1 or not q.per_tensor or graph.values[data[0]].dtype != graph.values[out].dtype:
+        return None
+    return data[0], q
+
+
+def _moved_outputs(graph: ir.Graph, node: ir.Node, name: str, q: QuantParams) -> Optional[list]:
+    """[(output, its parameters)] when data-movement ``node`` reads ``name`` (parameters q) as its one
+    data input, so its data outputs take q (a per-channel axis moved); None otherwise."""
+    data_in, data_out = quant_support._data_ports(ops.get(node.op))
+    data = [i for k, i in enumerate(node.inputs) if i and data_in(k)]
+    if data != [name] or not q.per_tensor and node.op not in quant_support.PER_CHANNEL_MOVES:
+        return None
+    out_q = quant_support._expected_out(node, q)
+    return [(o, out_q) for k, o in enumerate(node.outputs) if o and data_out(k)] if all(
+        not o or data_out(k) or not graph.consumers_of(o) for k, o in enumerate(node.outputs)) else None
 
 
 def quantized_operand(graph: ir.Graph, name: str, per_tensor: bool = True) -> Union[tuple, Why]:
@@ -108,5 +166,9 @@ def materialize(graph: ir.Graph, operand: tuple, hint: str) -> str:
     name, q, ints = operand
     if not name:
         name = graph.add_const(ints, f"{hint}_q")
-    graph.values[name].quant = q
+        graph.values[name].quant = q
+    elif graph.values[name].const is not None:
+        graph.values[name].quant = q
+    else:
+        annotate(graph, name, q)
     return name
