@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from pocketml import dtypes, ir, ops
+from pocketml import dequantized_consts, dtypes, ir, ops
 from pocketml.ops import limits
 from pocketml.ops.tensor import shape_range
 from pocketml.errors import ConversionError, UnsupportedOpError
@@ -317,6 +317,12 @@ class Context:
                         raise self.error(f"internal: {op} folded to {arr.dtype}{list(arr.shape)}, "
                                          f"inferred {dtype}{list(shape)}")
                     self.graph.add_value(out, const=arr)
+            if op == "DequantizeLinear":  # a QDQ weight or bias: the integers behind the float constant
+                dequantized_consts.record_folded(self.graph, inode)
+            elif "quant_transparent" in opdef.traits and len(outputs) == 1:  # a dequantized weight moved
+                dequantized_consts.follow(self.graph, inputs[0], outputs[0], op, opdef.attrs_of(inode),
+                                          lambda a: run_node(inode, [a] + [v.const if v is not None else None
+                                                                           for v in values[1:]])[0])
             return outputs
         if op == "Transpose" and len(outputs) == 1:
             self.deferred[outputs[0]] = inode
@@ -424,8 +430,10 @@ class Context:
             # without inferring and running a Reshape node for it
             if out:
                 self.graph.add_value(out, const=const.reshape(dims))
-                return out
-            return self.add_const(const.reshape(dims), hint)
+            else:
+                out = self.add_const(const.reshape(dims), hint)
+            dequantized_consts.follow(self.graph, x, out, "Reshape", {}, lambda a: a.reshape(dims))
+            return out
         if self._reshape_expressible(self.shape(x), dims):
             return self.emit1("Reshape", [x], out, self.reshape_attrs(self.shape(x), dims), hint=hint)
         return self.emit1("Reshape", [x, self.shape_tensor(list(dims))], out, {"shape": [], "allowzero": 0},
@@ -500,7 +508,10 @@ class Context:
         if out is None and value is not None and value.is_const and sorted(perm) == list(range(value.const.ndim)):
             # constant weights (a Conv's OIHW -> OHWI): the view emit's folding would give, without
             # inferring and running a Transpose node for it
-            return self.add_const(np.transpose(value.const, perm), hint)
+            moved = self.add_const(np.transpose(value.const, perm), hint)
+            dequantized_consts.follow(self.graph, x, moved, "Transpose", {"perm": perm},
+                                      lambda a: np.transpose(a, perm))
+            return moved
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
 
 

@@ -97,4 +97,7 @@ def _convert(path, input_shapes, optimize) -> Model:
     name_output_dims(graph, getattr(graph, "declared_output_dims", None))  # after the passes (they re-infer)
     # importers may leave what the source file says about itself (TFLite signatures, metadata)
     extra = getattr(graph, "source_metadata", None) or {}
-    return Model(graph, {"source": source, "source_format": fmt, **digest, "producer": "pocketml", **extra})
+    model = Model(graph, {"source": source, "source_format": fmt, **digest, "producer": "pocketml", **extra})
+    # quantized (QDQ) patterns that could not run on the int8 kernels: they run in float, as written
+    model.notes = [f"{op} node {name!r} runs in float: {why}" for name, op, why in passes.float_nodes(graph)]
+    return model

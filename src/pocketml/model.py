@@ -28,6 +28,7 @@ class Summary:
     inputs: list  # of TensorInfo
     outputs: list
     symbolic_dims: list = dataclasses.field(default_factory=list)  # names of symbolic input dims
+    notes: list = dataclasses.field(default_factory=list)  # conversion notes (e.g. QDQ nodes left in float)
 
     def format(self) -> str:
         """The report as indented text lines (what ``pocketml info`` prints)."""
@@ -54,6 +55,9 @@ class Summary:
         lines.append("  ops by type:")
         for op, count in self.ops.items():
             lines.append(f"    {op:<{width}}  {count:>5}")
+        if self.notes:
+            lines.append("  notes:")
+            lines.extend(f"    {note}" for note in self.notes)
         return "\n".join(lines)
 
 
@@ -68,6 +72,7 @@ class Model:
         """``graph``: the IR graph (pocketml.ir.Graph); ``metadata``: str -> str, stored in the .pml file."""
         self.graph = graph
         self.metadata = dict(metadata or {})
+        self.notes: list = []  # what conversion could not do as asked (not stored in the .pml file)
         self._bytes: Optional[bytes] = None
 
     # ---- inputs and outputs ---------------------------------------------------------------
@@ -142,6 +147,7 @@ class Model:
             file_size=len(self.to_bytes()),
             arena_size=arena,
             symbolic_dims=symbolic,
+            notes=list(self.notes),
             inputs=self.inputs,
             outputs=self.outputs,
         )

@@ -8,6 +8,7 @@ it added or rewired (and downstream of them, where a shape changed):
 
   identity         Identity / no-op Cast, Reshape, Transpose... removed   (identity.py)
   fold             constant folding, Shape of static shapes               (fold.py)
+  fold_qdq         DequantizeLinear -> op -> QuantizeLinear -> int8 op   (fold_qdq.py)
   layout           transposes around NHWC ops eliminated                  (layout.py)
   fuse_gelu        exported erf/tanh GELU subgraphs -> one Gelu node       (fuse_gelu.py)
   fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
@@ -38,6 +39,7 @@ from .dce import eliminate_dead_code
 from .fold import fold_constants, fold_inferred, fold_sweep
 from .fold_bn import fold_scale_shift
 from .fold_pad import fold_pad_into_conv
+from .fold_qdq import fold_qdq, float_nodes
 from .fuse_activation import fuse_activations
 from .fuse_attention import fuse_attention
 from .fuse_conv_residual import fuse_conv_residual
@@ -49,6 +51,7 @@ PIPELINE: list = [
     ("identity", remove_identities),
     ("fold", fold_inferred),  # shapes are current between passes: only what folding touched re-infers
     ("dce", eliminate_dead_code),
+    ("fold_qdq", fold_qdq),  # before layout and fusion: they then see the int8 ops (fold_qdq.py)
     ("layout", optimize_layout),
     ("fuse_gelu", fuse_gelu),
     ("fold_bn", fold_scale_shift),
@@ -85,6 +88,7 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
             if run(graph):
                 changed = True
                 graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                quantized = quantized or name == "fold_qdq"  # (which may quantize a graph that had no parameters)
                 if quantized:  # values a pass added behind data movement take their source's parameters
                     quant_support.propagate_graph(graph)
                 # re-infer the nodes the pass added or rewired, and downstream only where a shape changed
@@ -100,5 +104,5 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
     return graph
 
 
-__all__ = ["optimize", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
-           "fuse_activations", "fuse_attention", "fuse_conv_residual", "fold_pad_into_conv", "fuse_gelu", "remove_identities", "optimize_layout"]
+__all__ = ["optimize", "float_nodes", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
+           "fold_qdq", "fuse_activations", "fuse_attention", "fuse_conv_residual", "fold_pad_into_conv", "fuse_gelu", "remove_identities", "optimize_layout"]

@@ -238,6 +238,8 @@ class _Sinker:
             out_shape = shape(g, out)
             inner_shape = None if out_shape is None else permuted(out_shape, inverse(r))
             inner = new_value(g, f"{out}_nhwc", out, inner_shape)
+            # a quantized output (an int8 ReduceMean) keeps its parameters, its axis moved back
+            g.values[inner].quant = quant_support.moved(g.values[out].quant, inverse(r))
             g.set_output(node, j, inner)
             placed.append(g.new_node("Transpose", [inner], [out], {"perm": list(r)}))
         if placed:

@@ -26,7 +26,9 @@
         }                                                                                                     \
     }
 
-/* The clamp is written so that a NaN fails both comparisons' "keep" branch: NaN -> lo. */
+/* The clamp is written so that a NaN fails both comparisons' "keep" branch: NaN -> lo.
+ * rintf rounds half to even in the default rounding mode like nearbyintf, without saving and
+ * restoring the floating-point environment per element (nearbyintf's cost: ~7x slower). */
 #define PML_QUANTIZE(Q, QT, LO, HI, F, FT)                                                                   \
     void pml_##Q##_quantize_##F##__scalar(size_t n, const void *xv, const float *scale, const void *zv,       \
                                           size_t step, void *yv) {                                            \
@@ -34,7 +36,7 @@
         const QT *zp = (const QT *)zv;                                                                        \
         QT *y = (QT *)yv;                                                                                     \
         for (size_t i = 0; i < n; i++) {                                                                      \
-            float v = nearbyintf(PML_LD_##F(x[i]) / scale[i * step]) + (zp ? (float)zp[i * step] : 0.0f);     \
+            float v = rintf(PML_LD_##F(x[i]) / scale[i * step]) + (zp ? (float)zp[i * step] : 0.0f);     \
             v = v > (float)(LO) ? v : (float)(LO);                                                            \
             v = v < (float)(HI) ? v : (float)(HI);                                                            \
             y[i] = (QT)v;                                                                                     \
