@@ -48,13 +48,21 @@ def _resolved(ctx: Context, name: str) -> bool:
     return name in ctx.sequences or name in ctx.optionals
 
 
-def unsupported_nodes(model) -> list:
+def unsupported_nodes(model, node_fields: Optional[list] = None, flat: bool = False) -> list:
     """(node, op, domain, opset, in_main_graph) of every node, subgraphs included, that no handler
     converts: the pre-scan that lets convert() report them all at once before importing anything.
     A subgraph node is named "<node>.<attribute>: <name>" (an If branch folded away at import
-    never reaches the importer, so only main-graph rows are sure failures)."""
+    never reaches the importer, so only main-graph rows are sure failures). ``node_fields`` and
+    ``flat``: what integrity.check_names read of the main graph (importer.LoadedOnnx), so that a
+    flat graph's nodes are not read again."""
     opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
     rows = []
+    if node_fields is not None and flat:
+        for k, (_, _, name, op_type, domain) in enumerate(node_fields):
+            domain = domain or "ai.onnx"
+            if domain not in DEFAULT_DOMAINS or op_type not in HANDLERS:
+                rows.append((name or f"#{k}", op_type, domain, opsets.get(domain, "?"), True))
+        return rows
 
     def visit(graph, prefix):
         for k, n in enumerate(graph.node):
