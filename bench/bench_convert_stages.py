@@ -45,7 +45,7 @@ def stage_times(path: str, pml: str) -> list:
         digest = {"source_sha256": precheck.file_sha256(path)}
         loaded = load_model(path)
         marks.append(time.process_time())
-        precheck.onnx_precheck(loaded.proto, path, {})
+        precheck.onnx_precheck(loaded.proto, path, {}, loaded.node_fields, loaded.flat)
         marks.append(time.process_time())
         graph = import_onnx(loaded, input_shapes={})
         marks.append(time.process_time())

@@ -35,6 +35,7 @@ from .integrity import check_tensor
 HANDLERS: dict = {}  # ONNX op type -> handler(ctx, node)
 # (domain, op type) -> handler for ops of other domains (com.microsoft's QOperator ops)
 DOMAIN_HANDLERS: dict = {}
+_NEVER_FOLDED = frozenset(("stateful", "control_flow"))  # op traits emit never folds, its inputs constant or not
 
 # ONNX TensorProto data type -> IR dtype name (what the IR can hold): the
 # dtype table's own mapping (pocketml.dtypes), so a new dtype slots in there
@@ -290,7 +291,7 @@ class Context:
             except ValueError as e:
                 raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
-        foldable = bool(live) and all(v.is_const for v in live) and not opdef.traits & {"stateful", "control_flow"}
+        foldable = bool(live) and all(v.const is not None for v in live) and not opdef.traits & _NEVER_FOLDED
         if op == "Shape" and ir.is_static(values[0].shape):
             foldable = True  # only the shape is needed, not the data
         if foldable and op != "Shape":

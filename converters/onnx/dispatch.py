@@ -56,13 +56,21 @@ def _resolved(ctx: Context, name: str) -> bool:
     return name in ctx.sequences or name in ctx.optionals
 
 
-def unsupported_nodes(model) -> list:
+def unsupported_nodes(model, node_fields: Optional[list] = None, flat: bool = False) -> list:
     """(node, op, domain, opset, in_main_graph) of every node, subgraphs included, that no handler
     converts: the pre-scan that lets convert() report them all at once before importing anything.
     A subgraph node is named "<node>.<attribute>: <name>" (an If branch folded away at import
-    never reaches the importer, so only main-graph rows are sure failures)."""
+    never reaches the importer, so only main-graph rows are sure failures). ``node_fields`` and
+    ``flat``: what integrity.check_names read of the main graph (importer.LoadedOnnx), so that a
+    flat graph's nodes are not read again."""
     opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
     rows = []
+    if node_fields is not None and flat:
+        for k, (_, _, name, op_type, domain) in enumerate(node_fields):
+            domain = domain or "ai.onnx"
+            if domain not in DEFAULT_DOMAINS or op_type not in HANDLERS:
+                rows.append((name or f"#{k}", op_type, domain, opsets.get(domain, "?"), True))
+        return rows
 
     def visit(graph, prefix):
         for k, n in enumerate(graph.node):
@@ -118,6 +126,12 @@ def check_signature(node: OnnxNode) -> None:
     """The node's inputs and attribute types against the ONNX schema of its opset, before a handler
     reads them: a required input or attribute left out, too many inputs or an attribute of the wrong
     type is a clear error here instead of an exception deep in the handler."""
+    types = node.attr_types
+    # what the verdict depends on: a CNN's hundreds of nodes share a few such keys
+    key = None if types is None else (node.op_type, node.opset, types, tuple(node.attrs),
+                                      tuple(map(bool, node.inputs)))
+    if key in _PASSED:
+        return
     sig = _signature(node.op_type, node.opset)
     if sig is None:
         return
@@ -128,7 +142,6 @@ def check_signature(node: OnnxNode) -> None:
                                   f"({len(inputs)} input(s) given)")
     if len(inputs) > sig.max_input:
         raise ConversionError(f"{node.where()}: {len(inputs)} inputs, the op takes at most {sig.max_input}")
-    types = node.attr_types
     if types is None:  # (a node not made by from_proto)
         types = [(a.name, a.type) for a in node.proto.attribute if not a.ref_attr_name]
     for name, kind in types:
@@ -139,6 +152,16 @@ def check_signature(node: OnnxNode) -> None:
     for name in sig.required_attrs:
         if name not in node.attrs:
             raise ConversionError(f"{node.where()}: attribute {name!r} is required but missing")
+    if key is not None:
+        if len(_PASSED) >= _PASSED_MAX:  # (bounded: a fuzzer's endless variety)
+            _PASSED.clear()
+        _PASSED.add(key)
+
+
+# check_signature's keys (op type, opset, attribute names and types, which inputs are given) that
+# passed: the same key passes again
+_PASSED: set = set()
+_PASSED_MAX = 4096
 
 
 def convert_node(ctx: Context, node: OnnxNode) -> None:

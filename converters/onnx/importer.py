@@ -40,13 +40,15 @@ class LoadedOnnx(NamedTuple):
     data: Optional[bytes]
     # the main graph's node fields as integrity.check_names read them (None: read them again)
     node_fields: Optional[list] = None
+    # integrity.check_names found no subgraph in the main graph's nodes (False: not known)
+    flat: bool = False
 
 
 def _load(model) -> LoadedOnnx:
     if isinstance(model, LoadedOnnx):
         return model
     if isinstance(model, onnx.ModelProto):
-        return LoadedOnnx(model, None, integrity.check_names(model))
+        return LoadedOnnx(model, None, *integrity.check_names(model))
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
         if not os.path.exists(path):
@@ -55,13 +57,13 @@ def _load(model) -> LoadedOnnx:
             if onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) not in \
                     (None, "protobuf"):  # a text format
                 proto = onnx.load(path)
-                return LoadedOnnx(proto, None, integrity.check_names(proto))
+                return LoadedOnnx(proto, None, *integrity.check_names(proto))
             with open(path, "rb") as f:
                 data = f.read()
             proto = onnx.load_model_from_string(data)
         except Exception as e:  # protobuf raises DecodeError and friends
             raise ConversionError(f"{path}: not a readable ONNX model ({e})") from None
-        fields = integrity.check_names(proto)
+        names = integrity.check_names(proto)
         if b"location" in data:
             # tensors stored outside the file name their "location": only then walk every tensor
             # for them as onnx.load does (the walk alone is a tenth of importing a small CNN)
@@ -72,7 +74,7 @@ def _load(model) -> LoadedOnnx:
             except (OSError, ValueError) as e:
                 raise ConversionError(f"{path}: cannot load its external data ({e})") from None
             data = None
-        return LoadedOnnx(proto, data, fields)
+        return LoadedOnnx(proto, data, *names)
     raise TypeError(f"import_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
 
 
@@ -203,10 +205,10 @@ def import_onnx(model: Union[str, os.PathLike, onnx.ModelProto], input_shapes: O
 
 
 def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dict]) -> ir.Graph:
-    model, data, fields = _load(model)
+    model, data, fields, flat = _load(model)
     opset = _default_opset(model)
     _validate(model, data)
-    check_declared_dims(model)
+    check_declared_dims(model, subgraphs=not flat)
     g = model.graph
     input_shapes, const_inputs = dict(input_shapes or {}), dict(const_inputs or {})
     initializers = {t.name: t for t in g.initializer}
@@ -230,7 +232,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
             readers.setdefault(i, []).append(n)
     for o in g.output:
         readers.setdefault(o.name, []).append(None)
-    subgraph_reads = _subgraph_reads(g)
+    subgraph_reads = _subgraph_reads(g) if not flat else set()
     consumed = set(readers) | subgraph_reads
     consumed.discard("")
     ctx = Context(graph, reserved, consumed)

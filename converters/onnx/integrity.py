@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Iterator, Optional
+from typing import Iterator, NamedTuple, Optional
 
 import onnx
 
@@ -134,19 +134,27 @@ def _nodes_plain(nodes) -> Optional[list]:
     return None if any(a.type == onnx.AttributeProto.STRING for a in attrs) else fields
 
 
-def check_names(model: onnx.ModelProto) -> Optional[list]:
-    """Every name, op type, domain and string attribute that the importer reads is valid UTF-8.
-    Returns the main graph's node fields as _nodes_plain read them (None when it took the per-node
-    check)."""
-    main = None
+class CheckedNames(NamedTuple):
+    """What check_names read on the way, for the importer to reuse."""
+    # the main graph's node fields as _nodes_plain read them (None when it took the per-node check)
+    node_fields: Optional[list]
+    # no attribute of the main graph's nodes holds a subgraph (g set or graphs non-empty, whatever
+    # its type says): the importer's own subgraph walks can be skipped
+    flat: bool
+
+
+def check_names(model: onnx.ModelProto) -> CheckedNames:
+    """Every name, op type, domain and string attribute that the importer reads is valid UTF-8."""
+    main, graphs = None, 0
     for opset in model.opset_import:
         if _bad(opset.domain):
             raise ConversionError(f"opset_import domain '{_shown(opset.domain)}' is not valid UTF-8")
     for graph, path in _graphs(model.graph, "graph"):
         fields = _check_graph_names(graph, path)
+        graphs += 1
         if graph is model.graph:
             main = fields
-    return main
+    return CheckedNames(main, graphs == 1)
 
 
 def _check_graph_names(graph: onnx.GraphProto, path: str) -> Optional[list]:

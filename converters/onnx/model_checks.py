@@ -94,9 +94,10 @@ def check_external_data(model: onnx.ModelProto, base_dir: str) -> None:
                          f"file's {size} bytes")
 
 
-def check_declared_dims(model: onnx.ModelProto) -> None:
-    """ConversionError for a negative dim_value on a graph input, output or value_info."""
-    for g in _graphs(model.graph):
+def check_declared_dims(model: onnx.ModelProto, subgraphs: bool = True) -> None:
+    """ConversionError for a negative dim_value on a graph input, output or value_info.
+    subgraphs=False: the caller knows the main graph has none (integrity.check_names)."""
+    for g in (_graphs(model.graph) if subgraphs else (model.graph,)):
         for kind, infos in (("graph input", g.input), ("graph output", g.output), ("value_info", g.value_info)):
             for vi in infos:
                 dims = vi.type.tensor_type.shape.dim  # (no tensor type or shape: no dims)

@@ -78,7 +78,8 @@ def _convert(path, input_shapes, optimize) -> Model:
         from .converters.onnx.importer import load_model
 
         loaded = load_model(path)  # parsed once for the pre-scan and the import
-        precheck.onnx_precheck(loaded.proto, os.fspath(path) if digest else source, input_shapes)
+        precheck.onnx_precheck(loaded.proto, os.fspath(path) if digest else source, input_shapes,
+                               loaded.node_fields, loaded.flat)
         graph = import_onnx(loaded, input_shapes=input_shapes)
     elif fmt == "tflite":
         from .converters.tflite import import_tflite

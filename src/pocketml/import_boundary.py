@@ -27,6 +27,7 @@ class _Progress:
     source: str
     node: Optional[str] = None
     op: Optional[str] = None
+    opset: Optional[int] = None  # (worded only when an error names the node: set per node, read rarely)
     stage: str = "reading the file"
 
 
@@ -37,7 +38,7 @@ def at_node(name: Optional[str], op: Optional[str] = None, opset: Optional[int] 
     """The importer moved to node ``name`` (None: between nodes). A no-op outside a guard."""
     p = _CURRENT.get()
     if p is not None:
-        p.node, p.op = name, (f"{op}, opset {opset}" if opset is not None else op)
+        p.node, p.op, p.opset = name, op, opset
         if name is not None:
             p.stage = "importing"
 
@@ -64,7 +65,7 @@ def at_stage(stage: str) -> None:
 
 def _where(p: _Progress) -> str:
     if p.node is not None:
-        return f" at node '{p.node}' ({p.op})"
+        return f" at node '{p.node}' ({p.op}" + (f", opset {p.opset})" if p.opset is not None else ")")
     return f" while {p.stage}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Optional
 
 from .errors import ConversionError, UnsupportedOpError
 
@@ -76,10 +77,12 @@ def _raise_unsupported(source: str, rows: list, header: tuple) -> None:
                               f"(supported ops: {OPS_DOC})\n" + "\n".join(lines))
 
 
-def onnx_precheck(model, source: str, input_shapes: dict) -> None:
+def onnx_precheck(model, source: str, input_shapes: dict, node_fields: Optional[list] = None,
+                  flat: bool = False) -> None:
+    """``node_fields``, ``flat``: what the importer's load read of the main graph (LoadedOnnx)."""
     from .converters.onnx.dispatch import unsupported_nodes
 
-    _raise_unsupported(source, unsupported_nodes(model), ("node", "op", "domain", "opset"))
+    _raise_unsupported(source, unsupported_nodes(model, node_fields, flat), ("node", "op", "domain", "opset"))
     inits = {t.name for t in model.graph.initializer}
     declared = {}
     for vi in model.graph.input:

@@ -35,6 +35,26 @@ def test_subgraph_rows_are_named_by_their_path():
     assert rows == [("if0.else_branch: else_node", "Bernoulli", "ai.onnx", 15, False)]
 
 
+def test_rows_from_the_load_fields_of_a_flat_graph(tmp_path):
+    """convert() hands the pre-scan the node fields its load read (a flat graph's nodes are not
+    read again): the same rows, named by node name or #index, a custom domain included."""
+    from pocketml.converters.onnx.importer import load_model
+
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="r"), helper.make_node("Bernoulli", ["a"], ["b"]),
+             helper.make_node("Foo", ["b"], ["y"], name="custom", domain="com.example")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("com.example", 1)])
+    onnx.save(model, tmp_path / "m.onnx")
+    loaded = load_model(tmp_path / "m.onnx")
+    assert loaded.flat and loaded.node_fields is not None
+    want = [("#1", "Bernoulli", "ai.onnx", 15, True), ("custom", "Foo", "com.example", 1, True)]
+    assert unsupported_nodes(loaded.proto, loaded.node_fields, loaded.flat) == want
+    assert unsupported_nodes(model) == want
+    with pytest.raises(UnsupportedOpError, match=r"2 node\(s\) use 2 unsupported op\(s\)"):
+        pocketml.convert(tmp_path / "m.onnx")
+
+
 def test_unsupported_op_in_a_folded_branch_does_not_stop_conversion(tmp_path):
     onnx.save(_if_model("Bernoulli", True), tmp_path / "m.onnx")
     model = pocketml.convert(tmp_path / "m.onnx")

@@ -51,14 +51,14 @@ def param_ints(node, ins, index: int, name: str, role: str = ""):
     v = ins[index] if index < len(ins) else None
     if v is None:
         value = attrs_of(node)[name]
-        return None if value is None else [int(a) for a in np.asarray(value).reshape(-1)]
+        return None if value is None else [int(a) for a in np.asarray(value).reshape(-1).tolist()]
     t, s = known(node, v, role or name)
     check_dtype(node, t, INDEX, role or name)
     if len(s) > 1:
         raise fail(node, f"input {role or name!r} must be a scalar or 1-D, got shape {shape_str(s)}")
     if v.const is None:
         return None
-    return [int(a) for a in np.asarray(v.const).reshape(-1)]
+    return [int(a) for a in np.asarray(v.const).reshape(-1).tolist()]  # (Python numbers convert faster)
 
 
 # ---- Concat ------------------------------------------------------------------------
@@ -118,15 +118,18 @@ def _reshape_infer(node, ins):
             out_sym.remove(d)
     in_static = prod(d for d in s if not is_sym(d))
     out_static = prod(d for d in out if d is not None and not is_sym(d))
-    problem = f"cannot reshape {shape_str(s)} to {target}"
+
+    def problem() -> str:  # (worded only for an error: every Reshape infers)
+        return f"cannot reshape {shape_str(s)} to {target}"
+
     if out_sym:
-        raise fail(node, f"{problem}: symbolic dims {out_sym} are not in the input")
+        raise fail(node, f"{problem()}: symbolic dims {out_sym} are not in the input")
     if infer_at is None:
         if in_sym or in_static != out_static:
-            raise fail(node, f"{problem}: element counts differ")
+            raise fail(node, f"{problem()}: element counts differ")
     elif in_sym:
         if out_static == 0:
-            raise fail(node, f"{problem}: the -1 dim is not a whole multiple of {in_sym}")
+            raise fail(node, f"{problem()}: the -1 dim is not a whole multiple of {in_sym}")
         if in_static % out_static:  # e.g. [n, m] to [-1, 128]: whether it divides is known only at run time
             out[infer_at] = fresh_dim(node, infer_at)
             return [(t, tuple(out))]
@@ -134,7 +137,7 @@ def _reshape_infer(node, ins):
         out[infer_at] = "*".join(in_sym + ([str(ratio)] if ratio != 1 else []))
     else:
         if out_static == 0 or in_static % out_static:
-            raise fail(node, f"{problem}: {in_static} elements do not divide into {out_static}")
+            raise fail(node, f"{problem()}: {in_static} elements do not divide into {out_static}")
         out[infer_at] = in_static // out_static
     return [(t, tuple(out))]
 

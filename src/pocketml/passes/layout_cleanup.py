@@ -41,8 +41,8 @@ def _dedupe(graph: ir.Graph) -> bool:
     first: dict = {}
     changed = False
     for node in list(graph.nodes):
-        if node.op not in ("Transpose", "Reshape"):
-            continue
+        if node.op not in ("Transpose", "Reshape") or len(graph.consumers_of(node.inputs[0])) < 2:
+            continue  # (a twin reads the same first input: a value only this node reads has none)
         # (outputs with other quantization parameters are other values, never merged)
         key = (node.op, tuple(node.inputs), repr(sorted(node.attrs.items())), graph.values[node.outputs[0]].quant)
         if key not in first:

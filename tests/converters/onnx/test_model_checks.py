@@ -115,6 +115,42 @@ def test_negative_dims_are_refused(where, kind, dim):
         pocketml.convert(_model_with_dims(where, [2, dim]))
 
 
+def _model_with_if_branch_dims(dims) -> onnx.ModelProto:
+    """y = If(c) then x + 1 else x - 1, the then-branch declaring value_info 't' with ``dims``."""
+    one = numpy_helper.from_array(np.ones((2, 3), np.float32), "one")
+
+    def branch(op, name, vi):
+        out = helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [2, 3])
+        body = [helper.make_node(op, ["x", "one"], ["t"]), helper.make_node("Identity", ["t"], [f"{name}_y"])]
+        return helper.make_graph(body, name, [], [out], value_info=vi)
+
+    vi = [helper.make_tensor_value_info("t", TensorProto.FLOAT, dims)]
+    node = helper.make_node("If", ["c"], ["y"], then_branch=branch("Add", "then", vi),
+                            else_branch=branch("Sub", "else", []))
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+                                            helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])], initializer=[one])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def test_negative_dims_inside_a_subgraph_are_refused():
+    """The importer skips its subgraph walks for a graph integrity.check_names found flat: a graph
+    with an If still has its branches' declared dims checked (and the flat flag says so)."""
+    from pocketml.converters.onnx import integrity
+
+    assert integrity.check_names(_model_with_dims("value_info", [2, 3])).flat
+    assert not integrity.check_names(_model_with_if_branch_dims([2, 3])).flat
+    with pytest.raises(pocketml.ConversionError, match=r"value_info 't' declares shape \[2, -4\]: dim 1 is -4"):
+        pocketml.convert(_model_with_if_branch_dims([2, -4]))
+    model = pocketml.convert(_model_with_if_branch_dims([2, 3]))  # the same graph, valid: it converts and runs
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    for c in (True, False):
+        got = pocketml.Session(model).run({"c": np.array(c), "x": x})
+        want = ort.InferenceSession(_model_with_if_branch_dims([2, 3]).SerializeToString(),
+                                    providers=["CPUExecutionProvider"]).run(None, {"c": np.array(c), "x": x})
+        np.testing.assert_array_equal(list(got.values())[0] if isinstance(got, dict) else got[0], want[0])
+
+
 def _ort_refuses_dims(where, dim) -> bool:
     try:
         sess = ort.InferenceSession(_model_with_dims(where, [2, dim]).SerializeToString(),

@@ -45,3 +45,19 @@ def test_optional_inputs_may_be_absent(tmp_path):
     # Clip's min and max are optional, given as "" or left out
     model = _convert(tmp_path, h.make_node("Clip", ["x", "", ""], ["y"]), [X])
     assert [t.name for t in model.inputs] == ["x"]
+
+
+def test_a_passed_signature_does_not_pass_a_faulty_node_of_the_same_op(tmp_path):
+    """Verdicts are remembered per (op, opset, attribute names and types, given inputs): a node
+    of the op that passed, then one with an input left out or an attribute of another type, is
+    still refused (and the good one passes again)."""
+    good = h.make_node("Gather", ["x", "i"], ["y"], name="g")
+    ind = h.make_tensor_value_info("i", T.INT64, [2])
+    _convert(tmp_path, good, [X, ind])
+    with pytest.raises(ConversionError, match=r"input 1 \(indices\) is required but missing"):
+        _convert(tmp_path, h.make_node("Gather", ["x", ""], ["y"], name="g"), [X])
+    typed = h.make_node("Gather", ["x", "i"], ["y"], name="g")
+    typed.attribute.append(h.make_attribute("axis", 1.5))
+    with pytest.raises(ConversionError, match=r"attribute 'axis' holds FLOAT, the op takes INT"):
+        _convert(tmp_path, typed, [X, ind])
+    _convert(tmp_path, good, [X, ind])
