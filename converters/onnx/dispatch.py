@@ -67,8 +67,8 @@ def unsupported_nodes(model, node_fields: Optional[list] = None, flat: bool = Fa
     rows = []
     if node_fields is not None and flat:
         for k, (_, _, name, op_type, domain) in enumerate(node_fields):
-            domain = domain or "ai.onnx"
-            if domain not in DEFAULT_DOMAINS or op_type not in HANDLERS:
+            if handler_of(domain, op_type) is None:
+                domain = domain or "ai.onnx"
                 rows.append((name or f"#{k}", op_type, domain, opsets.get(domain, "?"), True))
         return rows
 

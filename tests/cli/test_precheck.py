@@ -37,14 +37,17 @@ def test_subgraph_rows_are_named_by_their_path():
 
 def test_rows_from_the_load_fields_of_a_flat_graph(tmp_path):
     """convert() hands the pre-scan the node fields its load read (a flat graph's nodes are not
-    read again): the same rows, named by node name or #index, a custom domain included."""
+    read again): the same rows, named by node name or #index, a custom domain included; an op of
+    another domain that has a handler (com.microsoft's QLinearSigmoid) is no row in either."""
     from pocketml.converters.onnx.importer import load_model
 
     nodes = [helper.make_node("Relu", ["x"], ["a"], name="r"), helper.make_node("Bernoulli", ["a"], ["b"]),
-             helper.make_node("Foo", ["b"], ["y"], name="custom", domain="com.example")]
+             helper.make_node("Foo", ["b"], ["c"], name="custom", domain="com.example"),
+             helper.make_node("QLinearSigmoid", ["c", "s", "z", "s", "z"], ["y"], domain="com.microsoft")]
     g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("com.example", 1)])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("com.example", 1),
+                                                helper.make_opsetid("com.microsoft", 1)])
     onnx.save(model, tmp_path / "m.onnx")
     loaded = load_model(tmp_path / "m.onnx")
     assert loaded.flat and loaded.node_fields is not None
