@@ -13,7 +13,8 @@ residual ADDs, MAX_POOL + PAD shortcuts), float32 and int8 from the test suite's
 post-training quantizer (no ONNX form).
 
 Timed, median ms of interleaved rounds, at one and two threads: pocketml fp32 and int8 (from the
-TFLite models; pocketml would run the QDQ ONNX models in float until QDQ folding lands), LiteRT
+TFLite models; int8 under the best kernel configuration, and under avx2's too where that is not
+the best; pocketml would run the QDQ ONNX models in float until QDQ folding lands), LiteRT
 int8 with its builtin kernels (no delegate) and its default XNNPACK delegate, and for the conv
 net onnxruntime fp32 and the QDQ models, default and with session.x64quantprecision=1 (exact
 u8u8 kernels instead of MLAS's vpmaddubsw/VNNI ones). Prints each time over pocketml int8's
@@ -106,6 +107,10 @@ def candidates(models: dict, threads: int) -> dict:
     fns = {"pocketml fp32": lambda: sf.run(None, ffeeds), "pocketml int8": lambda: sq.run(None, qfeeds),
            "LiteRT int8 builtin": litert_kernels_runner(qpath, threads, qfeeds, "builtin"),
            "LiteRT int8 XNNPACK": litert_runner(qpath, threads, qfeeds)}
+    best = pocketml.available_isas()[0]
+    if best != "avx2" and "avx2" in pocketml.available_isas():  # the best configuration next to avx2's
+        sa = pocketml.Session(pocketml.convert(qpath), threads=threads, isa="avx2")
+        fns["pocketml int8 (avx2)"] = lambda: sa.run(None, qfeeds)
     for form, path in models.get("onnx", {}).items():
         fns[f"onnxruntime {form}" if form == "fp32" else f"onnxruntime QDQ {form}"] = \
             ort_runner(path, threads, models["onnx_feeds"])

@@ -29,7 +29,11 @@ void pml_cpu_detect(pml_cpu *cpu) {
     cpu->f16c = f16c;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         cpu->avx2 = (b >> 5) & 1;
-        cpu->avx512f = ((b >> 16) & 1) && ((xcr0 & 0xe6) == 0xe6);
+        const int zmm_state = (xcr0 & 0xe6) == 0xe6; /* opmask, ZMM_Hi256, Hi16_ZMM saved by the OS */
+        cpu->avx512f = ((b >> 16) & 1) && zmm_state;
+        cpu->avx512bw = ((b >> 30) & 1) && zmm_state;
+        cpu->avx512vl = ((b >> 31) & 1) && zmm_state;
+        cpu->avx512vnni = ((c >> 11) & 1) && zmm_state;
     }
 }
 #else

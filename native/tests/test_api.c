@@ -270,7 +270,10 @@ static void test_chain_sessions(void) {
         pml_cpu cpu;
         pml_cpu_detect(&cpu);
         const char *forced = getenv("POCKETML_ISA"); /* the suites may run with a configuration forced */
-        CHECK(strcmp(pml_session_isa(simd), forced && *forced ? forced : cpu.avx2 && cpu.fma && cpu.f16c ? "avx2" : "scalar") == 0);
+        const int avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
+        const int vnni = avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni;
+        const char *best = vnni ? "avx512vnni" : avx2 ? "avx2" : "scalar";
+        CHECK(strcmp(pml_session_isa(simd), forced && *forced ? forced : best) == 0);
         CHECK(strcmp(pml_session_isa(scalar), "scalar") == 0);
         CHECK(pml_session_num_threads(threaded) == 2);
         /* 9 float32 [4,8] activations (128 B each): at most 4 live at once (a, s0, and two in flight) */

@@ -5,7 +5,7 @@
  *    hand-computed values and against each other through an im2col written here.
  * 2. Every listed micro-kernel, widening and depthwise variant this CPU runs (the scalar ones
  *    included), through the driver, against the references at awkward sizes (M = 1, MR-1,
- *    MR, MR+1, 13, 127, 300; N = 1, 15, 16, 17, 33; K = 1, 3, 7, 8, 9, 31, 33, 255, 256,
+ *    MR, MR+1, 13, 127, 300, and 1..13; N = 1, 15, 16, 17, 33; K = 1, 3, 4, 5, 7, 8, 9, 27, 31, 33, 64, 127, 255, 256,
  *    257), both requantization modes, int8 and uint8 outputs, zero points at the ends of
  *    their ranges and operands at -128/127 everywhere (any 16-bit saturation would show):
  *    exact equality, never a tolerance.
@@ -47,7 +47,7 @@ typedef struct qparams {
     pml_qs8_quant q;
 } qparams;
 
-/* variant v picks the modes; extreme: zero points at the ends of their ranges */
+/* variant v picks the modes (bit 128: int32-edge biases); extreme: zero points at the ends of their ranges */
 static void make_quant(qparams *qp, int64_t n, int64_t k, int v, int extreme) {
     memset(qp, 0, sizeof *qp);
     pml_qs8_quant *q = &qp->q;
@@ -60,6 +60,8 @@ static void make_quant(qparams *qp, int64_t n, int64_t k, int v, int extreme) {
     for (int64_t j = 0; j < n; j++) {
         qp->wzp[j] = extreme ? (j & 1 ? 127 : -128) : rnd_range(-128, 127);
         qp->bias[j] = rnd_range(-100000, 100000);
+        if (v & 128) /* biases at the ends of int32: the accumulator must wrap, never saturate */
+            qp->bias[j] = j & 1 ? INT32_MIN + rnd_range(0, 1000) : INT32_MAX - rnd_range(0, 1000);
         const double real = base * (0.25 + (rnd() % 1000) / 250.0);
         pml_quantize_multiplier(real, &qp->mult[j], &qp->shift[j]);
         qp->scale[j] = (float)real;
@@ -242,6 +244,16 @@ static void test_gemm_variant(const char *name, size_t mr, pml_qs8_gemm_ukernel 
                 const int v = (int)(rnd() & 127);
                 CHECK(check_gemm(&kern, NULL, ms[mi], ns[ni], ks[ki], v, combo % 4 == 0, name));
             }
+    /* every small M (each tile height's row tail) against awkward N and K (K % 4 in 0..3, the
+     * lengths of quad- or pair-packed K), half of them with operands and zero points at their
+     * ends, a quarter with biases that make the accumulator wrap */
+    const int64_t ks4[] = {1, 3, 4, 5, 27, 64, 127};
+    for (int64_t m = 1; m <= 13; m++)
+        for (size_t ni = 0; ni < 5; ni++)
+            for (size_t ki = 0; ki < 7; ki++, combo++) {
+                const int v = (int)(rnd() & 127) | (combo % 4 == 1 ? 128 : 0);
+                CHECK(check_gemm(&kern, NULL, m, ns[ni], ks4[ki], v, combo & 1, name));
+            }
     /* a large one, and every mode with every operand at -128/127 and zero points at the ends */
     CHECK(check_gemm(&kern, NULL, 1031, 150, 700, 5, 0, name));
     for (int v = 0; v < 128; v += 3) CHECK(check_gemm(&kern, g_pool2, 37, 33, 257, v, 1, name));
@@ -270,7 +282,7 @@ static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel
     int32_t *rsh = pml_aligned_alloc(16 * 4), *rmask = pml_aligned_alloc(16 * 4), *rhalf = pml_aligned_alloc(16 * 4);
     int32_t shift[16];
     float *scale = pml_aligned_alloc(16 * 4);
-    uint8_t y[8 * 16];
+    uint8_t y[16 * 16]; /* up to 16 rows */
     int bad = 0;
     for (int iter = 0; iter < 4000; iter++) {
         for (int j = 0; j < 16; j++) {

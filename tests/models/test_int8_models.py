@@ -32,7 +32,7 @@ def _lsb(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.max(np.abs(a.astype(np.int64) - b.astype(np.int64)))) if a.size else 0
 
 
-@pytest.mark.parametrize("threads,isa", [(1, None), (2, None), (1, "scalar")])
+@pytest.mark.parametrize("threads,isa", [(1, isa) for isa in pocketml.available_isas()] + [(2, None)])
 def test_mobilenet_int8_within_one_lsb_of_litert(threads, isa):
     inputs, expected = tflite_data("mobilenet_int8")
     session = pocketml.Session(pocketml.convert(TFLITE_DIR / MANIFEST["mobilenet_int8"]["file"]),

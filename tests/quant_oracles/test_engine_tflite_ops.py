@@ -29,7 +29,8 @@ RUNNING = [
     "resize_nearest_align_int8", "resize_nearest_half_pixel_int8", "concat_scales_int8", "concat_scales_uint8",
     "batch_matmul_int8",
 ]
-CONFIGS = [{"threads": 1}, {"threads": 1, "isa": "scalar"}, {"threads": 2}]
+# every kernel configuration this CPU runs (avx512vnni, avx2, scalar on x86-64 with VNNI), and two threads
+CONFIGS = [{"threads": 1, "isa": isa} for isa in pocketml.available_isas()] + [{"threads": 2}]
 
 
 @lru_cache(maxsize=None)

@@ -11,6 +11,7 @@
  *
  *   scalar  portable C, every architecture (the oracle of the others)
  *   avx2    x86-64 with AVX2 + FMA + F16C
+ *   avx512vnni  avx2 + AVX-512 F/BW/VL/VNNI: avx2's tables with VNNI int8 GEMM tiles
  *
  * Adding an ISA: a new static configuration in config.c, its availability
  * test there, and its kernel files (see docs/adding-a-kernel.md).
@@ -135,7 +136,7 @@ typedef struct pml_qu8_config {
 } pml_qu8_config;
 
 typedef struct pml_kernel_config {
-    const char *name;                 /* "scalar", "avx2": what pml_session_isa reports */
+    const char *name;                 /* "scalar", "avx2", "avx512vnni": what pml_session_isa reports */
     pml_f32_config f32;
     pml_x_config x;
     pml_typed_config typed;
@@ -153,11 +154,11 @@ const pml_kernel_config *pml_kernel_config_scalar(void);
 pml_status pml_kernel_config_select(const pml_cpu *cpu, const char *name, const pml_kernel_config **out);
 
 /* Names of the configurations this CPU can run, best first, comma separated
- * ("avx2,scalar"); a static string. */
+ * ("avx512vnni,avx2,scalar"); a static string. */
 const char *pml_kernel_config_available(const pml_cpu *cpu);
 
 /* 1 when this CPU runs the kernels of files suffixed __<isa> ("scalar", "avx2",
- * "avx2_fma"; see kernels/isa.h for which ones this architecture builds). */
+ * "avx2_fma", "avx512vnni"; see kernels/isa.h for which ones this architecture builds). */
 int pml_kernel_isa_available(const pml_cpu *cpu, const char *isa);
 
 /* Transpose kernel for elements of esize bytes (1, 2, 4 or 8). */

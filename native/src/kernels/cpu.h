@@ -7,6 +7,7 @@
 
 typedef struct pml_cpu {
     int avx2, fma, f16c, avx512f;
+    int avx512bw, avx512vl, avx512vnni; /* each only with the OS saving zmm/opmask state */
 } pml_cpu;
 
 #endif /* PML_KERNELS_CPU_H */

@@ -16,9 +16,11 @@
 #define PML_ARCH_X86 1
 #define PML_ISA_avx2(entry) entry
 #define PML_ISA_avx2_fma(entry) entry
+#define PML_ISA_avx512vnni(entry) entry
 #else
 #define PML_ISA_avx2(entry)
 #define PML_ISA_avx2_fma(entry)
+#define PML_ISA_avx512vnni(entry)
 #endif
 
 #endif /* PML_KERNELS_ISA_H */

@@ -21,6 +21,7 @@ PML_S8_GEMM(4x16, scalar, 4, 16)
 PML_ISA_avx2(PML_S8_GEMM(4x16, avx2, 4, 16))
 PML_ISA_avx2(PML_S8_GEMM(6x16, avx2, 6, 16))
 PML_ISA_avx2(PML_S8_GEMM(1x16, avx2, 1, 16))
+PML_ISA_avx512vnni(PML_S8_GEMM(6x16, avx512vnni, 6, 16))
 PML_S8_WIDEN(scalar, 1)
 PML_ISA_avx2(PML_S8_WIDEN(avx2, 32))
 

@@ -1,0 +1,55 @@
+/*
+ * kernels/matmul/s8_gemm_tile__avx512vnni.h — the pieces of the AVX-512 VNNI int8 GEMM
+ * micro-kernels (s8_gemm_<MR>x16__avx512vnni.c spell out their MR rows with them): the AVX2
+ * tiles' packing and epilogue (s8_gemm.h, s8_requant__avx2.h), with each row's 16 int32
+ * accumulators in one zmm register and vpdpwssd doing the multiply-add.
+ *
+ * A k-pair of the packed panel is 64 bytes, (w'[2q][j], w'[2q+1][j]) int16 for j = 0..15 in
+ * column order, so one zmm load holds all 16 columns and lane j of the accumulator is column
+ * j. Per k-pair and row: one 32-bit broadcast of the row's (a[2q], a[2q+1]) int16 pair and
+ * one vpdpwssd (two int16 products summed into each int32 lane, wrapping; |a * w'| <=
+ * 128 * 255, so no sum of two products can leave int16*int16 range) replacing AVX2's
+ * vpmaddwd + vpaddd. vpdpwssds (the saturating form) is never used: the accumulator must
+ * wrap modulo 2^32 like the references'. The store splits each zmm into its two 8-column
+ * halves and reuses the AVX2 requantization bit for bit.
+ * Rows past mr read row mr-1 (valid memory) and are not stored; the rows are named
+ * variables (GCC keeps an array of accumulators partly on the stack).
+ */
+#ifndef PML_KERNELS_S8_GEMM_TILE_AVX512VNNI_H
+#define PML_KERNELS_S8_GEMM_TILE_AVX512VNNI_H
+
+#include <string.h>
+
+#include "kernels/matmul/s8_requant__avx2.h"
+
+PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+/* bias16 is the tile's starting accumulator (16 columns) */
+#define PML_QS8_VNNI_TILE_BEGIN const __m512i bias16 = _mm512_loadu_si512((const void *)ep->bias)
+
+#define PML_QS8_VNNI_ROW_INIT(r)                                                  \
+    const int16_t *a##r = a + ((r) < mr ? (r) : mr - 1) * lda;                    \
+    __m512i c##r = bias16
+
+/* wv: the k-pair's panel vector; q: its first k */
+#define PML_QS8_VNNI_ROW_STEP(r) c##r = _mm512_dpwssd_epi32(c##r, pml_qs8_bcast_pair512(a##r + q), wv);
+
+#define PML_QS8_VNNI_LOAD_W                                                       \
+    const __m512i wv = _mm512_load_si512((const void *)w);                        \
+    w += 32
+
+#define PML_QS8_VNNI_EPILOGUE_BEGIN                                               \
+    const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                  \
+    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8)
+
+#define PML_QS8_VNNI_ROW_STORE(r)                                                                    \
+    if ((r) < mr)                                                                                    \
+        pml_qs8_store16(pml_qs8_requant8(_mm512_castsi512_si256(c##r), &p0, &rc),                     \
+                        pml_qs8_requant8(_mm512_extracti64x4_epi64(c##r, 1), &p1, &rc), ep->out_u8,   \
+                        c + (r) * ldc, nr)
+
+#endif /* PML_KERNELS_S8_GEMM_TILE_AVX512VNNI_H */
