@@ -45,8 +45,18 @@ def string(b: flatbuffers.Builder, s: str) -> int:
     """Builder.CreateString."""
     x = s.encode("utf-8")
     n = len(x)
-    head = _prep(b, 4, n + 1) - n - 5
+    # _prep(b, 4, n + 1), inlined: a graph has a string per tensor and per node
+    if b.minalign < 4:
+        b.minalign = 4
     buf = b.Bytes
+    pad = (b.head - len(buf) - n - 1) & 3
+    if b.head < pad + n + 5:
+        reserve(b, pad + n + 5)
+        buf = b.Bytes
+    head = b.head - pad
+    if pad:
+        buf[head:head + pad] = bytes(pad)
+    head -= n + 5
     buf[head + 4:head + 4 + n] = x
     buf[head + 4 + n] = 0
     _U32.pack_into(buf, head, n)
@@ -56,8 +66,10 @@ def string(b: flatbuffers.Builder, s: str) -> int:
 
 def vector(b: flatbuffers.Builder, payload: bytes, count: int, size: int) -> int:
     """StartVector(size, count, size) + the packed elements + EndVector."""
-    _prep(b, 4, len(payload))
-    head = _prep(b, size, len(payload)) - len(payload) - 4
+    head = _prep(b, 4, len(payload))
+    if size > 4:  # 4-byte (or smaller) elements: the length's alignment already aligns them
+        head = _prep(b, size, len(payload))
+    head -= len(payload) + 4
     buf = b.Bytes
     buf[head + 4:head + 4 + len(payload)] = payload
     _U32.pack_into(buf, head, count)

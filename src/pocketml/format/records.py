@@ -94,14 +94,19 @@ class ModelRecord:
 
 # ---- encoding ------------------------------------------------------------------------
 _VECTOR_FORMATS = {"<i8": ("q", 8), "<i4": ("i", 4), "<f4": ("f", 4)}
+_PACKERS: dict = {}  # (struct code, count) -> struct.Struct: shapes and index lists repeat a few lengths
 
 
 def _vector(b: flatbuffers.Builder, values, dtype: str) -> int:
     """A scalar vector: the bytes CreateNumpyVector writes, without a numpy array per (tiny) vector."""
     code, size = _VECTOR_FORMATS[dtype]
-    values = list(values)
+    if type(values) is not list:
+        values = list(values)
+    packer = _PACKERS.get((code, len(values)))
+    if packer is None:
+        packer = _PACKERS[(code, len(values))] = struct.Struct(f"<{len(values)}{code}")
     try:
-        payload = struct.pack(f"<{len(values)}{code}", *values)
+        payload = packer.pack(*values)
     except (OverflowError, struct.error):  # e.g. a finite float beyond float32: numpy rounds it to inf
         payload = np.asarray(values, dtype=dtype).tobytes()
     return fbwrite.vector(b, payload, len(values), size)
