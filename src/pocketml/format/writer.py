@@ -84,7 +84,7 @@ def _encode_attr_value(node: ir.Node, name: str, kind: str, value: Any) -> Any:
 
 
 def _node_attrs(node: ir.Node, opdef: ops.OpDef, subgraph_index) -> list:
-    unknown = sorted(set(node.attrs) - set(opdef.attrs))
+    unknown = None if node.attrs.keys() <= opdef.attrs.keys() else sorted(set(node.attrs) - set(opdef.attrs))
     if unknown:
         raise ConversionError(f"{_where(node)}: unknown attribute(s) {unknown}; {node.op} has "
                               f"{sorted(opdef.attrs) or 'no attributes'}")
@@ -108,6 +108,8 @@ def _tensor(value: ir.Value, buffer: int, allow_symbolic: bool) -> TensorRecord:
                               "inference (shape_inference.infer_shapes(graph)) before writing")
     if value.dtype not in ir.DTYPES:
         raise ConversionError(f"value {value.name!r} has dtype {value.dtype}; the format supports {', '.join(ir.DTYPES)}")
+    if all(type(d) is int and d >= 0 for d in value.shape):  # the common case: static dims, plain ints
+        return TensorRecord(value.name, ir.dtype_code(value.dtype), list(value.shape), None, buffer, _quant(value))
     shape, names, symbolic = [], [], False
     for d in value.shape:
         if isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0:
