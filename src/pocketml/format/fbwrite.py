@@ -136,7 +136,8 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
     fields equal to their default, as the generated Add* functions do. The bytes are the
     builder's, placed with one struct per kind of table (_TableLayout) instead of field by field."""
     written = len(b.Bytes) - b.head
-    key = (nfields, written & 7, *[f[:3] for f in fields])
+    slots, formats, _, values = zip(*fields) if fields else ((), (), (), ())
+    key = (nfields, written & 7, slots, formats)  # a format implies its size
     layout = _LAYOUTS.get(key)
     if layout is None:
         layout = _LAYOUTS[key] = _TableLayout(nfields, tuple(f[:3] for f in fields), written & 7)
@@ -144,7 +145,7 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
         reserve(b, layout.reserve)
     if b.minalign < layout.minalign:
         b.minalign = layout.minalign
-    values = [f[3] for f in fields]
+    values = list(values)
     for k in layout.offsets:  # PrependUOffsetTRelative: the distance from where the field sits
         values[k] = written + layout.rel[k] - values[k]
     values.reverse()
