@@ -14,6 +14,7 @@ constant and names the node, op, opset and input when it is not.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 from typing import Callable, Optional
@@ -283,7 +284,7 @@ class Context:
         values = [graph_values[i] if i else None for i in inputs]
         name = node_name if not hint and node_name not in self.node_names else \
             self.new_name(f"{node_name}/{hint or op}")
-        inode = ir.Node(op, list(inputs), list(outputs), attrs, name)
+        inode = ir.Node(op, inputs, outputs, attrs, name)  # (Node copies both into its own lists)
         inferred = _moved_shape(inode, values) if transpose else None
         if inferred is None:
             try:
@@ -516,13 +517,19 @@ class Context:
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
 
 
+@functools.lru_cache(maxsize=None)
+def _transpose_dtypes() -> frozenset:
+    """The dtypes the Transpose op takes (the registry's, looked up once rather than per transpose)."""
+    return frozenset(ops.get("Transpose").types["T"])
+
+
 def _moved_shape(node: ir.Node, values: list) -> Optional[list]:
     """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
     gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
     generic path the importer would take for each of a CNN's hundreds of layout transposes; None
     for anything else (constants fold, a bad perm gets inference's error)."""
     x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
-    if x is None or x.const is not None or x.shape is None or x.dtype not in ops.get("Transpose").types["T"]:
+    if x is None or x.const is not None or x.shape is None or x.dtype not in _transpose_dtypes():
         return None
     perm, rank = node.attrs["perm"], len(x.shape)
     if len(perm) != rank or sorted(perm) != list(range(rank)):
