@@ -34,39 +34,10 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pocketml  # noqa: E402
-from pocketml.benchmark import interleaved, litert_runner, markdown_table  # noqa: E402
+from pocketml.benchmark import interleaved, litert_runner, markdown_table, onnxruntime_runner  # noqa: E402
 from tests.quant_oracles.litert import KERNELS  # noqa: E402
 
 import int8_networks as nets  # noqa: E402
-
-
-def litert_kernels_runner(path: str, threads: int, feeds: dict, kernels: str):
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=path, num_threads=threads, experimental_op_resolver_type=KERNELS[kernels])
-    it.allocate_tensors()
-    ins = [(d["index"], x) for d, x in zip(it.get_input_details(), feeds.values())]
-    outs = [d["index"] for d in it.get_output_details()]
-
-    def run():
-        for index, x in ins:
-            it.set_tensor(index, x)
-        it.invoke()
-        return [it.get_tensor(o) for o in outs]
-    return run
-
-
-def ort_runner(path: str, threads: int, feeds: dict, exact: bool = False):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    if exact:
-        opts.add_session_config_entry("session.x64quantprecision", "1")
-    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    return lambda: sess.run(None, feeds)
 
 
 def convnet_models(size: int, tmp: str) -> dict:
@@ -105,7 +76,7 @@ def candidates(models: dict, threads: int) -> dict:
     sf = pocketml.Session(pocketml.convert(fpath), threads=threads)
     sq = pocketml.Session(pocketml.convert(qpath), threads=threads)
     fns = {"pocketml fp32": lambda: sf.run(None, ffeeds), "pocketml int8": lambda: sq.run(None, qfeeds),
-           "LiteRT int8 builtin": litert_kernels_runner(qpath, threads, qfeeds, "builtin"),
+           "LiteRT int8 builtin": litert_runner(qpath, threads, qfeeds, KERNELS["builtin"]),
            "LiteRT int8 XNNPACK": litert_runner(qpath, threads, qfeeds)}
     best = pocketml.available_isas()[0]
     if best != "avx2" and "avx2" in pocketml.available_isas():  # the best configuration next to avx2's
@@ -113,16 +84,16 @@ def candidates(models: dict, threads: int) -> dict:
         fns["pocketml int8 (avx2)"] = lambda: sa.run(None, qfeeds)
     for form, path in models.get("onnx", {}).items():
         fns[f"onnxruntime {form}" if form == "fp32" else f"onnxruntime QDQ {form}"] = \
-            ort_runner(path, threads, models["onnx_feeds"])
+            onnxruntime_runner(path, threads, models["onnx_feeds"])
         if form != "fp32":
-            fns[f"onnxruntime QDQ {form} exact"] = ort_runner(path, threads, models["onnx_feeds"], exact=True)
+            fns[f"onnxruntime QDQ {form} exact"] = onnxruntime_runner(path, threads, models["onnx_feeds"], exact=True)
     return fns, sq
 
 
 def bench(network: str, models: dict, args) -> list:
     rows = []
     qpath, qfeeds = models["int8"]
-    ref = litert_kernels_runner(qpath, 1, qfeeds, "reference")()
+    ref = litert_runner(qpath, 1, qfeeds, KERNELS["reference"])()
     for threads in (1, 2):
         fns, sq = candidates(models, threads)
         got = sq.run(None, qfeeds)

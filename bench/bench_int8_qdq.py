@@ -27,9 +27,8 @@ sys.path.insert(0, ROOT)
 
 import pocketml  # noqa: E402
 from pocketml import passes  # noqa: E402
-from pocketml.benchmark import bench_arguments, interleaved, markdown_table  # noqa: E402
+from pocketml.benchmark import bench_arguments, interleaved, markdown_table, onnxruntime_session  # noqa: E402
 from tests.quant_oracles.light_models import quantize_light  # noqa: E402
-from tests.quant_oracles.ort import session as ort_session  # noqa: E402
 
 VARIANTS = ("qdq_s8s8_per_channel", "qop_u8s8_per_tensor")
 
@@ -45,19 +44,6 @@ def _convert(path: Path, fold_qdq: bool = True):
         passes.PIPELINE[:] = saved
 
 
-def _ort_threads(path: Path, threads: int, exact: bool):
-    session = ort_session(path, exact=exact)
-    if threads == 1:
-        return session
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    if exact:
-        options.add_session_config_entry("session.x64quantprecision", "1")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def main(argv=None) -> int:
     ap = bench_arguments(__doc__, ["squeezenet"], "light_* models to quantize and time")
     args = ap.parse_args(argv)
@@ -71,9 +57,9 @@ def main(argv=None) -> int:
                     int8 = pocketml.Session(_convert(paths[variant]), threads=threads)
                     unfolded = pocketml.Session(_convert(paths[variant], fold_qdq=False), threads=threads)
                     fp32 = pocketml.Session(pocketml.convert(paths["float"]), threads=threads)
-                    ort_default = _ort_threads(paths[variant], threads, exact=False)
-                    ort_exact = _ort_threads(paths[variant], threads, exact=True)
-                    ort_fp32 = _ort_threads(paths["float"], threads, exact=False)
+                    ort_default = onnxruntime_session(paths[variant], threads)
+                    ort_exact = onnxruntime_session(paths[variant], threads, exact=True)
+                    ort_fp32 = onnxruntime_session(paths["float"], threads)
                     got = next(iter(int8.run(feeds).values()))
                     want = ort_default.run(None, feeds)[0]
                     span = float(want.max() - want.min())

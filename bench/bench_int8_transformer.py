@@ -23,19 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import pocketml  # noqa: E402
-from pocketml.benchmark import interleaved, markdown_table  # noqa: E402
-
-
-def ort_runner(path: str, threads: int, feeds: dict, exact: bool):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    if exact:
-        opts.add_session_config_entry("session.x64quantprecision", "1")
-    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    return lambda: sess.run(None, feeds)
+from pocketml.benchmark import interleaved, markdown_table, onnxruntime_runner  # noqa: E402
 
 
 def pocketml_runner(path: str, threads: int, feeds: dict):
@@ -62,7 +50,7 @@ def main() -> None:
     rows = []
     for threads in (1, 2):
         fns = {"int8": pocketml_runner(int8, threads, feeds), "fp32": pocketml_runner(fp32, threads, feeds),
-               "ort": ort_runner(int8, threads, feeds, False), "ort_exact": ort_runner(int8, threads, feeds, True)}
+               "ort": onnxruntime_runner(int8, threads, feeds), "ort_exact": onnxruntime_runner(int8, threads, feeds, True)}
         med = {k: t.median_ms for k, t in
                interleaved(fns, rounds=args.rounds, min_seconds=args.seconds * len(fns)).items()}
         rows.append([threads] + [f"{med[k]:.3f}" for k in ("int8", "fp32", "ort", "ort_exact")] +

@@ -135,23 +135,36 @@ def interleaved(fns: dict, warmup: int = 2, rounds: int = 5, min_seconds: float 
     return results
 
 
-def onnxruntime_session(onnx_path: str, threads: int):
+def onnxruntime_session(onnx_path: str, threads: int, exact: bool = False):
+    """onnxruntime's CPU session as the benchmarks time it: ``threads`` intra-op threads, all graph
+    optimisations; ``exact`` sets session.x64quantprecision=1 (MLAS's exact int8 kernels)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    if exact:
+        opts.add_session_config_entry("session.x64quantprecision", "1")
+    return ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
 
 
-def litert_runner(tflite_path: str, threads: int, feeds: dict):
-    """A no-argument function running the LiteRT interpreter (ai_edge_litert, its default
-    XNNPACK CPU setup) on ``feeds`` (matched by input name, else by position)."""
+def onnxruntime_runner(onnx_path: str, threads: int, feeds: dict, exact: bool = False):
+    """A no-argument function running onnxruntime_session(...) on ``feeds``."""
+    session = onnxruntime_session(onnx_path, threads, exact)
+    return lambda: session.run(None, feeds)
+
+
+def litert_runner(tflite_path: str, threads: int, feeds: dict, op_resolver=None):
+    """A no-argument function running the LiteRT interpreter (ai_edge_litert; its default
+    XNNPACK CPU setup, or the kernels of ``op_resolver``, an OpResolverType) on ``feeds`` (matched
+    by input name, else by position)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    it = Interpreter(model_path=tflite_path, num_threads=threads)
+    extra = {} if op_resolver is None else {"experimental_op_resolver_type": op_resolver}
+    it = Interpreter(model_path=tflite_path, num_threads=threads, **extra)
     details = it.get_input_details()
     values = list(feeds.values())
     ins = [(d["index"], feeds.get(d["name"], values[k] if k < len(values) else None)) for k, d in enumerate(details)]
