@@ -10,6 +10,7 @@ format and the SHA-256 of the source file).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Optional, Union
 
 from . import import_boundary, precheck, quant_support
@@ -54,6 +55,9 @@ def convert(path: "PathLike | object", input_shapes: Optional[dict] = None, opti
     (UnsupportedOpError for an op, opset or attribute pocketml does not support), and only that:
     an unforeseen failure is a ConversionError "internal error ... please report" naming the node.
     """
+    if input_shapes is not None and not isinstance(input_shapes, Mapping):
+        raise TypeError(f"input_shapes must map input names to shapes, e.g. {{'input': (1, 3, 224, 224)}}; "
+                        f"got {type(input_shapes).__name__} (write the model with model.save(path))")
     if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path}")
     source = os.fspath(path) if isinstance(path, (str, os.PathLike)) else "<onnx.ModelProto>"

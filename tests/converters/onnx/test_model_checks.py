@@ -166,6 +166,14 @@ def test_negative_input_shapes_are_refused():
         pocketml.convert(_model_with_dims("output", [2, 3]), input_shapes={"x": [2, -3]})
 
 
+def test_input_shapes_that_are_not_a_mapping_get_a_type_error_not_an_internal_one(tmp_path):
+    # convert(src, "out.pml") is the likeliest slip: the second argument is input_shapes
+    src = tmp_path / "relu.onnx"
+    onnx.save(_model_with_dims("output", [2, 3]), src)
+    with pytest.raises(TypeError, match=r"input_shapes must map input names to shapes.*got str.*model\.save"):
+        pocketml.convert(str(src), str(tmp_path / "out.pml"))
+
+
 @pytest.mark.parametrize("dims", ["0,3", "-2,3"])
 def test_cli_input_shape_below_one_is_a_one_line_error(tmp_path, dims):
     src = tmp_path / "relu.onnx"
