@@ -194,6 +194,23 @@ def test_same_bytes_for_repeated_attribute_sets(monkeypatch):
     assert replayed
 
 
+def test_same_bytes_for_attribute_sets_sharing_attributes():
+    """A set met for the first time replays the attributes it shares with sets met before
+    (records._encode_attr_replayed): still the builder's bytes, whatever the mix and alignment."""
+    import random
+
+    pool = [AttrRecord("group", AttrType.INT, 1), AttrRecord("group", AttrType.INT, 2),
+            AttrRecord("dilations", AttrType.INTS, [1, 1]), AttrRecord("pads", AttrType.INTS, [0, 0, 1, 1]),
+            AttrRecord("alpha", AttrType.FLOAT, -0.0), AttrRecord("alpha", AttrType.FLOAT, 0.0),
+            AttrRecord("scales", AttrType.FLOATS, [0.5]), AttrRecord("mode", AttrType.STRING, "linear"),
+            AttrRecord("axis", AttrType.INT, 0), AttrRecord("body", AttrType.GRAPH, 0)]
+    rng = random.Random(3)
+    nodes = [NodeRecord("n" * rng.randrange(9), 1, [0] * rng.randrange(3), [1], rng.sample(pool, rng.randrange(6)))
+             for _ in range(200)]
+    rec = ModelRecord([TensorRecord("x", 1, [1]), TensorRecord("y", 1, [1])], nodes, [0], [1])
+    assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)
+
+
 def test_same_bytes_for_an_empty_model():
     rec = ModelRecord([], [], [], [])
     assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)

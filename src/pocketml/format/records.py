@@ -162,8 +162,8 @@ def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
 
 
 def _attrs_key(attrs: list) -> tuple:
-    """The attributes as a dict key, exact to the bit (float values as their doubles' bytes: -0.0 and
-    0.0 are written differently)."""
+    """The attributes as a dict key, one (name, type, value) per attribute, exact to the bit (float
+    values as their doubles' bytes: -0.0 and 0.0 are written differently)."""
     key = []
     for a in attrs:
         v = a.value
@@ -177,18 +177,35 @@ def _attrs_key(attrs: list) -> tuple:
     return tuple(key)
 
 
+def _encode_attr_replayed(b: flatbuffers.Builder, a: AttrRecord, key: tuple, seen: dict) -> int:
+    """One attribute table, replayed as _encode_attrs replays whole sets: a set met for the first time
+    mostly repeats attributes of sets met before ("group" 1, "dilations" [1, 1], ...), at the same
+    alignment."""
+    key = key + ((len(b.Bytes) - b.head) & 7,)  # (name, type, value, alignment): never a set's 2-tuple key
+    known = seen.get(key)
+    if known is not None:
+        return fbwrite.replay(b, *known)
+    start, vtables = len(b.Bytes) - b.head, len(b.vtables)
+    table = _encode_attr(b, a)
+    if len(b.vtables) == vtables:
+        seen[key] = fbwrite.recording(b, start, table, [table])
+    return table
+
+
 def _encode_attrs(b: flatbuffers.Builder, attrs: list, seen: dict) -> int:
     """A node's attribute tables and the vector of them. A CNN's convolutions and pools repeat a
     few attribute sets hundreds of times, and their bytes depend only on the set, on the
     alignment (written size mod 8) and on where the tables' shared vtables sit: once a set was
     encoded with vtables written before it, its bytes are kept (``seen``) and replayed with the
-    vtable offsets re-aimed (fbwrite.replay), instead of being built table by table again."""
-    key = (_attrs_key(attrs), (len(b.Bytes) - b.head) % 8)
+    vtable offsets re-aimed (fbwrite.replay), instead of being built table by table again; a new
+    set's attributes are replayed one by one the same way (``seen`` holds both kinds of key)."""
+    keys = _attrs_key(attrs)
+    key = (keys, (len(b.Bytes) - b.head) % 8)
     known = seen.get(key)
     if known is not None:
         return fbwrite.replay(b, *known)
     start, vtables = len(b.Bytes) - b.head, len(b.vtables)
-    tables = [_encode_attr(b, a) for a in attrs]
+    tables = [_encode_attr_replayed(b, a, k, seen) for a, k in zip(attrs, keys)]
     vector = fbwrite.offsets(b, tables)
     if len(b.vtables) == vtables:  # no vtable among the bytes: they can be replayed elsewhere
         seen[key] = fbwrite.recording(b, start, vector, tables)
