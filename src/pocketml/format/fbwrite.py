@@ -141,11 +141,36 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
     layout = _LAYOUTS.get(key)
     if layout is None:
         layout = _LAYOUTS[key] = _TableLayout(nfields, tuple(f[:3] for f in fields), written & 7)
+    return _place(b, layout, written, list(values))
+
+
+class TableKind:
+    """One kind of table with a fixed set of fields present: ``spec`` is (slot, struct format,
+    size) per field, in the order they are added. ``table_of`` writes such a table from its
+    values alone, without the per-field tuples ``table`` reads (a graph has a tensor table
+    per value and a node table per node, of a few kinds)."""
+    __slots__ = ("nfields", "spec", "layouts")
+
+    def __init__(self, nfields: int, spec: tuple):
+        self.nfields, self.spec = nfields, tuple(spec)
+        self.layouts = [None] * 8  # by the written size mod 8
+
+
+def table_of(b: flatbuffers.Builder, kind: TableKind, values: list) -> int:
+    """``table(b, kind.nfields, [spec + (value,) ...])``: the same bytes. ``values`` is consumed."""
+    written = len(b.Bytes) - b.head
+    layout = kind.layouts[written & 7]
+    if layout is None:
+        layout = kind.layouts[written & 7] = _TableLayout(kind.nfields, kind.spec, written & 7)
+    return _place(b, layout, written, values)
+
+
+def _place(b: flatbuffers.Builder, layout: _TableLayout, written: int, values: list) -> int:
+    """Write a table's fields (``values``, in the order added; changed in place) with ``layout``."""
     if b.head < layout.reserve:
         reserve(b, layout.reserve)
     if b.minalign < layout.minalign:
         b.minalign = layout.minalign
-    values = list(values)
     for k in layout.offsets:  # PrependUOffsetTRelative: the distance from where the field sits
         values[k] = written + layout.rel[k] - values[k]
     values.reverse()

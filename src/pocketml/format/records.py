@@ -142,23 +142,37 @@ def _encode_quant(b: flatbuffers.Builder, q: QuantRecord) -> int:
     return fbwrite.table(b, 3, fields + [(1, "O", 4, scale), (2, "O", 4, zero_point)])
 
 
+def _tensor_kind(has_dtype: bool, has_dim_names: bool, has_buffer: bool, has_quant: bool) -> fbwrite.TableKind:
+    spec = [(0, "O", 4)] + [(1, "<B", 1)] * has_dtype + [(2, "O", 4)] + [(3, "O", 4)] * has_dim_names + \
+        [(4, "<i", 4)] * has_buffer + [(5, "O", 4)] * has_quant  # the generated TensorAdd* order
+    return fbwrite.TableKind(6 if has_quant else 5, spec)
+
+
+# fields present (dtype not 0, dim names, buffer not -1, quantization) -> the kind of Tensor table
+_TENSOR_KINDS = {(d, n, bu, q): _tensor_kind(d, n, bu, q)
+                 for d in (False, True) for n in (False, True) for bu in (False, True) for q in (False, True)}
+_NODE_KINDS = {True: fbwrite.TableKind(5, [(0, "O", 4), (1, "<H", 2), (2, "O", 4), (3, "O", 4), (4, "O", 4)]),
+               False: fbwrite.TableKind(5, [(0, "O", 4), (2, "O", 4), (3, "O", 4), (4, "O", 4)])}  # by op != 0
+
+
 def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
     quant = _encode_quant(b, t.quant) if t.quant is not None else None
-    fields = [(0, "O", 4, fbwrite.string(b, t.name))]
+    values = [fbwrite.string(b, t.name)]
     shape = _vector(b, t.shape, "<i8")
     dim_names = None
     if t.dim_names:
         dim_names = fbwrite.offsets(b, [fbwrite.string(b, n) for n in t.dim_names])
     if t.dtype != 0:
-        fields.append((1, "<B", 1, t.dtype))
-    fields.append((2, "O", 4, shape))
+        values.append(t.dtype)
+    values.append(shape)
     if dim_names is not None:
-        fields.append((3, "O", 4, dim_names))
+        values.append(dim_names)
     if t.buffer != -1:
-        fields.append((4, "<i", 4, t.buffer))
-    if quant is None:
-        return fbwrite.table(b, 5, fields)
-    return fbwrite.table(b, 6, fields + [(5, "O", 4, quant)])
+        values.append(t.buffer)
+    if quant is not None:
+        values.append(quant)
+    kind = _TENSOR_KINDS[(t.dtype != 0, dim_names is not None, t.buffer != -1, quant is not None)]
+    return fbwrite.table_of(b, kind, values)
 
 
 def _attrs_key(attrs: list) -> tuple:
@@ -217,11 +231,9 @@ def _encode_node(b: flatbuffers.Builder, n: NodeRecord, seen: dict) -> int:
     inputs = _vector(b, n.inputs, "<i4")
     outputs = _vector(b, n.outputs, "<i4")
     attrs = _encode_attrs(b, n.attrs, seen)
-    fields = [(0, "O", 4, name)]
     if n.op != 0:
-        fields.append((1, "<H", 2, n.op))
-    fields += [(2, "O", 4, inputs), (3, "O", 4, outputs), (4, "O", 4, attrs)]
-    return fbwrite.table(b, 5, fields)
+        return fbwrite.table_of(b, _NODE_KINDS[True], [name, n.op, inputs, outputs, attrs])
+    return fbwrite.table_of(b, _NODE_KINDS[False], [name, inputs, outputs, attrs])
 
 
 def _encode_buffer(b: flatbuffers.Builder, buf: BufferRecord) -> int:
