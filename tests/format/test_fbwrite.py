@@ -4,6 +4,8 @@ as the oracle): defaults left out, alignment padding, shared vtables, buffer gro
 from __future__ import annotations
 
 import flatbuffers
+import struct
+
 import numpy as np
 import pytest
 
@@ -209,6 +211,18 @@ def test_same_bytes_for_attribute_sets_sharing_attributes():
              for _ in range(200)]
     rec = ModelRecord([TensorRecord("x", 1, [1]), TensorRecord("y", 1, [1])], nodes, [0], [1])
     assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)
+
+
+def test_same_bytes_for_names_and_index_lists_at_every_alignment():
+    """Names of every length mod 8 before shapes and index lists of every length
+    (fbwrite.string_and_int64_vector, string_and_int32_vectors place them with one struct), and an
+    index beyond int32 still refused as before."""
+    tensors = [TensorRecord("t" * (k % 12), 1 + k % 3, list(range(k % 5)), None, k % 3 - 1) for k in range(60)]
+    nodes = [NodeRecord("n" * (k % 11), k % 5, list(range(k % 4)), list(range(k % 3)), []) for k in range(60)]
+    rec = ModelRecord(tensors, nodes, [0], [1])
+    assert records.build_flatbuffer(rec) == reference_flatbuffer(rec)
+    with pytest.raises((OverflowError, struct.error)):
+        records.build_flatbuffer(ModelRecord(tensors[:2], [NodeRecord("n", 1, [2**31], [0], [])], [0], [1]))
 
 
 def test_same_bytes_for_an_empty_model():

@@ -157,8 +157,12 @@ _NODE_KINDS = {True: fbwrite.TableKind(5, [(0, "O", 4), (1, "<H", 2), (2, "O", 4
 
 def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
     quant = _encode_quant(b, t.quant) if t.quant is not None else None
-    values = [fbwrite.string(b, t.name)]
-    shape = _vector(b, t.shape, "<i8")
+    try:  # name and shape with one struct (fbwrite.string_and_int64_vector), but for a dim out of int64
+        name, shape = fbwrite.string_and_int64_vector(b, t.name, t.shape)
+    except struct.error:
+        name = fbwrite.string(b, t.name)
+        shape = _vector(b, t.shape, "<i8")
+    values = [name]
     dim_names = None
     if t.dim_names:
         dim_names = fbwrite.offsets(b, [fbwrite.string(b, n) for n in t.dim_names])
@@ -227,9 +231,12 @@ def _encode_attrs(b: flatbuffers.Builder, attrs: list, seen: dict) -> int:
 
 
 def _encode_node(b: flatbuffers.Builder, n: NodeRecord, seen: dict) -> int:
-    name = fbwrite.string(b, n.name)
-    inputs = _vector(b, n.inputs, "<i4")
-    outputs = _vector(b, n.outputs, "<i4")
+    try:  # name, inputs and outputs with one struct (fbwrite.string_and_int32_vectors)
+        name, inputs, outputs = fbwrite.string_and_int32_vectors(b, n.name, n.inputs, n.outputs)
+    except struct.error:  # an index out of int32: the generic path says so as before
+        name = fbwrite.string(b, n.name)
+        inputs = _vector(b, n.inputs, "<i4")
+        outputs = _vector(b, n.outputs, "<i4")
     attrs = _encode_attrs(b, n.attrs, seen)
     if n.op != 0:
         return fbwrite.table_of(b, _NODE_KINDS[True], [name, n.op, inputs, outputs, attrs])
