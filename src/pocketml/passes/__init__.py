@@ -93,8 +93,10 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
                     continue
                 dead_code_left = False
             if run(graph):
-                changed = dead_code_left = True
-                graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                changed = True
+                if run is not eliminate_dead_code:  # (dce only drops nodes: a sorted graph stays sorted)
+                    dead_code_left = True
+                    graph.toposort()  # O(n log n); passes append new nodes and rely on the order
                 quantized = quantized or name == "fold_qdq"  # (which may quantize a graph that had no parameters)
                 if quantized:  # values a pass added behind data movement take their source's parameters
                     quant_support.propagate_graph(graph)
