@@ -64,6 +64,58 @@ def string(b: flatbuffers.Builder, s: str) -> int:
     return len(buf) - head
 
 
+_PREFIXES: dict = {}  # (element code, vector lengths, name length, paddings) -> struct.Struct
+
+
+def _prefix_struct(key: tuple, fmt: str) -> struct.Struct:
+    packer = _PREFIXES.get(key)
+    if packer is None:
+        packer = _PREFIXES[key] = struct.Struct(fmt)
+    return packer
+
+
+def string_and_int32_vectors(b: flatbuffers.Builder, s: str, first: list, second: list) -> tuple:
+    """CreateString(s), then two int32 vectors (``vector``): a node's name, inputs and outputs, the
+    same bytes placed with one struct. -> (string, first, second) offsets. The string ends 4-aligned,
+    so the vectors (4-byte length, 4-byte elements) need no padding: only the string's is computed."""
+    x = s.encode("utf-8")
+    n, k1, k2 = len(x), len(first), len(second)
+    written = len(b.Bytes) - b.head
+    pad = (-written - n - 1) & 3
+    total = pad + n + 5 + 4 * (k1 + k2) + 8
+    packer = _prefix_struct(("i", k1, k2, n, pad), f"<I{k2}iI{k1}iI{n}sx{pad}x")
+    if b.minalign < 4:
+        b.minalign = 4
+    if b.head < total:
+        reserve(b, total)
+    head = b.head - total
+    packer.pack_into(b.Bytes, head, k2, *second, k1, *first, n, x)  # lowest address (last written) first
+    b.head = head
+    name = written + pad + n + 5
+    return name, name + 4 * k1 + 4, written + total
+
+
+def string_and_int64_vector(b: flatbuffers.Builder, s: str, values: list) -> tuple:
+    """CreateString(s), then an int64 vector: a tensor's name and shape, the same bytes placed with one
+    struct. -> (string, vector) offsets. The vector's elements are 8-aligned (4 bytes of padding
+    after the 4-aligned string, or none), its length right before them."""
+    x = s.encode("utf-8")
+    n, k = len(x), len(values)
+    written = len(b.Bytes) - b.head
+    pad = (-written - n - 1) & 3
+    name = written + pad + n + 5
+    pad8 = -name & 7
+    total = pad + n + 5 + pad8 + 8 * k + 4
+    packer = _prefix_struct(("q", k, n, pad, pad8), f"<I{k}q{pad8}xI{n}sx{pad}x")
+    b.minalign = max(b.minalign, 8)
+    if b.head < total:
+        reserve(b, total)
+    head = b.head - total
+    packer.pack_into(b.Bytes, head, k, *values, n, x)
+    b.head = head
+    return name, written + total
+
+
 def vector(b: flatbuffers.Builder, payload: bytes, count: int, size: int) -> int:
     """StartVector(size, count, size) + the packed elements + EndVector."""
     head = _prep(b, 4, len(payload))
@@ -141,11 +193,36 @@ def table(b: flatbuffers.Builder, nfields: int, fields: list) -> int:
     layout = _LAYOUTS.get(key)
     if layout is None:
         layout = _LAYOUTS[key] = _TableLayout(nfields, tuple(f[:3] for f in fields), written & 7)
+    return _place(b, layout, written, list(values))
+
+
+class TableKind:
+    """One kind of table with a fixed set of fields present: ``spec`` is (slot, struct format,
+    size) per field, in the order they are added. ``table_of`` writes such a table from its
+    values alone, without the per-field tuples ``table`` reads (a graph has a tensor table
+    per value and a node table per node, of a few kinds)."""
+    __slots__ = ("nfields", "spec", "layouts")
+
+    def __init__(self, nfields: int, spec: tuple):
+        self.nfields, self.spec = nfields, tuple(spec)
+        self.layouts = [None] * 8  # by the written size mod 8
+
+
+def table_of(b: flatbuffers.Builder, kind: TableKind, values: list) -> int:
+    """``table(b, kind.nfields, [spec + (value,) ...])``: the same bytes. ``values`` is consumed."""
+    written = len(b.Bytes) - b.head
+    layout = kind.layouts[written & 7]
+    if layout is None:
+        layout = kind.layouts[written & 7] = _TableLayout(kind.nfields, kind.spec, written & 7)
+    return _place(b, layout, written, values)
+
+
+def _place(b: flatbuffers.Builder, layout: _TableLayout, written: int, values: list) -> int:
+    """Write a table's fields (``values``, in the order added; changed in place) with ``layout``."""
     if b.head < layout.reserve:
         reserve(b, layout.reserve)
     if b.minalign < layout.minalign:
         b.minalign = layout.minalign
-    values = list(values)
     for k in layout.offsets:  # PrependUOffsetTRelative: the distance from where the field sits
         values[k] = written + layout.rel[k] - values[k]
     values.reverse()

@@ -142,28 +142,46 @@ def _encode_quant(b: flatbuffers.Builder, q: QuantRecord) -> int:
     return fbwrite.table(b, 3, fields + [(1, "O", 4, scale), (2, "O", 4, zero_point)])
 
 
+def _tensor_kind(has_dtype: bool, has_dim_names: bool, has_buffer: bool, has_quant: bool) -> fbwrite.TableKind:
+    spec = [(0, "O", 4)] + [(1, "<B", 1)] * has_dtype + [(2, "O", 4)] + [(3, "O", 4)] * has_dim_names + \
+        [(4, "<i", 4)] * has_buffer + [(5, "O", 4)] * has_quant  # the generated TensorAdd* order
+    return fbwrite.TableKind(6 if has_quant else 5, spec)
+
+
+# fields present (dtype not 0, dim names, buffer not -1, quantization) -> the kind of Tensor table
+_TENSOR_KINDS = {(d, n, bu, q): _tensor_kind(d, n, bu, q)
+                 for d in (False, True) for n in (False, True) for bu in (False, True) for q in (False, True)}
+_NODE_KINDS = {True: fbwrite.TableKind(5, [(0, "O", 4), (1, "<H", 2), (2, "O", 4), (3, "O", 4), (4, "O", 4)]),
+               False: fbwrite.TableKind(5, [(0, "O", 4), (2, "O", 4), (3, "O", 4), (4, "O", 4)])}  # by op != 0
+
+
 def _encode_tensor(b: flatbuffers.Builder, t: TensorRecord) -> int:
     quant = _encode_quant(b, t.quant) if t.quant is not None else None
-    fields = [(0, "O", 4, fbwrite.string(b, t.name))]
-    shape = _vector(b, t.shape, "<i8")
+    try:  # name and shape with one struct (fbwrite.string_and_int64_vector), but for a dim out of int64
+        name, shape = fbwrite.string_and_int64_vector(b, t.name, t.shape)
+    except struct.error:
+        name = fbwrite.string(b, t.name)
+        shape = _vector(b, t.shape, "<i8")
+    values = [name]
     dim_names = None
     if t.dim_names:
         dim_names = fbwrite.offsets(b, [fbwrite.string(b, n) for n in t.dim_names])
     if t.dtype != 0:
-        fields.append((1, "<B", 1, t.dtype))
-    fields.append((2, "O", 4, shape))
+        values.append(t.dtype)
+    values.append(shape)
     if dim_names is not None:
-        fields.append((3, "O", 4, dim_names))
+        values.append(dim_names)
     if t.buffer != -1:
-        fields.append((4, "<i", 4, t.buffer))
-    if quant is None:
-        return fbwrite.table(b, 5, fields)
-    return fbwrite.table(b, 6, fields + [(5, "O", 4, quant)])
+        values.append(t.buffer)
+    if quant is not None:
+        values.append(quant)
+    kind = _TENSOR_KINDS[(t.dtype != 0, dim_names is not None, t.buffer != -1, quant is not None)]
+    return fbwrite.table_of(b, kind, values)
 
 
 def _attrs_key(attrs: list) -> tuple:
-    """The attributes as a dict key, exact to the bit (float values as their doubles' bytes: -0.0 and
-    0.0 are written differently)."""
+    """The attributes as a dict key, one (name, type, value) per attribute, exact to the bit (float
+    values as their doubles' bytes: -0.0 and 0.0 are written differently)."""
     key = []
     for a in attrs:
         v = a.value
@@ -177,18 +195,35 @@ def _attrs_key(attrs: list) -> tuple:
     return tuple(key)
 
 
+def _encode_attr_replayed(b: flatbuffers.Builder, a: AttrRecord, key: tuple, seen: dict) -> int:
+    """One attribute table, replayed as _encode_attrs replays whole sets: a set met for the first time
+    mostly repeats attributes of sets met before ("group" 1, "dilations" [1, 1], ...), at the same
+    alignment."""
+    key = key + ((len(b.Bytes) - b.head) & 7,)  # (name, type, value, alignment): never a set's 2-tuple key
+    known = seen.get(key)
+    if known is not None:
+        return fbwrite.replay(b, *known)
+    start, vtables = len(b.Bytes) - b.head, len(b.vtables)
+    table = _encode_attr(b, a)
+    if len(b.vtables) == vtables:
+        seen[key] = fbwrite.recording(b, start, table, [table])
+    return table
+
+
 def _encode_attrs(b: flatbuffers.Builder, attrs: list, seen: dict) -> int:
     """A node's attribute tables and the vector of them. A CNN's convolutions and pools repeat a
     few attribute sets hundreds of times, and their bytes depend only on the set, on the
     alignment (written size mod 8) and on where the tables' shared vtables sit: once a set was
     encoded with vtables written before it, its bytes are kept (``seen``) and replayed with the
-    vtable offsets re-aimed (fbwrite.replay), instead of being built table by table again."""
-    key = (_attrs_key(attrs), (len(b.Bytes) - b.head) % 8)
+    vtable offsets re-aimed (fbwrite.replay), instead of being built table by table again; a new
+    set's attributes are replayed one by one the same way (``seen`` holds both kinds of key)."""
+    keys = _attrs_key(attrs)
+    key = (keys, (len(b.Bytes) - b.head) % 8)
     known = seen.get(key)
     if known is not None:
         return fbwrite.replay(b, *known)
     start, vtables = len(b.Bytes) - b.head, len(b.vtables)
-    tables = [_encode_attr(b, a) for a in attrs]
+    tables = [_encode_attr_replayed(b, a, k, seen) for a, k in zip(attrs, keys)]
     vector = fbwrite.offsets(b, tables)
     if len(b.vtables) == vtables:  # no vtable among the bytes: they can be replayed elsewhere
         seen[key] = fbwrite.recording(b, start, vector, tables)
@@ -196,15 +231,16 @@ def _encode_attrs(b: flatbuffers.Builder, attrs: list, seen: dict) -> int:
 
 
 def _encode_node(b: flatbuffers.Builder, n: NodeRecord, seen: dict) -> int:
-    name = fbwrite.string(b, n.name)
-    inputs = _vector(b, n.inputs, "<i4")
-    outputs = _vector(b, n.outputs, "<i4")
+    try:  # name, inputs and outputs with one struct (fbwrite.string_and_int32_vectors)
+        name, inputs, outputs = fbwrite.string_and_int32_vectors(b, n.name, n.inputs, n.outputs)
+    except struct.error:  # an index out of int32: the generic path says so as before
+        name = fbwrite.string(b, n.name)
+        inputs = _vector(b, n.inputs, "<i4")
+        outputs = _vector(b, n.outputs, "<i4")
     attrs = _encode_attrs(b, n.attrs, seen)
-    fields = [(0, "O", 4, name)]
     if n.op != 0:
-        fields.append((1, "<H", 2, n.op))
-    fields += [(2, "O", 4, inputs), (3, "O", 4, outputs), (4, "O", 4, attrs)]
-    return fbwrite.table(b, 5, fields)
+        return fbwrite.table_of(b, _NODE_KINDS[True], [name, n.op, inputs, outputs, attrs])
+    return fbwrite.table_of(b, _NODE_KINDS[False], [name, inputs, outputs, attrs])
 
 
 def _encode_buffer(b: flatbuffers.Builder, buf: BufferRecord) -> int:

@@ -82,12 +82,21 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
     graph.toposort()  # a constant graph output read by other nodes gets its producer appended last
     graph.track_changes()
     quantized = quant_support.has_quant(graph)
+    dead_code_left = True  # False once dce ran and no pass changed the graph since
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, run in PIPELINE:
+            if run is eliminate_dead_code:
+                # dce leaves no dead code behind, and a pass that says it changed nothing left the graph
+                # as it was: another dce would find nothing (a CNN's second round has two such calls)
+                if not dead_code_left:
+                    continue
+                dead_code_left = False
             if run(graph):
                 changed = True
-                graph.toposort()  # O(n log n); passes append new nodes and rely on the order
+                if run is not eliminate_dead_code:  # (dce only drops nodes: a sorted graph stays sorted)
+                    dead_code_left = True
+                    graph.toposort()  # O(n log n); passes append new nodes and rely on the order
                 quantized = quantized or name == "fold_qdq"  # (which may quantize a graph that had no parameters)
                 if quantized:  # values a pass added behind data movement take their source's parameters
                     quant_support.propagate_graph(graph)
