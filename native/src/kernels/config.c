@@ -50,6 +50,8 @@
     .prelu = pml_s8_prelu__scalar, \
     .prelu_s16 = pml_s16_prelu__scalar, \
     .softmax_tflite = pml_qsoftmax_tflite__scalar[0], \
+    .sigmoid_s16 = pml_s16_sigmoid__scalar, \
+    .softmax_s16 = pml_s16_softmax__scalar, \
     .softmax_onnx = pml_s8_softmax_onnx__scalar, \
     .avgpool = pml_s8_avgpool__scalar, \
     .sum_rows = pml_s8_qsum_rows__scalar, \
