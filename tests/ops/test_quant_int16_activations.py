@@ -50,3 +50,38 @@ def test_softmax_int16_rows(probe, n):
             cases.append(["softmax16", bits(s), bits(beta), n, *x.reshape(-1)])
     for i, (got, w) in enumerate(zip(probe(cases), want)):
         np.testing.assert_array_equal(got, w, err_msg=f"case {i}: scale bits {cases[i][1]}")
+
+
+def _int16_model(op, in_zp, out_scale, out_zp, tmp_path):
+    from ..converters.tflite.tflite_builder import build_model
+
+    q = lambda s, z: {"scale": [s], "zero_point": [z]}  # noqa: E731
+    tensors = {"x": ("int16", (1, 8), None, None, q(1e-3, in_zp)), "y": ("int16", (1, 8), None, None, q(out_scale, out_zp))}
+    path = tmp_path / f"{op.lower()}.tflite"
+    path.write_bytes(build_model([(op, ["x"], ["y"], {"beta": 1.0} if op == "SOFTMAX" else None)], tensors, ["x"], ["y"]))
+    return path
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH", "SOFTMAX"])
+@pytest.mark.parametrize("in_zp,out_scale,out_zp", [(0, 1 / 256, 0), (0, 2.0 ** -15, 3), (5, 2.0 ** -15, 0)])
+def test_int16_parameters_outside_tflite_int16x8_are_refused(op, in_zp, out_scale, out_zp, tmp_path):
+    """TFLite's Prepare refuses these too; pocketml names the node, the op and what it supports."""
+    import pocketml
+
+    name = {"LOGISTIC": "Sigmoid", "TANH": "Tanh", "SOFTMAX": "Softmax"}[op]
+    with pytest.raises(Exception, match=rf"(?s){name}.*zero points 0 and an output scale of 2\^-15"):
+        pocketml.Session(pocketml.convert(_int16_model(op, in_zp, out_scale, out_zp, tmp_path)))
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH", "SOFTMAX"])
+def test_int16_model_built_here_matches_litert(op, tmp_path):
+    """The converter path end to end on a model of this test's own (not a committed fixture)."""
+    import pocketml
+
+    x = RNG.integers(-32768, 32768, (1, 8)).astype(np.int16)
+    path = _int16_model(op, 0, 2.0 ** -15, 0, tmp_path)
+    want = litert_run(op, {"x": (x, 1e-3, 0)}, {}, ("int16", (1, 8), 2.0 ** -15, 0),
+                      {"beta": 1.0} if op == "SOFTMAX" else None)
+    session = pocketml.Session(pocketml.convert(path))
+    got = session.run({session.inputs[0].name: x})[session.outputs[0].name]
+    np.testing.assert_array_equal(got.astype(np.int64).reshape(-1), want)

@@ -64,8 +64,8 @@ void pml_s16_softmax__scalar(size_t n, const int16_t *x, int16_t *y, const pml_q
     pml_s16_lut__scalar(n, y, p->exp_table, y);
     uint32_t sum = 0; /* at most 65536 * 32767: fits */
     for (size_t c = 0; c < n; c++) sum += (uint32_t)(int32_t)y[c];
-    /* 1 / sum: the sum normalised to [1, 2) as Q1.14-ish x in [0, 1), recentred, through the
-     * 1 / (1 + x) table */
+    /* 1 / sum: the sum shifted so its top bit lands at bit 30, kept to 17 bits (1 + x with x in
+     * [0, 1) at 2^-16 per step), x recentred to [-32768, 32767] for the 1 / (1 + x) table */
     const int headroom_plus_one = clz32(sum);
     const int32_t shifted = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
     const int16_t x_sym = sat16(shifted - ((1 << 15) + (1 << 16)));
