@@ -2,7 +2,8 @@
  * ops/unary_q8.c — activations on quantized tensors (per-tensor parameters on x and y):
  * Sigmoid, Tanh, Gelu, Elu through a 256-entry table built in prepare (int8/uint8; Gelu also
  * int16 through TFLite's interpolated 513-entry table), int16 Sigmoid and Tanh as LiteRT's
- * int16x8 LOGISTIC/TANH (kernels/quant/qsigmoid16.h: zero points 0, output scale 2^-15), HardSwish and LeakyRelu with TFLite's
+ * int16x8 LOGISTIC/TANH (kernels/quant/qsigmoid16.h: zero points 0, output scale 2^-15),
+ * HardSwish and LeakyRelu with TFLite's
  * fixed-point kernels (requant 0) or a table (requant 1, onnxruntime), Relu and Clip as a
  * requantization into the clamp of their bounds (TFLite's ReluX). Kernels:
  * kernels/quant/qactivation.h and qelementwise.h through ctx->config->qs8 / qu8.
