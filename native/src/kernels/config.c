@@ -60,7 +60,8 @@
     .mean_s16 = pml_s16_qmean__scalar, \
     .resize_bilinear = pml_s8_resize_bilinear__scalar, \
     .resize_bilinear_s16 = pml_s16_resize_bilinear__scalar, \
-    .matmul = pml_s8_qmatmul__scalar,
+    .matmul = pml_s8_qmatmul__scalar, \
+    .matmul_s16 = pml_s16_qmatmul__scalar,
 
 static const pml_qu8_config g_qu8_scalar = {
     .quantize_tflite = pml_u8_quantize_tflite__scalar,

@@ -118,6 +118,7 @@ typedef struct pml_qs8_config {
     pml_qmean_fn mean, mean_s16;
     pml_qresize_bilinear_fn resize_bilinear, resize_bilinear_s16;
     pml_qmatmul_fn matmul;                  /* both operands at run time (BATCH_MATMUL) */
+    pml_qmatmul_fn matmul_s16;              /* the same on int16 (TFLite int16x8, int64 accumulator) */
     /* ---- end of non-GEMM kernels ---- */
 } pml_qs8_config;
 
