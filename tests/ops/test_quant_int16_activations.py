@@ -85,3 +85,18 @@ def test_int16_model_built_here_matches_litert(op, tmp_path):
     session = pocketml.Session(pocketml.convert(path))
     got = session.run({session.inputs[0].name: x})[session.outputs[0].name]
     np.testing.assert_array_equal(got.astype(np.int64).reshape(-1), want)
+
+
+def test_int16_batch_matmul_with_zero_points_is_refused(tmp_path):
+    """TFLite int16x8 BATCH_MATMUL requires zero points 0; a file with others gets a clear error."""
+    import pocketml
+
+    from ..converters.tflite.tflite_builder import build_model
+
+    q = lambda z: {"scale": [1e-3], "zero_point": [z]}  # noqa: E731
+    tensors = {"a": ("int16", (1, 2, 3), None, None, q(3)), "b": ("int16", (1, 3, 4), None, None, q(0)),
+               "y": ("int16", (1, 2, 4), None, None, q(0))}
+    path = tmp_path / "bmm.tflite"
+    path.write_bytes(build_model([("BATCH_MATMUL", ["a", "b"], ["y"], None)], tensors, ["a", "b"], ["y"]))
+    with pytest.raises(Exception, match=r"int16 MatMul of run-time operands needs zero points 0"):
+        pocketml.Session(pocketml.convert(path))
