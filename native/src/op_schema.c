@@ -106,13 +106,13 @@ static const pml_port_schema k_clip_in[] = {
 static const pml_port_schema k_clip_out[] = {
     {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), 0, 0, 0, 0}};
 static const pml_port_schema k_sigmoid_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_sigmoid_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_tanh_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_tanh_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_hardsigmoid_out[] = {
@@ -291,9 +291,9 @@ static const pml_port_schema k_lrn_in[] = {
 static const pml_port_schema k_lrn_out[] = {
     {"y", PML_DT(PML_FLOAT32), 0, 0, 0, 0}};
 static const pml_port_schema k_softmax_in[] = {
-    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0}};
+    {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), -1, 0, 0, 0}};
 static const pml_port_schema k_softmax_out[] = {
-    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 0, 0, 0}};
+    {"y", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT16), 0, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_in[] = {
     {"x", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16), -1, 0, 0, 0}};
 static const pml_port_schema k_logsoftmax_out[] = {

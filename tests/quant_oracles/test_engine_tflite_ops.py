@@ -27,7 +27,7 @@ RUNNING = [
     "gelu_tanh_int8", "relu_int8", "relu6_int8", "softmax_int8", "softmax_uint8", "softmax_int8_float_io",
     "prelu_int8", "resize_bilinear_align_int8", "resize_bilinear_half_pixel_int8", "resize_bilinear_legacy_int8",
     "resize_nearest_align_int8", "resize_nearest_half_pixel_int8", "concat_scales_int8", "concat_scales_uint8",
-    "batch_matmul_int8",
+    "batch_matmul_int8", "logistic_int16x8", "tanh_int16x8", "softmax_int16x8", "batch_matmul_int16x8",
 ]
 # every kernel configuration this CPU runs (avx512vnni, avx2, scalar on x86-64 with VNNI), and two threads
 CONFIGS = [{"threads": 1, "isa": isa} for isa in pocketml.available_isas()] + [{"threads": 2}]

@@ -50,6 +50,8 @@
     .prelu = pml_s8_prelu__scalar, \
     .prelu_s16 = pml_s16_prelu__scalar, \
     .softmax_tflite = pml_qsoftmax_tflite__scalar[0], \
+    .sigmoid_s16 = pml_s16_sigmoid__scalar, \
+    .softmax_s16 = pml_s16_softmax__scalar, \
     .softmax_onnx = pml_s8_softmax_onnx__scalar, \
     .avgpool = pml_s8_avgpool__scalar, \
     .sum_rows = pml_s8_qsum_rows__scalar, \
@@ -58,7 +60,8 @@
     .mean_s16 = pml_s16_qmean__scalar, \
     .resize_bilinear = pml_s8_resize_bilinear__scalar, \
     .resize_bilinear_s16 = pml_s16_resize_bilinear__scalar, \
-    .matmul = pml_s8_qmatmul__scalar,
+    .matmul = pml_s8_qmatmul__scalar, \
+    .matmul_s16 = pml_s16_qmatmul__scalar,
 
 static const pml_qu8_config g_qu8_scalar = {
     .quantize_tflite = pml_u8_quantize_tflite__scalar,

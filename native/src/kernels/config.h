@@ -38,6 +38,8 @@
 #include "kernels/quant/qmatmul.h"            /* quantized product of two run-time operands */
 #include "kernels/quant/qpool.h"              /* quantized AveragePool, Mean, bilinear Resize */
 #include "kernels/quant/qsoftmax.h"           /* quantized Softmax */
+#include "kernels/quant/qsigmoid16.h"         /* TFLite int16 Logistic/Tanh */
+#include "kernels/quant/qsoftmax16.h"         /* TFLite int16 Softmax */
 #include "kernels/quant/quant_typed.h"        /* pml_quant_typed */
 #include "kernels/reduce/reduce_typed.h"      /* pml_reduce_typed */
 #include "kernels/signal/signal.h"           /* pml_signal_typed */
@@ -108,12 +110,15 @@ typedef struct pml_qs8_config {
     pml_qleaky_fn leaky_relu, leaky_relu_s16;
     pml_qprelu_fn prelu, prelu_s16;
     const pml_qsoftmax_fn *softmax_tflite;  /* int8 in; [out]: int8, uint8, int16 */
+    pml_qsigmoid16_fn sigmoid_s16;          /* TFLite int16 LOGISTIC / TANH (qsigmoid16.h) */
+    pml_qsoftmax16_fn softmax_s16;          /* TFLite int16 SOFTMAX rows (qsoftmax16.h) */
     pml_qsoftmax_fn softmax_onnx;           /* int8 in and out */
     pml_qavgpool_fn avgpool;
     pml_qsum_rows_fn sum_rows, sum_rows_s16;
     pml_qmean_fn mean, mean_s16;
     pml_qresize_bilinear_fn resize_bilinear, resize_bilinear_s16;
     pml_qmatmul_fn matmul;                  /* both operands at run time (BATCH_MATMUL) */
+    pml_qmatmul_fn matmul_s16;              /* the same on int16 (TFLite int16x8, int64 accumulator) */
     /* ---- end of non-GEMM kernels ---- */
 } pml_qs8_config;
 

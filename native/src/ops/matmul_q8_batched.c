@@ -1,6 +1,7 @@
 /*
  * ops/matmul_q8_batched.c — quantized MatMul whose b is computed at run time or batched
- * (TFLite BATCH_MATMUL on two int8/uint8 activations): a [..., M, K] @ b [..., K, N] with the
+ * (TFLite BATCH_MATMUL on two int8/uint8 activations, or two int16 ones in int16x8 with zero
+ * points 0 and an int64 accumulator): a [..., M, K] @ b [..., K, N] with the
  * leading dims broadcast, per-tensor parameters on a, b and y, TFLite's fixed point (requant 0:
  * multiplier from the float product sa * sb over sy, as GetQuantizedConvolutionMultipler) or
  * onnxruntime's float (requant 1), fused Relu/Clip as the clamp. ops/gemm_q8.c hands such
@@ -85,16 +86,20 @@ static pml_status per_tensor(const pml_kernel_ctx *ctx, const pml_tensor *t, con
 pml_status pml_q8_matmul_batched_prepare(pml_kernel_ctx *ctx) {
     const pml_tensor *a = ctx->in[0], *b = ctx->in[1], *y = ctx->out[0];
     const pml_dtype dt = a->dtype;
-    if (dt != PML_INT8 && dt != PML_UINT8)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized MatMul of run-time operands on %s (int8 or "
-                              "uint8; int16x8 needs constant weights)", pml_dtype_name(dt));
+    if (dt != PML_INT8 && dt != PML_UINT8 && dt != PML_INT16)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized MatMul of run-time operands on %s (int8, "
+                              "uint8 or int16)", pml_dtype_name(dt));
     pml_status s;
     if ((s = per_tensor(ctx, b, "b", dt)) || (s = per_tensor(ctx, y, "output", dt))) return s;
+    const int64_t mode = pml_attr_int(ctx->node, "requant", 0);
+    if (dt == PML_INT16 && (mode != 0 || a->quant->zero_point[0] != 0 || b->quant->zero_point[0] != 0 ||
+                            y->quant->zero_point[0] != 0))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized int16 MatMul of run-time operands needs zero "
+                              "points 0 and requant=0 (TFLite int16x8 BATCH_MATMUL)");
     q8_bmm_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     st->batched = 1;
     if ((s = batch_dims(ctx, st)) != PML_OK) return s;
-    const int64_t mode = pml_attr_int(ctx->node, "requant", 0);
     if (mode != 0 && mode != 1)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute requant=%lld must be 0 or 1", (long long)mode);
     const float sa = a->quant->scale[0], sb = b->quant->scale[0], sy = y->quant->scale[0];
@@ -109,8 +114,10 @@ pml_status pml_q8_matmul_batched_prepare(pml_kernel_ctx *ctx) {
                            .zero_point = y->quant->zero_point[0], .qmin = qmin, .qmax = qmax};
     st->za = a->quant->zero_point[0];
     st->zb = b->quant->zero_point[0];
-    st->esize = 1;
-    st->matmul = dt == PML_UINT8 ? ctx->config->qu8->matmul : ctx->config->qs8->matmul;
+    st->esize = pml_dtype_size(dt);
+    st->matmul = dt == PML_UINT8   ? ctx->config->qu8->matmul
+                 : dt == PML_INT16 ? ctx->config->qs8->matmul_s16
+                                   : ctx->config->qs8->matmul;
     return PML_OK;
 }
 
@@ -133,8 +140,9 @@ static void bmm_range(void *arg, int64_t s, int64_t e) {
             ai += idx * st->a_stride[i];
             bi += idx * st->b_stride[i];
         }
-        st->matmul(st->m, st->n, st->k, j->a + (size_t)(ai * st->m * st->k), st->za,
-                   j->b + (size_t)(bi * st->k * st->n), st->zb, &rq, j->y + (size_t)(t * st->m * st->n));
+        st->matmul(st->m, st->n, st->k, j->a + (size_t)(ai * st->m * st->k) * st->esize, st->za,
+                   j->b + (size_t)(bi * st->k * st->n) * st->esize, st->zb, &rq,
+                   j->y + (size_t)(t * st->m * st->n) * st->esize);
     }
 }
 

@@ -1,7 +1,9 @@
 /*
  * ops/unary_q8.c — activations on quantized tensors (per-tensor parameters on x and y):
  * Sigmoid, Tanh, Gelu, Elu through a 256-entry table built in prepare (int8/uint8; Gelu also
- * int16 through TFLite's interpolated 513-entry table), HardSwish and LeakyRelu with TFLite's
+ * int16 through TFLite's interpolated 513-entry table), int16 Sigmoid and Tanh as LiteRT's
+ * int16x8 LOGISTIC/TANH (kernels/quant/qsigmoid16.h: zero points 0, output scale 2^-15),
+ * HardSwish and LeakyRelu with TFLite's
  * fixed-point kernels (requant 0) or a table (requant 1, onnxruntime), Relu and Clip as a
  * requantization into the clamp of their bounds (TFLite's ReluX). Kernels:
  * kernels/quant/qactivation.h and qelementwise.h through ctx->config->qs8 / qu8.
@@ -16,16 +18,18 @@
 #include "kernels/config.h"
 #include "kernels/quant/qactivation.h"
 #include "kernels/quant/qelementwise.h"
+#include "kernels/quant/qsigmoid16.h"
 #include "unary_q8.h"
 #include "validate.h"
 
-enum { QU_LUT, QU_LUT16, QU_HARDSWISH, QU_LEAKY, QU_REQUANT };
+enum { QU_LUT, QU_LUT16, QU_SIGMOID16, QU_HARDSWISH, QU_LEAKY, QU_REQUANT };
 
 typedef struct q8_unary_state {
     int kind;      /* QU_* */
     size_t esize;
     pml_x8_lut_fn lut;
     pml_s16_lut_fn lut16;
+    pml_qsigmoid16_fn sigmoid16;
     pml_qhardswish_fn hardswish;
     pml_qleaky_fn leaky;
     pml_qrequant_fn requant;
@@ -34,6 +38,7 @@ typedef struct q8_unary_state {
     pml_qrequant_params rp;
     uint8_t table[256];
     int16_t table16[513];
+    pml_qsigmoid16_params sp;
 } q8_unary_state;
 
 /* The table function of a table-driven op, or -1. */
@@ -55,6 +60,21 @@ static int lut_fn(const pml_node *node) {
 
 static pml_status refuse(const pml_kernel_ctx *ctx, const char *why) {
     return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized %s: %s", pml_dtype_name(ctx->in[0]->dtype), why);
+}
+
+/* TFLite int16x8 LOGISTIC / TANH: input and output zero points 0, output scale 2^-15. */
+static pml_status prepare_sigmoid16(const pml_kernel_ctx *ctx, q8_unary_state *st, int is_tanh) {
+    const pml_quant *xq = ctx->in[0]->quant, *yq = ctx->out[0]->quant;
+    if (xq->zero_point[0] != 0 || !pml_qsigmoid16_output_ok(is_tanh, yq->scale[0], yq->zero_point[0]))
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
+                              "quantized int16 %s needs zero points 0 and an output scale of 2^-15 (TFLite int16x8); "
+                              "got input zero point %d, output scale %g and zero point %d",
+                              is_tanh ? "Tanh" : "Sigmoid", (int)xq->zero_point[0], (double)yq->scale[0],
+                              (int)yq->zero_point[0]);
+    if (pml_qsigmoid16_params_init(&st->sp, is_tanh, xq->scale[0]) != 0) return refuse(ctx, "bad scales");
+    st->kind = QU_SIGMOID16;
+    st->sigmoid16 = ctx->config->qs8->sigmoid_s16;
+    return PML_OK;
 }
 
 pml_status pml_q8_unary_prepare(pml_kernel_ctx *ctx) {
@@ -105,9 +125,9 @@ pml_status pml_q8_unary_prepare(pml_kernel_ctx *ctx) {
     const int fn = lut_fn(ctx->node);
     if (fn < 0) return refuse(ctx, "this op has no quantized kernel");
     if (dt == PML_INT16) {
-        if (fn != PML_QLUT_GELU && fn != PML_QLUT_GELU_TANH)
-            return refuse(ctx, "int16 Sigmoid/Tanh/Elu (TFLite's fixed point) are not implemented");
         if (mode != 0) return refuse(ctx, "int16 with requant=1 (ONNX is 8-bit)");
+        if (fn == PML_QLUT_LOGISTIC || fn == PML_QLUT_TANH) return prepare_sigmoid16(ctx, st, fn == PML_QLUT_TANH);
+        if (fn != PML_QLUT_GELU && fn != PML_QLUT_GELU_TANH) return refuse(ctx, "int16 runs Sigmoid, Tanh and Gelu");
         st->kind = QU_LUT16;
         st->lut16 = s8->lut_s16;
         if (pml_qlut16_build(st->table16, fn, alpha, xs, xz, ys, yz) != 0) return refuse(ctx, "bad scales");
@@ -135,6 +155,7 @@ static void q8_unary_range(void *arg, int64_t s, int64_t e) {
     switch (st->kind) {
     case QU_LUT: st->lut(n, (const uint8_t *)x, st->table, (uint8_t *)y); break;
     case QU_LUT16: st->lut16(n, (const int16_t *)x, st->table16, (int16_t *)y); break;
+    case QU_SIGMOID16: st->sigmoid16(n, (const int16_t *)x, (int16_t *)y, &st->sp); break;
     case QU_HARDSWISH: st->hardswish(n, x, y, &st->hp); break;
     case QU_LEAKY: st->leaky(n, x, y, &st->lp); break;
     default: st->requant(n, x, y, &st->rp); break;

@@ -18,6 +18,8 @@
  *   leaky ALPHA SI ZI SO ZO                                      every int8 input
  *   prelu SI ZI SA ZA SO ZO N x[N] alpha[N]                      int8, a slope per element
  *   softmax MODE INSIGNED OUT SI BETA SO ZO N x[N]               one row
+ *   sigmoid16 TANH SI                                            TFLite int16 LOGISTIC/TANH, every input
+ *   softmax16 SI BETA N x[N]                                     TFLite int16 SOFTMAX, one row
  *   avgpool MODE UNSIGNED H W C K S PAD INCLUDE XS XZ YS YZ x[]  one image, NHWC
  *   mean VARIANT COUNT SI ZI SO ZO INNER x[COUNT * INNER]        int8, over the middle axis
  *   mean_u8 VARIANT COUNT SI ZI SO ZO INNER x[COUNT * INNER]     the same on uint8
@@ -30,7 +32,9 @@
 #include "kernels/quant/qactivation.h"
 #include "kernels/quant/qelementwise.h"
 #include "kernels/quant/qpool.h"
+#include "kernels/quant/qsigmoid16.h"
 #include "kernels/quant/qsoftmax.h"
+#include "kernels/quant/qsoftmax16.h"
 
 static long next_int(void) {
     long v;
@@ -242,6 +246,30 @@ static void run_softmax(void) {
     print_ints(n, g_out);
 }
 
+static void run_sigmoid16(void) {
+    const int is_tanh = (int)next_int();
+    const float si = next_float();
+    static pml_qsigmoid16_params p;
+    static int16_t x[1 << 16], y[1 << 16];
+    if (pml_qsigmoid16_params_init(&p, is_tanh, si)) exit(3);
+    for (int i = 0; i < (1 << 16); i++) x[i] = (int16_t)(i - 32768);
+    pml_s16_sigmoid__scalar(1 << 16, x, y, &p);
+    for (int i = 0; i < (1 << 16); i++) g_out[i] = y[i];
+    print_ints(1 << 16, g_out);
+}
+
+static void run_softmax16(void) {
+    const float si = next_float(), beta = next_float();
+    const size_t n = (size_t)next_count();
+    static pml_qsoftmax16_params p;
+    int16_t x[4096], y[4096];
+    for (size_t i = 0; i < n; i++) x[i] = (int16_t)next_int();
+    if (pml_qsoftmax16_params_init(&p, si, beta)) exit(3);
+    pml_s16_softmax__scalar(n, x, y, &p);
+    for (size_t i = 0; i < n; i++) g_out[i] = y[i];
+    print_ints(n, g_out);
+}
+
 static void run_avgpool(void) {
     const int mode = (int)next_int(), is_unsigned = (int)next_int();
     pml_pool_geom g;
@@ -320,6 +348,8 @@ int main(void) {
         else if (!strcmp(cmd, "leaky")) run_leaky();
         else if (!strcmp(cmd, "prelu")) run_prelu();
         else if (!strcmp(cmd, "softmax")) run_softmax();
+        else if (!strcmp(cmd, "sigmoid16")) run_sigmoid16();
+        else if (!strcmp(cmd, "softmax16")) run_softmax16();
         else if (!strcmp(cmd, "avgpool")) run_avgpool();
         else if (!strcmp(cmd, "mean")) run_mean(0);
         else if (!strcmp(cmd, "mean_u8")) run_mean(1);

@@ -38,7 +38,8 @@ def _inner(node, k1, k2, sa, sb):
 def _matmul_infer(node, ins):
     (ta, sa), (tb, sb) = known(node, ins[0], "a"), known(node, ins[1], "b")
     check_act(node, node.attrs)
-    _qt.check_dtypes(node, ta, tb)
+    if not (ta == tb == "int16"):  # int16 x int16: TFLite int16x8 BATCH_MATMUL of two activations
+        _qt.check_dtypes(node, ta, tb)
     if not sa or not sb:
         raise fail(node, "MatMul inputs must have rank >= 1")
     a2 = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)  # numpy 1-D promotion

@@ -102,18 +102,28 @@ define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("cha
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
 }, infer=_lrn_infer, reference=_lrn_reference)
 def _softmax_quant_check(node, ins, outs):
-    """What native/src/ops/norm_q8.c runs: int8/uint8 in and out, per tensor, over the last axis."""
-    (xt, xq), (_, yq) = ins[0], outs[0]
-    if xt not in ("int8", "uint8") or xq is None or yq is None:
-        return "Softmax runs on quantized int8/uint8 input and output"
+    """What native/src/ops/norm_q8.c runs: int8/uint8 in and out, or TFLite int16x8 (zero points 0,
+    output scale 2^-15 within 0.1%, requant 0), per tensor, over the last axis."""
+    (xt, xq), (yt, yq) = ins[0], outs[0]
+    if xt not in ("int8", "uint8", "int16") or xq is None or yq is None:
+        return "Softmax runs on quantized int8/uint8/int16 input and output"
     if not (xq.per_tensor and yq.per_tensor):
         return "Softmax needs per-tensor parameters"
+    if xt == "int16":
+        out_scale = float(np.float32(yq.scale[0]))
+        if int(node.attrs.get("requant", 0)) != 0:
+            return "int16 with requant=1 (ONNX semantics are 8-bit)"
+        if yt != "int16" or int(xq.zero_point[0]) != 0 or int(yq.zero_point[0]) != 0 or \
+                abs(out_scale - 2.0 ** -15) > 0.001 * 2.0 ** -15:
+            return (f"int16 Softmax needs an int16 output, zero points 0 and an output scale of 2^-15 (TFLite "
+                    f"int16x8); got {yt} output, input zero point {int(xq.zero_point[0])}, output scale "
+                    f"{out_scale:g} and zero point {int(yq.zero_point[0])}")
     return None
 
 
 QUANT_CHECKS["Softmax"] = _softmax_quant_check
 define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1), **REQUANT_ATTRS},
-       types={"T": FLOATS + ("int8", "uint8")}, traits=("quant_aware",),
+       types={"T": FLOATS + ("int8", "uint8", "int16")}, traits=("quant_aware",),
        infer=_softmax_infer, reference=_softmax_reference)
 define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
        infer=_softmax_infer, reference=_log_softmax_reference)

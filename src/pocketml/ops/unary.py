@@ -135,8 +135,8 @@ def _unary_reference(fn):
 
 
 # activations that run on quantized tensors (native/src/ops/unary_q8.c): name -> quantized dtypes
-QUANT_UNARY = {"Relu": ("int8", "int16"), "Clip": ("int8", "uint8", "int16"), "Sigmoid": ("int8", "uint8"),
-               "Tanh": ("int8", "uint8"), "HardSwish": ("int8", "uint8"), "LeakyRelu": ("int8", "uint8", "int16"),
+QUANT_UNARY = {"Relu": ("int8", "int16"), "Clip": ("int8", "uint8", "int16"), "Sigmoid": ("int8", "uint8", "int16"),
+               "Tanh": ("int8", "uint8", "int16"), "HardSwish": ("int8", "uint8"), "LeakyRelu": ("int8", "uint8", "int16"),
                "Gelu": ("int8", "uint8", "int16"), "Elu": ("int8", "uint8")}
 
 
@@ -148,6 +148,19 @@ def _unary_quant_check(node, ins, outs):
         return f"{node.op} needs per-tensor parameters"
     if xt == "int16" and int(node.attrs.get("requant", 0)) != 0:
         return "int16 with requant=1 (ONNX semantics are 8-bit)"
+    if xt == "int16" and node.op in ("Sigmoid", "Tanh"):
+        return _int16_sigmoid_check(node.op, xq, yq)
+    return None
+
+
+def _int16_sigmoid_check(op, xq, yq):
+    """TFLite int16x8 LOGISTIC/TANH (native/src/kernels/quant/qsigmoid16.h): zero points 0 and
+    an output scale of 2^-15 (LOGISTIC exactly, TANH within CheckedLog2's tolerance)."""
+    out_scale = float(np.float32(yq.scale[0]))
+    pot_ok = out_scale == 2.0 ** -15 or (op == "Tanh" and abs(np.log2(out_scale) + 15) < 1e-3)
+    if int(xq.zero_point[0]) != 0 or int(yq.zero_point[0]) != 0 or not pot_ok:
+        return (f"int16 {op} needs zero points 0 and an output scale of 2^-15 (TFLite int16x8); got input zero point "
+                f"{int(xq.zero_point[0])}, output scale {out_scale:g} and zero point {int(yq.zero_point[0])}")
     return None
 
 

@@ -1,7 +1,7 @@
 /*
  * kernels/quant/qmatmul.h — one quantized matrix product with both operands computed at run
  * time (TFLite BATCH_MATMUL on two activations): y[M,N] = requant(sum_k (a - za) (b - zb)),
- * exact int32 accumulation, per-tensor parameters; the op (ops/matmul_q8_batched.c) walks the
+ * exact int32 accumulation (int16: int64), per-tensor parameters; the op (ops/matmul_q8_batched.c) walks the
  * batch. Constant weights take the packed int8 GEMM (kernels/matmul/s8_gemm.h) instead.
  */
 #ifndef PML_KERNELS_QUANT_QMATMUL_H
@@ -19,5 +19,9 @@ void pml_s8_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int3
                             const pml_requant *rq, void *y);
 void pml_u8_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int32_t za, const void *b, int32_t zb,
                             const pml_requant *rq, void *y);
+/* TFLite int16x8 (reference_ops::BatchMatMul<int16_t, int64_t>): int16 a, b and y, int64
+ * accumulator, pml_requantize_s64 (fixed point only). */
+void pml_s16_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int32_t za, const void *b, int32_t zb,
+                             const pml_requant *rq, void *y);
 
 #endif /* PML_KERNELS_QUANT_QMATMUL_H */
