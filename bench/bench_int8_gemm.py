@@ -7,7 +7,9 @@ Configures and builds the native micro-benchmark ``pml_bench_int8_gemm``
 (native/bench/bench_int8_gemm.c, CMake option PML_BUILD_BENCH, Release) into --build-dir,
 then runs it: GOP/s (2 x multiply-adds / best time of --reps runs) of the int8 GEMM, conv and
 depthwise kernels and of the f32 kernels on the same shapes, and the int8/f32 speedup, as a
-Markdown table (docs/benchmarks.md, "int8 kernels"). The kernels are called directly (packed
+Markdown table (docs/benchmarks.md, "int8 kernels"). Where the configuration has u8 x s8 tiles
+(avx512vnni: vpdpbusd; the weights here have zero points 0, so they run), the GEMM and conv
+rows also time the int16 pair tiles (vpdpwssd) on the same shape: the last two columns. The kernels are called directly (packed
 weights, the GEMM drivers), without a session: this measures kernels, not models.
 
 --onnxruntime adds onnxruntime's QLinearMatMul (uint8 activations x constant int8 weights, its
@@ -74,7 +76,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=20, help="timed runs per shape (the best is reported)")
-    ap.add_argument("--tile", choices=["4x16", "6x16"], help="int8 micro-kernel (default: the configuration's)")
+    ap.add_argument("--tile", choices=["4x16", "6x16"], help="int8 pair micro-kernel (default: the configuration's)")
     ap.add_argument("--isa", default="", help="kernel configuration (default: the best this CPU runs)")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build", "bench-int8"))
     ap.add_argument("--float", action="store_true", help="ONNX's float requantization (default: TFLite's fixed point)")
