@@ -7,7 +7,9 @@
  *   pml_bench_int8_gemm [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16] [--float]
  *
  * The int8 micro-kernel defaults to the configuration's; --tile picks another listed
- * variant (for choosing the tile by measurement). The requantization is TFLite's fixed point
+ * variant (for choosing the tile by measurement). Weight zero points are 0, so a
+ * configuration with u8 x s8 tiles (avx512vnni's vpdpbusd) runs them; its GEMM and conv rows
+ * then also time the int16 pair tiles (vpdpwssd) on the same shape, in the same run. The requantization is TFLite's fixed point
  * per channel, or with --float ONNX's float scale (cheaper: no 64-bit products).
  */
 #include <stdio.h>
@@ -126,8 +128,11 @@ static void run_qconv(void *c) {
     pml_qs8_conv_run(b->qk, b->g, b->x, b->packed, b->y, b->pool, b->scratch);
 }
 
-static void print_row(const char *name, double macs, double tf, double tq) {
-    printf("| %-34s | %8.2f | %8.2f | %5.2fx |\n", name, 2.0 * macs / tf * 1e-9, 2.0 * macs / tq * 1e-9, tf / tq);
+/* tp: the pair tiles' time when the int8 time tq is the quad tiles' (0: none) */
+static void print_row(const char *name, double macs, double tf, double tq, double tp) {
+    printf("| %-34s | %8.2f | %8.2f | %5.2fx |", name, 2.0 * macs / tf * 1e-9, 2.0 * macs / tq * 1e-9, tf / tq);
+    if (tp > 0) printf(" %8.2f | %5.2fx |\n", 2.0 * macs / tp * 1e-9, tp / tq);
+    else printf(" - | - |\n");
 }
 
 /* conv geometry g (groups 1) as f32 GEMM (im2col unless pointwise) and as int8 conv */
@@ -152,11 +157,21 @@ static void bench_conv(const bench_opts *o, const pml_f32_kernels *fk, const pml
     static bench_quant bq;
     make_quant(&bq, n, k);
     void *qpacked = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
-    pml_qs8_conv_pack(g, qw, &bq.q, qpacked); /* w read as OHWI */
+    pml_qs8_conv_pack(qk, g, qw, &bq.q, qpacked); /* w read as OHWI */
     qconv_case qc = {qk, pool, g, qx, qpacked, qy, NULL};
     qc.scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(qk, g) * (size_t)threads + 64);
     const double tq = best_of(o, run_qconv, &qc);
-    print_row(name, (double)m * (double)n * (double)k, tf, tq);
+    double tp = 0;
+    if (qk->u8_gemm) { /* the same conv on the int16 pair tiles */
+        pml_qs8_gemm_kernels pairs = *qk;
+        pairs.u8_gemm = pairs.u8_gemm_1 = NULL;
+        void *ppacked = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
+        pml_qs8_conv_pack(&pairs, g, qw, &bq.q, ppacked);
+        qconv_case pc = {&pairs, pool, g, qx, ppacked, qy, qc.scratch};
+        tp = best_of(o, run_qconv, &pc);
+        pml_aligned_free(ppacked);
+    }
+    print_row(name, (double)m * (double)n * (double)k, tf, tq, tp);
     pml_aligned_free(fx), pml_aligned_free(fw), pml_aligned_free(fy), pml_aligned_free(fpacked);
     pml_aligned_free(b.fscratch);
     pml_aligned_free(qx), pml_aligned_free(qw), pml_aligned_free(qy), pml_aligned_free(qpacked);
@@ -212,7 +227,7 @@ static void bench_dw(const bench_opts *o, const pml_f32_kernels *fk, const pml_q
     pml_qs8_dwconv_pack(g, qw, &bq.q, qpacked);
     b.qx = rand_s8(nx), b.qy = rand_s8(ny), b.qpacked = qpacked;
     const double tq = best_of(o, run_qs8_dw, &b);
-    print_row(name, (double)ny * (double)taps, tf, tq);
+    print_row(name, (double)ny * (double)taps, tf, tq, 0);
     pml_aligned_free(fw), pml_aligned_free(fbias), pml_aligned_free(fpacked), pml_aligned_free((void *)b.fx);
     pml_aligned_free(b.fy), pml_aligned_free(qw), pml_aligned_free(qpacked), pml_aligned_free((void *)b.qx);
     pml_aligned_free(b.qy);
@@ -263,9 +278,11 @@ int main(int argc, char **argv) {
         }
     }
     pml_threadpool *pool = o.threads > 1 ? pml_threadpool_create(o.threads) : NULL;
-    printf("configuration %s, int8 tile %zux16, %s requantization, %d thread(s), best of %d\n\n", cfg->name, qk.gemm_mr,
-           o.float_mode ? "float" : "fixed-point", o.threads, o.reps);
-    printf("| %-34s | f32 GOP/s | int8 GOP/s | int8/f32 |\n|---|---:|---:|---:|\n", "shape");
+    printf("configuration %s, int8 tile %zux16 (u8 x s8 tile: %zux16), %s requantization, %d thread(s), best of %d\n\n",
+           cfg->name, qk.gemm_mr, qk.u8_gemm ? qk.u8_mr : 0, o.float_mode ? "float" : "fixed-point", o.threads,
+           o.reps);
+    printf("| %-34s | f32 GOP/s | int8 GOP/s | int8/f32 | int8 pairs GOP/s | int8/pairs |\n"
+           "|---|---:|---:|---:|---:|---:|\n", "shape");
     const pml_f32_kernels *fk = cfg->f32.mm;
     const pml_conv_geom gemm256 = geom(16, 16, 256, 256, 1, 1, 1, 0);   /* M = N = K = 256 */
     const pml_conv_geom pw3136 = geom(56, 56, 64, 64, 1, 1, 1, 0);      /* M = 3136, K = 64, N = 64 */

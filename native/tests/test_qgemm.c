@@ -11,7 +11,12 @@
  *    exact equality, never a tolerance.
  * 3. The requantizing store alone (K = 0, so the accumulator is the bias) over the whole
  *    int32 range and every shift, against pml_requantize.
- * 4. Every configuration's qs8 slots, threaded, on convolutions of every kind.
+ *    The u8 x s8 tiles (weights quad-packed, activations flipped by 0x80 and the +128 folded
+ *    into the bias) the same way, with zero weight zero points three times in four and the
+ *    fallback to the pair tiles (a nonzero weight zero point) the fourth; the packing's
+ *    choice is checked too.
+ * 4. Every configuration's qs8 slots, threaded, on convolutions of every kind, with and
+ *    without zero weight zero points.
  */
 #include "kernels/config.h"
 #include "kernels/conv/s8_conv.h"
@@ -47,7 +52,9 @@ typedef struct qparams {
     pml_qs8_quant q;
 } qparams;
 
-/* variant v picks the modes (bit 128: int32-edge biases); extreme: zero points at the ends of their ranges */
+/* variant v picks the modes (bit 128: int32-edge biases; bit 256: weight zero points all 0, the
+ * u8 x s8 quad packing's case, unless bit 16 drops them anyway); extreme: zero points at the ends
+ * of their ranges */
 static void make_quant(qparams *qp, int64_t n, int64_t k, int v, int extreme) {
     memset(qp, 0, sizeof *qp);
     pml_qs8_quant *q = &qp->q;
@@ -58,7 +65,7 @@ static void make_quant(qparams *qp, int64_t n, int64_t k, int v, int extreme) {
     q->bias = v & 32 ? NULL : qp->bias;
     const double base = 1.0 / (64.0 * (double)(k > 0 ? k : 1));
     for (int64_t j = 0; j < n; j++) {
-        qp->wzp[j] = extreme ? (j & 1 ? 127 : -128) : rnd_range(-128, 127);
+        qp->wzp[j] = v & 256 ? 0 : extreme ? (j & 1 ? 127 : -128) : rnd_range(-128, 127);
         qp->bias[j] = rnd_range(-100000, 100000);
         if (v & 128) /* biases at the ends of int32: the accumulator must wrap, never saturate */
             qp->bias[j] = j & 1 ? INT32_MIN + rnd_range(0, 1000) : INT32_MAX - rnd_range(0, 1000);
@@ -214,7 +221,12 @@ static int check_gemm(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
     fill_s8(a, (size_t)(m * k), extreme);
     fill_s8(w, (size_t)(k * n), extreme);
     void *packed = pml_aligned_alloc(pml_qs8_gemm_packed_bytes(k, n));
-    pml_qs8_gemm_pack(k, n, w, n, 1, &qp.q, 0, packed); /* w as [K][N] */
+    pml_qs8_gemm_pack(kern, k, n, w, n, 1, &qp.q, 0, packed); /* w as [K][N] */
+    /* quads exactly when the kernels have the u8 x s8 tile and no weight zero point is nonzero */
+    int zps_zero = 1;
+    for (int64_t j = 0; qp.q.w_zero_point && j < (qp.q.w_zp_per_channel ? n : 1); j++) zps_zero &= qp.wzp[j] == 0;
+    const int want_quads = kern->u8_gemm && zps_zero;
+    CHECK(pml_qs8_header(packed)->quads == want_quads);
     pml_qs8_gemm_problem p = {.m = m, .n = n, .k = k, .batch = 1, .a = a, .lda = k, .packed = packed, .c = y, .ldc = n};
     const int threads = pool ? pml_threadpool_size(pool) : 1;
     const size_t sb = pml_qs8_gemm_scratch_bytes(kern, &p);
@@ -231,9 +243,13 @@ static int check_gemm(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
     return ok;
 }
 
-static void test_gemm_variant(const char *name, size_t mr, pml_qs8_gemm_ukernel gemm, pml_s8_widen_fn widen) {
-    const pml_qs8_gemm_kernels kern = {.isa = name, .gemm_mr = mr, .gemm = gemm, .gemm_1 = gemm, .widen = widen};
-    const int64_t ms[] = {1, (int64_t)mr - 1, (int64_t)mr, (int64_t)mr + 1, 13, 127, 300};
+/* Runs kern's tile at awkward sizes; for a u8 x s8 tile (kern.u8_gemm set) three cases in
+ * four have zero weight zero points (the quad path), the fourth falls back to kern's pair
+ * tile. */
+static void test_gemm_kernels(const char *name, const pml_qs8_gemm_kernels kern) {
+    const int64_t mr = (int64_t)(kern.u8_gemm ? kern.u8_mr : kern.gemm_mr);
+    const int zero_zp = kern.u8_gemm ? 256 : 0;
+    const int64_t ms[] = {1, mr - 1, mr, mr + 1, 13, 127, 300};
     const int64_t ns[] = {1, 15, 16, 17, 33};
     const int64_t ks[] = {1, 3, 7, 8, 9, 31, 33, 255, 256, 257};
     int combo = 0;
@@ -241,7 +257,7 @@ static void test_gemm_variant(const char *name, size_t mr, pml_qs8_gemm_ukernel 
         for (size_t ni = 0; ni < 5; ni++)
             for (size_t ki = 0; ki < 10; ki++, combo++) {
                 if (ms[mi] < 1) continue;
-                const int v = (int)(rnd() & 127);
+                const int v = (int)(rnd() & 127) | (combo % 4 != 3 ? zero_zp : 0);
                 CHECK(check_gemm(&kern, NULL, ms[mi], ns[ni], ks[ki], v, combo % 4 == 0, name));
             }
     /* every small M (each tile height's row tail) against awkward N and K (K % 4 in 0..3, the
@@ -251,12 +267,24 @@ static void test_gemm_variant(const char *name, size_t mr, pml_qs8_gemm_ukernel 
     for (int64_t m = 1; m <= 13; m++)
         for (size_t ni = 0; ni < 5; ni++)
             for (size_t ki = 0; ki < 7; ki++, combo++) {
-                const int v = (int)(rnd() & 127) | (combo % 4 == 1 ? 128 : 0);
+                const int v = (int)(rnd() & 127) | (combo % 4 == 1 ? 128 : 0) | (combo % 8 != 7 ? zero_zp : 0);
                 CHECK(check_gemm(&kern, NULL, m, ns[ni], ks4[ki], v, combo & 1, name));
             }
     /* a large one, and every mode with every operand at -128/127 and zero points at the ends */
-    CHECK(check_gemm(&kern, NULL, 1031, 150, 700, 5, 0, name));
-    for (int v = 0; v < 128; v += 3) CHECK(check_gemm(&kern, g_pool2, 37, 33, 257, v, 1, name));
+    CHECK(check_gemm(&kern, NULL, 1031, 150, 700, 5 | zero_zp, 0, name));
+    for (int v = 0; v < 128; v += 3) CHECK(check_gemm(&kern, g_pool2, 37, 33, 257, v | (v & 4 ? zero_zp : 0), 1, name));
+}
+
+static void test_gemm_variant(const char *name, size_t mr, pml_qs8_gemm_ukernel gemm, pml_s8_widen_fn widen) {
+    test_gemm_kernels(name, (pml_qs8_gemm_kernels){.isa = name, .gemm_mr = mr, .gemm = gemm, .gemm_1 = gemm,
+                                                   .widen = widen});
+}
+
+/* a u8 x s8 tile, falling back to the scalar pair tile when a weight zero point is nonzero */
+static void test_u8s8_variant(const char *name, size_t mr, pml_qu8_gemm_ukernel u8) {
+    test_gemm_kernels(name, (pml_qs8_gemm_kernels){.isa = name, .gemm_mr = 4, .gemm = pml_s8_gemm_4x16__scalar,
+                                                   .gemm_1 = pml_s8_gemm_4x16__scalar, .widen = pml_s8_widen__scalar,
+                                                   .u8_mr = mr, .u8_gemm = u8, .u8_gemm_1 = u8});
 }
 
 /* widening alone at awkward lengths */
@@ -277,7 +305,8 @@ static void test_widen(const char *name, pml_s8_widen_fn widen) {
 
 /* ---- 3. the requantizing store over the whole accumulator range ---------------------------------------- */
 
-static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel gemm) {
+/* gemm or (NULL) quad: the pair or quad tile, whose stores are checked */
+static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel gemm, pml_qu8_gemm_ukernel quad) {
     int32_t *bias = pml_aligned_alloc(16 * 4), *mult = pml_aligned_alloc(16 * 4), *lsh = pml_aligned_alloc(16 * 4);
     int32_t *rsh = pml_aligned_alloc(16 * 4), *rmask = pml_aligned_alloc(16 * 4), *rhalf = pml_aligned_alloc(16 * 4);
     int32_t shift[16];
@@ -306,7 +335,9 @@ static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel
         ep.zero_point = rnd_range(ep.qmin, ep.qmax);
         if (iter % 5 == 0) ep.qmin = ep.zero_point;
         const int16_t none[2] = {0, 0};
-        gemm(mr, 16, 0, none, 0, none, &ep, y, 16);
+        const uint8_t none_u8[4] = {0, 0, 0, 0};
+        if (gemm) gemm(mr, 16, 0, none, 0, none, &ep, y, 16);
+        else quad(mr, 16, 0, none_u8, 0, (const int8_t *)none_u8, &ep, y, 16);
         pml_requant rq = {.mode = ep.mode, .per_channel = 1, .multiplier = mult, .shift = shift, .scale = scale,
                           .zero_point = ep.zero_point, .qmin = ep.qmin, .qmax = ep.qmax};
         for (size_t r = 0; r < mr; r++)
@@ -344,7 +375,7 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
         pml_qs8_dwconv_run(&dk, g, x, packed, y, pool);
     } else {
         packed = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
-        pml_qs8_conv_pack(g, w, &qp.q, packed);
+        pml_qs8_conv_pack(kern, g, w, &qp.q, packed);
         const int threads = pool ? pml_threadpool_size(pool) : 1;
         scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(kern, g) * (size_t)threads + 64);
         pml_qs8_conv_run(kern, g, x, packed, y, pool, scratch);
@@ -394,13 +425,17 @@ static void test_config_conv(const pml_kernel_config *c) {
     };
     for (size_t gi = 0; gi < sizeof gs / sizeof gs[0]; gi++)
         for (int v = 0; v < 6; v++) {
-            CHECK(check_conv(kern, NULL, gi & 1 ? g_pool2 : NULL, &gs[gi], (int)(rnd() & 127), v == 0, c->name));
+            /* v odd: zero weight zero points (the quad path where the configuration has it) */
+            CHECK(check_conv(kern, NULL, gi & 1 ? g_pool2 : NULL, &gs[gi], (int)(rnd() & 127) | (v & 1 ? 256 : 0),
+                             v == 0, c->name));
         }
     const pml_conv_geom dwg = geom(1, 10, 12, 35, 35, 35, 3, 2, 1, 1);
     CHECK(check_conv(kern, kern->dwconv, g_pool2, &dwg, 3, 0, c->name));
-    CHECK(check_gemm(kern, g_pool2, 211, 70, 129, 9, 0, c->name));
-    CHECK(check_gemm(kern, NULL, 1, 1000, 1280, 5, 0, c->name)); /* batch-1 fully connected: gemm_1 */
-    CHECK(check_gemm(kern, g_pool2, 7, 45, 77, 12, 1, c->name));   /* a single-row tail tile */
+    for (int zz = 0; zz <= 256; zz += 256) { /* the pair tiles, then (where there is one) the quad tiles */
+        CHECK(check_gemm(kern, g_pool2, 211, 70, 129, 9 | zz, 0, c->name));
+        CHECK(check_gemm(kern, NULL, 1, 1000, 1280, 5 | zz, 0, c->name)); /* batch-1 fully connected: gemm_1 */
+        CHECK(check_gemm(kern, g_pool2, 7, 45, 77, 12 | zz, 1, c->name));   /* a single-row tail tile */
+    }
 }
 
 int main(void) {
@@ -411,11 +446,16 @@ int main(void) {
 
 #define PML_S8_GEMM(tile, isa, mr, nr)                                                              \
     if (RUNS(isa)) {                                                                                \
-        test_requant_store("s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_##tile##__##isa);            \
+        test_requant_store("s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_##tile##__##isa, NULL);      \
         test_gemm_variant("s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_##tile##__##isa, pml_s8_widen__scalar); \
     }
 #define PML_S8_WIDEN(isa, tile) \
     if (RUNS(isa)) test_widen("s8_widen__" #isa, pml_s8_widen__##isa);
+#define PML_U8S8_GEMM(tile, isa, mr, nr)                                                            \
+    if (RUNS(isa)) {                                                                                \
+        test_requant_store("u8s8_gemm_" #tile "__" #isa, mr, NULL, pml_u8s8_gemm_##tile##__##isa);  \
+        test_u8s8_variant("u8s8_gemm_" #tile "__" #isa, mr, pml_u8s8_gemm_##tile##__##isa);         \
+    }
 #include "kernels/matmul/s8_gemm_variants.h"
 #define PML_S8_DWCONV(isa, tile) \
     if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa);

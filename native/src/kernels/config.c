@@ -186,7 +186,9 @@ static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && 
 
 /* ---- x86: AVX-512 F/BW/VL + VNNI (with AVX2 + FMA + F16C) -------------------------------- */
 /* The avx2 configuration with the int8 GEMM's MR-row tile replaced by a vpdpwssd one (same
- * packing, widening and epilogue; s8_gemm_tile__avx512vnni.h); every other family is avx2's. */
+ * packing, widening and epilogue; s8_gemm_tile__avx512vnni.h) and, for weights whose zero
+ * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h);
+ * every other family is avx2's. */
 
 static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
     .isa = "avx512vnni",
@@ -196,6 +198,10 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
                                          ymm chains measured 1.5x faster (FC M=1 K=1280 N=1000) */
     .widen = pml_s8_widen__avx2,
     .dwconv = pml_s8_dwconv__avx2,
+    /* zero weight zero points (TFLite, ONNX symmetric int8): vpdpbusd, 4 u8 x s8 MACs per lane */
+    .u8_mr = 6,
+    .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,
+    .u8_gemm_1 = pml_u8s8_gemm_1x16__avx512vnni,
 };
 
 static const pml_qs8_config g_qs8_avx512vnni = {

@@ -84,7 +84,7 @@ static pml_status conv_q8_pack_weights(const pml_kernel_ctx *ctx, conv_q8_state 
         wd = flipped;
     }
     if (st->depthwise) pml_qs8_dwconv_pack(g, wd, &qp->q, st->packed);
-    else pml_qs8_conv_pack(g, wd, &qp->q, st->packed);
+    else pml_qs8_conv_pack(ctx->config->qs8->mm, g, wd, &qp->q, st->packed);
     free(flipped);
     return PML_OK;
 }

@@ -127,10 +127,11 @@ static pml_status gemm_q8_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     }
     const int8_t *wd = (const int8_t *)w->data;
     if (flipped) pml_q8_flip((const uint8_t *)w->data, flipped, wn), wd = flipped;
-    pml_qs8_gemm_pack(st->k, st->n, wd, st->trans_b ? 1 : st->n, st->trans_b ? st->k : 1, &qp.q, 0, st->packed);
+    const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
+    pml_qs8_gemm_pack(kern, st->k, st->n, wd, st->trans_b ? 1 : st->n, st->trans_b ? st->k : 1, &qp.q, 0,
+                      st->packed);
     free(flipped);
     pml_q8_params_free(&qp);
-    const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
     pml_qs8_gemm_problem p = {.m = st->m, .n = st->n, .k = st->k, .batch = 1, .lda = st->k, .ldc = st->n};
     st->threads = pml_threadpool_size(ctx->pool);
     st->x_bytes = st->x_u8 ? round64((size_t)(st->m * st->k)) : 0;

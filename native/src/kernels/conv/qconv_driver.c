@@ -1,8 +1,8 @@
 /*
  * kernels/conv/qconv_driver.c — the int8 convolutions on the thread pool: the general conv
  * as int8 GEMMs, one per group (pml_qs8_gemm_run: 1x1 stride-1 unpadded convs read the NHWC
- * input in place, others im2col an M block at a time into int16, padded taps = the input
- * zero point), and the depthwise conv split by output rows.
+ * input as the GEMM's A, others im2col an M block at a time into int16 or flipped uint8,
+ * padded taps = the input zero point), and the depthwise conv split by output rows.
  */
 #include "kernels/conv/s8_conv.h"
 
@@ -27,6 +27,11 @@ static void qconv_pack_a(const void *ctx, int64_t grp, int64_t m0, int64_t mb, i
     pml_s8_im2col_s16(q->g, q->x, grp, m0, mb, q->pad, dst, ld);
 }
 
+static void qconv_pack_a_u8(const void *ctx, int64_t grp, int64_t m0, int64_t mb, uint8_t *dst, int64_t ld) {
+    const qconv_ctx *q = (const qconv_ctx *)ctx;
+    pml_s8_im2col_u8(q->g, q->x, grp, m0, mb, (int8_t)q->pad, dst, ld);
+}
+
 static int pointwise(const pml_conv_geom *g) {
     return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 &&
            g->pr == 0 && g->oh == g->h && g->ow == g->w;
@@ -45,6 +50,7 @@ static pml_qs8_gemm_problem qconv_problem(const pml_conv_geom *g, const qconv_ct
     p.ldc = g->cout;
     p.batch_ptrs = qconv_batch;
     p.pack_a = pointwise(g) ? NULL : qconv_pack_a;
+    p.pack_a_u8 = pointwise(g) ? NULL : qconv_pack_a_u8;
     p.cb_ctx = ctx;
     return p;
 }

@@ -1,18 +1,36 @@
 /*
  * kernels/conv/qconv_pack.c — data movement of the int8 convolutions, ISA-independent: the
  * weight packing (per group, as the int8 GEMM's B; depthwise taps in pairs for vpmaddwd)
- * and the int16 im2col the GEMM driver calls one M block at a time.
+ * and the im2col the GEMM driver calls one M block at a time (int16, or uint8 flipped by
+ * 0x80 for the u8 x s8 tiles).
  */
 #include <string.h>
 
 #include "kernels/conv/s8_conv.h"
 
-void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int16_t pad,
-                       int16_t *dst, int64_t ld) {
-    const int64_t cg = g->cg, k = g->kh * g->kw * cg;
+/* One run of n taps' values: copied from src (sign-extended to int16, or flipped to uint8),
+ * or (src NULL) the padding value. Returns the next destination element. */
+static void *put_run(void *dst, int as_u8, const int8_t *src, int64_t n, int16_t pad) {
+    if (as_u8) {
+        uint8_t *d = (uint8_t *)dst;
+        if (src) for (int64_t i = 0; i < n; i++) d[i] = (uint8_t)src[i] ^ 0x80u;
+        else memset(d, (uint8_t)pad ^ 0x80u, (size_t)n);
+        return d + n;
+    }
+    int16_t *d = (int16_t *)dst;
+    if (src) for (int64_t i = 0; i < n; i++) d[i] = src[i];
+    else for (int64_t i = 0; i < n; i++) d[i] = pad;
+    return d + n;
+}
+
+/* The im2col of both A formats: rows [m0, m0+mb) into dst, row r at r*ld elements (int16
+ * or uint8), the columns from K to ld zeroed. */
+static void im2col_rows(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int16_t pad,
+                        void *dst, int64_t ld, int as_u8) {
+    const int64_t cg = g->cg, k = g->kh * g->kw * cg, esize = as_u8 ? 1 : 2;
     int64_t ow = m0 % g->ow, oh = m0 / g->ow % g->oh, n = m0 / g->ow / g->oh;
     for (int64_t r = 0; r < mb; r++) {
-        int16_t *d = dst + r * ld;
+        void *d = (uint8_t *)dst + r * ld * esize;
         const int8_t *ximg = x + n * g->h * g->w * g->cin + grp * cg;
         const int64_t iw0 = ow * g->sw - g->pl;
         /* a window row inside the image with dilation 1 is kw*cg contiguous bytes when the
@@ -21,22 +39,16 @@ void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int
         for (int64_t kh = 0; kh < g->kh; kh++) {
             const int64_t ih = oh * g->sh - g->pt + kh * g->dh;
             if (row_contiguous && ih >= 0 && ih < g->h) {
-                const int8_t *xp = ximg + (ih * g->w + iw0) * g->cin;
-                for (int64_t i = 0; i < g->kw * cg; i++) d[i] = xp[i];
-                d += g->kw * cg;
+                d = put_run(d, as_u8, ximg + (ih * g->w + iw0) * g->cin, g->kw * cg, pad);
                 continue;
             }
-            for (int64_t kw = 0; kw < g->kw; kw++, d += cg) {
+            for (int64_t kw = 0; kw < g->kw; kw++) {
                 const int64_t iw = ow * g->sw - g->pl + kw * g->dw;
-                if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) {
-                    for (int64_t c = 0; c < cg; c++) d[c] = pad;
-                } else {
-                    const int8_t *xp = ximg + (ih * g->w + iw) * g->cin;
-                    for (int64_t c = 0; c < cg; c++) d[c] = xp[c];
-                }
+                const int inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+                d = put_run(d, as_u8, inside ? ximg + (ih * g->w + iw) * g->cin : NULL, cg, pad);
             }
         }
-        if (ld > k) dst[r * ld + k] = 0;
+        if (ld > k) memset((uint8_t *)dst + (r * ld + k) * esize, 0, (size_t)((ld - k) * esize));
         if (++ow == g->ow) {
             ow = 0;
             if (++oh == g->oh) oh = 0, n++;
@@ -44,16 +56,27 @@ void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int
     }
 }
 
+void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int16_t pad,
+                       int16_t *dst, int64_t ld) {
+    im2col_rows(g, x, grp, m0, mb, pad, dst, ld, 0);
+}
+
+void pml_s8_im2col_u8(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int8_t pad,
+                      uint8_t *dst, int64_t ld) {
+    im2col_rows(g, x, grp, m0, mb, pad, dst, ld, 1);
+}
+
 size_t pml_qs8_conv_packed_bytes(const pml_conv_geom *g) {
     return (size_t)g->group * pml_qs8_gemm_packed_bytes(g->kh * g->kw * g->cg, g->coutg);
 }
 
-void pml_qs8_conv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out) {
+void pml_qs8_conv_pack(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *w,
+                       const pml_qs8_quant *q, void *out) {
     const int64_t k = g->kh * g->kw * g->cg;
     const size_t per_group = pml_qs8_gemm_packed_bytes(k, g->coutg);
     /* OHWI: column co of group grp is k contiguous weights */
     for (int64_t grp = 0; grp < g->group; grp++)
-        pml_qs8_gemm_pack(k, g->coutg, w + grp * g->coutg * k, 1, k, q, grp * g->coutg, (uint8_t *)out + grp * per_group);
+        pml_qs8_gemm_pack(kern, k, g->coutg, w + grp * g->coutg * k, 1, k, q, grp * g->coutg, (uint8_t *)out + grp * per_group);
 }
 
 size_t pml_qs8_dwconv_packed_bytes(const pml_conv_geom *g) {

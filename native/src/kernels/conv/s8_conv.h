@@ -34,7 +34,10 @@ void pml_qs16_conv_ref(const pml_conv_geom *g, const int16_t *x, const int8_t *w
 
 /* Bytes of the packed weights: one packed GEMM B (K = KH*KW*cg, N = coutg) per group. */
 size_t pml_qs8_conv_packed_bytes(const pml_conv_geom *g);
-void pml_qs8_conv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out);
+/* Packed for kern (pml_qs8_gemm_pack: u8 x s8 quads where kern and the zero points allow);
+ * run with the same kern. */
+void pml_qs8_conv_pack(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *w,
+                       const pml_qs8_quant *q, void *out);
 /* Per-thread scratch bytes and the run (scratch as pml_qs8_gemm_run's). */
 size_t pml_qs8_conv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g);
 void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
@@ -44,6 +47,10 @@ void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
  * column after K (when ld > K) is zeroed. */
 void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int16_t pad,
                        int16_t *dst, int64_t ld);
+/* The same rows flipped to uint8 (x ^ 0x80; padded taps pad ^ 0x80), row r at dst + r*ld
+ * bytes, the columns from K to ld zeroed: the A of the u8 x s8 tiles. */
+void pml_s8_im2col_u8(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int8_t pad,
+                      uint8_t *dst, int64_t ld);
 
 /* ---- depthwise ------------------------------------------------------------------------------ */
 

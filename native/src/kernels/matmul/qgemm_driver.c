@@ -1,8 +1,8 @@
 /*
  * kernels/matmul/qgemm_driver.c — the ISA-independent half of the int8 GEMM engine: weight
- * packing (int16 k-pairs, the zero-point-corrected bias and the per-column requantization
- * parameters) and the blocked/threaded driver that calls a micro-kernel from the session's
- * qs8 table. The packed layout and the blocking are described in s8_gemm.h.
+ * packing (int16 k-pairs, or u8 x s8 k-quads; the zero-point-corrected bias and the
+ * per-column requantization parameters) and the blocked/threaded driver that calls a
+ * micro-kernel from the session's qs8 table. The packed layout and the blocking are described in s8_gemm.h.
  */
 #include <string.h>
 
@@ -53,12 +53,20 @@ void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t k
     }
 }
 
-void pml_qs8_gemm_pack(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
-                       const pml_qs8_quant *q, int64_t ch0, void *out) {
+/* 1 when the weight zero points of channels ch0..ch0+n-1 are all 0 (the quad packing's
+ * condition: vpdpbusd has no room for a per-column w - zw) */
+static int w_zero_points_zero(const pml_qs8_quant *q, int64_t ch0, int64_t n) {
+    if (!q->w_zero_point) return 1;
+    const int64_t count = q->w_zp_per_channel ? n : 1, first = q->w_zp_per_channel ? ch0 : 0;
+    for (int64_t j = 0; j < count; j++)
+        if (q->w_zero_point[first + j] != 0) return 0;
+    return 1;
+}
+
+/* int16 k-pairs of w' = w - zw */
+static void pack_pairs(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
+                       const pml_qs8_quant *q, int64_t ch0, void *out, pml_qs8_cols *c) {
     const int64_t kp = pml_qs8_kp(k), n_pad = pml_qs8_n_pad(n);
-    const size_t data = (size_t)(kp * n_pad * 2);
-    pml_qs8_pack_cols(q, ch0, k, kp, n, out, data);
-    pml_qs8_cols c = pml_qs8_cols_at(out, data, n_pad);
     int16_t *panels = (int16_t *)((uint8_t *)out + sizeof(pml_qs8_packed_header));
     for (int64_t col = 0; col < n_pad; col++) {
         const int64_t j = col % PML_QS8_NR;
@@ -71,8 +79,37 @@ void pml_qs8_gemm_pack(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, 
             d[(kk / 2) * 2 * PML_QS8_NR + kk % 2] = (int16_t)v;
             sum += (uint32_t)v;
         }
-        pml_qs8_fold_a_zero_point(&c, col, q->a_zero_point, sum);
+        pml_qs8_fold_a_zero_point(c, col, q->a_zero_point, sum);
     }
+}
+
+/* int8 k-quads of w (zero points all 0); the fold pays back the activations' +128 */
+static void pack_quads(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
+                       const pml_qs8_quant *q, void *out, pml_qs8_cols *c) {
+    const int64_t kq = pml_qs8_kq(k), n_pad = pml_qs8_n_pad(n);
+    int8_t *panels = (int8_t *)out + sizeof(pml_qs8_packed_header);
+    for (int64_t col = 0; col < n_pad; col++) {
+        int8_t *d = panels + (col / PML_QS8_NR) * kq * PML_QS8_NR + (col % PML_QS8_NR) * 4;
+        uint32_t sum = 0;
+        for (int64_t kk = 0; kk < kq; kk++) {
+            const int8_t v = col < n && kk < k ? w[kk * stride_k + col * stride_n] : 0;
+            d[(kk / 4) * 4 * PML_QS8_NR + kk % 4] = v;
+            sum += (uint32_t)(int32_t)v;
+        }
+        pml_qs8_fold_a_zero_point(c, col, q->a_zero_point + 128, sum);
+    }
+}
+
+void pml_qs8_gemm_pack(const pml_qs8_gemm_kernels *kern, int64_t k, int64_t n, const int8_t *w, int64_t stride_k,
+                       int64_t stride_n, const pml_qs8_quant *q, int64_t ch0, void *out) {
+    const int64_t kp = pml_qs8_kp(k), n_pad = pml_qs8_n_pad(n);
+    const size_t data = (size_t)(kp * n_pad * 2);
+    pml_qs8_pack_cols(q, ch0, k, kp, n, out, data);
+    pml_qs8_cols c = pml_qs8_cols_at(out, data, n_pad);
+    const int quads = kern && kern->u8_gemm && w_zero_points_zero(q, ch0, n);
+    ((pml_qs8_packed_header *)out)->quads = quads;
+    if (quads) pack_quads(k, n, w, stride_k, stride_n, q, out, &c);
+    else pack_pairs(k, n, w, stride_k, stride_n, q, ch0, out, &c);
 }
 
 pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p) {
@@ -131,46 +168,98 @@ typedef struct qs8_job {
     uint8_t *scratch;
 } qs8_job;
 
-static void qs8_task(void *arg, int64_t task, int thread) {
-    const qs8_job *job = (const qs8_job *)arg;
-    const pml_qs8_gemm_problem *p = job->p;
-    const qs8_plan *pl = &job->pl;
-    const int64_t mr_max = (int64_t)job->kern->gemm_mr, kp = pl->kp;
-    const int64_t per_batch = pl->m_blocks * pl->n_blocks;
-    const int64_t batch = task / per_batch;
-    const int64_t mblk = task % per_batch / pl->n_blocks, nblk = task % pl->n_blocks;
-    const int64_t m0 = mblk * pl->mb, mb = p->m - m0 < pl->mb ? p->m - m0 : pl->mb;
-    const int64_t p0 = nblk * pl->ppt, p1 = p0 + pl->ppt < pl->n_panels ? p0 + pl->ppt : pl->n_panels;
+/* One task's rows and panels. */
+typedef struct qs8_span {
+    int64_t batch, m0, mb, p0, p1;
+    const int8_t *a;
+    const void *packed;
+    uint8_t *c;
+    void *buf; /* the thread's scratch */
+} qs8_span;
 
-    const int8_t *a = p->a;
-    const void *packed = p->packed;
-    uint8_t *c = (uint8_t *)p->c;
-    if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, batch, &a, &packed, &c);
+/* int16 k-pairs: A widened (or im2col'ed) to int16, the pair tiles */
+static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
+    const pml_qs8_gemm_problem *p = job->p;
+    const int64_t mr_max = (int64_t)job->kern->gemm_mr, kp = job->pl.kp;
     static const int16_t no_rows[2] = {0, 0}; /* K == 0: the kernels read nothing, but get a valid pointer */
-    int16_t *abuf = kp > 0 ? (int16_t *)(job->scratch + (size_t)thread * pl->scratch_bytes) : NULL;
+    int16_t *abuf = kp > 0 ? (int16_t *)s->buf : NULL;
     if (kp > 0) {
         if (p->pack_a) {
-            p->pack_a(p->cb_ctx, batch, m0, mb, abuf, kp);
+            p->pack_a(p->cb_ctx, s->batch, s->m0, s->mb, abuf, kp);
         } else {
-            for (int64_t r = 0; r < mb; r++) {
-                job->kern->widen((size_t)p->k, a + (m0 + r) * p->lda, abuf + r * kp);
+            for (int64_t r = 0; r < s->mb; r++) {
+                job->kern->widen((size_t)p->k, s->a + (s->m0 + r) * p->lda, abuf + r * kp);
                 if (kp > p->k) abuf[r * kp + p->k] = 0;
             }
         }
     }
-    const int16_t *panels = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));
-    for (int64_t pn = p0; pn < p1; pn++) {
-        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pl->data_bytes, pn);
+    const int16_t *panels = (const int16_t *)((const uint8_t *)s->packed + sizeof(pml_qs8_packed_header));
+    for (int64_t pn = s->p0; pn < s->p1; pn++) {
+        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
         const int16_t *w = panels + pn * kp * PML_QS8_NR;
         const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
-        uint8_t *cp = c + m0 * p->ldc + pn * PML_QS8_NR;
-        for (int64_t i = 0; i < mb; i += mr_max) {
-            const size_t mr = (size_t)(mb - i < mr_max ? mb - i : mr_max);
+        uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
+        for (int64_t i = 0; i < s->mb; i += mr_max) {
+            const size_t mr = (size_t)(s->mb - i < mr_max ? s->mb - i : mr_max);
             const pml_qs8_gemm_ukernel uk = mr == 1 ? job->kern->gemm_1 : job->kern->gemm;
             uk(mr, nr, (size_t)kp, abuf ? abuf + i * kp : no_rows, (size_t)kp, w, &ep, cp + i * p->ldc,
-                            (size_t)p->ldc);
+               (size_t)p->ldc);
         }
     }
+}
+
+/* u8 x s8 k-quads: A flipped to uint8 rows of kq bytes (the K padding zeroed: its weights
+ * are zero anyway, but the bytes are then defined), the quad tiles */
+static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
+    const pml_qs8_gemm_problem *p = job->p;
+    const int64_t mr_max = (int64_t)job->kern->u8_mr, k = p->k, kq = pml_qs8_kq(k);
+    static const uint8_t no_rows[4] = {0, 0, 0, 0};
+    uint8_t *abuf = kq > 0 ? (uint8_t *)s->buf : NULL;
+    if (kq > 0) {
+        if (p->pack_a_u8) {
+            p->pack_a_u8(p->cb_ctx, s->batch, s->m0, s->mb, abuf, kq);
+        } else {
+            for (int64_t r = 0; r < s->mb; r++) {
+                const int8_t *src = s->a + (s->m0 + r) * p->lda;
+                uint8_t *dst = abuf + r * kq;
+                for (int64_t i = 0; i < k; i++) dst[i] = (uint8_t)src[i] ^ 0x80u;
+                for (int64_t i = k; i < kq; i++) dst[i] = 0;
+            }
+        }
+    }
+    const int8_t *panels = (const int8_t *)s->packed + sizeof(pml_qs8_packed_header);
+    for (int64_t pn = s->p0; pn < s->p1; pn++) {
+        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+        const int8_t *w = panels + pn * kq * PML_QS8_NR;
+        const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
+        uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
+        for (int64_t i = 0; i < s->mb; i += mr_max) {
+            const size_t mr = (size_t)(s->mb - i < mr_max ? s->mb - i : mr_max);
+            const pml_qu8_gemm_ukernel uk = mr == 1 ? job->kern->u8_gemm_1 : job->kern->u8_gemm;
+            uk(mr, nr, (size_t)kq, abuf ? abuf + i * kq : no_rows, (size_t)kq, w, &ep, cp + i * p->ldc,
+               (size_t)p->ldc);
+        }
+    }
+}
+
+static void qs8_task(void *arg, int64_t task, int thread) {
+    const qs8_job *job = (const qs8_job *)arg;
+    const pml_qs8_gemm_problem *p = job->p;
+    const qs8_plan *pl = &job->pl;
+    const int64_t per_batch = pl->m_blocks * pl->n_blocks;
+    qs8_span s;
+    s.batch = task / per_batch;
+    const int64_t mblk = task % per_batch / pl->n_blocks, nblk = task % pl->n_blocks;
+    s.m0 = mblk * pl->mb, s.mb = p->m - s.m0 < pl->mb ? p->m - s.m0 : pl->mb;
+    s.p0 = nblk * pl->ppt, s.p1 = s.p0 + pl->ppt < pl->n_panels ? s.p0 + pl->ppt : pl->n_panels;
+    s.a = p->a;
+    s.packed = p->packed;
+    s.c = (uint8_t *)p->c;
+    if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, s.batch, &s.a, &s.packed, &s.c);
+    /* the quad block (mb x kq bytes) fits the pair block's scratch (kq <= 2 * kp) */
+    s.buf = job->scratch + (size_t)thread * pl->scratch_bytes;
+    if (pml_qs8_header(s.packed)->quads) qs8_span_quads(job, &s);
+    else qs8_span_pairs(job, &s);
 }
 
 void pml_qs8_gemm_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, pml_threadpool *pool,

@@ -29,6 +29,19 @@
  * The depthwise conv packs its taps differently (kernels/conv/s8_conv.h) but shares the
  * header and the column parameters.
  *
+ * The u8 x s8 quad packing (header.quads = 1; configurations with a u8_gemm tile, when every
+ * weight zero point of the buffer is 0, as TFLite's and ONNX's symmetric int8 weights have):
+ * vpdpbusd multiplies unsigned by signed bytes, four products per int32 lane, twice
+ * vpdpwssd's MACs. Activations enter as u = a ^ 0x80 = a + 128 (uint8), so
+ *   sum_k (a - za) w = sum_k u w - (za + 128) colsum(w),
+ * and bias' = bias - (za + 128) * colsum(w) (the same wrapping fold). Panel p holds kq/4
+ * k-quads of 64 bytes (kq = K rounded up to 4): quad q is (w[4q..4q+3][j]) int8 for columns
+ * j = 0..15, zero beyond N and in the K padding (so the padded A bytes may hold anything).
+ * The panels use the first kq * n_pad bytes of the int16 layout's data part (kq <= 2 * kp),
+ * so the column parameters, the buffer size and the conv's per-group stride do not depend
+ * on the packing. The driver widens A into neither int16 nor in place: it flips each M block
+ * into uint8 rows of kq bytes (im2col does the flip itself).
+ *
  * The driver (qgemm_driver.c) splits the work into tasks (batch x M blocks x N blocks) on
  * the thread pool; a task widens its M block of A to int16 (or im2cols it, through
  * pack_a) into per-thread scratch, then for each 16-column panel runs the micro-kernel over
@@ -62,7 +75,8 @@ typedef struct pml_qs8_packed_header {
     int32_t k, n, kp, n_pad;    /* GEMM: K, N; depthwise: taps, channels (kp: taps rounded to even) */
     int32_t a_zero_point;
     int32_t mode, zero_point, qmin, qmax, out_u8;
-    int32_t reserved[6];
+    int32_t quads;              /* 1: u8 x s8 quad panels (for u8_gemm), 0: int16 k-pairs */
+    int32_t reserved[5];
 } pml_qs8_packed_header;
 
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
@@ -93,6 +107,16 @@ typedef struct pml_qs8_epilogue {
 typedef void (*pml_qs8_gemm_ukernel)(size_t mr, size_t nr, size_t kp, const int16_t *a, size_t lda, const int16_t *w,
                                      const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
 
+/*
+ * u8 x s8 micro-kernel (vpdpbusd): C[mr x nr] = requant(bias' + U[mr x kq] @ W[kq x 16]).
+ *   a  : mr rows of kq uint8 (activations ^ 0x80), row r at a + r*lda bytes, rows 4-byte
+ *        readable
+ *   w  : one quad panel (kq/4 k-quads of 64 bytes, 64-byte aligned)
+ * kq a multiple of 4 (may be 0); otherwise as pml_qs8_gemm_ukernel.
+ */
+typedef void (*pml_qu8_gemm_ukernel)(size_t mr, size_t nr, size_t kq, const uint8_t *a, size_t lda, const int8_t *w,
+                                     const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
+
 /* y[i] = x[i] sign-extended, i < n (A's widening to int16). */
 typedef void (*pml_s8_widen_fn)(size_t n, const int8_t *x, int16_t *y);
 
@@ -111,12 +135,17 @@ typedef struct pml_qs8_gemm_kernels {
     pml_qs8_gemm_ukernel gemm_1; /* 1 x 16, for single-row tiles (batch-1 fully connected) */
     pml_s8_widen_fn widen;       /* int8 -> int16 (A blocks) */
     pml_qs8_dwconv_fn dwconv;    /* depthwise conv, any kernel size/stride/dilation */
+    /* the u8 x s8 path (NULL: this configuration packs int16 k-pairs only) */
+    size_t u8_mr;                  /* rows of u8_gemm's tile */
+    pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
+    pml_qu8_gemm_ukernel u8_gemm_1; /* 1 x 16 */
 } pml_qs8_gemm_kernels;
 
 /* ---- packing ------------------------------------------------------------------------- */
 
 static inline int64_t pml_qs8_kp(int64_t k) { return (k + 1) / 2 * 2; }
 static inline int64_t pml_qs8_n_pad(int64_t n) { return (n + PML_QS8_NR - 1) / PML_QS8_NR * PML_QS8_NR; }
+static inline int64_t pml_qs8_kq(int64_t k) { return (k + 3) / 4 * 4; } /* K of the quad packing */
 /* Bytes of the header + column parameters for n_pad columns. */
 static inline size_t pml_qs8_cols_bytes(int64_t n_pad) {
     return sizeof(pml_qs8_packed_header) + (size_t)n_pad * 7 * sizeof(int32_t);
@@ -143,8 +172,10 @@ static inline void pml_qs8_fold_a_zero_point(pml_qs8_cols *c, int64_t j, int32_t
 }
 
 /* Pack W[k][n] = w[k*stride_k + n*stride_n] (int8) with the quantization q of output
- * channels ch0 + n into out (pml_qs8_gemm_packed_bytes(k, n) bytes, 64-byte aligned). */
-void pml_qs8_gemm_pack(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
+ * channels ch0 + n into out (pml_qs8_gemm_packed_bytes(k, n) bytes, 64-byte aligned), for
+ * kern: as u8 x s8 quads when kern has a u8_gemm and these channels' weight zero points are
+ * all 0, else as int16 k-pairs. Run it with the same kern. */
+void pml_qs8_gemm_pack(const pml_qs8_gemm_kernels *kern, int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
                        const pml_qs8_quant *q, int64_t ch0, void *out);
 
 /* The epilogue of panel p of a packed buffer. */
@@ -162,6 +193,9 @@ static inline pml_qs8_epilogue pml_qs8_epilogue_at(const pml_qs8_epilogue *ep0, 
 /* Rows [m0, m0+mb) of batch item `batch`'s A as int16 into dst (row r at dst + r*ld), all
  * kp columns (the K padding column, if any, may hold anything: its weights are zero). */
 typedef void (*pml_qs8_pack_a_fn)(const void *ctx, int64_t batch, int64_t m0, int64_t mb, int16_t *dst, int64_t ld);
+/* The same rows flipped to uint8 (a ^ 0x80) into dst (row r at dst + r*ld bytes), all kq
+ * columns (the K padding may hold anything). */
+typedef void (*pml_qu8_pack_a_fn)(const void *ctx, int64_t batch, int64_t m0, int64_t mb, uint8_t *dst, int64_t ld);
 /* Pointers of batch item `batch`: A (ignored when pack_a is set), packed B, C. */
 typedef void (*pml_qs8_batch_fn)(const void *ctx, int64_t batch, const int8_t **a, const void **packed,
                                  uint8_t **c);
@@ -176,6 +210,7 @@ typedef struct pml_qs8_gemm_problem {
     int64_t ldc;                /* elements */
     pml_qs8_batch_fn batch_ptrs; /* NULL: every batch uses a, packed, c */
     pml_qs8_pack_a_fn pack_a;    /* NULL: A rows widened in place */
+    pml_qu8_pack_a_fn pack_a_u8; /* for quad-packed B; set exactly when pack_a is */
     const void *cb_ctx;
 } pml_qs8_gemm_problem;
 
@@ -220,6 +255,9 @@ PML_INLINE void pml_qs8_store(int32_t dtype, void *y, int64_t i, int32_t v) {
     void pml_s8_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kp, const int16_t *a, size_t lda, const int16_t *w, \
                                      const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
 #define PML_S8_WIDEN(isa, tile) void pml_s8_widen__##isa(size_t n, const int8_t *x, int16_t *y);
+#define PML_U8S8_GEMM(tile, isa, mr, nr)                                                                              \
+    void pml_u8s8_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kq, const uint8_t *a, size_t lda, const int8_t *w, \
+                                       const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
 #include "kernels/matmul/s8_gemm_variants.h"
 
 #endif /* PML_KERNELS_S8_GEMM_H */

@@ -10,8 +10,8 @@
  * one vpdpwssd (two int16 products summed into each int32 lane, wrapping; |a * w'| <=
  * 128 * 255, so no sum of two products can leave int16*int16 range) replacing AVX2's
  * vpmaddwd + vpaddd. vpdpwssds (the saturating form) is never used: the accumulator must
- * wrap modulo 2^32 like the references'. The store splits each zmm into its two 8-column
- * halves and reuses the AVX2 requantization bit for bit.
+ * wrap modulo 2^32 like the references'. The store requantizes each row's zmm at once
+ * (s8_requant__avx512.h, the AVX2 store's arithmetic on 16 lanes).
  * Rows past mr read row mr-1 (valid memory) and are not stored; the rows are named
  * variables (GCC keeps an array of accumulators partly on the stack).
  */
@@ -20,7 +20,7 @@
 
 #include <string.h>
 
-#include "kernels/matmul/s8_requant__avx2.h"
+#include "kernels/matmul/s8_requant__avx512.h"
 
 PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
     int32_t v;
@@ -42,14 +42,9 @@ PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
     const __m512i wv = _mm512_load_si512((const void *)w);                        \
     w += 32
 
-#define PML_QS8_VNNI_EPILOGUE_BEGIN                                               \
-    const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                  \
-    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8)
+#define PML_QS8_VNNI_EPILOGUE_BEGIN const pml_qs8_rq16 rq16 = pml_qs8_rq16_load(ep)
 
-#define PML_QS8_VNNI_ROW_STORE(r)                                                                    \
-    if ((r) < mr)                                                                                    \
-        pml_qs8_store16(pml_qs8_requant8(_mm512_castsi512_si256(c##r), &p0, &rc),                     \
-                        pml_qs8_requant8(_mm512_extracti64x4_epi64(c##r, 1), &p1, &rc), ep->out_u8,   \
-                        c + (r) * ldc, nr)
+#define PML_QS8_VNNI_ROW_STORE(r) \
+    if ((r) < mr) pml_qs8_store16_512(pml_qs8_requant16(c##r, &rq16), c + (r) * ldc, nr)
 
 #endif /* PML_KERNELS_S8_GEMM_TILE_AVX512VNNI_H */

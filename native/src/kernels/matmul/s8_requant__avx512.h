@@ -1,0 +1,72 @@
+/*
+ * kernels/matmul/s8_requant__avx512.h — the requantizing store of the AVX-512 int8 GEMM tiles:
+ * 16 int32 accumulators (one zmm, 16 columns) to their output bytes, the same arithmetic as
+ * s8_requant__avx2.h (whose comment gives the derivation) on 16 lanes at once, with mask
+ * registers for the compares and a masked byte store for the column tail. Halving the
+ * epilogue's instructions matters where K is small (a 1x1 conv with 32 or 64 input
+ * channels spends as long requantizing a tile as accumulating it).
+ */
+#ifndef PML_KERNELS_S8_REQUANT_AVX512_H
+#define PML_KERNELS_S8_REQUANT_AVX512_H
+
+#include <immintrin.h>
+
+#include "kernels/matmul/s8_gemm.h"
+
+/* The tile's 16 columns' parameters and the output's scalars, loaded once per tile. */
+typedef struct pml_qs8_rq16 {
+    int float_mode;
+    __m512i mult, mult_odd, lsh, rsh, mask, thr, zp, qmin, qmax;
+    __m512 scale, lo, hi;
+} pml_qs8_rq16;
+
+static inline pml_qs8_rq16 pml_qs8_rq16_load(const pml_qs8_epilogue *ep) {
+    pml_qs8_rq16 p;
+    p.float_mode = ep->mode == PML_REQUANT_FLOAT;
+    p.mult = _mm512_loadu_si512((const void *)ep->multiplier);
+    p.mult_odd = _mm512_srli_epi64(p.mult, 32);
+    p.lsh = _mm512_loadu_si512((const void *)ep->lshift);
+    p.rsh = _mm512_loadu_si512((const void *)ep->rshift);
+    p.mask = _mm512_loadu_si512((const void *)ep->rmask);
+    p.thr = _mm512_loadu_si512((const void *)ep->rhalf);
+    p.scale = _mm512_loadu_ps(ep->scale);
+    p.zp = _mm512_set1_epi32(ep->zero_point);
+    p.qmin = _mm512_set1_epi32(ep->qmin);
+    p.qmax = _mm512_set1_epi32(ep->qmax);
+    p.lo = _mm512_set1_ps((float)(ep->qmin - ep->zero_point));
+    p.hi = _mm512_set1_ps((float)(ep->qmax - ep->zero_point));
+    return p;
+}
+
+static inline __m512i pml_qs8_requant16(__m512i acc, const pml_qs8_rq16 *p) {
+    __m512i v;
+    if (p->float_mode) {
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), p->scale);
+        f = _mm512_min_ps(_mm512_max_ps(f, p->lo), p->hi);
+        return _mm512_add_epi32(_mm512_cvtps_epi32(f), p->zp); /* MXCSR rounding: half to even */
+    }
+    const __m512i x = _mm512_sllv_epi32(acc, p->lsh);
+    const __m512i round = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi32(1);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, p->mult), round);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), p->mult_odd), round);
+    even = _mm512_srli_epi64(even, 31); /* quotient in the low dword */
+    odd = _mm512_slli_epi64(odd, 1);    /* quotient in the high dword */
+    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+    /* rounding divide by 2^rsh: ties away from zero (threshold + 1 where h < 0) */
+    const __m512i rem = _mm512_and_si512(h, p->mask);
+    const __m512i thr = _mm512_mask_add_epi32(p->thr, _mm512_cmplt_epi32_mask(h, _mm512_setzero_si512()), p->thr, one);
+    v = _mm512_srav_epi32(h, p->rsh);
+    v = _mm512_mask_add_epi32(v, _mm512_cmpgt_epi32_mask(rem, thr), v, one);
+    v = _mm512_add_epi32(v, p->zp);
+    return _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
+}
+
+/* Stores the first nr of 16 requantized columns (already clamped to the output's range, so
+ * the low byte is the int8 or uint8 value). */
+static inline void pml_qs8_store16_512(__m512i v, uint8_t *dst, size_t nr) {
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    if (nr == 16) _mm_storeu_si128((__m128i *)dst, bytes);
+    else _mm_mask_storeu_epi8(dst, (__mmask16)((1u << nr) - 1), bytes);
+}
+
+#endif /* PML_KERNELS_S8_REQUANT_AVX512_H */

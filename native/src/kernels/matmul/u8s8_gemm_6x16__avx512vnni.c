@@ -1,0 +1,33 @@
+/*
+ * kernels/matmul/u8s8_gemm_6x16__avx512vnni.c — the u8 x s8 int8 GEMM micro-kernel, 6 rows x
+ * 16 columns, AVX-512 VNNI (vpdpbusd on quad-packed weights; the pieces and their rationale
+ * are in u8s8_gemm_tile__avx512vnni.h).
+ */
+#include "kernels/matmul/u8s8_gemm_tile__avx512vnni.h"
+
+void pml_u8s8_gemm_6x16__avx512vnni(size_t mr, size_t nr, size_t kq, const uint8_t *a, size_t lda, const int8_t *w,
+                                    const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc) {
+    PML_QS8_VNNI_TILE_BEGIN;
+    PML_QU8_VNNI_ROW_INIT(0);
+    PML_QU8_VNNI_ROW_INIT(1);
+    PML_QU8_VNNI_ROW_INIT(2);
+    PML_QU8_VNNI_ROW_INIT(3);
+    PML_QU8_VNNI_ROW_INIT(4);
+    PML_QU8_VNNI_ROW_INIT(5);
+    for (size_t q = 0; q < kq; q += 4) {
+        PML_QU8_VNNI_LOAD_W;
+        PML_QU8_VNNI_ROW_STEP(0)
+        PML_QU8_VNNI_ROW_STEP(1)
+        PML_QU8_VNNI_ROW_STEP(2)
+        PML_QU8_VNNI_ROW_STEP(3)
+        PML_QU8_VNNI_ROW_STEP(4)
+        PML_QU8_VNNI_ROW_STEP(5)
+    }
+    PML_QS8_VNNI_EPILOGUE_BEGIN;
+    PML_QS8_VNNI_ROW_STORE(0);
+    PML_QS8_VNNI_ROW_STORE(1);
+    PML_QS8_VNNI_ROW_STORE(2);
+    PML_QS8_VNNI_ROW_STORE(3);
+    PML_QS8_VNNI_ROW_STORE(4);
+    PML_QS8_VNNI_ROW_STORE(5);
+}
