@@ -291,6 +291,27 @@ static void test_requantize(void) {
     pml_qrequant__scalar[PML_Q8_U8][PML_Q8_U8](4, xu, yu, &p);
     QCHECK(yu[0] == 11 && yu[1] == 9 && yu[2] == 12 && yu[3] == 137);
 
+    /* the float modes' 256-entry table (runs of 512 and more) gives the element-wise results:
+     * every input value, every 8-bit pair, both float variants, awkward scales */
+    {
+        enum { N = 600 };
+        int8_t xs[N], ys_table[N], ys_one[N];
+        const float scales[3][2] = {{0.0123f, 0.0371f}, {0.5f, 0.25f}, {3.3e-3f, 7.7e-1f}};
+        for (int i = 0; i < N; i++) xs[i] = (int8_t)((i * 37 + 11) & 255);
+        for (int variant = 0; variant < 2; variant++)
+            for (int sc = 0; sc < 3; sc++)
+                for (int xt = 0; xt < 2; xt++)
+                    for (int yt = 0; yt < 2; yt++) {
+                        const int32_t yzp = yt == PML_Q8_U8 ? 131 : -5, xzp = xt == PML_Q8_U8 ? 120 : 7;
+                        pml_qrequant_params_init(&p, O, variant, scales[sc][0], xzp, scales[sc][1], yzp,
+                                                 yt == PML_Q8_U8 ? 0 : -128, yt == PML_Q8_U8 ? 255 : 127);
+                        pml_qrequant__scalar[xt][yt](N, xs, ys_table, &p);
+                        for (int i = 0; i < N; i += 100) /* the same elements in runs of 100: no table */
+                            pml_qrequant__scalar[xt][yt](100, xs + i, ys_one + i, &p);
+                        QCHECK(memcmp(ys_table, ys_one, N) == 0);
+                    }
+    }
+
     /* int8 <-> uint8 with the same scale: the sign bit, every value, both semantics */
     for (int mode = 0; mode < 2; mode++) {
         int8_t all[256];

@@ -9,7 +9,8 @@ Three rewrites, each visiting only the QuantizeLinear/DequantizeLinear nodes and
    constant Pad fills with the integer standing for its fill value, exactly, or stays float).
    The importer's NHWC transposes between a DequantizeLinear and its Conv go this way.
 2. QuantizeLinear(DequantizeLinear(x)) with the same parameters is x (checked over every
-   integer of the dtype, not assumed).
+   integer of the dtype, not assumed); with other per-tensor parameters it is one Requantize of
+   the integers in ONNX's float arithmetic (requant=1), e.g. a Concat input of another scale.
 3. An op whose data inputs come from DequantizeLinear (constant per-tensor parameters; weights
    and biases also as float constants the importer folded from DequantizeLinear, whose integers
    dequantized_consts recorded) and whose output is read only by QuantizeLinear nodes with one
@@ -35,7 +36,7 @@ from typing import Optional
 
 import numpy as np
 
-from .. import ir, ops, quant_support
+from .. import dtypes, ir, ops, quant_support
 from ..quant_params import QuantParams
 from ._util import attr
 from .fuse_activation import activation_of
@@ -59,7 +60,7 @@ def fold_qdq(graph: ir.Graph) -> bool:
                     work.extend(moved)
                     changed = True
     for q in [n for n in graph.nodes if n.op == "QuantizeLinear"]:
-        if q in graph and (_drop_pair(graph, q) or _fold_into(graph, q, report)):
+        if q in graph and (_drop_pair(graph, q) or _fold_into(graph, q, report) or _requantize_pair(graph, q)):
             changed = True
     _report_float_readers(graph, report)
     return changed
@@ -184,6 +185,31 @@ def _drop_pair(graph: ir.Graph, q: ir.Node) -> bool:
         return False
     graph.replace_uses(q.outputs[0], x)
     graph.remove_node(q)
+    return True
+
+
+def _requantize_pair(graph: ir.Graph, q: ir.Node) -> bool:
+    """QuantizeLinear(DequantizeLinear(x)) between other per-tensor parameters (a Concat input of
+    another scale, once rewrite 3 quantized the Concat's inputs): one Requantize of the integers
+    with ONNX's arithmetic (requant=1: the same float32 DequantizeLinear then QuantizeLinear, per
+    integer, without the float tensor between them). The DequantizeLinear stays for other readers."""
+    dq = graph.producer(q.inputs[0])
+    if dq is None or dq.op != "DequantizeLinear" or q.outputs[0] in graph.outputs:
+        return False
+    x, y = dq.inputs[0], q.outputs[0]
+    qp, dp = qdq_params(graph, q, y), qdq_params(graph, dq, x)
+    if not isinstance(qp, QuantParams) or not isinstance(dp, QuantParams) or not (qp.per_tensor and dp.per_tensor):
+        return False
+    xv, yv = graph.values[x], graph.values[y]
+    if xv.const is not None or xv.dtype not in INT8S or yv.dtype not in INT8S or \
+            can_carry(graph, x, dp) is not None or can_carry(graph, y, qp) is not None:
+        return False
+    annotate(graph, x, dp)
+    annotate(graph, y, qp)
+    node = graph.new_node("Requantize", [x], [y], {"to": dtypes.BY_NAME[yv.dtype].code, "requant": 1},
+                          graph.unique_name(f"{q.name}_requantize"))
+    graph.remove_node(q)
+    graph.place(dq, [node], after=True)
     return True
 
 

@@ -55,10 +55,21 @@ PML_INLINE int32_t requant_one(int32_t x, const pml_qrequant_params *p, int rows
  * from the start of the tensor with MultiplyByQuantizedMultiplier4Rows and the n % 16 tail
  * with the scalar MultiplyByQuantizedMultiplier; BLOCKS is 1 for those pairs (the op calls
  * the kernel once on the whole tensor), 0 where TFLite has only the reference loop. */
+/* The float modes map each 8-bit input through a 256-entry table of requant_one's own results
+ * when the run is longer than the table: the same values, without a float division per element
+ * (the fixed-point mode's result depends on the element's position, so it never uses one). */
+#define PML_QREQUANT_TABLE_MIN 512
 #define PML_QREQUANT(XN, XT, YN, YT, BLOCKS)                                                           \
     static void requant_##XN##_##YN(size_t n, const void *xv, void *yv, const pml_qrequant_params *p) { \
         const XT *x = (const XT *)xv;                                                                 \
         YT *y = (YT *)yv;                                                                             \
+        if (sizeof(XT) == 1 && p->mode == PML_REQUANT_FLOAT && n >= PML_QREQUANT_TABLE_MIN) {         \
+            const int lo = (XT)-1 < 0 ? -128 : 0; /* the input type's smallest value */              \
+            YT table[256];                                                                            \
+            for (int v = 0; v < 256; v++) table[v] = (YT)requant_one(lo + v, p, 0);                   \
+            for (size_t i = 0; i < n; i++) y[i] = table[(int)x[i] - lo];                              \
+            return;                                                                                   \
+        }                                                                                             \
         const size_t blocked = (BLOCKS) ? n / 16 * 16 : 0;                                            \
         for (size_t i = 0; i < n; i++) y[i] = (YT)requant_one(x[i], p, i < blocked);                  \
     }
