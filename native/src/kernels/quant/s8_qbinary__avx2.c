@@ -13,7 +13,9 @@
  * exactly (d * Mh is a multiple of 2^11 before the division); |d * Mh| < 2^28 and
  * |d * Ml| < 2^19, so vpmulld serves. RoundingDivideByPOT follows as usual. It holds for the
  * 8-bit left shift 20 and a multiplier shift <= 0 (always: the ratio in_scale / (2 * max
- * in_scale) is at most 1/2); other parameters take the general path. ONNX's float
+ * in_scale) is at most 1/2); other parameters take the general path. The input of the larger
+ * scale always has ratio exactly 1/2, i.e. M = 2^30 and shift 0, where the result is d << 19
+ * exactly (Mh = 2^19, Ml = 0, no division): one shift. ONNX's float
  * semantics, Mul, and the last n % 8 elements run the scalar kernel (same arithmetic).
  */
 #include <stdint.h>
@@ -32,6 +34,7 @@ typedef struct addsub_vec {
     pml_qs8_rqc inner, out;  /* inner: no zero point, no clamp; out: the output's */
     __m256i a_zp, b_zp, left;
     int short_inputs;        /* the inputs take the 32-bit shortcut (a_in, b_in) */
+    int a_half, b_half;      /* ... and that input's multiplier is 1/2 (M = 2^30, shift 0): d << 19 */
     input_scale a_in, b_in;
 } addsub_vec;
 
@@ -91,6 +94,8 @@ static addsub_vec addsub_setup(const pml_qbinary_params *p) {
     v.left = _mm256_set1_epi32(p->left_shift);
     v.short_inputs = p->left_shift == 20 && p->a_multiplier >= 0 && p->b_multiplier >= 0 && p->a_shift <= 0 &&
                      p->b_shift <= 0 && p->a_shift >= -31 && p->b_shift >= -31;
+    v.a_half = v.short_inputs && p->a_multiplier == 1 << 30 && p->a_shift == 0;
+    v.b_half = v.short_inputs && p->b_multiplier == 1 << 30 && p->b_shift == 0;
     if (v.short_inputs) {
         v.a_in = input_scale_setup(p->a_multiplier, p->a_shift);
         v.b_in = input_scale_setup(p->b_multiplier, p->b_shift);
@@ -100,12 +105,15 @@ static addsub_vec addsub_setup(const pml_qbinary_params *p) {
 
 static inline __m256i load8(const int8_t *p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)); }
 
-/* Eight outputs from eight a and b values (int32 lanes); vpsllvd wraps like the scalar shift. */
-static inline void addsub8(__m256i a, __m256i b, const addsub_vec *v, int sub, int8_t *y) {
+/* Eight outputs from eight a and b values (int32 lanes); vpsllvd wraps like the scalar shift.
+ * a_half / b_half: constants at every call, so each loop below compiles its own path. */
+PML_INLINE void addsub8(__m256i a, __m256i b, const addsub_vec *v, int sub, int a_half, int b_half, int8_t *y) {
     __m256i va, vb;
     if (v->short_inputs) {
-        va = scale_input(_mm256_sub_epi32(a, v->a_zp), &v->a_in);
-        vb = scale_input(_mm256_sub_epi32(b, v->b_zp), &v->b_in);
+        va = a_half ? _mm256_slli_epi32(_mm256_sub_epi32(a, v->a_zp), 19)
+                    : scale_input(_mm256_sub_epi32(a, v->a_zp), &v->a_in);
+        vb = b_half ? _mm256_slli_epi32(_mm256_sub_epi32(b, v->b_zp), 19)
+                    : scale_input(_mm256_sub_epi32(b, v->b_zp), &v->b_in);
     } else {
         const __m256i sa = _mm256_sllv_epi32(_mm256_sub_epi32(a, v->a_zp), v->left);
         const __m256i sb = _mm256_sllv_epi32(_mm256_sub_epi32(b, v->b_zp), v->left);
@@ -125,7 +133,12 @@ static void addsub_run(int op, size_t n, const int8_t *a, int32_t sa, const int8
     if (p->mode == PML_REQUANT_FIXED_POINT) {
         const addsub_vec v = addsub_setup(p);
         const __m256i va = _mm256_set1_epi32(sa), vb = _mm256_set1_epi32(sb);
-        for (; i + 8 <= n; i += 8) addsub8(a ? load8(a + i) : va, b ? load8(b + i) : vb, &v, sub, y + i);
+        if (v.a_half)
+            for (; i + 8 <= n; i += 8) addsub8(a ? load8(a + i) : va, b ? load8(b + i) : vb, &v, sub, 1, 0, y + i);
+        else if (v.b_half)
+            for (; i + 8 <= n; i += 8) addsub8(a ? load8(a + i) : va, b ? load8(b + i) : vb, &v, sub, 0, 1, y + i);
+        else
+            for (; i + 8 <= n; i += 8) addsub8(a ? load8(a + i) : va, b ? load8(b + i) : vb, &v, sub, 0, 0, y + i);
     }
     if (i == n) return;
     const pml_qbinary_kernels *k = &pml_s8_qbinary__scalar[op];
