@@ -255,7 +255,7 @@ static pml_status pad_run(pml_kernel_ctx *ctx) {
     if (ctx->out[0]->nbytes == 0) return PML_OK;
     pml_range_fn rows = pad_rows;
     const size_t in_row = (size_t)st->in[st->rank - 1] * st->esize, out_row = (size_t)inner * st->esize;
-    if (pad_is_channel_only(st) && out_row <= PAD_SHORT_ROW && in_row >= PAD_CHUNK && st->esize <= PAD_CHUNK)
+    if (pad_is_channel_only(st) && out_row <= PAD_SHORT_ROW && in_row >= PAD_CHUNK && st->esize <= sizeof st->value)
         rows = pad_channel_short_rows;
     else if (pad_is_channel_only(st) && st->esize == 4)
         rows = pad_channel_rows;
