@@ -356,6 +356,12 @@ static void test_typed(void) {
             l.p = s % 2 ? 1.0f : 2.0f;
             check_typed_pool(dts[t], l);
         }
+    /* 8-bit MaxPool's channel tails as one overlapping 16-channel vector (x8_maxpool__avx2.c):
+     * just past 16 and 32, BlazeFace's 28 and 88, 2x2 stride 2 as in its shortcuts */
+    static const int64_t tails[] = {15, 16, 17, 28, 40, 88};
+    for (int t = 1; t < 3; t++)
+        for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++)
+            check_typed_pool(dts[t], pcfg(PML_OP_MAXPOOL, 6, 7, tails[i], 2, 2, 0));
     /* outside ONNX's types: MaxPool on int16; AveragePool on int8 only with quantization parameters */
     int64_t xd[4] = {1, 3, 3, 2}, k[2] = {2, 2};
     pml_attr ka = attr_ints("kernel", k, 2);

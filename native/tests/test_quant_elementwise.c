@@ -175,7 +175,7 @@ static void test_binary_shapes(void) {
 static void test_binary_configs(void) {
     pml_cpu cpu;
     pml_cpu_detect(&cpu);
-    const char *names[] = {"avx2", "scalar"};
+    const char *names[] = {"avx512vnni", "avx2", "scalar"};
     int8_t a[127], b[127], y0[127], y1[127];
     for (size_t ci = 0; ci < sizeof names / sizeof names[0]; ci++) {
         const pml_kernel_config *c = NULL;
@@ -187,7 +187,10 @@ static void test_binary_configs(void) {
             const float sb = (float)ldexp(0.5 + qrand_unit(), qrand_range(-12, -4));
             const float sy = (float)ldexp(0.5 + qrand_unit(), op == PML_QBIN_MUL ? qrand_range(-18, -6) : qrand_range(-12, -4));
             const int32_t za = t % 7 == 0 ? -128 : qrand_range(-128, 127), zb = t % 11 == 0 ? 127 : qrand_range(-128, 127);
-            const int32_t zy = qrand_range(-128, 127), qmin = t % 5 == 0 ? zy : -128, qmax = t % 4 == 0 ? 100 : 127;
+            /* qmin <= qmax as an op's clamp always is (a narrowed qmax above a qmin = zy > 100 would
+             * not be a clamp: the kernels may order max and min either way) */
+            const int32_t zy = qrand_range(-128, 127), qmin = t % 5 == 0 ? zy : -128;
+            const int32_t qmax = t % 4 == 0 && qmin <= 100 ? 100 : 127;
             pml_qbinary_params p;
             QCHECK(pml_qbinary_params_init(&p, op, mode, 0, sa, za, sb, zb, sy, zy, qmin, qmax) == 0);
             const size_t n = t < 68 ? (size_t)t : 127;
@@ -205,6 +208,60 @@ static void test_binary_configs(void) {
             k[op].sv(n, s, b, y0, &p);
             pml_s8_qbinary__scalar[op].sv(n, s, b, y1, &p);
             QCHECK(memcmp(y0, y1, n) == 0);
+        }
+    }
+}
+
+/* The identity behind the AVX2 Add/Sub's input scaling (s8_qbinary__avx2.c): for |d| <= 255 and
+ * 0 <= M < 2^31, SaturatingRoundingDoublingHighMul(d << 20, M) = d * (M >> 11) +
+ * ((d * (M & 0x7FF) + 2^10) >> 11), every d against multipliers at the ends and at random. (The
+ * kernels' outputs rarely show this intermediate's last unit: the rounding divide after it
+ * hides it unless it lands on a tie, so it is checked here on its own.) */
+static void test_addsub_input_identity(void) {
+    for (int t = 0; t < 4000; t++) {
+        const int32_t m = t == 0 ? 0 : t == 1 ? 1 << 30 : t == 2 ? INT32_MAX : t == 3 ? 0x7FF
+                        : t < 2048 ? (int32_t)(qrand_u32() & 0x7FFFFFFF) : (int32_t)((1u << 30) | (qrand_u32() & 0x3FFFFFFF));
+        for (int32_t d = -255; d <= 255; d++) {
+            const int32_t shortcut = d * (m >> 11) + ((d * (m & 0x7FF) + (1 << 10)) >> 11);
+            if (shortcut != pml_srdhm(d * (1 << 20), m)) {
+                QCHECK_EQ(shortcut, pml_srdhm(d * (1 << 20), m), "d * M shortcut");
+                return;
+            }
+        }
+    }
+}
+
+/* TFLite's int8 Add/Sub of every configuration on every (a, b) pair equals the scalar kernel:
+ * the vector inputs' 32-bit multiplier shortcut (s8_qbinary__avx2.c) is exact for every
+ * operand, checked exhaustively under scale ratios from 1 (a multiplier of exactly 2^30, shift
+ * 0) down to 2^-24 (a multiplier shift near -31), zero points at both ends. In the last
+ * cases b's scaled value is a few units per step and the output multiplier near 1, so where
+ * a = za the output shows b's scaled value to the last unit (a rounding slip there fails). */
+static void test_addsub_all_pairs(void) {
+    pml_cpu cpu;
+    pml_cpu_detect(&cpu);
+    const char *names[] = {"avx512vnni", "avx2"};
+    static int8_t a[256 * 256], b[256 * 256], y0[256 * 256], y1[256 * 256];
+    for (int i = 0; i < 256 * 256; i++) a[i] = (int8_t)(i & 0xFF), b[i] = (int8_t)(i >> 8);
+    for (size_t ci = 0; ci < sizeof names / sizeof names[0]; ci++) {
+        const pml_kernel_config *c = NULL;
+        if (pml_kernel_config_select(&cpu, names[ci], &c) != PML_OK) continue;
+        for (int t = 0; t < 40; t++) {
+            const int op = t % 2 ? PML_QBIN_SUB : PML_QBIN_ADD, fine = t >= 24;
+            const float sa = t < 2 ? 0.02f : (float)ldexp(0.5 + qrand_unit(), qrand_range(-12, -4));
+            const float sb = t < 2 ? 0.02f : t < 4 ? sa * (float)ldexp(1.0, -24)
+                           : fine ? sa * (float)ldexp(0.25 + 0.75 * qrand_unit(), -16)
+                                  : (float)ldexp(0.5 + qrand_unit(), qrand_range(-12, -4));
+            const float sy = fine ? 2 * sa / (float)ldexp(0.5 + qrand_unit(), 20)
+                                  : (float)ldexp(0.5 + qrand_unit(), qrand_range(-12, -2));
+            const int32_t za = t % 3 == 0 ? -128 : t % 3 == 1 ? 127 : qrand_range(-128, 127);
+            const int32_t zb = t % 5 == 0 ? 127 : t % 5 == 1 ? -128 : qrand_range(-128, 127);
+            pml_qbinary_params p;
+            QCHECK(pml_qbinary_params_init(&p, op, PML_REQUANT_FIXED_POINT, 0, sa, za, sb, zb, sy,
+                                           qrand_range(-128, 127), -128, 127) == 0);
+            c->qs8->binary[op].vv(256 * 256, a, b, y0, &p);
+            pml_s8_qbinary__scalar[op].vv(256 * 256, a, b, y1, &p);
+            QCHECK(memcmp(y0, y1, sizeof y0) == 0);
         }
     }
 }
@@ -420,6 +477,8 @@ int main(void) {
     test_binary_closed_form();
     test_binary_shapes();
     test_binary_configs();
+    test_addsub_input_identity();
+    test_addsub_all_pairs();
     test_uint8_flip();
     test_binary_s16();
     test_requantize();

@@ -20,6 +20,16 @@ CASES = [
     ("reflect", (1, 6, 5, 4), [0, 2, 1, 0, 0, 3, 2, 0], 1, 0.0, "float32"),
     ("edge", (2, 3, 9), [0, 2, 4, 1, 0, 3], 2, 0.0, "float32"),
     ("int64_channel", (4, 5), [0, 1, 0, 2], 0, 3.0, "int64"),
+    # short rows in 16-byte chunks (int8 NHWC channel pads before residual Adds), and their edges
+    ("channel_int8_end", (1, 9, 7, 24), [0, 0, 0, 0, 0, 0, 0, 4], 0, -3.0, "int8"),
+    ("channel_int8_both", (2, 5, 3, 17), [0, 0, 0, 2, 0, 0, 0, 5], 0, 5.0, "int8"),
+    ("channel_int8_16", (3, 16), [0, 0, 0, 1], 0, -128.0, "int8"),
+    ("channel_uint8", (1, 6, 6, 33), [0, 0, 0, 0, 0, 0, 0, 31], 0, 200.0, "uint8"),
+    ("channel_int16", (1, 4, 5, 9), [0, 0, 0, 3, 0, 0, 0, 8], 0, -7.0, "int16"),
+    ("channel_int8_narrow", (1, 4, 4, 8), [0, 0, 0, 0, 0, 0, 0, 4], 0, 1.0, "int8"),
+    ("channel_int8_row_256", (1, 3, 5, 250), [0, 0, 0, 0, 0, 0, 0, 6], 0, 9.0, "int8"),
+    ("channel_int8_row_257", (1, 3, 5, 250), [0, 0, 0, 1, 0, 0, 0, 6], 0, 9.0, "int8"),
+    ("channel_float_short", (2, 7, 5, 6), [0, 0, 0, 1, 0, 0, 0, 2], 0, 0.5, "float32"),
 ]
 
 

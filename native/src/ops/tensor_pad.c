@@ -2,7 +2,8 @@
  * ops/tensor_pad.c — Pad: maps each output coordinate back to the input
  * (constant / reflect / edge, negative pads crop), copying the in-range
  * middle of every row with memcpy; a constant pad of the last axis only has
- * a vectorisable fast path. Any dtype, by element size.
+ * fast paths (short rows of any element size in 16-byte chunks, long 4-byte
+ * rows in plain loops). Any dtype, by element size.
  */
 #include <string.h>
 
@@ -120,8 +121,8 @@ static void fill_value(char *y, int64_t n, const pad_state *st) {
     if (n <= 0) return;
     int zero = 1;
     for (size_t k = 0; k < es; k++) zero &= st->value[k] == 0;
-    if (zero) {
-        memset(y, 0, (size_t)n * es);
+    if (zero || es == 1) {
+        memset(y, st->value[0], (size_t)n * es);
     } else if (es == 4) {
         uint32_t v;
         memcpy(&v, st->value, 4);
@@ -188,11 +189,47 @@ static void pad_rows(void *arg, int64_t r0, int64_t r1) {
  * instead of two short libc calls per row. */
 static int pad_is_channel_only(const pad_state *st) {
     const int r = st->rank;
-    if (st->mode != 0 || st->esize != 4 || st->begin[r - 1] < 0 || st->out[r - 1] < st->begin[r - 1] + st->in[r - 1])
+    if (st->mode != 0 || st->begin[r - 1] < 0 || st->out[r - 1] < st->begin[r - 1] + st->in[r - 1])
         return 0;
     for (int a = 0; a < r - 1; a++)
         if (st->begin[a] != 0 || st->out[a] != st->in[a]) return 0;
     return 1;
+}
+
+#define PAD_CHUNK 16
+#define PAD_SHORT_ROW 256 /* output row bytes the chunked path handles (its constant row is on the stack) */
+
+/* Copies [0, n) bytes of src to dst in 16-byte chunks: may write (and read) up to 15 bytes past n. */
+static inline void copy_chunks(char *dst, const char *src, size_t n) {
+    for (size_t k = 0; k < n; k += PAD_CHUNK) memcpy(dst + k, src + k, PAD_CHUNK);
+}
+
+/* Channel pads of short rows (int8 NHWC nets: 24-96 channels, i.e. 24-96 bytes a row): the
+ * prefix constants, the input row and the suffix constants each go in 16-byte chunks, each
+ * chunk allowed to spill past its part; the next part, or the next row, overwrites the spill
+ * (and the input read past a row's end stays inside the input). The last row of a task is
+ * copied exactly: the row after it may belong to another thread or lie past the buffers.
+ * Needs input rows of at least 16 bytes, so a spill or over-read reaches only the next row. */
+static void pad_channel_short_rows(void *arg, int64_t r0, int64_t r1) {
+    const pad_state *st = (const pad_state *)arg;
+    const size_t es = st->esize;
+    const size_t d = (size_t)st->in[st->rank - 1] * es, out = (size_t)st->out[st->rank - 1] * es;
+    const size_t b = (size_t)st->begin[st->rank - 1] * es, tail = out - b - d;
+    char value_row[PAD_SHORT_ROW + PAD_CHUNK];
+    for (size_t k = 0; k < sizeof value_row; k++) value_row[k] = (char)st->value[k % es];
+    for (int64_t row = r0; row < r1; row++) {
+        const char *x = st->x + (size_t)row * d;
+        char *y = st->y + (size_t)row * out;
+        if (row + 1 == r1) {
+            memcpy(y, value_row, b);
+            memcpy(y + b, x, d);
+            memcpy(y + b + d, value_row, tail);
+            continue;
+        }
+        copy_chunks(y, value_row, b);
+        copy_chunks(y + b, x, d);
+        copy_chunks(y + b + d, value_row, tail);
+    }
 }
 
 static void pad_channel_rows(void *arg, int64_t r0, int64_t r1) {
@@ -216,8 +253,13 @@ static pml_status pad_run(pml_kernel_ctx *ctx) {
     if (ctx->n_in > 2 && ctx->in[2]) memcpy(st->value, ctx->in[2]->data, st->esize); /* a run-time constant_value */
     int64_t inner = st->out[st->rank - 1];
     if (ctx->out[0]->nbytes == 0) return PML_OK;
-    pml_ew_parallel(ctx, pml_shape_numel(st->rank - 1, st->out), PML_EW_PARALLEL_MIN / inner + 1,
-                    pad_is_channel_only(st) ? pad_channel_rows : pad_rows, st);
+    pml_range_fn rows = pad_rows;
+    const size_t in_row = (size_t)st->in[st->rank - 1] * st->esize, out_row = (size_t)inner * st->esize;
+    if (pad_is_channel_only(st) && out_row <= PAD_SHORT_ROW && in_row >= PAD_CHUNK && st->esize <= sizeof st->value)
+        rows = pad_channel_short_rows;
+    else if (pad_is_channel_only(st) && st->esize == 4)
+        rows = pad_channel_rows;
+    pml_ew_parallel(ctx, pml_shape_numel(st->rank - 1, st->out), PML_EW_PARALLEL_MIN / inner + 1, rows, st);
     return PML_OK;
 }
 

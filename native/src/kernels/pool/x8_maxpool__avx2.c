@@ -1,7 +1,9 @@
 /*
  * kernels/pool/x8_maxpool__avx2.c — MaxPool on int8 and uint8 (NHWC) in AVX2: per output
  * pixel, the window's real taps (pml_window_taps) folded with vpmaxsb / vpmaxub over 32
- * channels at a time, then 16, then a scalar tail. The maximum is one of the inputs, so this
+ * channels at a time, then 16, then the tail as the last 16 channels again (an overlapping
+ * vector: the channels it repeats get the same value; BlazeFace's 28, 42, 88), scalar only
+ * below 16 channels. The maximum is one of the inputs, so this
  * is exact whatever the quantization (MaxPool keeps its input's parameters). The Indices
  * variant, the average and Lp slots stay the scalar table's.
  */
@@ -34,7 +36,8 @@
                         }                                                                                           \
                     _mm256_storeu_si256((__m256i *)(yp + c), m);                                                    \
                 }                                                                                                   \
-                for (; c + 16 <= C; c += 16) {                                                                      \
+                for (; c < C && C >= 16; c += 16) {                                                                 \
+                    if (c + 16 > C) c = C - 16; /* the tail: the last 16 channels, overlapping */                  \
                     __m128i m = _mm_loadu_si128((const __m128i *)(first + c));                                      \
                     for (int64_t kh = kh0; kh < kh1; kh++)                                                          \
                         for (int64_t kw = kw0; kw < kw1; kw++) {                                                    \
