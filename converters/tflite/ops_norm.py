@@ -1,7 +1,7 @@
 """TFLite softmax and normalisations -> IR norm ops: SOFTMAX (beta != 1
-multiplies the input first), LOG_SOFTMAX, L2_NORMALIZATION over the last
-axis (x / max(sqrt(sum x^2), 1e-6) as LiteRT's float kernel: ReduceL2, Max,
-Div) and LOCAL_RESPONSE_NORMALIZATION (IR LRN over the channel-last axis:
+multiplies a float input first, and is the quantized Softmax's own attribute),
+LOG_SOFTMAX, L2_NORMALIZATION over the last axis (x / max(sqrt(sum x^2), 1e-6)
+as LiteRT's float kernel: ReduceL2, Max, Div) and LOCAL_RESPONSE_NORMALIZATION (IR LRN over the channel-last axis:
 size = 2*radius+1 and, as ONNX divides alpha by size and TFLite does not,
 alpha = TFLite alpha * size)."""
 from __future__ import annotations
@@ -17,6 +17,9 @@ def softmax(ctx: Context, op) -> None:
     o = ctx.options(tflite.SoftmaxOptions, required=False)
     beta = float(o.Beta()) if o is not None else 1.0
     x = ctx.input(0)
+    if ctx.graph.values[x].quant is not None:  # the integer kernels fold beta into the input multiplier
+        ctx.emit("Softmax", [x], ctx.out(0), {"axis": -1, "beta": beta})
+        return
     if beta != 1.0:
         x = ctx.emit("Mul", [x, ctx.add_const(np.array(beta, np.float32), "beta")], hint="beta")
     ctx.emit("Softmax", [x], ctx.out(0), {"axis": -1})

@@ -244,6 +244,10 @@ static pml_status softmax_infer(pml_kernel_ctx *ctx) {
 
 static pml_status softmax_prepare(pml_kernel_ctx *ctx) {
     if (q8_softmax(ctx)) return pml_q8_softmax_prepare(ctx);
+    if (ctx->node->op == PML_OP_SOFTMAX && pml_attr_float(ctx->node, "beta", 1.0f) != 1.0f)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "attribute beta=%g on a float Softmax (beta scales "
+                              "quantized inputs only; a float graph multiplies its input first)",
+                              (double)pml_attr_float(ctx->node, "beta", 1.0f));
     norm_state *st = norm_state_new(ctx);
     if (!st) return PML_ERR_OUT_OF_MEMORY;
     const pml_tensor *x = ctx->in[0];

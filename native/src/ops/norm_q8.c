@@ -39,7 +39,7 @@ pml_status pml_q8_softmax_infer(pml_kernel_ctx *ctx) {
 
 /* TFLite int16x8: zero points 0, an output scale within 0.1% of 2^-15 (SoftmaxPrepare's
  * check), rows of at most 65536 (its int32 sum). */
-static pml_status prepare_int16(const pml_kernel_ctx *ctx, q8_softmax_state *st, int64_t mode) {
+static pml_status prepare_int16(const pml_kernel_ctx *ctx, q8_softmax_state *st, int64_t mode, float beta) {
     const pml_quant *xq = ctx->in[0]->quant, *yq = ctx->out[0]->quant;
     const float ys = yq->scale[0];
     if (mode != 0) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized int16 Softmax with requant=1 (ONNX is 8-bit)");
@@ -52,7 +52,7 @@ static pml_status prepare_int16(const pml_kernel_ctx *ctx, q8_softmax_state *st,
     if (st->len > PML_QSOFTMAX16_MAX_ROW)
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "quantized int16 Softmax over %lld elements (at most %d: "
                               "TFLite's int32 sum of exponentials)", (long long)st->len, PML_QSOFTMAX16_MAX_ROW);
-    if (pml_qsoftmax16_params_init(&st->p16, xq->scale[0], 1.0f) != 0)
+    if (pml_qsoftmax16_params_init(&st->p16, xq->scale[0], beta) != 0)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "quantization scales must be finite and > 0");
     st->fn16 = ctx->config->qs8->softmax_s16;
     return PML_OK;
@@ -66,15 +66,20 @@ pml_status pml_q8_softmax_prepare(pml_kernel_ctx *ctx) {
     const int64_t mode = pml_attr_int(ctx->node, "requant", 0);
     if (mode != 0 && mode != 1)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute requant=%lld must be 0 or 1", (long long)mode);
+    /* TFLite's beta scales the input (folded into the input multiplier); ONNX has none */
+    const float beta = pml_attr_float(ctx->node, "beta", 1.0f);
+    if (!(beta > 0.0f) || !isfinite(beta) || (mode != 0 && beta != 1.0f))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute beta=%g must be finite and > 0 (and 1 "
+                              "with requant=1)", (double)beta);
     q8_softmax_state *st = pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory");
     st->len = x->rank ? x->dims[x->rank - 1] : 1;
     st->rows = st->len ? pml_shape_numel(x->rank, x->dims) / st->len : 0;
-    if (x->dtype == PML_INT16) return prepare_int16(ctx, st, mode);
+    if (x->dtype == PML_INT16) return prepare_int16(ctx, st, mode, beta);
     const int u8 = x->dtype == PML_UINT8;
     if (mode == 0) st->fn = (u8 ? ctx->config->qu8->softmax_tflite : ctx->config->qs8->softmax_tflite)[u8 ? 1 : 0];
     else st->fn = u8 ? ctx->config->qu8->softmax_onnx : ctx->config->qs8->softmax_onnx;
-    if (st->len > 0 && pml_qsoftmax_params_init(&st->p, (int)mode, !u8, x->quant->scale[0], 1.0f, (size_t)st->len,
+    if (st->len > 0 && pml_qsoftmax_params_init(&st->p, (int)mode, !u8, x->quant->scale[0], beta, (size_t)st->len,
                                                 y->quant->scale[0], y->quant->zero_point[0]) != 0)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "quantization scales must be finite and > 0");
     return PML_OK;

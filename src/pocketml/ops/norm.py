@@ -79,11 +79,14 @@ def _lrn_reference(inputs, attrs):
 def _softmax_infer(node, ins):
     t, s = known(node, ins[0], "x")
     normalize_axis(node, attrs_of(node)["axis"], len(s))
+    if node.op == "Softmax" and attrs_of(node)["beta"] != 1.0 and t not in QUANTIZED_SOFTMAX:
+        raise fail(node, f"beta {attrs_of(node)['beta']} on a {t} input: beta scales quantized inputs only "
+                         "(a float graph multiplies its input first)")
     return [(t, s)]
 
 
 def _softmax_reference(inputs, attrs):
-    x = inputs[0].astype(np.float64)  # float64 sums, one rounding
+    x = inputs[0].astype(np.float64) * attrs.get("beta", 1.0)  # float64 sums, one rounding
     e = np.exp(x - x.max(axis=attrs["axis"], keepdims=True))
     return [(e / e.sum(axis=attrs["axis"], keepdims=True)).astype(inputs[0].dtype)]
 
@@ -101,6 +104,9 @@ define("ScaleShift", 80, "norm", ("x: T", "scale: T", "shift: T"), ("y: T",), di
 define("LRN", 81, "norm", ("x: T",), ("y: T",), types={"T": FLOAT}, traits=("channel_last",), attrs={
     "size": Attr("int"), "alpha": Attr("float", 0.0001), "beta": Attr("float", 0.75), "bias": Attr("float", 1.0),
 }, infer=_lrn_infer, reference=_lrn_reference)
+QUANTIZED_SOFTMAX = ("int8", "uint8", "int16")
+
+
 def _softmax_quant_check(node, ins, outs):
     """What native/src/ops/norm_q8.c runs: int8/uint8 in and out, or TFLite int16x8 (zero points 0,
     output scale 2^-15 within 0.1%, requant 0), per tensor, over the last axis."""
@@ -122,8 +128,11 @@ def _softmax_quant_check(node, ins, outs):
 
 
 QUANT_CHECKS["Softmax"] = _softmax_quant_check
-define("Softmax", 82, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1), **REQUANT_ATTRS},
-       types={"T": FLOATS + ("int8", "uint8", "int16")}, traits=("quant_aware",),
+# beta: TFLite SOFTMAX's input factor on quantized inputs (its integer kernels fold it into the
+# input multiplier); 1 for everything else
+define("Softmax", 82, "norm", ("x: T",), ("y: T",),
+       {"axis": Attr("int", -1), "beta": Attr("float", 1.0), **REQUANT_ATTRS},
+       types={"T": FLOATS + QUANTIZED_SOFTMAX}, traits=("quant_aware",),
        infer=_softmax_infer, reference=_softmax_reference)
 define("LogSoftmax", 83, "norm", ("x: T",), ("y: T",), {"axis": Attr("int", -1)}, types={"T": FLOATS},
        infer=_softmax_infer, reference=_log_softmax_reference)
