@@ -16,18 +16,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import operator
 from typing import Callable, Optional
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from pocketml import dequantized_consts, dtypes, ir, ops
+from pocketml import dequantized_consts, dtypes, import_boundary, ir, ops
 from pocketml.ops import limits
 from pocketml.ops.tensor import shape_range
 from pocketml.errors import ConversionError, UnsupportedOpError
-from pocketml.import_boundary import tracked
 from pocketml.passes.layout_perm import is_identity, perm_of
 
 from . import eager_layout
@@ -117,15 +115,18 @@ class OnnxNode:
         return f"ONNX node {self.name!r} ({self.op_type}, opset {self.opset})"
 
 
-class Context:
-    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes);
-    # read with a C getter (every handler and emit reads it, several times a node)
-    node = property(operator.attrgetter("_node"), tracked("_node", lambda n: (n.name, n.op_type, n.opset)).fset)
+def describe_node(node: OnnxNode) -> tuple:
+    """(name, op type, opset): how the import boundary names the node a failure happened at."""
+    return node.name, node.op_type, node.opset
 
+
+class Context:
     def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
         self.graph = graph
         self.reserved = reserved  # every name in the ONNX model: generated names avoid them
         self.consumed = consumed  # names some node or graph output reads
+        # the ONNX node being converted: a plain attribute that the import boundary reads only when
+        # something unforeseen escapes (follow_nodes), not told at each of a model's hundreds of nodes
         self.node: Optional[OnnxNode] = None
         self.node_names: set = set()  # IR node names in use
         # Shape-of-a-symbolic-tensor values: name -> (dims list of int|str, is_scalar).
@@ -147,6 +148,11 @@ class Context:
         # graph only: None in a subgraph), and the names its nodes' subgraphs read (readers())
         self.onnx_readers: Optional[dict] = None
         self.subgraph_reads: set = set()
+
+    def follow_nodes(self) -> None:
+        """Have the import boundary name this context's current node in an unforeseen failure (from
+        now until import_boundary.unfollow)."""
+        import_boundary.follow(self, "node", describe_node)
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:
