@@ -254,6 +254,11 @@ class Context:
         outputs: names (None or an int count: fresh names). Shape inference runs
         now, so an invalid node fails here with the ONNX node named. move=False: emit it as it
         is, without moving a transpose of its input below it (eager_layout)."""
+        if op == "Transpose" and len(inputs) == 1 and attrs and \
+                (outputs is None or type(outputs) is list and len(outputs) == 1 and outputs[0]):
+            moved = self._emit_layout_transpose(inputs[0], attrs, outputs, hint)
+            if moved is not None:
+                return moved
         fresh = outputs is None or isinstance(outputs, int)
         attrs = dict(attrs or {})
         inputs = list(inputs)
@@ -344,6 +349,44 @@ class Context:
             if out:
                 self.graph.add_value(out, dtype, shape)
         return outputs
+
+    def _emit_layout_transpose(self, x: str, attrs: dict, outputs: Optional[list], hint: str) -> Optional[list]:
+        """emit's answer for a Transpose of one run-time value by a valid perm (a CNN's hundreds of
+        layout transposes), without its generic steps: collapsed with a transpose it reads and
+        deferred, as emit would, and the same names drawn in the same order. None (emit's generic
+        path decides, and words any error) for anything else: a constant, a bad perm or dtype."""
+        perm = attrs.get("perm")
+        if perm is None:
+            return None
+        first = self.deferred.get(x) or self.graph.producer(x)
+        if first is not None and first.op == "Transpose":  # (collapse)
+            src, p = first.inputs[0], tuple(perm_of(first)[k] for k in perm)
+        else:
+            src, p = x, tuple(perm)
+        fresh = outputs is None
+        if src != x and is_identity(p):
+            if fresh:
+                return [src]  # a cancelled pair
+            src, p = x, tuple(perm)  # (emit keeps a named cancelled pair as it is)
+        v = self.graph.values.get(src)
+        rank = len(p)
+        if v is None or v.const is not None or v.shape is None or len(v.shape) != rank or \
+                sorted(p) != list(range(rank)) or v.dtype not in _transpose_dtypes():
+            return None
+        node_name = self.node.name
+        if fresh:
+            outputs = [self.new_name(f"{node_name}/{hint or 'Transpose'}")]
+        name = node_name if not hint and node_name not in self.node_names else \
+            self.new_name(f"{node_name}/{hint or 'Transpose'}")
+        attrs = dict(attrs)
+        if src != x:
+            attrs["perm"] = list(p)
+        out = outputs[0]
+        self.deferred[out] = ir.Node("Transpose", [src], [out], attrs, name)
+        self.node_names.add(name)
+        shape = v.shape
+        self.graph.add_value(out, v.dtype, tuple(shape[k] for k in p))
+        return [out]
 
     def transpose_of(self, name: str) -> Optional[ir.Node]:
         """The Transpose node producing ``name`` (added or deferred), else None."""
