@@ -226,10 +226,7 @@ class Context:
         return tuple(int(d) for d in s)
 
     def new_name(self, hint: str) -> str:
-        while True:
-            name = self.graph.unique_name(hint)
-            if name not in self.reserved:
-                return name
+        return self.graph.unique_name(hint, self.reserved)
 
     def add_const(self, array: np.ndarray, hint: str = "const") -> str:
         name = self.new_name(f"{self.node.name}/{hint}" if self.node else hint)

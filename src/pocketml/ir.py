@@ -375,10 +375,13 @@ class Graph:
         self.add_value(name, const=np.asarray(array))
         return name
 
-    def unique_name(self, prefix: str) -> str:
+    def unique_name(self, prefix: str, avoid=()) -> str:
+        """``prefix__<n>`` with the next n that names no value and nothing in ``avoid`` (an
+        importer's reserved source names)."""
+        values, counter = self.values, self._counter
         while True:
-            name = f"{prefix}__{next(self._counter)}"
-            if name not in self.values:
+            name = f"{prefix}__{next(counter)}"
+            if name not in values and name not in avoid:
                 return name
 
     def add_node(self, op: str, inputs: Iterable[str], outputs: Iterable[str], attrs: Optional[dict] = None,
