@@ -560,6 +560,10 @@ class Context:
             dequantized_consts.follow(self.graph, x, moved, "Transpose", {"perm": perm},
                                       lambda a: np.transpose(a, perm))
             return moved
+        if value is not None and value.const is None:  # a layout transpose: emit's lean path, called directly
+            moved = self._emit_layout_transpose(x, {"perm": perm}, [out] if out else None, hint)
+            if moved is not None:
+                return moved[0]
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
 
 
