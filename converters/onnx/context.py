@@ -14,7 +14,6 @@ constant and names the node, op, opset and input when it is not.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from typing import Callable, Optional
 
@@ -293,7 +292,7 @@ class Context:
         name = node_name if not hint and node_name not in self.node_names else \
             self.new_name(f"{node_name}/{hint or op}")
         inode = ir.Node(op, inputs, outputs, attrs, name)  # (Node copies both into its own lists)
-        inferred = _moved_shape(inode, values) if transpose else None
+        inferred = eager_layout.moved_shape(inode, values) if transpose else None
         if inferred is None:
             try:
                 inferred = opdef.infer(inode, values)
@@ -368,7 +367,7 @@ class Context:
         v = self.graph.values.get(src)
         rank = len(p)
         if v is None or v.const is not None or v.shape is None or len(v.shape) != rank or \
-                sorted(p) != list(range(rank)) or v.dtype not in _transpose_dtypes():
+                sorted(p) != list(range(rank)) or v.dtype not in eager_layout.transpose_dtypes():
             return None
         node_name = self.node.name
         if fresh:
@@ -565,26 +564,6 @@ class Context:
             if moved is not None:
                 return moved[0]
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
-
-
-@functools.lru_cache(maxsize=None)
-def _transpose_dtypes() -> frozenset:
-    """The dtypes the Transpose op takes (the registry's, looked up once rather than per transpose)."""
-    return frozenset(ops.get("Transpose").types["T"])
-
-
-def _moved_shape(node: ir.Node, values: list) -> Optional[list]:
-    """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
-    gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
-    generic path the importer would take for each of a CNN's hundreds of layout transposes; None
-    for anything else (constants fold, a bad perm gets inference's error)."""
-    x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
-    if x is None or x.const is not None or x.shape is None or x.dtype not in _transpose_dtypes():
-        return None
-    perm, rank = node.attrs["perm"], len(x.shape)
-    if len(perm) != rank or sorted(perm) != list(range(rank)):
-        return None
-    return [(x.dtype, tuple(x.shape[p] for p in perm))]
 
 
 def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
