@@ -26,6 +26,8 @@ from .context import Context, OnnxNode
 NCHW_OF_NHWC = [0, 3, 1, 2]
 # ops whose constant per-channel form the fold_bn pass turns into a ScaleShift and merges with ours
 _AFFINE_READERS = frozenset({"BatchNormalization", "Mul", "Add", "Sub", "Sum", "Div"})
+# the fused-activation attributes of a ScaleShift without one, as the pass moves them onto the Conv
+_NO_ACTIVATION = {k: a.default for k, a in ops.FUSED_ACT_ATTRS.items()}
 
 
 def fold_into_conv(ctx: Context, node: OnnxNode, x: str, scale: np.ndarray, shift: np.ndarray) -> bool:
@@ -52,7 +54,7 @@ def fold_into_conv(ctx: Context, node: OnnxNode, x: str, scale: np.ndarray, shif
     graph.set_inputs(conv, [conv.inputs[0], ctx.add_const(scaled_conv_weights(w, s), "bn_weights"),
                             ctx.add_const(scaled_bias(bias, s, t64), "bn_bias")])
     # the pass moves the ScaleShift's activation attributes (none, spelled out) onto the Conv
-    conv.attrs.update({k: a.default for k, a in ops.FUSED_ACT_ATTRS.items()})
+    conv.attrs.update(_NO_ACTIVATION)
     ctx.transpose(y, NCHW_OF_NHWC, node.output(0), hint="to_channels_first")
     return True
 

@@ -14,20 +14,17 @@ constant and names the node, op, opset and input when it is not.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
-import operator
 from typing import Callable, Optional
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from pocketml import dequantized_consts, dtypes, ir, ops
+from pocketml import dequantized_consts, dtypes, import_boundary, ir, ops
 from pocketml.ops import limits
 from pocketml.ops.tensor import shape_range
 from pocketml.errors import ConversionError, UnsupportedOpError
-from pocketml.import_boundary import tracked
 from pocketml.passes.layout_perm import is_identity, perm_of
 
 from . import eager_layout
@@ -117,15 +114,18 @@ class OnnxNode:
         return f"ONNX node {self.name!r} ({self.op_type}, opset {self.opset})"
 
 
-class Context:
-    # the ONNX node being converted, told to the import boundary (named if something unforeseen escapes);
-    # read with a C getter (every handler and emit reads it, several times a node)
-    node = property(operator.attrgetter("_node"), tracked("_node", lambda n: (n.name, n.op_type, n.opset)).fset)
+def describe_node(node: OnnxNode) -> tuple:
+    """(name, op type, opset): how the import boundary names the node a failure happened at."""
+    return node.name, node.op_type, node.opset
 
+
+class Context:
     def __init__(self, graph: ir.Graph, reserved: set, consumed: set):
         self.graph = graph
         self.reserved = reserved  # every name in the ONNX model: generated names avoid them
         self.consumed = consumed  # names some node or graph output reads
+        # the ONNX node being converted: a plain attribute that the import boundary reads only when
+        # something unforeseen escapes (follow_nodes), not told at each of a model's hundreds of nodes
         self.node: Optional[OnnxNode] = None
         self.node_names: set = set()  # IR node names in use
         # Shape-of-a-symbolic-tensor values: name -> (dims list of int|str, is_scalar).
@@ -147,6 +147,11 @@ class Context:
         # graph only: None in a subgraph), and the names its nodes' subgraphs read (readers())
         self.onnx_readers: Optional[dict] = None
         self.subgraph_reads: set = set()
+
+    def follow_nodes(self) -> None:
+        """Have the import boundary name this context's current node in an unforeseen failure (from
+        now until import_boundary.unfollow)."""
+        import_boundary.follow(self, "node", describe_node)
 
     # ---- errors ---------------------------------------------------------------
     def error(self, msg: str) -> ConversionError:
@@ -220,10 +225,7 @@ class Context:
         return tuple(int(d) for d in s)
 
     def new_name(self, hint: str) -> str:
-        while True:
-            name = self.graph.unique_name(hint)
-            if name not in self.reserved:
-                return name
+        return self.graph.unique_name(hint, self.reserved)
 
     def add_const(self, array: np.ndarray, hint: str = "const") -> str:
         name = self.new_name(f"{self.node.name}/{hint}" if self.node else hint)
@@ -248,6 +250,11 @@ class Context:
         outputs: names (None or an int count: fresh names). Shape inference runs
         now, so an invalid node fails here with the ONNX node named. move=False: emit it as it
         is, without moving a transpose of its input below it (eager_layout)."""
+        if op == "Transpose" and len(inputs) == 1 and attrs and \
+                (outputs is None or type(outputs) is list and len(outputs) == 1 and outputs[0]):
+            moved = self._emit_layout_transpose(inputs[0], attrs, outputs, hint)
+            if moved is not None:
+                return moved
         fresh = outputs is None or isinstance(outputs, int)
         attrs = dict(attrs or {})
         inputs = list(inputs)
@@ -285,7 +292,7 @@ class Context:
         name = node_name if not hint and node_name not in self.node_names else \
             self.new_name(f"{node_name}/{hint or op}")
         inode = ir.Node(op, inputs, outputs, attrs, name)  # (Node copies both into its own lists)
-        inferred = _moved_shape(inode, values) if transpose else None
+        inferred = eager_layout.moved_shape(inode, values) if transpose else None
         if inferred is None:
             try:
                 inferred = opdef.infer(inode, values)
@@ -338,6 +345,44 @@ class Context:
             if out:
                 self.graph.add_value(out, dtype, shape)
         return outputs
+
+    def _emit_layout_transpose(self, x: str, attrs: dict, outputs: Optional[list], hint: str) -> Optional[list]:
+        """emit's answer for a Transpose of one run-time value by a valid perm (a CNN's hundreds of
+        layout transposes), without its generic steps: collapsed with a transpose it reads and
+        deferred, as emit would, and the same names drawn in the same order. None (emit's generic
+        path decides, and words any error) for anything else: a constant, a bad perm or dtype."""
+        perm = attrs.get("perm")
+        if perm is None:
+            return None
+        first = self.deferred.get(x) or self.graph.producer(x)
+        if first is not None and first.op == "Transpose":  # (collapse)
+            src, p = first.inputs[0], tuple(perm_of(first)[k] for k in perm)
+        else:
+            src, p = x, tuple(perm)
+        fresh = outputs is None
+        if src != x and is_identity(p):
+            if fresh:
+                return [src]  # a cancelled pair
+            src, p = x, tuple(perm)  # (emit keeps a named cancelled pair as it is)
+        v = self.graph.values.get(src)
+        rank = len(p)
+        if v is None or v.const is not None or v.shape is None or len(v.shape) != rank or \
+                sorted(p) != list(range(rank)) or v.dtype not in eager_layout.transpose_dtypes():
+            return None
+        node_name = self.node.name
+        if fresh:
+            outputs = [self.new_name(f"{node_name}/{hint or 'Transpose'}")]
+        name = node_name if not hint and node_name not in self.node_names else \
+            self.new_name(f"{node_name}/{hint or 'Transpose'}")
+        attrs = dict(attrs)
+        if src != x:
+            attrs["perm"] = list(p)
+        out = outputs[0]
+        self.deferred[out] = ir.Node("Transpose", [src], [out], attrs, name)
+        self.node_names.add(name)
+        shape = v.shape
+        self.graph.add_value(out, v.dtype, tuple(shape[k] for k in p))
+        return [out]
 
     def transpose_of(self, name: str) -> Optional[ir.Node]:
         """The Transpose node producing ``name`` (added or deferred), else None."""
@@ -514,27 +559,11 @@ class Context:
             dequantized_consts.follow(self.graph, x, moved, "Transpose", {"perm": perm},
                                       lambda a: np.transpose(a, perm))
             return moved
+        if value is not None and value.const is None:  # a layout transpose: emit's lean path, called directly
+            moved = self._emit_layout_transpose(x, {"perm": perm}, [out] if out else None, hint)
+            if moved is not None:
+                return moved[0]
         return self.emit1("Transpose", [x], out, {"perm": perm}, hint=hint)
-
-
-@functools.lru_cache(maxsize=None)
-def _transpose_dtypes() -> frozenset:
-    """The dtypes the Transpose op takes (the registry's, looked up once rather than per transpose)."""
-    return frozenset(ops.get("Transpose").types["T"])
-
-
-def _moved_shape(node: ir.Node, values: list) -> Optional[list]:
-    """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
-    gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
-    generic path the importer would take for each of a CNN's hundreds of layout transposes; None
-    for anything else (constants fold, a bad perm gets inference's error)."""
-    x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
-    if x is None or x.const is not None or x.shape is None or x.dtype not in _transpose_dtypes():
-        return None
-    perm, rank = node.attrs["perm"], len(x.shape)
-    if len(perm) != rank or sorted(perm) != list(range(rank)):
-        return None
-    return [(x.dtype, tuple(x.shape[p] for p in perm))]
 
 
 def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:

@@ -165,8 +165,31 @@ _PASSED_MAX = 4096
 
 
 def convert_node(ctx: Context, node: OnnxNode) -> None:
-    graph = ctx.graph
+    values, shape_values = ctx.graph.values, ctx.shape_values
     outer, ctx.node = ctx.node, node
+    fn = HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+    if fn is None:  # another domain, or no handler: say which (a CNN's every node has a default-domain one)
+        fn = _other_handler(node)
+    else:  # (other domains' schemas are not in onnx.defs)
+        check_signature(node)
+    for i in node.inputs:
+        if i in shape_values and not fn.shape_aware:
+            # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
+            # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
+            materialize(ctx, i, in_place=True)
+        if i and i not in values and i not in shape_values and not _resolved(ctx, i):
+            raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
+    fn(ctx, node)
+    consumed = ctx.consumed
+    for out in node.outputs:
+        if out and out in consumed and out not in values and out not in shape_values and not _resolved(ctx, out):
+            raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
+    ctx.node = outer
+
+
+def _other_handler(node: OnnxNode):
+    """The handler of a node outside the default domain (its schema is not checked), or the error
+    saying that its domain or op is not supported."""
     if node.domain not in DEFAULT_DOMAINS and not any(d == node.domain for d, _ in DOMAIN_HANDLERS):
         raise UnsupportedOpError(f"{node.where()}: domain {node.domain!r} is not supported (only the "
                                  f"default ai.onnx domain and com.microsoft's quantized ops); supported ops: "
@@ -178,18 +201,4 @@ def convert_node(ctx: Context, node: OnnxNode) -> None:
     if fn is None:
         raise UnsupportedOpError(f"{node.where()}, domain 'ai.onnx': op {node.op_type} is not supported; "
                                  f"supported ops: {', '.join(supported_ops())}")
-    if node.domain in DEFAULT_DOMAINS:  # (other domains' schemas are not in onnx.defs)
-        check_signature(node)
-    for i in node.inputs:
-        if i in ctx.shape_values and not fn.shape_aware:
-            # a shape computed from symbolic dims reaches arithmetic (Mul, Equal, Cast...): compute it
-            # at run time with Shape nodes (the runtime evaluates such subgraphs while planning)
-            materialize(ctx, i, in_place=True)
-        if i and i not in graph.values and i not in ctx.shape_values and not _resolved(ctx, i):
-            raise ConversionError(f"{node.where()}: input {i!r} is not produced before it is used")
-    fn(ctx, node)
-    for out in node.outputs:
-        if out and ctx.is_consumed(out) and out not in graph.values and out not in ctx.shape_values and \
-                not _resolved(ctx, out):
-            raise ConversionError(f"{node.where()}: internal: output {out!r} was not produced")
-    ctx.node = outer
+    return fn

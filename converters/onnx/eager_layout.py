@@ -31,7 +31,7 @@ from typing import Optional
 
 import numpy as np
 
-from pocketml import ir
+from pocketml import ir, ops
 from pocketml.passes.layout_perm import (RANK_ONLY_OPS, compose, inverse, is_identity, perm_of, rank_only_plan,
                                         reshape_groups, reshape_moved)
 
@@ -106,6 +106,26 @@ def move_reshape(p: tuple, in_shape: tuple, out_shape: tuple) -> Optional[tuple]
     rest = tuple(inverse(first)[a] for a in p)  # Transpose(p) = Transpose(first) then Transpose(rest)
     moved = reshape_moved(in_shape, out_shape, rest)
     return None if moved is None or moved[1] != NCHW_FROM_NHWC else (first, tuple(moved[0]), moved[1])
+
+
+@functools.lru_cache(maxsize=None)
+def transpose_dtypes() -> frozenset:
+    """The dtypes the Transpose op takes (the registry's, looked up once rather than per transpose)."""
+    return frozenset(ops.get("Transpose").types["T"])
+
+
+def moved_shape(node: ir.Node, values: list) -> Optional[list]:
+    """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
+    gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
+    generic path the importer would take for each of a CNN's hundreds of layout transposes; None
+    for anything else (constants fold, a bad perm gets inference's error)."""
+    x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
+    if x is None or x.const is not None or x.shape is None or x.dtype not in transpose_dtypes():
+        return None
+    perm, rank = node.attrs["perm"], len(x.shape)
+    if len(perm) != rank or sorted(perm) != list(range(rank)):
+        return None
+    return [(x.dtype, tuple(x.shape[p] for p in perm))]
 
 
 def _rank(graph: ir.Graph, name: str) -> Optional[int]:

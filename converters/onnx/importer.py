@@ -274,6 +274,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
         if name not in graph.values and name in consumed:
             graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
 
+    ctx.follow_nodes()
     for index, proto in enumerate(g.node):
         convert_node(ctx, OnnxNode.from_proto(proto, index, opset, fields[index]))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import onnx
 
-from pocketml import ir
+from pocketml import import_boundary, ir
 
 from .context import Context, OnnxNode, tensor_to_array
 from .dispatch import convert_node
@@ -123,6 +123,7 @@ def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, 
         inner_sequences[name] = APPENDABLE
     for t_init in body.initializer:
         sub.add_value(t_init.name, const=tensor_to_array(t_init, f"initializer {t_init.name!r}"))
+    inner.follow_nodes()
     for index, proto in enumerate(body.node):
         inner_node = OnnxNode.from_proto(proto, index, node.opset)
         inner_node.name = f"{node.name}/{tag}/{inner_node.name}"
@@ -151,4 +152,5 @@ def import_subgraph(ctx: Context, node: OnnxNode, body, tag: str, inputs: list, 
     inner.finish(outputs)
     sub.outputs = outputs
     sub.remove_unused_values()
+    import_boundary.unfollow(inner)  # imported: a later failure is the enclosing graph's
     return sub

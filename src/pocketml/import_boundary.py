@@ -8,8 +8,10 @@ protobuf or FlatBuffers decode error...) becomes
 
     ConversionError("internal error converting <file> at node '<name>' (<op>): <Exc>: <msg>; please report")
 
-with the original chained. The importers say which node they are converting with ``at_node``
-(the ONNX and TFLite contexts do it when they move to the next node), so the message can name it.
+with the original chained. The importers say which node they are converting, so the message can name it: the TFLite
+context tells ``at_node`` whenever it moves to the next operator; the ONNX importer, whose
+hundreds of nodes would each pay for that twice, registers its contexts once with ``follow``
+and the message reads the node they hold when it is worded.
 Nested guards (convert calling import_onnx) wrap once, at the outermost.
 """
 from __future__ import annotations
@@ -29,6 +31,8 @@ class _Progress:
     op: Optional[str] = None
     opset: Optional[int] = None  # (worded only when an error names the node: set per node, read rarely)
     stage: str = "reading the file"
+    # importer contexts whose current node is read when a message is worded (follow), innermost last
+    followed: list = dataclasses.field(default_factory=list)
 
 
 _CURRENT: contextvars.ContextVar = contextvars.ContextVar("pocketml_import_progress", default=None)
@@ -55,15 +59,39 @@ def tracked(slot: str, describe: Callable) -> property:
     return property(get, put)
 
 
+def follow(context, slot: str, describe: Callable) -> None:
+    """From now on ``context``'s attribute ``slot`` is the node being imported (None: between
+    nodes); ``describe(node)`` gives (name, op, opset). Read only when a message is worded, the
+    latest followed context with a node first: a subgraph's context is followed after its
+    enclosing one's, and left (unfollow) once its import succeeded. A no-op outside a guard."""
+    p = _CURRENT.get()
+    if p is not None:
+        p.followed.append((context, slot, describe))
+        p.stage = "importing"
+
+
+def unfollow(context) -> None:
+    """``context`` has imported its graph: no longer where a failure happens."""
+    p = _CURRENT.get()
+    if p is not None:
+        p.followed = [f for f in p.followed if f[0] is not context]
+
+
 def at_stage(stage: str) -> None:
     """A stage with no current node (optimizing the graph, writing metadata...)."""
     p = _CURRENT.get()
     if p is not None:
         p.node = p.op = None
+        p.followed = []
         p.stage = stage
 
 
 def _where(p: _Progress) -> str:
+    for context, slot, describe in reversed(p.followed):
+        node = getattr(context, slot, None)
+        if node is not None:
+            p.node, p.op, p.opset = describe(node)
+            break
     if p.node is not None:
         return f" at node '{p.node}' ({p.op}" + (f", opset {p.opset})" if p.opset is not None else ")")
     return f" while {p.stage}"

@@ -53,12 +53,10 @@ class Value:
 
 class _Wired(list):
     """A node's inputs or outputs: a list that unwires and rewires its node in the
-    graph's indexes around every in-place change (so direct edits stay indexed)."""
+    graph's indexes around every in-place change (so direct edits stay indexed).
+    Built by list's own constructor, its node set right after (Node): no Python-level
+    __init__ for the two lists of each of the thousands of nodes a conversion makes."""
     __slots__ = ("_node",)
-
-    def __init__(self, node: "Node", items=()):
-        super().__init__(items)
-        self._node = node
 
     def __reduce__(self):
         return (list, (list(self),))
@@ -95,8 +93,10 @@ class Node:
                  name: str = ""):
         self._graph: Optional[Graph] = None
         self.op = op
-        self._inputs = _Wired(self, inputs)
-        self._outputs = _Wired(self, outputs)
+        self._inputs = wired = _Wired(inputs)
+        wired._node = self
+        self._outputs = wired = _Wired(outputs)
+        wired._node = self
         self.attrs = {} if attrs is None else attrs
         self.name = name
 
@@ -104,7 +104,9 @@ class Node:
         graph = self._graph
         if graph is not None:
             graph._unwire(self)
-        setattr(self, slot, _Wired(self, names))
+        wired = _Wired(names)
+        wired._node = self
+        setattr(self, slot, wired)
         if graph is not None:
             graph._wire(self)
 
@@ -375,10 +377,13 @@ class Graph:
         self.add_value(name, const=np.asarray(array))
         return name
 
-    def unique_name(self, prefix: str) -> str:
+    def unique_name(self, prefix: str, avoid=()) -> str:
+        """``prefix__<n>`` with the next n that names no value and nothing in ``avoid`` (an
+        importer's reserved source names)."""
+        values, counter = self.values, self._counter
         while True:
-            name = f"{prefix}__{next(self._counter)}"
-            if name not in self.values:
+            name = f"{prefix}__{next(counter)}"
+            if name not in values and name not in avoid:
                 return name
 
     def add_node(self, op: str, inputs: Iterable[str], outputs: Iterable[str], attrs: Optional[dict] = None,

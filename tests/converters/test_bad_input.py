@@ -242,6 +242,37 @@ def test_unexpected_exception_in_an_onnx_handler_is_wrapped(monkeypatch, tmp_pat
         import_onnx(onnx.load(path))
 
 
+def _if_model(after_if: str) -> onnx.ModelProto:
+    """y = If(c) {then: Neg(x), else: Relu(x) named 'inner_act'} followed by ``after_if`` named 'last'."""
+    def branch(op, name):
+        return helper.make_graph([helper.make_node(op, ["x"], ["b"], name=name)], name,
+                                 [], [helper.make_tensor_value_info("b", F, [2])])
+    nodes = [helper.make_node("If", ["c"], ["t"], name="choose", then_branch=branch("Neg", "neg"),
+                              else_branch=branch("Relu", "inner_act")),
+             helper.make_node(after_if, ["t"], ["y"], name="last")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [2]),
+                                          helper.make_tensor_value_info("c", TensorProto.BOOL, [])],
+                              [helper.make_tensor_value_info("y", F, [2])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_unexpected_exception_in_a_subgraph_names_the_subgraph_node_then_the_outer_one(monkeypatch):
+    """The import boundary names the node of the innermost graph being imported; once a subgraph
+    is imported, a failure further on names the enclosing graph's node."""
+    def broken(ctx, node):
+        raise KeyError("surprise")
+
+    monkeypatch.setitem(ONNX_HANDLERS, "Relu", broken)
+    with pytest.raises(ConversionError, match=r"internal error converting <onnx.ModelProto> at node "
+                                              r"'choose/else/inner_act' \(Relu, opset 17\): KeyError"):
+        import_onnx(_if_model("Abs"))
+    monkeypatch.setitem(ONNX_HANDLERS, "Relu", ONNX_HANDLERS["Neg"])  # the branch imports, the Sigmoid after fails
+    monkeypatch.setitem(ONNX_HANDLERS, "Sigmoid", broken)
+    with pytest.raises(ConversionError, match=r"internal error converting <onnx.ModelProto> at node "
+                                              r"'last' \(Sigmoid, opset 17\): KeyError"):
+        import_onnx(_if_model("Sigmoid"))
+
+
 def test_unexpected_exception_in_a_tflite_handler_is_wrapped(monkeypatch):
     def broken(ctx, op):
         raise ZeroDivisionError("deep")

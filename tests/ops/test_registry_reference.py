@@ -232,6 +232,26 @@ def test_conv_infer_symbolic_batch_and_width():
     assert out[0][1][0] == "N" and isinstance(out[0][1][2], str) and out[0][1][3] == 5
 
 
+def test_conv_infer_remembers_passes_only():
+    """Conv's inference answers a geometry it passed from memory (the output's batch dim is the new
+    input's own), and still refuses, naming the node, what it refused before, also after a pass."""
+    infer = ops.get("Conv").infer
+    w = ir.Value("w", "float32", (4, 3, 3, 3))
+    node = ir.Node("Conv", ["x", "w"], ["y"], {"pads": [1, 1, 1, 1], "strides": [2, 2]}, name="c1")
+    first = infer(node, [ir.Value("x", "float32", (1, 9, 7, 3)), w])
+    again = infer(ir.Node("Conv", ["x", "w"], ["y"], {"pads": [1, 1, 1, 1], "strides": [2, 2]}, name="c2"),
+                  [ir.Value("x2", "float32", (1, 9, 7, 3)), w])
+    assert first == again == [("float32", (1, 5, 4, 4))]  # (9 + 2 - 3) // 2 + 1, (7 + 2 - 3) // 2 + 1
+    assert infer(node, [ir.Value("x", "float32", ("N", 9, 7, 3)), w]) == [("float32", ("N", 5, 4, 4))]
+    for name in ("bad1", "bad2"):  # 2 input channels against 3: refused both times, by name
+        with pytest.raises(ValueError, match=rf"{name}.*Cin/group"):
+            infer(ir.Node("Conv", ["x", "w"], ["y"], {"pads": [1, 1, 1, 1], "strides": [2, 2]}, name=name),
+                  [ir.Value("x", "float32", (1, 9, 7, 2)), w])
+    with pytest.raises(ValueError, match=r"c3.*dtype int64"):  # the dtype checks run before the memory
+        infer(ir.Node("Conv", ["x", "w"], ["y"], {"pads": [1, 1, 1, 1], "strides": [2, 2]}, name="c3"),
+              [ir.Value("x", "int64", (1, 9, 7, 3)), w])
+
+
 # ---- matmul -----------------------------------------------------------------------------
 @pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2)),
                                    ((4,), (4,))])

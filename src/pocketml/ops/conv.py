@@ -112,6 +112,30 @@ def _conv_infer(node, ins):
     return [(tx, (sx[0], oh, ow, cout))]
 
 
+# _conv_infer's verdicts on what they depend on (op, attributes, each input's dtype and shape) ->
+# the output's spatial dims and channels: a CNN's convolutions repeat a few geometries. Only
+# passes are kept (a refused node is inferred again, and its error worded, every time); bounded.
+_CONV_PASSED: dict = {}
+_CONV_PASSED_MAX = 4096
+
+
+def _conv_infer_remembered(node, ins):
+    """_conv_infer, answered from _CONV_PASSED when the same geometry passed before."""
+    try:
+        key = (node.op, tuple((k, tuple(v) if type(v) is list else v) for k, v in node.attrs.items()),
+               tuple(None if v is None else (v.dtype, None if v.shape is None else tuple(v.shape)) for v in ins))
+        dims = _CONV_PASSED.get(key)
+    except TypeError:  # an unhashable attribute value (nested lists, arrays): no memo
+        return _conv_infer(node, ins)
+    if dims is None:
+        result = _conv_infer(node, ins)
+        if len(_CONV_PASSED) >= _CONV_PASSED_MAX:
+            _CONV_PASSED.clear()
+        _CONV_PASSED[key] = dims = result[0][1][1:]
+    x = ins[0]
+    return [(x.dtype, (x.shape[0],) + dims)]
+
+
 def _check_residual_and_slope(node, ins, attrs, out_shape):
     if len(ins) > 3 and ins[3] is not None:
         ts, ss = known(node, ins[3], "sum")
@@ -229,7 +253,7 @@ def _conv_transpose_reference(inputs, attrs):
 define("Conv", 50, "conv", ("x: T", "w: TW", "b?: TB", "sum?: T", "slope?: T"), ("y: T",),
        {**_COMMON, **_AUTO_PAD, "requant": Attr("int", 0)},
        types={"T": _qt.DATA, "TW": _qt.DATA, "TB": _qt.BIAS}, traits=("fusable_producer", "quantizable", "quant_aware"),
-       infer=_conv_infer, reference=_conv_reference)
+       infer=_conv_infer_remembered, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),
        {**_COMMON, "output_padding": Attr("ints", [0, 0])}, types={"T": FLOATS}, traits=("fusable_producer",),
        infer=_conv_transpose_infer, reference=_conv_transpose_reference)
