@@ -440,6 +440,8 @@ static void test_config_conv(const pml_kernel_config *c) {
         geom(1, 11, 10, 6, 8, 2, 5, 1, 4, 2),  /* 5x5 dilated, 2 groups */
         geom(1, 7, 7, 8, 16, 8, 3, 1, 1, 1),   /* depthwise with multiplier 2, as grouped GEMMs */
         geom(1, 5, 5, 3, 7, 1, 7, 1, 3, 1),    /* a window wider than the image */
+        geom(1, 11, 12, 3, 16, 1, 3, 2, 1, 1), /* 3-channel stems: 9- and 15-byte window rows */
+        geom(2, 13, 10, 3, 24, 1, 5, 2, 2, 1),
     };
     for (size_t gi = 0; gi < sizeof gs / sizeof gs[0]; gi++)
         for (int v = 0; v < 6; v++) {
