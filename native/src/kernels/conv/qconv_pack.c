@@ -59,8 +59,14 @@ static void im2col_rows(const pml_conv_geom *g, const int8_t *x, int64_t grp, in
                         void *dst, int64_t ld, int fmt) {
     const int64_t cg = g->cg, k = g->kh * g->kw * cg, esize = fmt == A_S16 ? 2 : 1;
     int64_t ow = m0 % g->ow, oh = m0 / g->ow % g->oh, n = m0 / g->ow / g->oh;
+    const int64_t pad_bytes = (ld - k) * esize; /* the K padding at each row's end */
+    static const uint32_t zero = 0;
     for (int64_t r = 0; r < mb; r++) {
         void *d = (uint8_t *)dst + r * ld * esize;
+        /* zeroed first, as the row's last 4 bytes (the quad/pair padding is at most 3 bytes /
+         * 1 int16 and a row at least 4 bytes): the taps then overwrite what is not padding */
+        if (pad_bytes > 0 && pad_bytes <= 4 && ld * esize >= 4) memcpy((uint8_t *)d + ld * esize - 4, &zero, 4);
+        else if (pad_bytes > 0) memset((uint8_t *)d + k * esize, 0, (size_t)pad_bytes);
         const int8_t *ximg = x + n * g->h * g->w * g->cin + grp * cg;
         const int64_t iw0 = ow * g->sw - g->pl;
         /* a window row inside the image with dilation 1 is kw*cg contiguous bytes when the
@@ -78,7 +84,6 @@ static void im2col_rows(const pml_conv_geom *g, const int8_t *x, int64_t grp, in
                 d = put_run(d, fmt, inside ? ximg + (ih * g->w + iw) * g->cin : NULL, cg, pad);
             }
         }
-        if (ld > k) memset((uint8_t *)dst + (r * ld + k) * esize, 0, (size_t)((ld - k) * esize));
         if (++ow == g->ow) {
             ow = 0;
             if (++oh == g->oh) oh = 0, n++;
