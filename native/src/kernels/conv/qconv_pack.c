@@ -35,7 +35,7 @@ static inline void put_short(void *dst, const void *src, int64_t n, uint64_t fli
  * next destination element. */
 static void *put_run(void *dst, int fmt, const int8_t *src, int64_t n, int16_t pad) {
     if (fmt != A_S16 && src && n >= 4 && n <= 16) {
-        /* the stem's runs (3 channels: 3, 9 or 15 bytes): two overlapping fixed-size words
+        /* the stems' window rows (3 channels: 9 or 15 bytes): two overlapping fixed-size words
          * instead of a library call or a byte loop per run */
         put_short(dst, src, n, fmt == A_U8_FLIP ? 0x8080808080808080ull : 0);
         return (uint8_t *)dst + n;
