@@ -234,11 +234,21 @@ static int check_gemm(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
     memset(y, 0xA5, (size_t)(m * n));
     pml_qs8_gemm_run(kern, &p, pool, scratch);
     pml_qs8_gemm_ref(m, n, k, a, k, w, n, 1, &qp.q, r, n);
-    const int ok = memcmp(y, r, (size_t)(m * n)) == 0;
-    if (!ok)
-        fprintf(stderr, "%s: m=%lld n=%lld k=%lld v=%d extreme=%d differs\n", name, (long long)m, (long long)n,
-                (long long)k, v, extreme);
-    free(a), free(w), free(y), free(r);
+    int ok = memcmp(y, r, (size_t)(m * n)) == 0;
+    /* the same A as a uint8 tensor (bytes a ^ 0x80, the same int8-view zero point): read in
+     * place by the quad tiles when K % 4 == 0, copied unflipped otherwise; exact on the pair
+     * tiles too */
+    uint8_t *ua = malloc((size_t)(m * k + 1));
+    for (int64_t i = 0; i < m * k; i++) ua[i] = (uint8_t)a[i] ^ 0x80u;
+    p.a = (const int8_t *)ua, p.a_u8 = 1;
+    memset(y, 0xA5, (size_t)(m * n));
+    pml_qs8_gemm_run(kern, &p, pool, scratch);
+    const int ok_u8 = memcmp(y, r, (size_t)(m * n)) == 0;
+    if (!ok || !ok_u8)
+        fprintf(stderr, "%s: m=%lld n=%lld k=%lld v=%d extreme=%d differs%s\n", name, (long long)m, (long long)n,
+                (long long)k, v, extreme, ok ? " (uint8 A)" : "");
+    ok = ok && ok_u8;
+    free(a), free(ua), free(w), free(y), free(r);
     pml_aligned_free(packed), pml_aligned_free(scratch);
     return ok;
 }
@@ -381,7 +391,15 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
         pml_qs8_conv_run(kern, g, x, packed, y, pool, scratch);
     }
     pml_qs8_conv_ref(g, x, w, &qp.q, r);
-    const int ok = memcmp(y, r, ny) == 0;
+    int ok = memcmp(y, r, ny) == 0;
+    if (!dw && pml_qs8_conv_takes_u8(g, packed)) { /* x as a uint8 tensor, unflipped into the quad tiles */
+        uint8_t *ux = malloc(nx);
+        for (size_t i = 0; i < nx; i++) ux[i] = (uint8_t)x[i] ^ 0x80u;
+        memset(y, 0xA5, ny);
+        pml_qu8_conv_run(kern, g, ux, packed, y, pool, scratch);
+        if (memcmp(y, r, ny) != 0) ok = 0, fprintf(stderr, "%s: uint8 x:", name);
+        free(ux);
+    }
     if (!ok)
         fprintf(stderr, "%s: conv %lldx%lld s%lld d%lld p%lld C %lld->%lld group %lld v=%d differs\n", name,
                 (long long)g->kh, (long long)g->kw, (long long)g->sh, (long long)g->dh, (long long)g->pt,
@@ -422,6 +440,8 @@ static void test_config_conv(const pml_kernel_config *c) {
         geom(1, 11, 10, 6, 8, 2, 5, 1, 4, 2),  /* 5x5 dilated, 2 groups */
         geom(1, 7, 7, 8, 16, 8, 3, 1, 1, 1),   /* depthwise with multiplier 2, as grouped GEMMs */
         geom(1, 5, 5, 3, 7, 1, 7, 1, 3, 1),    /* a window wider than the image */
+        geom(1, 11, 12, 3, 16, 1, 3, 2, 1, 1), /* 3-channel stems: 9- and 15-byte window rows */
+        geom(2, 13, 10, 3, 24, 1, 5, 2, 2, 1),
     };
     for (size_t gi = 0; gi < sizeof gs / sizeof gs[0]; gi++)
         for (int v = 0; v < 6; v++) {

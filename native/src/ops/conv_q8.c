@@ -8,7 +8,9 @@
  * weights with it: the depthwise kernels when group == Cin == Cout, else the int8 GEMM per
  * group (kernels/conv/s8_conv.h). The packed block holds the requantization, so it depends
  * on x's and y's parameters as well as the weights: it is built in prepare, once per plan.
- * uint8 tensors run as int8 (sign bit flipped; x into scratch at each run, w when packing).
+ * uint8 tensors run as int8 (sign bit flipped; x into scratch at each run, w when packing),
+ * except a uint8 x of a GEMM conv whose weights run on the u8 x s8 tiles: the tiles' operand
+ * is uint8, so x goes in as it is.
  * TFLite int16x8 (int16 x and y, int8 w, int64 accumulator) runs the scalar int64 kernel of
  * kernels/conv/s8_conv.h on the unpacked weights, on one thread (no SIMD kernel yet).
  */
@@ -26,6 +28,7 @@ typedef struct conv_q8_state {
     pml_conv_geom g;
     int depthwise;
     int x_u8;
+    int x_direct;           /* uint8 x read as it is by the u8 x s8 tiles (no flip copy) */
     int s16;                /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
     pml_q8_params qp;       /* int16x8: kept for the run */
     void *packed;           /* pml_aligned_alloc'ed, owned */
@@ -116,7 +119,8 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     pml_q8_params_free(&qp);
     if (s) return s;
     st->threads = pml_threadpool_size(ctx->pool);
-    st->x_bytes = st->x_u8 ? round64((size_t)pml_shape_numel(4, ctx->in[0]->dims)) : 0;
+    st->x_direct = st->x_u8 && !st->depthwise && pml_qs8_conv_takes_u8(&st->g, st->packed);
+    st->x_bytes = st->x_u8 && !st->x_direct ? round64((size_t)pml_shape_numel(4, ctx->in[0]->dims)) : 0;
     st->thread_bytes = st->depthwise ? 0 : round64(pml_qs8_conv_scratch_bytes(kern, &st->g));
     ctx->scratch_size = st->x_bytes + st->thread_bytes * (size_t)st->threads;
     return PML_OK;
@@ -136,6 +140,11 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
     const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
     const int8_t *x = (const int8_t *)ctx->in[0]->data;
     char *scratch = (char *)ctx->scratch;
+    if (st->x_direct) {
+        pml_qu8_conv_run(kern, &st->g, (const uint8_t *)ctx->in[0]->data, st->packed, ctx->out[0]->data, ctx->pool,
+                         scratch);
+        return PML_OK;
+    }
     if (st->x_u8) {
         pml_q8_flip((const uint8_t *)ctx->in[0]->data, (int8_t *)scratch,
                     (size_t)pml_shape_numel(4, ctx->in[0]->dims));

@@ -8,6 +8,8 @@
  * bias. Weight scales per tensor or per output channel (b's N axis). prepare builds the
  * quantization (ops/q8_params.c) and packs b with it for the int8 GEMM
  * (kernels/matmul/s8_gemm.h), once per plan: the packed block holds the requantization.
+ * A uint8 a is flipped to int8 at each run, unless b runs on the u8 x s8 tiles, which read
+ * it as it is.
  * TFLite int16x8 (int16 a and y, int8 b, int64 accumulator) runs the scalar int64 kernel of
  * s8_gemm.h on the unpacked weights, on one thread (no SIMD kernel yet).
  */
@@ -25,6 +27,7 @@ typedef struct gemm_q8_state {
     int batched;         /* always 0: matmul_q8_batched.c's state starts with a 1 */
     int64_t m, n, k;
     int trans_b, x_u8;
+    int x_direct;        /* uint8 a read as it is by the u8 x s8 tiles (no flip copy) */
     int s16;             /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
     pml_q8_params qp;    /* int16x8: kept for the run */
     void *packed;        /* pml_aligned_alloc'ed, owned */
@@ -134,7 +137,8 @@ static pml_status gemm_q8_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     pml_q8_params_free(&qp);
     pml_qs8_gemm_problem p = {.m = st->m, .n = st->n, .k = st->k, .batch = 1, .lda = st->k, .ldc = st->n};
     st->threads = pml_threadpool_size(ctx->pool);
-    st->x_bytes = st->x_u8 ? round64((size_t)(st->m * st->k)) : 0;
+    st->x_direct = st->x_u8 && pml_qs8_gemm_takes_u8(st->packed);
+    st->x_bytes = st->x_u8 && !st->x_direct ? round64((size_t)(st->m * st->k)) : 0;
     st->thread_bytes = round64(pml_qs8_gemm_scratch_bytes(kern, &p));
     ctx->scratch_size = st->x_bytes + st->thread_bytes * (size_t)st->threads;
     return PML_OK;
@@ -161,12 +165,12 @@ static pml_status gemm_q8_run(pml_kernel_ctx *ctx) {
                               pml_threadpool_size(ctx->pool), st->threads);
     const int8_t *a = (const int8_t *)ctx->in[0]->data;
     char *scratch = (char *)ctx->scratch;
-    if (st->x_u8) {
+    if (st->x_u8 && !st->x_direct) {
         pml_q8_flip((const uint8_t *)ctx->in[0]->data, (int8_t *)scratch, (size_t)(st->m * st->k));
         a = (const int8_t *)scratch;
     }
     pml_qs8_gemm_problem p = {.m = st->m, .n = st->n, .k = st->k, .batch = 1, .a = a, .lda = st->k,
-                              .packed = st->packed, .c = ctx->out[0]->data, .ldc = st->n};
+                              .packed = st->packed, .c = ctx->out[0]->data, .ldc = st->n, .a_u8 = st->x_direct};
     pml_qs8_gemm_run(ctx->config->qs8->mm, &p, ctx->pool, scratch + st->x_bytes);
     return PML_OK;
 }

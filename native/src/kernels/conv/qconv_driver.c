@@ -1,8 +1,9 @@
 /*
  * kernels/conv/qconv_driver.c — the int8 convolutions on the thread pool: the general conv
  * as int8 GEMMs, one per group (pml_qs8_gemm_run: 1x1 stride-1 unpadded convs read the NHWC
- * input as the GEMM's A, others im2col an M block at a time into int16 or flipped uint8,
- * padded taps = the input zero point), and the depthwise conv split by output rows.
+ * input as the GEMM's A, others im2col an M block at a time into int16 or uint8, padded
+ * taps = the input zero point; a uint8 x goes to the u8 x s8 tiles unflipped), and the
+ * depthwise conv split by output rows.
  */
 #include "kernels/conv/s8_conv.h"
 
@@ -12,7 +13,8 @@ typedef struct qconv_ctx {
     const uint8_t *packed;
     size_t group_bytes;
     uint8_t *y;
-    int16_t pad; /* the input zero point */
+    int16_t pad; /* the input zero point (int8 view) */
+    int x_u8;    /* x holds uint8 bytes (quad-packed groups only) */
 } qconv_ctx;
 
 static void qconv_batch(const void *ctx, int64_t grp, const int8_t **a, const void **packed, uint8_t **c) {
@@ -29,7 +31,8 @@ static void qconv_pack_a(const void *ctx, int64_t grp, int64_t m0, int64_t mb, i
 
 static void qconv_pack_a_u8(const void *ctx, int64_t grp, int64_t m0, int64_t mb, uint8_t *dst, int64_t ld) {
     const qconv_ctx *q = (const qconv_ctx *)ctx;
-    pml_s8_im2col_u8(q->g, q->x, grp, m0, mb, (int8_t)q->pad, dst, ld);
+    if (q->x_u8) pml_u8_im2col_u8(q->g, (const uint8_t *)q->x, grp, m0, mb, (int8_t)q->pad, dst, ld);
+    else pml_s8_im2col_u8(q->g, q->x, grp, m0, mb, (int8_t)q->pad, dst, ld);
 }
 
 static int pointwise(const pml_conv_geom *g) {
@@ -52,17 +55,18 @@ static pml_qs8_gemm_problem qconv_problem(const pml_conv_geom *g, const qconv_ct
     p.pack_a = pointwise(g) ? NULL : qconv_pack_a;
     p.pack_a_u8 = pointwise(g) ? NULL : qconv_pack_a_u8;
     p.cb_ctx = ctx;
+    p.a_u8 = ctx->x_u8;
     return p;
 }
 
 size_t pml_qs8_conv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g) {
-    qconv_ctx ctx = {g, NULL, NULL, 0, NULL, 0};
+    qconv_ctx ctx = {g, NULL, NULL, 0, NULL, 0, 0};
     pml_qs8_gemm_problem p = qconv_problem(g, &ctx);
     return pml_qs8_gemm_scratch_bytes(kern, &p);
 }
 
-void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                      void *y, pml_threadpool *pool, void *scratch) {
+static void qconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
+                      const void *packed, void *y, pml_threadpool *pool, void *scratch) {
     qconv_ctx ctx;
     ctx.g = g;
     ctx.x = x;
@@ -70,8 +74,26 @@ void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
     ctx.group_bytes = pml_qs8_gemm_packed_bytes(g->kh * g->kw * g->cg, g->coutg);
     ctx.y = (uint8_t *)y;
     ctx.pad = (int16_t)pml_qs8_header(packed)->a_zero_point;
+    ctx.x_u8 = x_u8;
     pml_qs8_gemm_problem p = qconv_problem(g, &ctx);
     pml_qs8_gemm_run(kern, &p, pool, scratch);
+}
+
+void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
+                      void *y, pml_threadpool *pool, void *scratch) {
+    qconv_run(kern, g, x, 0, packed, y, pool, scratch);
+}
+
+int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed) {
+    const size_t group_bytes = pml_qs8_gemm_packed_bytes(g->kh * g->kw * g->cg, g->coutg);
+    for (int64_t grp = 0; grp < g->group; grp++)
+        if (!pml_qs8_gemm_takes_u8((const uint8_t *)packed + (size_t)grp * group_bytes)) return 0;
+    return 1;
+}
+
+void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const uint8_t *x, const void *packed,
+                      void *y, pml_threadpool *pool, void *scratch) {
+    qconv_run(kern, g, (const int8_t *)x, 1, packed, y, pool, scratch);
 }
 
 /* ---- depthwise -------------------------------------------------------------------------------- */

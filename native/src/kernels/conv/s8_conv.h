@@ -42,6 +42,11 @@ void pml_qs8_conv_pack(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g,
 size_t pml_qs8_conv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g);
 void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
                       void *y, pml_threadpool *pool, void *scratch);
+/* 1 when every group of a packed conv runs on the u8 x s8 tiles: then a uint8 x goes in as
+ * it is (pml_qu8_conv_run; the packing is the one of its int8 view, zero point - 128). */
+int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed);
+void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const uint8_t *x, const void *packed,
+                      void *y, pml_threadpool *pool, void *scratch);
 /* im2col to int16: rows [m0, m0+mb) of group grp's patch matrix (k = (kh*KW + kw)*cg + ci)
  * sign-extended into dst (row r at dst + r*ld, ld >= K), taps in the padding = pad; the
  * column after K (when ld > K) is zeroed. */
@@ -50,6 +55,10 @@ void pml_s8_im2col_s16(const pml_conv_geom *g, const int8_t *x, int64_t grp, int
 /* The same rows flipped to uint8 (x ^ 0x80; padded taps pad ^ 0x80), row r at dst + r*ld
  * bytes, the columns from K to ld zeroed: the A of the u8 x s8 tiles. */
 void pml_s8_im2col_u8(const pml_conv_geom *g, const int8_t *x, int64_t grp, int64_t m0, int64_t mb, int8_t pad,
+                      uint8_t *dst, int64_t ld);
+/* The same rows of a uint8 x copied as they are (padded taps pad ^ 0x80, pad being the zero
+ * point of x's int8 view). */
+void pml_u8_im2col_u8(const pml_conv_geom *g, const uint8_t *x, int64_t grp, int64_t m0, int64_t mb, int8_t pad,
                       uint8_t *dst, int64_t ld);
 
 /* ---- depthwise ------------------------------------------------------------------------------ */

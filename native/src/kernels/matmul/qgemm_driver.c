@@ -188,7 +188,12 @@ static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
             p->pack_a(p->cb_ctx, s->batch, s->m0, s->mb, abuf, kp);
         } else {
             for (int64_t r = 0; r < s->mb; r++) {
-                job->kern->widen((size_t)p->k, s->a + (s->m0 + r) * p->lda, abuf + r * kp);
+                if (p->a_u8) { /* not meant for pair-packed B (the ops flip first), but exact */
+                    const uint8_t *src = (const uint8_t *)s->a + (s->m0 + r) * p->lda;
+                    for (int64_t i = 0; i < p->k; i++) abuf[r * kp + i] = (int16_t)((int32_t)src[i] - 128);
+                } else {
+                    job->kern->widen((size_t)p->k, s->a + (s->m0 + r) * p->lda, abuf + r * kp);
+                }
                 if (kp > p->k) abuf[r * kp + p->k] = 0;
             }
         }
@@ -214,18 +219,24 @@ static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
     const pml_qs8_gemm_problem *p = job->p;
     const int64_t mr_max = (int64_t)job->kern->u8_mr, k = p->k, kq = pml_qs8_kq(k);
     static const uint8_t no_rows[4] = {0, 0, 0, 0};
-    uint8_t *abuf = kq > 0 ? (uint8_t *)s->buf : NULL;
-    if (kq > 0) {
-        if (p->pack_a_u8) {
-            p->pack_a_u8(p->cb_ctx, s->batch, s->m0, s->mb, abuf, kq);
-        } else {
-            for (int64_t r = 0; r < s->mb; r++) {
-                const int8_t *src = s->a + (s->m0 + r) * p->lda;
-                uint8_t *dst = abuf + r * kq;
-                for (int64_t i = 0; i < k; i++) dst[i] = (uint8_t)src[i] ^ 0x80u;
-                for (int64_t i = k; i < kq; i++) dst[i] = 0;
-            }
+    const uint8_t *abuf = NULL;
+    int64_t lda = kq;
+    if (kq > 0 && p->pack_a_u8) {
+        p->pack_a_u8(p->cb_ctx, s->batch, s->m0, s->mb, (uint8_t *)s->buf, kq);
+        abuf = (const uint8_t *)s->buf;
+    } else if (kq > 0 && p->a_u8 && k == kq) {
+        /* uint8 rows of whole quads are the tiles' operand as they are: no copy */
+        abuf = (const uint8_t *)s->a + s->m0 * p->lda, lda = p->lda;
+    } else if (kq > 0) {
+        uint8_t *buf = (uint8_t *)s->buf;
+        for (int64_t r = 0; r < s->mb; r++) {
+            const uint8_t *src = (const uint8_t *)s->a + (s->m0 + r) * p->lda;
+            uint8_t *dst = buf + r * kq;
+            if (p->a_u8) memcpy(dst, src, (size_t)k);
+            else for (int64_t i = 0; i < k; i++) dst[i] = src[i] ^ 0x80u;
+            for (int64_t i = k; i < kq; i++) dst[i] = 0;
         }
+        abuf = buf;
     }
     const int8_t *panels = (const int8_t *)s->packed + sizeof(pml_qs8_packed_header);
     for (int64_t pn = s->p0; pn < s->p1; pn++) {
@@ -236,7 +247,7 @@ static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
         for (int64_t i = 0; i < s->mb; i += mr_max) {
             const size_t mr = (size_t)(s->mb - i < mr_max ? s->mb - i : mr_max);
             const pml_qu8_gemm_ukernel uk = mr == 1 ? job->kern->u8_gemm_1 : job->kern->u8_gemm;
-            uk(mr, nr, (size_t)kq, abuf ? abuf + i * kq : no_rows, (size_t)kq, w, &ep, cp + i * p->ldc,
+            uk(mr, nr, (size_t)kq, abuf ? abuf + i * lda : no_rows, (size_t)lda, w, &ep, cp + i * p->ldc,
                (size_t)p->ldc);
         }
     }

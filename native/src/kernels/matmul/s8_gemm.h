@@ -6,7 +6,8 @@
  *   y[i,j] = requant_j( bias[j] + sum_k (a[i,k] - za) * (w[k,j] - zw[j]) )
  *
  * uint8 tensors reach these kernels as int8 (the op flips the sign bit and subtracts 128
- * from the zero point; exact). Outputs may be int8 or uint8 (the requant's zero point and
+ * from the zero point; exact), except on the u8 x s8 quad path, whose A operand is uint8
+ * anyway: there a uint8 A goes in as it is (pml_qs8_gemm_problem.a_u8), no flip at all. Outputs may be int8 or uint8 (the requant's zero point and
  * clamp are in the output's own dtype).
  *
  * Exact on AVX2 without VNNI: weights are packed once as int16 w' = w - zw (in [-255, 255])
@@ -40,7 +41,9 @@
  * The panels use the first kq * n_pad bytes of the int16 layout's data part (kq <= 2 * kp),
  * so the column parameters, the buffer size and the conv's per-group stride do not depend
  * on the packing. The driver widens A into neither int16 nor in place: it flips each M block
- * into uint8 rows of kq bytes (im2col does the flip itself).
+ * into uint8 rows of kq bytes (im2col does the flip itself). A uint8 tensor's bytes already
+ * are u (its int8 view is u ^ 0x80, and za + 128 is its own uint8 zero point, so the packed
+ * bias is the same): a_u8 rows are copied unflipped, or read in place when K % 4 == 0.
  *
  * The driver (qgemm_driver.c) splits the work into tasks (batch x M blocks x N blocks) on
  * the thread pool; a task widens its M block of A to int16 (or im2cols it, through
@@ -178,6 +181,10 @@ static inline void pml_qs8_fold_a_zero_point(pml_qs8_cols *c, int64_t j, int32_t
 void pml_qs8_gemm_pack(const pml_qs8_gemm_kernels *kern, int64_t k, int64_t n, const int8_t *w, int64_t stride_k, int64_t stride_n,
                        const pml_qs8_quant *q, int64_t ch0, void *out);
 
+/* 1 when a buffer packed for kern runs on the u8 x s8 tiles, which take uint8 activations
+ * unflipped (pml_qs8_gemm_problem.a_u8). */
+static inline int pml_qs8_gemm_takes_u8(const void *packed) { return pml_qs8_header(packed)->quads; }
+
 /* The epilogue of panel p of a packed buffer. */
 pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p);
 /* ep0 (panel 0's epilogue) moved to the columns from j0 on (inline: kernels call it per tile). */
@@ -212,6 +219,9 @@ typedef struct pml_qs8_gemm_problem {
     pml_qs8_pack_a_fn pack_a;    /* NULL: A rows widened in place */
     pml_qu8_pack_a_fn pack_a_u8; /* for quad-packed B; set exactly when pack_a is */
     const void *cb_ctx;
+    int a_u8;                    /* 1: A (and what pack_a_u8 reads) holds uint8 bytes, the int8
+                                  * values ^ 0x80 (a uint8 tensor as it is); only with quad-packed
+                                  * B (pml_qs8_gemm_takes_u8) */
 } pml_qs8_gemm_problem;
 
 /* Bytes of scratch one thread needs (an M block of int16 A). */
