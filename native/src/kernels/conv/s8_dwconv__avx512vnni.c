@@ -16,9 +16,12 @@
  * Weights come packed by pml_qs8_dwconv_pack (the AVX2 kernel's tap-pair layout); each call
  * expands a 32-channel block's taps into the (w', 0) / (0, w') vectors on the stack before
  * running its rows, so the packing stays shared by every configuration. Channel tails are
- * masked loads and stores (lanes past C read 0 and meet zero weights); padded taps read a
- * vector of the input zero point (the bias' holds -za * sum w'). More than MAX_TAPS taps: the
- * AVX2 kernel.
+ * masked loads and stores (lanes past C read 0 and meet zero weights); a last block of at
+ * most 16 channels (36, 48, 72, 80 channels) runs at ymm width, its even and odd sums
+ * requantized together as one zmm. Padded taps read a vector of the input zero point (the
+ * bias' holds -za * sum w'). More than MAX_TAPS taps: the AVX2 kernel.
+ * Measured (docs/benchmarks.md): a second output pixel per step (eight chains) gained
+ * nothing, so the kernel is throughput-bound, not latency-bound.
  */
 #include <immintrin.h>
 
