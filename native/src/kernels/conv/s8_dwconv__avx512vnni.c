@@ -30,6 +30,7 @@
 
 #define MAX_TAPS 64
 #define BLOCK 32
+#define ROWS_AT_ONCE_C 96
 
 /* Lanes 0..15 of a permutation over (lo, hi): the even and odd dwords of 32. */
 static inline __m512i even_index(void) {
@@ -221,13 +222,20 @@ void pml_s8_dwconv__avx512vnni(const pml_conv_geom *g, const int8_t *x, const vo
     __m512i we[MAX_TAPS], wo[MAX_TAPS];
     int64_t toff[MAX_TAPS]; /* an interior pixel's taps: offsets from its window's corner */
     for (int64_t t = 0; t < taps; t++) toff[t] = ((t / g->kw) * g->dh * g->w + (t % g->kw) * g->dw) * C;
-    /* block by block over all the rows: a block's expanded weights and parameters stay put */
-    for (int64_t c = 0; c < C; c += BLOCK) {
-        const int64_t nc = C - c < BLOCK ? C - c : BLOCK;
-        const int has_hi = c + 16 < n_pad;
-        expand_weights(w, pairs, c, has_hi, taps, we, wo);
-        const pml_qs8_epilogue ep = pml_qs8_epilogue_at(&ep0, c);
-        if (nc > 16) block32(g, x, &ep, has_hi, we, wo, toff, nc, y, c, row0, row1, vza);
-        else block16(g, x, &ep, we, wo, toff, nc, y, c, row0, row1, vza);
+    /* Block by block over the rows, a block's expanded weights and parameters staying put. Up
+     * to ROWS_AT_ONCE_C channels over all the rows at once; wider layers one output row at a
+     * time (re-expanding), so that the row's input window stays in L1 across the blocks:
+     * sweeping the whole input once per 32 of 128+ channels measured up to 1.6x slower. */
+    for (int64_t r0 = row0; r0 < row1;) {
+        const int64_t r1 = C <= ROWS_AT_ONCE_C ? row1 : r0 + 1;
+        for (int64_t c = 0; c < C; c += BLOCK) {
+            const int64_t nc = C - c < BLOCK ? C - c : BLOCK;
+            const int has_hi = c + 16 < n_pad;
+            expand_weights(w, pairs, c, has_hi, taps, we, wo);
+            const pml_qs8_epilogue ep = pml_qs8_epilogue_at(&ep0, c);
+            if (nc > 16) block32(g, x, &ep, has_hi, we, wo, toff, nc, y, c, r0, r1, vza);
+            else block16(g, x, &ep, we, wo, toff, nc, y, c, r0, r1, vza);
+        }
+        r0 = r1;
     }
 }
