@@ -187,7 +187,8 @@ static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && 
 /* ---- x86: AVX-512 F/BW/VL + VNNI (with AVX2 + FMA + F16C) -------------------------------- */
 /* The avx2 configuration with the int8 GEMM's MR-row tile replaced by a vpdpwssd one (same
  * packing, widening and epilogue; s8_gemm_tile__avx512vnni.h) and, for weights whose zero
- * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h);
+ * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h),
+ * and the int8 depthwise conv by s8_dwconv__avx512vnni (same packing);
  * every other family is avx2's. */
 
 static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
