@@ -412,7 +412,7 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
 
 static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
     /* 9, 17, 24, 33: channel tails (the AVX2 kernel's over-reads must stop at x's end) */
-    const int64_t chans[] = {1, 7, 8, 9, 15, 16, 17, 24, 33, 127};
+    const int64_t chans[] = {1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 88, 127};
     const int64_t shapes[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {3, 2, 0, 1}, {1, 1, 0, 1}};
     int v = 0;
     for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++)
@@ -421,6 +421,18 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
             const pml_conv_geom g = geom(2, 7, 9, C, C, C, shapes[si][0], shapes[si][1], shapes[si][2], shapes[si][3]);
             CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 127), v % 3 == 0, name));
         }
+    /* the MobileNet/BlazeFace shapes at awkward widths and channel counts: 32-channel blocks'
+     * masked tails (the AVX-512 kernel), windows wider than the image, every requant mode */
+    const int64_t tails[] = {1, 7, 15, 16, 17, 24, 31, 33, 88}, widths[] = {1, 2, 3, 7, 17};
+    const int64_t kinds[][3] = {{3, 1, 1}, {3, 2, 1}, {5, 1, 2}, {5, 2, 2}, {3, 2, 0}};
+    for (size_t ci = 0; ci < sizeof tails / sizeof tails[0]; ci++)
+        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+            for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
+                const int64_t C = tails[ci];
+                const pml_conv_geom g = geom(1, 5, widths[wi], C, C, C, kinds[ki][0], kinds[ki][1], kinds[ki][2], 1);
+                if (g.ow <= 0) continue;
+                CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 255), v % 4 == 0, name));
+            }
     const pml_conv_geom wide = geom(1, 12, 12, 19, 19, 19, 9, 1, 4, 1); /* 81 taps: past the AVX2 kernel's tap table */
     CHECK(check_conv(NULL, dw, NULL, &wide, 7, 0, name));
     const pml_conv_geom big = geom(1, 13, 11, 40, 40, 40, 3, 1, 1, 1);

@@ -187,7 +187,8 @@ static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && 
 /* ---- x86: AVX-512 F/BW/VL + VNNI (with AVX2 + FMA + F16C) -------------------------------- */
 /* The avx2 configuration with the int8 GEMM's MR-row tile replaced by a vpdpwssd one (same
  * packing, widening and epilogue; s8_gemm_tile__avx512vnni.h) and, for weights whose zero
- * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h);
+ * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h),
+ * and the int8 depthwise conv by s8_dwconv__avx512vnni (same packing);
  * every other family is avx2's. */
 
 static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
@@ -197,7 +198,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
     .gemm_1 = pml_s8_gemm_1x16__avx2, /* one row is latency-bound on a single zmm chain: avx2's two
                                          ymm chains measured 1.5x faster (FC M=1 K=1280 N=1000) */
     .widen = pml_s8_widen__avx2,
-    .dwconv = pml_s8_dwconv__avx2,
+    .dwconv = pml_s8_dwconv__avx512vnni, /* 32 channels a step, vpdpwssd on even/odd lanes */
     /* zero weight zero points (TFLite, ONNX symmetric int8): vpdpbusd, 4 u8 x s8 MACs per lane */
     .u8_mr = 6,
     .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,

@@ -14,5 +14,6 @@
 
 PML_S8_DWCONV(scalar, 1)
 PML_ISA_avx2(PML_S8_DWCONV(avx2, 16))
+PML_ISA_avx512vnni(PML_S8_DWCONV(avx512vnni, 32))
 
 #undef PML_S8_DWCONV
