@@ -14,8 +14,8 @@ post-training quantizer (no ONNX form).
 
 Timed, median ms of interleaved rounds, at one and two threads: pocketml fp32 and int8 (from the
 TFLite models; int8 under the best kernel configuration, and under avx2's too where that is not
-the best; pocketml would run the QDQ ONNX models in float until QDQ folding lands), LiteRT
-int8 with its builtin kernels (no delegate) and its default XNNPACK delegate, and for the conv
+the best), LiteRT int8 with its builtin kernels (no delegate) and its default XNNPACK delegate,
+LiteRT fp32 with XNNPACK (how much int8 gains XNNPACK on the same network), and for the conv
 net onnxruntime fp32 and the QDQ models, default and with session.x64quantprecision=1 (exact
 u8u8 kernels instead of MLAS's vpmaddubsw/VNNI ones). Prints each time over pocketml int8's
 (> 1: pocketml int8 is faster) and pocketml int8's distance to LiteRT's reference kernels.
@@ -77,7 +77,8 @@ def candidates(models: dict, threads: int) -> dict:
     sq = pocketml.Session(pocketml.convert(qpath), threads=threads)
     fns = {"pocketml fp32": lambda: sf.run(None, ffeeds), "pocketml int8": lambda: sq.run(None, qfeeds),
            "LiteRT int8 builtin": litert_runner(qpath, threads, qfeeds, KERNELS["builtin"]),
-           "LiteRT int8 XNNPACK": litert_runner(qpath, threads, qfeeds)}
+           "LiteRT int8 XNNPACK": litert_runner(qpath, threads, qfeeds),
+           "LiteRT fp32 XNNPACK": litert_runner(fpath, threads, ffeeds)}  # what int8 gains XNNPACK
     best = pocketml.available_isas()[0]
     if best != "avx2" and "avx2" in pocketml.available_isas():  # the best configuration next to avx2's
         sa = pocketml.Session(pocketml.convert(qpath), threads=threads, isa="avx2")
