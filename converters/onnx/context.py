@@ -292,12 +292,10 @@ class Context:
         name = node_name if not hint and node_name not in self.node_names else \
             self.new_name(f"{node_name}/{hint or op}")
         inode = ir.Node(op, inputs, outputs, attrs, name)  # (Node copies both into its own lists)
-        inferred = eager_layout.moved_shape(inode, values) if transpose else None
-        if inferred is None:
-            try:
-                inferred = opdef.infer(inode, values)
-            except ValueError as e:
-                raise self.error(f"{op}: {e}") from None
+        try:  # (a layout transpose of a run-time value took _emit_layout_transpose instead)
+            inferred = opdef.infer(inode, values)
+        except ValueError as e:
+            raise self.error(f"{op}: {e}") from None
         live = [v for v in values if v is not None]
         foldable = bool(live) and all(v.const is not None for v in live) and not opdef.traits & _NEVER_FOLDED
         if op == "Shape" and ir.is_static(values[0].shape):
@@ -354,20 +352,15 @@ class Context:
         perm = attrs.get("perm")
         if perm is None:
             return None
-        first = self.deferred.get(x) or self.graph.producer(x)
-        if first is not None and first.op == "Transpose":  # (collapse)
-            src, p = first.inputs[0], tuple(perm_of(first)[k] for k in perm)
-        else:
-            src, p = x, tuple(perm)
+        src, p = eager_layout.collapse(self.transpose_of, x, perm)
         fresh = outputs is None
         if src != x and is_identity(p):
             if fresh:
                 return [src]  # a cancelled pair
             src, p = x, tuple(perm)  # (emit keeps a named cancelled pair as it is)
         v = self.graph.values.get(src)
-        rank = len(p)
-        if v is None or v.const is not None or v.shape is None or len(v.shape) != rank or \
-                sorted(p) != list(range(rank)) or v.dtype not in eager_layout.transpose_dtypes():
+        shape = eager_layout.transposed_shape(v, p)
+        if shape is None:
             return None
         node_name = self.node.name
         if fresh:
@@ -380,8 +373,7 @@ class Context:
         out = outputs[0]
         self.deferred[out] = ir.Node("Transpose", [src], [out], attrs, name)
         self.node_names.add(name)
-        shape = v.shape
-        self.graph.add_value(out, v.dtype, tuple(shape[k] for k in p))
+        self.graph.add_value(out, v.dtype, shape)
         return [out]
 
     def transpose_of(self, name: str) -> Optional[ir.Node]:

@@ -109,23 +109,21 @@ def move_reshape(p: tuple, in_shape: tuple, out_shape: tuple) -> Optional[tuple]
 
 
 @functools.lru_cache(maxsize=None)
-def transpose_dtypes() -> frozenset:
+def _transpose_dtypes() -> frozenset:
     """The dtypes the Transpose op takes (the registry's, looked up once rather than per transpose)."""
     return frozenset(ops.get("Transpose").types["T"])
 
 
-def moved_shape(node: ir.Node, values: list) -> Optional[list]:
-    """[(dtype, shape)] of a Transpose of a run-time value by a valid perm: what its op's inference
+def transposed_shape(x: Optional[ir.Value], perm) -> Optional[tuple]:
+    """The shape of a Transpose of run-time value ``x`` by a valid ``perm``: what the op's inference
     gives (a transpose keeps the dtype and element count, so no check can refuse it), without the
     generic path the importer would take for each of a CNN's hundreds of layout transposes; None
-    for anything else (constants fold, a bad perm gets inference's error)."""
-    x = values[0] if len(values) == 1 and len(node.outputs) == 1 else None
-    if x is None or x.const is not None or x.shape is None or x.dtype not in transpose_dtypes():
+    for anything else (constants fold, a bad perm or dtype gets inference's error)."""
+    if x is None or x.const is not None or x.shape is None or x.dtype not in _transpose_dtypes():
         return None
-    perm, rank = node.attrs["perm"], len(x.shape)
-    if len(perm) != rank or sorted(perm) != list(range(rank)):
+    if len(perm) != len(x.shape) or sorted(perm) != list(range(len(perm))):
         return None
-    return [(x.dtype, tuple(x.shape[p] for p in perm))]
+    return tuple(x.shape[k] for k in perm)
 
 
 def _rank(graph: ir.Graph, name: str) -> Optional[int]:

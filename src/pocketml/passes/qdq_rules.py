@@ -82,51 +82,39 @@ def _bias(graph, name, x_q: QuantParams, w_q: QuantParams, n: int):
     return "", q, ints
 
 
-def conv(graph, node, yq, ydt):
-    if len(node.inputs) > 3:
-        return "Conv with a residual or slope input"
+def _linear(graph, node, ydt, op: str, w_axis: int, w_rank: int) -> Union[Plan, str]:
+    """The plan of a Conv, Gemm or MatMul: an int8 activation, constant weights quantized along
+    output axis ``w_axis`` of their ``w_rank`` dims, and an optional bias of that axis's size."""
     x = _activation(graph, node.inputs[0], ydt)
     if isinstance(x, str):
         return x
-    w = _weights(graph, node.inputs[1], 0, 4)
+    w = _weights(graph, node.inputs[1], w_axis, w_rank)
     if isinstance(w, str):
         return w
     inputs = [x, w]
     if len(node.inputs) > 2 and node.inputs[2]:
-        cout = graph.values[node.inputs[1]].shape[0]
-        b = _bias(graph, node.inputs[2], x[1], w[1], cout)
+        n = graph.values[node.inputs[1]].shape[w_axis]
+        b = _bias(graph, node.inputs[2], x[1], w[1], n)
         if isinstance(b, str):
             return b
         inputs.append(b)
-    return Plan("Conv", inputs, {"requant": 1})
+    return Plan(op, inputs, {"requant": 1})
+
+
+def conv(graph, node, yq, ydt):
+    if len(node.inputs) > 3:
+        return "Conv with a residual or slope input"
+    return _linear(graph, node, ydt, "Conv", 0, 4)
 
 
 def gemm(graph, node, yq, ydt):
     if attr(node, "transA") or attr(node, "alpha") != 1.0 or attr(node, "beta") != 1.0:
         return "Gemm with transA or alpha/beta other than 1"
-    trans_b = int(attr(node, "transB"))
-    x = _activation(graph, node.inputs[0], ydt)
-    if isinstance(x, str):
-        return x
-    w = _weights(graph, node.inputs[1], 0 if trans_b else 1, 2)
-    if isinstance(w, str):
-        return w
-    inputs = [x, w]
-    if len(node.inputs) > 2 and node.inputs[2]:
-        n = graph.values[node.inputs[1]].shape[0 if trans_b else 1]
-        b = _bias(graph, node.inputs[2], x[1], w[1], n)
-        if isinstance(b, str):
-            return b
-        inputs.append(b)
-    return Plan("Gemm", inputs, {"requant": 1})
+    return _linear(graph, node, ydt, "Gemm", 0 if attr(node, "transB") else 1, 2)
 
 
 def matmul(graph, node, yq, ydt):
-    x = _activation(graph, node.inputs[0], ydt)
-    if isinstance(x, str):
-        return x
-    w = _weights(graph, node.inputs[1], 1, 2)
-    return w if isinstance(w, str) else Plan("MatMul", [x, w], {"requant": 1})
+    return _linear(graph, node, ydt, "MatMul", 1, 2)
 
 
 def binary(graph, node, yq, ydt):
