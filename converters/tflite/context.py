@@ -17,10 +17,9 @@ from tflite.ActivationFunctionType import ActivationFunctionType as AF
 from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 
-from pocketml import ir, ops, quant_support
+from pocketml import import_boundary, ir, ops, quant_support
 from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
-from pocketml.import_boundary import tracked
 from pocketml.ops import ACT_CLIP, ACT_NONE, ACT_RELU
 
 from . import quant as tflite_quant
@@ -51,15 +50,20 @@ FUSED_ACTS = {
 }
 
 
-class Context:
-    # the operator being converted, told to the import boundary (named if something unforeseen escapes)
-    op = tracked("_op", lambda op: (f"operator {op.index}", op.name))
+def describe_operator(op: OpInfo) -> tuple:
+    """(name, op, opset): how the import boundary names the operator a failure happened at."""
+    return f"operator {op.index}", op.name, None
 
+
+class Context:
     def __init__(self, model: TFLiteModel, graph: ir.Graph, source: str):
         self.model = model
         self.graph = graph
         self.source = source
+        # the operator being converted: the import boundary reads it when something unforeseen escapes
+        # (a subgraph's context is followed after its enclosing one's, and left once it is imported)
         self.op: Optional[OpInfo] = None
+        import_boundary.follow(self, "op", describe_operator)
         self.names: dict = {}  # tensor index -> IR value name
         self.tensor_of: dict = {}  # IR value name -> tensor index (the values standing for TFLite tensors)
         self.node_names: set = set()

@@ -13,7 +13,7 @@ import dataclasses
 
 import tflite
 
-from pocketml import ir
+from pocketml import import_boundary, ir
 
 from .context import Context, convert_ops, graph_outputs, handler
 
@@ -42,6 +42,7 @@ def import_subgraph(ctx: Context, k: int, specs: list, what: str) -> ir.Graph:
         sub.graph.inputs.append(name)
     convert_ops(sub)
     sub.op = None
+    import_boundary.unfollow(sub)  # imported: a later failure is the enclosing graph's
     sub.graph.outputs = graph_outputs(sub)
     return sub.graph
 

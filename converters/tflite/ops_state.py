@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 import tflite
 
-from pocketml import ir
+from pocketml import import_boundary, ir
 
 from . import quant as tflite_quant
 from .context import HANDLERS, Context, handler
@@ -139,6 +139,7 @@ def run_init_subgraph(ctx: Context, sg: Subgraph, k: int) -> None:
         if fn is None:
             raise sub.unsupported(f"builtin op {init_op.name} in a CALL_ONCE init subgraph is not supported")
         fn(sub, init_op)
+    import_boundary.unfollow(sub)  # imported: a later failure is the enclosing graph's
 
 
 def tensor_variable(ctx: Context, ti: int) -> Optional[str]:

@@ -8,10 +8,10 @@ protobuf or FlatBuffers decode error...) becomes
 
     ConversionError("internal error converting <file> at node '<name>' (<op>): <Exc>: <msg>; please report")
 
-with the original chained. The importers say which node they are converting, so the message can name it: the TFLite
-context tells ``at_node`` whenever it moves to the next operator; the ONNX importer, whose
-hundreds of nodes would each pay for that twice, registers its contexts once with ``follow``
-and the message reads the node they hold when it is worded.
+with the original chained. The importers' contexts hold the node they are converting; each is
+registered once with ``follow`` (a subgraph's after its enclosing graph's, and left with
+``unfollow`` once imported), and the message reads the node they hold only when it is worded,
+instead of being told at each of a model's hundreds of nodes.
 Nested guards (convert calling import_onnx) wrap once, at the outermost.
 """
 from __future__ import annotations
@@ -27,36 +27,12 @@ from .errors import ConversionError, PocketMLError
 @dataclasses.dataclass
 class _Progress:
     source: str
-    node: Optional[str] = None
-    op: Optional[str] = None
-    opset: Optional[int] = None  # (worded only when an error names the node: set per node, read rarely)
     stage: str = "reading the file"
     # importer contexts whose current node is read when a message is worded (follow), innermost last
     followed: list = dataclasses.field(default_factory=list)
 
 
 _CURRENT: contextvars.ContextVar = contextvars.ContextVar("pocketml_import_progress", default=None)
-
-
-def at_node(name: Optional[str], op: Optional[str] = None, opset: Optional[int] = None) -> None:
-    """The importer moved to node ``name`` (None: between nodes). A no-op outside a guard."""
-    p = _CURRENT.get()
-    if p is not None:
-        p.node, p.op, p.opset = name, op, opset
-        if name is not None:
-            p.stage = "importing"
-
-
-def tracked(slot: str, describe: Callable) -> property:
-    """An importer context's "current node" attribute (stored in ``slot``) whose every assignment
-    is told to at_node: ``describe(node)`` gives (name, op) or (name, op, opset)."""
-    def get(self):
-        return getattr(self, slot)
-
-    def put(self, node) -> None:
-        setattr(self, slot, node)
-        at_node(*((None,) if node is None else describe(node)))
-    return property(get, put)
 
 
 def follow(context, slot: str, describe: Callable) -> None:
@@ -81,7 +57,6 @@ def at_stage(stage: str) -> None:
     """A stage with no current node (optimizing the graph, writing metadata...)."""
     p = _CURRENT.get()
     if p is not None:
-        p.node = p.op = None
         p.followed = []
         p.stage = stage
 
@@ -90,10 +65,8 @@ def _where(p: _Progress) -> str:
     for context, slot, describe in reversed(p.followed):
         node = getattr(context, slot, None)
         if node is not None:
-            p.node, p.op, p.opset = describe(node)
-            break
-    if p.node is not None:
-        return f" at node '{p.node}' ({p.op}" + (f", opset {p.opset})" if p.opset is not None else ")")
+            name, op, opset = describe(node)
+            return f" at node '{name}' ({op}" + (f", opset {opset})" if opset is not None else ")")
     return f" while {p.stage}"
 
 
