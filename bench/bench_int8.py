@@ -40,10 +40,9 @@ from tests.quant_oracles.litert import KERNELS  # noqa: E402
 import int8_networks as nets  # noqa: E402
 
 
-def convnet_models(size: int, tmp: str) -> dict:
-    """{"float"/"int8": (tflite path, feeds), "onnx": {form: path}, "onnx_feeds": feeds}."""
-    rng = np.random.default_rng(1)
-    xf = rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
+def convnet_tflite_models(size: int, tmp: str) -> dict:
+    """{"float"/"int8": (tflite path, feeds)}: the conv net's two TFLite files and their inputs."""
+    xf = np.random.default_rng(1).uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
     xq = np.clip(np.round(xf / nets.INPUT_SCALE), -128, 127).astype(np.int8)
     out = {}
     for name, q, x in (("float", False, xf), ("int8", True, xq)):
@@ -51,11 +50,18 @@ def convnet_models(size: int, tmp: str) -> dict:
         with open(path, "wb") as f:
             f.write(nets.convnet_tflite(size, q))
         out[name] = (path, {"x": x})
+    return out
+
+
+def convnet_models(size: int, tmp: str) -> dict:
+    """{"float"/"int8": (tflite path, feeds), "onnx": {form: path}, "onnx_feeds": feeds}."""
+    out = convnet_tflite_models(size, tmp)
     import onnx
 
     fpath = os.path.join(tmp, "convnet_float.onnx")
     onnx.save(nets.convnet_onnx(size), fpath)
     out["onnx"] = {"fp32": fpath, **nets.quantize_onnx(fpath, tmp, size)}
+    xf = out["float"][1]["x"]
     out["onnx_feeds"] = {"x": np.ascontiguousarray(xf.transpose(0, 3, 1, 2))}
     return out
 

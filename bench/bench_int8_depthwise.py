@@ -21,24 +21,16 @@ import bench_int8 as b  # noqa: E402  (puts the repository root on sys.path)
 import pocketml  # noqa: E402
 
 
-def model(net: str) -> tuple[bytes, dict]:
-    if net == "blazeface":
-        return b.nets.blazeface_tflite(True)
-    x = np.random.default_rng(1).uniform(-1, 1, (1, 128, 128, 3))
-    return b.nets.convnet_tflite(128, True), {"x": np.clip(np.round(x / b.nets.INPUT_SCALE), -128, 127).astype(np.int8)}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--network", default="blazeface", choices=["convnet", "blazeface"])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--isa", default="avx2,avx512vnni")
     args = ap.parse_args()
-    data, feeds = model(args.network)
-    path = os.path.join(tempfile.mkdtemp(), "m.tflite")
-    with open(path, "wb") as f:
-        f.write(data)
-    converted = pocketml.convert(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        models = b.convnet_tflite_models(128, tmp) if args.network == "convnet" else b.blazeface_models(tmp)
+        path, feeds = models["int8"]
+        converted = pocketml.convert(path)
     sessions = {isa: pocketml.Session(converted, threads=1, isa=isa) for isa in args.isa.split(",")}
     outs = [s.run(None, feeds) for s in sessions.values()]
     assert all(np.array_equal(a, o) for out in outs[1:] for a, o in zip(outs[0], out)), "the configurations differ"

@@ -12,30 +12,15 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_int8 as b  # noqa: E402  (puts the repository root on sys.path)
 import pocketml  # noqa: E402
 
 
-def convnet(tmp: str, size: int = 128) -> dict:
-    rng = np.random.default_rng(1)
-    xf = rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
-    xq = np.clip(np.round(xf / b.nets.INPUT_SCALE), -128, 127).astype(np.int8)
-    out = {}
-    for name, q, x in (("float", False, xf), ("int8", True, xq)):
-        path = os.path.join(tmp, f"convnet_{name}.tflite")
-        with open(path, "wb") as f:
-            f.write(b.nets.convnet_tflite(size, q))
-        out[name] = (path, {"x": x})
-    return out
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     with tempfile.TemporaryDirectory() as tmp:
-        for net, models in (("convnet", convnet(tmp)), ("blazeface", b.blazeface_models(tmp))):
+        for net, models in (("convnet", b.convnet_tflite_models(128, tmp)), ("blazeface", b.blazeface_models(tmp))):
             (fpath, ffeeds), (qpath, qfeeds) = models["float"], models["int8"]
             runs = {"fp32": (pocketml.Session(pocketml.convert(fpath), threads=1), ffeeds)}
             for isa in pocketml.available_isas()[:2]:
