@@ -54,8 +54,8 @@ class Value:
 class _Wired(list):
     """A node's inputs or outputs: a list that unwires and rewires its node in the
     graph's indexes around every in-place change (so direct edits stay indexed).
-    Built by list's own constructor, its node set right after (Node): no Python-level
-    __init__ for the two lists of each of the thousands of nodes a conversion makes."""
+    Made by _wired: list's own constructor, then the node (no Python-level __init__ and
+    super().__init__ for the two lists of each of the thousands of nodes a conversion makes)."""
     __slots__ = ("_node",)
 
     def __reduce__(self):
@@ -85,6 +85,12 @@ for _name in ("__setitem__", "__delitem__", "__iadd__", "append", "extend", "ins
 del _name
 
 
+def _wired(node: "Node", items) -> _Wired:
+    wired = _Wired(items)
+    wired._node = node
+    return wired
+
+
 class Node:
     """One op application. ``inputs``/``outputs`` are value names ("" = absent optional)."""
     __slots__ = ("op", "_inputs", "_outputs", "attrs", "name", "_graph")
@@ -93,10 +99,8 @@ class Node:
                  name: str = ""):
         self._graph: Optional[Graph] = None
         self.op = op
-        self._inputs = wired = _Wired(inputs)
-        wired._node = self
-        self._outputs = wired = _Wired(outputs)
-        wired._node = self
+        self._inputs = _wired(self, inputs)
+        self._outputs = _wired(self, outputs)
         self.attrs = {} if attrs is None else attrs
         self.name = name
 
@@ -104,9 +108,7 @@ class Node:
         graph = self._graph
         if graph is not None:
             graph._unwire(self)
-        wired = _Wired(names)
-        wired._node = self
-        setattr(self, slot, wired)
+        setattr(self, slot, _wired(self, names))
         if graph is not None:
             graph._wire(self)
 
