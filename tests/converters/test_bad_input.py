@@ -286,6 +286,23 @@ def test_unexpected_exception_in_a_tflite_handler_is_wrapped(monkeypatch):
     assert isinstance(info.value.__cause__, ZeroDivisionError)
 
 
+def test_a_tflite_failure_names_the_operator_of_the_graph_it_happened_in(monkeypatch):
+    """A CALL_ONCE init subgraph is imported by its own context: a failure inside it names its
+    operator, and one after it, in the main graph, names the main graph's (the finished init
+    context is no longer where failures happen)."""
+    from tests.converters.tflite.test_state import streaming_model
+
+    def broken(ctx, op):
+        raise ZeroDivisionError("deep")
+
+    monkeypatch.setitem(TFLITE_HANDLERS, "MUL", broken)  # the main graph's operator 8; none in the init graph
+    with pytest.raises(ConversionError, match=r"at node 'operator 8' \(MUL\): ZeroDivisionError"):
+        import_tflite(streaming_model())
+    monkeypatch.setitem(TFLITE_HANDLERS, "ASSIGN_VARIABLE", broken)  # the init graph's first ASSIGN_VARIABLE
+    with pytest.raises(ConversionError, match=r"at node 'operator 3' \(ASSIGN_VARIABLE\): ZeroDivisionError"):
+        import_tflite(streaming_model())
+
+
 def test_memory_error_while_optimizing_is_wrapped(monkeypatch):
     from pocketml import passes
 
