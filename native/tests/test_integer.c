@@ -34,19 +34,20 @@ static pml_tensor int_operand(pml_dtype dt, int rank, const int64_t *d, unsigned
 
 /* a [ab, M, K] (ab: 1 or 3), b [3, K, N] or [K, N], zero points: za per row ([M]) or one value,
  * zb per column ([N]) or one value. */
-static void mmi_case(pml_dtype ta, pml_dtype tb, int64_t m, int64_t n, int64_t k, int ab, int bb, int per_row,
-                     int per_col, int extreme) {
+static void mmi_case_zb(pml_dtype ta, pml_dtype tb, int64_t m, int64_t n, int64_t k, int ab, int bb, int per_row,
+                        int per_col, int extreme, int zb_form) {
     const int64_t ad[3] = {ab, m, k}, bd[3] = {bb, k, n}, zad[1] = {m}, zbd[1] = {n};
     pml_tensor a = int_operand(ta, 3, ad, (unsigned)(m * 7 + k), extreme);
     pml_tensor b = int_operand(tb, bb > 1 ? 3 : 2, bb > 1 ? bd : bd + 1, (unsigned)(n * 13 + k), extreme);
     pml_tensor za = int_operand(ta, per_row, zad, 5, 0), zb = int_operand(tb, per_col, zbd, 6, 0), y = {0};
     pml_tensor *in[4] = {&a, &b, &za, &zb};
-    b.is_const = zb.is_const = (int)((m + n) % 2); /* constant: packed once by pack */
-    char what[128];
-    snprintf(what, sizeof what, "MatMulInteger %s x %s M=%lld N=%lld K=%lld batch %d/%d zp %d%d const %d",
+    b.is_const = zb.is_const = zb_form ? 1 : (int)((m + n) % 2); /* constant: packed once by pack */
+    if (zb_form == 1) memset(zb.data, 0, (size_t)pml_shape_numel(zb.rank, zb.dims)); /* one byte per element */
+    char what[160];
+    snprintf(what, sizeof what, "MatMulInteger %s x %s M=%lld N=%lld K=%lld batch %d/%d zp %d%d const %d zb %s",
              pml_dtype_name(ta), pml_dtype_name(tb), (long long)m, (long long)n, (long long)k, ab, bb, per_row,
-             per_col, b.is_const);
-    tt_check_isa(what, PML_OP_MATMULINTEGER, NULL, 0, in, 4, -1, 0, &y);
+             per_col, b.is_const, zb_form == 0 ? "random" : zb_form == 1 ? "zeros" : "absent");
+    tt_check_isa(what, PML_OP_MATMULINTEGER, NULL, 0, in, zb_form == 2 ? 3 : 4, -1, 0, &y);
     const int64_t batch = ab > bb ? ab : bb;
     int bad = !y.data || y.dtype != PML_INT32 || y.rank != 3 || y.dims[0] != batch;
     for (int64_t p = 0; p < batch && !bad; p++)
@@ -55,12 +56,31 @@ static void mmi_case(pml_dtype ta, pml_dtype tb, int64_t m, int64_t n, int64_t k
                 int64_t acc = 0;
                 for (int64_t q = 0; q < k; q++)
                     acc += (iv(&a, ((ab > 1 ? p : 0) * m + i) * k + q) - iv(&za, per_row ? i : 0)) *
-                           (iv(&b, ((bb > 1 ? p : 0) * k + q) * n + j) - iv(&zb, per_col ? j : 0));
+                           (iv(&b, ((bb > 1 ? p : 0) * k + q) * n + j) - (zb_form == 2 ? 0 : iv(&zb, per_col ? j : 0)));
                 if (((int32_t *)y.data)[(p * m + i) * n + j] != (int32_t)(uint32_t)(uint64_t)acc) bad = 1;
             }
     if (bad) fprintf(stderr, "%s: differs from the naive loop\n", what);
     CHECK(!bad);
     tt_free(&a), tt_free(&b), tt_free(&za), tt_free(&zb), tt_free(&y);
+}
+
+static void mmi_case(pml_dtype ta, pml_dtype tb, int64_t m, int64_t n, int64_t k, int ab, int bb, int per_row,
+                     int per_col, int extreme) {
+    mmi_case_zb(ta, tb, m, n, k, ab, bb, per_row, per_col, extreme, 0);
+}
+
+/* Constant int8 weights with a zero point of 0 (or none): the configuration's quad form where
+ * it has one (vpdpbusd), at sizes around its 4-row x 32-column tile and 4-byte K quads, for
+ * int8 and uint8 A with extreme values and per-row zero points. */
+static void test_matmul_integer_quads(void) {
+    static const int64_t ms[] = {1, 3, 4, 5, 13}, ns[] = {1, 15, 16, 17, 31, 32, 33, 100}, ks[] = {1, 3, 4, 5, 63, 64, 65};
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < 8; i++) {
+            const int64_t m = ms[i % 5], n = ns[i], k = ks[i % 7];
+            mmi_case_zb(i8s[p], PML_INT8, m, n, k, 1, 1, i % 2, 0, i % 3 == 0, i % 2 ? 1 : 2);
+            mmi_case_zb(i8s[p], PML_INT8, 2 * m + 1, n, k + 8, 3, 1, 1, 1, 1, 1); /* batched A, shared B */
+        }
+    for (int p = 0; p < 2; p++) mmi_case_zb(i8s[p], PML_INT8, 6, 40, 4096, 1, 1, 1, 0, 1, 2); /* past 2^24 */
 }
 
 static void test_matmul_integer(void) {
@@ -162,6 +182,7 @@ static void test_errors(void) {
 
 int main(void) {
     test_matmul_integer();
+    test_matmul_integer_quads();
     test_conv_integer();
     test_errors();
     return test_finish("test_integer");

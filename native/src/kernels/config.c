@@ -167,18 +167,18 @@ static const pml_qs8_config g_qs8_avx2 = {
     PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
 };
 
-/* Every family but the int8 GEMM: avx2's, and avx512vnni's (below) too. */
+/* Every family but the int8 GEMM and the typed integer GEMM: avx2's, and avx512vnni's (below) too. */
 #define PML_CONFIG_AVX2_FAMILIES                                                                            \
     .f32 = {.mm = &g_f32_avx2, .ew = &pml_f32_ew__avx2},                                                    \
     .f16 = &g_f16_avx2,                                                                                     \
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2, \
                         pml_x64_transpose2d__scalar}},                                                      \
-    .typed = PML_TYPED_WITH(PML_POOL_TYPED__AVX2, PML_MATMUL_TYPED__AVX2, PML_QUANT_TYPED__AVX2),            \
     .qu8 = &g_qu8_scalar
 
 static const pml_kernel_config g_avx2 = {
     .name = "avx2",
     PML_CONFIG_AVX2_FAMILIES,
+    .typed = PML_TYPED_WITH(PML_POOL_TYPED__AVX2, PML_MATMUL_TYPED__AVX2, PML_QUANT_TYPED__AVX2),
     .qs8 = &g_qs8_avx2,
 };
 
@@ -187,7 +187,8 @@ static int avx2_supported(const pml_cpu *cpu) { return cpu->avx2 && cpu->fma && 
 /* ---- x86: AVX-512 F/BW/VL + VNNI (with AVX2 + FMA + F16C) -------------------------------- */
 /* The avx2 configuration with the int8 GEMM's MR-row tile replaced by a vpdpwssd one (same
  * packing, widening and epilogue; s8_gemm_tile__avx512vnni.h) and, for weights whose zero
- * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h),
+ * points are 0, u8 x s8 vpdpbusd tiles over quad-packed weights (u8s8_gemm_tile__avx512vnni.h)
+ * -- MatMulInteger's too (x8_igemm_4x32__avx512vnni.c) --,
  * and the int8 depthwise conv by s8_dwconv__avx512vnni (same packing);
  * every other family is avx2's. */
 
@@ -214,6 +215,8 @@ static const pml_qs8_config g_qs8_avx512vnni = {
 static const pml_kernel_config g_avx512vnni = {
     .name = "avx512vnni",
     PML_CONFIG_AVX2_FAMILIES,
+    /* MatMulInteger's int8 weights with zero point 0 on vpdpbusd (x8_igemm_4x32__avx512vnni.c) */
+    .typed = PML_TYPED_WITH(PML_POOL_TYPED__AVX2, PML_MATMUL_TYPED__AVX512VNNI, PML_QUANT_TYPED__AVX2),
     .qs8 = &g_qs8_avx512vnni,
 };
 

@@ -5,8 +5,10 @@
  *
  * Runs the integer GEMM of kernels/matmul/matmul_typed.h: typed.matmul[B's dtype] packs B
  * (minus its zero point) and typed.matmul[A's dtype] multiplies. A constant, unbatched B with
- * a constant (or no) zero point -- weights -- is packed once per session by pack; any other
- * B is packed at the start of every run into scratch, one operand per B matrix. Work is
+ * a constant (or no) zero point -- weights -- is packed once per session by pack (in the
+ * configuration's quad form for int8 weights with a zero point of 0, where it has one: vpdpbusd
+ * on the avx512vnni configuration); any other B is packed at the start of every run into
+ * scratch, one operand per B matrix. Work is
  * split over (output batch, block of MMI_ROWS rows of A).
  */
 #include <string.h>
@@ -21,6 +23,7 @@
 typedef struct mmi_state {
     pml_igemm_fn gemm;
     pml_igemm_pack_fn pack;
+    pml_igemm_quad_fn quad;       /* A's quad kernel, for a B packed in the quad form */
     int64_t m, n, k, batch, b_mats, row_blocks;
     int nbd;
     int64_t bdims[PML_MAX_RANK], astr[PML_MAX_RANK], bstr[PML_MAX_RANK];
@@ -125,6 +128,9 @@ static pml_status mmi_pack(pml_kernel_ctx *ctx) {
     for (int i = 0; i < rb - 2; i++)
         if (b->dims[i] != 1) return PML_OK;
     const int64_t k = rb >= 2 ? b->dims[rb - 2] : b->dims[0], n = rb >= 2 ? b->dims[rb - 1] : 1;
+    if (pml_igemm_quads_apply(ctx, ctx->in[0], b, zb))
+        return pml_igemm_pack_const_quads(ctx, t->igemm_quad_pack, b->data, k, n, rb >= 2 ? (size_t)n : 1,
+                                          rb >= 2 ? 1 : 0);
     size_t zstride = 0;
     if (zb) {
         const int64_t zn = pml_shape_numel(zb->rank, zb->dims);
@@ -143,6 +149,7 @@ static pml_status mmi_prepare(pml_kernel_ctx *ctx) {
     pml_status s = mmi_parse(ctx, st, &rank, dims);
     if (s) return s;
     if ((s = pml_igemm_kernels(ctx, &st->gemm, &st->pack))) return s;
+    st->quad = ctx->config->typed.matmul[ctx->in[0]->dtype]->igemm_quad;
     st->row_blocks = (st->m + MMI_ROWS - 1) / MMI_ROWS;
     st->b_bytes = pml_igemm_b_bytes(st->k, st->n);
     st->packed = st->b_mats == 1 ? pml_igemm_packed(ctx, st->k, st->n) : NULL; /* one B: zb_mat never offsets */
@@ -176,8 +183,14 @@ static void mmi_rows(void *arg, int64_t t0, int64_t t1) {
         }
         pml_igemm_b op = mmi_operand(st, ib);
         const uint8_t *za = st->za ? st->za + ia * st->za_mat + (size_t)r0 * st->za_row : NULL;
-        st->gemm((size_t)rows, (size_t)st->n, (size_t)st->k, st->a + (ia * st->m + r0) * st->k, (size_t)st->k, za,
-                 st->za_row, op.cols, op.colsum, st->y + (i * st->m + r0) * st->n, (size_t)st->n);
+        const uint8_t *a = st->a + (ia * st->m + r0) * st->k;
+        int32_t *y = st->y + (i * st->m + r0) * st->n;
+        if (op.quads) /* packed so by pack only where the quad kernel exists */
+            st->quad((size_t)rows, (size_t)st->n, (size_t)st->k, a, (size_t)st->k, za, st->za_row, op.quads, op.colsum,
+                     y, (size_t)st->n);
+        else
+            st->gemm((size_t)rows, (size_t)st->n, (size_t)st->k, a, (size_t)st->k, za, st->za_row, op.cols, op.colsum,
+                     y, (size_t)st->n);
     }
 }
 

@@ -90,8 +90,9 @@ static inline __m128i ig_reduce4(__m256i c0, __m256i c1, __m256i c2, __m256i c3)
             }                                                                                                   \
         }                                                                                                       \
     }                                                                                                           \
-    static void igemm_##D(size_t m, size_t n, size_t k, const void *av, size_t lda, const void *zav,            \
-                          size_t za_stride, const int16_t *packed, const int32_t *colsum, int32_t *y, size_t ldy) { \
+    void pml_##D##_igemm__avx2(size_t m, size_t n, size_t k, const void *av, size_t lda, const void *zav,       \
+                               size_t za_stride, const int16_t *packed, const int32_t *colsum, int32_t *y,    \
+                               size_t ldy) {                                                                  \
         const T *a = (const T *)av, *za = (const T *)zav;                                                       \
         for (size_t i = 0; i < m; i += IG_MR) {                                                                 \
             const size_t mr = m - i < IG_MR ? m - i : IG_MR;                                                    \
@@ -101,7 +102,7 @@ static inline __m128i ig_reduce4(__m256i c0, __m256i c1, __m256i c2, __m256i c3)
         }                                                                                                       \
     }                                                                                                           \
     const pml_matmul_typed pml_##D##_matmul_typed__avx2 = {.igemm_pack = pml_##D##_igemm_pack__scalar, \
-                                                           .igemm = igemm_##D};
+                                                           .igemm = pml_##D##_igemm__avx2};
 
 PML_IGEMM_AVX2(s8, int8_t, IG_LOAD_S8)
 PML_IGEMM_AVX2(u8, uint8_t, IG_LOAD_U8)
