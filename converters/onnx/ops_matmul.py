@@ -1,5 +1,7 @@
 """ONNX Gemm / MatMul / Det / MatMulInteger -> the IR ops of the same names (same semantics, no
-layout change; Det (opset 11) and MatMulInteger (opset 10) have one version and no attributes)."""
+layout change; Det (opset 11) and MatMulInteger (opset 10) have one version and no attributes), and
+com.microsoft's MatMulIntegerToFloat (what onnxruntime fuses MatMulInteger -> Cast -> Mul -> Add
+into; pocketml's passes fuse the same, passes/fuse_integer_matmul.py)."""
 from __future__ import annotations
 
 from .attr_domains import BOOL, domain
@@ -22,6 +24,11 @@ def matmul(ctx: Context, node: OnnxNode) -> None:
 @handler("MatMulInteger")
 def matmul_integer(ctx: Context, node: OnnxNode) -> None:
     ctx.emit1("MatMulInteger", [node.input(i) for i in range(4)], node.output(0))
+
+
+@handler("MatMulIntegerToFloat", op_domain="com.microsoft")
+def matmul_integer_to_float(ctx: Context, node: OnnxNode) -> None:
+    ctx.emit1("MatMulIntegerToFloat", [node.input(i) for i in range(7)], node.output(0))
 
 
 @handler("Det")

@@ -166,6 +166,7 @@ enum pml_op_code {
     PML_OP_DEFORMCONV = 450,
     PML_OP_MATMULINTEGER = 460,
     PML_OP_CONVINTEGER = 461,
+    PML_OP_MATMULINTEGERTOFLOAT = 462,
     PML_OP_IF = 470,
     PML_OP_LOOP = 471,
     PML_OP_WHILE = 472,
@@ -336,6 +337,7 @@ enum pml_op_code {
     [450] = "DeformConv", \
     [460] = "MatMulInteger", \
     [461] = "ConvInteger", \
+    [462] = "MatMulIntegerToFloat", \
     [470] = "If", \
     [471] = "Loop", \
     [472] = "While", \

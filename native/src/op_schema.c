@@ -822,6 +822,16 @@ static const pml_port_schema k_convinteger_in[] = {
     {"w_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 1, 1, 0, 0}};
 static const pml_port_schema k_convinteger_out[] = {
     {"y", PML_DT(PML_INT32), -1, 0, 0, 0}};
+static const pml_port_schema k_matmulintegertofloat_in[] = {
+    {"a", PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"b", PML_DT(PML_INT8) | PML_DT(PML_UINT8), -1, 0, 0, 0},
+    {"a_scale", PML_DT(PML_FLOAT32), -1, 0, 0, 0},
+    {"b_scale", PML_DT(PML_FLOAT32), 2, 0, 0, 0},
+    {"a_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 0, 1, 0, 0},
+    {"b_zero_point", PML_DT(PML_INT8) | PML_DT(PML_UINT8), 1, 1, 0, 0},
+    {"bias", PML_DT(PML_FLOAT32), 2, 1, 0, 0}};
+static const pml_port_schema k_matmulintegertofloat_out[] = {
+    {"y", PML_DT(PML_FLOAT32), 2, 0, 0, 0}};
 static const pml_port_schema k_if_in[] = {
     {"cond", PML_DT(PML_BOOL), -1, 0, 0, 0},
     {"inputs", PML_DT(PML_FLOAT32) | PML_DT(PML_FLOAT16) | PML_DT(PML_INT8) | PML_DT(PML_UINT8) | PML_DT(PML_INT32) | PML_DT(PML_INT64) | PML_DT(PML_BOOL) | PML_DT(PML_INT16) | PML_DT(PML_UINT16) | PML_DT(PML_UINT32) | PML_DT(PML_UINT64), -2, 1, 1, 0}};
@@ -1001,6 +1011,7 @@ const pml_op_schema pml_op_schemas[PML_OP_MAX_CODE + 1] = {
     [PML_OP_DEFORMCONV] = {"DeformConv", 3, 5, 1, 1, 5, 1, k_deformconv_in, k_deformconv_out, 0},
     [PML_OP_MATMULINTEGER] = {"MatMulInteger", 2, 4, 1, 1, 4, 1, k_matmulinteger_in, k_matmulinteger_out, PML_TRAIT_QUANT_EXPLICIT},
     [PML_OP_CONVINTEGER] = {"ConvInteger", 2, 4, 1, 1, 4, 1, k_convinteger_in, k_convinteger_out, PML_TRAIT_QUANT_EXPLICIT},
+    [PML_OP_MATMULINTEGERTOFLOAT] = {"MatMulIntegerToFloat", 4, 7, 1, 1, 7, 1, k_matmulintegertofloat_in, k_matmulintegertofloat_out, PML_TRAIT_QUANT_EXPLICIT},
     [PML_OP_IF] = {"If", 1, 255, 1, 255, 2, 1, k_if_in, k_if_out, PML_TRAIT_CONTROL_FLOW},
     [PML_OP_LOOP] = {"Loop", 0, 255, 1, 255, 3, 1, k_loop_in, k_loop_out, PML_TRAIT_CONTROL_FLOW},
     [PML_OP_WHILE] = {"While", 1, 255, 1, 255, 1, 1, k_while_in, k_while_out, PML_TRAIT_CONTROL_FLOW},

@@ -97,6 +97,52 @@ static void test_matmul_integer(void) {
     }
 }
 
+/* MatMulIntegerToFloat: the quad form's product, converted in place: y = float(acc) *
+ * (a_scale * b_scale_j) + bias_j, rounded as the Cast -> Mul -> Add it replaces. */
+static void mmitf_case(pml_dtype ta, pml_dtype tb, int64_t m, int64_t n, int64_t k, int col_scale, int with_bias) {
+    const int64_t ad[2] = {m, k}, bd[2] = {k, n}, nd[1] = {n};
+    pml_tensor a = int_operand(ta, 2, ad, (unsigned)(m * 3 + k), 1), b = int_operand(tb, 2, bd, (unsigned)(n + k), 0);
+    pml_tensor za = int_operand(ta, 0, NULL, 9, 0), zb = int_operand(tb, 0, NULL, 4, 0), y = {0};
+    memset(zb.data, 0, 1); /* zero point 0: the quad form where the configuration has it */
+    float as = 0.0123f;
+    pml_tensor a_scale = tt_make(PML_FLOAT32, 0, NULL, &as);
+    pml_tensor b_scale = tt_make(PML_FLOAT32, col_scale, nd, NULL), bias = tt_make(PML_FLOAT32, 1, nd, NULL);
+    for (int64_t j = 0; j < n; j++) {
+        if (col_scale) ((float *)b_scale.data)[j] = 0.001f * (float)(j % 7 + 1);
+        ((float *)bias.data)[j] = 0.25f * (float)(j % 5) - 0.5f;
+    }
+    if (!col_scale) ((float *)b_scale.data)[0] = 0.0031f;
+    pml_tensor *in[7] = {&a, &b, &a_scale, &b_scale, &za, &zb, with_bias ? &bias : NULL};
+    b.is_const = zb.is_const = 1;
+    char what[128];
+    snprintf(what, sizeof what, "MatMulIntegerToFloat %s x %s M=%lld N=%lld K=%lld col %d bias %d", pml_dtype_name(ta),
+             pml_dtype_name(tb), (long long)m, (long long)n, (long long)k, col_scale, with_bias);
+    tt_check_isa(what, PML_OP_MATMULINTEGERTOFLOAT, NULL, 0, in, 7, -1, 0, &y);
+    int bad = !y.data || y.dtype != PML_FLOAT32;
+    for (int64_t i = 0; i < m && !bad; i++)
+        for (int64_t j = 0; j < n; j++) {
+            int64_t acc = 0;
+            for (int64_t q = 0; q < k; q++) acc += (iv(&a, i * k + q) - iv(&za, 0)) * (iv(&b, q * n + j) - iv(&zb, 0));
+            volatile float mult = as * ((float *)b_scale.data)[col_scale ? j : 0]; /* volatile: no contraction */
+            volatile float prod = (float)(int32_t)acc * mult;
+            const float want = with_bias ? prod + ((float *)bias.data)[j] : prod;
+            if (((float *)y.data)[i * n + j] != want) bad = 1;
+        }
+    if (bad) fprintf(stderr, "%s: differs from the naive loop\n", what);
+    CHECK(!bad);
+    tt_free(&a), tt_free(&b), tt_free(&za), tt_free(&zb), tt_free(&a_scale), tt_free(&b_scale), tt_free(&bias),
+        tt_free(&y);
+}
+
+static void test_matmul_integer_to_float(void) {
+    static const int64_t sizes[][3] = {{1, 1, 1}, {3, 17, 5}, {4, 32, 64}, {5, 33, 63}, {13, 100, 65}};
+    for (int p = 0; p < 2; p++)
+        for (int s = 0; s < 5; s++) {
+            mmitf_case(i8s[p], PML_INT8, sizes[s][0], sizes[s][1], sizes[s][2], s % 2, 1);
+            mmitf_case(i8s[p], i8s[s % 2], sizes[s][0], sizes[s][1], sizes[s][2], 1 - s % 2, s % 3 == 0);
+        }
+}
+
 /* ---- ConvInteger -------------------------------------------------------------------------------- */
 
 typedef struct ci_case {
@@ -183,6 +229,7 @@ static void test_errors(void) {
 int main(void) {
     test_matmul_integer();
     test_matmul_integer_quads();
+    test_matmul_integer_to_float();
     test_conv_integer();
     test_errors();
     return test_finish("test_integer");

@@ -415,9 +415,10 @@ PML_F16_BRIDGED(k_matmul, PML_OP_MATMUL, k_matmul_f32, 1u << 1); /* b */
 PML_F16_BRIDGED(k_gemm, PML_OP_GEMM, k_gemm_f32, 1u << 1); /* b; a full c is read at run */
 
 extern const pml_op_def pml_det_def;            /* ops/matmul_det.c */
-extern const pml_op_def pml_matmul_integer_def; /* ops/matmul_integer.c */
+extern const pml_op_def pml_matmul_integer_def, pml_matmul_integer_to_float_def; /* ops/matmul_integer.c */
 extern const pml_op_def pml_matmul_q8_def, pml_gemm_q8_def; /* ops/gemm_q8.c */
 PML_Q8_ROUTED(k_matmul_any, PML_OP_MATMUL, pml_matmul_q8_def, k_matmul);
 PML_Q8_ROUTED(k_gemm_any, PML_OP_GEMM, pml_gemm_q8_def, k_gemm);
 
-const pml_op_def *const pml_matmul_ops[] = {&k_matmul_any, &k_gemm_any, &pml_det_def, &pml_matmul_integer_def, NULL};
+const pml_op_def *const pml_matmul_ops[] = {&k_matmul_any, &k_gemm_any, &pml_det_def, &pml_matmul_integer_def,
+                                         &pml_matmul_integer_to_float_def, NULL};

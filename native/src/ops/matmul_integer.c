@@ -3,6 +3,11 @@
  * operands, exact int32 y (MatMul's shapes: 1-D operands promoted, batch dims broadcast).
  * Semantics: src/pocketml/ops/matmul.py.
  *
+ * MatMulIntegerToFloat (com.microsoft) is the same product with its inputs in other places
+ * (a, b, a_scale, b_scale, a_zero_point, b_zero_point, bias) and a float32 y: each task's int32
+ * rows are converted in place, y = float(acc) * (a_scale * b_scale_j) + bias_j
+ * (kernels/quant/qmatmul.h), while they are in cache.
+ *
  * Runs the integer GEMM of kernels/matmul/matmul_typed.h: typed.matmul[B's dtype] packs B
  * (minus its zero point) and typed.matmul[A's dtype] multiplies. A constant, unbatched B with
  * a constant (or no) zero point -- weights -- is packed once per session by pack (in the
@@ -16,11 +21,14 @@
 #include "../internal.h"
 #include "igemm.h"
 #include "kernels/config.h"
+#include "kernels/quant/qmatmul.h"
 #include "validate.h"
 
 #define MMI_ROWS 16 /* rows of A per task */
 
 typedef struct mmi_state {
+    int to_float;                 /* MatMulIntegerToFloat */
+    int in_za, in_zb;             /* the zero points' input slots */
     pml_igemm_fn gemm;
     pml_igemm_pack_fn pack;
     pml_igemm_quad_fn quad;       /* A's quad kernel, for a B packed in the quad form */
@@ -36,7 +44,14 @@ typedef struct mmi_state {
     const uint8_t *a, *b, *za, *zb; /* int8 and uint8 are one byte: byte offsets are element offsets */
     int32_t *y;
     char *scratch;
+    const float *a_scale, *b_scale, *bias; /* MatMulIntegerToFloat */
+    size_t b_scale_col;                    /* 1: b_scale per column, 0: one value */
 } mmi_state;
+
+static void mmi_slots(const pml_kernel_ctx *ctx, mmi_state *st) {
+    st->to_float = ctx->node->op == PML_OP_MATMULINTEGERTOFLOAT;
+    st->in_za = st->to_float ? 4 : 2, st->in_zb = st->to_float ? 5 : 3;
+}
 
 /* A zero point's strides: one value, per row of a (per_axis -2) / column of b (-1) as a vector
  * [M] / [N], or x's shape with the other of its last two dims 1 (one vector per matrix). */
@@ -65,6 +80,26 @@ static pml_status zero_point_form(const pml_kernel_ctx *ctx, int i, const pml_te
                           "= 1 (%s is %s)", per_axis == -2 ? "a" : "b", pml_shape_str(z->rank, z->dims, bz, sizeof bz),
                           (long long)len, per_axis == -2 ? "a" : "b", other - r, per_axis == -2 ? "a" : "b",
                           pml_shape_str(r, x->dims, bx, sizeof bx));
+}
+
+/* MatMulIntegerToFloat's a_scale (one value), b_scale (one value or [N]) and bias ([N]). */
+static pml_status mmi_float_inputs(const pml_kernel_ctx *ctx, mmi_state *st) {
+    if (!st->to_float) return PML_OK;
+    static const char *const names[3] = {"a_scale", "b_scale", "bias"};
+    for (int i = 0; i < 3; i++) {
+        const pml_tensor *t = 2 + i + (i == 2 ? 2 : 0) < ctx->n_in ? ctx->in[2 + i + (i == 2 ? 2 : 0)] : NULL;
+        if (!t) continue; /* a_scale and b_scale are required: the loader checked their presence */
+        const int64_t count = pml_shape_numel(t->rank, t->dims);
+        const int one = count == 1 && t->rank <= 1, column = t->rank == 1 && t->dims[0] == st->n;
+        if ((i == 0 && !one) || (i == 1 && !one && !column) || (i == 2 && !column)) {
+            char bt[160];
+            return pml_node_error(ctx, PML_ERR_SHAPE, "%s of shape %s must be %s", names[i],
+                                  pml_shape_str(t->rank, t->dims, bt, sizeof bt),
+                                  i == 0 ? "one value" : i == 1 ? "one value or [N]" : "[N]");
+        }
+        if (i == 1) st->b_scale_col = column && st->n != 1;
+    }
+    return PML_OK;
 }
 
 /* Shapes, batch layout and zero point forms; out: y's shape. */
@@ -98,8 +133,9 @@ static pml_status mmi_parse(const pml_kernel_ctx *ctx, mmi_state *st, int *out_r
     st->b_mats = sb;
     st->sk = rb >= 2 ? (size_t)st->n : 1;
     st->sn = rb >= 2 ? 1 : 0;
-    if ((s = zero_point_form(ctx, 2, a, -2, &st->za_row, &st->za_mat)) ||
-        (s = zero_point_form(ctx, 3, b, -1, &st->zb_col, &st->zb_mat)))
+    mmi_slots(ctx, st);
+    if ((s = zero_point_form(ctx, st->in_za, a, -2, &st->za_row, &st->za_mat)) ||
+        (s = zero_point_form(ctx, st->in_zb, b, -1, &st->zb_col, &st->zb_mat)) || (s = mmi_float_inputs(ctx, st)))
         return s;
     int r = 0;
     for (int i = 0; i < st->nbd; i++) out[r++] = st->bdims[i];
@@ -115,12 +151,14 @@ static pml_status mmi_infer(pml_kernel_ctx *ctx) {
     int64_t dims[PML_MAX_RANK];
     memset(&st, 0, sizeof st);
     pml_status s = mmi_parse(ctx, &st, &rank, dims);
-    return s ? s : pml_ew_set_output(ctx, 0, PML_INT32, rank, dims);
+    return s ? s : pml_ew_set_output(ctx, 0, st.to_float ? PML_FLOAT32 : PML_INT32, rank, dims);
 }
 
 /* Constant B without batch dims and a constant (or no) zero point of one value or one per column. */
 static pml_status mmi_pack(pml_kernel_ctx *ctx) {
-    const pml_tensor *b = ctx->n_in > 1 ? ctx->in[1] : NULL, *zb = ctx->n_in > 3 ? ctx->in[3] : NULL;
+    mmi_state slots;
+    mmi_slots(ctx, &slots);
+    const pml_tensor *b = ctx->n_in > 1 ? ctx->in[1] : NULL, *zb = ctx->n_in > slots.in_zb ? ctx->in[slots.in_zb] : NULL;
     if (!b || !b->is_const || !b->data || b->rank < 1 || (zb && (!zb->is_const || !zb->data))) return PML_OK;
     const pml_matmul_typed *t = ctx->config->typed.matmul[b->dtype];
     if (!t || !t->igemm_pack || (zb && zb->dtype != b->dtype)) return PML_OK;
@@ -191,6 +229,9 @@ static void mmi_rows(void *arg, int64_t t0, int64_t t1) {
         else
             st->gemm((size_t)rows, (size_t)st->n, (size_t)st->k, a, (size_t)st->k, za, st->za_row, op.cols, op.colsum,
                      y, (size_t)st->n);
+        if (st->to_float) /* the rows just written, in place while in cache */
+            pml_i32_dequant_cols((size_t)rows * (size_t)st->n, (size_t)st->n, y, st->a_scale[0], st->b_scale,
+                               st->b_scale_col, st->bias);
     }
 }
 
@@ -198,8 +239,12 @@ static pml_status mmi_run(pml_kernel_ctx *ctx) {
     mmi_state *st = (mmi_state *)ctx->state;
     if (st->m == 0 || st->n == 0 || st->batch == 0) return PML_OK;
     st->a = (const uint8_t *)ctx->in[0]->data, st->b = (const uint8_t *)ctx->in[1]->data;
-    st->za = ctx->n_in > 2 && ctx->in[2] ? (const uint8_t *)ctx->in[2]->data : NULL;
-    st->zb = ctx->n_in > 3 && ctx->in[3] ? (const uint8_t *)ctx->in[3]->data : NULL;
+    st->za = ctx->n_in > st->in_za && ctx->in[st->in_za] ? (const uint8_t *)ctx->in[st->in_za]->data : NULL;
+    st->zb = ctx->n_in > st->in_zb && ctx->in[st->in_zb] ? (const uint8_t *)ctx->in[st->in_zb]->data : NULL;
+    if (st->to_float) {
+        st->a_scale = (const float *)ctx->in[2]->data, st->b_scale = (const float *)ctx->in[3]->data;
+        st->bias = ctx->n_in > 6 && ctx->in[6] ? (const float *)ctx->in[6]->data : NULL;
+    }
     st->y = (int32_t *)ctx->out[0]->data;
     st->scratch = (char *)ctx->scratch;
     const int64_t per_pack = st->k * st->n + 1, per_task = (int64_t)MMI_ROWS * st->n * (st->k + 1);
@@ -210,3 +255,5 @@ static pml_status mmi_run(pml_kernel_ctx *ctx) {
 
 const pml_op_def pml_matmul_integer_def = {PML_OP_MATMULINTEGER, mmi_infer, mmi_prepare, mmi_run, pml_ew_release,
                                            mmi_pack, pml_igemm_unpack};
+const pml_op_def pml_matmul_integer_to_float_def = {PML_OP_MATMULINTEGERTOFLOAT, mmi_infer, mmi_prepare, mmi_run,
+                                                    pml_ew_release, mmi_pack, pml_igemm_unpack};

@@ -8,6 +8,11 @@ MatMulInteger: y = (a - a_zero_point) @ (b - b_zero_point) exactly, int8/uint8 o
         (MatMul's shapes; the sum wraps modulo 2^32 as onnxruntime's int32 accumulator). a's zero
         point is one value, per row ([M], or a's shape with its last dim 1); b's is one value or
         per column ([N], or b's shape with dim -2 being 1).
+MatMulIntegerToFloat (com.microsoft): y = float32((a - a_zero_point) @ (b - b_zero_point))
+        * (a_scale * b_scale) + bias, MatMulInteger's product and zero points; a_scale one value,
+        b_scale one value or per column [N], bias [N]; the multiplier a_scale * b_scale is rounded
+        to float32 first, then the product and the sum each round once (no fused multiply-add), as
+        the Cast -> Mul -> Add that onnxruntime's quantize_dynamic writes after a MatMulInteger.
 """
 from __future__ import annotations
 
@@ -144,5 +149,34 @@ def _matmul_integer_reference(inputs, attrs):
 define("MatMulInteger", 460, "matmul", ("a: T1", "b: T2", "a_zero_point?: T1", "b_zero_point?: T2"), ("y: T3",),
        {}, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "T3": ("int32",)}, traits=("quant_explicit",),
        infer=_matmul_integer_infer, reference=_matmul_integer_reference)
+def _matmul_integer_to_float_infer(node, ins):
+    (_, y), = _matmul_integer_infer(node, [ins[0], ins[1]] + list(ins[4:6]))
+    n = y[-1] if y else 1
+    for i, what, per_column in ((2, "a_scale", False), (3, "b_scale", True), (6, "bias", True)):
+        if len(ins) <= i or ins[i] is None:
+            continue
+        s = known(node, ins[i], what)[1]
+        one = len(s) <= 1 and all(d == 1 for d in s)
+        if not (one and what != "bias") and not (per_column and len(s) == 1 and dims_equal(s[0], n)):
+            raise fail(node, f"{what} of shape {shape_str(s)} must be " +
+                       ("one value" if not per_column else f"[{n}]" if what == "bias" else f"one value or [{n}]"))
+    return [("float32", y)]
+
+
+def _matmul_integer_to_float_reference(inputs, attrs):
+    a, b, a_scale, b_scale = inputs[:4]
+    zps = list(inputs[4:6]) + [None] * (2 - len(inputs[4:6]))
+    acc = _matmul_integer_reference([a, b] + zps, attrs)[0].astype(np.float32)
+    y = acc * (np.float32(a_scale.reshape(())) * b_scale.astype(np.float32)).astype(np.float32)
+    if len(inputs) > 6 and inputs[6] is not None:
+        y = y + inputs[6]
+    return [y.astype(np.float32)]
+
+
+define("MatMulIntegerToFloat", 462, "matmul",
+       ("a: T1", "b: T2", "a_scale: F", "b_scale: F", "a_zero_point?: T1", "b_zero_point?: T2", "bias?: F"),
+       ("y: F",), {}, types={"T1": ("int8", "uint8"), "T2": ("int8", "uint8"), "F": ("float32",)},
+       traits=("quant_explicit",), infer=_matmul_integer_to_float_infer,
+       reference=_matmul_integer_to_float_reference)
 define("Det", 350, "matmul", ("x: T",), ("y: T",), {}, types={"T": ("float32", "float16")},
        infer=_det_infer, reference=_det_reference)

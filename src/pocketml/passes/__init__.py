@@ -9,6 +9,7 @@ it added or rewired (and downstream of them, where a shape changed):
   identity         Identity / no-op Cast, Reshape, Transpose... removed   (identity.py)
   fold             constant folding, Shape of static shapes               (fold.py)
   fold_qdq         DequantizeLinear -> op -> QuantizeLinear -> int8 op   (fold_qdq.py)
+  fuse_integer_matmul MatMulInteger -> Cast -> Mul -> Add -> one op       (fuse_integer_matmul.py)
   layout           transposes around NHWC ops eliminated                  (layout.py)
   fuse_gelu        exported erf/tanh GELU subgraphs -> one Gelu node       (fuse_gelu.py)
   fold_bn          BatchNorm / channel Mul+Add -> ScaleShift -> weights   (fold_bn.py)
@@ -44,6 +45,7 @@ from .fuse_activation import fuse_activations
 from .fuse_attention import fuse_attention
 from .fuse_conv_residual import fuse_conv_residual
 from .fuse_gelu import fuse_gelu
+from .fuse_integer_matmul import fuse_integer_matmul
 from .identity import remove_identities
 from .layout import optimize_layout
 
@@ -52,6 +54,7 @@ PIPELINE: list = [
     ("fold", fold_inferred),  # shapes are current between passes: only what folding touched re-infers
     ("dce", eliminate_dead_code),
     ("fold_qdq", fold_qdq),  # before layout and fusion: they then see the int8 ops (fold_qdq.py)
+    ("fuse_integer_matmul", fuse_integer_matmul),  # before fold_bn turns its Mul and Add into ScaleShifts
     ("layout", optimize_layout),
     ("fuse_gelu", fuse_gelu),
     ("fold_bn", fold_scale_shift),
@@ -114,4 +117,4 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
 
 
 __all__ = ["optimize", "float_nodes", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",
-           "fold_qdq", "fuse_activations", "fuse_attention", "fuse_conv_residual", "fold_pad_into_conv", "fuse_gelu", "remove_identities", "optimize_layout"]
+           "fold_qdq", "fuse_activations", "fuse_attention", "fuse_conv_residual", "fold_pad_into_conv", "fuse_gelu", "fuse_integer_matmul", "remove_identities", "optimize_layout"]

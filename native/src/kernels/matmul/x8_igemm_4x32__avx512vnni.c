@@ -57,7 +57,8 @@ static inline __m512i xq_bcast_tail(const uint8_t *a, size_t tail, __m512i flip)
  * panels (1 or 2), the last one's nr_last columns stored. */
 static void xq_tile(size_t mr, size_t np, size_t nr_last, size_t k, const uint8_t *a, size_t lda,
                     const int32_t *zfix, const int8_t *w0, const int8_t *w1, const int32_t *colsum, int32_t *y,
-                    size_t ldy, __m512i flip) {
+                    size_t ldy, int32_t flip_bits) {
+    const __m512i flip = _mm512_set1_epi32(flip_bits);
     const uint8_t *ar[XQ_MR];
     for (size_t r = 0; r < XQ_MR; r++) ar[r] = a + (r < mr ? r : mr - 1) * lda;
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
@@ -85,8 +86,15 @@ static void xq_tile(size_t mr, size_t np, size_t nr_last, size_t k, const uint8_
     const __m512i acc[XQ_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
     for (size_t r = 0; r < mr; r++) {
         const __m512i z = _mm512_set1_epi32(zfix[r]);
-        _mm512_mask_storeu_epi32(y + r * ldy, m0, _mm512_sub_epi32(acc[r][0], _mm512_mullo_epi32(z, s0)));
-        if (m1) _mm512_mask_storeu_epi32(y + r * ldy + XQ_PANEL, m1, _mm512_sub_epi32(acc[r][1], _mm512_mullo_epi32(z, s1)));
+        const __m512i y0 = _mm512_sub_epi32(acc[r][0], _mm512_mullo_epi32(z, s0));
+        /* full rows by plain stores: a masked store does not forward to the loads that read y
+         * next (MatMulIntegerToFloat converts it in place), and they would wait for it */
+        if (m0 == 0xFFFF) _mm512_storeu_si512((void *)(y + r * ldy), y0);
+        else _mm512_mask_storeu_epi32(y + r * ldy, m0, y0);
+        if (!m1) continue;
+        const __m512i y1 = _mm512_sub_epi32(acc[r][1], _mm512_mullo_epi32(z, s1));
+        if (m1 == 0xFFFF) _mm512_storeu_si512((void *)(y + r * ldy + XQ_PANEL), y1);
+        else _mm512_mask_storeu_epi32(y + r * ldy + XQ_PANEL, m1, y1);
     }
 }
 
@@ -95,7 +103,10 @@ static void xq_tile(size_t mr, size_t np, size_t nr_last, size_t k, const uint8_
 static void xq_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *zav, size_t za_stride,
                     int a_signed, const int8_t *packed, const int32_t *colsum, int32_t *y, size_t ldy) {
     const size_t kq = (k + 3) / 4 * 4;
-    const __m512i flip = _mm512_set1_epi32(a_signed ? (int32_t)0x80808080u : 0);
+    /* (the flip goes to the tile as bits, not as a zmm argument: with a vector passed by value
+     * between these functions, gcc 12 left out the vzeroupper at their exit, and the SSE code
+     * running next -- the in-place float conversion -- ran 2-3x slower) */
+    const int32_t flip = a_signed ? (int32_t)0x80808080u : 0;
     for (size_t j0 = 0; j0 < n; j0 += 2 * XQ_PANEL) {
         const size_t cols = n - j0 < 2 * XQ_PANEL ? n - j0 : 2 * XQ_PANEL;
         const size_t np = cols > XQ_PANEL ? 2 : 1, nr_last = cols - (np - 1) * XQ_PANEL;

@@ -24,4 +24,12 @@ void pml_u8_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int3
 void pml_s16_qmatmul__scalar(int64_t m, int64_t n, int64_t k, const void *a, int32_t za, const void *b, int32_t zb,
                              const pml_requant *rq, void *y);
 
+/* MatMulIntegerToFloat's epilogue (ops/matmul_integer.c), in place over count int32 values y,
+ * rows of n columns: y = (float)y * (a_scale * b_scale[j * b_scale_col]) + bias[j] (bias NULL:
+ * none), the multiplier rounded to float32 first, then the product and the sum once each (this
+ * directory compiles without fused multiply-adds): the values of the Cast -> Mul -> Add that
+ * onnxruntime's quantize_dynamic writes after a MatMulInteger. */
+void pml_i32_dequant_cols(size_t count, size_t n, void *y, float a_scale, const float *b_scale, size_t b_scale_col,
+                          const float *bias);
+
 #endif /* PML_KERNELS_QUANT_QMATMUL_H */
