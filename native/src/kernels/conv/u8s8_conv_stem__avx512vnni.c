@@ -11,8 +11,10 @@
  * a fixed byte step (stride * Cin) along the padded row, so the broadcasts are one base
  * plus constant offsets where the step is 3 or 6 (the 3-channel stems at stride 1 or 2).
  * A row's last pixels run as a whole step of 8: the extra pixels read the padded image's
- * slack and are not stored. The requantizing store is the GEMM tiles'
- * (s8_requant__avx512.h), masked past Cout.
+ * slack and are not stored. The requantization is the GEMM tiles' (s8_requant__avx512.h);
+ * two pixels' 32 (or 24) channels are then narrowed and clamped together, masked past Cout.
+ * Measured (bench_int8_gemm, stem rows): 8 pixels a step beat 4 and 12; at 32 channels the
+ * fixed-point requantization takes about as long as the vpdpbusd (3x3: 18 a pixel).
  */
 #include <immintrin.h>
 #include <string.h>
@@ -22,8 +24,8 @@
 
 #define PIXELS PML_QS8_STEM_PIXELS /* output pixels per step (the padded image's slack covers them) */
 
-/* vpbroadcastd from memory (through a general register, GCC's choice for set1 of a loaded
- * int, spilled registers in the unrolled loop) */
+/* vpbroadcastd from memory (set1 of a memcpy'd int went through general registers, which
+ * GCC spilled in the unrolled loop) */
 static inline __m512i bcast_quad(const uint8_t *p) { return _mm512_broadcastd_epi32(_mm_loadu_si32(p)); }
 
 /* The channel widths of one pass: 16 (one zmm a pixel), 32 (two), or 24 = 16 + 8, the
