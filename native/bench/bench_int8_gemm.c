@@ -2,7 +2,8 @@
  * bench/bench_int8_gemm.c — micro-benchmark of the exact int8 kernels against the f32 ones on
  * the same shapes, in the same run: GEMMs (packed weights, A in place), convolutions (the f32
  * one through the same GEMM driver with im2col) and depthwise convs. Reports GOP/s
- * (2 * multiply-adds / time, best of R runs) and the int8 / f32 speedup.
+ * (2 * multiply-adds / time, best of R runs) and the int8 / f32 speedup; and the 3-channel
+ * stem convs' microseconds as im2col + GEMM, that im2col alone, and the direct stem kernel.
  *
  *   pml_bench_int8_gemm [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16] [--float]
  *
