@@ -366,6 +366,8 @@ int main(int argc, char **argv) {
     bench_stem(&o, &qk, pool, "5x5/2 128x128 3->24 (BlazeFace)", &blaze);
     bench_stem(&o, &qk, pool, "3x3/2 128x128 3->32 (conv net)", &convnet);
     bench_stem(&o, &qk, pool, "3x3/2 224x224 3->32 (MobileNet)", &stem);
+    const pml_conv_geom stem16 = geom(224, 224, 3, 16, 1, 3, 2, 1); /* MobileNetV3 */
+    bench_stem(&o, &qk, pool, "3x3/2 224x224 3->16 (MobileNetV3)", &stem16);
     bench_stem(&o, &qk, pool, "7x7/2 224x224 3->64 (ResNet)", &stem7);
     printf("\n");
     const pml_conv_geom dw1 = geom(112, 112, 32, 32, 32, 3, 1, 1);
