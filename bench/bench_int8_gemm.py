@@ -9,7 +9,9 @@ then runs it: GOP/s (2 x multiply-adds / best time of --reps runs) of the int8 G
 depthwise kernels and of the f32 kernels on the same shapes, and the int8/f32 speedup, as a
 Markdown table (docs/benchmarks.md, "int8 kernels"). Where the configuration has u8 x s8 tiles
 (avx512vnni: vpdpbusd; the weights here have zero points 0, so they run), the GEMM and conv
-rows also time the int16 pair tiles (vpdpwssd) on the same shape: the last two columns. The kernels are called directly (packed
+rows also time the int16 pair tiles (vpdpwssd) on the same shape: the last two columns. A second
+table times the 3-channel stem convs three ways: im2col + GEMM, that im2col alone, and the
+configuration's direct stem kernel (s8_conv.h, pml_qs8_stem_*). The kernels are called directly (packed
 weights, the GEMM drivers), without a session: this measures kernels, not models.
 
 --onnxruntime adds onnxruntime's QLinearMatMul (uint8 activations x constant int8 weights, its

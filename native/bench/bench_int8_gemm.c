@@ -2,7 +2,8 @@
  * bench/bench_int8_gemm.c — micro-benchmark of the exact int8 kernels against the f32 ones on
  * the same shapes, in the same run: GEMMs (packed weights, A in place), convolutions (the f32
  * one through the same GEMM driver with im2col) and depthwise convs. Reports GOP/s
- * (2 * multiply-adds / time, best of R runs) and the int8 / f32 speedup.
+ * (2 * multiply-adds / time, best of R runs) and the int8 / f32 speedup; and the 3-channel
+ * stem convs' microseconds as im2col + GEMM, that im2col alone, and the direct stem kernel.
  *
  *   pml_bench_int8_gemm [--threads N] [--reps R] [--isa avx2|scalar] [--tile 4x16|6x16] [--float]
  *
@@ -178,6 +179,59 @@ static void bench_conv(const bench_opts *o, const pml_f32_kernels *fk, const pml
     pml_aligned_free(qc.scratch);
 }
 
+/* ---- few-channel (stem) convs: the direct kernel against im2col + the quad GEMM ---------------------------- */
+
+typedef struct stem_case {
+    const pml_qs8_gemm_kernels *qk;
+    pml_threadpool *pool;
+    const pml_conv_geom *g;
+    const int8_t *x;
+    const void *packed;
+    uint8_t *y, *cols;
+    void *scratch;
+} stem_case;
+static void run_stem(void *c) {
+    stem_case *b = (stem_case *)c;
+    pml_qs8_stem_run(b->qk, b->g, b->x, 0, b->packed, b->y, b->pool, b->scratch);
+}
+static void run_stem_im2col(void *c) { /* what the GEMM path spends before its tiles (uint8 rows of kq bytes) */
+    stem_case *b = (stem_case *)c;
+    const int64_t m = b->g->n * b->g->oh * b->g->ow, kq = pml_qs8_kq(b->g->kh * b->g->kw * b->g->cin);
+    pml_s8_im2col_u8(b->g, b->x, 0, 0, m, 3, b->cols, kq);
+}
+
+/* time in microseconds of: im2col + GEMM (the conv path without a stem kernel), the im2col
+ * alone, the direct stem kernel (padded copy included) */
+static void bench_stem(const bench_opts *o, const pml_qs8_gemm_kernels *qk, pml_threadpool *pool, const char *name,
+                       const pml_conv_geom *g) {
+    const int64_t m = g->n * g->oh * g->ow, k = g->kh * g->kw * g->cin, n = g->cout;
+    int8_t *qx = rand_s8((size_t)(g->n * g->h * g->w * g->cin)), *qw = rand_s8((size_t)(k * n));
+    uint8_t *qy = (uint8_t *)rand_s8((size_t)(m * n));
+    static bench_quant bq;
+    make_quant(&bq, n, k);
+    const int threads = pool ? pml_threadpool_size(pool) : 1;
+    void *gpacked = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
+    pml_qs8_conv_pack(qk, g, qw, &bq.q, gpacked);
+    qconv_case qc = {qk, pool, g, qx, gpacked, (int8_t *)qy, NULL};
+    qc.scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(qk, g) * (size_t)threads + 64);
+    const double tg = best_of(o, run_qconv, &qc);
+    stem_case sc = {qk, pool, g, qx, NULL, qy, NULL, NULL};
+    sc.cols = (uint8_t *)pml_aligned_alloc((size_t)(m * pml_qs8_kq(k)) + 64);
+    const double ti = best_of(o, run_stem_im2col, &sc);
+    double ts = 0;
+    if (qk->stem) {
+        sc.packed = pml_aligned_alloc(pml_qs8_stem_packed_bytes(g));
+        pml_qs8_stem_pack(g, qw, &bq.q, (void *)sc.packed);
+        sc.scratch = pml_aligned_alloc(pml_qs8_stem_scratch_bytes(g));
+        ts = best_of(o, run_stem, &sc);
+        pml_aligned_free((void *)sc.packed), pml_aligned_free(sc.scratch);
+    }
+    printf("| %-34s | %8.1f | %8.1f | %8.1f | %5.2fx | %6.1f |\n", name, tg * 1e6, ti * 1e6, ts * 1e6,
+           ts > 0 ? tg / ts : 0.0, ts > 0 ? (double)m * (double)n * (double)k / ts * 1e-9 : 0.0);
+    pml_aligned_free(qx), pml_aligned_free(qw), pml_aligned_free(qy), pml_aligned_free(gpacked);
+    pml_aligned_free(qc.scratch), pml_aligned_free(sc.cols);
+}
+
 /* ---- depthwise -------------------------------------------------------------------------------------------- */
 
 typedef struct dw_case {
@@ -300,6 +354,22 @@ int main(int argc, char **argv) {
     bench_conv(&o, fk, &qk, pool, "3x3 56x56 64->64", &c3);
     bench_conv(&o, fk, &qk, pool, "3x3/2 28x28 128->256", &c3s2);
     bench_conv(&o, fk, &qk, pool, "3x3/2 stem 224x224 3->32", &stem);
+    printf("\n| stem conv (us) | im2col + GEMM | its im2col | direct stem | speedup | stem GMAC/s |\n"
+           "|---|---:|---:|---:|---:|---:|\n");
+    pml_conv_geom blaze = geom(128, 128, 3, 24, 1, 5, 2, 1); /* BlazeFace: TFLite SAME pads 1 / 2 */
+    blaze.pb = blaze.pr = 2;
+    blaze.oh = blaze.ow = 64;
+    pml_conv_geom convnet = geom(128, 128, 3, 32, 1, 3, 2, 0); /* the conv net: SAME pads 0 / 1 */
+    convnet.pb = convnet.pr = 1;
+    convnet.oh = convnet.ow = 64;
+    const pml_conv_geom stem7 = geom(224, 224, 3, 64, 1, 7, 2, 3); /* ResNet's 7x7 */
+    bench_stem(&o, &qk, pool, "5x5/2 128x128 3->24 (BlazeFace)", &blaze);
+    bench_stem(&o, &qk, pool, "3x3/2 128x128 3->32 (conv net)", &convnet);
+    bench_stem(&o, &qk, pool, "3x3/2 224x224 3->32 (MobileNet)", &stem);
+    const pml_conv_geom stem16 = geom(224, 224, 3, 16, 1, 3, 2, 1); /* MobileNetV3 */
+    bench_stem(&o, &qk, pool, "3x3/2 224x224 3->16 (MobileNetV3)", &stem16);
+    bench_stem(&o, &qk, pool, "7x7/2 224x224 3->64 (ResNet)", &stem7);
+    printf("\n");
     const pml_conv_geom dw1 = geom(112, 112, 32, 32, 32, 3, 1, 1);
     const pml_conv_geom dw2 = geom(56, 56, 144, 144, 144, 3, 2, 1);
     const pml_conv_geom dw3 = geom(14, 14, 576, 576, 576, 3, 1, 1);

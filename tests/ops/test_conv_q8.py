@@ -7,7 +7,8 @@ int8/uint8 tensors and TFLite int16x8 (int16 activations, int8 weights), against
   and the scalar kernel configuration;
 * random shapes (awkward sizes, strides, dilations, pads, groups, multipliers, per-tensor and
   per-channel weights, fused activations) against the numpy integer reference
-  (pocketml.ops.quant_reference) and LiteRT's reference kernels;
+  (pocketml.ops.quant_reference) and LiteRT's reference kernels, and the stems (1-4 input
+  channels: avx512vnni's direct stem kernel) under every kernel configuration;
 * bad quantization refused with a clear error.
 """
 from __future__ import annotations
@@ -178,6 +179,36 @@ def test_random_convs_match_the_integer_reference(tmp_path, seed, depthwise):
     for threads, isa in CONFIGS:
         got = _session(model, threads, isa).run(None, {"x": x})[0]
         np.testing.assert_array_equal(got, want, err_msg=f"threads={threads} isa={isa} case={ {k: v for k, v in c.items() if k != 'wdata'} }")
+
+
+# (cin, k, stride, cout, padding): the stems (3 channels; 1 and 4 too), which the avx512vnni
+# configuration runs on its direct stem kernel and the others as im2col + GEMM
+STEMS = [(3, 5, 2, 24, "SAME"), (3, 3, 2, 32, "SAME"), (3, 3, 2, 17, "VALID"), (3, 7, 2, 48, "SAME"),
+         (1, 3, 1, 8, "SAME"), (4, 5, 1, 33, "VALID")]
+
+
+@pytest.mark.parametrize("stem", STEMS, ids=lambda s: "cin{}-k{}-s{}-cout{}-{}".format(*s))
+def test_stem_convs_match_the_integer_reference(tmp_path, stem):
+    cin, k, stride, cout, padding = stem
+    rng = np.random.default_rng(cin * 1000 + k * 100 + cout)
+    c = _random_conv_case(rng, "int8", False)
+    c.update(n=1, h=int(rng.integers(9, 20)), w=int(rng.integers(9, 36)), cin=cin, cout=cout, kh=k, kw=k,
+             sh=stride, sw=stride, dh=1, dw=1, padding=padding, per_channel=True,
+             sws=rng.uniform(0.002, 0.02, cout).astype(np.float32),
+             wdata=rng.integers(-127, 128, (cout, k, k, cin)).astype(np.int8),
+             bias=rng.integers(-3000, 3000, cout).astype(np.int32))
+    data = _conv_model(c)
+    x = rng.integers(-128, 128, (1, c["h"], c["w"], cin)).astype(np.int8)
+    want = _conv_numpy(c, x)
+    np.testing.assert_array_equal(litert.run_litert(data, [x], kernels="reference")[0], want,
+                                  err_msg="the numpy reference disagrees with LiteRT's")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    model = pocketml.convert(path)
+    for isa in pocketml.available_isas():
+        for threads in (1, 2):
+            got = _session(model, threads, isa).run(None, {"x": x})[0]
+            np.testing.assert_array_equal(got, want, err_msg=f"threads={threads} isa={isa}")
 
 
 @pytest.mark.parametrize("seed", range(8))

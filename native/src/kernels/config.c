@@ -204,6 +204,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
     .u8_mr = 6,
     .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,
     .u8_gemm_1 = pml_u8s8_gemm_1x16__avx512vnni,
+    .stem = pml_u8s8_conv_stem__avx512vnni, /* 1-4 input channels (the stems): direct, no im2col */
 };
 
 static const pml_qs8_config g_qs8_avx512vnni = {

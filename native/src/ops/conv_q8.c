@@ -5,8 +5,9 @@
  * src/pocketml/ops/conv.py.
  *
  * prepare builds the node's quantization from its tensors (ops/q8_params.c) and packs the
- * weights with it: the depthwise kernels when group == Cin == Cout, else the int8 GEMM per
- * group (kernels/conv/s8_conv.h). The packed block holds the requantization, so it depends
+ * weights with it: the depthwise kernels when group == Cin == Cout, the direct stem kernel
+ * for 1-4 input channels where the configuration has one (conv_q8_prepare_stem), else the
+ * int8 GEMM per group (kernels/conv/s8_conv.h). The packed block holds the requantization, so it depends
  * on x's and y's parameters as well as the weights: it is built in prepare, once per plan.
  * uint8 tensors run as int8 (sign bit flipped; x into scratch at each run, w when packing),
  * except a uint8 x of a GEMM conv whose weights run on the u8 x s8 tiles: the tiles' operand
@@ -27,6 +28,7 @@
 typedef struct conv_q8_state {
     pml_conv_geom g;
     int depthwise;
+    int stem;               /* the direct few-channel kernel (kern->stem); scratch: its padded x */
     int x_u8;
     int x_direct;           /* uint8 x read as it is by the u8 x s8 tiles (no flip copy) */
     int s16;                /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
@@ -92,6 +94,24 @@ static pml_status conv_q8_pack_weights(const pml_kernel_ctx *ctx, conv_q8_state 
     return PML_OK;
 }
 
+/* The 3-channel stems (1-4 input channels, zero weight zero points) on the configuration's
+ * direct kernel, x of either dtype read by the stem driver's padded copy (no flip scratch).
+ * Returns 1 when taken (st->stem set, weights packed or an error in *s), 0 otherwise. */
+static int conv_q8_prepare_stem(pml_kernel_ctx *ctx, conv_q8_state *st, const pml_q8_params *qp, pml_status *s) {
+    const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
+    *s = PML_OK;
+    if (!kern->stem || qp->w_u8 || !pml_qs8_stem_eligible(&st->g, &qp->q)) return 0;
+    st->stem = 1;
+    if (!(st->packed = pml_aligned_alloc(pml_qs8_stem_packed_bytes(&st->g)))) {
+        *s = pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory packing int8 conv weights");
+        return 1;
+    }
+    pml_qs8_stem_pack(&st->g, (const int8_t *)ctx->in[1]->data, &qp->q, st->packed);
+    st->threads = pml_threadpool_size(ctx->pool);
+    ctx->scratch_size = round64(pml_qs8_stem_scratch_bytes(&st->g));
+    return 1;
+}
+
 static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     conv_q8_state *st = (conv_q8_state *)pml_ew_alloc_state(ctx, sizeof *st);
     if (!st) return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory for int8 conv state");
@@ -115,6 +135,10 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
     st->depthwise = pml_qs8_dwconv_eligible(&st->g) && kern->dwconv;
     st->x_u8 = qp.x_u8;
+    if (!st->depthwise && conv_q8_prepare_stem(ctx, st, &qp, &s)) {
+        pml_q8_params_free(&qp);
+        return s;
+    }
     s = conv_q8_pack_weights(ctx, st, &qp);
     pml_q8_params_free(&qp);
     if (s) return s;
@@ -140,6 +164,10 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
     const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
     const int8_t *x = (const int8_t *)ctx->in[0]->data;
     char *scratch = (char *)ctx->scratch;
+    if (st->stem) {
+        pml_qs8_stem_run(kern, &st->g, ctx->in[0]->data, st->x_u8, st->packed, ctx->out[0]->data, ctx->pool, scratch);
+        return PML_OK;
+    }
     if (st->x_direct) {
         pml_qu8_conv_run(kern, &st->g, (const uint8_t *)ctx->in[0]->data, st->packed, ctx->out[0]->data, ctx->pool,
                          scratch);

@@ -1,7 +1,7 @@
 /*
  * kernels/conv/qconv_pack.c — data movement of the int8 convolutions, ISA-independent: the
- * weight packing (per group, as the int8 GEMM's B; depthwise taps in pairs for vpmaddwd)
- * and the im2col the GEMM driver calls one M block at a time (int16, or uint8 for the u8 x s8
+ * weight packing (per group, as the int8 GEMM's B; depthwise taps in pairs for vpmaddwd;
+ * the stems' window-row quads) and the im2col the GEMM driver calls one M block at a time (int16, or uint8 for the u8 x s8
  * tiles: flipped by 0x80 from int8 x, copied from uint8 x).
  */
 #include <string.h>
@@ -139,5 +139,31 @@ void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_
             sum += (uint32_t)v;
         }
         if (c < C) pml_qs8_fold_a_zero_point(&cols, c, q->a_zero_point, sum);
+    }
+}
+
+size_t pml_qs8_stem_packed_bytes(const pml_conv_geom *g) {
+    return (pml_qs8_cols_bytes(pml_qs8_n_pad(g->cout)) + pml_qs8_stem_data_bytes(g) + 63) / 64 * 64;
+}
+
+void pml_qs8_stem_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out) {
+    const int64_t qrow = pml_qs8_stem_qrow(g), row_bytes = g->kw * g->cin, quads = g->kh * qrow;
+    const int64_t C = g->cout, c_pad = pml_qs8_n_pad(C);
+    const size_t data = pml_qs8_stem_data_bytes(g);
+    pml_qs8_pack_cols(q, 0, g->kh * row_bytes, quads * 4, C, out, data);
+    ((pml_qs8_packed_header *)out)->quads = 1;
+    pml_qs8_cols cols = pml_qs8_cols_at(out, data, c_pad);
+    int8_t *dst = (int8_t *)out + sizeof(pml_qs8_packed_header);
+    for (int64_t c = 0; c < c_pad; c++) {
+        int8_t *panel = dst + (c / PML_QS8_NR) * quads * 64 + (c % PML_QS8_NR) * 4;
+        uint32_t sum = 0;
+        for (int64_t r = 0; r < g->kh; r++)
+            for (int64_t b = 0; b < qrow * 4; b++) {
+                /* OHWI: the window row r of channel c is row_bytes contiguous weights */
+                const int8_t v = c < C && b < row_bytes ? w[(c * g->kh + r) * row_bytes + b] : 0;
+                panel[(r * qrow + b / 4) * 64 + b % 4] = v;
+                sum += (uint32_t)(int32_t)v;
+            }
+        if (c < C) pml_qs8_fold_a_zero_point(&cols, c, q->a_zero_point + 128, sum);
     }
 }

@@ -61,6 +61,44 @@ void pml_s8_im2col_u8(const pml_conv_geom *g, const int8_t *x, int64_t grp, int6
 void pml_u8_im2col_u8(const pml_conv_geom *g, const uint8_t *x, int64_t grp, int64_t m0, int64_t mb, int8_t pad,
                       uint8_t *dst, int64_t ld);
 
+/* ---- few-channel convs (the 3-channel stems) as a direct u8 x s8 conv ------------------------ */
+
+/* A stem conv (3x3/5x5/7x7 over 3 input channels, K = 27..147, N = 8..64) as a GEMM spends
+ * most of its time in im2col and in tiles whose K is short; the direct kernels
+ * (pml_qu8_stem_fn) read each window row straight from a zero-padded uint8 copy of x
+ * instead: a window row of KW*Cin bytes is qrow = ceil(KW*Cin / 4) quads, the bytes past
+ * KW*Cin (the next pixel's) meeting zero weights. The copy (pml_qs8_stem_run) puts the
+ * padding in (x's uint8 zero point, so a padded tap adds (za - za) * w = 0 after the bias
+ * fold), flips an int8 x to uint8 and leaves 64 readable bytes after the image.
+ *
+ * Packing (pml_qs8_stem_pack): the pml_qs8_packed_header (k = KH*KW*Cin, kp = KH*qrow*4,
+ * n = Cout, quads = 1), then for each 16-channel panel p and quad t = r*qrow + j (window
+ * row r, bytes 4j..4j+3 of it) 64 bytes: w[16p + c][r][byte 4j + b] int8 at 4c + b (zero
+ * past KW*Cin and past Cout); then the column parameters of s8_gemm.h with
+ * bias' = bias - (za + 128) * sum w (the +128 of the flip, as the quad GEMM tiles'). */
+
+/* 1 when a kernel configuration with a stem kernel runs g directly: one group, 1..4 input
+ * channels, dilation 1, KH and KW at most 11, every weight zero point 0 (vpdpbusd's
+ * operand is w itself). */
+int pml_qs8_stem_eligible(const pml_conv_geom *g, const pml_qs8_quant *q);
+/* Quads per window row (ceil(KW*Cin / 4)). */
+static inline int64_t pml_qs8_stem_qrow(const pml_conv_geom *g) { return (g->kw * g->cin + 3) / 4; }
+/* Bytes of the packed weights' data part (what precedes the column parameters). */
+static inline size_t pml_qs8_stem_data_bytes(const pml_conv_geom *g) {
+    return (size_t)(g->kh * pml_qs8_stem_qrow(g) * 4) * (size_t)pml_qs8_n_pad(g->cout);
+}
+size_t pml_qs8_stem_packed_bytes(const pml_conv_geom *g);
+void pml_qs8_stem_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out);
+/* A stem kernel may compute up to this many pixels past an output row's last (not stored). */
+#define PML_QS8_STEM_PIXELS 8
+/* Scratch of a run (the padded uint8 image and the slack those pixels and a window row's
+ * last quad read), shared by all threads. */
+size_t pml_qs8_stem_scratch_bytes(const pml_conv_geom *g);
+/* Pads x (int8, or uint8 when x_u8) into scratch, then runs kern->stem over every output
+ * row, split over the pool. */
+void pml_qs8_stem_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *x, int x_u8,
+                      const void *packed, void *y, pml_threadpool *pool, void *scratch);
+
 /* ---- depthwise ------------------------------------------------------------------------------ */
 
 /* 1 when the depthwise kernels run this geometry (group == Cin == Cout, multiplier 1);
@@ -81,6 +119,9 @@ static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
 #define PML_S8_DWCONV(isa, tile)                                                                              \
     void pml_s8_dwconv__##isa(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0, \
                               int64_t row1);
+#define PML_U8S8_CONV_STEM(isa)                                                                          \
+    void pml_u8s8_conv_stem__##isa(const pml_conv_geom *g, const uint8_t *xp, const void *packed, uint8_t *y, \
+                                   int64_t row0, int64_t row1);
 #include "kernels/conv/s8_conv_variants.h"
 
 #endif /* PML_KERNELS_S8_CONV_H */

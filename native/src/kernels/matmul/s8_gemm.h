@@ -129,6 +129,11 @@ struct pml_conv_geom;
  * (kernels/conv/s8_conv.h); padded taps read the input zero point. */
 typedef void (*pml_qs8_dwconv_fn)(const struct pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                   int64_t row0, int64_t row1);
+/* Direct u8 x s8 conv of few input channels (the 3-channel stems; kernels/conv/s8_conv.h,
+ * pml_qs8_stem_*) over output rows [row0, row1) of [N*OH], reading the zero-padded uint8
+ * image xp the stem driver builds, weights packed by pml_qs8_stem_pack. */
+typedef void (*pml_qu8_stem_fn)(const struct pml_conv_geom *g, const uint8_t *xp, const void *packed, uint8_t *y,
+                                int64_t row0, int64_t row1);
 
 /* The int8 GEMM/conv kernels of one configuration (kernels/config.c). */
 typedef struct pml_qs8_gemm_kernels {
@@ -142,6 +147,7 @@ typedef struct pml_qs8_gemm_kernels {
     size_t u8_mr;                  /* rows of u8_gemm's tile */
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
     pml_qu8_gemm_ukernel u8_gemm_1; /* 1 x 16 */
+    pml_qu8_stem_fn stem;           /* direct few-channel conv (NULL: such convs run on the GEMM) */
 } pml_qs8_gemm_kernels;
 
 /* ---- packing ------------------------------------------------------------------------- */

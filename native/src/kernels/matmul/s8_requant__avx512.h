@@ -38,7 +38,11 @@ static inline pml_qs8_rq16 pml_qs8_rq16_load(const pml_qs8_epilogue *ep) {
     return p;
 }
 
-static inline __m512i pml_qs8_requant16(__m512i acc, const pml_qs8_rq16 *p) {
+/* The requantized values + the zero point (wrapping, as pml_add_zero_point), not yet clamped
+ * to [qmin, qmax] in fixed point (float mode: already within it). A caller that narrows with
+ * saturating packs can clamp the bytes instead: every saturation is monotone, so clamping
+ * after it gives the same bytes. */
+static inline __m512i pml_qs8_requant16_unclamped(__m512i acc, const pml_qs8_rq16 *p) {
     __m512i v;
     if (p->float_mode) {
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), p->scale);
@@ -57,8 +61,12 @@ static inline __m512i pml_qs8_requant16(__m512i acc, const pml_qs8_rq16 *p) {
     const __m512i thr = _mm512_mask_add_epi32(p->thr, _mm512_cmplt_epi32_mask(h, _mm512_setzero_si512()), p->thr, one);
     v = _mm512_srav_epi32(h, p->rsh);
     v = _mm512_mask_add_epi32(v, _mm512_cmpgt_epi32_mask(rem, thr), v, one);
-    v = _mm512_add_epi32(v, p->zp);
-    return _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
+    return _mm512_add_epi32(v, p->zp);
+}
+
+static inline __m512i pml_qs8_requant16(__m512i acc, const pml_qs8_rq16 *p) {
+    const __m512i v = pml_qs8_requant16_unclamped(acc, p);
+    return p->float_mode ? v : _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
 }
 
 /* Stores the first nr of 16 requantized columns (already clamped to the output's range, so
