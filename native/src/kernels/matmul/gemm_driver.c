@@ -44,8 +44,7 @@ void pml_gemm_pack_b(const float *b, int64_t k, int64_t n, int64_t stride_k, int
 
 typedef struct gemm_plan {
     int64_t kc, nkb, n_pad, n_panels;
-    int64_t mb, m_blocks;       /* rows per M block (multiple of MR) */
-    int64_t ppt, n_blocks;      /* panels per N block */
+    pml_gemm_split sp;          /* the tasks: batch x M blocks x N blocks */
     size_t scratch_floats;      /* per thread */
 } gemm_plan;
 
@@ -59,11 +58,7 @@ static void gemm_plan_make(const pml_f32_kernels *kern, const pml_gemm_problem *
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
     pl->scratch_floats = p->pack_a ? (size_t)(mb * pl->kc + 15) / 16 * 16 : 0;
-    pml_gemm_split sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
-    pl->mb = sp.mb;
-    pl->m_blocks = sp.m_blocks;
-    pl->ppt = sp.ppt;
-    pl->n_blocks = sp.n_blocks;
+    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
 }
 
 size_t pml_gemm_scratch_floats(const pml_f32_kernels *kern, const pml_gemm_problem *p) {
@@ -84,11 +79,11 @@ static void gemm_task(void *arg, int64_t task, int thread) {
     const pml_gemm_problem *p = job->p;
     const gemm_plan *pl = &job->pl;
     const size_t mr_max = job->kern->gemm_mr;
-    const int64_t per_batch = pl->m_blocks * pl->n_blocks;
+    const int64_t per_batch = pl->sp.m_blocks * pl->sp.n_blocks;
     const int64_t batch = task / per_batch;
-    const int64_t mblk = task % per_batch / pl->n_blocks, nblk = task % pl->n_blocks;
-    const int64_t m0 = mblk * pl->mb, mb = p->m - m0 < pl->mb ? p->m - m0 : pl->mb;
-    const int64_t p0 = nblk * pl->ppt, p1 = p0 + pl->ppt < pl->n_panels ? p0 + pl->ppt : pl->n_panels;
+    int64_t m0, mb, p0, p1;
+    pml_gemm_split_rows(&pl->sp, task % per_batch / pl->sp.n_blocks, &m0, &mb);
+    pml_gemm_split_panels(&pl->sp, task % pl->sp.n_blocks, &p0, &p1);
 
     const float *a = p->a, *b = p->packed_b;
     float *c = p->c;
@@ -139,5 +134,5 @@ void pml_gemm_run(const pml_f32_kernels *kern, const pml_gemm_problem *p, pml_th
     job.p = p;
     job.scratch = scratch;
     gemm_plan_make(kern, p, pool ? pml_threadpool_size(pool) : 1, &job.pl);
-    pml_parallel_for(pool, p->batch * job.pl.m_blocks * job.pl.n_blocks, gemm_task, &job);
+    pml_parallel_for(pool, p->batch * job.pl.sp.m_blocks * job.pl.sp.n_blocks, gemm_task, &job);
 }

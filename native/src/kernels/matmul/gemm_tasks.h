@@ -12,39 +12,55 @@
 static inline int64_t pml_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 typedef struct pml_gemm_split {
-    int64_t mb, m_blocks; /* rows per M block (a multiple of mr), blocks per batch */
-    int64_t ppt, n_blocks; /* panels per N block, blocks */
+    int64_t mb, m_blocks;    /* rows of the largest M block (a multiple of mr), blocks per batch */
+    int64_t ppt, n_blocks;   /* panels of the largest N block, blocks */
+    int64_t m, mr, n_panels; /* what is cut: the blocks differ by at most one tile of mr rows / one panel */
 } pml_gemm_split;
 
 /* The split of m rows (per batch) x n_panels panels for `threads` threads, starting from M
- * blocks of mb_max rows (what fits the cache). With more than one thread it makes at least
- * 4 tasks per thread when it can, for dynamic load balancing: first smaller M blocks (down
- * to 4 tiles of mr rows), then N blocks. */
+ * blocks of at most mb_max rows (what fits the cache). With more than one thread it makes
+ * about 4 tasks per thread when it can, for dynamic load balancing: first more M blocks (down
+ * to 4 tiles of mr rows each), then N blocks. The tiles and panels are spread evenly over the
+ * blocks (pml_gemm_split_rows/_panels): blocks of a fixed size with a short last one left
+ * threads idle, e.g. 43 tiles as 7 blocks of 6 and one of 1 over two threads. */
 static inline pml_gemm_split pml_gemm_split_make(int64_t batch, int64_t m, int64_t mr, int64_t mb_max,
                                                  int64_t n_panels, int threads) {
     pml_gemm_split s;
-    s.mb = mb_max > m ? (m > 0 ? m : 1) : mb_max;
-    s.m_blocks = pml_ceil_div(m, s.mb);
-    s.ppt = n_panels;
+    s.m = m, s.mr = mr, s.n_panels = n_panels;
+    const int64_t tiles = m > 0 ? pml_ceil_div(m, mr) : 1, tiles_max = mb_max >= mr ? mb_max / mr : 1;
+    s.m_blocks = pml_ceil_div(tiles, tiles_max);
     s.n_blocks = 1;
     if (threads > 1) {
         const int64_t target = 4 * (int64_t)threads;
         if (batch * s.m_blocks < target) {
-            int64_t mb2 = pml_ceil_div(pml_ceil_div(m, pml_ceil_div(target, batch)), mr) * mr;
-            if (mb2 < 4 * mr) mb2 = 4 * mr;
-            if (mb2 < s.mb) {
-                s.mb = mb2;
-                s.m_blocks = pml_ceil_div(m, mb2);
-            }
+            int64_t want = pml_ceil_div(target, batch > 0 ? batch : 1);
+            const int64_t most = tiles / 4 > 0 ? tiles / 4 : 1;
+            if (want > most) want = most;
+            if (want > s.m_blocks) s.m_blocks = want;
         }
         if (batch * s.m_blocks < target) {
             int64_t nb = pml_ceil_div(target, batch * s.m_blocks);
             if (nb > n_panels) nb = n_panels;
-            s.ppt = pml_ceil_div(n_panels, nb);
-            s.n_blocks = pml_ceil_div(n_panels, s.ppt);
+            if (nb > 1) s.n_blocks = nb;
         }
     }
+    s.mb = pml_ceil_div(tiles, s.m_blocks) * mr;
+    s.ppt = n_panels > 0 ? pml_ceil_div(n_panels, s.n_blocks) : 0;
     return s;
+}
+
+/* Rows [*r0, *r0 + *rows) of M block b (at most s->mb rows) */
+static inline void pml_gemm_split_rows(const pml_gemm_split *s, int64_t b, int64_t *r0, int64_t *rows) {
+    const int64_t tiles = s->m > 0 ? pml_ceil_div(s->m, s->mr) : 1;
+    const int64_t first = b * tiles / s->m_blocks * s->mr, end = (b + 1) * tiles / s->m_blocks * s->mr;
+    *r0 = first;
+    *rows = (end < s->m ? end : s->m) - first;
+}
+
+/* Panels [*p0, *p1) of N block b (at most s->ppt panels) */
+static inline void pml_gemm_split_panels(const pml_gemm_split *s, int64_t b, int64_t *p0, int64_t *p1) {
+    *p0 = b * s->n_panels / s->n_blocks;
+    *p1 = (b + 1) * s->n_panels / s->n_blocks;
 }
 
 #endif

@@ -132,8 +132,7 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
 
 typedef struct qs8_plan {
     int64_t kp, n_pad, n_panels;
-    int64_t mb, m_blocks;  /* rows per M block (multiple of MR) */
-    int64_t ppt, n_blocks; /* panels per N block */
+    pml_gemm_split sp;     /* the tasks: batch x M blocks x N blocks */
     size_t data_bytes;     /* panels of one packed B */
     size_t scratch_bytes;  /* per thread */
 } qs8_plan;
@@ -148,11 +147,7 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
     pl->scratch_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
-    pml_gemm_split sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
-    pl->mb = sp.mb;
-    pl->m_blocks = sp.m_blocks;
-    pl->ppt = sp.ppt;
-    pl->n_blocks = sp.n_blocks;
+    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
 }
 
 size_t pml_qs8_gemm_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p) {
@@ -257,12 +252,11 @@ static void qs8_task(void *arg, int64_t task, int thread) {
     const qs8_job *job = (const qs8_job *)arg;
     const pml_qs8_gemm_problem *p = job->p;
     const qs8_plan *pl = &job->pl;
-    const int64_t per_batch = pl->m_blocks * pl->n_blocks;
+    const int64_t per_batch = pl->sp.m_blocks * pl->sp.n_blocks;
     qs8_span s;
     s.batch = task / per_batch;
-    const int64_t mblk = task % per_batch / pl->n_blocks, nblk = task % pl->n_blocks;
-    s.m0 = mblk * pl->mb, s.mb = p->m - s.m0 < pl->mb ? p->m - s.m0 : pl->mb;
-    s.p0 = nblk * pl->ppt, s.p1 = s.p0 + pl->ppt < pl->n_panels ? s.p0 + pl->ppt : pl->n_panels;
+    pml_gemm_split_rows(&pl->sp, task % per_batch / pl->sp.n_blocks, &s.m0, &s.mb);
+    pml_gemm_split_panels(&pl->sp, task % pl->sp.n_blocks, &s.p0, &s.p1);
     s.a = p->a;
     s.packed = p->packed;
     s.c = (uint8_t *)p->c;
@@ -281,5 +275,5 @@ void pml_qs8_gemm_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_probl
     job.p = p;
     job.scratch = (uint8_t *)scratch;
     qs8_plan_make(kern, p, pool ? pml_threadpool_size(pool) : 1, &job.pl);
-    pml_parallel_for(pool, p->batch * job.pl.m_blocks * job.pl.n_blocks, qs8_task, &job);
+    pml_parallel_for(pool, p->batch * job.pl.sp.m_blocks * job.pl.sp.n_blocks, qs8_task, &job);
 }
