@@ -8,8 +8,9 @@
  * consecutive output bytes q..q+15 (channel (q + i) mod C) take 16 consecutive input bytes
  * per tap, so every lane does useful work whatever C is (24 channels filled 24 of 32 lanes in
  * the channel-vectorised kernel). The weight vector of a chunk depends only on q mod C: the
- * per-channel weights and requantization parameters are laid out once per call for
- * channels 0..C-1 followed by 0..15 again, and a chunk loads them at q mod C.
+ * per-channel weights and requantization parameters are laid out at pack time for channels
+ * 0..C-1 followed by 0..15 again (kernels/conv/s8_dwconv_rows.h), and a chunk loads them at
+ * q mod C.
  *
  * vpdpbusd wants the 4 bytes it sums adjacent: each padded input row is rewritten once
  * (when it enters a ring of the kernel-height rows in use) as quads (P[p], P[p+S], P[p+2S],
@@ -20,76 +21,25 @@
  * border cases. Stride s > 1 (dilation 1) splits each padded row into s phase lines (pixels
  * j = s*k + phase), which makes a tap's reads contiguous again; the quads are built per line.
  *
- * Taken when the weights w' = w - zw all fit int8 (TFLite/ONNX int8 weights have zw = 0) and
- * the geometry fits the fixed buffers; otherwise pml_s8_dwconv_rows__avx512vnni returns 0
- * and the caller runs the channel-vectorised kernel.
+ * Taken when the packing laid the weights out (w' = w - zw all fit int8: TFLite/ONNX int8
+ * weights have zw = 0; the geometry fits the fixed buffers); otherwise
+ * pml_s8_dwconv_rows__avx512vnni returns 0 and the caller runs the channel-vectorised kernel.
  */
 #include <immintrin.h>
 #include <string.h>
 
-#include "kernels/conv/s8_conv.h"
+#include "kernels/conv/s8_dwconv_rows.h"
 #include "kernels/matmul/s8_requant__avx512.h"
 
-#define MAX_C 128      /* wider rows: the channel-vectorised kernel fills its lanes */
-#define MAX_KH 7
-#define MAX_GROUPS 4   /* tap quads per kernel row, over all phases */
-#define MAX_SLOTS 32   /* padded rows a kernel column spans: (KH - 1) * dilation + 1 */
-#define EXT 16         /* per-channel arrays repeat their first 16 entries after C */
-#define RING_BYTES (80 * 1024)
-#define LINE_BYTES (16 * 1024) /* one padded phase line before the interleave */
+#define MAX_KH PML_DWROWS_MAX_KH
+#define EXT PML_DWROWS_EXT
 
-/* One quad of taps of a kernel row: phase line and offset (bytes of that line). */
-typedef struct tap_quad {
-    int64_t phase, offset;
-} tap_quad;
+typedef pml_dwrows_plan rows_plan;
 
-typedef struct rows_plan {
-    int64_t C, s, quad_stride, quads, slots;
-    tap_quad quad[MAX_GROUPS];
-    int64_t nq;      /* quads per phase line (positions 0..nq-1) */
-    int64_t line_px; /* pixels per padded phase line */
-    int64_t owc;     /* bytes of an output row */
-    int64_t period;  /* lcm(C, 16): output bytes after which the channel phase repeats */
-} rows_plan;
-
-static int64_t gcd16(int64_t c) {
-    int64_t g = 16;
-    while (c % g) g /= 2;
-    return g;
-}
-
-/* The tap quads of a kernel row and the buffer sizes; 0 when the geometry does not fit. */
-static int make_plan(const pml_conv_geom *g, int64_t max_stride, rows_plan *p, int64_t kw_quad[MAX_GROUPS][4]) {
-    const int64_t C = g->cout, s = g->sw, d = g->dw;
-    if (C > MAX_C || g->kh > MAX_KH || s > max_stride || s > 4 || (s > 1 && d > 1) || (g->kh - 1) * g->dh + 1 > MAX_SLOTS) return 0;
-    const int64_t unit = s == 1 ? d : 1; /* a phase line's tap spacing, in pixels */
-    memset(p, 0, sizeof *p);
-    p->C = C, p->s = s, p->quad_stride = unit * C, p->owc = g->ow * C;
-    p->slots = (g->kh - 1) * g->dh + 1;
-    p->period = C * (16 / gcd16(C));
-    int64_t max_offset = 0;
-    for (int64_t ph = 0; ph < s; ph++) {
-        int64_t kmax = -1;
-        for (int64_t kw = 0; kw < g->kw; kw++)
-            if (kw * d % s == ph && kw * d / s / unit > kmax) kmax = kw * d / s / unit;
-        for (int64_t k0 = 0; k0 <= kmax; k0 += 4) {
-            if (p->quads == MAX_GROUPS) return 0;
-            tap_quad *t = &p->quad[p->quads];
-            t->phase = ph, t->offset = k0 * unit * C;
-            for (int i = 0; i < 4; i++) kw_quad[p->quads][i] = -1;
-            for (int64_t kw = 0; kw < g->kw; kw++) {
-                const int64_t k = kw * d / s / unit;
-                if (kw * d % s == ph && k >= k0 && k < k0 + 4) kw_quad[p->quads][k - k0] = kw;
-            }
-            if (t->offset > max_offset) max_offset = t->offset;
-            p->quads++;
-        }
-    }
-    p->nq = (p->owc + max_offset + 31) / 16 * 16; /* the chunks' reads, in whole 16-quad builds */
-    p->line_px = (p->nq + 3 * p->quad_stride + 16 + C - 1) / C;
-    const int64_t ring = p->slots * s * p->nq * 4;
-    return ring <= RING_BYTES && p->line_px * C + 64 <= LINE_BYTES;
-}
+/* The per-channel arrays of the packed layout (kernels/conv/s8_dwconv_rows.h). */
+typedef struct rows_params {
+    const int32_t *bias, *w; /* w: kernel row kh, quad t at w + (kh * quads + t) * (C + EXT) */
+} rows_params;
 
 /* n bytes from src to dst flipped to uint8. */
 static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n) {
@@ -156,57 +106,6 @@ __attribute__((noinline)) static void build_line(const pml_conv_geom *g, const r
     }
 }
 
-/* Per-channel data laid out for chunk loads at any channel phase c0 < C: entry i holds
- * channel i mod C, i < C + EXT. */
-typedef struct rows_params {
-    int32_t bias[MAX_C + EXT], mult[MAX_C + EXT], lsh[MAX_C + EXT], rsh[MAX_C + EXT], mask[MAX_C + EXT];
-    int32_t thr[MAX_C + EXT];
-    float scale[MAX_C + EXT];
-    int32_t w[MAX_KH][MAX_GROUPS][MAX_C + EXT]; /* the int8 weights of a tap quad, 4 to a dword */
-} rows_params;
-
-/* Lays out the weights (0 when some w' does not fit int8) and the parameters. */
-static int lay_out(const pml_conv_geom *g, const rows_plan *p, const int64_t kw_quad[MAX_GROUPS][4],
-                   const void *packed, rows_params *rp, pml_qs8_epilogue *ep) {
-    const pml_qs8_packed_header *h = pml_qs8_header(packed);
-    const int64_t C = p->C, pairs = h->kp / 2;
-    const int16_t *w = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));
-    const pml_qs8_epilogue ep0 = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
-    for (int64_t i = 0; i < C + EXT; i++) {
-        const int64_t c = i % C;
-        const int16_t *wc = w + (c / 16) * pairs * 32 + (c % 16 / 8) * 16 + (c % 8) * 2;
-        uint32_t sum = 0;
-        for (int64_t kh = 0; kh < g->kh; kh++)
-            for (int64_t q = 0; q < p->quads; q++) {
-                uint32_t quad = 0;
-                for (int l = 0; l < 4; l++) {
-                    if (kw_quad[q][l] < 0) continue;
-                    const int64_t t = kh * g->kw + kw_quad[q][l];
-                    const int16_t v = wc[(t / 2) * 32 + t % 2];
-                    if (v < -128 || v > 127) return 0;
-                    quad |= (uint32_t)(uint8_t)(int8_t)v << (8 * l);
-                    sum += (uint32_t)(int32_t)v;
-                }
-                rp->w[kh][q][i] = (int32_t)quad;
-            }
-        rp->bias[i] = (int32_t)((uint32_t)ep0.bias[c] - 128u * sum); /* the flip: x = u - 128 */
-        rp->mult[i] = ep0.multiplier[c], rp->lsh[i] = ep0.lshift[c], rp->rsh[i] = ep0.rshift[c];
-        rp->mask[i] = ep0.rmask[c], rp->thr[i] = ep0.rhalf[c], rp->scale[i] = ep0.scale[c];
-    }
-    *ep = ep0;
-    ep->bias = rp->bias, ep->multiplier = rp->mult, ep->lshift = rp->lsh, ep->rshift = rp->rsh;
-    ep->rmask = rp->mask, ep->rhalf = rp->thr, ep->scale = rp->scale;
-    return 1;
-}
-
-/* Requantizes and stores the 16 outputs of the chunk at q (channel phase c0). */
-static inline void store_chunk(__m512i acc, const pml_qs8_epilogue *ep, int64_t c0, int64_t owc, int64_t q,
-                               uint8_t *yr) {
-    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
-    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
-    pml_qs8_store16_512(pml_qs8_requant16(acc, &r), yr + q, (size_t)(owc - q < 16 ? owc - q : 16));
-}
-
 /* u (<= 4) chunks of one channel phase c0, at q, q + period, ...: the weights and the
  * requantization parameters loaded once for all of them, one vpdpbusd chain each. */
 static inline void same_phase(const rows_plan *p, int64_t kh_n, const uint8_t *const lines[MAX_KH][4],
@@ -218,7 +117,7 @@ static inline void same_phase(const rows_plan *p, int64_t kh_n, const uint8_t *c
     for (int64_t kh = 0; kh < kh_n; kh++)
         for (int64_t t = 0; t < p->quads; t++) {
             const uint8_t *xl = lines[kh][p->quad[t].phase] + (q + p->quad[t].offset) * 4;
-            const __m512i w = _mm512_loadu_si512((const void *)(rp->w[kh][t] + c0));
+            const __m512i w = _mm512_loadu_si512((const void *)(rp->w + (kh * p->quads + t) * (p->C + EXT) + c0));
             for (int i = 0; i < u; i++)
                 acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_loadu_si512((const void *)(xl + i * period * 4)), w);
         }
@@ -251,16 +150,20 @@ static void run_row(const rows_plan *p, int64_t kh_n, const uint8_t *const lines
 
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                    int64_t row0, int64_t row1, int64_t max_stride) {
-    rows_plan p;
-    int64_t kw_quad[MAX_GROUPS][4];
-    if (!make_plan(g, max_stride, &p, kw_quad)) return 0;
-    rows_params rp;
-    pml_qs8_epilogue ep;
-    if (!lay_out(g, &p, kw_quad, packed, &rp, &ep)) return 0;
+    if (g->sw > max_stride || !pml_dwrows_packed_bytes(g)) return 0;
+    const pml_dwrows_packed *lay = (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
+    if (!lay->ok || lay->plan.s > max_stride) return 0;
+    const rows_plan p = lay->plan;
+    const int64_t ext = p.C + EXT;
+    const int32_t *a = (const int32_t *)((const uint8_t *)lay + pml_dwrows_arrays_offset());
+    const rows_params rp = {a, a + 7 * ext};
+    pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
+    ep.bias = a, ep.multiplier = a + ext, ep.lshift = a + 2 * ext, ep.rshift = a + 3 * ext;
+    ep.rmask = a + 4 * ext, ep.rhalf = a + 5 * ext, ep.scale = (const float *)(a + 6 * ext);
     const uint8_t pad = (uint8_t)(pml_qs8_header(packed)->a_zero_point ^ 0x80);
-    _Alignas(64) uint8_t ring[RING_BYTES];
-    _Alignas(64) uint8_t line[LINE_BYTES];
-    int64_t tag[MAX_SLOTS]; /* the padded row (image * rows + row) each ring slot holds, -1: none */
+    _Alignas(64) uint8_t ring[PML_DWROWS_RING_BYTES];
+    _Alignas(64) uint8_t line[PML_DWROWS_LINE_BYTES];
+    int64_t tag[PML_DWROWS_MAX_SLOTS]; /* the padded row (image * rows + row) each ring slot holds, -1: none */
     const int64_t hp = g->h + g->pt + g->pb + g->kh * g->dh; /* any bound on padded rows */
     for (int64_t i = 0; i < p.slots; i++) tag[i] = -1;
     const uint8_t *lines[MAX_KH][4];
