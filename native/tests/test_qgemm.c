@@ -443,7 +443,7 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
 
 #ifdef PML_ARCH_X86
 /* The row-vectorised AVX-512 kernel at every stride it supports (its configuration takes it at
- * stride 1 only); counts the calls it declined. */
+ * stride 1, and 2 for 5-wide kernels); counts the calls it declined. */
 static int g_rows_declined;
 static void dwconv_rows_any_stride(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                    int64_t row0, int64_t row1) {
@@ -466,6 +466,14 @@ static void test_dwconv_rows(void) {
                                  (int)(rnd() & 255 & ~16) | 256, v % 5 == 0, "s8_dwconv_rows__avx512vnni"));
                 CHECK(g_rows_declined == 0);
             }
+    const pml_conv_geom wide_c[] = {geom(1, 5, 4, 512, 512, 512, 3, 1, 1, 1), geom(1, 4, 5, 200, 200, 200, 5, 2, 2, 1),
+                                     geom(2, 3, 3, 1024, 1024, 1024, 3, 1, 1, 1)};
+    for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
+        g_rows_declined = 0;
+        CHECK(check_conv(NULL, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,
+                         "s8_dwconv_rows__avx512vnni"));
+        CHECK(g_rows_declined == 0);
+    }
     /* weights past int8 once their zero point is subtracted: declined, nothing written */
     const pml_conv_geom g = geom(1, 5, 6, 24, 24, 24, 3, 1, 1, 1);
     const int8_t x[5 * 6 * 24] = {0};

@@ -78,10 +78,11 @@ static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
     return (size_t)pml_qs8_kp(g->kh * g->kw) * (size_t)pml_qs8_n_pad(g->cout) * 2;
 }
 
-/* The row-vectorised AVX-512 VNNI depthwise conv (up to 128 channels, int8-range weights,
- * horizontal stride up to max_stride): runs rows [row0, row1) and returns 1 when the geometry
- * and weights fit it, else returns 0 having written nothing (s8_dwconv_rows__avx512vnni.c).
- * pml_s8_dwconv__avx512vnni takes it for stride 1, where it measured faster. */
+/* The row-vectorised AVX-512 VNNI depthwise conv (int8-range weights, horizontal stride up to
+ * max_stride; its layout packed by pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_rows.h): runs
+ * rows [row0, row1) and returns 1 when the packing laid it out, else returns 0 having written
+ * nothing (s8_dwconv_rows__avx512vnni.c). pml_s8_dwconv__avx512vnni takes it where it
+ * measured faster: stride 1, and stride 2 for 5-wide kernels. */
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                    int64_t row0, int64_t row1, int64_t max_stride);
 

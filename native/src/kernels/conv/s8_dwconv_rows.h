@@ -18,7 +18,7 @@
 
 #include "kernels/conv/s8_conv.h"
 
-#define PML_DWROWS_MAX_C 128      /* wider rows: the channel-vectorised kernel fills its lanes */
+#define PML_DWROWS_MAX_C 1024     /* the layout's size: (7 + KH * quads) * (C + 16) int32 */
 #define PML_DWROWS_MAX_KH 7
 #define PML_DWROWS_MAX_QUADS 4    /* tap quads per kernel row, over all phases */
 #define PML_DWROWS_MAX_STRIDE 4

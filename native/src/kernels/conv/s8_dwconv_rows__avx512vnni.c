@@ -1,7 +1,7 @@
 /*
- * kernels/conv/s8_dwconv_rows__avx512vnni.c — the int8 depthwise conv for small and odd
- * channel counts in AVX-512 VNNI: vectorised along an output row's (pixel, channel) bytes
- * rather than along channels, four taps per vpdpbusd, exact.
+ * kernels/conv/s8_dwconv_rows__avx512vnni.c — the int8 depthwise conv in AVX-512 VNNI
+ * vectorised along an output row's (pixel, channel) bytes rather than along channels, four
+ * taps per vpdpbusd, exact; for any channel count up to 1024 whose rows fit its buffers.
  *
  * With stride 1 the bytes an output row reads at one tap are one contiguous run of its
  * input row (shifted by the tap's column), and the output row itself is contiguous: any 16
