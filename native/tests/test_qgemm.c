@@ -373,10 +373,10 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     qparams qp;
     make_quant(&qp, g->cout, k, v, extreme);
     int8_t *x = malloc(nx), *w = malloc(nw);
-    uint8_t *y = malloc(ny), *r = malloc(ny);
+    uint8_t *y = malloc(ny + 64), *r = malloc(ny); /* 64 guard bytes: no store past y's end */
     fill_s8(x, nx, extreme);
     fill_s8(w, nw, extreme);
-    memset(y, 0xA5, ny);
+    memset(y, 0xA5, ny + 64);
     void *packed, *scratch = NULL;
     if (dw) {
         packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
@@ -392,6 +392,8 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     }
     pml_qs8_conv_ref(g, x, w, &qp.q, r);
     int ok = memcmp(y, r, ny) == 0;
+    for (size_t i = ny; i < ny + 64; i++)
+        if (y[i] != 0xA5) ok = 0;
     if (!dw && pml_qs8_conv_takes_u8(g, packed)) { /* x as a uint8 tensor, unflipped into the quad tiles */
         uint8_t *ux = malloc(nx);
         for (size_t i = 0; i < nx; i++) ux[i] = (uint8_t)x[i] ^ 0x80u;

@@ -36,11 +36,6 @@
 
 typedef pml_dwrows_plan rows_plan;
 
-/* The per-channel arrays of the packed layout (kernels/conv/s8_dwconv_rows.h). */
-typedef struct rows_params {
-    const int32_t *bias, *w; /* w: kernel row kh, quad t at w + (kh * quads + t) * (C + EXT) */
-} rows_params;
-
 /* n bytes from src to dst flipped to uint8. */
 static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
@@ -106,45 +101,76 @@ __attribute__((noinline)) static void build_line(const pml_conv_geom *g, const r
     }
 }
 
-/* u (<= 4) chunks of one channel phase c0, at q, q + period, ...: the weights and the
- * requantization parameters loaded once for all of them, one vpdpbusd chain each. */
-static inline void same_phase(const rows_plan *p, int64_t kh_n, const uint8_t *const lines[MAX_KH][4],
-                              const rows_params *rp, const pml_qs8_epilogue *ep, uint8_t *yr, int64_t q,
-                              int64_t period, int64_t c0, int u) {
-    __m512i acc[4];
-    const __m512i b = _mm512_loadu_si512((const void *)(rp->bias + c0));
-    for (int i = 0; i < u; i++) acc[i] = b;
-    for (int64_t kh = 0; kh < kh_n; kh++)
-        for (int64_t t = 0; t < p->quads; t++) {
-            const uint8_t *xl = lines[kh][p->quad[t].phase] + (q + p->quad[t].offset) * 4;
-            const __m512i w = _mm512_loadu_si512((const void *)(rp->w + (kh * p->quads + t) * (p->C + EXT) + c0));
-            for (int i = 0; i < u; i++)
-                acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_loadu_si512((const void *)(xl + i * period * 4)), w);
-        }
-    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
-    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
-    for (int i = 0; i < u; i++) {
-        const int64_t qi = q + i * period;
-        pml_qs8_store16_512(pml_qs8_requant16(acc[i], &r), yr + qi, (size_t)(p->owc - qi < 16 ? p->owc - qi : 16));
-    }
+/* An output row's tap quads, kernel row by kernel row: where each reads its quad line (at
+ * output byte 0) and its weights (at channel 0). */
+typedef struct row_taps {
+    int64_t n;
+    const uint8_t *x[MAX_KH * PML_DWROWS_MAX_QUADS];
+    const int32_t *w[MAX_KH * PML_DWROWS_MAX_QUADS];
+} row_taps;
+
+/* Requantizes and stores the chunk at q. */
+static inline void store_chunk(__m512i acc, const pml_qs8_rq16 *r, uint8_t *yr, int64_t q, int64_t owc) {
+    pml_qs8_store16_512(pml_qs8_requant16(acc, r), yr + q, (size_t)(owc - q < 16 ? owc - q : 16));
 }
 
-/* One output row from its kernel rows' quad lines (lines[kh][phase]), in blocks of 4 periods
- * of the channel phases (period = lcm(C, 16) bytes): each phase's 4 chunks together. */
-static void run_row(const rows_plan *p, int64_t kh_n, const uint8_t *const lines[MAX_KH][4], const rows_params *rp,
-                    const pml_qs8_epilogue *ep, uint8_t *yr) {
+/* Four chunks of one channel phase c0, at q, q + period, q + 2 period, q + 3 period: the
+ * weights and the requantization parameters loaded once for the four, a vpdpbusd chain each. */
+static inline void same_phase4(const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep, uint8_t *yr,
+                               int64_t q, int64_t period, int64_t c0, int64_t owc) {
+    __m512i a0 = _mm512_loadu_si512((const void *)(bias + c0)), a1 = a0, a2 = a0, a3 = a0;
+    const int64_t p4 = period * 4;
+    for (int64_t j = 0; j < rt->n; j++) {
+        const uint8_t *xp = rt->x[j] + q * 4;
+        const __m512i w = _mm512_loadu_si512((const void *)(rt->w[j] + c0));
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)xp), w);
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512((const void *)(xp + p4)), w);
+        a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512((const void *)(xp + 2 * p4)), w);
+        a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512((const void *)(xp + 3 * p4)), w);
+    }
+    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
+    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
+    store_chunk(a0, &r, yr, q, owc);
+    store_chunk(a1, &r, yr, q + period, owc);
+    store_chunk(a2, &r, yr, q + 2 * period, owc);
+    store_chunk(a3, &r, yr, q + 3 * period, owc);
+}
+
+/* One chunk (the row's last phases, fewer than four periods left). */
+static inline void one_chunk(const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep, uint8_t *yr,
+                             int64_t q, int64_t c0, int64_t owc) {
+    __m512i a0 = _mm512_loadu_si512((const void *)(bias + c0)), a1 = _mm512_setzero_si512();
+    int64_t j = 0;
+    for (; j + 1 < rt->n; j += 2) { /* two chains */
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(rt->x[j] + q * 4)),
+                                 _mm512_loadu_si512((const void *)(rt->w[j] + c0)));
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512((const void *)(rt->x[j + 1] + q * 4)),
+                                 _mm512_loadu_si512((const void *)(rt->w[j + 1] + c0)));
+    }
+    if (j < rt->n)
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(rt->x[j] + q * 4)),
+                                 _mm512_loadu_si512((const void *)(rt->w[j] + c0)));
+    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
+    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
+    store_chunk(_mm512_add_epi32(a0, a1), &r, yr, q, owc);
+}
+
+/* One output row: blocks of 4 periods of the channel phases (period = lcm(C, 16) bytes), each
+ * phase's 4 chunks together; what is left of the row chunk by chunk. */
+static void run_row(const rows_plan *p, const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep,
+                    uint8_t *yr) {
     const int64_t C = p->C, owc = p->owc, period = p->period;
-    for (int64_t q0 = 0; q0 < owc; q0 += 4 * period) {
-        int64_t c0 = 0;
-        for (int64_t q = q0; q < q0 + period && q < owc; q += 16) {
-            const int64_t u = (owc - q + period - 1) / period; /* chunks of this phase left in the row */
-            if (u >= 4) same_phase(p, kh_n, lines, rp, ep, yr, q, period, c0, 4);
-            else if (u == 3) same_phase(p, kh_n, lines, rp, ep, yr, q, period, c0, 3);
-            else if (u == 2) same_phase(p, kh_n, lines, rp, ep, yr, q, period, c0, 2);
-            else same_phase(p, kh_n, lines, rp, ep, yr, q, period, c0, 1);
+    int64_t q0 = 0;
+    for (; q0 + 4 * period <= owc; q0 += 4 * period) /* each phase's 4 chunks in the row */
+        for (int64_t q = q0, c0 = 0; q < q0 + period; q += 16) {
+            same_phase4(rt, bias, ep, yr, q, period, c0, owc);
             c0 += 16;
             while (c0 >= C) c0 -= C;
         }
+    for (int64_t q = q0, c0 = 0; q < owc; q += 16) {
+        one_chunk(rt, bias, ep, yr, q, c0, owc);
+        c0 += 16;
+        while (c0 >= C) c0 -= C;
     }
 }
 
@@ -156,7 +182,6 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
     const rows_plan p = lay->plan;
     const int64_t ext = p.C + EXT;
     const int32_t *a = (const int32_t *)((const uint8_t *)lay + pml_dwrows_arrays_offset());
-    const rows_params rp = {a, a + 7 * ext};
     pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
     ep.bias = a, ep.multiplier = a + ext, ep.lshift = a + 2 * ext, ep.rshift = a + 3 * ext;
     ep.rmask = a + 4 * ext, ep.rhalf = a + 5 * ext, ep.scale = (const float *)(a + 6 * ext);
@@ -166,7 +191,9 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
     int64_t tag[PML_DWROWS_MAX_SLOTS]; /* the padded row (image * rows + row) each ring slot holds, -1: none */
     const int64_t hp = g->h + g->pt + g->pb + g->kh * g->dh; /* any bound on padded rows */
     for (int64_t i = 0; i < p.slots; i++) tag[i] = -1;
-    const uint8_t *lines[MAX_KH][4];
+    row_taps rt;
+    rt.n = g->kh * p.quads;
+    for (int64_t j = 0; j < rt.n; j++) rt.w[j] = a + (7 + j) * ext;
     for (int64_t row = row0; row < row1; row++) {
         const int64_t n = row / g->oh, oh = row % g->oh;
         for (int64_t kh = 0; kh < g->kh; kh++) {
@@ -177,9 +204,10 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
                     build_line(g, &p, x, n, r - g->pt, ph, pad, line, base + ph * p.nq * 4);
                 tag[slot] = n * hp + r;
             }
-            for (int64_t ph = 0; ph < p.s; ph++) lines[kh][ph] = base + ph * p.nq * 4;
+            for (int64_t t = 0; t < p.quads; t++)
+                rt.x[kh * p.quads + t] = base + (p.quad[t].phase * p.nq + p.quad[t].offset) * 4;
         }
-        run_row(&p, g->kh, lines, &rp, &ep, y + row * p.owc);
+        run_row(&p, &rt, a, &ep, y + row * p.owc);
     }
     return 1;
 }
