@@ -469,7 +469,10 @@ static void test_dwconv_rows(void) {
                 CHECK(g_rows_declined == 0);
             }
     const pml_conv_geom wide_c[] = {geom(1, 5, 4, 512, 512, 512, 3, 1, 1, 1), geom(1, 4, 5, 200, 200, 200, 5, 2, 2, 1),
-                                     geom(2, 3, 3, 1024, 1024, 1024, 3, 1, 1, 1)};
+                                     geom(2, 3, 3, 1024, 1024, 1024, 3, 1, 1, 1),
+                                     /* rows too wide for the ring: column segments */
+                                     geom(1, 6, 60, 240, 240, 240, 5, 1, 2, 1), geom(1, 7, 70, 96, 96, 96, 5, 2, 2, 1),
+                                     geom(1, 4, 300, 64, 64, 64, 3, 1, 1, 1), geom(1, 5, 200, 100, 100, 100, 3, 1, 2, 2)};
     for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
         g_rows_declined = 0;
         CHECK(check_conv(NULL, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,

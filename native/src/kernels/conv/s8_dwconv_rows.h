@@ -5,7 +5,8 @@
  *
  * The plan: a kernel row's taps as quads (4 taps summed by one vpdpbusd), each read from a
  * phase line (stride s: pixels j = s*k + phase of a padded input row) at a byte offset, its
- * lanes' taps kw[0..3] (-1: none, weight 0); the ring and line sizes of the kernel's buffers.
+ * lanes' taps kw[0..3] (-1: none, weight 0); the ring and line sizes of the kernel's buffers,
+ * and the column segments that keep them within PML_DWROWS_RING_BYTES / LINE_BYTES.
  * The layout, after the depthwise packing (64-byte aligned, pml_dwrows_offset): a
  * pml_dwrows_packed, then int32 arrays of ext = C + 16 entries, entry i for channel i mod C
  * (so that 16 consecutive entries load at any channel phase): bias'' (bias' - 128 * sum w',
@@ -25,7 +26,7 @@
 #define PML_DWROWS_MAX_SLOTS 32   /* padded rows a kernel column spans: (KH - 1) * dilation + 1 */
 #define PML_DWROWS_EXT 16
 #define PML_DWROWS_RING_BYTES (80 * 1024)
-#define PML_DWROWS_LINE_BYTES (16 * 1024) /* one padded phase line before the interleave */
+#define PML_DWROWS_LINE_BYTES (32 * 1024) /* one padded phase line before the interleave */
 
 typedef struct pml_dwrows_quad {
     int64_t phase, offset; /* phase line, byte offset in it */
@@ -35,9 +36,10 @@ typedef struct pml_dwrows_quad {
 typedef struct pml_dwrows_plan {
     int64_t C, s, quad_stride, quads, slots;
     pml_dwrows_quad quad[PML_DWROWS_MAX_QUADS];
-    int64_t nq;      /* quads per phase line */
+    int64_t seg_ow;  /* output columns per segment (rows too wide for the ring go in segments) */
+    int64_t nq;      /* quads per phase line (of a segment) */
     int64_t line_px; /* pixels per padded phase line */
-    int64_t owc;     /* bytes of an output row */
+    int64_t owc;     /* bytes of a segment's output row */
     int64_t period;  /* lcm(C, 16): output bytes after which the channel phase repeats */
 } pml_dwrows_plan;
 

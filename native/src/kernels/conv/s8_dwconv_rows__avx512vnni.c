@@ -48,25 +48,27 @@ static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n) {
     }
 }
 
-/* Phase line ph of input row ih (image n) as tap quads at iq (nq positions of 4 bytes). */
-__attribute__((noinline)) static void build_line(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n, int64_t ih, int64_t ph,
-                       uint8_t pad, uint8_t *line, uint8_t *iq) {
+/* Phase line ph of input row ih (image n) for the output columns from ow0 on, as tap quads at
+ * iq (nq positions of 4 bytes). */
+__attribute__((noinline)) static void build_line(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n,
+                                                 int64_t ih, int64_t ph, int64_t ow0, uint8_t pad, uint8_t *line,
+                                                 uint8_t *iq) {
     const int64_t C = p->C, s = p->s, S = p->quad_stride;
     if (ih < 0 || ih >= g->h) { /* a padding row: every quad is the zero point */
         memset(iq, pad, (size_t)(p->nq * 4));
         return;
     }
     const int8_t *xr = x + (n * g->h + ih) * g->w * C;
-    /* pixels k of the line: padded column j = s*k + ph, input column j - pl */
-    int64_t k_first = (g->pl - ph + s - 1) / s, k_end = (g->pl + g->w - ph + s - 1) / s;
+    /* pixels k of the line: padded column j = s*(ow0 + k) + ph, input column j - pl */
+    int64_t k_first = (g->pl - ph + s - 1) / s - ow0, k_end = (g->pl + g->w - ph + s - 1) / s - ow0;
     if (k_first < 0) k_first = 0;
     if (k_first > p->line_px) k_first = p->line_px;
     if (k_end > p->line_px) k_end = p->line_px;
     if (k_end < k_first) k_end = k_first;
     memset(line, pad, (size_t)(k_first * C));
-    if (s == 1) copy_flip(line + k_first * C, xr + (k_first - g->pl) * C, (k_end - k_first) * C);
+    if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C);
     else
-        for (int64_t k = k_first; k < k_end; k++) copy_flip(line + k * C, xr + (k * s + ph - g->pl) * C, C);
+        for (int64_t k = k_first; k < k_end; k++) copy_flip(line + k * C, xr + ((ow0 + k) * s + ph - g->pl) * C, C);
     memset(line + k_end * C, pad, (size_t)((p->line_px - k_end) * C + 64));
     int64_t q = 0;
     for (; q + 64 <= p->nq; q += 64) { /* the 4 x 4 transpose below, then a 4 x 4 of 128-bit lanes */
@@ -158,8 +160,8 @@ static inline void one_chunk(const row_taps *rt, const int32_t *bias, const pml_
 /* One output row: blocks of 4 periods of the channel phases (period = lcm(C, 16) bytes), each
  * phase's 4 chunks together; what is left of the row chunk by chunk. */
 static void run_row(const rows_plan *p, const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep,
-                    uint8_t *yr) {
-    const int64_t C = p->C, owc = p->owc, period = p->period;
+                    uint8_t *yr, int64_t owc) {
+    const int64_t C = p->C, period = p->period;
     int64_t q0 = 0;
     for (; q0 + 4 * period <= owc; q0 += 4 * period) /* each phase's 4 chunks in the row */
         for (int64_t q = q0, c0 = 0; q < q0 + period; q += 16) {
@@ -190,24 +192,29 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
     _Alignas(64) uint8_t line[PML_DWROWS_LINE_BYTES];
     int64_t tag[PML_DWROWS_MAX_SLOTS]; /* the padded row (image * rows + row) each ring slot holds, -1: none */
     const int64_t hp = g->h + g->pt + g->pb + g->kh * g->dh; /* any bound on padded rows */
-    for (int64_t i = 0; i < p.slots; i++) tag[i] = -1;
     row_taps rt;
     rt.n = g->kh * p.quads;
     for (int64_t j = 0; j < rt.n; j++) rt.w[j] = a + (7 + j) * ext;
-    for (int64_t row = row0; row < row1; row++) {
-        const int64_t n = row / g->oh, oh = row % g->oh;
-        for (int64_t kh = 0; kh < g->kh; kh++) {
-            const int64_t r = oh * g->sh + kh * g->dh, slot = r % p.slots; /* padded row r: input row r - pt */
-            uint8_t *base = ring + slot * p.s * p.nq * 4;
-            if (tag[slot] != n * hp + r) {
-                for (int64_t ph = 0; ph < p.s; ph++)
-                    build_line(g, &p, x, n, r - g->pt, ph, pad, line, base + ph * p.nq * 4);
-                tag[slot] = n * hp + r;
+    /* column segments of seg_ow output pixels (the whole row unless it overflows the ring),
+     * each over all the rows */
+    for (int64_t ow0 = 0; ow0 < g->ow; ow0 += p.seg_ow) {
+        const int64_t owc = (g->ow - ow0 < p.seg_ow ? g->ow - ow0 : p.seg_ow) * p.C;
+        for (int64_t i = 0; i < p.slots; i++) tag[i] = -1;
+        for (int64_t row = row0; row < row1; row++) {
+            const int64_t n = row / g->oh, oh = row % g->oh;
+            for (int64_t kh = 0; kh < g->kh; kh++) {
+                const int64_t r = oh * g->sh + kh * g->dh, slot = r % p.slots; /* padded row r: input row r - pt */
+                uint8_t *base = ring + slot * p.s * p.nq * 4;
+                if (tag[slot] != n * hp + r) {
+                    for (int64_t ph = 0; ph < p.s; ph++)
+                        build_line(g, &p, x, n, r - g->pt, ph, ow0, pad, line, base + ph * p.nq * 4);
+                    tag[slot] = n * hp + r;
+                }
+                for (int64_t t = 0; t < p.quads; t++)
+                    rt.x[kh * p.quads + t] = base + (p.quad[t].phase * p.nq + p.quad[t].offset) * 4;
             }
-            for (int64_t t = 0; t < p.quads; t++)
-                rt.x[kh * p.quads + t] = base + (p.quad[t].phase * p.nq + p.quad[t].offset) * 4;
+            run_row(&p, &rt, a, &ep, y + (row * g->ow + ow0) * p.C, owc);
         }
-        run_row(&p, &rt, a, &ep, y + row * p.owc);
     }
     return 1;
 }

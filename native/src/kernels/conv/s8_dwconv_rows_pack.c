@@ -19,7 +19,7 @@ int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p) {
         s > PML_DWROWS_MAX_STRIDE || (s > 1 && d > 1) || (g->kh - 1) * g->dh + 1 > PML_DWROWS_MAX_SLOTS || g->ow < 1)
         return 0;
     const int64_t unit = s == 1 ? d : 1; /* a phase line's tap spacing, in pixels */
-    p->C = C, p->s = s, p->quad_stride = unit * C, p->owc = g->ow * C;
+    p->C = C, p->s = s, p->quad_stride = unit * C;
     p->slots = (g->kh - 1) * g->dh + 1;
     p->period = C * (16 / gcd16(C));
     int64_t max_offset = 0;
@@ -39,9 +39,15 @@ int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p) {
             if (t->offset > max_offset) max_offset = t->offset;
         }
     }
-    p->nq = (p->owc + max_offset + 31) / 16 * 16; /* the chunks' reads, in whole 16-quad builds */
-    p->line_px = (p->nq + 3 * p->quad_stride + 16 + C - 1) / C;
-    return p->slots * s * p->nq * 4 <= PML_DWROWS_RING_BYTES && p->line_px * C + 64 <= PML_DWROWS_LINE_BYTES;
+    /* the widest column segment whose quad lines fit the ring and whose padded line fits */
+    for (int64_t seg = g->ow; seg >= 1; seg = seg > 8 ? seg * 7 / 8 : seg - 1) {
+        p->seg_ow = seg, p->owc = seg * C;
+        p->nq = (p->owc + max_offset + 31) / 16 * 16; /* the chunks' reads, in whole 16-quad builds */
+        p->line_px = (p->nq + 3 * p->quad_stride + 16 + C - 1) / C;
+        if (p->slots * s * p->nq * 4 <= PML_DWROWS_RING_BYTES && p->line_px * C + 64 <= PML_DWROWS_LINE_BYTES)
+            return 1;
+    }
+    return 0;
 }
 
 size_t pml_dwrows_packed_bytes(const pml_conv_geom *g) {
