@@ -25,8 +25,8 @@
 #define PML_DWROWS_MAX_STRIDE 4
 #define PML_DWROWS_MAX_SLOTS 32   /* padded rows a kernel column spans: (KH - 1) * dilation + 1 */
 #define PML_DWROWS_EXT 16
-#define PML_DWROWS_RING_BYTES (80 * 1024)
-#define PML_DWROWS_LINE_BYTES (32 * 1024) /* one padded phase line before the interleave */
+#define PML_DWROWS_RING_BYTES (64 * 1024) /* with LINE_BYTES, the kernel's stack (80 KB) */
+#define PML_DWROWS_LINE_BYTES (16 * 1024) /* one padded phase line before the interleave */
 
 typedef struct pml_dwrows_quad {
     int64_t phase, offset; /* phase line, byte offset in it */
