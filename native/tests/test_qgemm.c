@@ -373,10 +373,10 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     qparams qp;
     make_quant(&qp, g->cout, k, v, extreme);
     int8_t *x = malloc(nx), *w = malloc(nw);
-    uint8_t *y = malloc(ny), *r = malloc(ny);
+    uint8_t *y = malloc(ny + 64), *r = malloc(ny); /* 64 guard bytes: no store past y's end */
     fill_s8(x, nx, extreme);
     fill_s8(w, nw, extreme);
-    memset(y, 0xA5, ny);
+    memset(y, 0xA5, ny + 64);
     void *packed, *scratch = NULL;
     if (dw) {
         packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
@@ -392,6 +392,8 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     }
     pml_qs8_conv_ref(g, x, w, &qp.q, r);
     int ok = memcmp(y, r, ny) == 0;
+    for (size_t i = ny; i < ny + 64; i++)
+        if (y[i] != 0xA5) ok = 0;
     if (!dw && pml_qs8_conv_takes_u8(g, packed)) { /* x as a uint8 tensor, unflipped into the quad tiles */
         uint8_t *ux = malloc(nx);
         for (size_t i = 0; i < nx; i++) ux[i] = (uint8_t)x[i] ^ 0x80u;
@@ -410,25 +412,27 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     return ok;
 }
 
+/* The MobileNet/BlazeFace channel counts and the tails around them: 32-channel blocks' masked
+ * tails (the channel-vectorised AVX-512 kernel), chunk phases C mod 16 (the row-vectorised one) */
+static const int64_t dw_chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 28, 31, 33, 40, 48, 56, 88, 96, 127};
+
 static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
     /* 9, 17, 24, 33: channel tails (the AVX2 kernel's over-reads must stop at x's end) */
-    const int64_t chans[] = {1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 88, 127};
     const int64_t shapes[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {3, 2, 0, 1}, {1, 1, 0, 1}};
     int v = 0;
-    for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++)
+    for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++, v++) {
-            const int64_t C = chans[ci];
+            const int64_t C = dw_chans[ci];
             const pml_conv_geom g = geom(2, 7, 9, C, C, C, shapes[si][0], shapes[si][1], shapes[si][2], shapes[si][3]);
             CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 127), v % 3 == 0, name));
         }
-    /* the MobileNet/BlazeFace shapes at awkward widths and channel counts: 32-channel blocks'
-     * masked tails (the AVX-512 kernel), windows wider than the image, every requant mode */
-    const int64_t tails[] = {1, 7, 15, 16, 17, 24, 31, 33, 88}, widths[] = {1, 2, 3, 7, 17};
+    /* awkward widths and channel counts, windows wider than the image, every requant mode */
+    const int64_t widths[] = {1, 2, 3, 4, 5, 7, 9, 16, 17};
     const int64_t kinds[][3] = {{3, 1, 1}, {3, 2, 1}, {5, 1, 2}, {5, 2, 2}, {3, 2, 0}};
-    for (size_t ci = 0; ci < sizeof tails / sizeof tails[0]; ci++)
+    for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
         for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
             for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
-                const int64_t C = tails[ci];
+                const int64_t C = dw_chans[ci];
                 const pml_conv_geom g = geom(1, 5, widths[wi], C, C, C, kinds[ki][0], kinds[ki][1], kinds[ki][2], 1);
                 if (g.ow <= 0) continue;
                 CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 255), v % 4 == 0, name));
@@ -438,6 +442,61 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
     const pml_conv_geom big = geom(1, 13, 11, 40, 40, 40, 3, 1, 1, 1);
     for (int e = 0; e < 8; e++) CHECK(check_conv(NULL, dw, g_pool2, &big, e * 17, 1, name));
 }
+
+#ifdef PML_ARCH_X86
+/* The row-vectorised AVX-512 kernel at every stride it supports (its configuration takes it at
+ * stride 1, and 2 for 5-wide kernels); counts the calls it declined. */
+static int g_rows_declined;
+static void dwconv_rows_any_stride(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                   int64_t row0, int64_t row1) {
+    if (!pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, 4)) g_rows_declined++;
+}
+
+static void test_dwconv_rows(void) {
+    /* int8 weights with zero point 0 (v bit 256): the kernel must take every one of these */
+    const int64_t kinds[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {5, 1, 0, 1},
+                                {3, 3, 1, 1}, {7, 1, 3, 1}, {3, 1, 1, 3}};
+    int v = 0;
+    for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
+        for (int64_t w = 1; w <= 17; w += 1 + (int64_t)(rnd() % 3))
+            for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
+                const int64_t C = dw_chans[ci], *k = kinds[ki];
+                const pml_conv_geom g = geom(1 + v % 2, 6, w, C, C, C, k[0], k[1], k[2], k[3]);
+                if (g.ow <= 0 || g.oh <= 0) continue;
+                g_rows_declined = 0;
+                CHECK(check_conv(NULL, dwconv_rows_any_stride, v % 3 ? NULL : g_pool2, &g,
+                                 (int)(rnd() & 255 & ~16) | 256, v % 5 == 0, "s8_dwconv_rows__avx512vnni"));
+                CHECK(g_rows_declined == 0);
+            }
+    const pml_conv_geom wide_c[] = {geom(1, 5, 4, 512, 512, 512, 3, 1, 1, 1), geom(1, 4, 5, 200, 200, 200, 5, 2, 2, 1),
+                                     geom(2, 3, 3, 1024, 1024, 1024, 3, 1, 1, 1),
+                                     /* rows too wide for the ring: column segments */
+                                     geom(1, 6, 60, 240, 240, 240, 5, 1, 2, 1), geom(1, 7, 70, 96, 96, 96, 5, 2, 2, 1),
+                                     geom(1, 4, 300, 64, 64, 64, 3, 1, 1, 1), geom(1, 5, 200, 100, 100, 100, 3, 1, 2, 2)};
+    for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
+        g_rows_declined = 0;
+        CHECK(check_conv(NULL, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,
+                         "s8_dwconv_rows__avx512vnni"));
+        CHECK(g_rows_declined == 0);
+    }
+    /* weights past int8 once their zero point is subtracted: declined, nothing written */
+    const pml_conv_geom g = geom(1, 5, 6, 24, 24, 24, 3, 1, 1, 1);
+    const int8_t x[5 * 6 * 24] = {0};
+    int8_t w[24 * 9];
+    for (int i = 0; i < 24 * 9; i++) w[i] = (int8_t)(i % 2 ? 127 : -128);
+    int32_t zw = -100, bias[24] = {0}, mult[24], shift[24];
+    for (int j = 0; j < 24; j++) pml_quantize_multiplier(0.01, &mult[j], &shift[j]);
+    pml_qs8_quant q = {.a_zero_point = 0, .w_zero_point = &zw, .bias = bias, .out_dtype = PML_INT8};
+    q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .multiplier = mult, .shift = shift, .qmin = -128, .qmax = 127};
+    void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(&g));
+    pml_qs8_dwconv_pack(&g, w, &q, packed);
+    uint8_t y[5 * 6 * 24];
+    memset(y, 0xA5, sizeof y);
+    CHECK(pml_s8_dwconv_rows__avx512vnni(&g, x, packed, y, 0, g.oh, 1) == 0);
+    CHECK(y[0] == 0xA5 && y[sizeof y - 1] == 0xA5);
+    pml_aligned_free(packed);
+}
+#endif
 
 static void test_config_conv(const pml_kernel_config *c) {
     CHECK(c->qs8 && c->qs8->mm && c->qs8->mm->gemm && c->qs8->mm->gemm_1 && c->qs8->mm->widen && c->qs8->mm->dwconv &&
@@ -492,6 +551,9 @@ int main(void) {
 #define PML_S8_DWCONV(isa, tile) \
     if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa);
 #include "kernels/conv/s8_conv_variants.h"
+#ifdef PML_ARCH_X86
+    if (RUNS(avx512vnni)) test_dwconv_rows();
+#endif
     printf("variants run against the references: %d\n", g_variants);
 
     char names[128];

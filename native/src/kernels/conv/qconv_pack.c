@@ -1,12 +1,15 @@
 /*
  * kernels/conv/qconv_pack.c — data movement of the int8 convolutions, ISA-independent: the
- * weight packing (per group, as the int8 GEMM's B; depthwise taps in pairs for vpmaddwd;
- * the stems' window-row quads) and the im2col the GEMM driver calls one M block at a time (int16, or uint8 for the u8 x s8
+ * weight packing (per group, as the int8 GEMM's B; depthwise taps in pairs for vpmaddwd,
+ * followed by the row-vectorised depthwise kernel's layout where it applies; the stems'
+ * window-row quads) and the im2col the GEMM driver calls one M block at a time (int16, or
+ * uint8 for the u8 x s8
  * tiles: flipped by 0x80 from int8 x, copied from uint8 x).
  */
 #include <string.h>
 
 #include "kernels/conv/s8_conv.h"
+#include "kernels/conv/s8_dwconv_rows.h"
 
 /* The formats im2col writes: int16 (sign-extended), uint8 flipped from int8 x, uint8 copied
  * from uint8 x (already the u8 x s8 tiles' operand). */
@@ -120,7 +123,7 @@ void pml_qs8_conv_pack(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g,
 }
 
 size_t pml_qs8_dwconv_packed_bytes(const pml_conv_geom *g) {
-    return (pml_qs8_cols_bytes(pml_qs8_n_pad(g->cout)) + pml_qs8_dwconv_data_bytes(g) + 63) / 64 * 64;
+    return pml_dwrows_offset(g) + pml_dwrows_packed_bytes(g); /* + the row-vectorised kernel's layout */
 }
 
 void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out) {
@@ -140,6 +143,7 @@ void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_
         }
         if (c < C) pml_qs8_fold_a_zero_point(&cols, c, q->a_zero_point, sum);
     }
+    if (pml_dwrows_packed_bytes(g)) pml_dwrows_pack(g, out);
 }
 
 size_t pml_qs8_stem_packed_bytes(const pml_conv_geom *g) {

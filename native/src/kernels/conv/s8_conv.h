@@ -12,7 +12,8 @@
  * (k = taps KH*KW, kp = taps rounded up to even, n = C), then for each 16-channel block b
  * and tap pair q, 64 bytes: (w'[c][2q], w'[c][2q+1]) int16 for channels c = 16b..16b+7, then
  * 16b+8..16b+15 (w' = w - zw, zero past C and in the odd tap); then the column parameters of
- * s8_gemm.h with bias' = bias - za * sum_taps w'.
+ * s8_gemm.h with bias' = bias - za * sum_taps w'; then, where the geometry fits it, the
+ * row-vectorised AVX-512 kernel's plan and layout (kernels/conv/s8_dwconv_rows.h).
  */
 #ifndef PML_KERNELS_S8_CONV_H
 #define PML_KERNELS_S8_CONV_H
@@ -115,6 +116,14 @@ void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g
 static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
     return (size_t)pml_qs8_kp(g->kh * g->kw) * (size_t)pml_qs8_n_pad(g->cout) * 2;
 }
+
+/* The row-vectorised AVX-512 VNNI depthwise conv (int8-range weights, horizontal stride up to
+ * max_stride; its layout packed by pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_rows.h): runs
+ * rows [row0, row1) and returns 1 when the packing laid it out, else returns 0 having written
+ * nothing (s8_dwconv_rows__avx512vnni.c). pml_s8_dwconv__avx512vnni takes it where it
+ * measured faster: stride 1, and stride 2 for 5-wide kernels. */
+int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                   int64_t row0, int64_t row1, int64_t max_stride);
 
 #define PML_S8_DWCONV(isa, tile)                                                                              \
     void pml_s8_dwconv__##isa(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0, \

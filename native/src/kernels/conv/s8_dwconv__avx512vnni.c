@@ -212,6 +212,9 @@ void pml_s8_dwconv__avx512vnni(const pml_conv_geom *g, const int8_t *x, const vo
                                int64_t row1) {
     const pml_qs8_packed_header *h = pml_qs8_header(packed);
     const int64_t C = g->cout, taps = g->kh * g->kw, pairs = h->kp / 2, n_pad = h->n_pad;
+    /* along the rows, 4 taps per vpdpbusd, where its layout was packed: stride 1, and stride 2
+     * for 5-wide kernels (measured 1.0-2.6x faster; 3x3 stride 2 0.6-1.0x: docs/benchmarks.md) */
+    if (pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, g->kw >= 5 ? 2 : 1)) return;
     if (taps > MAX_TAPS) {
         pml_s8_dwconv__avx2(g, x, packed, y, row0, row1);
         return;

@@ -1,0 +1,220 @@
+/*
+ * kernels/conv/s8_dwconv_rows__avx512vnni.c — the int8 depthwise conv in AVX-512 VNNI
+ * vectorised along an output row's (pixel, channel) bytes rather than along channels, four
+ * taps per vpdpbusd, exact; for any channel count up to 1024 whose rows fit its buffers.
+ *
+ * With stride 1 the bytes an output row reads at one tap are one contiguous run of its
+ * input row (shifted by the tap's column), and the output row itself is contiguous: any 16
+ * consecutive output bytes q..q+15 (channel (q + i) mod C) take 16 consecutive input bytes
+ * per tap, so every lane does useful work whatever C is (24 channels filled 24 of 32 lanes in
+ * the channel-vectorised kernel). The weight vector of a chunk depends only on q mod C: the
+ * per-channel weights and requantization parameters are laid out at pack time for channels
+ * 0..C-1 followed by 0..15 again (kernels/conv/s8_dwconv_rows.h), and a chunk loads them at
+ * q mod C.
+ *
+ * vpdpbusd wants the 4 bytes it sums adjacent: each padded input row is rewritten once
+ * (when it enters a ring of the kernel-height rows in use) as quads (P[p], P[p+S], P[p+2S],
+ * P[p+3S]) of four consecutive taps of a kernel row (S = C, or dilation * C), flipped to
+ * uint8 (x ^ 0x80, the bias holding -128 * sum w). The interleave then costs one pass per
+ * input row instead of one per tap use, and the inner loop is a load and a vpdpbusd per tap
+ * quad. Padding is written into the padded rows as the input zero point, so there are no
+ * border cases. Stride s > 1 (dilation 1) splits each padded row into s phase lines (pixels
+ * j = s*k + phase), which makes a tap's reads contiguous again; the quads are built per line.
+ *
+ * Taken when the packing laid the weights out (w' = w - zw all fit int8: TFLite/ONNX int8
+ * weights have zw = 0; the geometry fits the fixed buffers); otherwise
+ * pml_s8_dwconv_rows__avx512vnni returns 0 and the caller runs the channel-vectorised kernel.
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/conv/s8_dwconv_rows.h"
+#include "kernels/matmul/s8_requant__avx512.h"
+
+#define MAX_KH PML_DWROWS_MAX_KH
+#define EXT PML_DWROWS_EXT
+
+typedef pml_dwrows_plan rows_plan;
+
+/* n bytes from src to dst flipped to uint8. */
+static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        _mm512_storeu_si512((void *)(dst + i), _mm512_xor_si512(_mm512_loadu_si512((const void *)(src + i)), flip));
+    if (i < n) {
+        const __mmask64 m = _cvtu64_mask64(~0ull >> (64 - (n - i)));
+        _mm512_mask_storeu_epi8(dst + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + i), flip));
+    }
+}
+
+/* Phase line ph of input row ih (image n) for the output columns from ow0 on, as tap quads at
+ * iq (nq positions of 4 bytes). */
+__attribute__((noinline)) static void build_line(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n,
+                                                 int64_t ih, int64_t ph, int64_t ow0, uint8_t pad, uint8_t *line,
+                                                 uint8_t *iq) {
+    const int64_t C = p->C, s = p->s, S = p->quad_stride;
+    if (ih < 0 || ih >= g->h) { /* a padding row: every quad is the zero point */
+        memset(iq, pad, (size_t)(p->nq * 4));
+        return;
+    }
+    const int8_t *xr = x + (n * g->h + ih) * g->w * C;
+    /* pixels k of the line: padded column j = s*(ow0 + k) + ph, input column j - pl */
+    int64_t k_first = (g->pl - ph + s - 1) / s - ow0, k_end = (g->pl + g->w - ph + s - 1) / s - ow0;
+    if (k_first < 0) k_first = 0;
+    if (k_first > p->line_px) k_first = p->line_px;
+    if (k_end > p->line_px) k_end = p->line_px;
+    if (k_end < k_first) k_end = k_first;
+    memset(line, pad, (size_t)(k_first * C));
+    if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C);
+    else
+        for (int64_t k = k_first; k < k_end; k++) copy_flip(line + k * C, xr + ((ow0 + k) * s + ph - g->pl) * C, C);
+    memset(line + k_end * C, pad, (size_t)((p->line_px - k_end) * C + 64));
+    int64_t q = 0;
+    for (; q + 64 <= p->nq; q += 64) { /* the 4 x 4 transpose below, then a 4 x 4 of 128-bit lanes */
+        const __m512i a = _mm512_loadu_si512((const void *)(line + q));
+        const __m512i b = _mm512_loadu_si512((const void *)(line + q + S));
+        const __m512i c = _mm512_loadu_si512((const void *)(line + q + 2 * S));
+        const __m512i d = _mm512_loadu_si512((const void *)(line + q + 3 * S));
+        const __m512i ab0 = _mm512_unpacklo_epi8(a, b), ab1 = _mm512_unpackhi_epi8(a, b);
+        const __m512i cd0 = _mm512_unpacklo_epi8(c, d), cd1 = _mm512_unpackhi_epi8(c, d);
+        /* lane L of qk: the quads of positions 16L + 4k .. 16L + 4k + 3 */
+        const __m512i q0 = _mm512_unpacklo_epi16(ab0, cd0), q1 = _mm512_unpackhi_epi16(ab0, cd0);
+        const __m512i q2 = _mm512_unpacklo_epi16(ab1, cd1), q3 = _mm512_unpackhi_epi16(ab1, cd1);
+        const __m512i t0 = _mm512_shuffle_i32x4(q0, q1, 0x44), t1 = _mm512_shuffle_i32x4(q2, q3, 0x44);
+        const __m512i t2 = _mm512_shuffle_i32x4(q0, q1, 0xEE), t3 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
+        __m512i *o = (__m512i *)(iq + q * 4);
+        _mm512_storeu_si512((void *)o, _mm512_shuffle_i32x4(t0, t1, 0x88));
+        _mm512_storeu_si512((void *)(o + 1), _mm512_shuffle_i32x4(t0, t1, 0xDD));
+        _mm512_storeu_si512((void *)(o + 2), _mm512_shuffle_i32x4(t2, t3, 0x88));
+        _mm512_storeu_si512((void *)(o + 3), _mm512_shuffle_i32x4(t2, t3, 0xDD));
+    }
+    for (; q < p->nq; q += 16) {
+        const __m128i a = _mm_loadu_si128((const __m128i *)(line + q)), b = _mm_loadu_si128((const __m128i *)(line + q + S));
+        const __m128i c = _mm_loadu_si128((const __m128i *)(line + q + 2 * S));
+        const __m128i d = _mm_loadu_si128((const __m128i *)(line + q + 3 * S));
+        const __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+        const __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+        __m128i *o = (__m128i *)(iq + q * 4);
+        _mm_storeu_si128(o, _mm_unpacklo_epi16(ab0, cd0));
+        _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(ab0, cd0));
+        _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ab1, cd1));
+        _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ab1, cd1));
+    }
+}
+
+/* An output row's tap quads, kernel row by kernel row: where each reads its quad line (at
+ * output byte 0) and its weights (at channel 0). */
+typedef struct row_taps {
+    int64_t n;
+    const uint8_t *x[MAX_KH * PML_DWROWS_MAX_QUADS];
+    const int32_t *w[MAX_KH * PML_DWROWS_MAX_QUADS];
+} row_taps;
+
+/* Requantizes and stores the chunk at q. */
+static inline void store_chunk(__m512i acc, const pml_qs8_rq16 *r, uint8_t *yr, int64_t q, int64_t owc) {
+    pml_qs8_store16_512(pml_qs8_requant16(acc, r), yr + q, (size_t)(owc - q < 16 ? owc - q : 16));
+}
+
+/* Four chunks of one channel phase c0, at q, q + period, q + 2 period, q + 3 period: the
+ * weights and the requantization parameters loaded once for the four, a vpdpbusd chain each. */
+static inline void same_phase4(const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep, uint8_t *yr,
+                               int64_t q, int64_t period, int64_t c0, int64_t owc) {
+    __m512i a0 = _mm512_loadu_si512((const void *)(bias + c0)), a1 = a0, a2 = a0, a3 = a0;
+    const int64_t p4 = period * 4;
+    for (int64_t j = 0; j < rt->n; j++) {
+        const uint8_t *xp = rt->x[j] + q * 4;
+        const __m512i w = _mm512_loadu_si512((const void *)(rt->w[j] + c0));
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)xp), w);
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512((const void *)(xp + p4)), w);
+        a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512((const void *)(xp + 2 * p4)), w);
+        a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512((const void *)(xp + 3 * p4)), w);
+    }
+    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
+    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
+    store_chunk(a0, &r, yr, q, owc);
+    store_chunk(a1, &r, yr, q + period, owc);
+    store_chunk(a2, &r, yr, q + 2 * period, owc);
+    store_chunk(a3, &r, yr, q + 3 * period, owc);
+}
+
+/* One chunk (the row's last phases, fewer than four periods left). */
+static inline void one_chunk(const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep, uint8_t *yr,
+                             int64_t q, int64_t c0, int64_t owc) {
+    __m512i a0 = _mm512_loadu_si512((const void *)(bias + c0)), a1 = _mm512_setzero_si512();
+    int64_t j = 0;
+    for (; j + 1 < rt->n; j += 2) { /* two chains */
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(rt->x[j] + q * 4)),
+                                 _mm512_loadu_si512((const void *)(rt->w[j] + c0)));
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512((const void *)(rt->x[j + 1] + q * 4)),
+                                 _mm512_loadu_si512((const void *)(rt->w[j + 1] + c0)));
+    }
+    if (j < rt->n)
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(rt->x[j] + q * 4)),
+                                 _mm512_loadu_si512((const void *)(rt->w[j] + c0)));
+    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
+    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
+    store_chunk(_mm512_add_epi32(a0, a1), &r, yr, q, owc);
+}
+
+/* One output row: blocks of 4 periods of the channel phases (period = lcm(C, 16) bytes), each
+ * phase's 4 chunks together; what is left of the row chunk by chunk. */
+static void run_row(const rows_plan *p, const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep,
+                    uint8_t *yr, int64_t owc) {
+    const int64_t C = p->C, period = p->period;
+    int64_t q0 = 0;
+    for (; q0 + 4 * period <= owc; q0 += 4 * period) /* each phase's 4 chunks in the row */
+        for (int64_t q = q0, c0 = 0; q < q0 + period; q += 16) {
+            same_phase4(rt, bias, ep, yr, q, period, c0, owc);
+            c0 += 16;
+            while (c0 >= C) c0 -= C;
+        }
+    for (int64_t q = q0, c0 = 0; q < owc; q += 16) {
+        one_chunk(rt, bias, ep, yr, q, c0, owc);
+        c0 += 16;
+        while (c0 >= C) c0 -= C;
+    }
+}
+
+int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                   int64_t row0, int64_t row1, int64_t max_stride) {
+    if (g->sw > max_stride || !pml_dwrows_packed_bytes(g)) return 0;
+    const pml_dwrows_packed *lay = (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
+    if (!lay->ok || lay->plan.s > max_stride) return 0;
+    const rows_plan p = lay->plan;
+    const int64_t ext = p.C + EXT;
+    const int32_t *a = (const int32_t *)((const uint8_t *)lay + pml_dwrows_arrays_offset());
+    pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
+    ep.bias = a, ep.multiplier = a + ext, ep.lshift = a + 2 * ext, ep.rshift = a + 3 * ext;
+    ep.rmask = a + 4 * ext, ep.rhalf = a + 5 * ext, ep.scale = (const float *)(a + 6 * ext);
+    const uint8_t pad = (uint8_t)(pml_qs8_header(packed)->a_zero_point ^ 0x80);
+    _Alignas(64) uint8_t ring[PML_DWROWS_RING_BYTES];
+    _Alignas(64) uint8_t line[PML_DWROWS_LINE_BYTES];
+    int64_t tag[PML_DWROWS_MAX_SLOTS]; /* the padded row (image * rows + row) each ring slot holds, -1: none */
+    const int64_t hp = g->h + g->pt + g->pb + g->kh * g->dh; /* any bound on padded rows */
+    row_taps rt;
+    rt.n = g->kh * p.quads;
+    for (int64_t j = 0; j < rt.n; j++) rt.w[j] = a + (7 + j) * ext;
+    /* column segments of seg_ow output pixels (the whole row unless it overflows the ring),
+     * each over all the rows */
+    for (int64_t ow0 = 0; ow0 < g->ow; ow0 += p.seg_ow) {
+        const int64_t owc = (g->ow - ow0 < p.seg_ow ? g->ow - ow0 : p.seg_ow) * p.C;
+        for (int64_t i = 0; i < p.slots; i++) tag[i] = -1;
+        for (int64_t row = row0; row < row1; row++) {
+            const int64_t n = row / g->oh, oh = row % g->oh;
+            for (int64_t kh = 0; kh < g->kh; kh++) {
+                const int64_t r = oh * g->sh + kh * g->dh, slot = r % p.slots; /* padded row r: input row r - pt */
+                uint8_t *base = ring + slot * p.s * p.nq * 4;
+                if (tag[slot] != n * hp + r) {
+                    for (int64_t ph = 0; ph < p.s; ph++)
+                        build_line(g, &p, x, n, r - g->pt, ph, ow0, pad, line, base + ph * p.nq * 4);
+                    tag[slot] = n * hp + r;
+                }
+                for (int64_t t = 0; t < p.quads; t++)
+                    rt.x[kh * p.quads + t] = base + (p.quad[t].phase * p.nq + p.quad[t].offset) * 4;
+            }
+            run_row(&p, &rt, a, &ep, y + (row * g->ow + ow0) * p.C, owc);
+        }
+    }
+    return 1;
+}
