@@ -276,7 +276,10 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
 
     ctx.follow_nodes()
     for index, proto in enumerate(g.node):
-        convert_node(ctx, OnnxNode.from_proto(proto, index, opset, fields[index]))
+        f = fields[index]
+        if f[3] == "ConstantOfShape" and ops_tensor.constant_fill(ctx, proto, f):
+            continue  # a weight filler like one converted before (a light model's hundreds)
+        convert_node(ctx, OnnxNode.from_proto(proto, index, opset, f))
 
     ctx.node = None
     declared_dims: dict = {}
