@@ -107,7 +107,8 @@ def test_invalid_utf8_inside_a_subgraph(tmp_path, kind):
     cond = helper.make_node("If", ["c"], ["y"], name="if", then_branch=branch, else_branch=branch)
     model = crafted.onnx_model([cond], [("x", F, [2]), ("c", TensorProto.BOOL, [])])
     if kind == "INT":
-        model.graph.node[0].attribute[0].type = onnx.AttributeProto.INT
+        for a in model.graph.node[0].attribute:
+            a.type = onnx.AttributeProto.INT
     data = model.SerializeToString().replace(b"QQQQ", b"r\xff\xfeu")
     with pytest.raises(ConversionError, match=r"name 'r\\xff\\xfeu' is not valid UTF-8"):
         convert_bytes(tmp_path, data)
