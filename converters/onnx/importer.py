@@ -223,7 +223,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
     # each node's inputs and outputs read out of the protobuf once (every read of a string field
     # builds a new str: the costly part of walking the nodes)
     if fields is None:
-        fields = [(list(n.input), list(n.output), n.name, n.op_type, n.domain) for n in g.node]
+        fields = [(n.input[:], n.output[:], n.name, n.op_type, n.domain) for n in g.node]
     reserved = set(declared_inputs) | set(initializers) | \
         set(itertools.chain.from_iterable(f[1] for f in fields)) | {o.name for o in g.output}
     readers: dict = {}  # value name -> the nodes reading it (one entry per read)

@@ -56,7 +56,7 @@ def dims_error(dims: list) -> Optional[str]:
 def tensor_data_error(t: onnx.TensorProto) -> Optional[str]:
     """Why t's data cannot be decoded as its dims and dtype say, else None (checks sizes only:
     no data is read; raw_data's length is read without copying it out of the message)."""
-    dims = list(t.dims)
+    dims = t.dims[:]
     if len(dims) <= 1 and all(0 <= d <= 1 << 40 for d in dims):
         n = dims[0] if dims else 1  # a scalar or a vector (most tensors, every filler value): no overflow
     else:
@@ -123,12 +123,13 @@ def _nodes_plain(nodes) -> tuple:
     fields, texts, attrs = [], [], []
     add_all, add_attrs, keep = texts.extend, attrs.extend, fields.append
     for n in nodes:
-        f = (list(n.input), list(n.output), n.name, n.op_type, n.domain)
+        f = (n.input[:], n.output[:], n.name, n.op_type, n.domain)  # (slices: lists without the IndexError
+        # that ends iterating a protobuf container)
         keep(f)
         add_all(f[0])
         add_all(f[1])
         add_all(f[2:])
-        add_attrs(n.attribute)
+        add_attrs(n.attribute[:])
     try:
         "".join(texts), "".join([a.name for a in attrs])
     except TypeError:
