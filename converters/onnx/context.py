@@ -58,8 +58,8 @@ def handler(*op_types: str, shape_aware: bool = False, op_domain: str = "") -> C
 # helper.get_attribute_value's answers for the common attribute types, without its chain of
 # type tests (one lookup per attribute; the rest go through the helper)
 _A = onnx.AttributeProto
-_ATTR_READERS = {_A.INT: lambda a: a.i, _A.INTS: lambda a: list(a.ints), _A.FLOAT: lambda a: a.f,
-                 _A.FLOATS: lambda a: list(a.floats), _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t}
+_ATTR_READERS = {_A.INT: lambda a: a.i, _A.INTS: lambda a: a.ints[:], _A.FLOAT: lambda a: a.f,
+                 _A.FLOATS: lambda a: a.floats[:], _A.STRING: lambda a: a.s, _A.TENSOR: lambda a: a.t}
 
 
 def onnx_dtype_name(elem_type: int) -> str:
@@ -91,7 +91,7 @@ class OnnxNode:
         """``fields``: (inputs, outputs, name, op_type, domain) when the caller has read them already
         (lists and str: each read of a protobuf string field builds a new str)."""
         attrs, types = {}, []
-        for a in proto.attribute:
+        for a in proto.attribute[:]:  # (a slice is a list at once: iterating a protobuf container ends on a costly IndexError)
             name, kind, ref = a.name, a.type, a.ref_attr_name
             read = _ATTR_READERS.get(kind) if not ref else None
             v = read(a) if read is not None else helper.get_attribute_value(a)
@@ -99,7 +99,7 @@ class OnnxNode:
             if not ref:
                 types.append((name, kind))
         if fields is None:
-            fields = (list(proto.input), list(proto.output), proto.name, proto.op_type, proto.domain)
+            fields = (proto.input[:], proto.output[:], proto.name, proto.op_type, proto.domain)
         inputs, outputs, name, op_type, domain = fields
         return cls(proto, name or f"{op_type}_{index}", op_type, domain or "", opset, inputs, outputs, attrs,
                    attr_types=tuple(types))
@@ -568,7 +568,7 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
             and not t.HasField("segment"):
         # the common case (an initializer's raw bytes, as many as its positive dims need, so they are
         # bounded by the file) decoded at once; anything else is checked below, which names the fault
-        raw, dims = t.raw_data, list(t.dims)
+        raw, dims = t.raw_data, t.dims[:]
         if raw and min(dims, default=1) > 0 and math.prod(dims) * dtype.itemsize == len(raw):
             return np.frombuffer(raw, dtype=dtype).reshape(dims)
     check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
@@ -578,7 +578,7 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
         return np.frombuffer(t.raw_data, dtype=dtype).reshape(t.dims)
     field = _TYPED_FIELDS.get(t.data_type)
     if field is not None and t.data_location != onnx.TensorProto.EXTERNAL and not t.HasField("segment"):
-        data, dims = list(getattr(t, field)), list(t.dims)  # (numpy reads a protobuf container slowly)
+        data, dims = getattr(t, field)[:], t.dims[:]  # (numpy reads a protobuf container slowly)
         if len(data) == math.prod(dims):
             # numpy_helper.to_array's answer for these fields, minus its dispatch (a ConstantOfShape
             # value, a light model's every weight, comes here); a wrong count goes to it for its error

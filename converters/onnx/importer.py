@@ -223,7 +223,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
     # each node's inputs and outputs read out of the protobuf once (every read of a string field
     # builds a new str: the costly part of walking the nodes)
     if fields is None:
-        fields = [(list(n.input), list(n.output), n.name, n.op_type, n.domain) for n in g.node]
+        fields = [(n.input[:], n.output[:], n.name, n.op_type, n.domain) for n in g.node]
     reserved = set(declared_inputs) | set(initializers) | \
         set(itertools.chain.from_iterable(f[1] for f in fields)) | {o.name for o in g.output}
     readers: dict = {}  # value name -> the nodes reading it (one entry per read)
@@ -276,7 +276,10 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
 
     ctx.follow_nodes()
     for index, proto in enumerate(g.node):
-        convert_node(ctx, OnnxNode.from_proto(proto, index, opset, fields[index]))
+        f = fields[index]
+        if f[3] == "ConstantOfShape" and ops_tensor.constant_fill(ctx, proto, f):
+            continue  # a weight filler like one converted before (a light model's hundreds)
+        convert_node(ctx, OnnxNode.from_proto(proto, index, opset, f))
 
     ctx.node = None
     declared_dims: dict = {}

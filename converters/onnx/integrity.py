@@ -56,7 +56,7 @@ def dims_error(dims: list) -> Optional[str]:
 def tensor_data_error(t: onnx.TensorProto) -> Optional[str]:
     """Why t's data cannot be decoded as its dims and dtype say, else None (checks sizes only:
     no data is read; raw_data's length is read without copying it out of the message)."""
-    dims = list(t.dims)
+    dims = t.dims[:]
     if len(dims) <= 1 and all(0 <= d <= 1 << 40 for d in dims):
         n = dims[0] if dims else 1  # a scalar or a vector (most tensors, every filler value): no overflow
     else:
@@ -111,27 +111,32 @@ def _shown(value) -> str:
     return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
 
 
-def _nodes_plain(nodes) -> Optional[list]:
-    """Each node's (inputs, outputs, name, op_type, domain) as read here (lists and str), when every
-    node's inputs, outputs, name, op type, domain and attribute names are valid UTF-8 (str: joining
-    str raises TypeError on a bytes item) and no attribute is a STRING: the common case, one join
-    over every node's fields instead of one per node, and the importer reuses the fields instead of
-    reading the protobuf again (each read of a string field builds a new str). None sends the nodes
-    through the per-node check, which names the culprit."""
+def _nodes_plain(nodes) -> tuple:
+    """(fields, flat): each node's (inputs, outputs, name, op_type, domain) as read here (lists and
+    str), when every node's inputs, outputs, name, op type, domain and attribute names are valid
+    UTF-8 (str: joining str raises TypeError on a bytes item) and no attribute is a STRING: the
+    common case, one join over every node's fields instead of one per node, and the importer reuses
+    the fields instead of reading the protobuf again (each read of a string field builds a new
+    str). fields None sends the nodes through the per-node check, which names the culprit. flat:
+    no attribute holds a subgraph (g set or graphs non-empty, whatever its type says), found on
+    the same attribute list (False when fields is None: not known)."""
     fields, texts, attrs = [], [], []
     add_all, add_attrs, keep = texts.extend, attrs.extend, fields.append
     for n in nodes:
-        f = (list(n.input), list(n.output), n.name, n.op_type, n.domain)
+        f = (n.input[:], n.output[:], n.name, n.op_type, n.domain)  # (slices: lists without the IndexError
+        # that ends iterating a protobuf container)
         keep(f)
         add_all(f[0])
         add_all(f[1])
         add_all(f[2:])
-        add_attrs(n.attribute)
+        add_attrs(n.attribute[:])
     try:
         "".join(texts), "".join([a.name for a in attrs])
     except TypeError:
-        return None
-    return None if any(a.type == onnx.AttributeProto.STRING for a in attrs) else fields
+        return None, False
+    if any(a.type == onnx.AttributeProto.STRING for a in attrs):
+        return None, False
+    return fields, not any(a.HasField("g") or a.graphs for a in attrs)
 
 
 class CheckedNames(NamedTuple):
@@ -145,20 +150,23 @@ class CheckedNames(NamedTuple):
 
 def check_names(model: onnx.ModelProto) -> CheckedNames:
     """Every name, op type, domain and string attribute that the importer reads is valid UTF-8."""
-    main, graphs = None, 0
     for opset in model.opset_import:
         if _bad(opset.domain):
             raise ConversionError(f"opset_import domain '{_shown(opset.domain)}' is not valid UTF-8")
-    for graph, path in _graphs(model.graph, "graph"):
-        fields = _check_graph_names(graph, path)
-        graphs += 1
-        if graph is model.graph:
-            main = fields
-    return CheckedNames(main, graphs == 1)
+    main, flat = _check_graph_names(model.graph, "graph")
+    if not flat:  # subgraphs, or not known: walk them (the main graph comes first, checked above)
+        below = _graphs(model.graph, "graph")
+        next(below)
+        flat = True
+        for graph, path in below:
+            _check_graph_names(graph, path)
+            flat = False
+    return CheckedNames(main, flat)
 
 
-def _check_graph_names(graph: onnx.GraphProto, path: str) -> Optional[list]:
-    """check_names for one graph (not its subgraphs); its node fields when _nodes_plain read them."""
+def _check_graph_names(graph: onnx.GraphProto, path: str) -> tuple:
+    """check_names for one graph (not its subgraphs); (its node fields, flat) as _nodes_plain read
+    them, or (None, False)."""
     # (value_info is never read by the importer: not checked)
     for kind, items in (("input", graph.input), ("output", graph.output), ("initializer", graph.initializer)):
         names = [item.name for item in items]
@@ -177,9 +185,9 @@ def _check_graph_names(graph: onnx.GraphProto, path: str) -> Optional[list]:
                 if d.HasField("dim_param") and _bad(d.dim_param):
                     raise ConversionError(f"{path}: {kind} '{_shown(vi.name)}' has a dim name "
                                           f"'{_shown(d.dim_param)}' that is not valid UTF-8")
-    fields = _nodes_plain(graph.node)
+    fields, flat = _nodes_plain(graph.node)
     if fields is not None:
-        return fields
+        return fields, flat
     for index, node in enumerate(graph.node):
         try:  # the common case at C speed: joining str raises TypeError on a bytes item
             "".join(node.input), "".join(node.output), "".join((node.name, node.op_type, node.domain))
@@ -205,7 +213,7 @@ def _check_graph_names(graph: onnx.GraphProto, path: str) -> Optional[list]:
                 except UnicodeDecodeError:
                     raise ConversionError(f"{path}: node {index} ({node.name!r}, {node.op_type}): attribute "
                                           f"{a.name!r} = '{_shown(text)}' is not valid UTF-8") from None
-    return None
+    return None, False
 
 
 # ---- external data: the file must hold what the dims promise ----------------------------

@@ -100,7 +100,8 @@ def check_declared_dims(model: onnx.ModelProto, subgraphs: bool = True) -> None:
     for g in (_graphs(model.graph) if subgraphs else (model.graph,)):
         for kind, infos in (("graph input", g.input), ("graph output", g.output), ("value_info", g.value_info)):
             for vi in infos:
-                dims = vi.type.tensor_type.shape.dim  # (no tensor type or shape: no dims)
+                dims = vi.type.tensor_type.shape.dim[:]  # (no tensor type or shape: no dims; a slice is a list
+                # without the IndexError that ends iterating a protobuf container)
                 for k, d in enumerate(dims):
                     if d.dim_value < 0:  # (an unset dim_value reads 0)
                         shown = [x.dim_value if x.HasField("dim_value") else (x.dim_param or "?") for x in dims]

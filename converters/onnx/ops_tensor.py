@@ -15,6 +15,7 @@ takes its dtype attribute, or else x's.
 from __future__ import annotations
 
 import numpy as np
+import onnx
 from onnx import numpy_helper
 
 from pocketml import ir
@@ -29,6 +30,7 @@ from .layout import from_nhwc, to_nhwc
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
 
 INT32_MAX = 2**31 - 1  # Slice bounds are clamped into int32 (no dim is larger)
+_TENSOR = onnx.AttributeProto.TENSOR
 
 
 # ---- constants -------------------------------------------------------------------------
@@ -82,8 +84,41 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
             return constant_of_shape_node(ctx, node, ctx.add_const(np.asarray(shape, np.int64), "shape"), value, dtype)
         # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
         ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))
+        _remember_fill(ctx, node, value)
         return
     constant_of_shape_node(ctx, node, runtime, value, dtype)
+
+
+def _remember_fill(ctx: Context, node: OnnxNode, value: np.ndarray) -> None:
+    """Let constant_fill take the next node with this very value attribute (its bytes as the key):
+    this one passed every check with it."""
+    attrs = node.proto.attribute
+    if len(attrs) == 1 and attrs[0].name == "value" and attrs[0].type == _TENSOR and not attrs[0].ref_attr_name:
+        ctx.__dict__.setdefault("_fill_attrs", {})[attrs[0].SerializeToString()] = value
+
+
+def constant_fill(ctx: Context, proto, fields: tuple) -> bool:
+    """A ConstantOfShape node (``fields``: its inputs, outputs, name, op type and domain as the
+    importer read them) made into its constant without decoding the node, when it is one the
+    handler above turned into a constant with the same value attribute before: a light model
+    builds every weight so, hundreds of times over. False (nothing done) for anything else,
+    which the handler then converts and checks as usual."""
+    inputs, outputs = fields[0], fields[1]
+    if len(inputs) != 1 or len(outputs) != 1 or not outputs[0] or fields[4] not in ("", "ai.onnx"):
+        return False
+    shape_value = ctx.graph.values.get(inputs[0])
+    data = shape_value.const if shape_value is not None else None
+    cache = ctx.__dict__.get("_fill_attrs")
+    if data is None or data.dtype != np.int64 or data.ndim != 1 or cache is None or len(proto.attribute) != 1:
+        return False
+    value = cache.get(proto.attribute[0].SerializeToString())
+    if value is None:
+        return False
+    shape = tuple(data.tolist())
+    if min(shape, default=0) < 0 or not _fill_fits(value, shape):
+        return False
+    ctx.graph.add_value(outputs[0], const=_filled(value[:1], shape))
+    return True
 
 
 def _fill_value(ctx: Context, node: OnnxNode) -> np.ndarray:

@@ -97,6 +97,22 @@ def test_invalid_utf8_in_a_node_is_a_conversion_error(tmp_path, field):
         convert_bytes(tmp_path, data)
 
 
+
+@pytest.mark.parametrize("kind", ["GRAPH", "INT"])
+def test_invalid_utf8_inside_a_subgraph(tmp_path, kind):
+    """A name in an If branch is checked too: the walk below the main graph runs when one of its
+    attributes holds a subgraph, whatever the attribute's type says (INT: a crafted file)."""
+    branch = helper.make_graph([helper.make_node("Relu", ["x"], ["t"], name="QQQQ")], "b", [],
+                               [helper.make_tensor_value_info("t", F, [2])])
+    cond = helper.make_node("If", ["c"], ["y"], name="if", then_branch=branch, else_branch=branch)
+    model = crafted.onnx_model([cond], [("x", F, [2]), ("c", TensorProto.BOOL, [])])
+    if kind == "INT":
+        for a in model.graph.node[0].attribute:
+            a.type = onnx.AttributeProto.INT
+    data = model.SerializeToString().replace(b"QQQQ", b"r\xff\xfeu")
+    with pytest.raises(ConversionError, match=r"name 'r\\xff\\xfeu' is not valid UTF-8"):
+        convert_bytes(tmp_path, data)
+
 def test_invalid_utf8_in_a_dim_name(tmp_path):
     model = crafted.onnx_model([helper.make_node("Relu", ["x"], ["y"], name="act")], [("x", F, ["QQQQ", 2])])
     data = model.SerializeToString().replace(b"QQQQ", b"b\xff\xfeh")

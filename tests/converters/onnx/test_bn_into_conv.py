@@ -126,3 +126,36 @@ def test_conv_output_read_inside_a_subgraph_is_left_to_the_pass(monkeypatch):
                  {"w": rand(6, 6, 3, 3), **_stats("bn1", 6)})
     imported = check(model, {"x": rand(1, 6, 5, 5), "cond": np.array(True)})
     assert "ScaleShift" in ops_of(imported)
+
+
+def _filler_model(values: dict, fillers: bool):
+    """Conv(w, cb) -> BatchNormalization(bn1): each weight and statistic one value repeated, made by
+    ConstantOfShape (fillers, as the light models do) or given as full initializers."""
+    shapes = {"w": [6, 6, 3, 3], "cb": [6], "bn1_s": [6], "bn1_b": [6], "bn1_m": [6], "bn1_v": [6]}
+    nodes, inits = [], {}
+    for name, shape in shapes.items():
+        if fillers:
+            inits[f"{name}_shape"] = np.array(shape, np.int64)
+            nodes.append(helper.make_node("ConstantOfShape", [f"{name}_shape"], [name],
+                                          value=helper.make_tensor("v", F, [1], [values[name]])))
+        else:
+            inits[name] = np.full(shape, values[name], np.float32)
+    nodes += [helper.make_node("Conv", ["x", "w", "cb"], ["c"], pads=[1] * 4), _bn("c", "bn1", "y")]
+    return make(nodes, {"x": (F, [1, 6, 5, 5])}, {"y": (F, None)}, inits)
+
+
+@pytest.mark.parametrize("values", [
+    {"w": 0.37, "cb": -1.3, "bn1_s": 2.586, "bn1_b": -0.197, "bn1_m": 2.216, "bn1_v": 0.609},
+    {"w": 1e-30, "cb": 3e5, "bn1_s": -7.1e-3, "bn1_b": 1e20, "bn1_m": 0.1, "bn1_v": 1e-7},
+    {"w": 0.5, "cb": 0.25, "bn1_s": 2.0, "bn1_b": 1.0, "bn1_m": 0.5, "bn1_v": -1e-3},  # var + eps == 0: inf
+])
+def test_filler_weights_fold_bit_for_bit_as_full_ones(values, monkeypatch):
+    """Weights and statistics that are fillers (zero-stride views, kept so by the fold: _scaled)
+    fold at import to the graph, weights bit for bit, that the same values as full initializers
+    give, and that the pass's own fold of them gives."""
+    filler, full = _filler_model(values, True), _filler_model(values, False)
+    got = _canonical(_optimized(filler, True, monkeypatch))
+    assert got == _canonical(_optimized(full, True, monkeypatch))
+    assert got == _canonical(_optimized(full, False, monkeypatch))
+    if values["bn1_v"] > 0:
+        check(filler, {"x": rand(1, 6, 5, 5)}, rtol=1e-3)

@@ -150,6 +150,42 @@ def test_constant_of_shape_and_shape_start_end():
     assert graph.values["y"].const.shape == (3, 4)
 
 
+
+def test_repeated_weight_fillers_match_onnxruntime():
+    """Light models build every weight with ConstantOfShape: the importer makes the fillers after
+    the first of each value attribute without decoding their nodes (ops_tensor.constant_fill).
+    Repeated and distinct fill values, dtypes and shapes (an empty one too) give what onnxruntime
+    computes, each output its own value."""
+    fills = {"half": np.array([0.5], np.float32), "three": np.array([3], np.int32), "neg": np.array([-2.0], np.float32)}
+    plan = [("w0", "half", [2, 3]), ("w1", "half", [3]), ("w2", "three", [2, 2]), ("w3", "half", [0, 4]),
+            ("w4", "neg", [1, 3]), ("w5", "three", [5]), ("w6", "half", [2, 3])]
+    nodes = [helper.make_node("ConstantOfShape", [f"{out}_shape"], [out], value=numpy_helper.from_array(fills[fill]))
+             for out, fill, _ in plan]
+    inits = {f"{out}_shape": np.array(dims, np.int64) for out, _, dims in plan}
+    x = rand(2, 3)
+    nodes.append(helper.make_node("Add", ["x", "w0"], ["y"]))
+    outputs = {"y": (F, None), **{out: (T[fills[fill].dtype], None) for out, fill, _ in plan}}
+    graph = check(make(nodes, {"x": (F, x.shape)}, outputs, inits), {"x": x})
+    for out, fill, dims in plan:
+        value = graph.values[out].const
+        assert value.shape == tuple(dims) and value.dtype == fills[fill].dtype
+        np.testing.assert_array_equal(value, np.full(dims, fills[fill][0]))
+
+
+def test_repeated_weight_filler_still_checks_its_shape():
+    """The fast way only takes what the handler would accept: a later filler with a negative dim
+    gets the handler's error, naming that node."""
+    value = numpy_helper.from_array(np.array([1.0], np.float32))
+    nodes = [helper.make_node("ConstantOfShape", ["s0"], ["w0"], value=value, name="first"),
+             helper.make_node("ConstantOfShape", ["s1"], ["w1"], value=value, name="second"),
+             helper.make_node("Add", ["w0", "w1"], ["y"])]
+    model = helper.make_model(helper.make_graph(
+        nodes, "g", [], [helper.make_tensor_value_info("y", F, None)],
+        [numpy_helper.from_array(np.array([2], np.int64), "s0"), numpy_helper.from_array(np.array([-2], np.int64), "s1")]),
+        opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ConversionError, match=r"node 'second' \(ConstantOfShape.*negative dim"):
+        import_onnx(model)
+
 # ---- data movement on the dtypes added last (moved by element size) --------------------------------------------
 @pytest.mark.parametrize("dtype", ["int16", "uint16", "uint32", "uint64", "float16", "bool"])
 def test_moves_dtypes(dtype):
