@@ -121,6 +121,7 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
     ep.rmask = c.rmask + j0, ep.rhalf = c.rhalf + j0;
     ep.scale = c.scale + j0;
     ep.mode = h->mode, ep.zero_point = h->zero_point, ep.qmin = h->qmin, ep.qmax = h->qmax, ep.out_u8 = h->out_u8;
+    ep.add = NULL, ep.res_delta = 0;
     return ep;
 }
 
@@ -177,6 +178,16 @@ typedef struct qs8_span {
     void *buf; /* the thread's scratch */
 } qs8_span;
 
+/* Panel pn's epilogue, with the problem's residual Add */
+static pml_qs8_epilogue qs8_span_epilogue(const qs8_job *job, const qs8_span *s, int64_t pn) {
+    pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+    if (job->p->add) {
+        ep.add = job->p->add;
+        ep.res_delta = (intptr_t)((uintptr_t)job->p->residual - (uintptr_t)job->p->c);
+    }
+    return ep;
+}
+
 /* int16 k-pairs: A widened (or im2col'ed) to int16, the pair tiles */
 static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
     const pml_qs8_gemm_problem *p = job->p;
@@ -200,7 +211,7 @@ static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
     }
     const int16_t *panels = (const int16_t *)((const uint8_t *)s->packed + sizeof(pml_qs8_packed_header));
     for (int64_t pn = s->p0; pn < s->p1; pn++) {
-        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+        const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
         const int16_t *w = panels + pn * kp * PML_QS8_NR;
         const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
         uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
@@ -240,7 +251,7 @@ static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
     }
     const int8_t *panels = (const int8_t *)s->packed + sizeof(pml_qs8_packed_header);
     for (int64_t pn = s->p0; pn < s->p1; pn++) {
-        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+        const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
         const int8_t *w = panels + pn * kq * PML_QS8_NR;
         const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
         uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;

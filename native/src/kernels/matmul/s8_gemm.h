@@ -58,6 +58,7 @@
 #include <stdint.h>
 
 #include "kernels/parallel.h"
+#include "kernels/quant/qadd_scalar.h"
 #include "kernels/requant.h"
 
 #define PML_QS8_NR 16
@@ -96,6 +97,13 @@ typedef struct pml_qs8_epilogue {
     const float *scale;
     int32_t mode, zero_point, qmin, qmax;
     int32_t out_u8; /* 1: store uint8 bytes, 0: int8 */
+    /* A residual Add fused after the requantization (NULL: none): the tile's value v, exactly
+     * what the store would write (requantized, clamped to qmin..qmax), and the residual's
+     * stored byte r (uint8 or int8 as out_u8) at the stored byte's address + res_delta give
+     * the output Add(v, r) (qadd_scalar.h; add's zero points and clamp in the output's own
+     * domain). The conv's int8 output never exists: one pass writes the Add's. */
+    const pml_qbinary_params *add;
+    intptr_t res_delta;
 } pml_qs8_epilogue;
 
 /*
@@ -222,6 +230,9 @@ typedef struct pml_qs8_gemm_problem {
     int a_u8;                    /* 1: A (and what pack_a_u8 reads) holds uint8 bytes, the int8
                                   * values ^ 0x80 (a uint8 tensor as it is); only with quad-packed
                                   * B (pml_qs8_gemm_takes_u8) */
+    const pml_qbinary_params *add; /* the epilogue's residual Add (pml_qs8_epilogue.add); NULL: none */
+    const void *residual;        /* its other operand, laid out as C: C's byte at c + e (any batch's
+                                  * c, as batch_ptrs gives it) pairs with residual's at residual + e */
 } pml_qs8_gemm_problem;
 
 /* Bytes of scratch one thread needs (an M block of int16 A). */
@@ -252,6 +263,15 @@ PML_INLINE int32_t pml_qs8_requant_scalar(const pml_qs8_epilogue *ep, size_t j, 
     int32_t v = pml_multiply_by_quantized_multiplier(acc, ep->multiplier[j], ep->lshift[j] - ep->rshift[j]);
     v = pml_add_zero_point(v, ep->zero_point);
     return v < ep->qmin ? ep->qmin : (v > ep->qmax ? ep->qmax : v);
+}
+
+/* The stored value of column j of a tile whose byte goes to *dst: the requantization, then
+ * the residual Add where the epilogue has one (the scalar micro-kernels' epilogue). */
+PML_INLINE int32_t pml_qs8_epilogue_scalar(const pml_qs8_epilogue *ep, size_t j, int32_t acc, const uint8_t *dst) {
+    const int32_t v = pml_qs8_requant_scalar(ep, j, acc);
+    if (!ep->add) return v;
+    const uint8_t r = *(const uint8_t *)((uintptr_t)dst + (uintptr_t)ep->res_delta);
+    return pml_qadd_scalar(v, ep->out_u8 ? (int32_t)r : (int32_t)(int8_t)r, ep->add);
 }
 
 /* Stores one value of q->out_dtype (int8, uint8 or int16) at index i of y. */

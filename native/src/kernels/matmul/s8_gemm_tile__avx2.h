@@ -7,6 +7,9 @@
  * broadcast per row of the row's (a[2q], a[2q+1]) int16 pair, and per row and 8 columns
  * one vpmaddwd (16 exact multiply-adds into 8 int32) plus one vpaddd. Zen 3 issues two
  * vpmaddwd per cycle: 32 MACs/cycle is the ceiling of this exact scheme, twice fp32 FMA.
+ * The store adds the residual where the epilogue fuses one (s8_gemm.h): its 16 bytes widened
+ * to two vectors of int32, each half through the vector Add (s8_qadd__avx2.h), set up once
+ * per tile.
  * Rows past mr read row mr-1 (valid memory) and are not stored. The rows are named
  * variables, not an array: GCC keeps an array of accumulators partly on the stack.
  */
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "kernels/matmul/s8_requant__avx2.h"
+#include "kernels/quant/s8_qadd__avx2.h"
 
 PML_INLINE __m256i pml_qs8_bcast_pair(const int16_t *p) {
     int32_t v;
@@ -45,13 +49,52 @@ PML_INLINE __m256i pml_qs8_bcast_pair(const int16_t *p) {
     const __m256i w1 = _mm256_load_si256((const __m256i *)(w + 16));              \
     w += 32
 
+/* The first nr of the 16 residual bytes paired with the tile row stored at dst, as int32
+ * (uint8 or int8 as the output); the rest zero. */
+PML_INLINE void pml_qs8_residual16(const pml_qs8_epilogue *ep, const uint8_t *dst, size_t nr, __m256i *lo, __m256i *hi) {
+    const uint8_t *res = (const uint8_t *)((uintptr_t)dst + (uintptr_t)ep->res_delta);
+    __m128i b;
+    if (nr == 16) {
+        b = _mm_loadu_si128((const __m128i *)res);
+    } else {
+        uint8_t tmp[16] = {0};
+        memcpy(tmp, res, nr);
+        b = _mm_loadu_si128((const __m128i *)tmp);
+    }
+    const __m128i b8 = _mm_srli_si128(b, 8);
+    *lo = ep->out_u8 ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+    *hi = ep->out_u8 ? _mm256_cvtepu8_epi32(b8) : _mm256_cvtepi8_epi32(b8);
+}
+
+/* Stores a row's 16 requantized columns (lo: 0-7, hi: 8-15), after the residual Add when the
+ * epilogue has one (av: its vectors). */
+PML_INLINE void pml_qs8_store16_ep(__m256i lo, __m256i hi, const pml_qs8_epilogue *ep, const pml_qadd8 *av,
+                                   uint8_t *dst, size_t nr) {
+    if (ep->add) {
+        __m256i r0, r1;
+        pml_qs8_residual16(ep, dst, nr, &r0, &r1);
+        lo = pml_qadd8_run(lo, r0, av);
+        hi = pml_qadd8_run(hi, r1, av);
+    }
+    pml_qs8_store16(lo, hi, ep->out_u8, dst, nr);
+}
+
+/* The residual Add's vectors (unused without one). */
+PML_INLINE pml_qadd8 pml_qs8_tile_add(const pml_qs8_epilogue *ep) {
+    pml_qadd8 av;
+    if (ep->add) av = pml_qadd8_setup(ep->add);
+    else memset(&av, 0, sizeof av);
+    return av;
+}
+
 #define PML_QS8_EPILOGUE_BEGIN                                                    \
     const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                  \
-    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8)
+    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8); \
+    const pml_qadd8 av = pml_qs8_tile_add(ep)
 
-#define PML_QS8_ROW_STORE(r)                                                                                 \
-    if ((r) < mr)                                                                                            \
-        pml_qs8_store16(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep->out_u8, \
-                        c + (r) * ldc, nr)
+#define PML_QS8_ROW_STORE(r)                                                                                     \
+    if ((r) < mr)                                                                                                \
+        pml_qs8_store16_ep(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep, &av,     \
+                           c + (r) * ldc, nr)
 
 #endif /* PML_KERNELS_S8_GEMM_TILE_AVX2_H */

@@ -73,6 +73,10 @@ typedef struct pml_qbinary_kernels {
 
 /* pml_{s8,s16}_qbinary__scalar[PML_QBIN_*] */
 extern const pml_qbinary_kernels pml_s8_qbinary__scalar[PML_QBIN_COUNT], pml_s16_qbinary__scalar[PML_QBIN_COUNT];
+/* y[i] = Add(a[i], b[i]) on 8-bit stored values read as uint8 (u8 = 1) or int8, zero points
+ * and clamp of p in that domain (no sign flip): the residual Add of an int8 conv that runs it
+ * after the conv instead of in its GEMM epilogue (ops/conv_q8.c). */
+void pml_x8_qadd_rows__scalar(size_t n, const void *a, const void *b, void *y, int u8, const pml_qbinary_params *p);
 /* AVX2 (x86 only): TFLite's int8 Add/Sub vectorized; ONNX float mode and Mul call the scalar ones */
 extern const pml_qbinary_kernels pml_s8_qbinary__avx2[PML_QBIN_COUNT];
 
