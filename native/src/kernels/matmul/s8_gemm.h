@@ -80,7 +80,10 @@ typedef struct pml_qs8_packed_header {
     int32_t a_zero_point;
     int32_t mode, zero_point, qmin, qmax, out_u8;
     int32_t quads;              /* 1: u8 x s8 quad panels (for u8_gemm), 0: int16 k-pairs */
-    int32_t reserved[5];
+    int32_t small_acc;          /* 1: fixed point, and every column has lshift 0, rshift >= 1 and
+                                 * |bias'| + K * 32640 < 2^30 (no accumulator reaches 2^30): the
+                                 * epilogue may round with a nudge that cannot overflow */
+    int32_t reserved[4];
 } pml_qs8_packed_header;
 
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
@@ -97,6 +100,7 @@ typedef struct pml_qs8_epilogue {
     const float *scale;
     int32_t mode, zero_point, qmin, qmax;
     int32_t out_u8; /* 1: store uint8 bytes, 0: int8 */
+    int32_t small_acc; /* the packed header's */
     /* A residual Add fused after the requantization (NULL: none): the tile's value v, exactly
      * what the store would write (requantized, clamped to qmin..qmax), and the residual's
      * stored byte r (uint8 or int8 as out_u8) at the stored byte's address + res_delta give
@@ -104,7 +108,21 @@ typedef struct pml_qs8_epilogue {
      * domain). The conv's int8 output never exists: one pass writes the Add's. */
     const pml_qbinary_params *add;
     intptr_t res_delta;
+    void *add_cache; /* PML_QS8_ADD_CACHE_BYTES, 64-byte aligned, this thread's: a tile may keep
+                      * its ISA's vector form of add there (pml_qs8_add_cache) */
 } pml_qs8_epilogue;
+
+/* The per-thread room of a fused Add's vectors: the driver clears `ready` at each task, the
+ * first tile sets its vectors up and its bit of `ready`, later tiles of the task read them.
+ * One slot per vector width: a configuration may mix tiles of two ISAs (an AVX2 single-row
+ * tile beside AVX-512 ones). */
+#define PML_QS8_ADD_CACHE_BYTES 8192
+enum { PML_QS8_ADD_SLOT_256, PML_QS8_ADD_SLOT_512 };
+typedef struct pml_qs8_add_cache {
+    int32_t ready; /* bit s: slot s is set up */
+    int32_t pad[15];
+    unsigned char slot[2][(PML_QS8_ADD_CACHE_BYTES - 64) / 2 / 64 * 64]; /* 64-byte aligned */
+} pml_qs8_add_cache;
 
 /*
  * Micro-kernel: C[mr x nr] = requant(bias' + A[mr x kp] @ W[kp x 16]).

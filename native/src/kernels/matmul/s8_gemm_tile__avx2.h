@@ -8,8 +8,7 @@
  * one vpmaddwd (16 exact multiply-adds into 8 int32) plus one vpaddd. Zen 3 issues two
  * vpmaddwd per cycle: 32 MACs/cycle is the ceiling of this exact scheme, twice fp32 FMA.
  * The store adds the residual where the epilogue fuses one (s8_gemm.h): its 16 bytes widened
- * to two vectors of int32, each half through the vector Add (s8_qadd__avx2.h), set up once
- * per tile.
+ * to two vectors of int32, each half through the vector Add (s8_qadd__avx2.h), out of line.
  * Rows past mr read row mr-1 (valid memory) and are not stored. The rows are named
  * variables, not an array: GCC keeps an array of accumulators partly on the stack.
  */
@@ -66,35 +65,80 @@ PML_INLINE void pml_qs8_residual16(const pml_qs8_epilogue *ep, const uint8_t *ds
     *hi = ep->out_u8 ? _mm256_cvtepu8_epi32(b8) : _mm256_cvtepi8_epi32(b8);
 }
 
-/* Stores a row's 16 requantized columns (lo: 0-7, hi: 8-15), after the residual Add when the
- * epilogue has one (av: its vectors). */
-PML_INLINE void pml_qs8_store16_ep(__m256i lo, __m256i hi, const pml_qs8_epilogue *ep, const pml_qadd8 *av,
-                                   uint8_t *dst, size_t nr) {
-    if (ep->add) {
-        __m256i r0, r1;
+/* The tile's rows (lo[r]: columns 0-7, hi[r]: 8-15, requantized and clamped; r < mr) stored
+ * after the fused residual Add: out of the tile's body (one copy of the Add's code per tile
+ * file), its vectors set up once per task in the thread's add_cache. */
+_Static_assert(sizeof(pml_qadd8) <= sizeof(((pml_qs8_add_cache *)0)->slot[0]), "the Add's vectors fit the cache");
+/* Rows (lo, hi) + their residual rows, one Add case (kind, a constant at each call: 0 float,
+ * 1-3 fixed point with input a, b or neither of ratio 1/2). */
+PML_INLINE void pml_qs8_add_rows(const __m256i *lo, const __m256i *hi, size_t mr, const pml_qs8_epilogue *ep,
+                                 const pml_qadd8 *av, uint8_t *c, size_t ldc, size_t nr, int kind) {
+    for (size_t r = 0; r < mr; r++) {
+        uint8_t *dst = c + r * ldc;
+        __m256i r0, r1, y0, y1;
         pml_qs8_residual16(ep, dst, nr, &r0, &r1);
-        lo = pml_qadd8_run(lo, r0, av);
-        hi = pml_qadd8_run(hi, r1, av);
+        if (kind == 0) {
+            y0 = pml_qaddsub8_float(lo[r], r0, av, 0), y1 = pml_qaddsub8_float(hi[r], r1, av, 0);
+        } else {
+            const int ah = kind == 1, bh = kind == 2;
+            y0 = pml_qaddsub8_fixed(lo[r], r0, av, 0, ah, bh), y1 = pml_qaddsub8_fixed(hi[r], r1, av, 0, ah, bh);
+        }
+        pml_qs8_store16(y0, y1, ep->out_u8, dst, nr);
     }
-    pml_qs8_store16(lo, hi, ep->out_u8, dst, nr);
 }
 
-/* The residual Add's vectors (unused without one). */
-PML_INLINE pml_qadd8 pml_qs8_tile_add(const pml_qs8_epilogue *ep) {
-    pml_qadd8 av;
-    if (ep->add) av = pml_qadd8_setup(ep->add);
-    else memset(&av, 0, sizeof av);
-    return av;
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void pml_qs8_store_rows_add(const __m256i *lo, const __m256i *hi, size_t mr, const pml_qs8_epilogue *ep,
+                                   uint8_t *c, size_t ldc, size_t nr) {
+    pml_qs8_add_cache *cache = (pml_qs8_add_cache *)ep->add_cache;
+    pml_qadd8 *av = (pml_qadd8 *)(void *)cache->slot[PML_QS8_ADD_SLOT_256]; /* set up by the task's first tile */
+    if (!(cache->ready & (1 << PML_QS8_ADD_SLOT_256)))
+        *av = pml_qadd8_setup(ep->add), cache->ready |= 1 << PML_QS8_ADD_SLOT_256;
+    const int kind = av->float_mode ? 0 : av->a_half ? 1 : av->b_half ? 2 : 3;
+    switch (kind) {
+    case 0: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 0); break;
+    case 1: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 1); break;
+    case 2: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 2); break;
+    default: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 3); break;
+    }
 }
 
 #define PML_QS8_EPILOGUE_BEGIN                                                    \
     const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                  \
-    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8); \
-    const pml_qadd8 av = pml_qs8_tile_add(ep)
+    const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8)
+
+/* The residual Add's epilogue of a tile of rows 0..MR-1 (rows past mr are not stored); ends
+ * the tile's function. */
+#define PML_QS8_RQ_LO(r) pml_qs8_requant8(c##r##0, &p0, &rc)
+#define PML_QS8_RQ_HI(r) pml_qs8_requant8(c##r##1, &p1, &rc)
+#define PML_QS8_STORE_ADD6                                                                                         \
+    if (ep->add) {                                                                                                 \
+        const __m256i lo_[6] = {PML_QS8_RQ_LO(0), PML_QS8_RQ_LO(1), PML_QS8_RQ_LO(2),                            \
+                                PML_QS8_RQ_LO(3), PML_QS8_RQ_LO(4), PML_QS8_RQ_LO(5)};                           \
+        const __m256i hi_[6] = {PML_QS8_RQ_HI(0), PML_QS8_RQ_HI(1), PML_QS8_RQ_HI(2),                            \
+                                PML_QS8_RQ_HI(3), PML_QS8_RQ_HI(4), PML_QS8_RQ_HI(5)};                           \
+        pml_qs8_store_rows_add(lo_, hi_, mr, ep, c, ldc, nr);                                                      \
+        return;                                                                                                    \
+    }
+#define PML_QS8_STORE_ADD4                                                                                         \
+    if (ep->add) {                                                                                                 \
+        const __m256i lo_[4] = {PML_QS8_RQ_LO(0), PML_QS8_RQ_LO(1), PML_QS8_RQ_LO(2), PML_QS8_RQ_LO(3)};         \
+        const __m256i hi_[4] = {PML_QS8_RQ_HI(0), PML_QS8_RQ_HI(1), PML_QS8_RQ_HI(2), PML_QS8_RQ_HI(3)};         \
+        pml_qs8_store_rows_add(lo_, hi_, mr, ep, c, ldc, nr);                                                      \
+        return;                                                                                                    \
+    }
+#define PML_QS8_STORE_ADD1                                                                                         \
+    if (ep->add) {                                                                                                 \
+        const __m256i lo_[1] = {PML_QS8_RQ_LO(0)}, hi_[1] = {PML_QS8_RQ_HI(0)};                                   \
+        pml_qs8_store_rows_add(lo_, hi_, 1, ep, c, ldc, nr);                                                       \
+        return;                                                                                                    \
+    }
 
 #define PML_QS8_ROW_STORE(r)                                                                                     \
     if ((r) < mr)                                                                                                \
-        pml_qs8_store16_ep(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep, &av,     \
-                           c + (r) * ldc, nr)
+        pml_qs8_store16(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep->out_u8, \
+                        c + (r) * ldc, nr)
 
 #endif /* PML_KERNELS_S8_GEMM_TILE_AVX2_H */
