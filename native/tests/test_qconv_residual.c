@@ -162,6 +162,55 @@ static void test_config(const pml_kernel_config *cfg) {
     printf("%s: %d fused residual convs against conv ref + Add ref\n", cfg->name, cases);
 }
 
+/* Every (conv output, residual) byte pair through each tile's Add: a 1x1 conv with one input
+ * channel, weight 1 and multiplier 1 copies x (all 256 values down the rows) to its 16 output
+ * channels, the residual takes all 256 values across rows and columns. Scales in simple ratios
+ * (the Add's real results land exactly on rounding ties) catch an off-by-one rounding that
+ * random data almost never reaches. */
+static void test_every_pair(const pml_kernel_config *cfg) {
+    const float scales[][3] = {{0.3f, 0.2f, 0.2f}, {0.75f, 0.5f, 0.5f}, {0.1f, 0.1f, 0.1f}, {0.06f, 0.07f, 0.05f},
+                               {0.5f, 0.25f, 1.0f}, {0.02f, 0.08f, 0.04f}};
+    const pml_conv_geom g = {.n = 1, .h = 1, .w = 4096, .cin = 1, .cout = 16, .kh = 1, .kw = 1, .sh = 1, .sw = 1,
+                             .dh = 1, .dw = 1, .group = 1, .cg = 1, .coutg = 16, .oh = 1, .ow = 4096};
+    const size_t ny = 4096 * 16;
+    int8_t x[4096], w[16];
+    uint8_t *res = malloc(ny), *y = malloc(ny), *want = malloc(ny);
+    for (int i = 0; i < 4096; i++) x[i] = (int8_t)(i & 255);
+    for (int j = 0; j < 16; j++) w[j] = 1;
+    for (size_t i = 0; i < ny; i++) res[i] = (uint8_t)((i / 16 / 256) * 16 + i % 16);
+    void *packed = pml_aligned_alloc(pml_qs8_conv_packed_bytes(&g));
+    void *scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(cfg->qs8->mm, &g) + 64);
+    for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++)
+        for (int v = 0; v < 8; v++) {
+            rcase c;
+            make_case(&c, &g, (v & 1 ? 2 : 0) | (v & 2 ? 4 : 0) | 8 | (v & 4 ? 16 : 0));
+            const int u8 = (v & 2) != 0;
+            const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127, off = u8 ? 128 : 0;
+            c.q.a_zero_point = 0, c.q.bias = NULL;
+            for (int j = 0; j < 16; j++) c.wzp[j] = 0, pml_quantize_multiplier(1.0, &c.mult[j], &c.shift[j]), c.scale[j] = 1.0f;
+            c.q.rq.zero_point = off; /* v = x (its int8 view + 128 for uint8) */
+            const int mode = v & 1 ? PML_REQUANT_FLOAT : PML_REQUANT_FIXED_POINT;
+            const int32_t za = rnd_range(lo, hi), zb = rnd_range(lo, hi), zy = rnd_range(lo, hi);
+            const int32_t qmin = v & 4 ? zy : lo;
+            const float *sc = scales[si];
+            CHECK(pml_qbinary_params_init(&c.add, PML_QBIN_ADD, mode, 0, sc[0], za, sc[1], zb, sc[2], zy, qmin, hi) == 0);
+            CHECK(pml_qbinary_params_init(&c.add_s8, PML_QBIN_ADD, mode, 0, sc[0], za - off, sc[1], zb - off, sc[2],
+                                          zy - off, qmin - off, hi - off) == 0);
+            oracle(&g, x, w, &c, res, want, ny);
+            pml_qs8_conv_pack(cfg->qs8->mm, &g, w, &c.q, packed);
+            const pml_qs8_conv_sum sum = {res, &c.add};
+            memset(y, 0xA5, ny);
+            pml_qs8_conv_run_sum(cfg->qs8->mm, &g, x, 0, packed, &sum, y, NULL, scratch);
+            size_t bad = 0;
+            for (size_t i = 0; i < ny; i++) bad += y[i] != want[i];
+            if (bad) fprintf(stderr, "%s: every pair, scales %g %g %g v=%d: %zu of %zu differ\n", cfg->name,
+                             (double)sc[0], (double)sc[1], (double)sc[2], v, bad, ny);
+            CHECK(bad == 0);
+        }
+    free(res), free(y), free(want);
+    pml_aligned_free(packed), pml_aligned_free(scratch);
+}
+
 /* The scalar per-element epilogue against the standalone Add at every residual byte: what
  * the oracle composes, spelled out for one column. */
 static void test_epilogue_scalar(void) {
@@ -202,7 +251,7 @@ int main(void) {
     for (char *save = NULL, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         const pml_kernel_config *c = NULL;
         CHECK_OK(pml_kernel_config_select(&g_cpu, name, &c));
-        if (c) test_config(c);
+        if (c) test_config(c), test_every_pair(c);
     }
     pml_threadpool_destroy(g_pool2);
     return test_finish("test_qconv_residual");
