@@ -81,6 +81,7 @@ static inline pml_qs8_rq8 pml_qadd_multiplier8(int32_t multiplier, int32_t shift
     r.rsh = _mm256_set1_epi32(rsh);
     r.mask = _mm256_set1_epi32(mask);
     r.thr = _mm256_set1_epi32(mask >> 1);
+    r.nudge = _mm256_set1_epi32((mask >> 1) + 1);
     r.scale = _mm256_setzero_ps();
     return r;
 }
@@ -88,6 +89,7 @@ static inline pml_qs8_rq8 pml_qadd_multiplier8(int32_t multiplier, int32_t shift
 static inline pml_qs8_rqc pml_qadd_clamp8(int32_t zp, int32_t qmin, int32_t qmax) {
     pml_qs8_rqc c;
     c.float_mode = 0;
+    c.small_acc = 0; /* the general rounding: an Add's sums are not bounded like a GEMM's */
     c.zp = _mm256_set1_epi32(zp);
     c.qmin = _mm256_set1_epi32(qmin);
     c.qmax = _mm256_set1_epi32(qmax);
