@@ -55,6 +55,8 @@ PML_INLINE void pml_qs8_residual16(const pml_qs8_epilogue *ep, const uint8_t *ds
     __m128i b;
     if (nr == 16) {
         b = _mm_loadu_si128((const __m128i *)res);
+    } else if (nr == 8) {
+        b = _mm_loadl_epi64((const __m128i *)res);
     } else {
         uint8_t tmp[16] = {0};
         memcpy(tmp, res, nr);
@@ -70,7 +72,8 @@ PML_INLINE void pml_qs8_residual16(const pml_qs8_epilogue *ep, const uint8_t *ds
  * file), its vectors set up once per task in the thread's add_cache. */
 _Static_assert(sizeof(pml_qadd8) <= sizeof(((pml_qs8_add_cache *)0)->slot[0]), "the Add's vectors fit the cache");
 /* Rows (lo, hi) + their residual rows, one Add case (kind, a constant at each call: 0 float,
- * 1-3 fixed point with input a, b or neither of ratio 1/2). */
+ * 1-3 fixed point with input a, b or neither of ratio 1/2, 4-7 nudged fixed point, 4 + a half
+ * + 2 * b half). */
 PML_INLINE void pml_qs8_add_rows(const __m256i *lo, const __m256i *hi, size_t mr, const pml_qs8_epilogue *ep,
                                  const pml_qadd8 *av, uint8_t *c, size_t ldc, size_t nr, int kind) {
     for (size_t r = 0; r < mr; r++) {
@@ -79,6 +82,9 @@ PML_INLINE void pml_qs8_add_rows(const __m256i *lo, const __m256i *hi, size_t mr
         pml_qs8_residual16(ep, dst, nr, &r0, &r1);
         if (kind == 0) {
             y0 = pml_qaddsub8_float(lo[r], r0, av, 0), y1 = pml_qaddsub8_float(hi[r], r1, av, 0);
+        } else if (kind >= 4) { /* nudged: 4 + (a half) + 2 (b half) */
+            const int ah = kind & 1, bh = (kind >> 1) & 1;
+            y0 = pml_qaddsub8_nudged(lo[r], r0, av, ah, bh), y1 = pml_qaddsub8_nudged(hi[r], r1, av, ah, bh);
         } else {
             const int ah = kind == 1, bh = kind == 2;
             y0 = pml_qaddsub8_fixed(lo[r], r0, av, 0, ah, bh), y1 = pml_qaddsub8_fixed(hi[r], r1, av, 0, ah, bh);
@@ -96,11 +102,19 @@ static void pml_qs8_store_rows_add(const __m256i *lo, const __m256i *hi, size_t 
     pml_qadd8 *av = (pml_qadd8 *)(void *)cache->slot[PML_QS8_ADD_SLOT_256]; /* set up by the task's first tile */
     if (!(cache->ready & (1 << PML_QS8_ADD_SLOT_256)))
         *av = pml_qadd8_setup(ep->add), cache->ready |= 1 << PML_QS8_ADD_SLOT_256;
-    const int kind = av->float_mode ? 0 : av->a_half ? 1 : av->b_half ? 2 : 3;
+    const int kind = av->float_mode ? 0
+                   : av->nudge      ? 4 + av->a_half + 2 * av->b_half
+                   : av->a_half     ? 1
+                   : av->b_half     ? 2
+                                    : 3;
     switch (kind) {
     case 0: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 0); break;
     case 1: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 1); break;
     case 2: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 2); break;
+    case 4: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 4); break;
+    case 5: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 5); break;
+    case 6: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 6); break;
+    case 7: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 7); break;
     default: pml_qs8_add_rows(lo, hi, mr, ep, av, c, ldc, nr, 3); break;
     }
 }

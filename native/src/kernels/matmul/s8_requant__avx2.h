@@ -101,6 +101,8 @@ static inline void pml_qs8_store16(__m256i lo, __m256i hi, int out_u8, uint8_t *
     const __m128i bytes = out_u8 ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
     if (nr == 16) {
         _mm_storeu_si128((__m128i *)dst, bytes);
+    } else if (nr == 8) { /* the tail of 24, 40, 56... channels */
+        _mm_storel_epi64((__m128i *)dst, bytes);
     } else {
         uint8_t tmp[16];
         _mm_storeu_si128((__m128i *)tmp, bytes);

@@ -46,6 +46,7 @@ typedef struct pml_qadd8 {
     pml_qs8_rqc inner, out;  /* inner: no zero point, no clamp; out: the output's */
     __m256i a_zp, b_zp, left;
     int short_inputs;        /* the inputs take the 32-bit shortcut (a_in, b_in) */
+    int nudge;               /* ... and every rounding divide may nudge (pml_qaddsub8_nudged) */
     int a_half, b_half;      /* ... and that input's multiplier is 1/2 (M = 2^30, shift 0): d << 19 */
     pml_qadd_input8 a_in, b_in;
     __m256 a_scale, b_scale, y_scale, lo, hi; /* float mode */
@@ -121,6 +122,7 @@ static inline pml_qadd8 pml_qadd8_setup(const pml_qbinary_params *p) {
         v.a_in = pml_qadd_input8_setup(p->a_multiplier, p->a_shift);
         v.b_in = pml_qadd_input8_setup(p->b_multiplier, p->b_shift);
     }
+    v.nudge = v.short_inputs && p->y_shift < 0 && (v.a_half || p->a_shift < 0) && (v.b_half || p->b_shift < 0);
     return v;
 }
 
@@ -141,6 +143,42 @@ PML_INLINE __m256i pml_qaddsub8_fixed(__m256i a, __m256i b, const pml_qadd8 *v, 
         vb = pml_qs8_requant8(sb, &v->b, &v->inner);
     }
     return pml_qs8_requant8(sub ? _mm256_sub_epi32(va, vb) : _mm256_add_epi32(va, vb), &v->y, &v->out);
+}
+
+/* RoundingDivideByPOT(h, e) for e >= 1 and |h| + 2^(e-1) < 2^31: (h + 2^(e-1) - (h < 0)) >> e
+ * (s8_requant__avx512.h shows it equal); nudge = 2^(e-1). */
+PML_INLINE __m256i pml_qadd_rdp8(__m256i h, __m256i e, __m256i nudge) {
+    return _mm256_srav_epi32(_mm256_add_epi32(_mm256_add_epi32(h, nudge), _mm256_srai_epi32(h, 31)), e);
+}
+
+/* Fixed point when v->nudge holds: the inputs' values stay below 2^28 in magnitude (|d| <= 255
+ * shifted by 20, times a multiplier <= 1/2), so do their sum and its doubling high multiply,
+ * and every nudged rounding stays inside int32 (s8_qadd__avx512.h does the same on 16 lanes). */
+PML_INLINE __m256i pml_qaddsub8_nudged(__m256i a, __m256i b, const pml_qadd8 *v, int a_half, int b_half) {
+    const __m256i da = _mm256_sub_epi32(a, v->a_zp), db = _mm256_sub_epi32(b, v->b_zp);
+    const __m256i r10 = _mm256_set1_epi32(1 << 10);
+    __m256i va, vb;
+    if (a_half) {
+        va = _mm256_slli_epi32(da, 19);
+    } else {
+        const __m256i l = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(da, v->a_in.m_lo), r10), 11);
+        va = pml_qadd_rdp8(_mm256_add_epi32(_mm256_mullo_epi32(da, v->a_in.m_hi), l), v->a_in.rsh, v->a.nudge);
+    }
+    if (b_half) {
+        vb = _mm256_slli_epi32(db, 19);
+    } else {
+        const __m256i l = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(db, v->b_in.m_lo), r10), 11);
+        vb = pml_qadd_rdp8(_mm256_add_epi32(_mm256_mullo_epi32(db, v->b_in.m_hi), l), v->b_in.rsh, v->b.nudge);
+    }
+    const __m256i x = _mm256_add_epi32(va, vb);
+    const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, v->y.mult), round);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), v->y.mult_odd), round);
+    even = _mm256_srli_epi64(even, 31);
+    odd = _mm256_slli_epi64(odd, 1);
+    __m256i y = pml_qadd_rdp8(_mm256_blend_epi32(even, odd, 0xAA), v->y.rsh, v->y.nudge);
+    y = _mm256_add_epi32(y, v->out.zp);
+    return _mm256_min_epi32(_mm256_max_epi32(y, v->out.qmin), v->out.qmax);
 }
 
 /* Float (ONNX): eight outputs as pml_qaddsub_float. */
