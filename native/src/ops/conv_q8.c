@@ -18,8 +18,9 @@
  * sum_scale / sum_zero_point are the quantization of the conv's own output, which no tensor
  * holds any more (packed as the requantization, clamped to the dtype: the conv had no
  * activation), sum_requant the Add's semantics, act the Add's activation; y and input 3 keep
- * their own parameters. The GEMM convs run the Add in their epilogue; depthwise convs write
- * the conv's output to scratch and add it after (the same element arithmetic).
+ * their own parameters. The GEMM convs run the Add in their epilogue where the configuration
+ * says that is faster (pml_qs8_gemm_kernels.add_in_epilogue); depthwise convs and the others
+ * write the conv's output to scratch and run the Add kernel over it (the same arithmetic).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -115,10 +116,28 @@ static pml_status conv_q8_sum_prepare(pml_kernel_ctx *ctx, conv_q8_state *st, co
     return PML_OK;
 }
 
-/* The Add after a conv that could not run it in its epilogue: mid (scratch) + input 3 -> y. */
-static void conv_q8_sum_after(const pml_kernel_ctx *ctx, const conv_q8_state *st, const void *mid) {
-    pml_x8_qadd_rows__scalar((size_t)pml_shape_numel(4, ctx->out[0]->dims), mid, ctx->in[3]->data,
-                             ctx->out[0]->data, ctx->out[0]->dtype == PML_UINT8, &st->add);
+typedef struct conv_q8_sum_job {
+    const conv_q8_state *st;
+    const pml_qbinary_kernels *k; /* int8: the configuration's Add; NULL: the scalar rows (uint8) */
+    const uint8_t *mid, *res;
+    uint8_t *y;
+    int u8;
+} conv_q8_sum_job;
+
+static void conv_q8_sum_range(void *arg, int64_t s, int64_t e) {
+    const conv_q8_sum_job *j = (const conv_q8_sum_job *)arg;
+    if (j->k) j->k->vv((size_t)(e - s), j->mid + s, j->res + s, j->y + s, &j->st->add);
+    else pml_x8_qadd_rows__scalar((size_t)(e - s), j->mid + s, j->res + s, j->y + s, j->u8, &j->st->add);
+}
+
+/* The Add after a conv that does not run it in its epilogue: mid (scratch) + input 3 -> y, by
+ * the configuration's int8 Add kernel (its parameters are the int8 domain's as they are) or,
+ * for uint8, the scalar rows on the stored bytes. */
+static void conv_q8_sum_after(pml_kernel_ctx *ctx, const conv_q8_state *st, const void *mid) {
+    const int u8 = ctx->out[0]->dtype == PML_UINT8;
+    conv_q8_sum_job j = {st, u8 ? NULL : &ctx->config->qs8->binary[PML_QBIN_ADD], (const uint8_t *)mid,
+                         (const uint8_t *)ctx->in[3]->data, (uint8_t *)ctx->out[0]->data, u8};
+    pml_ew_parallel(ctx, pml_shape_numel(4, ctx->out[0]->dims), PML_EW_PARALLEL_MIN, conv_q8_sum_range, &j);
 }
 
 /* ---- the conv ----------------------------------------------------------------------------- */
@@ -217,7 +236,7 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     st->x_direct = st->x_u8 && !st->depthwise && pml_qs8_conv_takes_u8(&st->g, st->packed);
     st->x_bytes = st->x_u8 && !st->x_direct ? round64((size_t)pml_shape_numel(4, ctx->in[0]->dims)) : 0;
     st->thread_bytes = st->depthwise ? 0 : round64(pml_qs8_conv_scratch_bytes(kern, &st->g));
-    st->sum_fused = st->sum && !st->depthwise;
+    st->sum_fused = st->sum && !st->depthwise && kern->add_in_epilogue;
     st->mid_bytes = st->sum && !st->sum_fused ? round64((size_t)pml_shape_numel(4, ctx->out[0]->dims)) : 0;
     ctx->scratch_size = st->x_bytes + st->mid_bytes + st->thread_bytes * (size_t)st->threads;
     return PML_OK;

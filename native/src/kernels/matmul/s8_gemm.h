@@ -168,6 +168,10 @@ typedef struct pml_qs8_gemm_kernels {
     size_t u8_mr;                  /* rows of u8_gemm's tile */
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
     pml_qu8_gemm_ukernel u8_gemm_1; /* 1 x 16 */
+    /* 1: a conv's fused residual Add runs in these tiles' epilogue (pml_qs8_epilogue.add); 0:
+     * the op runs the conv, then the configuration's Add kernel over its output (the tiles can
+     * still do it, exactly; measured slower: AVX2's, BlazeFace-like int8 +6%) */
+    int add_in_epilogue;
 } pml_qs8_gemm_kernels;
 
 /* ---- packing ------------------------------------------------------------------------- */

@@ -76,18 +76,22 @@ _Static_assert(sizeof(pml_qadd8) <= sizeof(((pml_qs8_add_cache *)0)->slot[0]), "
  * + 2 * b half). */
 PML_INLINE void pml_qs8_add_rows(const __m256i *lo, const __m256i *hi, size_t mr, const pml_qs8_epilogue *ep,
                                  const pml_qadd8 *av, uint8_t *c, size_t ldc, size_t nr, int kind) {
+    const int two = nr > 8; /* a tail panel of at most 8 columns adds one half */
     for (size_t r = 0; r < mr; r++) {
         uint8_t *dst = c + r * ldc;
-        __m256i r0, r1, y0, y1;
+        __m256i r0, r1, y0, y1 = _mm256_setzero_si256();
         pml_qs8_residual16(ep, dst, nr, &r0, &r1);
         if (kind == 0) {
-            y0 = pml_qaddsub8_float(lo[r], r0, av, 0), y1 = pml_qaddsub8_float(hi[r], r1, av, 0);
+            y0 = pml_qaddsub8_float(lo[r], r0, av, 0);
+            if (two) y1 = pml_qaddsub8_float(hi[r], r1, av, 0);
         } else if (kind >= 4) { /* nudged: 4 + (a half) + 2 (b half) */
             const int ah = kind & 1, bh = (kind >> 1) & 1;
-            y0 = pml_qaddsub8_nudged(lo[r], r0, av, ah, bh), y1 = pml_qaddsub8_nudged(hi[r], r1, av, ah, bh);
+            y0 = pml_qaddsub8_nudged(lo[r], r0, av, ah, bh);
+            if (two) y1 = pml_qaddsub8_nudged(hi[r], r1, av, ah, bh);
         } else {
             const int ah = kind == 1, bh = kind == 2;
-            y0 = pml_qaddsub8_fixed(lo[r], r0, av, 0, ah, bh), y1 = pml_qaddsub8_fixed(hi[r], r1, av, 0, ah, bh);
+            y0 = pml_qaddsub8_fixed(lo[r], r0, av, 0, ah, bh);
+            if (two) y1 = pml_qaddsub8_fixed(hi[r], r1, av, 0, ah, bh);
         }
         pml_qs8_store16(y0, y1, ep->out_u8, dst, nr);
     }
