@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 #include "kernels/parallel.h"
-#include "kernels/quant/qadd_scalar.h"
+#include "kernels/qadd_scalar.h"
 #include "kernels/requant.h"
 
 #define PML_QS8_NR 16

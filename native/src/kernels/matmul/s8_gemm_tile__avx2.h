@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "kernels/matmul/s8_requant__avx2.h"
-#include "kernels/quant/s8_qadd__avx2.h"
+#include "kernels/matmul/s8_qadd__avx2.h"
 
 PML_INLINE __m256i pml_qs8_bcast_pair(const int16_t *p) {
     int32_t v;

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "kernels/matmul/s8_requant__avx512.h"
-#include "kernels/quant/s8_qadd__avx512.h"
+#include "kernels/matmul/s8_qadd__avx512.h"
 
 PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
     int32_t v;

@@ -4,7 +4,8 @@
  * arithmetic and its 32-bit shortcut are in s8_qadd__avx2.h). ONNX's float semantics, Mul,
  * and the last n % 8 elements run the scalar kernel (same arithmetic).
  */
-#include "kernels/quant/s8_qadd__avx2.h"
+#include "kernels/matmul/s8_qadd__avx2.h"
+#include "kernels/quant/qelementwise.h"
 
 static inline __m256i load8(const int8_t *p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)); }
 

@@ -6,7 +6,8 @@
  */
 #include <math.h>
 
-#include "kernels/quant/qadd_scalar.h"
+#include "kernels/qadd_scalar.h"
+#include "kernels/quant/qelementwise.h"
 
 static int bad_scale(float s) { return !(s > 0.0f) || !isfinite(s); }
 

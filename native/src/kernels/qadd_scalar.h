@@ -1,7 +1,7 @@
 /*
- * kernels/quant/qadd_scalar.h — one element of a quantized Add or Sub (qelementwise.h gives
+ * kernels/qadd_scalar.h — one element of a quantized Add or Sub (quant/qelementwise.h gives
  * both semantics' sources), in scalar code: the definition the run kernels
- * (s8_qbinary__scalar.c) and the int8 GEMM epilogue's fused residual Add (s8_gemm.h) share,
+ * (quant/s8_qbinary__scalar.c) and the int8 GEMM epilogue's fused residual Add (s8_gemm.h) share,
  * so the fused and the standalone Add cannot drift apart.
  *
  * Values and zero points are in any one domain (int8 or uint8 stored values, or int16): both
@@ -12,7 +12,7 @@
 
 #include <math.h>
 
-#include "kernels/quant/qelementwise.h"
+#include "kernels/qbinary_params.h"
 
 /* TFLite AddFunc/SubFunc (reference_integer_ops::AddFunc, reference_ops::SubFunc). */
 PML_INLINE int32_t pml_qaddsub_fixed(int32_t a, int32_t b, const pml_qbinary_params *p, int sub) {

@@ -1,5 +1,5 @@
 /*
- * kernels/quant/s8_qadd__avx512.h — the quantized Add of s8_qadd__avx2.h on sixteen int32 lanes
+ * kernels/matmul/s8_qadd__avx512.h — the quantized Add of s8_qadd__avx2.h on sixteen int32 lanes
  * (AVX-512 F/BW/VL), bit for bit qadd_scalar.h: the same fixed-point arithmetic (the inputs'
  * 32-bit shortcut, the output's 64-bit SaturatingRoundingDoublingHighMul as
  * s8_requant__avx512.h) and the same float arithmetic; the derivations are in
@@ -12,7 +12,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels/quant/qelementwise.h"
+#include "kernels/qbinary_params.h"
 
 /* One Add's parameters as vectors, set up once per tile. */
 typedef struct pml_qadd16 {

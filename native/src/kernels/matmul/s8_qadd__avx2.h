@@ -1,8 +1,8 @@
 /*
- * kernels/quant/s8_qadd__avx2.h — quantized Add/Sub of eight int32 lanes in AVX2, bit for bit
- * the scalar element functions of qadd_scalar.h: the run kernels of s8_qbinary__avx2.c and
- * the int8 GEMM tiles' fused residual Add (s8_gemm_tile__avx2.h, the AVX-512 tiles on each
- * 8-column half) use it.
+ * kernels/matmul/s8_qadd__avx2.h — quantized Add/Sub of eight int32 lanes in AVX2, bit for bit
+ * the scalar element functions of kernels/qadd_scalar.h: the run kernels of
+ * quant/s8_qbinary__avx2.c and the AVX2 int8 GEMM tiles' fused residual Add
+ * (s8_gemm_tile__avx2.h) use it.
  *
  * TFLite fixed point: both inputs (x - zp) << left_shift, each through
  * MultiplyByQuantizedMultiplier, summed (wrapping), the output's MultiplyByQuantizedMultiplier,
@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "kernels/matmul/s8_requant__avx2.h"
-#include "kernels/quant/qelementwise.h"
+#include "kernels/qbinary_params.h"
 
 /* An input's multiplier on the 32-bit shortcut: M's high and low parts, then the rounding
  * divide by 2^rsh. */
