@@ -14,7 +14,16 @@
  * is uint8, so x goes in as it is.
  * TFLite int16x8 (int16 x and y, int8 w, int64 accumulator) runs the scalar int64 kernel of
  * kernels/conv/s8_conv.h on the unpacked weights, on one thread (no SIMD kernel yet).
+ *
+ * A residual Add folded into the conv (input 3, passes/fuse_conv_residual_q8.py): the node's
+ * sum_scale / sum_zero_point are the quantization of the conv's own output, which no tensor
+ * holds any more (packed as the requantization, clamped to the dtype: the conv had no
+ * activation), sum_requant the Add's semantics, act the Add's activation; y and input 3 keep
+ * their own parameters. The GEMM convs run the Add in their epilogue where the configuration
+ * says that is faster (pml_qs8_gemm_kernels.add_in_epilogue); depthwise convs and the others
+ * write the conv's output to scratch and run the Add kernel over it (the same arithmetic).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +31,8 @@
 #include "conv_geometry.h"
 #include "kernels/config.h"
 #include "kernels/conv/s8_conv.h"
+#include "kernels/quant/qelementwise.h"
+#include "elementwise_q8.h"
 #include "q8_params.h"
 #include "validate.h"
 
@@ -37,17 +48,110 @@ typedef struct conv_q8_state {
     size_t x_bytes;         /* scratch: flipped uint8 x (0 for int8) */
     size_t thread_bytes;    /* scratch per thread (GEMM path) */
     int threads;
+    int sum;                /* a residual Add folded in (input 3) */
+    int sum_fused;          /* ... run in the GEMM epilogue; else after the conv, from mid scratch */
+    size_t mid_bytes;       /* scratch: the conv's own output when the Add runs after it */
+    pml_qbinary_params add; /* the Add: the conv's output (a), input 3 (b), y; the tensors' own domain */
 } conv_q8_state;
 
 static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
+
+/* ---- the residual Add (input 3) ---------------------------------------------------------- */
+
+static int conv_q8_has_sum(const pml_kernel_ctx *ctx) { return ctx->n_in > 3 && ctx->in[3] != NULL; }
+
+/* Input 3 and the sum_* attributes, before anything trusts them. */
+static pml_status conv_q8_sum_check(const pml_kernel_ctx *ctx, const pml_conv_geom *g) {
+    const pml_tensor *x = ctx->in[0], *r = ctx->in[3];
+    if (x->dtype != PML_INT8 && x->dtype != PML_UINT8)
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Conv's residual sum needs int8 or uint8 x, got %s",
+                              pml_dtype_name(x->dtype));
+    if (r->dtype != x->dtype || !r->quant || r->quant->count != 1)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "residual sum '%s' must be %s quantized per tensor, got %s%s",
+                              r->name, pml_dtype_name(x->dtype), pml_dtype_name(r->dtype),
+                              r->quant ? (r->quant->count != 1 ? " per channel" : "") : " not quantized");
+    const int64_t dims[4] = {g->n, g->oh, g->ow, g->cout};
+    if (r->rank != 4 || memcmp(r->dims, dims, sizeof dims) != 0)
+        return pml_node_error(ctx, PML_ERR_SHAPE, "residual sum '%s' must have the output's shape [%lld,%lld,%lld,%lld]",
+                              r->name, (long long)g->n, (long long)g->oh, (long long)g->ow, (long long)g->cout);
+    const float scale = pml_attr_float(ctx->node, "sum_scale", 0.0f);
+    const int64_t zp = pml_attr_int(ctx->node, "sum_zero_point", 0), mode = pml_attr_int(ctx->node, "sum_requant", 0);
+    const int64_t lo = x->dtype == PML_UINT8 ? 0 : -128, hi = x->dtype == PML_UINT8 ? 255 : 127;
+    if (!(scale > 0.0f) || !isfinite(scale))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute sum_scale=%g (the conv output's scale before the "
+                              "residual Add) must be finite and > 0", (double)scale);
+    if (zp < lo || zp > hi)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute sum_zero_point=%lld is outside %s's range",
+                              (long long)zp, pml_dtype_name(x->dtype));
+    if (mode != PML_REQUANT_FIXED_POINT && mode != PML_REQUANT_FLOAT)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "attribute sum_requant=%lld must be 0 or 1", (long long)mode);
+    return PML_OK;
+}
+
+/* mid: y as the conv alone would have written it (sum_scale, sum_zero_point). */
+static void conv_q8_sum_mid(const pml_kernel_ctx *ctx, pml_tensor *mid, pml_quant *q, float *scale, int32_t *zp) {
+    *scale = pml_attr_float(ctx->node, "sum_scale", 0.0f);
+    *zp = (int32_t)pml_attr_int(ctx->node, "sum_zero_point", 0);
+    *mid = *ctx->out[0];
+    q->axis = -1, q->count = 1, q->scale = scale, q->zero_point = zp;
+    mid->quant = q;
+}
+
+/* After the conv's parameters were built for mid: its clamp is the dtype's (the node's act is
+ * the Add's), and the Add's parameters. */
+static pml_status conv_q8_sum_prepare(pml_kernel_ctx *ctx, conv_q8_state *st, const pml_tensor *mid,
+                                      pml_q8_params *qp) {
+    const pml_tensor *r = ctx->in[3], *y = ctx->out[0];
+    if (!y->quant || y->quant->count != 1 || y->dtype != mid->dtype)
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "output '%s' of a Conv with a quantized residual must be %s "
+                              "quantized per tensor", y->name, pml_dtype_name(mid->dtype));
+    const int u8 = mid->dtype == PML_UINT8;
+    qp->q.rq.qmin = u8 ? 0 : -128, qp->q.rq.qmax = u8 ? 255 : 127;
+    int32_t qmin, qmax;
+    pml_status s = pml_q8_act_range(ctx, y, &qmin, &qmax);
+    if (s) return s;
+    if (pml_qbinary_params_init(&st->add, PML_QBIN_ADD, (int)pml_attr_int(ctx->node, "sum_requant", 0), 0,
+                                mid->quant->scale[0], mid->quant->zero_point[0], r->quant->scale[0],
+                                r->quant->zero_point[0], y->quant->scale[0], y->quant->zero_point[0], qmin, qmax))
+        return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "quantization scales must be finite and > 0");
+    st->sum = 1;
+    return PML_OK;
+}
+
+typedef struct conv_q8_sum_job {
+    const conv_q8_state *st;
+    const pml_qbinary_kernels *k; /* int8: the configuration's Add; NULL: the scalar rows (uint8) */
+    const uint8_t *mid, *res;
+    uint8_t *y;
+    int u8;
+} conv_q8_sum_job;
+
+static void conv_q8_sum_range(void *arg, int64_t s, int64_t e) {
+    const conv_q8_sum_job *j = (const conv_q8_sum_job *)arg;
+    if (j->k) j->k->vv((size_t)(e - s), j->mid + s, j->res + s, j->y + s, &j->st->add);
+    else pml_x8_qadd_rows__scalar((size_t)(e - s), j->mid + s, j->res + s, j->y + s, j->u8, &j->st->add);
+}
+
+/* The Add after a conv that does not run it in its epilogue: mid (scratch) + input 3 -> y, by
+ * the configuration's int8 Add kernel (its parameters are the int8 domain's as they are) or,
+ * for uint8, the scalar rows on the stored bytes. */
+static void conv_q8_sum_after(pml_kernel_ctx *ctx, const conv_q8_state *st, const void *mid) {
+    const int u8 = ctx->out[0]->dtype == PML_UINT8;
+    conv_q8_sum_job j = {st, u8 ? NULL : &ctx->config->qs8->binary[PML_QBIN_ADD], (const uint8_t *)mid,
+                         (const uint8_t *)ctx->in[3]->data, (uint8_t *)ctx->out[0]->data, u8};
+    pml_ew_parallel(ctx, pml_shape_numel(4, ctx->out[0]->dims), PML_EW_PARALLEL_MIN, conv_q8_sum_range, &j);
+}
+
+/* ---- the conv ----------------------------------------------------------------------------- */
 
 static pml_status conv_q8_parse(const pml_kernel_ctx *ctx, pml_conv_geom *g) {
     const pml_tensor *x, *w;
     pml_status s;
     if ((s = pml_conv_nhwc_inputs(ctx, &x, &w))) return s;
-    if ((ctx->n_in > 3 && ctx->in[3]) || (ctx->n_in > 4 && ctx->in[4]))
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Conv takes no residual sum or prelu slope");
-    return pml_conv_geometry(ctx, 0, g);
+    if (ctx->n_in > 4 && ctx->in[4])
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Conv takes no prelu slope");
+    if ((s = pml_conv_geometry(ctx, 0, g))) return s;
+    return conv_q8_has_sum(ctx) ? conv_q8_sum_check(ctx, g) : PML_OK;
 }
 
 static pml_status conv_q8_infer(pml_kernel_ctx *ctx) {
@@ -121,8 +225,14 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     const pml_tensor *w = ctx->in[1], *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
     if (!w->data || !w->is_const || (b && (!b->data || !b->is_const)))
         return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "a quantized Conv needs constant weights and bias");
+    pml_tensor mid;
+    pml_quant mid_q;
+    float mid_scale;
+    int32_t mid_zp;
+    const pml_tensor *yq = ctx->out[0]; /* the quantization the conv itself requantizes to */
+    if (conv_q8_has_sum(ctx)) conv_q8_sum_mid(ctx, &mid, &mid_q, &mid_scale, &mid_zp), yq = &mid;
     pml_q8_params qp;
-    if ((s = pml_q8_params_init(ctx, ctx->in[0], w, b, ctx->out[0], st->g.cout, 0, 0, &qp))) return s;
+    if ((s = pml_q8_params_init(ctx, ctx->in[0], w, b, yq, st->g.cout, 0, 0, &qp))) return s;
     if (ctx->in[0]->dtype == PML_INT16) { /* the int64 accumulator kernel reads w and qp at run */
         st->s16 = 1;
         st->qp = qp;
@@ -130,12 +240,17 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     }
     if (qp.x_u8) { /* TFLite's uint8 conv: one multiplier from the float product of the scales */
         pml_q8_params_free(&qp);
-        if ((s = pml_q8_params_init(ctx, ctx->in[0], w, b, ctx->out[0], st->g.cout, 0, 1, &qp))) return s;
+        if ((s = pml_q8_params_init(ctx, ctx->in[0], w, b, yq, st->g.cout, 0, 1, &qp))) return s;
+    }
+    if (yq == &mid && (s = conv_q8_sum_prepare(ctx, st, &mid, &qp))) {
+        pml_q8_params_free(&qp);
+        return s;
     }
     const pml_qs8_gemm_kernels *kern = ctx->config->qs8->mm;
     st->depthwise = pml_qs8_dwconv_eligible(&st->g) && kern->dwconv;
     st->x_u8 = qp.x_u8;
-    if (!st->depthwise && conv_q8_prepare_stem(ctx, st, &qp, &s)) {
+    /* (a stem with a fused residual Add runs on the GEMM, whose epilogue or mid scratch has it) */
+    if (!st->depthwise && !st->sum && conv_q8_prepare_stem(ctx, st, &qp, &s)) {
         pml_q8_params_free(&qp);
         return s;
     }
@@ -146,7 +261,9 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     st->x_direct = st->x_u8 && !st->depthwise && pml_qs8_conv_takes_u8(&st->g, st->packed);
     st->x_bytes = st->x_u8 && !st->x_direct ? round64((size_t)pml_shape_numel(4, ctx->in[0]->dims)) : 0;
     st->thread_bytes = st->depthwise ? 0 : round64(pml_qs8_conv_scratch_bytes(kern, &st->g));
-    ctx->scratch_size = st->x_bytes + st->thread_bytes * (size_t)st->threads;
+    st->sum_fused = st->sum && !st->depthwise && kern->add_in_epilogue;
+    st->mid_bytes = st->sum && !st->sum_fused ? round64((size_t)pml_shape_numel(4, ctx->out[0]->dims)) : 0;
+    ctx->scratch_size = st->x_bytes + st->mid_bytes + st->thread_bytes * (size_t)st->threads;
     return PML_OK;
 }
 
@@ -168,9 +285,10 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
         pml_qs8_stem_run(kern, &st->g, ctx->in[0]->data, st->x_u8, st->packed, ctx->out[0]->data, ctx->pool, scratch);
         return PML_OK;
     }
+    const pml_qs8_conv_sum sum = {st->sum_fused ? ctx->in[3]->data : NULL, &st->add};
+    const pml_qs8_conv_sum *fused = st->sum_fused ? &sum : NULL;
     if (st->x_direct) {
-        pml_qu8_conv_run(kern, &st->g, (const uint8_t *)ctx->in[0]->data, st->packed, ctx->out[0]->data, ctx->pool,
-                         scratch);
+        pml_qs8_conv_run_sum(kern, &st->g, x, 1, st->packed, fused, ctx->out[0]->data, ctx->pool, scratch);
         return PML_OK;
     }
     if (st->x_u8) {
@@ -178,8 +296,11 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
                     (size_t)pml_shape_numel(4, ctx->in[0]->dims));
         x = (const int8_t *)scratch;
     }
-    if (st->depthwise) pml_qs8_dwconv_run(kern, &st->g, x, st->packed, ctx->out[0]->data, ctx->pool);
-    else pml_qs8_conv_run(kern, &st->g, x, st->packed, ctx->out[0]->data, ctx->pool, scratch + st->x_bytes);
+    void *y = st->mid_bytes ? scratch + st->x_bytes : ctx->out[0]->data; /* mid: the Add runs after */
+    char *thread_scratch = scratch + st->x_bytes + st->mid_bytes;
+    if (st->depthwise) pml_qs8_dwconv_run(kern, &st->g, x, st->packed, y, ctx->pool);
+    else pml_qs8_conv_run_sum(kern, &st->g, x, 0, st->packed, fused, y, ctx->pool, thread_scratch);
+    if (st->mid_bytes) conv_q8_sum_after(ctx, st, y);
     return PML_OK;
 }
 

@@ -141,6 +141,8 @@ def _check_residual_and_slope(node, ins, attrs, out_shape):
         ts, ss = known(node, ins[3], "sum")
         if tuple(ss) != tuple(out_shape):
             raise fail(node, f"sum shape {tuple(ss)} must equal the output shape {tuple(out_shape)}")
+        if ts in _qt.QUANT_INTS:
+            _check_quantized_sum(node, ts, attrs)
     has_slope = len(ins) > 4 and ins[4] is not None
     if (attrs.get("act") == ACT_PRELU) != has_slope:
         raise fail(node, f"act=prelu ({ACT_PRELU}) and the slope input go together (act={attrs.get('act')}, "
@@ -149,6 +151,15 @@ def _check_residual_and_slope(node, ins, attrs, out_shape):
         tk, sk = known(node, ins[4], "slope")
         if tuple(sk) != (out_shape[3],):
             raise fail(node, f"slope shape {tuple(sk)} must be [{out_shape[3]}] (Cout)")
+
+
+def _check_quantized_sum(node, dtype, attrs):
+    """A quantized residual sum needs the conv output's own quantization in the sum_* attributes."""
+    scale, zp, mode = attrs.get("sum_scale", 0.0), attrs.get("sum_zero_point", 0), attrs.get("sum_requant", 0)
+    lo, hi = (0, 255) if dtype == "uint8" else (-128, 127)
+    if not (np.isfinite(scale) and scale > 0) or not lo <= zp <= hi or mode not in (0, 1):
+        raise fail(node, f"a quantized residual sum needs sum_scale > 0 (got {scale}), sum_zero_point in "
+                         f"[{lo}, {hi}] (got {zp}) and sum_requant 0 or 1 (got {mode})")
 
 
 def _sum_and_activation(y, inputs, attrs):
@@ -250,8 +261,12 @@ def _conv_transpose_reference(inputs, attrs):
 
 
 # requant: on quantized tensors, 0 TFLite fixed-point requantization, 1 ONNX float (round half even)
+# sum_scale, sum_zero_point, sum_requant: on quantized tensors with a residual sum (an Add folded in by
+# passes/fuse_conv_residual_q8.py), the conv's own output quantization before the Add and the Add's
+# requant; act is then the Add's activation
 define("Conv", 50, "conv", ("x: T", "w: TW", "b?: TB", "sum?: T", "slope?: T"), ("y: T",),
-       {**_COMMON, **_AUTO_PAD, "requant": Attr("int", 0)},
+       {**_COMMON, **_AUTO_PAD, "requant": Attr("int", 0), "sum_scale": Attr("float", 0.0),
+        "sum_zero_point": Attr("int", 0), "sum_requant": Attr("int", 0)},
        types={"T": _qt.DATA, "TW": _qt.DATA, "TB": _qt.BIAS}, traits=("fusable_producer", "quantizable", "quant_aware"),
        infer=_conv_infer_remembered, reference=_conv_reference)
 define("ConvTranspose", 51, "conv", ("x: T", "w: T", "b?: T"), ("y: T",),

@@ -1,5 +1,7 @@
 """Residual and PRelu fusion into Conv: Conv -> Add -> PRelu becomes one Conv.
 
+(Quantized int8/uint8 Adds fold into their Conv by fuse_conv_residual_q8.py, called from here.)
+
   Add(Conv(x), r)         -> Conv(x, ..., sum=r), taking over the Add's activation
   PRelu(Conv(x), slope)   -> Conv(x, ..., act=prelu, slope=[Cout])
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from .. import ir, ops
 from ._util import attr, const, epilogue_fuses, remove_nodes, sole_consumer, take_output
+from .fuse_conv_residual_q8 import fuse_q8_add
 
 
 def _fusable_conv(graph: ir.Graph, producers: dict, uses: dict, value: str, reader: ir.Node,
@@ -84,7 +87,8 @@ def fuse_conv_residual(graph: ir.Graph) -> bool:
     dead = []
     order = {id(n): k for k, n in enumerate(graph.nodes)}  # fusing moves no node
     for node in graph.nodes:
-        if node.op == "Add" and _fuse_add(graph, node, producers, uses, order):
+        if node.op == "Add" and (_fuse_add(graph, node, producers, uses, order)
+                                 or fuse_q8_add(graph, node, producers, uses, order)):
             dead.append(node)
         elif node.op == "PRelu" and _fuse_prelu(graph, node, producers, uses):
             dead.append(node)

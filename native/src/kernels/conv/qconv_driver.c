@@ -66,7 +66,7 @@ size_t pml_qs8_conv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_co
 }
 
 static void qconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
-                      const void *packed, void *y, pml_threadpool *pool, void *scratch) {
+                      const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool, void *scratch) {
     qconv_ctx ctx;
     ctx.g = g;
     ctx.x = x;
@@ -76,12 +76,19 @@ static void qconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
     ctx.pad = (int16_t)pml_qs8_header(packed)->a_zero_point;
     ctx.x_u8 = x_u8;
     pml_qs8_gemm_problem p = qconv_problem(g, &ctx);
+    if (sum) p.add = sum->add, p.residual = sum->residual; /* y's layout: the same offsets */
     pml_qs8_gemm_run(kern, &p, pool, scratch);
 }
 
 void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
                       void *y, pml_threadpool *pool, void *scratch) {
-    qconv_run(kern, g, x, 0, packed, y, pool, scratch);
+    qconv_run(kern, g, x, 0, packed, NULL, y, pool, scratch);
+}
+
+void pml_qs8_conv_run_sum(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
+                          const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool,
+                          void *scratch) {
+    qconv_run(kern, g, x, x_u8, packed, sum, y, pool, scratch);
 }
 
 int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed) {
@@ -93,7 +100,7 @@ int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed) {
 
 void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const uint8_t *x, const void *packed,
                       void *y, pml_threadpool *pool, void *scratch) {
-    qconv_run(kern, g, (const int8_t *)x, 1, packed, y, pool, scratch);
+    qconv_run(kern, g, (const int8_t *)x, 1, packed, NULL, y, pool, scratch);
 }
 
 /* ---- depthwise -------------------------------------------------------------------------------- */

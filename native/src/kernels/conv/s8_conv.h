@@ -48,6 +48,17 @@ void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
 int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed);
 void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const uint8_t *x, const void *packed,
                       void *y, pml_threadpool *pool, void *scratch);
+/* A residual Add fused into the conv's epilogue (s8_gemm.h, pml_qs8_epilogue.add): y =
+ * Add(conv(x), residual), residual [N,OH,OW,Cout] of y's dtype, the conv's own output (the
+ * packing's requantization and clamp) never stored. */
+typedef struct pml_qs8_conv_sum {
+    const void *residual;
+    const pml_qbinary_params *add;
+} pml_qs8_conv_sum;
+/* pml_qs8_conv_run (x_u8 = 0) or pml_qu8_conv_run (x_u8 = 1) with the residual Add. */
+void pml_qs8_conv_run_sum(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
+                          const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool,
+                          void *scratch);
 /* im2col to int16: rows [m0, m0+mb) of group grp's patch matrix (k = (kh*KW + kw)*cg + ci)
  * sign-extended into dst (row r at dst + r*ld, ld >= K), taps in the padding = pad; the
  * column after K (when ld > K) is zeroed. */

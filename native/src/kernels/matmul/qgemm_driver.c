@@ -100,6 +100,19 @@ static void pack_quads(int64_t k, int64_t n, const int8_t *w, int64_t stride_k, 
     }
 }
 
+/* 1 when no column's accumulator can reach 2^30 in magnitude (|bias'| + K * 128 * 255: every
+ * product of either packing is at most 128 * 255) and every column shifts right by at least 1
+ * without a left shift: pml_qs8_packed_header.small_acc. */
+static int small_accumulators(const pml_qs8_cols *c, int64_t k, int64_t n) {
+    const int64_t limit = (int64_t)1 << 30;
+    if (k > limit / (128 * 255)) return 0;
+    for (int64_t j = 0; j < n; j++) {
+        const int64_t b = c->bias[j] < 0 ? -(int64_t)c->bias[j] : (int64_t)c->bias[j];
+        if (c->lshift[j] != 0 || c->rshift[j] < 1 || b + k * 128 * 255 >= limit) return 0;
+    }
+    return 1;
+}
+
 void pml_qs8_gemm_pack(const pml_qs8_gemm_kernels *kern, int64_t k, int64_t n, const int8_t *w, int64_t stride_k,
                        int64_t stride_n, const pml_qs8_quant *q, int64_t ch0, void *out) {
     const int64_t kp = pml_qs8_kp(k), n_pad = pml_qs8_n_pad(n);
@@ -110,6 +123,7 @@ void pml_qs8_gemm_pack(const pml_qs8_gemm_kernels *kern, int64_t k, int64_t n, c
     ((pml_qs8_packed_header *)out)->quads = quads;
     if (quads) pack_quads(k, n, w, stride_k, stride_n, q, out, &c);
     else pack_pairs(k, n, w, stride_k, stride_n, q, ch0, out, &c);
+    ((pml_qs8_packed_header *)out)->small_acc = q->rq.mode == PML_REQUANT_FIXED_POINT && small_accumulators(&c, k, n);
 }
 
 pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p) {
@@ -121,6 +135,8 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
     ep.rmask = c.rmask + j0, ep.rhalf = c.rhalf + j0;
     ep.scale = c.scale + j0;
     ep.mode = h->mode, ep.zero_point = h->zero_point, ep.qmin = h->qmin, ep.qmax = h->qmax, ep.out_u8 = h->out_u8;
+    ep.small_acc = h->small_acc;
+    ep.add = NULL, ep.res_delta = 0, ep.add_cache = NULL;
     return ep;
 }
 
@@ -146,7 +162,7 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     int64_t mb = QS8_A_BLOCK_BYTES / ((pl->kp > 0 ? pl->kp : 2) * 2) / mr * mr;
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
-    pl->scratch_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
+    pl->scratch_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64 + PML_QS8_ADD_CACHE_BYTES; /* A, then the Add's room */
     pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
 }
 
@@ -170,7 +186,19 @@ typedef struct qs8_span {
     const void *packed;
     uint8_t *c;
     void *buf; /* the thread's scratch */
+    pml_qs8_add_cache *add_cache; /* ... its fused Add's room (cleared for this task) */
 } qs8_span;
+
+/* Panel pn's epilogue, with the problem's residual Add */
+static pml_qs8_epilogue qs8_span_epilogue(const qs8_job *job, const qs8_span *s, int64_t pn) {
+    pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+    if (job->p->add) {
+        ep.add = job->p->add;
+        ep.res_delta = (intptr_t)((uintptr_t)job->p->residual - (uintptr_t)job->p->c);
+        ep.add_cache = s->add_cache;
+    }
+    return ep;
+}
 
 /* int16 k-pairs: A widened (or im2col'ed) to int16, the pair tiles */
 static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
@@ -195,7 +223,7 @@ static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
     }
     const int16_t *panels = (const int16_t *)((const uint8_t *)s->packed + sizeof(pml_qs8_packed_header));
     for (int64_t pn = s->p0; pn < s->p1; pn++) {
-        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+        const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
         const int16_t *w = panels + pn * kp * PML_QS8_NR;
         const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
         uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
@@ -222,6 +250,14 @@ static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
     } else if (kq > 0 && p->a_u8 && k == kq) {
         /* uint8 rows of whole quads are the tiles' operand as they are: no copy */
         abuf = (const uint8_t *)s->a + s->m0 * p->lda, lda = p->lda;
+    } else if (kq > 0 && !p->a_u8 && k == kq && p->lda == k) {
+        /* contiguous whole-quad int8 rows (a 1x1 conv's NHWC input): one flip over the block,
+         * not a short loop per row (at K = 24 or 32 the per-row loops cost a fifth of the conv) */
+        uint8_t *buf = (uint8_t *)s->buf;
+        const uint8_t *src = (const uint8_t *)s->a + s->m0 * p->lda;
+        const size_t n = (size_t)(s->mb * k);
+        for (size_t i = 0; i < n; i++) buf[i] = src[i] ^ 0x80u;
+        abuf = buf;
     } else if (kq > 0) {
         uint8_t *buf = (uint8_t *)s->buf;
         for (int64_t r = 0; r < s->mb; r++) {
@@ -235,7 +271,7 @@ static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
     }
     const int8_t *panels = (const int8_t *)s->packed + sizeof(pml_qs8_packed_header);
     for (int64_t pn = s->p0; pn < s->p1; pn++) {
-        const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+        const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
         const int8_t *w = panels + pn * kq * PML_QS8_NR;
         const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
         uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
@@ -263,6 +299,8 @@ static void qs8_task(void *arg, int64_t task, int thread) {
     if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, s.batch, &s.a, &s.packed, &s.c);
     /* the quad block (mb x kq bytes) fits the pair block's scratch (kq <= 2 * kp) */
     s.buf = job->scratch + (size_t)thread * pl->scratch_bytes;
+    s.add_cache = (pml_qs8_add_cache *)((uint8_t *)s.buf + pl->scratch_bytes - PML_QS8_ADD_CACHE_BYTES);
+    s.add_cache->ready = 0;
     if (pml_qs8_header(s.packed)->quads) qs8_span_quads(job, &s);
     else qs8_span_pairs(job, &s);
 }

@@ -58,6 +58,7 @@
 #include <stdint.h>
 
 #include "kernels/parallel.h"
+#include "kernels/qadd_scalar.h"
 #include "kernels/requant.h"
 
 #define PML_QS8_NR 16
@@ -79,7 +80,10 @@ typedef struct pml_qs8_packed_header {
     int32_t a_zero_point;
     int32_t mode, zero_point, qmin, qmax, out_u8;
     int32_t quads;              /* 1: u8 x s8 quad panels (for u8_gemm), 0: int16 k-pairs */
-    int32_t reserved[5];
+    int32_t small_acc;          /* 1: fixed point, and every column has lshift 0, rshift >= 1 and
+                                 * |bias'| + K * 32640 < 2^30 (no accumulator reaches 2^30): the
+                                 * epilogue may round with a nudge that cannot overflow */
+    int32_t reserved[4];
 } pml_qs8_packed_header;
 
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
@@ -96,7 +100,29 @@ typedef struct pml_qs8_epilogue {
     const float *scale;
     int32_t mode, zero_point, qmin, qmax;
     int32_t out_u8; /* 1: store uint8 bytes, 0: int8 */
+    int32_t small_acc; /* the packed header's */
+    /* A residual Add fused after the requantization (NULL: none): the tile's value v, exactly
+     * what the store would write (requantized, clamped to qmin..qmax), and the residual's
+     * stored byte r (uint8 or int8 as out_u8) at the stored byte's address + res_delta give
+     * the output Add(v, r) (qadd_scalar.h; add's zero points and clamp in the output's own
+     * domain). The conv's int8 output never exists: one pass writes the Add's. */
+    const pml_qbinary_params *add;
+    intptr_t res_delta;
+    void *add_cache; /* PML_QS8_ADD_CACHE_BYTES, 64-byte aligned, this thread's: a tile may keep
+                      * its ISA's vector form of add there (pml_qs8_add_cache) */
 } pml_qs8_epilogue;
+
+/* The per-thread room of a fused Add's vectors: the driver clears `ready` at each task, the
+ * first tile sets its vectors up and its bit of `ready`, later tiles of the task read them.
+ * One slot per vector width: a configuration may mix tiles of two ISAs (an AVX2 single-row
+ * tile beside AVX-512 ones). */
+#define PML_QS8_ADD_CACHE_BYTES 8192
+enum { PML_QS8_ADD_SLOT_256, PML_QS8_ADD_SLOT_512 };
+typedef struct pml_qs8_add_cache {
+    int32_t ready; /* bit s: slot s is set up */
+    int32_t pad[15];
+    unsigned char slot[2][(PML_QS8_ADD_CACHE_BYTES - 64) / 2 / 64 * 64]; /* 64-byte aligned */
+} pml_qs8_add_cache;
 
 /*
  * Micro-kernel: C[mr x nr] = requant(bias' + A[mr x kp] @ W[kp x 16]).
@@ -148,6 +174,10 @@ typedef struct pml_qs8_gemm_kernels {
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
     pml_qu8_gemm_ukernel u8_gemm_1; /* 1 x 16 */
     pml_qu8_stem_fn stem;           /* direct few-channel conv (NULL: such convs run on the GEMM) */
+    /* 1: a conv's fused residual Add runs in these tiles' epilogue (pml_qs8_epilogue.add); 0:
+     * the op runs the conv, then the configuration's Add kernel over its output (the tiles can
+     * still do it, exactly; measured slower: AVX2's, BlazeFace-like int8 +6%) */
+    int add_in_epilogue;
 } pml_qs8_gemm_kernels;
 
 /* ---- packing ------------------------------------------------------------------------- */
@@ -228,6 +258,9 @@ typedef struct pml_qs8_gemm_problem {
     int a_u8;                    /* 1: A (and what pack_a_u8 reads) holds uint8 bytes, the int8
                                   * values ^ 0x80 (a uint8 tensor as it is); only with quad-packed
                                   * B (pml_qs8_gemm_takes_u8) */
+    const pml_qbinary_params *add; /* the epilogue's residual Add (pml_qs8_epilogue.add); NULL: none */
+    const void *residual;        /* its other operand, laid out as C: C's byte at c + e (any batch's
+                                  * c, as batch_ptrs gives it) pairs with residual's at residual + e */
 } pml_qs8_gemm_problem;
 
 /* Bytes of scratch one thread needs (an M block of int16 A). */
@@ -258,6 +291,15 @@ PML_INLINE int32_t pml_qs8_requant_scalar(const pml_qs8_epilogue *ep, size_t j, 
     int32_t v = pml_multiply_by_quantized_multiplier(acc, ep->multiplier[j], ep->lshift[j] - ep->rshift[j]);
     v = pml_add_zero_point(v, ep->zero_point);
     return v < ep->qmin ? ep->qmin : (v > ep->qmax ? ep->qmax : v);
+}
+
+/* The stored value of column j of a tile whose byte goes to *dst: the requantization, then
+ * the residual Add where the epilogue has one (the scalar micro-kernels' epilogue). */
+PML_INLINE int32_t pml_qs8_epilogue_scalar(const pml_qs8_epilogue *ep, size_t j, int32_t acc, const uint8_t *dst) {
+    const int32_t v = pml_qs8_requant_scalar(ep, j, acc);
+    if (!ep->add) return v;
+    const uint8_t r = *(const uint8_t *)((uintptr_t)dst + (uintptr_t)ep->res_delta);
+    return pml_qadd_scalar(v, ep->out_u8 ? (int32_t)r : (int32_t)(int8_t)r, ep->add);
 }
 
 /* Stores one value of q->out_dtype (int8, uint8 or int16) at index i of y. */

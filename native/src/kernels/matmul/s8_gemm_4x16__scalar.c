@@ -22,7 +22,8 @@ void pml_s8_gemm_4x16__scalar(size_t mr, size_t nr, size_t kp, const int16_t *a,
         }
     }
     for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (uint8_t)pml_qs8_requant_scalar(ep, j, (int32_t)acc[r][j]);
+        for (size_t j = 0; j < nr; j++)
+            c[r * ldc + j] = (uint8_t)pml_qs8_epilogue_scalar(ep, j, (int32_t)acc[r][j], c + r * ldc + j);
 }
 
 void pml_s8_widen__scalar(size_t n, const int8_t *x, int16_t *y) {

@@ -12,6 +12,8 @@
  * vpmaddwd + vpaddd. vpdpwssds (the saturating form) is never used: the accumulator must
  * wrap modulo 2^32 like the references'. The store requantizes each row's zmm at once
  * (s8_requant__avx512.h, the AVX2 store's arithmetic on 16 lanes).
+ * A fused residual Add (s8_gemm.h) runs out of line (pml_qs8_store_rows_add512) on the
+ * tile's requantized rows: 16-lane vector Add (s8_qadd__avx512.h), masked residual loads.
  * Rows past mr read row mr-1 (valid memory) and are not stored; the rows are named
  * variables (GCC keeps an array of accumulators partly on the stack).
  */
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "kernels/matmul/s8_requant__avx512.h"
+#include "kernels/matmul/s8_qadd__avx512.h"
 
 PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
     int32_t v;
@@ -42,7 +45,67 @@ PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
     const __m512i wv = _mm512_load_si512((const void *)w);                        \
     w += 32
 
+/* The tile's rows v[0..mr) (requantized, clamped) stored after the fused residual Add: out of
+ * the tile's body (one copy of the Add's code per tile file, not one per row), its vectors
+ * set up once per task in the thread's add_cache, the residual bytes read with a masked load. */
+_Static_assert(sizeof(pml_qadd16) <= sizeof(((pml_qs8_add_cache *)0)->slot[1]), "the Add's vectors fit the cache");
+/* Rows v[0..mr) + their residual rows, one Add case (kind, a constant at each call: 0 float,
+ * 1-3 fixed point nudged with input a, b or neither of ratio 1/2, 4 fixed point in general):
+ * every row's loads and arithmetic before the stores, so the rows' chains overlap. */
+PML_INLINE void pml_qs8_add_rows512(const __m512i *v, size_t mr, const pml_qs8_epilogue *ep, const pml_qadd16 *av,
+                                    uint8_t *c, size_t ldc, __mmask16 m, int kind) {
+    __m512i y[6];
+    const int u8 = ep->out_u8;
+    for (size_t r = 0; r < mr; r++) {
+        const __m128i b = _mm_maskz_loadu_epi8(m, (const void *)((uintptr_t)(c + r * ldc) + (uintptr_t)ep->res_delta));
+        const __m512i res = u8 ? _mm512_cvtepu8_epi32(b) : _mm512_cvtepi8_epi32(b);
+        y[r] = kind == 0 ? pml_qadd16_float(v[r], res, av)
+             : kind == 1 ? pml_qadd16_fixed_nudged(v[r], res, av, 1, 0)
+             : kind == 2 ? pml_qadd16_fixed_nudged(v[r], res, av, 0, 1)
+             : kind == 3 ? pml_qadd16_fixed_nudged(v[r], res, av, 0, 0)
+                         : pml_qadd16_fixed(v[r], res, av);
+    }
+    for (size_t r = 0; r < mr; r++) _mm512_mask_cvtepi32_storeu_epi8(c + r * ldc, m, y[r]);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void pml_qs8_store_rows_add512(const __m512i *v, size_t mr, const pml_qs8_epilogue *ep, uint8_t *c,
+                                      size_t ldc, size_t nr) {
+    pml_qs8_add_cache *cache = (pml_qs8_add_cache *)ep->add_cache;
+    pml_qadd16 *av = (pml_qadd16 *)(void *)cache->slot[PML_QS8_ADD_SLOT_512]; /* set up by the task's first tile */
+    if (!(cache->ready & (1 << PML_QS8_ADD_SLOT_512)))
+        *av = pml_qadd16_setup(ep->add), cache->ready |= 1 << PML_QS8_ADD_SLOT_512;
+    const __mmask16 m = (__mmask16)((1u << nr) - 1);
+    const int kind = av->float_mode ? 0 : !av->nudge ? 4 : av->a_half ? 1 : av->b_half ? 2 : 3;
+    switch (kind) {
+    case 0: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 0); break;
+    case 1: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 1); break;
+    case 2: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 2); break;
+    case 3: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 3); break;
+    default: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 4); break;
+    }
+}
+
 #define PML_QS8_VNNI_EPILOGUE_BEGIN const pml_qs8_rq16 rq16 = pml_qs8_rq16_load(ep)
+
+/* The residual Add's epilogue of a tile of rows 0..5 (rows past mr are not stored); ends the
+ * tile's function. */
+#define PML_QS8_VNNI_STORE_ADD6                                                                                     \
+    if (ep->add) {                                                                                                  \
+        const __m512i v_[6] = {pml_qs8_requant16(c0, &rq16), pml_qs8_requant16(c1, &rq16),                        \
+                               pml_qs8_requant16(c2, &rq16), pml_qs8_requant16(c3, &rq16),                        \
+                               pml_qs8_requant16(c4, &rq16), pml_qs8_requant16(c5, &rq16)};                       \
+        pml_qs8_store_rows_add512(v_, mr, ep, c, ldc, nr);                                                          \
+        return;                                                                                                     \
+    }
+#define PML_QS8_VNNI_STORE_ADD1                                                                                     \
+    if (ep->add) {                                                                                                  \
+        const __m512i v_[1] = {pml_qs8_requant16(c0, &rq16)};                                                      \
+        pml_qs8_store_rows_add512(v_, 1, ep, c, ldc, nr);                                                           \
+        return;                                                                                                     \
+    }
 
 #define PML_QS8_VNNI_ROW_STORE(r) \
     if ((r) < mr) pml_qs8_store16_512(pml_qs8_requant16(c##r, &rq16), c + (r) * ldc, nr)

@@ -22,12 +22,14 @@
 /* One 8-column group's parameters, loaded once per tile. */
 typedef struct pml_qs8_rq8 {
     __m256i mult, mult_odd, lsh, rsh, mask, thr;
+    __m256i nudge; /* 2^(rsh - 1): the small-accumulator rounding (pml_qs8_epilogue.small_acc) */
     __m256 scale;
 } pml_qs8_rq8;
 
 /* The tile's scalars as vectors. */
 typedef struct pml_qs8_rqc {
     int float_mode;
+    int small_acc; /* no accumulator reaches 2^30, no left shift, right shifts >= 1 (s8_gemm.h) */
     __m256i zp, qmin, qmax;
     __m256 lo, hi;
 } pml_qs8_rqc;
@@ -35,6 +37,7 @@ typedef struct pml_qs8_rqc {
 static inline pml_qs8_rqc pml_qs8_rqc_load(const pml_qs8_epilogue *ep) {
     pml_qs8_rqc c;
     c.float_mode = ep->mode == PML_REQUANT_FLOAT;
+    c.small_acc = ep->small_acc;
     c.zp = _mm256_set1_epi32(ep->zero_point);
     c.qmin = _mm256_set1_epi32(ep->qmin);
     c.qmax = _mm256_set1_epi32(ep->qmax);
@@ -52,6 +55,7 @@ static inline pml_qs8_rq8 pml_qs8_rq8_load(const pml_qs8_epilogue *ep, size_t j0
     p.rsh = _mm256_load_si256((const __m256i *)(ep->rshift + j0));
     p.mask = _mm256_load_si256((const __m256i *)(ep->rmask + j0));
     p.thr = _mm256_load_si256((const __m256i *)(ep->rhalf + j0));
+    p.nudge = _mm256_add_epi32(p.thr, _mm256_set1_epi32(1));
     p.scale = _mm256_load_ps(ep->scale + j0);
     return p;
 }
@@ -62,6 +66,16 @@ static inline __m256i pml_qs8_requant8(__m256i acc, const pml_qs8_rq8 *p, const 
         __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), p->scale);
         f = _mm256_min_ps(_mm256_max_ps(f, c->lo), c->hi);
         return _mm256_add_epi32(_mm256_cvtps_epi32(f), c->zp); /* clamped before: in range */
+    } else if (c->small_acc) {
+        /* no left shift; RoundingDivideByPOT as (h + 2^(e-1) - (h < 0)) >> e, which cannot
+         * overflow as |h| <= |acc| < 2^30 (s8_requant__avx512.h proves it equal) */
+        const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+        __m256i even = _mm256_add_epi64(_mm256_mul_epi32(acc, p->mult), round);
+        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), p->mult_odd), round);
+        even = _mm256_srli_epi64(even, 31);
+        odd = _mm256_slli_epi64(odd, 1);
+        const __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
+        v = _mm256_srav_epi32(_mm256_add_epi32(_mm256_add_epi32(h, p->nudge), _mm256_srai_epi32(h, 31)), p->rsh);
     } else {
         const __m256i x = _mm256_sllv_epi32(acc, p->lsh);
         const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
@@ -87,6 +101,8 @@ static inline void pml_qs8_store16(__m256i lo, __m256i hi, int out_u8, uint8_t *
     const __m128i bytes = out_u8 ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
     if (nr == 16) {
         _mm_storeu_si128((__m128i *)dst, bytes);
+    } else if (nr == 8) { /* the tail of 24, 40, 56... channels */
+        _mm_storel_epi64((__m128i *)dst, bytes);
     } else {
         uint8_t tmp[16];
         _mm_storeu_si128((__m128i *)tmp, bytes);

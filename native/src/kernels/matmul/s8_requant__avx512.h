@@ -16,7 +16,9 @@
 /* The tile's 16 columns' parameters and the output's scalars, loaded once per tile. */
 typedef struct pml_qs8_rq16 {
     int float_mode;
+    int small_acc; /* the epilogue's: the rounding below may nudge (no lshift, rshift >= 1) */
     __m512i mult, mult_odd, lsh, rsh, mask, thr, zp, qmin, qmax;
+    __m512i nudge; /* 2^(rshift - 1) */
     __m512 scale, lo, hi;
 } pml_qs8_rq16;
 
@@ -29,6 +31,8 @@ static inline pml_qs8_rq16 pml_qs8_rq16_load(const pml_qs8_epilogue *ep) {
     p.rsh = _mm512_loadu_si512((const void *)ep->rshift);
     p.mask = _mm512_loadu_si512((const void *)ep->rmask);
     p.thr = _mm512_loadu_si512((const void *)ep->rhalf);
+    p.small_acc = ep->small_acc;
+    p.nudge = _mm512_add_epi32(p.thr, _mm512_set1_epi32(1));
     p.scale = _mm512_loadu_ps(ep->scale);
     p.zp = _mm512_set1_epi32(ep->zero_point);
     p.qmin = _mm512_set1_epi32(ep->qmin);
@@ -48,6 +52,20 @@ static inline __m512i pml_qs8_requant16_unclamped(__m512i acc, const pml_qs8_rq1
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), p->scale);
         f = _mm512_min_ps(_mm512_max_ps(f, p->lo), p->hi);
         return _mm512_add_epi32(_mm512_cvtps_epi32(f), p->zp); /* MXCSR rounding: half to even */
+    }
+    if (p->small_acc) { /* |acc| < 2^30, no left shift, right shift >= 1 */
+        const __m512i round = _mm512_set1_epi64((int64_t)1 << 30);
+        __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, p->mult), round);
+        __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), p->mult_odd), round);
+        even = _mm512_srli_epi64(even, 31);
+        odd = _mm512_slli_epi64(odd, 1);
+        const __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+        /* RoundingDivideByPOT as (h + 2^(e-1) - (h < 0)) >> e: for h = q 2^e + r (0 <= r < 2^e) that
+         * is q + (r >= 2^(e-1) + (h < 0)), gemmlowp's q + (r > threshold); |h| <= |acc| < 2^30 and
+         * 2^(e-1) <= 2^30, so the sum cannot overflow */
+        v = _mm512_srav_epi32(_mm512_add_epi32(_mm512_add_epi32(h, p->nudge), _mm512_srai_epi32(h, 31)), p->rsh);
+        v = _mm512_add_epi32(v, p->zp);
+        return _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
     }
     const __m512i x = _mm512_sllv_epi32(acc, p->lsh);
     const __m512i round = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi32(1);

@@ -20,5 +20,6 @@ void pml_u8s8_gemm_4x16__scalar(size_t mr, size_t nr, size_t kq, const uint8_t *
         }
     }
     for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < nr; j++) c[r * ldc + j] = (uint8_t)pml_qs8_requant_scalar(ep, j, (int32_t)acc[r][j]);
+        for (size_t j = 0; j < nr; j++)
+            c[r * ldc + j] = (uint8_t)pml_qs8_epilogue_scalar(ep, j, (int32_t)acc[r][j], c + r * ldc + j);
 }

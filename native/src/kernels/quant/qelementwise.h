@@ -39,26 +39,8 @@
 #define PML_KERNELS_QELEMENTWISE_H
 
 #include "kernels/common.h"
+#include "kernels/qbinary_params.h"
 #include "kernels/requant.h"
-
-enum { PML_QBIN_ADD, PML_QBIN_SUB, PML_QBIN_MUL, PML_QBIN_COUNT };
-
-typedef struct pml_qbinary_params {
-    int32_t mode; /* pml_requant_mode */
-    int32_t op;   /* PML_QBIN_* */
-    int32_t a_zp, b_zp, y_zp;
-    int32_t qmin, qmax; /* output clamp (the dtype's range, narrowed by a fused activation) */
-    /* PML_REQUANT_FIXED_POINT */
-    int32_t left_shift;
-    int32_t a_multiplier, a_shift, b_multiplier, b_shift, y_multiplier, y_shift;
-    /* PML_REQUANT_FLOAT */
-    float a_scale, b_scale, y_scale, ratio; /* ratio: Mul's a_scale * b_scale / y_scale (float) */
-} pml_qbinary_params;
-
-/* Fill p for op on 8-bit (bits16 = 0) or 16-bit operands. Returns 0, or -1 when a scale is
- * not finite and > 0 (the op reports the error). */
-int pml_qbinary_params_init(pml_qbinary_params *p, int op, int mode, int bits16, float a_scale, int32_t a_zp,
-                            float b_scale, int32_t b_zp, float y_scale, int32_t y_zp, int32_t qmin, int32_t qmax);
 
 /* y[i] = a[i] op b[i] / a[i] op b / a op b[i]; element type int8 (s8 kernels) or int16. */
 typedef void (*pml_qbinary_vv_fn)(size_t n, const void *a, const void *b, void *y, const pml_qbinary_params *p);
@@ -73,6 +55,10 @@ typedef struct pml_qbinary_kernels {
 
 /* pml_{s8,s16}_qbinary__scalar[PML_QBIN_*] */
 extern const pml_qbinary_kernels pml_s8_qbinary__scalar[PML_QBIN_COUNT], pml_s16_qbinary__scalar[PML_QBIN_COUNT];
+/* y[i] = Add(a[i], b[i]) on 8-bit stored values read as uint8 (u8 = 1) or int8, zero points
+ * and clamp of p in that domain (no sign flip): the residual Add of an int8 conv that runs it
+ * after the conv instead of in its GEMM epilogue (ops/conv_q8.c). */
+void pml_x8_qadd_rows__scalar(size_t n, const void *a, const void *b, void *y, int u8, const pml_qbinary_params *p);
 /* AVX2 (x86 only): TFLite's int8 Add/Sub vectorized; ONNX float mode and Mul call the scalar ones */
 extern const pml_qbinary_kernels pml_s8_qbinary__avx2[PML_QBIN_COUNT];
 

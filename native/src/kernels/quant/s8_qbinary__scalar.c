@@ -1,10 +1,12 @@
 /*
  * kernels/quant/s8_qbinary__scalar.c — quantized Add, Sub and Mul on runs (qelementwise.h):
- * one element function per op and semantics, instantiated for int8 and int16 storage and
- * the three broadcast shapes (vv, vs, sv), and the parameter set-up from float scales.
+ * one element function per op and semantics (Add/Sub: qadd_scalar.h), instantiated for int8
+ * and int16 storage and the three broadcast shapes (vv, vs, sv), the parameter set-up from
+ * float scales, and Add on int8 or uint8 stored values as they are (a conv's residual).
  */
 #include <math.h>
 
+#include "kernels/qadd_scalar.h"
 #include "kernels/quant/qelementwise.h"
 
 static int bad_scale(float s) { return !(s > 0.0f) || !isfinite(s); }
@@ -41,38 +43,8 @@ int pml_qbinary_params_init(pml_qbinary_params *p, int op, int mode, int bits16,
     return 0;
 }
 
-/* TFLite AddFunc/SubFunc (reference_integer_ops::AddFunc, reference_ops::SubFunc). */
-PML_INLINE int32_t addsub_fixed(int32_t a, int32_t b, const pml_qbinary_params *p, int sub) {
-    /* TFLite multiplies in int32; a 16-bit zero point other than 0 (which TFLite refuses)
-     * would overflow, so the shift wraps (unsigned) instead of being undefined */
-    const int32_t sa = (int32_t)((uint32_t)(a - p->a_zp) << p->left_shift);
-    const int32_t sb = (int32_t)((uint32_t)(b - p->b_zp) << p->left_shift);
-    const int32_t va = pml_multiply_by_quantized_multiplier(sa, p->a_multiplier, p->a_shift);
-    const int32_t vb = pml_multiply_by_quantized_multiplier(sb, p->b_multiplier, p->b_shift);
-    const int32_t raw = sub ? va - vb : va + vb;
-    const int32_t y = pml_multiply_by_quantized_multiplier(raw, p->y_multiplier, p->y_shift) + p->y_zp;
-    return pml_clamp_i32(y, p->qmin, p->qmax);
-}
-
-/* MlasQLinearAddKernelRawHelper (Sub: the same with the difference, ONNX's DQ -> Sub -> Q),
- * except that the zero point is added after rounding, as QuantizeLinear does: MLAS adds it to
- * the float first, which moves a value lying within a float ulp of a tie; after, the result
- * depends on x - zp only and uint8 through the int8 kernel stays exact. */
-PML_INLINE int32_t addsub_float(int32_t a, int32_t b, const pml_qbinary_params *p, int sub) {
-    const float va = p->a_scale * (float)(a - p->a_zp);
-    const float vb = p->b_scale * (float)(b - p->b_zp);
-    float v = (sub ? va - vb : va + vb) / p->y_scale;
-    const float lo = (float)(p->qmin - p->y_zp), hi = (float)(p->qmax - p->y_zp);
-    v = v < lo ? lo : (v > hi ? hi : v);
-    return (int32_t)nearbyintf(v) + p->y_zp;
-}
-
-PML_INLINE int32_t qadd(int32_t a, int32_t b, const pml_qbinary_params *p) {
-    return p->mode == PML_REQUANT_FLOAT ? addsub_float(a, b, p, 0) : addsub_fixed(a, b, p, 0);
-}
-PML_INLINE int32_t qsub(int32_t a, int32_t b, const pml_qbinary_params *p) {
-    return p->mode == PML_REQUANT_FLOAT ? addsub_float(a, b, p, 1) : addsub_fixed(a, b, p, 1);
-}
+PML_INLINE int32_t qadd(int32_t a, int32_t b, const pml_qbinary_params *p) { return pml_qadd_scalar(a, b, p); }
+PML_INLINE int32_t qsub(int32_t a, int32_t b, const pml_qbinary_params *p) { return pml_qsub_scalar(a, b, p); }
 /* reference_integer_ops::MulElementwise / MLAS QLinearMul. */
 PML_INLINE int32_t qmul(int32_t a, int32_t b, const pml_qbinary_params *p) {
     const int32_t prod = (int32_t)((uint32_t)(a - p->a_zp) * (uint32_t)(b - p->b_zp)); /* wraps as above */
@@ -110,3 +82,12 @@ PML_INLINE int32_t qmul(int32_t a, int32_t b, const pml_qbinary_params *p) {
 
 PML_QBINARY_DTYPE(s8, int8_t)
 PML_QBINARY_DTYPE(s16, int16_t)
+
+void pml_x8_qadd_rows__scalar(size_t n, const void *av, const void *bv, void *yv, int u8, const pml_qbinary_params *p) {
+    const uint8_t *a = (const uint8_t *)av, *b = (const uint8_t *)bv;
+    uint8_t *y = (uint8_t *)yv;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t va = u8 ? (int32_t)a[i] : (int32_t)(int8_t)a[i], vb = u8 ? (int32_t)b[i] : (int32_t)(int8_t)b[i];
+        y[i] = (uint8_t)pml_qadd_scalar(va, vb, p);
+    }
+}
