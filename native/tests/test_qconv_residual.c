@@ -21,14 +21,8 @@
 static pml_cpu g_cpu;
 static pml_threadpool *g_pool2;
 
-static uint64_t g_rrng = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void) {
-    g_rrng ^= g_rrng << 13;
-    g_rrng ^= g_rrng >> 7;
-    g_rrng ^= g_rrng << 17;
-    return (uint32_t)(g_rrng >> 32);
-}
-static int32_t rnd_range(int32_t lo, int32_t hi) { return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+#define rnd test_rand_u32 /* testutil.h's shared xorshift state */
+#define rnd_range test_rand_range
 static float rnd_scale(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() % 10000) / 10000.0f; }
 
 static pml_conv_geom geom(int64_t rows, int64_t cin, int64_t cout, int64_t group, int64_t k) {

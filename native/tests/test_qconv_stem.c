@@ -18,14 +18,8 @@ static pml_cpu g_cpu;
 static int g_variants;
 static pml_threadpool *g_pool2;
 
-/* testutil.h's xorshift state, read 32 bits at a time */
-static uint32_t rnd(void) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (uint32_t)(g_rng >> 32);
-}
-static int32_t rnd_range(int32_t lo, int32_t hi) { return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+#define rnd test_rand_u32 /* testutil.h's shared xorshift state */
+#define rnd_range test_rand_range
 
 #define MAXC 64
 

@@ -28,14 +28,8 @@ static pml_threadpool *g_pool2;
 
 #define RUNS(isa) (pml_kernel_isa_available(&g_cpu, #isa) && ++g_variants)
 
-static uint64_t g_irng = 0x243F6A8885A308D3ull;
-static uint32_t rnd(void) {
-    g_irng ^= g_irng << 13;
-    g_irng ^= g_irng >> 7;
-    g_irng ^= g_irng << 17;
-    return (uint32_t)(g_irng >> 32);
-}
-static int32_t rnd_range(int32_t lo, int32_t hi) { return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+#define rnd test_rand_u32 /* testutil.h's shared xorshift state */
+#define rnd_range test_rand_range
 
 /* int8 data: random, or (extreme) only -128 and 127 */
 static void fill_s8(int8_t *p, size_t n, int extreme) {

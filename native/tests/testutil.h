@@ -48,6 +48,17 @@ static int test_finish(const char *name) {
 }
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+/* One xorshift64 step of the tests' shared state; its high 32 bits. */
+static uint32_t test_rand_u32(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (uint32_t)(g_rng >> 32);
+}
+/* Uniform in [lo, hi] (hi - lo < 2^32). */
+static int32_t test_rand_range(int32_t lo, int32_t hi) {
+    return lo + (int32_t)(test_rand_u32() % (uint32_t)((int64_t)hi - lo + 1));
+}
 static float test_randf(float lo, float hi) {
     g_rng ^= g_rng << 13;
     g_rng ^= g_rng >> 7;
