@@ -168,15 +168,21 @@ def _conv_numpy(c, x):
 def test_random_convs_match_the_integer_reference(tmp_path, seed, depthwise):
     rng = np.random.default_rng(seed + 100 * depthwise)
     c = _random_conv_case(rng, "uint8" if seed % 4 == 3 else "int8", depthwise)
-    data = _conv_model(c)
     x = rng.integers(c["lo"], c["hi"] + 1, (c["n"], c["h"], c["w"], c["cin"])).astype(c["dtype"])
+    _check_conv_case(tmp_path, c, x, CONFIGS)
+
+
+def _check_conv_case(tmp_path, c, x, configs):
+    """The numpy reference equals LiteRT's reference kernels, and pocketml equals it bit for bit
+    under each (threads, isa) of configs."""
+    data = _conv_model(c)
     want = _conv_numpy(c, x)
     np.testing.assert_array_equal(litert.run_litert(data, [x], kernels="reference")[0], want,
                                   err_msg="the numpy reference disagrees with LiteRT's")
     path = tmp_path / "m.tflite"
     path.write_bytes(data)
     model = pocketml.convert(path)
-    for threads, isa in CONFIGS:
+    for threads, isa in configs:
         got = _session(model, threads, isa).run(None, {"x": x})[0]
         np.testing.assert_array_equal(got, want, err_msg=f"threads={threads} isa={isa} case={ {k: v for k, v in c.items() if k != 'wdata'} }")
 
@@ -197,18 +203,8 @@ def test_stem_convs_match_the_integer_reference(tmp_path, stem):
              sws=rng.uniform(0.002, 0.02, cout).astype(np.float32),
              wdata=rng.integers(-127, 128, (cout, k, k, cin)).astype(np.int8),
              bias=rng.integers(-3000, 3000, cout).astype(np.int32))
-    data = _conv_model(c)
     x = rng.integers(-128, 128, (1, c["h"], c["w"], cin)).astype(np.int8)
-    want = _conv_numpy(c, x)
-    np.testing.assert_array_equal(litert.run_litert(data, [x], kernels="reference")[0], want,
-                                  err_msg="the numpy reference disagrees with LiteRT's")
-    path = tmp_path / "m.tflite"
-    path.write_bytes(data)
-    model = pocketml.convert(path)
-    for isa in pocketml.available_isas():
-        for threads in (1, 2):
-            got = _session(model, threads, isa).run(None, {"x": x})[0]
-            np.testing.assert_array_equal(got, want, err_msg=f"threads={threads} isa={isa}")
+    _check_conv_case(tmp_path, c, x, [(t, isa) for isa in pocketml.available_isas() for t in (1, 2)])
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -48,9 +48,13 @@ typedef struct mmi_state {
     size_t b_scale_col;                    /* 1: b_scale per column, 0: one value */
 } mmi_state;
 
+/* MatMulIntegerToFloat's inputs: a, b, a_scale, b_scale, a_zero_point, b_zero_point, bias */
+static int mmi_to_float(const pml_kernel_ctx *ctx) { return ctx->node->op == PML_OP_MATMULINTEGERTOFLOAT; }
+static int mmi_zb_slot(const pml_kernel_ctx *ctx) { return mmi_to_float(ctx) ? 5 : 3; }
+
 static void mmi_slots(const pml_kernel_ctx *ctx, mmi_state *st) {
-    st->to_float = ctx->node->op == PML_OP_MATMULINTEGERTOFLOAT;
-    st->in_za = st->to_float ? 4 : 2, st->in_zb = st->to_float ? 5 : 3;
+    st->to_float = mmi_to_float(ctx);
+    st->in_za = st->to_float ? 4 : 2, st->in_zb = mmi_zb_slot(ctx);
 }
 
 /* A zero point's strides: one value, per row of a (per_axis -2) / column of b (-1) as a vector
@@ -86,8 +90,9 @@ static pml_status zero_point_form(const pml_kernel_ctx *ctx, int i, const pml_te
 static pml_status mmi_float_inputs(const pml_kernel_ctx *ctx, mmi_state *st) {
     if (!st->to_float) return PML_OK;
     static const char *const names[3] = {"a_scale", "b_scale", "bias"};
+    static const int slots[3] = {2, 3, 6};
     for (int i = 0; i < 3; i++) {
-        const pml_tensor *t = 2 + i + (i == 2 ? 2 : 0) < ctx->n_in ? ctx->in[2 + i + (i == 2 ? 2 : 0)] : NULL;
+        const pml_tensor *t = slots[i] < ctx->n_in ? ctx->in[slots[i]] : NULL;
         if (!t) continue; /* a_scale and b_scale are required: the loader checked their presence */
         const int64_t count = pml_shape_numel(t->rank, t->dims);
         const int one = count == 1 && t->rank <= 1, column = t->rank == 1 && t->dims[0] == st->n;
@@ -156,9 +161,8 @@ static pml_status mmi_infer(pml_kernel_ctx *ctx) {
 
 /* Constant B without batch dims and a constant (or no) zero point of one value or one per column. */
 static pml_status mmi_pack(pml_kernel_ctx *ctx) {
-    mmi_state slots;
-    mmi_slots(ctx, &slots);
-    const pml_tensor *b = ctx->n_in > 1 ? ctx->in[1] : NULL, *zb = ctx->n_in > slots.in_zb ? ctx->in[slots.in_zb] : NULL;
+    const int zb_slot = mmi_zb_slot(ctx);
+    const pml_tensor *b = ctx->n_in > 1 ? ctx->in[1] : NULL, *zb = ctx->n_in > zb_slot ? ctx->in[zb_slot] : NULL;
     if (!b || !b->is_const || !b->data || b->rank < 1 || (zb && (!zb->is_const || !zb->data))) return PML_OK;
     const pml_matmul_typed *t = ctx->config->typed.matmul[b->dtype];
     if (!t || !t->igemm_pack || (zb && zb->dtype != b->dtype)) return PML_OK;
