@@ -122,9 +122,15 @@ def _graph(op, attrs=None, in_q=Q, out_q=Q, shape=(1, 4, 4, 2), out_shape=None, 
 
 def test_arithmetic_on_quantized_tensors_is_refused():
     g = _graph("Abs")
-    assert quant_support.problem(g, g.nodes[0]) == quant_support.UNSUPPORTED
+    assert quant_support.problem(g, g.nodes[0]) == quant_support.UNSUPPORTED.format(dtype="int8")
     with pytest.raises(UnsupportedOpError, match=r"node 'n' \(Abs\): quantized int8 tensors are not supported"):
         quant_support.check_graph(g)
+
+
+def test_refusal_names_the_activations_dtype():
+    """An int16x8 model's refused node says int16, the dtype the user has."""
+    g = _graph("Abs", dtype="int16", in_q=QuantParams(0.05, 0), out_q=QuantParams(0.05, 0))
+    assert quant_support.problem(g, g.nodes[0]) == "quantized int16 tensors are not supported by this op yet"
 
 
 def test_plain_integer_graphs_are_untouched():

@@ -284,7 +284,8 @@ class Context:
         node = ir.Node(op, inputs, list(outs), dict(attrs or {}), name)
         if any(v is not None and v.quant is not None for v in values) and quant_support.never_runs_on_quant(opdef):
             # before shape inference: its dtype constraints may not even admit the stored integers
-            raise self.unsupported(f"{op} node {name!r}: {quant_support.UNSUPPORTED}")
+            refusal = quant_support.unsupported(v.dtype for v in values if v is not None and v.quant is not None)
+            raise self.unsupported(f"{op} node {name!r}: {refusal}")
         try:
             inferred = opdef.infer(node, values)
         except ValueError as e:

@@ -30,7 +30,14 @@ from .errors import UnsupportedOpError
 from .ops.registry import QUANT_CHECKS
 from .quant_params import QuantParams
 
-UNSUPPORTED = "quantized int8 tensors are not supported by this op yet"
+UNSUPPORTED = "quantized {dtype} tensors are not supported by this op yet"
+
+
+def unsupported(dtypes) -> str:
+    """The refusal naming the activations' dtype among a node's quantized tensors' dtypes (int16x8
+    models are refused as int16, not "int8"), not an int32 bias's."""
+    dtypes = list(dtypes)
+    return UNSUPPORTED.format(dtype=next((d for d in dtypes if d != "int32"), dtypes[0] if dtypes else "int8"))
 PER_CHANNEL_MOVES = ("Identity", "Transpose")
 
 
@@ -87,32 +94,34 @@ def never_runs_on_quant(opdef) -> bool:
 
 def problem(graph: ir.Graph, node: ir.Node) -> Optional[str]:
     """Why ``node`` cannot run on its quantized tensors (None: it can, or it has none)."""
-    if not touches_quant(graph, node):
+    dtypes = [graph.values[n].dtype for n in list(node.inputs) + list(node.outputs) if _quant(graph, n) is not None]
+    if not dtypes:
         return None
+    refusal = unsupported(dtypes)
     opdef = ops.get(node.op)
     if "quant_aware" in opdef.traits and node.op in QUANT_CHECKS:
         def ports(names):
             return [(graph.values[n].dtype, graph.values[n].quant) if n else None for n in names]
         why = QUANT_CHECKS[node.op](node, ports(node.inputs), ports(node.outputs))
-        return f"{UNSUPPORTED} ({why})" if why else None
+        return f"{refusal} ({why})" if why else None
     if opdef.traits & {"quant_aware", "quant_explicit", "shape_only"}:
         return None
     if "quant_transparent" not in opdef.traits:
-        return UNSUPPORTED
+        return refusal
     data_in, data_out = _data_ports(opdef)
     ins = [_quant(graph, n) for k, n in enumerate(node.inputs) if n and data_in(k)]
     outs = [_quant(graph, n) for k, n in enumerate(node.outputs) if n and data_out(k)]
     others = [n for k, n in enumerate(node.inputs) if n and not data_in(k) and _quant(graph, n) is not None]
     if others:
-        return f"{UNSUPPORTED} (quantized parameter input {others[0]!r})"
+        return f"{refusal} (quantized parameter input {others[0]!r})"
     first = ins[0] if ins else None
     if first is None or any(q != first for q in ins):
-        return f"{UNSUPPORTED} unless all its data inputs have the same quantization parameters"
+        return f"{refusal} unless all its data inputs have the same quantization parameters"
     if not first.per_tensor and node.op not in PER_CHANNEL_MOVES:
-        return f"{UNSUPPORTED} on per-channel quantized tensors (axis {first.axis})"
+        return f"{refusal} on per-channel quantized tensors (axis {first.axis})"
     want = _expected_out(node, first)
     if any(q != want for q in outs):
-        return f"{UNSUPPORTED} when the output's quantization parameters differ from the input's"
+        return f"{refusal} when the output's quantization parameters differ from the input's"
     return None
 
 
