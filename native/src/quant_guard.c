@@ -19,7 +19,20 @@
 
 #include "internal.h"
 
-#define PML_QUANT_UNSUPPORTED "quantized int8 tensors are not supported by this op yet"
+#define PML_QUANT_UNSUPPORTED "quantized %s tensors are not supported by this op yet"
+
+/* The dtype the refusal names: the node's first quantized tensor that is not an int32 bias (an
+ * int16x8 or uint8 model is refused as what it is, not as "int8"). */
+static const char *quantized_dtype(const pml_kernel_ctx *ctx) {
+    const char *found = NULL;
+    for (int k = 0; k < ctx->n_in + ctx->n_out; k++) {
+        const pml_tensor *t = k < ctx->n_in ? ctx->in[k] : ctx->out[k - ctx->n_in];
+        if (!t || !t->quant) continue;
+        if (t->dtype != PML_INT32) return pml_dtype_name(t->dtype);
+        if (!found) found = pml_dtype_name(t->dtype);
+    }
+    return found ? found : "int8";
+}
 
 static int same_quant(const pml_quant *a, const pml_quant *b, int b_axis) {
     if (!a || !b) return a == b;
@@ -47,7 +60,8 @@ static int is_data_port(const pml_port_schema *ports, int n_ports, int k, int ty
 static pml_status check_transparent(const pml_kernel_ctx *ctx, const pml_op_schema *s) {
     /* the input port of the outputs' type variable (an op without outputs, VariableAssign: the first input's) */
     int type_var = s->n_out_ports ? s->out[0].same_as : (s->n_in_ports ? 0 : -1);
-    if (type_var < 0) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED);
+    const char *dtype = quantized_dtype(ctx);
+    if (type_var < 0) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED, dtype);
     const pml_quant *first = NULL;
     int seen = 0;
     for (int k = 0; k < ctx->n_in; k++) {
@@ -55,30 +69,30 @@ static pml_status check_transparent(const pml_kernel_ctx *ctx, const pml_op_sche
         if (!t) continue;
         if (!is_data_port(s->in, s->n_in_ports, k, type_var, 0)) {
             if (t->quant)
-                return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "%s (quantized parameter input %d '%s')",
-                                      PML_QUANT_UNSUPPORTED, k, t->name);
+                return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED " (quantized parameter input %d '%s')",
+                                      dtype, k, t->name);
             continue;
         }
         if (seen++ && !same_quant(first, t->quant, t->quant ? t->quant->axis : -1))
             return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
-                                  "%s unless all its data inputs have the same quantization parameters",
-                                  PML_QUANT_UNSUPPORTED);
+                                  PML_QUANT_UNSUPPORTED " unless all its data inputs have the same quantization parameters",
+                                  dtype);
         if (seen == 1) first = t->quant;
     }
-    if (!first) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "%s (its data input is not quantized)",
-                                      PML_QUANT_UNSUPPORTED);
+    if (!first) return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED " (its data input is not quantized)",
+                                      dtype);
     int op = ctx->node->op, out_axis = first->axis;
     if (first->count > 1 && op != PML_OP_IDENTITY && op != PML_OP_TRANSPOSE)
-        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, "%s on per-channel quantized tensors (axis %d)",
-                              PML_QUANT_UNSUPPORTED, first->axis);
+        return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED " on per-channel quantized tensors (axis %d)",
+                              dtype, first->axis);
     if (first->count > 1 && op == PML_OP_TRANSPOSE) out_axis = transposed_axis(ctx->node, first->axis);
     for (int k = 0; k < ctx->n_out; k++) {
         const pml_tensor *t = ctx->out[k];
         if (!t || !is_data_port(s->out, s->n_out_ports, k, type_var, 1)) continue;
         if (!same_quant(first, t->quant, out_axis))
             return pml_node_error(ctx, PML_ERR_UNSUPPORTED,
-                                  "%s when output '%s' has quantization parameters other than its input's",
-                                  PML_QUANT_UNSUPPORTED, t->name);
+                                  PML_QUANT_UNSUPPORTED " when output '%s' has quantization parameters other than its input's",
+                                  dtype, t->name);
     }
     return PML_OK;
 }
@@ -92,5 +106,5 @@ pml_status pml_quant_check_node(const pml_kernel_ctx *ctx) {
     if (!s) return PML_OK; /* the loader rejected unknown ops already */
     if (s->traits & (PML_TRAIT_QUANT_AWARE | PML_TRAIT_QUANT_EXPLICIT | PML_TRAIT_SHAPE_ONLY)) return PML_OK;
     if (s->traits & PML_TRAIT_QUANT_TRANSPARENT) return check_transparent(ctx, s);
-    return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED);
+    return pml_node_error(ctx, PML_ERR_UNSUPPORTED, PML_QUANT_UNSUPPORTED, quantized_dtype(ctx));
 }
