@@ -177,6 +177,10 @@ typedef struct pml_session_options {
                           * naming the bytes required and the limit; the session then keeps
                           * its previous plan and runs other shapes as before. The model's own
                           * weights (mapped, shared by sessions) are not counted */
+    int no_spinning;     /* 1: the pool's idle threads (num_threads > 1) sleep at once instead of
+                          * spinning ~200 us for the next kernel or run (onnxruntime's
+                          * session.intra_op.allow_spinning=0): no CPU burnt while the app is
+                          * idle, at a wake-up's latency (5-50 us) per parallel kernel */
 } pml_session_options;
 
 /* Version string of the runtime, and the highest .pml format version it reads. */

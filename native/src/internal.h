@@ -116,6 +116,8 @@ void pml_cpu_detect(pml_cpu *cpu);
 
 /* The thread pool (pml_parallel_for, pml_threadpool_size: kernels/parallel.h). */
 pml_threadpool *pml_threadpool_create(int num_threads);
+/* spin 0: idle threads sleep at once instead of spinning PML_SPIN_NS (no CPU burnt while idle) */
+pml_threadpool *pml_threadpool_create_spinning(int num_threads, int spin);
 void pml_threadpool_destroy(pml_threadpool *pool);
 
 /* Errors: set the thread-local message returned by pml_last_error(). */

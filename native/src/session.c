@@ -107,7 +107,7 @@ pml_status pml_session_build(const pml_model *m, const pml_session_options *opti
     pml_cpu_detect(&env.cpu);
     pml_status cs = session_kernel_config(&env.cpu, options->isa, options->scalar_only, &env.config);
     if (cs) return cs;
-    env.pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
+    env.pool = threads > 1 ? pml_threadpool_create_spinning(threads, !options->no_spinning) : NULL;
     if (threads > 1 && !env.pool)
         return pml_set_error(PML_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", threads);
     env.loop_limit = options->max_loop_iterations > 0 ? options->max_loop_iterations : PML_DEFAULT_LOOP_LIMIT;

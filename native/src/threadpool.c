@@ -15,7 +15,9 @@
  * sleep/wake round-trip through the kernel (5-50 us, more on a loaded machine) would cost
  * as much as the work: idle workers spin on the word, with the CPU's pause hint, for
  * PML_SPIN_NS before sleeping on a condition variable, and so does the caller waiting for
- * the last task. Nothing is allocated per call.
+ * the last task. A pool created with a spin time of 0 (the session option no_spinning, like
+ * onnxruntime's session.intra_op.allow_spinning=0) sleeps at once: no CPU burnt between
+ * kernels or runs, for a wake-up's latency per job. Nothing is allocated per call.
  *
  * A job's function, argument and task count sit in one of two slots chosen by the
  * generation's parity. A worker reads them before its claim; the claim's CAS succeeds only
@@ -55,8 +57,9 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Spins until done(ctx) or PML_SPIN_NS passed; returns done(ctx). */
-static int spin_until(int (*done)(void *), void *ctx) {
+/* Spins until done(ctx) or spin_ns passed; returns done(ctx). */
+static int spin_until(int (*done)(void *), void *ctx, uint64_t spin_ns) {
+    if (spin_ns == 0) return done(ctx);
     uint64_t start = 0;
     for (unsigned i = 1;; i++) {
         if (done(ctx)) return 1;
@@ -64,7 +67,7 @@ static int spin_until(int (*done)(void *), void *ctx) {
         if (i % 64 == 0) { /* a clock read every ~2-5 us of spinning */
             const uint64_t t = now_ns();
             if (!start) start = t;
-            else if (t - start > PML_SPIN_NS) return done(ctx);
+            else if (t - start > spin_ns) return done(ctx);
         }
     }
 }
@@ -92,6 +95,7 @@ struct pml_threadpool {
     atomic_int caller_sleeping;
     atomic_int stop;
     int size;
+    uint64_t spin_ns; /* how long idle threads spin before sleeping; 0: sleep at once */
     pthread_t *threads;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
@@ -166,7 +170,7 @@ static void *worker_main(void *p) {
     free(p);
     gen_wait w = {pool, index, 0, 0};
     for (;;) {
-        if (!spin_until(new_generation, &w)) {
+        if (!spin_until(new_generation, &w, pool->spin_ns)) {
             pthread_mutex_lock(&pool->mutex);
             atomic_fetch_add(&pool->sleeping_workers, 1); /* seq_cst: pairs with the caller's publish */
             while (!new_generation(&w)) pthread_cond_wait(&pool->wake, &pool->mutex);
@@ -183,7 +187,9 @@ static void *worker_main(void *p) {
     }
 }
 
-pml_threadpool *pml_threadpool_create(int num_threads) {
+pml_threadpool *pml_threadpool_create(int num_threads) { return pml_threadpool_create_spinning(num_threads, 1); }
+
+pml_threadpool *pml_threadpool_create_spinning(int num_threads, int spin) {
     if (num_threads < 1) num_threads = 1;
     pml_threadpool *pool = aligned_alloc(PML_CACHE_LINE, (sizeof(pml_threadpool) + PML_CACHE_LINE - 1) /
                                                              PML_CACHE_LINE * PML_CACHE_LINE);
@@ -191,6 +197,7 @@ pml_threadpool *pml_threadpool_create(int num_threads) {
     memset(pool, 0, sizeof *pool);
     atomic_init(&pool->finished, 0);
     pool->size = num_threads;
+    pool->spin_ns = spin ? PML_SPIN_NS : 0;
     pool->range = aligned_alloc(PML_CACHE_LINE, (size_t)num_threads * sizeof(range_word));
     if (!pool->range) {
         free(pool);
@@ -267,7 +274,7 @@ static void run_on_pool(pml_threadpool *pool, int64_t base, int64_t n, pml_task_
     /* every range is published: the caller's pass over them leaves no task unclaimed */
     if (run_job(pool, gen, 0)) return;
     finish_wait f = {pool, n};
-    if (spin_until(job_finished, &f)) return;
+    if (spin_until(job_finished, &f, pool->spin_ns)) return;
     /* a worker holding a task was preempted, or its task is long: sleep until it is done */
     pthread_mutex_lock(&pool->mutex);
     atomic_store(&pool->caller_sleeping, 1); /* seq_cst: pairs with the finishing worker's check */

@@ -147,11 +147,39 @@ static void test_destroy(void) {
     CHECK(hits[0] == 2 && hits[3] == 2);
 }
 
+/* A pool made without spinning (the session option no_spinning) gives the same results, and its
+ * idle workers sleep at once: over 20 jobs each followed by 1 ms of idleness, three spinning
+ * workers would burn ~20 x 3 x 200 us = 12 ms of CPU; sleeping ones only their wake-ups. */
+static double process_cpu_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+static void test_no_spinning(void) {
+    pml_threadpool *pool = pml_threadpool_create_spinning(4, 0);
+    int64_t out[64] = {0};
+    int64_t expect[64] = {0};
+    double cpu = 0;
+    for (int r = 0; r < 20; r++) {
+        add_arg a = {out, r + 1};
+        pml_parallel_for(pool, 64, add_to, &a);
+        for (int i = 0; i < 64; i++) expect[i] += r + 1;
+        const double before = process_cpu_ms();
+        sleep_us(1000);
+        cpu += process_cpu_ms() - before;
+    }
+    CHECK(memcmp(out, expect, sizeof out) == 0);
+    if (cpu >= 4.0) fprintf(stderr, "idle CPU of a non-spinning pool: %.2f ms\n", cpu);
+    CHECK(cpu < 4.0);
+    pml_threadpool_destroy(pool);
+}
+
 int main(void) {
     test_each_task_once();
     test_thread_indices();
     test_back_to_back_and_sleeping();
     test_long_task();
     test_destroy();
+    test_no_spinning();
     return test_finish("test_threadpool");
 }

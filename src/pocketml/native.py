@@ -35,7 +35,8 @@ class _NodeProfile(ctypes.Structure):
 
 class _Options(ctypes.Structure):
     _fields_ = [("num_threads", ctypes.c_int), ("scalar_only", ctypes.c_int), ("plan_cache_size", ctypes.c_int),
-                ("isa", ctypes.c_char_p), ("max_loop_iterations", ctypes.c_int64), ("memory_limit", ctypes.c_size_t)]
+                ("isa", ctypes.c_char_p), ("max_loop_iterations", ctypes.c_int64), ("memory_limit", ctypes.c_size_t),
+                ("no_spinning", ctypes.c_int)]
 
 
 _P = ctypes.c_void_p

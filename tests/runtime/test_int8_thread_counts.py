@@ -79,3 +79,16 @@ def test_conv_fixture_same_on_every_thread_count(name):
     for threads in THREADS:
         for got, want in zip(_outputs(path, feeds, threads), one, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=f"threads={threads}")
+
+
+def test_a_pool_that_does_not_spin_gives_the_same_outputs(tmp_path):
+    """allow_spinning=False: the idle workers sleep at once, so each parallel kernel wakes them
+    through the condition variable; the outputs are the one-thread run's, bit for bit."""
+    model, feeds = _convnet(37)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    one = _outputs(str(path), feeds, 1)
+    session = pocketml.Session(pocketml.convert(str(path)), threads=3, allow_spinning=False)
+    for _ in range(3):
+        for got, want in zip(session.run(None, feeds), one, strict=True):
+            np.testing.assert_array_equal(got, want)
