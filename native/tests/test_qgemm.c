@@ -410,6 +410,16 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     return ok;
 }
 
+/* g with TFLite SAME's uneven padding (the extra pixel at the bottom and right) */
+static pml_conv_geom same_pads(pml_conv_geom g) {
+    const int64_t ph = (g.h + g.sh - 1) / g.sh, pw = (g.w + g.sw - 1) / g.sw;
+    const int64_t th = (ph - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h, tw = (pw - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w;
+    g.pt = th > 0 ? th / 2 : 0, g.pb = th > 0 ? th - th / 2 : 0, g.pl = tw > 0 ? tw / 2 : 0, g.pr = tw > 0 ? tw - tw / 2 : 0;
+    g.oh = pml_window_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb, 0);
+    g.ow = pml_window_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr, 0);
+    return g;
+}
+
 /* The MobileNet/BlazeFace channel counts and the tails around them: 32-channel blocks' masked
  * tails (the channel-vectorised AVX-512 kernel), chunk phases C mod 16 (the row-vectorised one) */
 static const int64_t dw_chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 28, 31, 33, 36, 40, 42, 48, 56, 88, 96, 127};
@@ -441,6 +451,12 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw, int rows
     CHECK(check_conv(&kern, dw, NULL, &wide, 7, 0, name));
     const pml_conv_geom big = geom(1, 13, 11, 40, 40, 40, 3, 1, 1, 1);
     for (int e = 0; e < 8; e++) CHECK(check_conv(&kern, dw, g_pool2, &big, e * 17, 1, name));
+    /* layers the driver splits over two threads (2 and 4 tasks of uneven row counts, a task
+     * crossing images) */
+    const pml_conv_geom split[] = {geom(2, 23, 30, 64, 64, 64, 3, 1, 1, 1), geom(1, 45, 20, 48, 48, 48, 5, 2, 2, 1),
+                                   same_pads(geom(3, 33, 33, 72, 72, 72, 3, 2, 0, 1))};
+    for (size_t i = 0; i < sizeof split / sizeof split[0]; i++)
+        CHECK(check_conv(&kern, dw, g_pool2, &split[i], (int)(rnd() & 255), 0, name));
 }
 
 #ifdef PML_ARCH_X86
@@ -452,16 +468,6 @@ static void dwconv_rows_any_stride(const pml_conv_geom *g, const int8_t *x, cons
     if (!pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, scratch)) g_rows_declined++;
 }
 static const pml_qs8_gemm_kernels g_rows_kern = {.dwconv = dwconv_rows_any_stride, .dwconv_rows = 1};
-
-/* g with TFLite SAME's uneven padding (the extra pixel at the bottom and right) */
-static pml_conv_geom same_pads(pml_conv_geom g) {
-    const int64_t ph = (g.h + g.sh - 1) / g.sh, pw = (g.w + g.sw - 1) / g.sw;
-    const int64_t th = (ph - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h, tw = (pw - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w;
-    g.pt = th > 0 ? th / 2 : 0, g.pb = th > 0 ? th - th / 2 : 0, g.pl = tw > 0 ? tw / 2 : 0, g.pr = tw > 0 ? tw - tw / 2 : 0;
-    g.oh = pml_window_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb, 0);
-    g.ow = pml_window_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr, 0);
-    return g;
-}
 
 static void test_dwconv_rows(void) {
     /* int8 weights with zero point 0 (v bit 256): the kernel must take every one of these */

@@ -106,10 +106,13 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
 
 /* ---- depthwise -------------------------------------------------------------------------------- */
 
-/* Smallest depthwise task, in multiply-accumulates: a task starting a row range rebuilds the
- * row kernel's ring (KH padded rows) and costs the pool a hand-off, so a small layer (8x8 or
- * 4x4 pixels) splits into few tasks or none (docs/benchmarks.md, the q8dw3 round). */
-#define DW_MIN_TASK_MACS (160 * 1024)
+/* Smallest depthwise task, in multiply-accumulates (~5 us): a task starting a row range
+ * rebuilds the row kernel's ring (KH padded rows) and costs the pool a hand-off, so a small
+ * layer (8x8 or 4x4 pixels) splits into few tasks or none. Measured at 2 threads (min of 41
+ * alternations, docs/benchmarks.md): 8x8x512 3x3 (288 K MACs) 11.9 us on one task, 8.4 on
+ * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. */
+#define DW_MIN_TASK_MACS (128 * 1024)
+#define DW_TASKS_PER_THREAD 2 /* at most: more measured no better on 64x64 layers, worse on small ones */
 
 size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed) {
     return kern->dwconv_rows ? (pml_dwrows_scratch_bytes(g, packed) + 63) / 64 * 64 : 0;
@@ -139,13 +142,13 @@ static void dw_task(void *arg, int64_t task, int thread) {
 }
 
 /* Tasks for rows output rows of g on threads: one when the layer is too small to share, a
- * multiple of the thread count otherwise (equal work each), up to 4 per thread for balance
- * against other work on the machine, none smaller than DW_MIN_TASK_MACS. */
+ * multiple of the thread count otherwise (equal rows each; the pool steals for balance), none
+ * smaller than DW_MIN_TASK_MACS. */
 static int64_t dw_tasks(const pml_conv_geom *g, int64_t rows, int64_t threads) {
     if (threads <= 1) return 1;
     const int64_t macs = rows * g->ow * g->cout * g->kh * g->kw;
     int64_t tasks = macs / DW_MIN_TASK_MACS;
-    if (tasks > 4 * threads) tasks = 4 * threads;
+    if (tasks > DW_TASKS_PER_THREAD * threads) tasks = DW_TASKS_PER_THREAD * threads;
     if (tasks >= threads) tasks -= tasks % threads;
     if (tasks > rows) tasks = rows;
     return tasks < 1 ? 1 : tasks;
