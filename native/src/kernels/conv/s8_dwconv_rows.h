@@ -58,6 +58,7 @@ typedef struct pml_dwrows_plan {
 typedef struct pml_dwrows_packed {
     int64_t ok;   /* 1: every w' fits int8 (else the kernel declines) */
     int64_t x_u8; /* 1: x is uint8, read as it is (pml_dwrows_set_x_u8); 0: int8, flipped as read */
+    int64_t small_acc; /* the requantization's short rounding applies (pml_qs8_epilogue.small_acc) */
     pml_dwrows_plan plan;
 } pml_dwrows_packed;
 

@@ -209,6 +209,7 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
     pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
     ep.bias = a, ep.multiplier = a + ext, ep.lshift = a + 2 * ext, ep.rshift = a + 3 * ext;
     ep.rmask = a + 4 * ext, ep.rhalf = a + 5 * ext, ep.scale = (const float *)(a + 6 * ext);
+    ep.small_acc = (int32_t)lay->small_acc; /* the layout's own bound (its bias'' and u8 x s8 products) */
     const uint8_t pad = (uint8_t)(pml_qs8_header(packed)->a_zero_point ^ 0x80);
     const __m512i flip = _mm512_set1_epi8(lay->x_u8 ? 0 : (char)0x80);
     /* scratch (pml_dwrows_scratch_bytes): the ring of quad lines, the phase lines, the tags */
