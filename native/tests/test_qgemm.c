@@ -18,6 +18,8 @@
  * 4. Every configuration's qs8 slots, threaded, on convolutions of every kind, with and
  *    without zero weight zero points.
  */
+#include <pthread.h>
+
 #include "kernels/config.h"
 #include "kernels/conv/s8_conv.h"
 #include "testutil.h"
@@ -515,6 +517,30 @@ static void test_dwconv_rows(void) {
     CHECK(y[0] == 0xA5 && y[sizeof y - 1] == 0xA5);
     pml_aligned_free(packed);
 }
+
+/* The depthwise kernels on a thread with a small stack (an embedding program's worker): the row
+ * kernel's buffers are the caller's scratch, not 80 KB of stack. */
+#define SMALL_STACK (96 * 1024) /* check_conv's own frame is ~20 KB */
+static void *dwconv_on_small_stack(void *arg) {
+    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = 1};
+    const pml_conv_geom gs[] = {geom(1, 40, 40, 64, 64, 64, 5, 1, 2, 1), same_pads(geom(1, 64, 64, 96, 96, 96, 3, 2, 0, 1))};
+    int *ok = (int *)arg;
+    for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
+        if (!check_conv(&kern, kern.dwconv, NULL, &gs[i], 256 | 4, 0, "s8_dwconv__avx512vnni on a small stack")) *ok = 0;
+    return NULL;
+}
+
+static void test_dwconv_small_stack(void) {
+    pthread_attr_t attr;
+    pthread_t t;
+    int ok = 1;
+    CHECK(pthread_attr_init(&attr) == 0);
+    CHECK(pthread_attr_setstacksize(&attr, SMALL_STACK) == 0);
+    CHECK(pthread_create(&t, &attr, dwconv_on_small_stack, &ok) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    pthread_attr_destroy(&attr);
+    CHECK(ok);
+}
 #endif
 
 static void test_config_conv(const pml_kernel_config *c) {
@@ -571,7 +597,7 @@ int main(void) {
     if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa, !strcmp(#isa, "avx512vnni"));
 #include "kernels/conv/s8_conv_variants.h"
 #ifdef PML_ARCH_X86
-    if (RUNS(avx512vnni)) test_dwconv_rows();
+    if (RUNS(avx512vnni)) test_dwconv_rows(), test_dwconv_small_stack();
 #endif
     printf("variants run against the references: %d\n", g_variants);
 
