@@ -244,6 +244,7 @@ typedef struct dw_case {
     const int8_t *qx;
     const void *qpacked;
     int8_t *qy;
+    void *qscratch; /* the threads' pml_qs8_dwconv_scratch_bytes */
 } dw_case;
 
 static void f32_dw_task(void *arg, int64_t task, int thread) {
@@ -259,7 +260,7 @@ static void run_f32_dw(void *c) {
 }
 static void run_qs8_dw(void *c) {
     dw_case *b = (dw_case *)c;
-    pml_qs8_dwconv_run(b->qk, b->g, b->qx, b->qpacked, b->qy, b->pool);
+    pml_qs8_dwconv_run(b->qk, b->g, b->qx, b->qpacked, b->qy, b->pool, b->qscratch);
 }
 
 static void bench_dw(const bench_opts *o, const pml_f32_kernels *fk, const pml_qs8_gemm_kernels *qk,
@@ -280,11 +281,13 @@ static void bench_dw(const bench_opts *o, const pml_f32_kernels *fk, const pml_q
     void *qpacked = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
     pml_qs8_dwconv_pack(g, qw, &bq.q, qpacked);
     b.qx = rand_s8(nx), b.qy = rand_s8(ny), b.qpacked = qpacked;
+    const int threads = pool ? pml_threadpool_size(pool) : 1;
+    b.qscratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(qk, g, qpacked) * (size_t)threads + 64);
     const double tq = best_of(o, run_qs8_dw, &b);
     print_row(name, (double)ny * (double)taps, tf, tq, 0);
     pml_aligned_free(fw), pml_aligned_free(fbias), pml_aligned_free(fpacked), pml_aligned_free((void *)b.fx);
     pml_aligned_free(b.fy), pml_aligned_free(qw), pml_aligned_free(qpacked), pml_aligned_free((void *)b.qx);
-    pml_aligned_free(b.qy);
+    pml_aligned_free(b.qy), pml_aligned_free(b.qscratch);
 }
 
 static pml_conv_geom geom(int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t group, int64_t k, int64_t s,

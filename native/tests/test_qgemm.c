@@ -18,6 +18,8 @@
  * 4. Every configuration's qs8 slots, threaded, on convolutions of every kind, with and
  *    without zero weight zero points.
  */
+#include <pthread.h>
+
 #include "kernels/config.h"
 #include "kernels/conv/s8_conv.h"
 #include "testutil.h"
@@ -372,11 +374,13 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     fill_s8(w, nw, extreme);
     memset(y, 0xA5, ny + 64);
     void *packed, *scratch = NULL;
+    pml_qs8_gemm_kernels dk = {.dwconv = dw, .dwconv_rows = kern ? kern->dwconv_rows : 0};
     if (dw) {
         packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
         pml_qs8_dwconv_pack(g, w, &qp.q, packed);
-        const pml_qs8_gemm_kernels dk = {.dwconv = dw};
-        pml_qs8_dwconv_run(&dk, g, x, packed, y, pool);
+        const int threads = pool ? pml_threadpool_size(pool) : 1;
+        scratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(&dk, g, packed) * (size_t)threads + 64);
+        pml_qs8_dwconv_run(&dk, g, x, packed, y, pool, scratch);
     } else {
         packed = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
         pml_qs8_conv_pack(kern, g, w, &qp.q, packed);
@@ -388,11 +392,13 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     int ok = memcmp(y, r, ny) == 0;
     for (size_t i = ny; i < ny + 64; i++)
         if (y[i] != 0xA5) ok = 0;
-    if (!dw && pml_qs8_conv_takes_u8(g, packed)) { /* x as a uint8 tensor, unflipped into the quad tiles */
+    /* x as a uint8 tensor, unflipped into the quad tiles or the row depthwise kernel */
+    if (dw ? pml_qs8_dwconv_take_u8(&dk, g, packed) : pml_qs8_conv_takes_u8(g, packed)) {
         uint8_t *ux = malloc(nx);
         for (size_t i = 0; i < nx; i++) ux[i] = (uint8_t)x[i] ^ 0x80u;
         memset(y, 0xA5, ny);
-        pml_qu8_conv_run(kern, g, ux, packed, y, pool, scratch);
+        if (dw) pml_qs8_dwconv_run(&dk, g, (const int8_t *)ux, packed, y, pool, scratch);
+        else pml_qu8_conv_run(kern, g, ux, packed, y, pool, scratch);
         if (memcmp(y, r, ny) != 0) ok = 0, fprintf(stderr, "%s: uint8 x:", name);
         free(ux);
     }
@@ -406,11 +412,23 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     return ok;
 }
 
+/* g with TFLite SAME's uneven padding (the extra pixel at the bottom and right) */
+static pml_conv_geom same_pads(pml_conv_geom g) {
+    const int64_t ph = (g.h + g.sh - 1) / g.sh, pw = (g.w + g.sw - 1) / g.sw;
+    const int64_t th = (ph - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h, tw = (pw - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w;
+    g.pt = th > 0 ? th / 2 : 0, g.pb = th > 0 ? th - th / 2 : 0, g.pl = tw > 0 ? tw / 2 : 0, g.pr = tw > 0 ? tw - tw / 2 : 0;
+    g.oh = pml_window_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb, 0);
+    g.ow = pml_window_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr, 0);
+    return g;
+}
+
 /* The MobileNet/BlazeFace channel counts and the tails around them: 32-channel blocks' masked
  * tails (the channel-vectorised AVX-512 kernel), chunk phases C mod 16 (the row-vectorised one) */
-static const int64_t dw_chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 28, 31, 33, 40, 48, 56, 88, 96, 127};
+static const int64_t dw_chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 28, 31, 33, 36, 40, 42, 48, 56, 88, 96, 127};
 
-static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
+/* dw as its configuration runs it (rows: it takes the row layout, with scratch and a uint8 x) */
+static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw, int rows) {
+    const pml_qs8_gemm_kernels kern = {.dwconv = dw, .dwconv_rows = rows};
     /* 9, 17, 24, 33: channel tails (the AVX2 kernel's over-reads must stop at x's end) */
     const int64_t shapes[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {3, 2, 0, 1}, {1, 1, 0, 1}};
     int v = 0;
@@ -418,7 +436,7 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++, v++) {
             const int64_t C = dw_chans[ci];
             const pml_conv_geom g = geom(2, 7, 9, C, C, C, shapes[si][0], shapes[si][1], shapes[si][2], shapes[si][3]);
-            CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 127), v % 3 == 0, name));
+            CHECK(check_conv(&kern, dw, NULL, &g, (int)(rnd() & 127), v % 3 == 0, name));
         }
     /* awkward widths and channel counts, windows wider than the image, every requant mode */
     const int64_t widths[] = {1, 2, 3, 4, 5, 7, 9, 16, 17};
@@ -429,12 +447,18 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
                 const int64_t C = dw_chans[ci];
                 const pml_conv_geom g = geom(1, 5, widths[wi], C, C, C, kinds[ki][0], kinds[ki][1], kinds[ki][2], 1);
                 if (g.ow <= 0) continue;
-                CHECK(check_conv(NULL, dw, NULL, &g, (int)(rnd() & 255), v % 4 == 0, name));
+                CHECK(check_conv(&kern, dw, NULL, &g, (int)(rnd() & 255), v % 4 == 0, name));
             }
     const pml_conv_geom wide = geom(1, 12, 12, 19, 19, 19, 9, 1, 4, 1); /* 81 taps: past the AVX2 kernel's tap table */
-    CHECK(check_conv(NULL, dw, NULL, &wide, 7, 0, name));
+    CHECK(check_conv(&kern, dw, NULL, &wide, 7, 0, name));
     const pml_conv_geom big = geom(1, 13, 11, 40, 40, 40, 3, 1, 1, 1);
-    for (int e = 0; e < 8; e++) CHECK(check_conv(NULL, dw, g_pool2, &big, e * 17, 1, name));
+    for (int e = 0; e < 8; e++) CHECK(check_conv(&kern, dw, g_pool2, &big, e * 17, 1, name));
+    /* layers the driver splits over two threads (2 and 4 tasks of uneven row counts, a task
+     * crossing images) */
+    const pml_conv_geom split[] = {geom(2, 23, 30, 64, 64, 64, 3, 1, 1, 1), geom(1, 45, 20, 48, 48, 48, 5, 2, 2, 1),
+                                   same_pads(geom(3, 33, 33, 72, 72, 72, 3, 2, 0, 1))};
+    for (size_t i = 0; i < sizeof split / sizeof split[0]; i++)
+        CHECK(check_conv(&kern, dw, g_pool2, &split[i], (int)(rnd() & 255), 0, name));
 }
 
 #ifdef PML_ARCH_X86
@@ -442,9 +466,10 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
  * stride 1, and 2 for 5-wide kernels); counts the calls it declined. */
 static int g_rows_declined;
 static void dwconv_rows_any_stride(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1) {
-    if (!pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, 4)) g_rows_declined++;
+                                   int64_t row0, int64_t row1, void *scratch) {
+    if (!pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, scratch)) g_rows_declined++;
 }
+static const pml_qs8_gemm_kernels g_rows_kern = {.dwconv = dwconv_rows_any_stride, .dwconv_rows = 1};
 
 static void test_dwconv_rows(void) {
     /* int8 weights with zero point 0 (v bit 256): the kernel must take every one of these */
@@ -455,10 +480,11 @@ static void test_dwconv_rows(void) {
         for (int64_t w = 1; w <= 17; w += 1 + (int64_t)(rnd() % 3))
             for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
                 const int64_t C = dw_chans[ci], *k = kinds[ki];
-                const pml_conv_geom g = geom(1 + v % 2, 6, w, C, C, C, k[0], k[1], k[2], k[3]);
+                pml_conv_geom g = geom(1 + v % 2, 6, w, C, C, C, k[0], k[1], k[2], k[3]);
+                if (v % 4 == 1) g = same_pads(g);
                 if (g.ow <= 0 || g.oh <= 0) continue;
                 g_rows_declined = 0;
-                CHECK(check_conv(NULL, dwconv_rows_any_stride, v % 3 ? NULL : g_pool2, &g,
+                CHECK(check_conv(&g_rows_kern, dwconv_rows_any_stride, v % 3 ? NULL : g_pool2, &g,
                                  (int)(rnd() & 255 & ~16) | 256, v % 5 == 0, "s8_dwconv_rows__avx512vnni"));
                 CHECK(g_rows_declined == 0);
             }
@@ -469,7 +495,7 @@ static void test_dwconv_rows(void) {
                                      geom(1, 4, 300, 64, 64, 64, 3, 1, 1, 1), geom(1, 5, 200, 100, 100, 100, 3, 1, 2, 2)};
     for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
         g_rows_declined = 0;
-        CHECK(check_conv(NULL, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,
+        CHECK(check_conv(&g_rows_kern, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,
                          "s8_dwconv_rows__avx512vnni"));
         CHECK(g_rows_declined == 0);
     }
@@ -486,9 +512,34 @@ static void test_dwconv_rows(void) {
     pml_qs8_dwconv_pack(&g, w, &q, packed);
     uint8_t y[5 * 6 * 24];
     memset(y, 0xA5, sizeof y);
-    CHECK(pml_s8_dwconv_rows__avx512vnni(&g, x, packed, y, 0, g.oh, 1) == 0);
+    CHECK(pml_s8_dwconv_rows__avx512vnni(&g, x, packed, y, 0, g.oh, NULL) == 0);
+    CHECK(pml_qs8_dwconv_scratch_bytes(&g_rows_kern, &g, packed) == 0 && !pml_qs8_dwconv_take_u8(&g_rows_kern, &g, packed));
     CHECK(y[0] == 0xA5 && y[sizeof y - 1] == 0xA5);
     pml_aligned_free(packed);
+}
+
+/* The depthwise kernels on a thread with a small stack (an embedding program's worker): the row
+ * kernel's buffers are the caller's scratch, not 80 KB of stack. */
+#define SMALL_STACK (96 * 1024) /* check_conv's own frame is ~20 KB */
+static void *dwconv_on_small_stack(void *arg) {
+    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = 1};
+    const pml_conv_geom gs[] = {geom(1, 40, 40, 64, 64, 64, 5, 1, 2, 1), same_pads(geom(1, 64, 64, 96, 96, 96, 3, 2, 0, 1))};
+    int *ok = (int *)arg;
+    for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
+        if (!check_conv(&kern, kern.dwconv, NULL, &gs[i], 256 | 4, 0, "s8_dwconv__avx512vnni on a small stack")) *ok = 0;
+    return NULL;
+}
+
+static void test_dwconv_small_stack(void) {
+    pthread_attr_t attr;
+    pthread_t t;
+    int ok = 1;
+    CHECK(pthread_attr_init(&attr) == 0);
+    CHECK(pthread_attr_setstacksize(&attr, SMALL_STACK) == 0);
+    CHECK(pthread_create(&t, &attr, dwconv_on_small_stack, &ok) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    pthread_attr_destroy(&attr);
+    CHECK(ok);
 }
 #endif
 
@@ -543,10 +594,10 @@ int main(void) {
     }
 #include "kernels/matmul/s8_gemm_variants.h"
 #define PML_S8_DWCONV(isa, tile) \
-    if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa);
+    if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa, !strcmp(#isa, "avx512vnni"));
 #include "kernels/conv/s8_conv_variants.h"
 #ifdef PML_ARCH_X86
-    if (RUNS(avx512vnni)) test_dwconv_rows();
+    if (RUNS(avx512vnni)) test_dwconv_rows(), test_dwconv_small_stack();
 #endif
     printf("variants run against the references: %d\n", g_variants);
 

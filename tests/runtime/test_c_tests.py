@@ -55,3 +55,12 @@ def test_conv_benchmark_refuses_a_bad_shape(c_build):
     r = subprocess.run([str(c_build / "pml_bench_conv"), "--conv", "8", "8", "6", "6", "3", "1", "1", "--reps", "2"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "group dividing" in r.stderr, r.stdout + r.stderr  # "--reps" read as the group
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_int8_dwconv_benchmark_runs(c_build, threads):
+    """pml_bench_int8_dwconv checks each candidate against the reference before timing it."""
+    r = subprocess.run([str(c_build / "pml_bench_int8_dwconv"), "--rounds", "1", "--threads", threads],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "WRONG" not in r.stdout, r.stdout + r.stderr
+    assert "avx512vnni" in r.stdout or re.search(r"K MAC .*\d+\.\d", r.stdout), r.stdout

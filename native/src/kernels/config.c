@@ -200,7 +200,8 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
     .gemm_1 = pml_s8_gemm_1x16__avx2, /* one row is latency-bound on a single zmm chain: avx2's two
                                          ymm chains measured 1.5x faster (FC M=1 K=1280 N=1000) */
     .widen = pml_s8_widen__avx2,
-    .dwconv = pml_s8_dwconv__avx512vnni, /* 32 channels a step, vpdpwssd on even/odd lanes */
+    .dwconv = pml_s8_dwconv__avx512vnni, /* along rows, 4 taps per vpdpbusd (else 32 channels a step) */
+    .dwconv_rows = 1,
     /* zero weight zero points (TFLite, ONNX symmetric int8): vpdpbusd, 4 u8 x s8 MACs per lane */
     .u8_mr = 6,
     .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,

@@ -10,8 +10,8 @@
  * int8 GEMM per group (kernels/conv/s8_conv.h). The packed block holds the requantization, so it depends
  * on x's and y's parameters as well as the weights: it is built in prepare, once per plan.
  * uint8 tensors run as int8 (sign bit flipped; x into scratch at each run, w when packing),
- * except a uint8 x of a GEMM conv whose weights run on the u8 x s8 tiles: the tiles' operand
- * is uint8, so x goes in as it is.
+ * except a uint8 x of a GEMM conv whose weights run on the u8 x s8 tiles, or of a depthwise
+ * conv on the row kernel: their operand is uint8, so x goes in as it is.
  * TFLite int16x8 (int16 x and y, int8 w, int64 accumulator) runs the scalar int64 kernel of
  * kernels/conv/s8_conv.h on the unpacked weights, on one thread (no SIMD kernel yet).
  *
@@ -41,7 +41,7 @@ typedef struct conv_q8_state {
     int depthwise;
     int stem;               /* the direct few-channel kernel (kern->stem); scratch: its padded x */
     int x_u8;
-    int x_direct;           /* uint8 x read as it is by the u8 x s8 tiles (no flip copy) */
+    int x_direct;           /* uint8 x read as it is (u8 x s8 tiles, row depthwise kernel): no flip copy */
     int s16;                /* TFLite int16x8: the scalar int64 kernel over qp (no packing) */
     pml_q8_params qp;       /* int16x8: kept for the run */
     void *packed;           /* pml_aligned_alloc'ed, owned */
@@ -258,9 +258,12 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
     pml_q8_params_free(&qp);
     if (s) return s;
     st->threads = pml_threadpool_size(ctx->pool);
-    st->x_direct = st->x_u8 && !st->depthwise && pml_qs8_conv_takes_u8(&st->g, st->packed);
+    /* a uint8 x goes in as it is where the kernel reads it so (the row depthwise kernel is told) */
+    st->x_direct = st->x_u8 && (st->depthwise ? pml_qs8_dwconv_take_u8(kern, &st->g, st->packed)
+                                              : pml_qs8_conv_takes_u8(&st->g, st->packed));
     st->x_bytes = st->x_u8 && !st->x_direct ? round64((size_t)pml_shape_numel(4, ctx->in[0]->dims)) : 0;
-    st->thread_bytes = st->depthwise ? 0 : round64(pml_qs8_conv_scratch_bytes(kern, &st->g));
+    st->thread_bytes = round64(st->depthwise ? pml_qs8_dwconv_scratch_bytes(kern, &st->g, st->packed)
+                                             : pml_qs8_conv_scratch_bytes(kern, &st->g));
     st->sum_fused = st->sum && !st->depthwise && kern->add_in_epilogue;
     st->mid_bytes = st->sum && !st->sum_fused ? round64((size_t)pml_shape_numel(4, ctx->out[0]->dims)) : 0;
     ctx->scratch_size = st->x_bytes + st->mid_bytes + st->thread_bytes * (size_t)st->threads;
@@ -287,18 +290,18 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
     }
     const pml_qs8_conv_sum sum = {st->sum_fused ? ctx->in[3]->data : NULL, &st->add};
     const pml_qs8_conv_sum *fused = st->sum_fused ? &sum : NULL;
-    if (st->x_direct) {
+    if (st->x_direct && !st->depthwise) {
         pml_qs8_conv_run_sum(kern, &st->g, x, 1, st->packed, fused, ctx->out[0]->data, ctx->pool, scratch);
         return PML_OK;
     }
-    if (st->x_u8) {
+    if (st->x_u8 && !st->x_direct) {
         pml_q8_flip((const uint8_t *)ctx->in[0]->data, (int8_t *)scratch,
                     (size_t)pml_shape_numel(4, ctx->in[0]->dims));
         x = (const int8_t *)scratch;
     }
     void *y = st->mid_bytes ? scratch + st->x_bytes : ctx->out[0]->data; /* mid: the Add runs after */
     char *thread_scratch = scratch + st->x_bytes + st->mid_bytes;
-    if (st->depthwise) pml_qs8_dwconv_run(kern, &st->g, x, st->packed, y, ctx->pool);
+    if (st->depthwise) pml_qs8_dwconv_run(kern, &st->g, x, st->packed, y, ctx->pool, thread_scratch);
     else pml_qs8_conv_run_sum(kern, &st->g, x, 0, st->packed, fused, y, ctx->pool, thread_scratch);
     if (st->mid_bytes) conv_q8_sum_after(ctx, st, y);
     return PML_OK;

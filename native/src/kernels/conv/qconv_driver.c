@@ -6,6 +6,7 @@
  * depthwise conv split by output rows.
  */
 #include "kernels/conv/s8_conv.h"
+#include "kernels/conv/s8_dwconv_rows.h"
 
 typedef struct qconv_ctx {
     const pml_conv_geom *g;
@@ -105,29 +106,60 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
 
 /* ---- depthwise -------------------------------------------------------------------------------- */
 
+/* Smallest depthwise task, in multiply-accumulates (~5 us): a task starting a row range
+ * rebuilds the row kernel's ring (KH padded rows) and costs the pool a hand-off, so a small
+ * layer (8x8 or 4x4 pixels) splits into few tasks or none. Measured at 2 threads (min of 41
+ * alternations, docs/benchmarks.md): 8x8x512 3x3 (288 K MACs) 11.9 us on one task, 8.4 on
+ * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. */
+#define DW_MIN_TASK_MACS (128 * 1024)
+#define DW_TASKS_PER_THREAD 4 /* at most: on a loaded machine a thread may stall inside a claimed task, and
+                                 smaller tasks bound the caller's wait (64x64 layers: 2, 4, 8 tasks within 3%) */
+
+size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed) {
+    return kern->dwconv_rows ? (pml_dwrows_scratch_bytes(g, packed) + 63) / 64 * 64 : 0;
+}
+
+int pml_qs8_dwconv_take_u8(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, void *packed) {
+    return kern->dwconv_rows && pml_dwrows_set_x_u8(g, packed);
+}
+
 typedef struct dw_job {
     const pml_qs8_gemm_kernels *kern;
     const pml_conv_geom *g;
     const int8_t *x;
     const void *packed;
     uint8_t *y;
-    int64_t rows_per_task, rows;
+    uint8_t *scratch;
+    size_t scratch_bytes; /* per thread */
+    int64_t tasks, rows;
 } dw_job;
 
 static void dw_task(void *arg, int64_t task, int thread) {
-    (void)thread;
     const dw_job *j = (const dw_job *)arg;
-    const int64_t r0 = task * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
-    j->kern->dwconv(j->g, j->x, j->packed, j->y, r0, r1);
+    /* rows split evenly: the first rows % tasks tasks take one row more */
+    const int64_t base = j->rows / j->tasks, extra = j->rows % j->tasks;
+    const int64_t r0 = task * base + (task < extra ? task : extra), r1 = r0 + base + (task < extra);
+    j->kern->dwconv(j->g, j->x, j->packed, j->y, r0, r1, j->scratch + (size_t)thread * j->scratch_bytes);
+}
+
+/* Tasks for rows output rows of g on threads: one when the layer is too small to share, a
+ * multiple of the thread count otherwise (equal rows each; the pool steals for balance), none
+ * smaller than DW_MIN_TASK_MACS. */
+static int64_t dw_tasks(const pml_conv_geom *g, int64_t rows, int64_t threads) {
+    if (threads <= 1) return 1;
+    const int64_t macs = rows * g->ow * g->cout * g->kh * g->kw;
+    int64_t tasks = macs / DW_MIN_TASK_MACS;
+    if (tasks > DW_TASKS_PER_THREAD * threads) tasks = DW_TASKS_PER_THREAD * threads;
+    if (tasks >= threads) tasks -= tasks % threads;
+    if (tasks > rows) tasks = rows;
+    return tasks < 1 ? 1 : tasks;
 }
 
 void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                        void *y, pml_threadpool *pool) {
-    dw_job job = {kern, g, x, packed, (uint8_t *)y, 1, g->n * g->oh};
+                        void *y, pml_threadpool *pool, void *scratch) {
+    dw_job job = {kern, g, x, packed, (uint8_t *)y, (uint8_t *)scratch, pml_qs8_dwconv_scratch_bytes(kern, g, packed),
+                  1, g->n * g->oh};
     if (job.rows <= 0) return;
-    const int64_t threads = pool ? pml_threadpool_size(pool) : 1;
-    /* a few tasks per thread for balance; whole rows keep each task's input window in cache */
-    const int64_t tasks = threads > 1 ? 4 * threads : 1;
-    job.rows_per_task = (job.rows + tasks - 1) / tasks;
-    pml_parallel_for(pool, (job.rows + job.rows_per_task - 1) / job.rows_per_task, dw_task, &job);
+    job.tasks = dw_tasks(g, job.rows, pool ? pml_threadpool_size(pool) : 1);
+    pml_parallel_for(pool, job.tasks, dw_task, &job);
 }

@@ -120,25 +120,32 @@ static inline int pml_qs8_dwconv_eligible(const pml_conv_geom *g) {
 }
 size_t pml_qs8_dwconv_packed_bytes(const pml_conv_geom *g);
 void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out);
-/* Every output row, split over the pool. */
+/* Per-thread scratch bytes of pml_qs8_dwconv_run (the row kernel's ring, for a
+ * configuration that has it: kern->dwconv_rows). */
+size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed);
+/* 1 when kern's depthwise kernel reads a uint8 x as it is for this packing (then told so:
+ * pass x unflipped); 0: the caller flips a uint8 x to int8 first. */
+int pml_qs8_dwconv_take_u8(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, void *packed);
+/* Every output row, split over the pool (tasks sized by the layer's work); scratch: the
+ * threads' pml_qs8_dwconv_scratch_bytes each. */
 void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                        void *y, pml_threadpool *pool);
+                        void *y, pml_threadpool *pool, void *scratch);
 /* Byte size of the depthwise taps part (what precedes the column parameters). */
 static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
     return (size_t)pml_qs8_kp(g->kh * g->kw) * (size_t)pml_qs8_n_pad(g->cout) * 2;
 }
 
-/* The row-vectorised AVX-512 VNNI depthwise conv (int8-range weights, horizontal stride up to
- * max_stride; its layout packed by pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_rows.h): runs
- * rows [row0, row1) and returns 1 when the packing laid it out, else returns 0 having written
- * nothing (s8_dwconv_rows__avx512vnni.c). pml_s8_dwconv__avx512vnni takes it where it
- * measured faster: stride 1, and stride 2 for 5-wide kernels. */
+/* The row-vectorised AVX-512 VNNI depthwise conv (int8-range weights; its layout packed by
+ * pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_rows.h): runs rows [row0, row1) with scratch of
+ * pml_dwrows_scratch_bytes and returns 1 when the packing laid it out, else returns 0 having
+ * written nothing (s8_dwconv_rows__avx512vnni.c). pml_s8_dwconv__avx512vnni takes it
+ * whenever it is laid out. */
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1, int64_t max_stride);
+                                   int64_t row0, int64_t row1, void *scratch);
 
 #define PML_S8_DWCONV(isa, tile)                                                                              \
     void pml_s8_dwconv__##isa(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0, \
-                              int64_t row1);
+                              int64_t row1, void *scratch);
 #define PML_U8S8_CONV_STEM(isa)                                                                          \
     void pml_u8s8_conv_stem__##isa(const pml_conv_geom *g, const uint8_t *xp, const void *packed, uint8_t *y, \
                                    int64_t row0, int64_t row1);

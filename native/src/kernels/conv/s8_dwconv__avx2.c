@@ -25,11 +25,11 @@ static inline __m256i dw_pair(__m256i acc, __m128i xpairs, const int16_t *w) {
 }
 
 void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
-                         int64_t row1) {
+                         int64_t row1, void *scratch) {
     const pml_qs8_packed_header *h = pml_qs8_header(packed);
     const int64_t C = g->cout, taps = g->kh * g->kw, pairs = h->kp / 2;
     if (taps > MAX_TAPS) {
-        pml_s8_dwconv__scalar(g, x, packed, y, row0, row1);
+        pml_s8_dwconv__scalar(g, x, packed, y, row0, row1, scratch);
         return;
     }
     const int16_t *w = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));

@@ -209,14 +209,13 @@ static void block16(const pml_conv_geom *g, const int8_t *x, const pml_qs8_epilo
 }
 
 void pml_s8_dwconv__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
-                               int64_t row1) {
+                               int64_t row1, void *scratch) {
     const pml_qs8_packed_header *h = pml_qs8_header(packed);
     const int64_t C = g->cout, taps = g->kh * g->kw, pairs = h->kp / 2, n_pad = h->n_pad;
-    /* along the rows, 4 taps per vpdpbusd, where its layout was packed: stride 1, and stride 2
-     * for 5-wide kernels (measured 1.0-2.6x faster; 3x3 stride 2 0.6-1.0x: docs/benchmarks.md) */
-    if (pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, g->kw >= 5 ? 2 : 1)) return;
+    /* along the rows, 4 taps per vpdpbusd, wherever its layout was packed (docs/benchmarks.md) */
+    if (pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, scratch)) return;
     if (taps > MAX_TAPS) {
-        pml_s8_dwconv__avx2(g, x, packed, y, row0, row1);
+        pml_s8_dwconv__avx2(g, x, packed, y, row0, row1, scratch);
         return;
     }
     const int16_t *w = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));

@@ -7,7 +7,8 @@
 #include "kernels/conv/s8_conv.h"
 
 void pml_s8_dwconv__scalar(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
-                           int64_t row1) {
+                           int64_t row1, void *scratch) {
+    (void)scratch;
     const pml_qs8_packed_header *h = pml_qs8_header(packed);
     const int64_t C = g->cout, taps = g->kh * g->kw, tp = h->kp;
     const int16_t *w = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));

@@ -19,7 +19,12 @@
  * input row instead of one per tap use, and the inner loop is a load and a vpdpbusd per tap
  * quad. Padding is written into the padded rows as the input zero point, so there are no
  * border cases. Stride s > 1 (dilation 1) splits each padded row into s phase lines (pixels
- * j = s*k + phase), which makes a tap's reads contiguous again; the quads are built per line.
+ * j = s*k + phase), which makes a tap's reads contiguous again; with stride 2 a quad takes
+ * 4 consecutive taps from the two phases (a 3x3 stride-2 kernel row is one vpdpbusd, not
+ * two), other strides a quad per phase (kernels/conv/s8_dwconv_rows.h). The ring, the phase
+ * lines and their tags live in the caller's scratch (pml_dwrows_scratch_bytes), not on the
+ * stack: an embedding program's threads may have small stacks. A uint8 x (the layout's x_u8)
+ * is read as it is, without the op's flip to int8 and this kernel's flip back.
  *
  * Taken when the packing laid the weights out (w' = w - zw all fit int8: TFLite/ONNX int8
  * weights have zw = 0; the geometry fits the fixed buffers); otherwise
@@ -36,9 +41,8 @@
 
 typedef pml_dwrows_plan rows_plan;
 
-/* n bytes from src to dst flipped to uint8. */
-static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n) {
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
+/* n bytes from src to dst, flipped to uint8 (x ^ flip: 0x80 for an int8 x, 0 for a uint8 one). */
+static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n, __m512i flip) {
     int64_t i = 0;
     for (; i + 64 <= n; i += 64)
         _mm512_storeu_si512((void *)(dst + i), _mm512_xor_si512(_mm512_loadu_si512((const void *)(src + i)), flip));
@@ -48,36 +52,35 @@ static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n) {
     }
 }
 
-/* Phase line ph of input row ih (image n) for the output columns from ow0 on, as tap quads at
- * iq (nq positions of 4 bytes). */
-__attribute__((noinline)) static void build_line(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n,
-                                                 int64_t ih, int64_t ph, int64_t ow0, uint8_t pad, uint8_t *line,
-                                                 uint8_t *iq) {
-    const int64_t C = p->C, s = p->s, S = p->quad_stride;
-    if (ih < 0 || ih >= g->h) { /* a padding row: every quad is the zero point */
-        memset(iq, pad, (size_t)(p->nq * 4));
-        return;
-    }
-    const int8_t *xr = x + (n * g->h + ih) * g->w * C;
-    /* pixels k of the line: padded column j = s*(ow0 + k) + ph, input column j - pl */
+/* Phase line ph of input row xr (NULL: a padding row) for the output columns from ow0 on:
+ * pixel k is padded column j = s*(ow0 + k) + ph, input column j - pl. */
+static void build_phase(const pml_conv_geom *g, const rows_plan *p, const int8_t *xr, int64_t ph, int64_t ow0,
+                        uint8_t pad, __m512i flip, uint8_t *line) {
+    const int64_t C = p->C, s = p->s;
     int64_t k_first = (g->pl - ph + s - 1) / s - ow0, k_end = (g->pl + g->w - ph + s - 1) / s - ow0;
     if (k_first < 0) k_first = 0;
     if (k_first > p->line_px) k_first = p->line_px;
     if (k_end > p->line_px) k_end = p->line_px;
     if (k_end < k_first) k_end = k_first;
     memset(line, pad, (size_t)(k_first * C));
-    if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C);
+    if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C, flip);
     else
-        for (int64_t k = k_first; k < k_end; k++) copy_flip(line + k * C, xr + ((ow0 + k) * s + ph - g->pl) * C, C);
+        for (int64_t k = k_first; k < k_end; k++)
+            copy_flip(line + k * C, xr + ((ow0 + k) * s + ph - g->pl) * C, C, flip);
     memset(line + k_end * C, pad, (size_t)((p->line_px - k_end) * C + 64));
+}
+
+/* Quad line iq (nq positions of 4 bytes): position q holds (a[q], b[q], c[q], d[q]). */
+static void interleave4(const uint8_t *a, const uint8_t *b, const uint8_t *c, const uint8_t *d, int64_t nq,
+                        uint8_t *iq) {
     int64_t q = 0;
-    for (; q + 64 <= p->nq; q += 64) { /* the 4 x 4 transpose below, then a 4 x 4 of 128-bit lanes */
-        const __m512i a = _mm512_loadu_si512((const void *)(line + q));
-        const __m512i b = _mm512_loadu_si512((const void *)(line + q + S));
-        const __m512i c = _mm512_loadu_si512((const void *)(line + q + 2 * S));
-        const __m512i d = _mm512_loadu_si512((const void *)(line + q + 3 * S));
-        const __m512i ab0 = _mm512_unpacklo_epi8(a, b), ab1 = _mm512_unpackhi_epi8(a, b);
-        const __m512i cd0 = _mm512_unpacklo_epi8(c, d), cd1 = _mm512_unpackhi_epi8(c, d);
+    for (; q + 64 <= nq; q += 64) { /* the 4 x 4 transpose below, then a 4 x 4 of 128-bit lanes */
+        const __m512i va = _mm512_loadu_si512((const void *)(a + q));
+        const __m512i vb = _mm512_loadu_si512((const void *)(b + q));
+        const __m512i vc = _mm512_loadu_si512((const void *)(c + q));
+        const __m512i vd = _mm512_loadu_si512((const void *)(d + q));
+        const __m512i ab0 = _mm512_unpacklo_epi8(va, vb), ab1 = _mm512_unpackhi_epi8(va, vb);
+        const __m512i cd0 = _mm512_unpacklo_epi8(vc, vd), cd1 = _mm512_unpackhi_epi8(vc, vd);
         /* lane L of qk: the quads of positions 16L + 4k .. 16L + 4k + 3 */
         const __m512i q0 = _mm512_unpacklo_epi16(ab0, cd0), q1 = _mm512_unpackhi_epi16(ab0, cd0);
         const __m512i q2 = _mm512_unpacklo_epi16(ab1, cd1), q3 = _mm512_unpackhi_epi16(ab1, cd1);
@@ -89,17 +92,36 @@ __attribute__((noinline)) static void build_line(const pml_conv_geom *g, const r
         _mm512_storeu_si512((void *)(o + 2), _mm512_shuffle_i32x4(t2, t3, 0x88));
         _mm512_storeu_si512((void *)(o + 3), _mm512_shuffle_i32x4(t2, t3, 0xDD));
     }
-    for (; q < p->nq; q += 16) {
-        const __m128i a = _mm_loadu_si128((const __m128i *)(line + q)), b = _mm_loadu_si128((const __m128i *)(line + q + S));
-        const __m128i c = _mm_loadu_si128((const __m128i *)(line + q + 2 * S));
-        const __m128i d = _mm_loadu_si128((const __m128i *)(line + q + 3 * S));
-        const __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
-        const __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+    for (; q < nq; q += 16) {
+        const __m128i va = _mm_loadu_si128((const __m128i *)(a + q)), vb = _mm_loadu_si128((const __m128i *)(b + q));
+        const __m128i vc = _mm_loadu_si128((const __m128i *)(c + q)), vd = _mm_loadu_si128((const __m128i *)(d + q));
+        const __m128i ab0 = _mm_unpacklo_epi8(va, vb), ab1 = _mm_unpackhi_epi8(va, vb);
+        const __m128i cd0 = _mm_unpacklo_epi8(vc, vd), cd1 = _mm_unpackhi_epi8(vc, vd);
         __m128i *o = (__m128i *)(iq + q * 4);
         _mm_storeu_si128(o, _mm_unpacklo_epi16(ab0, cd0));
         _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(ab0, cd0));
         _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ab1, cd1));
         _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ab1, cd1));
+    }
+}
+
+/* Padded row ih (image n) for the output columns from ow0 on as its quad lines at iq (each
+ * nq positions of 4 bytes), via its phase lines at lines (each line_bytes apart). */
+__attribute__((noinline)) static void build_row(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n,
+                                                int64_t ih, int64_t ow0, uint8_t pad, __m512i flip, uint8_t *lines,
+                                                int64_t line_bytes, uint8_t *iq) {
+    const int64_t qbytes = p->nq * 4;
+    if (ih < 0 || ih >= g->h) { /* a padding row: every quad is the zero point */
+        memset(iq, pad, (size_t)(p->lines * qbytes));
+        return;
+    }
+    const int8_t *xr = x + (n * g->h + ih) * g->w * p->C;
+    for (int64_t ph = 0; ph < p->s; ph++) build_phase(g, p, xr, ph, ow0, pad, flip, lines + ph * line_bytes);
+    for (int64_t i = 0; i < p->lines; i++) {
+        const pml_dwrows_src *sr = &p->src[i];
+        const uint8_t *src[4];
+        for (int l = 0; l < 4; l++) src[l] = lines + sr->phase[l] * line_bytes + sr->offset[l];
+        interleave4(src[0], src[1], src[2], src[3], p->nq, iq + i * qbytes);
     }
 }
 
@@ -177,20 +199,25 @@ static void run_row(const rows_plan *p, const row_taps *rt, const int32_t *bias,
 }
 
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1, int64_t max_stride) {
-    if (g->sw > max_stride || !pml_dwrows_packed_bytes(g)) return 0;
+                                   int64_t row0, int64_t row1, void *scratch) {
+    if (!pml_dwrows_packed_bytes(g)) return 0;
     const pml_dwrows_packed *lay = (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
-    if (!lay->ok || lay->plan.s > max_stride) return 0;
+    if (!lay->ok) return 0;
     const rows_plan p = lay->plan;
     const int64_t ext = p.C + EXT;
     const int32_t *a = (const int32_t *)((const uint8_t *)lay + pml_dwrows_arrays_offset());
     pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
     ep.bias = a, ep.multiplier = a + ext, ep.lshift = a + 2 * ext, ep.rshift = a + 3 * ext;
     ep.rmask = a + 4 * ext, ep.rhalf = a + 5 * ext, ep.scale = (const float *)(a + 6 * ext);
+    ep.small_acc = (int32_t)lay->small_acc; /* the layout's own bound (its bias'' and u8 x s8 products) */
     const uint8_t pad = (uint8_t)(pml_qs8_header(packed)->a_zero_point ^ 0x80);
-    _Alignas(64) uint8_t ring[PML_DWROWS_RING_BYTES];
-    _Alignas(64) uint8_t line[PML_DWROWS_LINE_BYTES];
-    int64_t tag[PML_DWROWS_MAX_SLOTS]; /* the padded row (image * rows + row) each ring slot holds, -1: none */
+    const __m512i flip = _mm512_set1_epi8(lay->x_u8 ? 0 : (char)0x80);
+    /* scratch (pml_dwrows_scratch_bytes): the ring of quad lines, the phase lines, the tags */
+    const int64_t qbytes = p.nq * 4, slot_bytes = p.lines * qbytes, line_bytes = p.line_px * p.C + 64;
+    uint8_t *ring = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    uint8_t *lines = ring + (p.slots * slot_bytes + 63) / 64 * 64;
+    int64_t *tag = (int64_t *)(lines + (p.s * line_bytes + 63) / 64 * 64); /* the padded row (image * rows + row)
+                                                                            each ring slot holds, -1: none */
     const int64_t hp = g->h + g->pt + g->pb + g->kh * g->dh; /* any bound on padded rows */
     row_taps rt;
     rt.n = g->kh * p.quads;
@@ -204,14 +231,13 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
             const int64_t n = row / g->oh, oh = row % g->oh;
             for (int64_t kh = 0; kh < g->kh; kh++) {
                 const int64_t r = oh * g->sh + kh * g->dh, slot = r % p.slots; /* padded row r: input row r - pt */
-                uint8_t *base = ring + slot * p.s * p.nq * 4;
+                uint8_t *base = ring + slot * slot_bytes;
                 if (tag[slot] != n * hp + r) {
-                    for (int64_t ph = 0; ph < p.s; ph++)
-                        build_line(g, &p, x, n, r - g->pt, ph, ow0, pad, line, base + ph * p.nq * 4);
+                    build_row(g, &p, x, n, r - g->pt, ow0, pad, flip, lines, line_bytes, base);
                     tag[slot] = n * hp + r;
                 }
                 for (int64_t t = 0; t < p.quads; t++)
-                    rt.x[kh * p.quads + t] = base + (p.quad[t].phase * p.nq + p.quad[t].offset) * 4;
+                    rt.x[kh * p.quads + t] = base + p.quad[t].line * qbytes + p.quad[t].offset * 4;
             }
             run_row(&p, &rt, a, &ep, y + (row * g->ow + ow0) * p.C, owc);
         }

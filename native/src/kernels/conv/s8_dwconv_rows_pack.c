@@ -12,39 +12,67 @@ static int64_t gcd16(int64_t c) {
     return g;
 }
 
-int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p) {
-    const int64_t C = g->cout, s = g->sw, d = g->dw;
-    memset(p, 0, sizeof *p);
-    if (!pml_qs8_dwconv_eligible(g) || C > PML_DWROWS_MAX_C || g->kh > PML_DWROWS_MAX_KH ||
-        s > PML_DWROWS_MAX_STRIDE || (s > 1 && d > 1) || (g->kh - 1) * g->dh + 1 > PML_DWROWS_MAX_SLOTS || g->ow < 1)
-        return 0;
-    const int64_t unit = s == 1 ? d : 1; /* a phase line's tap spacing, in pixels */
-    p->C = C, p->s = s, p->quad_stride = unit * C;
-    p->slots = (g->kh - 1) * g->dh + 1;
-    p->period = C * (16 / gcd16(C));
-    int64_t max_offset = 0;
+/* A quad of kernel taps kw in quad line `line` at byte offset `offset`, lane l tap kw[l]. */
+static int add_quad(pml_dwrows_plan *p, int64_t line, int64_t offset) {
+    if (p->quads == PML_DWROWS_MAX_QUADS) return -1;
+    pml_dwrows_quad *t = &p->quad[p->quads];
+    t->line = line, t->offset = offset;
+    for (int i = 0; i < 4; i++) t->kw[i] = -1;
+    return (int)p->quads++;
+}
+
+/* The quad lines and quads of a kernel row (see s8_dwconv_rows.h); 0 when they do not fit. */
+static int plan_quads(const pml_conv_geom *g, pml_dwrows_plan *p) {
+    const int64_t C = p->C, s = p->s, d = g->dw;
+    if (s == 1 || 4 % s == 0) { /* one quad line: lane l at pixel s*k + l*d (phase l % s, pixel k + l / s) */
+        const int64_t step = s == 1 ? d : 1;
+        p->lines = 1;
+        for (int l = 0; l < 4; l++) p->src[0].phase[l] = l * step % s, p->src[0].offset[l] = l * step / s * C;
+        /* tap kw: lane kw % 4 of the quad at output pixel + (kw / 4) * 4 * step / s */
+        for (int64_t k0 = 0; k0 < g->kw; k0 += 4) {
+            const int t = add_quad(p, 0, k0 * step / s * C);
+            if (t < 0) return 0;
+            for (int64_t kw = k0; kw < g->kw && kw < k0 + 4; kw++) p->quad[t].kw[kw - k0] = kw;
+        }
+        return 1;
+    }
+    p->lines = s; /* a quad line per phase: tap kw (dilation 1) in line kw % s at pixel kw / s */
     for (int64_t ph = 0; ph < s; ph++) {
-        int64_t kmax = -1; /* tap kw sits in line kw*d % s at pixel kw*d / s: the unit-th k */
-        for (int64_t kw = 0; kw < g->kw; kw++)
-            if (kw * d % s == ph && kw * d / s / unit > kmax) kmax = kw * d / s / unit;
-        for (int64_t k0 = 0; k0 <= kmax; k0 += 4) {
-            if (p->quads == PML_DWROWS_MAX_QUADS) return 0;
-            pml_dwrows_quad *t = &p->quad[p->quads++];
-            t->phase = ph, t->offset = k0 * unit * C;
-            for (int i = 0; i < 4; i++) t->kw[i] = -1;
-            for (int64_t kw = 0; kw < g->kw; kw++) {
-                const int64_t k = kw * d / s / unit;
-                if (kw * d % s == ph && k >= k0 && k < k0 + 4) t->kw[k - k0] = kw;
-            }
-            if (t->offset > max_offset) max_offset = t->offset;
+        for (int l = 0; l < 4; l++) p->src[ph].phase[l] = ph, p->src[ph].offset[l] = l * C;
+        for (int64_t k0 = 0; k0 * s + ph < g->kw; k0 += 4) {
+            const int t = add_quad(p, ph, k0 * C);
+            if (t < 0) return 0;
+            for (int64_t kw = ph; kw < g->kw; kw += s)
+                if (kw / s >= k0 && kw / s < k0 + 4) p->quad[t].kw[kw / s - k0] = kw;
         }
     }
-    /* the widest column segment whose quad lines fit the ring and whose padded line fits */
+    return 1;
+}
+
+int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p) {
+    const int64_t C = g->cout, s = g->sw;
+    memset(p, 0, sizeof *p);
+    if (!pml_qs8_dwconv_eligible(g) || C > PML_DWROWS_MAX_C || g->kh > PML_DWROWS_MAX_KH ||
+        s > PML_DWROWS_MAX_STRIDE || (s > 1 && g->dw > 1) || (g->kh - 1) * g->dh + 1 > PML_DWROWS_MAX_SLOTS ||
+        g->ow < 1)
+        return 0;
+    p->C = C, p->s = s;
+    p->slots = (g->kh - 1) * g->dh + 1;
+    p->period = C * (16 / gcd16(C));
+    if (!plan_quads(g, p)) return 0;
+    int64_t max_offset = 0, max_src = 0;
+    for (int64_t t = 0; t < p->quads; t++)
+        if (p->quad[t].offset > max_offset) max_offset = p->quad[t].offset;
+    for (int64_t i = 0; i < p->lines; i++)
+        for (int l = 0; l < 4; l++)
+            if (p->src[i].offset[l] > max_src) max_src = p->src[i].offset[l];
+    /* the widest column segment whose quad lines fit the ring and whose phase lines fit */
     for (int64_t seg = g->ow; seg >= 1; seg = seg > 8 ? seg * 7 / 8 : seg - 1) {
         p->seg_ow = seg, p->owc = seg * C;
         p->nq = (p->owc + max_offset + 31) / 16 * 16; /* the chunks' reads, in whole 16-quad builds */
-        p->line_px = (p->nq + 3 * p->quad_stride + 16 + C - 1) / C;
-        if (p->slots * s * p->nq * 4 <= PML_DWROWS_RING_BYTES && p->line_px * C + 64 <= PML_DWROWS_LINE_BYTES)
+        p->line_px = (p->nq + max_src + 16 + C - 1) / C;
+        if (p->slots * p->lines * p->nq * 4 <= PML_DWROWS_RING_BYTES &&
+            s * (p->line_px * C + 64) <= PML_DWROWS_LINE_BYTES)
             return 1;
     }
     return 0;
@@ -57,8 +85,27 @@ size_t pml_dwrows_packed_bytes(const pml_conv_geom *g) {
     return pml_dwrows_arrays_offset() + (7 + (size_t)(g->kh * p.quads)) * ext * 4;
 }
 
+static pml_dwrows_packed *layout(const pml_conv_geom *g, void *packed) {
+    return (pml_dwrows_packed *)((uint8_t *)packed + pml_dwrows_offset(g));
+}
+
+size_t pml_dwrows_scratch_bytes(const pml_conv_geom *g, const void *packed) {
+    if (!pml_dwrows_packed_bytes(g)) return 0;
+    const pml_dwrows_packed *lay = layout(g, (void *)packed);
+    if (!lay->ok) return 0;
+    const pml_dwrows_plan *p = &lay->plan;
+    const size_t ring = (size_t)(p->slots * p->lines * p->nq * 4), lines = (size_t)(p->s * (p->line_px * p->C + 64));
+    return (ring + 63) / 64 * 64 + (lines + 63) / 64 * 64 + (size_t)p->slots * sizeof(int64_t) + 64;
+}
+
+int pml_dwrows_set_x_u8(const pml_conv_geom *g, void *packed) {
+    if (!pml_dwrows_packed_bytes(g) || !layout(g, packed)->ok) return 0;
+    layout(g, packed)->x_u8 = 1;
+    return 1;
+}
+
 void pml_dwrows_pack(const pml_conv_geom *g, void *packed) {
-    pml_dwrows_packed *out = (pml_dwrows_packed *)((uint8_t *)packed + pml_dwrows_offset(g));
+    pml_dwrows_packed *out = layout(g, packed);
     pml_dwrows_plan p;
     if (!pml_dwrows_plan_make(g, &p)) return;
     memset(out, 0, sizeof *out);
@@ -89,6 +136,14 @@ void pml_dwrows_pack(const pml_conv_geom *g, void *packed) {
         a[ext + c] = ep.multiplier[c], a[2 * ext + c] = ep.lshift[c], a[3 * ext + c] = ep.rshift[c];
         a[4 * ext + c] = ep.rmask[c], a[5 * ext + c] = ep.rhalf[c];
         memcpy(&a[6 * ext + c], &ep.scale[c], 4);
+    }
+    /* no accumulator reaches 2^30 (|bias''| + taps * 255 * 128: u8 x s8 products) and every
+     * channel shifts right without a left shift: the cheaper rounding of s8_requant__avx512.h */
+    const int64_t limit = (int64_t)1 << 30, prods = g->kh * g->kw * 255 * 128;
+    out->small_acc = ep.mode == PML_REQUANT_FIXED_POINT;
+    for (int64_t c = 0; c < C; c++) {
+        const int64_t b = a[c] < 0 ? -(int64_t)a[c] : (int64_t)a[c];
+        if (a[2 * ext + c] != 0 || a[3 * ext + c] < 1 || b + prods >= limit) out->small_acc = 0;
     }
     for (int64_t r = 0; r < 7 + g->kh * p.quads; r++) /* entries C.. repeat channels 0.. */
         for (int64_t i = C; i < ext; i++) a[r * ext + i] = a[r * ext + i % C];

@@ -152,9 +152,10 @@ typedef void (*pml_s8_widen_fn)(size_t n, const int8_t *x, int16_t *y);
 struct pml_conv_geom;
 /* Depthwise int8 conv (group == Cin == Cout, channel multiplier 1, NHWC) over output rows
  * [row0, row1) of the flattened [N*OH] space, weights packed by pml_qs8_dwconv_pack
- * (kernels/conv/s8_conv.h); padded taps read the input zero point. */
+ * (kernels/conv/s8_conv.h); padded taps read the input zero point. scratch: the calling
+ * thread's pml_qs8_dwconv_scratch_bytes (unused by kernels without a row ring). */
 typedef void (*pml_qs8_dwconv_fn)(const struct pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                  int64_t row0, int64_t row1);
+                                  int64_t row0, int64_t row1, void *scratch);
 /* Direct u8 x s8 conv of few input channels (the 3-channel stems; kernels/conv/s8_conv.h,
  * pml_qs8_stem_*) over output rows [row0, row1) of [N*OH], reading the zero-padded uint8
  * image xp the stem driver builds, weights packed by pml_qs8_stem_pack. */
@@ -169,6 +170,7 @@ typedef struct pml_qs8_gemm_kernels {
     pml_qs8_gemm_ukernel gemm_1; /* 1 x 16, for single-row tiles (batch-1 fully connected) */
     pml_s8_widen_fn widen;       /* int8 -> int16 (A blocks) */
     pml_qs8_dwconv_fn dwconv;    /* depthwise conv, any kernel size/stride/dilation */
+    int dwconv_rows;             /* 1: dwconv runs the row layout where packed (kernels/conv/s8_dwconv_rows.h) */
     /* the u8 x s8 path (NULL: this configuration packs int16 k-pairs only) */
     size_t u8_mr;                  /* rows of u8_gemm's tile */
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
