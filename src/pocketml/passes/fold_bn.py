@@ -237,6 +237,15 @@ def conv_foldable(w: np.ndarray, scale: np.ndarray) -> bool:
 def scaled_conv_weights(w: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """OHWI weights with output channel o scaled by scale[o] (the ONNX importer folds a
     BatchNormalization into its Conv with this and scaled_bias, as this pass would)."""
+    if w.ndim == 4 and w.size and w.strides[1] == w.strides[2] == w.strides[3] == 0:
+        # one value per output channel (a light model's filler, or weights scaled before): _scaled's
+        # products, computed on the [O] column without its general indexing
+        out = (w[:, 0, 0, 0].astype(np.float64) * scale).astype(w.dtype)
+        if w.shape[1:] == (1, 1, 1):
+            return out.reshape(w.shape)
+        view = np.ndarray(w.shape, out.dtype, buffer=out, strides=(out.itemsize, 0, 0, 0))
+        view.flags.writeable = False
+        return view
     return _scaled(w, scale[:, None, None, None])
 
 
