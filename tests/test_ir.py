@@ -29,6 +29,14 @@ def check(g: ir.Graph) -> None:
         assert g.num_uses(name) == len(readers)
     for n in g.nodes:
         assert n in g
+    # get and in (graph_views answers them from the index dicts) agree with the rescan too, for
+    # names without an entry as well
+    made = g.producers()
+    for name in list(g.values) + ["no such value"]:
+        assert (name in made) == (name in producers) and made.get(name) is producers.get(name)
+        got = live.get(name, "absent")
+        assert (name in live) == (name in uses)
+        assert got == "absent" if name not in uses else sorted(map(id, got)) == sorted(map(id, uses[name]))
 
 
 def chain(n: int = 4) -> ir.Graph:

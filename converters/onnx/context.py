@@ -560,16 +560,18 @@ class Context:
 
 def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
     """An ONNX tensor as a numpy array of an IR dtype (error naming it otherwise)."""
-    if t.data_type not in ONNX_TO_DTYPE:
-        raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
-                                 f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
-    dtype = ir.np_dtype(ONNX_TO_DTYPE[t.data_type])
-    if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
-            and not t.HasField("segment"):
+    dtype = _NP_DTYPES.get(t.data_type)
+    if dtype is None:
+        if t.data_type not in ONNX_TO_DTYPE:
+            raise UnsupportedOpError(f"{what}: tensor {t.name!r} has dtype {onnx_dtype_name(t.data_type)}; "
+                                     f"supported: {', '.join(ONNX_TO_DTYPE[k] for k in ONNX_TO_DTYPE)}")
+        dtype = _NP_DTYPES[t.data_type] = ir.np_dtype(ONNX_TO_DTYPE[t.data_type])
+    raw = t.raw_data if _RAW_LITTLE else b""  # (b"" when unset)
+    if raw and t.data_location != _EXTERNAL and not t.HasField("segment"):
         # the common case (an initializer's raw bytes, as many as its positive dims need, so they are
         # bounded by the file) decoded at once; anything else is checked below, which names the fault
-        raw, dims = t.raw_data, t.dims[:]
-        if raw and min(dims, default=1) > 0 and math.prod(dims) * dtype.itemsize == len(raw):
+        dims = t.dims[:]
+        if min(dims, default=1) > 0 and math.prod(dims) * dtype.itemsize == len(raw):
             return np.frombuffer(raw, dtype=dtype).reshape(dims)
     check_tensor(t, what)  # sizes before decoding: numpy would raise on a short buffer, or allocate a huge one
     if _RAW_LITTLE and t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL \
@@ -587,6 +589,8 @@ def tensor_to_array(t: onnx.TensorProto, what: str) -> np.ndarray:
 
 
 _RAW_LITTLE = np.little_endian  # raw_data is little-endian: elsewhere numpy_helper byte-swaps it
+_EXTERNAL = onnx.TensorProto.EXTERNAL
+_NP_DTYPES: dict = {}  # ONNX data type -> numpy dtype, for the ONNX_TO_DTYPE types met so far
 # the typed fields that hold their dtype's values as they are (int32_data also holds the bits of
 # smaller types, which need numpy_helper's conversion)
 _TYPED_FIELDS = {onnx.TensorProto.FLOAT: "float_data", onnx.TensorProto.INT32: "int32_data",

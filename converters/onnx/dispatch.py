@@ -128,8 +128,14 @@ def check_signature(node: OnnxNode) -> None:
     type is a clear error here instead of an exception deep in the handler."""
     types = node.attr_types
     # what the verdict depends on: a CNN's hundreds of nodes share a few such keys
-    key = None if types is None else (node.op_type, node.opset, types, tuple(node.attrs),
-                                      tuple(map(bool, node.inputs)))
+    key = None
+    if types is not None:
+        inputs = node.inputs
+        # the attribute names are those in types unless some refer to a function's attributes; which
+        # inputs are given is their count when none is left out (an int never equals the tuple form)
+        key = (node.op_type, node.opset, types,
+               None if len(node.attrs) == len(types) else tuple(node.attrs),
+               len(inputs) if "" not in inputs else tuple(map(bool, inputs)))
     if key in _PASSED:
         return
     sig = _signature(node.op_type, node.opset)

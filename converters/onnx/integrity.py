@@ -170,6 +170,11 @@ def _check_graph_names(graph: onnx.GraphProto, path: str) -> tuple:
     # (value_info is never read by the importer: not checked)
     for kind, items in (("input", graph.input), ("output", graph.output), ("initializer", graph.initializer)):
         names = [item.name for item in items]
+        try:  # the common case at C speed: joining str raises TypeError on a bytes item
+            "".join(names)
+            continue
+        except TypeError:
+            pass
         if any(map(_bad, names)):
             bad = next(n for n in names if _bad(n))
             raise ConversionError(f"{path}: {kind} name '{_shown(bad)}' is not valid UTF-8")

@@ -58,7 +58,8 @@ def batch_norm(ctx: Context, node: OnnxNode) -> None:
     if all(s is not None for s in stats):
         if len({a.shape for a in stats}) > 1:  # before combining them with numpy
             raise ctx.error(f"scale, bias, mean and var must have one shape [C]; got {[list(a.shape) for a in stats]}")
-        s, b, m, v = (np.asarray(a, np.float64) for a in stats)
+        # one [4, C] conversion (one shape, checked above; 0-d ones stay arrays)
+        s, b, m, v = np.array(stats, np.float64) if stats[0].ndim else (np.asarray(a, np.float64) for a in stats)
         mul = s / np.sqrt(v + np.float64(np.float32(eps)))
         mul, shift = mul.astype(np.float32), (b - m * mul).astype(np.float32)
         if ctx.dtype(x) == "float32" and fold_into_conv(ctx, node, x, mul, shift):

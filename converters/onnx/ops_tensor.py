@@ -14,6 +14,8 @@ takes its dtype attribute, or else x's.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -62,7 +64,8 @@ def _filled(element: np.ndarray, shape: tuple) -> np.ndarray:
     """np.broadcast_to(element, shape) (read-only, no copy) for a one-element array, made directly:
     a light model builds every weight so, and broadcast_to's generality was a fifth of that."""
     out = np.ndarray(shape, element.dtype, buffer=element, strides=(0,) * len(shape))
-    out.flags.writeable = False
+    if out.flags.writeable:  # (a read-only element, as _fill_value caches them, gives a read-only view)
+        out.flags.writeable = False
     return out
 
 
@@ -115,9 +118,12 @@ def constant_fill(ctx: Context, proto, fields: tuple) -> bool:
     if value is None:
         return False
     shape = tuple(data.tolist())
-    if min(shape, default=0) < 0 or not _fill_fits(value, shape):
+    if min(shape, default=0) < 0:
         return False
-    ctx.graph.add_value(outputs[0], const=_filled(value[:1], shape))
+    n = math.prod(shape)  # (dims >= 1: element_count's answer when within MAX_ELEMENTS)
+    if not (n * value.itemsize <= limits.MIN_FILL_BYTES if 0 < n <= limits.MAX_ELEMENTS else _fill_fits(value, shape)):
+        return False
+    ctx.graph.add_value(outputs[0], const=_filled(value, shape))  # (value: one element, 1-D)
     return True
 
 
@@ -132,6 +138,7 @@ def _fill_value(ctx: Context, node: OnnxNode) -> np.ndarray:
         value = tensor_to_array(t, node.where()).reshape(-1)
         if value.size != 1:
             raise ctx.error(f"value must hold one element, got {value.size}")
+        value.flags.writeable = False  # shared by every fill made of it: never written
         if key is not None:
             cache[key] = value
     return value

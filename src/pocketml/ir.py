@@ -29,6 +29,7 @@ Shape = tuple
 
 # Element types live in the leaf module pocketml.dtypes; re-exported here.
 from .dtypes import DTYPE_BY_CODE, DTYPES, dtype_code, dtype_name, np_dtype  # noqa: E402,F401
+from .graph_views import ConsumerView, ProducerView  # noqa: E402
 from .quant_params import QuantParams  # noqa: E402
 
 
@@ -204,43 +205,6 @@ class _NodeList(list):
         for n in self:
             self._graph._detach(n)
         super().clear()
-
-
-class _ProducerView(Mapping):
-    """Read-only live view: value name -> producing node."""
-    __slots__ = ("_graph",)
-
-    def __init__(self, graph):
-        self._graph = graph
-
-    def __getitem__(self, name):
-        return self._graph._producer[name]
-
-    def __iter__(self):
-        return iter(self._graph._producer)
-
-    def __len__(self):
-        return len(self._graph._producer)
-
-
-class _ConsumerView(Mapping):
-    """Read-only live view: value name -> list of consuming nodes (one entry per use)."""
-    __slots__ = ("_graph",)
-
-    def __init__(self, graph):
-        self._graph = graph
-
-    def __getitem__(self, name):
-        uses = self._graph._uses.get(name)
-        if not uses:
-            raise KeyError(name)
-        return [n for n, count in uses.values() for _ in range(count)]
-
-    def __iter__(self):
-        return (k for k, v in self._graph._uses.items() if v)
-
-    def __len__(self):
-        return sum(1 for v in self._graph._uses.values() if v)
 
 
 class Graph:
@@ -496,12 +460,12 @@ class Graph:
     # ---- queries ----------------------------------------------------------------
     def producers(self) -> Mapping:
         """value name -> node producing it (a live read-only view)."""
-        return _ProducerView(self)
+        return ProducerView(self)
 
     def consumers(self) -> Mapping:
         """value name -> list of nodes consuming it, one entry per use (live read-only view;
         graph outputs not included)."""
-        return _ConsumerView(self)
+        return ConsumerView(self)
 
     def producer(self, name: str) -> Optional[Node]:
         return self._producer.get(name) if name else None

@@ -83,22 +83,41 @@ def _encode_attr_value(node: ir.Node, name: str, kind: str, value: Any) -> Any:
     raise bad(f"one of {sorted(ATTR_TYPES)}")
 
 
+# op definition -> its attributes as (name, kind, record type, default), read off the registry once per
+# op (attribute specs are fixed when an op is defined): a graph writes hundreds of nodes of a few ops
+_ATTR_PLANS: dict = {}
+
+
+def _attr_plan(opdef: ops.OpDef) -> tuple:
+    known = _ATTR_PLANS.get(id(opdef))
+    if known is None or known[0] is not opdef:
+        known = _ATTR_PLANS[id(opdef)] = (opdef, tuple((name, spec.kind, ATTR_TYPES.get(spec.kind), spec.default)
+                                                       for name, spec in opdef.attrs.items()))
+    return known[1]
+
+
 def _node_attrs(node: ir.Node, opdef: ops.OpDef, subgraph_index) -> list:
-    unknown = None if node.attrs.keys() <= opdef.attrs.keys() else sorted(set(node.attrs) - set(opdef.attrs))
+    attrs = node.attrs
+    unknown = None if attrs.keys() <= opdef.attrs.keys() else sorted(set(attrs) - set(opdef.attrs))
     if unknown:
         raise ConversionError(f"{_where(node)}: unknown attribute(s) {unknown}; {node.op} has "
                               f"{sorted(opdef.attrs) or 'no attributes'}")
     records = []
-    for name, spec in opdef.attrs.items():
-        value = node.attrs.get(name, spec.default)
+    lo, hi = _INT64
+    for name, kind, code, default in _attr_plan(opdef):
+        value = attrs.get(name, default)
         if value is None:
-            raise ConversionError(f"{_where(node)}: required attribute {name!r} ({spec.kind}) is missing")
-        if spec.kind == "graph":
+            raise ConversionError(f"{_where(node)}: required attribute {name!r} ({kind}) is missing")
+        if kind == "graph":
             if not isinstance(value, ir.Graph):
                 raise ConversionError(f"{_where(node)}: attribute {name!r} must be an ir.Graph, got {type(value)}")
-            records.append(AttrRecord(name, ATTR_TYPES["graph"], subgraph_index(value)))
+            records.append(AttrRecord(name, code, subgraph_index(value)))
             continue
-        records.append(AttrRecord(name, ATTR_TYPES[spec.kind], _encode_attr_value(node, name, spec.kind, value)))
+        # _encode_attr_value's common forms answered here, without its call
+        if kind == "int" and type(value) is int and lo <= value <= hi or kind == "float" and type(value) is float:
+            records.append(AttrRecord(name, code, value))
+        else:
+            records.append(AttrRecord(name, ATTR_TYPES[kind], _encode_attr_value(node, name, kind, value)))
     return records
 
 
@@ -178,12 +197,17 @@ def _graph_records(graph: ir.Graph, weights: _Weights, allow_symbolic: bool, sub
     from ``subgraph_index``."""
     order: dict = {}
 
-    def use(name: str, where: str) -> int:
-        if name not in graph.values:
-            raise ConversionError(f"{where} refers to value {name!r}, which the graph does not define")
-        if name not in order:
-            order[name] = len(order)
-        return order[name]
+    values = graph.values
+
+    def use(name: str, where) -> int:
+        """The tensor index of ``name``; ``where``: the node reading or writing it, or what else does."""
+        index = order.get(name)
+        if index is None:
+            if name not in values:
+                where = _where(where) if isinstance(where, ir.Node) else where
+                raise ConversionError(f"{where} refers to value {name!r}, which the graph does not define")
+            index = order[name] = len(order)
+        return index
 
     inputs = [use(n, "graph input") for n in graph.inputs]
     nodes = []
@@ -196,14 +220,14 @@ def _graph_records(graph: ir.Graph, weights: _Weights, allow_symbolic: bool, sub
             opdef = ops.get(node.op)
         except KeyError as e:
             raise ConversionError(f"{_where(node)}: {e.args[0]}") from None
-        ins = [use(n, _where(node)) if n else -1 for n in node.inputs]
+        ins = [use(n, node) if n else -1 for n in node.inputs]
         names = list(node.outputs)
         while names and not names[-1]:  # unused trailing optional outputs are simply not written
             names.pop()
         if not all(names):
             raise ConversionError(f"{_where(node)}: output {names.index('')} is unnamed but a later one is used; "
                                   "only trailing outputs may be omitted")
-        outs = [use(n, _where(node)) for n in names]
+        outs = [use(n, node) for n in names]
         nodes.append(NodeRecord(node.name or f"{node.op}_{i}", opdef.code, ins, outs,
                                 _node_attrs(node, opdef, subgraph_index)))
     outputs = [use(n, "graph output") for n in graph.outputs]

@@ -63,6 +63,16 @@ def check_length(count: int, what: str) -> Optional[str]:
     return None
 
 
+_ITEMSIZES: dict = {}  # dtype name -> bytes per element (DType.np builds a numpy dtype per call)
+
+
+def _itemsize(dtype: str) -> int:
+    size = _ITEMSIZES.get(dtype)
+    if size is None:
+        size = _ITEMSIZES[dtype] = BY_NAME[dtype].np.itemsize
+    return size
+
+
 def check_output(shape, dtype: Optional[str] = None) -> Optional[str]:
     """Why an inferred tensor shape is refused (too many dims, elements or bytes), else None."""
     if shape is None:
@@ -70,7 +80,7 @@ def check_output(shape, dtype: Optional[str] = None) -> Optional[str]:
     if len(shape) > MAX_DIMS:
         return f"output would have {len(shape)} dims (at most {MAX_DIMS})"
     n = element_count(shape)
-    size = None if n is None or dtype not in BY_NAME else n * BY_NAME[dtype].np.itemsize
+    size = None if n is None or dtype not in BY_NAME else n * _itemsize(dtype)
     # an empty tensor's other dims still shape numpy arrays: their product must fit too
     if n is None or (size is not None and size > MAX_TENSOR_BYTES) or (n == 0 and nonzero_span(shape) is None):
         dims = [d if isinstance(d, str) else int(d) for d in shape]
@@ -84,7 +94,7 @@ def nbytes(dtype: Optional[str], shape) -> Optional[int]:
     if shape is None or dtype not in BY_NAME or any(isinstance(d, str) for d in shape):
         return None
     n = element_count(shape)
-    return None if n is None else n * BY_NAME[dtype].np.itemsize
+    return None if n is None else n * _itemsize(dtype)
 
 
 # ---- the constant-folding limit ------------------------------------------------------------

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import ir, quant_support
+from .. import ir, ops, quant_support
 from ..shape_inference import infer_shapes
 from .dce import eliminate_dead_code
 from .fold import fold_constants, fold_inferred, fold_sweep
@@ -109,11 +109,24 @@ def optimize(graph: ir.Graph, log: Optional[list] = None, *, shapes_current: boo
                     log.append(name)
         if not changed:
             break
+    with_subgraphs = _subgraph_ops()
     for node in graph.nodes:  # control flow's subgraphs (If branches, Loop bodies): each on its own
-        for value in node.attrs.values():
-            if isinstance(value, ir.Graph):
-                optimize(value, log)
+        if node.op in with_subgraphs:  # (only their attributes hold graphs: the writer refuses one elsewhere)
+            for value in node.attrs.values():
+                if isinstance(value, ir.Graph):
+                    optimize(value, log)
     return graph
+
+
+_SUBGRAPH_OPS: list = [0, frozenset()]  # (registry size when made, the ops with a GRAPH attribute)
+
+
+def _subgraph_ops() -> frozenset:
+    """The ops whose attributes may hold a subgraph, read off the registry once (again if it grew)."""
+    if _SUBGRAPH_OPS[0] != len(ops.REGISTRY):
+        _SUBGRAPH_OPS[:] = [len(ops.REGISTRY), frozenset(name for name, d in ops.REGISTRY.items()
+                                                         if any(a.kind == "graph" for a in d.attrs.values()))]
+    return _SUBGRAPH_OPS[1]
 
 
 __all__ = ["optimize", "float_nodes", "PIPELINE", "PASS_NAMES", "eliminate_dead_code", "fold_constants", "fold_scale_shift",

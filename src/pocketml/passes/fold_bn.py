@@ -206,7 +206,15 @@ def _scaled(w: np.ndarray, factor: np.ndarray) -> np.ndarray:
     a filler weight costs its per-channel size, not its full size."""
     idx = tuple(slice(0, 1) if st == 0 and n > 1 else slice(None) for st, n in zip(w.strides, w.shape))
     out = (w[idx].astype(np.float64) * factor).astype(w.dtype)
-    return out if out.shape == w.shape else np.broadcast_to(out, w.shape)
+    if out.shape == w.shape or not out.size:
+        return out if out.shape == w.shape else np.broadcast_to(out, w.shape)
+    # np.broadcast_to(out, w.shape), made directly (its generality costs more than the arithmetic on
+    # a light model's per-channel weights): out is a new C-contiguous array; its axes of size 1 that
+    # w has longer repeat with stride 0
+    view = np.ndarray(w.shape, out.dtype, buffer=out,
+                      strides=tuple(0 if k != n else st for k, n, st in zip(out.shape, w.shape, out.strides)))
+    view.flags.writeable = False
+    return view
 
 
 def _fold_conv(graph, node, scale, shift) -> bool:
@@ -229,6 +237,15 @@ def conv_foldable(w: np.ndarray, scale: np.ndarray) -> bool:
 def scaled_conv_weights(w: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """OHWI weights with output channel o scaled by scale[o] (the ONNX importer folds a
     BatchNormalization into its Conv with this and scaled_bias, as this pass would)."""
+    if w.ndim == 4 and w.size and w.strides[1] == w.strides[2] == w.strides[3] == 0:
+        # one value per output channel (a light model's filler, or weights scaled before): _scaled's
+        # products, computed on the [O] column without its general indexing
+        out = (w[:, 0, 0, 0].astype(np.float64) * scale).astype(w.dtype)
+        if w.shape[1:] == (1, 1, 1):
+            return out.reshape(w.shape)
+        view = np.ndarray(w.shape, out.dtype, buffer=out, strides=(out.itemsize, 0, 0, 0))
+        view.flags.writeable = False
+        return view
     return _scaled(w, scale[:, None, None, None])
 
 

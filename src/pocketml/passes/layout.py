@@ -82,7 +82,7 @@ def optimize_layout(graph: ir.Graph) -> bool:
     before, snap = moving_transposes(graph), snapshot(graph)
     changed = _to_fixed_point(graph, SINK_RULES)
     changed |= _to_fixed_point(graph, CLEANUP_RULES)
-    if moving_transposes(graph) > before:
+    if changed and moving_transposes(graph) > before:  # (unchanged: as many as before)
         restore(graph, snap)
         return False
     return changed
