@@ -1,7 +1,7 @@
 """How conversion and session creation grow with graph size, next to onnxruntime.
 
     python bench/bench_scaling.py [--quick] [--sizes 1000 4000 16000 64000]
-                                  [--kinds addmul mixed encoder light] [--markdown]
+                                  [--kinds addmul mixed encoder light] [--repeats 3] [--markdown]
 
 Builds synthetic ONNX graphs with the onnx helper API at each size (node counts
 are approximate targets; the table prints the real count):
@@ -15,7 +15,8 @@ plus the onnx wheel's light_*.onnx models ("light"). For each file it times
 ``pocketml.convert`` (import + passes + writing the .pml), ``pocketml.Session``
 creation on that .pml (C load + verify + plan) and ``onnxruntime.InferenceSession``
 creation (default graph optimisations, one thread) on the same .onnx file, and
-prints the time per node and the ratios. Each time is the best of 3 when one call
+prints the time per node and the ratios. Each time is the best of --repeats calls
+(default 3; pocketml's conversion and onnxruntime's session alike) when one call
 takes under a second (two for session creation), else one call; the previous
 round's .pml is deleted (untimed) before each conversion. "conv cpu" is the
 conversion's CPU time (user + system of this process, least of the same calls):
@@ -111,9 +112,12 @@ def encoder_stack(n: int, d: int = 16, seq: int = 8) -> onnx.ModelProto:
 BUILDERS = {"addmul": addmul_chain, "mixed": mixed_chain, "encoder": encoder_stack}
 
 
+REPEATS = 3  # calls per timing (--repeats)
+
+
 def _best(fn, budget: float = 1.0, setup=None):
-    """Best of 3 if one call takes under ``budget`` seconds, else the single time; and the result.
-    ``setup`` runs untimed before each call."""
+    """Best of REPEATS if one call takes under ``budget`` seconds, else the single time; and the
+    result. ``setup`` runs untimed before each call."""
     best, result, _ = _best_cpu(fn, budget, setup)
     return best, result
 
@@ -129,7 +133,7 @@ def _best_cpu(fn, budget: float = 1.0, setup=None):
         return time.perf_counter() - t0, result, time.process_time() - c0
     best, result, cpu = once()
     if best < budget:
-        for _ in range(2):
+        for _ in range(REPEATS - 1):
             t, result, c = once()
             best, cpu = min(best, t), min(cpu, c)
     return best, result, cpu
@@ -177,7 +181,11 @@ def main(argv=None) -> int:
                     help="stop growing a kind once one conversion takes longer than this")
     ap.add_argument("--ort-max-seconds", type=float, default=120.0,
                     help="skip onnxruntime at a size where its previous time, grown quadratically, would exceed this")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="calls per timing, the best one counts (both engines alike; more: steadier on a noisy machine)")
     args = ap.parse_args(argv)
+    global REPEATS
+    REPEATS = max(1, args.repeats)
     sizes = [1000, 4000] if args.quick else args.sizes
     kinds = args.models
 
