@@ -438,19 +438,29 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw) {
 }
 
 #ifdef PML_ARCH_X86
-/* The row-vectorised AVX-512 kernel at every stride it supports (its configuration takes it at
- * stride 1, and 2 for 5-wide kernels); counts the calls it declined. */
+/* The row-vectorised kernels (AVX-512's at every stride it supports: its configuration takes
+ * it at stride 1, and 2 for 5-wide kernels; AVX2's); counts the calls they declined. */
+typedef int (*dwconv_rows_fn)(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                              int64_t row1);
+static dwconv_rows_fn g_rows;
 static int g_rows_declined;
-static void dwconv_rows_any_stride(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1) {
-    if (!pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, 4)) g_rows_declined++;
+static int rows_avx512vnni_any_stride(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                      int64_t row0, int64_t row1) {
+    return pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, 4);
+}
+static void dwconv_rows_counted(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                                int64_t row1) {
+    if (!g_rows(g, x, packed, y, row0, row1)) g_rows_declined++;
 }
 
-static void test_dwconv_rows(void) {
-    /* int8 weights with zero point 0 (v bit 256): the kernel must take every one of these */
+/* any_zw: the kernel takes any weight zero point (AVX2's int16 pairs), else only weights
+ * whose w' fits int8 (v bit 256: zero point 0) */
+static void test_dwconv_rows(const char *name, dwconv_rows_fn rows, int any_zw) {
     const int64_t kinds[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {5, 1, 0, 1},
-                                {3, 3, 1, 1}, {7, 1, 3, 1}, {3, 1, 1, 3}};
+                                {3, 3, 1, 1}, {7, 1, 3, 1}, {3, 1, 1, 3}, {5, 2, 0, 1}, {7, 2, 3, 1}};
+    const int zw_bits = any_zw ? 0 : 256;
     int v = 0;
+    g_rows = rows;
     for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
         for (int64_t w = 1; w <= 17; w += 1 + (int64_t)(rnd() % 3))
             for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
@@ -458,8 +468,8 @@ static void test_dwconv_rows(void) {
                 const pml_conv_geom g = geom(1 + v % 2, 6, w, C, C, C, k[0], k[1], k[2], k[3]);
                 if (g.ow <= 0 || g.oh <= 0) continue;
                 g_rows_declined = 0;
-                CHECK(check_conv(NULL, dwconv_rows_any_stride, v % 3 ? NULL : g_pool2, &g,
-                                 (int)(rnd() & 255 & ~16) | 256, v % 5 == 0, "s8_dwconv_rows__avx512vnni"));
+                CHECK(check_conv(NULL, dwconv_rows_counted, v % 3 ? NULL : g_pool2, &g,
+                                 (int)(rnd() & 255 & ~16) | zw_bits, v % 5 == 0, name));
                 CHECK(g_rows_declined == 0);
             }
     const pml_conv_geom wide_c[] = {geom(1, 5, 4, 512, 512, 512, 3, 1, 1, 1), geom(1, 4, 5, 200, 200, 200, 5, 2, 2, 1),
@@ -469,10 +479,10 @@ static void test_dwconv_rows(void) {
                                      geom(1, 4, 300, 64, 64, 64, 3, 1, 1, 1), geom(1, 5, 200, 100, 100, 100, 3, 1, 2, 2)};
     for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
         g_rows_declined = 0;
-        CHECK(check_conv(NULL, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,
-                         "s8_dwconv_rows__avx512vnni"));
+        CHECK(check_conv(NULL, dwconv_rows_counted, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | zw_bits, 0, name));
         CHECK(g_rows_declined == 0);
     }
+    if (any_zw) return;
     /* weights past int8 once their zero point is subtracted: declined, nothing written */
     const pml_conv_geom g = geom(1, 5, 6, 24, 24, 24, 3, 1, 1, 1);
     const int8_t x[5 * 6 * 24] = {0};
@@ -546,7 +556,11 @@ int main(void) {
     if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa);
 #include "kernels/conv/s8_conv_variants.h"
 #ifdef PML_ARCH_X86
-    if (RUNS(avx512vnni)) test_dwconv_rows();
+    if (RUNS(avx512vnni)) test_dwconv_rows("s8_dwconv_rows__avx512vnni", rows_avx512vnni_any_stride, 0);
+    if (RUNS(avx2)) {
+        test_dwconv_rows("s8_dwconv_rows__avx2", pml_s8_dwconv_rows__avx2, 1);
+        test_dwconv_variant("s8_dwconv_rows_or_channels__avx2", pml_s8_dwconv_rows_or_channels__avx2);
+    }
 #endif
     printf("variants run against the references: %d\n", g_variants);
 

@@ -159,7 +159,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
     .gemm = pml_s8_gemm_6x16__avx2,
     .gemm_1 = pml_s8_gemm_1x16__avx2,
     .widen = pml_s8_widen__avx2,
-    .dwconv = pml_s8_dwconv__avx2,
+    .dwconv = pml_s8_dwconv_rows_or_channels__avx2, /* along the rows where laid out, else channels */
 };
 
 static const pml_qs8_config g_qs8_avx2 = {

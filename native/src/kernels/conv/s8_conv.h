@@ -136,6 +136,16 @@ static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                    int64_t row0, int64_t row1, int64_t max_stride);
 
+/* The row-vectorised AVX2 depthwise conv (vpmaddwd on int16 tap pairs; its layout packed by
+ * pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_pairs.h): runs rows [row0, row1) and returns 1
+ * when the packing laid it out, else returns 0 having written nothing
+ * (s8_dwconv_rows__avx2.c). pml_s8_dwconv_rows_or_channels__avx2 takes it where it measured
+ * faster than the channel-vectorised pml_s8_dwconv__avx2, which runs the rest. */
+int pml_s8_dwconv_rows__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                             int64_t row1);
+void pml_s8_dwconv_rows_or_channels__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                          int64_t row0, int64_t row1);
+
 #define PML_S8_DWCONV(isa, tile)                                                                              \
     void pml_s8_dwconv__##isa(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0, \
                               int64_t row1);
