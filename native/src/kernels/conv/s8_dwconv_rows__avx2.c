@@ -91,17 +91,9 @@ static inline pml_qs8_rq8 rq8_at(const pml_qs8_epilogue *ep, int64_t c0) {
     return r;
 }
 
-/* 8 requantized (clamped) int32 to bytes at yr + q, the first nb of them. */
-static inline void store8(__m256i v, int out_u8, uint8_t *dst, int64_t nb) {
-    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    const __m128i b = out_u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
-    if (nb >= 8) {
-        _mm_storel_epi64((__m128i *)dst, b);
-    } else {
-        uint8_t tmp[16];
-        _mm_storeu_si128((__m128i *)tmp, b);
-        memcpy(dst, tmp, (size_t)nb);
-    }
+/* A chunk's 8 bytes at yr + q, those before the row's end owc. */
+static inline void store_chunk(__m256i v, int out_u8, uint8_t *yr, int64_t q, int64_t owc) {
+    pml_qs8_store8(v, out_u8, yr + q, (size_t)(owc - q < 8 ? owc - q : 8));
 }
 
 /* Four chunks of one channel phase c0, at q, q + period, q + 2 period, q + 3 period. */
@@ -118,10 +110,10 @@ static inline void same_phase4(const row_taps *rt, const pml_qs8_epilogue *ep, c
         a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(xp + 3 * p4)), w));
     }
     const pml_qs8_rq8 r = rq8_at(ep, c0);
-    store8(pml_qs8_requant8(a0, &r, rc), ep->out_u8, yr + q, owc - q);
-    store8(pml_qs8_requant8(a1, &r, rc), ep->out_u8, yr + q + period, owc - q - period);
-    store8(pml_qs8_requant8(a2, &r, rc), ep->out_u8, yr + q + 2 * period, owc - q - 2 * period);
-    store8(pml_qs8_requant8(a3, &r, rc), ep->out_u8, yr + q + 3 * period, owc - q - 3 * period);
+    store_chunk(pml_qs8_requant8(a0, &r, rc), ep->out_u8, yr, q, owc);
+    store_chunk(pml_qs8_requant8(a1, &r, rc), ep->out_u8, yr, q + period, owc);
+    store_chunk(pml_qs8_requant8(a2, &r, rc), ep->out_u8, yr, q + 2 * period, owc);
+    store_chunk(pml_qs8_requant8(a3, &r, rc), ep->out_u8, yr, q + 3 * period, owc);
 }
 
 /* One chunk (the row's last phases, fewer than four periods left): two chains. */
@@ -139,7 +131,7 @@ static inline void one_chunk(const row_taps *rt, const pml_qs8_epilogue *ep, con
         a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(rt->x[j] + q * 4)),
                                                     _mm256_loadu_si256((const __m256i *)(rt->w[j] + c0))));
     const pml_qs8_rq8 r = rq8_at(ep, c0);
-    store8(pml_qs8_requant8(_mm256_add_epi32(a0, a1), &r, rc), ep->out_u8, yr + q, owc - q);
+    store_chunk(pml_qs8_requant8(_mm256_add_epi32(a0, a1), &r, rc), ep->out_u8, yr, q, owc);
 }
 
 /* One output row: blocks of 4 periods of the channel phases (period = lcm(C, 8) bytes), each
