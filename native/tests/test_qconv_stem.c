@@ -145,6 +145,8 @@ static void test_stem_variant(const char *name, pml_qu8_stem_fn stem) {
     const pml_conv_geom wide11 = geom(1, 13, 1203, 4, 40, 11, 11, 2, 5, 5, 5, 5);
     CHECK(check_stem(stem, NULL, &wide5, 1, 0, name));
     CHECK(check_stem(stem, g_pool2, &wide11, 5, 1, name));
+    const pml_conv_geom far = geom(1, 30, 400, 4, 8, 11, 11, 24, 5, 5, 5, 5); /* 96-byte pixel steps */
+    CHECK(check_stem(stem, NULL, &far, 2, 0, name));
 }
 
 static void test_eligibility(void) {

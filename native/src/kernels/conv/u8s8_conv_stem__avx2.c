@@ -12,7 +12,8 @@
  * memory. u8 x s8 products fit int16 and vpmaddwd sums two into int32 exactly (no
  * vpmaddubsw: its 16-bit pair sums saturate at 255 * -128 * 2). A row's last pixels run as a
  * whole step (past the row's end the widened rows hold zeros; nothing there is stored). The
- * requantization and the store are the GEMM tiles' (s8_requant__avx2.h).
+ * requantization and the store are the GEMM tiles' (s8_requant__avx2.h). Strides so large
+ * that two steps' windows overflow the buffer (none a stem has) run the scalar kernel.
  */
 #include <immintrin.h>
 #include <string.h>
@@ -127,6 +128,11 @@ void pml_u8s8_conv_stem__avx2(const pml_conv_geom *g, const uint8_t *xp, const v
     const int8_t *panels = (const int8_t *)packed + sizeof(pml_qs8_packed_header);
     const pml_qs8_epilogue ep0 = pml_qs8_panel_epilogue(packed, pml_qs8_stem_data_bytes(g), 0);
     const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep0);
+    const int64_t qrow = pml_qs8_stem_qrow(g), step = g->sw * g->cin;
+    if (g->kh * ((2 * MAX_P) * step + qrow * 4 + 16) > WIDEN_BYTES / 2) { /* strides far past any stem's */
+        pml_u8s8_conv_stem__scalar(g, xp, packed, y, row0, row1);
+        return;
+    }
     const int64_t blocks = (g->cout + 7) / 8;
     for (int64_t b = 0; b < blocks;) {
         const int64_t left = blocks - b;
