@@ -197,12 +197,13 @@ int pml_s8_dwconv_rows__avx2(const pml_conv_geom *g, const int8_t *x, const void
 
 void pml_s8_dwconv_rows_or_channels__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                           int64_t row0, int64_t row1) {
-    /* Measured against the channel kernel (one thread, BlazeFace/MobileNet shapes): rows win at
-     * stride 1 (3x3 1.2-1.7x, 5x5 1.7-2.3x) up to 512 channels, and at stride 2 for 5-wide
-     * kernels (1.3x) or channel counts not a multiple of 16 (3x3 24 channels 1.14x); they lose
-     * 3x3 stride 2 on multiples of 16 (0.9x: a 3-wide row wastes half a pair per phase) and
-     * 1024 channels (0.8x: column segments). */
-    const int rows_win = g->sw == 1 ? g->cout <= 512 : g->sw == 2 && (g->kw >= 5 || g->cout % 16 != 0);
+    /* Measured against the channel kernel (one thread, BlazeFace/MobileNet shapes, scratch
+     * harness calling both): rows win at stride 1 up to 512 channels (3x3 1.1-1.7x, 5x5
+     * 1.1-2.3x; 1024 channels 0.8x: column segments), and at stride 2 only on few channels
+     * (24-40: 1.05-1.35x); from 48 channels on the channel kernel is as fast or faster at
+     * stride 2 (96: 0.76x, 240: 0.73x), as the rows kernel then rebuilds two phase lines
+     * for each output row and a 3- or 5-wide row wastes half a pair per phase. */
+    const int rows_win = g->sw == 1 ? g->cout <= 512 : g->sw == 2 && g->cout <= 40;
     if (!rows_win || !pml_s8_dwconv_rows__avx2(g, x, packed, y, row0, row1))
         pml_s8_dwconv__avx2(g, x, packed, y, row0, row1);
 }
