@@ -12,8 +12,9 @@
  * (k = taps KH*KW, kp = taps rounded up to even, n = C), then for each 16-channel block b
  * and tap pair q, 64 bytes: (w'[c][2q], w'[c][2q+1]) int16 for channels c = 16b..16b+7, then
  * 16b+8..16b+15 (w' = w - zw, zero past C and in the odd tap); then the column parameters of
- * s8_gemm.h with bias' = bias - za * sum_taps w'; then, where the geometry fits it, the
- * row-vectorised AVX-512 kernel's plan and layout (kernels/conv/s8_dwconv_rows.h).
+ * s8_gemm.h with bias' = bias - za * sum_taps w'; then, where the geometry fits them, the
+ * row-vectorised kernels' plans and layouts: AVX-512's (kernels/conv/s8_dwconv_rows.h), then
+ * AVX2's (kernels/conv/s8_dwconv_pairs.h).
  */
 #ifndef PML_KERNELS_S8_CONV_H
 #define PML_KERNELS_S8_CONV_H
