@@ -2,7 +2,7 @@
 in the same run.
 
     python bench/bench_int8.py [--network convnet|blazeface|all] [--size 128] [--rounds 5]
-                               [--seconds 2] [--markdown]
+                               [--seconds 2] [--isa avx2] [--markdown]
 
 Networks (bench/int8_networks.py): "convnet", a conv-only MobileNet-v1-like net (3x3 stride-2
 stem, 13 depthwise 3x3 + pointwise 1x1 pairs, ReLU6 fused), written as float32 and full-integer
@@ -14,7 +14,8 @@ post-training quantizer (no ONNX form).
 
 Timed, median ms of interleaved rounds, at one and two threads: pocketml fp32 and int8 (from the
 TFLite models; int8 under the best kernel configuration, and under avx2's too where that is not
-the best), LiteRT int8 with its builtin kernels (no delegate) and its default XNNPACK delegate,
+the best; --isa runs pocketml fp32 and int8 under that configuration instead, e.g. avx2 for
+a CPU without AVX-512 VNNI), LiteRT int8 with its builtin kernels (no delegate) and its default XNNPACK delegate,
 LiteRT fp32 with XNNPACK (how much int8 gains XNNPACK on the same network), and for the conv
 net onnxruntime fp32 and the QDQ models, default and with session.x64quantprecision=1 (exact
 u8u8 kernels instead of MLAS's vpmaddubsw/VNNI ones). Prints each time over pocketml int8's
@@ -77,15 +78,15 @@ def blazeface_models(tmp: str) -> dict:
     return out
 
 
-def candidates(models: dict, threads: int) -> dict:
+def candidates(models: dict, threads: int, isa: str | None = None) -> dict:
     (fpath, ffeeds), (qpath, qfeeds) = models["float"], models["int8"]
-    sf = pocketml.Session(pocketml.convert(fpath), threads=threads)
-    sq = pocketml.Session(pocketml.convert(qpath), threads=threads)
+    sf = pocketml.Session(pocketml.convert(fpath), threads=threads, isa=isa)
+    sq = pocketml.Session(pocketml.convert(qpath), threads=threads, isa=isa)
     fns = {"pocketml fp32": lambda: sf.run(None, ffeeds), "pocketml int8": lambda: sq.run(None, qfeeds),
            "LiteRT int8 builtin": litert_runner(qpath, threads, qfeeds, KERNELS["builtin"]),
            "LiteRT int8 XNNPACK": litert_runner(qpath, threads, qfeeds),
            "LiteRT fp32 XNNPACK": litert_runner(fpath, threads, ffeeds)}  # what int8 gains XNNPACK
-    best = pocketml.available_isas()[0]
+    best = isa or pocketml.available_isas()[0]
     if best != "avx2" and "avx2" in pocketml.available_isas():  # the best configuration next to avx2's
         sa = pocketml.Session(pocketml.convert(qpath), threads=threads, isa="avx2")
         fns["pocketml int8 (avx2)"] = lambda: sa.run(None, qfeeds)
@@ -102,7 +103,7 @@ def bench(network: str, models: dict, args) -> list:
     qpath, qfeeds = models["int8"]
     ref = litert_runner(qpath, 1, qfeeds, KERNELS["reference"])()
     for threads in (1, 2):
-        fns, sq = candidates(models, threads)
+        fns, sq = candidates(models, threads, args.isa)
         got = sq.run(None, qfeeds)
         diff = max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(got, ref))
         print(f"{network} threads={threads}: pocketml int8 vs LiteRT reference kernels: max {diff} LSB",
@@ -120,6 +121,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=128, help="the conv net's input height and width")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0, help="timing per candidate and thread count")
+    ap.add_argument("--isa", choices=pocketml.available_isas(), default=None,
+                    help="pocketml's kernel configuration (default: the best this CPU runs)")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()

@@ -111,7 +111,7 @@ static void split_task(void *arg, int64_t t, int thread) {
 }
 
 static void run(layer *l, const candidate *c, pml_threadpool *pool, int threads) {
-    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = 1};
+    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS};
     const void *packed = c->chan ? l->chan : l->rows;
     if (c->tasks < 0) {
         pml_s8_dwconv__avx512vnni(&l->g, l->x, packed, l->y, 0, l->g.oh, l->scratch);

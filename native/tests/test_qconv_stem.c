@@ -4,7 +4,7 @@
  * the stem driver (padded copy, row split, 1 and 2 threads), against the naive reference
  * pml_qs8_conv_ref, exact equality. Awkward shapes: widths 1, 2, 3, 7, 17, 33 (pixel-step
  * tails), heights 1..5, output channels 1..48 (16-lane masks, a second 32-channel pass),
- * 1/3/4 input channels, 3x3/5x5/7x7 (and 1x1, 2x3), strides 1 and 2, explicit and
+ * 1/3/4 input channels, 3x3/5x5/7x7/11x11 (and 1x1, 2x3), strides 1 and 2, rows of 3000 pixels, explicit and
  * asymmetric SAME pads; int8 and uint8 x, int8 and uint8 y, both requantization modes,
  * per-tensor and per-channel scales, zero points and operands at the ends of their ranges,
  * biases at the ends of int32 (the accumulator must wrap). Also which geometries the
@@ -140,6 +140,13 @@ static void test_stem_variant(const char *name, pml_qu8_stem_fn stem) {
     CHECK(check_stem(stem, g_pool2, &blaze, 1, 0, name));  /* TFLite: per channel, fixed point */
     CHECK(check_stem(stem, g_pool2, &mobile, 3, 1, name)); /* ONNX float requantization, extremes */
     CHECK(check_stem(stem, g_pool2, &mobile, 16 | 4, 0, name));
+    /* rows wider than the AVX2 kernel's widened-row buffer: column segments */
+    const pml_conv_geom wide5 = geom(1, 4, 3001, 3, 24, 5, 5, 1, 2, 2, 2, 2);
+    const pml_conv_geom wide11 = geom(1, 13, 1203, 4, 40, 11, 11, 2, 5, 5, 5, 5);
+    CHECK(check_stem(stem, NULL, &wide5, 1, 0, name));
+    CHECK(check_stem(stem, g_pool2, &wide11, 5, 1, name));
+    const pml_conv_geom far = geom(1, 30, 400, 4, 8, 11, 11, 24, 5, 5, 5, 5); /* 96-byte pixel steps */
+    CHECK(check_stem(stem, NULL, &far, 2, 0, name));
 }
 
 static void test_eligibility(void) {

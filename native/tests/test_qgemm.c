@@ -462,20 +462,28 @@ static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw, int rows
 }
 
 #ifdef PML_ARCH_X86
-/* The row-vectorised AVX-512 kernel at every stride it supports (its configuration takes it at
- * stride 1, and 2 for 5-wide kernels); counts the calls it declined. */
+/* The row-vectorised kernels at every stride they support (AVX-512's quads: its configuration
+ * takes it at strides 1-4; AVX2's pairs: at stride 1, and 2 on few channels); counts the calls
+ * they declined. */
+typedef int (*dwconv_rows_fn)(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                              int64_t row1, void *scratch);
+static dwconv_rows_fn g_rows;
 static int g_rows_declined;
-static void dwconv_rows_any_stride(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1, void *scratch) {
-    if (!pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, row0, row1, scratch)) g_rows_declined++;
+static void dwconv_rows_counted(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                                int64_t row1, void *scratch) {
+    if (!g_rows(g, x, packed, y, row0, row1, scratch)) g_rows_declined++;
 }
-static const pml_qs8_gemm_kernels g_rows_kern = {.dwconv = dwconv_rows_any_stride, .dwconv_rows = 1};
 
-static void test_dwconv_rows(void) {
-    /* int8 weights with zero point 0 (v bit 256): the kernel must take every one of these */
+/* layout: the row layout the kernel reads (PML_DW_LAYOUT_*; its scratch, and a uint8 x for the
+ * quads). any_zw: the kernel takes any weight zero point (AVX2's int16 pairs), else only weights
+ * whose w' fits int8 (v bit 256: zero point 0) */
+static void test_dwconv_rows(const char *name, dwconv_rows_fn rows, int layout, int any_zw) {
+    const pml_qs8_gemm_kernels rows_kern = {.dwconv = dwconv_rows_counted, .dwconv_rows = layout};
     const int64_t kinds[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {5, 1, 0, 1},
-                                {3, 3, 1, 1}, {7, 1, 3, 1}, {3, 1, 1, 3}};
+                                {3, 3, 1, 1}, {7, 1, 3, 1}, {3, 1, 1, 3}, {5, 2, 0, 1}, {7, 2, 3, 1}};
+    const int zw_bits = any_zw ? 0 : 256;
     int v = 0;
+    g_rows = rows;
     for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
         for (int64_t w = 1; w <= 17; w += 1 + (int64_t)(rnd() % 3))
             for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
@@ -484,8 +492,8 @@ static void test_dwconv_rows(void) {
                 if (v % 4 == 1) g = same_pads(g);
                 if (g.ow <= 0 || g.oh <= 0) continue;
                 g_rows_declined = 0;
-                CHECK(check_conv(&g_rows_kern, dwconv_rows_any_stride, v % 3 ? NULL : g_pool2, &g,
-                                 (int)(rnd() & 255 & ~16) | 256, v % 5 == 0, "s8_dwconv_rows__avx512vnni"));
+                CHECK(check_conv(&rows_kern, dwconv_rows_counted, v % 3 ? NULL : g_pool2, &g,
+                                 (int)(rnd() & 255 & ~16) | zw_bits, v % 5 == 0, name));
                 CHECK(g_rows_declined == 0);
             }
     const pml_conv_geom wide_c[] = {geom(1, 5, 4, 512, 512, 512, 3, 1, 1, 1), geom(1, 4, 5, 200, 200, 200, 5, 2, 2, 1),
@@ -495,10 +503,11 @@ static void test_dwconv_rows(void) {
                                      geom(1, 4, 300, 64, 64, 64, 3, 1, 1, 1), geom(1, 5, 200, 100, 100, 100, 3, 1, 2, 2)};
     for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
         g_rows_declined = 0;
-        CHECK(check_conv(&g_rows_kern, dwconv_rows_any_stride, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | 256, 0,
-                         "s8_dwconv_rows__avx512vnni"));
+        CHECK(check_conv(&rows_kern, dwconv_rows_counted, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | zw_bits, 0,
+                         name));
         CHECK(g_rows_declined == 0);
     }
+    if (any_zw) return;
     /* weights past int8 once their zero point is subtracted: declined, nothing written */
     const pml_conv_geom g = geom(1, 5, 6, 24, 24, 24, 3, 1, 1, 1);
     const int8_t x[5 * 6 * 24] = {0};
@@ -513,7 +522,7 @@ static void test_dwconv_rows(void) {
     uint8_t y[5 * 6 * 24];
     memset(y, 0xA5, sizeof y);
     CHECK(pml_s8_dwconv_rows__avx512vnni(&g, x, packed, y, 0, g.oh, NULL) == 0);
-    CHECK(pml_qs8_dwconv_scratch_bytes(&g_rows_kern, &g, packed) == 0 && !pml_qs8_dwconv_take_u8(&g_rows_kern, &g, packed));
+    CHECK(pml_qs8_dwconv_scratch_bytes(&rows_kern, &g, packed) == 0 && !pml_qs8_dwconv_take_u8(&rows_kern, &g, packed));
     CHECK(y[0] == 0xA5 && y[sizeof y - 1] == 0xA5);
     pml_aligned_free(packed);
 }
@@ -522,21 +531,23 @@ static void test_dwconv_rows(void) {
  * kernel's buffers are the caller's scratch, not 80 KB of stack. */
 #define SMALL_STACK (96 * 1024) /* check_conv's own frame is ~20 KB */
 static void *dwconv_on_small_stack(void *arg) {
-    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = 1};
-    const pml_conv_geom gs[] = {geom(1, 40, 40, 64, 64, 64, 5, 1, 2, 1), same_pads(geom(1, 64, 64, 96, 96, 96, 3, 2, 0, 1))};
-    int *ok = (int *)arg;
+    const pml_qs8_gemm_kernels *kern = (const pml_qs8_gemm_kernels *)((void **)arg)[0];
+    int *ok = (int *)((void **)arg)[1];
+    const pml_conv_geom gs[] = {geom(1, 40, 40, 64, 64, 64, 5, 1, 2, 1), same_pads(geom(1, 64, 64, 96, 96, 96, 3, 2, 0, 1)),
+                                geom(1, 30, 30, 24, 24, 24, 5, 2, 2, 1)};
     for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
-        if (!check_conv(&kern, kern.dwconv, NULL, &gs[i], 256 | 4, 0, "s8_dwconv__avx512vnni on a small stack")) *ok = 0;
+        if (!check_conv(kern, kern->dwconv, NULL, &gs[i], 256 | 4, 0, "a row depthwise kernel on a small stack")) *ok = 0;
     return NULL;
 }
 
-static void test_dwconv_small_stack(void) {
+static void test_dwconv_small_stack(const pml_qs8_gemm_kernels *kern) {
     pthread_attr_t attr;
     pthread_t t;
     int ok = 1;
+    void *arg[2] = {(void *)kern, &ok};
     CHECK(pthread_attr_init(&attr) == 0);
     CHECK(pthread_attr_setstacksize(&attr, SMALL_STACK) == 0);
-    CHECK(pthread_create(&t, &attr, dwconv_on_small_stack, &ok) == 0);
+    CHECK(pthread_create(&t, &attr, dwconv_on_small_stack, arg) == 0);
     CHECK(pthread_join(t, NULL) == 0);
     pthread_attr_destroy(&attr);
     CHECK(ok);
@@ -594,10 +605,23 @@ int main(void) {
     }
 #include "kernels/matmul/s8_gemm_variants.h"
 #define PML_S8_DWCONV(isa, tile) \
-    if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa, !strcmp(#isa, "avx512vnni"));
+    if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa, \
+                                       !strcmp(#isa, "avx512vnni") ? PML_DW_LAYOUT_QUADS : PML_DW_LAYOUT_NONE);
 #include "kernels/conv/s8_conv_variants.h"
 #ifdef PML_ARCH_X86
-    if (RUNS(avx512vnni)) test_dwconv_rows(), test_dwconv_small_stack();
+    if (RUNS(avx512vnni)) {
+        static const pml_qs8_gemm_kernels quads = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS};
+        test_dwconv_rows("s8_dwconv_rows__avx512vnni", pml_s8_dwconv_rows__avx512vnni, PML_DW_LAYOUT_QUADS, 0);
+        test_dwconv_small_stack(&quads);
+    }
+    if (RUNS(avx2)) {
+        static const pml_qs8_gemm_kernels pairs = {.dwconv = pml_s8_dwconv_rows_or_channels__avx2,
+                                                   .dwconv_rows = PML_DW_LAYOUT_PAIRS};
+        test_dwconv_rows("s8_dwconv_rows__avx2", pml_s8_dwconv_rows__avx2, PML_DW_LAYOUT_PAIRS, 1);
+        test_dwconv_variant("s8_dwconv_rows_or_channels__avx2", pml_s8_dwconv_rows_or_channels__avx2,
+                            PML_DW_LAYOUT_PAIRS);
+        test_dwconv_small_stack(&pairs);
+    }
 #endif
     printf("variants run against the references: %d\n", g_variants);
 

@@ -159,7 +159,9 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
     .gemm = pml_s8_gemm_6x16__avx2,
     .gemm_1 = pml_s8_gemm_1x16__avx2,
     .widen = pml_s8_widen__avx2,
-    .dwconv = pml_s8_dwconv__avx2,
+    .dwconv = pml_s8_dwconv_rows_or_channels__avx2, /* along the rows where laid out, else channels */
+    .dwconv_rows = PML_DW_LAYOUT_PAIRS,
+    .stem = pml_u8s8_conv_stem__avx2, /* 1-4 input channels: direct vpmaddwd, 1.1-1.9x im2col + GEMM */
 };
 
 static const pml_qs8_config g_qs8_avx2 = {
@@ -201,7 +203,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
                                          ymm chains measured 1.5x faster (FC M=1 K=1280 N=1000) */
     .widen = pml_s8_widen__avx2,
     .dwconv = pml_s8_dwconv__avx512vnni, /* along rows, 4 taps per vpdpbusd (else 32 channels a step) */
-    .dwconv_rows = 1,
+    .dwconv_rows = PML_DW_LAYOUT_QUADS,
     /* zero weight zero points (TFLite, ONNX symmetric int8): vpdpbusd, 4 u8 x s8 MACs per lane */
     .u8_mr = 6,
     .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,

@@ -6,6 +6,7 @@
  * depthwise conv split by output rows.
  */
 #include "kernels/conv/s8_conv.h"
+#include "kernels/conv/s8_dwconv_pairs.h"
 #include "kernels/conv/s8_dwconv_rows.h"
 
 typedef struct qconv_ctx {
@@ -116,11 +117,14 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
                                  smaller tasks bound the caller's wait (64x64 layers: 2, 4, 8 tasks within 3%) */
 
 size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed) {
-    return kern->dwconv_rows ? (pml_dwrows_scratch_bytes(g, packed) + 63) / 64 * 64 : 0;
+    size_t bytes = 0;
+    if (kern->dwconv_rows == PML_DW_LAYOUT_QUADS) bytes = pml_dwrows_scratch_bytes(g, packed);
+    else if (kern->dwconv_rows == PML_DW_LAYOUT_PAIRS) bytes = pml_dwpairs_scratch_bytes(g, packed);
+    return (bytes + 63) / 64 * 64;
 }
 
 int pml_qs8_dwconv_take_u8(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, void *packed) {
-    return kern->dwconv_rows && pml_dwrows_set_x_u8(g, packed);
+    return kern->dwconv_rows == PML_DW_LAYOUT_QUADS && pml_dwrows_set_x_u8(g, packed);
 }
 
 typedef struct dw_job {

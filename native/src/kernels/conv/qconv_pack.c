@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernels/conv/s8_conv.h"
+#include "kernels/conv/s8_dwconv_pairs.h"
 #include "kernels/conv/s8_dwconv_rows.h"
 
 /* The formats im2col writes: int16 (sign-extended), uint8 flipped from int8 x, uint8 copied
@@ -123,7 +124,8 @@ void pml_qs8_conv_pack(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g,
 }
 
 size_t pml_qs8_dwconv_packed_bytes(const pml_conv_geom *g) {
-    return pml_dwrows_offset(g) + pml_dwrows_packed_bytes(g); /* + the row-vectorised kernel's layout */
+    /* + the row-vectorised kernels' layouts (AVX-512's, AVX2's) */
+    return pml_dwpairs_offset(g) + pml_dwpairs_packed_bytes(g);
 }
 
 void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out) {
@@ -144,6 +146,7 @@ void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_
         if (c < C) pml_qs8_fold_a_zero_point(&cols, c, q->a_zero_point, sum);
     }
     if (pml_dwrows_packed_bytes(g)) pml_dwrows_pack(g, out);
+    if (pml_dwpairs_packed_bytes(g)) pml_dwpairs_pack(g, out);
 }
 
 size_t pml_qs8_stem_packed_bytes(const pml_conv_geom *g) {

@@ -12,8 +12,9 @@
  * (k = taps KH*KW, kp = taps rounded up to even, n = C), then for each 16-channel block b
  * and tap pair q, 64 bytes: (w'[c][2q], w'[c][2q+1]) int16 for channels c = 16b..16b+7, then
  * 16b+8..16b+15 (w' = w - zw, zero past C and in the odd tap); then the column parameters of
- * s8_gemm.h with bias' = bias - za * sum_taps w'; then, where the geometry fits it, the
- * row-vectorised AVX-512 kernel's plan and layout (kernels/conv/s8_dwconv_rows.h).
+ * s8_gemm.h with bias' = bias - za * sum_taps w'; then, where the geometry fits them, the
+ * row-vectorised kernels' plans and layouts: AVX-512's (kernels/conv/s8_dwconv_rows.h), then
+ * AVX2's (kernels/conv/s8_dwconv_pairs.h).
  */
 #ifndef PML_KERNELS_S8_CONV_H
 #define PML_KERNELS_S8_CONV_H
@@ -121,7 +122,7 @@ static inline int pml_qs8_dwconv_eligible(const pml_conv_geom *g) {
 size_t pml_qs8_dwconv_packed_bytes(const pml_conv_geom *g);
 void pml_qs8_dwconv_pack(const pml_conv_geom *g, const int8_t *w, const pml_qs8_quant *q, void *out);
 /* Per-thread scratch bytes of pml_qs8_dwconv_run (the row kernel's ring, for a
- * configuration that has it: kern->dwconv_rows). */
+ * configuration that has one: kern->dwconv_rows names its layout). */
 size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed);
 /* 1 when kern's depthwise kernel reads a uint8 x as it is for this packing (then told so:
  * pass x unflipped); 0: the caller flips a uint8 x to int8 first. */
@@ -142,6 +143,16 @@ static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
  * whenever it is laid out. */
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                    int64_t row0, int64_t row1, void *scratch);
+
+/* The row-vectorised AVX2 depthwise conv (vpmaddwd on int16 tap pairs; its layout packed by
+ * pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_pairs.h): runs rows [row0, row1) with scratch of
+ * pml_dwpairs_scratch_bytes and returns 1 when the packing laid it out, else returns 0 having
+ * written nothing (s8_dwconv_rows__avx2.c). pml_s8_dwconv_rows_or_channels__avx2 takes it
+ * where it measured faster than the channel-vectorised pml_s8_dwconv__avx2, which runs the rest. */
+int pml_s8_dwconv_rows__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                             int64_t row1, void *scratch);
+void pml_s8_dwconv_rows_or_channels__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                          int64_t row0, int64_t row1, void *scratch);
 
 #define PML_S8_DWCONV(isa, tile)                                                                              \
     void pml_s8_dwconv__##isa(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0, \

@@ -162,6 +162,11 @@ typedef void (*pml_qs8_dwconv_fn)(const struct pml_conv_geom *g, const int8_t *x
 typedef void (*pml_qu8_stem_fn)(const struct pml_conv_geom *g, const uint8_t *xp, const void *packed, uint8_t *y,
                                 int64_t row0, int64_t row1);
 
+/* The row layouts of the depthwise packing a configuration's dwconv reads (its per-thread
+ * scratch is that layout's ring of input rows): none, AVX-512's tap quads
+ * (kernels/conv/s8_dwconv_rows.h), AVX2's tap pairs (kernels/conv/s8_dwconv_pairs.h). */
+enum { PML_DW_LAYOUT_NONE = 0, PML_DW_LAYOUT_QUADS = 1, PML_DW_LAYOUT_PAIRS = 2 };
+
 /* The int8 GEMM/conv kernels of one configuration (kernels/config.c). */
 typedef struct pml_qs8_gemm_kernels {
     const char *isa;
@@ -170,7 +175,7 @@ typedef struct pml_qs8_gemm_kernels {
     pml_qs8_gemm_ukernel gemm_1; /* 1 x 16, for single-row tiles (batch-1 fully connected) */
     pml_s8_widen_fn widen;       /* int8 -> int16 (A blocks) */
     pml_qs8_dwconv_fn dwconv;    /* depthwise conv, any kernel size/stride/dilation */
-    int dwconv_rows;             /* 1: dwconv runs the row layout where packed (kernels/conv/s8_dwconv_rows.h) */
+    int dwconv_rows;             /* the row layout dwconv runs where packed (PML_DW_LAYOUT_*): its scratch */
     /* the u8 x s8 path (NULL: this configuration packs int16 k-pairs only) */
     size_t u8_mr;                  /* rows of u8_gemm's tile */
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */

@@ -110,4 +110,17 @@ static inline void pml_qs8_store16(__m256i lo, __m256i hi, int out_u8, uint8_t *
     }
 }
 
+/* Stores the first nr (at most 8) of 8 requantized columns (already clamped) as bytes. */
+static inline void pml_qs8_store8(__m256i v, int out_u8, uint8_t *dst, size_t nr) {
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = out_u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+    if (nr >= 8) {
+        _mm_storel_epi64((__m128i *)dst, bytes);
+    } else {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        memcpy(dst, tmp, nr);
+    }
+}
+
 #endif /* PML_KERNELS_S8_REQUANT_AVX2_H */
