@@ -50,7 +50,8 @@ PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
  * set up once per task in the thread's add_cache, the residual bytes read with a masked load. */
 _Static_assert(sizeof(pml_qadd16) <= sizeof(((pml_qs8_add_cache *)0)->slot[1]), "the Add's vectors fit the cache");
 /* Rows v[0..mr) + their residual rows, one Add case (kind, a constant at each call: 0 float,
- * 1-3 fixed point nudged with input a, b or neither of ratio 1/2, 4 fixed point in general):
+ * 1-3 fixed point nudged with input a, b or neither of ratio 1/2, 5 both, 4 fixed point in
+ * general; pml_qs8_add16_kind):
  * every row's loads and arithmetic before the stores, so the rows' chains overlap. */
 PML_INLINE void pml_qs8_add_rows512(const __m512i *v, size_t mr, const pml_qs8_epilogue *ep, const pml_qadd16 *av,
                                     uint8_t *c, size_t ldc, __mmask16 m, int kind) {
@@ -63,6 +64,7 @@ PML_INLINE void pml_qs8_add_rows512(const __m512i *v, size_t mr, const pml_qs8_e
              : kind == 1 ? pml_qadd16_fixed_nudged(v[r], res, av, 1, 0)
              : kind == 2 ? pml_qadd16_fixed_nudged(v[r], res, av, 0, 1)
              : kind == 3 ? pml_qadd16_fixed_nudged(v[r], res, av, 0, 0)
+             : kind == 5 ? pml_qadd16_fixed_nudged(v[r], res, av, 1, 1)
                          : pml_qadd16_fixed(v[r], res, av);
     }
     for (size_t r = 0; r < mr; r++) _mm512_mask_cvtepi32_storeu_epi8(c + r * ldc, m, y[r]);
@@ -78,12 +80,13 @@ static void pml_qs8_store_rows_add512(const __m512i *v, size_t mr, const pml_qs8
     if (!(cache->ready & (1 << PML_QS8_ADD_SLOT_512)))
         *av = pml_qadd16_setup(ep->add), cache->ready |= 1 << PML_QS8_ADD_SLOT_512;
     const __mmask16 m = (__mmask16)((1u << nr) - 1);
-    const int kind = av->float_mode ? 0 : !av->nudge ? 4 : av->a_half ? 1 : av->b_half ? 2 : 3;
+    const int kind = pml_qs8_add16_kind(av);
     switch (kind) {
     case 0: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 0); break;
     case 1: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 1); break;
     case 2: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 2); break;
     case 3: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 3); break;
+    case 5: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 5); break;
     default: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 4); break;
     }
 }
