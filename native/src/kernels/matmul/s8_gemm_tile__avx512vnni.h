@@ -91,6 +91,26 @@ static void pml_qs8_store_rows_add512(const __m512i *v, size_t mr, const pml_qs8
     }
 }
 
+/* The raw accumulators (pml_qs8_epilogue.raw) of rows 0..5 / row 0, the first nr columns; ends
+ * the tile's function. */
+#define PML_QS8_VNNI_RAW_ROW(r) \
+    if ((r) < mr) _mm512_mask_storeu_epi32((void *)(c + (r) * ldc), (__mmask16)((1u << nr) - 1), c##r)
+#define PML_QS8_VNNI_STORE_RAW6                                                   \
+    if (ep->raw) {                                                                \
+        PML_QS8_VNNI_RAW_ROW(0);                                                  \
+        PML_QS8_VNNI_RAW_ROW(1);                                                  \
+        PML_QS8_VNNI_RAW_ROW(2);                                                  \
+        PML_QS8_VNNI_RAW_ROW(3);                                                  \
+        PML_QS8_VNNI_RAW_ROW(4);                                                  \
+        PML_QS8_VNNI_RAW_ROW(5);                                                  \
+        return;                                                                   \
+    }
+#define PML_QS8_VNNI_STORE_RAW1                                                   \
+    if (ep->raw) {                                                                \
+        PML_QS8_VNNI_RAW_ROW(0);                                                  \
+        return;                                                                   \
+    }
+
 #define PML_QS8_VNNI_EPILOGUE_BEGIN const pml_qs8_rq16 rq16 = pml_qs8_rq16_load(ep)
 
 /* The residual Add's epilogue of a tile of rows 0..5 (rows past mr are not stored); ends the
