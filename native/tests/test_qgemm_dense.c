@@ -5,14 +5,15 @@
  * GEMM (pml_qs8_gemm_ref), then, with a residual, the standalone scalar int8 Add
  * (pml_s8_qbinary__scalar; uint8 through the sign flip). Exact equality, never a tolerance.
  *
- * Every configuration with a dense store, and each dense store and raw two-panel tile variant
- * the CPU runs beside the scalar tiles, at K and N in {1, 3, 8, 15, 16, 17, 24, 28, 32, 33,
- * 48, 64} (N not a multiple of 16 takes the dense store; the others check the driver leaves
- * it), M in {1, 5, 6, 7, 13, 300} (row tails; 300 rows span several accumulator blocks),
- * with and without the residual Add in every Add case (both requantizations, inputs of ratio
- * 1/2, a fused ReLU), per-tensor and per-channel, int8 and uint8, both requantization modes,
- * small and large accumulators (the small_acc rounding and the general one), operands and
- * zero points at the ends of their ranges, one and two threads.
+ * Every configuration with a dense store, and its store behind the scalar tiles, the AVX2
+ * pair tiles and its own u8 x s8 tiles one panel a call (every tile's raw store), at K and N
+ * in {1, 3, 8, 9, 15, 16, 17, 24, 28, 32, 33, 41, 48, 64} (N not a multiple of 16 takes the
+ * dense store; the others check the driver leaves it), M in {1, 5, 6, 7, 13, 300} (row tails;
+ * 300 rows span several accumulator blocks), with and without the residual Add in every Add
+ * case (both requantizations, inputs of ratio 1/2, a fused ReLU), per-tensor and per-channel,
+ * int8 and uint8, both requantization modes, small and large accumulators (the small_acc
+ * rounding and the general one), zero and nonzero weight zero points (the quad and the pair
+ * packing), operands and zero points at the ends of their ranges, one and two threads.
  */
 #include "kernels/config.h"
 #include "kernels/quant/qelementwise.h"
@@ -27,7 +28,7 @@ static pml_threadpool *g_pool2;
 #define MAXN 64
 
 typedef struct dcase {
-    int32_t bias[MAXN], mult[MAXN], shift[MAXN];
+    int32_t wzp[MAXN], bias[MAXN], mult[MAXN], shift[MAXN];
     float scale[MAXN];
     pml_qs8_quant q;
     pml_qbinary_params add, add_s8; /* the tensors' own domain; the int8 view the scalar Add runs */
@@ -35,15 +36,18 @@ typedef struct dcase {
 
 /* v's bits: 1 per channel, 2 float requantization, 4 uint8, 8 extreme operands and zero points,
  * 16 large biases (no small_acc), 32 the Add in float mode, 64 the Add's ReLU, 128 the residual
- * of the conv's own scale (the fixed-point Add's inputs of ratio 1/2) */
+ * of the conv's own scale (the fixed-point Add's inputs of ratio 1/2), 256 nonzero weight zero
+ * points (the int16 pair packing and its tiles) */
 static void make_case(dcase *c, int64_t n, int64_t k, int v) {
     memset(c, 0, sizeof *c);
     const int u8 = (v & 4) != 0, extreme = (v & 8) != 0;
     const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127, off = u8 ? 128 : 0;
     c->q.a_zero_point = extreme ? (v & 1 ? -128 : 127) : rnd_range(-128, 127); /* int8 view */
-    c->q.w_zero_point = NULL; /* 0: the quad packing where the configuration has it */
+    c->q.w_zero_point = v & 256 ? c->wzp : NULL; /* NULL: the quad packing where the configuration has it */
+    c->q.w_zp_per_channel = 1;
     c->q.bias = c->bias;
     for (int64_t j = 0; j < n; j++) {
+        c->wzp[j] = j % 3 == 2 ? 0 : rnd_range(-20, 20);
         c->bias[j] = v & 16 ? (j & 1 ? INT32_MIN + rnd_range(0, 1000) : INT32_MAX - rnd_range(0, 1000))
                             : rnd_range(-20000, 20000);
         const double real = (0.2 + (rnd() % 1000) / 400.0) / (32.0 * (double)k);
@@ -109,7 +113,7 @@ static int check_case(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
 static int g_cases;
 
 static void test_kernels(const char *name, const pml_qs8_gemm_kernels *kern) {
-    static const int64_t kn[] = {1, 3, 8, 15, 16, 17, 24, 28, 32, 33, 48, 64};
+    static const int64_t kn[] = {1, 3, 8, 9, 15, 16, 17, 24, 28, 32, 33, 41, 48, 64};
     static const int64_t ms[] = {1, 5, 6, 7, 13, 300};
     const size_t nk = sizeof kn / sizeof kn[0], nm = sizeof ms / sizeof ms[0];
     int combo = 0;
@@ -117,12 +121,12 @@ static void test_kernels(const char *name, const pml_qs8_gemm_kernels *kern) {
         for (size_t ni = 0; ni < nk; ni++, combo++) {
             const int64_t m = ms[(size_t)combo % nm];
             for (int with_add = 0; with_add < 2; with_add++, g_cases++) {
-                const int v = (int)(rnd() & 255);
+                const int v = (int)(rnd() & 511);
                 CHECK(check_case(kern, combo & 1 ? g_pool2 : NULL, m, kn[ni], kn[ki], v, with_add, name));
             }
         }
     /* every mode bit combination on the awkward N, a few rows past one accumulator block */
-    for (int v = 0; v < 256; v++, g_cases++)
+    for (int v = 0; v < 512; v++, g_cases++)
         CHECK(check_case(kern, v & 1 ? g_pool2 : NULL, 151 + v % 7, v & 16 ? 24 : 28, 24 + v % 9, v, (v >> 1) & 1, name));
 }
 
@@ -143,6 +147,15 @@ int main(void) {
         pml_qs8_gemm_kernels one_panel = *c->qs8->mm;
         one_panel.u8_gemm_raw2 = NULL;
         test_kernels("dense store, one panel a call", &one_panel);
+        /* ... and behind the AVX2 pair tiles, 6 and 4 rows (their raw stores) */
+        if (pml_kernel_isa_available(&g_cpu, "avx2")) {
+            pml_qs8_gemm_kernels avx2 = {.isa = "avx2", .gemm_mr = 6, .gemm = pml_s8_gemm_6x16__avx2,
+                                         .gemm_1 = pml_s8_gemm_1x16__avx2, .widen = pml_s8_widen__avx2,
+                                         .dense_store = c->qs8->mm->dense_store};
+            test_kernels("dense store behind avx2 6x16 tiles", &avx2);
+            avx2.gemm_mr = 4, avx2.gemm = pml_s8_gemm_4x16__avx2;
+            test_kernels("dense store behind avx2 4x16 tiles", &avx2);
+        }
     }
     printf("%d dense-store GEMMs against the reference GEMM (+ reference Add)\n", g_cases);
     pml_threadpool_destroy(g_pool2);
