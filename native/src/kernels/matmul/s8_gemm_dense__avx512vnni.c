@@ -27,7 +27,7 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
     int64_t col = 0; /* the column of the vector's first lane */
     for (size_t i = 0; i < count; i += 16) {
         const __mmask16 m = count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
-        const __m512i a = _mm512_maskz_loadu_epi32(m, acc + i);
+        const __m512i a = m == 0xFFFF ? _mm512_loadu_si512((const void *)(acc + i)) : _mm512_maskz_loadu_epi32(m, acc + i);
         if (rq == 0) {
             p.scale = _mm512_loadu_ps(d->scale + col);
         } else {
@@ -44,7 +44,8 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
         }
         __m512i v = pml_qs8_requant16(a, &p);
         if (add >= 0) {
-            const __m128i b = _mm_maskz_loadu_epi8(m, (const void *)(res + i));
+            const __m128i b = m == 0xFFFF ? _mm_loadu_si128((const __m128i *)(const void *)(res + i))
+                                          : _mm_maskz_loadu_epi8(m, (const void *)(res + i));
             const __m512i r = d->out_u8 ? _mm512_cvtepu8_epi32(b) : _mm512_cvtepi8_epi32(b);
             v = add == 0 ? pml_qadd16_float(v, r, av)
               : add == 1 ? pml_qadd16_fixed_nudged(v, r, av, 1, 0)
@@ -53,7 +54,8 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
               : add == 5 ? pml_qadd16_fixed_nudged(v, r, av, 1, 1)
                          : pml_qadd16_fixed(v, r, av);
         }
-        _mm512_mask_cvtepi32_storeu_epi8(c + i, m, v);
+        if (m == 0xFFFF) _mm_storeu_si128((__m128i *)(void *)(c + i), _mm512_cvtepi32_epi8(v));
+        else _mm512_mask_cvtepi32_storeu_epi8(c + i, m, v);
         for (col += 16; col >= n;) col -= n;
     }
 }

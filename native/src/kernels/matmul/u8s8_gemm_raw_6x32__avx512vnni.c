@@ -32,7 +32,8 @@ static inline __m512i bcast_quad(const uint8_t *p) {
 #define RAW2_ROW_STORE(r)                                                         \
     if ((r) < mr) {                                                               \
         int32_t *dst = (int32_t *)(void *)(c + (r) * ldc);                        \
-        _mm512_mask_storeu_epi32(dst, m_lo, c##r);                                \
+        if (m_lo == 0xFFFF) _mm512_storeu_si512((void *)dst, c##r);              \
+        else _mm512_mask_storeu_epi32(dst, m_lo, c##r);                           \
         _mm512_mask_storeu_epi32(dst + 16, m_hi, d##r);                           \
     }
 
