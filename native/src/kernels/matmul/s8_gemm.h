@@ -49,7 +49,11 @@
  * the thread pool; a task widens its M block of A to int16 (or im2cols it, through
  * pack_a) into per-thread scratch, then for each 16-column panel runs the micro-kernel over
  * the block's MR-row tiles with the full K: the panel stays in L1 (K <= 1024) while the
- * block streams from L2, and accumulators never leave registers.
+ * block streams from L2, and accumulators never leave registers. Where C's rows are back to
+ * back and N is not a whole number of panels (N = 24, 28, 36...), and the configuration has a
+ * dense store, the tiles of a block of rows store their raw int32 accumulators instead (a
+ * 16 KiB block, in L1) and the dense store requantizes (and adds the residual to) 16
+ * consecutive outputs a vector across rows: no padding lanes (pml_qs8_dense).
  */
 #ifndef PML_KERNELS_S8_GEMM_H
 #define PML_KERNELS_S8_GEMM_H
