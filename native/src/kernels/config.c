@@ -208,8 +208,10 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
     .u8_mr = 6,
     .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,
     .u8_gemm_1 = pml_u8s8_gemm_1x16__avx512vnni,
+    .u8_gemm_raw2 = pml_u8s8_gemm_raw_6x32__avx512vnni, /* the dense store's blocks: two panels a call */
     .stem = pml_u8s8_conv_stem__avx512vnni, /* 1-4 input channels (the stems): direct, no im2col */
     .add_in_epilogue = 1, /* BlazeFace-like int8 2% faster than conv then Add (bench_int8_residual.py) */
+    .dense_store = pml_s8_dense_store__avx512vnni, /* C rows back to back: 16 outputs a vector whatever N */
 };
 
 static const pml_qs8_config g_qs8_avx512vnni = {

@@ -137,6 +137,7 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
     ep.mode = h->mode, ep.zero_point = h->zero_point, ep.qmin = h->qmin, ep.qmax = h->qmax, ep.out_u8 = h->out_u8;
     ep.small_acc = h->small_acc;
     ep.add = NULL, ep.res_delta = 0, ep.add_cache = NULL;
+    ep.raw = 0;
     return ep;
 }
 
@@ -146,12 +147,26 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
  * task passes over it (a panel, kp x 16 int16, stays in L1 for K <= 1024). */
 #define QS8_A_BLOCK_BYTES (128 * 1024)
 
+/* The dense store's accumulator block (int32, rows x N): it stays in L1 between the tiles
+ * that write it and the store that reads it. */
+#define QS8_DENSE_ACC_BYTES (16 * 1024)
+
 typedef struct qs8_plan {
     int64_t kp, n_pad, n_panels;
     pml_gemm_split sp;     /* the tasks: batch x M blocks x N blocks */
     size_t data_bytes;     /* panels of one packed B */
     size_t scratch_bytes;  /* per thread */
+    int dense;             /* the tiles store raw accumulators, kern->dense_store requantizes */
+    int64_t dense_rows;    /* rows of one accumulator block (a multiple of every tile's MR) */
+    size_t a_bytes, acc_bytes; /* the thread's scratch: A block, accumulator block, dense columns */
 } qs8_plan;
+
+/* Rows of the dense store's accumulator block for N columns: a multiple of both tile heights. */
+static int64_t qs8_dense_rows(const pml_qs8_gemm_kernels *kern, int64_t n) {
+    const int64_t step = (int64_t)(kern->gemm_mr * (kern->u8_mr ? kern->u8_mr : 1));
+    const int64_t rows = QS8_DENSE_ACC_BYTES / 4 / (n > 0 ? n : 1) / step * step;
+    return rows > step ? rows : step;
+}
 
 static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, int threads, qs8_plan *pl) {
     const int64_t mr = (int64_t)kern->gemm_mr;
@@ -161,9 +176,19 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     pl->data_bytes = (size_t)(pl->kp * pl->n_pad * 2);
     int64_t mb = QS8_A_BLOCK_BYTES / ((pl->kp > 0 ? pl->kp : 2) * 2) / mr * mr;
     if (mb < 4 * mr) mb = 4 * mr;
-    /* scratch is sized for the largest block any thread count would use */
-    pl->scratch_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64 + PML_QS8_ADD_CACHE_BYTES; /* A, then the Add's room */
     pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
+    /* C's rows back to back, N not a whole number of panels (the tiles would requantize and
+     * add padding lanes: 8 of 32 at N = 24) and every task over all the panels: the dense
+     * store. Where N fills its panels the tiles' own epilogue measured faster (the raw
+     * accumulators' round trip costs more than it saves: 1x1 conv K = 32 N = 64 +20%). The
+     * scratch is sized for it whatever the thread count, as the A block. */
+    pl->dense = kern->dense_store && p->ldc == p->n && p->n % PML_QS8_NR != 0;
+    pl->dense_rows = pl->dense ? qs8_dense_rows(kern, p->n) : 0;
+    pl->a_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
+    pl->acc_bytes = pl->dense ? ((size_t)(pl->dense_rows * p->n) * 4 + 63) / 64 * 64 : 0;
+    const size_t cols = pl->dense ? ((size_t)pml_qs8_dense_cols_len(p->n) * 6 * 4 + 63) / 64 * 64 : 0;
+    pl->scratch_bytes = pl->a_bytes + pl->acc_bytes + cols + PML_QS8_ADD_CACHE_BYTES; /* then the Add's room */
+    pl->dense = pl->dense && pl->sp.n_blocks == 1;
 }
 
 size_t pml_qs8_gemm_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p) {
@@ -200,11 +225,95 @@ static pml_qs8_epilogue qs8_span_epilogue(const qs8_job *job, const qs8_span *s,
     return ep;
 }
 
+/* Rows [i0, i0 + rows) of the span's A block (abuf, lda elements: uint8 for quads, int16 for
+ * pairs; NULL when K == 0) times panel pn (and pn + 1 when two: raw quad tiles only) through
+ * the configuration's tiles, with epilogue ep; row i0's C at cp, ldc bytes apart. */
+static void qs8_tiles(const qs8_job *job, const qs8_span *s, int quads, const void *abuf, int64_t lda, int64_t i0,
+                      int64_t rows, int64_t pn, int two, const pml_qs8_epilogue *ep, uint8_t *cp, size_t ldc) {
+    static const uint8_t no_rows[4] = {0, 0, 0, 0}; /* K == 0: the kernels read nothing, but get a valid pointer */
+    const pml_qs8_gemm_problem *p = job->p;
+    const pml_qs8_gemm_kernels *kern = job->kern;
+    const int64_t width = two ? 2 * PML_QS8_NR : PML_QS8_NR;
+    const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < width ? p->n - pn * PML_QS8_NR : width);
+    const uint8_t *panels = (const uint8_t *)s->packed + sizeof(pml_qs8_packed_header);
+    if (quads) {
+        const int64_t mr_max = (int64_t)kern->u8_mr, kq = pml_qs8_kq(p->k);
+        const int8_t *w = (const int8_t *)panels + pn * kq * PML_QS8_NR;
+        const uint8_t *a = abuf ? (const uint8_t *)abuf + i0 * lda : no_rows;
+        for (int64_t i = 0; i < rows; i += mr_max) {
+            const size_t mr = (size_t)(rows - i < mr_max ? rows - i : mr_max);
+            const pml_qu8_gemm_ukernel uk = two ? kern->u8_gemm_raw2 : mr == 1 ? kern->u8_gemm_1 : kern->u8_gemm;
+            uk(mr, nr, (size_t)kq, abuf ? a + i * lda : no_rows, (size_t)lda, w, ep, cp + (size_t)i * ldc, ldc);
+        }
+    } else {
+        const int64_t mr_max = (int64_t)kern->gemm_mr, kp = job->pl.kp;
+        const int16_t *w = (const int16_t *)(const void *)panels + pn * kp * PML_QS8_NR;
+        const int16_t *a = abuf ? (const int16_t *)abuf + i0 * lda : (const int16_t *)(const void *)no_rows;
+        for (int64_t i = 0; i < rows; i += mr_max) {
+            const size_t mr = (size_t)(rows - i < mr_max ? rows - i : mr_max);
+            const pml_qs8_gemm_ukernel uk = mr == 1 ? kern->gemm_1 : kern->gemm;
+            uk(mr, nr, (size_t)kp, abuf ? a + i * lda : a, (size_t)lda, w, ep, cp + (size_t)i * ldc, ldc);
+        }
+    }
+}
+
+/* The dense store's cycling column arrays (pml_qs8_dense: entry j is column j % n's) from the
+ * span's packed column parameters, in the thread's scratch. */
+static void qs8_dense_setup(const qs8_job *job, const qs8_span *s, pml_qs8_dense *d) {
+    const pml_qs8_gemm_problem *p = job->p;
+    const pml_qs8_packed_header *h = pml_qs8_header(s->packed);
+    const pml_qs8_cols c = pml_qs8_cols_at((void *)(uintptr_t)s->packed, job->pl.data_bytes, job->pl.n_pad);
+    const int64_t n = p->n, len = pml_qs8_dense_cols_len(n);
+    int32_t *room = (int32_t *)(void *)((uint8_t *)s->buf + job->pl.a_bytes + job->pl.acc_bytes);
+    int32_t *mult = room, *lsh = room + len, *rsh = room + 2 * len, *mask = room + 3 * len, *half = room + 4 * len;
+    float *scale = (float *)(void *)(room + 5 * len);
+    for (int64_t j = 0, col = 0; j < len; j++, col = col + 1 == n ? 0 : col + 1) {
+        mult[j] = c.multiplier[col], lsh[j] = c.lshift[col], rsh[j] = c.rshift[col];
+        mask[j] = c.rmask[col], half[j] = c.rhalf[col], scale[j] = c.scale[col];
+    }
+    d->multiplier = mult, d->lshift = lsh, d->rshift = rsh, d->rmask = mask, d->rhalf = half, d->scale = scale;
+    d->n = n;
+    d->mode = h->mode, d->zero_point = h->zero_point, d->qmin = h->qmin, d->qmax = h->qmax;
+    d->out_u8 = h->out_u8, d->small_acc = h->small_acc;
+    d->add = p->add;
+}
+
+/* Every panel of the span: tiles with their own epilogue, or (the dense plan) blocks of rows
+ * whose tiles store raw accumulators for the dense store. */
+static void qs8_span_panels(const qs8_job *job, const qs8_span *s, int quads, const void *abuf, int64_t lda) {
+    const pml_qs8_gemm_problem *p = job->p;
+    const size_t ldc = (size_t)p->ldc;
+    if (!job->pl.dense) {
+        for (int64_t pn = s->p0; pn < s->p1; pn++) {
+            const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
+            qs8_tiles(job, s, quads, abuf, lda, 0, s->mb, pn, 0, &ep, s->c + s->m0 * p->ldc + pn * PML_QS8_NR, ldc);
+        }
+        return;
+    }
+    pml_qs8_dense d;
+    qs8_dense_setup(job, s, &d);
+    int32_t *acc = (int32_t *)(void *)((uint8_t *)s->buf + job->pl.a_bytes);
+    const intptr_t res_delta = p->add ? (intptr_t)((uintptr_t)p->residual - (uintptr_t)p->c) : 0;
+    for (int64_t i0 = 0; i0 < s->mb; i0 += job->pl.dense_rows) {
+        const int64_t rows = s->mb - i0 < job->pl.dense_rows ? s->mb - i0 : job->pl.dense_rows;
+        for (int64_t pn = s->p0; pn < s->p1;) {
+            pml_qs8_epilogue ep = pml_qs8_panel_epilogue(s->packed, job->pl.data_bytes, pn);
+            ep.raw = 1;
+            const int two = quads && job->kern->u8_gemm_raw2 && pn + 1 < s->p1;
+            qs8_tiles(job, s, quads, abuf, lda, i0, rows, pn, two, &ep, (uint8_t *)(acc + pn * PML_QS8_NR),
+                      (size_t)p->n * sizeof(int32_t));
+            pn += two ? 2 : 1;
+        }
+        uint8_t *c = s->c + (s->m0 + i0) * p->ldc;
+        job->kern->dense_store(&d, (size_t)(rows * p->n), acc, c,
+                               p->add ? (const uint8_t *)((uintptr_t)c + (uintptr_t)res_delta) : NULL);
+    }
+}
+
 /* int16 k-pairs: A widened (or im2col'ed) to int16, the pair tiles */
 static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
     const pml_qs8_gemm_problem *p = job->p;
-    const int64_t mr_max = (int64_t)job->kern->gemm_mr, kp = job->pl.kp;
-    static const int16_t no_rows[2] = {0, 0}; /* K == 0: the kernels read nothing, but get a valid pointer */
+    const int64_t kp = job->pl.kp;
     int16_t *abuf = kp > 0 ? (int16_t *)s->buf : NULL;
     if (kp > 0) {
         if (p->pack_a) {
@@ -221,27 +330,14 @@ static void qs8_span_pairs(const qs8_job *job, const qs8_span *s) {
             }
         }
     }
-    const int16_t *panels = (const int16_t *)((const uint8_t *)s->packed + sizeof(pml_qs8_packed_header));
-    for (int64_t pn = s->p0; pn < s->p1; pn++) {
-        const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
-        const int16_t *w = panels + pn * kp * PML_QS8_NR;
-        const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
-        uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
-        for (int64_t i = 0; i < s->mb; i += mr_max) {
-            const size_t mr = (size_t)(s->mb - i < mr_max ? s->mb - i : mr_max);
-            const pml_qs8_gemm_ukernel uk = mr == 1 ? job->kern->gemm_1 : job->kern->gemm;
-            uk(mr, nr, (size_t)kp, abuf ? abuf + i * kp : no_rows, (size_t)kp, w, &ep, cp + i * p->ldc,
-               (size_t)p->ldc);
-        }
-    }
+    qs8_span_panels(job, s, 0, abuf, kp);
 }
 
 /* u8 x s8 k-quads: A flipped to uint8 rows of kq bytes (the K padding zeroed: its weights
  * are zero anyway, but the bytes are then defined), the quad tiles */
 static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
     const pml_qs8_gemm_problem *p = job->p;
-    const int64_t mr_max = (int64_t)job->kern->u8_mr, k = p->k, kq = pml_qs8_kq(k);
-    static const uint8_t no_rows[4] = {0, 0, 0, 0};
+    const int64_t k = p->k, kq = pml_qs8_kq(k);
     const uint8_t *abuf = NULL;
     int64_t lda = kq;
     if (kq > 0 && p->pack_a_u8) {
@@ -269,19 +365,7 @@ static void qs8_span_quads(const qs8_job *job, const qs8_span *s) {
         }
         abuf = buf;
     }
-    const int8_t *panels = (const int8_t *)s->packed + sizeof(pml_qs8_packed_header);
-    for (int64_t pn = s->p0; pn < s->p1; pn++) {
-        const pml_qs8_epilogue ep = qs8_span_epilogue(job, s, pn);
-        const int8_t *w = panels + pn * kq * PML_QS8_NR;
-        const size_t nr = (size_t)(p->n - pn * PML_QS8_NR < PML_QS8_NR ? p->n - pn * PML_QS8_NR : PML_QS8_NR);
-        uint8_t *cp = s->c + s->m0 * p->ldc + pn * PML_QS8_NR;
-        for (int64_t i = 0; i < s->mb; i += mr_max) {
-            const size_t mr = (size_t)(s->mb - i < mr_max ? s->mb - i : mr_max);
-            const pml_qu8_gemm_ukernel uk = mr == 1 ? job->kern->u8_gemm_1 : job->kern->u8_gemm;
-            uk(mr, nr, (size_t)kq, abuf ? abuf + i * lda : no_rows, (size_t)lda, w, &ep, cp + i * p->ldc,
-               (size_t)p->ldc);
-        }
-    }
+    qs8_span_panels(job, s, 1, abuf, lda);
 }
 
 static void qs8_task(void *arg, int64_t task, int thread) {

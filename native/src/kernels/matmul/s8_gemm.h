@@ -49,7 +49,11 @@
  * the thread pool; a task widens its M block of A to int16 (or im2cols it, through
  * pack_a) into per-thread scratch, then for each 16-column panel runs the micro-kernel over
  * the block's MR-row tiles with the full K: the panel stays in L1 (K <= 1024) while the
- * block streams from L2, and accumulators never leave registers.
+ * block streams from L2, and accumulators never leave registers. Where C's rows are back to
+ * back and N is not a whole number of panels (N = 24, 28, 36...), and the configuration has a
+ * dense store, the tiles of a block of rows store their raw int32 accumulators instead (a
+ * 16 KiB block, in L1) and the dense store requantizes (and adds the residual to) 16
+ * consecutive outputs a vector across rows: no padding lanes (pml_qs8_dense).
  */
 #ifndef PML_KERNELS_S8_GEMM_H
 #define PML_KERNELS_S8_GEMM_H
@@ -110,6 +114,9 @@ typedef struct pml_qs8_epilogue {
     intptr_t res_delta;
     void *add_cache; /* PML_QS8_ADD_CACHE_BYTES, 64-byte aligned, this thread's: a tile may keep
                       * its ISA's vector form of add there (pml_qs8_add_cache) */
+    int32_t raw; /* 1: the tile stores its int32 accumulators (bias' included, nothing else) to c
+                  * instead, row r at c + r*ldc bytes, only the first nr (the driver's dense
+                  * store requantizes them: pml_qs8_dense_store_fn); add is then NULL */
 } pml_qs8_epilogue;
 
 /* The per-thread room of a fused Add's vectors: the driver clears `ready` at each task, the
@@ -146,6 +153,27 @@ typedef void (*pml_qs8_gemm_ukernel)(size_t mr, size_t nr, size_t kp, const int1
 typedef void (*pml_qu8_gemm_ukernel)(size_t mr, size_t nr, size_t kq, const uint8_t *a, size_t lda, const int8_t *w,
                                      const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
 
+/*
+ * The dense store: requantizes `count` int32 accumulators (bias' included) of rows laid back
+ * to back (C's rows with ldc == n: element e is row e / n, column e % n) and stores their
+ * bytes to c[0..count), after the residual Add res[e] where add is set. A GEMM of N = 24 on
+ * 16-column tiles requantizes and adds 32 lanes a row for 24 outputs; this runs 16 outputs
+ * a vector whatever N is, the column parameters cycling with the lanes: the cols arrays
+ * hold n + 17 entries, entry j the column j % n's (a window of 16 from any column < n, and
+ * one more for the odd lanes' multiplier). count starts at a row's column 0.
+ */
+typedef struct pml_qs8_dense {
+    const int32_t *multiplier, *lshift, *rshift, *rmask, *rhalf; /* n + 17 entries each */
+    const float *scale;
+    int64_t n;
+    int32_t mode, zero_point, qmin, qmax, out_u8, small_acc; /* the packed header's */
+    const pml_qbinary_params *add; /* NULL: none */
+} pml_qs8_dense;
+typedef void (*pml_qs8_dense_store_fn)(const pml_qs8_dense *d, size_t count, const int32_t *acc, uint8_t *c,
+                                       const uint8_t *res);
+/* Entries of each of a dense store's column arrays for n columns. */
+static inline int64_t pml_qs8_dense_cols_len(int64_t n) { return n + 17; }
+
 /* y[i] = x[i] sign-extended, i < n (A's widening to int16). */
 typedef void (*pml_s8_widen_fn)(size_t n, const int8_t *x, int16_t *y);
 
@@ -180,11 +208,17 @@ typedef struct pml_qs8_gemm_kernels {
     size_t u8_mr;                  /* rows of u8_gemm's tile */
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
     pml_qu8_gemm_ukernel u8_gemm_1; /* 1 x 16 */
+    /* u8_mr rows x two panels (w and w + kq * 16, nr <= 32), raw accumulators only: the dense
+     * store's blocks (NULL: u8_gemm a panel at a time) */
+    pml_qu8_gemm_ukernel u8_gemm_raw2;
     pml_qu8_stem_fn stem;           /* direct few-channel conv (NULL: such convs run on the GEMM) */
     /* 1: a conv's fused residual Add runs in these tiles' epilogue (pml_qs8_epilogue.add); 0:
      * the op runs the conv, then the configuration's Add kernel over its output (the tiles can
      * still do it, exactly; measured slower: AVX2's, BlazeFace-like int8 +6%) */
     int add_in_epilogue;
+    /* the requantization (and residual Add) of GEMMs whose C rows are contiguous (ldc == N),
+     * after tiles that store raw accumulators (pml_qs8_epilogue.raw); NULL: the tiles' own */
+    pml_qs8_dense_store_fn dense_store;
 } pml_qs8_gemm_kernels;
 
 /* ---- packing ------------------------------------------------------------------------- */
@@ -323,6 +357,12 @@ PML_INLINE void pml_qs8_store(int32_t dtype, void *y, int64_t i, int32_t v) {
 #define PML_U8S8_GEMM(tile, isa, mr, nr)                                                                              \
     void pml_u8s8_gemm_##tile##__##isa(size_t mr_, size_t nr_, size_t kq, const uint8_t *a, size_t lda, const int8_t *w, \
                                        const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
+#define PML_U8S8_GEMM_RAW2(tile, isa, mr)                                                                             \
+    void pml_u8s8_gemm_raw_##tile##__##isa(size_t mr_, size_t nr_, size_t kq, const uint8_t *a, size_t lda,               \
+                                           const int8_t *w, const pml_qs8_epilogue *ep, uint8_t *c, size_t ldc);
+#define PML_S8_DENSE_STORE(isa)                                                                                        \
+    void pml_s8_dense_store__##isa(const pml_qs8_dense *d, size_t count, const int32_t *acc, uint8_t *c,               \
+                                   const uint8_t *res);
 #include "kernels/matmul/s8_gemm_variants.h"
 
 #endif /* PML_KERNELS_S8_GEMM_H */

@@ -19,6 +19,7 @@ void pml_s8_gemm_4x16__avx2(size_t mr, size_t nr, size_t kp, const int16_t *a, s
         PML_QS8_ROW_STEP(2)
         PML_QS8_ROW_STEP(3)
     }
+    PML_QS8_STORE_RAW4
     PML_QS8_EPILOGUE_BEGIN;
     PML_QS8_STORE_ADD4
     PML_QS8_ROW_STORE(0);

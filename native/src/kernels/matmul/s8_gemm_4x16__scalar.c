@@ -4,6 +4,8 @@
  * in its epilogue, and the int8 -> int16 widening of A. Sums wrap modulo 2^32 (uint32_t)
  * like the int32 accumulators of the references and of the SIMD kernels.
  */
+#include <string.h>
+
 #include "kernels/matmul/s8_gemm.h"
 
 void pml_s8_gemm_4x16__scalar(size_t mr, size_t nr, size_t kp, const int16_t *a, size_t lda, const int16_t *w,
@@ -20,6 +22,10 @@ void pml_s8_gemm_4x16__scalar(size_t mr, size_t nr, size_t kp, const int16_t *a,
                 acc[r][j] += (uint32_t)(a0 * wj[0]) + (uint32_t)(a1 * wj[1]);
             }
         }
+    }
+    if (ep->raw) { /* the int32 accumulators, for the driver's dense store */
+        for (size_t r = 0; r < mr; r++) memcpy(c + r * ldc, acc[r], nr * sizeof(int32_t));
+        return;
     }
     for (size_t r = 0; r < mr; r++)
         for (size_t j = 0; j < nr; j++)

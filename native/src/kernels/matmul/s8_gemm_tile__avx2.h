@@ -123,6 +123,45 @@ static void pml_qs8_store_rows_add(const __m256i *lo, const __m256i *hi, size_t 
     }
 }
 
+/* The raw accumulators (pml_qs8_epilogue.raw) of one row, the first nr columns. */
+PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t nr) {
+    int32_t *d = (int32_t *)(void *)dst;
+    if (nr == 16) {
+        _mm256_storeu_si256((__m256i *)(void *)d, lo);
+        _mm256_storeu_si256((__m256i *)(void *)(d + 8), hi);
+        return;
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), n = _mm256_set1_epi32((int32_t)nr);
+    _mm256_maskstore_epi32(d, _mm256_cmpgt_epi32(n, lane), lo);
+    if (nr > 8) _mm256_maskstore_epi32(d + 8, _mm256_cmpgt_epi32(n, _mm256_add_epi32(lane, _mm256_set1_epi32(8))), hi);
+}
+/* ... of rows 0..MR-1 (rows past mr are not stored); ends the tile's function. */
+#define PML_QS8_RAW_ROW(r) \
+    if ((r) < mr) pml_qs8_store_raw16(c##r##0, c##r##1, c + (r) * ldc, nr)
+#define PML_QS8_STORE_RAW6                                                                                         \
+    if (ep->raw) {                                                                                                 \
+        PML_QS8_RAW_ROW(0);                                                                                        \
+        PML_QS8_RAW_ROW(1);                                                                                        \
+        PML_QS8_RAW_ROW(2);                                                                                        \
+        PML_QS8_RAW_ROW(3);                                                                                        \
+        PML_QS8_RAW_ROW(4);                                                                                        \
+        PML_QS8_RAW_ROW(5);                                                                                        \
+        return;                                                                                                    \
+    }
+#define PML_QS8_STORE_RAW4                                                                                         \
+    if (ep->raw) {                                                                                                 \
+        PML_QS8_RAW_ROW(0);                                                                                        \
+        PML_QS8_RAW_ROW(1);                                                                                        \
+        PML_QS8_RAW_ROW(2);                                                                                        \
+        PML_QS8_RAW_ROW(3);                                                                                        \
+        return;                                                                                                    \
+    }
+#define PML_QS8_STORE_RAW1                                                                                         \
+    if (ep->raw) {                                                                                                 \
+        PML_QS8_RAW_ROW(0);                                                                                        \
+        return;                                                                                                    \
+    }
+
 #define PML_QS8_EPILOGUE_BEGIN                                                    \
     const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                  \
     const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8)

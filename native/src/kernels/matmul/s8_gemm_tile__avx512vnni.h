@@ -50,22 +50,26 @@ PML_INLINE __m512i pml_qs8_bcast_pair512(const int16_t *p) {
  * set up once per task in the thread's add_cache, the residual bytes read with a masked load. */
 _Static_assert(sizeof(pml_qadd16) <= sizeof(((pml_qs8_add_cache *)0)->slot[1]), "the Add's vectors fit the cache");
 /* Rows v[0..mr) + their residual rows, one Add case (kind, a constant at each call: 0 float,
- * 1-3 fixed point nudged with input a, b or neither of ratio 1/2, 4 fixed point in general):
+ * 1-3 fixed point nudged with input a, b or neither of ratio 1/2, 5 both, 4 fixed point in
+ * general; pml_qs8_add16_kind):
  * every row's loads and arithmetic before the stores, so the rows' chains overlap. */
 PML_INLINE void pml_qs8_add_rows512(const __m512i *v, size_t mr, const pml_qs8_epilogue *ep, const pml_qadd16 *av,
-                                    uint8_t *c, size_t ldc, __mmask16 m, int kind) {
+                                    uint8_t *c, size_t ldc, size_t nr, int kind) {
+    const __mmask16 m = (__mmask16)((1u << nr) - 1);
     __m512i y[6];
     const int u8 = ep->out_u8;
     for (size_t r = 0; r < mr; r++) {
-        const __m128i b = _mm_maskz_loadu_epi8(m, (const void *)((uintptr_t)(c + r * ldc) + (uintptr_t)ep->res_delta));
+        const void *rp = (const void *)((uintptr_t)(c + r * ldc) + (uintptr_t)ep->res_delta);
+        const __m128i b = nr == 16 ? _mm_loadu_si128((const __m128i *)rp) : _mm_maskz_loadu_epi8(m, rp);
         const __m512i res = u8 ? _mm512_cvtepu8_epi32(b) : _mm512_cvtepi8_epi32(b);
         y[r] = kind == 0 ? pml_qadd16_float(v[r], res, av)
              : kind == 1 ? pml_qadd16_fixed_nudged(v[r], res, av, 1, 0)
              : kind == 2 ? pml_qadd16_fixed_nudged(v[r], res, av, 0, 1)
              : kind == 3 ? pml_qadd16_fixed_nudged(v[r], res, av, 0, 0)
+             : kind == 5 ? pml_qadd16_fixed_nudged(v[r], res, av, 1, 1)
                          : pml_qadd16_fixed(v[r], res, av);
     }
-    for (size_t r = 0; r < mr; r++) _mm512_mask_cvtepi32_storeu_epi8(c + r * ldc, m, y[r]);
+    for (size_t r = 0; r < mr; r++) pml_qs8_store16_512(y[r], c + r * ldc, nr);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -77,16 +81,41 @@ static void pml_qs8_store_rows_add512(const __m512i *v, size_t mr, const pml_qs8
     pml_qadd16 *av = (pml_qadd16 *)(void *)cache->slot[PML_QS8_ADD_SLOT_512]; /* set up by the task's first tile */
     if (!(cache->ready & (1 << PML_QS8_ADD_SLOT_512)))
         *av = pml_qadd16_setup(ep->add), cache->ready |= 1 << PML_QS8_ADD_SLOT_512;
-    const __mmask16 m = (__mmask16)((1u << nr) - 1);
-    const int kind = av->float_mode ? 0 : !av->nudge ? 4 : av->a_half ? 1 : av->b_half ? 2 : 3;
+    const int kind = pml_qs8_add16_kind(av);
     switch (kind) {
-    case 0: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 0); break;
-    case 1: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 1); break;
-    case 2: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 2); break;
-    case 3: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 3); break;
-    default: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, m, 4); break;
+    case 0: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, nr, 0); break;
+    case 1: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, nr, 1); break;
+    case 2: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, nr, 2); break;
+    case 3: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, nr, 3); break;
+    case 5: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, nr, 5); break;
+    default: pml_qs8_add_rows512(v, mr, ep, av, c, ldc, nr, 4); break;
     }
 }
+
+/* The first nr of 16 int32 at dst: masked only for a tail (Zen 4's masked stores are slow). */
+PML_INLINE void pml_qs8_store_raw16_512(__m512i v, uint8_t *dst, size_t nr) {
+    if (nr == 16) _mm512_storeu_si512((void *)dst, v);
+    else _mm512_mask_storeu_epi32((void *)dst, (__mmask16)((1u << nr) - 1), v);
+}
+/* The raw accumulators (pml_qs8_epilogue.raw) of rows 0..5 / row 0, the first nr columns; ends
+ * the tile's function. */
+#define PML_QS8_VNNI_RAW_ROW(r) \
+    if ((r) < mr) pml_qs8_store_raw16_512(c##r, c + (r) * ldc, nr)
+#define PML_QS8_VNNI_STORE_RAW6                                                   \
+    if (ep->raw) {                                                                \
+        PML_QS8_VNNI_RAW_ROW(0);                                                  \
+        PML_QS8_VNNI_RAW_ROW(1);                                                  \
+        PML_QS8_VNNI_RAW_ROW(2);                                                  \
+        PML_QS8_VNNI_RAW_ROW(3);                                                  \
+        PML_QS8_VNNI_RAW_ROW(4);                                                  \
+        PML_QS8_VNNI_RAW_ROW(5);                                                  \
+        return;                                                                   \
+    }
+#define PML_QS8_VNNI_STORE_RAW1                                                   \
+    if (ep->raw) {                                                                \
+        PML_QS8_VNNI_RAW_ROW(0);                                                  \
+        return;                                                                   \
+    }
 
 #define PML_QS8_VNNI_EPILOGUE_BEGIN const pml_qs8_rq16 rq16 = pml_qs8_rq16_load(ep)
 

@@ -161,6 +161,16 @@ PML_INLINE __m512i pml_qadd16_float(__m512i a, __m512i b, const pml_qadd16 *v) {
     return _mm512_add_epi32(_mm512_cvtps_epi32(f), v->y_zp); /* MXCSR rounding: half to even */
 }
 
+/* The case of an Add for code compiled once per case: 0 float, 1-3 nudged with input a, b or
+ * neither of ratio 1/2, 5 nudged with both (each half input must take its shift: the nudged
+ * rounding divide needs a right shift >= 1, and a half input's is 0), 4 fixed point in
+ * general. */
+static inline int pml_qs8_add16_kind(const pml_qadd16 *av) {
+    if (av->float_mode) return 0;
+    if (!av->nudge) return 4;
+    return av->a_half && av->b_half ? 5 : av->a_half ? 1 : av->b_half ? 2 : 3;
+}
+
 PML_INLINE __m512i pml_qadd16_run(__m512i a, __m512i b, const pml_qadd16 *v) {
     if (v->float_mode) return pml_qadd16_float(a, b, v);
     return v->nudge ? pml_qadd16_fixed_nudged(a, b, v, v->a_half, v->b_half) : pml_qadd16_fixed(a, b, v);

@@ -64,8 +64,7 @@ static inline __m512i pml_qs8_requant16_unclamped(__m512i acc, const pml_qs8_rq1
          * is q + (r >= 2^(e-1) + (h < 0)), gemmlowp's q + (r > threshold); |h| <= |acc| < 2^30 and
          * 2^(e-1) <= 2^30, so the sum cannot overflow */
         v = _mm512_srav_epi32(_mm512_add_epi32(_mm512_add_epi32(h, p->nudge), _mm512_srai_epi32(h, 31)), p->rsh);
-        v = _mm512_add_epi32(v, p->zp);
-        return _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
+        return _mm512_add_epi32(v, p->zp); /* clamped by the caller, once */
     }
     const __m512i x = _mm512_sllv_epi32(acc, p->lsh);
     const __m512i round = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi32(1);

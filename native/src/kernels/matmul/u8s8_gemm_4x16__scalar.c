@@ -4,6 +4,8 @@
  * the quad packing, the +128 compensation and the driver's u8 path are tested on any CPU.
  * Sums wrap modulo 2^32 (uint32_t) like the SIMD kernels' int32 lanes.
  */
+#include <string.h>
+
 #include "kernels/matmul/s8_gemm.h"
 
 void pml_u8s8_gemm_4x16__scalar(size_t mr, size_t nr, size_t kq, const uint8_t *a, size_t lda, const int8_t *w,
@@ -18,6 +20,10 @@ void pml_u8s8_gemm_4x16__scalar(size_t mr, size_t nr, size_t kq, const uint8_t *
             for (size_t j = 0; j < PML_QS8_NR; j++)
                 for (size_t t = 0; t < 4; t++) acc[r][j] += (uint32_t)((int32_t)ar[t] * (int32_t)wq[4 * j + t]);
         }
+    }
+    if (ep->raw) { /* the int32 accumulators, for the driver's dense store */
+        for (size_t r = 0; r < mr; r++) memcpy(c + r * ldc, acc[r], nr * sizeof(int32_t));
+        return;
     }
     for (size_t r = 0; r < mr; r++)
         for (size_t j = 0; j < nr; j++)
