@@ -42,11 +42,13 @@
 #define PML_SPIN_NS 200000
 /* After this much spinning a waiting thread yields its core between checks. On a machine
  * with more runnable threads than cores, the thread it waits for (a worker holding a claimed
- * task) may be queued behind it on the same core: a pure spin then waits out a scheduler
- * time slice (milliseconds) per kernel, and two threads ran the int8 conv net 2-3x slower than
- * one (measured at load 5-7 on 2 cores: 2.5-5 ms against 1.45 with the yield). Short waits,
- * all of them on an idle machine, never reach the yield. */
-#define PML_SPIN_PAUSE_NS 20000
+ * task) may be queued behind it on the same core: a pure spin then waits out a scheduler time
+ * slice per kernel. Int8 conv net at 2 threads, median ms (bench/bench_int8_busy.py's network):
+ * next to a benchmark process on the 2 cores, 1.6-2.0 without the yield, 1.37-1.43 yielding
+ * after 20 us, 1.34-1.35 after 100 us; under load 5-7, 2.1-6.0 without, ~1.5 after 20 us; on
+ * an idle machine all three 0.72-0.75 (one thread: 1.30). Most waits between kernels are
+ * shorter than this and never reach the yield. */
+#define PML_SPIN_PAUSE_NS 100000
 /* Tasks per job at most (the index has 32 bits); larger jobs run as several */
 #define PML_MAX_JOB_TASKS ((int64_t)1 << 30)
 
