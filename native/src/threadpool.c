@@ -43,7 +43,7 @@
 /* After this much spinning a waiting thread yields its core between checks. On a machine
  * with more runnable threads than cores, the thread it waits for (a worker holding a claimed
  * task) may be queued behind it on the same core: a pure spin then waits out a scheduler time
- * slice per kernel. Int8 conv net at 2 threads, median ms (bench/bench_int8_busy.py's network):
+ * slice per kernel. bench/bench_int8.py's int8 conv net at 2 threads, median ms of one process:
  * next to a benchmark process on the 2 cores, 1.6-2.0 without the yield, 1.37-1.43 yielding
  * after 20 us, 1.34-1.35 after 100 us; under load 5-7, 2.1-6.0 without, ~1.5 after 20 us; on
  * an idle machine all three 0.72-0.75 (one thread: 1.30). Most waits between kernels are
