@@ -57,7 +57,7 @@ size_t pml_dwpairs_scratch_bytes(const pml_conv_geom *g, const void *packed) {
     if (!lay->ok) return 0;
     const pml_dwpairs_plan *p = &lay->plan;
     const size_t ring = (size_t)(p->slots * p->s * p->np * 4), line = (size_t)(p->line_px * p->C + 64);
-    return (ring + 63) / 64 * 64 + (line + 63) / 64 * 64 + (size_t)p->slots * sizeof(int64_t);
+    return (ring + 63) / 64 * 64 + (line + 63) / 64 * 64 + (size_t)p->slots * sizeof(int64_t) + 64; /* + alignment */
 }
 
 void pml_dwpairs_pack(const pml_conv_geom *g, void *packed) {

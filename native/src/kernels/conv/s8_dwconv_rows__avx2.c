@@ -170,10 +170,10 @@ int pml_s8_dwconv_rows__avx2(const pml_conv_geom *g, const int8_t *x, const void
     const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep);
     const int8_t pad = (int8_t)pml_qs8_header(packed)->a_zero_point;
     if (!scratch) return 0;
-    /* the caller's scratch (pml_dwpairs_scratch_bytes, 64-byte aligned), not the stack: an
+    /* the caller's scratch (pml_dwpairs_scratch_bytes, aligned here to 64 bytes), not the stack: an
      * embedding program's threads may have small stacks */
     const size_t ring_bytes = (size_t)(p.slots * p.s * p.np * 4), line_bytes = (size_t)(p.line_px * p.C + 64);
-    uint8_t *ring = (uint8_t *)scratch;
+    uint8_t *ring = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     int8_t *line = (int8_t *)(ring + (ring_bytes + 63) / 64 * 64);
     int64_t *tag = (int64_t *)((uint8_t *)line + (line_bytes + 63) / 64 * 64); /* the padded row (image * rows + row)
                                                                                  * each ring slot holds, -1: none */
