@@ -147,6 +147,7 @@ int main(void) {
         pml_qs8_gemm_kernels one_panel = *c->qs8->mm;
         one_panel.u8_gemm_raw2 = NULL;
         test_kernels("dense store, one panel a call", &one_panel);
+#ifdef PML_ARCH_X86 /* (an aarch64/armv7 build has no AVX2 kernels to name) */
         /* ... and behind the AVX2 pair tiles, 6 and 4 rows (their raw stores) */
         if (pml_kernel_isa_available(&g_cpu, "avx2")) {
             pml_qs8_gemm_kernels avx2 = {.isa = "avx2", .gemm_mr = 6, .gemm = pml_s8_gemm_6x16__avx2,
@@ -156,6 +157,7 @@ int main(void) {
             avx2.gemm_mr = 4, avx2.gemm = pml_s8_gemm_4x16__avx2;
             test_kernels("dense store behind avx2 4x16 tiles", &avx2);
         }
+#endif
     }
     printf("%d dense-store GEMMs against the reference GEMM (+ reference Add)\n", g_cases);
     pml_threadpool_destroy(g_pool2);
