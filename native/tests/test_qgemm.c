@@ -17,70 +17,11 @@
  *    choice is checked too.
  * 4. Every configuration's qs8 slots, threaded, on convolutions of every kind, with and
  *    without zero weight zero points.
+ * The depthwise kernels have their own tests (test_qconv_depthwise.c).
  */
-#include <pthread.h>
+#include "qconv_testutil.h"
 
-#include "kernels/config.h"
-#include "kernels/conv/s8_conv.h"
-#include "testutil.h"
 
-static pml_cpu g_cpu;
-static int g_variants;
-static pml_threadpool *g_pool2;
-
-#define RUNS(isa) (pml_kernel_isa_available(&g_cpu, #isa) && ++g_variants)
-
-#define rnd test_rand_u32 /* testutil.h's shared xorshift state */
-#define rnd_range test_rand_range
-
-/* int8 data: random, or (extreme) only -128 and 127 */
-static void fill_s8(int8_t *p, size_t n, int extreme) {
-    for (size_t i = 0; i < n; i++) p[i] = (int8_t)(extreme ? (rnd() & 1 ? 127 : -128) : rnd_range(-128, 127));
-}
-
-/* ---- quantization parameters ---------------------------------------------------------------------- */
-
-#define MAXC 1024
-
-typedef struct qparams {
-    int32_t wzp[MAXC], bias[MAXC], mult[MAXC], shift[MAXC];
-    float scale[MAXC];
-    pml_qs8_quant q;
-} qparams;
-
-/* variant v picks the modes (bit 128: int32-edge biases; bit 256: weight zero points all 0, the
- * u8 x s8 quad packing's case, unless bit 16 drops them anyway); extreme: zero points at the ends
- * of their ranges */
-static void make_quant(qparams *qp, int64_t n, int64_t k, int v, int extreme) {
-    memset(qp, 0, sizeof *qp);
-    pml_qs8_quant *q = &qp->q;
-    const int per_channel = v & 1, float_mode = (v >> 1) & 1, out_u8 = (v >> 2) & 1;
-    q->a_zero_point = extreme ? (v & 8 ? -128 : 127) : rnd_range(-128, 127);
-    q->w_zero_point = v & 16 ? NULL : qp->wzp;
-    q->w_zp_per_channel = per_channel;
-    q->bias = v & 32 ? NULL : qp->bias;
-    const double base = 1.0 / (64.0 * (double)(k > 0 ? k : 1));
-    for (int64_t j = 0; j < n; j++) {
-        qp->wzp[j] = v & 256 ? 0 : extreme ? (j & 1 ? 127 : -128) : rnd_range(-128, 127);
-        qp->bias[j] = rnd_range(-100000, 100000);
-        if (v & 128) /* biases at the ends of int32: the accumulator must wrap, never saturate */
-            qp->bias[j] = j & 1 ? INT32_MIN + rnd_range(0, 1000) : INT32_MAX - rnd_range(0, 1000);
-        const double real = base * (0.25 + (rnd() % 1000) / 250.0);
-        pml_quantize_multiplier(real, &qp->mult[j], &qp->shift[j]);
-        qp->scale[j] = (float)real;
-    }
-    q->rq.mode = float_mode ? PML_REQUANT_FLOAT : PML_REQUANT_FIXED_POINT;
-    q->rq.per_channel = per_channel;
-    q->rq.multiplier = qp->mult;
-    q->rq.shift = qp->shift;
-    q->rq.scale = qp->scale;
-    q->out_dtype = out_u8 ? PML_UINT8 : PML_INT8;
-    const int32_t lo = out_u8 ? 0 : -128, hi = out_u8 ? 255 : 127;
-    q->rq.zero_point = extreme ? (v & 8 ? lo : hi) : rnd_range(lo, hi);
-    q->rq.qmin = lo;
-    q->rq.qmax = hi;
-    if (v & 64) q->rq.qmin = q->rq.zero_point; /* a fused ReLU */
-}
 
 /* ---- 1. references against hand-computed values and each other -------------------------------------- */
 
@@ -141,16 +82,6 @@ static void test_im2col_row(const pml_conv_geom *g, const int8_t *x, int64_t m, 
                 row[i] = ih < 0 || ih >= g->h || iw < 0 || iw >= g->w ? (int8_t)pad
                                                                        : x[((n * g->h + ih) * g->w + iw) * g->cin + grp * g->cg + c];
             }
-}
-
-static pml_conv_geom geom(int64_t n, int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t group, int64_t k,
-                          int64_t stride, int64_t pad, int64_t dil) {
-    pml_conv_geom g = {.n = n, .h = h, .w = w, .cin = cin, .cout = cout, .kh = k, .kw = k, .sh = stride, .sw = stride,
-                       .dh = dil, .dw = dil, .pt = pad, .pl = pad, .pb = pad, .pr = pad, .group = group,
-                       .cg = cin / group, .coutg = cout / group};
-    g.oh = pml_window_out(h, k, stride, dil, pad, pad, 0);
-    g.ow = pml_window_out(w, k, stride, dil, pad, pad, 0);
-    return g;
 }
 
 /* the conv references against the GEMM references over an im2col of this file */
@@ -359,200 +290,6 @@ static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel
     pml_aligned_free(rmask), pml_aligned_free(rhalf);
 }
 
-/* ---- 4. convolutions: depthwise variants, and every configuration's slots ------------------------------ */
-
-static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pml_threadpool *pool,
-                      const pml_conv_geom *g, int v, int extreme, const char *name) {
-    const int64_t k = g->kh * g->kw * g->cg;
-    const size_t nx = (size_t)(g->n * g->h * g->w * g->cin), nw = (size_t)(g->cout * k);
-    const size_t ny = (size_t)(g->n * g->oh * g->ow * g->cout);
-    qparams qp;
-    make_quant(&qp, g->cout, k, v, extreme);
-    int8_t *x = malloc(nx), *w = malloc(nw);
-    uint8_t *y = malloc(ny + 64), *r = malloc(ny); /* 64 guard bytes: no store past y's end */
-    fill_s8(x, nx, extreme);
-    fill_s8(w, nw, extreme);
-    memset(y, 0xA5, ny + 64);
-    void *packed, *scratch = NULL;
-    pml_qs8_gemm_kernels dk = {.dwconv = dw, .dwconv_rows = kern ? kern->dwconv_rows : 0};
-    if (dw) {
-        packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
-        pml_qs8_dwconv_pack(g, w, &qp.q, packed);
-        const int threads = pool ? pml_threadpool_size(pool) : 1;
-        scratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(&dk, g, packed) * (size_t)threads + 64);
-        pml_qs8_dwconv_run(&dk, g, x, packed, y, pool, scratch);
-    } else {
-        packed = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
-        pml_qs8_conv_pack(kern, g, w, &qp.q, packed);
-        const int threads = pool ? pml_threadpool_size(pool) : 1;
-        scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(kern, g) * (size_t)threads + 64);
-        pml_qs8_conv_run(kern, g, x, packed, y, pool, scratch);
-    }
-    pml_qs8_conv_ref(g, x, w, &qp.q, r);
-    int ok = memcmp(y, r, ny) == 0;
-    for (size_t i = ny; i < ny + 64; i++)
-        if (y[i] != 0xA5) ok = 0;
-    /* x as a uint8 tensor, unflipped into the quad tiles or the row depthwise kernel */
-    if (dw ? pml_qs8_dwconv_take_u8(&dk, g, packed) : pml_qs8_conv_takes_u8(g, packed)) {
-        uint8_t *ux = malloc(nx);
-        for (size_t i = 0; i < nx; i++) ux[i] = (uint8_t)x[i] ^ 0x80u;
-        memset(y, 0xA5, ny);
-        if (dw) pml_qs8_dwconv_run(&dk, g, (const int8_t *)ux, packed, y, pool, scratch);
-        else pml_qu8_conv_run(kern, g, ux, packed, y, pool, scratch);
-        if (memcmp(y, r, ny) != 0) ok = 0, fprintf(stderr, "%s: uint8 x:", name);
-        free(ux);
-    }
-    if (!ok)
-        fprintf(stderr, "%s: conv %lldx%lld s%lld d%lld p%lld C %lld->%lld group %lld v=%d differs\n", name,
-                (long long)g->kh, (long long)g->kw, (long long)g->sh, (long long)g->dh, (long long)g->pt,
-                (long long)g->cin, (long long)g->cout, (long long)g->group, v);
-    free(x), free(w), free(y), free(r);
-    pml_aligned_free(packed);
-    if (scratch) pml_aligned_free(scratch);
-    return ok;
-}
-
-/* g with TFLite SAME's uneven padding (the extra pixel at the bottom and right) */
-static pml_conv_geom same_pads(pml_conv_geom g) {
-    const int64_t ph = (g.h + g.sh - 1) / g.sh, pw = (g.w + g.sw - 1) / g.sw;
-    const int64_t th = (ph - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h, tw = (pw - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w;
-    g.pt = th > 0 ? th / 2 : 0, g.pb = th > 0 ? th - th / 2 : 0, g.pl = tw > 0 ? tw / 2 : 0, g.pr = tw > 0 ? tw - tw / 2 : 0;
-    g.oh = pml_window_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb, 0);
-    g.ow = pml_window_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr, 0);
-    return g;
-}
-
-/* The MobileNet/BlazeFace channel counts and the tails around them: 32-channel blocks' masked
- * tails (the channel-vectorised AVX-512 kernel), chunk phases C mod 16 (the row-vectorised one) */
-static const int64_t dw_chans[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 28, 31, 33, 36, 40, 42, 48, 56, 88, 96, 127};
-
-/* dw as its configuration runs it (rows: it takes the row layout, with scratch and a uint8 x) */
-static void test_dwconv_variant(const char *name, pml_qs8_dwconv_fn dw, int rows) {
-    const pml_qs8_gemm_kernels kern = {.dwconv = dw, .dwconv_rows = rows};
-    /* 9, 17, 24, 33: channel tails (the AVX2 kernel's over-reads must stop at x's end) */
-    const int64_t shapes[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {3, 2, 0, 1}, {1, 1, 0, 1}};
-    int v = 0;
-    for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
-        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++, v++) {
-            const int64_t C = dw_chans[ci];
-            const pml_conv_geom g = geom(2, 7, 9, C, C, C, shapes[si][0], shapes[si][1], shapes[si][2], shapes[si][3]);
-            CHECK(check_conv(&kern, dw, NULL, &g, (int)(rnd() & 127), v % 3 == 0, name));
-        }
-    /* awkward widths and channel counts, windows wider than the image, every requant mode */
-    const int64_t widths[] = {1, 2, 3, 4, 5, 7, 9, 16, 17};
-    const int64_t kinds[][3] = {{3, 1, 1}, {3, 2, 1}, {5, 1, 2}, {5, 2, 2}, {3, 2, 0}};
-    for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
-        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
-            for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
-                const int64_t C = dw_chans[ci];
-                const pml_conv_geom g = geom(1, 5, widths[wi], C, C, C, kinds[ki][0], kinds[ki][1], kinds[ki][2], 1);
-                if (g.ow <= 0) continue;
-                CHECK(check_conv(&kern, dw, NULL, &g, (int)(rnd() & 255), v % 4 == 0, name));
-            }
-    const pml_conv_geom wide = geom(1, 12, 12, 19, 19, 19, 9, 1, 4, 1); /* 81 taps: past the AVX2 kernel's tap table */
-    CHECK(check_conv(&kern, dw, NULL, &wide, 7, 0, name));
-    const pml_conv_geom big = geom(1, 13, 11, 40, 40, 40, 3, 1, 1, 1);
-    for (int e = 0; e < 8; e++) CHECK(check_conv(&kern, dw, g_pool2, &big, e * 17, 1, name));
-    /* layers the driver splits over two threads (2 and 4 tasks of uneven row counts, a task
-     * crossing images) */
-    const pml_conv_geom split[] = {geom(2, 23, 30, 64, 64, 64, 3, 1, 1, 1), geom(1, 45, 20, 48, 48, 48, 5, 2, 2, 1),
-                                   same_pads(geom(3, 33, 33, 72, 72, 72, 3, 2, 0, 1))};
-    for (size_t i = 0; i < sizeof split / sizeof split[0]; i++)
-        CHECK(check_conv(&kern, dw, g_pool2, &split[i], (int)(rnd() & 255), 0, name));
-}
-
-#ifdef PML_ARCH_X86
-/* The row-vectorised kernels at every stride they support (AVX-512's quads: its configuration
- * takes it at strides 1-4; AVX2's pairs: at stride 1, and 2 on few channels); counts the calls
- * they declined. */
-typedef int (*dwconv_rows_fn)(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
-                              int64_t row1, void *scratch);
-static dwconv_rows_fn g_rows;
-static int g_rows_declined;
-static void dwconv_rows_counted(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
-                                int64_t row1, void *scratch) {
-    if (!g_rows(g, x, packed, y, row0, row1, scratch)) g_rows_declined++;
-}
-
-/* layout: the row layout the kernel reads (PML_DW_LAYOUT_*; its scratch, and a uint8 x for the
- * quads). any_zw: the kernel takes any weight zero point (AVX2's int16 pairs), else only weights
- * whose w' fits int8 (v bit 256: zero point 0) */
-static void test_dwconv_rows(const char *name, dwconv_rows_fn rows, int layout, int any_zw) {
-    const pml_qs8_gemm_kernels rows_kern = {.dwconv = dwconv_rows_counted, .dwconv_rows = layout};
-    const int64_t kinds[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {5, 1, 2, 1}, {5, 2, 2, 1}, {3, 1, 2, 2}, {5, 1, 0, 1},
-                                {3, 3, 1, 1}, {7, 1, 3, 1}, {3, 1, 1, 3}, {5, 2, 0, 1}, {7, 2, 3, 1}};
-    const int zw_bits = any_zw ? 0 : 256;
-    int v = 0;
-    g_rows = rows;
-    for (size_t ci = 0; ci < sizeof dw_chans / sizeof dw_chans[0]; ci++)
-        for (int64_t w = 1; w <= 17; w += 1 + (int64_t)(rnd() % 3))
-            for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++, v++) {
-                const int64_t C = dw_chans[ci], *k = kinds[ki];
-                pml_conv_geom g = geom(1 + v % 2, 6, w, C, C, C, k[0], k[1], k[2], k[3]);
-                if (v % 4 == 1) g = same_pads(g);
-                if (g.ow <= 0 || g.oh <= 0) continue;
-                g_rows_declined = 0;
-                CHECK(check_conv(&rows_kern, dwconv_rows_counted, v % 3 ? NULL : g_pool2, &g,
-                                 (int)(rnd() & 255 & ~16) | zw_bits, v % 5 == 0, name));
-                CHECK(g_rows_declined == 0);
-            }
-    const pml_conv_geom wide_c[] = {geom(1, 5, 4, 512, 512, 512, 3, 1, 1, 1), geom(1, 4, 5, 200, 200, 200, 5, 2, 2, 1),
-                                     geom(2, 3, 3, 1024, 1024, 1024, 3, 1, 1, 1),
-                                     /* rows too wide for the ring: column segments */
-                                     geom(1, 6, 60, 240, 240, 240, 5, 1, 2, 1), geom(1, 7, 70, 96, 96, 96, 5, 2, 2, 1),
-                                     geom(1, 4, 300, 64, 64, 64, 3, 1, 1, 1), geom(1, 5, 200, 100, 100, 100, 3, 1, 2, 2)};
-    for (size_t i = 0; i < sizeof wide_c / sizeof wide_c[0]; i++, v++) {
-        g_rows_declined = 0;
-        CHECK(check_conv(&rows_kern, dwconv_rows_counted, NULL, &wide_c[i], (int)(rnd() & 255 & ~16) | zw_bits, 0,
-                         name));
-        CHECK(g_rows_declined == 0);
-    }
-    if (any_zw) return;
-    /* weights past int8 once their zero point is subtracted: declined, nothing written */
-    const pml_conv_geom g = geom(1, 5, 6, 24, 24, 24, 3, 1, 1, 1);
-    const int8_t x[5 * 6 * 24] = {0};
-    int8_t w[24 * 9];
-    for (int i = 0; i < 24 * 9; i++) w[i] = (int8_t)(i % 2 ? 127 : -128);
-    int32_t zw = -100, bias[24] = {0}, mult[24], shift[24];
-    for (int j = 0; j < 24; j++) pml_quantize_multiplier(0.01, &mult[j], &shift[j]);
-    pml_qs8_quant q = {.a_zero_point = 0, .w_zero_point = &zw, .bias = bias, .out_dtype = PML_INT8};
-    q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .multiplier = mult, .shift = shift, .qmin = -128, .qmax = 127};
-    void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(&g));
-    pml_qs8_dwconv_pack(&g, w, &q, packed);
-    uint8_t y[5 * 6 * 24];
-    memset(y, 0xA5, sizeof y);
-    CHECK(pml_s8_dwconv_rows__avx512vnni(&g, x, packed, y, 0, g.oh, NULL) == 0);
-    CHECK(pml_qs8_dwconv_scratch_bytes(&rows_kern, &g, packed) == 0 && !pml_qs8_dwconv_take_u8(&rows_kern, &g, packed));
-    CHECK(y[0] == 0xA5 && y[sizeof y - 1] == 0xA5);
-    pml_aligned_free(packed);
-}
-
-/* The depthwise kernels on a thread with a small stack (an embedding program's worker): the row
- * kernel's buffers are the caller's scratch, not 80 KB of stack. */
-#define SMALL_STACK (96 * 1024) /* check_conv's own frame is ~20 KB */
-static void *dwconv_on_small_stack(void *arg) {
-    const pml_qs8_gemm_kernels *kern = (const pml_qs8_gemm_kernels *)((void **)arg)[0];
-    int *ok = (int *)((void **)arg)[1];
-    const pml_conv_geom gs[] = {geom(1, 40, 40, 64, 64, 64, 5, 1, 2, 1), same_pads(geom(1, 64, 64, 96, 96, 96, 3, 2, 0, 1)),
-                                geom(1, 30, 30, 24, 24, 24, 5, 2, 2, 1)};
-    for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
-        if (!check_conv(kern, kern->dwconv, NULL, &gs[i], 256 | 4, 0, "a row depthwise kernel on a small stack")) *ok = 0;
-    return NULL;
-}
-
-static void test_dwconv_small_stack(const pml_qs8_gemm_kernels *kern) {
-    pthread_attr_t attr;
-    pthread_t t;
-    int ok = 1;
-    void *arg[2] = {(void *)kern, &ok};
-    CHECK(pthread_attr_init(&attr) == 0);
-    CHECK(pthread_attr_setstacksize(&attr, SMALL_STACK) == 0);
-    CHECK(pthread_create(&t, &attr, dwconv_on_small_stack, arg) == 0);
-    CHECK(pthread_join(t, NULL) == 0);
-    pthread_attr_destroy(&attr);
-    CHECK(ok);
-}
-#endif
 
 static void test_config_conv(const pml_kernel_config *c) {
     CHECK(c->qs8 && c->qs8->mm && c->qs8->mm->gemm && c->qs8->mm->gemm_1 && c->qs8->mm->widen && c->qs8->mm->dwconv &&
@@ -604,25 +341,6 @@ int main(void) {
         test_u8s8_variant("u8s8_gemm_" #tile "__" #isa, mr, pml_u8s8_gemm_##tile##__##isa);         \
     }
 #include "kernels/matmul/s8_gemm_variants.h"
-#define PML_S8_DWCONV(isa, tile) \
-    if (RUNS(isa)) test_dwconv_variant("s8_dwconv__" #isa, pml_s8_dwconv__##isa, \
-                                       !strcmp(#isa, "avx512vnni") ? PML_DW_LAYOUT_QUADS : PML_DW_LAYOUT_NONE);
-#include "kernels/conv/s8_conv_variants.h"
-#ifdef PML_ARCH_X86
-    if (RUNS(avx512vnni)) {
-        static const pml_qs8_gemm_kernels quads = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS};
-        test_dwconv_rows("s8_dwconv_rows__avx512vnni", pml_s8_dwconv_rows__avx512vnni, PML_DW_LAYOUT_QUADS, 0);
-        test_dwconv_small_stack(&quads);
-    }
-    if (RUNS(avx2)) {
-        static const pml_qs8_gemm_kernels pairs = {.dwconv = pml_s8_dwconv_rows_or_channels__avx2,
-                                                   .dwconv_rows = PML_DW_LAYOUT_PAIRS};
-        test_dwconv_rows("s8_dwconv_rows__avx2", pml_s8_dwconv_rows__avx2, PML_DW_LAYOUT_PAIRS, 1);
-        test_dwconv_variant("s8_dwconv_rows_or_channels__avx2", pml_s8_dwconv_rows_or_channels__avx2,
-                            PML_DW_LAYOUT_PAIRS);
-        test_dwconv_small_stack(&pairs);
-    }
-#endif
     printf("variants run against the references: %d\n", g_variants);
 
     char names[128];
