@@ -55,8 +55,14 @@ int main(void) {
                             ok &= check_split(batches[d], ms[a], mrs[c], mb_max, panels[b], threads);
     CHECK(ok);
     /* the conv net's 8x8 pointwise layers (64 rows of 6-row tiles, 32 panels) on two threads:
-     * 2 M blocks (6 and 5 tiles) x 4 N blocks of 8 panels, not 3 x 3 uneven blocks */
+     * one tile per M block (not 2 M blocks of 6 and 5 tiles), each in 2 N blocks of 16 panels */
     const pml_gemm_split s = pml_gemm_split_make(1, 64, 6, 256, 32, 2);
-    CHECK(s.m_blocks == 2 && s.n_blocks == 4 && s.ppt == 8);
+    CHECK(s.m_blocks == 11 && s.n_blocks == 2 && s.ppt == 16 && s.mb == 6);
+    /* its 4x4 layers (16 rows: 3 tiles, 64 panels): N blocks only, 4 per thread */
+    const pml_gemm_split t = pml_gemm_split_make(1, 16, 6, 256, 64, 2);
+    CHECK(t.m_blocks == 1 && t.n_blocks == 8 && t.ppt == 8);
+    /* its 16x16 layers (256 rows: 43 tiles): M blocks of 5-6 tiles, 4 per thread */
+    const pml_gemm_split u = pml_gemm_split_make(1, 256, 6, 256, 16, 2);
+    CHECK(u.m_blocks == 8 && u.n_blocks == 1);
     return test_finish("test_gemm_split");
 }
