@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* pml_cpu_detect */
+#include "kernels/config.h"
 #include "kernels/quant/qactivation.h"
 #include "kernels/quant/qsoftmax.h"
 #include "quant_testutil.h"
@@ -70,16 +72,33 @@ static void test_lut_ties(void) {
     QCHECK_EQ((int8_t)t[127], 127, "sigmoid(12.2) saturates at 255/256");
 }
 
+/* Every configuration's byte lookups (int8 and uint8 slots) against the table itself: a random
+ * table (an off-by-one row in the AVX2 kernel's telescoping XORs shows), every byte value, the
+ * awkward lengths and runs past the 32-byte vectors with tails, in place too. */
 static void test_lut_apply(void) {
-    uint8_t table[256], x[127], y[127];
-    for (int i = 0; i < 256; i++) table[i] = (uint8_t)(i * 7 + 3);
-    for (size_t li = 0; li < sizeof k_lengths / sizeof k_lengths[0]; li++) {
-        const size_t n = k_lengths[li];
-        for (size_t i = 0; i < n; i++) x[i] = (uint8_t)qrand_u32();
-        pml_x8_lut__scalar(n, x, table, y);
-        for (size_t i = 0; i < n; i++) QCHECK_EQ(y[i], (uint8_t)(x[i] * 7 + 3), "lut n %zu i %zu", n, i);
-        pml_x8_lut__scalar(n, x, table, x); /* in place */
-        QCHECK(memcmp(x, y, n) == 0);
+    static uint8_t table[256], x[4099], y[4099], z[4099];
+    for (int i = 0; i < 256; i++) table[i] = (uint8_t)qrand_u32();
+    pml_cpu cpu;
+    pml_cpu_detect(&cpu);
+    const char *names[] = {"avx512vnni", "avx2", "scalar"};
+    const size_t longer[] = {64, 255, 256, 257, 1000, 4099};
+    for (size_t ci = 0; ci < sizeof names / sizeof *names; ci++) {
+        const pml_kernel_config *c;
+        if (pml_kernel_config_select(&cpu, names[ci], &c) != PML_OK) continue;
+        const pml_x8_lut_fn luts[2] = {c->qs8->lut, c->qu8->lut};
+        for (int u = 0; u < 2; u++) {
+            for (size_t li = 0; li < sizeof k_lengths / sizeof k_lengths[0] + sizeof longer / sizeof *longer; li++) {
+                const size_t n = li < sizeof k_lengths / sizeof k_lengths[0] ? k_lengths[li]
+                                                                            : longer[li - sizeof k_lengths / sizeof k_lengths[0]];
+                for (size_t i = 0; i < n; i++) x[i] = (uint8_t)(n >= 256 && i < 256 ? i : qrand_u32());
+                luts[u](n, x, table, y);
+                for (size_t i = 0; i < n; i++)
+                    QCHECK_EQ(y[i], table[x[i]], "%s lut %d n %zu i %zu x %d", names[ci], u, n, i, x[i]);
+                memcpy(z, x, n);
+                luts[u](n, z, table, z); /* in place */
+                QCHECK(memcmp(z, y, n) == 0);
+            }
+        }
     }
 }
 

@@ -33,8 +33,9 @@
 /* ---- quantized kernels: the non-GEMM ones (kernels/quant/) are scalar but for AVX2's int8 Add/Sub */
 #define PML_QS8_NON_GEMM__SCALAR \
     .binary = pml_s8_qbinary__scalar, \
-    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
-#define PML_QS8_NON_GEMM_BUT_BINARY__SCALAR \
+    .lut = pml_x8_lut__scalar, \
+    PML_QS8_NON_GEMM_BUT_BINARY_LUT__SCALAR
+#define PML_QS8_NON_GEMM_BUT_BINARY_LUT__SCALAR \
     .binary_s16 = pml_s16_qbinary__scalar, \
     .requant = pml_qrequant__scalar, \
     .quantize_tflite = pml_s8_quantize_tflite__scalar, \
@@ -42,7 +43,6 @@
     .dequantize_tflite = pml_s8_dequantize_tflite__scalar, \
     .dequantize_tflite_s16 = pml_s16_dequantize_tflite__scalar, \
     .clamp = pml_s8_clamp__scalar, \
-    .lut = pml_x8_lut__scalar, \
     .lut_s16 = pml_s16_lut__scalar, \
     .hardswish = pml_s8_hardswish__scalar, \
     .leaky_relu = pml_s8_leaky_relu__scalar, \
@@ -63,20 +63,23 @@
     .matmul = pml_s8_qmatmul__scalar, \
     .matmul_s16 = pml_s16_qmatmul__scalar,
 
-static const pml_qu8_config g_qu8_scalar = {
-    .quantize_tflite = pml_u8_quantize_tflite__scalar,
-    .dequantize_tflite = pml_u8_dequantize_tflite__scalar,
-    .lut = pml_x8_lut__scalar,
-    .hardswish = pml_u8_hardswish__scalar,
-    .leaky_relu = pml_u8_leaky_relu__scalar,
-    .prelu = pml_u8_prelu__scalar,
-    .softmax_tflite = pml_qsoftmax_tflite__scalar[1],
-    .softmax_onnx = pml_u8_softmax_onnx__scalar,
-    .avgpool = pml_u8_avgpool__scalar,
-    .sum_rows = pml_u8_qsum_rows__scalar,
-    .mean = pml_u8_qmean__scalar,
-    .resize_bilinear = pml_u8_resize_bilinear__scalar,
+#define PML_QU8_NON_GEMM_BUT_LUT__SCALAR \
+    .quantize_tflite = pml_u8_quantize_tflite__scalar, \
+    .dequantize_tflite = pml_u8_dequantize_tflite__scalar, \
+    .hardswish = pml_u8_hardswish__scalar, \
+    .leaky_relu = pml_u8_leaky_relu__scalar, \
+    .prelu = pml_u8_prelu__scalar, \
+    .softmax_tflite = pml_qsoftmax_tflite__scalar[1], \
+    .softmax_onnx = pml_u8_softmax_onnx__scalar, \
+    .avgpool = pml_u8_avgpool__scalar, \
+    .sum_rows = pml_u8_qsum_rows__scalar, \
+    .mean = pml_u8_qmean__scalar, \
+    .resize_bilinear = pml_u8_resize_bilinear__scalar, \
     .matmul = pml_u8_qmatmul__scalar,
+
+static const pml_qu8_config g_qu8_scalar = {
+    .lut = pml_x8_lut__scalar,
+    PML_QU8_NON_GEMM_BUT_LUT__SCALAR
 };
 
 /* ---- scalar: portable C, complete ---------------------------------------------------- */
@@ -167,7 +170,13 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx2 = {
 static const pml_qs8_config g_qs8_avx2 = {
     .mm = &g_qs8_mm_avx2,
     .binary = pml_s8_qbinary__avx2, /* TFLite's int8 Add/Sub; the other non-GEMM int8 kernels are scalar */
-    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
+    .lut = pml_x8_lut__avx2,        /* but the byte tables' lookup (activations, Requantize) */
+    PML_QS8_NON_GEMM_BUT_BINARY_LUT__SCALAR
+};
+
+static const pml_qu8_config g_qu8_avx2 = {
+    .lut = pml_x8_lut__avx2,
+    PML_QU8_NON_GEMM_BUT_LUT__SCALAR
 };
 
 /* Every family but the int8 GEMM and the typed integer GEMM: avx2's, and avx512vnni's (below) too. */
@@ -176,7 +185,7 @@ static const pml_qs8_config g_qs8_avx2 = {
     .f16 = &g_f16_avx2,                                                                                     \
     .x = {.transpose = {pml_x8_transpose2d__scalar, pml_x16_transpose2d__scalar, pml_x32_transpose2d__avx2, \
                         pml_x64_transpose2d__scalar}},                                                      \
-    .qu8 = &g_qu8_scalar
+    .qu8 = &g_qu8_avx2
 
 static const pml_kernel_config g_avx2 = {
     .name = "avx2",
@@ -217,7 +226,8 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
 static const pml_qs8_config g_qs8_avx512vnni = {
     .mm = &g_qs8_mm_avx512vnni,
     .binary = pml_s8_qbinary__avx2,
-    PML_QS8_NON_GEMM_BUT_BINARY__SCALAR
+    .lut = pml_x8_lut__avx2,
+    PML_QS8_NON_GEMM_BUT_BINARY_LUT__SCALAR
 };
 
 static const pml_kernel_config g_avx512vnni = {

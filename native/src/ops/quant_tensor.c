@@ -6,7 +6,10 @@
  * The kernels (kernels/quant/qelementwise.h) copy LiteRT's x86 kernels, which round whole
  * blocks of 8 (Quantize, Dequantize) or 16 (Requantize between 8-bit types) differently from
  * the tail, so each run calls its kernel ONCE on the whole tensor: splitting it over threads
- * would move block boundaries and change results.
+ * would move block boundaries and change results. A Requantize between 8-bit types is two
+ * byte tables instead, built in prepare from the same kernel (the blocks' and the tail's; one
+ * for the float modes), looked up by the configuration's table kernel over the threads: each
+ * element takes the table of its position in the whole tensor.
  */
 #include "../internal.h"
 #include "kernels/config.h"
@@ -18,6 +21,9 @@ typedef struct qt_state {
     pml_dequantize_tflite_fn dequantize;
     pml_qrequant_fn requant;
     pml_qrequant_params rp;
+    pml_x8_lut_fn lut;     /* 8-bit Requantize: table[] up to `blocked` elements, tail[] after */
+    size_t blocked;
+    uint8_t table[256], tail[256];
     float scale; /* Quantize: y's; Dequantize: x's */
     int32_t zp;
     size_t n;
@@ -88,6 +94,12 @@ static pml_status qt_prepare(pml_kernel_ctx *ctx) {
                                      y->quant->scale[0], y->quant->zero_point[0], qmin, qmax) != 0)
             return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "quantization scales must be finite and > 0");
         st->requant = s8->requant[qtype_index(x->dtype)][qtype_index(y->dtype)];
+        if (x->dtype != PML_INT16 && y->dtype != PML_INT16) {
+            pml_qrequant_table(&st->rp, x->dtype == PML_INT8, 1, st->table);
+            pml_qrequant_table(&st->rp, x->dtype == PML_INT8, 0, st->tail);
+            st->blocked = mode == PML_REQUANT_FIXED_POINT ? st->n / 16 * 16 : st->n;
+            st->lut = s8->lut;
+        }
     }
     if (!(st->scale > 0.0f) && op != PML_OP_REQUANTIZE)
         return pml_node_error(ctx, PML_ERR_INVALID_MODEL, "quantization scale %g must be finite and > 0",
@@ -98,12 +110,28 @@ static pml_status qt_prepare(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-/* Once on the whole tensor (see the header comment). */
+typedef struct qt_lut_job {
+    const qt_state *st;
+    const uint8_t *x;
+    uint8_t *y;
+} qt_lut_job;
+
+static void qt_lut_range(void *arg, int64_t s, int64_t e) {
+    const qt_lut_job *j = (const qt_lut_job *)arg;
+    const int64_t b = (int64_t)j->st->blocked, mid = e < b ? e : s > b ? s : b;
+    if (mid > s) j->st->lut((size_t)(mid - s), j->x + s, j->st->table, j->y + s);
+    if (e > mid) j->st->lut((size_t)(e - mid), j->x + mid, j->st->tail, j->y + mid);
+}
+
+/* Once on the whole tensor (see the header comment); the tables over the threads. */
 static pml_status qt_run(pml_kernel_ctx *ctx) {
     const qt_state *st = (const qt_state *)ctx->state;
     const void *x = ctx->in[0]->data;
     void *y = ctx->out[0]->data;
-    if (st->quantize) st->quantize(st->n, (const float *)x, st->scale, st->zp, y);
+    if (st->lut) {
+        qt_lut_job j = {st, (const uint8_t *)x, (uint8_t *)y};
+        pml_ew_parallel(ctx, (int64_t)st->n, 4 * PML_EW_PARALLEL_MIN, qt_lut_range, &j);
+    } else if (st->quantize) st->quantize(st->n, (const float *)x, st->scale, st->zp, y);
     else if (st->dequantize) st->dequantize(st->n, x, st->scale, st->zp, (float *)y);
     else st->requant(st->n, x, y, &st->rp);
     return PML_OK;

@@ -50,6 +50,7 @@ int pml_qlut_build(uint8_t *table, int mode, int is_signed, int fn, float alpha,
 /* y[i] = table[x[i]] on bytes (int8 or uint8 storage; y may equal x). */
 typedef void (*pml_x8_lut_fn)(size_t n, const uint8_t *x, const uint8_t *table, uint8_t *y);
 void pml_x8_lut__scalar(size_t n, const uint8_t *x, const uint8_t *table, uint8_t *y);
+void pml_x8_lut__avx2(size_t n, const uint8_t *x, const uint8_t *table, uint8_t *y); /* x86 only */
 
 /* ---- int16 tables (TFLite int16x8: GELU and any LUTPopulate<int16_t> activation) ------- */
 

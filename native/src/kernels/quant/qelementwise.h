@@ -99,6 +99,11 @@ typedef void (*pml_qrequant_fn)(size_t n, const void *x, void *y, const pml_qreq
 /* Index of the requantize tables: [input][output] with 0 = int8, 1 = uint8, 2 = int16. */
 enum { PML_Q8_S8, PML_Q8_U8, PML_Q16_S16, PML_QTYPE_COUNT };
 extern const pml_qrequant_fn pml_qrequant__scalar[PML_QTYPE_COUNT][PML_QTYPE_COUNT];
+/* The 8-bit to 8-bit Requantize as a byte table: table[b] is the stored output byte for the stored
+ * input byte b (x_signed: int8 storage, else uint8), as the kernels above compute it for an element
+ * inside LiteRT's blocks of 16 (in_block = 1) or in the tail (0); the float modes give one table,
+ * the same either way. The configuration's pml_x8_lut_fn then runs it. */
+void pml_qrequant_table(const pml_qrequant_params *p, int x_signed, int in_block, uint8_t table[256]);
 
 /* ---- TFLite Quantize (float32 -> int8/uint8/int16) --------------------------------------- */
 

@@ -90,6 +90,11 @@ const pml_qrequant_fn pml_qrequant__scalar[PML_QTYPE_COUNT][PML_QTYPE_COUNT] = {
     [PML_Q16_S16] = {requant_s16_s8, requant_s16_u8, requant_s16_s16},
 };
 
+void pml_qrequant_table(const pml_qrequant_params *p, int x_signed, int in_block, uint8_t table[256]) {
+    const int lo = x_signed ? -128 : 0;
+    for (int v = lo; v < lo + 256; v++) table[(uint8_t)v] = (uint8_t)requant_one(v, p, in_block);
+}
+
 /* x86's float -> int32 conversion: NaN and anything outside int32 give INT32_MIN (the
  * "integer indefinite" of cvtps2dq/cvttsd2si, which LiteRT's conversions hit). */
 PML_INLINE int32_t cvt_x86(double v) {
