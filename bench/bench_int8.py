@@ -2,7 +2,7 @@
 in the same run.
 
     python bench/bench_int8.py [--network convnet|blazeface|all] [--size 128] [--rounds 5]
-                               [--seconds 2] [--isa avx2] [--markdown]
+                               [--seconds 2] [--isa avx2] [--threads 1 2] [--only XNNPACK QDQ] [--markdown]
 
 Networks (bench/int8_networks.py): "convnet", a conv-only MobileNet-v1-like net (3x3 stride-2
 stem, 13 depthwise 3x3 + pointwise 1x1 pairs, ReLU6 fused), written as float32 and full-integer
@@ -102,8 +102,10 @@ def bench(network: str, models: dict, args) -> list:
     rows = []
     qpath, qfeeds = models["int8"]
     ref = litert_runner(qpath, 1, qfeeds, KERNELS["reference"])()
-    for threads in (1, 2):
+    for threads in args.threads:
         fns, sq = candidates(models, threads, args.isa)
+        if args.only:
+            fns = {k: f for k, f in fns.items() if k == "pocketml int8" or any(w in k for w in args.only)}
         got = sq.run(None, qfeeds)
         diff = max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(got, ref))
         print(f"{network} threads={threads}: pocketml int8 vs LiteRT reference kernels: max {diff} LSB",
@@ -123,6 +125,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0, help="timing per candidate and thread count")
     ap.add_argument("--isa", choices=pocketml.available_isas(), default=None,
                     help="pocketml's kernel configuration (default: the best this CPU runs)")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to time (default: 1 2)")
+    ap.add_argument("--only", nargs="+", metavar="WORDS", default=None,
+                    help="time only the engines whose name contains one of these words (pocketml int8 always), "
+                         "e.g. --only XNNPACK QDQ: a shorter run of the comparisons that matter")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
