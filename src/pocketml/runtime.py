@@ -330,14 +330,18 @@ class Session:
         return out
 
     # ---- running --------------------------------------------------------------------------
-    def _check_feeds(self, feeds: dict) -> list:
+    def _feed_names_error(self, feeds: dict) -> InputError:
         expected = ", ".join(f"{t.name} ({t.dtype} {_shape_str(t.shape)})" for t in self._inputs) or "none"
         unknown = [k for k in feeds if k not in self._input_index]
         if unknown:
-            raise InputError(f"unknown input(s) {unknown}; the model's inputs are: {expected}")
+            return InputError(f"unknown input(s) {unknown}; the model's inputs are: {expected}")
         missing = [t.name for t in self._inputs if t.name not in feeds]
-        if missing:
-            raise InputError(f"missing input(s) {missing}; the model's inputs are: {expected}")
+        return InputError(f"missing input(s) {missing}; the model's inputs are: {expected}")
+
+    def _check_feeds(self, feeds: dict) -> list:
+        # every run passes here: the messages are built only for a bad feed (~10 us a run before)
+        if len(feeds) != len(self._inputs) or any(t.name not in feeds for t in self._inputs):
+            raise self._feed_names_error(feeds)
         arrays = []
         for t in self._inputs:
             a = feeds[t.name]
@@ -346,13 +350,15 @@ class Session:
             if a.dtype != t.dtype:
                 raise InputError(f"input {t.name!r} has dtype {a.dtype}, expected {t.dtype} (inputs are never cast: "
                                  f"convert with .astype(np.{t.dtype.name}))")
-            if a.ndim != len(t.shape) or any(isinstance(d, int) and d != n for d, n in zip(t.shape, a.shape)):
+            if a.shape != t.shape and (a.ndim != len(t.shape) or
+                                       any(isinstance(d, int) and d != n for d, n in zip(t.shape, a.shape))):
                 fixed = [i for i, d in enumerate(t.shape) if isinstance(d, int)]
                 why = f"rank {len(t.shape)}" if a.ndim != len(t.shape) else \
                     f"dim {next(i for i in fixed if a.shape[i] != t.shape[i])} fixed"
                 raise InputError(f"input {t.name!r} has shape {list(a.shape)}, expected {_shape_str(t.shape)} "
                                  f"({why}; only symbolic dims may vary)")
-            arrays.append(np.require(a, requirements="C"))  # not ascontiguousarray: it makes 0-d arrays 1-d
+            # not ascontiguousarray: it makes 0-d arrays 1-d
+            arrays.append(a if a.flags.c_contiguous else np.require(a, requirements="C"))
         return arrays
 
     def _output_names(self, output_names) -> "list[str]":
@@ -415,20 +421,25 @@ class Session:
 
     def _run_locked(self, arrays: list, names: "list[str]", outputs: Optional[dict]) -> "dict[str, np.ndarray]":
         handle = self._require()
+        native = lib()
         self._set_shapes(handle, arrays)
         for i in self._set_order:
             a = arrays[i]
-            _check(lib().pml_session_set_input(handle, i, a.ctypes.data_as(ctypes.c_void_p), a.nbytes),
-                   RuntimeFailure, f"cannot set input {self._inputs[i].name!r}")
-        _check(lib().pml_session_run(handle), RuntimeFailure, "run failed")
+            status = native.pml_session_set_input(handle, i, a.ctypes.data, a.nbytes)
+            if status != PML_OK:
+                _check(status, RuntimeFailure, f"cannot set input {self._inputs[i].name!r}")
+        status = native.pml_session_run(handle)
+        if status != PML_OK:
+            _check(status, RuntimeFailure, "run failed")
         if self._out_shapes is None or self._shapes_vary:  # new shapes: read this run's output shapes
-            self._out_shapes = [self._info(lib().pml_session_output_info, i).shape for i in range(len(self._outputs))]
+            self._out_shapes = [self._info(native.pml_session_output_info, i).shape for i in range(len(self._outputs))]
         result = {}
+        ptr, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
         for name in names:
             i = self._output_index[name]
-            ptr, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
-            _check(lib().pml_session_output_data(handle, i, ctypes.byref(ptr), ctypes.byref(nbytes)),
-                   RuntimeFailure, f"cannot read output {name!r}")
+            status = native.pml_session_output_data(handle, i, ctypes.byref(ptr), ctypes.byref(nbytes))
+            if status != PML_OK:
+                _check(status, RuntimeFailure, f"cannot read output {name!r}")
             # a copy: the C output lives in the arena, which the next run (of any thread) overwrites
             dtype = self._outputs[i].dtype
             out = _bound_output(outputs[name], name, dtype, self._out_shapes[i]) \
