@@ -227,12 +227,17 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
     reserved = set(declared_inputs) | set(initializers) | \
         set(itertools.chain.from_iterable(f[1] for f in fields)) | {o.name for o in g.output}
     readers: dict = {}  # value name -> the nodes reading it (one entry per read)
+    not_filled: set = set()  # names something other than a default-domain ConstantOfShape reads
     for n, f in zip(g.node, fields):
         for i in f[0]:
             readers.setdefault(i, []).append(n)
+        if f[3] != "ConstantOfShape" or f[4] not in weight_fillers.FILL_DOMAINS:
+            not_filled.update(f[0])
     for o in g.output:
         readers.setdefault(o.name, []).append(None)
+        not_filled.add(o.name)
     subgraph_reads = _subgraph_reads(g) if not flat else set()
+    not_filled |= subgraph_reads
     consumed = set(readers) | subgraph_reads
     consumed.discard("")
     ctx = Context(graph, reserved, consumed)
@@ -243,8 +248,8 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
         name = vi.name
         if name in const_inputs or name in initializers:
             data = const_inputs.get(name)
-            if data is None and name in readers and name not in subgraph_reads:
-                shape = weight_fillers.fill_shape_of(initializers[name], readers[name])
+            if data is None and name in readers and name not in not_filled:
+                shape = weight_fillers.fill_shape_of(initializers[name])
                 if shape is not None:  # (older exporters list every weight's initializer as an input)
                     fill_shapes[name] = (shape, initializers[name])
                     continue
@@ -278,7 +283,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
         graph.inputs.append(name)
     for name, t in initializers.items():
         if name not in graph.values and name not in fill_shapes and name in consumed:
-            shape = weight_fillers.fill_shape_of(t, readers[name]) if name not in subgraph_reads else None
+            shape = weight_fillers.fill_shape_of(t) if name not in not_filled else None
             if shape is not None:
                 fill_shapes[name] = (shape, t)  # a light model's weight shapes: read as a tuple when used
             else:

@@ -21,6 +21,7 @@ from pocketml.ops import limits
 from .context import Context, OnnxNode
 
 _TENSOR = onnx.AttributeProto.TENSOR
+FILL_DOMAINS = ("", "ai.onnx")  # the domains whose ConstantOfShape the fast path takes
 _EXTERNAL_DATA = onnx.TensorProto.EXTERNAL
 
 
@@ -48,7 +49,7 @@ def constant_fill(ctx: Context, proto, fields: tuple) -> bool:
     before. Its shape: an IR constant, or a tuple the importer held (fill_shape_of). False
     (nothing done) for anything else, which the handler then converts and checks as usual."""
     inputs, outputs = fields[0], fields[1]
-    if len(inputs) != 1 or len(outputs) != 1 or not outputs[0] or fields[4] not in ("", "ai.onnx"):
+    if len(inputs) != 1 or len(outputs) != 1 or not outputs[0] or fields[4] not in FILL_DOMAINS:
         return False
     cache = ctx.__dict__.get("_fill_attrs")
     if cache is None or len(proto.attribute) != 1:
@@ -79,21 +80,18 @@ def constant_fill(ctx: Context, proto, fields: tuple) -> bool:
 _INT64 = onnx.TensorProto.INT64
 
 
-def fill_shape_of(t: onnx.TensorProto, readers: list) -> Optional[tuple]:
-    """The dims an initializer holds, as a tuple, when only ConstantOfShape nodes of the default
-    domain read it and it is a 1-D int64 tensor of raw little-endian bytes (as tensor_to_array's
-    fast path would decode it, so no error of its is skipped); else None. The importer keeps such
-    a light model's weight shapes out of the graph: constant_fill reads the tuple (the handler
-    gets the initializer as a constant, importer.py)."""
+def fill_shape_of(t: onnx.TensorProto) -> Optional[tuple]:
+    """The dims an initializer holds, as a tuple, when it is a 1-D int64 tensor of raw
+    little-endian bytes (as tensor_to_array's fast path would decode it, so no error of its is
+    skipped); else None. The importer keeps such a shape out of the graph when nothing but
+    ConstantOfShape nodes of FILL_DOMAINS reads it (a light model's every weight): constant_fill
+    reads the tuple, and a node it does not take gets the initializer as a constant (importer.py)."""
     if t.data_type != _INT64 or len(t.dims) != 1 or t.data_location == _EXTERNAL_DATA or not np.little_endian:
         return None
     n = t.dims[0]
     raw = t.raw_data
     if n <= 0 or len(raw) != 8 * n or t.HasField("segment"):
         return None
-    for r in readers:
-        if r is None or r.op_type != "ConstantOfShape" or r.domain not in ("", "ai.onnx"):
-            return None
     return struct.unpack(f"<{n}q", raw)
 
 
