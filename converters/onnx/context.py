@@ -147,6 +147,9 @@ class Context:
         # graph only: None in a subgraph), and the names its nodes' subgraphs read (readers())
         self.onnx_readers: Optional[dict] = None
         self.subgraph_reads: set = set()
+        # initializers only ConstantOfShape nodes read, kept as their dims (a tuple) and TensorProto
+        # instead of IR constants (weight_fillers.fill_shape_of): name -> (dims, proto)
+        self.fill_shapes: dict = {}
 
     def follow_nodes(self) -> None:
         """Have the import boundary name this context's current node in an unforeseen failure (from

@@ -21,7 +21,7 @@ from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import guarded
 
-from . import integrity
+from . import integrity, weight_fillers
 from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_sequence,
                ops_qlinear, ops_signal, ops_tensor, ops_unary)
@@ -227,21 +227,32 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
     reserved = set(declared_inputs) | set(initializers) | \
         set(itertools.chain.from_iterable(f[1] for f in fields)) | {o.name for o in g.output}
     readers: dict = {}  # value name -> the nodes reading it (one entry per read)
+    not_filled: set = set()  # names something other than a default-domain ConstantOfShape reads
     for n, f in zip(g.node, fields):
         for i in f[0]:
             readers.setdefault(i, []).append(n)
+        if f[3] != "ConstantOfShape" or f[4] not in weight_fillers.FILL_DOMAINS:
+            not_filled.update(f[0])
     for o in g.output:
         readers.setdefault(o.name, []).append(None)
+        not_filled.add(o.name)
     subgraph_reads = _subgraph_reads(g) if not flat else set()
+    not_filled |= subgraph_reads
     consumed = set(readers) | subgraph_reads
     consumed.discard("")
     ctx = Context(graph, reserved, consumed)
     ctx.onnx_readers, ctx.subgraph_reads = readers, subgraph_reads
 
+    fill_shapes = ctx.fill_shapes
     for vi in g.input:
         name = vi.name
         if name in const_inputs or name in initializers:
             data = const_inputs.get(name)
+            if data is None and name in readers and name not in not_filled:
+                shape = weight_fillers.fill_shape_of(initializers[name])
+                if shape is not None:  # (older exporters list every weight's initializer as an input)
+                    fill_shapes[name] = (shape, initializers[name])
+                    continue
             arr = tensor_to_array(initializers[name], f"initializer {name!r}") if data is None else np.asarray(data)
             try:
                 graph.add_value(name, const=arr)
@@ -271,14 +282,22 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
         graph.add_value(name, ONNX_TO_DTYPE[elem], shape)
         graph.inputs.append(name)
     for name, t in initializers.items():
-        if name not in graph.values and name in consumed:
-            graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
+        if name not in graph.values and name not in fill_shapes and name in consumed:
+            shape = weight_fillers.fill_shape_of(t) if name not in not_filled else None
+            if shape is not None:
+                fill_shapes[name] = (shape, t)  # a light model's weight shapes: read as a tuple when used
+            else:
+                graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
 
     ctx.follow_nodes()
     for index, proto in enumerate(g.node):
         f = fields[index]
-        if f[3] == "ConstantOfShape" and ops_tensor.constant_fill(ctx, proto, f):
-            continue  # a weight filler like one converted before (a light model's hundreds)
+        if f[3] == "ConstantOfShape":
+            if weight_fillers.constant_fill(ctx, proto, f):
+                continue  # a weight filler like one converted before (a light model's hundreds)
+            if f[0] and f[0][0] in fill_shapes:  # the handler reads its shape as any constant
+                shape, t = fill_shapes.pop(f[0][0])
+                graph.add_value(f[0][0], const=tensor_to_array(t, f"initializer {f[0][0]!r}"))
         convert_node(ctx, OnnxNode.from_proto(proto, index, opset, f))
 
     ctx.node = None

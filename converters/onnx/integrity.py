@@ -168,8 +168,9 @@ def _check_graph_names(graph: onnx.GraphProto, path: str) -> tuple:
     """check_names for one graph (not its subgraphs); (its node fields, flat) as _nodes_plain read
     them, or (None, False)."""
     # (value_info is never read by the importer: not checked)
+    named = {}
     for kind, items in (("input", graph.input), ("output", graph.output), ("initializer", graph.initializer)):
-        names = [item.name for item in items]
+        names = named[kind] = [item.name for item in items]
         try:  # the common case at C speed: joining str raises TypeError on a bytes item
             "".join(names)
             continue
@@ -178,7 +179,12 @@ def _check_graph_names(graph: onnx.GraphProto, path: str) -> tuple:
         if any(map(_bad, names)):
             bad = next(n for n in names if _bad(n))
             raise ConversionError(f"{path}: {kind} name '{_shown(bad)}' is not valid UTF-8")
-    for kind, items in (("input", graph.input), ("output", graph.output)):
+    # an input that is also an initializer imports as that constant: its declared dims' names are
+    # never read (an older exporter lists every weight as an input: most of a light model's inputs)
+    initializers = set(named["initializer"])
+    fed = [vi for vi, name in zip(graph.input, named["input"]) if name not in initializers] \
+        if initializers else graph.input
+    for kind, items in (("input", fed), ("output", graph.output)):
         try:  # the common case at once (an unset type, shape or dim_param reads empty, a str)
             "".join([d.dim_param for vi in items for d in vi.type.tensor_type.shape.dim])
             continue

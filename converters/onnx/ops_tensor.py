@@ -30,9 +30,9 @@ from .attr_domains import (AXES, AXIS, AXIS_INCLUSIVE, BOOL, NONNEG_INTS, PERM, 
 from .context import ONNX_TO_DTYPE, Context, OnnxNode, handler, onnx_dtype_name, tensor_to_array
 from .layout import from_nhwc, to_nhwc
 from .params import const_or_name, ints, materialize, norm_axes, runtime_param
+from .weight_fillers import filled, fill_fits, remember_fill
 
 INT32_MAX = 2**31 - 1  # Slice bounds are clamped into int32 (no dim is larger)
-_TENSOR = onnx.AttributeProto.TENSOR
 
 
 # ---- constants -------------------------------------------------------------------------
@@ -60,15 +60,6 @@ def constant(ctx: Context, node: OnnxNode) -> None:
     ctx.graph.add_value(node.output(0), const=arr)
 
 
-def _filled(element: np.ndarray, shape: tuple) -> np.ndarray:
-    """np.broadcast_to(element, shape) (read-only, no copy) for a one-element array, made directly:
-    a light model builds every weight so, and broadcast_to's generality was a fifth of that."""
-    out = np.ndarray(shape, element.dtype, buffer=element, strides=(0,) * len(shape))
-    if out.flags.writeable:  # (a read-only element, as _fill_value caches them, gives a read-only view)
-        out.flags.writeable = False
-    return out
-
-
 @handler("ConstantOfShape", shape_aware=True)
 def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     shape, runtime = runtime_param(ctx, 0, "shape", required=True)
@@ -82,49 +73,14 @@ def constant_of_shape(ctx: Context, node: OnnxNode) -> None:
     if runtime is None:  # a static shape: the constant itself (light_* models build every weight so)
         if min(shape, default=0) < 0:
             raise ctx.error(f"shape {shape} has a negative dim")
-        if not _fill_fits(value, shape) and limits.fill_verdict(dtype, tuple(shape)) is not None:
+        if not fill_fits(value, shape) and limits.fill_verdict(dtype, tuple(shape)) is not None:
             # too big to hold: made at run time
             return constant_of_shape_node(ctx, node, ctx.add_const(np.asarray(shape, np.int64), "shape"), value, dtype)
         # value already has the dtype: the element fill_attrs/fill_scalar would round-trip it to
-        ctx.graph.add_value(node.output(0), const=_filled(value[:1], tuple(shape)))
-        _remember_fill(ctx, node, value)
+        ctx.graph.add_value(node.output(0), const=filled(value[:1], tuple(shape)))
+        remember_fill(ctx, node, value)
         return
     constant_of_shape_node(ctx, node, runtime, value, dtype)
-
-
-def _remember_fill(ctx: Context, node: OnnxNode, value: np.ndarray) -> None:
-    """Let constant_fill take the next node with this very value attribute (its bytes as the key):
-    this one passed every check with it."""
-    attrs = node.proto.attribute
-    if len(attrs) == 1 and attrs[0].name == "value" and attrs[0].type == _TENSOR and not attrs[0].ref_attr_name:
-        ctx.__dict__.setdefault("_fill_attrs", {})[attrs[0].SerializeToString()] = value
-
-
-def constant_fill(ctx: Context, proto, fields: tuple) -> bool:
-    """A ConstantOfShape node (``fields``: its inputs, outputs, name, op type and domain as the
-    importer read them) made into its constant without decoding the node, when it is one the
-    handler above turned into a constant with the same value attribute before: a light model
-    builds every weight so, hundreds of times over. False (nothing done) for anything else,
-    which the handler then converts and checks as usual."""
-    inputs, outputs = fields[0], fields[1]
-    if len(inputs) != 1 or len(outputs) != 1 or not outputs[0] or fields[4] not in ("", "ai.onnx"):
-        return False
-    shape_value = ctx.graph.values.get(inputs[0])
-    data = shape_value.const if shape_value is not None else None
-    cache = ctx.__dict__.get("_fill_attrs")
-    if data is None or data.dtype != np.int64 or data.ndim != 1 or cache is None or len(proto.attribute) != 1:
-        return False
-    value = cache.get(proto.attribute[0].SerializeToString())
-    if value is None:
-        return False
-    shape = tuple(data.tolist())
-    if min(shape, default=0) < 0:
-        return False
-    n = math.prod(shape)  # (dims >= 1: element_count's answer when within MAX_ELEMENTS)
-    if not (n * value.itemsize <= limits.MIN_FILL_BYTES if 0 < n <= limits.MAX_ELEMENTS else _fill_fits(value, shape)):
-        return False
-    ctx.graph.add_value(outputs[0], const=_filled(value, shape))  # (value: one element, 1-D)
-    return True
 
 
 def _fill_value(ctx: Context, node: OnnxNode) -> np.ndarray:
@@ -142,13 +98,6 @@ def _fill_value(ctx: Context, node: OnnxNode) -> np.ndarray:
         if key is not None:
             cache[key] = value
     return value
-
-
-def _fill_fits(value: np.ndarray, shape: list) -> bool:
-    """Within the smallest limit fill_verdict applies (MIN_FILL_BYTES), so it would say None: its
-    answer without its general machinery. ``shape``: non-negative ints."""
-    n = limits.element_count(shape)
-    return n is not None and n * value.itemsize <= limits.MIN_FILL_BYTES
 
 
 def constant_of_shape_node(ctx: Context, node: OnnxNode, shape: str, value, dtype: str) -> None:

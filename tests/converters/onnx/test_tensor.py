@@ -153,7 +153,7 @@ def test_constant_of_shape_and_shape_start_end():
 
 def test_repeated_weight_fillers_match_onnxruntime():
     """Light models build every weight with ConstantOfShape: the importer makes the fillers after
-    the first of each value attribute without decoding their nodes (ops_tensor.constant_fill).
+    the first of each value attribute without decoding their nodes (weight_fillers.constant_fill).
     Repeated and distinct fill values, dtypes and shapes (an empty one too) give what onnxruntime
     computes, each output its own value."""
     fills = {"half": np.array([0.5], np.float32), "three": np.array([3], np.int32), "neg": np.array([-2.0], np.float32)}
@@ -185,6 +185,27 @@ def test_repeated_weight_filler_still_checks_its_shape():
         opset_imports=[helper.make_opsetid("", 17)])
     with pytest.raises(ConversionError, match=r"node 'second' \(ConstantOfShape.*negative dim"):
         import_onnx(model)
+
+def test_filler_shapes_shared_or_read_elsewhere_match_onnxruntime():
+    """The importer keeps an int64 shape that only ConstantOfShape nodes read out of the graph
+    (weight_fillers.fill_shape_of) and hands it to the handler when a node needs it: one shape read by
+    the first filler of its value and by later ones, a shape also read by a Reshape (kept as a
+    constant), and a shape listed among the graph inputs as older exporters list weights."""
+    value = numpy_helper.from_array(np.array([0.25], np.float32))
+    nodes = [helper.make_node("ConstantOfShape", ["s"], ["w0"], value=value),
+             helper.make_node("ConstantOfShape", ["s"], ["w1"], value=value),
+             helper.make_node("ConstantOfShape", ["r"], ["w2"], value=value),
+             helper.make_node("Reshape", ["x", "r"], ["xr"]),
+             helper.make_node("Add", ["xr", "w2"], ["y"]),
+             helper.make_node("ConstantOfShape", ["listed"], ["w3"], value=value)]
+    inits = {"s": np.array([2, 3], np.int64), "r": np.array([3, 2], np.int64), "listed": np.array([4], np.int64)}
+    x = rand(2, 3)
+    outputs = {"y": (F, None), "w0": (F, None), "w1": (F, None), "w3": (F, None)}
+    graph = check(make(nodes, {"x": (F, x.shape), "listed": (I64, (1,))}, outputs, inits), {"x": x})
+    for out, dims in (("w0", (2, 3)), ("w1", (2, 3)), ("w3", (4,))):
+        np.testing.assert_array_equal(graph.values[out].const, np.full(dims, 0.25, np.float32))
+    assert "s" not in graph.values and "listed" not in graph.values
+
 
 # ---- data movement on the dtypes added last (moved by element size) --------------------------------------------
 @pytest.mark.parametrize("dtype", ["int16", "uint16", "uint32", "uint64", "float16", "bool"])
