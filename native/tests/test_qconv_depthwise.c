@@ -116,6 +116,57 @@ static void test_dwconv_rows(const char *name, dwconv_rows_fn rows, int layout, 
     pml_aligned_free(packed);
 }
 
+/* Small maps split by channel blocks over two threads (the driver's dw_blocks: C in 16s, at
+ * most 8 output rows), against the reference; counts that the blocks ran, and a direct call
+ * on a window writes its channels and nothing else. */
+static int g_cols_calls;
+static int dwconv_cols_counted(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                               int64_t row1, int64_t c0, int64_t c1, void *scratch) {
+    __atomic_add_fetch(&g_cols_calls, 1, __ATOMIC_RELAXED);
+    return pml_s8_dwconv_rows_cols__avx512vnni(g, x, packed, y, row0, row1, c0, c1, scratch);
+}
+
+static void test_dwconv_cols(void) {
+    const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS,
+                                       .dwconv_cols = dwconv_cols_counted};
+    const pml_conv_geom gs[] = {geom(1, 8, 8, 512, 512, 512, 3, 1, 1, 1), same_pads(geom(1, 16, 16, 256, 256, 256, 3, 2, 0, 1)),
+                                same_pads(geom(1, 8, 8, 512, 512, 512, 3, 2, 0, 1)), geom(1, 4, 4, 1024, 1024, 1024, 3, 1, 1, 1),
+                                geom(2, 4, 12, 48, 48, 48, 3, 1, 1, 1), geom(1, 6, 7, 80, 80, 80, 5, 1, 2, 1),
+                                geom(1, 16, 20, 160, 160, 160, 3, 3, 1, 1), geom(1, 8, 10, 96, 96, 96, 3, 1, 1, 2)};
+    for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
+        for (int v = 0; v < 4; v++) {
+            g_cols_calls = 0;
+            CHECK(check_conv(&kern, kern.dwconv, g_pool2, &gs[i], (int)(rnd() & 255 & ~16) | 256, v == 3,
+                             "s8_dwconv_rows_cols__avx512vnni"));
+            CHECK(g_cols_calls >= 2);
+        }
+    /* a window alone: channels 16..47 of 64 written, the others untouched */
+    const pml_conv_geom g = geom(1, 5, 6, 64, 64, 64, 3, 1, 1, 1);
+    int8_t x[5 * 6 * 64], w[64 * 9];
+    fill_s8(x, sizeof x, 0);
+    fill_s8(w, sizeof w, 0);
+    int32_t bias[64], mult[64], shift[64];
+    for (int j = 0; j < 64; j++) bias[j] = rnd_range(-5000, 5000), pml_quantize_multiplier(0.003, &mult[j], &shift[j]);
+    pml_qs8_quant q = {.a_zero_point = 3, .bias = bias, .out_dtype = PML_INT8};
+    q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .per_channel = 1, .multiplier = mult, .shift = shift,
+                         .zero_point = -7, .qmin = -128, .qmax = 127};
+    void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(&g));
+    pml_qs8_dwconv_pack(&g, w, &q, packed);
+    void *scratch = pml_aligned_alloc(pml_dwrows_scratch_bytes(&g, packed) + 64);
+    uint8_t y[5 * 6 * 64], r[5 * 6 * 64];
+    memset(y, 0xA5, sizeof y);
+    pml_qs8_conv_ref(&g, x, w, &q, r);
+    CHECK(pml_s8_dwconv_rows_cols__avx512vnni(&g, x, packed, y, 0, g.oh, 16, 48, scratch) == 1);
+    int ok = 1;
+    for (size_t i = 0; i < sizeof y; i++) {
+        const int64_t c = (int64_t)(i % 64);
+        if (c >= 16 && c < 48 ? y[i] != r[i] : y[i] != 0xA5) ok = 0;
+    }
+    CHECK(ok);
+    CHECK(pml_s8_dwconv_rows_cols__avx512vnni(&g, x, packed, y, 0, g.oh, 8, 48, scratch) == 0); /* not in 16s */
+    pml_aligned_free(packed), pml_aligned_free(scratch);
+}
+
 /* The AVX-512 row kernel's requantization at its edges, against pml_qs8_conv_ref: multipliers
  * 2^30 (every product a tie of the doubling high multiply), 2^30 + 1, 2^31 - 1; right shifts 1
  * to 22 (the one-step path's range; tiny weights keep results off the clamp), then a layer
@@ -212,6 +263,7 @@ int main(void) {
         static const pml_qs8_gemm_kernels quads = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS};
         test_dwconv_rows("s8_dwconv_rows__avx512vnni", pml_s8_dwconv_rows__avx512vnni, PML_DW_LAYOUT_QUADS, 0);
         test_dwrows_requant_edges();
+        test_dwconv_cols();
         test_dwconv_small_stack(&quads);
     }
     if (RUNS(avx2)) {

@@ -55,7 +55,7 @@ static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n, __m512i
 /* Phase line ph of input row xr (NULL: a padding row) for the output columns from ow0 on:
  * pixel k is padded column j = s*(ow0 + k) + ph, input column j - pl. */
 static void build_phase(const pml_conv_geom *g, const rows_plan *p, const int8_t *xr, int64_t ph, int64_t ow0,
-                        uint8_t pad, __m512i flip, uint8_t *line) {
+                        int64_t c_lo, int64_t c_w, uint8_t pad, __m512i flip, uint8_t *line) {
     const int64_t C = p->C, s = p->s;
     int64_t k_first = (g->pl - ph + s - 1) / s - ow0, k_end = (g->pl + g->w - ph + s - 1) / s - ow0;
     if (k_first < 0) k_first = 0;
@@ -63,7 +63,10 @@ static void build_phase(const pml_conv_geom *g, const rows_plan *p, const int8_t
     if (k_end > p->line_px) k_end = p->line_px;
     if (k_end < k_first) k_end = k_first;
     memset(line, pad, (size_t)(k_first * C));
-    if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C, flip);
+    if (c_w < C) /* a channel window: its bytes of each pixel */
+        for (int64_t k = k_first; k < k_end; k++)
+            copy_flip(line + k * C + c_lo, xr + ((ow0 + k) * s + ph - g->pl) * C + c_lo, c_w, flip);
+    else if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C, flip);
     else
         for (int64_t k = k_first; k < k_end; k++)
             copy_flip(line + k * C, xr + ((ow0 + k) * s + ph - g->pl) * C, C, flip);
@@ -108,20 +111,30 @@ static void interleave4(const uint8_t *a, const uint8_t *b, const uint8_t *c, co
 /* Padded row ih (image n) for the output columns from ow0 on as its quad lines at iq (each
  * nq positions of 4 bytes), via its phase lines at lines (each line_bytes apart). */
 __attribute__((noinline)) static void build_row(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n,
-                                                int64_t ih, int64_t ow0, uint8_t pad, __m512i flip, uint8_t *lines,
-                                                int64_t line_bytes, uint8_t *iq) {
+                                                int64_t ih, int64_t ow0, int64_t c_lo, int64_t c_w, uint8_t pad,
+                                                __m512i flip, uint8_t *lines, int64_t line_bytes, uint8_t *iq) {
     const int64_t qbytes = p->nq * 4;
     if (ih < 0 || ih >= g->h) { /* a padding row: every quad is the zero point */
         memset(iq, pad, (size_t)(p->lines * qbytes));
         return;
     }
     const int8_t *xr = x + (n * g->h + ih) * g->w * p->C;
-    for (int64_t ph = 0; ph < p->s; ph++) build_phase(g, p, xr, ph, ow0, pad, flip, lines + ph * line_bytes);
+    for (int64_t ph = 0; ph < p->s; ph++)
+        build_phase(g, p, xr, ph, ow0, c_lo, c_w, pad, flip, lines + ph * line_bytes);
     for (int64_t i = 0; i < p->lines; i++) {
         const pml_dwrows_src *sr = &p->src[i];
         const uint8_t *src[4];
         for (int l = 0; l < 4; l++) src[l] = lines + sr->phase[l] * line_bytes + sr->offset[l];
-        interleave4(src[0], src[1], src[2], src[3], p->nq, iq + i * qbytes);
+        if (c_w == p->C) {
+            interleave4(src[0], src[1], src[2], src[3], p->nq, iq + i * qbytes);
+            continue;
+        }
+        /* a channel window (C, c_lo, c_w multiples of 16): only its positions, pixel by pixel
+         * (a quad position keeps its channel: the lanes are whole pixels apart) */
+        for (int64_t q = c_lo; q < p->nq; q += p->C) {
+            const int64_t m = p->nq - q < c_w ? p->nq - q : c_w;
+            interleave4(src[0] + q, src[1] + q, src[2] + q, src[3] + q, m, iq + i * qbytes + q * 4);
+        }
     }
 }
 
@@ -288,15 +301,35 @@ static inline __attribute__((always_inline)) void run_row_kind(int kind, const r
     }
 }
 
+/* One output row's channels [c_lo, c_lo + c_w) (C a multiple of 16, period = C: a chunk is 16
+ * channels of one pixel): each channel block's chunks 4 pixels at a time. */
+static inline __attribute__((always_inline)) void run_row_window_kind(int kind, const rows_plan *p, const row_taps *rt,
+                                                                      const int32_t *bias, const row_rq *rr,
+                                                                      uint8_t *yr, int64_t owc, int64_t c_lo,
+                                                                      int64_t c_w) {
+    const int64_t C = p->C;
+    int64_t q0 = 0;
+    for (; q0 + 4 * C <= owc; q0 += 4 * C)
+        for (int64_t c0 = c_lo; c0 < c_lo + c_w; c0 += 16) same_phase4(kind, rt, bias, rr, yr, q0 + c0, C, c0);
+    for (; q0 < owc; q0 += C)
+        for (int64_t c0 = c_lo; c0 < c_lo + c_w; c0 += 16) one_chunk(kind, rt, bias, rr, yr, q0 + c0, c0, owc);
+}
+
 static void run_row(int kind, const rows_plan *p, const row_taps *rt, const int32_t *bias, const row_rq *rr,
-                    uint8_t *yr, int64_t owc) {
-    if (kind == RQ_RELU) run_row_kind(RQ_RELU, p, rt, bias, rr, yr, owc);
+                    uint8_t *yr, int64_t owc, int64_t c_lo, int64_t c_w) {
+    if (c_w < p->C) {
+        if (kind == RQ_RELU) run_row_window_kind(RQ_RELU, p, rt, bias, rr, yr, owc, c_lo, c_w);
+        else if (kind == RQ_SIGNED) run_row_window_kind(RQ_SIGNED, p, rt, bias, rr, yr, owc, c_lo, c_w);
+        else run_row_window_kind(RQ_GENERAL, p, rt, bias, rr, yr, owc, c_lo, c_w);
+    } else if (kind == RQ_RELU) run_row_kind(RQ_RELU, p, rt, bias, rr, yr, owc);
     else if (kind == RQ_SIGNED) run_row_kind(RQ_SIGNED, p, rt, bias, rr, yr, owc);
     else run_row_kind(RQ_GENERAL, p, rt, bias, rr, yr, owc);
 }
 
-int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1, void *scratch) {
+/* Rows [row0, row1), channels [c_lo, c_lo + c_w) (all of them, or a window of whole 16-channel
+ * blocks when C is a multiple of 16). */
+static int run_rows(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                    int64_t row1, int64_t c_lo, int64_t c_w, void *scratch) {
     if (!pml_dwrows_packed_bytes(g)) return 0;
     const pml_dwrows_packed *lay = (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
     if (!lay->ok) return 0;
@@ -333,14 +366,25 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
                 const int64_t r = oh * g->sh + kh * g->dh, slot = r % p.slots; /* padded row r: input row r - pt */
                 uint8_t *base = ring + slot * slot_bytes;
                 if (tag[slot] != n * hp + r) {
-                    build_row(g, &p, x, n, r - g->pt, ow0, pad, flip, lines, line_bytes, base);
+                    build_row(g, &p, x, n, r - g->pt, ow0, c_lo, c_w, pad, flip, lines, line_bytes, base);
                     tag[slot] = n * hp + r;
                 }
                 for (int64_t t = 0; t < p.quads; t++)
                     rt.x[kh * p.quads + t] = base + p.quad[t].line * qbytes + p.quad[t].offset * 4;
             }
-            run_row(kind, &p, &rt, a, &rr, y + (row * g->ow + ow0) * p.C, owc);
+            run_row(kind, &p, &rt, a, &rr, y + (row * g->ow + ow0) * p.C, owc, c_lo, c_w);
         }
     }
     return 1;
+}
+
+int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                   int64_t row0, int64_t row1, void *scratch) {
+    return run_rows(g, x, packed, y, row0, row1, 0, g->cout, scratch);
+}
+
+int pml_s8_dwconv_rows_cols__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                        int64_t row0, int64_t row1, int64_t c0, int64_t c1, void *scratch) {
+    if (g->cout % 16 || c0 % 16 || (c1 % 16 && c1 != g->cout) || c0 < 0 || c1 > g->cout || c0 >= c1) return 0;
+    return run_rows(g, x, packed, y, row0, row1, c0, c1 - c0, scratch);
 }
