@@ -113,12 +113,7 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
  * alternations, docs/benchmarks.md): 8x8x512 3x3 (288 K MACs) 11.9 us on one task, 8.4 on
  * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. */
 #define DW_MIN_TASK_MACS (128 * 1024)
-#ifndef DW_COLS_MAX_ROWS
-#define DW_COLS_MAX_ROWS 8
-#endif
-#ifndef DW_MIN_COLS_MACS
 #define DW_MIN_COLS_MACS (32 * 1024)
-#endif
 #define DW_TASKS_PER_THREAD 4 /* at most: on a loaded machine a thread may stall inside a claimed task, and
                                  smaller tasks bound the caller's wait (64x64 layers: 2, 4, 8 tasks within 3%) */
 
@@ -174,13 +169,12 @@ static int64_t dw_tasks(const pml_conv_geom *g, int64_t rows, int64_t threads) {
     return tasks < 1 ? 1 : tasks;
 }
 
-/* Channel blocks for a small map (at most DW_COLS_MAX_ROWS output rows): one per thread where
- * the layer is worth sharing (DW_MIN_COLS_MACS) and its channels come in 16s; 1: split by rows. */
+/* Channel blocks for a layer the row split leaves on fewer tasks than threads (a small map,
+ * whose row tasks would each rebuild most of the ring): one per thread where it is worth
+ * sharing (DW_MIN_COLS_MACS) and its channels come in 16s; 1: no channel split. */
 static int64_t dw_blocks(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed, int64_t rows,
                          int64_t threads) {
-    if (threads <= 1 || !kern->dwconv_cols || rows > DW_COLS_MAX_ROWS || g->cout % 16 ||
-        !pml_dwrows_scratch_bytes(g, packed))
-        return 1;
+    if (threads <= 1 || !kern->dwconv_cols || g->cout % 16 || !pml_dwrows_scratch_bytes(g, packed)) return 1;
     const int64_t macs = rows * g->ow * g->cout * g->kh * g->kw, units = g->cout / 16;
     if (macs < DW_MIN_COLS_MACS) return 1;
     return threads < units ? threads : units;
@@ -192,7 +186,8 @@ void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g
                   1, g->n * g->oh, 1};
     if (job.rows <= 0) return;
     const int64_t threads = pool ? pml_threadpool_size(pool) : 1;
-    job.blocks = dw_blocks(kern, g, packed, job.rows, threads);
-    job.tasks = job.blocks > 1 ? job.blocks : dw_tasks(g, job.rows, threads);
+    job.tasks = dw_tasks(g, job.rows, threads);
+    if (job.tasks < threads) job.blocks = dw_blocks(kern, g, packed, job.rows, threads);
+    if (job.blocks > 1) job.tasks = job.blocks;
     pml_parallel_for(pool, job.tasks, dw_task, &job);
 }
