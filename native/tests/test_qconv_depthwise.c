@@ -131,8 +131,8 @@ static void test_dwconv_cols(void) {
                                        .dwconv_cols = dwconv_cols_counted};
     const pml_conv_geom gs[] = {geom(1, 8, 8, 256, 256, 256, 3, 1, 1, 1), same_pads(geom(1, 16, 16, 256, 256, 256, 3, 2, 0, 1)),
                                 same_pads(geom(1, 8, 8, 512, 512, 512, 3, 2, 0, 1)), geom(1, 4, 4, 1024, 1024, 1024, 3, 1, 1, 1),
-                                geom(2, 4, 12, 48, 48, 48, 3, 1, 1, 1), geom(1, 6, 7, 80, 80, 80, 5, 1, 2, 1),
-                                geom(1, 16, 20, 160, 160, 160, 3, 3, 1, 1), geom(1, 8, 10, 96, 96, 96, 3, 1, 1, 2)};
+                                geom(2, 4, 24, 48, 48, 48, 3, 1, 1, 1), geom(1, 6, 7, 80, 80, 80, 5, 1, 2, 1),
+                                geom(1, 16, 20, 208, 208, 208, 3, 3, 1, 1), geom(1, 8, 16, 96, 96, 96, 3, 1, 1, 2)};
     for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
         for (int v = 0; v < 4; v++) {
             g_cols_calls = 0;

@@ -109,11 +109,18 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
 
 /* Smallest depthwise task, in multiply-accumulates (~5 us): a task starting a row range
  * rebuilds the row kernel's ring (KH padded rows) and costs the pool a hand-off, so a small
- * layer (8x8 or 4x4 pixels) splits into few tasks or none. Measured at 2 threads (min of 41
+ * layer (8x8 or 4x4 pixels) splits into few row tasks or none. Measured at 2 threads (min of 41
  * alternations, docs/benchmarks.md): 8x8x512 3x3 (288 K MACs) 11.9 us on one task, 8.4 on
- * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. */
+ * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. Re-measured after the
+ * one-step requantization (q8dwv, network context, min of 300 runs x 3 alternations, machine
+ * loaded): the 8x8x512 layers 6.4-6.7 us on two row tasks, 6.6-6.8 on two channel blocks, 10.5
+ * on one; so layers that reach two row tasks keep the row split, and the ones below it
+ * (DW_MIN_COLS_MACS up to 256 K) split by channel blocks instead: 16->8 x256 s2 7.3 -> 5.1 us,
+ * 8->4 x512 s2 4.2 -> 3.5, 4x4x1024 6.1 -> 4.5. A split whose second thread is busy elsewhere
+ * costs the caller the hand-off (+0.7-1 us at those sizes, bench_int8_dwconv on a loaded
+ * machine), hence no channel split under 64 K MACs (~3 us). */
 #define DW_MIN_TASK_MACS (128 * 1024)
-#define DW_MIN_COLS_MACS (32 * 1024)
+#define DW_MIN_COLS_MACS (64 * 1024)
 #define DW_TASKS_PER_THREAD 4 /* at most: on a loaded machine a thread may stall inside a claimed task, and
                                  smaller tasks bound the caller's wait (64x64 layers: 2, 4, 8 tasks within 3%) */
 
