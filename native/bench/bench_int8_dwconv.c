@@ -3,8 +3,8 @@
  * MobileNet-v1 and BlazeFace layer shapes (TFLite SAME padding), in one process, alternating:
  *   one thread: the row-vectorised kernel (s8_dwconv_rows__avx512vnni) against the
  *     channel-vectorised one (s8_dwconv__avx512vnni on the same packing, its row layout off);
- *   --threads N: the driver's task split (pml_qs8_dwconv_run) against one task and against
- *     four tasks per thread (the split before this benchmark's round), the same kernel.
+ *   --threads N: the driver's task split (pml_qs8_dwconv_run, with its channel blocks for
+ *     small layers) against its row split alone, one task, and four tasks per thread.
  * Prints, per layer, the minimum and median microseconds of R rounds of 20 calls each, and
  * checks every candidate's output against the naive reference first.
  *
@@ -93,6 +93,7 @@ typedef struct candidate {
     const char *name;
     int chan;      /* the channel-vectorised kernel */
     int64_t tasks; /* per thread when > 0; -1: one call over every row on this thread */
+    int rows_only; /* the driver's split without its channel blocks (dwconv_cols) */
 } candidate;
 
 typedef struct split_job {
@@ -111,14 +112,17 @@ static void split_task(void *arg, int64_t t, int thread) {
 }
 
 static void run(layer *l, const candidate *c, pml_threadpool *pool, int threads) {
-    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS};
+    static const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS,
+                                              .dwconv_cols = pml_s8_dwconv_rows_cols__avx512vnni};
+    static const pml_qs8_gemm_kernels rows_kern = {.dwconv = pml_s8_dwconv__avx512vnni,
+                                                   .dwconv_rows = PML_DW_LAYOUT_QUADS};
     const void *packed = c->chan ? l->chan : l->rows;
     if (c->tasks < 0) {
         pml_s8_dwconv__avx512vnni(&l->g, l->x, packed, l->y, 0, l->g.oh, l->scratch);
         return;
     }
     if (!c->tasks) {
-        pml_qs8_dwconv_run(&kern, &l->g, l->x, packed, l->y, pool, l->scratch);
+        pml_qs8_dwconv_run(c->rows_only ? &rows_kern : &kern, &l->g, l->x, packed, l->y, pool, l->scratch);
         return;
     }
     split_job j = {l, packed, c->tasks * threads, l->g.oh, pml_qs8_dwconv_scratch_bytes(&kern, &l->g, packed)};
@@ -142,10 +146,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     pml_threadpool *pool = threads > 1 ? pml_threadpool_create(threads) : NULL;
-    static const candidate one[] = {{"rows", 0, -1}, {"channels", 1, -1}};
-    static const candidate many[] = {{"split", 0, 0}, {"1 task", 0, -1}, {"4/thread", 0, 4}};
+    static const candidate one[] = {{"rows", 0, -1, 0}, {"channels", 1, -1, 0}};
+    static const candidate many[] = {
+        {"split", 0, 0, 0}, {"row split", 0, 0, 1}, {"1 task", 0, -1, 0}, {"4/thread", 0, 4, 0}};
     const candidate *cands = threads > 1 ? many : one;
-    const int nc = threads > 1 ? 3 : 2;
+    const int nc = threads > 1 ? 4 : 2;
     /* h=w, C, k, stride: the conv net's (MobileNet-v1 128) and BlazeFace's depthwise layers */
     static const int64_t shapes[][4] = {{64, 32, 3, 1},  {64, 64, 3, 2},  {32, 128, 3, 1}, {32, 128, 3, 2},
                                         {16, 256, 3, 1}, {16, 256, 3, 2}, {8, 512, 3, 1},  {8, 512, 3, 2},
@@ -156,7 +161,7 @@ int main(int argc, char **argv) {
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         static layer l;
         layer_init(&l, shapes[si][0], shapes[si][1], shapes[si][2], shapes[si][3], threads);
-        double t[3][MAX_ROUNDS];
+        double t[4][MAX_ROUNDS];
         int ok = 1;
         for (int k = 0; k < nc; k++) {
             memset(l.y, 0xA5, l.ny);

@@ -93,7 +93,8 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     fill_s8(w, nw, extreme);
     memset(y, 0xA5, ny + 64);
     void *packed, *scratch = NULL;
-    pml_qs8_gemm_kernels dk = {.dwconv = dw, .dwconv_rows = kern ? kern->dwconv_rows : 0};
+    pml_qs8_gemm_kernels dk = {.dwconv = dw, .dwconv_rows = kern ? kern->dwconv_rows : 0,
+                               .dwconv_cols = kern ? kern->dwconv_cols : NULL};
     if (dw) {
         packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
         pml_qs8_dwconv_pack(g, w, &qp.q, packed);

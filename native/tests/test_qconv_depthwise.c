@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "qconv_testutil.h"
+#include "kernels/conv/s8_dwconv_rows.h"
 
 /* The MobileNet/BlazeFace channel counts and the tails around them: 32-channel blocks' masked
  * tails (the channel-vectorised AVX-512 kernel), chunk phases C mod 16 (the row-vectorised one) */
@@ -115,6 +116,114 @@ static void test_dwconv_rows(const char *name, dwconv_rows_fn rows, int layout, 
     pml_aligned_free(packed);
 }
 
+/* Small layers split by channel blocks over two threads (the driver's dw_blocks: C in 16s,
+ * fewer row tasks than threads), against the reference; counts that the blocks ran, and a direct call
+ * on a window writes its channels and nothing else. */
+static int g_cols_calls;
+static int dwconv_cols_counted(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                               int64_t row1, int64_t c0, int64_t c1, void *scratch) {
+    __atomic_add_fetch(&g_cols_calls, 1, __ATOMIC_RELAXED);
+    return pml_s8_dwconv_rows_cols__avx512vnni(g, x, packed, y, row0, row1, c0, c1, scratch);
+}
+
+static void test_dwconv_cols(void) {
+    const pml_qs8_gemm_kernels kern = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS,
+                                       .dwconv_cols = dwconv_cols_counted};
+    const pml_conv_geom gs[] = {geom(1, 8, 8, 256, 256, 256, 3, 1, 1, 1), same_pads(geom(1, 16, 16, 256, 256, 256, 3, 2, 0, 1)),
+                                same_pads(geom(1, 8, 8, 512, 512, 512, 3, 2, 0, 1)), geom(1, 4, 4, 1024, 1024, 1024, 3, 1, 1, 1),
+                                geom(2, 4, 24, 48, 48, 48, 3, 1, 1, 1), geom(1, 6, 7, 80, 80, 80, 5, 1, 2, 1),
+                                geom(1, 16, 20, 208, 208, 208, 3, 3, 1, 1), geom(1, 8, 16, 96, 96, 96, 3, 1, 1, 2)};
+    for (size_t i = 0; i < sizeof gs / sizeof gs[0]; i++)
+        for (int v = 0; v < 4; v++) {
+            g_cols_calls = 0;
+            CHECK(check_conv(&kern, kern.dwconv, g_pool2, &gs[i], (int)(rnd() & 255 & ~16) | 256, v == 3,
+                             "s8_dwconv_rows_cols__avx512vnni"));
+            CHECK(g_cols_calls >= 2);
+        }
+    /* a window alone: channels 16..47 of 64 written, the others untouched */
+    const pml_conv_geom g = geom(1, 5, 6, 64, 64, 64, 3, 1, 1, 1);
+    int8_t x[5 * 6 * 64], w[64 * 9];
+    fill_s8(x, sizeof x, 0);
+    fill_s8(w, sizeof w, 0);
+    int32_t bias[64], mult[64], shift[64];
+    for (int j = 0; j < 64; j++) bias[j] = rnd_range(-5000, 5000), pml_quantize_multiplier(0.003, &mult[j], &shift[j]);
+    pml_qs8_quant q = {.a_zero_point = 3, .bias = bias, .out_dtype = PML_INT8};
+    q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .per_channel = 1, .multiplier = mult, .shift = shift,
+                         .zero_point = -7, .qmin = -128, .qmax = 127};
+    void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(&g));
+    pml_qs8_dwconv_pack(&g, w, &q, packed);
+    void *scratch = pml_aligned_alloc(pml_dwrows_scratch_bytes(&g, packed) + 64);
+    uint8_t y[5 * 6 * 64], r[5 * 6 * 64];
+    memset(y, 0xA5, sizeof y);
+    pml_qs8_conv_ref(&g, x, w, &q, r);
+    CHECK(pml_s8_dwconv_rows_cols__avx512vnni(&g, x, packed, y, 0, g.oh, 16, 48, scratch) == 1);
+    int ok = 1;
+    for (size_t i = 0; i < sizeof y; i++) {
+        const int64_t c = (int64_t)(i % 64);
+        if (c >= 16 && c < 48 ? y[i] != r[i] : y[i] != 0xA5) ok = 0;
+    }
+    CHECK(ok);
+    CHECK(pml_s8_dwconv_rows_cols__avx512vnni(&g, x, packed, y, 0, g.oh, 8, 48, scratch) == 0); /* not in 16s */
+    pml_aligned_free(packed), pml_aligned_free(scratch);
+}
+
+/* The AVX-512 row kernel's requantization at its edges, against pml_qs8_conv_ref: multipliers
+ * 2^30 (every product a tie of the doubling high multiply), 2^30 + 1, 2^31 - 1; right shifts 1
+ * to 22 (the one-step path's range; tiny weights keep results off the clamp), then a layer
+ * with one shift of 23 or 0 or a left shift (the general path); zero points at the ends of
+ * int8 and uint8, with and without a fused ReLU (qmin = zp: the path without the negative
+ * accumulators' correction), biases up to 2^29. Checks which path the layout chose. */
+static void test_dwrows_requant_edges(void) {
+    static const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250};
+    static const int32_t shifts[] = {-1, -2, -5, -9, -13, -22};
+    static const int32_t zps[][3] = {{-128, -128, 127}, {127, -128, 127}, {0, -128, 127},
+                                     {-5, -128, 127},   {0, 0, 255},      {255, 0, 255}}; /* zp, lo, hi */
+    const pml_conv_geom geoms[] = {geom(1, 9, 11, 40, 40, 40, 3, 1, 1, 1), geom(1, 9, 11, 17, 17, 17, 3, 2, 1, 1),
+                                   geom(1, 6, 9, 24, 24, 24, 5, 1, 2, 1)};
+    for (size_t gi = 0; gi < sizeof geoms / sizeof geoms[0]; gi++)
+        for (int shift_case = 0; shift_case < 4; shift_case++) /* 0: fast; 1: a shift -23; 2: 0; 3: +1 */
+            for (size_t zi = 0; zi < sizeof zps / sizeof zps[0]; zi++)
+                for (int relu = 0; relu < 2; relu++)
+                    for (int small_w = 0; small_w < 2; small_w++) {
+                        const pml_conv_geom *g = &geoms[gi];
+                        const int64_t C = g->cout, taps = g->kh * g->kw;
+                        const size_t nx = (size_t)(g->h * g->w * C), ny = (size_t)(g->oh * g->ow * C);
+                        int32_t bias[40], mult[40], shift[40];
+                        for (int64_t c = 0; c < C; c++) {
+                            mult[c] = mults[(c + zi) % 4];
+                            shift[c] = shifts[(c + shift_case + relu) % 6];
+                            bias[c] = c % 5 == 0 ? (int32_t)(c & 1 ? -1 : 1) * ((1 << 29) + rnd_range(0, 1000))
+                                                 : rnd_range(-3000, 3000);
+                        }
+                        if (shift_case) shift[C / 2] = shift_case == 1 ? -23 : shift_case == 2 ? 0 : 1;
+                        const int32_t zp = zps[zi][0], lo = zps[zi][1], hi = zps[zi][2];
+                        pml_qs8_quant q = {.a_zero_point = rnd_range(-128, 127), .bias = bias,
+                                           .out_dtype = lo == 0 ? PML_UINT8 : PML_INT8};
+                        q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .per_channel = 1, .multiplier = mult,
+                                             .shift = shift, .zero_point = zp, .qmin = relu ? zp : lo, .qmax = hi};
+                        int8_t *x = malloc(nx), *w = malloc((size_t)(C * taps));
+                        uint8_t *y = malloc(ny), *r = malloc(ny);
+                        fill_s8(x, nx, 0);
+                        for (int64_t i = 0; i < C * taps; i++)
+                            w[i] = (int8_t)(small_w ? rnd_range(-2, 2) : rnd_range(-128, 127));
+                        void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
+                        pml_qs8_dwconv_pack(g, w, &q, packed);
+                        const pml_dwrows_packed *lay =
+                            (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
+                        CHECK(lay->fast_rq == (shift_case ? 0 : q.rq.qmin >= zp ? PML_DWROWS_RQ_RELU : PML_DWROWS_RQ_SIGNED));
+                        void *scratch = pml_aligned_alloc(pml_dwrows_scratch_bytes(g, packed) + 64);
+                        CHECK(pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, 0, g->oh, scratch) == 1);
+                        pml_qs8_conv_ref(g, x, w, &q, r);
+                        if (memcmp(y, r, ny) != 0) {
+                            fprintf(stderr, "dwrows requant edges: geom %zu shifts %d zp %d relu %d small_w %d differ\n",
+                                    gi, shift_case, zp, relu, small_w);
+                            CHECK(0);
+                        }
+                        free(x), free(w), free(y), free(r);
+                        pml_aligned_free(packed), pml_aligned_free(scratch);
+                    }
+}
+
 /* The depthwise kernels on a thread with a small stack (an embedding program's worker): the row
  * kernel's buffers are the caller's scratch, not 80 KB of stack. */
 #define SMALL_STACK (96 * 1024) /* check_conv's own frame is ~20 KB */
@@ -153,6 +262,8 @@ int main(void) {
     if (RUNS(avx512vnni)) {
         static const pml_qs8_gemm_kernels quads = {.dwconv = pml_s8_dwconv__avx512vnni, .dwconv_rows = PML_DW_LAYOUT_QUADS};
         test_dwconv_rows("s8_dwconv_rows__avx512vnni", pml_s8_dwconv_rows__avx512vnni, PML_DW_LAYOUT_QUADS, 0);
+        test_dwrows_requant_edges();
+        test_dwconv_cols();
         test_dwconv_small_stack(&quads);
     }
     if (RUNS(avx2)) {

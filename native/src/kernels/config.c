@@ -213,6 +213,7 @@ static const pml_qs8_gemm_kernels g_qs8_mm_avx512vnni = {
     .widen = pml_s8_widen__avx2,
     .dwconv = pml_s8_dwconv__avx512vnni, /* along rows, 4 taps per vpdpbusd (else 32 channels a step) */
     .dwconv_rows = PML_DW_LAYOUT_QUADS,
+    .dwconv_cols = pml_s8_dwconv_rows_cols__avx512vnni, /* small maps split by channel blocks */
     /* zero weight zero points (TFLite, ONNX symmetric int8): vpdpbusd, 4 u8 x s8 MACs per lane */
     .u8_mr = 6,
     .u8_gemm = pml_u8s8_gemm_6x16__avx512vnni,

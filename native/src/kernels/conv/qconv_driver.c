@@ -109,10 +109,18 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
 
 /* Smallest depthwise task, in multiply-accumulates (~5 us): a task starting a row range
  * rebuilds the row kernel's ring (KH padded rows) and costs the pool a hand-off, so a small
- * layer (8x8 or 4x4 pixels) splits into few tasks or none. Measured at 2 threads (min of 41
+ * layer (8x8 or 4x4 pixels) splits into few row tasks or none. Measured at 2 threads (min of 41
  * alternations, docs/benchmarks.md): 8x8x512 3x3 (288 K MACs) 11.9 us on one task, 8.4 on
- * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. */
+ * two, 10.6 on eight; 16x16x96 5x5 s2 (150 K) 4.5 on one, 4.9 on two. Re-measured after the
+ * one-step requantization (q8dwv, network context, min of 300 runs x 3 alternations, machine
+ * loaded): the 8x8x512 layers 6.4-6.7 us on two row tasks, 6.6-6.8 on two channel blocks, 10.5
+ * on one; so layers that reach two row tasks keep the row split, and the ones below it
+ * (DW_MIN_COLS_MACS up to 256 K) split by channel blocks instead: 16->8 x256 s2 7.3 -> 5.1 us,
+ * 8->4 x512 s2 4.2 -> 3.5, 4x4x1024 6.1 -> 4.5. A split whose second thread is busy elsewhere
+ * costs the caller the hand-off (+0.7-1 us at those sizes, bench_int8_dwconv on a loaded
+ * machine), hence no channel split under 64 K MACs (~3 us). */
 #define DW_MIN_TASK_MACS (128 * 1024)
+#define DW_MIN_COLS_MACS (64 * 1024)
 #define DW_TASKS_PER_THREAD 4 /* at most: on a loaded machine a thread may stall inside a claimed task, and
                                  smaller tasks bound the caller's wait (64x64 layers: 2, 4, 8 tasks within 3%) */
 
@@ -136,14 +144,23 @@ typedef struct dw_job {
     uint8_t *scratch;
     size_t scratch_bytes; /* per thread */
     int64_t tasks, rows;
+    int64_t blocks; /* > 1: task t is channel block t (of 16-channel units, all rows), by dwconv_cols */
 } dw_job;
 
 static void dw_task(void *arg, int64_t task, int thread) {
     const dw_job *j = (const dw_job *)arg;
+    void *scratch = j->scratch + (size_t)thread * j->scratch_bytes;
+    if (j->blocks > 1) { /* 16-channel units split evenly, the first ones a unit more */
+        const int64_t units = j->g->cout / 16, base = units / j->blocks, extra = units % j->blocks;
+        const int64_t u0 = task * base + (task < extra ? task : extra), u1 = u0 + base + (task < extra);
+        if (j->kern->dwconv_cols(j->g, j->x, j->packed, j->y, 0, j->rows, u0 * 16, u1 * 16, scratch)) return;
+        if (task == 0) j->kern->dwconv(j->g, j->x, j->packed, j->y, 0, j->rows, scratch); /* declined: all */
+        return;
+    }
     /* rows split evenly: the first rows % tasks tasks take one row more */
     const int64_t base = j->rows / j->tasks, extra = j->rows % j->tasks;
     const int64_t r0 = task * base + (task < extra ? task : extra), r1 = r0 + base + (task < extra);
-    j->kern->dwconv(j->g, j->x, j->packed, j->y, r0, r1, j->scratch + (size_t)thread * j->scratch_bytes);
+    j->kern->dwconv(j->g, j->x, j->packed, j->y, r0, r1, scratch);
 }
 
 /* Tasks for rows output rows of g on threads: one when the layer is too small to share, a
@@ -159,11 +176,25 @@ static int64_t dw_tasks(const pml_conv_geom *g, int64_t rows, int64_t threads) {
     return tasks < 1 ? 1 : tasks;
 }
 
+/* Channel blocks for a layer the row split leaves on fewer tasks than threads (a small map,
+ * whose row tasks would each rebuild most of the ring): one per thread where it is worth
+ * sharing (DW_MIN_COLS_MACS) and its channels come in 16s; 1: no channel split. */
+static int64_t dw_blocks(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed, int64_t rows,
+                         int64_t threads) {
+    if (threads <= 1 || !kern->dwconv_cols || g->cout % 16 || !pml_dwrows_scratch_bytes(g, packed)) return 1;
+    const int64_t macs = rows * g->ow * g->cout * g->kh * g->kw, units = g->cout / 16;
+    if (macs < DW_MIN_COLS_MACS) return 1;
+    return threads < units ? threads : units;
+}
+
 void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
                         void *y, pml_threadpool *pool, void *scratch) {
     dw_job job = {kern, g, x, packed, (uint8_t *)y, (uint8_t *)scratch, pml_qs8_dwconv_scratch_bytes(kern, g, packed),
-                  1, g->n * g->oh};
+                  1, g->n * g->oh, 1};
     if (job.rows <= 0) return;
-    job.tasks = dw_tasks(g, job.rows, pool ? pml_threadpool_size(pool) : 1);
+    const int64_t threads = pool ? pml_threadpool_size(pool) : 1;
+    job.tasks = dw_tasks(g, job.rows, threads);
+    if (job.tasks < threads) job.blocks = dw_blocks(kern, g, packed, job.rows, threads);
+    if (job.blocks > 1) job.tasks = job.blocks;
     pml_parallel_for(pool, job.tasks, dw_task, &job);
 }

@@ -143,6 +143,10 @@ static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
  * whenever it is laid out. */
 int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                    int64_t row0, int64_t row1, void *scratch);
+/* The same over channels [c0, c1) only (pml_qs8_dwconv_cols_fn): C, c0 and c1 multiples of 16,
+ * else (or when not laid out) it returns 0 having written nothing. */
+int pml_s8_dwconv_rows_cols__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                        int64_t row0, int64_t row1, int64_t c0, int64_t c1, void *scratch);
 
 /* The row-vectorised AVX2 depthwise conv (vpmaddwd on int16 tap pairs; its layout packed by
  * pml_qs8_dwconv_pack, kernels/conv/s8_dwconv_pairs.h): runs rows [row0, row1) with scratch of

@@ -18,7 +18,11 @@
  * (so that 16 consecutive entries load at any channel phase): bias'' (bias' - 128 * sum w',
  * the input being read as x ^ 0x80), multiplier, left shift, right shift, 2^right - 1, its
  * half, float scale; then for each kernel row and quad the 4 int8 weights of every channel
- * packed in a dword.
+ * packed in a dword; then (64-byte aligned, pml_dwrows_rq64_offset) the one-step
+ * requantization's int64 constants (fast_rq, s8_dwconv_rows__avx512vnni.c): the offset
+ * 2^30 + 2^(30+r) + zp 2^(31+r) and the shift 31 + r of each channel, each array split by
+ * channel parity (entry j of parity p: channel 2j + p of the ext entries), so that the 8 even
+ * and the 8 odd channels of a 16-byte chunk each load as one contiguous zmm.
  */
 #ifndef PML_KERNELS_S8_DWCONV_ROWS_H
 #define PML_KERNELS_S8_DWCONV_ROWS_H
@@ -59,8 +63,13 @@ typedef struct pml_dwrows_packed {
     int64_t ok;   /* 1: every w' fits int8 (else the kernel declines) */
     int64_t x_u8; /* 1: x is uint8, read as it is (pml_dwrows_set_x_u8); 0: int8, flipped as read */
     int64_t small_acc; /* the requantization's short rounding applies (pml_qs8_epilogue.small_acc) */
+    int64_t fast_rq;   /* the one-step 64-bit requantization applies: 0 no, PML_DWROWS_RQ_RELU without
+                        * the negative accumulators' correction (qmin >= zp), PML_DWROWS_RQ_SIGNED with it */
     pml_dwrows_plan plan;
 } pml_dwrows_packed;
+
+#define PML_DWROWS_RQ_RELU 1
+#define PML_DWROWS_RQ_SIGNED 2
 
 /* The plan of g; 0 when the geometry does not fit the kernel. */
 int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p);
@@ -80,5 +89,11 @@ static inline size_t pml_dwrows_offset(const pml_conv_geom *g) {
     return (pml_qs8_cols_bytes(pml_qs8_n_pad(g->cout)) + pml_qs8_dwconv_data_bytes(g) + 63) / 64 * 64;
 }
 static inline size_t pml_dwrows_arrays_offset(void) { return (sizeof(pml_dwrows_packed) + 63) / 64 * 64; }
+/* Entries per parity of the int64 arrays (channels 0 .. ext - 1 split by parity), and where the
+ * arrays start (bytes from the int32 arrays' start): offsets parity 0, 1, then shifts 0, 1. */
+static inline int64_t pml_dwrows_rq64_entries(const pml_dwrows_plan *p) { return (p->C + PML_DWROWS_EXT + 1) / 2; }
+static inline size_t pml_dwrows_rq64_offset(const pml_dwrows_plan *p, int64_t kh) {
+    return ((size_t)(7 + kh * p->quads) * (size_t)(p->C + PML_DWROWS_EXT) * 4 + 63) / 64 * 64;
+}
 
 #endif /* PML_KERNELS_S8_DWCONV_ROWS_H */

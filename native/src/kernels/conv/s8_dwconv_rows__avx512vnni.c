@@ -55,7 +55,7 @@ static inline void copy_flip(uint8_t *dst, const int8_t *src, int64_t n, __m512i
 /* Phase line ph of input row xr (NULL: a padding row) for the output columns from ow0 on:
  * pixel k is padded column j = s*(ow0 + k) + ph, input column j - pl. */
 static void build_phase(const pml_conv_geom *g, const rows_plan *p, const int8_t *xr, int64_t ph, int64_t ow0,
-                        uint8_t pad, __m512i flip, uint8_t *line) {
+                        int64_t c_lo, int64_t c_w, uint8_t pad, __m512i flip, uint8_t *line) {
     const int64_t C = p->C, s = p->s;
     int64_t k_first = (g->pl - ph + s - 1) / s - ow0, k_end = (g->pl + g->w - ph + s - 1) / s - ow0;
     if (k_first < 0) k_first = 0;
@@ -63,7 +63,10 @@ static void build_phase(const pml_conv_geom *g, const rows_plan *p, const int8_t
     if (k_end > p->line_px) k_end = p->line_px;
     if (k_end < k_first) k_end = k_first;
     memset(line, pad, (size_t)(k_first * C));
-    if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C, flip);
+    if (c_w < C) /* a channel window: its bytes of each pixel */
+        for (int64_t k = k_first; k < k_end; k++)
+            copy_flip(line + k * C + c_lo, xr + ((ow0 + k) * s + ph - g->pl) * C + c_lo, c_w, flip);
+    else if (s == 1) copy_flip(line + k_first * C, xr + (ow0 + k_first - g->pl) * C, (k_end - k_first) * C, flip);
     else
         for (int64_t k = k_first; k < k_end; k++)
             copy_flip(line + k * C, xr + ((ow0 + k) * s + ph - g->pl) * C, C, flip);
@@ -108,20 +111,30 @@ static void interleave4(const uint8_t *a, const uint8_t *b, const uint8_t *c, co
 /* Padded row ih (image n) for the output columns from ow0 on as its quad lines at iq (each
  * nq positions of 4 bytes), via its phase lines at lines (each line_bytes apart). */
 __attribute__((noinline)) static void build_row(const pml_conv_geom *g, const rows_plan *p, const int8_t *x, int64_t n,
-                                                int64_t ih, int64_t ow0, uint8_t pad, __m512i flip, uint8_t *lines,
-                                                int64_t line_bytes, uint8_t *iq) {
+                                                int64_t ih, int64_t ow0, int64_t c_lo, int64_t c_w, uint8_t pad,
+                                                __m512i flip, uint8_t *lines, int64_t line_bytes, uint8_t *iq) {
     const int64_t qbytes = p->nq * 4;
     if (ih < 0 || ih >= g->h) { /* a padding row: every quad is the zero point */
         memset(iq, pad, (size_t)(p->lines * qbytes));
         return;
     }
     const int8_t *xr = x + (n * g->h + ih) * g->w * p->C;
-    for (int64_t ph = 0; ph < p->s; ph++) build_phase(g, p, xr, ph, ow0, pad, flip, lines + ph * line_bytes);
+    for (int64_t ph = 0; ph < p->s; ph++)
+        build_phase(g, p, xr, ph, ow0, c_lo, c_w, pad, flip, lines + ph * line_bytes);
     for (int64_t i = 0; i < p->lines; i++) {
         const pml_dwrows_src *sr = &p->src[i];
         const uint8_t *src[4];
         for (int l = 0; l < 4; l++) src[l] = lines + sr->phase[l] * line_bytes + sr->offset[l];
-        interleave4(src[0], src[1], src[2], src[3], p->nq, iq + i * qbytes);
+        if (c_w == p->C) {
+            interleave4(src[0], src[1], src[2], src[3], p->nq, iq + i * qbytes);
+            continue;
+        }
+        /* a channel window (C, c_lo, c_w multiples of 16): only its positions, pixel by pixel
+         * (a quad position keeps its channel: the lanes are whole pixels apart) */
+        for (int64_t q = c_lo; q < p->nq; q += p->C) {
+            const int64_t m = p->nq - q < c_w ? p->nq - q : c_w;
+            interleave4(src[0] + q, src[1] + q, src[2] + q, src[3] + q, m, iq + i * qbytes + q * 4);
+        }
     }
 }
 
@@ -133,15 +146,107 @@ typedef struct row_taps {
     const int32_t *w[MAX_KH * PML_DWROWS_MAX_QUADS];
 } row_taps;
 
-/* Requantizes and stores the chunk at q. */
-static inline void store_chunk(__m512i acc, const pml_qs8_rq16 *r, uint8_t *yr, int64_t q, int64_t owc) {
-    pml_qs8_store16_512(pml_qs8_requant16(acc, r), yr + q, (size_t)(owc - q < 16 ? owc - q : 16));
+/* ---- requantization ----------------------------------------------------------------------
+ * Where the layout's fast_rq is set, TFLite's double rounding is done as one int64 floor: with
+ * M the multiplier, r >= 1 the right shift, zp the output zero point and |acc| < 2^30,
+ *   SaturatingRoundingDoublingHighMul(acc, M) = floor((acc M + 2^30) / 2^31) = h
+ * for every acc (gemmlowp adds 2^30 and truncates toward zero when acc M >= 0, adds 1 - 2^30
+ * otherwise: truncating a negative sum is flooring it + 2^31 - 1, which gives the same; M >= 0
+ * never meets the one saturating case), and RoundingDivideByPOT(h, r) (ties away from zero) is
+ * floor((h + 2^(r-1)) / 2^r) for h >= 0 and floor((h + 2^(r-1) - 1) / 2^r) for h < 0. Nested
+ * floor divisions by powers of two compose, so the requantized value + zp is
+ *   floor((acc M + 2^30 + 2^(30+r) + zp 2^(31+r) - [h < 0] 2^31) / 2^(31+r)),
+ * and where h < 0 needs acc M < 0, while acc M < 0 with h = 0 gives 0 either way (the
+ * sum's rounding constants add less than 2^(31+r)): so [acc M < 0] may stand for [h < 0].
+ * With qmin >= zp (a fused ReLU / ReLU6) the correction can go: an acc M <= 0 gives a value
+ * <= zp with or without it (acc M + 2^30 + 2^(30+r) < 2^(31+r)), clamped to qmin both ways.
+ * Per 16 outputs that is two vpmuldq, two vpaddq, two vpsravq, a shift and a blend, against
+ * the shorter rounding's 12 instructions; the pack time check (s8_dwconv_rows_pack.c) keeps
+ * the int64 sum below 2^62. Four chunks then narrow together: two vpackssdw and a saturating
+ * byte pack (every saturation is monotone, so clamping the bytes after it gives the bytes the
+ * int32 clamp would), one byte clamp, a dword transpose and four 16-byte stores. */
+
+typedef struct rq64 {
+    __m512i mul, mul_odd, off_even, off_odd, sh_even, sh_odd;
+} rq64;
+
+typedef struct chunk_rq {
+    pml_qs8_rq16 g; /* the general path's (fast_rq 0) */
+    rq64 f;         /* the one-step path's */
+    __m512i bmin, bmax;
+} chunk_rq;
+
+enum { RQ_GENERAL = 0, RQ_RELU = PML_DWROWS_RQ_RELU, RQ_SIGNED = PML_DWROWS_RQ_SIGNED };
+
+/* The requantization parameters of the 16 channels from c0 on (the layout's arrays). */
+static inline __attribute__((always_inline)) chunk_rq rq_load(int kind, const pml_qs8_epilogue *ep,
+                                                              const int64_t *rq, int64_t np, int64_t c0) {
+    chunk_rq r;
+    if (kind == RQ_GENERAL) {
+        const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
+        r.g = pml_qs8_rq16_load(&e);
+    } else {
+        const int64_t e = c0 & 1, o = (c0 + 1) & 1;
+        r.f.mul = _mm512_loadu_si512((const void *)(ep->multiplier + c0));
+        r.f.mul_odd = _mm512_srli_epi64(r.f.mul, 32);
+        r.f.off_even = _mm512_loadu_si512((const void *)(rq + e * np + c0 / 2));
+        r.f.off_odd = _mm512_loadu_si512((const void *)(rq + o * np + (c0 + 1) / 2));
+        r.f.sh_even = _mm512_loadu_si512((const void *)(rq + (2 + e) * np + c0 / 2));
+        r.f.sh_odd = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(rq + (2 + o) * np + (c0 + 1) / 2)),
+                                      _mm512_set1_epi64(32)); /* the odd lanes' result lands in the high dword */
+    }
+    r.bmin = _mm512_set1_epi8((char)ep->qmin);
+    r.bmax = _mm512_set1_epi8((char)ep->qmax);
+    return r;
 }
 
-/* Four chunks of one channel phase c0, at q, q + period, q + 2 period, q + 3 period: the
- * weights and the requantization parameters loaded once for the four, a vpdpbusd chain each. */
-static inline void same_phase4(const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep, uint8_t *yr,
-                               int64_t q, int64_t period, int64_t c0, int64_t owc) {
+/* The 16 requantized values + zp, not yet clamped (the general path's may wrap, as
+ * pml_add_zero_point does). */
+static inline __attribute__((always_inline)) __m512i rq_apply(int kind, __m512i acc, const chunk_rq *r) {
+    if (kind == RQ_GENERAL) return pml_qs8_requant16_unclamped(acc, &r->g);
+    const __m512i pe = _mm512_mul_epi32(acc, r->f.mul);
+    const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r->f.mul_odd);
+    __m512i te = _mm512_add_epi64(pe, r->f.off_even), to = _mm512_add_epi64(po, r->f.off_odd);
+    if (kind == RQ_SIGNED) {
+        const __m512i zero = _mm512_setzero_si512(), two31 = _mm512_set1_epi64((int64_t)1 << 31);
+        te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, zero), te, two31);
+        to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, zero), to, two31);
+    }
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, r->f.sh_even), _mm512_srav_epi64(to, r->f.sh_odd));
+}
+
+/* Four chunks' values (rq_apply) narrowed, clamped and stored, 16 bytes each at y0..y3. */
+static inline void store4(__m512i v0, __m512i v1, __m512i v2, __m512i v3, const chunk_rq *r, int out_u8,
+                          uint8_t *y0, uint8_t *y1, uint8_t *y2, uint8_t *y3) {
+    const __m512i w01 = _mm512_packs_epi32(v0, v1), w23 = _mm512_packs_epi32(v2, v3);
+    __m512i b; /* dword 4L + k: chunk k's values 4L .. 4L + 3 */
+    if (out_u8) b = _mm512_min_epu8(_mm512_max_epu8(_mm512_packus_epi16(w01, w23), r->bmin), r->bmax);
+    else b = _mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(w01, w23), r->bmin), r->bmax);
+    b = _mm512_permutexvar_epi32(_mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0), b);
+    _mm_storeu_si128((__m128i *)y0, _mm512_castsi512_si128(b));
+    _mm_storeu_si128((__m128i *)y1, _mm512_extracti32x4_epi32(b, 1));
+    _mm_storeu_si128((__m128i *)y2, _mm512_extracti32x4_epi32(b, 2));
+    _mm_storeu_si128((__m128i *)y3, _mm512_extracti32x4_epi32(b, 3));
+}
+
+/* One chunk's values clamped and stored (its first n <= 16 bytes). */
+static inline void store1(__m512i v, const pml_qs8_epilogue *ep, uint8_t *y, int64_t n) {
+    v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(ep->qmin)), _mm512_set1_epi32(ep->qmax));
+    pml_qs8_store16_512(v, y, (size_t)(n < 16 ? n : 16));
+}
+
+/* The requantization's arrays, as the chunks read them. */
+typedef struct row_rq {
+    const pml_qs8_epilogue *ep;
+    const int64_t *rq; /* the int64 arrays (fast_rq) */
+    int64_t np;        /* their entries per parity */
+} row_rq;
+
+/* Four chunks of one channel phase c0, at q, q + period, q + 2 period, q + 3 period (all whole):
+ * the weights and the requantization parameters loaded once for the four, a vpdpbusd chain each. */
+static inline __attribute__((always_inline)) void same_phase4(int kind, const row_taps *rt, const int32_t *bias,
+                                                              const row_rq *rr, uint8_t *yr, int64_t q,
+                                                              int64_t period, int64_t c0) {
     __m512i a0 = _mm512_loadu_si512((const void *)(bias + c0)), a1 = a0, a2 = a0, a3 = a0;
     const int64_t p4 = period * 4;
     for (int64_t j = 0; j < rt->n; j++) {
@@ -152,17 +257,15 @@ static inline void same_phase4(const row_taps *rt, const int32_t *bias, const pm
         a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512((const void *)(xp + 2 * p4)), w);
         a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512((const void *)(xp + 3 * p4)), w);
     }
-    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
-    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
-    store_chunk(a0, &r, yr, q, owc);
-    store_chunk(a1, &r, yr, q + period, owc);
-    store_chunk(a2, &r, yr, q + 2 * period, owc);
-    store_chunk(a3, &r, yr, q + 3 * period, owc);
+    const chunk_rq r = rq_load(kind, rr->ep, rr->rq, rr->np, c0);
+    store4(rq_apply(kind, a0, &r), rq_apply(kind, a1, &r), rq_apply(kind, a2, &r), rq_apply(kind, a3, &r), &r,
+           rr->ep->out_u8, yr + q, yr + q + period, yr + q + 2 * period, yr + q + 3 * period);
 }
 
 /* One chunk (the row's last phases, fewer than four periods left). */
-static inline void one_chunk(const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep, uint8_t *yr,
-                             int64_t q, int64_t c0, int64_t owc) {
+static inline __attribute__((always_inline)) void one_chunk(int kind, const row_taps *rt, const int32_t *bias,
+                                                            const row_rq *rr, uint8_t *yr, int64_t q, int64_t c0,
+                                                            int64_t owc) {
     __m512i a0 = _mm512_loadu_si512((const void *)(bias + c0)), a1 = _mm512_setzero_si512();
     int64_t j = 0;
     for (; j + 1 < rt->n; j += 2) { /* two chains */
@@ -174,32 +277,59 @@ static inline void one_chunk(const row_taps *rt, const int32_t *bias, const pml_
     if (j < rt->n)
         a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(rt->x[j] + q * 4)),
                                  _mm512_loadu_si512((const void *)(rt->w[j] + c0)));
-    const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
-    const pml_qs8_rq16 r = pml_qs8_rq16_load(&e);
-    store_chunk(_mm512_add_epi32(a0, a1), &r, yr, q, owc);
+    const chunk_rq r = rq_load(kind, rr->ep, rr->rq, rr->np, c0);
+    store1(rq_apply(kind, _mm512_add_epi32(a0, a1), &r), rr->ep, yr + q, owc - q);
 }
 
 /* One output row: blocks of 4 periods of the channel phases (period = lcm(C, 16) bytes), each
  * phase's 4 chunks together; what is left of the row chunk by chunk. */
-static void run_row(const rows_plan *p, const row_taps *rt, const int32_t *bias, const pml_qs8_epilogue *ep,
-                    uint8_t *yr, int64_t owc) {
+static inline __attribute__((always_inline)) void run_row_kind(int kind, const rows_plan *p, const row_taps *rt,
+                                                               const int32_t *bias, const row_rq *rr, uint8_t *yr,
+                                                               int64_t owc) {
     const int64_t C = p->C, period = p->period;
     int64_t q0 = 0;
     for (; q0 + 4 * period <= owc; q0 += 4 * period) /* each phase's 4 chunks in the row */
         for (int64_t q = q0, c0 = 0; q < q0 + period; q += 16) {
-            same_phase4(rt, bias, ep, yr, q, period, c0, owc);
+            same_phase4(kind, rt, bias, rr, yr, q, period, c0);
             c0 += 16;
             while (c0 >= C) c0 -= C;
         }
     for (int64_t q = q0, c0 = 0; q < owc; q += 16) {
-        one_chunk(rt, bias, ep, yr, q, c0, owc);
+        one_chunk(kind, rt, bias, rr, yr, q, c0, owc);
         c0 += 16;
         while (c0 >= C) c0 -= C;
     }
 }
 
-int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
-                                   int64_t row0, int64_t row1, void *scratch) {
+/* One output row's channels [c_lo, c_lo + c_w) (C a multiple of 16, period = C: a chunk is 16
+ * channels of one pixel): each channel block's chunks 4 pixels at a time. */
+static inline __attribute__((always_inline)) void run_row_window_kind(int kind, const rows_plan *p, const row_taps *rt,
+                                                                      const int32_t *bias, const row_rq *rr,
+                                                                      uint8_t *yr, int64_t owc, int64_t c_lo,
+                                                                      int64_t c_w) {
+    const int64_t C = p->C;
+    int64_t q0 = 0;
+    for (; q0 + 4 * C <= owc; q0 += 4 * C)
+        for (int64_t c0 = c_lo; c0 < c_lo + c_w; c0 += 16) same_phase4(kind, rt, bias, rr, yr, q0 + c0, C, c0);
+    for (; q0 < owc; q0 += C)
+        for (int64_t c0 = c_lo; c0 < c_lo + c_w; c0 += 16) one_chunk(kind, rt, bias, rr, yr, q0 + c0, c0, owc);
+}
+
+static void run_row(int kind, const rows_plan *p, const row_taps *rt, const int32_t *bias, const row_rq *rr,
+                    uint8_t *yr, int64_t owc, int64_t c_lo, int64_t c_w) {
+    if (c_w < p->C) {
+        if (kind == RQ_RELU) run_row_window_kind(RQ_RELU, p, rt, bias, rr, yr, owc, c_lo, c_w);
+        else if (kind == RQ_SIGNED) run_row_window_kind(RQ_SIGNED, p, rt, bias, rr, yr, owc, c_lo, c_w);
+        else run_row_window_kind(RQ_GENERAL, p, rt, bias, rr, yr, owc, c_lo, c_w);
+    } else if (kind == RQ_RELU) run_row_kind(RQ_RELU, p, rt, bias, rr, yr, owc);
+    else if (kind == RQ_SIGNED) run_row_kind(RQ_SIGNED, p, rt, bias, rr, yr, owc);
+    else run_row_kind(RQ_GENERAL, p, rt, bias, rr, yr, owc);
+}
+
+/* Rows [row0, row1), channels [c_lo, c_lo + c_w) (all of them, or a window of whole 16-channel
+ * blocks when C is a multiple of 16). */
+static int run_rows(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                    int64_t row1, int64_t c_lo, int64_t c_w, void *scratch) {
     if (!pml_dwrows_packed_bytes(g)) return 0;
     const pml_dwrows_packed *lay = (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
     if (!lay->ok) return 0;
@@ -210,6 +340,9 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
     ep.bias = a, ep.multiplier = a + ext, ep.lshift = a + 2 * ext, ep.rshift = a + 3 * ext;
     ep.rmask = a + 4 * ext, ep.rhalf = a + 5 * ext, ep.scale = (const float *)(a + 6 * ext);
     ep.small_acc = (int32_t)lay->small_acc; /* the layout's own bound (its bias'' and u8 x s8 products) */
+    const row_rq rr = {&ep, (const int64_t *)((const uint8_t *)a + pml_dwrows_rq64_offset(&p, g->kh)),
+                       pml_dwrows_rq64_entries(&p)};
+    const int kind = (int)lay->fast_rq;
     const uint8_t pad = (uint8_t)(pml_qs8_header(packed)->a_zero_point ^ 0x80);
     const __m512i flip = _mm512_set1_epi8(lay->x_u8 ? 0 : (char)0x80);
     /* scratch (pml_dwrows_scratch_bytes): the ring of quad lines, the phase lines, the tags */
@@ -233,14 +366,25 @@ int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, cons
                 const int64_t r = oh * g->sh + kh * g->dh, slot = r % p.slots; /* padded row r: input row r - pt */
                 uint8_t *base = ring + slot * slot_bytes;
                 if (tag[slot] != n * hp + r) {
-                    build_row(g, &p, x, n, r - g->pt, ow0, pad, flip, lines, line_bytes, base);
+                    build_row(g, &p, x, n, r - g->pt, ow0, c_lo, c_w, pad, flip, lines, line_bytes, base);
                     tag[slot] = n * hp + r;
                 }
                 for (int64_t t = 0; t < p.quads; t++)
                     rt.x[kh * p.quads + t] = base + p.quad[t].line * qbytes + p.quad[t].offset * 4;
             }
-            run_row(&p, &rt, a, &ep, y + (row * g->ow + ow0) * p.C, owc);
+            run_row(kind, &p, &rt, a, &rr, y + (row * g->ow + ow0) * p.C, owc, c_lo, c_w);
         }
     }
     return 1;
+}
+
+int pml_s8_dwconv_rows__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                   int64_t row0, int64_t row1, void *scratch) {
+    return run_rows(g, x, packed, y, row0, row1, 0, g->cout, scratch);
+}
+
+int pml_s8_dwconv_rows_cols__avx512vnni(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                        int64_t row0, int64_t row1, int64_t c0, int64_t c1, void *scratch) {
+    if (g->cout % 16 || c0 % 16 || (c1 % 16 && c1 != g->cout) || c0 < 0 || c1 > g->cout || c0 >= c1) return 0;
+    return run_rows(g, x, packed, y, row0, row1, c0, c1 - c0, scratch);
 }

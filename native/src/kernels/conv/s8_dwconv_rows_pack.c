@@ -81,8 +81,29 @@ int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p) {
 size_t pml_dwrows_packed_bytes(const pml_conv_geom *g) {
     pml_dwrows_plan p;
     if (!pml_dwrows_plan_make(g, &p)) return 0;
-    const size_t ext = (size_t)(p.C + PML_DWROWS_EXT);
-    return pml_dwrows_arrays_offset() + (7 + (size_t)(g->kh * p.quads)) * ext * 4;
+    return pml_dwrows_arrays_offset() + pml_dwrows_rq64_offset(&p, g->kh) +
+           4 * (size_t)pml_dwrows_rq64_entries(&p) * sizeof(int64_t);
+}
+
+/* The one-step requantization's constants (s8_dwconv_rows.h) and whether it applies: after
+ * the small accumulators' checks (|acc| < 2^30, no left shift, right shifts r >= 1), every
+ * multiplier M >= 0 and r <= 22, so that |acc M| < 2^61 and the offset's magnitude stays
+ * below 2^30 + 2^52 + 255 * 2^53 < 2^61: the int64 sum cannot overflow. */
+static void pack_rq64(const pml_dwrows_plan *p, const pml_qs8_epilogue *ep, pml_dwrows_packed *out, int64_t *rq,
+                      const int32_t *mult, const int32_t *rshift) {
+    const int64_t C = p->C, np = pml_dwrows_rq64_entries(p);
+    const int32_t zp = ep->zero_point;
+    out->fast_rq = 0;
+    if (!out->small_acc || zp < -255 || zp > 255) return;
+    for (int64_t c = 0; c < C; c++)
+        if (mult[c] < 0 || rshift[c] > 22) return;
+    for (int64_t par = 0; par < 2; par++)
+        for (int64_t j = 0; j < np; j++) {
+            const int64_t c = (2 * j + par) % C, r = rshift[c];
+            rq[par * np + j] = ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) + (int64_t)zp * ((int64_t)1 << (31 + r));
+            rq[(2 + par) * np + j] = 31 + r;
+        }
+    out->fast_rq = ep->qmin >= zp ? PML_DWROWS_RQ_RELU : PML_DWROWS_RQ_SIGNED;
 }
 
 static pml_dwrows_packed *layout(const pml_conv_geom *g, void *packed) {
@@ -147,5 +168,6 @@ void pml_dwrows_pack(const pml_conv_geom *g, void *packed) {
     }
     for (int64_t r = 0; r < 7 + g->kh * p.quads; r++) /* entries C.. repeat channels 0.. */
         for (int64_t i = C; i < ext; i++) a[r * ext + i] = a[r * ext + i % C];
+    pack_rq64(&p, &ep, out, (int64_t *)((uint8_t *)a + pml_dwrows_rq64_offset(&p, g->kh)), a + ext, a + 3 * ext);
     out->ok = 1;
 }

@@ -184,6 +184,11 @@ struct pml_conv_geom;
  * thread's pml_qs8_dwconv_scratch_bytes (unused by kernels without a row ring). */
 typedef void (*pml_qs8_dwconv_fn)(const struct pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
                                   int64_t row0, int64_t row1, void *scratch);
+/* The same over output channels [c0, c1) only, so that a small map splits across threads by
+ * channel blocks (no input row built twice); returns 0, having written nothing, where it does not
+ * apply (the driver then splits by rows). */
+typedef int (*pml_qs8_dwconv_cols_fn)(const struct pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y,
+                                      int64_t row0, int64_t row1, int64_t c0, int64_t c1, void *scratch);
 /* Direct u8 x s8 conv of few input channels (the 3-channel stems; kernels/conv/s8_conv.h,
  * pml_qs8_stem_*) over output rows [row0, row1) of [N*OH], reading the zero-padded uint8
  * image xp the stem driver builds, weights packed by pml_qs8_stem_pack. */
@@ -204,6 +209,7 @@ typedef struct pml_qs8_gemm_kernels {
     pml_s8_widen_fn widen;       /* int8 -> int16 (A blocks) */
     pml_qs8_dwconv_fn dwconv;    /* depthwise conv, any kernel size/stride/dilation */
     int dwconv_rows;             /* the row layout dwconv runs where packed (PML_DW_LAYOUT_*): its scratch */
+    pml_qs8_dwconv_cols_fn dwconv_cols; /* dwconv over a channel block (NULL: none) */
     /* the u8 x s8 path (NULL: this configuration packs int16 k-pairs only) */
     size_t u8_mr;                  /* rows of u8_gemm's tile */
     pml_qu8_gemm_ukernel u8_gemm;   /* u8_mr x 16 */
