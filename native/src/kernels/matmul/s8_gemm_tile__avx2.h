@@ -172,6 +172,7 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
 #define PML_QS8_RQ_HI(r) pml_qs8_requant8(c##r##1, &p1, &rc)
 #define PML_QS8_STORE_ADD6                                                                                         \
     if (ep->add) {                                                                                                 \
+        PML_QS8_EPILOGUE_BEGIN;                                                                                    \
         const __m256i lo_[6] = {PML_QS8_RQ_LO(0), PML_QS8_RQ_LO(1), PML_QS8_RQ_LO(2),                            \
                                 PML_QS8_RQ_LO(3), PML_QS8_RQ_LO(4), PML_QS8_RQ_LO(5)};                           \
         const __m256i hi_[6] = {PML_QS8_RQ_HI(0), PML_QS8_RQ_HI(1), PML_QS8_RQ_HI(2),                            \
@@ -181,6 +182,7 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
     }
 #define PML_QS8_STORE_ADD4                                                                                         \
     if (ep->add) {                                                                                                 \
+        PML_QS8_EPILOGUE_BEGIN;                                                                                    \
         const __m256i lo_[4] = {PML_QS8_RQ_LO(0), PML_QS8_RQ_LO(1), PML_QS8_RQ_LO(2), PML_QS8_RQ_LO(3)};         \
         const __m256i hi_[4] = {PML_QS8_RQ_HI(0), PML_QS8_RQ_HI(1), PML_QS8_RQ_HI(2), PML_QS8_RQ_HI(3)};         \
         pml_qs8_store_rows_add(lo_, hi_, mr, ep, c, ldc, nr);                                                      \
@@ -188,14 +190,51 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
     }
 #define PML_QS8_STORE_ADD1                                                                                         \
     if (ep->add) {                                                                                                 \
+        PML_QS8_EPILOGUE_BEGIN;                                                                                    \
         const __m256i lo_[1] = {PML_QS8_RQ_LO(0)}, hi_[1] = {PML_QS8_RQ_HI(0)};                                   \
         pml_qs8_store_rows_add(lo_, hi_, 1, ep, c, ldc, nr);                                                       \
         return;                                                                                                    \
     }
 
-#define PML_QS8_ROW_STORE(r)                                                                                     \
+/* The requantizing store of the tile's rows 0..MR-1 (rows past mr are not stored), once per
+ * requantization mode: the branch is taken once per tile, and each mode loads only its own
+ * column parameters (one generic epilogue kept every mode's 16 vectors live and spilled them,
+ * a quarter of a 6x16 tile's time at K = 32). rows(mode) spells out the rows. */
+#define PML_QS8_ROW_STORE(r, mode)                                                                               \
     if ((r) < mr)                                                                                                \
-        pml_qs8_store16(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep->out_u8, \
-                        c + (r) * ldc, nr)
+        pml_qs8_store16(pml_qs8_requant8_mode(c##r##0, &p0, &rc, mode),                                         \
+                        pml_qs8_requant8_mode(c##r##1, &p1, &rc, mode), out_u8, c + (r) * ldc, nr)
+#define PML_QS8_ROWS6(mode)                                                                                      \
+    {                                                                                                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        PML_QS8_ROW_STORE(0, mode);                                                                              \
+        PML_QS8_ROW_STORE(1, mode);                                                                              \
+        PML_QS8_ROW_STORE(2, mode);                                                                              \
+        PML_QS8_ROW_STORE(3, mode);                                                                              \
+        PML_QS8_ROW_STORE(4, mode);                                                                              \
+        PML_QS8_ROW_STORE(5, mode);                                                                              \
+    }
+#define PML_QS8_ROWS4(mode)                                                                                      \
+    {                                                                                                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        PML_QS8_ROW_STORE(0, mode);                                                                              \
+        PML_QS8_ROW_STORE(1, mode);                                                                              \
+        PML_QS8_ROW_STORE(2, mode);                                                                              \
+        PML_QS8_ROW_STORE(3, mode);                                                                              \
+    }
+#define PML_QS8_ROWS1(mode)                                                                                      \
+    {                                                                                                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        PML_QS8_ROW_STORE(0, mode);                                                                              \
+    }
+#define PML_QS8_STORE_ROWS(rows)                                                                                 \
+    {                                                                                                            \
+        const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                                             \
+        const int out_u8 = ep->out_u8; /* read once: the byte stores may alias *ep */                            \
+        const int mode_ = pml_qs8_rq_mode(&rc);                                                                  \
+        if (mode_ == PML_QS8_RQ_SMALL) rows(PML_QS8_RQ_SMALL)                                                    \
+        else if (mode_ == PML_QS8_RQ_FLOAT) rows(PML_QS8_RQ_FLOAT)                                               \
+        else rows(PML_QS8_RQ_GENERAL)                                                                            \
+    }
 
 #endif /* PML_KERNELS_S8_GEMM_TILE_AVX2_H */
