@@ -121,14 +121,17 @@ static void test_dwconv_rows(const char *name, dwconv_rows_fn rows, int layout, 
  * general one. Small weights and inputs keep the outputs inside the range: a wrong rounding shows.
  * Each case fails if the packing's bound is dropped. */
 static void test_dwconv_requant_bounds(const pml_qs8_gemm_kernels *kern, const char *name) {
-    const pml_conv_geom g = geom(1, 4, 9, 32, 32, 32, 3, 1, 1, 1);
-    const size_t nx = (size_t)(g.h * g.w * g.cin), ny = (size_t)(g.oh * g.ow * g.cout);
-    for (int c = 0; c < 2; c++) {
-        int8_t x[4 * 9 * 32], w[32 * 9];
+    /* stride 1, 32 channels: the AVX2 rows kernel; stride 2, 64 channels: its channel kernel */
+    const pml_conv_geom gs[2] = {geom(1, 4, 9, 32, 32, 32, 3, 1, 1, 1), geom(1, 5, 9, 64, 64, 64, 3, 2, 1, 1)};
+    for (int gi = 0; gi < 4; gi++) {
+        const pml_conv_geom g = gs[gi / 2];
+        const int c = gi % 2;
+        const size_t nx = (size_t)(g.h * g.w * g.cin), ny = (size_t)(g.oh * g.ow * g.cout);
+        int8_t x[5 * 9 * 64], w[64 * 9];
         for (size_t i = 0; i < nx; i++) x[i] = (int8_t)rnd_range(-2, 2);
         for (size_t i = 0; i < sizeof w; i++) w[i] = (int8_t)rnd_range(-3, 3);
-        int32_t zw = 0, bias[32], mult[32], shift[32];
-        for (int j = 0; j < 32; j++) {
+        int32_t zw = 0, bias[64], mult[64], shift[64];
+        for (int j = 0; j < 64; j++) {
             bias[j] = c == 0 ? rnd_range(-20, 20) : (j & 1 ? -2000000000 : 2000000000) + rnd_range(-500, 500);
             pml_quantize_multiplier(c == 0 ? 1.5 + 0.05 * j : 1.84e-9 + 1e-13 * j, &mult[j], &shift[j]);
         }
@@ -138,7 +141,7 @@ static void test_dwconv_requant_bounds(const pml_qs8_gemm_kernels *kern, const c
         void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(&g));
         pml_qs8_dwconv_pack(&g, w, &q, packed);
         void *scratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(kern, &g, packed) + 64);
-        uint8_t y[4 * 9 * 32], r[4 * 9 * 32];
+        uint8_t y[5 * 9 * 64], r[5 * 9 * 64];
         pml_qs8_dwconv_run(kern, &g, x, packed, y, NULL, scratch);
         pml_qs8_conv_ref(&g, x, w, &q, r);
         if (memcmp(y, r, ny) != 0) fprintf(stderr, "%s: %s differs\n", name, c == 0 ? "a left shift" : "biases near 2^31");
