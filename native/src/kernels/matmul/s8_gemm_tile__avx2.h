@@ -7,6 +7,9 @@
  * broadcast per row of the row's (a[2q], a[2q+1]) int16 pair, and per row and 8 columns
  * one vpmaddwd (16 exact multiply-adds into 8 int32) plus one vpaddd. Zen 3 issues two
  * vpmaddwd per cycle: 32 MACs/cycle is the ceiling of this exact scheme, twice fp32 FMA.
+ * Measured on the Zen 4 of docs/benchmarks.md (CPU time, register-only loops): 12 vpmaddwd
+ * alone take 6 cycles like 12 FMAs, 12 vpaddd 3, but 12 vpmaddwd + vpaddd pairs 7.4: the
+ * pairs' ceiling there is 1.62x fp32 FMA, and a 6x16 tile at K = 256 reaches 0.9 of it.
  * The store adds the residual where the epilogue fuses one (s8_gemm.h): its 16 bytes widened
  * to two vectors of int32, each half through the vector Add (s8_qadd__avx2.h), out of line.
  * Rows past mr read row mr-1 (valid memory) and are not stored. The rows are named
