@@ -224,6 +224,41 @@ static void test_dwrows_requant_edges(void) {
                     }
 }
 
+/* The requantization's short rounding (small accumulators, no left shift) is taken only where
+ * the packing proved it exact: a scale above 1 (a left shift) and biases near 2^31 with
+ * multipliers near 2^31 and right shift 29 (where h + 2^(right - 1) would wrap) must take the
+ * general one. Small weights and inputs keep the outputs inside the range: a wrong rounding shows.
+ * Each case fails if the packing's bound is dropped. */
+static void test_dwconv_requant_bounds(const pml_qs8_gemm_kernels *kern, const char *name) {
+    /* stride 1, 32 channels: the AVX2 rows kernel; stride 2, 64 channels: its channel kernel */
+    const pml_conv_geom gs[2] = {geom(1, 4, 9, 32, 32, 32, 3, 1, 1, 1), geom(1, 5, 9, 64, 64, 64, 3, 2, 1, 1)};
+    for (int gi = 0; gi < 4; gi++) {
+        const pml_conv_geom g = gs[gi / 2];
+        const int c = gi % 2;
+        const size_t nx = (size_t)(g.h * g.w * g.cin), ny = (size_t)(g.oh * g.ow * g.cout);
+        int8_t x[5 * 9 * 64], w[64 * 9];
+        for (size_t i = 0; i < nx; i++) x[i] = (int8_t)rnd_range(-2, 2);
+        for (size_t i = 0; i < sizeof w; i++) w[i] = (int8_t)rnd_range(-3, 3);
+        int32_t zw = 0, bias[64], mult[64], shift[64];
+        for (int j = 0; j < 64; j++) {
+            bias[j] = c == 0 ? rnd_range(-20, 20) : (j & 1 ? -2000000000 : 2000000000) + rnd_range(-500, 500);
+            pml_quantize_multiplier(c == 0 ? 1.5 + 0.05 * j : 1.84e-9 + 1e-13 * j, &mult[j], &shift[j]);
+        }
+        pml_qs8_quant q = {.a_zero_point = rnd_range(-3, 3), .w_zero_point = &zw, .bias = bias, .out_dtype = PML_INT8};
+        q.rq = (pml_requant){.mode = PML_REQUANT_FIXED_POINT, .multiplier = mult, .shift = shift, .per_channel = 1,
+                             .zero_point = 5, .qmin = -128, .qmax = 127};
+        void *packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(&g));
+        pml_qs8_dwconv_pack(&g, w, &q, packed);
+        void *scratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(kern, &g, packed) + 64);
+        uint8_t y[5 * 9 * 64], r[5 * 9 * 64];
+        pml_qs8_dwconv_run(kern, &g, x, packed, y, NULL, scratch);
+        pml_qs8_conv_ref(&g, x, w, &q, r);
+        if (memcmp(y, r, ny) != 0) fprintf(stderr, "%s: %s differs\n", name, c == 0 ? "a left shift" : "biases near 2^31");
+        CHECK(memcmp(y, r, ny) == 0);
+        pml_aligned_free(packed), pml_aligned_free(scratch);
+    }
+}
+
 /* The depthwise kernels on a thread with a small stack (an embedding program's worker): the row
  * kernel's buffers are the caller's scratch, not 80 KB of stack. */
 #define SMALL_STACK (96 * 1024) /* check_conv's own frame is ~20 KB */
@@ -273,6 +308,7 @@ int main(void) {
         test_dwconv_variant("s8_dwconv_rows_or_channels__avx2", pml_s8_dwconv_rows_or_channels__avx2,
                             PML_DW_LAYOUT_PAIRS);
         test_dwconv_small_stack(&pairs);
+        test_dwconv_requant_bounds(&pairs, "s8_dwconv_rows__avx2");
     }
 #endif
     printf("depthwise variants run against the reference: %d\n", g_variants);

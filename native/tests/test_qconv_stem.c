@@ -30,20 +30,27 @@ typedef struct stem_quant {
 } stem_quant;
 
 /* v's bits: 1 per channel, 2 float (ONNX) requantization, 4 uint8 y, 8 no bias, 16 int32-edge
- * biases, 32 a fused ReLU's clamp, 64 explicit zero weight zero points (else NULL);
- * extreme: zero points at the ends of their ranges */
+ * biases, 32 a fused ReLU's clamp, 64 explicit zero weight zero points (else NULL), 128 scales
+ * past 1 (left shifts) with small biases (check_stem then keeps x - za and w small), 256 biases
+ * near +-2^31 with multipliers near 2^31 and right shift 29 (fixed point only: both must take
+ * the general rounding, not the short one of small accumulators); extreme: zero points at the
+ * ends of their ranges */
 static void make_quant(stem_quant *sq, int64_t n, int64_t k, int v, int extreme) {
     memset(sq, 0, sizeof *sq);
     pml_qs8_quant *q = &sq->q;
     const int out_u8 = (v >> 2) & 1;
-    q->a_zero_point = extreme ? (rnd() & 1 ? -128 : 127) : rnd_range(-128, 127);
+    q->a_zero_point = v & 128 ? rnd_range(-2, 2) : extreme ? (rnd() & 1 ? -128 : 127) : rnd_range(-128, 127);
     q->w_zero_point = v & 64 ? sq->wzp : NULL;
     q->w_zp_per_channel = v & 1;
     q->bias = v & 8 ? NULL : sq->bias;
     for (int64_t j = 0; j < n; j++) {
         sq->bias[j] = v & 16 ? (j & 1 ? INT32_MIN + rnd_range(0, 1000) : INT32_MAX - rnd_range(0, 1000))
                              : rnd_range(-200000, 200000);
-        const double real = (0.25 + (rnd() % 1000) / 250.0) / (64.0 * (double)k);
+        if (v & 128) sq->bias[j] = rnd_range(-20, 20);
+        if (v & 256) sq->bias[j] = (j & 1 ? -2000000000 : 2000000000) + rnd_range(-500, 500);
+        double real = (0.25 + (rnd() % 1000) / 250.0) / (64.0 * (double)k);
+        if (v & 128) real *= 64.0 * (double)k;
+        if (v & 256) real = 1.84e-9 + 1e-13 * (double)j;
         pml_quantize_multiplier(real, &sq->mult[j], &sq->shift[j]);
         sq->scale[j] = (float)real;
     }
@@ -78,8 +85,10 @@ static int check_stem(pml_qu8_stem_fn stem, pml_threadpool *pool, const pml_conv
     make_quant(&sq, g->cout, k, v, extreme);
     int8_t *x = malloc(nx + 1), *w = malloc(nw + 1);
     uint8_t *ux = malloc(nx + 1), *y = malloc(ny + 1), *r = malloc(ny + 1);
-    for (size_t i = 0; i < nx; i++) x[i] = (int8_t)(extreme ? (rnd() & 1 ? 127 : -128) : rnd_range(-128, 127));
-    for (size_t i = 0; i < nw; i++) w[i] = (int8_t)(extreme ? (rnd() & 1 ? 127 : -128) : rnd_range(-128, 127));
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (int8_t)(v & 128 ? rnd_range(-2, 2) : extreme ? (rnd() & 1 ? 127 : -128) : rnd_range(-128, 127));
+    for (size_t i = 0; i < nw; i++)
+        w[i] = (int8_t)(v & (128 | 256) ? rnd_range(-3, 3) : extreme ? (rnd() & 1 ? 127 : -128) : rnd_range(-128, 127));
     for (size_t i = 0; i < nx; i++) ux[i] = (uint8_t)x[i] ^ 0x80u;
     CHECK(pml_qs8_stem_eligible(g, &sq.q));
     void *packed = pml_aligned_alloc(pml_qs8_stem_packed_bytes(g));
@@ -134,6 +143,13 @@ static void test_stem_variant(const char *name, pml_qu8_stem_fn stem) {
             CHECK(check_stem(stem, NULL, &g3, (int)(rnd() & 127), e == 0, name));
             CHECK(check_stem(stem, NULL, &g5, (int)(rnd() & 127), e == 1, name));
         }
+    /* the fixed point's short rounding only where exact: left shifts, biases near 2^31 */
+    for (size_t ci = 0; ci < 3; ci++) {
+        const pml_conv_geom g3 = geom(1, 9, 17, 3, couts[ci * 3 + 1], 3, 3, 2, 0, 0, 1, 1);
+        CHECK(check_stem(stem, NULL, &g3, 128 | 1, 0, name));
+        CHECK(check_stem(stem, NULL, &g3, 256 | 1, 0, name));
+        CHECK(check_stem(stem, NULL, &g3, 256 | 4, 0, name));
+    }
     /* the BlazeFace and MobileNet stems at full size, two threads */
     const pml_conv_geom blaze = geom(1, 128, 128, 3, 24, 5, 5, 2, 1, 1, 2, 2);
     const pml_conv_geom mobile = geom(1, 128, 128, 3, 32, 3, 3, 2, 0, 0, 1, 1);

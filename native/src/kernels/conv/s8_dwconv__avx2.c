@@ -11,10 +11,13 @@
  * weights and are never stored. Only loads that would cross x's end go through a copy. A
  * tail of at most 8 channels (24, 56, 72, 88) computes only the low 8 lanes at interior
  * pixels: a third of a 24-channel layer's work was lanes never stored.
+ * One copy of the loops per requantization mode; the short fixed-point rounding where the row
+ * layout's bound (s8_dwconv_pairs.h small_acc) holds.
  */
 #include <string.h>
 
 #include "kernels/conv/s8_conv.h"
+#include "kernels/conv/s8_dwconv_pairs.h"
 #include "kernels/matmul/s8_requant__avx2.h"
 
 #define MAX_TAPS 64
@@ -24,16 +27,14 @@ static inline __m256i dw_pair(__m256i acc, __m128i xpairs, const int16_t *w) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_cvtepi8_epi16(xpairs), _mm256_load_si256((const __m256i *)w)));
 }
 
-void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
-                         int64_t row1, void *scratch) {
+/* The rows [row0, row1) in one requantization mode (a constant per copy, below). */
+static inline __attribute__((always_inline)) void dw_rows(const pml_conv_geom *g, const int8_t *x, const void *packed,
+                                                          uint8_t *y, int64_t row0, int64_t row1,
+                                                          const pml_qs8_epilogue *ep_in, const int mode) {
     const pml_qs8_packed_header *h = pml_qs8_header(packed);
     const int64_t C = g->cout, taps = g->kh * g->kw, pairs = h->kp / 2;
-    if (taps > MAX_TAPS) {
-        pml_s8_dwconv__scalar(g, x, packed, y, row0, row1, scratch);
-        return;
-    }
     const int16_t *w = (const int16_t *)((const uint8_t *)packed + sizeof(pml_qs8_packed_header));
-    const pml_qs8_epilogue ep0 = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
+    const pml_qs8_epilogue ep0 = *ep_in;
     const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep0);
     const __m128i vza = _mm_set1_epi8((char)h->a_zero_point);
     const int8_t *x_end = x + g->n * g->h * g->w * C; /* a 16-byte load at p is safe iff p + 16 <= x_end */
@@ -99,9 +100,39 @@ void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *pa
                 }
                 const pml_qs8_epilogue ep = pml_qs8_epilogue_at(&ep0, c);
                 const pml_qs8_rq8 r0 = pml_qs8_rq8_load(&ep, 0), r1 = pml_qs8_rq8_load(&ep, 8);
-                pml_qs8_store16(pml_qs8_requant8(acc0, &r0, &rc), pml_qs8_requant8(acc1, &r1, &rc), ep0.out_u8, yp + c,
-                                (size_t)nc);
+                pml_qs8_store16(pml_qs8_requant8_mode(acc0, &r0, &rc, mode), pml_qs8_requant8_mode(acc1, &r1, &rc, mode),
+                                ep0.out_u8, yp + c, (size_t)nc);
             }
         }
     }
+}
+
+#define DW_MODE(name, mode)                                                                                        \
+    __attribute__((noinline)) static void name(const pml_conv_geom *g, const int8_t *x, const void *packed,        \
+                                               uint8_t *y, int64_t row0, int64_t row1, const pml_qs8_epilogue *ep) { \
+        dw_rows(g, x, packed, y, row0, row1, ep, mode);                                                           \
+    }
+DW_MODE(dw_float, PML_QS8_RQ_FLOAT)
+DW_MODE(dw_small, PML_QS8_RQ_SMALL)
+DW_MODE(dw_general, PML_QS8_RQ_GENERAL)
+
+void pml_s8_dwconv__avx2(const pml_conv_geom *g, const int8_t *x, const void *packed, uint8_t *y, int64_t row0,
+                         int64_t row1, void *scratch) {
+    if (g->kh * g->kw > MAX_TAPS) {
+        pml_s8_dwconv__scalar(g, x, packed, y, row0, row1, scratch);
+        return;
+    }
+    pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, pml_qs8_dwconv_data_bytes(g), 0);
+    /* the short rounding where the row layout (laid out whenever the geometry fits it) bounds
+     * the accumulators: the depthwise header's own small_acc is never set */
+    ep.small_acc = 0;
+    if (pml_dwpairs_packed_bytes(g)) {
+        const pml_dwpairs_packed *lay = (const pml_dwpairs_packed *)((const uint8_t *)packed + pml_dwpairs_offset(g));
+        ep.small_acc = lay->ok && lay->small_acc;
+    }
+    const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep);
+    const int mode = pml_qs8_rq_mode(&rc);
+    if (mode == PML_QS8_RQ_SMALL) dw_small(g, x, packed, y, row0, row1, &ep);
+    else if (mode == PML_QS8_RQ_FLOAT) dw_float(g, x, packed, y, row0, row1, &ep);
+    else dw_general(g, x, packed, y, row0, row1, &ep);
 }

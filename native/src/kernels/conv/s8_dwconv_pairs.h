@@ -14,6 +14,8 @@
  * (the input is read signed, padding holds its zero point), multiplier, left shift, right
  * shift, 2^right - 1, its half, float scale; then for each kernel row and pair the two int16
  * weights w' = w - zw of every channel in a dword (w' always fits int16: no decline).
+ * small_acc: no accumulator reaches 2^30 (|bias'| + taps * 128 * 255) and every channel shifts
+ * right by at least 1 without a left shift, so the cheaper exact rounding applies.
  */
 #ifndef PML_KERNELS_S8_DWCONV_PAIRS_H
 #define PML_KERNELS_S8_DWCONV_PAIRS_H
@@ -47,6 +49,7 @@ typedef struct pml_dwpairs_plan {
 
 typedef struct pml_dwpairs_packed {
     int64_t ok;
+    int64_t small_acc; /* the requantization's short rounding applies (pml_qs8_epilogue.small_acc) */
     pml_dwpairs_plan plan;
 } pml_dwpairs_packed;
 

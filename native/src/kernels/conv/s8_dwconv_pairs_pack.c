@@ -89,6 +89,14 @@ void pml_dwpairs_pack(const pml_conv_geom *g, void *packed) {
         a[4 * ext + c] = ep.rmask[c], a[5 * ext + c] = ep.rhalf[c];
         memcpy(&a[6 * ext + c], &ep.scale[c], 4);
     }
+    /* no accumulator reaches 2^30 (|bias'| + taps * 128 * 255: int8 x w' products, |w'| <= 255)
+     * and every channel shifts right without a left shift: the cheaper rounding of s8_requant__avx2.h */
+    const int64_t limit = (int64_t)1 << 30, prods = g->kh * g->kw * 128 * 255;
+    out->small_acc = ep.mode == PML_REQUANT_FIXED_POINT;
+    for (int64_t c = 0; c < C; c++) {
+        const int64_t b = a[c] < 0 ? -(int64_t)a[c] : (int64_t)a[c];
+        if (a[2 * ext + c] != 0 || a[3 * ext + c] < 1 || b + prods >= limit) out->small_acc = 0;
+    }
     for (int64_t r = 0; r < 7 + g->kh * p.pairs; r++) /* entries C.. repeat channels 0.. */
         for (int64_t i = C; i < ext; i++) a[r * ext + i] = a[r * ext + i % C];
     out->ok = 1;

@@ -12,7 +12,9 @@
  * memory. u8 x s8 products fit int16 and vpmaddwd sums two into int32 exactly (no
  * vpmaddubsw: its 16-bit pair sums saturate at 255 * -128 * 2). A row's last pixels run as a
  * whole step (past the row's end the widened rows hold zeros; nothing there is stored). The
- * requantization and the store are the GEMM tiles' (s8_requant__avx2.h). Strides so large
+ * requantization and the store are the GEMM tiles' (s8_requant__avx2.h), in one mode per
+ * call (its own copy of the passes), with the short rounding where the kernel finds every
+ * channel's accumulators small (the general one cost a third of the stem). Strides so large
  * that two steps' windows overflow the buffer (none a stem has) run the scalar kernel.
  */
 #include <immintrin.h>
@@ -32,8 +34,8 @@
 static inline __attribute__((always_inline)) void stem_step(const uint16_t *win, int64_t ld, const int64_t step,
                                                             int64_t kh, int64_t npair, const __m256i *w, const int NB,
                                                             const int P, const pml_qs8_epilogue *ep,
-                                                            const pml_qs8_rqc *rc, uint8_t *y, int64_t ldy, int64_t np,
-                                                            int64_t nc) {
+                                                            const pml_qs8_rqc *rc, const int mode, uint8_t *y,
+                                                            int64_t ldy, int64_t np, int64_t nc) {
     __m256i acc[MAX_P][MAX_NB];
     for (int b = 0; b < NB; b++) {
         const __m256i bias = _mm256_load_si256((const __m256i *)(ep->bias + 8 * b));
@@ -51,12 +53,13 @@ static inline __attribute__((always_inline)) void stem_step(const uint16_t *win,
             }
         }
     }
+    const int out_u8 = ep->out_u8;
     for (int b = 0; b < NB; b++) {
         const pml_qs8_rq8 rq = pml_qs8_rq8_load(ep, (size_t)(8 * b));
         const int64_t left = nc - 8 * b;
         if (left <= 0) break;
         for (int i = 0; i < P; i++)
-            if (i < np) pml_qs8_store8(pml_qs8_requant8(acc[i][b], &rq, rc), ep->out_u8, y + i * ldy + 8 * b,
+            if (i < np) pml_qs8_store8(pml_qs8_requant8_mode(acc[i][b], &rq, rc, mode), out_u8, y + i * ldy + 8 * b,
                                        (size_t)(left < 8 ? left : 8));
     }
 }
@@ -95,8 +98,9 @@ static void expand_weights(const pml_conv_geom *g, const int8_t *panels, int64_t
 /* Every output row of [row0, row1) for one pass of NB channel blocks from blk0, P pixels a step. */
 static inline __attribute__((always_inline)) void stem_pass(const pml_conv_geom *g, const uint8_t *xp,
                                                             const int8_t *panels, const pml_qs8_epilogue *ep0,
-                                                            const pml_qs8_rqc *rc, int64_t blk0, const int NB,
-                                                            const int P, uint8_t *y, int64_t row0, int64_t row1) {
+                                                            const pml_qs8_rqc *rc, const int mode, int64_t blk0,
+                                                            const int NB, const int P, uint8_t *y, int64_t row0,
+                                                            int64_t row1) {
     const int64_t cin = g->cin, wp = g->w + g->pl + g->pr, hp = g->h + g->pt + g->pb;
     const int64_t qrow = pml_qs8_stem_qrow(g), npair = 2 * qrow, C = g->cout, step = g->sw * cin, rstride = wp * cin;
     _Alignas(32) __m256i w[WEIGHT_BYTES / 32];
@@ -117,27 +121,63 @@ static inline __attribute__((always_inline)) void stem_pass(const pml_conv_geom 
             widen_rows(g, top, rstride, o0, step, ld, buf);
             const int64_t o1 = o0 + seg < g->ow ? o0 + seg : g->ow;
             for (int64_t ow = o0; ow < o1; ow += P)
-                stem_step(buf + (ow - o0) * step, ld, step, g->kh, npair, w, NB, P, &ep, rc, yrow + ow * C, C,
+                stem_step(buf + (ow - o0) * step, ld, step, g->kh, npair, w, NB, P, &ep, rc, mode, yrow + ow * C, C,
                           o1 - ow < P ? o1 - ow : P, nc);
         }
     }
 }
 
+/* Every pass over the channel blocks, in one requantization mode (a constant: each mode's
+ * copy keeps only its parameters live and branches on nothing per store). */
+static inline __attribute__((always_inline)) void stem_passes(const pml_conv_geom *g, const uint8_t *xp,
+                                                              const int8_t *panels, const pml_qs8_epilogue *ep0,
+                                                              const pml_qs8_rqc *rc, const int mode, uint8_t *y,
+                                                              int64_t row0, int64_t row1) {
+    const int64_t blocks = (g->cout + 7) / 8;
+    for (int64_t b = 0; b < blocks;) {
+        const int64_t left = blocks - b;
+        if (left == 3) stem_pass(g, xp, panels, ep0, rc, mode, b, 3, 4, y, row0, row1), b += 3;
+        else if (left >= 2) stem_pass(g, xp, panels, ep0, rc, mode, b, 2, 6, y, row0, row1), b += 2;
+        else stem_pass(g, xp, panels, ep0, rc, mode, b, 1, 8, y, row0, row1), b += 1;
+    }
+}
+#define STEM_MODE(name, mode)                                                                                    \
+    __attribute__((noinline)) static void name(const pml_conv_geom *g, const uint8_t *xp, const int8_t *panels,  \
+                                               const pml_qs8_epilogue *ep0, const pml_qs8_rqc *rc, uint8_t *y,   \
+                                               int64_t row0, int64_t row1) {                                     \
+        stem_passes(g, xp, panels, ep0, rc, mode, y, row0, row1);                                               \
+    }
+STEM_MODE(stem_float, PML_QS8_RQ_FLOAT)
+STEM_MODE(stem_small, PML_QS8_RQ_SMALL)
+STEM_MODE(stem_general, PML_QS8_RQ_GENERAL)
+
+/* 1 when the fixed point's short rounding is exact for every channel (s8_requant__avx2.h): no
+ * left shift, a right shift of at least 1 and |bias'| + K * 255 * 128 < 2^30 (uint8 pixels
+ * times int8 weights; the packing's zero-weight padding adds nothing). The stem packing
+ * leaves its header's small_acc 0, so the kernel checks its C channels here. */
+static int stem_small_acc(const pml_conv_geom *g, const pml_qs8_epilogue *ep) {
+    const int64_t limit = (int64_t)1 << 30, prods = g->kh * g->kw * g->cin * 255 * 128;
+    if (ep->mode != PML_REQUANT_FIXED_POINT) return 0;
+    for (int64_t c = 0; c < g->cout; c++) {
+        const int64_t b = ep->bias[c] < 0 ? -(int64_t)ep->bias[c] : (int64_t)ep->bias[c];
+        if (ep->lshift[c] != 0 || ep->rshift[c] < 1 || b + prods >= limit) return 0;
+    }
+    return 1;
+}
+
 void pml_u8s8_conv_stem__avx2(const pml_conv_geom *g, const uint8_t *xp, const void *packed, uint8_t *y, int64_t row0,
                               int64_t row1) {
     const int8_t *panels = (const int8_t *)packed + sizeof(pml_qs8_packed_header);
-    const pml_qs8_epilogue ep0 = pml_qs8_panel_epilogue(packed, pml_qs8_stem_data_bytes(g), 0);
-    const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep0);
+    pml_qs8_epilogue ep0 = pml_qs8_panel_epilogue(packed, pml_qs8_stem_data_bytes(g), 0);
     const int64_t qrow = pml_qs8_stem_qrow(g), step = g->sw * g->cin;
     if (g->kh * ((2 * MAX_P) * step + qrow * 4 + 16) > WIDEN_BYTES / 2) { /* strides far past any stem's */
         pml_u8s8_conv_stem__scalar(g, xp, packed, y, row0, row1);
         return;
     }
-    const int64_t blocks = (g->cout + 7) / 8;
-    for (int64_t b = 0; b < blocks;) {
-        const int64_t left = blocks - b;
-        if (left == 3) stem_pass(g, xp, panels, &ep0, &rc, b, 3, 4, y, row0, row1), b += 3;
-        else if (left >= 2) stem_pass(g, xp, panels, &ep0, &rc, b, 2, 6, y, row0, row1), b += 2;
-        else stem_pass(g, xp, panels, &ep0, &rc, b, 1, 8, y, row0, row1), b += 1;
-    }
+    ep0.small_acc = stem_small_acc(g, &ep0);
+    const pml_qs8_rqc rc = pml_qs8_rqc_load(&ep0);
+    const int mode = pml_qs8_rq_mode(&rc);
+    if (mode == PML_QS8_RQ_SMALL) stem_small(g, xp, panels, &ep0, &rc, y, row0, row1);
+    else if (mode == PML_QS8_RQ_FLOAT) stem_float(g, xp, panels, &ep0, &rc, y, row0, row1);
+    else stem_general(g, xp, panels, &ep0, &rc, y, row0, row1);
 }

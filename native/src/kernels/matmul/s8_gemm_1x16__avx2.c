@@ -14,7 +14,6 @@ void pml_s8_gemm_1x16__avx2(size_t mr, size_t nr, size_t kp, const int16_t *a, s
         PML_QS8_ROW_STEP(0)
     }
     PML_QS8_STORE_RAW1
-    PML_QS8_EPILOGUE_BEGIN;
     PML_QS8_STORE_ADD1
-    PML_QS8_ROW_STORE(0);
+    PML_QS8_STORE_ROWS(PML_QS8_ROWS1)
 }

@@ -7,6 +7,9 @@
  * broadcast per row of the row's (a[2q], a[2q+1]) int16 pair, and per row and 8 columns
  * one vpmaddwd (16 exact multiply-adds into 8 int32) plus one vpaddd. Zen 3 issues two
  * vpmaddwd per cycle: 32 MACs/cycle is the ceiling of this exact scheme, twice fp32 FMA.
+ * Measured on the Zen 4 of docs/benchmarks.md (CPU time, register-only loops): 12 vpmaddwd
+ * alone take 6 cycles like 12 FMAs, 12 vpaddd 3, but 12 vpmaddwd + vpaddd pairs 7.4: the
+ * pairs' ceiling there is 1.62x fp32 FMA, and a 6x16 tile at K = 256 reaches 0.9 of it.
  * The store adds the residual where the epilogue fuses one (s8_gemm.h): its 16 bytes widened
  * to two vectors of int32, each half through the vector Add (s8_qadd__avx2.h), out of line.
  * Rows past mr read row mr-1 (valid memory) and are not stored. The rows are named
@@ -172,6 +175,7 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
 #define PML_QS8_RQ_HI(r) pml_qs8_requant8(c##r##1, &p1, &rc)
 #define PML_QS8_STORE_ADD6                                                                                         \
     if (ep->add) {                                                                                                 \
+        PML_QS8_EPILOGUE_BEGIN;                                                                                    \
         const __m256i lo_[6] = {PML_QS8_RQ_LO(0), PML_QS8_RQ_LO(1), PML_QS8_RQ_LO(2),                            \
                                 PML_QS8_RQ_LO(3), PML_QS8_RQ_LO(4), PML_QS8_RQ_LO(5)};                           \
         const __m256i hi_[6] = {PML_QS8_RQ_HI(0), PML_QS8_RQ_HI(1), PML_QS8_RQ_HI(2),                            \
@@ -181,6 +185,7 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
     }
 #define PML_QS8_STORE_ADD4                                                                                         \
     if (ep->add) {                                                                                                 \
+        PML_QS8_EPILOGUE_BEGIN;                                                                                    \
         const __m256i lo_[4] = {PML_QS8_RQ_LO(0), PML_QS8_RQ_LO(1), PML_QS8_RQ_LO(2), PML_QS8_RQ_LO(3)};         \
         const __m256i hi_[4] = {PML_QS8_RQ_HI(0), PML_QS8_RQ_HI(1), PML_QS8_RQ_HI(2), PML_QS8_RQ_HI(3)};         \
         pml_qs8_store_rows_add(lo_, hi_, mr, ep, c, ldc, nr);                                                      \
@@ -188,14 +193,51 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
     }
 #define PML_QS8_STORE_ADD1                                                                                         \
     if (ep->add) {                                                                                                 \
+        PML_QS8_EPILOGUE_BEGIN;                                                                                    \
         const __m256i lo_[1] = {PML_QS8_RQ_LO(0)}, hi_[1] = {PML_QS8_RQ_HI(0)};                                   \
         pml_qs8_store_rows_add(lo_, hi_, 1, ep, c, ldc, nr);                                                       \
         return;                                                                                                    \
     }
 
-#define PML_QS8_ROW_STORE(r)                                                                                     \
+/* The requantizing store of the tile's rows 0..MR-1 (rows past mr are not stored), once per
+ * requantization mode: the branch is taken once per tile, and each mode loads only its own
+ * column parameters (one generic epilogue kept every mode's 16 vectors live and spilled them,
+ * a quarter of a 6x16 tile's time at K = 32). rows(mode) spells out the rows. */
+#define PML_QS8_ROW_STORE(r, mode)                                                                               \
     if ((r) < mr)                                                                                                \
-        pml_qs8_store16(pml_qs8_requant8(c##r##0, &p0, &rc), pml_qs8_requant8(c##r##1, &p1, &rc), ep->out_u8, \
-                        c + (r) * ldc, nr)
+        pml_qs8_store16(pml_qs8_requant8_mode(c##r##0, &p0, &rc, mode),                                         \
+                        pml_qs8_requant8_mode(c##r##1, &p1, &rc, mode), out_u8, c + (r) * ldc, nr)
+#define PML_QS8_ROWS6(mode)                                                                                      \
+    {                                                                                                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        PML_QS8_ROW_STORE(0, mode);                                                                              \
+        PML_QS8_ROW_STORE(1, mode);                                                                              \
+        PML_QS8_ROW_STORE(2, mode);                                                                              \
+        PML_QS8_ROW_STORE(3, mode);                                                                              \
+        PML_QS8_ROW_STORE(4, mode);                                                                              \
+        PML_QS8_ROW_STORE(5, mode);                                                                              \
+    }
+#define PML_QS8_ROWS4(mode)                                                                                      \
+    {                                                                                                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        PML_QS8_ROW_STORE(0, mode);                                                                              \
+        PML_QS8_ROW_STORE(1, mode);                                                                              \
+        PML_QS8_ROW_STORE(2, mode);                                                                              \
+        PML_QS8_ROW_STORE(3, mode);                                                                              \
+    }
+#define PML_QS8_ROWS1(mode)                                                                                      \
+    {                                                                                                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        PML_QS8_ROW_STORE(0, mode);                                                                              \
+    }
+#define PML_QS8_STORE_ROWS(rows)                                                                                 \
+    {                                                                                                            \
+        const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                                             \
+        const int out_u8 = ep->out_u8; /* read once: the byte stores may alias *ep */                            \
+        const int mode_ = pml_qs8_rq_mode(&rc);                                                                  \
+        if (mode_ == PML_QS8_RQ_SMALL) rows(PML_QS8_RQ_SMALL)                                                    \
+        else if (mode_ == PML_QS8_RQ_FLOAT) rows(PML_QS8_RQ_FLOAT)                                               \
+        else rows(PML_QS8_RQ_GENERAL)                                                                            \
+    }
 
 #endif /* PML_KERNELS_S8_GEMM_TILE_AVX2_H */

@@ -93,6 +93,22 @@ static inline __m256i pml_qs8_requant8(__m256i acc, const pml_qs8_rq8 *p, const 
     return _mm256_min_epi32(_mm256_max_epi32(v, c->qmin), c->qmax);
 }
 
+/* The requantization in a mode fixed at the call site (PML_QS8_RQ_*, a constant): a kernel
+ * that branches on the mode once, outside its loops, and calls this in each branch keeps only
+ * that mode's parameters live (the GEMM tiles spilled every mode's to the stack). */
+enum { PML_QS8_RQ_FLOAT, PML_QS8_RQ_SMALL, PML_QS8_RQ_GENERAL };
+static inline __attribute__((always_inline)) __m256i pml_qs8_requant8_mode(__m256i acc, const pml_qs8_rq8 *p,
+                                                                           const pml_qs8_rqc *c, int mode) {
+    pml_qs8_rqc m = *c;
+    m.float_mode = mode == PML_QS8_RQ_FLOAT, m.small_acc = mode == PML_QS8_RQ_SMALL;
+    return pml_qs8_requant8(acc, p, &m);
+}
+
+/* The mode of c, for pml_qs8_requant8_mode. */
+static inline int pml_qs8_rq_mode(const pml_qs8_rqc *c) {
+    return c->float_mode ? PML_QS8_RQ_FLOAT : c->small_acc ? PML_QS8_RQ_SMALL : PML_QS8_RQ_GENERAL;
+}
+
 /* Stores the first nr of 16 requantized columns (lo: 0-7, hi: 8-15; already clamped to the
  * output's range) as bytes. */
 static inline void pml_qs8_store16(__m256i lo, __m256i hi, int out_u8, uint8_t *dst, size_t nr) {
