@@ -1,19 +1,20 @@
-"""A Relu fused into the Conv producing its input, while the ONNX graph is imported.
+"""A Relu fused into the Conv (or residual Add) producing its input, while the ONNX graph is imported.
 
-A CNN exported for inference is mostly Conv (-> BatchNormalization) -> Relu. Imported one by one,
-each Relu becomes an IR node of its own (eager_layout moves it onto the Conv's NHWC output) that
-the fuse_activation pass then melts into the Conv as its ``act``. When the pass is sure to do
+A CNN exported for inference is mostly Conv (-> BatchNormalization) -> Relu, and its blocks end
+with a residual Add (Sum) -> Relu. Imported one by one,
+each Relu becomes an IR node of its own (eager_layout moves it onto the producer's NHWC output)
+that the fuse_activation pass then melts into the producer as its ``act``. When the pass is sure to do
 exactly that, the importer does it at once instead: the graph walk (importer.py) hands a Relu
 here before building anything for it, and this module draws the same generated names in the same
 order as the Relu's own import would have (its output, its node name, the NCHW transpose's node
-name), gives the Conv the activation attributes the pass would (fuse_activation.activation_of of
-a Relu) and the Relu's output name (as take_output), so the converted graph is the same bit for
+name), gives the producer the activation attributes the pass would (fuse_activation.activation_of
+of a Relu) and the Relu's output name (as take_output), so the converted graph is the same bit for
 bit and the pass finds nothing left. The pass would fuse the Relu when:
 
 - the Relu (default domain, one input, one output, no attribute) reads the NCHW transpose of a
-  float32 Conv's NHWC output, with no activation on the Conv yet (bn_into_conv leaves none)
-  and no quantization parameters, and nothing else reads that output (the ONNX graph's
-  readers: one, the Relu; no graph output; no subgraph);
+  float32 NHWC output of a Conv, or of an Add of two run-time values (_runtime_add), with no
+  activation on it yet (bn_into_conv leaves none) and no quantization parameters, and nothing
+  else reads that output (the ONNX graph's readers: one, the Relu; no graph output; no subgraph);
 - the model has no QuantizeLinear/DequantizeLinear and no op outside the default domain: the
   fold_qdq pass reads a Conv -> Relu -> QuantizeLinear chain before fuse_activation runs.
 
@@ -51,9 +52,10 @@ def fuse_relu(ctx: Context, proto, index: int, opset: int, fields: list) -> bool
     if readers is None or len(readers) != 1:
         return False
     y, graph = t.inputs[0], ctx.graph
-    conv = graph.producer(y)
-    if conv is None or conv.op != "Conv" or conv.attrs.get("act", ops.ACT_NONE) != ops.ACT_NONE or \
-            graph.num_uses(y):
+    producer = graph.producer(y)
+    if producer is None or producer.attrs.get("act", ops.ACT_NONE) != ops.ACT_NONE or graph.num_uses(y):
+        return False
+    if producer.op != "Conv" and not _runtime_add(graph, producer):
         return False
     v = graph.values[y]
     if v.dtype != "float32" or v.quant is not None or not _float_model(ctx, fields):
@@ -70,12 +72,20 @@ def fuse_relu(ctx: Context, proto, index: int, opset: int, fields: list) -> bool
     ctx.node_names.add(node_name)
     graph.add_value(r, v.dtype, v.shape)
     act, alpha, beta = _RELU_ACT
-    conv.attrs.update(act=act, act_alpha=alpha, act_beta=beta)  # what fuse_activation writes
-    graph.set_output(conv, 0, r)  # passes._util.take_output's steps
+    producer.attrs.update(act=act, act_alpha=alpha, act_beta=beta)  # what fuse_activation writes
+    graph.set_output(producer, 0, r)  # passes._util.take_output's steps
     graph.values.pop(y, None)
     ctx.emit1("Transpose", [r], outputs[0], {"perm": list(NCHW_OF_NHWC)}, hint="nchw")
     ctx.node = outer
     return True
+
+
+def _runtime_add(graph: ir.Graph, node: ir.Node) -> bool:
+    """An Add of two run-time values (a residual sum): no pass before fuse_activation reads its
+    activation (fold_bn turns only an Add of a constant into a ScaleShift; fuse_conv_residual
+    moves the Add's activation, whichever it is, onto the Conv it folds the Add into)."""
+    values = graph.values
+    return node.op == "Add" and len(node.inputs) == 2 and all(i and values[i].const is None for i in node.inputs)
 
 
 def _float_model(ctx: Context, fields: list) -> bool:

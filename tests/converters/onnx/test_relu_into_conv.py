@@ -1,6 +1,6 @@
-"""Relu fused into its Conv while importing (converters/onnx/relu_into_conv.py).
+"""Relu fused into its Conv or residual Add while importing (converters/onnx/relu_into_conv.py).
 
-Each small Conv (-> BatchNormalization) -> Relu model is converted twice, with the import-time
+Each small Conv (-> BatchNormalization) (-> Add) -> Relu model is converted twice, with the import-time
 fusion on and off (relu_into_conv.FUSE): the two .pml files must be the same bytes (the fusion
 draws the names and writes the attributes the fuse_activation pass would), the C runtime's
 outputs of the fused one must match onnxruntime's, and the import must fuse exactly in the
@@ -87,7 +87,23 @@ CASES = {
                              ["r", "y"], {}, {}, 1),
     "residual_after_relu": ([_conv(), _bn("c", "b"), _relu("b", "r"), _conv("r", "c2", "w2"),
                              helper.make_node("Add", ["c2", "r"], ["y"])], ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 1),
+    "conv_bn_residual_sum_relu": ([_conv("x", "c0", "w2"), _relu("c0", "r0"), _conv("r0"), _bn("c", "b"),
+                                   helper.make_node("Sum", ["b", "r0"], ["s"]), _relu("s", "y")],
+                                  ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),  # fuse_conv_residual takes the Add's act
+    "residual_add_relu": ([_conv(), _relu("c", "r"), _conv("r", "c2", "w2"), helper.make_node("Add", ["c2", "r"], ["a"]),
+                           _relu("a", "y")], ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),
+    "sum_of_three_relu": ([_conv("x", "c0", "w2"), _relu("c0", "r0"), _conv("r0"),
+                           helper.make_node("Sum", ["c", "r0", "r0"], ["s"]), _relu("s", "y")],
+                          ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),  # Sum is an Add chain: the last one takes it
+    "add_of_nchw_input_relu": ([_conv(), helper.make_node("Add", ["c", "x"], ["a"]), _relu("a", "y")],
+                               ["y"], {}, {}, 0),  # x has no NHWC form: the Add runs NCHW, no transpose to read
+    "add_of_two_branches_relu": ([_conv(), _conv("x", "c2", "w2"), helper.make_node("Add", ["c", "c2"], ["a"]),
+                                  _relu("a", "y")], ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 1),
     # fall-backs: the Relu takes its handler, the pass fuses it (or not) as before
+    "add_of_a_constant_relu": ([_conv(), helper.make_node("Add", ["c", "k"], ["a"]), _relu("a", "y")],
+                               ["y"], {}, {"k": rand(1, 6, 1, 1)}, 0),  # fold_bn makes it a ScaleShift first
+    "add_output_read_twice": ([_conv(), helper.make_node("Add", ["c", "x"], ["a"]), _relu("a", "y"),
+                               helper.make_node("Sigmoid", ["a"], ["z"])], ["y", "z"], {}, {}, 0),
     "bn_output_read_twice": ([_conv(), _bn("c", "b"), _relu("b", "y"), helper.make_node("Sigmoid", ["b"], ["z"])],
                              ["y", "z"], {}, {}, 0),
     "conv_output_read_twice": ([_conv(), _relu("c", "y"), helper.make_node("Sigmoid", ["c"], ["z"])],
@@ -98,7 +114,7 @@ CASES = {
                                                          ["b"]), _relu("b", "y")],
                               ["y"], {"s": (F, [6])}, {}, 0),
     "bn_training_mode": ([_conv(), _bn("c", "b", training_mode=1), _relu("b", "y")], ["y"], {}, {}, 0),
-    "relu_of_add": ([_conv(), helper.make_node("Add", ["c", "x"], ["a"]), _relu("a", "y")], ["y"], {}, {}, 0),
+    "relu_of_sub": ([_conv(), helper.make_node("Sub", ["c", "x"], ["a"]), _relu("a", "y")], ["y"], {}, {}, 0),
     "qdq_model": ([_conv(), _relu("c", "r"), helper.make_node("QuantizeLinear", ["r", "qs", "qz"], ["q"]),
                    helper.make_node("DequantizeLinear", ["q", "qs", "qz"], ["y"])],
                   ["y"], {}, {"qs": np.float32(0.02), "qz": np.uint8(0)}, 0),
