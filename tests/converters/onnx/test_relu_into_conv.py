@@ -90,8 +90,9 @@ CASES = {
     "conv_bn_residual_sum_relu": ([_conv("x", "c0", "w2"), _relu("c0", "r0"), _conv("r0"), _bn("c", "b"),
                                    helper.make_node("Sum", ["b", "r0"], ["s"]), _relu("s", "y")],
                                   ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),  # fuse_conv_residual takes the Add's act
-    "residual_add_relu": ([_conv(), _relu("c", "r"), _conv("r", "c2", "w2"), helper.make_node("Add", ["c2", "r"], ["a"]),
-                           _relu("a", "y")], ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),
+    "residual_add_relu": ([_conv(), _relu("c", "r"), _conv("r", "c2", "w2"),
+                           helper.make_node("Add", ["c2", "r"], ["a"]), _relu("a", "y")],
+                          ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),
     "sum_of_three_relu": ([_conv("x", "c0", "w2"), _relu("c0", "r0"), _conv("r0"),
                            helper.make_node("Sum", ["c", "r0", "r0"], ["s"]), _relu("s", "y")],
                           ["y"], {}, {"w2": rand(6, 6, 3, 3)}, 2),  # Sum is an Add chain: the last one takes it
