@@ -21,7 +21,7 @@ from pocketml.ops import limits
 from pocketml.errors import ConversionError, UnsupportedOpError
 from pocketml.import_boundary import guarded
 
-from . import integrity, weight_fillers
+from . import integrity, relu_into_conv, weight_fillers
 from . import (ops_attention, ops_control, ops_conv, ops_elementwise, ops_index, ops_logic, ops_matmul,  # noqa: F401
                ops_norm, ops_pool, ops_quant, ops_recurrent, ops_reduce, ops_resize, ops_select, ops_sequence,
                ops_qlinear, ops_signal, ops_tensor, ops_unary)
@@ -298,6 +298,8 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
             if f[0] and f[0][0] in fill_shapes:  # the handler reads its shape as any constant
                 shape, t = fill_shapes.pop(f[0][0])
                 graph.add_value(f[0][0], const=tensor_to_array(t, f"initializer {f[0][0]!r}"))
+        elif f[3] == "Relu" and relu_into_conv.fuse_relu(ctx, proto, index, opset, fields):
+            continue  # into the Conv producing its input, as fuse_activation would
         convert_node(ctx, OnnxNode.from_proto(proto, index, opset, f))
 
     ctx.node = None

@@ -7,6 +7,9 @@ output (the pre-activation value must stay observable), becomes that node's
 act; the producer takes over the activation's output name. Only float32
 values fuse (the C kernels apply fused activations in float), and float16 ones
 of the producers that compute in float32 (_util.WIDENED_F16_OPS).
+
+The ONNX importer fuses the common Relu after a Conv or residual Add itself, exactly as this pass
+would (converters/onnx/relu_into_conv.py, same attributes and names): a change here changes it too.
 """
 from __future__ import annotations
 
