@@ -151,7 +151,7 @@ void pml_qs8_set_floor64(void *packed, size_t data_bytes) {
         const int64_t r = j < h->n ? c.rshift[j] : 1, lane = j % PML_QS8_NR;
         int64_t *panel = c.floor64 + j / PML_QS8_NR * PML_QS8_FLOOR64_PER_PANEL;
         const int64_t odd = lane & 1, slot = lane / 2;
-        panel[odd * 8 + slot] = ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) + (int64_t)zp * ((int64_t)1 << (31 + r));
+        panel[odd * 8 + slot] = pml_qs8_floor64_offset(r, zp);
         panel[16 + odd * 8 + slot] = 31 + r - 32 * odd;
     }
     h->floor64 = h->qmin >= zp ? PML_QS8_FLOOR64_RELU : PML_QS8_FLOOR64_SIGNED;
@@ -218,7 +218,11 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     pl->dense_rows = pl->dense ? qs8_dense_rows(kern, p->n) : 0;
     pl->a_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
     pl->acc_bytes = pl->dense ? ((size_t)(pl->dense_rows * p->n) * 4 + 63) / 64 * 64 : 0;
-    const size_t cols = pl->dense ? ((size_t)pml_qs8_dense_cols_len(p->n) * 6 * 4 + 63) / 64 * 64 : 0;
+    /* the cycling int32 arrays, then the one floor's four int64 ones; 64-byte multiples, as the
+     * Add's room after them must be aligned */
+    const size_t cols = pl->dense ? ((size_t)pml_qs8_dense_cols_len(p->n) * 6 * 4 + 63) / 64 * 64 +
+                                        ((size_t)pml_qs8_dense_rq64_len(p->n) * 4 * 8 + 63) / 64 * 64
+                                  : 0;
     pl->scratch_bytes = pl->a_bytes + pl->acc_bytes + cols + PML_QS8_ADD_CACHE_BYTES; /* then the Add's room */
     pl->dense = pl->dense && pl->sp.n_blocks == 1;
 }
@@ -307,6 +311,16 @@ static void qs8_dense_setup(const qs8_job *job, const qs8_span *s, pml_qs8_dense
     d->n = n;
     d->mode = h->mode, d->zero_point = h->zero_point, d->qmin = h->qmin, d->qmax = h->qmax;
     d->out_u8 = h->out_u8, d->small_acc = h->small_acc;
+    d->floor64 = h->floor64;
+    d->rq64_len = pml_qs8_dense_rq64_len(n);
+    int64_t *rq64 = (int64_t *)(void *)((uint8_t *)room + (len * 6 * 4 + 63) / 64 * 64);
+    d->rq64 = rq64;
+    for (int64_t par = 0; h->floor64 && par < 2; par++)
+        for (int64_t i = 0; i < d->rq64_len; i++) {
+            const int64_t r = c.rshift[(2 * i + par) % n];
+            rq64[par * d->rq64_len + i] = pml_qs8_floor64_offset(r, h->zero_point);
+            rq64[(2 + par) * d->rq64_len + i] = 31 + r;
+        }
     d->add = p->add;
 }
 

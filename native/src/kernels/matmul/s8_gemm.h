@@ -100,6 +100,11 @@ typedef struct pml_qs8_packed_header {
 enum { PML_QS8_FLOOR64_NONE = 0, PML_QS8_FLOOR64_SIGNED = 1, PML_QS8_FLOOR64_RELU = 2 };
 /* int64 entries of the floor64 constants per 16-column panel */
 #define PML_QS8_FLOOR64_PER_PANEL 32
+/* The one floor's constant of a column of right shift r and output zero point zp:
+ * 2^30 + 2^(30+r) + zp 2^(31+r) (the divisor is 2^(31+r); pml_qs8_set_floor64). */
+static inline int64_t pml_qs8_floor64_offset(int64_t r, int32_t zp) {
+    return ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) + (int64_t)zp * ((int64_t)1 << (31 + r));
+}
 
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
 typedef struct pml_qs8_cols {
@@ -181,8 +186,16 @@ typedef struct pml_qs8_dense {
     const float *scale;
     int64_t n;
     int32_t mode, zero_point, qmin, qmax, out_u8, small_acc; /* the packed header's */
+    int32_t floor64; /* the packed header's: the one-floor requantization, with rq64 */
+    /* four arrays of rq64_len int64: the offsets of columns (2i + par) % n for par = 0, 1,
+     * then their shifts 31 + r likewise; a vector from column col takes its even lanes' at
+     * index col / 2 of array col % 2, its odd lanes' at (col + 1) / 2 of (col + 1) % 2 */
+    const int64_t *rq64;
+    int64_t rq64_len;
     const pml_qbinary_params *add; /* NULL: none */
 } pml_qs8_dense;
+/* Entries of each of a dense store's one-floor arrays for n columns. */
+static inline int64_t pml_qs8_dense_rq64_len(int64_t n) { return n / 2 + 9; }
 typedef void (*pml_qs8_dense_store_fn)(const pml_qs8_dense *d, size_t count, const int32_t *acc, uint8_t *c,
                                        const uint8_t *res);
 /* Entries of each of a dense store's column arrays for n columns. */
