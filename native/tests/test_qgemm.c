@@ -15,6 +15,11 @@
  *    into the bias) the same way, with zero weight zero points three times in four and the
  *    fallback to the pair tiles (a nonzero weight zero point) the fourth; the packing's
  *    choice is checked too.
+ *    The one-floor store (pml_qs8_set_floor64's constants, packed for real) at the multipliers
+ *    where its rounding terms matter (2^30: every product a tie; 2^30 + 1; 2^31 - 1), every
+ *    right shift 1..22 and the fall-backs (23..31, 0, a left shift), zero points at the ends
+ *    of int8 and uint8, with and without a ReLU clamp, biases near +-2^29, every tile height
+ *    and N not a multiple of 16; the packing's choice of the path is checked too.
  * 4. Every configuration's qs8 slots, threaded, on convolutions of every kind, with and
  *    without zero weight zero points.
  * The depthwise kernels have their own tests (test_qconv_depthwise.c).
@@ -290,6 +295,74 @@ static void test_requant_store(const char *name, size_t mr, pml_qs8_gemm_ukernel
     pml_aligned_free(rmask), pml_aligned_free(rhalf);
 }
 
+/* The one-floor store: columns' multipliers, shifts and biases (the accumulators: K = 0) chosen
+ * where its rounding terms and sign correction decide the byte, packed by pml_qs8_gemm_pack
+ * (which sets header.floor64 and its constants), each tile height, against pml_requantize. */
+static void test_floor64_store(const char *name, size_t mr_max, pml_qs8_gemm_ukernel gemm, pml_qu8_gemm_ukernel quad) {
+    enum { N_MAX = 32 };
+    int32_t bias[N_MAX], mult[N_MAX], shift[N_MAX];
+    uint8_t y[16 * N_MAX];
+    const int32_t extreme_mult[] = {1 << 30, (1 << 30) + 1, 0x7FFFFFFF, 0x40000001 + 12345};
+    const pml_qs8_gemm_kernels kern = {.isa = name, .gemm_mr = mr_max, .gemm = gemm, .gemm_1 = gemm,
+                                       .u8_mr = mr_max, .u8_gemm = quad, .u8_gemm_1 = quad};
+    int bad = 0, seen[3] = {0, 0, 0};
+    for (int iter = 0; iter < 3000; iter++) {
+        const int64_t n = iter % 3 == 0 ? 16 : iter % 3 == 1 ? 13 : 29;
+        /* the shifts: 1..22 (the path), else one column falls back (23..31, 0, a left shift) */
+        const int fallback = iter % 6 == 5;
+        for (int j = 0; j < n; j++) {
+            const uint32_t pick = rnd() % 8;
+            bias[j] = pick == 0 ? (1 << 29) - rnd_range(0, 300) : pick == 1 ? -(1 << 29) + rnd_range(0, 300)
+                    : pick == 2 ? (1 << 30) - 1 : pick == 3 ? -(1 << 30) + 1 : pick == 4 ? rnd_range(-4096, 4096)
+                    : rnd_range(-(1 << 29), 1 << 29);
+            mult[j] = rnd() % 2 ? extreme_mult[rnd() % 4] : (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFF));
+            shift[j] = -(int32_t)(1 + (iter + j) % 22);
+        }
+        if (fallback) {
+            const int32_t fb[] = {-23, -24, -31, 0, 1, 5};
+            shift[rnd() % n] = fb[(iter / 6) % 6];
+        }
+        const int u8 = (iter >> 1) & 1;
+        const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+        const int32_t zp = iter % 4 == 0 ? lo : iter % 4 == 1 ? hi : rnd_range(lo, hi);
+        const int relu = (iter / 3) % 2;
+        pml_requant rq = {.mode = PML_REQUANT_FIXED_POINT, .per_channel = 1, .multiplier = mult, .shift = shift,
+                          .zero_point = zp, .qmin = relu ? zp : lo, .qmax = relu && zp + 6 <= hi ? zp + 6 : hi};
+        pml_qs8_quant q = {.a_zero_point = 0, .bias = bias, .rq = rq, .out_dtype = u8 ? PML_UINT8 : PML_INT8};
+        void *packed = pml_aligned_alloc(pml_qs8_gemm_packed_bytes(0, n));
+        pml_qs8_gemm_pack(&kern, 0, n, NULL, n, 1, &q, 0, packed);
+        /* the path exactly where it is exact: small accumulators, no left shift, shifts 1..22 */
+        int want_floor = 1;
+        for (int j = 0; j < n; j++)
+            want_floor &= shift[j] <= -1 && shift[j] >= -22 && bias[j] < (1 << 30) && bias[j] > -(1 << 30);
+        const int want_kind = !want_floor ? PML_QS8_FLOOR64_NONE : rq.qmin >= zp ? PML_QS8_FLOOR64_RELU
+                                                                                  : PML_QS8_FLOOR64_SIGNED;
+        const int kind = pml_qs8_header(packed)->floor64;
+        if (kind != want_kind && bad++ < 5) fprintf(stderr, "%s floor64: %d, want %d\n", name, kind, want_kind);
+        seen[kind]++;
+        const size_t mr = 1 + (size_t)iter % mr_max;
+        memset(y, 0xA5, sizeof y);
+        for (int64_t pn = 0; pn * 16 < n; pn++) {
+            const pml_qs8_epilogue ep = pml_qs8_panel_epilogue(packed, 0, pn);
+            const size_t nr = (size_t)(n - pn * 16 < 16 ? n - pn * 16 : 16);
+            const int16_t none[2] = {0, 0};
+            const uint8_t none_u8[4] = {0, 0, 0, 0};
+            if (pml_qs8_gemm_takes_u8(packed)) quad(mr, nr, 0, none_u8, 0, (const int8_t *)none_u8, &ep, y + pn * 16, N_MAX);
+            else gemm(mr, nr, 0, none, 0, none, &ep, y + pn * 16, N_MAX);
+        }
+        for (size_t r = 0; r < 16; r++)
+            for (int j = 0; j < N_MAX; j++) {
+                const uint8_t want = r < mr && j < n ? (uint8_t)pml_requantize(&rq, (size_t)j, bias[j]) : 0xA5;
+                if (y[r * N_MAX + j] != want && bad++ < 5)
+                    fprintf(stderr, "%s floor64 (kind %d) row %zu col %d: acc %d mult %d shift %d zp %d qmin %d: got %d want %d\n",
+                            name, kind, r, j, bias[j], mult[j], shift[j], zp, rq.qmin, y[r * N_MAX + j], want);
+            }
+        pml_aligned_free(packed);
+    }
+    CHECK(bad == 0);
+    CHECK(seen[PML_QS8_FLOOR64_NONE] > 0 && seen[PML_QS8_FLOOR64_SIGNED] > 0 && seen[PML_QS8_FLOOR64_RELU] > 0);
+}
+
 
 static void test_config_conv(const pml_kernel_config *c) {
     CHECK(c->qs8 && c->qs8->mm && c->qs8->mm->gemm && c->qs8->mm->gemm_1 && c->qs8->mm->widen && c->qs8->mm->dwconv &&
@@ -331,6 +404,7 @@ int main(void) {
 #define PML_S8_GEMM(tile, isa, mr, nr)                                                              \
     if (RUNS(isa)) {                                                                                \
         test_requant_store("s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_##tile##__##isa, NULL);      \
+        test_floor64_store("s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_##tile##__##isa, NULL);      \
         test_gemm_variant("s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_##tile##__##isa, pml_s8_widen__scalar); \
     }
 #define PML_S8_WIDEN(isa, tile) \
@@ -338,6 +412,8 @@ int main(void) {
 #define PML_U8S8_GEMM(tile, isa, mr, nr)                                                            \
     if (RUNS(isa)) {                                                                                \
         test_requant_store("u8s8_gemm_" #tile "__" #isa, mr, NULL, pml_u8s8_gemm_##tile##__##isa);  \
+        test_floor64_store("u8s8_gemm_" #tile "__" #isa, mr, pml_s8_gemm_4x16__scalar,              \
+                           pml_u8s8_gemm_##tile##__##isa);                                          \
         test_u8s8_variant("u8s8_gemm_" #tile "__" #isa, mr, pml_u8s8_gemm_##tile##__##isa);         \
     }
 #include "kernels/matmul/s8_gemm_variants.h"

@@ -21,6 +21,7 @@ pml_qs8_cols pml_qs8_cols_at(void *packed, size_t data_bytes, int64_t n_pad) {
     c.rmask = base + 4 * n_pad;
     c.rhalf = base + 5 * n_pad;
     c.scale = (float *)(base + 6 * n_pad);
+    c.floor64 = (int64_t *)(void *)(base + 7 * n_pad); /* 8-byte aligned: data_bytes and 28 n_pad are */
     return c;
 }
 
@@ -34,6 +35,7 @@ void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t k
     h->mode = q->rq.mode, h->zero_point = q->rq.zero_point, h->qmin = q->rq.qmin, h->qmax = q->rq.qmax;
     h->out_u8 = q->out_dtype == PML_UINT8;
     pml_qs8_cols c = pml_qs8_cols_at(packed, data_bytes, n_pad);
+    memset(c.floor64, 0, (size_t)(n_pad / PML_QS8_NR) * PML_QS8_FLOOR64_PER_PANEL * sizeof(int64_t));
     for (int64_t j = 0; j < n_pad; j++) {
         c.bias[j] = c.multiplier[j] = c.lshift[j] = c.rshift[j] = c.rmask[j] = c.rhalf[j] = 0;
         c.scale[j] = 0.0f;
@@ -124,6 +126,35 @@ void pml_qs8_gemm_pack(const pml_qs8_gemm_kernels *kern, int64_t k, int64_t n, c
     if (quads) pack_quads(k, n, w, stride_k, stride_n, q, out, &c);
     else pack_pairs(k, n, w, stride_k, stride_n, q, ch0, out, &c);
     ((pml_qs8_packed_header *)out)->small_acc = q->rq.mode == PML_REQUANT_FIXED_POINT && small_accumulators(&c, k, n);
+    pml_qs8_set_floor64(out, data);
+}
+
+/*
+ * The one-floor requantization (s8_requant__avx512.h derives it): with |acc| < 2^30, no left
+ * shift and a right shift r >= 1 (small_acc), M >= 0 the multiplier and zp the output zero
+ * point, the requantized value + zp is
+ *   floor((acc M + 2^30 + 2^(30+r) + zp 2^(31+r) - [acc M < 0] 2^31) / 2^(31+r)).
+ * It is exact when the int64 sum cannot overflow: |acc M| < 2^61 and, with r <= 22 and
+ * |zp| <= 255, the constant's magnitude is below 2^30 + 2^52 + 255 2^53 < 2^61. The odd
+ * columns' shifts are stored minus 32: their results land in the high dword of the lane.
+ */
+void pml_qs8_set_floor64(void *packed, size_t data_bytes) {
+    pml_qs8_packed_header *h = (pml_qs8_packed_header *)packed;
+    h->floor64 = PML_QS8_FLOOR64_NONE;
+    const int32_t zp = h->zero_point;
+    if (!h->small_acc || h->mode != PML_REQUANT_FIXED_POINT || zp < -255 || zp > 255) return;
+    const pml_qs8_cols c = pml_qs8_cols_at(packed, data_bytes, h->n_pad);
+    for (int64_t j = 0; j < h->n; j++)
+        if (c.multiplier[j] < 0 || c.rshift[j] < 1 || c.rshift[j] > 22 || c.lshift[j] != 0) return;
+    for (int64_t j = 0; j < h->n_pad; j++) {
+        /* padding columns take r = 1: computed, never stored */
+        const int64_t r = j < h->n ? c.rshift[j] : 1, lane = j % PML_QS8_NR;
+        int64_t *panel = c.floor64 + j / PML_QS8_NR * PML_QS8_FLOOR64_PER_PANEL;
+        const int64_t odd = lane & 1, slot = lane / 2;
+        panel[odd * 8 + slot] = pml_qs8_floor64_offset(r, zp);
+        panel[16 + odd * 8 + slot] = 31 + r - 32 * odd;
+    }
+    h->floor64 = h->qmin >= zp ? PML_QS8_FLOOR64_RELU : PML_QS8_FLOOR64_SIGNED;
 }
 
 pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p) {
@@ -136,6 +167,7 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
     ep.scale = c.scale + j0;
     ep.mode = h->mode, ep.zero_point = h->zero_point, ep.qmin = h->qmin, ep.qmax = h->qmax, ep.out_u8 = h->out_u8;
     ep.small_acc = h->small_acc;
+    ep.floor64 = h->floor64, ep.rq64 = c.floor64 + p * PML_QS8_FLOOR64_PER_PANEL;
     ep.add = NULL, ep.res_delta = 0, ep.add_cache = NULL;
     ep.raw = 0;
     return ep;
@@ -186,7 +218,11 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     pl->dense_rows = pl->dense ? qs8_dense_rows(kern, p->n) : 0;
     pl->a_bytes = ((size_t)(mb * pl->kp) * 2 + 63) / 64 * 64;
     pl->acc_bytes = pl->dense ? ((size_t)(pl->dense_rows * p->n) * 4 + 63) / 64 * 64 : 0;
-    const size_t cols = pl->dense ? ((size_t)pml_qs8_dense_cols_len(p->n) * 6 * 4 + 63) / 64 * 64 : 0;
+    /* the cycling int32 arrays, then the one floor's four int64 ones; 64-byte multiples, as the
+     * Add's room after them must be aligned */
+    const size_t cols = pl->dense ? ((size_t)pml_qs8_dense_cols_len(p->n) * 6 * 4 + 63) / 64 * 64 +
+                                        ((size_t)pml_qs8_dense_rq64_len(p->n) * 4 * 8 + 63) / 64 * 64
+                                  : 0;
     pl->scratch_bytes = pl->a_bytes + pl->acc_bytes + cols + PML_QS8_ADD_CACHE_BYTES; /* then the Add's room */
     pl->dense = pl->dense && pl->sp.n_blocks == 1;
 }
@@ -275,6 +311,16 @@ static void qs8_dense_setup(const qs8_job *job, const qs8_span *s, pml_qs8_dense
     d->n = n;
     d->mode = h->mode, d->zero_point = h->zero_point, d->qmin = h->qmin, d->qmax = h->qmax;
     d->out_u8 = h->out_u8, d->small_acc = h->small_acc;
+    d->floor64 = h->floor64;
+    d->rq64_len = pml_qs8_dense_rq64_len(n);
+    int64_t *rq64 = (int64_t *)(void *)((uint8_t *)room + (len * 6 * 4 + 63) / 64 * 64);
+    d->rq64 = rq64;
+    for (int64_t par = 0; h->floor64 && par < 2; par++)
+        for (int64_t i = 0; i < d->rq64_len; i++) {
+            const int64_t r = c.rshift[(2 * i + par) % n];
+            rq64[par * d->rq64_len + i] = pml_qs8_floor64_offset(r, h->zero_point);
+            rq64[(2 + par) * d->rq64_len + i] = 31 + r;
+        }
     d->add = p->add;
 }
 

@@ -27,6 +27,9 @@
  *   the column parameters, n_pad entries each (pml_qs8_cols): int32 bias', Q31 multiplier,
  *       left shift, right shift, 2^right - 1, (2^right - 1) / 2 (fixed point), float scale
  *       (float mode)
+ *   the one-floor requantization's int64 constants (pml_qs8_cols.floor64), 32 per panel: the
+ *       even columns' offsets, the odd columns' offsets, the even columns' shifts 31 + r, the
+ *       odd columns' shifts 31 + r - 32 (8 each); zero unless header.floor64
  * The depthwise conv packs its taps differently (kernels/conv/s8_conv.h) but shares the
  * header and the column parameters.
  *
@@ -87,14 +90,28 @@ typedef struct pml_qs8_packed_header {
     int32_t small_acc;          /* 1: fixed point, and every column has lshift 0, rshift >= 1 and
                                  * |bias'| + K * 32640 < 2^30 (no accumulator reaches 2^30): the
                                  * epilogue may round with a nudge that cannot overflow */
-    int32_t reserved[4];
+    int32_t floor64;            /* PML_QS8_FLOOR64_*: the tiles may requantize with one int64
+                                 * floor per output (pml_qs8_set_floor64; s8_requant__avx512.h) */
+    int32_t reserved[3];
 } pml_qs8_packed_header;
+
+/* header.floor64: none; the one floor with TFLite's sign correction; without it (qmin >= zp,
+ * where the correction cannot change a stored byte) */
+enum { PML_QS8_FLOOR64_NONE = 0, PML_QS8_FLOOR64_SIGNED = 1, PML_QS8_FLOOR64_RELU = 2 };
+/* int64 entries of the floor64 constants per 16-column panel */
+#define PML_QS8_FLOOR64_PER_PANEL 32
+/* The one floor's constant of a column of right shift r and output zero point zp:
+ * 2^30 + 2^(30+r) + zp 2^(31+r) (the divisor is 2^(31+r); pml_qs8_set_floor64). */
+static inline int64_t pml_qs8_floor64_offset(int64_t r, int32_t zp) {
+    return ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) + (int64_t)zp * ((int64_t)1 << (31 + r));
+}
 
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
 typedef struct pml_qs8_cols {
     int32_t *bias, *multiplier, *lshift, *rshift;
     int32_t *rmask, *rhalf; /* 2^rshift - 1 and its half: RoundingDivideByPOT's constants */
     float *scale;
+    int64_t *floor64; /* PML_QS8_FLOOR64_PER_PANEL per panel (n_pad / 16 panels) */
 } pml_qs8_cols;
 
 /* The epilogue of one 16-column tile: its column parameters and the output's scalars. */
@@ -105,6 +122,8 @@ typedef struct pml_qs8_epilogue {
     int32_t mode, zero_point, qmin, qmax;
     int32_t out_u8; /* 1: store uint8 bytes, 0: int8 */
     int32_t small_acc; /* the packed header's */
+    int32_t floor64;   /* the packed header's (PML_QS8_FLOOR64_*) */
+    const int64_t *rq64; /* this tile's PML_QS8_FLOOR64_PER_PANEL constants (floor64 set) */
     /* A residual Add fused after the requantization (NULL: none): the tile's value v, exactly
      * what the store would write (requantized, clamped to qmin..qmax), and the residual's
      * stored byte r (uint8 or int8 as out_u8) at the stored byte's address + res_delta give
@@ -167,8 +186,16 @@ typedef struct pml_qs8_dense {
     const float *scale;
     int64_t n;
     int32_t mode, zero_point, qmin, qmax, out_u8, small_acc; /* the packed header's */
+    int32_t floor64; /* the packed header's: the one-floor requantization, with rq64 */
+    /* four arrays of rq64_len int64: the offsets of columns (2i + par) % n for par = 0, 1,
+     * then their shifts 31 + r likewise; a vector from column col takes its even lanes' at
+     * index col / 2 of array col % 2, its odd lanes' at (col + 1) / 2 of (col + 1) % 2 */
+    const int64_t *rq64;
+    int64_t rq64_len;
     const pml_qbinary_params *add; /* NULL: none */
 } pml_qs8_dense;
+/* Entries of each of a dense store's one-floor arrays for n columns. */
+static inline int64_t pml_qs8_dense_rq64_len(int64_t n) { return n / 2 + 9; }
 typedef void (*pml_qs8_dense_store_fn)(const pml_qs8_dense *d, size_t count, const int32_t *acc, uint8_t *c,
                                        const uint8_t *res);
 /* Entries of each of a dense store's column arrays for n columns. */
@@ -234,7 +261,8 @@ static inline int64_t pml_qs8_n_pad(int64_t n) { return (n + PML_QS8_NR - 1) / P
 static inline int64_t pml_qs8_kq(int64_t k) { return (k + 3) / 4 * 4; } /* K of the quad packing */
 /* Bytes of the header + column parameters for n_pad columns. */
 static inline size_t pml_qs8_cols_bytes(int64_t n_pad) {
-    return sizeof(pml_qs8_packed_header) + (size_t)n_pad * 7 * sizeof(int32_t);
+    return sizeof(pml_qs8_packed_header) + (size_t)n_pad * 7 * sizeof(int32_t) +
+           (size_t)(n_pad / PML_QS8_NR) * PML_QS8_FLOOR64_PER_PANEL * sizeof(int64_t);
 }
 /* Bytes of one packed GEMM weight (multiple of 64). */
 static inline size_t pml_qs8_gemm_packed_bytes(int64_t k, int64_t n) {
@@ -252,6 +280,9 @@ pml_qs8_cols pml_qs8_cols_at(void *packed, size_t data_bytes, int64_t n_pad);
  * per-channel arrays), with bias' = bias until pml_qs8_fold_a_zero_point. */
 void pml_qs8_pack_cols(const pml_qs8_quant *q, int64_t ch0, int64_t k, int64_t kp, int64_t n, void *packed,
                        size_t data_bytes);
+/* Sets header.floor64 and the panels' one-floor constants where that rounding is exact for
+ * every column (after the packing set small_acc; qgemm_driver.c says why). */
+void pml_qs8_set_floor64(void *packed, size_t data_bytes);
 /* bias'[j] -= za * colsum (colsum = sum_k w'[k][j]), wrapping like the int32 accumulator it starts. */
 static inline void pml_qs8_fold_a_zero_point(pml_qs8_cols *c, int64_t j, int32_t za, uint32_t colsum) {
     c->bias[j] = (int32_t)((uint32_t)c->bias[j] - (uint32_t)za * colsum);
@@ -275,6 +306,8 @@ static inline pml_qs8_epilogue pml_qs8_epilogue_at(const pml_qs8_epilogue *ep0, 
     pml_qs8_epilogue ep = *ep0;
     ep.bias += j0, ep.multiplier += j0, ep.lshift += j0, ep.rshift += j0, ep.rmask += j0, ep.rhalf += j0;
     ep.scale += j0;
+    if (j0 % PML_QS8_NR) ep.floor64 = PML_QS8_FLOOR64_NONE; /* its constants are per whole panel */
+    else ep.rq64 += j0 / PML_QS8_NR * PML_QS8_FLOOR64_PER_PANEL;
     return ep;
 }
 

@@ -24,12 +24,5 @@ void pml_s8_gemm_6x16__avx512vnni(size_t mr, size_t nr, size_t kp, const int16_t
         PML_QS8_VNNI_ROW_STEP(5)
     }
     PML_QS8_VNNI_STORE_RAW6
-    PML_QS8_VNNI_EPILOGUE_BEGIN;
-    PML_QS8_VNNI_STORE_ADD6
-    PML_QS8_VNNI_ROW_STORE(0);
-    PML_QS8_VNNI_ROW_STORE(1);
-    PML_QS8_VNNI_ROW_STORE(2);
-    PML_QS8_VNNI_ROW_STORE(3);
-    PML_QS8_VNNI_ROW_STORE(4);
-    PML_QS8_VNNI_ROW_STORE(5);
+    PML_QS8_VNNI_STORE6;
 }

@@ -12,11 +12,16 @@
 #include "kernels/matmul/s8_requant__avx512.h"
 #include "kernels/matmul/s8_qadd__avx512.h"
 
-/* rq: 0 float, 1 fixed point with small accumulators, 2 fixed point; add: -1 none, else as
+/* rq: 0 float, 1 fixed point with small accumulators, 2 fixed point, 3 and 4 the one floor
+ * (s8_requant__avx512.h) without and with its sign correction; add: -1 none, else as
  * pml_qs8_add16_kind's. Constants at every call. */
 PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *acc, uint8_t *c, const uint8_t *res,
                            const pml_qadd16 *av, int rq, int add) {
     pml_qs8_rq16 p;
+    pml_qs8_rq64 f;
+    f.qmin = _mm512_set1_epi32(d->qmin), f.qmax = _mm512_set1_epi32(d->qmax);
+    const int64_t np = d->rq64_len;
+    const __m512i thirty_two = _mm512_set1_epi64(32);
     p.float_mode = rq == 0, p.small_acc = rq == 1;
     p.zp = _mm512_set1_epi32(d->zero_point);
     p.qmin = _mm512_set1_epi32(d->qmin), p.qmax = _mm512_set1_epi32(d->qmax);
@@ -28,7 +33,16 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
     for (size_t i = 0; i < count; i += 16) {
         const __mmask16 m = count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
         const __m512i a = m == 0xFFFF ? _mm512_loadu_si512((const void *)(acc + i)) : _mm512_maskz_loadu_epi32(m, acc + i);
-        if (rq == 0) {
+        if (rq >= 3) { /* the even lanes are columns col + 2i, the odd ones col + 1 + 2i */
+            const int64_t e = col & 1, o = (col + 1) & 1;
+            f.mul = _mm512_loadu_si512((const void *)(d->multiplier + col));
+            f.mul_odd = _mm512_loadu_si512((const void *)(d->multiplier + col + 1));
+            f.off_even = _mm512_loadu_si512((const void *)(d->rq64 + e * np + col / 2));
+            f.off_odd = _mm512_loadu_si512((const void *)(d->rq64 + o * np + (col + 1) / 2));
+            f.sh_even = _mm512_loadu_si512((const void *)(d->rq64 + (2 + e) * np + col / 2));
+            f.sh_odd = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(d->rq64 + (2 + o) * np + (col + 1) / 2)),
+                                        thirty_two); /* their results land in the high dwords */
+        } else if (rq == 0) {
             p.scale = _mm512_loadu_ps(d->scale + col);
         } else {
             p.mult = _mm512_loadu_si512((const void *)(d->multiplier + col));
@@ -42,7 +56,7 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
                 p.mask = _mm512_loadu_si512((const void *)(d->rmask + col));
             }
         }
-        __m512i v = pml_qs8_requant16(a, &p);
+        __m512i v = rq >= 3 ? pml_qs8_requant16_floor(a, &f, rq == 4) : pml_qs8_requant16(a, &p);
         if (add >= 0) {
             const __m128i b = m == 0xFFFF ? _mm_loadu_si128((const __m128i *)(const void *)(res + i))
                                           : _mm_maskz_loadu_epi8(m, (const void *)(res + i));
@@ -81,8 +95,14 @@ void pml_s8_dense_store__avx512vnni(const pml_qs8_dense *d, size_t count, const 
     } else {
         memset(&av, 0, sizeof av);
     }
-    const int rq = d->mode == PML_REQUANT_FLOAT ? 0 : d->small_acc ? 1 : 2;
+    const int rq = d->mode == PML_REQUANT_FLOAT           ? 0
+                 : d->floor64 == PML_QS8_FLOOR64_RELU   ? 3
+                 : d->floor64 == PML_QS8_FLOOR64_SIGNED ? 4
+                 : d->small_acc                         ? 1
+                                                        : 2;
     if (rq == 0) DENSE_ADD_CASES(0)
     else if (rq == 1) DENSE_ADD_CASES(1)
+    else if (rq == 3) DENSE_ADD_CASES(3)
+    else if (rq == 4) DENSE_ADD_CASES(4)
     else DENSE_ADD_CASES(2)
 }

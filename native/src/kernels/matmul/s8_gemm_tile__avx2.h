@@ -209,7 +209,7 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
                         pml_qs8_requant8_mode(c##r##1, &p1, &rc, mode), out_u8, c + (r) * ldc, nr)
 #define PML_QS8_ROWS6(mode)                                                                                      \
     {                                                                                                            \
-        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load_mode(ep, 0, mode), p1 = pml_qs8_rq8_load_mode(ep, 8, mode);      \
         PML_QS8_ROW_STORE(0, mode);                                                                              \
         PML_QS8_ROW_STORE(1, mode);                                                                              \
         PML_QS8_ROW_STORE(2, mode);                                                                              \
@@ -219,7 +219,7 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
     }
 #define PML_QS8_ROWS4(mode)                                                                                      \
     {                                                                                                            \
-        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load_mode(ep, 0, mode), p1 = pml_qs8_rq8_load_mode(ep, 8, mode);      \
         PML_QS8_ROW_STORE(0, mode);                                                                              \
         PML_QS8_ROW_STORE(1, mode);                                                                              \
         PML_QS8_ROW_STORE(2, mode);                                                                              \
@@ -227,15 +227,16 @@ PML_INLINE void pml_qs8_store_raw16(__m256i lo, __m256i hi, uint8_t *dst, size_t
     }
 #define PML_QS8_ROWS1(mode)                                                                                      \
     {                                                                                                            \
-        const pml_qs8_rq8 p0 = pml_qs8_rq8_load(ep, 0), p1 = pml_qs8_rq8_load(ep, 8);                            \
+        const pml_qs8_rq8 p0 = pml_qs8_rq8_load_mode(ep, 0, mode), p1 = pml_qs8_rq8_load_mode(ep, 8, mode);      \
         PML_QS8_ROW_STORE(0, mode);                                                                              \
     }
 #define PML_QS8_STORE_ROWS(rows)                                                                                 \
     {                                                                                                            \
         const pml_qs8_rqc rc = pml_qs8_rqc_load(ep);                                                             \
         const int out_u8 = ep->out_u8; /* read once: the byte stores may alias *ep */                            \
-        const int mode_ = pml_qs8_rq_mode(&rc);                                                                  \
-        if (mode_ == PML_QS8_RQ_SMALL) rows(PML_QS8_RQ_SMALL)                                                    \
+        const int mode_ = ep->floor64 == PML_QS8_FLOOR64_RELU ? PML_QS8_RQ_FLOOR : pml_qs8_rq_mode(&rc);          \
+        if (mode_ == PML_QS8_RQ_FLOOR) rows(PML_QS8_RQ_FLOOR)                                                    \
+        else if (mode_ == PML_QS8_RQ_SMALL) rows(PML_QS8_RQ_SMALL)                                               \
         else if (mode_ == PML_QS8_RQ_FLOAT) rows(PML_QS8_RQ_FLOAT)                                               \
         else rows(PML_QS8_RQ_GENERAL)                                                                            \
     }

@@ -11,7 +11,8 @@
  * 128 * 255, so no sum of two products can leave int16*int16 range) replacing AVX2's
  * vpmaddwd + vpaddd. vpdpwssds (the saturating form) is never used: the accumulator must
  * wrap modulo 2^32 like the references'. The store requantizes each row's zmm at once
- * (s8_requant__avx512.h, the AVX2 store's arithmetic on 16 lanes).
+ * (s8_requant__avx512.h): as one int64 floor per output where the packing found that exact
+ * (pml_qs8_epilogue.floor64), else the AVX2 store's arithmetic on 16 lanes.
  * A fused residual Add (s8_gemm.h) runs out of line (pml_qs8_store_rows_add512) on the
  * tile's requantized rows: 16-lane vector Add (s8_qadd__avx512.h), masked residual loads.
  * Rows past mr read row mr-1 (valid memory) and are not stored; the rows are named
@@ -117,26 +118,48 @@ PML_INLINE void pml_qs8_store_raw16_512(__m512i v, uint8_t *dst, size_t nr) {
         return;                                                                   \
     }
 
-#define PML_QS8_VNNI_EPILOGUE_BEGIN const pml_qs8_rq16 rq16 = pml_qs8_rq16_load(ep)
-
-/* The residual Add's epilogue of a tile of rows 0..5 (rows past mr are not stored); ends the
- * tile's function. */
-#define PML_QS8_VNNI_STORE_ADD6                                                                                     \
-    if (ep->add) {                                                                                                  \
-        const __m512i v_[6] = {pml_qs8_requant16(c0, &rq16), pml_qs8_requant16(c1, &rq16),                        \
-                               pml_qs8_requant16(c2, &rq16), pml_qs8_requant16(c3, &rq16),                        \
-                               pml_qs8_requant16(c4, &rq16), pml_qs8_requant16(c5, &rq16)};                       \
-        pml_qs8_store_rows_add512(v_, mr, ep, c, ldc, nr);                                                          \
-        return;                                                                                                     \
-    }
-#define PML_QS8_VNNI_STORE_ADD1                                                                                     \
-    if (ep->add) {                                                                                                  \
-        const __m512i v_[1] = {pml_qs8_requant16(c0, &rq16)};                                                      \
-        pml_qs8_store_rows_add512(v_, 1, ep, c, ldc, nr);                                                           \
-        return;                                                                                                     \
-    }
-
-#define PML_QS8_VNNI_ROW_STORE(r) \
-    if ((r) < mr) pml_qs8_store16_512(pml_qs8_requant16(c##r, &rq16), c + (r) * ldc, nr)
+/* The requantizing store of a tile of rows 0..5 / row 0, with the fused residual Add where the
+ * epilogue has one; ends the tile's function. One body per requantization (the one floor with or
+ * without its sign correction, else s8_requant__avx512.h's general one), chosen once per tile:
+ * REQ(x) is the row's requantized, clamped values. Rows past mr are not stored. */
+#define PML_QS8_VNNI_REQ_RELU(x) pml_qs8_requant16_floor(x, &rq64_, 0)
+#define PML_QS8_VNNI_REQ_SIGNED(x) pml_qs8_requant16_floor(x, &rq64_, 1)
+#define PML_QS8_VNNI_REQ_GENERAL(x) pml_qs8_requant16(x, &rq16_)
+#define PML_QS8_VNNI_ROW_STORE(REQ, r) \
+    if ((r) < mr) pml_qs8_store16_512(REQ(c##r), c + (r) * ldc, nr)
+#define PML_QS8_VNNI_ROWS6(REQ)                                                                           \
+    if (ep->add) {                                                                                        \
+        const __m512i v_[6] = {REQ(c0), REQ(c1), REQ(c2), REQ(c3), REQ(c4), REQ(c5)};                     \
+        pml_qs8_store_rows_add512(v_, mr, ep, c, ldc, nr);                                                \
+        return;                                                                                           \
+    }                                                                                                     \
+    PML_QS8_VNNI_ROW_STORE(REQ, 0);                                                                       \
+    PML_QS8_VNNI_ROW_STORE(REQ, 1);                                                                       \
+    PML_QS8_VNNI_ROW_STORE(REQ, 2);                                                                       \
+    PML_QS8_VNNI_ROW_STORE(REQ, 3);                                                                       \
+    PML_QS8_VNNI_ROW_STORE(REQ, 4);                                                                       \
+    PML_QS8_VNNI_ROW_STORE(REQ, 5);                                                                       \
+    return
+#define PML_QS8_VNNI_ROWS1(REQ)                                                                           \
+    if (ep->add) {                                                                                        \
+        const __m512i v_[1] = {REQ(c0)};                                                                  \
+        pml_qs8_store_rows_add512(v_, 1, ep, c, ldc, nr);                                                 \
+        return;                                                                                           \
+    }                                                                                                     \
+    PML_QS8_VNNI_ROW_STORE(REQ, 0);                                                                       \
+    return
+#define PML_QS8_VNNI_STORE(ROWS)                                                                          \
+    if (ep->floor64 == PML_QS8_FLOOR64_RELU) {                                                            \
+        const pml_qs8_rq64 rq64_ = pml_qs8_rq64_load(ep);                                                 \
+        ROWS(PML_QS8_VNNI_REQ_RELU);                                                                      \
+    }                                                                                                     \
+    if (ep->floor64 == PML_QS8_FLOOR64_SIGNED) {                                                          \
+        const pml_qs8_rq64 rq64_ = pml_qs8_rq64_load(ep);                                                 \
+        ROWS(PML_QS8_VNNI_REQ_SIGNED);                                                                    \
+    }                                                                                                     \
+    const pml_qs8_rq16 rq16_ = pml_qs8_rq16_load(ep);                                                     \
+    ROWS(PML_QS8_VNNI_REQ_GENERAL)
+#define PML_QS8_VNNI_STORE6 PML_QS8_VNNI_STORE(PML_QS8_VNNI_ROWS6)
+#define PML_QS8_VNNI_STORE1 PML_QS8_VNNI_STORE(PML_QS8_VNNI_ROWS1)
 
 #endif /* PML_KERNELS_S8_GEMM_TILE_AVX512VNNI_H */

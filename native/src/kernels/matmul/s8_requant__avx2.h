@@ -24,6 +24,9 @@ typedef struct pml_qs8_rq8 {
     __m256i mult, mult_odd, lsh, rsh, mask, thr;
     __m256i nudge; /* 2^(rsh - 1): the small-accumulator rounding (pml_qs8_epilogue.small_acc) */
     __m256 scale;
+    /* the one floor under a ReLU (PML_QS8_RQ_FLOOR): offsets + 2^63, shifts 31 + r (odd lanes'
+     * - 32), and 2^(32 - r), what the + 2^63 leaves in the result's low dword */
+    __m256i off_even, off_odd, sh_even, sh_odd, excess;
 } pml_qs8_rq8;
 
 /* The tile's scalars as vectors. */
@@ -58,6 +61,40 @@ static inline pml_qs8_rq8 pml_qs8_rq8_load(const pml_qs8_epilogue *ep, size_t j0
     p.nudge = _mm256_add_epi32(p.thr, _mm256_set1_epi32(1));
     p.scale = _mm256_load_ps(ep->scale + j0);
     return p;
+}
+
+/* The requantization modes of a kernel that picks one per tile (pml_qs8_requant8_mode). */
+enum { PML_QS8_RQ_FLOAT, PML_QS8_RQ_SMALL, PML_QS8_RQ_GENERAL, PML_QS8_RQ_FLOOR };
+
+/* Columns j0..j0+7's parameters for mode (a constant): the one floor's only where it runs (a
+ * hand-built epilogue has no rq64). */
+static inline __attribute__((always_inline)) pml_qs8_rq8 pml_qs8_rq8_load_mode(const pml_qs8_epilogue *ep,
+                                                                              size_t j0, int mode) {
+    pml_qs8_rq8 p = pml_qs8_rq8_load(ep, j0);
+    if (mode == PML_QS8_RQ_FLOOR) {
+        const __m256i top = _mm256_set1_epi64x(INT64_MIN); /* 2^63: the sums become nonnegative */
+        p.off_even = _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)(ep->rq64 + j0 / 2)), top);
+        p.off_odd = _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)(ep->rq64 + 8 + j0 / 2)), top);
+        p.sh_even = _mm256_loadu_si256((const __m256i *)(ep->rq64 + 16 + j0 / 2));
+        p.sh_odd = _mm256_loadu_si256((const __m256i *)(ep->rq64 + 24 + j0 / 2));
+        p.excess = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(_mm256_set1_epi32(32), p.rsh));
+    }
+    return p;
+}
+
+/*
+ * The one floor (s8_requant__avx512.h derives it; pml_qs8_set_floor64 checks it exact) without
+ * vpsravq: the int64 sum t = acc M + offset lies in (-2^62, 2^62), so t + 2^63 is a nonnegative
+ * 64-bit value whose logical shift by s = 31 + r is floor(t / 2^s) + 2^(32 - r); the low dword
+ * less 2^(32 - r) (r >= 1: at most 2^31, wrapping) is the value + zp. Only under a ReLU (qmin >=
+ * zp, no sign correction): the correction would cost more than the small-accumulator rounding
+ * it replaces.
+ */
+static inline __m256i pml_qs8_requant8_floor(__m256i acc, const pml_qs8_rq8 *p) {
+    const __m256i te = _mm256_add_epi64(_mm256_mul_epi32(acc, p->mult), p->off_even);
+    const __m256i to = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), p->mult_odd), p->off_odd);
+    const __m256i v = _mm256_blend_epi32(_mm256_srlv_epi64(te, p->sh_even), _mm256_srlv_epi64(to, p->sh_odd), 0xAA);
+    return _mm256_sub_epi32(v, p->excess);
 }
 
 static inline __m256i pml_qs8_requant8(__m256i acc, const pml_qs8_rq8 *p, const pml_qs8_rqc *c) {
@@ -96,9 +133,10 @@ static inline __m256i pml_qs8_requant8(__m256i acc, const pml_qs8_rq8 *p, const 
 /* The requantization in a mode fixed at the call site (PML_QS8_RQ_*, a constant): a kernel
  * that branches on the mode once, outside its loops, and calls this in each branch keeps only
  * that mode's parameters live (the GEMM tiles spilled every mode's to the stack). */
-enum { PML_QS8_RQ_FLOAT, PML_QS8_RQ_SMALL, PML_QS8_RQ_GENERAL };
 static inline __attribute__((always_inline)) __m256i pml_qs8_requant8_mode(__m256i acc, const pml_qs8_rq8 *p,
                                                                            const pml_qs8_rqc *c, int mode) {
+    if (mode == PML_QS8_RQ_FLOOR)
+        return _mm256_min_epi32(_mm256_max_epi32(pml_qs8_requant8_floor(acc, p), c->qmin), c->qmax);
     pml_qs8_rqc m = *c;
     m.float_mode = mode == PML_QS8_RQ_FLOAT, m.small_acc = mode == PML_QS8_RQ_SMALL;
     return pml_qs8_requant8(acc, p, &m);

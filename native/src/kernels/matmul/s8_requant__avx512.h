@@ -86,6 +86,53 @@ static inline __m512i pml_qs8_requant16(__m512i acc, const pml_qs8_rq16 *p) {
     return p->float_mode ? v : _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
 }
 
+/*
+ * The one-floor requantization (pml_qs8_epilogue.floor64; the constants and the exactness
+ * check are pml_qs8_set_floor64's, qgemm_driver.c). TFLite's double rounding,
+ * SaturatingRoundingDoublingHighMul(acc, M) = floor((acc M + 2^30) / 2^31) = h for |acc| < 2^30
+ * and M >= 0 (gemmlowp's truncation of a negative acc M + 1 - 2^30 is that floor), then
+ * RoundingDivideByPOT(h, r) = floor((h + 2^(r-1) - [h < 0]) / 2^r), composes (nested floor
+ * divisions by powers of two) into one floor of an int64 sum:
+ *   v + zp = floor((acc M + 2^30 + 2^(30+r) + zp 2^(31+r) - [acc M < 0] 2^31) / 2^(31+r)),
+ * [acc M < 0] standing for [h < 0] (acc M < 0 with h = 0 gives 0 either way). With qmin >= zp
+ * (a fused ReLU or ReLU6) the correction goes: acc M <= 0 gives at most zp with or without it,
+ * clamped to qmin both ways. Per 16 outputs: two vpmuldq, two vpaddq, two vpsravq and a
+ * blend (the odd columns' shifts are 32 less, their results land in the high dwords), against
+ * the small-accumulator path's twelve (the same derivation as the depthwise kernel's,
+ * kernels/conv/s8_dwconv_rows__avx512vnni.c).
+ */
+typedef struct pml_qs8_rq64 {
+    __m512i mul, mul_odd, off_even, off_odd, sh_even, sh_odd, qmin, qmax;
+} pml_qs8_rq64;
+
+static inline pml_qs8_rq64 pml_qs8_rq64_load(const pml_qs8_epilogue *ep) {
+    pml_qs8_rq64 p;
+    p.mul = _mm512_loadu_si512((const void *)ep->multiplier);
+    p.mul_odd = _mm512_srli_epi64(p.mul, 32);
+    p.off_even = _mm512_loadu_si512((const void *)ep->rq64);
+    p.off_odd = _mm512_loadu_si512((const void *)(ep->rq64 + 8));
+    p.sh_even = _mm512_loadu_si512((const void *)(ep->rq64 + 16));
+    p.sh_odd = _mm512_loadu_si512((const void *)(ep->rq64 + 24));
+    p.qmin = _mm512_set1_epi32(ep->qmin);
+    p.qmax = _mm512_set1_epi32(ep->qmax);
+    return p;
+}
+
+/* The 16 requantized values + zp, clamped; sign_fix: PML_QS8_FLOOR64_SIGNED's correction
+ * (a constant at each call). */
+static inline __m512i pml_qs8_requant16_floor(__m512i acc, const pml_qs8_rq64 *p, int sign_fix) {
+    const __m512i pe = _mm512_mul_epi32(acc, p->mul);
+    const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), p->mul_odd);
+    __m512i te = _mm512_add_epi64(pe, p->off_even), to = _mm512_add_epi64(po, p->off_odd);
+    if (sign_fix) {
+        const __m512i zero = _mm512_setzero_si512(), two31 = _mm512_set1_epi64((int64_t)1 << 31);
+        te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, zero), te, two31);
+        to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, zero), to, two31);
+    }
+    const __m512i v = _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, p->sh_even), _mm512_srav_epi64(to, p->sh_odd));
+    return _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
+}
+
 /* Stores the first nr of 16 requantized columns (already clamped to the output's range, so
  * the low byte is the int8 or uint8 value). */
 static inline void pml_qs8_store16_512(__m512i v, uint8_t *dst, size_t nr) {

@@ -22,7 +22,5 @@ void pml_u8s8_gemm_1x16__avx512vnni(size_t mr, size_t nr, size_t kq, const uint8
         c0 = _mm512_dpbusd_epi32(c0, pml_qu8_bcast_quad512(a + q), _mm512_load_si512((const void *)w));
     c0 = _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3));
     PML_QS8_VNNI_STORE_RAW1
-    PML_QS8_VNNI_EPILOGUE_BEGIN;
-    PML_QS8_VNNI_STORE_ADD1
-    PML_QS8_VNNI_ROW_STORE(0);
+    PML_QS8_VNNI_STORE1;
 }
