@@ -210,7 +210,7 @@ static void test_dwrows_requant_edges(void) {
                         pml_qs8_dwconv_pack(g, w, &q, packed);
                         const pml_dwrows_packed *lay =
                             (const pml_dwrows_packed *)((const uint8_t *)packed + pml_dwrows_offset(g));
-                        CHECK(lay->fast_rq == (shift_case ? 0 : q.rq.qmin >= zp ? PML_DWROWS_RQ_RELU : PML_DWROWS_RQ_SIGNED));
+                        CHECK(lay->fast_rq == (shift_case ? 0 : q.rq.qmin >= zp ? PML_QS8_FLOOR64_RELU : PML_QS8_FLOOR64_SIGNED));
                         void *scratch = pml_aligned_alloc(pml_dwrows_scratch_bytes(g, packed) + 64);
                         CHECK(pml_s8_dwconv_rows__avx512vnni(g, x, packed, y, 0, g->oh, scratch) == 1);
                         pml_qs8_conv_ref(g, x, w, &q, r);

@@ -63,13 +63,10 @@ typedef struct pml_dwrows_packed {
     int64_t ok;   /* 1: every w' fits int8 (else the kernel declines) */
     int64_t x_u8; /* 1: x is uint8, read as it is (pml_dwrows_set_x_u8); 0: int8, flipped as read */
     int64_t small_acc; /* the requantization's short rounding applies (pml_qs8_epilogue.small_acc) */
-    int64_t fast_rq;   /* the one-step 64-bit requantization applies: 0 no, PML_DWROWS_RQ_RELU without
-                        * the negative accumulators' correction (qmin >= zp), PML_DWROWS_RQ_SIGNED with it */
+    int64_t fast_rq;   /* the one-step 64-bit requantization (PML_QS8_FLOOR64_*: none, with the
+                        * negative accumulators' correction, or without it where qmin >= zp) */
     pml_dwrows_plan plan;
 } pml_dwrows_packed;
-
-#define PML_DWROWS_RQ_RELU 1
-#define PML_DWROWS_RQ_SIGNED 2
 
 /* The plan of g; 0 when the geometry does not fit the kernel. */
 int pml_dwrows_plan_make(const pml_conv_geom *g, pml_dwrows_plan *p);

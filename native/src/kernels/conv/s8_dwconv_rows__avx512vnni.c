@@ -147,36 +147,21 @@ typedef struct row_taps {
 } row_taps;
 
 /* ---- requantization ----------------------------------------------------------------------
- * Where the layout's fast_rq is set, TFLite's double rounding is done as one int64 floor: with
- * M the multiplier, r >= 1 the right shift, zp the output zero point and |acc| < 2^30,
- *   SaturatingRoundingDoublingHighMul(acc, M) = floor((acc M + 2^30) / 2^31) = h
- * for every acc (gemmlowp adds 2^30 and truncates toward zero when acc M >= 0, adds 1 - 2^30
- * otherwise: truncating a negative sum is flooring it + 2^31 - 1, which gives the same; M >= 0
- * never meets the one saturating case), and RoundingDivideByPOT(h, r) (ties away from zero) is
- * floor((h + 2^(r-1)) / 2^r) for h >= 0 and floor((h + 2^(r-1) - 1) / 2^r) for h < 0. Nested
- * floor divisions by powers of two compose, so the requantized value + zp is
- *   floor((acc M + 2^30 + 2^(30+r) + zp 2^(31+r) - [h < 0] 2^31) / 2^(31+r)),
- * and where h < 0 needs acc M < 0, while acc M < 0 with h = 0 gives 0 either way (the
- * sum's rounding constants add less than 2^(31+r)): so [acc M < 0] may stand for [h < 0].
- * With qmin >= zp (a fused ReLU / ReLU6) the correction can go: an acc M <= 0 gives a value
- * <= zp with or without it (acc M + 2^30 + 2^(30+r) < 2^(31+r)), clamped to qmin both ways.
- * Per 16 outputs that is two vpmuldq, two vpaddq, two vpsravq, a shift and a blend, against
- * the shorter rounding's 12 instructions; the pack time check (s8_dwconv_rows_pack.c) keeps
- * the int64 sum below 2^62. Four chunks then narrow together: two vpackssdw and a saturating
- * byte pack (every saturation is monotone, so clamping the bytes after it gives the bytes the
- * int32 clamp would), one byte clamp, a dword transpose and four 16-byte stores. */
-
-typedef struct rq64 {
-    __m512i mul, mul_odd, off_even, off_odd, sh_even, sh_odd;
-} rq64;
+ * Where the layout's fast_rq is set (PML_QS8_FLOOR64_*, checked at pack time as the GEMM's),
+ * TFLite's double rounding plus the zero point is one int64 floor per output,
+ * pml_qs8_requant16_floor_unclamped (s8_requant__avx512.h derives it), its constants cycling
+ * over the channels (pml_qs8_floor64_cycling). Four chunks then narrow together: two
+ * vpackssdw and a saturating byte pack (every saturation is monotone, so clamping the bytes
+ * after it gives the bytes the int32 clamp would), one byte clamp, a dword transpose and four
+ * 16-byte stores. */
 
 typedef struct chunk_rq {
     pml_qs8_rq16 g; /* the general path's (fast_rq 0) */
-    rq64 f;         /* the one-step path's */
+    pml_qs8_rq64 f; /* the one-step path's (its clamp unused: the bytes are clamped) */
     __m512i bmin, bmax;
 } chunk_rq;
 
-enum { RQ_GENERAL = 0, RQ_RELU = PML_DWROWS_RQ_RELU, RQ_SIGNED = PML_DWROWS_RQ_SIGNED };
+enum { RQ_GENERAL = PML_QS8_FLOOR64_NONE, RQ_RELU = PML_QS8_FLOOR64_RELU, RQ_SIGNED = PML_QS8_FLOOR64_SIGNED };
 
 /* The requantization parameters of the 16 channels from c0 on (the layout's arrays). */
 static inline __attribute__((always_inline)) chunk_rq rq_load(int kind, const pml_qs8_epilogue *ep,
@@ -186,14 +171,7 @@ static inline __attribute__((always_inline)) chunk_rq rq_load(int kind, const pm
         const pml_qs8_epilogue e = pml_qs8_epilogue_at(ep, c0);
         r.g = pml_qs8_rq16_load(&e);
     } else {
-        const int64_t e = c0 & 1, o = (c0 + 1) & 1;
-        r.f.mul = _mm512_loadu_si512((const void *)(ep->multiplier + c0));
-        r.f.mul_odd = _mm512_srli_epi64(r.f.mul, 32);
-        r.f.off_even = _mm512_loadu_si512((const void *)(rq + e * np + c0 / 2));
-        r.f.off_odd = _mm512_loadu_si512((const void *)(rq + o * np + (c0 + 1) / 2));
-        r.f.sh_even = _mm512_loadu_si512((const void *)(rq + (2 + e) * np + c0 / 2));
-        r.f.sh_odd = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(rq + (2 + o) * np + (c0 + 1) / 2)),
-                                      _mm512_set1_epi64(32)); /* the odd lanes' result lands in the high dword */
+        pml_qs8_rq64_load_cycling(&r.f, ep->multiplier, rq, np, c0);
     }
     r.bmin = _mm512_set1_epi8((char)ep->qmin);
     r.bmax = _mm512_set1_epi8((char)ep->qmax);
@@ -204,15 +182,7 @@ static inline __attribute__((always_inline)) chunk_rq rq_load(int kind, const pm
  * pml_add_zero_point does). */
 static inline __attribute__((always_inline)) __m512i rq_apply(int kind, __m512i acc, const chunk_rq *r) {
     if (kind == RQ_GENERAL) return pml_qs8_requant16_unclamped(acc, &r->g);
-    const __m512i pe = _mm512_mul_epi32(acc, r->f.mul);
-    const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r->f.mul_odd);
-    __m512i te = _mm512_add_epi64(pe, r->f.off_even), to = _mm512_add_epi64(po, r->f.off_odd);
-    if (kind == RQ_SIGNED) {
-        const __m512i zero = _mm512_setzero_si512(), two31 = _mm512_set1_epi64((int64_t)1 << 31);
-        te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, zero), te, two31);
-        to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, zero), to, two31);
-    }
-    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, r->f.sh_even), _mm512_srav_epi64(to, r->f.sh_odd));
+    return pml_qs8_requant16_floor_unclamped(acc, &r->f, kind == RQ_SIGNED);
 }
 
 /* Four chunks' values (rq_apply) narrowed, clamped and stored, 16 bytes each at y0..y3. */

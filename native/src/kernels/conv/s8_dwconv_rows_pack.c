@@ -85,25 +85,15 @@ size_t pml_dwrows_packed_bytes(const pml_conv_geom *g) {
            4 * (size_t)pml_dwrows_rq64_entries(&p) * sizeof(int64_t);
 }
 
-/* The one-step requantization's constants (s8_dwconv_rows.h) and whether it applies: after
- * the small accumulators' checks (|acc| < 2^30, no left shift, right shifts r >= 1), every
- * multiplier M >= 0 and r <= 22, so that |acc M| < 2^61 and the offset's magnitude stays
- * below 2^30 + 2^52 + 255 * 2^53 < 2^61: the int64 sum cannot overflow. */
+/* The one-step requantization's constants (s8_dwconv_rows.h) and whether it applies: the
+ * GEMM packing's check and constants (s8_gemm.h), after the small accumulators' (|acc| < 2^30,
+ * no left shift, right shifts >= 1). */
 static void pack_rq64(const pml_dwrows_plan *p, const pml_qs8_epilogue *ep, pml_dwrows_packed *out, int64_t *rq,
                       const int32_t *mult, const int32_t *rshift) {
-    const int64_t C = p->C, np = pml_dwrows_rq64_entries(p);
-    const int32_t zp = ep->zero_point;
-    out->fast_rq = 0;
-    if (!out->small_acc || zp < -255 || zp > 255) return;
-    for (int64_t c = 0; c < C; c++)
-        if (mult[c] < 0 || rshift[c] > 22) return;
-    for (int64_t par = 0; par < 2; par++)
-        for (int64_t j = 0; j < np; j++) {
-            const int64_t c = (2 * j + par) % C, r = rshift[c];
-            rq[par * np + j] = ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) + (int64_t)zp * ((int64_t)1 << (31 + r));
-            rq[(2 + par) * np + j] = 31 + r;
-        }
-    out->fast_rq = ep->qmin >= zp ? PML_DWROWS_RQ_RELU : PML_DWROWS_RQ_SIGNED;
+    out->fast_rq = out->small_acc ? pml_qs8_floor64_kind(ep->zero_point, ep->qmin, p->C, mult, NULL, rshift)
+                                  : PML_QS8_FLOOR64_NONE;
+    if (out->fast_rq != PML_QS8_FLOOR64_NONE)
+        pml_qs8_floor64_cycling(rshift, p->C, ep->zero_point, pml_dwrows_rq64_entries(p), rq);
 }
 
 static pml_dwrows_packed *layout(const pml_conv_geom *g, void *packed) {

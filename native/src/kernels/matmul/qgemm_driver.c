@@ -142,10 +142,10 @@ void pml_qs8_set_floor64(void *packed, size_t data_bytes) {
     pml_qs8_packed_header *h = (pml_qs8_packed_header *)packed;
     h->floor64 = PML_QS8_FLOOR64_NONE;
     const int32_t zp = h->zero_point;
-    if (!h->small_acc || h->mode != PML_REQUANT_FIXED_POINT || zp < -255 || zp > 255) return;
+    if (!h->small_acc || h->mode != PML_REQUANT_FIXED_POINT) return;
     const pml_qs8_cols c = pml_qs8_cols_at(packed, data_bytes, h->n_pad);
-    for (int64_t j = 0; j < h->n; j++)
-        if (c.multiplier[j] < 0 || c.rshift[j] < 1 || c.rshift[j] > 22 || c.lshift[j] != 0) return;
+    const int32_t kind = pml_qs8_floor64_kind(zp, h->qmin, h->n, c.multiplier, c.lshift, c.rshift);
+    if (kind == PML_QS8_FLOOR64_NONE) return;
     for (int64_t j = 0; j < h->n_pad; j++) {
         /* padding columns take r = 1: computed, never stored */
         const int64_t r = j < h->n ? c.rshift[j] : 1, lane = j % PML_QS8_NR;
@@ -154,7 +154,7 @@ void pml_qs8_set_floor64(void *packed, size_t data_bytes) {
         panel[odd * 8 + slot] = pml_qs8_floor64_offset(r, zp);
         panel[16 + odd * 8 + slot] = 31 + r - 32 * odd;
     }
-    h->floor64 = h->qmin >= zp ? PML_QS8_FLOOR64_RELU : PML_QS8_FLOOR64_SIGNED;
+    h->floor64 = kind;
 }
 
 pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, int64_t p) {
@@ -315,12 +315,7 @@ static void qs8_dense_setup(const qs8_job *job, const qs8_span *s, pml_qs8_dense
     d->rq64_len = pml_qs8_dense_rq64_len(n);
     int64_t *rq64 = (int64_t *)(void *)((uint8_t *)room + (len * 6 * 4 + 63) / 64 * 64);
     d->rq64 = rq64;
-    for (int64_t par = 0; h->floor64 && par < 2; par++)
-        for (int64_t i = 0; i < d->rq64_len; i++) {
-            const int64_t r = c.rshift[(2 * i + par) % n];
-            rq64[par * d->rq64_len + i] = pml_qs8_floor64_offset(r, h->zero_point);
-            rq64[(2 + par) * d->rq64_len + i] = 31 + r;
-        }
+    if (h->floor64) pml_qs8_floor64_cycling(c.rshift, n, h->zero_point, d->rq64_len, rq64);
     d->add = p->add;
 }
 

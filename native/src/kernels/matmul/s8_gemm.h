@@ -105,6 +105,30 @@ enum { PML_QS8_FLOOR64_NONE = 0, PML_QS8_FLOOR64_SIGNED = 1, PML_QS8_FLOOR64_REL
 static inline int64_t pml_qs8_floor64_offset(int64_t r, int32_t zp) {
     return ((int64_t)1 << 30) + ((int64_t)1 << (30 + r)) + (int64_t)zp * ((int64_t)1 << (31 + r));
 }
+/* Which one floor n columns may take (PML_QS8_FLOOR64_*), given small accumulators (|acc| <
+ * 2^30) in fixed-point mode: every multiplier M >= 0, no left shift (lshift NULL: known none),
+ * right shifts 1..22 and |zp| <= 255 keep the int64 sum below 2^61 (pml_qs8_set_floor64 says
+ * why); RELU where qmin >= zp drops the sign correction. The GEMM and depthwise packings' check. */
+static inline int32_t pml_qs8_floor64_kind(int32_t zp, int32_t qmin, int64_t n, const int32_t *mult,
+                                           const int32_t *lshift, const int32_t *rshift) {
+    if (zp < -255 || zp > 255) return PML_QS8_FLOOR64_NONE;
+    for (int64_t j = 0; j < n; j++)
+        if (mult[j] < 0 || rshift[j] < 1 || rshift[j] > 22 || (lshift && lshift[j] != 0)) return PML_QS8_FLOOR64_NONE;
+    return qmin >= zp ? PML_QS8_FLOOR64_RELU : PML_QS8_FLOOR64_SIGNED;
+}
+/* The one floor's constants for vectors that start at any column of a row whose n columns
+ * cycle (the dense store, the depthwise rows): four arrays of len int64, the offsets of
+ * columns (2i + par) % n for par = 0, 1, then their shifts 31 + r likewise. A vector from
+ * column col takes its even lanes' at index col / 2 of array col % 2, its odd lanes' at
+ * (col + 1) / 2 of array (col + 1) % 2. */
+static inline void pml_qs8_floor64_cycling(const int32_t *rshift, int64_t n, int32_t zp, int64_t len, int64_t *out) {
+    for (int64_t par = 0; par < 2; par++)
+        for (int64_t i = 0; i < len; i++) {
+            const int64_t r = rshift[(2 * i + par) % n];
+            out[par * len + i] = pml_qs8_floor64_offset(r, zp);
+            out[(2 + par) * len + i] = 31 + r;
+        }
+}
 
 /* Pointers into a packed buffer's column parameters (every array n_pad long). */
 typedef struct pml_qs8_cols {
@@ -187,10 +211,7 @@ typedef struct pml_qs8_dense {
     int64_t n;
     int32_t mode, zero_point, qmin, qmax, out_u8, small_acc; /* the packed header's */
     int32_t floor64; /* the packed header's: the one-floor requantization, with rq64 */
-    /* four arrays of rq64_len int64: the offsets of columns (2i + par) % n for par = 0, 1,
-     * then their shifts 31 + r likewise; a vector from column col takes its even lanes' at
-     * index col / 2 of array col % 2, its odd lanes' at (col + 1) / 2 of (col + 1) % 2 */
-    const int64_t *rq64;
+    const int64_t *rq64; /* pml_qs8_floor64_cycling's four arrays of rq64_len */
     int64_t rq64_len;
     const pml_qbinary_params *add; /* NULL: none */
 } pml_qs8_dense;

@@ -21,7 +21,6 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
     pml_qs8_rq64 f;
     f.qmin = _mm512_set1_epi32(d->qmin), f.qmax = _mm512_set1_epi32(d->qmax);
     const int64_t np = d->rq64_len;
-    const __m512i thirty_two = _mm512_set1_epi64(32);
     p.float_mode = rq == 0, p.small_acc = rq == 1;
     p.zp = _mm512_set1_epi32(d->zero_point);
     p.qmin = _mm512_set1_epi32(d->qmin), p.qmax = _mm512_set1_epi32(d->qmax);
@@ -34,14 +33,7 @@ PML_INLINE void dense_loop(const pml_qs8_dense *d, size_t count, const int32_t *
         const __mmask16 m = count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
         const __m512i a = m == 0xFFFF ? _mm512_loadu_si512((const void *)(acc + i)) : _mm512_maskz_loadu_epi32(m, acc + i);
         if (rq >= 3) { /* the even lanes are columns col + 2i, the odd ones col + 1 + 2i */
-            const int64_t e = col & 1, o = (col + 1) & 1;
-            f.mul = _mm512_loadu_si512((const void *)(d->multiplier + col));
-            f.mul_odd = _mm512_loadu_si512((const void *)(d->multiplier + col + 1));
-            f.off_even = _mm512_loadu_si512((const void *)(d->rq64 + e * np + col / 2));
-            f.off_odd = _mm512_loadu_si512((const void *)(d->rq64 + o * np + (col + 1) / 2));
-            f.sh_even = _mm512_loadu_si512((const void *)(d->rq64 + (2 + e) * np + col / 2));
-            f.sh_odd = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(d->rq64 + (2 + o) * np + (col + 1) / 2)),
-                                        thirty_two); /* their results land in the high dwords */
+            pml_qs8_rq64_load_cycling(&f, d->multiplier, d->rq64, np, col);
         } else if (rq == 0) {
             p.scale = _mm512_loadu_ps(d->scale + col);
         } else {

@@ -98,11 +98,12 @@ static inline __m512i pml_qs8_requant16(__m512i acc, const pml_qs8_rq16 *p) {
  * (a fused ReLU or ReLU6) the correction goes: acc M <= 0 gives at most zp with or without it,
  * clamped to qmin both ways. Per 16 outputs: two vpmuldq, two vpaddq, two vpsravq and a
  * blend (the odd columns' shifts are 32 less, their results land in the high dwords), against
- * the small-accumulator path's twelve (the same derivation as the depthwise kernel's,
- * kernels/conv/s8_dwconv_rows__avx512vnni.c).
+ * the small-accumulator path's twelve. The depthwise row kernel uses it too
+ * (kernels/conv/s8_dwconv_rows__avx512vnni.c), with constants cycling over its channels.
  */
 typedef struct pml_qs8_rq64 {
-    __m512i mul, mul_odd, off_even, off_odd, sh_even, sh_odd, qmin, qmax;
+    __m512i mul, mul_odd, off_even, off_odd, sh_even, sh_odd; /* the odd lanes' shifts 32 less */
+    __m512i qmin, qmax;                                        /* pml_qs8_requant16_floor's clamp */
 } pml_qs8_rq64;
 
 static inline pml_qs8_rq64 pml_qs8_rq64_load(const pml_qs8_epilogue *ep) {
@@ -118,9 +119,24 @@ static inline pml_qs8_rq64 pml_qs8_rq64_load(const pml_qs8_epilogue *ep) {
     return p;
 }
 
-/* The 16 requantized values + zp, clamped; sign_fix: PML_QS8_FLOOR64_SIGNED's correction
- * (a constant at each call). */
-static inline __m512i pml_qs8_requant16_floor(__m512i acc, const pml_qs8_rq64 *p, int sign_fix) {
+/* The one floor's vectors for 16 columns from col on, where the constants cycle
+ * (pml_qs8_floor64_cycling's four arrays of len, in rq; multiplier indexed by column): the
+ * dense store and the depthwise rows. f's clamp is left as it is. */
+static inline void pml_qs8_rq64_load_cycling(pml_qs8_rq64 *f, const int32_t *multiplier, const int64_t *rq, int64_t len,
+                                             int64_t col) {
+    const int64_t e = col & 1, o = (col + 1) & 1;
+    f->mul = _mm512_loadu_si512((const void *)(multiplier + col));
+    f->mul_odd = _mm512_srli_epi64(f->mul, 32);
+    f->off_even = _mm512_loadu_si512((const void *)(rq + e * len + col / 2));
+    f->off_odd = _mm512_loadu_si512((const void *)(rq + o * len + (col + 1) / 2));
+    f->sh_even = _mm512_loadu_si512((const void *)(rq + (2 + e) * len + col / 2));
+    f->sh_odd = _mm512_sub_epi64(_mm512_loadu_si512((const void *)(rq + (2 + o) * len + (col + 1) / 2)),
+                                 _mm512_set1_epi64(32)); /* the odd lanes' results land in the high dwords */
+}
+
+/* The 16 requantized values + zp, not clamped (the depthwise kernel clamps their bytes);
+ * sign_fix: PML_QS8_FLOOR64_SIGNED's correction (a constant at each call). */
+static inline __m512i pml_qs8_requant16_floor_unclamped(__m512i acc, const pml_qs8_rq64 *p, int sign_fix) {
     const __m512i pe = _mm512_mul_epi32(acc, p->mul);
     const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), p->mul_odd);
     __m512i te = _mm512_add_epi64(pe, p->off_even), to = _mm512_add_epi64(po, p->off_odd);
@@ -129,8 +145,12 @@ static inline __m512i pml_qs8_requant16_floor(__m512i acc, const pml_qs8_rq64 *p
         te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, zero), te, two31);
         to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, zero), to, two31);
     }
-    const __m512i v = _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, p->sh_even), _mm512_srav_epi64(to, p->sh_odd));
-    return _mm512_min_epi32(_mm512_max_epi32(v, p->qmin), p->qmax);
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, p->sh_even), _mm512_srav_epi64(to, p->sh_odd));
+}
+
+/* ... clamped to [qmin, qmax]. */
+static inline __m512i pml_qs8_requant16_floor(__m512i acc, const pml_qs8_rq64 *p, int sign_fix) {
+    return _mm512_min_epi32(_mm512_max_epi32(pml_qs8_requant16_floor_unclamped(acc, p, sign_fix), p->qmin), p->qmax);
 }
 
 /* Stores the first nr of 16 requantized columns (already clamped to the output's range, so
