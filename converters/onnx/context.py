@@ -150,7 +150,6 @@ class Context:
         # initializers only ConstantOfShape nodes read, kept as their dims (a tuple) and TensorProto
         # instead of IR constants (weight_fillers.fill_shape_of): name -> (dims, proto)
         self.fill_shapes: dict = {}
-        self.relu_fusion_allowed: Optional[bool] = None  # relu_into_conv's per-model verdict (None: not read yet)
 
     def follow_nodes(self) -> None:
         """Have the import boundary name this context's current node in an unforeseen failure (from

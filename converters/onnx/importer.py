@@ -290,6 +290,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
                 graph.add_value(name, const=tensor_to_array(t, f"initializer {name!r}"))
 
     ctx.follow_nodes()
+    fuse_relus = relu_into_conv.model_allows(fields)
     for index, proto in enumerate(g.node):
         f = fields[index]
         if f[3] == "ConstantOfShape":
@@ -298,7 +299,7 @@ def _import_onnx(model, input_shapes: Optional[dict], const_inputs: Optional[dic
             if f[0] and f[0][0] in fill_shapes:  # the handler reads its shape as any constant
                 shape, t = fill_shapes.pop(f[0][0])
                 graph.add_value(f[0][0], const=tensor_to_array(t, f"initializer {f[0][0]!r}"))
-        elif f[3] == "Relu" and relu_into_conv.fuse_relu(ctx, proto, index, opset, fields):
+        elif f[3] == "Relu" and fuse_relus and relu_into_conv.fuse_relu(ctx, proto, index, opset, fields):
             continue  # into the Conv producing its input, as fuse_activation would
         convert_node(ctx, OnnxNode.from_proto(proto, index, opset, f))
 

@@ -24,6 +24,7 @@ tests compare both paths).
 from __future__ import annotations
 
 from pocketml import ir, ops
+from pocketml.passes._util import take_output_name
 from pocketml.passes.fuse_activation import activation_of
 
 from .context import Context, OnnxNode
@@ -37,12 +38,18 @@ _QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLine
 _RELU_ACT = activation_of(ir.Node("Relu", ["x"], ["y"], {}, "relu"))
 
 
+def model_allows(fields: list) -> bool:
+    """Whether any Relu of the graph whose node fields these are may fuse at import: FUSE, no
+    QuantizeLinear/DequantizeLinear and no op outside the default domain."""
+    return FUSE and not any(f[3] in _QDQ_OPS or f[4] not in _DEFAULT_DOMAINS for f in fields)
+
+
 def fuse_relu(ctx: Context, proto, index: int, opset: int, fields: list) -> bool:
     """Fuse the Relu ``proto`` (node ``index`` of the main graph, ``fields[index]`` its inputs,
-    outputs, name, op type, domain) into the Conv producing its input, as the passes would; False
-    (nothing done) when it is not sure they would."""
+    outputs, name, op type, domain; a graph model_allows) into the Conv producing its input, as
+    the passes would; False (nothing done) when it is not sure they would."""
     inputs, outputs, name, op_type, domain = fields[index]
-    if not FUSE or len(inputs) != 1 or len(outputs) != 1 or not outputs[0] or domain not in _DEFAULT_DOMAINS:
+    if len(inputs) != 1 or len(outputs) != 1 or not outputs[0] or domain not in _DEFAULT_DOMAINS:
         return False
     x = inputs[0]
     t = ctx.deferred.get(x)
@@ -58,7 +65,7 @@ def fuse_relu(ctx: Context, proto, index: int, opset: int, fields: list) -> bool
     if producer.op != "Conv" and not _runtime_add(graph, producer):
         return False
     v = graph.values[y]
-    if v.dtype != "float32" or v.quant is not None or not _float_model(ctx, fields):
+    if v.dtype != "float32" or v.quant is not None:
         return False
     outer = ctx.node
     ctx.node = OnnxNode(proto, name or f"{op_type}_{index}", op_type, domain, opset, inputs, outputs, {},
@@ -73,8 +80,7 @@ def fuse_relu(ctx: Context, proto, index: int, opset: int, fields: list) -> bool
     graph.add_value(r, v.dtype, v.shape)
     act, alpha, beta = _RELU_ACT
     producer.attrs.update(act=act, act_alpha=alpha, act_beta=beta)  # what fuse_activation writes
-    graph.set_output(producer, 0, r)  # passes._util.take_output's steps
-    graph.values.pop(y, None)
+    take_output_name(graph, producer, r)  # as the pass's take_output
     ctx.emit1("Transpose", [r], outputs[0], {"perm": list(NCHW_OF_NHWC)}, hint="nchw")
     ctx.node = outer
     return True
@@ -86,11 +92,3 @@ def _runtime_add(graph: ir.Graph, node: ir.Node) -> bool:
     moves the Add's activation, whichever it is, onto the Conv it folds the Add into)."""
     values = graph.values
     return node.op == "Add" and len(node.inputs) == 2 and all(i and values[i].const is None for i in node.inputs)
-
-
-def _float_model(ctx: Context, fields: list) -> bool:
-    """No QuantizeLinear/DequantizeLinear and no op outside the default domain (read once per import)."""
-    verdict = ctx.relu_fusion_allowed
-    if verdict is None:
-        verdict = ctx.relu_fusion_allowed = not any(f[3] in _QDQ_OPS or f[4] not in _DEFAULT_DOMAINS for f in fields)
-    return verdict

@@ -95,8 +95,13 @@ def take_output(graph: ir.Graph, src: ir.Node, dst: ir.Node) -> None:
     Used when ``dst`` is folded into its only producer ``src``: consumers and
     graph outputs keep reading the same name.
     """
+    take_output_name(graph, src, dst.outputs[0])
+
+
+def take_output_name(graph: ir.Graph, src: ir.Node, name: str) -> None:
+    """take_output onto a value ``name`` that no node produces yet (the ONNX importer's Relu fusion)."""
     old = src.outputs[0]
-    graph.set_output(src, 0, dst.outputs[0])
+    graph.set_output(src, 0, name)
     graph.values.pop(old, None)
 
 
