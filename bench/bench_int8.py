@@ -20,6 +20,9 @@ LiteRT fp32 with XNNPACK (how much int8 gains XNNPACK on the same network), and 
 net onnxruntime fp32 and the QDQ models, default and with session.x64quantprecision=1 (exact
 u8u8 kernels instead of MLAS's vpmaddubsw/VNNI ones). Prints each time over pocketml int8's
 (> 1: pocketml int8 is faster) and pocketml int8's distance to LiteRT's reference kernels.
+At two or more threads the last column says where the host had put the CPUs, probed before
+and after the timing (bench/host_probe.py): "shared L3" or "split L3" (every engine is slower
+there, pocketml the most), "changed" when the state moved during the timing.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ import pocketml  # noqa: E402
 from pocketml.benchmark import interleaved, litert_runner, markdown_table, onnxruntime_runner  # noqa: E402
 from tests.quant_oracles.litert import KERNELS  # noqa: E402
 
+import host_probe  # noqa: E402
 import int8_networks as nets  # noqa: E402
 
 
@@ -110,11 +114,21 @@ def bench(network: str, models: dict, args) -> list:
         diff = max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(got, ref))
         print(f"{network} threads={threads}: pocketml int8 vs LiteRT reference kernels: max {diff} LSB",
               file=sys.stderr)
+        before = host_probe.cross_core_ns() if threads > 1 else None
         res = {k: v.stats()["median_ms"] for k, v in
                interleaved(fns, rounds=args.rounds, min_seconds=args.seconds * len(fns)).items()}
+        host = host_state(before, host_probe.cross_core_ns()) if threads > 1 else ""
         base = res["pocketml int8"]
-        rows += [[network, threads, k, f"{ms:.2f}", f"{ms / base:.2f}"] for k, ms in res.items()]
+        rows += [[network, threads, k, f"{ms:.2f}", f"{ms / base:.2f}", host] for k, ms in res.items()]
     return rows
+
+
+def host_state(before: int | None, after: int | None) -> str:
+    """The CPUs' placement over a timing, from the cross-core round trips before and after it."""
+    if before is None or after is None:
+        return "unknown"
+    a, b = host_probe.placement(before), host_probe.placement(after)
+    return f"{a if a == b else 'changed'} ({before}/{after} ns)"
 
 
 def main() -> None:
@@ -137,12 +151,12 @@ def main() -> None:
         rows += bench("convnet", convnet_models(args.size, tmp), args)
     if args.network in ("blazeface", "all"):
         rows += bench("blazeface", blazeface_models(tmp), args)
-    header = ["network", "threads", "engine", "median ms", "time / pocketml int8"]
+    header = ["network", "threads", "engine", "median ms", "time / pocketml int8", "host CPUs"]
     if args.markdown:
         print(markdown_table(header, rows))
     else:
         for r in rows:
-            print(f"{r[0]:<10} {r[1]:>2} thr  {r[2]:<30} {r[3]:>9} ms  x{r[4]}")
+            print(f"{r[0]:<10} {r[1]:>2} thr  {r[2]:<30} {r[3]:>9} ms  x{r[4]:<6} {r[5]}")
 
 
 if __name__ == "__main__":

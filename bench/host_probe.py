@@ -1,0 +1,44 @@
+"""Where the host put this machine's CPUs, for reading multi-threaded benchmark results.
+
+`cross_core_ns()` builds bench/cross_core_latency.c with the system C compiler (once per
+process, in a temporary directory) and returns the round trip of a cache line between the
+first two CPUs, in ns; None without a compiler or a second CPU. On this VM the host moves
+the two vCPUs between cores that share an L3 (~60 ns) and cores on different L3 domains
+(~340 ns) every few seconds to minutes; a two-thread time measured in the second state is
+10-25% slower for every engine (docs/benchmarks.md, "Two threads and the host's placement").
+`placement(ns)` names the state.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cross_core_latency.c")
+SHARED_L3_MAX_NS = 150  # measured: ~55-80 ns sharing an L3, ~300-370 ns across L3 domains
+
+
+@functools.lru_cache(maxsize=None)
+def _probe_binary() -> str | None:
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        return None
+    exe = os.path.join(tempfile.mkdtemp(prefix="pml-probe-"), "cross_core_latency")
+    built = subprocess.run([cc, "-O2", "-pthread", SOURCE, "-o", exe], capture_output=True)
+    return exe if built.returncode == 0 else None
+
+
+def cross_core_ns() -> int | None:
+    exe = _probe_binary()
+    if exe is None:
+        return None
+    out = subprocess.run([exe], capture_output=True, text=True, timeout=30)
+    return int(out.stdout) if out.returncode == 0 and out.stdout.strip().isdigit() else None
+
+
+def placement(ns: int | None) -> str:
+    if ns is None:
+        return "unknown"
+    return "shared L3" if ns <= SHARED_L3_MAX_NS else "split L3"
