@@ -1,13 +1,14 @@
 /* test_gemm_split.c — how the GEMM drivers cut a problem into tasks (kernels/matmul/gemm_tasks.h):
  * for many shapes and thread counts, the M blocks cover every row once in tile-aligned pieces of
  * at most mb rows that differ by at most one tile, the N blocks cover every panel once with at
- * most ppt panels each, and with several threads there are at least 4 tasks per thread whenever
- * the shape allows it (M blocks of 4+ tiles, one panel per N block at the least). */
+ * most ppt panels each, and with several threads there are at least the tasks per thread asked
+ * for whenever the shape allows it (M blocks of 4+ tiles, one panel per N block at the least). */
 #include "testutil.h"
 #include "kernels/matmul/gemm_tasks.h"
 
-static int check_split(int64_t batch, int64_t m, int64_t mr, int64_t mb_max, int64_t n_panels, int threads) {
-    const pml_gemm_split s = pml_gemm_split_make(batch, m, mr, mb_max, n_panels, threads);
+static int check_split(int64_t batch, int64_t m, int64_t mr, int64_t mb_max, int64_t n_panels, int threads,
+                       int per_thread) {
+    const pml_gemm_split s = pml_gemm_split_make(batch, m, mr, mb_max, n_panels, threads, per_thread);
     int ok = s.m_blocks >= 1 && s.n_blocks >= 1 && s.mb % mr == 0 && s.mb <= (mb_max > mr ? mb_max : mr);
     int64_t next = 0, min_tiles = INT64_MAX, max_tiles = 0;
     for (int64_t b = 0; b < s.m_blocks; b++) {
@@ -31,11 +32,11 @@ static int check_split(int64_t batch, int64_t m, int64_t mr, int64_t mb_max, int
     if (threads > 1) { /* enough tasks unless the shape has no more to give */
         const int64_t tasks = batch * s.m_blocks * s.n_blocks, tiles = (m + mr - 1) / mr;
         const int64_t possible = batch * (tiles / 4 > 0 ? tiles / 4 : 1) * n_panels;
-        ok &= tasks >= (possible < 4 * threads ? possible : 4 * threads);
+        ok &= tasks >= (possible < per_thread * threads ? possible : per_thread * threads);
     }
     if (!ok)
-        fprintf(stderr, "split batch=%lld m=%lld mr=%lld mb_max=%lld panels=%lld threads=%d: mb=%lld x%lld ppt=%lld x%lld\n",
-                (long long)batch, (long long)m, (long long)mr, (long long)mb_max, (long long)n_panels, threads,
+        fprintf(stderr, "split batch=%lld m=%lld mr=%lld mb_max=%lld panels=%lld threads=%d x%d: mb=%lld x%lld ppt=%lld x%lld\n",
+                (long long)batch, (long long)m, (long long)mr, (long long)mb_max, (long long)n_panels, threads, per_thread,
                 (long long)s.mb, (long long)s.m_blocks, (long long)s.ppt, (long long)s.n_blocks);
     return ok;
 }
@@ -52,17 +53,23 @@ int main(void) {
                 for (size_t d = 0; d < sizeof batches / sizeof *batches; d++)
                     for (int threads = 1; threads <= 4; threads++)
                         for (int64_t mb_max = mrs[c]; mb_max <= 512 * mrs[c]; mb_max *= 8)
-                            ok &= check_split(batches[d], ms[a], mrs[c], mb_max, panels[b], threads);
+                            for (int per_thread = 1; per_thread <= 4; per_thread *= 2) /* int8: 2, f32: 4 */
+                                ok &= check_split(batches[d], ms[a], mrs[c], mb_max, panels[b], threads, per_thread);
     CHECK(ok);
     /* the conv net's 8x8 pointwise layers (64 rows of 6-row tiles, 32 panels) on two threads:
      * one tile per M block (not 2 M blocks of 6 and 5 tiles), each in 2 N blocks of 16 panels */
-    const pml_gemm_split s = pml_gemm_split_make(1, 64, 6, 256, 32, 2);
+    const pml_gemm_split s = pml_gemm_split_make(1, 64, 6, 256, 32, 2, 2);
     CHECK(s.m_blocks == 11 && s.n_blocks == 2 && s.ppt == 16 && s.mb == 6);
-    /* its 4x4 layers (16 rows: 3 tiles, 64 panels): N blocks only, 4 per thread */
-    const pml_gemm_split t = pml_gemm_split_make(1, 16, 6, 256, 64, 2);
-    CHECK(t.m_blocks == 1 && t.n_blocks == 8 && t.ppt == 8);
-    /* its 16x16 layers (256 rows: 43 tiles): M blocks of 5-6 tiles, 4 per thread */
-    const pml_gemm_split u = pml_gemm_split_make(1, 256, 6, 256, 16, 2);
-    CHECK(u.m_blocks == 8 && u.n_blocks == 1);
+    /* its 4x4 layers (16 rows: 3 tiles, 64 panels): N blocks only, 2 per thread in the int8
+     * driver, 4 in the f32 one */
+    const pml_gemm_split t = pml_gemm_split_make(1, 16, 6, 256, 64, 2, 2);
+    CHECK(t.m_blocks == 1 && t.n_blocks == 4 && t.ppt == 16);
+    const pml_gemm_split tf = pml_gemm_split_make(1, 16, 6, 256, 64, 2, 4);
+    CHECK(tf.m_blocks == 1 && tf.n_blocks == 8 && tf.ppt == 8);
+    /* its 16x16 layers (256 rows: 43 tiles): M blocks of 10-11 tiles, 2 per thread (f32: 5-6, 4) */
+    const pml_gemm_split u = pml_gemm_split_make(1, 256, 6, 256, 16, 2, 2);
+    CHECK(u.m_blocks == 4 && u.n_blocks == 1);
+    const pml_gemm_split uf = pml_gemm_split_make(1, 256, 6, 256, 16, 2, 4);
+    CHECK(uf.m_blocks == 8 && uf.n_blocks == 1);
     return test_finish("test_gemm_split");
 }

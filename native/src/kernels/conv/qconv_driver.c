@@ -121,8 +121,11 @@ void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
  * machine), hence no channel split under 64 K MACs (~3 us). */
 #define DW_MIN_TASK_MACS (128 * 1024)
 #define DW_MIN_COLS_MACS (64 * 1024)
-#define DW_TASKS_PER_THREAD 4 /* at most: on a loaded machine a thread may stall inside a claimed task, and
-                                 smaller tasks bound the caller's wait (64x64 layers: 2, 4, 8 tasks within 3%) */
+/* At most, per thread. On a loaded machine a thread may stall inside a claimed task, and
+ * smaller tasks bound the caller's wait (64x64 layers alone: 2, 4, 8 tasks within 3%); in the
+ * whole network fewer tasks measured faster, as the int8 GEMM's (QS8_TASKS_PER_THREAD there):
+ * each extra boundary is where a thread may take rows the other one wrote. */
+#define DW_TASKS_PER_THREAD 2
 
 size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const void *packed) {
     size_t bytes = 0;

@@ -58,7 +58,7 @@ static void gemm_plan_make(const pml_f32_kernels *kern, const pml_gemm_problem *
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
     pl->scratch_floats = p->pack_a ? (size_t)(mb * pl->kc + 15) / 16 * 16 : 0;
-    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
+    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads, 4);
 }
 
 size_t pml_gemm_scratch_floats(const pml_f32_kernels *kern, const pml_gemm_problem *p) {

@@ -19,13 +19,14 @@ typedef struct pml_gemm_split {
 
 /* The split of m rows (per batch) x n_panels panels for `threads` threads, starting from M
  * blocks of at most mb_max rows (what fits the cache). With more than one thread it makes
- * about 4 tasks per thread when it can, for dynamic load balancing: first more M blocks (down
- * to 4 tiles of mr rows each), then N blocks; between 4 and 16 tiles per thread, one tile per M
- * block (see below). The tiles and panels are spread evenly over the
+ * about tasks_per_thread tasks per thread when it can, for dynamic load balancing: first more M
+ * blocks (down to 4 tiles of mr rows each), then N blocks; between 4 and 16 tiles per thread,
+ * one tile per M block (see below). The f32 driver asks for 4 per thread, the int8 one for 2
+ * (qgemm_driver.c says why). The tiles and panels are spread evenly over the
  * blocks (pml_gemm_split_rows/_panels): blocks of a fixed size with a short last one left
  * threads idle, e.g. 43 tiles as 7 blocks of 6 and one of 1 over two threads. */
 static inline pml_gemm_split pml_gemm_split_make(int64_t batch, int64_t m, int64_t mr, int64_t mb_max,
-                                                 int64_t n_panels, int threads) {
+                                                 int64_t n_panels, int threads, int tasks_per_thread) {
     pml_gemm_split s;
     s.m = m, s.mr = mr, s.n_panels = n_panels;
     const int64_t tiles = m > 0 ? pml_ceil_div(m, mr) : 1, tiles_max = mb_max >= mr ? mb_max / mr : 1;
@@ -42,7 +43,7 @@ static inline pml_gemm_split pml_gemm_split_make(int64_t batch, int64_t m, int64
         s.m_blocks = tiles;
         s.n_blocks = n_panels < 2 ? 1 : 2;
     } else if (threads > 1) {
-        const int64_t target = 4 * (int64_t)threads;
+        const int64_t target = (int64_t)(tasks_per_thread > 1 ? tasks_per_thread : 1) * threads;
         if (batch * s.m_blocks < target) {
             int64_t want = pml_ceil_div(target, batch > 0 ? batch : 1);
             const int64_t most = tiles / 4 > 0 ? tiles / 4 : 1;

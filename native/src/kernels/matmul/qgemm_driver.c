@@ -183,6 +183,15 @@ pml_qs8_epilogue pml_qs8_panel_epilogue(const void *packed, size_t data_bytes, i
  * that write it and the store that reads it. */
 #define QS8_DENSE_ACC_BYTES (16 * 1024)
 
+/* Tasks per thread the split aims at (gemm_tasks.h), fewer than the f32 driver's 4: an int8
+ * task is 2-4x shorter for the same rows, and every task boundary is where a thread may take
+ * rows the other one wrote. Measured at 2 threads, whole networks, medians of fresh processes
+ * binned by where the host had put the two CPUs (bench/host_probe.py), 2 instead of 4 tasks per
+ * thread here and in the depthwise conv (qconv_driver.c): conv net 0.662-0.663 -> 0.657-0.659
+ * ms with a shared L3, 0.828-0.831 -> 0.806-0.808 split; BlazeFace 0.444 -> 0.436 and
+ * 0.618 -> 0.613. Next to busy processes (bench_int8_busy.py) no difference beyond its noise. */
+#define QS8_TASKS_PER_THREAD 2
+
 typedef struct qs8_plan {
     int64_t kp, n_pad, n_panels;
     pml_gemm_split sp;     /* the tasks: batch x M blocks x N blocks */
@@ -208,7 +217,7 @@ static void qs8_plan_make(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_p
     pl->data_bytes = (size_t)(pl->kp * pl->n_pad * 2);
     int64_t mb = QS8_A_BLOCK_BYTES / ((pl->kp > 0 ? pl->kp : 2) * 2) / mr * mr;
     if (mb < 4 * mr) mb = 4 * mr;
-    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads);
+    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads, QS8_TASKS_PER_THREAD);
     /* C's rows back to back, N not a whole number of panels (the tiles would requantize and
      * add padding lanes: 8 of 32 at N = 24) and every task over all the panels: the dense
      * store. Where N fills its panels the tiles' own epilogue measured faster (the raw
