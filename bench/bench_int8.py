@@ -114,21 +114,12 @@ def bench(network: str, models: dict, args) -> list:
         diff = max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(got, ref))
         print(f"{network} threads={threads}: pocketml int8 vs LiteRT reference kernels: max {diff} LSB",
               file=sys.stderr)
-        before = host_probe.cross_core_ns() if threads > 1 else None
-        res = {k: v.stats()["median_ms"] for k, v in
-               interleaved(fns, rounds=args.rounds, min_seconds=args.seconds * len(fns)).items()}
-        host = host_state(before, host_probe.cross_core_ns()) if threads > 1 else ""
+        timings, host = host_probe.around(
+            threads, lambda: interleaved(fns, rounds=args.rounds, min_seconds=args.seconds * len(fns)))
+        res = {k: v.stats()["median_ms"] for k, v in timings.items()}
         base = res["pocketml int8"]
         rows += [[network, threads, k, f"{ms:.2f}", f"{ms / base:.2f}", host] for k, ms in res.items()]
     return rows
-
-
-def host_state(before: int | None, after: int | None) -> str:
-    """The CPUs' placement over a timing, from the cross-core round trips before and after it."""
-    if before is None or after is None:
-        return "unknown"
-    a, b = host_probe.placement(before), host_probe.placement(after)
-    return f"{a if a == b else 'changed'} ({before}/{after} ns)"
 
 
 def main() -> None:

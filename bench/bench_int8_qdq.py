@@ -30,6 +30,8 @@ from pocketml import passes  # noqa: E402
 from pocketml.benchmark import bench_arguments, interleaved, markdown_table, onnxruntime_session  # noqa: E402
 from tests.quant_oracles.light_models import quantize_light  # noqa: E402
 
+import host_probe  # noqa: E402 (bench/, the script's own directory)
+
 VARIANTS = ("qdq_s8s8_per_channel", "qop_u8s8_per_tensor")
 
 
@@ -71,12 +73,13 @@ def main(argv=None) -> int:
                            "onnxruntime int8": lambda: ort_default.run(None, feeds),
                            "onnxruntime int8 exact": lambda: ort_exact.run(None, feeds),
                            "onnxruntime fp32 original": lambda: ort_fp32.run(None, feeds)}
-                    timings = interleaved(fns, rounds=args.rounds, min_seconds=args.seconds)
+                    timings, host = host_probe.around(
+                        threads, lambda: interleaved(fns, rounds=args.rounds, min_seconds=args.seconds))
                     base = timings["pocketml int8"].stats()["median_ms"]
                     for engine, timing in timings.items():
                         median = timing.stats()["median_ms"]
-                        rows.append([name, variant, threads, engine, f"{median:.2f}", f"{median / base:.2f}"])
-    header = ["model", "quantization", "threads", "engine", "median ms", "time / pocketml int8"]
+                        rows.append([name, variant, threads, engine, f"{median:.2f}", f"{median / base:.2f}", host])
+    header = ["model", "quantization", "threads", "engine", "median ms", "time / pocketml int8", "host CPUs"]
     if args.markdown:
         print(markdown_table(header, rows))
     else:

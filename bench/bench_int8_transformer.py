@@ -25,6 +25,8 @@ sys.path.insert(0, ROOT)
 import pocketml  # noqa: E402
 from pocketml.benchmark import interleaved, markdown_table, onnxruntime_runner  # noqa: E402
 
+import host_probe  # noqa: E402 (bench/, the script's own directory)
+
 
 def pocketml_runner(path: str, threads: int, feeds: dict):
     session = pocketml.Session(pocketml.convert(path), threads=threads)
@@ -46,15 +48,16 @@ def main() -> None:
     feeds = {"input_ids": rng.integers(0, 1000, (args.batch, args.seq)).astype(np.int64),
              "attention_mask": np.ones((args.batch, args.seq), np.int64)}
     header = ["threads", "pocketml int8 ms", "pocketml fp32 ms", "ORT int8 ms", "ORT int8 exact ms",
-              "fp32 / int8", "ORT / int8", "ORT exact / int8"]
+              "fp32 / int8", "ORT / int8", "ORT exact / int8", "host CPUs"]
     rows = []
     for threads in (1, 2):
         fns = {"int8": pocketml_runner(int8, threads, feeds), "fp32": pocketml_runner(fp32, threads, feeds),
                "ort": onnxruntime_runner(int8, threads, feeds), "ort_exact": onnxruntime_runner(int8, threads, feeds, True)}
-        med = {k: t.median_ms for k, t in
-               interleaved(fns, rounds=args.rounds, min_seconds=args.seconds * len(fns)).items()}
+        timings, host = host_probe.around(
+            threads, lambda: interleaved(fns, rounds=args.rounds, min_seconds=args.seconds * len(fns)))
+        med = {k: t.median_ms for k, t in timings.items()}
         rows.append([threads] + [f"{med[k]:.3f}" for k in ("int8", "fp32", "ort", "ort_exact")] +
-                    [f"{med[k] / med['int8']:.2f}" for k in ("fp32", "ort", "ort_exact")])
+                    [f"{med[k] / med['int8']:.2f}" for k in ("fp32", "ort", "ort_exact")] + [host])
     print(f"encoder_{args.model}_dynamic, batch {args.batch}, seq {args.seq}")
     if args.markdown:
         print(markdown_table(header, rows))

@@ -6,10 +6,12 @@ first two CPUs, in ns; None without a compiler or a second CPU. On this VM the h
 the two vCPUs between cores that share an L3 (~60 ns) and cores on different L3 domains
 (~340 ns) every few seconds to minutes; a two-thread time measured in the second state is
 10-25% slower for every engine (docs/benchmarks.md, "Two threads and the host's placement").
-`placement(ns)` names the state.
+`placement(ns)` names the state; `around(threads, run)` runs a timing and says what the state
+was over it, for the benchmarks' "host CPUs" column.
 """
 from __future__ import annotations
 
+from typing import Callable, TypeVar
 import functools
 import os
 import shutil
@@ -42,3 +44,21 @@ def placement(ns: int | None) -> str:
     if ns is None:
         return "unknown"
     return "shared L3" if ns <= SHARED_L3_MAX_NS else "split L3"
+
+
+T = TypeVar("T")
+
+
+def around(threads: int, run: Callable[[], T]) -> tuple[T, str]:
+    """run()'s result and the CPUs' placement over it, probed before and after: "shared L3",
+    "split L3", "changed (before/after ns)" when it moved, "unknown" without the probe, and ""
+    at one thread (the placement does not matter there)."""
+    if threads < 2:
+        return run(), ""
+    before = cross_core_ns()
+    result = run()
+    after = cross_core_ns()
+    if before is None or after is None:
+        return result, "unknown"
+    a, b = placement(before), placement(after)
+    return result, f"{a if a == b else 'changed'} ({before}/{after} ns)"
