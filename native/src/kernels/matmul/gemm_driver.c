@@ -41,6 +41,8 @@ void pml_gemm_pack_b(const float *b, int64_t k, int64_t n, int64_t stride_k, int
 /* Rows of A per M block: the block (mb x kc floats) is what a task keeps in
  * L2 while every B panel of the K block passes over it. */
 #define PML_GEMM_A_BLOCK_BYTES (96 * 1024)
+/* Tasks per thread the split aims at, for balance (the int8 driver's QS8_TASKS_PER_THREAD is 2) */
+#define GEMM_TASKS_PER_THREAD 4
 
 typedef struct gemm_plan {
     int64_t kc, nkb, n_pad, n_panels;
@@ -58,7 +60,7 @@ static void gemm_plan_make(const pml_f32_kernels *kern, const pml_gemm_problem *
     if (mb < 4 * mr) mb = 4 * mr;
     /* scratch is sized for the largest block any thread count would use */
     pl->scratch_floats = p->pack_a ? (size_t)(mb * pl->kc + 15) / 16 * 16 : 0;
-    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads, 4);
+    pl->sp = pml_gemm_split_make(p->batch, p->m, mr, mb, pl->n_panels, threads, GEMM_TASKS_PER_THREAD);
 }
 
 size_t pml_gemm_scratch_floats(const pml_f32_kernels *kern, const pml_gemm_problem *p) {
