@@ -1,0 +1,94 @@
+"""A/B of pocketml builds or settings on an int8 network at a given thread count, each timing in
+a fresh process, alternating, medians binned by where the host had put the CPUs.
+
+    python bench/bench_int8_ab.py [--seconds 120] [--network convnet|blazeface] [--threads 2]
+                                  [--each 0.6] NAME:ENV=VALUE[,ENV=VALUE] ...
+
+e.g. two libraries built with the same flags:
+    python bench/bench_int8_ab.py main:POCKETML_LIBRARY=/tmp/a.so new:POCKETML_LIBRARY=/tmp/b.so
+
+A process per timing, so settings read once per process (environment switches, the library
+POCKETML_LIBRARY loads) can differ between candidates. Each timing is bracketed by two probes of
+the cross-core round trip (bench/host_probe.py) and kept only when both name the same placement:
+two-thread times differ by 10-25% between "shared L3" and "split L3", so a median over both says
+little. Prints, per placement, each candidate's median ms and how many timings it had.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import host_probe
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# One timing, in the child: the median ms per run of the network for `seconds`.
+CHILD = """
+import os, sys, tempfile, time, statistics
+import numpy as np
+sys.path[:0] = [{here!r}, os.path.dirname({here!r})]
+import int8_networks as nets, pocketml
+net, threads, seconds = {net!r}, {threads}, {seconds}
+if net == "convnet":
+    model = nets.convnet_tflite(128, True)
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 128, 128, 3)) / nets.INPUT_SCALE
+    feeds = {{"x": np.clip(np.round(x), -128, 127).astype(np.int8)}}
+else:
+    model, feeds = nets.blazeface_tflite(True)
+path = os.path.join(tempfile.mkdtemp(), "m.tflite")
+open(path, "wb").write(model)
+s = pocketml.Session(pocketml.convert(path), threads=threads)
+for _ in range(20):
+    s.run(None, feeds)
+ts, end = [], time.perf_counter() + seconds
+while time.perf_counter() < end:
+    t0 = time.perf_counter(); s.run(None, feeds); ts.append(time.perf_counter() - t0)
+print(statistics.median(ts) * 1e3)
+"""
+
+
+def parse_candidate(spec: str) -> tuple[str, dict]:
+    name, _, envs = spec.partition(":")
+    pairs = [kv.split("=", 1) for kv in envs.split(",") if kv]
+    if not name or any(len(p) != 2 for p in pairs):
+        raise SystemExit(f"bench_int8_ab: bad candidate {spec!r}; expected NAME:ENV=VALUE[,ENV=VALUE]")
+    return name, dict(pairs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("candidates", nargs="+", metavar="NAME:ENV=VALUE[,ENV=VALUE]")
+    ap.add_argument("--seconds", type=float, default=120.0, help="total time to keep alternating")
+    ap.add_argument("--network", choices=("convnet", "blazeface"), default="convnet")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--each", type=float, default=0.6, help="seconds of runs per timing")
+    args = ap.parse_args()
+    cands = [parse_candidate(c) for c in args.candidates]
+    if host_probe.cross_core_ns() is None:
+        raise SystemExit("bench_int8_ab: the cross-core probe needs a C compiler and two CPUs")
+    code = CHILD.format(here=HERE, net=args.network, threads=args.threads, seconds=args.each)
+    kept: dict[tuple[str, str], list[float]] = {}
+    end = time.time() + args.seconds
+    while time.time() < end:
+        for name, env in cands:
+            before = host_probe.placement(host_probe.cross_core_ns())
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 env={**os.environ, **env})
+            after = host_probe.placement(host_probe.cross_core_ns())
+            if out.returncode != 0:
+                raise SystemExit(f"bench_int8_ab: candidate {name} failed:\n{out.stderr}")
+            if before == after:
+                kept.setdefault((before, name), []).append(float(out.stdout))
+    for state in ("shared L3", "split L3"):
+        cells = [f"{n}={statistics.median(kept[(state, n)]):.3f} ({len(kept[(state, n)])})"
+                 for n, _ in cands if (state, n) in kept]
+        if cells:
+            print(f"{args.network} {args.threads} threads, {state}: " + "  ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
