@@ -122,7 +122,8 @@ static void run(layer *l, const candidate *c, pml_threadpool *pool, int threads)
         return;
     }
     if (!c->tasks) {
-        pml_qs8_dwconv_run(c->rows_only ? &rows_kern : &kern, &l->g, l->x, packed, l->y, pool, l->scratch);
+        pml_qs8_dwconv_run(c->rows_only ? &rows_kern : &kern, &l->g, l->x, packed, l->y, pool,
+                           pml_thread_scratch_of(l->scratch, pml_dwrows_scratch_bytes(&l->g, l->rows) + 64));
         return;
     }
     split_job j = {l, packed, c->tasks * threads, l->g.oh, pml_qs8_dwconv_scratch_bytes(&kern, &l->g, packed)};

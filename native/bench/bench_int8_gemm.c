@@ -93,20 +93,14 @@ typedef struct gemm_case {
     const pml_qs8_gemm_kernels *qk;
     pml_threadpool *pool;
     pml_gemm_problem fp;
-    pml_qs8_gemm_problem qp;
     const pml_conv_geom *g; /* conv cases */
     const float *fx;
     float *fscratch;
-    void *qscratch;
 } gemm_case;
 
 static void run_f32(void *c) {
     gemm_case *b = (gemm_case *)c;
     pml_gemm_run(b->fk, &b->fp, b->pool, b->fscratch);
-}
-static void run_qs8(void *c) {
-    gemm_case *b = (gemm_case *)c;
-    pml_qs8_gemm_run(b->qk, &b->qp, b->pool, b->qscratch);
 }
 
 static void f32_im2col_cb(const void *ctx, int64_t batch, int64_t m0, int64_t mb, int64_t k0, int64_t kcb, float *dst,
@@ -122,7 +116,7 @@ typedef struct qconv_case {
     const int8_t *x;
     const void *packed;
     int8_t *y;
-    void *scratch;
+    pml_thread_scratch scratch;
 } qconv_case;
 static void run_qconv(void *c) {
     qconv_case *b = (qconv_case *)c;
@@ -160,7 +154,8 @@ static void bench_conv(const bench_opts *o, const pml_f32_kernels *fk, const pml
     void *qpacked = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
     pml_qs8_conv_pack(qk, g, qw, &bq.q, qpacked); /* w read as OHWI */
     qconv_case qc = {qk, pool, g, qx, qpacked, qy, NULL};
-    qc.scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(qk, g) * (size_t)threads + 64);
+    const size_t sb = pml_qs8_conv_scratch_bytes(qk, g);
+    qc.scratch = pml_thread_scratch_of(pml_aligned_alloc(sb * (size_t)threads + 64), sb);
     const double tq = best_of(o, run_qconv, &qc);
     double tp = 0;
     if (qk->u8_gemm) { /* the same conv on the int16 pair tiles */
@@ -176,7 +171,7 @@ static void bench_conv(const bench_opts *o, const pml_f32_kernels *fk, const pml
     pml_aligned_free(fx), pml_aligned_free(fw), pml_aligned_free(fy), pml_aligned_free(fpacked);
     pml_aligned_free(b.fscratch);
     pml_aligned_free(qx), pml_aligned_free(qw), pml_aligned_free(qy), pml_aligned_free(qpacked);
-    pml_aligned_free(qc.scratch);
+    pml_aligned_free(qc.scratch.base);
 }
 
 /* ---- few-channel (stem) convs: the direct kernel against im2col + the quad GEMM ---------------------------- */
@@ -213,7 +208,8 @@ static void bench_stem(const bench_opts *o, const pml_qs8_gemm_kernels *qk, pml_
     void *gpacked = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
     pml_qs8_conv_pack(qk, g, qw, &bq.q, gpacked);
     qconv_case qc = {qk, pool, g, qx, gpacked, (int8_t *)qy, NULL};
-    qc.scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(qk, g) * (size_t)threads + 64);
+    const size_t sb = pml_qs8_conv_scratch_bytes(qk, g);
+    qc.scratch = pml_thread_scratch_of(pml_aligned_alloc(sb * (size_t)threads + 64), sb);
     const double tg = best_of(o, run_qconv, &qc);
     stem_case sc = {qk, pool, g, qx, NULL, qy, NULL, NULL};
     sc.cols = (uint8_t *)pml_aligned_alloc((size_t)(m * pml_qs8_kq(k)) + 64);
@@ -229,7 +225,7 @@ static void bench_stem(const bench_opts *o, const pml_qs8_gemm_kernels *qk, pml_
     printf("| %-34s | %8.1f | %8.1f | %8.1f | %5.2fx | %6.1f |\n", name, tg * 1e6, ti * 1e6, ts * 1e6,
            ts > 0 ? tg / ts : 0.0, ts > 0 ? (double)m * (double)n * (double)k / ts * 1e-9 : 0.0);
     pml_aligned_free(qx), pml_aligned_free(qw), pml_aligned_free(qy), pml_aligned_free(gpacked);
-    pml_aligned_free(qc.scratch), pml_aligned_free(sc.cols);
+    pml_aligned_free(qc.scratch.base), pml_aligned_free(sc.cols);
 }
 
 /* ---- depthwise -------------------------------------------------------------------------------------------- */
@@ -244,7 +240,7 @@ typedef struct dw_case {
     const int8_t *qx;
     const void *qpacked;
     int8_t *qy;
-    void *qscratch; /* the threads' pml_qs8_dwconv_scratch_bytes */
+    pml_thread_scratch qscratch; /* the threads' pml_qs8_dwconv_scratch_bytes */
 } dw_case;
 
 static void f32_dw_task(void *arg, int64_t task, int thread) {
@@ -282,12 +278,13 @@ static void bench_dw(const bench_opts *o, const pml_f32_kernels *fk, const pml_q
     pml_qs8_dwconv_pack(g, qw, &bq.q, qpacked);
     b.qx = rand_s8(nx), b.qy = rand_s8(ny), b.qpacked = qpacked;
     const int threads = pool ? pml_threadpool_size(pool) : 1;
-    b.qscratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(qk, g, qpacked) * (size_t)threads + 64);
+    const size_t sb = pml_qs8_dwconv_scratch_bytes(qk, g, qpacked);
+    b.qscratch = pml_thread_scratch_of(pml_aligned_alloc(sb * (size_t)threads + 64), sb);
     const double tq = best_of(o, run_qs8_dw, &b);
     print_row(name, (double)ny * (double)taps, tf, tq, 0);
     pml_aligned_free(fw), pml_aligned_free(fbias), pml_aligned_free(fpacked), pml_aligned_free((void *)b.fx);
     pml_aligned_free(b.fy), pml_aligned_free(qw), pml_aligned_free(qpacked), pml_aligned_free((void *)b.qx);
-    pml_aligned_free(b.qy), pml_aligned_free(b.qscratch);
+    pml_aligned_free(b.qy), pml_aligned_free(b.qscratch.base);
 }
 
 static pml_conv_geom geom(int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t group, int64_t k, int64_t s,

@@ -167,6 +167,11 @@ typedef struct pml_kernel_ctx {
     size_t state_size; /* bytes of state, for pml_session_state_size */
     size_t scratch_size; /* bytes of arena scratch requested by prepare */
     void *scratch;     /* 64-aligned arena scratch valid during run */
+    /* Bytes of scratch per pool thread requested by prepare, and where they are during run:
+     * one region per thread at a stride the whole plan shares, so each thread's scratch is
+     * the same memory in every node (kernels/parallel.h). */
+    size_t thread_scratch_size;
+    pml_thread_scratch thread_scratch;
     const struct pml_kernel_config *config; /* the session's kernels (kernels/config.h) */
     pml_threadpool *pool;
     /* Shape-independent packed constants from pack (NULL if none), owned by

@@ -103,8 +103,9 @@ static pml_status start_node(pml_session *s, int i) {
     pml_kernel_ctx *ctx = &s->ctx[i];
     const pml_op_def *def = s->defs[i];
     ctx->state = NULL;
-    ctx->state_size = ctx->scratch_size = 0;
+    ctx->state_size = ctx->scratch_size = ctx->thread_scratch_size = 0;
     ctx->scratch = NULL;
+    ctx->thread_scratch = pml_thread_scratch_of(NULL, 0);
     ctx->shapes_after_run = 0;
     for (int k = 0; k < n->n_outputs; k++) {
         /* infer must set every output: start from an undefined shape (the
@@ -140,6 +141,10 @@ static pml_status start_node(pml_session *s, int i) {
     if (ctx->scratch_size > PML_MAX_TENSOR_BYTES) /* ops derive it from checked shapes: a bound, not a wrap test */
         return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "asks for %zu bytes of scratch, more than the %llu bytes "
                               "this runtime supports", ctx->scratch_size, (unsigned long long)PML_MAX_TENSOR_BYTES);
+    if (ctx->thread_scratch_size > PML_MAX_TENSOR_BYTES)
+        return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "asks for %zu bytes of scratch per thread, more than the "
+                              "%llu bytes this runtime supports", ctx->thread_scratch_size,
+                              (unsigned long long)PML_MAX_TENSOR_BYTES);
     return PML_OK;
 }
 
@@ -192,10 +197,17 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
         if (!align64(ctx->out[k]->nbytes, &one) || !pml_checked_add(total, one, &total))
             return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "outputs too large to compute while planning");
     uint8_t *block = pml_session_arena_alloc(s, total); /* like the arena: written before read */
+    const size_t threads = s->pool ? (size_t)pml_threadpool_size(s->pool) : 1;
+    size_t thread_bytes = 0;
+    if (!pml_checked_mul(ctx->thread_scratch_size, threads, &thread_bytes) || thread_bytes > PML_MAX_TENSOR_BYTES)
+        return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "scratch for %zu threads too large to compute while planning",
+                              threads);
     void *scratch = ctx->scratch_size ? pml_session_arena_alloc(s, ctx->scratch_size) : NULL;
-    if (!block || (ctx->scratch_size && !scratch)) {
+    void *thread_scratch = thread_bytes ? pml_session_arena_alloc(s, thread_bytes) : NULL;
+    if (!block || (ctx->scratch_size && !scratch) || (thread_bytes && !thread_scratch)) {
         pml_aligned_free(block);
         pml_aligned_free(scratch);
+        pml_aligned_free(thread_scratch);
         return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "out of memory computing the node while planning");
     }
     p->nodes[i].known = block;
@@ -207,14 +219,41 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
         off += one;
     }
     ctx->scratch = scratch;
+    ctx->thread_scratch = pml_thread_scratch_of(thread_scratch, ctx->thread_scratch_size);
     pml_status st = s->defs[i]->run(ctx);
     pml_aligned_free(scratch);
+    pml_aligned_free(thread_scratch);
     ctx->scratch = NULL;
-    ctx->scratch_size = 0; /* never runs again: no arena scratch */
+    ctx->thread_scratch = pml_thread_scratch_of(NULL, 0);
+    ctx->scratch_size = ctx->thread_scratch_size = 0; /* never runs again: no arena scratch */
     if (st != PML_OK) return pml_session_node_failed(ctx, st, "run while planning");
     if ((st = pml_session_check_produced(ctx)) != PML_OK) return st;
     for (int k = 0; k < ctx->n_out; k++) ctx->out[k]->value_known = 1;
     p->skip[i] = 1;
+    return PML_OK;
+}
+
+/* The arena item of the pool threads' scratch regions of plan p's run-time nodes: sets
+ * p->thread_scratch_stride (0 when no node asks for thread scratch) and *item. */
+static pml_status plan_thread_scratch(const pml_session *s, pml_plan *p, pml_plan_item *item) {
+    size_t most = 0;
+    int first = -1, last = -1;
+    for (int i = p->first; i < p->end; i++) {
+        if (p->skip[i] || !s->ctx[i].thread_scratch_size) continue;
+        if (s->ctx[i].thread_scratch_size > most) most = s->ctx[i].thread_scratch_size;
+        if (first < 0) first = i;
+        last = i;
+    }
+    p->thread_scratch_stride = 0;
+    if (!most) return PML_OK;
+    const size_t threads = s->pool ? (size_t)pml_threadpool_size(s->pool) : 1;
+    size_t stride, bytes;
+    if (!pml_checked_align(most, PML_THREAD_SCRATCH_ALIGN, &stride) || !pml_checked_mul(stride, threads, &bytes) ||
+        bytes > PML_MAX_TENSOR_BYTES)
+        return pml_set_error(PML_ERR_OUT_OF_MEMORY, "%zu threads' scratch of %zu bytes each is more than the %llu "
+                             "bytes this runtime supports", threads, most, (unsigned long long)PML_MAX_TENSOR_BYTES);
+    p->thread_scratch_stride = stride;
+    *item = (pml_plan_item){bytes, first, last, 0};
     return PML_OK;
 }
 
@@ -226,7 +265,7 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
     int last_step = p->end > p->first ? p->end - 1 : p->first;
     int n_items = 0;
     int *item_of = malloc(sizeof(int) * (size_t)(m->n_tensors + 1));
-    pml_plan_item *items = malloc(sizeof *items * (size_t)(m->n_tensors + m->n_nodes + 1));
+    pml_plan_item *items = malloc(sizeof *items * (size_t)(m->n_tensors + m->n_nodes + 2));
     pml_status st = PML_OK;
     if (!item_of || !items) {
         st = pml_set_error(PML_ERR_OUT_OF_MEMORY, "out of memory planning the arena");
@@ -262,12 +301,16 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
     int first_scratch = n_items;
     for (int i = p->first; i < p->end; i++)
         if (s->ctx[i].scratch_size) items[n_items++] = (pml_plan_item){s->ctx[i].scratch_size, i, i, 0};
+    int thread_item = -1;
+    if ((st = plan_thread_scratch(s, p, &items[n_items])) != PML_OK) goto done;
+    if (p->thread_scratch_stride) thread_item = n_items++;
 
     if ((st = pml_plan_arena(items, n_items, &p->arena_size)) != PML_OK) goto done;
     for (int t = 0; t < m->n_tensors; t++)
         if (item_of[t] >= 0) p->offset[t] = items[item_of[t]].offset;
     for (int i = p->first, k = first_scratch; i < p->end; i++)
         p->nodes[i].scratch_offset = s->ctx[i].scratch_size ? items[k++].offset : PML_NO_OFFSET;
+    p->thread_scratch_offset = thread_item >= 0 ? items[thread_item].offset : PML_NO_OFFSET;
 done:
     free(item_of);
     free(items);
@@ -316,6 +359,9 @@ void pml_session_point_node(pml_session *s, const pml_plan *p, int i, uint8_t *a
     c->state_size = pn->state_size;
     c->scratch_size = pn->scratch_size;
     c->scratch = pn->scratch_size ? arena + pn->scratch_offset : NULL;
+    c->thread_scratch_size = pn->thread_scratch_size;
+    c->thread_scratch = pml_thread_scratch_of(pn->thread_scratch_size ? arena + p->thread_scratch_offset : NULL,
+                                              pn->thread_scratch_size ? p->thread_scratch_stride : 0);
 }
 
 /* Back to no active plan (the arena that held its tensors is gone): the next set_input or
@@ -444,6 +490,7 @@ pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first) {
         p->nodes[i].state = s->ctx[i].state;
         p->nodes[i].state_size = s->ctx[i].state_size;
         p->nodes[i].scratch_size = s->ctx[i].scratch_size;
+        p->nodes[i].thread_scratch_size = s->ctx[i].thread_scratch_size;
         p->state_size += s->ctx[i].state_size;
     }
     return PML_OK;

@@ -8,10 +8,14 @@
 #include "session.h"
 
 #define PML_NO_OFFSET SIZE_MAX /* a tensor without an arena offset */
+/* The stride of the threads' scratch regions rounds up to this: no cache line, nor pair of
+ * lines a prefetcher fetches together, is shared by two threads' regions. */
+#define PML_THREAD_SCRATCH_ALIGN 4096
 
 typedef struct plan_node {
     void *state; /* op state from prepare, owned by the plan */
     size_t state_size, scratch_size, scratch_offset;
+    size_t thread_scratch_size; /* per pool thread, in the plan's thread regions */
     void *known; /* outputs computed at plan time (one block), or NULL */
 } plan_node;
 
@@ -24,6 +28,10 @@ struct pml_plan {
     uint8_t *values;     /* the plan-time inputs' values this plan is for (one block), or NULL */
     size_t *value_off;   /* per graph input: offset of its value in values */
     size_t arena_size, state_size;
+    /* The pool threads' scratch regions (one arena item from the first node asking for
+     * thread scratch to the last): thread t's at thread_scratch_offset + t * stride, the
+     * stride the largest request rounded up to PML_THREAD_SCRATCH_ALIGN. */
+    size_t thread_scratch_offset, thread_scratch_stride;
     /* Data-dependent shapes: the plan runs nodes [first, end). When end < n_nodes, node
      * end - 1 is data-dependent (NonZero, NonMaxSuppression...: its output shapes are
      * known once it has run); the nodes after it run in a tail plan, built for the dims

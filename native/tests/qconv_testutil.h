@@ -92,20 +92,24 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
     fill_s8(x, nx, extreme);
     fill_s8(w, nw, extreme);
     memset(y, 0xA5, ny + 64);
-    void *packed, *scratch = NULL;
+    void *packed, *buf = NULL;
+    pml_thread_scratch scratch;
     pml_qs8_gemm_kernels dk = {.dwconv = dw, .dwconv_rows = kern ? kern->dwconv_rows : 0,
                                .dwconv_cols = kern ? kern->dwconv_cols : NULL};
     if (dw) {
         packed = pml_aligned_alloc(pml_qs8_dwconv_packed_bytes(g));
         pml_qs8_dwconv_pack(g, w, &qp.q, packed);
         const int threads = pool ? pml_threadpool_size(pool) : 1;
-        scratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(&dk, g, packed) * (size_t)threads + 64);
+        /* a stride beyond the bytes asked for, as a session's regions have */
+        const size_t stride = pml_qs8_dwconv_scratch_bytes(&dk, g, packed) + 192;
+        scratch = pml_thread_scratch_of(buf = pml_aligned_alloc(stride * (size_t)threads + 64), stride);
         pml_qs8_dwconv_run(&dk, g, x, packed, y, pool, scratch);
     } else {
         packed = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
         pml_qs8_conv_pack(kern, g, w, &qp.q, packed);
         const int threads = pool ? pml_threadpool_size(pool) : 1;
-        scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(kern, g) * (size_t)threads + 64);
+        const size_t stride = pml_qs8_conv_scratch_bytes(kern, g) + 192;
+        scratch = pml_thread_scratch_of(buf = pml_aligned_alloc(stride * (size_t)threads + 64), stride);
         pml_qs8_conv_run(kern, g, x, packed, y, pool, scratch);
     }
     pml_qs8_conv_ref(g, x, w, &qp.q, r);
@@ -128,7 +132,7 @@ static int check_conv(const pml_qs8_gemm_kernels *kern, pml_qs8_dwconv_fn dw, pm
                 (long long)g->cin, (long long)g->cout, (long long)g->group, v);
     free(x), free(w), free(y), free(r);
     pml_aligned_free(packed);
-    if (scratch) pml_aligned_free(scratch);
+    pml_aligned_free(buf);
     return ok;
 }
 

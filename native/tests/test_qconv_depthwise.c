@@ -251,7 +251,7 @@ static void test_dwconv_requant_bounds(const pml_qs8_gemm_kernels *kern, const c
         pml_qs8_dwconv_pack(&g, w, &q, packed);
         void *scratch = pml_aligned_alloc(pml_qs8_dwconv_scratch_bytes(kern, &g, packed) + 64);
         uint8_t y[5 * 9 * 64], r[5 * 9 * 64];
-        pml_qs8_dwconv_run(kern, &g, x, packed, y, NULL, scratch);
+        pml_qs8_dwconv_run(kern, &g, x, packed, y, NULL, pml_thread_scratch_of(scratch, 0));
         pml_qs8_conv_ref(&g, x, w, &q, r);
         if (memcmp(y, r, ny) != 0) fprintf(stderr, "%s: %s differs\n", name, c == 0 ? "a left shift" : "biases near 2^31");
         CHECK(memcmp(y, r, ny) == 0);

@@ -115,7 +115,9 @@ static int check_case(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, co
     void *packed = pml_aligned_alloc(pml_qs8_conv_packed_bytes(g));
     pml_qs8_conv_pack(kern, g, w, &c.q, packed);
     const int threads = pool ? pml_threadpool_size(pool) : 1;
-    void *scratch = pml_aligned_alloc(pml_qs8_conv_scratch_bytes(kern, g) * (size_t)threads + 64);
+    const size_t sb = pml_qs8_conv_scratch_bytes(kern, g);
+    void *buf = pml_aligned_alloc(sb * (size_t)threads + 64);
+    const pml_thread_scratch scratch = pml_thread_scratch_of(buf, sb);
     const pml_qs8_conv_sum sum = {res, &c.add};
     memset(y, 0xA5, ny);
     pml_qs8_conv_run_sum(kern, g, x, 0, packed, &sum, y, pool, scratch);
@@ -134,7 +136,7 @@ static int check_case(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, co
                 (long long)g->cout, (long long)g->group, v, i, y[i], want[i]);
     }
     free(x), free(w), free(res), free(y), free(want), free(ux);
-    pml_aligned_free(packed), pml_aligned_free(scratch);
+    pml_aligned_free(packed), pml_aligned_free(buf);
     return ok;
 }
 
@@ -196,7 +198,7 @@ static void test_every_pair(const pml_kernel_config *cfg, int64_t cout) {
             pml_qs8_conv_pack(cfg->qs8->mm, &g, w, &c.q, packed);
             const pml_qs8_conv_sum sum = {res, &c.add};
             memset(y, 0xA5, ny);
-            pml_qs8_conv_run_sum(cfg->qs8->mm, &g, x, 0, packed, &sum, y, NULL, scratch);
+            pml_qs8_conv_run_sum(cfg->qs8->mm, &g, x, 0, packed, &sum, y, NULL, pml_thread_scratch_of(scratch, 0));
             size_t bad = 0;
             for (size_t i = 0; i < ny; i++) bad += y[i] != want[i];
             if (bad) fprintf(stderr, "%s: every pair, scales %g %g %g v=%d: %zu of %zu differ\n", cfg->name,

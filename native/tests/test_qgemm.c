@@ -164,7 +164,7 @@ static int check_gemm(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
     const size_t sb = pml_qs8_gemm_scratch_bytes(kern, &p);
     void *scratch = pml_aligned_alloc(sb * (size_t)threads + 64);
     memset(y, 0xA5, (size_t)(m * n));
-    pml_qs8_gemm_run(kern, &p, pool, scratch);
+    pml_qs8_gemm_run(kern, &p, pool, pml_thread_scratch_of(scratch, sb));
     pml_qs8_gemm_ref(m, n, k, a, k, w, n, 1, &qp.q, r, n);
     int ok = memcmp(y, r, (size_t)(m * n)) == 0;
     /* the same A as a uint8 tensor (bytes a ^ 0x80, the same int8-view zero point): read in
@@ -174,7 +174,7 @@ static int check_gemm(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
     for (int64_t i = 0; i < m * k; i++) ua[i] = (uint8_t)a[i] ^ 0x80u;
     p.a = (const int8_t *)ua, p.a_u8 = 1;
     memset(y, 0xA5, (size_t)(m * n));
-    pml_qs8_gemm_run(kern, &p, pool, scratch);
+    pml_qs8_gemm_run(kern, &p, pool, pml_thread_scratch_of(scratch, sb));
     const int ok_u8 = memcmp(y, r, (size_t)(m * n)) == 0;
     if (!ok || !ok_u8)
         fprintf(stderr, "%s: m=%lld n=%lld k=%lld v=%d extreme=%d differs%s\n", name, (long long)m, (long long)n,

@@ -96,9 +96,10 @@ static int check_case(const pml_qs8_gemm_kernels *kern, pml_threadpool *pool, in
     pml_qs8_gemm_problem p = {.m = m, .n = n, .k = k, .batch = 1, .a = a, .lda = k, .packed = packed, .c = y, .ldc = n};
     if (with_add) p.add = &c.add, p.residual = res;
     const int threads = pool ? pml_threadpool_size(pool) : 1;
-    void *scratch = pml_aligned_alloc(pml_qs8_gemm_scratch_bytes(kern, &p) * (size_t)threads + 64);
+    const size_t sb = pml_qs8_gemm_scratch_bytes(kern, &p);
+    void *scratch = pml_aligned_alloc(sb * (size_t)threads + 64);
     memset(y, 0xA5, ny);
-    pml_qs8_gemm_run(kern, &p, pool, scratch);
+    pml_qs8_gemm_run(kern, &p, pool, pml_thread_scratch_of(scratch, sb));
     size_t i = 0;
     while (i < ny && y[i] == want[i]) i++;
     if (i < ny)

@@ -46,7 +46,7 @@ typedef struct conv_q8_state {
     pml_q8_params qp;       /* int16x8: kept for the run */
     void *packed;           /* pml_aligned_alloc'ed, owned */
     size_t x_bytes;         /* scratch: flipped uint8 x (0 for int8) */
-    size_t thread_bytes;    /* scratch per thread (GEMM path) */
+    size_t thread_bytes;    /* the kernels' scratch per thread (ctx->thread_scratch) */
     int threads;
     int sum;                /* a residual Add folded in (input 3) */
     int sum_fused;          /* ... run in the GEMM epilogue; else after the conv, from mid scratch */
@@ -266,7 +266,8 @@ static pml_status conv_q8_prepare(pml_kernel_ctx *ctx) {
                                              : pml_qs8_conv_scratch_bytes(kern, &st->g));
     st->sum_fused = st->sum && !st->depthwise && kern->add_in_epilogue;
     st->mid_bytes = st->sum && !st->sum_fused ? round64((size_t)pml_shape_numel(4, ctx->out[0]->dims)) : 0;
-    ctx->scratch_size = st->x_bytes + st->mid_bytes + st->thread_bytes * (size_t)st->threads;
+    ctx->scratch_size = st->x_bytes + st->mid_bytes;
+    ctx->thread_scratch_size = st->thread_bytes;
     return PML_OK;
 }
 
@@ -291,7 +292,7 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
     const pml_qs8_conv_sum sum = {st->sum_fused ? ctx->in[3]->data : NULL, &st->add};
     const pml_qs8_conv_sum *fused = st->sum_fused ? &sum : NULL;
     if (st->x_direct && !st->depthwise) {
-        pml_qs8_conv_run_sum(kern, &st->g, x, 1, st->packed, fused, ctx->out[0]->data, ctx->pool, scratch);
+        pml_qs8_conv_run_sum(kern, &st->g, x, 1, st->packed, fused, ctx->out[0]->data, ctx->pool, ctx->thread_scratch);
         return PML_OK;
     }
     if (st->x_u8 && !st->x_direct) {
@@ -300,9 +301,8 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
         x = (const int8_t *)scratch;
     }
     void *y = st->mid_bytes ? scratch + st->x_bytes : ctx->out[0]->data; /* mid: the Add runs after */
-    char *thread_scratch = scratch + st->x_bytes + st->mid_bytes;
-    if (st->depthwise) pml_qs8_dwconv_run(kern, &st->g, x, st->packed, y, ctx->pool, thread_scratch);
-    else pml_qs8_conv_run_sum(kern, &st->g, x, 0, st->packed, fused, y, ctx->pool, thread_scratch);
+    if (st->depthwise) pml_qs8_dwconv_run(kern, &st->g, x, st->packed, y, ctx->pool, ctx->thread_scratch);
+    else pml_qs8_conv_run_sum(kern, &st->g, x, 0, st->packed, fused, y, ctx->pool, ctx->thread_scratch);
     if (st->mid_bytes) conv_q8_sum_after(ctx, st, y);
     return PML_OK;
 }

@@ -140,7 +140,8 @@ static pml_status gemm_q8_prepare_common(pml_kernel_ctx *ctx, int is_gemm) {
     st->x_direct = st->x_u8 && pml_qs8_gemm_takes_u8(st->packed);
     st->x_bytes = st->x_u8 && !st->x_direct ? round64((size_t)(st->m * st->k)) : 0;
     st->thread_bytes = round64(pml_qs8_gemm_scratch_bytes(kern, &p));
-    ctx->scratch_size = st->x_bytes + st->thread_bytes * (size_t)st->threads;
+    ctx->scratch_size = st->x_bytes;
+    ctx->thread_scratch_size = st->thread_bytes;
     return PML_OK;
 }
 
@@ -171,7 +172,7 @@ static pml_status gemm_q8_run(pml_kernel_ctx *ctx) {
     }
     pml_qs8_gemm_problem p = {.m = st->m, .n = st->n, .k = st->k, .batch = 1, .a = a, .lda = st->k,
                               .packed = st->packed, .c = ctx->out[0]->data, .ldc = st->n, .a_u8 = st->x_direct};
-    pml_qs8_gemm_run(ctx->config->qs8->mm, &p, ctx->pool, scratch + st->x_bytes);
+    pml_qs8_gemm_run(ctx->config->qs8->mm, &p, ctx->pool, ctx->thread_scratch);
     return PML_OK;
 }
 

@@ -68,7 +68,8 @@ size_t pml_qs8_conv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_co
 }
 
 static void qconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
-                      const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool, void *scratch) {
+                      const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool,
+                      pml_thread_scratch scratch) {
     qconv_ctx ctx;
     ctx.g = g;
     ctx.x = x;
@@ -83,13 +84,13 @@ static void qconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, 
 }
 
 void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                      void *y, pml_threadpool *pool, void *scratch) {
+                      void *y, pml_threadpool *pool, pml_thread_scratch scratch) {
     qconv_run(kern, g, x, 0, packed, NULL, y, pool, scratch);
 }
 
 void pml_qs8_conv_run_sum(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
                           const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool,
-                          void *scratch) {
+                          pml_thread_scratch scratch) {
     qconv_run(kern, g, x, x_u8, packed, sum, y, pool, scratch);
 }
 
@@ -101,7 +102,7 @@ int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed) {
 }
 
 void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const uint8_t *x, const void *packed,
-                      void *y, pml_threadpool *pool, void *scratch) {
+                      void *y, pml_threadpool *pool, pml_thread_scratch scratch) {
     qconv_run(kern, g, (const int8_t *)x, 1, packed, NULL, y, pool, scratch);
 }
 
@@ -144,15 +145,14 @@ typedef struct dw_job {
     const int8_t *x;
     const void *packed;
     uint8_t *y;
-    uint8_t *scratch;
-    size_t scratch_bytes; /* per thread */
+    pml_thread_scratch scratch;
     int64_t tasks, rows;
     int64_t blocks; /* > 1: task t is channel block t (of 16-channel units, all rows), by dwconv_cols */
 } dw_job;
 
 static void dw_task(void *arg, int64_t task, int thread) {
     const dw_job *j = (const dw_job *)arg;
-    void *scratch = j->scratch + (size_t)thread * j->scratch_bytes;
+    void *scratch = pml_thread_scratch_at(j->scratch, thread);
     if (j->blocks > 1) { /* 16-channel units split evenly, the first ones a unit more */
         const int64_t units = j->g->cout / 16, base = units / j->blocks, extra = units % j->blocks;
         const int64_t u0 = task * base + (task < extra ? task : extra), u1 = u0 + base + (task < extra);
@@ -191,9 +191,8 @@ static int64_t dw_blocks(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *
 }
 
 void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                        void *y, pml_threadpool *pool, void *scratch) {
-    dw_job job = {kern, g, x, packed, (uint8_t *)y, (uint8_t *)scratch, pml_qs8_dwconv_scratch_bytes(kern, g, packed),
-                  1, g->n * g->oh, 1};
+                        void *y, pml_threadpool *pool, pml_thread_scratch scratch) {
+    dw_job job = {kern, g, x, packed, (uint8_t *)y, scratch, 1, g->n * g->oh, 1};
     if (job.rows <= 0) return;
     const int64_t threads = pool ? pml_threadpool_size(pool) : 1;
     job.tasks = dw_tasks(g, job.rows, threads);

@@ -43,12 +43,12 @@ void pml_qs8_conv_pack(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g,
 /* Per-thread scratch bytes and the run (scratch as pml_qs8_gemm_run's). */
 size_t pml_qs8_conv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g);
 void pml_qs8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                      void *y, pml_threadpool *pool, void *scratch);
+                      void *y, pml_threadpool *pool, pml_thread_scratch scratch);
 /* 1 when every group of a packed conv runs on the u8 x s8 tiles: then a uint8 x goes in as
  * it is (pml_qu8_conv_run; the packing is the one of its int8 view, zero point - 128). */
 int pml_qs8_conv_takes_u8(const pml_conv_geom *g, const void *packed);
 void pml_qu8_conv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const uint8_t *x, const void *packed,
-                      void *y, pml_threadpool *pool, void *scratch);
+                      void *y, pml_threadpool *pool, pml_thread_scratch scratch);
 /* A residual Add fused into the conv's epilogue (s8_gemm.h, pml_qs8_epilogue.add): y =
  * Add(conv(x), residual), residual [N,OH,OW,Cout] of y's dtype, the conv's own output (the
  * packing's requantization and clamp) never stored. */
@@ -59,7 +59,7 @@ typedef struct pml_qs8_conv_sum {
 /* pml_qs8_conv_run (x_u8 = 0) or pml_qu8_conv_run (x_u8 = 1) with the residual Add. */
 void pml_qs8_conv_run_sum(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, int x_u8,
                           const void *packed, const pml_qs8_conv_sum *sum, void *y, pml_threadpool *pool,
-                          void *scratch);
+                          pml_thread_scratch scratch);
 /* im2col to int16: rows [m0, m0+mb) of group grp's patch matrix (k = (kh*KW + kw)*cg + ci)
  * sign-extended into dst (row r at dst + r*ld, ld >= K), taps in the padding = pad; the
  * column after K (when ld > K) is zeroed. */
@@ -127,10 +127,11 @@ size_t pml_qs8_dwconv_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_
 /* 1 when kern's depthwise kernel reads a uint8 x as it is for this packing (then told so:
  * pass x unflipped); 0: the caller flips a uint8 x to int8 first. */
 int pml_qs8_dwconv_take_u8(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, void *packed);
-/* Every output row, split over the pool (tasks sized by the layer's work); scratch: the
- * threads' pml_qs8_dwconv_scratch_bytes each. */
+/* Every output row, split over the pool (tasks sized by the layer's work); scratch: a
+ * region of pml_qs8_dwconv_scratch_bytes per thread. */
 void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
-                        void *y, pml_threadpool *pool, void *scratch);
+                        void *y, pml_threadpool *pool, pml_thread_scratch scratch);
+
 /* Byte size of the depthwise taps part (what precedes the column parameters). */
 static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
     return (size_t)pml_qs8_kp(g->kh * g->kw) * (size_t)pml_qs8_n_pad(g->cout) * 2;

@@ -246,7 +246,7 @@ typedef struct qs8_job {
     const pml_qs8_gemm_kernels *kern;
     const pml_qs8_gemm_problem *p;
     qs8_plan pl;
-    uint8_t *scratch;
+    pml_thread_scratch scratch;
 } qs8_job;
 
 /* One task's rows and panels. */
@@ -432,7 +432,7 @@ static void qs8_task(void *arg, int64_t task, int thread) {
     s.c = (uint8_t *)p->c;
     if (p->batch_ptrs) p->batch_ptrs(p->cb_ctx, s.batch, &s.a, &s.packed, &s.c);
     /* the quad block (mb x kq bytes) fits the pair block's scratch (kq <= 2 * kp) */
-    s.buf = job->scratch + (size_t)thread * pl->scratch_bytes;
+    s.buf = pml_thread_scratch_at(job->scratch, thread);
     s.add_cache = (pml_qs8_add_cache *)((uint8_t *)s.buf + pl->scratch_bytes - PML_QS8_ADD_CACHE_BYTES);
     s.add_cache->ready = 0;
     if (pml_qs8_header(s.packed)->quads) qs8_span_quads(job, &s);
@@ -440,12 +440,12 @@ static void qs8_task(void *arg, int64_t task, int thread) {
 }
 
 void pml_qs8_gemm_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, pml_threadpool *pool,
-                      void *scratch) {
+                      pml_thread_scratch scratch) {
     if (p->m <= 0 || p->n <= 0 || p->batch <= 0) return;
     qs8_job job;
     job.kern = kern;
     job.p = p;
-    job.scratch = (uint8_t *)scratch;
+    job.scratch = scratch;
     qs8_plan_make(kern, p, pool ? pml_threadpool_size(pool) : 1, &job.pl);
     pml_parallel_for(pool, p->batch * job.pl.sp.m_blocks * job.pl.sp.n_blocks, qs8_task, &job);
 }

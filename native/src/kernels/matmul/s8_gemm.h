@@ -366,10 +366,10 @@ typedef struct pml_qs8_gemm_problem {
 
 /* Bytes of scratch one thread needs (an M block of int16 A). */
 size_t pml_qs8_gemm_scratch_bytes(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p);
-/* Runs the problem on the pool. scratch: pml_threadpool_size(pool) regions of
- * pml_qs8_gemm_scratch_bytes each, 64-byte aligned. */
+/* Runs the problem on the pool. scratch: a region of pml_qs8_gemm_scratch_bytes for each of
+ * pml_threadpool_size(pool) threads (stride >= those bytes), 64-byte aligned. */
 void pml_qs8_gemm_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_gemm_problem *p, pml_threadpool *pool,
-                      void *scratch);
+                      pml_thread_scratch scratch);
 
 /* ---- references (kernels/matmul/s8_gemm_ref.c) ------------------------------------------ */
 
