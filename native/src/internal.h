@@ -200,6 +200,14 @@ typedef struct pml_op_def {
     void (*release)(pml_kernel_ctx *ctx);       /* may be NULL */
     pml_status (*pack)(pml_kernel_ctx *ctx);    /* may be NULL; see the lifecycle above */
     void (*unpack)(pml_kernel_ctx *ctx);        /* may be NULL; frees ctx->packed */
+    /* Both may be NULL. Asked after prepare, for a node whose first output has one reader,
+     * the next node (already prepared), which reads it as its input 0: 1 when run_with_next
+     * should compute both (faster so, for this plan's shapes and threads; the op checks what
+     * next is: its node's op and dtypes). The plan then keeps this node's inputs live through
+     * the next node, and runs the pair with run_with_next (node by node when profiling); both
+     * nodes' outputs must come out as their own runs would write them. */
+    int (*fuses_next)(const pml_kernel_ctx *ctx, const pml_kernel_ctx *next);
+    pml_status (*run_with_next)(pml_kernel_ctx *ctx, pml_kernel_ctx *next);
 } pml_op_def;
 
 /* The op table (ops_table.c): NULL if the op code is not implemented. */

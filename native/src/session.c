@@ -456,12 +456,19 @@ pml_status pml_session_execute(pml_session *s) {
     return PML_OK;
 }
 
-/* Runs plan p's nodes (a data-dependent last node starts from its bounds again). */
+/* Runs plan p's nodes (a data-dependent last node starts from its bounds again), a node the
+ * plan pairs with the next one with it (plan_node.with_next). */
 static pml_status run_range(pml_session *s, const pml_plan *p) {
     if (p->data_dependent_end) pml_session_restore_bounds(s, p);
     for (int i = p->first; i < p->end; i++) {
         if (p->skip[i]) continue;
         if (PML_CANCEL_REQUESTED(s)) return cancelled(s, i);
+        if (p->nodes[i].with_next) {
+            pml_status st = s->defs[i]->run_with_next(&s->ctx[i], &s->ctx[i + 1]);
+            if (st != PML_OK) return pml_session_node_failed(&s->ctx[i], st, "run (with the next node)");
+            i++;
+            continue;
+        }
         pml_status st = s->defs[i]->run(&s->ctx[i]);
         if (st != PML_OK) return pml_session_node_failed(&s->ctx[i], st, "run");
     }
@@ -478,6 +485,7 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Node by node, paired nodes too (each one's time is its own; the pair's arithmetic is the same). */
 static pml_status run_profiled(pml_session *s, const pml_plan *p) {
     if (p->data_dependent_end) pml_session_restore_bounds(s, p);
     uint64_t t0 = now_ns();

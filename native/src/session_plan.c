@@ -233,6 +233,32 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
     return PML_OK;
 }
 
+/* Is tensor t read by exactly one node input of m and not a graph output? */
+static int one_reader(const pml_model *m, int t) {
+    for (int k = 0; k < m->n_outputs; k++)
+        if (m->outputs[k] == t) return 0;
+    int readers = 0;
+    for (int i = 0; i < m->n_nodes && readers < 2; i++)
+        for (int k = 0; k < m->nodes[i].n_inputs; k++) readers += m->nodes[i].inputs[k] == t;
+    return readers == 1;
+}
+
+/* Marks the nodes of plan p that run the next node with them (pml_op_def.fuses_next): node
+ * i + 1 reads node i's first output as its input 0 and nothing else reads it. */
+static void plan_pairs(const pml_session *s, pml_plan *p) {
+    const pml_model *m = s->model;
+    for (int i = p->first; i + 1 < p->end; i++) {
+        const pml_op_def *d = s->defs[i];
+        const pml_node *n = &m->nodes[i], *next = &m->nodes[i + 1];
+        p->nodes[i].with_next = 0;
+        if (!d->fuses_next || !d->run_with_next || p->skip[i] || p->skip[i + 1]) continue;
+        if (i > p->first && p->nodes[i - 1].with_next) continue; /* already the second of a pair */
+        if (n->n_outputs < 1 || next->n_inputs < 1 || next->inputs[0] != n->outputs[0]) continue;
+        if (!one_reader(m, n->outputs[0])) continue;
+        p->nodes[i].with_next = d->fuses_next(&s->ctx[i], &s->ctx[i + 1]) != 0;
+    }
+}
+
 /* The arena item of the pool threads' scratch regions of plan p's run-time nodes: sets
  * p->thread_scratch_stride (0 when no node asks for thread scratch) and *item. */
 static pml_status plan_thread_scratch(const pml_session *s, pml_plan *p, pml_plan_item *item) {
@@ -283,9 +309,11 @@ static pml_status plan_arena(pml_session *s, pml_plan *p) {
     for (int i = p->first; i < p->end; i++) {
         const pml_node *n = &m->nodes[i];
         if (p->skip[i]) continue; /* computed at plan time: reads and writes no arena bytes at run time */
+        /* a node running the next one with it reads its inputs while the next one writes */
+        const int read_until = p->nodes[i].with_next ? i + 1 : i;
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
-            if (t >= 0 && item_of[t] >= 0) items[item_of[t]].last = i; /* nodes are in order: max */
+            if (t >= 0 && item_of[t] >= 0) items[item_of[t]].last = read_until; /* nodes are in order: max */
         }
         if (owns_outputs(&s->ctx[i])) continue; /* its outputs point into memory it provides */
         for (int k = 0; k < n->n_outputs; k++) PML_NEW_ITEM(n->outputs[k], i);
@@ -484,6 +512,7 @@ pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first) {
             break;
         }
     }
+    plan_pairs(s, p);
     if ((st = plan_arena(s, p)) != PML_OK) goto fail;
     memcpy(p->tensors, s->tensors, sizeof *p->tensors * (size_t)m->n_tensors);
     for (int i = first; i < p->end; i++) {

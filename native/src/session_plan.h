@@ -16,6 +16,7 @@ typedef struct plan_node {
     void *state; /* op state from prepare, owned by the plan */
     size_t state_size, scratch_size, scratch_offset;
     size_t thread_scratch_size; /* per pool thread, in the plan's thread regions */
+    int with_next; /* runs node i + 1 too (pml_op_def.run_with_next), which is then skipped */
     void *known; /* outputs computed at plan time (one block), or NULL */
 } plan_node;
 

@@ -307,5 +307,46 @@ static pml_status conv_q8_run(pml_kernel_ctx *ctx) {
     return PML_OK;
 }
 
-const pml_op_def pml_conv_q8_def = {PML_OP_CONV, conv_q8_infer, conv_q8_prepare, conv_q8_run, conv_q8_release,
-                                    NULL, NULL};
+/* ---- a depthwise conv with the 1x1 conv after it, in bands (pml_qs8_dwpw_run) ---------------- */
+
+/* Node ctx, a depthwise conv, and next, a 1x1 conv reading its output, both on the SIMD kernels
+ * with no node scratch (no uint8 flip copy, no residual Add after the conv) and no residual
+ * Add on the depthwise one; the pair as the bands will run it. */
+static int conv_q8_pair(const pml_kernel_ctx *ctx, const pml_kernel_ctx *next, pml_qs8_dwpw *pair,
+                        pml_qs8_conv_sum *sum) {
+    const conv_q8_state *dw = (const conv_q8_state *)ctx->state, *pw = (const conv_q8_state *)next->state;
+    if (!dw || !pw || !dw->depthwise || dw->s16 || dw->sum || ctx->scratch_size || pw->depthwise || pw->stem ||
+        pw->s16 || next->scratch_size || next->in[0] != ctx->out[0] || !pml_qs8_dwpw_eligible(&dw->g, &pw->g))
+        return 0;
+    *sum = (pml_qs8_conv_sum){pw->sum_fused ? next->in[3]->data : NULL, &pw->add};
+    *pair = (pml_qs8_dwpw){&dw->g, &pw->g, dw->packed, pw->packed, pw->x_direct, pw->sum_fused ? sum : NULL};
+    return 1;
+}
+
+static int conv_q8_fuses_next(const pml_kernel_ctx *ctx, const pml_kernel_ctx *next) {
+    pml_qs8_dwpw pair;
+    pml_qs8_conv_sum sum;
+    /* a quantized Conv node runs here (ops/conv.c routes it): its state is a conv_q8_state */
+    return next->node->op == PML_OP_CONV && pml_q8_node(next) && conv_q8_pair(ctx, next, &pair, &sum) &&
+           pml_qs8_dwpw_bands(pair.dw, pair.pw, pml_threadpool_size(ctx->pool)) > 0;
+}
+
+static pml_status conv_q8_run_with_next(pml_kernel_ctx *ctx, pml_kernel_ctx *next) {
+    pml_qs8_dwpw pair;
+    pml_qs8_conv_sum sum;
+    const conv_q8_state *dw = (const conv_q8_state *)ctx->state, *pw = (const conv_q8_state *)next->state;
+    const int threads = pml_threadpool_size(ctx->pool);
+    if (!conv_q8_pair(ctx, next, &pair, &sum) || threads > dw->threads || threads > pw->threads)
+        return pml_node_error(ctx, PML_ERR_INTERNAL, "the depthwise + 1x1 pair no longer matches its plan");
+    if (dw->g.n == 0) return PML_OK;
+    /* the plan's per-thread regions, sized for the larger of the two (a configuration
+     * without a depthwise row ring asks for none on the first) */
+    const pml_thread_scratch ts = next->thread_scratch.base ? next->thread_scratch : ctx->thread_scratch;
+    pml_qs8_dwpw_run(ctx->config->qs8->mm, &pair, pml_qs8_dwpw_bands(pair.dw, pair.pw, threads),
+                     (const int8_t *)ctx->in[0]->data, ctx->out[0]->data, next->out[0]->data, ctx->pool, ts);
+    return PML_OK;
+}
+
+const pml_op_def pml_conv_q8_def = {PML_OP_CONV,        conv_q8_infer, conv_q8_prepare,      conv_q8_run,
+                                    conv_q8_release,    NULL,          NULL,                 conv_q8_fuses_next,
+                                    conv_q8_run_with_next};

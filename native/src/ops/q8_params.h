@@ -66,7 +66,15 @@ pml_status pml_q8_float_dtypes_agree(const pml_kernel_ctx *ctx);
     static void name##_unpack_(pml_kernel_ctx *c) {                                                             \
         if (!pml_q8_node(c) && other.unpack) other.unpack(c);                                                   \
     }                                                                                                           \
-    static const pml_op_def name = {code, name##_infer_, name##_prepare_, name##_run_,                          \
-                                    name##_release_, name##_pack_, name##_unpack_}
+    static int name##_fuses_next_(const pml_kernel_ctx *c, const pml_kernel_ctx *n) {                           \
+        const pml_op_def *d_ = pml_q8_node(c) ? &q8 : &other;                                                   \
+        return d_->fuses_next && d_->run_with_next && d_->fuses_next(c, n);                                     \
+    }                                                                                                           \
+    static pml_status name##_run_with_next_(pml_kernel_ctx *c, pml_kernel_ctx *n) {                             \
+        return (pml_q8_node(c) ? q8 : other).run_with_next(c, n);                                               \
+    }                                                                                                           \
+    static const pml_op_def name = {code,           name##_infer_,  name##_prepare_,    name##_run_,             \
+                                    name##_release_, name##_pack_,  name##_unpack_,     name##_fuses_next_,      \
+                                    name##_run_with_next_}
 
 #endif /* PML_OPS_Q8_PARAMS_H */

@@ -200,3 +200,64 @@ void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g
     if (job.blocks > 1) job.tasks = job.blocks;
     pml_parallel_for(pool, job.tasks, dw_task, &job);
 }
+
+/* ---- depthwise then pointwise, in bands ------------------------------------------------------ */
+
+/* Pixels a band needs at least: a band reads all of the pointwise weights and rebuilds the
+ * depthwise row ring, which a band of a few rows does not repay (4x4 maps of 512 channels:
+ * the GEMM's own split by columns reads each weight once). */
+#define DWPW_MIN_BAND_PIXELS 32
+
+int pml_qs8_dwpw_eligible(const pml_conv_geom *dw, const pml_conv_geom *pw) {
+    return pml_qs8_dwconv_eligible(dw) && pointwise(pw) && pw->group == 1 && pw->n == dw->n && pw->h == dw->oh &&
+           pw->w == dw->ow && pw->cin == dw->cout;
+}
+
+int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, const pml_conv_geom *pw, int threads) {
+    (void)pw;
+    const int64_t rows = dw->n * dw->oh;
+    if (threads <= 1 || rows < threads || rows * dw->ow / threads < DWPW_MIN_BAND_PIXELS) return 0;
+    return threads;
+}
+
+typedef struct dwpw_job {
+    const pml_qs8_gemm_kernels *kern;
+    const pml_qs8_dwpw *pair;
+    const int8_t *x;
+    uint8_t *mid, *y;
+    pml_thread_scratch scratch;
+    int64_t bands, rows;
+} dwpw_job;
+
+static void dwpw_task(void *arg, int64_t band, int thread) {
+    const dwpw_job *j = (const dwpw_job *)arg;
+    const pml_conv_geom *dw = j->pair->dw, *pw = j->pair->pw;
+    const int64_t base = j->rows / j->bands, extra = j->rows % j->bands;
+    const int64_t r0 = band * base + (band < extra ? band : extra), r1 = r0 + base + (band < extra);
+    void *mine = pml_thread_scratch_at(j->scratch, thread);
+    j->kern->dwconv(dw, j->x, j->pair->dw_packed, j->mid, r0, r1, mine);
+    /* the pointwise rows of the same pixels, on this thread only (no pool) */
+    const int64_t m0 = r0 * dw->ow;
+    qconv_ctx ctx;
+    ctx.g = pw;
+    ctx.x = (const int8_t *)j->mid + m0 * pw->cin;
+    ctx.packed = (const uint8_t *)j->pair->pw_packed;
+    ctx.group_bytes = pml_qs8_gemm_packed_bytes(pw->cin, pw->cout);
+    ctx.y = j->y + m0 * pw->cout;
+    ctx.pad = (int16_t)pml_qs8_header(j->pair->pw_packed)->a_zero_point;
+    ctx.x_u8 = j->pair->pw_x_u8;
+    pml_qs8_gemm_problem p = qconv_problem(pw, &ctx);
+    p.m = (r1 - r0) * dw->ow;
+    if (j->pair->sum)
+        p.add = j->pair->sum->add, p.residual = (const uint8_t *)j->pair->sum->residual + m0 * pw->cout;
+    pml_qs8_gemm_run(j->kern, &p, NULL, pml_thread_scratch_of(mine, j->scratch.stride));
+}
+
+void pml_qs8_dwpw_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_dwpw *pair, int64_t bands, const int8_t *x,
+                      void *mid, void *y, pml_threadpool *pool, pml_thread_scratch scratch) {
+    dwpw_job job = {kern, pair, x, (uint8_t *)mid, (uint8_t *)y, scratch, bands, pair->dw->n * pair->dw->oh};
+    if (job.rows <= 0) return;
+    if (job.bands > job.rows) job.bands = job.rows;
+    if (job.bands < 1) job.bands = 1;
+    pml_parallel_for(pool, job.bands, dwpw_task, &job);
+}

@@ -132,6 +132,29 @@ int pml_qs8_dwconv_take_u8(const pml_qs8_gemm_kernels *kern, const pml_conv_geom
 void pml_qs8_dwconv_run(const pml_qs8_gemm_kernels *kern, const pml_conv_geom *g, const int8_t *x, const void *packed,
                         void *y, pml_threadpool *pool, pml_thread_scratch scratch);
 
+/* A depthwise conv and the 1x1 conv that reads its output, run as one job: the pointwise
+ * conv (stride 1, unpadded, one group) reads the depthwise output mid [N,OH,OW,C] and
+ * writes y. The output rows are cut into bands, one task each; a band's thread runs the
+ * depthwise rows, then the pointwise rows over the same pixels, which it has just written:
+ * no byte of mid changes threads, and no barrier between the two convs. Each conv's
+ * arithmetic is the one of its own run (same kernels, same requantization): y and mid come
+ * out identical to pml_qs8_dwconv_run then pml_qs8_conv_run_sum. */
+typedef struct pml_qs8_dwpw {
+    const pml_conv_geom *dw, *pw;
+    const void *dw_packed, *pw_packed;
+    int pw_x_u8;                /* mid holds uint8 the pointwise tiles read as it is (pml_qs8_conv_takes_u8) */
+    const pml_qs8_conv_sum *sum; /* the pointwise conv's residual Add in its epilogue, or NULL */
+} pml_qs8_dwpw;
+/* 1 when the pair can run so: shapes that chain, a pointwise second conv, rows to share. */
+int pml_qs8_dwpw_eligible(const pml_conv_geom *dw, const pml_conv_geom *pw);
+/* Bands for `threads` threads: 0 when banding does not pay (one thread, or bands too small:
+ * each band reads all of the pointwise weights). */
+int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, const pml_conv_geom *pw, int threads);
+/* Runs the pair in `bands` bands on the pool; scratch: per thread, the larger of the two
+ * convs' scratch bytes (pml_qs8_dwconv_scratch_bytes, pml_qs8_conv_scratch_bytes). */
+void pml_qs8_dwpw_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_dwpw *pair, int64_t bands, const int8_t *x,
+                      void *mid, void *y, pml_threadpool *pool, pml_thread_scratch scratch);
+
 /* Byte size of the depthwise taps part (what precedes the column parameters). */
 static inline size_t pml_qs8_dwconv_data_bytes(const pml_conv_geom *g) {
     return (size_t)pml_qs8_kp(g->kh * g->kw) * (size_t)pml_qs8_n_pad(g->cout) * 2;
