@@ -34,6 +34,11 @@ typedef struct pml_plan_item {
 /* Sets items[i].offset and *arena_size. Fails only on overflow or out of memory. */
 pml_status pml_plan_arena(pml_plan_item *items, int n, size_t *arena_size);
 
+/* The same, each buffer centred in a slot (planner_centered.c: for two threads splitting
+ * rows, each half of every buffer stays on its side of the slot's centre). Fails with
+ * PML_ERR_UNSUPPORTED, no message set, when the graph needs too many slots. */
+pml_status pml_plan_arena_centered(pml_plan_item *items, int n, size_t *arena_size);
+
 /* Largest sum of (aligned) sizes live at one step: no plan can use less. */
 size_t pml_plan_lower_bound(const pml_plan_item *items, int n);
 

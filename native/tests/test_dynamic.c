@@ -124,7 +124,9 @@ static void test_replan_and_cache(int threads) {
     run_batch(s, 1, 2); /* cache hit */
     CHECK(pml_session_arena_size(s) == arena1);
     run_batch(s, 5, 3); /* first time, after others */
-    CHECK(pml_session_arena_size(s) > arena1); /* 80-byte rows need two 64-byte blocks */
+    /* 80-byte rows need two 64-byte blocks; at two threads each half of a buffer takes whole
+     * blocks (the centred plan, planner_centered.c): 16 bytes as many as 80 */
+    CHECK(threads == 2 ? pml_session_arena_size(s) >= arena1 : pml_session_arena_size(s) > arena1);
     run_batch(s, 5, 3); /* same shape again: nothing to do */
     run_batch(s, 3, 3);
     run_batch(s, 0, 4); /* empty batch */

@@ -2,7 +2,8 @@
  * test_planner.c — the arena planner as a pure function: offsets are
  * 64-aligned, no two buffers with overlapping lifetimes overlap in memory,
  * the arena is at least the lower bound (largest live total at one step)
- * and, over many random graphs, close to it; simple chains are optimal.
+ * and, over many random graphs, close to it; simple chains are optimal. The
+ * centred plan for two threads (planner_centered.c): valid, centres shared.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -182,10 +183,51 @@ static void test_long_chain_is_fast(void) {
     free(it);
 }
 
+/* Half of a buffer as the centred planner rounds it. */
+static size_t half64(size_t size) { return align64(size / 2 + size % 2); }
+
+/* The centred plan: valid, and any two buffers sharing bytes share their centre (so the
+ * first half of every buffer in a slot lies below the same address, the second above). */
+static void test_centered(void) {
+    pml_plan_item chain[4] = {{1000, 0, 1, 0}, {4000, 1, 2, 0}, {2000, 2, 3, 0}, {100, 3, 3, 0}};
+    size_t arena = 0;
+    CHECK_OK(pml_plan_arena_centered(chain, 4, &arena));
+    CHECK(plan_valid(chain, 4, arena));
+    CHECK(arena == 2 * half64(2000) + 2 * half64(4000)); /* a, c in one slot; b, d in the other */
+    CHECK(chain[0].offset + half64(1000) == chain[2].offset + half64(2000));
+    CHECK(chain[1].offset + half64(4000) == chain[3].offset + half64(100));
+
+    enum { TRIALS = 400, MAX_N = 200 };
+    static pml_plan_item items[MAX_N];
+    for (int trial = 0; trial < TRIALS; trial++) {
+        int n = 1 + (int)rnd(MAX_N);
+        for (int i = 0; i < n; i++) {
+            int first = (int)rnd((uint32_t)n);
+            int span = rnd(10) == 0 ? (int)rnd((uint32_t)n) : (int)rnd(4);
+            items[i] = (pml_plan_item){rnd(8) == 0 ? 0 : 1 + rnd(rnd(4) == 0 ? 1u << 20 : 1u << 14), first,
+                                       first + span, 0};
+        }
+        CHECK_OK(pml_plan_arena_centered(items, n, &arena));
+        CHECK(plan_valid(items, n, arena));
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) {
+                const size_t ei = items[i].offset + align64(items[i].size), ej = items[j].offset + align64(items[j].size);
+                if (items[i].size && items[j].size && items[i].offset < ej && items[j].offset < ei)
+                    CHECK(items[i].offset + half64(items[i].size) == items[j].offset + half64(items[j].size));
+            }
+    }
+
+    /* more buffers live at once than it keeps slots for: refused, for the greedy plan */
+    static pml_plan_item wide[300];
+    for (int i = 0; i < 300; i++) wide[i] = (pml_plan_item){64, 0, 1, 0};
+    CHECK(pml_plan_arena_centered(wide, 300, &arena) == PML_ERR_UNSUPPORTED);
+}
+
 int main(void) {
     test_simple();
     test_random();
     test_same_as_reference();
     test_long_chain_is_fast();
+    test_centered();
     return test_finish("test_planner");
 }
