@@ -6,6 +6,9 @@ a fresh process, alternating, medians binned by where the host had put the CPUs.
 
 e.g. two libraries built with the same flags:
     python bench/bench_int8_ab.py main:POCKETML_LIBRARY=/tmp/a.so new:POCKETML_LIBRARY=/tmp/b.so
+or pocketml against LiteRT int8 with XNNPACK (the candidate whose environment sets
+BENCH_ENGINE=xnnpack runs the LiteRT interpreter on the same .tflite instead):
+    python bench/bench_int8_ab.py pocketml: xnnpack:BENCH_ENGINE=xnnpack
 
 A process per timing, so settings read once per process (environment switches, the library
 POCKETML_LIBRARY loads) can differ between candidates. Each timing is bracketed by two probes of
@@ -41,12 +44,17 @@ else:
     model, feeds = nets.blazeface_tflite(True)
 path = os.path.join(tempfile.mkdtemp(), "m.tflite")
 open(path, "wb").write(model)
-s = pocketml.Session(pocketml.convert(path), threads=threads)
+if os.environ.get("BENCH_ENGINE") == "xnnpack":  # the anchor, LiteRT's default XNNPACK setup
+    from pocketml.benchmark import litert_runner
+    run = litert_runner(path, threads, feeds)
+else:
+    s = pocketml.Session(pocketml.convert(path), threads=threads)
+    run = lambda: s.run(None, feeds)
 for _ in range(20):
-    s.run(None, feeds)
+    run()
 ts, end = [], time.perf_counter() + seconds
 while time.perf_counter() < end:
-    t0 = time.perf_counter(); s.run(None, feeds); ts.append(time.perf_counter() - t0)
+    t0 = time.perf_counter(); run(); ts.append(time.perf_counter() - t0)
 print(statistics.median(ts) * 1e3)
 """
 
