@@ -85,13 +85,15 @@ static void test_config(const pml_kernel_config *cfg) {
     CHECK(cases > 0);
 }
 
-/* Which pairs band: 32 pixels per band at least, at two threads or more. */
+/* Which pairs band: 32 pixels per band at least, at two threads or more, two bands per
+ * thread where that keeps 32 pixels each. */
 static void test_bands(void) {
     const pml_conv_geom dw64 = geom(1, 64, 64, 32, 32, 32, 3, 1, 1, 1), pw64 = geom(1, 64, 64, 32, 64, 1, 1, 1, 0, 1);
     const pml_conv_geom dw4 = geom(1, 8, 8, 512, 512, 512, 3, 2, 1, 1), pw4 = geom(1, 4, 4, 512, 512, 1, 1, 1, 0, 1);
     const pml_conv_geom dw8 = geom(1, 8, 8, 512, 512, 512, 3, 1, 1, 1), pw8 = geom(1, 8, 8, 512, 512, 1, 1, 1, 0, 1);
     CHECK(pml_qs8_dwpw_eligible(&dw64, &pw64) && pml_qs8_dwpw_eligible(&dw4, &pw4));
-    CHECK(pml_qs8_dwpw_bands(&dw64, &pw64, 1) == 0 && pml_qs8_dwpw_bands(&dw64, &pw64, 2) == 2);
+    CHECK(pml_qs8_dwpw_bands(&dw64, &pw64, 1) == 0 && pml_qs8_dwpw_bands(&dw64, &pw64, 2) == 4);
+    CHECK(pml_qs8_dwpw_bands(&dw64, &pw64, 3) == 6);
     CHECK(pml_qs8_dwpw_bands(&dw8, &pw8, 2) == 2 && pml_qs8_dwpw_bands(&dw4, &pw4, 2) == 0);
     const pml_conv_geom pw_pad = geom(1, 64, 64, 32, 64, 1, 1, 1, 1, 1); /* padded 1x1: not a pointwise GEMM */
     CHECK(!pml_qs8_dwpw_eligible(&dw64, &pw_pad));

@@ -147,8 +147,9 @@ typedef struct pml_qs8_dwpw {
 } pml_qs8_dwpw;
 /* 1 when the pair can run so: shapes that chain, a pointwise second conv, rows to share. */
 int pml_qs8_dwpw_eligible(const pml_conv_geom *dw, const pml_conv_geom *pw);
-/* Bands for `threads` threads: 0 when banding does not pay (one thread, or bands too small:
- * each band reads all of the pointwise weights). */
+/* Bands for `threads` threads: a multiple of threads (two per thread where they are large
+ * enough), or 0 when banding does not pay (one thread, or bands too small: each band reads
+ * all of the pointwise weights). */
 int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, const pml_conv_geom *pw, int threads);
 /* Runs the pair in `bands` bands on the pool; scratch: per thread, the larger of the two
  * convs' scratch bytes (pml_qs8_dwconv_scratch_bytes, pml_qs8_conv_scratch_bytes). */
