@@ -196,12 +196,13 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
     for (int k = 0; k < ctx->n_out; k++)
         if (!align64(ctx->out[k]->nbytes, &one) || !pml_checked_add(total, one, &total))
             return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "outputs too large to compute while planning");
-    uint8_t *block = pml_session_arena_alloc(s, total); /* like the arena: written before read */
     const size_t threads = s->pool ? (size_t)pml_threadpool_size(s->pool) : 1;
-    size_t thread_bytes = 0;
-    if (!pml_checked_mul(ctx->thread_scratch_size, threads, &thread_bytes) || thread_bytes > PML_MAX_TENSOR_BYTES)
+    size_t stride = 0, thread_bytes = 0; /* regions as the plan's: PML_THREAD_SCRATCH_ALIGN apart */
+    if (!pml_checked_align(ctx->thread_scratch_size, PML_THREAD_SCRATCH_ALIGN, &stride) ||
+        !pml_checked_mul(stride, threads, &thread_bytes) || thread_bytes > PML_MAX_TENSOR_BYTES)
         return pml_node_error(ctx, PML_ERR_OUT_OF_MEMORY, "scratch for %zu threads too large to compute while planning",
                               threads);
+    uint8_t *block = pml_session_arena_alloc(s, total); /* like the arena: written before read */
     void *scratch = ctx->scratch_size ? pml_session_arena_alloc(s, ctx->scratch_size) : NULL;
     void *thread_scratch = thread_bytes ? pml_session_arena_alloc(s, thread_bytes) : NULL;
     if (!block || (ctx->scratch_size && !scratch) || (thread_bytes && !thread_scratch)) {
@@ -219,7 +220,7 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
         off += one;
     }
     ctx->scratch = scratch;
-    ctx->thread_scratch = pml_thread_scratch_of(thread_scratch, ctx->thread_scratch_size);
+    ctx->thread_scratch = pml_thread_scratch_of(thread_scratch, stride);
     pml_status st = s->defs[i]->run(ctx);
     pml_aligned_free(scratch);
     pml_aligned_free(thread_scratch);
@@ -233,20 +234,26 @@ static pml_status eval_node(pml_session *s, pml_plan *p, int i) {
     return PML_OK;
 }
 
-/* Is tensor t read by exactly one node input of m and not a graph output? */
-static int one_reader(const pml_model *m, int t) {
-    for (int k = 0; k < m->n_outputs; k++)
-        if (m->outputs[k] == t) return 0;
-    int readers = 0;
-    for (int i = 0; i < m->n_nodes && readers < 2; i++)
-        for (int k = 0; k < m->nodes[i].n_inputs; k++) readers += m->nodes[i].inputs[k] == t;
-    return readers == 1;
+/* Per tensor of m: how many node inputs read it (2 meaning two or more; graph outputs count
+ * as a reader). NULL when out of memory. */
+static uint8_t *count_readers(const pml_model *m) {
+    uint8_t *readers = calloc((size_t)m->n_tensors + 1, 1);
+    if (!readers) return NULL;
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int k = 0; k < m->nodes[i].n_inputs; k++) {
+            const int t = m->nodes[i].inputs[k];
+            if (t >= 0 && readers[t] < 2) readers[t]++;
+        }
+    for (int k = 0; k < m->n_outputs; k++) readers[m->outputs[k]] = 2;
+    return readers;
 }
 
 /* Marks the nodes of plan p that run the next node with them (pml_op_def.fuses_next): node
- * i + 1 reads node i's first output as its input 0 and nothing else reads it. */
+ * i + 1 reads node i's first output as its input 0 and nothing else reads it. Out of memory
+ * counting the readers, none is paired (pairing only makes a run faster). */
 static void plan_pairs(const pml_session *s, pml_plan *p) {
     const pml_model *m = s->model;
+    uint8_t *readers = NULL;
     for (int i = p->first; i + 1 < p->end; i++) {
         const pml_op_def *d = s->defs[i];
         const pml_node *n = &m->nodes[i], *next = &m->nodes[i + 1];
@@ -254,9 +261,11 @@ static void plan_pairs(const pml_session *s, pml_plan *p) {
         if (!d->fuses_next || !d->run_with_next || p->skip[i] || p->skip[i + 1]) continue;
         if (i > p->first && p->nodes[i - 1].with_next) continue; /* already the second of a pair */
         if (n->n_outputs < 1 || next->n_inputs < 1 || next->inputs[0] != n->outputs[0]) continue;
-        if (!one_reader(m, n->outputs[0])) continue;
+        if (!readers && !(readers = count_readers(m))) return;
+        if (readers[n->outputs[0]] != 1) continue;
         p->nodes[i].with_next = d->fuses_next(&s->ctx[i], &s->ctx[i + 1]) != 0;
     }
+    free(readers);
 }
 
 /* The arena item of the pool threads' scratch regions of plan p's run-time nodes: sets
