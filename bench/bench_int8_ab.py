@@ -2,7 +2,7 @@
 a fresh process, alternating, medians binned by where the host had put the CPUs.
 
     python bench/bench_int8_ab.py [--seconds 120] [--network convnet|blazeface] [--threads 2]
-                                  [--each 0.6] NAME:ENV=VALUE[,ENV=VALUE] ...
+                                  [--each 0.6] [--fp32] NAME:ENV=VALUE[,ENV=VALUE] ...
 
 e.g. two libraries built with the same flags:
     python bench/bench_int8_ab.py main:POCKETML_LIBRARY=/tmp/a.so new:POCKETML_LIBRARY=/tmp/b.so
@@ -35,13 +35,14 @@ import os, sys, tempfile, time, statistics
 import numpy as np
 sys.path[:0] = [{here!r}, os.path.dirname({here!r})]
 import int8_networks as nets, pocketml
-net, threads, seconds = {net!r}, {threads}, {seconds}
+net, threads, seconds, quantized = {net!r}, {threads}, {seconds}, {quantized}
 if net == "convnet":
-    model = nets.convnet_tflite(128, True)
-    x = np.random.default_rng(1).uniform(-1, 1, (1, 128, 128, 3)) / nets.INPUT_SCALE
-    feeds = {{"x": np.clip(np.round(x), -128, 127).astype(np.int8)}}
+    model = nets.convnet_tflite(128, quantized)
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 128, 128, 3))
+    feeds = {{"x": np.clip(np.round(x / nets.INPUT_SCALE), -128, 127).astype(np.int8) if quantized
+             else x.astype(np.float32)}}
 else:
-    model, feeds = nets.blazeface_tflite(True)
+    model, feeds = nets.blazeface_tflite(quantized)
 path = os.path.join(tempfile.mkdtemp(), "m.tflite")
 open(path, "wb").write(model)
 if os.environ.get("BENCH_ENGINE") == "xnnpack":  # the anchor, LiteRT's default XNNPACK setup
@@ -74,11 +75,13 @@ def main() -> None:
     ap.add_argument("--network", choices=("convnet", "blazeface"), default="convnet")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--each", type=float, default=0.6, help="seconds of runs per timing")
+    ap.add_argument("--fp32", action="store_true", help="the float32 twin of the network instead of int8")
     args = ap.parse_args()
     cands = [parse_candidate(c) for c in args.candidates]
     if host_probe.cross_core_ns() is None:
         raise SystemExit("bench_int8_ab: the cross-core probe needs a C compiler and two CPUs")
-    code = CHILD.format(here=HERE, net=args.network, threads=args.threads, seconds=args.each)
+    code = CHILD.format(here=HERE, net=args.network, threads=args.threads, seconds=args.each,
+                        quantized=not args.fp32)
     kept: dict[tuple[str, str], list[float]] = {}
     end = time.time() + args.seconds
     while time.time() < end:
@@ -95,7 +98,7 @@ def main() -> None:
         cells = [f"{n}={statistics.median(kept[(state, n)]):.3f} ({len(kept[(state, n)])})"
                  for n, _ in cands if (state, n) in kept]
         if cells:
-            print(f"{args.network} {args.threads} threads, {state}: " + "  ".join(cells))
+            print(f"{args.network}{' fp32' if args.fp32 else ''} {args.threads} threads, {state}: " + "  ".join(cells))
 
 
 if __name__ == "__main__":
