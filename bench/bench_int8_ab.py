@@ -9,6 +9,8 @@ e.g. two libraries built with the same flags:
 or pocketml against LiteRT int8 with XNNPACK (the candidate whose environment sets
 BENCH_ENGINE=xnnpack runs the LiteRT interpreter on the same .tflite instead):
     python bench/bench_int8_ab.py pocketml: xnnpack:BENCH_ENGINE=xnnpack
+or, on the ONNX squeezenets, against onnxruntime (BENCH_ENGINE=onnxruntime):
+    python bench/bench_int8_ab.py --network squeezenet-qop pocketml: ort:BENCH_ENGINE=onnxruntime
 
 A process per timing, so settings read once per process (environment switches, the library
 POCKETML_LIBRARY loads) can differ between candidates. Each timing is bracketed by two probes of
@@ -36,21 +38,37 @@ import numpy as np
 sys.path[:0] = [{here!r}, os.path.dirname({here!r})]
 import int8_networks as nets, pocketml
 net, threads, seconds, quantized = {net!r}, {threads}, {seconds}, {quantized}
-if net == "convnet":
+engine = os.environ.get("BENCH_ENGINE", "pocketml")
+if net.startswith("squeezenet"):  # light_squeezenet quantized by onnxruntime.quantization
+    from pathlib import Path
+    from tests.quant_oracles.light_models import quantize_light
+    paths = quantize_light("squeezenet", Path(tempfile.mkdtemp()))
+    feeds = paths["inputs"]
+    path = str(paths[{{"squeezenet-qdq": "qdq_s8s8_per_channel", "squeezenet-qop": "qop_u8s8_per_tensor"}}[net]])
+    if engine == "onnxruntime":  # the anchor for ONNX files
+        from pocketml.benchmark import onnxruntime_session
+        ort = onnxruntime_session(path, threads)
+        run = lambda: ort.run(None, feeds)
+    else:
+        s = pocketml.Session(pocketml.convert(path), threads=threads)
+        run = lambda: s.run(feeds)
+    model = None
+elif net == "convnet":
     model = nets.convnet_tflite(128, quantized)
     x = np.random.default_rng(1).uniform(-1, 1, (1, 128, 128, 3))
     feeds = {{"x": np.clip(np.round(x / nets.INPUT_SCALE), -128, 127).astype(np.int8) if quantized
              else x.astype(np.float32)}}
 else:
     model, feeds = nets.blazeface_tflite(quantized)
-path = os.path.join(tempfile.mkdtemp(), "m.tflite")
-open(path, "wb").write(model)
-if os.environ.get("BENCH_ENGINE") == "xnnpack":  # the anchor, LiteRT's default XNNPACK setup
-    from pocketml.benchmark import litert_runner
-    run = litert_runner(path, threads, feeds)
-else:
-    s = pocketml.Session(pocketml.convert(path), threads=threads)
-    run = lambda: s.run(None, feeds)
+if model is not None:
+    path = os.path.join(tempfile.mkdtemp(), "m.tflite")
+    open(path, "wb").write(model)
+    if engine == "xnnpack":  # the anchor, LiteRT's default XNNPACK setup
+        from pocketml.benchmark import litert_runner
+        run = litert_runner(path, threads, feeds)
+    else:
+        s = pocketml.Session(pocketml.convert(path), threads=threads)
+        run = lambda: s.run(None, feeds)
 for _ in range(20):
     run()
 ts, end = [], time.perf_counter() + seconds
@@ -72,7 +90,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("candidates", nargs="+", metavar="NAME:ENV=VALUE[,ENV=VALUE]")
     ap.add_argument("--seconds", type=float, default=120.0, help="total time to keep alternating")
-    ap.add_argument("--network", choices=("convnet", "blazeface"), default="convnet")
+    ap.add_argument("--network", choices=("convnet", "blazeface", "squeezenet-qdq", "squeezenet-qop"),
+                    default="convnet", help="the squeezenets: the ONNX files of bench_int8_qdq.py")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--each", type=float, default=0.6, help="seconds of runs per timing")
     ap.add_argument("--fp32", action="store_true", help="the float32 twin of the network instead of int8")
