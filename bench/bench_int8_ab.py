@@ -9,7 +9,7 @@ e.g. two libraries built with the same flags:
 or pocketml against LiteRT int8 with XNNPACK (the candidate whose environment sets
 BENCH_ENGINE=xnnpack runs the LiteRT interpreter on the same .tflite instead):
     python bench/bench_int8_ab.py pocketml: xnnpack:BENCH_ENGINE=xnnpack
-or, on the ONNX squeezenets, against onnxruntime (BENCH_ENGINE=onnxruntime):
+or, on the ONNX squeezenets and the encoder, against onnxruntime (BENCH_ENGINE=onnxruntime):
     python bench/bench_int8_ab.py --network squeezenet-qop pocketml: ort:BENCH_ENGINE=onnxruntime
 
 A process per timing, so settings read once per process (environment switches, the library
@@ -39,12 +39,19 @@ sys.path[:0] = [{here!r}, os.path.dirname({here!r})]
 import int8_networks as nets, pocketml
 net, threads, seconds, quantized = {net!r}, {threads}, {seconds}, {quantized}
 engine = os.environ.get("BENCH_ENGINE", "pocketml")
-if net.startswith("squeezenet"):  # light_squeezenet quantized by onnxruntime.quantization
-    from pathlib import Path
-    from tests.quant_oracles.light_models import quantize_light
-    paths = quantize_light("squeezenet", Path(tempfile.mkdtemp()))
-    feeds = paths["inputs"]
-    path = str(paths[{{"squeezenet-qdq": "qdq_s8s8_per_channel", "squeezenet-qop": "qop_u8s8_per_tensor"}}[net]])
+if net.startswith("squeezenet") or net == "encoder":  # ONNX files
+    if net == "encoder":  # bench_int8_transformer.py's: the dynamic-quantized encoder fixture
+        path = os.path.join(os.path.dirname({here!r}), "tests", "fixtures", "quant", "onnx",
+                            "encoder_torchscript_dynamic.onnx")
+        rng = np.random.default_rng(0)
+        feeds = {{"input_ids": rng.integers(0, 1000, (1, 128)).astype(np.int64),
+                 "attention_mask": np.ones((1, 128), np.int64)}}
+    else:  # light_squeezenet quantized by onnxruntime.quantization
+        from pathlib import Path
+        from tests.quant_oracles.light_models import quantize_light
+        paths = quantize_light("squeezenet", Path(tempfile.mkdtemp()))
+        feeds = paths["inputs"]
+        path = str(paths[{{"squeezenet-qdq": "qdq_s8s8_per_channel", "squeezenet-qop": "qop_u8s8_per_tensor"}}[net]])
     if engine == "onnxruntime":  # the anchor for ONNX files
         from pocketml.benchmark import onnxruntime_session
         ort = onnxruntime_session(path, threads)
@@ -90,8 +97,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("candidates", nargs="+", metavar="NAME:ENV=VALUE[,ENV=VALUE]")
     ap.add_argument("--seconds", type=float, default=120.0, help="total time to keep alternating")
-    ap.add_argument("--network", choices=("convnet", "blazeface", "squeezenet-qdq", "squeezenet-qop"),
-                    default="convnet", help="the squeezenets: the ONNX files of bench_int8_qdq.py")
+    ap.add_argument("--network", choices=("convnet", "blazeface", "squeezenet-qdq", "squeezenet-qop", "encoder"),
+                    default="convnet", help="the squeezenets: the ONNX files of bench_int8_qdq.py; encoder: "
+                    "bench_int8_transformer.py's (batch 1, seq 128)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--each", type=float, default=0.6, help="seconds of runs per timing")
     ap.add_argument("--fp32", action="store_true", help="the float32 twin of the network instead of int8")
