@@ -56,6 +56,13 @@ pml_plan *pml_session_plan_alloc(const pml_session *s);
  * range and keeps its shapes and op state in p. Tensors read by it that earlier nodes
  * produce must be live already. On failure the started nodes' op state is released. */
 pml_status pml_session_plan_range(pml_session *s, pml_plan *p, int first);
+/* Once plan p's nodes [first, end) are prepared (live tables hold their shapes and
+ * requests): pairs the nodes that run the next one with them, then plans the arena of the
+ * range: offsets of the run-time tensors, node scratch and the threads' scratch regions
+ * (session_layout.c). */
+pml_status pml_session_plan_layout(pml_session *s, pml_plan *p);
+/* Control flow provides its outputs' memory at run time (its children's, or its own). */
+int pml_session_owns_outputs(const pml_kernel_ctx *ctx);
 /* Points node i's live op state and scratch at plan p's, its scratch inside `arena`. */
 void pml_session_point_node(pml_session *s, const pml_plan *p, int i, uint8_t *arena);
 /* Points the live tables of nodes [p->first, n_nodes) and their outputs at tail p. */

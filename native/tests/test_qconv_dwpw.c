@@ -91,10 +91,11 @@ static void test_bands(void) {
     const pml_conv_geom dw64 = geom(1, 64, 64, 32, 32, 32, 3, 1, 1, 1), pw64 = geom(1, 64, 64, 32, 64, 1, 1, 1, 0, 1);
     const pml_conv_geom dw4 = geom(1, 8, 8, 512, 512, 512, 3, 2, 1, 1), pw4 = geom(1, 4, 4, 512, 512, 1, 1, 1, 0, 1);
     const pml_conv_geom dw8 = geom(1, 8, 8, 512, 512, 512, 3, 1, 1, 1), pw8 = geom(1, 8, 8, 512, 512, 1, 1, 1, 0, 1);
-    CHECK(pml_qs8_dwpw_eligible(&dw64, &pw64) && pml_qs8_dwpw_eligible(&dw4, &pw4));
-    CHECK(pml_qs8_dwpw_bands(&dw64, &pw64, 1) == 0 && pml_qs8_dwpw_bands(&dw64, &pw64, 2) == 4);
-    CHECK(pml_qs8_dwpw_bands(&dw64, &pw64, 3) == 6);
-    CHECK(pml_qs8_dwpw_bands(&dw8, &pw8, 2) == 2 && pml_qs8_dwpw_bands(&dw4, &pw4, 2) == 0);
+    CHECK(pml_qs8_dwpw_eligible(&dw64, &pw64) && pml_qs8_dwpw_eligible(&dw4, &pw4) &&
+          pml_qs8_dwpw_eligible(&dw8, &pw8));
+    CHECK(pml_qs8_dwpw_bands(&dw64, 1) == 0 && pml_qs8_dwpw_bands(&dw64, 2) == 4);
+    CHECK(pml_qs8_dwpw_bands(&dw64, 3) == 6);
+    CHECK(pml_qs8_dwpw_bands(&dw8, 2) == 2 && pml_qs8_dwpw_bands(&dw4, 2) == 0);
     const pml_conv_geom pw_pad = geom(1, 64, 64, 32, 64, 1, 1, 1, 1, 1); /* padded 1x1: not a pointwise GEMM */
     CHECK(!pml_qs8_dwpw_eligible(&dw64, &pw_pad));
 }

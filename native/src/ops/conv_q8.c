@@ -328,7 +328,7 @@ static int conv_q8_fuses_next(const pml_kernel_ctx *ctx, const pml_kernel_ctx *n
     pml_qs8_conv_sum sum;
     /* a quantized Conv node runs here (ops/conv.c routes it): its state is a conv_q8_state */
     return next->node->op == PML_OP_CONV && pml_q8_node(next) && conv_q8_pair(ctx, next, &pair, &sum) &&
-           pml_qs8_dwpw_bands(pair.dw, pair.pw, pml_threadpool_size(ctx->pool)) > 0;
+           pml_qs8_dwpw_bands(pair.dw, pml_threadpool_size(ctx->pool)) > 0;
 }
 
 static pml_status conv_q8_run_with_next(pml_kernel_ctx *ctx, pml_kernel_ctx *next) {
@@ -342,7 +342,7 @@ static pml_status conv_q8_run_with_next(pml_kernel_ctx *ctx, pml_kernel_ctx *nex
     /* the plan's per-thread regions, sized for the larger of the two (a configuration
      * without a depthwise row ring asks for none on the first) */
     const pml_thread_scratch ts = next->thread_scratch.base ? next->thread_scratch : ctx->thread_scratch;
-    pml_qs8_dwpw_run(ctx->config->qs8->mm, &pair, pml_qs8_dwpw_bands(pair.dw, pair.pw, threads),
+    pml_qs8_dwpw_run(ctx->config->qs8->mm, &pair, pml_qs8_dwpw_bands(pair.dw, threads),
                      (const int8_t *)ctx->in[0]->data, ctx->out[0]->data, next->out[0]->data, ctx->pool, ts);
     return PML_OK;
 }

@@ -219,8 +219,7 @@ int pml_qs8_dwpw_eligible(const pml_conv_geom *dw, const pml_conv_geom *pw) {
            pw->w == dw->ow && pw->cin == dw->cout;
 }
 
-int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, const pml_conv_geom *pw, int threads) {
-    (void)pw;
+int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, int threads) {
     const int64_t rows = dw->n * dw->oh;
     if (threads <= 1 || rows < threads || rows * dw->ow / threads < DWPW_MIN_BAND_PIXELS) return 0;
     int64_t bands = (int64_t)threads * DWPW_BANDS_PER_THREAD;

@@ -150,7 +150,7 @@ int pml_qs8_dwpw_eligible(const pml_conv_geom *dw, const pml_conv_geom *pw);
 /* Bands for `threads` threads: a multiple of threads (two per thread where they are large
  * enough), or 0 when banding does not pay (one thread, or bands too small: each band reads
  * all of the pointwise weights). */
-int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, const pml_conv_geom *pw, int threads);
+int64_t pml_qs8_dwpw_bands(const pml_conv_geom *dw, int threads);
 /* Runs the pair in `bands` bands on the pool; scratch: per thread, the larger of the two
  * convs' scratch bytes (pml_qs8_dwconv_scratch_bytes, pml_qs8_conv_scratch_bytes). */
 void pml_qs8_dwpw_run(const pml_qs8_gemm_kernels *kern, const pml_qs8_dwpw *pair, int64_t bands, const int8_t *x,
